@@ -1,0 +1,29 @@
+// cgroup detection: version, the user's delegated controllers, and whether systemd manages the user.
+import { existsSync, readFileSync } from 'node:fs';
+
+export type CgroupVersion = 'v2' | 'v1' | 'hybrid' | 'none';
+
+export const cgroupVersion = (mounts = safeRead('/proc/self/mounts')): CgroupVersion => {
+  const lines = mounts.split('\n').map((l) => l.split(' '));
+  const v2Root = lines.some((f) => f[1] === '/sys/fs/cgroup' && f[2] === 'cgroup2');
+  if (v2Root) return 'v2';
+  const v1 = lines.some((f) => f[2] === 'cgroup');
+  const unified = lines.some((f) => f[2] === 'cgroup2');
+  if (v1 && unified) return 'hybrid';
+  return v1 ? 'v1' : 'none';
+};
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+// Controllers systemd delegates to the user's manager (user@UID.service), on cgroup v2.
+export const delegatedControllers = (uid: number): string[] | undefined => {
+  const file = `/sys/fs/cgroup/user.slice/user-${uid}.slice/user@${uid}.service/cgroup.controllers`;
+  if (!existsSync(file)) return undefined;
+  return safeRead(file).trim().split(/\s+/).filter(Boolean);
+};

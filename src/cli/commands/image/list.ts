@@ -1,0 +1,48 @@
+// skiff images / skiff image ls
+import { Command } from 'commander';
+import { collect, openEngineFor } from '../../engine.js';
+import { imageSummaryJson, imageTemplateFields } from '../../output/image.js';
+import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
+import { humanSize, shortId, timeAgo } from '../../output/units.js';
+
+interface ListFlags {
+  all?: boolean;
+  quiet?: boolean;
+  digests?: boolean;
+  noTrunc?: boolean;
+  filter?: string[];
+  format?: string;
+  noheading?: boolean;
+}
+
+export const build = (name = 'images'): Command =>
+  new Command(name)
+    .description('List images in local storage')
+    .argument('[reference]', 'show only images matching this reference')
+    .option('-a, --all', 'show all images (no intermediate images exist yet)')
+    .option('-q, --quiet', 'print only image ids')
+    .option('--digests', 'show digests')
+    .option('--no-trunc', 'do not truncate ids')
+    .option('-f, --filter <filter>', 'filter: dangling=true|false, reference=PATTERN, id=ID', collect)
+    .option('--format <format>', 'json, or a Go template such as {{.Repository}}:{{.Tag}}')
+    .option('-n, --noheading', 'do not print the header row')
+    .action(async (reference: string | undefined, flags: ListFlags, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      const filters = [...(flags.filter ?? []), ...(reference ? [`reference=${reference}`] : [])];
+      const images = engine.images.list({ all: flags.all, filters });
+      const id = (full: string) => (flags.noTrunc ? full : shortId(full));
+      if (flags.quiet) {
+        for (const uniq of [...new Set(images.map((i) => id(i.id)))]) printLine(uniq);
+        return;
+      }
+      const format = parseFormat(flags.format);
+      if (format.kind === 'json') {
+        const seen = new Set<string>();
+        return printJson(images.filter((i) => !seen.has(i.id) && seen.add(i.id)).map(imageSummaryJson));
+      }
+      if (format.kind === 'template') return printTemplate(format.template, images.map(imageTemplateFields));
+      const headers = ['REPOSITORY', 'TAG', ...(flags.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
+      const rows = images.map((i) => [i.repository, i.tag, ...(flags.digests ? [i.digest] : []), id(i.id), timeAgo(i.created), humanSize(i.size)]);
+      if (flags.noheading) rows.forEach((r) => printLine(r.join('  ')));
+      else printTable(headers, rows);
+    });

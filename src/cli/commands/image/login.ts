@@ -1,0 +1,39 @@
+// skiff login REGISTRY / skiff logout REGISTRY
+import { Command } from 'commander';
+import { CliError } from '../../../errors.js';
+import { openEngineFor, parseBool } from '../../engine.js';
+import { printLine } from '../../output/print.js';
+
+const readStdin = async (): Promise<string> => {
+  let data = '';
+  for await (const chunk of process.stdin) data += chunk;
+  return data.replace(/\r?\n$/, '');
+};
+
+export const buildLogin = (): Command =>
+  new Command('login')
+    .description('Log in to a registry (credentials are stored mode 0600)')
+    .argument('<registry>')
+    .option('-u, --username <name>')
+    .option('-p, --password <password>')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--authfile <path>', 'where to store the credentials')
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates', parseBool)
+    .action(async (registry: string, flags: { username?: string; password?: string; passwordStdin?: boolean; authfile?: string; tlsVerify?: boolean }, cmd: Command) => {
+      const password = flags.passwordStdin ? await readStdin() : flags.password;
+      if (!flags.username || password === undefined) throw new CliError('EUSAGE', 'login needs --username and --password (or --password-stdin); skiff does not prompt');
+      const engine = await openEngineFor(cmd);
+      await engine.images.login(registry, { username: flags.username, password, tlsVerify: flags.tlsVerify, authfile: flags.authfile });
+      printLine('Login Succeeded!');
+    });
+
+export const buildLogout = (): Command =>
+  new Command('logout')
+    .description('Remove stored credentials for a registry')
+    .argument('<registry>')
+    .option('--authfile <path>')
+    .action(async (registry: string, flags: { authfile?: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      if (!(await engine.images.logout(registry, flags))) throw new CliError('EUSAGE', `not logged into ${registry}`);
+      printLine(`Removed login credentials for ${registry}`);
+    });

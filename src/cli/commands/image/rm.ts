@@ -1,0 +1,39 @@
+// skiff rmi IMAGE... / skiff image rm / skiff image prune
+import { Command } from 'commander';
+import type { RemoveImageReport } from '../../../engine/index.js';
+import { openEngineFor, reportItems } from '../../engine.js';
+import { printError } from '../../errors.js';
+import { printLine } from '../../output/print.js';
+
+const printRemoval = (report: RemoveImageReport): void => {
+  for (const name of report.untagged) printLine(`Untagged: ${name}`);
+  if (report.deleted && report.id) printLine(`Deleted: ${report.id.slice(7)}`);
+};
+
+export const buildRm = (name = 'rmi'): Command =>
+  new Command(name)
+    .description('Remove images from local storage')
+    .argument('[image...]')
+    .option('-f, --force', 'remove the image even if it has several names')
+    .option('-a, --all', 'remove all images')
+    .option('-i, --ignore', 'ignore images that do not exist')
+    .action(async (images: string[], flags: { force?: boolean; all?: boolean; ignore?: boolean }, cmd: Command) => {
+      if (images.length === 0 && !flags.all) throw new Error('rmi needs at least one image name or id, or --all');
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      let reports = await engine.images.remove(images, flags);
+      if (flags.ignore) reports = reports.filter((r) => r.error?.code !== 'ENOIMAGE');
+      reportItems(reports, printRemoval, printError);
+    });
+
+export const buildPrune = (name = 'prune'): Command =>
+  new Command(name)
+    .description('Remove dangling images (all unused images with --all)')
+    .option('-a, --all', 'remove all unused images, not only dangling ones')
+    .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
+    .action(async (flags: { all?: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const reports = await engine.images.prune({ all: flags.all });
+      reportItems(reports, (r) => r.deleted && r.id && printLine(r.id.slice(7)), printError);
+    });

@@ -1,0 +1,27 @@
+// How a command reaches the engine: loaded lazily, so `skiff --help` never parses the engine.
+import type { Command } from 'commander';
+import type { Engine } from '../engine/index.js';
+
+export const openEngineFor = async (cmd: Command): Promise<Engine> => {
+  const { openEngine } = await import('../engine/index.js');
+  const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string };
+  return openEngine({ root: globals.root, runroot: globals.runroot });
+};
+
+// Parses Podman-style boolean flag values: "--tls-verify", "--tls-verify=false".
+export const parseBool = (value: string | undefined): boolean => {
+  if (value === undefined || value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`"${value}" is not a boolean (true or false)`);
+};
+
+// Collects a repeatable flag (--filter a --filter b).
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+// Podman's way with per-item reports: print what worked, all errors but the last, then throw the last.
+export const reportItems = <T extends { error?: Error }>(reports: T[], printOk: (report: T) => void, printError: (error: Error) => void): void => {
+  const errors = reports.filter((r) => r.error).map((r) => r.error!);
+  for (const report of reports) if (!report.error) printOk(report);
+  for (const error of errors.slice(0, -1)) printError(error);
+  if (errors.length) throw errors[errors.length - 1];
+};

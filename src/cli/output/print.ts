@@ -1,0 +1,42 @@
+// The only writer to stdout: tables, JSON, templates and plain lines.
+import { renderTemplate, templateHeader } from './template.js';
+
+export const printLine = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+export const printJson = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, null, 4)}\n`);
+};
+
+// Prints rows as columns padded to their widths, three spaces apart, as Podman's tables are.
+export const printTable = (headers: string[], rows: string[][]): void => {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  let out = `${line(headers)}\n`;
+  for (const row of rows) out += `${line(row)}\n`;
+  process.stdout.write(out);
+};
+
+// Prints each item through a --format template (with a header row for "table ...").
+export const printTemplate = (template: string, items: unknown[]): void => {
+  const header = templateHeader(template);
+  const tabbed = template.startsWith('table ');
+  const lines = items.map((item) => renderTemplate(template, item));
+  if (tabbed) {
+    const rows = lines.map((l) => l.split('\t'));
+    const head = (header ?? '').split('\t');
+    printTable(head, rows);
+    return;
+  }
+  if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+};
+
+// One of Podman's output modes: "json", a Go template, or the default table.
+export type OutputFormat = { kind: 'table' } | { kind: 'json' } | { kind: 'template'; template: string };
+
+export const parseFormat = (format: string | undefined): OutputFormat => {
+  if (!format || format === 'table') return { kind: 'table' };
+  if (format === 'json' || format === '{{json .}}') return { kind: 'json' };
+  return { kind: 'template', template: format };
+};

@@ -1,0 +1,95 @@
+// skiff.conf: one TOML file with registries.conf's registry settings and skiff's own storage settings.
+//
+//   unqualified-search-registries = ["docker.io"]
+//   [[registry]]
+//   prefix = "localhost:5000"        # or location = ..., matched against the reference's registry/path
+//   insecure = true                  # plain HTTP or unverified TLS allowed
+//   [[registry.mirror]]
+//   location = "mirror.example:5000"
+//   [storage]
+//   userns = "auto"                  # "single": map only the user's own uid (no /etc/subuid range)
+import { readFileSync } from 'node:fs';
+import { parse } from 'smol-toml';
+import { CliError, messageOf } from '../errors.js';
+
+export interface MirrorConfig {
+  location: string;
+  insecure: boolean;
+}
+
+export interface RegistryConfig {
+  prefix: string;
+  location: string;
+  insecure: boolean;
+  blocked: boolean;
+  mirrors: MirrorConfig[];
+}
+
+export interface SkiffConfig {
+  unqualifiedSearchRegistries: string[];
+  registries: RegistryConfig[];
+  storage: { userns: 'auto' | 'single' };
+}
+
+export const defaultConfig = (): SkiffConfig => ({
+  unqualifiedSearchRegistries: ['docker.io'],
+  registries: [],
+  storage: { userns: 'auto' },
+});
+
+const asString = (value: unknown, what: string, file: string): string => {
+  if (typeof value !== 'string') throw new CliError('ECONFIG', `${file}: ${what} must be a string`);
+  return value;
+};
+
+// Reads the config file; a missing file means the defaults, a malformed one is a clear error.
+export const loadConfig = (file: string): SkiffConfig => {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig();
+    throw new CliError('ECONFIG', `cannot read ${file}: ${messageOf(error)}`);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError('ECONFIG', `${file} is not valid TOML: ${messageOf(error).split('\n')[0]}`);
+  }
+  const config = defaultConfig();
+  const search = doc['unqualified-search-registries'];
+  if (search !== undefined) {
+    if (!Array.isArray(search)) throw new CliError('ECONFIG', `${file}: unqualified-search-registries must be a list`);
+    config.unqualifiedSearchRegistries = search.map((s) => asString(s, 'unqualified-search-registries entries', file));
+  }
+  const registries = (doc.registry ?? []) as Record<string, unknown>[];
+  if (!Array.isArray(registries)) throw new CliError('ECONFIG', `${file}: use [[registry]] tables`);
+  for (const entry of registries) {
+    const location = entry.location === undefined ? undefined : asString(entry.location, 'registry.location', file);
+    const prefix = entry.prefix === undefined ? location : asString(entry.prefix, 'registry.prefix', file);
+    if (!prefix) throw new CliError('ECONFIG', `${file}: each [[registry]] needs a prefix or a location`);
+    const mirrors = ((entry.mirror ?? []) as Record<string, unknown>[]).map((m) => ({
+      location: asString(m.location, 'registry.mirror.location', file),
+      insecure: m.insecure === true,
+    }));
+    config.registries.push({ prefix, location: location ?? prefix, insecure: entry.insecure === true, blocked: entry.blocked === true, mirrors });
+  }
+  const storage = doc.storage as Record<string, unknown> | undefined;
+  if (storage?.userns !== undefined) {
+    if (storage.userns !== 'auto' && storage.userns !== 'single') throw new CliError('ECONFIG', `${file}: storage.userns must be "auto" or "single"`);
+    config.storage.userns = storage.userns;
+  }
+  return config;
+};
+
+// The [[registry]] entry with the longest prefix matching `name` (e.g. "localhost:5000/app").
+export const findRegistryConfig = (config: SkiffConfig, name: string): RegistryConfig | undefined => {
+  let best: RegistryConfig | undefined;
+  for (const entry of config.registries) {
+    const p = entry.prefix;
+    const matches = name === p || name.startsWith(`${p}/`) || name.startsWith(`${p}:`) || name.startsWith(`${p}@`);
+    if (matches && (!best || p.length > best.prefix.length)) best = entry;
+  }
+  return best;
+};

@@ -1,0 +1,36 @@
+// Where skiff keeps its state, per user, following the XDG base directory spec.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Paths {
+  /** Persistent store: images, layers, containers, volumes ($XDG_DATA_HOME/skiff). */
+  data: string;
+  /** Volatile state: pause.pid, locks, sockets ($XDG_RUNTIME_DIR/skiff). */
+  run: string;
+  /** The user's configuration file (skiff.conf, TOML). */
+  configFile: string;
+  /** Where `login` writes credentials (containers-auth.json format). */
+  authFile: string;
+}
+
+export interface PathOverrides {
+  root?: string;
+  runroot?: string;
+}
+
+const uid = (): number => process.getuid?.() ?? 0;
+
+// The runtime dir: $XDG_RUNTIME_DIR when set, else a per-uid directory under /tmp (as Podman does).
+export const runtimeBase = (): string => process.env.XDG_RUNTIME_DIR || `/tmp/skiff-run-${uid()}`;
+
+export const resolvePaths = (overrides: PathOverrides = {}): Paths => {
+  const home = process.env.HOME || homedir();
+  const dataHome = process.env.XDG_DATA_HOME || join(home, '.local/share');
+  const configHome = process.env.XDG_CONFIG_HOME || join(home, '.config');
+  return {
+    data: overrides.root ?? process.env.SKIFF_ROOT ?? join(dataHome, 'skiff'),
+    run: overrides.runroot ?? process.env.SKIFF_RUNROOT ?? join(runtimeBase(), 'skiff'),
+    configFile: process.env.SKIFF_CONFIG ?? join(configHome, 'skiff', 'skiff.conf'),
+    authFile: process.env.REGISTRY_AUTH_FILE ?? join(runtimeBase(), 'containers', 'auth.json'),
+  };
+};

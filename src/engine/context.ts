@@ -1,0 +1,29 @@
+// What every engine call works against: the user's paths, configuration and stores.
+import { join } from 'node:path';
+import { loadConfig, type SkiffConfig } from '../config/config.js';
+import { resolvePaths, type PathOverrides, type Paths } from '../config/paths.js';
+import { ImageStore } from '../storage/image-store.js';
+import { LayerStore } from '../storage/layer-store.js';
+import { withLock } from '../util/lock.js';
+
+export interface EngineContext {
+  paths: Paths;
+  config: SkiffConfig;
+  images: ImageStore;
+  layers: LayerStore;
+}
+
+export const createContext = (overrides: PathOverrides = {}): EngineContext => {
+  const paths = resolvePaths(overrides);
+  return {
+    paths,
+    config: loadConfig(paths.configFile),
+    images: new ImageStore(paths.data),
+    layers: new LayerStore(paths.data),
+  };
+};
+
+// Writers that add content (pull, load) hold the store lock shared; removers of layers hold it
+// exclusively, so a layer is never deleted between its install and the image that references it.
+export const withStoreLock = <T>(ctx: EngineContext, exclusive: boolean, fn: () => Promise<T>): Promise<T> =>
+  withLock(join(ctx.paths.data, 'locks', 'store.lock'), fn, { shared: !exclusive });

@@ -1,0 +1,240 @@
+// The image half of the engine: typed options in, typed reports out; never prints.
+import { findRegistryConfig } from '../config/config.js';
+import { CliError, messageOf } from '../errors.js';
+import { parsePlatform } from '../image/manifest.js';
+import type { ImageConfig } from '../image/manifest.js';
+import type { PullEvent, PullReport } from '../image/pull.js';
+import { parseReference, splitTaggedName, formatReference } from '../image/reference.js';
+import type { ImageRecord } from '../storage/image-store.js';
+import { withLock } from '../util/lock.js';
+import { withStoreLock, type EngineContext } from './context.js';
+import { findImage, findImageMatch } from './image-lookup.js';
+
+export interface PullImageOptions {
+  platform?: string;
+  tlsVerify?: boolean;
+  creds?: string;
+  authfile?: string;
+}
+
+export interface ImageSummary {
+  id: string;
+  repository: string;
+  tag: string;
+  names: string[];
+  digest: string;
+  repoDigests: string[];
+  created: string;
+  size: number;
+  dangling: boolean;
+}
+
+export interface ListImagesOptions {
+  all?: boolean;
+  filters?: string[];
+}
+
+export interface RemoveImageReport {
+  input: string;
+  id?: string;
+  untagged: string[];
+  deleted: boolean;
+  error?: CliError;
+}
+
+export interface ImageInspectReport {
+  record: ImageRecord;
+  config: ImageConfig;
+}
+
+const globToRegExp = (glob: string): RegExp => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+
+// Podman's reference filter: the pattern may name the full name, the repository, or its tail.
+const matchesReference = (name: string, pattern: string): boolean => {
+  const re = globToRegExp(pattern.includes(':') || pattern.includes('*') ? pattern : `${pattern}:*`);
+  const { repository, tag } = splitTaggedName(name);
+  const forms = [name, repository];
+  const parts = repository.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    forms.push(`${parts.slice(i).join('/')}:${tag}`, parts.slice(i).join('/'));
+  }
+  return forms.some((f) => re.test(f));
+};
+
+const parseFilters = (filters: string[] = []): ((image: ImageRecord) => boolean)[] =>
+  filters.map((filter) => {
+    const eq = filter.indexOf('=');
+    const key = eq > 0 ? filter.slice(0, eq) : filter;
+    const value = eq > 0 ? filter.slice(eq + 1) : '';
+    switch (key) {
+      case 'dangling':
+        if (value !== 'true' && value !== 'false') throw new CliError('EUSAGE', `invalid filter "${filter}": dangling takes true or false`);
+        return (i) => (i.names.length === 0) === (value === 'true');
+      case 'reference':
+        if (!value) throw new CliError('EUSAGE', `invalid filter "${filter}": reference needs a pattern`);
+        return (i) => i.names.some((n) => matchesReference(n, value));
+      case 'id':
+        return (i) => i.id.slice(7).startsWith(value.replace(/^sha256:/, ''));
+      case 'before':
+      case 'since': {
+        return (i) => {
+          throw new CliError('EUSAGE', `filter ${key} is not supported yet (image ${i.id.slice(7, 19)})`);
+        };
+      }
+      default:
+        throw new CliError('EUSAGE', `invalid filter "${filter}": supported filters are dangling=true|false, reference=PATTERN, id=ID`);
+    }
+  });
+
+export class ImagesEngine {
+  constructor(private readonly ctx: EngineContext) {}
+
+  // Pulls an image into the store. Caller has joined the rootless user namespace.
+  async pull(input: string, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PullReport> {
+    const ref = parseReference(input);
+    const platform = options.platform ? parsePlatform(options.platform) : undefined;
+    const { pullImage } = await import('../image/pull.js');
+    const { parseCredsFlag } = await import('../image/registry/auth.js');
+    const credentials = options.creds ? parseCredsFlag(options.creds) : undefined;
+    return withStoreLock(this.ctx, false, () =>
+      pullImage(
+        this.ctx,
+        ref,
+        { platform, tlsVerify: options.tlsVerify, credentials, authFile: options.authfile, chown: this.ctx.config.storage.userns !== 'single' },
+        onEvent,
+      ),
+    );
+  }
+
+  list(options: ListImagesOptions = {}): ImageSummary[] {
+    const predicates = parseFilters(options.filters);
+    const out: ImageSummary[] = [];
+    const images = this.ctx.images.list().sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
+    for (const image of images) {
+      if (!predicates.every((p) => p(image))) continue;
+      const base = { id: image.id, names: image.names, digest: image.digest, repoDigests: image.repoDigests, created: image.created, size: image.size, dangling: image.names.length === 0 };
+      if (image.names.length === 0) out.push({ ...base, repository: '<none>', tag: '<none>' });
+      for (const name of image.names) out.push({ ...base, ...splitTaggedName(name) });
+    }
+    return out;
+  }
+
+  resolve(input: string): ImageRecord {
+    return findImage(this.ctx.images.list(), input);
+  }
+
+  exists(input: string): boolean {
+    try {
+      this.resolve(input);
+      return true;
+    } catch (error) {
+      if (error instanceof CliError && (error.code === 'ENOIMAGE' || error.code === 'EREFERENCE')) return false;
+      throw error;
+    }
+  }
+
+  inspect(input: string): ImageInspectReport {
+    const record = this.resolve(input);
+    return { record, config: this.ctx.images.config(record.id) };
+  }
+
+  // Adds names to an image (each name moves off any image that had it).
+  async tag(input: string, targets: string[]): Promise<ImageRecord> {
+    const names = targets.map((t) => {
+      const ref = parseReference(t);
+      if (ref.digest) throw new CliError('EUSAGE', `cannot tag with a digest: "${t}"`);
+      return formatReference(ref);
+    });
+    return withLock(this.ctx.images.lockPath(), async () => {
+      const record = this.resolve(input);
+      return this.ctx.images.setNamesLocked(record.id, [...new Set([...record.names, ...names])]);
+    });
+  }
+
+  // Removes names from an image: the given ones, or all of them.
+  async untag(input: string, targets: string[]): Promise<ImageRecord> {
+    return withLock(this.ctx.images.lockPath(), async () => {
+      const record = this.resolve(input);
+      let remove = record.names;
+      if (targets.length > 0) {
+        remove = targets.map((t) => formatReference(parseReference(t)));
+        for (const name of remove) if (!record.names.includes(name)) throw new CliError('ENOIMAGE', `${name}: tag not known on image ${record.id.slice(7, 19)}`);
+      }
+      return this.ctx.images.setNamesLocked(record.id, record.names.filter((n) => !remove.includes(n)));
+    });
+  }
+
+  // Removes images (podman rmi): a name untags, and the image goes when no name is left or with
+  // force. Caller has joined the rootless user namespace (layers hold files of mapped uids).
+  async remove(inputs: string[], options: { force?: boolean; all?: boolean } = {}): Promise<RemoveImageReport[]> {
+    return withStoreLock(this.ctx, true, () =>
+      withLock(this.ctx.images.lockPath(), async () => {
+        const reports: RemoveImageReport[] = [];
+        const targets = options.all ? this.ctx.images.list().map((i) => i.id) : inputs;
+        for (const input of targets) {
+          const report: RemoveImageReport = { input, untagged: [], deleted: false };
+          reports.push(report);
+          try {
+            const { image: record, name: byName } = findImageMatch(this.ctx.images.list(), input);
+            report.id = record.id;
+            if (byName && record.names.length > 1 && !options.force) {
+              this.ctx.images.setNamesLocked(record.id, record.names.filter((n) => n !== byName));
+              report.untagged.push(byName);
+              continue;
+            }
+            report.untagged.push(...record.names);
+            this.ctx.images.removeLocked(record.id);
+            report.deleted = true;
+          } catch (error) {
+            report.error = error instanceof CliError ? error : new CliError('EINTERNAL', messageOf(error), { cause: error });
+          }
+        }
+        this.collectLayersLocked();
+        return reports;
+      }),
+    );
+  }
+
+  // Removes dangling images (all unused ones with `all`; no containers exist yet to keep any).
+  async prune(options: { all?: boolean } = {}): Promise<RemoveImageReport[]> {
+    const victims = this.ctx.images.list().filter((i) => options.all || i.names.length === 0);
+    return this.remove(victims.map((i) => i.id), { force: true });
+  }
+
+  // Checks credentials against the registry, then stores them (auth file mode 0600).
+  async login(registry: string, options: LoginOptions): Promise<string> {
+    const { RegistryClient } = await import('../image/registry/client.js');
+    const { storeCredentials } = await import('../image/registry/auth.js');
+    const host = registry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    const entry = findRegistryConfig(this.ctx.config, host);
+    const insecure = entry?.insecure === true || options.tlsVerify === false;
+    const credentials = { username: options.username, password: options.password };
+    const client = new RegistryClient({ registry: host, insecure, tlsVerify: options.tlsVerify !== false && !entry?.insecure, credentials, attempts: 2 });
+    try {
+      const res = await client.request('/v2/', { scope: '' });
+      await res.body.dump();
+    } finally {
+      await client.close();
+    }
+    const file = options.authfile ?? this.ctx.paths.authFile;
+    storeCredentials(host, file, credentials);
+    return file;
+  }
+
+  logout(registry: string, options: { authfile?: string; all?: boolean }): Promise<boolean> {
+    return import('../image/registry/auth.js').then(({ removeCredentials }) => removeCredentials(registry.replace(/^https?:\/\//, ''), options.authfile ?? this.ctx.paths.authFile));
+  }
+
+  // Deletes layers no image references. Caller holds the store lock exclusively.
+  private collectLayersLocked(): void {
+    const used = new Set(this.ctx.images.list().flatMap((i) => i.layers));
+    for (const layer of this.ctx.layers.list()) if (!used.has(layer.chainId)) this.ctx.layers.remove(layer.chainId);
+  }
+}
+
+export interface LoginOptions {
+  username: string;
+  password: string;
+  tlsVerify?: boolean;
+  authfile?: string;
+}

@@ -1,0 +1,27 @@
+// The engine's front door: the CLI opens one per command and calls its parts.
+import type { PathOverrides } from '../config/paths.js';
+import { joinUserNamespace } from '../rootless/userns.js';
+import { createContext, type EngineContext } from './context.js';
+import { ImagesEngine } from './images.js';
+import { SystemEngine } from './system.js';
+
+export class Engine {
+  readonly images: ImagesEngine;
+  readonly system: SystemEngine;
+
+  constructor(readonly ctx: EngineContext) {
+    this.images = new ImagesEngine(ctx);
+    this.system = new SystemEngine(ctx);
+  }
+
+  // Re-runs the current command inside the rootless user namespace unless already there; commands
+  // that write files owned by mapped ids (pull, rmi, load, prune) call this first.
+  async enterUserNamespace(): Promise<void> {
+    await joinUserNamespace(this.ctx.paths.run, this.ctx.config.storage.userns);
+  }
+}
+
+export const openEngine = (overrides: PathOverrides = {}): Engine => new Engine(createContext(overrides));
+
+export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
+export type { PullEvent, PullReport } from '../image/pull.js';

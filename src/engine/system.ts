@@ -1,0 +1,94 @@
+// The system half of the engine: version, info, host check, disk usage.
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { cgroupVersion } from '../cgroups/detect.js';
+import { hostPlatform } from '../image/manifest.js';
+import { checkHost, type CheckResult } from '../rootless/host-check.js';
+import { currentUser, readSubids } from '../rootless/subid.js';
+import { isRootful } from '../rootless/userns.js';
+import { findHelperBinary } from '../util/exec.js';
+import type { EngineContext } from './context.js';
+
+import { VERSION } from '../version.js';
+
+export interface VersionReport {
+  Version: string;
+  NodeVersion: string;
+  OsArch: string;
+}
+
+export interface DiskUsageReport {
+  type: 'Images' | 'Containers' | 'Local Volumes';
+  total: number;
+  active: number;
+  size: number;
+  reclaimable: number;
+}
+
+export class SystemEngine {
+  constructor(private readonly ctx: EngineContext) {}
+
+  version(): VersionReport {
+    const p = hostPlatform();
+    return { Version: VERSION, NodeVersion: process.version, OsArch: `${p.os}/${p.architecture}` };
+  }
+
+  info(): Record<string, unknown> {
+    const user = currentUser();
+    const mapping = (file: string, own: number) => [
+      { container_id: 0, host_id: own, size: 1 },
+      ...(this.ctx.config.storage.userns === 'single' ? [] : readSubids(file).map((r, i, all) => ({ container_id: 1 + all.slice(0, i).reduce((n, x) => n + x.count, 0), host_id: r.start, size: r.count }))),
+    ];
+    const runtime = findHelperBinary('crun') ?? findHelperBinary('runc');
+    const network = findHelperBinary('pasta') ? 'pasta' : findHelperBinary('slirp4netns') ? 'slirp4netns' : 'none';
+    let distro = 'unknown';
+    try {
+      distro = /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? distro;
+    } catch {
+      /* no os-release */
+    }
+    const images = this.ctx.images.list();
+    return {
+      host: {
+        arch: hostPlatform().architecture,
+        os: 'linux',
+        kernel: release(),
+        distribution: distro,
+        cgroupVersion: cgroupVersion(),
+        rootless: !isRootful(),
+        user: user.name,
+        idMappings: { uidmap: mapping('/etc/subuid', user.uid), gidmap: mapping('/etc/subgid', user.gid) },
+        ociRuntime: runtime ?? 'none',
+        networkBackend: network,
+      },
+      store: {
+        graphRoot: this.ctx.paths.data,
+        runRoot: this.ctx.paths.run,
+        configFile: this.ctx.paths.configFile,
+        graphDriverName: 'overlay',
+        usernsMode: this.ctx.config.storage.userns,
+        imageStore: { number: images.length },
+        layerStore: { number: this.ctx.layers.list().length },
+      },
+      registries: { search: this.ctx.config.unqualifiedSearchRegistries },
+      version: this.version(),
+    };
+  }
+
+  check(): Promise<CheckResult[]> {
+    return checkHost(this.ctx.config.storage.userns === 'single' || isRootful());
+  }
+
+  df(): DiskUsageReport[] {
+    const images = this.ctx.images.list();
+    const layers = this.ctx.layers.list();
+    const size = layers.reduce((n, l) => n + l.size, 0);
+    return [
+      { type: 'Images', total: images.length, active: 0, size, reclaimable: size },
+      { type: 'Containers', total: 0, active: 0, size: 0, reclaimable: 0 },
+      { type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 },
+    ];
+  }
+}
+
+export type { CheckResult };

@@ -1,0 +1,268 @@
+// Pulling an image: resolve the reference against search registries and mirrors, fetch the
+// manifest (choosing a platform from an index), then download and unpack every missing layer in
+// parallel, verifying both the compressed digest and the uncompressed diff id of each.
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import * as zlib from 'node:zlib';
+import { findRegistryConfig } from '../config/config.js';
+import { CliError } from '../errors.js';
+import type { EngineContext } from '../engine/context.js';
+import { chainIds, sha256Digest } from '../util/digest.js';
+import { unpackLayer } from '../storage/unpack.js';
+import type { ImageRecord } from '../storage/image-store.js';
+import { lookupCredentials, type Credentials } from './registry/auth.js';
+import { RegistryClient } from './registry/client.js';
+import { MANIFEST_ACCEPT, MEDIA, hostPlatform, isIndexType, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
+import { formatReference, repositoryName, withRegistry, type ImageReference } from './reference.js';
+
+export interface PullOptions {
+  platform?: Platform;
+  /** false: allow plain HTTP and skip TLS verification for every registry of this pull. */
+  tlsVerify?: boolean;
+  credentials?: Credentials;
+  authFile?: string;
+  /** Change file ownership while unpacking (false in single-uid mode). */
+  chown: boolean;
+}
+
+export type PullEvent =
+  | { type: 'trying'; reference: string }
+  | { type: 'manifest'; digest: string }
+  | { type: 'layer'; digest: string; status: 'exists' | 'downloading' | 'done'; size: number; received?: number }
+  | { type: 'config'; digest: string };
+
+export interface PullReport {
+  image: ImageRecord;
+  reference: string;
+  layersPulled: number;
+  layersExisting: number;
+}
+
+interface Source {
+  registry: string;
+  repository: string;
+  insecure: boolean;
+}
+
+const LAYER_CONCURRENCY = 6;
+
+// Where a candidate name may be fetched from: its mirrors first, then its (maybe rewritten) location.
+const sourcesFor = (ctx: EngineContext, ref: ImageReference): Source[] => {
+  const name = repositoryName(ref);
+  const entry = findRegistryConfig(ctx.config, name);
+  if (!entry) return [{ registry: ref.registry, repository: ref.repository, insecure: false }];
+  if (entry.blocked) throw new CliError('EREGISTRY', `pulling from ${name} is blocked by ${ctx.paths.configFile}`);
+  const rewrite = (location: string, insecure: boolean): Source => {
+    const full = location + name.slice(entry.prefix.length);
+    const slash = full.indexOf('/');
+    return { registry: full.slice(0, slash), repository: full.slice(slash + 1), insecure };
+  };
+  return [...entry.mirrors.map((m) => rewrite(m.location, m.insecure)), rewrite(entry.location, entry.insecure)];
+};
+
+// A Transform that hashes what passes through it.
+const hashing = (onChunk?: (n: number) => void): { stream: Transform; digest: () => string; bytes: () => number } => {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      onChunk?.(chunk.length);
+      cb(null, chunk);
+    },
+  });
+  return { stream, digest: () => `sha256:${hash.digest('hex')}`, bytes: () => bytes };
+};
+
+const decompressorFor = (mediaType: string): Transform => {
+  if (mediaType === MEDIA.ociLayer || mediaType.endsWith('.tar')) return new PassThrough();
+  if (mediaType.endsWith('zstd')) {
+    const create = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+    if (!create) throw new CliError('EREGISTRY', `zstd layers need Node.js 22.15 or newer (this is ${process.version})`);
+    return create();
+  }
+  return createGunzip();
+};
+
+class Puller {
+  private client!: RegistryClient;
+  private source!: Source;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly options: PullOptions,
+    private readonly onEvent: (event: PullEvent) => void,
+  ) {}
+
+  private scope(): string {
+    return `repository:${this.source.repository}:pull`;
+  }
+
+  private async fetchManifest(reference: string): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
+    const path = `/v2/${this.source.repository}/manifests/${reference}`;
+    const res = await this.client.request(path, { scope: this.scope(), headers: { accept: MANIFEST_ACCEPT }, accept: [404] });
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      throw new CliError('ENOIMAGE', `${this.source.registry}/${this.source.repository}:${reference}: manifest unknown (no such image or tag in the registry)`);
+    }
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const digest = sha256Digest(bytes);
+    if (reference.startsWith('sha256:') && digest !== reference) {
+      throw new CliError('EDIGEST', `manifest ${reference} from ${this.source.registry} has digest ${digest}: the registry served wrong content`);
+    }
+    const contentType = res.headers['content-type'];
+    return { bytes, mediaType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? '', digest };
+  }
+
+  private async fetchBlob(descriptor: Descriptor): Promise<Buffer> {
+    const res = await this.client.request(`/v2/${this.source.repository}/blobs/${descriptor.digest}`, { scope: this.scope() });
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const digest = sha256Digest(bytes);
+    if (digest !== descriptor.digest) throw new CliError('EDIGEST', `blob ${descriptor.digest} from ${this.source.registry} has digest ${digest}: the registry served corrupt content`);
+    return bytes;
+  }
+
+  // Streams one layer from the registry through gunzip into the unpacker, hashing both sides.
+  private async pullLayer(descriptor: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<boolean> {
+    return this.ctx.layers.install(chainId, async (diffDir) => {
+      this.onEvent({ type: 'layer', digest: descriptor.digest, status: 'downloading', size: descriptor.size, received: 0 });
+      const res = await this.client.request(`/v2/${this.source.repository}/blobs/${descriptor.digest}`, { scope: this.scope() });
+      let received = 0;
+      const compressed = hashing((n) => {
+        received += n;
+        this.onEvent({ type: 'layer', digest: descriptor.digest, status: 'downloading', size: descriptor.size, received });
+      });
+      const uncompressed = hashing();
+      const decompress = decompressorFor(descriptor.mediaType);
+      let streamError: Error | undefined;
+      pipeline(res.body as unknown as Readable, compressed.stream, decompress, uncompressed.stream, (error) => {
+        if (error) streamError = error;
+      });
+      let report;
+      try {
+        report = await unpackLayer(uncompressed.stream, diffDir, { chown: this.options.chown });
+      } catch (error) {
+        if (compressed.bytes() > 0 && streamError && !(error instanceof CliError)) {
+          throw new CliError('EREGISTRY', `layer ${descriptor.digest} could not be read: ${streamError.message}`, { cause: streamError });
+        }
+        throw error;
+      }
+      // Drain anything after the tar's end marker so both digests cover the whole blob.
+      uncompressed.stream.resume();
+      await new Promise<void>((resolve, reject) => {
+        if (uncompressed.stream.readableEnded) return resolve();
+        uncompressed.stream.on('end', resolve);
+        uncompressed.stream.on('error', reject);
+      });
+      if (streamError) throw new CliError('EREGISTRY', `layer ${descriptor.digest} could not be read: ${streamError.message}`, { cause: streamError });
+      const gotCompressed = compressed.digest();
+      if (gotCompressed !== descriptor.digest) {
+        throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${this.source.registry} has digest ${gotCompressed}: the registry served corrupt content, nothing was stored`);
+      }
+      const gotDiff = uncompressed.digest();
+      if (gotDiff !== diffId) throw new CliError('EDIGEST', `layer ${descriptor.digest} unpacks to ${gotDiff}, but the image config says ${diffId}: nothing was stored`);
+      return { chainId, diffId, parent, size: report.size, compressedDigest: descriptor.digest, compressedSize: compressed.bytes(), created: new Date().toISOString() };
+    });
+  }
+
+  async pull(ref: ImageReference, source: Source): Promise<PullReport> {
+    this.source = source;
+    const tlsVerify = this.options.tlsVerify !== false && !source.insecure;
+    const credentials = this.options.credentials ?? lookupCredentials(source.registry, this.options.authFile ?? this.ctx.paths.authFile);
+    this.client = new RegistryClient({ registry: source.registry, insecure: source.insecure || this.options.tlsVerify === false, tlsVerify, credentials });
+    try {
+      return await this.pullFromClient(ref);
+    } finally {
+      await this.client.close();
+    }
+  }
+
+  private async pullFromClient(ref: ImageReference): Promise<PullReport> {
+    const name = repositoryName(ref);
+    let top = await this.fetchManifest(ref.digest ?? ref.tag!);
+    const repoDigests = [`${name}@${top.digest}`];
+    let parsed = parseManifest(top.bytes, top.mediaType);
+    if (parsed.kind === 'index' || isIndexType(parsed.mediaType)) {
+      if (parsed.kind !== 'index') throw new CliError('EREGISTRY', 'manifest claims to be an index but lists no manifests');
+      const chosen = selectPlatform(parsed.index, this.options.platform ?? hostPlatform());
+      top = await this.fetchManifest(chosen.digest);
+      repoDigests.push(`${name}@${top.digest}`);
+      parsed = parseManifest(top.bytes, chosen.mediaType);
+      if (parsed.kind !== 'image') throw new CliError('EREGISTRY', `${chosen.digest} is a nested index, which is not supported`);
+    }
+    const manifest = parsed.manifest;
+    this.onEvent({ type: 'manifest', digest: top.digest });
+    const configBytes = await this.fetchBlob(manifest.config);
+    this.onEvent({ type: 'config', digest: manifest.config.digest });
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    } catch {
+      throw new CliError('EREGISTRY', `image config ${manifest.config.digest} is not JSON`);
+    }
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length) {
+      throw new CliError('EREGISTRY', `image config lists ${diffIds.length} layers but the manifest has ${manifest.layers.length}`);
+    }
+    const chains = chainIds(diffIds);
+    let pulled = 0;
+    let existing = 0;
+    const queue = manifest.layers.map((layer, i) => ({ layer, i }));
+    const worker = async () => {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        const { layer, i } = item;
+        if (this.ctx.layers.get(chains[i])) {
+          existing++;
+          this.onEvent({ type: 'layer', digest: layer.digest, status: 'exists', size: layer.size });
+          continue;
+        }
+        const installed = await this.pullLayer(layer, diffIds[i], chains[i], chains[i - 1]);
+        if (installed) pulled++;
+        else existing++;
+        this.onEvent({ type: 'layer', digest: layer.digest, status: installed ? 'done' : 'exists', size: layer.size });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LAYER_CONCURRENCY, queue.length) }, worker));
+    const size = chains.reduce((sum, c) => sum + (this.ctx.layers.get(c)?.size ?? 0), 0);
+    const image = await this.ctx.images.put(
+      {
+        id: manifest.config.digest,
+        names: ref.tag ? [`${name}:${ref.tag}`] : [],
+        repoDigests,
+        digest: repoDigests[0].slice(name.length + 1),
+        manifestMediaType: parsed.mediaType,
+        layers: chains,
+        size,
+        created: config.created ?? new Date(0).toISOString(),
+        stored: new Date().toISOString(),
+        architecture: config.architecture ?? 'unknown',
+        os: config.os ?? 'linux',
+      },
+      top.bytes,
+      configBytes,
+    );
+    return { image, reference: formatReference(ref), layersPulled: pulled, layersExisting: existing };
+  }
+}
+
+// Pulls `ref`, trying each search registry for a short name and each mirror before a registry.
+export const pullImage = async (ctx: EngineContext, ref: ImageReference, options: PullOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PullReport> => {
+  const candidates = ref.qualified ? [ref] : ctx.config.unqualifiedSearchRegistries.map((r) => withRegistry(ref, r));
+  if (candidates.length === 0) throw new CliError('EREFERENCE', `short name "${formatReference(ref)}" and no unqualified-search-registries configured: use a fully qualified name`);
+  let firstError: unknown;
+  for (const candidate of candidates) {
+    for (const source of sourcesFor(ctx, candidate)) {
+      onEvent({ type: 'trying', reference: formatReference({ ...candidate, registry: source.registry, repository: source.repository }) });
+      try {
+        return await new Puller(ctx, options, onEvent).pull(candidate, source);
+      } catch (error) {
+        const retryable = error instanceof CliError && (error.code === 'ENOIMAGE' || error.code === 'EUNREACHABLE');
+        if (!retryable) throw error;
+        firstError ??= error;
+      }
+    }
+  }
+  throw firstError;
+};

@@ -1,0 +1,90 @@
+// Registry credentials and authentication challenges: auth.json (containers-auth.json and
+// ~/.docker/config.json formats) and WWW-Authenticate parsing.
+import { chmodSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CliError } from '../../errors.js';
+import { readJsonIfExists, writeJsonAtomic } from '../../util/fs.js';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+// Parses `Bearer realm="https://auth",service="reg",scope="repository:x:pull"` (and Basic).
+export const parseChallenge = (header: string): Challenge | undefined => {
+  const match = /^\s*(\w+)\s*(.*)$/s.exec(header);
+  if (!match) return undefined;
+  const params: Record<string, string> = {};
+  const re = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
+  for (let m = re.exec(match[2]); m; m = re.exec(match[2])) params[m[1].toLowerCase()] = (m[2] ?? m[3]).replace(/\\(.)/g, '$1');
+  return { scheme: match[1].toLowerCase(), params };
+};
+
+interface AuthFile {
+  auths?: Record<string, { auth?: string; username?: string; password?: string }>;
+}
+
+// Keys a registry may be stored under: Docker Hub's historical names included.
+const keysFor = (registry: string): string[] =>
+  registry === 'docker.io'
+    ? ['docker.io', 'https://index.docker.io/v1/', 'index.docker.io', 'registry-1.docker.io']
+    : [registry, `https://${registry}`, `http://${registry}`];
+
+const decodeAuth = (entry: { auth?: string; username?: string; password?: string }): Credentials | undefined => {
+  if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+  if (!entry.auth) return undefined;
+  const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
+};
+
+// Parses --creds "user[:password]".
+export const parseCredsFlag = (value: string): Credentials => {
+  const colon = value.indexOf(':');
+  if (colon <= 0) throw new CliError('EUSAGE', '--creds must be USERNAME:PASSWORD');
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+};
+
+// Looks up stored credentials: the given auth file, then ~/.docker/config.json.
+export const lookupCredentials = (registry: string, authFile: string): Credentials | undefined => {
+  const dockerConfig = join(process.env.DOCKER_CONFIG ?? join(process.env.HOME || homedir(), '.docker'), 'config.json');
+  for (const file of [authFile, dockerConfig]) {
+    let doc: AuthFile | undefined;
+    try {
+      doc = readJsonIfExists<AuthFile>(file);
+    } catch {
+      throw new CliError('ECONFIG', `${file} is not valid JSON: fix or remove it`);
+    }
+    for (const key of keysFor(registry)) {
+      const entry = doc?.auths?.[key];
+      const creds = entry && decodeAuth(entry);
+      if (creds) return creds;
+    }
+  }
+  return undefined;
+};
+
+// Stores credentials in the auth file, mode 0600 (its directory 0700).
+export const storeCredentials = (registry: string, authFile: string, creds: Credentials): void => {
+  const doc = readJsonIfExists<AuthFile>(authFile) ?? {};
+  doc.auths = { ...doc.auths, [registry]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } };
+  mkdirSync(dirname(authFile), { recursive: true, mode: 0o700 });
+  writeJsonAtomic(authFile, doc, 0o600);
+  chmodSync(authFile, 0o600);
+};
+
+// Removes a registry's credentials; false when there were none.
+export const removeCredentials = (registry: string, authFile: string): boolean => {
+  const doc = readJsonIfExists<AuthFile>(authFile);
+  const keys = keysFor(registry).filter((key) => doc?.auths?.[key]);
+  if (!doc?.auths || keys.length === 0) return false;
+  for (const key of keys) delete doc.auths[key];
+  writeJsonAtomic(authFile, doc, 0o600);
+  return true;
+};

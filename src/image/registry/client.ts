@@ -1,0 +1,250 @@
+// An OCI distribution (v2) client for one registry: scheme selection, bearer/basic auth, retries with
+// backoff for 429/5xx and network errors, and typed errors with a fix in the message.
+//
+// WARNING: blob and manifest bytes come back as the registry sent them; callers verify digests.
+import { readFileSync, readdirSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request, type Dispatcher } from 'undici';
+import { CliError, messageOf } from '../../errors.js';
+import { log } from '../../util/log.js';
+import { parseChallenge, type Credentials } from './auth.js';
+
+export interface RegistryClientOptions {
+  /** host[:port] as in references; docker.io is reached at registry-1.docker.io. */
+  registry: string;
+  /** Allow plain HTTP and unverified TLS (registries.conf `insecure`, or --tls-verify=false). */
+  insecure: boolean;
+  /** Verify TLS certificates (false only when the user says so). */
+  tlsVerify: boolean;
+  credentials?: Credentials;
+  /** Attempts for a request that fails with 429/5xx or a network error. */
+  attempts?: number;
+}
+
+export interface RegistryResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  headers?: Record<string, string>;
+  body?: Buffer | NodeJS.ReadableStream;
+  /** The token scope this request needs, e.g. "repository:library/busybox:pull". */
+  scope: string;
+  /** Status codes the caller handles itself (everything else >= 400 throws). */
+  accept?: number[];
+  /** Full URL (for upload locations); otherwise `path` under /v2/. */
+  url?: string;
+}
+
+const isLoopback = (registry: string): boolean => /^(localhost|127(?:\.\d+){3}|\[::1\])(?::\d+)?$/.test(registry);
+
+const retryBaseMs = (): number => Number(process.env.SKIFF_RETRY_BASE_MS ?? 500);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const header = (headers: RegistryResponse['headers'], name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+// CA certificates from certs.d directories (containers-certs.d layout) for this registry.
+const extraCertificates = (registry: string): string[] => {
+  const dirs = [
+    join(process.env.XDG_CONFIG_HOME || join(process.env.HOME || homedir(), '.config'), 'skiff', 'certs.d', registry),
+    join('/etc/containers/certs.d', registry),
+    join('/etc/docker/certs.d', registry),
+  ];
+  const certs: string[] = [];
+  for (const dir of dirs) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) if (name.endsWith('.crt')) certs.push(readFileSync(join(dir, name), 'utf8'));
+  }
+  return certs;
+};
+
+const TLS_FALLBACK_CODES = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
+export class RegistryClient {
+  readonly registry: string;
+  private readonly options: RegistryClientOptions;
+  private readonly dispatcher: Agent;
+  private readonly endpoint: string;
+  private scheme: 'https' | 'http' | undefined;
+  private readonly tokens = new Map<string, string>();
+  private basic = false;
+
+  constructor(options: RegistryClientOptions) {
+    this.options = options;
+    this.registry = options.registry;
+    this.endpoint = options.registry === 'docker.io' ? 'registry-1.docker.io' : options.registry;
+    const extra = extraCertificates(options.registry);
+    this.dispatcher = new Agent({
+      connect: {
+        timeout: Number(process.env.SKIFF_CONNECT_TIMEOUT_MS ?? 10_000),
+        rejectUnauthorized: options.tlsVerify,
+        ...(extra.length ? { ca: [...rootCertificates, ...extra] } : {}),
+      },
+      headersTimeout: 60_000,
+      bodyTimeout: 120_000,
+      connections: 16,
+    });
+    if (!options.insecure && !isLoopback(options.registry)) this.scheme = 'https';
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  // Sends a request under /v2/, authenticating and retrying as needed.
+  async request(path: string, options: RequestOptions): Promise<RegistryResponse> {
+    const attempts = this.options.attempts ?? Number(process.env.SKIFF_RETRY_ATTEMPTS ?? 4);
+    for (let attempt = 1; ; attempt++) {
+      let response: RegistryResponse;
+      try {
+        response = await this.send(path, options);
+      } catch (error) {
+        const mapped = this.unreachable(error);
+        if (mapped.code !== 'EUNREACHABLE' || error instanceof CliError || attempt >= attempts || options.body) throw mapped;
+        log.debug(`registry ${this.registry}: ${messageOf(error)}; retrying (${attempt}/${attempts})`);
+        await sleep(retryBaseMs() * 2 ** (attempt - 1));
+        continue;
+      }
+      const status = response.statusCode;
+      if ((status === 429 || status >= 500) && attempt < attempts && !options.body) {
+        await response.body.dump();
+        const retryAfter = Number(header(response.headers, 'retry-after'));
+        const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 10_000) : retryBaseMs() * 2 ** (attempt - 1);
+        log.debug(`registry ${this.registry}: HTTP ${status}; retrying in ${delay} ms (${attempt}/${attempts})`);
+        await sleep(delay);
+        continue;
+      }
+      if (status >= 400 && !options.accept?.includes(status)) throw await this.httpError(response, path, attempt);
+      return response;
+    }
+  }
+
+  private unreachable(error: unknown): CliError {
+    if (error instanceof CliError) return error;
+    const e = error as { code?: string; cause?: { code?: string; message?: string } };
+    const code = e.cause?.code ?? e.code;
+    if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+      return new CliError('EREGISTRY', `TLS verification failed for registry ${this.registry} (${code}): add its CA under ~/.config/skiff/certs.d/${this.registry}/ca.crt, or use --tls-verify=false if you trust it`, { cause: error });
+    }
+    return new CliError('EUNREACHABLE', `cannot reach registry ${this.registry}: ${e.cause?.message ?? messageOf(error)}`, { cause: error });
+  }
+
+  private async httpError(response: RegistryResponse, path: string, attempt: number): Promise<CliError> {
+    const status = response.statusCode;
+    let detail = '';
+    try {
+      const body = (await response.body.json()) as { errors?: { code?: string; message?: string }[] };
+      detail = body.errors?.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ') ?? '';
+    } catch {
+      /* not JSON: keep the status alone */
+    }
+    const what = `${this.registry} ${path.replace(/^\/v2\//, '')}`;
+    if (status === 401) {
+      return new CliError('EUNAUTHORIZED', `authentication required for ${what}${detail ? ` (${detail})` : ''}: run \`skiff login ${this.registry}\` or pass --creds`);
+    }
+    if (status === 403) return new CliError('EUNAUTHORIZED', `access denied to ${what}${detail ? ` (${detail})` : ''}: check your credentials with \`skiff login ${this.registry}\``);
+    const retried = attempt > 1 ? ` after ${attempt} attempts` : '';
+    return new CliError('EREGISTRY', `registry ${this.registry} answered ${status} for ${path}${retried}${detail ? `: ${detail}` : ''}`);
+  }
+
+  private async send(path: string, options: RequestOptions): Promise<RegistryResponse> {
+    let response = await this.sendOnce(path, options);
+    if (response.statusCode !== 401) return response;
+    const challengeHeader = header(response.headers, 'www-authenticate');
+    const challenge = challengeHeader ? parseChallenge(challengeHeader) : undefined;
+    if (!challenge) return response;
+    await response.body.dump();
+    if (challenge.scheme === 'basic') {
+      if (!this.options.credentials || this.basic) return this.sendOnce(path, options);
+      this.basic = true;
+    } else if (challenge.scheme === 'bearer') {
+      await this.fetchToken(challenge.params, options.scope);
+    } else {
+      return this.sendOnce(path, options);
+    }
+    response = await this.sendOnce(path, options);
+    return response;
+  }
+
+  private authorization(scope: string): string | undefined {
+    const token = this.tokens.get(scope);
+    if (token) return `Bearer ${token}`;
+    const creds = this.options.credentials;
+    if (this.basic && creds) return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    return undefined;
+  }
+
+  private async fetchToken(params: Record<string, string>, scope: string): Promise<void> {
+    if (!params.realm) throw new CliError('EREGISTRY', `registry ${this.registry} sent a bearer challenge without a realm`);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    if (scope) url.searchParams.set('scope', scope);
+    const headers: Record<string, string> = {};
+    const creds = this.options.credentials;
+    if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+    } catch (error) {
+      throw new CliError('EUNREACHABLE', `cannot reach the token service ${url.origin} of ${this.registry}: ${messageOf(error)}`, { cause: error });
+    }
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      await res.body.dump();
+      throw new CliError('EUNAUTHORIZED', `the token service of ${this.registry} refused ${creds ? `the credentials of ${creds.username}` : 'anonymous access'}: run \`skiff login ${this.registry}\``);
+    }
+    if (res.statusCode >= 400) {
+      await res.body.dump();
+      throw new CliError('EREGISTRY', `the token service of ${this.registry} answered ${res.statusCode}`);
+    }
+    const body = (await res.body.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new CliError('EREGISTRY', `the token service of ${this.registry} returned no token`);
+    this.tokens.set(scope, token);
+  }
+
+  private async sendOnce(path: string, options: RequestOptions): Promise<RegistryResponse> {
+    const headers: Record<string, string> = { ...options.headers };
+    const auth = this.authorization(options.scope);
+    if (auth) headers.authorization = auth;
+    const go = (scheme: string) =>
+      request(options.url ?? `${scheme}://${this.endpoint}${path}`, {
+        method: options.method ?? 'GET',
+        headers,
+        body: options.body as Dispatcher.DispatchOptions['body'],
+        dispatcher: this.dispatcher,
+        maxRedirections: options.method === 'GET' || options.method === 'HEAD' || !options.method ? 5 : 0,
+      } as Parameters<typeof request>[1]);
+    if (this.scheme) return go(this.scheme);
+    // An insecure or loopback registry: HTTPS first, plain HTTP when it does not speak TLS.
+    try {
+      const response = await go('https');
+      this.scheme = 'https';
+      return response;
+    } catch (error) {
+      const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+      if (!code || !TLS_FALLBACK_CODES.has(code)) throw error;
+      log.debug(`registry ${this.registry}: no TLS (${code}); using plain HTTP`);
+      this.scheme = 'http';
+      return go('http');
+    }
+  }
+
+  /** The base URL in use (after the first request), for resolving relative upload locations. */
+  baseUrl(): string {
+    return `${this.scheme ?? 'https'}://${this.endpoint}`;
+  }
+}

@@ -1,0 +1,173 @@
+// The rootless user namespace: a pause process keeps it (and its mount namespace) alive, and later
+// commands join it through nsenter before Node starts, so Node itself never calls setns.
+//
+// Mapping: 0 → the user's uid, 1..N → the /etc/subuid (/etc/subgid) range, written by the setuid
+// helpers newuidmap/newgidmap; or, in single-uid mode, only 0 → the user's uid.
+import { spawn } from 'node:child_process';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { CliError, messageOf } from '../errors.js';
+import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { requireHelperBinary, runHelper } from '../util/exec.js';
+import { withLock } from '../util/lock.js';
+import { currentUser, readSubids, type IdRange } from './subid.js';
+
+export type UsernsMode = 'auto' | 'single';
+
+interface PauseRecord {
+  pid: number;
+  startTime: string;
+}
+
+const JOINED_ENV = 'SKIFF_USERNS_PID';
+
+// /proc/PID/stat field 22: the start time, which tells a live pause process from a reused pid.
+const startTimeOf = (pid: number): string | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+};
+
+const userNsOf = (pid: number | 'self'): string | undefined => {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`);
+  } catch {
+    return undefined;
+  }
+};
+
+// True when skiff runs as real root in the initial namespace: no user namespace is needed.
+export const isRootful = (): boolean => process.getuid?.() === 0 && !process.env[JOINED_ENV] && readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
+
+// True inside the namespace joined by joinUserNamespace (or when rootful: no namespace needed).
+export const inUserNamespace = (): boolean => Boolean(process.env[JOINED_ENV]) || isRootful();
+
+const livePausePid = (pidFile: string): number | undefined => {
+  const record = readJsonIfExists<PauseRecord>(pidFile);
+  if (!record) return undefined;
+  if (startTimeOf(record.pid) !== record.startTime) return undefined;
+  if (userNsOf(record.pid) === userNsOf('self')) return undefined;
+  return record.pid;
+};
+
+export interface Mapping {
+  uids: IdRange[];
+  gids: IdRange[];
+}
+
+// The subordinate ranges to map, or a clear error telling how to get them.
+export const resolveMapping = (mode: UsernsMode): Mapping | undefined => {
+  if (mode === 'single') return undefined;
+  const uids = readSubids('/etc/subuid');
+  const gids = readSubids('/etc/subgid');
+  if (uids.length === 0 || gids.length === 0) {
+    const { name } = currentUser();
+    const missing = uids.length === 0 ? '/etc/subuid' : '/etc/subgid';
+    throw new CliError(
+      'EUSERNS',
+      `no subordinate id range for user ${name} in ${missing}: ask an admin to run \`usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${name}\`, or set storage.userns = "single" in skiff.conf to map only your own uid`,
+    );
+  }
+  return { uids, gids };
+};
+
+const waitForUnshare = async (pid: number, exited: () => string | undefined): Promise<void> => {
+  const own = userNsOf('self');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const failure = exited();
+    if (failure !== undefined) throw new CliError('EUSERNS', `cannot create a user namespace: ${failure || 'unshare exited'}`);
+    const ns = userNsOf(pid);
+    if (ns && ns !== own) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new CliError('EUSERNS', 'timed out waiting for the user namespace to be created');
+};
+
+const writeMappings = async (pid: number, mapping: Mapping | undefined): Promise<void> => {
+  const { uid, gid } = currentUser();
+  if (!mapping) {
+    writeFileSync(`/proc/${pid}/uid_map`, `0 ${uid} 1\n`);
+    writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+    writeFileSync(`/proc/${pid}/gid_map`, `0 ${gid} 1\n`);
+    return;
+  }
+  const args = (own: number, ranges: IdRange[]) => {
+    const out = [String(pid), '0', String(own), '1'];
+    let inside = 1;
+    for (const r of ranges) {
+      out.push(String(inside), String(r.start), String(r.count));
+      inside += r.count;
+    }
+    return out;
+  };
+  await runHelper(requireHelperBinary('newuidmap', 'uidmap'), args(uid, mapping.uids));
+  await runHelper(requireHelperBinary('newgidmap', 'uidmap'), args(gid, mapping.gids));
+};
+
+// Starts the pause process that holds the namespaces, or returns the live one.
+export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<number> => {
+  const pidFile = join(runDir, 'pause.pid');
+  const live = livePausePid(pidFile);
+  if (live) return live;
+  // Concurrent first commands serialise here: one creates the namespace, the others join it.
+  return withLock(join(runDir, 'pause.lock'), async () => {
+    const again = livePausePid(pidFile);
+    if (again) return again;
+    const mapping = resolveMapping(mode);
+    const unshare = requireHelperBinary('unshare', 'util-linux');
+    const child = spawn(unshare, ['--user', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'read go && exec sleep infinity'], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'pipe'],
+      cwd: '/',
+    });
+    let stderr = '';
+    let exitedWith: string | undefined;
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('exit', () => (exitedWith = stderr.trim()));
+    child.on('error', (e) => (exitedWith = messageOf(e)));
+    try {
+      await waitForUnshare(child.pid!, () => exitedWith);
+      await writeMappings(child.pid!, mapping);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error instanceof CliError ? error : new CliError('EUSERNS', `cannot set up the user namespace: ${messageOf(error)}`, { cause: error });
+    }
+    child.stdin!.end('go\n');
+    child.stderr!.destroy();
+    child.unref();
+    const startTime = startTimeOf(child.pid!);
+    if (!startTime) throw new CliError('EUSERNS', `the pause process exited at once: ${stderr.trim()}`);
+    writeJsonAtomic(pidFile, { pid: child.pid!, startTime } satisfies PauseRecord);
+    return child.pid!;
+  });
+};
+
+// Re-runs this very command inside the rootless namespaces (through nsenter, so no thread of Node
+// ever calls setns) and exits with its exit code. Returns at once when already inside.
+export const joinUserNamespace = async (runDir: string, mode: UsernsMode): Promise<void> => {
+  if (inUserNamespace()) return;
+  const pid = await ensurePause(runDir, mode);
+  const nsenter = requireHelperBinary('nsenter', 'util-linux');
+  const child = spawn(nsenter, ['--target', String(pid), '--user', '--mount', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [JOINED_ENV]: String(pid) },
+  });
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward(signal));
+  const code = await new Promise<number>((resolve) => {
+    child.on('exit', (c, signal) => resolve(c ?? 128 + (signal ? constants.signals[signal] : 1)));
+    child.on('error', () => resolve(125));
+  });
+  process.exit(code);
+};
+
+// Removes the pause process (system reset): later commands create a fresh namespace.
+export const stopPause = (runDir: string): void => {
+  const pid = livePausePid(join(runDir, 'pause.pid'));
+  if (pid) process.kill(pid, 'SIGKILL');
+};

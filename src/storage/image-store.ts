@@ -1,0 +1,124 @@
+// The image store: images/<image-id>/{manifest.json,config.json,image.json}. The image id is the
+// config digest. Names ("registry/repo:tag") are unique across images; moving a name to a new image
+// leaves the old one dangling. Readers take no lock; writers hold images.lock.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { digestHex } from '../util/digest.js';
+import { readJsonIfExists, tempSibling, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { withLock } from '../util/lock.js';
+import type { ImageConfig, ImageManifest } from '../image/manifest.js';
+
+export interface ImageRecord {
+  /** sha256:<hex> of the config blob. */
+  id: string;
+  /** Tagged names, "registry/repo:tag". */
+  names: string[];
+  /** "registry/repo@sha256:..." for each registry the manifest came from. */
+  repoDigests: string[];
+  /** Digest of the manifest as stored. */
+  digest: string;
+  manifestMediaType: string;
+  /** Chain ids of the layers, bottom first. */
+  layers: string[];
+  /** Total uncompressed size of the layers. */
+  size: number;
+  created: string;
+  /** When skiff stored it. */
+  stored: string;
+  architecture: string;
+  os: string;
+}
+
+export class ImageStore {
+  constructor(private readonly root: string) {}
+
+  private dir(id: string): string {
+    return join(this.root, 'images', digestHex(id));
+  }
+
+  lockPath(): string {
+    return join(this.root, 'locks', 'images.lock');
+  }
+
+  // Every stored image (records being written by a concurrent pull are not yet visible).
+  list(): ImageRecord[] {
+    let names: string[] = [];
+    try {
+      names = readdirSync(join(this.root, 'images'));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => !n.startsWith('.')).flatMap((n) => readJsonIfExists<ImageRecord>(join(this.root, 'images', n, 'image.json')) ?? []);
+  }
+
+  get(id: string): ImageRecord | undefined {
+    return readJsonIfExists<ImageRecord>(join(this.dir(id), 'image.json'));
+  }
+
+  config(id: string): ImageConfig {
+    return JSON.parse(readFileSync(join(this.dir(id), 'config.json'), 'utf8')) as ImageConfig;
+  }
+
+  manifestBytes(id: string): Buffer {
+    return readFileSync(join(this.dir(id), 'manifest.json'));
+  }
+
+  manifest(id: string): ImageManifest {
+    return JSON.parse(this.manifestBytes(id).toString('utf8')) as ImageManifest;
+  }
+
+  // Adds an image (or merges names and repo digests into the stored one), then makes `names` point
+  // at it alone. Runs under images.lock.
+  async put(record: ImageRecord, manifest: Buffer, config: Buffer): Promise<ImageRecord> {
+    return withLock(this.lockPath(), async () => {
+      const existing = this.get(record.id);
+      let merged: ImageRecord;
+      if (existing) {
+        merged = {
+          ...existing,
+          names: [...new Set([...existing.names, ...record.names])],
+          repoDigests: [...new Set([...existing.repoDigests, ...record.repoDigests])],
+        };
+        writeJsonAtomic(join(this.dir(record.id), 'image.json'), merged);
+      } else {
+        merged = record;
+        const final = this.dir(record.id);
+        const temp = tempSibling(final);
+        mkdirSync(temp, { recursive: true });
+        writeFileAtomic(join(temp, 'manifest.json'), manifest);
+        writeFileAtomic(join(temp, 'config.json'), config);
+        writeJsonAtomic(join(temp, 'image.json'), merged);
+        renameSync(temp, final);
+      }
+      this.takeNamesLocked(merged.id, merged.names);
+      return merged;
+    });
+  }
+
+  // Removes `names` from every image but `id`. Caller holds images.lock.
+  private takeNamesLocked(id: string, names: string[]): void {
+    for (const other of this.list()) {
+      if (other.id === id) continue;
+      const kept = other.names.filter((n) => !names.includes(n));
+      if (kept.length !== other.names.length) writeJsonAtomic(join(this.dir(other.id), 'image.json'), { ...other, names: kept });
+    }
+  }
+
+  // Replaces an image's names (tag/untag). Caller holds images.lock.
+  setNamesLocked(id: string, names: string[]): ImageRecord {
+    const record = this.get(id);
+    if (!record) throw new Error(`image ${id} vanished`);
+    const updated = { ...record, names };
+    writeJsonAtomic(join(this.dir(id), 'image.json'), updated);
+    this.takeNamesLocked(id, names);
+    return updated;
+  }
+
+  // Deletes an image record. Caller holds images.lock.
+  removeLocked(id: string): void {
+    const final = this.dir(id);
+    const temp = tempSibling(final);
+    renameSync(final, temp);
+    rmSync(temp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,118 @@
+// The layer store: layers/<chain-id hex>/{diff/,layer.json}, content addressed and shared by every
+// image that uses them. A layer is built in a temp directory and renamed into place only when it is
+// complete and verified, so a killed pull never leaves half a layer behind.
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, chmodSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { digestHex } from '../util/digest.js';
+import { readJsonIfExists, tempSibling, writeJsonAtomic } from '../util/fs.js';
+import { withLock } from '../util/lock.js';
+
+export interface LayerRecord {
+  chainId: string;
+  diffId: string;
+  parent?: string;
+  /** Uncompressed size in bytes (file content). */
+  size: number;
+  compressedDigest?: string;
+  compressedSize?: number;
+  created: string;
+}
+
+export class LayerStore {
+  constructor(private readonly root: string) {}
+
+  private dir(chainId: string): string {
+    return join(this.root, 'layers', digestHex(chainId));
+  }
+
+  diffPath(chainId: string): string {
+    return join(this.dir(chainId), 'diff');
+  }
+
+  get(chainId: string): LayerRecord | undefined {
+    return readJsonIfExists<LayerRecord>(join(this.dir(chainId), 'layer.json'));
+  }
+
+  list(): LayerRecord[] {
+    let names: string[] = [];
+    try {
+      names = readdirSync(join(this.root, 'layers'));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => !n.startsWith('.')).flatMap((n) => readJsonIfExists<LayerRecord>(join(this.root, 'layers', n, 'layer.json')) ?? []);
+  }
+
+  // Installs a layer once: under the layer's lock, `produce` fills a fresh temp diff directory and
+  // returns its record; the directory is renamed into place only if produce succeeds.
+  // Returns false when the layer was already present (another pull may have just installed it).
+  async install(chainId: string, produce: (diffDir: string) => Promise<LayerRecord>): Promise<boolean> {
+    const hex = digestHex(chainId);
+    const final = this.dir(chainId);
+    return withLock(join(this.root, 'locks', `layer-${hex}.lock`), async () => {
+      if (this.get(chainId)) return false;
+      this.removeStaleTemps(hex);
+      const temp = tempSibling(final);
+      mkdirSync(join(temp, 'diff'), { recursive: true, mode: 0o755 });
+      try {
+        const record = await produce(join(temp, 'diff'));
+        writeJsonAtomic(join(temp, 'layer.json'), record);
+        rmSync(final, { recursive: true, force: true });
+        renameSync(temp, final);
+      } catch (error) {
+        removeTree(temp);
+        throw error;
+      }
+      return true;
+    });
+  }
+
+  // Temp directories of this layer left by a killed pull (we hold the layer's lock, so none is live).
+  private removeStaleTemps(hex: string): void {
+    const layers = join(this.root, 'layers');
+    let names: string[] = [];
+    try {
+      names = readdirSync(layers);
+    } catch {
+      return;
+    }
+    for (const name of names) if (name.startsWith(`.tmp-${hex}-`)) removeTree(join(layers, name));
+  }
+
+  // Deletes a layer. Caller holds the store's exclusive lock and knows nothing references it.
+  remove(chainId: string): void {
+    removeTree(this.dir(chainId));
+  }
+
+  // Disk usage of a layer's diff directory (apparent size of regular files).
+  static du(path: string): number {
+    let total = 0;
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, entry.name);
+        if (entry.isDirectory()) walk(p);
+        else if (entry.isFile()) total += statSync(p).size;
+      }
+    };
+    walk(path);
+    return total;
+  }
+}
+
+// rm -rf that also copes with read-only directories from images (0555 dirs need u+w first).
+export const removeTree = (path: string): void => {
+  try {
+    rmSync(path, { recursive: true, force: true });
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES' && (error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+  }
+  const unlock = (p: string) => {
+    const st = lstatSync(p);
+    if (!st.isDirectory()) return;
+    chmodSync(p, 0o700);
+    for (const name of readdirSync(p)) unlock(join(p, name));
+  };
+  unlock(path);
+  rmSync(path, { recursive: true, force: true });
+};

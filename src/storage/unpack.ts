@@ -1,0 +1,237 @@
+// Safe layer unpacking: a tar stream becomes a directory tree that overlayfs can stack. Nothing is
+// ever written outside `target`: ".." components are refused, absolute names are taken relative to
+// the target, no entry is created through a symlink, and hardlinks must point inside the layer.
+// Whiteouts (.wh.NAME) become 0/0 character devices and opaque markers become user.overlay.opaque.
+// Runs inside the rootless user namespace, so chown to an image uid lands on the mapped subuid.
+import { closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync, chmodSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { extract, type Header } from 'tar-stream';
+import { CliError } from '../errors.js';
+import { log } from '../util/log.js';
+import { native } from '../util/native.js';
+
+export interface UnpackOptions {
+  /** Change ownership to the uid/gid in the tar (false in single-uid mode: everything stays ours). */
+  chown: boolean;
+}
+
+export interface UnpackReport {
+  /** Bytes of regular file content written. */
+  size: number;
+  entries: number;
+  /** Device nodes that a rootless user cannot create and were left out. */
+  skippedDevices: string[];
+}
+
+// tar-stream fills `pax` with a PAX header's records (xattrs among them).
+type Headers = Omit<Header, 'pax'> & { pax?: Record<string, string> | null; type: Header['type'] | string };
+
+const WHITEOUT_PREFIX = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+
+const refuse = (name: string, why: string): CliError => new CliError('EUNPACK', `refusing layer entry "${name}": ${why}`);
+
+// Splits an entry name into safe components: "./a//b/" → ["a","b"]; "/etc/x" → ["etc","x"].
+export const safeComponents = (name: string): string[] => {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw refuse(name, 'it contains ".."');
+  if (parts.some((p) => p.includes('\0'))) throw refuse(name, 'it contains a NUL byte');
+  return parts;
+};
+
+class Unpacker {
+  private readonly knownDirs = new Set<string>(['']);
+  private readonly dirTimes: { path: string; mtime: Date }[] = [];
+  readonly report: UnpackReport = { size: 0, entries: 0, skippedDevices: [] };
+
+  constructor(
+    private readonly target: string,
+    private readonly options: UnpackOptions,
+  ) {}
+
+  // Makes sure every parent of `parts` is a real directory inside the target (never a symlink).
+  private ensureParents(parts: string[], name: string): string {
+    let rel = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      rel = rel ? `${rel}/${parts[i]}` : parts[i];
+      if (this.knownDirs.has(rel)) continue;
+      const abs = join(this.target, rel);
+      let st;
+      try {
+        st = lstatSync(abs);
+      } catch {
+        mkdirSync(abs, 0o755);
+        this.knownDirs.add(rel);
+        continue;
+      }
+      if (st.isSymbolicLink()) throw refuse(name, `its parent "${rel}" is a symlink, which could lead outside the layer`);
+      if (!st.isDirectory()) throw refuse(name, `its parent "${rel}" is not a directory`);
+      this.knownDirs.add(rel);
+    }
+    return join(this.target, ...parts);
+  }
+
+  // Removes whatever stands at `abs` so the entry can take its place (tar semantics: last one wins).
+  private clear(abs: string, rel: string, keepDir: boolean): void {
+    let st;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      return;
+    }
+    if (keepDir && st.isDirectory()) return;
+    rmSync(abs, { recursive: true, force: true });
+    if (this.knownDirs.has(rel)) for (const dir of [...this.knownDirs]) if (dir === rel || dir.startsWith(`${rel}/`)) this.knownDirs.delete(dir);
+  }
+
+  private own(abs: string, header: Headers): void {
+    if (!this.options.chown) return;
+    try {
+      lchownSync(abs, header.uid ?? 0, header.gid ?? 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EINVAL') {
+        throw new CliError('EUNPACK', `"${header.name}" is owned by uid ${header.uid}/gid ${header.gid}, outside this user's /etc/subuid or /etc/subgid range: give the user a range of at least 65536 ids`);
+      }
+      throw error;
+    }
+  }
+
+  private xattrs(abs: string, header: Headers): void {
+    const pax = header.pax;
+    if (!pax) return;
+    for (const [key, value] of Object.entries(pax)) {
+      if (!key.startsWith('SCHILY.xattr.')) continue;
+      const name = key.slice('SCHILY.xattr.'.length);
+      try {
+        native().lsetxattr(abs, name, Buffer.from(value, 'latin1'));
+      } catch (error) {
+        log.debug(`xattr ${name} on ${header.name} not kept: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  async entry(header: Headers, stream: Readable): Promise<void> {
+    this.report.entries++;
+    const parts = safeComponents(header.name);
+    if (parts.length === 0) {
+      // The layer's root itself: take its mode and owner only.
+      stream.resume();
+      return;
+    }
+    const base = parts[parts.length - 1];
+    const rel = parts.join('/');
+    const abs = this.ensureParents(parts, header.name);
+    const mode = (header.mode ?? 0o644) & 0o7777;
+
+    if (base === OPAQUE) {
+      stream.resume();
+      native().lsetxattr(join(abs, '..'), 'user.overlay.opaque', Buffer.from('y'));
+      return;
+    }
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      stream.resume();
+      const hiddenRel = [...parts.slice(0, -1), base.slice(WHITEOUT_PREFIX.length)].join('/');
+      const hidden = join(this.target, hiddenRel);
+      this.clear(hidden, hiddenRel, false);
+      native().mknod(hidden, constants.S_IFCHR, 0, 0);
+      return;
+    }
+
+    switch (header.type) {
+      case 'directory': {
+        stream.resume();
+        this.clear(abs, rel, true);
+        try {
+          mkdirSync(abs, 0o700);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
+        this.knownDirs.add(rel);
+        this.own(abs, header);
+        chmodSync(abs, mode);
+        this.xattrs(abs, header);
+        if (header.mtime) this.dirTimes.push({ path: abs, mtime: header.mtime });
+        return;
+      }
+      case 'file':
+      case 'contiguous-file': {
+        this.clear(abs, rel, false);
+        const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        try {
+          for await (const chunk of stream) {
+            const buffer = chunk as Buffer;
+            let offset = 0;
+            while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
+            this.report.size += buffer.length;
+          }
+        } finally {
+          closeSync(fd);
+        }
+        this.own(abs, header);
+        // chown clears setuid/setgid, so the mode goes on after it.
+        chmodSync(abs, mode);
+        if (header.mtime) utimesSync(abs, header.mtime, header.mtime);
+        this.xattrs(abs, header);
+        return;
+      }
+      case 'symlink': {
+        stream.resume();
+        this.clear(abs, rel, false);
+        symlinkSync(header.linkname ?? '', abs);
+        this.own(abs, header);
+        if (header.mtime) lutimesSync(abs, header.mtime, header.mtime);
+        return;
+      }
+      case 'link': {
+        stream.resume();
+        const targetParts = safeComponents(header.linkname ?? '');
+        if (targetParts.length === 0) throw refuse(header.name, 'hardlink to the layer root');
+        const targetAbs = this.ensureParents(targetParts, header.name);
+        let st;
+        try {
+          st = lstatSync(targetAbs);
+        } catch {
+          throw refuse(header.name, `hardlink target "${header.linkname}" is not in this layer`);
+        }
+        if (st.isDirectory()) throw refuse(header.name, 'hardlink to a directory');
+        this.clear(abs, rel, false);
+        linkSync(targetAbs, abs);
+        return;
+      }
+      case 'fifo': {
+        stream.resume();
+        this.clear(abs, rel, false);
+        native().mknod(abs, constants.S_IFIFO | mode, 0, 0);
+        this.own(abs, header);
+        chmodSync(abs, mode);
+        return;
+      }
+      case 'character-device':
+      case 'block-device': {
+        stream.resume();
+        // A rootless user cannot create device nodes; the runtime bind-mounts /dev anyway.
+        this.report.skippedDevices.push(rel);
+        return;
+      }
+      default:
+        stream.resume();
+        log.debug(`layer entry ${header.name} of type ${header.type} ignored`);
+    }
+  }
+
+  finish(): void {
+    for (const { path, mtime } of this.dirTimes.reverse()) utimesSync(path, mtime, mtime);
+  }
+}
+
+// Unpacks an uncompressed tar stream into `target` (an existing, empty directory).
+export const unpackLayer = async (tarStream: Readable, target: string, options: UnpackOptions): Promise<UnpackReport> => {
+  const unpacker = new Unpacker(target, options);
+  const ex = extract();
+  tarStream.on('error', (error) => ex.destroy(error));
+  tarStream.pipe(ex);
+  for await (const entry of ex) await unpacker.entry(entry.header as Headers, entry as unknown as Readable);
+  unpacker.finish();
+  return unpacker.report;
+};

@@ -1,0 +1,42 @@
+// File helpers with skiff's durability rule: every record is written to a temp file and renamed.
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+// A unique sibling name for temp files and directories, so renames stay on one filesystem.
+export const tempSibling = (path: string): string =>
+  join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+
+// Writes data atomically: temp file, fsync, rename. Readers see the old or the new content, never half.
+export const writeFileAtomic = (path: string, data: string | Buffer, mode = 0o644): void => {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempSibling(path);
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    const buffer = typeof data === 'string' ? Buffer.from(data) : data;
+    let offset = 0;
+    while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+};
+
+export const writeJsonAtomic = (path: string, value: unknown, mode = 0o644): void =>
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode);
+
+// Reads and parses a JSON file; undefined when it does not exist.
+export const readJsonIfExists = <T>(path: string): T | undefined => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as T;
+};
