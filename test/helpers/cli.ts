@@ -1,0 +1,118 @@
+// Runs the built CLI as an unprivileged user, the way skiff is meant to run. As root (CI) that is
+// the harness's test user; as anyone else, the developer's own account. Each sandbox has its own
+// HOME, XDG dirs and so its own store and rootless namespace.
+import { spawn, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const SKIFF = join(REPO, 'bin/skiff');
+import { TEST_USER } from './user.js';
+
+export { TEST_USER };
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+export const testIds = (): { uid: number; gid: number } => {
+  if (!isRoot) return { uid: process.getuid!(), gid: process.getgid!() };
+  return { uid: Number(execFileSync('id', ['-u', TEST_USER]).toString()), gid: Number(execFileSync('id', ['-g', TEST_USER]).toString()) };
+};
+
+// The test user's first subordinate uid (what image uid 1 maps to on disk).
+export const subuidStart = (): number => {
+  const name = isRoot ? TEST_USER : execFileSync('id', ['-un']).toString().trim();
+  const line = readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`no /etc/subuid range for ${name}`);
+  return Number(line.split(':')[1]);
+};
+
+export interface Sandbox {
+  dir: string;
+  home: string;
+  env: Record<string, string>;
+  /** Runs skiff; never throws on a non-zero exit. */
+  run(args: string[], options?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult>;
+  /** Runs skiff and asserts its exit code, like Podman's run_podman. */
+  runCli(expected: number, ...args: string[]): Promise<CliResult>;
+  /** The store's data dir. */
+  dataDir: string;
+  cleanup(): Promise<void>;
+}
+
+export const createSandbox = (name: string): Sandbox => {
+  const { uid, gid } = testIds();
+  const dir = mkdtempSync(join('/tmp', `skiff-t-${name}-`));
+  const home = join(dir, 'home');
+  const run = join(dir, 'run');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(run, { recursive: true, mode: 0o700 });
+  for (const p of [dir, home, run]) chownSync(p, uid, gid);
+  const env: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+    HOME: home,
+    XDG_RUNTIME_DIR: run,
+    USER: isRoot ? TEST_USER : (process.env.USER ?? ''),
+    LANG: 'C.UTF-8',
+    SKIFF_RETRY_BASE_MS: '50',
+  };
+  const exec = (args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> =>
+    new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [SKIFF, ...args], {
+        cwd: home,
+        env: { ...env, ...options.env },
+        uid: isRoot ? uid : undefined,
+        gid: isRoot ? gid : undefined,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolvePromise({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout, stderr });
+      });
+      child.stdin.end(options.input ?? '');
+    });
+  const sandbox: Sandbox = {
+    dir,
+    home,
+    env,
+    dataDir: join(home, '.local/share/skiff'),
+    run: exec,
+    async runCli(expected, ...args) {
+      const result = await exec(args);
+      expect(result.code, `skiff ${args.join(' ')}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(expected);
+      return result;
+    },
+    async cleanup() {
+      const pidFile = join(run, 'skiff', 'pause.pid');
+      if (existsSync(pidFile)) {
+        const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
+        if (!isRoot) {
+          try {
+            execFileSync('nsenter', ['--target', String(pid), '--user', '--mount', 'rm', '-rf', dir], { stdio: 'ignore' });
+          } catch {
+            /* fall through to a plain rm */
+          }
+        }
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return sandbox;
+};

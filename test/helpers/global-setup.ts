@@ -1,0 +1,61 @@
+// Once per test run: the unprivileged test user (when running as root, as CI does), the shared
+// loopback registries (plain, htpasswd basic auth, bearer tokens) and the fixture images in them.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type { TestProject } from 'vitest/node';
+import { buildFixtures } from '../fixtures/images.js';
+import { buildImage, pushImage, pushIndex, startRegistry, type Registry } from './registry.js';
+import { TEST_USER } from './user.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    plainRegistry: string;
+    basicRegistry: string;
+    tokenRegistry: string;
+    multiIndexDigest: string;
+  }
+}
+
+const ensureTestUser = (): void => {
+  try {
+    execFileSync('id', [TEST_USER], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER]);
+  }
+  for (const file of ['/etc/subuid', '/etc/subgid']) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (!text.split('\n').some((l) => l.startsWith(`${TEST_USER}:`))) appendFileSync(file, `${TEST_USER}:300000:65536\n`);
+  }
+};
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.getuid?.() === 0) ensureTestUser();
+  const registries: Registry[] = [];
+  const plain = await startRegistry();
+  const basic = await startRegistry({ auth: 'basic' });
+  const token = await startRegistry({ auth: 'token' });
+  registries.push(plain, basic, token);
+
+  const f = await buildFixtures();
+  const busybox = buildImage([f.base, f.app]);
+  await pushImage(plain.host, 'skiff/busybox', 'latest', busybox);
+  await pushImage(plain.host, 'skiff/busybox-oci', '1.0', buildImage([f.base, f.app], { format: 'oci' }));
+  await pushImage(plain.host, 'skiff/big', 'latest', buildImage([f.base, f.big]));
+  await pushImage(plain.host, 'skiff/shared-a', 'latest', buildImage([f.base, f.sharedTopA]));
+  await pushImage(plain.host, 'skiff/shared-b', 'latest', buildImage([f.base, f.sharedTopB]));
+  const multiIndexDigest = await pushIndex(plain.host, 'skiff/multi', 'latest', [
+    { image: buildImage([f.base, f.app], { format: 'oci', arch: 'amd64' }), arch: 'amd64' },
+    { image: buildImage([f.base, f.armExtra], { format: 'oci', arch: 'arm64' }), arch: 'arm64' },
+  ]);
+  const creds = { username: 'tester', password: 'secret' };
+  await pushImage(basic.host, 'private/busybox', 'latest', busybox, creds);
+  await pushImage(token.host, 'private/busybox', 'latest', busybox, creds);
+
+  project.provide('plainRegistry', plain.host);
+  project.provide('basicRegistry', basic.host);
+  project.provide('tokenRegistry', token.host);
+  project.provide('multiIndexDigest', multiIndexDigest);
+  return async () => {
+    await Promise.all(registries.map((r) => r.stop()));
+  };
+}
