@@ -25,5 +25,5 @@ export const createContext = (overrides: PathOverrides = {}): EngineContext => {
 
 // Writers that add content (pull, load) hold the store lock shared; removers of layers hold it
 // exclusively, so a layer is never deleted between its install and the image that references it.
-export const withStoreLock = <T>(ctx: EngineContext, exclusive: boolean, fn: () => Promise<T>): Promise<T> =>
-  withLock(join(ctx.paths.data, 'locks', 'store.lock'), fn, { shared: !exclusive });
+export const withStoreLock = <T>(ctx: EngineContext, exclusive: boolean, fn: () => Promise<T>, timeoutMs?: number): Promise<T> =>
+  withLock(join(ctx.paths.data, 'locks', 'store.lock'), fn, { shared: !exclusive, timeoutMs });

@@ -96,14 +96,34 @@ export class ImagesEngine {
     const { pullImage } = await import('../image/pull.js');
     const { parseCredsFlag } = await import('../image/registry/auth.js');
     const credentials = options.creds ? parseCredsFlag(options.creds) : undefined;
-    return withStoreLock(this.ctx, false, () =>
-      pullImage(
-        this.ctx,
-        ref,
-        { platform, tlsVerify: options.tlsVerify, credentials, authFile: options.authfile, chown: this.ctx.config.storage.userns !== 'single' },
-        onEvent,
-      ),
-    );
+    this.ctx.layers.sweepTemps();
+    const installed: string[] = [];
+    try {
+      return await withStoreLock(this.ctx, false, () =>
+        pullImage(
+          this.ctx,
+          ref,
+          { platform, tlsVerify: options.tlsVerify, credentials, authFile: options.authfile, chown: this.ctx.config.storage.userns !== 'single', installed },
+          onEvent,
+        ),
+      );
+    } catch (error) {
+      if (installed.length) await this.dropOrphans(installed);
+      throw error;
+    }
+  }
+
+  // After a failed pull: deletes the layers it installed that no image uses. Needs the store lock
+  // exclusively; when another pull holds it, the layers stay for `image prune` to collect.
+  private async dropOrphans(chainIds: string[]): Promise<void> {
+    try {
+      await withStoreLock(this.ctx, true, async () => {
+        const used = new Set(this.ctx.images.list().flatMap((i) => i.layers));
+        for (const id of chainIds) if (!used.has(id)) this.ctx.layers.remove(id);
+      }, 2000);
+    } catch {
+      /* best effort: the failure being reported matters more */
+    }
   }
 
   list(options: ListImagesOptions = {}): ImageSummary[] {

@@ -3,10 +3,11 @@
 // parallel, verifying both the compressed digest and the uncompressed diff id of each.
 import { createHash } from 'node:crypto';
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as zlib from 'node:zlib';
 import { findRegistryConfig } from '../config/config.js';
-import { CliError } from '../errors.js';
+import { CliError, messageOf } from '../errors.js';
 import type { EngineContext } from '../engine/context.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { unpackLayer } from '../storage/unpack.js';
@@ -24,6 +25,8 @@ export interface PullOptions {
   authFile?: string;
   /** Change file ownership while unpacking (false in single-uid mode). */
   chown: boolean;
+  /** Filled with the chain ids of the layers this pull installed, so a failed pull can drop them. */
+  installed?: string[];
 }
 
 export type PullEvent =
@@ -89,6 +92,7 @@ const decompressorFor = (mediaType: string): Transform => {
 class Puller {
   private client!: RegistryClient;
   private source!: Source;
+  private readonly active = new Set<Readable>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -129,6 +133,9 @@ class Puller {
     return this.ctx.layers.install(chainId, async (diffDir) => {
       this.onEvent({ type: 'layer', digest: descriptor.digest, status: 'downloading', size: descriptor.size, received: 0 });
       const res = await this.client.request(`/v2/${this.source.repository}/blobs/${descriptor.digest}`, { scope: this.scope() });
+      const body = res.body as unknown as Readable;
+      this.active.add(body);
+      body.on('close', () => this.active.delete(body));
       let received = 0;
       const compressed = hashing((n) => {
         received += n;
@@ -137,26 +144,24 @@ class Puller {
       const uncompressed = hashing();
       const decompress = decompressorFor(descriptor.mediaType);
       let streamError: Error | undefined;
-      pipeline(res.body as unknown as Readable, compressed.stream, decompress, uncompressed.stream, (error) => {
+      pipeline(body, compressed.stream, decompress, uncompressed.stream, (error) => {
         if (error) streamError = error;
       });
       let report;
       try {
         report = await unpackLayer(uncompressed.stream, diffDir, { chown: this.options.chown });
+        // Drain anything after the tar's end marker so both digests cover the whole blob.
+        uncompressed.stream.resume();
+        await finished(uncompressed.stream);
+        if (streamError) throw streamError;
       } catch (error) {
-        if (compressed.bytes() > 0 && streamError && !(error instanceof CliError)) {
-          throw new CliError('EREGISTRY', `layer ${descriptor.digest} could not be read: ${streamError.message}`, { cause: streamError });
+        if (error instanceof CliError) throw error;
+        const cause = streamError ?? (error as NodeJS.ErrnoException);
+        if ((cause as NodeJS.ErrnoException).syscall) {
+          throw new CliError('EUNPACK', `cannot unpack layer ${descriptor.digest} into ${diffDir}: ${messageOf(cause)}`, { cause });
         }
-        throw error;
+        throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${this.source.registry} is corrupt or the transfer broke (${messageOf(cause)}): nothing was stored`, { cause });
       }
-      // Drain anything after the tar's end marker so both digests cover the whole blob.
-      uncompressed.stream.resume();
-      await new Promise<void>((resolve, reject) => {
-        if (uncompressed.stream.readableEnded) return resolve();
-        uncompressed.stream.on('end', resolve);
-        uncompressed.stream.on('error', reject);
-      });
-      if (streamError) throw new CliError('EREGISTRY', `layer ${descriptor.digest} could not be read: ${streamError.message}`, { cause: streamError });
       const gotCompressed = compressed.digest();
       if (gotCompressed !== descriptor.digest) {
         throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${this.source.registry} has digest ${gotCompressed}: the registry served corrupt content, nothing was stored`);
@@ -193,7 +198,6 @@ class Puller {
       if (parsed.kind !== 'image') throw new CliError('EREGISTRY', `${chosen.digest} is a nested index, which is not supported`);
     }
     const manifest = parsed.manifest;
-    this.onEvent({ type: 'manifest', digest: top.digest });
     const configBytes = await this.fetchBlob(manifest.config);
     this.onEvent({ type: 'config', digest: manifest.config.digest });
     let config: ImageConfig;
@@ -210,21 +214,33 @@ class Puller {
     let pulled = 0;
     let existing = 0;
     const queue = manifest.layers.map((layer, i) => ({ layer, i }));
+    let failure: unknown;
     const worker = async () => {
-      for (let item = queue.shift(); item; item = queue.shift()) {
+      for (let item = queue.shift(); item && failure === undefined; item = queue.shift()) {
         const { layer, i } = item;
         if (this.ctx.layers.get(chains[i])) {
           existing++;
           this.onEvent({ type: 'layer', digest: layer.digest, status: 'exists', size: layer.size });
           continue;
         }
-        const installed = await this.pullLayer(layer, diffIds[i], chains[i], chains[i - 1]);
-        if (installed) pulled++;
-        else existing++;
-        this.onEvent({ type: 'layer', digest: layer.digest, status: installed ? 'done' : 'exists', size: layer.size });
+        try {
+          const installed = await this.pullLayer(layer, diffIds[i], chains[i], chains[i - 1]);
+          if (installed) this.options.installed?.push(chains[i]);
+          if (installed) pulled++;
+          else existing++;
+          this.onEvent({ type: 'layer', digest: layer.digest, status: installed ? 'done' : 'exists', size: layer.size });
+        } catch (error) {
+          // The first failure stops the others: in-flight downloads are cut, queued ones never start.
+          if (failure === undefined) {
+            failure = error;
+            for (const body of this.active) body.destroy(new Error('pull aborted'));
+          }
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(LAYER_CONCURRENCY, queue.length) }, worker));
+    if (failure !== undefined) throw failure;
+    this.onEvent({ type: 'manifest', digest: top.digest });
     const size = chains.reduce((sum, c) => sum + (this.ctx.layers.get(c)?.size ?? 0), 0);
     const image = await this.ctx.images.put(
       {

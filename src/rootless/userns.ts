@@ -46,6 +46,16 @@ export const isRootful = (): boolean => process.getuid?.() === 0 && !process.env
 // True inside the namespace joined by joinUserNamespace (or when rootful: no namespace needed).
 export const inUserNamespace = (): boolean => Boolean(process.env[JOINED_ENV]) || isRootful();
 
+// In the re-executed command: die with the CLI process that started it, so SIGKILL of the visible
+// skiff process stops the work too (Node cannot set PR_SET_PDEATHSIG; a reparent shows as a new ppid).
+const followParent = (): void => {
+  if (!process.env[JOINED_ENV]) return;
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
+  }, 100).unref();
+};
+
 const livePausePid = (pidFile: string): number | undefined => {
   const record = readJsonIfExists<PauseRecord>(pidFile);
   if (!record) return undefined;
@@ -150,7 +160,7 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<num
 // Re-runs this very command inside the rootless namespaces (through nsenter, so no thread of Node
 // ever calls setns) and exits with its exit code. Returns at once when already inside.
 export const joinUserNamespace = async (runDir: string, mode: UsernsMode): Promise<void> => {
-  if (inUserNamespace()) return;
+  if (inUserNamespace()) return followParent();
   const pid = await ensurePause(runDir, mode);
   const nsenter = requireHelperBinary('nsenter', 'util-linux');
   const child = spawn(nsenter, ['--target', String(pid), '--user', '--mount', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, chmodSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestHex } from '../util/digest.js';
-import { readJsonIfExists, tempSibling, writeJsonAtomic } from '../util/fs.js';
+import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 
 export interface LayerRecord {
@@ -65,6 +65,12 @@ export class LayerStore {
       }
       return true;
     });
+  }
+
+  // Temp directories whose pull was killed (layers and image records alike).
+  sweepTemps(): void {
+    sweepStaleTemps(join(this.root, 'layers'), removeTree);
+    sweepStaleTemps(join(this.root, 'images'), removeTree);
   }
 
   // Temp directories of this layer left by a killed pull (we hold the layer's lock, so none is live).

@@ -1,6 +1,6 @@
 // File helpers with skiff's durability rule: every record is written to a temp file and renamed.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 // A unique sibling name for temp files and directories, so renames stay on one filesystem.
@@ -39,4 +39,19 @@ export const readJsonIfExists = <T>(path: string): T | undefined => {
     throw error;
   }
   return JSON.parse(text) as T;
+};
+
+// Removes temp entries (".tmp-NAME-PID-RAND") in `dir` whose writer process is gone: what a
+// command killed mid-write leaves behind. `remove` deletes one path (trees may be read-only).
+export const sweepStaleTemps = (dir: string, remove: (path: string) => void): void => {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^\.tmp-.*-(\d+)-[a-f0-9]{8}$/.exec(name);
+    if (match && !existsSync(`/proc/${match[1]}`)) remove(join(dir, name));
+  }
 };

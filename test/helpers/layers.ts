@@ -30,7 +30,7 @@ export const sha256 = (data: Buffer | string): string => `sha256:${createHash('s
 export const makeTar = async (entries: EntrySpec[]): Promise<Buffer> => {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
+  p.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => {
     p.on('end', resolve);
     p.on('error', reject);

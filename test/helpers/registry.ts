@@ -23,6 +23,8 @@ export const freePort = (): Promise<number> =>
 
 export interface Registry {
   host: string;
+  /** The registry's storage root (tests corrupt blobs in it). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export const startRegistry = async (options: RegistryOptions = {}): Promise<Regi
   await waitForPort(port, child, () => stderr);
   return {
     host: `127.0.0.1:${port}`,
+    dataDir: join(dir, 'data'),
     async stop() {
       child.kill('SIGTERM');
       tokenServer?.close();
@@ -181,12 +184,12 @@ const pushBlob = async (host: string, repo: string, data: Buffer, digest: string
   if (start.status !== 202) throw new Error(`upload start ${start.status}: ${await start.text()}`);
   const location = new URL(start.headers.get('location')!, `http://${host}`);
   location.searchParams.set('digest', digest);
-  const put = await authedFetch(location.toString(), { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream' } }, auth, scope);
+  const put = await authedFetch(location.toString(), { method: 'PUT', body: new Uint8Array(data), headers: { 'content-type': 'application/octet-stream' } }, auth, scope);
   if (put.status !== 201) throw new Error(`upload ${digest} ${put.status}: ${await put.text()}`);
 };
 
 export const putManifest = async (host: string, repo: string, ref: string, body: Buffer, mediaType: string, auth?: PushAuth): Promise<void> => {
-  const res = await authedFetch(`http://${host}/v2/${repo}/manifests/${ref}`, { method: 'PUT', body, headers: { 'content-type': mediaType } }, auth, `repository:${repo}:pull,push`);
+  const res = await authedFetch(`http://${host}/v2/${repo}/manifests/${ref}`, { method: 'PUT', body: new Uint8Array(body), headers: { 'content-type': mediaType } }, auth, `repository:${repo}:pull,push`);
   if (res.status !== 201) throw new Error(`manifest ${repo}:${ref} ${res.status}: ${await res.text()}`);
 };
 
