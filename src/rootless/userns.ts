@@ -163,7 +163,9 @@ export const joinUserNamespace = async (runDir: string, mode: UsernsMode): Promi
   if (inUserNamespace()) return followParent();
   const pid = await ensurePause(runDir, mode);
   const nsenter = requireHelperBinary('nsenter', 'util-linux');
-  const child = spawn(nsenter, ['--target', String(pid), '--user', '--mount', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+  // Single-uid mode denies setgroups, so nsenter keeps our ids (which the namespace maps to 0 anyway).
+  const keepIds = mode === 'single' ? ['--preserve-credentials'] : [];
+  const child = spawn(nsenter, ['--target', String(pid), '--user', '--mount', ...keepIds, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, [JOINED_ENV]: String(pid) },
   });

@@ -20,9 +20,9 @@ export interface CliResult {
 
 const isRoot = process.getuid?.() === 0;
 
-export const testIds = (): { uid: number; gid: number } => {
+export const testIds = (user = TEST_USER): { uid: number; gid: number } => {
   if (!isRoot) return { uid: process.getuid!(), gid: process.getgid!() };
-  return { uid: Number(execFileSync('id', ['-u', TEST_USER]).toString()), gid: Number(execFileSync('id', ['-g', TEST_USER]).toString()) };
+  return { uid: Number(execFileSync('id', ['-u', user]).toString()), gid: Number(execFileSync('id', ['-g', user]).toString()) };
 };
 
 // The test user's first subordinate uid (what image uid 1 maps to on disk).
@@ -46,8 +46,8 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
-export const createSandbox = (name: string): Sandbox => {
-  const { uid, gid } = testIds();
+export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
+  const { uid, gid } = testIds(user);
   const dir = mkdtempSync(join('/tmp', `skiff-t-${name}-`));
   const home = join(dir, 'home');
   const run = join(dir, 'run');
@@ -58,7 +58,7 @@ export const createSandbox = (name: string): Sandbox => {
     PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
     HOME: home,
     XDG_RUNTIME_DIR: run,
-    USER: isRoot ? TEST_USER : (process.env.USER ?? ''),
+    USER: isRoot ? user : (process.env.USER ?? ''),
     LANG: 'C.UTF-8',
     SKIFF_RETRY_BASE_MS: '50',
   };

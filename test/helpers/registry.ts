@@ -23,6 +23,8 @@ export const freePort = (): Promise<number> =>
 
 export interface Registry {
   host: string;
+  /** The CA certificate of a TLS registry. */
+  caFile?: string;
   /** The registry's storage root (tests corrupt blobs in it). */
   dataDir: string;
   stop(): Promise<void>;
@@ -30,16 +32,19 @@ export interface Registry {
 
 export interface RegistryOptions {
   auth?: 'basic' | 'token';
+  /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1 (written to `caFile`). */
+  tls?: boolean;
   users?: Record<string, string>;
 }
 
-const waitForPort = async (port: number, child: ChildProcess, log: () => string): Promise<void> => {
+const waitForPort = async (port: number, child: ChildProcess, log: () => string, tls: boolean): Promise<void> => {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`registry exited: ${log()}`);
     try {
+      // A TLS registry answers plain HTTP with 400, which is enough to know it listens.
       const res = await fetch(`http://127.0.0.1:${port}/v2/`);
-      if (res.status === 200 || res.status === 401) return;
+      if (res.status === 200 || res.status === 401 || (tls && res.status === 400)) return;
     } catch {
       /* not up yet */
     }
@@ -101,17 +106,25 @@ export const startRegistry = async (options: RegistryOptions = {}): Promise<Regi
     tokenServer = token.server;
     auth = `auth:\n  token:\n    realm: ${token.realm}\n    service: skiff-test\n    issuer: skiff-test-issuer\n    rootcertbundle: ${token.certFile}\n`;
   }
+  let tls = '';
+  let caFile: string | undefined;
+  if (options.tls) {
+    caFile = join(dir, 'ca.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', caFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    tls = `  tls:\n    certificate: ${caFile}\n    key: ${join(dir, 'tls.key')}\n`;
+  }
   mkdirSync(join(dir, 'data'));
   writeFileSync(
     join(dir, 'config.yml'),
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tls}${auth}`,
   );
   const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  await waitForPort(port, child, () => stderr);
+  await waitForPort(port, child, () => stderr, options.tls === true);
   return {
     host: `127.0.0.1:${port}`,
+    caFile,
     dataDir: join(dir, 'data'),
     async stop() {
       child.kill('SIGTERM');
