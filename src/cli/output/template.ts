@@ -4,11 +4,14 @@ import { CliError } from '../../errors.js';
 
 type Value = unknown;
 
-const lookup = (data: Value, path: string): Value => {
+const lookup = (data: Value, path: string, template: string): Value => {
   if (path === '.') return data;
   let current: Value = data;
   for (const key of path.slice(1).split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
+    if (current === null || current === undefined) return undefined;
+    if (typeof current !== 'object' || !(key in (current as object))) {
+      throw new CliError('EUSAGE', `template "${template}": can't evaluate field ${key}`);
+    }
     current = (current as Record<string, Value>)[key];
   }
   return current;
@@ -26,7 +29,7 @@ const evaluate = (expr: string, data: Value, template: string): string => {
   const arg = (i: number) => {
     const w = words[i];
     if (!w?.startsWith('.')) throw new CliError('EUSAGE', `template "${template}": "${expr.trim()}" needs a field such as .ID`);
-    return lookup(data, w);
+    return lookup(data, w, template);
   };
   switch (words[0]) {
     case 'json':
@@ -38,7 +41,7 @@ const evaluate = (expr: string, data: Value, template: string): string => {
     case 'truncate':
       return show(arg(1)).slice(0, Number(words[2]));
     default:
-      if (words.length === 1 && words[0].startsWith('.')) return show(lookup(data, words[0]));
+      if (words.length === 1 && words[0].startsWith('.')) return show(lookup(data, words[0], template));
       throw new CliError('EUSAGE', `template "${template}": unsupported expression "${expr.trim()}"`);
   }
 };
@@ -46,8 +49,11 @@ const evaluate = (expr: string, data: Value, template: string): string => {
 const unescape = (s: string): string => s.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
 
 // Renders the template for one value.
-export const renderTemplate = (template: string, data: Value): string =>
-  unescape(template.replace(/^table\s+/, '')).replace(/\{\{(.*?)\}\}/g, (_, expr: string) => evaluate(expr, data, template));
+export const renderTemplate = (template: string, data: Value): string => {
+  const rendered = unescape(template.replace(/^table\s+/, '')).replace(/\{\{(.*?)\}\}/g, (_, expr: string) => evaluate(expr, data, template));
+  if (rendered.includes('{{')) throw new CliError('EUSAGE', `template "${template}": unclosed action`);
+  return rendered;
+};
 
 // The header row of a "table ..." template: each {{.Field}} becomes FIELD.
 export const templateHeader = (template: string): string | undefined => {

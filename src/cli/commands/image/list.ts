@@ -9,7 +9,7 @@ interface ListFlags {
   all?: boolean;
   quiet?: boolean;
   digests?: boolean;
-  noTrunc?: boolean;
+  trunc?: boolean;
   filter?: string[];
   format?: string;
   noheading?: boolean;
@@ -30,7 +30,7 @@ export const build = (name = 'images'): Command =>
       const engine = await openEngineFor(cmd);
       const filters = [...(flags.filter ?? []), ...(reference ? [`reference=${reference}`] : [])];
       const images = engine.images.list({ all: flags.all, filters });
-      const id = (full: string) => (flags.noTrunc ? full : shortId(full));
+      const id = (full: string) => (flags.trunc === false ? full : shortId(full));
       if (flags.quiet) {
         for (const uniq of [...new Set(images.map((i) => id(i.id)))]) printLine(uniq);
         return;
