@@ -1,0 +1,53 @@
+// Smoke: the CLI starts, speaks Podman's conventions, and describes the host.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox, type Sandbox } from '../helpers/cli.js';
+
+let sb: Sandbox;
+beforeAll(() => {
+  sb = createSandbox('basic');
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('basics', () => {
+  it('prints its version', async () => {
+    expect((await sb.runCli(0, '--version')).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const json = JSON.parse((await sb.runCli(0, 'version', '--format', 'json')).stdout);
+    expect(json.Client.Version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect((await sb.runCli(0, 'version', '--format', '{{.Client.OsArch}}')).stdout).toMatch(/^linux\/\w+\n$/);
+  });
+
+  it('exits 125 with one line for unknown commands and flags', async () => {
+    const cmd = await sb.runCli(125, 'frobnicate');
+    expect(cmd.stderr).toMatch(/^Error: unknown command 'frobnicate'/);
+    const flag = await sb.runCli(125, 'images', '--bogus');
+    expect(flag.stderr).toMatch(/^Error: unknown option '--bogus'/);
+    const missing = await sb.runCli(125, 'pull');
+    expect(missing.stderr).toMatch(/^Error: missing required argument 'image'/);
+  });
+
+  it('shows info with paths, id mappings and the host', async () => {
+    const info = JSON.parse((await sb.runCli(0, 'info', '--format', 'json')).stdout);
+    expect(info.store.graphRoot).toBe(sb.dataDir);
+    expect(info.store.runRoot).toBe(`${sb.dir}/run/skiff`);
+    expect(info.host.rootless).toBe(true);
+    expect(info.host.idMappings.uidmap[0]).toMatchObject({ container_id: 0, size: 1 });
+    expect(info.host.idMappings.uidmap[1]).toMatchObject({ container_id: 1, size: 65536 });
+    expect(['v1', 'v2', 'hybrid', 'none']).toContain(info.host.cgroupVersion);
+    expect((await sb.runCli(0, 'info', '--format', '{{.Store.GraphRoot}}')).stdout.trim()).toBe(sb.dataDir);
+    expect((await sb.runCli(0, 'info')).stdout).toMatch(/^host:\n  arch: /);
+  });
+
+  it('checks the host one line per prerequisite', async () => {
+    const result = await sb.run(['system', 'check']);
+    const lines = result.stdout.trim().split('\n');
+    for (const name of ['newuidmap', 'newgidmap', 'subuid', 'subgid', 'user namespaces', 'native overlay', '/dev/fuse', '/dev/net/tun', 'network helper', 'OCI runtime', 'cgroups', 'XDG_RUNTIME_DIR', 'systemd user session', 'linger']) {
+      expect(lines.some((l) => new RegExp(`^(ok  |warn|FAIL)  ${name.replace(/\//g, '\\/')}\\s`).test(l)), name).toBe(true);
+    }
+    const failedRequired = JSON.parse((await sb.run(['system', 'check', '--format', 'json'])).stdout).some((r: { required: boolean; status: string }) => r.required && r.status === 'fail');
+    expect(result.code).toBe(failedRequired ? 1 : 0);
+    expect(lines.find((l) => l.includes(' subuid '))).toMatch(/^ok {4}subuid\s+\d+-\d+/);
+    for (const line of lines.filter((l) => l.startsWith('FAIL'))) expect(line).toMatch(/ — fix: /);
+  });
+});

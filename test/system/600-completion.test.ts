@@ -1,0 +1,52 @@
+// Completions: generated from the command tree; the scripts call `skiff __complete`, which offers
+// commands, flags and local image names.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { REPO, SKIFF, createSandbox, type Sandbox } from '../helpers/cli.js';
+
+let sb: Sandbox;
+const plain = inject('plainRegistry');
+beforeAll(async () => {
+  sb = createSandbox('completion');
+  await sb.runCli(0, 'pull', '-q', `${plain}/skiff/busybox`);
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+const complete = async (...words: string[]) => (await sb.runCli(0, '__complete', ...words)).stdout.trim().split('\n').filter(Boolean);
+
+describe('completion', () => {
+  it('offers commands, subcommands and flags', async () => {
+    expect(await complete('im')).toEqual(['images', 'image']);
+    expect(await complete('image', '')).toEqual(expect.arrayContaining(['ls', 'list', 'pull', 'inspect', 'rm', 'prune']));
+    expect(await complete('images', '--f')).toEqual(['--filter', '--format']);
+    expect(await complete('system', 'c')).toEqual(['check']);
+  });
+
+  it('offers local image names where an image is expected', async () => {
+    expect(await complete('rmi', '')).toEqual([`${plain}/skiff/busybox:latest`]);
+    expect(await complete('image', 'inspect', '127')).toEqual([`${plain}/skiff/busybox:latest`]);
+    expect(await complete('pull', '')).toEqual([]);
+  });
+
+  it('ships the generated scripts, identical to `skiff completion`', async () => {
+    for (const [shell, file] of [['bash', 'skiff.bash'], ['zsh', '_skiff'], ['fish', 'skiff.fish']]) {
+      expect(readFileSync(join(REPO, 'completions', shell, file), 'utf8')).toBe((await sb.runCli(0, 'completion', shell)).stdout);
+    }
+  });
+
+  it('completes through the real bash script', async () => {
+    // A `skiff` on PATH that runs this checkout as the sandbox user, as an installed one would.
+    const bin = join(sb.dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'skiff'), `#!/bin/sh\nexec ${process.execPath} ${SKIFF} "$@"\n`);
+    chmodSync(join(bin, 'skiff'), 0o755);
+    chmodSync(sb.dir, 0o755);
+    const script = `source ${join(REPO, 'completions/bash/skiff.bash')}; COMP_WORDS=(skiff image ex); COMP_CWORD=2; _skiff; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const out = execFileSync('bash', ['-c', script], { env: { ...sb.env, PATH: `${bin}:${sb.env.PATH}` }, uid: process.getuid?.() === 0 ? Number(execFileSync('id', ['-u', 'skifftest']).toString()) : undefined }).toString();
+    expect(out.trim()).toBe('exists');
+  });
+});
