@@ -7,6 +7,8 @@ import { build as buildInspect } from './commands/image/inspect.js';
 import { build as buildList } from './commands/image/list.js';
 import { buildLogin, buildLogout } from './commands/image/login.js';
 import { build as buildPull } from './commands/image/pull.js';
+import { build as buildPush } from './commands/image/push.js';
+import { buildManifestInspect, buildSearch } from './commands/image/remote.js';
 import { buildPrune, buildRm } from './commands/image/rm.js';
 import { buildTag, buildUntag } from './commands/image/tag.js';
 import { build as buildCheck } from './commands/system/check.js';
@@ -28,6 +30,7 @@ export const buildProgram = (): Command => {
   image
     .addCommand(buildList('ls').alias('list'))
     .addCommand(buildPull('pull'))
+    .addCommand(buildPush('push'))
     .addCommand(buildInspect('inspect'))
     .addCommand(buildRm('rm'))
     .addCommand(buildTag('tag'))
@@ -36,11 +39,15 @@ export const buildProgram = (): Command => {
     .addCommand(buildPrune('prune'))
     .addCommand(buildHistory('history'));
 
+  const manifest = new Command('manifest').description('Inspect manifests and image indexes in registries');
+  manifest.addCommand(buildManifestInspect());
+
   const system = new Command('system').description('Manage skiff itself: host check, info, disk usage');
   system.addCommand(buildCheck()).addCommand(buildInfo()).addCommand(buildDf());
 
   program
     .addCommand(buildPull())
+    .addCommand(buildPush())
     .addCommand(buildList())
     .addCommand(buildInspect())
     .addCommand(buildRm())
@@ -49,7 +56,9 @@ export const buildProgram = (): Command => {
     .addCommand(buildHistory())
     .addCommand(buildLogin())
     .addCommand(buildLogout())
+    .addCommand(buildSearch())
     .addCommand(image)
+    .addCommand(manifest)
     .addCommand(system)
     .addCommand(buildInfo())
     .addCommand(buildVersion())

@@ -4,6 +4,8 @@ import { CliError, messageOf } from '../errors.js';
 import { parsePlatform } from '../image/manifest.js';
 import type { ImageConfig } from '../image/manifest.js';
 import type { PullEvent, PullReport } from '../image/pull.js';
+import type { PushReport } from '../image/push.js';
+import type { SearchResult } from '../image/remote.js';
 import { parseReference, splitTaggedName, formatReference } from '../image/reference.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { withLock } from '../util/lock.js';
@@ -219,6 +221,47 @@ export class ImagesEngine {
   async prune(options: { all?: boolean } = {}): Promise<RemoveImageReport[]> {
     const victims = this.ctx.images.list().filter((i) => options.all || i.names.length === 0);
     return this.remove(victims.map((i) => i.id), { force: true });
+  }
+
+  // Pushes a local image to `destination` (default: its own name). Reads only: no namespace needed.
+  async push(input: string, destination: string | undefined, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PushReport> {
+    const { pushImage } = await import('../image/push.js');
+    const { parseCredsFlag } = await import('../image/registry/auth.js');
+    const record = this.resolve(input);
+    const dest = parseReference(destination ?? (record.names[0] ?? input));
+    if (dest.digest) throw new CliError('EUSAGE', `push destination "${destination}" must be a tag, not a digest`);
+    const credentials = options.creds ? parseCredsFlag(options.creds) : undefined;
+    return withStoreLock(this.ctx, false, () => pushImage(this.ctx, record, dest, { tlsVerify: options.tlsVerify, credentials, authFile: options.authfile }, onEvent));
+  }
+
+  // The manifest or index a remote reference names, as the registry serves it.
+  async inspectRemote(input: string, options: PullImageOptions): Promise<unknown> {
+    const { inspectRemoteManifest } = await import('../image/remote.js');
+    return inspectRemoteManifest(this.ctx, parseReference(input), await this.remoteOptions(options));
+  }
+
+  // Searches a registry's catalog: "host/term", or a term in each search registry.
+  async search(input: string, options: PullImageOptions & { limit?: number }): Promise<SearchResult[]> {
+    const { searchCatalog } = await import('../image/remote.js');
+    const slash = input.indexOf('/');
+    const first = slash > 0 ? input.slice(0, slash) : '';
+    const qualified = first.includes('.') || first.includes(':') || first === 'localhost';
+    const registries = qualified ? [first] : this.ctx.config.unqualifiedSearchRegistries;
+    const term = qualified ? input.slice(slash + 1) : input;
+    const results: SearchResult[] = [];
+    for (const registry of registries) results.push(...(await searchCatalog(this.ctx, registry, term, options.limit ?? 25, await this.remoteOptions(options))));
+    return results;
+  }
+
+  async listTags(input: string, options: PullImageOptions): Promise<{ name: string; tags: string[] }> {
+    const { listTags } = await import('../image/remote.js');
+    const ref = parseReference(input);
+    return { name: `${ref.registry}/${ref.repository}`, tags: await listTags(this.ctx, ref, await this.remoteOptions(options)) };
+  }
+
+  private async remoteOptions(options: PullImageOptions) {
+    const { parseCredsFlag } = await import('../image/registry/auth.js');
+    return { tlsVerify: options.tlsVerify, credentials: options.creds ? parseCredsFlag(options.creds) : undefined, authFile: options.authfile };
   }
 
   // Checks credentials against the registry, then stores them (auth file mode 0600).

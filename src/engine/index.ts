@@ -25,3 +25,5 @@ export const openEngine = (overrides: PathOverrides = {}): Engine => new Engine(
 
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';
+export type { PushReport } from '../image/push.js';
+export type { SearchResult } from '../image/remote.js';

@@ -1,20 +1,16 @@
 // Pulling an image: resolve the reference against search registries and mirrors, fetch the
 // manifest (choosing a platform from an index), then download and unpack every missing layer in
 // parallel, verifying both the compressed digest and the uncompressed diff id of each.
-import { createHash } from 'node:crypto';
-import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import * as zlib from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { findRegistryConfig } from '../config/config.js';
-import { CliError, messageOf } from '../errors.js';
+import { CliError } from '../errors.js';
 import type { EngineContext } from '../engine/context.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
-import { unpackLayer } from '../storage/unpack.js';
+import { installLayer } from '../storage/layer-install.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { lookupCredentials, type Credentials } from './registry/auth.js';
 import { RegistryClient } from './registry/client.js';
-import { MANIFEST_ACCEPT, MEDIA, hostPlatform, isIndexType, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
+import { MANIFEST_ACCEPT, hostPlatform, isIndexType, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
 import { formatReference, repositoryName, withRegistry, type ImageReference } from './reference.js';
 
 export interface PullOptions {
@@ -64,31 +60,6 @@ const sourcesFor = (ctx: EngineContext, ref: ImageReference): Source[] => {
   return [...entry.mirrors.map((m) => rewrite(m.location, m.insecure)), rewrite(entry.location, entry.insecure)];
 };
 
-// A Transform that hashes what passes through it.
-const hashing = (onChunk?: (n: number) => void): { stream: Transform; digest: () => string; bytes: () => number } => {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      onChunk?.(chunk.length);
-      cb(null, chunk);
-    },
-  });
-  return { stream, digest: () => `sha256:${hash.digest('hex')}`, bytes: () => bytes };
-};
-
-const decompressorFor = (mediaType: string): Transform => {
-  if (mediaType === MEDIA.ociLayer || mediaType.endsWith('.tar')) return new PassThrough();
-  if (mediaType.endsWith('zstd')) {
-    const create = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
-    if (!create) throw new CliError('EREGISTRY', `zstd layers need Node.js 22.15 or newer (this is ${process.version})`);
-    return create();
-  }
-  return createGunzip();
-};
-
 class Puller {
   private client!: RegistryClient;
   private source!: Source;
@@ -128,47 +99,20 @@ class Puller {
     return bytes;
   }
 
-  // Streams one layer from the registry through gunzip into the unpacker, hashing both sides.
-  private async pullLayer(descriptor: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<boolean> {
-    return this.ctx.layers.install(chainId, async (diffDir) => {
-      this.onEvent({ type: 'layer', digest: descriptor.digest, status: 'downloading', size: descriptor.size, received: 0 });
-      const res = await this.client.request(`/v2/${this.source.repository}/blobs/${descriptor.digest}`, { scope: this.scope() });
-      const body = res.body as unknown as Readable;
-      this.active.add(body);
-      body.on('close', () => this.active.delete(body));
-      let received = 0;
-      const compressed = hashing((n) => {
-        received += n;
-        this.onEvent({ type: 'layer', digest: descriptor.digest, status: 'downloading', size: descriptor.size, received });
-      });
-      const uncompressed = hashing();
-      const decompress = decompressorFor(descriptor.mediaType);
-      let streamError: Error | undefined;
-      pipeline(body, compressed.stream, decompress, uncompressed.stream, (error) => {
-        if (error) streamError = error;
-      });
-      let report;
-      try {
-        report = await unpackLayer(uncompressed.stream, diffDir, { chown: this.options.chown });
-        // Drain anything after the tar's end marker so both digests cover the whole blob.
-        uncompressed.stream.resume();
-        await finished(uncompressed.stream);
-        if (streamError) throw streamError;
-      } catch (error) {
-        if (error instanceof CliError) throw error;
-        const cause = streamError ?? (error as NodeJS.ErrnoException);
-        if ((cause as NodeJS.ErrnoException).syscall) {
-          throw new CliError('EUNPACK', `cannot unpack layer ${descriptor.digest} into ${diffDir}: ${messageOf(cause)}`, { cause });
-        }
-        throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${this.source.registry} is corrupt or the transfer broke (${messageOf(cause)}): nothing was stored`, { cause });
-      }
-      const gotCompressed = compressed.digest();
-      if (gotCompressed !== descriptor.digest) {
-        throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${this.source.registry} has digest ${gotCompressed}: the registry served corrupt content, nothing was stored`);
-      }
-      const gotDiff = uncompressed.digest();
-      if (gotDiff !== diffId) throw new CliError('EDIGEST', `layer ${descriptor.digest} unpacks to ${gotDiff}, but the image config says ${diffId}: nothing was stored`);
-      return { chainId, diffId, parent, size: report.size, compressedDigest: descriptor.digest, compressedSize: compressed.bytes(), created: new Date().toISOString() };
+  // Streams one layer from the registry through the layer installer.
+  private pullLayer(descriptor: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<boolean> {
+    const layer = { descriptor, diffId, chainId, parent, origin: `registry ${this.source.registry}` };
+    return installLayer(this.ctx.layers, layer, {
+      chown: this.options.chown,
+      open: async () => {
+        this.onEvent({ type: 'layer', digest: descriptor.digest, status: 'downloading', size: descriptor.size, received: 0 });
+        const res = await this.client.request(`/v2/${this.source.repository}/blobs/${descriptor.digest}`, { scope: this.scope() });
+        const body = res.body as unknown as Readable;
+        this.active.add(body);
+        body.on('close', () => this.active.delete(body));
+        return body;
+      },
+      onProgress: (received) => this.onEvent({ type: 'layer', digest: descriptor.digest, status: 'downloading', size: descriptor.size, received }),
     });
   }
 

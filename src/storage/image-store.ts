@@ -56,7 +56,11 @@ export class ImageStore {
   }
 
   config(id: string): ImageConfig {
-    return JSON.parse(readFileSync(join(this.dir(id), 'config.json'), 'utf8')) as ImageConfig;
+    return JSON.parse(this.configBytes(id).toString('utf8')) as ImageConfig;
+  }
+
+  configBytes(id: string): Buffer {
+    return readFileSync(join(this.dir(id), 'config.json'));
   }
 
   manifestBytes(id: string): Buffer {

@@ -15,6 +15,8 @@ export interface LayerRecord {
   size: number;
   compressedDigest?: string;
   compressedSize?: number;
+  /** Media type of the kept compressed blob (layers/<id>/blob). */
+  compressedMediaType?: string;
   created: string;
 }
 
@@ -27,6 +29,11 @@ export class LayerStore {
 
   diffPath(chainId: string): string {
     return join(this.dir(chainId), 'diff');
+  }
+
+  // The layer's compressed blob as it was pulled (or made by load), for push and save.
+  blobPath(chainId: string): string {
+    return join(this.dir(chainId), 'blob');
   }
 
   get(chainId: string): LayerRecord | undefined {

@@ -1,0 +1,48 @@
+// skiff manifest inspect REF / skiff search TERM
+import { Command } from 'commander';
+import { openEngineFor, parseBool } from '../../engine.js';
+import { parseFormat, printJson, printTable, printTemplate } from '../../output/print.js';
+
+interface RemoteFlags {
+  tlsVerify?: boolean;
+  creds?: string;
+  authfile?: string;
+}
+
+const remoteFlags = (cmd: Command): Command =>
+  cmd
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates', parseBool)
+    .option('--creds <user:password>', 'credentials for the registry')
+    .option('--authfile <path>', 'auth file to read credentials from');
+
+export const buildManifestInspect = (): Command =>
+  remoteFlags(new Command('inspect').description('Show a remote manifest or image index with its platforms').argument('<reference>')).action(
+    async (reference: string, flags: RemoteFlags, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      printJson(await engine.images.inspectRemote(reference, flags));
+    },
+  );
+
+export const buildSearch = (): Command =>
+  remoteFlags(
+    new Command('search')
+      .description("Search a registry's catalog (REGISTRY/TERM, or TERM in the search registries)")
+      .argument('<term>')
+      .option('--limit <n>', 'at most this many results', (v) => Number(v), 25)
+      .option('--list-tags', 'list the tags of the named repository')
+      .option('--format <format>', 'json or a Go template such as {{.Name}}')
+      .option('--no-trunc', 'do not truncate descriptions'),
+  ).action(async (term: string, flags: RemoteFlags & { limit: number; listTags?: boolean; format?: string }, cmd: Command) => {
+    const engine = await openEngineFor(cmd);
+    const format = parseFormat(flags.format);
+    if (flags.listTags) {
+      const { name, tags } = await engine.images.listTags(term, flags);
+      if (format.kind === 'json') return printJson([{ Name: name, Tags: tags }]);
+      if (format.kind === 'template') return printTemplate(format.template, tags.map((t) => ({ Name: name, Tag: t })));
+      return printTable(['NAME', 'TAG'], tags.slice(0, flags.limit).map((t) => [name, t]));
+    }
+    const results = (await engine.images.search(term, flags)).map((r) => ({ Index: r.index, Name: r.name, Description: r.description, Stars: 0, Official: '', Automated: '' }));
+    if (format.kind === 'json') return printJson(results);
+    if (format.kind === 'template') return printTemplate(format.template, results);
+    printTable(['NAME', 'DESCRIPTION'], results.map((r) => [r.Name, r.Description]));
+  });
