@@ -8,6 +8,7 @@ import { build as buildList } from './commands/image/list.js';
 import { buildLogin, buildLogout } from './commands/image/login.js';
 import { build as buildPull } from './commands/image/pull.js';
 import { build as buildPush } from './commands/image/push.js';
+import { buildLoad, buildSave } from './commands/image/archive.js';
 import { buildManifestInspect, buildSearch } from './commands/image/remote.js';
 import { buildPrune, buildRm } from './commands/image/rm.js';
 import { buildTag, buildUntag } from './commands/image/tag.js';
@@ -31,6 +32,8 @@ export const buildProgram = (): Command => {
     .addCommand(buildList('ls').alias('list'))
     .addCommand(buildPull('pull'))
     .addCommand(buildPush('push'))
+    .addCommand(buildSave('save'))
+    .addCommand(buildLoad('load'))
     .addCommand(buildInspect('inspect'))
     .addCommand(buildRm('rm'))
     .addCommand(buildTag('tag'))
@@ -48,6 +51,8 @@ export const buildProgram = (): Command => {
   program
     .addCommand(buildPull())
     .addCommand(buildPush())
+    .addCommand(buildSave())
+    .addCommand(buildLoad())
     .addCommand(buildList())
     .addCommand(buildInspect())
     .addCommand(buildRm())

@@ -1,4 +1,5 @@
 // The image half of the engine: typed options in, typed reports out; never prints.
+import type { Readable } from 'node:stream';
 import { findRegistryConfig } from '../config/config.js';
 import { CliError, messageOf } from '../errors.js';
 import { parsePlatform } from '../image/manifest.js';
@@ -6,6 +7,7 @@ import type { ImageConfig } from '../image/manifest.js';
 import type { PullEvent, PullReport } from '../image/pull.js';
 import type { PushReport } from '../image/push.js';
 import type { SearchResult } from '../image/remote.js';
+import type { ArchiveFormat, LoadedImage } from '../image/archive.js';
 import { parseReference, splitTaggedName, formatReference } from '../image/reference.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { withLock } from '../util/lock.js';
@@ -98,17 +100,40 @@ export class ImagesEngine {
     const { pullImage } = await import('../image/pull.js');
     const { parseCredsFlag } = await import('../image/registry/auth.js');
     const credentials = options.creds ? parseCredsFlag(options.creds) : undefined;
+    return this.installing((installed) =>
+      pullImage(this.ctx, ref, { platform, tlsVerify: options.tlsVerify, credentials, authFile: options.authfile, chown: this.chown(), installed }, onEvent),
+    );
+  }
+
+  // Loads a docker-archive or oci-archive (a path, or a stream such as stdin). Caller has joined
+  // the rootless user namespace.
+  async load(input: string | Readable): Promise<LoadedImage[]> {
+    const { loadImages } = await import('../image/archive.js');
+    return this.installing((installed) => loadImages(this.ctx, input, { chown: this.chown(), installed }));
+  }
+
+  // Saves images into an archive file (or stream). A name the user gave is kept; an id saves all names.
+  async save(inputs: string[], format: ArchiveFormat, output: string | NodeJS.WritableStream): Promise<void> {
+    const { saveImages } = await import('../image/archive.js');
+    const images = this.ctx.images.list();
+    const items = inputs.map((input) => {
+      const { image, name } = findImageMatch(images, input);
+      return { image, names: name ? [name] : image.names };
+    });
+    await withStoreLock(this.ctx, false, () => saveImages(this.ctx, items, format, output));
+  }
+
+  private chown(): boolean {
+    return this.ctx.config.storage.userns !== 'single';
+  }
+
+  // Runs something that installs layers under the shared store lock; when it fails, the layers it
+  // installed and no image uses are dropped again, so a failure stores nothing.
+  private async installing<T>(fn: (installed: string[]) => Promise<T>): Promise<T> {
     this.ctx.layers.sweepTemps();
     const installed: string[] = [];
     try {
-      return await withStoreLock(this.ctx, false, () =>
-        pullImage(
-          this.ctx,
-          ref,
-          { platform, tlsVerify: options.tlsVerify, credentials, authFile: options.authfile, chown: this.ctx.config.storage.userns !== 'single', installed },
-          onEvent,
-        ),
-      );
+      return await withStoreLock(this.ctx, false, () => fn(installed));
     } catch (error) {
       if (installed.length) await this.dropOrphans(installed);
       throw error;

@@ -27,3 +27,4 @@ export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './imag
 export type { PullEvent, PullReport } from '../image/pull.js';
 export type { PushReport } from '../image/push.js';
 export type { SearchResult } from '../image/remote.js';
+export type { ArchiveFormat, LoadedImage } from '../image/archive.js';

@@ -78,6 +78,7 @@ export class LayerStore {
   sweepTemps(): void {
     sweepStaleTemps(join(this.root, 'layers'), removeTree);
     sweepStaleTemps(join(this.root, 'images'), removeTree);
+    sweepStaleTemps(join(this.root, 'tmp'), removeTree);
   }
 
   // Temp directories of this layer left by a killed pull (we hold the layer's lock, so none is live).

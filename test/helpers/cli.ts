@@ -2,7 +2,7 @@
 // the harness's test user; as anyone else, the developer's own account. Each sandbox has its own
 // HOME, XDG dirs and so its own store and rootless namespace.
 import { spawn, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 
@@ -33,12 +33,20 @@ export const subuidStart = (): number => {
   return Number(line.split(':')[1]);
 };
 
+export interface RunOptions {
+  input?: string;
+  /** A file to connect to standard input (binary archives). */
+  stdinFile?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
 export interface Sandbox {
   dir: string;
   home: string;
   env: Record<string, string>;
   /** Runs skiff; never throws on a non-zero exit. */
-  run(args: string[], options?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult>;
+  run(args: string[], options?: RunOptions): Promise<CliResult>;
   /** Runs skiff and asserts its exit code, like Podman's run_podman. */
   runCli(expected: number, ...args: string[]): Promise<CliResult>;
   /** The store's data dir. */
@@ -62,26 +70,26 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     LANG: 'C.UTF-8',
     SKIFF_RETRY_BASE_MS: '50',
   };
-  const exec = (args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> =>
+  const exec = (args: string[], options: RunOptions = {}): Promise<CliResult> =>
     new Promise((resolvePromise, reject) => {
       const child = spawn(process.execPath, [SKIFF, ...args], {
         cwd: home,
         env: { ...env, ...options.env },
         uid: isRoot ? uid : undefined,
         gid: isRoot ? gid : undefined,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: [options.stdinFile ? openSync(options.stdinFile, 'r') : 'pipe', 'pipe', 'pipe'],
       });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout!.on('data', (d) => (stdout += d));
+      child.stderr!.on('data', (d) => (stderr += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
       child.on('error', reject);
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         resolvePromise({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout, stderr });
       });
-      child.stdin.end(options.input ?? '');
+      child.stdin?.end(options.input ?? '');
     });
   const sandbox: Sandbox = {
     dir,

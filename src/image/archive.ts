@@ -1,0 +1,320 @@
+// Image archives: docker-archive (what `docker save` / `podman save` write: manifest.json, one
+// uncompressed tar per layer, the config) and oci-archive (an OCI image layout in a tar).
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { pack } from 'tar-stream';
+import type { EngineContext } from '../engine/context.js';
+import { CliError, messageOf } from '../errors.js';
+import type { ImageRecord } from '../storage/image-store.js';
+import { hashing, installLayer } from '../storage/layer-install.js';
+import { removeTree } from '../storage/layer-store.js';
+import { unpackLayer } from '../storage/unpack.js';
+import { chainIds, digestHex, sha256Digest } from '../util/digest.js';
+import { tempSibling } from '../util/fs.js';
+import { MEDIA, hostPlatform, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.js';
+import { formatReference, parseReference } from './reference.js';
+
+export type ArchiveFormat = 'docker-archive' | 'oci-archive';
+
+export interface SaveItem {
+  image: ImageRecord;
+  /** Names to record in the archive (the ones the user asked for, or all of the image's). */
+  names: string[];
+}
+
+export interface LoadedImage {
+  image: ImageRecord;
+  names: string[];
+}
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const CONTAINERD_NAME = 'io.containerd.image.name';
+
+// ---- save ----
+
+type Entry = { name: string; size: number; body: () => Readable | Buffer };
+
+const writeTar = async (entries: Entry[], out: NodeJS.WritableStream): Promise<void> => {
+  const p = pack();
+  const done = pipeline(p, out);
+  for (const e of entries) {
+    const header = { name: e.name, size: e.size, mode: 0o644, mtime: new Date(0), type: 'file' as const };
+    const body = e.body();
+    if (Buffer.isBuffer(body)) {
+      await new Promise<void>((resolve, reject) => p.entry(header, body, (err) => (err ? reject(err) : resolve())));
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const sink = p.entry(header, (err) => (err ? reject(err) : resolve()));
+        body.on('error', reject);
+        body.pipe(sink as unknown as NodeJS.WritableStream);
+      });
+    }
+  }
+  p.finalize();
+  await done;
+};
+
+const toOciManifest = (m: ImageManifest): ImageManifest => ({
+  schemaVersion: 2,
+  mediaType: MEDIA.ociManifest,
+  config: { ...m.config, mediaType: MEDIA.ociConfig },
+  layers: m.layers.map((l) => ({ ...l, mediaType: l.mediaType === MEDIA.dockerLayerGzip ? MEDIA.ociLayerGzip : l.mediaType })),
+});
+
+// Writes images to `output` (atomically: a temp file renamed into place) or to a stream.
+export const saveImages = async (ctx: EngineContext, items: SaveItem[], format: ArchiveFormat, output: string | NodeJS.WritableStream): Promise<void> => {
+  const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'save'));
+  mkdirSync(scratch, { recursive: true });
+  const entries: Entry[] = [];
+  const added = new Set<string>();
+  const blobEntry = (name: string, path: string) => {
+    if (added.has(name)) return;
+    added.add(name);
+    entries.push({ name, size: statSync(path).size, body: () => createReadStream(path) });
+  };
+  try {
+    if (format === 'docker-archive') {
+      const manifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
+      for (const { image, names } of items) {
+        const config = ctx.images.configBytes(image.id);
+        const configName = `${digestHex(image.id)}.json`;
+        if (!added.has(configName)) {
+          added.add(configName);
+          entries.push({ name: configName, size: config.length, body: () => config });
+        }
+        const diffIds = (JSON.parse(config.toString()) as ImageConfig).rootfs.diff_ids;
+        const layerNames: string[] = [];
+        for (const [i, chainId] of image.layers.entries()) {
+          const name = `${digestHex(diffIds[i])}.tar`;
+          layerNames.push(name);
+          if (added.has(name)) continue;
+          // docker-archive holds uncompressed tars: decompress the kept blob once, to know its size.
+          const tarPath = join(scratch, name);
+          const record = ctx.layers.get(chainId);
+          const blob = ctx.layers.blobPath(chainId);
+          if (!record || !existsSync(blob)) throw new CliError('ESTATE', `layer ${diffIds[i]} has no stored blob: pull the image again`);
+          const plain = record.compressedMediaType === MEDIA.ociLayer;
+          await pipeline(createReadStream(blob), plain ? new PassThrough() : createGunzip(), createWriteStream(tarPath));
+          blobEntry(name, tarPath);
+        }
+        manifest.push({ Config: configName, RepoTags: names, Layers: layerNames });
+      }
+      const bytes = Buffer.from(JSON.stringify(manifest));
+      entries.push({ name: 'manifest.json', size: bytes.length, body: () => bytes });
+    } else {
+      const index: { schemaVersion: 2; mediaType: string; manifests: Descriptor[] } = { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [] };
+      const layout = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
+      entries.push({ name: 'oci-layout', size: layout.length, body: () => layout });
+      for (const { image, names } of items) {
+        let manifestBytes = ctx.images.manifestBytes(image.id);
+        const stored = parseManifest(manifestBytes, image.manifestMediaType);
+        if (stored.kind !== 'image') throw new CliError('EINTERNAL', `image ${image.id} has an index as manifest`);
+        if (stored.mediaType !== MEDIA.ociManifest) manifestBytes = Buffer.from(JSON.stringify(toOciManifest(stored.manifest)));
+        const manifest = JSON.parse(manifestBytes.toString()) as ImageManifest;
+        for (const [i, layer] of manifest.layers.entries()) blobEntry(`blobs/sha256/${digestHex(layer.digest)}`, ctx.layers.blobPath(image.layers[i]));
+        const config = ctx.images.configBytes(image.id);
+        entries.push({ name: `blobs/sha256/${digestHex(image.id)}`, size: config.length, body: () => config });
+        const manifestDigest = sha256Digest(manifestBytes);
+        entries.push({ name: `blobs/sha256/${digestHex(manifestDigest)}`, size: manifestBytes.length, body: () => manifestBytes });
+        const descriptor = { mediaType: MEDIA.ociManifest, digest: manifestDigest, size: manifestBytes.length };
+        if (names.length === 0) index.manifests.push(descriptor);
+        for (const name of names) index.manifests.push({ ...descriptor, annotations: { [REF_NAME]: name } });
+      }
+      const bytes = Buffer.from(JSON.stringify(index));
+      entries.push({ name: 'index.json', size: bytes.length, body: () => bytes });
+    }
+    if (typeof output !== 'string') return await writeTar(entries, output);
+    const temp = tempSibling(output);
+    try {
+      await writeTar(entries, createWriteStream(temp, { mode: 0o644 }));
+      renameSync(temp, output);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw new CliError('EUSAGE', `cannot write ${output}: ${messageOf(error)}`, { cause: error });
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+};
+
+// ---- load ----
+
+const readJson = <T>(path: string, what: string): T => {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (error) {
+    throw new CliError('EUSAGE', `archive has no valid ${what}: ${messageOf(error)}`);
+  }
+};
+
+// Opens an archive member by its name in the archive, refusing paths outside it.
+const member = (root: string, name: string): string => {
+  const parts = name.split('/').filter((p) => p && p !== '.');
+  if (parts.includes('..')) throw new CliError('EUSAGE', `archive member "${name}" points outside the archive`);
+  const path = join(root, ...parts);
+  if (!existsSync(path)) throw new CliError('EUSAGE', `archive lacks "${name}"`);
+  return path;
+};
+
+const isGzip = (path: string): boolean => {
+  const fd = openSync(path, 'r');
+  const magic = Buffer.alloc(2);
+  readSync(fd, magic, 0, 2, 0);
+  closeSync(fd);
+  return magic[0] === 0x1f && magic[1] === 0x8b;
+};
+
+// Digest and size of a file, streamed.
+const describeFile = async (path: string): Promise<{ digest: string; size: number }> => {
+  const hash = hashing();
+  hash.stream.resume();
+  await pipeline(createReadStream(path), hash.stream);
+  return { digest: hash.digest(), size: hash.bytes() };
+};
+
+interface Candidate {
+  manifestBytes: Buffer;
+  mediaType: string;
+  config: Buffer;
+  names: string[];
+  layers: { descriptor: Descriptor; path: string }[];
+}
+
+// Gzips an uncompressed layer tar into a blob, so a loaded image can be pushed like a pulled one.
+const gzipLayer = async (path: string, scratch: string): Promise<{ descriptor: Descriptor; path: string }> => {
+  const out = join(scratch, `blob-${Math.random().toString(16).slice(2)}`);
+  const hash = hashing();
+  await pipeline(createReadStream(path), createGzip({ level: 1 }), hash.stream, createWriteStream(out));
+  return { descriptor: { mediaType: MEDIA.dockerLayerGzip, digest: hash.digest(), size: hash.bytes() }, path: out };
+};
+
+const dockerCandidates = async (root: string, scratch: string): Promise<Candidate[]> => {
+  const entries = readJson<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>(join(root, 'manifest.json'), 'manifest.json');
+  const out: Candidate[] = [];
+  for (const entry of entries) {
+    const config = readFileSync(member(root, entry.Config));
+    const layers = [];
+    for (const name of entry.Layers) {
+      const path = member(root, name);
+      layers.push(isGzip(path) ? { descriptor: { mediaType: MEDIA.dockerLayerGzip, ...(await describeFile(path)) }, path } : await gzipLayer(path, scratch));
+    }
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA.dockerManifest,
+      config: { mediaType: MEDIA.dockerConfig, digest: sha256Digest(config), size: config.length },
+      layers: layers.map((l) => l.descriptor),
+    };
+    out.push({ manifestBytes: Buffer.from(JSON.stringify(manifest)), mediaType: MEDIA.dockerManifest, config, names: entry.RepoTags ?? [], layers });
+  }
+  return out;
+};
+
+const ociCandidates = (root: string): Candidate[] => {
+  const blob = (digest: string) => member(root, `blobs/${digest.replace(':', '/')}`);
+  const index = readJson<{ manifests: Descriptor[] }>(join(root, 'index.json'), 'index.json');
+  const byDigest = new Map<string, Candidate>();
+  for (let descriptor of index.manifests ?? []) {
+    const annotations = descriptor.annotations ?? {};
+    let bytes = readFileSync(blob(descriptor.digest));
+    let parsed = parseManifest(bytes, descriptor.mediaType);
+    if (parsed.kind === 'index') {
+      descriptor = selectPlatform(parsed.index, hostPlatform());
+      bytes = readFileSync(blob(descriptor.digest));
+      parsed = parseManifest(bytes, descriptor.mediaType);
+      if (parsed.kind !== 'image') throw new CliError('EUSAGE', 'nested image indexes are not supported');
+    }
+    const rawName = annotations[CONTAINERD_NAME] ?? annotations[REF_NAME];
+    let names: string[] = [];
+    if (rawName && (rawName.includes('/') || rawName.includes(':'))) {
+      try {
+        names = [formatReference(parseReference(rawName))];
+      } catch {
+        names = [];
+      }
+    }
+    const digest = sha256Digest(bytes);
+    const existing = byDigest.get(digest);
+    if (existing) {
+      existing.names.push(...names);
+      continue;
+    }
+    const manifest = parsed.manifest;
+    byDigest.set(digest, {
+      manifestBytes: bytes,
+      mediaType: parsed.mediaType,
+      config: readFileSync(blob(manifest.config.digest)),
+      names,
+      layers: manifest.layers.map((d) => ({ descriptor: d, path: blob(d.digest) })),
+    });
+  }
+  return [...byDigest.values()];
+};
+
+// Loads every image of an archive file (or stream); unpacks layers like a pull does.
+export const loadImages = async (ctx: EngineContext, input: string | Readable, options: { chown: boolean; installed: string[] }): Promise<LoadedImage[]> => {
+  const origin = typeof input === 'string' ? `archive ${input}` : 'archive on standard input';
+  const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'load'));
+  const root = join(scratch, 'archive');
+  mkdirSync(root, { recursive: true });
+  try {
+    let stream: Readable;
+    if (typeof input === 'string') {
+      if (!existsSync(input)) throw new CliError('EUSAGE', `${input}: no such file`);
+      stream = createReadStream(input);
+    } else stream = input;
+    // Peek for gzip: compressed archives (.tar.gz) are common.
+    const first = await new Promise<Buffer>((resolve, reject) => {
+      stream.once('readable', () => resolve((stream.read(2) as Buffer | null) ?? Buffer.alloc(0)));
+      stream.once('error', reject);
+    });
+    stream.unshift(first);
+    const tarStream = first[0] === 0x1f && first[1] === 0x8b ? stream.pipe(createGunzip()) : stream;
+    try {
+      await unpackLayer(tarStream, root, { chown: false });
+    } catch (error) {
+      throw new CliError('EUSAGE', `${origin} is not a readable image archive: ${messageOf(error)}`, { cause: error });
+    }
+    let candidates: Candidate[];
+    if (existsSync(join(root, 'manifest.json'))) candidates = await dockerCandidates(root, scratch);
+    else if (existsSync(join(root, 'oci-layout')) && existsSync(join(root, 'index.json'))) candidates = ociCandidates(root);
+    else throw new CliError('EUSAGE', `${origin} is neither a docker-archive (manifest.json) nor an oci-archive (oci-layout, index.json)`);
+    const loaded: LoadedImage[] = [];
+    for (const c of candidates) {
+      const configDigest = sha256Digest(c.config);
+      const config = JSON.parse(c.config.toString()) as ImageConfig;
+      const diffIds = config.rootfs?.diff_ids ?? [];
+      if (diffIds.length !== c.layers.length) throw new CliError('EUSAGE', `image ${configDigest} lists ${diffIds.length} layers but the archive has ${c.layers.length}`);
+      const chains = chainIds(diffIds);
+      for (const [i, layer] of c.layers.entries()) {
+        const installed = await installLayer(ctx.layers, { descriptor: layer.descriptor, diffId: diffIds[i], chainId: chains[i], parent: chains[i - 1], origin }, { chown: options.chown, open: async () => createReadStream(layer.path) });
+        if (installed) options.installed.push(chains[i]);
+      }
+      const size = chains.reduce((sum, id) => sum + (ctx.layers.get(id)?.size ?? 0), 0);
+      const names = [...new Set(c.names.map((n) => formatReference(parseReference(n))))];
+      const image = await ctx.images.put(
+        {
+          id: configDigest,
+          names,
+          repoDigests: [],
+          digest: sha256Digest(c.manifestBytes),
+          manifestMediaType: c.mediaType,
+          layers: chains,
+          size,
+          created: config.created ?? new Date(0).toISOString(),
+          stored: new Date().toISOString(),
+          architecture: config.architecture ?? 'unknown',
+          os: config.os ?? 'linux',
+        },
+        c.manifestBytes,
+        c.config,
+      );
+      loaded.push({ image, names });
+    }
+    return loaded;
+  } finally {
+    removeTree(scratch);
+  }
+};
