@@ -5,6 +5,14 @@ import { setLogLevel, type LogLevel } from '../util/log.js';
 import { exitCodeOf, printError } from './errors.js';
 import { buildProgram } from './program.js';
 
+let finished = false;
+// A command whose work hangs on a promise nothing will settle would otherwise exit 0, silently.
+process.on('beforeExit', () => {
+  if (finished || process.exitCode) return;
+  process.stderr.write('Error: skiff stopped before the command finished (internal error: please report it)\n');
+  process.exitCode = 125;
+});
+
 const main = async (): Promise<void> => {
   const program = buildProgram();
   const quiet = (cmd: Command): void => {
@@ -32,3 +40,4 @@ const main = async (): Promise<void> => {
 };
 
 await main();
+finished = true;

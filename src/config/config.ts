@@ -9,7 +9,6 @@
 //   [storage]
 //   userns = "auto"                  # "single": map only the user's own uid (no /etc/subuid range)
 import { readFileSync } from 'node:fs';
-import { parse } from 'smol-toml';
 import { CliError, messageOf } from '../errors.js';
 
 export interface MirrorConfig {
@@ -43,7 +42,8 @@ const asString = (value: unknown, what: string, file: string): string => {
 };
 
 // Reads the config file; a missing file means the defaults, a malformed one is a clear error.
-export const loadConfig = (file: string): SkiffConfig => {
+// The TOML parser is loaded only when there is a file to parse.
+export const loadConfig = async (file: string): Promise<SkiffConfig> => {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -51,6 +51,7 @@ export const loadConfig = (file: string): SkiffConfig => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig();
     throw new CliError('ECONFIG', `cannot read ${file}: ${messageOf(error)}`);
   }
+  const { parse } = await import('smol-toml');
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;

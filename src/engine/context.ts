@@ -13,11 +13,11 @@ export interface EngineContext {
   layers: LayerStore;
 }
 
-export const createContext = (overrides: PathOverrides = {}): EngineContext => {
+export const createContext = async (overrides: PathOverrides = {}): Promise<EngineContext> => {
   const paths = resolvePaths(overrides);
   return {
     paths,
-    config: loadConfig(paths.configFile),
+    config: await loadConfig(paths.configFile),
     images: new ImageStore(paths.data),
     layers: new LayerStore(paths.data),
   };

@@ -297,7 +297,7 @@ export class ImagesEngine {
     const entry = findRegistryConfig(this.ctx.config, host);
     const insecure = entry?.insecure === true || options.tlsVerify === false;
     const credentials = { username: options.username, password: options.password };
-    const client = new RegistryClient({ registry: host, insecure, tlsVerify: options.tlsVerify !== false && !entry?.insecure, credentials, attempts: 2 });
+    const client = await RegistryClient.create({ registry: host, insecure, tlsVerify: options.tlsVerify !== false && !entry?.insecure, credentials, attempts: 2 });
     try {
       const res = await client.request('/v2/', { scope: '' });
       await res.body.dump();

@@ -21,7 +21,7 @@ export class Engine {
   }
 }
 
-export const openEngine = (overrides: PathOverrides = {}): Engine => new Engine(createContext(overrides));
+export const openEngine = async (overrides: PathOverrides = {}): Promise<Engine> => new Engine(await createContext(overrides));
 
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { cgroupVersion } from '../cgroups/detect.js';
 import { hostPlatform } from '../image/manifest.js';
-import { checkHost, type CheckResult } from '../rootless/host-check.js';
+import type { CheckResult } from '../rootless/host-check.js';
 import { currentUser, readSubids } from '../rootless/subid.js';
 import { isRootful } from '../rootless/userns.js';
 import { findHelperBinary } from '../util/exec.js';
@@ -75,7 +75,8 @@ export class SystemEngine {
     };
   }
 
-  check(): Promise<CheckResult[]> {
+  async check(): Promise<CheckResult[]> {
+    const { checkHost } = await import('../rootless/host-check.js');
     return checkHost(this.ctx.config.storage.userns === 'single' || isRootful());
   }
 

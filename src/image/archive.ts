@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { pack } from 'tar-stream';
 import type { EngineContext } from '../engine/context.js';
 import { CliError, messageOf } from '../errors.js';
 import type { ImageRecord } from '../storage/image-store.js';
@@ -38,6 +37,7 @@ const CONTAINERD_NAME = 'io.containerd.image.name';
 type Entry = { name: string; size: number; body: () => Readable | Buffer };
 
 const writeTar = async (entries: Entry[], out: NodeJS.WritableStream): Promise<void> => {
+  const { pack } = await import('tar-stream');
   const p = pack();
   const done = pipeline(p, out);
   for (const e of entries) {

@@ -120,7 +120,7 @@ class Puller {
     this.source = source;
     const tlsVerify = this.options.tlsVerify !== false && !source.insecure;
     const credentials = this.options.credentials ?? lookupCredentials(source.registry, this.options.authFile ?? this.ctx.paths.authFile);
-    this.client = new RegistryClient({ registry: source.registry, insecure: source.insecure || this.options.tlsVerify === false, tlsVerify, credentials });
+    this.client = await RegistryClient.create({ registry: source.registry, insecure: source.insecure || this.options.tlsVerify === false, tlsVerify, credentials });
     try {
       return await this.pullFromClient(ref);
     } finally {

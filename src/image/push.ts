@@ -74,7 +74,7 @@ export const pushImage = async (ctx: EngineContext, image: ImageRecord, dest: Im
   const entry = findRegistryConfig(ctx.config, repositoryName(dest));
   const insecure = entry?.insecure === true || options.tlsVerify === false;
   const credentials = options.credentials ?? lookupCredentials(dest.registry, options.authFile ?? ctx.paths.authFile);
-  const client = new RegistryClient({ registry: dest.registry, insecure, tlsVerify: options.tlsVerify !== false && !entry?.insecure, credentials });
+  const client = await RegistryClient.create({ registry: dest.registry, insecure, tlsVerify: options.tlsVerify !== false && !entry?.insecure, credentials });
   const pusher = new Pusher(client, dest.repository, onEvent);
   const manifestBytes = ctx.images.manifestBytes(image.id);
   const manifest = ctx.images.manifest(image.id);

@@ -21,7 +21,7 @@ export interface SearchResult {
 
 const withClient = async <T>(ctx: EngineContext, registry: string, name: string, options: RemoteOptions, fn: (client: RegistryClient) => Promise<T>): Promise<T> => {
   const entry = findRegistryConfig(ctx.config, name);
-  const client = new RegistryClient({
+  const client = await RegistryClient.create({
     registry,
     insecure: entry?.insecure === true || options.tlsVerify === false,
     tlsVerify: options.tlsVerify !== false && !entry?.insecure,

@@ -6,7 +6,7 @@
 import { closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync, chmodSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { extract, type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { CliError } from '../errors.js';
 import { log } from '../util/log.js';
 import { native } from '../util/native.js';
@@ -227,6 +227,9 @@ class Unpacker {
 
 // Unpacks an uncompressed tar stream into `target` (an existing, empty directory).
 export const unpackLayer = async (tarStream: Readable, target: string, options: UnpackOptions): Promise<UnpackReport> => {
+  const { extract } = await import('tar-stream');
+  // The source may have failed while tar-stream loaded; piping a destroyed stream would hang.
+  if (tarStream.destroyed) throw tarStream.errored ?? new Error('the layer stream closed early');
   const unpacker = new Unpacker(target, options);
   const ex = extract();
   tarStream.on('error', (error) => ex.destroy(error));

@@ -3,7 +3,7 @@
 // HelperError that carries the command line and the helper's stderr.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execa, type Options } from 'execa';
+import type { Options } from 'execa';
 import { CliError } from '../errors.js';
 import { log } from './log.js';
 
@@ -66,6 +66,8 @@ export interface RunResult {
 // Runs a helper to completion and returns its output; throws HelperError when it fails.
 export const runHelper = async (bin: string, argv: string[], options: Options = {}): Promise<RunResult> => {
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
+  // execa is loaded on first use: commands that run no helper never pay for parsing it.
+  const { execa } = await import('execa');
   try {
     const result = await execa(bin, argv, { stdin: 'ignore', ...options, reject: true });
     return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };

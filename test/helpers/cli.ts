@@ -8,9 +8,9 @@ import { expect } from 'vitest';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const SKIFF = join(REPO, 'bin/skiff');
-import { TEST_USER } from './user.js';
+import { TEST_USER, testIds } from './user.js';
 
-export { TEST_USER };
+export { TEST_USER, testIds };
 
 export interface CliResult {
   code: number;
@@ -19,11 +19,6 @@ export interface CliResult {
 }
 
 const isRoot = process.getuid?.() === 0;
-
-export const testIds = (user = TEST_USER): { uid: number; gid: number } => {
-  if (!isRoot) return { uid: process.getuid!(), gid: process.getgid!() };
-  return { uid: Number(execFileSync('id', ['-u', user]).toString()), gid: Number(execFileSync('id', ['-g', user]).toString()) };
-};
 
 // The test user's first subordinate uid (what image uid 1 maps to on disk).
 export const subuidStart = (): number => {

@@ -1,11 +1,9 @@
 // Once per test run: the unprivileged test user (when running as root, as CI does), the shared
 // loopback registries (plain, htpasswd basic auth, bearer tokens) and the fixture images in them.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { buildFixtures } from '../fixtures/images.js';
 import { buildImage, pushImage, pushIndex, startRegistry, type Registry } from './registry.js';
-import { NO_SUBID_USER, TEST_USER } from './user.js';
+import { ensureTestUsers } from './user.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,24 +13,6 @@ declare module 'vitest' {
     multiIndexDigest: string;
   }
 }
-
-const ensureUser = (name: string): void => {
-  try {
-    execFileSync('id', [name], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', name]);
-  }
-};
-
-const ensureTestUsers = (): void => {
-  ensureUser(TEST_USER);
-  ensureUser(NO_SUBID_USER);
-  for (const file of ['/etc/subuid', '/etc/subgid']) {
-    const lines = (existsSync(file) ? readFileSync(file, 'utf8') : '').split('\n').filter((l) => l && !l.startsWith(`${NO_SUBID_USER}:`));
-    if (!lines.some((l) => l.startsWith(`${TEST_USER}:`))) lines.push(`${TEST_USER}:300000:65536`);
-    writeFileSync(file, `${lines.join('\n')}\n`);
-  }
-};
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.getuid?.() === 0) ensureTestUsers();

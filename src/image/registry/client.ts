@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { CliError, messageOf } from '../../errors.js';
 import { log } from '../../util/log.js';
 import { parseChallenge, type Credentials } from './auth.js';
@@ -74,6 +74,9 @@ const extraCertificates = (registry: string): string[] => {
 
 const TLS_FALLBACK_CODES = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ECONNRESET', 'UND_ERR_SOCKET']);
 
+// undici is loaded when the first client is made: commands that never talk to a registry skip it.
+let undici: typeof import('undici') | undefined;
+
 export class RegistryClient {
   readonly registry: string;
   private readonly options: RegistryClientOptions;
@@ -83,12 +86,18 @@ export class RegistryClient {
   private readonly tokens = new Map<string, string>();
   private basic = false;
 
-  constructor(options: RegistryClientOptions) {
+  // Makes a client (loading the HTTP stack on first use).
+  static async create(options: RegistryClientOptions): Promise<RegistryClient> {
+    undici ??= await import('undici');
+    return new RegistryClient(options);
+  }
+
+  private constructor(options: RegistryClientOptions) {
     this.options = options;
     this.registry = options.registry;
     this.endpoint = options.registry === 'docker.io' ? 'registry-1.docker.io' : options.registry;
     const extra = extraCertificates(options.registry);
-    this.dispatcher = new Agent({
+    this.dispatcher = new undici!.Agent({
       connect: {
         timeout: Number(process.env.SKIFF_CONNECT_TIMEOUT_MS ?? 10_000),
         rejectUnauthorized: options.tlsVerify,
@@ -198,7 +207,7 @@ export class RegistryClient {
     if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+      res = await undici!.request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
     } catch (error) {
       throw new CliError('EUNREACHABLE', `cannot reach the token service ${url.origin} of ${this.registry}: ${messageOf(error)}`, { cause: error });
     }
@@ -221,13 +230,13 @@ export class RegistryClient {
     const auth = this.authorization(options.scope);
     if (auth) headers.authorization = auth;
     const go = (scheme: string) =>
-      request(options.url ?? `${scheme}://${this.endpoint}${path}`, {
+      undici!.request(options.url ?? `${scheme}://${this.endpoint}${path}`, {
         method: options.method ?? 'GET',
         headers,
         body: options.body as Dispatcher.DispatchOptions['body'],
         dispatcher: this.dispatcher,
         maxRedirections: options.method === 'GET' || options.method === 'HEAD' || !options.method ? 5 : 0,
-      } as Parameters<typeof request>[1]);
+      } as Parameters<typeof import('undici').request>[1]);
     if (this.scheme) return go(this.scheme);
     // An insecure or loopback registry: HTTPS first, plain HTTP when it does not speak TLS.
     try {

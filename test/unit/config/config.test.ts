@@ -11,11 +11,11 @@ const write = (text: string) => {
 };
 
 describe('skiff.conf', () => {
-  it('defaults when missing', () => {
-    expect(loadConfig('/nonexistent/skiff.conf')).toMatchObject({ unqualifiedSearchRegistries: ['docker.io'], storage: { userns: 'auto' } });
+  it('defaults when missing', async () => {
+    expect(await loadConfig('/nonexistent/skiff.conf')).toMatchObject({ unqualifiedSearchRegistries: ['docker.io'], storage: { userns: 'auto' } });
   });
-  it('reads registries, mirrors and storage', () => {
-    const config = loadConfig(
+  it('reads registries, mirrors and storage', async () => {
+    const config = await loadConfig(
       write('unqualified-search-registries = ["quay.io", "docker.io"]\n[[registry]]\nprefix = "example.com"\nlocation = "mirror.local:5000"\ninsecure = true\n[[registry.mirror]]\nlocation = "m2:5000"\n[storage]\nuserns = "single"\n'),
     );
     expect(config.unqualifiedSearchRegistries).toEqual(['quay.io', 'docker.io']);
@@ -23,10 +23,10 @@ describe('skiff.conf', () => {
     expect(findRegistryConfig(config, 'example.community/a')).toBeUndefined();
     expect(config.storage.userns).toBe('single');
   });
-  it('names the file and the problem when malformed', () => {
+  it('names the file and the problem when malformed', async () => {
     const file = write('unqualified-search-registries = "docker.io"\n');
-    expect(() => loadConfig(file)).toThrow(`${file}: unqualified-search-registries must be a list`);
-    expect(() => loadConfig(write('[storage\n'))).toThrow(/is not valid TOML/);
-    expect(() => loadConfig(write('[storage]\nuserns = "maybe"\n'))).toThrow(/storage.userns must be "auto" or "single"/);
+    await expect(loadConfig(file)).rejects.toThrow(`${file}: unqualified-search-registries must be a list`);
+    await expect(loadConfig(write('[storage\n'))).rejects.toThrow(/is not valid TOML/);
+    await expect(loadConfig(write('[storage]\nuserns = "maybe"\n'))).rejects.toThrow(/storage.userns must be "auto" or "single"/);
   });
 });

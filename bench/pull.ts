@@ -1,0 +1,72 @@
+// Cold pull of a two-layer image from a loopback registry: skiff against podman, both rootless as
+// the same unprivileged user, each run into an empty store, runs alternating.
+// Layer 1: Python, Perl and locale data from this host (many small files); layer 2: GCC's libexec
+// (fewer, larger binaries).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { sha256 } from '../test/helpers/layers.js';
+import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
+import { median, report, timeAs, userDir, userEnv } from './lib.js';
+
+const SKIFF = resolve(import.meta.dirname, '../bin/skiff');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const cache = '/var/tmp/skiff-bench-layers';
+
+const layer = (name: string, paths: string[]) => {
+  const gzPath = join(cache, `${name}.tar.gz`);
+  const tarPath = join(cache, `${name}.tar`);
+  if (!existsSync(gzPath)) {
+    mkdirSync(cache, { recursive: true });
+    const r = spawnSync('tar', ['-C', '/', '--numeric-owner', '-cf', tarPath, ...paths]);
+    if (r.status !== 0) throw new Error(`tar: ${r.stderr}`);
+    writeFileSync(gzPath, gzipSync(readFileSync(tarPath)));
+  }
+  const tar = readFileSync(tarPath);
+  const gz = readFileSync(gzPath);
+  return { tar, gz, diffId: sha256(tar), digest: sha256(gz) };
+};
+
+export const benchPull = async (): Promise<void> => {
+  const l1 = layer('base', ['usr/lib/python3.11', 'usr/share/perl', 'usr/share/locale']);
+  const l2 = layer('packages', ['usr/lib/gcc']);
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  process.stdout.write(`\nimage: 2 layers, ${mb(l1.gz.length + l2.gz.length)} MB compressed, ${mb(l1.tar.length + l2.tar.length)} MB of tar\n`);
+  const registry = await startRegistry();
+  try {
+    await pushImage(registry.host, 'bench/image', 'latest', buildImage([l1, l2]));
+    const ref = `${registry.host}/bench/image:latest`;
+    const skiff: number[] = [];
+    const podman: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const runSkiff = () => {
+        const home = userDir('skiff');
+        const env = userEnv(home);
+        skiff.push(timeAs([process.execPath, SKIFF, 'pull', '-q', ref], env));
+        timeAs([process.execPath, SKIFF, 'rmi', '-a'], env);
+        spawnSync('sh', ['-c', `kill -9 $(sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p' ${home}/run/skiff/pause.pid) 2>/dev/null`]);
+        rmSync(home, { recursive: true, force: true });
+      };
+      const runPodman = () => {
+        const home = userDir('podman');
+        const env = userEnv(home);
+        const store = ['--root', join(home, 'storage'), '--runroot', join(home, 'run', 'containers'), '--storage-driver', 'overlay'];
+        podman.push(timeAs(['podman', ...store, 'pull', '-q', '--tls-verify=false', ref], env));
+        timeAs(['podman', ...store, 'system', 'reset', '-f'], env);
+        rmSync(home, { recursive: true, force: true });
+      };
+      if (i % 2 === 0) {
+        runSkiff();
+        runPodman();
+      } else {
+        runPodman();
+        runSkiff();
+      }
+    }
+    report('cold pull (goal: skiff ≤ 0.6× podman)', [['podman pull', podman], ['skiff pull', skiff]], 'podman pull');
+    process.stdout.write(`  ratio skiff/podman: ${(median(skiff) / median(podman)).toFixed(2)}\n`);
+  } finally {
+    await registry.stop();
+  }
+};
