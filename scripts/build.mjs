@@ -1,8 +1,9 @@
-// Bundles the CLI for a fast start: all of skiff's own code and commander in one file
-// (dist/main.js: one module to load), and each heavy dependency in a bundle of its own under
-// dist/vendor/, loaded by a dynamic import only by the commands that need it (`skiff --version`
-// and `skiff images` never parse undici, tar-stream, execa or the TOML parser).
+// Bundles the CLI for a fast start: skiff's own code split into chunks that load with the command
+// that needs them, and each heavy dependency in a bundle of its own under dist/vendor/, loaded by
+// a dynamic import (`skiff --version` and `skiff images` never parse undici, tar-stream, execa or
+// the TOML parser, nor load node:tls, node:zlib or node:child_process).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
@@ -29,9 +30,25 @@ await Promise.all(
 const vendorExternal = {
   name: 'vendor-external',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(${Object.keys(vendors).join('|')})$`) }, (args) => ({ path: `./vendor/${args.path}.js`, external: true }));
+    // Chunks live in dist/chunks/, the entry in dist/: an absolute specifier works from both.
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(vendors).join('|')})$`) }, (args) => ({ path: `#vendor/${args.path}`, external: true }));
   },
 };
 
-await build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, outdir: 'dist', banner, plugins: [vendorExternal] });
-writeFileSync('dist/package.json', '{ "type": "module" }\n');
+// commander requires node:child_process at load (only for executable subcommands, which skiff
+// has none of); loading it costs every command a few ms, so its require becomes lazy.
+const lazyCommanderChildProcess = {
+  name: 'lazy-commander-child-process',
+  setup(b) {
+    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const patched = source.replace("const childProcess = require('node:child_process');", "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };");
+      if (patched === source) throw new Error('commander changed: update lazy-commander-child-process in scripts/build.mjs');
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
+await build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner, plugins: [vendorExternal, lazyCommanderChildProcess] });
+// "#vendor/…" resolves through this package.json's imports map, from any file under dist/.
+writeFileSync('dist/package.json', `${JSON.stringify({ type: 'module', imports: { '#vendor/*': './vendor/*.js' } })}\n`);

@@ -1,9 +1,9 @@
-// How a command reaches the engine: loaded lazily, so `skiff --help` never parses the engine.
+// How a command reaches the engine. The engine's front (stores, lookups) is small and bundled with
+// the CLI, since nearly every command needs it; its heavy parts load on demand from inside.
 import type { Command } from 'commander';
-import type { Engine } from '../engine/index.js';
+import { openEngine, type Engine } from '../engine/index.js';
 
 export const openEngineFor = async (cmd: Command): Promise<Engine> => {
-  const { openEngine } = await import('../engine/index.js');
   const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string };
   return openEngine({ root: globals.root, runroot: globals.runroot });
 };

@@ -1,9 +1,6 @@
-// skiff's entry point: builds the command tree, runs one command, and turns every failure into one
-// "Error: …" line and Podman's exit codes (125 for skiff's own errors and bad usage).
-import { CommanderError, type Command } from 'commander';
-import { setLogLevel, type LogLevel } from '../util/log.js';
-import { exitCodeOf, printError } from './errors.js';
-import { buildProgram } from './program.js';
+// skiff's entry point. It loads nothing but the command runner, and not even that for
+// `skiff --version`, which scripts call often and which needs no command tree.
+import { VERSION } from '../version.js';
 
 let finished = false;
 // A command whose work hangs on a promise nothing will settle would otherwise exit 0, silently.
@@ -13,31 +10,11 @@ process.on('beforeExit', () => {
   process.exitCode = 125;
 });
 
-const main = async (): Promise<void> => {
-  const program = buildProgram();
-  const quiet = (cmd: Command): void => {
-    cmd.exitOverride();
-    cmd.configureOutput({ outputError: () => {} });
-    cmd.commands.forEach(quiet);
-  };
-  quiet(program);
-  program.hook('preAction', (_root, action) => {
-    const level = action.optsWithGlobals().logLevel as LogLevel | undefined;
-    if (level) setLogLevel(level);
-  });
-  try {
-    await program.parseAsync(process.argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return;
-      process.stderr.write(`Error: ${error.message.replace(/^error: /, '')}\nSee 'skiff --help'.\n`);
-      process.exitCode = 125;
-      return;
-    }
-    printError(error instanceof Error ? error : new Error(String(error)));
-    process.exitCode = exitCodeOf(error);
-  }
-};
-
-await main();
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  process.stdout.write(`${VERSION}\n`);
+} else {
+  const { run } = await import('./run.js');
+  await run(process.argv);
+}
 finished = true;

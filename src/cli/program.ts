@@ -18,17 +18,9 @@ import { build as buildInfo } from './commands/system/info.js';
 import { build as buildVersion } from './commands/system/version.js';
 import { buildCompletion, buildComplete } from './completion.js';
 
-export const buildProgram = (): Command => {
-  const program = new Command('skiff')
-    .description('Rootless, daemonless containers for one user')
-    .version(VERSION, '-v, --version', 'print the version')
-    .addOption(new Option('--root <dir>', 'storage root (default $XDG_DATA_HOME/skiff)'))
-    .addOption(new Option('--runroot <dir>', 'runtime state dir (default $XDG_RUNTIME_DIR/skiff)'))
-    .addOption(new Option('--log-level <level>', 'error, warn, info or debug').choices(['error', 'warn', 'info', 'debug']))
-    .showSuggestionAfterError(true);
-
-  const image = new Command('image').description('Manage images');
-  image
+const imageGroup = (): Command =>
+  new Command('image')
+    .description('Manage images')
     .addCommand(buildList('ls').alias('list'))
     .addCommand(buildPull('pull'))
     .addCommand(buildPush('push'))
@@ -42,32 +34,57 @@ export const buildProgram = (): Command => {
     .addCommand(buildPrune('prune'))
     .addCommand(buildHistory('history'));
 
-  const manifest = new Command('manifest').description('Inspect manifests and image indexes in registries');
-  manifest.addCommand(buildManifestInspect());
+const manifestGroup = (): Command => new Command('manifest').description('Inspect manifests and image indexes in registries').addCommand(buildManifestInspect());
 
-  const system = new Command('system').description('Manage skiff itself: host check, info, disk usage');
-  system.addCommand(buildCheck()).addCommand(buildInfo()).addCommand(buildDf());
+const systemGroup = (): Command =>
+  new Command('system').description('Manage skiff itself: host check, info, disk usage').addCommand(buildCheck()).addCommand(buildInfo()).addCommand(buildDf());
 
-  program
-    .addCommand(buildPull())
-    .addCommand(buildPush())
-    .addCommand(buildSave())
-    .addCommand(buildLoad())
-    .addCommand(buildList())
-    .addCommand(buildInspect())
-    .addCommand(buildRm())
-    .addCommand(buildTag())
-    .addCommand(buildUntag())
-    .addCommand(buildHistory())
-    .addCommand(buildLogin())
-    .addCommand(buildLogout())
-    .addCommand(buildSearch())
-    .addCommand(image)
-    .addCommand(manifest)
-    .addCommand(system)
-    .addCommand(buildInfo())
-    .addCommand(buildVersion())
-    .addCommand(buildCompletion())
-    .addCommand(buildComplete(), { hidden: true });
-  return program;
+// Top-level commands by name, in help order. Each is built only when needed (see buildProgram).
+const TOP_LEVEL: [string, () => Command][] = [
+  ['pull', () => buildPull()],
+  ['push', () => buildPush()],
+  ['save', () => buildSave()],
+  ['load', () => buildLoad()],
+  ['images', () => buildList()],
+  ['inspect', () => buildInspect()],
+  ['rmi', () => buildRm()],
+  ['tag', () => buildTag()],
+  ['untag', () => buildUntag()],
+  ['history', () => buildHistory()],
+  ['login', () => buildLogin()],
+  ['logout', () => buildLogout()],
+  ['search', () => buildSearch()],
+  ['image', imageGroup],
+  ['manifest', manifestGroup],
+  ['system', systemGroup],
+  ['info', () => buildInfo()],
+  ['version', () => buildVersion()],
+  ['completion', () => buildCompletion()],
+];
+
+// The command tree. Given the argv of a run, only the command it names is built (building all of
+// them is a few ms of every start); help, completion and unknown commands get the whole tree.
+export const buildProgram = (argv?: string[]): Command => {
+  const program = new Command('skiff')
+    .description('Rootless, daemonless containers for one user')
+    .version(VERSION, '-v, --version', 'print the version')
+    .addOption(new Option('--root <dir>', 'storage root (default $XDG_DATA_HOME/skiff)'))
+    .addOption(new Option('--runroot <dir>', 'runtime state dir (default $XDG_RUNTIME_DIR/skiff)'))
+    .addOption(new Option('--log-level <level>', 'error, warn, info or debug').choices(['error', 'warn', 'info', 'debug']))
+    .showSuggestionAfterError(true);
+  const named = argv && firstCommand(argv.slice(2));
+  const only = TOP_LEVEL.find(([name]) => name === named);
+  if (only) return program.addCommand(only[1]());
+  for (const [, build] of TOP_LEVEL) program.addCommand(build());
+  return program.addCommand(buildComplete(), { hidden: true });
+};
+
+// The first word that is not a global option (or its value).
+const firstCommand = (args: string[]): string | undefined => {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--root' || a === '--runroot' || a === '--log-level') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
 };

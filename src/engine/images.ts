@@ -97,8 +97,7 @@ export class ImagesEngine {
   async pull(input: string, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PullReport> {
     const ref = parseReference(input);
     const platform = options.platform ? parsePlatform(options.platform) : undefined;
-    const { pullImage } = await import('../image/pull.js');
-    const { parseCredsFlag } = await import('../image/registry/auth.js');
+    const { pullImage, parseCredsFlag } = await import('./lazy.js');
     const credentials = options.creds ? parseCredsFlag(options.creds) : undefined;
     return this.installing((installed) =>
       pullImage(this.ctx, ref, { platform, tlsVerify: options.tlsVerify, credentials, authFile: options.authfile, chown: this.chown(), installed }, onEvent),
@@ -108,13 +107,13 @@ export class ImagesEngine {
   // Loads a docker-archive or oci-archive (a path, or a stream such as stdin). Caller has joined
   // the rootless user namespace.
   async load(input: string | Readable): Promise<LoadedImage[]> {
-    const { loadImages } = await import('../image/archive.js');
+    const { loadImages } = await import('./lazy.js');
     return this.installing((installed) => loadImages(this.ctx, input, { chown: this.chown(), installed }));
   }
 
   // Saves images into an archive file (or stream). A name the user gave is kept; an id saves all names.
   async save(inputs: string[], format: ArchiveFormat, output: string | NodeJS.WritableStream): Promise<void> {
-    const { saveImages } = await import('../image/archive.js');
+    const { saveImages } = await import('./lazy.js');
     const images = this.ctx.images.list();
     const items = inputs.map((input) => {
       const { image, name } = findImageMatch(images, input);
@@ -156,7 +155,9 @@ export class ImagesEngine {
   list(options: ListImagesOptions = {}): ImageSummary[] {
     const predicates = parseFilters(options.filters);
     const out: ImageSummary[] = [];
-    const images = this.ctx.images.list().sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
+    // Plain comparisons: localeCompare would load ICU's collator, a few ms on every listing.
+    const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    const images = this.ctx.images.list().sort((a, b) => cmp(b.created, a.created) || cmp(a.id, b.id));
     for (const image of images) {
       if (!predicates.every((p) => p(image))) continue;
       const base = { id: image.id, names: image.names, digest: image.digest, repoDigests: image.repoDigests, created: image.created, size: image.size, dangling: image.names.length === 0 };
@@ -250,8 +251,7 @@ export class ImagesEngine {
 
   // Pushes a local image to `destination` (default: its own name). Reads only: no namespace needed.
   async push(input: string, destination: string | undefined, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PushReport> {
-    const { pushImage } = await import('../image/push.js');
-    const { parseCredsFlag } = await import('../image/registry/auth.js');
+    const { pushImage, parseCredsFlag } = await import('./lazy.js');
     const record = this.resolve(input);
     const dest = parseReference(destination ?? (record.names[0] ?? input));
     if (dest.digest) throw new CliError('EUSAGE', `push destination "${destination}" must be a tag, not a digest`);
@@ -261,13 +261,13 @@ export class ImagesEngine {
 
   // The manifest or index a remote reference names, as the registry serves it.
   async inspectRemote(input: string, options: PullImageOptions): Promise<unknown> {
-    const { inspectRemoteManifest } = await import('../image/remote.js');
+    const { inspectRemoteManifest } = await import('./lazy.js');
     return inspectRemoteManifest(this.ctx, parseReference(input), await this.remoteOptions(options));
   }
 
   // Searches a registry's catalog: "host/term", or a term in each search registry.
   async search(input: string, options: PullImageOptions & { limit?: number }): Promise<SearchResult[]> {
-    const { searchCatalog } = await import('../image/remote.js');
+    const { searchCatalog } = await import('./lazy.js');
     const slash = input.indexOf('/');
     const first = slash > 0 ? input.slice(0, slash) : '';
     const qualified = first.includes('.') || first.includes(':') || first === 'localhost';
@@ -279,20 +279,19 @@ export class ImagesEngine {
   }
 
   async listTags(input: string, options: PullImageOptions): Promise<{ name: string; tags: string[] }> {
-    const { listTags } = await import('../image/remote.js');
+    const { listTags } = await import('./lazy.js');
     const ref = parseReference(input);
     return { name: `${ref.registry}/${ref.repository}`, tags: await listTags(this.ctx, ref, await this.remoteOptions(options)) };
   }
 
   private async remoteOptions(options: PullImageOptions) {
-    const { parseCredsFlag } = await import('../image/registry/auth.js');
+    const { parseCredsFlag } = await import('./lazy.js');
     return { tlsVerify: options.tlsVerify, credentials: options.creds ? parseCredsFlag(options.creds) : undefined, authFile: options.authfile };
   }
 
   // Checks credentials against the registry, then stores them (auth file mode 0600).
   async login(registry: string, options: LoginOptions): Promise<string> {
-    const { RegistryClient } = await import('../image/registry/client.js');
-    const { storeCredentials } = await import('../image/registry/auth.js');
+    const { RegistryClient, storeCredentials } = await import('./lazy.js');
     const host = registry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     const entry = findRegistryConfig(this.ctx.config, host);
     const insecure = entry?.insecure === true || options.tlsVerify === false;
@@ -309,8 +308,9 @@ export class ImagesEngine {
     return file;
   }
 
-  logout(registry: string, options: { authfile?: string; all?: boolean }): Promise<boolean> {
-    return import('../image/registry/auth.js').then(({ removeCredentials }) => removeCredentials(registry.replace(/^https?:\/\//, ''), options.authfile ?? this.ctx.paths.authFile));
+  async logout(registry: string, options: { authfile?: string }): Promise<boolean> {
+    const { removeCredentials } = await import('./lazy.js');
+    return removeCredentials(registry.replace(/^https?:\/\//, ''), options.authfile ?? this.ctx.paths.authFile);
   }
 
   // Deletes layers no image references. Caller holds the store lock exclusively.

@@ -1,6 +1,5 @@
 // The engine's front door: the CLI opens one per command and calls its parts.
 import type { PathOverrides } from '../config/paths.js';
-import { joinUserNamespace } from '../rootless/userns.js';
 import { createContext, type EngineContext } from './context.js';
 import { ImagesEngine } from './images.js';
 import { SystemEngine } from './system.js';
@@ -17,6 +16,7 @@ export class Engine {
   // Re-runs the current command inside the rootless user namespace unless already there; commands
   // that write files owned by mapped ids (pull, rmi, load, prune) call this first.
   async enterUserNamespace(): Promise<void> {
+    const { joinUserNamespace } = await import('./lazy.js');
     await joinUserNamespace(this.ctx.paths.run, this.ctx.config.storage.userns);
   }
 }

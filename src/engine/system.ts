@@ -5,7 +5,7 @@ import { cgroupVersion } from '../cgroups/detect.js';
 import { hostPlatform } from '../image/manifest.js';
 import type { CheckResult } from '../rootless/host-check.js';
 import { currentUser, readSubids } from '../rootless/subid.js';
-import { isRootful } from '../rootless/userns.js';
+import { isRootful } from '../rootless/rootful.js';
 import { findHelperBinary } from '../util/exec.js';
 import type { EngineContext } from './context.js';
 
@@ -76,7 +76,7 @@ export class SystemEngine {
   }
 
   async check(): Promise<CheckResult[]> {
-    const { checkHost } = await import('../rootless/host-check.js');
+    const { checkHost } = await import('./lazy.js');
     return checkHost(this.ctx.config.storage.userns === 'single' || isRootful());
   }
 

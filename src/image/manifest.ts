@@ -1,6 +1,6 @@
 // OCI and Docker manifest formats: media types, parsing with validation, platform selection.
 import { CliError } from '../errors.js';
-import { DIGEST_RE } from '../util/digest.js';
+import { DIGEST_RE } from '../util/digest-format.js';
 
 export const MEDIA = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',

@@ -11,6 +11,7 @@ import { CliError, messageOf } from '../errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 import { requireHelperBinary, runHelper } from '../util/exec.js';
 import { withLock } from '../util/lock.js';
+import { inUserNamespace, JOINED_ENV } from './rootful.js';
 import { currentUser, readSubids, type IdRange } from './subid.js';
 
 export type UsernsMode = 'auto' | 'single';
@@ -20,7 +21,6 @@ interface PauseRecord {
   startTime: string;
 }
 
-const JOINED_ENV = 'SKIFF_USERNS_PID';
 
 // /proc/PID/stat field 22: the start time, which tells a live pause process from a reused pid.
 const startTimeOf = (pid: number): string | undefined => {
@@ -40,11 +40,6 @@ const userNsOf = (pid: number | 'self'): string | undefined => {
   }
 };
 
-// True when skiff runs as real root in the initial namespace: no user namespace is needed.
-export const isRootful = (): boolean => process.getuid?.() === 0 && !process.env[JOINED_ENV] && readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
-
-// True inside the namespace joined by joinUserNamespace (or when rootful: no namespace needed).
-export const inUserNamespace = (): boolean => Boolean(process.env[JOINED_ENV]) || isRootful();
 
 // In the re-executed command: die with the CLI process that started it, so SIGKILL of the visible
 // skiff process stops the work too (Node cannot set PR_SET_PDEATHSIG; a reparent shows as a new ppid).

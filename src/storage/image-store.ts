@@ -3,7 +3,7 @@
 // leaves the old one dangling. Readers take no lock; writers hold images.lock.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestHex } from '../util/digest.js';
+import { digestHex } from '../util/digest-format.js';
 import { readJsonIfExists, tempSibling, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { ImageConfig, ImageManifest } from '../image/manifest.js';

@@ -3,7 +3,7 @@
 // complete and verified, so a killed pull never leaves half a layer behind.
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, chmodSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestHex } from '../util/digest.js';
+import { digestHex } from '../util/digest-format.js';
 import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 

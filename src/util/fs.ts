@@ -1,11 +1,11 @@
 // File helpers with skiff's durability rule: every record is written to a temp file and renamed.
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 // A unique sibling name for temp files and directories, so renames stay on one filesystem.
+// (Math.random is enough for uniqueness next to the pid, and spares loading node:crypto.)
 export const tempSibling = (path: string): string =>
-  join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}`);
 
 // Writes data atomically: temp file, fsync, rename. Readers see the old or the new content, never half.
 export const writeFileAtomic = (path: string, data: string | Buffer, mode = 0o644): void => {

@@ -1,5 +1,8 @@
 // Loads skiff's N-API addon (native/addon): flock, mknod and lsetxattr, which Node lacks.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CliError } from '../errors.js';
 
 export interface NativeAddon {
@@ -11,10 +14,20 @@ export interface NativeAddon {
 
 let addon: NativeAddon | undefined;
 
+// The addon sits at native/build/ in the package; this code may be bundled anywhere under dist/.
+const findAddon = (): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'native', 'build', 'skiff_native.node');
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), 'native', 'build', 'skiff_native.node');
+};
+
 export const native = (): NativeAddon => {
   if (!addon) {
     const require = createRequire(import.meta.url);
-    const path = process.env.SKIFF_NATIVE_ADDON ?? new URL('../native/build/skiff_native.node', import.meta.url).pathname;
+    const path = process.env.SKIFF_NATIVE_ADDON ?? findAddon();
     try {
       addon = require(path) as NativeAddon;
     } catch (error) {

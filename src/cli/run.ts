@@ -1,0 +1,33 @@
+// Runs one command: builds the command tree, parses argv, and turns every failure into one
+// "Error: …" line and Podman's exit codes (125 for skiff's own errors and bad usage).
+import { CommanderError, type Command } from 'commander';
+import { setLogLevel, type LogLevel } from '../util/log.js';
+import { exitCodeOf, printError } from './errors.js';
+import { buildProgram } from './program.js';
+
+export const run = async (argv: string[]): Promise<void> => {
+  const program = buildProgram(argv);
+  const quiet = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({ outputError: () => {} });
+    cmd.commands.forEach(quiet);
+  };
+  quiet(program);
+  program.hook('preAction', (_root, action) => {
+    const level = action.optsWithGlobals().logLevel as LogLevel | undefined;
+    if (level) setLogLevel(level);
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return;
+      process.stderr.write(`Error: ${error.message.replace(/^error: /, '')}\nSee 'skiff --help'.\n`);
+      process.exitCode = 125;
+      return;
+    }
+    printError(error instanceof Error ? error : new Error(String(error)));
+    process.exitCode = exitCodeOf(error);
+  }
+};
+

@@ -1,0 +1,11 @@
+// Everything the engine loads on demand, behind one module: the bundle then has one lazy chunk
+// (registry client, unpacking, archives, namespace set-up, host probes) that commands such as
+// `images` or `inspect` never load, instead of many small chunks that each cost a module load.
+export { pullImage } from '../image/pull.js';
+export { pushImage } from '../image/push.js';
+export { loadImages, saveImages } from '../image/archive.js';
+export { inspectRemoteManifest, listTags, searchCatalog } from '../image/remote.js';
+export { RegistryClient } from '../image/registry/client.js';
+export { parseCredsFlag, removeCredentials, storeCredentials } from '../image/registry/auth.js';
+export { checkHost } from '../rootless/host-check.js';
+export { joinUserNamespace } from '../rootless/userns.js';
