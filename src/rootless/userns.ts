@@ -162,7 +162,9 @@ export const joinUserNamespace = async (runDir: string, mode: UsernsMode): Promi
   const keepIds = mode === 'single' ? ['--preserve-credentials'] : [];
   const child = spawn(nsenter, ['--target', String(pid), '--user', '--mount', ...keepIds, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
-    env: { ...process.env, [JOINED_ENV]: String(pid) },
+    // Layer writes run on libuv's thread pool: more threads than its default 4 keep more file
+    // creations in flight (they mostly wait on the filesystem, not the CPU).
+    env: { UV_THREADPOOL_SIZE: '8', ...process.env, [JOINED_ENV]: String(pid) },
   });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward(signal));

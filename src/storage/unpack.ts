@@ -3,7 +3,8 @@
 // the target, no entry is created through a symlink, and hardlinks must point inside the layer.
 // Whiteouts (.wh.NAME) become 0/0 character devices and opaque markers become user.overlay.opaque.
 // Runs inside the rootless user namespace, so chown to an image uid lands on the mapped subuid.
-import { closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync, chmodSync, constants } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync, chmodSync, constants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Header } from 'tar-stream';
@@ -27,10 +28,18 @@ export interface UnpackReport {
 // tar-stream fills `pax` with a PAX header's records (xattrs among them).
 type Headers = Omit<Header, 'pax'> & { pax?: Record<string, string> | null; type: Header['type'] | string };
 
+// Files up to this size are buffered and written on the thread pool; larger ones are streamed.
+const SMALL_FILE = 1024 * 1024;
+const errno = osConstants.errno;
+const MAX_IN_FLIGHT = 64;
+
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
 const refuse = (name: string, why: string): CliError => new CliError('EUNPACK', `refusing layer entry "${name}": ${why}`);
+
+const outsideRange = (header: { name: string; uid?: number; gid?: number }): CliError =>
+  new CliError('EUNPACK', `"${header.name}" is owned by uid ${header.uid}/gid ${header.gid}, outside this user's /etc/subuid or /etc/subgid range: give the user a range of at least 65536 ids`);
 
 // Splits an entry name into safe components: "./a//b/" → ["a","b"]; "/etc/x" → ["etc","x"].
 export const safeComponents = (name: string): string[] => {
@@ -44,6 +53,10 @@ class Unpacker {
   private readonly knownDirs = new Set<string>(['']);
   private readonly dirTimes: { path: string; mtime: Date }[] = [];
   readonly report: UnpackReport = { size: 0, entries: 0, skippedDevices: [] };
+  private readonly umask = process.umask();
+  // Small-file writes under way, by entry path.
+  private readonly pending = new Map<string, Promise<void>>();
+  private failure: unknown;
 
   constructor(
     private readonly target: string,
@@ -73,7 +86,8 @@ class Unpacker {
   }
 
   // Removes whatever stands at `abs` so the entry can take its place (tar semantics: last one wins).
-  private clear(abs: string, rel: string, keepDir: boolean): void {
+  private async clear(abs: string, rel: string, keepDir: boolean): Promise<void> {
+    await this.pending.get(rel);
     let st;
     try {
       st = lstatSync(abs);
@@ -81,18 +95,24 @@ class Unpacker {
       return;
     }
     if (keepDir && st.isDirectory()) return;
+    // Files being written below a directory that goes must be finished first.
+    if (st.isDirectory()) await this.drain();
     rmSync(abs, { recursive: true, force: true });
     if (this.knownDirs.has(rel)) for (const dir of [...this.knownDirs]) if (dir === rel || dir.startsWith(`${rel}/`)) this.knownDirs.delete(dir);
   }
 
-  private own(abs: string, header: Headers): void {
-    if (!this.options.chown) return;
+  // Changes ownership unless the entry is root's: what we create already belongs to root (0:0)
+  // inside the namespace, so most entries of an image need no chown at all.
+  private own(abs: string, header: Headers, fd?: number): boolean {
+    const uid = header.uid ?? 0;
+    const gid = header.gid ?? 0;
+    if (!this.options.chown || (uid === 0 && gid === 0)) return false;
     try {
-      lchownSync(abs, header.uid ?? 0, header.gid ?? 0);
+      if (fd === undefined) lchownSync(abs, uid, gid);
+      else fchownSync(fd, uid, gid);
+      return true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EINVAL') {
-        throw new CliError('EUNPACK', `"${header.name}" is owned by uid ${header.uid}/gid ${header.gid}, outside this user's /etc/subuid or /etc/subgid range: give the user a range of at least 65536 ids`);
-      }
+      if ((error as NodeJS.ErrnoException).code === 'EINVAL') throw outsideRange(header);
       throw error;
     }
   }
@@ -133,7 +153,7 @@ class Unpacker {
       stream.resume();
       const hiddenRel = [...parts.slice(0, -1), base.slice(WHITEOUT_PREFIX.length)].join('/');
       const hidden = join(this.target, hiddenRel);
-      this.clear(hidden, hiddenRel, false);
+      await this.clear(hidden, hiddenRel, false);
       native().mknod(hidden, constants.S_IFCHR, 0, 0);
       return;
     }
@@ -141,23 +161,35 @@ class Unpacker {
     switch (header.type) {
       case 'directory': {
         stream.resume();
-        this.clear(abs, rel, true);
+        await this.clear(abs, rel, true);
+        let created = true;
         try {
-          mkdirSync(abs, 0o700);
+          mkdirSync(abs, mode & 0o777);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          created = false;
         }
         this.knownDirs.add(rel);
-        this.own(abs, header);
-        chmodSync(abs, mode);
+        const chowned = this.own(abs, header);
+        if (!created || (mode & ~this.umask) !== mode || (chowned && mode & 0o6000)) chmodSync(abs, mode);
         this.xattrs(abs, header);
         if (header.mtime) this.dirTimes.push({ path: abs, mtime: header.mtime });
         return;
       }
       case 'file':
       case 'contiguous-file': {
-        this.clear(abs, rel, false);
-        const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        if ((header.size ?? 0) <= SMALL_FILE) return this.writeSmall(abs, rel, header, mode, stream);
+        await this.pending.get(rel);
+        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+        let fd: number;
+        try {
+          fd = openSync(abs, flags, mode & 0o777);
+        } catch (error) {
+          // Something already stands there (tar semantics: the later entry wins).
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          await this.clear(abs, rel, false);
+          fd = openSync(abs, flags, mode & 0o777);
+        }
         try {
           for await (const chunk of stream) {
             const buffer = chunk as Buffer;
@@ -165,19 +197,19 @@ class Unpacker {
             while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
             this.report.size += buffer.length;
           }
+          const chowned = this.own(abs, header, fd);
+          // The umask trims the mode given to open, and chown clears setuid/setgid: set it again then.
+          if ((mode & ~this.umask) !== mode || (chowned && mode & 0o6000)) fchmodSync(fd, mode);
+          if (header.mtime) futimesSync(fd, header.mtime, header.mtime);
         } finally {
           closeSync(fd);
         }
-        this.own(abs, header);
-        // chown clears setuid/setgid, so the mode goes on after it.
-        chmodSync(abs, mode);
-        if (header.mtime) utimesSync(abs, header.mtime, header.mtime);
         this.xattrs(abs, header);
         return;
       }
       case 'symlink': {
         stream.resume();
-        this.clear(abs, rel, false);
+        await this.clear(abs, rel, false);
         symlinkSync(header.linkname ?? '', abs);
         this.own(abs, header);
         if (header.mtime) lutimesSync(abs, header.mtime, header.mtime);
@@ -188,6 +220,7 @@ class Unpacker {
         const targetParts = safeComponents(header.linkname ?? '');
         if (targetParts.length === 0) throw refuse(header.name, 'hardlink to the layer root');
         const targetAbs = this.ensureParents(targetParts, header.name);
+        await this.pending.get(targetParts.join('/'));
         let st;
         try {
           st = lstatSync(targetAbs);
@@ -195,13 +228,13 @@ class Unpacker {
           throw refuse(header.name, `hardlink target "${header.linkname}" is not in this layer`);
         }
         if (st.isDirectory()) throw refuse(header.name, 'hardlink to a directory');
-        this.clear(abs, rel, false);
+        await this.clear(abs, rel, false);
         linkSync(targetAbs, abs);
         return;
       }
       case 'fifo': {
         stream.resume();
-        this.clear(abs, rel, false);
+        await this.clear(abs, rel, false);
         native().mknod(abs, constants.S_IFIFO | mode, 0, 0);
         this.own(abs, header);
         chmodSync(abs, mode);
@@ -220,7 +253,48 @@ class Unpacker {
     }
   }
 
-  finish(): void {
+  // Small files are written by the native addon on the thread pool, many at once; the order of
+  // entries still holds because any later entry that touches a pending path waits for it first.
+  private async writeSmall(abs: string, rel: string, header: Headers, mode: number, stream: Readable): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    this.report.size += data.length;
+    await this.pending.get(rel);
+    while (this.pending.size >= MAX_IN_FLIGHT) await Promise.race(this.pending.values());
+    if (this.failure) throw this.failure;
+    const uid = this.options.chown ? (header.uid ?? 0) : 0;
+    const gid = this.options.chown ? (header.gid ?? 0) : 0;
+    const ms = header.mtime ? header.mtime.getTime() : -1;
+    const write = () => native().writeFile(abs, data, mode, uid, gid, ms < 0 ? -1 : Math.floor(ms / 1000), ms < 0 ? 0 : (ms % 1000) * 1e6);
+    const job = (async () => {
+      let err = await write();
+      if (err === errno.EEXIST) {
+        // Something already stands there (tar semantics: the later entry wins).
+        this.pending.delete(rel);
+        await this.clear(abs, rel, false);
+        err = await write();
+      }
+      if (err === errno.EINVAL) throw outsideRange(header);
+      if (err) throw new CliError('EUNPACK', `cannot write ${header.name}: ${Object.keys(errno).find((k) => errno[k as keyof typeof errno] === err) ?? `errno ${err}`}`);
+      this.xattrs(abs, header);
+    })().catch((error) => {
+      this.failure ??= error;
+    });
+    const tracked = job.finally(() => {
+      if (this.pending.get(rel) === tracked) this.pending.delete(rel);
+    });
+    this.pending.set(rel, tracked);
+  }
+
+  // Waits for every pending write.
+  private async drain(): Promise<void> {
+    while (this.pending.size) await Promise.all(this.pending.values());
+    if (this.failure) throw this.failure;
+  }
+
+  async finish(): Promise<void> {
+    await this.drain();
     for (const { path, mtime } of this.dirTimes.reverse()) utimesSync(path, mtime, mtime);
   }
 }
@@ -235,6 +309,6 @@ export const unpackLayer = async (tarStream: Readable, target: string, options: 
   tarStream.on('error', (error) => ex.destroy(error));
   tarStream.pipe(ex);
   for await (const entry of ex) await unpacker.entry(entry.header as Headers, entry as unknown as Readable);
-  unpacker.finish();
+  await unpacker.finish();
   return unpacker.report;
 };

@@ -10,6 +10,8 @@ export interface NativeAddon {
   funlock(fd: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
+  /** Creates a file with its content, owner, mode and mtime on the thread pool; resolves to an errno or 0. */
+  writeFile(path: string, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
 }
 
 let addon: NativeAddon | undefined;
