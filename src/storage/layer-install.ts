@@ -2,10 +2,11 @@
 // archive): the blob is kept as-is beside the diff, decompressed, unpacked, and both its digest
 // and its diff id are checked before the layer is renamed into place.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import { CliError, messageOf } from '../errors.js';
 import type { Descriptor } from '../image/manifest.js';
@@ -30,16 +31,18 @@ export interface InstallOptions {
   onProgress?: (received: number) => void;
 }
 
-// A Transform that hashes what passes through it.
-export const hashing = (onChunk?: (chunk: Buffer) => void): { stream: Transform; digest: () => string; bytes: () => number } => {
+// A Transform that hashes what passes through it; `onChunk` may return a promise to hold the
+// stream back (backpressure from where the chunk is also written).
+export const hashing = (onChunk?: (chunk: Buffer) => void | Promise<unknown>): { stream: Transform; digest: () => string; bytes: () => number } => {
   const hash = createHash('sha256');
   let bytes = 0;
   const stream = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       bytes += chunk.length;
-      onChunk?.(chunk);
-      cb(null, chunk);
+      const wait = onChunk?.(chunk);
+      if (wait) wait.then(() => cb(null, chunk), cb);
+      else cb(null, chunk);
     },
   });
   return { stream, digest: () => `sha256:${hash.digest('hex')}`, bytes: () => bytes };
@@ -52,7 +55,8 @@ const decompressorFor = (mediaType: string): Transform => {
     if (!create) throw new CliError('EREGISTRY', `zstd layers need Node.js 22.15 or newer (this is ${process.version})`);
     return create();
   }
-  return zlib.createGunzip();
+  // Large output chunks: each chunk is a round trip to the thread pool and back (16 KiB by default).
+  return zlib.createGunzip({ chunkSize: 512 * 1024 });
 };
 
 // Installs the layer unless present; true when this call installed it.
@@ -61,11 +65,14 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
     const { descriptor, origin } = layer;
     const body = await options.open();
     let received = 0;
-    const blobFd = openSync(join(diffDir, '..', 'blob'), 'w', 0o600);
+    // The blob is written by a write stream (on the thread pool), off the unpacking path.
+    const blob = createWriteStream(join(diffDir, '..', 'blob'), { mode: 0o600 });
+    const blobDone = finished(blob);
+    blobDone.catch(() => {});
     const compressed = hashing((chunk) => {
       received += chunk.length;
-      for (let off = 0; off < chunk.length; ) off += writeSync(blobFd, chunk, off);
       options.onProgress?.(received);
+      return blob.write(chunk) ? undefined : once(blob, 'drain');
     });
     const uncompressed = hashing();
     let streamError: Error | undefined;
@@ -87,8 +94,9 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
       }
       throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${origin} is corrupt or the transfer broke (${messageOf(cause)}): nothing was stored`, { cause });
     } finally {
-      closeSync(blobFd);
+      blob.end();
     }
+    await blobDone;
     const gotCompressed = compressed.digest();
     if (gotCompressed !== descriptor.digest) {
       throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${origin} has digest ${gotCompressed}: its content is corrupt, nothing was stored`);

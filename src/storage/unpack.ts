@@ -31,7 +31,7 @@ type Headers = Omit<Header, 'pax'> & { pax?: Record<string, string> | null; type
 // Files up to this size are buffered and written on the thread pool; larger ones are streamed.
 const SMALL_FILE = 1024 * 1024;
 const errno = osConstants.errno;
-const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = Number(process.env.SKIFF_UNPACK_INFLIGHT ?? 64);
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
