@@ -3,9 +3,10 @@
 // the target, no entry is created through a symlink, and hardlinks must point inside the layer.
 // Whiteouts (.wh.NAME) become 0/0 character devices and opaque markers become user.overlay.opaque.
 // Runs inside the rootless user namespace, so chown to an image uid lands on the mapped subuid.
-import { closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync, chmodSync, constants } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, write, chmodSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import type { Header } from 'tar-stream';
 import { CliError } from '../errors.js';
@@ -31,6 +32,7 @@ type Headers = Omit<Header, 'pax'> & { pax?: Record<string, string> | null; type
 // Files up to this size are buffered and written on the thread pool; larger ones are streamed.
 const SMALL_FILE = 1024 * 1024;
 const errno = osConstants.errno;
+const writeAsync = promisify(write) as (fd: number, buffer: Buffer, offset: number) => Promise<{ bytesWritten: number }>;
 const MAX_IN_FLIGHT = Number(process.env.SKIFF_UNPACK_INFLIGHT ?? 64);
 
 const WHITEOUT_PREFIX = '.wh.';
@@ -191,10 +193,11 @@ class Unpacker {
           fd = openSync(abs, flags, mode & 0o777);
         }
         try {
+          // Large files are written on the thread pool, chunk by chunk, leaving the main thread to
+          // parse the other layers meanwhile.
           for await (const chunk of stream) {
             const buffer = chunk as Buffer;
-            let offset = 0;
-            while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
+            for (let offset = 0; offset < buffer.length; ) offset += (await writeAsync(fd, buffer, offset)).bytesWritten;
             this.report.size += buffer.length;
           }
           const chowned = this.own(abs, header, fd);
