@@ -23,10 +23,12 @@ interface PauseRecord {
 
 
 // /proc/PID/stat field 22: the start time, which tells a live pause process from a reused pid.
+// A zombie (state Z: killed, not yet reaped) counts as gone.
 const startTimeOf = (pid: number): string | undefined => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
     return undefined;
   }
