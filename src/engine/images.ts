@@ -97,11 +97,9 @@ export class ImagesEngine {
   async pull(input: string, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PullReport> {
     const ref = parseReference(input);
     const platform = options.platform ? parsePlatform(options.platform) : undefined;
-    const { pullImage, parseCredsFlag } = await import('./lazy.js');
-    const credentials = options.creds ? parseCredsFlag(options.creds) : undefined;
-    return this.installing((installed) =>
-      pullImage(this.ctx, ref, { platform, tlsVerify: options.tlsVerify, credentials, authFile: options.authfile, chown: this.chown(), installed }, onEvent),
-    );
+    const { pullImage } = await import('./lazy.js');
+    const remote = await this.remoteOptions(options);
+    return this.installing((installed) => pullImage(this.ctx, ref, { ...remote, platform, chown: this.chown(), installed }, onEvent));
   }
 
   // Loads a docker-archive or oci-archive (a path, or a stream such as stdin). Caller has joined
@@ -251,12 +249,12 @@ export class ImagesEngine {
 
   // Pushes a local image to `destination` (default: its own name). Reads only: no namespace needed.
   async push(input: string, destination: string | undefined, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PushReport> {
-    const { pushImage, parseCredsFlag } = await import('./lazy.js');
+    const { pushImage } = await import('./lazy.js');
     const record = this.resolve(input);
     const dest = parseReference(destination ?? (record.names[0] ?? input));
     if (dest.digest) throw new CliError('EUSAGE', `push destination "${destination}" must be a tag, not a digest`);
-    const credentials = options.creds ? parseCredsFlag(options.creds) : undefined;
-    return withStoreLock(this.ctx, false, () => pushImage(this.ctx, record, dest, { tlsVerify: options.tlsVerify, credentials, authFile: options.authfile }, onEvent));
+    const remote = await this.remoteOptions(options);
+    return withStoreLock(this.ctx, false, () => pushImage(this.ctx, record, dest, remote, onEvent));
   }
 
   // The manifest or index a remote reference names, as the registry serves it.
@@ -284,6 +282,7 @@ export class ImagesEngine {
     return { name: `${ref.registry}/${ref.repository}`, tags: await listTags(this.ctx, ref, await this.remoteOptions(options)) };
   }
 
+  // Flags shared by every command that talks to a registry, as the registry code takes them.
   private async remoteOptions(options: PullImageOptions) {
     const { parseCredsFlag } = await import('./lazy.js');
     return { tlsVerify: options.tlsVerify, credentials: options.creds ? parseCredsFlag(options.creds) : undefined, authFile: options.authfile };

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { EngineContext } from '../engine/context.js';
 import { CliError, messageOf } from '../errors.js';
-import type { ImageRecord } from '../storage/image-store.js';
+import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
 import { hashing, installLayer } from '../storage/layer-install.js';
 import { removeTree } from '../storage/layer-store.js';
 import { unpackLayer } from '../storage/unpack.js';
@@ -293,25 +293,13 @@ export const loadImages = async (ctx: EngineContext, input: string | Readable, o
         const installed = await installLayer(ctx.layers, { descriptor: layer.descriptor, diffId: diffIds[i], chainId: chains[i], parent: chains[i - 1], origin }, { chown: options.chown, open: async () => createReadStream(layer.path) });
         if (installed) options.installed.push(chains[i]);
       }
-      const size = chains.reduce((sum, id) => sum + (ctx.layers.get(id)?.size ?? 0), 0);
       const names = [...new Set(c.names.map((n) => formatReference(parseReference(n))))];
-      const image = await ctx.images.put(
-        {
-          id: configDigest,
-          names,
-          repoDigests: [],
-          digest: sha256Digest(c.manifestBytes),
-          manifestMediaType: c.mediaType,
-          layers: chains,
-          size,
-          created: config.created ?? new Date(0).toISOString(),
-          stored: new Date().toISOString(),
-          architecture: config.architecture ?? 'unknown',
-          os: config.os ?? 'linux',
-        },
-        c.manifestBytes,
-        c.config,
+      const record = makeImageRecord(
+        config,
+        { id: configDigest, names, repoDigests: [], digest: sha256Digest(c.manifestBytes), manifestMediaType: c.mediaType, layers: chains },
+        (id) => ctx.layers.get(id)?.size ?? 0,
       );
+      const image = await ctx.images.put(record, c.manifestBytes, c.config);
       loaded.push({ image, names });
     }
     return loaded;

@@ -7,7 +7,7 @@ import { CliError } from '../errors.js';
 import type { EngineContext } from '../engine/context.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { installLayer } from '../storage/layer-install.js';
-import type { ImageRecord } from '../storage/image-store.js';
+import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
 import { lookupCredentials, type Credentials } from './registry/auth.js';
 import { RegistryClient } from './registry/client.js';
 import { MANIFEST_ACCEPT, hostPlatform, isIndexType, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
@@ -185,24 +185,12 @@ class Puller {
     await Promise.all(Array.from({ length: Math.min(LAYER_CONCURRENCY, queue.length) }, worker));
     if (failure !== undefined) throw failure;
     this.onEvent({ type: 'manifest', digest: top.digest });
-    const size = chains.reduce((sum, c) => sum + (this.ctx.layers.get(c)?.size ?? 0), 0);
-    const image = await this.ctx.images.put(
-      {
-        id: manifest.config.digest,
-        names: ref.tag ? [`${name}:${ref.tag}`] : [],
-        repoDigests,
-        digest: repoDigests[0].slice(name.length + 1),
-        manifestMediaType: parsed.mediaType,
-        layers: chains,
-        size,
-        created: config.created ?? new Date(0).toISOString(),
-        stored: new Date().toISOString(),
-        architecture: config.architecture ?? 'unknown',
-        os: config.os ?? 'linux',
-      },
-      top.bytes,
-      configBytes,
+    const record = makeImageRecord(
+      config,
+      { id: manifest.config.digest, names: ref.tag ? [`${name}:${ref.tag}`] : [], repoDigests, digest: repoDigests[0].slice(name.length + 1), manifestMediaType: parsed.mediaType, layers: chains },
+      (id) => this.ctx.layers.get(id)?.size ?? 0,
     );
+    const image = await this.ctx.images.put(record, top.bytes, configBytes);
     return { image, reference: formatReference(ref), layersPulled: pulled, layersExisting: existing };
   }
 }

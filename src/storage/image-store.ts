@@ -29,6 +29,20 @@ export interface ImageRecord {
   os: string;
 }
 
+// A new image's record: the fields its config and its layers decide are derived here.
+export const makeImageRecord = (
+  config: ImageConfig,
+  fields: Pick<ImageRecord, 'id' | 'names' | 'repoDigests' | 'digest' | 'manifestMediaType' | 'layers'>,
+  layerSize: (chainId: string) => number,
+): ImageRecord => ({
+  ...fields,
+  size: fields.layers.reduce((sum, id) => sum + layerSize(id), 0),
+  created: config.created ?? new Date(0).toISOString(),
+  stored: new Date().toISOString(),
+  architecture: config.architecture ?? 'unknown',
+  os: config.os ?? 'linux',
+});
+
 export class ImageStore {
   constructor(private readonly root: string) {}
 
