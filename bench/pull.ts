@@ -2,15 +2,16 @@
 // the same unprivileged user, each run into an empty store, runs alternating.
 // Layer 1: Python, Perl and package docs from this host (many small files); layer 2: GCC's
 // libexec (fewer, larger binaries).
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sha256 } from '../test/helpers/layers.js';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
 import { median, report, timeAs, userDir, userEnv } from './lib.js';
 
-const SKIFF = resolve(import.meta.dirname, '../bin/skiff');
+const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const cache = '/var/tmp/skiff-bench-layers';
 

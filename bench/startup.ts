@@ -1,12 +1,13 @@
 // Start-up cost: `--version` and `images` with 20 images, skiff against podman and against Node's
 // own start (`node -e 0`), as the same unprivileged user.
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { makeLayer } from '../test/helpers/layers.js';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
 import { median, report, timeAs, userDir, userEnv } from './lib.js';
 
-const SKIFF = resolve(import.meta.dirname, '../bin/skiff');
+const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS_FAST ?? 30);
 
 export const benchStartup = async (): Promise<void> => {

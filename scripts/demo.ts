@@ -1,13 +1,14 @@
 // The built-in example: a registry on loopback with a busybox image built from busybox-static,
 // then skiff pulls it rootless, lists, inspects, and removes it. No internet registry involved.
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { buildFixtures } from '../test/fixtures/images.js';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
 
-const skiff = resolve(import.meta.dirname, '../bin/skiff');
+const skiff = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'skiff-demo-'));
 const registry = await startRegistry();
 let failed = false;

@@ -1,12 +1,13 @@
 // Runs the built CLI as an unprivileged user, the way skiff is meant to run. As root (CI) that is
 // the harness's test user; as anyone else, the developer's own account. Each sandbox has its own
 // HOME, XDG dirs and so its own store and rootless namespace.
+import { fileURLToPath } from 'node:url';
 import { spawn, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 
-export const REPO = resolve(import.meta.dirname, '../..');
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const SKIFF = join(REPO, 'bin/skiff');
 import { TEST_USER, testIds } from './user.js';
 
