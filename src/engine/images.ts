@@ -1,6 +1,5 @@
 // The image half of the engine: typed options in, typed reports out; never prints.
 import type { Readable } from 'node:stream';
-import { findRegistryConfig } from '../config/config.js';
 import { CliError, messageOf } from '../errors.js';
 import { parsePlatform } from '../image/manifest.js';
 import type { ImageConfig } from '../image/manifest.js';
@@ -290,18 +289,13 @@ export class ImagesEngine {
 
   // Checks credentials against the registry, then stores them (auth file mode 0600).
   async login(registry: string, options: LoginOptions): Promise<string> {
-    const { RegistryClient, storeCredentials } = await import('./lazy.js');
+    const { withRegistryClient, storeCredentials } = await import('./lazy.js');
     const host = registry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-    const entry = findRegistryConfig(this.ctx.config, host);
-    const insecure = entry?.insecure === true || options.tlsVerify === false;
     const credentials = { username: options.username, password: options.password };
-    const client = await RegistryClient.create({ registry: host, insecure, tlsVerify: options.tlsVerify !== false && !entry?.insecure, credentials, attempts: 2 });
-    try {
+    await withRegistryClient(this.ctx, { registry: host, name: host, attempts: 2 }, { tlsVerify: options.tlsVerify, credentials }, async (client) => {
       const res = await client.request('/v2/', { scope: '' });
       await res.body.dump();
-    } finally {
-      await client.close();
-    }
+    });
     const file = options.authfile ?? this.ctx.paths.authFile;
     storeCredentials(host, file, credentials);
     return file;

@@ -8,17 +8,13 @@ import type { EngineContext } from '../engine/context.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { installLayer } from '../storage/layer-install.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
-import { lookupCredentials, type Credentials } from './registry/auth.js';
-import { RegistryClient } from './registry/client.js';
+import type { RegistryClient } from './registry/client.js';
+import { withRegistryClient, type RemoteOptions } from './registry/session.js';
 import { MANIFEST_ACCEPT, hostPlatform, isIndexType, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
 import { formatReference, repositoryName, withRegistry, type ImageReference } from './reference.js';
 
-export interface PullOptions {
+export interface PullOptions extends RemoteOptions {
   platform?: Platform;
-  /** false: allow plain HTTP and skip TLS verification for every registry of this pull. */
-  tlsVerify?: boolean;
-  credentials?: Credentials;
-  authFile?: string;
   /** Change file ownership while unpacking (false in single-uid mode). */
   chown: boolean;
   /** Filled with the chain ids of the layers this pull installed, so a failed pull can drop them. */
@@ -116,16 +112,13 @@ class Puller {
     });
   }
 
-  async pull(ref: ImageReference, source: Source): Promise<PullReport> {
+  pull(ref: ImageReference, source: Source): Promise<PullReport> {
     this.source = source;
-    const tlsVerify = this.options.tlsVerify !== false && !source.insecure;
-    const credentials = this.options.credentials ?? lookupCredentials(source.registry, this.options.authFile ?? this.ctx.paths.authFile);
-    this.client = await RegistryClient.create({ registry: source.registry, insecure: source.insecure || this.options.tlsVerify === false, tlsVerify, credentials });
-    try {
-      return await this.pullFromClient(ref);
-    } finally {
-      await this.client.close();
-    }
+    // The source's own entry (a mirror's, say) decides `insecure`, not the requested name's.
+    return withRegistryClient(this.ctx, { registry: source.registry, name: repositoryName(ref), insecure: source.insecure }, this.options, (client) => {
+      this.client = client;
+      return this.pullFromClient(ref);
+    });
   }
 
   private async pullFromClient(ref: ImageReference): Promise<PullReport> {

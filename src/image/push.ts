@@ -1,21 +1,14 @@
 // Pushing an image: every blob the registry lacks is uploaded as it was pulled (layers keep their
 // compressed bytes), then the stored manifest, so the pushed image has the digest it had.
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { findRegistryConfig } from '../config/config.js';
 import type { EngineContext } from '../engine/context.js';
 import { CliError } from '../errors.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { sha256Digest } from '../util/digest.js';
-import { lookupCredentials, type Credentials } from './registry/auth.js';
-import { RegistryClient } from './registry/client.js';
+import type { RegistryClient } from './registry/client.js';
+import { withRegistryClient, type RemoteOptions } from './registry/session.js';
 import { repositoryName, type ImageReference } from './reference.js';
 import type { PullEvent } from './pull.js';
-
-export interface PushOptions {
-  tlsVerify?: boolean;
-  credentials?: Credentials;
-  authFile?: string;
-}
 
 export interface PushReport {
   digest: string;
@@ -70,17 +63,13 @@ class Pusher {
 }
 
 // Pushes `image` to `dest` (a tagged reference).
-export const pushImage = async (ctx: EngineContext, image: ImageRecord, dest: ImageReference, options: PushOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PushReport> => {
-  const entry = findRegistryConfig(ctx.config, repositoryName(dest));
-  const insecure = entry?.insecure === true || options.tlsVerify === false;
-  const credentials = options.credentials ?? lookupCredentials(dest.registry, options.authFile ?? ctx.paths.authFile);
-  const client = await RegistryClient.create({ registry: dest.registry, insecure, tlsVerify: options.tlsVerify !== false && !entry?.insecure, credentials });
-  const pusher = new Pusher(client, dest.repository, onEvent);
+export const pushImage = async (ctx: EngineContext, image: ImageRecord, dest: ImageReference, options: RemoteOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PushReport> => {
   const manifestBytes = ctx.images.manifestBytes(image.id);
   const manifest = ctx.images.manifest(image.id);
   let pushed = 0;
   let existing = 0;
-  try {
+  await withRegistryClient(ctx, { registry: dest.registry, name: repositoryName(dest) }, options, async (client) => {
+    const pusher = new Pusher(client, dest.repository, onEvent);
     const queue = manifest.layers.map((descriptor, i) => ({ descriptor, chainId: image.layers[i] }));
     const worker = async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
@@ -104,8 +93,6 @@ export const pushImage = async (ctx: EngineContext, image: ImageRecord, dest: Im
     });
     await res.body.dump();
     onEvent({ type: 'manifest', digest: sha256Digest(manifestBytes) });
-  } finally {
-    await client.close();
-  }
+  });
   return { digest: sha256Digest(manifestBytes), reference: `${repositoryName(dest)}:${dest.tag ?? 'latest'}`, blobsPushed: pushed, blobsExisting: existing };
 };

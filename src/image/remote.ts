@@ -1,17 +1,11 @@
 // Read-only looks at a registry: a manifest as the registry has it, its catalog, a repository's tags.
-import { findRegistryConfig } from '../config/config.js';
 import type { EngineContext } from '../engine/context.js';
 import { CliError } from '../errors.js';
-import { lookupCredentials, type Credentials } from './registry/auth.js';
-import { RegistryClient } from './registry/client.js';
+import { withRegistryClient, type RemoteOptions } from './registry/session.js';
 import { MANIFEST_ACCEPT } from './manifest.js';
 import { repositoryName, type ImageReference } from './reference.js';
 
-export interface RemoteOptions {
-  tlsVerify?: boolean;
-  credentials?: Credentials;
-  authFile?: string;
-}
+export type { RemoteOptions };
 
 export interface SearchResult {
   index: string;
@@ -19,24 +13,9 @@ export interface SearchResult {
   description: string;
 }
 
-const withClient = async <T>(ctx: EngineContext, registry: string, name: string, options: RemoteOptions, fn: (client: RegistryClient) => Promise<T>): Promise<T> => {
-  const entry = findRegistryConfig(ctx.config, name);
-  const client = await RegistryClient.create({
-    registry,
-    insecure: entry?.insecure === true || options.tlsVerify === false,
-    tlsVerify: options.tlsVerify !== false && !entry?.insecure,
-    credentials: options.credentials ?? lookupCredentials(registry, options.authFile ?? ctx.paths.authFile),
-  });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-};
-
 // The manifest (or index) `ref` names, parsed, exactly as the registry serves it.
 export const inspectRemoteManifest = (ctx: EngineContext, ref: ImageReference, options: RemoteOptions): Promise<unknown> =>
-  withClient(ctx, ref.registry, repositoryName(ref), options, async (client) => {
+  withRegistryClient(ctx, { registry: ref.registry, name: repositoryName(ref) }, options, async (client) => {
     const res = await client.request(`/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag}`, { scope: `repository:${ref.repository}:pull`, headers: { accept: MANIFEST_ACCEPT }, accept: [404] });
     if (res.statusCode === 404) {
       await res.body.dump();
@@ -47,7 +26,7 @@ export const inspectRemoteManifest = (ctx: EngineContext, ref: ImageReference, o
 
 // Repositories in the registry's catalog whose name contains `term`.
 export const searchCatalog = (ctx: EngineContext, registry: string, term: string, limit: number, options: RemoteOptions): Promise<SearchResult[]> =>
-  withClient(ctx, registry, registry, options, async (client) => {
+  withRegistryClient(ctx, { registry, name: registry }, options, async (client) => {
     const res = await client.request(`/v2/_catalog?n=${Math.max(limit, 100)}`, { scope: 'registry:catalog:*', accept: [404] });
     if (res.statusCode === 404) {
       await res.body.dump();
@@ -62,7 +41,7 @@ export const searchCatalog = (ctx: EngineContext, registry: string, term: string
 
 // The tags of one repository.
 export const listTags = (ctx: EngineContext, ref: ImageReference, options: RemoteOptions): Promise<string[]> =>
-  withClient(ctx, ref.registry, repositoryName(ref), options, async (client) => {
+  withRegistryClient(ctx, { registry: ref.registry, name: repositoryName(ref) }, options, async (client) => {
     const res = await client.request(`/v2/${ref.repository}/tags/list`, { scope: `repository:${ref.repository}:pull`, accept: [404] });
     if (res.statusCode === 404) {
       await res.body.dump();
