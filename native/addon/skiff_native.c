@@ -5,6 +5,8 @@
  * non-blocking locks (wait = false) and polls, because a blocking call would stall the event loop
  * that the lock holder's own downloads run on.
  *
+ * mount/umount: see js_mount.
+ *
  * mknod(path, mode, major, minor) and lsetxattr(path, name, value): what unpacking a layer needs for
  * overlay whiteouts (a 0/0 character device), opaque directories and file capabilities.
  *
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -31,7 +34,9 @@ throw_errno (napi_env env, const char *what, int err)
 {
   char buf[256];
   snprintf (buf, sizeof buf, "%s: %s", what, strerror (err));
-  napi_throw_error (env, err == EPERM ? "EPERM" : err == EINVAL ? "EINVAL" : err == ENOTSUP ? "ENOTSUP" : err == EEXIST ? "EEXIST" : "ESYSCALL", buf);
+  const char *code = err == EPERM ? "EPERM" : err == EINVAL ? "EINVAL" : err == ENOTSUP ? "ENOTSUP" : err == EEXIST ? "EEXIST"
+                     : err == ENOENT ? "ENOENT" : err == EBUSY ? "EBUSY" : err == ENODEV ? "ENODEV" : "ESYSCALL";
+  napi_throw_error (env, code, buf);
   return NULL;
 }
 
@@ -94,6 +99,43 @@ get_string (napi_env env, napi_value value, char *buf, size_t len)
 }
 
 /* mknod(path: string, mode: number, major: number, minor: number)  */
+/* mount(source, target, fstype, flags, data): mount(2), for container root filesystems (overlay)
+ * inside skiff's mount namespace.  umount(target, flags): umount2(2).  */
+static napi_value
+js_mount (napi_env env, napi_callback_info info)
+{
+  size_t argc = 5;
+  napi_value argv[5];
+  static char source[4096], target[4096], fstype[64], data[16384];
+  uint32_t flags;
+
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc < 5 || !get_string (env, argv[0], source, sizeof source) || !get_string (env, argv[1], target, sizeof target)
+      || !get_string (env, argv[2], fstype, sizeof fstype) || !get_string (env, argv[4], data, sizeof data))
+    return NULL;
+  napi_get_value_uint32 (env, argv[3], &flags);
+  if (mount (source, target, fstype, flags, data[0] ? data : NULL) < 0)
+    return throw_errno (env, target, errno);
+  return NULL;
+}
+
+static napi_value
+js_umount (napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2];
+  char target[4096];
+  uint32_t flags;
+
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || !get_string (env, argv[0], target, sizeof target))
+    return NULL;
+  napi_get_value_uint32 (env, argv[1], &flags);
+  if (umount2 (target, (int) flags) < 0)
+    return throw_errno (env, target, errno);
+  return NULL;
+}
+
 static napi_value
 js_mknod (napi_env env, napi_callback_info info)
 {
@@ -255,6 +297,8 @@ init (napi_env env, napi_value exports)
     { "flock", NULL, js_flock, NULL, NULL, NULL, napi_default, NULL },
     { "funlock", NULL, js_funlock, NULL, NULL, NULL, napi_default, NULL },
     { "mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL },
+    { "mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL },
+    { "umount", NULL, js_umount, NULL, NULL, NULL, napi_default, NULL },
     { "lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "writeFile", NULL, js_write_file, NULL, NULL, NULL, napi_default, NULL },
   };

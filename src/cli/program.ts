@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { build as buildExists } from './commands/image/exists.js';
 import { build as buildHistory } from './commands/image/history.js';
-import { build as buildInspect } from './commands/image/inspect.js';
+import { build as buildImageInspect } from './commands/image/inspect.js';
 import { build as buildList } from './commands/image/list.js';
 import { buildLogin, buildLogout } from './commands/image/login.js';
 import { build as buildPull } from './commands/image/pull.js';
@@ -16,6 +16,17 @@ import { build as buildCheck } from './commands/system/check.js';
 import { build as buildDf } from './commands/system/df.js';
 import { build as buildInfo } from './commands/system/info.js';
 import { build as buildVersion } from './commands/system/version.js';
+import { build as buildAttach } from './commands/container/attach.js';
+import { build as buildCleanup } from './commands/container/cleanup.js';
+import { build as buildCreate } from './commands/container/create.js';
+import { build as buildExec } from './commands/container/exec.js';
+import { build as buildInspect } from './commands/container/inspect.js';
+import { buildKill, buildPrune as buildContainerPrune, buildRename, buildRestart, buildRm as buildContainerRm, buildStop, buildWait } from './commands/container/lifecycle.js';
+import { build as buildLogs } from './commands/container/logs.js';
+import { build as buildPs } from './commands/container/ps.js';
+import { build as buildRun } from './commands/container/run.js';
+import { build as buildStart } from './commands/container/start.js';
+import { build as buildUnshare } from './commands/system/unshare.js';
 import { buildCompletion, buildComplete } from './completion.js';
 
 const imageGroup = (): Command =>
@@ -26,13 +37,33 @@ const imageGroup = (): Command =>
     .addCommand(buildPush('push'))
     .addCommand(buildSave('save'))
     .addCommand(buildLoad('load'))
-    .addCommand(buildInspect('inspect'))
+    .addCommand(buildImageInspect('inspect'))
     .addCommand(buildRm('rm'))
     .addCommand(buildTag('tag'))
     .addCommand(buildUntag('untag'))
     .addCommand(buildExists('exists'))
     .addCommand(buildPrune('prune'))
     .addCommand(buildHistory('history'));
+
+const containerGroup = (): Command =>
+  new Command('container')
+    .description('Manage containers')
+    .addCommand(buildCreate())
+    .addCommand(buildRun())
+    .addCommand(buildStart())
+    .addCommand(buildPs('ls').aliases(['list', 'ps']))
+    .addCommand(buildLogs())
+    .addCommand(buildAttach())
+    .addCommand(buildExec())
+    .addCommand(buildStop())
+    .addCommand(buildKill())
+    .addCommand(buildRestart())
+    .addCommand(buildContainerRm())
+    .addCommand(buildWait())
+    .addCommand(buildRename())
+    .addCommand(buildInspect('inspect', 'container'))
+    .addCommand(buildContainerPrune())
+    .addCommand(buildCleanup(), { hidden: true });
 
 const manifestGroup = (): Command => new Command('manifest').description('Inspect manifests and image indexes in registries').addCommand(buildManifestInspect());
 
@@ -41,6 +72,21 @@ const systemGroup = (): Command =>
 
 // Top-level commands by name, in help order. Each is built only when needed (see buildProgram).
 const TOP_LEVEL: [string, () => Command][] = [
+  ['run', () => buildRun()],
+  ['create', () => buildCreate()],
+  ['start', () => buildStart()],
+  ['ps', () => buildPs()],
+  ['logs', () => buildLogs()],
+  ['attach', () => buildAttach()],
+  ['exec', () => buildExec()],
+  ['stop', () => buildStop()],
+  ['kill', () => buildKill()],
+  ['restart', () => buildRestart()],
+  ['rm', () => buildContainerRm()],
+  ['wait', () => buildWait()],
+  ['rename', () => buildRename()],
+  ['container', containerGroup],
+  ['unshare', () => buildUnshare()],
   ['pull', () => buildPull()],
   ['push', () => buildPush()],
   ['save', () => buildSave()],
@@ -71,6 +117,7 @@ export const buildProgram = (argv?: string[]): Command => {
     .addOption(new Option('--root <dir>', 'storage root (default $XDG_DATA_HOME/skiff)'))
     .addOption(new Option('--runroot <dir>', 'runtime state dir (default $XDG_RUNTIME_DIR/skiff)'))
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').choices(['error', 'warn', 'info', 'debug']))
+    .enablePositionalOptions()
     .showSuggestionAfterError(true);
   const named = argv && firstCommand(argv.slice(2));
   const only = TOP_LEVEL.find(([name]) => name === named);

@@ -8,6 +8,9 @@
 //   location = "mirror.example:5000"
 //   [storage]
 //   userns = "auto"                  # "single": map only the user's own uid (no /etc/subuid range)
+//   rootfs = "auto"                  # or "overlay", "fuse-overlayfs", "copy": how container roots are made
+//   [engine]
+//   runtime = "crun"                 # or "runc", or a path to either
 import { readFileSync } from 'node:fs';
 import { CliError, messageOf } from '../errors.js';
 
@@ -27,13 +30,18 @@ export interface RegistryConfig {
 export interface SkiffConfig {
   unqualifiedSearchRegistries: string[];
   registries: RegistryConfig[];
-  storage: { userns: 'auto' | 'single' };
+  storage: { userns: 'auto' | 'single'; rootfs: RootfsDriverSetting };
+  engine: { runtime: string };
 }
+
+export type RootfsDriverSetting = 'auto' | 'overlay' | 'fuse-overlayfs' | 'copy';
+const ROOTFS_SETTINGS: RootfsDriverSetting[] = ['auto', 'overlay', 'fuse-overlayfs', 'copy'];
 
 export const defaultConfig = (): SkiffConfig => ({
   unqualifiedSearchRegistries: ['docker.io'],
   registries: [],
-  storage: { userns: 'auto' },
+  storage: { userns: 'auto', rootfs: 'auto' },
+  engine: { runtime: 'crun' },
 });
 
 const asString = (value: unknown, what: string, file: string): string => {
@@ -81,6 +89,13 @@ export const loadConfig = async (file: string): Promise<SkiffConfig> => {
     if (storage.userns !== 'auto' && storage.userns !== 'single') throw new CliError('ECONFIG', `${file}: storage.userns must be "auto" or "single"`);
     config.storage.userns = storage.userns;
   }
+  if (storage?.rootfs !== undefined) {
+    if (!ROOTFS_SETTINGS.includes(storage.rootfs as RootfsDriverSetting))
+      throw new CliError('ECONFIG', `${file}: storage.rootfs must be one of ${ROOTFS_SETTINGS.map((d) => `"${d}"`).join(', ')}`);
+    config.storage.rootfs = storage.rootfs as RootfsDriverSetting;
+  }
+  const engine = doc.engine as Record<string, unknown> | undefined;
+  if (engine?.runtime !== undefined) config.engine.runtime = asString(engine.runtime, 'engine.runtime', file);
   return config;
 };
 

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { loadConfig, type SkiffConfig } from '../config/config.js';
 import { resolvePaths, type PathOverrides, type Paths } from '../config/paths.js';
+import { ContainerStore } from '../state/containers.js';
 import { ImageStore } from '../storage/image-store.js';
 import { LayerStore } from '../storage/layer-store.js';
 import { withLock } from '../util/lock.js';
@@ -11,6 +12,7 @@ export interface EngineContext {
   config: SkiffConfig;
   images: ImageStore;
   layers: LayerStore;
+  containers: ContainerStore;
 }
 
 export const createContext = async (overrides: PathOverrides = {}): Promise<EngineContext> => {
@@ -20,6 +22,7 @@ export const createContext = async (overrides: PathOverrides = {}): Promise<Engi
     config: await loadConfig(paths.configFile),
     images: new ImageStore(paths.data),
     layers: new LayerStore(paths.data),
+    containers: new ContainerStore(paths.data, paths.run),
   };
 };
 

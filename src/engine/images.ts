@@ -90,7 +90,11 @@ const parseFilters = (filters: string[] = []): ((image: ImageRecord) => boolean)
   });
 
 export class ImagesEngine {
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    /** Removes a container by id (rmi --force takes the image's containers with it). */
+    private readonly removeContainer: (id: string) => Promise<unknown> = async () => undefined,
+  ) {}
 
   // Pulls an image into the store. Caller has joined the rootless user namespace.
   async pull(input: string, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PullReport> {
@@ -212,6 +216,11 @@ export class ImagesEngine {
   // Removes images (podman rmi): a name untags, and the image goes when no name is left or with
   // force. Caller has joined the rootless user namespace (layers hold files of mapped uids).
   async remove(inputs: string[], options: { force?: boolean; all?: boolean } = {}): Promise<RemoveImageReport[]> {
+    if (options.force) {
+      // Containers go first (outside the store lock: removing one takes its own locks).
+      const doomed = new Set(options.all ? this.ctx.images.list().map((i) => i.id) : inputs.flatMap((i) => (this.exists(i) ? [this.resolve(i).id] : [])));
+      for (const c of this.ctx.containers.list()) if (doomed.has(c.imageId)) await this.removeContainer(c.id);
+    }
     return withStoreLock(this.ctx, true, () =>
       withLock(this.ctx.images.lockPath(), async () => {
         const reports: RemoveImageReport[] = [];
@@ -227,6 +236,9 @@ export class ImagesEngine {
               report.untagged.push(byName);
               continue;
             }
+            const users = this.ctx.containers.list().filter((c) => c.imageId === record.id);
+            if (users.length)
+              throw new CliError('ESTATE', `image ${record.id.slice(7, 19)} is in use by container ${users[0].name}: remove the container first, or use --force to remove both`);
             report.untagged.push(...record.names);
             this.ctx.images.removeLocked(record.id);
             report.deleted = true;
@@ -240,10 +252,11 @@ export class ImagesEngine {
     );
   }
 
-  // Removes dangling images (all unused ones with `all`; no containers exist yet to keep any).
+  // Removes dangling images (all unused ones with `all`); images that containers use stay.
   async prune(options: { all?: boolean } = {}): Promise<RemoveImageReport[]> {
-    const victims = this.ctx.images.list().filter((i) => options.all || i.names.length === 0);
-    return this.remove(victims.map((i) => i.id), { force: true });
+    const inUse = new Set(this.ctx.containers.list().map((c) => c.imageId));
+    const victims = this.ctx.images.list().filter((i) => (options.all || i.names.length === 0) && !inUse.has(i.id));
+    return this.remove(victims.map((i) => i.id));
   }
 
   // Pushes a local image to `destination` (default: its own name). Reads only: no namespace needed.
@@ -308,7 +321,7 @@ export class ImagesEngine {
 
   // Deletes layers no image references. Caller holds the store lock exclusively.
   private collectLayersLocked(): void {
-    const used = new Set(this.ctx.images.list().flatMap((i) => i.layers));
+    const used = new Set([...this.ctx.images.list(), ...this.ctx.containers.list()].flatMap((i) => i.layers));
     for (const layer of this.ctx.layers.list()) if (!used.has(layer.chainId)) this.ctx.layers.remove(layer.chainId);
   }
 }

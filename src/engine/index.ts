@@ -1,15 +1,18 @@
 // The engine's front door: the CLI opens one per command and calls its parts.
 import type { PathOverrides } from '../config/paths.js';
 import { createContext, type EngineContext } from './context.js';
+import { ContainersEngine } from './containers.js';
 import { ImagesEngine } from './images.js';
 import { SystemEngine } from './system.js';
 
 export class Engine {
   readonly images: ImagesEngine;
   readonly system: SystemEngine;
+  readonly containers: ContainersEngine;
 
   constructor(readonly ctx: EngineContext) {
-    this.images = new ImagesEngine(ctx);
+    this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
+    this.containers = new ContainersEngine(ctx, this.images);
     this.system = new SystemEngine(ctx);
   }
 
@@ -23,6 +26,8 @@ export class Engine {
 
 export const openEngine = async (overrides: PathOverrides = {}): Promise<Engine> => new Engine(await createContext(overrides));
 
+export type { CreateOptions } from './container-config.js';
+export type { ExecOptions, StartHooks } from './containers.js';
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';
 export type { PushReport } from '../image/push.js';

@@ -1,4 +1,4 @@
-// Loads skiff's N-API addon (native/addon): flock, mknod and lsetxattr, which Node lacks.
+// Loads skiff's N-API addon (native/addon): flock, mknod, lsetxattr, mount, which Node lacks.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -9,6 +9,8 @@ export interface NativeAddon {
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   funlock(fd: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount(target: string, flags: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
   /** Creates a file with its content, owner, mode and mtime on the thread pool; resolves to an errno or 0. */
   writeFile(path: string, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;

@@ -99,6 +99,8 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
       return result;
     },
     async cleanup() {
+      // Containers first: their monitors keep the namespaces (and mounts) alive.
+      if (existsSync(join(home, '.local/share/skiff/containers'))) await exec(['rm', '--all', '--force'], { timeoutMs: 60_000 });
       const pidFile = join(run, 'skiff', 'pause.pid');
       if (existsSync(pidFile)) {
         const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };

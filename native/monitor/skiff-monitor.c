@@ -1,0 +1,731 @@
+/* skiff-monitor: watches one container for its whole life, conmon-style, without GLib.
+ *
+ * Started by the skiff CLI, it detaches (fork + setsid), becomes a child subreaper, runs the OCI
+ * runtime's `create`, reports the container's pid over a sync pipe, then copies the container's
+ * output to a k8s-file log and to attach clients, feeds stdin and pty resizes from those clients,
+ * writes an exit file when the container's process ends, and finally runs the exit command
+ * (`skiff container cleanup ID`).  The protocol is in PROTOCOL.md beside this file.  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ARGS 64
+#define MAX_CLIENTS 16
+#define LINE_MAX_BYTES (16 * 1024)
+#define READ_BUF (64 * 1024)
+#define CREATE_OUTPUT_MAX 8192
+
+enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_EXIT = 3, FRAME_CLOSE_STDIN = 4, FRAME_RESIZE = 5 };
+
+struct options
+{
+  const char *cid, *runtime, *bundle, *pid_file, *log_path, *exit_file, *socket_path, *monitor_pid_file;
+  const char *exit_command;
+  const char *runtime_args[MAX_ARGS];
+  int n_runtime_args;
+  const char *exit_args[MAX_ARGS];
+  int n_exit_args;
+  long long log_size_max;
+  bool terminal, open_stdin;
+  int sync_fd;
+};
+
+struct client
+{
+  int fd;
+  unsigned char buf[READ_BUF + 5];
+  size_t len;
+};
+
+static struct options opt = { .sync_fd = -1 };
+static int log_fd = -1;
+static long long log_size;
+static struct client clients[MAX_CLIENTS];
+static int stdin_fd = -1; /* where client stdin goes: a pipe's write end, or the pty master */
+static int pty_fd = -1;
+
+static void
+die (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fputs ("skiff-monitor: ", stderr);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+  exit (1);
+}
+
+static int
+write_all (int fd, const void *data, size_t len)
+{
+  const char *p = data;
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+/* Writes a JSON string literal (quotes included) of `s` into `out`, which has room for `cap` bytes.  */
+static void
+json_quote (char *out, size_t cap, const char *s, size_t len)
+{
+  size_t o = 0;
+  if (cap < 3)
+    return;
+  out[o++] = '"';
+  for (size_t i = 0; i < len && o + 8 < cap; i++)
+    {
+      unsigned char c = (unsigned char) s[i];
+      if (c == '"' || c == '\\')
+        {
+          out[o++] = '\\';
+          out[o++] = (char) c;
+        }
+      else if (c == '\n')
+        {
+          out[o++] = '\\';
+          out[o++] = 'n';
+        }
+      else if (c < 0x20)
+        o += (size_t) snprintf (out + o, cap - o, "\\u%04x", c);
+      else
+        out[o++] = (char) c;
+    }
+  out[o++] = '"';
+  out[o] = '\0';
+}
+
+static void
+report_sync (int pid, const char *message, size_t message_len)
+{
+  static char quoted[CREATE_OUTPUT_MAX * 6 + 3];
+  char line[sizeof quoted + 64];
+  if (opt.sync_fd < 0)
+    return;
+  if (message)
+    {
+      json_quote (quoted, sizeof quoted, message, message_len);
+      snprintf (line, sizeof line, "{\"pid\":%d,\"message\":%s}\n", pid, quoted);
+    }
+  else
+    snprintf (line, sizeof line, "{\"pid\":%d}\n", pid);
+  write_all (opt.sync_fd, line, strlen (line));
+  close (opt.sync_fd);
+  opt.sync_fd = -1;
+}
+
+static void
+create_failed (const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  report_sync (-1, msg, strlen (msg));
+  exit (1);
+}
+
+static void
+rfc3339nano (char *out, size_t cap)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  size_t n = strftime (out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (out + n, cap - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static void
+open_log (void)
+{
+  struct stat st;
+  log_fd = open (opt.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0)
+    create_failed ("cannot open log %s: %s", opt.log_path, strerror (errno));
+  log_size = fstat (log_fd, &st) == 0 ? st.st_size : 0;
+}
+
+static void
+rotate_log (void)
+{
+  char old[PATH_MAX];
+  if (opt.log_size_max <= 0 || log_size < opt.log_size_max)
+    return;
+  snprintf (old, sizeof old, "%s.1", opt.log_path);
+  close (log_fd);
+  rename (opt.log_path, old);
+  open_log ();
+}
+
+static void
+log_line (const char *stream, const char *data, size_t len, bool partial)
+{
+  char head[64];
+  char ts[48];
+  rfc3339nano (ts, sizeof ts);
+  int n = snprintf (head, sizeof head, "%s %s %c ", ts, stream, partial ? 'P' : 'F');
+  if (write_all (log_fd, head, (size_t) n) < 0 || write_all (log_fd, data, len) < 0 || write_all (log_fd, "\n", 1) < 0)
+    return;
+  log_size += n + (long long) len + 1;
+  rotate_log ();
+}
+
+/* Splits one read of output into log lines; what follows the last newline is a partial line.  */
+static void
+log_output (const char *stream, const char *data, size_t len)
+{
+  while (len > 0)
+    {
+      const char *nl = memchr (data, '\n', len < LINE_MAX_BYTES ? len : LINE_MAX_BYTES);
+      if (nl)
+        {
+          log_line (stream, data, (size_t) (nl - data), false);
+          len -= (size_t) (nl - data) + 1;
+          data = nl + 1;
+        }
+      else
+        {
+          size_t chunk = len < LINE_MAX_BYTES ? len : LINE_MAX_BYTES;
+          log_line (stream, data, chunk, true);
+          len -= chunk;
+          data += chunk;
+        }
+    }
+}
+
+static void
+drop_client (struct client *c)
+{
+  if (c->fd >= 0)
+    close (c->fd);
+  c->fd = -1;
+  c->len = 0;
+}
+
+static void
+send_frame (struct client *c, int type, const void *data, size_t len)
+{
+  unsigned char head[5] = { (unsigned char) type, (unsigned char) (len >> 24), (unsigned char) (len >> 16), (unsigned char) (len >> 8), (unsigned char) len };
+  if (c->fd < 0)
+    return;
+  /* The socket is non-blocking: a client that cannot take a frame whole is dropped, never waited on.  */
+  struct iovec iov[2] = { { head, 5 }, { (void *) data, len } };
+  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+  ssize_t n = sendmsg (c->fd, &msg, MSG_NOSIGNAL);
+  if (n != (ssize_t) (len + 5))
+    drop_client (c);
+}
+
+static void
+broadcast (int type, const void *data, size_t len)
+{
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    send_frame (&clients[i], type, data, len);
+}
+
+/* Reads what is available from a container output fd; returns false at EOF or error.  */
+static bool
+pump_output (int fd, int type)
+{
+  static char buf[READ_BUF];
+  ssize_t n = read (fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return true;
+  if (n <= 0)
+    return false;
+  log_output (type == FRAME_STDERR ? "stderr" : "stdout", buf, (size_t) n);
+  broadcast (type, buf, (size_t) n);
+  return true;
+}
+
+static void
+handle_frame (int type, const unsigned char *payload, size_t len)
+{
+  if (type == FRAME_STDIN && stdin_fd >= 0)
+    {
+      if (write_all (stdin_fd, payload, len) < 0 && pty_fd < 0)
+        {
+          close (stdin_fd);
+          stdin_fd = -1;
+        }
+    }
+  else if (type == FRAME_CLOSE_STDIN && stdin_fd >= 0)
+    {
+      if (pty_fd >= 0)
+        write_all (pty_fd, "\004", 1); /* EOF for a pty in canonical mode */
+      else
+        {
+          close (stdin_fd);
+          stdin_fd = -1;
+        }
+    }
+  else if (type == FRAME_RESIZE && pty_fd >= 0)
+    {
+      char text[32];
+      unsigned rows, cols;
+      size_t n = len < sizeof text - 1 ? len : sizeof text - 1;
+      memcpy (text, payload, n);
+      text[n] = '\0';
+      if (sscanf (text, "%u %u", &rows, &cols) == 2)
+        {
+          struct winsize ws = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+          ioctl (pty_fd, TIOCSWINSZ, &ws);
+        }
+    }
+}
+
+static void
+read_client (struct client *c)
+{
+  ssize_t n = read (c->fd, c->buf + c->len, sizeof c->buf - c->len);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0)
+    {
+      drop_client (c);
+      return;
+    }
+  c->len += (size_t) n;
+  size_t off = 0;
+  while (c->len - off >= 5)
+    {
+      size_t flen = ((size_t) c->buf[off + 1] << 24) | ((size_t) c->buf[off + 2] << 16) | ((size_t) c->buf[off + 3] << 8) | c->buf[off + 4];
+      if (flen > READ_BUF)
+        {
+          drop_client (c);
+          return;
+        }
+      if (c->len - off - 5 < flen)
+        break;
+      handle_frame (c->buf[off], c->buf + off + 5, flen);
+      off += 5 + flen;
+    }
+  memmove (c->buf, c->buf + off, c->len - off);
+  c->len -= off;
+}
+
+static void
+accept_client (int listen_fd)
+{
+  int fd = accept4 (listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0)
+    return;
+  int sndbuf = 1024 * 1024;
+  setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (clients[i].fd < 0)
+      {
+        clients[i].fd = fd;
+        clients[i].len = 0;
+        return;
+      }
+  close (fd);
+}
+
+static int
+listen_unix (const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (strlen (path) >= sizeof addr.sun_path)
+    create_failed ("socket path too long: %s", path);
+  strcpy (addr.sun_path, path);
+  unlink (path);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 8) < 0)
+    create_failed ("cannot listen on %s: %s", path, strerror (errno));
+  chmod (path, 0600);
+  return fd;
+}
+
+/* Receives the pty master that the runtime sends over the console socket (SCM_RIGHTS).  */
+static int
+receive_pty (int listen_fd)
+{
+  int conn = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (conn < 0)
+    return -1;
+  char data[256];
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { data, sizeof data };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+  int fd = -1;
+  if (recvmsg (conn, &msg, MSG_CMSG_CLOEXEC) >= 0)
+    {
+      struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
+      if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+        memcpy (&fd, CMSG_DATA (cm), sizeof fd);
+    }
+  close (conn);
+  return fd;
+}
+
+static void
+write_exit_file (int status)
+{
+  char tmp[PATH_MAX], ts[48], body[256];
+  int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  int sig = WIFSIGNALED (status) ? WTERMSIG (status) : 0;
+  rfc3339nano (ts, sizeof ts);
+  int n = snprintf (body, sizeof body, "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":false,\"finishedAt\":\"%s\"}\n", code, sig, ts);
+  snprintf (tmp, sizeof tmp, "%s.tmp", opt.exit_file);
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return;
+  write_all (fd, body, (size_t) n);
+  fsync (fd);
+  close (fd);
+  rename (tmp, opt.exit_file);
+  snprintf (body, sizeof body, "%d", code);
+  broadcast (FRAME_EXIT, body, strlen (body));
+}
+
+static pid_t
+spawn (const char *const argv[], int in, int out, int err)
+{
+  pid_t pid = fork ();
+  if (pid != 0)
+    return pid;
+  sigset_t all;
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  signal (SIGPIPE, SIG_DFL);
+  if ((in >= 0 && dup2 (in, 0) < 0) || (out >= 0 && dup2 (out, 1) < 0) || (err >= 0 && dup2 (err, 2) < 0))
+    _exit (127);
+  execv (argv[0], (char *const *) argv);
+  fprintf (stderr, "cannot run %s: %s\n", argv[0], strerror (errno));
+  _exit (127);
+}
+
+static void
+run_exit_command (void)
+{
+  const char *argv[MAX_ARGS + 2];
+  int n = 0;
+  if (!opt.exit_command)
+    return;
+  argv[n++] = opt.exit_command;
+  for (int i = 0; i < opt.n_exit_args; i++)
+    argv[n++] = opt.exit_args[i];
+  argv[n] = NULL;
+  int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  pid_t pid = spawn (argv, devnull, devnull, devnull);
+  int status;
+  /* As subreaper this also collects any last orphans of the container.  */
+  while (pid > 0)
+    {
+      pid_t got = waitpid (-1, &status, 0);
+      if (got == pid || (got < 0 && errno != EINTR))
+        break;
+    }
+}
+
+static void
+parse_args (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define TAKE(name, field)                                                                                                                            \
+  if (strcmp (a, name) == 0)                                                                                                                         \
+    {                                                                                                                                                \
+      if (!v)                                                                                                                                        \
+        die ("%s needs a value", name);                                                                                                              \
+      field = v;                                                                                                                                     \
+      i++;                                                                                                                                           \
+      continue;                                                                                                                                      \
+    }
+      TAKE ("--cid", opt.cid);
+      TAKE ("--runtime", opt.runtime);
+      TAKE ("--bundle", opt.bundle);
+      TAKE ("--pid-file", opt.pid_file);
+      TAKE ("--log-path", opt.log_path);
+      TAKE ("--exit-file", opt.exit_file);
+      TAKE ("--socket-path", opt.socket_path);
+      TAKE ("--monitor-pid-file", opt.monitor_pid_file);
+      TAKE ("--exit-command", opt.exit_command);
+#undef TAKE
+      if (strcmp (a, "--runtime-arg") == 0 && v && opt.n_runtime_args < MAX_ARGS - 16)
+        opt.runtime_args[opt.n_runtime_args++] = argv[++i];
+      else if (strcmp (a, "--exit-command-arg") == 0 && v && opt.n_exit_args < MAX_ARGS)
+        opt.exit_args[opt.n_exit_args++] = argv[++i];
+      else if (strcmp (a, "--log-size-max") == 0 && v)
+        opt.log_size_max = atoll (argv[++i]);
+      else if (strcmp (a, "--sync-fd") == 0 && v)
+        opt.sync_fd = atoi (argv[++i]);
+      else if (strcmp (a, "--terminal") == 0)
+        opt.terminal = true;
+      else if (strcmp (a, "--stdin") == 0)
+        opt.open_stdin = true;
+      else
+        die ("unknown or incomplete option %s", a);
+    }
+  if (!opt.cid || !opt.runtime || !opt.bundle || !opt.pid_file || !opt.log_path || !opt.exit_file || !opt.socket_path)
+    die ("usage: skiff-monitor --cid ID --runtime PATH --bundle DIR --pid-file F --log-path F --exit-file F --socket-path S [...]");
+}
+
+static void
+detach (void)
+{
+  pid_t pid = fork ();
+  if (pid < 0)
+    create_failed ("fork: %s", strerror (errno));
+  if (pid > 0)
+    _exit (0);
+  setsid ();
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGINT, SIG_IGN);
+  signal (SIGHUP, SIG_IGN);
+  if (opt.monitor_pid_file)
+    {
+      FILE *f = fopen (opt.monitor_pid_file, "w");
+      if (f)
+        {
+          fprintf (f, "%d\n", getpid ());
+          fclose (f);
+        }
+    }
+}
+
+static int
+read_pid_file (void)
+{
+  char buf[32] = { 0 };
+  int fd = open (opt.pid_file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  return n > 0 ? atoi (buf) : -1;
+}
+
+int
+main (int argc, char **argv)
+{
+  parse_args (argc, argv);
+  if (opt.sync_fd >= 0)
+    fcntl (opt.sync_fd, F_SETFD, FD_CLOEXEC);
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    clients[i].fd = -1;
+  detach ();
+
+  sigset_t chld;
+  sigemptyset (&chld);
+  sigaddset (&chld, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &chld, NULL);
+  int sig_fd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  open_log ();
+  int listen_fd = listen_unix (opt.socket_path);
+
+  /* The container's stdio: pipes (the runtime's stderr doubles as the channel for its errors), or a pty.  */
+  int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, in_pipe[2] = { -1, -1 };
+  int console_fd = -1;
+  char console_path[PATH_MAX];
+  int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (pipe2 (err_pipe, O_CLOEXEC) < 0)
+    create_failed ("pipe: %s", strerror (errno));
+  if (opt.terminal)
+    {
+      snprintf (console_path, sizeof console_path, "%s.console", opt.socket_path);
+      console_fd = listen_unix (console_path);
+    }
+  else
+    {
+      if (pipe2 (out_pipe, O_CLOEXEC) < 0 || (opt.open_stdin && pipe2 (in_pipe, O_CLOEXEC) < 0))
+        create_failed ("pipe: %s", strerror (errno));
+    }
+
+  const char *rargv[MAX_ARGS + 16];
+  int n = 0;
+  rargv[n++] = opt.runtime;
+  for (int i = 0; i < opt.n_runtime_args; i++)
+    rargv[n++] = opt.runtime_args[i];
+  rargv[n++] = "create";
+  rargv[n++] = "--bundle";
+  rargv[n++] = opt.bundle;
+  rargv[n++] = "--pid-file";
+  rargv[n++] = opt.pid_file;
+  if (opt.terminal)
+    {
+      rargv[n++] = "--console-socket";
+      rargv[n++] = console_path;
+    }
+  rargv[n++] = opt.cid;
+  rargv[n] = NULL;
+  pid_t runtime = spawn (rargv, opt.open_stdin && !opt.terminal ? in_pipe[0] : devnull, opt.terminal ? devnull : out_pipe[1], err_pipe[1]);
+  if (runtime < 0)
+    create_failed ("fork: %s", strerror (errno));
+  close (err_pipe[1]);
+  if (!opt.terminal)
+    {
+      close (out_pipe[1]);
+      if (opt.open_stdin)
+        {
+          close (in_pipe[0]);
+          stdin_fd = in_pipe[1];
+        }
+    }
+
+  /* Create phase: collect the runtime's messages (and the pty) until `create` exits.  */
+  static char create_out[CREATE_OUTPUT_MAX];
+  size_t create_len = 0;
+  int runtime_status = -1;
+  fcntl (err_pipe[0], F_SETFL, O_NONBLOCK);
+  while (runtime_status < 0)
+    {
+      struct pollfd p[3] = { { sig_fd, POLLIN, 0 }, { err_pipe[0], POLLIN, 0 }, { console_fd, POLLIN, 0 } };
+      if (poll (p, 3, -1) < 0 && errno != EINTR)
+        create_failed ("poll: %s", strerror (errno));
+      if (p[1].revents & POLLIN)
+        {
+          ssize_t r = read (err_pipe[0], create_out + create_len, sizeof create_out - create_len);
+          if (r > 0)
+            create_len += (size_t) r;
+          if (create_len == sizeof create_out)
+            create_len = 0; /* keep the tail, where the error usually is */
+        }
+      if (console_fd >= 0 && (p[2].revents & POLLIN))
+        pty_fd = receive_pty (console_fd);
+      if (p[0].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          while (read (sig_fd, &si, sizeof si) > 0)
+            ;
+          int status;
+          if (waitpid (runtime, &status, WNOHANG) == runtime)
+            runtime_status = status;
+        }
+    }
+  if (console_fd >= 0)
+    {
+      close (console_fd);
+      unlink (console_path);
+    }
+  if (!WIFEXITED (runtime_status) || WEXITSTATUS (runtime_status) != 0)
+    {
+      ssize_t r = read (err_pipe[0], create_out + create_len, sizeof create_out - create_len);
+      if (r > 0)
+        create_len += (size_t) r;
+      while (create_len > 0 && (create_out[create_len - 1] == '\n' || create_out[create_len - 1] == ' '))
+        create_len--;
+      if (create_len == 0)
+        create_len = (size_t) snprintf (create_out, sizeof create_out, "%s create exited with status %d", opt.runtime, WIFEXITED (runtime_status) ? WEXITSTATUS (runtime_status) : 128 + WTERMSIG (runtime_status));
+      unlink (opt.socket_path);
+      report_sync (-1, create_out, create_len);
+      return 1;
+    }
+  int container = read_pid_file ();
+  if (container <= 0)
+    create_failed ("%s create left no pid in %s", opt.runtime, opt.pid_file);
+  if (opt.terminal)
+    {
+      if (pty_fd < 0)
+        create_failed ("%s sent no terminal over the console socket", opt.runtime);
+      close (err_pipe[0]);
+      err_pipe[0] = -1;
+      if (opt.open_stdin)
+        stdin_fd = pty_fd;
+    }
+  report_sync (container, NULL, 0);
+
+  /* Watch phase.  */
+  int out_fd = opt.terminal ? pty_fd : out_pipe[0];
+  int errout_fd = opt.terminal ? -1 : err_pipe[0];
+  int exit_status = -1;
+  while (exit_status < 0)
+    {
+      struct pollfd p[4 + MAX_CLIENTS];
+      int np = 0;
+      p[np++] = (struct pollfd) { sig_fd, POLLIN, 0 };
+      p[np++] = (struct pollfd) { listen_fd, POLLIN, 0 };
+      p[np++] = (struct pollfd) { out_fd, POLLIN, 0 };
+      p[np++] = (struct pollfd) { errout_fd, POLLIN, 0 };
+      for (int i = 0; i < MAX_CLIENTS; i++)
+        p[np++] = (struct pollfd) { clients[i].fd, POLLIN, 0 };
+      if (poll (p, (nfds_t) np, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+        if (!pump_output (out_fd, FRAME_STDOUT))
+          out_fd = -1;
+      if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
+        if (!pump_output (errout_fd, FRAME_STDERR))
+          errout_fd = -1;
+      if (p[1].revents & POLLIN)
+        accept_client (listen_fd);
+      for (int i = 0; i < MAX_CLIENTS; i++)
+        if (p[4 + i].fd >= 0 && (p[4 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+          read_client (&clients[i]);
+      if (p[0].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          while (read (sig_fd, &si, sizeof si) > 0)
+            ;
+          int status;
+          pid_t got;
+          while ((got = waitpid (-1, &status, WNOHANG)) > 0)
+            if (got == container)
+              exit_status = status;
+        }
+    }
+
+  /* Drain what the container wrote before it ended.  */
+  for (int fd_i = 0; fd_i < 2; fd_i++)
+    {
+      int fd = fd_i == 0 ? out_fd : errout_fd;
+      if (fd < 0)
+        continue;
+      fcntl (fd, F_SETFL, O_NONBLOCK);
+      while (pump_output (fd, fd_i == 0 ? FRAME_STDOUT : FRAME_STDERR))
+        {
+          struct pollfd p = { fd, POLLIN, 0 };
+          if (poll (&p, 1, 0) <= 0)
+            break;
+        }
+    }
+  write_exit_file (exit_status);
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    drop_client (&clients[i]);
+  close (listen_fd);
+  unlink (opt.socket_path);
+  run_exit_command ();
+  return 0;
+}

@@ -1,0 +1,82 @@
+// skiff attach CONTAINER, and the attach session that `run` and `start -a` share: the terminal in
+// raw mode with -t, stdin forwarded with -i, signals proxied to the container without -t, and the
+// detach keys (Ctrl-P Ctrl-Q) that leave the container running.
+import { Command } from 'commander';
+import type { Socket } from 'node:net';
+import type { Engine } from '../../../engine/index.js';
+import type { ContainerRecord } from '../../../state/containers.js';
+import { CliError } from '../../../errors.js';
+import { openEngineFor, parseBool } from '../../engine.js';
+
+export interface SessionOptions {
+  stdin: boolean;
+  tty: boolean;
+  detachKeys: string;
+  sigProxy: boolean;
+}
+
+// Attaches to a container (starting it first when `start`), returns its exit code, or undefined
+// when the user detached.
+export const attachSession = async (engine: Engine, record: ContainerRecord, options: SessionOptions, start: boolean): Promise<number | undefined> => {
+  const { connectAttach, parseDetachKeys, runAttach } = await import('../../../monitor/attach.js');
+  const detachKeys = parseDetachKeys(options.detachKeys);
+  let socket: Socket | undefined;
+  if (start) {
+    await engine.containers.start(record.id, {
+      beforeStart: async (path) => {
+        socket = await connectAttach(path);
+      },
+    });
+  } else {
+    const state = engine.containers.state(record.id);
+    if (state.status !== 'running') throw new CliError('ESTATE', `you can only attach to running containers: ${record.name} is ${state.status}`);
+    socket = await connectAttach(engine.ctx.containers.socketPath(record.id));
+  }
+  const stdin = process.stdin;
+  const rawTerminal = options.tty && stdin.isTTY === true;
+  if (rawTerminal) stdin.setRawMode(true);
+  const proxies: [NodeJS.Signals, () => void][] = [];
+  if (options.sigProxy && !options.tty) {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
+      const handler = () => void engine.containers.kill(record.id, signal).catch(() => undefined);
+      process.on(signal, handler);
+      proxies.push([signal, handler]);
+    }
+  }
+  try {
+    const result = await runAttach(socket!, {
+      stdin: options.stdin ? stdin : undefined,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      detachKeys: options.stdin ? detachKeys : [],
+      size: options.tty && process.stdout.isTTY ? () => ({ rows: process.stdout.rows, columns: process.stdout.columns }) : undefined,
+      onResize: options.tty && process.stdout.isTTY
+        ? (listener) => {
+            process.stdout.on('resize', listener);
+            return () => process.stdout.off('resize', listener);
+          }
+        : undefined,
+    });
+    if (result.detached) return undefined;
+    return result.exitCode ?? (await engine.containers.wait(record.id).catch(() => 125));
+  } finally {
+    if (rawTerminal) stdin.setRawMode(false);
+    for (const [signal, handler] of proxies) process.off(signal, handler);
+    if (options.stdin) stdin.destroy();
+  }
+};
+
+export const build = (name = 'attach'): Command =>
+  new Command(name)
+    .description('Attach to a running container\'s output (and input)')
+    .argument('<container>')
+    .option('--no-stdin', 'do not forward standard input')
+    .option('--sig-proxy [bool]', 'forward signals to the container', parseBool, true)
+    .option('--detach-keys <keys>', 'key sequence that detaches', 'ctrl-p,ctrl-q')
+    .action(async (input: string, flags: { stdin: boolean; sigProxy: boolean; detachKeys: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const record = engine.containers.find(input);
+      const code = await attachSession(engine, record, { stdin: flags.stdin && record.config.interactive, tty: record.config.tty, detachKeys: flags.detachKeys, sigProxy: flags.sigProxy }, false);
+      if (code !== undefined) process.exitCode = code;
+    });

@@ -1,0 +1,114 @@
+// skiff create IMAGE [COMMAND [ARG...]], and the flags it shares with `run`.
+import { Command, Option } from 'commander';
+import type { CreateOptions } from '../../../engine/index.js';
+import { collect, openEngineFor } from '../../engine.js';
+import { printLine } from '../../output/print.js';
+import { createPullProgress } from '../../output/progress.js';
+
+export interface CreateFlags {
+  name?: string;
+  replace?: boolean;
+  entrypoint?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  label?: string[];
+  tty?: boolean;
+  interactive?: boolean;
+  rm?: boolean;
+  restart?: string;
+  stopSignal?: string;
+  stopTimeout?: string;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  readOnly?: boolean;
+  securityOpt?: string[];
+  tmpfs?: string[];
+  init?: boolean;
+  network?: string;
+  runtime?: string;
+  pull?: string;
+  quiet?: boolean;
+}
+
+export const addCreateOptions = (cmd: Command): Command =>
+  cmd
+    .argument('<image>', 'the image to run')
+    .argument('[command...]', 'command and arguments (default: the image\'s Entrypoint and Cmd)')
+    .passThroughOptions()
+    .helpOption('--help', 'display help for command')
+    .option('--name <name>', 'name of the container')
+    .option('--replace', 'replace a container that has the same name')
+    .option('--entrypoint <command>', 'override the image\'s entrypoint ("" clears it; a JSON array for several words)')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (KEY alone takes skiff\'s value)', collect)
+    .option('--env-file <file>', 'read environment variables from a file', collect)
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-u, --user <user[:group]>', 'user (name or uid) and group to run as')
+    .option('-h, --hostname <name>', 'the container\'s hostname')
+    .option('-l, --label <key=value>', 'set a label', collect)
+    .option('-t, --tty', 'allocate a pseudo-terminal')
+    .option('-i, --interactive', 'keep standard input open')
+    .option('--rm', 'remove the container when it exits')
+    .option('--restart <policy>', 'restart policy: no, on-failure[:N], always, unless-stopped')
+    .option('--stop-signal <signal>', 'signal that stops the container (default: the image\'s, else SIGTERM)')
+    .option('--stop-timeout <seconds>', 'seconds to wait before killing the container on stop')
+    .option('--cap-add <capability>', 'add a capability (or ALL)', collect)
+    .option('--cap-drop <capability>', 'drop a capability (or ALL)', collect)
+    .option('--privileged', 'all capabilities, no seccomp filter, no masked paths (still confined to your user)')
+    .option('--read-only', 'mount the root filesystem read-only')
+    .option('--security-opt <option>', 'no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json', collect)
+    .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect)
+    .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
+    .option('--network <mode>', 'network: none or host (own network namespace with loopback only by default)')
+    .addOption(new Option('--net <mode>').hideHelp())
+    .option('--runtime <name|path>', 'OCI runtime: crun or runc')
+    .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
+    .option('-q, --quiet', 'no pull progress');
+
+export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags & { net?: string }): CreateOptions => ({
+  image,
+  command,
+  name: flags.name,
+  replace: flags.replace,
+  entrypoint: flags.entrypoint,
+  env: flags.env,
+  envFile: flags.envFile,
+  workdir: flags.workdir,
+  user: flags.user,
+  hostname: flags.hostname,
+  labels: flags.label,
+  tty: flags.tty,
+  interactive: flags.interactive,
+  rm: flags.rm,
+  restart: flags.restart,
+  stopSignal: flags.stopSignal,
+  stopTimeout: flags.stopTimeout === undefined ? undefined : Number(flags.stopTimeout),
+  capAdd: flags.capAdd,
+  capDrop: flags.capDrop,
+  privileged: flags.privileged,
+  readOnly: flags.readOnly,
+  securityOpt: flags.securityOpt,
+  tmpfs: flags.tmpfs,
+  init: flags.init,
+  network: flags.network ?? flags.net,
+  runtime: flags.runtime,
+  pull: flags.pull as CreateOptions['pull'],
+});
+
+// Pull progress for an image that is missing: on stderr, so stdout keeps only the id.
+export const pullReporter = (quiet: boolean | undefined) => createPullProgress({ quiet: Boolean(quiet), tty: process.stderr.isTTY === true });
+
+export const build = (name = 'create'): Command =>
+  addCreateOptions(new Command(name).description('Create a container without starting it')).action(
+    async (image: string, command: string[], flags: CreateFlags, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const pull = pullReporter(flags.quiet);
+      const record = await engine.containers.create(createOptionsFrom(image, command, flags), (e) => pull.onEvent(e));
+      pull.finish();
+      printLine(record.id);
+    },
+  );

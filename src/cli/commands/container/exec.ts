@@ -1,0 +1,32 @@
+// skiff exec [-i] [-t] [-d] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]
+import { Command } from 'commander';
+import { collect, openEngineFor } from '../../engine.js';
+
+interface ExecFlags {
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  privileged?: boolean;
+}
+
+export const build = (name = 'exec'): Command =>
+  new Command(name)
+    .description('Run a process in a running container')
+    .argument('<container>')
+    .argument('<command...>')
+    .passThroughOptions()
+    .option('-i, --interactive', 'keep standard input open')
+    .option('-t, --tty', 'allocate a pseudo-terminal')
+    .option('-d, --detach', 'run in the background')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable', collect)
+    .option('-u, --user <user[:group]>', 'user to run as')
+    .option('-w, --workdir <dir>', 'working directory')
+    .option('--privileged', 'accepted for compatibility')
+    .action(async (input: string, command: string[], flags: ExecFlags, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      process.exitCode = await engine.containers.exec(input, { command, ...flags });
+    });

@@ -1,0 +1,124 @@
+// stop, kill, restart, rm, wait, rename and container prune: one line per container, Podman's way
+// (what worked is printed, then each failure, and the last failure sets the exit code).
+import { Command } from 'commander';
+import { CliError } from '../../../errors.js';
+import type { Engine } from '../../../engine/index.js';
+import { collect, openEngineFor, reportItems } from '../../engine.js';
+import { printError } from '../../errors.js';
+import { printLine } from '../../output/print.js';
+import { selectContainers } from './select.js';
+
+interface Selection {
+  all?: boolean;
+  latest?: boolean;
+  filter?: string[];
+  ignore?: boolean;
+}
+
+// Runs `act` for each selected container; prints what the user typed (or the id for --all).
+const forEach = async (cmd: Command, inputs: string[], flags: Selection, act: (engine: Engine, target: string) => Promise<unknown>): Promise<void> => {
+  const engine = await openEngineFor(cmd);
+  await engine.enterUserNamespace();
+  const targets = selectContainers(engine, inputs, flags);
+  const reports: { target: string; error?: Error }[] = [];
+  for (const target of targets) {
+    try {
+      await act(engine, target);
+      reports.push({ target });
+    } catch (error) {
+      if (flags.ignore && error instanceof CliError && /no such container/.test(error.message)) continue;
+      reports.push({ target, error: error as Error });
+    }
+  }
+  reportItems(reports, (r) => printLine(r.target), printError);
+};
+
+const seconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliError('EUSAGE', `invalid timeout "${value}": use a whole number of seconds`);
+  return n;
+};
+
+const selectionOptions = (cmd: Command): Command =>
+  cmd
+    .option('-a, --all', 'act on all containers')
+    .option('-l, --latest', 'act on the newest container')
+    .option('--filter <filter>', 'act on the containers that match', collect);
+
+export const buildStop = (name = 'stop'): Command =>
+  selectionOptions(new Command(name).description('Stop running containers (stop signal, then SIGKILL after the timeout)'))
+    .argument('[container...]')
+    .option('-t, --time <seconds>', 'seconds to wait before killing', seconds)
+    .option('-i, --ignore', 'ignore containers that do not exist')
+    .action((inputs: string[], flags: Selection & { time?: number }, cmd: Command) =>
+      forEach(cmd, inputs, flags, (engine, target) => engine.containers.stop(target, flags.time)),
+    );
+
+export const buildKill = (name = 'kill'): Command =>
+  selectionOptions(new Command(name).description('Send a signal to running containers'))
+    .argument('[container...]')
+    .option('-s, --signal <signal>', 'signal to send', 'SIGKILL')
+    .action((inputs: string[], flags: Selection & { signal: string }, cmd: Command) =>
+      forEach(cmd, inputs, flags, (engine, target) => engine.containers.kill(target, flags.signal)),
+    );
+
+export const buildRestart = (name = 'restart'): Command =>
+  selectionOptions(new Command(name).description('Restart containers'))
+    .argument('[container...]')
+    .option('-t, --time <seconds>', 'seconds to wait before killing', seconds)
+    .action((inputs: string[], flags: Selection & { time?: number }, cmd: Command) =>
+      forEach(cmd, inputs, flags, (engine, target) => engine.containers.restart(target, flags.time)),
+    );
+
+export const buildRm = (name = 'rm'): Command =>
+  selectionOptions(new Command(name).description('Remove containers'))
+    .argument('[container...]')
+    .option('-f, --force', 'remove running containers too (killed first)')
+    .option('-v, --volumes', 'remove anonymous volumes too (none exist yet)')
+    .option('-i, --ignore', 'ignore containers that do not exist')
+    .option('-t, --time <seconds>', 'accepted for compatibility', seconds)
+    .action((inputs: string[], flags: Selection & { force?: boolean }, cmd: Command) =>
+      forEach(cmd, inputs, flags, (engine, target) => engine.containers.remove(target, { force: flags.force })),
+    );
+
+export const buildWait = (name = 'wait'): Command =>
+  new Command(name)
+    .description('Wait for containers to stop and print their exit codes')
+    .argument('<container...>')
+    .option('--condition <state>', 'stopped (default), exited, running or created', collect)
+    .option('-i, --interval <ms>', 'polling interval in milliseconds', '50')
+    .action(async (inputs: string[], flags: { condition?: string[]; interval: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      const reports: { code?: number; error?: Error }[] = [];
+      for (const input of inputs) {
+        try {
+          reports.push({ code: await engine.containers.wait(input, flags.condition ?? ['stopped'], Number(flags.interval) || 50) });
+        } catch (error) {
+          reports.push({ error: error as Error });
+        }
+      }
+      reportItems(reports, (r) => printLine(String(r.code)), printError);
+      // Like `run`, a single container's exit code becomes skiff's (Docker does the same).
+      if (inputs.length === 1 && reports[0].code !== undefined) process.exitCode = reports[0].code;
+    });
+
+export const buildRename = (name = 'rename'): Command =>
+  new Command(name)
+    .description('Rename a container')
+    .argument('<container>')
+    .argument('<name>')
+    .action(async (input: string, newName: string, _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      await engine.containers.rename(input, newName);
+    });
+
+export const buildPrune = (name = 'prune'): Command =>
+  new Command(name)
+    .description('Remove all stopped containers')
+    .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      for (const record of await engine.containers.prune()) printLine(record.id);
+    });

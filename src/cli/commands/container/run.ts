@@ -1,0 +1,41 @@
+// skiff run IMAGE [COMMAND [ARG...]]: create, start, and (unless -d) attach until the container
+// exits; skiff's exit code is the container's.
+import { Command } from 'commander';
+import { openEngineFor, parseBool } from '../../engine.js';
+import { printLine } from '../../output/print.js';
+import { attachSession } from './attach.js';
+import { addCreateOptions, createOptionsFrom, pullReporter, type CreateFlags } from './create.js';
+
+interface RunFlags extends CreateFlags {
+  detach?: boolean;
+  sigProxy: boolean;
+  detachKeys: string;
+}
+
+export const build = (name = 'run'): Command =>
+  addCreateOptions(new Command(name).description('Run a command in a new container'))
+    .option('-d, --detach', 'run in the background and print the container id')
+    .option('--sig-proxy [bool]', 'forward signals to the container (without -t)', parseBool, true)
+    .option('--detach-keys <keys>', 'key sequence that detaches from the container', 'ctrl-p,ctrl-q')
+    .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const pull = pullReporter(flags.quiet);
+      const record = await engine.containers.create(createOptionsFrom(image, command, flags), (e) => pull.onEvent(e));
+      pull.finish();
+      if (flags.detach) {
+        await engine.containers.start(record.id);
+        printLine(record.id);
+        return;
+      }
+      const code = await attachSession(
+        engine,
+        record,
+        { stdin: Boolean(flags.interactive), tty: Boolean(flags.tty), detachKeys: flags.detachKeys, sigProxy: flags.sigProxy },
+        true,
+      );
+      if (code === undefined) return;
+      // The monitor's cleanup removes it too; doing it here means `run --rm` returns with it gone.
+      if (flags.rm) await engine.containers.remove(record.id, { force: true }).catch(() => undefined);
+      process.exitCode = code;
+    });

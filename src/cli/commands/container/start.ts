@@ -1,0 +1,55 @@
+// skiff start [-a] [-i] CONTAINER...
+import { Command } from 'commander';
+import { CliError } from '../../../errors.js';
+import { collect, openEngineFor, parseBool, reportItems } from '../../engine.js';
+import { printError } from '../../errors.js';
+import { printLine } from '../../output/print.js';
+import { attachSession } from './attach.js';
+import { selectContainers } from './select.js';
+
+interface StartFlags {
+  attach?: boolean;
+  interactive?: boolean;
+  all?: boolean;
+  filter?: string[];
+  sigProxy: boolean;
+  detachKeys: string;
+}
+
+export const build = (name = 'start'): Command =>
+  new Command(name)
+    .description('Start one or more containers')
+    .argument('[container...]')
+    .option('-a, --attach', 'attach to the container\'s output; exit with its exit code')
+    .option('-i, --interactive', 'forward standard input (with --attach)')
+    .option('--all', 'start all containers (with --filter: the matching ones)')
+    .option('-f, --filter <filter>', 'with --all: status=, name=, label=, restart-policy=, ...', collect)
+    .option('--sig-proxy [bool]', 'forward signals to the container (with --attach)', parseBool, true)
+    .option('--detach-keys <keys>', 'key sequence that detaches', 'ctrl-p,ctrl-q')
+    .action(async (inputs: string[], flags: StartFlags, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      if (flags.attach) {
+        if (inputs.length !== 1) throw new CliError('EUSAGE', 'start --attach takes exactly one container');
+        const record = engine.containers.find(inputs[0]);
+        const code = await attachSession(
+          engine,
+          record,
+          { stdin: Boolean(flags.interactive) && record.config.interactive, tty: record.config.tty, detachKeys: flags.detachKeys, sigProxy: flags.sigProxy },
+          true,
+        );
+        if (code !== undefined) process.exitCode = code;
+        return;
+      }
+      const targets = selectContainers(engine, inputs, flags);
+      const reports = [];
+      for (const target of targets) {
+        try {
+          await engine.containers.start(target);
+          reports.push({ target });
+        } catch (error) {
+          reports.push({ target, error: error as Error });
+        }
+      }
+      reportItems(reports, (r) => printLine(r.target), printError);
+    });

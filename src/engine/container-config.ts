@@ -1,0 +1,181 @@
+// From `create`/`run` flags and the image's config to a container's config, with Docker's rules:
+// --entrypoint replaces the image's and drops its Cmd; arguments replace Cmd; -e overrides --env-file
+// overrides the image's Env; names in --user are resolved later, against the container's files.
+import { readFileSync } from 'node:fs';
+import type { ImageConfig } from '../image/manifest.js';
+import { CliError } from '../errors.js';
+import type { ContainerConfig, RestartPolicy } from '../state/containers.js';
+
+export interface CreateOptions {
+  image: string;
+  command: string[];
+  name?: string;
+  replace?: boolean;
+  entrypoint?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  labels?: string[];
+  tty?: boolean;
+  interactive?: boolean;
+  rm?: boolean;
+  restart?: string;
+  stopSignal?: string;
+  stopTimeout?: number;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  readOnly?: boolean;
+  securityOpt?: string[];
+  tmpfs?: string[];
+  init?: boolean;
+  network?: string;
+  runtime?: string;
+  pull?: 'missing' | 'always' | 'never';
+}
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export const parseRestartPolicy = (spec: string | undefined): RestartPolicy => {
+  if (!spec || spec === 'no') return { name: 'no', maxRetries: 0 };
+  const [name, retries] = spec.split(':', 2);
+  if (name === 'on-failure') {
+    const max = retries === undefined ? 0 : Number(retries);
+    if (!Number.isInteger(max) || max < 0) throw new CliError('EUSAGE', `invalid restart policy "${spec}": the retry count must be a whole number`);
+    return { name, maxRetries: max };
+  }
+  if ((name === 'always' || name === 'unless-stopped') && retries === undefined) return { name, maxRetries: 0 };
+  throw new CliError('EUSAGE', `invalid restart policy "${spec}": use no, on-failure[:N], always or unless-stopped`);
+};
+
+// --entrypoint takes a JSON array ('["sh","-c"]') or one program name; "" clears it.
+const parseEntrypoint = (spec: string): string[] => {
+  if (spec === '') return [];
+  if (spec.startsWith('[')) {
+    try {
+      const parsed = JSON.parse(spec) as unknown;
+      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed;
+    } catch {
+      // not JSON: one program name
+    }
+  }
+  return [spec];
+};
+
+// KEY=VALUE lines of an env file; a bare KEY takes the value from skiff's own environment.
+const readEnvFile = (path: string): string[] => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError('EUSAGE', `cannot read env file ${path}: ${(error as Error).message}`);
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+};
+
+const expandEnv = (entry: string): string[] => {
+  if (entry.includes('=')) return [entry];
+  if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(entry)) throw new CliError('EUSAGE', `invalid environment variable "${entry}": use KEY=VALUE or KEY`);
+  if (entry.endsWith('*')) {
+    const prefix = entry.slice(0, -1);
+    return Object.entries(process.env)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => `${k}=${v}`);
+  }
+  const value = process.env[entry];
+  return value === undefined ? [] : [`${entry}=${value}`];
+};
+
+// Later entries win, in the order of their first appearance.
+export const mergeEnv = (...lists: string[][]): string[] => {
+  const map = new Map<string, string>();
+  for (const list of lists)
+    for (const entry of list) {
+      const eq = entry.indexOf('=');
+      map.set(eq < 0 ? entry : entry.slice(0, eq), entry);
+    }
+  return [...map.values()];
+};
+
+const parseLabels = (labels: string[]): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const label of labels) {
+    const eq = label.indexOf('=');
+    out[eq < 0 ? label : label.slice(0, eq)] = eq < 0 ? '' : label.slice(eq + 1);
+  }
+  return out;
+};
+
+const parseSecurityOpts = (opts: string[]): { noNewPrivileges: boolean; seccomp: string } => {
+  let noNewPrivileges = false;
+  let seccomp = 'default';
+  for (const opt of opts) {
+    const [key, value] = opt.includes('=') ? [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)] : [opt, undefined];
+    if (key === 'no-new-privileges') noNewPrivileges = value === undefined || value === 'true';
+    else if (key === 'seccomp' && value === 'unconfined') seccomp = 'unconfined';
+    else if (key === 'seccomp' && value) {
+      try {
+        seccomp = readFileSync(value, 'utf8');
+      } catch (error) {
+        throw new CliError('EUSAGE', `--security-opt seccomp=${value}: ${(error as Error).message}`);
+      }
+    } else if (key === 'label' || key === 'apparmor') continue; // no SELinux or AppArmor profiles for rootless containers
+    else throw new CliError('EUSAGE', `invalid --security-opt "${opt}": use no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json`);
+  }
+  return { noNewPrivileges, seccomp };
+};
+
+const NETWORKS = ['private', 'none', 'host'];
+
+export const buildContainerConfig = (options: CreateOptions, image: ImageConfig, id: string): ContainerConfig => {
+  const img = image.config ?? {};
+  const entrypoint = options.entrypoint !== undefined ? parseEntrypoint(options.entrypoint) : (img.Entrypoint ?? []);
+  const cmd = options.command.length ? options.command : options.entrypoint !== undefined ? [] : (img.Cmd ?? []);
+  if (entrypoint.length + cmd.length === 0) throw new CliError('EUSAGE', 'no command specified: the image has no Cmd or Entrypoint, so give a command after the image name');
+  const restartPolicy = parseRestartPolicy(options.restart);
+  if (options.rm && restartPolicy.name !== 'no') throw new CliError('EUSAGE', 'the --rm option conflicts with --restart: use one of them');
+  const workdir = options.workdir ?? (img.WorkingDir || '/');
+  if (!workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory "${workdir}": it must be an absolute path`);
+  const network = options.network ?? 'private';
+  if (!NETWORKS.includes(network)) throw new CliError('EUSAGE', `unknown network mode "${network}": use none or host`);
+  const hostname = options.hostname ?? id.slice(0, 12);
+  const envFiles = (options.envFile ?? []).flatMap(readEnvFile).flatMap(expandEnv);
+  const env = mergeEnv(
+    [DEFAULT_PATH],
+    img.Env ?? [],
+    options.tty ? ['TERM=xterm'] : [],
+    [`HOSTNAME=${hostname}`, 'container=skiff'],
+    envFiles,
+    (options.env ?? []).flatMap(expandEnv),
+  );
+  const stopTimeout = options.stopTimeout ?? 10;
+  if (!Number.isInteger(stopTimeout) || stopTimeout < 0) throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);
+  return {
+    entrypoint,
+    cmd,
+    env,
+    workdir,
+    user: options.user ?? img.User ?? '',
+    hostname,
+    labels: { ...(img.Labels ?? {}), ...parseLabels(options.labels ?? []) },
+    tty: Boolean(options.tty),
+    interactive: Boolean(options.interactive),
+    autoRemove: Boolean(options.rm),
+    restartPolicy,
+    stopSignal: options.stopSignal ?? img.StopSignal ?? 'SIGTERM',
+    stopTimeout,
+    capAdd: options.capAdd ?? [],
+    capDrop: options.capDrop ?? [],
+    privileged: Boolean(options.privileged),
+    readOnly: Boolean(options.readOnly),
+    ...parseSecurityOpts(options.securityOpt ?? []),
+    tmpfs: options.tmpfs ?? [],
+    init: Boolean(options.init),
+    network,
+  };
+};

@@ -1,0 +1,497 @@
+// Containers: create, start (through skiff-monitor and the OCI runtime), stop, kill, remove, wait,
+// cleanup (the monitor's exit command), exec, and the reports ps/inspect/logs read. Every change
+// holds the container's lock; reads take none and correct state.json with the monitor's word.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupVersion } from '../cgroups/detect.js';
+import { CliError, messageOf } from '../errors.js';
+import { resolveUser } from '../oci/passwd.js';
+import { generateSpec } from '../oci/spec.js';
+import { deleteContainer, killContainer, resolveRuntime, runtimeCommand, startContainer, type OciRuntime } from '../runtime/runtime.js';
+import { processStartTime, type ContainerRecord, type ContainerState, type ContainerStore } from '../state/containers.js';
+import { recordEvent } from '../state/events.js';
+import { randomId, randomName } from '../state/names.js';
+import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
+import { findHelperBinary } from '../util/exec.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import { exitCodeForRuntimeError, launchMonitor } from '../monitor/monitor.js';
+import { buildContainerConfig, type CreateOptions } from './container-config.js';
+import { withStoreLock, type EngineContext } from './context.js';
+import type { ImagesEngine } from './images.js';
+import type { PullEvent } from '../image/pull.js';
+
+export interface StartHooks {
+  /** Runs after the container exists and before its process starts (attach here: no output is lost). */
+  beforeStart?: (socketPath: string) => Promise<void>;
+}
+
+export interface ExecOptions {
+  command: string[];
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  privileged?: boolean;
+}
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11,
+  SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21,
+  SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
+};
+
+// "TERM", "SIGTERM", "15" → "SIGTERM"-style name and number; unknown ones are a usage error.
+export const parseSignal = (input: string): { name: string; number: number } => {
+  const upper = input.toUpperCase();
+  if (/^\d+$/.test(upper)) {
+    const n = Number(upper);
+    const name = Object.keys(SIGNALS).find((k) => SIGNALS[k] === n);
+    if (n >= 1 && n <= 64) return { name: name ?? upper, number: n };
+  } else {
+    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (SIGNALS[name]) return { name, number: SIGNALS[name] };
+  }
+  throw new CliError('EUSAGE', `invalid signal "${input}": use a name such as SIGTERM or a number`);
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
+
+export class ContainersEngine {
+  private readonly store: ContainerStore;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly images: ImagesEngine,
+  ) {
+    this.store = ctx.containers;
+  }
+
+  private rootfs(driver: string): Rootfs {
+    return new Rootfs(driver as RootfsDriver, join(this.ctx.paths.run, 'mounts'));
+  }
+
+  private lowers(record: ContainerRecord): string[] {
+    return record.layers.map((l) => this.ctx.layers.diffPath(l));
+  }
+
+  private runtime(record: ContainerRecord): OciRuntime {
+    return resolveRuntime(record.runtime, this.ctx.paths.run);
+  }
+
+  private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number } = {}): void {
+    recordEvent(join(this.ctx.paths.data, 'events.log'), { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra });
+  }
+
+  find(input: string): ContainerRecord {
+    return this.store.find(input);
+  }
+
+  list(): { record: ContainerRecord; state: ContainerState }[] {
+    return this.store.list().map((record) => ({ record, state: this.store.effectiveState(record.id) }));
+  }
+
+  state(id: string): ContainerState {
+    return this.store.effectiveState(id);
+  }
+
+  logPath(record: ContainerRecord): string {
+    return this.store.logPath(record.id);
+  }
+
+  // Creates a container (pulling its image when missing). Caller has joined the user namespace.
+  async create(options: CreateOptions, onPull?: (event: PullEvent) => void): Promise<ContainerRecord> {
+    const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
+    let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
+    if (!image) image = (await this.images.pull(options.image, {}, onPull)).image;
+    if (options.name && options.replace && this.store.nameTarget(options.name)) {
+      await this.remove(options.name, { force: true }).catch((error) => {
+        if (!(error instanceof CliError && error.code === 'ESTATE' && /no such container/.test(error.message))) throw error;
+      });
+    }
+    const id = randomId();
+    const lock = await this.store.lock(id);
+    try {
+      const name = this.reserveName(options.name, id);
+      try {
+        return await withStoreLock(this.ctx, false, async () => {
+          const found = this.images.resolve(image!.id);
+          const config = buildContainerConfig(options, this.ctx.images.config(found.id), id);
+          const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
+          const record: ContainerRecord = {
+            id,
+            name,
+            created: new Date().toISOString(),
+            image: found.names.includes(options.image) ? options.image : (found.names[0] ?? found.id),
+            imageId: found.id,
+            imageName: found.names[0] ?? '',
+            layers: found.layers,
+            rootfsDriver: driver,
+            runtime: runtime.path,
+            config,
+          };
+          this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }));
+          this.event(record, 'create');
+          return record;
+        });
+      } catch (error) {
+        this.store.releaseName(name, id);
+        throw error;
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  private lookupImage(input: string, required: boolean) {
+    try {
+      return this.images.resolve(input);
+    } catch (error) {
+      if (!required && error instanceof CliError && error.code === 'ENOIMAGE') return undefined;
+      throw error;
+    }
+  }
+
+  private reserveName(wanted: string | undefined, id: string): string {
+    if (wanted) {
+      this.store.reserveName(wanted, id);
+      return wanted;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const name = attempt < 5 ? randomName() : `${randomName()}_${id.slice(0, 6)}`;
+      try {
+        this.store.reserveName(name, id);
+        return name;
+      } catch (error) {
+        if (attempt >= 6) throw error;
+      }
+    }
+  }
+
+  // Starts a created or exited container; a running one is left as it is.
+  async start(input: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    return this.store.withContainerLock(record.id, async () => {
+      const current = this.store.get(record.id);
+      if (!current) throw new CliError('ESTATE', `no such container: ${input}`);
+      if (isRunning(this.store.effectiveState(record.id))) return current;
+      await this.startLocked(current, hooks);
+      return current;
+    });
+  }
+
+  private async startLocked(record: ContainerRecord, hooks: StartHooks): Promise<void> {
+    if ((await this.finishLocked(record, { restart: false })) === 'removed') throw new CliError('ESTATE', `no such container: ${record.name}`);
+    const state = this.store.state(record.id);
+    const runtime = this.runtime(record);
+    const dir = this.store.containerDir(record.id);
+    const runDir = this.store.runtimeDir(record.id);
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+    mkdirSync(join(this.ctx.paths.run, 'sock'), { recursive: true });
+    const rootfs = this.rootfs(record.rootfsDriver);
+    const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) });
+    try {
+      this.writeBundle(record, mountpoint);
+      const started = await launchMonitor({
+          id: record.id,
+          runtimePath: runtime.path,
+          runtimeArgs: runtime.globalArgs,
+          bundle: join(dir, 'bundle'),
+          pidFile: join(runDir, 'pidfile'),
+          logPath: this.store.logPath(record.id),
+          logSizeMax: 10 * 1024 * 1024,
+          exitFile: this.store.exitFile(record.id),
+          socketPath: this.store.socketPath(record.id),
+          monitorPidFile: join(runDir, 'monitor.pid'),
+          terminal: record.config.tty,
+          stdin: record.config.interactive,
+          exitCommand: this.cleanupCommand(record.id),
+      });
+      const monitorStartTime = processStartTime(started.monitorPid);
+      // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
+      this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
+      try {
+        await hooks.beforeStart?.(this.store.socketPath(record.id));
+        await startContainer(runtime, record.id);
+      } catch (error) {
+        await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
+        await this.waitForExit(record.id, 5000);
+        throw error;
+      }
+      this.event(record, 'start');
+    } catch (error) {
+      await this.finishLocked(record, { restart: false, error: messageOf(error) });
+      throw error;
+    }
+  }
+
+  // The command the monitor runs when the container exits: this same skiff, same stores.
+  private cleanupCommand(id: string): string[] {
+    const entry = process.argv[1];
+    return [process.execPath, ...process.execArgv, entry, '--root', this.ctx.paths.data, '--runroot', this.ctx.paths.run, 'container', 'cleanup', id];
+  }
+
+  private writeBundle(record: ContainerRecord, rootfs: string): void {
+    const dir = this.store.containerDir(record.id);
+    const userdata = join(dir, 'userdata');
+    const c = record.config;
+    writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
+    writeFileSync(join(userdata, 'hosts'), `127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain\n127.0.1.1\t${c.hostname} ${record.name}\n`);
+    writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c.network));
+    const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
+    if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
+    const user = resolveUser(rootfs, c.user);
+    const spec = generateSpec({
+      hostname: c.hostname,
+      rootfs,
+      args: [...c.entrypoint, ...c.cmd],
+      env: user.home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${user.home}`] : c.env,
+      cwd: c.workdir,
+      user,
+      terminal: c.tty,
+      capAdd: c.capAdd,
+      capDrop: c.capDrop,
+      privileged: c.privileged,
+      readOnly: c.readOnly,
+      noNewPrivileges: c.noNewPrivileges,
+      seccomp: c.seccomp,
+      tmpfs: c.tmpfs,
+      init,
+      network: c.network === 'host' ? 'host' : 'private',
+      etcFiles: { '/etc/hostname': join(userdata, 'hostname'), '/etc/hosts': join(userdata, 'hosts'), '/etc/resolv.conf': join(userdata, 'resolv.conf') },
+      cgroupV2: cgroupVersion() === 'v2',
+      singleId: this.ctx.config.storage.userns === 'single',
+      annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
+    });
+    writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec);
+  }
+
+  // Waits until the monitor has written the exit file (or died); false on timeout.
+  private async waitForExit(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!isRunning(this.store.effectiveState(id))) return true;
+      if (Date.now() > deadline) return false;
+      await sleep(20);
+    }
+  }
+
+  // After the container's process ended: record the exit, release the runtime's state and the root
+  // filesystem; then --rm removal or the restart policy. Idempotent; the caller holds the lock.
+  private async finishLocked(record: ContainerRecord, options: { restart: boolean; error?: string }): Promise<'removed' | 'restarted' | 'done'> {
+    const recorded = this.store.state(record.id);
+    const effective = this.store.effectiveState(record.id);
+    if (isRunning(effective)) return 'done';
+    const ended = isRunning(recorded) || options.error !== undefined;
+    if (ended) {
+      await deleteContainer(this.runtime(record), record.id).catch(() => undefined);
+      this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
+      const final: ContainerState = {
+        ...effective,
+        status: 'exited',
+        pid: 0,
+        finishedAt: effective.finishedAt ?? new Date().toISOString(),
+        error: options.error,
+      };
+      this.store.writeState(record.id, final);
+      this.event(record, 'died', { ContainerExitCode: final.exitCode });
+    }
+    if (!ended && !options.restart) return 'done';
+    const state = this.store.state(record.id);
+    if (record.config.autoRemove) {
+      this.removeLocked(record);
+      return 'removed';
+    }
+    if (options.restart && this.shouldRestart(record, state)) {
+      this.store.writeState(record.id, { ...state, restartCount: state.restartCount + 1 });
+      await this.startLocked(record, {});
+      return 'restarted';
+    }
+    return 'done';
+  }
+
+  private shouldRestart(record: ContainerRecord, state: ContainerState): boolean {
+    const policy = record.config.restartPolicy;
+    if (state.stoppedByUser || state.error) return false;
+    if (policy.name === 'always' || policy.name === 'unless-stopped') return true;
+    if (policy.name === 'on-failure') return (state.exitCode ?? 0) !== 0 && (policy.maxRetries === 0 || state.restartCount < policy.maxRetries);
+    return false;
+  }
+
+  // The monitor's exit command. A container removed meanwhile is not an error.
+  async cleanup(input: string): Promise<void> {
+    let record: ContainerRecord;
+    try {
+      record = this.store.find(input);
+    } catch {
+      return;
+    }
+    await this.store.withContainerLock(record.id, async () => {
+      const current = this.store.get(record.id);
+      if (current) await this.finishLocked(current, { restart: true });
+    });
+  }
+
+  // Sends the stop signal, then SIGKILL after `timeout` seconds; returns once it has exited.
+  async stop(input: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    await this.store.withContainerLock(record.id, async () => {
+      const state = this.store.effectiveState(record.id);
+      if (!isRunning(state)) {
+        await this.finishLocked(record, { restart: false });
+        return;
+      }
+      this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true, status: 'stopping' });
+      const runtime = this.runtime(record);
+      const timeout = timeoutSeconds ?? record.config.stopTimeout;
+      await killContainer(runtime, record.id, record.config.stopSignal).catch(() => undefined);
+      if (!(await this.waitForExit(record.id, timeout * 1000))) {
+        await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
+        if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
+      }
+      await this.finishLocked(record, { restart: false });
+    });
+    return record;
+  }
+
+  async kill(input: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    const sig = parseSignal(signal);
+    await this.store.withContainerLock(record.id, async () => {
+      const state = this.store.effectiveState(record.id);
+      if (!isRunning(state)) throw new CliError('ESTATE', `can only kill running containers: ${record.name} is ${state.status}`);
+      if (sig.number === 9 || sig.number === 15) this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true });
+      await killContainer(this.runtime(record), record.id, sig.name);
+    });
+    return record;
+  }
+
+  async restart(input: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    await this.stop(input, timeoutSeconds);
+    return this.start(input);
+  }
+
+  // Removes a container; a running one only with force (killed first).
+  async remove(input: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    await this.store.withContainerLock(record.id, async () => {
+      if (!this.store.get(record.id)) return;
+      const state = this.store.effectiveState(record.id);
+      if (isRunning(state)) {
+        if (!options.force)
+          throw new CliError('ESTATE', `cannot remove container ${record.name}: it is running; stop it first or use --force`);
+        this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true });
+        await killContainer(this.runtime(record), record.id, 'SIGKILL').catch(() => undefined);
+        if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
+      }
+      const outcome = await this.finishLocked({ ...record, config: { ...record.config, autoRemove: false } }, { restart: false });
+      if (outcome !== 'removed') this.removeLocked(record);
+    });
+    return record;
+  }
+
+  private removeLocked(record: ContainerRecord): void {
+    this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
+    this.store.remove(record);
+    this.event(record, 'remove');
+  }
+
+  // Waits for one of the conditions ("stopped"/"exited", "running", "created"); returns the exit code.
+  async wait(input: string, conditions: string[] = ['stopped'], intervalMs = 50): Promise<number> {
+    const record = this.store.find(input);
+    const wanted = new Set(conditions.map((c) => (c === 'stopped' ? 'exited' : c)));
+    for (const c of wanted)
+      if (!['exited', 'running', 'created'].includes(c)) throw new CliError('EUSAGE', `invalid wait condition "${c}": use stopped, exited, running or created`);
+    for (;;) {
+      if (!this.store.get(record.id)) {
+        const exit = this.store.readExit(record.id);
+        if (exit) return exit.exitCode;
+        throw new CliError('ESTATE', `no such container: ${input}`);
+      }
+      const state = this.store.effectiveState(record.id);
+      const status = state.status === 'stopping' ? 'running' : state.status;
+      if (wanted.has(status)) return state.exitCode ?? 0;
+      await sleep(intervalMs);
+    }
+  }
+
+  // Runs a process in a running container through the runtime, with this process's stdio.
+  async exec(input: string, options: ExecOptions): Promise<number> {
+    const record = this.store.find(input);
+    const state = this.store.effectiveState(record.id);
+    if (!isRunning(state)) throw new CliError('ESTATE', `can only exec in running containers: ${record.name} is ${state.status}`);
+    const spec = JSON.parse(readFileSync(join(this.store.containerDir(record.id), 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown>; root: { path: string } };
+    const c = record.config;
+    const user = options.user !== undefined ? resolveUser(spec.root.path, options.user) : undefined;
+    const processSpec = {
+      ...spec.process,
+      terminal: Boolean(options.tty),
+      args: options.command,
+      env: [...(spec.process.env as string[]), ...(options.env ?? [])],
+      cwd: options.workdir ?? c.workdir,
+      ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
+    };
+    const file = join(this.store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
+    writeJsonAtomic(file, processSpec);
+    const runtime = this.runtime(record);
+    const [bin, argv] = runtimeCommand(runtime, 'exec', [...(options.detach ? ['--detach'] : []), ...(options.tty ? ['--tty'] : []), '--process', file, record.id]);
+    try {
+      return await new Promise<number>((resolve) => {
+        const child = spawn(bin, argv, { stdio: options.detach ? ['ignore', 'ignore', 'pipe'] : [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'pipe'] });
+        let tail = '';
+        child.stderr!.on('data', (d: Buffer) => {
+          process.stderr.write(d);
+          tail = (tail + d.toString()).slice(-2000);
+        });
+        child.on('exit', (code, signal) => {
+          // The runtime's own failure to run the command (not the command's exit) maps to 126/127.
+          const failure = code !== 0 ? exitCodeForRuntimeError(tail) : 125;
+          if (failure !== 125) return resolve(failure);
+          resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 1) : 1));
+        });
+        child.on('error', () => resolve(125));
+      });
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+
+  async rename(input: string, name: string): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    return this.store.withContainerLock(record.id, async () => this.store.rename(this.store.get(record.id) ?? record, name));
+  }
+
+  // Removes every container that is not running.
+  async prune(): Promise<ContainerRecord[]> {
+    const removed: ContainerRecord[] = [];
+    for (const { record, state } of this.list()) {
+      if (isRunning(state)) continue;
+      try {
+        removed.push(await this.remove(record.id));
+      } catch {
+        // started meanwhile, or removed by someone else
+      }
+    }
+    return removed;
+  }
+}
+
+// The host's resolv.conf for a container in its own network namespace: loopback name servers
+// (systemd-resolved's 127.0.0.53) cannot be reached from there and are dropped.
+const resolvConf = (network: string): string => {
+  let text = '';
+  try {
+    text = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    // none on the host
+  }
+  if (network === 'host') return text;
+  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
+  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 1.1.1.1');
+  return `${lines.filter(Boolean).join('\n')}\n`;
+};

@@ -1,0 +1,103 @@
+// Starting skiff-monitor (native/monitor) for a container and reading its one-line report from the
+// sync pipe. The protocol is native/monitor/PROTOCOL.md.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CliError } from '../errors.js';
+import { log } from '../util/log.js';
+
+export interface MonitorOptions {
+  id: string;
+  runtimePath: string;
+  runtimeArgs: string[];
+  bundle: string;
+  pidFile: string;
+  logPath: string;
+  logSizeMax?: number;
+  exitFile: string;
+  socketPath: string;
+  monitorPidFile: string;
+  terminal: boolean;
+  stdin: boolean;
+  exitCommand: string[];
+}
+
+export interface MonitorStarted {
+  /** The container's process (waiting for `runtime start`). */
+  pid: number;
+  monitorPid: number;
+}
+
+// The monitor binary sits at native/build/ in the package, above wherever the bundle lives.
+export const findMonitor = (): string => {
+  if (process.env.SKIFF_MONITOR) return process.env.SKIFF_MONITOR;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'native', 'build', 'skiff-monitor');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new CliError('EINTERNAL', 'skiff-monitor not found: build it with `make -C native`');
+};
+
+// A runtime's create error as skiff's exit code: 127 command not found, 126 cannot be invoked.
+export const exitCodeForRuntimeError = (message: string): number => {
+  if (!/exec|executable/i.test(message)) return 125;
+  if (/not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied|exec format error|is a directory|cannot execute/i.test(message)) return 126;
+  return 125;
+};
+
+// Cuts a runtime's error output down to the line that says what went wrong.
+const runtimeErrorLine = (message: string): string => {
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const last = lines[lines.length - 1] ?? 'the OCI runtime failed';
+  const json = /msg="([^"]*)"/.exec(last);
+  return (json ? json[1].replace(/\\"/g, '"') : last).replace(/^(crun|runc): /, '');
+};
+
+export const launchMonitor = (options: MonitorOptions): Promise<MonitorStarted> => {
+  const argv = [
+    '--cid', options.id,
+    '--runtime', options.runtimePath,
+    ...options.runtimeArgs.flatMap((a) => ['--runtime-arg', a]),
+    '--bundle', options.bundle,
+    '--pid-file', options.pidFile,
+    '--log-path', options.logPath,
+    '--exit-file', options.exitFile,
+    '--socket-path', options.socketPath,
+    '--monitor-pid-file', options.monitorPidFile,
+    '--sync-fd', '3',
+    ...(options.logSizeMax ? ['--log-size-max', String(options.logSizeMax)] : []),
+    ...(options.terminal ? ['--terminal'] : []),
+    ...(options.stdin ? ['--stdin'] : []),
+    ...(options.exitCommand.length ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])] : []),
+  ];
+  const bin = findMonitor();
+  log.debug(`exec: ${bin} ${argv.join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, argv, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], cwd: '/' });
+    let sync = '';
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.on('data', (d) => (sync += d));
+    pipe.on('end', () => {
+      child.stderr!.destroy();
+      const line = sync.split('\n')[0];
+      if (!line) {
+        reject(new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`));
+        return;
+      }
+      const report = JSON.parse(line) as { pid: number; message?: string };
+      if (report.pid > 0) {
+        const monitorPid = Number(readFileSync(options.monitorPidFile, 'utf8'));
+        resolve({ pid: report.pid, monitorPid });
+        return;
+      }
+      const message = report.message ?? 'the OCI runtime failed';
+      reject(new CliError('EHELPER', runtimeErrorLine(message), { exitCode: exitCodeForRuntimeError(message) }));
+    });
+    child.on('error', (error) => reject(new CliError('EINTERNAL', `cannot start skiff-monitor: ${error.message}`, { cause: error })));
+  });
+};

@@ -1,0 +1,50 @@
+// Resolves `--user` / the image's User ("name", "uid", "name:group", "uid:gid") against the
+// container's own /etc/passwd and /etc/group, as Docker does: names must exist there, numbers need not.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  home: string;
+}
+
+const readLines = (rootfs: string, file: string): string[][] => {
+  try {
+    return readFileSync(join(rootfs, file), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(':'));
+  } catch {
+    return [];
+  }
+};
+
+const isNumber = (s: string): boolean => /^\d+$/.test(s);
+
+export const resolveUser = (rootfs: string, spec: string | undefined): ResolvedUser => {
+  const [userPart, groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
+  const passwd = readLines(rootfs, 'etc/passwd');
+  const entry = passwd.find((f) => (isNumber(userPart) ? f[2] === userPart : f[0] === userPart));
+  if (!entry && !isNumber(userPart)) throw new CliError('EUSAGE', `unable to find user ${userPart}: no matching entries in the container's /etc/passwd`, { exitCode: 126 });
+  const uid = Number(entry ? entry[2] : userPart);
+  let gid = entry ? Number(entry[3]) : 0;
+  const groups = readLines(rootfs, 'etc/group');
+  if (groupPart !== undefined && groupPart !== '') {
+    if (isNumber(groupPart)) gid = Number(groupPart);
+    else {
+      const group = groups.find((f) => f[0] === groupPart);
+      if (!group) throw new CliError('EUSAGE', `unable to find group ${groupPart}: no matching entries in the container's /etc/group`, { exitCode: 126 });
+      gid = Number(group[2]);
+    }
+  }
+  // Supplementary groups: those that list the user by name (only when no group was given).
+  const name = entry?.[0];
+  const additionalGids =
+    name && groupPart === undefined
+      ? groups.filter((f) => (f[3] ?? '').split(',').includes(name)).map((f) => Number(f[2])).filter((g) => g !== gid)
+      : [];
+  return { uid, gid, additionalGids, home: entry?.[5] || '/' };
+};

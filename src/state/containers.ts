@@ -1,0 +1,299 @@
+// The container store: containers/<id>/container.json (what the user asked for; changes only on
+// rename) and state.json (what happened: started, exited, ...), plus names/<name> symlinks that
+// reserve names atomically. Readers take no lock; every change holds the container's own lock.
+// The truth about a running container is the monitor's: its exit file, or its death, wins over a
+// state.json that still says "running" (see effectiveState).
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
+import { acquireLock, withLock, type Lock } from '../util/lock.js';
+import { native } from '../util/native.js';
+
+export type ContainerStatus = 'created' | 'running' | 'stopping' | 'exited' | 'removing';
+
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  maxRetries: number;
+}
+
+export interface ContainerConfig {
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  workdir: string;
+  user: string;
+  hostname: string;
+  labels: Record<string, string>;
+  tty: boolean;
+  interactive: boolean;
+  autoRemove: boolean;
+  restartPolicy: RestartPolicy;
+  stopSignal: string;
+  stopTimeout: number;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  readOnly: boolean;
+  noNewPrivileges: boolean;
+  seccomp: string;
+  tmpfs: string[];
+  init: boolean;
+  network: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  /** The image as the user named it, its id, and its full name when it had one. */
+  image: string;
+  imageId: string;
+  imageName: string;
+  /** Chain ids of the image's layers, lowest first (they stay while the container exists). */
+  layers: string[];
+  rootfsDriver: string;
+  runtime: string;
+  config: ContainerConfig;
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid?: number;
+  monitorPid?: number;
+  monitorStartTime?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  restartCount: number;
+  /** Set by stop/kill: the restart policy does not bring the container back. */
+  stoppedByUser?: boolean;
+  error?: string;
+}
+
+export interface ExitRecord {
+  exitCode: number;
+  signal: number;
+  oomKilled: boolean;
+  finishedAt: string;
+}
+
+const ID_RE = /^[a-f0-9]{64}$/;
+export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+// /proc/PID/stat's start time: tells a live process from a reused pid. Zombies count as gone.
+export const processStartTime = (pid: number): string | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+};
+
+export class ContainerStore {
+  readonly dir: string;
+
+  constructor(
+    dataDir: string,
+    /** Volatile per-container files: the monitor's exit file, pid files, counts. */
+    readonly runDir: string,
+  ) {
+    this.dir = join(dataDir, 'containers');
+  }
+
+  containerDir(id: string): string {
+    return join(this.dir, id);
+  }
+
+  runtimeDir(id: string): string {
+    return join(this.runDir, 'containers', id);
+  }
+
+  exitFile(id: string): string {
+    return join(this.runtimeDir(id), 'exit');
+  }
+
+  // Short enough for a unix socket path (108 bytes) whatever the runtime dir is.
+  socketPath(id: string): string {
+    return join(this.runDir, 'sock', `${id.slice(0, 12)}.attach`);
+  }
+
+  logPath(id: string): string {
+    return join(this.containerDir(id), 'userdata', 'ctr.log');
+  }
+
+  lockPath(id: string): string {
+    return join(this.dir, '..', 'locks', 'containers', `${id}.lock`);
+  }
+
+  lock(id: string): Promise<Lock> {
+    return acquireLock(this.lockPath(id), { timeoutMs: 60_000 });
+  }
+
+  withContainerLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(this.lockPath(id), fn, { timeoutMs: 60_000 });
+  }
+
+  ids(): string[] {
+    try {
+      return readdirSync(this.dir).filter((n) => ID_RE.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    return readJsonIfExists<ContainerRecord>(join(this.containerDir(id), 'container.json'));
+  }
+
+  list(): ContainerRecord[] {
+    return this.ids()
+      .map((id) => this.get(id))
+      .filter((r): r is ContainerRecord => r !== undefined);
+  }
+
+  // Finds a container by full id, unique id prefix, or name.
+  find(input: string): ContainerRecord {
+    const byName = this.nameTarget(input);
+    if (byName) {
+      const record = this.get(byName);
+      if (record) return record;
+    }
+    if (/^[a-f0-9]+$/.test(input)) {
+      const matches = this.ids().filter((id) => id.startsWith(input));
+      if (matches.length > 1) throw new CliError('EUSAGE', `more than one container matches id prefix ${input}: use more characters`);
+      const record = matches.length === 1 ? this.get(matches[0]) : undefined;
+      if (record) return record;
+    }
+    throw new CliError('ESTATE', `no such container: ${input}`);
+  }
+
+  state(id: string): ContainerState {
+    return readJsonIfExists<ContainerState>(join(this.containerDir(id), 'state.json')) ?? { status: 'created', restartCount: 0 };
+  }
+
+  writeState(id: string, state: ContainerState): void {
+    writeJsonAtomic(join(this.containerDir(id), 'state.json'), state);
+  }
+
+  readExit(id: string): ExitRecord | undefined {
+    try {
+      return readJsonIfExists<ExitRecord>(this.exitFile(id));
+    } catch {
+      return undefined;
+    }
+  }
+
+  // What state.json says, corrected by the monitor's word: an exit file means the container has
+  // exited even if cleanup has not run yet; a dead monitor without one means it died with the host.
+  effectiveState(id: string): ContainerState {
+    const state = this.state(id);
+    if (state.status !== 'running' && state.status !== 'stopping') return state;
+    const exit = this.readExit(id);
+    if (exit) return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled: exit.oomKilled, pid: 0 };
+    if (state.monitorPid && processStartTime(state.monitorPid) === state.monitorStartTime) return state;
+    return { ...state, status: 'exited', exitCode: state.exitCode ?? -1, finishedAt: state.finishedAt ?? state.startedAt, pid: 0 };
+  }
+
+  private nameLink(name: string): string {
+    return join(this.dir, 'names', name);
+  }
+
+  nameTarget(name: string): string | undefined {
+    if (!NAME_RE.test(name)) return undefined;
+    try {
+      return readlinkSync(this.nameLink(name));
+    } catch {
+      return undefined;
+    }
+  }
+
+  // A name whose container never finished being created (its creator was killed) is free again.
+  private isStaleName(id: string): boolean {
+    if (existsSync(join(this.containerDir(id), 'container.json'))) return false;
+    const lockFile = this.lockPath(id);
+    mkdirSync(join(lockFile, '..'), { recursive: true });
+    const fd = openSync(lockFile, 'a', 0o600);
+    try {
+      return native().flock(fd, true, false);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  // Reserves `name` for `id` (atomically: a symlink); fails with a --replace hint if it is taken.
+  reserveName(name: string, id: string): void {
+    if (!NAME_RE.test(name)) throw new CliError('EUSAGE', `invalid container name "${name}": use letters, digits, _ . - (starting with a letter or digit)`);
+    mkdirSync(join(this.dir, 'names'), { recursive: true });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        symlinkSync(id, this.nameLink(name));
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const owner = this.nameTarget(name);
+        if (owner && this.isStaleName(owner)) {
+          rmSync(this.nameLink(name), { force: true });
+          continue;
+        }
+        throw new CliError(
+          'ESTATE',
+          `the container name "${name}" is already in use by ${owner?.slice(0, 12) ?? 'another container'}: remove that container, pick another name, or use --replace`,
+        );
+      }
+    }
+    throw new CliError('ESTATE', `cannot reserve the container name "${name}"`);
+  }
+
+  releaseName(name: string, id: string): void {
+    if (this.nameTarget(name) === id) rmSync(this.nameLink(name), { force: true });
+  }
+
+  // Moves `record`'s name (under the container's lock): the new one is reserved first.
+  rename(record: ContainerRecord, name: string): ContainerRecord {
+    this.reserveName(name, record.id);
+    const updated = { ...record, name };
+    writeJsonAtomic(join(this.containerDir(record.id), 'container.json'), updated);
+    this.releaseName(record.name, record.id);
+    return updated;
+  }
+
+  // Writes a new container: built in a temp dir, renamed into place whole.
+  commit(record: ContainerRecord, build: (dir: string) => void): void {
+    mkdirSync(this.dir, { recursive: true });
+    sweepStaleTemps(this.dir, (p) => rmSync(p, { recursive: true, force: true }));
+    const tmp = tempSibling(this.containerDir(record.id));
+    mkdirSync(join(tmp, 'userdata'), { recursive: true });
+    try {
+      build(tmp);
+      writeJsonAtomic(join(tmp, 'state.json'), { status: 'created', restartCount: 0 } satisfies ContainerState);
+      writeJsonAtomic(join(tmp, 'container.json'), record);
+      renameSync(tmp, this.containerDir(record.id));
+    } catch (error) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  // Deletes every file of a container (the caller holds its lock and has unmounted its root).
+  remove(record: ContainerRecord): void {
+    rmSync(this.runtimeDir(record.id), { recursive: true, force: true });
+    // Rename first: a half-deleted container is never listed.
+    const doomed = tempSibling(this.containerDir(record.id));
+    try {
+      renameSync(this.containerDir(record.id), doomed);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    this.releaseName(record.name, record.id);
+    rmSync(doomed, { recursive: true, force: true });
+    try {
+      unlinkSync(this.lockPath(record.id));
+    } catch {
+      // already gone
+    }
+  }
+}

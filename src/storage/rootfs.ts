@@ -1,0 +1,189 @@
+// Container root filesystems: the image's layers (read-only, shared) under a per-container writable
+// layer. Native overlayfs inside the user namespace when the kernel allows it (5.11+, `userxattr`),
+// fuse-overlayfs when it does not, a plain copy last. The choice is probed once per boot and cached
+// in the runtime dir. Mounts live in the rootless mount namespace and are counted, so a container
+// that is both running and being copied from is unmounted only when the last user lets go.
+import { accessSync, constants, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { RootfsDriverSetting } from '../config/config.js';
+import { CliError, messageOf } from '../errors.js';
+import { findHelperBinary, runHelper } from '../util/exec.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { log } from '../util/log.js';
+import { native } from '../util/native.js';
+
+export type RootfsDriver = 'overlay' | 'fuse-overlayfs' | 'copy';
+
+const MNT_DETACH = 2;
+
+export interface RootfsDirs {
+  /** The container's own dir: upper/, work/, merged/ (or rootfs/ for the copy driver). */
+  dir: string;
+  /** Layer content dirs, lowest first. */
+  lowers: string[];
+}
+
+const isMounted = (path: string): boolean => {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+};
+
+const overlayOptions = (dirs: RootfsDirs, extra: string[]): string => {
+  // Overlay reads lowerdir paths relative to the caller's cwd: relative names keep the option
+  // short (the kernel takes one page), so images with many layers still mount.
+  const base = join(dirs.lowers[0] ?? dirs.dir, '..', '..');
+  const lowers = dirs.lowers.length ? [...dirs.lowers].reverse().map((l) => relative(base, l)) : [relative(base, join(dirs.dir, 'empty'))];
+  return [`lowerdir=${lowers.join(':')}`, `upperdir=${join(dirs.dir, 'upper')}`, `workdir=${join(dirs.dir, 'work')}`, ...extra].join(',');
+};
+
+const withCwd = <T>(dir: string, fn: () => T): T => {
+  const before = process.cwd();
+  process.chdir(dir);
+  try {
+    return fn();
+  } finally {
+    process.chdir(before);
+  }
+};
+
+const mountOverlay = (dirs: RootfsDirs, target: string): void => {
+  const base = join(dirs.lowers[0] ?? dirs.dir, '..', '..');
+  withCwd(base, () => native().mount('overlay', target, 'overlay', 0, overlayOptions(dirs, ['userxattr'])));
+};
+
+const mountFuse = async (dirs: RootfsDirs, target: string): Promise<void> => {
+  const bin = findHelperBinary('fuse-overlayfs');
+  if (!bin) throw new CliError('EHELPER', 'fuse-overlayfs not found: install it (Debian/Ubuntu: apt-get install fuse-overlayfs)', { exitCode: 127 });
+  const base = join(dirs.lowers[0] ?? dirs.dir, '..', '..');
+  await runHelper(bin, ['-o', overlayOptions(dirs, []), target], { cwd: base });
+};
+
+// Applies one layer onto a plain directory: whiteouts delete, opaque markers empty, the rest copies.
+const applyLayerCopy = (layer: string, target: string): void => {
+  const whiteouts: string[] = [];
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(join(layer, rel))) {
+      const path = join(rel, name);
+      const st = lstatSync(join(layer, path));
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        rmSync(join(target, path), { recursive: true, force: true });
+        whiteouts.push(path);
+      } else if (st.isDirectory()) {
+        walk(path);
+      }
+    }
+  };
+  walk('');
+  cpSync(layer, target, { recursive: true, force: true, preserveTimestamps: true, verbatimSymlinks: true });
+  for (const path of whiteouts) rmSync(join(target, path), { force: true });
+};
+
+// Tries a native overlay mount inside the user namespace on scratch dirs under `dataDir`.
+const overlayWorks = (dataDir: string): boolean => {
+  const probe = join(dataDir, 'tmp', `.probe-overlay-${process.pid}`);
+  const dirs: RootfsDirs = { dir: probe, lowers: [join(probe, 'l', 'lower')] };
+  try {
+    for (const d of ['l/lower', 'upper', 'work', 'merged']) mkdirSync(join(probe, d), { recursive: true });
+    writeFileSync(join(probe, 'l/lower/file'), 'x');
+    mountOverlay(dirs, join(probe, 'merged'));
+    const ok = existsSync(join(probe, 'merged', 'file'));
+    native().umount(join(probe, 'merged'), MNT_DETACH);
+    return ok;
+  } catch (error) {
+    log.debug(`native overlay not available: ${messageOf(error)}`);
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+};
+
+const fuseWorks = (): boolean => {
+  if (!findHelperBinary('fuse-overlayfs')) return false;
+  try {
+    accessSync('/dev/fuse', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// The driver to use: the configured one, or the probed best (cached in the runtime dir).
+export const rootfsDriver = (runDir: string, dataDir: string, setting: RootfsDriverSetting): RootfsDriver => {
+  if (setting !== 'auto') return setting;
+  const cache = join(runDir, 'rootfs-driver');
+  try {
+    const cached = readFileSync(cache, 'utf8').trim() as RootfsDriver;
+    if (cached === 'overlay' || cached === 'fuse-overlayfs' || cached === 'copy') return cached;
+  } catch {
+    // not probed yet
+  }
+  const driver: RootfsDriver = overlayWorks(dataDir) ? 'overlay' : fuseWorks() ? 'fuse-overlayfs' : 'copy';
+  writeFileAtomic(cache, `${driver}\n`);
+  return driver;
+};
+
+export class Rootfs {
+  constructor(
+    private readonly driver: RootfsDriver,
+    private readonly countDir: string,
+  ) {}
+
+  mountpoint(dir: string): string {
+    return join(dir, this.driver === 'copy' ? 'rootfs' : 'merged');
+  }
+
+  // Makes the container's dirs; for the copy driver, also its full copy of the image.
+  prepare(dirs: RootfsDirs): void {
+    if (this.driver === 'copy') {
+      const target = join(dirs.dir, 'rootfs');
+      mkdirSync(target, { recursive: true });
+      for (const layer of dirs.lowers) applyLayerCopy(layer, target);
+      return;
+    }
+    for (const d of ['upper', 'work', 'merged']) mkdirSync(join(dirs.dir, d), { recursive: true });
+    if (!dirs.lowers.length) mkdirSync(join(dirs.dir, 'empty'), { recursive: true });
+  }
+
+  private countFile(id: string): string {
+    return join(this.countDir, id);
+  }
+
+  private count(id: string): number {
+    try {
+      return Number(readFileSync(this.countFile(id), 'utf8')) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  // Mounts (or counts one more user of) the container's root; the caller holds the container's lock.
+  async mount(id: string, dirs: RootfsDirs): Promise<string> {
+    const target = this.mountpoint(dirs.dir);
+    if (this.driver === 'copy') return target;
+    const mounted = isMounted(target);
+    const count = mounted ? this.count(id) : 0;
+    if (!mounted) {
+      try {
+        if (this.driver === 'overlay') mountOverlay(dirs, target);
+        else await mountFuse(dirs, target);
+      } catch (error) {
+        throw new CliError('EHELPER', `cannot mount the root filesystem (${this.driver}): ${messageOf(error)}`, { cause: error });
+      }
+    }
+    writeFileAtomic(this.countFile(id), String(count + 1));
+    return target;
+  }
+
+  // Lets go of one use; unmounts with the last one (or at once with `force`).
+  unmount(id: string, dir: string, force = false): void {
+    const target = this.mountpoint(dir);
+    if (this.driver === 'copy') return;
+    const left = force ? 0 : Math.max(0, this.count(id) - 1);
+    if (left === 0) {
+      if (isMounted(target)) native().umount(target, MNT_DETACH);
+      rmSync(this.countFile(id), { force: true });
+    } else {
+      writeFileAtomic(this.countFile(id), String(left));
+    }
+  }
+}
