@@ -48,6 +48,7 @@ const imageGroup = (): Command =>
 const containerGroup = (): Command =>
   new Command('container')
     .description('Manage containers')
+    .enablePositionalOptions()
     .addCommand(buildCreate())
     .addCommand(buildRun())
     .addCommand(buildStart())

@@ -49,7 +49,8 @@ export const resolveRuntime = (wanted: string, runDir: string): OciRuntime => {
   const path = wanted.includes('/') ? wanted : findHelperBinary(wanted);
   if (!path || !existsSync(path)) {
     const hint = wanted === 'crun' && findHelperBinary('runc') ? ', or use --runtime runc' : '';
-    throw new CliError('EHELPER', `OCI runtime ${wanted} not found: install it (Debian/Ubuntu: apt-get install ${basename(wanted)})${hint}`, { exitCode: 127 });
+    // 125, not 127: 127 means the container's command was not found.
+    throw new CliError('EHELPER', `OCI runtime ${wanted} not found: install it (Debian/Ubuntu: apt-get install ${basename(wanted)})${hint}`);
   }
   const name: RuntimeName = basename(path).includes('runc') ? 'runc' : 'crun';
   if (name === 'crun' && hybridWithControllers()) {

@@ -33,6 +33,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     { image: buildImage([f.base, f.app], { format: 'oci', arch: 'amd64' }), arch: 'amd64' },
     { image: buildImage([f.base, f.armExtra], { format: 'oci', arch: 'arm64' }), arch: 'arm64' },
   ]);
+  await pushImage(
+    plain.host,
+    'skiff/app',
+    'latest',
+    buildImage([f.base, f.app], {
+      config: { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo default-cmd; id -u; pwd'], User: 'www-data', WorkingDir: '/home/www', Labels: { app: 'demo' }, Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'FROM_IMAGE=yes'] },
+    }),
+  );
   const creds = { username: 'tester', password: 'secret' };
   await pushImage(basic.host, 'private/busybox', 'latest', busybox, creds);
   await pushImage(token.host, 'private/busybox', 'latest', busybox, creds);

@@ -27,6 +27,14 @@ describe('basics', () => {
     expect(missing.stderr).toMatch(/^Error: missing required argument 'image'/);
   });
 
+  it('builds every command group (help for each, no flag clashes)', async () => {
+    for (const group of ['', 'image', 'container', 'manifest', 'system']) {
+      const r = await sb.runCli(0, ...(group ? [group] : []), '--help');
+      expect(r.stdout).toMatch(/^Usage: skiff/);
+    }
+    for (const cmd of ['run', 'create', 'exec', 'ps', 'rm', 'stop', 'logs', 'start', 'unshare']) expect((await sb.runCli(0, cmd, '--help')).stdout).toMatch(new RegExp(`^Usage: skiff ${cmd}`));
+  });
+
   it('shows info with paths, id mappings and the host', async () => {
     const info = JSON.parse((await sb.runCli(0, 'info', '--format', 'json')).stdout);
     expect(info.store.graphRoot).toBe(sb.dataDir);

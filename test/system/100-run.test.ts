@@ -1,0 +1,128 @@
+// Running containers rootless: foreground and detached runs, exit codes, the image's config and the
+// flags that override it, and isolation checked from inside the container.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createSandbox, subuidStart, testIds, type Sandbox } from '../helpers/cli.js';
+
+let sb: Sandbox;
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+const APP = `${plain}/skiff/app`;
+
+beforeAll(async () => {
+  sb = createSandbox('run');
+  await sb.runCli(0, 'pull', '-q', IMG);
+  await sb.runCli(0, 'pull', '-q', APP);
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('run in the foreground', () => {
+  it('passes the output through and exits with the container\'s code', async () => {
+    const r = await sb.run(['run', '--rm', IMG, 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+    expect(r).toEqual({ code: 7, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('exits 127 for a command that is not found and 126 for one that cannot be invoked', async () => {
+    const missing = await sb.run(['run', '--rm', IMG, 'no-such-command']);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toMatch(/^Error: .*no-such-command.*not found/);
+    const notExecutable = await sb.run(['run', '--rm', IMG, '/etc/passwd']);
+    expect(notExecutable.code).toBe(126);
+    expect(notExecutable.stderr).toMatch(/^Error: .*[Pp]ermission denied/);
+  });
+
+  it('exits 125 for its own errors: bad flags, a missing image with --pull never', async () => {
+    const flag = await sb.run(['run', '--no-such-flag', IMG, 'true']);
+    expect(flag.code).toBe(125);
+    expect(flag.stderr).toMatch(/unknown option '--no-such-flag'/);
+    const image = await sb.run(['run', '--rm', '--pull', 'never', `${plain}/skiff/not-here`, 'true']);
+    expect(image.code).toBe(125);
+    expect(image.stderr.trim().split('\n')).toHaveLength(1);
+    expect(image.stderr).toMatch(/image not known/);
+  });
+
+  it('follows the image\'s Entrypoint, Cmd, User, WorkingDir and Env', async () => {
+    const r = await sb.runCli(0, 'run', '--rm', APP);
+    expect(r.stdout).toBe('default-cmd\n33\n/home/www\n');
+    const args = await sb.runCli(0, 'run', '--rm', APP, 'echo $FROM_IMAGE');
+    expect(args.stdout).toBe('yes\n');
+    // --entrypoint replaces the image's and drops its Cmd.
+    const entry = await sb.runCli(0, 'run', '--rm', '--entrypoint', '/bin/sh', APP, '-c', 'echo replaced');
+    expect(entry.stdout).toBe('replaced\n');
+  });
+
+  it('applies -e, --env-file, -w, -u and --hostname', async () => {
+    const envFile = join(sb.home, 'env.list');
+    const { writeFileSync, chownSync } = await import('node:fs');
+    writeFileSync(envFile, '# comment\nFROM_FILE=file\nA=from-file\n');
+    chownSync(envFile, testIds().uid, testIds().gid);
+    const r = await sb.runCli(0, 'run', '--rm', '-e', 'A=1', '--env-file', envFile, '-w', '/tmp', '-u', '65534:50', '--hostname', 'box', IMG, 'sh', '-c', 'echo $A $FROM_FILE; pwd; id -u; id -g; hostname');
+    expect(r.stdout).toBe('1 file\n/tmp\n65534\n50\nbox\n');
+    const named = await sb.runCli(0, 'run', '--rm', '-u', 'www-data', IMG, 'sh', '-c', 'id -u; id -g; echo $HOME');
+    expect(named.stdout).toBe('33\n33\n/home/www\n');
+    const unknown = await sb.run(['run', '--rm', '-u', 'nosuchuser', IMG, 'true']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unable to find user nosuchuser/);
+  });
+
+  it('feeds standard input with -i', async () => {
+    const r = await sb.run(['run', '--rm', '-i', IMG, 'sh', '-c', 'read x; echo got $x; cat'], { input: 'hello\nrest\n' });
+    expect(r).toMatchObject({ code: 0, stdout: 'got hello\nrest\n' });
+  });
+
+  it('runs with both OCI runtimes', async () => {
+    for (const runtime of ['crun', 'runc']) {
+      const r = await sb.runCli(0, 'run', '--rm', '--runtime', runtime, IMG, 'sh', '-c', 'echo via-runtime');
+      expect(r.stdout).toBe('via-runtime\n');
+    }
+    const bad = await sb.run(['run', '--rm', '--runtime', 'no-such-runtime', IMG, 'true']);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/OCI runtime no-such-runtime not found/);
+  });
+});
+
+describe('isolation, checked from inside', () => {
+  it('has its own pid 1, hostname, process table, and the rootless uid mapping', async () => {
+    const r = await sb.runCli(0, 'run', '--rm', '--hostname', 'iso', IMG, 'sh', '-c', 'echo $$; hostname; ls /proc | grep -c "^[0-9]"; cat /proc/self/uid_map');
+    const [pid, hostname, count, ...map] = r.stdout.trim().split('\n');
+    expect(pid).toBe('1');
+    expect(hostname).toBe('iso');
+    // sh, ls, grep (and cat's shell): no host process is visible.
+    expect(Number(count)).toBeLessThanOrEqual(4);
+    expect(map.map((l) => l.trim().split(/\s+/).map(Number))).toEqual([
+      [0, testIds().uid, 1],
+      [1, subuidStart(), 65536],
+    ]);
+  });
+
+  it('has Podman\'s default capabilities, and --cap-drop / --cap-add change them', async () => {
+    const caps = async (...flags: string[]) => (await sb.runCli(0, 'run', '--rm', ...flags, IMG, 'sh', '-c', 'grep CapEff /proc/self/status')).stdout.trim().split(/\s+/)[1];
+    expect(await caps()).toBe('00000000800405fb');
+    expect(await caps('--cap-drop', 'CHOWN')).toBe('00000000800405fa');
+    expect(await caps('--cap-add', 'NET_ADMIN')).toBe('00000000800415fb');
+    const chown = await sb.run(['run', '--rm', '--cap-drop', 'chown', IMG, 'sh', '-c', 'touch /f && chown 33 /f']);
+    expect(chown.code).not.toBe(0);
+    expect(chown.stderr).toMatch(/Operation not permitted/);
+    const bad = await sb.run(['run', '--rm', '--cap-add', 'NOT_A_CAP', IMG, 'true']);
+    expect(bad.code).toBe(125);
+  });
+
+  it('writes files created in the container to the host owned by the mapped ids', async () => {
+    await sb.runCli(0, 'run', '--name', 'writer', IMG, 'sh', '-c', 'echo hi > /root-file && touch /www-file && chown 33:33 /www-file');
+    const id = (await sb.runCli(0, 'inspect', '--format', '{{.Id}}', 'writer')).stdout.trim();
+    const upper = join(sb.dataDir, 'containers', id, 'upper');
+    expect(statSync(join(upper, 'root-file')).uid).toBe(testIds().uid);
+    expect(statSync(join(upper, 'www-file')).uid).toBe(subuidStart() + 32);
+    await sb.runCli(0, 'rm', 'writer');
+  });
+
+  it('keeps /proc paths masked and the root read-only with --read-only', async () => {
+    const r = await sb.runCli(0, 'run', '--rm', '--read-only', IMG, 'sh', '-c', 'cat /proc/kcore | wc -c; touch /x 2>&1; touch /tmp/ok && echo tmp-writable');
+    expect(r.stdout).toMatch(/^0\n/);
+    expect(r.stdout).toMatch(/Read-only file system/);
+    expect(r.stdout).toMatch(/tmp-writable/);
+  });
+});

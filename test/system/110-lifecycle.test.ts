@@ -1,0 +1,215 @@
+// Containers that outlive the CLI: run -d, ps, logs, exec, stop, kill, rm, wait, start -a, restart
+// policies, names, and the one-line errors for what cannot be done.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+
+let sb: Sandbox;
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+const TICKER = ['sh', '-c', 'trap "echo bye; exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.1; done'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const status = async (name: string) => (await sb.runCli(0, 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name)).stdout.trim();
+
+const until = async (what: () => Promise<boolean>, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await what())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(100);
+  }
+};
+
+beforeAll(async () => {
+  sb = createSandbox('life');
+  await sb.runCli(0, 'pull', '-q', IMG);
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('detached containers', () => {
+  it('keep running after the CLI exits: ps shows them, logs grow, stop stops them', async () => {
+    const run = await sb.runCli(0, 'run', '-d', '--name', 'ticker', '--label', 'team=a', IMG, ...TICKER);
+    expect(run.stdout).toMatch(/^[a-f0-9]{64}\n$/);
+    const ps = await sb.runCli(0, 'ps', '--format', '{{.Names}} {{.State}} {{.Labels.team}}');
+    expect(ps.stdout).toBe('ticker running a\n');
+    await sleep(300);
+    const first = (await sb.runCli(0, 'logs', 'ticker')).stdout.split('\n').length;
+    await sleep(400);
+    const second = (await sb.runCli(0, 'logs', 'ticker')).stdout.split('\n').length;
+    expect(second).toBeGreaterThan(first);
+    expect((await sb.runCli(0, 'logs', '--tail', '1', 'ticker')).stdout).toMatch(/^tick \d+\n$/);
+    await sb.runCli(0, 'stop', 'ticker');
+    expect(await status('ticker')).toBe('exited 0');
+    expect((await sb.runCli(0, 'logs', '--tail', '1', 'ticker')).stdout).toBe('bye\n');
+    expect((await sb.runCli(0, 'ps', '-q')).stdout).toBe('');
+    expect((await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}} {{.Status}}')).stdout).toMatch(/^ticker Exited \(0\) /);
+    await sb.runCli(0, 'rm', 'ticker');
+  });
+
+  it('survive SIGKILL of the CLI that runs them in the foreground', async () => {
+    const { uid, gid } = testIds();
+    const root = process.getuid?.() === 0;
+    const child = spawn(process.execPath, [SKIFF, 'run', '--name', 'survivor', IMG, ...TICKER], {
+      env: sb.env,
+      cwd: sb.home,
+      uid: root ? uid : undefined,
+      gid: root ? gid : undefined,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.kill('SIGKILL');
+    await sleep(500);
+    expect(await status('survivor')).toBe('running 0');
+    const before = (await sb.runCli(0, 'logs', 'survivor')).stdout.length;
+    await sleep(300);
+    expect((await sb.runCli(0, 'logs', 'survivor')).stdout.length).toBeGreaterThan(before);
+    await sb.runCli(0, 'rm', '-f', 'survivor');
+    expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe('');
+  });
+
+  it('follow logs until the container exits, with timestamps on request', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'short', IMG, 'sh', '-c', 'echo one; sleep 0.5; echo two; printf partial');
+    const follow = await sb.runCli(0, 'logs', '-f', 'short');
+    expect(follow.stdout).toBe('one\ntwo\npartial');
+    const stamped = await sb.runCli(0, 'logs', '-t', 'short');
+    expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one\n/);
+    expect((await sb.runCli(0, 'logs', '--since', '2099-01-01T00:00:00Z', 'short')).stdout).toBe('');
+    const bad = await sb.run(['logs', '--since', 'yesterday-ish', 'short']);
+    expect(bad.code).toBe(125);
+    await sb.runCli(0, 'rm', 'short');
+  });
+
+  it('exec runs processes inside, with its own exit codes', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'host', IMG, ...TICKER);
+    const r = await sb.runCli(0, 'exec', '-e', 'X=42', '-w', '/tmp', 'host', 'sh', '-c', 'echo $X $$; pwd; ls /proc | grep -c "^[0-9]"');
+    const [line, pwd] = r.stdout.split('\n');
+    expect(line.split(' ')[0]).toBe('42');
+    expect(line.split(' ')[1]).not.toBe('1');
+    expect(pwd).toBe('/tmp');
+    expect((await sb.runCli(0, 'exec', '-u', '33', 'host', 'sh', '-c', 'id -u')).stdout).toBe('33\n');
+    expect((await sb.run(['exec', 'host', 'sh', '-c', 'exit 3'])).code).toBe(3);
+    expect((await sb.run(['exec', 'host', 'no-such-command'])).code).toBe(127);
+    expect((await sb.run(['exec', '-i', 'host', 'sh', '-c', 'cat'], { input: 'piped\n' })).stdout).toBe('piped\n');
+    await sb.runCli(0, 'stop', 'host');
+    const stopped = await sb.run(['exec', 'host', 'true']);
+    expect(stopped.code).toBe(125);
+    expect(stopped.stderr).toMatch(/can only exec in running containers/);
+    await sb.runCli(0, 'rm', 'host');
+  });
+});
+
+describe('exit codes', () => {
+  it('wait and start --attach return the container\'s exit code', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'five', IMG, 'sh', '-c', 'sleep 0.3; exit 5');
+    const wait = await sb.run(['wait', 'five']);
+    expect(wait).toMatchObject({ code: 5, stdout: '5\n' });
+    await sb.runCli(0, 'rm', 'five');
+
+    const created = await sb.runCli(0, 'create', '--name', 'later', IMG, 'sh', '-c', 'echo started; exit 4');
+    expect(created.stdout).toMatch(/^[a-f0-9]{64}\n$/);
+    expect(await status('later')).toBe('created 0');
+    const started = await sb.run(['start', '-a', 'later']);
+    expect(started).toMatchObject({ code: 4, stdout: 'started\n' });
+    expect(await status('later')).toBe('exited 4');
+    await sb.runCli(0, 'rm', 'later');
+  });
+
+  it('kill sends signals and records 128+signal', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'victim', IMG, 'sh', '-c', 'sleep 30');
+    expect((await sb.runCli(0, 'kill', '-s', 'KILL', 'victim')).stdout).toBe('victim\n');
+    await sb.runCli(0, 'wait', 'victim').catch(() => undefined);
+    expect(await status('victim')).toBe('exited 137');
+    const again = await sb.run(['kill', 'victim']);
+    expect(again.code).toBe(125);
+    expect(again.stderr).toMatch(/can only kill running containers/);
+    await sb.runCli(0, 'rm', 'victim');
+  });
+});
+
+describe('bad input changes nothing', () => {
+  it('a name in use fails with a --replace hint; --replace takes the name', async () => {
+    const first = (await sb.runCli(0, 'create', '--name', 'dup', IMG, 'true')).stdout.trim();
+    const clash = await sb.run(['create', '--name', 'dup', IMG, 'true']);
+    expect(clash.code).toBe(125);
+    expect(clash.stderr.trim().split('\n')).toHaveLength(1);
+    expect(clash.stderr).toMatch(/name "dup" is already in use.*--replace/);
+    expect((await sb.runCli(0, 'ps', '-aq', '--no-trunc')).stdout).toBe(`${first}\n`);
+    const second = (await sb.runCli(0, 'create', '--replace', '--name', 'dup', IMG, 'true')).stdout.trim();
+    expect(second).not.toBe(first);
+    expect((await sb.runCli(0, 'ps', '-aq', '--no-trunc')).stdout).toBe(`${second}\n`);
+    await sb.runCli(0, 'rm', 'dup');
+  });
+
+  it('unknown containers, stopping a stopped one, removing a running one', async () => {
+    for (const verb of ['stop', 'rm', 'kill', 'start', 'logs', 'inspect', 'wait']) {
+      const r = await sb.run([verb, 'no-such-container']);
+      expect(r.code, verb).toBe(125);
+      expect(r.stderr, verb).toMatch(/no such (container|object)/);
+    }
+    await sb.runCli(0, 'run', '-d', '--name', 'busy', IMG, ...TICKER);
+    const rm = await sb.run(['rm', 'busy']);
+    expect(rm.code).toBe(125);
+    expect(rm.stderr).toMatch(/it is running; stop it first or use --force/);
+    expect(await status('busy')).toBe('running 0');
+    await sb.runCli(0, 'stop', 'busy');
+    // Stopping a stopped container is not an error (Podman and Docker agree) and changes nothing.
+    expect((await sb.runCli(0, 'stop', 'busy')).stdout).toBe('busy\n');
+    expect(await status('busy')).toBe('exited 0');
+    await sb.runCli(0, 'rm', 'busy');
+    const conflict = await sb.run(['run', '--rm', '--restart', 'always', IMG, 'sh']);
+    expect(conflict.code).toBe(125);
+    expect(conflict.stderr).toMatch(/--rm option conflicts with --restart/);
+    expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe('');
+  });
+});
+
+describe('restart policies and ps', () => {
+  it('on-failure:N restarts a failing container N times through the monitor', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', IMG, 'sh', '-c', 'echo attempt; exit 1');
+    await until(async () => (await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky')).stdout.trim() === '2 exited');
+    expect((await sb.runCli(0, 'logs', 'flaky')).stdout).toBe('attempt\nattempt\nattempt\n');
+    await sb.runCli(0, 'rm', 'flaky');
+  });
+
+  it('always brings a container back until it is stopped', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'phoenix', '--restart', 'always', IMG, 'sh', '-c', 'sleep 0.2');
+    await until(async () => Number((await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}}', 'phoenix')).stdout) >= 2);
+    await sb.runCli(0, 'stop', 'phoenix');
+    const count = (await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}}', 'phoenix')).stdout;
+    await sleep(600);
+    expect(await status('phoenix')).toMatch(/^exited/);
+    expect((await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}}', 'phoenix')).stdout).toBe(count);
+    // After a reboot (here: the container simply stopped), start --all --filter brings them back.
+    expect((await sb.runCli(0, 'start', '--all', '--filter', 'restart-policy=always')).stdout).toMatch(/^[a-f0-9]{64}\n$/);
+    expect(await status('phoenix')).toMatch(/^running|^exited/);
+    await sb.runCli(0, 'rm', '-f', 'phoenix');
+  });
+
+  it('ps filters by status, name, label, ancestor and exit code, and prints JSON', async () => {
+    await sb.runCli(0, 'run', '--name', 'ok', '--label', 'kind=batch', IMG, 'sh', '-c', 'true');
+    await sb.runCli(2, 'run', '--name', 'bad', IMG, 'sh', '-c', 'exit 2');
+    await sb.runCli(0, 'run', '-d', '--name', 'up', IMG, ...TICKER);
+    const names = async (...args: string[]) => (await sb.runCli(0, 'ps', '--format', '{{.Names}}', ...args)).stdout.trim().split('\n').sort().join(',');
+    expect(await names()).toBe('up');
+    expect(await names('-a')).toBe('bad,ok,up');
+    expect(await names('--filter', 'status=exited')).toBe('bad,ok');
+    expect(await names('--filter', 'exited=2')).toBe('bad');
+    expect(await names('--filter', 'label=kind=batch')).toBe('ok');
+    expect(await names('--filter', 'name=^u')).toBe('up');
+    expect(await names('--filter', 'ancestor=skiff/busybox', '--filter', 'status=running')).toBe('up');
+    const json = JSON.parse((await sb.runCli(0, 'ps', '-a', '--format', 'json')).stdout) as { Names: string[]; State: string; ExitCode: number }[];
+    expect(json.map((c) => `${c.Names[0]}:${c.State}:${c.ExitCode}`).sort()).toEqual(['bad:exited:2', 'ok:exited:0', 'up:running:0']);
+    const table = (await sb.runCli(0, 'ps', '-a')).stdout.split('\n');
+    expect(table[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+    expect((await sb.run(['ps', '--filter', 'colour=red'])).code).toBe(125);
+    const inspect = JSON.parse((await sb.runCli(0, 'inspect', 'up')).stdout) as { State: { Status: string; Pid: number; StartedAt: string }; Config: { Labels: object }; HostConfig: object }[];
+    expect(inspect[0].State.Status).toBe('running');
+    expect(inspect[0].State.Pid).toBeGreaterThan(0);
+    await sb.runCli(0, 'rm', '-f', 'up');
+    const pruned = await sb.runCli(0, 'container', 'prune', '-f');
+    expect(pruned.stdout.trim().split('\n')).toHaveLength(2);
+    expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe('');
+  });
+});

@@ -1,0 +1,107 @@
+// Many containers at once, as a CI machine runs them: parallel `run --rm` leave nothing behind, `ps`
+// stays right meanwhile, and a CLI killed while creating blocks neither the name nor the store.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+
+let sb: Sandbox;
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+const pausePid = () => (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
+
+// Processes of the test user other than the pause process (monitors, runtimes, containers, CLIs).
+const strayProcesses = (): string[] => {
+  const out = execFileSync('ps', ['-u', String(testIds().uid), '-o', 'pid=,stat=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.includes('sleep infinity') && !/^\d+\s+Z/.test(l) && !l.startsWith(`${pausePid()} `));
+};
+
+beforeAll(async () => {
+  sb = createSandbox('conc');
+  await sb.runCli(0, 'pull', '-q', IMG);
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('parallel runs', () => {
+  it('20 run --rm in 4 workers all succeed and leave no container, mount, process, lock or runtime state', async () => {
+    let next = 0;
+    const results: { code: number; stdout: string; stderr: string }[] = [];
+    let psRuns = 0;
+    let running = true;
+    // ps -a keeps answering, and answering sensibly, while the runs go on.
+    const watcher = (async () => {
+      while (running) {
+        const ps = await sb.run(['ps', '-a', '--format', 'json']);
+        expect(ps.code).toBe(0);
+        expect(Array.isArray(JSON.parse(ps.stdout))).toBe(true);
+        psRuns++;
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < 20) {
+          const n = next++;
+          results[n] = await sb.run(['run', '--rm', IMG, 'sh', '-c', `echo job ${n}`]);
+        }
+      }),
+    );
+    running = false;
+    await watcher;
+    expect(psRuns).toBeGreaterThan(0);
+    expect(results.map((r) => [r.code, r.stdout, r.stderr])).toEqual(results.map((_, n) => [0, `job ${n}\n`, '']));
+
+    expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe('');
+    const containers = join(sb.dataDir, 'containers');
+    expect(ls(containers).filter((n) => n !== 'names')).toEqual([]);
+    expect(ls(join(containers, 'names'))).toEqual([]);
+    expect(ls(join(sb.dataDir, 'locks', 'containers'))).toEqual([]);
+    const runDir = join(sb.dir, 'run', 'skiff');
+    expect(ls(join(runDir, 'containers'))).toEqual([]);
+    expect(ls(join(runDir, 'runtime', 'crun'))).toEqual([]);
+    expect(ls(join(runDir, 'mounts'))).toEqual([]);
+    expect(ls(join(runDir, 'sock'))).toEqual([]);
+    expect(readFileSync(`/proc/${pausePid()}/mountinfo`, 'utf8')).not.toMatch(/containers\/[a-f0-9]{64}/);
+    // Monitors finish their cleanup command a moment after the CLI returns.
+    const deadline = Date.now() + 10_000;
+    while (strayProcesses().length && Date.now() < deadline) await sleep(100);
+    expect(strayProcesses()).toEqual([]);
+  }, 180_000);
+});
+
+describe('a CLI killed during create', () => {
+  it('leaves nothing that blocks the name or the storage', async () => {
+    const { uid, gid } = testIds();
+    const root = process.getuid?.() === 0;
+    for (const delay of [20, 40, 60, 80, 100, 130]) {
+      const child = spawn(process.execPath, [SKIFF, 'create', '--name', 'victim', IMG, 'sh'], {
+        env: sb.env,
+        cwd: sb.home,
+        uid: root ? uid : undefined,
+        gid: root ? gid : undefined,
+        stdio: 'ignore',
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      await sleep(delay);
+      child.kill('SIGKILL');
+      await exited;
+      // The re-executed CLI inside the namespace notices its parent is gone within 100 ms.
+      await sleep(250);
+      const again = await sb.run(['create', '--replace', '--name', 'victim', IMG, 'sh']);
+      expect(again.code, again.stderr).toBe(0);
+      const ps = (await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}}')).stdout;
+      expect(ps).toBe('victim\n');
+      await sb.runCli(0, 'rm', 'victim');
+    }
+    // No half-made container is left in the store.
+    expect(ls(join(sb.dataDir, 'containers')).filter((n) => n !== 'names')).toEqual([]);
+  }, 120_000);
+});
