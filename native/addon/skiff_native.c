@@ -156,6 +156,32 @@ js_mknod (napi_env env, napi_callback_info info)
 }
 
 /* lsetxattr(path: string, name: string, value: Buffer)  */
+/* lgetxattr(path, name): the attribute's value as a Buffer, or undefined when it is not set.  */
+static napi_value
+js_lgetxattr (napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2], result;
+  char path[4096], name[256], value[4096];
+  ssize_t len;
+
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || !get_string (env, argv[0], path, sizeof path) || !get_string (env, argv[1], name, sizeof name))
+    return NULL;
+  len = lgetxattr (path, name, value, sizeof value);
+  if (len < 0)
+    {
+      if (errno == ENODATA || errno == ENOTSUP)
+        {
+          napi_get_undefined (env, &result);
+          return result;
+        }
+      return throw_errno (env, path, errno);
+    }
+  napi_create_buffer_copy (env, (size_t) len, value, NULL, &result);
+  return result;
+}
+
 static napi_value
 js_lsetxattr (napi_env env, napi_callback_info info)
 {
@@ -300,6 +326,7 @@ init (napi_env env, napi_value exports)
     { "mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL },
     { "umount", NULL, js_umount, NULL, NULL, NULL, napi_default, NULL },
     { "lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_default, NULL },
+    { "lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "writeFile", NULL, js_write_file, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties (env, exports, sizeof props / sizeof props[0], props);

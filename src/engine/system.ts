@@ -1,5 +1,6 @@
 // The system half of the engine: version, info, host check, disk usage.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { release } from 'node:os';
 import { cgroupVersion } from '../cgroups/detect.js';
 import { hostPlatform } from '../image/manifest.js';
@@ -39,7 +40,7 @@ export class SystemEngine {
       { container_id: 0, host_id: own, size: 1 },
       ...(this.ctx.config.storage.userns === 'single' ? [] : readSubids(file).map((r, i, all) => ({ container_id: 1 + all.slice(0, i).reduce((n, x) => n + x.count, 0), host_id: r.start, size: r.count }))),
     ];
-    const runtime = findHelperBinary('crun') ?? findHelperBinary('runc');
+    const runtime = findHelperBinary(this.ctx.config.engine.runtime) ?? findHelperBinary('crun') ?? findHelperBinary('runc');
     const network = findHelperBinary('pasta') ? 'pasta' : findHelperBinary('slirp4netns') ? 'slirp4netns' : 'none';
     let distro = 'unknown';
     try {
@@ -67,12 +68,31 @@ export class SystemEngine {
         configFile: this.ctx.paths.configFile,
         graphDriverName: 'overlay',
         usernsMode: this.ctx.config.storage.userns,
+        rootfsDriver: this.rootfsDriver(),
         imageStore: { number: images.length },
+        containerStore: this.containerCounts(),
         layerStore: { number: this.ctx.layers.list().length },
       },
       registries: { search: this.ctx.config.unqualifiedSearchRegistries },
       version: this.version(),
     };
+  }
+
+  // The configured root filesystem driver, or the probed one (probed at the first container start).
+  private rootfsDriver(): string {
+    const setting = this.ctx.config.storage.rootfs;
+    if (setting !== 'auto') return setting;
+    try {
+      return readFileSync(join(this.ctx.paths.run, 'rootfs-driver'), 'utf8').trim();
+    } catch {
+      return 'auto (probed when the first container starts)';
+    }
+  }
+
+  private containerCounts(): { number: number; running: number; stopped: number } {
+    const states = this.ctx.containers.list().map((c) => this.ctx.containers.effectiveState(c.id).status);
+    const running = states.filter((s) => s === 'running' || s === 'stopping').length;
+    return { number: states.length, running, stopped: states.length - running };
   }
 
   async check(): Promise<CheckResult[]> {

@@ -3,7 +3,10 @@
 // fuse-overlayfs when it does not, a plain copy last. The choice is probed once per boot and cached
 // in the runtime dir. Mounts live in the rootless mount namespace and are counted, so a container
 // that is both running and being copied from is unmounted only when the last user lets go.
-import { accessSync, constants, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync, chmodSync, constants, copyFileSync, existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync,
+  symlinkSync, writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RootfsDriverSetting } from '../config/config.js';
 import { CliError, messageOf } from '../errors.js';
@@ -58,24 +61,48 @@ const mountFuse = async (dirs: RootfsDirs, target: string): Promise<void> => {
   await runHelper(bin, ['-o', overlayOptions(dirs, []), target], { cwd: base });
 };
 
-// Applies one layer onto a plain directory: whiteouts delete, opaque markers empty, the rest copies.
+// Applies one layer onto a plain directory: whiteouts delete, opaque markers empty, the rest is
+// copied with its owner, mode and times (hard links within the layer stay links).
 const applyLayerCopy = (layer: string, target: string): void => {
-  const whiteouts: string[] = [];
+  const links = new Map<string, string>();
   const walk = (rel: string): void => {
     for (const name of readdirSync(join(layer, rel))) {
       const path = join(rel, name);
-      const st = lstatSync(join(layer, path));
+      const from = join(layer, path);
+      const to = join(target, path);
+      const st = lstatSync(from);
       if (st.isCharacterDevice() && st.rdev === 0) {
-        rmSync(join(target, path), { recursive: true, force: true });
-        whiteouts.push(path);
-      } else if (st.isDirectory()) {
-        walk(path);
+        rmSync(to, { recursive: true, force: true });
+        continue;
       }
+      // A directory merges with what lower layers put there, unless it is opaque.
+      const merges = st.isDirectory() && lstatSync(to, { throwIfNoEntry: false })?.isDirectory() && readXattr(from, 'user.overlay.opaque') !== 'y';
+      if (!merges) rmSync(to, { recursive: true, force: true });
+      const key = `${st.dev}:${st.ino}`;
+      if (!st.isDirectory() && st.nlink > 1 && links.has(key)) {
+        linkSync(links.get(key)!, to);
+        continue;
+      }
+      if (st.isDirectory()) mkdirSync(to, { recursive: true });
+      else if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+      else if (st.isFile()) copyFileSync(from, to);
+      else native().mknod(to, st.mode, Math.floor(st.rdev / 256), st.rdev % 256);
+      if (st.nlink > 1 && !st.isDirectory()) links.set(key, to);
+      lchownSync(to, st.uid, st.gid);
+      if (!st.isSymbolicLink()) chmodSync(to, st.mode & 0o7777);
+      if (st.isDirectory()) walk(path);
+      lutimesSync(to, st.atime, st.mtime);
     }
   };
   walk('');
-  cpSync(layer, target, { recursive: true, force: true, preserveTimestamps: true, verbatimSymlinks: true });
-  for (const path of whiteouts) rmSync(join(target, path), { force: true });
+};
+
+const readXattr = (path: string, name: string): string | undefined => {
+  try {
+    return native().lgetxattr(path, name)?.toString();
+  } catch {
+    return undefined;
+  }
 };
 
 // Tries a native overlay mount inside the user namespace on scratch dirs under `dataDir`.
