@@ -27,6 +27,10 @@ import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
 import { build as buildUnshare } from './commands/system/unshare.js';
+import { build as buildEvents } from './commands/system/events.js';
+import { buildPrune as buildSystemPrune, buildReset } from './commands/system/prune.js';
+import { buildCommit, buildCp, buildDiff, buildExport, buildTop } from './commands/container/files.js';
+import { build as buildImport } from './commands/image/import.js';
 import { buildCompletion, buildComplete } from './completion.js';
 
 const imageGroup = (): Command =>
@@ -43,7 +47,8 @@ const imageGroup = (): Command =>
     .addCommand(buildUntag('untag'))
     .addCommand(buildExists('exists'))
     .addCommand(buildPrune('prune'))
-    .addCommand(buildHistory('history'));
+    .addCommand(buildHistory('history'))
+    .addCommand(buildImport('import'));
 
 const containerGroup = (): Command =>
   new Command('container')
@@ -64,12 +69,24 @@ const containerGroup = (): Command =>
     .addCommand(buildRename())
     .addCommand(buildInspect('inspect', 'container'))
     .addCommand(buildContainerPrune())
+    .addCommand(buildCp())
+    .addCommand(buildDiff())
+    .addCommand(buildExport())
+    .addCommand(buildCommit())
+    .addCommand(buildTop())
     .addCommand(buildCleanup(), { hidden: true });
 
 const manifestGroup = (): Command => new Command('manifest').description('Inspect manifests and image indexes in registries').addCommand(buildManifestInspect());
 
 const systemGroup = (): Command =>
-  new Command('system').description('Manage skiff itself: host check, info, disk usage').addCommand(buildCheck()).addCommand(buildInfo()).addCommand(buildDf());
+  new Command('system')
+    .description('Manage skiff itself: host check, info, disk usage, prune, reset, events')
+    .addCommand(buildCheck())
+    .addCommand(buildInfo())
+    .addCommand(buildDf())
+    .addCommand(buildSystemPrune())
+    .addCommand(buildReset())
+    .addCommand(buildEvents());
 
 // Top-level commands by name, in help order. Each is built only when needed (see buildProgram).
 const TOP_LEVEL: [string, () => Command][] = [
@@ -87,6 +104,13 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['wait', () => buildWait()],
   ['rename', () => buildRename()],
   ['container', containerGroup],
+  ['cp', () => buildCp()],
+  ['diff', () => buildDiff()],
+  ['export', () => buildExport()],
+  ['commit', () => buildCommit()],
+  ['top', () => buildTop()],
+  ['import', () => buildImport()],
+  ['events', () => buildEvents()],
   ['unshare', () => buildUnshare()],
   ['pull', () => buildPull()],
   ['push', () => buildPush()],

@@ -6,6 +6,11 @@ import { exitCodeOf, printError } from './errors.js';
 import { buildProgram } from './program.js';
 
 export const run = async (argv: string[]): Promise<void> => {
+  // A reader that stops early (`skiff export x | head`) ends the output, not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const program = buildProgram(argv);
   const quiet = (cmd: Command): void => {
     cmd.exitOverride();

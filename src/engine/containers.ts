@@ -83,8 +83,12 @@ export class ContainersEngine {
     return resolveRuntime(record.runtime, this.ctx.paths.run);
   }
 
+  eventsFile(): string {
+    return join(this.ctx.paths.data, 'events.log');
+  }
+
   private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number } = {}): void {
-    recordEvent(join(this.ctx.paths.data, 'events.log'), { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra });
+    recordEvent(this.eventsFile(), { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra });
   }
 
   find(input: string): ContainerRecord {
@@ -459,6 +463,24 @@ export class ContainersEngine {
     } finally {
       rmSync(file, { force: true });
     }
+  }
+
+  // Runs `fn` with the container's root filesystem mounted (counted: a running container's mount
+  // is shared, a stopped one is mounted for the call). Caller has joined the user namespace.
+  async withRootfs<T>(input: string, fn: (rootfs: string, record: ContainerRecord, upper: string | undefined) => Promise<T>): Promise<T> {
+    const record = this.store.find(input);
+    const dir = this.store.containerDir(record.id);
+    const rootfs = this.rootfs(record.rootfsDriver);
+    const mountpoint = await this.store.withContainerLock(record.id, () => rootfs.mount(record.id, { dir, lowers: this.lowers(record) }));
+    try {
+      return await fn(mountpoint, record, record.rootfsDriver === 'copy' ? undefined : join(dir, 'upper'));
+    } finally {
+      await this.store.withContainerLock(record.id, async () => rootfs.unmount(record.id, dir));
+    }
+  }
+
+  lowerDirs(record: ContainerRecord): string[] {
+    return this.lowers(record);
   }
 
   async rename(input: string, name: string): Promise<ContainerRecord> {

@@ -252,6 +252,39 @@ export class ImagesEngine {
     );
   }
 
+  // Runs a commit under the store lock, dropping its new layer again if it fails.
+  committing(fn: (installed: string[]) => Promise<ImageRecord>): Promise<ImageRecord> {
+    return this.installing(fn);
+  }
+
+  // Makes a one-layer image from a root filesystem tarball (plain or gzipped; a path or a stream).
+  // Caller has joined the rootless user namespace.
+  async import(input: string | Readable, options: { names: string[]; changes: string[]; message?: string }): Promise<ImageRecord> {
+    const { createImageFromTar } = await import('../image/commit.js');
+    const { createReadStream, existsSync } = await import('node:fs');
+    const { createGunzip } = await import('node:zlib');
+    const { pipeline } = await import('node:stream/promises');
+    if (typeof input === 'string' && !existsSync(input)) throw new CliError('EUSAGE', `${input}: no such file`);
+    const names = options.names.map((n) => formatReference(parseReference(n)));
+    return this.installing(async (installed) => {
+      const tar = typeof input === 'string' ? createReadStream(input) : input;
+      const first = await new Promise<Buffer>((resolve, reject) => {
+        tar.once('readable', () => resolve((tar.read(2) as Buffer | null) ?? Buffer.alloc(0)));
+        tar.once('error', reject);
+      });
+      tar.unshift(first);
+      const plain = first[0] === 0x1f && first[1] === 0x8b ? tar.pipe(createGunzip()) : tar;
+      return createImageFromTar(this.ctx, (out) => pipeline(plain, out, { end: false }), {
+        names,
+        changes: options.changes,
+        message: options.message,
+        createdBy: `skiff import ${typeof input === 'string' ? input : '-'}`,
+        chown: this.chown(),
+        installed,
+      });
+    });
+  }
+
   // Removes dangling images (all unused ones with `all`); images that containers use stay.
   async prune(options: { all?: boolean } = {}): Promise<RemoveImageReport[]> {
     const inUse = new Set(this.ctx.containers.list().map((c) => c.imageId));

@@ -1,6 +1,7 @@
 // The engine's front door: the CLI opens one per command and calls its parts.
 import type { PathOverrides } from '../config/paths.js';
 import { createContext, type EngineContext } from './context.js';
+import { ContainerFiles } from './container-files.js';
 import { ContainersEngine } from './containers.js';
 import { ImagesEngine } from './images.js';
 import { SystemEngine } from './system.js';
@@ -9,10 +10,12 @@ export class Engine {
   readonly images: ImagesEngine;
   readonly system: SystemEngine;
   readonly containers: ContainersEngine;
+  readonly files: ContainerFiles;
 
   constructor(readonly ctx: EngineContext) {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
     this.containers = new ContainersEngine(ctx, this.images);
+    this.files = new ContainerFiles(ctx, this.containers);
     this.system = new SystemEngine(ctx);
   }
 
@@ -28,6 +31,7 @@ export const openEngine = async (overrides: PathOverrides = {}): Promise<Engine>
 
 export type { CreateOptions } from './container-config.js';
 export type { ExecOptions, StartHooks } from './containers.js';
+export type { CommitOptions, DiffReport } from './container-files.js';
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';
 export type { PushReport } from '../image/push.js';

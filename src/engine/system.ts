@@ -1,5 +1,5 @@
 // The system half of the engine: version, info, host check, disk usage.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
 import { cgroupVersion } from '../cgroups/detect.js';
@@ -100,13 +100,28 @@ export class SystemEngine {
     return checkHost(this.ctx.config.storage.userns === 'single' || isRootful());
   }
 
+  // Removes every container (through `removeContainer`), then the store and runtime dirs and the
+  // pause process. Caller has joined the namespace (the store holds files of mapped ids).
+  async reset(removeContainer: (id: string) => Promise<unknown>): Promise<void> {
+    for (const c of this.ctx.containers.list()) await removeContainer(c.id).catch(() => undefined);
+    const { stopPause } = await import('./lazy.js');
+    rmSync(this.ctx.paths.data, { recursive: true, force: true });
+    stopPause(this.ctx.paths.run);
+    rmSync(this.ctx.paths.run, { recursive: true, force: true });
+  }
+
   df(): DiskUsageReport[] {
     const images = this.ctx.images.list();
     const layers = this.ctx.layers.list();
+    const containers = this.ctx.containers.list();
+    const usedImages = new Set(containers.map((c) => c.imageId));
+    const usedLayers = new Set(containers.flatMap((c) => c.layers));
     const size = layers.reduce((n, l) => n + l.size, 0);
+    const reclaimable = layers.filter((l) => !usedLayers.has(l.chainId)).reduce((n, l) => n + l.size, 0);
+    const running = containers.filter((c) => ['running', 'stopping'].includes(this.ctx.containers.effectiveState(c.id).status)).length;
     return [
-      { type: 'Images', total: images.length, active: 0, size, reclaimable: size },
-      { type: 'Containers', total: 0, active: 0, size: 0, reclaimable: 0 },
+      { type: 'Images', total: images.length, active: images.filter((i) => usedImages.has(i.id)).length, size, reclaimable },
+      { type: 'Containers', total: containers.length, active: running, size: 0, reclaimable: 0 },
       { type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 },
     ];
   }

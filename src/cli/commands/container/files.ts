@@ -1,0 +1,82 @@
+// cp, diff, export, commit and top: looking into a container's files and processes.
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { Command } from 'commander';
+import { CliError } from '../../../errors.js';
+import { formatReference, parseReference } from '../../../image/reference.js';
+import { collect, openEngineFor } from '../../engine.js';
+import { parseFormat, printJson, printLine, printTable } from '../../output/print.js';
+
+const normaliseName = (name: string): string => formatReference(parseReference(name));
+
+export const buildCp = (name = 'cp'): Command =>
+  new Command(name)
+    .description('Copy files between a container and the host (CONTAINER:PATH on one side)')
+    .argument('<source>')
+    .argument('<destination>')
+    .option('-a, --archive', 'accepted for compatibility: ownership is always mapped to the container\'s root and to you')
+    .action(async (source: string, destination: string, _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      await engine.files.copy(source, destination);
+    });
+
+export const buildDiff = (name = 'diff'): Command =>
+  new Command(name)
+    .description('Show what a container changed in its root filesystem (A added, C changed, D deleted)')
+    .argument('<container>')
+    .option('--format <format>', 'json for a JSON object')
+    .action(async (input: string, flags: { format?: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const changes = await engine.files.diff(input);
+      if (parseFormat(flags.format).kind === 'json') {
+        const pick = (k: string) => changes.filter((c) => c.kind === k).map((c) => c.path);
+        return printJson({ changed: pick('C'), added: pick('A'), deleted: pick('D') });
+      }
+      for (const c of changes) printLine(`${c.kind} ${c.path}`);
+    });
+
+export const buildExport = (name = 'export'): Command =>
+  new Command(name)
+    .description('Write a container\'s root filesystem as a tar archive')
+    .argument('<container>')
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .action(async (input: string, flags: { output?: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      if (!flags.output && process.stdout.isTTY) throw new CliError('EUSAGE', 'refusing to write a tar archive to a terminal: use -o FILE or redirect standard output');
+      await engine.enterUserNamespace();
+      const out = flags.output ? createWriteStream(flags.output) : process.stdout;
+      await engine.files.export(input, out);
+      if (flags.output) await finished(out);
+    });
+
+export const buildCommit = (name = 'commit'): Command =>
+  new Command(name)
+    .description('Create an image from a container\'s changes')
+    .argument('<container>')
+    .argument('[image]', 'name for the new image')
+    .option('-c, --change <instruction>', 'apply CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL or VOLUME', collect)
+    .option('-m, --message <text>', 'commit message (in the image history)')
+    .option('-a, --author <name>', 'author of the image')
+    .option('-p, --pause', 'accepted for compatibility')
+    .option('-q, --quiet', 'print only the image id')
+    .action(async (input: string, image: string | undefined, flags: { change?: string[]; message?: string; author?: string; quiet?: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const record = await engine.images.committing((installed) =>
+        engine.files.commit(input, { names: image ? [normaliseName(image)] : [], changes: flags.change ?? [], message: flags.message, author: flags.author }, installed),
+      );
+      printLine(record.id.slice(7));
+    });
+
+export const buildTop = (name = 'top'): Command =>
+  new Command(name)
+    .description('Show the processes of a running container')
+    .argument('<container>')
+    .argument('[descriptors...]', 'accepted for compatibility; the default columns are shown')
+    .action(async (input: string, _descriptors: string[], _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      printTable(['USER', 'PID', 'PPID', '%CPU', 'ELAPSED', 'TTY', 'TIME', 'COMMAND'], engine.files.top(input));
+    });

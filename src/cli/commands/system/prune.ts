@@ -1,0 +1,51 @@
+// skiff system prune (stopped containers, dangling or unused images) and skiff system reset
+// (everything: containers, images, the namespace, the store) — what a CI machine runs to start clean.
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { CliError } from '../../../errors.js';
+import { openEngineFor } from '../../engine.js';
+import { printLine } from '../../output/print.js';
+import { humanSize } from '../../output/units.js';
+
+// Podman asks first; skiff asks on a terminal and, with no one to ask, wants --force.
+const confirm = async (question: string, force: boolean | undefined): Promise<boolean> => {
+  if (force) return true;
+  if (!process.stdin.isTTY) throw new CliError('EUSAGE', 'no terminal to confirm on: add --force');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+};
+
+export const buildPrune = (name = 'prune'): Command =>
+  new Command(name)
+    .description('Remove stopped containers and dangling images (all unused images with --all)')
+    .option('-a, --all', 'remove all unused images, not only dangling ones')
+    .option('--volumes', 'remove unused volumes too (none exist yet)')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(async (flags: { all?: boolean; force?: boolean }, cmd: Command) => {
+      if (!(await confirm('Remove all stopped containers and unused images?', flags.force))) return;
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const before = engine.system.df();
+      const containers = await engine.containers.prune();
+      const images = (await engine.images.prune({ all: flags.all })).filter((r) => r.deleted && r.id);
+      const after = engine.system.df();
+      printLine('Deleted Containers');
+      for (const c of containers) printLine(c.id);
+      printLine('Deleted Images');
+      for (const i of images) printLine(i.id!.slice(7));
+      const size = (r: typeof before) => r.reduce((n, x) => n + x.size, 0);
+      printLine(`Total reclaimed space: ${humanSize(Math.max(0, size(before) - size(after)))}`);
+    });
+
+export const buildReset = (name = 'reset'): Command =>
+  new Command(name)
+    .description('Remove all containers, images and state, and the rootless namespace')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(async (flags: { force?: boolean }, cmd: Command) => {
+      if (!(await confirm('This removes all containers, images and skiff state. Continue?', flags.force))) return;
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      await engine.system.reset((id) => engine.containers.remove(id, { force: true }));
+    });

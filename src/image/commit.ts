@@ -1,0 +1,155 @@
+// New images from a tar stream: `commit` (a container's changes on top of its image) and `import`
+// (a root filesystem tarball as a one-layer image). The tar is gzipped into a blob once, hashed on
+// the way, and then installed like a pulled layer, so the store holds it the same way.
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { EngineContext } from '../engine/context.js';
+import { CliError } from '../errors.js';
+import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
+import { hashing, installLayer } from '../storage/layer-install.js';
+import { removeTree } from '../storage/layer-store.js';
+import { chainIds, sha256Digest } from '../util/digest.js';
+import { tempSibling } from '../util/fs.js';
+import { MEDIA, hostPlatform, type ImageConfig } from './manifest.js';
+
+export interface NewImageOptions {
+  /** The image the new layer goes on top of (commit); none for import. */
+  base?: { record: ImageRecord; config: ImageConfig };
+  names: string[];
+  /** Dockerfile-style instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME. */
+  changes: string[];
+  message?: string;
+  author?: string;
+  createdBy: string;
+  chown: boolean;
+  installed: string[];
+}
+
+// CMD ["a","b"] (JSON) or CMD a b (shell form: run through /bin/sh -c).
+const commandForm = (value: string): string[] => {
+  if (value.trim().startsWith('[')) {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed;
+    } catch {
+      // shell form
+    }
+  }
+  return ['/bin/sh', '-c', value];
+};
+
+const keyValues = (value: string): [string, string][] => {
+  if (!value.includes('=')) {
+    const [key, ...rest] = value.split(/\s+/);
+    return [[key, rest.join(' ')]];
+  }
+  return (value.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []).map((pair) => {
+    const eq = pair.indexOf('=');
+    return [pair.slice(0, eq), pair.slice(eq + 1).replace(/^"(.*)"$/, '$1')];
+  });
+};
+
+export const applyChanges = (config: NonNullable<ImageConfig['config']>, changes: string[]): void => {
+  for (const change of changes) {
+    const match = /^\s*(\w+)\s+(.*)$/s.exec(change);
+    if (!match) throw new CliError('EUSAGE', `invalid --change "${change}": use INSTRUCTION VALUE, e.g. CMD ["sh"]`);
+    const [, instruction, value] = match;
+    switch (instruction.toUpperCase()) {
+      case 'CMD':
+        config.Cmd = commandForm(value);
+        break;
+      case 'ENTRYPOINT':
+        config.Entrypoint = commandForm(value);
+        break;
+      case 'ENV':
+        for (const [k, v] of keyValues(value)) config.Env = [...(config.Env ?? []).filter((e) => !e.startsWith(`${k}=`)), `${k}=${v}`];
+        break;
+      case 'LABEL':
+        for (const [k, v] of keyValues(value)) config.Labels = { ...(config.Labels ?? {}), [k]: v };
+        break;
+      case 'WORKDIR':
+        config.WorkingDir = value.trim();
+        break;
+      case 'USER':
+        config.User = value.trim();
+        break;
+      case 'STOPSIGNAL':
+        config.StopSignal = value.trim();
+        break;
+      case 'EXPOSE':
+        for (const port of value.trim().split(/\s+/)) config.ExposedPorts = { ...(config.ExposedPorts ?? {}), [port.includes('/') ? port : `${port}/tcp`]: {} };
+        break;
+      case 'VOLUME':
+        for (const v of commandForm(value)[0] === '/bin/sh' ? value.trim().split(/\s+/) : commandForm(value)) config.Volumes = { ...(config.Volumes ?? {}), [v]: {} };
+        break;
+      default:
+        throw new CliError('EUSAGE', `invalid --change "${change}": ${instruction} is not one of CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, STOPSIGNAL, EXPOSE, VOLUME`);
+    }
+  }
+};
+
+// Writes the tar that `produce` makes into a new layer and stores an image with it.
+export const createImageFromTar = async (ctx: EngineContext, produce: (out: NodeJS.WritableStream) => Promise<void>, options: NewImageOptions): Promise<ImageRecord> => {
+  const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'commit'));
+  mkdirSync(scratch, { recursive: true });
+  try {
+    const blobPath = join(scratch, 'layer.tar.gz');
+    const tar = new PassThrough();
+    const diff = hashing();
+    const compressed = hashing();
+    const written = pipeline(tar, diff.stream, createGzip(), compressed.stream, createWriteStream(blobPath));
+    await Promise.all([produce(tar).then(() => tar.end()), written]);
+    const diffId = diff.digest();
+    const descriptor = { mediaType: MEDIA.dockerLayerGzip, digest: compressed.digest(), size: compressed.bytes() };
+    const baseDiffIds = options.base?.config.rootfs.diff_ids ?? [];
+    const chains = chainIds([...baseDiffIds, diffId]);
+    const chainId = chains[chains.length - 1];
+    const installed = await installLayer(
+      ctx.layers,
+      { descriptor, diffId, chainId, parent: chains[chains.length - 2], origin: options.createdBy },
+      { chown: options.chown, open: async () => createReadStream(blobPath) },
+    );
+    if (installed) options.installed.push(chainId);
+
+    const now = new Date().toISOString();
+    const platform = hostPlatform();
+    const base = options.base?.config;
+    const inner = structuredClone(base?.config ?? {});
+    applyChanges(inner, options.changes);
+    const config: ImageConfig = {
+      architecture: base?.architecture ?? platform.architecture,
+      os: base?.os ?? 'linux',
+      created: now,
+      ...(options.author ? { author: options.author } : {}),
+      config: inner,
+      rootfs: { type: 'layers', diff_ids: [...baseDiffIds, diffId] },
+      history: [...(base?.history ?? []), { created: now, created_by: options.createdBy, ...(options.message ? { comment: options.message } : {}), ...(options.author ? { author: options.author } : {}) }],
+    };
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const layerDescriptors = chains.map((id, i) => {
+      if (i === chains.length - 1) return descriptor;
+      const record = ctx.layers.get(id);
+      if (!record?.compressedDigest) throw new CliError('ESTATE', `layer ${id} of the base image has no stored blob`);
+      return { mediaType: record.compressedMediaType ?? MEDIA.dockerLayerGzip, digest: record.compressedDigest, size: record.compressedSize ?? 0 };
+    });
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.dockerManifest,
+        config: { mediaType: MEDIA.dockerConfig, digest: sha256Digest(configBytes), size: configBytes.length },
+        layers: layerDescriptors,
+      }),
+    );
+    const record = makeImageRecord(
+      config,
+      { id: sha256Digest(configBytes), names: options.names, repoDigests: [], digest: sha256Digest(manifest), manifestMediaType: MEDIA.dockerManifest, layers: chains },
+      (id) => ctx.layers.get(id)?.size ?? 0,
+    );
+    return await ctx.images.put(record, manifest, configBytes);
+  } finally {
+    removeTree(scratch);
+  }
+};
