@@ -1,6 +1,6 @@
 // Bundles the CLI for a fast start: skiff's own code split into chunks that load with the command
 // that needs them, and each heavy dependency in a bundle of its own under dist/vendor/, loaded by
-// a dynamic import (`skiff --version` and `skiff images` never parse undici, tar-stream, execa or
+// a dynamic import (`skiff --version` and `skiff images` never parse undici, tar-stream or
 // the TOML parser, nor load node:tls, node:zlib or node:child_process).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,7 +12,6 @@ mkdirSync('dist/vendor', { recursive: true });
 // What skiff uses of each heavy dependency, re-exported from one bundle per dependency.
 const vendors = {
   undici: 'export { Agent, request } from "undici";',
-  execa: 'export { execa } from "execa";',
   'tar-stream': 'export { extract, pack } from "tar-stream";',
   'smol-toml': 'export { parse } from "smol-toml";',
 };

@@ -34,7 +34,10 @@
 #define READ_BUF (64 * 1024)
 #define CREATE_OUTPUT_MAX 8192
 
-enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_EXIT = 3, FRAME_CLOSE_STDIN = 4, FRAME_RESIZE = 5 };
+enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_EXIT = 3, FRAME_CLOSE_STDIN = 4, FRAME_RESIZE = 5, FRAME_CLEANED = 6 };
+
+/* How long an attached client may take to clean up after the exit before the monitor does it.  */
+#define CLIENT_CLEANUP_MS 60000
 
 struct options
 {
@@ -62,6 +65,7 @@ static long long log_size;
 static struct client clients[MAX_CLIENTS];
 static int stdin_fd = -1; /* where client stdin goes: a pipe's write end, or the pty master */
 static int pty_fd = -1;
+static bool cleaned_by_client; /* an attached client ran the exit command's work itself */
 
 static void
 die (const char *fmt, ...)
@@ -288,6 +292,8 @@ handle_frame (int type, const unsigned char *payload, size_t len)
           stdin_fd = -1;
         }
     }
+  else if (type == FRAME_CLEANED)
+    cleaned_by_client = true;
   else if (type == FRAME_RESIZE && pty_fd >= 0)
     {
       char text[32];
@@ -722,10 +728,34 @@ main (int argc, char **argv)
         }
     }
   write_exit_file (exit_status);
-  for (int i = 0; i < MAX_CLIENTS; i++)
-    drop_client (&clients[i]);
   close (listen_fd);
   unlink (opt.socket_path);
-  run_exit_command ();
+  /* Attached clients (`run` in the foreground) clean up themselves and say so: wait for them to
+     hang up, and run the exit command only if none did the work (or one died trying).  */
+  struct timespec start, now;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;)
+    {
+      struct pollfd p[MAX_CLIENTS];
+      int np = 0;
+      for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd >= 0)
+          p[np++] = (struct pollfd) { clients[i].fd, POLLIN, 0 };
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      if (np == 0 || waited >= CLIENT_CLEANUP_MS)
+        break;
+      if (poll (p, (nfds_t) np, (int) (CLIENT_CLEANUP_MS - waited)) < 0 && errno != EINTR)
+        break;
+      for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd >= 0)
+          for (int j = 0; j < np; j++)
+            if (p[j].fd == clients[i].fd && (p[j].revents & (POLLIN | POLLHUP | POLLERR)))
+              read_client (&clients[i]);
+    }
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    drop_client (&clients[i]);
+  if (!cleaned_by_client)
+    run_exit_command ();
   return 0;
 }

@@ -1,5 +1,6 @@
 // skiff's entry point. It loads nothing but the command runner, and not even that for
 // `skiff --version`, which scripts call often and which needs no command tree.
+import { joinEarly } from '../rootless/enter.js';
 import { VERSION } from '../version.js';
 
 let finished = false;
@@ -13,6 +14,9 @@ process.on('beforeExit', () => {
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`${VERSION}\n`);
+} else if (joinEarly(process.argv)) {
+  // Re-running inside the rootless namespace; this process exits with that run's code.
+  finished = true;
 } else {
   const { run } = await import('./run.js');
   await run(process.argv);

@@ -1,7 +1,6 @@
 // Containers: create, start (through skiff-monitor and the OCI runtime), stop, kill, remove, wait,
 // cleanup (the monitor's exit command), exec, and the reports ps/inspect/logs read. Every change
 // holds the container's lock; reads take none and correct state.json with the monitor's word.
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
@@ -15,6 +14,7 @@ import { randomId, randomName } from '../state/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary } from '../util/exec.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { log } from '../util/log.js';
 import { exitCodeForRuntimeError, launchMonitor } from '../monitor/monitor.js';
 import { buildContainerConfig, type CreateOptions } from './container-config.js';
 import { withStoreLock, type EngineContext } from './context.js';
@@ -109,6 +109,7 @@ export class ContainersEngine {
 
   // Creates a container (pulling its image when missing). Caller has joined the user namespace.
   async create(options: CreateOptions, onPull?: (event: PullEvent) => void): Promise<ContainerRecord> {
+    log.debug('create: start');
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
     let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
     if (!image) image = (await this.images.pull(options.image, {}, onPull)).image;
@@ -140,6 +141,7 @@ export class ContainersEngine {
           };
           this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }));
           this.event(record, 'create');
+          log.debug('create: done');
           return record;
         });
       } catch (error) {
@@ -200,7 +202,9 @@ export class ContainersEngine {
     const rootfs = this.rootfs(record.rootfsDriver);
     const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) });
     try {
+      log.debug('start: mounted');
       this.writeBundle(record, mountpoint);
+      log.debug('start: bundle written');
       const started = await launchMonitor({
           id: record.id,
           runtimePath: runtime.path,
@@ -216,6 +220,7 @@ export class ContainersEngine {
           stdin: record.config.interactive,
           exitCommand: this.cleanupCommand(record.id),
       });
+      log.debug('start: monitor reported');
       const monitorStartTime = processStartTime(started.monitorPid);
       // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
       this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
@@ -228,6 +233,7 @@ export class ContainersEngine {
         throw error;
       }
       this.event(record, 'start');
+      log.debug('start: started');
     } catch (error) {
       await this.finishLocked(record, { restart: false, error: messageOf(error) });
       throw error;
@@ -272,7 +278,7 @@ export class ContainersEngine {
       singleId: this.ctx.config.storage.userns === 'single',
       annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
     });
-    writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec);
+    writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);
   }
 
   // Waits until the monitor has written the exit file (or died); false on timeout.
@@ -441,9 +447,10 @@ export class ContainersEngine {
       ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
     };
     const file = join(this.store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
-    writeJsonAtomic(file, processSpec);
+    writeJsonAtomic(file, processSpec, 0o644, false);
     const runtime = this.runtime(record);
     const [bin, argv] = runtimeCommand(runtime, 'exec', [...(options.detach ? ['--detach'] : []), ...(options.tty ? ['--tty'] : []), '--process', file, record.id]);
+    const { spawn } = await import('node:child_process');
     try {
       return await new Promise<number>((resolve) => {
         const child = spawn(bin, argv, { stdio: options.detach ? ['ignore', 'ignore', 'pipe'] : [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'pipe'] });

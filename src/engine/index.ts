@@ -1,5 +1,7 @@
 // The engine's front door: the CLI opens one per command and calls its parts.
 import type { PathOverrides } from '../config/paths.js';
+import { followParent } from '../rootless/enter.js';
+import { inUserNamespace } from '../rootless/rootful.js';
 import { createContext, type EngineContext } from './context.js';
 import { ContainerFiles } from './container-files.js';
 import { ContainersEngine } from './containers.js';
@@ -22,6 +24,8 @@ export class Engine {
   // Re-runs the current command inside the rootless user namespace unless already there; commands
   // that write files owned by mapped ids (pull, rmi, load, prune) call this first.
   async enterUserNamespace(): Promise<void> {
+    // Already inside (re-executed): nothing heavy to load, just keep following the parent CLI.
+    if (inUserNamespace()) return followParent();
     const { joinUserNamespace } = await import('./lazy.js');
     await joinUserNamespace(this.ctx.paths.run, this.ctx.config.storage.userns);
   }

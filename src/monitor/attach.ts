@@ -3,7 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { CliError } from '../errors.js';
 
-export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, closeStdin: 4, resize: 5 } as const;
+export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, closeStdin: 4, resize: 5, cleaned: 6 } as const;
 
 export const encodeFrame = (type: number, payload: Buffer | string): Buffer => {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -63,6 +63,8 @@ export interface AttachResult {
   /** The container's exit code, when it exited while attached. */
   exitCode?: number;
   detached: boolean;
+  /** Hangs up; `cleaned` tells the monitor the exit command's work is done (it then skips it). */
+  hangUp(cleaned: boolean): void;
 }
 
 // Copies the container's output to the streams and stdin to the container until the container
@@ -98,19 +100,29 @@ export const runAttach = (socket: Socket, streams: AttachStreams): Promise<Attac
     };
     streams.stdin?.on('data', onInput);
     streams.stdin?.on('end', onEnd);
+    let done = false;
+    const hangUp = (cleaned: boolean) => {
+      if (cleaned && !socket.destroyed) socket.end(encodeFrame(FRAME.cleaned, ''));
+      else socket.destroy();
+    };
+    const finish = () => {
+      if (done) return;
+      done = true;
+      stopResize?.();
+      streams.stdin?.off('data', onInput);
+      streams.stdin?.off('end', onEnd);
+      resolve({ exitCode, detached, hangUp });
+    };
     socket.on('data', (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {
         if (frame.type === FRAME.stdout) streams.stdout.write(frame.payload);
         else if (frame.type === FRAME.stderr) streams.stderr.write(frame.payload);
-        else if (frame.type === FRAME.exit) exitCode = Number(frame.payload.toString());
+        else if (frame.type === FRAME.exit) {
+          exitCode = Number(frame.payload.toString());
+          finish();
+        }
       }
     });
-    const finish = () => {
-      stopResize?.();
-      streams.stdin?.off('data', onInput);
-      streams.stdin?.off('end', onEnd);
-      resolve({ exitCode, detached });
-    };
     socket.on('close', finish);
     socket.on('error', () => socket.destroy());
   });

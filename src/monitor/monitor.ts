@@ -1,6 +1,5 @@
 // Starting skiff-monitor (native/monitor) for a container and reading its one-line report from the
 // sync pipe. The protocol is native/monitor/PROTOCOL.md.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +55,8 @@ const runtimeErrorLine = (message: string): string => {
   return (json ? json[1].replace(/\\"/g, '"') : last).replace(/^(crun|runc): /, '');
 };
 
-export const launchMonitor = (options: MonitorOptions): Promise<MonitorStarted> => {
+export const launchMonitor = async (options: MonitorOptions): Promise<MonitorStarted> => {
+  const { spawn } = await import('node:child_process');
   const argv = [
     '--cid', options.id,
     '--runtime', options.runtimePath,

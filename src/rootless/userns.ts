@@ -4,62 +4,19 @@
 // Mapping: 0 → the user's uid, 1..N → the /etc/subuid (/etc/subgid) range, written by the setuid
 // helpers newuidmap/newgidmap; or, in single-uid mode, only 0 → the user's uid.
 import { spawn } from 'node:child_process';
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
-import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { writeJsonAtomic } from '../util/fs.js';
 import { requireHelperBinary, runHelper } from '../util/exec.js';
 import { withLock } from '../util/lock.js';
-import { inUserNamespace, JOINED_ENV } from './rootful.js';
+import { followParent, livePause, reexecInside, startTimeOf, userNsOf, type PauseRecord } from './enter.js';
+import { inUserNamespace } from './rootful.js';
 import { currentUser, readSubids, type IdRange } from './subid.js';
 
 export type UsernsMode = 'auto' | 'single';
 
-interface PauseRecord {
-  pid: number;
-  startTime: string;
-}
-
-
-// /proc/PID/stat field 22: the start time, which tells a live pause process from a reused pid.
-// A zombie (state Z: killed, not yet reaped) counts as gone.
-const startTimeOf = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
-  } catch {
-    return undefined;
-  }
-};
-
-const userNsOf = (pid: number | 'self'): string | undefined => {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/user`);
-  } catch {
-    return undefined;
-  }
-};
-
-
-// In the re-executed command: die with the CLI process that started it, so SIGKILL of the visible
-// skiff process stops the work too (Node cannot set PR_SET_PDEATHSIG; a reparent shows as a new ppid).
-const followParent = (): void => {
-  if (!process.env[JOINED_ENV]) return;
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
-  }, 100).unref();
-};
-
-const livePausePid = (pidFile: string): number | undefined => {
-  const record = readJsonIfExists<PauseRecord>(pidFile);
-  if (!record) return undefined;
-  if (startTimeOf(record.pid) !== record.startTime) return undefined;
-  if (userNsOf(record.pid) === userNsOf('self')) return undefined;
-  return record.pid;
-};
+const livePausePid = (runDir: string): number | undefined => livePause(runDir)?.pid;
 
 export interface Mapping {
   uids: IdRange[];
@@ -117,13 +74,13 @@ const writeMappings = async (pid: number, mapping: Mapping | undefined): Promise
 };
 
 // Starts the pause process that holds the namespaces, or returns the live one.
-export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<number> => {
+export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<PauseRecord> => {
   const pidFile = join(runDir, 'pause.pid');
-  const live = livePausePid(pidFile);
+  const live = livePause(runDir);
   if (live) return live;
   // Concurrent first commands serialise here: one creates the namespace, the others join it.
   return withLock(join(runDir, 'pause.lock'), async () => {
-    const again = livePausePid(pidFile);
+    const again = livePause(runDir);
     if (again) return again;
     const mapping = resolveMapping(mode);
     const unshare = requireHelperBinary('unshare', 'util-linux');
@@ -149,8 +106,9 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<num
     child.unref();
     const startTime = startTimeOf(child.pid!);
     if (!startTime) throw new CliError('EUSERNS', `the pause process exited at once: ${stderr.trim()}`);
-    writeJsonAtomic(pidFile, { pid: child.pid!, startTime } satisfies PauseRecord);
-    return child.pid!;
+    const record: PauseRecord = { pid: child.pid!, startTime, mode };
+    writeJsonAtomic(pidFile, record);
+    return record;
   });
 };
 
@@ -158,27 +116,12 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<num
 // ever calls setns) and exits with its exit code. Returns at once when already inside.
 export const joinUserNamespace = async (runDir: string, mode: UsernsMode): Promise<void> => {
   if (inUserNamespace()) return followParent();
-  const pid = await ensurePause(runDir, mode);
-  const nsenter = requireHelperBinary('nsenter', 'util-linux');
-  // Single-uid mode denies setgroups, so nsenter keeps our ids (which the namespace maps to 0 anyway).
-  const keepIds = mode === 'single' ? ['--preserve-credentials'] : [];
-  const child = spawn(nsenter, ['--target', String(pid), '--user', '--mount', ...keepIds, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    // Layer writes run on libuv's thread pool: more threads than its default 4 keep more file
-    // creations in flight (they mostly wait on the filesystem, not the CPU).
-    env: { UV_THREADPOOL_SIZE: '8', ...process.env, [JOINED_ENV]: String(pid) },
-  });
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward(signal));
-  const code = await new Promise<number>((resolve) => {
-    child.on('exit', (c, signal) => resolve(c ?? 128 + (signal ? constants.signals[signal] : 1)));
-    child.on('error', () => resolve(125));
-  });
-  process.exit(code);
+  const pause = await ensurePause(runDir, mode);
+  await reexecInside(requireHelperBinary('nsenter', 'util-linux'), { ...pause, mode });
 };
 
 // Removes the pause process (system reset): later commands create a fresh namespace.
 export const stopPause = (runDir: string): void => {
-  const pid = livePausePid(join(runDir, 'pause.pid'));
+  const pid = livePausePid(runDir);
   if (pid) process.kill(pid, 'SIGKILL');
 };

@@ -176,7 +176,7 @@ export class ContainerStore {
   }
 
   writeState(id: string, state: ContainerState): void {
-    writeJsonAtomic(join(this.containerDir(id), 'state.json'), state);
+    writeJsonAtomic(join(this.containerDir(id), 'state.json'), state, 0o644, false);
   }
 
   readExit(id: string): ExitRecord | undefined {
@@ -269,7 +269,7 @@ export class ContainerStore {
     mkdirSync(join(tmp, 'userdata'), { recursive: true });
     try {
       build(tmp);
-      writeJsonAtomic(join(tmp, 'state.json'), { status: 'created', restartCount: 0 } satisfies ContainerState);
+      writeJsonAtomic(join(tmp, 'state.json'), { status: 'created', restartCount: 0 } satisfies ContainerState, 0o644, false);
       writeJsonAtomic(join(tmp, 'container.json'), record);
       renameSync(tmp, this.containerDir(record.id));
     } catch (error) {

@@ -1,5 +1,17 @@
 // Random container names in Docker's adjective_noun style ("brave_turing").
-import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+
+// Random bytes straight from the kernel: loading node:crypto costs every command a few ms.
+const randomBytes = (n: number): Buffer => {
+  const buffer = Buffer.alloc(n);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    readSync(fd, buffer);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer;
+};
 
 const ADJECTIVES = [
   'admiring', 'amazing', 'awesome', 'blissful', 'bold', 'brave', 'busy', 'charming', 'clever', 'cool', 'dazzling', 'determined',

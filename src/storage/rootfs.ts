@@ -197,7 +197,7 @@ export class Rootfs {
         throw new CliError('EHELPER', `cannot mount the root filesystem (${this.driver}): ${messageOf(error)}`, { cause: error });
       }
     }
-    writeFileAtomic(this.countFile(id), String(count + 1));
+    writeFileAtomic(this.countFile(id), String(count + 1), 0o644, false);
     return target;
   }
 
@@ -210,7 +210,7 @@ export class Rootfs {
       if (isMounted(target)) native().umount(target, MNT_DETACH);
       rmSync(this.countFile(id), { force: true });
     } else {
-      writeFileAtomic(this.countFile(id), String(left));
+      writeFileAtomic(this.countFile(id), String(left), 0o644, false);
     }
   }
 }

@@ -3,7 +3,6 @@
 // HelperError that carries the command line and the helper's stderr.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Options } from 'execa';
 import { CliError } from '../errors.js';
 import { log } from './log.js';
 
@@ -63,16 +62,24 @@ export interface RunResult {
   stderr: string;
 }
 
-// Runs a helper to completion and returns its output; throws HelperError when it fails.
-export const runHelper = async (bin: string, argv: string[], options: Options = {}): Promise<RunResult> => {
+// Runs a helper to completion and returns its output; throws HelperError when it fails. Plain
+// child_process: container start-up runs several helpers, and every millisecond here is in it.
+export const runHelper = async (bin: string, argv: string[], options: { cwd?: string } = {}): Promise<RunResult> => {
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
-  // execa is loaded on first use: commands that run no helper never pay for parsing it.
-  const { execa } = await import('execa');
-  try {
-    const result = await execa(bin, argv, { stdin: 'ignore', ...options, reject: true });
-    return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
-  } catch (error) {
-    const e = error as { exitCode?: number; stderr?: unknown };
-    throw new HelperError(bin, argv, e.exitCode, typeof e.stderr === 'string' ? e.stderr : '', error);
-  }
+  // Loaded on first use: commands that run no helper never load node:child_process.
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, argv, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (error) => reject(new HelperError(bin, argv, undefined, '', error)));
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString();
+      const stderr = Buffer.concat(err).toString();
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new HelperError(bin, argv, code ?? undefined, stderr || (signal ? `killed by ${signal}` : '')));
+    });
+  });
 };

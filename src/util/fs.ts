@@ -8,7 +8,9 @@ export const tempSibling = (path: string): string =>
   join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}`);
 
 // Writes data atomically: temp file, fsync, rename. Readers see the old or the new content, never half.
-export const writeFileAtomic = (path: string, data: string | Buffer, mode = 0o644): void => {
+// `fsync = false` skips the flush for volatile state (a container's run state, counters), which the
+// monitor's files correct after a crash anyway; records that must survive a power cut keep it.
+export const writeFileAtomic = (path: string, data: string | Buffer, mode = 0o644, fsync = true): void => {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempSibling(path);
   const fd = openSync(tmp, 'w', mode);
@@ -16,7 +18,7 @@ export const writeFileAtomic = (path: string, data: string | Buffer, mode = 0o64
     const buffer = typeof data === 'string' ? Buffer.from(data) : data;
     let offset = 0;
     while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
-    fsyncSync(fd);
+    if (fsync) fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
     rmSync(tmp, { force: true });
@@ -26,8 +28,8 @@ export const writeFileAtomic = (path: string, data: string | Buffer, mode = 0o64
   renameSync(tmp, path);
 };
 
-export const writeJsonAtomic = (path: string, value: unknown, mode = 0o644): void =>
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode);
+export const writeJsonAtomic = (path: string, value: unknown, mode = 0o644, fsync = true): void =>
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode, fsync);
 
 // Reads and parses a JSON file; undefined when it does not exist.
 export const readJsonIfExists = <T>(path: string): T | undefined => {

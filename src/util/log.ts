@@ -13,7 +13,10 @@ export const setLogLevel = (level: LogLevel): void => {
 export const isDebug = (): boolean => current === 'debug';
 
 const emit = (level: LogLevel, message: string): void => {
-  if (order[level] <= order[current]) process.stderr.write(`${level === 'info' ? '' : `${level.toUpperCase()}: `}${message}\n`);
+  if (order[level] > order[current]) return;
+  // Debug lines carry the time since the process started, for finding where time goes.
+  const stamp = level === 'debug' ? `+${performance.now().toFixed(1)}ms ` : '';
+  process.stderr.write(`${level === 'info' ? '' : `${level.toUpperCase()}: `}${stamp}${message}\n`);
 };
 
 export const log = {

@@ -1,6 +1,8 @@
 // Containers that outlive the CLI: run -d, ps, logs, exec, stop, kill, rm, wait, start -a, restart
 // policies, names, and the one-line errors for what cannot be done.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
 
@@ -9,6 +11,7 @@ const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const TICKER = ['sh', '-c', 'trap "echo bye; exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.1; done'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pausePid = () => (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
 
 const status = async (name: string) => (await sb.runCli(0, 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name)).stdout.trim();
 
@@ -65,7 +68,12 @@ describe('detached containers', () => {
     const before = (await sb.runCli(0, 'logs', 'survivor')).stdout.length;
     await sleep(300);
     expect((await sb.runCli(0, 'logs', 'survivor')).stdout.length).toBeGreaterThan(before);
-    await sb.runCli(0, 'rm', '-f', 'survivor');
+    // The killed CLI never cleaned up after the exit: the monitor's exit command does.
+    const id = (await sb.runCli(0, 'inspect', '--format', '{{.Id}}', 'survivor')).stdout.trim();
+    await sb.runCli(0, 'kill', 'survivor');
+    const mounted = () => readFileSync(`/proc/${pausePid()}/mountinfo`, 'utf8').includes(id);
+    await until(async () => !mounted() && (await status('survivor')) === 'exited 137');
+    await sb.runCli(0, 'rm', 'survivor');
     expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe('');
   });
 

@@ -1,7 +1,7 @@
 // Many containers at once, as a CI machine runs them: parallel `run --rm` leave nothing behind, `ps`
 // stays right meanwhile, and a CLI killed while creating blocks neither the name nor the store.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
@@ -14,13 +14,23 @@ const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
 const pausePid = () => (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
 
-// Processes of the test user other than the pause process (monitors, runtimes, containers, CLIs).
+// Processes in the sandbox's rootless namespace other than the pause process: monitors, runtimes,
+// containers, CLIs re-executed inside (other tests of the same user have namespaces of their own).
 const strayProcesses = (): string[] => {
-  const out = execFileSync('ps', ['-u', String(testIds().uid), '-o', 'pid=,stat=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.includes('sleep infinity') && !/^\d+\s+Z/.test(l) && !l.startsWith(`${pausePid()} `));
+  const pause = pausePid();
+  const ns = readlinkSync(`/proc/${pause}/ns/user`);
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== pause)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/user`) !== ns) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 };
 
 beforeAll(async () => {

@@ -57,8 +57,24 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
           }
         : undefined,
     });
-    if (result.detached) return undefined;
-    return result.exitCode ?? (await engine.containers.wait(record.id).catch(() => 125));
+    if (result.detached) {
+      result.hangUp(false);
+      return undefined;
+    }
+    if (result.exitCode === undefined) {
+      result.hangUp(false);
+      return engine.containers.wait(record.id).catch(() => 125);
+    }
+    // Do the monitor's exit command here (unmount, --rm, restart policy) and tell it so: no
+    // second skiff process starts, and `run --rm` returns with the container gone.
+    let cleaned = false;
+    try {
+      await engine.containers.cleanup(record.id);
+      cleaned = true;
+    } finally {
+      result.hangUp(cleaned);
+    }
+    return result.exitCode;
   } finally {
     if (rawTerminal) stdin.setRawMode(false);
     for (const [signal, handler] of proxies) process.off(signal, handler);

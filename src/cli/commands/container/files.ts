@@ -1,6 +1,5 @@
 // cp, diff, export, commit and top: looking into a container's files and processes.
 import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { CliError } from '../../../errors.js';
 import { formatReference, parseReference } from '../../../image/reference.js';
@@ -48,7 +47,7 @@ export const buildExport = (name = 'export'): Command =>
       await engine.enterUserNamespace();
       const out = flags.output ? createWriteStream(flags.output) : process.stdout;
       await engine.files.export(input, out);
-      if (flags.output) await finished(out);
+      if (flags.output) await (await import('node:stream/promises')).finished(out);
     });
 
 export const buildCommit = (name = 'commit'): Command =>

@@ -1,6 +1,7 @@
 // skiff run IMAGE [COMMAND [ARG...]]: create, start, and (unless -d) attach until the container
 // exits; skiff's exit code is the container's.
 import { Command } from 'commander';
+import { log } from '../../../util/log.js';
 import { openEngineFor, parseBool } from '../../engine.js';
 import { printLine } from '../../output/print.js';
 import { attachSession } from './attach.js';
@@ -34,8 +35,8 @@ export const build = (name = 'run'): Command =>
         { stdin: Boolean(flags.interactive), tty: Boolean(flags.tty), detachKeys: flags.detachKeys, sigProxy: flags.sigProxy },
         true,
       );
+      log.debug(`run: container exited with ${code}`);
       if (code === undefined) return;
-      // The monitor's cleanup removes it too; doing it here means `run --rm` returns with it gone.
-      if (flags.rm) await engine.containers.remove(record.id, { force: true }).catch(() => undefined);
+      log.debug('run: cleaned up');
       process.exitCode = code;
     });

@@ -1,6 +1,5 @@
 // skiff system prune (stopped containers, dangling or unused images) and skiff system reset
 // (everything: containers, images, the namespace, the store) — what a CI machine runs to start clean.
-import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { CliError } from '../../../errors.js';
 import { openEngineFor } from '../../engine.js';
@@ -11,6 +10,7 @@ import { humanSize } from '../../output/units.js';
 const confirm = async (question: string, force: boolean | undefined): Promise<boolean> => {
   if (force) return true;
   if (!process.stdin.isTTY) throw new CliError('EUSAGE', 'no terminal to confirm on: add --force');
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(`${question} [y/N] `);
   rl.close();

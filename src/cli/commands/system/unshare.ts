@@ -1,6 +1,5 @@
 // skiff unshare [COMMAND...]: runs a command (default: $SHELL) inside skiff's rootless user and
 // mount namespaces, as `podman unshare` does: uid 0 there is you, and container mounts are visible.
-import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { openEngineFor } from '../../engine.js';
 
@@ -13,6 +12,7 @@ export const build = (name = 'unshare'): Command =>
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const argv = command.length ? command : [process.env.SHELL || '/bin/sh'];
+      const { spawn } = await import('node:child_process');
       const code = await new Promise<number>((resolve) => {
         const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: { ...process.env, SKIFF_ROOT: engine.ctx.paths.data } });
         child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 + 9 : 125)));

@@ -1,0 +1,109 @@
+// Entering the rootless namespaces: the pause process's record, and re-running this very command
+// inside its user and mount namespaces through nsenter (so no thread of Node ever calls setns).
+// Small on purpose: main.ts uses it before loading the CLI, for commands that always need it.
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { JOINED_ENV } from './rootful.js';
+
+export interface PauseRecord {
+  pid: number;
+  startTime: string;
+  /** 'single' when only the user's own uid is mapped (then setgroups is denied). */
+  mode?: 'auto' | 'single';
+}
+
+// /proc/PID/stat field 22: the start time, which tells a live pause process from a reused pid.
+// A zombie (state Z: killed, not yet reaped) counts as gone.
+export const startTimeOf = (pid: number): string | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+};
+
+export const userNsOf = (pid: number | 'self'): string | undefined => {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`);
+  } catch {
+    return undefined;
+  }
+};
+
+// The live pause process's record, or undefined (none, dead, reused pid, or we are inside it).
+export const livePause = (runDir: string): PauseRecord | undefined => {
+  let record: PauseRecord;
+  try {
+    record = JSON.parse(readFileSync(join(runDir, 'pause.pid'), 'utf8')) as PauseRecord;
+  } catch {
+    return undefined;
+  }
+  if (startTimeOf(record.pid) !== record.startTime) return undefined;
+  if (userNsOf(record.pid) === userNsOf('self')) return undefined;
+  return record;
+};
+
+const NSENTER_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin'];
+
+// In the re-executed command: die with the CLI process that started it, so SIGKILL of the visible
+// skiff process stops the work too (Node cannot set PR_SET_PDEATHSIG; a reparent shows as a new ppid).
+export const followParent = (): void => {
+  if (!process.env[JOINED_ENV]) return;
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
+  }, 100).unref();
+};
+
+// Re-runs this command inside the pause process's namespaces and exits with its exit code.
+export const reexecInside = async (nsenter: string, pause: PauseRecord): Promise<never> => {
+  const { spawn } = await import('node:child_process');
+  // Single-uid mode denies setgroups, so nsenter keeps our ids (which the namespace maps to 0 anyway).
+  const keepIds = pause.mode === 'single' ? ['--preserve-credentials'] : [];
+  const child = spawn(nsenter, ['--target', String(pause.pid), '--user', '--mount', ...keepIds, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    // Layer writes run on libuv's thread pool: more threads than its default 4 keep more file
+    // creations in flight (they mostly wait on the filesystem, not the CPU).
+    env: { UV_THREADPOOL_SIZE: '8', ...process.env, [JOINED_ENV]: String(pause.pid) },
+  });
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) process.on(signal, forward(signal));
+  return new Promise<never>(() => {
+    child.on('exit', (c, signal) => process.exit(c ?? 128 + (signal ? constants.signals[signal] : 1)));
+    child.on('error', () => process.exit(125));
+  });
+};
+
+// Commands that always work inside the namespace (container lifecycle, files, store writes).
+const NEEDS_NAMESPACE = new Set([
+  'run', 'create', 'start', 'stop', 'kill', 'restart', 'rm', 'exec', 'attach', 'cp', 'diff', 'export', 'commit', 'top', 'import', 'unshare', 'pull', 'rmi', 'load', 'rename',
+]);
+
+// The fast path of main.ts: when the command needs the namespace and its pause process is alive,
+// re-run inside it at once, without loading the CLI here first. False when it does not apply
+// (then the full CLI decides, and creates the namespace if needed).
+export const joinEarly = (argv: string[]): boolean => {
+  if (process.env[JOINED_ENV] || process.getuid?.() === 0) return false;
+  const args = argv.slice(2);
+  let runroot: string | undefined;
+  let i = 0;
+  for (; i < args.length && args[i].startsWith('-'); i++) {
+    const a = args[i];
+    if (a === '--runroot') runroot = args[++i];
+    else if (a.startsWith('--runroot=')) runroot = a.slice('--runroot='.length);
+    else if (a === '--root' || a === '--log-level') i++;
+    else if (!a.startsWith('--root=') && !a.startsWith('--log-level=')) return false;
+  }
+  const command = args[i] === 'container' ? args[i + 1] : args[i];
+  if (!command || !NEEDS_NAMESPACE.has(command) || args.includes('--help')) return false;
+  const runDir = runroot ?? process.env.SKIFF_RUNROOT ?? join(process.env.XDG_RUNTIME_DIR || `/tmp/skiff-run-${process.getuid?.()}`, 'skiff');
+  const pause = livePause(runDir);
+  if (!pause?.mode) return false;
+  const nsenter = NSENTER_DIRS.map((d) => join(d, 'nsenter')).find((p) => existsSync(p));
+  if (!nsenter) return false;
+  void reexecInside(nsenter, pause);
+  return true;
+};
