@@ -1,7 +1,8 @@
-// Runs every benchmark (or those named: `npm run bench -- pull startup`) and prints figures.
+// Runs every benchmark (or those named: `npm run bench -- pull startup containers`) and prints figures.
+import { benchContainers } from './containers.js';
 import { benchPull } from './pull.js';
 import { benchStartup } from './startup.js';
 
-const all: Record<string, () => Promise<void>> = { startup: benchStartup, pull: benchPull };
+const all: Record<string, () => Promise<void>> = { startup: benchStartup, pull: benchPull, containers: benchContainers };
 const chosen = process.argv.slice(2).filter((a) => a in all);
 for (const name of chosen.length ? chosen : Object.keys(all)) await all[name]();

@@ -1,24 +1,54 @@
 // The built-in example: a registry on loopback with a busybox image built from busybox-static,
-// then skiff pulls it rootless, lists, inspects, and removes it. No internet registry involved.
+// then skiff pulls it rootless, runs it as containers (foreground, and detached: it outlives the
+// command that started it), and removes everything. No internet registry involved.
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtures } from '../test/fixtures/images.js';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
+import { ensureTestUsers, testIds, TEST_USER } from '../test/helpers/user.js';
 
 const skiff = fileURLToPath(new URL('../bin/skiff', import.meta.url));
-const root = mkdtempSync(join(tmpdir(), 'skiff-demo-'));
+// Its own store and runtime dir, so the demo never touches your images or containers. Rootless is
+// the point: run as root, the demo runs skiff as the unprivileged test user.
+const asRoot = process.getuid?.() === 0;
+if (asRoot) ensureTestUsers();
+const ids = asRoot ? testIds() : undefined;
+const dir = mkdtempSync(join(tmpdir(), 'skiff-demo-'));
+const root = join(dir, 'store');
+const runroot = join(dir, 'run');
+mkdirSync(runroot, { mode: 0o700 });
+if (ids) for (const p of [dir, runroot]) chownSync(p, ids.uid, ids.gid);
+const env = { ...process.env, ...(ids ? { HOME: dir, USER: TEST_USER, XDG_RUNTIME_DIR: runroot } : {}) };
+const skiffRun = (args: string[], stdio: 'inherit' | 'ignore') =>
+  spawnSync(process.execPath, [skiff, '--root', root, '--runroot', runroot, ...args], { stdio, env, cwd: dir, uid: ids?.uid, gid: ids?.gid });
 const registry = await startRegistry();
 let failed = false;
 try {
   const f = await buildFixtures();
   await pushImage(registry.host, 'demo/busybox', 'latest', buildImage([f.base, f.app]));
   const image = `${registry.host}/demo/busybox:latest`;
-  for (const args of [['pull', image], ['images'], ['image', 'inspect', '--format', '{{.Id}} {{.Architecture}} {{.RootFS.Layers}}', image], ['system', 'df'], ['rmi', image]]) {
+  const steps = [
+    ['pull', image],
+    ['images'],
+    ['image', 'inspect', '--format', '{{.Id}} {{.Architecture}} {{.RootFS.Layers}}', image],
+    ['run', '--rm', '--hostname', 'demo', image, 'sh', '-c', 'echo "hello from a rootless container: $(id) on $(hostname), pid $$"; cat /proc/self/uid_map'],
+    ['run', '-d', '--name', 'ticker', image, 'sh', '-c', 'trap "exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.2; done'],
+    ['ps'],
+    ['logs', '--tail', '2', 'ticker'],
+    ['exec', 'ticker', 'sh', '-c', 'echo exec sees: $(ls /proc | grep -c "^[0-9]") processes'],
+    ['stop', 'ticker'],
+    ['ps', '-a'],
+    ['rm', 'ticker'],
+    ['system', 'df'],
+    ['rmi', image],
+  ];
+  for (const args of steps) {
+    if (args[0] === 'ps') await new Promise((r) => setTimeout(r, 500));
     process.stdout.write(`\n$ skiff ${args.join(' ')}\n`);
-    const result = spawnSync(process.execPath, [skiff, '--root', root, ...args], { stdio: 'inherit' });
+    const result = skiffRun(args, 'inherit');
     if (result.status !== 0) {
       failed = true;
       break;
@@ -27,8 +57,8 @@ try {
 } finally {
   await registry.stop();
   // Layers hold files of subordinate uids: remove them from inside the user namespace.
-  spawnSync(process.execPath, [skiff, '--root', root, 'rmi', '--all'], { stdio: 'ignore' });
-  rmSync(root, { recursive: true, force: true });
+  skiffRun(['system', 'reset', '--force'], 'ignore');
+  rmSync(dir, { recursive: true, force: true });
 }
-process.stdout.write(failed ? '\ndemo failed\n' : '\ndemo finished: skiff pulled, listed, inspected and removed an image without root\n');
+process.stdout.write(failed ? '\ndemo failed\n' : '\ndemo finished: skiff pulled an image and ran containers without root, then removed them\n');
 process.exitCode = failed ? 1 : 0;

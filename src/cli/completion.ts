@@ -39,6 +39,11 @@ export const buildCompletion = (): Command =>
 
 // Which positional arguments name local objects, by command path.
 const IMAGE_COMMANDS = new Set(['inspect', 'rmi', 'tag', 'untag', 'history', 'image inspect', 'image rm', 'image tag', 'image untag', 'image exists', 'image history']);
+// Commands whose first argument is an image (the rest is the container's command).
+const IMAGE_FIRST = new Set(['run', 'create', 'container run', 'container create']);
+// Commands that take container names (running ones only, for the RUNNING set).
+const CONTAINER_COMMANDS = new Set(['start', 'stop', 'kill', 'restart', 'rm', 'wait', 'logs', 'attach', 'exec', 'top', 'diff', 'export', 'commit', 'rename', 'inspect', 'cp', 'port']);
+const RUNNING_ONLY = new Set(['stop', 'kill', 'attach', 'exec', 'top']);
 
 const optionsOf = (cmd: Command): readonly Option[] => cmd.options;
 
@@ -77,9 +82,22 @@ export const buildComplete = (): Command =>
         candidates = [...optionsOf(cmd), ...(cmd === root ? [] : optionsOf(root))].flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f)));
       } else if (cmd.commands.length && positional === 0) {
         candidates = cmd.commands.filter((c) => !c.name().startsWith('__')).flatMap((c) => [c.name(), ...c.aliases()]);
-      } else if (IMAGE_COMMANDS.has(path.join(' ')) && !(path.at(-1) === 'tag' && positional > 0)) {
+      } else {
+        const joined = path.join(' ');
+        const verb = path[0] === 'container' ? path.slice(1).join(' ') : joined;
+        candidates = [];
         const engine = await openEngineFor(self);
-        candidates = engine.images.list().flatMap((i) => (i.dangling ? [i.id.slice(7, 19)] : [`${i.repository}:${i.tag}`]));
-      } else candidates = [];
+        // Containers first where a container is the usual argument (inspect takes both).
+        if (CONTAINER_COMMANDS.has(verb) && !(['exec', 'commit', 'top'].includes(verb) && positional > 0)) {
+          candidates.push(
+            ...engine.containers
+              .list()
+              .filter((c) => !RUNNING_ONLY.has(verb) || c.state.status === 'running')
+              .map((c) => (verb === 'cp' ? `${c.record.name}:` : c.record.name)),
+          );
+        }
+        const imageArg = (IMAGE_COMMANDS.has(joined) && !(path.at(-1) === 'tag' && positional > 0)) || (IMAGE_FIRST.has(joined) && positional === 0);
+        if (imageArg) candidates.push(...engine.images.list().flatMap((i) => (i.dangling ? [i.id.slice(7, 19)] : [`${i.repository}:${i.tag}`])));
+      }
       for (const c of [...new Set(candidates)]) if (c.startsWith(partial)) printLine(c);
     });

@@ -6,6 +6,9 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { JOINED_ENV } from './rootful.js';
 
+// Set by reexecInside to the relaying (outer) process's pid.
+const FOLLOW_ENV = 'SKIFF_FOLLOW_PARENT';
+
 export interface PauseRecord {
   pid: number;
   startTime: string;
@@ -51,10 +54,13 @@ const NSENTER_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin'
 // In the re-executed command: die with the CLI process that started it, so SIGKILL of the visible
 // skiff process stops the work too (Node cannot set PR_SET_PDEATHSIG; a reparent shows as a new ppid).
 export const followParent = (): void => {
-  if (!process.env[JOINED_ENV]) return;
-  const parent = process.ppid;
+  // Only the process that reexecInside started has a relaying parent to follow; its children
+  // (monitors, their clean-up commands, an unshare shell) must not inherit the duty.
+  const relay = Number(process.env[FOLLOW_ENV]);
+  delete process.env[FOLLOW_ENV];
+  if (!relay || process.ppid !== relay) return;
   setInterval(() => {
-    if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
+    if (process.ppid !== relay) process.kill(process.pid, 'SIGKILL');
   }, 100).unref();
 };
 
@@ -63,11 +69,13 @@ export const reexecInside = async (nsenter: string, pause: PauseRecord): Promise
   const { spawn } = await import('node:child_process');
   // Single-uid mode denies setgroups, so nsenter keeps our ids (which the namespace maps to 0 anyway).
   const keepIds = pause.mode === 'single' ? ['--preserve-credentials'] : [];
-  const child = spawn(nsenter, ['--target', String(pause.pid), '--user', '--mount', ...keepIds, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+  // --wd: nsenter would otherwise start in the pause process's directory (/), and relative paths
+  // given to the command (`import ./x.tar`, `cp ./f ctr:/`) would miss.
+  const child = spawn(nsenter, ['--target', String(pause.pid), '--user', '--mount', ...keepIds, `--wd=${process.cwd()}`, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     // Layer writes run on libuv's thread pool: more threads than its default 4 keep more file
     // creations in flight (they mostly wait on the filesystem, not the CPU).
-    env: { UV_THREADPOOL_SIZE: '8', ...process.env, [JOINED_ENV]: String(pause.pid) },
+    env: { UV_THREADPOOL_SIZE: '8', ...process.env, [JOINED_ENV]: String(pause.pid), [FOLLOW_ENV]: String(process.pid) },
   });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) process.on(signal, forward(signal));

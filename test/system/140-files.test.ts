@@ -28,6 +28,9 @@ describe('cp', () => {
     own(src);
     await sb.runCli(0, 'cp', src, 'box:/tmp/');
     expect((await sb.runCli(0, 'exec', 'box', 'sh', '-c', 'cat /tmp/in.txt; stat -c %u /tmp/in.txt')).stdout).toBe('from host\n0\n');
+    // Relative host paths are relative to where skiff was run (the home dir here), namespace or not.
+    await sb.runCli(0, 'cp', 'in.txt', 'box:/tmp/rel.txt');
+    expect((await sb.runCli(0, 'exec', 'box', 'sh', '-c', 'cat /tmp/rel.txt')).stdout).toBe('from host\n');
     await sb.runCli(0, 'exec', 'box', 'sh', '-c', 'mkdir -p /out/sub && echo deep > /out/sub/f && chown -R 33:33 /out');
     const dest = join(sb.home, 'copied');
     await sb.runCli(0, 'cp', 'box:/out', dest);

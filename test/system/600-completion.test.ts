@@ -20,7 +20,7 @@ const complete = async (...words: string[]) => (await sb.runCli(0, '__complete',
 
 describe('completion', () => {
   it('offers commands, subcommands and flags', async () => {
-    expect(await complete('im')).toEqual(['images', 'image']);
+    expect(await complete('im')).toEqual(['import', 'images', 'image']);
     expect(await complete('image', '')).toEqual(expect.arrayContaining(['ls', 'list', 'pull', 'inspect', 'rm', 'prune']));
     expect(await complete('images', '--f')).toEqual(['--filter', '--format']);
     expect(await complete('system', 'c')).toEqual(['check']);
@@ -30,6 +30,18 @@ describe('completion', () => {
     expect(await complete('rmi', '')).toEqual([`${plain}/skiff/busybox:latest`]);
     expect(await complete('image', 'inspect', '127')).toEqual([`${plain}/skiff/busybox:latest`]);
     expect(await complete('pull', '')).toEqual([]);
+  });
+
+  it('offers container names where a container is expected, running ones where only those work', async () => {
+    await sb.runCli(0, 'create', '--name', 'idle', `${plain}/skiff/busybox`, 'sh');
+    await sb.runCli(0, 'run', '-d', '--name', 'busy', `${plain}/skiff/busybox`, 'sh', '-c', 'sleep 30');
+    expect((await complete('rm', '')).sort()).toEqual(['busy', 'idle']);
+    expect(await complete('container', 'logs', 'i')).toEqual(['idle']);
+    expect(await complete('exec', '')).toEqual(['busy']);
+    expect(await complete('cp', 'b')).toEqual(['busy:']);
+    expect(await complete('run', '127')).toEqual([`${plain}/skiff/busybox:latest`]);
+    expect(await complete('run', `${plain}/skiff/busybox:latest`, '')).toEqual([]);
+    await sb.runCli(0, 'rm', '-f', 'busy', 'idle');
   });
 
   it('ships the generated scripts, identical to `skiff completion`', async () => {

@@ -1,0 +1,139 @@
+// Containers: `run --rm … true` (network none and default), `ps -a` with 50 containers, monitor
+// memory per running container, and 20 `run -d` sequentially and 4 at a time — skiff against
+// podman on the same machine, as the same unprivileged user, alternating runs.
+import { fileURLToPath } from 'node:url';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeLayer } from '../test/helpers/layers.js';
+import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
+import { ids, isRoot, median, report, timeAs, userDir, userEnv } from './lib.js';
+
+const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+
+// Podman as it runs rootless here: runc (Debian's crun refuses hybrid cgroup hosts), cgroupfs
+// (no systemd as PID 1), file events; its own store under the bench home.
+const podmanArgs = (home: string) => [
+  'podman', '--root', join(home, 'storage'), '--runroot', join(home, 'r'), '--storage-driver', 'overlay',
+  '--runtime', process.env.BENCH_PODMAN_RUNTIME ?? 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
+];
+
+const run = (argv: string[], env: Record<string, string>) =>
+  spawnSync(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, encoding: 'utf8' });
+
+// Wall-clock ms for `parallel` workers running `count` commands in all.
+const timeMany = async (make: (i: number) => string[], env: Record<string, string>, count: number, parallel: number): Promise<number> => {
+  const start = process.hrtime.bigint();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const argv = make(next++);
+        await new Promise<void>((resolve, reject) => {
+          const child = spawn(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, stdio: 'ignore' });
+          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited ${code}`))));
+        });
+      }
+    }),
+  );
+  return Number(process.hrtime.bigint() - start) / 1e6;
+};
+
+// Resident memory (and proportional share) of each process whose command name is `comm`.
+const memoryOf = (comm: string): { rss: number[]; pss: number[] } => {
+  const rss: number[] = [];
+  const pss: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== comm) continue;
+      rss.push(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]));
+      pss.push(Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]));
+    } catch {
+      // gone
+    }
+  }
+  return { rss, pss };
+};
+
+export const benchContainers = async (): Promise<void> => {
+  const registry = await startRegistry();
+  const skiffHome = userDir('cs');
+  // Podman wants its runroot path under 50 characters.
+  const podmanHome = userDir('cp');
+  const skiffEnv = userEnv(skiffHome);
+  const podmanEnv = userEnv(podmanHome);
+  const skiff = [process.execPath, SKIFF];
+  const podman = podmanArgs(podmanHome);
+  try {
+    const busybox = readFileSync('/bin/busybox');
+    const layer = await makeLayer([
+      { path: 'bin/', type: 'directory' },
+      { path: 'bin/busybox', content: busybox, mode: 0o755 },
+      ...['sh', 'true', 'sleep', 'cat'].map((name) => ({ path: `bin/${name}`, type: 'symlink' as const, target: 'busybox' })),
+      { path: 'etc/', type: 'directory' },
+      { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+      { path: 'tmp/', type: 'directory', mode: 0o1777 },
+    ]);
+    await pushImage(registry.host, 'bench/busybox', 'latest', buildImage([layer]));
+    const image = `${registry.host}/bench/busybox:latest`;
+    timeAs([...skiff, 'pull', '-q', image], skiffEnv);
+    timeAs([...podman, 'pull', '-q', '--tls-verify=false', image], podmanEnv);
+
+    // 1. run --rm true
+    for (const network of [['--network', 'none'], []]) {
+      const rows: Record<string, number[]> = { 'podman run --rm': [], 'skiff run --rm': [] };
+      // One warm-up each: the first run creates the rootless namespace and probes the host.
+      timeAs([...podman, 'run', '--rm', ...network, image, 'true'], podmanEnv);
+      timeAs([...skiff, 'run', '--rm', ...network, image, 'true'], skiffEnv);
+      for (let i = 0; i < RUNS; i++) {
+        const order = i % 2 ? ['skiff', 'podman'] : ['podman', 'skiff'];
+        for (const who of order) {
+          if (who === 'skiff') rows['skiff run --rm'].push(timeAs([...skiff, 'run', '--rm', ...network, image, 'true'], skiffEnv));
+          else rows['podman run --rm'].push(timeAs([...podman, 'run', '--rm', ...network, image, 'true'], podmanEnv));
+        }
+      }
+      const label = network.length ? '--network none' : 'default network (podman: slirp4netns; skiff: own namespace, loopback only)';
+      report(`run --rm busybox true, ${label} (goal: skiff ≤ 0.5× podman)`, Object.entries(rows), 'podman run --rm');
+    }
+
+    // 2. ps -a with 50 containers
+    for (let i = 0; i < 50; i++) {
+      timeAs([...skiff, 'create', image, 'true'], skiffEnv);
+      timeAs([...podman, 'create', image, 'true'], podmanEnv);
+    }
+    const ps: Record<string, number[]> = { 'podman ps -a (50)': [], 'skiff ps -a (50)': [] };
+    for (let i = 0; i < RUNS; i++) {
+      ps['podman ps -a (50)'].push(timeAs([...podman, 'ps', '-a'], podmanEnv));
+      ps['skiff ps -a (50)'].push(timeAs([...skiff, 'ps', '-a'], skiffEnv));
+    }
+    report('ps -a with 50 containers (goal: skiff ≤ podman)', Object.entries(ps), 'podman ps -a (50)');
+    run([...skiff, 'rm', '--all', '--force'], skiffEnv);
+    run([...podman, 'rm', '--all', '--force'], podmanEnv);
+
+    // 3. 20 run -d, sequentially and 4 at a time; then the monitors' memory
+    const batches: Record<string, number[]> = { 'podman 20× run -d, sequential': [], 'skiff 20× run -d, sequential': [], 'podman 20× run -d, 4 parallel': [], 'skiff 20× run -d, 4 parallel': [] };
+    for (const parallel of [1, 4]) {
+      const kind = parallel === 1 ? 'sequential' : '4 parallel';
+      batches[`podman 20× run -d, ${kind}`].push(await timeMany(() => [...podman, 'run', '-d', '--network', 'none', image, 'sleep', '600'], podmanEnv, 20, parallel));
+      batches[`skiff 20× run -d, ${kind}`].push(await timeMany(() => [...skiff, 'run', '-d', '--network', 'none', image, 'sleep', '600'], skiffEnv, 20, parallel));
+      if (parallel === 4) {
+        const mon = memoryOf('skiff-monitor');
+        const conmon = memoryOf('conmon');
+        process.stdout.write(`\nmonitor memory per running container (goal: skiff-monitor RSS ≤ 0.5 MB; ${mon.rss.length} skiff, ${conmon.rss.length} podman containers)\n`);
+        process.stdout.write(`  conmon         RSS median ${(median(conmon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(conmon.pss) / 1024).toFixed(2)} MB\n`);
+        process.stdout.write(`  skiff-monitor  RSS median ${(median(mon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(mon.pss) / 1024).toFixed(2)} MB\n`);
+      }
+      run([...skiff, 'rm', '--all', '--force'], skiffEnv);
+      run([...podman, 'rm', '--all', '--force', '--time', '0'], podmanEnv);
+    }
+    report('20 × run -d (goal: skiff ≤ 0.5× podman)', Object.entries(batches));
+    for (const kind of ['sequential', '4 parallel'])
+      process.stdout.write(`  ratio skiff/podman, ${kind}: ${(median(batches[`skiff 20× run -d, ${kind}`]) / median(batches[`podman 20× run -d, ${kind}`])).toFixed(2)}\n`);
+  } finally {
+    run([...skiff, 'system', 'reset', '--force'], skiffEnv);
+    run([...podman, 'system', 'reset', '--force'], podmanEnv);
+    spawnSync('rm', ['-rf', skiffHome, podmanHome]);
+    await registry.stop();
+  }
+};
