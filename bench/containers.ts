@@ -63,7 +63,7 @@ export const benchContainers = async (): Promise<void> => {
   const podmanHome = userDir('cp');
   const skiffEnv = userEnv(skiffHome);
   const podmanEnv = userEnv(podmanHome);
-  const skiff = [process.execPath, SKIFF];
+  const skiff = [SKIFF];
   const podman = podmanArgs(podmanHome);
   try {
     const busybox = readFileSync('/bin/busybox');

@@ -48,8 +48,8 @@ export const benchPull = async (): Promise<void> => {
         const home = userDir('skiff');
         const env = userEnv(home);
         settle();
-        skiff.push(timeAs([process.execPath, SKIFF, 'pull', '-q', ref], env));
-        timeAs([process.execPath, SKIFF, 'rmi', '-a'], env);
+        skiff.push(timeAs([SKIFF, 'pull', '-q', ref], env));
+        timeAs([SKIFF, 'rmi', '-a'], env);
         spawnSync('sh', ['-c', `kill -9 $(sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p' ${home}/run/skiff/pause.pid) 2>/dev/null`]);
         rmSync(home, { recursive: true, force: true });
       };

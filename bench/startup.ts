@@ -20,15 +20,15 @@ export const benchStartup = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) {
       const ref = `${registry.host}/bench/img${i}:latest`;
       await pushImage(registry.host, `bench/img${i}`, 'latest', buildImage([base, await makeLayer([{ path: `n${i}`, content: `${i}\n` }])]));
-      timeAs([process.execPath, SKIFF, 'pull', '-q', ref], env);
+      timeAs([SKIFF, 'pull', '-q', ref], env);
       timeAs(['podman', ...store, 'pull', '-q', '--tls-verify=false', ref], env);
     }
     const rows: Record<string, number[]> = { 'node -e 0': [], 'skiff --version': [], 'podman --version': [], 'skiff images (20)': [], 'podman images (20)': [] };
     for (let i = 0; i < RUNS; i++) {
       rows['node -e 0'].push(timeAs([process.execPath, '-e', '0'], env));
-      rows['skiff --version'].push(timeAs([process.execPath, SKIFF, '--version'], env));
+      rows['skiff --version'].push(timeAs([SKIFF, '--version'], env));
       rows['podman --version'].push(timeAs(['podman', '--version'], env));
-      rows['skiff images (20)'].push(timeAs([process.execPath, SKIFF, 'images'], env));
+      rows['skiff images (20)'].push(timeAs([SKIFF, 'images'], env));
       rows['podman images (20)'].push(timeAs(['podman', ...store, 'images'], env));
     }
     report('start-up (goal: skiff within 15 ms of node -e 0)', Object.entries(rows), 'node -e 0');
@@ -36,7 +36,7 @@ export const benchStartup = async (): Promise<void> => {
     process.stdout.write(`  skiff --version − node: ${(median(rows['skiff --version']) - node).toFixed(1)} ms; skiff images − node: ${(median(rows['skiff images (20)']) - node).toFixed(1)} ms\n`);
   } finally {
     timeAs(['podman', ...store, 'system', 'reset', '-f'], env);
-    timeAs([process.execPath, SKIFF, 'rmi', '-a'], env);
+    timeAs([SKIFF, 'rmi', '-a'], env);
     spawnSync('sh', ['-c', `kill -9 $(sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p' ${home}/run/skiff/pause.pid) 2>/dev/null`]);
     spawnSync('rm', ['-rf', home]);
     await registry.stop();

@@ -23,7 +23,7 @@ mkdirSync(runroot, { mode: 0o700 });
 if (ids) for (const p of [dir, runroot]) chownSync(p, ids.uid, ids.gid);
 const env = { ...process.env, ...(ids ? { HOME: dir, USER: TEST_USER, XDG_RUNTIME_DIR: runroot } : {}) };
 const skiffRun = (args: string[], stdio: 'inherit' | 'ignore') =>
-  spawnSync(process.execPath, [skiff, '--root', root, '--runroot', runroot, ...args], { stdio, env, cwd: dir, uid: ids?.uid, gid: ids?.gid });
+  spawnSync(skiff, ['--root', root, '--runroot', runroot, ...args], { stdio, env, cwd: dir, uid: ids?.uid, gid: ids?.gid });
 const registry = await startRegistry();
 let failed = false;
 try {

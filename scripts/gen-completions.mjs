@@ -4,5 +4,5 @@ import { writeFileSync } from 'node:fs';
 
 const files = { bash: 'completions/bash/skiff.bash', zsh: 'completions/zsh/_skiff', fish: 'completions/fish/skiff.fish' };
 for (const [shell, file] of Object.entries(files)) {
-  writeFileSync(file, execFileSync(process.execPath, ['bin/skiff', 'completion', shell]));
+  writeFileSync(file, execFileSync(process.execPath, ['dist/main.js', 'completion', shell]));
 }

@@ -65,10 +65,12 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     USER: isRoot ? user : (process.env.USER ?? ''),
     LANG: 'C.UTF-8',
     SKIFF_RETRY_BASE_MS: '50',
+    // The Node that runs the tests runs skiff too (bin/skiff and the launcher would take PATH's).
+    SKIFF_NODE: process.execPath,
   };
   const exec = (args: string[], options: RunOptions = {}): Promise<CliResult> =>
     new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [SKIFF, ...args], {
+      const child = spawn(SKIFF, args, {
         cwd: home,
         env: { ...env, ...options.env },
         uid: isRoot ? uid : undefined,

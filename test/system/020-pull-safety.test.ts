@@ -126,7 +126,7 @@ describe('interrupted and concurrent pulls', () => {
     const { uid, gid } = testIds();
     const root = process.getuid?.() === 0;
     for (const delay of [150, 300, 450, 600]) {
-      const child = spawn(process.execPath, [SKIFF, 'pull', `${reg.host}/skiff/big`], { env: sb.env, uid: root ? uid : undefined, gid: root ? gid : undefined, stdio: 'ignore' });
+      const child = spawn(SKIFF, ['pull', `${reg.host}/skiff/big`], { env: sb.env, uid: root ? uid : undefined, gid: root ? gid : undefined, stdio: 'ignore' });
       const closed = new Promise((r) => child.on('close', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');

@@ -46,7 +46,7 @@ describe('progress', () => {
   it('draws bars on a terminal', () => {
     const root = process.getuid?.() === 0;
     const { uid, gid } = testIds();
-    const command = `${process.execPath} ${SKIFF} pull ${plain}/skiff/big`;
+    const command = `${SKIFF} pull ${plain}/skiff/big`;
     const out = spawnSync('script', ['-qec', command, '/dev/null'], { env: sb.env, cwd: sb.home, uid: root ? uid : undefined, gid: root ? gid : undefined, encoding: 'utf8' });
     expect(out.status, `${out.stdout}${out.stderr}`).toBe(0);
     expect(out.stdout).toMatch(/\x1b\[2KCopying blob [a-f0-9]{12} (\[[=> ]+\]|done)/);

@@ -54,7 +54,7 @@ describe('detached containers', () => {
   it('survive SIGKILL of the CLI that runs them in the foreground', async () => {
     const { uid, gid } = testIds();
     const root = process.getuid?.() === 0;
-    const child = spawn(process.execPath, [SKIFF, 'run', '--name', 'survivor', IMG, ...TICKER], {
+    const child = spawn(SKIFF, ['run', '--name', 'survivor', IMG, ...TICKER], {
       env: sb.env,
       cwd: sb.home,
       uid: root ? uid : undefined,

@@ -92,7 +92,7 @@ describe('a CLI killed during create', () => {
     const { uid, gid } = testIds();
     const root = process.getuid?.() === 0;
     for (const delay of [20, 40, 60, 80, 100, 130]) {
-      const child = spawn(process.execPath, [SKIFF, 'create', '--name', 'victim', IMG, 'sh'], {
+      const child = spawn(SKIFF, ['create', '--name', 'victim', IMG, 'sh'], {
         env: sb.env,
         cwd: sb.home,
         uid: root ? uid : undefined,

@@ -22,7 +22,7 @@ afterAll(async () => {
 const onTerminal = (args: string[], input = '') => {
   const root = process.getuid?.() === 0;
   const { uid, gid } = testIds();
-  const command = [process.execPath, SKIFF, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const command = [SKIFF, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   return spawnSync('script', ['-qec', command, '/dev/null'], { env: sb.env, cwd: sb.home, uid: root ? uid : undefined, gid: root ? gid : undefined, encoding: 'utf8', input, timeout: 30_000 });
 };
 

@@ -54,7 +54,7 @@ describe('completion', () => {
     // A `skiff` on PATH that runs this checkout as the sandbox user, as an installed one would.
     const bin = join(sb.dir, 'bin');
     mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'skiff'), `#!/bin/sh\nexec ${process.execPath} ${SKIFF} "$@"\n`);
+    writeFileSync(join(bin, 'skiff'), `#!/bin/sh\nexec ${SKIFF} "$@"\n`);
     chmodSync(join(bin, 'skiff'), 0o755);
     chmodSync(sb.dir, 0o755);
     const script = `source ${join(REPO, 'completions/bash/skiff.bash')}; COMP_WORDS=(skiff image ex); COMP_CWORD=2; _skiff; printf '%s\\n' "\${COMPREPLY[@]}"`;
