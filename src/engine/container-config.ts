@@ -34,7 +34,30 @@ export interface CreateOptions {
   network?: string;
   runtime?: string;
   pull?: 'missing' | 'always' | 'never';
+  /** --log-opt KEY=VALUE: max-size (the log rotates past it; default 10 MB, -1 never). */
+  logOpts?: string[];
 }
+
+const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
+
+// "10mb", "512k", "2g", "1000" (bytes), "-1" (no rotation) → bytes, or -1.
+export const parseSize = (value: string, what: string): number => {
+  if (value === '-1') return -1;
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(value.trim());
+  if (!match) throw new CliError('EUSAGE', `invalid ${what} "${value}": use a size such as 512k, 10mb or 1g`);
+  const unit = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[match[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.floor(Number(match[1]) * unit);
+};
+
+const parseLogOpts = (opts: string[]): { logSizeMax: number } => {
+  let logSizeMax = DEFAULT_LOG_SIZE_MAX;
+  for (const opt of opts) {
+    const [key, value] = [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)];
+    if (key === 'max-size' && opt.includes('=')) logSizeMax = parseSize(value, '--log-opt max-size');
+    else throw new CliError('EUSAGE', `invalid --log-opt "${opt}": supported is max-size=SIZE`);
+  }
+  return { logSizeMax };
+};
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -177,5 +200,6 @@ export const buildContainerConfig = (options: CreateOptions, image: ImageConfig,
     tmpfs: options.tmpfs ?? [],
     init: Boolean(options.init),
     network,
+    ...parseLogOpts(options.logOpts ?? []),
   };
 };

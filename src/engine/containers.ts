@@ -212,7 +212,7 @@ export class ContainersEngine {
           bundle: join(dir, 'bundle'),
           pidFile: join(runDir, 'pidfile'),
           logPath: this.store.logPath(record.id),
-          logSizeMax: 10 * 1024 * 1024,
+          logSizeMax: record.config.logSizeMax ?? 10_000_000,
           exitFile: this.store.exitFile(record.id),
           socketPath: this.store.socketPath(record.id),
           monitorPidFile: join(runDir, 'monitor.pid'),

@@ -68,7 +68,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
     '--socket-path', options.socketPath,
     '--monitor-pid-file', options.monitorPidFile,
     '--sync-fd', '3',
-    ...(options.logSizeMax ? ['--log-size-max', String(options.logSizeMax)] : []),
+    ...(options.logSizeMax && options.logSizeMax > 0 ? ['--log-size-max', String(options.logSizeMax)] : []),
     ...(options.terminal ? ['--terminal'] : []),
     ...(options.stdin ? ['--stdin'] : []),
     ...(options.exitCommand.length ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])] : []),

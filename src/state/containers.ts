@@ -40,6 +40,8 @@ export interface ContainerConfig {
   tmpfs: string[];
   init: boolean;
   network: string;
+  /** The log rotates when it grows past this many bytes; -1: never. */
+  logSizeMax?: number;
 }
 
 export interface ContainerRecord {

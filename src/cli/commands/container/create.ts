@@ -32,6 +32,7 @@ export interface CreateFlags {
   runtime?: string;
   pull?: string;
   quiet?: boolean;
+  logOpt?: string[];
 }
 
 export const addCreateOptions = (cmd: Command): Command =>
@@ -66,6 +67,7 @@ export const addCreateOptions = (cmd: Command): Command =>
     .addOption(new Option('--net <mode>').hideHelp())
     .option('--runtime <name|path>', 'OCI runtime: crun or runc')
     .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
+    .option('--log-opt <key=value>', 'log option: max-size=SIZE (default 10mb; the log rotates once past it)', collect)
     .option('-q, --quiet', 'no pull progress');
 
 export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags & { net?: string }): CreateOptions => ({
@@ -96,6 +98,7 @@ export const createOptionsFrom = (image: string, command: string[], flags: Creat
   network: flags.network ?? flags.net,
   runtime: flags.runtime,
   pull: flags.pull as CreateOptions['pull'],
+  logOpts: flags.logOpt,
 });
 
 // Pull progress for an image that is missing: on stderr, so stdout keeps only the id.

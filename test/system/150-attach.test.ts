@@ -1,0 +1,136 @@
+// The monitor's attach protocol spoken directly (resize, stdin), detach keys on a real terminal,
+// signal proxying, log rotation, and the smaller flags of exec, wait, restart and ps.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+
+let sb: Sandbox;
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const asUser = () => (process.getuid?.() === 0 ? testIds() : { uid: undefined, gid: undefined });
+
+const frame = (type: number, payload: string) => {
+  const body = Buffer.from(payload);
+  const head = Buffer.alloc(5);
+  head[0] = type;
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+};
+
+beforeAll(async () => {
+  sb = createSandbox('attach');
+  await sb.runCli(0, 'pull', '-q', IMG);
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('attach protocol', () => {
+  it('feeds stdin and resizes the pty of a -t container through the socket', async () => {
+    const id = (await sb.runCli(0, 'run', '-d', '-t', '-i', '--name', 'term', IMG, 'sh')).stdout.trim();
+    const socket = connect(join(sb.dir, 'run', 'skiff', 'sock', `${id.slice(0, 12)}.attach`));
+    let output = '';
+    socket.on('data', (d: Buffer) => (output += d.toString('latin1')));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(frame(5, '33 101'));
+    socket.write(frame(0, 'stty size\n'));
+    const deadline = Date.now() + 10_000;
+    while (!output.includes('33 101') && Date.now() < deadline) await sleep(50);
+    expect(output).toContain('33 101');
+    socket.write(frame(0, 'exit 4\n'));
+    while (!output.includes('\x03\x00\x00\x00\x01' + '4') && Date.now() < deadline) await sleep(50);
+    socket.end();
+    expect(output).toContain('\x03\x00\x00\x00\x014');
+    await sb.runCli(4, 'wait', 'term');
+    await sb.runCli(0, 'rm', 'term');
+  });
+});
+
+describe('terminal sessions', () => {
+  it('Ctrl-P Ctrl-Q detaches from run -it and leaves the container running', async () => {
+    const { uid, gid } = asUser();
+    const command = `${SKIFF} run -it --name detached ${IMG} sh`;
+    // The keys come after the shell has had time to start; stdin then stays open until detach.
+    const script = spawn('sh', ['-c', `(sleep 1; printf 'echo in-shell\\n'; sleep 0.5; printf '\\020\\021'; sleep 3) | script -qec '${command}' /dev/null`], {
+      env: sb.env,
+      cwd: sb.home,
+      uid,
+      gid,
+    });
+    let out = '';
+    script.stdout.on('data', (d) => (out += d));
+    const code = await new Promise((r) => script.on('exit', r));
+    expect(out).toContain('in-shell');
+    expect(code).toBe(0);
+    expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'detached')).stdout).toBe('running\n');
+    await sb.runCli(0, 'rm', '-f', 'detached');
+  });
+
+  it('forwards SIGTERM to the container when running in the foreground (--sig-proxy)', async () => {
+    const { uid, gid } = asUser();
+    const child = spawn(SKIFF, ['run', '--name', 'proxied', IMG, 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'], { env: sb.env, cwd: sb.home, uid, gid });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    while (!out.includes('ready')) await sleep(50);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(out).toContain('got-term');
+    expect(code).toBe(3);
+    await sb.runCli(0, 'rm', 'proxied');
+  });
+
+  it('exec -t gets a terminal; exec -d runs in the background', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'host', IMG, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done');
+    const { uid, gid } = asUser();
+    const tty = spawnSync('script', ['-qec', `${SKIFF} exec -t host sh -c tty`, '/dev/null'], { env: sb.env, cwd: sb.home, uid, gid, encoding: 'utf8' });
+    expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect((await sb.runCli(0, 'exec', '-d', 'host', 'sh', '-c', 'sleep 0.2; echo bg > /tmp/bg')).stdout).toBe('');
+    await sleep(800);
+    expect((await sb.runCli(0, 'exec', 'host', 'sh', '-c', 'cat /tmp/bg')).stdout).toBe('bg\n');
+  });
+
+  it('restart starts the container again; wait --condition running waits for that', async () => {
+    const before = (await sb.runCli(0, 'inspect', '--format', '{{.State.StartedAt}}', 'host')).stdout;
+    await sb.runCli(0, 'restart', '-t', '2', 'host');
+    const after = (await sb.runCli(0, 'inspect', '--format', '{{.State.StartedAt}} {{.State.Status}}', 'host')).stdout;
+    expect(after).toMatch(/ running\n$/);
+    expect(after.split(' ')[0]).not.toBe(before.trim());
+    await sb.runCli(0, 'create', '--name', 'later', IMG, 'sh', '-c', 'sleep 5');
+    const waiting = sb.run(['wait', '--condition', 'running', 'later']);
+    await sleep(300);
+    await sb.runCli(0, 'start', 'later');
+    expect((await waiting).code).toBe(0);
+    await sb.runCli(0, 'rm', '-f', 'host', 'later');
+  });
+});
+
+describe('logs and sizes', () => {
+  it('rotates the log past --log-opt max-size and reads across the rotation', async () => {
+    const id = (
+      await sb.runCli(0, 'run', '-d', '--name', 'chatty', '--log-opt', 'max-size=4k', IMG, 'sh', '-c', 'i=0; while [ $i -lt 400 ]; do echo line-$i-padding-padding; i=$((i+1)); done')
+    ).stdout.trim();
+    await sb.runCli(0, 'wait', 'chatty');
+    const log = join(sb.dataDir, 'containers', id, 'userdata', 'ctr.log');
+    expect(existsSync(`${log}.1`)).toBe(true);
+    expect(statSync(log).size).toBeLessThan(8192);
+    expect((await sb.runCli(0, 'logs', '--tail', '1', 'chatty')).stdout).toBe('line-399-padding-padding\n');
+    const all = (await sb.runCli(0, 'logs', 'chatty')).stdout.trim().split('\n');
+    // Only the current log and one rotated file are kept: the start is gone, the end is whole.
+    expect(all.length).toBeLessThan(400);
+    expect(all.at(-1)).toBe('line-399-padding-padding');
+    expect(all.every((l, i) => i === 0 || Number(l.split('-')[1]) === Number(all[i - 1].split('-')[1]) + 1)).toBe(true);
+    expect((await sb.run(['run', '--log-opt', 'max-size=lots', IMG, 'sh'])).code).toBe(125);
+    await sb.runCli(0, 'rm', 'chatty');
+  });
+
+  it('ps -s shows the size of the writable layer', async () => {
+    await sb.runCli(0, 'run', '--name', 'writer', IMG, 'sh', '-c', 'dd if=/dev/zero of=/blob bs=1k count=300 2>/dev/null');
+    const out = (await sb.runCli(0, 'ps', '-a', '-s', '--format', '{{.Names}} {{.Size}}')).stdout.trim();
+    expect(out).toMatch(/^writer 30\d kB$/);
+    await sb.runCli(0, 'rm', 'writer');
+  });
+});
