@@ -65,6 +65,8 @@ static long long log_size;
 static struct client clients[MAX_CLIENTS];
 static int stdin_fd = -1; /* where client stdin goes: a pipe's write end, or the pty master */
 static int pty_fd = -1;
+static char memory_events[PATH_MAX]; /* the container's cgroup v2 memory.events, when it has one */
+static long oom_kills_at_start = -1;
 static bool cleaned_by_client; /* an attached client ran the exit command's work itself */
 
 static void
@@ -398,6 +400,48 @@ receive_pty (int listen_fd)
   return fd;
 }
 
+/* oom_kill from a cgroup v2 memory.events file, or -1.  */
+static long
+oom_kill_count (void)
+{
+  char buf[1024];
+  if (!memory_events[0])
+    return -1;
+  int fd = open (memory_events, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  char *p = strstr (buf, "oom_kill ");
+  return p ? atol (p + 9) : -1;
+}
+
+/* Finds the container's cgroup (v2: the "0::" line of /proc/PID/cgroup) for OOM detection.  */
+static void
+watch_cgroup (int pid)
+{
+  char path[64], buf[PATH_MAX];
+  snprintf (path, sizeof path, "/proc/%d/cgroup", pid);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  char *line = strstr (buf, "0::");
+  if (!line)
+    return;
+  line += 3;
+  line[strcspn (line, "\n")] = '\0';
+  snprintf (memory_events, sizeof memory_events, "/sys/fs/cgroup%s/memory.events", strcmp (line, "/") == 0 ? "" : line);
+  oom_kills_at_start = oom_kill_count ();
+}
+
 static void
 write_exit_file (int status)
 {
@@ -405,7 +449,9 @@ write_exit_file (int status)
   int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
   int sig = WIFSIGNALED (status) ? WTERMSIG (status) : 0;
   rfc3339nano (ts, sizeof ts);
-  int n = snprintf (body, sizeof body, "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":false,\"finishedAt\":\"%s\"}\n", code, sig, ts);
+  long kills = oom_kill_count ();
+  bool oom = oom_kills_at_start >= 0 && kills > oom_kills_at_start;
+  int n = snprintf (body, sizeof body, "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\"}\n", code, sig, oom ? "true" : "false", ts);
   snprintf (tmp, sizeof tmp, "%s.tmp", opt.exit_file);
   int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
@@ -503,6 +549,9 @@ parse_args (int argc, char **argv)
     die ("usage: skiff-monitor --cid ID --runtime PATH --bundle DIR --pid-file F --log-path F --exit-file F --socket-path S [...]");
 }
 
+/* Double fork: the CLI's child exits at once, the middle process starts a new session and exits
+   too, so the monitor is nobody's child (the CLI never waits on it) and, not being a session
+   leader, can never acquire a controlling terminal.  */
 static void
 detach (void)
 {
@@ -512,6 +561,11 @@ detach (void)
   if (pid > 0)
     _exit (0);
   setsid ();
+  pid = fork ();
+  if (pid < 0)
+    create_failed ("fork: %s", strerror (errno));
+  if (pid > 0)
+    _exit (0);
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   signal (SIGPIPE, SIG_IGN);
   signal (SIGINT, SIG_IGN);
@@ -667,6 +721,7 @@ main (int argc, char **argv)
       if (opt.open_stdin)
         stdin_fd = pty_fd;
     }
+  watch_cgroup (container);
   report_sync (container, NULL, 0);
 
   /* Watch phase.  */

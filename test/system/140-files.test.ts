@@ -132,6 +132,14 @@ describe('top and events', () => {
     expect(events.find((e) => e.Status === 'died')?.ContainerExitCode).toBe(3);
     expect(Date.parse(events[0].Time)).toBeGreaterThan(Date.now() - 60_000);
     expect((await sb.runCli(0, 'events', '--stream=false', '--since', '2099-01-01T00:00:00Z')).stdout).toBe('');
+    const died = (await sb.runCli(0, 'events', '--stream=false', '--filter', 'event=die', '--format', '{{.Name}} {{.ContainerExitCode}}')).stdout;
+    expect(died).toMatch(/^evented 3$/m);
+    // A stream shows what happens after it started, until --until.
+    const stream = sb.run(['events', '--until', new Date(Date.now() + 3000).toISOString(), '--format', '{{.Status}} {{.Name}}']);
+    await new Promise((r) => setTimeout(r, 800));
+    await sb.runCli(0, 'create', '--name', 'streamed', IMG, 'sh');
+    expect((await stream).stdout).toBe('create streamed\n');
+    await sb.runCli(0, 'rm', 'streamed');
   });
 });
 

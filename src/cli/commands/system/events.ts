@@ -25,8 +25,11 @@ const eventFilter = (filters: string[]): ((e: SkiffEvent) => boolean) => {
       case 'type':
         return (e: SkiffEvent) => e.Type === value;
       case 'event':
-      case 'status':
-        return (e: SkiffEvent) => e.Status === value;
+      case 'status': {
+        // Docker calls it "die", Podman "died": both select the same events.
+        const status = value === 'die' ? 'died' : value;
+        return (e: SkiffEvent) => e.Status === status;
+      }
       case 'container':
         return (e: SkiffEvent) => e.Type === 'container' && (e.Name === value || e.ID.startsWith(value));
       case 'image':
