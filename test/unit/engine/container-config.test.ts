@@ -1,0 +1,76 @@
+// Docker's rules for a container's config: entrypoint/cmd, env precedence, restart policies, sizes.
+import { describe, expect, it } from 'vitest';
+import { buildContainerConfig, mergeEnv, parseRestartPolicy, parseSize } from '../../../src/engine/container-config.js';
+import { parseSignal } from '../../../src/engine/containers.js';
+import { applyChanges } from '../../../src/image/commit.js';
+import type { ImageConfig } from '../../../src/image/manifest.js';
+
+const image: ImageConfig = {
+  rootfs: { type: 'layers', diff_ids: [] },
+  config: { Entrypoint: ['/entry'], Cmd: ['default'], Env: ['PATH=/img/bin', 'A=image'], WorkingDir: '/w', User: 'app', StopSignal: 'SIGQUIT' },
+};
+const build = (over: Record<string, unknown> = {}) => buildContainerConfig({ image: 'x', command: [], ...over }, image, 'a'.repeat(64));
+
+describe('entrypoint and cmd', () => {
+  it('keeps the image\'s, replaces Cmd with arguments, and --entrypoint drops the image\'s Cmd', () => {
+    expect([build().entrypoint, build().cmd]).toEqual([['/entry'], ['default']]);
+    expect(build({ command: ['x', 'y'] }).cmd).toEqual(['x', 'y']);
+    expect([build({ entrypoint: '/other' }).entrypoint, build({ entrypoint: '/other' }).cmd]).toEqual([['/other'], []]);
+    expect(build({ entrypoint: '["sh","-c"]' }).entrypoint).toEqual(['sh', '-c']);
+    expect(() => build({ entrypoint: '' })).toThrow(/no command specified/);
+  });
+
+  it('takes workdir, user, stop signal from the image unless given', () => {
+    expect([build().workdir, build().user, build().stopSignal]).toEqual(['/w', 'app', 'SIGQUIT']);
+    expect(build({ workdir: '/x', user: '0' }).workdir).toBe('/x');
+    expect(() => build({ workdir: 'relative' })).toThrow(/absolute path/);
+  });
+});
+
+describe('environment', () => {
+  it('lets -e override the env file, which overrides the image', () => {
+    const env = build({ env: ['A=flag'] }).env;
+    expect(env).toContain('A=flag');
+    expect(env).toContain('PATH=/img/bin');
+    expect(env).toContain(`HOSTNAME=${'a'.repeat(12)}`);
+    expect(mergeEnv(['A=1', 'B=2'], ['A=3'])).toEqual(['A=3', 'B=2']);
+  });
+
+  it('takes a bare KEY from skiff\'s environment, and rejects nonsense', () => {
+    process.env.SKIFF_UNIT_VALUE = 'v';
+    expect(build({ env: ['SKIFF_UNIT_VALUE', 'SKIFF_UNSET_NAME'] }).env).toContain('SKIFF_UNIT_VALUE=v');
+    expect(build({ env: ['SKIFF_UNSET_NAME'] }).env.some((e) => e.startsWith('SKIFF_UNSET_NAME'))).toBe(false);
+    expect(() => build({ env: ['not valid'] })).toThrow(/invalid environment variable/);
+  });
+});
+
+describe('restart policies, signals, sizes, --change', () => {
+  it('parses restart policies', () => {
+    expect(parseRestartPolicy(undefined)).toEqual({ name: 'no', maxRetries: 0 });
+    expect(parseRestartPolicy('on-failure:3')).toEqual({ name: 'on-failure', maxRetries: 3 });
+    expect(parseRestartPolicy('unless-stopped')).toEqual({ name: 'unless-stopped', maxRetries: 0 });
+    expect(() => parseRestartPolicy('sometimes')).toThrow(/invalid restart policy/);
+    expect(() => parseRestartPolicy('always:2')).toThrow(/invalid restart policy/);
+    expect(() => build({ rm: true, restart: 'always' })).toThrow(/conflicts/);
+  });
+
+  it('parses signals by name and number', () => {
+    expect(parseSignal('term')).toEqual({ name: 'SIGTERM', number: 15 });
+    expect(parseSignal('9')).toEqual({ name: 'SIGKILL', number: 9 });
+    expect(() => parseSignal('SIGNOPE')).toThrow(/invalid signal/);
+  });
+
+  it('parses sizes', () => {
+    expect(parseSize('10mb', 'x')).toBe(10_000_000);
+    expect(parseSize('512k', 'x')).toBe(512_000);
+    expect(parseSize('-1', 'x')).toBe(-1);
+    expect(() => parseSize('huge', 'x')).toThrow(/invalid x/);
+  });
+
+  it('applies --change instructions', () => {
+    const config: NonNullable<ImageConfig['config']> = { Env: ['A=1'] };
+    applyChanges(config, ['CMD ["a","b"]', 'ENTRYPOINT run me', 'ENV A=2 B="x y"', 'LABEL k=v', 'EXPOSE 80', 'WORKDIR /srv', 'USER nobody']);
+    expect(config).toMatchObject({ Cmd: ['a', 'b'], Entrypoint: ['/bin/sh', '-c', 'run me'], Env: ['A=2', 'B=x y'], Labels: { k: 'v' }, ExposedPorts: { '80/tcp': {} }, WorkingDir: '/srv', User: 'nobody' });
+    expect(() => applyChanges(config, ['FROM x'])).toThrow(/not one of/);
+  });
+});

@@ -1,0 +1,51 @@
+// The client side of the monitor protocol and the log format, without a monitor.
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeFrame, FrameDecoder, parseDetachKeys } from '../../../src/monitor/attach.js';
+import { readLog } from '../../../src/monitor/logs.js';
+import { resolveInRoot } from '../../../src/engine/container-files.js';
+
+describe('frames', () => {
+  it('round-trips frames split at any byte', () => {
+    const bytes = Buffer.concat([encodeFrame(1, 'hello'), encodeFrame(2, ''), encodeFrame(3, '137')]);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const d = new FrameDecoder();
+      const frames = [...d.push(bytes.subarray(0, cut)), ...d.push(bytes.subarray(cut))];
+      expect(frames.map((f) => [f.type, f.payload.toString()])).toEqual([[1, 'hello'], [2, ''], [3, '137']]);
+    }
+  });
+
+  it('parses detach keys', () => {
+    expect(parseDetachKeys('ctrl-p,ctrl-q')).toEqual([16, 17]);
+    expect(parseDetachKeys('ctrl-a,x')).toEqual([1, 120]);
+    expect(parseDetachKeys('')).toEqual([]);
+    expect(() => parseDetachKeys('ctrl-')).toThrow(/invalid detach key/);
+  });
+});
+
+describe('k8s-file logs', () => {
+  it('joins partial lines, reads the rotated file first, and tails by lines', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-log-'));
+    const log = join(dir, 'ctr.log');
+    writeFileSync(`${log}.1`, '2026-01-01T00:00:00.000000001Z stdout F one\n');
+    writeFileSync(log, '2026-01-01T00:00:01.000000000Z stdout P tw\n2026-01-01T00:00:01.100000000Z stdout F o\n2026-01-01T00:00:02.000000000Z stderr F three\n');
+    expect(readLog(log).entries.map((e) => e.text).join('')).toBe('one\ntwo\nthree\n');
+    expect(readLog(log, { tail: 2 }).entries.map((e) => e.text).join('')).toBe('two\nthree\n');
+    expect(readLog(log, { since: Date.parse('2026-01-01T00:00:01.5Z') }).entries.map((e) => [e.stream, e.text])).toEqual([['stderr', 'three\n']]);
+  });
+});
+
+describe('paths inside a container root', () => {
+  it('follows symlinks inside the root and never climbs out of it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'skiff-root-'));
+    mkdirSync(join(root, 'etc'));
+    symlinkSync('/etc', join(root, 'abs'));
+    symlinkSync('../../../../..', join(root, 'up'));
+    expect(resolveInRoot(root, '/abs/passwd')).toBe(join(root, 'etc', 'passwd'));
+    expect(resolveInRoot(root, '/../../etc')).toBe(join(root, 'etc'));
+    expect(resolveInRoot(root, '/up/etc')).toBe(join(root, 'etc'));
+    expect(resolveInRoot(root, '/abs', false)).toBe(join(root, 'abs'));
+  });
+});
