@@ -341,12 +341,13 @@ read_client (struct client *c)
   c->len -= off;
 }
 
-static void
+/* Accepts one queued client; false when none is waiting.  */
+static bool
 accept_client (int listen_fd)
 {
   int fd = accept4 (listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0)
-    return;
+    return false;
   int sndbuf = 1024 * 1024;
   setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   for (int i = 0; i < MAX_CLIENTS; i++)
@@ -354,9 +355,10 @@ accept_client (int listen_fd)
       {
         clients[i].fd = fd;
         clients[i].len = 0;
-        return;
+        return true;
       }
   close (fd);
+  return true;
 }
 
 static int
@@ -744,14 +746,17 @@ main (int argc, char **argv)
             continue;
           break;
         }
+      /* Accept first: a client that connected before the container started (the CLI attaches,
+         then runs `start`) is already queued here, and must get the very first output.  */
+      if (p[1].revents & POLLIN)
+        while (accept_client (listen_fd))
+          ;
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
         if (!pump_output (out_fd, FRAME_STDOUT))
           out_fd = -1;
       if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
         if (!pump_output (errout_fd, FRAME_STDERR))
           errout_fd = -1;
-      if (p[1].revents & POLLIN)
-        accept_client (listen_fd);
       for (int i = 0; i < MAX_CLIENTS; i++)
         if (p[4 + i].fd >= 0 && (p[4 + i].revents & (POLLIN | POLLHUP | POLLERR)))
           read_client (&clients[i]);
