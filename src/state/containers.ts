@@ -3,9 +3,10 @@
 // reserve names atomically. Readers take no lock; every change holds the container's own lock.
 // The truth about a running container is the monitor's: its exit file, or its death, wins over a
 // state.json that still says "running" (see effectiveState).
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
+import { startTimeOf } from '../rootless/enter.js';
 import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { acquireLock, withLock, type Lock } from '../util/lock.js';
 import { native } from '../util/native.js';
@@ -84,16 +85,8 @@ export interface ExitRecord {
 const ID_RE = /^[a-f0-9]{64}$/;
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-// /proc/PID/stat's start time: tells a live process from a reused pid. Zombies count as gone.
-export const processStartTime = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
-  } catch {
-    return undefined;
-  }
-};
+// A process's start time tells a live monitor from a reused pid (zombies count as gone).
+export { startTimeOf as processStartTime } from '../rootless/enter.js';
 
 export class ContainerStore {
   readonly dir: string;
@@ -196,7 +189,7 @@ export class ContainerStore {
     if (state.status !== 'running' && state.status !== 'stopping') return state;
     const exit = this.readExit(id);
     if (exit) return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled: exit.oomKilled, pid: 0 };
-    if (state.monitorPid && processStartTime(state.monitorPid) === state.monitorStartTime) return state;
+    if (state.monitorPid && startTimeOf(state.monitorPid) === state.monitorStartTime) return state;
     return { ...state, status: 'exited', exitCode: state.exitCode ?? -1, finishedAt: state.finishedAt ?? state.startedAt, pid: 0 };
   }
 

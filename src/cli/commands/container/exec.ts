@@ -1,16 +1,9 @@
 // skiff exec [-i] [-t] [-d] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]
 import { Command } from 'commander';
+import type { ExecOptions } from '../../../engine/index.js';
 import { collect, openEngineFor } from '../../engine.js';
 
-interface ExecFlags {
-  interactive?: boolean;
-  tty?: boolean;
-  detach?: boolean;
-  env?: string[];
-  user?: string;
-  workdir?: string;
-  privileged?: boolean;
-}
+type ExecFlags = Omit<ExecOptions, 'command'>;
 
 export const build = (name = 'exec'): Command =>
   new Command(name)
