@@ -47,6 +47,9 @@ struct options
   int n_runtime_args;
   const char *exit_args[MAX_ARGS];
   int n_exit_args;
+  const char *net_helper;
+  const char *net_args[MAX_ARGS];
+  int n_net_args;
   long long log_size_max;
   bool terminal, open_stdin;
   int sync_fd;
@@ -483,6 +486,56 @@ spawn (const char *const argv[], int in, int out, int err)
   _exit (127);
 }
 
+/* The network helper (slirp4netns) for the container's network namespace: started once the
+   container exists, given fd 3 (its exit fd: closed when this monitor ends, however it ends) and
+   fd 4 (its ready fd); "{pid}" in its arguments becomes the container's pid.  Returns NULL when it
+   is ready, else what went wrong.  */
+static int net_exit_fd = -1;
+
+static const char *
+start_net_helper (int container)
+{
+  static char message[256];
+  char pid[16];
+  const char *argv[MAX_ARGS + 2];
+  int exit_pipe[2], ready_pipe[2], n = 0;
+  snprintf (pid, sizeof pid, "%d", container);
+  argv[n++] = opt.net_helper;
+  for (int i = 0; i < opt.n_net_args; i++)
+    argv[n++] = strcmp (opt.net_args[i], "{pid}") == 0 ? pid : opt.net_args[i];
+  argv[n] = NULL;
+  if (pipe2 (exit_pipe, O_CLOEXEC) < 0 || pipe2 (ready_pipe, O_CLOEXEC) < 0)
+    return "pipe failed";
+  pid_t helper = fork ();
+  if (helper < 0)
+    return "fork failed";
+  if (helper == 0)
+    {
+      sigset_t all;
+      sigemptyset (&all);
+      sigprocmask (SIG_SETMASK, &all, NULL);
+      int devnull = open ("/dev/null", O_RDWR);
+      /* Move the pipe ends clear of 3 and 4 first, then into place (dup2 clears O_CLOEXEC).  */
+      int e = fcntl (exit_pipe[0], F_DUPFD, 10), r = fcntl (ready_pipe[1], F_DUPFD, 10);
+      if (e < 0 || r < 0 || dup2 (devnull, 0) < 0 || dup2 (devnull, 1) < 0 || dup2 (e, 3) < 0 || dup2 (r, 4) < 0)
+        _exit (127);
+      execv (argv[0], (char *const *) argv);
+      _exit (127);
+    }
+  close (exit_pipe[0]);
+  close (ready_pipe[1]);
+  net_exit_fd = exit_pipe[1];
+  struct pollfd p = { ready_pipe[0], POLLIN, 0 };
+  char byte;
+  int ready = poll (&p, 1, 10000) > 0 && read (ready_pipe[0], &byte, 1) == 1;
+  close (ready_pipe[0]);
+  if (ready)
+    return NULL;
+  snprintf (message, sizeof message, "network helper %s did not get ready (see its arguments with --log-level debug)", opt.net_helper);
+  kill (helper, SIGKILL);
+  return message;
+}
+
 static void
 run_exit_command (void)
 {
@@ -531,11 +584,14 @@ parse_args (int argc, char **argv)
       TAKE ("--socket-path", opt.socket_path);
       TAKE ("--monitor-pid-file", opt.monitor_pid_file);
       TAKE ("--exit-command", opt.exit_command);
+      TAKE ("--net-helper", opt.net_helper);
 #undef TAKE
       if (strcmp (a, "--runtime-arg") == 0 && v && opt.n_runtime_args < MAX_ARGS - 16)
         opt.runtime_args[opt.n_runtime_args++] = argv[++i];
       else if (strcmp (a, "--exit-command-arg") == 0 && v && opt.n_exit_args < MAX_ARGS)
         opt.exit_args[opt.n_exit_args++] = argv[++i];
+      else if (strcmp (a, "--net-helper-arg") == 0 && v && opt.n_net_args < MAX_ARGS - 2)
+        opt.net_args[opt.n_net_args++] = argv[++i];
       else if (strcmp (a, "--log-size-max") == 0 && v)
         opt.log_size_max = atoll (argv[++i]);
       else if (strcmp (a, "--sync-fd") == 0 && v)
@@ -724,6 +780,30 @@ main (int argc, char **argv)
         stdin_fd = pty_fd;
     }
   watch_cgroup (container);
+  if (opt.net_helper)
+    {
+      const char *failure = start_net_helper (container);
+      if (failure)
+        {
+          /* The container was created but must not run without its network: remove it.  */
+          const char *dargv[MAX_ARGS + 8];
+          int k = 0;
+          dargv[k++] = opt.runtime;
+          for (int i = 0; i < opt.n_runtime_args; i++)
+            dargv[k++] = opt.runtime_args[i];
+          dargv[k++] = "delete";
+          dargv[k++] = "--force";
+          dargv[k++] = opt.cid;
+          dargv[k] = NULL;
+          pid_t d = spawn (dargv, devnull, devnull, devnull);
+          int st;
+          while (d > 0 && waitpid (d, &st, 0) < 0 && errno == EINTR)
+            ;
+          unlink (opt.socket_path);
+          report_sync (-1, failure, strlen (failure));
+          return 1;
+        }
+    }
   report_sync (container, NULL, 0);
 
   /* Watch phase.  */
@@ -788,6 +868,8 @@ main (int argc, char **argv)
         }
     }
   write_exit_file (exit_status);
+  if (net_exit_fd >= 0)
+    close (net_exit_fd); /* the network helper ends with the container */
   close (listen_fd);
   unlink (opt.socket_path);
   /* Attached clients (`run` in the foreground) clean up themselves and say so: wait for them to

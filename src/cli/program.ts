@@ -23,6 +23,7 @@ import { build as buildExec } from './commands/container/exec.js';
 import { build as buildInspect } from './commands/container/inspect.js';
 import { buildKill, buildPrune as buildContainerPrune, buildRename, buildRestart, buildRm as buildContainerRm, buildStop, buildWait } from './commands/container/lifecycle.js';
 import { build as buildLogs } from './commands/container/logs.js';
+import { build as buildPort } from './commands/container/port.js';
 import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
@@ -74,6 +75,7 @@ const containerGroup = (): Command =>
     .addCommand(buildExport())
     .addCommand(buildCommit())
     .addCommand(buildTop())
+    .addCommand(buildPort())
     .addCommand(buildCleanup(), { hidden: true });
 
 const manifestGroup = (): Command => new Command('manifest').description('Inspect manifests and image indexes in registries').addCommand(buildManifestInspect());
@@ -109,6 +111,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['export', () => buildExport()],
   ['commit', () => buildCommit()],
   ['top', () => buildTop()],
+  ['port', () => buildPort()],
   ['import', () => buildImport()],
   ['events', () => buildEvents()],
   ['unshare', () => buildUnshare()],

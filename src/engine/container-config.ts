@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { ImageConfig } from '../image/manifest.js';
 import { CliError } from '../errors.js';
+import type { PortMapping } from '../network/ports.js';
 import type { ContainerConfig, RestartPolicy } from '../state/containers.js';
 
 export interface CreateOptions {
@@ -36,6 +37,12 @@ export interface CreateOptions {
   pull?: 'missing' | 'always' | 'never';
   /** --log-opt KEY=VALUE: max-size (the log rotates past it; default 10 MB, -1 never). */
   logOpts?: string[];
+  publish?: string[];
+  publishAll?: boolean;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  addHosts?: string[];
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
@@ -153,9 +160,26 @@ const parseSecurityOpts = (opts: string[]): { noNewPrivileges: boolean; seccomp:
   return { noNewPrivileges, seccomp };
 };
 
-const NETWORKS = ['private', 'none', 'host'];
+// Network modes: slirp4netns (the default where installed), none (loopback only), host.
+export const defaultNetwork = (hasSlirp: boolean): string => (hasSlirp ? 'slirp4netns' : 'none');
 
-export const buildContainerConfig = (options: CreateOptions, image: ImageConfig, id: string): ContainerConfig => {
+const checkNetwork = (network: string, publishing: boolean): void => {
+  if (network === 'pasta')
+    throw new CliError('EUSAGE', '--network pasta is not supported yet: Debian\'s pasta cannot join a namespace from inside the rootless user namespace; use slirp4netns');
+  if (!['slirp4netns', 'none', 'host'].includes(network)) throw new CliError('EUSAGE', `unknown network mode "${network}": use slirp4netns, none or host`);
+  if (publishing && network !== 'slirp4netns')
+    throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: publish them with --network slirp4netns`);
+};
+
+const checkHost = (entry: string): string => {
+  const colon = entry.indexOf(':');
+  if (colon < 1 || !/^[0-9a-fA-F.:]+$/.test(entry.slice(colon + 1))) throw new CliError('EUSAGE', `invalid --add-host "${entry}": use NAME:IP`);
+  return entry;
+};
+
+// Builds the config; `network` is the mode to use when the flags name none, `ports` the published
+// ports already checked and resolved (see network/ports.ts).
+export const buildContainerConfig = (options: CreateOptions, image: ImageConfig, id: string, defaults: { network: string; ports: PortMapping[] } = { network: 'none', ports: [] }): ContainerConfig => {
   const img = image.config ?? {};
   const entrypoint = options.entrypoint !== undefined ? parseEntrypoint(options.entrypoint) : (img.Entrypoint ?? []);
   const cmd = options.command.length ? options.command : options.entrypoint !== undefined ? [] : (img.Cmd ?? []);
@@ -164,8 +188,8 @@ export const buildContainerConfig = (options: CreateOptions, image: ImageConfig,
   if (options.rm && restartPolicy.name !== 'no') throw new CliError('EUSAGE', 'the --rm option conflicts with --restart: use one of them');
   const workdir = options.workdir ?? (img.WorkingDir || '/');
   if (!workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory "${workdir}": it must be an absolute path`);
-  const network = options.network ?? 'private';
-  if (!NETWORKS.includes(network)) throw new CliError('EUSAGE', `unknown network mode "${network}": use none or host`);
+  const network = options.network === 'private' ? 'none' : (options.network ?? defaults.network);
+  checkNetwork(network, defaults.ports.length > 0);
   const hostname = options.hostname ?? id.slice(0, 12);
   const envFiles = (options.envFile ?? []).flatMap(readEnvFile).flatMap(expandEnv);
   const env = mergeEnv(
@@ -200,6 +224,11 @@ export const buildContainerConfig = (options: CreateOptions, image: ImageConfig,
     tmpfs: options.tmpfs ?? [],
     init: Boolean(options.init),
     network,
+    ports: defaults.ports,
+    dns: options.dns ?? [],
+    dnsSearch: options.dnsSearch ?? [],
+    dnsOptions: options.dnsOptions ?? [],
+    addHosts: (options.addHosts ?? []).map(checkHost),
     ...parseLogOpts(options.logOpts ?? []),
   };
 };

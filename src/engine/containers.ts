@@ -12,11 +12,13 @@ import { processStartTime, type ContainerRecord, type ContainerState, type Conta
 import { recordEvent } from '../state/events.js';
 import { randomId, randomName } from '../state/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
-import { findHelperBinary } from '../util/exec.js';
+import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
+import { publishPorts, slirpHelperArgs } from '../network/slirp.js';
+import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { exitCodeForRuntimeError, launchMonitor } from '../monitor/monitor.js';
-import { buildContainerConfig, type CreateOptions } from './container-config.js';
+import { buildContainerConfig, defaultNetwork, type CreateOptions } from './container-config.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
@@ -118,6 +120,13 @@ export class ContainersEngine {
         if (!(error instanceof CliError && error.code === 'ESTATE' && /no such container/.test(error.message))) throw error;
       });
     }
+    // Published ports are checked (and free ones chosen) before anything is created.
+    const { parsePublish, exposedMappings, reservePorts } = await import('../network/ports.js');
+    const requested = [
+      ...(options.publish ?? []).flatMap(parsePublish),
+      ...(options.publishAll ? exposedMappings(this.ctx.images.config(image.id).config?.ExposedPorts) : []),
+    ];
+    const ports = requested.length ? await reservePorts(requested) : [];
     const id = randomId();
     const lock = await this.store.lock(id);
     try {
@@ -125,7 +134,8 @@ export class ContainersEngine {
       try {
         return await withStoreLock(this.ctx, false, async () => {
           const found = this.images.resolve(image!.id);
-          const config = buildContainerConfig(options, this.ctx.images.config(found.id), id);
+          const imageConfig = this.ctx.images.config(found.id);
+          const config = buildContainerConfig(options, imageConfig, id, { network: defaultNetwork(findHelperBinary('slirp4netns') !== undefined), ports });
           const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
           const record: ContainerRecord = {
             id,
@@ -205,6 +215,9 @@ export class ContainersEngine {
       log.debug('start: mounted');
       this.writeBundle(record, mountpoint);
       log.debug('start: bundle written');
+      const slirp = record.config.network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
+      const slirpSocket = this.store.slirpSocketPath(record.id);
+      if (slirp) rmSync(slirpSocket, { force: true });
       const started = await launchMonitor({
           id: record.id,
           runtimePath: runtime.path,
@@ -219,12 +232,14 @@ export class ContainersEngine {
           terminal: record.config.tty,
           stdin: record.config.interactive,
           exitCommand: this.cleanupCommand(record.id),
+          netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : undefined,
       });
       log.debug('start: monitor reported');
       const monitorStartTime = processStartTime(started.monitorPid);
       // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
       this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
       try {
+        if (slirp && record.config.ports?.length) await publishPorts(slirpSocket, record.config.ports);
         await hooks.beforeStart?.(this.store.socketPath(record.id));
         await startContainer(runtime, record.id);
       } catch (error) {
@@ -251,8 +266,8 @@ export class ContainersEngine {
     const userdata = join(dir, 'userdata');
     const c = record.config;
     writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
-    writeFileSync(join(userdata, 'hosts'), `127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain\n127.0.1.1\t${c.hostname} ${record.name}\n`);
-    writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c.network));
+    writeFileSync(join(userdata, 'hosts'), etcHosts(c, record.name));
+    writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c));
     const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
     if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
     const user = resolveUser(rootfs, c.user);
@@ -301,6 +316,8 @@ export class ContainersEngine {
     if (ended) {
       await deleteContainer(this.runtime(record), record.id).catch(() => undefined);
       this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
+      // slirp4netns has ended with the monitor's exit fd; its API socket stays behind.
+      rmSync(this.store.slirpSocketPath(record.id), { force: true });
       const final: ContainerState = {
         ...effective,
         status: 'exited',
@@ -509,18 +526,3 @@ export class ContainersEngine {
     return removed;
   }
 }
-
-// The host's resolv.conf for a container in its own network namespace: loopback name servers
-// (systemd-resolved's 127.0.0.53) cannot be reached from there and are dropped.
-const resolvConf = (network: string): string => {
-  let text = '';
-  try {
-    text = readFileSync('/etc/resolv.conf', 'utf8');
-  } catch {
-    // none on the host
-  }
-  if (network === 'host') return text;
-  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
-  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 1.1.1.1');
-  return `${lines.filter(Boolean).join('\n')}\n`;
-};

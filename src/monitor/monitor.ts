@@ -20,6 +20,8 @@ export interface MonitorOptions {
   terminal: boolean;
   stdin: boolean;
   exitCommand: string[];
+  /** The network helper and its arguments ("{pid}" becomes the container's pid). */
+  netHelper?: string[];
 }
 
 export interface MonitorStarted {
@@ -72,6 +74,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
     ...(options.terminal ? ['--terminal'] : []),
     ...(options.stdin ? ['--stdin'] : []),
     ...(options.exitCommand.length ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])] : []),
+    ...(options.netHelper ? ['--net-helper', options.netHelper[0], ...options.netHelper.slice(1).flatMap((a) => ['--net-helper-arg', a])] : []),
   ];
   const bin = findMonitor();
   log.debug(`exec: ${bin} ${argv.join(' ')}`);

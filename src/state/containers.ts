@@ -6,6 +6,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
+import type { PortMapping } from '../network/ports.js';
 import { startTimeOf } from '../rootless/enter.js';
 import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { acquireLock, withLock, type Lock } from '../util/lock.js';
@@ -43,6 +44,11 @@ export interface ContainerConfig {
   network: string;
   /** The log rotates when it grows past this many bytes; -1: never. */
   logSizeMax?: number;
+  ports?: PortMapping[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  addHosts?: string[];
 }
 
 export interface ContainerRecord {
@@ -114,6 +120,11 @@ export class ContainerStore {
   // Short enough for a unix socket path (108 bytes) whatever the runtime dir is.
   socketPath(id: string): string {
     return join(this.runDir, 'sock', `${id.slice(0, 12)}.attach`);
+  }
+
+  // slirp4netns's API socket (published ports are added through it).
+  slirpSocketPath(id: string): string {
+    return join(this.runDir, 'sock', `${id.slice(0, 12)}.slirp`);
   }
 
   logPath(id: string): string {
@@ -276,6 +287,7 @@ export class ContainerStore {
   // Deletes every file of a container (the caller holds its lock and has unmounted its root).
   remove(record: ContainerRecord): void {
     rmSync(this.runtimeDir(record.id), { recursive: true, force: true });
+    rmSync(this.slirpSocketPath(record.id), { force: true });
     // Rename first: a half-deleted container is never listed.
     const doomed = tempSibling(this.containerDir(record.id));
     try {

@@ -10,6 +10,16 @@ export interface ContainerRow {
 
 const command = (r: ContainerRecord): string[] => [...r.config.entrypoint, ...r.config.cmd];
 
+// "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp", as ps shows published ports.
+export const portsText = (r: ContainerRecord): string => (r.config.ports ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+
+// Docker's NetworkSettings.Ports: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}.
+export const portBindings = (r: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[]> => {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of r.config.ports ?? []) (out[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  return out;
+};
+
 export const statusText = ({ state }: ContainerRow, now = Date.now()): string => {
   if (state.status === 'running' || state.status === 'stopping') return `Up ${humanDuration(state.startedAt ?? new Date(now).toISOString(), now)}`;
   if (state.status === 'exited') return `Exited (${state.exitCode ?? -1}) ${timeAgo(state.finishedAt ?? new Date(now).toISOString(), now)}`;
@@ -40,7 +50,7 @@ export const psJson = (row: ContainerRow) => {
     Names: [r.name],
     Networks: [],
     Pid: s.pid ?? 0,
-    Ports: null,
+    Ports: r.config.ports?.length ? r.config.ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : null,
     Restarts: s.restartCount,
     StartedAt: unix(s.startedAt),
     State: stateName(s),
@@ -60,7 +70,7 @@ export const psTemplateFields = (row: ContainerRow, noTrunc: boolean) => {
     CreatedHuman: timeAgo(r.created),
     RunningFor: humanDuration(r.created),
     Names: r.name,
-    Ports: '',
+    Ports: portsText(r),
     State: stateName(s),
     Labels: r.config.labels,
   };
@@ -68,7 +78,7 @@ export const psTemplateFields = (row: ContainerRow, noTrunc: boolean) => {
 
 export const psRow = (row: ContainerRow, noTrunc: boolean): string[] => {
   const f = psTemplateFields(row, noTrunc);
-  return [f.ID, row.record.image, f.Command, f.CreatedHuman, f.Status, '', row.record.name];
+  return [f.ID, row.record.image, f.Command, f.CreatedHuman, f.Status, f.Ports, row.record.name];
 };
 
 export const PS_HEADERS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
@@ -170,9 +180,18 @@ export const containerInspectJson = (row: ContainerRow) => {
       SecurityOpt: [...(c.noNewPrivileges ? ['no-new-privileges'] : []), ...(c.seccomp === 'unconfined' ? ['seccomp=unconfined'] : [])],
       Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.split(':')[0], t.split(':')[1] ?? ''])),
       Init: c.init,
-      NetworkMode: c.network === 'private' ? 'private' : c.network,
+      NetworkMode: c.network,
+      PortBindings: portBindings(r),
+      Dns: c.dns ?? [],
+      DnsSearch: c.dnsSearch ?? [],
+      ExtraHosts: c.addHosts ?? [],
       Runtime: r.runtime.split('/').pop(),
     },
-    NetworkSettings: { Ports: {}, IPAddress: '', Networks: {} },
+    NetworkSettings: {
+      Ports: portBindings(r),
+      IPAddress: c.network === 'slirp4netns' ? '10.0.2.100' : '',
+      Gateway: c.network === 'slirp4netns' ? '10.0.2.2' : '',
+      Networks: {},
+    },
   };
 };

@@ -1,0 +1,43 @@
+// The files a container gets at /etc/hosts and /etc/resolv.conf, from its network mode and flags.
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { ContainerConfig } from '../state/containers.js';
+import { SLIRP_DNS, SLIRP_GUEST } from './slirp.js';
+
+const hostResolvConf = (): string[] => {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+};
+
+// The host's first non-loopback IPv4 address: how a container reaches services on the host.
+const hostAddress = (): string | undefined =>
+  Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+export const etcHosts = (c: ContainerConfig, name: string): string => {
+  const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
+  const own = c.network === 'slirp4netns' ? SLIRP_GUEST : '127.0.1.1';
+  lines.push(`${own}\t${c.hostname} ${name}`);
+  const host = c.network === 'slirp4netns' ? hostAddress() : undefined;
+  if (host) lines.push(`${host}\thost.containers.internal host.docker.internal`);
+  for (const entry of c.addHosts ?? []) {
+    const colon = entry.indexOf(':');
+    lines.push(`${entry.slice(colon + 1)}\t${entry.slice(0, colon)}`);
+  }
+  return `${lines.join('\n')}\n`;
+};
+
+// Name servers: --dns, else slirp4netns's forwarder, else (none/host) the host's own file. Search
+// domains and options come from the host unless given.
+export const resolvConf = (c: ContainerConfig): string => {
+  const host = hostResolvConf();
+  if (c.network === 'host' && !c.dns?.length && !c.dnsSearch?.length && !c.dnsOptions?.length) return host.join('\n');
+  const servers = c.dns?.length ? c.dns : c.network === 'slirp4netns' ? [SLIRP_DNS] : host.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
+  const search = c.dnsSearch?.length ? c.dnsSearch : host.filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+  const options = c.dnsOptions?.length ? c.dnsOptions : host.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+  return [...(search.length ? [`search ${search.join(' ')}`] : []), ...servers.map((s) => `nameserver ${s}`), ...(options.length ? [`options ${options.join(' ')}`] : [])].join('\n') + '\n';
+};
