@@ -166,7 +166,11 @@ export const defaultNetwork = (hasSlirp: boolean): string => (hasSlirp ? 'slirp4
 const checkNetwork = (network: string, publishing: boolean): void => {
   if (network === 'pasta')
     throw new CliError('EUSAGE', '--network pasta is not supported yet: Debian\'s pasta cannot join a namespace from inside the rootless user namespace; use slirp4netns');
-  if (!['slirp4netns', 'none', 'host'].includes(network)) throw new CliError('EUSAGE', `unknown network mode "${network}": use slirp4netns, none or host`);
+  if (network.startsWith('container:') && network.length > 'container:'.length) {
+    if (publishing) throw new CliError('EUSAGE', 'ports cannot be published with --network container:…: publish them on that container');
+    return;
+  }
+  if (!['slirp4netns', 'none', 'host'].includes(network)) throw new CliError('EUSAGE', `unknown network mode "${network}": use slirp4netns, none, host or container:NAME`);
   if (publishing && network !== 'slirp4netns')
     throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: publish them with --network slirp4netns`);
 };

@@ -267,7 +267,9 @@ export class ContainersEngine {
     const c = record.config;
     writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
     writeFileSync(join(userdata, 'hosts'), etcHosts(c, record.name));
-    writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c));
+    // Sharing another container's network means sharing its name servers too.
+    const shared = c.network.startsWith('container:') ? this.store.find(c.network.slice('container:'.length)).config.network : c.network;
+    writeFileSync(join(userdata, 'resolv.conf'), resolvConf({ ...c, network: shared }));
     const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
     if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
     const user = resolveUser(rootfs, c.user);
@@ -287,13 +289,21 @@ export class ContainersEngine {
       seccomp: c.seccomp,
       tmpfs: c.tmpfs,
       init,
-      network: c.network === 'host' ? 'host' : 'private',
+      network: c.network === 'host' ? 'host' : c.network.startsWith('container:') ? { path: this.sharedNetns(c.network.slice('container:'.length)) } : 'private',
       etcFiles: { '/etc/hostname': join(userdata, 'hostname'), '/etc/hosts': join(userdata, 'hosts'), '/etc/resolv.conf': join(userdata, 'resolv.conf') },
       cgroupV2: cgroupVersion() === 'v2',
       singleId: this.ctx.config.storage.userns === 'single',
       annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
     });
     writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);
+  }
+
+  // --network container:NAME: the network namespace of that (running) container.
+  private sharedNetns(input: string): string {
+    const other = this.store.find(input);
+    const state = this.store.effectiveState(other.id);
+    if (state.status !== 'running' || !state.pid) throw new CliError('ESTATE', `--network container:${input}: that container is not running; start it first`);
+    return `/proc/${state.pid}/ns/net`;
   }
 
   // Waits until the monitor has written the exit file (or died); false on timeout.

@@ -20,6 +20,7 @@ const hostAddress = (): string | undefined =>
 
 export const etcHosts = (c: ContainerConfig, name: string): string => {
   const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
+  // (A container sharing another's network has that one's address; 127.0.1.1 names it locally.)
   const own = c.network === 'slirp4netns' ? SLIRP_GUEST : '127.0.1.1';
   lines.push(`${own}\t${c.hostname} ${name}`);
   const host = c.network === 'slirp4netns' ? hostAddress() : undefined;

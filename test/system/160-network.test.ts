@@ -146,6 +146,17 @@ describe('names, DNS and teardown', () => {
     expect((await sb.run(['run', '--add-host', 'bad', IMG, 'sh'])).code).toBe(125);
   });
 
+  it('--network container:NAME shares that container\'s network namespace', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'netowner', IMG, ...SERVE('shared-ns'));
+    const r = await sb.runCli(0, 'run', '--rm', '--network', 'container:netowner', IMG, 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 80 </dev/null && break; sleep 0.2; done; cat /etc/resolv.conf');
+    expect(r.stdout).toMatch(/^shared-ns\nnameserver 10\.0\.2\.3$/m);
+    await sb.runCli(0, 'stop', '-t', '0', 'netowner');
+    const stopped = await sb.run(['run', '--rm', '--network', 'container:netowner', IMG, 'sh']);
+    expect(stopped.code).toBe(125);
+    expect(stopped.stderr).toMatch(/that container is not running/);
+    await sb.runCli(0, 'rm', 'netowner');
+  });
+
   it('the network helper ends with its container: stop, rm, and a killed monitor', async () => {
     expect(processesNamed('slirp4netns')).toBe(0);
     await sb.runCli(0, 'run', '-d', '--name', 'net1', IMG, 'sh', '-c', 'sleep 60');
