@@ -13,6 +13,7 @@ import { recordEvent } from '../state/events.js';
 import { randomId, randomName } from '../state/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
+import type { PortMapping } from '../network/ports.js';
 import { publishPorts, slirpHelperArgs } from '../network/slirp.js';
 import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -121,12 +122,15 @@ export class ContainersEngine {
       });
     }
     // Published ports are checked (and free ones chosen) before anything is created.
-    const { parsePublish, exposedMappings, reservePorts } = await import('../network/ports.js');
-    const requested = [
-      ...(options.publish ?? []).flatMap(parsePublish),
-      ...(options.publishAll ? exposedMappings(this.ctx.images.config(image.id).config?.ExposedPorts) : []),
-    ];
-    const ports = requested.length ? await reservePorts(requested) : [];
+    let ports: PortMapping[] = [];
+    if (options.publish?.length || options.publishAll) {
+      const { parsePublish, exposedMappings, reservePorts } = await import('../network/ports.js');
+      const requested = [
+        ...(options.publish ?? []).flatMap(parsePublish),
+        ...(options.publishAll ? exposedMappings(this.ctx.images.config(image.id).config?.ExposedPorts) : []),
+      ];
+      ports = await reservePorts(requested);
+    }
     const id = randomId();
     const lock = await this.store.lock(id);
     try {

@@ -1,0 +1,135 @@
+// Published ports: throughput of 1 GiB host → container, time from `run -d -p` to the first
+// answered connection, and the latency of 1,000 sequential small requests — skiff (slirp4netns
+// port forwarding) against podman's default rootless network (slirp4netns with rootlessport),
+// same image, same user, loopback only.
+import { fileURLToPath } from 'node:url';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeLayer } from '../test/helpers/layers.js';
+import { buildImage, freePort, pushImage, startRegistry } from '../test/helpers/registry.js';
+import { ids, isRoot, median, timeAs, userDir, userEnv } from './lib.js';
+
+const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
+const GIB = 1 << 30;
+
+const podmanArgs = (home: string) => [
+  'podman', '--root', join(home, 'storage'), '--runroot', join(home, 'r'), '--storage-driver', 'overlay',
+  '--runtime', process.env.BENCH_PODMAN_RUNTIME ?? 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
+];
+
+const asUser = (argv: string[], env: Record<string, string>) =>
+  spawnSync(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, encoding: 'utf8' });
+
+// One request: connect, send, read the whole answer. Resolves to the answer ('' if refused).
+const request = (port: number, payload: Buffer | string): Promise<string> =>
+  new Promise((resolve) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1');
+    socket.on('connect', () => socket.end(payload));
+    socket.on('data', (d) => (answer += d));
+    socket.on('error', () => resolve(''));
+    socket.on('close', () => resolve(answer));
+  });
+
+// Streams `bytes` into a sink server; resolves to MB/s once the server has counted them all.
+const throughput = (port: number, bytes: number): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const chunk = Buffer.alloc(1 << 20, 0x61);
+    const start = process.hrtime.bigint();
+    const socket = connect(port, '127.0.0.1');
+    let sent = 0;
+    let answer = '';
+    const pump = () => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return socket.once('drain', pump);
+      }
+      socket.end();
+    };
+    socket.on('connect', pump);
+    socket.on('data', (d) => (answer += d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (Number(answer) !== bytes) reject(new Error(`the server counted ${answer.trim()} bytes, not ${bytes}`));
+      else resolve(bytes / 1e6 / seconds);
+    });
+  });
+
+const startToFirstAnswer = async (argv: string[], env: Record<string, string>, port: number): Promise<number> => {
+  const start = process.hrtime.bigint();
+  const child = spawn(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, stdio: 'ignore' });
+  const exited = new Promise((r) => child.on('exit', r));
+  for (;;) {
+    if ((await request(port, 'ping\n')) === 'pong\n') break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  await exited;
+  return ms;
+};
+
+const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+export const benchNetwork = async (): Promise<void> => {
+  const registry = await startRegistry();
+  const skiffHome = userDir('ns');
+  const podmanHome = userDir('np');
+  const skiffEnv = userEnv(skiffHome);
+  const podmanEnv = userEnv(podmanHome);
+  const tools: Record<'skiff' | 'podman', { cli: string[]; env: Record<string, string> }> = {
+    skiff: { cli: [SKIFF], env: skiffEnv },
+    podman: { cli: podmanArgs(podmanHome), env: podmanEnv },
+  };
+  const server = join(tmpdir(), `skiff-net-server-${process.pid}`);
+  try {
+    const cc = spawnSync('sh', ['-c', 'command -v musl-gcc || command -v gcc'], { encoding: 'utf8' }).stdout.trim();
+    execFileSync(cc, ['-O2', '-static', '-o', server, fileURLToPath(new URL('./net-server.c', import.meta.url))]);
+    const layer = await makeLayer([{ path: 'bin/', type: 'directory' }, { path: 'bin/net-server', content: readFileSync(server), mode: 0o755 }]);
+    await pushImage(registry.host, 'bench/net', 'latest', buildImage([layer]));
+    const image = `${registry.host}/bench/net:latest`;
+    timeAs([...tools.skiff.cli, 'pull', '-q', image], skiffEnv);
+    timeAs([...tools.podman.cli, 'pull', '-q', '--tls-verify=false', image], podmanEnv);
+
+    const results: Record<string, Record<string, string>> = { skiff: {}, podman: {} };
+    for (const who of ['podman', 'skiff'] as const) {
+      const { cli, env } = tools[who];
+      // 1. throughput
+      const sinkPort = await freePort();
+      timeAs([...cli, 'run', '-d', '--name', 'sink', '-p', `127.0.0.1:${sinkPort}:80`, image, 'net-server', 'sink', '80'], env);
+      while ((await request(sinkPort, '')) === '') await new Promise((r) => setTimeout(r, 20));
+      const rates: number[] = [];
+      for (let i = 0; i < Number(process.env.BENCH_NET_RUNS ?? 3); i++) rates.push(await throughput(sinkPort, GIB));
+      results[who].throughput = `${median(rates).toFixed(0)} MB/s`;
+      // 2. run -d -p → first answer
+      const starts: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const port = await freePort();
+        starts.push(await startToFirstAnswer([...cli, 'run', '-d', '--name', `first${i}`, '-p', `127.0.0.1:${port}:80`, image, 'net-server', 'echo', '80'], env, port));
+      }
+      results[who].firstAnswer = `${median(starts).toFixed(0)} ms`;
+      // 3. 1,000 sequential requests to the last of those
+      const port = Number(asUser([...cli, 'port', 'first4', '80'], env).stdout.trim().split(':').pop());
+      const latencies: number[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const t = process.hrtime.bigint();
+        if ((await request(port, 'ping\n')) !== 'pong\n') throw new Error(`${who}: request ${i} got no answer`);
+        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      results[who].latency = `median ${median(latencies).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`;
+      asUser([...cli, 'rm', '--all', '--force'], env);
+    }
+    process.stdout.write('\npublished port, host → container (podman: slirp4netns + rootlessport; skiff: slirp4netns)\n');
+    for (const [metric, goal] of [['throughput', '1 GiB; goal: skiff ≥ podman'], ['firstAnswer', 'run -d -p to first answer, median of 5; goal: skiff ≤ podman'], ['latency', '1,000 sequential requests']] as const)
+      process.stdout.write(`  ${metric.padEnd(12)} podman ${results.podman[metric].padEnd(32)} skiff ${results.skiff[metric].padEnd(32)} (${goal})\n`);
+  } finally {
+    rmSync(server, { force: true });
+    asUser([...tools.skiff.cli, 'system', 'reset', '--force'], skiffEnv);
+    asUser([...tools.podman.cli, 'system', 'reset', '--force'], podmanEnv);
+    spawnSync('rm', ['-rf', skiffHome, podmanHome]);
+    await registry.stop();
+  }
+};
