@@ -6,9 +6,12 @@
  * writes an exit file when the container's process ends, and finally runs the exit command
  * (`skiff container cleanup ID`).  The protocol is in PROTOCOL.md beside this file.  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +53,8 @@ struct options
   const char *net_helper;
   const char *net_args[MAX_ARGS];
   int n_net_args;
+  const char *publish[64];
+  int n_publish;
   long long log_size_max;
   bool terminal, open_stdin;
   int sync_fd;
@@ -71,6 +76,8 @@ static int pty_fd = -1;
 static char memory_events[PATH_MAX]; /* the container's cgroup v2 memory.events, when it has one */
 static long oom_kills_at_start = -1;
 static bool cleaned_by_client; /* an attached client ran the exit command's work itself */
+
+#include "ports.c"
 
 static void
 die (const char *fmt, ...)
@@ -592,6 +599,8 @@ parse_args (int argc, char **argv)
         opt.exit_args[opt.n_exit_args++] = argv[++i];
       else if (strcmp (a, "--net-helper-arg") == 0 && v && opt.n_net_args < MAX_ARGS - 2)
         opt.net_args[opt.n_net_args++] = argv[++i];
+      else if (strcmp (a, "--publish-tcp") == 0 && v && opt.n_publish < 64)
+        opt.publish[opt.n_publish++] = argv[++i];
       else if (strcmp (a, "--log-size-max") == 0 && v)
         opt.log_size_max = atoll (argv[++i]);
       else if (strcmp (a, "--sync-fd") == 0 && v)
@@ -669,6 +678,16 @@ main (int argc, char **argv)
 
   open_log ();
   int listen_fd = listen_unix (opt.socket_path);
+  ports_init ();
+  for (int i = 0; i < opt.n_publish; i++)
+    {
+      const char *failure = publish_tcp (opt.publish[i]);
+      if (failure)
+        {
+          unlink (opt.socket_path);
+          create_failed ("%s", failure);
+        }
+    }
 
   /* The container's stdio: pipes (the runtime's stderr doubles as the channel for its errors), or a pty.  */
   int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, in_pipe[2] = { -1, -1 };
@@ -780,9 +799,11 @@ main (int argc, char **argv)
         stdin_fd = pty_fd;
     }
   watch_cgroup (container);
-  if (opt.net_helper)
+  if (opt.net_helper || n_published)
     {
-      const char *failure = start_net_helper (container);
+      const char *failure = opt.net_helper ? start_net_helper (container) : NULL;
+      if (!failure)
+        failure = start_dialer (container);
       if (failure)
         {
           /* The container was created but must not run without its network: remove it.  */
@@ -812,7 +833,7 @@ main (int argc, char **argv)
   int exit_status = -1;
   while (exit_status < 0)
     {
-      struct pollfd p[4 + MAX_CLIENTS];
+      struct pollfd p[4 + MAX_CLIENTS + MAX_PUBLISHED + 2 * MAX_RELAYS];
       int np = 0;
       p[np++] = (struct pollfd) { sig_fd, POLLIN, 0 };
       p[np++] = (struct pollfd) { listen_fd, POLLIN, 0 };
@@ -820,6 +841,8 @@ main (int argc, char **argv)
       p[np++] = (struct pollfd) { errout_fd, POLLIN, 0 };
       for (int i = 0; i < MAX_CLIENTS; i++)
         p[np++] = (struct pollfd) { clients[i].fd, POLLIN, 0 };
+      int ports_at = np;
+      np += ports_poll_fds (p + np);
       if (poll (p, (nfds_t) np, -1) < 0)
         {
           if (errno == EINTR)
@@ -840,6 +863,7 @@ main (int argc, char **argv)
       for (int i = 0; i < MAX_CLIENTS; i++)
         if (p[4 + i].fd >= 0 && (p[4 + i].revents & (POLLIN | POLLHUP | POLLERR)))
           read_client (&clients[i]);
+      ports_handle (p + ports_at);
       if (p[0].revents & POLLIN)
         {
           struct signalfd_siginfo si;
@@ -867,6 +891,7 @@ main (int argc, char **argv)
             break;
         }
     }
+  ports_close ();
   write_exit_file (exit_status);
   if (net_exit_fd >= 0)
     close (net_exit_fd); /* the network helper ends with the container */

@@ -222,6 +222,10 @@ export class ContainersEngine {
       const slirp = record.config.network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
       const slirpSocket = this.store.slirpSocketPath(record.id);
       if (slirp) rmSync(slirpSocket, { force: true });
+      // IPv4 TCP ports are forwarded by the monitor (socket to socket, fast); the rest by slirp4netns.
+      const ports = record.config.ports ?? [];
+      const forwarded = ports.filter((p) => p.protocol === 'tcp' && !p.hostIp.includes(':'));
+      const viaSlirp = ports.filter((p) => !forwarded.includes(p));
       const started = await launchMonitor({
           id: record.id,
           runtimePath: runtime.path,
@@ -237,13 +241,14 @@ export class ContainersEngine {
           stdin: record.config.interactive,
           exitCommand: this.cleanupCommand(record.id),
           netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : undefined,
+          publishTcp: forwarded.map((p) => `${p.hostIp},${p.hostPort},${p.containerPort}`),
       });
       log.debug('start: monitor reported');
       const monitorStartTime = processStartTime(started.monitorPid);
       // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
       this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
       try {
-        if (slirp && record.config.ports?.length) await publishPorts(slirpSocket, record.config.ports);
+        if (slirp && viaSlirp.length) await publishPorts(slirpSocket, viaSlirp);
         await hooks.beforeStart?.(this.store.socketPath(record.id));
         await startContainer(runtime, record.id);
       } catch (error) {

@@ -2,6 +2,7 @@
 // ports published on the host's loopback (TCP, UDP, ranges, free ports), port conflicts found
 // before anything is created, the generated /etc/hosts and resolv.conf, and helper teardown.
 // Traffic goes only to 127.0.0.1 and inside the test's own namespaces.
+import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -68,6 +69,37 @@ describe('published ports', () => {
     await sb.runCli(0, 'rm', '-f', 'web');
     // The port is free again once the container is gone.
     expect(await fetchTcp(port, 0)).toBe('');
+  });
+
+  it('forwards large transfers intact, and refuses connections nothing in the container accepts', async () => {
+    const port = await freePort();
+    await sb.runCli(0, 'run', '-d', '--name', 'sink', '-p', `127.0.0.1:${port}:80`, IMG, 'sh', '-c', 'nc -l -p 80 | md5sum; sleep 30');
+    const data = randomBytes(8 * 1024 * 1024);
+    for (let sent = false; !sent; ) {
+      sent = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let accepted = false;
+        socket.on('connect', () => {
+          socket.write(data, () => {
+            accepted = true;
+            socket.end();
+          });
+        });
+        socket.on('error', () => resolve(false));
+        socket.on('close', () => resolve(accepted));
+      });
+      if (!sent) await sleep(100);
+    }
+    let logs = '';
+    const deadline = Date.now() + 10_000;
+    while (!/[0-9a-f]{32}/.test(logs) && Date.now() < deadline) {
+      await sleep(100);
+      logs = (await sb.runCli(0, 'logs', 'sink')).stdout;
+    }
+    expect(logs.slice(0, 32)).toBe(createHash('md5').update(data).digest('hex'));
+    // Nothing listens on port 80 any more: the connection is closed at once, not left hanging.
+    expect(await fetchTcp(port, 0)).toBe('');
+    await sb.runCli(0, 'rm', '-f', 'sink');
   });
 
   it('-p CONTAINER picks a free host port; ranges publish each port', async () => {

@@ -1,0 +1,296 @@
+/* Published TCP ports, forwarded by the monitor itself (rootlessport's idea, in C): the monitor
+ * listens on the host's ports in the host's network namespace; a dialer child that has entered
+ * the container's network namespace opens a connection to 127.0.0.1:PORT there for each accepted
+ * client and passes the socket back (SCM_RIGHTS); the monitor then moves bytes both ways with splice(2), without copying them through its memory.  Both
+ * sockets live in one process, so no packet goes through a userspace TCP stack: this is what makes
+ * it faster than slirp4netns's own forwarding.  Included by skiff-monitor.c.  */
+
+#define MAX_PUBLISHED 64
+#define MAX_RELAYS 128
+#define RELAY_PIPE (1024 * 1024)
+
+struct published
+{
+  int fd;
+  int container_port;
+};
+
+struct direction
+{
+  int pipe[2]; /* splice(2) moves the bytes through this pipe, never through user memory */
+  size_t len;  /* bytes in the pipe */
+  size_t cap;  /* the pipe's capacity */
+  bool full;   /* the pipe took no more (its slots are used up): wait for the destination */
+  bool eof;  /* the source has ended */
+  bool shut; /* the end was passed on (shutdown of the destination's write side) */
+};
+
+struct relay
+{
+  int fd[2];                /* 0: the host's client, 1: the container's end */
+  struct direction dir[2];  /* dir[i] carries fd[i] → fd[1 - i] */
+};
+
+static struct published published[MAX_PUBLISHED];
+static int n_published;
+static struct relay relays[MAX_RELAYS];
+static int dialer_fd = -1;
+
+/* Binds HOSTIP:HOSTPORT now, before the container exists, so a taken port fails the create.  */
+static const char *
+publish_tcp (const char *spec)
+{
+  static char error[160];
+  char ip[64];
+  int host_port, container_port;
+  if (n_published >= MAX_PUBLISHED || sscanf (spec, "%63[^,],%d,%d", ip, &host_port, &container_port) != 3)
+    return "bad --publish-tcp value (IP,HOSTPORT,CONTAINERPORT)";
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) host_port) };
+  int one = 1, fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0 || inet_pton (AF_INET, ip, &addr.sin_addr) != 1)
+    return "bad address to publish on";
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 128) < 0)
+    {
+      snprintf (error, sizeof error, "cannot publish %s:%d/tcp: %s", ip, host_port, strerror (errno));
+      close (fd);
+      return error;
+    }
+  published[n_published++] = (struct published) { fd, container_port };
+  return NULL;
+}
+
+/* The dialer: lives in the container's network namespace, dials 127.0.0.1:PORT on request.  */
+static void
+dialer_loop (int control)
+{
+  for (;;)
+    {
+      uint16_t port;
+      if (read (control, &port, sizeof port) != sizeof port)
+        _exit (0);
+      struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port), .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+      int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int err = fd < 0 || connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0 ? errno : 0;
+      union
+      {
+        char buf[CMSG_SPACE (sizeof (int))];
+        struct cmsghdr align;
+      } control_msg;
+      struct iovec iov = { &err, sizeof err };
+      struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+      if (!err)
+        {
+          msg.msg_control = control_msg.buf;
+          msg.msg_controllen = sizeof control_msg.buf;
+          struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
+          cm->cmsg_level = SOL_SOCKET;
+          cm->cmsg_type = SCM_RIGHTS;
+          cm->cmsg_len = CMSG_LEN (sizeof (int));
+          memcpy (CMSG_DATA (cm), &fd, sizeof fd);
+        }
+      if (sendmsg (control, &msg, MSG_NOSIGNAL) < 0)
+        _exit (0);
+      if (fd >= 0)
+        close (fd);
+    }
+}
+
+/* Starts the dialer in the container's network namespace; NULL when ready.  */
+static const char *
+start_dialer (int container)
+{
+  char path[64];
+  int pair[2];
+  if (n_published == 0)
+    return NULL;
+  snprintf (path, sizeof path, "/proc/%d/ns/net", container);
+  int ns = open (path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    return "cannot open the container's network namespace";
+  pid_t pid = fork ();
+  if (pid < 0)
+    return "fork failed";
+  if (pid == 0)
+    {
+      /* Keep nothing of the monitor's (listeners, clients, pipes): only the control socket.  */
+      for (int fd = 3; fd < 1024; fd++)
+        if (fd != pair[1] && fd != ns)
+          close (fd);
+      if (setns (ns, CLONE_NEWNET) < 0)
+        _exit (1);
+      close (ns);
+      dialer_loop (pair[1]);
+    }
+  close (ns);
+  close (pair[1]);
+  dialer_fd = pair[0];
+  return NULL;
+}
+
+static int
+dial (int container_port)
+{
+  uint16_t port = (uint16_t) container_port;
+  int err = 0, fd = -1;
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control_msg;
+  struct iovec iov = { &err, sizeof err };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control_msg.buf, .msg_controllen = sizeof control_msg.buf };
+  if (dialer_fd < 0 || write (dialer_fd, &port, sizeof port) != sizeof port || recvmsg (dialer_fd, &msg, MSG_CMSG_CLOEXEC) <= 0 || err)
+    return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
+  if (cm && cm->cmsg_type == SCM_RIGHTS)
+    memcpy (&fd, CMSG_DATA (cm), sizeof fd);
+  return fd;
+}
+
+static void
+close_relay (struct relay *r)
+{
+  for (int i = 0; i < 2; i++)
+    {
+      if (r->fd[i] >= 0)
+        close (r->fd[i]);
+      for (int j = 0; j < 2; j++)
+        if (r->dir[i].pipe[j] > 0)
+          close (r->dir[i].pipe[j]);
+    }
+  memset (r, 0, sizeof *r);
+  r->fd[0] = r->fd[1] = -1;
+}
+
+static void
+accept_published (struct published *pub)
+{
+  int client;
+  while ((client = accept4 (pub->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+    {
+      struct relay *r = NULL;
+      for (int i = 0; i < MAX_RELAYS && !r; i++)
+        if (relays[i].fd[0] < 0)
+          r = &relays[i];
+      int backend = r ? dial (pub->container_port) : -1;
+      if (backend < 0)
+        {
+          close (client); /* nothing listens in the container (or too many connections): refuse */
+          continue;
+        }
+      fcntl (backend, F_SETFL, O_NONBLOCK);
+      r->fd[0] = client;
+      r->fd[1] = backend;
+      for (int i = 0; i < 2; i++)
+        if (pipe2 (r->dir[i].pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+          r->dir[i].pipe[0] = r->dir[i].pipe[1] = -1;
+        else
+          {
+            fcntl (r->dir[i].pipe[1], F_SETPIPE_SZ, RELAY_PIPE);
+            int cap = fcntl (r->dir[i].pipe[1], F_GETPIPE_SZ);
+            r->dir[i].cap = cap > 0 ? (size_t) cap : 65536;
+          }
+      if (r->dir[0].pipe[0] < 0 || r->dir[1].pipe[0] < 0)
+        close_relay (r);
+    }
+}
+
+/* Moves what it can in one direction; false when the relay must close (an error).  */
+static bool
+pump_direction (struct relay *r, int i)
+{
+  struct direction *d = &r->dir[i];
+  int from = r->fd[i], to = r->fd[1 - i];
+  if (!d->eof && d->len < d->cap && !d->full)
+    {
+      ssize_t n = splice (from, NULL, d->pipe[1], NULL, d->cap - d->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0)
+        d->len += (size_t) n;
+      else if (n == 0)
+        d->eof = true;
+      else if (errno == EAGAIN && d->len > 0)
+        d->full = true;
+      else if (errno != EAGAIN && errno != EINTR)
+        return false;
+    }
+  while (d->len > 0)
+    {
+      ssize_t n = splice (d->pipe[0], NULL, to, NULL, d->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n < 0)
+        return errno == EAGAIN || errno == EINTR;
+      if (n == 0)
+        break;
+      d->len -= (size_t) n;
+      d->full = false;
+    }
+  if (d->eof && d->len == 0 && !d->shut)
+    {
+      shutdown (to, SHUT_WR);
+      d->shut = true;
+    }
+  return true;
+}
+
+/* poll entries for the listeners and relays; returns how many were added at p.  */
+static int
+ports_poll_fds (struct pollfd *p)
+{
+  int n = 0;
+  for (int i = 0; i < n_published; i++)
+    p[n++] = (struct pollfd) { published[i].fd, POLLIN, 0 };
+  for (int i = 0; i < MAX_RELAYS; i++)
+    for (int j = 0; j < 2; j++)
+      {
+        struct relay *r = &relays[i];
+        short events = 0;
+        if (r->fd[0] >= 0)
+          {
+            if (r->dir[j].len < r->dir[j].cap && !r->dir[j].full && !r->dir[j].eof)
+              events |= POLLIN;
+            if (r->dir[1 - j].len > 0)
+              events |= POLLOUT;
+          }
+        p[n++] = (struct pollfd) { r->fd[0] >= 0 ? r->fd[j] : -1, events, 0 };
+      }
+  return n;
+}
+
+static void
+ports_handle (struct pollfd *p)
+{
+  for (int i = 0; i < n_published; i++)
+    if (p[i].revents & POLLIN)
+      accept_published (&published[i]);
+  p += n_published;
+  for (int i = 0; i < MAX_RELAYS; i++)
+    {
+      struct relay *r = &relays[i];
+      if (r->fd[0] < 0 || !((p[2 * i].revents | p[2 * i + 1].revents) & (POLLIN | POLLOUT | POLLHUP | POLLERR)))
+        continue;
+      if (!pump_direction (r, 0) || !pump_direction (r, 1) || (r->dir[0].shut && r->dir[1].shut))
+        close_relay (r);
+    }
+}
+
+static void
+ports_init (void)
+{
+  for (int i = 0; i < MAX_RELAYS; i++)
+    relays[i].fd[0] = relays[i].fd[1] = -1;
+}
+
+/* At the container's exit: free the host ports and drop every connection.  */
+static void
+ports_close (void)
+{
+  for (int i = 0; i < n_published; i++)
+    close (published[i].fd);
+  n_published = 0;
+  for (int i = 0; i < MAX_RELAYS; i++)
+    if (relays[i].fd[0] >= 0)
+      close_relay (&relays[i]);
+  if (dialer_fd >= 0)
+    close (dialer_fd);
+  dialer_fd = -1;
+}
