@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 static const char *const NEEDS_NAMESPACE[] = {
-  "run", "create", "start", "stop", "kill", "restart", "rm", "exec", "attach", "cp", "diff", "export", "commit", "top", "import", "unshare", "pull", "rmi", "load", "rename", NULL,
+  "run", "create", "start", "stop", "kill", "restart", "rm", "exec", "attach", "cp", "diff", "export", "commit", "top", "import", "unshare", "pull", "rmi", "load", "rename", "network", NULL,
 };
 
 static bool

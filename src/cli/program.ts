@@ -24,6 +24,7 @@ import { build as buildInspect } from './commands/container/inspect.js';
 import { buildKill, buildPrune as buildContainerPrune, buildRename, buildRestart, buildRm as buildContainerRm, buildStop, buildWait } from './commands/container/lifecycle.js';
 import { build as buildLogs } from './commands/container/logs.js';
 import { build as buildPort } from './commands/container/port.js';
+import { build as buildNetwork } from './commands/network/network.js';
 import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
@@ -114,6 +115,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['port', () => buildPort()],
   ['import', () => buildImport()],
   ['events', () => buildEvents()],
+  ['network', () => buildNetwork()],
   ['unshare', () => buildUnshare()],
   ['pull', () => buildPull()],
   ['push', () => buildPush()],

@@ -43,6 +43,7 @@ export interface CreateOptions {
   dnsSearch?: string[];
   dnsOptions?: string[];
   addHosts?: string[];
+  networkAliases?: string[];
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
@@ -163,14 +164,19 @@ const parseSecurityOpts = (opts: string[]): { noNewPrivileges: boolean; seccomp:
 // Network modes: slirp4netns (the default where installed), none (loopback only), host.
 export const defaultNetwork = (hasSlirp: boolean): string => (hasSlirp ? 'slirp4netns' : 'none');
 
-const checkNetwork = (network: string, publishing: boolean): void => {
+const checkNetwork = (network: string, publishing: boolean, named: boolean, udp: boolean): void => {
+  if (named) {
+    if (udp) throw new CliError('EUSAGE', `UDP ports cannot be published from a named network yet: publish TCP, or use --network slirp4netns`);
+    return;
+  }
   if (network === 'pasta')
     throw new CliError('EUSAGE', '--network pasta is not supported yet: Debian\'s pasta cannot join a namespace from inside the rootless user namespace; use slirp4netns');
   if (network.startsWith('container:') && network.length > 'container:'.length) {
     if (publishing) throw new CliError('EUSAGE', 'ports cannot be published with --network container:…: publish them on that container');
     return;
   }
-  if (!['slirp4netns', 'none', 'host'].includes(network)) throw new CliError('EUSAGE', `unknown network mode "${network}": use slirp4netns, none, host or container:NAME`);
+  if (!['slirp4netns', 'none', 'host'].includes(network))
+    throw new CliError('EUSAGE', `unknown network "${network}": use slirp4netns, none, host, container:NAME, or create it with \`skiff network create ${network}\``);
   if (publishing && network !== 'slirp4netns')
     throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: publish them with --network slirp4netns`);
 };
@@ -183,7 +189,12 @@ const checkHost = (entry: string): string => {
 
 // Builds the config; `network` is the mode to use when the flags name none, `ports` the published
 // ports already checked and resolved (see network/ports.ts).
-export const buildContainerConfig = (options: CreateOptions, image: ImageConfig, id: string, defaults: { network: string; ports: PortMapping[] } = { network: 'none', ports: [] }): ContainerConfig => {
+export const buildContainerConfig = (
+  options: CreateOptions,
+  image: ImageConfig,
+  id: string,
+  defaults: { network: string; ports: PortMapping[]; named?: (name: string) => boolean } = { network: 'none', ports: [] },
+): ContainerConfig => {
   const img = image.config ?? {};
   const entrypoint = options.entrypoint !== undefined ? parseEntrypoint(options.entrypoint) : (img.Entrypoint ?? []);
   const cmd = options.command.length ? options.command : options.entrypoint !== undefined ? [] : (img.Cmd ?? []);
@@ -193,7 +204,9 @@ export const buildContainerConfig = (options: CreateOptions, image: ImageConfig,
   const workdir = options.workdir ?? (img.WorkingDir || '/');
   if (!workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory "${workdir}": it must be an absolute path`);
   const network = options.network === 'private' ? 'none' : (options.network ?? defaults.network);
-  checkNetwork(network, defaults.ports.length > 0);
+  const named = defaults.named?.(network) ?? false;
+  checkNetwork(network, defaults.ports.length > 0, named, defaults.ports.some((p) => p.protocol === 'udp'));
+  if (options.networkAliases?.length && !named) throw new CliError('EUSAGE', '--network-alias needs a named network (--network NAME)');
   const hostname = options.hostname ?? id.slice(0, 12);
   const envFiles = (options.envFile ?? []).flatMap(readEnvFile).flatMap(expandEnv);
   const env = mergeEnv(
@@ -233,6 +246,7 @@ export const buildContainerConfig = (options: CreateOptions, image: ImageConfig,
     dnsSearch: options.dnsSearch ?? [],
     dnsOptions: options.dnsOptions ?? [],
     addHosts: (options.addHosts ?? []).map(checkHost),
+    ...(named ? { namedNetwork: true, aliases: options.networkAliases ?? [] } : {}),
     ...parseLogOpts(options.logOpts ?? []),
   };
 };

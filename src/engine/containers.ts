@@ -139,7 +139,11 @@ export class ContainersEngine {
         return await withStoreLock(this.ctx, false, async () => {
           const found = this.images.resolve(image!.id);
           const imageConfig = this.ctx.images.config(found.id);
-          const config = buildContainerConfig(options, imageConfig, id, { network: defaultNetwork(findHelperBinary('slirp4netns') !== undefined), ports });
+          const config = buildContainerConfig(options, imageConfig, id, {
+            network: defaultNetwork(findHelperBinary('slirp4netns') !== undefined),
+            ports,
+            named: (name) => this.ctx.networks.get(name) !== undefined,
+          });
           const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
           const record: ContainerRecord = {
             id,
@@ -153,7 +157,16 @@ export class ContainersEngine {
             runtime: runtime.path,
             config,
           };
-          this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }));
+          // An address on a named network: the lowest one no container on it has (under the networks lock).
+          const commit = () => this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }));
+          if (config.namedNetwork) {
+            await this.ctx.networks.withLock(async () => {
+              const network = this.ctx.networks.find(config.network);
+              config.networkIp = this.ctx.networks.allocate(network, this.onNetwork(network.name).flatMap((c) => c.config.networkIp ?? []));
+              commit();
+            });
+            this.refreshHosts(config.network);
+          } else commit();
           this.event(record, 'create');
           log.debug('create: done');
           return record;
@@ -225,6 +238,7 @@ export class ContainersEngine {
       // IPv4 TCP ports are forwarded by the monitor (socket to socket, fast); the rest by slirp4netns.
       const ports = record.config.ports ?? [];
       const forwarded = ports.filter((p) => p.protocol === 'tcp' && !p.hostIp.includes(':'));
+      // (On a named network there is no slirp4netns: only these TCP ports are published.)
       const viaSlirp = ports.filter((p) => !forwarded.includes(p));
       const started = await launchMonitor({
           id: record.id,
@@ -249,6 +263,10 @@ export class ContainersEngine {
       this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
       try {
         if (slirp && viaSlirp.length) await publishPorts(slirpSocket, viaSlirp);
+        if (record.config.namedNetwork) {
+          const { attach } = await import('../network/bridge.js');
+          await attach(this.ctx.paths.run, this.ctx.networks.find(record.config.network), record.id, started.pid, record.config.networkIp!, 'eth0');
+        }
         await hooks.beforeStart?.(this.store.socketPath(record.id));
         await startContainer(runtime, record.id);
       } catch (error) {
@@ -275,7 +293,7 @@ export class ContainersEngine {
     const userdata = join(dir, 'userdata');
     const c = record.config;
     writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
-    writeFileSync(join(userdata, 'hosts'), etcHosts(c, record.name));
+    writeFileSync(join(userdata, 'hosts'), etcHosts(c, record.name, c.namedNetwork ? this.onNetwork(c.network).filter((m) => m.id !== record.id) : []));
     // Sharing another container's network means sharing its name servers too.
     const shared = c.network.startsWith('container:') ? this.store.find(c.network.slice('container:'.length)).config.network : c.network;
     writeFileSync(join(userdata, 'resolv.conf'), resolvConf({ ...c, network: shared }));
@@ -389,6 +407,9 @@ export class ContainersEngine {
     await this.store.withContainerLock(record.id, async () => {
       const state = this.store.effectiveState(record.id);
       if (!isRunning(state)) {
+        // It may have just exited on its own, its monitor's clean-up still to come: that one must
+        // not bring it back under its restart policy.
+        this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true });
         await this.finishLocked(record, { restart: false });
         return;
       }
@@ -445,6 +466,26 @@ export class ContainersEngine {
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
     this.store.remove(record);
     this.event(record, 'remove');
+    if (record.config.namedNetwork) this.refreshHosts(record.config.network);
+  }
+
+  // The containers on a named network.
+  onNetwork(name: string): ContainerRecord[] {
+    return this.store.list().filter((c) => c.config.namedNetwork && c.config.network === name);
+  }
+
+  // Rewrites /etc/hosts of every container on a network so each knows the others by name, alias
+  // and short id: written in place, since the file is bind-mounted into running containers.
+  refreshHosts(network: string): void {
+    const members = this.onNetwork(network);
+    for (const member of members) {
+      const path = join(this.store.containerDir(member.id), 'userdata', 'hosts');
+      try {
+        writeFileSync(path, etcHosts(member.config, member.name, members.filter((m) => m.id !== member.id)));
+      } catch {
+        // never started yet: its file is written at start
+      }
+    }
   }
 
   // Waits for one of the conditions ("stopped"/"exited", "running", "created"); returns the exit code.

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { loadConfig, type SkiffConfig } from '../config/config.js';
 import { resolvePaths, type PathOverrides, type Paths } from '../config/paths.js';
+import { NetworkStore } from '../network/networks.js';
 import { ContainerStore } from '../state/containers.js';
 import { ImageStore } from '../storage/image-store.js';
 import { LayerStore } from '../storage/layer-store.js';
@@ -13,6 +14,7 @@ export interface EngineContext {
   images: ImageStore;
   layers: LayerStore;
   containers: ContainerStore;
+  networks: NetworkStore;
 }
 
 export const createContext = async (overrides: PathOverrides = {}): Promise<EngineContext> => {
@@ -23,6 +25,7 @@ export const createContext = async (overrides: PathOverrides = {}): Promise<Engi
     images: new ImageStore(paths.data),
     layers: new LayerStore(paths.data),
     containers: new ContainerStore(paths.data, paths.run),
+    networks: new NetworkStore(paths.data),
   };
 };
 

@@ -6,6 +6,7 @@ import { createContext, type EngineContext } from './context.js';
 import { ContainerFiles } from './container-files.js';
 import { ContainersEngine } from './containers.js';
 import { ImagesEngine } from './images.js';
+import { NetworksEngine } from './networks.js';
 import { SystemEngine } from './system.js';
 
 export class Engine {
@@ -13,11 +14,13 @@ export class Engine {
   readonly system: SystemEngine;
   readonly containers: ContainersEngine;
   readonly files: ContainerFiles;
+  readonly networks: NetworksEngine;
 
   constructor(readonly ctx: EngineContext) {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
     this.containers = new ContainersEngine(ctx, this.images);
     this.files = new ContainerFiles(ctx, this.containers);
+    this.networks = new NetworksEngine(ctx, this.containers);
     this.system = new SystemEngine(ctx);
   }
 
@@ -36,6 +39,7 @@ export const openEngine = async (overrides: PathOverrides = {}): Promise<Engine>
 export type { CreateOptions } from './container-config.js';
 export type { ExecOptions, StartHooks } from './containers.js';
 export type { CommitOptions, DiffReport } from './container-files.js';
+export type { NetworkSummary } from './networks.js';
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';
 export type { PushReport } from '../image/push.js';

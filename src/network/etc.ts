@@ -18,11 +18,13 @@ const hostAddress = (): string | undefined =>
     .flat()
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
-export const etcHosts = (c: ContainerConfig, name: string): string => {
+// `peers`: the other containers on the same named network (address, name, aliases, short id).
+export const etcHosts = (c: ContainerConfig, name: string, peers: { id: string; name: string; config: ContainerConfig }[] = []): string => {
   const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
   // (A container sharing another's network has that one's address; 127.0.1.1 names it locally.)
-  const own = c.network === 'slirp4netns' ? SLIRP_GUEST : '127.0.1.1';
-  lines.push(`${own}\t${c.hostname} ${name}`);
+  const own = c.network === 'slirp4netns' ? SLIRP_GUEST : (c.networkIp ?? '127.0.1.1');
+  lines.push(`${own}\t${[c.hostname, name, ...(c.aliases ?? [])].join(' ')}`);
+  for (const peer of peers) if (peer.config.networkIp) lines.push(`${peer.config.networkIp}\t${[peer.name, ...(peer.config.aliases ?? []), peer.id.slice(0, 12)].join(' ')}`);
   const host = c.network === 'slirp4netns' ? hostAddress() : undefined;
   if (host) lines.push(`${host}\thost.containers.internal host.docker.internal`);
   for (const entry of c.addHosts ?? []) {

@@ -38,15 +38,20 @@ export const userNsOf = (pid: number | 'self'): string | undefined => {
 
 // The live pause process's record, or undefined (none, dead, reused pid, or we are inside it).
 export const livePause = (runDir: string): PauseRecord | undefined => {
+  const record = liveRecord(join(runDir, 'pause.pid'));
+  if (!record || userNsOf(record.pid) === userNsOf('self')) return undefined;
+  return record;
+};
+
+// A {pid, startTime} record whose process is still the one recorded; undefined otherwise.
+export const liveRecord = (path: string): PauseRecord | undefined => {
   let record: PauseRecord;
   try {
-    record = JSON.parse(readFileSync(join(runDir, 'pause.pid'), 'utf8')) as PauseRecord;
+    record = JSON.parse(readFileSync(path, 'utf8')) as PauseRecord;
   } catch {
     return undefined;
   }
-  if (startTimeOf(record.pid) !== record.startTime) return undefined;
-  if (userNsOf(record.pid) === userNsOf('self')) return undefined;
-  return record;
+  return startTimeOf(record.pid) === record.startTime ? record : undefined;
 };
 
 const NSENTER_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin'];
@@ -88,6 +93,7 @@ export const reexecInside = async (nsenter: string, pause: PauseRecord): Promise
 // Commands that always work inside the namespace (container lifecycle, files, store writes).
 const NEEDS_NAMESPACE = new Set([
   'run', 'create', 'start', 'stop', 'kill', 'restart', 'rm', 'exec', 'attach', 'cp', 'diff', 'export', 'commit', 'top', 'import', 'unshare', 'pull', 'rmi', 'load', 'rename',
+  'network',
 ]);
 
 // The fast path of main.ts: when the command needs the namespace and its pause process is alive,

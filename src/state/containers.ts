@@ -49,6 +49,10 @@ export interface ContainerConfig {
   dnsSearch?: string[];
   dnsOptions?: string[];
   addHosts?: string[];
+  /** `network` names a network made with `network create`: the container's address and aliases there. */
+  namedNetwork?: boolean;
+  networkIp?: string;
+  aliases?: string[];
 }
 
 export interface ContainerRecord {

@@ -39,6 +39,7 @@ export interface CreateFlags {
   dnsSearch?: string[];
   dnsOption?: string[];
   addHost?: string[];
+  networkAlias?: string[];
 }
 
 export const addCreateOptions = (cmd: Command): Command =>
@@ -69,13 +70,14 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--security-opt <option>', 'no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json', collect)
     .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect)
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
-    .option('--network <mode>', 'network: slirp4netns (default where installed), none (loopback only) or host')
+    .option('--network <mode>', 'network: slirp4netns (default where installed), none (loopback only), host, container:NAME, or a named network')
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges, udp; no host port: a free one)', collect)
     .option('-P, --publish-all', 'publish every port the image exposes, each on a free host port')
     .option('--dns <ip>', 'name server for the container', collect)
     .option('--dns-search <domain>', 'DNS search domain', collect)
     .option('--dns-option <option>', 'resolv.conf option', collect)
     .option('--add-host <name:ip>', 'add a line to the container\'s /etc/hosts', collect)
+    .option('--network-alias <alias>', 'another name for the container on its named network', collect)
     .addOption(new Option('--net <mode>').hideHelp())
     .option('--runtime <name|path>', 'OCI runtime: crun or runc')
     .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
@@ -117,6 +119,7 @@ export const createOptionsFrom = (image: string, command: string[], flags: Creat
   dnsSearch: flags.dnsSearch,
   dnsOptions: flags.dnsOption,
   addHosts: flags.addHost,
+  networkAliases: flags.networkAlias,
 });
 
 // Pull progress for an image that is missing: on stderr, so stdout keeps only the id.

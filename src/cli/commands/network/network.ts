@@ -1,0 +1,125 @@
+// skiff network create|ls|inspect|rm|prune|exists: named networks (a bridge each, inside the
+// rootless network namespace; containers on one reach each other by name and alias).
+import { Command } from 'commander';
+import type { NetworkSummary } from '../../../engine/index.js';
+import { collect, openEngineFor, reportItems } from '../../engine.js';
+import { printError } from '../../errors.js';
+import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
+
+// Podman's `network inspect` shape (the fields scripts read).
+const networkJson = (n: NetworkSummary) => ({
+  name: n.name,
+  id: n.id,
+  driver: n.driver,
+  network_interface: n.bridge,
+  created: n.created,
+  subnets: [{ subnet: n.subnet, gateway: n.gateway }],
+  ipv6_enabled: false,
+  internal: n.internal,
+  dns_enabled: true,
+  labels: n.labels,
+  containers: Object.fromEntries(n.containers.map((c) => [c.id, { name: c.name, interfaces: { eth0: { subnets: [{ ipnet: `${c.ip}/${n.subnet.split('/')[1]}`, gateway: n.gateway }] } }, aliases: c.aliases }])),
+});
+
+const templateFields = (n: NetworkSummary) => ({ ...networkJson(n), Name: n.name, ID: n.id.slice(0, 12), Driver: n.driver, Subnet: n.subnet, Internal: n.internal, Labels: n.labels });
+
+const buildCreate = (): Command =>
+  new Command('create')
+    .description('Create a network')
+    .argument('<name>')
+    .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.89.5.0/24 (default: the next free 10.89.N.0/24)')
+    .option('--internal', 'no way out of the network (named networks have none yet in any case)')
+    .option('-l, --label <key=value>', 'set a label', collect)
+    .option('-d, --driver <driver>', 'only bridge', 'bridge')
+    .action(async (name: string, flags: { subnet?: string; internal?: boolean; label?: string[] }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      printLine((await engine.networks.create(name, { subnet: flags.subnet, internal: flags.internal, labels: flags.label })).name);
+    });
+
+const buildList = (): Command =>
+  new Command('ls')
+    .alias('list')
+    .description('List networks')
+    .option('-q, --quiet', 'print only names')
+    .option('--format <format>', 'json, or a Go template such as {{.Name}} {{.Subnet}}')
+    .option('--no-trunc', 'do not truncate ids')
+    .action(async (flags: { quiet?: boolean; format?: string; trunc?: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      const networks = engine.networks.list();
+      if (flags.quiet) return networks.forEach((n) => printLine(n.name));
+      const format = parseFormat(flags.format);
+      if (format.kind === 'json') return printJson(networks.map(networkJson));
+      if (format.kind === 'template') return printTemplate(format.template, networks.map(templateFields));
+      printTable(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'], networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver, n.subnet]));
+    });
+
+const buildInspect = (): Command =>
+  new Command('inspect')
+    .description('Show networks in detail')
+    .argument('<name...>')
+    .option('-f, --format <format>', 'json (default) or a Go template')
+    .action(async (names: string[], flags: { format?: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      const reports = names.map((name) => {
+        try {
+          return { data: engine.networks.inspect(name) };
+        } catch (error) {
+          return { error: error as Error };
+        }
+      });
+      const found = reports.flatMap((r) => (r.data ? [r.data] : []));
+      const format = parseFormat(flags.format);
+      if (format.kind === 'template') printTemplate(format.template, found.map(templateFields));
+      else printJson(found.map(networkJson));
+      reportItems(reports, () => {}, printError);
+    });
+
+const buildRm = (): Command =>
+  new Command('rm')
+    .alias('remove')
+    .description('Remove networks')
+    .argument('<name...>')
+    .option('-f, --force', 'remove the containers on it too')
+    .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const reports = [];
+      for (const name of names) {
+        try {
+          reports.push({ name: (await engine.networks.remove(name, flags)).name });
+        } catch (error) {
+          reports.push({ name, error: error as Error });
+        }
+      }
+      reportItems(reports, (r) => printLine(r.name), printError);
+    });
+
+const buildPrune = (): Command =>
+  new Command('prune')
+    .description('Remove networks no container uses')
+    .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      for (const n of await engine.networks.prune()) printLine(n.name);
+    });
+
+const buildExists = (): Command =>
+  new Command('exists')
+    .description('Exit 0 if the network exists, 1 if not')
+    .argument('<name>')
+    .action(async (name: string, _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      if (!engine.networks.exists(name)) process.exitCode = 1;
+    });
+
+export const build = (): Command =>
+  new Command('network')
+    .description('Manage named networks')
+    .addCommand(buildCreate())
+    .addCommand(buildList())
+    .addCommand(buildInspect())
+    .addCommand(buildRm())
+    .addCommand(buildPrune())
+    .addCommand(buildExists());

@@ -1,0 +1,73 @@
+// Named networks: create, list, inspect, remove, prune. The bridges live in the rootless network
+// namespace (network/bridge.ts); containers join at start (see containers.ts).
+import { CliError } from '../errors.js';
+import type { NetworkRecord } from '../network/networks.js';
+import { randomId } from '../state/names.js';
+import type { EngineContext } from './context.js';
+import type { ContainersEngine } from './containers.js';
+
+export interface NetworkSummary extends NetworkRecord {
+  containers: { id: string; name: string; ip: string; aliases: string[] }[];
+}
+
+export class NetworksEngine {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly containers: ContainersEngine,
+  ) {}
+
+  // Caller has joined the user namespace (the bridge is made in the rootless network namespace).
+  async create(name: string, options: { subnet?: string; internal?: boolean; labels?: string[] }): Promise<NetworkRecord> {
+    const labels = Object.fromEntries((options.labels ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
+    const record = await this.ctx.networks.withLock(async () => this.ctx.networks.create(name, { subnet: options.subnet, internal: options.internal, labels }, randomId()));
+    const { ensureBridge } = await import('../network/bridge.js');
+    try {
+      await ensureBridge(this.ctx.paths.run, record);
+    } catch (error) {
+      this.ctx.networks.remove(record.name);
+      throw error;
+    }
+    return record;
+  }
+
+  summary(record: NetworkRecord): NetworkSummary {
+    return {
+      ...record,
+      containers: this.containers.onNetwork(record.name).map((c) => ({ id: c.id, name: c.name, ip: c.config.networkIp ?? '', aliases: c.config.aliases ?? [] })),
+    };
+  }
+
+  list(): NetworkSummary[] {
+    return this.ctx.networks.list().map((n) => this.summary(n));
+  }
+
+  inspect(name: string): NetworkSummary {
+    return this.summary(this.ctx.networks.find(name));
+  }
+
+  exists(name: string): boolean {
+    return this.ctx.networks.get(name) !== undefined;
+  }
+
+  // Removes a network; one that containers use only with force (which removes them first).
+  async remove(name: string, options: { force?: boolean } = {}): Promise<NetworkRecord> {
+    const record = this.ctx.networks.find(name);
+    const users = this.containers.onNetwork(record.name);
+    if (users.length && !options.force)
+      throw new CliError('ESTATE', `network ${record.name} is used by container ${users[0].name}: remove the containers first, or use --force`);
+    for (const c of users) await this.containers.remove(c.id, { force: true });
+    const { removeBridge } = await import('../network/bridge.js');
+    await this.ctx.networks.withLock(async () => {
+      await removeBridge(this.ctx.paths.run, record);
+      this.ctx.networks.remove(record.name);
+    });
+    return record;
+  }
+
+  // Removes every network no container uses.
+  async prune(): Promise<NetworkRecord[]> {
+    const out: NetworkRecord[] = [];
+    for (const n of this.ctx.networks.list()) if (!this.containers.onNetwork(n.name).length) out.push(await this.remove(n.name));
+    return out;
+  }
+}

@@ -1,0 +1,140 @@
+// Named networks: networks/<name>.json records, subnet and address allocation. Each network is a
+// bridge inside one rootless network namespace (see bridge.ts); a container on it gets a veth pair
+// and a fixed address, and names resolve through the /etc/hosts files skiff keeps current.
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { withLock } from '../util/lock.js';
+import { NAME_RE } from '../state/containers.js';
+
+export interface NetworkRecord {
+  name: string;
+  id: string;
+  driver: 'bridge';
+  /** "10.89.1.0/24" */
+  subnet: string;
+  gateway: string;
+  internal: boolean;
+  labels: Record<string, string>;
+  created: string;
+  /** The bridge device in the rootless network namespace. */
+  bridge: string;
+}
+
+export interface Attachment {
+  network: string;
+  ip: string;
+  aliases: string[];
+}
+
+const ipToInt = (ip: string): number => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+
+export const parseSubnet = (cidr: string): { base: number; prefix: number } => {
+  const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
+  const prefix = match ? Number(match[2]) : -1;
+  if (!match || prefix < 8 || prefix > 30 || match[1].split('.').some((p) => Number(p) > 255))
+    throw new CliError('EUSAGE', `invalid subnet "${cidr}": use IPv4 CIDR such as 10.89.5.0/24 (prefix 8 to 30)`);
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  return { base: (ipToInt(match[1]) & mask) >>> 0, prefix };
+};
+
+export class NetworkStore {
+  private readonly dir: string;
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, 'networks');
+  }
+
+  lockPath(): string {
+    return join(this.dir, '..', 'locks', 'networks.lock');
+  }
+
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.lockPath(), fn, { timeoutMs: 60_000 });
+  }
+
+  list(): NetworkRecord[] {
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir).filter((n) => n.endsWith('.json'));
+    } catch {
+      return [];
+    }
+    return names.flatMap((n) => readJsonIfExists<NetworkRecord>(join(this.dir, n)) ?? []).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  get(name: string): NetworkRecord | undefined {
+    if (!NAME_RE.test(name)) return undefined;
+    return readJsonIfExists<NetworkRecord>(join(this.dir, `${name}.json`)) ?? this.list().find((n) => n.id.startsWith(name) && name.length >= 3);
+  }
+
+  find(name: string): NetworkRecord {
+    const record = this.get(name);
+    if (!record) throw new CliError('ESTATE', `no such network: ${name}`);
+    return record;
+  }
+
+  // Creates a network (caller holds the networks lock): the next free 10.89.N.0/24 unless given.
+  create(name: string, options: { subnet?: string; internal?: boolean; labels?: Record<string, string> }, id: string): NetworkRecord {
+    if (!NAME_RE.test(name)) throw new CliError('EUSAGE', `invalid network name "${name}": use letters, digits, _ . - (starting with a letter or digit)`);
+    if (['none', 'host', 'slirp4netns', 'pasta', 'bridge', 'private'].includes(name)) throw new CliError('EUSAGE', `"${name}" is a network mode, not a name for a network`);
+    const existing = this.list();
+    if (existing.some((n) => n.name === name)) throw new CliError('ESTATE', `network ${name} already exists: pick another name or remove it first`);
+    let subnet: string;
+    if (options.subnet) {
+      const wanted = parseSubnet(options.subnet);
+      subnet = `${intToIp(wanted.base)}/${wanted.prefix}`;
+      const clash = existing.find((n) => overlaps(n.subnet, subnet));
+      if (clash) throw new CliError('ESTATE', `subnet ${subnet} overlaps network ${clash.name} (${clash.subnet})`);
+    } else {
+      const free = Array.from({ length: 255 }, (_, i) => `10.89.${i + 1}.0/24`).find((s) => !existing.some((n) => overlaps(n.subnet, s)));
+      if (!free) throw new CliError('ESTATE', 'no free subnet left in 10.89.0.0/16: give one with --subnet');
+      subnet = free;
+    }
+    const { base } = parseSubnet(subnet);
+    const used = new Set(existing.map((n) => n.bridge));
+    const bridge = Array.from({ length: 1000 }, (_, i) => `skiff${i}`).find((b) => !used.has(b))!;
+    const record: NetworkRecord = {
+      name,
+      id,
+      driver: 'bridge',
+      subnet,
+      gateway: intToIp(base + 1),
+      internal: Boolean(options.internal),
+      labels: options.labels ?? {},
+      created: new Date().toISOString(),
+      bridge,
+    };
+    mkdirSync(this.dir, { recursive: true });
+    writeJsonAtomic(join(this.dir, `${name}.json`), record);
+    return record;
+  }
+
+  remove(name: string): void {
+    rmSync(join(this.dir, `${name}.json`), { force: true });
+  }
+
+  // The lowest free host address of the network, given the addresses in use.
+  allocate(network: NetworkRecord, used: string[]): string {
+    const { base, prefix } = parseSubnet(network.subnet);
+    const size = 2 ** (32 - prefix);
+    const taken = new Set([network.gateway, ...used]);
+    for (let n = 2; n < size - 1; n++) {
+      const ip = intToIp(base + n);
+      if (!taken.has(ip)) return ip;
+    }
+    throw new CliError('ESTATE', `network ${network.name} has no free address left in ${network.subnet}`);
+  }
+}
+
+const overlaps = (a: string, b: string): boolean => {
+  const x = parseSubnet(a);
+  const y = parseSubnet(b);
+  const prefix = Math.min(x.prefix, y.prefix);
+  const mask = (~0 << (32 - prefix)) >>> 0;
+  return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
+};
+
+export const prefixOf = (subnet: string): number => parseSubnet(subnet).prefix;

@@ -1,0 +1,102 @@
+// Named networks: a bridge each in the rootless network namespace; containers on one reach each
+// other by name and alias, containers on different ones cannot; published ports work for them;
+// veths go with their containers and the bridge with its network.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { freePort } from '../helpers/registry.js';
+
+let sb: Sandbox;
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+const SERVE = (text: string, port = 5432) => ['sh', '-c', `while true; do echo ${text} | nc -l -p ${port}; done`];
+// A client that retries while the server starts; prints what it got (or nothing).
+const CLIENT = (target: string, port = 5432) => ['sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 2 ${target} ${port} </dev/null && exit 0; sleep 0.2; done; exit 1`];
+
+// The links in the rootless network namespace (bridges and the host ends of veths).
+const holderLinks = async (): Promise<string[]> => {
+  const holder = (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'netns.pid'), 'utf8')) as { pid: number }).pid;
+  const out = (await sb.runCli(0, 'unshare', 'nsenter', `--net=/proc/${holder}/ns/net`, 'ip', '-o', 'link')).stdout;
+  return out.split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
+};
+
+beforeAll(async () => {
+  sb = createSandbox('nets');
+  await sb.runCli(0, 'pull', '-q', IMG);
+});
+afterAll(async () => {
+  await sb.cleanup();
+});
+
+describe('network commands', () => {
+  it('create, ls, inspect, exists, rm — and their errors', async () => {
+    expect((await sb.runCli(0, 'network', 'create', '--subnet', '10.89.77.0/24', '--label', 'team=a', 'front')).stdout).toBe('front\n');
+    expect((await sb.runCli(0, 'network', 'ls', '--format', '{{.Name}} {{.Subnet}} {{.Driver}}')).stdout).toBe('front 10.89.77.0/24 bridge\n');
+    const inspect = JSON.parse((await sb.runCli(0, 'network', 'inspect', 'front')).stdout)[0] as { subnets: { gateway: string }[]; labels: Record<string, string> };
+    expect(inspect.subnets[0].gateway).toBe('10.89.77.1');
+    expect(inspect.labels).toEqual({ team: 'a' });
+    expect((await sb.run(['network', 'exists', 'front'])).code).toBe(0);
+    expect((await sb.run(['network', 'exists', 'back'])).code).toBe(1);
+    expect((await sb.run(['network', 'create', 'front'])).stderr).toMatch(/already exists/);
+    expect((await sb.run(['network', 'create', '--subnet', '10.89.77.128/25', 'other'])).stderr).toMatch(/overlaps network front/);
+    expect((await sb.run(['network', 'create', '--subnet', 'nonsense', 'other'])).code).toBe(125);
+    expect((await sb.run(['run', '--network', 'nowhere', IMG, 'sh'])).stderr).toMatch(/unknown network "nowhere".*network create nowhere/);
+    expect((await sb.runCli(0, 'network', 'rm', 'front')).stdout).toBe('front\n');
+    expect((await sb.run(['network', 'rm', 'front'])).stderr).toMatch(/no such network: front/);
+  });
+});
+
+describe('containers on named networks', () => {
+  it('reach each other by name and alias, and see newcomers in /etc/hosts', async () => {
+    await sb.runCli(0, 'network', 'create', 'app-net');
+    await sb.runCli(0, 'run', '-d', '--name', 'early', '--network', 'app-net', IMG, 'sh', '-c', 'sleep 60');
+    await sb.runCli(0, 'run', '-d', '--name', 'db', '--network', 'app-net', '--network-alias', 'database', IMG, ...SERVE('hello-db'));
+    expect((await sb.runCli(0, 'run', '--rm', '--network', 'app-net', IMG, ...CLIENT('db'))).stdout).toBe('hello-db\n');
+    expect((await sb.runCli(0, 'run', '--rm', '--network', 'app-net', IMG, ...CLIENT('database'))).stdout).toBe('hello-db\n');
+    // `early` started before `db` existed: its /etc/hosts was brought up to date in place.
+    expect((await sb.runCli(0, 'exec', 'early', 'sh', '-c', 'cat /etc/hosts')).stdout).toMatch(/^10\.89\.\d+\.\d+\tdb database [a-f0-9]{12}$/m);
+    const ips = JSON.parse((await sb.runCli(0, 'network', 'inspect', 'app-net')).stdout)[0].containers as Record<string, { name: string }>;
+    expect(Object.values(ips).map((c) => c.name).sort()).toEqual(['db', 'early']);
+  });
+
+  it('cannot reach containers on another network', async () => {
+    await sb.runCli(0, 'network', 'create', 'other-net');
+    const dbIp = (await sb.runCli(0, 'exec', 'db', 'sh', '-c', 'ip -o -4 addr show eth0')).stdout.split(/\s+/)[3].split('/')[0];
+    expect(dbIp).toMatch(/^10\.89\./);
+    const r = await sb.run(['run', '--rm', '--network', 'other-net', IMG, ...CLIENT(dbIp)]);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect((await sb.run(['run', '--rm', '--network', 'other-net', IMG, ...CLIENT('db')])).stdout).toBe('');
+  });
+
+  it('publishes ports of a container on a named network', async () => {
+    const port = await freePort();
+    await sb.runCli(0, 'run', '-d', '--name', 'web', '--network', 'app-net', '-p', `127.0.0.1:${port}:80`, IMG, ...SERVE('hello-web', 80));
+    let text = '';
+    for (let i = 0; i < 50 && !text; i++) {
+      text = await new Promise<string>((resolve) => {
+        let data = '';
+        const socket = connect(port, '127.0.0.1');
+        socket.on('data', (d) => (data += d));
+        socket.on('error', () => resolve(''));
+        socket.on('close', () => resolve(data));
+      });
+      if (!text) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(text).toBe('hello-web\n');
+    expect((await sb.run(['run', '--network', 'app-net', '-p', '53/udp', IMG, 'sh'])).stderr).toMatch(/UDP ports cannot be published from a named network/);
+  });
+
+  it('veths go with their containers and the bridge with its network', async () => {
+    const before = await holderLinks();
+    expect(before.filter((l) => l.startsWith('vs')).length).toBe(3);
+    expect((await sb.run(['network', 'rm', 'app-net'])).stderr).toMatch(/used by container/);
+    await sb.runCli(0, 'rm', '-f', 'early', 'db', 'web');
+    expect((await holderLinks()).filter((l) => l.startsWith('vs'))).toEqual([]);
+    await sb.runCli(0, 'network', 'rm', 'app-net', 'other-net');
+    expect((await holderLinks()).filter((l) => l.startsWith('skiff'))).toEqual([]);
+    expect((await sb.runCli(0, 'network', 'ls', '-q')).stdout).toBe('');
+  });
+});
