@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* skiff_native: the few system calls Node does not offer, as an N-API addon.
  *
  * flock(fd, exclusive, wait): BSD file locks, which the kernel releases when the holder dies, so a
@@ -134,6 +135,24 @@ js_umount (napi_env env, napi_callback_info info)
   if (umount2 (target, (int) flags) < 0)
     return throw_errno (env, target, errno);
   return NULL;
+}
+
+/* pipe(): [readFd, writeFd], both close-on-exec (a child gets one through spawn's stdio, which
+ * dup2s it into place).  For lifetimes tied to a process: a helper's exit fd.  */
+static napi_value
+js_pipe (napi_env env, napi_callback_info info)
+{
+  int fds[2];
+  napi_value result, value;
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return throw_errno (env, "pipe", errno);
+  napi_create_array_with_length (env, 2, &result);
+  for (uint32_t i = 0; i < 2; i++)
+    {
+      napi_create_int32 (env, fds[i], &value);
+      napi_set_element (env, result, i, value);
+    }
+  return result;
 }
 
 static napi_value
@@ -324,6 +343,7 @@ init (napi_env env, napi_value exports)
     { "funlock", NULL, js_funlock, NULL, NULL, NULL, napi_default, NULL },
     { "mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL },
     { "mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL },
+    { "pipe", NULL, js_pipe, NULL, NULL, NULL, napi_default, NULL },
     { "umount", NULL, js_umount, NULL, NULL, NULL, napi_default, NULL },
     { "lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_default, NULL },

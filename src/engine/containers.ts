@@ -14,9 +14,9 @@ import { randomId, randomName } from '../state/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
-import { publishPorts, slirpHelperArgs } from '../network/slirp.js';
+import { publishPorts, SLIRP_DNS, SLIRP_GATEWAY, slirpHelperArgs } from '../network/slirp.js';
 import { etcHosts, resolvConf } from '../network/etc.js';
-import { writeJsonAtomic } from '../util/fs.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { exitCodeForRuntimeError, launchMonitor } from '../monitor/monitor.js';
 import { buildContainerConfig, defaultNetwork, type CreateOptions } from './container-config.js';
@@ -265,7 +265,7 @@ export class ContainersEngine {
         if (slirp && viaSlirp.length) await publishPorts(slirpSocket, viaSlirp);
         if (record.config.namedNetwork) {
           const { attach } = await import('../network/bridge.js');
-          await attach(this.ctx.paths.run, this.ctx.networks.find(record.config.network), record.id, started.pid, record.config.networkIp!, 'eth0');
+          await attach(this.ctx.paths.run, this.ctx.networks.find(record.config.network), this.ctx.networks.list(), record.id, started.pid, record.config.networkIp!, 'eth0');
         }
         await hooks.beforeStart?.(this.store.socketPath(record.id));
         await startContainer(runtime, record.id);
@@ -293,10 +293,14 @@ export class ContainersEngine {
     const userdata = join(dir, 'userdata');
     const c = record.config;
     writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
-    writeFileSync(join(userdata, 'hosts'), etcHosts(c, record.name, c.namedNetwork ? this.onNetwork(c.network).filter((m) => m.id !== record.id) : []));
+    writeFileSync(join(userdata, 'hosts'), this.hostsFor(record));
     // Sharing another container's network means sharing its name servers too.
-    const shared = c.network.startsWith('container:') ? this.store.find(c.network.slice('container:'.length)).config.network : c.network;
-    writeFileSync(join(userdata, 'resolv.conf'), resolvConf({ ...c, network: shared }));
+    const shared = c.network.startsWith('container:') ? this.store.find(c.network.slice('container:'.length)).config : c;
+    // A named network that is not internal goes out through slirp4netns too (10.0.2.3 answers DNS).
+    const named = shared.namedNetwork ? this.ctx.networks.get(shared.network) : undefined;
+    // Named networks ask skiff-dns at their gateway (container names, then upstream); slirp4netns
+    // answers at 10.0.2.3.
+    writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c, shared.network === 'slirp4netns' ? SLIRP_DNS : named?.gateway));
     const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
     if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
     const user = resolveUser(rootfs, c.user);
@@ -469,6 +473,14 @@ export class ContainersEngine {
     if (record.config.namedNetwork) this.refreshHosts(record.config.network);
   }
 
+  // A container's /etc/hosts: itself, its network's other members, the host, --add-host.
+  private hostsFor(record: ContainerRecord, members = record.config.namedNetwork ? this.onNetwork(record.config.network) : []): string {
+    const c = record.config;
+    const network = c.namedNetwork ? this.ctx.networks.get(c.network) : undefined;
+    const host = c.network === 'slirp4netns' ? 'host-address' : network && !network.internal ? SLIRP_GATEWAY : undefined;
+    return etcHosts(c, record.name, members.filter((m) => m.id !== record.id), host);
+  }
+
   // The containers on a named network.
   onNetwork(name: string): ContainerRecord[] {
     return this.store.list().filter((c) => c.config.namedNetwork && c.config.network === name);
@@ -477,11 +489,12 @@ export class ContainersEngine {
   // Rewrites /etc/hosts of every container on a network so each knows the others by name, alias
   // and short id: written in place, since the file is bind-mounted into running containers.
   refreshHosts(network: string): void {
+    writeDnsHosts(this.ctx, this.store.list());
     const members = this.onNetwork(network);
     for (const member of members) {
       const path = join(this.store.containerDir(member.id), 'userdata', 'hosts');
       try {
-        writeFileSync(path, etcHosts(member.config, member.name, members.filter((m) => m.id !== member.id)));
+        writeFileSync(path, this.hostsFor(member, members));
       } catch {
         // never started yet: its file is written at start
       }
@@ -586,3 +599,15 @@ export class ContainersEngine {
     return removed;
   }
 }
+
+// skiff-dns's view of every named network: "CIDR IP NAME ALIAS... ID" per container and
+// "internal CIDR" per internal network, replaced whole (it re-reads the file when it changes).
+export const writeDnsHosts = (ctx: EngineContext, containers: ContainerRecord[]): void => {
+  const networks = ctx.networks.list();
+  const lines = networks.filter((n) => n.internal).map((n) => `internal ${n.subnet}`);
+  for (const c of containers) {
+    const network = c.config.namedNetwork ? networks.find((n) => n.name === c.config.network) : undefined;
+    if (network && c.config.networkIp) lines.push(`${network.subnet} ${c.config.networkIp} ${[c.name, ...(c.config.aliases ?? []), c.id.slice(0, 12)].join(' ')}`);
+  }
+  writeFileAtomic(join(ctx.paths.run, 'dns.hosts'), `${lines.join('\n')}\n`, 0o644, false);
+};

@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import type { NetworkRecord } from '../network/networks.js';
 import { randomId } from '../state/names.js';
 import type { EngineContext } from './context.js';
-import type { ContainersEngine } from './containers.js';
+import { writeDnsHosts, type ContainersEngine } from './containers.js';
 
 export interface NetworkSummary extends NetworkRecord {
   containers: { id: string; name: string; ip: string; aliases: string[] }[];
@@ -20,9 +20,11 @@ export class NetworksEngine {
   async create(name: string, options: { subnet?: string; internal?: boolean; labels?: string[] }): Promise<NetworkRecord> {
     const labels = Object.fromEntries((options.labels ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
     const record = await this.ctx.networks.withLock(async () => this.ctx.networks.create(name, { subnet: options.subnet, internal: options.internal, labels }, randomId()));
-    const { ensureBridge } = await import('../network/bridge.js');
+    const { applyFirewall, ensureBridge } = await import('../network/bridge.js');
     try {
       await ensureBridge(this.ctx.paths.run, record);
+      await applyFirewall(this.ctx.paths.run, this.ctx.networks.list());
+      writeDnsHosts(this.ctx, this.ctx.containers.list());
     } catch (error) {
       this.ctx.networks.remove(record.name);
       throw error;
@@ -56,11 +58,13 @@ export class NetworksEngine {
     if (users.length && !options.force)
       throw new CliError('ESTATE', `network ${record.name} is used by container ${users[0].name}: remove the containers first, or use --force`);
     for (const c of users) await this.containers.remove(c.id, { force: true });
-    const { removeBridge } = await import('../network/bridge.js');
+    const { applyFirewall, removeBridge } = await import('../network/bridge.js');
     await this.ctx.networks.withLock(async () => {
       await removeBridge(this.ctx.paths.run, record);
       this.ctx.networks.remove(record.name);
     });
+    await applyFirewall(this.ctx.paths.run, this.ctx.networks.list());
+    writeDnsHosts(this.ctx, this.ctx.containers.list());
     return record;
   }
 

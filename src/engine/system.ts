@@ -105,7 +105,9 @@ export class SystemEngine {
   async reset(removeContainer: (id: string) => Promise<unknown>): Promise<void> {
     for (const c of this.ctx.containers.list()) await removeContainer(c.id).catch(() => undefined);
     const { stopPause } = await import('./lazy.js');
+    const { stopHolder } = await import('../network/bridge.js');
     rmSync(this.ctx.paths.data, { recursive: true, force: true });
+    stopHolder(this.ctx.paths.run);
     stopPause(this.ctx.paths.run);
     rmSync(this.ctx.paths.run, { recursive: true, force: true });
   }

@@ -32,15 +32,21 @@ export interface MonitorStarted {
   monitorPid: number;
 }
 
-// The monitor binary sits at native/build/ in the package, above wherever the bundle lives.
-export const findMonitor = (): string => {
-  if (process.env.SKIFF_MONITOR) return process.env.SKIFF_MONITOR;
+// skiff's native programs sit at native/build/ in the package, above wherever the bundle lives.
+export const findNative = (name: string): string | undefined => {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    const candidate = join(dir, 'native', 'build', 'skiff-monitor');
+    const candidate = join(dir, 'native', 'build', name);
     if (existsSync(candidate)) return candidate;
   }
-  throw new CliError('EINTERNAL', 'skiff-monitor not found: build it with `make -C native`');
+  return undefined;
+};
+
+export const findMonitor = (): string => {
+  if (process.env.SKIFF_MONITOR) return process.env.SKIFF_MONITOR;
+  const found = findNative('skiff-monitor');
+  if (!found) throw new CliError('EINTERNAL', 'skiff-monitor not found: build it with `make -C native`');
+  return found;
 };
 
 // A runtime's create error as skiff's exit code: 127 command not found, 126 cannot be invoked.

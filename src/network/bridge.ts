@@ -3,21 +3,26 @@
 // $XDG_RUNTIME_DIR/skiff/netns.pid. Containers join a bridge with a veth pair; `ip` (iproute2)
 // does the netlink work, run in the right namespace through nsenter.
 import { spawn } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { closeSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { liveRecord, startTimeOf, type PauseRecord } from '../rootless/enter.js';
-import { requireHelperBinary, runHelper } from '../util/exec.js';
+import { findHelperBinary, requireHelperBinary, runHelper } from '../util/exec.js';
+import { native } from '../util/native.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { NetworkRecord } from './networks.js';
 import { prefixOf } from './networks.js';
+import { SLIRP_DNS } from './slirp.js';
+import { findNative } from '../monitor/monitor.js';
 
 const HOLDER_FILE = 'netns.pid';
 
 const liveHolder = (runDir: string): number | undefined => liveRecord(join(runDir, HOLDER_FILE))?.pid;
 
-// The holder's pid, creating the namespace on first use (serialised by a lock).
+// The holder's pid, creating the namespace on first use (serialised by a lock). The namespace
+// gets its way out through slirp4netns (tap0, NAT by nftables), whose exit fd is a pipe the holder
+// keeps open: when the holder goes, so does slirp4netns.
 export const ensureHolder = async (runDir: string): Promise<number> => {
   const live = liveHolder(runDir);
   if (live) return live;
@@ -25,23 +30,106 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
     const again = liveHolder(runDir);
     if (again) return again;
     const unshare = requireHelperBinary('unshare', 'util-linux');
-    const child = spawn(unshare, ['--net', '--', 'sleep', 'infinity'], { detached: true, stdio: 'ignore', cwd: '/' });
+    const [exitRead, exitWrite] = native().pipe();
+    const child = spawn(unshare, ['--net', '--', 'sleep', 'infinity'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', exitWrite], cwd: '/' });
     child.unref();
-    // Wait until it has its own network namespace (unshare runs before exec'ing sleep).
-    for (let i = 0; i < 200; i++) {
-      const start = startTimeOf(child.pid!);
-      try {
-        if (start && readlinkSync(`/proc/${child.pid}/ns/net`) !== readlinkSync('/proc/self/ns/net')) {
-          writeJsonAtomic(join(runDir, HOLDER_FILE), { pid: child.pid!, startTime: start } satisfies PauseRecord);
-          await runIn(child.pid!, ['link set lo up']);
-          return child.pid!;
-        }
-      } catch {
-        // not there yet
-      }
-      await new Promise((r) => setTimeout(r, 5));
+    closeSync(exitWrite);
+    try {
+      const pid = await waitForNetns(child.pid!);
+      await runIn(pid, ['link set lo up']);
+      await startEgress(pid, exitRead);
+      startDns(runDir, pid, exitRead);
+      writeJsonAtomic(join(runDir, HOLDER_FILE), { pid, startTime: startTimeOf(pid)! } satisfies PauseRecord);
+      return pid;
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    } finally {
+      closeSync(exitRead);
     }
-    throw new CliError('EHELPER', 'cannot create the rootless network namespace for named networks');
+  });
+};
+
+const waitForNetns = async (pid: number): Promise<number> => {
+  for (let i = 0; i < 400; i++) {
+    try {
+      if (startTimeOf(pid) && readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync('/proc/self/ns/net')) return pid;
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new CliError('EHELPER', 'cannot create the rootless network namespace for named networks');
+};
+
+// slirp4netns on tap0 of the holder's namespace (host loopback reachable at 10.0.2.2, so that
+// host.containers.internal works), forwarding on, and the firewall.
+const startEgress = async (holder: number, exitFd: number): Promise<void> => {
+  const slirp = findHelperBinary('slirp4netns');
+  if (!slirp) return; // no way out: every named network is internal
+  const helper = spawn(slirp, ['--configure', '--mtu=65520', '--enable-sandbox', '--enable-seccomp', '--exit-fd=3', '--ready-fd=4', String(holder), 'tap0'], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', exitFd, 'pipe'],
+  });
+  helper.unref();
+  const ready = helper.stdio[4] as NodeJS.ReadableStream;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CliError('EHELPER', 'slirp4netns did not get ready for the rootless network namespace')), 10_000);
+    ready.once('data', () => {
+      clearTimeout(timer);
+      (ready as unknown as { destroy(): void }).destroy();
+      resolve();
+    });
+    helper.once('exit', (code) => reject(new CliError('EHELPER', `slirp4netns exited (${code}) before it was ready`)));
+  });
+  const nsenter = requireHelperBinary('nsenter', 'util-linux');
+  await runHelper(nsenter, ['--target', String(holder), '--net', '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
+};
+
+// The hosts file skiff-dns answers from (see native/dns/skiff-dns.c).
+export const dnsHostsFile = (runDir: string): string => join(runDir, 'dns.hosts');
+
+// skiff-dns in the holder's namespace, on port 53 of every network's gateway; it ends with the holder.
+const startDns = (runDir: string, holder: number, exitFd: number): void => {
+  const dns = findNative('skiff-dns');
+  if (!dns) return;
+  const nsenter = requireHelperBinary('nsenter', 'util-linux');
+  const child = spawn(nsenter, ['--target', String(holder), '--net', '--', dns, dnsHostsFile(runDir), SLIRP_DNS, '3'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', exitFd] });
+  child.unref();
+};
+
+// The firewall of the rootless network namespace, rewritten whole: NAT out through tap0, nothing
+// routed between networks, and nothing in or out of an internal network's bridge.
+export const applyFirewall = async (runDir: string, networks: NetworkRecord[]): Promise<void> => {
+  const holder = liveHolder(runDir);
+  const nft = findHelperBinary('nft');
+  if (!holder || !nft) return;
+  // Rules name each pair: with br_netfilter loaded, traffic inside one bridge passes this hook too
+  // (in and out on the same bridge) and must go on.
+  const between = networks.flatMap((a) => networks.filter((b) => b !== a).map((b) => `    iifname "${a.bridge}" oifname "${b.bridge}" drop`));
+  const internal = networks.filter((n) => n.internal).flatMap((n) => [`    iifname "${n.bridge}" oifname != "${n.bridge}" drop`, `    oifname "${n.bridge}" iifname != "${n.bridge}" drop`]);
+  const rules = [
+    'add table ip skiff',
+    'delete table ip skiff',
+    'table ip skiff {',
+    '  chain nat_post {',
+    '    type nat hook postrouting priority 100;',
+    '    oifname "tap0" masquerade',
+    '  }',
+    '  chain filter_fwd {',
+    '    type filter hook forward priority 0;',
+    ...between,
+    ...internal,
+    '  }',
+    '}',
+  ].join('\n');
+  const nsenter = requireHelperBinary('nsenter', 'util-linux');
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(nsenter, ['--target', String(holder), '--net', '--', nft, '-f', '-'], (error, _out, stderr) =>
+      error ? reject(new CliError('EHELPER', `nft: ${stderr.trim().split('\n').pop() || messageOf(error)}`)) : resolve(),
+    );
+    child.stdin!.end(`${rules}\n`);
   });
 };
 
@@ -70,11 +158,19 @@ const linkExists = async (pid: number, device: string): Promise<boolean> => {
 };
 
 // Makes sure the network's bridge exists and is up (it goes with the holder, e.g. after a reboot).
-export const ensureBridge = async (runDir: string, network: NetworkRecord): Promise<number> => {
+// `all`: every network, for the firewall when the bridge had to be made again.
+export const ensureBridge = async (runDir: string, network: NetworkRecord, all: NetworkRecord[] = [network]): Promise<number> => {
   const holder = await ensureHolder(runDir);
   if (await linkExists(holder, network.bridge)) return holder;
   await runIn(holder, [`link add ${network.bridge} type bridge`, `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`, `link set ${network.bridge} up`]);
+  await applyFirewall(runDir, all);
   return holder;
+};
+
+// Ends the rootless network namespace (system reset): slirp4netns and skiff-dns go with it.
+export const stopHolder = (runDir: string): void => {
+  const pid = liveHolder(runDir);
+  if (pid) process.kill(pid, 'SIGKILL');
 };
 
 export const removeBridge = async (runDir: string, network: NetworkRecord): Promise<void> => {
@@ -86,12 +182,18 @@ export const removeBridge = async (runDir: string, network: NetworkRecord): Prom
 export const vethName = (containerId: string, network: NetworkRecord): string => `vs${network.bridge.replace('skiff', '')}-${containerId.slice(0, 8)}`;
 
 // Connects a running container (pid) to a network: veth pair, address, routes.
-export const attach = async (runDir: string, network: NetworkRecord, containerId: string, pid: number, ip: string, device: string): Promise<void> => {
-  const holder = await ensureBridge(runDir, network);
+export const attach = async (runDir: string, network: NetworkRecord, all: NetworkRecord[], containerId: string, pid: number, ip: string, device: string): Promise<void> => {
+  const holder = await ensureBridge(runDir, network, all);
   const veth = vethName(containerId, network);
   await runIn(holder, [`link del ${veth}`], true);
   await runIn(holder, [`link add ${veth} type veth peer name ${device} netns ${pid}`, `link set ${veth} master ${network.bridge}`, `link set ${veth} up`]);
-  await runIn(pid, [`addr add ${ip}/${prefixOf(network.subnet)} dev ${device}`, `link set ${device} up`, 'link set lo up']);
+  await runIn(pid, [
+    `addr add ${ip}/${prefixOf(network.subnet)} dev ${device}`,
+    `link set ${device} up`,
+    'link set lo up',
+    // The way out goes through the bridge's gateway, and from there through slirp4netns.
+    ...(network.internal ? [] : [`route add default via ${network.gateway}`]),
+  ]);
 };
 
 export const detach = async (runDir: string, network: NetworkRecord, containerId: string): Promise<void> => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { ContainerConfig } from '../state/containers.js';
-import { SLIRP_DNS, SLIRP_GUEST } from './slirp.js';
+import { SLIRP_GUEST } from './slirp.js';
 
 const hostResolvConf = (): string[] => {
   try {
@@ -19,14 +19,16 @@ const hostAddress = (): string | undefined =>
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
 // `peers`: the other containers on the same named network (address, name, aliases, short id).
-export const etcHosts = (c: ContainerConfig, name: string, peers: { id: string; name: string; config: ContainerConfig }[] = []): string => {
+// `host`: how the container reaches the host ('host-address': the host's own first address, for
+// slirp4netns without host loopback; else an address such as 10.0.2.2), or undefined for none.
+export const etcHosts = (c: ContainerConfig, name: string, peers: { id: string; name: string; config: ContainerConfig }[] = [], host?: string): string => {
   const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
   // (A container sharing another's network has that one's address; 127.0.1.1 names it locally.)
   const own = c.network === 'slirp4netns' ? SLIRP_GUEST : (c.networkIp ?? '127.0.1.1');
   lines.push(`${own}\t${[c.hostname, name, ...(c.aliases ?? [])].join(' ')}`);
   for (const peer of peers) if (peer.config.networkIp) lines.push(`${peer.config.networkIp}\t${[peer.name, ...(peer.config.aliases ?? []), peer.id.slice(0, 12)].join(' ')}`);
-  const host = c.network === 'slirp4netns' ? hostAddress() : undefined;
-  if (host) lines.push(`${host}\thost.containers.internal host.docker.internal`);
+  const hostIp = host === 'host-address' ? hostAddress() : host;
+  if (hostIp) lines.push(`${hostIp}\thost.containers.internal host.docker.internal`);
   for (const entry of c.addHosts ?? []) {
     const colon = entry.indexOf(':');
     lines.push(`${entry.slice(colon + 1)}\t${entry.slice(0, colon)}`);
@@ -36,10 +38,11 @@ export const etcHosts = (c: ContainerConfig, name: string, peers: { id: string; 
 
 // Name servers: --dns, else slirp4netns's forwarder, else (none/host) the host's own file. Search
 // domains and options come from the host unless given.
-export const resolvConf = (c: ContainerConfig): string => {
+// `nameserver`: the network's own name server (slirp4netns's, or skiff-dns at a named network's gateway).
+export const resolvConf = (c: ContainerConfig, nameserver: string | undefined): string => {
   const host = hostResolvConf();
   if (c.network === 'host' && !c.dns?.length && !c.dnsSearch?.length && !c.dnsOptions?.length) return host.join('\n');
-  const servers = c.dns?.length ? c.dns : c.network === 'slirp4netns' ? [SLIRP_DNS] : host.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
+  const servers = c.dns?.length ? c.dns : nameserver ? [nameserver] : host.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
   const search = c.dnsSearch?.length ? c.dnsSearch : host.filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
   const options = c.dnsOptions?.length ? c.dnsOptions : host.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
   return [...(search.length ? [`search ${search.join(' ')}`] : []), ...servers.map((s) => `nameserver ${s}`), ...(options.length ? [`options ${options.join(' ')}`] : [])].join('\n') + '\n';

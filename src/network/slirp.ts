@@ -8,6 +8,7 @@ import type { PortMapping } from './ports.js';
 
 export const SLIRP_GUEST = '10.0.2.100';
 export const SLIRP_DNS = '10.0.2.3';
+export const SLIRP_GATEWAY = '10.0.2.2';
 
 export const slirpHelperArgs = (apiSocket: string): string[] => [
   '--configure',

@@ -11,6 +11,8 @@ export interface NativeAddon {
   mknod(path: string, mode: number, major: number, minor: number): void;
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount(target: string, flags: number): void;
+  /** A close-on-exec pipe: [readFd, writeFd]. */
+  pipe(): [number, number];
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | undefined;
   /** Creates a file with its content, owner, mode and mtime on the thread pool; resolves to an errno or 0. */

@@ -103,6 +103,15 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     async cleanup() {
       // Containers first: their monitors keep the namespaces (and mounts) alive.
       if (existsSync(join(home, '.local/share/skiff/containers'))) await exec(['rm', '--all', '--force'], { timeoutMs: 60_000 });
+      // The rootless network namespace's holder (named networks) takes its helpers with it.
+      const holderFile = join(run, 'skiff', 'netns.pid');
+      if (existsSync(holderFile)) {
+        try {
+          process.kill((JSON.parse(readFileSync(holderFile, 'utf8')) as { pid: number }).pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
       const pidFile = join(run, 'skiff', 'pause.pid');
       if (existsSync(pidFile)) {
         const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };

@@ -3,7 +3,7 @@
 // veths go with their containers and the bridge with its network.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
 import { freePort } from '../helpers/registry.js';
@@ -87,6 +87,25 @@ describe('containers on named networks', () => {
     }
     expect(text).toBe('hello-web\n');
     expect((await sb.run(['run', '--network', 'app-net', '-p', '53/udp', IMG, 'sh'])).stderr).toMatch(/UDP ports cannot be published from a named network/);
+  });
+
+  it('goes out through slirp4netns (host.containers.internal is the host\'s loopback); an internal network has no way out', async () => {
+    const server = createServer((socket) => socket.end('hello-host\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const out = await sb.runCli(0, 'run', '--rm', '--network', 'app-net', IMG, 'sh', '-c', `cat /etc/resolv.conf; nc -w 5 host.containers.internal ${port} </dev/null`);
+      // skiff-dns at the network's gateway answers (container names, then upstream through slirp4netns).
+      expect(out.stdout).toMatch(/^nameserver 10\.89\.\d+\.1\n/m);
+      expect((await sb.runCli(0, 'run', '--rm', '--network', 'app-net', IMG, 'sh', '-c', 'nslookup db')).stdout).toMatch(/Name:\s+db\nAddress: 10\.89\./);
+      expect(out.stdout).toMatch(/hello-host\n$/);
+      await sb.runCli(0, 'network', 'create', '--internal', 'sealed');
+      const sealed = await sb.run(['run', '--rm', '--network', 'sealed', IMG, 'sh', '-c', `nc -w 3 10.0.2.2 ${port} </dev/null; ip route add default via 10.89.0.1 2>/dev/null; nc -w 3 10.0.2.2 ${port} </dev/null`]);
+      expect(sealed.stdout).toBe('');
+      await sb.runCli(0, 'network', 'rm', 'sealed');
+    } finally {
+      server.close();
+    }
   });
 
   it('veths go with their containers and the bridge with its network', async () => {
