@@ -7,7 +7,7 @@ apt-get update -qq
 # Build: a C compiler and make for native/. Tests: a registry, busybox-static for fixtures, htpasswd,
 # openssl, and skopeo (to check that what skiff writes, other tools read; never used by skiff).
 apt-get install -y -qq --no-install-recommends \
-  uidmap util-linux procps crun runc catatonit fuse-overlayfs passt slirp4netns \
+  uidmap util-linux procps iproute2 nftables crun runc catatonit fuse-overlayfs passt slirp4netns \
   gcc make libc6-dev musl-tools ca-certificates \
   docker-registry busybox-static apache2-utils openssl skopeo >/dev/null
 # Node.js with npm and the N-API headers; a Node that did not come from Debian brings its own headers.
