@@ -93,7 +93,7 @@ export const benchContainers = async (): Promise<void> => {
           else rows['podman run --rm'].push(timeAs([...podman, 'run', '--rm', ...network, image, 'true'], podmanEnv));
         }
       }
-      const label = network.length ? '--network none' : 'default network (podman: slirp4netns; skiff: own namespace, loopback only)';
+      const label = network.length ? '--network none' : 'default network (both: slirp4netns)';
       report(`run --rm busybox true, ${label} (goal: skiff ≤ 0.5× podman)`, Object.entries(rows), 'podman run --rm');
     }
 

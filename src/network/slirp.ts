@@ -2,7 +2,6 @@
 // (exit fd: it ends with the container or the monitor); the CLI adds the published ports through
 // its API socket before the container starts. Addresses inside: 10.0.2.100/24, gateway 10.0.2.2
 // (the host, but not its loopback), DNS 10.0.2.3 (forwards to the host's resolvers).
-import { connect } from 'node:net';
 import { CliError } from '../errors.js';
 import type { PortMapping } from './ports.js';
 
@@ -23,8 +22,10 @@ export const slirpHelperArgs = (apiSocket: string): string[] => [
   'tap0',
 ];
 
-const call = (apiSocket: string, request: unknown): Promise<{ return?: unknown; error?: { desc?: string } }> =>
-  new Promise((resolve, reject) => {
+const call = async (apiSocket: string, request: unknown): Promise<{ return?: unknown; error?: { desc?: string } }> => {
+  // node:net loads only for containers that publish through slirp4netns.
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
     const socket = connect(apiSocket);
     let text = '';
     socket.on('connect', () => socket.end(JSON.stringify(request)));
@@ -38,6 +39,7 @@ const call = (apiSocket: string, request: unknown): Promise<{ return?: unknown; 
       }
     });
   });
+};
 
 // Forwards each published port from the host into the container.
 export const publishPorts = async (apiSocket: string, mappings: PortMapping[]): Promise<void> => {
