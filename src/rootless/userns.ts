@@ -10,13 +10,11 @@ import { CliError, messageOf } from '../errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { requireHelperBinary, runHelper } from '../util/exec.js';
 import { withLock } from '../util/lock.js';
-import { followParent, livePause, reexecInside, startTimeOf, userNsOf, type PauseRecord } from './enter.js';
+import { followParent, livePause, liveRecord, reexecInside, startTimeOf, userNsOf, type PauseRecord } from './enter.js';
 import { inUserNamespace } from './rootful.js';
 import { currentUser, readSubids, type IdRange } from './subid.js';
 
 export type UsernsMode = 'auto' | 'single';
-
-const livePausePid = (runDir: string): number | undefined => livePause(runDir)?.pid;
 
 export interface Mapping {
   uids: IdRange[];
@@ -121,7 +119,9 @@ export const joinUserNamespace = async (runDir: string, mode: UsernsMode): Promi
 };
 
 // Removes the pause process (system reset): later commands create a fresh namespace.
+// (Called from inside the namespace: only the recorded start time is checked, not that the
+// pause process's namespace differs from ours.)
 export const stopPause = (runDir: string): void => {
-  const pid = livePausePid(runDir);
+  const pid = liveRecord(join(runDir, 'pause.pid'))?.pid;
   if (pid) process.kill(pid, 'SIGKILL');
 };

@@ -156,8 +156,11 @@ describe('system prune and reset', () => {
     expect((await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}}')).stdout).toBe('alive\n');
     // The busybox image stays: a container uses it.
     expect((await sb.runCli(0, 'images', '-q')).stdout.trim().split('\n')).toHaveLength(1);
+    const pause = (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
     await sb.runCli(0, 'system', 'reset', '--force');
     expect(existsSync(sb.dataDir)).toBe(false);
+    // The namespace went too (reset runs inside it, and still ends its pause process).
+    expect(existsSync(`/proc/${pause}/status`) && !/State:\s+Z/.test(readFileSync(`/proc/${pause}/status`, 'utf8'))).toBe(false);
     expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe('');
     expect((await sb.runCli(0, 'images', '-q')).stdout).toBe('');
     // And skiff works again from scratch.
