@@ -1,4 +1,5 @@
-/* Published TCP ports, forwarded by the monitor itself (rootlessport's idea, in C): the monitor
+/* Published ports, forwarded by the monitor itself (UDP too: a socket per client in the container's
+ * namespace carries its datagrams and the replies).  TCP (rootlessport's idea, in C): the monitor
  * listens on the host's ports in the host's network namespace; a dialer child that has entered
  * the container's network namespace opens a connection to 127.0.0.1:PORT there for each accepted
  * client and passes the socket back (SCM_RIGHTS); the monitor then moves bytes both ways with splice(2), without copying them through its memory.  Both
@@ -13,7 +14,24 @@ struct published
 {
   int fd;
   int container_port;
+  bool udp;
 };
+
+/* A UDP client of a published port: its address, and a socket in the container's namespace
+   connected to the container port (replies come back on it).  */
+struct flow
+{
+  int published; /* index into published[], -1 when free */
+  struct sockaddr_in client;
+  int fd;
+  time_t last;
+};
+
+#define MAX_FLOWS 128
+#define FLOW_IDLE_SECONDS 60
+static struct flow flows[MAX_FLOWS];
+
+static int dial (int container_port, bool udp);
 
 struct direction
 {
@@ -38,26 +56,83 @@ static int dialer_fd = -1;
 
 /* Binds HOSTIP:HOSTPORT now, before the container exists, so a taken port fails the create.  */
 static const char *
-publish_tcp (const char *spec)
+publish_port (const char *spec, bool udp)
 {
   static char error[160];
   char ip[64];
   int host_port, container_port;
   if (n_published >= MAX_PUBLISHED || sscanf (spec, "%63[^,],%d,%d", ip, &host_port, &container_port) != 3)
-    return "bad --publish-tcp value (IP,HOSTPORT,CONTAINERPORT)";
+    return "bad --publish-tcp/--publish-udp value (IP,HOSTPORT,CONTAINERPORT)";
   struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) host_port) };
-  int one = 1, fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1, fd = socket (AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0 || inet_pton (AF_INET, ip, &addr.sin_addr) != 1)
     return "bad address to publish on";
-  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 128) < 0)
+  if (!udp)
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || (!udp && listen (fd, 128) < 0))
     {
-      snprintf (error, sizeof error, "cannot publish %s:%d/tcp: %s", ip, host_port, strerror (errno));
+      snprintf (error, sizeof error, "cannot publish %s:%d/%s: %s", ip, host_port, udp ? "udp" : "tcp", strerror (errno));
       close (fd);
       return error;
     }
-  published[n_published++] = (struct published) { fd, container_port };
+  published[n_published++] = (struct published) { fd, container_port, udp };
   return NULL;
+}
+
+/* A datagram for a published UDP port: to the client's flow (made on first use), into the container.  */
+static void
+relay_datagram_in (int index)
+{
+  char buf[65536];
+  struct sockaddr_in client;
+  socklen_t len = sizeof client;
+  ssize_t n;
+  while ((n = recvfrom (published[index].fd, buf, sizeof buf, 0, (struct sockaddr *) &client, &len)) >= 0)
+    {
+      time_t now = time (NULL);
+      struct flow *f = NULL, *free_slot = NULL;
+      for (int i = 0; i < MAX_FLOWS; i++)
+        {
+          if (flows[i].published == index && flows[i].client.sin_addr.s_addr == client.sin_addr.s_addr && flows[i].client.sin_port == client.sin_port)
+            f = &flows[i];
+          else if (flows[i].published >= 0 && now - flows[i].last > FLOW_IDLE_SECONDS)
+            {
+              close (flows[i].fd);
+              flows[i].published = -1;
+            }
+          if (flows[i].published < 0 && !free_slot)
+            free_slot = &flows[i];
+        }
+      if (!f && free_slot)
+        {
+          int fd = dial (published[index].container_port, true);
+          if (fd >= 0)
+            {
+              fcntl (fd, F_SETFL, O_NONBLOCK);
+              *free_slot = (struct flow) { index, client, fd, now };
+              f = free_slot;
+            }
+        }
+      if (f)
+        {
+          f->last = now;
+          send (f->fd, buf, (size_t) n, MSG_NOSIGNAL);
+        }
+      len = sizeof client;
+    }
+}
+
+/* A reply from the container: back to that flow's client, from the published port.  */
+static void
+relay_datagram_out (struct flow *f)
+{
+  char buf[65536];
+  ssize_t n;
+  while ((n = recv (f->fd, buf, sizeof buf, 0)) >= 0)
+    {
+      f->last = time (NULL);
+      sendto (published[f->published].fd, buf, (size_t) n, 0, (struct sockaddr *) &f->client, sizeof f->client);
+    }
 }
 
 /* The dialer: lives in the container's network namespace, dials 127.0.0.1:PORT on request.  */
@@ -66,11 +141,11 @@ dialer_loop (int control)
 {
   for (;;)
     {
-      uint16_t port;
-      if (read (control, &port, sizeof port) != sizeof port)
+      uint16_t request[2]; /* port, and 0 for TCP or 1 for UDP */
+      if (read (control, request, sizeof request) != sizeof request)
         _exit (0);
-      struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port), .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-      int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (request[0]), .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+      int fd = socket (AF_INET, (request[1] ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
       int err = fd < 0 || connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0 ? errno : 0;
       union
       {
@@ -129,9 +204,9 @@ start_dialer (int container)
 }
 
 static int
-dial (int container_port)
+dial (int container_port, bool udp)
 {
-  uint16_t port = (uint16_t) container_port;
+  uint16_t request[2] = { (uint16_t) container_port, udp };
   int err = 0, fd = -1;
   union
   {
@@ -140,7 +215,7 @@ dial (int container_port)
   } control_msg;
   struct iovec iov = { &err, sizeof err };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control_msg.buf, .msg_controllen = sizeof control_msg.buf };
-  if (dialer_fd < 0 || write (dialer_fd, &port, sizeof port) != sizeof port || recvmsg (dialer_fd, &msg, MSG_CMSG_CLOEXEC) <= 0 || err)
+  if (dialer_fd < 0 || write (dialer_fd, request, sizeof request) != sizeof request || recvmsg (dialer_fd, &msg, MSG_CMSG_CLOEXEC) <= 0 || err)
     return -1;
   struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
   if (cm && cm->cmsg_type == SCM_RIGHTS)
@@ -173,7 +248,7 @@ accept_published (struct published *pub)
       for (int i = 0; i < MAX_RELAYS && !r; i++)
         if (relays[i].fd[0] < 0)
           r = &relays[i];
-      int backend = r ? dial (pub->container_port) : -1;
+      int backend = r ? dial (pub->container_port, false) : -1;
       if (backend < 0)
         {
           close (client); /* nothing listens in the container (or too many connections): refuse */
@@ -239,6 +314,8 @@ ports_poll_fds (struct pollfd *p)
   int n = 0;
   for (int i = 0; i < n_published; i++)
     p[n++] = (struct pollfd) { published[i].fd, POLLIN, 0 };
+  for (int i = 0; i < MAX_FLOWS; i++)
+    p[n++] = (struct pollfd) { flows[i].published >= 0 ? flows[i].fd : -1, POLLIN, 0 };
   for (int i = 0; i < MAX_RELAYS; i++)
     for (int j = 0; j < 2; j++)
       {
@@ -261,8 +338,17 @@ ports_handle (struct pollfd *p)
 {
   for (int i = 0; i < n_published; i++)
     if (p[i].revents & POLLIN)
-      accept_published (&published[i]);
+      {
+        if (published[i].udp)
+          relay_datagram_in (i);
+        else
+          accept_published (&published[i]);
+      }
   p += n_published;
+  for (int i = 0; i < MAX_FLOWS; i++)
+    if (flows[i].published >= 0 && (p[i].revents & POLLIN))
+      relay_datagram_out (&flows[i]);
+  p += MAX_FLOWS;
   for (int i = 0; i < MAX_RELAYS; i++)
     {
       struct relay *r = &relays[i];
@@ -278,6 +364,8 @@ ports_init (void)
 {
   for (int i = 0; i < MAX_RELAYS; i++)
     relays[i].fd[0] = relays[i].fd[1] = -1;
+  for (int i = 0; i < MAX_FLOWS; i++)
+    flows[i].published = -1;
 }
 
 /* At the container's exit: free the host ports and drop every connection.  */
@@ -290,6 +378,12 @@ ports_close (void)
   for (int i = 0; i < MAX_RELAYS; i++)
     if (relays[i].fd[0] >= 0)
       close_relay (&relays[i]);
+  for (int i = 0; i < MAX_FLOWS; i++)
+    if (flows[i].published >= 0)
+      {
+        close (flows[i].fd);
+        flows[i].published = -1;
+      }
   if (dialer_fd >= 0)
     close (dialer_fd);
   dialer_fd = -1;

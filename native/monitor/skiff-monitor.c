@@ -54,6 +54,7 @@ struct options
   const char *net_args[MAX_ARGS];
   int n_net_args;
   const char *publish[64];
+  bool publish_udp[64];
   int n_publish;
   long long log_size_max;
   bool terminal, open_stdin;
@@ -599,8 +600,11 @@ parse_args (int argc, char **argv)
         opt.exit_args[opt.n_exit_args++] = argv[++i];
       else if (strcmp (a, "--net-helper-arg") == 0 && v && opt.n_net_args < MAX_ARGS - 2)
         opt.net_args[opt.n_net_args++] = argv[++i];
-      else if (strcmp (a, "--publish-tcp") == 0 && v && opt.n_publish < 64)
-        opt.publish[opt.n_publish++] = argv[++i];
+      else if ((strcmp (a, "--publish-tcp") == 0 || strcmp (a, "--publish-udp") == 0) && v && opt.n_publish < 64)
+        {
+          opt.publish_udp[opt.n_publish] = a[10] == 'u';
+          opt.publish[opt.n_publish++] = argv[++i];
+        }
       else if (strcmp (a, "--log-size-max") == 0 && v)
         opt.log_size_max = atoll (argv[++i]);
       else if (strcmp (a, "--sync-fd") == 0 && v)
@@ -681,7 +685,7 @@ main (int argc, char **argv)
   ports_init ();
   for (int i = 0; i < opt.n_publish; i++)
     {
-      const char *failure = publish_tcp (opt.publish[i]);
+      const char *failure = publish_port (opt.publish[i], opt.publish_udp[i]);
       if (failure)
         {
           unlink (opt.socket_path);
@@ -833,7 +837,7 @@ main (int argc, char **argv)
   int exit_status = -1;
   while (exit_status < 0)
     {
-      struct pollfd p[4 + MAX_CLIENTS + MAX_PUBLISHED + 2 * MAX_RELAYS];
+      struct pollfd p[4 + MAX_CLIENTS + MAX_PUBLISHED + MAX_FLOWS + 2 * MAX_RELAYS];
       int np = 0;
       p[np++] = (struct pollfd) { sig_fd, POLLIN, 0 };
       p[np++] = (struct pollfd) { listen_fd, POLLIN, 0 };

@@ -164,11 +164,8 @@ const parseSecurityOpts = (opts: string[]): { noNewPrivileges: boolean; seccomp:
 // Network modes: slirp4netns (the default where installed), none (loopback only), host.
 export const defaultNetwork = (hasSlirp: boolean): string => (hasSlirp ? 'slirp4netns' : 'none');
 
-const checkNetwork = (network: string, publishing: boolean, named: boolean, udp: boolean): void => {
-  if (named) {
-    if (udp) throw new CliError('EUSAGE', `UDP ports cannot be published from a named network yet: publish TCP, or use --network slirp4netns`);
-    return;
-  }
+const checkNetwork = (network: string, publishing: boolean, named: boolean): void => {
+  if (named) return;
   if (network === 'pasta')
     throw new CliError('EUSAGE', '--network pasta is not supported yet: Debian\'s pasta cannot join a namespace from inside the rootless user namespace; use slirp4netns');
   if (network.startsWith('container:') && network.length > 'container:'.length) {
@@ -205,7 +202,7 @@ export const buildContainerConfig = (
   if (!workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory "${workdir}": it must be an absolute path`);
   const network = options.network === 'private' ? 'none' : (options.network ?? defaults.network);
   const named = defaults.named?.(network) ?? false;
-  checkNetwork(network, defaults.ports.length > 0, named, defaults.ports.some((p) => p.protocol === 'udp'));
+  checkNetwork(network, defaults.ports.length > 0, named);
   if (options.networkAliases?.length && !named) throw new CliError('EUSAGE', '--network-alias needs a named network (--network NAME)');
   const hostname = options.hostname ?? id.slice(0, 12);
   const envFiles = (options.envFile ?? []).flatMap(readEnvFile).flatMap(expandEnv);

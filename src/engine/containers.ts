@@ -235,10 +235,10 @@ export class ContainersEngine {
       const slirp = record.config.network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
       const slirpSocket = this.store.slirpSocketPath(record.id);
       if (slirp) rmSync(slirpSocket, { force: true });
-      // IPv4 TCP ports are forwarded by the monitor (socket to socket, fast); the rest by slirp4netns.
+      // IPv4 ports are forwarded by the monitor (socket to socket, fast, and UDP replies come back);
+      // IPv6 host addresses by slirp4netns.
       const ports = record.config.ports ?? [];
-      const forwarded = ports.filter((p) => p.protocol === 'tcp' && !p.hostIp.includes(':'));
-      // (On a named network there is no slirp4netns: only these TCP ports are published.)
+      const forwarded = ports.filter((p) => !p.hostIp.includes(':'));
       const viaSlirp = ports.filter((p) => !forwarded.includes(p));
       const started = await launchMonitor({
           id: record.id,
@@ -255,7 +255,7 @@ export class ContainersEngine {
           stdin: record.config.interactive,
           exitCommand: this.cleanupCommand(record.id),
           netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : undefined,
-          publishTcp: forwarded.map((p) => `${p.hostIp},${p.hostPort},${p.containerPort}`),
+          publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
       });
       log.debug('start: monitor reported');
       const monitorStartTime = processStartTime(started.monitorPid);

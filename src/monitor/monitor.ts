@@ -22,8 +22,8 @@ export interface MonitorOptions {
   exitCommand: string[];
   /** The network helper and its arguments ("{pid}" becomes the container's pid). */
   netHelper?: string[];
-  /** TCP ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
-  publishTcp?: string[];
+  /** Ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
+  publish?: { protocol: 'tcp' | 'udp'; spec: string }[];
 }
 
 export interface MonitorStarted {
@@ -82,7 +82,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
     ...(options.terminal ? ['--terminal'] : []),
     ...(options.stdin ? ['--stdin'] : []),
     ...(options.exitCommand.length ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])] : []),
-    ...(options.publishTcp ?? []).flatMap((p) => ['--publish-tcp', p]),
+    ...(options.publish ?? []).flatMap((p) => [`--publish-${p.protocol}`, p.spec]),
     ...(options.netHelper ? ['--net-helper', options.netHelper[0], ...options.netHelper.slice(1).flatMap((a) => ['--net-helper-arg', a])] : []),
   ];
   const bin = findMonitor();

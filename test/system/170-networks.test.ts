@@ -3,6 +3,7 @@
 // veths go with their containers and the bridge with its network.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
@@ -86,7 +87,20 @@ describe('containers on named networks', () => {
       if (!text) await new Promise((r) => setTimeout(r, 100));
     }
     expect(text).toBe('hello-web\n');
-    expect((await sb.run(['run', '--network', 'app-net', '-p', '53/udp', IMG, 'sh'])).stderr).toMatch(/UDP ports cannot be published from a named network/);
+    // UDP too (the monitor forwards it; replies come back).
+    await sb.runCli(0, 'pull', '-q', `${plain}/skiff/udp`);
+    const udpPort = await freePort();
+    await sb.runCli(0, 'run', '-d', '--name', 'udp', '--network', 'app-net', '-p', `127.0.0.1:${udpPort}:5353/udp`, `${plain}/skiff/udp`, 'udp-echo', '5353');
+    const socket = createSocket('udp4');
+    const echoed = new Promise<string>((resolve) => socket.once('message', (m) => resolve(m.toString())));
+    const timer = setInterval(() => socket.send('over-udp\n', udpPort, '127.0.0.1'), 200);
+    try {
+      expect(await Promise.race([echoed, new Promise((r) => setTimeout(() => r('timed out'), 10_000))])).toBe('over-udp\n');
+    } finally {
+      clearInterval(timer);
+      socket.close();
+    }
+    await sb.runCli(0, 'rm', '-f', 'udp');
   });
 
   it('goes out through slirp4netns (host.containers.internal is the host\'s loopback); an internal network has no way out', async () => {
