@@ -109,8 +109,14 @@ describe('published ports', () => {
     expect(await fetchTcp(Number(published.split(':')[1]))).toBe('hello-any\n');
     await sb.runCli(0, 'rm', '-f', 'anyport');
 
-    const base = await freePort();
-    await sb.runCli(0, 'create', '--name', 'ranged', '-p', `127.0.0.1:${base}-${base + 2}:7000-7002`, IMG, 'sh');
+    // Three consecutive free ports: another test may hold a neighbour of a free one, so retry.
+    let base = 0;
+    for (let attempt = 0; attempt < 10 && !base; attempt++) {
+      const candidate = await freePort();
+      const r = await sb.run(['create', '--name', 'ranged', '-p', `127.0.0.1:${candidate}-${candidate + 2}:7000-7002`, IMG, 'sh']);
+      if (r.code === 0) base = candidate;
+      else expect(r.stderr).toMatch(/already in use/);
+    }
     expect((await sb.runCli(0, 'port', 'ranged')).stdout.trim().split('\n')).toEqual([0, 1, 2].map((i) => `${7000 + i}/tcp -> 127.0.0.1:${base + i}`));
     await sb.runCli(0, 'rm', 'ranged');
   });
