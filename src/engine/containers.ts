@@ -8,7 +8,7 @@ import { CliError, messageOf } from '../errors.js';
 import { resolveUser } from '../oci/passwd.js';
 import { generateSpec } from '../oci/spec.js';
 import { deleteContainer, killContainer, resolveRuntime, runtimeCommand, startContainer, type OciRuntime } from '../runtime/runtime.js';
-import { processStartTime, type ContainerRecord, type ContainerState, type ContainerStore } from '../state/containers.js';
+import { memberships, processStartTime, type ContainerRecord, type ContainerState, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
 import { randomId, randomName } from '../state/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
@@ -162,7 +162,7 @@ export class ContainersEngine {
           if (config.namedNetwork) {
             await this.ctx.networks.withLock(async () => {
               const network = this.ctx.networks.find(config.network);
-              config.networkIp = this.ctx.networks.allocate(network, this.onNetwork(network.name).flatMap((c) => c.config.networkIp ?? []));
+              config.networkIp = this.allocate(network.name);
               commit();
             });
             this.refreshHosts(config.network);
@@ -263,9 +263,10 @@ export class ContainersEngine {
       this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
       try {
         if (slirp && viaSlirp.length) await publishPorts(slirpSocket, viaSlirp);
-        if (record.config.namedNetwork) {
+        const joined = memberships(record.config);
+        if (joined.length) {
           const { attach } = await import('../network/bridge.js');
-          await attach(this.ctx.paths.run, this.ctx.networks.find(record.config.network), this.ctx.networks.list(), record.id, started.pid, record.config.networkIp!, 'eth0');
+          for (const m of joined) await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device);
         }
         await hooks.beforeStart?.(this.store.socketPath(record.id));
         await startContainer(runtime, record.id);
@@ -470,35 +471,96 @@ export class ContainersEngine {
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
     this.store.remove(record);
     this.event(record, 'remove');
-    if (record.config.namedNetwork) this.refreshHosts(record.config.network);
+    for (const m of memberships(record.config)) this.refreshHosts(m.network);
+  }
+
+  // A free address on a named network (caller holds the networks lock).
+  private allocate(network: string): string {
+    const used = this.store.list().flatMap((c) => memberships(c.config).filter((m) => m.network === network).map((m) => m.ip));
+    return this.ctx.networks.allocate(this.ctx.networks.find(network), used);
+  }
+
+  // `network connect`: joins a container to one more named network (at once when it is running).
+  async connect(input: string, network: string, aliases: string[] = []): Promise<void> {
+    const record = this.store.find(input);
+    const net = this.ctx.networks.find(network);
+    await this.store.withContainerLock(record.id, async () => {
+      const current = this.store.get(record.id)!;
+      const joined = memberships(current.config);
+      if (joined.some((m) => m.network === net.name)) throw new CliError('ESTATE', `container ${current.name} is already on network ${net.name}`);
+      if (!joined.length && current.config.network !== 'none')
+        throw new CliError('ESTATE', `container ${current.name} uses --network ${current.config.network}: only containers on named networks (or none) can join more`);
+      let attachment!: NetworkAttachment;
+      await this.ctx.networks.withLock(async () => {
+        attachment = { network: net.name, ip: this.allocate(net.name), aliases, device: `eth${joined.length}` };
+        this.store.update({ ...current, config: { ...current.config, extraNetworks: [...(current.config.extraNetworks ?? []), attachment] } });
+      });
+      const state = this.store.effectiveState(record.id);
+      if (isRunning(state) && state.pid) {
+        const { attach, detach } = await import('../network/bridge.js');
+        try {
+          await attach(this.ctx.paths.run, net, this.ctx.networks.list(), record.id, state.pid, attachment.ip, attachment.device);
+        } catch (error) {
+          await detach(this.ctx.paths.run, net, record.id).catch(() => undefined);
+          this.store.update(current);
+          throw error;
+        }
+      }
+    });
+    this.refreshHosts(net.name);
+  }
+
+  // `network disconnect`: leaves a network joined with `network connect`.
+  async disconnect(input: string, network: string): Promise<void> {
+    const record = this.store.find(input);
+    const net = this.ctx.networks.find(network);
+    await this.store.withContainerLock(record.id, async () => {
+      const current = this.store.get(record.id)!;
+      if (current.config.namedNetwork && current.config.network === net.name)
+        throw new CliError('ESTATE', `network ${net.name} is container ${current.name}'s own network (--network): it cannot leave it; remove the container instead`);
+      const extras = current.config.extraNetworks ?? [];
+      if (!extras.some((m) => m.network === net.name)) throw new CliError('ESTATE', `container ${current.name} is not on network ${net.name}`);
+      this.store.update({ ...current, config: { ...current.config, extraNetworks: extras.filter((m) => m.network !== net.name) } });
+      const { detach } = await import('../network/bridge.js');
+      await detach(this.ctx.paths.run, net, record.id);
+    });
+    this.refreshHosts(net.name);
+    const after = this.store.get(record.id);
+    if (after) this.writeHostsFile(after);
+  }
+
+  private writeHostsFile(record: ContainerRecord): void {
+    try {
+      writeFileSync(join(this.store.containerDir(record.id), 'userdata', 'hosts'), this.hostsFor(record));
+    } catch {
+      // never started yet: written at start
+    }
   }
 
   // A container's /etc/hosts: itself, its network's other members, the host, --add-host.
-  private hostsFor(record: ContainerRecord, members = record.config.namedNetwork ? this.onNetwork(record.config.network) : []): string {
+  private hostsFor(record: ContainerRecord): string {
     const c = record.config;
-    const network = c.namedNetwork ? this.ctx.networks.get(c.network) : undefined;
-    const host = c.network === 'slirp4netns' ? 'host-address' : network && !network.internal ? SLIRP_GATEWAY : undefined;
-    return etcHosts(c, record.name, members.filter((m) => m.id !== record.id), host);
+    const joined = memberships(c);
+    const peers = joined.flatMap((m) =>
+      this.onNetwork(m.network)
+        .filter((peer) => peer.id !== record.id)
+        .flatMap((peer) => memberships(peer.config).filter((pm) => pm.network === m.network).map((pm) => ({ ip: pm.ip, names: [peer.name, ...pm.aliases, peer.id.slice(0, 12)] }))),
+    );
+    const outward = joined.some((m) => this.ctx.networks.get(m.network)?.internal === false);
+    const host = c.network === 'slirp4netns' ? 'host-address' : outward ? SLIRP_GATEWAY : undefined;
+    return etcHosts(c, record.name, peers, host);
   }
 
   // The containers on a named network.
   onNetwork(name: string): ContainerRecord[] {
-    return this.store.list().filter((c) => c.config.namedNetwork && c.config.network === name);
+    return this.store.list().filter((c) => memberships(c.config).some((m) => m.network === name));
   }
 
   // Rewrites /etc/hosts of every container on a network so each knows the others by name, alias
   // and short id: written in place, since the file is bind-mounted into running containers.
   refreshHosts(network: string): void {
     writeDnsHosts(this.ctx, this.store.list());
-    const members = this.onNetwork(network);
-    for (const member of members) {
-      const path = join(this.store.containerDir(member.id), 'userdata', 'hosts');
-      try {
-        writeFileSync(path, this.hostsFor(member, members));
-      } catch {
-        // never started yet: its file is written at start
-      }
-    }
+    for (const member of this.onNetwork(network)) this.writeHostsFile(member);
   }
 
   // Waits for one of the conditions ("stopped"/"exited", "running", "created"); returns the exit code.
@@ -605,9 +667,10 @@ export class ContainersEngine {
 export const writeDnsHosts = (ctx: EngineContext, containers: ContainerRecord[]): void => {
   const networks = ctx.networks.list();
   const lines = networks.filter((n) => n.internal).map((n) => `internal ${n.subnet}`);
-  for (const c of containers) {
-    const network = c.config.namedNetwork ? networks.find((n) => n.name === c.config.network) : undefined;
-    if (network && c.config.networkIp) lines.push(`${network.subnet} ${c.config.networkIp} ${[c.name, ...(c.config.aliases ?? []), c.id.slice(0, 12)].join(' ')}`);
-  }
+  for (const c of containers)
+    for (const m of memberships(c.config)) {
+      const network = networks.find((n) => n.name === m.network);
+      if (network) lines.push(`${network.subnet} ${m.ip} ${[c.name, ...m.aliases, c.id.slice(0, 12)].join(' ')}`);
+    }
   writeFileAtomic(join(ctx.paths.run, 'dns.hosts'), `${lines.join('\n')}\n`, 0o644, false);
 };

@@ -2,6 +2,7 @@
 // namespace (network/bridge.ts); containers join at start (see containers.ts).
 import { CliError } from '../errors.js';
 import type { NetworkRecord } from '../network/networks.js';
+import { memberships } from '../state/containers.js';
 import { randomId } from '../state/names.js';
 import type { EngineContext } from './context.js';
 import { writeDnsHosts, type ContainersEngine } from './containers.js';
@@ -35,7 +36,10 @@ export class NetworksEngine {
   summary(record: NetworkRecord): NetworkSummary {
     return {
       ...record,
-      containers: this.containers.onNetwork(record.name).map((c) => ({ id: c.id, name: c.name, ip: c.config.networkIp ?? '', aliases: c.config.aliases ?? [] })),
+      containers: this.containers.onNetwork(record.name).map((c) => {
+        const m = memberships(c.config).find((x) => x.network === record.name)!;
+        return { id: c.id, name: c.name, ip: m.ip, aliases: m.aliases };
+      }),
     };
   }
 

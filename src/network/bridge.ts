@@ -192,7 +192,8 @@ export const attach = async (runDir: string, network: NetworkRecord, all: Networ
     `link set ${device} up`,
     'link set lo up',
     // The way out goes through the bridge's gateway, and from there through slirp4netns.
-    ...(network.internal ? [] : [`route add default via ${network.gateway}`]),
+    // (Only on the first network's device: a later one joined with `network connect` adds its subnet.)
+    ...(network.internal || device !== 'eth0' ? [] : [`route add default via ${network.gateway}`]),
   ]);
 };
 

@@ -18,15 +18,15 @@ const hostAddress = (): string | undefined =>
     .flat()
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
-// `peers`: the other containers on the same named network (address, name, aliases, short id).
+// `peers`: the other containers on the container's named networks (an address and its names each).
 // `host`: how the container reaches the host ('host-address': the host's own first address, for
 // slirp4netns without host loopback; else an address such as 10.0.2.2), or undefined for none.
-export const etcHosts = (c: ContainerConfig, name: string, peers: { id: string; name: string; config: ContainerConfig }[] = [], host?: string): string => {
+export const etcHosts = (c: ContainerConfig, name: string, peers: { ip: string; names: string[] }[] = [], host?: string): string => {
   const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
   // (A container sharing another's network has that one's address; 127.0.1.1 names it locally.)
-  const own = c.network === 'slirp4netns' ? SLIRP_GUEST : (c.networkIp ?? '127.0.1.1');
+  const own = c.network === 'slirp4netns' ? SLIRP_GUEST : (c.networkIp ?? c.extraNetworks?.[0]?.ip ?? '127.0.1.1');
   lines.push(`${own}\t${[c.hostname, name, ...(c.aliases ?? [])].join(' ')}`);
-  for (const peer of peers) if (peer.config.networkIp) lines.push(`${peer.config.networkIp}\t${[peer.name, ...(peer.config.aliases ?? []), peer.id.slice(0, 12)].join(' ')}`);
+  for (const peer of peers) lines.push(`${peer.ip}\t${peer.names.join(' ')}`);
   const hostIp = host === 'host-address' ? hostAddress() : host;
   if (hostIp) lines.push(`${hostIp}\thost.containers.internal host.docker.internal`);
   for (const entry of c.addHosts ?? []) {

@@ -53,7 +53,22 @@ export interface ContainerConfig {
   namedNetwork?: boolean;
   networkIp?: string;
   aliases?: string[];
+  /** More named networks, joined with `network connect`. */
+  extraNetworks?: NetworkAttachment[];
 }
+
+export interface NetworkAttachment {
+  network: string;
+  ip: string;
+  aliases: string[];
+  device: string;
+}
+
+// Every named network a container is on: its primary one (--network NAME) first, as eth0.
+export const memberships = (c: ContainerConfig): NetworkAttachment[] => [
+  ...(c.namedNetwork && c.networkIp ? [{ network: c.network, ip: c.networkIp, aliases: c.aliases ?? [], device: 'eth0' }] : []),
+  ...(c.extraNetworks ?? []),
+];
 
 export interface ContainerRecord {
   id: string;
@@ -260,6 +275,11 @@ export class ContainerStore {
 
   releaseName(name: string, id: string): void {
     if (this.nameTarget(name) === id) rmSync(this.nameLink(name), { force: true });
+  }
+
+  // Rewrites a container's record (under its lock): config changes such as `network connect`.
+  update(record: ContainerRecord): void {
+    writeJsonAtomic(join(this.containerDir(record.id), 'container.json'), record);
   }
 
   // Moves `record`'s name (under the container's lock): the new one is reserved first.

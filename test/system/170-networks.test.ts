@@ -122,6 +122,22 @@ describe('containers on named networks', () => {
     }
   });
 
+  it('network connect joins a running container to another network; disconnect takes it off', async () => {
+    await sb.runCli(0, 'network', 'create', 'side-net');
+    await sb.runCli(0, 'run', '-d', '--name', 'side', '--network', 'side-net', IMG, ...SERVE('hello-side'));
+    // `early` (on app-net) cannot reach `side` until it joins side-net as well.
+    expect((await sb.run(['exec', 'early', ...CLIENT('side')])).stdout).toBe('');
+    await sb.runCli(0, 'network', 'connect', '--alias', 'early-alias', 'side-net', 'early');
+    expect((await sb.runCli(0, 'exec', 'early', ...CLIENT('side'))).stdout).toBe('hello-side\n');
+    expect((await sb.runCli(0, 'exec', 'side', 'sh', '-c', 'nslookup early-alias')).stdout).toMatch(/Address: 10\.89\./);
+    expect((await sb.run(['network', 'connect', 'side-net', 'early'])).stderr).toMatch(/already on network side-net/);
+    await sb.runCli(0, 'network', 'disconnect', 'side-net', 'early');
+    expect((await sb.run(['exec', 'early', ...CLIENT('side')])).stdout).toBe('');
+    expect((await sb.run(['network', 'disconnect', 'app-net', 'early'])).stderr).toMatch(/own network/);
+    await sb.runCli(0, 'rm', '-f', 'side');
+    await sb.runCli(0, 'network', 'rm', 'side-net');
+  });
+
   it('veths go with their containers and the bridge with its network', async () => {
     const before = await holderLinks();
     expect(before.filter((l) => l.startsWith('vs')).length).toBe(3);

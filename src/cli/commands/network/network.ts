@@ -1,4 +1,4 @@
-// skiff network create|ls|inspect|rm|prune|exists: named networks (a bridge each, inside the
+// skiff network create|ls|inspect|rm|prune|exists|connect|disconnect: named networks (a bridge each, inside the
 // rootless network namespace; containers on one reach each other by name and alias).
 import { Command } from 'commander';
 import type { NetworkSummary } from '../../../engine/index.js';
@@ -114,6 +114,30 @@ const buildExists = (): Command =>
       if (!engine.networks.exists(name)) process.exitCode = 1;
     });
 
+const buildConnect = (): Command =>
+  new Command('connect')
+    .description('Join a container to a named network (at once if it is running)')
+    .argument('<network>')
+    .argument('<container>')
+    .option('--alias <alias>', 'another name for the container on this network', collect)
+    .action(async (network: string, container: string, flags: { alias?: string[] }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      await engine.containers.connect(container, network, flags.alias ?? []);
+    });
+
+const buildDisconnect = (): Command =>
+  new Command('disconnect')
+    .description('Take a container off a network it joined with connect')
+    .argument('<network>')
+    .argument('<container>')
+    .option('-f, --force', 'accepted for compatibility')
+    .action(async (network: string, container: string, _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      await engine.containers.disconnect(container, network);
+    });
+
 export const build = (): Command =>
   new Command('network')
     .description('Manage named networks')
@@ -122,4 +146,6 @@ export const build = (): Command =>
     .addCommand(buildInspect())
     .addCommand(buildRm())
     .addCommand(buildPrune())
-    .addCommand(buildExists());
+    .addCommand(buildExists())
+    .addCommand(buildConnect())
+    .addCommand(buildDisconnect());
