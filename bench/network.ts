@@ -122,7 +122,7 @@ export const benchNetwork = async (): Promise<void> => {
       results[who].latency = `median ${median(latencies).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`;
       asUser([...cli, 'rm', '--all', '--force'], env);
     }
-    process.stdout.write('\npublished port, host → container (podman: slirp4netns + rootlessport; skiff: TCP forwarded by skiff-monitor, slirp4netns for the rest)\n');
+    process.stdout.write('\npublished port, host → container (podman: slirp4netns + rootlessport; skiff: forwarded by skiff-monitor)\n');
     for (const [metric, goal] of [['throughput', '1 GiB; goal: skiff ≥ podman'], ['firstAnswer', 'run -d -p to first answer, median of 5; goal: skiff ≤ podman'], ['latency', '1,000 sequential requests']] as const)
       process.stdout.write(`  ${metric.padEnd(12)} podman ${results.podman[metric].padEnd(32)} skiff ${results.skiff[metric].padEnd(32)} (${goal})\n`);
   } finally {

@@ -66,7 +66,9 @@ const waitForNetns = async (pid: number): Promise<number> => {
 // host.containers.internal works), forwarding on, and the firewall.
 const startEgress = async (holder: number, exitFd: number): Promise<void> => {
   const slirp = findHelperBinary('slirp4netns');
-  if (!slirp) return; // no way out: every named network is internal
+  // No way out without both: every named network is then internal. Without nftables there would be
+  // no rules keeping networks apart once forwarding is on, so it stays off.
+  if (!slirp || !findHelperBinary('nft')) return;
   const helper = spawn(slirp, ['--configure', '--mtu=65520', '--enable-sandbox', '--enable-seccomp', '--exit-fd=3', '--ready-fd=4', String(holder), 'tap0'], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', exitFd, 'pipe'],
