@@ -8,7 +8,7 @@
 # through crun on a pure cgroup v2 host and checks what must hold there. Exit code: failed checks.
 set -u
 cd "$(dirname "$0")/../.."
-S="node $PWD/bin/skiff"
+S="$PWD/bin/skiff"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
@@ -18,7 +18,7 @@ check() { # check NAME EXPECTED ACTUAL
 
 mkdir -p "$work/root/bin" "$work/root/etc" "$work/root/tmp"
 cp /bin/busybox "$work/root/bin/"
-for a in sh true cat sleep ls id echo; do ln -s busybox "$work/root/bin/$a"; done
+for a in sh true cat sleep ls id echo nc; do ln -s busybox "$work/root/bin/$a"; done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$work/root/etc/passwd"
 tar -C "$work/root" -cf "$work/bb.tar" .
 
@@ -34,6 +34,16 @@ $S stop -t 1 vmc >/dev/null
 check "stop records SIGKILL after the timeout" "exited 137" "$($S inspect --format '{{.State.Status}} {{.State.ExitCode}}' vmc)"
 $S rm vmc >/dev/null
 check "native overlay chosen" overlay "$($S info --format '{{.Store.RootfsDriver}}')"
+# Networking on the VM: a published port from the host side, and names on a named network.
+$S run -d --name web -p 127.0.0.1:18080:80 localhost/vmcheck:1 sh -c 'while true; do echo hello-vm | nc -l -p 80; done' >/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do out=$(busybox nc 127.0.0.1 18080 </dev/null 2>/dev/null) && [ -n "$out" ] && break; sleep 0.3; done
+check "published port answers" hello-vm "$out"
+$S rm -f web >/dev/null
+$S network create vmnet >/dev/null
+$S run -d --name db --network vmnet localhost/vmcheck:1 sh -c 'while true; do echo hello-db | nc -l -p 5432; done' >/dev/null
+check "name on a named network" hello-db "$($S run --rm --network vmnet localhost/vmcheck:1 sh -c 'for i in 1 2 3 4 5; do nc db 5432 </dev/null && break; sleep 0.3; done')"
+$S rm -f db >/dev/null
+$S network rm vmnet >/dev/null
 $S system reset --force >/dev/null
 echo "failed: $failed"
 exit "$failed"
