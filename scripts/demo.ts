@@ -7,7 +7,8 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtures } from '../test/fixtures/images.js';
-import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
+import { buildImage, freePort, pushImage, startRegistry } from '../test/helpers/registry.js';
+import { connect } from 'node:net';
 import { ensureTestUsers, testIds, TEST_USER } from '../test/helpers/user.js';
 
 const skiff = fileURLToPath(new URL('../bin/skiff', import.meta.url));
@@ -22,6 +23,22 @@ const runroot = join(dir, 'run');
 mkdirSync(runroot, { mode: 0o700 });
 if (ids) for (const p of [dir, runroot]) chownSync(p, ids.uid, ids.gid);
 const env = { ...process.env, ...(ids ? { HOME: dir, USER: TEST_USER, XDG_RUNTIME_DIR: runroot } : {}) };
+// What an HTTP GET of 127.0.0.1:port answers (the body), retried while the server starts.
+const fetchText = async (port: number): Promise<string> => {
+  for (let i = 0; i < 50; i++) {
+    const text = await new Promise<string>((resolve) => {
+      let data = '';
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.0\r\n\r\n'));
+      socket.on('data', (d) => (data += d));
+      socket.on('error', () => resolve(''));
+      socket.on('close', () => resolve(data));
+    });
+    if (text) return text.slice(text.indexOf('\r\n\r\n') + 4);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return '(no answer)\n';
+};
+
 const skiffRun = (args: string[], stdio: 'inherit' | 'ignore') =>
   spawnSync(skiff, ['--root', root, '--runroot', runroot, ...args], { stdio, env, cwd: dir, uid: ids?.uid, gid: ids?.gid });
 const registry = await startRegistry();
@@ -30,23 +47,29 @@ try {
   const f = await buildFixtures();
   await pushImage(registry.host, 'demo/busybox', 'latest', buildImage([f.base, f.app]));
   const image = `${registry.host}/demo/busybox:latest`;
+  const webPort = await freePort();
   const steps = [
     ['pull', image],
     ['images'],
     ['image', 'inspect', '--format', '{{.Id}} {{.Architecture}} {{.RootFS.Layers}}', image],
     ['run', '--rm', '--hostname', 'demo', image, 'sh', '-c', 'echo "hello from a rootless container: $(id) on $(hostname), pid $$"; cat /proc/self/uid_map'],
     ['run', '-d', '--name', 'ticker', image, 'sh', '-c', 'trap "exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.2; done'],
+    // The canonical example: a server in a container, published on the host's port.
+    ['run', '-d', '--name', 'web', '-p', `127.0.0.1:${webPort}:80`, image, 'sh', '-c', 'while :; do printf "HTTP/1.0 200 OK\\r\\n\\r\\nhello from a rootless container\\n" | nc -l -p 80; done'],
     ['ps'],
     ['logs', '--tail', '2', 'ticker'],
     ['exec', 'ticker', 'sh', '-c', 'echo exec sees: $(ls /proc | grep -c "^[0-9]") processes'],
     ['stop', 'ticker'],
     ['ps', '-a'],
-    ['rm', 'ticker'],
+    ['rm', '-f', 'ticker', 'web'],
     ['system', 'df'],
     ['rmi', image],
   ];
   for (const args of steps) {
-    if (args[0] === 'ps') await new Promise((r) => setTimeout(r, 500));
+    if (args[0] === 'ps' && args.length === 1) {
+      await new Promise((r) => setTimeout(r, 500));
+      process.stdout.write(`\n# GET http://127.0.0.1:${webPort}/ from the host, through the published port:\n${await fetchText(webPort)}`);
+    }
     process.stdout.write(`\n$ skiff ${args.join(' ')}\n`);
     const result = skiffRun(args, 'inherit');
     if (result.status !== 0) {
