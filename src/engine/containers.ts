@@ -241,21 +241,21 @@ export class ContainersEngine {
       const forwarded = ports.filter((p) => !p.hostIp.includes(':'));
       const viaSlirp = ports.filter((p) => !forwarded.includes(p));
       const started = await launchMonitor({
-          id: record.id,
-          runtimePath: runtime.path,
-          runtimeArgs: runtime.globalArgs,
-          bundle: join(dir, 'bundle'),
-          pidFile: join(runDir, 'pidfile'),
-          logPath: this.store.logPath(record.id),
-          logSizeMax: record.config.logSizeMax ?? 10_000_000,
-          exitFile: this.store.exitFile(record.id),
-          socketPath: this.store.socketPath(record.id),
-          monitorPidFile: join(runDir, 'monitor.pid'),
-          terminal: record.config.tty,
-          stdin: record.config.interactive,
-          exitCommand: this.cleanupCommand(record.id),
-          netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : undefined,
-          publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
+        id: record.id,
+        runtimePath: runtime.path,
+        runtimeArgs: runtime.globalArgs,
+        bundle: join(dir, 'bundle'),
+        pidFile: join(runDir, 'pidfile'),
+        logPath: this.store.logPath(record.id),
+        logSizeMax: record.config.logSizeMax ?? 10_000_000,
+        exitFile: this.store.exitFile(record.id),
+        socketPath: this.store.socketPath(record.id),
+        monitorPidFile: join(runDir, 'monitor.pid'),
+        terminal: record.config.tty,
+        stdin: record.config.interactive,
+        exitCommand: this.cleanupCommand(record.id),
+        netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : undefined,
+        publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
       });
       log.debug('start: monitor reported');
       const monitorStartTime = processStartTime(started.monitorPid);
@@ -295,12 +295,10 @@ export class ContainersEngine {
     const c = record.config;
     writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
     writeFileSync(join(userdata, 'hosts'), this.hostsFor(record));
-    // Sharing another container's network means sharing its name servers too.
+    // Sharing another container's network means sharing its name servers too. Named networks ask
+    // skiff-dns at their gateway (container names, then upstream); slirp4netns answers at 10.0.2.3.
     const shared = c.network.startsWith('container:') ? this.store.find(c.network.slice('container:'.length)).config : c;
-    // A named network that is not internal goes out through slirp4netns too (10.0.2.3 answers DNS).
     const named = shared.namedNetwork ? this.ctx.networks.get(shared.network) : undefined;
-    // Named networks ask skiff-dns at their gateway (container names, then upstream); slirp4netns
-    // answers at 10.0.2.3.
     writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c, shared.network === 'slirp4netns' ? SLIRP_DNS : named?.gateway));
     const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
     if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
