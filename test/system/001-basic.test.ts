@@ -50,7 +50,7 @@ describe('basics', () => {
   it('checks the host one line per prerequisite', async () => {
     const result = await sb.run(['system', 'check']);
     const lines = result.stdout.trim().split('\n');
-    for (const name of ['newuidmap', 'newgidmap', 'subuid', 'subgid', 'user namespaces', 'native overlay', '/dev/fuse', '/dev/net/tun', 'network helper', 'OCI runtime', 'cgroups', 'XDG_RUNTIME_DIR', 'systemd user session', 'linger']) {
+    for (const name of ['newuidmap', 'newgidmap', 'subuid', 'subgid', 'user namespaces', 'native overlay', '/dev/fuse', '/dev/net/tun', 'network helper', 'named networks', 'network firewall', 'OCI runtime', 'cgroups', 'XDG_RUNTIME_DIR', 'systemd user session', 'linger']) {
       expect(lines.some((l) => new RegExp(`^(ok  |warn|FAIL)  ${name.replace(/\//g, '\\/')}\\s`).test(l)), name).toBe(true);
     }
     const failedRequired = JSON.parse((await sb.run(['system', 'check', '--format', 'json'])).stdout).some((r: { required: boolean; status: string }) => r.required && r.status === 'fail');
