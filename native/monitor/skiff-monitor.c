@@ -57,7 +57,7 @@ struct options
   bool publish_udp[64];
   int n_publish;
   long long log_size_max;
-  bool terminal, open_stdin;
+  bool terminal, open_stdin, start;
   int sync_fd;
 };
 
@@ -544,6 +544,48 @@ start_net_helper (int container)
   return message;
 }
 
+/* Runs `RUNTIME [runtime-args] VERB [--force] ID` ("delete" gets --force); its stderr goes to
+   `message` when given.  Returns its exit status (0 on success).  */
+static int
+run_runtime (const char *verb, char *message, size_t size)
+{
+  const char *argv[MAX_ARGS + 8];
+  int n = 0, err[2] = { -1, -1 };
+  argv[n++] = opt.runtime;
+  for (int i = 0; i < opt.n_runtime_args; i++)
+    argv[n++] = opt.runtime_args[i];
+  argv[n++] = verb;
+  if (strcmp (verb, "delete") == 0)
+    argv[n++] = "--force";
+  argv[n++] = opt.cid;
+  argv[n] = NULL;
+  int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (message && pipe2 (err, O_CLOEXEC) < 0)
+    err[0] = err[1] = -1;
+  pid_t pid = spawn (argv, devnull, devnull, err[1] >= 0 ? err[1] : devnull);
+  close (devnull);
+  if (err[1] >= 0)
+    close (err[1]);
+  size_t len = 0;
+  if (err[0] >= 0)
+    {
+      ssize_t r;
+      while (len < size - 1 && (r = read (err[0], message + len, size - 1 - len)) > 0)
+        len += (size_t) r;
+      close (err[0]);
+    }
+  if (message)
+    {
+      while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == ' '))
+        len--;
+      message[len] = '\0';
+    }
+  int status = -1;
+  while (pid > 0 && waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  return pid > 0 && WIFEXITED (status) ? WEXITSTATUS (status) : 1;
+}
+
 static void
 run_exit_command (void)
 {
@@ -611,6 +653,8 @@ parse_args (int argc, char **argv)
         opt.sync_fd = atoi (argv[++i]);
       else if (strcmp (a, "--terminal") == 0)
         opt.terminal = true;
+      else if (strcmp (a, "--start") == 0)
+        opt.start = true;
       else if (strcmp (a, "--stdin") == 0)
         opt.open_stdin = true;
       else
@@ -803,31 +847,22 @@ main (int argc, char **argv)
         stdin_fd = pty_fd;
     }
   watch_cgroup (container);
-  if (opt.net_helper || n_published)
+  const char *failure = NULL;
+  if (opt.net_helper)
+    failure = start_net_helper (container);
+  if (!failure && n_published)
+    failure = start_dialer (container);
+  /* --start: a detached container is started here, without another round trip to the CLI.  */
+  static char start_error[CREATE_OUTPUT_MAX];
+  if (!failure && opt.start && run_runtime ("start", start_error, sizeof start_error) != 0)
+    failure = start_error[0] ? start_error : "the OCI runtime's start failed";
+  if (failure)
     {
-      const char *failure = opt.net_helper ? start_net_helper (container) : NULL;
-      if (!failure)
-        failure = start_dialer (container);
-      if (failure)
-        {
-          /* The container was created but must not run without its network: remove it.  */
-          const char *dargv[MAX_ARGS + 8];
-          int k = 0;
-          dargv[k++] = opt.runtime;
-          for (int i = 0; i < opt.n_runtime_args; i++)
-            dargv[k++] = opt.runtime_args[i];
-          dargv[k++] = "delete";
-          dargv[k++] = "--force";
-          dargv[k++] = opt.cid;
-          dargv[k] = NULL;
-          pid_t d = spawn (dargv, devnull, devnull, devnull);
-          int st;
-          while (d > 0 && waitpid (d, &st, 0) < 0 && errno == EINTR)
-            ;
-          unlink (opt.socket_path);
-          report_sync (-1, failure, strlen (failure));
-          return 1;
-        }
+      /* The container exists but must not run like this: remove it.  */
+      run_runtime ("delete", NULL, 0);
+      unlink (opt.socket_path);
+      report_sync (-1, failure, strlen (failure));
+      return 1;
     }
   report_sync (container, NULL, 0);
 

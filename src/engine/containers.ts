@@ -240,6 +240,10 @@ export class ContainersEngine {
       const ports = record.config.ports ?? [];
       const forwarded = ports.filter((p) => !p.hostIp.includes(':'));
       const viaSlirp = ports.filter((p) => !forwarded.includes(p));
+      const joined = memberships(record.config);
+      // With nothing to do between create and start (no attach, no named network, no slirp4netns
+      // forwarding to set up), the monitor starts the container itself: one process fewer.
+      const monitorStarts = !hooks.beforeStart && !viaSlirp.length && !joined.length;
       const started = await launchMonitor({
         id: record.id,
         runtimePath: runtime.path,
@@ -256,20 +260,22 @@ export class ContainersEngine {
         exitCommand: this.cleanupCommand(record.id),
         netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : undefined,
         publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
+        start: monitorStarts,
       });
       log.debug('start: monitor reported');
       const monitorStartTime = processStartTime(started.monitorPid);
       // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
       this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
       try {
-        if (slirp && viaSlirp.length) await publishPorts(slirpSocket, viaSlirp);
-        const joined = memberships(record.config);
-        if (joined.length) {
-          const { attach } = await import('../network/bridge.js');
-          for (const m of joined) await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device);
+        if (!monitorStarts) {
+          if (slirp && viaSlirp.length) await publishPorts(slirpSocket, viaSlirp);
+          if (joined.length) {
+            const { attach } = await import('../network/bridge.js');
+            for (const m of joined) await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device);
+          }
+          await hooks.beforeStart?.(this.store.socketPath(record.id));
+          await startContainer(runtime, record.id);
         }
-        await hooks.beforeStart?.(this.store.socketPath(record.id));
-        await startContainer(runtime, record.id);
       } catch (error) {
         await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
         await this.waitForExit(record.id, 5000);

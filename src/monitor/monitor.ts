@@ -22,6 +22,8 @@ export interface MonitorOptions {
   exitCommand: string[];
   /** The network helper and its arguments ("{pid}" becomes the container's pid). */
   netHelper?: string[];
+  /** Start the container right after creating it (nothing to do in between: a detached start). */
+  start?: boolean;
   /** Ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
   publish?: { protocol: 'tcp' | 'udp'; spec: string }[];
 }
@@ -81,6 +83,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
     ...(options.logSizeMax && options.logSizeMax > 0 ? ['--log-size-max', String(options.logSizeMax)] : []),
     ...(options.terminal ? ['--terminal'] : []),
     ...(options.stdin ? ['--stdin'] : []),
+    ...(options.start ? ['--start'] : []),
     ...(options.exitCommand.length ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])] : []),
     ...(options.publish ?? []).flatMap((p) => [`--publish-${p.protocol}`, p.spec]),
     ...(options.netHelper ? ['--net-helper', options.netHelper[0], ...options.netHelper.slice(1).flatMap((a) => ['--net-helper-arg', a])] : []),
