@@ -41,7 +41,8 @@ export class SystemEngine {
       ...(this.ctx.config.storage.userns === 'single' ? [] : readSubids(file).map((r, i, all) => ({ container_id: 1 + all.slice(0, i).reduce((n, x) => n + x.count, 0), host_id: r.start, size: r.count }))),
     ];
     const runtime = findHelperBinary(this.ctx.config.engine.runtime) ?? findHelperBinary('crun') ?? findHelperBinary('runc');
-    const network = findHelperBinary('pasta') ? 'pasta' : findHelperBinary('slirp4netns') ? 'slirp4netns' : 'none';
+    // The default network of a container (pasta is not supported yet: see README, Networking).
+    const network = findHelperBinary('slirp4netns') ? 'slirp4netns' : 'none';
     let distro = 'unknown';
     try {
       distro = /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? distro;
