@@ -33,6 +33,8 @@ export interface CreateOptions {
   tmpfs?: string[];
   init?: boolean;
   network?: string;
+  /** Named networks to join besides the first (`--network a --network b`). */
+  moreNetworks?: string[];
   runtime?: string;
   pull?: 'missing' | 'always' | 'never';
   /** --log-opt KEY=VALUE: max-size (the log rotates past it; default 10 MB, -1 never). */
@@ -202,6 +204,10 @@ export const buildContainerConfig = (
   if (!workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory "${workdir}": it must be an absolute path`);
   const network = options.network === 'private' ? 'none' : (options.network ?? defaults.network);
   const named = defaults.named?.(network) ?? false;
+  if (options.moreNetworks?.length) {
+    const notNamed = !named ? network : options.moreNetworks.find((n) => !defaults.named?.(n));
+    if (notNamed) throw new CliError('EUSAGE', `several --network flags take named networks only: "${notNamed}" is not one (create it with \`skiff network create ${notNamed}\`)`);
+  }
   checkNetwork(network, defaults.ports.length > 0, named);
   if (options.networkAliases?.length && !named) throw new CliError('EUSAGE', '--network-alias needs a named network (--network NAME)');
   const hostname = options.hostname ?? id.slice(0, 12);

@@ -160,12 +160,14 @@ export class ContainersEngine {
           // An address on a named network: the lowest one no container on it has (under the networks lock).
           const commit = () => this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }));
           if (config.namedNetwork) {
+            const more = [...new Set(options.moreNetworks ?? [])].filter((n) => n !== config.network);
             await this.ctx.networks.withLock(async () => {
               const network = this.ctx.networks.find(config.network);
               config.networkIp = this.allocate(network.name);
+              config.extraNetworks = more.map((name, i) => ({ network: this.ctx.networks.find(name).name, ip: this.allocate(name), aliases: config.aliases ?? [], device: `eth${i + 1}` }));
               commit();
             });
-            this.refreshHosts(config.network);
+            for (const m of memberships(config)) this.refreshHosts(m.network);
           } else commit();
           this.event(record, 'create');
           log.debug('create: done');

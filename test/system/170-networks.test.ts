@@ -138,6 +138,16 @@ describe('containers on named networks', () => {
     await sb.runCli(0, 'network', 'rm', 'side-net');
   });
 
+  it('run --network a --network b joins both at start', async () => {
+    await sb.runCli(0, 'network', 'create', 'second-net');
+    await sb.runCli(0, 'run', '-d', '--name', 'other', '--network', 'second-net', IMG, ...SERVE('hello-second'));
+    const both = await sb.runCli(0, 'run', '--rm', '--network', 'app-net', '--network', 'second-net', IMG, 'sh', '-c', 'ip -o -4 addr | grep -c eth; for t in db other; do for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 2 $t 5432 </dev/null && break; sleep 0.2; done; done');
+    expect(both.stdout).toBe('2\nhello-db\nhello-second\n');
+    expect((await sb.run(['run', '--rm', '--network', 'app-net', '--network', 'slirp4netns', IMG, 'sh'])).stderr).toMatch(/"slirp4netns" is not one/);
+    await sb.runCli(0, 'rm', '-f', 'other');
+    await sb.runCli(0, 'network', 'rm', 'second-net');
+  });
+
   it('veths go with their containers and the bridge with its network', async () => {
     const before = await holderLinks();
     expect(before.filter((l) => l.startsWith('vs')).length).toBe(3);

@@ -28,7 +28,7 @@ export interface CreateFlags {
   securityOpt?: string[];
   tmpfs?: string[];
   init?: boolean;
-  network?: string;
+  network?: string[];
   runtime?: string;
   pull?: string;
   quiet?: boolean;
@@ -70,7 +70,7 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--security-opt <option>', 'no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json', collect)
     .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect)
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
-    .option('--network <mode>', 'network: slirp4netns (default where installed), none (loopback only), host, container:NAME, or a named network')
+    .option('--network <mode>', 'network: slirp4netns (default where installed), none (loopback only), host, container:NAME, or named networks (repeat for several)', collect)
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges, udp; no host port: a free one)', collect)
     .option('-P, --publish-all', 'publish every port the image exposes, each on a free host port')
     .option('--dns <ip>', 'name server for the container', collect)
@@ -78,13 +78,13 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--dns-option <option>', 'resolv.conf option', collect)
     .option('--add-host <name:ip>', 'add a line to the container\'s /etc/hosts', collect)
     .option('--network-alias <alias>', 'another name for the container on its named network', collect)
-    .addOption(new Option('--net <mode>').hideHelp())
+    .addOption(new Option('--net <mode>').hideHelp().argParser(collect))
     .option('--runtime <name|path>', 'OCI runtime: crun or runc')
     .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
     .option('--log-opt <key=value>', 'log option: max-size=SIZE (default 10mb; the log rotates once past it)', collect)
     .option('-q, --quiet', 'no pull progress');
 
-export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags & { net?: string }): CreateOptions => ({
+export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags & { net?: string[] }): CreateOptions => ({
   image,
   command,
   name: flags.name,
@@ -109,7 +109,8 @@ export const createOptionsFrom = (image: string, command: string[], flags: Creat
   securityOpt: flags.securityOpt,
   tmpfs: flags.tmpfs,
   init: flags.init,
-  network: flags.network ?? flags.net,
+  network: (flags.network ?? flags.net)?.[0],
+  moreNetworks: (flags.network ?? flags.net)?.slice(1),
   runtime: flags.runtime,
   pull: flags.pull as CreateOptions['pull'],
   logOpts: flags.logOpt,
