@@ -286,7 +286,7 @@ export class ContainersEngine {
       this.event(record, 'start');
       log.debug('start: started');
     } catch (error) {
-      await this.finishLocked(record, { restart: false, error: messageOf(error) });
+      await this.finishLocked(record, { restart: false, error: messageOf(error), errorCode: error instanceof CliError ? error.exitCode : 125 });
       throw error;
     }
   }
@@ -356,7 +356,9 @@ export class ContainersEngine {
 
   // After the container's process ended: record the exit, release the runtime's state and the root
   // filesystem; then --rm removal or the restart policy. Idempotent; the caller holds the lock.
-  private async finishLocked(record: ContainerRecord, options: { restart: boolean; error?: string }): Promise<'removed' | 'restarted' | 'done'> {
+  // `error`: the start failed (`errorCode`: 125, 126 or 127); the container never ran, so it stays
+  // "created", as with Podman and Docker, and can be started again.
+  private async finishLocked(record: ContainerRecord, options: { restart: boolean; error?: string; errorCode?: number }): Promise<'removed' | 'restarted' | 'done'> {
     const recorded = this.store.state(record.id);
     const effective = this.store.effectiveState(record.id);
     if (isRunning(effective)) return 'done';
@@ -366,12 +368,14 @@ export class ContainersEngine {
       this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
       // slirp4netns has ended with the monitor's exit fd; its API socket stays behind.
       rmSync(this.store.slirpSocketPath(record.id), { force: true });
+      const neverRan = options.error !== undefined;
       const final: ContainerState = {
         ...effective,
-        status: 'exited',
+        status: neverRan ? 'created' : 'exited',
         pid: 0,
         finishedAt: effective.finishedAt ?? new Date().toISOString(),
         error: options.error,
+        ...(neverRan ? { exitCode: options.errorCode ?? 125 } : {}),
       };
       this.store.writeState(record.id, final);
       this.event(record, 'died', { ContainerExitCode: final.exitCode });

@@ -29,6 +29,12 @@ describe('run in the foreground', () => {
     const missing = await sb.run(['run', '--rm', IMG, 'no-such-command']);
     expect(missing.code).toBe(127);
     expect(missing.stderr).toMatch(/^Error: .*no-such-command.*not found/);
+    // Without --rm the container stays, never started ("created", as Podman and Docker leave it).
+    for (const detach of [[], ['-d']]) {
+      expect((await sb.run(['run', ...detach, '--name', 'never', IMG, 'no-such-command'])).code).toBe(127);
+      expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'never')).stdout).toBe('created 127\n');
+      await sb.runCli(0, 'rm', 'never');
+    }
     const notExecutable = await sb.run(['run', '--rm', IMG, '/etc/passwd']);
     expect(notExecutable.code).toBe(126);
     expect(notExecutable.stderr).toMatch(/^Error: .*[Pp]ermission denied/);
