@@ -5,38 +5,17 @@ import { collect, openEngineFor } from '../../engine.js';
 import { printLine } from '../../output/print.js';
 import { createPullProgress } from '../../output/progress.js';
 
-export interface CreateFlags {
-  name?: string;
-  replace?: boolean;
-  entrypoint?: string;
-  env?: string[];
-  envFile?: string[];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
+// The flags commander parses: most keep CreateOptions' names and types; these differ (singular
+// flag names of repeatable flags, raw strings to convert).
+type SameAsOptions = Omit<CreateOptions, 'image' | 'command' | 'labels' | 'stopTimeout' | 'network' | 'moreNetworks' | 'pull' | 'logOpts' | 'dnsOptions' | 'addHosts' | 'networkAliases'>;
+export interface CreateFlags extends SameAsOptions {
   label?: string[];
-  tty?: boolean;
-  interactive?: boolean;
-  rm?: boolean;
-  restart?: string;
-  stopSignal?: string;
   stopTimeout?: string;
-  capAdd?: string[];
-  capDrop?: string[];
-  privileged?: boolean;
-  readOnly?: boolean;
-  securityOpt?: string[];
-  tmpfs?: string[];
-  init?: boolean;
   network?: string[];
-  runtime?: string;
+  net?: string[];
   pull?: string;
   quiet?: boolean;
   logOpt?: string[];
-  publish?: string[];
-  publishAll?: boolean;
-  dns?: string[];
-  dnsSearch?: string[];
   dnsOption?: string[];
   addHost?: string[];
   networkAlias?: string[];
@@ -84,44 +63,24 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--log-opt <key=value>', 'log option: max-size=SIZE (default 10mb; the log rotates once past it)', collect)
     .option('-q, --quiet', 'no pull progress');
 
-export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags & { net?: string[] }): CreateOptions => ({
-  image,
-  command,
-  name: flags.name,
-  replace: flags.replace,
-  entrypoint: flags.entrypoint,
-  env: flags.env,
-  envFile: flags.envFile,
-  workdir: flags.workdir,
-  user: flags.user,
-  hostname: flags.hostname,
-  labels: flags.label,
-  tty: flags.tty,
-  interactive: flags.interactive,
-  rm: flags.rm,
-  restart: flags.restart,
-  stopSignal: flags.stopSignal,
-  stopTimeout: flags.stopTimeout === undefined ? undefined : Number(flags.stopTimeout),
-  capAdd: flags.capAdd,
-  capDrop: flags.capDrop,
-  privileged: flags.privileged,
-  readOnly: flags.readOnly,
-  securityOpt: flags.securityOpt,
-  tmpfs: flags.tmpfs,
-  init: flags.init,
-  network: (flags.network ?? flags.net)?.[0],
-  moreNetworks: (flags.network ?? flags.net)?.slice(1),
-  runtime: flags.runtime,
-  pull: flags.pull as CreateOptions['pull'],
-  logOpts: flags.logOpt,
-  publish: flags.publish,
-  publishAll: flags.publishAll,
-  dns: flags.dns,
-  dnsSearch: flags.dnsSearch,
-  dnsOptions: flags.dnsOption,
-  addHosts: flags.addHost,
-  networkAliases: flags.networkAlias,
-});
+export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags): CreateOptions => {
+  const { label, stopTimeout, network, net, pull, quiet: _quiet, logOpt, dnsOption, addHost, networkAlias, ...same } = flags;
+  const networks = network ?? net;
+  return {
+    ...same,
+    image,
+    command,
+    labels: label,
+    stopTimeout: stopTimeout === undefined ? undefined : Number(stopTimeout),
+    network: networks?.[0],
+    moreNetworks: networks?.slice(1),
+    pull: pull as CreateOptions['pull'],
+    logOpts: logOpt,
+    dnsOptions: dnsOption,
+    addHosts: addHost,
+    networkAliases: networkAlias,
+  };
+};
 
 // Pull progress for an image that is missing: on stderr, so stdout keeps only the id.
 export const pullReporter = (quiet: boolean | undefined) => createPullProgress({ quiet: Boolean(quiet), tty: process.stderr.isTTY === true });
