@@ -2,6 +2,7 @@
 // cleanup (the monitor's exit command), exec, and the reports ps/inspect/logs read. Every change
 // holds the container's lock; reads take none and correct state.json with the monitor's word.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
 import { CliError, messageOf } from '../errors.js';
@@ -40,11 +41,8 @@ export interface ExecOptions {
   privileged?: boolean;
 }
 
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11,
-  SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21,
-  SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
-};
+// Node's own table of signal names (SIGIOT and SIGPOLL, aliases, come after SIGABRT and SIGIO).
+const SIGNALS: Record<string, number> = constants.signals;
 
 // "TERM", "SIGTERM", "15" → "SIGTERM"-style name and number; unknown ones are a usage error.
 export const parseSignal = (input: string): { name: string; number: number } => {

@@ -1,10 +1,9 @@
 // Starting skiff-monitor (native/monitor) for a container and reading its one-line report from the
 // sync pipe. The protocol is native/monitor/PROTOCOL.md.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { CliError } from '../errors.js';
 import { log } from '../util/log.js';
+import { findNative } from '../util/native.js';
 
 export interface MonitorOptions {
   id: string;
@@ -33,16 +32,6 @@ export interface MonitorStarted {
   pid: number;
   monitorPid: number;
 }
-
-// skiff's native programs sit at native/build/ in the package, above wherever the bundle lives.
-export const findNative = (name: string): string | undefined => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    const candidate = join(dir, 'native', 'build', name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-};
 
 export const findMonitor = (): string => {
   if (process.env.SKIFF_MONITOR) return process.env.SKIFF_MONITOR;

@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { liveRecord, startTimeOf, type PauseRecord } from '../rootless/enter.js';
 import { findHelperBinary, requireHelperBinary, runHelper } from '../util/exec.js';
-import { native } from '../util/native.js';
+import { findNative, native } from '../util/native.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { NetworkRecord } from './networks.js';
 import { prefixOf } from './networks.js';
 import { SLIRP_DNS } from './slirp.js';
-import { findNative } from '../monitor/monitor.js';
 
 const HOLDER_FILE = 'netns.pid';
 

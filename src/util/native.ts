@@ -21,20 +21,21 @@ export interface NativeAddon {
 
 let addon: NativeAddon | undefined;
 
-// The addon sits at native/build/ in the package; this code may be bundled anywhere under dist/.
-const findAddon = (): string => {
+// skiff's native files (the addon, skiff-monitor, skiff-dns) sit at native/build/ in the package,
+// above wherever this code is bundled under dist/.
+export const findNative = (name: string): string | undefined => {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    const candidate = join(dir, 'native', 'build', 'skiff_native.node');
+    const candidate = join(dir, 'native', 'build', name);
     if (existsSync(candidate)) return candidate;
   }
-  return join(dirname(fileURLToPath(import.meta.url)), 'native', 'build', 'skiff_native.node');
+  return undefined;
 };
 
 export const native = (): NativeAddon => {
   if (!addon) {
     const require = createRequire(import.meta.url);
-    const path = process.env.SKIFF_NATIVE_ADDON ?? findAddon();
+    const path = process.env.SKIFF_NATIVE_ADDON ?? findNative('skiff_native.node') ?? join(dirname(fileURLToPath(import.meta.url)), 'native', 'build', 'skiff_native.node');
     try {
       addon = require(path) as NativeAddon;
     } catch (error) {
