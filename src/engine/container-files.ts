@@ -3,6 +3,7 @@
 import { closeSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, chmodSync, writeSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
+import { userNames } from '../oci/passwd.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import type { ContainerRecord } from '../state/containers.js';
 import type { EngineContext } from './context.js';
@@ -145,7 +146,7 @@ export class ContainerFiles {
   async diff(input: string): Promise<DiffReport[]> {
     return this.containers.withRootfs(input, async (_rootfs, record, upper) => {
       if (!upper) throw new CliError('ESTATE', `diff needs an overlay root filesystem; container ${record.name} uses the copy driver`);
-      const lowers = this.containers.lowerDirs(record);
+      const lowers = this.containers.lowers(record);
       const inLower = (rel: string) => lowers.some((l) => lstatSync(join(l, rel), { throwIfNoEntry: false }) !== undefined);
       // Mount points the runtime created for /proc, /etc/hosts, ... are not the container's changes.
       const mountPoints = new Set(['proc', 'sys', 'dev', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'run/skiff-init']);
@@ -200,6 +201,8 @@ export class ContainerFiles {
     const state = this.containers.state(record.id);
     if (state.status !== 'running' || !state.pid) throw new CliError('ESTATE', `top needs a running container: ${record.name} is ${state.status}`);
     const pidNs = readlinkSync(`/proc/${state.pid}/ns/pid`);
+    // Names from the container's own /etc/passwd, seen through its init's root (any rootfs driver).
+    const names = userNames(`/proc/${state.pid}/root`);
     const hz = 100;
     const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
     const rows: string[][] = [];
@@ -217,7 +220,7 @@ export class ContainerFiles {
         const elapsed = Math.max(0.001, uptime - Number(f[19]) / hz);
         const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || `[${field('Name')}]`;
         const uid = field('Uid').split(/\s+/)[0];
-        rows.push([this.userName(record, uid), nspid, nsppid, (100 * (cpu / elapsed)).toFixed(3), `${elapsed.toFixed(3)}s`, '?', `${Math.floor(cpu)}s`, cmdline]);
+        rows.push([names.get(uid) ?? uid, nspid, nsppid, (100 * (cpu / elapsed)).toFixed(3), `${elapsed.toFixed(3)}s`, '?', `${Math.floor(cpu)}s`, cmdline]);
       } catch {
         // the process ended while we looked
       }
@@ -236,14 +239,4 @@ export class ContainerFiles {
     }
   }
 
-  private userName(record: ContainerRecord, uid: string): string {
-    try {
-      const line = readFileSync(join(this.ctx.containers.containerDir(record.id), 'merged', 'etc', 'passwd'), 'utf8')
-        .split('\n')
-        .find((l) => l.split(':')[2] === uid);
-      return line?.split(':')[0] ?? uid;
-    } catch {
-      return uid;
-    }
-  }
 }

@@ -9,7 +9,8 @@ import { CliError, messageOf } from '../errors.js';
 import { resolveUser } from '../oci/passwd.js';
 import { generateSpec } from '../oci/spec.js';
 import { deleteContainer, killContainer, resolveRuntime, runtimeCommand, startContainer, type OciRuntime } from '../runtime/runtime.js';
-import { memberships, processStartTime, type ContainerRecord, type ContainerState, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
+import { startTimeOf } from '../rootless/enter.js';
+import { memberships, type ContainerRecord, type ContainerState, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
 import { randomId, randomName } from '../state/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
@@ -76,7 +77,8 @@ export class ContainersEngine {
     return new Rootfs(driver as RootfsDriver, join(this.ctx.paths.run, 'mounts'));
   }
 
-  private lowers(record: ContainerRecord): string[] {
+  // The image's layer directories under a container's root, lowest first.
+  lowers(record: ContainerRecord): string[] {
     return record.layers.map((l) => this.ctx.layers.diffPath(l));
   }
 
@@ -263,7 +265,7 @@ export class ContainersEngine {
         start: monitorStarts,
       });
       log.debug('start: monitor reported');
-      const monitorStartTime = processStartTime(started.monitorPid);
+      const monitorStartTime = startTimeOf(started.monitorPid);
       // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
       this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
       try {
@@ -644,10 +646,6 @@ export class ContainersEngine {
     } finally {
       await this.store.withContainerLock(record.id, async () => rootfs.unmount(record.id, dir));
     }
-  }
-
-  lowerDirs(record: ContainerRecord): string[] {
-    return this.lowers(record);
   }
 
   async rename(input: string, name: string): Promise<ContainerRecord> {

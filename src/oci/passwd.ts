@@ -48,3 +48,6 @@ export const resolveUser = (rootfs: string, spec: string | undefined): ResolvedU
       : [];
   return { uid, gid, additionalGids, home: entry?.[5] || '/' };
 };
+
+// uid → user name, from the container's /etc/passwd (for `top`).
+export const userNames = (rootfs: string): Map<string, string> => new Map(readLines(rootfs, 'etc/passwd').map((f) => [f[2], f[0]]));

@@ -110,9 +110,6 @@ export interface ExitRecord {
 const ID_RE = /^[a-f0-9]{64}$/;
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-// A process's start time tells a live monitor from a reused pid (zombies count as gone).
-export { startTimeOf as processStartTime } from '../rootless/enter.js';
-
 export class ContainerStore {
   readonly dir: string;
 
