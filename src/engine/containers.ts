@@ -539,38 +539,40 @@ export class ContainersEngine {
     if (after) this.writeHostsFile(after);
   }
 
-  private writeHostsFile(record: ContainerRecord): void {
+  private writeHostsFile(record: ContainerRecord, all?: ContainerRecord[]): void {
     try {
-      writeFileSync(join(this.store.containerDir(record.id), 'userdata', 'hosts'), this.hostsFor(record));
+      writeFileSync(join(this.store.containerDir(record.id), 'userdata', 'hosts'), this.hostsFor(record, all));
     } catch {
       // never started yet: written at start
     }
   }
 
-  // A container's /etc/hosts: itself, its network's other members, the host, --add-host.
-  private hostsFor(record: ContainerRecord): string {
+  // A container's /etc/hosts: itself, its networks' other members, the host, --add-host. `all`:
+  // every container, when the caller has read them already.
+  private hostsFor(record: ContainerRecord, all?: ContainerRecord[]): string {
     const c = record.config;
     const joined = memberships(c);
-    const peers = joined.flatMap((m) =>
-      this.onNetwork(m.network)
-        .filter((peer) => peer.id !== record.id)
-        .flatMap((peer) => memberships(peer.config).filter((pm) => pm.network === m.network).map((pm) => ({ ip: pm.ip, names: [peer.name, ...pm.aliases, peer.id.slice(0, 12)] }))),
-    );
+    const mine = new Set(joined.map((m) => m.network));
+    const peers = (joined.length ? (all ?? this.store.list()) : [])
+      .filter((peer) => peer.id !== record.id)
+      .flatMap((peer) => memberships(peer.config).filter((pm) => mine.has(pm.network)).map((pm) => ({ ip: pm.ip, names: [peer.name, ...pm.aliases, peer.id.slice(0, 12)] })));
     const outward = joined.some((m) => this.ctx.networks.get(m.network)?.internal === false);
     const host = c.network === 'slirp4netns' ? 'host-address' : outward ? SLIRP_GATEWAY : undefined;
     return etcHosts(c, record.name, peers, host);
   }
 
-  // The containers on a named network.
-  onNetwork(name: string): ContainerRecord[] {
-    return this.store.list().filter((c) => memberships(c.config).some((m) => m.network === name));
+  // The containers on a named network (of `all`, when the caller has read them already).
+  onNetwork(name: string, all = this.store.list()): ContainerRecord[] {
+    return all.filter((c) => memberships(c.config).some((m) => m.network === name));
   }
 
   // Rewrites /etc/hosts of every container on a network so each knows the others by name, alias
   // and short id: written in place, since the file is bind-mounted into running containers.
+  // The container list is read once for all of them.
   refreshHosts(network: string): void {
-    writeDnsHosts(this.ctx, this.store.list());
-    for (const member of this.onNetwork(network)) this.writeHostsFile(member);
+    const all = this.store.list();
+    writeDnsHosts(this.ctx, all);
+    for (const member of this.onNetwork(network, all)) this.writeHostsFile(member, all);
   }
 
   // Waits for one of the conditions ("stopped"/"exited", "running", "created"); returns the exit code.
