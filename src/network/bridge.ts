@@ -7,7 +7,7 @@ import { closeSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { liveRecord, startTimeOf, type PauseRecord } from '../rootless/enter.js';
-import { findHelperBinary, requireHelperBinary, runHelper } from '../util/exec.js';
+import { findHelperBinary, HelperError, requireHelperBinary, runHelper } from '../util/exec.js';
 import { findNative, native } from '../util/native.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
@@ -83,8 +83,7 @@ const startEgress = async (holder: number, exitFd: number): Promise<void> => {
     });
     helper.once('exit', (code) => reject(new CliError('EHELPER', `slirp4netns exited (${code}) before it was ready`)));
   });
-  const nsenter = requireHelperBinary('nsenter', 'util-linux');
-  await runHelper(nsenter, ['--target', String(holder), '--net', '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
+  await inNetns(holder, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
 };
 
 // The hosts file skiff-dns answers from (see native/dns/skiff-dns.c).
@@ -124,34 +123,30 @@ export const applyFirewall = async (runDir: string, networks: NetworkRecord[]): 
     '  }',
     '}',
   ].join('\n');
-  const nsenter = requireHelperBinary('nsenter', 'util-linux');
-  const { execFile } = await import('node:child_process');
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile(nsenter, ['--target', String(holder), '--net', '--', nft, '-f', '-'], (error, _out, stderr) =>
-      error ? reject(new CliError('EHELPER', `nft: ${stderr.trim().split('\n').pop() || messageOf(error)}`)) : resolve(),
-    );
-    child.stdin!.end(`${rules}\n`);
+  await inNetns(holder, [nft, '-f', '-'], `${rules}\n`).catch((error) => {
+    throw new CliError('EHELPER', `nft: ${lastLine(error)}`, { cause: error });
   });
 };
 
+// Runs a command in the network namespace of `pid` (through nsenter), `input` on its stdin.
+const inNetns = (pid: number, argv: string[], input?: string) =>
+  runHelper(requireHelperBinary('nsenter', 'util-linux'), ['--target', String(pid), '--net', '--', ...argv], { input });
+
+const lastLine = (error: unknown): string => (error instanceof HelperError ? error.stderr.trim().split('\n').pop() : '') || messageOf(error);
+
 // Runs `ip` commands (one per line, `ip -batch`) in the network namespace of `pid`.
 const runIn = async (pid: number, commands: string[], allowFailure = false): Promise<void> => {
-  const nsenter = requireHelperBinary('nsenter', 'util-linux');
   const ip = requireHelperBinary('ip', 'iproute2');
-  const args = ['--target', String(pid), '--net', '--', ip, ...(allowFailure ? ['-force'] : []), '-batch', '-'];
-  const { execFile } = await import('node:child_process');
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile(nsenter, args, (error, _stdout, stderr) => {
-      if (error && !allowFailure) reject(new CliError('EHELPER', `ip ${commands.join('; ')}: ${stderr.trim().split('\n').pop() || messageOf(error)}`));
-      else resolve();
-    });
-    child.stdin!.end(`${commands.join('\n')}\n`);
-  });
+  try {
+    await inNetns(pid, [ip, ...(allowFailure ? ['-force'] : []), '-batch', '-'], `${commands.join('\n')}\n`);
+  } catch (error) {
+    if (!allowFailure) throw new CliError('EHELPER', `ip ${commands.join('; ')}: ${lastLine(error)}`, { cause: error });
+  }
 };
 
 const linkExists = async (pid: number, device: string): Promise<boolean> => {
   try {
-    await runHelper(requireHelperBinary('nsenter', 'util-linux'), ['--target', String(pid), '--net', '--', requireHelperBinary('ip', 'iproute2'), 'link', 'show', device]);
+    await inNetns(pid, [requireHelperBinary('ip', 'iproute2'), 'link', 'show', device]);
     return true;
   } catch {
     return false;

@@ -64,12 +64,14 @@ export interface RunResult {
 
 // Runs a helper to completion and returns its output; throws HelperError when it fails. Plain
 // child_process: container start-up runs several helpers, and every millisecond here is in it.
-export const runHelper = async (bin: string, argv: string[], options: { cwd?: string } = {}): Promise<RunResult> => {
+// `input` goes to the helper's stdin (which is /dev/null without it).
+export const runHelper = async (bin: string, argv: string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> => {
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
   // Loaded on first use: commands that run no helper never load node:child_process.
   const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, argv, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, argv, { cwd: options.cwd, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) child.stdin!.end(options.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (d: Buffer) => out.push(d));
