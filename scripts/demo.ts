@@ -7,8 +7,8 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtures } from '../test/fixtures/images.js';
+import { fetchTcp } from '../test/helpers/net.js';
 import { buildImage, freePort, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { connect } from 'node:net';
 import { ensureTestUsers, testIds, TEST_USER } from '../test/helpers/user.js';
 
 const skiff = fileURLToPath(new URL('../bin/skiff', import.meta.url));
@@ -23,20 +23,10 @@ const runroot = join(dir, 'run');
 mkdirSync(runroot, { mode: 0o700 });
 if (ids) for (const p of [dir, runroot]) chownSync(p, ids.uid, ids.gid);
 const env = { ...process.env, ...(ids ? { HOME: dir, USER: TEST_USER, XDG_RUNTIME_DIR: runroot } : {}) };
-// What an HTTP GET of 127.0.0.1:port answers (the body), retried while the server starts.
+// What an HTTP GET of 127.0.0.1:port answers (the body).
 const fetchText = async (port: number): Promise<string> => {
-  for (let i = 0; i < 50; i++) {
-    const text = await new Promise<string>((resolve) => {
-      let data = '';
-      const socket = connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.0\r\n\r\n'));
-      socket.on('data', (d) => (data += d));
-      socket.on('error', () => resolve(''));
-      socket.on('close', () => resolve(data));
-    });
-    if (text) return text.slice(text.indexOf('\r\n\r\n') + 4);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return '(no answer)\n';
+  const text = await fetchTcp(port, 50, 'GET / HTTP/1.0\r\n\r\n');
+  return text ? text.slice(text.indexOf('\r\n\r\n') + 4) : '(no answer)\n';
 };
 
 const skiffRun = (args: string[], stdio: 'inherit' | 'ignore') =>

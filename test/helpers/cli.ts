@@ -3,7 +3,7 @@
 // HOME, XDG dirs and so its own store and rootless namespace.
 import { fileURLToPath } from 'node:url';
 import { spawn, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 
@@ -47,6 +47,10 @@ export interface Sandbox {
   runCli(expected: number, ...args: string[]): Promise<CliResult>;
   /** The store's data dir. */
   dataDir: string;
+  /** The pid of the sandbox's pause process (the rootless namespace). */
+  pausePid(): number;
+  /** Live processes in the sandbox's user namespace, the pause process aside: "PID COMM CMDLINE". */
+  namespaceProcesses(): { pid: number; comm: string; cmdline: string }[];
   cleanup(): Promise<void>;
 }
 
@@ -95,6 +99,23 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     env,
     dataDir: join(home, '.local/share/skiff'),
     run: exec,
+    pausePid: () => (JSON.parse(readFileSync(join(run, 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid,
+    namespaceProcesses() {
+      const pause = sandbox.pausePid();
+      const ns = readlinkSync(`/proc/${pause}/ns/user`);
+      const out: { pid: number; comm: string; cmdline: string }[] = [];
+      for (const entry of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== pause)) {
+        try {
+          if (readlinkSync(`/proc/${entry}/ns/user`) !== ns) continue;
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+          out.push({ pid: Number(entry), comm: readFileSync(`/proc/${entry}/comm`, 'utf8').trim(), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return out;
+    },
     async runCli(expected, ...args) {
       const result = await exec(args);
       expect(result.code, `skiff ${args.join(' ')}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(expected);

@@ -2,13 +2,12 @@
 // ones, re-created when its pause process is gone; and pull progress on a real terminal.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 const plain = inject('plainRegistry');
-const pausePid = () => (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
+const pausePid = () => sb.pausePid();
 
 beforeAll(() => {
   sb = createSandbox('userns');

@@ -2,7 +2,6 @@
 // policies, names, and the one-line errors for what cannot be done.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
 
@@ -11,7 +10,6 @@ const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const TICKER = ['sh', '-c', 'trap "echo bye; exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.1; done'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pausePid = () => (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
 
 const status = async (name: string) => (await sb.runCli(0, 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name)).stdout.trim();
 
@@ -71,7 +69,7 @@ describe('detached containers', () => {
     // The killed CLI never cleaned up after the exit: the monitor's exit command does.
     const id = (await sb.runCli(0, 'inspect', '--format', '{{.Id}}', 'survivor')).stdout.trim();
     await sb.runCli(0, 'kill', 'survivor');
-    const mounted = () => readFileSync(`/proc/${pausePid()}/mountinfo`, 'utf8').includes(id);
+    const mounted = () => readFileSync(`/proc/${sb.pausePid()}/mountinfo`, 'utf8').includes(id);
     await until(async () => !mounted() && (await status('survivor')) === 'exited 137');
     await sb.runCli(0, 'rm', 'survivor');
     expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe('');

@@ -1,7 +1,7 @@
 // Many containers at once, as a CI machine runs them: parallel `run --rm` leave nothing behind, `ps`
 // stays right meanwhile, and a CLI killed while creating blocks neither the name nor the store.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
@@ -12,26 +12,9 @@ const IMG = `${plain}/skiff/busybox`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
-const pausePid = () => (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
-
 // Processes in the sandbox's rootless namespace other than the pause process: monitors, runtimes,
 // containers, CLIs re-executed inside (other tests of the same user have namespaces of their own).
-const strayProcesses = (): string[] => {
-  const pause = pausePid();
-  const ns = readlinkSync(`/proc/${pause}/ns/user`);
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== pause)) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/user`) !== ns) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-};
+const strayProcesses = (): string[] => sb.namespaceProcesses().map((p) => `${p.pid} ${p.cmdline}`);
 
 beforeAll(async () => {
   sb = createSandbox('conc');
@@ -79,7 +62,7 @@ describe('parallel runs', () => {
     expect(ls(join(runDir, 'runtime', 'crun'))).toEqual([]);
     expect(ls(join(runDir, 'mounts'))).toEqual([]);
     expect(ls(join(runDir, 'sock'))).toEqual([]);
-    expect(readFileSync(`/proc/${pausePid()}/mountinfo`, 'utf8')).not.toMatch(/containers\/[a-f0-9]{64}/);
+    expect(readFileSync(`/proc/${sb.pausePid()}/mountinfo`, 'utf8')).not.toMatch(/containers\/[a-f0-9]{64}/);
     // Monitors finish their cleanup command a moment after the CLI returns.
     const deadline = Date.now() + 10_000;
     while (strayProcesses().length && Date.now() < deadline) await sleep(100);

@@ -156,7 +156,7 @@ describe('system prune and reset', () => {
     expect((await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}}')).stdout).toBe('alive\n');
     // The busybox image stays: a container uses it.
     expect((await sb.runCli(0, 'images', '-q')).stdout.trim().split('\n')).toHaveLength(1);
-    const pause = (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
+    const pause = sb.pausePid();
     await sb.runCli(0, 'system', 'reset', '--force');
     expect(existsSync(sb.dataDir)).toBe(false);
     // The namespace went too (reset runs inside it, and still ends its pause process).

@@ -5,10 +5,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
 let sb: Sandbox;
@@ -17,36 +16,8 @@ const IMG = `${plain}/skiff/busybox`;
 const SERVE = (text: string) => ['sh', '-c', `while true; do echo ${text} | nc -l -p 80; done`];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Reads what a TCP server on 127.0.0.1:port sends, retrying while the container starts listening.
-const fetchTcp = async (port: number, attempts = 50): Promise<string> => {
-  for (let i = 0; ; i++) {
-    const text = await new Promise<string>((resolve) => {
-      let data = '';
-      const socket = connect(port, '127.0.0.1');
-      socket.on('data', (d) => (data += d));
-      socket.on('error', () => resolve(''));
-      socket.on('close', () => resolve(data));
-      socket.setTimeout(2000, () => socket.destroy());
-    });
-    if (text || i >= attempts) return text;
-    await sleep(100);
-  }
-};
-
 // Processes in the sandbox's rootless namespace whose command is `name`.
-const processesNamed = (name: string): number => {
-  const pause = (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid;
-  const ns = readlinkSync(`/proc/${pause}/ns/user`);
-  return readdirSync('/proc').filter((p) => {
-    try {
-      if (!/^\d+$/.test(p) || readlinkSync(`/proc/${p}/ns/user`) !== ns) return false;
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === name && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-    } catch {
-      return false;
-    }
-  }).length;
-};
+const processesNamed = (name: string): number => sb.namespaceProcesses().filter((p) => p.comm === name).length;
 
 beforeAll(async () => {
   sb = createSandbox('net');

@@ -4,9 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
 let sb: Sandbox;
@@ -75,18 +76,7 @@ describe('containers on named networks', () => {
   it('publishes ports of a container on a named network', async () => {
     const port = await freePort();
     await sb.runCli(0, 'run', '-d', '--name', 'web', '--network', 'app-net', '-p', `127.0.0.1:${port}:80`, IMG, ...SERVE('hello-web', 80));
-    let text = '';
-    for (let i = 0; i < 50 && !text; i++) {
-      text = await new Promise<string>((resolve) => {
-        let data = '';
-        const socket = connect(port, '127.0.0.1');
-        socket.on('data', (d) => (data += d));
-        socket.on('error', () => resolve(''));
-        socket.on('close', () => resolve(data));
-      });
-      if (!text) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(text).toBe('hello-web\n');
+    expect(await fetchTcp(port)).toBe('hello-web\n');
     // UDP too (the monitor forwards it; replies come back).
     await sb.runCli(0, 'pull', '-q', `${plain}/skiff/udp`);
     const udpPort = await freePort();
