@@ -6,7 +6,7 @@ import type { Engine } from '../../../engine/index.js';
 import { collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
 import { printLine } from '../../output/print.js';
-import { selectContainers } from './select.js';
+import { actOnEach } from './select.js';
 
 interface Selection {
   all?: boolean;
@@ -15,22 +15,11 @@ interface Selection {
   ignore?: boolean;
 }
 
-// Runs `act` for each selected container; prints what the user typed (or the id for --all).
+// Opens the engine inside the namespace and acts on each selected container (see actOnEach).
 const forEach = async (cmd: Command, inputs: string[], flags: Selection, act: (engine: Engine, target: string) => Promise<unknown>): Promise<void> => {
   const engine = await openEngineFor(cmd);
   await engine.enterUserNamespace();
-  const targets = selectContainers(engine, inputs, flags);
-  const reports: { target: string; error?: Error }[] = [];
-  for (const target of targets) {
-    try {
-      await act(engine, target);
-      reports.push({ target });
-    } catch (error) {
-      if (flags.ignore && error instanceof CliError && /no such container/.test(error.message)) continue;
-      reports.push({ target, error: error as Error });
-    }
-  }
-  reportItems(reports, (r) => printLine(r.target), printError);
+  await actOnEach(engine, inputs, flags, (target) => act(engine, target));
 };
 
 const seconds = (value: string): number => {

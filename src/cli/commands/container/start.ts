@@ -1,11 +1,9 @@
 // skiff start [-a] [-i] CONTAINER...
 import { Command } from 'commander';
 import { CliError } from '../../../errors.js';
-import { collect, openEngineFor, parseBool, reportItems } from '../../engine.js';
-import { printError } from '../../errors.js';
-import { printLine } from '../../output/print.js';
+import { collect, openEngineFor, parseBool } from '../../engine.js';
 import { attachSession } from './attach.js';
-import { selectContainers } from './select.js';
+import { actOnEach } from './select.js';
 
 interface StartFlags {
   attach?: boolean;
@@ -41,15 +39,5 @@ export const build = (name = 'start'): Command =>
         if (code !== undefined) process.exitCode = code;
         return;
       }
-      const targets = selectContainers(engine, inputs, flags);
-      const reports = [];
-      for (const target of targets) {
-        try {
-          await engine.containers.start(target);
-          reports.push({ target });
-        } catch (error) {
-          reports.push({ target, error: error as Error });
-        }
-      }
-      reportItems(reports, (r) => printLine(r.target), printError);
+      await actOnEach(engine, inputs, flags, (target) => engine.containers.start(target));
     });
