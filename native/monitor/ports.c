@@ -207,20 +207,13 @@ static int
 dial (int container_port, bool udp)
 {
   uint16_t request[2] = { (uint16_t) container_port, udp };
-  int err = 0, fd = -1;
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control_msg;
-  struct iovec iov = { &err, sizeof err };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control_msg.buf, .msg_controllen = sizeof control_msg.buf };
-  if (dialer_fd < 0 || write (dialer_fd, request, sizeof request) != sizeof request || recvmsg (dialer_fd, &msg, MSG_CMSG_CLOEXEC) <= 0 || err)
+  int err = 0;
+  if (dialer_fd < 0 || write (dialer_fd, request, sizeof request) != sizeof request)
     return -1;
-  struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
-  if (cm && cm->cmsg_type == SCM_RIGHTS)
-    memcpy (&fd, CMSG_DATA (cm), sizeof fd);
-  return fd;
+  int fd = recv_fd (dialer_fd, &err, sizeof err);
+  if (err && fd >= 0)
+    close (fd);
+  return err ? -1 : fd;
 }
 
 static void

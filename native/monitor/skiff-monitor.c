@@ -78,6 +78,27 @@ static char memory_events[PATH_MAX]; /* the container's cgroup v2 memory.events,
 static long oom_kills_at_start = -1;
 static bool cleaned_by_client; /* an attached client ran the exit command's work itself */
 
+/* Receives one message on a unix socket into `data` (up to `len` bytes) and the file descriptor it
+   carries (SCM_RIGHTS); -1 when there is none or the receive failed.  */
+static int
+recv_fd (int sock, void *data, size_t len)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { data, len };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+  int fd = -1;
+  if (recvmsg (sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+    return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
+  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+    memcpy (&fd, CMSG_DATA (cm), sizeof fd);
+  return fd;
+}
+
 #include "ports.c"
 
 static void
@@ -395,20 +416,7 @@ receive_pty (int listen_fd)
   if (conn < 0)
     return -1;
   char data[256];
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  struct iovec iov = { data, sizeof data };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
-  int fd = -1;
-  if (recvmsg (conn, &msg, MSG_CMSG_CLOEXEC) >= 0)
-    {
-      struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
-      if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-        memcpy (&fd, CMSG_DATA (cm), sizeof fd);
-    }
+  int fd = recv_fd (conn, data, sizeof data);
   close (conn);
   return fd;
 }
