@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -50,7 +51,7 @@ struct options
   int n_runtime_args;
   const char *exit_args[MAX_ARGS];
   int n_exit_args;
-  const char *net_helper;
+  const char *net_helper, *net_ns_path, *net_helper_pid_file;
   const char *net_args[MAX_ARGS];
   int n_net_args;
   const char *publish[64];
@@ -502,26 +503,94 @@ spawn (const char *const argv[], int in, int out, int err)
   _exit (127);
 }
 
-/* The network helper (slirp4netns) for the container's network namespace: started once the
-   container exists, given fd 3 (its exit fd: closed when this monitor ends, however it ends) and
-   fd 4 (its ready fd); "{pid}" in its arguments becomes the container's pid.  Returns NULL when it
-   is ready, else what went wrong.  */
+/* The network helper for the container's network namespace, started once the container exists;
+   "{pid}" in its arguments becomes the container's pid and "{netns}" the --net-ns-path file, to which
+   the namespace is bind-mounted first (pasta must be given a file: it keeps too few capabilities to
+   open another process's /proc/PID/ns/net).  Two kinds:
+   - slirp4netns: given fd 3 (its exit fd: closed when this monitor ends, however it ends) and fd 4
+     (its ready fd);
+   - --net-helper-pid-file F (pasta, in the foreground): ready when it has written its pid to F;
+     it gets SIGTERM when this monitor ends however it ends (parent-death signal), and from
+     stop_net_helper when the container does.
+   Returns NULL when it is ready, else what went wrong.  */
 static int net_exit_fd = -1;
+static pid_t net_pid_helper = -1;
+
+static void
+release_netns (void)
+{
+  if (opt.net_ns_path)
+    {
+      umount2 (opt.net_ns_path, MNT_DETACH);
+      unlink (opt.net_ns_path);
+    }
+}
+
+/* Ends the network helper with its container: slirp4netns sees its exit fd close; pasta is asked
+   to quit and waited for, up to a second, so its host ports are free once the exit is reported.  */
+static void
+stop_net_helper (void)
+{
+  if (net_exit_fd >= 0)
+    close (net_exit_fd);
+  net_exit_fd = -1;
+  release_netns ();
+  if (net_pid_helper <= 0)
+    return;
+  kill (net_pid_helper, SIGTERM);
+  for (int waited = 0; waited < 1000; waited++)
+    {
+      pid_t got = waitpid (net_pid_helper, NULL, WNOHANG);
+      if (got == net_pid_helper || (got < 0 && errno == ECHILD))
+        break;
+      if (waited == 999)
+        kill (net_pid_helper, SIGKILL), waitpid (net_pid_helper, NULL, 0);
+      usleep (1000);
+    }
+  net_pid_helper = -1;
+}
+
+/* The helper's last line of complaint, without pasta's "Failed to send ... to syslog" noise.  */
+static void
+last_error_line (int fd, char *out, size_t size)
+{
+  char buf[4096];
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  buf[n > 0 ? n : 0] = 0;
+  char *line = strtok (buf, "\n");
+  for (; line; line = strtok (NULL, "\n"))
+    if (strncmp (line, "Failed to send ", 15) != 0 && line[0])
+      snprintf (out, size, "%s", line);
+}
 
 static const char *
 start_net_helper (int container)
 {
-  static char message[256];
-  char pid[16];
+  static char message[512];
+  char pid[16], ns_source[64];
   const char *argv[MAX_ARGS + 2];
   int exit_pipe[2], ready_pipe[2], n = 0;
   snprintf (pid, sizeof pid, "%d", container);
+  if (opt.net_ns_path)
+    {
+      snprintf (ns_source, sizeof ns_source, "/proc/%d/ns/net", container);
+      int fd = open (opt.net_ns_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0 || (close (fd), mount (ns_source, opt.net_ns_path, NULL, MS_BIND, NULL)) < 0)
+        {
+          snprintf (message, sizeof message, "cannot bind the network namespace to %s: %s", opt.net_ns_path, strerror (errno));
+          unlink (opt.net_ns_path);
+          return message;
+        }
+    }
   argv[n++] = opt.net_helper;
   for (int i = 0; i < opt.n_net_args; i++)
-    argv[n++] = strcmp (opt.net_args[i], "{pid}") == 0 ? pid : opt.net_args[i];
+    argv[n++] = strcmp (opt.net_args[i], "{pid}") == 0 ? pid : strcmp (opt.net_args[i], "{netns}") == 0 ? opt.net_ns_path : opt.net_args[i];
   argv[n] = NULL;
   if (pipe2 (exit_pipe, O_CLOEXEC) < 0 || pipe2 (ready_pipe, O_CLOEXEC) < 0)
     return "pipe failed";
+  if (opt.net_helper_pid_file)
+    unlink (opt.net_helper_pid_file);
+  pid_t monitor = getpid ();
   pid_t helper = fork ();
   if (helper < 0)
     return "fork failed";
@@ -530,25 +599,63 @@ start_net_helper (int container)
       sigset_t all;
       sigemptyset (&all);
       sigprocmask (SIG_SETMASK, &all, NULL);
+      /* Ignored signals stay ignored across exec; pasta refuses to start with SIGPIPE ignored.  */
+      signal (SIGPIPE, SIG_DFL);
+      signal (SIGINT, SIG_DFL);
+      signal (SIGHUP, SIG_DFL);
+      if (opt.net_helper_pid_file && (prctl (PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid () != monitor))
+        _exit (127);
       int devnull = open ("/dev/null", O_RDWR);
-      /* Move the pipe ends clear of 3 and 4 first, then into place (dup2 clears O_CLOEXEC).  */
+      /* Move the pipe ends clear of 3 and 4 first, then into place (dup2 clears O_CLOEXEC).  A
+         pid-file helper's stderr is the ready pipe: what it says when it fails.  */
       int e = fcntl (exit_pipe[0], F_DUPFD, 10), r = fcntl (ready_pipe[1], F_DUPFD, 10);
-      if (e < 0 || r < 0 || dup2 (devnull, 0) < 0 || dup2 (devnull, 1) < 0 || dup2 (e, 3) < 0 || dup2 (r, 4) < 0)
+      if (e < 0 || r < 0 || dup2 (devnull, 0) < 0 || dup2 (devnull, 1) < 0)
+        _exit (127);
+      if (opt.net_helper_pid_file ? dup2 (r, 2) < 0 : (dup2 (e, 3) < 0 || dup2 (r, 4) < 0))
         _exit (127);
       execv (argv[0], (char *const *) argv);
       _exit (127);
     }
   close (exit_pipe[0]);
   close (ready_pipe[1]);
-  net_exit_fd = exit_pipe[1];
-  struct pollfd p = { ready_pipe[0], POLLIN, 0 };
-  char byte;
-  int ready = poll (&p, 1, 10000) > 0 && read (ready_pipe[0], &byte, 1) == 1;
+  bool ready = false, reaped = false;
+  message[0] = 0;
+  if (opt.net_helper_pid_file)
+    {
+      close (exit_pipe[1]);
+      int status = -1, written = 0;
+      for (int waited = 0; waited < 10000 && !ready && !reaped; waited++)
+        {
+          FILE *f = fopen (opt.net_helper_pid_file, "r");
+          if (f)
+            ready = fscanf (f, "%d", &written) == 1 && written == helper, fclose (f);
+          if (!ready && !(reaped = waitpid (helper, &status, WNOHANG) == helper))
+            usleep (1000);
+        }
+      if (ready)
+        net_pid_helper = helper;
+      char line[400] = "";
+      fcntl (ready_pipe[0], F_SETFL, O_NONBLOCK);
+      if (!ready)
+        last_error_line (ready_pipe[0], line, sizeof line);
+      if (!ready && line[0])
+        snprintf (message, sizeof message, "network helper %s failed: %s", opt.net_helper, line);
+    }
+  else
+    {
+      net_exit_fd = exit_pipe[1];
+      struct pollfd p = { ready_pipe[0], POLLIN, 0 };
+      char byte;
+      ready = poll (&p, 1, 10000) > 0 && read (ready_pipe[0], &byte, 1) == 1;
+    }
   close (ready_pipe[0]);
   if (ready)
     return NULL;
-  snprintf (message, sizeof message, "network helper %s did not get ready (see its arguments with --log-level debug)", opt.net_helper);
-  kill (helper, SIGKILL);
+  if (!message[0])
+    snprintf (message, sizeof message, "network helper %s did not get ready (see its arguments with --log-level debug)", opt.net_helper);
+  if (!reaped)
+    kill (helper, SIGKILL);
+  release_netns ();
   return message;
 }
 
@@ -643,6 +750,8 @@ parse_args (int argc, char **argv)
       TAKE ("--monitor-pid-file", opt.monitor_pid_file);
       TAKE ("--exit-command", opt.exit_command);
       TAKE ("--net-helper", opt.net_helper);
+      TAKE ("--net-ns-path", opt.net_ns_path);
+      TAKE ("--net-helper-pid-file", opt.net_helper_pid_file);
 #undef TAKE
       if (strcmp (a, "--runtime-arg") == 0 && v && opt.n_runtime_args < MAX_ARGS - 16)
         opt.runtime_args[opt.n_runtime_args++] = argv[++i];
@@ -867,6 +976,7 @@ main (int argc, char **argv)
   if (failure)
     {
       /* The container exists but must not run like this: remove it.  */
+      stop_net_helper ();
       run_runtime ("delete", NULL, 0);
       unlink (opt.socket_path);
       report_sync (-1, failure, strlen (failure));
@@ -939,9 +1049,8 @@ main (int argc, char **argv)
         }
     }
   ports_close ();
+  stop_net_helper ();
   write_exit_file (exit_status);
-  if (net_exit_fd >= 0)
-    close (net_exit_fd); /* the network helper ends with the container */
   close (listen_fd);
   unlink (opt.socket_path);
   /* Attached clients (`run` in the foreground) clean up themselves and say so: wait for them to

@@ -11,6 +11,8 @@
 //   rootfs = "auto"                  # or "overlay", "fuse-overlayfs", "copy": how container roots are made
 //   [engine]
 //   runtime = "crun"                 # or "runc", or a path to either
+//   [network]
+//   backend = "auto"                 # or "pasta", "slirp4netns": a container's default network
 import { readFileSync } from 'node:fs';
 import { CliError, messageOf } from '../errors.js';
 
@@ -32,7 +34,11 @@ export interface SkiffConfig {
   registries: RegistryConfig[];
   storage: { userns: 'auto' | 'single'; rootfs: RootfsDriverSetting };
   engine: { runtime: string };
+  network: { backend: NetworkBackendSetting };
 }
+
+export type NetworkBackendSetting = 'auto' | 'pasta' | 'slirp4netns';
+const NETWORK_BACKENDS: NetworkBackendSetting[] = ['auto', 'pasta', 'slirp4netns'];
 
 export type RootfsDriverSetting = 'auto' | 'overlay' | 'fuse-overlayfs' | 'copy';
 const ROOTFS_SETTINGS: RootfsDriverSetting[] = ['auto', 'overlay', 'fuse-overlayfs', 'copy'];
@@ -42,11 +48,17 @@ export const defaultConfig = (): SkiffConfig => ({
   registries: [],
   storage: { userns: 'auto', rootfs: 'auto' },
   engine: { runtime: 'crun' },
+  network: { backend: 'auto' },
 });
 
 const asString = (value: unknown, what: string, file: string): string => {
   if (typeof value !== 'string') throw new CliError('ECONFIG', `${file}: ${what} must be a string`);
   return value;
+};
+
+const oneOf = <T extends string>(value: unknown, allowed: T[], what: string, file: string): T => {
+  if (!allowed.includes(value as T)) throw new CliError('ECONFIG', `${file}: ${what} must be one of ${allowed.map((d) => `"${d}"`).join(', ')}`);
+  return value as T;
 };
 
 // Reads the config file; a missing file means the defaults, a malformed one is a clear error.
@@ -89,13 +101,11 @@ export const loadConfig = async (file: string): Promise<SkiffConfig> => {
     if (storage.userns !== 'auto' && storage.userns !== 'single') throw new CliError('ECONFIG', `${file}: storage.userns must be "auto" or "single"`);
     config.storage.userns = storage.userns;
   }
-  if (storage?.rootfs !== undefined) {
-    if (!ROOTFS_SETTINGS.includes(storage.rootfs as RootfsDriverSetting))
-      throw new CliError('ECONFIG', `${file}: storage.rootfs must be one of ${ROOTFS_SETTINGS.map((d) => `"${d}"`).join(', ')}`);
-    config.storage.rootfs = storage.rootfs as RootfsDriverSetting;
-  }
+  if (storage?.rootfs !== undefined) config.storage.rootfs = oneOf(storage.rootfs, ROOTFS_SETTINGS, 'storage.rootfs', file);
   const engine = doc.engine as Record<string, unknown> | undefined;
   if (engine?.runtime !== undefined) config.engine.runtime = asString(engine.runtime, 'engine.runtime', file);
+  const network = doc.network as Record<string, unknown> | undefined;
+  if (network?.backend !== undefined) config.network.backend = oneOf(network.backend, NETWORK_BACKENDS, 'network.backend', file);
   return config;
 };
 

@@ -163,21 +163,20 @@ const parseSecurityOpts = (opts: string[]): { noNewPrivileges: boolean; seccomp:
   return { noNewPrivileges, seccomp };
 };
 
-// Network modes: slirp4netns (the default where installed), none (loopback only), host.
-export const defaultNetwork = (hasSlirp: boolean): string => (hasSlirp ? 'slirp4netns' : 'none');
+// Network modes: pasta or slirp4netns (the default: `network.backend`, or pasta where installed,
+// else slirp4netns), none (loopback only), host.
+export const USERSPACE_NETWORKS = ['pasta', 'slirp4netns'];
 
 const checkNetwork = (network: string, publishing: boolean, named: boolean): void => {
   if (named) return;
-  if (network === 'pasta')
-    throw new CliError('EUSAGE', '--network pasta is not supported yet: Debian\'s pasta cannot join a namespace from inside the rootless user namespace; use slirp4netns');
   if (network.startsWith('container:') && network.length > 'container:'.length) {
     if (publishing) throw new CliError('EUSAGE', 'ports cannot be published with --network container:…: publish them on that container');
     return;
   }
-  if (!['slirp4netns', 'none', 'host'].includes(network))
-    throw new CliError('EUSAGE', `unknown network "${network}": use slirp4netns, none, host, container:NAME, or create it with \`skiff network create ${network}\``);
-  if (publishing && network !== 'slirp4netns')
-    throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: publish them with --network slirp4netns`);
+  if (![...USERSPACE_NETWORKS, 'none', 'host'].includes(network))
+    throw new CliError('EUSAGE', `unknown network "${network}": use pasta, slirp4netns, none, host, container:NAME, or create it with \`skiff network create ${network}\``);
+  if (publishing && !USERSPACE_NETWORKS.includes(network))
+    throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: publish them with --network pasta or slirp4netns`);
 };
 
 const checkHost = (entry: string): string => {

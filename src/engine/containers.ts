@@ -1,9 +1,9 @@
 // Containers: create, start (through skiff-monitor and the OCI runtime), stop, kill, remove, wait,
 // cleanup (the monitor's exit command), exec, and the reports ps/inspect/logs read. Every change
 // holds the container's lock; reads take none and correct state.json with the monitor's word.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
 import { CliError, messageOf } from '../errors.js';
 import { resolveUser } from '../oci/passwd.js';
@@ -17,11 +17,14 @@ import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
 import { publishPorts, SLIRP_DNS, SLIRP_GATEWAY, slirpHelperArgs } from '../network/slirp.js';
+import { PASTA_DNS, pastaAddresses, pastaHelperArgs } from '../network/pasta.js';
+import { defaultNetwork } from '../network/backend.js';
 import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
+import { MNT_DETACH, native } from '../util/native.js';
 import { exitCodeForRuntimeError, launchMonitor } from '../monitor/monitor.js';
-import { buildContainerConfig, defaultNetwork, type CreateOptions } from './container-config.js';
+import { buildContainerConfig, type CreateOptions } from './container-config.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
@@ -140,7 +143,7 @@ export class ContainersEngine {
           const found = this.images.resolve(image!.id);
           const imageConfig = this.ctx.images.config(found.id);
           const config = buildContainerConfig(options, imageConfig, id, {
-            network: defaultNetwork(findHelperBinary('slirp4netns') !== undefined),
+            network: defaultNetwork(this.ctx.config.network.backend),
             ports,
             named: (name) => this.ctx.networks.get(name) !== undefined,
           });
@@ -234,14 +237,22 @@ export class ContainersEngine {
       log.debug('start: mounted');
       this.writeBundle(record, mountpoint);
       log.debug('start: bundle written');
-      const slirp = record.config.network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
+      const network = record.config.network;
+      const slirp = network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
+      const pasta = network === 'pasta' ? requireHelperBinary('pasta', 'passt') : undefined;
       const slirpSocket = this.store.slirpSocketPath(record.id);
       if (slirp) rmSync(slirpSocket, { force: true });
-      // IPv4 ports are forwarded by the monitor (socket to socket, fast, and UDP replies come back);
-      // IPv6 host addresses by slirp4netns.
+      if (pasta) {
+        this.releaseNetns(record.id);
+        mkdirSync(dirname(this.store.netnsPath(record.id)), { recursive: true });
+      }
+      // pasta forwards published TCP ports itself (keeping a remote client's address). The monitor
+      // forwards the rest over IPv4 (socket to socket, fast, and UDP replies come back: Debian 12's
+      // pasta loses replies to loopback clients), slirp4netns the IPv6 host addresses.
       const ports = record.config.ports ?? [];
-      const forwarded = ports.filter((p) => !p.hostIp.includes(':'));
-      const viaSlirp = ports.filter((p) => !forwarded.includes(p));
+      const viaPasta = pasta ? ports.filter((p) => p.protocol === 'tcp') : [];
+      const forwarded = ports.filter((p) => !viaPasta.includes(p) && !p.hostIp.includes(':'));
+      const viaSlirp = slirp ? ports.filter((p) => !viaPasta.includes(p) && !forwarded.includes(p)) : [];
       const joined = memberships(record.config);
       // With nothing to do between create and start (no attach, no named network, no slirp4netns
       // forwarding to set up), the monitor starts the container itself: one process fewer.
@@ -260,7 +271,9 @@ export class ContainersEngine {
         terminal: record.config.tty,
         stdin: record.config.interactive,
         exitCommand: this.cleanupCommand(record.id),
-        netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : undefined,
+        netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : pasta ? [pasta, ...pastaHelperArgs(viaPasta, join(runDir, 'pasta.pid'))] : undefined,
+        netNsPath: pasta ? this.store.netnsPath(record.id) : undefined,
+        netHelperPidFile: pasta ? join(runDir, 'pasta.pid') : undefined,
         publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
         start: monitorStarts,
       });
@@ -307,7 +320,7 @@ export class ContainersEngine {
     // skiff-dns at their gateway (container names, then upstream); slirp4netns answers at 10.0.2.3.
     const shared = c.network.startsWith('container:') ? this.store.find(c.network.slice('container:'.length)).config : c;
     const named = shared.namedNetwork ? this.ctx.networks.get(shared.network) : undefined;
-    writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c, shared.network === 'slirp4netns' ? SLIRP_DNS : named?.gateway));
+    writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c, shared.network === 'slirp4netns' ? SLIRP_DNS : shared.network === 'pasta' ? PASTA_DNS : named?.gateway));
     const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
     if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
     const user = resolveUser(rootfs, c.user);
@@ -334,6 +347,18 @@ export class ContainersEngine {
       annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
     });
     writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);
+  }
+
+  // The file the monitor bound a pasta container's network namespace to: unmounted and removed.
+  private releaseNetns(id: string): void {
+    const path = this.store.netnsPath(id);
+    if (!existsSync(path)) return;
+    try {
+      native().umount(path, MNT_DETACH);
+    } catch {
+      // not mounted
+    }
+    rmSync(path, { force: true });
   }
 
   // --network container:NAME: the network namespace of that (running) container.
@@ -366,8 +391,10 @@ export class ContainersEngine {
     if (ended) {
       await deleteContainer(this.runtime(record), record.id).catch(() => undefined);
       this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
-      // slirp4netns has ended with the monitor's exit fd; its API socket stays behind.
+      // slirp4netns has ended with the monitor's exit fd; its API socket stays behind. pasta ends
+      // when the namespace file goes, which the monitor removes unless it died first.
       rmSync(this.store.slirpSocketPath(record.id), { force: true });
+      this.releaseNetns(record.id);
       const neverRan = options.error !== undefined;
       const final: ContainerState = {
         ...effective,
@@ -557,7 +584,7 @@ export class ContainersEngine {
       .filter((peer) => peer.id !== record.id)
       .flatMap((peer) => memberships(peer.config).filter((pm) => mine.has(pm.network)).map((pm) => ({ ip: pm.ip, names: [peer.name, ...pm.aliases, peer.id.slice(0, 12)] })));
     const outward = joined.some((m) => this.ctx.networks.get(m.network)?.internal === false);
-    const host = c.network === 'slirp4netns' ? 'host-address' : outward ? SLIRP_GATEWAY : undefined;
+    const host = c.network === 'slirp4netns' ? 'host-address' : c.network === 'pasta' ? pastaAddresses()?.gateway : outward ? SLIRP_GATEWAY : undefined;
     return etcHosts(c, record.name, peers, host);
   }
 

@@ -8,6 +8,7 @@ import type { CheckResult } from '../rootless/host-check.js';
 import { currentUser, readSubids } from '../rootless/subid.js';
 import { isRootful } from '../rootless/rootful.js';
 import { findHelperBinary } from '../util/exec.js';
+import { defaultNetwork } from '../network/backend.js';
 import type { EngineContext } from './context.js';
 
 import { VERSION } from '../version.js';
@@ -41,8 +42,7 @@ export class SystemEngine {
       ...(this.ctx.config.storage.userns === 'single' ? [] : readSubids(file).map((r, i, all) => ({ container_id: 1 + all.slice(0, i).reduce((n, x) => n + x.count, 0), host_id: r.start, size: r.count }))),
     ];
     const runtime = findHelperBinary(this.ctx.config.engine.runtime) ?? findHelperBinary('crun') ?? findHelperBinary('runc');
-    // The default network of a container (pasta is not supported yet: see README, Networking).
-    const network = findHelperBinary('slirp4netns') ? 'slirp4netns' : 'none';
+    const network = defaultNetwork(this.ctx.config.network.backend);
     let distro = 'unknown';
     try {
       distro = /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? distro;

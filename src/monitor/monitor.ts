@@ -21,6 +21,10 @@ export interface MonitorOptions {
   exitCommand: string[];
   /** The network helper and its arguments ("{pid}" becomes the container's pid). */
   netHelper?: string[];
+  /** Bind the container's network namespace here first, for the helper's {netns} argument. */
+  netNsPath?: string;
+  /** The helper runs in the foreground and is ready once it has written its pid here (pasta). */
+  netHelperPidFile?: string;
   /** Start the container right after creating it (nothing to do in between: a detached start). */
   start?: boolean;
   /** Ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
@@ -76,6 +80,8 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
     ...(options.exitCommand.length ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])] : []),
     ...(options.publish ?? []).flatMap((p) => [`--publish-${p.protocol}`, p.spec]),
     ...(options.netHelper ? ['--net-helper', options.netHelper[0], ...options.netHelper.slice(1).flatMap((a) => ['--net-helper-arg', a])] : []),
+    ...(options.netNsPath ? ['--net-ns-path', options.netNsPath] : []),
+    ...(options.netHelperPidFile ? ['--net-helper-pid-file', options.netHelperPidFile] : []),
   ];
   const bin = findMonitor();
   log.debug(`exec: ${bin} ${argv.join(' ')}`);

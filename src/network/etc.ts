@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { ContainerConfig } from '../state/containers.js';
-import { SLIRP_GUEST } from './slirp.js';
+import { userspaceAddresses } from './backend.js';
 
 const hostResolvConf = (): string[] => {
   try {
@@ -24,7 +24,7 @@ const hostAddress = (): string | undefined =>
 export const etcHosts = (c: ContainerConfig, name: string, peers: { ip: string; names: string[] }[] = [], host?: string): string => {
   const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
   // (A container sharing another's network has that one's address; 127.0.1.1 names it locally.)
-  const own = c.network === 'slirp4netns' ? SLIRP_GUEST : (c.networkIp ?? c.extraNetworks?.[0]?.ip ?? '127.0.1.1');
+  const own = userspaceAddresses(c.network).ip ?? c.networkIp ?? c.extraNetworks?.[0]?.ip ?? '127.0.1.1';
   lines.push(`${own}\t${[c.hostname, name, ...(c.aliases ?? [])].join(' ')}`);
   for (const peer of peers) lines.push(`${peer.ip}\t${peer.names.join(' ')}`);
   const hostIp = host === 'host-address' ? hostAddress() : host;

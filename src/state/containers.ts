@@ -143,6 +143,11 @@ export class ContainerStore {
     return join(this.runDir, 'sock', `${id.slice(0, 12)}.slirp`);
   }
 
+  // A pasta container's network namespace, bind-mounted here while it runs (pasta quits when it goes).
+  netnsPath(id: string): string {
+    return join(this.runDir, 'netns', id);
+  }
+
   logPath(id: string): string {
     return join(this.containerDir(id), 'userdata', 'ctr.log');
   }

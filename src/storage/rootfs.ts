@@ -13,11 +13,10 @@ import { CliError, messageOf } from '../errors.js';
 import { findHelperBinary, runHelper } from '../util/exec.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
-import { native } from '../util/native.js';
+import { MNT_DETACH, native } from '../util/native.js';
 
 export type RootfsDriver = 'overlay' | 'fuse-overlayfs' | 'copy';
 
-const MNT_DETACH = 2;
 
 export interface RootfsDirs {
   /** The container's own dir: upper/, work/, merged/ (or rootfs/ for the copy driver). */

@@ -19,6 +19,9 @@ export interface NativeAddon {
   writeFile(path: string, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
 }
 
+/** umount2's flag: detach now, release when no longer busy. */
+export const MNT_DETACH = 2;
+
 let addon: NativeAddon | undefined;
 
 // skiff's native files (the addon, skiff-monitor, skiff-dns) sit at native/build/ in the package,

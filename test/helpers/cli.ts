@@ -19,7 +19,7 @@ export interface CliResult {
   stderr: string;
 }
 
-const isRoot = process.getuid?.() === 0;
+export const isRoot = process.getuid?.() === 0;
 
 // The test user's first subordinate uid (what image uid 1 maps to on disk).
 export const subuidStart = (): number => {
@@ -35,6 +35,8 @@ export interface RunOptions {
   stdinFile?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Run in this network namespace (`ip netns` name; the tests must run as root). */
+  netns?: string;
 }
 
 export interface Sandbox {
@@ -74,11 +76,15 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
   };
   const exec = (args: string[], options: RunOptions = {}): Promise<CliResult> =>
     new Promise((resolvePromise, reject) => {
-      const child = spawn(SKIFF, args, {
+      // Entering a network namespace takes root: nsenter, then setpriv drops to the user.
+      const [command, argv, asUser] = options.netns
+        ? ['nsenter', [`--net=/run/netns/${options.netns}`, 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', SKIFF, ...args], false]
+        : [SKIFF, args, isRoot];
+      const child = spawn(command, argv, {
         cwd: home,
         env: { ...env, ...options.env },
-        uid: isRoot ? uid : undefined,
-        gid: isRoot ? gid : undefined,
+        uid: asUser ? uid : undefined,
+        gid: asUser ? gid : undefined,
         stdio: [options.stdinFile ? openSync(options.stdinFile, 'r') : 'pipe', 'pipe', 'pipe'],
       });
       let stdout = '';

@@ -1,12 +1,17 @@
-// Networking, first slice: each container in its own network namespace connected by slirp4netns,
-// ports published on the host's loopback (TCP, UDP, ranges, free ports), port conflicts found
-// before anything is created, the generated /etc/hosts and resolv.conf, and helper teardown.
-// Traffic goes only to 127.0.0.1 and inside the test's own namespaces.
+// Networking, first slice: each container in its own network namespace connected by pasta (the
+// default) or slirp4netns, ports published on the host's loopback (TCP, UDP, ranges, free ports)
+// through both, port conflicts found before anything is created, a remote client's address kept by
+// pasta, the generated /etc/hosts and resolv.conf, and helper teardown. Traffic goes only to
+// 127.0.0.1 and inside the test's own namespaces.
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { createSandbox, isRoot, type Sandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -16,8 +21,10 @@ const IMG = `${plain}/skiff/busybox`;
 const SERVE = (text: string) => ['sh', '-c', `while true; do echo ${text} | nc -l -p 80; done`];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Processes in the sandbox's rootless namespace whose command is `name`.
-const processesNamed = (name: string): number => sb.namespaceProcesses().filter((p) => p.comm === name).length;
+// Processes in the sandbox's rootless namespace whose command is `name` (pasta runs as passt.avx2
+// where the CPU has AVX2).
+const processesNamed = (name: string): number => sb.namespaceProcesses().filter((p) => (name === 'pasta' ? /^pas(ta|st)/.test(p.comm) : p.comm === name)).length;
+const hostAddresses = (): string[] => Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a!.address);
 
 beforeAll(async () => {
   sb = createSandbox('net');
@@ -27,16 +34,19 @@ afterAll(async () => {
   await sb.cleanup();
 });
 
-describe('published ports', () => {
+describe.each(['pasta', 'slirp4netns'])('published ports through %s', (backend) => {
+  const NET = ['--network', backend];
   it('-p HOST:CONTAINER serves TCP from the container on the host', async () => {
     const port = await freePort();
-    await sb.runCli(0, 'run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, IMG, ...SERVE('hello-tcp'));
+    await sb.runCli(0, 'run', '-d', '--name', 'web', ...NET, '-p', `127.0.0.1:${port}:80`, IMG, ...SERVE('hello-tcp'));
     expect(await fetchTcp(port)).toBe('hello-tcp\n');
     expect((await sb.runCli(0, 'port', 'web')).stdout).toBe(`80/tcp -> 127.0.0.1:${port}\n`);
     expect((await sb.runCli(0, 'ps', '--format', '{{.Ports}}')).stdout).toBe(`127.0.0.1:${port}->80/tcp\n`);
     const inspect = JSON.parse((await sb.runCli(0, 'inspect', 'web')).stdout)[0] as { NetworkSettings: { Ports: Record<string, { HostPort: string }[]>; IPAddress: string } };
     expect(inspect.NetworkSettings.Ports['80/tcp'][0].HostPort).toBe(String(port));
-    expect(inspect.NetworkSettings.IPAddress).toBe('10.0.2.100');
+    // slirp4netns's fixed address; pasta gives the container the host's own.
+    if (backend === 'slirp4netns') expect(inspect.NetworkSettings.IPAddress).toBe('10.0.2.100');
+    else expect(hostAddresses()).toContain(inspect.NetworkSettings.IPAddress);
     await sb.runCli(0, 'rm', '-f', 'web');
     // The port is free again once the container is gone.
     expect(await fetchTcp(port, 0)).toBe('');
@@ -44,7 +54,7 @@ describe('published ports', () => {
 
   it('forwards large transfers intact, and refuses connections nothing in the container accepts', async () => {
     const port = await freePort();
-    await sb.runCli(0, 'run', '-d', '--name', 'sink', '-p', `127.0.0.1:${port}:80`, IMG, 'sh', '-c', 'nc -l -p 80 | md5sum; sleep 30');
+    await sb.runCli(0, 'run', '-d', '--name', 'sink', ...NET, '-p', `127.0.0.1:${port}:80`, IMG, 'sh', '-c', 'nc -l -p 80 | md5sum; sleep 30');
     const data = randomBytes(8 * 1024 * 1024);
     for (let sent = false; !sent; ) {
       sent = await new Promise<boolean>((resolve) => {
@@ -74,7 +84,7 @@ describe('published ports', () => {
   });
 
   it('-p CONTAINER picks a free host port; ranges publish each port', async () => {
-    await sb.runCli(0, 'run', '-d', '--name', 'anyport', '-p', '80', IMG, ...SERVE('hello-any'));
+    await sb.runCli(0, 'run', '-d', '--name', 'anyport', ...NET, '-p', '80', IMG, ...SERVE('hello-any'));
     const published = (await sb.runCli(0, 'port', 'anyport', '80')).stdout.trim();
     expect(published).toMatch(/^0\.0\.0\.0:\d+$/);
     expect(await fetchTcp(Number(published.split(':')[1]))).toBe('hello-any\n');
@@ -95,7 +105,7 @@ describe('published ports', () => {
   it('publishes UDP', async () => {
     const port = await freePort();
     await sb.runCli(0, 'pull', '-q', `${plain}/skiff/udp`);
-    await sb.runCli(0, 'run', '-d', '--name', 'udp', '-p', `127.0.0.1:${port}:5353/udp`, `${plain}/skiff/udp`, 'udp-echo', '5353');
+    await sb.runCli(0, 'run', '-d', '--name', 'udp', ...NET, '-p', `127.0.0.1:${port}:5353/udp`, `${plain}/skiff/udp`, 'udp-echo', '5353');
     // Datagrams can be lost while the server starts: send until the echo comes back.
     const socket = createSocket('udp4');
     const echoed = new Promise<string>((resolve) => socket.once('message', (m) => resolve(m.toString())));
@@ -115,7 +125,7 @@ describe('published ports', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const port = (server.address() as { port: number }).port;
     try {
-      const r = await sb.run(['run', '-d', '--name', 'clash', '-p', `127.0.0.1:${port}:80`, IMG, 'sh']);
+      const r = await sb.run(['run', '-d', '--name', 'clash', ...NET, '-p', `127.0.0.1:${port}:80`, IMG, 'sh']);
       expect(r.code).toBe(125);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(new RegExp(`port 127\\.0\\.0\\.1:${port}/tcp is already in use`));
@@ -129,22 +139,68 @@ describe('published ports', () => {
 
   it('10 containers publish ports at once', async () => {
     const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()));
-    const runs = await Promise.all(ports.map((port, i) => sb.run(['run', '-d', '--name', `multi${i}`, '-p', `127.0.0.1:${port}:80`, IMG, ...SERVE(`hello-${i}`)])));
+    const runs = await Promise.all(ports.map((port, i) => sb.run(['run', '-d', '--name', `multi${i}`, ...NET, '-p', `127.0.0.1:${port}:80`, IMG, ...SERVE(`hello-${i}`)])));
     expect(runs.map((r) => r.code)).toEqual(Array(10).fill(0));
     expect(await Promise.all(ports.map((p) => fetchTcp(p)))).toEqual(ports.map((_, i) => `hello-${i}\n`));
     await sb.runCli(0, 'rm', '-f', ...ports.map((_, i) => `multi${i}`));
   });
 });
 
+describe('pasta', () => {
+  // Two namespaces of the test's own joined by a veth pair: skiff runs in one (its container's port
+  // published on 10.231.7.1), the client connects from the other (10.231.7.2), as a remote client
+  // would. pasta hands the connection in with the client's address; over loopback it is 127.0.0.1.
+  it.runIf(isRoot)('keeps a remote client\'s source address on a published TCP port', async () => {
+    const [host, client] = [`skiff-h${process.pid}`, `skiff-c${process.pid}`];
+    const ip = (...args: string[]) => execFileSync('ip', args);
+    ip('netns', 'add', host);
+    ip('netns', 'add', client);
+    try {
+      ip('link', 'add', 'sk-h', 'netns', host, 'type', 'veth', 'peer', 'name', 'sk-c', 'netns', client);
+      for (const [ns, dev, addr] of [[host, 'sk-h', '10.231.7.1/24'], [client, 'sk-c', '10.231.7.2/24']]) {
+        ip('-n', ns, 'link', 'set', 'lo', 'up');
+        ip('-n', ns, 'link', 'set', dev, 'up');
+        ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
+      }
+      ip('-n', host, 'route', 'add', 'default', 'via', '10.231.7.2');
+      const port = await freePort();
+      const r = await sb.run(['run', '-d', '--name', 'peer', '-p', `${port}:80`, IMG, 'sh', '-c', 'while true; do nc -l -p 80 -e netstat -tn; done'], { netns: host });
+      expect(r.code, r.stderr).toBe(0);
+      const ask = (ns: string, address: string): string => {
+        for (let i = 0; i < 50; i++) {
+          const out = execFileSync('ip', ['netns', 'exec', ns, 'busybox', 'nc', '-w', '3', address, String(port)], { input: '' }).toString();
+          if (/:80\s/.test(out)) return out;
+          execFileSync('sleep', ['0.1']);
+        }
+        return '';
+      };
+      expect(ask(client, '10.231.7.1')).toMatch(/:80\s+(::ffff:)?10\.231\.7\.2:\d+\s+/);
+      expect(ask(host, '127.0.0.1')).toMatch(/:80\s+(::ffff:)?127\.0\.0\.1:\d+\s+/);
+    } finally {
+      await sb.run(['rm', '-f', 'peer']);
+      ip('netns', 'del', client);
+      ip('netns', 'del', host);
+    }
+  });
+});
+
 describe('names, DNS and teardown', () => {
   it('writes /etc/hosts and /etc/resolv.conf for the network mode and flags', async () => {
     const r = await sb.runCli(0, 'run', '--rm', '--name', 'named', '--hostname', 'box', '--add-host', 'db.internal:10.1.2.3', '--dns', '9.9.9.9', '--dns-search', 'example.test', IMG, 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf');
-    expect(r.stdout).toMatch(/^10\.0\.2\.100\tbox named$/m);
+    const own = /^(\S+)\tbox named$/m.exec(r.stdout)?.[1];
+    expect(hostAddresses()).toContain(own); // pasta, the default: the host's own address
     expect(r.stdout).toMatch(/^10\.1\.2\.3\tdb\.internal$/m);
     expect(r.stdout).toMatch(/\thost\.containers\.internal host\.docker\.internal$/m);
     expect(r.stdout).toMatch(/^search example\.test\nnameserver 9\.9\.9\.9$/m);
-    const slirp = await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'cat /etc/resolv.conf; ip route');
+    // pasta: DNS through its forwarder, the host's routes; host.containers.internal is the gateway.
+    const pasta = await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts; ip route');
+    expect(pasta.stdout).toMatch(/^nameserver 169\.254\.1\.1$/m);
+    const gateway = /^default via (\S+) dev /m.exec(pasta.stdout)?.[1];
+    expect(gateway).toBeDefined();
+    expect(pasta.stdout).toMatch(new RegExp(`^${gateway!.replace(/\./g, '\\.')}\thost\.containers\.internal`, 'm'));
+    const slirp = await sb.runCli(0, 'run', '--rm', '--network', 'slirp4netns', '--name', 'slirpy', IMG, 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts; ip route');
     expect(slirp.stdout).toMatch(/^nameserver 10\.0\.2\.3$/m);
+    expect(slirp.stdout).toMatch(/^10\.0\.2\.100\t\w+ slirpy$/m);
     expect(slirp.stdout).toMatch(/^default via 10\.0\.2\.2 dev tap0/m);
     const none = await sb.runCli(0, 'run', '--rm', '--network', 'none', IMG, 'sh', '-c', 'ls /sys/class/net');
     expect(none.stdout).toBe('lo\n');
@@ -152,7 +208,7 @@ describe('names, DNS and teardown', () => {
   });
 
   it('--network container:NAME shares that container\'s network namespace', async () => {
-    await sb.runCli(0, 'run', '-d', '--name', 'netowner', IMG, ...SERVE('shared-ns'));
+    await sb.runCli(0, 'run', '-d', '--name', 'netowner', '--network', 'slirp4netns', IMG, ...SERVE('shared-ns'));
     const r = await sb.runCli(0, 'run', '--rm', '--network', 'container:netowner', IMG, 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 80 </dev/null && break; sleep 0.2; done; cat /etc/resolv.conf');
     expect(r.stdout).toMatch(/^shared-ns\nnameserver 10\.0\.2\.3$/m);
     await sb.runCli(0, 'stop', '-t', '0', 'netowner');
@@ -162,20 +218,25 @@ describe('names, DNS and teardown', () => {
     await sb.runCli(0, 'rm', 'netowner');
   });
 
-  it('the network helper ends with its container: stop, rm, and a killed monitor', async () => {
-    expect(processesNamed('slirp4netns')).toBe(0);
-    await sb.runCli(0, 'run', '-d', '--name', 'net1', IMG, 'sh', '-c', 'sleep 60');
-    expect(processesNamed('slirp4netns')).toBe(1);
+  it.each(['pasta', 'slirp4netns'])('the network helper (%s) ends with its container: stop, rm, and a killed monitor', async (backend) => {
+    const waitFor = async (count: number) => {
+      const deadline = Date.now() + 5000;
+      while (processesNamed(backend) !== count && Date.now() < deadline) await sleep(100);
+      expect(processesNamed(backend)).toBe(count);
+    };
+    expect(processesNamed(backend)).toBe(0);
+    await sb.runCli(0, 'run', '-d', '--name', 'net1', '--network', backend, IMG, 'sh', '-c', 'sleep 60');
+    expect(processesNamed(backend)).toBe(1);
     await sb.runCli(0, 'stop', '-t', '0', 'net1');
-    await sleep(200);
-    expect(processesNamed('slirp4netns')).toBe(0);
+    await waitFor(0);
     await sb.runCli(0, 'start', 'net1');
-    expect(processesNamed('slirp4netns')).toBe(1);
+    expect(processesNamed(backend)).toBe(1);
     const monitor = Number((await sb.runCli(0, 'inspect', '--format', '{{.State.ConmonPid}}', 'net1')).stdout);
     process.kill(monitor, 'SIGKILL');
-    const deadline = Date.now() + 5000;
-    while (processesNamed('slirp4netns') > 0 && Date.now() < deadline) await sleep(100);
-    expect(processesNamed('slirp4netns')).toBe(0);
+    await waitFor(0);
     await sb.runCli(0, 'rm', '-f', 'net1');
+    // The namespace file pasta was given is gone with the container.
+    const files = join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
+    expect(existsSync(files) ? readdirSync(files) : []).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // Containers as Podman shows them: ps rows, ps JSON, --filter, and Docker-compatible inspect JSON.
 import type { ContainerRecord, ContainerState } from '../../state/containers.js';
 import { CliError } from '../../errors.js';
+import { userspaceAddresses } from '../../network/backend.js';
 import { humanDuration, timeAgo } from './units.js';
 
 export interface ContainerRow {
@@ -128,6 +129,7 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
 export const containerInspectJson = (row: ContainerRow) => {
   const { record: r, state: s } = row;
   const c = r.config;
+  const userspace = userspaceAddresses(c.network);
   const status = stateName(s);
   return {
     Id: r.id,
@@ -189,8 +191,8 @@ export const containerInspectJson = (row: ContainerRow) => {
     },
     NetworkSettings: {
       Ports: portBindings(r),
-      IPAddress: c.network === 'slirp4netns' ? '10.0.2.100' : '',
-      Gateway: c.network === 'slirp4netns' ? '10.0.2.2' : '',
+      IPAddress: userspace.ip ?? '',
+      Gateway: userspace.gateway ?? '',
       Networks: {},
     },
   };

@@ -12,21 +12,24 @@ const write = (text: string) => {
 
 describe('skiff.conf', () => {
   it('defaults when missing', async () => {
-    expect(await loadConfig('/nonexistent/skiff.conf')).toMatchObject({ unqualifiedSearchRegistries: ['docker.io'], storage: { userns: 'auto' } });
+    expect(await loadConfig('/nonexistent/skiff.conf')).toMatchObject({ unqualifiedSearchRegistries: ['docker.io'], storage: { userns: 'auto' }, network: { backend: 'auto' } });
   });
   it('reads registries, mirrors and storage', async () => {
     const config = await loadConfig(
-      write('unqualified-search-registries = ["quay.io", "docker.io"]\n[[registry]]\nprefix = "example.com"\nlocation = "mirror.local:5000"\ninsecure = true\n[[registry.mirror]]\nlocation = "m2:5000"\n[storage]\nuserns = "single"\n'),
+      write('unqualified-search-registries = ["quay.io", "docker.io"]\n[[registry]]\nprefix = "example.com"\nlocation = "mirror.local:5000"\ninsecure = true\n[[registry.mirror]]\nlocation = "m2:5000"\n[storage]\nuserns = "single"\n[network]\nbackend = "slirp4netns"\n'),
     );
     expect(config.unqualifiedSearchRegistries).toEqual(['quay.io', 'docker.io']);
     expect(findRegistryConfig(config, 'example.com/a/b')).toMatchObject({ location: 'mirror.local:5000', insecure: true, mirrors: [{ location: 'm2:5000', insecure: false }] });
     expect(findRegistryConfig(config, 'example.community/a')).toBeUndefined();
     expect(config.storage.userns).toBe('single');
+    expect(config.network.backend).toBe('slirp4netns');
   });
   it('names the file and the problem when malformed', async () => {
     const file = write('unqualified-search-registries = "docker.io"\n');
     await expect(loadConfig(file)).rejects.toThrow(`${file}: unqualified-search-registries must be a list`);
     await expect(loadConfig(write('[storage\n'))).rejects.toThrow(/is not valid TOML/);
     await expect(loadConfig(write('[storage]\nuserns = "maybe"\n'))).rejects.toThrow(/storage.userns must be "auto" or "single"/);
+    await expect(loadConfig(write('[network]\nbackend = "vde"\n'))).rejects.toThrow(/network.backend must be one of "auto", "pasta", "slirp4netns"/);
+    await expect(loadConfig(write('[storage]\nrootfs = "zfs"\n'))).rejects.toThrow(/storage.rootfs must be one of "auto", "overlay"/);
   });
 });
