@@ -1,7 +1,8 @@
 // Published ports: throughput of 1 GiB host → container, time from `run -d -p` to the first
-// answered connection, and the latency of 1,000 sequential small requests — skiff (slirp4netns
-// port forwarding) against podman's default rootless network (slirp4netns with rootlessport),
-// same image, same user, loopback only.
+// answered connection, and the latency of 1,000 sequential small requests — skiff with pasta (its
+// default where installed: pasta forwards TCP) and with slirp4netns (skiff-monitor forwards)
+// against podman's default rootless network (4.3: slirp4netns with rootlessport), same image,
+// same user, loopback only.
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -80,9 +81,10 @@ export const benchNetwork = async (): Promise<void> => {
   const podmanHome = userDir('np');
   const skiffEnv = userEnv(skiffHome);
   const podmanEnv = userEnv(podmanHome);
-  const tools: Record<'skiff' | 'podman', { cli: string[]; env: Record<string, string> }> = {
-    skiff: { cli: [SKIFF], env: skiffEnv },
-    podman: { cli: podmanArgs(podmanHome), env: podmanEnv },
+  const tools: Record<'podman' | 'skiff pasta' | 'skiff slirp', { cli: string[]; env: Record<string, string>; net: string[] }> = {
+    podman: { cli: podmanArgs(podmanHome), env: podmanEnv, net: [] },
+    'skiff pasta': { cli: [SKIFF], env: skiffEnv, net: ['--network', 'pasta'] },
+    'skiff slirp': { cli: [SKIFF], env: skiffEnv, net: ['--network', 'slirp4netns'] },
   };
   const server = join(tmpdir(), `skiff-net-server-${process.pid}`);
   try {
@@ -91,15 +93,16 @@ export const benchNetwork = async (): Promise<void> => {
     const layer = await makeLayer([{ path: 'bin/', type: 'directory' }, { path: 'bin/net-server', content: readFileSync(server), mode: 0o755 }]);
     await pushImage(registry.host, 'bench/net', 'latest', buildImage([layer]));
     const image = `${registry.host}/bench/net:latest`;
-    timeAs([...tools.skiff.cli, 'pull', '-q', image], skiffEnv);
+    timeAs([SKIFF, 'pull', '-q', image], skiffEnv);
     timeAs([...tools.podman.cli, 'pull', '-q', '--tls-verify=false', image], podmanEnv);
 
-    const results: Record<string, Record<string, string>> = { skiff: {}, podman: {} };
-    for (const who of ['podman', 'skiff'] as const) {
-      const { cli, env } = tools[who];
+    const results: Record<string, Record<string, string>> = {};
+    for (const who of ['podman', 'skiff pasta', 'skiff slirp'] as const) {
+      const { cli, env, net } = tools[who];
+      results[who] = {};
       // 1. throughput
       const sinkPort = await freePort();
-      timeAs([...cli, 'run', '-d', '--name', 'sink', '-p', `127.0.0.1:${sinkPort}:80`, image, 'net-server', 'sink', '80'], env);
+      timeAs([...cli, 'run', '-d', '--name', 'sink', ...net, '-p', `127.0.0.1:${sinkPort}:80`, image, 'net-server', 'sink', '80'], env);
       while ((await request(sinkPort, '')) === '') await new Promise((r) => setTimeout(r, 20));
       const rates: number[] = [];
       for (let i = 0; i < Number(process.env.BENCH_NET_RUNS ?? 3); i++) rates.push(await throughput(sinkPort, GIB));
@@ -108,7 +111,7 @@ export const benchNetwork = async (): Promise<void> => {
       const starts: number[] = [];
       for (let i = 0; i < 5; i++) {
         const port = await freePort();
-        starts.push(await startToFirstAnswer([...cli, 'run', '-d', '--name', `first${i}`, '-p', `127.0.0.1:${port}:80`, image, 'net-server', 'echo', '80'], env, port));
+        starts.push(await startToFirstAnswer([...cli, 'run', '-d', '--name', `first${i}`, ...net, '-p', `127.0.0.1:${port}:80`, image, 'net-server', 'echo', '80'], env, port));
       }
       results[who].firstAnswer = `${median(starts).toFixed(0)} ms`;
       // 3. 1,000 sequential requests to the last of those
@@ -122,12 +125,12 @@ export const benchNetwork = async (): Promise<void> => {
       results[who].latency = `median ${median(latencies).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`;
       asUser([...cli, 'rm', '--all', '--force'], env);
     }
-    process.stdout.write('\npublished port, host → container (podman: slirp4netns + rootlessport; skiff: forwarded by skiff-monitor)\n');
+    process.stdout.write('\npublished port, host → container (podman: slirp4netns + rootlessport; skiff pasta: pasta forwards; skiff slirp: skiff-monitor forwards)\n');
     for (const [metric, goal] of [['throughput', '1 GiB; goal: skiff ≥ podman'], ['firstAnswer', 'run -d -p to first answer, median of 5; goal: skiff ≤ podman'], ['latency', '1,000 sequential requests']] as const)
-      process.stdout.write(`  ${metric.padEnd(12)} podman ${results.podman[metric].padEnd(32)} skiff ${results.skiff[metric].padEnd(32)} (${goal})\n`);
+      process.stdout.write(`  ${metric.padEnd(12)} ${Object.entries(results).map(([who, r]) => `${who} ${r[metric]}`).join(' | ')} (${goal})\n`);
   } finally {
     rmSync(server, { force: true });
-    asUser([...tools.skiff.cli, 'system', 'reset', '--force'], skiffEnv);
+    asUser([SKIFF, 'system', 'reset', '--force'], skiffEnv);
     asUser([...tools.podman.cli, 'system', 'reset', '--force'], podmanEnv);
     spawnSync('rm', ['-rf', skiffHome, podmanHome]);
     await registry.stop();

@@ -503,18 +503,21 @@ spawn (const char *const argv[], int in, int out, int err)
   _exit (127);
 }
 
-/* The network helper for the container's network namespace, started once the container exists;
-   "{pid}" in its arguments becomes the container's pid and "{netns}" the --net-ns-path file, to which
-   the namespace is bind-mounted first (pasta must be given a file: it keeps too few capabilities to
-   open another process's /proc/PID/ns/net).  Two kinds:
-   - slirp4netns: given fd 3 (its exit fd: closed when this monitor ends, however it ends) and fd 4
-     (its ready fd);
-   - --net-helper-pid-file F (pasta, in the foreground): ready when it has written its pid to F;
-     it gets SIGTERM when this monitor ends however it ends (parent-death signal), and from
-     stop_net_helper when the container does.
-   Returns NULL when it is ready, else what went wrong.  */
-static int net_exit_fd = -1;
-static pid_t net_pid_helper = -1;
+/* The network helper for the container's network namespace.  "{pid}" in its arguments becomes
+   the container's pid and "{netns}" the --net-ns-path file.  Two kinds:
+   - slirp4netns, started once the container exists: given fd 3 (its exit fd: closed when this
+     monitor ends, however it ends) and fd 4 (its ready fd);
+   - --net-helper-pid-file F (pasta, in the foreground): ready when it has written its pid to F; it
+     gets SIGTERM when this monitor ends however it ends (parent-death signal), and from
+     stop_net_helper when the container does.  pasta must be given a file (it keeps too few
+     capabilities to open another process's /proc/PID/ns/net): with --net-ns-path the monitor
+     makes the namespace itself, bound to that file, and starts the helper before the runtime's
+     `create` (whose spec names the file), so pasta's start-up (tens of ms: it fills socket
+     pools) overlaps the runtime's.
+   launch_net_helper starts it, await_net_helper returns NULL when it is ready, else what went wrong.  */
+static int net_exit_fd = -1, net_ready_fd = -1;
+static pid_t net_helper_pid = -1, net_pid_helper = -1;
+static char net_message[512];
 
 static void
 release_netns (void)
@@ -563,25 +566,37 @@ last_error_line (int fd, char *out, size_t size)
       snprintf (out, size, "%s", line);
 }
 
+/* --net-ns-path: a new network namespace, bound to that file by a child (the monitor could not
+   return to its own namespace, which belongs to the host's user namespace).  */
 static const char *
-start_net_helper (int container)
+create_netns (void)
 {
-  static char message[512];
-  char pid[16], ns_source[64];
+  int fd = open (opt.net_ns_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644), status = -1;
+  if (fd < 0)
+    {
+      snprintf (net_message, sizeof net_message, "cannot create %s: %s", opt.net_ns_path, strerror (errno));
+      return net_message;
+    }
+  close (fd);
+  pid_t child = fork ();
+  if (child == 0)
+    _exit (unshare (CLONE_NEWNET) < 0 || mount ("/proc/self/ns/net", opt.net_ns_path, NULL, MS_BIND, NULL) < 0 ? errno : 0);
+  if (child < 0 || waitpid (child, &status, 0) != child || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      snprintf (net_message, sizeof net_message, "cannot make a network namespace at %s: %s", opt.net_ns_path, child < 0 ? strerror (errno) : WIFEXITED (status) ? strerror (WEXITSTATUS (status)) : "killed");
+      unlink (opt.net_ns_path);
+      return net_message;
+    }
+  return NULL;
+}
+
+static const char *
+launch_net_helper (int container)
+{
+  char pid[16];
   const char *argv[MAX_ARGS + 2];
   int exit_pipe[2], ready_pipe[2], n = 0;
   snprintf (pid, sizeof pid, "%d", container);
-  if (opt.net_ns_path)
-    {
-      snprintf (ns_source, sizeof ns_source, "/proc/%d/ns/net", container);
-      int fd = open (opt.net_ns_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-      if (fd < 0 || (close (fd), mount (ns_source, opt.net_ns_path, NULL, MS_BIND, NULL)) < 0)
-        {
-          snprintf (message, sizeof message, "cannot bind the network namespace to %s: %s", opt.net_ns_path, strerror (errno));
-          unlink (opt.net_ns_path);
-          return message;
-        }
-    }
   argv[n++] = opt.net_helper;
   for (int i = 0; i < opt.n_net_args; i++)
     argv[n++] = strcmp (opt.net_args[i], "{pid}") == 0 ? pid : strcmp (opt.net_args[i], "{netns}") == 0 ? opt.net_ns_path : opt.net_args[i];
@@ -591,10 +606,10 @@ start_net_helper (int container)
   if (opt.net_helper_pid_file)
     unlink (opt.net_helper_pid_file);
   pid_t monitor = getpid ();
-  pid_t helper = fork ();
-  if (helper < 0)
+  net_helper_pid = fork ();
+  if (net_helper_pid < 0)
     return "fork failed";
-  if (helper == 0)
+  if (net_helper_pid == 0)
     {
       sigset_t all;
       sigemptyset (&all);
@@ -618,45 +633,56 @@ start_net_helper (int container)
     }
   close (exit_pipe[0]);
   close (ready_pipe[1]);
+  net_ready_fd = ready_pipe[0];
+  if (opt.net_helper_pid_file)
+    net_pid_helper = net_helper_pid, close (exit_pipe[1]);
+  else
+    net_exit_fd = exit_pipe[1];
+  return NULL;
+}
+
+static const char *
+await_net_helper (void)
+{
   bool ready = false, reaped = false;
-  message[0] = 0;
+  net_message[0] = 0;
   if (opt.net_helper_pid_file)
     {
-      close (exit_pipe[1]);
       int status = -1, written = 0;
       for (int waited = 0; waited < 10000 && !ready && !reaped; waited++)
         {
           FILE *f = fopen (opt.net_helper_pid_file, "r");
           if (f)
-            ready = fscanf (f, "%d", &written) == 1 && written == helper, fclose (f);
-          if (!ready && !(reaped = waitpid (helper, &status, WNOHANG) == helper))
+            ready = fscanf (f, "%d", &written) == 1 && written == net_helper_pid, fclose (f);
+          if (!ready && !(reaped = waitpid (net_helper_pid, &status, WNOHANG) == net_helper_pid))
             usleep (1000);
         }
-      if (ready)
-        net_pid_helper = helper;
+      if (reaped)
+        net_pid_helper = -1;
       char line[400] = "";
-      fcntl (ready_pipe[0], F_SETFL, O_NONBLOCK);
+      fcntl (net_ready_fd, F_SETFL, O_NONBLOCK);
       if (!ready)
-        last_error_line (ready_pipe[0], line, sizeof line);
+        last_error_line (net_ready_fd, line, sizeof line);
       if (!ready && line[0])
-        snprintf (message, sizeof message, "network helper %s failed: %s", opt.net_helper, line);
+        snprintf (net_message, sizeof net_message, "network helper %s failed: %s", opt.net_helper, line);
     }
   else
     {
-      net_exit_fd = exit_pipe[1];
-      struct pollfd p = { ready_pipe[0], POLLIN, 0 };
+      struct pollfd p = { net_ready_fd, POLLIN, 0 };
       char byte;
-      ready = poll (&p, 1, 10000) > 0 && read (ready_pipe[0], &byte, 1) == 1;
+      ready = poll (&p, 1, 10000) > 0 && read (net_ready_fd, &byte, 1) == 1;
     }
-  close (ready_pipe[0]);
+  close (net_ready_fd);
+  net_ready_fd = -1;
   if (ready)
     return NULL;
-  if (!message[0])
-    snprintf (message, sizeof message, "network helper %s did not get ready (see its arguments with --log-level debug)", opt.net_helper);
+  if (!net_message[0])
+    snprintf (net_message, sizeof net_message, "network helper %s did not get ready (see its arguments with --log-level debug)", opt.net_helper);
   if (!reaped)
-    kill (helper, SIGKILL);
+    kill (net_helper_pid, SIGKILL), waitpid (net_helper_pid, NULL, 0);
+  net_pid_helper = -1;
   release_netns ();
-  return message;
+  return net_message;
 }
 
 /* Runs `RUNTIME [runtime-args] VERB [--force] ID` ("delete" gets --force); its stderr goes to
@@ -872,6 +898,20 @@ main (int argc, char **argv)
         create_failed ("pipe: %s", strerror (errno));
     }
 
+  /* A namespace of the monitor's own making gets its helper now, while the runtime creates.  */
+  if (opt.net_helper && opt.net_ns_path)
+    {
+      const char *failure = create_netns ();
+      if (!failure)
+        failure = launch_net_helper (-1);
+      if (failure)
+        {
+          stop_net_helper ();
+          unlink (opt.socket_path);
+          create_failed ("%s", failure);
+        }
+    }
+
   const char *rargv[MAX_ARGS + 16];
   int n = 0;
   rargv[n++] = opt.runtime;
@@ -947,6 +987,7 @@ main (int argc, char **argv)
         create_len--;
       if (create_len == 0)
         create_len = (size_t) snprintf (create_out, sizeof create_out, "%s create exited with status %d", opt.runtime, WIFEXITED (runtime_status) ? WEXITSTATUS (runtime_status) : 128 + WTERMSIG (runtime_status));
+      stop_net_helper ();
       unlink (opt.socket_path);
       report_sync (-1, create_out, create_len);
       return 1;
@@ -965,8 +1006,10 @@ main (int argc, char **argv)
     }
   watch_cgroup (container);
   const char *failure = NULL;
-  if (opt.net_helper)
-    failure = start_net_helper (container);
+  if (opt.net_helper && !opt.net_ns_path)
+    failure = launch_net_helper (container);
+  if (opt.net_helper && !failure)
+    failure = await_net_helper ();
   if (!failure && n_published)
     failure = start_dialer (container);
   /* --start: a detached container is started here, without another round trip to the CLI.  */

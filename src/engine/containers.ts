@@ -340,7 +340,7 @@ export class ContainersEngine {
       seccomp: c.seccomp,
       tmpfs: c.tmpfs,
       init,
-      network: c.network === 'host' ? 'host' : c.network.startsWith('container:') ? { path: this.sharedNetns(c.network.slice('container:'.length)) } : 'private',
+      network: c.network === 'host' ? 'host' : c.network.startsWith('container:') ? { path: this.sharedNetns(c.network.slice('container:'.length)) } : c.network === 'pasta' ? { path: this.store.netnsPath(record.id) } : 'private',
       etcFiles: { '/etc/hostname': join(userdata, 'hostname'), '/etc/hosts': join(userdata, 'hosts'), '/etc/resolv.conf': join(userdata, 'resolv.conf') },
       cgroupV2: cgroupVersion() === 'v2',
       singleId: this.ctx.config.storage.userns === 'single',

@@ -21,7 +21,7 @@ export interface MonitorOptions {
   exitCommand: string[];
   /** The network helper and its arguments ("{pid}" becomes the container's pid). */
   netHelper?: string[];
-  /** Bind the container's network namespace here first, for the helper's {netns} argument. */
+  /** The monitor makes the container's network namespace here (the spec names it) and starts the helper on it ({netns}) before the runtime's create. */
   netNsPath?: string;
   /** The helper runs in the foreground and is ready once it has written its pid here (pasta). */
   netHelperPidFile?: string;
