@@ -3,14 +3,15 @@
 // through both, port conflicts found before anything is created, a remote client's address kept by
 // pasta, the generated /etc/hosts and resolv.conf, and helper teardown. Traffic goes only to
 // 127.0.0.1 and inside the test's own namespaces.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createSandbox, isRoot, type Sandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
@@ -150,8 +151,11 @@ describe('pasta', () => {
   // Two namespaces of the test's own joined by a veth pair: skiff runs in one (its container's port
   // published on 10.231.7.1), the client connects from the other (10.231.7.2), as a remote client
   // would. pasta hands the connection in with the client's address; over loopback it is 127.0.0.1.
-  it.runIf(isRoot)('keeps a remote client\'s source address on a published TCP port', async () => {
+  // The host's name server is played, inside the first namespace, by a fixture that answers
+  // 10.1.2.3 to everything: the container asks pasta's forwarder, which asks it.
+  it.runIf(isRoot)('keeps a remote client\'s source address on a published TCP port; forwards DNS to the host\'s name server', async () => {
     const [host, client] = [`skiff-h${process.pid}`, `skiff-c${process.pid}`];
+    let dns: ChildProcess | undefined;
     const ip = (...args: string[]) => execFileSync('ip', args);
     ip('netns', 'add', host);
     ip('netns', 'add', client);
@@ -163,6 +167,10 @@ describe('pasta', () => {
         ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
       }
       ip('-n', host, 'route', 'add', 'default', 'via', '10.231.7.2');
+      const nameserver = /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1] ?? '127.0.0.53';
+      if (!nameserver.startsWith('127.')) ip('-n', host, 'addr', 'add', `${nameserver}/32`, 'dev', 'lo');
+      dns = spawn('ip', ['netns', 'exec', host, process.execPath, fileURLToPath(new URL('../fixtures/dns-answer.mjs', import.meta.url)), nameserver], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise((resolve) => dns!.stdout!.once('data', resolve));
       const port = await freePort();
       const r = await sb.run(['run', '-d', '--name', 'peer', '-p', `${port}:80`, IMG, 'sh', '-c', 'while true; do nc -l -p 80 -e netstat -tn; done'], { netns: host });
       expect(r.code, r.stderr).toBe(0);
@@ -176,7 +184,10 @@ describe('pasta', () => {
       };
       expect(ask(client, '10.231.7.1')).toMatch(/:80\s+(::ffff:)?10\.231\.7\.2:\d+\s+/);
       expect(ask(host, '127.0.0.1')).toMatch(/:80\s+(::ffff:)?127\.0\.0\.1:\d+\s+/);
+      const lookup = await sb.run(['run', '--rm', IMG, 'sh', '-c', 'nslookup db.example.test'], { netns: host });
+      expect(lookup.stdout, lookup.stderr).toMatch(/Name:\s+db\.example\.test\nAddress: 10\.1\.2\.3/);
     } finally {
+      dns?.kill();
       await sb.run(['rm', '-f', 'peer']);
       ip('netns', 'del', client);
       ip('netns', 'del', host);

@@ -34,11 +34,16 @@ $S stop -t 1 vmc >/dev/null
 check "stop records SIGKILL after the timeout" "exited 137" "$($S inspect --format '{{.State.Status}} {{.State.ExitCode}}' vmc)"
 $S rm vmc >/dev/null
 check "native overlay chosen" overlay "$($S info --format '{{.Store.RootfsDriver}}')"
-# Networking on the VM: a published port from the host side, and names on a named network.
-$S run -d --name web -p 127.0.0.1:18080:80 localhost/vmcheck:1 sh -c 'while true; do echo hello-vm | nc -l -p 80; done' >/dev/null
-for i in 1 2 3 4 5 6 7 8 9 10; do out=$(busybox nc 127.0.0.1 18080 </dev/null 2>/dev/null) && [ -n "$out" ] && break; sleep 0.3; done
-check "published port answers" hello-vm "$out"
-$S rm -f web >/dev/null
+# Networking on the VM: a published port from the host side through each backend (pasta is the
+# default where installed), and names on a named network.
+check "pasta is the default network" pasta "$($S info --format '{{.Host.NetworkBackend}}')"
+for net in pasta slirp4netns; do
+  $S run -d --name web --network $net -p 127.0.0.1:18080:80 localhost/vmcheck:1 sh -c 'while true; do echo hello-vm | nc -l -p 80; done' >/dev/null
+  out=
+  for i in 1 2 3 4 5 6 7 8 9 10; do out=$(busybox nc 127.0.0.1 18080 </dev/null 2>/dev/null) && [ -n "$out" ] && break; sleep 0.3; done
+  check "published port answers ($net)" hello-vm "$out"
+  $S rm -f web >/dev/null
+done
 $S network create vmnet >/dev/null
 $S run -d --name db --network vmnet localhost/vmcheck:1 sh -c 'while true; do echo hello-db | nc -l -p 5432; done' >/dev/null
 check "name on a named network" hello-db "$($S run --rm --network vmnet localhost/vmcheck:1 sh -c 'for i in 1 2 3 4 5; do nc db 5432 </dev/null && break; sleep 0.3; done')"
