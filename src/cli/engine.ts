@@ -3,9 +3,10 @@
 import type { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
 
-export const openEngineFor = async (cmd: Command): Promise<Engine> => {
+// `imagesOnly`: the command touches images and system only, so the container parts stay unloaded.
+export const openEngineFor = async (cmd: Command, imagesOnly = false): Promise<Engine> => {
   const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string };
-  return openEngine({ root: globals.root, runroot: globals.runroot });
+  return openEngine({ root: globals.root, runroot: globals.runroot }, imagesOnly);
 };
 
 // Parses Podman-style boolean flag values: "--tls-verify", "--tls-verify=false".
