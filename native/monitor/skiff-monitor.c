@@ -52,6 +52,7 @@ struct options
   const char *exit_args[MAX_ARGS];
   int n_exit_args;
   const char *net_helper, *net_ns_path, *net_helper_pid_file;
+  bool net_helper_ports; /* the helper holds host ports: wait for it to end */
   const char *net_args[MAX_ARGS];
   int n_net_args;
   const char *publish[64];
@@ -530,7 +531,8 @@ release_netns (void)
 }
 
 /* Ends the network helper with its container: slirp4netns sees its exit fd close; pasta is asked
-   to quit and waited for, up to a second, so its host ports are free once the exit is reported.  */
+   to quit, and when it holds host ports, waited for (up to a second) so that they are free once
+   the exit is reported.  Not otherwise: a pasta takes ~20 ms to end (its socket pools and buffers).  */
 static void
 stop_net_helper (void)
 {
@@ -541,7 +543,7 @@ stop_net_helper (void)
   if (net_pid_helper <= 0)
     return;
   kill (net_pid_helper, SIGTERM);
-  for (int waited = 0; waited < 1000; waited++)
+  for (int waited = 0; waited < 1000 && opt.net_helper_ports; waited++)
     {
       pid_t got = waitpid (net_pid_helper, NULL, WNOHANG);
       if (got == net_pid_helper || (got < 0 && errno == ECHILD))
@@ -798,6 +800,8 @@ parse_args (int argc, char **argv)
         opt.terminal = true;
       else if (strcmp (a, "--start") == 0)
         opt.start = true;
+      else if (strcmp (a, "--net-helper-ports") == 0)
+        opt.net_helper_ports = true;
       else if (strcmp (a, "--stdin") == 0)
         opt.open_stdin = true;
       else

@@ -274,6 +274,7 @@ export class ContainersEngine {
         netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : pasta ? [pasta, ...pastaHelperArgs(viaPasta, join(runDir, 'pasta.pid'))] : undefined,
         netNsPath: pasta ? this.store.netnsPath(record.id) : undefined,
         netHelperPidFile: pasta ? join(runDir, 'pasta.pid') : undefined,
+        netHelperPorts: viaPasta.length > 0,
         publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
         start: monitorStarts,
       });

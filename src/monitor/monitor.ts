@@ -25,6 +25,8 @@ export interface MonitorOptions {
   netNsPath?: string;
   /** The helper runs in the foreground and is ready once it has written its pid here (pasta). */
   netHelperPidFile?: string;
+  /** The helper holds host ports: the monitor waits for it to end before reporting the exit. */
+  netHelperPorts?: boolean;
   /** Start the container right after creating it (nothing to do in between: a detached start). */
   start?: boolean;
   /** Ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
@@ -82,6 +84,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
     ...(options.netHelper ? ['--net-helper', options.netHelper[0], ...options.netHelper.slice(1).flatMap((a) => ['--net-helper-arg', a])] : []),
     ...(options.netNsPath ? ['--net-ns-path', options.netNsPath] : []),
     ...(options.netHelperPidFile ? ['--net-helper-pid-file', options.netHelperPidFile] : []),
+    ...(options.netHelperPorts ? ['--net-helper-ports'] : []),
   ];
   const bin = findMonitor();
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
