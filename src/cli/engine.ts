@@ -3,10 +3,9 @@
 import type { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
 
-// `imagesOnly`: the command touches images and system only, so the container parts stay unloaded.
-export const openEngineFor = async (cmd: Command, imagesOnly = false): Promise<Engine> => {
+export const openEngineFor = async (cmd: Command): Promise<Engine> => {
   const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string };
-  return openEngine({ root: globals.root, runroot: globals.runroot }, imagesOnly);
+  return openEngine({ root: globals.root, runroot: globals.runroot });
 };
 
 // Parses Podman-style boolean flag values: "--tls-verify", "--tls-verify=false".

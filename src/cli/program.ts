@@ -1,181 +1,146 @@
 // The command tree: every command and group, built without loading the engine.
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
-// Each command's module loads only when that command is built: `skiff images` compiles the code
-// of `images`, not of all fifty commands and the engine parts they use.
-type Builder = () => Promise<Command>;
-const image = () => import('./commands/image/list.js');
-const archive = () => import('./commands/image/archive.js');
-const remote = () => import('./commands/image/remote.js');
-const imageRm = () => import('./commands/image/rm.js');
-const tag = () => import('./commands/image/tag.js');
-const login = () => import('./commands/image/login.js');
-const lifecycle = () => import('./commands/container/lifecycle.js');
-const files = () => import('./commands/container/files.js');
-const prune = () => import('./commands/system/prune.js');
-const completion = () => import('./completion.js');
-const cmd = {
-  images: async (name?: string) => (await image()).build(name),
-  pull: async (name?: string) => (await import('./commands/image/pull.js')).build(name),
-  push: async (name?: string) => (await import('./commands/image/push.js')).build(name),
-  save: async (name?: string) => (await archive()).buildSave(name),
-  load: async (name?: string) => (await archive()).buildLoad(name),
-  imageInspect: async (name?: string) => (await import('./commands/image/inspect.js')).build(name),
-  rmi: async (name?: string) => (await imageRm()).buildRm(name),
-  imagePrune: async (name?: string) => (await imageRm()).buildPrune(name),
-  tag: async (name?: string) => (await tag()).buildTag(name),
-  untag: async (name?: string) => (await tag()).buildUntag(name),
-  exists: async (name?: string) => (await import('./commands/image/exists.js')).build(name),
-  history: async (name?: string) => (await import('./commands/image/history.js')).build(name),
-  import: async (name?: string) => (await import('./commands/image/import.js')).build(name),
-  login: async () => (await login()).buildLogin(),
-  logout: async () => (await login()).buildLogout(),
-  search: async () => (await remote()).buildSearch(),
-  manifestInspect: async () => (await remote()).buildManifestInspect(),
-  create: async () => (await import('./commands/container/create.js')).build(),
-  run: async () => (await import('./commands/container/run.js')).build(),
-  start: async () => (await import('./commands/container/start.js')).build(),
-  ps: async (name?: string) => (await import('./commands/container/ps.js')).build(name),
-  logs: async () => (await import('./commands/container/logs.js')).build(),
-  attach: async () => (await import('./commands/container/attach.js')).build(),
-  exec: async () => (await import('./commands/container/exec.js')).build(),
-  stop: async () => (await lifecycle()).buildStop(),
-  kill: async () => (await lifecycle()).buildKill(),
-  restart: async () => (await lifecycle()).buildRestart(),
-  rm: async () => (await lifecycle()).buildRm(),
-  wait: async () => (await lifecycle()).buildWait(),
-  rename: async () => (await lifecycle()).buildRename(),
-  containerPrune: async () => (await lifecycle()).buildPrune(),
-  inspect: async (name?: string, kind?: 'container') => (await import('./commands/container/inspect.js')).build(name, kind),
-  cp: async () => (await files()).buildCp(),
-  diff: async () => (await files()).buildDiff(),
-  export: async () => (await files()).buildExport(),
-  commit: async () => (await files()).buildCommit(),
-  top: async () => (await files()).buildTop(),
-  port: async () => (await import('./commands/container/port.js')).build(),
-  cleanup: async () => (await import('./commands/container/cleanup.js')).build(),
-  network: async () => (await import('./commands/network/network.js')).build(),
-  unshare: async () => (await import('./commands/system/unshare.js')).build(),
-  events: async () => (await import('./commands/system/events.js')).build(),
-  check: async () => (await import('./commands/system/check.js')).build(),
-  info: async () => (await import('./commands/system/info.js')).build(),
-  df: async () => (await import('./commands/system/df.js')).build(),
-  version: async () => (await import('./commands/system/version.js')).build(),
-  systemPrune: async () => (await prune()).buildPrune(),
-  reset: async () => (await prune()).buildReset(),
-  completion: async () => (await completion()).buildCompletion(),
-  complete: async () => (await completion()).buildComplete(),
-};
+import { build as buildExists } from './commands/image/exists.js';
+import { build as buildHistory } from './commands/image/history.js';
+import { build as buildImageInspect } from './commands/image/inspect.js';
+import { build as buildList } from './commands/image/list.js';
+import { buildLogin, buildLogout } from './commands/image/login.js';
+import { build as buildPull } from './commands/image/pull.js';
+import { build as buildPush } from './commands/image/push.js';
+import { buildLoad, buildSave } from './commands/image/archive.js';
+import { buildManifestInspect, buildSearch } from './commands/image/remote.js';
+import { buildPrune, buildRm } from './commands/image/rm.js';
+import { buildTag, buildUntag } from './commands/image/tag.js';
+import { build as buildCheck } from './commands/system/check.js';
+import { build as buildDf } from './commands/system/df.js';
+import { build as buildInfo } from './commands/system/info.js';
+import { build as buildVersion } from './commands/system/version.js';
+import { build as buildAttach } from './commands/container/attach.js';
+import { build as buildCleanup } from './commands/container/cleanup.js';
+import { build as buildCreate } from './commands/container/create.js';
+import { build as buildExec } from './commands/container/exec.js';
+import { build as buildInspect } from './commands/container/inspect.js';
+import { buildKill, buildPrune as buildContainerPrune, buildRename, buildRestart, buildRm as buildContainerRm, buildStop, buildWait } from './commands/container/lifecycle.js';
+import { build as buildLogs } from './commands/container/logs.js';
+import { build as buildPort } from './commands/container/port.js';
+import { build as buildNetwork } from './commands/network/network.js';
+import { build as buildPs } from './commands/container/ps.js';
+import { build as buildRun } from './commands/container/run.js';
+import { build as buildStart } from './commands/container/start.js';
+import { build as buildUnshare } from './commands/system/unshare.js';
+import { build as buildEvents } from './commands/system/events.js';
+import { buildPrune as buildSystemPrune, buildReset } from './commands/system/prune.js';
+import { buildCommit, buildCp, buildDiff, buildExport, buildTop } from './commands/container/files.js';
+import { build as buildImport } from './commands/image/import.js';
+import { buildCompletion, buildComplete } from './completion.js';
 
-// A group and its subcommands (`hidden` ones are left out of help).
-const group = (name: string, description: string, children: Builder[], hidden: Builder[] = [], positional = false): Builder => async () => {
-  const g = new Command(name).description(description);
-  if (positional) g.enablePositionalOptions();
-  for (const child of await Promise.all(children.map((b) => b()))) g.addCommand(child);
-  for (const child of await Promise.all(hidden.map((b) => b()))) g.addCommand(child, { hidden: true });
-  return g;
-};
+const imageGroup = (): Command =>
+  new Command('image')
+    .description('Manage images')
+    .addCommand(buildList('ls').alias('list'))
+    .addCommand(buildPull('pull'))
+    .addCommand(buildPush('push'))
+    .addCommand(buildSave('save'))
+    .addCommand(buildLoad('load'))
+    .addCommand(buildImageInspect('inspect'))
+    .addCommand(buildRm('rm'))
+    .addCommand(buildTag('tag'))
+    .addCommand(buildUntag('untag'))
+    .addCommand(buildExists('exists'))
+    .addCommand(buildPrune('prune'))
+    .addCommand(buildHistory('history'))
+    .addCommand(buildImport('import'));
 
-const imageGroup = group('image', 'Manage images', [
-  async () => (await cmd.images('ls')).alias('list'),
-  () => cmd.pull('pull'),
-  () => cmd.push('push'),
-  () => cmd.save('save'),
-  () => cmd.load('load'),
-  () => cmd.imageInspect('inspect'),
-  () => cmd.rmi('rm'),
-  () => cmd.tag('tag'),
-  () => cmd.untag('untag'),
-  () => cmd.exists('exists'),
-  () => cmd.imagePrune('prune'),
-  () => cmd.history('history'),
-  () => cmd.import('import'),
-]);
+const containerGroup = (): Command =>
+  new Command('container')
+    .description('Manage containers')
+    .enablePositionalOptions()
+    .addCommand(buildCreate())
+    .addCommand(buildRun())
+    .addCommand(buildStart())
+    .addCommand(buildPs('ls').aliases(['list', 'ps']))
+    .addCommand(buildLogs())
+    .addCommand(buildAttach())
+    .addCommand(buildExec())
+    .addCommand(buildStop())
+    .addCommand(buildKill())
+    .addCommand(buildRestart())
+    .addCommand(buildContainerRm())
+    .addCommand(buildWait())
+    .addCommand(buildRename())
+    .addCommand(buildInspect('inspect', 'container'))
+    .addCommand(buildContainerPrune())
+    .addCommand(buildCp())
+    .addCommand(buildDiff())
+    .addCommand(buildExport())
+    .addCommand(buildCommit())
+    .addCommand(buildTop())
+    .addCommand(buildPort())
+    .addCommand(buildCleanup(), { hidden: true });
 
-const containerGroup = group(
-  'container',
-  'Manage containers',
-  [
-    cmd.create,
-    cmd.run,
-    cmd.start,
-    async () => (await cmd.ps('ls')).aliases(['list', 'ps']),
-    cmd.logs,
-    cmd.attach,
-    cmd.exec,
-    cmd.stop,
-    cmd.kill,
-    cmd.restart,
-    cmd.rm,
-    cmd.wait,
-    cmd.rename,
-    () => cmd.inspect('inspect', 'container'),
-    cmd.containerPrune,
-    cmd.cp,
-    cmd.diff,
-    cmd.export,
-    cmd.commit,
-    cmd.top,
-    cmd.port,
-  ],
-  [cmd.cleanup],
-  true,
-);
+const manifestGroup = (): Command => new Command('manifest').description('Inspect manifests and image indexes in registries').addCommand(buildManifestInspect());
 
-const manifestGroup = group('manifest', 'Inspect manifests and image indexes in registries', [cmd.manifestInspect]);
+const systemGroup = (): Command =>
+  new Command('system')
+    .description('Manage skiff itself: host check, info, disk usage, prune, reset, events')
+    .addCommand(buildCheck())
+    .addCommand(buildInfo())
+    .addCommand(buildDf())
+    .addCommand(buildSystemPrune())
+    .addCommand(buildReset())
+    .addCommand(buildEvents());
 
-const systemGroup = group('system', 'Manage skiff itself: host check, info, disk usage, prune, reset, events', [cmd.check, cmd.info, cmd.df, cmd.systemPrune, cmd.reset, cmd.events]);
-
-// Top-level commands by name, in help order.
-const TOP_LEVEL: [string, Builder][] = [
-  ['run', cmd.run],
-  ['create', cmd.create],
-  ['start', cmd.start],
-  ['ps', () => cmd.ps()],
-  ['logs', cmd.logs],
-  ['attach', cmd.attach],
-  ['exec', cmd.exec],
-  ['stop', cmd.stop],
-  ['kill', cmd.kill],
-  ['restart', cmd.restart],
-  ['rm', cmd.rm],
-  ['wait', cmd.wait],
-  ['rename', cmd.rename],
+// Top-level commands by name, in help order. Each is built only when needed (see buildProgram).
+const TOP_LEVEL: [string, () => Command][] = [
+  ['run', () => buildRun()],
+  ['create', () => buildCreate()],
+  ['start', () => buildStart()],
+  ['ps', () => buildPs()],
+  ['logs', () => buildLogs()],
+  ['attach', () => buildAttach()],
+  ['exec', () => buildExec()],
+  ['stop', () => buildStop()],
+  ['kill', () => buildKill()],
+  ['restart', () => buildRestart()],
+  ['rm', () => buildContainerRm()],
+  ['wait', () => buildWait()],
+  ['rename', () => buildRename()],
   ['container', containerGroup],
-  ['cp', cmd.cp],
-  ['diff', cmd.diff],
-  ['export', cmd.export],
-  ['commit', cmd.commit],
-  ['top', cmd.top],
-  ['port', cmd.port],
-  ['import', () => cmd.import()],
-  ['events', cmd.events],
-  ['network', cmd.network],
-  ['unshare', cmd.unshare],
-  ['pull', () => cmd.pull()],
-  ['push', () => cmd.push()],
-  ['save', () => cmd.save()],
-  ['load', () => cmd.load()],
-  ['images', () => cmd.images()],
-  ['inspect', () => cmd.inspect()],
-  ['rmi', () => cmd.rmi()],
-  ['tag', () => cmd.tag()],
-  ['untag', () => cmd.untag()],
-  ['history', () => cmd.history()],
-  ['login', cmd.login],
-  ['logout', cmd.logout],
-  ['search', cmd.search],
+  ['cp', () => buildCp()],
+  ['diff', () => buildDiff()],
+  ['export', () => buildExport()],
+  ['commit', () => buildCommit()],
+  ['top', () => buildTop()],
+  ['port', () => buildPort()],
+  ['import', () => buildImport()],
+  ['events', () => buildEvents()],
+  ['network', () => buildNetwork()],
+  ['unshare', () => buildUnshare()],
+  ['pull', () => buildPull()],
+  ['push', () => buildPush()],
+  ['save', () => buildSave()],
+  ['load', () => buildLoad()],
+  ['images', () => buildList()],
+  ['inspect', () => buildInspect()],
+  ['rmi', () => buildRm()],
+  ['tag', () => buildTag()],
+  ['untag', () => buildUntag()],
+  ['history', () => buildHistory()],
+  ['login', () => buildLogin()],
+  ['logout', () => buildLogout()],
+  ['search', () => buildSearch()],
   ['image', imageGroup],
   ['manifest', manifestGroup],
   ['system', systemGroup],
-  ['info', cmd.info],
-  ['version', cmd.version],
-  ['completion', cmd.completion],
+  ['info', () => buildInfo()],
+  ['version', () => buildVersion()],
+  ['completion', () => buildCompletion()],
 ];
 
 // The command tree. Given the argv of a run, only the command it names is built (building all of
 // them is a few ms of every start); help, completion and unknown commands get the whole tree.
-export const buildProgram = async (argv?: string[]): Promise<Command> => {
+export const buildProgram = (argv?: string[]): Command => {
   const program = new Command('skiff')
     .description('Rootless, daemonless containers for one user')
     .version(VERSION, '-v, --version', 'print the version')
@@ -186,9 +151,9 @@ export const buildProgram = async (argv?: string[]): Promise<Command> => {
     .showSuggestionAfterError(true);
   const named = argv && firstCommand(argv.slice(2));
   const only = TOP_LEVEL.find(([name]) => name === named);
-  if (only) return program.addCommand(await only[1]());
-  for (const command of await Promise.all(TOP_LEVEL.map(([, build]) => build()))) program.addCommand(command);
-  return program.addCommand(await cmd.complete(), { hidden: true });
+  if (only) return program.addCommand(only[1]());
+  for (const [, build] of TOP_LEVEL) program.addCommand(build());
+  return program.addCommand(buildComplete(), { hidden: true });
 };
 
 // The first word that is not a global option (or its value).

@@ -11,7 +11,7 @@ export const run = async (argv: string[]): Promise<void> => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-  const program = await buildProgram(argv);
+  const program = buildProgram(argv);
   const quiet = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: () => {} });

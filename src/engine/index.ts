@@ -2,43 +2,26 @@
 import type { PathOverrides } from '../config/paths.js';
 import { followParent } from '../rootless/enter.js';
 import { inUserNamespace } from '../rootless/rootful.js';
-import type { ContainerParts } from './container-parts.js';
 import { createContext, type EngineContext } from './context.js';
+import { ContainerFiles } from './container-files.js';
+import { ContainersEngine } from './containers.js';
 import { ImagesEngine } from './images.js';
+import { NetworksEngine } from './networks.js';
 import { SystemEngine } from './system.js';
 
-// Images and system are always there; the container parts (containers, files, networks) are
-// loaded by openEngine unless the command said it needs images only.
 export class Engine {
   readonly images: ImagesEngine;
   readonly system: SystemEngine;
-  private parts?: ContainerParts;
+  readonly containers: ContainersEngine;
+  readonly files: ContainerFiles;
+  readonly networks: NetworksEngine;
 
   constructor(readonly ctx: EngineContext) {
-    this.images = new ImagesEngine(ctx, async (id) => (await this.loadContainerParts()).containers.remove(id, { force: true }));
+    this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
+    this.containers = new ContainersEngine(ctx, this.images);
+    this.files = new ContainerFiles(ctx, this.containers);
+    this.networks = new NetworksEngine(ctx, this.containers);
     this.system = new SystemEngine(ctx);
-  }
-
-  async loadContainerParts(): Promise<ContainerParts> {
-    if (!this.parts) this.parts = (await import('./container-parts.js')).containerParts(this.ctx, this.images);
-    return this.parts;
-  }
-
-  private loaded(): ContainerParts {
-    if (!this.parts) throw new Error('internal error: the engine was opened for images only');
-    return this.parts;
-  }
-
-  get containers() {
-    return this.loaded().containers;
-  }
-
-  get files() {
-    return this.loaded().files;
-  }
-
-  get networks() {
-    return this.loaded().networks;
   }
 
   // Re-runs the current command inside the rootless user namespace unless already there; commands
@@ -51,12 +34,7 @@ export class Engine {
   }
 }
 
-// `imagesOnly`: the command uses images and system only (it loads less code).
-export const openEngine = async (overrides: PathOverrides = {}, imagesOnly = false): Promise<Engine> => {
-  const engine = new Engine(await createContext(overrides));
-  if (!imagesOnly) await engine.loadContainerParts();
-  return engine;
-};
+export const openEngine = async (overrides: PathOverrides = {}): Promise<Engine> => new Engine(await createContext(overrides));
 
 export type { CreateOptions } from './container-config.js';
 export type { ExecOptions, StartHooks } from './containers.js';

@@ -14,7 +14,7 @@ export const buildSave = (name = 'save'): Command =>
     .option('-q, --quiet', 'print nothing')
     .action(async (images: string[], flags: { output?: string; format: ArchiveFormat }, cmd: Command) => {
       if (!flags.output && process.stdout.isTTY) throw new CliError('EUSAGE', 'refusing to write an archive to a terminal: use --output FILE or redirect standard output');
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.images.save(images, flags.format, flags.output ?? process.stdout);
     });
 
@@ -25,7 +25,7 @@ export const buildLoad = (name = 'load'): Command =>
     .option('-q, --quiet', 'print nothing')
     .action(async (flags: { input?: string; quiet?: boolean }, cmd: Command) => {
       if (!flags.input && process.stdin.isTTY) throw new CliError('EUSAGE', 'no archive: use --input FILE or pipe one into standard input');
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const loaded = await engine.images.load(flags.input ?? process.stdin);
       if (flags.quiet) return;

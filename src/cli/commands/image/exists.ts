@@ -7,6 +7,6 @@ export const build = (name = 'exists'): Command =>
     .description('Check whether an image exists in local storage (exit code 0 or 1)')
     .argument('<image>')
     .action(async (image: string, _flags: unknown, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       if (!engine.images.exists(image)) process.exitCode = 1;
     });

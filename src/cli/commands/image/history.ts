@@ -12,7 +12,7 @@ export const build = (name = 'history'): Command =>
     .option('--no-trunc', 'do not truncate the CREATED BY column')
     .option('--format <format>', 'json or a Go template')
     .action(async (image: string, flags: { quiet?: boolean; trunc?: boolean; format?: string }, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       const { record, config } = engine.images.inspect(image);
       const history = [...(config.history ?? [])].reverse();
       const rows = history.map((h, i) => ({

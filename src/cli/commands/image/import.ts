@@ -12,7 +12,7 @@ export const build = (name = 'import'): Command =>
     .option('-m, --message <text>', 'commit message (in the image history)')
     .option('-q, --quiet', 'print only the image id')
     .action(async (file: string, image: string | undefined, flags: { change?: string[]; message?: string }, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const record = await engine.images.import(file === '-' ? process.stdin : file, { names: image ? [image] : [], changes: flags.change ?? [], message: flags.message });
       printLine(record.id.slice(7));

@@ -11,7 +11,7 @@ export const build = (name = 'inspect'): Command =>
     .argument('<image...>')
     .option('-f, --format <format>', 'json (default) or a Go template such as {{.Id}}')
     .action(async (images: string[], flags: { format?: string }, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       const reports = images.map((input) => {
         try {
           return { data: imageInspectJson(engine.images.inspect(input)) };

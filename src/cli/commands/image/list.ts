@@ -27,7 +27,7 @@ export const build = (name = 'images'): Command =>
     .option('--format <format>', 'json, or a Go template such as {{.Repository}}:{{.Tag}}')
     .option('-n, --noheading', 'do not print the header row')
     .action(async (reference: string | undefined, flags: ListFlags, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       const filters = [...(flags.filter ?? []), ...(reference ? [`reference=${reference}`] : [])];
       const images = engine.images.list({ all: flags.all, filters });
       const id = (full: string) => (flags.trunc === false ? full : shortId(full));

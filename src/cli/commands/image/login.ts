@@ -22,7 +22,7 @@ export const buildLogin = (): Command =>
     .action(async (registry: string, flags: { username?: string; password?: string; passwordStdin?: boolean; authfile?: string; tlsVerify?: boolean }, cmd: Command) => {
       const password = flags.passwordStdin ? await readStdin() : flags.password;
       if (!flags.username || password === undefined) throw new CliError('EUSAGE', 'login needs --username and --password (or --password-stdin); skiff does not prompt');
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.images.login(registry, { username: flags.username, password, tlsVerify: flags.tlsVerify, authfile: flags.authfile });
       printLine('Login Succeeded!');
     });
@@ -33,7 +33,7 @@ export const buildLogout = (): Command =>
     .argument('<registry>')
     .option('--authfile <path>')
     .action(async (registry: string, flags: { authfile?: string }, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       if (!(await engine.images.logout(registry, flags))) throw new CliError('EUSAGE', `not logged into ${registry}`);
       printLine(`Removed login credentials for ${registry}`);
     });

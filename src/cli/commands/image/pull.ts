@@ -27,7 +27,7 @@ export const build = (name = 'pull'): Command =>
     .option('--authfile <path>', 'auth file to read credentials from')
     .option('--filter <filter>', 'unused; accepted for compatibility', collect)
     .action(async (image: string, flags: PullFlags, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const platform = flags.platform ?? (flags.arch ? `${flags.os ?? 'linux'}/${flags.arch}` : undefined);
       const progress = createPullProgress({ quiet: Boolean(flags.quiet), tty: process.stderr.isTTY === true });

@@ -23,7 +23,7 @@ export const build = (name = 'push'): Command =>
     .option('--authfile <path>', 'auth file to read credentials from')
     .option('--digestfile <path>', 'write the pushed manifest digest to this file')
     .action(async (image: string, destination: string | undefined, flags: PushFlags, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       const progress = createPullProgress({ quiet: Boolean(flags.quiet), tty: process.stderr.isTTY === true });
       const report = await engine.images.push(image, destination, { tlsVerify: flags.tlsVerify, creds: flags.creds, authfile: flags.authfile }, (e) => progress.onEvent(e));
       progress.finish();

@@ -18,7 +18,7 @@ const remoteFlags = (cmd: Command): Command =>
 export const buildManifestInspect = (): Command =>
   remoteFlags(new Command('inspect').description('Show a remote manifest or image index with its platforms').argument('<reference>')).action(
     async (reference: string, flags: RemoteFlags, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       printJson(await engine.images.inspectRemote(reference, flags));
     },
   );
@@ -33,7 +33,7 @@ export const buildSearch = (): Command =>
       .option('--format <format>', 'json or a Go template such as {{.Name}}')
       .option('--no-trunc', 'do not truncate descriptions'),
   ).action(async (term: string, flags: RemoteFlags & { limit: number; listTags?: boolean; format?: string }, cmd: Command) => {
-    const engine = await openEngineFor(cmd, true);
+    const engine = await openEngineFor(cmd);
     const format = parseFormat(flags.format);
     if (flags.listTags) {
       const { name, tags } = await engine.images.listTags(term, flags);

@@ -19,7 +19,7 @@ export const buildRm = (name = 'rmi'): Command =>
     .option('-i, --ignore', 'ignore images that do not exist')
     .action(async (images: string[], flags: { force?: boolean; all?: boolean; ignore?: boolean }, cmd: Command) => {
       if (images.length === 0 && !flags.all) throw new Error('rmi needs at least one image name or id, or --all');
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       let reports = await engine.images.remove(images, flags);
       if (flags.ignore) reports = reports.filter((r) => r.error?.code !== 'ENOIMAGE');
@@ -32,7 +32,7 @@ export const buildPrune = (name = 'prune'): Command =>
     .option('-a, --all', 'remove all unused images, not only dangling ones')
     .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
     .action(async (flags: { all?: boolean }, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const reports = await engine.images.prune({ all: flags.all });
       reportItems(reports, (r) => r.deleted && r.id && printLine(r.id.slice(7)), printError);

@@ -8,7 +8,7 @@ export const buildTag = (name = 'tag'): Command =>
     .argument('<image>')
     .argument('<target...>')
     .action(async (image: string, targets: string[], _flags: unknown, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.images.tag(image, targets);
     });
 
@@ -18,6 +18,6 @@ export const buildUntag = (name = 'untag'): Command =>
     .argument('<image>')
     .argument('[name...]')
     .action(async (image: string, names: string[], _flags: unknown, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       await engine.images.untag(image, names);
     });

@@ -9,7 +9,7 @@ export const build = (): Command =>
     .description('Diagnose the host: user namespaces, id ranges, overlay, runtimes, network helpers, cgroups')
     .option('--format <format>', 'json')
     .action(async (flags: { format?: string }, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       const results = await engine.system.check();
       if (parseFormat(flags.format).kind === 'json') printJson(results);
       else {

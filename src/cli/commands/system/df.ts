@@ -9,7 +9,7 @@ export const build = (): Command =>
     .description('Show disk usage by images, containers and volumes')
     .option('--format <format>', 'json')
     .action(async (flags: { format?: string }, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       const rows = engine.system.df();
       if (parseFormat(flags.format).kind === 'json') {
         return printJson(rows.map((r) => ({ Type: r.type, Total: r.total, Active: r.active, RawSize: r.size, RawReclaimable: r.reclaimable, Size: humanSize(r.size), Reclaimable: humanSize(r.reclaimable) })));

@@ -9,7 +9,7 @@ export const build = (): Command =>
     .description('Show how skiff is set up on this host: storage, runtime, network, cgroups, id mappings')
     .option('-f, --format <format>', 'json or a Go template such as {{.Store.GraphRoot}}')
     .action(async (flags: { format?: string }, cmd: Command) => {
-      const engine = await openEngineFor(cmd, true);
+      const engine = await openEngineFor(cmd);
       const info = engine.system.info();
       const format = parseFormat(flags.format);
       if (format.kind === 'json') return printJson(info);
