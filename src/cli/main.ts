@@ -11,14 +11,15 @@ process.on('beforeExit', () => {
   process.exitCode = 125;
 });
 
-const args = process.argv.slice(2);
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-  process.stdout.write(`${VERSION}\n`);
-} else if (joinEarly(process.argv)) {
-  // Re-running inside the rootless namespace; this process exits with that run's code.
+const main = async (): Promise<void> => {
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    process.stdout.write(`${VERSION}\n`);
+  } else if (!joinEarly(process.argv)) {
+    const { run } = await import('./run.js');
+    await run(process.argv);
+  }
+  // (joinEarly: re-running inside the rootless namespace; this process exits with that run's code.)
   finished = true;
-} else {
-  const { run } = await import('./run.js');
-  await run(process.argv);
-}
-finished = true;
+};
+void main();
