@@ -389,8 +389,10 @@ export class ContainersEngine {
     const effective = this.store.effectiveState(record.id);
     if (isRunning(effective)) return 'done';
     const ended = isRunning(recorded) || options.error !== undefined;
+    // The runtime deletes its state while this process releases the rest (a stopped container's
+    // root filesystem is the runtime's no more); both are done before a restart or a removal.
+    const deleting = ended ? deleteContainer(this.runtime(record), record.id).catch(() => undefined) : undefined;
     if (ended) {
-      await deleteContainer(this.runtime(record), record.id).catch(() => undefined);
       this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
       // slirp4netns has ended with the monitor's exit fd; its API socket stays behind. pasta ends
       // when the namespace file goes, which the monitor removes unless it died first.
@@ -408,6 +410,7 @@ export class ContainersEngine {
       this.store.writeState(record.id, final);
       this.event(record, 'died', { ContainerExitCode: final.exitCode });
     }
+    await deleting;
     if (!ended && !options.restart) return 'done';
     const state = this.store.state(record.id);
     if (record.config.autoRemove) {
