@@ -517,7 +517,7 @@ spawn (const char *const argv[], int in, int out, int err)
      pools) overlaps the runtime's.
    launch_net_helper starts it, await_net_helper returns NULL when it is ready, else what went wrong.  */
 static int net_exit_fd = -1, net_ready_fd = -1;
-static pid_t net_helper_pid = -1, net_pid_helper = -1;
+static pid_t helper_pid = -1, stoppable_helper = -1;
 static char net_message[512];
 
 static void
@@ -540,19 +540,19 @@ stop_net_helper (void)
     close (net_exit_fd);
   net_exit_fd = -1;
   release_netns ();
-  if (net_pid_helper <= 0)
+  if (stoppable_helper <= 0)
     return;
-  kill (net_pid_helper, SIGTERM);
+  kill (stoppable_helper, SIGTERM);
   for (int waited = 0; waited < 1000 && opt.net_helper_ports; waited++)
     {
-      pid_t got = waitpid (net_pid_helper, NULL, WNOHANG);
-      if (got == net_pid_helper || (got < 0 && errno == ECHILD))
+      pid_t got = waitpid (stoppable_helper, NULL, WNOHANG);
+      if (got == stoppable_helper || (got < 0 && errno == ECHILD))
         break;
       if (waited == 999)
-        kill (net_pid_helper, SIGKILL), waitpid (net_pid_helper, NULL, 0);
+        kill (stoppable_helper, SIGKILL), waitpid (stoppable_helper, NULL, 0);
       usleep (1000);
     }
-  net_pid_helper = -1;
+  stoppable_helper = -1;
 }
 
 /* The helper's last line of complaint, without pasta's "Failed to send ... to syslog" noise.  */
@@ -608,10 +608,10 @@ launch_net_helper (int container)
   if (opt.net_helper_pid_file)
     unlink (opt.net_helper_pid_file);
   pid_t monitor = getpid ();
-  net_helper_pid = fork ();
-  if (net_helper_pid < 0)
+  helper_pid = fork ();
+  if (helper_pid < 0)
     return "fork failed";
-  if (net_helper_pid == 0)
+  if (helper_pid == 0)
     {
       sigset_t all;
       sigemptyset (&all);
@@ -637,7 +637,7 @@ launch_net_helper (int container)
   close (ready_pipe[1]);
   net_ready_fd = ready_pipe[0];
   if (opt.net_helper_pid_file)
-    net_pid_helper = net_helper_pid, close (exit_pipe[1]);
+    stoppable_helper = helper_pid, close (exit_pipe[1]);
   else
     net_exit_fd = exit_pipe[1];
   return NULL;
@@ -655,12 +655,12 @@ await_net_helper (void)
         {
           FILE *f = fopen (opt.net_helper_pid_file, "r");
           if (f)
-            ready = fscanf (f, "%d", &written) == 1 && written == net_helper_pid, fclose (f);
-          if (!ready && !(reaped = waitpid (net_helper_pid, &status, WNOHANG) == net_helper_pid))
+            ready = fscanf (f, "%d", &written) == 1 && written == helper_pid, fclose (f);
+          if (!ready && !(reaped = waitpid (helper_pid, &status, WNOHANG) == helper_pid))
             usleep (1000);
         }
       if (reaped)
-        net_pid_helper = -1;
+        stoppable_helper = -1;
       char line[400] = "";
       fcntl (net_ready_fd, F_SETFL, O_NONBLOCK);
       if (!ready)
@@ -681,8 +681,8 @@ await_net_helper (void)
   if (!net_message[0])
     snprintf (net_message, sizeof net_message, "network helper %s did not get ready (see its arguments with --log-level debug)", opt.net_helper);
   if (!reaped)
-    kill (net_helper_pid, SIGKILL), waitpid (net_helper_pid, NULL, 0);
-  net_pid_helper = -1;
+    kill (helper_pid, SIGKILL), waitpid (helper_pid, NULL, 0);
+  stoppable_helper = -1;
   release_netns ();
   return net_message;
 }

@@ -16,10 +16,11 @@ const main = async (): Promise<void> => {
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
     process.stdout.write(`${VERSION}\n`);
   } else if (!joinEarly(process.argv)) {
+    // (joinEarly: this command re-runs inside the rootless namespace, and this process exits with
+    // that run's code.)
     const { run } = await import('./run.js');
     await run(process.argv);
   }
-  // (joinEarly: re-running inside the rootless namespace; this process exits with that run's code.)
   finished = true;
 };
 void main();

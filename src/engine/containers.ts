@@ -394,8 +394,9 @@ export class ContainersEngine {
     const deleting = ended ? deleteContainer(this.runtime(record), record.id).catch(() => undefined) : undefined;
     if (ended) {
       this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
-      // slirp4netns has ended with the monitor's exit fd; its API socket stays behind. pasta ends
-      // when the namespace file goes, which the monitor removes unless it died first.
+      // slirp4netns has ended with the monitor's exit fd (its API socket stays behind), pasta with
+      // the monitor's SIGTERM or its parent-death signal; the namespace file pasta was given is
+      // the monitor's to remove, unless it died first.
       rmSync(this.store.slirpSocketPath(record.id), { force: true });
       this.releaseNetns(record.id);
       const neverRan = options.error !== undefined;
