@@ -174,8 +174,14 @@ describe('bad input changes nothing', () => {
 describe('restart policies and ps', () => {
   it('on-failure:N restarts a failing container N times through the monitor', async () => {
     await sb.runCli(0, 'run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', IMG, 'sh', '-c', 'echo attempt; exit 1');
-    await until(async () => (await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky')).stdout.trim() === '2 exited');
+    // (Between two runs the count is already up while the status still says exited: wait for the
+    // third run's line too.)
+    const settled = async () =>
+      (await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky')).stdout.trim() === '2 exited' && (await sb.runCli(0, 'logs', 'flaky')).stdout.split('\n').length > 3;
+    await until(settled);
+    await sleep(300);
     expect((await sb.runCli(0, 'logs', 'flaky')).stdout).toBe('attempt\nattempt\nattempt\n');
+    expect((await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky')).stdout.trim()).toBe('2 exited');
     await sb.runCli(0, 'rm', 'flaky');
   });
 
