@@ -14,7 +14,12 @@
  * writeFile(path, data, mode, uid, gid, mtimeSec, mtimeNsec): creates one file of a layer (open
  * O_EXCL|O_NOFOLLOW, write, fchown, fchmod, futimens, close) as a single job on libuv's thread
  * pool, so that many small files are written in parallel with one thread hop each.  Resolves to
- * 0, or to a positive errno (EEXIST, EINVAL from fchown, ...) for the caller to act on.  */
+ * 0, or to a positive errno (EEXIST, EINVAL from fchown, ...) for the caller to act on.
+ *
+ * spawn(file, argv, fds, cwd) and waitpid(pid): starting a helper (crun, skiff-monitor) with
+ * posix_spawn, which vforks.  Node's child_process forks, and forking a process Node's size costs
+ * milliseconds (page tables) where vfork costs tens of microseconds; a container's start runs
+ * several helpers.  waitpid waits on libuv's thread pool (libuv reaps only its own children).  */
 #define NAPI_VERSION 8
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +33,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <spawn.h>
 #include <node_api.h>
 
 static napi_value
@@ -335,6 +343,132 @@ js_write_file (napi_env env, napi_callback_info info)
   return promise;
 }
 
+extern char **environ;
+
+/* spawn(file: string, argv: string[], fds: number[], cwd: string | null): number — the child's
+ * pid.  fds[i] (when >= 0) becomes the child's fd i; every other descriptor of Node's is
+ * close-on-exec.  The child gets default signal dispositions and an empty signal mask.  */
+static napi_value
+js_spawn (napi_env env, napi_callback_info info)
+{
+  size_t argc = 4;
+  napi_value argv[4], result;
+  char file[4096], cwd[4096];
+  uint32_t nargs = 0, nfds = 0;
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc < 4 || !get_string (env, argv[0], file, sizeof file) || napi_get_array_length (env, argv[1], &nargs) != napi_ok
+      || napi_get_array_length (env, argv[2], &nfds) != napi_ok || nargs > 4096 || nfds > 64)
+    {
+      napi_throw_type_error (env, NULL, "spawn(file, argv, fds, cwd)");
+      return NULL;
+    }
+  napi_valuetype cwd_type;
+  napi_typeof (env, argv[3], &cwd_type);
+  bool with_cwd = cwd_type == napi_string && get_string (env, argv[3], cwd, sizeof cwd);
+  char **args = calloc (nargs + 1, sizeof *args);
+  int err = args == NULL ? ENOMEM : 0;
+  for (uint32_t i = 0; i < nargs && !err; i++)
+    {
+      napi_value v;
+      size_t len;
+      napi_get_element (env, argv[1], i, &v);
+      if (napi_get_value_string_utf8 (env, v, NULL, 0, &len) != napi_ok || (args[i] = malloc (len + 1)) == NULL)
+        err = EINVAL;
+      else
+        napi_get_value_string_utf8 (env, v, args[i], len + 1, &len);
+    }
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  sigset_t none, all;
+  sigemptyset (&none);
+  sigfillset (&all);
+  posix_spawn_file_actions_init (&actions);
+  posix_spawnattr_init (&attr);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setsigmask (&attr, &none);
+  posix_spawnattr_setsigdefault (&attr, &all);
+  for (uint32_t i = 0; i < nfds && !err; i++)
+    {
+      napi_value v;
+      int32_t fd;
+      napi_get_element (env, argv[2], i, &v);
+      if (napi_get_value_int32 (env, v, &fd) == napi_ok && fd >= 0)
+        posix_spawn_file_actions_adddup2 (&actions, fd, (int) i);
+    }
+  if (with_cwd && !err)
+    posix_spawn_file_actions_addchdir_np (&actions, cwd);
+  pid_t pid = -1;
+  if (!err)
+    err = posix_spawn (&pid, file, &actions, &attr, args, environ);
+  posix_spawn_file_actions_destroy (&actions);
+  posix_spawnattr_destroy (&attr);
+  for (uint32_t i = 0; args && i < nargs; i++)
+    free (args[i]);
+  free (args);
+  if (err)
+    return throw_errno (env, file, err);
+  napi_create_int32 (env, pid, &result);
+  return result;
+}
+
+struct wait_job
+{
+  napi_async_work work;
+  napi_deferred deferred;
+  pid_t pid;
+  int status, err;
+};
+
+static void
+wait_job_execute (napi_env env, void *arg)
+{
+  struct wait_job *job = arg;
+  while (waitpid (job->pid, &job->status, 0) < 0)
+    if (errno != EINTR)
+      {
+        job->err = errno;
+        break;
+      }
+}
+
+static void
+wait_job_complete (napi_env env, napi_status status, void *arg)
+{
+  struct wait_job *job = arg;
+  napi_value result;
+  napi_create_int32 (env, job->err ? -job->err : job->status, &result);
+  napi_resolve_deferred (env, job->deferred, result);
+  napi_delete_async_work (env, job->work);
+  free (job);
+}
+
+/* waitpid(pid): Promise<number> — the raw wait status, or -errno.  */
+static napi_value
+js_waitpid (napi_env env, napi_callback_info info)
+{
+  size_t argc = 1;
+  napi_value argv[1], promise, name;
+  int32_t pid;
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32 (env, argv[0], &pid) != napi_ok)
+    {
+      napi_throw_type_error (env, NULL, "waitpid(pid)");
+      return NULL;
+    }
+  struct wait_job *job = calloc (1, sizeof *job);
+  if (job == NULL)
+    {
+      napi_throw_error (env, "ENOMEM", "waitpid: out of memory");
+      return NULL;
+    }
+  job->pid = pid;
+  napi_create_promise (env, &job->deferred, &promise);
+  napi_create_string_utf8 (env, "skiff:waitpid", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work (env, NULL, name, wait_job_execute, wait_job_complete, job, &job->work);
+  napi_queue_async_work (env, job->work);
+  return promise;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
@@ -348,6 +482,8 @@ init (napi_env env, napi_value exports)
     { "lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "writeFile", NULL, js_write_file, NULL, NULL, NULL, napi_default, NULL },
+    { "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
+    { "waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties (env, exports, sizeof props / sizeof props[0], props);
   return exports;

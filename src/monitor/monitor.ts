@@ -1,9 +1,10 @@
 // Starting skiff-monitor (native/monitor) for a container and reading its one-line report from the
 // sync pipe. The protocol is native/monitor/PROTOCOL.md.
-import { readFileSync } from 'node:fs';
-import { CliError } from '../errors.js';
+import { closeSync, readFileSync } from 'node:fs';
+import { CliError, messageOf } from '../errors.js';
+import { spawnHelper } from '../util/exec.js';
 import { log } from '../util/log.js';
-import { findNative } from '../util/native.js';
+import { findNative, native } from '../util/native.js';
 
 export interface MonitorOptions {
   id: string;
@@ -63,7 +64,6 @@ const runtimeErrorLine = (message: string): string => {
 };
 
 export const launchMonitor = async (options: MonitorOptions): Promise<MonitorStarted> => {
-  const { spawn } = await import('node:child_process');
   const argv = [
     '--cid', options.id,
     '--runtime', options.runtimePath,
@@ -88,15 +88,33 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
   ];
   const bin = findMonitor();
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
+  const { Socket } = await import('node:net');
+  const n = native();
+  const [errRead, errWrite] = n.pipe();
+  const [syncRead, syncWrite] = n.pipe();
+  try {
+    // Its first process exits at once (the monitor double-forks): reaped in the background.
+    void spawnHelper(bin, argv, [null, null, errWrite, syncWrite], '/').exited;
+  } catch (error) {
+    closeSync(errRead);
+    closeSync(syncRead);
+    throw new CliError('EINTERNAL', `cannot start skiff-monitor: ${messageOf(error)}`, { cause: error });
+  } finally {
+    closeSync(errWrite);
+    closeSync(syncWrite);
+  }
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, argv, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], cwd: '/' });
     let sync = '';
     let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    // The monitor keeps its stderr: what it says there is read until the sync pipe closes.
+    const errors = new Socket({ fd: errRead, readable: true, writable: false });
+    errors.on('data', (d) => (stderr += d));
+    errors.on('error', () => undefined);
+    const pipe = new Socket({ fd: syncRead, readable: true, writable: false });
     pipe.on('data', (d) => (sync += d));
-    pipe.on('end', () => {
-      child.stderr!.destroy();
+    pipe.on('error', () => undefined);
+    pipe.on('close', () => {
+      errors.destroy();
       const line = sync.split('\n')[0];
       if (!line) {
         reject(new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`));
@@ -111,6 +129,5 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
       const message = report.message ?? 'the OCI runtime failed';
       reject(new CliError('EHELPER', runtimeErrorLine(message), { exitCode: exitCodeForRuntimeError(message) }));
     });
-    child.on('error', (error) => reject(new CliError('EINTERNAL', `cannot start skiff-monitor: ${error.message}`, { cause: error })));
   });
 };

@@ -1,10 +1,11 @@
 // The one place that runs helper binaries (newuidmap, nsenter, crun, pasta, ...). Every call resolves
 // the binary through findHelperBinary, logs its argv at debug level and turns a failure into a
 // HelperError that carries the command line and the helper's stderr.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CliError } from '../errors.js';
 import { log } from './log.js';
+import { native } from './native.js';
 
 export class HelperError extends CliError {
   readonly bin: string;
@@ -62,26 +63,65 @@ export interface RunResult {
   stderr: string;
 }
 
-// Runs a helper to completion and returns its output; throws HelperError when it fails. Plain
-// child_process: container start-up runs several helpers, and every millisecond here is in it.
+// A pipe's whole content, read without the thread pool (node:net is loaded on first use).
+export const readPipe = async (fd: number): Promise<Buffer> => {
+  const { Socket } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const socket = new Socket({ fd, readable: true, writable: false });
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+};
+
+export interface Spawned {
+  pid: number;
+  /** The exit code, or 128 + the signal that ended it. */
+  exited: Promise<number>;
+}
+
+// Starts a helper through the addon's posix_spawn (Node's child_process forks, which costs
+// milliseconds at Node's size: see native/addon). `fds[i]` becomes the child's fd i; null gives it
+// /dev/null. The caller closes its own copies of the descriptors it passed.
+export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[], cwd?: string): Spawned => {
+  const devnull = openSync('/dev/null', 'r+');
+  let pid: number;
+  try {
+    pid = native().spawn(bin, [bin, ...argv], fds.map((fd) => fd ?? devnull), cwd ?? null);
+  } finally {
+    closeSync(devnull);
+  }
+  const exited = native()
+    .waitpid(pid)
+    .then((status) => (status < 0 ? 128 : (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)));
+  return { pid, exited };
+};
+
+// Runs a helper to completion and returns its output; throws HelperError when it fails.
 // `input` goes to the helper's stdin (which is /dev/null without it).
 export const runHelper = async (bin: string, argv: string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> => {
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
-  // Loaded on first use: commands that run no helper never load node:child_process.
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, argv, { cwd: options.cwd, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    if (options.input !== undefined) child.stdin!.end(options.input);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr!.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (error) => reject(new HelperError(bin, argv, undefined, '', error)));
-    child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString();
-      const stderr = Buffer.concat(err).toString();
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new HelperError(bin, argv, code ?? undefined, stderr || (signal ? `killed by ${signal}` : '')));
-    });
-  });
+  const n = native();
+  const [outRead, outWrite] = n.pipe();
+  const [errRead, errWrite] = n.pipe();
+  const [inRead, inWrite] = options.input === undefined ? [null, null] : n.pipe();
+  let child: Spawned;
+  try {
+    child = spawnHelper(bin, argv, [inRead, outWrite, errWrite], options.cwd);
+  } catch (error) {
+    for (const fd of [outRead, errRead, inWrite]) if (fd !== null) closeSync(fd);
+    throw new HelperError(bin, argv, undefined, '', error);
+  } finally {
+    for (const fd of [outWrite, errWrite, inRead]) if (fd !== null) closeSync(fd);
+  }
+  if (inWrite !== null) {
+    const { Socket } = await import('node:net');
+    new Socket({ fd: inWrite, readable: false, writable: true }).on('error', () => undefined).end(options.input ?? '');
+  }
+  const [out, err, code] = await Promise.all([readPipe(outRead), readPipe(errRead), child.exited]);
+  const stdout = out.toString();
+  const stderr = err.toString();
+  if (code === 0) return { stdout, stderr };
+  throw new HelperError(bin, argv, code, stderr || (code > 128 ? `killed by signal ${code - 128}` : ''));
 };

@@ -15,6 +15,10 @@ export interface NativeAddon {
   pipe(): [number, number];
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | undefined;
+  /** posix_spawn (a vfork: cheap whatever Node's size): fds[i] becomes the child's fd i. Returns the pid. */
+  spawn(file: string, argv: string[], fds: number[], cwd: string | null): number;
+  /** Waits for a child started by spawn (on the thread pool); the raw wait status, or -errno. */
+  waitpid(pid: number): Promise<number>;
   /** Creates a file with its content, owner, mode and mtime on the thread pool; resolves to an errno or 0. */
   writeFile(path: string, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
 }
