@@ -60,7 +60,7 @@ struct options
   int n_publish;
   long long log_size_max;
   bool terminal, open_stdin, start;
-  int sync_fd;
+  int sync_fd, go_fd;
 };
 
 struct client
@@ -70,7 +70,7 @@ struct client
   size_t len;
 };
 
-static struct options opt = { .sync_fd = -1 };
+static struct options opt = { .sync_fd = -1, .go_fd = -1 };
 static int log_fd = -1;
 static long long log_size;
 static struct client clients[MAX_CLIENTS];
@@ -796,6 +796,8 @@ parse_args (int argc, char **argv)
         opt.log_size_max = atoll (argv[++i]);
       else if (strcmp (a, "--sync-fd") == 0 && v)
         opt.sync_fd = atoi (argv[++i]);
+      else if (strcmp (a, "--go-fd") == 0 && v)
+        opt.go_fd = atoi (argv[++i]);
       else if (strcmp (a, "--terminal") == 0)
         opt.terminal = true;
       else if (strcmp (a, "--start") == 0)
@@ -861,6 +863,8 @@ main (int argc, char **argv)
   parse_args (argc, argv);
   if (opt.sync_fd >= 0)
     fcntl (opt.sync_fd, F_SETFD, FD_CLOEXEC);
+  if (opt.go_fd >= 0)
+    fcntl (opt.go_fd, F_SETFD, FD_CLOEXEC);
   for (int i = 0; i < MAX_CLIENTS; i++)
     clients[i].fd = -1;
   detach ();
@@ -913,6 +917,24 @@ main (int argc, char **argv)
           stop_net_helper ();
           unlink (opt.socket_path);
           create_failed ("%s", failure);
+        }
+    }
+
+  /* --go-fd: the CLI started this monitor early, to set up (and start the network helper) while it
+     mounts the root and writes the bundle; one byte says the bundle is there, end of file that
+     the CLI gave up (or died): then nothing is created.  */
+  if (opt.go_fd >= 0)
+    {
+      char go;
+      ssize_t got;
+      while ((got = read (opt.go_fd, &go, 1)) < 0 && errno == EINTR)
+        ;
+      close (opt.go_fd);
+      if (got != 1)
+        {
+          stop_net_helper ();
+          unlink (opt.socket_path);
+          create_failed ("cancelled before the container was created");
         }
     }
 

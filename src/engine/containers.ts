@@ -23,7 +23,7 @@ import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { MNT_DETACH, native } from '../util/native.js';
-import { exitCodeForRuntimeError, launchMonitor } from '../monitor/monitor.js';
+import { exitCodeForRuntimeError, launchMonitor, type MonitorLaunch } from '../monitor/monitor.js';
 import { buildContainerConfig, type CreateOptions } from './container-config.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
@@ -232,11 +232,8 @@ export class ContainersEngine {
     mkdirSync(runDir, { recursive: true });
     mkdirSync(join(this.ctx.paths.run, 'sock'), { recursive: true });
     const rootfs = this.rootfs(record.rootfsDriver);
-    const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) });
+    let monitor: MonitorLaunch | undefined;
     try {
-      log.debug('start: mounted');
-      this.writeBundle(record, mountpoint);
-      log.debug('start: bundle written');
       const network = record.config.network;
       const slirp = network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
       const pasta = network === 'pasta' ? requireHelperBinary('pasta', 'passt') : undefined;
@@ -257,7 +254,8 @@ export class ContainersEngine {
       // With nothing to do between create and start (no attach, no named network, no slirp4netns
       // forwarding to set up), the monitor starts the container itself: one process fewer.
       const monitorStarts = !hooks.beforeStart && !viaSlirp.length && !joined.length;
-      const started = await launchMonitor({
+      // The monitor starts first: its set-up (pasta's start above all) overlaps the mount and the spec.
+      monitor = await launchMonitor({
         id: record.id,
         runtimePath: runtime.path,
         runtimeArgs: runtime.globalArgs,
@@ -278,6 +276,13 @@ export class ContainersEngine {
         publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
         start: monitorStarts,
       });
+      log.debug('start: monitor launched');
+      const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) });
+      log.debug('start: mounted');
+      this.writeBundle(record, mountpoint);
+      log.debug('start: bundle written');
+      monitor.proceed();
+      const started = await monitor.report;
       log.debug('start: monitor reported');
       const monitorStartTime = startTimeOf(started.monitorPid);
       // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
@@ -300,6 +305,9 @@ export class ContainersEngine {
       this.event(record, 'start');
       log.debug('start: started');
     } catch (error) {
+      // A monitor still waiting for the bundle creates nothing and undoes its set-up first.
+      monitor?.abort();
+      await monitor?.report.catch(() => undefined);
       await this.finishLocked(record, { restart: false, error: messageOf(error), errorCode: error instanceof CliError ? error.exitCode : 125 });
       throw error;
     }

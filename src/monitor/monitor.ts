@@ -1,6 +1,6 @@
 // Starting skiff-monitor (native/monitor) for a container and reading its one-line report from the
 // sync pipe. The protocol is native/monitor/PROTOCOL.md.
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { CliError, messageOf } from '../errors.js';
 import { spawnHelper } from '../util/exec.js';
 import { log } from '../util/log.js';
@@ -63,7 +63,18 @@ const runtimeErrorLine = (message: string): string => {
   return (json ? json[1].replace(/\\"/g, '"') : last).replace(/^(crun|runc): /, '');
 };
 
-export const launchMonitor = async (options: MonitorOptions): Promise<MonitorStarted> => {
+export interface MonitorLaunch {
+  /** The bundle is written: create the container. */
+  proceed(): void;
+  /** Create nothing: the monitor undoes its set-up and `report` rejects. */
+  abort(): void;
+  /** The monitor's one report: the container's pid once created (and started with --start). */
+  report: Promise<MonitorStarted>;
+}
+
+// Starts skiff-monitor before the bundle exists: its set-up (and pasta's start) overlaps the
+// caller's mount and spec; it creates the container on proceed().
+export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLaunch> => {
   const argv = [
     '--cid', options.id,
     '--runtime', options.runtimePath,
@@ -75,6 +86,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
     '--socket-path', options.socketPath,
     '--monitor-pid-file', options.monitorPidFile,
     '--sync-fd', '3',
+    '--go-fd', '4',
     ...(options.logSizeMax && options.logSizeMax > 0 ? ['--log-size-max', String(options.logSizeMax)] : []),
     ...(options.terminal ? ['--terminal'] : []),
     ...(options.stdin ? ['--stdin'] : []),
@@ -92,18 +104,29 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
   const n = native();
   const [errRead, errWrite] = n.pipe();
   const [syncRead, syncWrite] = n.pipe();
+  const [goRead, goWrite] = n.pipe();
   try {
     // Its first process exits at once (the monitor double-forks): reaped in the background.
-    void spawnHelper(bin, argv, [null, null, errWrite, syncWrite], '/').exited;
+    void spawnHelper(bin, argv, [null, null, errWrite, syncWrite, goRead], '/').exited;
   } catch (error) {
-    closeSync(errRead);
-    closeSync(syncRead);
+    for (const fd of [errRead, syncRead, goWrite]) closeSync(fd);
     throw new CliError('EINTERNAL', `cannot start skiff-monitor: ${messageOf(error)}`, { cause: error });
   } finally {
-    closeSync(errWrite);
-    closeSync(syncWrite);
+    for (const fd of [errWrite, syncWrite, goRead]) closeSync(fd);
   }
-  return new Promise((resolve, reject) => {
+  let goOpen = true;
+  const closeGo = (go: boolean): void => {
+    if (!goOpen) return;
+    goOpen = false;
+    try {
+      if (go) writeSync(goWrite, 'g');
+    } catch {
+      // the monitor has failed already: its report says why
+    } finally {
+      closeSync(goWrite);
+    }
+  };
+  const report = new Promise<MonitorStarted>((resolve, reject) => {
     let sync = '';
     let stderr = '';
     // The monitor keeps its stderr: what it says there is read until the sync pipe closes.
@@ -115,6 +138,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
     pipe.on('error', () => undefined);
     pipe.on('close', () => {
       errors.destroy();
+      closeGo(false);
       const line = sync.split('\n')[0];
       if (!line) {
         reject(new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`));
@@ -130,4 +154,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorSta
       reject(new CliError('EHELPER', runtimeErrorLine(message), { exitCode: exitCodeForRuntimeError(message) }));
     });
   });
+  // A monitor can fail before the caller awaits its report (a taken port): not an unhandled rejection.
+  report.catch(() => undefined);
+  return { proceed: () => closeGo(true), abort: () => closeGo(false), report };
 };

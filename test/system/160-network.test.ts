@@ -229,6 +229,24 @@ describe('names, DNS and teardown', () => {
     await sb.runCli(0, 'rm', 'netowner');
   });
 
+  it('a start that fails after the monitor has begun (pasta and all) leaves nothing behind', async () => {
+    // The monitor starts before the spec is written, so pasta is already up when an unknown user
+    // fails the spec: the monitor must undo its namespace, pasta, socket, and create nothing.
+    const id = (await sb.runCli(0, 'create', '--name', 'baduser', '-u', 'nosuchuser', IMG, 'true')).stdout.trim();
+    const r = await sb.run(['start', 'baduser']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/unable to find user nosuchuser/);
+    const deadline = Date.now() + 5000;
+    const leftovers = () => sb.namespaceProcesses().filter((p) => /^(skiff-monitor|pas(ta|st))/.test(p.comm));
+    while (leftovers().length && Date.now() < deadline) await sleep(50);
+    expect(leftovers()).toEqual([]);
+    const netns = join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
+    expect(existsSync(netns) ? readdirSync(netns) : []).toEqual([]);
+    expect(existsSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'sock', `${id.slice(0, 12)}.attach`))).toBe(false);
+    expect((await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}} {{.Status}}', '--filter', 'name=baduser')).stdout).toMatch(/^baduser Created/);
+    await sb.runCli(0, 'rm', 'baduser');
+  });
+
   it.each(['pasta', 'slirp4netns'])('the network helper (%s) ends with its container: stop, rm, and a killed monitor', async (backend) => {
     const waitFor = async (count: number) => {
       const deadline = Date.now() + 5000;
