@@ -925,6 +925,9 @@ main (int argc, char **argv)
      the CLI gave up (or died): then nothing is created.  */
   if (opt.go_fd >= 0)
     {
+      /* The attach socket listens: a client may connect now (the report line follows later).  */
+      if (opt.sync_fd >= 0)
+        write_all (opt.sync_fd, "{\"listening\":true}\n", 19);
       char go;
       ssize_t got;
       while ((got = read (opt.go_fd, &go, 1)) < 0 && errno == EINTR)
@@ -938,12 +941,17 @@ main (int argc, char **argv)
         }
     }
 
+  /* --start with nothing to do between create and start (no helper that needs the container's pid):
+     one `run --detach` instead of `create` and `start` — a runtime call fewer.  */
+  bool run_detached = opt.start && !(opt.net_helper && !opt.net_ns_path);
   const char *rargv[MAX_ARGS + 16];
   int n = 0;
   rargv[n++] = opt.runtime;
   for (int i = 0; i < opt.n_runtime_args; i++)
     rargv[n++] = opt.runtime_args[i];
-  rargv[n++] = "create";
+  rargv[n++] = run_detached ? "run" : "create";
+  if (run_detached)
+    rargv[n++] = "--detach";
   rargv[n++] = "--bundle";
   rargv[n++] = opt.bundle;
   rargv[n++] = "--pid-file";
@@ -1012,12 +1020,16 @@ main (int argc, char **argv)
       while (create_len > 0 && (create_out[create_len - 1] == '\n' || create_out[create_len - 1] == ' '))
         create_len--;
       if (create_len == 0)
-        create_len = (size_t) snprintf (create_out, sizeof create_out, "%s create exited with status %d", opt.runtime, WIFEXITED (runtime_status) ? WEXITSTATUS (runtime_status) : 128 + WTERMSIG (runtime_status));
+        create_len = (size_t) snprintf (create_out, sizeof create_out, "%s %s exited with status %d", opt.runtime, rargv[opt.n_runtime_args + 1], WIFEXITED (runtime_status) ? WEXITSTATUS (runtime_status) : 128 + WTERMSIG (runtime_status));
       stop_net_helper ();
+      if (run_detached)
+        run_runtime ("delete", NULL, 0); /* whatever a failed `run` left */
       unlink (opt.socket_path);
       report_sync (-1, create_out, create_len);
       return 1;
     }
+  const char *early_stderr = run_detached ? create_out : NULL;
+  size_t early_stderr_len = run_detached ? create_len : 0;
   int container = read_pid_file ();
   if (container <= 0)
     create_failed ("%s create left no pid in %s", opt.runtime, opt.pid_file);
@@ -1040,7 +1052,7 @@ main (int argc, char **argv)
     failure = start_dialer (container);
   /* --start: a detached container is started here, without another round trip to the CLI.  */
   static char start_error[CREATE_OUTPUT_MAX];
-  if (!failure && opt.start && run_runtime ("start", start_error, sizeof start_error) != 0)
+  if (!failure && opt.start && !run_detached && run_runtime ("start", start_error, sizeof start_error) != 0)
     failure = start_error[0] ? start_error : "the OCI runtime's start failed";
   if (failure)
     {
@@ -1057,6 +1069,9 @@ main (int argc, char **argv)
   int out_fd = opt.terminal ? pty_fd : out_pipe[0];
   int errout_fd = opt.terminal ? -1 : err_pipe[0];
   int exit_status = -1;
+  /* The first round looks for an exit without waiting for SIGCHLD: a container run by `run
+     --detach` may have ended while the create phase drained the signals.  */
+  bool first = true;
   while (exit_status < 0)
     {
       struct pollfd p[4 + MAX_CLIENTS + MAX_PUBLISHED + MAX_FLOWS + 2 * MAX_RELAYS];
@@ -1069,7 +1084,7 @@ main (int argc, char **argv)
         p[np++] = (struct pollfd) { clients[i].fd, POLLIN, 0 };
       int ports_at = np;
       np += ports_poll_fds (p + np);
-      if (poll (p, (nfds_t) np, -1) < 0)
+      if (poll (p, (nfds_t) np, first ? 0 : -1) < 0)
         {
           if (errno == EINTR)
             continue;
@@ -1080,6 +1095,13 @@ main (int argc, char **argv)
       if (p[1].revents & POLLIN)
         while (accept_client (listen_fd))
           ;
+      /* What a container run by `run --detach` wrote to stderr while the runtime still held the
+         pipe was read as the runtime's: it is the container's.  */
+      if (first && early_stderr_len > 0)
+        {
+          log_output ("stderr", early_stderr, early_stderr_len);
+          broadcast (FRAME_STDERR, early_stderr, early_stderr_len);
+        }
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
         if (!pump_output (out_fd, FRAME_STDOUT))
           out_fd = -1;
@@ -1090,7 +1112,7 @@ main (int argc, char **argv)
         if (p[4 + i].fd >= 0 && (p[4 + i].revents & (POLLIN | POLLHUP | POLLERR)))
           read_client (&clients[i]);
       ports_handle (p + ports_at);
-      if (p[0].revents & POLLIN)
+      if ((p[0].revents & POLLIN) || first)
         {
           struct signalfd_siginfo si;
           while (read (sig_fd, &si, sizeof si) > 0)
@@ -1101,6 +1123,7 @@ main (int argc, char **argv)
             if (got == container)
               exit_status = status;
         }
+      first = false;
     }
 
   /* Drain what the container wrote before it ended.  */

@@ -251,9 +251,10 @@ export class ContainersEngine {
       const forwarded = ports.filter((p) => !viaPasta.includes(p) && !p.hostIp.includes(':'));
       const viaSlirp = slirp ? ports.filter((p) => !viaPasta.includes(p) && !forwarded.includes(p)) : [];
       const joined = memberships(record.config);
-      // With nothing to do between create and start (no attach, no named network, no slirp4netns
-      // forwarding to set up), the monitor starts the container itself: one process fewer.
-      const monitorStarts = !hooks.beforeStart && !viaSlirp.length && !joined.length;
+      // With nothing to do between create and start (no named network, no slirp4netns forwarding
+      // to set up), the monitor starts the container itself (one `run --detach` where it can): an
+      // attaching caller connects before the monitor goes ahead, and gets all the output.
+      const monitorStarts = !viaSlirp.length && !joined.length;
       // The monitor starts first: its set-up (pasta's start above all) overlaps the mount and the spec.
       monitor = await launchMonitor({
         id: record.id,
@@ -281,6 +282,10 @@ export class ContainersEngine {
       log.debug('start: mounted');
       this.writeBundle(record, mountpoint);
       log.debug('start: bundle written');
+      if (monitorStarts && hooks.beforeStart) {
+        if (!(await monitor.listening)) await monitor.report; // throws what went wrong
+        await hooks.beforeStart(this.store.socketPath(record.id));
+      }
       monitor.proceed();
       const started = await monitor.report;
       log.debug('start: monitor reported');

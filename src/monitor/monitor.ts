@@ -68,6 +68,8 @@ export interface MonitorLaunch {
   proceed(): void;
   /** Create nothing: the monitor undoes its set-up and `report` rejects. */
   abort(): void;
+  /** True once the attach socket listens; false when the monitor ended first (`report` says why). */
+  listening: Promise<boolean>;
   /** The monitor's one report: the container's pid once created (and started with --start). */
   report: Promise<MonitorStarted>;
 }
@@ -126,6 +128,8 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
       closeSync(goWrite);
     }
   };
+  let listened: (yes: boolean) => void = () => undefined;
+  const listening = new Promise<boolean>((resolve) => (listened = resolve));
   const report = new Promise<MonitorStarted>((resolve, reject) => {
     let sync = '';
     let stderr = '';
@@ -134,12 +138,16 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
     errors.on('data', (d) => (stderr += d));
     errors.on('error', () => undefined);
     const pipe = new Socket({ fd: syncRead, readable: true, writable: false });
-    pipe.on('data', (d) => (sync += d));
+    pipe.on('data', (d) => {
+      sync += d;
+      if (sync.startsWith('{"listening"')) listened(true);
+    });
     pipe.on('error', () => undefined);
     pipe.on('close', () => {
       errors.destroy();
       closeGo(false);
-      const line = sync.split('\n')[0];
+      listened(false);
+      const line = sync.split('\n').find((l) => l.startsWith('{"pid"'));
       if (!line) {
         reject(new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`));
         return;
@@ -156,5 +164,5 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   });
   // A monitor can fail before the caller awaits its report (a taken port): not an unhandled rejection.
   report.catch(() => undefined);
-  return { proceed: () => closeGo(true), abort: () => closeGo(false), report };
+  return { proceed: () => closeGo(true), abort: () => closeGo(false), listening, report };
 };
