@@ -28,7 +28,7 @@ export interface MonitorOptions {
   netHelperPidFile?: string;
   /** The helper holds host ports: the monitor waits for it to end before reporting the exit. */
   netHelperPorts?: boolean;
-  /** Start the container right after creating it (nothing to do in between: a detached start). */
+  /** The monitor starts the container itself (nothing to do between create and start; an attaching caller connects before proceed()). */
   start?: boolean;
   /** Ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
   publish?: { protocol: 'tcp' | 'udp'; spec: string }[];
