@@ -1,5 +1,7 @@
 // Smoke: the CLI starts, speaks Podman's conventions, and describes the host.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
@@ -33,6 +35,31 @@ describe('basics', () => {
       expect(r.stdout).toMatch(/^Usage: skiff/);
     }
     for (const cmd of ['run', 'create', 'exec', 'ps', 'rm', 'stop', 'logs', 'start', 'unshare']) expect((await sb.runCli(0, cmd, '--help')).stdout).toMatch(new RegExp(`^Usage: skiff ${cmd}`));
+  });
+
+  it("keeps the user's V8 code cache per command: written once, rewritten when Node rejects it", async () => {
+    const dir = join(sb.home, '.cache/skiff/code');
+    await sb.runCli(0, 'images');
+    const name = readdirSync(dir).find((n) => n.endsWith(`-${process.version}-images`));
+    expect(name, readdirSync(dir).join(' ')).toBeDefined();
+    const path = join(dir, name!);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const first = statSync(path);
+    await sb.runCli(0, 'images');
+    expect(statSync(path).ino).toBe(first.ino); // accepted: left as it is
+    const garbage = Buffer.alloc(first.size, 7);
+    writeFileSync(path, garbage);
+    expect((await sb.runCli(0, 'images', '--format', 'json')).stdout.trim()).toBe('[]');
+    expect(readFileSync(path).equals(garbage)).toBe(false); // rejected by V8: replaced
+    // A failing command writes none; a new one removes the caches of other builds of skiff.
+    await sb.runCli(125, 'frobnicate');
+    writeFileSync(join(dir, `0000000000000000-${process.version}-network`), 'stale');
+    await sb.runCli(0, 'network', 'ls');
+    const names = readdirSync(dir);
+    expect(names.some((n) => n.includes('frobnicate'))).toBe(false);
+    expect(names.some((n) => n.startsWith('0000000000000000'))).toBe(false);
+    expect(names.filter((n) => n.endsWith('-network'))).toHaveLength(1);
   });
 
   it('shows info with paths, id mappings and the host', async () => {
