@@ -19,7 +19,10 @@
  * spawn(file, argv, fds, cwd) and waitpid(pid): starting a helper (crun, skiff-monitor) with
  * posix_spawn, which vforks.  Node's child_process forks, and forking a process Node's size costs
  * milliseconds (page tables) where vfork costs tens of microseconds; a container's start runs
- * several helpers.  waitpid waits on libuv's thread pool (libuv reaps only its own children).  */
+ * several helpers.  waitpid waits on libuv's thread pool (libuv reaps only its own children).
+ *
+ * sealedCopy(path): a sealed memfd copy of an executable (the OCI runtime), to spawn as
+ * /proc/self/fd/N: see native/common/sealed-copy.h.  */
 #define NAPI_VERSION 8
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +40,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <node_api.h>
+#include "../common/sealed-copy.h"
 
 static napi_value
 throw_errno (napi_env env, const char *what, int err)
@@ -469,6 +473,20 @@ js_waitpid (napi_env env, napi_callback_info info)
   return promise;
 }
 
+/* sealedCopy(path): number — a close-on-exec descriptor of a sealed copy, or -1.  */
+static napi_value
+js_sealed_copy (napi_env env, napi_callback_info info)
+{
+  size_t argc = 1;
+  napi_value argv[1], result;
+  char path[4096];
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || !get_string (env, argv[0], path, sizeof path))
+    return NULL;
+  napi_create_int32 (env, sealed_copy (path), &result);
+  return result;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
@@ -484,6 +502,7 @@ init (napi_env env, napi_value exports)
     { "writeFile", NULL, js_write_file, NULL, NULL, NULL, napi_default, NULL },
     { "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
     { "waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_default, NULL },
+    { "sealedCopy", NULL, js_sealed_copy, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties (env, exports, sizeof props / sizeof props[0], props);
   return exports;

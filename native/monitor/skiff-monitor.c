@@ -102,6 +102,7 @@ recv_fd (int sock, void *data, size_t len)
 }
 
 #include "ports.c"
+#include "../common/sealed-copy.h"
 
 static void
 die (const char *fmt, ...)
@@ -487,6 +488,10 @@ write_exit_file (int status)
   broadcast (FRAME_EXIT, body, strlen (body));
 }
 
+/* The OCI runtime as a sealed memfd while the container is created and started (see
+   native/common/sealed-copy.h): ~1.5 ms less a runtime call.  -1: run it from its path.  */
+static int runtime_fd = -1;
+
 static pid_t
 spawn (const char *const argv[], int in, int out, int err)
 {
@@ -499,6 +504,8 @@ spawn (const char *const argv[], int in, int out, int err)
   signal (SIGPIPE, SIG_DFL);
   if ((in >= 0 && dup2 (in, 0) < 0) || (out >= 0 && dup2 (out, 1) < 0) || (err >= 0 && dup2 (err, 2) < 0))
     _exit (127);
+  if (argv[0] == opt.runtime && runtime_fd >= 0)
+    fexecve (runtime_fd, (char *const *) argv, environ);
   execv (argv[0], (char *const *) argv);
   fprintf (stderr, "cannot run %s: %s\n", argv[0], strerror (errno));
   _exit (127);
@@ -944,6 +951,7 @@ main (int argc, char **argv)
   /* --start with nothing to do between create and start (no helper that needs the container's pid):
      one `run --detach` instead of `create` and `start` — a runtime call fewer.  */
   bool run_detached = opt.start && !(opt.net_helper && !opt.net_ns_path);
+  runtime_fd = sealed_copy (opt.runtime);
   const char *rargv[MAX_ARGS + 16];
   int n = 0;
   rargv[n++] = opt.runtime;
@@ -1064,6 +1072,10 @@ main (int argc, char **argv)
       return 1;
     }
   report_sync (container, NULL, 0);
+  /* Not kept for the container's life: its pages would count against the container's memory.  */
+  if (runtime_fd >= 0)
+    close (runtime_fd);
+  runtime_fd = -1;
 
   /* Watch phase.  */
   int out_fd = opt.terminal ? pty_fd : out_pipe[0];

@@ -63,9 +63,18 @@ export const resolveRuntime = (wanted: string, runDir: string): OciRuntime => {
 
 export const runtimeCommand = (runtime: OciRuntime, verb: string, args: string[]): [string, string[]] => [runtime.path, [...runtime.globalArgs, verb, ...args]];
 
+// The runtime runs from a sealed copy made once per process, so that it need not re-execute
+// itself from one on every call (see native/common/sealed-copy.h); from its path if that fails.
+const sealed = new Map<string, number>();
+const sealedPath = (path: string): string | undefined => {
+  let fd = sealed.get(path);
+  if (fd === undefined) sealed.set(path, (fd = native().sealedCopy(path)));
+  return fd >= 0 ? `/proc/self/fd/${fd}` : undefined;
+};
+
 const run = (runtime: OciRuntime, verb: string, args: string[]) => {
   const [bin, argv] = runtimeCommand(runtime, verb, args);
-  return runHelper(bin, argv);
+  return runHelper(bin, argv, { exe: sealedPath(bin) });
 };
 
 export const startContainer = (runtime: OciRuntime, id: string) => run(runtime, 'start', [id]);

@@ -83,12 +83,13 @@ export interface Spawned {
 
 // Starts a helper through the addon's posix_spawn (Node's child_process forks, which costs
 // milliseconds at Node's size: see native/addon). `fds[i]` becomes the child's fd i; null gives it
-// /dev/null. The caller closes its own copies of the descriptors it passed.
-export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[], cwd?: string): Spawned => {
+// /dev/null. The caller closes its own copies of the descriptors it passed. `exe`, when given, is
+// the file executed in place of `bin` (which stays argv[0]).
+export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[], cwd?: string, exe?: string): Spawned => {
   const devnull = openSync('/dev/null', 'r+');
   let pid: number;
   try {
-    pid = native().spawn(bin, [bin, ...argv], fds.map((fd) => fd ?? devnull), cwd ?? null);
+    pid = native().spawn(exe ?? bin, [bin, ...argv], fds.map((fd) => fd ?? devnull), cwd ?? null);
   } finally {
     closeSync(devnull);
   }
@@ -100,7 +101,7 @@ export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[],
 
 // Runs a helper to completion and returns its output; throws HelperError when it fails.
 // `input` goes to the helper's stdin (which is /dev/null without it).
-export const runHelper = async (bin: string, argv: string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> => {
+export const runHelper = async (bin: string, argv: string[], options: { cwd?: string; input?: string; exe?: string } = {}): Promise<RunResult> => {
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
   const n = native();
   const [outRead, outWrite] = n.pipe();
@@ -108,7 +109,7 @@ export const runHelper = async (bin: string, argv: string[], options: { cwd?: st
   const [inRead, inWrite] = options.input === undefined ? [null, null] : n.pipe();
   let child: Spawned;
   try {
-    child = spawnHelper(bin, argv, [inRead, outWrite, errWrite], options.cwd);
+    child = spawnHelper(bin, argv, [inRead, outWrite, errWrite], options.cwd, options.exe);
   } catch (error) {
     for (const fd of [outRead, errRead, inWrite]) if (fd !== null) closeSync(fd);
     throw new HelperError(bin, argv, undefined, '', error);

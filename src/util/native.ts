@@ -19,6 +19,8 @@ export interface NativeAddon {
   spawn(file: string, argv: string[], fds: number[], cwd: string | null): number;
   /** Waits for a child started by spawn (on the thread pool); the raw wait status, or -errno. */
   waitpid(pid: number): Promise<number>;
+  /** A sealed memfd copy of an executable (close-on-exec), or -1: see native/common/sealed-copy.h. */
+  sealedCopy(path: string): number;
   /** Creates a file with its content, owner, mode and mtime on the thread pool; resolves to an errno or 0. */
   writeFile(path: string, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
 }
