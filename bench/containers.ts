@@ -117,21 +117,32 @@ export const benchContainers = async (): Promise<void> => {
     run([...skiff, 'rm', '--all', '--force'], skiffEnv);
     run([...podman, 'rm', '--all', '--force'], podmanEnv);
 
-    // 3. 20 run -d, sequentially and 4 at a time; then the monitors' memory
+    // 3. 20 run -d, sequentially and 4 at a time, in up to 5 rounds (which tool goes first
+    // alternates; each batch starts with no container of either); then the monitors' memory
     const batches: Record<string, number[]> = { 'podman 20× run -d, sequential': [], 'skiff 20× run -d, sequential': [], 'podman 20× run -d, 4 parallel': [], 'skiff 20× run -d, 4 parallel': [] };
-    for (const parallel of [1, 4]) {
-      const kind = parallel === 1 ? 'sequential' : '4 parallel';
-      batches[`podman 20× run -d, ${kind}`].push(await timeMany(() => [...podman, 'run', '-d', '--network', 'none', image, 'sleep', '600'], podmanEnv, 20, parallel));
-      batches[`skiff 20× run -d, ${kind}`].push(await timeMany(() => [...skiff, 'run', '-d', '--network', 'none', image, 'sleep', '600'], skiffEnv, 20, parallel));
-      if (parallel === 4) {
-        const mon = memoryOf('skiff-monitor');
-        const conmon = memoryOf('conmon');
-        process.stdout.write(`\nmonitor memory per running container (goal: skiff-monitor RSS ≤ 0.5 MB; ${mon.rss.length} skiff, ${conmon.rss.length} podman containers)\n`);
-        process.stdout.write(`  conmon         RSS median ${(median(conmon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(conmon.pss) / 1024).toFixed(2)} MB\n`);
-        process.stdout.write(`  skiff-monitor  RSS median ${(median(mon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(mon.pss) / 1024).toFixed(2)} MB\n`);
+    const rounds = Math.max(1, Math.min(RUNS, 5));
+    const removeAll = (tool: 'podman' | 'skiff') =>
+      run(tool === 'podman' ? [...podman, 'rm', '--all', '--force', '--time', '0'] : [...skiff, 'rm', '--all', '--force'], tool === 'podman' ? podmanEnv : skiffEnv);
+    for (let round = 0; round < rounds; round++) {
+      for (const parallel of [1, 4]) {
+        const kind = parallel === 1 ? 'sequential' : '4 parallel';
+        // The last batches keep their containers until the monitors' memory is measured.
+        const keep = parallel === 4 && round === rounds - 1;
+        for (const tool of round % 2 ? (['skiff', 'podman'] as const) : (['podman', 'skiff'] as const)) {
+          const argv = tool === 'podman' ? podman : skiff;
+          batches[`${tool} 20× run -d, ${kind}`].push(await timeMany(() => [...argv, 'run', '-d', '--network', 'none', image, 'sleep', '600'], tool === 'podman' ? podmanEnv : skiffEnv, 20, parallel));
+          if (!keep) removeAll(tool);
+        }
+        if (keep) {
+          const mon = memoryOf('skiff-monitor');
+          const conmon = memoryOf('conmon');
+          process.stdout.write(`\nmonitor memory per running container (goal: skiff-monitor RSS ≤ 0.5 MB; ${mon.rss.length} skiff, ${conmon.rss.length} podman containers)\n`);
+          process.stdout.write(`  conmon         RSS median ${(median(conmon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(conmon.pss) / 1024).toFixed(2)} MB\n`);
+          process.stdout.write(`  skiff-monitor  RSS median ${(median(mon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(mon.pss) / 1024).toFixed(2)} MB\n`);
+          removeAll('skiff');
+          removeAll('podman');
+        }
       }
-      run([...skiff, 'rm', '--all', '--force'], skiffEnv);
-      run([...podman, 'rm', '--all', '--force', '--time', '0'], podmanEnv);
     }
     report('20 × run -d (goal: skiff ≤ 0.5× podman)', Object.entries(batches));
     for (const kind of ['sequential', '4 parallel'])
