@@ -278,7 +278,7 @@ export class ContainersEngine {
         start: monitorStarts,
       });
       log.debug('start: monitor launched');
-      const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) });
+      const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
       log.debug('start: mounted');
       this.writeBundle(record, mountpoint);
       log.debug('start: bundle written');

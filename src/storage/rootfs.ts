@@ -48,16 +48,19 @@ const withCwd = <T>(dir: string, fn: () => T): T => {
   }
 };
 
-const mountOverlay = (dirs: RootfsDirs, target: string): void => {
+// `volatile`: the writable layer is never synced to disk (unmounting then costs no journal commit
+// of the file system under it), for a container that does not outlive its run (`--rm`), as Podman
+// does. The kernel refuses to mount a work dir that was mounted so again: its marker goes first.
+const mountOverlay = (dirs: RootfsDirs, target: string, volatile: boolean): void => {
   const base = join(dirs.lowers[0] ?? dirs.dir, '..', '..');
-  withCwd(base, () => native().mount('overlay', target, 'overlay', 0, overlayOptions(dirs, ['userxattr'])));
+  withCwd(base, () => native().mount('overlay', target, 'overlay', 0, overlayOptions(dirs, ['userxattr', ...(volatile ? ['volatile'] : [])])));
 };
 
-const mountFuse = async (dirs: RootfsDirs, target: string): Promise<void> => {
+const mountFuse = async (dirs: RootfsDirs, target: string, volatile: boolean): Promise<void> => {
   const bin = findHelperBinary('fuse-overlayfs');
   if (!bin) throw new CliError('EHELPER', 'fuse-overlayfs not found: install it (Debian/Ubuntu: apt-get install fuse-overlayfs)', { exitCode: 127 });
   const base = join(dirs.lowers[0] ?? dirs.dir, '..', '..');
-  await runHelper(bin, ['-o', overlayOptions(dirs, []), target], { cwd: base });
+  await runHelper(bin, ['-o', overlayOptions(dirs, volatile ? ['volatile'] : []), target], { cwd: base });
 };
 
 // Applies one layer onto a plain directory: whiteouts delete, opaque markers empty, the rest is
@@ -111,7 +114,7 @@ const overlayWorks = (dataDir: string): boolean => {
   try {
     for (const d of ['l/lower', 'upper', 'work', 'merged']) mkdirSync(join(probe, d), { recursive: true });
     writeFileSync(join(probe, 'l/lower/file'), 'x');
-    mountOverlay(dirs, join(probe, 'merged'));
+    mountOverlay(dirs, join(probe, 'merged'), false);
     const ok = existsSync(join(probe, 'merged', 'file'));
     native().umount(join(probe, 'merged'), MNT_DETACH);
     return ok;
@@ -183,15 +186,17 @@ export class Rootfs {
   }
 
   // Mounts (or counts one more user of) the container's root; the caller holds the container's lock.
-  async mount(id: string, dirs: RootfsDirs): Promise<string> {
+  // `volatile`: see mountOverlay.
+  async mount(id: string, dirs: RootfsDirs, volatile = false): Promise<string> {
     const target = this.mountpoint(dirs.dir);
     if (this.driver === 'copy') return target;
     const mounted = isMounted(target);
     const count = mounted ? this.count(id) : 0;
     if (!mounted) {
       try {
-        if (this.driver === 'overlay') mountOverlay(dirs, target);
-        else await mountFuse(dirs, target);
+        rmSync(join(dirs.dir, 'work', 'work', 'incompat'), { recursive: true, force: true });
+        if (this.driver === 'overlay') mountOverlay(dirs, target, volatile);
+        else await mountFuse(dirs, target, volatile);
       } catch (error) {
         throw new CliError('EHELPER', `cannot mount the root filesystem (${this.driver}): ${messageOf(error)}`, { cause: error });
       }

@@ -125,6 +125,16 @@ describe('isolation, checked from inside', () => {
     await sb.runCli(0, 'rm', 'writer');
   });
 
+  it('mounts the writable layer of a --rm container volatile (never synced to disk), as Podman does', async () => {
+    const root = async (...flags: string[]) => (await sb.runCli(0, 'run', ...flags, IMG, 'sh', '-c', 'grep " / " /proc/mounts')).stdout;
+    const removed = await root('--rm');
+    const kept = await root('--name', 'kept');
+    expect(kept).toMatch(/^overlay \/ overlay /); // native overlay on this host
+    expect(removed).toMatch(/volatile/);
+    expect(kept).not.toMatch(/volatile/);
+    await sb.runCli(0, 'rm', 'kept');
+  });
+
   it('keeps /proc paths masked and the root read-only with --read-only', async () => {
     const r = await sb.runCli(0, 'run', '--rm', '--read-only', IMG, 'sh', '-c', 'cat /proc/kcore | wc -c; touch /x 2>&1; touch /tmp/ok && echo tmp-writable');
     expect(r.stdout).toMatch(/^0\n/);
