@@ -48,6 +48,30 @@ export const hashing = (onChunk?: (chunk: Buffer) => void | Promise<unknown>): {
   return { stream, digest: () => `sha256:${hash.digest('hex')}`, bytes: () => bytes };
 };
 
+// Gathers a stream's chunks into ones of at least `min` bytes. A registry's body comes in ~64 KiB
+// chunks, and each chunk the gunzip stream gets is a round trip to the thread pool and back: a
+// MiB at a time, a cold pull of the benchmark image took 1066 ms instead of 1160 (6 alternating runs).
+const coalescing = (min: number): Transform => {
+  let held: Buffer[] = [];
+  let size = 0;
+  const take = () => {
+    const out = held.length === 1 ? held[0] : Buffer.concat(held, size);
+    held = [];
+    size = 0;
+    return out;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      held.push(chunk);
+      size += chunk.length;
+      cb(null, size >= min ? take() : undefined);
+    },
+    flush(cb) {
+      cb(null, size ? take() : undefined);
+    },
+  });
+};
+
 const decompressorFor = (mediaType: string): Transform => {
   if (mediaType === MEDIA.ociLayer || mediaType.endsWith('.tar')) return new PassThrough();
   if (mediaType.endsWith('zstd')) {
@@ -76,7 +100,7 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
     });
     const uncompressed = hashing();
     let streamError: Error | undefined;
-    pipeline(body, compressed.stream, decompressorFor(descriptor.mediaType), uncompressed.stream, (error) => {
+    pipeline(body, compressed.stream, coalescing(1024 * 1024), decompressorFor(descriptor.mediaType), uncompressed.stream, (error) => {
       if (error) streamError = error;
     });
     let report;
