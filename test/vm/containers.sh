@@ -34,6 +34,7 @@ $S stop -t 1 vmc >/dev/null
 check "stop records SIGKILL after the timeout" "exited 137" "$($S inspect --format '{{.State.Status}} {{.State.ExitCode}}' vmc)"
 $S rm vmc >/dev/null
 check "native overlay chosen" overlay "$($S info --format '{{.Store.RootfsDriver}}')"
+check "a --rm container's root is volatile" 1 "$($S run --rm localhost/vmcheck:1 sh -c 'grep " / " /proc/mounts | grep -c volatile')"
 # Networking on the VM: a published port from the host side through each backend (pasta is the
 # default where installed), and names on a named network.
 check "pasta is the default network" pasta "$($S info --format '{{.Host.NetworkBackend}}')"
