@@ -948,9 +948,11 @@ main (int argc, char **argv)
         }
     }
 
-  /* --start with nothing to do between create and start (no helper that needs the container's pid):
-     one `run --detach` instead of `create` and `start` — a runtime call fewer.  */
-  bool run_detached = opt.start && !(opt.net_helper && !opt.net_ns_path);
+  /* --start with nothing to do between create and start: one `run --detach` instead of `create`
+     and `start`, a runtime call fewer.  Not with a network helper: slirp4netns needs the
+     container's pid, and the container's process must not start before pasta has set up its
+     namespace (found with a pasta made slow on purpose: the process saw only lo).  */
+  bool run_detached = opt.start && !opt.net_helper;
   runtime_fd = sealed_copy (opt.runtime);
   const char *rargv[MAX_ARGS + 16];
   int n = 0;

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,6 +216,16 @@ describe('names, DNS and teardown', () => {
     const none = await sb.runCli(0, 'run', '--rm', '--network', 'none', IMG, 'sh', '-c', 'ls /sys/class/net');
     expect(none.stdout).toBe('lo\n');
     expect((await sb.run(['run', '--add-host', 'bad', IMG, 'sh'])).code).toBe(125);
+  });
+
+  it('starts the container only once pasta has set its network up (a slow pasta is waited for)', async () => {
+    const slow = join(sb.dir, 'slow-pasta');
+    mkdirSync(slow, { recursive: true });
+    const real = execFileSync('sh', ['-c', 'command -v pasta']).toString().trim();
+    writeFileSync(join(slow, 'pasta'), `#!/bin/sh\nsleep 0.5\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const r = await sb.run(['run', '--rm', IMG, 'sh', '-c', 'ip route; ls /sys/class/net'], { env: { SKIFF_HELPER_BINARY_DIR: slow } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^default via \S+ dev /m);
   });
 
   it('--network container:NAME shares that container\'s network namespace', async () => {
