@@ -927,6 +927,9 @@ main (int argc, char **argv)
         }
     }
 
+  /* The runtime's sealed copy is made while the CLI still writes the bundle.  */
+  runtime_fd = sealed_copy (opt.runtime);
+
   /* --go-fd: the CLI started this monitor early, to set up (and start the network helper) while it
      mounts the root and writes the bundle; one byte says the bundle is there, end of file that
      the CLI gave up (or died): then nothing is created.  */
@@ -953,7 +956,6 @@ main (int argc, char **argv)
      container's pid, and the container's process must not start before pasta has set up its
      namespace (found with a pasta made slow on purpose: the process saw only lo).  */
   bool run_detached = opt.start && !opt.net_helper;
-  runtime_fd = sealed_copy (opt.runtime);
   const char *rargv[MAX_ARGS + 16];
   int n = 0;
   rargv[n++] = opt.runtime;
