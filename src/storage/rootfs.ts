@@ -48,9 +48,9 @@ const withCwd = <T>(dir: string, fn: () => T): T => {
   }
 };
 
-// `volatile`: the writable layer is never synced to disk (unmounting then costs no journal commit
-// of the file system under it), for a container that does not outlive its run (`--rm`), as Podman
-// does. The kernel refuses to mount a work dir that was mounted so again: its marker goes first.
+// `volatile`: no sync of the writable layer reaches the file system under it (the container's
+// fsyncs, syncfs, the one at unmount), for a container that does not outlive its run (`--rm`), as
+// Podman does. The kernel refuses to mount a work dir that was mounted so again: its marker goes first.
 const mountOverlay = (dirs: RootfsDirs, target: string, volatile: boolean): void => {
   const base = join(dirs.lowers[0] ?? dirs.dir, '..', '..');
   withCwd(base, () => native().mount('overlay', target, 'overlay', 0, overlayOptions(dirs, ['userxattr', ...(volatile ? ['volatile'] : [])])));
