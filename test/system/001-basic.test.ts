@@ -1,6 +1,6 @@
 // Smoke: the CLI starts, speaks Podman's conventions, and describes the host.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
 
@@ -60,6 +60,16 @@ describe('basics', () => {
     expect(names.some((n) => n.includes('frobnicate'))).toBe(false);
     expect(names.some((n) => n.startsWith('0000000000000000'))).toBe(false);
     expect(names.filter((n) => n.endsWith('-network'))).toHaveLength(1);
+  });
+
+  it('works the same when its code cache cannot be read or written (exit code, output)', async () => {
+    const locked = join(sb.dir, 'locked-cache');
+    mkdirSync(locked);
+    chmodSync(locked, 0);
+    const r = await sb.run(['--version'], { env: { XDG_CACHE_HOME: join(locked, 'cache') } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
   it('shows info with paths, id mappings and the host', async () => {
