@@ -72,6 +72,16 @@ describe('basics', () => {
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
+  it('neither reads nor writes a code cache in a directory others can write to', async () => {
+    const shared = join(sb.dir, 'shared-cache');
+    const code = join(shared, 'skiff', 'code');
+    mkdirSync(code, { recursive: true });
+    chmodSync(code, 0o777);
+    const r = await sb.run(['--version'], { env: { XDG_CACHE_HOME: shared } });
+    expect(r.code).toBe(0);
+    expect(readdirSync(code)).toEqual([]);
+  });
+
   it('shows info with paths, id mappings and the host', async () => {
     const info = JSON.parse((await sb.runCli(0, 'info', '--format', 'json')).stdout);
     expect(info.store.graphRoot).toBe(sb.dataDir);
