@@ -8,13 +8,11 @@
  *
  * mount/umount: see js_mount.
  *
- * mknod(path, mode, major, minor) and lsetxattr(path, name, value): what unpacking a layer needs for
- * overlay whiteouts (a 0/0 character device), opaque directories and file capabilities.
+ * mknod(path, mode, major, minor): special files, for the copy rootfs driver.  lgetxattr(path, name):
+ * reading overlay's markers (opaque directories) where a layer is packed or copied.
  *
- * writeFile(path, data, mode, uid, gid, mtimeSec, mtimeNsec): creates one file of a layer (open
- * O_EXCL|O_NOFOLLOW, write, fchown, fchmod, futimens, close) as a single job on libuv's thread
- * pool, so that many small files are written in parallel with one thread hop each.  Resolves to
- * 0, or to a positive errno (EEXIST, EINVAL from fchown, ...) for the caller to act on.
+ * unpacker(target, blob, gzip, chown, onEvent): a layer's blob unpacked on a thread of its own:
+ * see unpack.c.
  *
  * spawn(file, argv, fds, cwd) and waitpid(pid): starting a helper (crun, skiff-monitor) with
  * posix_spawn, which vforks.  Node's child_process forks, and forking a process Node's size costs
@@ -41,6 +39,7 @@
 #include <spawn.h>
 #include <node_api.h>
 #include "../common/sealed-copy.h"
+#include "unpack.h"
 
 static napi_value
 throw_errno (napi_env env, const char *what, int err)
@@ -186,7 +185,6 @@ js_mknod (napi_env env, napi_callback_info info)
   return NULL;
 }
 
-/* lsetxattr(path: string, name: string, value: Buffer)  */
 /* lgetxattr(path, name): the attribute's value as a Buffer, or undefined when it is not set.  */
 static napi_value
 js_lgetxattr (napi_env env, napi_callback_info info)
@@ -211,140 +209,6 @@ js_lgetxattr (napi_env env, napi_callback_info info)
     }
   napi_create_buffer_copy (env, (size_t) len, value, NULL, &result);
   return result;
-}
-
-static napi_value
-js_lsetxattr (napi_env env, napi_callback_info info)
-{
-  size_t argc = 3;
-  napi_value argv[3];
-  char path[4096], name[256];
-  void *data;
-  size_t len;
-
-  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
-  if (argc < 3 || !get_string (env, argv[0], path, sizeof path) || !get_string (env, argv[1], name, sizeof name))
-    return NULL;
-  if (napi_get_buffer_info (env, argv[2], &data, &len) != napi_ok)
-    {
-      napi_throw_type_error (env, NULL, "lsetxattr: value must be a Buffer");
-      return NULL;
-    }
-  if (lsetxattr (path, name, data, len, 0) < 0)
-    return throw_errno (env, path, errno);
-  return NULL;
-}
-
-struct write_job
-{
-  napi_async_work work;
-  napi_deferred deferred;
-  napi_ref data_ref;
-  char *path;
-  const char *data;
-  size_t len;
-  uint32_t mode;
-  int32_t uid, gid;
-  int64_t mtime_sec;
-  int32_t mtime_nsec;
-  int err;
-};
-
-static void
-write_job_execute (napi_env env, void *arg)
-{
-  struct write_job *job = arg;
-  size_t off = 0;
-  int fd;
-
-  fd = open (job->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, job->mode & 0777);
-  if (fd < 0)
-    {
-      job->err = errno;
-      return;
-    }
-  while (off < job->len)
-    {
-      ssize_t n = write (fd, job->data + off, job->len - off);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          job->err = errno;
-          goto out;
-        }
-      off += n;
-    }
-  /* Root-owned entries need no chown: we create files as root of the namespace.  */
-  if ((job->uid != 0 || job->gid != 0) && fchown (fd, job->uid, job->gid) < 0)
-    {
-      job->err = errno;
-      goto out;
-    }
-  /* Always set the mode: the umask trims open's, and fchown clears setuid/setgid.  */
-  if (fchmod (fd, job->mode & 07777) < 0)
-    {
-      job->err = errno;
-      goto out;
-    }
-  if (job->mtime_sec >= 0)
-    {
-      struct timespec ts[2] = { { job->mtime_sec, job->mtime_nsec }, { job->mtime_sec, job->mtime_nsec } };
-      if (futimens (fd, ts) < 0)
-        job->err = errno;
-    }
-out:
-  close (fd);
-}
-
-static void
-write_job_complete (napi_env env, napi_status status, void *arg)
-{
-  struct write_job *job = arg;
-  napi_value result;
-
-  napi_create_int32 (env, job->err, &result);
-  napi_resolve_deferred (env, job->deferred, result);
-  napi_delete_reference (env, job->data_ref);
-  napi_delete_async_work (env, job->work);
-  free (job->path);
-  free (job);
-}
-
-/* writeFile(path, data: Buffer, mode, uid, gid, mtimeSec, mtimeNsec): Promise<number>  */
-static napi_value
-js_write_file (napi_env env, napi_callback_info info)
-{
-  size_t argc = 7;
-  napi_value argv[7], promise, name;
-  char path[4096];
-  void *data;
-  struct write_job *job;
-
-  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
-  if (argc < 7 || !get_string (env, argv[0], path, sizeof path))
-    return NULL;
-  job = calloc (1, sizeof *job);
-  if (job == NULL || (job->path = strdup (path)) == NULL)
-    {
-      free (job);
-      napi_throw_error (env, "ENOMEM", "writeFile: out of memory");
-      return NULL;
-    }
-  napi_get_buffer_info (env, argv[1], &data, &job->len);
-  job->data = data;
-  napi_get_value_uint32 (env, argv[2], &job->mode);
-  napi_get_value_int32 (env, argv[3], &job->uid);
-  napi_get_value_int32 (env, argv[4], &job->gid);
-  napi_get_value_int64 (env, argv[5], &job->mtime_sec);
-  napi_get_value_int32 (env, argv[6], &job->mtime_nsec);
-  /* Keep the buffer alive until the job is done.  */
-  napi_create_reference (env, argv[1], 1, &job->data_ref);
-  napi_create_promise (env, &job->deferred, &promise);
-  napi_create_string_utf8 (env, "skiff:writeFile", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work (env, NULL, name, write_job_execute, write_job_complete, job, &job->work);
-  napi_queue_async_work (env, job->work);
-  return promise;
 }
 
 extern char **environ;
@@ -497,12 +361,11 @@ init (napi_env env, napi_value exports)
     { "mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL },
     { "pipe", NULL, js_pipe, NULL, NULL, NULL, napi_default, NULL },
     { "umount", NULL, js_umount, NULL, NULL, NULL, napi_default, NULL },
-    { "lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_default, NULL },
-    { "writeFile", NULL, js_write_file, NULL, NULL, NULL, napi_default, NULL },
     { "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
     { "waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_default, NULL },
     { "sealedCopy", NULL, js_sealed_copy, NULL, NULL, NULL, napi_default, NULL },
+    { "unpacker", NULL, js_unpacker, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties (env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,4 +1,5 @@
-// Loads skiff's N-API addon (native/addon): flock, mknod, lsetxattr, mount, which Node lacks.
+// Loads skiff's N-API addon (native/addon): flock, mknod, lgetxattr, mount, which Node lacks, and the
+// layer unpacker.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,7 +14,6 @@ export interface NativeAddon {
   umount(target: string, flags: number): void;
   /** A close-on-exec pipe: [readFd, writeFd]. */
   pipe(): [number, number];
-  lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | undefined;
   /** posix_spawn (a vfork: cheap whatever Node's size): fds[i] becomes the child's fd i. Returns the pid. */
   spawn(file: string, argv: string[], fds: number[], cwd: string | null): number;
@@ -21,8 +21,32 @@ export interface NativeAddon {
   waitpid(pid: number): Promise<number>;
   /** A sealed memfd copy of an executable (close-on-exec), or -1: see native/common/sealed-copy.h. */
   sealedCopy(path: string): number;
-  /** Creates a file with its content, owner, mode and mtime on the thread pool; resolves to an errno or 0. */
-  writeFile(path: string, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
+  /**
+   * Unpacks a layer on a thread of its own (native/addon/unpack.c): push the blob's bytes (false:
+   * wait for 'drain'), then end(); 'done' comes once, with the digests or a failure.
+   */
+  unpacker(target: string, blob: string | null, gzip: boolean, chown: boolean, onEvent: (event: 'drain' | 'done', result?: UnpackResult) => void): NativeUnpacker;
+}
+
+export interface NativeUnpacker {
+  push(chunk: Buffer): boolean;
+  end(): void;
+  abort(): void;
+}
+
+export interface UnpackResult {
+  /** refuse: a layer entry that would escape or is not allowed; range: an owner outside the user's ids; sys: a system call failed; corrupt: not gzip/tar; aborted: the source failed. */
+  failure?: 'refuse' | 'range' | 'sys' | 'corrupt' | 'aborted';
+  message?: string;
+  /** sha256:… of the bytes pushed (the blob), and of the tar (the same when not gzipped). */
+  pushedDigest: string;
+  tarDigest: string;
+  pushedBytes: number;
+  /** Bytes of regular file content written. */
+  size: number;
+  entries: number;
+  /** Device nodes that a rootless user cannot create and were left out. */
+  skippedDevices: string[];
 }
 
 /** umount2's flag: detach now, release when no longer busy. */

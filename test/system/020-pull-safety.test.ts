@@ -46,6 +46,14 @@ describe('crafted layers never write outside their target', () => {
     expect(storeContents(sb.dataDir)).toMatchObject({ images: [], partial: [] });
   });
 
+  it('refuses a whiteout of ".." (it would remove the directory above the entry)', async () => {
+    await pushEvil('whiteout-dotdot', [{ path: 'etc/.wh...', content: '' }]);
+    const { stderr } = await sb.runCli(125, 'pull', `${reg.host}/evil/whiteout-dotdot`);
+    expect(stderr).toMatch(/refusing layer entry "etc\/\.wh\.\.\.": a whiteout must name an entry of its directory/);
+    expectUntouched();
+    expect(storeContents(sb.dataDir)).toMatchObject({ images: [], partial: [] });
+  });
+
   it('refuses a file written through a symlink that points outside', async () => {
     await pushEvil('symlink', [
       { path: 'escape', type: 'symlink', target: outside },
