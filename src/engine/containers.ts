@@ -424,13 +424,15 @@ export class ContainersEngine {
       this.store.writeState(record.id, final);
       this.event(record, 'died', { ContainerExitCode: final.exitCode });
     }
-    await deleting;
     if (!ended && !options.restart) return 'done';
-    const state = this.store.state(record.id);
     if (record.config.autoRemove) {
+      // The runtime's state (its directory, the cgroup) is not the container's files: they go meanwhile.
       this.removeLocked(record);
+      await deleting;
       return 'removed';
     }
+    await deleting;
+    const state = this.store.state(record.id);
     if (options.restart && this.shouldRestart(record, state)) {
       this.store.writeState(record.id, { ...state, restartCount: state.restartCount + 1 });
       await this.startLocked(record, {});

@@ -32,8 +32,9 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
     if (state.status !== 'running') throw new CliError('ESTATE', `you can only attach to running containers: ${record.name} is ${state.status}`);
     socket = await connectAttach(engine.ctx.containers.socketPath(record.id));
   }
-  const stdin = process.stdin;
-  const rawTerminal = options.tty && stdin.isTTY === true;
+  // process.stdin is made on first use (a stream, ~1 ms): only when it is read or is the terminal.
+  const stdin = options.stdin || options.tty ? process.stdin : undefined;
+  const rawTerminal = stdin?.isTTY === true && options.tty;
   if (rawTerminal) stdin.setRawMode(true);
   const proxies: [NodeJS.Signals, () => void][] = [];
   if (options.sigProxy && !options.tty) {
@@ -76,9 +77,9 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
     }
     return result.exitCode;
   } finally {
-    if (rawTerminal) stdin.setRawMode(false);
+    if (rawTerminal) stdin?.setRawMode(false);
     for (const [signal, handler] of proxies) process.off(signal, handler);
-    if (options.stdin) stdin.destroy();
+    if (options.stdin) stdin?.destroy();
   }
 };
 
