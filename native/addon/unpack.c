@@ -1171,28 +1171,32 @@ js_push (napi_env env, napi_callback_info info)
   return result;
 }
 
+/* end(): no more bytes; abort(): stop now (the source failed).  */
 static napi_value
-js_end (napi_env env, napi_callback_info info)
+tell_thread (napi_env env, napi_callback_info info, bool abort)
 {
   size_t argc = 0;
   struct unpacker *u = this_unpacker (env, info, &argc, NULL);
   pthread_mutex_lock (&u->mu);
-  u->eof = true;
+  if (abort)
+    u->aborted = true;
+  else
+    u->eof = true;
   pthread_cond_signal (&u->cv);
   pthread_mutex_unlock (&u->mu);
   return NULL;
 }
 
 static napi_value
+js_end (napi_env env, napi_callback_info info)
+{
+  return tell_thread (env, info, false);
+}
+
+static napi_value
 js_abort (napi_env env, napi_callback_info info)
 {
-  size_t argc = 0;
-  struct unpacker *u = this_unpacker (env, info, &argc, NULL);
-  pthread_mutex_lock (&u->mu);
-  u->aborted = true;
-  pthread_cond_signal (&u->cv);
-  pthread_mutex_unlock (&u->mu);
-  return NULL;
+  return tell_thread (env, info, true);
 }
 
 static void
