@@ -68,11 +68,13 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
       received += chunk.length;
       options.onProgress?.(received);
     };
+    // Before the body is opened: a layer this Node cannot decompress is not downloaded at all.
+    const zstd = mediaType.endsWith('zstd') ? zstdDecompressor() : undefined;
     const body = await options.open();
     let result: UnpackResult;
     let compressedDigest: () => string;
     try {
-      if (mediaType.endsWith('zstd')) {
+      if (zstd) {
         const blob = createWriteStream(blobPath, { mode: 0o600 });
         const blobDone = finished(blob);
         blobDone.catch(() => {});
@@ -80,7 +82,7 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
           onData(chunk);
           return blob.write(chunk) ? undefined : once(blob, 'drain');
         });
-        const tar = pipeline(body, compressed.stream, zstdDecompressor(), () => {});
+        const tar = pipeline(body, compressed.stream, zstd, () => {});
         try {
           result = await unpackStream(tar, diffDir, { chown: options.chown });
         } finally {

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
 import { NO_SUBID_USER } from '../helpers/user.js';
-import { freePort, startRegistry, type Registry } from '../helpers/registry.js';
+import * as zlib from 'node:zlib';
+import { buildImage, freePort, pushImage, startRegistry, type Registry } from '../helpers/registry.js';
+import { makeTar, sha256 } from '../helpers/layers.js';
 import { storeContents } from '../helpers/store.js';
 
 let sb: Sandbox;
@@ -56,6 +58,27 @@ describe('bad references and unknown images', () => {
   it('reports a local image that does not exist', async () => {
     const { stderr } = await sb.runCli(125, 'image', 'inspect', 'nosuchimage');
     expect(stderr).toBe('Error: nosuchimage: image not known\n');
+  });
+});
+
+describe('layer compression', () => {
+  it('pulls a zstd layer where Node can decompress it, and says which Node it needs where not', async () => {
+    const compress = (zlib as unknown as { zstdCompressSync?: (b: Buffer) => Buffer }).zstdCompressSync;
+    const tar = await makeTar([{ path: 'z', content: 'zstd\n' }]);
+    const blob = compress ? compress(tar) : Buffer.from('zstd bytes this Node cannot read');
+    const image = buildImage([{ tar, gz: blob, diffId: sha256(tar), digest: sha256(blob) }], { format: 'oci' });
+    const manifest = JSON.parse(image.manifest.toString());
+    manifest.layers[0].mediaType = 'application/vnd.oci.image.layer.v1.tar+zstd';
+    const body = Buffer.from(JSON.stringify(manifest));
+    await pushImage(plain, 'skiff/zstd', 'latest', { ...image, manifest: body, manifestDigest: sha256(body) });
+    if (compress) {
+      await sb.runCli(0, 'pull', `${plain}/skiff/zstd`);
+      await sb.runCli(0, 'rmi', `${plain}/skiff/zstd`);
+    } else {
+      const { stderr } = await sb.runCli(125, 'pull', `${plain}/skiff/zstd`);
+      expect(errorLine(stderr)).toMatch(/zstd layers need Node\.js 22\.15 or newer \(this is v/);
+    }
+    expectNothingStored();
   });
 });
 
