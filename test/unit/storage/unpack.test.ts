@@ -2,7 +2,7 @@
 // reads (PAX, GNU long names, several gzip members), a later entry replacing an earlier one, what it
 // refuses, and its digests. Crafted layers pulled by an unprivileged user are in
 // test/system/020-pull-safety.test.ts; this file runs as whoever runs the tests.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,16 @@ describe('native unpacker: formats', () => {
     expect(statSync(blob).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(target, 'a'), 'utf8')).toBe('a'.repeat(300_000));
     expect(readFileSync(join(target, 'b/c'), 'utf8')).toBe('c');
+  });
+
+  it('keeps a blob of several MiB byte for byte', async () => {
+    const content = randomBytes(3 * 1024 * 1024 + 12345);
+    const gz = gzipSync(await makeTar([{ path: 'random', content }]), { level: 1 });
+    const blob = join(root, 'blob');
+    const result = await unpackStream(chunked(gz, 77_777), target, { chown: false, gzip: true, blob });
+    expect(result.failure).toBeUndefined();
+    expect(readFileSync(blob).equals(gz)).toBe(true);
+    expect(readFileSync(join(target, 'random')).equals(content)).toBe(true);
   });
 
   it('hashes what follows the end of the archive without unpacking it', async () => {
