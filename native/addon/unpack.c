@@ -121,7 +121,6 @@ struct unpacker
   char name[PATH_MAX]; /* the current entry's name, for messages */
   uint32_t mode;
   uint64_t uid, gid;
-  bool has_mtime;
   struct timespec mtime;
 
   /* Open parent directories: stack_fd[i] is the directory at components 0..i.  */
@@ -162,11 +161,7 @@ refuse (struct unpacker *u, const char *why)
 static void
 sys_fail (struct unpacker *u, const char *what, int err)
 {
-  if (err == EINVAL && strcmp (what, "chown") == 0)
-    fail (u, RANGE, "\"%s\" is owned by uid %llu/gid %llu, outside this user's /etc/subuid or /etc/subgid range: give the user a range of at least 65536 ids",
-          u->name, (unsigned long long) u->uid, (unsigned long long) u->gid);
-  else
-    fail (u, SYS, "cannot %s %s: %s", what, u->name, strerror (err));
+  fail (u, SYS, "cannot %s %s: %s", what, u->name, strerror (err));
 }
 
 /* ---- Parent directories ---------------------------------------------------------------------- */
@@ -342,21 +337,21 @@ clear (struct unpacker *u, int parent, const char *base, bool keep_dir)
 static bool
 own (struct unpacker *u, int fd, int parent, const char *base)
 {
-  int ret;
+  int ret = -1;
   if (!u->chown || (u->uid == 0 && u->gid == 0))
     return true;
-  if (u->uid > 0xfffffffeULL || u->gid > 0xfffffffeULL)
-    {
-      sys_fail (u, "chown", EINVAL);
-      return false;
-    }
-  ret = fd >= 0 ? fchown (fd, u->uid, u->gid) : fchownat (parent, base, u->uid, u->gid, AT_SYMLINK_NOFOLLOW);
-  if (ret < 0)
-    {
-      sys_fail (u, "chown", errno);
-      return false;
-    }
-  return true;
+  /* fchown says EINVAL for an id the namespace does not map; ids past 32 bits never map.  */
+  errno = EINVAL;
+  if (u->uid <= 0xfffffffeULL && u->gid <= 0xfffffffeULL)
+    ret = fd >= 0 ? fchown (fd, u->uid, u->gid) : fchownat (parent, base, u->uid, u->gid, AT_SYMLINK_NOFOLLOW);
+  if (ret == 0)
+    return true;
+  if (errno == EINVAL)
+    fail (u, RANGE, "\"%s\" is owned by uid %llu/gid %llu, outside this user's /etc/subuid or /etc/subgid range: give the user a range of at least 65536 ids",
+          u->name, (unsigned long long) u->uid, (unsigned long long) u->gid);
+  else
+    sys_fail (u, "chown", errno);
+  return false;
 }
 
 /* Extended attributes from PAX records (file capabilities among them); one the filesystem does
@@ -373,8 +368,6 @@ remember_dir_time (struct unpacker *u, char **parts, int n)
 {
   char rel[PATH_MAX];
   size_t len = 0;
-  if (!u->has_mtime)
-    return;
   for (int i = 0; i < n && len < sizeof rel; i++)
     len += snprintf (rel + len, sizeof rel - len, "%s%s", i ? "/" : "", parts[i]);
   if (u->n_dir_times == u->cap_dir_times)
@@ -475,7 +468,7 @@ entry_begin (struct unpacker *u, char type, const char *linkname)
         return;
       if (symlinkat (linkname, parent, base) < 0)
         return sys_fail (u, "create the symlink", errno);
-      if (own (u, -1, parent, base) && u->has_mtime && utimensat (parent, base, times, AT_SYMLINK_NOFOLLOW) < 0)
+      if (own (u, -1, parent, base) && utimensat (parent, base, times, AT_SYMLINK_NOFOLLOW) < 0)
         sys_fail (u, "set the time of", errno);
       return;
     case '1':
@@ -542,7 +535,7 @@ entry_end (struct unpacker *u)
       /* Always: the umask trims open's mode, and chown clears setuid/setgid.  */
       if (fchmod (fd, u->mode) < 0)
         sys_fail (u, "chmod", errno);
-      else if (u->has_mtime && futimens (fd, times) < 0)
+      else if (futimens (fd, times) < 0)
         sys_fail (u, "set the time of", errno);
       else
         set_xattrs (u, fd);
@@ -762,7 +755,6 @@ on_header (struct unpacker *u)
   u->mode = mode & 07777;
   u->uid = p->has_uid ? p->uid : uid;
   u->gid = p->has_gid ? p->gid : gid;
-  u->has_mtime = true;
   u->mtime.tv_sec = p->has_mtime ? p->mtime_sec : (int64_t) mtime;
   u->mtime.tv_nsec = p->has_mtime ? p->mtime_nsec : 0;
 

@@ -46,6 +46,13 @@ describe('crafted layers never write outside their target', () => {
     expect(storeContents(sb.dataDir)).toMatchObject({ images: [], partial: [] });
   });
 
+  it('refuses a file owned by an id outside the user\'s subordinate range, naming the fix', async () => {
+    await pushEvil('unmapped', [{ path: 'owned', content: 'x', uid: 70000 }]);
+    const { stderr } = await sb.runCli(125, 'pull', `${reg.host}/evil/unmapped`);
+    expect(stderr).toMatch(/\nError: "owned" is owned by uid 70000\/gid 0, outside this user's \/etc\/subuid or \/etc\/subgid range: give the user a range of at least 65536 ids\n$/);
+    expect(storeContents(sb.dataDir)).toMatchObject({ images: [], partial: [] });
+  });
+
   it('refuses a whiteout of ".." (it would remove the directory above the entry)', async () => {
     await pushEvil('whiteout-dotdot', [{ path: 'etc/.wh...', content: '' }]);
     const { stderr } = await sb.runCli(125, 'pull', `${reg.host}/evil/whiteout-dotdot`);

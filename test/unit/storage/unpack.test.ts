@@ -210,6 +210,13 @@ describe('native unpacker: refusals', () => {
     }
   });
 
+  it('refuses an owner past 32 bits, which no user namespace maps', async () => {
+    const tar = await tarWithPax([{ name: 'huge', content: 'x', pax: { uid: '4294967296' } }]);
+    const result = await unpackStream(chunked(tar), target, { chown: true });
+    expect(result.failure).toBe('range');
+    expect(result.message).toBe('"huge" is owned by uid 4294967296/gid 0, outside this user\'s /etc/subuid or /etc/subgid range: give the user a range of at least 65536 ids');
+  });
+
   it('calls a truncated tar, a bad header checksum and a truncated gzip stream corrupt', async () => {
     const tar = await makeTar([{ path: 'f', content: 'x'.repeat(2000) }]);
     const bad = Buffer.from(tar);
