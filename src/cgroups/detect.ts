@@ -3,7 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 
 export type CgroupVersion = 'v2' | 'v1' | 'hybrid' | 'none';
 
-export const cgroupVersion = (mounts = safeRead('/proc/self/mounts')): CgroupVersion => {
+// This process's answer, read once: /proc/self/mounts is long in a namespace with many containers.
+let own: CgroupVersion | undefined;
+
+export const cgroupVersion = (mounts?: string): CgroupVersion => {
+  if (mounts === undefined) return (own ??= cgroupVersion(safeRead('/proc/self/mounts')));
   const lines = mounts.split('\n').map((l) => l.split(' '));
   const v2Root = lines.some((f) => f[1] === '/sys/fs/cgroup' && f[2] === 'cgroup2');
   if (v2Root) return 'v2';

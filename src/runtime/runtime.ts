@@ -44,8 +44,18 @@ const maskUnifiedHierarchy = (): void => {
   }
 };
 
-// Resolves `--runtime` / engine.runtime ("crun", "runc", or a path) to a runtime ready to use.
+const resolved = new Map<string, OciRuntime>();
+
+// Resolves `--runtime` / engine.runtime ("crun", "runc", or a path) to a runtime ready to use;
+// once per process (a `run` asks when it creates and again when it starts).
 export const resolveRuntime = (wanted: string, runDir: string): OciRuntime => {
+  const key = `${wanted}\0${runDir}`;
+  let runtime = resolved.get(key);
+  if (!runtime) resolved.set(key, (runtime = findRuntime(wanted, runDir)));
+  return runtime;
+};
+
+const findRuntime = (wanted: string, runDir: string): OciRuntime => {
   const path = wanted.includes('/') ? wanted : findHelperBinary(wanted);
   if (!path || !existsSync(path)) {
     const hint = wanted === 'crun' && findHelperBinary('runc') ? ', or use --runtime runc' : '';
