@@ -148,15 +148,29 @@ js_umount (napi_env env, napi_callback_info info)
   return NULL;
 }
 
-/* pipe(): [readFd, writeFd], both close-on-exec (a child gets one through spawn's stdio, which
- * dup2s it into place).  For lifetimes tied to a process: a helper's exit fd.  */
+/* pipe(readNonBlocking?): [readFd, writeFd], both close-on-exec (a child gets one through spawn's
+ * stdio, which dup2s it into place).  For lifetimes tied to a process: a helper's exit fd.  A
+ * non-blocking read end lets a caller take what a writer that never closes has said so far.  */
 static napi_value
 js_pipe (napi_env env, napi_callback_info info)
 {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool nonblocking = false;
   int fds[2];
   napi_value result, value;
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1)
+    napi_get_value_bool (env, argv[0], &nonblocking);
   if (pipe2 (fds, O_CLOEXEC) < 0)
     return throw_errno (env, "pipe", errno);
+  if (nonblocking && fcntl (fds[0], F_SETFL, fcntl (fds[0], F_GETFL) | O_NONBLOCK) < 0)
+    {
+      int saved = errno;
+      close (fds[0]);
+      close (fds[1]);
+      return throw_errno (env, "pipe", saved);
+    }
   napi_create_array_with_length (env, 2, &result);
   for (uint32_t i = 0; i < 2; i++)
     {

@@ -283,11 +283,11 @@ export class ContainersEngine {
       this.writeBundle(record, mountpoint);
       log.debug('start: bundle written');
       if (monitorStarts && hooks.beforeStart) {
-        if (!(await monitor.listening)) await monitor.report; // throws what went wrong
+        if (!(await monitor.listening())) await monitor.finish(); // throws what went wrong
         await hooks.beforeStart(this.store.socketPath(record.id));
       }
       monitor.proceed();
-      const started = await monitor.report;
+      const started = await monitor.finish();
       log.debug('start: monitor reported');
       const monitorStartTime = startTimeOf(started.monitorPid);
       // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
@@ -312,7 +312,7 @@ export class ContainersEngine {
     } catch (error) {
       // A monitor still waiting for the bundle creates nothing and undoes its set-up first.
       monitor?.abort();
-      await monitor?.report.catch(() => undefined);
+      await monitor?.finish().catch(() => undefined);
       await this.finishLocked(record, { restart: false, error: messageOf(error), errorCode: error instanceof CliError ? error.exitCode : 125 });
       throw error;
     }

@@ -1,6 +1,6 @@
 // Starting skiff-monitor (native/monitor) for a container and reading its one-line report from the
 // sync pipe. The protocol is native/monitor/PROTOCOL.md.
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { CliError, messageOf } from '../errors.js';
 import { spawnHelper } from '../util/exec.js';
 import { log } from '../util/log.js';
@@ -66,12 +66,12 @@ const runtimeErrorLine = (message: string): string => {
 export interface MonitorLaunch {
   /** The bundle is written: create the container. */
   proceed(): void;
-  /** Create nothing: the monitor undoes its set-up and `report` rejects. */
+  /** Create nothing: the monitor undoes its set-up and `finish()` rejects. */
   abort(): void;
-  /** True once the attach socket listens; false when the monitor ended first (`report` says why). */
-  listening: Promise<boolean>;
+  /** True once the attach socket listens; false when the monitor ended first (`finish()` says why). */
+  listening(): Promise<boolean>;
   /** The monitor's one report: the container's pid once created (and started with --start). */
-  report: Promise<MonitorStarted>;
+  finish(): Promise<MonitorStarted>;
 }
 
 // Starts skiff-monitor before the bundle exists: its set-up (and pasta's start) overlaps the
@@ -102,9 +102,10 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   ];
   const bin = findMonitor();
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
-  const { Socket } = await import('node:net');
   const n = native();
-  const [errRead, errWrite] = n.pipe();
+  // The stderr read end is non-blocking: the monitor keeps its stderr for its whole life, so what
+  // it said there is taken once the sync pipe has closed, not read to an end.
+  const [errRead, errWrite] = n.pipe(true);
   const [syncRead, syncWrite] = n.pipe();
   const [goRead, goWrite] = n.pipe();
   try {
@@ -128,41 +129,85 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
       closeSync(goWrite);
     }
   };
-  let listened: (yes: boolean) => void = () => undefined;
-  const listening = new Promise<boolean>((resolve) => (listened = resolve));
-  const report = new Promise<MonitorStarted>((resolve, reject) => {
-    let sync = '';
-    let stderr = '';
-    // The monitor keeps its stderr: what it says there is read until the sync pipe closes.
-    const errors = new Socket({ fd: errRead, readable: true, writable: false });
-    errors.on('data', (d) => (stderr += d));
-    errors.on('error', () => undefined);
-    const pipe = new Socket({ fd: syncRead, readable: true, writable: false });
-    pipe.on('data', (d) => {
-      sync += d;
-      if (sync.startsWith('{"listening"')) listened(true);
+  // The report line (or its absence) and what the monitor said on stderr, as the outcome.
+  const settle = (sync: string, stderr: string): MonitorStarted => {
+    const line = sync.split('\n').find((l) => l.startsWith('{"pid"'));
+    if (!line) throw new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`);
+    const report = JSON.parse(line) as { pid: number; message?: string };
+    if (report.pid > 0) return { pid: report.pid, monitorPid: Number(readFileSync(options.monitorPidFile, 'utf8')) };
+    const message = report.message ?? 'the OCI runtime failed';
+    throw new CliError('EHELPER', runtimeErrorLine(message), { exitCode: exitCodeForRuntimeError(message) });
+  };
+  // Read as events when the caller waits for the attach socket in between (Node's net module);
+  // otherwise, once the go is given, in one blocking read: the caller has nothing else to do, and
+  // a `run -d` never loads Node's stream modules. (The monitor and its helpers say a line or two
+  // on stderr, far below a pipe's 64 KiB, so it never blocks on a stderr no one reads yet.)
+  let listening: Promise<boolean> | undefined;
+  let report: Promise<MonitorStarted> | undefined;
+  const readAsEvents = async (): Promise<void> => {
+    const { Socket } = await import('node:net');
+    let listened: (yes: boolean) => void = () => undefined;
+    listening = new Promise<boolean>((resolve) => (listened = resolve));
+    report = new Promise<MonitorStarted>((resolve, reject) => {
+      let sync = '';
+      let stderr = '';
+      const errors = new Socket({ fd: errRead, readable: true, writable: false });
+      errors.on('data', (d) => (stderr += d));
+      errors.on('error', () => undefined);
+      const pipe = new Socket({ fd: syncRead, readable: true, writable: false });
+      pipe.on('data', (d) => {
+        sync += d;
+        if (sync.startsWith('{"listening"')) listened(true);
+      });
+      pipe.on('error', () => undefined);
+      pipe.on('close', () => {
+        errors.destroy();
+        closeGo(false);
+        listened(false);
+        try {
+          resolve(settle(sync, stderr));
+        } catch (error) {
+          reject(error);
+        }
+      });
     });
-    pipe.on('error', () => undefined);
-    pipe.on('close', () => {
-      errors.destroy();
-      closeGo(false);
-      listened(false);
-      const line = sync.split('\n').find((l) => l.startsWith('{"pid"'));
-      if (!line) {
-        reject(new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`));
-        return;
+    // A monitor can fail before the caller awaits its report (a taken port): not an unhandled rejection.
+    report.catch(() => undefined);
+  };
+  const readAtOnce = (): MonitorStarted => {
+    // Never wait for a monitor that still waits for its go.
+    closeGo(false);
+    const drain = (fd: number): string => {
+      const chunks: Buffer[] = [];
+      const buffer = Buffer.allocUnsafe(65536);
+      try {
+        for (let got; (got = readSync(fd, buffer)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, got)));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      } finally {
+        closeSync(fd);
       }
-      const report = JSON.parse(line) as { pid: number; message?: string };
-      if (report.pid > 0) {
-        const monitorPid = Number(readFileSync(options.monitorPidFile, 'utf8'));
-        resolve({ pid: report.pid, monitorPid });
-        return;
+      return Buffer.concat(chunks).toString();
+    };
+    const sync = drain(syncRead);
+    return settle(sync, drain(errRead));
+  };
+  return {
+    proceed: () => closeGo(true),
+    abort: () => closeGo(false),
+    listening: async () => {
+      if (!listening) await readAsEvents();
+      return listening!;
+    },
+    finish: () => {
+      if (!report) {
+        try {
+          report = Promise.resolve(readAtOnce());
+        } catch (error) {
+          report = Promise.reject(error);
+        }
       }
-      const message = report.message ?? 'the OCI runtime failed';
-      reject(new CliError('EHELPER', runtimeErrorLine(message), { exitCode: exitCodeForRuntimeError(message) }));
-    });
-  });
-  // A monitor can fail before the caller awaits its report (a taken port): not an unhandled rejection.
-  report.catch(() => undefined);
-  return { proceed: () => closeGo(true), abort: () => closeGo(false), listening, report };
+      return report;
+    },
+  };
 };

@@ -12,8 +12,8 @@ export interface NativeAddon {
   mknod(path: string, mode: number, major: number, minor: number): void;
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount(target: string, flags: number): void;
-  /** A close-on-exec pipe: [readFd, writeFd]. */
-  pipe(): [number, number];
+  /** A close-on-exec pipe: [readFd, writeFd]; the read end non-blocking if asked. */
+  pipe(readNonBlocking?: boolean): [number, number];
   lgetxattr(path: string, name: string): Buffer | undefined;
   /** posix_spawn (a vfork: cheap whatever Node's size): fds[i] becomes the child's fd i. Returns the pid. */
   spawn(file: string, argv: string[], fds: number[], cwd: string | null): number;

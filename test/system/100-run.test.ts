@@ -40,6 +40,17 @@ describe('run in the foreground', () => {
     expect(notExecutable.stderr).toMatch(/^Error: .*[Pp]ermission denied/);
   });
 
+  it('exits 125 with one line when the monitor ends before its report; the container stays created', async () => {
+    // Attached (the report read as events) and detached (read at once when the go is given).
+    for (const detach of [[], ['-d']]) {
+      const r = await sb.run(['run', ...detach, '--name', 'orphan', IMG, 'true'], { env: { SKIFF_MONITOR: '/bin/false' } });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toBe('Error: skiff-monitor reported nothing: it exited early\n');
+      expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'orphan')).stdout).toBe('created\n');
+      await sb.runCli(0, 'rm', 'orphan');
+    }
+  });
+
   it('exits 125 for its own errors: bad flags, a missing image with --pull never', async () => {
     const flag = await sb.run(['run', '--no-such-flag', IMG, 'true']);
     expect(flag.code).toBe(125);
