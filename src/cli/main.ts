@@ -2,6 +2,7 @@
 // `skiff --version`, which scripts call often and which needs no command tree.
 import { joinEarly } from '../rootless/enter.js';
 import { VERSION } from '../version.js';
+import { writeOut } from './output/stdout.js';
 
 let finished = false;
 // A command whose work hangs on a promise nothing will settle would otherwise exit 0, silently.
@@ -14,7 +15,7 @@ process.on('beforeExit', () => {
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-    process.stdout.write(`${VERSION}\n`);
+    writeOut(`${VERSION}\n`);
   } else if (!joinEarly(process.argv)) {
     // (joinEarly: this command re-runs inside the rootless namespace, and this process exits with
     // that run's code.)

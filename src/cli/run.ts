@@ -3,14 +3,12 @@
 import { CommanderError, type Command } from 'commander';
 import { setLogLevel, type LogLevel } from '../util/log.js';
 import { exitCodeOf, printError } from './errors.js';
+import { watchStdout } from './output/stdout.js';
 import { buildProgram } from './program.js';
 
 export const run = async (argv: string[]): Promise<void> => {
   // A reader that stops early (`skiff export x | head`) ends the output, not with a stack trace.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
+  watchStdout();
   const program = buildProgram(argv);
   const quiet = (cmd: Command): void => {
     cmd.exitOverride();

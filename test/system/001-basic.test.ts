@@ -1,8 +1,10 @@
 // Smoke: the CLI starts, speaks Podman's conventions, and describes the host.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { createSandbox, isRoot, SKIFF, testIds, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 beforeAll(() => {
@@ -18,6 +20,23 @@ describe('basics', () => {
     const json = JSON.parse((await sb.runCli(0, 'version', '--format', 'json')).stdout);
     expect(json.Client.Version).toMatch(/^\d+\.\d+\.\d+$/);
     expect((await sb.runCli(0, 'version', '--format', '{{.Client.OsArch}}')).stdout).toMatch(/^linux\/\w+\n$/);
+  });
+
+  it('ends quietly, with its own exit code, when the reader of its output stops early', async () => {
+    // A pipe whose reader is gone before the output comes (`skiff … | true`).
+    const { uid, gid } = testIds();
+    const child = spawn(SKIFF, ['version', '--format', '{{.Client.Version}}'], {
+      cwd: sb.home,
+      env: sb.env,
+      uid: isRoot ? uid : undefined,
+      gid: isRoot ? gid : undefined,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdout!.destroy();
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('exits 125 with one line for unknown commands and flags', async () => {

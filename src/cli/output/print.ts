@@ -1,12 +1,13 @@
 // The only writer to stdout: tables, JSON, templates and plain lines.
+import { writeOut } from './stdout.js';
 import { renderTemplate, templateHeader } from './template.js';
 
 export const printLine = (line: string): void => {
-  process.stdout.write(`${line}\n`);
+  writeOut(`${line}\n`);
 };
 
 export const printJson = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 4)}\n`);
+  writeOut(`${JSON.stringify(value, null, 4)}\n`);
 };
 
 // Prints rows as columns padded to their widths, three spaces apart, as Podman's tables are.
@@ -15,7 +16,7 @@ export const printTable = (headers: string[], rows: string[][]): void => {
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
   let out = `${line(headers)}\n`;
   for (const row of rows) out += `${line(row)}\n`;
-  process.stdout.write(out);
+  writeOut(out);
 };
 
 // Prints each item through a --format template (with a header row for "table ...").
@@ -29,7 +30,7 @@ export const printTemplate = (template: string, items: unknown[]): void => {
     printTable(head, rows);
     return;
   }
-  if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+  if (lines.length) writeOut(`${lines.join('\n')}\n`);
 };
 
 // One of Podman's output modes: "json", a Go template, or the default table.

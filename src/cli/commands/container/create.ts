@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import type { CreateOptions } from '../../../engine/index.js';
 import { collect, openEngineFor } from '../../engine.js';
 import { printLine } from '../../output/print.js';
-import { createPullProgress } from '../../output/progress.js';
+import { createPullProgress, type Progress } from '../../output/progress.js';
 
 // The flags commander parses: most keep CreateOptions' names and types; these differ (singular
 // flag names of repeatable flags, raw strings to convert).
@@ -82,8 +82,14 @@ export const createOptionsFrom = (image: string, command: string[], flags: Creat
   };
 };
 
-// Pull progress for an image that is missing: on stderr, so stdout keeps only the id.
-export const pullReporter = (quiet: boolean | undefined) => createPullProgress({ quiet: Boolean(quiet), tty: process.stderr.isTTY === true });
+// Pull progress for an image that is missing: on stderr, so stdout keeps only the id. Made on the
+// first event: looking at stderr makes Node's stream for it, which a container of an image that is
+// here already never needs.
+export const pullReporter = (quiet: boolean | undefined): Progress => {
+  let progress: Progress | undefined;
+  const made = () => (progress ??= createPullProgress({ quiet: Boolean(quiet), tty: process.stderr.isTTY === true }));
+  return { onEvent: (event) => made().onEvent(event), finish: () => progress?.finish() };
+};
 
 export const build = (name = 'create'): Command =>
   addCreateOptions(new Command(name).description('Create a container without starting it')).action(

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { openEngineFor } from '../../engine.js';
 import { parseFormat, printJson, printTemplate } from '../../output/print.js';
+import { writeOut } from '../../output/stdout.js';
 import { toYaml } from '../../output/yaml.js';
 
 export const build = (): Command =>
@@ -19,5 +20,5 @@ export const build = (): Command =>
           Array.isArray(v) ? v.map(capitalise) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k[0].toUpperCase() + k.slice(1), capitalise(x)])) : v;
         return printTemplate(format.template, [capitalise(info)]);
       }
-      process.stdout.write(toYaml(info));
+      writeOut(toYaml(info));
     });
