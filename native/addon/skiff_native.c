@@ -17,7 +17,8 @@
  * spawn(file, argv, fds, cwd) and waitpid(pid): starting a helper (crun, skiff-monitor) with
  * posix_spawn, which vforks.  Node's child_process forks, and forking a process Node's size costs
  * milliseconds (page tables) where vfork costs tens of microseconds; a container's start runs
- * several helpers.  waitpid waits on libuv's thread pool (libuv reaps only its own children).
+ * several helpers.  waitpid waits on libuv's thread pool (libuv reaps only its own children);
+ * reap waits on the calling thread, for a child that has exited or is about to.
  *
  * sealedCopy(path): a sealed memfd copy of an executable (the OCI runtime), to spawn as
  * /proc/self/fd/N: see native/common/sealed-copy.h.  */
@@ -324,6 +325,28 @@ wait_job_complete (napi_env env, napi_status status, void *arg)
   free (job);
 }
 
+/* reap(pid): number — waitpid(2) on this thread: the raw wait status, or -errno.  For a child
+ * known to be gone or about to be (the monitor's first process), where starting libuv's thread
+ * pool for the wait would cost more than the wait.  */
+static napi_value
+js_reap (napi_env env, napi_callback_info info)
+{
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int32_t pid;
+  int status = 0, ret;
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32 (env, argv[0], &pid) != napi_ok)
+    {
+      napi_throw_type_error (env, NULL, "reap(pid)");
+      return NULL;
+    }
+  while ((ret = waitpid (pid, &status, 0)) < 0 && errno == EINTR)
+    ;
+  napi_create_int32 (env, ret < 0 ? -errno : status, &result);
+  return result;
+}
+
 /* waitpid(pid): Promise<number> — the raw wait status, or -errno.  */
 static napi_value
 js_waitpid (napi_env env, napi_callback_info info)
@@ -378,6 +401,7 @@ init (napi_env env, napi_value exports)
     { "lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
     { "waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_default, NULL },
+    { "reap", NULL, js_reap, NULL, NULL, NULL, napi_default, NULL },
     { "sealedCopy", NULL, js_sealed_copy, NULL, NULL, NULL, napi_default, NULL },
     { "unpacker", NULL, js_unpacker, NULL, NULL, NULL, napi_default, NULL },
   };

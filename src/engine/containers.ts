@@ -228,7 +228,8 @@ export class ContainersEngine {
     const runtime = this.runtime(record);
     const dir = this.store.containerDir(record.id);
     const runDir = this.store.runtimeDir(record.id);
-    rmSync(runDir, { recursive: true, force: true });
+    // (A new container has none: Node's recursive rm is a module of its own to load.)
+    if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true });
     mkdirSync(join(this.ctx.paths.run, 'sock'), { recursive: true });
     const rootfs = this.rootfs(record.rootfsDriver);

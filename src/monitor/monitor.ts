@@ -2,7 +2,7 @@
 // sync pipe. The protocol is native/monitor/PROTOCOL.md.
 import { closeSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { CliError, messageOf } from '../errors.js';
-import { spawnHelper } from '../util/exec.js';
+import { startHelper } from '../util/exec.js';
 import { log } from '../util/log.js';
 import { findNative, native } from '../util/native.js';
 
@@ -108,9 +108,10 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   const [errRead, errWrite] = n.pipe(true);
   const [syncRead, syncWrite] = n.pipe();
   const [goRead, goWrite] = n.pipe();
+  let first: number;
   try {
-    // Its first process exits at once (the monitor double-forks): reaped in the background.
-    void spawnHelper(bin, argv, [null, null, errWrite, syncWrite, goRead], '/').exited;
+    // Its first process exits at once (the monitor double-forks): reaped once the report is in.
+    first = startHelper(bin, argv, [null, null, errWrite, syncWrite, goRead], '/');
   } catch (error) {
     for (const fd of [errRead, syncRead, goWrite]) closeSync(fd);
     throw new CliError('EINTERNAL', `cannot start skiff-monitor: ${messageOf(error)}`, { cause: error });
@@ -131,6 +132,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   };
   // The report line (or its absence) and what the monitor said on stderr, as the outcome.
   const settle = (sync: string, stderr: string): MonitorStarted => {
+    n.reap(first);
     const line = sync.split('\n').find((l) => l.startsWith('{"pid"'));
     if (!line) throw new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`);
     const report = JSON.parse(line) as { pid: number; message?: string };

@@ -194,7 +194,8 @@ export class Rootfs {
     const count = mounted ? this.count(id) : 0;
     if (!mounted) {
       try {
-        rmSync(join(dirs.dir, 'work', 'work', 'incompat'), { recursive: true, force: true });
+        const incompat = join(dirs.dir, 'work', 'work', 'incompat');
+        if (existsSync(incompat)) rmSync(incompat, { recursive: true, force: true });
         if (this.driver === 'overlay') mountOverlay(dirs, target, volatile);
         else await mountFuse(dirs, target, volatile);
       } catch (error) {

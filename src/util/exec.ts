@@ -82,17 +82,22 @@ export interface Spawned {
 }
 
 // Starts a helper through the addon's posix_spawn (Node's child_process forks, which costs
-// milliseconds at Node's size: see native/addon). `fds[i]` becomes the child's fd i; null gives it
-// /dev/null. The caller closes its own copies of the descriptors it passed. `exe`, when given, is
-// the file executed in place of `bin` (which stays argv[0]).
-export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[], cwd?: string, exe?: string): Spawned => {
+// milliseconds at Node's size: see native/addon) and returns its pid; the caller reaps it.
+// `fds[i]` becomes the child's fd i; null gives it /dev/null. The caller closes its own copies of
+// the descriptors it passed. `exe`, when given, is the file executed in place of `bin` (which
+// stays argv[0]).
+export const startHelper = (bin: string, argv: string[], fds: (number | null)[], cwd?: string, exe?: string): number => {
   const devnull = openSync('/dev/null', 'r+');
-  let pid: number;
   try {
-    pid = native().spawn(exe ?? bin, [bin, ...argv], fds.map((fd) => fd ?? devnull), cwd ?? null);
+    return native().spawn(exe ?? bin, [bin, ...argv], fds.map((fd) => fd ?? devnull), cwd ?? null);
   } finally {
     closeSync(devnull);
   }
+};
+
+// startHelper, reaped in the background.
+export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[], cwd?: string, exe?: string): Spawned => {
+  const pid = startHelper(bin, argv, fds, cwd, exe);
   const exited = native()
     .waitpid(pid)
     .then((status) => (status < 0 ? 128 : (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)));

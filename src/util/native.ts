@@ -19,6 +19,8 @@ export interface NativeAddon {
   spawn(file: string, argv: string[], fds: number[], cwd: string | null): number;
   /** Waits for a child started by spawn (on the thread pool); the raw wait status, or -errno. */
   waitpid(pid: number): Promise<number>;
+  /** waitpid(2) on this thread (a child that has exited or is about to): the raw status, or -errno. */
+  reap(pid: number): number;
   /** A sealed memfd copy of an executable (close-on-exec), or -1: see native/common/sealed-copy.h. */
   sealedCopy(path: string): number;
   /**
