@@ -205,14 +205,16 @@ rfc3339nano (char *out, size_t cap)
   snprintf (out + n, cap - n, ".%09ldZ", ts.tv_nsec);
 }
 
-static void
+/* 0, or the errno of a log that cannot be opened.  */
+static int
 open_log (void)
 {
   struct stat st;
   log_fd = open (opt.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
-    create_failed ("cannot open log %s: %s", opt.log_path, strerror (errno));
+    return errno;
   log_size = fstat (log_fd, &st) == 0 ? st.st_size : 0;
+  return 0;
 }
 
 static void
@@ -224,7 +226,9 @@ rotate_log (void)
   snprintf (old, sizeof old, "%s.1", opt.log_path);
   close (log_fd);
   rename (opt.log_path, old);
-  open_log ();
+  /* A log that cannot be reopened is lost from here on; the container goes on (this once ended
+     the monitor through create_failed, long after its report).  */
+  (void) open_log ();
 }
 
 static void
@@ -882,7 +886,6 @@ main (int argc, char **argv)
   sigprocmask (SIG_BLOCK, &chld, NULL);
   int sig_fd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
-  open_log ();
   int listen_fd = listen_unix (opt.socket_path);
   ports_init ();
   for (int i = 0; i < opt.n_publish; i++)
@@ -949,6 +952,16 @@ main (int argc, char **argv)
           unlink (opt.socket_path);
           create_failed ("cancelled before the container was created");
         }
+    }
+
+  /* The log lives in the container's directory, which a `run` may still be writing until the go
+     (it starts this monitor first when pasta, slow to start, is to set up the network).  */
+  int log_error = open_log ();
+  if (log_error)
+    {
+      stop_net_helper ();
+      unlink (opt.socket_path);
+      create_failed ("cannot open log %s: %s", opt.log_path, strerror (log_error));
     }
 
   /* --start with nothing to do between create and start: one `run --detach` instead of `create`

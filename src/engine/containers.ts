@@ -66,6 +66,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
 
+// A container's monitor, launched and waiting for its go.
+interface Launched {
+  monitor: MonitorLaunch;
+  /** The monitor starts the container itself (nothing to do between create and start). */
+  monitorStarts: boolean;
+  /** Ports slirp4netns publishes once the container exists. */
+  viaSlirp: PortMapping[];
+}
+
+// A launched monitor told to create nothing: it undoes its set-up (pasta's namespace) and ends.
+const cancelLaunch = async (launched: Launched | undefined): Promise<void> => {
+  launched?.monitor.abort();
+  await launched?.monitor.finish().catch(() => undefined);
+};
+
 export class ContainersEngine {
   private readonly store: ContainerStore;
 
@@ -114,7 +129,10 @@ export class ContainersEngine {
   }
 
   // Creates a container (pulling its image when missing). Caller has joined the user namespace.
-  async create(options: CreateOptions, onPull?: (event: PullEvent) => void): Promise<ContainerRecord> {
+  // `startNext`: start() follows at once (`run`), so a container whose network pasta sets up gets
+  // its monitor (which starts pasta, ~20 ms) before its files are written: pasta's start overlaps
+  // them, and start() takes the monitor up.
+  async create(options: CreateOptions, onPull?: (event: PullEvent) => void, startNext = false): Promise<ContainerRecord> {
     log.debug('create: start');
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
     let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
@@ -171,12 +189,16 @@ export class ContainersEngine {
               commit();
             });
             for (const m of memberships(config)) this.refreshHosts(m.network);
-          } else commit();
+          } else {
+            if (startNext && config.network === 'pasta') this.launched.set(id, await this.launch(record));
+            commit();
+          }
           this.event(record, 'create');
           log.debug('create: done');
           return record;
         });
       } catch (error) {
+        await cancelLaunch(this.takeLaunched(id));
         this.store.releaseName(name, id);
         throw error;
       }
@@ -223,62 +245,19 @@ export class ContainersEngine {
   }
 
   private async startLocked(record: ContainerRecord, hooks: StartHooks): Promise<void> {
-    if ((await this.finishLocked(record, { restart: false })) === 'removed') throw new CliError('ESTATE', `no such container: ${record.name}`);
+    const early = this.takeLaunched(record.id);
+    if ((await this.finishLocked(record, { restart: false })) === 'removed') {
+      await cancelLaunch(early);
+      throw new CliError('ESTATE', `no such container: ${record.name}`);
+    }
     const state = this.store.state(record.id);
     const runtime = this.runtime(record);
     const dir = this.store.containerDir(record.id);
-    const runDir = this.store.runtimeDir(record.id);
-    // (A new container has none: Node's recursive rm is a module of its own to load.)
-    if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
-    mkdirSync(join(this.ctx.paths.run, 'sock'), { recursive: true });
     const rootfs = this.rootfs(record.rootfsDriver);
-    let monitor: MonitorLaunch | undefined;
+    let launched = early;
     try {
-      const network = record.config.network;
-      const slirp = network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
-      const pasta = network === 'pasta' ? requireHelperBinary('pasta', 'passt') : undefined;
-      const slirpSocket = this.store.slirpSocketPath(record.id);
-      if (slirp) rmSync(slirpSocket, { force: true });
-      if (pasta) {
-        this.releaseNetns(record.id);
-        mkdirSync(dirname(this.store.netnsPath(record.id)), { recursive: true });
-      }
-      // pasta forwards published TCP ports itself (keeping a remote client's address). The monitor
-      // forwards the rest over IPv4 (socket to socket, fast, and UDP replies come back: Debian 12's
-      // pasta loses replies to loopback clients), slirp4netns the IPv6 host addresses.
-      const ports = record.config.ports ?? [];
-      const viaPasta = pasta ? ports.filter((p) => p.protocol === 'tcp') : [];
-      const forwarded = ports.filter((p) => !viaPasta.includes(p) && !p.hostIp.includes(':'));
-      const viaSlirp = slirp ? ports.filter((p) => !viaPasta.includes(p) && !forwarded.includes(p)) : [];
-      const joined = memberships(record.config);
-      // With nothing to do between create and start (no named network, no slirp4netns forwarding
-      // to set up), the monitor starts the container itself (one `run --detach` where it can): an
-      // attaching caller connects before the monitor goes ahead, and gets all the output.
-      const monitorStarts = !viaSlirp.length && !joined.length;
-      // The monitor starts first: its set-up (pasta's start above all) overlaps the mount and the spec.
-      monitor = await launchMonitor({
-        id: record.id,
-        runtimePath: runtime.path,
-        runtimeArgs: runtime.globalArgs,
-        bundle: join(dir, 'bundle'),
-        pidFile: join(runDir, 'pidfile'),
-        logPath: this.store.logPath(record.id),
-        logSizeMax: record.config.logSizeMax ?? 10_000_000,
-        exitFile: this.store.exitFile(record.id),
-        socketPath: this.store.socketPath(record.id),
-        monitorPidFile: join(runDir, 'monitor.pid'),
-        terminal: record.config.tty,
-        stdin: record.config.interactive,
-        exitCommand: this.cleanupCommand(record.id),
-        netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : pasta ? [pasta, ...pastaHelperArgs(viaPasta, join(runDir, 'pasta.pid'))] : undefined,
-        netNsPath: pasta ? this.store.netnsPath(record.id) : undefined,
-        netHelperPidFile: pasta ? join(runDir, 'pasta.pid') : undefined,
-        netHelperPorts: viaPasta.length > 0,
-        publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
-        start: monitorStarts,
-      });
-      log.debug('start: monitor launched');
+      launched ??= await this.launch(record);
+      const { monitor, monitorStarts, viaSlirp } = launched;
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
       log.debug('start: mounted');
       this.writeBundle(record, mountpoint);
@@ -295,7 +274,8 @@ export class ContainersEngine {
       this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
       try {
         if (!monitorStarts) {
-          if (slirp && viaSlirp.length) await publishPorts(slirpSocket, viaSlirp);
+          if (viaSlirp.length) await publishPorts(this.store.slirpSocketPath(record.id), viaSlirp);
+          const joined = memberships(record.config);
           if (joined.length) {
             const { attach } = await import('../network/bridge.js');
             for (const m of joined) await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device);
@@ -312,11 +292,74 @@ export class ContainersEngine {
       log.debug('start: started');
     } catch (error) {
       // A monitor still waiting for the bundle creates nothing and undoes its set-up first.
-      monitor?.abort();
-      await monitor?.finish().catch(() => undefined);
+      await cancelLaunch(launched);
       await this.finishLocked(record, { restart: false, error: messageOf(error), errorCode: error instanceof CliError ? error.exitCode : 125 });
       throw error;
     }
+  }
+
+  // A monitor launched for a container `run` is creating, until start() takes it up.
+  private readonly launched = new Map<string, Launched>();
+
+  private takeLaunched(id: string): Launched | undefined {
+    const launched = this.launched.get(id);
+    this.launched.delete(id);
+    return launched;
+  }
+
+  // Starts the container's monitor, which sets up (pasta's start above all) and then waits for its
+  // go: the caller mounts the root and writes the bundle meanwhile.
+  private async launch(record: ContainerRecord): Promise<Launched> {
+    const runtime = this.runtime(record);
+    const dir = this.store.containerDir(record.id);
+    const runDir = this.store.runtimeDir(record.id);
+    // (A new container has none: Node's recursive rm is a module of its own to load.)
+    if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+    mkdirSync(join(this.ctx.paths.run, 'sock'), { recursive: true });
+    const network = record.config.network;
+    const slirp = network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
+    const pasta = network === 'pasta' ? requireHelperBinary('pasta', 'passt') : undefined;
+    const slirpSocket = this.store.slirpSocketPath(record.id);
+    if (slirp) rmSync(slirpSocket, { force: true });
+    if (pasta) {
+      this.releaseNetns(record.id);
+      mkdirSync(dirname(this.store.netnsPath(record.id)), { recursive: true });
+    }
+    // pasta forwards published TCP ports itself (keeping a remote client's address). The monitor
+    // forwards the rest over IPv4 (socket to socket, fast, and UDP replies come back: Debian 12's
+    // pasta loses replies to loopback clients), slirp4netns the IPv6 host addresses.
+    const ports = record.config.ports ?? [];
+    const viaPasta = pasta ? ports.filter((p) => p.protocol === 'tcp') : [];
+    const forwarded = ports.filter((p) => !viaPasta.includes(p) && !p.hostIp.includes(':'));
+    const viaSlirp = slirp ? ports.filter((p) => !viaPasta.includes(p) && !forwarded.includes(p)) : [];
+    // With nothing to do between create and start (no named network, no slirp4netns forwarding
+    // to set up), the monitor starts the container itself (one `run --detach` where it can): an
+    // attaching caller connects before the monitor goes ahead, and gets all the output.
+    const monitorStarts = !viaSlirp.length && !memberships(record.config).length;
+    const monitor = await launchMonitor({
+      id: record.id,
+      runtimePath: runtime.path,
+      runtimeArgs: runtime.globalArgs,
+      bundle: join(dir, 'bundle'),
+      pidFile: join(runDir, 'pidfile'),
+      logPath: this.store.logPath(record.id),
+      logSizeMax: record.config.logSizeMax ?? 10_000_000,
+      exitFile: this.store.exitFile(record.id),
+      socketPath: this.store.socketPath(record.id),
+      monitorPidFile: join(runDir, 'monitor.pid'),
+      terminal: record.config.tty,
+      stdin: record.config.interactive,
+      exitCommand: this.cleanupCommand(record.id),
+      netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : pasta ? [pasta, ...pastaHelperArgs(viaPasta, join(runDir, 'pasta.pid'))] : undefined,
+      netNsPath: pasta ? this.store.netnsPath(record.id) : undefined,
+      netHelperPidFile: pasta ? join(runDir, 'pasta.pid') : undefined,
+      netHelperPorts: viaPasta.length > 0,
+      publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
+      start: monitorStarts,
+    });
+    log.debug('start: monitor launched');
+    return { monitor, monitorStarts, viaSlirp };
   }
 
   // The command the monitor runs when the container exits: this same skiff, same stores.

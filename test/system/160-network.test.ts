@@ -239,13 +239,16 @@ describe('names, DNS and teardown', () => {
     await sb.runCli(0, 'rm', 'netowner');
   });
 
-  it('a start that fails after the monitor has begun (pasta and all) leaves nothing behind', async () => {
-    // The monitor starts before the spec is written, so pasta is already up when an unknown user
-    // fails the spec: the monitor must undo its namespace, pasta, socket, and create nothing.
-    const id = (await sb.runCli(0, 'create', '--name', 'baduser', '-u', 'nosuchuser', IMG, 'true')).stdout.trim();
-    const r = await sb.run(['start', 'baduser']);
+  it.each(['start', 'run'])('a %s that fails after the monitor has begun (pasta and all) leaves nothing behind', async (verb) => {
+    // The monitor starts before the spec is written (with `run`, before the container's files
+    // are), so pasta is already up when an unknown user fails the spec: the monitor must undo its
+    // namespace, pasta, socket, and create nothing.
+    const r = verb === 'start'
+      ? (await sb.runCli(0, 'create', '--name', 'baduser', '-u', 'nosuchuser', IMG, 'true'), await sb.run(['start', 'baduser']))
+      : await sb.run(['run', '-d', '--name', 'baduser', '-u', 'nosuchuser', IMG, 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/unable to find user nosuchuser/);
+    const id = (await sb.runCli(0, 'inspect', '--format', '{{.Id}}', 'baduser')).stdout.trim();
     const deadline = Date.now() + 5000;
     const leftovers = () => sb.namespaceProcesses().filter((p) => /^(skiff-monitor|pas(ta|st))/.test(p.comm));
     while (leftovers().length && Date.now() < deadline) await sleep(50);

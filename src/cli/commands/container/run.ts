@@ -22,7 +22,7 @@ export const build = (name = 'run'): Command =>
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const pull = pullReporter(flags.quiet);
-      const record = await engine.containers.create(createOptionsFrom(image, command, flags), (e) => pull.onEvent(e));
+      const record = await engine.containers.create(createOptionsFrom(image, command, flags), (e) => pull.onEvent(e), true);
       pull.finish();
       if (flags.detach) {
         await engine.containers.start(record.id);
