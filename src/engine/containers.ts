@@ -198,7 +198,10 @@ export class ContainersEngine {
           return record;
         });
       } catch (error) {
-        await cancelLaunch(this.takeLaunched(id));
+        if (startNext) {
+          await cancelLaunch(this.takeLaunched(id));
+          rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
+        }
         this.store.releaseName(name, id);
         throw error;
       }

@@ -1,6 +1,6 @@
 // Running containers rootless: foreground and detached runs, exit codes, the image's config and the
 // flags that override it, and isolation checked from inside the container.
-import { statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandbox, subuidStart, testIds, type Sandbox } from '../helpers/cli.js';
@@ -49,6 +49,21 @@ describe('run in the foreground', () => {
       expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'orphan')).stdout).toBe('created\n');
       await sb.runCli(0, 'rm', 'orphan');
     }
+  });
+
+  it('a monitor that cannot be started: with pasta, run launches it before the container exists, and creates nothing', async () => {
+    const env = { SKIFF_MONITOR: join(sb.dir, 'no-such-monitor') };
+    const runDirs = join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'containers');
+    const before = existsSync(runDirs) ? readdirSync(runDirs) : [];
+    const r = await sb.run(['run', '-d', '--name', 'nomon', '--network', 'pasta', IMG, 'true'], { env });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^Error: cannot start skiff-monitor: /);
+    expect((await sb.run(['inspect', 'nomon'])).code).toBe(125);
+    expect(existsSync(runDirs) ? readdirSync(runDirs) : []).toEqual(before);
+    // Without a network helper the monitor starts with the container, which stays created.
+    expect((await sb.run(['run', '-d', '--name', 'nomon', '--network', 'none', IMG, 'true'], { env })).code).toBe(125);
+    expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'nomon')).stdout).toBe('created\n');
+    await sb.runCli(0, 'rm', 'nomon');
   });
 
   it('exits 125 for its own errors: bad flags, a missing image with --pull never', async () => {
