@@ -1,6 +1,6 @@
 // Running containers rootless: foreground and detached runs, exit codes, the image's config and the
 // flags that override it, and isolation checked from inside the container.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandbox, subuidStart, testIds, type Sandbox } from '../helpers/cli.js';
@@ -64,6 +64,39 @@ describe('run in the foreground', () => {
     expect((await sb.run(['run', '-d', '--name', 'nomon', '--network', 'none', IMG, 'true'], { env })).code).toBe(125);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'nomon')).stdout).toBe('created\n');
     await sb.runCli(0, 'rm', 'nomon');
+  });
+
+  it('a pasta run whose container cannot be written after its monitor began: the monitor is told to stop, nothing stays', async () => {
+    // A store of its own, whose image loses a layer: the copy driver fails the create after run
+    // has launched the monitor (and pasta) early.
+    const own = createSandbox('early-cancel');
+    try {
+      await own.runCli(0, 'pull', '-q', IMG);
+      const conf = join(own.home, 'copy.conf');
+      writeFileSync(conf, '[storage]\nrootfs = "copy"\n');
+      chownSync(conf, testIds().uid, testIds().gid);
+      const layers = join(own.dataDir, 'layers');
+      const layer = join(layers, readdirSync(layers)[0], 'diff');
+      renameSync(layer, `${layer}.away`);
+      const r = await own.run(['run', '-d', '--name', 'doomed', '--network', 'pasta', IMG, 'true'], { env: { SKIFF_CONFIG: conf } });
+      renameSync(`${layer}.away`, layer);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(/^Error: .*ENOENT/);
+      expect((await own.run(['inspect', 'doomed'])).code).toBe(125);
+      const runDirs = join(own.env.XDG_RUNTIME_DIR, 'skiff', 'containers');
+      expect(existsSync(runDirs) ? readdirSync(runDirs) : []).toEqual([]);
+      // The monitor has reported its cancel when run exits; it and pasta may still be ending.
+      const leftovers = () => own.namespaceProcesses().filter((p) => /^(skiff-monitor|pas(ta|st))/.test(p.comm));
+      const deadline = Date.now() + 5000;
+      while (leftovers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(leftovers()).toEqual([]);
+      const netns = join(own.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
+      expect(existsSync(netns) ? readdirSync(netns) : []).toEqual([]);
+      // The name was given back, and the store works as before.
+      expect((await own.run(['run', '--rm', '--name', 'doomed', '--network', 'pasta', IMG, 'sh', '-c', 'exit 0'], { env: { SKIFF_CONFIG: conf } }))).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      await own.cleanup();
+    }
   });
 
   it('exits 125 for its own errors: bad flags, a missing image with --pull never', async () => {
