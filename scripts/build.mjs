@@ -18,7 +18,7 @@ mkdirSync('dist/vendor', { recursive: true });
 // What skiff uses of each heavy dependency, re-exported from one bundle per dependency.
 const vendors = {
   undici: 'export { Agent, request } from "undici";',
-  'tar-stream': 'export { extract, pack } from "tar-stream";',
+  'tar-stream': 'export { pack } from "tar-stream";',
   'smol-toml': 'export { parse } from "smol-toml";',
 };
 
