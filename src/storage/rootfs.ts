@@ -5,9 +5,9 @@
 // that is both running and being copied from is unmounted only when the last user lets go.
 import {
   accessSync, chmodSync, constants, copyFileSync, existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync,
-  symlinkSync, writeFileSync,
+  statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { RootfsDriverSetting } from '../config/config.js';
 import { CliError, messageOf } from '../errors.js';
 import { findHelperBinary, runHelper } from '../util/exec.js';
@@ -25,9 +25,16 @@ export interface RootfsDirs {
   lowers: string[];
 }
 
+// Whether something is mounted on `path` (a container's mountpoint, a plain directory until then):
+// a mount has a device of its own (overlayfs gives its directories its own; so does FUSE), so two
+// stats answer, where /proc/self/mountinfo grows with every running container. A FUSE mount whose
+// daemon died fails to stat (ENOTCONN): mounted, so that it gets unmounted.
 const isMounted = (path: string): boolean => {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+  try {
+    return statSync(path).dev !== statSync(dirname(path)).dev;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 };
 
 const overlayOptions = (dirs: RootfsDirs, extra: string[]): string => {

@@ -112,6 +112,10 @@ describe('root filesystem drivers', () => {
       expect(inspect[0].Driver).toBe(driver);
       const dir = join(sb.dataDir, 'containers', inspect[0].Id, driver === 'copy' ? 'rootfs' : 'upper');
       expect(statSync(join(dir, 'made')).uid).toBe(subuidStart() + 32);
+      // The container has exited: its root is unmounted (by its clean-up, which may still be running).
+      const mounted = () => readFileSync(`/proc/${sb.pausePid()}/mountinfo`, 'utf8').includes(inspect[0].Id);
+      for (let i = 0; i < 100 && mounted(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(mounted()).toBe(false);
       await sb.runCli(0, 'rm', `fs-${driver}`);
     });
   }
