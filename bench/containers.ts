@@ -14,8 +14,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 
 // Podman as it runs rootless here: runc (Debian's crun refuses hybrid cgroup hosts), cgroupfs
 // (no systemd as PID 1), file events; its own store under the bench home.
-const podmanArgs = (home: string) => [
-  'podman', '--root', join(home, 'storage'), '--runroot', join(home, 'r'), '--storage-driver', 'overlay',
+const podmanArgs = (home: string, run: string) => [
+  'podman', '--root', join(home, 'storage'), '--runroot', join(run, 'r'), '--storage-driver', 'overlay',
   '--runtime', process.env.BENCH_PODMAN_RUNTIME ?? 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
 ];
 
@@ -65,10 +65,14 @@ export const benchContainers = async (): Promise<void> => {
   const skiffHome = userDir('cs', fs.dir);
   // Podman wants its runroot path under 50 characters.
   const podmanHome = userDir('cp', fs.dir);
-  const skiffEnv = userEnv(skiffHome);
-  const podmanEnv = userEnv(podmanHome);
+  // Runtime dirs on tmpfs, as /run/user/UID is where users have them (both tools keep their
+  // runtime's state, pid files and sockets there).
+  const skiffRun = userDir('csr', '/dev/shm');
+  const podmanRun = userDir('cpr', '/dev/shm');
+  const skiffEnv = userEnv(skiffHome, skiffRun);
+  const podmanEnv = userEnv(podmanHome, podmanRun);
   const skiff = [SKIFF];
-  const podman = podmanArgs(podmanHome);
+  const podman = podmanArgs(podmanHome, podmanRun);
   try {
     const busybox = readFileSync('/bin/busybox');
     const layer = await makeLayer([
@@ -162,7 +166,7 @@ export const benchContainers = async (): Promise<void> => {
   } finally {
     run([...skiff, 'system', 'reset', '--force'], skiffEnv);
     run([...podman, 'system', 'reset', '--force'], podmanEnv);
-    spawnSync('rm', ['-rf', skiffHome, podmanHome]);
+    spawnSync('rm', ['-rf', skiffHome, podmanHome, skiffRun, podmanRun]);
     fs.done();
     await registry.stop();
   }

@@ -55,8 +55,8 @@ export const journaledDir = (): { dir: string; note: string; done: () => void } 
   };
 };
 
-export const userEnv = (home: string): Record<string, string> => {
-  const run = join(home, 'run');
+// `run`: the user's runtime dir (XDG_RUNTIME_DIR), by default in the home.
+export const userEnv = (home: string, run = join(home, 'run')): Record<string, string> => {
   mkdirSync(run, { recursive: true, mode: 0o700 });
   chownSync(run, ids.uid, ids.gid);
   return { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: home, XDG_RUNTIME_DIR: run, LANG: 'C.UTF-8' };
