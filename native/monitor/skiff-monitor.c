@@ -826,7 +826,9 @@ parse_args (int argc, char **argv)
 
 /* Double fork: the CLI's child exits at once, the middle process starts a new session and exits
    too, so the monitor is nobody's child (the CLI never waits on it) and, not being a session
-   leader, can never acquire a controlling terminal.  */
+   leader, can never acquire a controlling terminal.  The CLI's child reaps the middle process
+   before it exits: an orphan's zombie would be left to PID 1, and not every PID 1 reaps (a CI
+   container's shell, this CI VM's init: one zombie per container).  */
 static void
 detach (void)
 {
@@ -834,7 +836,11 @@ detach (void)
   if (pid < 0)
     create_failed ("fork: %s", strerror (errno));
   if (pid > 0)
-    _exit (0);
+    {
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      _exit (0);
+    }
   setsid ();
   pid = fork ();
   if (pid < 0)

@@ -30,6 +30,24 @@ afterAll(async () => {
 });
 
 describe('detached containers', () => {
+  it("leave no zombie behind: the monitor's first process reaps the middle one of its double fork", async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'reaped', IMG, 'sh', '-c', 'sleep 30');
+    const monitor = (await sb.runCli(0, 'inspect', '--format', '{{.State.ConmonPid}}', 'reaped')).stdout.trim();
+    // The middle process started the monitor's session: its pid is the session id. Once it has
+    // exited it must be gone, not a zombie left to a PID 1 that may never reap it (this CI VM's).
+    const session = readFileSync(`/proc/${monitor}/stat`, 'utf8').split(') ')[1].split(' ')[3];
+    expect(Number(session)).toBeGreaterThan(1);
+    expect(session).not.toBe(monitor);
+    let state = '';
+    try {
+      state = readFileSync(`/proc/${session}/stat`, 'utf8').split(') ')[1].split(' ')[0];
+    } catch {
+      // gone
+    }
+    expect(state).toBe('');
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'reaped');
+  });
+
   it('keep running after the CLI exits: ps shows them, logs grow, stop stops them', async () => {
     const run = await sb.runCli(0, 'run', '-d', '--name', 'ticker', '--label', 'team=a', IMG, ...TICKER);
     expect(run.stdout).toMatch(/^[a-f0-9]{64}\n$/);
