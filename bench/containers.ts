@@ -13,7 +13,7 @@ const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 
 // Podman as it runs rootless here: runc (Debian's crun refuses hybrid cgroup hosts), cgroupfs
-// (no systemd as PID 1), file events; its own store under the bench home.
+// (no systemd as PID 1), file events; its own store under the bench home, its runroot under `run`.
 const podmanArgs = (home: string, run: string) => [
   'podman', '--root', join(home, 'storage'), '--runroot', join(run, 'r'), '--storage-driver', 'overlay',
   '--runtime', process.env.BENCH_PODMAN_RUNTIME ?? 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
