@@ -444,14 +444,20 @@ export class ContainersEngine {
   // filesystem; then --rm removal or the restart policy. Idempotent; the caller holds the lock.
   // `error`: the start failed (`errorCode`: 125, 126 or 127); the container never ran, so it stays
   // "created", as with Podman and Docker, and can be started again.
-  private async finishLocked(record: ContainerRecord, options: { restart: boolean; error?: string; errorCode?: number }): Promise<'removed' | 'restarted' | 'done'> {
+  private async finishLocked(
+    record: ContainerRecord,
+    options: { restart: boolean; error?: string; errorCode?: number; leaveDelete?: boolean },
+  ): Promise<'removed' | 'removed, runtime left' | 'restarted' | 'done'> {
     const recorded = this.store.state(record.id);
     const effective = this.store.effectiveState(record.id);
     if (isRunning(effective)) return 'done';
     const ended = isRunning(recorded) || options.error !== undefined;
     // The runtime deletes its state while this process releases the rest (a stopped container's
     // root filesystem is the runtime's no more); both are done before a restart or a removal.
-    const deleting = ended ? deleteContainer(this.runtime(record), record.id).catch(() => undefined) : undefined;
+    // Of a container removed now (--rm), whose id nothing will use again, the runtime's delete
+    // can be left to the monitor (`leaveDelete`): ~5 ms (a runtime call) less for `run --rm`.
+    const leave = ended && options.leaveDelete === true && record.config.autoRemove;
+    const deleting = ended && !leave ? deleteContainer(this.runtime(record), record.id).catch(() => undefined) : undefined;
     if (ended) {
       this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
       // slirp4netns has ended with the monitor's exit fd (its API socket stays behind), pasta with
@@ -476,7 +482,7 @@ export class ContainersEngine {
       // The runtime's state (its directory, the cgroup) is not the container's files: they go meanwhile.
       this.removeLocked(record);
       await deleting;
-      return 'removed';
+      return leave ? 'removed, runtime left' : 'removed';
     }
     await deleting;
     const state = this.store.state(record.id);
@@ -497,16 +503,18 @@ export class ContainersEngine {
   }
 
   // The monitor's exit command. A container removed meanwhile is not an error.
-  async cleanup(input: string): Promise<void> {
+  // `leaveDelete`: the caller's monitor runs the runtime's delete once the caller has gone (a
+  // foreground `run --rm`, which so returns without waiting for it): true when that is left to it.
+  async cleanup(input: string, leaveDelete = false): Promise<boolean> {
     let record: ContainerRecord;
     try {
       record = this.store.find(input);
     } catch {
-      return;
+      return false;
     }
-    await this.store.withContainerLock(record.id, async () => {
+    return this.store.withContainerLock(record.id, async () => {
       const current = this.store.get(record.id);
-      if (current) await this.finishLocked(current, { restart: true });
+      return current ? (await this.finishLocked(current, { restart: true, leaveDelete })) === 'removed, runtime left' : false;
     });
   }
 

@@ -3,7 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { CliError } from '../errors.js';
 
-export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, closeStdin: 4, resize: 5, cleaned: 6 } as const;
+export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, closeStdin: 4, resize: 5, cleaned: 6, removed: 7 } as const;
 
 export const encodeFrame = (type: number, payload: Buffer | string): Buffer => {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -63,8 +63,9 @@ export interface AttachResult {
   /** The container's exit code, when it exited while attached. */
   exitCode?: number;
   detached: boolean;
-  /** Hangs up; `cleaned` tells the monitor the exit command's work is done (it then skips it). */
-  hangUp(cleaned: boolean): void;
+  /** Hangs up; `cleaned` tells the monitor the exit command's work is done (it then skips it);
+   *  'removed': done, the container removed, and the runtime's delete left to the monitor. */
+  hangUp(cleaned: boolean | 'removed'): void;
 }
 
 // Copies the container's output to the streams and stdin to the container until the container
@@ -101,8 +102,8 @@ export const runAttach = (socket: Socket, streams: AttachStreams): Promise<Attac
     streams.stdin?.on('data', onInput);
     streams.stdin?.on('end', onEnd);
     let done = false;
-    const hangUp = (cleaned: boolean) => {
-      if (cleaned && !socket.destroyed) socket.end(encodeFrame(FRAME.cleaned, ''));
+    const hangUp = (cleaned: boolean | 'removed') => {
+      if (cleaned && !socket.destroyed) socket.end(encodeFrame(cleaned === 'removed' ? FRAME.removed : FRAME.cleaned, ''));
       else socket.destroy();
     };
     const finish = () => {

@@ -67,11 +67,11 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
       return engine.containers.wait(record.id).catch(() => 125);
     }
     // Do the monitor's exit command here (unmount, --rm, restart policy) and tell it so: no
-    // second skiff process starts, and `run --rm` returns with the container gone.
-    let cleaned = false;
+    // second skiff process starts, and `run --rm` returns with the container gone (the runtime's
+    // delete of its state is left to the monitor).
+    let cleaned: boolean | 'removed' = false;
     try {
-      await engine.containers.cleanup(record.id);
-      cleaned = true;
+      cleaned = (await engine.containers.cleanup(record.id, true)) ? 'removed' : true;
     } finally {
       result.hangUp(cleaned);
     }
