@@ -38,7 +38,7 @@
 #define READ_BUF (64 * 1024)
 #define CREATE_OUTPUT_MAX 8192
 
-enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_EXIT = 3, FRAME_CLOSE_STDIN = 4, FRAME_RESIZE = 5, FRAME_CLEANED = 6, FRAME_REMOVED = 7 };
+enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_EXIT = 3, FRAME_CLOSE_STDIN = 4, FRAME_RESIZE = 5, FRAME_CLEANED = 6, FRAME_DELETE = 7 };
 
 /* How long an attached client may take to clean up after the exit before the monitor does it.  */
 #define CLIENT_CLEANUP_MS 60000
@@ -79,7 +79,7 @@ static int pty_fd = -1;
 static char memory_events[PATH_MAX]; /* the container's cgroup v2 memory.events, when it has one */
 static long oom_kills_at_start = -1;
 static bool cleaned_by_client; /* an attached client ran the exit command's work itself */
-static bool delete_left;       /* ... and removed the container, leaving the runtime's delete to this monitor */
+static bool delete_left;       /* a client left the runtime's delete to this monitor (a removed --rm container) */
 
 /* Receives one message on a unix socket into `data` (up to `len` bytes) and the file descriptor it
    carries (SCM_RIGHTS); -1 when there is none or the receive failed.  */
@@ -336,8 +336,8 @@ handle_frame (int type, const unsigned char *payload, size_t len)
     }
   else if (type == FRAME_CLEANED)
     cleaned_by_client = true;
-  else if (type == FRAME_REMOVED)
-    cleaned_by_client = delete_left = true;
+  else if (type == FRAME_DELETE)
+    delete_left = true;
   else if (type == FRAME_RESIZE && pty_fd >= 0)
     {
       char text[32];
@@ -1210,7 +1210,7 @@ main (int argc, char **argv)
     drop_client (&clients[i]);
   if (!cleaned_by_client)
     run_exit_command ();
-  else if (delete_left)
+  if (delete_left)
     run_runtime ("delete", NULL, 0);
   return 0;
 }

@@ -447,7 +447,7 @@ export class ContainersEngine {
   private async finishLocked(
     record: ContainerRecord,
     options: { restart: boolean; error?: string; errorCode?: number; leaveDelete?: boolean },
-  ): Promise<'removed' | 'removed, runtime left' | 'restarted' | 'done'> {
+  ): Promise<'removed' | 'restarted' | 'done'> {
     const recorded = this.store.state(record.id);
     const effective = this.store.effectiveState(record.id);
     if (isRunning(effective)) return 'done';
@@ -482,7 +482,7 @@ export class ContainersEngine {
       // The runtime's state (its directory, the cgroup) is not the container's files: they go meanwhile.
       this.removeLocked(record);
       await deleting;
-      return leave ? 'removed, runtime left' : 'removed';
+      return 'removed';
     }
     await deleting;
     const state = this.store.state(record.id);
@@ -503,18 +503,18 @@ export class ContainersEngine {
   }
 
   // The monitor's exit command. A container removed meanwhile is not an error.
-  // `leaveDelete`: the caller's monitor runs the runtime's delete once the caller has gone (a
-  // foreground `run --rm`, which so returns without waiting for it): true when that is left to it.
-  async cleanup(input: string, leaveDelete = false): Promise<boolean> {
+  // `leaveDelete`: the monitor runs the runtime's delete of a --rm container, once the caller (a
+  // foreground `run --rm`, which so returns without waiting for it) has gone.
+  async cleanup(input: string, leaveDelete = false): Promise<void> {
     let record: ContainerRecord;
     try {
       record = this.store.find(input);
     } catch {
-      return false;
+      return;
     }
-    return this.store.withContainerLock(record.id, async () => {
+    await this.store.withContainerLock(record.id, async () => {
       const current = this.store.get(record.id);
-      return current ? (await this.finishLocked(current, { restart: true, leaveDelete })) === 'removed, runtime left' : false;
+      if (current) await this.finishLocked(current, { restart: true, leaveDelete });
     });
   }
 

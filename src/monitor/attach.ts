@@ -3,7 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { CliError } from '../errors.js';
 
-export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, closeStdin: 4, resize: 5, cleaned: 6, removed: 7 } as const;
+export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, closeStdin: 4, resize: 5, cleaned: 6, delete: 7 } as const;
 
 export const encodeFrame = (type: number, payload: Buffer | string): Buffer => {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -63,9 +63,10 @@ export interface AttachResult {
   /** The container's exit code, when it exited while attached. */
   exitCode?: number;
   detached: boolean;
-  /** Hangs up; `cleaned` tells the monitor the exit command's work is done (it then skips it);
-   *  'removed': done, the container removed, and the runtime's delete left to the monitor. */
-  hangUp(cleaned: boolean | 'removed'): void;
+  /** Leaves the runtime's delete to the monitor (before the clean-up of a container it removes). */
+  leaveDelete(): void;
+  /** Hangs up; `cleaned` tells the monitor the exit command's work is done (it then skips it). */
+  hangUp(cleaned: boolean): void;
 }
 
 // Copies the container's output to the streams and stdin to the container until the container
@@ -102,8 +103,11 @@ export const runAttach = (socket: Socket, streams: AttachStreams): Promise<Attac
     streams.stdin?.on('data', onInput);
     streams.stdin?.on('end', onEnd);
     let done = false;
-    const hangUp = (cleaned: boolean | 'removed') => {
-      if (cleaned && !socket.destroyed) socket.end(encodeFrame(cleaned === 'removed' ? FRAME.removed : FRAME.cleaned, ''));
+    const leaveDelete = () => {
+      if (!socket.destroyed) socket.write(encodeFrame(FRAME.delete, ''));
+    };
+    const hangUp = (cleaned: boolean) => {
+      if (cleaned && !socket.destroyed) socket.end(encodeFrame(FRAME.cleaned, ''));
       else socket.destroy();
     };
     const finish = () => {
@@ -112,7 +116,7 @@ export const runAttach = (socket: Socket, streams: AttachStreams): Promise<Attac
       stopResize?.();
       streams.stdin?.off('data', onInput);
       streams.stdin?.off('end', onEnd);
-      resolve({ exitCode, detached, hangUp });
+      resolve({ exitCode, detached, leaveDelete, hangUp });
     };
     socket.on('data', (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {

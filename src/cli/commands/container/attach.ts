@@ -67,11 +67,15 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
       return engine.containers.wait(record.id).catch(() => 125);
     }
     // Do the monitor's exit command here (unmount, --rm, restart policy) and tell it so: no
-    // second skiff process starts, and `run --rm` returns with the container gone (the runtime's
-    // delete of its state is left to the monitor).
-    let cleaned: boolean | 'removed' = false;
+    // second skiff process starts, and `run --rm` returns with the container gone. The runtime's
+    // delete of a --rm container, whose id nothing uses again, is the monitor's: told first, so
+    // that it happens even if this process dies midway, and not waited for.
+    const leaveDelete = record.config.autoRemove;
+    if (leaveDelete) result.leaveDelete();
+    let cleaned = false;
     try {
-      cleaned = (await engine.containers.cleanup(record.id, true)) ? 'removed' : true;
+      await engine.containers.cleanup(record.id, leaveDelete);
+      cleaned = true;
     } finally {
       result.hangUp(cleaned);
     }
