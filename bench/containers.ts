@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeLayer } from '../test/helpers/layers.js';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { ids, isRoot, journaledDir, median, report, timeAs, userDir, userEnv } from './lib.js';
+import { ids, isRoot, journaledDir, median, report, settle, timeAs, userDir, userEnv } from './lib.js';
 
 const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -18,8 +18,6 @@ const podmanArgs = (home: string, run: string) => [
   'podman', '--root', join(home, 'storage'), '--runroot', join(run, 'r'), '--storage-driver', 'overlay',
   '--runtime', process.env.BENCH_PODMAN_RUNTIME ?? 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
 ];
-
-const settle = () => spawnSync('sh', ['-c', 'sync; sleep 1']);
 
 const run = (argv: string[], env: Record<string, string>) =>
   spawnSync(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, encoding: 'utf8' });
@@ -142,7 +140,7 @@ export const benchContainers = async (): Promise<void> => {
           // What the other tool's batch and its removal left to write back is written first: a
           // batch right after ~20 removed containers otherwise pays for their writeback in its
           // own syncs (skiff's per-run fsync waited up to 10 ms then, ~0.6 ms on a quiet disk).
-          settle();
+          settle(1);
           const ms = await timeMany(() => [...argv, 'run', '-d', '--network', 'none', image, 'sleep', '600'], tool === 'podman' ? podmanEnv : skiffEnv, 20, parallel);
           batches[`${tool} 20× run -d, ${kind}`].push(ms);
           line.push(`${tool} ${ms.toFixed(0)} ms`);

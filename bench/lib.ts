@@ -63,6 +63,11 @@ export const userEnv = (home: string, run = join(home, 'run')): Record<string, s
   return { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: home, XDG_RUNTIME_DIR: run, LANG: 'C.UTF-8' };
 };
 
+// Lets the disk settle before a timed run: what earlier runs left to write back is written first.
+export const settle = (seconds: number): void => {
+  spawnSync('sh', ['-c', `sync; sleep ${seconds}`]);
+};
+
 // Runs argv as the bench user and returns wall-clock milliseconds; throws on failure.
 export const timeAs = (argv: string[], env: Record<string, string>): number => {
   const start = process.hrtime.bigint();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sha256 } from '../test/helpers/layers.js';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { median, report, timeAs, userDir, userEnv } from './lib.js';
+import { median, report, settle, timeAs, userDir, userEnv } from './lib.js';
 
 const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -46,12 +46,11 @@ export const benchPull = async (): Promise<void> => {
     // a journal (this CI VM's): allocating an inode there skips, one by one, the inodes freed in the
     // last 60 s (ext4's recently_deleted(); perf showed 40% of all time in it), so a pull after
     // another's clean-up took 2-3 s instead of 1. Users' ext4 has a journal, where it does not.
-    const settle = () => spawnSync('sh', ['-c', 'sync; sleep 3']);
     for (let i = 0; i < RUNS; i++) {
       const runSkiff = () => {
         const home = userDir('skiff');
         const env = userEnv(home);
-        settle();
+        settle(3);
         skiff.push(timeAs([SKIFF, 'pull', '-q', ref], env));
         spawnSync('sh', ['-c', `kill -9 $(sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p' ${home}/run/skiff/pause.pid) 2>/dev/null`]);
         cleanups.push(() => rmSync(home, { recursive: true, force: true }));
@@ -60,7 +59,7 @@ export const benchPull = async (): Promise<void> => {
         const home = userDir('podman');
         const env = userEnv(home);
         const store = ['--root', join(home, 'storage'), '--runroot', join(home, 'run', 'containers'), '--storage-driver', 'overlay'];
-        settle();
+        settle(3);
         podman.push(timeAs(['podman', ...store, 'pull', '-q', '--tls-verify=false', ref], env));
         cleanups.push(() => {
           timeAs(['podman', ...store, 'system', 'reset', '-f'], env);
