@@ -129,9 +129,10 @@ export class ContainersEngine {
   }
 
   // Creates a container (pulling its image when missing). Caller has joined the user namespace.
-  // `startNext`: start() follows at once (`run`), so a container whose network pasta sets up gets
-  // its monitor (which starts pasta, ~20 ms) before its files are written: pasta's start overlaps
-  // them, and start() takes the monitor up.
+  // `startNext`: start() follows at once (`run`), so the container gets its monitor before its
+  // files are written (the monitor's start, and pasta's, ~20 ms, where pasta sets up the network,
+  // overlap them), and start() takes the monitor up; its record is flushed to disk while the
+  // runtime starts it (start() does that), not here.
   async create(options: CreateOptions, onPull?: (event: PullEvent) => void, startNext = false): Promise<ContainerRecord> {
     log.debug('create: start');
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
@@ -179,7 +180,10 @@ export class ContainersEngine {
             config,
           };
           // An address on a named network: the lowest one no container on it has (under the networks lock).
-          const commit = () => this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }));
+          const commit = () => {
+            this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }), !startNext);
+            if (startNext) this.unpersisted.add(id);
+          };
           if (config.namedNetwork) {
             const more = [...new Set(options.moreNetworks ?? [])].filter((n) => n !== config.network);
             await this.ctx.networks.withLock(async () => {
@@ -190,7 +194,7 @@ export class ContainersEngine {
             });
             for (const m of memberships(config)) this.refreshHosts(m.network);
           } else {
-            if (startNext && config.network === 'pasta') this.launched.set(id, await this.launch(record));
+            if (startNext) this.launched.set(id, await this.launch(record));
             commit();
           }
           this.event(record, 'create');
@@ -270,6 +274,7 @@ export class ContainersEngine {
         await hooks.beforeStart(this.store.socketPath(record.id));
       }
       monitor.proceed();
+      this.persistCreated(record.id);
       const started = await monitor.finish();
       log.debug('start: monitor reported');
       const monitorStartTime = startTimeOf(started.monitorPid);
@@ -294,6 +299,7 @@ export class ContainersEngine {
       this.event(record, 'start');
       log.debug('start: started');
     } catch (error) {
+      this.persistCreated(record.id);
       // A monitor still waiting for the bundle creates nothing and undoes its set-up first.
       await cancelLaunch(launched);
       await this.finishLocked(record, { restart: false, error: messageOf(error), errorCode: error instanceof CliError ? error.exitCode : 125 });
@@ -303,6 +309,13 @@ export class ContainersEngine {
 
   // A monitor launched for a container `run` is creating, until start() takes it up.
   private readonly launched = new Map<string, Launched>();
+
+  // Containers `run` created whose records are not on disk yet: start() flushes them.
+  private readonly unpersisted = new Set<string>();
+
+  private persistCreated(id: string): void {
+    if (this.unpersisted.delete(id)) this.store.persist(id);
+  }
 
   private takeLaunched(id: string): Launched | undefined {
     const launched = this.launched.get(id);

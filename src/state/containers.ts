@@ -3,7 +3,7 @@
 // reserve names atomically. Readers take no lock; every change holds the container's own lock.
 // The truth about a running container is the monitor's: its exit file, or its death, wins over a
 // state.json that still says "running" (see effectiveState).
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { PortMapping } from '../network/ports.js';
@@ -293,8 +293,9 @@ export class ContainerStore {
     return updated;
   }
 
-  // Writes a new container: built in a temp dir, renamed into place whole.
-  commit(record: ContainerRecord, build: (dir: string) => void): void {
+  // Writes a new container: built in a temp dir, renamed into place whole. `durable = false` leaves
+  // the record's flush to disk to a later persist() (`run` overlaps it with the runtime's start).
+  commit(record: ContainerRecord, build: (dir: string) => void, durable = true): void {
     mkdirSync(this.dir, { recursive: true });
     sweepStaleTemps(this.dir, (p) => rmSync(p, { recursive: true, force: true }));
     const tmp = tempSibling(this.containerDir(record.id));
@@ -302,11 +303,27 @@ export class ContainerStore {
     try {
       build(tmp);
       writeJsonAtomic(join(tmp, 'state.json'), { status: 'created', restartCount: 0 } satisfies ContainerState, 0o644, false);
-      writeJsonAtomic(join(tmp, 'container.json'), record);
+      writeJsonAtomic(join(tmp, 'container.json'), record, 0o644, durable);
       renameSync(tmp, this.containerDir(record.id));
     } catch (error) {
       rmSync(tmp, { recursive: true, force: true });
       throw error;
+    }
+  }
+
+  // Flushes a committed container's record to disk; a container already removed is fine.
+  persist(id: string): void {
+    let fd: number;
+    try {
+      fd = openSync(join(this.containerDir(id), 'container.json'), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
   }
 

@@ -51,7 +51,7 @@ describe('run in the foreground', () => {
     }
   });
 
-  it('a monitor that cannot be started: with pasta, run launches it before the container exists, and creates nothing', async () => {
+  it('a monitor that cannot be started: run launches it before the container exists, and creates nothing', async () => {
     const env = { SKIFF_MONITOR: join(sb.dir, 'no-such-monitor') };
     const runDirs = join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'containers');
     const before = existsSync(runDirs) ? readdirSync(runDirs) : [];
@@ -60,8 +60,13 @@ describe('run in the foreground', () => {
     expect(r.stderr).toMatch(/^Error: cannot start skiff-monitor: /);
     expect((await sb.run(['inspect', 'nomon'])).code).toBe(125);
     expect(existsSync(runDirs) ? readdirSync(runDirs) : []).toEqual(before);
-    // Without a network helper the monitor starts with the container, which stays created.
+    // Without a network helper too.
     expect((await sb.run(['run', '-d', '--name', 'nomon', '--network', 'none', IMG, 'true'], { env })).code).toBe(125);
+    expect((await sb.run(['inspect', 'nomon'])).code).toBe(125);
+    expect(existsSync(runDirs) ? readdirSync(runDirs) : []).toEqual(before);
+    // `create` then `start`: the monitor starts with the container, which stays created.
+    await sb.runCli(0, 'create', '--name', 'nomon', '--network', 'none', IMG, 'true');
+    expect((await sb.run(['start', 'nomon'], { env })).code).toBe(125);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'nomon')).stdout).toBe('created\n');
     await sb.runCli(0, 'rm', 'nomon');
   });
