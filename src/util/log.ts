@@ -1,6 +1,8 @@
 // The logger: the only writer to stderr besides the top-level error handler. Debug lines go out only
 // at --log-level=debug (or SKIFF_LOG_LEVEL=debug), so helpers can log argv and timings freely.
 
+import { writeSync } from 'node:fs';
+
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 const order: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -16,7 +18,14 @@ const emit = (level: LogLevel, message: string): void => {
   if (order[level] > order[current]) return;
   // Debug lines carry the time since the process started, for finding where time goes.
   const stamp = level === 'debug' ? `+${performance.now().toFixed(1)}ms ` : '';
-  process.stderr.write(`${level === 'info' ? '' : `${level.toUpperCase()}: `}${stamp}${message}\n`);
+  const line = `${level === 'info' ? '' : `${level.toUpperCase()}: `}${stamp}${message}\n`;
+  // Straight to fd 2: process.stderr's first use builds a stream (~2 ms of modules), which would
+  // also make the debug timings lie.
+  try {
+    writeSync(2, line);
+  } catch {
+    process.stderr.write(line);
+  }
 };
 
 export const log = {
