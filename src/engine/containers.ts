@@ -299,7 +299,11 @@ export class ContainersEngine {
       this.event(record, 'start');
       log.debug('start: started');
     } catch (error) {
-      this.persistCreated(record.id);
+      try {
+        this.persistCreated(record.id);
+      } catch {
+        // what failed first is what the caller hears about
+      }
       // A monitor still waiting for the bundle creates nothing and undoes its set-up first.
       await cancelLaunch(launched);
       await this.finishLocked(record, { restart: false, error: messageOf(error), errorCode: error instanceof CliError ? error.exitCode : 125 });
