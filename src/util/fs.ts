@@ -7,6 +7,21 @@ import { basename, dirname, join } from 'node:path';
 export const tempSibling = (path: string): string =>
   join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}`);
 
+// Writes all of `data` to `fd`: a write may take only part of it. On an error, `onError` gets it
+// with what is left unwritten; without one, the error is thrown.
+export const writeAllSync = (fd: number, data: string | Buffer, onError?: (error: NodeJS.ErrnoException, rest: Buffer) => void): void => {
+  let rest = typeof data === 'string' ? Buffer.from(data) : data;
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (error) {
+      if (!onError) throw error;
+      onError(error as NodeJS.ErrnoException, rest);
+      return;
+    }
+  }
+};
+
 // Writes data atomically: temp file, fsync, rename. Readers see the old or the new content, never half.
 // `fsync = false` skips the flush for volatile state (a container's run state, counters), which the
 // monitor's files correct after a crash anyway; records that must survive a power cut keep it.
@@ -15,9 +30,7 @@ export const writeFileAtomic = (path: string, data: string | Buffer, mode = 0o64
   const tmp = tempSibling(path);
   const fd = openSync(tmp, 'w', mode);
   try {
-    const buffer = typeof data === 'string' ? Buffer.from(data) : data;
-    let offset = 0;
-    while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
+    writeAllSync(fd, data);
     if (fsync) fsyncSync(fd);
   } catch (error) {
     closeSync(fd);

@@ -1,7 +1,7 @@
 // The logger: the only writer to stderr besides the top-level error handler. Debug lines go out only
 // at --log-level=debug (or SKIFF_LOG_LEVEL=debug), so helpers can log argv and timings freely.
 
-import { writeSync } from 'node:fs';
+import { writeAllSync } from './fs.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -21,11 +21,7 @@ const emit = (level: LogLevel, message: string): void => {
   const line = `${level === 'info' ? '' : `${level.toUpperCase()}: `}${stamp}${message}\n`;
   // Straight to fd 2: process.stderr's first use builds a stream (~2 ms of modules), which would
   // also make the debug timings lie.
-  try {
-    writeSync(2, line);
-  } catch {
-    process.stderr.write(line);
-  }
+  writeAllSync(2, line, (_error, rest) => process.stderr.write(rest));
 };
 
 export const log = {

@@ -3,7 +3,7 @@
 // streams (export, logs -f, events) uses process.stdout, and from then on every write goes through
 // that stream, in order. Either way a reader that stops early (`skiff ps | head`) ends the output
 // quietly, with the command's own exit code.
-import { writeSync } from 'node:fs';
+import { writeAllSync } from '../../util/fs.js';
 
 let streaming = false;
 
@@ -36,17 +36,10 @@ export const writeOut = (text: string): void => {
     process.stdout.write(text);
     return;
   }
-  let rest = Buffer.from(text);
-  while (rest.length > 0) {
-    try {
-      rest = rest.subarray(writeSync(1, rest));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') readerGone();
-      // A non-blocking stdout that is full waits in Node's stream; a closed one is Node's to handle.
-      if (code !== 'EAGAIN' && code !== 'EBADF') throw error;
-      process.stdout.write(rest);
-      return;
-    }
-  }
+  writeAllSync(1, text, (error, rest) => {
+    if (error.code === 'EPIPE') readerGone();
+    // A non-blocking stdout that is full waits in Node's stream; a closed one is Node's to handle.
+    if (error.code !== 'EAGAIN' && error.code !== 'EBADF') throw error;
+    process.stdout.write(rest);
+  });
 };
