@@ -43,6 +43,8 @@ export interface ExecOptions {
   user?: string;
   workdir?: string;
   privileged?: boolean;
+  /** Receives the runtime's and the command's standard error (the caller prints it). */
+  stderr?: (chunk: Buffer) => void;
 }
 
 // Node's own table of signal names (SIGIOT and SIGPOLL, aliases, come after SIGABRT and SIGIO).
@@ -739,7 +741,7 @@ export class ContainersEngine {
         const child = spawn(bin, argv, { stdio: options.detach ? ['ignore', 'ignore', 'pipe'] : [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'pipe'] });
         let tail = '';
         child.stderr!.on('data', (d: Buffer) => {
-          process.stderr.write(d);
+          options.stderr?.(d);
           tail = (tail + d.toString()).slice(-2000);
         });
         child.on('exit', (code, signal) => {

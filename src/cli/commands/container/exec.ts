@@ -21,5 +21,5 @@ export const build = (name = 'exec'): Command =>
     .action(async (input: string, command: string[], flags: ExecFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      process.exitCode = await engine.containers.exec(input, { command, ...flags });
+      process.exitCode = await engine.containers.exec(input, { command, ...flags, stderr: (chunk) => process.stderr.write(chunk) });
     });
