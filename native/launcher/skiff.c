@@ -18,8 +18,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *const NEEDS_NAMESPACE[] = {
@@ -138,18 +143,24 @@ same_file (const char *a, const char *b)
 }
 
 /* Enters the live pause process's namespaces; false (and nothing changed) when there is none.  */
-static bool
-enter_namespace (const char *runroot, char *pid_out, size_t pid_size)
+/* skiff's runtime directory: --runroot, else as src/config/paths.ts finds it.  */
+static void
+runroot_dir (const char *runroot, char *dir, size_t size)
 {
-  char dir[PATH_MAX], file[PATH_MAX + 16], json[512], pid[32], recorded[32], actual[32], mode[16] = "";
   if (runroot)
-    snprintf (dir, sizeof dir, "%s", runroot);
+    snprintf (dir, size, "%s", runroot);
   else if (getenv ("SKIFF_RUNROOT"))
-    snprintf (dir, sizeof dir, "%s", getenv ("SKIFF_RUNROOT"));
+    snprintf (dir, size, "%s", getenv ("SKIFF_RUNROOT"));
   else if (getenv ("XDG_RUNTIME_DIR") && *getenv ("XDG_RUNTIME_DIR"))
-    snprintf (dir, sizeof dir, "%s/skiff", getenv ("XDG_RUNTIME_DIR"));
+    snprintf (dir, size, "%s/skiff", getenv ("XDG_RUNTIME_DIR"));
   else
-    snprintf (dir, sizeof dir, "/tmp/skiff-run-%u/skiff", getuid ());
+    snprintf (dir, size, "/tmp/skiff-run-%u/skiff", getuid ());
+}
+
+static bool
+enter_namespace (const char *dir, char *pid_out, size_t pid_size)
+{
+  char file[PATH_MAX + 16], json[512], pid[32], recorded[32], actual[32], mode[16] = "";
   snprintf (file, sizeof file, "%s/pause.pid", dir);
   if (!read_small (file, json, sizeof json) || !json_field (json, "pid", pid, sizeof pid) || !json_field (json, "startTime", recorded, sizeof recorded)
       || !json_field (json, "mode", mode, sizeof mode))
@@ -194,6 +205,211 @@ enter_namespace (const char *runroot, char *pid_out, size_t pid_size)
   return true;
 }
 
+/* A spare network for `run`.  A container on the default network waits for pasta, which takes
+   20-100 ms to start (it fills socket pools and touches ~30 MB of buffers: page faults), and the
+   monitor can only start it once Node has booted and created the container.  So for a `run`
+   without network or port flags, the launcher starts one now, in parallel with Node's boot: a
+   network namespace bound to RUNROOT/netns/ID, pasta on it (writing RUNROOT/netns/ID.pid once the
+   namespace is configured), and the marker ID.spare; Node learns ID from SKIFF_SPARE_NET.
+   `run` adopts the spare (the container gets ID, the monitor awaits that pasta instead of starting
+   its own) by removing the marker, or discards it (network or pasta's arguments not the default's).
+   A small watcher process lives as long as the CLI: when the CLI ends (however it ends) with the
+   marker still there, it stops pasta and removes the namespace, so nothing outlives a failed or
+   killed `run`; `run` discards a spare by signalling the watcher.  pasta's arguments come from RUNROOT/pasta-spare, which `run` writes (NUL-separated,
+   with {netns} and {pidfile} for the paths): the launcher holds no network configuration, and
+   speculates only where the last default-network `run` used pasta.  */
+#define SPARE_MAX_ARGS 64
+
+/* true when `run`'s arguments name no network, published port, pod or help: flags that start with
+   --net, --publish or --pod, and short-flag groups with p, P or h, anywhere after "run" (the
+   container's own arguments included: a wrong guess in that direction costs only the speed-up).  */
+static bool
+may_use_default_network (int argc, char **argv, int index)
+{
+  if (strcmp (argv[index], "run") != 0)
+    return false;
+  for (int i = index + 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (a[0] != '-')
+        continue;
+      if (a[1] == '-')
+        {
+          if (strncmp (a, "--net", 5) == 0 || strncmp (a, "--publish", 9) == 0 || strncmp (a, "--pod", 5) == 0)
+            return false;
+        }
+      else if (strpbrk (a + 1, "pPh"))
+        return false;
+    }
+  return true;
+}
+
+static void
+remove_spare (const char *netns, const char *pidfile, const char *marker)
+{
+  umount2 (netns, MNT_DETACH);
+  unlink (netns);
+  unlink (pidfile);
+  unlink (marker);
+}
+
+/* Whether `path` holds the decimal `pid`.  */
+static bool
+holds_pid (const char *path, pid_t pid)
+{
+  char text[32];
+  return read_small (path, text, sizeof text) && atoi (text) == pid;
+}
+
+/* The watcher: pasta's parent while the CLI lives.  It writes -1 to
+   the pid file if pasta ends without having configured the namespace (the monitor then starts its
+   own and reports why).  On SIGTERM, from `run` discarding the spare or as the parent-death
+   signal when the CLI ends, an unadopted spare goes: pasta is stopped (and waited for: it could
+   otherwise still create its pid file), then its files.  */
+static void __attribute__ ((noreturn))
+watch_spare (pid_t cli, int report, char **pasta, const char *netns, const char *pidfile, const char *marker)
+{
+  int devnull = open ("/dev/null", O_RDWR);
+  if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (devnull, 1) < 0 || dup2 (devnull, 2) < 0)
+    remove_spare (netns, pidfile, marker), _exit (1);
+  setsid ();
+  sigset_t wanted;
+  sigemptyset (&wanted);
+  sigaddset (&wanted, SIGTERM);
+  sigaddset (&wanted, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &wanted, NULL);
+  if (prctl (PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid () != cli)
+    remove_spare (netns, pidfile, marker), _exit (1);
+  pid_t helper = fork ();
+  if (helper == 0)
+    {
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      /* Ignored signals stay ignored across exec; pasta refuses to start with SIGPIPE ignored.  */
+      signal (SIGPIPE, SIG_DFL);
+      signal (SIGINT, SIG_DFL);
+      signal (SIGHUP, SIG_DFL);
+      execv (pasta[0], pasta);
+      _exit (127);
+    }
+  if (helper < 0 || write (report, &helper, sizeof helper) != sizeof helper)
+    remove_spare (netns, pidfile, marker), _exit (1);
+  close (report);
+  bool ended = false;
+  for (;;)
+    {
+      int sig = sigwaitinfo (&wanted, NULL);
+      if (sig == SIGTERM)
+        break;
+      if (sig != SIGCHLD || ended || waitpid (helper, NULL, WNOHANG) != helper)
+        continue;
+      ended = true;
+      if (access (netns, F_OK) != 0)
+        unlink (pidfile); /* its namespace released: pasta ended as it should */
+      else if (!holds_pid (pidfile, helper))
+        {
+          int fd = open (pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+          if (fd >= 0)
+            (void) !write (fd, "-1\n", 3), close (fd);
+        }
+    }
+  if (access (marker, F_OK) == 0)
+    {
+      if (!ended)
+        {
+          kill (helper, SIGTERM);
+          for (int waited = 0; waitpid (helper, NULL, WNOHANG) == 0; waited++)
+            {
+              if (waited == 1000)
+                kill (helper, SIGKILL);
+              usleep (1000);
+            }
+        }
+      remove_spare (netns, pidfile, marker);
+    }
+  _exit (0);
+}
+
+/* Starts a spare network under `dir` and sets SKIFF_SPARE_NET; on any failure, nothing.  */
+static void
+start_spare_network (const char *dir)
+{
+  static char template[4096], netns[PATH_MAX], pidfile[PATH_MAX + 8], marker[PATH_MAX + 8];
+  char path[PATH_MAX + 16], id[65];
+  char *pasta[SPARE_MAX_ARGS + 1];
+  unsigned char random[32];
+  snprintf (path, sizeof path, "%s/pasta-spare", dir);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t size = read (fd, template, sizeof template - 1);
+  close (fd);
+  if (size <= 0 || template[size - 1] != '\0' || template[0] != '/' || getrandom (random, sizeof random, 0) != sizeof random)
+    return;
+  for (int i = 0; i < 32; i++)
+    snprintf (id + 2 * i, 3, "%02x", random[i]);
+  if (snprintf (netns, sizeof netns, "%s/netns/%s", dir, id) >= (int) sizeof netns)
+    return;
+  snprintf (pidfile, sizeof pidfile, "%s.pid", netns);
+  snprintf (marker, sizeof marker, "%s.spare", netns);
+  int n = 0;
+  for (char *arg = template; arg < template + size && n < SPARE_MAX_ARGS; arg += strlen (arg) + 1)
+    pasta[n++] = strcmp (arg, "{netns}") == 0 ? netns : strcmp (arg, "{pidfile}") == 0 ? pidfile : arg;
+  pasta[n] = NULL;
+
+  /* The namespace, bound to its file by a child (this process must stay in the host's).  */
+  snprintf (path, sizeof path, "%s/netns", dir);
+  mkdir (path, 0700);
+  fd = open (netns, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return;
+  close (fd);
+  int status = -1;
+  pid_t child = fork ();
+  if (child == 0)
+    _exit (unshare (CLONE_NEWNET) < 0 || mount ("/proc/self/ns/net", netns, NULL, MS_BIND, NULL) < 0);
+  if (child < 0 || waitpid (child, &status, 0) != child || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      unlink (netns);
+      return;
+    }
+  fd = open (marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      remove_spare (netns, pidfile, marker);
+      return;
+    }
+  /* The marker says "WATCHER PASTA" (pids): made before the fork, so that a watcher never sees
+     the spare without it; the watcher reports pasta's pid over a pipe.  */
+  int report[2];
+  if (pipe2 (report, O_CLOEXEC) < 0)
+    {
+      close (fd);
+      remove_spare (netns, pidfile, marker);
+      return;
+    }
+  pid_t cli = getpid (), helper = -1;
+  pid_t watcher = fork ();
+  if (watcher == 0)
+    {
+      close (report[0]);
+      watch_spare (cli, report[1], pasta, netns, pidfile, marker);
+    }
+  close (report[1]);
+  bool reported = watcher > 0 && read (report[0], &helper, sizeof helper) == sizeof helper;
+  close (report[0]);
+  if (!reported)
+    {
+      close (fd);
+      remove_spare (netns, pidfile, marker);
+      return;
+    }
+  dprintf (fd, "%d %d\n", watcher, helper);
+  close (fd);
+  setenv ("SKIFF_SPARE_NET", id, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -216,11 +432,14 @@ main (int argc, char **argv)
   bool help = false;
   for (int i = 1; i < argc; i++)
     help = help || strcmp (argv[i], "--help") == 0;
-  char pid[32];
-  if (command && !help && needs_namespace (command) && enter_namespace (runroot, pid, sizeof pid))
+  char pid[32], dir[PATH_MAX];
+  runroot_dir (runroot, dir, sizeof dir);
+  if (command && !help && needs_namespace (command) && enter_namespace (dir, pid, sizeof pid))
     {
       setenv ("SKIFF_USERNS_PID", pid, 1);
       setenv ("UV_THREADPOOL_SIZE", "8", 0);
+      if (may_use_default_network (argc, argv, index))
+        start_spare_network (dir);
     }
 
   const char *node = getenv ("SKIFF_NODE") ? getenv ("SKIFF_NODE") : "node";

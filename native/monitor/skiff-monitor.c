@@ -26,6 +26,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -53,6 +54,7 @@ struct options
   int n_exit_args;
   const char *net_helper, *net_ns_path, *net_helper_pid_file;
   bool net_helper_ports; /* the helper holds host ports: wait for it to end */
+  const char *net_helper_adopt; /* the pid of a pasta on the namespace already (the launcher's spare) */
   const char *net_args[MAX_ARGS];
   int n_net_args;
   const char *publish[64];
@@ -529,9 +531,22 @@ spawn (const char *const argv[], int in, int out, int err)
      makes the namespace itself, bound to that file, and starts the helper before the runtime's
      `create` (whose spec names the file), so pasta's start-up (tens of ms: it fills socket
      pools) overlaps the runtime's.
-   launch_net_helper starts it, await_net_helper returns NULL when it is ready, else what went wrong.  */
+   launch_net_helper starts it, await_net_helper returns NULL when it is ready, else what went wrong.
+   --net-helper-adopt PID: the namespace file and pasta (PID) on it exist already (the launcher's
+   spare network, see native/launcher/skiff.c): await_adopted_helper waits for its pid file, and
+   starts the helper itself on the same namespace when that pasta failed (its pid file says -1).  */
 static int net_exit_fd = -1, net_ready_fd = -1;
 static pid_t helper_pid = -1, stoppable_helper = -1;
+static int adopted_pidfd = -1; /* the adopted pasta (not a child: its pid could be reused) */
+
+static void
+signal_helper (int sig)
+{
+  if (adopted_pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, adopted_pidfd, sig, NULL, 0);
+  else
+    kill (stoppable_helper, sig);
+}
 static char net_message[512];
 
 static void
@@ -542,6 +557,9 @@ release_netns (void)
       umount2 (opt.net_ns_path, MNT_DETACH);
       unlink (opt.net_ns_path);
     }
+  /* (The spare's pid file is beside its namespace, not in the container's runtime dir.)  */
+  if (opt.net_helper_adopt && opt.net_helper_pid_file)
+    unlink (opt.net_helper_pid_file);
 }
 
 /* Ends the network helper with its container: slirp4netns sees its exit fd close; pasta is asked
@@ -556,7 +574,7 @@ stop_net_helper (void)
   release_netns ();
   if (stoppable_helper <= 0)
     return;
-  kill (stoppable_helper, SIGTERM);
+  signal_helper (SIGTERM);
   for (int waited = 0; waited < 1000 && opt.net_helper_ports; waited++)
     {
       pid_t got = waitpid (stoppable_helper, NULL, WNOHANG);
@@ -701,6 +719,35 @@ await_net_helper (void)
   return net_message;
 }
 
+static const char *
+await_adopted_helper (void)
+{
+  for (int waited = 0; waited < 10000; waited++)
+    {
+      int written = 0;
+      FILE *f = fopen (opt.net_helper_pid_file, "r");
+      if (f)
+        {
+          if (fscanf (f, "%d", &written) != 1)
+            written = 0;
+          fclose (f);
+        }
+      if (written == stoppable_helper)
+        return NULL;
+      if (written < 0)
+        break;
+      usleep (1000);
+    }
+  if (stoppable_helper > 0)
+    signal_helper (SIGKILL);
+  stoppable_helper = -1;
+  if (adopted_pidfd >= 0)
+    close (adopted_pidfd);
+  adopted_pidfd = -1;
+  const char *failure = launch_net_helper (-1);
+  return failure ? failure : await_net_helper ();
+}
+
 /* Runs `RUNTIME [runtime-args] VERB [--force] ID` ("delete" gets --force); its stderr goes to
    `message` when given.  Returns its exit status (0 on success).  */
 static int
@@ -794,6 +841,7 @@ parse_args (int argc, char **argv)
       TAKE ("--net-helper", opt.net_helper);
       TAKE ("--net-ns-path", opt.net_ns_path);
       TAKE ("--net-helper-pid-file", opt.net_helper_pid_file);
+      TAKE ("--net-helper-adopt", opt.net_helper_adopt);
 #undef TAKE
       if (strcmp (a, "--runtime-arg") == 0 && v && opt.n_runtime_args < MAX_ARGS - 16)
         opt.runtime_args[opt.n_runtime_args++] = argv[++i];
@@ -926,7 +974,12 @@ main (int argc, char **argv)
     }
 
   /* A namespace of the monitor's own making gets its helper now, while the runtime creates.  */
-  if (opt.net_helper && opt.net_ns_path)
+  if (opt.net_helper_adopt)
+    {
+      stoppable_helper = atoi (opt.net_helper_adopt);
+      adopted_pidfd = (int) syscall (SYS_pidfd_open, stoppable_helper, 0);
+    }
+  else if (opt.net_helper && opt.net_ns_path)
     {
       const char *failure = create_netns ();
       if (!failure)
@@ -1081,7 +1134,7 @@ main (int argc, char **argv)
   if (opt.net_helper && !opt.net_ns_path)
     failure = launch_net_helper (container);
   if (opt.net_helper && !failure)
-    failure = await_net_helper ();
+    failure = opt.net_helper_adopt ? await_adopted_helper () : await_net_helper ();
   if (!failure && n_published)
     failure = start_dialer (container);
   /* --start: a detached container is started here, without another round trip to the CLI.  */

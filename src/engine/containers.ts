@@ -18,6 +18,7 @@ import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
 import { publishPorts, SLIRP_DNS, SLIRP_GATEWAY, slirpHelperArgs } from '../network/slirp.js';
 import { PASTA_DNS, pastaAddresses, pastaHelperArgs } from '../network/pasta.js';
+import { adoptSpareNetwork, discardSpareNetwork, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
 import { defaultNetwork } from '../network/backend.js';
 import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
@@ -155,7 +156,14 @@ export class ContainersEngine {
       ];
       ports = await reservePorts(requested);
     }
-    const id = randomId();
+    // A `run` may come with the launcher's spare network: the container takes its id when it is
+    // the pasta this container needs; else the spare goes (and its id with it: never reused).
+    const network = options.network ?? defaultNetwork(this.ctx.config.network.backend);
+    const spare = startNext ? takeSpareNetwork(this.ctx.paths.run) : undefined;
+    const wanted = network === 'pasta' && !ports.length ? findHelperBinary('pasta') : undefined;
+    this.spare = spare && keepSpareTemplate(this.ctx.paths.run, wanted) ? spare : undefined;
+    if (spare && !this.spare) discardSpareNetwork(spare);
+    const id = this.spare?.id ?? randomId();
     const lock = await this.store.lock(id);
     try {
       const name = this.reserveName(options.name, id);
@@ -318,6 +326,7 @@ export class ContainersEngine {
 
   // Containers `run` created whose records are not on disk yet: start() flushes them.
   private readonly unpersisted = new Set<string>();
+  private spare?: SpareNetwork;
 
   private persistCreated(id: string): void {
     if (this.unpersisted.delete(id)) this.store.persist(id);
@@ -344,15 +353,20 @@ export class ContainersEngine {
     const pasta = network === 'pasta' ? requireHelperBinary('pasta', 'passt') : undefined;
     const slirpSocket = this.store.slirpSocketPath(record.id);
     if (slirp) rmSync(slirpSocket, { force: true });
-    if (pasta) {
-      this.releaseNetns(record.id);
-      mkdirSync(dirname(this.store.netnsPath(record.id)), { recursive: true });
-    }
     // pasta forwards published TCP ports itself (keeping a remote client's address). The monitor
     // forwards the rest over IPv4 (socket to socket, fast, and UDP replies come back: Debian 12's
     // pasta loses replies to loopback clients), slirp4netns the IPv6 host addresses.
     const ports = record.config.ports ?? [];
     const viaPasta = pasta ? ports.filter((p) => p.protocol === 'tcp') : [];
+    // The launcher's spare network, when create() found it fit; else the launcher's next spare
+    // is made to fit.
+    const adopted = this.spare?.id === record.id ? this.spare : undefined;
+    if (pasta && !adopted && !viaPasta.length) keepSpareTemplate(this.ctx.paths.run, pasta);
+    if (pasta && !adopted) {
+      this.releaseNetns(record.id);
+      mkdirSync(dirname(this.store.netnsPath(record.id)), { recursive: true });
+    }
+    const pastaPidFile = adopted?.pidFile ?? join(runDir, 'pasta.pid');
     const forwarded = ports.filter((p) => !viaPasta.includes(p) && !p.hostIp.includes(':'));
     const viaSlirp = slirp ? ports.filter((p) => !viaPasta.includes(p) && !forwarded.includes(p)) : [];
     // With nothing to do between create and start (no named network, no slirp4netns forwarding
@@ -373,14 +387,16 @@ export class ContainersEngine {
       terminal: record.config.tty,
       stdin: record.config.interactive,
       exitCommand: this.cleanupCommand(record.id),
-      netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : pasta ? [pasta, ...pastaHelperArgs(viaPasta, join(runDir, 'pasta.pid'))] : undefined,
+      netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : pasta ? [pasta, ...pastaHelperArgs(viaPasta, pastaPidFile)] : undefined,
       netNsPath: pasta ? this.store.netnsPath(record.id) : undefined,
-      netHelperPidFile: pasta ? join(runDir, 'pasta.pid') : undefined,
+      netHelperPidFile: pasta ? pastaPidFile : undefined,
       netHelperPorts: viaPasta.length > 0,
+      netHelperAdopt: adopted?.pasta,
       publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
       start: monitorStarts,
     });
-    log.debug('start: monitor launched');
+    if (adopted) adoptSpareNetwork(adopted);
+    log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');
     return { monitor, monitorStarts, viaSlirp };
   }
 
@@ -429,10 +445,12 @@ export class ContainersEngine {
     writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);
   }
 
-  // The file the monitor bound a pasta container's network namespace to: unmounted and removed.
+  // The file the monitor bound a pasta container's network namespace to: unmounted and removed
+  // (with the pid file beside it of a pasta the launcher started).
   private releaseNetns(id: string): void {
     const path = this.store.netnsPath(id);
     if (!existsSync(path)) return;
+    rmSync(`${path}.pid`, { force: true });
     try {
       native().umount(path, MNT_DETACH);
     } catch {

@@ -28,6 +28,8 @@ export interface MonitorOptions {
   netHelperPidFile?: string;
   /** The helper holds host ports: the monitor waits for it to end before reporting the exit. */
   netHelperPorts?: boolean;
+  /** The pid of a helper (pasta) on the namespace at netNsPath already (the launcher's spare network): the monitor awaits its pid file. */
+  netHelperAdopt?: number;
   /** The monitor starts the container itself (nothing to do between create and start; an attaching caller connects before proceed()). */
   start?: boolean;
   /** Ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
@@ -99,6 +101,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
     ...(options.netNsPath ? ['--net-ns-path', options.netNsPath] : []),
     ...(options.netHelperPidFile ? ['--net-helper-pid-file', options.netHelperPidFile] : []),
     ...(options.netHelperPorts ? ['--net-helper-ports'] : []),
+    ...(options.netHelperAdopt ? ['--net-helper-adopt', String(options.netHelperAdopt)] : []),
   ];
   const bin = findMonitor();
   log.debug(`exec: ${bin} ${argv.join(' ')}`);

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSandbox, isRoot, type Sandbox } from '../helpers/cli.js';
+import { createSandbox, isRoot, SKIFF, testIds, type Sandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -280,5 +280,69 @@ describe('names, DNS and teardown', () => {
     // The namespace file pasta was given is gone with the container.
     const files = join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
     expect(existsSync(files) ? readdirSync(files) : []).toEqual([]);
+  });
+});
+
+describe("the launcher's spare pasta", () => {
+  // For a `run` with no network or port flags, the launcher starts pasta while Node boots; the run
+  // takes it up, or it is removed with everything it had when the run does not (or dies first).
+  const netnsFiles = (): string[] => {
+    const dir = join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  };
+  const until = async (done: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while (!done() && Date.now() < deadline) await sleep(50);
+  };
+
+  it('a run on the default network takes up the pasta the launcher started, and waits until it is ready', async () => {
+    const slow = join(sb.dir, 'slow-spare');
+    mkdirSync(slow, { recursive: true });
+    const real = execFileSync('sh', ['-c', 'command -v pasta']).toString().trim();
+    writeFileSync(join(slow, 'pasta'), `#!/bin/sh\nsleep 0.5\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const env = { SKIFF_HELPER_BINARY_DIR: slow };
+    // The first run tells the launcher which pasta the default network runs (this slow one).
+    await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
+    const first = await sb.run(['--log-level', 'debug', 'run', '--rm', IMG, 'sh', '-c', ':'], { env });
+    expect(first.stderr).not.toMatch(/with the launcher's pasta/);
+    const r = await sb.run(['--log-level', 'debug', 'run', '--rm', IMG, 'sh', '-c', 'ip route'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/monitor launched, with the launcher's pasta/);
+    expect(r.stdout).toMatch(/^default via \S+ dev /m);
+    await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
+    expect(netnsFiles().join(" ")).toBe("");
+    expect(processesNamed('pasta')).toBe(0);
+    await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
+  });
+
+  it('removes a spare its run does not take up: a failed run, and a CLI killed while it pulls', async () => {
+    await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
+    await until(() => processesNamed('pasta') === 0);
+    const failed = await sb.run(['run', '--rm', '--pull', 'never', 'localhost/no/such:1', 'true']);
+    expect(failed.code).toBe(125);
+    await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
+    expect(netnsFiles().join(" ")).toBe("");
+    expect(processesNamed('pasta')).toBe(0);
+
+    // A registry that accepts connections and never answers: the pull hangs.
+    const held: import('node:net').Socket[] = [];
+    const server = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { uid, gid } = testIds();
+      const child = spawn(SKIFF, ['run', '--rm', `127.0.0.1:${port}/hangs:1`, 'true'], { env: sb.env, cwd: sb.home, uid: isRoot ? uid : undefined, gid: isRoot ? gid : undefined, stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      await until(() => netnsFiles().some((f) => f.endsWith('.spare')) && held.length > 0);
+      expect(netnsFiles().filter((f) => f.endsWith('.spare'))).toHaveLength(1);
+      child.kill('SIGKILL');
+      await closed;
+      await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
+      expect(netnsFiles().join(" ")).toBe("");
+      expect(processesNamed('pasta')).toBe(0);
+    } finally {
+      for (const socket of held) socket.destroy();
+      server.close();
+    }
   });
 });

@@ -41,6 +41,13 @@ check "run --rm leaves no runtime state" 0 "$(ls "$($S info --format '{{.Store.R
 # Networking on the VM: a published port from the host side through each backend (pasta is the
 # default where installed), and names on a named network.
 check "pasta is the default network" pasta "$($S info --format '{{.Host.NetworkBackend}}')"
+# A default-network run after the first takes up the pasta the launcher started while Node booted;
+# nothing of it is left once the container is gone.
+$S run --rm localhost/vmcheck:1 true >/dev/null
+out=$($S --log-level debug run --rm localhost/vmcheck:1 sh -c 'ls /sys/class/net | grep -v lo' 2>&1)
+check "a run takes up the launcher's pasta" "1 eth0" "$(echo "$out" | grep -c "with the launcher's pasta") $(echo "$out" | grep -v DEBUG)"
+sleep 1
+check "no spare network left" 0 "$(ls "$($S info --format '{{.Store.RunRoot}}')/netns" | wc -l)"
 for net in pasta slirp4netns; do
   $S run -d --name web --network $net -p 127.0.0.1:18080:80 localhost/vmcheck:1 sh -c 'while true; do echo hello-vm | nc -l -p 80; done' >/dev/null
   out=

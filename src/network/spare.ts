@@ -1,0 +1,75 @@
+// The launcher's spare network (native/launcher/skiff.c): for a `run` with no network or port
+// flags, the launcher starts pasta on a new network namespace while Node boots, and names it in
+// SKIFF_SPARE_NET. `run` gives its container that id and adopts the spare when the container's
+// network is pasta with the arguments the launcher used, else discards it. The launcher takes
+// pasta's arguments from RUNROOT/pasta-spare, which `run` keeps in step with its own (and removes
+// when the default network is not pasta), so it never guesses a configuration.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
+import { pastaHelperArgs } from './pasta.js';
+
+export interface SpareNetwork {
+  /** The container id the launcher chose; the namespace file is RUNROOT/netns/ID. */
+  id: string;
+  netns: string;
+  /** pasta's pid file: its pid once the namespace is configured, -1 if it failed. */
+  pidFile: string;
+  /** "WATCHER PASTA" (pids) until the spare is adopted; the watcher removes an unadopted spare. */
+  marker: string;
+  watcher: number;
+  pasta: number;
+}
+
+// The spare this process was given, once (the variable is removed: child processes never see it).
+// One whose marker is gone or unreadable is left to its watcher.
+export const takeSpareNetwork = (runDir: string): SpareNetwork | undefined => {
+  const id = process.env.SKIFF_SPARE_NET;
+  delete process.env.SKIFF_SPARE_NET;
+  if (!id || !/^[a-f0-9]{64}$/.test(id)) return undefined;
+  const netns = join(runDir, 'netns', id);
+  let pids: RegExpExecArray | null;
+  try {
+    pids = /^(\d+) (\d+)\n$/.exec(readFileSync(`${netns}.spare`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!pids) return undefined;
+  return { id, netns, pidFile: `${netns}.pid`, marker: `${netns}.spare`, watcher: Number(pids[1]), pasta: Number(pids[2]) };
+};
+
+const templatePath = (runDir: string): string => join(runDir, 'pasta-spare');
+
+// The arguments the launcher starts pasta with: the default network's, with no published port.
+const templateOf = (pasta: string): string => [pasta, ...pastaHelperArgs([], '{pidfile}')].map((a) => `${a}\0`).join('');
+
+const readTemplate = (runDir: string): string | undefined => {
+  try {
+    return readFileSync(templatePath(runDir), 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+// Keeps the launcher's template true: `pasta`, the binary when the default network is pasta
+// (without published ports), else undefined (the launcher then starts none). Whether it was.
+export const keepSpareTemplate = (runDir: string, pasta: string | undefined): boolean => {
+  const current = readTemplate(runDir);
+  const wanted = pasta ? templateOf(pasta) : undefined;
+  if (wanted === current) return wanted !== undefined;
+  if (wanted) writeFileAtomic(templatePath(runDir), wanted, 0o600, false);
+  else rmSync(templatePath(runDir), { force: true });
+  return false;
+};
+
+// The container's monitor has taken the spare up: the launcher's watcher leaves it alone.
+export const adoptSpareNetwork = (spare: SpareNetwork): void => rmSync(spare.marker, { force: true });
+
+// Not for this container: the launcher's watcher stops pasta, then removes the spare's files.
+export const discardSpareNetwork = (spare: SpareNetwork): void => {
+  try {
+    process.kill(spare.watcher, 'SIGTERM');
+  } catch {
+    // gone: it removed the spare first
+  }
+};
