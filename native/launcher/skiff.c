@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/child-signals.h"
+
 static const char *const NEEDS_NAMESPACE[] = {
   "run", "create", "start", "stop", "kill", "restart", "rm", "exec", "attach", "cp", "diff", "export", "commit", "top", "import", "unshare", "pull", "rmi", "load", "rename", "network", NULL,
 };
@@ -283,13 +285,7 @@ watch_spare (pid_t cli, int report, char **pasta, const char *netns, const char 
   pid_t helper = fork ();
   if (helper == 0)
     {
-      sigset_t none;
-      sigemptyset (&none);
-      sigprocmask (SIG_SETMASK, &none, NULL);
-      /* Ignored signals stay ignored across exec; pasta refuses to start with SIGPIPE ignored.  */
-      signal (SIGPIPE, SIG_DFL);
-      signal (SIGINT, SIG_DFL);
-      signal (SIGHUP, SIG_DFL);
+      reset_child_signals ();
       execv (pasta[0], pasta);
       _exit (127);
     }

@@ -106,6 +106,7 @@ recv_fd (int sock, void *data, size_t len)
 
 #include "ports.c"
 #include "../common/sealed-copy.h"
+#include "../common/child-signals.h"
 
 static void
 die (const char *fmt, ...)
@@ -645,13 +646,7 @@ launch_net_helper (int container)
     return "fork failed";
   if (helper_pid == 0)
     {
-      sigset_t all;
-      sigemptyset (&all);
-      sigprocmask (SIG_SETMASK, &all, NULL);
-      /* Ignored signals stay ignored across exec; pasta refuses to start with SIGPIPE ignored.  */
-      signal (SIGPIPE, SIG_DFL);
-      signal (SIGINT, SIG_DFL);
-      signal (SIGHUP, SIG_DFL);
+      reset_child_signals ();
       if (opt.net_helper_pid_file && (prctl (PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid () != monitor))
         _exit (127);
       int devnull = open ("/dev/null", O_RDWR);
