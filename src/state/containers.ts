@@ -182,8 +182,10 @@ export class ContainerStore {
       .filter((r): r is ContainerRecord => r !== undefined);
   }
 
-  // Finds a container by full id, unique id prefix, or name.
+  // Finds a container by full id, name, or unique id prefix (Podman's order).
   find(input: string): ContainerRecord {
+    const byId = /^[a-f0-9]{64}$/.test(input) ? this.get(input) : undefined;
+    if (byId) return byId;
     const byName = this.nameTarget(input);
     if (byName) {
       const record = this.get(byName);
