@@ -144,7 +144,6 @@ same_file (const char *a, const char *b)
   return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Enters the live pause process's namespaces; false (and nothing changed) when there is none.  */
 /* skiff's runtime directory: --runroot, else as src/config/paths.ts finds it.  */
 static void
 runroot_dir (const char *runroot, char *dir, size_t size)
@@ -159,6 +158,7 @@ runroot_dir (const char *runroot, char *dir, size_t size)
     snprintf (dir, size, "/tmp/skiff-run-%u/skiff", getuid ());
 }
 
+/* Enters the live pause process's namespaces; false (and nothing changed) when there is none.  */
 static bool
 enter_namespace (const char *dir, char *pid_out, size_t pid_size)
 {
@@ -217,9 +217,10 @@ enter_namespace (const char *dir, char *pid_out, size_t pid_size)
    its own) by removing the marker, or discards it (network or pasta's arguments not the default's).
    A small watcher process lives as long as the CLI: when the CLI ends (however it ends) with the
    marker still there, it stops pasta and removes the namespace, so nothing outlives a failed or
-   killed `run`; `run` discards a spare by signalling the watcher.  pasta's arguments come from RUNROOT/pasta-spare, which `run` writes (NUL-separated,
-   with {netns} and {pidfile} for the paths): the launcher holds no network configuration, and
-   speculates only where the last default-network `run` used pasta.  */
+   killed `run`; `run` discards a spare by signalling the watcher.  pasta's arguments come from
+   RUNROOT/pasta-spare, which `run` writes (NUL-separated, with {netns} and {pidfile} for the
+   paths): the launcher holds no network configuration, and speculates only where the last
+   default-network `run` used pasta.  */
 #define SPARE_MAX_ARGS 64
 
 /* true when `run`'s arguments name no network, published port, pod or help: flags that start with
@@ -263,11 +264,11 @@ holds_pid (const char *path, pid_t pid)
   return read_small (path, text, sizeof text) && atoi (text) == pid;
 }
 
-/* The watcher: pasta's parent while the CLI lives.  It writes -1 to
-   the pid file if pasta ends without having configured the namespace (the monitor then starts its
-   own and reports why).  On SIGTERM, from `run` discarding the spare or as the parent-death
-   signal when the CLI ends, an unadopted spare goes: pasta is stopped (and waited for: it could
-   otherwise still create its pid file), then its files.  */
+/* The watcher: pasta's parent while the CLI lives.  It writes -1 to the pid file if pasta ends
+   without having configured the namespace (the monitor then starts its own and reports why).  On
+   SIGTERM, from `run` discarding the spare or as the parent-death signal when the CLI ends, an
+   unadopted spare goes: pasta is stopped (and waited for: it could otherwise still create its pid
+   file), then its files.  */
 static void __attribute__ ((noreturn))
 watch_spare (pid_t cli, int report, char **pasta, const char *netns, const char *pidfile, const char *marker)
 {
@@ -290,7 +291,12 @@ watch_spare (pid_t cli, int report, char **pasta, const char *netns, const char 
       _exit (127);
     }
   if (helper < 0 || write (report, &helper, sizeof helper) != sizeof helper)
-    remove_spare (netns, pidfile, marker), _exit (1);
+    {
+      if (helper > 0)
+        kill (helper, SIGKILL);
+      remove_spare (netns, pidfile, marker);
+      _exit (1);
+    }
   close (report);
   bool ended = false;
   for (;;)
@@ -350,8 +356,12 @@ start_spare_network (const char *dir)
   snprintf (pidfile, sizeof pidfile, "%s.pid", netns);
   snprintf (marker, sizeof marker, "%s.spare", netns);
   int n = 0;
-  for (char *arg = template; arg < template + size && n < SPARE_MAX_ARGS; arg += strlen (arg) + 1)
-    pasta[n++] = strcmp (arg, "{netns}") == 0 ? netns : strcmp (arg, "{pidfile}") == 0 ? pidfile : arg;
+  for (char *arg = template; arg < template + size; arg += strlen (arg) + 1)
+    {
+      if (n == SPARE_MAX_ARGS)
+        return;
+      pasta[n++] = strcmp (arg, "{netns}") == 0 ? netns : strcmp (arg, "{pidfile}") == 0 ? pidfile : arg;
+    }
   pasta[n] = NULL;
 
   /* The namespace, bound to its file by a child (this process must stay in the host's).  */

@@ -539,6 +539,7 @@ spawn (const char *const argv[], int in, int out, int err)
 static int net_exit_fd = -1, net_ready_fd = -1;
 static pid_t helper_pid = -1, stoppable_helper = -1;
 static int adopted_pidfd = -1; /* the adopted pasta (not a child: its pid could be reused) */
+static char net_message[512];
 
 static void
 signal_helper (int sig)
@@ -548,7 +549,6 @@ signal_helper (int sig)
   else
     kill (stoppable_helper, sig);
 }
-static char net_message[512];
 
 static void
 release_netns (void)
