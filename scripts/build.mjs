@@ -88,7 +88,10 @@ const file = join(__dirname, 'skiff.cjs');
 const bundle = '${bundleId}';
 const home = process.env.XDG_CACHE_HOME || (process.env.HOME && join(process.env.HOME, '.cache'));
 const dir = home && process.env.SKIFF_CODE_CACHE !== '0' ? join(home, 'skiff', 'code') : undefined;
-const word = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 'none';
+// The command's words (the values of skiff's global options skipped): \`container cleanup\`, which
+// the monitor runs for every exited container, gets a cache of its own.
+const words = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && !['--root', '--runroot', '--log-level'].includes(all[i - 1]));
+const word = (words[0] === 'container' && words[1] ? \`container-\${words[1]}\` : words[0]) ?? 'none';
 const own = dir && join(dir, \`\${bundle}-\${process.version}-\${/^[a-z][a-z0-9-]{0,31}$/.test(word) ? word : 'other'}\`);
 // A cache is code that runs as this user: only a directory that is this user's alone is used.
 const ours = (path) => {

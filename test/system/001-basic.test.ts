@@ -79,6 +79,11 @@ describe('basics', () => {
     expect(names.some((n) => n.includes('frobnicate'))).toBe(false);
     expect(names.some((n) => n.startsWith('0000000000000000'))).toBe(false);
     expect(names.filter((n) => n.endsWith('-network'))).toHaveLength(1);
+    // Global options' values are not the command; `container X` is X's own.
+    await sb.runCli(0, '--log-level', 'error', 'container', 'ls');
+    const commands = readdirSync(dir).map((n) => n.split('-').slice(2).join('-'));
+    expect(commands).toContain('container-ls');
+    expect(commands).not.toContain('error');
   });
 
   it('works the same when its code cache cannot be read or written (exit code, output)', async () => {
