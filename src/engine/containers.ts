@@ -262,6 +262,7 @@ export class ContainersEngine {
   }
 
   private async startLocked(record: ContainerRecord, hooks: StartHooks): Promise<void> {
+    if (record.damaged) throw new CliError('ESTATE', `container ${record.name} lost its record (container.json) in a crash and cannot start: remove it with \`skiff rm ${record.name}\``);
     const early = this.takeLaunched(record.id);
     if ((await this.finishLocked(record, { restart: false })) === 'removed') {
       await cancelLaunch(early);

@@ -83,6 +83,8 @@ export interface ContainerRecord {
   rootfsDriver: string;
   runtime: string;
   config: ContainerConfig;
+  /** container.json was unreadable (see salvage): listed and removable, never started. */
+  damaged?: boolean;
 }
 
 export interface ContainerState {
@@ -173,7 +175,26 @@ export class ContainerStore {
   }
 
   get(id: string): ContainerRecord | undefined {
-    return readJsonIfExists<ContainerRecord>(join(this.containerDir(id), 'container.json'));
+    try {
+      return readJsonIfExists<ContainerRecord>(join(this.containerDir(id), 'container.json'));
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return this.salvage(id);
+    }
+  }
+
+  // A record a crash left empty or cut short (`run` flushes it to disk only once the container
+  // starts): what the store still knows, enough to list the container and remove it.
+  private salvage(id: string): ContainerRecord {
+    let name = id.slice(0, 12);
+    try {
+      name = readdirSync(join(this.dir, 'names')).find((n) => this.nameTarget(n) === id) ?? name;
+    } catch {
+      // no names
+    }
+    const driver = existsSync(join(this.containerDir(id), 'upper')) ? 'overlay' : 'copy';
+    const config = { entrypoint: [], cmd: [], env: [], labels: {}, restartPolicy: { name: 'no', maxRetries: 0 }, network: 'none', autoRemove: false, capAdd: [], capDrop: [], tmpfs: [] };
+    return { id, name, created: '', image: '', imageId: '', imageName: '', layers: [], rootfsDriver: driver, runtime: '', config: config as unknown as ContainerConfig, damaged: true };
   }
 
   list(): ContainerRecord[] {
@@ -200,8 +221,14 @@ export class ContainerStore {
     throw new CliError('ESTATE', `no such container: ${input}`);
   }
 
+  // (A state.json a crash left unreadable says no more than a missing one.)
   state(id: string): ContainerState {
-    return readJsonIfExists<ContainerState>(join(this.containerDir(id), 'state.json')) ?? { status: 'created', restartCount: 0 };
+    try {
+      return readJsonIfExists<ContainerState>(join(this.containerDir(id), 'state.json')) ?? { status: 'created', restartCount: 0 };
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return { status: 'created', restartCount: 0 };
+    }
   }
 
   writeState(id: string, state: ContainerState): void {
