@@ -213,8 +213,9 @@ enter_namespace (const char *dir, char *pid_out, size_t pid_size)
    without network or port flags, the launcher starts one now, in parallel with Node's boot: a
    network namespace bound to RUNROOT/netns/ID, pasta on it (writing RUNROOT/netns/ID.pid once the
    namespace is configured), and the marker ID.spare; Node learns ID from SKIFF_SPARE_NET.
-   `run` adopts the spare (the container gets ID, the monitor awaits that pasta instead of starting
-   its own) by removing the marker, or discards it (network or pasta's arguments not the default's).
+   `run` adopts the spare (the container gets ID; its monitor takes the marker over, renamed
+   ID.adopted, and awaits that pasta instead of starting its own), or discards it (network or
+   pasta's arguments not the default's).
    A small watcher process lives as long as the CLI: when the CLI ends (however it ends) with the
    marker still there, it stops pasta and removes the namespace, so nothing outlives a failed or
    killed `run`; `run` discards a spare by signalling the watcher.  pasta's arguments come from

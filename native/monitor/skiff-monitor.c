@@ -534,8 +534,9 @@ spawn (const char *const argv[], int in, int out, int err)
      pools) overlaps the runtime's.
    launch_net_helper starts it, await_net_helper returns NULL when it is ready, else what went wrong.
    --net-helper-adopt PID: the namespace file and pasta (PID) on it exist already (the launcher's
-   spare network, see native/launcher/skiff.c): await_adopted_helper waits for its pid file, and
-   starts the helper itself on the same namespace when that pasta failed (its pid file says -1).  */
+   spare network, see native/launcher/skiff.c).  The monitor takes it over (adopt_helper: the
+   launcher's watcher leaves it alone from then on); await_adopted_helper waits for its pid file,
+   and starts the helper itself on the same namespace when that pasta failed (pid file: -1).  */
 static int net_exit_fd = -1, net_ready_fd = -1;
 static pid_t helper_pid = -1, stoppable_helper = -1;
 static int adopted_pidfd = -1; /* the adopted pasta (not a child: its pid could be reused) */
@@ -550,6 +551,27 @@ signal_helper (int sig)
     kill (stoppable_helper, sig);
 }
 
+/* FILE.spare, the launcher's marker of an unadopted spare, becomes FILE.adopted (same content:
+   "WATCHER PASTA"), by which skiff finds that pasta if this monitor dies before it can stop it.  */
+static void
+spare_file (char *out, size_t size, const char *suffix)
+{
+  snprintf (out, size, "%s.%s", opt.net_ns_path, suffix);
+}
+
+static void
+adopt_helper (void)
+{
+  char spare[PATH_MAX + 16], adopted[PATH_MAX + 16];
+  stoppable_helper = atoi (opt.net_helper_adopt);
+  adopted_pidfd = (int) syscall (SYS_pidfd_open, stoppable_helper, 0);
+  spare_file (spare, sizeof spare, "spare");
+  spare_file (adopted, sizeof adopted, "adopted");
+  /* (Failing only when the launcher's watcher has removed the spare: the CLI is gone, and the go
+     never comes.)  */
+  rename (spare, adopted);
+}
+
 static void
 release_netns (void)
 {
@@ -560,7 +582,12 @@ release_netns (void)
     }
   /* (The spare's pid file is beside its namespace, not in the container's runtime dir.)  */
   if (opt.net_helper_adopt && opt.net_helper_pid_file)
-    unlink (opt.net_helper_pid_file);
+    {
+      char adopted[PATH_MAX + 16];
+      spare_file (adopted, sizeof adopted, "adopted");
+      unlink (opt.net_helper_pid_file);
+      unlink (adopted);
+    }
 }
 
 /* Ends the network helper with its container: slirp4netns sees its exit fd close; pasta is asked
@@ -970,10 +997,7 @@ main (int argc, char **argv)
 
   /* A namespace of the monitor's own making gets its helper now, while the runtime creates.  */
   if (opt.net_helper_adopt)
-    {
-      stoppable_helper = atoi (opt.net_helper_adopt);
-      adopted_pidfd = (int) syscall (SYS_pidfd_open, stoppable_helper, 0);
-    }
+    adopt_helper ();
   else if (opt.net_helper && opt.net_ns_path)
     {
       const char *failure = create_netns ();

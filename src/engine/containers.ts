@@ -18,7 +18,7 @@ import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
 import { publishPorts, SLIRP_DNS, SLIRP_GATEWAY, slirpHelperArgs } from '../network/slirp.js';
 import { PASTA_DNS, pastaAddresses, pastaHelperArgs } from '../network/pasta.js';
-import { adoptSpareNetwork, discardSpareNetwork, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
+import { adoptedPasta, discardSpareNetwork, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
 import { defaultNetwork } from '../network/backend.js';
 import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
@@ -396,7 +396,6 @@ export class ContainersEngine {
       publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
       start: monitorStarts,
     });
-    if (adopted) adoptSpareNetwork(adopted);
     log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');
     return { monitor, monitorStarts, viaSlirp };
   }
@@ -446,12 +445,15 @@ export class ContainersEngine {
     writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);
   }
 
-  // The file the monitor bound a pasta container's network namespace to: unmounted and removed
-  // (with the pid file beside it of a pasta the launcher started).
+  // The file the monitor bound a pasta container's network namespace to: unmounted and removed.
+  // A pasta the launcher started and the monitor adopted is stopped too (the monitor may have
+  // died first), and the files beside the namespace go with it.
   private releaseNetns(id: string): void {
     const path = this.store.netnsPath(id);
     if (!existsSync(path)) return;
-    rmSync(`${path}.pid`, { force: true });
+    const pasta = adoptedPasta(path);
+    if (pasta) process.kill(pasta, 'SIGTERM');
+    for (const suffix of ['pid', 'adopted']) rmSync(`${path}.${suffix}`, { force: true });
     try {
       native().umount(path, MNT_DETACH);
     } catch {
@@ -619,6 +621,8 @@ export class ContainersEngine {
 
   private removeLocked(record: ContainerRecord): void {
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
+    // (A container whose monitor died before it ran still has its network namespace.)
+    this.releaseNetns(record.id);
     this.store.remove(record);
     this.event(record, 'remove');
     for (const m of memberships(record.config)) this.refreshHosts(m.network);

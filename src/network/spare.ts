@@ -1,9 +1,10 @@
 // The launcher's spare network (native/launcher/skiff.c): for a `run` with no network or port
 // flags, the launcher starts pasta on a new network namespace while Node boots, and names it in
-// SKIFF_SPARE_NET. `run` gives its container that id and adopts the spare when the container's
-// network is pasta with the arguments the launcher used, else discards it. The launcher takes
-// pasta's arguments from RUNROOT/pasta-spare, which `run` keeps in step with its own (and removes
-// when the default network is not pasta), so it never guesses a configuration.
+// SKIFF_SPARE_NET. `run` gives its container that id and hands the spare to its monitor (which
+// takes it over) when the container's network is pasta with the arguments the launcher used,
+// else discards it. The launcher takes pasta's arguments from RUNROOT/pasta-spare, which `run`
+// keeps in step with its own (and removes when the default network is not pasta), so it never
+// guesses a configuration.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
@@ -15,7 +16,7 @@ export interface SpareNetwork {
   netns: string;
   /** pasta's pid file: its pid once the namespace is configured, -1 if it failed. */
   pidFile: string;
-  /** "WATCHER PASTA" (pids) until the spare is adopted; the watcher removes an unadopted spare. */
+  /** "WATCHER PASTA" (pids); the monitor that adopts the spare renames it NETNS.adopted, and the watcher removes a spare still marked so. */
   marker: string;
   watcher: number;
   pasta: number;
@@ -62,14 +63,23 @@ export const keepSpareTemplate = (runDir: string, pasta: string | undefined): bo
   return false;
 };
 
-// The container's monitor has taken the spare up: the launcher's watcher leaves it alone.
-export const adoptSpareNetwork = (spare: SpareNetwork): void => rmSync(spare.marker, { force: true });
-
 // Not for this container: the launcher's watcher stops pasta, then removes the spare's files.
 export const discardSpareNetwork = (spare: SpareNetwork): void => {
   try {
     process.kill(spare.watcher, 'SIGTERM');
   } catch {
     // gone: it removed the spare first
+  }
+};
+
+// The pasta a container's monitor adopted, from NETNS.adopted, if it still runs on that
+// namespace: what stops it when the monitor died before it could (its pid checked against
+// pasta's command line, which names the namespace file).
+export const adoptedPasta = (netns: string): number | undefined => {
+  try {
+    const pid = Number(/^\d+ (\d+)\n$/.exec(readFileSync(`${netns}.adopted`, 'utf8'))?.[1]);
+    return pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(netns) ? pid : undefined;
+  } catch {
+    return undefined;
   }
 };

@@ -140,6 +140,16 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
         }
       }
       const pidFile = join(run, 'skiff', 'pause.pid');
+      // Nothing of skiff's outlives its containers (a helper that did would run on, unseen, after
+      // the pause process is gone): what is left after a few seconds fails the test file.
+      let leftover: string[] = [];
+      if (existsSync(pidFile)) {
+        for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+          leftover = sandbox.namespaceProcesses().map((p) => `${p.pid} ${p.cmdline}`);
+          if (!leftover.length) break;
+        }
+        for (const line of leftover) process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+      }
       if (existsSync(pidFile)) {
         const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
         if (!isRoot) {
@@ -156,6 +166,7 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
         }
       }
       rmSync(dir, { recursive: true, force: true });
+      expect(leftover, 'processes left in the rootless namespace after every container was removed').toEqual([]);
     },
   };
   return sandbox;

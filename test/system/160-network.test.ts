@@ -315,6 +315,27 @@ describe("the launcher's spare pasta", () => {
     await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
   });
 
+  it('stops an adopted pasta whose monitor died: with rm, or with the CLI when the monitor never started', async () => {
+    await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
+    await until(() => processesNamed('pasta') === 0);
+    const silent = await sb.run(['run', '--name', 'nomonitor', IMG, 'sh', '-c', ':'], { env: { SKIFF_MONITOR: '/bin/false' } });
+    expect(silent.code).toBe(125);
+    await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
+    expect(netnsFiles().join(' ')).toBe('');
+    expect(processesNamed('pasta')).toBe(0);
+    await sb.runCli(0, 'rm', 'nomonitor');
+
+    const r = await sb.run(['--log-level', 'debug', 'run', '-d', '--name', 'orphaned', IMG, 'sh', '-c', 'sleep 60']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/with the launcher's pasta/);
+    expect(processesNamed('pasta')).toBe(1);
+    process.kill(Number((await sb.runCli(0, 'inspect', '--format', '{{.State.ConmonPid}}', 'orphaned')).stdout), 'SIGKILL');
+    await sb.runCli(0, 'rm', '-f', 'orphaned');
+    await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
+    expect(netnsFiles().join(' ')).toBe('');
+    expect(processesNamed('pasta')).toBe(0);
+  });
+
   it('removes a spare its run does not take up: a failed run, and a CLI killed while it pulls', async () => {
     await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
     await until(() => processesNamed('pasta') === 0);
