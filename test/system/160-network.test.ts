@@ -309,6 +309,12 @@ describe("the launcher's spare pasta", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/monitor launched, with the launcher's pasta/);
     expect(r.stdout).toMatch(/^default via \S+ dev /m);
+    // A run that names its network (or publishes a port) gets no spare: the launcher cannot tell.
+    for (const flags of [['--network', 'pasta'], ['--network=pasta'], ['-p', '8080']]) {
+      const named = await sb.run(['--log-level', 'debug', 'run', '--rm', ...flags, IMG, 'sh', '-c', ':'], { env });
+      expect(named.code, named.stderr).toBe(0);
+      expect(named.stderr).toMatch(/start: monitor launched\n/);
+    }
     await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
     expect(netnsFiles().join(" ")).toBe("");
     expect(processesNamed('pasta')).toBe(0);
