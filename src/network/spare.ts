@@ -16,11 +16,21 @@ export interface SpareNetwork {
   netns: string;
   /** pasta's pid file: its pid once the namespace is configured, -1 if it failed. */
   pidFile: string;
-  /** "WATCHER PASTA" (pids); the monitor that adopts the spare renames it NETNS.adopted, and the watcher removes a spare still marked so. */
-  marker: string;
+  /** From the marker NETNS.spare ("WATCHER PASTA"), which the monitor that adopts the spare renames NETNS.adopted; the watcher removes a spare still marked so. */
   watcher: number;
   pasta: number;
 }
+
+// A spare's marker, NETNS.spare or NETNS.adopted: the watcher's pid and pasta's.
+const readMarker = (path: string): { watcher: number; pasta: number } | undefined => {
+  let pids: RegExpExecArray | null;
+  try {
+    pids = /^(\d+) (\d+)\n$/.exec(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  return pids ? { watcher: Number(pids[1]), pasta: Number(pids[2]) } : undefined;
+};
 
 // The spare this process was given, once (the variable is removed: child processes never see it).
 // One whose marker is gone or unreadable is left to its watcher.
@@ -29,14 +39,8 @@ export const takeSpareNetwork = (runDir: string): SpareNetwork | undefined => {
   delete process.env.SKIFF_SPARE_NET;
   if (!id || !/^[a-f0-9]{64}$/.test(id)) return undefined;
   const netns = join(runDir, 'netns', id);
-  let pids: RegExpExecArray | null;
-  try {
-    pids = /^(\d+) (\d+)\n$/.exec(readFileSync(`${netns}.spare`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!pids) return undefined;
-  return { id, netns, pidFile: `${netns}.pid`, marker: `${netns}.spare`, watcher: Number(pids[1]), pasta: Number(pids[2]) };
+  const pids = readMarker(`${netns}.spare`);
+  return pids && { id, netns, pidFile: `${netns}.pid`, ...pids };
 };
 
 const templatePath = (runDir: string): string => join(runDir, 'pasta-spare');
@@ -76,8 +80,8 @@ export const discardSpareNetwork = (spare: SpareNetwork): void => {
 // namespace: what stops it when the monitor died before it could (its pid checked against
 // pasta's command line, which names the namespace file).
 export const adoptedPasta = (netns: string): number | undefined => {
+  const pid = readMarker(`${netns}.adopted`)?.pasta;
   try {
-    const pid = Number(/^\d+ (\d+)\n$/.exec(readFileSync(`${netns}.adopted`, 'utf8'))?.[1]);
     return pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(netns) ? pid : undefined;
   } catch {
     return undefined;
