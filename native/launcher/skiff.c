@@ -71,19 +71,19 @@ command_of (int argc, char **argv, const char **runroot, int *index)
   return argv[i];
 }
 
-/* Reads a small file into buf; false on any failure.  */
-static bool
+/* Reads a small file into buf, NUL-terminated; the bytes read, 0 on any failure.  */
+static size_t
 read_small (const char *path, char *buf, size_t size)
 {
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return false;
+    return 0;
   ssize_t n = read (fd, buf, size - 1);
   close (fd);
   if (n <= 0)
-    return false;
+    return 0;
   buf[n] = '\0';
-  return true;
+  return (size_t) n;
 }
 
 /* The value of "key" in a flat JSON object, as text without quotes.  */
@@ -343,12 +343,8 @@ start_spare_network (const char *dir)
   char *pasta[SPARE_MAX_ARGS + 1];
   unsigned char random[32];
   snprintf (path, sizeof path, "%s/pasta-spare", dir);
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  ssize_t size = read (fd, template, sizeof template - 1);
-  close (fd);
-  if (size <= 0 || template[size - 1] != '\0' || template[0] != '/' || getrandom (random, sizeof random, 0) != sizeof random)
+  size_t size = read_small (path, template, sizeof template);
+  if (size == 0 || template[size - 1] != '\0' || template[0] != '/' || getrandom (random, sizeof random, 0) != sizeof random)
     return;
   for (int i = 0; i < 32; i++)
     snprintf (id + 2 * i, 3, "%02x", random[i]);
@@ -368,7 +364,7 @@ start_spare_network (const char *dir)
   /* The namespace, bound to its file by a child (this process must stay in the host's).  */
   snprintf (path, sizeof path, "%s/netns", dir);
   mkdir (path, 0700);
-  fd = open (netns, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = open (netns, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
     return;
   close (fd);

@@ -697,6 +697,21 @@ launch_net_helper (int container)
   return NULL;
 }
 
+/* The number in the helper's pid file (0 while there is none).  */
+static int
+helper_pid_file (void)
+{
+  int written = 0;
+  FILE *f = fopen (opt.net_helper_pid_file, "r");
+  if (f)
+    {
+      if (fscanf (f, "%d", &written) != 1)
+        written = 0;
+      fclose (f);
+    }
+  return written;
+}
+
 static const char *
 await_net_helper (void)
 {
@@ -704,12 +719,10 @@ await_net_helper (void)
   net_message[0] = 0;
   if (opt.net_helper_pid_file)
     {
-      int status = -1, written = 0;
+      int status = -1;
       for (int waited = 0; waited < 10000 && !ready && !reaped; waited++)
         {
-          FILE *f = fopen (opt.net_helper_pid_file, "r");
-          if (f)
-            ready = fscanf (f, "%d", &written) == 1 && written == helper_pid, fclose (f);
+          ready = helper_pid_file () == helper_pid;
           if (!ready && !(reaped = waitpid (helper_pid, &status, WNOHANG) == helper_pid))
             usleep (1000);
         }
@@ -746,14 +759,7 @@ await_adopted_helper (void)
 {
   for (int waited = 0; waited < 10000; waited++)
     {
-      int written = 0;
-      FILE *f = fopen (opt.net_helper_pid_file, "r");
-      if (f)
-        {
-          if (fscanf (f, "%d", &written) != 1)
-            written = 0;
-          fclose (f);
-        }
+      int written = helper_pid_file ();
       if (written == stoppable_helper)
         return NULL;
       if (written < 0)
