@@ -21,6 +21,17 @@ export interface CliResult {
 
 export const isRoot = process.getuid?.() === 0;
 
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// Waits until `done` holds, looking every 50 ms; throws after `ms`.
+export const until = async (done: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms`);
+    await sleep(50);
+  }
+};
+
 // The test user's first subordinate uid (what image uid 1 maps to on disk).
 export const subuidStart = (): number => {
   const name = isRoot ? TEST_USER : execFileSync('id', ['-un']).toString().trim();

@@ -4,12 +4,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { SKIFF, createSandbox, sleep, testIds, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
 // Processes in the sandbox's rootless namespace other than the pause process: monitors, runtimes,

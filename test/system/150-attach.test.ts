@@ -5,12 +5,11 @@ import { existsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { SKIFF, createSandbox, sleep, testIds, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const asUser = () => (process.getuid?.() === 0 ? testIds() : { uid: undefined, gid: undefined });
 
 const frame = (type: number, payload: string) => {

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSandbox, isRoot, SKIFF, testIds, type Sandbox } from '../helpers/cli.js';
+import { SKIFF, createSandbox, isRoot, sleep, testIds, type Sandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -20,7 +20,6 @@ let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const SERVE = (text: string) => ['sh', '-c', `while true; do echo ${text} | nc -l -p 80; done`];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Processes in the sandbox's rootless namespace whose command is `name` (pasta runs as passt.avx2
 // where the CPU has AVX2).
