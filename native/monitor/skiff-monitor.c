@@ -7,6 +7,7 @@
  * (`skiff container cleanup ID`).  The protocol is in PROTOCOL.md beside this file.  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -214,7 +215,7 @@ static int
 open_log (void)
 {
   struct stat st;
-  log_fd = open (opt.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  log_fd = open (opt.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
   if (log_fd < 0)
     return errno;
   log_size = fstat (log_fd, &st) == 0 ? st.st_size : 0;
@@ -502,8 +503,14 @@ write_exit_file (int status)
    native/common/sealed-copy.h): ~1.5 ms less a runtime call.  -1: run it from its path.  */
 static int runtime_fd = -1;
 
+/* The runtime gate's library (native/gate/skiff-gate.c), beside this program: set by
+   gate_library when the runtime can be held by it.  */
+static char gate_path[PATH_MAX];
+
+/* Starts argv[0] with stdio in, out, err (-1: inherited).  gate >= 0: the runtime, held at the
+   gate until a byte arrives on that descriptor (a pipe's read end).  */
 static pid_t
-spawn (const char *const argv[], int in, int out, int err)
+spawn (const char *const argv[], int in, int out, int err, int gate)
 {
   pid_t pid = fork ();
   if (pid != 0)
@@ -514,11 +521,60 @@ spawn (const char *const argv[], int in, int out, int err)
   signal (SIGPIPE, SIG_DFL);
   if ((in >= 0 && dup2 (in, 0) < 0) || (out >= 0 && dup2 (out, 1) < 0) || (err >= 0 && dup2 (err, 2) < 0))
     _exit (127);
+  if (gate >= 0)
+    {
+      char fd_text[16];
+      snprintf (fd_text, sizeof fd_text, "%d", gate);
+      const char *preload = getenv ("LD_PRELOAD");
+      if ((preload && setenv ("SKIFF_GATE_PRELOAD", preload, 1) < 0) || setenv ("LD_PRELOAD", gate_path, 1) < 0 || setenv ("SKIFF_GATE_FD", fd_text, 1) < 0
+          || fcntl (gate, F_SETFD, 0) < 0)
+        _exit (127);
+    }
   if (argv[0] == opt.runtime && runtime_fd >= 0)
     fexecve (runtime_fd, (char *const *) argv, environ);
   execv (argv[0], (char *const *) argv);
   fprintf (stderr, "cannot run %s: %s\n", argv[0], strerror (errno));
   _exit (127);
+}
+
+/* Whether the runtime can be held at the gate, with gate_path set: it runs from the sealed copy
+   (so never in secure-execution mode, where the loader ignores LD_PRELOAD); it is an ELF program
+   of the library's class and machine that glibc's dynamic loader starts (the library is built
+   against glibc: a static runtime, or musl's, would not load it and would start at once, before
+   the bundle is written); and the library sits beside this program, at a path LD_PRELOAD can
+   carry (no spaces or colons).  */
+static bool
+gate_library (void)
+{
+  char self[PATH_MAX];
+  ssize_t n = runtime_fd >= 0 ? readlink ("/proc/self/exe", self, sizeof self - 1) : -1;
+  char *slash = n > 0 ? memrchr (self, '/', (size_t) n) : NULL;
+  if (!slash)
+    return false;
+  *slash = '\0';
+  if (snprintf (gate_path, sizeof gate_path, "%s/skiff-gate.so", self) >= (int) sizeof gate_path || strpbrk (gate_path, " :\t\n"))
+    return false;
+  Elf64_Ehdr runtime, gate;
+  int fd = open (gate_path, O_RDONLY | O_CLOEXEC);
+  bool read_both = fd >= 0 && pread (fd, &gate, sizeof gate, 0) == sizeof gate && pread (runtime_fd, &runtime, sizeof runtime, 0) == sizeof runtime;
+  if (fd >= 0)
+    close (fd);
+  if (!read_both || memcmp (runtime.e_ident, ELFMAG, SELFMAG) != 0 || memcmp (gate.e_ident, ELFMAG, SELFMAG) != 0 || runtime.e_ident[EI_CLASS] != ELFCLASS64
+      || gate.e_ident[EI_CLASS] != ELFCLASS64 || runtime.e_machine != gate.e_machine || runtime.e_phentsize != sizeof (Elf64_Phdr))
+    return false;
+  for (int i = 0; i < runtime.e_phnum; i++)
+    {
+      Elf64_Phdr ph;
+      if (pread (runtime_fd, &ph, sizeof ph, (off_t) (runtime.e_phoff + (Elf64_Off) i * sizeof ph)) != sizeof ph)
+        return false;
+      if (ph.p_type != PT_INTERP)
+        continue;
+      char interp[PATH_MAX] = { 0 };
+      if (ph.p_filesz >= sizeof interp || pread (runtime_fd, interp, ph.p_filesz, (off_t) ph.p_offset) != (ssize_t) ph.p_filesz)
+        return false;
+      return strstr (interp, "/ld-linux") || strstr (interp, "/ld64.so");
+    }
+  return false;
 }
 
 /* The network helper for the container's network namespace.  "{pid}" in its arguments becomes
@@ -794,7 +850,7 @@ run_runtime (const char *verb, char *message, size_t size)
   int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (message && pipe2 (err, O_CLOEXEC) < 0)
     err[0] = err[1] = -1;
-  pid_t pid = spawn (argv, devnull, devnull, err[1] >= 0 ? err[1] : devnull);
+  pid_t pid = spawn (argv, devnull, devnull, err[1] >= 0 ? err[1] : devnull, -1);
   close (devnull);
   if (err[1] >= 0)
     close (err[1]);
@@ -830,7 +886,7 @@ run_exit_command (void)
     argv[n++] = opt.exit_args[i];
   argv[n] = NULL;
   int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  pid_t pid = spawn (argv, devnull, devnull, devnull);
+  pid_t pid = spawn (argv, devnull, devnull, devnull, -1);
   int status;
   /* As subreaper this also collects any last orphans of the container.  */
   while (pid > 0)
@@ -903,11 +959,12 @@ parse_args (int argc, char **argv)
     die ("usage: skiff-monitor --cid ID --runtime PATH --bundle DIR --pid-file F --log-path F --exit-file F --socket-path S [...]");
 }
 
-/* Double fork: the CLI's child exits at once, the middle process starts a new session and exits
-   too, so the monitor is nobody's child (the CLI never waits on it) and, not being a session
-   leader, can never acquire a controlling terminal.  The CLI's child reaps the middle process
-   before it exits: an orphan's zombie would be left to PID 1, and not every PID 1 reaps (a CI
-   container's shell, this CI VM's init: one zombie per container).  */
+/* One fork and a session of its own: the CLI's child exits at once (the CLI reaps it once the
+   report is in), so the monitor is nobody's child the CLI waits on, and no signal meant for the
+   CLI's terminal reaches it.  It leads that session, so it must open nothing that could be a
+   terminal without O_NOCTTY: it opens only its own files, and gets a container's pty over the
+   console socket.  (conmon forks twice, to not lead its session; on a host where a fork costs
+   ~1 ms that is a millisecond on every container's start.)  */
 static void
 detach (void)
 {
@@ -915,17 +972,8 @@ detach (void)
   if (pid < 0)
     create_failed ("fork: %s", strerror (errno));
   if (pid > 0)
-    {
-      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-      _exit (0);
-    }
-  setsid ();
-  pid = fork ();
-  if (pid < 0)
-    create_failed ("fork: %s", strerror (errno));
-  if (pid > 0)
     _exit (0);
+  setsid ();
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   signal (SIGPIPE, SIG_IGN);
   signal (SIGINT, SIG_IGN);
@@ -1020,37 +1068,6 @@ main (int argc, char **argv)
   /* The runtime's sealed copy is made while the CLI still writes the bundle.  */
   runtime_fd = sealed_copy (opt.runtime);
 
-  /* --go-fd: the CLI started this monitor early, to set up (and start the network helper) while it
-     mounts the root and writes the bundle; one byte says the bundle is there, end of file that
-     the CLI gave up (or died): then nothing is created.  */
-  if (opt.go_fd >= 0)
-    {
-      /* The attach socket listens: a client may connect now (the report line follows later).  */
-      if (opt.sync_fd >= 0)
-        write_all (opt.sync_fd, "{\"listening\":true}\n", 19);
-      char go;
-      ssize_t got;
-      while ((got = read (opt.go_fd, &go, 1)) < 0 && errno == EINTR)
-        ;
-      close (opt.go_fd);
-      if (got != 1)
-        {
-          stop_net_helper ();
-          unlink (opt.socket_path);
-          create_failed ("cancelled before the container was created");
-        }
-    }
-
-  /* The log lives in the container's directory, which a `run` may still be writing until the go
-     (it starts this monitor first when pasta, slow to start, is to set up the network).  */
-  int log_error = open_log ();
-  if (log_error)
-    {
-      stop_net_helper ();
-      unlink (opt.socket_path);
-      create_failed ("cannot open log %s: %s", opt.log_path, strerror (log_error));
-    }
-
   /* --start with nothing to do between create and start: one `run --detach` instead of `create`
      and `start`, a runtime call fewer.  Not with a network helper: slirp4netns needs the
      container's pid, and the container's process must not start before pasta has set up its
@@ -1075,7 +1092,72 @@ main (int argc, char **argv)
     }
   rargv[n++] = opt.cid;
   rargv[n] = NULL;
-  pid_t runtime = spawn (rargv, opt.open_stdin && !opt.terminal ? in_pipe[0] : devnull, opt.terminal ? devnull : out_pipe[1], err_pipe[1]);
+  int runtime_in = opt.open_stdin && !opt.terminal ? in_pipe[0] : devnull, runtime_out = opt.terminal ? devnull : out_pipe[1];
+
+  /* --go-fd: the CLI started this monitor early, to set up (and start the network helper) while it
+     mounts the root and writes the bundle; one byte says the bundle is there, end of file that
+     the CLI gave up (or died): then nothing is created.  The runtime starts now, held at the gate
+     (native/gate/skiff-gate.c) until then: its loading overlaps the CLI's work.  */
+  pid_t runtime = -1;
+  int gate = -1;
+  if (opt.go_fd >= 0 && gate_library ())
+    {
+      int ends[2];
+      if (pipe2 (ends, O_CLOEXEC) == 0)
+        {
+          /* Above the descriptors the child's stdio takes.  */
+          int held = fcntl (ends[0], F_DUPFD_CLOEXEC, 10);
+          close (ends[0]);
+          runtime = held >= 0 ? spawn (rargv, runtime_in, runtime_out, err_pipe[1], held) : -1;
+          if (held >= 0)
+            close (held);
+          if (runtime > 0)
+            gate = ends[1];
+          else
+            close (ends[1]);
+        }
+    }
+  const char *gave_up = NULL;
+  if (opt.go_fd >= 0)
+    {
+      /* The attach socket listens: a client may connect now (the report line follows later).  */
+      if (opt.sync_fd >= 0)
+        write_all (opt.sync_fd, "{\"listening\":true}\n", 19);
+      char go;
+      ssize_t got;
+      while ((got = read (opt.go_fd, &go, 1)) < 0 && errno == EINTR)
+        ;
+      close (opt.go_fd);
+      if (got != 1)
+        gave_up = "cancelled before the container was created";
+    }
+
+  /* The log lives in the container's directory, which a `run` may still be writing until the go
+     (it starts this monitor first when pasta, slow to start, is to set up the network).  */
+  static char log_failure[PATH_MAX + 64];
+  int log_error = gave_up ? 0 : open_log ();
+  if (log_error)
+    {
+      snprintf (log_failure, sizeof log_failure, "cannot open log %s: %s", opt.log_path, strerror (log_error));
+      gave_up = log_failure;
+    }
+  if (gate >= 0)
+    {
+      /* The go, or end of file: a runtime that gets no byte ends at once, having done nothing.  */
+      if (!gave_up)
+        write_all (gate, "g", 1);
+      close (gate);
+    }
+  if (gave_up)
+    {
+      while (runtime > 0 && waitpid (runtime, NULL, 0) < 0 && errno == EINTR)
+        ;
+      stop_net_helper ();
+      unlink (opt.socket_path);
+      create_failed ("%s", gave_up);
+    }
+  if (runtime < 0)
+    runtime = spawn (rargv, runtime_in, runtime_out, err_pipe[1], -1);
   if (runtime < 0)
     create_failed ("fork: %s", strerror (errno));
   close (err_pipe[1]);

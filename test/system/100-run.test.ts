@@ -1,9 +1,10 @@
 // Running containers rootless: foreground and detached runs, exit codes, the image's config and the
 // flags that override it, and isolation checked from inside the container.
-import { chownSync, existsSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, subuidStart, testIds, type Sandbox } from '../helpers/cli.js';
+import { REPO, createSandbox, isRoot, sleep, subuidStart, testIds, until, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 const plain = inject('plainRegistry');
@@ -144,13 +145,69 @@ describe('run in the foreground', () => {
   });
 
   it('runs with both OCI runtimes', async () => {
-    for (const runtime of ['crun', 'runc']) {
+    // (A script is a runtime the monitor cannot hold at its gate: it starts it after the go.)
+    const script = join(sb.dir, 'crun-script');
+    writeFileSync(script, `#!/bin/sh\nexec ${findOnPath('crun')} "$@"\n`, { mode: 0o755 });
+    for (const runtime of ['crun', 'runc', script]) {
       const r = await sb.runCli(0, 'run', '--rm', '--runtime', runtime, IMG, 'sh', '-c', 'echo via-runtime');
       expect(r.stdout).toBe('via-runtime\n');
     }
     const bad = await sb.run(['run', '--rm', '--runtime', 'no-such-runtime', IMG, 'true']);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toMatch(/OCI runtime no-such-runtime not found/);
+  });
+});
+
+const findOnPath = (name: string): string => {
+  const found = (process.env.PATH ?? '/usr/bin:/bin').split(':').map((d) => join(d, name)).find((p) => existsSync(p));
+  if (!found) throw new Error(`${name} not on PATH`);
+  return found;
+};
+
+describe('the runtime gate', () => {
+  // The monitor starts the runtime before the CLI's go and holds it at skiff-gate.so's constructor
+  // (native/monitor/PROTOCOL.md): a held runtime must do nothing, and end when the go never comes.
+  it('holds the runtime until the go, and a cancelled start leaves no runtime and nothing created', async () => {
+    const { uid, gid } = testIds();
+    const dir = join(sb.dir, 'gate');
+    mkdirSync(dir);
+    chownSync(dir, uid, gid);
+    const monitor = spawn(
+      join(REPO, 'native/build/skiff-monitor'),
+      ['--cid', 'gated', '--runtime', findOnPath('crun'), '--runtime-arg', '--root', '--runtime-arg', join(dir, 'state'), '--bundle', join(dir, 'bundle'),
+        '--pid-file', join(dir, 'pidfile'), '--log-path', join(dir, 'ctr.log'), '--exit-file', join(dir, 'exit'), '--socket-path', join(dir, 'attach'),
+        '--monitor-pid-file', join(dir, 'monitor.pid'), '--sync-fd', '3', '--go-fd', '4', '--start'],
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], uid: isRoot ? uid : undefined, gid: isRoot ? gid : undefined, env: { PATH: process.env.PATH ?? '' } },
+    );
+    let sync = '';
+    monitor.stdio[3]!.on('data', (d) => (sync += d));
+    const ended = new Promise((r) => monitor.stdio[3]!.once('close', r));
+    await until(async () => sync.includes('{"listening":true}'));
+    const monitorPid = Number(readFileSync(join(dir, 'monitor.pid'), 'utf8'));
+    // The monitor's child running the runtime's sealed copy.
+    const held = (): number[] =>
+      readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return ppid === monitorPid && readlinkSync(`/proc/${p}/exe`).includes('memfd:skiff-runtime') ? [Number(p)] : [];
+        } catch {
+          return [];
+        }
+      });
+    await until(async () => held().length === 1);
+    const runtime = held()[0];
+    // Held: still there a while later, having created nothing (without a bundle it would fail at once).
+    await sleep(300);
+    expect(held()).toEqual([runtime]);
+    expect(existsSync(join(dir, 'state', 'gated'))).toBe(false);
+    monitor.stdio[4]!.destroy();
+    await ended;
+    expect(sync).toContain('{"pid":-1,"message":"cancelled before the container was created"}');
+    expect(existsSync(`/proc/${runtime}`)).toBe(false);
+    expect(existsSync(join(dir, 'state', 'gated'))).toBe(false);
+    expect(existsSync(join(dir, 'pidfile'))).toBe(false);
+    expect(existsSync(join(dir, 'attach'))).toBe(false);
   });
 });
 
