@@ -22,6 +22,7 @@ import { adoptedPasta, discardSpareNetwork, keepSpareTemplate, takeSpareNetwork,
 import { defaultNetwork } from '../network/backend.js';
 import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import type { Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { MNT_DETACH, native } from '../util/native.js';
 import { exitCodeForRuntimeError, launchMonitor, type MonitorLaunch } from '../monitor/monitor.js';
@@ -164,63 +165,66 @@ export class ContainersEngine {
     this.spare = spare && keepSpareTemplate(this.ctx.paths.run, wanted) ? spare : undefined;
     if (spare && !this.spare) discardSpareNetwork(spare);
     const id = this.spare?.id ?? randomId();
-    const lock = await this.store.lock(id);
+    // The image's config and the container's are read before the locks: a `run` on no named
+    // network launches its monitor first, whose runtime (held at its gate until the bundle is
+    // written) then loads while the rest is done. Under the store lock the image is looked up
+    // again: one removed meanwhile still fails the create there.
+    const found = this.images.resolve(image.id);
+    const config = buildContainerConfig(options, this.ctx.images.config(found.id), id, {
+      network: defaultNetwork(this.ctx.config.network.backend),
+      ports,
+      named: (name) => this.ctx.networks.get(name) !== undefined,
+    });
+    const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
+    const record: ContainerRecord = {
+      id,
+      name: '',
+      created: new Date().toISOString(),
+      image: found.names.includes(options.image) ? options.image : (found.names[0] ?? found.id),
+      imageId: found.id,
+      imageName: found.names[0] ?? '',
+      layers: found.layers,
+      rootfsDriver: driver,
+      runtime: runtime.path,
+      config,
+    };
+    let lock: Lock | undefined;
     try {
-      const name = this.reserveName(options.name, id);
-      try {
-        return await withStoreLock(this.ctx, false, async () => {
-          const found = this.images.resolve(image!.id);
-          const imageConfig = this.ctx.images.config(found.id);
-          const config = buildContainerConfig(options, imageConfig, id, {
-            network: defaultNetwork(this.ctx.config.network.backend),
-            ports,
-            named: (name) => this.ctx.networks.get(name) !== undefined,
-          });
-          const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
-          const record: ContainerRecord = {
-            id,
-            name,
-            created: new Date().toISOString(),
-            image: found.names.includes(options.image) ? options.image : (found.names[0] ?? found.id),
-            imageId: found.id,
-            imageName: found.names[0] ?? '',
-            layers: found.layers,
-            rootfsDriver: driver,
-            runtime: runtime.path,
-            config,
-          };
-          // An address on a named network: the lowest one no container on it has (under the networks lock).
-          const commit = () => {
-            this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }), !startNext);
-            if (startNext) this.unpersisted.add(id);
-          };
-          if (config.namedNetwork) {
-            const more = [...new Set(options.moreNetworks ?? [])].filter((n) => n !== config.network);
-            await this.ctx.networks.withLock(async () => {
-              const network = this.ctx.networks.find(config.network);
-              config.networkIp = this.allocate(network.name);
-              config.extraNetworks = more.map((name, i) => ({ network: this.ctx.networks.find(name).name, ip: this.allocate(name), aliases: config.aliases ?? [], device: `eth${i + 1}` }));
-              commit();
-            });
-            for (const m of memberships(config)) this.refreshHosts(m.network);
-          } else {
-            if (startNext) this.launched.set(id, await this.launch(record));
+      if (startNext && !config.namedNetwork) this.launched.set(id, await this.launch(record));
+      lock = await this.store.lock(id);
+      record.name = this.reserveName(options.name, id);
+      return await withStoreLock(this.ctx, false, async () => {
+        this.images.resolve(found.id);
+        const commit = () => {
+          this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }), !startNext);
+          if (startNext) this.unpersisted.add(id);
+        };
+        // An address on a named network: the lowest one no container on it has (under the networks lock).
+        if (config.namedNetwork) {
+          const more = [...new Set(options.moreNetworks ?? [])].filter((n) => n !== config.network);
+          await this.ctx.networks.withLock(async () => {
+            const network = this.ctx.networks.find(config.network);
+            config.networkIp = this.allocate(network.name);
+            config.extraNetworks = more.map((name, i) => ({ network: this.ctx.networks.find(name).name, ip: this.allocate(name), aliases: config.aliases ?? [], device: `eth${i + 1}` }));
             commit();
-          }
-          this.event(record, 'create');
-          log.debug('create: done');
-          return record;
-        });
-      } catch (error) {
-        if (startNext) {
-          await cancelLaunch(this.takeLaunched(id));
-          rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
+          });
+          for (const m of memberships(config)) this.refreshHosts(m.network);
+        } else {
+          commit();
         }
-        this.store.releaseName(name, id);
-        throw error;
+        this.event(record, 'create');
+        log.debug('create: done');
+        return record;
+      });
+    } catch (error) {
+      if (startNext) {
+        await cancelLaunch(this.takeLaunched(id));
+        rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
       }
+      if (record.name) this.store.releaseName(record.name, id);
+      throw error;
     } finally {
-      lock.release();
+      lock?.release();
     }
   }
 
