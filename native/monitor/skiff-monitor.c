@@ -523,8 +523,13 @@ spawn (const char *const argv[], int in, int out, int err, int gate)
     _exit (127);
   if (gate >= 0)
     {
-      char fd_text[16];
-      snprintf (fd_text, sizeof fd_text, "%d", gate);
+      /* The pipe's inode too: a process the runtime starts later may inherit the variables
+         (Go reads its environment from its stack) but not the pipe.  */
+      char fd_text[48];
+      struct stat st;
+      if (fstat (gate, &st) < 0)
+        _exit (127);
+      snprintf (fd_text, sizeof fd_text, "%d:%llu", gate, (unsigned long long) st.st_ino);
       const char *preload = getenv ("LD_PRELOAD");
       if ((preload && setenv ("SKIFF_GATE_PRELOAD", preload, 1) < 0) || setenv ("LD_PRELOAD", gate_path, 1) < 0 || setenv ("SKIFF_GATE_FD", fd_text, 1) < 0
           || fcntl (gate, F_SETFD, 0) < 0)

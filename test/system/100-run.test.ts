@@ -1,7 +1,7 @@
 // Running containers rootless: foreground and detached runs, exit codes, the image's config and the
 // flags that override it, and isolation checked from inside the container.
-import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPO, createSandbox, isRoot, sleep, subuidStart, testIds, until, type Sandbox } from '../helpers/cli.js';
@@ -208,6 +208,22 @@ describe('the runtime gate', () => {
     expect(existsSync(join(dir, 'state', 'gated'))).toBe(false);
     expect(existsSync(join(dir, 'pidfile'))).toBe(false);
     expect(existsSync(join(dir, 'attach'))).toBe(false);
+  });
+
+  it('lets a process that inherited its variables, but not its pipe, go on untouched', () => {
+    // (What runc, which reads its environment from its stack, starts: `runc init` and hooks.)
+    const gate = join(REPO, 'native/build/skiff-gate.so');
+    const script = 'echo "[$LD_PRELOAD][$SKIFF_GATE_FD][$SKIFF_GATE_PRELOAD]"';
+    for (const fd5 of [openSync('/dev/null', 'r'), 'ignore'] as const) {
+      const r = spawnSync('/bin/sh', ['-c', script], {
+        env: { PATH: '/usr/bin:/bin', LD_PRELOAD: gate, SKIFF_GATE_FD: '5:12345', SKIFF_GATE_PRELOAD: 'libkept.so' },
+        stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', fd5],
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe('[libkept.so][][]\n');
+    }
   });
 });
 
