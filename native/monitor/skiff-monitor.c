@@ -187,6 +187,25 @@ report_sync (int pid, const char *message, size_t message_len)
   opt.sync_fd = -1;
 }
 
+/* A runtime held at the gate (see "The runtime gate" in PROTOCOL.md), and the pipe that holds it.  */
+static pid_t held_runtime = -1;
+static int gate_fd = -1;
+
+/* Opens the gate: with `go` the held runtime goes on, else it gets end of file and ends at once,
+   having done nothing (and is reaped).  */
+static void
+open_gate (bool go)
+{
+  if (gate_fd < 0)
+    return;
+  if (go)
+    write_all (gate_fd, "g", 1);
+  close (gate_fd);
+  gate_fd = -1;
+  while (!go && waitpid (held_runtime, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
 static void
 create_failed (const char *fmt, ...)
 {
@@ -195,6 +214,7 @@ create_failed (const char *fmt, ...)
   va_start (ap, fmt);
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
+  open_gate (false);
   report_sync (-1, msg, strlen (msg));
   exit (1);
 }
@@ -1024,18 +1044,6 @@ main (int argc, char **argv)
   sigprocmask (SIG_BLOCK, &chld, NULL);
   int sig_fd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
-  int listen_fd = listen_unix (opt.socket_path);
-  ports_init ();
-  for (int i = 0; i < opt.n_publish; i++)
-    {
-      const char *failure = publish_port (opt.publish[i], opt.publish_udp[i]);
-      if (failure)
-        {
-          unlink (opt.socket_path);
-          create_failed ("%s", failure);
-        }
-    }
-
   /* The container's stdio: pipes (the runtime's stderr doubles as the channel for its errors), or a pty.  */
   int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, in_pipe[2] = { -1, -1 };
   int console_fd = -1;
@@ -1052,22 +1060,6 @@ main (int argc, char **argv)
     {
       if (pipe2 (out_pipe, O_CLOEXEC) < 0 || (opt.open_stdin && pipe2 (in_pipe, O_CLOEXEC) < 0))
         create_failed ("pipe: %s", strerror (errno));
-    }
-
-  /* A namespace of the monitor's own making gets its helper now, while the runtime creates.  */
-  if (opt.net_helper_adopt)
-    adopt_helper ();
-  else if (opt.net_helper && opt.net_ns_path)
-    {
-      const char *failure = create_netns ();
-      if (!failure)
-        failure = launch_net_helper (-1);
-      if (failure)
-        {
-          stop_net_helper ();
-          unlink (opt.socket_path);
-          create_failed ("%s", failure);
-        }
     }
 
   /* The runtime's sealed copy is made while the CLI still writes the bundle.  */
@@ -1099,12 +1091,9 @@ main (int argc, char **argv)
   rargv[n] = NULL;
   int runtime_in = opt.open_stdin && !opt.terminal ? in_pipe[0] : devnull, runtime_out = opt.terminal ? devnull : out_pipe[1];
 
-  /* --go-fd: the CLI started this monitor early, to set up (and start the network helper) while it
-     mounts the root and writes the bundle; one byte says the bundle is there, end of file that
-     the CLI gave up (or died): then nothing is created.  The runtime starts now, held at the gate
-     (native/gate/skiff-gate.c) until then: its loading overlaps the CLI's work.  */
-  pid_t runtime = -1;
-  int gate = -1;
+  /* With --go-fd the runtime starts now, before the bundle exists, held at the gate
+     (native/gate/skiff-gate.c) until the go: its loading overlaps the CLI's work and the rest of
+     this set-up.  */
   if (opt.go_fd >= 0 && gate_library ())
     {
       int ends[2];
@@ -1113,15 +1102,49 @@ main (int argc, char **argv)
           /* Above the descriptors the child's stdio takes.  */
           int held = fcntl (ends[0], F_DUPFD_CLOEXEC, 10);
           close (ends[0]);
-          runtime = held >= 0 ? spawn (rargv, runtime_in, runtime_out, err_pipe[1], held) : -1;
+          held_runtime = held >= 0 ? spawn (rargv, runtime_in, runtime_out, err_pipe[1], held) : -1;
           if (held >= 0)
             close (held);
-          if (runtime > 0)
-            gate = ends[1];
+          if (held_runtime > 0)
+            gate_fd = ends[1];
           else
             close (ends[1]);
         }
     }
+
+  /* The rest of the set-up, while the runtime loads: the attach socket, published ports, the
+     network namespace and its helper.  */
+  int listen_fd = listen_unix (opt.socket_path);
+  ports_init ();
+  for (int i = 0; i < opt.n_publish; i++)
+    {
+      const char *failure = publish_port (opt.publish[i], opt.publish_udp[i]);
+      if (failure)
+        {
+          unlink (opt.socket_path);
+          create_failed ("%s", failure);
+        }
+    }
+
+  /* A namespace of the monitor's own making gets its helper now, while the runtime creates.  */
+  if (opt.net_helper_adopt)
+    adopt_helper ();
+  else if (opt.net_helper && opt.net_ns_path)
+    {
+      const char *failure = create_netns ();
+      if (!failure)
+        failure = launch_net_helper (-1);
+      if (failure)
+        {
+          stop_net_helper ();
+          unlink (opt.socket_path);
+          create_failed ("%s", failure);
+        }
+    }
+
+  /* --go-fd: the CLI started this monitor early, to set up (and start the network helper) while it
+     mounts the root and writes the bundle; one byte says the bundle is there, end of file that
+     the CLI gave up (or died): then nothing is created.  */
   const char *gave_up = NULL;
   if (opt.go_fd >= 0)
     {
@@ -1146,23 +1169,14 @@ main (int argc, char **argv)
       snprintf (log_failure, sizeof log_failure, "cannot open log %s: %s", opt.log_path, strerror (log_error));
       gave_up = log_failure;
     }
-  if (gate >= 0)
-    {
-      /* The go, or end of file: a runtime that gets no byte ends at once, having done nothing.  */
-      if (!gave_up)
-        write_all (gate, "g", 1);
-      close (gate);
-    }
   if (gave_up)
     {
-      while (runtime > 0 && waitpid (runtime, NULL, 0) < 0 && errno == EINTR)
-        ;
       stop_net_helper ();
       unlink (opt.socket_path);
       create_failed ("%s", gave_up);
     }
-  if (runtime < 0)
-    runtime = spawn (rargv, runtime_in, runtime_out, err_pipe[1], -1);
+  open_gate (true);
+  pid_t runtime = held_runtime > 0 ? held_runtime : spawn (rargv, runtime_in, runtime_out, err_pipe[1], -1);
   if (runtime < 0)
     create_failed ("fork: %s", strerror (errno));
   close (err_pipe[1]);
