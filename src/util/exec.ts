@@ -33,8 +33,17 @@ const isExecutable = (path: string): boolean => {
   }
 };
 
-// Finds a helper: $SKIFF_HELPER_BINARY_DIR first (used in testing), then the usual sbin dirs, then $PATH.
+// Finds a helper: $SKIFF_HELPER_BINARY_DIR first (used in testing), then $PATH, then the usual bin
+// and sbin dirs. Looked up once per process and search path (a `run` asks for pasta twice).
+const found = new Map<string, string | undefined>();
+
 export const findHelperBinary = (name: string): string | undefined => {
+  const key = `${name}\0${process.env.SKIFF_HELPER_BINARY_DIR ?? ''}\0${process.env.PATH ?? ''}`;
+  if (!found.has(key)) found.set(key, lookUpHelper(name));
+  return found.get(key);
+};
+
+const lookUpHelper = (name: string): string | undefined => {
   const dirs = [
     ...(process.env.SKIFF_HELPER_BINARY_DIR?.split(delimiter) ?? []),
     ...(process.env.PATH?.split(delimiter) ?? []),
