@@ -984,21 +984,19 @@ parse_args (int argc, char **argv)
     die ("usage: skiff-monitor --cid ID --runtime PATH --bundle DIR --pid-file F --log-path F --exit-file F --socket-path S [...]");
 }
 
-/* One fork and a session of its own: the CLI's child exits at once (the CLI reaps it once the
-   report is in), so the monitor is nobody's child the CLI waits on, and no signal meant for the
-   CLI's terminal reaches it.  It leads that session, so it must open nothing that could be a
-   terminal without O_NOCTTY: it opens only its own files, and gets a container's pty over the
-   console socket.  (conmon forks twice, to not lead its session; on a host where a fork costs
-   ~1 ms that is a millisecond on every container's start.)  */
+/* No fork: the process the CLI started is the monitor, in a session of its own (no signal meant
+   for the CLI's terminal reaches it; started in the CLI's process group, it is no group leader,
+   so it can make one).  The CLI does not wait for it: it reaps it only when it reported a failure
+   (then it exits at once); a running monitor outlives the CLI and is left to PID 1, or to a
+   subreaper.  As the session's leader it must open nothing that could be a terminal without
+   O_NOCTTY: it opens only its own files, and gets a container's pty over the console socket.
+   (conmon forks twice, to not lead its session; on a host where a fork costs ~1 ms that is time
+   on every container's start.)  */
 static void
 detach (void)
 {
-  pid_t pid = fork ();
-  if (pid < 0)
-    create_failed ("fork: %s", strerror (errno));
-  if (pid > 0)
-    _exit (0);
-  setsid ();
+  if (setsid () < 0)
+    create_failed ("setsid: %s", strerror (errno));
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   signal (SIGPIPE, SIG_IGN);
   signal (SIGINT, SIG_IGN);

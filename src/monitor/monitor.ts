@@ -113,7 +113,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   const [goRead, goWrite] = n.pipe();
   let first: number;
   try {
-    // Its first process exits at once (the monitor double-forks): reaped once the report is in.
+    // The monitor itself (it does not fork): reaped only when it reported a failure and so ends.
     first = startHelper(bin, argv, [null, null, errWrite, syncWrite, goRead], '/');
   } catch (error) {
     for (const fd of [errRead, syncRead, goWrite]) closeSync(fd);
@@ -135,11 +135,11 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   };
   // The report line (or its absence) and what the monitor said on stderr, as the outcome.
   const settle = (sync: string, stderr: string): MonitorStarted => {
-    n.reap(first);
     const line = sync.split('\n').find((l) => l.startsWith('{"pid"'));
-    if (!line) throw new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`);
-    const report = JSON.parse(line) as { pid: number; message?: string };
-    if (report.pid > 0) return { pid: report.pid, monitorPid: Number(readFileSync(options.monitorPidFile, 'utf8')) };
+    const report = line ? (JSON.parse(line) as { pid: number; message?: string }) : undefined;
+    if (report && report.pid > 0) return { pid: report.pid, monitorPid: Number(readFileSync(options.monitorPidFile, 'utf8')) };
+    n.reap(first);
+    if (!report) throw new CliError('EINTERNAL', `skiff-monitor reported nothing: ${stderr.trim() || 'it exited early'}`);
     const message = report.message ?? 'the OCI runtime failed';
     throw new CliError('EHELPER', runtimeErrorLine(message), { exitCode: exitCodeForRuntimeError(message) });
   };

@@ -23,21 +23,28 @@ afterAll(async () => {
 });
 
 describe('detached containers', () => {
-  it('leave no zombie behind: the CLI reaps the process it started, and the monitor it forked leads a session of its own', async () => {
+  it('run under the process the CLI starts, in a session of its own; one that fails is reaped', async () => {
     // The monitor, through a script that notes the pid of the process the CLI starts.
     const first = join(sb.dir, 'first-pid');
-    const wrapper = join(sb.dir, 'monitor-wrapper');
-    writeFileSync(wrapper, `#!/bin/sh\necho $$ > ${first}\nexec ${join(REPO, 'native/build/skiff-monitor')} "$@"\n`, { mode: 0o755 });
-    const run = await sb.run(['run', '-d', '--name', 'reaped', IMG, 'sh', '-c', 'sleep 30'], { env: { SKIFF_MONITOR: wrapper } });
+    const wrapper = (monitor: string) => {
+      const path = join(sb.dir, 'monitor-wrapper');
+      writeFileSync(path, `#!/bin/sh\necho $$ > ${first}\nexec ${monitor} "$@"\n`, { mode: 0o755 });
+      return { SKIFF_MONITOR: path };
+    };
+    const run = await sb.run(['run', '-d', '--name', 'reaped', IMG, 'sh', '-c', 'sleep 30'], { env: wrapper(join(REPO, 'native/build/skiff-monitor')) });
     expect(run.code, run.stderr).toBe(0);
     const monitor = (await sb.runCli(0, 'inspect', '--format', '{{.State.ConmonPid}}', 'reaped')).stdout.trim();
-    const started = readFileSync(first, 'utf8').trim();
-    expect(monitor).not.toBe(started);
-    // Gone, not a zombie left to a PID 1 that may never reap it (this CI VM's).
-    expect(existsSync(`/proc/${started}`)).toBe(false);
-    // In a session of its own: nothing meant for the CLI's terminal reaches it.
+    // No fork: the monitor is that process, and leads its own session (nothing meant for the
+    // CLI's terminal reaches it).
+    expect(readFileSync(first, 'utf8').trim()).toBe(monitor);
     expect(readFileSync(`/proc/${monitor}/stat`, 'utf8').split(') ')[1].split(' ')[3]).toBe(monitor);
     await sb.runCli(0, 'rm', '-f', '-t', '0', 'reaped');
+    // A monitor that ends without a report is reaped by the CLI: gone, not a zombie left to a PID 1
+    // that may never reap it (this CI VM's).
+    const failed = await sb.run(['run', '-d', '--name', 'unmonitored', IMG, 'true'], { env: wrapper('/bin/false') });
+    expect(failed.code).toBe(125);
+    expect(existsSync(`/proc/${readFileSync(first, 'utf8').trim()}`)).toBe(false);
+    await sb.runCli(0, 'rm', 'unmonitored');
   });
 
   it('keep running after the CLI exits: ps shows them, logs grow, stop stops them', async () => {
