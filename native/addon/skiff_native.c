@@ -325,7 +325,7 @@ wait_job_complete (napi_env env, napi_status status, void *arg)
 }
 
 /* reap(pid): number — waitpid(2) on this thread: the raw wait status, or -errno.  For a child
- * known to be gone or about to be (the monitor's first process), where starting libuv's thread
+ * known to be gone or about to be (a monitor that reported a failure), where starting libuv's thread
  * pool for the wait would cost more than the wait.  */
 static napi_value
 js_reap (napi_env env, napi_callback_info info)

@@ -1,6 +1,6 @@
 /* skiff-monitor: watches one container for its whole life, conmon-style, without GLib.
  *
- * Started by the skiff CLI, it detaches (fork + setsid), becomes a child subreaper, runs the OCI
+ * Started by the skiff CLI, it detaches (setsid, no fork), becomes a child subreaper, runs the OCI
  * runtime's `create`, reports the container's pid over a sync pipe, then copies the container's
  * output to a k8s-file log and to attach clients, feeds stdin and pty resizes from those clients,
  * writes an exit file when the container's process ends, and finally runs the exit command
@@ -1143,7 +1143,6 @@ main (int argc, char **argv)
   /* --go-fd: the CLI started this monitor early, to set up (and start the network helper) while it
      mounts the root and writes the bundle; one byte says the bundle is there, end of file that
      the CLI gave up (or died): then nothing is created.  */
-  const char *gave_up = NULL;
   if (opt.go_fd >= 0)
     {
       /* The attach socket listens: a client may connect now (the report line follows later).  */
@@ -1155,23 +1154,21 @@ main (int argc, char **argv)
         ;
       close (opt.go_fd);
       if (got != 1)
-        gave_up = "cancelled before the container was created";
+        {
+          stop_net_helper ();
+          unlink (opt.socket_path);
+          create_failed ("cancelled before the container was created");
+        }
     }
 
   /* The log lives in the container's directory, which a `run` may still be writing until the go
      (it starts this monitor first when pasta, slow to start, is to set up the network).  */
-  static char log_failure[PATH_MAX + 64];
-  int log_error = gave_up ? 0 : open_log ();
+  int log_error = open_log ();
   if (log_error)
-    {
-      snprintf (log_failure, sizeof log_failure, "cannot open log %s: %s", opt.log_path, strerror (log_error));
-      gave_up = log_failure;
-    }
-  if (gave_up)
     {
       stop_net_helper ();
       unlink (opt.socket_path);
-      create_failed ("%s", gave_up);
+      create_failed ("cannot open log %s: %s", opt.log_path, strerror (log_error));
     }
   open_gate (true);
   pid_t runtime = held_runtime > 0 ? held_runtime : spawn (rargv, runtime_in, runtime_out, err_pipe[1], -1);
