@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findRegistryConfig, loadConfig } from '../../../src/config/config.js';
+import { scratchDir } from '../../helpers/scratch.js';
 
 const write = (text: string) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'skiff-conf-')), 'skiff.conf');
+  const file = join(scratchDir('skiff-conf-'), 'skiff.conf');
   writeFileSync(file, text);
   return file;
 };

@@ -1,11 +1,11 @@
 // The client side of the monitor protocol and the log format, without a monitor.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, parseDetachKeys } from '../../../src/monitor/attach.js';
 import { readLog } from '../../../src/monitor/logs.js';
 import { resolveInRoot } from '../../../src/engine/container-files.js';
+import { scratchDir } from '../../helpers/scratch.js';
 
 describe('frames', () => {
   it('round-trips frames split at any byte', () => {
@@ -27,7 +27,7 @@ describe('frames', () => {
 
 describe('k8s-file logs', () => {
   it('joins partial lines, reads the rotated file first, and tails by lines', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skiff-log-'));
+    const dir = scratchDir('skiff-log-');
     const log = join(dir, 'ctr.log');
     writeFileSync(`${log}.1`, '2026-01-01T00:00:00.000000001Z stdout F one\n');
     writeFileSync(log, '2026-01-01T00:00:01.000000000Z stdout P tw\n2026-01-01T00:00:01.100000000Z stdout F o\n2026-01-01T00:00:02.000000000Z stderr F three\n');
@@ -39,7 +39,7 @@ describe('k8s-file logs', () => {
 
 describe('paths inside a container root', () => {
   it('follows symlinks inside the root and never climbs out of it', () => {
-    const root = mkdtempSync(join(tmpdir(), 'skiff-root-'));
+    const root = scratchDir('skiff-root-');
     mkdirSync(join(root, 'etc'));
     symlinkSync('/etc', join(root, 'abs'));
     symlinkSync('../../../../..', join(root, 'up'));

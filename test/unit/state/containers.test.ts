@@ -1,11 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ContainerStore, type ContainerRecord } from '../../../src/state/containers.js';
+import { scratchDir } from '../../helpers/scratch.js';
 
 const store = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-store-'));
+  const dir = scratchDir('skiff-store-');
   return new ContainerStore(join(dir, 'data'), join(dir, 'run'));
 };
 
