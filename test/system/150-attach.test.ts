@@ -1,4 +1,4 @@
-// The monitor's attach protocol spoken directly (resize, stdin), detach keys on a real terminal,
+// The monitor's attach protocol spoken directly (resize, stdin), detach keys (default and --detach-keys) on a real terminal,
 // signal proxying, log rotation, and the smaller flags of exec, wait, restart and ps.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -50,11 +50,12 @@ describe('attach protocol', () => {
 });
 
 describe('terminal sessions', () => {
-  it('Ctrl-P Ctrl-Q detaches from run -it and leaves the container running', async () => {
+  // Runs `skiff ARGS` on a terminal (script(1)), types a line, then the given keys; resolves its exit code and output.
+  const onTerminal = async (args: string, keys: string) => {
     const { uid, gid } = asUser();
-    const command = `${SKIFF} run -it --name detached ${IMG} sh`;
+    const command = `${SKIFF} ${args}`;
     // The keys come after the shell has had time to start; stdin then stays open until detach.
-    const script = spawn('sh', ['-c', `(sleep 1; printf 'echo in-shell\\n'; sleep 0.5; printf '\\020\\021'; sleep 3) | script -qec '${command}' /dev/null`], {
+    const script = spawn('sh', ['-c', `(sleep 1; printf 'echo in-shell\\n'; sleep 0.5; printf '${keys}'; sleep 3) | script -qec '${command}' /dev/null`], {
       env: sb.env,
       cwd: sb.home,
       uid,
@@ -63,10 +64,28 @@ describe('terminal sessions', () => {
     let out = '';
     script.stdout.on('data', (d) => (out += d));
     const code = await new Promise((r) => script.on('exit', r));
+    return { code, out };
+  };
+
+  it('Ctrl-P Ctrl-Q detaches from run -it and leaves the container running', async () => {
+    const { code, out } = await onTerminal(`run -it --name detached ${IMG} sh`, '\\020\\021');
     expect(out).toContain('in-shell');
     expect(code).toBe(0);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'detached')).stdout).toBe('running\n');
     await sb.runCli(0, 'rm', '-f', 'detached');
+  });
+
+  it('--detach-keys replaces the sequence, for run -it and for attach', async () => {
+    // Ctrl-P Ctrl-Q are then plain input (the shell ignores them); Ctrl-A d detaches.
+    const run = await onTerminal(`run -it --detach-keys ctrl-a,d --name custom ${IMG} sh`, '\\020\\021\\001d');
+    expect(run.out).toContain('in-shell');
+    expect(run.code).toBe(0);
+    expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'custom')).stdout).toBe('running\n');
+    const attach = await onTerminal('attach --detach-keys ctrl-x custom', '\\030');
+    expect(attach.out).toContain('in-shell');
+    expect(attach.code).toBe(0);
+    expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'custom')).stdout).toBe('running\n');
+    await sb.runCli(0, 'rm', '-f', 'custom');
   });
 
   it('forwards SIGTERM to the container when running in the foreground (--sig-proxy)', async () => {
