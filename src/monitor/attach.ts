@@ -86,10 +86,13 @@ export const runAttach = (socket: Socket, streams: AttachStreams): Promise<Attac
     const onInput = (chunk: Buffer) => {
       const keys = streams.detachKeys;
       if (keys.length) {
-        for (const byte of chunk) {
+        for (const [i, byte] of chunk.entries()) {
           matched = byte === keys[matched] ? matched + 1 : byte === keys[0] ? 1 : 0;
           if (matched === keys.length) {
+            // What was typed before the keys in this same read still goes to the container.
+            const before = chunk.subarray(0, Math.max(0, i + 1 - keys.length));
             detached = true;
+            if (before.length) socket.write(encodeFrame(FRAME.stdin, before));
             socket.end();
             return;
           }

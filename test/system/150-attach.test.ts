@@ -76,11 +76,13 @@ describe('terminal sessions', () => {
   });
 
   it('--detach-keys replaces the sequence, for run -it and for attach', async () => {
-    // Ctrl-P Ctrl-Q are then plain input (the shell ignores them); Ctrl-A d detaches.
-    const run = await onTerminal(`run -it --detach-keys ctrl-a,d --name custom ${IMG} sh`, '\\020\\021\\001d');
+    // Ctrl-P Ctrl-Q are then plain input, and Ctrl-A d detaches; the line typed between them, in the
+    // same write as the keys, still reaches the shell, which runs it (only the shell prints 42).
+    const run = await onTerminal(`run -it --detach-keys ctrl-a,d --name custom ${IMG} sh`, '\\020\\021echo $((6*7))\\n\\001d');
     expect(run.out).toContain('in-shell');
     expect(run.code).toBe(0);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'custom')).stdout).toBe('running\n');
+    expect((await sb.runCli(0, 'logs', 'custom')).stdout).toMatch(/\b42\b/);
     const attach = await onTerminal('attach --detach-keys ctrl-x custom', '\\030');
     expect(attach.out).toContain('in-shell');
     expect(attach.code).toBe(0);
