@@ -20,6 +20,11 @@
  * several helpers.  waitpid waits on libuv's thread pool (libuv reaps only its own children);
  * reap waits on the calling thread, for a child that has exited or is about to.
  *
+ * openInRoot(root, path, flags): openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: `path` is
+ * resolved as if `root` were "/" (symlinks, absolute or relative, and ".." all stay inside it), in
+ * one system call, so a container changing its tree meanwhile cannot lead it outside.  cp, load and
+ * the --user lookup open what lies inside a container root or an archive through it.
+ *
  * sealedCopy(path): a sealed memfd copy of an executable (the OCI runtime), to spawn as
  * /proc/self/fd/N: see native/common/sealed-copy.h.  */
 #define NAPI_VERSION 8
@@ -37,6 +42,8 @@
 #include <sys/wait.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <node_api.h>
 #include "../common/sealed-copy.h"
 #include "unpack.h"
@@ -47,7 +54,9 @@ throw_errno (napi_env env, const char *what, int err)
   char buf[256];
   snprintf (buf, sizeof buf, "%s: %s", what, strerror (err));
   const char *code = err == EPERM ? "EPERM" : err == EINVAL ? "EINVAL" : err == ENOTSUP ? "ENOTSUP" : err == EEXIST ? "EEXIST"
-                     : err == ENOENT ? "ENOENT" : err == EBUSY ? "EBUSY" : err == ENODEV ? "ENODEV" : "ESYSCALL";
+                     : err == ENOENT ? "ENOENT" : err == EBUSY ? "EBUSY" : err == ENODEV ? "ENODEV" : err == ENOTDIR ? "ENOTDIR"
+                     : err == ELOOP ? "ELOOP" : err == EACCES ? "EACCES" : err == EXDEV ? "EXDEV" : err == ENOSYS ? "ENOSYS"
+                     : err == ENAMETOOLONG ? "ENAMETOOLONG" : "ESYSCALL";
   napi_throw_error (env, code, buf);
   return NULL;
 }
@@ -197,6 +206,54 @@ js_mknod (napi_env env, napi_callback_info info)
   if (mknod (path, mode, makedev (major, minor)) < 0)
     return throw_errno (env, path, errno);
   return NULL;
+}
+
+/* openInRoot(root: string | number, path: string, flags: number): a descriptor (close-on-exec) of
+ * `path` resolved inside `root` (a directory's path, or a descriptor of one).  */
+static napi_value
+js_open_in_root (napi_env env, napi_callback_info info)
+{
+  size_t argc = 3;
+  napi_value argv[3], result;
+  napi_valuetype root_type;
+  char root[4096], path[4096];
+  int32_t flags, root_fd = -1, fd;
+  bool own_root = false;
+  struct open_how how = { 0 };
+
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc < 3)
+    {
+      napi_throw_type_error (env, NULL, "openInRoot(root, path, flags)");
+      return NULL;
+    }
+  napi_typeof (env, argv[0], &root_type);
+  if (root_type == napi_number)
+    napi_get_value_int32 (env, argv[0], &root_fd);
+  else if (!get_string (env, argv[0], root, sizeof root))
+    return NULL;
+  if (!get_string (env, argv[1], path, sizeof path))
+    return NULL;
+  napi_get_value_int32 (env, argv[2], &flags);
+  if (root_fd < 0)
+    {
+      root_fd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (root_fd < 0)
+        return throw_errno (env, root, errno);
+      own_root = true;
+    }
+  how.flags = (uint64_t) (uint32_t) flags | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  do
+    fd = syscall (SYS_openat2, root_fd, path[0] ? path : ".", &how, sizeof how);
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  int err = errno;
+  if (own_root)
+    close (root_fd);
+  if (fd < 0)
+    return throw_errno (env, err == ENOSYS ? "openat2 (Linux 5.6 or newer is needed)" : path, err);
+  napi_create_int32 (env, fd, &result);
+  return result;
 }
 
 /* lgetxattr(path, name): the attribute's value as a Buffer, or undefined when it is not set.  */
@@ -401,6 +458,7 @@ init (napi_env env, napi_value exports)
     { "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
     { "waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_default, NULL },
     { "reap", NULL, js_reap, NULL, NULL, NULL, napi_default, NULL },
+    { "openInRoot", NULL, js_open_in_root, NULL, NULL, NULL, napi_default, NULL },
     { "sealedCopy", NULL, js_sealed_copy, NULL, NULL, NULL, napi_default, NULL },
     { "unpacker", NULL, js_unpacker, NULL, NULL, NULL, napi_default, NULL },
   };

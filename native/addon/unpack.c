@@ -1,9 +1,11 @@
 /* unpack.c: a layer's blob becomes a directory tree, on a thread of its own.
  *
- * unpacker(target, blob, gzip, chown, onEvent) returns { push(buffer), end(), abort() }.  The
- * bytes pushed are a layer's blob as it arrives: this thread writes them to `blob` (when given),
+ * unpacker(target, blob, gzip, chown, onEvent, plain) returns { push(buffer), end(), abort() }.
+ * The bytes pushed are a layer's blob as it arrives: this thread writes them to `blob` (when given),
  * hashes them, gunzips them (when `gzip`), hashes the tar, and unpacks it into `target`, an
- * existing directory.  onEvent('drain') says the queue has room again after push returned false;
+ * existing directory (its path, or a descriptor of it, e.g. one openInRoot resolved inside a
+ * container's root).  `plain` unpacks a copy rather than a layer (cp): ".wh." names are files like
+ * any other, and messages speak of entries, not layer entries.  onEvent('drain') says the queue has room again after push returned false;
  * onEvent('done', result) comes once, with the digests, what was unpacked, or an error.  In
  * JavaScript this took a round trip to the thread pool per chunk, per small file and for the
  * gunzip, with the tar parsed and both digests computed on Node's main thread.
@@ -14,7 +16,13 @@
  *   target's descriptor with O_NOFOLLOW|O_DIRECTORY, so a symlink among the parents is refused
  *   rather than followed, and files are created with O_EXCL|O_NOFOLLOW relative to that parent;
  * - a hardlink to a file outside: the link's target is resolved the same way, inside the layer;
- * - a device node: a rootless user cannot make one, and the runtime bind-mounts /dev anyway.
+ * - a device node: a rootless user cannot make one, and the runtime bind-mounts /dev anyway;
+ * - a change made through a symlink that someone else puts in place meanwhile (a running
+ *   container, while `cp` writes into it): what is made is then changed through a descriptor
+ *   opened with O_NOFOLLOW, or by name with AT_SYMLINK_NOFOLLOW, never by a name that follows;
+ * - overlay's own attributes (trusted.overlay.*, user.overlay.*, fuse-overlayfs' markers) taken
+ *   from the tar: they would redirect or fake what overlayfs shows, so they are dropped, as
+ *   containers/storage drops them.
  * Whiteouts (.wh.NAME) become 0/0 character devices, opaque markers user.overlay.opaque=y, as
  * overlayfs wants them in a user namespace.  Ownership is given with fchown, inside the rootless
  * namespace (so an image's uid lands on the mapped subuid); EINVAL there means an id outside the
@@ -99,7 +107,8 @@ struct unpacker
 
   /* The thread's own.  */
   char *target, *blob_path;
-  bool gzip, chown;
+  int target_fd; /* given instead of a path: a duplicate the thread owns */
+  bool gzip, chown, plain;
   int root_fd, blob_fd;
   EVP_MD_CTX *pushed_hash, *tar_hash;
   uint64_t pushed_bytes;
@@ -155,7 +164,7 @@ fail (struct unpacker *u, enum failure kind, const char *fmt, ...)
 static void
 refuse (struct unpacker *u, const char *why)
 {
-  fail (u, REFUSE, "refusing layer entry \"%s\": %s", u->name, why);
+  fail (u, REFUSE, "refusing %s \"%s\": %s", u->plain ? "entry" : "layer entry", u->name, why);
 }
 
 static void
@@ -245,7 +254,7 @@ open_parents (struct unpacker *u, char **parts, int n, bool create)
             len += snprintf (rel + len, sizeof rel - len, "%s%s", j ? "/" : "", parts[j]);
           if ((err == ELOOP || err == ENOTDIR) && fstatat (parent, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
             {
-              snprintf (why, sizeof why, S_ISLNK (st.st_mode) ? "its parent \"%s\" is a symlink, which could lead outside the layer" : "its parent \"%s\" is not a directory", rel);
+              snprintf (why, sizeof why, S_ISLNK (st.st_mode) ? "its parent \"%s\" is a symlink, which could lead outside the target" : "its parent \"%s\" is not a directory", rel);
               refuse (u, why);
             }
           else
@@ -354,13 +363,26 @@ own (struct unpacker *u, int fd, int parent, const char *base)
   return false;
 }
 
+/* overlayfs' and fuse-overlayfs' own attributes: whiteouts, opaque markers, redirects, metacopy,
+ * ownership overrides.  Only skiff sets them, from the tar's own whiteout entries.  */
+static bool
+overlay_xattr (const char *name)
+{
+  static const char *const prefixes[] = { "trusted.overlay.", "user.overlay.", "user.fuseoverlayfs.", "user.containers.override_stat" };
+  for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+    if (strncmp (name, prefixes[i], strlen (prefixes[i])) == 0)
+      return true;
+  return false;
+}
+
 /* Extended attributes from PAX records (file capabilities among them); one the filesystem does
- * not take (or a rootless user may not set) is left out, as tar does.  */
+ * not take (or a rootless user may not set) is left out, as tar does, and so are overlay's.  */
 static void
 set_xattrs (struct unpacker *u, int fd)
 {
   for (int i = 0; i < u->pending.n_xattrs; i++)
-    (void) fsetxattr (fd, u->pending.xattrs[i].name, u->pending.xattrs[i].value, u->pending.xattrs[i].len, 0);
+    if (!overlay_xattr (u->pending.xattrs[i].name))
+      (void) fsetxattr (fd, u->pending.xattrs[i].name, u->pending.xattrs[i].value, u->pending.xattrs[i].len, 0);
 }
 
 static void
@@ -399,7 +421,7 @@ entry_begin (struct unpacker *u, char type, const char *linkname)
   base = parts[n - 1];
   times[0] = times[1] = u->mtime;
 
-  if (strncmp (base, ".wh.", 4) == 0)
+  if (!u->plain && strncmp (base, ".wh.", 4) == 0)
     {
       const char *hidden = base + 4;
       parent = open_parents (u, parts, n - 1, true);
@@ -431,20 +453,19 @@ entry_begin (struct unpacker *u, char type, const char *linkname)
           return;
         if (mkdirat (parent, base, u->mode & 0777) < 0 && errno != EEXIST)
           return sys_fail (u, "create the directory", errno);
-        if (!own (u, -1, parent, base))
-          return;
+        /* From here on through a descriptor: a symlink put there meanwhile is not followed.  */
+        fd = openat (parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+          return errno == ELOOP || errno == ENOTDIR ? refuse (u, "it was replaced by something else while it was made") : sys_fail (u, "open the directory", errno);
         /* Always: the umask trims mkdir's mode, and chown clears setgid.  */
-        if (fchmodat (parent, base, u->mode, 0) < 0)
-          return sys_fail (u, "chmod", errno);
-        if (u->pending.n_xattrs)
+        if (own (u, fd, -1, NULL))
           {
-            fd = openat (parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd >= 0)
-              {
-                set_xattrs (u, fd);
-                close (fd);
-              }
+            if (fchmod (fd, u->mode) < 0)
+              sys_fail (u, "chmod", errno);
+            else
+              set_xattrs (u, fd);
           }
+        close (fd);
         remember_dir_time (u, parts, n);
         return;
       }
@@ -508,7 +529,8 @@ entry_begin (struct unpacker *u, char type, const char *linkname)
         return;
       if (mknodat (parent, base, S_IFIFO | (u->mode & 0777), 0) < 0)
         return sys_fail (u, "create the fifo", errno);
-      if (own (u, -1, parent, base) && fchmodat (parent, base, u->mode, 0) < 0)
+      /* AT_SYMLINK_NOFOLLOW: glibc checks what the name is through an O_PATH descriptor.  */
+      if (own (u, -1, parent, base) && fchmodat (parent, base, u->mode, AT_SYMLINK_NOFOLLOW) < 0)
         sys_fail (u, "chmod", errno);
       return;
     case '3':
@@ -1042,7 +1064,10 @@ thread_main (void *arg)
 {
   struct unpacker *u = arg;
 
-  u->root_fd = open (u->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (u->target_fd >= 0)
+    u->root_fd = u->target_fd;
+  else
+    u->root_fd = open (u->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (u->root_fd < 0)
     fail (u, SYS, "cannot open %s: %s", u->target, strerror (errno));
   if (u->blob_path && u->failure == OK)
@@ -1197,14 +1222,14 @@ finalize_object (napi_env env, void *data, void *hint)
   unref (data);
 }
 
-/* unpacker(target: string, blob: string | null, gzip: boolean, chown: boolean,
- *          onEvent: (event: 'drain' | 'done', result?) => void)  */
+/* unpacker(target: string | number, blob: string | null, gzip: boolean, chown: boolean,
+ *          onEvent: (event: 'drain' | 'done', result?) => void, plain?: boolean)  */
 napi_value
 js_unpacker (napi_env env, napi_callback_info info)
 {
-  size_t argc = 5, len;
-  napi_value argv[5], object, fn, name;
-  napi_valuetype blob_type;
+  size_t argc = 6, len;
+  napi_value argv[6], object, fn, name;
+  napi_valuetype blob_type, target_type;
   struct unpacker *u;
   char path[PATH_MAX];
   pthread_t thread;
@@ -1222,9 +1247,17 @@ js_unpacker (napi_env env, napi_callback_info info)
     goto nomem;
   pthread_mutex_init (&u->mu, NULL);
   pthread_cond_init (&u->cv, NULL);
-  u->root_fd = u->blob_fd = u->file_fd = -1;
+  u->root_fd = u->blob_fd = u->file_fd = u->target_fd = -1;
   atomic_init (&u->refs, 2);
-  if (napi_get_value_string_utf8 (env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1 || (u->target = strdup (path)) == NULL)
+  napi_typeof (env, argv[0], &target_type);
+  if (target_type == napi_number)
+    {
+      int32_t fd;
+      napi_get_value_int32 (env, argv[0], &fd);
+      if ((u->target_fd = fcntl (fd, F_DUPFD_CLOEXEC, 3)) < 0 || (u->target = strdup ("the target")) == NULL)
+        goto bad;
+    }
+  else if (napi_get_value_string_utf8 (env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1 || (u->target = strdup (path)) == NULL)
     goto bad;
   napi_typeof (env, argv[1], &blob_type);
   if (blob_type == napi_string)
@@ -1234,6 +1267,8 @@ js_unpacker (napi_env env, napi_callback_info info)
     }
   napi_get_value_bool (env, argv[2], &u->gzip);
   napi_get_value_bool (env, argv[3], &u->chown);
+  if (argc > 5)
+    napi_get_value_bool (env, argv[5], &u->plain);
   u->pushed_hash = EVP_MD_CTX_new ();
   u->tar_hash = EVP_MD_CTX_new ();
   u->out = malloc (OUT_CHUNK);
@@ -1279,10 +1314,12 @@ nomem:
   napi_throw_error (env, "ENOMEM", "unpacker: out of memory");
   goto free;
 bad:
-  napi_throw_type_error (env, NULL, "unpacker(target: string, blob: string | null, gzip, chown, onEvent)");
+  napi_throw_type_error (env, NULL, "unpacker(target: string | number, blob: string | null, gzip, chown, onEvent, plain)");
 free:
   if (u)
     {
+      if (u->target_fd >= 0)
+        close (u->target_fd);
       if (u->z_ready)
         inflateEnd (&u->z);
       EVP_MD_CTX_free (u->pushed_hash);

@@ -1,11 +1,14 @@
 // What looks into a container's files and processes: cp (both ways), diff, export, commit, top.
 // All run inside the rootless namespace, where the container's root is mounted.
-import { closeSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, chmodSync, writeSync, readSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { CliError } from '../errors.js';
+import { constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CliError, messageOf } from '../errors.js';
 import { userNames } from '../oci/passwd.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import type { ContainerRecord } from '../state/containers.js';
+import { closeQuietly, openInRoot, openInRootIfExists } from '../util/in-root.js';
+import { O_PATH } from '../util/native.js';
 import type { EngineContext } from './context.js';
 import type { ContainersEngine } from './containers.js';
 
@@ -22,93 +25,49 @@ export interface CommitOptions {
   pause?: boolean;
 }
 
-// Resolves `path` inside `root` the way the container would see it: symlinks (absolute or
-// relative) are followed within root, and `..` never climbs out of it.
-export const resolveInRoot = (root: string, path: string, followLast = true): string => {
-  const parts = path.split('/').filter((p) => p && p !== '.');
-  const resolved: string[] = [];
-  let links = 0;
-  while (parts.length) {
-    const part = parts.shift()!;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = join(root, ...resolved, part);
-    let st: Stats | undefined;
-    try {
-      st = lstatSync(candidate);
-    } catch {
-      st = undefined;
-    }
-    if (st?.isSymbolicLink() && (followLast || parts.length > 0)) {
-      if (++links > 255) throw new CliError('EUSAGE', `too many levels of symbolic links in ${path}`);
-      const target = readlinkSync(candidate);
-      if (target.startsWith('/')) resolved.length = 0;
-      parts.unshift(...target.split('/').filter((p) => p && p !== '.'));
-      continue;
-    }
-    resolved.push(part);
-  }
-  return join(root, ...resolved);
+// Where a copy lands (Docker's cp rules): into an existing directory the source keeps its name;
+// "SRC/." copies a directory's contents; onto a file or a new name, under that name.
+interface Placement {
+  /** Write into the destination itself (an existing directory), or into its parent. */
+  into: 'destination' | 'parent';
+  /** The name of the top entry written ("" for a directory's contents). */
+  prefix: string;
+}
+
+const place = (source: Stats, sourceName: string, destination: Stats | undefined, destinationName: string, contentsOnly: boolean, shown: string): Placement => {
+  if (destination?.isDirectory()) return { into: 'destination', prefix: contentsOnly ? '' : sourceName };
+  if (destination && source.isDirectory()) throw new CliError('EUSAGE', `cannot copy a directory onto ${shown}: it is not a directory`);
+  if (!destinationName) throw new CliError('EUSAGE', `${shown} is not a directory`);
+  return { into: 'parent', prefix: destinationName };
 };
 
-// Copies a file or tree without following symlinks at the destination: an existing non-directory
-// there is replaced, never written through (a container could have planted a link to a host file).
-const copyNoFollow = (src: string, dst: string): void => {
-  const st = lstatSync(src);
-  const existing = lstatSync(dst, { throwIfNoEntry: false });
-  if (st.isDirectory()) {
-    if (existing && !existing.isDirectory()) rmSync(dst, { force: true });
-    if (!existing || !existing.isDirectory()) mkdirSync(dst, { mode: st.mode & 0o7777 });
-    for (const name of readdirSync(src)) copyNoFollow(join(src, name), join(dst, name));
-    chmodSync(dst, st.mode & 0o7777);
-    return;
-  }
-  if (existing) rmSync(dst, { recursive: true, force: true });
-  if (st.isSymbolicLink()) symlinkSync(readlinkSync(src), dst);
-  else if (st.isFile()) {
-    const input = openSync(src, 'r');
-    const output = openSync(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, st.mode & 0o7777);
-    try {
-      const buffer = Buffer.alloc(1 << 20);
-      for (let n; (n = readSync(input, buffer)) > 0; ) writeSync(output, buffer, 0, n);
-    } finally {
-      closeSync(input);
-      closeSync(output);
-    }
-  }
-  // fifos, sockets and devices are not copied
+// What a failed open inside a container's root means, in the container's own terms.
+const inContainerError = (error: unknown, path: string, container: string): Error => {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new CliError('EUSAGE', `${path}: no such file or directory in container ${container}`);
+  if (code === 'ELOOP') return new CliError('EUSAGE', `${path}: too many levels of symbolic links in container ${container}`);
+  return new CliError('EUSAGE', `cannot open ${path} in container ${container}: ${code ?? messageOf(error)}`, { cause: error });
 };
 
-// Docker's cp rules: into an existing directory the source keeps its name; "src/." copies contents.
-const copyPath = (src: string, dst: string, contentsOnly: boolean, intoContainer: boolean): void => {
-  const st = statSync(src);
-  const dstStat = lstatSync(dst, { throwIfNoEntry: false });
-  let target = dst;
-  if (dstStat?.isDirectory() && !contentsOnly) target = join(dst, basename(src));
-  else if (!dstStat && !existsSync(dirname(dst))) throw new CliError('EUSAGE', `destination directory ${dirname(dst)} does not exist`);
-  if (st.isDirectory() && contentsOnly) {
-    if (!dstStat) mkdirSync(target);
-    for (const name of readdirSync(src)) (intoContainer ? copyNoFollow : copyOut)(join(src, name), join(target, name));
-    return;
-  }
-  (intoContainer ? copyNoFollow : copyOut)(src, target);
+// A trailing "/" or "/." names the same file; basename and dirname as a container path.
+const splitPath = (path: string): { parent: string; name: string } => {
+  const trimmed = path.replace(/\/+(\.\/*)*$/, '') || '/';
+  const slash = trimmed.lastIndexOf('/');
+  return { parent: slash <= 0 ? '/' : trimmed.slice(0, slash), name: trimmed.slice(slash + 1) };
 };
 
-const copyOut = (src: string, dst: string): void => {
-  const st = lstatSync(src);
-  if (st.isDirectory()) {
-    mkdirSync(dst, { recursive: true });
-    for (const name of readdirSync(src)) copyOut(join(src, name), join(dst, name));
-    chmodSync(dst, st.mode & 0o7777);
-  } else if (st.isSymbolicLink()) {
-    rmSync(dst, { force: true });
-    symlinkSync(readlinkSync(src), dst);
-  } else if (st.isFile()) {
-    copyFileSync(src, dst);
-    chmodSync(dst, st.mode & 0o7777);
-  }
+// Streams a tree from one descriptor into a directory descriptor: packed on this side, unpacked
+// by the native unpacker, which creates everything relative to `target` and never through a
+// symlink (one already there is replaced, one put there meanwhile stops the copy).
+const streamCopy = async (source: number, prefix: string, target: number | string): Promise<void> => {
+  const [{ packTree }, { unpackStream, unpackError }] = await Promise.all([import('../storage/pack.js'), import('../storage/unpack.js')]);
+  const pipe = new PassThrough();
+  const packing = packTree(source, pipe, { prefix });
+  packing.catch(() => undefined);
+  const result = await unpackStream(pipe, target, { chown: false, plain: true });
+  const error = unpackError(result, 'the copy');
+  if (error) throw error;
+  await packing;
 };
 
 export class ContainerFiles {
@@ -118,6 +77,8 @@ export class ContainerFiles {
   ) {}
 
   // `skiff cp`: one side is "CONTAINER:PATH", the other a host path. Caller has joined the namespace.
+  // Container paths are opened inside the container's root (openInRoot), host paths as the user
+  // wrote them; what is copied is never written through a symlink on either side.
   async copy(source: string, destination: string): Promise<void> {
     const split = (arg: string) => {
       const colon = arg.indexOf(':');
@@ -127,19 +88,61 @@ export class ContainerFiles {
     const from = split(source);
     const to = split(destination);
     if (!from === !to) throw new CliError('EUSAGE', 'cp copies between a container and the host: write one side as CONTAINER:PATH and the other as a host path');
-    const contentsOnly = (from ? from.path : source).endsWith('/.');
+    const contentsOnly = /\/\.\/*$/.test(from ? from.path : source);
     if (from) {
       await this.containers.withRootfs(from.container, async (rootfs) => {
-        const src = resolveInRoot(rootfs, from.path);
-        if (!existsSync(src)) throw new CliError('EUSAGE', `${from.path}: no such file or directory in container ${from.container}`);
-        copyPath(src, destination, contentsOnly, false);
+        let fd: number;
+        try {
+          fd = openInRoot(rootfs, from.path, constants.O_RDONLY | constants.O_NONBLOCK);
+        } catch (error) {
+          throw inContainerError(error, from.path, from.container);
+        }
+        try {
+          const dst = statSync(destination, { throwIfNoEntry: false });
+          const { parent, name } = splitPath(destination);
+          const at = place(fstatSync(fd), splitPath(from.path).name, dst, dst || !destination.endsWith('/') ? name : '', contentsOnly, destination);
+          const dir = at.into === 'destination' ? destination : parent;
+          if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new CliError('EUSAGE', `destination directory ${dir} does not exist`);
+          await streamCopy(fd, at.prefix, dir);
+        } finally {
+          closeQuietly(fd);
+        }
       });
       return;
     }
-    if (!existsSync(source)) throw new CliError('EUSAGE', `${source}: no such file or directory`);
-    await this.containers.withRootfs(to!.container, async (rootfs) => {
-      copyPath(source, resolveInRoot(rootfs, to!.path), contentsOnly, true);
-    });
+    let sourceFd: number;
+    try {
+      sourceFd = openSync(source, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      throw new CliError('EUSAGE', `${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : messageOf(error)}`);
+    }
+    try {
+      await this.containers.withRootfs(to!.container, async (rootfs) => {
+        const dstFd = openInRootIfExists(rootfs, to!.path, O_PATH);
+        const { parent, name } = splitPath(to!.path);
+        try {
+          const at = place(fstatSync(sourceFd), splitPath(source).name, dstFd === undefined ? undefined : fstatSync(dstFd), name, contentsOnly, to!.path);
+          let dirFd: number;
+          if (at.into === 'destination') dirFd = dstFd!;
+          else {
+            try {
+              dirFd = openInRoot(rootfs, parent, O_PATH | constants.O_DIRECTORY);
+            } catch {
+              throw new CliError('EUSAGE', `destination directory ${parent} does not exist in container ${to!.container}`);
+            }
+          }
+          try {
+            await streamCopy(sourceFd, at.prefix, dirFd);
+          } finally {
+            if (dirFd !== dstFd) closeQuietly(dirFd);
+          }
+        } finally {
+          if (dstFd !== undefined) closeQuietly(dstFd);
+        }
+      });
+    } finally {
+      closeQuietly(sourceFd);
+    }
   }
 
   // `skiff diff`: what the container added, changed and deleted compared with its image.

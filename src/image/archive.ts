@@ -1,6 +1,6 @@
 // Image archives: docker-archive (what `docker save` / `podman save` write: manifest.json, one
 // uncompressed tar per layer, the config) and oci-archive (an OCI image layout in a tar).
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, existsSync, fstatSync, mkdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +14,7 @@ import { unpackLayer } from '../storage/unpack.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { digestHex } from '../util/digest-format.js';
 import { tempSibling } from '../util/fs.js';
+import { closeQuietly, openInRoot, readBounded } from '../util/in-root.js';
 import { MEDIA, hostPlatform, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.js';
 import { formatReference, parseReference } from './reference.js';
 
@@ -86,7 +87,8 @@ export const saveImages = async (ctx: EngineContext, items: SaveItem[], format: 
           added.add(configName);
           entries.push({ name: configName, size: config.length, body: () => config });
         }
-        const diffIds = (JSON.parse(config.toString()) as ImageConfig).rootfs.diff_ids;
+        const diffIds = (JSON.parse(config.toString()) as ImageConfig).rootfs?.diff_ids;
+        if (!Array.isArray(diffIds) || diffIds.length !== image.layers.length) throw new CliError('ESTATE', `image ${image.id} has a config without its layers' diff_ids: remove it and pull it again`);
         const layerNames: string[] = [];
         for (const [i, chainId] of image.layers.entries()) {
           const name = `${digestHex(diffIds[i])}.tar`;
@@ -143,36 +145,80 @@ export const saveImages = async (ctx: EngineContext, items: SaveItem[], format: 
 
 // ---- load ----
 
-const readJson = <T>(path: string, what: string): T => {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch (error) {
-    throw new CliError('EUSAGE', `archive has no valid ${what}: ${messageOf(error)}`);
+// What an archive's JSON documents may weigh (Podman's limits for manifests and configs).
+const MAX_DOCUMENT = 4 << 20;
+
+// An archive unpacked into a scratch directory, read member by member. A member's name is
+// resolved inside the archive (openInRoot): a member that is a symlink leads to another member
+// (docker save links repeated layers so) and never to a host file such as ~/.docker/config.json
+// or /dev/zero; only regular files are members.
+class Members {
+  constructor(private readonly root: string) {}
+
+  private open(name: string): number {
+    let fd: number;
+    try {
+      fd = openInRoot(this.root, name, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new CliError('EUSAGE', `archive lacks "${name}"`);
+      throw new CliError('EUSAGE', `archive member "${name}" cannot be opened inside the archive: ${code ?? messageOf(error)}`);
+    }
+    if (!fstatSync(fd).isFile()) {
+      closeQuietly(fd);
+      throw new CliError('EUSAGE', `archive member "${name}" is not a regular file`);
+    }
+    return fd;
   }
-};
 
-// Opens an archive member by its name in the archive, refusing paths outside it.
-const member = (root: string, name: string): string => {
-  const parts = name.split('/').filter((p) => p && p !== '.');
-  if (parts.includes('..')) throw new CliError('EUSAGE', `archive member "${name}" points outside the archive`);
-  const path = join(root, ...parts);
-  if (!existsSync(path)) throw new CliError('EUSAGE', `archive lacks "${name}"`);
-  return path;
-};
+  has(name: string): boolean {
+    try {
+      closeQuietly(this.open(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
-const isGzip = (path: string): boolean => {
-  const fd = openSync(path, 'r');
-  const magic = Buffer.alloc(2);
-  readSync(fd, magic, 0, 2, 0);
-  closeSync(fd);
-  return magic[0] === 0x1f && magic[1] === 0x8b;
-};
+  read(name: string): Buffer {
+    const fd = this.open(name);
+    try {
+      return readBounded(fd, MAX_DOCUMENT, `archive member "${name}"`);
+    } finally {
+      closeQuietly(fd);
+    }
+  }
 
-// Digest and size of a file, streamed.
-const describeFile = async (path: string): Promise<{ digest: string; size: number }> => {
+  json<T>(name: string): T {
+    const bytes = this.read(name);
+    try {
+      return JSON.parse(bytes.toString('utf8')) as T;
+    } catch (error) {
+      throw new CliError('EUSAGE', `archive has no valid ${name}: ${messageOf(error)}`);
+    }
+  }
+
+  stream(name: string): Readable {
+    return createReadStream('', { fd: this.open(name) });
+  }
+
+  isGzip(name: string): boolean {
+    const fd = this.open(name);
+    try {
+      const magic = Buffer.alloc(2);
+      readSync(fd, magic, 0, 2, 0);
+      return magic[0] === 0x1f && magic[1] === 0x8b;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+// Digest and size of a stream.
+const describeStream = async (stream: Readable): Promise<{ digest: string; size: number }> => {
   const hash = hashing();
   hash.stream.resume();
-  await pipeline(createReadStream(path), hash.stream);
+  await pipeline(stream, hash.stream);
   return { digest: hash.digest(), size: hash.bytes() };
 };
 
@@ -181,26 +227,30 @@ interface Candidate {
   mediaType: string;
   config: Buffer;
   names: string[];
-  layers: { descriptor: Descriptor; path: string }[];
+  layers: { descriptor: Descriptor; open: () => Readable }[];
 }
 
 // Gzips an uncompressed layer tar into a blob, so a loaded image can be pushed like a pulled one.
-const gzipLayer = async (path: string, scratch: string): Promise<{ descriptor: Descriptor; path: string }> => {
+const gzipLayer = async (input: Readable, scratch: string): Promise<{ descriptor: Descriptor; open: () => Readable }> => {
   const out = join(scratch, `blob-${Math.random().toString(16).slice(2)}`);
   const hash = hashing();
-  await pipeline(createReadStream(path), createGzip({ level: 1 }), hash.stream, createWriteStream(out));
-  return { descriptor: { mediaType: MEDIA.dockerLayerGzip, digest: hash.digest(), size: hash.bytes() }, path: out };
+  await pipeline(input, createGzip({ level: 1 }), hash.stream, createWriteStream(out));
+  return { descriptor: { mediaType: MEDIA.dockerLayerGzip, digest: hash.digest(), size: hash.bytes() }, open: () => createReadStream(out) };
 };
 
-const dockerCandidates = async (root: string, scratch: string): Promise<Candidate[]> => {
-  const entries = readJson<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>(join(root, 'manifest.json'), 'manifest.json');
+const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+const dockerCandidates = async (members: Members, scratch: string): Promise<Candidate[]> => {
+  const entries = members.json<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>('manifest.json');
+  if (!Array.isArray(entries) || !entries.every((e) => e && typeof e.Config === 'string' && isStringList(e.Layers) && (e.RepoTags == null || isStringList(e.RepoTags))))
+    throw new CliError('EUSAGE', 'archive has no valid manifest.json: expected a list of {Config, RepoTags, Layers}');
   const out: Candidate[] = [];
   for (const entry of entries) {
-    const config = readFileSync(member(root, entry.Config));
+    const config = members.read(entry.Config);
     const layers = [];
     for (const name of entry.Layers) {
-      const path = member(root, name);
-      layers.push(isGzip(path) ? { descriptor: { mediaType: MEDIA.dockerLayerGzip, ...(await describeFile(path)) }, path } : await gzipLayer(path, scratch));
+      if (members.isGzip(name)) layers.push({ descriptor: { mediaType: MEDIA.dockerLayerGzip, ...(await describeStream(members.stream(name))) }, open: () => members.stream(name) });
+      else layers.push(await gzipLayer(members.stream(name), scratch));
     }
     const manifest: ImageManifest = {
       schemaVersion: 2,
@@ -213,17 +263,20 @@ const dockerCandidates = async (root: string, scratch: string): Promise<Candidat
   return out;
 };
 
-const ociCandidates = (root: string): Candidate[] => {
-  const blob = (digest: string) => member(root, `blobs/${digest.replace(':', '/')}`);
-  const index = readJson<{ manifests: Descriptor[] }>(join(root, 'index.json'), 'index.json');
+const ociCandidates = (members: Members): Candidate[] => {
+  const blob = (digest: string) => {
+    if (typeof digest !== 'string' || !/^[a-z0-9]+:[a-f0-9]+$/.test(digest)) throw new CliError('EUSAGE', `archive names a blob by an invalid digest "${String(digest)}"`);
+    return `blobs/${digest.replace(':', '/')}`;
+  };
+  const index = members.json<{ manifests: Descriptor[] }>('index.json');
   const byDigest = new Map<string, Candidate>();
   for (let descriptor of index.manifests ?? []) {
     const annotations = descriptor.annotations ?? {};
-    let bytes = readFileSync(blob(descriptor.digest));
+    let bytes = members.read(blob(descriptor.digest));
     let parsed = parseManifest(bytes, descriptor.mediaType);
     if (parsed.kind === 'index') {
       descriptor = selectPlatform(parsed.index, hostPlatform());
-      bytes = readFileSync(blob(descriptor.digest));
+      bytes = members.read(blob(descriptor.digest));
       parsed = parseManifest(bytes, descriptor.mediaType);
       if (parsed.kind !== 'image') throw new CliError('EUSAGE', 'nested image indexes are not supported');
     }
@@ -246,9 +299,9 @@ const ociCandidates = (root: string): Candidate[] => {
     byDigest.set(digest, {
       manifestBytes: bytes,
       mediaType: parsed.mediaType,
-      config: readFileSync(blob(manifest.config.digest)),
+      config: members.read(blob(manifest.config.digest)),
       names,
-      layers: manifest.layers.map((d) => ({ descriptor: d, path: blob(d.digest) })),
+      layers: manifest.layers.map((d) => ({ descriptor: d, open: () => members.stream(blob(d.digest)) })),
     });
   }
   return [...byDigest.values()];
@@ -279,18 +332,26 @@ export const loadImages = async (ctx: EngineContext, input: string | Readable, o
       throw new CliError('EUSAGE', `${origin} is not a readable image archive: ${messageOf(error)}`, { cause: error });
     }
     let candidates: Candidate[];
-    if (existsSync(join(root, 'manifest.json'))) candidates = await dockerCandidates(root, scratch);
-    else if (existsSync(join(root, 'oci-layout')) && existsSync(join(root, 'index.json'))) candidates = ociCandidates(root);
+    const members = new Members(root);
+    if (members.has('manifest.json')) candidates = await dockerCandidates(members, scratch);
+    else if (members.has('oci-layout') && members.has('index.json')) candidates = ociCandidates(members);
     else throw new CliError('EUSAGE', `${origin} is neither a docker-archive (manifest.json) nor an oci-archive (oci-layout, index.json)`);
     const loaded: LoadedImage[] = [];
     for (const c of candidates) {
       const configDigest = sha256Digest(c.config);
-      const config = JSON.parse(c.config.toString()) as ImageConfig;
-      const diffIds = config.rootfs?.diff_ids ?? [];
+      let config: ImageConfig;
+      try {
+        config = JSON.parse(c.config.toString()) as ImageConfig;
+      } catch (error) {
+        throw new CliError('EUSAGE', `image config ${configDigest} in the ${origin} is not JSON: ${messageOf(error)}`);
+      }
+      const diffIds = config?.rootfs?.diff_ids;
+      if (config?.rootfs?.type !== 'layers' || !isStringList(diffIds) || !diffIds.every((d) => /^sha256:[a-f0-9]{64}$/.test(d)))
+        throw new CliError('EUSAGE', `image config ${configDigest} in the ${origin} is not an image config: it lacks rootfs.type "layers" and rootfs.diff_ids`);
       if (diffIds.length !== c.layers.length) throw new CliError('EUSAGE', `image ${configDigest} lists ${diffIds.length} layers but the archive has ${c.layers.length}`);
       const chains = chainIds(diffIds);
       for (const [i, layer] of c.layers.entries()) {
-        const installed = await installLayer(ctx.layers, { descriptor: layer.descriptor, diffId: diffIds[i], chainId: chains[i], parent: chains[i - 1], origin }, { chown: options.chown, open: async () => createReadStream(layer.path) });
+        const installed = await installLayer(ctx.layers, { descriptor: layer.descriptor, diffId: diffIds[i], chainId: chains[i], parent: chains[i - 1], origin }, { chown: options.chown, open: async () => layer.open() });
         if (installed) options.installed.push(chains[i]);
       }
       const names = [...new Set(c.names.map((n) => formatReference(parseReference(n))))];

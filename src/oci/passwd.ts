@@ -1,8 +1,11 @@
 // Resolves `--user` / the image's User ("name", "uid", "name:group", "uid:gid") against the
 // container's own /etc/passwd and /etc/group, as Docker does: names must exist there, numbers need not.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The files are opened inside the container's root (an image's /etc/passwd may be a symlink to
+// /etc/passwd, which means the container's, never the host's), and read with a size cap.
 import { CliError } from '../errors.js';
+import { readFileInRoot } from '../util/in-root.js';
+
+const MAX_ACCOUNTS_FILE = 8 << 20;
 
 export interface ResolvedUser {
   uid: number;
@@ -12,14 +15,17 @@ export interface ResolvedUser {
 }
 
 const readLines = (rootfs: string, file: string): string[][] => {
+  let content: Buffer | undefined;
   try {
-    return readFileSync(join(rootfs, file), 'utf8')
-      .split('\n')
-      .filter((l) => l && !l.startsWith('#'))
-      .map((l) => l.split(':'));
-  } catch {
-    return [];
+    content = readFileInRoot(rootfs, file, MAX_ACCOUNTS_FILE, `the container's /${file}`);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    return []; // unreadable: as if absent
   }
+  return (content?.toString('utf8') ?? '')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 };
 
 const isNumber = (s: string): boolean => /^\d+$/.test(s);

@@ -2,12 +2,19 @@
 // hard links, fifos and devices as they are on disk. With `layer`, an overlay upper dir becomes an
 // image layer: 0/0 character devices become `.wh.NAME` whiteouts and opaque directories get a
 // `.wh..wh..opq` marker, as the OCI image spec writes them.
-import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+//
+// The tree may belong to a running container that changes it while we read: nothing is looked up
+// by a path that could pass through a symlink. Each directory is held open and its entries are
+// reached as /proc/self/fd/DIR/NAME (one component after a descriptor), opened with O_NOFOLLOW and
+// checked with fstat, so a file swapped for a symlink to a host file is never read.
+import { constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { closeQuietly } from '../util/in-root.js';
 import { native } from '../util/native.js';
 
 const OPAQUE_XATTRS = ['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque'];
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 const isOpaque = (path: string): boolean =>
   OPAQUE_XATTRS.some((name) => {
@@ -38,12 +45,39 @@ type Header = {
   devminor?: number;
 };
 
-export const packTree = async (root: string, out: NodeJS.WritableStream, options: PackOptions = {}): Promise<void> => {
+// Exactly `size` bytes of an open file: a file that grows meanwhile is cut, one that shrinks is
+// padded with zeros, so the tar stays well-formed whatever a running container does to it.
+const fileBody = (fd: number, size: number): Readable => {
+  let offset = 0;
+  return new Readable({
+    read() {
+      if (offset >= size) return this.push(null);
+      const buffer = Buffer.alloc(Math.min(1 << 20, size - offset));
+      let n = 0;
+      try {
+        n = readSync(fd, buffer, 0, buffer.length, offset);
+      } catch (error) {
+        return this.destroy(error as Error);
+      }
+      if (n < buffer.length) buffer.fill(0, n);
+      offset += buffer.length;
+      this.push(buffer);
+    },
+  });
+};
+
+const sameFile = (a: Stats, b: Stats): boolean => a.ino === b.ino && a.dev === b.dev;
+
+/**
+ * Packs `root` (a path, or a descriptor from openInRoot: a directory or any other file) into `out`.
+ * A descriptor stays the caller's to close.
+ */
+export const packTree = async (root: string | number, out: NodeJS.WritableStream, options: PackOptions = {}): Promise<void> => {
   const { pack } = await import('tar-stream');
   const p = pack();
   const done = pipeline(p, out);
   const links = new Map<string, string>();
-  const add = (header: Header, body?: Buffer | NodeJS.ReadableStream): Promise<void> =>
+  const add = (header: Header, body?: Buffer | Readable): Promise<void> =>
     new Promise((resolve, reject) => {
       if (!body || Buffer.isBuffer(body)) {
         p.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
@@ -54,12 +88,14 @@ export const packTree = async (root: string, out: NodeJS.WritableStream, options
       body.pipe(sink as unknown as NodeJS.WritableStream);
     });
   const base = (st: Stats, name: string) => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
-  const walk = async (path: string, name: string): Promise<void> => {
-    const st = lstatSync(path);
+
+  // One entry: `fd` is open on it when it is a directory or a regular file, else undefined;
+  // `path` names it as one component after an open directory (for readlink and xattrs).
+  const entry = async (st: Stats, fd: number | undefined, path: string, name: string): Promise<void> => {
     if (st.isDirectory()) {
       if (name) await add({ ...base(st, `${name}/`), type: 'directory' });
       if (options.layer && name && isOpaque(path)) await add({ ...base(st, `${name}/.wh..wh..opq`), mode: 0o644, type: 'file', size: 0 });
-      for (const child of readdirSync(path).sort()) await walk(join(path, child), name ? `${name}/${child}` : child);
+      for (const child of readdirSync(`/proc/self/fd/${fd}`).sort()) await visit(fd!, child, name ? `${name}/${child}` : child);
       return;
     }
     if (options.layer && st.isCharacterDevice() && st.rdev === 0) {
@@ -74,12 +110,49 @@ export const packTree = async (root: string, out: NodeJS.WritableStream, options
     }
     if (st.nlink > 1) links.set(key, name);
     if (st.isSymbolicLink()) await add({ ...base(st, name), type: 'symlink', linkname: readlinkSync(path) });
-    else if (st.isFile()) await add({ ...base(st, name), type: 'file', size: st.size }, st.size ? createReadStream(path) : undefined);
+    else if (st.isFile()) await add({ ...base(st, name), type: 'file', size: st.size }, st.size ? fileBody(fd!, st.size) : undefined);
     else if (st.isFIFO()) await add({ ...base(st, name), type: 'fifo' });
     else if (st.isCharacterDevice() || st.isBlockDevice())
       await add({ ...base(st, name), type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: Math.floor(st.rdev / 256), devminor: st.rdev % 256 });
   };
-  await walk(root, options.prefix ?? '');
+
+  // A child of an open directory. What it is comes from fstat of what was opened, never from the
+  // lstat alone: a directory or file replaced meanwhile (by a symlink, say) is skipped.
+  const visit = async (dirFd: number, child: string, name: string): Promise<void> => {
+    const path = `/proc/self/fd/${dirFd}/${child}`;
+    let st: Stats;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return; // gone meanwhile
+    }
+    if (!st.isDirectory() && !st.isFile()) return entry(st, undefined, path, name);
+    let fd: number;
+    try {
+      fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | (st.isDirectory() ? O_DIRECTORY : 0));
+    } catch {
+      return; // gone, or swapped for something else
+    }
+    try {
+      const opened = fstatSync(fd);
+      if (!sameFile(st, opened) || opened.isDirectory() !== st.isDirectory() || opened.isFile() !== st.isFile()) return;
+      await entry(opened, fd, path, name);
+    } finally {
+      closeQuietly(fd);
+    }
+  };
+
+  if (typeof root === 'number') {
+    const st = fstatSync(root);
+    await entry(st, st.isDirectory() || st.isFile() ? root : undefined, `/proc/self/fd/${root}`, options.prefix ?? '');
+  } else {
+    const fd = openSync(root, O_RDONLY | O_DIRECTORY);
+    try {
+      await entry(fstatSync(fd), fd, root, options.prefix ?? '');
+    } finally {
+      closeQuietly(fd);
+    }
+  }
   p.finalize();
   await done;
 };

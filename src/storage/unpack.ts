@@ -17,6 +17,8 @@ export interface UnpackOptions {
   gzip?: boolean;
   /** Where to keep the bytes as they came (the layer's blob). */
   blob?: string;
+  /** A copy, not a layer (cp): ".wh." names are ordinary files and nothing is a whiteout. */
+  plain?: boolean;
   /** Sees each chunk as it is queued (progress). */
   onData?: (chunk: Buffer) => void;
 }
@@ -24,7 +26,7 @@ export interface UnpackOptions {
 // Feeds `source` to a native unpacker with backpressure. Resolves with the unpacker's result, a
 // refused or corrupt layer included (result.failure); rejects only when the source itself fails.
 // A failure stops the source (a download is not read on for nothing).
-export const unpackStream = (source: Readable, target: string, options: UnpackOptions): Promise<UnpackResult> =>
+export const unpackStream = (source: Readable, target: string | number, options: UnpackOptions): Promise<UnpackResult> =>
   new Promise((resolve, reject) => {
     let sourceError: Error | undefined;
     const onData = (chunk: Buffer) => {
@@ -45,7 +47,7 @@ export const unpackStream = (source: Readable, target: string, options: UnpackOp
       if (sourceError) return reject(sourceError);
       if (result!.failure) source.destroy();
       resolve(result!);
-    });
+    }, options.plain ?? false);
     // A source that fails after the unpacker is done has nothing left to say.
     source.on('error', onError);
     if (source.destroyed) onError(source.errored ?? new Error('the layer stream closed early'));
@@ -65,10 +67,10 @@ export const unpackError = (result: UnpackResult, what: string): CliError | unde
   }
 };
 
-// Unpacks an uncompressed tar stream into `target` (an existing, empty directory).
-export const unpackLayer = async (tarStream: Readable, target: string, options: UnpackOptions): Promise<UnpackResult> => {
+// Unpacks an uncompressed tar stream into `target` (an existing, empty directory, or a descriptor of one).
+export const unpackLayer = async (tarStream: Readable, target: string | number, options: UnpackOptions): Promise<UnpackResult> => {
   const result = await unpackStream(tarStream, target, options);
-  const error = unpackError(result, `into ${target}`);
+  const error = unpackError(result, typeof target === 'string' ? `into ${target}` : 'into the target');
   if (error) throw error;
   return result;
 };

@@ -27,7 +27,19 @@ export interface NativeAddon {
    * Unpacks a layer on a thread of its own (native/addon/unpack.c): push the blob's bytes (false:
    * wait for 'drain'), then end(); 'done' comes once, with the digests or a failure.
    */
-  unpacker(target: string, blob: string | null, gzip: boolean, chown: boolean, onEvent: (event: 'drain' | 'done', result?: UnpackResult) => void): NativeUnpacker;
+  unpacker(
+    target: string | number,
+    blob: string | null,
+    gzip: boolean,
+    chown: boolean,
+    onEvent: (event: 'drain' | 'done', result?: UnpackResult) => void,
+    plain?: boolean,
+  ): NativeUnpacker;
+  /**
+   * openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: `path` resolved as if `root` (a path or
+   * a directory's descriptor) were "/", race-free. A close-on-exec descriptor; throws with err.code.
+   */
+  openInRoot(root: string | number, path: string, flags: number): number;
 }
 
 export interface NativeUnpacker {
@@ -50,6 +62,9 @@ export interface UnpackResult {
   /** Device nodes that a rootless user cannot create and were left out. */
   skippedDevices: string[];
 }
+
+/** open(2)'s O_PATH (Node's fs.constants lacks it): a descriptor that names a file without opening it. */
+export const O_PATH = 0o10000000;
 
 /** umount2's flag: detach now, release when no longer busy. */
 export const MNT_DETACH = 2;

@@ -3,7 +3,7 @@
 // refuses, and its digests. Crafted layers pulled by an unprivileged user are in
 // test/system/020-pull-safety.test.ts; this file runs as whoever runs the tests.
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -84,6 +84,36 @@ describe('native unpacker: formats', () => {
     if (process.getuid!() === 0) expect([owned.uid, owned.gid]).toEqual([4242, 4343]);
     expect(owned.mtimeMs).toBe(1700000000250);
     expect(native().lgetxattr(join(target, 'attr'), 'user.skiff')?.toString()).toBe('yes');
+  });
+
+  it('drops overlay\'s own attributes from the tar (redirects, metacopy, opaque, fuse-overlayfs\' overrides)', async () => {
+    const overlay = ['user.overlay.redirect', 'user.overlay.metacopy', 'user.overlay.opaque', 'user.fuseoverlayfs.opaque', 'user.containers.override_stat'];
+    const pax = Object.fromEntries([...overlay.map((name) => [`SCHILY.xattr.${name}`, '/etc']), ['SCHILY.xattr.user.kept', 'yes']]);
+    const tar = await tarWithPax([
+      { name: 'dir', type: 'directory', pax },
+      { name: 'file', content: 'x', pax },
+    ]);
+    await unpackLayer(chunked(tar), target, { chown: false });
+    for (const entry of ['dir', 'file']) {
+      for (const name of overlay) expect(native().lgetxattr(join(target, entry), name), `${entry} ${name}`).toBeUndefined();
+      expect(native().lgetxattr(join(target, entry), 'user.kept')?.toString()).toBe('yes');
+    }
+  });
+
+  it('unpacks a copy (plain) into a directory descriptor: .wh. names are files, not whiteouts', async () => {
+    mkdirSync(join(target, 'into'));
+    writeFileSync(join(target, 'into', 'gone'), 'still here\n');
+    const tar = await makeTar([{ path: '.wh.gone', content: 'a file\n' }, { path: 'sub/.wh..wh..opq', content: 'also\n' }]);
+    const fd = native().openInRoot(target, 'into', 0o10000000 | 0o200000);
+    try {
+      const result = await unpackStream(Readable.from([tar]), fd, { chown: false, plain: true });
+      expect(result.failure).toBeUndefined();
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(join(target, 'into', 'gone'), 'utf8')).toBe('still here\n');
+    expect(readFileSync(join(target, 'into', '.wh.gone'), 'utf8')).toBe('a file\n');
+    expect(readFileSync(join(target, 'into', 'sub', '.wh..wh..opq'), 'utf8')).toBe('also\n');
   });
 
   it('reads GNU long names and long link targets', async () => {
