@@ -154,19 +154,39 @@ export class ContainerFiles {
       // Mount points the runtime created for /proc, /etc/hosts, ... are not the container's changes.
       const mountPoints = new Set(['proc', 'sys', 'dev', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'run/skiff-init']);
       const out: DiffReport[] = [];
-      const walk = (rel: string) => {
-        for (const name of readdirSync(join(upper, rel))) {
+      // Each directory held open and its entries reached through it (a running container may swap
+      // a directory for a symlink to a host directory meanwhile: its names are never listed).
+      const walk = (dirFd: number, rel: string) => {
+        for (const name of readdirSync(`/proc/self/fd/${dirFd}`)) {
           const path = join(rel, name);
-          const st = lstatSync(join(upper, path));
-          if (mountPoints.has(path) && !inLower(path) && (st.isDirectory() ? readdirSync(join(upper, path)).length === 0 : st.size === 0)) continue;
+          const at = `/proc/self/fd/${dirFd}/${name}`;
+          const st = lstatSync(at, { throwIfNoEntry: false });
+          if (!st) continue;
+          if (mountPoints.has(path) && !inLower(path) && (st.isDirectory() ? readdirSync(at).length === 0 : st.size === 0)) continue;
           if (st.isCharacterDevice() && st.rdev === 0) out.push({ kind: 'D', path: `/${path}` });
           else {
             out.push({ kind: inLower(path) ? 'C' : 'A', path: `/${path}` });
-            if (st.isDirectory()) walk(path);
+            if (!st.isDirectory()) continue;
+            let fd: number;
+            try {
+              fd = openInRoot(dirFd, name, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+            } catch {
+              continue; // gone, or no longer a directory
+            }
+            try {
+              walk(fd, path);
+            } finally {
+              closeQuietly(fd);
+            }
           }
         }
       };
-      walk('');
+      const top = openSync(upper, constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        walk(top, '');
+      } finally {
+        closeQuietly(top);
+      }
       return out.sort((a, b) => (a.path < b.path ? -1 : 1));
     });
   }

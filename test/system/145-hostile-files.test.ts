@@ -93,6 +93,20 @@ describe('cp against a container that changes its tree', () => {
     await sb.runCli(0, 'rm', '-f', '-t', '0', 'reader');
   });
 
+  it('diff never lists the user\'s file names while the container flips a directory for a symlink', async () => {
+    const names = join(sb.home, 'names');
+    dir(names);
+    for (let i = 0; i < 20; i++) file(join(names, `host-only-${i}`), '');
+    const flip = `mkdir -p /t/d; for i in $(seq 0 50); do touch /t/d/f$i; done; while :; do mv /t/d /t/x; ln -s ${names} /t/d; rm /t/d; mv /t/x /t/d; done`;
+    await sb.runCli(0, 'run', '-d', '--name', 'differ', IMG, 'sh', '-c', flip);
+    for (let i = 0; i < 20; i++) {
+      const r = await sb.run(['diff', 'differ']);
+      expect(r.stdout).not.toMatch(/host-only/);
+      expect(r.code).toBe(0);
+    }
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'differ');
+  });
+
   it('replaces, never follows, a symlink that an earlier cp out left on the host', async () => {
     const victimFile = join(sb.home, 'victim.txt');
     file(victimFile, 'untouched\n');
