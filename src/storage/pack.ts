@@ -109,7 +109,15 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
       return;
     }
     if (st.nlink > 1) links.set(key, name);
-    if (st.isSymbolicLink()) await add({ ...base(st, name), type: 'symlink', linkname: readlinkSync(path) });
+    if (st.isSymbolicLink()) {
+      let linkname: string;
+      try {
+        linkname = readlinkSync(path);
+      } catch {
+        return; // no longer a symlink: changed meanwhile
+      }
+      await add({ ...base(st, name), type: 'symlink', linkname });
+    }
     else if (st.isFile()) await add({ ...base(st, name), type: 'file', size: st.size }, st.size ? fileBody(fd!, st.size) : undefined);
     else if (st.isFIFO()) await add({ ...base(st, name), type: 'fifo' });
     else if (st.isCharacterDevice() || st.isBlockDevice())
@@ -142,16 +150,23 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
     }
   };
 
-  if (typeof root === 'number') {
-    const st = fstatSync(root);
-    await entry(st, st.isDirectory() || st.isFile() ? root : undefined, `/proc/self/fd/${root}`, options.prefix ?? '');
-  } else {
-    const fd = openSync(root, O_RDONLY | O_DIRECTORY);
-    try {
-      await entry(fstatSync(fd), fd, root, options.prefix ?? '');
-    } finally {
-      closeQuietly(fd);
+  try {
+    if (typeof root === 'number') {
+      const st = fstatSync(root);
+      await entry(st, st.isDirectory() || st.isFile() ? root : undefined, `/proc/self/fd/${root}`, options.prefix ?? '');
+    } else {
+      const fd = openSync(root, O_RDONLY | O_DIRECTORY);
+      try {
+        await entry(fstatSync(fd), fd, root, options.prefix ?? '');
+      } finally {
+        closeQuietly(fd);
+      }
     }
+  } catch (error) {
+    // The reader must hear of it, not wait for an end that never comes.
+    p.destroy(error as Error);
+    await done.catch(() => undefined);
+    throw error;
   }
   p.finalize();
   await done;
