@@ -157,7 +157,7 @@ export const buildProgram = (argv?: string[]): Command => {
 };
 
 // The first word that is not a global option (or its value).
-const firstCommand = (args: string[]): string | undefined => {
+export const firstCommand = (args: string[]): string | undefined => {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--root' || a === '--runroot' || a === '--log-level') i++;

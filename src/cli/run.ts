@@ -4,7 +4,7 @@ import { CommanderError, type Command } from 'commander';
 import { setLogLevel, type LogLevel } from '../util/log.js';
 import { exitCodeOf, printError } from './errors.js';
 import { watchStdout } from './output/stdout.js';
-import { buildProgram } from './program.js';
+import { buildProgram, firstCommand } from './program.js';
 
 export const run = async (argv: string[]): Promise<void> => {
   // A reader that stops early (`skiff export x | head`) ends the output, not with a stack trace.
@@ -20,6 +20,10 @@ export const run = async (argv: string[]): Promise<void> => {
     const level = action.optsWithGlobals().logLevel as LogLevel | undefined;
     if (level) setLogLevel(level);
   });
+  // `skiff nosuch --help` is an unknown command, not a request for the top-level help.
+  const named = firstCommand(argv.slice(2));
+  if (named && named !== 'help' && !program.commands.some((c) => c.name() === named || c.aliases().includes(named)))
+    argv = argv.filter((a) => a !== '--help' && a !== '-h');
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -56,6 +56,15 @@ describe('basics', () => {
     for (const cmd of ['run', 'create', 'exec', 'ps', 'rm', 'stop', 'logs', 'start', 'unshare']) expect((await sb.runCli(0, cmd, '--help')).stdout).toMatch(new RegExp(`^Usage: skiff ${cmd}`));
   });
 
+  it('says a command is unknown, with --help too, and exits 125', async () => {
+    for (const args of [['nosuch'], ['nosuch', '--help'], ['--log-level', 'debug', 'nosuch', '-h']]) {
+      const r = await sb.run(args);
+      expect(r.code, args.join(' ')).toBe(125);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^Error: unknown command 'nosuch'\n/);
+    }
+  });
+
   it("keeps the user's V8 code cache per command: written once, rewritten when Node rejects it", async () => {
     const dir = join(sb.home, '.cache/skiff/code');
     await sb.runCli(0, 'images');
