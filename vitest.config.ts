@@ -1,14 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+const env = { SKIFF_NATIVE_ADDON: new URL('./native/build/skiff_native.node', import.meta.url).pathname };
+
+// Two projects: unit tests start nothing (no registry, no test user); system tests share loopback
+// registries and an unprivileged user made once per run by the global set-up, one file per fork,
+// files in parallel.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // System tests share one loopback registry and one unprivileged user per file; files run in parallel.
     pool: 'forks',
-    globalSetup: ['test/helpers/global-setup.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
-    env: { SKIFF_NATIVE_ADDON: new URL('./native/build/skiff_native.node', import.meta.url).pathname },
+    env,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'system', include: ['test/system/**/*.test.ts'], globalSetup: ['test/helpers/global-setup.ts'] } },
+    ],
   },
 });
