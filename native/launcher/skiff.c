@@ -8,7 +8,8 @@
  * the command needs no namespace, or there is no live pause process yet, it just execs Node: the
  * CLI then creates the namespace and re-runs itself through nsenter, once.
  *
- * The same command-line rules as joinEarly() in src/rootless/enter.ts; keep both in step.  */
+ * The same command-line rules as joinEarly() in src/rootless/enter.ts; keep both in step (its
+ * NEEDS_NAMESPACE list is compared with this one by test/unit/rootless/enter.test.ts).  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -90,8 +90,9 @@ export const reexecInside = async (nsenter: string, pause: PauseRecord): Promise
   });
 };
 
-// Commands that always work inside the namespace (container lifecycle, files, store writes).
-const NEEDS_NAMESPACE = new Set([
+// Commands that always work inside the namespace (container lifecycle, files, store writes). The
+// launcher (native/launcher/skiff.c) has the same list; test/unit/rootless/enter.test.ts compares them.
+export const NEEDS_NAMESPACE = new Set([
   'run', 'create', 'start', 'stop', 'kill', 'restart', 'rm', 'exec', 'attach', 'cp', 'diff', 'export', 'commit', 'top', 'import', 'unshare', 'pull', 'rmi', 'load', 'rename',
   'network',
 ]);

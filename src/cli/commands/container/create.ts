@@ -49,7 +49,7 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--security-opt <option>', 'no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json', collect)
     .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect)
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
-    .option('--network <mode>', 'network: slirp4netns (default where installed), none (loopback only), host, container:NAME, or named networks (repeat for several)', collect)
+    .option('--network <mode>', 'network: pasta (default where installed, else slirp4netns; skiff.conf [network] backend chooses), slirp4netns, none (loopback only), host, container:NAME, or named networks (repeat for several)', collect)
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges, udp; no host port: a free one)', collect)
     .option('-P, --publish-all', 'publish every port the image exposes, each on a free host port')
     .option('--dns <ip>', 'name server for the container', collect)
