@@ -20,14 +20,21 @@ export const tooLargeError = (bound: Bound): CliError =>
 
 interface DestroyableSource extends AsyncIterable<Buffer | Uint8Array | string> {
   destroy?: (error?: Error) => void;
+  on?: (event: 'error', listener: () => void) => unknown;
 }
+
+// Stops a source nobody reads on: an HTTP body destroyed emits an abort error that no one awaits.
+const stop = (source: DestroyableSource): void => {
+  source.on?.('error', () => {});
+  source.destroy?.();
+};
 
 // Reads `source` to its end, at most `bound.limit` bytes. `declaredLength` (a Content-Length)
 // over the cap fails before a byte is read. Past the cap the source is destroyed (an HTTP body's
 // connection is closed), so an endless sender costs the cap and no more.
 export const readBounded = async (source: DestroyableSource, bound: Bound, declaredLength?: number): Promise<Buffer> => {
   if (declaredLength !== undefined && declaredLength > bound.limit) {
-    source.destroy?.();
+    stop(source);
     throw tooLargeError(bound);
   }
   const chunks: Buffer[] = [];
@@ -37,7 +44,7 @@ export const readBounded = async (source: DestroyableSource, bound: Bound, decla
     total += buffer.length;
     if (total > bound.limit) {
       // Leaving the loop ends the iteration, which destroys a Readable; a bare iterable may not.
-      source.destroy?.();
+      stop(source);
       throw tooLargeError(bound);
     }
     chunks.push(buffer);

@@ -50,6 +50,13 @@ describe('readBounded (streams)', () => {
     expect(pulled()).toBe(0);
   });
 
+  it('stops an HTTP-like body that errors when destroyed without an unhandled error', async () => {
+    const body = new Readable({ read() {}, destroy: (error, cb) => cb(error ?? new Error('Request aborted')) });
+    await expect(readBounded(body, bound, 5000)).rejects.toThrow(/larger than 1000 bytes/);
+    await new Promise((r) => setImmediate(r));
+    expect(body.destroyed).toBe(true);
+  });
+
   it('passes the source\'s own errors through', async () => {
     const failing = new Readable({ read() { this.destroy(new Error('socket hang up')); } });
     await expect(readBounded(failing, bound)).rejects.toThrow('socket hang up');
