@@ -1,10 +1,10 @@
 // Documents a registry sends without end, or far too large: skiff reads each to its cap and no
 // further (its peak memory stays where a normal failed pull's is), fails with exit 125 and one line
 // naming the document and the cap, and stores nothing.
-import { readFileSync } from 'node:fs';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
 import { endless, fixed, startHostileRegistry, type HostileRegistry } from '../helpers/hostile-registry.js';
 import { storeContents } from '../helpers/store.js';
 
@@ -117,5 +117,28 @@ describe('documents too large', () => {
     const config = await pull('hostile/big-config');
     expectRefused(config, new RegExp(`^Error: image config ${digest('f')} from registry 127\\.0\\.0\\.1:\\d+ is larger than 4 MiB`));
     expect(reg.hits(`/v2/hostile/big-config/blobs/${digest('f')}`)).toBe(0);
+  });
+});
+
+describe('files read whole', () => {
+  // A file of the user's, `size` bytes of JSON-ish text.
+  const bigFile = (name: string, size: number): string => {
+    const file = join(sb.dir, name);
+    writeFileSync(file, `{"pad":"${'x'.repeat(size)}"}`);
+    const { uid, gid } = testIds();
+    chownSync(file, uid, gid);
+    return file;
+  };
+
+  it('an auth file over 1 MiB is refused', async () => {
+    const file = bigFile('auth.json', 2 * MiB);
+    const { code, stderr } = await sb.run(['pull', '--authfile', file, `${reg.host}/none/x`]);
+    expect({ code, stderr }).toEqual({ code: 125, stderr: `Trying to pull ${reg.host}/none/x:latest...\nError: auth file ${file} is larger than 1 MiB, the limit for it: refusing to read it\n` });
+  });
+
+  it('a skiff.conf over 1 MiB is refused', async () => {
+    const file = bigFile('skiff.conf', 2 * MiB);
+    const { code, stderr } = await sb.run(['images'], { env: { SKIFF_CONFIG: file } });
+    expect({ code, stderr }).toEqual({ code: 125, stderr: `Error: config file ${file} is larger than 1 MiB, the limit for it: refusing to read it\n` });
   });
 });
