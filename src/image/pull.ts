@@ -12,7 +12,7 @@ import { IMAGE_CONFIG_MAX, MANIFEST_MAX } from '../util/limits.js';
 import { tooLargeError } from '../util/bounded-read.js';
 import { readBody, type RegistryClient } from './registry/client.js';
 import { withRegistryClient, type RemoteOptions } from './registry/session.js';
-import { MANIFEST_ACCEPT, hostPlatform, isIndexType, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
+import { MANIFEST_ACCEPT, checkLayerMediaTypes, hostPlatform, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
 import { formatReference, repositoryName, withRegistry, type ImageReference } from './reference.js';
 
 export interface PullOptions extends RemoteOptions {
@@ -133,8 +133,7 @@ class Puller {
     let top = await this.fetchManifest(ref.digest ?? ref.tag!);
     const repoDigests = [`${name}@${top.digest}`];
     let parsed = parseManifest(top.bytes, top.mediaType);
-    if (parsed.kind === 'index' || isIndexType(parsed.mediaType)) {
-      if (parsed.kind !== 'index') throw new CliError('EREGISTRY', 'manifest claims to be an index but lists no manifests');
+    if (parsed.kind === 'index') {
       const chosen = selectPlatform(parsed.index, this.options.platform ?? hostPlatform());
       top = await this.fetchManifest(chosen.digest, chosen.size);
       repoDigests.push(`${name}@${top.digest}`);
@@ -142,6 +141,7 @@ class Puller {
       if (parsed.kind !== 'image') throw new CliError('EREGISTRY', `${chosen.digest} is a nested index, which is not supported`);
     }
     const manifest = parsed.manifest;
+    checkLayerMediaTypes(manifest);
     const configBytes = await this.fetchConfig(manifest.config);
     this.onEvent({ type: 'config', digest: manifest.config.digest });
     let config: ImageConfig;
