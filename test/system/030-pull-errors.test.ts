@@ -62,6 +62,21 @@ describe('bad references and unknown images', () => {
   });
 });
 
+describe('names too long for a registry', () => {
+  it('refuses a repository name over 255 characters before any request', async () => {
+    const reg = await startHostileRegistry();
+    try {
+      const name = `${reg.host}/${'a'.repeat(256 - reg.host.length - 1)}`;
+      const { stderr } = await sb.runCli(125, 'pull', name);
+      expect(stderr).toBe(`Error: invalid reference "${name}": the repository name (${reg.host}/…) is 256 characters long, registry included; at most 255 are allowed\n`);
+      expect(reg.hits(`/v2/${name.slice(reg.host.length + 1)}/manifests/latest`)).toBe(0);
+      expectNothingStored();
+    } finally {
+      await reg.stop();
+    }
+  });
+});
+
 describe('layer compression', () => {
   it('pulls a zstd layer where Node can decompress it, and says which Node it needs where not', async () => {
     const compress = (zlib as unknown as { zstdCompressSync?: (b: Buffer) => Buffer }).zstdCompressSync;
