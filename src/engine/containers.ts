@@ -26,7 +26,7 @@ import type { Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { MNT_DETACH, native } from '../util/native.js';
 import { exitCodeForRuntimeError, launchMonitor, type MonitorLaunch } from '../monitor/monitor.js';
-import { buildContainerConfig, type CreateOptions } from './container-config.js';
+import { buildContainerConfig, expandEnv, mergeEnv, type CreateOptions } from './container-config.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
@@ -747,6 +747,7 @@ export class ContainersEngine {
     const record = this.store.find(input);
     const state = this.store.effectiveState(record.id);
     if (!isRunning(state)) throw new CliError('ESTATE', `can only exec in running containers: ${record.name} is ${state.status}`);
+    if (options.workdir !== undefined && !options.workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`);
     const spec = JSON.parse(readFileSync(join(this.store.containerDir(record.id), 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown>; root: { path: string } };
     const c = record.config;
     const user = options.user !== undefined ? resolveUser(spec.root.path, options.user) : undefined;
