@@ -12,7 +12,7 @@ import { deleteContainer, killContainer, resolveRuntime, runtimeCommand, startCo
 import { startTimeOf } from '../rootless/enter.js';
 import { memberships, type ContainerRecord, type ContainerState, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
-import { randomId, randomName } from '../state/names.js';
+import { checkName, randomId, randomName } from '../state/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
@@ -139,6 +139,8 @@ export class ContainersEngine {
   // runtime starts it (start() does that), not here.
   async create(options: CreateOptions, onPull?: (event: PullEvent) => void, startNext = false): Promise<ContainerRecord> {
     log.debug('create: start');
+    // A name that cannot be used fails before anything is pulled, launched or written.
+    if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
     let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
     if (!image) image = (await this.images.pull(options.image, {}, onPull)).image;
@@ -755,7 +757,7 @@ export class ContainersEngine {
       ...spec.process,
       terminal: Boolean(options.tty),
       args: options.command,
-      env: [...(spec.process.env as string[]), ...(options.env ?? [])],
+      env: mergeEnv(spec.process.env as string[], (options.env ?? []).flatMap(expandEnv)),
       cwd: options.workdir ?? c.workdir,
       ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
     };
