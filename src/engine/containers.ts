@@ -27,6 +27,7 @@ import { log } from '../util/log.js';
 import { MNT_DETACH, native } from '../util/native.js';
 import { exitCodeForRuntimeError, launchMonitor, type MonitorLaunch } from '../monitor/monitor.js';
 import { buildContainerConfig, expandEnv, mergeEnv, type CreateOptions } from './container-config.js';
+import { inContainerTerms } from './container-paths.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
@@ -794,8 +795,11 @@ export class ContainersEngine {
     const dir = this.store.containerDir(record.id);
     const rootfs = this.rootfs(record.rootfsDriver);
     const mountpoint = await this.store.withContainerLock(record.id, () => rootfs.mount(record.id, { dir, lowers: this.lowers(record) }));
+    const upper = record.rootfsDriver === 'copy' ? undefined : join(dir, 'upper');
     try {
-      return await fn(mountpoint, record, record.rootfsDriver === 'copy' ? undefined : join(dir, 'upper'));
+      return await fn(mountpoint, record, upper);
+    } catch (error) {
+      throw inContainerTerms(error, upper ? [mountpoint, upper] : [mountpoint], record.name);
     } finally {
       await this.store.withContainerLock(record.id, async () => rootfs.unmount(record.id, dir));
     }

@@ -1,5 +1,6 @@
 // Names and environment entries skiff cannot use: refused with exit 125 and one line that says why,
-// before anything is pulled, launched or written.
+// before anything is pulled, launched or written; and errors that speak of a container's files name
+// them as the container's paths, never where the store keeps them.
 import { chownSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -76,3 +77,20 @@ describe('environment entries', () => {
     await sb.runCli(0, 'rm', '-f', 'envy');
   });
 });
+
+describe('container paths in messages', () => {
+  it('cp into a container names the container path, not the store path', async () => {
+    await sb.runCli(0, 'create', '--name', 'files', IMG, 'true');
+    const missing = await sb.run(['cp', '/etc/hostname', 'files:/nonexistent/dir/x']);
+    const notDir = await sb.run(['cp', '/etc/hostname', 'files:/etc/passwd/x']);
+    for (const [result, path] of [[missing, '/nonexistent/dir'], [notDir, '/etc/passwd/x']] as const) {
+      expect(result.code, result.stderr).toBe(125);
+      expect(result.stderr.split('\n')).toHaveLength(2);
+      expect(result.stderr).toContain(path);
+      expect(result.stderr).toContain('container files');
+      expect(result.stderr).not.toContain(sb.dataDir);
+    }
+    await sb.runCli(0, 'rm', 'files');
+  });
+});
+
