@@ -13,8 +13,9 @@
 //   runtime = "crun"                 # or "runc", or a path to either
 //   [network]
 //   backend = "auto"                 # or "pasta", "slirp4netns": a container's default network
-import { readFileSync } from 'node:fs';
 import { CliError, messageOf } from '../errors.js';
+import { readBoundedFile } from '../util/bounded-read.js';
+import { CONFIG_FILE_MAX } from '../util/limits.js';
 
 export interface MirrorConfig {
   location: string;
@@ -66,8 +67,9 @@ const oneOf = <T extends string>(value: unknown, allowed: T[], what: string, fil
 export const loadConfig = async (file: string): Promise<SkiffConfig> => {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFile(file, { what: `config file ${file}`, limit: CONFIG_FILE_MAX, code: 'ECONFIG' }).toString('utf8');
   } catch (error) {
+    if (error instanceof CliError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig();
     throw new CliError('ECONFIG', `cannot read ${file}: ${messageOf(error)}`);
   }

@@ -111,9 +111,17 @@ const readEnvFile = (path: string): string[] => {
     .filter((l) => l && !l.startsWith('#'));
 };
 
-const expandEnv = (entry: string): string[] => {
-  if (entry.includes('=')) return [entry];
-  if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(entry)) throw new CliError('EUSAGE', `invalid environment variable "${entry}": use KEY=VALUE or KEY`);
+// One -e/--env or env-file entry: KEY=VALUE as it is; KEY (or PREFIX*) from skiff's own
+// environment. A KEY must be there, without blanks (`=x`, ` A=x` are refused, as Podman does).
+export const expandEnv = (entry: string): string[] => {
+  const eq = entry.indexOf('=');
+  if (eq >= 0) {
+    const key = entry.slice(0, eq);
+    if (key === '') throw new CliError('EUSAGE', `invalid environment variable ${JSON.stringify(entry)}: the name before "=" is empty`);
+    if (/[\s\0]/.test(key)) throw new CliError('EUSAGE', `invalid environment variable ${JSON.stringify(entry)}: the name contains a blank`);
+    return [entry];
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(entry)) throw new CliError('EUSAGE', `invalid environment variable ${JSON.stringify(entry)}: use KEY=VALUE or KEY`);
   if (entry.endsWith('*')) {
     const prefix = entry.slice(0, -1);
     return Object.entries(process.env)

@@ -12,7 +12,7 @@ import { deleteContainer, killContainer, resolveRuntime, runtimeCommand, startCo
 import { startTimeOf } from '../rootless/enter.js';
 import { memberships, type ContainerRecord, type ContainerState, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
-import { randomId, randomName } from '../state/names.js';
+import { checkName, randomId, randomName } from '../state/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
@@ -26,7 +26,8 @@ import type { Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { MNT_DETACH, native } from '../util/native.js';
 import { exitCodeForRuntimeError, launchMonitor, type MonitorLaunch } from '../monitor/monitor.js';
-import { buildContainerConfig, type CreateOptions } from './container-config.js';
+import { buildContainerConfig, expandEnv, mergeEnv, type CreateOptions } from './container-config.js';
+import { inContainerTerms } from './container-paths.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
@@ -139,6 +140,8 @@ export class ContainersEngine {
   // runtime starts it (start() does that), not here.
   async create(options: CreateOptions, onPull?: (event: PullEvent) => void, startNext = false): Promise<ContainerRecord> {
     log.debug('create: start');
+    // A name that cannot be used fails before anything is pulled, launched or written.
+    if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
     let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
     if (!image) image = (await this.images.pull(options.image, {}, onPull)).image;
@@ -747,6 +750,7 @@ export class ContainersEngine {
     const record = this.store.find(input);
     const state = this.store.effectiveState(record.id);
     if (!isRunning(state)) throw new CliError('ESTATE', `can only exec in running containers: ${record.name} is ${state.status}`);
+    if (options.workdir !== undefined && !options.workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`);
     const spec = JSON.parse(readFileSync(join(this.store.containerDir(record.id), 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown>; root: { path: string } };
     const c = record.config;
     const user = options.user !== undefined ? resolveUser(spec.root.path, options.user) : undefined;
@@ -754,7 +758,7 @@ export class ContainersEngine {
       ...spec.process,
       terminal: Boolean(options.tty),
       args: options.command,
-      env: [...(spec.process.env as string[]), ...(options.env ?? [])],
+      env: mergeEnv(spec.process.env as string[], (options.env ?? []).flatMap(expandEnv)),
       cwd: options.workdir ?? c.workdir,
       ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
     };
@@ -791,8 +795,11 @@ export class ContainersEngine {
     const dir = this.store.containerDir(record.id);
     const rootfs = this.rootfs(record.rootfsDriver);
     const mountpoint = await this.store.withContainerLock(record.id, () => rootfs.mount(record.id, { dir, lowers: this.lowers(record) }));
+    const upper = record.rootfsDriver === 'copy' ? undefined : join(dir, 'upper');
     try {
-      return await fn(mountpoint, record, record.rootfsDriver === 'copy' ? undefined : join(dir, 'upper'));
+      return await fn(mountpoint, record, upper);
+    } catch (error) {
+      throw inContainerTerms(error, upper ? [mountpoint, upper] : [mountpoint], record.name);
     } finally {
       await this.store.withContainerLock(record.id, async () => rootfs.unmount(record.id, dir));
     }

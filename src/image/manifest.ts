@@ -17,6 +17,49 @@ export const MEDIA = {
 
 export const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
 
+const MANIFEST_TYPES: ReadonlySet<string> = new Set([MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest]);
+
+// Content types a registry (or a descriptor) gives when it does not know better: then the body
+// decides, as Podman's GuessMIMEType does.
+const UNTYPED: ReadonlySet<string> = new Set(['', 'text/plain', 'application/json', 'application/octet-stream']);
+
+export type LayerCompression = 'none' | 'gzip' | 'zstd';
+
+// The layer media types skiff unpacks, exactly. Docker's foreign and OCI's non-distributable layers
+// unpack as the others do; their blobs are fetched from the registry (their `urls` are not followed).
+const LAYER_COMPRESSION: Readonly<Record<string, LayerCompression>> = {
+  [MEDIA.ociLayer]: 'none',
+  [MEDIA.ociLayerGzip]: 'gzip',
+  [MEDIA.ociLayerZstd]: 'zstd',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar': 'none',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': 'gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': 'zstd',
+  [MEDIA.dockerLayerGzip]: 'gzip',
+  'application/vnd.docker.image.rootfs.diff.tar': 'none',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar': 'none',
+};
+
+// A value from a document, quoted for a one-line message: control characters escaped, cut short.
+const quoted = (value: unknown): string => {
+  const text = String(value);
+  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
+};
+
+// How a layer of `mediaType` is compressed; any other type is refused by name, never guessed at.
+export const layerCompression = (mediaType: string, layer?: string): LayerCompression => {
+  const compression = Object.hasOwn(LAYER_COMPRESSION, mediaType) ? LAYER_COMPRESSION[mediaType] : undefined;
+  if (!compression) {
+    throw new CliError('EREGISTRY', `unsupported layer media type ${quoted(mediaType)}${layer ? ` (layer ${layer})` : ''}: skiff unpacks OCI and Docker tar layers, uncompressed, gzip or zstd`);
+  }
+  return compression;
+};
+
+// Refuses an image whose layers skiff could not unpack, before any of them is fetched.
+export const checkLayerMediaTypes = (manifest: ImageManifest): void => {
+  for (const layer of manifest.layers) layerCompression(layer.mediaType, layer.digest);
+};
+
 export interface Descriptor {
   mediaType: string;
   digest: string;
@@ -74,7 +117,9 @@ const checkDescriptor = (d: Descriptor, where: string): void => {
 
 export const isIndexType = (mediaType: string): boolean => mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList;
 
-// Parses manifest bytes as an index or an image manifest, using the Content-Type when the body has none.
+// Parses manifest bytes as an index or an image manifest. Its media type is the body's own
+// `mediaType`, else `contentType` (the Content-Type, or the descriptor's), else, when neither says
+// anything, what the body looks like; a type skiff does not know is refused by name.
 export const parseManifest = (bytes: Buffer, contentType?: string): { kind: 'index'; index: ImageIndex; mediaType: string } | { kind: 'image'; manifest: ImageManifest; mediaType: string } => {
   let doc: Record<string, unknown>;
   try {
@@ -82,9 +127,18 @@ export const parseManifest = (bytes: Buffer, contentType?: string): { kind: 'ind
   } catch {
     throw bad('not JSON');
   }
-  const mediaType = (doc.mediaType as string | undefined) ?? contentType?.split(';')[0].trim() ?? (Array.isArray(doc.manifests) ? MEDIA.ociIndex : MEDIA.ociManifest);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('not a JSON object');
   if (doc.schemaVersion === 1) throw new CliError('EREGISTRY', 'Docker schema 1 manifests are not supported: re-push the image with a current client');
-  if (Array.isArray(doc.manifests)) {
+  const header = contentType?.split(';')[0].trim().toLowerCase() ?? '';
+  let mediaType: string;
+  if (doc.mediaType !== undefined) mediaType = String(doc.mediaType);
+  else if (!UNTYPED.has(header)) mediaType = header;
+  else mediaType = Array.isArray(doc.manifests) ? MEDIA.ociIndex : MEDIA.ociManifest;
+  if (!MANIFEST_TYPES.has(mediaType)) {
+    throw new CliError('EREGISTRY', `unsupported manifest media type ${quoted(mediaType)}: skiff pulls OCI and Docker (schema 2) images and indexes`);
+  }
+  if (isIndexType(mediaType)) {
+    if (!Array.isArray(doc.manifests)) throw bad(`an index (${mediaType}) that lists no manifests`);
     const index = doc as unknown as ImageIndex;
     index.manifests.forEach((d, i) => checkDescriptor(d, `manifests[${i}]`));
     return { kind: 'index', index, mediaType };

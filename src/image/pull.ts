@@ -8,9 +8,11 @@ import type { EngineContext } from '../engine/context.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { installLayer } from '../storage/layer-install.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
-import type { RegistryClient } from './registry/client.js';
+import { IMAGE_CONFIG_MAX, MANIFEST_MAX } from '../util/limits.js';
+import { tooLargeError } from '../util/bounded-read.js';
+import { readBody, type RegistryClient } from './registry/client.js';
 import { withRegistryClient, type RemoteOptions } from './registry/session.js';
-import { MANIFEST_ACCEPT, hostPlatform, isIndexType, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
+import { MANIFEST_ACCEPT, checkLayerMediaTypes, hostPlatform, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
 import { formatReference, repositoryName, withRegistry, type ImageReference } from './reference.js';
 
 export interface PullOptions extends RemoteOptions {
@@ -71,14 +73,17 @@ class Puller {
     return `repository:${this.source.repository}:pull`;
   }
 
-  private async fetchManifest(reference: string): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
+  private async fetchManifest(reference: string, declaredSize?: number): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
     const path = `/v2/${this.source.repository}/manifests/${reference}`;
+    const bound = { what: `manifest ${this.source.repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference} from registry ${this.source.registry}`, limit: MANIFEST_MAX };
+    // An index entry that says it is too large is not fetched at all.
+    if (declaredSize !== undefined && declaredSize > bound.limit) throw tooLargeError(bound);
     const res = await this.client.request(path, { scope: this.scope(), headers: { accept: MANIFEST_ACCEPT }, accept: [404] });
     if (res.statusCode === 404) {
       await res.body.dump();
       throw new CliError('ENOIMAGE', `${this.source.registry}/${this.source.repository}:${reference}: manifest unknown (no such image or tag in the registry)`);
     }
-    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const bytes = await readBody(res, bound);
     const digest = sha256Digest(bytes);
     if (reference.startsWith('sha256:') && digest !== reference) {
       throw new CliError('EDIGEST', `manifest ${reference} from ${this.source.registry} has digest ${digest}: the registry served wrong content`);
@@ -87,9 +92,11 @@ class Puller {
     return { bytes, mediaType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? '', digest };
   }
 
-  private async fetchBlob(descriptor: Descriptor): Promise<Buffer> {
+  private async fetchConfig(descriptor: Descriptor): Promise<Buffer> {
+    const bound = { what: `image config ${descriptor.digest} from registry ${this.source.registry}`, limit: IMAGE_CONFIG_MAX };
+    if (descriptor.size > bound.limit) throw tooLargeError(bound);
     const res = await this.client.request(`/v2/${this.source.repository}/blobs/${descriptor.digest}`, { scope: this.scope() });
-    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const bytes = await readBody(res, bound);
     const digest = sha256Digest(bytes);
     if (digest !== descriptor.digest) throw new CliError('EDIGEST', `blob ${descriptor.digest} from ${this.source.registry} has digest ${digest}: the registry served corrupt content`);
     return bytes;
@@ -126,16 +133,16 @@ class Puller {
     let top = await this.fetchManifest(ref.digest ?? ref.tag!);
     const repoDigests = [`${name}@${top.digest}`];
     let parsed = parseManifest(top.bytes, top.mediaType);
-    if (parsed.kind === 'index' || isIndexType(parsed.mediaType)) {
-      if (parsed.kind !== 'index') throw new CliError('EREGISTRY', 'manifest claims to be an index but lists no manifests');
+    if (parsed.kind === 'index') {
       const chosen = selectPlatform(parsed.index, this.options.platform ?? hostPlatform());
-      top = await this.fetchManifest(chosen.digest);
+      top = await this.fetchManifest(chosen.digest, chosen.size);
       repoDigests.push(`${name}@${top.digest}`);
       parsed = parseManifest(top.bytes, chosen.mediaType);
       if (parsed.kind !== 'image') throw new CliError('EREGISTRY', `${chosen.digest} is a nested index, which is not supported`);
     }
     const manifest = parsed.manifest;
-    const configBytes = await this.fetchBlob(manifest.config);
+    checkLayerMediaTypes(manifest);
+    const configBytes = await this.fetchConfig(manifest.config);
     this.onEvent({ type: 'config', digest: manifest.config.digest });
     let config: ImageConfig;
     try {

@@ -24,6 +24,15 @@ const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/;
 const invalid = (input: string, why: string): CliError =>
   new CliError('EREFERENCE', `invalid reference "${input}": ${why}`);
 
+// The distribution spec's cap on a repository name, registry included ("docker.io/library/x").
+export const NAME_TOTAL_MAX = 255;
+
+// Refuses a name longer than a registry accepts, before any request is made for it.
+const checkNameLength = (ref: Pick<ImageReference, 'registry' | 'repository'>, input: string): void => {
+  const name = repositoryName(ref);
+  if (name.length > NAME_TOTAL_MAX) throw invalid(input, `the repository name (${ref.registry}/…) is ${name.length} characters long, registry included; at most ${NAME_TOTAL_MAX} are allowed`);
+};
+
 // Parses and normalises a reference; throws EREFERENCE with the reason when it is malformed.
 export const parseReference = (input: string): ImageReference => {
   if (input.length === 0) throw invalid(input, 'empty');
@@ -64,6 +73,7 @@ export const parseReference = (input: string): ImageReference => {
     throw invalid(input, why);
   }
   if (registry === DEFAULT_REGISTRY && !repository.includes('/')) repository = `library/${repository}`;
+  checkNameLength({ registry, repository }, input);
   if (!tag && !digest) tag = DEFAULT_TAG;
   return { registry, repository, tag, digest, qualified };
 };
@@ -86,5 +96,6 @@ export const splitTaggedName = (name: string): { repository: string; tag: string
 export const withRegistry = (ref: ImageReference, registry: string): ImageReference => {
   const bare = ref.registry === DEFAULT_REGISTRY && ref.repository.startsWith('library/') && !ref.qualified ? ref.repository.slice(8) : ref.repository;
   const repository = registry === DEFAULT_REGISTRY && !bare.includes('/') ? `library/${bare}` : bare;
+  checkNameLength({ registry, repository }, formatReference(ref));
   return { ...ref, registry, repository, qualified: true };
 };

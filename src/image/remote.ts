@@ -1,6 +1,8 @@
 // Read-only looks at a registry: a manifest as the registry has it, its catalog, a repository's tags.
 import type { EngineContext } from '../engine/context.js';
 import { CliError } from '../errors.js';
+import { LISTING_MAX, MANIFEST_MAX } from '../util/limits.js';
+import { parseJsonBody, readBody } from './registry/client.js';
 import { withRegistryClient, type RemoteOptions } from './registry/session.js';
 import { MANIFEST_ACCEPT } from './manifest.js';
 import { repositoryName, type ImageReference } from './reference.js';
@@ -21,7 +23,8 @@ export const inspectRemoteManifest = (ctx: EngineContext, ref: ImageReference, o
       await res.body.dump();
       throw new CliError('ENOIMAGE', `${repositoryName(ref)}:${ref.digest ?? ref.tag}: manifest unknown`);
     }
-    return res.body.json();
+    const what = `manifest ${repositoryName(ref)}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
+    return parseJsonBody<unknown>(await readBody(res, { what, limit: MANIFEST_MAX }), what);
   });
 
 // Repositories in the registry's catalog whose name contains `term`.
@@ -32,7 +35,8 @@ export const searchCatalog = (ctx: EngineContext, registry: string, term: string
       await res.body.dump();
       throw new CliError('EREGISTRY', `registry ${registry} does not offer a catalog to search`);
     }
-    const body = (await res.body.json()) as { repositories?: string[] };
+    const what = `the catalog of registry ${registry}`;
+    const body = parseJsonBody<{ repositories?: string[] }>(await readBody(res, { what, limit: LISTING_MAX }), what);
     return (body.repositories ?? [])
       .filter((name) => name.includes(term))
       .slice(0, limit)
@@ -47,5 +51,6 @@ export const listTags = (ctx: EngineContext, ref: ImageReference, options: Remot
       await res.body.dump();
       throw new CliError('ENOIMAGE', `${repositoryName(ref)}: repository unknown`);
     }
-    return ((await res.body.json()) as { tags?: string[] }).tags ?? [];
+    const what = `the tag list of ${repositoryName(ref)}`;
+    return parseJsonBody<{ tags?: string[] }>(await readBody(res, { what, limit: LISTING_MAX }), what).tags ?? [];
   });

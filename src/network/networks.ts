@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
-import { NAME_RE } from '../state/containers.js';
+import { checkName, isValidName } from '../state/names.js';
 
 export interface NetworkRecord {
   name: string;
@@ -66,7 +66,7 @@ export class NetworkStore {
   }
 
   get(name: string): NetworkRecord | undefined {
-    if (!NAME_RE.test(name)) return undefined;
+    if (!isValidName(name)) return undefined;
     return readJsonIfExists<NetworkRecord>(join(this.dir, `${name}.json`)) ?? this.list().find((n) => n.id.startsWith(name) && name.length >= 3);
   }
 
@@ -78,7 +78,7 @@ export class NetworkStore {
 
   // Creates a network (caller holds the networks lock): the next free 10.89.N.0/24 unless given.
   create(name: string, options: { subnet?: string; internal?: boolean; labels?: Record<string, string> }, id: string): NetworkRecord {
-    if (!NAME_RE.test(name)) throw new CliError('EUSAGE', `invalid network name "${name}": use letters, digits, _ . - (starting with a letter or digit)`);
+    checkName('network', name);
     if (['none', 'host', 'slirp4netns', 'pasta', 'bridge', 'private'].includes(name)) throw new CliError('EUSAGE', `"${name}" is a network mode, not a name for a network`);
     const existing = this.list();
     if (existing.some((n) => n.name === name)) throw new CliError('ESTATE', `network ${name} already exists: pick another name or remove it first`);

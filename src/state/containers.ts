@@ -11,6 +11,7 @@ import { startTimeOf } from '../rootless/enter.js';
 import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { acquireLock, withLock, type Lock } from '../util/lock.js';
 import { native } from '../util/native.js';
+import { checkName, isValidName } from './names.js';
 
 export type ContainerStatus = 'created' | 'running' | 'stopping' | 'exited' | 'removing';
 
@@ -110,7 +111,6 @@ export interface ExitRecord {
 }
 
 const ID_RE = /^[a-f0-9]{64}$/;
-export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export class ContainerStore {
   readonly dir: string;
@@ -259,7 +259,7 @@ export class ContainerStore {
   }
 
   nameTarget(name: string): string | undefined {
-    if (!NAME_RE.test(name)) return undefined;
+    if (!isValidName(name)) return undefined;
     try {
       return readlinkSync(this.nameLink(name));
     } catch {
@@ -282,7 +282,7 @@ export class ContainerStore {
 
   // Reserves `name` for `id` (atomically: a symlink); fails with a --replace hint if it is taken.
   reserveName(name: string, id: string): void {
-    if (!NAME_RE.test(name)) throw new CliError('EUSAGE', `invalid container name "${name}": use letters, digits, _ . - (starting with a letter or digit)`);
+    checkName('container', name);
     mkdirSync(join(this.dir, 'names'), { recursive: true });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {

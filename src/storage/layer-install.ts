@@ -9,8 +9,7 @@ import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import { CliError, messageOf } from '../errors.js';
-import type { Descriptor } from '../image/manifest.js';
-import { MEDIA } from '../image/manifest.js';
+import { layerCompression, type Descriptor } from '../image/manifest.js';
 import type { LayerStore } from './layer-store.js';
 import { unpackError, unpackStream, type UnpackResult } from './unpack.js';
 
@@ -68,8 +67,10 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
       received += chunk.length;
       options.onProgress?.(received);
     };
-    // Before the body is opened: a layer this Node cannot decompress is not downloaded at all.
-    const zstd = mediaType.endsWith('zstd') ? zstdDecompressor() : undefined;
+    // Before the body is opened: a layer of a type skiff does not unpack, or that this Node cannot
+    // decompress, is not downloaded at all.
+    const compression = layerCompression(mediaType, descriptor.digest);
+    const zstd = compression === 'zstd' ? zstdDecompressor() : undefined;
     const body = await options.open();
     let result: UnpackResult;
     let compressedDigest: () => string;
@@ -91,8 +92,7 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
         await blobDone;
         compressedDigest = compressed.digest;
       } else {
-        const gzip = !(mediaType === MEDIA.ociLayer || mediaType.endsWith('.tar'));
-        result = await unpackStream(body, diffDir, { chown: options.chown, gzip, blob: blobPath, onData });
+        result = await unpackStream(body, diffDir, { chown: options.chown, gzip: compression === 'gzip', blob: blobPath, onData });
         compressedDigest = () => result.pushedDigest;
       }
     } catch (error) {

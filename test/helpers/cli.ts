@@ -48,6 +48,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Run in this network namespace (`ip netns` name; the tests must run as root). */
   netns?: string;
+  /** A command that runs skiff, as the user: e.g. ['/usr/bin/time', '-f', '%M', '-o', FILE]. */
+  wrapper?: string[];
 }
 
 export interface Sandbox {
@@ -90,7 +92,9 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
       // Entering a network namespace takes root: nsenter, then setpriv drops to the user.
       const [command, argv, asUser] = options.netns
         ? ['nsenter', [`--net=/run/netns/${options.netns}`, 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', SKIFF, ...args], false]
-        : [SKIFF, args, isRoot];
+        : options.wrapper
+          ? [options.wrapper[0], [...options.wrapper.slice(1), SKIFF, ...args], isRoot]
+          : [SKIFF, args, isRoot];
       const child = spawn(command, argv, {
         cwd: home,
         env: { ...env, ...options.env },

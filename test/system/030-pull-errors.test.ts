@@ -7,6 +7,7 @@ import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
 import { NO_SUBID_USER } from '../helpers/user.js';
 import * as zlib from 'node:zlib';
 import { buildImage, freePort, pushImage, startRegistry, type Registry } from '../helpers/registry.js';
+import { fixed, startHostileRegistry, type HostileRegistry } from '../helpers/hostile-registry.js';
 import { makeTar, sha256 } from '../helpers/layers.js';
 import { storeContents } from '../helpers/store.js';
 
@@ -61,6 +62,21 @@ describe('bad references and unknown images', () => {
   });
 });
 
+describe('names too long for a registry', () => {
+  it('refuses a repository name over 255 characters before any request', async () => {
+    const reg = await startHostileRegistry();
+    try {
+      const name = `${reg.host}/${'a'.repeat(256 - reg.host.length - 1)}`;
+      const { stderr } = await sb.runCli(125, 'pull', name);
+      expect(stderr).toBe(`Error: invalid reference "${name}": the repository name (${reg.host}/…) is 256 characters long, registry included; at most 255 are allowed\n`);
+      expect(reg.hits(`/v2/${name.slice(reg.host.length + 1)}/manifests/latest`)).toBe(0);
+      expectNothingStored();
+    } finally {
+      await reg.stop();
+    }
+  });
+});
+
 describe('layer compression', () => {
   it('pulls a zstd layer where Node can decompress it, and says which Node it needs where not', async () => {
     const compress = (zlib as unknown as { zstdCompressSync?: (b: Buffer) => Buffer }).zstdCompressSync;
@@ -77,6 +93,39 @@ describe('layer compression', () => {
     } else {
       const { stderr } = await sb.runCli(125, 'pull', `${plain}/skiff/zstd`);
       expect(errorLine(stderr)).toMatch(/zstd layers need Node\.js 22\.15 or newer \(this is v/);
+    }
+    expectNothingStored();
+  });
+});
+
+describe('media types', () => {
+  let hostile: HostileRegistry;
+  beforeAll(async () => {
+    hostile = await startHostileRegistry();
+  });
+  afterAll(() => hostile.stop());
+  const d = (c: string) => `sha256:${c.repeat(64)}`;
+  const manifest = (layerType: string, mediaType?: string) =>
+    JSON.stringify({ schemaVersion: 2, ...(mediaType ? { mediaType } : {}), config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d('c'), size: 10 }, layers: [{ mediaType: layerType, digest: d('1'), size: 10 }] });
+
+  it('refuses a layer of an unknown media type by name, before fetching anything of the image', async () => {
+    const type = 'application/vnd.oci.image.layer.v1.tar+lz4';
+    hostile.route('/v2/odd/layer/manifests/latest', fixed(manifest(type, 'application/vnd.oci.image.manifest.v1+json'), { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }));
+    const { stderr } = await sb.runCli(125, 'pull', `${hostile.host}/odd/layer`);
+    expect(errorLine(stderr)).toBe(`Error: unsupported layer media type "${type}" (layer ${d('1')}): skiff unpacks OCI and Docker tar layers, uncompressed, gzip or zstd`);
+    expect(hostile.hits(`/v2/odd/layer/blobs/${d('1')}`) + hostile.hits(`/v2/odd/layer/blobs/${d('c')}`)).toBe(0);
+    expectNothingStored();
+  });
+
+  it('refuses a manifest of an unknown media type by name, whether the body or the Content-Type says it', async () => {
+    const type = 'application/vnd.example.manifest.v1+json';
+    const gzip = 'application/vnd.oci.image.layer.v1.tar+gzip';
+    hostile.route('/v2/odd/header/manifests/latest', fixed(manifest(gzip), { 'content-type': type }));
+    hostile.route('/v2/odd/body/manifests/latest', fixed(manifest(gzip, type), { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }));
+    for (const name of ['odd/header', 'odd/body']) {
+      const { stderr } = await sb.runCli(125, 'pull', `${hostile.host}/${name}`);
+      expect(errorLine(stderr)).toBe(`Error: unsupported manifest media type "${type}": skiff pulls OCI and Docker (schema 2) images and indexes`);
+      expect(hostile.hits(`/v2/${name}/blobs/${d('c')}`)).toBe(0);
     }
     expectNothingStored();
   });

@@ -3,8 +3,10 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CliError } from '../../errors.js';
-import { readJsonIfExists, writeJsonAtomic } from '../../util/fs.js';
+import { CliError, messageOf } from '../../errors.js';
+import { readBoundedFile } from '../../util/bounded-read.js';
+import { writeJsonAtomic } from '../../util/fs.js';
+import { AUTH_FILE_MAX } from '../../util/limits.js';
 
 export interface Credentials {
   username: string;
@@ -29,6 +31,23 @@ export const parseChallenge = (header: string): Challenge | undefined => {
 interface AuthFile {
   auths?: Record<string, { auth?: string; username?: string; password?: string }>;
 }
+
+// Reads an auth file (at most AUTH_FILE_MAX bytes); undefined when there is none.
+const readAuthFile = (file: string): AuthFile | undefined => {
+  let bytes: Buffer;
+  try {
+    bytes = readBoundedFile(file, { what: `auth file ${file}`, limit: AUTH_FILE_MAX, code: 'ECONFIG' });
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError('ECONFIG', `cannot read auth file ${file}: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8')) as AuthFile;
+  } catch {
+    throw new CliError('ECONFIG', `${file} is not valid JSON: fix or remove it`);
+  }
+};
 
 // Keys a registry may be stored under: Docker Hub's historical names included.
 const keysFor = (registry: string): string[] =>
@@ -55,12 +74,7 @@ export const parseCredsFlag = (value: string): Credentials => {
 export const lookupCredentials = (registry: string, authFile: string): Credentials | undefined => {
   const dockerConfig = join(process.env.DOCKER_CONFIG ?? join(process.env.HOME || homedir(), '.docker'), 'config.json');
   for (const file of [authFile, dockerConfig]) {
-    let doc: AuthFile | undefined;
-    try {
-      doc = readJsonIfExists<AuthFile>(file);
-    } catch {
-      throw new CliError('ECONFIG', `${file} is not valid JSON: fix or remove it`);
-    }
+    const doc = readAuthFile(file);
     for (const key of keysFor(registry)) {
       const entry = doc?.auths?.[key];
       const creds = entry && decodeAuth(entry);
@@ -72,7 +86,7 @@ export const lookupCredentials = (registry: string, authFile: string): Credentia
 
 // Stores credentials in the auth file, mode 0600 (its directory 0700).
 export const storeCredentials = (registry: string, authFile: string, creds: Credentials): void => {
-  const doc = readJsonIfExists<AuthFile>(authFile) ?? {};
+  const doc = readAuthFile(authFile) ?? {};
   doc.auths = { ...doc.auths, [registry]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } };
   mkdirSync(dirname(authFile), { recursive: true, mode: 0o700 });
   writeJsonAtomic(authFile, doc, 0o600);
@@ -81,7 +95,7 @@ export const storeCredentials = (registry: string, authFile: string, creds: Cred
 
 // Removes a registry's credentials; false when there were none.
 export const removeCredentials = (registry: string, authFile: string): boolean => {
-  const doc = readJsonIfExists<AuthFile>(authFile);
+  const doc = readAuthFile(authFile);
   const keys = keysFor(registry).filter((key) => doc?.auths?.[key]);
   if (!doc?.auths || keys.length === 0) return false;
   for (const key of keys) delete doc.auths[key];

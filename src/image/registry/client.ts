@@ -8,6 +8,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
 import { CliError, messageOf } from '../../errors.js';
+import { readBounded, type Bound } from '../../util/bounded-read.js';
+import { ERROR_BODY_MAX, TOKEN_RESPONSE_MAX } from '../../util/limits.js';
 import { log } from '../../util/log.js';
 import { parseChallenge, type Credentials } from './auth.js';
 
@@ -70,6 +72,21 @@ const extraCertificates = (registry: string): string[] => {
     for (const name of names) if (name.endsWith('.crt')) certs.push(readFileSync(join(dir, name), 'utf8'));
   }
   return certs;
+};
+
+// Reads a response's whole body, at most `bound.limit` bytes (a Content-Length over it fails at once).
+export const readBody = (response: Pick<RegistryResponse, 'headers' | 'body'>, bound: Bound): Promise<Buffer> => {
+  const length = Number(header(response.headers, 'content-length'));
+  return readBounded(response.body, bound, Number.isFinite(length) && length >= 0 ? length : undefined);
+};
+
+// Parses a JSON body read by readBody; `what` names it when it is not JSON.
+export const parseJsonBody = <T>(bytes: Buffer, what: string): T => {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch {
+    throw new CliError('EREGISTRY', `${what} is not JSON`);
+  }
 };
 
 const TLS_FALLBACK_CODES = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ECONNRESET', 'UND_ERR_SOCKET']);
@@ -155,9 +172,13 @@ export class RegistryClient {
   private async httpError(response: RegistryResponse, path: string, attempt: number): Promise<CliError> {
     const status = response.statusCode;
     let detail = '';
+    const bytes = await readBody(response, { what: `the body of registry ${this.registry}'s HTTP ${status} answer for ${path}`, limit: ERROR_BODY_MAX });
     try {
-      const body = (await response.body.json()) as { errors?: { code?: string; message?: string }[] };
+      const body = JSON.parse(bytes.toString('utf8')) as { errors?: { code?: string; message?: string }[] };
       detail = body.errors?.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ') ?? '';
+      // One line, of a readable length, whatever the registry wrote.
+      detail = detail.replace(/[\x00-\x1f\x7f]+/g, ' ');
+      if (detail.length > 300) detail = `${detail.slice(0, 300)}…`;
     } catch {
       /* not JSON: keep the status alone */
     }
@@ -219,7 +240,8 @@ export class RegistryClient {
       await res.body.dump();
       throw new CliError('EREGISTRY', `the token service of ${this.registry} answered ${res.statusCode}`);
     }
-    const body = (await res.body.json()) as { token?: string; access_token?: string };
+    const what = `the answer of the token service of ${this.registry}`;
+    const body = parseJsonBody<{ token?: string; access_token?: string }>(await readBody(res, { what, limit: TOKEN_RESPONSE_MAX }), what);
     const token = body.token ?? body.access_token;
     if (!token) throw new CliError('EREGISTRY', `the token service of ${this.registry} returned no token`);
     this.tokens.set(scope, token);

@@ -32,4 +32,9 @@ describe('skiff.conf', () => {
     await expect(loadConfig(write('[network]\nbackend = "vde"\n'))).rejects.toThrow(/network.backend must be one of "auto", "pasta", "slirp4netns"/);
     await expect(loadConfig(write('[storage]\nrootfs = "zfs"\n'))).rejects.toThrow(/storage.rootfs must be one of "auto", "overlay"/);
   });
+  it('refuses a file over 1 MiB, and one without end, naming the cap', async () => {
+    const file = write(`# ${'x'.repeat(1024 * 1024)}\n`);
+    await expect(loadConfig(file)).rejects.toMatchObject({ code: 'ECONFIG', message: `config file ${file} is larger than 1 MiB, the limit for it: refusing to read it` });
+    await expect(loadConfig('/dev/zero')).rejects.toThrow('config file /dev/zero is larger than 1 MiB');
+  });
 });

@@ -1,6 +1,6 @@
 // Docker's rules for a container's config: entrypoint/cmd, env precedence, restart policies, sizes.
 import { describe, expect, it } from 'vitest';
-import { buildContainerConfig, mergeEnv, parseRestartPolicy, parseSize } from '../../../src/engine/container-config.js';
+import { buildContainerConfig, expandEnv, mergeEnv, parseRestartPolicy, parseSize } from '../../../src/engine/container-config.js';
 import { parseSignal } from '../../../src/engine/containers.js';
 import { applyChanges } from '../../../src/image/commit.js';
 import type { ImageConfig } from '../../../src/image/manifest.js';
@@ -72,5 +72,18 @@ describe('restart policies, signals, sizes, --change', () => {
     applyChanges(config, ['CMD ["a","b"]', 'ENTRYPOINT run me', 'ENV A=2 B="x y"', 'LABEL k=v', 'EXPOSE 80', 'WORKDIR /srv', 'USER nobody']);
     expect(config).toMatchObject({ Cmd: ['a', 'b'], Entrypoint: ['/bin/sh', '-c', 'run me'], Env: ['A=2', 'B=x y'], Labels: { k: 'v' }, ExposedPorts: { '80/tcp': {} }, WorkingDir: '/srv', User: 'nobody' });
     expect(() => applyChanges(config, ['FROM x'])).toThrow(/not one of/);
+  });
+});
+
+describe('environment entries', () => {
+  it('refuses environment entries without a name, or with a blank in it', () => {
+    expect(expandEnv('A=')).toEqual(['A=']);
+    expect(expandEnv('A==b')).toEqual(['A==b']);
+    expect(expandEnv('a.b-c=1')).toEqual(['a.b-c=1']);
+    expect(() => expandEnv('=x')).toThrow('invalid environment variable "=x": the name before "=" is empty');
+    expect(() => expandEnv('=')).toThrow(/the name before "=" is empty/);
+    expect(() => expandEnv(' A=x')).toThrow('invalid environment variable " A=x": the name contains a blank');
+    expect(() => expandEnv('A\tB=x')).toThrow(/contains a blank/);
+    expect(() => build({ env: ['=x'] })).toThrow(/name before "=" is empty/);
   });
 });
