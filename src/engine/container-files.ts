@@ -118,16 +118,22 @@ export class ContainerFiles {
     }
     try {
       await this.containers.withRootfs(to!.container, async (rootfs) => {
-        const dstFd = openInRootIfExists(rootfs, to!.path, O_PATH);
+        const dstFd = openInRootIfExists(rootfs, to!.path.replace(/\/+$/, '') || '/', O_PATH);
         const { parent, name } = splitPath(to!.path);
         try {
-          const at = place(fstatSync(sourceFd), splitPath(source).name, dstFd === undefined ? undefined : fstatSync(dstFd), name, contentsOnly, to!.path);
+          const dstStat = dstFd === undefined ? undefined : fstatSync(dstFd);
+          // A trailing slash names a directory, which must be there (Docker's rule).
+          if (to!.path.length > 1 && to!.path.endsWith('/') && !dstStat?.isDirectory())
+            throw new CliError('EUSAGE', `${to!.path}: ${dstStat ? 'not a directory' : 'no such directory'} in container ${to!.container}`);
+          const at = place(fstatSync(sourceFd), splitPath(source).name, dstStat, name, contentsOnly, to!.path);
           let dirFd: number;
           if (at.into === 'destination') dirFd = dstFd!;
           else {
             try {
               dirFd = openInRoot(rootfs, parent, O_PATH | constants.O_DIRECTORY);
-            } catch {
+            } catch (error) {
+              if ((error as NodeJS.ErrnoException).code === 'ENOTDIR')
+                throw new CliError('EUSAGE', `cannot copy to ${to!.path}: ${parent} is not a directory in container ${to!.container}`);
               throw new CliError('EUSAGE', `destination directory ${parent} does not exist in container ${to!.container}`);
             }
           }

@@ -8,14 +8,16 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { EngineContext } from '../engine/context.js';
 import { CliError, messageOf } from '../errors.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
-import { hashing, installLayer } from '../storage/layer-install.js';
+import { hashing, installLayer, zstdDecompressor } from '../storage/layer-install.js';
 import { removeTree } from '../storage/layer-store.js';
 import { unpackLayer } from '../storage/unpack.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { digestHex } from '../util/digest-format.js';
 import { tempSibling } from '../util/fs.js';
-import { closeQuietly, openInRoot, readBounded } from '../util/in-root.js';
-import { MEDIA, hostPlatform, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.js';
+import { readBoundedFd } from '../util/bounded-read.js';
+import { closeQuietly, openInRoot } from '../util/in-root.js';
+import { ARCHIVE_INDEX_MAX, IMAGE_CONFIG_MAX, MANIFEST_MAX } from '../util/limits.js';
+import { MEDIA, hostPlatform, layerCompression, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.js';
 import { formatReference, parseReference } from './reference.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
@@ -99,8 +101,9 @@ export const saveImages = async (ctx: EngineContext, items: SaveItem[], format: 
           const record = ctx.layers.get(chainId);
           const blob = ctx.layers.blobPath(chainId);
           if (!record || !existsSync(blob)) throw new CliError('ESTATE', `layer ${diffIds[i]} has no stored blob: pull the image again`);
-          const plain = record.compressedMediaType === MEDIA.ociLayer;
-          await pipeline(createReadStream(blob), plain ? new PassThrough() : createGunzip(), createWriteStream(tarPath));
+          const compression = layerCompression(record.compressedMediaType ?? MEDIA.dockerLayerGzip, diffIds[i]);
+          const decompress = compression === 'gzip' ? createGunzip() : compression === 'zstd' ? zstdDecompressor() : new PassThrough();
+          await pipeline(createReadStream(blob), decompress, createWriteStream(tarPath));
           blobEntry(name, tarPath);
         }
         manifest.push({ Config: configName, RepoTags: names, Layers: layerNames });
@@ -145,9 +148,6 @@ export const saveImages = async (ctx: EngineContext, items: SaveItem[], format: 
 
 // ---- load ----
 
-// What an archive's JSON documents may weigh (Podman's limits for manifests and configs).
-const MAX_DOCUMENT = 4 << 20;
-
 // An archive unpacked into a scratch directory, read member by member. A member's name is
 // resolved inside the archive (openInRoot): a member that is a symlink leads to another member
 // (docker save links repeated layers so) and never to a host file such as ~/.docker/config.json
@@ -180,17 +180,18 @@ class Members {
     }
   }
 
-  read(name: string): Buffer {
+  // A document read whole: the archive's own index, a manifest or a config, within its cap.
+  read(name: string, limit: number): Buffer {
     const fd = this.open(name);
     try {
-      return readBounded(fd, MAX_DOCUMENT, `archive member "${name}"`);
+      return readBoundedFd(fd, { what: `archive member "${name}"`, limit, code: 'EUSAGE' });
     } finally {
       closeQuietly(fd);
     }
   }
 
   json<T>(name: string): T {
-    const bytes = this.read(name);
+    const bytes = this.read(name, ARCHIVE_INDEX_MAX);
     try {
       return JSON.parse(bytes.toString('utf8')) as T;
     } catch (error) {
@@ -246,7 +247,7 @@ const dockerCandidates = async (members: Members, scratch: string): Promise<Cand
     throw new CliError('EUSAGE', 'archive has no valid manifest.json: expected a list of {Config, RepoTags, Layers}');
   const out: Candidate[] = [];
   for (const entry of entries) {
-    const config = members.read(entry.Config);
+    const config = members.read(entry.Config, IMAGE_CONFIG_MAX);
     const layers = [];
     for (const name of entry.Layers) {
       if (members.isGzip(name)) layers.push({ descriptor: { mediaType: MEDIA.dockerLayerGzip, ...(await describeStream(members.stream(name))) }, open: () => members.stream(name) });
@@ -272,11 +273,11 @@ const ociCandidates = (members: Members): Candidate[] => {
   const byDigest = new Map<string, Candidate>();
   for (let descriptor of index.manifests ?? []) {
     const annotations = descriptor.annotations ?? {};
-    let bytes = members.read(blob(descriptor.digest));
+    let bytes = members.read(blob(descriptor.digest), MANIFEST_MAX);
     let parsed = parseManifest(bytes, descriptor.mediaType);
     if (parsed.kind === 'index') {
       descriptor = selectPlatform(parsed.index, hostPlatform());
-      bytes = members.read(blob(descriptor.digest));
+      bytes = members.read(blob(descriptor.digest), MANIFEST_MAX);
       parsed = parseManifest(bytes, descriptor.mediaType);
       if (parsed.kind !== 'image') throw new CliError('EUSAGE', 'nested image indexes are not supported');
     }
@@ -299,7 +300,7 @@ const ociCandidates = (members: Members): Candidate[] => {
     byDigest.set(digest, {
       manifestBytes: bytes,
       mediaType: parsed.mediaType,
-      config: members.read(blob(manifest.config.digest)),
+      config: members.read(blob(manifest.config.digest), IMAGE_CONFIG_MAX),
       names,
       layers: manifest.layers.map((d) => ({ descriptor: d, open: () => members.stream(blob(d.digest)) })),
     });

@@ -4,8 +4,7 @@
 // /etc/passwd, which means the container's, never the host's), and read with a size cap.
 import { CliError } from '../errors.js';
 import { readFileInRoot } from '../util/in-root.js';
-
-const MAX_ACCOUNTS_FILE = 8 << 20;
+import { ACCOUNTS_FILE_MAX } from '../util/limits.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -17,7 +16,7 @@ export interface ResolvedUser {
 const readLines = (rootfs: string, file: string): string[][] => {
   let content: Buffer | undefined;
   try {
-    content = readFileInRoot(rootfs, file, MAX_ACCOUNTS_FILE, `the container's /${file}`);
+    content = readFileInRoot(rootfs, file, { what: `the container's /${file}`, limit: ACCOUNTS_FILE_MAX, code: 'EUSAGE' });
   } catch (error) {
     if (error instanceof CliError) throw error;
     return []; // unreadable: as if absent

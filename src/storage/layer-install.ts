@@ -48,7 +48,7 @@ export const hashing = (onChunk?: (chunk: Buffer) => void | Promise<unknown>): {
 };
 
 // A zstd layer is decompressed by Node (22.15 and newer), its blob written and hashed here.
-const zstdDecompressor = (): Transform => {
+export const zstdDecompressor = (): Transform => {
   const create = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
   if (!create) throw new CliError('EREGISTRY', `zstd layers need Node.js 22.15 or newer (this is ${process.version})`);
   return create();

@@ -2,8 +2,9 @@
 // container may change while we look) or an unpacked archive. Every path is resolved by the kernel
 // as if the root were "/" (openat2 RESOLVE_IN_ROOT): symlinks, absolute or relative, and ".." stay
 // inside it, in one system call, so no swap of a directory for a symlink leads outside.
-import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync } from 'node:fs';
 import { CliError } from '../errors.js';
+import { readBoundedFd, type Bound } from './bounded-read.js';
 import { native } from './native.js';
 
 /** A descriptor of `path` inside `root` (a path or a directory descriptor); throws with the errno's code. */
@@ -28,33 +29,13 @@ export const closeQuietly = (fd: number): void => {
   }
 };
 
-/**
- * A regular file's whole content, read through its descriptor, at most `cap` bytes: a larger file
- * (or one that grows past the cap while read) is refused with a message naming `what`.
- */
-export const readBounded = (fd: number, cap: number, what: string): Buffer => {
-  const st: Stats = fstatSync(fd);
-  if (!st.isFile()) throw new CliError('EUSAGE', `${what} is not a regular file`);
-  if (st.size > cap) throw new CliError('EUSAGE', `${what} is ${st.size} bytes, more than the ${cap} allowed`);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for (;;) {
-    const buffer = Buffer.alloc(Math.min(1 << 16, cap + 1 - total) || 1);
-    const n = readSync(fd, buffer, 0, buffer.length, null);
-    if (n === 0) break;
-    total += n;
-    if (total > cap) throw new CliError('EUSAGE', `${what} is more than the ${cap} bytes allowed`);
-    chunks.push(buffer.subarray(0, n));
-  }
-  return Buffer.concat(chunks);
-};
-
-/** A regular file inside `root`, read whole with a cap; undefined when it is not there. */
-export const readFileInRoot = (root: string | number, path: string, cap: number, what = path): Buffer | undefined => {
+/** A regular file inside `root`, read whole within its bound; undefined when it is not there. */
+export const readFileInRoot = (root: string | number, path: string, bound: Bound): Buffer | undefined => {
   const fd = openInRootIfExists(root, path, constants.O_RDONLY | constants.O_NONBLOCK);
   if (fd === undefined) return undefined;
   try {
-    return readBounded(fd, cap, what);
+    if (!fstatSync(fd).isFile()) throw new CliError(bound.code ?? 'EUSAGE', `${bound.what} is not a regular file`);
+    return readBoundedFd(fd, bound);
   } finally {
     closeQuietly(fd);
   }

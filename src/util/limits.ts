@@ -17,6 +17,8 @@ export const ERROR_BODY_MAX = 1 * MiB;
 export const LISTING_MAX = 4 * MiB;
 /** An archive's own index: docker-archive manifest.json, oci-layout index.json (Podman: 1 MiB). */
 export const ARCHIVE_INDEX_MAX = 1 * MiB;
+/** A container's /etc/passwd or /etc/group, read for --user and top. */
+export const ACCOUNTS_FILE_MAX = 8 * MiB;
 /** auth.json and ~/.docker/config.json: credentials for every registry a user logs in to. */
 export const AUTH_FILE_MAX = 1 * MiB;
 /** skiff.conf. */

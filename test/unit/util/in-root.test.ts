@@ -50,10 +50,11 @@ describe('openInRoot', () => {
     writeFileSync(join(root, 'small'), 'x'.repeat(100));
     writeFileSync(join(root, 'large'), 'x'.repeat(101));
     symlinkSync('/dev/zero', join(root, 'zero'));
-    expect(readFileInRoot(root, '/small', 100)?.length).toBe(100);
-    expect(() => readFileInRoot(root, '/large', 100, 'large')).toThrow(/large is 101 bytes, more than the 100 allowed/);
-    expect(readFileInRoot(root, '/zero', 100)).toBeUndefined();
-    expect(readFileInRoot(root, '/nothing', 100)).toBeUndefined();
-    expect(() => readFileInRoot(root, '/', 100, 'the root')).toThrow(/the root is not a regular file/);
+    const bound = (what: string) => ({ what, limit: 100 });
+    expect(readFileInRoot(root, '/small', bound('small'))?.length).toBe(100);
+    expect(() => readFileInRoot(root, '/large', bound('large'))).toThrow(/large is larger than 100 bytes, the limit for it/);
+    expect(readFileInRoot(root, '/zero', bound('zero'))).toBeUndefined();
+    expect(readFileInRoot(root, '/nothing', bound('nothing'))).toBeUndefined();
+    expect(() => readFileInRoot(root, '/', bound('the root'))).toThrow(/the root is not a regular file/);
   });
 });
