@@ -2,7 +2,7 @@
 // --entrypoint replaces the image's and drops its Cmd; arguments replace Cmd; -e overrides --env-file
 // overrides the image's Env; names in --user are resolved later, against the container's files.
 import { readFileSync } from 'node:fs';
-import type { ImageConfig } from '../image/manifest.js';
+import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
 import type { PortMapping } from '../network/ports.js';
 import type { ContainerConfig, RestartPolicy } from '../state/containers.js';

@@ -12,7 +12,8 @@ import { deleteContainer, killContainer, resolveRuntime, runtimeCommand, startCo
 import { startTimeOf } from '../rootless/enter.js';
 import { memberships, type ContainerRecord, type ContainerState, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
-import { checkName, randomId, randomName } from '../state/names.js';
+import { randomId, randomName } from '../state/names.js';
+import { checkName } from '../util/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';

@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import { CliError, messageOf } from '../errors.js';
 import { parsePlatform } from '../image/manifest.js';
-import type { ImageConfig } from '../image/manifest.js';
+import type { ImageConfig } from '../image-format.js';
 import type { PullEvent, PullReport } from '../image/pull.js';
 import type { PushReport } from '../image/push.js';
 import type { SearchResult } from '../image/remote.js';

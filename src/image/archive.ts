@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { EngineContext } from '../engine/context.js';
+import type { ImageContext } from './context.js';
 import { CliError, messageOf } from '../errors.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
 import { hashing, installLayer, zstdDecompressor } from '../storage/layer-install.js';
@@ -17,7 +17,8 @@ import { tempSibling } from '../util/fs.js';
 import { readBoundedFd } from '../util/bounded-read.js';
 import { closeQuietly, openInRoot } from '../util/in-root.js';
 import { ARCHIVE_INDEX_MAX, IMAGE_CONFIG_MAX, MANIFEST_MAX } from '../util/limits.js';
-import { MEDIA, hostPlatform, layerCompression, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.js';
+import { hostPlatform, parseManifest, selectPlatform } from './manifest.js';
+import { MEDIA, layerCompression, type Descriptor, type ImageConfig, type ImageManifest } from '../image-format.js';
 import { formatReference, parseReference } from './reference.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
@@ -69,7 +70,7 @@ const toOciManifest = (m: ImageManifest): ImageManifest => ({
 });
 
 // Writes images to `output` (atomically: a temp file renamed into place) or to a stream.
-export const saveImages = async (ctx: EngineContext, items: SaveItem[], format: ArchiveFormat, output: string | NodeJS.WritableStream): Promise<void> => {
+export const saveImages = async (ctx: ImageContext, items: SaveItem[], format: ArchiveFormat, output: string | NodeJS.WritableStream): Promise<void> => {
   const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'save'));
   mkdirSync(scratch, { recursive: true });
   const entries: Entry[] = [];
@@ -309,7 +310,7 @@ const ociCandidates = (members: Members): Candidate[] => {
 };
 
 // Loads every image of an archive file (or stream); unpacks layers like a pull does.
-export const loadImages = async (ctx: EngineContext, input: string | Readable, options: { chown: boolean; installed: string[] }): Promise<LoadedImage[]> => {
+export const loadImages = async (ctx: ImageContext, input: string | Readable, options: { chown: boolean; installed: string[] }): Promise<LoadedImage[]> => {
   const origin = typeof input === 'string' ? `archive ${input}` : 'archive on standard input';
   const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'load'));
   const root = join(scratch, 'archive');

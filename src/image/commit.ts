@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import type { EngineContext } from '../engine/context.js';
+import type { ImageContext } from './context.js';
 import { CliError } from '../errors.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
 import { hashing, installLayer } from '../storage/layer-install.js';
 import { removeTree } from '../storage/layer-store.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { tempSibling } from '../util/fs.js';
-import { MEDIA, hostPlatform, type ImageConfig } from './manifest.js';
+import { hostPlatform } from './manifest.js';
+import { MEDIA, type ImageConfig } from '../image-format.js';
 
 export interface NewImageOptions {
   /** The image the new layer goes on top of (commit); none for import. */
@@ -92,7 +93,7 @@ export const applyChanges = (config: NonNullable<ImageConfig['config']>, changes
 };
 
 // Writes the tar that `produce` makes into a new layer and stores an image with it.
-export const createImageFromTar = async (ctx: EngineContext, produce: (out: NodeJS.WritableStream) => Promise<void>, options: NewImageOptions): Promise<ImageRecord> => {
+export const createImageFromTar = async (ctx: ImageContext, produce: (out: NodeJS.WritableStream) => Promise<void>, options: NewImageOptions): Promise<ImageRecord> => {
   const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'commit'));
   mkdirSync(scratch, { recursive: true });
   try {

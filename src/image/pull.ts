@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { findRegistryConfig } from '../config/config.js';
 import { CliError } from '../errors.js';
-import type { EngineContext } from '../engine/context.js';
+import type { ImageContext } from './context.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { installLayer } from '../storage/layer-install.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
@@ -12,7 +12,8 @@ import { IMAGE_CONFIG_MAX, MANIFEST_MAX } from '../util/limits.js';
 import { tooLargeError } from '../util/bounded-read.js';
 import { readBody, type RegistryClient } from './registry/client.js';
 import { withRegistryClient, type RemoteOptions } from './registry/session.js';
-import { MANIFEST_ACCEPT, checkLayerMediaTypes, hostPlatform, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type Platform } from './manifest.js';
+import { MANIFEST_ACCEPT, hostPlatform, parseManifest, selectPlatform } from './manifest.js';
+import { checkLayerMediaTypes, type Descriptor, type ImageConfig, type Platform } from '../image-format.js';
 import { formatReference, repositoryName, withRegistry, type ImageReference } from './reference.js';
 
 export interface PullOptions extends RemoteOptions {
@@ -45,7 +46,7 @@ interface Source {
 const LAYER_CONCURRENCY = 6;
 
 // Where a candidate name may be fetched from: its mirrors first, then its (maybe rewritten) location.
-const sourcesFor = (ctx: EngineContext, ref: ImageReference): Source[] => {
+const sourcesFor = (ctx: ImageContext, ref: ImageReference): Source[] => {
   const name = repositoryName(ref);
   const entry = findRegistryConfig(ctx.config, name);
   if (!entry) return [{ registry: ref.registry, repository: ref.repository, insecure: false }];
@@ -64,7 +65,7 @@ class Puller {
   private readonly active = new Set<Readable>();
 
   constructor(
-    private readonly ctx: EngineContext,
+    private readonly ctx: ImageContext,
     private readonly options: PullOptions,
     private readonly onEvent: (event: PullEvent) => void,
   ) {}
@@ -196,7 +197,7 @@ class Puller {
 }
 
 // Pulls `ref`, trying each search registry for a short name and each mirror before a registry.
-export const pullImage = async (ctx: EngineContext, ref: ImageReference, options: PullOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PullReport> => {
+export const pullImage = async (ctx: ImageContext, ref: ImageReference, options: PullOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PullReport> => {
   const candidates = ref.qualified ? [ref] : ctx.config.unqualifiedSearchRegistries.map((r) => withRegistry(ref, r));
   if (candidates.length === 0) throw new CliError('EREFERENCE', `short name "${formatReference(ref)}" and no unqualified-search-registries configured: use a fully qualified name`);
   let firstError: unknown;

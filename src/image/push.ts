@@ -1,7 +1,7 @@
 // Pushing an image: every blob the registry lacks is uploaded as it was pulled (layers keep their
 // compressed bytes), then the stored manifest, so the pushed image has the digest it had.
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import type { EngineContext } from '../engine/context.js';
+import type { ImageContext } from './context.js';
 import { CliError } from '../errors.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { sha256Digest } from '../util/digest.js';
@@ -63,7 +63,7 @@ class Pusher {
 }
 
 // Pushes `image` to `dest` (a tagged reference).
-export const pushImage = async (ctx: EngineContext, image: ImageRecord, dest: ImageReference, options: RemoteOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PushReport> => {
+export const pushImage = async (ctx: ImageContext, image: ImageRecord, dest: ImageReference, options: RemoteOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PushReport> => {
   const manifestBytes = ctx.images.manifestBytes(image.id);
   const manifest = ctx.images.manifest(image.id);
   let pushed = 0;

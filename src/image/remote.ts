@@ -1,5 +1,5 @@
 // Read-only looks at a registry: a manifest as the registry has it, its catalog, a repository's tags.
-import type { EngineContext } from '../engine/context.js';
+import type { ImageContext } from './context.js';
 import { CliError } from '../errors.js';
 import { LISTING_MAX, MANIFEST_MAX } from '../util/limits.js';
 import { parseJsonBody, readBody } from './registry/client.js';
@@ -16,7 +16,7 @@ export interface SearchResult {
 }
 
 // The manifest (or index) `ref` names, parsed, exactly as the registry serves it.
-export const inspectRemoteManifest = (ctx: EngineContext, ref: ImageReference, options: RemoteOptions): Promise<unknown> =>
+export const inspectRemoteManifest = (ctx: ImageContext, ref: ImageReference, options: RemoteOptions): Promise<unknown> =>
   withRegistryClient(ctx, { registry: ref.registry, name: repositoryName(ref) }, options, async (client) => {
     const res = await client.request(`/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag}`, { scope: `repository:${ref.repository}:pull`, headers: { accept: MANIFEST_ACCEPT }, accept: [404] });
     if (res.statusCode === 404) {
@@ -28,7 +28,7 @@ export const inspectRemoteManifest = (ctx: EngineContext, ref: ImageReference, o
   });
 
 // Repositories in the registry's catalog whose name contains `term`.
-export const searchCatalog = (ctx: EngineContext, registry: string, term: string, limit: number, options: RemoteOptions): Promise<SearchResult[]> =>
+export const searchCatalog = (ctx: ImageContext, registry: string, term: string, limit: number, options: RemoteOptions): Promise<SearchResult[]> =>
   withRegistryClient(ctx, { registry, name: registry }, options, async (client) => {
     const res = await client.request(`/v2/_catalog?n=${Math.max(limit, 100)}`, { scope: 'registry:catalog:*', accept: [404] });
     if (res.statusCode === 404) {
@@ -44,7 +44,7 @@ export const searchCatalog = (ctx: EngineContext, registry: string, term: string
   });
 
 // The tags of one repository.
-export const listTags = (ctx: EngineContext, ref: ImageReference, options: RemoteOptions): Promise<string[]> =>
+export const listTags = (ctx: ImageContext, ref: ImageReference, options: RemoteOptions): Promise<string[]> =>
   withRegistryClient(ctx, { registry: ref.registry, name: repositoryName(ref) }, options, async (client) => {
     const res = await client.request(`/v2/${ref.repository}/tags/list`, { scope: `repository:${ref.repository}:pull`, accept: [404] });
     if (res.statusCode === 404) {

@@ -1,7 +1,6 @@
 // The files a container gets at /etc/hosts and /etc/resolv.conf, from its network mode and flags.
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { ContainerConfig } from '../state/containers.js';
 import { userspaceAddresses } from './backend.js';
 
 const hostResolvConf = (): string[] => {
@@ -21,7 +20,20 @@ const hostAddress = (): string | undefined =>
 // `peers`: the other containers on the container's named networks (an address and its names each).
 // `host`: how the container reaches the host ('host-address': the host's own first address, for
 // slirp4netns without host loopback; else an address such as 10.0.2.2), or undefined for none.
-export const etcHosts = (c: ContainerConfig, name: string, peers: { ip: string; names: string[] }[] = [], host?: string): string => {
+// What of a container's configuration its /etc/hosts and /etc/resolv.conf come from.
+export interface EtcConfig {
+  network: string;
+  hostname: string;
+  networkIp?: string;
+  aliases?: string[];
+  extraNetworks?: { ip: string }[];
+  addHosts?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+}
+
+export const etcHosts = (c: EtcConfig, name: string, peers: { ip: string; names: string[] }[] = [], host?: string): string => {
   const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
   // (A container sharing another's network has that one's address; 127.0.1.1 names it locally.)
   const own = userspaceAddresses(c.network).ip ?? c.networkIp ?? c.extraNetworks?.[0]?.ip ?? '127.0.1.1';
@@ -39,7 +51,7 @@ export const etcHosts = (c: ContainerConfig, name: string, peers: { ip: string; 
 // Name servers: --dns, else slirp4netns's forwarder, else (none/host) the host's own file. Search
 // domains and options come from the host unless given.
 // `nameserver`: the network's own name server (slirp4netns's, or skiff-dns at a named network's gateway).
-export const resolvConf = (c: ContainerConfig, nameserver: string | undefined): string => {
+export const resolvConf = (c: EtcConfig, nameserver: string | undefined): string => {
   const host = hostResolvConf();
   if (c.network === 'host' && !c.dns?.length && !c.dnsSearch?.length && !c.dnsOptions?.length) return host.join('\n');
   const servers = c.dns?.length ? c.dns : nameserver ? [nameserver] : host.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
-import { checkName, isValidName } from '../state/names.js';
+import { checkName, isValidName } from '../util/names.js';
 
 export interface NetworkRecord {
   name: string;

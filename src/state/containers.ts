@@ -11,7 +11,7 @@ import { startTimeOf } from '../rootless/enter.js';
 import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { acquireLock, withLock, type Lock } from '../util/lock.js';
 import { native } from '../util/native.js';
-import { checkName, isValidName } from './names.js';
+import { checkName, isValidName } from '../util/names.js';
 
 export type ContainerStatus = 'created' | 'running' | 'stopping' | 'exited' | 'removing';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { digestHex } from '../util/digest-format.js';
 import { readJsonIfExists, tempSibling, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
-import type { ImageConfig, ImageManifest } from '../image/manifest.js';
+import type { ImageConfig, ImageManifest } from '../image-format.js';
 
 export interface ImageRecord {
   /** sha256:<hex> of the config blob. */

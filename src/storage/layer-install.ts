@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import { CliError, messageOf } from '../errors.js';
-import { layerCompression, type Descriptor } from '../image/manifest.js';
+import { layerCompression, type Descriptor } from '../image-format.js';
 import type { LayerStore } from './layer-store.js';
 import { unpackError, unpackStream, type UnpackResult } from './unpack.js';
 

@@ -1,7 +1,7 @@
 // Opening a registry client the way every command does: TLS and plain-HTTP rules from skiff.conf
 // and --tls-verify, credentials from the flags or the auth files; closed when the work is done.
 import { findRegistryConfig } from '../../config/config.js';
-import type { EngineContext } from '../../engine/context.js';
+import type { ImageContext } from '../context.js';
 import { lookupCredentials, type Credentials } from './auth.js';
 import { RegistryClient } from './client.js';
 
@@ -20,7 +20,7 @@ export interface ClientTarget {
   attempts?: number;
 }
 
-export const withRegistryClient = async <T>(ctx: EngineContext, target: ClientTarget, options: RemoteOptions, fn: (client: RegistryClient) => Promise<T>): Promise<T> => {
+export const withRegistryClient = async <T>(ctx: ImageContext, target: ClientTarget, options: RemoteOptions, fn: (client: RegistryClient) => Promise<T>): Promise<T> => {
   const insecure = target.insecure ?? findRegistryConfig(ctx.config, target.name)?.insecure === true;
   const client = await RegistryClient.create({
     registry: target.registry,

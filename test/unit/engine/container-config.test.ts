@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildContainerConfig, expandEnv, mergeEnv, parseRestartPolicy, parseSize } from '../../../src/engine/container-config.js';
 import { parseSignal } from '../../../src/engine/containers.js';
 import { applyChanges } from '../../../src/image/commit.js';
-import type { ImageConfig } from '../../../src/image/manifest.js';
+import type { ImageConfig } from '../../../src/image-format.js';
 
 const image: ImageConfig = {
   rootfs: { type: 'layers', diff_ids: [] },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkLayerMediaTypes, layerCompression, parseManifest, parsePlatform, selectPlatform, type ImageIndex, type ImageManifest } from '../../../src/image/manifest.js';
+import { parseManifest, parsePlatform, selectPlatform } from '../../../src/image/manifest.js';
+import { checkLayerMediaTypes, layerCompression, type ImageIndex, type ImageManifest } from '../../../src/image-format.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkName, isValidName, NAME_MAX } from '../../../src/state/names.js';
+import { checkName, isValidName, NAME_MAX } from '../../../src/util/names.js';
 
 describe('names', () => {
   it('caps names at NAME_MAX characters after Podman\'s rule', () => {
