@@ -4,6 +4,7 @@ import { constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, r
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CliError, messageOf } from '../errors.js';
+import { normalizeName } from '../image/reference.js';
 import { userNames } from '../oci/passwd.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import type { ContainerRecord } from '../state/containers.js';
@@ -213,7 +214,7 @@ export class ContainerFiles {
       if (!image) throw new CliError('ENOIMAGE', `the image of container ${record.name} is gone`);
       return createImageFromTar(this.ctx, (out) => packTree(upper, out, { layer: true }), {
         base: { record: image, config: this.ctx.images.config(image.id) },
-        names: options.names,
+        names: options.names.map(normalizeName),
         changes: options.changes,
         message: options.message,
         author: options.author,

@@ -7,7 +7,7 @@ import type { PullEvent, PullReport } from '../image/pull.js';
 import type { PushReport } from '../image/push.js';
 import type { SearchResult } from '../image/remote.js';
 import type { ArchiveFormat, LoadedImage } from '../image/archive.js';
-import { parseReference, splitTaggedName, formatReference } from '../image/reference.js';
+import { formatReference, normalizeName, parseReference, splitTaggedName } from '../image/reference.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { withLock } from '../util/lock.js';
 import { withStoreLock, type EngineContext } from './context.js';
@@ -206,7 +206,7 @@ export class ImagesEngine {
       const record = this.resolve(input);
       let remove = record.names;
       if (targets.length > 0) {
-        remove = targets.map((t) => formatReference(parseReference(t)));
+        remove = targets.map((t) => normalizeName(t));
         for (const name of remove) if (!record.names.includes(name)) throw new CliError('ENOIMAGE', `${name}: tag not known on image ${record.id.slice(7, 19)}`);
       }
       return this.ctx.images.setNamesLocked(record.id, record.names.filter((n) => !remove.includes(n)));
@@ -265,7 +265,7 @@ export class ImagesEngine {
     const { createGunzip } = await import('node:zlib');
     const { pipeline } = await import('node:stream/promises');
     if (typeof input === 'string' && !existsSync(input)) throw new CliError('EUSAGE', `${input}: no such file`);
-    const names = options.names.map((n) => formatReference(parseReference(n)));
+    const names = options.names.map((n) => normalizeName(n));
     return this.installing(async (installed) => {
       const tar = typeof input === 'string' ? createReadStream(input) : input;
       const first = await new Promise<Buffer>((resolve, reject) => {

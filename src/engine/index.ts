@@ -4,8 +4,11 @@ import { followParent } from '../rootless/enter.js';
 import { inUserNamespace } from '../rootless/rootful.js';
 import { createContext, type EngineContext } from './context.js';
 import { ContainerFiles } from './container-files.js';
+import { ContainerReports } from './container-reports.js';
 import { ContainersEngine } from './containers.js';
+import { EventsEngine } from './events.js';
 import { ImagesEngine } from './images.js';
+import { ContainerLogs } from './logs.js';
 import { NetworksEngine } from './networks.js';
 import { SystemEngine } from './system.js';
 
@@ -14,12 +17,18 @@ export class Engine {
   readonly system: SystemEngine;
   readonly containers: ContainersEngine;
   readonly files: ContainerFiles;
+  readonly reports: ContainerReports;
+  readonly logs: ContainerLogs;
+  readonly events: EventsEngine;
   readonly networks: NetworksEngine;
 
   constructor(readonly ctx: EngineContext) {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
     this.containers = new ContainersEngine(ctx, this.images);
     this.files = new ContainerFiles(ctx, this.containers);
+    this.reports = new ContainerReports(ctx, this.containers);
+    this.logs = new ContainerLogs(this.containers);
+    this.events = new EventsEngine(this.containers);
     this.networks = new NetworksEngine(ctx, this.containers);
     this.system = new SystemEngine(ctx);
   }
@@ -39,6 +48,9 @@ export const openEngine = async (overrides: PathOverrides = {}): Promise<Engine>
 export type { CreateOptions } from './container-config.js';
 export type { ExecOptions, StartHooks } from './containers.js';
 export type { CommitOptions, DiffReport } from './container-files.js';
+export type { LogEntry, LogsQuery } from './logs.js';
+export type { EventsQuery, SkiffEvent } from './events.js';
+export type { ContainerRow, PsEntry, PsOptions, SelectOptions } from './container-reports.js';
 export type { NetworkSummary } from './networks.js';
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';

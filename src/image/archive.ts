@@ -19,7 +19,7 @@ import { closeQuietly, openInRoot } from '../util/in-root.js';
 import { ARCHIVE_INDEX_MAX, IMAGE_CONFIG_MAX, MANIFEST_MAX } from '../util/limits.js';
 import { hostPlatform, parseManifest, selectPlatform } from './manifest.js';
 import { MEDIA, layerCompression, type Descriptor, type ImageConfig, type ImageManifest } from '../image-format.js';
-import { formatReference, parseReference } from './reference.js';
+import { normalizeName } from './reference.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
 
@@ -286,7 +286,7 @@ const ociCandidates = (members: Members): Candidate[] => {
     let names: string[] = [];
     if (rawName && (rawName.includes('/') || rawName.includes(':'))) {
       try {
-        names = [formatReference(parseReference(rawName))];
+        names = [normalizeName(rawName)];
       } catch {
         names = [];
       }
@@ -356,7 +356,7 @@ export const loadImages = async (ctx: ImageContext, input: string | Readable, op
         const installed = await installLayer(ctx.layers, { descriptor: layer.descriptor, diffId: diffIds[i], chainId: chains[i], parent: chains[i - 1], origin }, { chown: options.chown, open: async () => layer.open() });
         if (installed) options.installed.push(chains[i]);
       }
-      const names = [...new Set(c.names.map((n) => formatReference(parseReference(n))))];
+      const names = [...new Set(c.names.map((n) => normalizeName(n)))];
       const record = makeImageRecord(
         config,
         { id: configDigest, names, repoDigests: [], digest: sha256Digest(c.manifestBytes), manifestMediaType: c.mediaType, layers: chains },

@@ -85,6 +85,9 @@ export const repositoryName = (ref: Pick<ImageReference, 'registry' | 'repositor
 export const formatReference = (ref: ImageReference): string =>
   `${repositoryName(ref)}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 
+// A name as the user wrote it ("busybox", "host:5000/x:1") in its canonical stored form.
+export const normalizeName = (name: string): string => formatReference(parseReference(name));
+
 // Splits a stored name "registry/repo:tag" (no digest) back into repository and tag.
 export const splitTaggedName = (name: string): { repository: string; tag: string } => {
   const colon = name.lastIndexOf(':');

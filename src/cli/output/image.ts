@@ -1,6 +1,6 @@
 // Podman-compatible shapes of image data for --format json and templates.
 import type { ImageInspectReport, ImageSummary } from '../../engine/index.js';
-import { humanSize, shortId, timeAgo } from './units.js';
+import { humanSize, shortId, timeAgo } from '../../util/units.js';
 
 // `images --format json` entries (podman's ImageSummary fields).
 export const imageSummaryJson = (s: ImageSummary) => ({

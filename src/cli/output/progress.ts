@@ -1,7 +1,7 @@
 // Pull progress on stderr: bars redrawn in place on a terminal, one plain line per event otherwise
 // (so CI logs get "Copying blob ... done", never a spray of carriage returns).
 import type { PullEvent } from '../../engine/index.js';
-import { humanSize, shortId } from './units.js';
+import { humanSize, shortId } from '../../util/units.js';
 
 export interface Progress {
   onEvent(event: PullEvent): void;

@@ -2,11 +2,8 @@
 import { createWriteStream } from 'node:fs';
 import { Command } from 'commander';
 import { CliError } from '../../../errors.js';
-import { formatReference, parseReference } from '../../../image/reference.js';
 import { collect, openEngineFor } from '../../engine.js';
 import { parseFormat, printJson, printLine, printTable } from '../../output/print.js';
-
-const normaliseName = (name: string): string => formatReference(parseReference(name));
 
 export const buildCp = (name = 'cp'): Command =>
   new Command(name)
@@ -64,7 +61,7 @@ export const buildCommit = (name = 'commit'): Command =>
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const record = await engine.images.committing((installed) =>
-        engine.files.commit(input, { names: image ? [normaliseName(image)] : [], changes: flags.change ?? [], message: flags.message, author: flags.author }, installed),
+        engine.files.commit(input, { names: image ? [image] : [], changes: flags.change ?? [], message: flags.message, author: flags.author }, installed),
       );
       printLine(record.id.slice(7));
     });

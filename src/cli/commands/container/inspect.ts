@@ -4,7 +4,6 @@ import { CliError } from '../../../errors.js';
 import type { Engine } from '../../../engine/index.js';
 import { openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
-import { containerInspectJson } from '../../output/container.js';
 import { imageInspectJson } from '../../output/image.js';
 import { parseFormat, printJson, printTemplate } from '../../output/print.js';
 
@@ -13,8 +12,7 @@ type Kind = 'container' | 'image' | 'all';
 const inspectOne = (engine: Engine, input: string, kind: Kind): unknown => {
   if (kind !== 'image') {
     try {
-      const record = engine.containers.find(input);
-      return containerInspectJson({ record, state: engine.containers.state(record.id) });
+      return engine.reports.inspect(input);
     } catch (error) {
       if (kind === 'container' || !(error instanceof CliError && error.code === 'ESTATE')) throw error;
     }
@@ -36,7 +34,7 @@ export const build = (name = 'inspect', kind: Kind = 'all'): Command => {
   if (kind === 'all') cmd.addOption(new Option('-t, --type <type>', 'container, image or all').choices(['container', 'image', 'all']).default('all'));
   return cmd.action(async (inputs: string[], flags: { format?: string; type?: Kind; latest?: boolean }, command: Command) => {
     const engine = await openEngineFor(command);
-    const names = flags.latest ? engine.containers.list().sort((a, b) => (a.record.created < b.record.created ? 1 : -1)).slice(0, 1).map((r) => r.record.id) : inputs;
+    const names = flags.latest ? [engine.reports.latest()].filter((id): id is string => id !== undefined) : inputs;
     if (!names.length) throw new CliError('EUSAGE', 'inspect needs at least one name or id');
     const reports = names.map((input) => {
       try {

@@ -1,10 +1,10 @@
 // skiff ps / skiff container ls: reads the store and the monitors' exit files; takes no lock.
 import { Command } from 'commander';
 import { collect, openEngineFor } from '../../engine.js';
-import { containerFilter, psJson, psRow, psTemplateFields, PS_HEADERS } from '../../output/container.js';
+import { psJson } from '../../../engine/container-reports.js';
+import { psRow, psTemplateFields, PS_HEADERS } from '../../output/container.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
-import { humanSize } from '../../output/units.js';
-import { du } from '../../../util/du.js';
+import { humanSize } from '../../../util/units.js';
 
 interface PsFlags {
   all?: boolean;
@@ -32,24 +32,22 @@ export const build = (name = 'ps'): Command =>
     .option('--noheading', 'do not print the header row')
     .action(async (flags: PsFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
-      const match = containerFilter(flags.filter ?? []);
-      const showAll = flags.all || flags.latest || flags.last !== undefined || Boolean(flags.filter?.length);
-      let rows = engine.containers
-        .list()
-        .filter((row) => (showAll || row.state.status === 'running' || row.state.status === 'stopping') && match(row))
-        .sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0));
-      if (flags.latest) rows = rows.slice(0, 1);
-      if (flags.last !== undefined) rows = rows.slice(0, Number(flags.last));
+      const rows = engine.reports.ps({
+        all: flags.all,
+        filters: flags.filter,
+        latest: flags.latest,
+        last: flags.last === undefined ? undefined : Number(flags.last),
+        size: flags.size,
+      });
       const noTrunc = flags.trunc === false;
       if (flags.quiet) {
         for (const row of rows) printLine(noTrunc ? row.record.id : row.record.id.slice(0, 12));
         return;
       }
-      const sizes = flags.size ? rows.map((row) => du(engine.ctx.containers.containerDir(row.record.id) + '/upper')) : [];
       const format = parseFormat(flags.format);
-      if (format.kind === 'json') return printJson(rows.map((row, i) => ({ ...psJson(row), ...(flags.size ? { Size: { rwSize: sizes[i] } } : {}) })));
-      if (format.kind === 'template') return printTemplate(format.template, rows.map((row, i) => ({ ...psTemplateFields(row, noTrunc), Size: flags.size ? humanSize(sizes[i]) : '' })));
-      const table = rows.map((row, i) => [...psRow(row, noTrunc), ...(flags.size ? [humanSize(sizes[i])] : [])]);
+      if (format.kind === 'json') return printJson(rows.map((row) => ({ ...psJson(row), ...(flags.size ? { Size: { rwSize: row.size } } : {}) })));
+      if (format.kind === 'template') return printTemplate(format.template, rows.map((row) => ({ ...psTemplateFields(row, noTrunc), Size: flags.size ? humanSize(row.size ?? 0) : '' })));
+      const table = rows.map((row) => [...psRow(row, noTrunc), ...(flags.size ? [humanSize(row.size ?? 0)] : [])]);
       const headers = [...PS_HEADERS, ...(flags.size ? ['SIZE'] : [])];
       if (flags.noheading) table.forEach((r) => printLine(r.join('  ')));
       else printTable(headers, table);

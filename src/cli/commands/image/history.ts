@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { openEngineFor } from '../../engine.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
-import { shortId, timeAgo } from '../../output/units.js';
+import { shortId, timeAgo } from '../../../util/units.js';
 
 export const build = (name = 'history'): Command =>
   new Command(name)

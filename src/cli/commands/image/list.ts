@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { collect, openEngineFor } from '../../engine.js';
 import { imageSummaryJson, imageTemplateFields } from '../../output/image.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
-import { humanSize, shortId, timeAgo } from '../../output/units.js';
+import { humanSize, shortId, timeAgo } from '../../../util/units.js';
 
 interface ListFlags {
   all?: boolean;

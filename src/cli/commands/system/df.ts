@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { openEngineFor } from '../../engine.js';
 import { parseFormat, printJson, printTable } from '../../output/print.js';
-import { humanSize } from '../../output/units.js';
+import { humanSize } from '../../../util/units.js';
 
 export const build = (): Command =>
   new Command('df')

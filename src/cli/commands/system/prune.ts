@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { CliError } from '../../../errors.js';
 import { openEngineFor } from '../../engine.js';
 import { printLine } from '../../output/print.js';
-import { humanSize } from '../../output/units.js';
+import { humanSize } from '../../../util/units.js';
 
 // Podman asks first; skiff asks on a terminal and, with no one to ask, wants --force.
 const confirm = async (question: string, force: boolean | undefined): Promise<boolean> => {

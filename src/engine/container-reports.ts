@@ -1,0 +1,241 @@
+// Containers as Podman reports them: ps entries (its JSON), --filter, and Docker-compatible inspect
+// JSON; and the engine's calls that make them (ps, inspect, the containers a command acts on).
+import { CliError } from '../errors.js';
+import { userspaceAddresses } from '../network/backend.js';
+import type { ContainerRecord, ContainerState } from '../state/containers.js';
+import { du } from '../util/du.js';
+import { humanDuration, timeAgo } from '../util/units.js';
+import type { ContainersEngine } from './containers.js';
+import type { EngineContext } from './context.js';
+
+export interface ContainerRow {
+  record: ContainerRecord;
+  state: ContainerState;
+}
+
+export const command = (r: ContainerRecord): string[] => [...r.config.entrypoint, ...r.config.cmd];
+
+// "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp", as ps shows published ports.
+export const portsText = (r: ContainerRecord): string => (r.config.ports ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+
+// Docker's NetworkSettings.Ports: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}.
+export const portBindings = (r: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[]> => {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of r.config.ports ?? []) (out[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  return out;
+};
+
+export const statusText = ({ state }: ContainerRow, now = Date.now()): string => {
+  if (state.status === 'running' || state.status === 'stopping') return `Up ${humanDuration(state.startedAt ?? new Date(now).toISOString(), now)}`;
+  if (state.status === 'exited') return `Exited (${state.exitCode ?? -1}) ${timeAgo(state.finishedAt ?? new Date(now).toISOString(), now)}`;
+  return 'Created';
+};
+
+// Podman's state names: created, running, exited (stopping shows as running).
+export const stateName = (state: ContainerState): string => (state.status === 'stopping' ? 'running' : state.status);
+
+const unix = (iso: string | undefined): number => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
+
+export const psJson = (row: ContainerRow) => {
+  const { record: r, state: s } = row;
+  return {
+    AutoRemove: r.config.autoRemove,
+    Command: command(r),
+    Created: unix(r.created),
+    CreatedAt: timeAgo(r.created),
+    Exited: s.status === 'exited',
+    ExitedAt: unix(s.finishedAt),
+    ExitCode: s.exitCode ?? 0,
+    Id: r.id,
+    Image: r.image,
+    ImageID: r.imageId.replace(/^sha256:/, ''),
+    IsInfra: false,
+    Labels: Object.keys(r.config.labels).length ? r.config.labels : null,
+    Mounts: [],
+    Names: [r.name],
+    Networks: [],
+    Pid: s.pid ?? 0,
+    Ports: r.config.ports?.length ? r.config.ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : null,
+    Restarts: s.restartCount,
+    StartedAt: unix(s.startedAt),
+    State: stateName(s),
+    Status: statusText(row),
+  };
+};
+
+// --filter KEY=VALUE, all of which must hold (the same key given twice: either value).
+export const containerFilter = (filters: string[]): ((row: ContainerRow) => boolean) => {
+  const byKey = new Map<string, string[]>();
+  for (const filter of filters) {
+    const eq = filter.indexOf('=');
+    if (eq < 1) throw new CliError('EUSAGE', `invalid filter "${filter}": use KEY=VALUE`);
+    const key = filter.slice(0, eq);
+    byKey.set(key, [...(byKey.get(key) ?? []), filter.slice(eq + 1)]);
+  }
+  const tests = [...byKey].map(([key, values]) => {
+    const one = (row: ContainerRow, value: string): boolean => {
+      const { record: r, state: s } = row;
+      switch (key) {
+        case 'status': {
+          const known = ['created', 'running', 'exited', 'stopped', 'paused', 'restarting', 'removing', 'unknown'];
+          if (!known.includes(value)) throw new CliError('EUSAGE', `invalid status filter "${value}": use ${known.join(', ')}`);
+          return stateName(s) === (value === 'stopped' ? 'exited' : value);
+        }
+        case 'name':
+          return new RegExp(value).test(r.name);
+        case 'id':
+          return r.id.startsWith(value);
+        case 'label': {
+          const eq = value.indexOf('=');
+          return eq < 0 ? value in r.config.labels : r.config.labels[value.slice(0, eq)] === value.slice(eq + 1);
+        }
+        case 'ancestor':
+          return r.image === value || r.imageName === value || r.imageName.startsWith(`${value}:`) || r.imageName.endsWith(`/${value}`) || r.imageName.includes(`/${value}:`) || r.imageId.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
+        case 'exited':
+          return s.status === 'exited' && s.exitCode === Number(value);
+        case 'restart-policy':
+          return r.config.restartPolicy.name === value;
+        default:
+          throw new CliError('EUSAGE', `invalid filter "${key}": supported filters are status, name, id, label, ancestor, exited, restart-policy`);
+      }
+    };
+    return (row: ContainerRow) => values.some((v) => one(row, v));
+  });
+  return (row) => tests.every((t) => t(row));
+};
+
+// `inspect` of a container, in Docker's shape (the fields tools read: State, Config, HostConfig, ...).
+export const containerInspectJson = (row: ContainerRow) => {
+  const { record: r, state: s } = row;
+  const c = r.config;
+  const userspace = userspaceAddresses(c.network);
+  const status = stateName(s);
+  return {
+    Id: r.id,
+    Created: r.created,
+    Path: command(r)[0] ?? '',
+    Args: command(r).slice(1),
+    State: {
+      Status: status,
+      Running: status === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: s.oomKilled ?? false,
+      Dead: false,
+      Pid: status === 'running' ? (s.pid ?? 0) : 0,
+      ConmonPid: status === 'running' ? (s.monitorPid ?? 0) : 0,
+      ExitCode: s.exitCode ?? 0,
+      Error: s.error ?? '',
+      StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',
+      FinishedAt: s.finishedAt ?? '0001-01-01T00:00:00Z',
+    },
+    Image: r.imageId.replace(/^sha256:/, ''),
+    ImageName: r.image,
+    Rootfs: '',
+    Name: r.name,
+    RestartCount: s.restartCount,
+    Driver: r.rootfsDriver,
+    OCIRuntime: r.runtime.split('/').pop(),
+    Mounts: [],
+    Config: {
+      Hostname: c.hostname,
+      User: c.user,
+      Env: c.env,
+      Cmd: c.cmd,
+      Entrypoint: c.entrypoint,
+      Image: r.image,
+      WorkingDir: c.workdir,
+      Labels: c.labels,
+      Tty: c.tty,
+      OpenStdin: c.interactive,
+      StopSignal: c.stopSignal,
+      StopTimeout: c.stopTimeout,
+    },
+    HostConfig: {
+      AutoRemove: c.autoRemove,
+      RestartPolicy: { Name: c.restartPolicy.name, MaximumRetryCount: c.restartPolicy.maxRetries },
+      CapAdd: c.capAdd,
+      CapDrop: c.capDrop,
+      Privileged: c.privileged,
+      ReadonlyRootfs: c.readOnly,
+      SecurityOpt: [...(c.noNewPrivileges ? ['no-new-privileges'] : []), ...(c.seccomp === 'unconfined' ? ['seccomp=unconfined'] : [])],
+      Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.split(':')[0], t.split(':')[1] ?? ''])),
+      Init: c.init,
+      NetworkMode: c.network,
+      PortBindings: portBindings(r),
+      Dns: c.dns ?? [],
+      DnsSearch: c.dnsSearch ?? [],
+      ExtraHosts: c.addHosts ?? [],
+      Runtime: r.runtime.split('/').pop(),
+    },
+    NetworkSettings: {
+      Ports: portBindings(r),
+      IPAddress: userspace.ip ?? '',
+      Gateway: userspace.gateway ?? '',
+      Networks: {},
+    },
+  };
+};
+
+export interface PsOptions {
+  /** Every container, not only running ones (also implied by filters, latest and last). */
+  all?: boolean;
+  filters?: string[];
+  latest?: boolean;
+  last?: number;
+  /** Measure each container's writable layer (bytes). */
+  size?: boolean;
+}
+
+export interface PsEntry extends ContainerRow {
+  /** Bytes in the writable layer, with `size`. */
+  size?: number;
+}
+
+export interface SelectOptions {
+  all?: boolean;
+  latest?: boolean;
+  filter?: string[];
+}
+
+export class ContainerReports {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly containers: ContainersEngine,
+  ) {}
+
+  // `ps`: newest first, filtered; sizes when asked.
+  ps(options: PsOptions): PsEntry[] {
+    const match = containerFilter(options.filters ?? []);
+    const showAll = options.all || options.latest || options.last !== undefined || Boolean(options.filters?.length);
+    let rows: PsEntry[] = this.containers
+      .list()
+      .filter((row) => (showAll || row.state.status === 'running' || row.state.status === 'stopping') && match(row))
+      .sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0));
+    if (options.latest) rows = rows.slice(0, 1);
+    if (options.last !== undefined) rows = rows.slice(0, options.last);
+    if (options.size) rows = rows.map((row) => ({ ...row, size: du(`${this.ctx.containers.containerDir(row.record.id)}/upper`) }));
+    return rows;
+  }
+
+  // `inspect` of one container, in Docker's shape.
+  inspect(input: string): ReturnType<typeof containerInspectJson> {
+    const record = this.containers.find(input);
+    return containerInspectJson({ record, state: this.containers.state(record.id) });
+  }
+
+  // The newest container's id (--latest), if any.
+  latest(): string | undefined {
+    return this.ps({ latest: true })[0]?.record.id;
+  }
+
+  // Which containers a command acts on: the named ones, or --all (narrowed by --filter), or --latest.
+  select(inputs: string[], flags: SelectOptions): string[] {
+    if (flags.all || flags.latest || flags.filter?.length) {
+      if (inputs.length) throw new CliError('EUSAGE', '--all, --latest and --filter take no container names');
+      return this.ps({ all: true, filters: flags.filter, latest: flags.latest }).map((r) => r.record.id);
+    }
+    if (!inputs.length) throw new CliError('EUSAGE', 'name at least one container, or use --all');
+    return inputs;
+  }
+}
