@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Agent, Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { CliError, messageOf } from '../../errors.js';
 import { readBounded, type Bound } from '../../util/bounded-read.js';
 import { ERROR_BODY_MAX, TOKEN_RESPONSE_MAX } from '../../util/limits.js';
@@ -23,6 +23,8 @@ export interface RegistryClientOptions {
   credentials?: Credentials;
   /** Attempts for a request that fails with 429/5xx or a network error. */
   attempts?: number;
+  /** What sends the requests (tests give undici's MockAgent); by default an Agent of the client's own. */
+  dispatcher?: Dispatcher;
 }
 
 export interface RegistryResponse {
@@ -97,7 +99,7 @@ let undici: typeof import('undici') | undefined;
 export class RegistryClient {
   readonly registry: string;
   private readonly options: RegistryClientOptions;
-  private readonly dispatcher: Agent;
+  private readonly dispatcher: Dispatcher;
   private readonly endpoint: string;
   private scheme: 'https' | 'http' | undefined;
   private readonly tokens = new Map<string, string>();
@@ -113,8 +115,8 @@ export class RegistryClient {
     this.options = options;
     this.registry = options.registry;
     this.endpoint = options.registry === 'docker.io' ? 'registry-1.docker.io' : options.registry;
-    const extra = extraCertificates(options.registry);
-    this.dispatcher = new undici!.Agent({
+    const extra = options.dispatcher ? [] : extraCertificates(options.registry);
+    this.dispatcher = options.dispatcher ?? new undici!.Agent({
       connect: {
         timeout: Number(process.env.SKIFF_CONNECT_TIMEOUT_MS ?? 10_000),
         rejectUnauthorized: options.tlsVerify,
