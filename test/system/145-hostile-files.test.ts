@@ -242,6 +242,21 @@ describe('load and import of hostile archives', () => {
     }
     expect(tree(outside)).toEqual([]);
     expect(await images()).not.toMatch(/evil/);
+    // A device node (here /dev/sda's numbers) is left out: a rootless user cannot make one, and the
+    // runtime gives the container its own /dev.
+    const devices = await archive('import-device.tar', [
+      { path: 'dev/', type: 'directory' },
+      { path: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0 },
+      { path: 'dev/mem', type: 'character-device', devmajor: 1, devminor: 1 },
+      { path: 'hello', content: 'hi\n' },
+    ]);
+    await sb.runCli(0, 'import', devices, 'localhost/devices:1');
+    await sb.runCli(0, 'create', '--name', 'devices', 'localhost/devices:1', '/hello');
+    const out = join(sb.home, 'devices-out');
+    dir(out);
+    await sb.runCli(0, 'cp', 'devices:/dev/.', out);
+    expect(tree(out)).toEqual([]);
+    await sb.runCli(0, 'rm', 'devices');
   });
 });
 
