@@ -1,10 +1,10 @@
 // The image store: images/<image-id>/{manifest.json,config.json,image.json}. The image id is the
 // config digest. Names ("registry/repo:tag") are unique across images; moving a name to a new image
 // leaves the old one dangling. Readers take no lock; writers hold images.lock.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestHex } from '../util/digest-format.js';
-import { readJsonIfExists, tempSibling, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { readJsonIfExists, readRecords, tempSibling, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { ImageConfig, ImageManifest } from '../image-format.js';
 
@@ -56,13 +56,7 @@ export class ImageStore {
 
   // Every stored image (records being written by a concurrent pull are not yet visible).
   list(): ImageRecord[] {
-    let names: string[] = [];
-    try {
-      names = readdirSync(join(this.root, 'images'));
-    } catch {
-      return [];
-    }
-    return names.filter((n) => !n.startsWith('.')).flatMap((n) => readJsonIfExists<ImageRecord>(join(this.root, 'images', n, 'image.json')) ?? []);
+    return readRecords<ImageRecord>(join(this.root, 'images'), 'image.json');
   }
 
   get(id: string): ImageRecord | undefined {

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, chmodSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestHex } from '../util/digest-format.js';
-import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
+import { readJsonIfExists, readRecords, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 
 export interface LayerRecord {
@@ -41,13 +41,7 @@ export class LayerStore {
   }
 
   list(): LayerRecord[] {
-    let names: string[] = [];
-    try {
-      names = readdirSync(join(this.root, 'layers'));
-    } catch {
-      return [];
-    }
-    return names.filter((n) => !n.startsWith('.')).flatMap((n) => readJsonIfExists<LayerRecord>(join(this.root, 'layers', n, 'layer.json')) ?? []);
+    return readRecords<LayerRecord>(join(this.root, 'layers'), 'layer.json');
   }
 
   // Installs a layer once: under the layer's lock, `produce` fills a fresh temp diff directory and

@@ -56,6 +56,18 @@ export const readJsonIfExists = <T>(path: string): T | undefined => {
   return JSON.parse(text) as T;
 };
 
+// The records of a store directory: `dir/NAME/file` for every NAME that is not a temp (".…") entry
+// and has one; none when the directory does not exist.
+export const readRecords = <T>(dir: string, file: string): T[] => {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => !n.startsWith('.')).flatMap((n) => readJsonIfExists<T>(join(dir, n, file)) ?? []);
+};
+
 // Removes temp entries (".tmp-NAME-PID-RAND") in `dir` whose writer process is gone: what a
 // command killed mid-write leaves behind. `remove` deletes one path (trees may be read-only).
 export const sweepStaleTemps = (dir: string, remove: (path: string) => void): void => {
