@@ -5,6 +5,8 @@ export type ErrorCode =
   | 'EUSAGE' // bad flags or arguments
   | 'EREFERENCE' // malformed image reference
   | 'ENOIMAGE' // no such image locally
+  | 'ENOCONTAINER' // no such container
+  | 'ENONETWORK' // no such network
   | 'EREGISTRY' // the registry answered with an error
   | 'EUNAUTHORIZED' // 401/403 from a registry
   | 'EUNREACHABLE' // the registry could not be reached

@@ -1,6 +1,7 @@
 // Shell completion generated from the command tree: `skiff completion bash|zsh|fish` prints a
 // script that calls the hidden `skiff __complete WORDS…`, which walks the same tree and offers
 // subcommands, flags, and names of local objects.
+import { CliError } from '../errors.js';
 import { Command, type Option } from 'commander';
 import { openEngineFor } from './engine.js';
 import { printLine } from './output/print.js';
@@ -34,7 +35,7 @@ export const buildCompletion = (): Command =>
     .argument('<shell>', 'bash, zsh or fish')
     .action((shell: string) => {
       const script = SCRIPTS[shell];
-      if (!script) throw new Error(`unknown shell "${shell}": use bash, zsh or fish`);
+      if (!script) throw new CliError('EUSAGE', `unknown shell "${shell}": use bash, zsh or fish`);
       writeOut(script);
     });
 

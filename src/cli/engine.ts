@@ -1,5 +1,6 @@
 // How a command reaches the engine. The engine's front (stores, lookups) is small and bundled with
 // the CLI, since nearly every command needs it; its heavy parts load on demand from inside.
+import { CliError } from '../errors.js';
 import type { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
 
@@ -12,7 +13,7 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
 export const parseBool = (value: string | undefined): boolean => {
   if (value === undefined || value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
-  throw new Error(`"${value}" is not a boolean (true or false)`);
+  throw new CliError('EUSAGE', `"${value}" is not a boolean (true or false)`);
 };
 
 // Collects a repeatable flag (--filter a --filter b).

@@ -148,7 +148,7 @@ export class ContainersEngine {
     if (!image) image = (await this.images.pull(options.image, {}, onPull)).image;
     if (options.name && options.replace && this.store.nameTarget(options.name)) {
       await this.remove(options.name, { force: true }).catch((error) => {
-        if (!(error instanceof CliError && error.code === 'ESTATE' && /no such container/.test(error.message))) throw error;
+        if (!(error instanceof CliError && error.code === 'ENOCONTAINER')) throw error;
       });
     }
     // Published ports are checked (and free ones chosen) before anything is created.

@@ -72,7 +72,7 @@ export class NetworkStore {
 
   find(name: string): NetworkRecord {
     const record = this.get(name);
-    if (!record) throw new CliError('ESTATE', `no such network: ${name}`);
+    if (!record) throw new CliError('ENONETWORK', `no such network: ${name}`);
     return record;
   }
 

@@ -35,7 +35,7 @@ const call = async (apiSocket: string, request: unknown): Promise<{ return?: unk
       try {
         resolve(JSON.parse(text));
       } catch {
-        reject(new Error(`slirp4netns answered ${JSON.stringify(text)}`));
+        reject(new CliError('EHELPER', `slirp4netns answered ${JSON.stringify(text)} to a port forwarding request`));
       }
     });
   });

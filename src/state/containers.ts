@@ -218,7 +218,7 @@ export class ContainerStore {
       const record = matches.length === 1 ? this.get(matches[0]) : undefined;
       if (record) return record;
     }
-    throw new CliError('ESTATE', `no such container: ${input}`);
+    throw new CliError('ENOCONTAINER', `no such container: ${input}`);
   }
 
   // (A state.json a crash left unreadable says no more than a missing one.)

@@ -1,6 +1,7 @@
 // The image store: images/<image-id>/{manifest.json,config.json,image.json}. The image id is the
 // config digest. Names ("registry/repo:tag") are unique across images; moving a name to a new image
 // leaves the old one dangling. Readers take no lock; writers hold images.lock.
+import { CliError } from '../errors.js';
 import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestHex } from '../util/digest-format.js';
@@ -119,7 +120,7 @@ export class ImageStore {
   // Replaces an image's names (tag/untag). Caller holds images.lock.
   setNamesLocked(id: string, names: string[]): ImageRecord {
     const record = this.get(id);
-    if (!record) throw new Error(`image ${id} vanished`);
+    if (!record) throw new CliError('ENOIMAGE', `image ${id} was removed meanwhile`);
     const updated = { ...record, names };
     writeJsonAtomic(join(this.dir(id), 'image.json'), updated);
     this.takeNamesLocked(id, names);

@@ -14,13 +14,13 @@ const inspectOne = (engine: Engine, input: string, kind: Kind): unknown => {
     try {
       return engine.reports.inspect(input);
     } catch (error) {
-      if (kind === 'container' || !(error instanceof CliError && error.code === 'ESTATE')) throw error;
+      if (kind === 'container' || !(error instanceof CliError && error.code === 'ENOCONTAINER')) throw error;
     }
   }
   try {
     return imageInspectJson(engine.images.inspect(input));
   } catch (error) {
-    if (kind === 'all' && error instanceof CliError && error.code === 'ENOIMAGE') throw new CliError('ESTATE', `no such object: "${input}"`);
+    if (kind === 'all' && error instanceof CliError && error.code === 'ENOIMAGE') throw new CliError('ENOIMAGE', `no such object: "${input}"`);
     throw error;
   }
 };

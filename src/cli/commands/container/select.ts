@@ -20,7 +20,7 @@ export const actOnEach = async (
       await act(target);
       reports.push({ target });
     } catch (error) {
-      if (flags.ignore && error instanceof CliError && /no such container/.test(error.message)) continue;
+      if (flags.ignore && error instanceof CliError && error.code === 'ENOCONTAINER') continue;
       reports.push({ target, error: error as Error });
     }
   }

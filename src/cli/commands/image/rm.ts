@@ -1,4 +1,5 @@
 // skiff rmi IMAGE... / skiff image rm / skiff image prune
+import { CliError } from '../../../errors.js';
 import { Command } from 'commander';
 import type { RemoveImageReport } from '../../../engine/index.js';
 import { openEngineFor, reportItems } from '../../engine.js';
@@ -18,7 +19,7 @@ export const buildRm = (name = 'rmi'): Command =>
     .option('-a, --all', 'remove all images')
     .option('-i, --ignore', 'ignore images that do not exist')
     .action(async (images: string[], flags: { force?: boolean; all?: boolean; ignore?: boolean }, cmd: Command) => {
-      if (images.length === 0 && !flags.all) throw new Error('rmi needs at least one image name or id, or --all');
+      if (images.length === 0 && !flags.all) throw new CliError('EUSAGE', 'rmi needs at least one image name or id, or --all');
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       let reports = await engine.images.remove(images, flags);
