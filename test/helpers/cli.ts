@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const SKIFF = join(REPO, 'bin/skiff');
@@ -185,4 +185,26 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     },
   };
   return sandbox;
+};
+
+export interface UseSandboxOptions {
+  /** Images the file's tests share, pulled (quietly, exit 0 asserted) once before them. */
+  pull?: string[];
+  user?: string;
+}
+
+// One sandbox for a whole test file: made (and its images pulled) before the file's tests, cleaned
+// up after them. The object returned is filled in by a beforeAll, so use it only in hooks and
+// tests, and call this before the file's own hooks (theirs then run after it is made and, as after
+// hooks run in reverse, before it is cleaned up). A sandbox's methods close over the sandbox, not
+// `this`, so the copy works as the original.
+export const useSandbox = (name: string, options: UseSandboxOptions = {}): Sandbox => {
+  const sb = {} as Partial<Sandbox>;
+  beforeAll(async () => {
+    Object.assign(sb, createSandbox(name, options.user));
+    for (const image of options.pull ?? []) await sb.runCli!(0, 'pull', '-q', image);
+  });
+  // (No cleanup when createSandbox itself failed.)
+  afterAll(() => sb.cleanup?.());
+  return sb as Sandbox;
 };

@@ -1,18 +1,12 @@
 // Smoke: the CLI starts, speaks Podman's conventions, and describes the host.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { createSandbox, isRoot, SKIFF, testIds, type Sandbox } from '../helpers/cli.js';
+import { isRoot, SKIFF, testIds, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
-beforeAll(() => {
-  sb = createSandbox('basic');
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('basic');
 
 describe('basics', () => {
   it('prints its version', async () => {

@@ -5,17 +5,16 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures } from '../fixtures/images.js';
-import { createSandbox, SKIFF, testIds, type Sandbox } from '../helpers/cli.js';
+import { SKIFF, testIds, useSandbox } from '../helpers/cli.js';
 import { makeLayer, type EntrySpec } from '../helpers/layers.js';
 import { buildImage, pushImage, startRegistry, type Registry } from '../helpers/registry.js';
 import { storeContents } from '../helpers/store.js';
 
-let sb: Sandbox;
 let reg: Registry;
 let outside: string;
 
+const sb = useSandbox('safety');
 beforeAll(async () => {
-  sb = createSandbox('safety');
   reg = await startRegistry();
   outside = join(sb.dir, 'outside');
   mkdirSync(outside);
@@ -24,7 +23,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await reg.stop();
-  await sb.cleanup();
 });
 
 const pushEvil = async (name: string, entries: EntrySpec[]): Promise<void> => {

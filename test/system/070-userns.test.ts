@@ -2,19 +2,13 @@
 // ones, re-created when its pause process is gone; and pull progress on a real terminal.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { SKIFF, testIds, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const pausePid = () => sb.pausePid();
 
-beforeAll(() => {
-  sb = createSandbox('userns');
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('userns');
 
 describe('rootless namespace', () => {
   it('is created once when first commands race, and joined by all of them', async () => {

@@ -3,22 +3,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, createSandbox, isRoot, sleep, subuidStart, testIds, until, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO, createSandbox, isRoot, sleep, subuidStart, testIds, until, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const APP = `${plain}/skiff/app`;
 
-beforeAll(async () => {
-  sb = createSandbox('run');
-  await sb.runCli(0, 'pull', '-q', IMG);
-  await sb.runCli(0, 'pull', '-q', APP);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('run', { pull: [IMG, APP] });
 
 describe('run in the foreground', () => {
   it('passes the output through and exits with the container\'s code', async () => {

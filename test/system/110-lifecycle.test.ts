@@ -3,24 +3,16 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, SKIFF, createSandbox, sleep, testIds, until, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO, SKIFF, sleep, testIds, until, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const TICKER = ['sh', '-c', 'trap "echo bye; exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.1; done'];
 
 const status = async (name: string) => (await sb.runCli(0, 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name)).stdout.trim();
 
-
-beforeAll(async () => {
-  sb = createSandbox('life');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('life', { pull: [IMG] });
 
 describe('detached containers', () => {
   it('run under the process the CLI starts, in a session of its own; one that fails is reaped', async () => {

@@ -3,10 +3,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, sleep, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { SKIFF, sleep, testIds, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
@@ -15,13 +14,7 @@ const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 // containers, CLIs re-executed inside (other tests of the same user have namespaces of their own).
 const strayProcesses = (): string[] => sb.namespaceProcesses().map((p) => `${p.pid} ${p.cmdline}`);
 
-beforeAll(async () => {
-  sb = createSandbox('conc');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('conc', { pull: [IMG] });
 
 describe('parallel runs', () => {
   it('20 run --rm in 4 workers all succeed and leave no container, mount, process, lock or runtime state', async () => {

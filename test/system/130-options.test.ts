@@ -3,20 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, subuidStart, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { SKIFF, subuidStart, testIds, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 
-beforeAll(async () => {
-  sb = createSandbox('opts');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('opts', { pull: [IMG] });
 
 // Runs skiff under `script`, so it gets a real terminal.
 const onTerminal = (args: string[], input = '') => {

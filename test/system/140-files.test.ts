@@ -2,23 +2,16 @@
 // symlinks), diff, export/import, commit, top, events, and the clean-up commands CI runs.
 import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { testIds, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const TICK = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'];
 
 const own = (path: string) => chownSync(path, testIds().uid, testIds().gid);
 
-beforeAll(async () => {
-  sb = createSandbox('files');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('files', { pull: [IMG] });
 
 describe('cp', () => {
   it('copies files and directories both ways, owned by the container\'s root inside and by you outside', async () => {

@@ -4,10 +4,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, sleep, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { SKIFF, sleep, testIds, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const asUser = () => (process.getuid?.() === 0 ? testIds() : { uid: undefined, gid: undefined });
@@ -20,13 +19,7 @@ const frame = (type: number, payload: string) => {
   return Buffer.concat([head, body]);
 };
 
-beforeAll(async () => {
-  sb = createSandbox('attach');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('attach', { pull: [IMG] });
 
 describe('attach protocol', () => {
   it('feeds stdin and resizes the pty of a -t container through the socket', async () => {

@@ -7,16 +7,15 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SKIFF, createSandbox, isRoot, sleep, testIds, type Sandbox } from '../helpers/cli.js';
+import { SKIFF, isRoot, sleep, testIds, useSandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const SERVE = (text: string) => ['sh', '-c', `while true; do echo ${text} | nc -l -p 80; done`];
@@ -26,13 +25,7 @@ const SERVE = (text: string) => ['sh', '-c', `while true; do echo ${text} | nc -
 const processesNamed = (name: string): number => sb.namespaceProcesses().filter((p) => (name === 'pasta' ? /^pas(ta|st)/.test(p.comm) : p.comm === name)).length;
 const hostAddresses = (): string[] => Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a!.address);
 
-beforeAll(async () => {
-  sb = createSandbox('net');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('net', { pull: [IMG] });
 
 describe.each(['pasta', 'slirp4netns'])('published ports through %s', (backend) => {
   const NET = ['--network', backend];

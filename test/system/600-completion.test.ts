@@ -3,18 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, SKIFF, createSandbox, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO, SKIFF, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
-beforeAll(async () => {
-  sb = createSandbox('completion');
-  await sb.runCli(0, 'pull', '-q', `${plain}/skiff/busybox`);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('completion', { pull: [`${plain}/skiff/busybox`] });
 
 const complete = async (...words: string[]) => (await sb.runCli(0, '__complete', ...words)).stdout.trim().split('\n').filter(Boolean);
 
