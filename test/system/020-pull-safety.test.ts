@@ -1,11 +1,10 @@
 // Layers that try to write outside their target, registries that serve corrupt content, and pulls
 // killed half-way: each must leave the user's files and the store intact.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures } from '../fixtures/images.js';
-import { SKIFF, testIds, useSandbox } from '../helpers/cli.js';
+import { useSandbox } from '../helpers/cli.js';
 import { makeLayer, type EntrySpec } from '../helpers/layers.js';
 import { buildImage, pushImage, startRegistry, type Registry } from '../helpers/registry.js';
 import { storeContents } from '../helpers/store.js';
@@ -136,10 +135,8 @@ describe('interrupted and concurrent pulls', () => {
   it('leaves no partial layer or image when killed with SIGKILL, and the next pull succeeds', async () => {
     const f = await buildFixtures();
     await pushImage(reg.host, 'skiff/big', 'latest', buildImage([f.base, f.big]));
-    const { uid, gid } = testIds();
-    const root = process.getuid?.() === 0;
     for (const delay of [150, 300, 450, 600]) {
-      const child = spawn(SKIFF, ['pull', `${reg.host}/skiff/big`], { env: sb.env, uid: root ? uid : undefined, gid: root ? gid : undefined, stdio: 'ignore' });
+      const child = sb.spawn(['pull', `${reg.host}/skiff/big`], { stdio: 'ignore' });
       const closed = new Promise((r) => child.on('close', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');

@@ -1,9 +1,8 @@
 // The rootless namespace behind pulls: created once by racing first commands, joined by later
 // ones, re-created when its pause process is gone; and pull progress on a real terminal.
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { SKIFF, testIds, useSandbox } from '../helpers/cli.js';
+import { testIds, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const pausePid = () => sb.pausePid();
@@ -36,12 +35,9 @@ describe('rootless namespace', () => {
 });
 
 describe('progress', () => {
-  it('draws bars on a terminal', () => {
-    const root = process.getuid?.() === 0;
-    const { uid, gid } = testIds();
-    const command = `${SKIFF} pull ${plain}/skiff/big`;
-    const out = spawnSync('script', ['-qec', command, '/dev/null'], { env: sb.env, cwd: sb.home, uid: root ? uid : undefined, gid: root ? gid : undefined, encoding: 'utf8' });
-    expect(out.status, `${out.stdout}${out.stderr}`).toBe(0);
+  it('draws bars on a terminal', async () => {
+    const out = await sb.run(['pull', `${plain}/skiff/big`], { pty: true });
+    expect(out.code, `${out.stdout}${out.stderr}`).toBe(0);
     expect(out.stdout).toMatch(/\x1b\[2KCopying blob [a-f0-9]{12} (\[[=> ]+\]|done)/);
     expect(out.stdout).toMatch(/\x1b\[\d+A/);
   });

@@ -1,10 +1,10 @@
 // Running containers rootless: foreground and detached runs, exit codes, the image's config and the
 // flags that override it, and isolation checked from inside the container.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { REPO, createSandbox, isRoot, sleep, subuidStart, testIds, until, useSandbox } from '../helpers/cli.js';
+import { REPO, createSandbox, sleep, spawnAsTestUser, subuidStart, testIds, until, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
@@ -164,12 +164,12 @@ describe('the runtime gate', () => {
     const dir = join(sb.dir, 'gate');
     mkdirSync(dir);
     chownSync(dir, uid, gid);
-    const monitor = spawn(
+    const monitor = spawnAsTestUser(
       join(REPO, 'native/build/skiff-monitor'),
       ['--cid', 'gated', '--runtime', findOnPath('crun'), '--runtime-arg', '--root', '--runtime-arg', join(dir, 'state'), '--bundle', join(dir, 'bundle'),
         '--pid-file', join(dir, 'pidfile'), '--log-path', join(dir, 'ctr.log'), '--exit-file', join(dir, 'exit'), '--socket-path', join(dir, 'attach'),
         '--monitor-pid-file', join(dir, 'monitor.pid'), '--sync-fd', '3', '--go-fd', '4', '--start'],
-      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], uid: isRoot ? uid : undefined, gid: isRoot ? gid : undefined, env: { PATH: process.env.PATH ?? '' } },
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } },
     );
     let sync = '';
     monitor.stdio[3]!.on('data', (d) => (sync += d));

@@ -1,10 +1,9 @@
 // Containers that outlive the CLI: run -d, ps, logs, exec, stop, kill, rm, wait, start -a, restart
 // policies, names, and the one-line errors for what cannot be done.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { REPO, SKIFF, sleep, testIds, until, useSandbox } from '../helpers/cli.js';
+import { REPO, sleep, until, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
@@ -59,15 +58,7 @@ describe('detached containers', () => {
   });
 
   it('survive SIGKILL of the CLI that runs them in the foreground', async () => {
-    const { uid, gid } = testIds();
-    const root = process.getuid?.() === 0;
-    const child = spawn(SKIFF, ['run', '--name', 'survivor', IMG, ...TICKER], {
-      env: sb.env,
-      cwd: sb.home,
-      uid: root ? uid : undefined,
-      gid: root ? gid : undefined,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = sb.spawn(['run', '--name', 'survivor', IMG, ...TICKER], { stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     child.kill('SIGKILL');
     await sleep(500);

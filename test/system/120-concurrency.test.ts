@@ -1,10 +1,9 @@
 // Many containers at once, as a CI machine runs them: parallel `run --rm` leave nothing behind, `ps`
 // stays right meanwhile, and a CLI killed while creating blocks neither the name nor the store.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { SKIFF, sleep, testIds, useSandbox } from '../helpers/cli.js';
+import { sleep, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
@@ -65,16 +64,8 @@ describe('parallel runs', () => {
 
 describe('a CLI killed during create', () => {
   it('leaves nothing that blocks the name or the storage', async () => {
-    const { uid, gid } = testIds();
-    const root = process.getuid?.() === 0;
     for (const delay of [20, 40, 60, 80, 100, 130]) {
-      const child = spawn(SKIFF, ['create', '--name', 'victim', IMG, 'sh'], {
-        env: sb.env,
-        cwd: sb.home,
-        uid: root ? uid : undefined,
-        gid: root ? gid : undefined,
-        stdio: 'ignore',
-      });
+      const child = sb.spawn(['create', '--name', 'victim', IMG, 'sh'], { stdio: 'ignore' });
       const exited = new Promise((r) => child.once('exit', r));
       await sleep(delay);
       child.kill('SIGKILL');

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SKIFF, isRoot, sleep, testIds, useSandbox } from '../helpers/cli.js';
+import { isRoot, sleep, useSandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -349,8 +349,7 @@ describe("the launcher's spare pasta", () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     try {
-      const { uid, gid } = testIds();
-      const child = spawn(SKIFF, ['run', '--rm', `127.0.0.1:${port}/hangs:1`, 'true'], { env: sb.env, cwd: sb.home, uid: isRoot ? uid : undefined, gid: isRoot ? gid : undefined, stdio: 'ignore' });
+      const child = sb.spawn(['run', '--rm', `127.0.0.1:${port}/hangs:1`, 'true'], { stdio: 'ignore' });
       const closed = new Promise((resolve) => child.on('close', resolve));
       await until(() => netnsFiles().some((f) => f.endsWith('.spare')) && held.length > 0);
       expect(netnsFiles().filter((f) => f.endsWith('.spare'))).toHaveLength(1);

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { REPO, SKIFF, useSandbox } from '../helpers/cli.js';
+import { REPO, SKIFF, asTestUser, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const sb = useSandbox('completion', { pull: [`${plain}/skiff/busybox`] });
@@ -51,7 +51,7 @@ describe('completion', () => {
     chmodSync(join(bin, 'skiff'), 0o755);
     chmodSync(sb.dir, 0o755);
     const script = `source ${join(REPO, 'completions/bash/skiff.bash')}; COMP_WORDS=(skiff image ex); COMP_CWORD=2; _skiff; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const out = execFileSync('bash', ['-c', script], { env: { ...sb.env, PATH: `${bin}:${sb.env.PATH}` }, uid: process.getuid?.() === 0 ? Number(execFileSync('id', ['-u', 'skifftest']).toString()) : undefined }).toString();
+    const out = execFileSync('bash', ['-c', script], { env: { ...sb.env, PATH: `${bin}:${sb.env.PATH}` }, ...asTestUser() }).toString();
     expect(out.trim()).toBe('exists');
   });
 });
