@@ -141,8 +141,8 @@ describe('interrupted and concurrent pulls', () => {
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await closed;
-      // The re-executed worker notices its parent is gone within 100 ms.
-      await new Promise((r) => setTimeout(r, 300));
+      // The re-executed worker notices its parent is gone (within 100 ms) and ends.
+      await expect.poll(() => sb.namespaceProcesses().map((p) => `${p.pid} ${p.cmdline}`), { timeout: 10_000 }).toEqual([]);
       const contents = storeContents(sb.dataDir);
       for (const layer of contents.layers) expect(existsSync(join(sb.dataDir, 'layers', layer, 'layer.json'))).toBe(true);
       await sb.runCli(0, 'pull', '-q', `${reg.host}/skiff/big`);

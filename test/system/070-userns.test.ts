@@ -1,8 +1,8 @@
 // The rootless namespace behind pulls: created once by racing first commands, joined by later
 // ones, re-created when its pause process is gone; and pull progress on a real terminal.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { testIds, useSandbox } from '../helpers/cli.js';
+import { testIds, until, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const pausePid = () => sb.pausePid();
@@ -26,7 +26,7 @@ describe('rootless namespace', () => {
   it('recovers from a stale pause.pid', async () => {
     const old = pausePid();
     process.kill(old, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => !existsSync(`/proc/${old}`));
     await sb.runCli(0, 'rmi', `${plain}/skiff/shared-b`);
     const fresh = pausePid();
     expect(fresh).not.toBe(old);

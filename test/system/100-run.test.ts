@@ -85,9 +85,7 @@ describe('run in the foreground', () => {
       expect(existsSync(runDirs) ? readdirSync(runDirs) : []).toEqual([]);
       // The monitor has reported its cancel when run exits; it and pasta may still be ending.
       const leftovers = () => own.namespaceProcesses().filter((p) => /^(skiff-monitor|pas(ta|st))/.test(p.comm));
-      const deadline = Date.now() + 5000;
-      while (leftovers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(leftovers()).toEqual([]);
+      await expect.poll(leftovers, { timeout: 5000 }).toEqual([]);
       const netns = join(own.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
       expect(existsSync(netns) ? readdirSync(netns) : []).toEqual([]);
       // The name was given back, and the store works as before.

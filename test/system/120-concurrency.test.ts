@@ -55,9 +55,7 @@ describe('parallel runs', () => {
     expect(readFileSync(`/proc/${sb.pausePid()}/mountinfo`, 'utf8')).not.toMatch(/containers\/[a-f0-9]{64}/);
     // Monitors finish their cleanup command a moment after the CLI returns (the runtime's delete
     // of a --rm container's state is theirs).
-    const deadline = Date.now() + 10_000;
-    while (strayProcesses().length && Date.now() < deadline) await sleep(100);
-    expect(strayProcesses()).toEqual([]);
+    await expect.poll(strayProcesses, { timeout: 10_000 }).toEqual([]);
     expect(ls(join(runDir, 'runtime', 'crun'))).toEqual([]);
   }, 180_000);
 });
@@ -70,8 +68,8 @@ describe('a CLI killed during create', () => {
       await sleep(delay);
       child.kill('SIGKILL');
       await exited;
-      // The re-executed CLI inside the namespace notices its parent is gone within 100 ms.
-      await sleep(250);
+      // The re-executed CLI inside the namespace notices its parent is gone (within 100 ms) and ends.
+      await expect.poll(strayProcesses, { timeout: 10_000 }).toEqual([]);
       const again = await sb.run(['create', '--replace', '--name', 'victim', IMG, 'sh']);
       expect(again.code, again.stderr).toBe(0);
       const ps = (await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}}')).stdout;

@@ -101,8 +101,7 @@ describe('root filesystem drivers', () => {
       expect(statSync(join(dir, 'made')).uid).toBe(subuidStart() + 32);
       // The container has exited: its root is unmounted (by its clean-up, which may still be running).
       const mounted = () => readFileSync(`/proc/${sb.pausePid()}/mountinfo`, 'utf8').includes(inspect[0].Id);
-      for (let i = 0; i < 100 && mounted(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(mounted()).toBe(false);
+      await expect.poll(mounted, { timeout: 10_000 }).toBe(false);
       await sb.runCli(0, 'rm', `fs-${driver}`);
     });
   }

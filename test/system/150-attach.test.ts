@@ -28,13 +28,10 @@ describe('attach protocol', () => {
     await new Promise((r) => socket.once('connect', r));
     socket.write(frame(5, '33 101'));
     socket.write(frame(0, 'stty size\n'));
-    const deadline = Date.now() + 10_000;
-    while (!output.includes('33 101') && Date.now() < deadline) await sleep(50);
-    expect(output).toContain('33 101');
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('33 101');
     socket.write(frame(0, 'exit 4\n'));
-    while (!output.includes('\x03\x00\x00\x00\x01' + '4') && Date.now() < deadline) await sleep(50);
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('\x03\x00\x00\x00\x014');
     socket.end();
-    expect(output).toContain('\x03\x00\x00\x00\x014');
     await sb.runCli(4, 'wait', 'term');
     await sb.runCli(0, 'rm', 'term');
   });
@@ -95,7 +92,7 @@ describe('terminal sessions', () => {
     const child = sb.spawn(['run', '--name', 'proxied', IMG, 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done']);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
-    while (!out.includes('ready')) await sleep(50);
+    await until(() => out.includes('ready'));
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('exit', r));
     expect(out).toContain('got-term');
@@ -108,8 +105,7 @@ describe('terminal sessions', () => {
     const tty = await sb.run(['exec', '-t', 'host', 'sh', '-c', 'tty'], { pty: true });
     expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect((await sb.runCli(0, 'exec', '-d', 'host', 'sh', '-c', 'sleep 0.2; echo bg > /tmp/bg')).stdout).toBe('');
-    await sleep(800);
-    expect((await sb.runCli(0, 'exec', 'host', 'sh', '-c', 'cat /tmp/bg')).stdout).toBe('bg\n');
+    await expect.poll(async () => (await sb.run(['exec', 'host', 'sh', '-c', 'cat /tmp/bg'])).stdout, { timeout: 10_000 }).toBe('bg\n');
   });
 
   it('restart starts the container again; wait --condition running waits for that', async () => {
