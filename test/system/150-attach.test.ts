@@ -115,10 +115,16 @@ describe('terminal sessions', () => {
     expect(after).toMatch(/ running\n$/);
     expect(after.split(' ')[0]).not.toBe(before.trim());
     await sb.runCli(0, 'create', '--name', 'later', IMG, 'sh', '-c', 'sleep 5');
-    const waiting = sb.run(['wait', '--condition', 'running', 'later']);
-    await sleep(300);
+    let returned = false;
+    const waiting = sb.run(['wait', '--condition', 'running', 'later']).then((r) => ((returned = true), r));
+    // A wait started alongside for a condition already met returns once the CLI is up; the wait for
+    // "running" must still be waiting then, and a moment later (a sleep on purpose: it must not return).
+    expect(await sb.run(['wait', '--condition', 'created', 'later'])).toMatchObject({ code: 0, stdout: '0\n' });
+    await sleep(500);
+    expect(returned, 'wait --condition running returned before the container started').toBe(false);
     await sb.runCli(0, 'start', 'later');
-    expect((await waiting).code).toBe(0);
+    expect(await waiting).toMatchObject({ code: 0, stdout: '0\n' });
+    expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'later')).stdout).toBe('running\n');
     await sb.runCli(0, 'rm', '-f', 'host', 'later');
   });
 });
