@@ -2,10 +2,10 @@
 // the harness's test user; as anyone else, the developer's own account. Each sandbox has its own
 // HOME, XDG dirs and so its own store and rootless namespace.
 import { fileURLToPath } from 'node:url';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const SKIFF = join(REPO, 'bin/skiff');
@@ -32,6 +32,18 @@ export const until = async (done: () => boolean | Promise<boolean>, ms = 10_000)
   }
 };
 
+// Spawn options that run a child as `user`: its uid and gid when the tests run as root, nothing
+// when they run as a developer, whose own account is then the user.
+export const asTestUser = (user = TEST_USER): { uid?: number; gid?: number } => (isRoot ? testIds(user) : {});
+
+// Starts `command` as the test user (see asTestUser); the options are spawn's.
+export const spawnAsTestUser = (command: string, args: string[], options: SpawnOptions = {}, user = TEST_USER): ChildProcess =>
+  spawn(command, args, { ...options, ...asTestUser(user) });
+
+// script(1) running `argv` on a terminal of its own: its stdout is what the terminal shows (the
+// command's stdout and stderr, \r\n line ends, echoed input) and it exits with the command's code.
+export const ptyCommand = (argv: string[]): [string, string[]] => ['script', ['-qec', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null']];
+
 // The test user's first subordinate uid (what image uid 1 maps to on disk).
 export const subuidStart = (): number => {
   const name = isRoot ? TEST_USER : execFileSync('id', ['-un']).toString().trim();
@@ -50,6 +62,13 @@ export interface RunOptions {
   netns?: string;
   /** A command that runs skiff, as the user: e.g. ['/usr/bin/time', '-f', '%M', '-o', FILE]. */
   wrapper?: string[];
+  /** Run on a terminal of its own (ptyCommand): stdout is what the terminal shows, stderr included. */
+  pty?: boolean;
+}
+
+export interface SpawnCliOptions extends RunOptions {
+  /** Instead of three pipes (stdin from stdinFile when given). */
+  stdio?: StdioOptions;
 }
 
 export interface Sandbox {
@@ -58,6 +77,8 @@ export interface Sandbox {
   env: Record<string, string>;
   /** Runs skiff; never throws on a non-zero exit. */
   run(args: string[], options?: RunOptions): Promise<CliResult>;
+  /** Starts skiff and hands back the child, for tests that signal it or read its output as it comes. */
+  spawn(args: string[], options?: SpawnCliOptions): ChildProcess;
   /** Runs skiff and asserts its exit code, like Podman's run_podman. */
   runCli(expected: number, ...args: string[]): Promise<CliResult>;
   /** The store's data dir. */
@@ -87,21 +108,20 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     // The Node that runs the tests runs skiff too (bin/skiff and the launcher would take PATH's).
     SKIFF_NODE: process.execPath,
   };
+  const start = (args: string[], options: SpawnCliOptions = {}): ChildProcess => {
+    const spawnOptions: SpawnOptions = {
+      cwd: home,
+      env: { ...env, ...options.env },
+      stdio: options.stdio ?? [options.stdinFile ? openSync(options.stdinFile, 'r') : 'pipe', 'pipe', 'pipe'],
+    };
+    // Entering a network namespace takes root: nsenter, then setpriv drops to the user.
+    if (options.netns) return spawn('nsenter', [`--net=/run/netns/${options.netns}`, 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', SKIFF, ...args], spawnOptions);
+    const [command, argv] = options.pty ? ptyCommand([SKIFF, ...args]) : options.wrapper ? [options.wrapper[0], [...options.wrapper.slice(1), SKIFF, ...args]] : [SKIFF, args];
+    return spawnAsTestUser(command, argv, spawnOptions, user);
+  };
   const exec = (args: string[], options: RunOptions = {}): Promise<CliResult> =>
     new Promise((resolvePromise, reject) => {
-      // Entering a network namespace takes root: nsenter, then setpriv drops to the user.
-      const [command, argv, asUser] = options.netns
-        ? ['nsenter', [`--net=/run/netns/${options.netns}`, 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', SKIFF, ...args], false]
-        : options.wrapper
-          ? [options.wrapper[0], [...options.wrapper.slice(1), SKIFF, ...args], isRoot]
-          : [SKIFF, args, isRoot];
-      const child = spawn(command, argv, {
-        cwd: home,
-        env: { ...env, ...options.env },
-        uid: asUser ? uid : undefined,
-        gid: asUser ? gid : undefined,
-        stdio: [options.stdinFile ? openSync(options.stdinFile, 'r') : 'pipe', 'pipe', 'pipe'],
-      });
+      const child = start(args, options);
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (d) => (stdout += d));
@@ -120,6 +140,7 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     env,
     dataDir: join(home, '.local/share/skiff'),
     run: exec,
+    spawn: start,
     pausePid: () => (JSON.parse(readFileSync(join(run, 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid,
     namespaceProcesses() {
       const pause = sandbox.pausePid();
@@ -185,4 +206,26 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     },
   };
   return sandbox;
+};
+
+export interface UseSandboxOptions {
+  /** Images the file's tests share, pulled (quietly, exit 0 asserted) once before them. */
+  pull?: string[];
+  user?: string;
+}
+
+// One sandbox for a whole test file: made (and its images pulled) before the file's tests, cleaned
+// up after them. The object returned is filled in by a beforeAll, so use it only in hooks and
+// tests, and call this before the file's own hooks (theirs then run after it is made and, as after
+// hooks run in reverse, before it is cleaned up). A sandbox's methods close over the sandbox, not
+// `this`, so the copy works as the original.
+export const useSandbox = (name: string, options: UseSandboxOptions = {}): Sandbox => {
+  const sb = {} as Partial<Sandbox>;
+  beforeAll(async () => {
+    Object.assign(sb, createSandbox(name, options.user));
+    for (const image of options.pull ?? []) await sb.runCli!(0, 'pull', '-q', image);
+  });
+  // (No cleanup when createSandbox itself failed.)
+  afterAll(() => sb.cleanup?.());
+  return sb as Sandbox;
 };

@@ -1,18 +1,11 @@
 // Smoke: the CLI starts, speaks Podman's conventions, and describes the host.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { createSandbox, isRoot, SKIFF, testIds, type Sandbox } from '../helpers/cli.js';
+import { useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
-beforeAll(() => {
-  sb = createSandbox('basic');
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('basic');
 
 describe('basics', () => {
   it('prints its version', async () => {
@@ -24,14 +17,7 @@ describe('basics', () => {
 
   it('ends quietly, with its own exit code, when the reader of its output stops early', async () => {
     // A pipe whose reader is gone before the output comes (`skiff … | true`).
-    const { uid, gid } = testIds();
-    const child = spawn(SKIFF, ['version', '--format', '{{.Client.Version}}'], {
-      cwd: sb.home,
-      env: sb.env,
-      uid: isRoot ? uid : undefined,
-      gid: isRoot ? gid : undefined,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = sb.spawn(['version', '--format', '{{.Client.Version}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     child.stdout!.destroy();

@@ -2,18 +2,12 @@
 // on-disk result (ownership through the subuid mapping, whiteouts, setuid bits, shared layers).
 import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, subuidStart, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { subuidStart, testIds, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 
-beforeAll(() => {
-  sb = createSandbox('pull');
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('pull');
 
 const layerDirs = (): string[] => readdirSync(join(sb.dataDir, 'layers')).filter((n) => !n.startsWith('.'));
 

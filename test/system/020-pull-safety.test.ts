@@ -1,21 +1,19 @@
 // Layers that try to write outside their target, registries that serve corrupt content, and pulls
 // killed half-way: each must leave the user's files and the store intact.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures } from '../fixtures/images.js';
-import { createSandbox, SKIFF, testIds, type Sandbox } from '../helpers/cli.js';
+import { useSandbox } from '../helpers/cli.js';
 import { makeLayer, type EntrySpec } from '../helpers/layers.js';
 import { buildImage, pushImage, startRegistry, type Registry } from '../helpers/registry.js';
 import { storeContents } from '../helpers/store.js';
 
-let sb: Sandbox;
 let reg: Registry;
 let outside: string;
 
+const sb = useSandbox('safety');
 beforeAll(async () => {
-  sb = createSandbox('safety');
   reg = await startRegistry();
   outside = join(sb.dir, 'outside');
   mkdirSync(outside);
@@ -24,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await reg.stop();
-  await sb.cleanup();
 });
 
 const pushEvil = async (name: string, entries: EntrySpec[]): Promise<void> => {
@@ -138,16 +135,14 @@ describe('interrupted and concurrent pulls', () => {
   it('leaves no partial layer or image when killed with SIGKILL, and the next pull succeeds', async () => {
     const f = await buildFixtures();
     await pushImage(reg.host, 'skiff/big', 'latest', buildImage([f.base, f.big]));
-    const { uid, gid } = testIds();
-    const root = process.getuid?.() === 0;
     for (const delay of [150, 300, 450, 600]) {
-      const child = spawn(SKIFF, ['pull', `${reg.host}/skiff/big`], { env: sb.env, uid: root ? uid : undefined, gid: root ? gid : undefined, stdio: 'ignore' });
+      const child = sb.spawn(['pull', `${reg.host}/skiff/big`], { stdio: 'ignore' });
       const closed = new Promise((r) => child.on('close', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await closed;
-      // The re-executed worker notices its parent is gone within 100 ms.
-      await new Promise((r) => setTimeout(r, 300));
+      // The re-executed worker notices its parent is gone (within 100 ms) and ends.
+      await expect.poll(() => sb.namespaceProcesses().map((p) => `${p.pid} ${p.cmdline}`), { timeout: 10_000 }).toEqual([]);
       const contents = storeContents(sb.dataDir);
       for (const layer of contents.layers) expect(existsSync(join(sb.dataDir, 'layers', layer, 'layer.json'))).toBe(true);
       await sb.runCli(0, 'pull', '-q', `${reg.host}/skiff/big`);

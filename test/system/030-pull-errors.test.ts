@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { createSandbox, testIds, useSandbox } from '../helpers/cli.js';
 import { NO_SUBID_USER } from '../helpers/user.js';
 import * as zlib from 'node:zlib';
 import { buildImage, freePort, pushImage, startRegistry, type Registry } from '../helpers/registry.js';
@@ -11,17 +11,11 @@ import { fixed, startHostileRegistry, type HostileRegistry } from '../helpers/ho
 import { makeTar, sha256 } from '../helpers/layers.js';
 import { storeContents } from '../helpers/store.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const basic = inject('basicRegistry');
 const token = inject('tokenRegistry');
 
-beforeAll(() => {
-  sb = createSandbox('errors');
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('errors');
 
 // The last stderr line must be the one error line.
 const errorLine = (stderr: string): string => stderr.trim().split('\n').at(-1)!;

@@ -4,14 +4,13 @@
 import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { testIds, useSandbox } from '../helpers/cli.js';
 import { endless, fixed, startHostileRegistry, type HostileRegistry } from '../helpers/hostile-registry.js';
 import { storeContents } from '../helpers/store.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const MiB = 1024 * 1024;
 
-let sb: Sandbox;
 let reg: HostileRegistry;
 let baselineKiB = 0;
 
@@ -40,8 +39,8 @@ const expectRefused = (result: { code: number; stderr: string; peakKiB: number }
   expect(storeContents(sb.dataDir)).toMatchObject({ images: [], layers: [], partial: [] });
 };
 
+const sb = useSandbox('limits');
 beforeAll(async () => {
-  sb = createSandbox('limits');
   reg = await startHostileRegistry();
   // The baseline: a pull the registry answers "manifest unknown" (the sandbox's namespace is set up
   // by a first command, so that cost is not in the figures).
@@ -52,7 +51,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await reg.stop();
-  await sb.cleanup();
 });
 
 describe('documents without end', () => {

@@ -1,21 +1,17 @@
 // Managing local images: images (table, json, templates, filters), inspect, history, tag, untag,
 // rmi, prune, exists, system df.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { useSandbox } from '../helpers/cli.js';
 import { storeContents } from '../helpers/store.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 let busyboxId: string;
 let sharedA: string;
 
+const sb = useSandbox('images');
 beforeAll(async () => {
-  sb = createSandbox('images');
   busyboxId = (await sb.runCli(0, 'pull', '-q', `${plain}/skiff/busybox`)).stdout.trim();
   sharedA = (await sb.runCli(0, 'pull', '-q', `${plain}/skiff/shared-a`)).stdout.trim();
-});
-afterAll(async () => {
-  await sb.cleanup();
 });
 
 describe('images', () => {

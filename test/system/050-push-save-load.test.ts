@@ -3,11 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { useSandbox } from '../helpers/cli.js';
 import { storeContents } from '../helpers/store.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const basic = inject('basicRegistry');
 let busybox: { Id: string; Digest: string; RootFS: { Layers: string[] } };
@@ -17,13 +16,9 @@ const inspectLocal = async (ref: string) => JSON.parse((await sb.runCli(0, 'imag
 const file = (name: string) => join(sb.dir, name);
 const readable = (path: string) => chmodSync(path, 0o644);
 
+const sb = useSandbox('transfer', { pull: [`${plain}/skiff/busybox`] });
 beforeAll(async () => {
-  sb = createSandbox('transfer');
-  await sb.runCli(0, 'pull', '-q', `${plain}/skiff/busybox`);
   busybox = await inspectLocal(`${plain}/skiff/busybox`);
-});
-afterAll(async () => {
-  await sb.cleanup();
 });
 
 describe('push', () => {

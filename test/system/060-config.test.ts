@@ -3,10 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { useSandbox } from '../helpers/cli.js';
 import { freePort, startRegistry, type Registry } from '../helpers/registry.js';
 
-let sb: Sandbox;
 let tls: Registry;
 const plain = inject('plainRegistry');
 let conf: string;
@@ -14,14 +13,13 @@ let conf: string;
 const withConfig = (text: string) => writeFileSync(conf, text);
 const run = (...args: string[]) => sb.run(args, { env: { SKIFF_CONFIG: conf } });
 
+const sb = useSandbox('config');
 beforeAll(async () => {
-  sb = createSandbox('config');
   conf = join(sb.home, 'skiff.conf');
   tls = await startRegistry({ tls: true });
 });
 afterAll(async () => {
   await tls.stop();
-  await sb.cleanup();
 });
 
 describe('registries in skiff.conf', () => {

@@ -1,20 +1,13 @@
 // The rootless namespace behind pulls: created once by racing first commands, joined by later
 // ones, re-created when its pause process is gone; and pull progress on a real terminal.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { testIds, until, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const pausePid = () => sb.pausePid();
 
-beforeAll(() => {
-  sb = createSandbox('userns');
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('userns');
 
 describe('rootless namespace', () => {
   it('is created once when first commands race, and joined by all of them', async () => {
@@ -33,7 +26,7 @@ describe('rootless namespace', () => {
   it('recovers from a stale pause.pid', async () => {
     const old = pausePid();
     process.kill(old, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => !existsSync(`/proc/${old}`));
     await sb.runCli(0, 'rmi', `${plain}/skiff/shared-b`);
     const fresh = pausePid();
     expect(fresh).not.toBe(old);
@@ -42,12 +35,9 @@ describe('rootless namespace', () => {
 });
 
 describe('progress', () => {
-  it('draws bars on a terminal', () => {
-    const root = process.getuid?.() === 0;
-    const { uid, gid } = testIds();
-    const command = `${SKIFF} pull ${plain}/skiff/big`;
-    const out = spawnSync('script', ['-qec', command, '/dev/null'], { env: sb.env, cwd: sb.home, uid: root ? uid : undefined, gid: root ? gid : undefined, encoding: 'utf8' });
-    expect(out.status, `${out.stdout}${out.stderr}`).toBe(0);
+  it('draws bars on a terminal', async () => {
+    const out = await sb.run(['pull', `${plain}/skiff/big`], { pty: true });
+    expect(out.code, `${out.stdout}${out.stderr}`).toBe(0);
     expect(out.stdout).toMatch(/\x1b\[2KCopying blob [a-f0-9]{12} (\[[=> ]+\]|done)/);
     expect(out.stdout).toMatch(/\x1b\[\d+A/);
   });

@@ -1,24 +1,16 @@
 // Running containers rootless: foreground and detached runs, exit codes, the image's config and the
 // flags that override it, and isolation checked from inside the container.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, createSandbox, isRoot, sleep, subuidStart, testIds, until, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO, createSandbox, sleep, spawnAsTestUser, subuidStart, testIds, until, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const APP = `${plain}/skiff/app`;
 
-beforeAll(async () => {
-  sb = createSandbox('run');
-  await sb.runCli(0, 'pull', '-q', IMG);
-  await sb.runCli(0, 'pull', '-q', APP);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('run', { pull: [IMG, APP] });
 
 describe('run in the foreground', () => {
   it('passes the output through and exits with the container\'s code', async () => {
@@ -93,9 +85,7 @@ describe('run in the foreground', () => {
       expect(existsSync(runDirs) ? readdirSync(runDirs) : []).toEqual([]);
       // The monitor has reported its cancel when run exits; it and pasta may still be ending.
       const leftovers = () => own.namespaceProcesses().filter((p) => /^(skiff-monitor|pas(ta|st))/.test(p.comm));
-      const deadline = Date.now() + 5000;
-      while (leftovers().length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(leftovers()).toEqual([]);
+      await expect.poll(leftovers, { timeout: 5000 }).toEqual([]);
       const netns = join(own.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
       expect(existsSync(netns) ? readdirSync(netns) : []).toEqual([]);
       // The name was given back, and the store works as before.
@@ -172,12 +162,12 @@ describe('the runtime gate', () => {
     const dir = join(sb.dir, 'gate');
     mkdirSync(dir);
     chownSync(dir, uid, gid);
-    const monitor = spawn(
+    const monitor = spawnAsTestUser(
       join(REPO, 'native/build/skiff-monitor'),
       ['--cid', 'gated', '--runtime', findOnPath('crun'), '--runtime-arg', '--root', '--runtime-arg', join(dir, 'state'), '--bundle', join(dir, 'bundle'),
         '--pid-file', join(dir, 'pidfile'), '--log-path', join(dir, 'ctr.log'), '--exit-file', join(dir, 'exit'), '--socket-path', join(dir, 'attach'),
         '--monitor-pid-file', join(dir, 'monitor.pid'), '--sync-fd', '3', '--go-fd', '4', '--start'],
-      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], uid: isRoot ? uid : undefined, gid: isRoot ? gid : undefined, env: { PATH: process.env.PATH ?? '' } },
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } },
     );
     let sync = '';
     monitor.stdio[3]!.on('data', (d) => (sync += d));

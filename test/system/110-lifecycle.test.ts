@@ -1,26 +1,17 @@
 // Containers that outlive the CLI: run -d, ps, logs, exec, stop, kill, rm, wait, start -a, restart
 // policies, names, and the one-line errors for what cannot be done.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, SKIFF, createSandbox, sleep, testIds, until, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO, sleep, until, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const TICKER = ['sh', '-c', 'trap "echo bye; exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.1; done'];
 
 const status = async (name: string) => (await sb.runCli(0, 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name)).stdout.trim();
 
-
-beforeAll(async () => {
-  sb = createSandbox('life');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('life', { pull: [IMG] });
 
 describe('detached containers', () => {
   it('run under the process the CLI starts, in a session of its own; one that fails is reaped', async () => {
@@ -52,11 +43,9 @@ describe('detached containers', () => {
     expect(run.stdout).toMatch(/^[a-f0-9]{64}\n$/);
     const ps = await sb.runCli(0, 'ps', '--format', '{{.Names}} {{.State}} {{.Labels.team}}');
     expect(ps.stdout).toBe('ticker running a\n');
-    await sleep(300);
-    const first = (await sb.runCli(0, 'logs', 'ticker')).stdout.split('\n').length;
-    await sleep(400);
-    const second = (await sb.runCli(0, 'logs', 'ticker')).stdout.split('\n').length;
-    expect(second).toBeGreaterThan(first);
+    const lines = async () => (await sb.runCli(0, 'logs', 'ticker')).stdout.split('\n').length;
+    const first = await lines();
+    await until(async () => (await lines()) > first);
     expect((await sb.runCli(0, 'logs', '--tail', '1', 'ticker')).stdout).toMatch(/^tick \d+\n$/);
     await sb.runCli(0, 'stop', 'ticker');
     expect(await status('ticker')).toBe('exited 0');
@@ -67,22 +56,15 @@ describe('detached containers', () => {
   });
 
   it('survive SIGKILL of the CLI that runs them in the foreground', async () => {
-    const { uid, gid } = testIds();
-    const root = process.getuid?.() === 0;
-    const child = spawn(SKIFF, ['run', '--name', 'survivor', IMG, ...TICKER], {
-      env: sb.env,
-      cwd: sb.home,
-      uid: root ? uid : undefined,
-      gid: root ? gid : undefined,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = sb.spawn(['run', '--name', 'survivor', IMG, ...TICKER], { stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    const killed = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
-    await sleep(500);
-    expect(await status('survivor')).toBe('running 0');
+    await killed;
+    // The CLI is gone; the container goes on writing its log, and runs.
     const before = (await sb.runCli(0, 'logs', 'survivor')).stdout.length;
-    await sleep(300);
-    expect((await sb.runCli(0, 'logs', 'survivor')).stdout.length).toBeGreaterThan(before);
+    await until(async () => (await sb.runCli(0, 'logs', 'survivor')).stdout.length > before);
+    expect(await status('survivor')).toBe('running 0');
     // The killed CLI never cleaned up after the exit: the monitor's exit command does.
     const id = (await sb.runCli(0, 'inspect', '--format', '{{.Id}}', 'survivor')).stdout.trim();
     await sb.runCli(0, 'kill', 'survivor');
@@ -196,6 +178,7 @@ describe('restart policies and ps', () => {
     const settled = async () =>
       (await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky')).stdout.trim() === '2 exited' && (await sb.runCli(0, 'logs', 'flaky')).stdout.split('\n').length > 3;
     await until(settled);
+    // A moment more, on purpose: no fourth run comes.
     await sleep(300);
     expect((await sb.runCli(0, 'logs', 'flaky')).stdout).toBe('attempt\nattempt\nattempt\n');
     expect((await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky')).stdout.trim()).toBe('2 exited');
@@ -207,6 +190,7 @@ describe('restart policies and ps', () => {
     await until(async () => Number((await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}}', 'phoenix')).stdout) >= 2);
     await sb.runCli(0, 'stop', 'phoenix');
     const count = (await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}}', 'phoenix')).stdout;
+    // Longer than a run and a restart take, on purpose: the stopped container stays stopped.
     await sleep(600);
     expect(await status('phoenix')).toMatch(/^exited/);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}}', 'phoenix')).stdout).toBe(count);

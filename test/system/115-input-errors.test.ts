@@ -3,20 +3,14 @@
 // them as the container's paths, never where the store keeps them.
 import { chownSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { testIds, useSandbox } from '../helpers/cli.js';
 import { storeContents } from '../helpers/store.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 
-beforeAll(() => {
-  sb = createSandbox('input');
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('input');
 
 const entries = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
 const containerEntries = () => entries(join(sb.dataDir, 'containers')).filter((n) => n !== 'names');

@@ -1,12 +1,10 @@
 // Many containers at once, as a CI machine runs them: parallel `run --rm` leave nothing behind, `ps`
 // stays right meanwhile, and a CLI killed while creating blocks neither the name nor the store.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, sleep, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { sleep, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
@@ -15,13 +13,7 @@ const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 // containers, CLIs re-executed inside (other tests of the same user have namespaces of their own).
 const strayProcesses = (): string[] => sb.namespaceProcesses().map((p) => `${p.pid} ${p.cmdline}`);
 
-beforeAll(async () => {
-  sb = createSandbox('conc');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('conc', { pull: [IMG] });
 
 describe('parallel runs', () => {
   it('20 run --rm in 4 workers all succeed and leave no container, mount, process, lock or runtime state', async () => {
@@ -63,31 +55,21 @@ describe('parallel runs', () => {
     expect(readFileSync(`/proc/${sb.pausePid()}/mountinfo`, 'utf8')).not.toMatch(/containers\/[a-f0-9]{64}/);
     // Monitors finish their cleanup command a moment after the CLI returns (the runtime's delete
     // of a --rm container's state is theirs).
-    const deadline = Date.now() + 10_000;
-    while (strayProcesses().length && Date.now() < deadline) await sleep(100);
-    expect(strayProcesses()).toEqual([]);
+    await expect.poll(strayProcesses, { timeout: 10_000 }).toEqual([]);
     expect(ls(join(runDir, 'runtime', 'crun'))).toEqual([]);
   }, 180_000);
 });
 
 describe('a CLI killed during create', () => {
   it('leaves nothing that blocks the name or the storage', async () => {
-    const { uid, gid } = testIds();
-    const root = process.getuid?.() === 0;
     for (const delay of [20, 40, 60, 80, 100, 130]) {
-      const child = spawn(SKIFF, ['create', '--name', 'victim', IMG, 'sh'], {
-        env: sb.env,
-        cwd: sb.home,
-        uid: root ? uid : undefined,
-        gid: root ? gid : undefined,
-        stdio: 'ignore',
-      });
+      const child = sb.spawn(['create', '--name', 'victim', IMG, 'sh'], { stdio: 'ignore' });
       const exited = new Promise((r) => child.once('exit', r));
       await sleep(delay);
       child.kill('SIGKILL');
       await exited;
-      // The re-executed CLI inside the namespace notices its parent is gone within 100 ms.
-      await sleep(250);
+      // The re-executed CLI inside the namespace notices its parent is gone (within 100 ms) and ends.
+      await expect.poll(strayProcesses, { timeout: 10_000 }).toEqual([]);
       const again = await sb.run(['create', '--replace', '--name', 'victim', IMG, 'sh']);
       expect(again.code, again.stderr).toBe(0);
       const ps = (await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}}')).stdout;

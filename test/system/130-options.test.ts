@@ -1,30 +1,17 @@
 // The security and process flags of run, terminals and attach, skiff unshare, and the other ways
 // to make a root filesystem (fuse-overlayfs, copy).
-import { spawnSync } from 'node:child_process';
 import { chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, subuidStart, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { subuidStart, testIds, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 
-beforeAll(async () => {
-  sb = createSandbox('opts');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('opts', { pull: [IMG] });
 
-// Runs skiff under `script`, so it gets a real terminal.
-const onTerminal = (args: string[], input = '') => {
-  const root = process.getuid?.() === 0;
-  const { uid, gid } = testIds();
-  const command = [SKIFF, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  return spawnSync('script', ['-qec', command, '/dev/null'], { env: sb.env, cwd: sb.home, uid: root ? uid : undefined, gid: root ? gid : undefined, encoding: 'utf8', input, timeout: 30_000 });
-};
+// Runs skiff on a terminal of its own, typing `input`.
+const onTerminal = (args: string[], input = '') => sb.run(args, { pty: true, input, timeoutMs: 30_000 });
 
 describe('process and security flags', () => {
   it('--init runs catatonit as pid 1 with the command under it', async () => {
@@ -57,16 +44,16 @@ describe('process and security flags', () => {
 });
 
 describe('terminals and attach', () => {
-  it('run -t gives the container a terminal', () => {
-    const r = onTerminal(['run', '--rm', '-t', IMG, 'sh', '-c', 'tty; stty size']);
-    expect(r.status).toBe(0);
+  it('run -t gives the container a terminal', async () => {
+    const r = await onTerminal(['run', '--rm', '-t', IMG, 'sh', '-c', 'tty; stty size']);
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
   });
 
-  it('run -it reads the terminal and exits with the shell', () => {
-    const r = onTerminal(['run', '--rm', '-it', IMG, 'sh'], 'echo from-tty-$((6*7))\nexit 3\n');
+  it('run -it reads the terminal and exits with the shell', async () => {
+    const r = await onTerminal(['run', '--rm', '-it', IMG, 'sh'], 'echo from-tty-$((6*7))\nexit 3\n');
     expect(r.stdout).toMatch(/from-tty-42/);
-    expect(r.status).toBe(3);
+    expect(r.code).toBe(3);
   });
 
   it('attach follows a running container\'s output until it exits', async () => {
@@ -114,8 +101,7 @@ describe('root filesystem drivers', () => {
       expect(statSync(join(dir, 'made')).uid).toBe(subuidStart() + 32);
       // The container has exited: its root is unmounted (by its clean-up, which may still be running).
       const mounted = () => readFileSync(`/proc/${sb.pausePid()}/mountinfo`, 'utf8').includes(inspect[0].Id);
-      for (let i = 0; i < 100 && mounted(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(mounted()).toBe(false);
+      await expect.poll(mounted, { timeout: 10_000 }).toBe(false);
       await sb.runCli(0, 'rm', `fs-${driver}`);
     });
   }

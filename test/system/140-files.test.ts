@@ -2,23 +2,16 @@
 // symlinks), diff, export/import, commit, top, events, and the clean-up commands CI runs.
 import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { testIds, until, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const TICK = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'];
 
 const own = (path: string) => chownSync(path, testIds().uid, testIds().gid);
 
-beforeAll(async () => {
-  sb = createSandbox('files');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('files', { pull: [IMG] });
 
 describe('cp', () => {
   it('copies files and directories both ways, owned by the container\'s root inside and by you outside', async () => {
@@ -115,8 +108,9 @@ describe('diff, export, import, commit', () => {
 describe('top and events', () => {
   it('top lists the container\'s processes with container pids', async () => {
     await sb.runCli(0, 'run', '-d', '--name', 'procs', IMG, 'sh', '-c', 'sleep 30 & sleep 31');
-    await new Promise((r) => setTimeout(r, 300));
-    const rows = (await sb.runCli(0, 'top', 'procs')).stdout.trim().split('\n');
+    // Once the shell has started the first sleep.
+    let rows: string[] = [];
+    await until(async () => (rows = (await sb.runCli(0, 'top', 'procs')).stdout.trim().split('\n')).some((r) => /sleep 30$/.test(r)));
     expect(rows[0]).toMatch(/^USER\s+PID\s+PPID\s+%CPU\s+ELAPSED\s+TTY\s+TIME\s+COMMAND$/);
     expect(rows.slice(1).map((r) => r.split(/\s+/).slice(0, 3).join(' ')).sort()).toEqual(expect.arrayContaining(['root 1 0']));
     expect(rows.some((r) => /sleep 30$/.test(r))).toBe(true);
@@ -136,6 +130,7 @@ describe('top and events', () => {
     expect(died).toMatch(/^evented 3$/m);
     // A stream shows what happens after it started, until --until.
     const stream = sb.run(['events', '--until', new Date(Date.now() + 3000).toISOString(), '--format', '{{.Status}} {{.Name}}']);
+    // Time for the stream to begin (nothing shows when it has): too little fails the test, never passes it wrongly.
     await new Promise((r) => setTimeout(r, 800));
     await sb.runCli(0, 'create', '--name', 'streamed', IMG, 'sh');
     expect((await stream).stdout).toBe('create streamed\n');

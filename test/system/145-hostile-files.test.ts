@@ -5,12 +5,11 @@
 // host's. Each attack must leave the user's files as they were.
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, testIds, type Sandbox } from '../helpers/cli.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { testIds, useSandbox } from '../helpers/cli.js';
 import { makeLayer, makeTar, type EntrySpec } from '../helpers/layers.js';
 import { buildImage, pushImage } from '../helpers/registry.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 
@@ -30,13 +29,7 @@ const tree = (path: string): string[] =>
     .sort();
 const oneLineError = (stderr: string) => expect(stderr.trim().split('\n')).toHaveLength(1);
 
-beforeAll(async () => {
-  sb = createSandbox('hostile');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('hostile', { pull: [IMG] });
 
 describe('cp against a container that changes its tree', () => {
   it('never writes into the user\'s files while the container flips its destination between a directory and a symlink', async () => {

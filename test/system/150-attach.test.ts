@@ -1,16 +1,13 @@
 // The monitor's attach protocol spoken directly (resize, stdin), detach keys (default and --detach-keys) on a real terminal,
 // signal proxying, log rotation, and the smaller flags of exec, wait, restart and ps.
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SKIFF, createSandbox, sleep, testIds, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { sleep, until, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
-const asUser = () => (process.getuid?.() === 0 ? testIds() : { uid: undefined, gid: undefined });
 
 const frame = (type: number, payload: string) => {
   const body = Buffer.from(payload);
@@ -20,13 +17,7 @@ const frame = (type: number, payload: string) => {
   return Buffer.concat([head, body]);
 };
 
-beforeAll(async () => {
-  sb = createSandbox('attach');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('attach', { pull: [IMG] });
 
 describe('attach protocol', () => {
   it('feeds stdin and resizes the pty of a -t container through the socket', async () => {
@@ -37,38 +28,45 @@ describe('attach protocol', () => {
     await new Promise((r) => socket.once('connect', r));
     socket.write(frame(5, '33 101'));
     socket.write(frame(0, 'stty size\n'));
-    const deadline = Date.now() + 10_000;
-    while (!output.includes('33 101') && Date.now() < deadline) await sleep(50);
-    expect(output).toContain('33 101');
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('33 101');
     socket.write(frame(0, 'exit 4\n'));
-    while (!output.includes('\x03\x00\x00\x00\x01' + '4') && Date.now() < deadline) await sleep(50);
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('\x03\x00\x00\x00\x014');
     socket.end();
-    expect(output).toContain('\x03\x00\x00\x00\x014');
     await sb.runCli(4, 'wait', 'term');
     await sb.runCli(0, 'rm', 'term');
   });
 });
 
 describe('terminal sessions', () => {
-  // Runs `skiff ARGS` on a terminal (script(1)), types a line, then the given keys; resolves its exit code and output.
-  const onTerminal = async (args: string, keys: string) => {
-    const { uid, gid } = asUser();
-    const command = `${SKIFF} ${args}`;
-    // The keys come after the shell has had time to start; stdin then stays open until detach.
-    const script = spawn('sh', ['-c', `(sleep 1; printf 'echo in-shell\\n'; sleep 0.5; printf '${keys}'; sleep 3) | script -qec '${command}' /dev/null`], {
-      env: sb.env,
-      cwd: sb.home,
-      uid,
-      gid,
-    });
+  // Runs `skiff ARGS` on a terminal, types a line, then the given keys once the shell has run that
+  // line; resolves its exit code and what the terminal showed. An attach shows nothing before its
+  // first input, so the line is typed again each second until the shell's answer shows (a line typed
+  // before skiff reads the terminal waits in it). Input stays open until skiff detaches.
+  const onTerminal = async (args: string[], keys: string) => {
+    const child = sb.spawn(args, { pty: true });
     let out = '';
-    script.stdout.on('data', (d) => (out += d));
-    const code = await new Promise((r) => script.on('exit', r));
+    let code: number | null | undefined;
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('exit', (c) => (code = c));
+    // (A line typed after skiff ended is lost; the test then fails on what the terminal showed.)
+    child.stdin!.on('error', () => {});
+    const type = () => child.stdin!.write('echo in-shell\n');
+    type();
+    const typing = setInterval(type, 1000);
+    try {
+      await until(() => /\nin-shell\r*\n/.test(out), 30_000);
+      clearInterval(typing);
+      child.stdin!.write(keys);
+      await until(() => code !== undefined, 20_000);
+    } finally {
+      clearInterval(typing);
+      child.kill('SIGKILL');
+    }
     return { code, out };
   };
 
   it('Ctrl-P Ctrl-Q detaches from run -it and leaves the container running', async () => {
-    const { code, out } = await onTerminal(`run -it --name detached ${IMG} sh`, '\\020\\021');
+    const { code, out } = await onTerminal(['run', '-it', '--name', 'detached', IMG, 'sh'], '\x10\x11');
     expect(out).toContain('in-shell');
     expect(code).toBe(0);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'detached')).stdout).toBe('running\n');
@@ -78,12 +76,12 @@ describe('terminal sessions', () => {
   it('--detach-keys replaces the sequence, for run -it and for attach', async () => {
     // Ctrl-P Ctrl-Q are then plain input, and Ctrl-A d detaches; the line typed between them, in the
     // same write as the keys, still reaches the shell, which runs it (only the shell prints 42).
-    const run = await onTerminal(`run -it --detach-keys ctrl-a,d --name custom ${IMG} sh`, '\\020\\021echo $((6*7))\\n\\001d');
+    const run = await onTerminal(['run', '-it', '--detach-keys', 'ctrl-a,d', '--name', 'custom', IMG, 'sh'], '\x10\x11echo $((6*7))\n\x01d');
     expect(run.out).toContain('in-shell');
     expect(run.code).toBe(0);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'custom')).stdout).toBe('running\n');
     expect((await sb.runCli(0, 'logs', 'custom')).stdout).toMatch(/\b42\b/);
-    const attach = await onTerminal('attach --detach-keys ctrl-x custom', '\\030');
+    const attach = await onTerminal(['attach', '--detach-keys', 'ctrl-x', 'custom'], '\x18');
     expect(attach.out).toContain('in-shell');
     expect(attach.code).toBe(0);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'custom')).stdout).toBe('running\n');
@@ -91,11 +89,10 @@ describe('terminal sessions', () => {
   });
 
   it('forwards SIGTERM to the container when running in the foreground (--sig-proxy)', async () => {
-    const { uid, gid } = asUser();
-    const child = spawn(SKIFF, ['run', '--name', 'proxied', IMG, 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'], { env: sb.env, cwd: sb.home, uid, gid });
+    const child = sb.spawn(['run', '--name', 'proxied', IMG, 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done']);
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    while (!out.includes('ready')) await sleep(50);
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => out.includes('ready'));
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('exit', r));
     expect(out).toContain('got-term');
@@ -105,12 +102,10 @@ describe('terminal sessions', () => {
 
   it('exec -t gets a terminal; exec -d runs in the background', async () => {
     await sb.runCli(0, 'run', '-d', '--name', 'host', IMG, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done');
-    const { uid, gid } = asUser();
-    const tty = spawnSync('script', ['-qec', `${SKIFF} exec -t host sh -c tty`, '/dev/null'], { env: sb.env, cwd: sb.home, uid, gid, encoding: 'utf8' });
+    const tty = await sb.run(['exec', '-t', 'host', 'sh', '-c', 'tty'], { pty: true });
     expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect((await sb.runCli(0, 'exec', '-d', 'host', 'sh', '-c', 'sleep 0.2; echo bg > /tmp/bg')).stdout).toBe('');
-    await sleep(800);
-    expect((await sb.runCli(0, 'exec', 'host', 'sh', '-c', 'cat /tmp/bg')).stdout).toBe('bg\n');
+    await expect.poll(async () => (await sb.run(['exec', 'host', 'sh', '-c', 'cat /tmp/bg'])).stdout, { timeout: 10_000 }).toBe('bg\n');
   });
 
   it('restart starts the container again; wait --condition running waits for that', async () => {
@@ -120,10 +115,16 @@ describe('terminal sessions', () => {
     expect(after).toMatch(/ running\n$/);
     expect(after.split(' ')[0]).not.toBe(before.trim());
     await sb.runCli(0, 'create', '--name', 'later', IMG, 'sh', '-c', 'sleep 5');
-    const waiting = sb.run(['wait', '--condition', 'running', 'later']);
-    await sleep(300);
+    let returned = false;
+    const waiting = sb.run(['wait', '--condition', 'running', 'later']).then((r) => ((returned = true), r));
+    // A wait started alongside for a condition already met returns once the CLI is up; the wait for
+    // "running" must still be waiting then, and a moment later (a sleep on purpose: it must not return).
+    expect(await sb.run(['wait', '--condition', 'created', 'later'])).toMatchObject({ code: 0, stdout: '0\n' });
+    await sleep(500);
+    expect(returned, 'wait --condition running returned before the container started').toBe(false);
     await sb.runCli(0, 'start', 'later');
-    expect((await waiting).code).toBe(0);
+    expect(await waiting).toMatchObject({ code: 0, stdout: '0\n' });
+    expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'later')).stdout).toBe('running\n');
     await sb.runCli(0, 'rm', '-f', 'host', 'later');
   });
 });

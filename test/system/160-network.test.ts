@@ -7,16 +7,15 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SKIFF, createSandbox, isRoot, sleep, testIds, type Sandbox } from '../helpers/cli.js';
+import { isRoot, sleep, until, useSandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const SERVE = (text: string) => ['sh', '-c', `while true; do echo ${text} | nc -l -p 80; done`];
@@ -26,13 +25,7 @@ const SERVE = (text: string) => ['sh', '-c', `while true; do echo ${text} | nc -
 const processesNamed = (name: string): number => sb.namespaceProcesses().filter((p) => (name === 'pasta' ? /^pas(ta|st)/.test(p.comm) : p.comm === name)).length;
 const hostAddresses = (): string[] => Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a!.address);
 
-beforeAll(async () => {
-  sb = createSandbox('net');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('net', { pull: [IMG] });
 
 describe.each(['pasta', 'slirp4netns'])('published ports through %s', (backend) => {
   const NET = ['--network', backend];
@@ -56,8 +49,9 @@ describe.each(['pasta', 'slirp4netns'])('published ports through %s', (backend) 
     const port = await freePort();
     await sb.runCli(0, 'run', '-d', '--name', 'sink', ...NET, '-p', `127.0.0.1:${port}:80`, IMG, 'sh', '-c', 'nc -l -p 80 | md5sum; sleep 30');
     const data = randomBytes(8 * 1024 * 1024);
-    for (let sent = false; !sent; ) {
-      sent = await new Promise<boolean>((resolve) => {
+    // Sends it all in one connection (again while the container does not listen yet).
+    const send = () =>
+      new Promise<boolean>((resolve) => {
         const socket = connect(port, '127.0.0.1');
         let accepted = false;
         socket.on('connect', () => {
@@ -69,14 +63,9 @@ describe.each(['pasta', 'slirp4netns'])('published ports through %s', (backend) 
         socket.on('error', () => resolve(false));
         socket.on('close', () => resolve(accepted));
       });
-      if (!sent) await sleep(100);
-    }
+    await until(send, 30_000);
     let logs = '';
-    const deadline = Date.now() + 10_000;
-    while (!/[0-9a-f]{32}/.test(logs) && Date.now() < deadline) {
-      await sleep(100);
-      logs = (await sb.runCli(0, 'logs', 'sink')).stdout;
-    }
+    await until(async () => /[0-9a-f]{32}/.test((logs = (await sb.runCli(0, 'logs', 'sink')).stdout)));
     expect(logs.slice(0, 32)).toBe(createHash('md5').update(data).digest('hex'));
     // Nothing listens on port 80 any more: the connection is closed at once, not left hanging.
     expect(await fetchTcp(port, 0)).toBe('');
@@ -248,10 +237,8 @@ describe('names, DNS and teardown', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/unable to find user nosuchuser/);
     const id = (await sb.runCli(0, 'inspect', '--format', '{{.Id}}', 'baduser')).stdout.trim();
-    const deadline = Date.now() + 5000;
     const leftovers = () => sb.namespaceProcesses().filter((p) => /^(skiff-monitor|pas(ta|st))/.test(p.comm));
-    while (leftovers().length && Date.now() < deadline) await sleep(50);
-    expect(leftovers()).toEqual([]);
+    await expect.poll(leftovers, { timeout: 5000 }).toEqual([]);
     const netns = join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
     expect(existsSync(netns) ? readdirSync(netns) : []).toEqual([]);
     expect(existsSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'sock', `${id.slice(0, 12)}.attach`))).toBe(false);
@@ -260,11 +247,7 @@ describe('names, DNS and teardown', () => {
   });
 
   it.each(['pasta', 'slirp4netns'])('the network helper (%s) ends with its container: stop, rm, and a killed monitor', async (backend) => {
-    const waitFor = async (count: number) => {
-      const deadline = Date.now() + 5000;
-      while (processesNamed(backend) !== count && Date.now() < deadline) await sleep(100);
-      expect(processesNamed(backend)).toBe(count);
-    };
+    const waitFor = (count: number) => expect.poll(() => processesNamed(backend), { timeout: 5000 }).toBe(count);
     expect(processesNamed(backend)).toBe(0);
     await sb.runCli(0, 'run', '-d', '--name', 'net1', '--network', backend, IMG, 'sh', '-c', 'sleep 60');
     expect(processesNamed(backend)).toBe(1);
@@ -289,10 +272,8 @@ describe("the launcher's spare pasta", () => {
     const dir = join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
     return existsSync(dir) ? readdirSync(dir) : [];
   };
-  const until = async (done: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 5000;
-    while (!done() && Date.now() < deadline) await sleep(50);
-  };
+  // What a spare leaves when it is not removed: its namespace file and pasta.
+  const spareLeftovers = () => ({ netns: netnsFiles(), pasta: processesNamed('pasta') });
 
   it('a run on the default network takes up the pasta the launcher started, and waits until it is ready', async () => {
     const slow = join(sb.dir, 'slow-spare');
@@ -314,20 +295,16 @@ describe("the launcher's spare pasta", () => {
       expect(named.code, named.stderr).toBe(0);
       expect(named.stderr).toMatch(/start: monitor launched\n/);
     }
-    await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
-    expect(netnsFiles().join(" ")).toBe("");
-    expect(processesNamed('pasta')).toBe(0);
+    await expect.poll(spareLeftovers, { timeout: 5000 }).toEqual({ netns: [], pasta: 0 });
     await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
   });
 
   it('stops an adopted pasta whose monitor died: with rm, or with the CLI when the monitor never started', async () => {
     await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
-    await until(() => processesNamed('pasta') === 0);
+    await until(() => processesNamed('pasta') === 0, 5000);
     const silent = await sb.run(['run', '--name', 'nomonitor', IMG, 'sh', '-c', ':'], { env: { SKIFF_MONITOR: '/bin/false' } });
     expect(silent.code).toBe(125);
-    await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
-    expect(netnsFiles().join(' ')).toBe('');
-    expect(processesNamed('pasta')).toBe(0);
+    await expect.poll(spareLeftovers, { timeout: 5000 }).toEqual({ netns: [], pasta: 0 });
     await sb.runCli(0, 'rm', 'nomonitor');
 
     const r = await sb.run(['--log-level', 'debug', 'run', '-d', '--name', 'orphaned', IMG, 'sh', '-c', 'sleep 60']);
@@ -336,19 +313,15 @@ describe("the launcher's spare pasta", () => {
     expect(processesNamed('pasta')).toBe(1);
     process.kill(Number((await sb.runCli(0, 'inspect', '--format', '{{.State.ConmonPid}}', 'orphaned')).stdout), 'SIGKILL');
     await sb.runCli(0, 'rm', '-f', 'orphaned');
-    await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
-    expect(netnsFiles().join(' ')).toBe('');
-    expect(processesNamed('pasta')).toBe(0);
+    await expect.poll(spareLeftovers, { timeout: 5000 }).toEqual({ netns: [], pasta: 0 });
   });
 
   it('removes a spare its run does not take up: a failed run, and a CLI killed while it pulls', async () => {
     await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', ':');
-    await until(() => processesNamed('pasta') === 0);
+    await until(() => processesNamed('pasta') === 0, 5000);
     const failed = await sb.run(['run', '--rm', '--pull', 'never', 'localhost/no/such:1', 'true']);
     expect(failed.code).toBe(125);
-    await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
-    expect(netnsFiles().join(" ")).toBe("");
-    expect(processesNamed('pasta')).toBe(0);
+    await expect.poll(spareLeftovers, { timeout: 5000 }).toEqual({ netns: [], pasta: 0 });
 
     // A registry that accepts connections and never answers: the pull hangs.
     const held: import('node:net').Socket[] = [];
@@ -356,16 +329,13 @@ describe("the launcher's spare pasta", () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     try {
-      const { uid, gid } = testIds();
-      const child = spawn(SKIFF, ['run', '--rm', `127.0.0.1:${port}/hangs:1`, 'true'], { env: sb.env, cwd: sb.home, uid: isRoot ? uid : undefined, gid: isRoot ? gid : undefined, stdio: 'ignore' });
+      const child = sb.spawn(['run', '--rm', `127.0.0.1:${port}/hangs:1`, 'true'], { stdio: 'ignore' });
       const closed = new Promise((resolve) => child.on('close', resolve));
-      await until(() => netnsFiles().some((f) => f.endsWith('.spare')) && held.length > 0);
+      await until(() => netnsFiles().some((f) => f.endsWith('.spare')) && held.length > 0, 5000);
       expect(netnsFiles().filter((f) => f.endsWith('.spare'))).toHaveLength(1);
       child.kill('SIGKILL');
       await closed;
-      await until(() => netnsFiles().length === 0 && processesNamed('pasta') === 0);
-      expect(netnsFiles().join(" ")).toBe("");
-      expect(processesNamed('pasta')).toBe(0);
+      await expect.poll(spareLeftovers, { timeout: 5000 }).toEqual({ netns: [], pasta: 0 });
     } finally {
       for (const socket of held) socket.destroy();
       server.close();

@@ -5,12 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { useSandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const SERVE = (text: string, port = 5432) => ['sh', '-c', `while true; do echo ${text} | nc -l -p ${port}; done`];
@@ -24,13 +23,7 @@ const holderLinks = async (): Promise<string[]> => {
   return out.split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
 };
 
-beforeAll(async () => {
-  sb = createSandbox('nets');
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('nets', { pull: [IMG] });
 
 describe('network commands', () => {
   it('create, ls, inspect, exists, rm — and their errors', async () => {

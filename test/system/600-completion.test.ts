@@ -3,18 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, SKIFF, createSandbox, type Sandbox } from '../helpers/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO, SKIFF, asTestUser, useSandbox } from '../helpers/cli.js';
 
-let sb: Sandbox;
 const plain = inject('plainRegistry');
-beforeAll(async () => {
-  sb = createSandbox('completion');
-  await sb.runCli(0, 'pull', '-q', `${plain}/skiff/busybox`);
-});
-afterAll(async () => {
-  await sb.cleanup();
-});
+const sb = useSandbox('completion', { pull: [`${plain}/skiff/busybox`] });
 
 const complete = async (...words: string[]) => (await sb.runCli(0, '__complete', ...words)).stdout.trim().split('\n').filter(Boolean);
 
@@ -58,7 +51,7 @@ describe('completion', () => {
     chmodSync(join(bin, 'skiff'), 0o755);
     chmodSync(sb.dir, 0o755);
     const script = `source ${join(REPO, 'completions/bash/skiff.bash')}; COMP_WORDS=(skiff image ex); COMP_CWORD=2; _skiff; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const out = execFileSync('bash', ['-c', script], { env: { ...sb.env, PATH: `${bin}:${sb.env.PATH}` }, uid: process.getuid?.() === 0 ? Number(execFileSync('id', ['-u', 'skifftest']).toString()) : undefined }).toString();
+    const out = execFileSync('bash', ['-c', script], { env: { ...sb.env, PATH: `${bin}:${sb.env.PATH}` }, ...asTestUser() }).toString();
     expect(out.trim()).toBe('exists');
   });
 });
