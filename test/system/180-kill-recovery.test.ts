@@ -176,3 +176,68 @@ describe('SIGKILL of a command', () => {
     }
   }, 120_000);
 });
+
+// SIGKILLs every skiff-monitor in the sandbox's namespaces once one is there (2 s at most).
+const killMonitors = async (): Promise<void> => {
+  const monitors = () => processes().filter((p) => p.includes('skiff-monitor --cid'));
+  await until(() => monitors().length > 0, 2000).catch(() => undefined);
+  for (const p of monitors()) process.kill(Number(p.split(' ')[0]), 'SIGKILL');
+};
+
+describe('SIGKILL of a monitor', () => {
+  it('a container whose monitor died is reported running; exec, stop and rm work, and its socket goes', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'orphan', IMG, 'sh', '-c', 'sleep 7400');
+    await killMonitors();
+    expect(await stateOf('orphan')).toBe('running');
+    await sb.runCli(0, 'exec', 'orphan', 'sh', '-c', 'exit 0');
+    await sb.runCli(0, 'stop', '-t', '1', 'orphan');
+    expect(await stateOf('orphan')).toBe('exited');
+    expect(containerProcesses(7400)).toEqual([]);
+    expect(ls(join(runDir(), 'sock'))).toEqual([]);
+    await sb.runCli(0, 'start', 'orphan');
+    expect(containerProcesses(7400)).not.toEqual([]);
+    await checkTruth('monitor then start', 'orphan', 7400);
+  });
+
+  it('killed anywhere in run -d or after it', async () => {
+    for (let i = 0; i < 8; i++) {
+      const name = `mon-${i}`;
+      const mark = 7500 + i;
+      const run = sb.run(['run', '-d', '--name', name, IMG, 'sh', '-c', `sleep ${mark}`]);
+      await sleep(random(runMs * 1.5));
+      await killMonitors();
+      await run;
+      await checkTruth('monitor', name, mark);
+    }
+  }, 120_000);
+});
+
+describe('SIGKILL of the pause process', () => {
+  it('containers started before stay reachable: exec, ps, stop and rm work, and new ones join them', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'before', IMG, 'sh', '-c', 'sleep 7600');
+    process.kill(sb.pausePid(), 'SIGKILL');
+    await sb.runCli(0, 'exec', 'before', 'sh', '-c', 'exit 0');
+    await sb.runCli(0, 'run', '-d', '--name', 'after', IMG, 'sh', '-c', 'sleep 7601');
+    await sb.runCli(0, 'exec', 'after', 'sh', '-c', 'exit 0');
+    expect(await stateOf('before')).toBe('running');
+    expect(await stateOf('after')).toBe('running');
+    await sb.runCli(0, 'stop', '-t', '0', 'before');
+    await sb.runCli(0, 'start', 'before');
+    await sb.runCli(0, 'exec', 'before', 'sh', '-c', 'exit 0');
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'before');
+    expect(containerProcesses(7600)).toEqual([]);
+    await checkTruth('pause', 'after', 7601);
+  });
+
+  it('killed anywhere in run -d', async () => {
+    for (let i = 0; i < 6; i++) {
+      const name = `pause-${i}`;
+      const mark = 7700 + i;
+      const run = sb.run(['run', '-d', '--name', name, IMG, 'sh', '-c', `sleep ${mark}`]);
+      await sleep(random(runMs * 1.2));
+      process.kill(sb.pausePid(), 'SIGKILL');
+      await run;
+      await checkTruth('pause', name, mark);
+    }
+  }, 120_000);
+});
