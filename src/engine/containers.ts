@@ -1,7 +1,7 @@
 // Containers: create, start (through skiff-monitor and the OCI runtime), stop, kill, remove, wait,
 // cleanup (the monitor's exit command), exec, and the reports ps/inspect/logs read. Every change
 // holds the container's lock; reads take none and correct state.json with the monitor's word.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
@@ -70,6 +70,14 @@ export const parseSignal = (input: string): { name: string; number: number } => 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
+
+const readdirIfAny = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
 
 // Sends a signal to a process that may be gone already.
 const signal = (pid: number, name: NodeJS.Signals): void => {
@@ -718,6 +726,13 @@ export class ContainersEngine {
       this.removeSockets(id);
       rmSync(this.store.slirpSocketPath(id), { force: true });
       rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
+    }
+    // A pasta that was slow to start writes its pid file beside a namespace its monitor (or the
+    // launcher's watcher) has already released.
+    const netnsDir = dirname(this.store.netnsPath('x'));
+    for (const file of readdirIfAny(netnsDir)) {
+      const id = /^([a-f0-9]{64})\.(pid|adopted)$/.exec(file)?.[1];
+      if (id && !existsSync(join(netnsDir, id)) && !existsSync(join(netnsDir, `${id}.spare`))) rmSync(join(netnsDir, file), { force: true });
     }
   }
 

@@ -282,7 +282,7 @@ export class ContainerStore {
     if (isAlive(state.monitorPid, state.monitorStartTime) && !launching) return orphaned ? { ...state, status: 'running' } : state;
     const pid = this.livePid(id, state);
     if (pid) {
-      const status = launching && isUnstarted(['crun', 'runc'].map((r) => join(this.runDir, 'runtime', r)), id) ? 'created' : 'running';
+      const status = launching && this.unstarted(id) ? 'created' : 'running';
       return { ...settled, status, pid, pidStartTime: startTimeOf(pid), monitorLost: !isAlive(state.monitorPid, state.monitorStartTime) || undefined };
     }
     if (launching && !existsSync(this.pidFile(id))) return { ...settled, pid: 0 };
@@ -295,6 +295,15 @@ export class ContainerStore {
     if (state.pid && state.pidStartTime) return isAlive(state.pid, state.pidStartTime) ? state.pid : undefined;
     const pid = readPidFile(this.pidFile(id));
     return pid && startedAfter(pid, state.monitorStartTime) ? pid : undefined;
+  }
+
+  // A created container that no one will start (its starter was killed between the runtime's
+  // create and start). A monitor that starts the container itself (--start) does so within a
+  // moment: it is given one second.
+  private unstarted(id: string): boolean {
+    const roots = ['crun', 'runc'].map((r) => join(this.runDir, 'runtime', r));
+    for (const deadline = Date.now() + 1000; isUnstarted(roots, id) && Date.now() < deadline; ) sleepSync(10);
+    return isUnstarted(roots, id);
   }
 
   // Waits (10 s at most) for a live monitor to create the container (its pid file) or give up (it
