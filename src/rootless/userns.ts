@@ -115,27 +115,33 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<Pau
   });
 };
 
-// A live skiff-monitor (RUNDIR/containers/ID/monitor.pid, its command line naming that id) in a
-// user namespace other than this process's: skiff's namespace, whose pause process is gone.
-const survivingMonitor = (runDir: string): number | undefined => {
-  const own = userNsOf('self');
+// The live skiff-monitors under `runDir` (RUNDIR/containers/ID/monitor.pid, the command line
+// naming that id), whatever store their containers are in.
+export const liveMonitors = (runDir: string): { id: string; pid: number }[] => {
   let ids: string[];
   try {
     ids = readdirSync(join(runDir, 'containers'));
   } catch {
-    return undefined;
+    return [];
   }
-  for (const id of ids) {
+  return ids.flatMap((id) => {
     try {
       const pid = Number(readFileSync(join(runDir, 'containers', id, 'monitor.pid'), 'utf8').trim());
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const ns = userNsOf(pid);
-      if (argv[0].endsWith('skiff-monitor') && argv[argv.indexOf('--cid') + 1] === id && ns && ns !== own && startTimeOf(pid)) return pid;
+      return argv[0].endsWith('skiff-monitor') && argv[argv.indexOf('--cid') + 1] === id && startTimeOf(pid) ? [{ id, pid }] : [];
     } catch {
-      // no monitor, or gone
+      return []; // no monitor, or gone
     }
-  }
-  return undefined;
+  });
+};
+
+// A live monitor in a user namespace other than this process's: skiff's, whose pause process is gone.
+const survivingMonitor = (runDir: string): number | undefined => {
+  const own = userNsOf('self');
+  return liveMonitors(runDir).find((m) => {
+    const ns = userNsOf(m.pid);
+    return ns && ns !== own;
+  })?.pid;
 };
 
 // Starts a pause process inside the namespaces `target` is in (nsenter; it keeps its own ids,
