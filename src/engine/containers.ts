@@ -369,7 +369,10 @@ export class ContainersEngine {
       this.persistCreated(record.id);
       const started = await monitor.finish();
       log.debug('start: monitor reported');
-      this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, pidStartTime: startTimeOf(started.pid), monitorPid: started.monitorPid, monitorStartTime, launching: undefined, monitorLost: undefined, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
+      // (Still under way when this CLI starts the container itself: killed before that, it leaves
+      // a created container, which effectiveState then reports as such.)
+      const running: ContainerState = { ...state, status: 'running', pid: started.pid, pidStartTime: startTimeOf(started.pid), monitorPid: started.monitorPid, monitorStartTime, launching: monitorStarts ? undefined : true, monitorLost: undefined, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined };
+      this.store.writeState(record.id, running);
       try {
         if (!monitorStarts) {
           if (viaSlirp.length) await publishPorts(this.store.slirpSocketPath(record.id), viaSlirp);
@@ -380,6 +383,7 @@ export class ContainersEngine {
           }
           await hooks.beforeStart?.(this.store.socketPath(record.id));
           await startContainer(runtime, record.id);
+          this.store.writeState(record.id, { ...running, launching: undefined });
         }
       } catch (error) {
         await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
