@@ -321,17 +321,18 @@ export class ContainersEngine {
     // A live monitor that wrote the exit file saw its container end: the rest is finishLocked's.
     if (monitor && existsSync(this.store.exitFile(record.id))) return;
     const pid = this.store.livePid(record.id, state);
+    const pidStart = pid ? startTimeOf(pid) : undefined;
     const registered = knowsContainer(runtime, record.id);
     if (!monitor && !pid && !registered) return;
     if (pid || registered) {
       await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
       await deleteContainer(runtime, record.id).catch(() => undefined);
     }
-    if (pid && isAlive(pid, startTimeOf(pid))) signal(pid, 'SIGKILL');
+    if (isAlive(pid, pidStart)) signal(pid, 'SIGKILL');
     // Its monitor writes the exit file once the process is gone; then only its clean-up (which
     // waits for this lock) is left, and the monitor's end does not stop that.
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && ((pid && startTimeOf(pid)) || (monitor && isAlive(monitor, state.monitorStartTime) && !existsSync(this.store.exitFile(record.id))))) await sleep(10);
+    while (Date.now() < deadline && (isAlive(pid, pidStart) || (monitor && isAlive(monitor, state.monitorStartTime) && !existsSync(this.store.exitFile(record.id))))) await sleep(10);
     if (monitor && isAlive(monitor, state.monitorStartTime)) signal(monitor, 'SIGKILL');
   }
 
