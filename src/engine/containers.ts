@@ -19,7 +19,7 @@ import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
 import { publishPorts, SLIRP_DNS, SLIRP_GATEWAY, slirpHelperArgs } from '../network/slirp.js';
 import { PASTA_DNS, pastaAddresses, pastaHelperArgs } from '../network/pasta.js';
-import { adoptedPasta, discardSpareNetwork, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
+import { adoptedPasta, discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
 import { defaultNetwork } from '../network/backend.js';
 import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
@@ -733,8 +733,9 @@ export class ContainersEngine {
       rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
     }
     // A pasta that was slow to start writes its pid file beside a namespace its monitor (or the
-    // launcher's watcher) has already released.
+    // launcher's watcher) has already released; a CLI killed before its watcher ran leaves its spare.
     const netnsDir = dirname(this.store.netnsPath('x'));
+    sweepSpares(netnsDir);
     for (const file of readdirIfAny(netnsDir)) {
       const id = /^([a-f0-9]{64})\.(pid|adopted)$/.exec(file)?.[1];
       if (id && !existsSync(join(netnsDir, id)) && !existsSync(join(netnsDir, `${id}.spare`))) rmSync(join(netnsDir, file), { force: true });
