@@ -362,30 +362,44 @@ start_spare_network (const char *dir)
     }
   pasta[n] = NULL;
 
-  /* The namespace, bound to its file by a child (this process must stay in the host's).  */
+  /* The marker first, naming this process (the CLI it becomes): no file of a spare exists without
+     it, and skiff sweeps a spare whose marker names a process that is gone (a CLI killed before
+     its watcher ran, which no one else would remove: src/network/spare.ts).  */
   snprintf (path, sizeof path, "%s/netns", dir);
   mkdir (path, 0700);
-  int fd = open (netns, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = open (marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     return;
-  close (fd);
+  char owner[32];
+  int owner_len = snprintf (owner, sizeof owner, "%d\n", getpid ());
+  if (write (fd, owner, (size_t) owner_len) != owner_len)
+    {
+      close (fd);
+      unlink (marker);
+      return;
+    }
+  /* The namespace, bound to its file by a child (this process must stay in the host's).  */
+  int ns_fd = open (netns, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (ns_fd < 0)
+    {
+      close (fd);
+      unlink (marker);
+      return;
+    }
+  close (ns_fd);
   int status = -1;
   pid_t child = fork ();
   if (child == 0)
     _exit (unshare (CLONE_NEWNET) < 0 || mount ("/proc/self/ns/net", netns, NULL, MS_BIND, NULL) < 0);
   if (child < 0 || waitpid (child, &status, 0) != child || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {
+      close (fd);
       unlink (netns);
+      unlink (marker);
       return;
     }
-  fd = open (marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    {
-      remove_spare (netns, pidfile, marker);
-      return;
-    }
-  /* The marker says "WATCHER PASTA" (pids): made before the fork, so that a watcher never sees
-     the spare without it; the watcher reports pasta's pid over a pipe.  */
+  /* Then the marker says "WATCHER PASTA" (pids): made before the fork, so that a watcher never
+     sees the spare without it; the watcher reports pasta's pid over a pipe.  */
   int report[2];
   if (pipe2 (report, O_CLOEXEC) < 0)
     {
@@ -409,7 +423,15 @@ start_spare_network (const char *dir)
       remove_spare (netns, pidfile, marker);
       return;
     }
-  dprintf (fd, "%d %d\n", watcher, helper);
+  /* Written over the owner's pid in one write, then cut to length (a reader takes the first line).  */
+  char pids[64];
+  int pids_len = snprintf (pids, sizeof pids, "%d %d\n", watcher, helper);
+  if (pwrite (fd, pids, (size_t) pids_len, 0) != pids_len || ftruncate (fd, pids_len) < 0)
+    {
+      close (fd);
+      kill (watcher, SIGTERM);
+      return;
+    }
   close (fd);
   setenv ("SKIFF_SPARE_NET", id, 1);
 }

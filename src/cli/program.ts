@@ -13,6 +13,7 @@ import { buildManifestInspect, buildSearch } from './commands/image/remote.js';
 import { buildPrune, buildRm } from './commands/image/rm.js';
 import { buildTag, buildUntag } from './commands/image/tag.js';
 import { build as buildCheck } from './commands/system/check.js';
+import { build as buildMigrate } from './commands/system/migrate.js';
 import { build as buildDf } from './commands/system/df.js';
 import { build as buildInfo } from './commands/system/info.js';
 import { build as buildVersion } from './commands/system/version.js';
@@ -83,12 +84,13 @@ const manifestGroup = (): Command => new Command('manifest').description('Inspec
 
 const systemGroup = (): Command =>
   new Command('system')
-    .description('Manage skiff itself: host check, info, disk usage, prune, reset, events')
+    .description('Manage skiff itself: host check, info, disk usage, prune, reset, migrate, events')
     .addCommand(buildCheck())
     .addCommand(buildInfo())
     .addCommand(buildDf())
     .addCommand(buildSystemPrune())
     .addCommand(buildReset())
+    .addCommand(buildMigrate())
     .addCommand(buildEvents());
 
 // Top-level commands by name, in help order. Each is built only when needed (see buildProgram).

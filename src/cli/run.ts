@@ -1,6 +1,7 @@
 // Runs one command: builds the command tree, parses argv, and turns every failure into one
 // "Error: …" line and Podman's exit codes (125 for skiff's own errors and bad usage).
 import { CommanderError, type Command } from 'commander';
+import { explainError } from '../engine/namespace-errors.js';
 import { setLogLevel, type LogLevel } from '../util/log.js';
 import { exitCodeOf, printError } from './errors.js';
 import { watchStdout } from './output/stdout.js';
@@ -33,8 +34,9 @@ export const run = async (argv: string[]): Promise<void> => {
       process.exitCode = 125;
       return;
     }
-    printError(error instanceof Error ? error : new Error(String(error)));
-    process.exitCode = exitCodeOf(error);
+    const reported = explainError(error);
+    printError(reported instanceof Error ? reported : new Error(String(reported)));
+    process.exitCode = exitCodeOf(reported);
   }
 };
 

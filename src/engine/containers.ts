@@ -1,17 +1,18 @@
 // Containers: create, start (through skiff-monitor and the OCI runtime), stop, kill, remove, wait,
 // cleanup (the monitor's exit command), exec, and the reports ps/inspect/logs read. Every change
 // holds the container's lock; reads take none and correct state.json with the monitor's word.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
 import { CliError, messageOf } from '../errors.js';
 import { resolveUser } from '../oci/passwd.js';
 import { generateSpec } from '../oci/spec.js';
-import { deleteContainer, killContainer, resolveRuntime, runtimeCommand, startContainer, type OciRuntime } from '../runtime/runtime.js';
+import { deleteContainer, killContainer, knowsContainer, resolveRuntime, runtimeCommand, startContainer, type OciRuntime } from '../runtime/runtime.js';
 import { startTimeOf } from '../rootless/enter.js';
 import { memberships, type ContainerRecord, type ContainerState, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
+import { isAlive, readPidFile } from '../state/liveness.js';
 import { randomId, randomName } from '../state/names.js';
 import { checkName } from '../util/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
@@ -19,7 +20,7 @@ import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
 import { publishPorts, SLIRP_DNS, SLIRP_GATEWAY, slirpHelperArgs } from '../network/slirp.js';
 import { PASTA_DNS, pastaAddresses, pastaHelperArgs } from '../network/pasta.js';
-import { adoptedPasta, discardSpareNetwork, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
+import { adoptedPasta, discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
 import { defaultNetwork } from '../network/backend.js';
 import { etcHosts, resolvConf } from '../network/etc.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
@@ -71,6 +72,23 @@ export const parseSignal = (input: string): { name: string; number: number } => 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
+
+const readdirIfAny = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+// Sends a signal to a process that may be gone already.
+const signal = (pid: number, name: NodeJS.Signals): void => {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // gone
+  }
+};
 
 // A container's monitor, launched and waiting for its go.
 interface Launched {
@@ -194,8 +212,10 @@ export class ContainersEngine {
     };
     let lock: Lock | undefined;
     try {
-      if (startNext && !config.namedNetwork) this.launched.set(id, await this.launch(record));
+      // The lock first: files of a container being made (its runtime dir, its monitor) are never
+      // taken for a killed command's leftovers (see sweep).
       lock = await this.store.lock(id);
+      if (startNext && !config.namedNetwork) this.launched.set(id, await this.launch(record));
       record.name = this.reserveName(options.name, id);
       return await withStoreLock(this.ctx, false, async () => {
         this.images.resolve(found.id);
@@ -218,6 +238,8 @@ export class ContainersEngine {
         }
         this.event(record, 'create');
         log.debug('create: done');
+        // `run`: the lock stays held until start() has recorded how the start went.
+        if (startNext) this.held.set(id, lock!);
         return record;
       });
     } catch (error) {
@@ -228,7 +250,22 @@ export class ContainersEngine {
       if (record.name) this.store.releaseName(record.name, id);
       throw error;
     } finally {
-      lock?.release();
+      if (!this.held.has(id)) lock?.release();
+    }
+  }
+
+  // Container locks create() kept for the start() that follows (`run`).
+  private readonly held = new Map<string, Lock>();
+
+  // Runs fn under the container's lock (the one create() kept, if it did).
+  private async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const kept = this.held.get(id);
+    if (!kept) return this.store.withContainerLock(id, fn);
+    this.held.delete(id);
+    try {
+      return await fn();
+    } finally {
+      kept.release();
     }
   }
 
@@ -260,13 +297,47 @@ export class ContainersEngine {
   // Starts a created or exited container; a running one is left as it is.
   async start(input: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
     const record = this.store.find(input);
-    return this.store.withContainerLock(record.id, async () => {
+    return this.withLock(record.id, async () => {
       const current = this.store.get(record.id);
-      if (!current) throw new CliError('ESTATE', `no such container: ${input}`);
-      if (isRunning(this.store.effectiveState(record.id))) return current;
+      if (!current) throw new CliError('ENOCONTAINER', `no such container: ${input}`);
+      if (isRunning(this.reconcileLocked(record.id))) return current;
       await this.startLocked(current, hooks);
       return current;
     });
+  }
+
+  // The container's state as effectiveState finds it, written back when a killed command had left
+  // state.json behind the truth (caller holds the lock).
+  private reconcileLocked(id: string): ContainerState {
+    const recorded = this.store.state(id);
+    const state = this.store.effectiveState(id, true);
+    const stale = recorded.launching || (recorded.status === 'stopping' && state.status === 'running') || (state.monitorLost && !recorded.monitorLost) || (state.pid && state.pid !== recorded.pid);
+    if (stale && isRunning(state)) this.store.writeState(id, state);
+    return state;
+  }
+
+  // Ends whatever an earlier start of the container left running or registered: its process (by
+  // the runtime, and by pid and start time), the runtime's record of it, and a monitor still alive
+  // without it (one whose starter was killed). Caller holds the lock; the state is reconciled.
+  private async reapLocked(record: ContainerRecord, state: ContainerState): Promise<void> {
+    const runtime = this.runtime(record);
+    const monitor = isAlive(state.monitorPid, state.monitorStartTime) ? state.monitorPid : undefined;
+    // A live monitor that wrote the exit file saw its container end: the rest is finishLocked's.
+    if (monitor && existsSync(this.store.exitFile(record.id))) return;
+    const pid = this.store.livePid(record.id, state);
+    const pidStart = pid ? startTimeOf(pid) : undefined;
+    const registered = knowsContainer(runtime, record.id);
+    if (!monitor && !pid && !registered) return;
+    if (pid || registered) {
+      await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
+      await deleteContainer(runtime, record.id).catch(() => undefined);
+    }
+    if (isAlive(pid, pidStart)) signal(pid, 'SIGKILL');
+    // Its monitor writes the exit file once the process is gone; then only its clean-up (which
+    // waits for this lock) is left, and the monitor's end does not stop that.
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (isAlive(pid, pidStart) || (monitor && isAlive(monitor, state.monitorStartTime) && !existsSync(this.store.exitFile(record.id))))) await sleep(10);
+    if (monitor && isAlive(monitor, state.monitorStartTime)) signal(monitor, 'SIGKILL');
   }
 
   private async startLocked(record: ContainerRecord, hooks: StartHooks): Promise<void> {
@@ -274,8 +345,11 @@ export class ContainersEngine {
     const early = this.takeLaunched(record.id);
     if ((await this.finishLocked(record, { restart: false })) === 'removed') {
       await cancelLaunch(early);
-      throw new CliError('ESTATE', `no such container: ${record.name}`);
+      throw new CliError('ENOCONTAINER', `no such container: ${record.name}`);
     }
+    // What a killed command left (a monitor, a created process, the runtime's record) goes first:
+    // the runtime refuses to create an id it still knows.
+    if (!early) await this.reapLocked(record, this.store.effectiveState(record.id, true));
     const state = this.store.state(record.id);
     const runtime = this.runtime(record);
     const dir = this.store.containerDir(record.id);
@@ -292,13 +366,18 @@ export class ContainersEngine {
         if (!(await monitor.listening())) await monitor.finish(); // throws what went wrong
         await hooks.beforeStart(this.store.socketPath(record.id));
       }
+      // Recorded before the go: if this CLI dies from now on, the monitor's files tell what became
+      // of the start (effectiveState), and stop/rm find the monitor.
+      const monitorStartTime = startTimeOf(monitor.pid);
+      this.store.writeState(record.id, { ...state, launching: true, monitorPid: monitor.pid, monitorStartTime, pid: 0, pidStartTime: undefined, monitorLost: undefined });
       monitor.proceed();
       this.persistCreated(record.id);
       const started = await monitor.finish();
       log.debug('start: monitor reported');
-      const monitorStartTime = startTimeOf(started.monitorPid);
-      // Recorded before the process starts: if this CLI dies now, stop/rm still find the monitor.
-      this.store.writeState(record.id, { ...state, status: 'running', pid: started.pid, monitorPid: started.monitorPid, monitorStartTime, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined });
+      // (Still under way when this CLI starts the container itself: killed before that, it leaves
+      // a created container, which effectiveState then reports as such.)
+      const running: ContainerState = { ...state, status: 'running', pid: started.pid, pidStartTime: startTimeOf(started.pid), monitorPid: started.monitorPid, monitorStartTime, launching: monitorStarts ? undefined : true, monitorLost: undefined, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined };
+      this.store.writeState(record.id, running);
       try {
         if (!monitorStarts) {
           if (viaSlirp.length) await publishPorts(this.store.slirpSocketPath(record.id), viaSlirp);
@@ -309,6 +388,7 @@ export class ContainersEngine {
           }
           await hooks.beforeStart?.(this.store.socketPath(record.id));
           await startContainer(runtime, record.id);
+          this.store.writeState(record.id, { ...running, launching: undefined });
         }
       } catch (error) {
         await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
@@ -482,7 +562,7 @@ export class ContainersEngine {
   private async waitForExit(id: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!isRunning(this.store.effectiveState(id))) return true;
+      if (!isRunning(this.store.effectiveState(id, true))) return true;
       if (Date.now() > deadline) return false;
       await sleep(20);
     }
@@ -497,9 +577,10 @@ export class ContainersEngine {
     options: { restart: boolean; error?: string; errorCode?: number; leaveDelete?: boolean },
   ): Promise<'removed' | 'restarted' | 'done'> {
     const recorded = this.store.state(record.id);
-    const effective = this.store.effectiveState(record.id);
+    const effective = this.store.effectiveState(record.id, true);
     if (isRunning(effective)) return 'done';
-    const ended = isRunning(recorded) || options.error !== undefined;
+    // (A start recorded as under way whose command was killed has ended too: what it set up goes.)
+    const ended = isRunning(recorded) || recorded.launching === true || options.error !== undefined;
     // The runtime deletes its state while this process releases the rest (a stopped container's
     // root filesystem is the runtime's no more); both are done before a restart or a removal.
     // Of a container removed now (--rm), whose id nothing will use again, the runtime's delete
@@ -513,14 +594,19 @@ export class ContainersEngine {
       // the monitor's to remove, unless it died first.
       rmSync(this.store.slirpSocketPath(record.id), { force: true });
       this.releaseNetns(record.id);
-      const neverRan = options.error !== undefined;
+      // The monitor removes its socket; one that died (or was killed) could not.
+      this.removeSockets(record.id);
+      rmSync(this.store.pidFile(record.id), { force: true });
+      const neverRan = options.error !== undefined || (recorded.launching === true && effective.status !== 'exited');
       const final: ContainerState = {
         ...effective,
+        launching: undefined,
+        monitorLost: undefined,
         status: neverRan ? 'created' : 'exited',
         pid: 0,
         finishedAt: effective.finishedAt ?? new Date().toISOString(),
         error: options.error,
-        ...(neverRan ? { exitCode: options.errorCode ?? 125 } : {}),
+        ...(options.error !== undefined ? { exitCode: options.errorCode ?? 125 } : {}),
       };
       this.store.writeState(record.id, final);
       this.event(record, 'died', { ContainerExitCode: final.exitCode });
@@ -540,6 +626,10 @@ export class ContainersEngine {
       return 'restarted';
     }
     return 'done';
+  }
+
+  private removeSockets(id: string): void {
+    for (const path of [this.store.socketPath(id), `${this.store.socketPath(id)}.console`]) rmSync(path, { force: true });
   }
 
   private shouldRestart(record: ContainerRecord, state: ContainerState): boolean {
@@ -570,7 +660,7 @@ export class ContainersEngine {
   async stop(input: string, timeoutSeconds?: number): Promise<ContainerRecord> {
     const record = this.store.find(input);
     await this.store.withContainerLock(record.id, async () => {
-      const state = this.store.effectiveState(record.id);
+      const state = this.reconcileLocked(record.id);
       if (!isRunning(state)) {
         // It may have just exited on its own, its monitor's clean-up still to come: that one must
         // not bring it back under its restart policy.
@@ -586,6 +676,8 @@ export class ContainersEngine {
         await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
         if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
       }
+      // (A container whose monitor died has no one else to end it: its runtime state goes too.)
+      await this.reapLocked(record, this.store.effectiveState(record.id, true));
       await this.finishLocked(record, { restart: false });
     });
     return record;
@@ -595,7 +687,7 @@ export class ContainersEngine {
     const record = this.store.find(input);
     const sig = parseSignal(signal);
     await this.store.withContainerLock(record.id, async () => {
-      const state = this.store.effectiveState(record.id);
+      const state = this.reconcileLocked(record.id);
       if (!isRunning(state)) throw new CliError('ESTATE', `can only kill running containers: ${record.name} is ${state.status}`);
       if (sig.number === 9 || sig.number === 15) this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true });
       await killContainer(this.runtime(record), record.id, sig.name);
@@ -608,12 +700,56 @@ export class ContainersEngine {
     return this.start(input);
   }
 
-  // Removes a container; a running one only with force (killed first).
+  // Removes a container; a running one only with force (killed first). Then (once per process)
+  // what killed commands left of containers they never recorded.
   async remove(input: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
-    const record = this.store.find(input);
+    let record: ContainerRecord;
+    try {
+      record = this.store.find(input);
+    } catch (error) {
+      this.sweep();
+      throw error;
+    }
+    await this.removeOne(record, options);
+    this.sweep();
+    return record;
+  }
+
+  private swept = false;
+
+  // The name links, runtime dirs, monitors, sockets and network namespaces of containers whose
+  // `run` was killed before it recorded them (no container, no lock held on the id).
+  private sweep(): void {
+    if (this.swept) return;
+    this.swept = true;
+    this.store.sweepTemps();
+    this.store.sweepNames();
+    for (const id of this.store.strayRuntimeIds()) {
+      const monitor = readPidFile(this.store.monitorPidFile(id));
+      try {
+        if (monitor && readFileSync(`/proc/${monitor}/cmdline`, 'utf8').includes(`--cid\0${id}\0`)) signal(monitor, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      this.releaseNetns(id);
+      this.removeSockets(id);
+      rmSync(this.store.slirpSocketPath(id), { force: true });
+      rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
+    }
+    // A pasta that was slow to start writes its pid file beside a namespace its monitor (or the
+    // launcher's watcher) has already released; a CLI killed before its watcher ran leaves its spare.
+    const netnsDir = dirname(this.store.netnsPath('x'));
+    sweepSpares(netnsDir);
+    for (const file of readdirIfAny(netnsDir)) {
+      const id = /^([a-f0-9]{64})\.(pid|adopted)$/.exec(file)?.[1];
+      if (id && !existsSync(join(netnsDir, id)) && !existsSync(join(netnsDir, `${id}.spare`))) rmSync(join(netnsDir, file), { force: true });
+    }
+  }
+
+  private async removeOne(record: ContainerRecord, options: { force?: boolean }): Promise<void> {
     await this.store.withContainerLock(record.id, async () => {
       if (!this.store.get(record.id)) return;
-      const state = this.store.effectiveState(record.id);
+      const state = this.reconcileLocked(record.id);
       if (isRunning(state)) {
         if (!options.force)
           throw new CliError('ESTATE', `cannot remove container ${record.name}: it is running; stop it first or use --force`);
@@ -621,16 +757,19 @@ export class ContainersEngine {
         await killContainer(this.runtime(record), record.id, 'SIGKILL').catch(() => undefined);
         if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
       }
+      // Whatever the record says, nothing of the container outlives it: a process or a monitor a
+      // killed command left, and the runtime's record of it.
+      await this.reapLocked(record, this.store.effectiveState(record.id, true));
       const outcome = await this.finishLocked({ ...record, config: { ...record.config, autoRemove: false } }, { restart: false });
       if (outcome !== 'removed') this.removeLocked(record);
     });
-    return record;
   }
 
   private removeLocked(record: ContainerRecord): void {
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
     // (A container whose monitor died before it ran still has its network namespace.)
     this.releaseNetns(record.id);
+    this.removeSockets(record.id);
     this.store.remove(record);
     this.event(record, 'remove');
     for (const m of memberships(record.config)) this.refreshHosts(m.network);
@@ -737,7 +876,7 @@ export class ContainersEngine {
       if (!this.store.get(record.id)) {
         const exit = this.store.readExit(record.id);
         if (exit) return exit.exitCode;
-        throw new CliError('ESTATE', `no such container: ${input}`);
+        throw new CliError('ENOCONTAINER', `no such container: ${input}`);
       }
       const state = this.store.effectiveState(record.id);
       const status = state.status === 'stopping' ? 'running' : state.status;

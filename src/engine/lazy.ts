@@ -8,4 +8,4 @@ export { inspectRemoteManifest, listTags, searchCatalog } from '../image/remote.
 export { withRegistryClient } from '../image/registry/session.js';
 export { parseCredsFlag, removeCredentials, storeCredentials } from '../image/registry/auth.js';
 export { checkHost } from '../rootless/host-check.js';
-export { joinUserNamespace, stopPause } from '../rootless/userns.js';
+export { joinUserNamespace, liveMonitors, stopPause } from '../rootless/userns.js';

@@ -3,6 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
 import { cgroupVersion } from '../cgroups/detect.js';
+import { CliError } from '../errors.js';
 import { hostPlatform } from '../image/manifest.js';
 import type { CheckResult } from '../rootless/host-check.js';
 import { currentUser, readSubids } from '../rootless/subid.js';
@@ -111,6 +112,27 @@ export class SystemEngine {
     stopHolder(this.ctx.paths.run);
     stopPause(this.ctx.paths.run);
     rmSync(this.ctx.paths.run, { recursive: true, force: true });
+  }
+
+  // Podman's `system migrate`, for what the rootless namespaces cannot see (a file system mounted
+  // after they were made): stops their pause process and the named networks' namespace holder, so
+  // the next command makes new ones. Refused while a container runs (in any store using this
+  // runtime dir), since its processes and mounts live in them.
+  async migrate(): Promise<void> {
+    const { liveMonitors, stopPause } = await import('./lazy.js');
+    const names = new Map(this.ctx.containers.list().map((c) => [c.id, c.name]));
+    const running = new Set(liveMonitors(this.ctx.paths.run).map((m) => names.get(m.id) ?? m.id.slice(0, 12)));
+    for (const [id, name] of names) if (['running', 'stopping'].includes(this.ctx.containers.effectiveState(id).status)) running.add(name);
+    if (running.size) {
+      const n = running.size;
+      throw new CliError(
+        'ESTATE',
+        `${n} container${n === 1 ? ' is' : 's are'} running (${[...running].join(', ')}): stop ${n === 1 ? 'it' : 'them'} first, then run \`skiff system migrate\` again`,
+      );
+    }
+    const { stopHolder } = await import('../network/bridge.js');
+    stopHolder(this.ctx.paths.run);
+    stopPause(this.ctx.paths.run);
   }
 
   df(): DiskUsageReport[] {

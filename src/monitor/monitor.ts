@@ -66,6 +66,8 @@ const runtimeErrorLine = (message: string): string => {
 };
 
 export interface MonitorLaunch {
+  /** The monitor's pid (it does not fork: the process started is the monitor). */
+  pid: number;
   /** The bundle is written: create the container. */
   proceed(): void;
   /** Create nothing: the monitor undoes its set-up and `finish()` rejects. */
@@ -198,6 +200,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
     return settle(sync, drain(errRead));
   };
   return {
+    pid: first,
     proceed: () => closeGo(true),
     abort: () => closeGo(false),
     listening: async () => {

@@ -5,9 +5,11 @@
 // else discards it. The launcher takes pasta's arguments from RUNROOT/pasta-spare, which `run`
 // keeps in step with its own (and removes when the default network is not pasta), so it never
 // guesses a configuration.
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { startTimeOf } from '../rootless/enter.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
+import { MNT_DETACH, native } from '../util/native.js';
 import { pastaHelperArgs } from './pasta.js';
 
 export interface SpareNetwork {
@@ -85,5 +87,44 @@ export const adoptedPasta = (netns: string): number | undefined => {
     return pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(netns) ? pid : undefined;
   } catch {
     return undefined;
+  }
+};
+
+// Removes the spares whose owner is gone: a marker that still names the CLI (written first by the
+// launcher) when that process has ended, or names a watcher that has ended. The watcher removes
+// its spare when the CLI ends; a CLI killed before its watcher ran left one no one else removes.
+export const sweepSpares = (netnsDir: string): void => {
+  let files: string[];
+  try {
+    files = readdirSync(netnsDir);
+  } catch {
+    return;
+  }
+  for (const file of files) {
+    const id = /^([a-f0-9]{64})\.spare$/.exec(file)?.[1];
+    if (!id) continue;
+    const netns = join(netnsDir, id);
+    let text: string;
+    try {
+      text = readFileSync(`${netns}.spare`, 'utf8');
+    } catch {
+      continue;
+    }
+    const pids = /^(\d+) (\d+)\n/.exec(text);
+    const owner = Number(pids?.[1] ?? /^(\d+)\n/.exec(text)?.[1]);
+    // (An empty marker: a launcher killed between making it and writing it, or one at work now.)
+    if (owner ? startTimeOf(owner) !== undefined : Date.now() - statSync(`${netns}.spare`).mtimeMs < 1000) continue;
+    const pasta = Number(pids?.[2]);
+    try {
+      if (pasta && readFileSync(`/proc/${pasta}/cmdline`, 'utf8').split('\0').includes(netns)) process.kill(pasta, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    try {
+      native().umount(netns, MNT_DETACH);
+    } catch {
+      // not mounted
+    }
+    for (const path of [netns, `${netns}.pid`, `${netns}.spare`]) rmSync(path, { force: true });
   }
 };

@@ -4,7 +4,7 @@
 // Mapping: 0 → the user's uid, 1..N → the /etc/subuid (/etc/subgid) range, written by the setuid
 // helpers newuidmap/newgidmap; or, in single-uid mode, only 0 → the user's uid.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -80,6 +80,11 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<Pau
   return withLock(join(runDir, 'pause.lock'), async () => {
     const again = livePause(runDir);
     if (again) return again;
+    // The pause process was killed while containers ran: their monitors keep its namespaces
+    // alive, and a new pause process holds those again (a new namespace would see none of their
+    // mounts, and exec could not join them: "fchown std stream 0: Bad file descriptor").
+    const survivor = survivingMonitor(runDir);
+    if (survivor) return rejoin(pidFile, survivor, mode);
     const mapping = resolveMapping(mode);
     const unshare = requireHelperBinary('unshare', 'util-linux');
     const child = spawn(unshare, ['--user', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'read go && exec sleep infinity'], {
@@ -108,6 +113,57 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<Pau
     writeJsonAtomic(pidFile, record);
     return record;
   });
+};
+
+// The live skiff-monitors under `runDir` (RUNDIR/containers/ID/monitor.pid, the command line
+// naming that id), whatever store their containers are in.
+export const liveMonitors = (runDir: string): { id: string; pid: number }[] => {
+  let ids: string[];
+  try {
+    ids = readdirSync(join(runDir, 'containers'));
+  } catch {
+    return [];
+  }
+  return ids.flatMap((id) => {
+    try {
+      const pid = Number(readFileSync(join(runDir, 'containers', id, 'monitor.pid'), 'utf8').trim());
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv[0].endsWith('skiff-monitor') && argv[argv.indexOf('--cid') + 1] === id && startTimeOf(pid) ? [{ id, pid }] : [];
+    } catch {
+      return []; // no monitor, or gone
+    }
+  });
+};
+
+// A live monitor in a user namespace other than this process's: skiff's, whose pause process is gone.
+const survivingMonitor = (runDir: string): number | undefined => {
+  const own = userNsOf('self');
+  return liveMonitors(runDir).find((m) => {
+    const ns = userNsOf(m.pid);
+    return ns && ns !== own;
+  })?.pid;
+};
+
+// Starts a pause process inside the namespaces `target` is in (nsenter; it keeps its own ids,
+// which single-uid mode needs) and records it.
+const rejoin = async (pidFile: string, target: number, mode: UsernsMode): Promise<PauseRecord> => {
+  const nsenter = requireHelperBinary('nsenter', 'util-linux');
+  const child = spawn(nsenter, ['--target', String(target), '--user', '--mount', '--preserve-credentials', '--', 'sleep', 'infinity'], { detached: true, stdio: 'ignore', cwd: '/' });
+  child.unref();
+  const wanted = userNsOf(target);
+  const deadline = Date.now() + 5000;
+  while (userNsOf(child.pid!) !== wanted) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new CliError('EUSERNS', `cannot rejoin skiff's user namespace through its running containers (monitor ${target}): nsenter failed`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const startTime = startTimeOf(child.pid!);
+  if (!startTime) throw new CliError('EUSERNS', 'the new pause process exited at once');
+  const record: PauseRecord = { pid: child.pid!, startTime, mode };
+  writeJsonAtomic(pidFile, record);
+  return record;
 };
 
 // Re-runs this very command inside the rootless namespaces (through nsenter, so no thread of Node

@@ -87,6 +87,9 @@ const run = (runtime: OciRuntime, verb: string, args: string[]) => {
   return runHelper(bin, argv, { exe: sealedPath(bin) });
 };
 
+// Whether the runtime still has a record of the container (crun and runc keep ROOT/ID).
+export const knowsContainer = (runtime: OciRuntime, id: string): boolean => existsSync(join(runtime.globalArgs[1], id));
+
 export const startContainer = (runtime: OciRuntime, id: string) => run(runtime, 'start', [id]);
 
 export const killContainer = (runtime: OciRuntime, id: string, signal: string) => run(runtime, 'kill', [id, signal]);

@@ -12,6 +12,7 @@ import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from 
 import { acquireLock, withLock, type Lock } from '../util/lock.js';
 import { native } from '../util/native.js';
 import { checkName, isValidName } from '../util/names.js';
+import { isAlive, isLockHeld, isUnstarted, readPidFile, sleepSync, startedAfter } from './liveness.js';
 
 export type ContainerStatus = 'created' | 'running' | 'stopping' | 'exited' | 'removing';
 
@@ -91,8 +92,15 @@ export interface ContainerRecord {
 export interface ContainerState {
   status: ContainerStatus;
   pid?: number;
+  /** The container process's start time (/proc), which tells it from a later process with its pid. */
+  pidStartTime?: string;
   monitorPid?: number;
   monitorStartTime?: string;
+  /** A start under way: its monitor (monitorPid) is launched and the starter has not yet recorded
+   * how it went. If the starter was killed, the monitor's files say (see effectiveState). */
+  launching?: boolean;
+  /** Running, but its monitor has died: no log, no exit code; stop and rm still work. */
+  monitorLost?: boolean;
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
@@ -243,15 +251,68 @@ export class ContainerStore {
     }
   }
 
-  // What state.json says, corrected by the monitor's word: an exit file means the container has
-  // exited even if cleanup has not run yet; a dead monitor without one means it died with the host.
-  effectiveState(id: string): ContainerState {
+  // The runtime's pid file for the container's process (the monitor passes it to the runtime).
+  pidFile(id: string): string {
+    return join(this.runtimeDir(id), 'pidfile');
+  }
+
+  monitorPidFile(id: string): string {
+    return join(this.runtimeDir(id), 'monitor.pid');
+  }
+
+  // What state.json says, corrected by what runs: an exit file means the container has exited even
+  // if cleanup has not run yet; a live container process means it runs, whatever the command that
+  // started (or stopped) it had time to record; nothing alive and no exit file means it died with
+  // its monitor (or the host). `holder`: the caller holds the container's lock, so a start or stop
+  // still recorded as under way is one whose command was killed, and a monitor still creating the
+  // container is waited for; other readers take such a record as it is while its command runs.
+  effectiveState(id: string, holder = false): ContainerState {
     const state = this.state(id);
-    if (state.status !== 'running' && state.status !== 'stopping') return state;
+    const launching = state.launching === true;
+    if (state.status !== 'running' && state.status !== 'stopping' && !launching) return state;
+    const orphaned = (launching || state.status === 'stopping') && (holder || !isLockHeld(this.lockPath(id)));
+    if (launching && !orphaned) return state;
+    const monitorAlive = isAlive(state.monitorPid, state.monitorStartTime);
+    // A monitor whose starter died goes on by itself: it creates the container or gives up soon.
+    if (launching && monitorAlive) this.settle(id, state);
     const exit = this.readExit(id);
-    if (exit) return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled: exit.oomKilled, pid: 0 };
-    if (state.monitorPid && startTimeOf(state.monitorPid) === state.monitorStartTime) return state;
-    return { ...state, status: 'exited', exitCode: state.exitCode ?? -1, finishedAt: state.finishedAt ?? state.startedAt, pid: 0 };
+    const settled = { ...state, launching: undefined };
+    if (exit) return { ...settled, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled: exit.oomKilled, pid: 0 };
+    // The common case: a running container whose monitor lives (one read of /proc).
+    if (isAlive(state.monitorPid, state.monitorStartTime) && !launching) return orphaned ? { ...state, status: 'running' } : state;
+    const pid = this.livePid(id, state);
+    if (pid) {
+      const status = launching && this.unstarted(id) ? 'created' : 'running';
+      return { ...settled, status, pid, pidStartTime: startTimeOf(pid), monitorLost: !isAlive(state.monitorPid, state.monitorStartTime) || undefined };
+    }
+    if (launching && !existsSync(this.pidFile(id))) return { ...settled, pid: 0 };
+    return { ...settled, status: 'exited', exitCode: state.exitCode ?? -1, finishedAt: state.finishedAt ?? state.startedAt, pid: 0, monitorLost: undefined };
+  }
+
+  // The container's process, if it still runs: the recorded pid (with its start time), else the
+  // runtime's pid file's (a starter killed before it recorded the pid).
+  livePid(id: string, state: ContainerState): number | undefined {
+    if (state.pid && state.pidStartTime) return isAlive(state.pid, state.pidStartTime) ? state.pid : undefined;
+    const pid = readPidFile(this.pidFile(id));
+    return pid && startedAfter(pid, state.monitorStartTime) ? pid : undefined;
+  }
+
+  // A created container that no one will start (its starter was killed between the runtime's
+  // create and start). A monitor that starts the container itself (--start) does so within a
+  // moment: it is given one second.
+  private unstarted(id: string): boolean {
+    const roots = ['crun', 'runc'].map((r) => join(this.runDir, 'runtime', r));
+    for (const deadline = Date.now() + 1000; isUnstarted(roots, id) && Date.now() < deadline; ) sleepSync(10);
+    return isUnstarted(roots, id);
+  }
+
+  // Waits (10 s at most) for a live monitor to create the container (its pid file) or give up (it
+  // exits; a monitor whose go never comes ends at once: its starter's end closed the go pipe).
+  private settle(id: string, state: ContainerState): void {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && isAlive(state.monitorPid, state.monitorStartTime) && !existsSync(this.pidFile(id)) && !existsSync(this.exitFile(id))) sleepSync(10);
+    // The pid file is written once the process exists; give the runtime a moment to finish it.
+    if (existsSync(this.pidFile(id)) && !readPidFile(this.pidFile(id))) sleepSync(20);
   }
 
   private nameLink(name: string): string {
@@ -302,6 +363,35 @@ export class ContainerStore {
       }
     }
     throw new CliError('ESTATE', `cannot reserve the container name "${name}"`);
+  }
+
+  // Frees the names of containers a killed command never finished creating.
+  sweepNames(): void {
+    let names: string[];
+    try {
+      names = readdirSync(join(this.dir, 'names'));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const owner = this.nameTarget(name);
+      if (owner && this.isStaleName(owner)) this.releaseName(name, owner);
+    }
+  }
+
+  // Removes what a killed create or rm left half-made or half-deleted (temp dirs of dead processes).
+  sweepTemps(): void {
+    sweepStaleTemps(this.dir, (p) => rmSync(p, { recursive: true, force: true }));
+  }
+
+  // Ids with a runtime dir but no container: a `run` killed before it recorded its container,
+  // whose files (and monitor) a sweep removes once no command holds the id's lock.
+  strayRuntimeIds(): string[] {
+    try {
+      return readdirSync(join(this.runDir, 'containers')).filter((id) => ID_RE.test(id) && !existsSync(this.containerDir(id)) && !isLockHeld(this.lockPath(id)));
+    } catch {
+      return [];
+    }
   }
 
   releaseName(name: string, id: string): void {
