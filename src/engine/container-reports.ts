@@ -1,7 +1,7 @@
 // Containers as Podman reports them: ps entries (its JSON), --filter, and Docker-compatible inspect
 // JSON; and the engine's calls that make them (ps, inspect, the containers a command acts on).
 import { CliError } from '../errors.js';
-import { userspaceAddresses } from '../network/backend.js';
+import { networkMode } from '../network/modes.js';
 import type { ContainerRecord, ContainerState } from '../state/containers.js';
 import { du } from '../util/du.js';
 import { humanDuration, timeAgo } from '../util/units.js';
@@ -108,7 +108,7 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
 export const containerInspectJson = (row: ContainerRow) => {
   const { record: r, state: s } = row;
   const c = r.config;
-  const userspace = userspaceAddresses(c.network);
+  const userspace = networkMode(c).addresses();
   const status = stateName(s);
   return {
     Id: r.id,

@@ -1,55 +1,43 @@
-// Containers: create, start (through skiff-monitor and the OCI runtime), stop, kill, remove, wait,
-// cleanup (the monitor's exit command), exec, and the reports ps/inspect/logs read. Every change
-// holds the container's lock; reads take none and correct state.json with the monitor's word.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Containers' lifecycle: create, start (through skiff-monitor and the OCI runtime), stop, kill,
+// remove, wait, cleanup (the monitor's exit command). Every change holds the container's lock and
+// goes through the store's transitions (state/transitions.ts); reads take none and correct
+// state.json with the monitor's word. The rest of a container's work has a file each: its monitor's
+// launch (container-launch.ts), its bundle (container-bundle.ts), its networks and /etc/hosts
+// (container-networks.ts), exec (container-exec.ts), what to do after it exits (exit-policy.ts),
+// and the reports (container-reports.ts, logs.ts, events.ts).
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
-import { cgroupVersion } from '../cgroups/detect.js';
 import { CliError, messageOf } from '../errors.js';
-import { resolveUser } from '../oci/passwd.js';
-import { generateSpec } from '../oci/spec.js';
-import { deleteContainer, killContainer, knowsContainer, resolveRuntime, runtimeCommand, startContainer, type OciRuntime } from '../runtime/runtime.js';
+import { deleteContainer, killContainer, knowsContainer, resolveRuntime, startContainer, type OciRuntime } from '../runtime/runtime.js';
 import { startTimeOf } from '../rootless/enter.js';
-import { memberships, type ContainerRecord, type ContainerState, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
+import { memberships, type ContainerRecord, type ContainerState, type ContainerStore } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
 import { isAlive, readPidFile } from '../state/liveness.js';
 import { randomId, randomName } from '../state/names.js';
 import { checkName } from '../util/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
-import { findHelperBinary, requireHelperBinary } from '../util/exec.js';
+import { findHelperBinary } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
-import { publishPorts, SLIRP_DNS, SLIRP_GATEWAY, slirpHelperArgs } from '../network/slirp.js';
-import { PASTA_DNS, pastaAddresses, pastaHelperArgs } from '../network/pasta.js';
-import { adoptedPasta, discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
+import { publishPorts } from '../network/slirp.js';
+import { discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
 import { defaultNetwork } from '../network/backend.js';
-import { etcHosts, resolvConf } from '../network/etc.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
-import { MNT_DETACH, native } from '../util/native.js';
-import { exitCodeForRuntimeError, launchMonitor, type MonitorLaunch } from '../monitor/monitor.js';
-import { buildContainerConfig, expandEnv, mergeEnv, type CreateOptions } from './container-config.js';
+import { buildContainerConfig, type CreateOptions } from './container-config.js';
 import { inContainerTerms } from './container-paths.js';
+import { execInContainer, type ExecOptions } from './container-exec.js';
+import { writeBundle } from './container-bundle.js';
+import { cancelLaunch, launch, type Launched } from './container-launch.js';
+import { ContainerNetworks } from './container-networks.js';
 import { withStoreLock, type EngineContext } from './context.js';
+import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
 
 export interface StartHooks {
   /** Runs after the container exists and before its process starts (attach here: no output is lost). */
   beforeStart?: (socketPath: string) => Promise<void>;
-}
-
-export interface ExecOptions {
-  command: string[];
-  interactive?: boolean;
-  tty?: boolean;
-  detach?: boolean;
-  env?: string[];
-  user?: string;
-  workdir?: string;
-  privileged?: boolean;
-  /** Receives the runtime's and the command's standard error (the caller prints it). */
-  stderr?: (chunk: Buffer) => void;
 }
 
 // Node's own table of signal names (SIGIOT and SIGPOLL, aliases, come after SIGABRT and SIGIO).
@@ -90,29 +78,17 @@ const signal = (pid: number, name: NodeJS.Signals): void => {
   }
 };
 
-// A container's monitor, launched and waiting for its go.
-interface Launched {
-  monitor: MonitorLaunch;
-  /** The monitor starts the container itself (nothing to do between create and start). */
-  monitorStarts: boolean;
-  /** Ports slirp4netns publishes once the container exists. */
-  viaSlirp: PortMapping[];
-}
-
-// A launched monitor told to create nothing: it undoes its set-up (pasta's namespace) and ends.
-const cancelLaunch = async (launched: Launched | undefined): Promise<void> => {
-  launched?.monitor.abort();
-  await launched?.monitor.finish().catch(() => undefined);
-};
-
 export class ContainersEngine {
   private readonly store: ContainerStore;
+  /** Named networks, /etc/hosts, network namespaces: see container-networks.ts. */
+  readonly networking: ContainerNetworks;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly images: ImagesEngine,
   ) {
     this.store = ctx.containers;
+    this.networking = new ContainerNetworks(ctx, this.store);
   }
 
   private rootfs(driver: string): Rootfs {
@@ -215,7 +191,7 @@ export class ContainersEngine {
       // The lock first: files of a container being made (its runtime dir, its monitor) are never
       // taken for a killed command's leftovers (see sweep).
       lock = await this.store.lock(id);
-      if (startNext && !config.namedNetwork) this.launched.set(id, await this.launch(record));
+      if (startNext && !config.namedNetwork) this.launched.set(id, await launch(this.ctx, this.networking, record, this.runtime(record), this.spare));
       record.name = this.reserveName(options.name, id);
       return await withStoreLock(this.ctx, false, async () => {
         this.images.resolve(found.id);
@@ -228,11 +204,11 @@ export class ContainersEngine {
           const more = [...new Set(options.moreNetworks ?? [])].filter((n) => n !== config.network);
           await this.ctx.networks.withLock(async () => {
             const network = this.ctx.networks.find(config.network);
-            config.networkIp = this.allocate(network.name);
-            config.extraNetworks = more.map((name, i) => ({ network: this.ctx.networks.find(name).name, ip: this.allocate(name), aliases: config.aliases ?? [], device: `eth${i + 1}` }));
+            config.networkIp = this.networking.allocate(network.name);
+            config.extraNetworks = more.map((name, i) => ({ network: this.ctx.networks.find(name).name, ip: this.networking.allocate(name), aliases: config.aliases ?? [], device: `eth${i + 1}` }));
             commit();
           });
-          for (const m of memberships(config)) this.refreshHosts(m.network);
+          for (const m of memberships(config)) this.networking.refreshHosts(m.network);
         } else {
           commit();
         }
@@ -312,7 +288,7 @@ export class ContainersEngine {
     const recorded = this.store.state(id);
     const state = this.store.effectiveState(id, true);
     const stale = recorded.launching || (recorded.status === 'stopping' && state.status === 'running') || (state.monitorLost && !recorded.monitorLost) || (state.pid && state.pid !== recorded.pid);
-    if (stale && isRunning(state)) this.store.writeState(id, state);
+    if (stale && isRunning(state)) this.store.transition(id, { kind: 'observed', state });
     return state;
   }
 
@@ -356,11 +332,11 @@ export class ContainersEngine {
     const rootfs = this.rootfs(record.rootfsDriver);
     let launched = early;
     try {
-      launched ??= await this.launch(record);
+      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare);
       const { monitor, monitorStarts, viaSlirp } = launched;
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
       log.debug('start: mounted');
-      this.writeBundle(record, mountpoint);
+      writeBundle(this.ctx, this.networking, record, mountpoint);
       log.debug('start: bundle written');
       if (monitorStarts && hooks.beforeStart) {
         if (!(await monitor.listening())) await monitor.finish(); // throws what went wrong
@@ -369,15 +345,18 @@ export class ContainersEngine {
       // Recorded before the go: if this CLI dies from now on, the monitor's files tell what became
       // of the start (effectiveState), and stop/rm find the monitor.
       const monitorStartTime = startTimeOf(monitor.pid);
-      this.store.writeState(record.id, { ...state, launching: true, monitorPid: monitor.pid, monitorStartTime, pid: 0, pidStartTime: undefined, monitorLost: undefined });
+      this.store.transition(record.id, { kind: 'launching', monitorPid: monitor.pid, monitorStartTime }, state);
       monitor.proceed();
       this.persistCreated(record.id);
       const started = await monitor.finish();
       log.debug('start: monitor reported');
       // (Still under way when this CLI starts the container itself: killed before that, it leaves
       // a created container, which effectiveState then reports as such.)
-      const running: ContainerState = { ...state, status: 'running', pid: started.pid, pidStartTime: startTimeOf(started.pid), monitorPid: started.monitorPid, monitorStartTime, launching: monitorStarts ? undefined : true, monitorLost: undefined, startedAt: new Date().toISOString(), stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined };
-      this.store.writeState(record.id, running);
+      const running = this.store.transition(
+        record.id,
+        { kind: 'running', pid: started.pid, pidStartTime: startTimeOf(started.pid), monitorPid: started.monitorPid, monitorStartTime, launching: !monitorStarts, at: new Date().toISOString() },
+        state,
+      );
       try {
         if (!monitorStarts) {
           if (viaSlirp.length) await publishPorts(this.store.slirpSocketPath(record.id), viaSlirp);
@@ -388,7 +367,7 @@ export class ContainersEngine {
           }
           await hooks.beforeStart?.(this.store.socketPath(record.id));
           await startContainer(runtime, record.id);
-          this.store.writeState(record.id, { ...running, launching: undefined });
+          this.store.transition(record.id, { kind: 'started' }, running);
         }
       } catch (error) {
         await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
@@ -427,137 +406,6 @@ export class ContainersEngine {
     return launched;
   }
 
-  // Starts the container's monitor, which sets up (pasta's start above all) and then waits for its
-  // go: the caller mounts the root and writes the bundle meanwhile.
-  private async launch(record: ContainerRecord): Promise<Launched> {
-    const runtime = this.runtime(record);
-    const dir = this.store.containerDir(record.id);
-    const runDir = this.store.runtimeDir(record.id);
-    // (A new container has none: Node's recursive rm is a module of its own to load.)
-    if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
-    mkdirSync(join(this.ctx.paths.run, 'sock'), { recursive: true });
-    const network = record.config.network;
-    const slirp = network === 'slirp4netns' ? requireHelperBinary('slirp4netns', 'slirp4netns') : undefined;
-    const pasta = network === 'pasta' ? requireHelperBinary('pasta', 'passt') : undefined;
-    const slirpSocket = this.store.slirpSocketPath(record.id);
-    if (slirp) rmSync(slirpSocket, { force: true });
-    // pasta forwards published TCP ports itself (keeping a remote client's address). The monitor
-    // forwards the rest over IPv4 (socket to socket, fast, and UDP replies come back: Debian 12's
-    // pasta loses replies to loopback clients), slirp4netns the IPv6 host addresses.
-    const ports = record.config.ports ?? [];
-    const viaPasta = pasta ? ports.filter((p) => p.protocol === 'tcp') : [];
-    // The launcher's spare network, when create() found it fit; else the launcher's next spare
-    // is made to fit.
-    const adopted = this.spare?.id === record.id ? this.spare : undefined;
-    if (pasta && !adopted && !viaPasta.length) keepSpareTemplate(this.ctx.paths.run, pasta);
-    if (pasta && !adopted) {
-      this.releaseNetns(record.id);
-      mkdirSync(dirname(this.store.netnsPath(record.id)), { recursive: true });
-    }
-    const pastaPidFile = adopted?.pidFile ?? join(runDir, 'pasta.pid');
-    const forwarded = ports.filter((p) => !viaPasta.includes(p) && !p.hostIp.includes(':'));
-    const viaSlirp = slirp ? ports.filter((p) => !viaPasta.includes(p) && !forwarded.includes(p)) : [];
-    // With nothing to do between create and start (no named network, no slirp4netns forwarding
-    // to set up), the monitor starts the container itself (one `run --detach` where it can): an
-    // attaching caller connects before the monitor goes ahead, and gets all the output.
-    const monitorStarts = !viaSlirp.length && !memberships(record.config).length;
-    const monitor = await launchMonitor({
-      id: record.id,
-      runtimePath: runtime.path,
-      runtimeArgs: runtime.globalArgs,
-      bundle: join(dir, 'bundle'),
-      pidFile: join(runDir, 'pidfile'),
-      logPath: this.store.logPath(record.id),
-      logSizeMax: record.config.logSizeMax ?? 10_000_000,
-      exitFile: this.store.exitFile(record.id),
-      socketPath: this.store.socketPath(record.id),
-      monitorPidFile: join(runDir, 'monitor.pid'),
-      terminal: record.config.tty,
-      stdin: record.config.interactive,
-      exitCommand: this.cleanupCommand(record.id),
-      netHelper: slirp ? [slirp, ...slirpHelperArgs(slirpSocket)] : pasta ? [pasta, ...pastaHelperArgs(viaPasta, pastaPidFile)] : undefined,
-      netNsPath: pasta ? this.store.netnsPath(record.id) : undefined,
-      netHelperPidFile: pasta ? pastaPidFile : undefined,
-      netHelperPorts: viaPasta.length > 0,
-      netHelperAdopt: adopted?.pasta,
-      publish: forwarded.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
-      start: monitorStarts,
-    });
-    log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');
-    return { monitor, monitorStarts, viaSlirp };
-  }
-
-  // The command the monitor runs when the container exits: this same skiff, same stores.
-  private cleanupCommand(id: string): string[] {
-    const entry = process.argv[1];
-    return [process.execPath, ...process.execArgv, entry, '--root', this.ctx.paths.data, '--runroot', this.ctx.paths.run, 'container', 'cleanup', id];
-  }
-
-  private writeBundle(record: ContainerRecord, rootfs: string): void {
-    const dir = this.store.containerDir(record.id);
-    const userdata = join(dir, 'userdata');
-    const c = record.config;
-    writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
-    writeFileSync(join(userdata, 'hosts'), this.hostsFor(record));
-    // Sharing another container's network means sharing its name servers too. Named networks ask
-    // skiff-dns at their gateway (container names, then upstream); slirp4netns answers at 10.0.2.3.
-    const shared = c.network.startsWith('container:') ? this.store.find(c.network.slice('container:'.length)).config : c;
-    const named = shared.namedNetwork ? this.ctx.networks.get(shared.network) : undefined;
-    writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c, shared.network === 'slirp4netns' ? SLIRP_DNS : shared.network === 'pasta' ? PASTA_DNS : named?.gateway));
-    const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
-    if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
-    const user = resolveUser(rootfs, c.user);
-    const spec = generateSpec({
-      hostname: c.hostname,
-      rootfs,
-      args: [...c.entrypoint, ...c.cmd],
-      env: user.home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${user.home}`] : c.env,
-      cwd: c.workdir,
-      user,
-      terminal: c.tty,
-      capAdd: c.capAdd,
-      capDrop: c.capDrop,
-      privileged: c.privileged,
-      readOnly: c.readOnly,
-      noNewPrivileges: c.noNewPrivileges,
-      seccomp: c.seccomp,
-      tmpfs: c.tmpfs,
-      init,
-      network: c.network === 'host' ? 'host' : c.network.startsWith('container:') ? { path: this.sharedNetns(c.network.slice('container:'.length)) } : c.network === 'pasta' ? { path: this.store.netnsPath(record.id) } : 'private',
-      etcFiles: { '/etc/hostname': join(userdata, 'hostname'), '/etc/hosts': join(userdata, 'hosts'), '/etc/resolv.conf': join(userdata, 'resolv.conf') },
-      cgroupV2: cgroupVersion() === 'v2',
-      singleId: this.ctx.config.storage.userns === 'single',
-      annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
-    });
-    writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);
-  }
-
-  // The file the monitor bound a pasta container's network namespace to: unmounted and removed.
-  // A pasta the launcher started and the monitor adopted is stopped too (the monitor may have
-  // died first), and the files beside the namespace go with it.
-  private releaseNetns(id: string): void {
-    const path = this.store.netnsPath(id);
-    if (!existsSync(path)) return;
-    const pasta = adoptedPasta(path);
-    if (pasta) process.kill(pasta, 'SIGTERM');
-    for (const suffix of ['pid', 'adopted']) rmSync(`${path}.${suffix}`, { force: true });
-    try {
-      native().umount(path, MNT_DETACH);
-    } catch {
-      // not mounted
-    }
-    rmSync(path, { force: true });
-  }
-
-  // --network container:NAME: the network namespace of that (running) container.
-  private sharedNetns(input: string): string {
-    const other = this.store.find(input);
-    const state = this.store.effectiveState(other.id);
-    if (state.status !== 'running' || !state.pid) throw new CliError('ESTATE', `--network container:${input}: that container is not running; start it first`);
-    return `/proc/${state.pid}/ns/net`;
-  }
-
   // Waits until the monitor has written the exit file (or died); false on timeout.
   private async waitForExit(id: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -593,35 +441,27 @@ export class ContainersEngine {
       // the monitor's SIGTERM or its parent-death signal; the namespace file pasta was given is
       // the monitor's to remove, unless it died first.
       rmSync(this.store.slirpSocketPath(record.id), { force: true });
-      this.releaseNetns(record.id);
+      this.networking.releaseNetns(record.id);
       // The monitor removes its socket; one that died (or was killed) could not.
       this.removeSockets(record.id);
       rmSync(this.store.pidFile(record.id), { force: true });
       const neverRan = options.error !== undefined || (recorded.launching === true && effective.status !== 'exited');
-      const final: ContainerState = {
-        ...effective,
-        launching: undefined,
-        monitorLost: undefined,
-        status: neverRan ? 'created' : 'exited',
-        pid: 0,
-        finishedAt: effective.finishedAt ?? new Date().toISOString(),
-        error: options.error,
-        ...(options.error !== undefined ? { exitCode: options.errorCode ?? 125 } : {}),
-      };
-      this.store.writeState(record.id, final);
+      const final = this.store.transition(record.id, { kind: 'ended', neverRan, error: options.error, errorCode: options.errorCode, at: new Date().toISOString() }, effective);
       this.event(record, 'died', { ContainerExitCode: final.exitCode });
     }
     if (!ended && !options.restart) return 'done';
-    if (record.config.autoRemove) {
+    const state = this.store.state(record.id);
+    const ending = { exitCode: state.exitCode, stoppedByUser: state.stoppedByUser === true, startFailed: Boolean(state.error), restartCount: state.restartCount };
+    const after = afterExit(record.config.restartPolicy, record.config.autoRemove, ending);
+    if (after === 'remove') {
       // The runtime's state (its directory, the cgroup) is not the container's files: they go meanwhile.
       this.removeLocked(record);
       await deleting;
       return 'removed';
     }
     await deleting;
-    const state = this.store.state(record.id);
-    if (options.restart && this.shouldRestart(record, state)) {
-      this.store.writeState(record.id, { ...state, restartCount: state.restartCount + 1 });
+    if (options.restart && after === 'restart') {
+      this.store.transition(record.id, { kind: 'restarting' }, state);
       await this.startLocked(record, {});
       return 'restarted';
     }
@@ -630,14 +470,6 @@ export class ContainersEngine {
 
   private removeSockets(id: string): void {
     for (const path of [this.store.socketPath(id), `${this.store.socketPath(id)}.console`]) rmSync(path, { force: true });
-  }
-
-  private shouldRestart(record: ContainerRecord, state: ContainerState): boolean {
-    const policy = record.config.restartPolicy;
-    if (state.stoppedByUser || state.error) return false;
-    if (policy.name === 'always' || policy.name === 'unless-stopped') return true;
-    if (policy.name === 'on-failure') return (state.exitCode ?? 0) !== 0 && (policy.maxRetries === 0 || state.restartCount < policy.maxRetries);
-    return false;
   }
 
   // The monitor's exit command. A container removed meanwhile is not an error.
@@ -664,11 +496,11 @@ export class ContainersEngine {
       if (!isRunning(state)) {
         // It may have just exited on its own, its monitor's clean-up still to come: that one must
         // not bring it back under its restart policy.
-        this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true });
+        this.store.transition(record.id, { kind: 'stopped-by-user' });
         await this.finishLocked(record, { restart: false });
         return;
       }
-      this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true, status: 'stopping' });
+      this.store.transition(record.id, { kind: 'stopped-by-user', stopping: true });
       const runtime = this.runtime(record);
       const timeout = timeoutSeconds ?? record.config.stopTimeout;
       await killContainer(runtime, record.id, record.config.stopSignal).catch(() => undefined);
@@ -689,7 +521,7 @@ export class ContainersEngine {
     await this.store.withContainerLock(record.id, async () => {
       const state = this.reconcileLocked(record.id);
       if (!isRunning(state)) throw new CliError('ESTATE', `can only kill running containers: ${record.name} is ${state.status}`);
-      if (sig.number === 9 || sig.number === 15) this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true });
+      if (sig.number === 9 || sig.number === 15) this.store.transition(record.id, { kind: 'stopped-by-user' });
       await killContainer(this.runtime(record), record.id, sig.name);
     });
     return record;
@@ -731,7 +563,7 @@ export class ContainersEngine {
       } catch {
         // gone
       }
-      this.releaseNetns(id);
+      this.networking.releaseNetns(id);
       this.removeSockets(id);
       rmSync(this.store.slirpSocketPath(id), { force: true });
       rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
@@ -753,7 +585,7 @@ export class ContainersEngine {
       if (isRunning(state)) {
         if (!options.force)
           throw new CliError('ESTATE', `cannot remove container ${record.name}: it is running; stop it first or use --force`);
-        this.store.writeState(record.id, { ...this.store.state(record.id), stoppedByUser: true });
+        this.store.transition(record.id, { kind: 'stopped-by-user' });
         await killContainer(this.runtime(record), record.id, 'SIGKILL').catch(() => undefined);
         if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
       }
@@ -768,104 +600,14 @@ export class ContainersEngine {
   private removeLocked(record: ContainerRecord): void {
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
     // (A container whose monitor died before it ran still has its network namespace.)
-    this.releaseNetns(record.id);
+    this.networking.releaseNetns(record.id);
     this.removeSockets(record.id);
     this.store.remove(record);
     this.event(record, 'remove');
-    for (const m of memberships(record.config)) this.refreshHosts(m.network);
+    for (const m of memberships(record.config)) this.networking.refreshHosts(m.network);
   }
 
   // A free address on a named network (caller holds the networks lock).
-  private allocate(network: string): string {
-    const used = this.store.list().flatMap((c) => memberships(c.config).filter((m) => m.network === network).map((m) => m.ip));
-    return this.ctx.networks.allocate(this.ctx.networks.find(network), used);
-  }
-
-  // `network connect`: joins a container to one more named network (at once when it is running).
-  async connect(input: string, network: string, aliases: string[] = []): Promise<void> {
-    const record = this.store.find(input);
-    const net = this.ctx.networks.find(network);
-    await this.store.withContainerLock(record.id, async () => {
-      const current = this.store.get(record.id)!;
-      const joined = memberships(current.config);
-      if (joined.some((m) => m.network === net.name)) throw new CliError('ESTATE', `container ${current.name} is already on network ${net.name}`);
-      if (!joined.length && current.config.network !== 'none')
-        throw new CliError('ESTATE', `container ${current.name} uses --network ${current.config.network}: only containers on named networks (or none) can join more`);
-      let attachment!: NetworkAttachment;
-      await this.ctx.networks.withLock(async () => {
-        attachment = { network: net.name, ip: this.allocate(net.name), aliases, device: `eth${joined.length}` };
-        this.store.update({ ...current, config: { ...current.config, extraNetworks: [...(current.config.extraNetworks ?? []), attachment] } });
-      });
-      const state = this.store.effectiveState(record.id);
-      if (isRunning(state) && state.pid) {
-        const { attach, detach } = await import('../network/bridge.js');
-        try {
-          await attach(this.ctx.paths.run, net, this.ctx.networks.list(), record.id, state.pid, attachment.ip, attachment.device);
-        } catch (error) {
-          await detach(this.ctx.paths.run, net, record.id).catch(() => undefined);
-          this.store.update(current);
-          throw error;
-        }
-      }
-    });
-    this.refreshHosts(net.name);
-  }
-
-  // `network disconnect`: leaves a network joined with `network connect`.
-  async disconnect(input: string, network: string): Promise<void> {
-    const record = this.store.find(input);
-    const net = this.ctx.networks.find(network);
-    await this.store.withContainerLock(record.id, async () => {
-      const current = this.store.get(record.id)!;
-      if (current.config.namedNetwork && current.config.network === net.name)
-        throw new CliError('ESTATE', `network ${net.name} is container ${current.name}'s own network (--network): it cannot leave it; remove the container instead`);
-      const extras = current.config.extraNetworks ?? [];
-      if (!extras.some((m) => m.network === net.name)) throw new CliError('ESTATE', `container ${current.name} is not on network ${net.name}`);
-      this.store.update({ ...current, config: { ...current.config, extraNetworks: extras.filter((m) => m.network !== net.name) } });
-      const { detach } = await import('../network/bridge.js');
-      await detach(this.ctx.paths.run, net, record.id);
-    });
-    this.refreshHosts(net.name);
-    const after = this.store.get(record.id);
-    if (after) this.writeHostsFile(after);
-  }
-
-  private writeHostsFile(record: ContainerRecord, all?: ContainerRecord[]): void {
-    try {
-      writeFileSync(join(this.store.containerDir(record.id), 'userdata', 'hosts'), this.hostsFor(record, all));
-    } catch {
-      // never started yet: written at start
-    }
-  }
-
-  // A container's /etc/hosts: itself, its networks' other members, the host, --add-host. `all`:
-  // every container, when the caller has read them already.
-  private hostsFor(record: ContainerRecord, all?: ContainerRecord[]): string {
-    const c = record.config;
-    const joined = memberships(c);
-    const mine = new Set(joined.map((m) => m.network));
-    const peers = (joined.length ? (all ?? this.store.list()) : [])
-      .filter((peer) => peer.id !== record.id)
-      .flatMap((peer) => memberships(peer.config).filter((pm) => mine.has(pm.network)).map((pm) => ({ ip: pm.ip, names: [peer.name, ...pm.aliases, peer.id.slice(0, 12)] })));
-    const outward = joined.some((m) => this.ctx.networks.get(m.network)?.internal === false);
-    const host = c.network === 'slirp4netns' ? 'host-address' : c.network === 'pasta' ? pastaAddresses()?.gateway : outward ? SLIRP_GATEWAY : undefined;
-    return etcHosts(c, record.name, peers, host);
-  }
-
-  // The containers on a named network (of `all`, when the caller has read them already).
-  onNetwork(name: string, all = this.store.list()): ContainerRecord[] {
-    return all.filter((c) => memberships(c.config).some((m) => m.network === name));
-  }
-
-  // Rewrites /etc/hosts of every container on a network so each knows the others by name, alias
-  // and short id: written in place, since the file is bind-mounted into running containers.
-  // The container list is read once for all of them.
-  refreshHosts(network: string): void {
-    const all = this.store.list();
-    writeDnsHosts(this.ctx, all);
-    for (const member of this.onNetwork(network, all)) this.writeHostsFile(member, all);
-  }
-
   // Waits for one of the conditions ("stopped"/"exited", "running", "created"); returns the exit code.
   async wait(input: string, conditions: string[] = ['stopped'], intervalMs = 50): Promise<number> {
     const record = this.store.find(input);
@@ -885,47 +627,10 @@ export class ContainersEngine {
     }
   }
 
-  // Runs a process in a running container through the runtime, with this process's stdio.
+  // `exec`: see container-exec.ts.
   async exec(input: string, options: ExecOptions): Promise<number> {
     const record = this.store.find(input);
-    const state = this.store.effectiveState(record.id);
-    if (!isRunning(state)) throw new CliError('ESTATE', `can only exec in running containers: ${record.name} is ${state.status}`);
-    if (options.workdir !== undefined && !options.workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`);
-    const spec = JSON.parse(readFileSync(join(this.store.containerDir(record.id), 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown>; root: { path: string } };
-    const c = record.config;
-    const user = options.user !== undefined ? resolveUser(spec.root.path, options.user) : undefined;
-    const processSpec = {
-      ...spec.process,
-      terminal: Boolean(options.tty),
-      args: options.command,
-      env: mergeEnv(spec.process.env as string[], (options.env ?? []).flatMap(expandEnv)),
-      cwd: options.workdir ?? c.workdir,
-      ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
-    };
-    const file = join(this.store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
-    writeJsonAtomic(file, processSpec, 0o644, false);
-    const runtime = this.runtime(record);
-    const [bin, argv] = runtimeCommand(runtime, 'exec', [...(options.detach ? ['--detach'] : []), ...(options.tty ? ['--tty'] : []), '--process', file, record.id]);
-    const { spawn } = await import('node:child_process');
-    try {
-      return await new Promise<number>((resolve) => {
-        const child = spawn(bin, argv, { stdio: options.detach ? ['ignore', 'ignore', 'pipe'] : [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'pipe'] });
-        let tail = '';
-        child.stderr!.on('data', (d: Buffer) => {
-          options.stderr?.(d);
-          tail = (tail + d.toString()).slice(-2000);
-        });
-        child.on('exit', (code, signal) => {
-          // The runtime's own failure to run the command (not the command's exit) maps to 126/127.
-          const failure = code !== 0 ? exitCodeForRuntimeError(tail) : 125;
-          if (failure !== 125) return resolve(failure);
-          resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 1) : 1));
-        });
-        child.on('error', () => resolve(125));
-      });
-    } finally {
-      rmSync(file, { force: true });
-    }
+    return execInContainer(this.store, record, this.runtime(record), this.store.effectiveState(record.id), options);
   }
 
   // Runs `fn` with the container's root filesystem mounted (counted: a running container's mount
@@ -965,15 +670,3 @@ export class ContainersEngine {
   }
 }
 
-// skiff-dns's view of every named network: "CIDR IP NAME ALIAS... ID" per container and
-// "internal CIDR" per internal network, replaced whole (it re-reads the file when it changes).
-export const writeDnsHosts = (ctx: EngineContext, containers: ContainerRecord[]): void => {
-  const networks = ctx.networks.list();
-  const lines = networks.filter((n) => n.internal).map((n) => `internal ${n.subnet}`);
-  for (const c of containers)
-    for (const m of memberships(c.config)) {
-      const network = networks.find((n) => n.name === m.network);
-      if (network) lines.push(`${network.subnet} ${m.ip} ${[c.name, ...m.aliases, c.id.slice(0, 12)].join(' ')}`);
-    }
-  writeFileAtomic(join(ctx.paths.run, 'dns.hosts'), `${lines.join('\n')}\n`, 0o644, false);
-};

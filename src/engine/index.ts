@@ -46,7 +46,8 @@ export class Engine {
 export const openEngine = async (overrides: PathOverrides = {}): Promise<Engine> => new Engine(await createContext(overrides));
 
 export type { CreateOptions } from './container-config.js';
-export type { ExecOptions, StartHooks } from './containers.js';
+export type { StartHooks } from './containers.js';
+export type { ExecOptions } from './container-exec.js';
 export type { CommitOptions, DiffReport } from './container-files.js';
 export type { LogEntry, LogsQuery } from './logs.js';
 export type { EventsQuery, SkiffEvent } from './events.js';

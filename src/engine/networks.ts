@@ -5,7 +5,8 @@ import type { NetworkRecord } from '../network/networks.js';
 import { memberships } from '../state/containers.js';
 import { randomId } from '../state/names.js';
 import type { EngineContext } from './context.js';
-import { writeDnsHosts, type ContainersEngine } from './containers.js';
+import { writeDnsHosts } from './container-networks.js';
+import type { ContainersEngine } from './containers.js';
 
 export interface NetworkSummary extends NetworkRecord {
   containers: { id: string; name: string; ip: string; aliases: string[] }[];
@@ -36,7 +37,7 @@ export class NetworksEngine {
   summary(record: NetworkRecord): NetworkSummary {
     return {
       ...record,
-      containers: this.containers.onNetwork(record.name).map((c) => {
+      containers: this.containers.networking.onNetwork(record.name).map((c) => {
         const m = memberships(c.config).find((x) => x.network === record.name)!;
         return { id: c.id, name: c.name, ip: m.ip, aliases: m.aliases };
       }),
@@ -58,7 +59,7 @@ export class NetworksEngine {
   // Removes a network; one that containers use only with force (which removes them first).
   async remove(name: string, options: { force?: boolean } = {}): Promise<NetworkRecord> {
     const record = this.ctx.networks.find(name);
-    const users = this.containers.onNetwork(record.name);
+    const users = this.containers.networking.onNetwork(record.name);
     if (users.length && !options.force)
       throw new CliError('ESTATE', `network ${record.name} is used by container ${users[0].name}: remove the containers first, or use --force`);
     for (const c of users) await this.containers.remove(c.id, { force: true });
@@ -75,7 +76,7 @@ export class NetworksEngine {
   // Removes every network no container uses.
   async prune(): Promise<NetworkRecord[]> {
     const out: NetworkRecord[] = [];
-    for (const n of this.ctx.networks.list()) if (!this.containers.onNetwork(n.name).length) out.push(await this.remove(n.name));
+    for (const n of this.ctx.networks.list()) if (!this.containers.networking.onNetwork(n.name).length) out.push(await this.remove(n.name));
     return out;
   }
 }

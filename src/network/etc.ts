@@ -1,7 +1,7 @@
 // The files a container gets at /etc/hosts and /etc/resolv.conf, from its network mode and flags.
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { userspaceAddresses } from './backend.js';
+import { networkMode } from './modes.js';
 
 const hostResolvConf = (): string[] => {
   try {
@@ -23,6 +23,7 @@ const hostAddress = (): string | undefined =>
 // What of a container's configuration its /etc/hosts and /etc/resolv.conf come from.
 export interface EtcConfig {
   network: string;
+  namedNetwork?: boolean;
   hostname: string;
   networkIp?: string;
   aliases?: string[];
@@ -36,7 +37,7 @@ export interface EtcConfig {
 export const etcHosts = (c: EtcConfig, name: string, peers: { ip: string; names: string[] }[] = [], host?: string): string => {
   const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
   // (A container sharing another's network has that one's address; 127.0.1.1 names it locally.)
-  const own = userspaceAddresses(c.network).ip ?? c.networkIp ?? c.extraNetworks?.[0]?.ip ?? '127.0.1.1';
+  const own = networkMode(c).addresses().ip ?? c.networkIp ?? c.extraNetworks?.[0]?.ip ?? '127.0.1.1';
   lines.push(`${own}\t${[c.hostname, name, ...(c.aliases ?? [])].join(' ')}`);
   for (const peer of peers) lines.push(`${peer.ip}\t${peer.names.join(' ')}`);
   const hostIp = host === 'host-address' ? hostAddress() : host;

@@ -12,9 +12,10 @@ import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from 
 import { acquireLock, withLock, type Lock } from '../util/lock.js';
 import { native } from '../util/native.js';
 import { checkName, isValidName } from '../util/names.js';
+import { transition, type Transition } from './transitions.js';
 import { isAlive, isLockHeld, isUnstarted, readPidFile, sleepSync, startedAfter } from './liveness.js';
 
-export type ContainerStatus = 'created' | 'running' | 'stopping' | 'exited' | 'removing';
+export type ContainerStatus = 'created' | 'running' | 'stopping' | 'exited';
 
 export interface RestartPolicy {
   name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
@@ -237,6 +238,14 @@ export class ContainerStore {
       if (!(error instanceof SyntaxError)) throw error;
       return { status: 'created', restartCount: 0 };
     }
+  }
+
+  // Records a change of the container's state (see transitions.ts), from `from` (what is recorded,
+  // unless the caller read the effective state); returns the new state.
+  transition(id: string, t: Transition, from: ContainerState = this.state(id)): ContainerState {
+    const next = transition(from, t);
+    this.writeState(id, next);
+    return next;
   }
 
   writeState(id: string, state: ContainerState): void {

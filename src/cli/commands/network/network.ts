@@ -123,7 +123,7 @@ const buildConnect = (): Command =>
     .action(async (network: string, container: string, flags: { alias?: string[] }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      await engine.containers.connect(container, network, flags.alias ?? []);
+      await engine.containers.networking.connect(container, network, flags.alias ?? []);
     });
 
 const buildDisconnect = (): Command =>
@@ -135,7 +135,7 @@ const buildDisconnect = (): Command =>
     .action(async (network: string, container: string, _flags: unknown, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      await engine.containers.disconnect(container, network);
+      await engine.containers.networking.disconnect(container, network);
     });
 
 export const build = (): Command =>

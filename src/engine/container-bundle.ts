@@ -1,0 +1,55 @@
+// A container's bundle: its OCI runtime spec (from its recorded configuration, its user resolved
+// in its own root) and the /etc files it gets (hostname, hosts, resolv.conf).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupVersion } from '../cgroups/detect.js';
+import { CliError } from '../errors.js';
+import { networkMode } from '../network/modes.js';
+import { resolvConf } from '../network/etc.js';
+import { resolveUser } from '../oci/passwd.js';
+import { generateSpec } from '../oci/spec.js';
+import type { ContainerRecord } from '../state/containers.js';
+import { findHelperBinary } from '../util/exec.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import type { ContainerNetworks } from './container-networks.js';
+import type { EngineContext } from './context.js';
+
+export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
+  const store = ctx.containers;
+  const dir = store.containerDir(record.id);
+  const userdata = join(dir, 'userdata');
+  const c = record.config;
+  writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
+  writeFileSync(join(userdata, 'hosts'), networking.hostsFor(record));
+  // Sharing another container's network means sharing its name servers too. Named networks ask
+  // skiff-dns at their gateway (container names, then upstream); slirp4netns answers at 10.0.2.3.
+  const shared = c.network.startsWith('container:') ? store.find(c.network.slice('container:'.length)).config : c;
+  const named = shared.namedNetwork ? ctx.networks.get(shared.network) : undefined;
+  writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c, networkMode(shared).nameserver(named?.gateway)));
+  const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
+  if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
+  const user = resolveUser(rootfs, c.user);
+  const spec = generateSpec({
+    hostname: c.hostname,
+    rootfs,
+    args: [...c.entrypoint, ...c.cmd],
+    env: user.home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${user.home}`] : c.env,
+    cwd: c.workdir,
+    user,
+    terminal: c.tty,
+    capAdd: c.capAdd,
+    capDrop: c.capDrop,
+    privileged: c.privileged,
+    readOnly: c.readOnly,
+    noNewPrivileges: c.noNewPrivileges,
+    seccomp: c.seccomp,
+    tmpfs: c.tmpfs,
+    init,
+    network: networkMode(c).namespace({ netnsPath: store.netnsPath(record.id), pastaPidFile: '', slirpSocket: '' }, () => networking.sharedNetns(c.network.slice('container:'.length))),
+    etcFiles: { '/etc/hostname': join(userdata, 'hostname'), '/etc/hosts': join(userdata, 'hosts'), '/etc/resolv.conf': join(userdata, 'resolv.conf') },
+    cgroupV2: cgroupVersion() === 'v2',
+    singleId: ctx.config.storage.userns === 'single',
+    annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
+  });
+  writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);
+};

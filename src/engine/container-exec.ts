@@ -1,0 +1,69 @@
+// `exec`: a process in a running container, through the runtime's exec with a process spec made
+// from the container's own (its user, environment and working directory, as asked).
+import { readFileSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+import { exitCodeForRuntimeError } from '../monitor/monitor.js';
+import { resolveUser } from '../oci/passwd.js';
+import { runtimeCommand, type OciRuntime } from '../runtime/runtime.js';
+import type { ContainerRecord, ContainerState, ContainerStore } from '../state/containers.js';
+import { randomId } from '../state/names.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import { expandEnv, mergeEnv } from './container-config.js';
+
+export interface ExecOptions {
+  command: string[];
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  privileged?: boolean;
+  /** Receives the runtime's and the command's standard error (the caller prints it). */
+  stderr?: (chunk: Buffer) => void;
+}
+
+const SIGNALS: Record<string, number> = constants.signals;
+const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
+
+// Runs a process in a running container through the runtime, with this process's stdio.
+export const execInContainer = async (store: ContainerStore, record: ContainerRecord, runtime: OciRuntime, state: ContainerState, options: ExecOptions): Promise<number> => {
+  if (!isRunning(state)) throw new CliError('ESTATE', `can only exec in running containers: ${record.name} is ${state.status}`);
+  if (options.workdir !== undefined && !options.workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`);
+  const spec = JSON.parse(readFileSync(join(store.containerDir(record.id), 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown>; root: { path: string } };
+  const c = record.config;
+  const user = options.user !== undefined ? resolveUser(spec.root.path, options.user) : undefined;
+  const processSpec = {
+    ...spec.process,
+    terminal: Boolean(options.tty),
+    args: options.command,
+    env: mergeEnv(spec.process.env as string[], (options.env ?? []).flatMap(expandEnv)),
+    cwd: options.workdir ?? c.workdir,
+    ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
+  };
+  const file = join(store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
+  writeJsonAtomic(file, processSpec, 0o644, false);
+  const [bin, argv] = runtimeCommand(runtime, 'exec', [...(options.detach ? ['--detach'] : []), ...(options.tty ? ['--tty'] : []), '--process', file, record.id]);
+  const { spawn } = await import('node:child_process');
+  try {
+    return await new Promise<number>((resolve) => {
+      const child = spawn(bin, argv, { stdio: options.detach ? ['ignore', 'ignore', 'pipe'] : [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'pipe'] });
+      let tail = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        options.stderr?.(d);
+        tail = (tail + d.toString()).slice(-2000);
+      });
+      child.on('exit', (code, signal) => {
+        // The runtime's own failure to run the command (not the command's exit) maps to 126/127.
+        const failure = code !== 0 ? exitCodeForRuntimeError(tail) : 125;
+        if (failure !== 125) return resolve(failure);
+        resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 1) : 1));
+      });
+      child.on('error', () => resolve(125));
+    });
+  } finally {
+    rmSync(file, { force: true });
+  }
+};

@@ -1,0 +1,93 @@
+// Launching a container's monitor: what it runs (the OCI runtime, pasta or slirp4netns as network
+// helper, the ports it forwards itself, the exit command), started before the bundle is written
+// and held until its go.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { launchMonitor, type MonitorLaunch } from '../monitor/monitor.js';
+import type { PortMapping } from '../network/ports.js';
+import { networkMode } from '../network/modes.js';
+import { keepSpareTemplate, type SpareNetwork } from '../network/spare.js';
+import type { OciRuntime } from '../runtime/runtime.js';
+import { memberships, type ContainerRecord } from '../state/containers.js';
+import { requireHelperBinary } from '../util/exec.js';
+import { log } from '../util/log.js';
+import type { ContainerNetworks } from './container-networks.js';
+import type { EngineContext } from './context.js';
+
+// A container's monitor, launched and waiting for its go.
+export interface Launched {
+  monitor: MonitorLaunch;
+  /** The monitor starts the container itself (nothing to do between create and start). */
+  monitorStarts: boolean;
+  /** Ports slirp4netns publishes once the container exists. */
+  viaSlirp: PortMapping[];
+}
+
+// A launched monitor told to create nothing: it undoes its set-up (pasta's namespace) and ends.
+export const cancelLaunch = async (launched: Launched | undefined): Promise<void> => {
+  launched?.monitor.abort();
+  await launched?.monitor.finish().catch(() => undefined);
+};
+
+// Starts the container's monitor, which sets up (pasta's start above all) and then waits for its
+// go: the caller mounts the root and writes the bundle meanwhile.
+export const launch = async (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, runtime: OciRuntime, spare: SpareNetwork | undefined): Promise<Launched> => {
+  const store = ctx.containers;
+  const dir = store.containerDir(record.id);
+  const runDir = store.runtimeDir(record.id);
+  // (A new container has none: Node's recursive rm is a module of its own to load.)
+  if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(runDir, { recursive: true });
+  mkdirSync(join(ctx.paths.run, 'sock'), { recursive: true });
+  const mode = networkMode(record.config);
+  const helper = mode.helper ? requireHelperBinary(mode.helper.binary, mode.helper.package) : undefined;
+  const pasta = mode.kind === 'pasta' ? helper : undefined;
+  const slirpSocket = store.slirpSocketPath(record.id);
+  if (mode.kind === 'slirp4netns') rmSync(slirpSocket, { force: true });
+  const ports = mode.planPorts(record.config.ports ?? []);
+  // The launcher's spare network, when create() found it fit; else the launcher's next spare
+  // is made to fit.
+  const adopted = spare?.id === record.id ? spare : undefined;
+  if (pasta && !adopted && !ports.viaHelper.length) keepSpareTemplate(ctx.paths.run, pasta);
+  if (pasta && !adopted) {
+    networking.releaseNetns(record.id);
+    mkdirSync(dirname(store.netnsPath(record.id)), { recursive: true });
+  }
+  const pastaPidFile = adopted?.pidFile ?? join(runDir, 'pasta.pid');
+  const paths = { netnsPath: store.netnsPath(record.id), pastaPidFile, slirpSocket };
+  const viaSlirp = ports.viaSlirpApi;
+  // With nothing to do between create and start (no named network, no slirp4netns forwarding
+  // to set up), the monitor starts the container itself (one `run --detach` where it can): an
+  // attaching caller connects before the monitor goes ahead, and gets all the output.
+  const monitorStarts = !viaSlirp.length && !memberships(record.config).length;
+  const monitor = await launchMonitor({
+    id: record.id,
+    runtimePath: runtime.path,
+    runtimeArgs: runtime.globalArgs,
+    bundle: join(dir, 'bundle'),
+    pidFile: join(runDir, 'pidfile'),
+    logPath: store.logPath(record.id),
+    logSizeMax: record.config.logSizeMax ?? 10_000_000,
+    exitFile: store.exitFile(record.id),
+    socketPath: store.socketPath(record.id),
+    monitorPidFile: join(runDir, 'monitor.pid'),
+    terminal: record.config.tty,
+    stdin: record.config.interactive,
+    exitCommand: cleanupCommand(ctx, record.id),
+    netHelper: helper ? [helper, ...mode.helperArgs(paths, ports.viaHelper)] : undefined,
+    netNsPath: pasta ? store.netnsPath(record.id) : undefined,
+    netHelperPidFile: pasta ? pastaPidFile : undefined,
+    netHelperPorts: ports.viaHelper.length > 0,
+    netHelperAdopt: adopted?.pasta,
+    publish: ports.viaMonitor.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
+    start: monitorStarts,
+  });
+  log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');
+  return { monitor, monitorStarts, viaSlirp };
+};
+
+// The command the monitor runs when the container exits: this same skiff, same stores.
+export const cleanupCommand = (ctx: EngineContext, id: string): string[] => {
+  const entry = process.argv[1];
+  return [process.execPath, ...process.execArgv, entry, '--root', ctx.paths.data, '--runroot', ctx.paths.run, 'container', 'cleanup', id];
+};

@@ -1,0 +1,119 @@
+// A container's network mode as one object: pasta, slirp4netns, none, host, container:NAME, or a
+// named network. Each answers what the rest of skiff asks of a mode: which helper the monitor runs
+// (and with what), which network namespace the runtime spec gives, what goes into /etc/hosts and
+// /etc/resolv.conf, the addresses inspect shows, and how published ports are split between the
+// helper, the monitor and slirp4netns's API. Nothing else branches on the mode's name.
+import { pastaAddresses, pastaHelperArgs, PASTA_DNS } from './pasta.js';
+import type { PortMapping } from './ports.js';
+import { SLIRP_DNS, SLIRP_GATEWAY, SLIRP_GUEST, slirpHelperArgs } from './slirp.js';
+
+export type NetworkModeKind = 'pasta' | 'slirp4netns' | 'none' | 'host' | 'container' | 'named';
+
+/** What a container's configuration says of its network. */
+export interface NetworkConfig {
+  network: string;
+  namedNetwork?: boolean;
+}
+
+/** Where the container's own files are, for the modes that need them. */
+export interface ModePaths {
+  /** The file pasta's namespace is bound to. */
+  netnsPath: string;
+  /** pasta's pid file. */
+  pastaPidFile: string;
+  /** slirp4netns's API socket. */
+  slirpSocket: string;
+}
+
+/** How published ports are forwarded. */
+export interface PortPlan {
+  /** By the network helper itself (pasta: TCP, keeping the client's address). */
+  viaHelper: PortMapping[];
+  /** By skiff-monitor, socket to socket (IPv4). */
+  viaMonitor: PortMapping[];
+  /** Through slirp4netns's API once the container exists (IPv6 host addresses). */
+  viaSlirpApi: PortMapping[];
+}
+
+export interface NetworkMode {
+  readonly kind: NetworkModeKind;
+  /** The helper binary's name and Debian package, when the monitor runs one. */
+  readonly helper?: { binary: string; package: string };
+  /** The helper's arguments (after its binary), given the ports it forwards itself. */
+  helperArgs(paths: ModePaths, viaHelper: PortMapping[]): string[];
+  /** The network namespace in the runtime spec: the host's, a new one, or one bound to a file. */
+  namespace(paths: ModePaths, sharedNetns: () => string): 'host' | 'private' | { path: string };
+  /** The name server for /etc/resolv.conf (undefined: the host's). `gateway`: a named network's. */
+  nameserver(gateway?: string): string | undefined;
+  /** host.containers.internal for /etc/hosts ('host-address': the host's own), given whether a named network has a way out. */
+  hostAddress(outward: boolean): string | undefined;
+  /** The container's address and gateway as inspect shows them. */
+  addresses(): { ip?: string; gateway?: string };
+  /** Splits the published ports between helper, monitor and slirp4netns's API. */
+  planPorts(ports: PortMapping[]): PortPlan;
+}
+
+// The monitor forwards what it can: IPv4 host addresses.
+const monitorOnly = (ports: PortMapping[]): PortPlan => ({ viaHelper: [], viaMonitor: ports.filter((p) => !p.hostIp.includes(':')), viaSlirpApi: [] });
+
+const PASTA: NetworkMode = {
+  kind: 'pasta',
+  helper: { binary: 'pasta', package: 'passt' },
+  helperArgs: (paths, viaHelper) => pastaHelperArgs(viaHelper, paths.pastaPidFile),
+  namespace: (paths) => ({ path: paths.netnsPath }),
+  nameserver: () => PASTA_DNS,
+  hostAddress: () => pastaAddresses()?.gateway,
+  addresses: () => {
+    const found = pastaAddresses();
+    return { ip: found?.address, gateway: found?.gateway };
+  },
+  // pasta forwards TCP itself (keeping a remote client's address); the monitor forwards the rest
+  // over IPv4 (UDP replies come back: Debian 12's pasta loses replies to loopback clients).
+  planPorts: (ports) => {
+    const viaHelper = ports.filter((p) => p.protocol === 'tcp');
+    return { viaHelper, viaMonitor: ports.filter((p) => !viaHelper.includes(p) && !p.hostIp.includes(':')), viaSlirpApi: [] };
+  },
+};
+
+const SLIRP: NetworkMode = {
+  kind: 'slirp4netns',
+  helper: { binary: 'slirp4netns', package: 'slirp4netns' },
+  helperArgs: (paths) => slirpHelperArgs(paths.slirpSocket),
+  namespace: () => 'private',
+  nameserver: () => SLIRP_DNS,
+  hostAddress: () => 'host-address',
+  addresses: () => ({ ip: SLIRP_GUEST, gateway: SLIRP_GATEWAY }),
+  // The monitor forwards IPv4 host addresses; slirp4netns's API the IPv6 ones.
+  planPorts: (ports) => ({ viaHelper: [], viaMonitor: ports.filter((p) => !p.hostIp.includes(':')), viaSlirpApi: ports.filter((p) => p.hostIp.includes(':')) }),
+};
+
+const plain = (kind: NetworkModeKind, namespace: NetworkMode['namespace']): NetworkMode => ({
+  kind,
+  helperArgs: () => [],
+  namespace,
+  nameserver: (gateway) => gateway,
+  // Through a named network's way out (slirp4netns in skiff's network namespace), if it has one.
+  hostAddress: (outward) => (outward ? SLIRP_GATEWAY : undefined),
+  addresses: () => ({}),
+  planPorts: monitorOnly,
+});
+
+const NONE = plain('none', () => 'private');
+const HOST = plain('host', () => 'host');
+const NAMED = plain('named', () => 'private');
+const CONTAINER = plain('container', (_paths, sharedNetns) => ({ path: sharedNetns() }));
+
+export const networkMode = (config: NetworkConfig): NetworkMode => {
+  if (config.namedNetwork) return NAMED;
+  if (config.network.startsWith('container:')) return CONTAINER;
+  switch (config.network) {
+    case 'pasta':
+      return PASTA;
+    case 'slirp4netns':
+      return SLIRP;
+    case 'host':
+      return HOST;
+    default:
+      return NONE;
+  }
+};
