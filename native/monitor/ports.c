@@ -39,14 +39,14 @@ struct direction
   size_t len;  /* bytes in the pipe */
   size_t cap;  /* the pipe's capacity */
   bool full;   /* the pipe took no more (its slots are used up): wait for the destination */
-  bool eof;  /* the source has ended */
-  bool shut; /* the end was passed on (shutdown of the destination's write side) */
+  bool eof;    /* the source has ended */
+  bool shut;   /* the end was passed on (shutdown of the destination's write side) */
 };
 
 struct relay
 {
-  int fd[2];                /* 0: the host's client, 1: the container's end */
-  struct direction dir[2];  /* dir[i] carries fd[i] → fd[1 - i] */
+  int fd[2];               /* 0: the host's client, 1: the container's end */
+  struct direction dir[2]; /* dir[i] carries fd[i] → fd[1 - i] */
 };
 
 static struct published published[MAX_PUBLISHED];

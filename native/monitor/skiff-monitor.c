@@ -54,7 +54,7 @@ struct options
   const char *exit_args[MAX_ARGS];
   int n_exit_args;
   const char *net_helper, *net_ns_path, *net_helper_pid_file;
-  bool net_helper_ports; /* the helper holds host ports: wait for it to end */
+  bool net_helper_ports;        /* the helper holds host ports: wait for it to end */
   const char *net_helper_adopt; /* the pid of a pasta on the namespace already (the launcher's spare) */
   const char *net_args[MAX_ARGS];
   int n_net_args;
@@ -726,7 +726,10 @@ create_netns (void)
     _exit (unshare (CLONE_NEWNET) < 0 || mount ("/proc/self/ns/net", opt.net_ns_path, NULL, MS_BIND, NULL) < 0 ? errno : 0);
   if (child < 0 || waitpid (child, &status, 0) != child || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {
-      snprintf (net_message, sizeof net_message, "cannot make a network namespace at %s: %s", opt.net_ns_path, child < 0 ? strerror (errno) : WIFEXITED (status) ? strerror (WEXITSTATUS (status)) : "killed");
+      snprintf (net_message, sizeof net_message, "cannot make a network namespace at %s: %s", opt.net_ns_path,
+                child < 0            ? strerror (errno)
+                : WIFEXITED (status) ? strerror (WEXITSTATUS (status))
+                                     : "killed");
       unlink (opt.net_ns_path);
       return net_message;
     }
@@ -929,14 +932,14 @@ parse_args (int argc, char **argv)
     {
       const char *a = argv[i];
       const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define TAKE(name, field)                                                                                                                            \
-  if (strcmp (a, name) == 0)                                                                                                                         \
-    {                                                                                                                                                \
-      if (!v)                                                                                                                                        \
-        die ("%s needs a value", name);                                                                                                              \
-      field = v;                                                                                                                                     \
-      i++;                                                                                                                                           \
-      continue;                                                                                                                                      \
+#define TAKE(name, field)               \
+  if (strcmp (a, name) == 0)            \
+    {                                   \
+      if (!v)                           \
+        die ("%s needs a value", name); \
+      field = v;                        \
+      i++;                              \
+      continue;                         \
     }
       TAKE ("--cid", opt.cid);
       TAKE ("--runtime", opt.runtime);
@@ -1228,7 +1231,8 @@ main (int argc, char **argv)
       while (create_len > 0 && (create_out[create_len - 1] == '\n' || create_out[create_len - 1] == ' '))
         create_len--;
       if (create_len == 0)
-        create_len = (size_t) snprintf (create_out, sizeof create_out, "%s %s exited with status %d", opt.runtime, rargv[opt.n_runtime_args + 1], WIFEXITED (runtime_status) ? WEXITSTATUS (runtime_status) : 128 + WTERMSIG (runtime_status));
+        create_len = (size_t) snprintf (create_out, sizeof create_out, "%s %s exited with status %d", opt.runtime, rargv[opt.n_runtime_args + 1],
+                                        WIFEXITED (runtime_status) ? WEXITSTATUS (runtime_status) : 128 + WTERMSIG (runtime_status));
       stop_net_helper ();
       if (run_detached)
         run_runtime ("delete", NULL, 0); /* whatever a failed `run` left */
