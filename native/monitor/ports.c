@@ -25,12 +25,25 @@
 static int dial (struct ports *ports, int container_port, bool udp);
 
 /* Binds HOSTIP:HOSTPORT now, before the container exists, so a taken port fails the create.  */
+/* The flow and relay tables (~13 KB) are set up with the first published port: a container
+   without any never touches them.  */
+static void
+init_tables (struct ports *ports)
+{
+  for (int i = 0; i < MAX_RELAYS; i++)
+    ports->relays[i].fd[0] = ports->relays[i].fd[1] = -1;
+  for (int i = 0; i < MAX_FLOWS; i++)
+    ports->flows[i].published = -1;
+}
+
 const char *
 ports_publish (struct ports *ports, const char *spec, bool udp)
 {
   static char error[160];
   char ip[64];
   int host_port, container_port;
+  if (ports->n_published == 0)
+    init_tables (ports);
   if (ports->n_published >= MAX_PUBLISHED || sscanf (spec, "%63[^,],%d,%d", ip, &host_port, &container_port) != 3)
     return "bad --publish-tcp/--publish-udp value (IP,HOSTPORT,CONTAINERPORT)";
   struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) host_port) };
@@ -276,6 +289,8 @@ int
 ports_poll_fds (const struct ports *ports, struct pollfd *p)
 {
   int n = 0;
+  if (ports->n_published == 0)
+    return 0;
   for (int i = 0; i < ports->n_published; i++)
     p[n++] = (struct pollfd) { ports->published[i].fd, POLLIN, 0 };
   for (int i = 0; i < MAX_FLOWS; i++)
@@ -300,6 +315,8 @@ ports_poll_fds (const struct ports *ports, struct pollfd *p)
 void
 ports_handle (struct ports *ports, const struct pollfd *p)
 {
+  if (ports->n_published == 0)
+    return;
   for (int i = 0; i < ports->n_published; i++)
     if (p[i].revents & POLLIN)
       {
@@ -326,16 +343,15 @@ ports_handle (struct ports *ports, const struct pollfd *p)
 void
 ports_init (struct ports *ports)
 {
-  for (int i = 0; i < MAX_RELAYS; i++)
-    ports->relays[i].fd[0] = ports->relays[i].fd[1] = -1;
-  for (int i = 0; i < MAX_FLOWS; i++)
-    ports->flows[i].published = -1;
+  ports->n_published = 0;
   ports->dialer_fd = -1;
 }
 
 void
 ports_close (struct ports *ports)
 {
+  if (ports->n_published == 0)
+    return;
   for (int i = 0; i < ports->n_published; i++)
     close (ports->published[i].fd);
   ports->n_published = 0;
