@@ -4,11 +4,12 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # Runtime: id mapping helpers, util-linux (unshare, nsenter), OCI runtimes, overlay and network helpers.
-# Build: a C compiler and make for native/, zlib's and OpenSSL's headers (the addon calls Node's). Tests: a registry, busybox-static for fixtures, htpasswd,
-# openssl, and skopeo (to check that what skiff writes, other tools read; never used by skiff).
+# Build: a C compiler and make for native/, zlib's and OpenSSL's headers (the addon calls Node's); clang-format for
+# `npm run lint`. Tests: a registry, busybox-static for fixtures, htpasswd, openssl, and skopeo (to check that what
+# skiff writes, other tools read; never used by skiff).
 apt-get install -y -qq --no-install-recommends \
   uidmap util-linux procps iproute2 nftables crun runc catatonit fuse-overlayfs passt slirp4netns \
-  gcc make libc6-dev musl-tools zlib1g-dev libssl-dev ca-certificates \
+  gcc make libc6-dev musl-tools zlib1g-dev libssl-dev clang-format ca-certificates \
   docker-registry busybox-static apache2-utils openssl skopeo >/dev/null
 # Node.js with npm and the N-API headers; a Node that did not come from Debian brings its own headers.
 if ! command -v node >/dev/null 2>&1; then

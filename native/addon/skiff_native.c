@@ -53,10 +53,20 @@ throw_errno (napi_env env, const char *what, int err)
 {
   char buf[256];
   snprintf (buf, sizeof buf, "%s: %s", what, strerror (err));
-  const char *code = err == EPERM ? "EPERM" : err == EINVAL ? "EINVAL" : err == ENOTSUP ? "ENOTSUP" : err == EEXIST ? "EEXIST"
-                     : err == ENOENT ? "ENOENT" : err == EBUSY ? "EBUSY" : err == ENODEV ? "ENODEV" : err == ENOTDIR ? "ENOTDIR"
-                     : err == ELOOP ? "ELOOP" : err == EACCES ? "EACCES" : err == EXDEV ? "EXDEV" : err == ENOSYS ? "ENOSYS"
-                     : err == ENAMETOOLONG ? "ENAMETOOLONG" : "ESYSCALL";
+  const char *code = err == EPERM          ? "EPERM"
+                     : err == EINVAL       ? "EINVAL"
+                     : err == ENOTSUP      ? "ENOTSUP"
+                     : err == EEXIST       ? "EEXIST"
+                     : err == ENOENT       ? "ENOENT"
+                     : err == EBUSY        ? "EBUSY"
+                     : err == ENODEV       ? "ENODEV"
+                     : err == ENOTDIR      ? "ENOTDIR"
+                     : err == ELOOP        ? "ELOOP"
+                     : err == EACCES       ? "EACCES"
+                     : err == EXDEV        ? "EXDEV"
+                     : err == ENOSYS       ? "ENOSYS"
+                     : err == ENAMETOOLONG ? "ENAMETOOLONG"
+                                           : "ESYSCALL";
   napi_throw_error (env, code, buf);
   return NULL;
 }

@@ -96,7 +96,9 @@ open_parents (struct unpacker *u, char **parts, int n, bool create)
             len += snprintf (rel + len, sizeof rel - len, "%s%s", j ? "/" : "", parts[j]);
           if ((err == ELOOP || err == ENOTDIR) && fstatat (parent, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
             {
-              snprintf (why, sizeof why, S_ISLNK (st.st_mode) ? "its parent \"%s\" is a symlink, which could lead outside the target" : "its parent \"%s\" is not a directory", rel);
+              snprintf (why, sizeof why,
+                        S_ISLNK (st.st_mode) ? "its parent \"%s\" is a symlink, which could lead outside the target" : "its parent \"%s\" is not a directory",
+                        rel);
               refuse (u, why);
             }
           else
@@ -298,7 +300,8 @@ entry_begin (struct unpacker *u, char type, const char *linkname)
         /* From here on through a descriptor: a symlink put there meanwhile is not followed.  */
         fd = openat (parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-          return errno == ELOOP || errno == ENOTDIR ? refuse (u, "it was replaced by something else while it was made") : sys_fail (u, "open the directory", errno);
+          return errno == ELOOP || errno == ENOTDIR ? refuse (u, "it was replaced by something else while it was made")
+                                                    : sys_fail (u, "open the directory", errno);
         /* Always: the umask trims mkdir's mode, and chown clears setgid.  */
         if (own (u, fd, -1, NULL))
           {

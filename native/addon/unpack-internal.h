@@ -41,7 +41,7 @@ struct xattr
 /* What a PAX header ('x') or GNU long name ('L', 'K') says about the next entry.  */
 struct pending
 {
-  char *meta;   /* the PAX records, kept until the entry is done (xattrs point into them) */
+  char *meta; /* the PAX records, kept until the entry is done (xattrs point into them) */
   char *longname, *longlink;
   const char *path, *linkpath;
   bool has_size, has_uid, has_gid, has_mtime;
@@ -91,7 +91,7 @@ struct unpacker
   char *meta_buf;
   size_t meta_len;
   struct pending pending;
-  int file_fd; /* the regular file being written, or -1 */
+  int file_fd;         /* the regular file being written, or -1 */
   char name[PATH_MAX]; /* the current entry's name, for messages */
   uint32_t mode;
   uint64_t uid, gid;

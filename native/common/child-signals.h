@@ -5,6 +5,7 @@
 #define SKIFF_CHILD_SIGNALS_H
 
 #include <signal.h>
+#include <stddef.h>
 
 static void
 reset_child_signals (void)

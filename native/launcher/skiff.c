@@ -31,7 +31,8 @@
 #include "../common/child-signals.h"
 
 static const char *const NEEDS_NAMESPACE[] = {
-  "run", "create", "start", "stop", "kill", "restart", "rm", "exec", "attach", "cp", "diff", "export", "commit", "top", "import", "unshare", "pull", "rmi", "load", "rename", "network", NULL,
+  "run",    "create", "start", "stop",   "kill",    "restart", "rm",  "exec", "attach", "cp",      "diff",
+  "export", "commit", "top",   "import", "unshare", "pull",    "rmi", "load", "rename", "network", NULL,
 };
 
 static bool
@@ -271,7 +272,7 @@ holds_pid (const char *path, pid_t pid)
    SIGTERM, from `run` discarding the spare or as the parent-death signal when the CLI ends, an
    unadopted spare goes: pasta is stopped (and waited for: it could otherwise still create its pid
    file), then its files.  */
-static void __attribute__ ((noreturn))
+static __attribute__ ((noreturn)) void
 watch_spare (pid_t cli, int report, char **pasta, const char *netns, const char *pidfile, const char *marker)
 {
   int devnull = open ("/dev/null", O_RDWR);

@@ -2,66 +2,49 @@
  * namespace carries its datagrams and the replies).  TCP (rootlessport's idea, in C): the monitor
  * listens on the host's ports in the host's network namespace; a dialer child that has entered
  * the container's network namespace opens a connection to 127.0.0.1:PORT there for each accepted
- * client and passes the socket back (SCM_RIGHTS); the monitor then moves bytes both ways with splice(2), without copying them through its memory.  Both
- * sockets live in one process, so no packet goes through a userspace TCP stack: this is what makes
- * it faster than slirp4netns's own forwarding.  Included by skiff-monitor.c.  */
+ * client and passes the socket back (SCM_RIGHTS); the monitor then moves bytes both ways with
+ * splice(2), without copying them through its memory.  Both sockets live in one process, so no
+ * packet goes through a userspace TCP stack: this is what makes it faster than slirp4netns's own
+ * forwarding.  */
+#define _GNU_SOURCE
+#include "ports.h"
+#include "util.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#define MAX_PUBLISHED 64
-#define MAX_RELAYS 128
 #define RELAY_PIPE (1024 * 1024)
-
-struct published
-{
-  int fd;
-  int container_port;
-  bool udp;
-};
-
-/* A UDP client of a published port: its address, and a socket in the container's namespace
-   connected to the container port (replies come back on it).  */
-struct flow
-{
-  int published; /* index into published[], -1 when free */
-  struct sockaddr_in client;
-  int fd;
-  time_t last;
-};
-
-#define MAX_FLOWS 128
 #define FLOW_IDLE_SECONDS 60
-static struct flow flows[MAX_FLOWS];
 
-static int dial (int container_port, bool udp);
-
-struct direction
-{
-  int pipe[2]; /* splice(2) moves the bytes through this pipe, never through user memory */
-  size_t len;  /* bytes in the pipe */
-  size_t cap;  /* the pipe's capacity */
-  bool full;   /* the pipe took no more (its slots are used up): wait for the destination */
-  bool eof;  /* the source has ended */
-  bool shut; /* the end was passed on (shutdown of the destination's write side) */
-};
-
-struct relay
-{
-  int fd[2];                /* 0: the host's client, 1: the container's end */
-  struct direction dir[2];  /* dir[i] carries fd[i] → fd[1 - i] */
-};
-
-static struct published published[MAX_PUBLISHED];
-static int n_published;
-static struct relay relays[MAX_RELAYS];
-static int dialer_fd = -1;
+static int dial (struct ports *ports, int container_port, bool udp);
 
 /* Binds HOSTIP:HOSTPORT now, before the container exists, so a taken port fails the create.  */
-static const char *
-publish_port (const char *spec, bool udp)
+/* The flow and relay tables (~13 KB) are set up with the first published port: a container
+   without any never touches them.  */
+static void
+init_tables (struct ports *ports)
+{
+  for (int i = 0; i < MAX_RELAYS; i++)
+    ports->relays[i].fd[0] = ports->relays[i].fd[1] = -1;
+  for (int i = 0; i < MAX_FLOWS; i++)
+    ports->flows[i].published = -1;
+}
+
+const char *
+ports_publish (struct ports *ports, const char *spec, bool udp)
 {
   static char error[160];
   char ip[64];
   int host_port, container_port;
-  if (n_published >= MAX_PUBLISHED || sscanf (spec, "%63[^,],%d,%d", ip, &host_port, &container_port) != 3)
+  if (ports->n_published == 0)
+    init_tables (ports);
+  if (ports->n_published >= MAX_PUBLISHED || sscanf (spec, "%63[^,],%d,%d", ip, &host_port, &container_port) != 3)
     return "bad --publish-tcp/--publish-udp value (IP,HOSTPORT,CONTAINERPORT)";
   struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) host_port) };
   int one = 1, fd = socket (AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -75,19 +58,21 @@ publish_port (const char *spec, bool udp)
       close (fd);
       return error;
     }
-  published[n_published++] = (struct published) { fd, container_port, udp };
+  ports->published[ports->n_published++] = (struct published) { fd, container_port, udp };
   return NULL;
 }
 
 /* A datagram for a published UDP port: to the client's flow (made on first use), into the container.  */
 static void
-relay_datagram_in (int index)
+relay_datagram_in (struct ports *ports, int index)
 {
+  struct published *pub = &ports->published[index];
+  struct flow *flows = ports->flows;
   char buf[65536];
   struct sockaddr_in client;
   socklen_t len = sizeof client;
   ssize_t n;
-  while ((n = recvfrom (published[index].fd, buf, sizeof buf, 0, (struct sockaddr *) &client, &len)) >= 0)
+  while ((n = recvfrom (pub->fd, buf, sizeof buf, 0, (struct sockaddr *) &client, &len)) >= 0)
     {
       time_t now = time (NULL);
       struct flow *f = NULL, *free_slot = NULL;
@@ -105,7 +90,7 @@ relay_datagram_in (int index)
         }
       if (!f && free_slot)
         {
-          int fd = dial (published[index].container_port, true);
+          int fd = dial (ports, pub->container_port, true);
           if (fd >= 0)
             {
               fcntl (fd, F_SETFL, O_NONBLOCK);
@@ -124,14 +109,14 @@ relay_datagram_in (int index)
 
 /* A reply from the container: back to that flow's client, from the published port.  */
 static void
-relay_datagram_out (struct flow *f)
+relay_datagram_out (struct ports *ports, struct flow *f)
 {
   char buf[65536];
   ssize_t n;
   while ((n = recv (f->fd, buf, sizeof buf, 0)) >= 0)
     {
       f->last = time (NULL);
-      sendto (published[f->published].fd, buf, (size_t) n, 0, (struct sockaddr *) &f->client, sizeof f->client);
+      sendto (ports->published[f->published].fd, buf, (size_t) n, 0, (struct sockaddr *) &f->client, sizeof f->client);
     }
 }
 
@@ -171,13 +156,12 @@ dialer_loop (int control)
     }
 }
 
-/* Starts the dialer in the container's network namespace; NULL when ready.  */
-static const char *
-start_dialer (int container)
+const char *
+ports_start_dialer (struct ports *ports, int container)
 {
   char path[64];
   int pair[2];
-  if (n_published == 0)
+  if (ports->n_published == 0)
     return NULL;
   snprintf (path, sizeof path, "/proc/%d/ns/net", container);
   int ns = open (path, O_RDONLY | O_CLOEXEC);
@@ -199,18 +183,19 @@ start_dialer (int container)
     }
   close (ns);
   close (pair[1]);
-  dialer_fd = pair[0];
+  ports->dialer_fd = pair[0];
   return NULL;
 }
 
+/* A socket connected to 127.0.0.1:container_port in the container's namespace, or -1.  */
 static int
-dial (int container_port, bool udp)
+dial (struct ports *ports, int container_port, bool udp)
 {
   uint16_t request[2] = { (uint16_t) container_port, udp };
   int err = 0;
-  if (dialer_fd < 0 || write (dialer_fd, request, sizeof request) != sizeof request)
+  if (ports->dialer_fd < 0 || write (ports->dialer_fd, request, sizeof request) != sizeof request)
     return -1;
-  int fd = recv_fd (dialer_fd, &err, sizeof err);
+  int fd = recv_fd (ports->dialer_fd, &err, sizeof err);
   if (err && fd >= 0)
     close (fd);
   return err ? -1 : fd;
@@ -232,16 +217,16 @@ close_relay (struct relay *r)
 }
 
 static void
-accept_published (struct published *pub)
+accept_published (struct ports *ports, struct published *pub)
 {
   int client;
   while ((client = accept4 (pub->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
     {
       struct relay *r = NULL;
       for (int i = 0; i < MAX_RELAYS && !r; i++)
-        if (relays[i].fd[0] < 0)
-          r = &relays[i];
-      int backend = r ? dial (pub->container_port, false) : -1;
+        if (ports->relays[i].fd[0] < 0)
+          r = &ports->relays[i];
+      int backend = r ? dial (ports, pub->container_port, false) : -1;
       if (backend < 0)
         {
           close (client); /* nothing listens in the container (or too many connections): refuse */
@@ -300,19 +285,20 @@ pump_direction (struct relay *r, int i)
   return true;
 }
 
-/* poll entries for the listeners and relays; returns how many were added at p.  */
-static int
-ports_poll_fds (struct pollfd *p)
+int
+ports_poll_fds (const struct ports *ports, struct pollfd *p)
 {
   int n = 0;
-  for (int i = 0; i < n_published; i++)
-    p[n++] = (struct pollfd) { published[i].fd, POLLIN, 0 };
+  if (ports->n_published == 0)
+    return 0;
+  for (int i = 0; i < ports->n_published; i++)
+    p[n++] = (struct pollfd) { ports->published[i].fd, POLLIN, 0 };
   for (int i = 0; i < MAX_FLOWS; i++)
-    p[n++] = (struct pollfd) { flows[i].published >= 0 ? flows[i].fd : -1, POLLIN, 0 };
+    p[n++] = (struct pollfd) { ports->flows[i].published >= 0 ? ports->flows[i].fd : -1, POLLIN, 0 };
   for (int i = 0; i < MAX_RELAYS; i++)
     for (int j = 0; j < 2; j++)
       {
-        struct relay *r = &relays[i];
+        const struct relay *r = &ports->relays[i];
         short events = 0;
         if (r->fd[0] >= 0)
           {
@@ -326,25 +312,27 @@ ports_poll_fds (struct pollfd *p)
   return n;
 }
 
-static void
-ports_handle (struct pollfd *p)
+void
+ports_handle (struct ports *ports, const struct pollfd *p)
 {
-  for (int i = 0; i < n_published; i++)
+  if (ports->n_published == 0)
+    return;
+  for (int i = 0; i < ports->n_published; i++)
     if (p[i].revents & POLLIN)
       {
-        if (published[i].udp)
-          relay_datagram_in (i);
+        if (ports->published[i].udp)
+          relay_datagram_in (ports, i);
         else
-          accept_published (&published[i]);
+          accept_published (ports, &ports->published[i]);
       }
-  p += n_published;
+  p += ports->n_published;
   for (int i = 0; i < MAX_FLOWS; i++)
-    if (flows[i].published >= 0 && (p[i].revents & POLLIN))
-      relay_datagram_out (&flows[i]);
+    if (ports->flows[i].published >= 0 && (p[i].revents & POLLIN))
+      relay_datagram_out (ports, &ports->flows[i]);
   p += MAX_FLOWS;
   for (int i = 0; i < MAX_RELAYS; i++)
     {
-      struct relay *r = &relays[i];
+      struct relay *r = &ports->relays[i];
       if (r->fd[0] < 0 || !((p[2 * i].revents | p[2 * i + 1].revents) & (POLLIN | POLLOUT | POLLHUP | POLLERR)))
         continue;
       if (!pump_direction (r, 0) || !pump_direction (r, 1) || (r->dir[0].shut && r->dir[1].shut))
@@ -352,32 +340,31 @@ ports_handle (struct pollfd *p)
     }
 }
 
-static void
-ports_init (void)
+void
+ports_init (struct ports *ports)
 {
-  for (int i = 0; i < MAX_RELAYS; i++)
-    relays[i].fd[0] = relays[i].fd[1] = -1;
-  for (int i = 0; i < MAX_FLOWS; i++)
-    flows[i].published = -1;
+  ports->n_published = 0;
+  ports->dialer_fd = -1;
 }
 
-/* At the container's exit: free the host ports and drop every connection.  */
-static void
-ports_close (void)
+void
+ports_close (struct ports *ports)
 {
-  for (int i = 0; i < n_published; i++)
-    close (published[i].fd);
-  n_published = 0;
+  if (ports->n_published == 0)
+    return;
+  for (int i = 0; i < ports->n_published; i++)
+    close (ports->published[i].fd);
+  ports->n_published = 0;
   for (int i = 0; i < MAX_RELAYS; i++)
-    if (relays[i].fd[0] >= 0)
-      close_relay (&relays[i]);
+    if (ports->relays[i].fd[0] >= 0)
+      close_relay (&ports->relays[i]);
   for (int i = 0; i < MAX_FLOWS; i++)
-    if (flows[i].published >= 0)
+    if (ports->flows[i].published >= 0)
       {
-        close (flows[i].fd);
-        flows[i].published = -1;
+        close (ports->flows[i].fd);
+        ports->flows[i].published = -1;
       }
-  if (dialer_fd >= 0)
-    close (dialer_fd);
-  dialer_fd = -1;
+  if (ports->dialer_fd >= 0)
+    close (ports->dialer_fd);
+  ports->dialer_fd = -1;
 }

@@ -1,0 +1,35 @@
+/* The monitor's command line (PROTOCOL.md, "Command line"), parsed once into the options every
+ * other part reads.  */
+#ifndef SKIFF_MONITOR_CLI_H
+#define SKIFF_MONITOR_CLI_H
+
+#include <stdbool.h>
+
+#define MAX_ARGS 64
+#define MAX_PUBLISH 64
+
+struct options
+{
+  const char *cid, *runtime, *bundle, *pid_file, *log_path, *exit_file, *socket_path, *monitor_pid_file;
+  const char *exit_command;
+  const char *runtime_args[MAX_ARGS];
+  int n_runtime_args;
+  const char *exit_args[MAX_ARGS];
+  int n_exit_args;
+  const char *net_helper, *net_ns_path, *net_helper_pid_file;
+  bool net_helper_ports;        /* the helper holds host ports: wait for it to end */
+  const char *net_helper_adopt; /* the pid of a pasta on the namespace already (the launcher's spare) */
+  const char *net_args[MAX_ARGS];
+  int n_net_args;
+  const char *publish[MAX_PUBLISH];
+  bool publish_udp[MAX_PUBLISH];
+  int n_publish;
+  long long log_size_max;
+  bool terminal, open_stdin, start;
+  int sync_fd, go_fd;
+};
+
+/* Fills `opt` from argv; prints the problem and exits 1 on a bad command line.  */
+void cli_parse (struct options *opt, int argc, char **argv);
+
+#endif

@@ -1,0 +1,101 @@
+/* The container's end: the exit file (PROTOCOL.md, "Exit file"), with an OOM kill seen in the
+ * container's cgroup v2 memory.events, and the exit command (`skiff container cleanup ID`).  */
+#define _GNU_SOURCE
+#include "exit-file.h"
+#include "runtime.h"
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* oom_kill from a cgroup v2 memory.events file, or -1.  */
+static long
+oom_kill_count (const struct oom_watch *w)
+{
+  char buf[1024];
+  if (!w->memory_events[0])
+    return -1;
+  int fd = open (w->memory_events, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  char *p = strstr (buf, "oom_kill ");
+  return p ? atol (p + 9) : -1;
+}
+
+void
+oom_watch_start (struct oom_watch *w, int pid)
+{
+  char path[64], buf[PATH_MAX];
+  w->memory_events[0] = '\0';
+  w->kills_at_start = -1;
+  snprintf (path, sizeof path, "/proc/%d/cgroup", pid);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  char *line = strstr (buf, "0::");
+  if (!line)
+    return;
+  line += 3;
+  line[strcspn (line, "\n")] = '\0';
+  snprintf (w->memory_events, sizeof w->memory_events, "/sys/fs/cgroup%s/memory.events", strcmp (line, "/") == 0 ? "" : line);
+  w->kills_at_start = oom_kill_count (w);
+}
+
+int
+exit_file_write (const char *path, const struct oom_watch *w, int status)
+{
+  char tmp[PATH_MAX], ts[48], body[256];
+  int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  int sig = WIFSIGNALED (status) ? WTERMSIG (status) : 0;
+  rfc3339nano (ts, sizeof ts);
+  long kills = oom_kill_count (w);
+  bool oom = w->kills_at_start >= 0 && kills > w->kills_at_start;
+  int n = snprintf (body, sizeof body, "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\"}\n", code, sig, oom ? "true" : "false", ts);
+  snprintf (tmp, sizeof tmp, "%s.tmp", path);
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return -1;
+  write_all (fd, body, (size_t) n);
+  fsync (fd);
+  close (fd);
+  rename (tmp, path);
+  return code;
+}
+
+void
+exit_command_run (const struct options *opt)
+{
+  const char *argv[MAX_ARGS + 2];
+  int n = 0;
+  if (!opt->exit_command)
+    return;
+  argv[n++] = opt->exit_command;
+  for (int i = 0; i < opt->n_exit_args; i++)
+    argv[n++] = opt->exit_args[i];
+  argv[n] = NULL;
+  int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  pid_t pid = spawn_process (argv, devnull, devnull, devnull);
+  int status;
+  /* As subreaper this also collects any last orphans of the container.  */
+  while (pid > 0)
+    {
+      pid_t got = waitpid (-1, &status, 0);
+      if (got == pid || (got < 0 && errno != EINTR))
+        break;
+    }
+}
