@@ -14,8 +14,9 @@
  * unpacker(target, blob, gzip, chown, onEvent): a layer's blob unpacked on a thread of its own:
  * see unpack.c.
  *
- * spawn(file, argv, fds, cwd) and waitpid(pid): starting a helper (crun, skiff-monitor) with
- * posix_spawn, which vforks.  Node's child_process forks, and forking a process Node's size costs
+ * spawn(file, argv, fds, cwd, setsid) and waitpid(pid): starting a helper (crun, skiff-monitor, or a
+ * command the user names: a file without a slash is looked up in PATH) with posix_spawn, which
+ * vforks; `setsid` puts it in a session of its own (a helper that outlives the command).  Node's child_process forks, and forking a process Node's size costs
  * milliseconds (page tables) where vfork costs tens of microseconds; a container's start runs
  * several helpers.  waitpid waits on libuv's thread pool (libuv reaps only its own children);
  * reap waits on the calling thread, for a child that has exited or is about to.
@@ -294,26 +295,29 @@ js_lgetxattr (napi_env env, napi_callback_info info)
 
 extern char **environ;
 
-/* spawn(file: string, argv: string[], fds: number[], cwd: string | null): number — the child's
- * pid.  fds[i] (when >= 0) becomes the child's fd i; every other descriptor of Node's is
+/* spawn(file: string, argv: string[], fds: number[], cwd: string | null, setsid?: boolean): number —
+ * the child's pid.  fds[i] (when >= 0) becomes the child's fd i; every other descriptor of Node's is
  * close-on-exec.  The child gets default signal dispositions and an empty signal mask.  */
 static napi_value
 js_spawn (napi_env env, napi_callback_info info)
 {
-  size_t argc = 4;
-  napi_value argv[4], result;
+  size_t argc = 5;
+  napi_value argv[5], result;
   char file[4096], cwd[4096];
   uint32_t nargs = 0, nfds = 0;
+  bool setsid = false;
   napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
   if (argc < 4 || !get_string (env, argv[0], file, sizeof file) || napi_get_array_length (env, argv[1], &nargs) != napi_ok
       || napi_get_array_length (env, argv[2], &nfds) != napi_ok || nargs > 4096 || nfds > 64)
     {
-      napi_throw_type_error (env, NULL, "spawn(file, argv, fds, cwd)");
+      napi_throw_type_error (env, NULL, "spawn(file, argv, fds, cwd, setsid)");
       return NULL;
     }
   napi_valuetype cwd_type;
   napi_typeof (env, argv[3], &cwd_type);
   bool with_cwd = cwd_type == napi_string && get_string (env, argv[3], cwd, sizeof cwd);
+  if (argc > 4)
+    napi_get_value_bool (env, argv[4], &setsid);
   char **args = calloc (nargs + 1, sizeof *args);
   int err = args == NULL ? ENOMEM : 0;
   for (uint32_t i = 0; i < nargs && !err; i++)
@@ -333,7 +337,7 @@ js_spawn (napi_env env, napi_callback_info info)
   sigfillset (&all);
   posix_spawn_file_actions_init (&actions);
   posix_spawnattr_init (&attr);
-  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (setsid ? POSIX_SPAWN_SETSID : 0));
   posix_spawnattr_setsigmask (&attr, &none);
   posix_spawnattr_setsigdefault (&attr, &all);
   for (uint32_t i = 0; i < nfds && !err; i++)
@@ -348,7 +352,7 @@ js_spawn (napi_env env, napi_callback_info info)
     posix_spawn_file_actions_addchdir_np (&actions, cwd);
   pid_t pid = -1;
   if (!err)
-    err = posix_spawn (&pid, file, &actions, &attr, args, environ);
+    err = (strchr (file, '/') ? posix_spawn : posix_spawnp) (&pid, file, &actions, &attr, args, environ);
   posix_spawn_file_actions_destroy (&actions);
   posix_spawnattr_destroy (&attr);
   for (uint32_t i = 0; args && i < nargs; i++)

@@ -1,7 +1,6 @@
 // `exec`: a process in a running container, through the runtime's exec with a process spec made
 // from the container's own (its user, environment and working directory, as asked).
-import { readFileSync, rmSync } from 'node:fs';
-import { constants } from 'node:os';
+import { closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { exitCodeForRuntimeError } from '../monitor/monitor.js';
@@ -9,7 +8,9 @@ import { resolveUser } from '../oci/passwd.js';
 import { runtimeCommand, type OciRuntime } from '../runtime/runtime.js';
 import type { ContainerRecord, ContainerState, ContainerStore } from '../state/containers.js';
 import { randomId } from '../state/names.js';
+import { spawnHelper, type Spawned } from '../util/exec.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { native } from '../util/native.js';
 import { expandEnv, mergeEnv } from './container-config.js';
 
 export interface ExecOptions {
@@ -25,7 +26,6 @@ export interface ExecOptions {
   stderr?: (chunk: Buffer) => void;
 }
 
-const SIGNALS: Record<string, number> = constants.signals;
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
 
 // Runs a process in a running container through the runtime, with this process's stdio.
@@ -46,23 +46,35 @@ export const execInContainer = async (store: ContainerStore, record: ContainerRe
   const file = join(store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
   writeJsonAtomic(file, processSpec, 0o644, false);
   const [bin, argv] = runtimeCommand(runtime, 'exec', [...(options.detach ? ['--detach'] : []), ...(options.tty ? ['--tty'] : []), '--process', file, record.id]);
-  const { spawn } = await import('node:child_process');
+  const [errRead, errWrite] = native().pipe();
+  let child: Spawned;
   try {
-    return await new Promise<number>((resolve) => {
-      const child = spawn(bin, argv, { stdio: options.detach ? ['ignore', 'ignore', 'pipe'] : [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'pipe'] });
-      let tail = '';
-      child.stderr!.on('data', (d: Buffer) => {
-        options.stderr?.(d);
-        tail = (tail + d.toString()).slice(-2000);
-      });
-      child.on('exit', (code, signal) => {
-        // The runtime's own failure to run the command (not the command's exit) maps to 126/127.
-        const failure = code !== 0 ? exitCodeForRuntimeError(tail) : 125;
-        if (failure !== 125) return resolve(failure);
-        resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 1) : 1));
-      });
-      child.on('error', () => resolve(125));
+    const stdin = !options.detach && (options.interactive || options.tty) ? 0 : null;
+    child = spawnHelper(bin, argv, [stdin, options.detach ? null : 1, errWrite]);
+  } catch {
+    closeSync(errRead);
+    rmSync(file, { force: true });
+    return 125;
+  } finally {
+    closeSync(errWrite);
+  }
+  try {
+    let tail = '';
+    const { Socket } = await import('node:net');
+    const stderr = new Socket({ fd: errRead, readable: true, writable: false });
+    stderr.on('data', (d: Buffer) => {
+      options.stderr?.(d);
+      tail = (tail + d.toString()).slice(-2000);
     });
+    const drained = new Promise((resolve) => stderr.on('close', resolve).on('error', resolve));
+    const code = await child.exited;
+    // What it wrote last may still be in the pipe; a process it left running may keep the pipe
+    // open for good (exec -d, a background job): a moment, then no more.
+    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, options.detach ? 50 : 200))]);
+    stderr.destroy();
+    // The runtime's own failure to run the command (not the command's exit) maps to 126/127.
+    const failure = code !== 0 ? exitCodeForRuntimeError(tail) : 125;
+    return failure !== 125 ? failure : code;
   } finally {
     rmSync(file, { force: true });
   }

@@ -3,12 +3,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
 import { cgroupVersion } from '../cgroups/detect.js';
-import { CliError } from '../errors.js';
+import { CliError, messageOf } from '../errors.js';
 import { hostPlatform } from '../image/manifest.js';
 import type { CheckResult } from '../rootless/host-check.js';
 import { currentUser, readSubids } from '../rootless/subid.js';
 import { isRootful } from '../rootless/rootful.js';
-import { findHelperBinary } from '../util/exec.js';
+import { findHelperBinary, spawnHelper, type Spawned } from '../util/exec.js';
 import { defaultNetwork } from '../network/backend.js';
 import type { EngineContext } from './context.js';
 
@@ -30,6 +30,19 @@ export interface DiskUsageReport {
 
 export class SystemEngine {
   constructor(private readonly ctx: EngineContext) {}
+
+  // `unshare`: runs a command (already inside the rootless namespace) with this process's stdio,
+  // SKIFF_ROOT naming the store; its exit code, or 127/126 when it cannot be run.
+  async unshare(argv: string[]): Promise<number> {
+    let child: Spawned;
+    try {
+      child = spawnHelper(argv[0], argv.slice(1), [0, 1, 2], { env: { SKIFF_ROOT: this.ctx.paths.data } });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new CliError('EUSAGE', `cannot run ${argv[0]}: ${code === 'ENOENT' ? 'no such file or directory' : messageOf(error)}`, { exitCode: code === 'ENOENT' ? 127 : 126 });
+    }
+    return child.exited;
+  }
 
   version(): VersionReport {
     const p = hostPlatform();

@@ -116,7 +116,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   let first: number;
   try {
     // The monitor itself (it does not fork): reaped only when it reported a failure and so ends.
-    first = startHelper(bin, argv, [null, null, errWrite, syncWrite, goRead], '/');
+    first = startHelper(bin, argv, [null, null, errWrite, syncWrite, goRead], { cwd: '/' });
   } catch (error) {
     for (const fd of [errRead, syncRead, goWrite]) closeSync(fd);
     throw new CliError('EINTERNAL', `cannot start skiff-monitor: ${messageOf(error)}`, { cause: error });

@@ -2,12 +2,11 @@
 // user namespace and kept alive by a small holder process (like the pause process), recorded in
 // $XDG_RUNTIME_DIR/skiff/netns.pid. Containers join a bridge with a veth pair; `ip` (iproute2)
 // does the netlink work, run in the right namespace through nsenter.
-import { spawn } from 'node:child_process';
 import { closeSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { liveRecord, startTimeOf, type PauseRecord } from '../rootless/enter.js';
-import { findHelperBinary, HelperError, requireHelperBinary, runHelper } from '../util/exec.js';
+import { findHelperBinary, HelperError, requireHelperBinary, runHelper, signalQuietly, startHelper } from '../util/exec.js';
 import { findNative, native } from '../util/native.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
@@ -30,18 +29,24 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
     if (again) return again;
     const unshare = requireHelperBinary('unshare', 'util-linux');
     const [exitRead, exitWrite] = native().pipe();
-    const child = spawn(unshare, ['--net', '--', 'sleep', 'infinity'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', exitWrite], cwd: '/' });
-    child.unref();
-    closeSync(exitWrite);
+    let child: number;
     try {
-      const pid = await waitForNetns(child.pid!);
+      child = startHelper(unshare, ['--net', '--', 'sleep', 'infinity'], [null, null, null, exitWrite], { cwd: '/', setsid: true });
+    } catch (error) {
+      closeSync(exitRead);
+      throw new CliError('EHELPER', `cannot run ${unshare}: ${messageOf(error)}`, { cause: error });
+    } finally {
+      closeSync(exitWrite);
+    }
+    try {
+      const pid = await waitForNetns(child);
       await runIn(pid, ['link set lo up']);
       await startEgress(pid, exitRead);
       startDns(runDir, pid, exitRead);
       writeJsonAtomic(join(runDir, HOLDER_FILE), { pid, startTime: startTimeOf(pid)! } satisfies PauseRecord);
       return pid;
     } catch (error) {
-      child.kill('SIGKILL');
+      signalQuietly(child, 'SIGKILL');
       throw error;
     } finally {
       closeSync(exitRead);
@@ -68,21 +73,36 @@ const startEgress = async (holder: number, exitFd: number): Promise<void> => {
   // No way out without both: every named network is then internal. Without nftables there would be
   // no rules keeping networks apart once forwarding is on, so it stays off.
   if (!slirp || !findHelperBinary('nft')) return;
-  const helper = spawn(slirp, ['--configure', '--mtu=65520', '--enable-sandbox', '--enable-seccomp', '--exit-fd=3', '--ready-fd=4', String(holder), 'tap0'], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', exitFd, 'pipe'],
-  });
-  helper.unref();
-  const ready = helper.stdio[4] as NodeJS.ReadableStream;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CliError('EHELPER', 'slirp4netns did not get ready for the rootless network namespace')), 10_000);
-    ready.once('data', () => {
-      clearTimeout(timer);
-      (ready as unknown as { destroy(): void }).destroy();
-      resolve();
+  const [readyRead, readyWrite] = native().pipe();
+  try {
+    startHelper(slirp, ['--configure', '--mtu=65520', '--enable-sandbox', '--enable-seccomp', '--exit-fd=3', '--ready-fd=4', String(holder), 'tap0'], [null, null, null, exitFd, readyWrite], {
+      setsid: true,
     });
-    helper.once('exit', (code) => reject(new CliError('EHELPER', `slirp4netns exited (${code}) before it was ready`)));
-  });
+  } catch (error) {
+    closeSync(readyRead);
+    throw new CliError('EHELPER', `cannot run ${slirp}: ${messageOf(error)}`, { cause: error });
+  } finally {
+    closeSync(readyWrite);
+  }
+  // slirp4netns writes to its ready fd once; the pipe ends without a byte when it exits first.
+  const { Socket } = await import('node:net');
+  const ready = new Socket({ fd: readyRead, readable: true, writable: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CliError('EHELPER', 'slirp4netns did not get ready for the rootless network namespace')), 10_000);
+      ready.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ready.once('close', () => {
+        clearTimeout(timer);
+        reject(new CliError('EHELPER', 'slirp4netns exited before it was ready'));
+      });
+      ready.once('error', () => undefined);
+    });
+  } finally {
+    ready.destroy();
+  }
   await inNetns(holder, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
 };
 
@@ -94,8 +114,7 @@ const startDns = (runDir: string, holder: number, exitFd: number): void => {
   const dns = findNative('skiff-dns');
   if (!dns) return;
   const nsenter = requireHelperBinary('nsenter', 'util-linux');
-  const child = spawn(nsenter, ['--target', String(holder), '--net', '--', dns, dnsHostsFile(runDir), SLIRP_DNS, '3'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', exitFd] });
-  child.unref();
+  startHelper(nsenter, ['--target', String(holder), '--net', '--', dns, dnsHostsFile(runDir), SLIRP_DNS, '3'], [null, null, null, exitFd], { setsid: true });
 };
 
 // The firewall of the rootless network namespace, rewritten whole: NAT out through tap0, nothing

@@ -2,8 +2,8 @@
 // inside its user and mount namespaces through nsenter (so no thread of Node ever calls setns).
 // Small on purpose: main.ts uses it before loading the CLI, for commands that always need it.
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { constants } from 'node:os';
 import { join } from 'node:path';
+import type { Spawned } from '../util/exec.js';
 import { JOINED_ENV } from './rootful.js';
 
 // Set by reexecInside to the relaying (outer) process's pid.
@@ -71,23 +71,24 @@ export const followParent = (): void => {
 
 // Re-runs this command inside the pause process's namespaces and exits with its exit code.
 export const reexecInside = async (nsenter: string, pause: PauseRecord): Promise<never> => {
-  const { spawn } = await import('node:child_process');
   // Single-uid mode denies setgroups, so nsenter keeps our ids (which the namespace maps to 0 anyway).
   const keepIds = pause.mode === 'single' ? ['--preserve-credentials'] : [];
   // --wd: nsenter would otherwise start in the pause process's directory (/), and relative paths
   // given to the command (`import ./x.tar`, `cp ./f ctr:/`) would miss.
-  const child = spawn(nsenter, ['--target', String(pause.pid), '--user', '--mount', ...keepIds, `--wd=${process.cwd()}`, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    // Layer writes run on libuv's thread pool: more threads than its default 4 keep more file
-    // creations in flight (they mostly wait on the filesystem, not the CPU).
-    env: { UV_THREADPOOL_SIZE: '8', ...process.env, [JOINED_ENV]: String(pause.pid), [FOLLOW_ENV]: String(process.pid) },
-  });
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const { signalQuietly, spawnHelper } = await import('../util/exec.js');
+  let child: Spawned;
+  try {
+    child = spawnHelper(nsenter, ['--target', String(pause.pid), '--user', '--mount', ...keepIds, `--wd=${process.cwd()}`, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], [0, 1, 2], {
+      // Layer writes run on libuv's thread pool: more threads than its default 4 keep more file
+      // creations in flight (they mostly wait on the filesystem, not the CPU).
+      env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8', [JOINED_ENV]: String(pause.pid), [FOLLOW_ENV]: String(process.pid) },
+    });
+  } catch {
+    process.exit(125);
+  }
+  const forward = (signal: NodeJS.Signals) => () => signalQuietly(child.pid, signal);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) process.on(signal, forward(signal));
-  return new Promise<never>(() => {
-    child.on('exit', (c, signal) => process.exit(c ?? 128 + (signal ? constants.signals[signal] : 1)));
-    child.on('error', () => process.exit(125));
-  });
+  return child.exited.then((code: number) => process.exit(code));
 };
 
 // Commands that always work inside the namespace (container lifecycle, files, store writes). The

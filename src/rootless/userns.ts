@@ -3,12 +3,12 @@
 //
 // Mapping: 0 → the user's uid, 1..N → the /etc/subuid (/etc/subgid) range, written by the setuid
 // helpers newuidmap/newgidmap; or, in single-uid mode, only 0 → the user's uid.
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
-import { requireHelperBinary, runHelper } from '../util/exec.js';
+import { requireHelperBinary, runHelper, signalQuietly, startHelper } from '../util/exec.js';
+import { native } from '../util/native.js';
 import { withLock } from '../util/lock.js';
 import { followParent, livePause, liveRecord, reexecInside, startTimeOf, userNsOf, type PauseRecord } from './enter.js';
 import { inUserNamespace } from './rootful.js';
@@ -87,29 +87,40 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<Pau
     if (survivor) return rejoin(pidFile, survivor, mode);
     const mapping = resolveMapping(mode);
     const unshare = requireHelperBinary('unshare', 'util-linux');
-    const child = spawn(unshare, ['--user', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'read go && exec sleep infinity'], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'pipe'],
-      cwd: '/',
-    });
+    // The pause process: in a session of its own, reading "go" once its ids are mapped.
+    const n = native();
+    const [inRead, inWrite] = n.pipe();
+    const [errRead, errWrite] = n.pipe();
+    let pid: number;
+    try {
+      pid = startHelper(unshare, ['--user', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'read go && exec sleep infinity'], [inRead, null, errWrite], { cwd: '/', setsid: true });
+    } catch (error) {
+      for (const fd of [inWrite, errRead]) closeSync(fd);
+      throw new CliError('EUSERNS', `cannot run ${unshare}: ${messageOf(error)}`, { cause: error });
+    } finally {
+      for (const fd of [inRead, errWrite]) closeSync(fd);
+    }
+    const { Socket } = await import('node:net');
+    const errors = new Socket({ fd: errRead, readable: true, writable: false });
     let stderr = '';
     let exitedWith: string | undefined;
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('exit', () => (exitedWith = stderr.trim()));
-    child.on('error', (e) => (exitedWith = messageOf(e)));
+    // Its stderr ends only when it exits (sleep keeps it open): an end before the go is a failure.
+    errors.on('data', (d: Buffer) => (stderr += d)).on('close', () => (exitedWith = stderr.trim())).on('error', () => undefined);
     try {
-      await waitForUnshare(child.pid!, () => exitedWith);
-      await writeMappings(child.pid!, mapping);
+      await waitForUnshare(pid, () => exitedWith);
+      await writeMappings(pid, mapping);
     } catch (error) {
-      child.kill('SIGKILL');
+      signalQuietly(pid, 'SIGKILL');
+      errors.destroy();
+      closeSync(inWrite);
       throw error instanceof CliError ? error : new CliError('EUSERNS', `cannot set up the user namespace: ${messageOf(error)}`, { cause: error });
     }
-    child.stdin!.end('go\n');
-    child.stderr!.destroy();
-    child.unref();
-    const startTime = startTimeOf(child.pid!);
+    writeSync(inWrite, 'go\n');
+    closeSync(inWrite);
+    errors.destroy();
+    const startTime = startTimeOf(pid);
     if (!startTime) throw new CliError('EUSERNS', `the pause process exited at once: ${stderr.trim()}`);
-    const record: PauseRecord = { pid: child.pid!, startTime, mode };
+    const record: PauseRecord = { pid, startTime, mode };
     writeJsonAtomic(pidFile, record);
     return record;
   });
@@ -148,20 +159,25 @@ const survivingMonitor = (runDir: string): number | undefined => {
 // which single-uid mode needs) and records it.
 const rejoin = async (pidFile: string, target: number, mode: UsernsMode): Promise<PauseRecord> => {
   const nsenter = requireHelperBinary('nsenter', 'util-linux');
-  const child = spawn(nsenter, ['--target', String(target), '--user', '--mount', '--preserve-credentials', '--', 'sleep', 'infinity'], { detached: true, stdio: 'ignore', cwd: '/' });
-  child.unref();
+  let pid: number;
+  try {
+    pid = startHelper(nsenter, ['--target', String(target), '--user', '--mount', '--preserve-credentials', '--', 'sleep', 'infinity'], [], { cwd: '/', setsid: true });
+  } catch (error) {
+    throw new CliError('EUSERNS', `cannot run ${nsenter}: ${messageOf(error)}`, { cause: error });
+  }
   const wanted = userNsOf(target);
   const deadline = Date.now() + 5000;
-  while (userNsOf(child.pid!) !== wanted) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
+  // startTimeOf reads an exited (zombie) nsenter as gone.
+  while (userNsOf(pid) !== wanted) {
+    if (!startTimeOf(pid) || Date.now() > deadline) {
+      signalQuietly(pid, 'SIGKILL');
       throw new CliError('EUSERNS', `cannot rejoin skiff's user namespace through its running containers (monitor ${target}): nsenter failed`);
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
-  const startTime = startTimeOf(child.pid!);
+  const startTime = startTimeOf(pid);
   if (!startTime) throw new CliError('EUSERNS', 'the new pause process exited at once');
-  const record: PauseRecord = { pid: child.pid!, startTime, mode };
+  const record: PauseRecord = { pid, startTime, mode };
   writeJsonAtomic(pidFile, record);
   return record;
 };

@@ -90,27 +90,58 @@ export interface Spawned {
   exited: Promise<number>;
 }
 
-// Starts a helper through the addon's posix_spawn (Node's child_process forks, which costs
-// milliseconds at Node's size: see native/addon) and returns its pid; the caller reaps it.
-// `fds[i]` becomes the child's fd i; null gives it /dev/null. The caller closes its own copies of
-// the descriptors it passed. `exe`, when given, is the file executed in place of `bin` (which
-// stays argv[0]).
-export const startHelper = (bin: string, argv: string[], fds: (number | null)[], cwd?: string, exe?: string): number => {
+export interface SpawnOptions {
+  cwd?: string;
+  /** The file executed in place of `bin` (which stays argv[0]). */
+  exe?: string;
+  /** A session of its own: a helper that outlives this command, away from its terminal's signals. */
+  setsid?: boolean;
+  /** Variables set (a value) or removed (undefined) in the child's environment. */
+  env?: Record<string, string | undefined>;
+}
+
+// Starts a process through the addon's posix_spawn (Node's child_process forks, which costs
+// milliseconds at Node's size: see native/addon) and returns its pid; the caller reaps it. Every
+// child process skiff starts goes through here. `fds[i]` becomes the child's fd i; null gives it
+// /dev/null. The caller closes its own copies of the descriptors it passed. A `bin` without a
+// slash is looked up in PATH.
+export const startHelper = (bin: string, argv: string[], fds: (number | null)[], options: SpawnOptions = {}): number => {
   const devnull = openSync('/dev/null', 'r+');
+  // posix_spawn passes this process's environment: changed for the call, and put back.
+  const saved = Object.entries(options.env ?? {}).map(([key, value]) => {
+    const old = process.env[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+    return [key, old] as const;
+  });
   try {
-    return native().spawn(exe ?? bin, [bin, ...argv], fds.map((fd) => fd ?? devnull), cwd ?? null);
+    return native().spawn(options.exe ?? bin, [bin, ...argv], fds.map((fd) => fd ?? devnull), options.cwd ?? null, options.setsid ?? false);
   } finally {
     closeSync(devnull);
+    for (const [key, old] of saved) {
+      if (old === undefined) delete process.env[key];
+      else process.env[key] = old;
+    }
   }
 };
 
-// startHelper, reaped in the background.
-export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[], cwd?: string, exe?: string): Spawned => {
-  const pid = startHelper(bin, argv, fds, cwd, exe);
-  const exited = native()
-    .waitpid(pid)
-    .then((status) => (status < 0 ? 128 : (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)));
-  return { pid, exited };
+// Sends a signal to a process that may be gone already.
+export const signalQuietly = (pid: number, signal: NodeJS.Signals): void => {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone
+  }
+};
+
+// The exit code of a raw wait status: the code, or 128 + the signal that ended it.
+const exitCodeOf = (status: number): number => (status < 0 ? 128 : (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
+
+// startHelper, reaped in the background (on libuv's thread pool: only for a process this command
+// outlives or waits for; a long-lived helper is left to be reaped by whoever inherits it).
+export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[], options: SpawnOptions = {}): Spawned => {
+  const pid = startHelper(bin, argv, fds, options);
+  return { pid, exited: native().waitpid(pid).then(exitCodeOf) };
 };
 
 // Runs a helper to completion and returns its output; throws HelperError when it fails.
@@ -123,7 +154,7 @@ export const runHelper = async (bin: string, argv: string[], options: { cwd?: st
   const [inRead, inWrite] = options.input === undefined ? [null, null] : n.pipe();
   let child: Spawned;
   try {
-    child = spawnHelper(bin, argv, [inRead, outWrite, errWrite], options.cwd, options.exe);
+    child = spawnHelper(bin, argv, [inRead, outWrite, errWrite], { cwd: options.cwd, exe: options.exe });
   } catch (error) {
     for (const fd of [outRead, errRead, inWrite]) if (fd !== null) closeSync(fd);
     throw new HelperError(bin, argv, undefined, '', error);

@@ -16,7 +16,7 @@ export interface NativeAddon {
   pipe(readNonBlocking?: boolean): [number, number];
   lgetxattr(path: string, name: string): Buffer | undefined;
   /** posix_spawn (a vfork: cheap whatever Node's size): fds[i] becomes the child's fd i. Returns the pid. */
-  spawn(file: string, argv: string[], fds: number[], cwd: string | null): number;
+  spawn(file: string, argv: string[], fds: number[], cwd: string | null, setsid?: boolean): number;
   /** Waits for a child started by spawn (on the thread pool); the raw wait status, or -errno. */
   waitpid(pid: number): Promise<number>;
   /** waitpid(2) on this thread (a child that has exited or is about to): the raw status, or -errno. */
