@@ -6,6 +6,7 @@
 // (container-networks.ts), exec (container-exec.ts), what to do after it exits (exit-policy.ts),
 // and the reports (container-reports.ts, logs.ts, events.ts).
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
@@ -17,7 +18,7 @@ import { isAlive, readPidFile } from '../state/liveness.js';
 import { randomId, randomName } from '../state/names.js';
 import { checkName } from '../util/names.js';
 import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
-import { findHelperBinary } from '../util/exec.js';
+import { findHelperBinary, signalQuietly } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
 import { publishPorts } from '../network/slirp.js';
 import { discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
@@ -36,8 +37,8 @@ import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
 
 export interface StartHooks {
-  /** Runs after the container exists and before its process starts (attach here: no output is lost). */
-  beforeStart?: (socketPath: string) => Promise<void>;
+  /** Connect to the container's attach socket after it exists and before its process starts (no output is lost). */
+  attach?: (socket: Socket) => void;
 }
 
 // Node's own table of signal names (SIGIOT and SIGPOLL, aliases, come after SIGABRT and SIGIO).
@@ -66,15 +67,6 @@ const readdirIfAny = (dir: string): string[] => {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-};
-
-// Sends a signal to a process that may be gone already.
-const signal = (pid: number, name: NodeJS.Signals): void => {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // gone
   }
 };
 
@@ -122,6 +114,19 @@ export class ContainersEngine {
 
   state(id: string): ContainerState {
     return this.store.effectiveState(id);
+  }
+
+  // A connection to a running container's attach socket.
+  async connectAttach(id: string): Promise<Socket> {
+    const record = this.find(id);
+    const state = this.state(record.id);
+    if (state.status !== 'running') throw new CliError('ESTATE', `you can only attach to running containers: ${record.name} is ${state.status}`);
+    return this.connectSocket(record.id);
+  }
+
+  private async connectSocket(id: string): Promise<Socket> {
+    const { connectAttach } = await import('../monitor/attach.js'); // loaded by the commands that attach only
+    return connectAttach(this.store.socketPath(id));
   }
 
   logPath(record: ContainerRecord): string {
@@ -308,12 +313,12 @@ export class ContainersEngine {
       await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
       await deleteContainer(runtime, record.id).catch(() => undefined);
     }
-    if (isAlive(pid, pidStart)) signal(pid, 'SIGKILL');
+    if (isAlive(pid, pidStart)) signalQuietly(pid, 'SIGKILL');
     // Its monitor writes the exit file once the process is gone; then only its clean-up (which
     // waits for this lock) is left, and the monitor's end does not stop that.
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && (isAlive(pid, pidStart) || (monitor && isAlive(monitor, state.monitorStartTime) && !existsSync(this.store.exitFile(record.id))))) await sleep(10);
-    if (monitor && isAlive(monitor, state.monitorStartTime)) signal(monitor, 'SIGKILL');
+    if (monitor && isAlive(monitor, state.monitorStartTime)) signalQuietly(monitor, 'SIGKILL');
   }
 
   private async startLocked(record: ContainerRecord, hooks: StartHooks): Promise<void> {
@@ -338,9 +343,9 @@ export class ContainersEngine {
       log.debug('start: mounted');
       writeBundle(this.ctx, this.networking, record, mountpoint);
       log.debug('start: bundle written');
-      if (monitorStarts && hooks.beforeStart) {
+      if (monitorStarts && hooks.attach) {
         if (!(await monitor.listening())) await monitor.finish(); // throws what went wrong
-        await hooks.beforeStart(this.store.socketPath(record.id));
+        hooks.attach(await this.connectSocket(record.id));
       }
       // Recorded before the go: if this CLI dies from now on, the monitor's files tell what became
       // of the start (effectiveState), and stop/rm find the monitor.
@@ -365,7 +370,7 @@ export class ContainersEngine {
             const { attach } = await import('../network/bridge.js');
             for (const m of joined) await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device);
           }
-          await hooks.beforeStart?.(this.store.socketPath(record.id));
+          if (hooks.attach) hooks.attach(await this.connectSocket(record.id));
           await startContainer(runtime, record.id);
           this.store.transition(record.id, { kind: 'started' }, running);
         }
@@ -559,7 +564,7 @@ export class ContainersEngine {
     for (const id of this.store.strayRuntimeIds()) {
       const monitor = readPidFile(this.store.monitorPidFile(id));
       try {
-        if (monitor && readFileSync(`/proc/${monitor}/cmdline`, 'utf8').includes(`--cid\0${id}\0`)) signal(monitor, 'SIGKILL');
+        if (monitor && readFileSync(`/proc/${monitor}/cmdline`, 'utf8').includes(`--cid\0${id}\0`)) signalQuietly(monitor, 'SIGKILL');
       } catch {
         // gone
       }

@@ -5,7 +5,6 @@ import { Command } from 'commander';
 import type { Socket } from 'node:net';
 import type { Engine } from '../../../engine/index.js';
 import type { ContainerRecord } from '../../../state/containers.js';
-import { CliError } from '../../../errors.js';
 import { openEngineFor, parseBool } from '../../engine.js';
 
 export interface SessionOptions {
@@ -18,19 +17,13 @@ export interface SessionOptions {
 // Attaches to a container (starting it first when `start`), returns its exit code, or undefined
 // when the user detached.
 export const attachSession = async (engine: Engine, record: ContainerRecord, options: SessionOptions, start: boolean): Promise<number | undefined> => {
-  const { connectAttach, parseDetachKeys, runAttach } = await import('../../../monitor/attach.js');
+  const { parseDetachKeys, runAttach } = await import('../../../monitor/attach.js');
   const detachKeys = parseDetachKeys(options.detachKeys);
   let socket: Socket | undefined;
   if (start) {
-    await engine.containers.start(record.id, {
-      beforeStart: async (path) => {
-        socket = await connectAttach(path);
-      },
-    });
+    await engine.containers.start(record.id, { attach: (connected) => (socket = connected) });
   } else {
-    const state = engine.containers.state(record.id);
-    if (state.status !== 'running') throw new CliError('ESTATE', `you can only attach to running containers: ${record.name} is ${state.status}`);
-    socket = await connectAttach(engine.ctx.containers.socketPath(record.id));
+    socket = await engine.containers.connectAttach(record.id);
   }
   // process.stdin is made on first use (a stream, ~1 ms): only when it is read or is the terminal.
   const stdin = options.stdin || options.tty ? process.stdin : undefined;
