@@ -69,4 +69,9 @@ describe('import direction', () => {
         .join('; ');
     expect(circles.map(witness)).toEqual([]);
   });
+
+  it('starts child processes through util/exec.ts only (posix_spawn, never node:child_process)', () => {
+    const direct = files.filter((f) => /from\s*'node:child_process'|import\(\s*'node:child_process'\s*\)/.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(direct).toEqual([]);
+  });
 });
