@@ -15,8 +15,19 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 // Podman as it runs rootless here: runc (Debian's crun refuses hybrid cgroup hosts), cgroupfs
 // (no systemd as PID 1), file events; its own store under the bench home, its runroot under `run`.
 const podmanArgs = (home: string, run: string) => [
-  'podman', '--root', join(home, 'storage'), '--runroot', join(run, 'r'), '--storage-driver', 'overlay',
-  '--runtime', process.env.BENCH_PODMAN_RUNTIME ?? 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
+  'podman',
+  '--root',
+  join(home, 'storage'),
+  '--runroot',
+  join(run, 'r'),
+  '--storage-driver',
+  'overlay',
+  '--runtime',
+  process.env.BENCH_PODMAN_RUNTIME ?? 'runc',
+  '--cgroup-manager',
+  'cgroupfs',
+  '--events-backend',
+  'file',
 ];
 
 const run = (argv: string[], env: Record<string, string>) =>
@@ -31,7 +42,13 @@ const timeMany = async (make: (i: number) => string[], env: Record<string, strin
       while (next < count) {
         const argv = make(next++);
         await new Promise<void>((resolve, reject) => {
-          const child = spawn(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, stdio: 'ignore' });
+          const child = spawn(argv[0], argv.slice(1), {
+            env,
+            cwd: env.HOME,
+            uid: isRoot ? ids.uid : undefined,
+            gid: isRoot ? ids.gid : undefined,
+            stdio: 'ignore',
+          });
           child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited ${code}`))));
         });
       }
@@ -125,10 +142,18 @@ export const benchContainers = async (): Promise<void> => {
 
     // 3. 20 run -d, sequentially and 4 at a time, in up to 5 rounds (which tool goes first
     // alternates; each batch starts with no container of either); then the monitors' memory
-    const batches: Record<string, number[]> = { 'podman 20× run -d, sequential': [], 'skiff 20× run -d, sequential': [], 'podman 20× run -d, 4 parallel': [], 'skiff 20× run -d, 4 parallel': [] };
+    const batches: Record<string, number[]> = {
+      'podman 20× run -d, sequential': [],
+      'skiff 20× run -d, sequential': [],
+      'podman 20× run -d, 4 parallel': [],
+      'skiff 20× run -d, 4 parallel': [],
+    };
     const rounds = Math.max(1, Math.min(RUNS, 5));
     const removeAll = (tool: 'podman' | 'skiff') =>
-      run(tool === 'podman' ? [...podman, 'rm', '--all', '--force', '--time', '0'] : [...skiff, 'rm', '--all', '--force'], tool === 'podman' ? podmanEnv : skiffEnv);
+      run(
+        tool === 'podman' ? [...podman, 'rm', '--all', '--force', '--time', '0'] : [...skiff, 'rm', '--all', '--force'],
+        tool === 'podman' ? podmanEnv : skiffEnv,
+      );
     for (let round = 0; round < rounds; round++) {
       for (const parallel of [1, 4]) {
         const kind = parallel === 1 ? 'sequential' : '4 parallel';
@@ -141,7 +166,12 @@ export const benchContainers = async (): Promise<void> => {
           // batch right after ~20 removed containers otherwise pays for their writeback in its
           // own syncs (skiff's per-run fsync waited up to 10 ms then, ~0.6 ms on a quiet disk).
           settle(1);
-          const ms = await timeMany(() => [...argv, 'run', '-d', '--network', 'none', image, 'sleep', '600'], tool === 'podman' ? podmanEnv : skiffEnv, 20, parallel);
+          const ms = await timeMany(
+            () => [...argv, 'run', '-d', '--network', 'none', image, 'sleep', '600'],
+            tool === 'podman' ? podmanEnv : skiffEnv,
+            20,
+            parallel,
+          );
           batches[`${tool} 20× run -d, ${kind}`].push(ms);
           line.push(`${tool} ${ms.toFixed(0)} ms`);
           if (!keep) removeAll(tool);
@@ -150,8 +180,12 @@ export const benchContainers = async (): Promise<void> => {
         if (keep) {
           const mon = memoryOf('skiff-monitor');
           const conmon = memoryOf('conmon');
-          process.stdout.write(`\nmonitor memory per running container (goal: skiff-monitor RSS ≤ 0.5 MB; ${mon.rss.length} skiff, ${conmon.rss.length} podman containers)\n`);
-          process.stdout.write(`  conmon         RSS median ${(median(conmon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(conmon.pss) / 1024).toFixed(2)} MB\n`);
+          process.stdout.write(
+            `\nmonitor memory per running container (goal: skiff-monitor RSS ≤ 0.5 MB; ${mon.rss.length} skiff, ${conmon.rss.length} podman containers)\n`,
+          );
+          process.stdout.write(
+            `  conmon         RSS median ${(median(conmon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(conmon.pss) / 1024).toFixed(2)} MB\n`,
+          );
           process.stdout.write(`  skiff-monitor  RSS median ${(median(mon.rss) / 1024).toFixed(2)} MB, PSS median ${(median(mon.pss) / 1024).toFixed(2)} MB\n`);
           removeAll('skiff');
           removeAll('podman');
@@ -160,7 +194,9 @@ export const benchContainers = async (): Promise<void> => {
     }
     report('20 × run -d (goal: skiff ≤ 0.5× podman)', Object.entries(batches));
     for (const kind of ['sequential', '4 parallel'])
-      process.stdout.write(`  ratio skiff/podman, ${kind}: ${(median(batches[`skiff 20× run -d, ${kind}`]) / median(batches[`podman 20× run -d, ${kind}`])).toFixed(2)}\n`);
+      process.stdout.write(
+        `  ratio skiff/podman, ${kind}: ${(median(batches[`skiff 20× run -d, ${kind}`]) / median(batches[`podman 20× run -d, ${kind}`])).toFixed(2)}\n`,
+      );
   } finally {
     run([...skiff, 'system', 'reset', '--force'], skiffEnv);
     run([...podman, 'system', 'reset', '--force'], podmanEnv);

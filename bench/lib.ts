@@ -47,7 +47,9 @@ export const journaledDir = (): { dir: string; note: string; done: () => void } 
     const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
   };
-  sh(`umount -l '${dir}' 2>/dev/null; rm -f '${image}'; truncate -s 8G '${image}' && mkfs.ext4 -q -F '${image}' && mkdir -p '${dir}' && mount -o loop '${image}' '${dir}'`);
+  sh(
+    `umount -l '${dir}' 2>/dev/null; rm -f '${image}'; truncate -s 8G '${image}' && mkfs.ext4 -q -F '${image}' && mkdir -p '${dir}' && mount -o loop '${image}' '${dir}'`,
+  );
   return {
     dir,
     note: `${dir} (journaled ext4 on a loop device: ${base} is an ext4 without a journal)`,
@@ -71,7 +73,13 @@ export const settle = (seconds: number): void => {
 // Runs argv as the bench user and returns wall-clock milliseconds; throws on failure.
 export const timeAs = (argv: string[], env: Record<string, string>): number => {
   const start = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { env, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, stdio: ['ignore', 'pipe', 'pipe'], cwd: env.HOME });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    env,
+    uid: isRoot ? ids.uid : undefined,
+    gid: isRoot ? ids.gid : undefined,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: env.HOME,
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr?.toString().slice(-500)}`);
   return ms;
@@ -89,6 +97,8 @@ export const report = (title: string, rows: [string, number[]][], baseline?: str
   for (const [name, xs] of rows) {
     const m = median(xs);
     const ratio = base && name !== baseline ? `  ${(m / base).toFixed(2)}× ${baseline}` : '';
-    process.stdout.write(`  ${name.padEnd(34)} median ${m.toFixed(1).padStart(8)} ms  (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, n=${xs.length})${ratio}\n`);
+    process.stdout.write(
+      `  ${name.padEnd(34)} median ${m.toFixed(1).padStart(8)} ms  (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, n=${xs.length})${ratio}\n`,
+    );
   }
 };

@@ -17,8 +17,19 @@ const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const GIB = 1 << 30;
 
 const podmanArgs = (home: string) => [
-  'podman', '--root', join(home, 'storage'), '--runroot', join(home, 'r'), '--storage-driver', 'overlay',
-  '--runtime', process.env.BENCH_PODMAN_RUNTIME ?? 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
+  'podman',
+  '--root',
+  join(home, 'storage'),
+  '--runroot',
+  join(home, 'r'),
+  '--storage-driver',
+  'overlay',
+  '--runtime',
+  process.env.BENCH_PODMAN_RUNTIME ?? 'runc',
+  '--cgroup-manager',
+  'cgroupfs',
+  '--events-backend',
+  'file',
 ];
 
 const asUser = (argv: string[], env: Record<string, string>) =>
@@ -90,7 +101,10 @@ export const benchNetwork = async (): Promise<void> => {
   try {
     const cc = spawnSync('sh', ['-c', 'command -v musl-gcc || command -v gcc'], { encoding: 'utf8' }).stdout.trim();
     execFileSync(cc, ['-O2', '-static', '-o', server, fileURLToPath(new URL('./net-server.c', import.meta.url))]);
-    const layer = await makeLayer([{ path: 'bin/', type: 'directory' }, { path: 'bin/net-server', content: readFileSync(server), mode: 0o755 }]);
+    const layer = await makeLayer([
+      { path: 'bin/', type: 'directory' },
+      { path: 'bin/net-server', content: readFileSync(server), mode: 0o755 },
+    ]);
     await pushImage(registry.host, 'bench/net', 'latest', buildImage([layer]));
     const image = `${registry.host}/bench/net:latest`;
     timeAs([SKIFF, 'pull', '-q', image], skiffEnv);
@@ -111,11 +125,22 @@ export const benchNetwork = async (): Promise<void> => {
       const starts: number[] = [];
       for (let i = 0; i < 5; i++) {
         const port = await freePort();
-        starts.push(await startToFirstAnswer([...cli, 'run', '-d', '--name', `first${i}`, ...net, '-p', `127.0.0.1:${port}:80`, image, 'net-server', 'echo', '80'], env, port));
+        starts.push(
+          await startToFirstAnswer(
+            [...cli, 'run', '-d', '--name', `first${i}`, ...net, '-p', `127.0.0.1:${port}:80`, image, 'net-server', 'echo', '80'],
+            env,
+            port,
+          ),
+        );
       }
       results[who].firstAnswer = `${median(starts).toFixed(0)} ms`;
       // 3. 1,000 sequential requests to the last of those
-      const port = Number(asUser([...cli, 'port', 'first4', '80'], env).stdout.trim().split(':').pop());
+      const port = Number(
+        asUser([...cli, 'port', 'first4', '80'], env)
+          .stdout.trim()
+          .split(':')
+          .pop(),
+      );
       const latencies: number[] = [];
       for (let i = 0; i < 1000; i++) {
         const t = process.hrtime.bigint();
@@ -125,9 +150,19 @@ export const benchNetwork = async (): Promise<void> => {
       results[who].latency = `median ${median(latencies).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`;
       asUser([...cli, 'rm', '--all', '--force'], env);
     }
-    process.stdout.write('\npublished port, host → container (podman: slirp4netns + rootlessport; skiff pasta: pasta forwards; skiff slirp: skiff-monitor forwards)\n');
-    for (const [metric, goal] of [['throughput', '1 GiB; goal: skiff ≥ podman'], ['firstAnswer', 'run -d -p to first answer, median of 5; goal: skiff ≤ podman'], ['latency', '1,000 sequential requests']] as const)
-      process.stdout.write(`  ${metric.padEnd(12)} ${Object.entries(results).map(([who, r]) => `${who} ${r[metric]}`).join(' | ')} (${goal})\n`);
+    process.stdout.write(
+      '\npublished port, host → container (podman: slirp4netns + rootlessport; skiff pasta: pasta forwards; skiff slirp: skiff-monitor forwards)\n',
+    );
+    for (const [metric, goal] of [
+      ['throughput', '1 GiB; goal: skiff ≥ podman'],
+      ['firstAnswer', 'run -d -p to first answer, median of 5; goal: skiff ≤ podman'],
+      ['latency', '1,000 sequential requests'],
+    ] as const)
+      process.stdout.write(
+        `  ${metric.padEnd(12)} ${Object.entries(results)
+          .map(([who, r]) => `${who} ${r[metric]}`)
+          .join(' | ')} (${goal})\n`,
+      );
   } finally {
     rmSync(server, { force: true });
     asUser([SKIFF, 'system', 'reset', '--force'], skiffEnv);

@@ -74,7 +74,14 @@ export const benchPull = async (): Promise<void> => {
         runSkiff();
       }
     }
-    report(`cold pull into ${process.env.BENCH_DIR ?? '/var/tmp'} (goal: skiff ≤ 0.6× podman)`, [['podman pull', podman], ['skiff pull', skiff]], 'podman pull');
+    report(
+      `cold pull into ${process.env.BENCH_DIR ?? '/var/tmp'} (goal: skiff ≤ 0.6× podman)`,
+      [
+        ['podman pull', podman],
+        ['skiff pull', skiff],
+      ],
+      'podman pull',
+    );
     process.stdout.write(`  ratio skiff/podman: ${(median(skiff) / median(podman)).toFixed(2)}\n`);
   } finally {
     for (const cleanup of cleanups) cleanup();

@@ -16,14 +16,23 @@ export const benchStartup = async (): Promise<void> => {
   const env = userEnv(home);
   const store = ['--root', join(home, 'storage'), '--runroot', join(home, 'run', 'containers'), '--storage-driver', 'overlay'];
   try {
-    const base = await makeLayer([{ path: 'etc/', type: 'directory' }, { path: 'etc/hostname', content: 'bench\n' }]);
+    const base = await makeLayer([
+      { path: 'etc/', type: 'directory' },
+      { path: 'etc/hostname', content: 'bench\n' },
+    ]);
     for (let i = 0; i < 20; i++) {
       const ref = `${registry.host}/bench/img${i}:latest`;
       await pushImage(registry.host, `bench/img${i}`, 'latest', buildImage([base, await makeLayer([{ path: `n${i}`, content: `${i}\n` }])]));
       timeAs([SKIFF, 'pull', '-q', ref], env);
       timeAs(['podman', ...store, 'pull', '-q', '--tls-verify=false', ref], env);
     }
-    const rows: Record<string, number[]> = { 'node -e 0': [], 'skiff --version': [], 'podman --version': [], 'skiff images (20)': [], 'podman images (20)': [] };
+    const rows: Record<string, number[]> = {
+      'node -e 0': [],
+      'skiff --version': [],
+      'podman --version': [],
+      'skiff images (20)': [],
+      'podman images (20)': [],
+    };
     for (let i = 0; i < RUNS; i++) {
       rows['node -e 0'].push(timeAs([process.execPath, '-e', '0'], env));
       rows['skiff --version'].push(timeAs([SKIFF, '--version'], env));
@@ -33,7 +42,9 @@ export const benchStartup = async (): Promise<void> => {
     }
     report('start-up (goal: skiff within 15 ms of node -e 0)', Object.entries(rows), 'node -e 0');
     const node = median(rows['node -e 0']);
-    process.stdout.write(`  skiff --version − node: ${(median(rows['skiff --version']) - node).toFixed(1)} ms; skiff images − node: ${(median(rows['skiff images (20)']) - node).toFixed(1)} ms\n`);
+    process.stdout.write(
+      `  skiff --version − node: ${(median(rows['skiff --version']) - node).toFixed(1)} ms; skiff images − node: ${(median(rows['skiff images (20)']) - node).toFixed(1)} ms\n`,
+    );
   } finally {
     timeAs(['podman', ...store, 'system', 'reset', '-f'], env);
     timeAs([SKIFF, 'rmi', '-a'], env);

@@ -44,7 +44,10 @@ const lazyCommanderChildProcess = {
   setup(b) {
     b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
-      const patched = source.replace("const childProcess = require('node:child_process');", "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };");
+      const patched = source.replace(
+        "const childProcess = require('node:child_process');",
+        "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };",
+      );
       if (patched === source) throw new Error('commander changed: update lazy-commander-child-process in scripts/build.mjs');
       return { contents: patched, loader: 'js' };
     });

@@ -40,5 +40,4 @@ export class InternalError extends CliError {
 }
 
 // Returns the message of any thrown value, for wrapping causes into one line.
-export const messageOf = (error: unknown): string =>
-  error instanceof Error ? error.message : String(error);
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -43,7 +43,10 @@ export const quoted = (value: unknown): string => {
 export const layerCompression = (mediaType: string, layer?: string): LayerCompression => {
   const compression = Object.hasOwn(LAYER_COMPRESSION, mediaType) ? LAYER_COMPRESSION[mediaType] : undefined;
   if (!compression) {
-    throw new CliError('EREGISTRY', `unsupported layer media type ${quoted(mediaType)}${layer ? ` (layer ${layer})` : ''}: skiff unpacks OCI and Docker tar layers, uncompressed, gzip or zstd`);
+    throw new CliError(
+      'EREGISTRY',
+      `unsupported layer media type ${quoted(mediaType)}${layer ? ` (layer ${layer})` : ''}: skiff unpacks OCI and Docker tar layers, uncompressed, gzip or zstd`,
+    );
   }
   return compression;
 };

@@ -72,4 +72,11 @@ else if (own && dir && (!fromOwn || script.cachedDataRejected)) {
   });
 }
 const moduleObject = { exports: {}, filename: file, id: file };
-(script.runInThisContext() as (...args: unknown[]) => void).call(moduleObject.exports, moduleObject.exports, createRequire(file), moduleObject, file, __dirname);
+(script.runInThisContext() as (...args: unknown[]) => void).call(
+  moduleObject.exports,
+  moduleObject.exports,
+  createRequire(file),
+  moduleObject,
+  file,
+  __dirname,
+);

@@ -40,11 +40,41 @@ export const buildCompletion = (): Command =>
     });
 
 // Which positional arguments name local objects, by command path.
-const IMAGE_COMMANDS = new Set(['inspect', 'rmi', 'tag', 'untag', 'history', 'image inspect', 'image rm', 'image tag', 'image untag', 'image exists', 'image history']);
+const IMAGE_COMMANDS = new Set([
+  'inspect',
+  'rmi',
+  'tag',
+  'untag',
+  'history',
+  'image inspect',
+  'image rm',
+  'image tag',
+  'image untag',
+  'image exists',
+  'image history',
+]);
 // Commands whose first argument is an image (the rest is the container's command).
 const IMAGE_FIRST = new Set(['run', 'create', 'container run', 'container create']);
 // Commands that take container names (running ones only, for the RUNNING set).
-const CONTAINER_COMMANDS = new Set(['start', 'stop', 'kill', 'restart', 'rm', 'wait', 'logs', 'attach', 'exec', 'top', 'diff', 'export', 'commit', 'rename', 'inspect', 'cp', 'port']);
+const CONTAINER_COMMANDS = new Set([
+  'start',
+  'stop',
+  'kill',
+  'restart',
+  'rm',
+  'wait',
+  'logs',
+  'attach',
+  'exec',
+  'top',
+  'diff',
+  'export',
+  'commit',
+  'rename',
+  'inspect',
+  'cp',
+  'port',
+]);
 const RUNNING_ONLY = new Set(['stop', 'kill', 'attach', 'exec', 'top']);
 
 const optionsOf = (cmd: Command): readonly Option[] => cmd.options;
@@ -52,7 +82,7 @@ const optionsOf = (cmd: Command): readonly Option[] => cmd.options;
 const takesValue = (cmd: Command, root: Command, flag: string): boolean => {
   const all = [...optionsOf(cmd), ...optionsOf(root)];
   const option = all.find((o) => o.long === flag || o.short === flag);
-  return Boolean(option && option.required);
+  return Boolean(option?.required);
 };
 
 export const buildComplete = (): Command =>

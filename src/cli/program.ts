@@ -22,7 +22,15 @@ import { build as buildCleanup } from './commands/container/cleanup.js';
 import { build as buildCreate } from './commands/container/create.js';
 import { build as buildExec } from './commands/container/exec.js';
 import { build as buildInspect } from './commands/container/inspect.js';
-import { buildKill, buildPrune as buildContainerPrune, buildRename, buildRestart, buildRm as buildContainerRm, buildStop, buildWait } from './commands/container/lifecycle.js';
+import {
+  buildKill,
+  buildPrune as buildContainerPrune,
+  buildRename,
+  buildRestart,
+  buildRm as buildContainerRm,
+  buildStop,
+  buildWait,
+} from './commands/container/lifecycle.js';
 import { build as buildLogs } from './commands/container/logs.js';
 import { build as buildPort } from './commands/container/port.js';
 import { build as buildNetwork } from './commands/network/network.js';
@@ -80,7 +88,8 @@ const containerGroup = (): Command =>
     .addCommand(buildPort())
     .addCommand(buildCleanup(), { hidden: true });
 
-const manifestGroup = (): Command => new Command('manifest').description('Inspect manifests and image indexes in registries').addCommand(buildManifestInspect());
+const manifestGroup = (): Command =>
+  new Command('manifest').description('Inspect manifests and image indexes in registries').addCommand(buildManifestInspect());
 
 const systemGroup = (): Command =>
   new Command('system')

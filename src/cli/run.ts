@@ -39,4 +39,3 @@ export const run = async (argv: string[]): Promise<void> => {
     process.exitCode = exitCodeOf(reported);
   }
 };
-

@@ -45,7 +45,9 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     seccomp: c.seccomp,
     tmpfs: c.tmpfs,
     init,
-    network: networkMode(c).namespace({ netnsPath: store.netnsPath(record.id), pastaPidFile: '', slirpSocket: '' }, () => networking.sharedNetns(c.network.slice('container:'.length))),
+    network: networkMode(c).namespace({ netnsPath: store.netnsPath(record.id), pastaPidFile: '', slirpSocket: '' }, () =>
+      networking.sharedNetns(c.network.slice('container:'.length)),
+    ),
     etcFiles: { '/etc/hostname': join(userdata, 'hostname'), '/etc/hosts': join(userdata, 'hosts'), '/etc/resolv.conf': join(userdata, 'resolv.conf') },
     cgroupV2: cgroupVersion() === 'v2',
     singleId: ctx.config.storage.userns === 'single',

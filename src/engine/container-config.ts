@@ -165,7 +165,8 @@ const parseSecurityOpts = (opts: string[]): { noNewPrivileges: boolean; seccomp:
       } catch (error) {
         throw new CliError('EUSAGE', `--security-opt seccomp=${value}: ${(error as Error).message}`);
       }
-    } else if (key === 'label' || key === 'apparmor') continue; // no SELinux or AppArmor profiles for rootless containers
+    } else if (key === 'label' || key === 'apparmor')
+      continue; // no SELinux or AppArmor profiles for rootless containers
     else throw new CliError('EUSAGE', `invalid --security-opt "${opt}": use no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json`);
   }
   return { noNewPrivileges, seccomp };
@@ -182,7 +183,10 @@ const checkNetwork = (network: string, publishing: boolean, named: boolean): voi
     return;
   }
   if (![...USERSPACE_NETWORKS, 'none', 'host'].includes(network))
-    throw new CliError('EUSAGE', `unknown network "${network}": use pasta, slirp4netns, none, host, container:NAME, or create it with \`skiff network create ${network}\``);
+    throw new CliError(
+      'EUSAGE',
+      `unknown network "${network}": use pasta, slirp4netns, none, host, container:NAME, or create it with \`skiff network create ${network}\``,
+    );
   if (publishing && !USERSPACE_NETWORKS.includes(network))
     throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: publish them with --network pasta or slirp4netns`);
 };
@@ -204,7 +208,8 @@ export const buildContainerConfig = (
   const img = image.config ?? {};
   const entrypoint = options.entrypoint !== undefined ? parseEntrypoint(options.entrypoint) : (img.Entrypoint ?? []);
   const cmd = options.command.length ? options.command : options.entrypoint !== undefined ? [] : (img.Cmd ?? []);
-  if (entrypoint.length + cmd.length === 0) throw new CliError('EUSAGE', 'no command specified: the image has no Cmd or Entrypoint, so give a command after the image name');
+  if (entrypoint.length + cmd.length === 0)
+    throw new CliError('EUSAGE', 'no command specified: the image has no Cmd or Entrypoint, so give a command after the image name');
   const restartPolicy = parseRestartPolicy(options.restart);
   if (options.rm && restartPolicy.name !== 'no') throw new CliError('EUSAGE', 'the --rm option conflicts with --restart: use one of them');
   const workdir = options.workdir ?? (img.WorkingDir || '/');
@@ -213,7 +218,11 @@ export const buildContainerConfig = (
   const named = defaults.named?.(network) ?? false;
   if (options.moreNetworks?.length) {
     const notNamed = !named ? network : options.moreNetworks.find((n) => !defaults.named?.(n));
-    if (notNamed) throw new CliError('EUSAGE', `several --network flags take named networks only: "${notNamed}" is not one (create it with \`skiff network create ${notNamed}\`)`);
+    if (notNamed)
+      throw new CliError(
+        'EUSAGE',
+        `several --network flags take named networks only: "${notNamed}" is not one (create it with \`skiff network create ${notNamed}\`)`,
+      );
   }
   checkNetwork(network, defaults.ports.length > 0, named);
   if (options.networkAliases?.length && !named) throw new CliError('EUSAGE', '--network-alias needs a named network (--network NAME)');
@@ -228,7 +237,8 @@ export const buildContainerConfig = (
     (options.env ?? []).flatMap(expandEnv),
   );
   const stopTimeout = options.stopTimeout ?? 10;
-  if (!Number.isInteger(stopTimeout) || stopTimeout < 0) throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);
+  if (!Number.isInteger(stopTimeout) || stopTimeout < 0)
+    throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);
   return {
     entrypoint,
     cmd,

@@ -29,10 +29,20 @@ export interface ExecOptions {
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
 
 // Runs a process in a running container through the runtime, with this process's stdio.
-export const execInContainer = async (store: ContainerStore, record: ContainerRecord, runtime: OciRuntime, state: ContainerState, options: ExecOptions): Promise<number> => {
+export const execInContainer = async (
+  store: ContainerStore,
+  record: ContainerRecord,
+  runtime: OciRuntime,
+  state: ContainerState,
+  options: ExecOptions,
+): Promise<number> => {
   if (!isRunning(state)) throw new CliError('ESTATE', `can only exec in running containers: ${record.name} is ${state.status}`);
-  if (options.workdir !== undefined && !options.workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`);
-  const spec = JSON.parse(readFileSync(join(store.containerDir(record.id), 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown>; root: { path: string } };
+  if (options.workdir !== undefined && !options.workdir.startsWith('/'))
+    throw new CliError('EUSAGE', `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`);
+  const spec = JSON.parse(readFileSync(join(store.containerDir(record.id), 'bundle', 'config.json'), 'utf8')) as {
+    process: Record<string, unknown>;
+    root: { path: string };
+  };
   const c = record.config;
   const user = options.user !== undefined ? resolveUser(spec.root.path, options.user) : undefined;
   const processSpec = {
@@ -45,7 +55,13 @@ export const execInContainer = async (store: ContainerStore, record: ContainerRe
   };
   const file = join(store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
   writeJsonAtomic(file, processSpec, 0o644, false);
-  const [bin, argv] = runtimeCommand(runtime, 'exec', [...(options.detach ? ['--detach'] : []), ...(options.tty ? ['--tty'] : []), '--process', file, record.id]);
+  const [bin, argv] = runtimeCommand(runtime, 'exec', [
+    ...(options.detach ? ['--detach'] : []),
+    ...(options.tty ? ['--tty'] : []),
+    '--process',
+    file,
+    record.id,
+  ]);
   const [errRead, errWrite] = native().pipe();
   let child: Spawned;
   try {

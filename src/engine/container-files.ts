@@ -88,7 +88,8 @@ export class ContainerFiles {
     };
     const from = split(source);
     const to = split(destination);
-    if (!from === !to) throw new CliError('EUSAGE', 'cp copies between a container and the host: write one side as CONTAINER:PATH and the other as a host path');
+    if (!from === !to)
+      throw new CliError('EUSAGE', 'cp copies between a container and the host: write one side as CONTAINER:PATH and the other as a host path');
     const contentsOnly = /\/\.\/*$/.test(from ? from.path : source);
     if (from) {
       await this.containers.withRootfs(from.container, async (rootfs) => {
@@ -268,5 +269,4 @@ export class ContainerFiles {
       return '0';
     }
   }
-
 }

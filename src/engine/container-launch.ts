@@ -31,7 +31,13 @@ export const cancelLaunch = async (launched: Launched | undefined): Promise<void
 
 // Starts the container's monitor, which sets up (pasta's start above all) and then waits for its
 // go: the caller mounts the root and writes the bundle meanwhile.
-export const launch = async (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, runtime: OciRuntime, spare: SpareNetwork | undefined): Promise<Launched> => {
+export const launch = async (
+  ctx: EngineContext,
+  networking: ContainerNetworks,
+  record: ContainerRecord,
+  runtime: OciRuntime,
+  spare: SpareNetwork | undefined,
+): Promise<Launched> => {
   const store = ctx.containers;
   const dir = store.containerDir(record.id);
   const runDir = store.runtimeDir(record.id);

@@ -21,7 +21,11 @@ export class ContainerNetworks {
   ) {}
 
   allocate(network: string): string {
-    const used = this.store.list().flatMap((c) => memberships(c.config).filter((m) => m.network === network).map((m) => m.ip));
+    const used = this.store.list().flatMap((c) =>
+      memberships(c.config)
+        .filter((m) => m.network === network)
+        .map((m) => m.ip),
+    );
     return this.ctx.networks.allocate(this.ctx.networks.find(network), used);
   }
 
@@ -34,7 +38,10 @@ export class ContainerNetworks {
       const joined = memberships(current.config);
       if (joined.some((m) => m.network === net.name)) throw new CliError('ESTATE', `container ${current.name} is already on network ${net.name}`);
       if (!joined.length && current.config.network !== 'none')
-        throw new CliError('ESTATE', `container ${current.name} uses --network ${current.config.network}: only containers on named networks (or none) can join more`);
+        throw new CliError(
+          'ESTATE',
+          `container ${current.name} uses --network ${current.config.network}: only containers on named networks (or none) can join more`,
+        );
       let attachment!: NetworkAttachment;
       await this.ctx.networks.withLock(async () => {
         attachment = { network: net.name, ip: this.allocate(net.name), aliases, device: `eth${joined.length}` };
@@ -62,7 +69,10 @@ export class ContainerNetworks {
     await this.store.withContainerLock(record.id, async () => {
       const current = this.store.get(record.id)!;
       if (current.config.namedNetwork && current.config.network === net.name)
-        throw new CliError('ESTATE', `network ${net.name} is container ${current.name}'s own network (--network): it cannot leave it; remove the container instead`);
+        throw new CliError(
+          'ESTATE',
+          `network ${net.name} is container ${current.name}'s own network (--network): it cannot leave it; remove the container instead`,
+        );
       const extras = current.config.extraNetworks ?? [];
       if (!extras.some((m) => m.network === net.name)) throw new CliError('ESTATE', `container ${current.name} is not on network ${net.name}`);
       this.store.update({ ...current, config: { ...current.config, extraNetworks: extras.filter((m) => m.network !== net.name) } });
@@ -90,7 +100,11 @@ export class ContainerNetworks {
     const mine = new Set(joined.map((m) => m.network));
     const peers = (joined.length ? (all ?? this.store.list()) : [])
       .filter((peer) => peer.id !== record.id)
-      .flatMap((peer) => memberships(peer.config).filter((pm) => mine.has(pm.network)).map((pm) => ({ ip: pm.ip, names: [peer.name, ...pm.aliases, peer.id.slice(0, 12)] })));
+      .flatMap((peer) =>
+        memberships(peer.config)
+          .filter((pm) => mine.has(pm.network))
+          .map((pm) => ({ ip: pm.ip, names: [peer.name, ...pm.aliases, peer.id.slice(0, 12)] })),
+      );
     const outward = joined.some((m) => this.ctx.networks.get(m.network)?.internal === false);
     const host = networkMode(c).hostAddress(outward);
     return etcHosts(c, record.name, peers, host);

@@ -16,7 +16,8 @@ export interface ContainerRow {
 export const command = (r: ContainerRecord): string[] => [...r.config.entrypoint, ...r.config.cmd];
 
 // "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp", as ps shows published ports.
-export const portsText = (r: ContainerRecord): string => (r.config.ports ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+export const portsText = (r: ContainerRecord): string =>
+  (r.config.ports ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
 
 // Docker's NetworkSettings.Ports: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}.
 export const portBindings = (r: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[]> => {
@@ -55,7 +56,9 @@ export const psJson = (row: ContainerRow) => {
     Names: [r.name],
     Networks: [],
     Pid: s.pid ?? 0,
-    Ports: r.config.ports?.length ? r.config.ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : null,
+    Ports: r.config.ports?.length
+      ? r.config.ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol }))
+      : null,
     Restarts: s.restartCount,
     StartedAt: unix(s.startedAt),
     State: stateName(s),
@@ -90,7 +93,14 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
           return eq < 0 ? value in r.config.labels : r.config.labels[value.slice(0, eq)] === value.slice(eq + 1);
         }
         case 'ancestor':
-          return r.image === value || r.imageName === value || r.imageName.startsWith(`${value}:`) || r.imageName.endsWith(`/${value}`) || r.imageName.includes(`/${value}:`) || r.imageId.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
+          return (
+            r.image === value ||
+            r.imageName === value ||
+            r.imageName.startsWith(`${value}:`) ||
+            r.imageName.endsWith(`/${value}`) ||
+            r.imageName.includes(`/${value}:`) ||
+            r.imageId.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''))
+          );
         case 'exited':
           return s.status === 'exited' && s.exitCode === Number(value);
         case 'restart-policy':

@@ -5,6 +5,9 @@
 // launch (container-launch.ts), its bundle (container-bundle.ts), its networks and /etc/hosts
 // (container-networks.ts), exec (container-exec.ts), what to do after it exits (exit-policy.ts),
 // and the reports (container-reports.ts, logs.ts, events.ts).
+// Longer than 400 lines on purpose: the verbs left here share this process's state of a start under
+// way (the locks held, the launched monitors, the spare network) and the locked helpers around it
+// (reconcile, reap, finish); spread over files, that state would have to be passed around or exported.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
@@ -210,7 +213,12 @@ export class ContainersEngine {
           await this.ctx.networks.withLock(async () => {
             const network = this.ctx.networks.find(config.network);
             config.networkIp = this.networking.allocate(network.name);
-            config.extraNetworks = more.map((name, i) => ({ network: this.ctx.networks.find(name).name, ip: this.networking.allocate(name), aliases: config.aliases ?? [], device: `eth${i + 1}` }));
+            config.extraNetworks = more.map((name, i) => ({
+              network: this.ctx.networks.find(name).name,
+              ip: this.networking.allocate(name),
+              aliases: config.aliases ?? [],
+              device: `eth${i + 1}`,
+            }));
             commit();
           });
           for (const m of memberships(config)) this.networking.refreshHosts(m.network);
@@ -292,7 +300,11 @@ export class ContainersEngine {
   private reconcileLocked(id: string): ContainerState {
     const recorded = this.store.state(id);
     const state = this.store.effectiveState(id, true);
-    const stale = recorded.launching || (recorded.status === 'stopping' && state.status === 'running') || (state.monitorLost && !recorded.monitorLost) || (state.pid && state.pid !== recorded.pid);
+    const stale =
+      recorded.launching ||
+      (recorded.status === 'stopping' && state.status === 'running') ||
+      (state.monitorLost && !recorded.monitorLost) ||
+      (state.pid && state.pid !== recorded.pid);
     if (stale && isRunning(state)) this.store.transition(id, { kind: 'observed', state });
     return state;
   }
@@ -317,12 +329,20 @@ export class ContainersEngine {
     // Its monitor writes the exit file once the process is gone; then only its clean-up (which
     // waits for this lock) is left, and the monitor's end does not stop that.
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && (isAlive(pid, pidStart) || (monitor && isAlive(monitor, state.monitorStartTime) && !existsSync(this.store.exitFile(record.id))))) await sleep(10);
+    while (
+      Date.now() < deadline &&
+      (isAlive(pid, pidStart) || (monitor && isAlive(monitor, state.monitorStartTime) && !existsSync(this.store.exitFile(record.id))))
+    )
+      await sleep(10);
     if (monitor && isAlive(monitor, state.monitorStartTime)) signalQuietly(monitor, 'SIGKILL');
   }
 
   private async startLocked(record: ContainerRecord, hooks: StartHooks): Promise<void> {
-    if (record.damaged) throw new CliError('ESTATE', `container ${record.name} lost its record (container.json) in a crash and cannot start: remove it with \`skiff rm ${record.name}\``);
+    if (record.damaged)
+      throw new CliError(
+        'ESTATE',
+        `container ${record.name} lost its record (container.json) in a crash and cannot start: remove it with \`skiff rm ${record.name}\``,
+      );
     const early = this.takeLaunched(record.id);
     if ((await this.finishLocked(record, { restart: false })) === 'removed') {
       await cancelLaunch(early);
@@ -359,7 +379,15 @@ export class ContainersEngine {
       // a created container, which effectiveState then reports as such.)
       const running = this.store.transition(
         record.id,
-        { kind: 'running', pid: started.pid, pidStartTime: startTimeOf(started.pid), monitorPid: started.monitorPid, monitorStartTime, launching: !monitorStarts, at: new Date().toISOString() },
+        {
+          kind: 'running',
+          pid: started.pid,
+          pidStartTime: startTimeOf(started.pid),
+          monitorPid: started.monitorPid,
+          monitorStartTime,
+          launching: !monitorStarts,
+          at: new Date().toISOString(),
+        },
         state,
       );
       try {
@@ -368,7 +396,8 @@ export class ContainersEngine {
           const joined = memberships(record.config);
           if (joined.length) {
             const { attach } = await import('../network/bridge.js');
-            for (const m of joined) await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device);
+            for (const m of joined)
+              await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device);
           }
           if (hooks.attach) hooks.attach(await this.connectSocket(record.id));
           await startContainer(runtime, record.id);
@@ -451,12 +480,21 @@ export class ContainersEngine {
       this.removeSockets(record.id);
       rmSync(this.store.pidFile(record.id), { force: true });
       const neverRan = options.error !== undefined || (recorded.launching === true && effective.status !== 'exited');
-      const final = this.store.transition(record.id, { kind: 'ended', neverRan, error: options.error, errorCode: options.errorCode, at: new Date().toISOString() }, effective);
+      const final = this.store.transition(
+        record.id,
+        { kind: 'ended', neverRan, error: options.error, errorCode: options.errorCode, at: new Date().toISOString() },
+        effective,
+      );
       this.event(record, 'died', { ContainerExitCode: final.exitCode });
     }
     if (!ended && !options.restart) return 'done';
     const state = this.store.state(record.id);
-    const ending = { exitCode: state.exitCode, stoppedByUser: state.stoppedByUser === true, startFailed: Boolean(state.error), restartCount: state.restartCount };
+    const ending = {
+      exitCode: state.exitCode,
+      stoppedByUser: state.stoppedByUser === true,
+      startFailed: Boolean(state.error),
+      restartCount: state.restartCount,
+    };
     const after = afterExit(record.config.restartPolicy, record.config.autoRemove, ending);
     if (after === 'remove') {
       // The runtime's state (its directory, the cgroup) is not the container's files: they go meanwhile.
@@ -588,8 +626,7 @@ export class ContainersEngine {
       if (!this.store.get(record.id)) return;
       const state = this.reconcileLocked(record.id);
       if (isRunning(state)) {
-        if (!options.force)
-          throw new CliError('ESTATE', `cannot remove container ${record.name}: it is running; stop it first or use --force`);
+        if (!options.force) throw new CliError('ESTATE', `cannot remove container ${record.name}: it is running; stop it first or use --force`);
         this.store.transition(record.id, { kind: 'stopped-by-user' });
         await killContainer(this.runtime(record), record.id, 'SIGKILL').catch(() => undefined);
         if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
@@ -674,4 +711,3 @@ export class ContainersEngine {
     return removed;
   }
 }
-

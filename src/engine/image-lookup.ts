@@ -24,7 +24,7 @@ export const findImageMatch = (images: ImageRecord[], input: string): ImageMatch
     if (byId.length === 1) return { image: byId[0] };
     if (byId.length > 1) throw new CliError('ENOIMAGE', `${input}: more than one image has this id prefix; give more digits`);
   }
-  let ref;
+  let ref: ReturnType<typeof parseReference>;
   try {
     ref = parseReference(input);
   } catch (error) {
@@ -33,7 +33,11 @@ export const findImageMatch = (images: ImageRecord[], input: string): ImageMatch
   }
   const name = repositoryName(ref);
   if (ref.digest) {
-    const hit = images.find((i) => i.repoDigests.some((d) => d === `${name}@${ref.digest}`) || (i.digest === ref.digest && (!ref.qualified || i.repoDigests.some((d) => d.startsWith(`${name}@`)))));
+    const hit = images.find(
+      (i) =>
+        i.repoDigests.some((d) => d === `${name}@${ref.digest}`) ||
+        (i.digest === ref.digest && (!ref.qualified || i.repoDigests.some((d) => d.startsWith(`${name}@`)))),
+    );
     if (hit) return { image: hit };
     if (!ref.qualified) {
       const loose = images.find((i) => i.repoDigests.some((d) => d.endsWith(`@${ref.digest}`)));

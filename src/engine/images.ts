@@ -50,7 +50,13 @@ export interface ImageInspectReport {
   config: ImageConfig;
 }
 
-const globToRegExp = (glob: string): RegExp => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+const globToRegExp = (glob: string): RegExp =>
+  new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 
 // Podman's reference filter: the pattern may name the full name, the repository, or its tail.
 const matchesReference = (name: string, pattern: string): boolean => {
@@ -144,10 +150,15 @@ export class ImagesEngine {
   // exclusively; when another pull holds it, the layers stay for `image prune` to collect.
   private async dropOrphans(chainIds: string[]): Promise<void> {
     try {
-      await withStoreLock(this.ctx, true, async () => {
-        const used = new Set(this.ctx.images.list().flatMap((i) => i.layers));
-        for (const id of chainIds) if (!used.has(id)) this.ctx.layers.remove(id);
-      }, 2000);
+      await withStoreLock(
+        this.ctx,
+        true,
+        async () => {
+          const used = new Set(this.ctx.images.list().flatMap((i) => i.layers));
+          for (const id of chainIds) if (!used.has(id)) this.ctx.layers.remove(id);
+        },
+        2000,
+      );
     } catch {
       /* best effort: the failure being reported matters more */
     }
@@ -161,7 +172,15 @@ export class ImagesEngine {
     const images = this.ctx.images.list().sort((a, b) => cmp(b.created, a.created) || cmp(a.id, b.id));
     for (const image of images) {
       if (!predicates.every((p) => p(image))) continue;
-      const base = { id: image.id, names: image.names, digest: image.digest, repoDigests: image.repoDigests, created: image.created, size: image.size, dangling: image.names.length === 0 };
+      const base = {
+        id: image.id,
+        names: image.names,
+        digest: image.digest,
+        repoDigests: image.repoDigests,
+        created: image.created,
+        size: image.size,
+        dangling: image.names.length === 0,
+      };
       if (image.names.length === 0) out.push({ ...base, repository: '<none>', tag: '<none>' });
       for (const name of image.names) out.push({ ...base, ...splitTaggedName(name) });
     }
@@ -207,9 +226,13 @@ export class ImagesEngine {
       let remove = record.names;
       if (targets.length > 0) {
         remove = targets.map((t) => normalizeName(t));
-        for (const name of remove) if (!record.names.includes(name)) throw new CliError('ENOIMAGE', `${name}: tag not known on image ${record.id.slice(7, 19)}`);
+        for (const name of remove)
+          if (!record.names.includes(name)) throw new CliError('ENOIMAGE', `${name}: tag not known on image ${record.id.slice(7, 19)}`);
       }
-      return this.ctx.images.setNamesLocked(record.id, record.names.filter((n) => !remove.includes(n)));
+      return this.ctx.images.setNamesLocked(
+        record.id,
+        record.names.filter((n) => !remove.includes(n)),
+      );
     });
   }
 
@@ -232,13 +255,19 @@ export class ImagesEngine {
             const { image: record, name: byName } = findImageMatch(this.ctx.images.list(), input);
             report.id = record.id;
             if (byName && record.names.length > 1 && !options.force) {
-              this.ctx.images.setNamesLocked(record.id, record.names.filter((n) => n !== byName));
+              this.ctx.images.setNamesLocked(
+                record.id,
+                record.names.filter((n) => n !== byName),
+              );
               report.untagged.push(byName);
               continue;
             }
             const users = this.ctx.containers.list().filter((c) => c.imageId === record.id);
             if (users.length)
-              throw new CliError('ESTATE', `image ${record.id.slice(7, 19)} is in use by container ${users[0].name}: remove the container first, or use --force to remove both`);
+              throw new CliError(
+                'ESTATE',
+                `image ${record.id.slice(7, 19)} is in use by container ${users[0].name}: remove the container first, or use --force to remove both`,
+              );
             report.untagged.push(...record.names);
             this.ctx.images.removeLocked(record.id);
             report.deleted = true;
@@ -296,7 +325,7 @@ export class ImagesEngine {
   async push(input: string, destination: string | undefined, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PushReport> {
     const { pushImage } = await import('./lazy.js');
     const record = this.resolve(input);
-    const dest = parseReference(destination ?? (record.names[0] ?? input));
+    const dest = parseReference(destination ?? record.names[0] ?? input);
     if (dest.digest) throw new CliError('EUSAGE', `push destination "${destination}" must be a tag, not a digest`);
     const remote = await this.remoteOptions(options);
     return withStoreLock(this.ctx, false, () => pushImage(this.ctx, record, dest, remote, onEvent));

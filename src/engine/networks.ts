@@ -20,8 +20,12 @@ export class NetworksEngine {
 
   // Caller has joined the user namespace (the bridge is made in the rootless network namespace).
   async create(name: string, options: { subnet?: string; internal?: boolean; labels?: string[] }): Promise<NetworkRecord> {
-    const labels = Object.fromEntries((options.labels ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
-    const record = await this.ctx.networks.withLock(async () => this.ctx.networks.create(name, { subnet: options.subnet, internal: options.internal, labels }, randomId()));
+    const labels = Object.fromEntries(
+      (options.labels ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])),
+    );
+    const record = await this.ctx.networks.withLock(async () =>
+      this.ctx.networks.create(name, { subnet: options.subnet, internal: options.internal, labels }, randomId()),
+    );
     const { applyFirewall, ensureBridge } = await import('../network/bridge.js');
     try {
       await ensureBridge(this.ctx.paths.run, record);

@@ -39,7 +39,9 @@ export class SystemEngine {
       child = spawnHelper(argv[0], argv.slice(1), [0, 1, 2], { env: { SKIFF_ROOT: this.ctx.paths.data } });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new CliError('EUSAGE', `cannot run ${argv[0]}: ${code === 'ENOENT' ? 'no such file or directory' : messageOf(error)}`, { exitCode: code === 'ENOENT' ? 127 : 126 });
+      throw new CliError('EUSAGE', `cannot run ${argv[0]}: ${code === 'ENOENT' ? 'no such file or directory' : messageOf(error)}`, {
+        exitCode: code === 'ENOENT' ? 127 : 126,
+      });
     }
     return child.exited;
   }
@@ -53,7 +55,9 @@ export class SystemEngine {
     const user = currentUser();
     const mapping = (file: string, own: number) => [
       { container_id: 0, host_id: own, size: 1 },
-      ...(this.ctx.config.storage.userns === 'single' ? [] : readSubids(file).map((r, i, all) => ({ container_id: 1 + all.slice(0, i).reduce((n, x) => n + x.count, 0), host_id: r.start, size: r.count }))),
+      ...(this.ctx.config.storage.userns === 'single'
+        ? []
+        : readSubids(file).map((r, i, all) => ({ container_id: 1 + all.slice(0, i).reduce((n, x) => n + x.count, 0), host_id: r.start, size: r.count }))),
     ];
     const runtime = findHelperBinary(this.ctx.config.engine.runtime) ?? findHelperBinary('crun') ?? findHelperBinary('runc');
     const network = defaultNetwork(this.ctx.config.network.backend);

@@ -91,7 +91,8 @@ export const saveImages = async (ctx: ImageContext, items: SaveItem[], format: A
           entries.push({ name: configName, size: config.length, body: () => config });
         }
         const diffIds = (JSON.parse(config.toString()) as ImageConfig).rootfs?.diff_ids;
-        if (!Array.isArray(diffIds) || diffIds.length !== image.layers.length) throw new CliError('ESTATE', `image ${image.id} has a config without its layers' diff_ids: remove it and pull it again`);
+        if (!Array.isArray(diffIds) || diffIds.length !== image.layers.length)
+          throw new CliError('ESTATE', `image ${image.id} has a config without its layers' diff_ids: remove it and pull it again`);
         const layerNames: string[] = [];
         for (const [i, chainId] of image.layers.entries()) {
           const name = `${digestHex(diffIds[i])}.tar`;
@@ -244,14 +245,18 @@ const isStringList = (value: unknown): value is string[] => Array.isArray(value)
 
 const dockerCandidates = async (members: Members, scratch: string): Promise<Candidate[]> => {
   const entries = members.json<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>('manifest.json');
-  if (!Array.isArray(entries) || !entries.every((e) => e && typeof e.Config === 'string' && isStringList(e.Layers) && (e.RepoTags == null || isStringList(e.RepoTags))))
+  if (
+    !Array.isArray(entries) ||
+    !entries.every((e) => e && typeof e.Config === 'string' && isStringList(e.Layers) && (e.RepoTags == null || isStringList(e.RepoTags)))
+  )
     throw new CliError('EUSAGE', 'archive has no valid manifest.json: expected a list of {Config, RepoTags, Layers}');
   const out: Candidate[] = [];
   for (const entry of entries) {
     const config = members.read(entry.Config, IMAGE_CONFIG_MAX);
     const layers = [];
     for (const name of entry.Layers) {
-      if (members.isGzip(name)) layers.push({ descriptor: { mediaType: MEDIA.dockerLayerGzip, ...(await describeStream(members.stream(name))) }, open: () => members.stream(name) });
+      if (members.isGzip(name))
+        layers.push({ descriptor: { mediaType: MEDIA.dockerLayerGzip, ...(await describeStream(members.stream(name))) }, open: () => members.stream(name) });
       else layers.push(await gzipLayer(members.stream(name), scratch));
     }
     const manifest: ImageManifest = {
@@ -267,7 +272,8 @@ const dockerCandidates = async (members: Members, scratch: string): Promise<Cand
 
 const ociCandidates = (members: Members): Candidate[] => {
   const blob = (digest: string) => {
-    if (typeof digest !== 'string' || !/^[a-z0-9]+:[a-f0-9]+$/.test(digest)) throw new CliError('EUSAGE', `archive names a blob by an invalid digest "${String(digest)}"`);
+    if (typeof digest !== 'string' || !/^[a-z0-9]+:[a-f0-9]+$/.test(digest))
+      throw new CliError('EUSAGE', `archive names a blob by an invalid digest "${String(digest)}"`);
     return `blobs/${digest.replace(':', '/')}`;
   };
   const index = members.json<{ manifests: Descriptor[] }>('index.json');
@@ -350,10 +356,15 @@ export const loadImages = async (ctx: ImageContext, input: string | Readable, op
       const diffIds = config?.rootfs?.diff_ids;
       if (config?.rootfs?.type !== 'layers' || !isStringList(diffIds) || !diffIds.every((d) => /^sha256:[a-f0-9]{64}$/.test(d)))
         throw new CliError('EUSAGE', `image config ${configDigest} in the ${origin} is not an image config: it lacks rootfs.type "layers" and rootfs.diff_ids`);
-      if (diffIds.length !== c.layers.length) throw new CliError('EUSAGE', `image ${configDigest} lists ${diffIds.length} layers but the archive has ${c.layers.length}`);
+      if (diffIds.length !== c.layers.length)
+        throw new CliError('EUSAGE', `image ${configDigest} lists ${diffIds.length} layers but the archive has ${c.layers.length}`);
       const chains = chainIds(diffIds);
       for (const [i, layer] of c.layers.entries()) {
-        const installed = await installLayer(ctx.layers, { descriptor: layer.descriptor, diffId: diffIds[i], chainId: chains[i], parent: chains[i - 1], origin }, { chown: options.chown, open: async () => layer.open() });
+        const installed = await installLayer(
+          ctx.layers,
+          { descriptor: layer.descriptor, diffId: diffIds[i], chainId: chains[i], parent: chains[i - 1], origin },
+          { chown: options.chown, open: async () => layer.open() },
+        );
         if (installed) options.installed.push(chains[i]);
       }
       const names = [...new Set(c.names.map((n) => normalizeName(n)))];

@@ -84,16 +84,24 @@ export const applyChanges = (config: NonNullable<ImageConfig['config']>, changes
         for (const port of value.trim().split(/\s+/)) config.ExposedPorts = { ...(config.ExposedPorts ?? {}), [port.includes('/') ? port : `${port}/tcp`]: {} };
         break;
       case 'VOLUME':
-        for (const v of commandForm(value)[0] === '/bin/sh' ? value.trim().split(/\s+/) : commandForm(value)) config.Volumes = { ...(config.Volumes ?? {}), [v]: {} };
+        for (const v of commandForm(value)[0] === '/bin/sh' ? value.trim().split(/\s+/) : commandForm(value))
+          config.Volumes = { ...(config.Volumes ?? {}), [v]: {} };
         break;
       default:
-        throw new CliError('EUSAGE', `invalid --change "${change}": ${instruction} is not one of CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, STOPSIGNAL, EXPOSE, VOLUME`);
+        throw new CliError(
+          'EUSAGE',
+          `invalid --change "${change}": ${instruction} is not one of CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, STOPSIGNAL, EXPOSE, VOLUME`,
+        );
     }
   }
 };
 
 // Writes the tar that `produce` makes into a new layer and stores an image with it.
-export const createImageFromTar = async (ctx: ImageContext, produce: (out: NodeJS.WritableStream) => Promise<void>, options: NewImageOptions): Promise<ImageRecord> => {
+export const createImageFromTar = async (
+  ctx: ImageContext,
+  produce: (out: NodeJS.WritableStream) => Promise<void>,
+  options: NewImageOptions,
+): Promise<ImageRecord> => {
   const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'commit'));
   mkdirSync(scratch, { recursive: true });
   try {
@@ -127,7 +135,15 @@ export const createImageFromTar = async (ctx: ImageContext, produce: (out: NodeJ
       ...(options.author ? { author: options.author } : {}),
       config: inner,
       rootfs: { type: 'layers', diff_ids: [...baseDiffIds, diffId] },
-      history: [...(base?.history ?? []), { created: now, created_by: options.createdBy, ...(options.message ? { comment: options.message } : {}), ...(options.author ? { author: options.author } : {}) }],
+      history: [
+        ...(base?.history ?? []),
+        {
+          created: now,
+          created_by: options.createdBy,
+          ...(options.message ? { comment: options.message } : {}),
+          ...(options.author ? { author: options.author } : {}),
+        },
+      ],
     };
     const configBytes = Buffer.from(JSON.stringify(config));
     const layerDescriptors = chains.map((id, i) => {
@@ -146,7 +162,14 @@ export const createImageFromTar = async (ctx: ImageContext, produce: (out: NodeJ
     );
     const record = makeImageRecord(
       config,
-      { id: sha256Digest(configBytes), names: options.names, repoDigests: [], digest: sha256Digest(manifest), manifestMediaType: MEDIA.dockerManifest, layers: chains },
+      {
+        id: sha256Digest(configBytes),
+        names: options.names,
+        repoDigests: [],
+        digest: sha256Digest(manifest),
+        manifestMediaType: MEDIA.dockerManifest,
+        layers: chains,
+      },
       (id) => ctx.layers.get(id)?.size ?? 0,
     );
     return await ctx.images.put(record, manifest, configBytes);

@@ -24,7 +24,10 @@ export const isIndexType = (mediaType: string): boolean => mediaType === MEDIA.o
 // Parses manifest bytes as an index or an image manifest. Its media type is the body's own
 // `mediaType`, else `contentType` (the Content-Type, or the descriptor's), else, when neither says
 // anything, what the body looks like; a type skiff does not know is refused by name.
-export const parseManifest = (bytes: Buffer, contentType?: string): { kind: 'index'; index: ImageIndex; mediaType: string } | { kind: 'image'; manifest: ImageManifest; mediaType: string } => {
+export const parseManifest = (
+  bytes: Buffer,
+  contentType?: string,
+): { kind: 'index'; index: ImageIndex; mediaType: string } | { kind: 'image'; manifest: ImageManifest; mediaType: string } => {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(bytes.toString('utf8'));

@@ -76,7 +76,10 @@ class Puller {
 
   private async fetchManifest(reference: string, declaredSize?: number): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
     const path = `/v2/${this.source.repository}/manifests/${reference}`;
-    const bound = { what: `manifest ${this.source.repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference} from registry ${this.source.registry}`, limit: MANIFEST_MAX };
+    const bound = {
+      what: `manifest ${this.source.repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference} from registry ${this.source.registry}`,
+      limit: MANIFEST_MAX,
+    };
     // An index entry that says it is too large is not fetched at all.
     if (declaredSize !== undefined && declaredSize > bound.limit) throw tooLargeError(bound);
     const res = await this.client.request(path, { scope: this.scope(), headers: { accept: MANIFEST_ACCEPT }, accept: [404] });
@@ -99,7 +102,8 @@ class Puller {
     const res = await this.client.request(`/v2/${this.source.repository}/blobs/${descriptor.digest}`, { scope: this.scope() });
     const bytes = await readBody(res, bound);
     const digest = sha256Digest(bytes);
-    if (digest !== descriptor.digest) throw new CliError('EDIGEST', `blob ${descriptor.digest} from ${this.source.registry} has digest ${digest}: the registry served corrupt content`);
+    if (digest !== descriptor.digest)
+      throw new CliError('EDIGEST', `blob ${descriptor.digest} from ${this.source.registry} has digest ${digest}: the registry served corrupt content`);
     return bytes;
   }
 
@@ -188,7 +192,14 @@ class Puller {
     this.onEvent({ type: 'manifest', digest: top.digest });
     const record = makeImageRecord(
       config,
-      { id: manifest.config.digest, names: ref.tag ? [`${name}:${ref.tag}`] : [], repoDigests, digest: repoDigests[0].slice(name.length + 1), manifestMediaType: parsed.mediaType, layers: chains },
+      {
+        id: manifest.config.digest,
+        names: ref.tag ? [`${name}:${ref.tag}`] : [],
+        repoDigests,
+        digest: repoDigests[0].slice(name.length + 1),
+        manifestMediaType: parsed.mediaType,
+        layers: chains,
+      },
       (id) => this.ctx.layers.get(id)?.size ?? 0,
     );
     const image = await this.ctx.images.put(record, top.bytes, configBytes);
@@ -197,9 +208,15 @@ class Puller {
 }
 
 // Pulls `ref`, trying each search registry for a short name and each mirror before a registry.
-export const pullImage = async (ctx: ImageContext, ref: ImageReference, options: PullOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PullReport> => {
+export const pullImage = async (
+  ctx: ImageContext,
+  ref: ImageReference,
+  options: PullOptions,
+  onEvent: (event: PullEvent) => void = () => {},
+): Promise<PullReport> => {
   const candidates = ref.qualified ? [ref] : ctx.config.unqualifiedSearchRegistries.map((r) => withRegistry(ref, r));
-  if (candidates.length === 0) throw new CliError('EREFERENCE', `short name "${formatReference(ref)}" and no unqualified-search-registries configured: use a fully qualified name`);
+  if (candidates.length === 0)
+    throw new CliError('EREFERENCE', `short name "${formatReference(ref)}" and no unqualified-search-registries configured: use a fully qualified name`);
   let firstError: unknown;
   for (const candidate of candidates) {
     for (const source of sourcesFor(ctx, candidate)) {

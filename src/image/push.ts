@@ -42,10 +42,15 @@ class Pusher {
       this.onEvent({ type: 'layer', digest, status: 'exists', size });
       return false;
     }
-    const start = await this.client.request(`/v2/${this.repository}/blobs/uploads/`, { method: 'POST', scope: this.scope(), headers: { 'content-length': '0' } });
+    const start = await this.client.request(`/v2/${this.repository}/blobs/uploads/`, {
+      method: 'POST',
+      scope: this.scope(),
+      headers: { 'content-length': '0' },
+    });
     await start.body.dump();
     const location = start.headers.location;
-    if (start.statusCode !== 202 || typeof location !== 'string') throw new CliError('EREGISTRY', `registry ${this.client.registry} did not start an upload (HTTP ${start.statusCode})`);
+    if (start.statusCode !== 202 || typeof location !== 'string')
+      throw new CliError('EREGISTRY', `registry ${this.client.registry} did not start an upload (HTTP ${start.statusCode})`);
     const url = new URL(location, this.client.baseUrl());
     url.searchParams.set('digest', digest);
     this.onEvent({ type: 'layer', digest, status: 'downloading', size, received: 0 });
@@ -63,7 +68,13 @@ class Pusher {
 }
 
 // Pushes `image` to `dest` (a tagged reference).
-export const pushImage = async (ctx: ImageContext, image: ImageRecord, dest: ImageReference, options: RemoteOptions, onEvent: (event: PullEvent) => void = () => {}): Promise<PushReport> => {
+export const pushImage = async (
+  ctx: ImageContext,
+  image: ImageRecord,
+  dest: ImageReference,
+  options: RemoteOptions,
+  onEvent: (event: PullEvent) => void = () => {},
+): Promise<PushReport> => {
   const manifestBytes = ctx.images.manifestBytes(image.id);
   const manifest = ctx.images.manifest(image.id);
   let pushed = 0;
@@ -74,7 +85,8 @@ export const pushImage = async (ctx: ImageContext, image: ImageRecord, dest: Ima
     const worker = async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
         const blob = ctx.layers.blobPath(item.chainId);
-        if (!existsSync(blob)) throw new CliError('ESTATE', `layer ${item.descriptor.digest} of ${image.id.slice(7, 19)} has no stored blob: pull the image again`);
+        if (!existsSync(blob))
+          throw new CliError('ESTATE', `layer ${item.descriptor.digest} of ${image.id.slice(7, 19)} has no stored blob: pull the image again`);
         const size = statSync(blob).size;
         if ((await pusher.upload(item.descriptor.digest, size, () => createReadStream(blob))) === true) pushed++;
         else existing++;

@@ -17,12 +17,12 @@ export interface ImageReference {
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const PATH_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-const DOMAIN_RE = /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+const DOMAIN_RE =
+  /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/;
 
-const invalid = (input: string, why: string): CliError =>
-  new CliError('EREFERENCE', `invalid reference "${input}": ${why}`);
+const invalid = (input: string, why: string): CliError => new CliError('EREFERENCE', `invalid reference "${input}": ${why}`);
 
 // The distribution spec's cap on a repository name, registry included ("docker.io/library/x").
 export const NAME_TOTAL_MAX = 255;
@@ -30,7 +30,8 @@ export const NAME_TOTAL_MAX = 255;
 // Refuses a name longer than a registry accepts, before any request is made for it.
 const checkNameLength = (ref: Pick<ImageReference, 'registry' | 'repository'>, input: string): void => {
   const name = repositoryName(ref);
-  if (name.length > NAME_TOTAL_MAX) throw invalid(input, `the repository name (${ref.registry}/…) is ${name.length} characters long, registry included; at most ${NAME_TOTAL_MAX} are allowed`);
+  if (name.length > NAME_TOTAL_MAX)
+    throw invalid(input, `the repository name (${ref.registry}/…) is ${name.length} characters long, registry included; at most ${NAME_TOTAL_MAX} are allowed`);
 };
 
 // Parses and normalises a reference; throws EREFERENCE with the reason when it is malformed.
@@ -82,8 +83,7 @@ export const parseReference = (input: string): ImageReference => {
 export const repositoryName = (ref: Pick<ImageReference, 'registry' | 'repository'>): string => `${ref.registry}/${ref.repository}`;
 
 // The canonical string: name:tag, name@digest, or name:tag@digest.
-export const formatReference = (ref: ImageReference): string =>
-  `${repositoryName(ref)}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
+export const formatReference = (ref: ImageReference): string => `${repositoryName(ref)}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 
 // A name as the user wrote it ("busybox", "host:5000/x:1") in its canonical stored form.
 export const normalizeName = (name: string): string => formatReference(parseReference(name));

@@ -18,7 +18,11 @@ export interface SearchResult {
 // The manifest (or index) `ref` names, parsed, exactly as the registry serves it.
 export const inspectRemoteManifest = (ctx: ImageContext, ref: ImageReference, options: RemoteOptions): Promise<unknown> =>
   withRegistryClient(ctx, { registry: ref.registry, name: repositoryName(ref) }, options, async (client) => {
-    const res = await client.request(`/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag}`, { scope: `repository:${ref.repository}:pull`, headers: { accept: MANIFEST_ACCEPT }, accept: [404] });
+    const res = await client.request(`/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag}`, {
+      scope: `repository:${ref.repository}:pull`,
+      headers: { accept: MANIFEST_ACCEPT },
+      accept: [404],
+    });
     if (res.statusCode === 404) {
       await res.body.dump();
       throw new CliError('ENOIMAGE', `${repositoryName(ref)}:${ref.digest ?? ref.tag}: manifest unknown`);

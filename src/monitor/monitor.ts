@@ -59,7 +59,10 @@ export const exitCodeForRuntimeError = (message: string): number => {
 
 // Cuts a runtime's error output down to the line that says what went wrong.
 const runtimeErrorLine = (message: string): string => {
-  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const last = lines[lines.length - 1] ?? 'the OCI runtime failed';
   const json = /msg="([^"]*)"/.exec(last);
   return (json ? json[1].replace(/\\"/g, '"') : last).replace(/^(crun|runc): /, '');
@@ -82,22 +85,34 @@ export interface MonitorLaunch {
 // caller's mount and spec; it creates the container on proceed().
 export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLaunch> => {
   const argv = [
-    '--cid', options.id,
-    '--runtime', options.runtimePath,
+    '--cid',
+    options.id,
+    '--runtime',
+    options.runtimePath,
     ...options.runtimeArgs.flatMap((a) => ['--runtime-arg', a]),
-    '--bundle', options.bundle,
-    '--pid-file', options.pidFile,
-    '--log-path', options.logPath,
-    '--exit-file', options.exitFile,
-    '--socket-path', options.socketPath,
-    '--monitor-pid-file', options.monitorPidFile,
-    '--sync-fd', '3',
-    '--go-fd', '4',
+    '--bundle',
+    options.bundle,
+    '--pid-file',
+    options.pidFile,
+    '--log-path',
+    options.logPath,
+    '--exit-file',
+    options.exitFile,
+    '--socket-path',
+    options.socketPath,
+    '--monitor-pid-file',
+    options.monitorPidFile,
+    '--sync-fd',
+    '3',
+    '--go-fd',
+    '4',
     ...(options.logSizeMax && options.logSizeMax > 0 ? ['--log-size-max', String(options.logSizeMax)] : []),
     ...(options.terminal ? ['--terminal'] : []),
     ...(options.stdin ? ['--stdin'] : []),
     ...(options.start ? ['--start'] : []),
-    ...(options.exitCommand.length ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])] : []),
+    ...(options.exitCommand.length
+      ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])]
+      : []),
     ...(options.publish ?? []).flatMap((p) => [`--publish-${p.protocol}`, p.spec]),
     ...(options.netHelper ? ['--net-helper', options.netHelper[0], ...options.netHelper.slice(1).flatMap((a) => ['--net-helper-arg', a])] : []),
     ...(options.netNsPath ? ['--net-ns-path', options.netNsPath] : []),
@@ -188,7 +203,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
       const chunks: Buffer[] = [];
       const buffer = Buffer.allocUnsafe(65536);
       try {
-        for (let got; (got = readSync(fd, buffer)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, got)));
+        for (let got: number; (got = readSync(fd, buffer)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, got)));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
       } finally {

@@ -75,9 +75,14 @@ const startEgress = async (holder: number, exitFd: number): Promise<void> => {
   if (!slirp || !findHelperBinary('nft')) return;
   const [readyRead, readyWrite] = native().pipe();
   try {
-    startHelper(slirp, ['--configure', '--mtu=65520', '--enable-sandbox', '--enable-seccomp', '--exit-fd=3', '--ready-fd=4', String(holder), 'tap0'], [null, null, null, exitFd, readyWrite], {
-      setsid: true,
-    });
+    startHelper(
+      slirp,
+      ['--configure', '--mtu=65520', '--enable-sandbox', '--enable-seccomp', '--exit-fd=3', '--ready-fd=4', String(holder), 'tap0'],
+      [null, null, null, exitFd, readyWrite],
+      {
+        setsid: true,
+      },
+    );
   } catch (error) {
     closeSync(readyRead);
     throw new CliError('EHELPER', `cannot run ${slirp}: ${messageOf(error)}`, { cause: error });
@@ -126,7 +131,9 @@ export const applyFirewall = async (runDir: string, networks: NetworkRecord[]): 
   // Rules name each pair: with br_netfilter loaded, traffic inside one bridge passes this hook too
   // (in and out on the same bridge) and must go on.
   const between = networks.flatMap((a) => networks.filter((b) => b !== a).map((b) => `    iifname "${a.bridge}" oifname "${b.bridge}" drop`));
-  const internal = networks.filter((n) => n.internal).flatMap((n) => [`    iifname "${n.bridge}" oifname != "${n.bridge}" drop`, `    oifname "${n.bridge}" iifname != "${n.bridge}" drop`]);
+  const internal = networks
+    .filter((n) => n.internal)
+    .flatMap((n) => [`    iifname "${n.bridge}" oifname != "${n.bridge}" drop`, `    oifname "${n.bridge}" iifname != "${n.bridge}" drop`]);
   const rules = [
     'add table ip skiff',
     'delete table ip skiff',
@@ -177,7 +184,11 @@ const linkExists = async (pid: number, device: string): Promise<boolean> => {
 export const ensureBridge = async (runDir: string, network: NetworkRecord, all: NetworkRecord[] = [network]): Promise<number> => {
   const holder = await ensureHolder(runDir);
   if (await linkExists(holder, network.bridge)) return holder;
-  await runIn(holder, [`link add ${network.bridge} type bridge`, `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`, `link set ${network.bridge} up`]);
+  await runIn(holder, [
+    `link add ${network.bridge} type bridge`,
+    `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
+    `link set ${network.bridge} up`,
+  ]);
   await applyFirewall(runDir, all);
   return holder;
 };
@@ -197,7 +208,15 @@ export const removeBridge = async (runDir: string, network: NetworkRecord): Prom
 export const vethName = (containerId: string, network: NetworkRecord): string => `vs${network.bridge.replace('skiff', '')}-${containerId.slice(0, 8)}`;
 
 // Connects a running container (pid) to a network: veth pair, address, routes.
-export const attach = async (runDir: string, network: NetworkRecord, all: NetworkRecord[], containerId: string, pid: number, ip: string, device: string): Promise<void> => {
+export const attach = async (
+  runDir: string,
+  network: NetworkRecord,
+  all: NetworkRecord[],
+  containerId: string,
+  pid: number,
+  ip: string,
+  device: string,
+): Promise<void> => {
   const holder = await ensureBridge(runDir, network, all);
   const veth = vethName(containerId, network);
   await runIn(holder, [`link del ${veth}`], true);

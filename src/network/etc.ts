@@ -58,5 +58,10 @@ export const resolvConf = (c: EtcConfig, nameserver: string | undefined): string
   const servers = c.dns?.length ? c.dns : nameserver ? [nameserver] : host.filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
   const search = c.dnsSearch?.length ? c.dnsSearch : host.filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
   const options = c.dnsOptions?.length ? c.dnsOptions : host.filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
-  return [...(search.length ? [`search ${search.join(' ')}`] : []), ...servers.map((s) => `nameserver ${s}`), ...(options.length ? [`options ${options.join(' ')}`] : [])].join('\n') + '\n';
+  const lines = [
+    ...(search.length ? [`search ${search.join(' ')}`] : []),
+    ...servers.map((s) => `nameserver ${s}`),
+    ...(options.length ? [`options ${options.join(' ')}`] : []),
+  ];
+  return `${lines.join('\n')}\n`;
 };

@@ -79,7 +79,8 @@ export class NetworkStore {
   // Creates a network (caller holds the networks lock): the next free 10.89.N.0/24 unless given.
   create(name: string, options: { subnet?: string; internal?: boolean; labels?: Record<string, string> }, id: string): NetworkRecord {
     checkName('network', name);
-    if (['none', 'host', 'slirp4netns', 'pasta', 'bridge', 'private'].includes(name)) throw new CliError('EUSAGE', `"${name}" is a network mode, not a name for a network`);
+    if (['none', 'host', 'slirp4netns', 'pasta', 'bridge', 'private'].includes(name))
+      throw new CliError('EUSAGE', `"${name}" is a network mode, not a name for a network`);
     const existing = this.list();
     if (existing.some((n) => n.name === name)) throw new CliError('ESTATE', `network ${name} already exists: pick another name or remove it first`);
     let subnet: string;
@@ -134,7 +135,7 @@ const overlaps = (a: string, b: string): boolean => {
   const y = parseSubnet(b);
   const prefix = Math.min(x.prefix, y.prefix);
   const mask = (~0 << (32 - prefix)) >>> 0;
-  return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
+  return (x.base & mask) >>> 0 === (y.base & mask) >>> 0;
 };
 
 export const prefixOf = (subnet: string): number => parseSubnet(subnet).prefix;

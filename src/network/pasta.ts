@@ -20,7 +20,23 @@ export const pastaHelperArgs = (ports: PortMapping[], pidFile: string): string[]
     const mine = ports.filter((p) => p.protocol === protocol);
     return mine.length ? mine.flatMap((p) => [flag, portSpec(p)]) : [flag, 'none'];
   };
-  return ['--foreground', '--config-net', '--quiet', ...forward('tcp', '-t'), ...forward('udp', '-u'), '-T', 'none', '-U', 'none', '--dns-forward', PASTA_DNS, '--pid', pidFile, '--netns', '{netns}'];
+  return [
+    '--foreground',
+    '--config-net',
+    '--quiet',
+    ...forward('tcp', '-t'),
+    ...forward('udp', '-u'),
+    '-T',
+    'none',
+    '-U',
+    'none',
+    '--dns-forward',
+    PASTA_DNS,
+    '--pid',
+    pidFile,
+    '--netns',
+    '{netns}',
+  ];
 };
 
 // The host's default route: its interface, gateway and the interface's IPv4 address, which pasta

@@ -15,7 +15,8 @@ export interface PortMapping {
 const range = (text: string, what: string): [number, number] => {
   const [a, b] = text.split('-', 2).map(Number);
   const end = b ?? a;
-  if (!Number.isInteger(a) || !Number.isInteger(end) || a < 1 || end > 65535 || end < a) throw new CliError('EUSAGE', `invalid ${what} "${text}": use a port (1-65535) or a range such as 8000-8003`);
+  if (!Number.isInteger(a) || !Number.isInteger(end) || a < 1 || end > 65535 || end < a)
+    throw new CliError('EUSAGE', `invalid ${what} "${text}": use a port (1-65535) or a range such as 8000-8003`);
   return [a, end];
 };
 
@@ -38,7 +39,8 @@ export const parsePublish = (spec: string): PortMapping[] => {
     rest = ip[2];
   }
   const parts = rest.split(':');
-  if (parts.length > 2 || parts.some((p) => p === '' && parts.length === 1)) throw new CliError('EUSAGE', `invalid -p "${spec}": use [IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`);
+  if (parts.length > 2 || parts.some((p) => p === '' && parts.length === 1))
+    throw new CliError('EUSAGE', `invalid -p "${spec}": use [IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`);
   const [container] = [range(parts[parts.length - 1], '-p container port')];
   const host = parts.length === 2 && parts[0] !== '' ? range(parts[0], '-p host port') : undefined;
   const count = container[1] - container[0] + 1;
@@ -55,7 +57,10 @@ const probe = (mapping: PortMapping, port: number): Promise<number> =>
     const fail = (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new CliError('ESTATE', `port ${mapping.hostIp}:${port}/${mapping.protocol} is already in use on the host: publish on another host port (-p OTHER:${mapping.containerPort})`)
+          ? new CliError(
+              'ESTATE',
+              `port ${mapping.hostIp}:${port}/${mapping.protocol} is already in use on the host: publish on another host port (-p OTHER:${mapping.containerPort})`,
+            )
           : new CliError('EUSAGE', `cannot publish on ${mapping.hostIp}:${port}/${mapping.protocol}: ${error.message}`),
       );
     if (mapping.protocol === 'udp') {

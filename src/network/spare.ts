@@ -18,7 +18,10 @@ export interface SpareNetwork {
   netns: string;
   /** pasta's pid file: its pid once the namespace is configured, -1 if it failed. */
   pidFile: string;
-  /** From the marker NETNS.spare ("WATCHER PASTA"), which the monitor that adopts the spare renames NETNS.adopted; the watcher removes a spare still marked so. */
+  /**
+   * From the marker NETNS.spare ("WATCHER PASTA"), which the monitor that adopts the spare renames
+   * NETNS.adopted; the watcher removes a spare still marked so.
+   */
   watcher: number;
   pasta: number;
 }

@@ -33,7 +33,8 @@ export const resolveUser = (rootfs: string, spec: string | undefined): ResolvedU
   const [userPart, groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
   const passwd = readLines(rootfs, 'etc/passwd');
   const entry = passwd.find((f) => (isNumber(userPart) ? f[2] === userPart : f[0] === userPart));
-  if (!entry && !isNumber(userPart)) throw new CliError('EUSAGE', `unable to find user ${userPart}: no matching entries in the container's /etc/passwd`, { exitCode: 126 });
+  if (!entry && !isNumber(userPart))
+    throw new CliError('EUSAGE', `unable to find user ${userPart}: no matching entries in the container's /etc/passwd`, { exitCode: 126 });
   const uid = Number(entry ? entry[2] : userPart);
   let gid = entry ? Number(entry[3]) : 0;
   const groups = readLines(rootfs, 'etc/group');
@@ -49,7 +50,10 @@ export const resolveUser = (rootfs: string, spec: string | undefined): ResolvedU
   const name = entry?.[0];
   const additionalGids =
     name && groupPart === undefined
-      ? groups.filter((f) => (f[3] ?? '').split(',').includes(name)).map((f) => Number(f[2])).filter((g) => g !== gid)
+      ? groups
+          .filter((f) => (f[3] ?? '').split(',').includes(name))
+          .map((f) => Number(f[2]))
+          .filter((g) => g !== gid)
       : [];
   return { uid, gid, additionalGids, home: entry?.[5] || '/' };
 };

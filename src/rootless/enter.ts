@@ -78,11 +78,27 @@ export const reexecInside = async (nsenter: string, pause: PauseRecord): Promise
   const { signalQuietly, spawnHelper } = await import('../util/exec.js');
   let child: Spawned;
   try {
-    child = spawnHelper(nsenter, ['--target', String(pause.pid), '--user', '--mount', ...keepIds, `--wd=${process.cwd()}`, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], [0, 1, 2], {
-      // Layer writes run on libuv's thread pool: more threads than its default 4 keep more file
-      // creations in flight (they mostly wait on the filesystem, not the CPU).
-      env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8', [JOINED_ENV]: String(pause.pid), [FOLLOW_ENV]: String(process.pid) },
-    });
+    child = spawnHelper(
+      nsenter,
+      [
+        '--target',
+        String(pause.pid),
+        '--user',
+        '--mount',
+        ...keepIds,
+        `--wd=${process.cwd()}`,
+        '--',
+        process.execPath,
+        ...process.execArgv,
+        ...process.argv.slice(1),
+      ],
+      [0, 1, 2],
+      {
+        // Layer writes run on libuv's thread pool: more threads than its default 4 keep more file
+        // creations in flight (they mostly wait on the filesystem, not the CPU).
+        env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8', [JOINED_ENV]: String(pause.pid), [FOLLOW_ENV]: String(process.pid) },
+      },
+    );
   } catch {
     process.exit(125);
   }
@@ -94,7 +110,26 @@ export const reexecInside = async (nsenter: string, pause: PauseRecord): Promise
 // Commands that always work inside the namespace (container lifecycle, files, store writes). The
 // launcher (native/launcher/skiff.c) has the same list; test/unit/rootless/enter.test.ts compares them.
 export const NEEDS_NAMESPACE = new Set([
-  'run', 'create', 'start', 'stop', 'kill', 'restart', 'rm', 'exec', 'attach', 'cp', 'diff', 'export', 'commit', 'top', 'import', 'unshare', 'pull', 'rmi', 'load', 'rename',
+  'run',
+  'create',
+  'start',
+  'stop',
+  'kill',
+  'restart',
+  'rm',
+  'exec',
+  'attach',
+  'cp',
+  'diff',
+  'export',
+  'commit',
+  'top',
+  'import',
+  'unshare',
+  'pull',
+  'rmi',
+  'load',
+  'rename',
   'network',
 ]);
 

@@ -1,5 +1,5 @@
 // Probes of the host for `skiff system check`: each returns one line's worth of verdict and fix.
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cgroupVersion, delegatedControllers } from '../cgroups/detect.js';
@@ -29,7 +29,13 @@ const helperPrivileged = (name: string): CheckResult => {
   const st = statSync(path);
   const setuid = (st.mode & 0o4000) !== 0 && st.uid === 0;
   if (setuid) return { name, status: 'ok', required: true, detail: `${path} (setuid root)` };
-  return { name, status: 'warn', required: true, detail: `${path} is not setuid root; it needs file capabilities (getcap ${path} should show cap_setuid/cap_setgid)`, fix: `setcap cap_setuid+ep ${path} (or reinstall uidmap)` };
+  return {
+    name,
+    status: 'warn',
+    required: true,
+    detail: `${path} is not setuid root; it needs file capabilities (getcap ${path} should show cap_setuid/cap_setgid)`,
+    fix: `setcap cap_setuid+ep ${path} (or reinstall uidmap)`,
+  };
 };
 
 const subidCheck = (file: '/etc/subuid' | '/etc/subgid'): CheckResult => {
@@ -37,7 +43,13 @@ const subidCheck = (file: '/etc/subuid' | '/etc/subgid'): CheckResult => {
   const ranges = readSubids(file, user);
   const name = file.slice(5);
   if (ranges.length === 0) {
-    return { name, status: 'fail', required: true, detail: `no range for ${user.name}`, fix: `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name} (or storage.userns = "single" in skiff.conf)` };
+    return {
+      name,
+      status: 'fail',
+      required: true,
+      detail: `no range for ${user.name}`,
+      fix: `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user.name} (or storage.userns = "single" in skiff.conf)`,
+    };
   }
   const total = ranges.reduce((n, r) => n + r.count, 0);
   const text = read(file) ?? '';
@@ -46,15 +58,31 @@ const subidCheck = (file: '/etc/subuid' | '/etc/subgid'): CheckResult => {
     const [owner] = line.split(':');
     return parseSubidFile(line, owner, -1).some((o) => ranges.some((r) => rangesOverlap(o, r)));
   });
-  if (overlapping.length) return { name, status: 'warn', required: true, detail: `${total} ids, overlapping ${overlapping.map((l) => l.split(':')[0]).join(', ')}`, fix: `give each user a disjoint range in ${file}` };
-  if (total < 65536) return { name, status: 'warn', required: true, detail: `${total} ids (images may use uids up to 65535)`, fix: `grow the range in ${file} to 65536 ids` };
+  if (overlapping.length)
+    return {
+      name,
+      status: 'warn',
+      required: true,
+      detail: `${total} ids, overlapping ${overlapping.map((l) => l.split(':')[0]).join(', ')}`,
+      fix: `give each user a disjoint range in ${file}`,
+    };
+  if (total < 65536)
+    return { name, status: 'warn', required: true, detail: `${total} ids (images may use uids up to 65535)`, fix: `grow the range in ${file} to 65536 ids` };
   return { name, status: 'ok', required: true, detail: ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ') };
 };
 
 const userns = async (): Promise<CheckResult> => {
   const name = 'user namespaces';
-  if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0') return { name, status: 'fail', required: true, detail: 'disabled by kernel.unprivileged_userns_clone=0', fix: 'sysctl -w kernel.unprivileged_userns_clone=1' };
-  if (read('/proc/sys/user/max_user_namespaces') === '0') return { name, status: 'fail', required: true, detail: 'user.max_user_namespaces=0', fix: 'sysctl -w user.max_user_namespaces=15000' };
+  if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0')
+    return {
+      name,
+      status: 'fail',
+      required: true,
+      detail: 'disabled by kernel.unprivileged_userns_clone=0',
+      fix: 'sysctl -w kernel.unprivileged_userns_clone=1',
+    };
+  if (read('/proc/sys/user/max_user_namespaces') === '0')
+    return { name, status: 'fail', required: true, detail: 'user.max_user_namespaces=0', fix: 'sysctl -w user.max_user_namespaces=15000' };
   const apparmor = read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1';
   const unshare = findHelperBinary('unshare');
   if (!unshare) return { name, status: 'fail', required: true, detail: 'unshare (util-linux) not installed', fix: 'apt-get install util-linux' };
@@ -64,7 +92,13 @@ const userns = async (): Promise<CheckResult> => {
     return { name, status: 'ok', required: true, detail: apparmor ? 'allowed (AppArmor restriction on, but skiff may use them)' : 'allowed' };
   } catch (error) {
     if (apparmor) {
-      return { name, status: 'fail', required: true, detail: 'restricted by AppArmor (kernel.apparmor_restrict_unprivileged_userns=1)', fix: 'add an AppArmor profile granting "userns," to node, or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' };
+      return {
+        name,
+        status: 'fail',
+        required: true,
+        detail: 'restricted by AppArmor (kernel.apparmor_restrict_unprivileged_userns=1)',
+        fix: 'add an AppArmor profile granting "userns," to node, or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
+      };
     }
     return { name, status: 'fail', required: true, detail: `cannot create one: ${(error as Error).message}` };
   }
@@ -76,10 +110,25 @@ const overlay = async (): Promise<CheckResult> => {
   if (!unshare) return { name, status: 'warn', required: false, detail: 'not probed (no unshare)' };
   const dir = mkdtempSync(join(tmpdir(), 'skiff-ovl-'));
   try {
-    await runHelper(unshare, ['--user', '--map-root-user', '--mount', 'sh', '-c', 'cd "$1" && mkdir l u w m && mount -t overlay overlay -o lowerdir=l,upperdir=u,workdir=w,userxattr m', 'sh', dir]);
+    await runHelper(unshare, [
+      '--user',
+      '--map-root-user',
+      '--mount',
+      'sh',
+      '-c',
+      'cd "$1" && mkdir l u w m && mount -t overlay overlay -o lowerdir=l,upperdir=u,workdir=w,userxattr m',
+      'sh',
+      dir,
+    ]);
     return { name, status: 'ok', required: false, detail: 'kernel overlayfs works in a user namespace' };
   } catch {
-    return { name, status: 'warn', required: false, detail: 'not available in a user namespace (kernel < 5.11?); fuse-overlayfs or copies will be used', fix: 'apt-get install fuse-overlayfs' };
+    return {
+      name,
+      status: 'warn',
+      required: false,
+      detail: 'not available in a user namespace (kernel < 5.11?); fuse-overlayfs or copies will be used',
+      fix: 'apt-get install fuse-overlayfs',
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -105,34 +154,89 @@ const cgroups = (): CheckResult[] => {
   const version = cgroupVersion();
   const { uid } = currentUser();
   if (version !== 'v2') {
-    return [{ name: 'cgroups', status: 'warn', required: false, detail: `cgroup ${version}: containers run without resource limits`, fix: 'boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2' }];
+    return [
+      {
+        name: 'cgroups',
+        status: 'warn',
+        required: false,
+        detail: `cgroup ${version}: containers run without resource limits`,
+        fix: 'boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2',
+      },
+    ];
   }
   const controllers = delegatedControllers(uid);
-  if (!controllers) return [{ name: 'cgroups', status: 'warn', required: false, detail: 'cgroup v2, but no user@UID.service cgroup: no delegation', fix: 'log in through systemd-logind (pam_systemd) or enable lingering' }];
+  if (!controllers)
+    return [
+      {
+        name: 'cgroups',
+        status: 'warn',
+        required: false,
+        detail: 'cgroup v2, but no user@UID.service cgroup: no delegation',
+        fix: 'log in through systemd-logind (pam_systemd) or enable lingering',
+      },
+    ];
   const missing = ['memory', 'pids', 'cpu'].filter((c) => !controllers.includes(c));
-  return [{ name: 'cgroups', status: missing.length ? 'warn' : 'ok', required: false, detail: `cgroup v2, delegated: ${controllers.join(' ') || 'none'}`, fix: missing.length ? `delegate ${missing.join(' ')}: a drop-in for user@.service with Delegate=memory pids cpu io` : undefined }];
+  return [
+    {
+      name: 'cgroups',
+      status: missing.length ? 'warn' : 'ok',
+      required: false,
+      detail: `cgroup v2, delegated: ${controllers.join(' ') || 'none'}`,
+      fix: missing.length ? `delegate ${missing.join(' ')}: a drop-in for user@.service with Delegate=memory pids cpu io` : undefined,
+    },
+  ];
 };
 
 const session = (): CheckResult[] => {
   const { uid, name } = currentUser();
   const results: CheckResult[] = [];
   const xdg = process.env.XDG_RUNTIME_DIR;
-  if (!xdg) results.push({ name: 'XDG_RUNTIME_DIR', status: 'warn', required: false, detail: `unset; using /tmp/skiff-run-${uid}`, fix: 'log in through systemd-logind, or export XDG_RUNTIME_DIR=/run/user/$(id -u)' });
+  if (!xdg)
+    results.push({
+      name: 'XDG_RUNTIME_DIR',
+      status: 'warn',
+      required: false,
+      detail: `unset; using /tmp/skiff-run-${uid}`,
+      fix: 'log in through systemd-logind, or export XDG_RUNTIME_DIR=/run/user/$(id -u)',
+    });
   else {
-    let st;
+    let st: Stats | undefined;
     try {
       st = statSync(xdg);
     } catch {
-      /* reported below */
+      // reported below
     }
     if (!st) results.push({ name: 'XDG_RUNTIME_DIR', status: 'fail', required: true, detail: `${xdg} does not exist`, fix: `mkdir -m 0700 ${xdg}` });
-    else if (st.uid !== uid) results.push({ name: 'XDG_RUNTIME_DIR', status: 'fail', required: true, detail: `${xdg} belongs to uid ${st.uid}`, fix: 'unset it or point it at a directory of yours' });
+    else if (st.uid !== uid)
+      results.push({
+        name: 'XDG_RUNTIME_DIR',
+        status: 'fail',
+        required: true,
+        detail: `${xdg} belongs to uid ${st.uid}`,
+        fix: 'unset it or point it at a directory of yours',
+      });
     else results.push({ name: 'XDG_RUNTIME_DIR', status: 'ok', required: false, detail: xdg });
   }
   const bus = process.env.DBUS_SESSION_BUS_ADDRESS ?? (existsSync(`/run/user/${uid}/bus`) ? `unix:path=/run/user/${uid}/bus` : undefined);
-  results.push(bus ? { name: 'systemd user session', status: 'ok', required: false, detail: bus } : { name: 'systemd user session', status: 'warn', required: false, detail: 'no session bus: cgroup limits through systemd are unavailable', fix: 'log in through systemd-logind, or loginctl enable-linger' });
+  results.push(
+    bus
+      ? { name: 'systemd user session', status: 'ok', required: false, detail: bus }
+      : {
+          name: 'systemd user session',
+          status: 'warn',
+          required: false,
+          detail: 'no session bus: cgroup limits through systemd are unavailable',
+          fix: 'log in through systemd-logind, or loginctl enable-linger',
+        },
+  );
   const linger = existsSync(`/var/lib/systemd/linger/${name}`);
-  results.push({ name: 'linger', status: linger ? 'ok' : 'warn', required: false, detail: linger ? 'enabled' : 'disabled: containers stop when you log out', fix: linger ? undefined : `loginctl enable-linger ${name}` });
+  results.push({
+    name: 'linger',
+    status: linger ? 'ok' : 'warn',
+    required: false,
+    detail: linger ? 'enabled' : 'disabled: containers stop when you log out',
+    fix: linger ? undefined : `loginctl enable-linger ${name}`,
+  });
   return results;
 };
 

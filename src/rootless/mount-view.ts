@@ -9,7 +9,7 @@ const mountPoints = (pid: number | 'self'): string[] | undefined => {
     return readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((line) => line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+      .map((line) => line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8))));
   } catch {
     return undefined;
   }

@@ -93,7 +93,12 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<Pau
     const [errRead, errWrite] = n.pipe();
     let pid: number;
     try {
-      pid = startHelper(unshare, ['--user', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'read go && exec sleep infinity'], [inRead, null, errWrite], { cwd: '/', setsid: true });
+      pid = startHelper(
+        unshare,
+        ['--user', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'read go && exec sleep infinity'],
+        [inRead, null, errWrite],
+        { cwd: '/', setsid: true },
+      );
     } catch (error) {
       for (const fd of [inWrite, errRead]) closeSync(fd);
       throw new CliError('EUSERNS', `cannot run ${unshare}: ${messageOf(error)}`, { cause: error });
@@ -105,7 +110,10 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<Pau
     let stderr = '';
     let exitedWith: string | undefined;
     // Its stderr ends only when it exits (sleep keeps it open): an end before the go is a failure.
-    errors.on('data', (d: Buffer) => (stderr += d)).on('close', () => (exitedWith = stderr.trim())).on('error', () => undefined);
+    errors
+      .on('data', (d: Buffer) => (stderr += d))
+      .on('close', () => (exitedWith = stderr.trim()))
+      .on('error', () => undefined);
     try {
       await waitForUnshare(pid, () => exitedWith);
       await writeMappings(pid, mapping);
@@ -161,7 +169,10 @@ const rejoin = async (pidFile: string, target: number, mode: UsernsMode): Promis
   const nsenter = requireHelperBinary('nsenter', 'util-linux');
   let pid: number;
   try {
-    pid = startHelper(nsenter, ['--target', String(target), '--user', '--mount', '--preserve-credentials', '--', 'sleep', 'infinity'], [], { cwd: '/', setsid: true });
+    pid = startHelper(nsenter, ['--target', String(target), '--user', '--mount', '--preserve-credentials', '--', 'sleep', 'infinity'], [], {
+      cwd: '/',
+      setsid: true,
+    });
   } catch (error) {
     throw new CliError('EUSERNS', `cannot run ${nsenter}: ${messageOf(error)}`, { cause: error });
   }

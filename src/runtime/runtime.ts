@@ -64,8 +64,7 @@ const findRuntime = (wanted: string, runDir: string): OciRuntime => {
   }
   const name: RuntimeName = basename(path).includes('runc') ? 'runc' : 'crun';
   if (name === 'crun' && hybridWithControllers()) {
-    if (!inUserNamespace() || isRootful())
-      throw new CliError('EHELPER', 'crun does not support this hybrid cgroup host: use --runtime runc');
+    if (!inUserNamespace() || isRootful()) throw new CliError('EHELPER', 'crun does not support this hybrid cgroup host: use --runtime runc');
     maskUnifiedHierarchy();
   }
   return { name, path, globalArgs: ['--root', join(runDir, 'runtime', name)] };

@@ -18,7 +18,7 @@ export interface SkiffEvent {
 
 export const recordEvent = (file: string, event: Omit<SkiffEvent, 'Time' | 'TimeNano'>): void => {
   const now = Date.now();
-  const line = JSON.stringify({ ...event, Time: new Date(now).toISOString(), TimeNano: now * 1_000_000 }) + '\n';
+  const line = `${JSON.stringify({ ...event, Time: new Date(now).toISOString(), TimeNano: now * 1_000_000 })}\n`;
   try {
     mkdirSync(dirname(file), { recursive: true });
     appendFileSync(file, line);

@@ -9,8 +9,7 @@ import { startTimeOf } from '../rootless/enter.js';
 import { native } from '../util/native.js';
 
 // Whether `pid` is still the process that had `startTime` (a zombie is gone).
-export const isAlive = (pid: number | undefined, startTime: string | undefined): pid is number =>
-  Boolean(pid && startTime && startTimeOf(pid) === startTime);
+export const isAlive = (pid: number | undefined, startTime: string | undefined): pid is number => Boolean(pid && startTime && startTimeOf(pid) === startTime);
 
 // The pid a pid file holds, or undefined.
 export const readPidFile = (path: string): number | undefined => {
@@ -37,7 +36,11 @@ export const startedAfter = (pid: number, monitorStartTime: string | undefined):
 // Whether `pid` is the first process of a pid namespace of its own, as a container's is.
 const isNamespaceInit = (pid: number): boolean => {
   try {
-    const ids = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1].trim().split(/\s+/) ?? [];
+    const ids =
+      /^NSpid:\s+(.*)$/m
+        .exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+        .trim()
+        .split(/\s+/) ?? [];
     return ids.length > 1 && ids[ids.length - 1] === '1';
   } catch {
     return false;

@@ -22,7 +22,15 @@ export type Transition =
 export const transition = (state: ContainerState, t: Transition): ContainerState => {
   switch (t.kind) {
     case 'launching':
-      return { ...state, launching: true, monitorPid: t.monitorPid, monitorStartTime: t.monitorStartTime, pid: 0, pidStartTime: undefined, monitorLost: undefined };
+      return {
+        ...state,
+        launching: true,
+        monitorPid: t.monitorPid,
+        monitorStartTime: t.monitorStartTime,
+        pid: 0,
+        pidStartTime: undefined,
+        monitorLost: undefined,
+      };
     case 'running':
       return {
         ...state,

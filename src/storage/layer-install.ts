@@ -32,7 +32,7 @@ export interface InstallOptions {
 
 // A Transform that hashes what passes through it; `onChunk` may return a promise to hold the
 // stream back (backpressure from where the chunk is also written).
-export const hashing = (onChunk?: (chunk: Buffer) => void | Promise<unknown>): { stream: Transform; digest: () => string; bytes: () => number } => {
+export const hashing = (onChunk?: (chunk: Buffer) => undefined | Promise<unknown>): { stream: Transform; digest: () => string; bytes: () => number } => {
   const hash = createHash('sha256');
   let bytes = 0;
   const stream = new Transform({
@@ -99,9 +99,12 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
       if (error instanceof CliError) throw error;
       const cause = error as NodeJS.ErrnoException;
       if (cause.syscall) throw new CliError('EUNPACK', `cannot unpack layer ${descriptor.digest} into ${diffDir}: ${messageOf(cause)}`, { cause });
-      throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${origin} is corrupt or the transfer broke (${messageOf(cause)}): nothing was stored`, { cause });
+      throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${origin} is corrupt or the transfer broke (${messageOf(cause)}): nothing was stored`, {
+        cause,
+      });
     }
-    if (result.failure === 'corrupt') throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${origin} is corrupt or the transfer broke (${result.message}): nothing was stored`);
+    if (result.failure === 'corrupt')
+      throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${origin} is corrupt or the transfer broke (${result.message}): nothing was stored`);
     const failure = unpackError(result, `layer ${descriptor.digest} into ${diffDir}`);
     if (failure) throw failure;
     const gotCompressed = compressedDigest();
@@ -109,7 +112,8 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
       throw new CliError('EDIGEST', `layer ${descriptor.digest} from ${origin} has digest ${gotCompressed}: its content is corrupt, nothing was stored`);
     }
     const gotDiff = result.tarDigest;
-    if (gotDiff !== layer.diffId) throw new CliError('EDIGEST', `layer ${descriptor.digest} unpacks to ${gotDiff}, but the image config says ${layer.diffId}: nothing was stored`);
+    if (gotDiff !== layer.diffId)
+      throw new CliError('EDIGEST', `layer ${descriptor.digest} unpacks to ${gotDiff}, but the image config says ${layer.diffId}: nothing was stored`);
     return {
       chainId: layer.chainId,
       diffId: layer.diffId,

@@ -117,11 +117,15 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
         return; // no longer a symlink: changed meanwhile
       }
       await add({ ...base(st, name), type: 'symlink', linkname });
-    }
-    else if (st.isFile()) await add({ ...base(st, name), type: 'file', size: st.size }, st.size ? fileBody(fd!, st.size) : undefined);
+    } else if (st.isFile()) await add({ ...base(st, name), type: 'file', size: st.size }, st.size ? fileBody(fd!, st.size) : undefined);
     else if (st.isFIFO()) await add({ ...base(st, name), type: 'fifo' });
     else if (st.isCharacterDevice() || st.isBlockDevice())
-      await add({ ...base(st, name), type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: Math.floor(st.rdev / 256), devminor: st.rdev % 256 });
+      await add({
+        ...base(st, name),
+        type: st.isCharacterDevice() ? 'character-device' : 'block-device',
+        devmajor: Math.floor(st.rdev / 256),
+        devminor: st.rdev % 256,
+      });
   };
 
   // A child of an open directory. What it is comes from fstat of what was opened, never from the

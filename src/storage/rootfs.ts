@@ -4,8 +4,23 @@
 // in the runtime dir. Mounts live in the rootless mount namespace and are counted, so a container
 // that is both running and being copied from is unmounted only when the last user lets go.
 import {
-  accessSync, chmodSync, constants, copyFileSync, existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync,
-  statSync, symlinkSync, writeFileSync,
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { RootfsDriverSetting } from '../config/config.js';
@@ -16,7 +31,6 @@ import { log } from '../util/log.js';
 import { MNT_DETACH, native } from '../util/native.js';
 
 export type RootfsDriver = 'overlay' | 'fuse-overlayfs' | 'copy';
-
 
 export interface RootfsDirs {
   /** The container's own dir: upper/, work/, merged/ (or rootfs/ for the copy driver). */

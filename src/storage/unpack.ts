@@ -38,16 +38,23 @@ export const unpackStream = (source: Readable, target: string | number, options:
       sourceError ??= error;
       unpacker.abort();
     };
-    const unpacker = native().unpacker(target, options.blob ?? null, options.gzip ?? false, options.chown, (event, result) => {
-      if (event === 'drain') {
-        source.resume();
-        return;
-      }
-      source.off('data', onData).off('end', onEnd);
-      if (sourceError) return reject(sourceError);
-      if (result!.failure) source.destroy();
-      resolve(result!);
-    }, options.plain ?? false);
+    const unpacker = native().unpacker(
+      target,
+      options.blob ?? null,
+      options.gzip ?? false,
+      options.chown,
+      (event, result) => {
+        if (event === 'drain') {
+          source.resume();
+          return;
+        }
+        source.off('data', onData).off('end', onEnd);
+        if (sourceError) return reject(sourceError);
+        if (result!.failure) source.destroy();
+        resolve(result!);
+      },
+      options.plain ?? false,
+    );
     // A source that fails after the unpacker is done has nothing left to say.
     source.on('error', onError);
     if (source.destroyed) onError(source.errored ?? new Error('the layer stream closed early'));

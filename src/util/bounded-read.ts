@@ -40,7 +40,8 @@ export const readBounded = async (source: DestroyableSource, bound: Bound, decla
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of source) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buffer =
+      typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     total += buffer.length;
     if (total > bound.limit) {
       // Leaving the loop ends the iteration, which destroys a Readable; a bare iterable may not.

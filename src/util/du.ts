@@ -1,12 +1,12 @@
 // Disk usage of a tree in bytes (apparent sizes, hard links counted once), without following links.
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export const du = (root: string): number => {
   const seen = new Set<string>();
   let total = 0;
   const walk = (path: string): void => {
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(path);
     } catch {

@@ -115,7 +115,13 @@ export const startHelper = (bin: string, argv: string[], fds: (number | null)[],
     return [key, old] as const;
   });
   try {
-    return native().spawn(options.exe ?? bin, [bin, ...argv], fds.map((fd) => fd ?? devnull), options.cwd ?? null, options.setsid ?? false);
+    return native().spawn(
+      options.exe ?? bin,
+      [bin, ...argv],
+      fds.map((fd) => fd ?? devnull),
+      options.cwd ?? null,
+      options.setsid ?? false,
+    );
   } finally {
     closeSync(devnull);
     for (const [key, old] of saved) {

@@ -5,7 +5,12 @@ import { basename, dirname, join } from 'node:path';
 // A unique sibling name for temp files and directories, so renames stay on one filesystem.
 // (Math.random is enough for uniqueness next to the pid, and spares loading node:crypto.)
 export const tempSibling = (path: string): string =>
-  join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}`);
+  join(
+    dirname(path),
+    `.tmp-${basename(path)}-${process.pid}-${Math.floor(Math.random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0')}`,
+  );
 
 // Writes all of `data` to `fd`: a write may take only part of it. On an error, `onError` gets it
 // with what is left unwritten; without one, the error is thrown.

@@ -11,8 +11,13 @@ export const NAME_MAX = 200;
 
 // Refuses a name that breaks the rule, in one line that says why.
 export const checkName = (kind: 'container' | 'network', name: string): void => {
-  if (name.length > NAME_MAX) throw new CliError('EUSAGE', `invalid ${kind} name ${JSON.stringify(`${name.slice(0, 20)}…`)}: it is ${name.length} characters long, at most ${NAME_MAX} are allowed`);
-  if (!NAME_RE.test(name)) throw new CliError('EUSAGE', `invalid ${kind} name ${JSON.stringify(name)}: use letters, digits, _ . - (starting with a letter or digit)`);
+  if (name.length > NAME_MAX)
+    throw new CliError(
+      'EUSAGE',
+      `invalid ${kind} name ${JSON.stringify(`${name.slice(0, 20)}…`)}: it is ${name.length} characters long, at most ${NAME_MAX} are allowed`,
+    );
+  if (!NAME_RE.test(name))
+    throw new CliError('EUSAGE', `invalid ${kind} name ${JSON.stringify(name)}: use letters, digits, _ . - (starting with a letter or digit)`);
 };
 
 // Whether `name` could be a container's or network's name (lookups of anything else find nothing).

@@ -49,7 +49,10 @@ export interface NativeUnpacker {
 }
 
 export interface UnpackResult {
-  /** refuse: a layer entry that would escape or is not allowed; range: an owner outside the user's ids; sys: a system call failed; corrupt: not gzip/tar; aborted: the source failed. */
+  /**
+   * refuse: a layer entry that would escape or is not allowed; range: an owner outside the user's ids;
+   * sys: a system call failed; corrupt: not gzip/tar; aborted: the source failed.
+   */
   failure?: 'refuse' | 'range' | 'sys' | 'corrupt' | 'aborted';
   message?: string;
   /** sha256:… of the bytes pushed (the blob), and of the tar (the same when not gzipped). */
@@ -85,7 +88,10 @@ export const findNative = (name: string): string | undefined => {
 export const native = (): NativeAddon => {
   if (!addon) {
     const require = createRequire(import.meta.url);
-    const path = process.env.SKIFF_NATIVE_ADDON ?? findNative('skiff_native.node') ?? join(dirname(fileURLToPath(import.meta.url)), 'native', 'build', 'skiff_native.node');
+    const path =
+      process.env.SKIFF_NATIVE_ADDON ??
+      findNative('skiff_native.node') ??
+      join(dirname(fileURLToPath(import.meta.url)), 'native', 'build', 'skiff_native.node');
     try {
       addon = require(path) as NativeAddon;
     } catch (error) {

@@ -47,7 +47,9 @@ export const ptyCommand = (argv: string[]): [string, string[]] => ['script', ['-
 // The test user's first subordinate uid (what image uid 1 maps to on disk).
 export const subuidStart = (): number => {
   const name = isRoot ? TEST_USER : execFileSync('id', ['-un']).toString().trim();
-  const line = readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync('/etc/subuid', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no /etc/subuid range for ${name}`);
   return Number(line.split(':')[1]);
 };
@@ -115,8 +117,17 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
       stdio: options.stdio ?? [options.stdinFile ? openSync(options.stdinFile, 'r') : 'pipe', 'pipe', 'pipe'],
     };
     // Entering a network namespace takes root: nsenter, then setpriv drops to the user.
-    if (options.netns) return spawn('nsenter', [`--net=/run/netns/${options.netns}`, 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', SKIFF, ...args], spawnOptions);
-    const [command, argv] = options.pty ? ptyCommand([SKIFF, ...args]) : options.wrapper ? [options.wrapper[0], [...options.wrapper.slice(1), SKIFF, ...args]] : [SKIFF, args];
+    if (options.netns)
+      return spawn(
+        'nsenter',
+        [`--net=/run/netns/${options.netns}`, 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', SKIFF, ...args],
+        spawnOptions,
+      );
+    const [command, argv] = options.pty
+      ? ptyCommand([SKIFF, ...args])
+      : options.wrapper
+        ? [options.wrapper[0], [...options.wrapper.slice(1), SKIFF, ...args]]
+        : [SKIFF, args];
     return spawnAsTestUser(command, argv, spawnOptions, user);
   };
   const exec = (args: string[], options: RunOptions = {}): Promise<CliResult> =>
@@ -151,7 +162,11 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
           if (readlinkSync(`/proc/${entry}/ns/user`) !== ns) continue;
           const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
           if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-          out.push({ pid: Number(entry), comm: readFileSync(`/proc/${entry}/comm`, 'utf8').trim(), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+          out.push({
+            pid: Number(entry),
+            comm: readFileSync(`/proc/${entry}/comm`, 'utf8').trim(),
+            cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '),
+          });
         } catch {
           // gone meanwhile
         }

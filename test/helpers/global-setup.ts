@@ -44,14 +44,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
     'skiff/app',
     'latest',
     buildImage([f.base, f.app], {
-      config: { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo default-cmd; id -u; pwd'], User: 'www-data', WorkingDir: '/home/www', Labels: { app: 'demo' }, Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'FROM_IMAGE=yes'] },
+      config: {
+        Entrypoint: ['/bin/sh', '-c'],
+        Cmd: ['echo default-cmd; id -u; pwd'],
+        User: 'www-data',
+        WorkingDir: '/home/www',
+        Labels: { app: 'demo' },
+        Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'FROM_IMAGE=yes'],
+      },
     }),
   );
   // A UDP echo server for the networking tests, compiled statically (musl-gcc, else gcc).
   const udpEcho = join(tmpdir(), `skiff-udp-echo-${process.pid}`);
   const cc = spawnSync('sh', ['-c', 'command -v musl-gcc || command -v gcc'], { encoding: 'utf8' }).stdout.trim();
   execFileSync(cc, ['-O2', '-static', '-o', udpEcho, fileURLToPath(new URL('../fixtures/udp-echo.c', import.meta.url))]);
-  const udpLayer = await makeLayer([{ path: 'bin/', type: 'directory' }, { path: 'bin/udp-echo', content: readFileSync(udpEcho), mode: 0o755 }]);
+  const udpLayer = await makeLayer([
+    { path: 'bin/', type: 'directory' },
+    { path: 'bin/udp-echo', content: readFileSync(udpEcho), mode: 0o755 },
+  ]);
   rmSync(udpEcho, { force: true });
   await pushImage(plain.host, 'skiff/udp', 'latest', buildImage([f.base, udpLayer]));
   const creds = { username: 'tester', password: 'secret' };

@@ -22,30 +22,34 @@ export interface HostileRegistry {
 }
 
 // Answers with `status`, `headers` and `body`.
-export const fixed = (body: Buffer | string, headers: Record<string, string> = {}, status = 200): Handler => (_req, res) => {
-  res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers }).end(body);
-};
+export const fixed =
+  (body: Buffer | string, headers: Record<string, string> = {}, status = 200): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers }).end(body);
+  };
 
 // Answers with `head`, then `unit` again and again (chunked, no length) as fast as the client
 // reads, until it hangs up or ENDLESS_CEILING bytes went out.
-export const endless = (head: string, unit: string, headers: Record<string, string> = {}, status = 200): Handler => (_req, res) => {
-  const chunk = Buffer.from(unit.repeat(Math.max(1, Math.floor(65536 / unit.length))));
-  let sent = 0;
-  res.on('error', () => {});
-  res.writeHead(status, headers);
-  res.write(head);
-  const pump = () => {
-    while (!res.destroyed && sent < ENDLESS_CEILING) {
-      sent += chunk.length;
-      if (!res.write(chunk)) {
-        res.once('drain', pump);
-        return;
+export const endless =
+  (head: string, unit: string, headers: Record<string, string> = {}, status = 200): Handler =>
+  (_req, res) => {
+    const chunk = Buffer.from(unit.repeat(Math.max(1, Math.floor(65536 / unit.length))));
+    let sent = 0;
+    res.on('error', () => {});
+    res.writeHead(status, headers);
+    res.write(head);
+    const pump = () => {
+      while (!res.destroyed && sent < ENDLESS_CEILING) {
+        sent += chunk.length;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
       }
-    }
-    if (!res.destroyed) res.end();
+      if (!res.destroyed) res.end();
+    };
+    pump();
   };
-  pump();
-};
 
 export const startHostileRegistry = async (): Promise<HostileRegistry> => {
   const routes = new Map<string, Handler>();
@@ -65,7 +69,9 @@ export const startHostileRegistry = async (): Promise<HostileRegistry> => {
       count(data);
       return write(data as Buffer, ...rest);
     }) as typeof res.write;
-    const handler = routes.get(path) ?? (path === '/v2/' ? fixed('{}') : fixed(JSON.stringify({ errors: [{ code: 'NOT_FOUND', message: path }] }), { 'content-type': 'application/json' }, 404));
+    const handler =
+      routes.get(path) ??
+      (path === '/v2/' ? fixed('{}') : fixed(JSON.stringify({ errors: [{ code: 'NOT_FOUND', message: path }] }), { 'content-type': 'application/json' }, 404));
     handler(req, res, host);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -83,7 +83,18 @@ const startTokenService = async (dir: string, users: Record<string, string>): Pr
     });
     const now = Math.floor(Date.now() / 1000);
     const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', x5c: [der.toString('base64')] }));
-    const claims = base64url(JSON.stringify({ iss: 'skiff-test-issuer', sub: subject, aud: url.searchParams.get('service'), exp: now + 600, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }));
+    const claims = base64url(
+      JSON.stringify({
+        iss: 'skiff-test-issuer',
+        sub: subject,
+        aud: url.searchParams.get('service'),
+        exp: now + 600,
+        nbf: now - 10,
+        iat: now,
+        jti: randomBytes(8).toString('hex'),
+        access,
+      }),
+    );
     const signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(privateKey);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${header}.${claims}.${base64url(signature)}`, expires_in: 600 }));
   });
@@ -110,7 +121,27 @@ export const startRegistry = async (options: RegistryOptions = {}): Promise<Regi
   let caFile: string | undefined;
   if (options.tls) {
     caFile = join(dir, 'ca.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', caFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        caFile,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     tls = `  tls:\n    certificate: ${caFile}\n    key: ${join(dir, 'tls.key')}\n`;
   }
   mkdirSync(join(dir, 'data'));
@@ -145,7 +176,10 @@ export interface FixtureImage {
   mediaType: string;
 }
 
-export const buildImage = (layers: BuiltLayer[], options: { format?: 'docker' | 'oci'; arch?: string; config?: Record<string, unknown> } = {}): FixtureImage => {
+export const buildImage = (
+  layers: BuiltLayer[],
+  options: { format?: 'docker' | 'oci'; arch?: string; config?: Record<string, unknown> } = {},
+): FixtureImage => {
   const oci = options.format === 'oci';
   const config = Buffer.from(
     JSON.stringify({
@@ -163,8 +197,16 @@ export const buildImage = (layers: BuiltLayer[], options: { format?: 'docker' | 
     JSON.stringify({
       schemaVersion: 2,
       mediaType,
-      config: { mediaType: oci ? 'application/vnd.oci.image.config.v1+json' : 'application/vnd.docker.container.image.v1+json', digest: configDigest, size: config.length },
-      layers: layers.map((l) => ({ mediaType: oci ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: l.digest, size: l.gz.length })),
+      config: {
+        mediaType: oci ? 'application/vnd.oci.image.config.v1+json' : 'application/vnd.docker.container.image.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: layers.map((l) => ({
+        mediaType: oci ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+        digest: l.digest,
+        size: l.gz.length,
+      })),
     }),
   );
   return { layers, config, configDigest, manifest, manifestDigest: sha256(manifest), mediaType };
@@ -197,12 +239,22 @@ const pushBlob = async (host: string, repo: string, data: Buffer, digest: string
   if (start.status !== 202) throw new Error(`upload start ${start.status}: ${await start.text()}`);
   const location = new URL(start.headers.get('location')!, `http://${host}`);
   location.searchParams.set('digest', digest);
-  const put = await authedFetch(location.toString(), { method: 'PUT', body: new Uint8Array(data), headers: { 'content-type': 'application/octet-stream' } }, auth, scope);
+  const put = await authedFetch(
+    location.toString(),
+    { method: 'PUT', body: new Uint8Array(data), headers: { 'content-type': 'application/octet-stream' } },
+    auth,
+    scope,
+  );
   if (put.status !== 201) throw new Error(`upload ${digest} ${put.status}: ${await put.text()}`);
 };
 
 export const putManifest = async (host: string, repo: string, ref: string, body: Buffer, mediaType: string, auth?: PushAuth): Promise<void> => {
-  const res = await authedFetch(`http://${host}/v2/${repo}/manifests/${ref}`, { method: 'PUT', body: new Uint8Array(body), headers: { 'content-type': mediaType } }, auth, `repository:${repo}:pull,push`);
+  const res = await authedFetch(
+    `http://${host}/v2/${repo}/manifests/${ref}`,
+    { method: 'PUT', body: new Uint8Array(body), headers: { 'content-type': mediaType } },
+    auth,
+    `repository:${repo}:pull,push`,
+  );
   if (res.status !== 201) throw new Error(`manifest ${repo}:${ref} ${res.status}: ${await res.text()}`);
 };
 
@@ -219,7 +271,12 @@ export const pushIndex = async (host: string, repo: string, tag: string, images:
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: images.map(({ image, arch }) => ({ mediaType: image.mediaType, digest: image.manifestDigest, size: image.manifest.length, platform: { architecture: arch, os: 'linux' } })),
+      manifests: images.map(({ image, arch }) => ({
+        mediaType: image.mediaType,
+        digest: image.manifestDigest,
+        size: image.manifest.length,
+        platform: { architecture: arch, os: 'linux' },
+      })),
     }),
   );
   await putManifest(host, repo, tag, index, 'application/vnd.oci.image.index.v1+json', auth);

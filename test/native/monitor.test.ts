@@ -57,11 +57,42 @@ const startMonitor = (cmd: string, extra: string[] | ((dir: string) => string[])
   const child = spawn(
     MONITOR,
     [
-      '--cid', 'c1', '--runtime', FAKE_RUNTIME, '--runtime-arg', '--root', '--runtime-arg', join(dir, 'state'), '--bundle', join(dir, 'bundle'),
-      '--pid-file', join(dir, 'pid'), '--log-path', join(dir, 'ctr.log'), '--exit-file', join(dir, 'exit'), '--socket-path', join(dir, 'attach'),
-      '--monitor-pid-file', join(dir, 'monitor.pid'), '--sync-fd', '3', '--go-fd', '4',
-      '--exit-command', '/bin/sh', '--exit-command-arg', '-c', '--exit-command-arg', `echo "$@" >>${join(dir, 'cleanup')}`,
-      '--exit-command-arg', 'sh', '--exit-command-arg', 'cleanup', '--exit-command-arg', 'c1',
+      '--cid',
+      'c1',
+      '--runtime',
+      FAKE_RUNTIME,
+      '--runtime-arg',
+      '--root',
+      '--runtime-arg',
+      join(dir, 'state'),
+      '--bundle',
+      join(dir, 'bundle'),
+      '--pid-file',
+      join(dir, 'pid'),
+      '--log-path',
+      join(dir, 'ctr.log'),
+      '--exit-file',
+      join(dir, 'exit'),
+      '--socket-path',
+      join(dir, 'attach'),
+      '--monitor-pid-file',
+      join(dir, 'monitor.pid'),
+      '--sync-fd',
+      '3',
+      '--go-fd',
+      '4',
+      '--exit-command',
+      '/bin/sh',
+      '--exit-command-arg',
+      '-c',
+      '--exit-command-arg',
+      `echo "$@" >>${join(dir, 'cleanup')}`,
+      '--exit-command-arg',
+      'sh',
+      '--exit-command-arg',
+      'cleanup',
+      '--exit-command-arg',
+      'c1',
       ...(typeof extra === 'function' ? extra(dir) : extra),
     ],
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
@@ -72,8 +103,7 @@ const startMonitor = (cmd: string, extra: string[] | ((dir: string) => string[])
   onTestFinished(async () => {
     // Whatever a failing case left: the monitor (our child) and the container's process.
     kill(child.pid!);
-    for (const file of ['pid', 'helper.pid'])
-      if (existsSync(join(dir, file))) kill(Number(readFileSync(join(dir, file), 'utf8')));
+    for (const file of ['pid', 'helper.pid']) if (existsSync(join(dir, file))) kill(Number(readFileSync(join(dir, file), 'utf8')));
     await exited;
     expect(stderr).toBe('');
   });
@@ -206,7 +236,9 @@ describe('skiff-monitor with a fake runtime', () => {
   it('rotates the log past --log-size-max and keeps every line intact', async () => {
     const lines = Array.from({ length: 400 }, (_, i) => `line ${String(i).padStart(4, '0')} ${'x'.repeat(i % 70)}`);
     const m = startMonitor(`i=0; while [ $i -lt 400 ]; do printf 'line %04d %.*s\\n' $i $((i % 70)) "${'x'.repeat(70)}"; i=$((i+1)); done`, [
-      '--start', '--log-size-max', '4096',
+      '--start',
+      '--log-size-max',
+      '4096',
     ]);
     await m.listening();
     m.go();
@@ -236,7 +268,11 @@ describe('skiff-monitor with a fake runtime', () => {
     const client = await attach(join(m.dir, 'attach'));
     m.go();
     expect(report(await m.sync).pid).toBeGreaterThan(0);
-    const text = (type: number): string => client.frames.filter((f) => f.type === type).map((f) => f.text).join('');
+    const text = (type: number): string =>
+      client.frames
+        .filter((f) => f.type === type)
+        .map((f) => f.text)
+        .join('');
     await until(() => text(1) === 'early\n' && text(2) === 'warn\n', 5000);
     client.socket.write(frame(0, 'hello\n'));
     await until(() => text(1) === 'early\nhello\n', 5000);
@@ -269,7 +305,10 @@ describe('skiff-monitor with a fake runtime', () => {
     expect(report(await m.sync).pid).toBeGreaterThan(0);
     client.socket.write(frame(0, 'x\n'));
     await until(() => client.frames.some((f) => f.type === 3), 5000);
-    expect(client.frames).toEqual([{ type: 1, text: 'got x\n' }, { type: 3, text: '0' }]);
+    expect(client.frames).toEqual([
+      { type: 1, text: 'got x\n' },
+      { type: 3, text: '0' },
+    ]);
     client.socket.end();
     expect(await m.exited).toBe(0);
     expect(m.cleanups()).toBe('cleanup c1\n');
@@ -279,17 +318,33 @@ describe('skiff-monitor with a fake runtime', () => {
 
 describe('skiff-monitor and its network helper', () => {
   // A pasta-like helper: ready once its pid is in DIR/helper.pid; `{pid}` is the container's.
-  const pidFileHelper = (script: (dir: string) => string) => (dir: string): string[] => [
-    '--start', '--net-helper', '/bin/sh', '--net-helper-arg', '-c', '--net-helper-arg', script(dir), '--net-helper-arg', 'helper', '--net-helper-arg', '{pid}',
-    '--net-helper-pid-file', join(dir, 'helper.pid'),
-  ];
+  const pidFileHelper =
+    (script: (dir: string) => string) =>
+    (dir: string): string[] => [
+      '--start',
+      '--net-helper',
+      '/bin/sh',
+      '--net-helper-arg',
+      '-c',
+      '--net-helper-arg',
+      script(dir),
+      '--net-helper-arg',
+      'helper',
+      '--net-helper-arg',
+      '{pid}',
+      '--net-helper-pid-file',
+      join(dir, 'helper.pid'),
+    ];
   // Ready at once; on SIGTERM it takes a while to end, as pasta does.
   const readyHelper = pidFileHelper(
     (dir) => `trap 'sleep 0.3; exit 0' TERM; echo "$1" >${join(dir, 'helper.arg')}; echo $$ >${join(dir, 'helper.pid')}; while :; do sleep 0.1; done`,
   );
 
   it('a pid-file helper killed before it is ready fails the create with its last line, and the container is deleted', async () => {
-    const m = startMonitor('sleep 60', pidFileHelper(() => 'echo "helper: no tap device" >&2; echo "Failed to send message to syslog" >&2; kill -KILL $$'));
+    const m = startMonitor(
+      'sleep 60',
+      pidFileHelper(() => 'echo "helper: no tap device" >&2; echo "Failed to send message to syslog" >&2; kill -KILL $$'),
+    );
     await m.listening();
     m.go();
     expect(report(await m.sync)).toEqual({ pid: -1, message: 'network helper /bin/sh failed: helper: no tap device' });

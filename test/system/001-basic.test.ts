@@ -39,7 +39,8 @@ describe('basics', () => {
       const r = await sb.runCli(0, ...(group ? [group] : []), '--help');
       expect(r.stdout).toMatch(/^Usage: skiff/);
     }
-    for (const cmd of ['run', 'create', 'exec', 'ps', 'rm', 'stop', 'logs', 'start', 'unshare']) expect((await sb.runCli(0, cmd, '--help')).stdout).toMatch(new RegExp(`^Usage: skiff ${cmd}`));
+    for (const cmd of ['run', 'create', 'exec', 'ps', 'rm', 'stop', 'logs', 'start', 'unshare'])
+      expect((await sb.runCli(0, cmd, '--help')).stdout).toMatch(new RegExp(`^Usage: skiff ${cmd}`));
   });
 
   it('says a command is unknown, with --help too, and exits 125', async () => {
@@ -111,16 +112,38 @@ describe('basics', () => {
     expect(['v1', 'v2', 'hybrid', 'none']).toContain(info.host.cgroupVersion);
     expect(info.host.networkBackend).toBe('pasta'); // passt is installed: pasta is the default
     expect((await sb.runCli(0, 'info', '--format', '{{.Store.GraphRoot}}')).stdout.trim()).toBe(sb.dataDir);
-    expect((await sb.runCli(0, 'info')).stdout).toMatch(/^host:\n  arch: /);
+    expect((await sb.runCli(0, 'info')).stdout).toMatch(/^host:\n {2}arch: /);
   });
 
   it('checks the host one line per prerequisite', async () => {
     const result = await sb.run(['system', 'check']);
     const lines = result.stdout.trim().split('\n');
-    for (const name of ['newuidmap', 'newgidmap', 'subuid', 'subgid', 'user namespaces', 'native overlay', '/dev/fuse', '/dev/net/tun', 'network helper', 'named networks', 'network firewall', 'OCI runtime', 'cgroups', 'XDG_RUNTIME_DIR', 'systemd user session', 'linger']) {
-      expect(lines.some((l) => new RegExp(`^(ok  |warn|FAIL)  ${name.replace(/\//g, '\\/')}\\s`).test(l)), name).toBe(true);
+    for (const name of [
+      'newuidmap',
+      'newgidmap',
+      'subuid',
+      'subgid',
+      'user namespaces',
+      'native overlay',
+      '/dev/fuse',
+      '/dev/net/tun',
+      'network helper',
+      'named networks',
+      'network firewall',
+      'OCI runtime',
+      'cgroups',
+      'XDG_RUNTIME_DIR',
+      'systemd user session',
+      'linger',
+    ]) {
+      expect(
+        lines.some((l) => new RegExp(`^(ok  |warn|FAIL)  ${name.replace(/\//g, '\\/')}\\s`).test(l)),
+        name,
+      ).toBe(true);
     }
-    const failedRequired = JSON.parse((await sb.run(['system', 'check', '--format', 'json'])).stdout).some((r: { required: boolean; status: string }) => r.required && r.status === 'fail');
+    const failedRequired = JSON.parse((await sb.run(['system', 'check', '--format', 'json'])).stdout).some(
+      (r: { required: boolean; status: string }) => r.required && r.status === 'fail',
+    );
     expect(result.code).toBe(failedRequired ? 1 : 0);
     expect(lines.find((l) => l.includes(' subuid '))).toMatch(/^ok {4}subuid\s+\d+-\d+/);
     for (const line of lines.filter((l) => l.startsWith('FAIL'))) expect(line).toMatch(/ — fix: /);

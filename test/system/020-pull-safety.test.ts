@@ -25,7 +25,10 @@ afterAll(async () => {
 });
 
 const pushEvil = async (name: string, entries: EntrySpec[]): Promise<void> => {
-  const base = await makeLayer([{ path: 'etc/', type: 'directory' }, { path: 'etc/hostname', content: 'x\n' }]);
+  const base = await makeLayer([
+    { path: 'etc/', type: 'directory' },
+    { path: 'etc/hostname', content: 'x\n' },
+  ]);
   await pushImage(reg.host, `evil/${name}`, 'latest', buildImage([base, await makeLayer(entries)]));
 };
 
@@ -36,17 +39,19 @@ const expectUntouched = () => {
 
 describe('crafted layers never write outside their target', () => {
   it('refuses ".." paths', async () => {
-    await pushEvil('dotdot', [{ path: '../../../../../../../..' + outside + '/dotdot', content: 'pwned' }]);
+    await pushEvil('dotdot', [{ path: `../../../../../../../..${outside}/dotdot`, content: 'pwned' }]);
     const { stderr } = await sb.runCli(125, 'pull', `${reg.host}/evil/dotdot`);
     expect(stderr).toMatch(/\nError: refusing layer entry ".*dotdot": it contains "\.\."\n$/);
     expectUntouched();
     expect(storeContents(sb.dataDir)).toMatchObject({ images: [], partial: [] });
   });
 
-  it('refuses a file owned by an id outside the user\'s subordinate range, naming the fix', async () => {
+  it("refuses a file owned by an id outside the user's subordinate range, naming the fix", async () => {
     await pushEvil('unmapped', [{ path: 'owned', content: 'x', uid: 70000 }]);
     const { stderr } = await sb.runCli(125, 'pull', `${reg.host}/evil/unmapped`);
-    expect(stderr).toMatch(/\nError: "owned" is owned by uid 70000\/gid 0, outside this user's \/etc\/subuid or \/etc\/subgid range: give the user a range of at least 65536 ids\n$/);
+    expect(stderr).toMatch(
+      /\nError: "owned" is owned by uid 70000\/gid 0, outside this user's \/etc\/subuid or \/etc\/subgid range: give the user a range of at least 65536 ids\n$/,
+    );
     expect(storeContents(sb.dataDir)).toMatchObject({ images: [], partial: [] });
   });
 

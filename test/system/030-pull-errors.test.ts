@@ -62,7 +62,9 @@ describe('names too long for a registry', () => {
     try {
       const name = `${reg.host}/${'a'.repeat(256 - reg.host.length - 1)}`;
       const { stderr } = await sb.runCli(125, 'pull', name);
-      expect(stderr).toBe(`Error: invalid reference "${name}": the repository name (${reg.host}/…) is 256 characters long, registry included; at most 255 are allowed\n`);
+      expect(stderr).toBe(
+        `Error: invalid reference "${name}": the repository name (${reg.host}/…) is 256 characters long, registry included; at most 255 are allowed\n`,
+      );
       expect(reg.hits(`/v2/${name.slice(reg.host.length + 1)}/manifests/latest`)).toBe(0);
       expectNothingStored();
     } finally {
@@ -100,13 +102,23 @@ describe('media types', () => {
   afterAll(() => hostile.stop());
   const d = (c: string) => `sha256:${c.repeat(64)}`;
   const manifest = (layerType: string, mediaType?: string) =>
-    JSON.stringify({ schemaVersion: 2, ...(mediaType ? { mediaType } : {}), config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d('c'), size: 10 }, layers: [{ mediaType: layerType, digest: d('1'), size: 10 }] });
+    JSON.stringify({
+      schemaVersion: 2,
+      ...(mediaType ? { mediaType } : {}),
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d('c'), size: 10 },
+      layers: [{ mediaType: layerType, digest: d('1'), size: 10 }],
+    });
 
   it('refuses a layer of an unknown media type by name, before fetching anything of the image', async () => {
     const type = 'application/vnd.oci.image.layer.v1.tar+lz4';
-    hostile.route('/v2/odd/layer/manifests/latest', fixed(manifest(type, 'application/vnd.oci.image.manifest.v1+json'), { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }));
+    hostile.route(
+      '/v2/odd/layer/manifests/latest',
+      fixed(manifest(type, 'application/vnd.oci.image.manifest.v1+json'), { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }),
+    );
     const { stderr } = await sb.runCli(125, 'pull', `${hostile.host}/odd/layer`);
-    expect(errorLine(stderr)).toBe(`Error: unsupported layer media type "${type}" (layer ${d('1')}): skiff unpacks OCI and Docker tar layers, uncompressed, gzip or zstd`);
+    expect(errorLine(stderr)).toBe(
+      `Error: unsupported layer media type "${type}" (layer ${d('1')}): skiff unpacks OCI and Docker tar layers, uncompressed, gzip or zstd`,
+    );
     expect(hostile.hits(`/v2/odd/layer/blobs/${d('1')}`) + hostile.hits(`/v2/odd/layer/blobs/${d('c')}`)).toBe(0);
     expectNothingStored();
   });
@@ -240,7 +252,8 @@ describe('TLS', () => {
     mkdirSync(certs, { recursive: true });
     copyFileSync(tls.caFile!, join(certs, 'ca.crt'));
     const { uid, gid } = testIds();
-    for (const d of ['.config', '.config/skiff', '.config/skiff/certs.d', `.config/skiff/certs.d/${tls.host}`, `.config/skiff/certs.d/${tls.host}/ca.crt`]) chownSync(join(sb.home, d), uid, gid);
+    for (const d of ['.config', '.config/skiff', '.config/skiff/certs.d', `.config/skiff/certs.d/${tls.host}`, `.config/skiff/certs.d/${tls.host}/ca.crt`])
+      chownSync(join(sb.home, d), uid, gid);
     const trusted = await sb.runCli(125, 'pull', `${tls.host}/skiff/none`);
     expect(errorLine(trusted.stderr)).toMatch(/manifest unknown/);
   });
@@ -258,14 +271,23 @@ describe('user namespace set-up', () => {
       const { uid } = testIds();
       const owners = layers.map((l) => statSync(join(single.dataDir, 'layers', l, 'diff')).uid);
       expect(new Set(owners)).toEqual(new Set([uid]));
-      expect(statSync(join(single.dataDir, 'layers', layers.find((l) => {
-        try {
-          statSync(join(single.dataDir, 'layers', l, 'diff/home/www/index.html'));
-          return true;
-        } catch {
-          return false;
-        }
-      })!, 'diff/home/www/index.html')).uid).toBe(uid);
+      expect(
+        statSync(
+          join(
+            single.dataDir,
+            'layers',
+            layers.find((l) => {
+              try {
+                statSync(join(single.dataDir, 'layers', l, 'diff/home/www/index.html'));
+                return true;
+              } catch {
+                return false;
+              }
+            })!,
+            'diff/home/www/index.html',
+          ),
+        ).uid,
+      ).toBe(uid);
     } finally {
       await single.cleanup();
     }
@@ -277,7 +299,9 @@ describe('user namespace set-up', () => {
     try {
       const result = await single.run(['pull', `${plain}/skiff/busybox`]);
       expect(result.code).toBe(125);
-      expect(errorLine(result.stderr)).toMatch(/no subordinate id range for user .* in \/etc\/subuid: ask an admin to run `usermod --add-subuids .*`, or set storage.userns = "single"/);
+      expect(errorLine(result.stderr)).toMatch(
+        /no subordinate id range for user .* in \/etc\/subuid: ask an admin to run `usermod --add-subuids .*`, or set storage.userns = "single"/,
+      );
       expect(storeContents(single.dataDir)).toMatchObject({ images: [], layers: [] });
     } finally {
       await single.cleanup();

@@ -33,7 +33,10 @@ const expectRefused = (result: { code: number; stderr: string; peakKiB: number }
   console.log(`peak RSS ${Math.round(result.peakKiB / 1024)} MiB (baseline ${Math.round(baselineKiB / 1024)} MiB): ${lines.at(-1)}`);
   expect(result.code, result.stderr).toBe(125);
   // The progress line ("Trying to pull …"), then the one error line.
-  expect(lines.slice(0, -1).every((l) => l.startsWith('Trying to pull ')), result.stderr).toBe(true);
+  expect(
+    lines.slice(0, -1).every((l) => l.startsWith('Trying to pull ')),
+    result.stderr,
+  ).toBe(true);
   expect(`${lines.at(-1)}\n`).toMatch(line);
   expect(result.peakKiB - baselineKiB).toBeLessThan(48 * 1024);
   expect(storeContents(sb.dataDir)).toMatchObject({ images: [], layers: [], partial: [] });
@@ -58,7 +61,10 @@ describe('documents without end', () => {
     const path = '/v2/hostile/endless-manifest/manifests/latest';
     reg.route(path, endless(manifestHead(), `${layer},`, { 'content-type': OCI_MANIFEST }));
     const result = await pull('hostile/endless-manifest');
-    expectRefused(result, /^Error: manifest hostile\/endless-manifest:latest from registry 127\.0\.0\.1:\d+ is larger than 4 MiB, the limit for it: refusing to read it\n$/);
+    expectRefused(
+      result,
+      /^Error: manifest hostile\/endless-manifest:latest from registry 127\.0\.0\.1:\d+ is larger than 4 MiB, the limit for it: refusing to read it\n$/,
+    );
     expect(reg.sent(path)).toBeLessThan(64 * MiB);
   });
 
@@ -68,7 +74,10 @@ describe('documents without end', () => {
     const path = `/v2/hostile/endless-config/blobs/${digest('c')}`;
     reg.route(path, endless('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[', `"${digest('d')}",`));
     const result = await pull('hostile/endless-config');
-    expectRefused(result, new RegExp(`^Error: image config ${digest('c')} from registry 127\\.0\\.0\\.1:\\d+ is larger than 4 MiB, the limit for it: refusing to read it\\n$`));
+    expectRefused(
+      result,
+      new RegExp(`^Error: image config ${digest('c')} from registry 127\\.0\\.0\\.1:\\d+ is larger than 4 MiB, the limit for it: refusing to read it\\n$`),
+    );
     expect(reg.sent(path)).toBeLessThan(64 * MiB);
   });
 
@@ -86,7 +95,10 @@ describe('documents without end', () => {
     const path = '/v2/hostile/endless-error/manifests/latest';
     reg.route(path, endless('{"errors":[{"code":"DENIED","message":"', 'x'.repeat(1024), { 'content-type': 'application/json' }, 400));
     const result = await pull('hostile/endless-error');
-    expectRefused(result, /^Error: the body of registry 127\.0\.0\.1:\d+'s HTTP 400 answer for \/v2\/hostile\/endless-error\/manifests\/latest is larger than 1 MiB, the limit for it: refusing to read it\n$/);
+    expectRefused(
+      result,
+      /^Error: the body of registry 127\.0\.0\.1:\d+'s HTTP 400 answer for \/v2\/hostile\/endless-error\/manifests\/latest is larger than 1 MiB, the limit for it: refusing to read it\n$/,
+    );
     expect(reg.sent(path)).toBeLessThan(64 * MiB);
   });
 });
@@ -99,12 +111,19 @@ describe('documents too large', () => {
     expect(manifest.length).toBeGreaterThan(50 * 1000 * 1000);
     reg.route('/v2/hostile/huge-manifest/manifests/latest', fixed(manifest, { 'content-type': OCI_MANIFEST }));
     const result = await pull('hostile/huge-manifest');
-    expectRefused(result, /^Error: manifest hostile\/huge-manifest:latest from registry 127\.0\.0\.1:\d+ is larger than 4 MiB, the limit for it: refusing to read it\n$/);
+    expectRefused(
+      result,
+      /^Error: manifest hostile\/huge-manifest:latest from registry 127\.0\.0\.1:\d+ is larger than 4 MiB, the limit for it: refusing to read it\n$/,
+    );
   });
 
   it('an index entry and a config whose descriptors say they are too large are not fetched', async () => {
     const big = { mediaType: OCI_MANIFEST, digest: digest('e'), size: 5 * MiB, platform: { os: 'linux', architecture: 'amd64' } };
-    const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [big, { ...big, platform: { os: 'linux', architecture: 'arm64' } }] });
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [big, { ...big, platform: { os: 'linux', architecture: 'arm64' } }],
+    });
     reg.route('/v2/hostile/big-entry/manifests/latest', fixed(index, { 'content-type': 'application/vnd.oci.image.index.v1+json' }));
     const entry = await pull('hostile/big-entry');
     expectRefused(entry, new RegExp(`^Error: manifest hostile/big-entry@${digest('e')} from registry 127\\.0\\.0\\.1:\\d+ is larger than 4 MiB`));
@@ -131,7 +150,10 @@ describe('files read whole', () => {
   it('an auth file over 1 MiB is refused', async () => {
     const file = bigFile('auth.json', 2 * MiB);
     const { code, stderr } = await sb.run(['pull', '--authfile', file, `${reg.host}/none/x`]);
-    expect({ code, stderr }).toEqual({ code: 125, stderr: `Trying to pull ${reg.host}/none/x:latest...\nError: auth file ${file} is larger than 1 MiB, the limit for it: refusing to read it\n` });
+    expect({ code, stderr }).toEqual({
+      code: 125,
+      stderr: `Trying to pull ${reg.host}/none/x:latest...\nError: auth file ${file} is larger than 1 MiB, the limit for it: refusing to read it\n`,
+    });
   });
 
   it('a skiff.conf over 1 MiB is refused', async () => {

@@ -20,7 +20,9 @@ describe('images', () => {
     const [header, ...rows] = stdout.trim().split('\n');
     expect(header).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
     expect(rows).toHaveLength(2);
-    expect(rows.find((r) => r.startsWith(`${plain}/skiff/busybox `))).toMatch(new RegExp(`latest\\s+${busyboxId.slice(0, 12)}\\s+\\d+ (months|years) ago\\s+[\\d.]+ [kM]B$`));
+    expect(rows.find((r) => r.startsWith(`${plain}/skiff/busybox `))).toMatch(
+      new RegExp(`latest\\s+${busyboxId.slice(0, 12)}\\s+\\d+ (months|years) ago\\s+[\\d.]+ [kM]B$`),
+    );
   });
 
   it('supports --format json, templates, -q, --digests and --no-trunc', async () => {

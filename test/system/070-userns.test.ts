@@ -17,7 +17,10 @@ describe('rootless namespace', () => {
     const ns = readlinkSync(`/proc/${pid}/ns/user`);
     expect(ns).not.toBe(readlinkSync('/proc/self/ns/user'));
     // The map: 0 → the user's uid, then the subordinate range.
-    const map = readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+    const map = readFileSync(`/proc/${pid}/uid_map`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number));
     expect(map[0]).toEqual([0, testIds().uid, 1]);
     expect(map[1].slice(0, 1)).toEqual([1]);
     expect(map[1][2]).toBeGreaterThanOrEqual(65536);

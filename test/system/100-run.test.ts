@@ -13,7 +13,7 @@ const APP = `${plain}/skiff/app`;
 const sb = useSandbox('run', { pull: [IMG, APP] });
 
 describe('run in the foreground', () => {
-  it('passes the output through and exits with the container\'s code', async () => {
+  it("passes the output through and exits with the container's code", async () => {
     const r = await sb.run(['run', '--rm', IMG, 'sh', '-c', 'echo out; echo err >&2; exit 7']);
     expect(r).toEqual({ code: 7, stdout: 'out\n', stderr: 'err\n' });
   });
@@ -89,7 +89,9 @@ describe('run in the foreground', () => {
       const netns = join(own.env.XDG_RUNTIME_DIR, 'skiff', 'netns');
       expect(existsSync(netns) ? readdirSync(netns) : []).toEqual([]);
       // The name was given back, and the store works as before.
-      expect((await own.run(['run', '--rm', '--name', 'doomed', '--network', 'pasta', IMG, 'sh', '-c', 'exit 0'], { env: { SKIFF_CONFIG: conf } }))).toMatchObject({ code: 0, stderr: '' });
+      expect(
+        await own.run(['run', '--rm', '--name', 'doomed', '--network', 'pasta', IMG, 'sh', '-c', 'exit 0'], { env: { SKIFF_CONFIG: conf } }),
+      ).toMatchObject({ code: 0, stderr: '' });
     } finally {
       await own.cleanup();
     }
@@ -105,7 +107,7 @@ describe('run in the foreground', () => {
     expect(image.stderr).toMatch(/image not known/);
   });
 
-  it('follows the image\'s Entrypoint, Cmd, User, WorkingDir and Env', async () => {
+  it("follows the image's Entrypoint, Cmd, User, WorkingDir and Env", async () => {
     const r = await sb.runCli(0, 'run', '--rm', APP);
     expect(r.stdout).toBe('default-cmd\n33\n/home/www\n');
     const args = await sb.runCli(0, 'run', '--rm', APP, 'echo $FROM_IMAGE');
@@ -120,7 +122,25 @@ describe('run in the foreground', () => {
     const { writeFileSync, chownSync } = await import('node:fs');
     writeFileSync(envFile, '# comment\nFROM_FILE=file\nA=from-file\n');
     chownSync(envFile, testIds().uid, testIds().gid);
-    const r = await sb.runCli(0, 'run', '--rm', '-e', 'A=1', '--env-file', envFile, '-w', '/tmp', '-u', '65534:50', '--hostname', 'box', IMG, 'sh', '-c', 'echo $A $FROM_FILE; pwd; id -u; id -g; hostname');
+    const r = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '-e',
+      'A=1',
+      '--env-file',
+      envFile,
+      '-w',
+      '/tmp',
+      '-u',
+      '65534:50',
+      '--hostname',
+      'box',
+      IMG,
+      'sh',
+      '-c',
+      'echo $A $FROM_FILE; pwd; id -u; id -g; hostname',
+    );
     expect(r.stdout).toBe('1 file\n/tmp\n65534\n50\nbox\n');
     const named = await sb.runCli(0, 'run', '--rm', '-u', 'www-data', IMG, 'sh', '-c', 'id -u; id -g; echo $HOME');
     expect(named.stdout).toBe('33\n33\n/home/www\n');
@@ -149,7 +169,10 @@ describe('run in the foreground', () => {
 });
 
 const findOnPath = (name: string): string => {
-  const found = (process.env.PATH ?? '/usr/bin:/bin').split(':').map((d) => join(d, name)).find((p) => existsSync(p));
+  const found = (process.env.PATH ?? '/usr/bin:/bin')
+    .split(':')
+    .map((d) => join(d, name))
+    .find((p) => existsSync(p));
   if (!found) throw new Error(`${name} not on PATH`);
   return found;
 };
@@ -164,9 +187,33 @@ describe('the runtime gate', () => {
     chownSync(dir, uid, gid);
     const monitor = spawnAsTestUser(
       join(REPO, 'native/build/skiff-monitor'),
-      ['--cid', 'gated', '--runtime', findOnPath('crun'), '--runtime-arg', '--root', '--runtime-arg', join(dir, 'state'), '--bundle', join(dir, 'bundle'),
-        '--pid-file', join(dir, 'pidfile'), '--log-path', join(dir, 'ctr.log'), '--exit-file', join(dir, 'exit'), '--socket-path', join(dir, 'attach'),
-        '--monitor-pid-file', join(dir, 'monitor.pid'), '--sync-fd', '3', '--go-fd', '4', '--start'],
+      [
+        '--cid',
+        'gated',
+        '--runtime',
+        findOnPath('crun'),
+        '--runtime-arg',
+        '--root',
+        '--runtime-arg',
+        join(dir, 'state'),
+        '--bundle',
+        join(dir, 'bundle'),
+        '--pid-file',
+        join(dir, 'pidfile'),
+        '--log-path',
+        join(dir, 'ctr.log'),
+        '--exit-file',
+        join(dir, 'exit'),
+        '--socket-path',
+        join(dir, 'attach'),
+        '--monitor-pid-file',
+        join(dir, 'monitor.pid'),
+        '--sync-fd',
+        '3',
+        '--go-fd',
+        '4',
+        '--start',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } },
     );
     let sync = '';
@@ -176,15 +223,17 @@ describe('the runtime gate', () => {
     const monitorPid = Number(readFileSync(join(dir, 'monitor.pid'), 'utf8'));
     // The monitor's child running the runtime's sealed copy.
     const held = (): number[] =>
-      readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-        try {
-          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-          return ppid === monitorPid && readlinkSync(`/proc/${p}/exe`).includes('memfd:skiff-runtime') ? [Number(p)] : [];
-        } catch {
-          return [];
-        }
-      });
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .flatMap((p) => {
+          try {
+            const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+            const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+            return ppid === monitorPid && readlinkSync(`/proc/${p}/exe`).includes('memfd:skiff-runtime') ? [Number(p)] : [];
+          } catch {
+            return [];
+          }
+        });
     await until(async () => held().length === 1);
     const runtime = held()[0];
     // Held: still there a while later, having created nothing (without a bundle it would fail at once).
@@ -231,8 +280,9 @@ describe('isolation, checked from inside', () => {
     ]);
   });
 
-  it('has Podman\'s default capabilities, and --cap-drop / --cap-add change them', async () => {
-    const caps = async (...flags: string[]) => (await sb.runCli(0, 'run', '--rm', ...flags, IMG, 'sh', '-c', 'grep CapEff /proc/self/status')).stdout.trim().split(/\s+/)[1];
+  it("has Podman's default capabilities, and --cap-drop / --cap-add change them", async () => {
+    const caps = async (...flags: string[]) =>
+      (await sb.runCli(0, 'run', '--rm', ...flags, IMG, 'sh', '-c', 'grep CapEff /proc/self/status')).stdout.trim().split(/\s+/)[1];
     expect(await caps()).toBe('00000000800405fb');
     expect(await caps('--cap-drop', 'CHOWN')).toBe('00000000800405fa');
     expect(await caps('--cap-add', 'NET_ADMIN')).toBe('00000000800415fb');

@@ -106,7 +106,7 @@ describe('detached containers', () => {
 });
 
 describe('exit codes', () => {
-  it('wait and start --attach return the container\'s exit code', async () => {
+  it("wait and start --attach return the container's exit code", async () => {
     await sb.runCli(0, 'run', '-d', '--name', 'five', IMG, 'sh', '-c', 'sleep 0.3; exit 5');
     const wait = await sb.run(['wait', 'five']);
     expect(wait).toMatchObject({ code: 5, stdout: '5\n' });
@@ -176,7 +176,8 @@ describe('restart policies and ps', () => {
     // (Between two runs the count is already up while the status still says exited: wait for the
     // third run's line too.)
     const settled = async () =>
-      (await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky')).stdout.trim() === '2 exited' && (await sb.runCli(0, 'logs', 'flaky')).stdout.split('\n').length > 3;
+      (await sb.runCli(0, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky')).stdout.trim() === '2 exited' &&
+      (await sb.runCli(0, 'logs', 'flaky')).stdout.split('\n').length > 3;
     await until(settled);
     // A moment more, on purpose: no fourth run comes.
     await sleep(300);
@@ -217,7 +218,11 @@ describe('restart policies and ps', () => {
     const table = (await sb.runCli(0, 'ps', '-a')).stdout.split('\n');
     expect(table[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
     expect((await sb.run(['ps', '--filter', 'colour=red'])).code).toBe(125);
-    const inspect = JSON.parse((await sb.runCli(0, 'inspect', 'up')).stdout) as { State: { Status: string; Pid: number; StartedAt: string }; Config: { Labels: object }; HostConfig: object }[];
+    const inspect = JSON.parse((await sb.runCli(0, 'inspect', 'up')).stdout) as {
+      State: { Status: string; Pid: number; StartedAt: string };
+      Config: { Labels: object };
+      HostConfig: object;
+    }[];
     expect(inspect[0].State.Status).toBe('running');
     expect(inspect[0].State.Pid).toBeGreaterThan(0);
     await sb.runCli(0, 'rm', '-f', 'up');

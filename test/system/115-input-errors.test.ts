@@ -25,15 +25,27 @@ const expectRefused = async (args: string[], line: string) => {
 describe('container names', () => {
   it('a name over 200 characters is refused before the image is pulled', async () => {
     const long = 'n'.repeat(300);
-    await expectRefused(['run', '--name', long, IMG, 'true'], 'invalid container name "nnnnnnnnnnnnnnnnnnnn…": it is 300 characters long, at most 200 are allowed');
-    await expectRefused(['create', '--name', long, IMG, 'true'], 'invalid container name "nnnnnnnnnnnnnnnnnnnn…": it is 300 characters long, at most 200 are allowed');
+    await expectRefused(
+      ['run', '--name', long, IMG, 'true'],
+      'invalid container name "nnnnnnnnnnnnnnnnnnnn…": it is 300 characters long, at most 200 are allowed',
+    );
+    await expectRefused(
+      ['create', '--name', long, IMG, 'true'],
+      'invalid container name "nnnnnnnnnnnnnnnnnnnn…": it is 300 characters long, at most 200 are allowed',
+    );
     expect(storeContents(sb.dataDir)).toMatchObject({ images: [], layers: [] });
     expect(containerEntries()).toEqual([]);
   });
 
   it('a name breaking the rule is refused in one line, whatever it holds', async () => {
-    await expectRefused(['create', '--name', 'two\nlines', IMG, 'true'], 'invalid container name "two\\nlines": use letters, digits, _ . - (starting with a letter or digit)');
-    await expectRefused(['create', '--name', '-dash', IMG, 'true'], 'invalid container name "-dash": use letters, digits, _ . - (starting with a letter or digit)');
+    await expectRefused(
+      ['create', '--name', 'two\nlines', IMG, 'true'],
+      'invalid container name "two\\nlines": use letters, digits, _ . - (starting with a letter or digit)',
+    );
+    await expectRefused(
+      ['create', '--name', '-dash', IMG, 'true'],
+      'invalid container name "-dash": use letters, digits, _ . - (starting with a letter or digit)',
+    );
     expect(containerEntries()).toEqual([]);
   });
 
@@ -42,10 +54,16 @@ describe('container names', () => {
     const longest = `a${'b'.repeat(199)}`;
     await sb.runCli(0, 'create', '--name', longest, IMG, 'true');
     expect(names()).toEqual([longest]);
-    await expectRefused(['rename', longest, 'r'.repeat(201)], 'invalid container name "rrrrrrrrrrrrrrrrrrrr…": it is 201 characters long, at most 200 are allowed');
+    await expectRefused(
+      ['rename', longest, 'r'.repeat(201)],
+      'invalid container name "rrrrrrrrrrrrrrrrrrrr…": it is 201 characters long, at most 200 are allowed',
+    );
     expect(names()).toEqual([longest]);
     await sb.runCli(0, 'rm', longest);
-    await expectRefused(['network', 'create', 'w'.repeat(300)], 'invalid network name "wwwwwwwwwwwwwwwwwwww…": it is 300 characters long, at most 200 are allowed');
+    await expectRefused(
+      ['network', 'create', 'w'.repeat(300)],
+      'invalid network name "wwwwwwwwwwwwwwwwwwww…": it is 300 characters long, at most 200 are allowed',
+    );
     expect(entries(join(sb.dataDir, 'networks'))).toEqual([]);
     expect(containerEntries()).toEqual([]);
   });
@@ -77,7 +95,10 @@ describe('container paths in messages', () => {
     await sb.runCli(0, 'create', '--name', 'files', IMG, 'true');
     const missing = await sb.run(['cp', '/etc/hostname', 'files:/nonexistent/dir/x']);
     const notDir = await sb.run(['cp', '/etc/hostname', 'files:/etc/passwd/x']);
-    for (const [result, path] of [[missing, '/nonexistent/dir'], [notDir, '/etc/passwd/x']] as const) {
+    for (const [result, path] of [
+      [missing, '/nonexistent/dir'],
+      [notDir, '/etc/passwd/x'],
+    ] as const) {
       expect(result.code, result.stderr).toBe(125);
       expect(result.stderr.split('\n')).toHaveLength(2);
       expect(result.stderr).toContain(path);
@@ -87,4 +108,3 @@ describe('container paths in messages', () => {
     await sb.runCli(0, 'rm', 'files');
   });
 });
-

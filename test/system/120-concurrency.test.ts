@@ -96,7 +96,9 @@ describe('a crash (power cut) that leaves a record unreadable', () => {
     expect(ps).toMatch(new RegExp(`^${other.slice(0, 12)} halfstate Created`, 'm'));
     const start = await sb.run(['start', 'crashed']);
     expect(start.code).toBe(125);
-    expect(start.stderr.trim()).toBe('Error: container crashed lost its record (container.json) in a crash and cannot start: remove it with `skiff rm crashed`');
+    expect(start.stderr.trim()).toBe(
+      'Error: container crashed lost its record (container.json) in a crash and cannot start: remove it with `skiff rm crashed`',
+    );
     await sb.runCli(0, 'start', '-a', 'halfstate');
     await sb.runCli(0, 'rm', 'crashed', 'halfstate');
     await sb.runCli(0, 'create', '--name', 'crashed', IMG, 'sh');

@@ -22,7 +22,19 @@ describe('process and security flags', () => {
   });
 
   it('--tmpfs mounts a tmpfs; --security-opt no-new-privileges sets NoNewPrivs', async () => {
-    const r = await sb.runCli(0, 'run', '--rm', '--tmpfs', '/scratch:size=1m', '--security-opt', 'no-new-privileges', IMG, 'sh', '-c', 'grep " /scratch " /proc/mounts; grep NoNewPrivs /proc/self/status');
+    const r = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--tmpfs',
+      '/scratch:size=1m',
+      '--security-opt',
+      'no-new-privileges',
+      IMG,
+      'sh',
+      '-c',
+      'grep " /scratch " /proc/mounts; grep NoNewPrivs /proc/self/status',
+    );
     expect(r.stdout).toMatch(/^tmpfs \/scratch tmpfs rw,nosuid,nodev,noexec.*size=1024k/m);
     expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
     const bad = await sb.run(['run', '--rm', '--security-opt', 'bogus', IMG, 'sh']);
@@ -31,7 +43,8 @@ describe('process and security flags', () => {
   });
 
   it('applies the default seccomp profile unless unconfined or --privileged', async () => {
-    const mode = async (...flags: string[]) => (await sb.runCli(0, 'run', '--rm', ...flags, IMG, 'sh', '-c', 'grep Seccomp: /proc/self/status')).stdout.trim().split(/\s+/)[1];
+    const mode = async (...flags: string[]) =>
+      (await sb.runCli(0, 'run', '--rm', ...flags, IMG, 'sh', '-c', 'grep Seccomp: /proc/self/status')).stdout.trim().split(/\s+/)[1];
     expect(await mode()).toBe('2');
     expect(await mode('--security-opt', 'seccomp=unconfined')).toBe('0');
     expect(await mode('--privileged')).toBe('0');
@@ -56,7 +69,7 @@ describe('terminals and attach', () => {
     expect(r.code).toBe(3);
   });
 
-  it('attach follows a running container\'s output until it exits', async () => {
+  it("attach follows a running container's output until it exits", async () => {
     await sb.runCli(0, 'run', '-d', '--name', 'talker', IMG, 'sh', '-c', 'sleep 0.5; echo late; exit 6');
     const r = await sb.run(['attach', 'talker']);
     expect(r).toMatchObject({ code: 6, stdout: 'late\n' });

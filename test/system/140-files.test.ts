@@ -14,7 +14,7 @@ const own = (path: string) => chownSync(path, testIds().uid, testIds().gid);
 const sb = useSandbox('files', { pull: [IMG] });
 
 describe('cp', () => {
-  it('copies files and directories both ways, owned by the container\'s root inside and by you outside', async () => {
+  it("copies files and directories both ways, owned by the container's root inside and by you outside", async () => {
     await sb.runCli(0, 'run', '-d', '--name', 'box', IMG, ...TICK);
     const src = join(sb.home, 'in.txt');
     writeFileSync(src, 'from host\n');
@@ -39,7 +39,7 @@ describe('cp', () => {
     await sb.runCli(0, 'rm', 'box');
   });
 
-  it('never follows the container\'s symlinks out to host files', async () => {
+  it("never follows the container's symlinks out to host files", async () => {
     const victim = join(sb.home, 'victim.txt');
     writeFileSync(victim, 'untouched\n');
     own(victim);
@@ -57,9 +57,9 @@ describe('cp', () => {
     const upper = join(sb.dataDir, 'containers', id, 'upper');
     expect(lstatSync(join(upper, 'drop', 'victim.txt')).isFile()).toBe(true);
     // An absolute link resolves inside the container's root, where that directory does not exist.
-    const escape = await sb.run(['cp', join(payload, 'victim.txt'), 'evil:/escape/victim.txt']);
-    expect(escape.code).toBe(125);
-    expect(escape.stderr).toMatch(/does not exist/);
+    const escaped = await sb.run(['cp', join(payload, 'victim.txt'), 'evil:/escape/victim.txt']);
+    expect(escaped.code).toBe(125);
+    expect(escaped.stderr).toMatch(/does not exist/);
     expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
     await sb.runCli(0, 'rm', 'evil');
   });
@@ -77,7 +77,9 @@ describe('diff, export, import, commit', () => {
   });
 
   it('commit makes an image of the changes, with --change applied, that runs', async () => {
-    const id = (await sb.runCli(0, 'commit', '-c', 'CMD ["sh","-c","cat /new-file; ls /nobody-file 2>&1"]', '-c', 'ENV COMMITTED=yes', 'changer', 'committed:1')).stdout.trim();
+    const id = (
+      await sb.runCli(0, 'commit', '-c', 'CMD ["sh","-c","cat /new-file; ls /nobody-file 2>&1"]', '-c', 'ENV COMMITTED=yes', 'changer', 'committed:1')
+    ).stdout.trim();
     expect(id).toMatch(/^[a-f0-9]{64}$/);
     const r = await sb.run(['run', '--rm', 'committed:1']);
     expect(r.stdout).toMatch(/^n\n.*No such file/);
@@ -106,13 +108,18 @@ describe('diff, export, import, commit', () => {
 });
 
 describe('top and events', () => {
-  it('top lists the container\'s processes with container pids', async () => {
+  it("top lists the container's processes with container pids", async () => {
     await sb.runCli(0, 'run', '-d', '--name', 'procs', IMG, 'sh', '-c', 'sleep 30 & sleep 31');
     // Once the shell has started the first sleep.
     let rows: string[] = [];
     await until(async () => (rows = (await sb.runCli(0, 'top', 'procs')).stdout.trim().split('\n')).some((r) => /sleep 30$/.test(r)));
     expect(rows[0]).toMatch(/^USER\s+PID\s+PPID\s+%CPU\s+ELAPSED\s+TTY\s+TIME\s+COMMAND$/);
-    expect(rows.slice(1).map((r) => r.split(/\s+/).slice(0, 3).join(' ')).sort()).toEqual(expect.arrayContaining(['root 1 0']));
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.split(/\s+/).slice(0, 3).join(' '))
+        .sort(),
+    ).toEqual(expect.arrayContaining(['root 1 0']));
     expect(rows.some((r) => /sleep 30$/.test(r))).toBe(true);
     await sb.runCli(0, 'rm', '-f', 'procs');
     expect((await sb.run(['top', 'procs'])).code).toBe(125);

@@ -32,7 +32,7 @@ const oneLineError = (stderr: string) => expect(stderr.trim().split('\n')).toHav
 const sb = useSandbox('hostile', { pull: [IMG] });
 
 describe('cp against a container that changes its tree', () => {
-  it('never writes into the user\'s files while the container flips its destination between a directory and a symlink', async () => {
+  it("never writes into the user's files while the container flips its destination between a directory and a symlink", async () => {
     const victim = join(sb.home, 'victim');
     dir(victim);
     const payload = join(sb.home, 'payload');
@@ -59,12 +59,12 @@ describe('cp against a container that changes its tree', () => {
     await sb.runCli(0, 'rm', '-f', '-t', '0', 'flipper');
   });
 
-  it('never reads the user\'s files while the container flips a directory it copies out for a symlink', async () => {
+  it("never reads the user's files while the container flips a directory it copies out for a symlink", async () => {
     const secrets = join(sb.home, 'secrets');
     dir(secrets);
     for (let i = 0; i < 100; i++) file(join(secrets, `s${i}`), 'host secret\n');
     // /data/d holds files of the same names as the user's secrets, and is now and then a symlink to them.
-    const setup = `mkdir -p /data/d; for i in $(seq 0 99); do echo inside > /data/d/s$i; done`;
+    const setup = 'mkdir -p /data/d; for i in $(seq 0 99); do echo inside > /data/d/s$i; done';
     const flip = `${setup}; while :; do mv /data/d /data/x; ln -s ${secrets} /data/d; rm /data/d; mv /data/x /data/d; done`;
     await sb.runCli(0, 'run', '-d', '--name', 'reader', IMG, 'sh', '-c', flip);
     let copied = 0;
@@ -86,7 +86,7 @@ describe('cp against a container that changes its tree', () => {
     await sb.runCli(0, 'rm', '-f', '-t', '0', 'reader');
   });
 
-  it('diff never lists the user\'s file names while the container flips a directory for a symlink', async () => {
+  it("diff never lists the user's file names while the container flips a directory for a symlink", async () => {
     const names = join(sb.home, 'names');
     dir(names);
     for (let i = 0; i < 20; i++) file(join(names, `host-only-${i}`), '');
@@ -113,7 +113,16 @@ describe('cp against a container that changes its tree', () => {
     expect(lstatSync(join(out, 'f')).isSymbolicLink()).toBe(true);
     // Then the same names are a file and a directory with content, and the user copies again.
     await sb.runCli(0, 'commit', '-q', 'planter', 'localhost/planted:1');
-    await sb.runCli(0, 'run', '--name', 'planter2', 'localhost/planted:1', 'sh', '-c', 'rm /pl/f /pl/d && echo pwned > /pl/f && chmod 777 /pl/f && mkdir /pl/d && echo pwned > /pl/d/new');
+    await sb.runCli(
+      0,
+      'run',
+      '--name',
+      'planter2',
+      'localhost/planted:1',
+      'sh',
+      '-c',
+      'rm /pl/f /pl/d && echo pwned > /pl/f && chmod 777 /pl/f && mkdir /pl/d && echo pwned > /pl/d/new',
+    );
     await sb.runCli(0, 'cp', 'planter2:/pl/.', out);
     expect(readFileSync(victimFile, 'utf8')).toBe('untouched\n');
     expect(statSync(victimFile).mode & 0o777).toBe(0o644);
@@ -164,7 +173,8 @@ describe('load and import of hostile archives', () => {
     layerTar = layer.tar;
     config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.diffId] }, config: {} });
   });
-  const manifest = (tag: string, configName = 'config.json', layers = ['layer.tar']) => json('manifest.json', [{ Config: configName, RepoTags: [tag], Layers: layers }]);
+  const manifest = (tag: string, configName = 'config.json', layers = ['layer.tar']) =>
+    json('manifest.json', [{ Config: configName, RepoTags: [tag], Layers: layers }]);
   const images = async () => (await sb.runCli(0, 'images', '--format', '{{.Repository}}:{{.Tag}}')).stdout;
 
   it('loads a docker-archive whose repeated layer is a symlink to another member', async () => {
@@ -188,13 +198,43 @@ describe('load and import of hostile archives', () => {
     dir(join(sb.home, '.docker'));
     file(creds, JSON.stringify({ auths: { 'registry.example': { auth: 'c2VjcmV0OnNlY3JldA==' } }, rootfs: { type: 'layers', diff_ids: [] } }));
     const cases: [string, EntrySpec[], RegExp][] = [
-      ['config.tar', [manifest('localhost/evil:config'), { path: 'config.json', type: 'symlink', target: creds }, { path: 'layer.tar', content: layerTar }], /archive lacks "config.json"/],
-      ['zero.tar', [manifest('localhost/evil:zero'), { path: 'config.json', content: config }, { path: 'layer.tar', type: 'symlink', target: '/dev/zero' }], /archive lacks "layer.tar"/],
-      ['manifest.tar', [{ path: 'manifest.json', type: 'symlink', target: creds }, { path: 'config.json', content: config }], /neither a docker-archive|archive lacks/],
+      [
+        'config.tar',
+        [manifest('localhost/evil:config'), { path: 'config.json', type: 'symlink', target: creds }, { path: 'layer.tar', content: layerTar }],
+        /archive lacks "config.json"/,
+      ],
+      [
+        'zero.tar',
+        [manifest('localhost/evil:zero'), { path: 'config.json', content: config }, { path: 'layer.tar', type: 'symlink', target: '/dev/zero' }],
+        /archive lacks "layer.tar"/,
+      ],
+      [
+        'manifest.tar',
+        [
+          { path: 'manifest.json', type: 'symlink', target: creds },
+          { path: 'config.json', content: config },
+        ],
+        /neither a docker-archive|archive lacks/,
+      ],
       ['dotdot.tar', [manifest('localhost/evil:dotdot', '../../.docker/config.json'), { path: 'layer.tar', content: layerTar }], /archive lacks/],
-      ['hardlink.tar', [manifest('localhost/evil:hard'), { path: 'config.json', type: 'link', target: creds }, { path: 'layer.tar', content: layerTar }], /hardlink target .* is not in this layer|refusing/],
-      ['device.tar', [manifest('localhost/evil:dev'), { path: 'config.json', type: 'character-device', devmajor: 1, devminor: 5 }, { path: 'layer.tar', content: layerTar }], /archive lacks "config.json"|not a regular file/],
-      ['oci.tar', [{ path: 'oci-layout', content: '{"imageLayoutVersion":"1.0.0"}' }, { path: 'index.json', type: 'symlink', target: creds }], /archive lacks "index.json"|neither/],
+      [
+        'hardlink.tar',
+        [manifest('localhost/evil:hard'), { path: 'config.json', type: 'link', target: creds }, { path: 'layer.tar', content: layerTar }],
+        /hardlink target .* is not in this layer|refusing/,
+      ],
+      [
+        'device.tar',
+        [manifest('localhost/evil:dev'), { path: 'config.json', type: 'character-device', devmajor: 1, devminor: 5 }, { path: 'layer.tar', content: layerTar }],
+        /archive lacks "config.json"|not a regular file/,
+      ],
+      [
+        'oci.tar',
+        [
+          { path: 'oci-layout', content: '{"imageLayoutVersion":"1.0.0"}' },
+          { path: 'index.json', type: 'symlink', target: creds },
+        ],
+        /archive lacks "index.json"|neither/,
+      ],
     ];
     for (const [name, entries, message] of cases) {
       const r = await sb.run(['load', '-i', await archive(name, entries)], { timeoutMs: 30_000 });
@@ -204,7 +244,15 @@ describe('load and import of hostile archives', () => {
     }
     expect(await images()).not.toMatch(/evil/);
     // An archive that brings the credentials file as its own config member is no image either.
-    const own = await sb.run(['load', '-i', await archive('creds.tar', [manifest('localhost/evil:creds'), { path: 'config.json', content: readFileSync(creds, 'utf8') }, { path: 'layer.tar', content: layerTar }])]);
+    const own = await sb.run([
+      'load',
+      '-i',
+      await archive('creds.tar', [
+        manifest('localhost/evil:creds'),
+        { path: 'config.json', content: readFileSync(creds, 'utf8') },
+        { path: 'layer.tar', content: layerTar },
+      ]),
+    ]);
     expect(own.code).toBe(125);
     expect(own.stderr).toMatch(/is not an image config|lists 0 layers/);
     expect(await images()).not.toMatch(/evil/);
@@ -215,7 +263,15 @@ describe('load and import of hostile archives', () => {
     const r = await sb.run(['load', '-i', await archive('big.tar', [{ path: 'manifest.json', content: `[${big}]` }])]);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/archive member "manifest.json" is larger than 1 MiB, the limit for it/);
-    const bigConfig = await sb.run(['load', '-i', await archive('bigconfig.tar', [manifest('localhost/evil:big'), { path: 'config.json', content: `${config}${big}` }, { path: 'layer.tar', content: layerTar }])]);
+    const bigConfig = await sb.run([
+      'load',
+      '-i',
+      await archive('bigconfig.tar', [
+        manifest('localhost/evil:big'),
+        { path: 'config.json', content: `${config}${big}` },
+        { path: 'layer.tar', content: layerTar },
+      ]),
+    ]);
     expect(bigConfig.code).toBe(125);
     expect(bigConfig.stderr).toMatch(/archive member "config.json" is larger than 4 MiB, the limit for it/);
   });
@@ -225,7 +281,13 @@ describe('load and import of hostile archives', () => {
     dir(outside);
     const cases: [string, EntrySpec[]][] = [
       ['dotdot', [{ path: '../../escaped', content: 'x' }]],
-      ['through-link', [{ path: 'link', type: 'symlink', target: outside }, { path: 'link/escaped', content: 'x' }]],
+      [
+        'through-link',
+        [
+          { path: 'link', type: 'symlink', target: outside },
+          { path: 'link/escaped', content: 'x' },
+        ],
+      ],
       ['hardlink', [{ path: 'hard', type: 'link', target: join(outside, '..', 'victim.txt') }]],
     ];
     for (const [name, entries] of cases) {
@@ -253,14 +315,17 @@ describe('load and import of hostile archives', () => {
   });
 });
 
-describe('the image\'s accounts', () => {
-  it('resolves --user NAME in the container\'s /etc/passwd, even when that is a symlink to /etc/passwd', async () => {
+describe("the image's accounts", () => {
+  it("resolves --user NAME in the container's /etc/passwd, even when that is a symlink to /etc/passwd", async () => {
     const base = await makeLayer([
       { path: 'etc/', type: 'directory' },
       { path: 'etc/passwd', type: 'symlink', target: '/etc/passwd' },
       { path: 'etc/group', type: 'symlink', target: '../../../../etc/group' },
     ]);
-    const busybox = await makeLayer([{ path: 'bin/', type: 'directory' }, { path: 'bin/busybox', content: readFileSync('/bin/busybox'), mode: 0o755 }]);
+    const busybox = await makeLayer([
+      { path: 'bin/', type: 'directory' },
+      { path: 'bin/busybox', content: readFileSync('/bin/busybox'), mode: 0o755 },
+    ]);
     await pushImage(plain, 'skiff/passwd-link', 'latest', buildImage([busybox, base]));
     // skifftest (and root) exist in the host's /etc/passwd; the container has no such accounts.
     const r = await sb.run(['run', '--rm', '--user', 'skifftest', `${plain}/skiff/passwd-link`, '/bin/busybox', 'id', '-u']);

@@ -116,7 +116,10 @@ describe('terminal sessions', () => {
     expect(after.split(' ')[0]).not.toBe(before.trim());
     await sb.runCli(0, 'create', '--name', 'later', IMG, 'sh', '-c', 'sleep 5');
     let returned = false;
-    const waiting = sb.run(['wait', '--condition', 'running', 'later']).then((r) => ((returned = true), r));
+    const waiting = sb.run(['wait', '--condition', 'running', 'later']).then((r) => {
+      returned = true;
+      return r;
+    });
     // A wait started alongside for a condition already met returns once the CLI is up; the wait for
     // "running" must still be waiting then, and a moment later (a sleep on purpose: it must not return).
     expect(await sb.run(['wait', '--condition', 'created', 'later'])).toMatchObject({ code: 0, stdout: '0\n' });
@@ -132,7 +135,19 @@ describe('terminal sessions', () => {
 describe('logs and sizes', () => {
   it('rotates the log past --log-opt max-size and reads across the rotation', async () => {
     const id = (
-      await sb.runCli(0, 'run', '-d', '--name', 'chatty', '--log-opt', 'max-size=4k', IMG, 'sh', '-c', 'i=0; while [ $i -lt 400 ]; do echo line-$i-padding-padding; i=$((i+1)); done')
+      await sb.runCli(
+        0,
+        'run',
+        '-d',
+        '--name',
+        'chatty',
+        '--log-opt',
+        'max-size=4k',
+        IMG,
+        'sh',
+        '-c',
+        'i=0; while [ $i -lt 400 ]; do echo line-$i-padding-padding; i=$((i+1)); done',
+      )
     ).stdout.trim();
     await sb.runCli(0, 'wait', 'chatty');
     const log = join(sb.dataDir, 'containers', id, 'userdata', 'ctr.log');

@@ -22,8 +22,13 @@ const SERVE = (text: string) => ['sh', '-c', `while true; do echo ${text} | nc -
 
 // Processes in the sandbox's rootless namespace whose command is `name` (pasta runs as passt.avx2
 // where the CPU has AVX2).
-const processesNamed = (name: string): number => sb.namespaceProcesses().filter((p) => (name === 'pasta' ? /^pas(ta|st)/.test(p.comm) : p.comm === name)).length;
-const hostAddresses = (): string[] => Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a!.address);
+const processesNamed = (name: string): number =>
+  sb.namespaceProcesses().filter((p) => (name === 'pasta' ? /^pas(ta|st)/.test(p.comm) : p.comm === name)).length;
+const hostAddresses = (): string[] =>
+  Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a?.family === 'IPv4')
+    .map((a) => a!.address);
 
 const sb = useSandbox('net', { pull: [IMG] });
 
@@ -35,7 +40,9 @@ describe.each(['pasta', 'slirp4netns'])('published ports through %s', (backend) 
     expect(await fetchTcp(port)).toBe('hello-tcp\n');
     expect((await sb.runCli(0, 'port', 'web')).stdout).toBe(`80/tcp -> 127.0.0.1:${port}\n`);
     expect((await sb.runCli(0, 'ps', '--format', '{{.Ports}}')).stdout).toBe(`127.0.0.1:${port}->80/tcp\n`);
-    const inspect = JSON.parse((await sb.runCli(0, 'inspect', 'web')).stdout)[0] as { NetworkSettings: { Ports: Record<string, { HostPort: string }[]>; IPAddress: string } };
+    const inspect = JSON.parse((await sb.runCli(0, 'inspect', 'web')).stdout)[0] as {
+      NetworkSettings: { Ports: Record<string, { HostPort: string }[]>; IPAddress: string };
+    };
     expect(inspect.NetworkSettings.Ports['80/tcp'][0].HostPort).toBe(String(port));
     // slirp4netns's fixed address; pasta gives the container the host's own.
     if (backend === 'slirp4netns') expect(inspect.NetworkSettings.IPAddress).toBe('10.0.2.100');
@@ -128,7 +135,9 @@ describe.each(['pasta', 'slirp4netns'])('published ports through %s', (backend) 
 
   it('10 containers publish ports at once', async () => {
     const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()));
-    const runs = await Promise.all(ports.map((port, i) => sb.run(['run', '-d', '--name', `multi${i}`, ...NET, '-p', `127.0.0.1:${port}:80`, IMG, ...SERVE(`hello-${i}`)])));
+    const runs = await Promise.all(
+      ports.map((port, i) => sb.run(['run', '-d', '--name', `multi${i}`, ...NET, '-p', `127.0.0.1:${port}:80`, IMG, ...SERVE(`hello-${i}`)])),
+    );
     expect(runs.map((r) => r.code)).toEqual(Array(10).fill(0));
     expect(await Promise.all(ports.map((p) => fetchTcp(p)))).toEqual(ports.map((_, i) => `hello-${i}\n`));
     await sb.runCli(0, 'rm', '-f', ...ports.map((_, i) => `multi${i}`));
@@ -141,7 +150,7 @@ describe('pasta', () => {
   // would. pasta hands the connection in with the client's address; over loopback it is 127.0.0.1.
   // The host's name server is played, inside the first namespace, by a fixture that answers
   // 10.1.2.3 to everything: the container asks pasta's forwarder, which asks it.
-  it.runIf(isRoot)('keeps a remote client\'s source address on a published TCP port; forwards DNS to the host\'s name server', async () => {
+  it.runIf(isRoot)("keeps a remote client's source address on a published TCP port; forwards DNS to the host's name server", async () => {
     const [host, client] = [`skiff-h${process.pid}`, `skiff-c${process.pid}`];
     let dns: ChildProcess | undefined;
     const ip = (...args: string[]) => execFileSync('ip', args);
@@ -149,7 +158,10 @@ describe('pasta', () => {
     ip('netns', 'add', client);
     try {
       ip('link', 'add', 'sk-h', 'netns', host, 'type', 'veth', 'peer', 'name', 'sk-c', 'netns', client);
-      for (const [ns, dev, addr] of [[host, 'sk-h', '10.231.7.1/24'], [client, 'sk-c', '10.231.7.2/24']]) {
+      for (const [ns, dev, addr] of [
+        [host, 'sk-h', '10.231.7.1/24'],
+        [client, 'sk-c', '10.231.7.2/24'],
+      ]) {
         ip('-n', ns, 'link', 'set', 'lo', 'up');
         ip('-n', ns, 'link', 'set', dev, 'up');
         ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
@@ -157,10 +169,14 @@ describe('pasta', () => {
       ip('-n', host, 'route', 'add', 'default', 'via', '10.231.7.2');
       const nameserver = /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1] ?? '127.0.0.53';
       if (!nameserver.startsWith('127.')) ip('-n', host, 'addr', 'add', `${nameserver}/32`, 'dev', 'lo');
-      dns = spawn('ip', ['netns', 'exec', host, process.execPath, fileURLToPath(new URL('../fixtures/dns-answer.mjs', import.meta.url)), nameserver], { stdio: ['ignore', 'pipe', 'inherit'] });
+      dns = spawn('ip', ['netns', 'exec', host, process.execPath, fileURLToPath(new URL('../fixtures/dns-answer.mjs', import.meta.url)), nameserver], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise((resolve) => dns!.stdout!.once('data', resolve));
       const port = await freePort();
-      const r = await sb.run(['run', '-d', '--name', 'peer', '-p', `${port}:80`, IMG, 'sh', '-c', 'while true; do nc -l -p 80 -e netstat -tn; done'], { netns: host });
+      const r = await sb.run(['run', '-d', '--name', 'peer', '-p', `${port}:80`, IMG, 'sh', '-c', 'while true; do nc -l -p 80 -e netstat -tn; done'], {
+        netns: host,
+      });
       expect(r.code, r.stderr).toBe(0);
       const ask = (ns: string, address: string): string => {
         for (let i = 0; i < 50; i++) {
@@ -185,7 +201,25 @@ describe('pasta', () => {
 
 describe('names, DNS and teardown', () => {
   it('writes /etc/hosts and /etc/resolv.conf for the network mode and flags', async () => {
-    const r = await sb.runCli(0, 'run', '--rm', '--name', 'named', '--hostname', 'box', '--add-host', 'db.internal:10.1.2.3', '--dns', '9.9.9.9', '--dns-search', 'example.test', IMG, 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf');
+    const r = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--name',
+      'named',
+      '--hostname',
+      'box',
+      '--add-host',
+      'db.internal:10.1.2.3',
+      '--dns',
+      '9.9.9.9',
+      '--dns-search',
+      'example.test',
+      IMG,
+      'sh',
+      '-c',
+      'cat /etc/hosts /etc/resolv.conf',
+    );
     const own = /^(\S+)\tbox named$/m.exec(r.stdout)?.[1];
     expect(hostAddresses()).toContain(own); // pasta, the default: the host's own address
     expect(r.stdout).toMatch(/^10\.1\.2\.3\tdb\.internal$/m);
@@ -197,7 +231,19 @@ describe('names, DNS and teardown', () => {
     const gateway = /^default via (\S+) dev /m.exec(pasta.stdout)?.[1];
     expect(gateway).toBeDefined();
     expect(pasta.stdout).toMatch(new RegExp(`^${gateway!.replace(/\./g, '\\.')}\thost\.containers\.internal`, 'm'));
-    const slirp = await sb.runCli(0, 'run', '--rm', '--network', 'slirp4netns', '--name', 'slirpy', IMG, 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts; ip route');
+    const slirp = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--network',
+      'slirp4netns',
+      '--name',
+      'slirpy',
+      IMG,
+      'sh',
+      '-c',
+      'cat /etc/resolv.conf /etc/hosts; ip route',
+    );
     expect(slirp.stdout).toMatch(/^nameserver 10\.0\.2\.3$/m);
     expect(slirp.stdout).toMatch(/^10\.0\.2\.100\t\w+ slirpy$/m);
     expect(slirp.stdout).toMatch(/^default via 10\.0\.2\.2 dev tap0/m);
@@ -216,9 +262,19 @@ describe('names, DNS and teardown', () => {
     expect(r.stdout).toMatch(/^default via \S+ dev /m);
   });
 
-  it('--network container:NAME shares that container\'s network namespace', async () => {
+  it("--network container:NAME shares that container's network namespace", async () => {
     await sb.runCli(0, 'run', '-d', '--name', 'netowner', '--network', 'slirp4netns', IMG, ...SERVE('shared-ns'));
-    const r = await sb.runCli(0, 'run', '--rm', '--network', 'container:netowner', IMG, 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 80 </dev/null && break; sleep 0.2; done; cat /etc/resolv.conf');
+    const r = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--network',
+      'container:netowner',
+      IMG,
+      'sh',
+      '-c',
+      'for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 80 </dev/null && break; sleep 0.2; done; cat /etc/resolv.conf',
+    );
     expect(r.stdout).toMatch(/^shared-ns\nnameserver 10\.0\.2\.3$/m);
     await sb.runCli(0, 'stop', '-t', '0', 'netowner');
     const stopped = await sb.run(['run', '--rm', '--network', 'container:netowner', IMG, 'sh']);
@@ -231,9 +287,10 @@ describe('names, DNS and teardown', () => {
     // The monitor starts before the spec is written (with `run`, before the container's files
     // are), so pasta is already up when an unknown user fails the spec: the monitor must undo its
     // namespace, pasta, socket, and create nothing.
-    const r = verb === 'start'
-      ? (await sb.runCli(0, 'create', '--name', 'baduser', '-u', 'nosuchuser', IMG, 'true'), await sb.run(['start', 'baduser']))
-      : await sb.run(['run', '-d', '--name', 'baduser', '-u', 'nosuchuser', IMG, 'true']);
+    const r =
+      verb === 'start'
+        ? await sb.runCli(0, 'create', '--name', 'baduser', '-u', 'nosuchuser', IMG, 'true').then(() => sb.run(['start', 'baduser']))
+        : await sb.run(['run', '-d', '--name', 'baduser', '-u', 'nosuchuser', IMG, 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/unable to find user nosuchuser/);
     const id = (await sb.runCli(0, 'inspect', '--format', '{{.Id}}', 'baduser')).stdout.trim();

@@ -14,13 +14,20 @@ const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const SERVE = (text: string, port = 5432) => ['sh', '-c', `while true; do echo ${text} | nc -l -p ${port}; done`];
 // A client that retries while the server starts; prints what it got (or nothing).
-const CLIENT = (target: string, port = 5432) => ['sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 2 ${target} ${port} </dev/null && exit 0; sleep 0.2; done; exit 1`];
+const CLIENT = (target: string, port = 5432) => [
+  'sh',
+  '-c',
+  `for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 2 ${target} ${port} </dev/null && exit 0; sleep 0.2; done; exit 1`,
+];
 
 // The links in the rootless network namespace (bridges and the host ends of veths).
 const holderLinks = async (): Promise<string[]> => {
   const holder = (JSON.parse(readFileSync(join(sb.dir, 'run', 'skiff', 'netns.pid'), 'utf8')) as { pid: number }).pid;
   const out = (await sb.runCli(0, 'unshare', 'nsenter', `--net=/proc/${holder}/ns/net`, 'ip', '-o', 'link')).stdout;
-  return out.split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(':')[1].trim().split('@')[0]);
 };
 
 const sb = useSandbox('nets', { pull: [IMG] });
@@ -29,7 +36,10 @@ describe('network commands', () => {
   it('create, ls, inspect, exists, rm — and their errors', async () => {
     expect((await sb.runCli(0, 'network', 'create', '--subnet', '10.89.77.0/24', '--label', 'team=a', 'front')).stdout).toBe('front\n');
     expect((await sb.runCli(0, 'network', 'ls', '--format', '{{.Name}} {{.Subnet}} {{.Driver}}')).stdout).toBe('front 10.89.77.0/24 bridge\n');
-    const inspect = JSON.parse((await sb.runCli(0, 'network', 'inspect', 'front')).stdout)[0] as { subnets: { gateway: string }[]; labels: Record<string, string> };
+    const inspect = JSON.parse((await sb.runCli(0, 'network', 'inspect', 'front')).stdout)[0] as {
+      subnets: { gateway: string }[];
+      labels: Record<string, string>;
+    };
     expect(inspect.subnets[0].gateway).toBe('10.89.77.1');
     expect(inspect.labels).toEqual({ team: 'a' });
     expect((await sb.run(['network', 'exists', 'front'])).code).toBe(0);
@@ -53,7 +63,11 @@ describe('containers on named networks', () => {
     // `early` started before `db` existed: its /etc/hosts was brought up to date in place.
     expect((await sb.runCli(0, 'exec', 'early', 'sh', '-c', 'cat /etc/hosts')).stdout).toMatch(/^10\.89\.\d+\.\d+\tdb database [a-f0-9]{12}$/m);
     const ips = JSON.parse((await sb.runCli(0, 'network', 'inspect', 'app-net')).stdout)[0].containers as Record<string, { name: string }>;
-    expect(Object.values(ips).map((c) => c.name).sort()).toEqual(['db', 'early']);
+    expect(
+      Object.values(ips)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['db', 'early']);
   });
 
   it('cannot reach containers on another network', async () => {
@@ -86,18 +100,37 @@ describe('containers on named networks', () => {
     await sb.runCli(0, 'rm', '-f', 'udp');
   });
 
-  it('goes out through slirp4netns (host.containers.internal is the host\'s loopback); an internal network has no way out', async () => {
+  it("goes out through slirp4netns (host.containers.internal is the host's loopback); an internal network has no way out", async () => {
     const server = createServer((socket) => socket.end('hello-host\n'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const port = (server.address() as { port: number }).port;
     try {
-      const out = await sb.runCli(0, 'run', '--rm', '--network', 'app-net', IMG, 'sh', '-c', `cat /etc/resolv.conf; nc -w 5 host.containers.internal ${port} </dev/null`);
+      const out = await sb.runCli(
+        0,
+        'run',
+        '--rm',
+        '--network',
+        'app-net',
+        IMG,
+        'sh',
+        '-c',
+        `cat /etc/resolv.conf; nc -w 5 host.containers.internal ${port} </dev/null`,
+      );
       // skiff-dns at the network's gateway answers (container names, then upstream through slirp4netns).
       expect(out.stdout).toMatch(/^nameserver 10\.89\.\d+\.1\n/m);
       expect((await sb.runCli(0, 'run', '--rm', '--network', 'app-net', IMG, 'sh', '-c', 'nslookup db')).stdout).toMatch(/Name:\s+db\nAddress: 10\.89\./);
       expect(out.stdout).toMatch(/hello-host\n$/);
       await sb.runCli(0, 'network', 'create', '--internal', 'sealed');
-      const sealed = await sb.run(['run', '--rm', '--network', 'sealed', IMG, 'sh', '-c', `nc -w 3 10.0.2.2 ${port} </dev/null; ip route add default via 10.89.0.1 2>/dev/null; nc -w 3 10.0.2.2 ${port} </dev/null`]);
+      const sealed = await sb.run([
+        'run',
+        '--rm',
+        '--network',
+        'sealed',
+        IMG,
+        'sh',
+        '-c',
+        `nc -w 3 10.0.2.2 ${port} </dev/null; ip route add default via 10.89.0.1 2>/dev/null; nc -w 3 10.0.2.2 ${port} </dev/null`,
+      ]);
       expect(sealed.stdout).toBe('');
       await sb.runCli(0, 'network', 'rm', 'sealed');
     } finally {
@@ -124,7 +157,19 @@ describe('containers on named networks', () => {
   it('run --network a --network b joins both at start', async () => {
     await sb.runCli(0, 'network', 'create', 'second-net');
     await sb.runCli(0, 'run', '-d', '--name', 'other', '--network', 'second-net', IMG, ...SERVE('hello-second'));
-    const both = await sb.runCli(0, 'run', '--rm', '--network', 'app-net', '--network', 'second-net', IMG, 'sh', '-c', 'ip -o -4 addr | grep -c eth; for t in db other; do for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 2 $t 5432 </dev/null && break; sleep 0.2; done; done');
+    const both = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--network',
+      'app-net',
+      '--network',
+      'second-net',
+      IMG,
+      'sh',
+      '-c',
+      'ip -o -4 addr | grep -c eth; for t in db other; do for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 2 $t 5432 </dev/null && break; sleep 0.2; done; done',
+    );
     expect(both.stdout).toBe('2\nhello-db\nhello-second\n');
     expect((await sb.run(['run', '--rm', '--network', 'app-net', '--network', 'slirp4netns', IMG, 'sh'])).stderr).toMatch(/"slirp4netns" is not one/);
     await sb.runCli(0, 'rm', '-f', 'other');

@@ -67,7 +67,10 @@ const timed = async (args: string[]): Promise<number> => {
 
 const stateOf = async (name: string): Promise<string | undefined> => {
   const ps = (await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}} {{.State}}')).stdout;
-  return ps.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1];
+  return ps
+    .split('\n')
+    .find((l) => l.startsWith(`${name} `))
+    ?.split(' ')[1];
 };
 
 const outcomes: Record<string, Record<string, number>> = {};
@@ -103,10 +106,18 @@ const checkTruth = async (scenario: string, name: string, mark: number): Promise
   await until(() => processes().length === 0, 10_000).catch(() => expect(processes(), `processes left after rm -f ${name}`).toEqual([]));
   await until(() => ls(join(runDir(), 'netns')).length === 0, 5000).catch(() => undefined);
   expect(ls(join(sb.dataDir, 'containers', 'names')), 'name links').toEqual([]);
-  expect(ls(join(sb.dataDir, 'containers')).filter((n) => n !== 'names'), 'container dirs').toEqual([]);
+  expect(
+    ls(join(sb.dataDir, 'containers')).filter((n) => n !== 'names'),
+    'container dirs',
+  ).toEqual([]);
   expect(ls(join(runDir(), 'containers')).join(' '), 'runtime dirs').toBe('');
   expect(ls(join(runDir(), 'sock')).join(' '), 'sockets').toBe('');
-  expect(ls(join(runDir(), 'netns')).map((f) => f.slice(0, 8) + f.slice(64)).join(' '), 'network namespaces').toBe('');
+  expect(
+    ls(join(runDir(), 'netns'))
+      .map((f) => f.slice(0, 8) + f.slice(64))
+      .join(' '),
+    'network namespaces',
+  ).toBe('');
 };
 
 const random = (max: number) => Math.floor(Math.random() * max);

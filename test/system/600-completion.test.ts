@@ -38,7 +38,11 @@ describe('completion', () => {
   });
 
   it('ships the generated scripts, identical to `skiff completion`', async () => {
-    for (const [shell, file] of [['bash', 'skiff.bash'], ['zsh', '_skiff'], ['fish', 'skiff.fish']]) {
+    for (const [shell, file] of [
+      ['bash', 'skiff.bash'],
+      ['zsh', '_skiff'],
+      ['fish', 'skiff.fish'],
+    ]) {
       expect(readFileSync(join(REPO, 'completions', shell, file), 'utf8')).toBe((await sb.runCli(0, 'completion', shell)).stdout);
     }
   });

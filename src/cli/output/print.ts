@@ -13,7 +13,11 @@ export const printJson = (value: unknown): void => {
 // Prints rows as columns padded to their widths, three spaces apart, as Podman's tables are.
 export const printTable = (headers: string[], rows: string[][]): void => {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   let out = `${line(headers)}\n`;
   for (const row of rows) out += `${line(row)}\n`;
   writeOut(out);

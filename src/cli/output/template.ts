@@ -20,7 +20,10 @@ const lookup = (data: Value, path: string, template: string): Value => {
 const show = (value: Value): string => {
   if (value === undefined || value === null) return '<no value>';
   if (Array.isArray(value)) return `[${value.map(show).join(' ')}]`;
-  if (typeof value === 'object') return `map[${Object.entries(value as object).map(([k, v]) => `${k}:${show(v)}`).join(' ')}]`;
+  if (typeof value === 'object')
+    return `map[${Object.entries(value as object)
+      .map(([k, v]) => `${k}:${show(v)}`)
+      .join(' ')}]`;
   return String(value);
 };
 
@@ -46,11 +49,11 @@ const evaluate = (expr: string, data: Value, template: string): string => {
   }
 };
 
-const unescape = (s: string): string => s.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+const unescapeText = (s: string): string => s.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
 
 // Renders the template for one value.
 export const renderTemplate = (template: string, data: Value): string => {
-  const rendered = unescape(template.replace(/^table\s+/, '')).replace(/\{\{(.*?)\}\}/g, (_, expr: string) => evaluate(expr, data, template));
+  const rendered = unescapeText(template.replace(/^table\s+/, '')).replace(/\{\{(.*?)\}\}/g, (_, expr: string) => evaluate(expr, data, template));
   if (rendered.includes('{{')) throw new CliError('EUSAGE', `template "${template}": unclosed action`);
   return rendered;
 };
@@ -58,5 +61,5 @@ export const renderTemplate = (template: string, data: Value): string => {
 // The header row of a "table ..." template: each {{.Field}} becomes FIELD.
 export const templateHeader = (template: string): string | undefined => {
   if (!template.startsWith('table ')) return undefined;
-  return unescape(template.slice(6)).replace(/\{\{\s*(?:\w+\s+)?\.(\w+)[^}]*\}\}/g, (_, f: string) => f.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase());
+  return unescapeText(template.slice(6)).replace(/\{\{\s*(?:\w+\s+)?\.(\w+)[^}]*\}\}/g, (_, f: string) => f.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase());
 };

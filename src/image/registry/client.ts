@@ -116,16 +116,18 @@ export class RegistryClient {
     this.registry = options.registry;
     this.endpoint = options.registry === 'docker.io' ? 'registry-1.docker.io' : options.registry;
     const extra = options.dispatcher ? [] : extraCertificates(options.registry);
-    this.dispatcher = options.dispatcher ?? new undici!.Agent({
-      connect: {
-        timeout: Number(process.env.SKIFF_CONNECT_TIMEOUT_MS ?? 10_000),
-        rejectUnauthorized: options.tlsVerify,
-        ...(extra.length ? { ca: [...rootCertificates, ...extra] } : {}),
-      },
-      headersTimeout: 60_000,
-      bodyTimeout: 120_000,
-      connections: 16,
-    });
+    this.dispatcher =
+      options.dispatcher ??
+      new undici!.Agent({
+        connect: {
+          timeout: Number(process.env.SKIFF_CONNECT_TIMEOUT_MS ?? 10_000),
+          rejectUnauthorized: options.tlsVerify,
+          ...(extra.length ? { ca: [...rootCertificates, ...extra] } : {}),
+        },
+        headersTimeout: 60_000,
+        bodyTimeout: 120_000,
+        connections: 16,
+      });
     if (!options.insecure && !isLoopback(options.registry)) this.scheme = 'https';
   }
 
@@ -166,7 +168,11 @@ export class RegistryClient {
     const e = error as { code?: string; cause?: { code?: string; message?: string } };
     const code = e.cause?.code ?? e.code;
     if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-      return new CliError('EREGISTRY', `TLS verification failed for registry ${this.registry} (${code}): add its CA under ~/.config/skiff/certs.d/${this.registry}/ca.crt, or use --tls-verify=false if you trust it`, { cause: error });
+      return new CliError(
+        'EREGISTRY',
+        `TLS verification failed for registry ${this.registry} (${code}): add its CA under ~/.config/skiff/certs.d/${this.registry}/ca.crt, or use --tls-verify=false if you trust it`,
+        { cause: error },
+      );
     }
     return new CliError('EUNREACHABLE', `cannot reach registry ${this.registry}: ${e.cause?.message ?? messageOf(error)}`, { cause: error });
   }
@@ -186,9 +192,16 @@ export class RegistryClient {
     }
     const what = `${this.registry} ${path.replace(/^\/v2\//, '')}`;
     if (status === 401) {
-      return new CliError('EUNAUTHORIZED', `authentication required for ${what}${detail ? ` (${detail})` : ''}: run \`skiff login ${this.registry}\` or pass --creds`);
+      return new CliError(
+        'EUNAUTHORIZED',
+        `authentication required for ${what}${detail ? ` (${detail})` : ''}: run \`skiff login ${this.registry}\` or pass --creds`,
+      );
     }
-    if (status === 403) return new CliError('EUNAUTHORIZED', `access denied to ${what}${detail ? ` (${detail})` : ''}: check your credentials with \`skiff login ${this.registry}\``);
+    if (status === 403)
+      return new CliError(
+        'EUNAUTHORIZED',
+        `access denied to ${what}${detail ? ` (${detail})` : ''}: check your credentials with \`skiff login ${this.registry}\``,
+      );
     const retried = attempt > 1 ? ` after ${attempt} attempts` : '';
     return new CliError('EREGISTRY', `registry ${this.registry} answered ${status} for ${path}${retried}${detail ? `: ${detail}` : ''}`);
   }
@@ -236,7 +249,10 @@ export class RegistryClient {
     }
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
-      throw new CliError('EUNAUTHORIZED', `the token service of ${this.registry} refused ${creds ? `the credentials of ${creds.username}` : 'anonymous access'}: run \`skiff login ${this.registry}\``);
+      throw new CliError(
+        'EUNAUTHORIZED',
+        `the token service of ${this.registry} refused ${creds ? `the credentials of ${creds.username}` : 'anonymous access'}: run \`skiff login ${this.registry}\``,
+      );
     }
     if (res.statusCode >= 400) {
       await res.body.dump();

@@ -20,7 +20,12 @@ export interface ClientTarget {
   attempts?: number;
 }
 
-export const withRegistryClient = async <T>(ctx: ImageContext, target: ClientTarget, options: RemoteOptions, fn: (client: RegistryClient) => Promise<T>): Promise<T> => {
+export const withRegistryClient = async <T>(
+  ctx: ImageContext,
+  target: ClientTarget,
+  options: RemoteOptions,
+  fn: (client: RegistryClient) => Promise<T>,
+): Promise<T> => {
   const insecure = target.insecure ?? findRegistryConfig(ctx.config, target.name)?.insecure === true;
   const client = await RegistryClient.create({
     registry: target.registry,

@@ -12,14 +12,24 @@ const write = (text: string) => {
 
 describe('skiff.conf', () => {
   it('defaults when missing', async () => {
-    expect(await loadConfig('/nonexistent/skiff.conf')).toMatchObject({ unqualifiedSearchRegistries: ['docker.io'], storage: { userns: 'auto' }, network: { backend: 'auto' } });
+    expect(await loadConfig('/nonexistent/skiff.conf')).toMatchObject({
+      unqualifiedSearchRegistries: ['docker.io'],
+      storage: { userns: 'auto' },
+      network: { backend: 'auto' },
+    });
   });
   it('reads registries, mirrors and storage', async () => {
     const config = await loadConfig(
-      write('unqualified-search-registries = ["quay.io", "docker.io"]\n[[registry]]\nprefix = "example.com"\nlocation = "mirror.local:5000"\ninsecure = true\n[[registry.mirror]]\nlocation = "m2:5000"\n[storage]\nuserns = "single"\n[network]\nbackend = "slirp4netns"\n'),
+      write(
+        'unqualified-search-registries = ["quay.io", "docker.io"]\n[[registry]]\nprefix = "example.com"\nlocation = "mirror.local:5000"\ninsecure = true\n[[registry.mirror]]\nlocation = "m2:5000"\n[storage]\nuserns = "single"\n[network]\nbackend = "slirp4netns"\n',
+      ),
     );
     expect(config.unqualifiedSearchRegistries).toEqual(['quay.io', 'docker.io']);
-    expect(findRegistryConfig(config, 'example.com/a/b')).toMatchObject({ location: 'mirror.local:5000', insecure: true, mirrors: [{ location: 'm2:5000', insecure: false }] });
+    expect(findRegistryConfig(config, 'example.com/a/b')).toMatchObject({
+      location: 'mirror.local:5000',
+      insecure: true,
+      mirrors: [{ location: 'm2:5000', insecure: false }],
+    });
     expect(findRegistryConfig(config, 'example.community/a')).toBeUndefined();
     expect(config.storage.userns).toBe('single');
     expect(config.network.backend).toBe('slirp4netns');
@@ -34,7 +44,10 @@ describe('skiff.conf', () => {
   });
   it('refuses a file over 1 MiB, and one without end, naming the cap', async () => {
     const file = write(`# ${'x'.repeat(1024 * 1024)}\n`);
-    await expect(loadConfig(file)).rejects.toMatchObject({ code: 'ECONFIG', message: `config file ${file} is larger than 1 MiB, the limit for it: refusing to read it` });
+    await expect(loadConfig(file)).rejects.toMatchObject({
+      code: 'ECONFIG',
+      message: `config file ${file} is larger than 1 MiB, the limit for it: refusing to read it`,
+    });
     await expect(loadConfig('/dev/zero')).rejects.toThrow('config file /dev/zero is larger than 1 MiB');
   });
 });

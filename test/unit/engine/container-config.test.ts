@@ -12,7 +12,7 @@ const image: ImageConfig = {
 const build = (over: Record<string, unknown> = {}) => buildContainerConfig({ image: 'x', command: [], ...over }, image, 'a'.repeat(64));
 
 describe('entrypoint and cmd', () => {
-  it('keeps the image\'s, replaces Cmd with arguments, and --entrypoint drops the image\'s Cmd', () => {
+  it("keeps the image's, replaces Cmd with arguments, and --entrypoint drops the image's Cmd", () => {
     expect([build().entrypoint, build().cmd]).toEqual([['/entry'], ['default']]);
     expect(build({ command: ['x', 'y'] }).cmd).toEqual(['x', 'y']);
     expect([build({ entrypoint: '/other' }).entrypoint, build({ entrypoint: '/other' }).cmd]).toEqual([['/other'], []]);
@@ -36,7 +36,7 @@ describe('environment', () => {
     expect(mergeEnv(['A=1', 'B=2'], ['A=3'])).toEqual(['A=3', 'B=2']);
   });
 
-  it('takes a bare KEY from skiff\'s environment, and rejects nonsense', () => {
+  it("takes a bare KEY from skiff's environment, and rejects nonsense", () => {
     process.env.SKIFF_UNIT_VALUE = 'v';
     expect(build({ env: ['SKIFF_UNIT_VALUE', 'SKIFF_UNSET_NAME'] }).env).toContain('SKIFF_UNIT_VALUE=v');
     expect(build({ env: ['SKIFF_UNSET_NAME'] }).env.some((e) => e.startsWith('SKIFF_UNSET_NAME'))).toBe(false);
@@ -70,7 +70,15 @@ describe('restart policies, signals, sizes, --change', () => {
   it('applies --change instructions', () => {
     const config: NonNullable<ImageConfig['config']> = { Env: ['A=1'] };
     applyChanges(config, ['CMD ["a","b"]', 'ENTRYPOINT run me', 'ENV A=2 B="x y"', 'LABEL k=v', 'EXPOSE 80', 'WORKDIR /srv', 'USER nobody']);
-    expect(config).toMatchObject({ Cmd: ['a', 'b'], Entrypoint: ['/bin/sh', '-c', 'run me'], Env: ['A=2', 'B=x y'], Labels: { k: 'v' }, ExposedPorts: { '80/tcp': {} }, WorkingDir: '/srv', User: 'nobody' });
+    expect(config).toMatchObject({
+      Cmd: ['a', 'b'],
+      Entrypoint: ['/bin/sh', '-c', 'run me'],
+      Env: ['A=2', 'B=x y'],
+      Labels: { k: 'v' },
+      ExposedPorts: { '80/tcp': {} },
+      WorkingDir: '/srv',
+      User: 'nobody',
+    });
     expect(() => applyChanges(config, ['FROM x'])).toThrow(/not one of/);
   });
 });

@@ -12,7 +12,11 @@ describe('frames', () => {
     for (let cut = 0; cut <= bytes.length; cut++) {
       const d = new FrameDecoder();
       const frames = [...d.push(bytes.subarray(0, cut)), ...d.push(bytes.subarray(cut))];
-      expect(frames.map((f) => [f.type, f.payload.toString()])).toEqual([[1, 'hello'], [2, ''], [3, '137']]);
+      expect(frames.map((f) => [f.type, f.payload.toString()])).toEqual([
+        [1, 'hello'],
+        [2, ''],
+        [3, '137'],
+      ]);
     }
   });
 
@@ -29,9 +33,20 @@ describe('k8s-file logs', () => {
     const dir = scratchDir('skiff-log-');
     const log = join(dir, 'ctr.log');
     writeFileSync(`${log}.1`, '2026-01-01T00:00:00.000000001Z stdout F one\n');
-    writeFileSync(log, '2026-01-01T00:00:01.000000000Z stdout P tw\n2026-01-01T00:00:01.100000000Z stdout F o\n2026-01-01T00:00:02.000000000Z stderr F three\n');
-    expect(readLog(log).entries.map((e) => e.text).join('')).toBe('one\ntwo\nthree\n');
-    expect(readLog(log, { tail: 2 }).entries.map((e) => e.text).join('')).toBe('two\nthree\n');
+    writeFileSync(
+      log,
+      '2026-01-01T00:00:01.000000000Z stdout P tw\n2026-01-01T00:00:01.100000000Z stdout F o\n2026-01-01T00:00:02.000000000Z stderr F three\n',
+    );
+    expect(
+      readLog(log)
+        .entries.map((e) => e.text)
+        .join(''),
+    ).toBe('one\ntwo\nthree\n');
+    expect(
+      readLog(log, { tail: 2 })
+        .entries.map((e) => e.text)
+        .join(''),
+    ).toBe('two\nthree\n');
     expect(readLog(log, { since: Date.parse('2026-01-01T00:00:01.5Z') }).entries.map((e) => [e.stream, e.text])).toEqual([['stderr', 'three\n']]);
   });
 });

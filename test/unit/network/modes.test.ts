@@ -8,7 +8,7 @@ const paths = { netnsPath: '/run/ns/x', pastaPidFile: '/run/x/pasta.pid', slirpS
 const shared = () => '/proc/42/ns/net';
 
 describe('network modes', () => {
-  it('knows each mode from a container\'s configuration', () => {
+  it("knows each mode from a container's configuration", () => {
     expect(networkMode({ network: 'pasta' }).kind).toBe('pasta');
     expect(networkMode({ network: 'slirp4netns' }).kind).toBe('slirp4netns');
     expect(networkMode({ network: 'none' }).kind).toBe('none');
@@ -33,10 +33,14 @@ describe('network modes', () => {
     expect(networkMode({ network: 'app', namedNetwork: true }).hostAddress(false)).toBeUndefined();
   });
 
-  it('splits published ports: pasta forwards TCP, the monitor IPv4, slirp4netns\'s API IPv6', () => {
+  it("splits published ports: pasta forwards TCP, the monitor IPv4, slirp4netns's API IPv6", () => {
     const ports = [port('tcp'), port('udp'), port('tcp', '::1'), port('udp', '::')];
     expect(networkMode({ network: 'pasta' }).planPorts(ports)).toEqual({ viaHelper: [ports[0], ports[2]], viaMonitor: [ports[1]], viaSlirpApi: [] });
-    expect(networkMode({ network: 'slirp4netns' }).planPorts(ports)).toEqual({ viaHelper: [], viaMonitor: [ports[0], ports[1]], viaSlirpApi: [ports[2], ports[3]] });
+    expect(networkMode({ network: 'slirp4netns' }).planPorts(ports)).toEqual({
+      viaHelper: [],
+      viaMonitor: [ports[0], ports[1]],
+      viaSlirpApi: [ports[2], ports[3]],
+    });
     expect(networkMode({ network: 'app', namedNetwork: true }).planPorts(ports)).toEqual({ viaHelper: [], viaMonitor: [ports[0], ports[1]], viaSlirpApi: [] });
   });
 });

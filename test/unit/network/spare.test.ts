@@ -9,7 +9,12 @@ describe('sweepSpares', () => {
     const dir = join(scratchDir('skiff-spare-'), 'netns');
     mkdirSync(dir);
     const spare = (id: string, marker: string) => {
-      for (const [suffix, text] of [['', ''], ['.pid', '-1\n'], ['.spare', marker]]) writeFileSync(join(dir, `${id}${suffix}`), text);
+      for (const [suffix, text] of [
+        ['', ''],
+        ['.pid', '-1\n'],
+        ['.spare', marker],
+      ])
+        writeFileSync(join(dir, `${id}${suffix}`), text);
     };
     const [dead, deadWatcher, live, liveWatcher] = ['a', 'b', 'c', 'd'].map((c) => c.repeat(64));
     spare(dead, '999999999\n');

@@ -11,7 +11,18 @@ const store = () => {
 };
 
 const add = (s: ContainerStore, id: string, name: string): ContainerRecord => {
-  const record = { id, name, created: '', image: 'i', imageId: 'i', imageName: 'i', layers: [], rootfsDriver: 'copy', runtime: 'crun', config: {} } as unknown as ContainerRecord;
+  const record = {
+    id,
+    name,
+    created: '',
+    image: 'i',
+    imageId: 'i',
+    imageName: 'i',
+    layers: [],
+    rootfsDriver: 'copy',
+    runtime: 'crun',
+    config: {},
+  } as unknown as ContainerRecord;
   s.reserveName(name, id);
   s.commit(record, () => undefined);
   return record;
@@ -32,7 +43,7 @@ describe('ContainerStore.find', () => {
     expect(() => s.find('nosuch')).toThrow(/no such container: nosuch/);
   });
 
-  it('a full id wins over a name that spells another container\'s id (as in Podman)', () => {
+  it("a full id wins over a name that spells another container's id (as in Podman)", () => {
     const s = store();
     add(s, a, 'first');
     add(s, b, a);

@@ -13,21 +13,56 @@ describe('container state transitions', () => {
     const launching = transition(old, { kind: 'launching', monitorPid: 10, monitorStartTime: '1' });
     expect(launching).toMatchObject({ status: 'exited', launching: true, monitorPid: 10, pid: 0 });
     const running = transition(launching, { kind: 'running', pid: 11, pidStartTime: '2', monitorPid: 10, monitorStartTime: '1', launching: true, at });
-    expect(running).toEqual({ status: 'running', pid: 11, pidStartTime: '2', monitorPid: 10, monitorStartTime: '1', launching: true, monitorLost: undefined, startedAt: at, stoppedByUser: false, exitCode: undefined, finishedAt: undefined, error: undefined, restartCount: 2 });
+    expect(running).toEqual({
+      status: 'running',
+      pid: 11,
+      pidStartTime: '2',
+      monitorPid: 10,
+      monitorStartTime: '1',
+      launching: true,
+      monitorLost: undefined,
+      startedAt: at,
+      stoppedByUser: false,
+      exitCode: undefined,
+      finishedAt: undefined,
+      error: undefined,
+      restartCount: 2,
+    });
     expect(transition(running, { kind: 'started' }).launching).toBeUndefined();
     expect(transition(launching, { kind: 'running', pid: 11, monitorPid: 10, launching: false, at }).launching).toBeUndefined();
   });
 
-  it('ends as exited, or stays created with the failure\'s code when it never ran', () => {
-    const running: ContainerState = { status: 'running', pid: 11, monitorPid: 10, launching: true, monitorLost: true, startedAt: at, exitCode: 137, restartCount: 0 };
-    expect(transition(running, { kind: 'ended', neverRan: false, at: later })).toMatchObject({ status: 'exited', pid: 0, exitCode: 137, finishedAt: later, launching: undefined, monitorLost: undefined, error: undefined });
+  it("ends as exited, or stays created with the failure's code when it never ran", () => {
+    const running: ContainerState = {
+      status: 'running',
+      pid: 11,
+      monitorPid: 10,
+      launching: true,
+      monitorLost: true,
+      startedAt: at,
+      exitCode: 137,
+      restartCount: 0,
+    };
+    expect(transition(running, { kind: 'ended', neverRan: false, at: later })).toMatchObject({
+      status: 'exited',
+      pid: 0,
+      exitCode: 137,
+      finishedAt: later,
+      launching: undefined,
+      monitorLost: undefined,
+      error: undefined,
+    });
     // The exit file's time, when the monitor wrote one, wins over the time of the clean-up.
     expect(transition({ ...running, finishedAt: at }, { kind: 'ended', neverRan: false, at: later }).finishedAt).toBe(at);
-    expect(transition(running, { kind: 'ended', neverRan: true, error: 'no such file', errorCode: 127, at })).toMatchObject({ status: 'created', exitCode: 127, error: 'no such file' });
+    expect(transition(running, { kind: 'ended', neverRan: true, error: 'no such file', errorCode: 127, at })).toMatchObject({
+      status: 'created',
+      exitCode: 127,
+      error: 'no such file',
+    });
     expect(transition(running, { kind: 'ended', neverRan: true, error: 'failed', at }).exitCode).toBe(125);
   });
 
-  it('marks a user\'s stop, counts restarts, and takes what the files say', () => {
+  it("marks a user's stop, counts restarts, and takes what the files say", () => {
     const running: ContainerState = { status: 'running', pid: 11, restartCount: 1 };
     expect(transition(running, { kind: 'stopped-by-user' })).toEqual({ ...running, stoppedByUser: true });
     expect(transition(running, { kind: 'stopped-by-user', stopping: true })).toEqual({ ...running, stoppedByUser: true, status: 'stopping' });

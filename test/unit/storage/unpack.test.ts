@@ -27,9 +27,11 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 // A stream of `data` in chunks of `size` bytes, as a registry's body comes.
 const chunked = (data: Buffer, size = 64 * 1024): Readable =>
-  Readable.from((function* () {
-    for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
-  })());
+  Readable.from(
+    (function* () {
+      for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+    })(),
+  );
 
 // One raw ustar header block (for what tar-stream does not write: GNU long names, bad checksums).
 const rawHeader = (name: string, type: string, size: number, linkname = ''): Buffer => {
@@ -53,7 +55,9 @@ const rawHeader = (name: string, type: string, size: number, linkname = ''): Buf
 const padded = (data: Buffer): Buffer => Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
 const END = Buffer.alloc(1024);
 
-const tarWithPax = async (entries: { name: string; content?: string; type?: 'file' | 'directory'; pax?: Record<string, string>; mode?: number }[]): Promise<Buffer> => {
+const tarWithPax = async (
+  entries: { name: string; content?: string; type?: 'file' | 'directory'; pax?: Record<string, string>; mode?: number }[],
+): Promise<Buffer> => {
   const p = pack();
   const chunks: Buffer[] = [];
   p.on('data', (c) => chunks.push(c as Buffer));
@@ -61,7 +65,11 @@ const tarWithPax = async (entries: { name: string; content?: string; type?: 'fil
   for (const e of entries) {
     const content = e.content === undefined ? undefined : Buffer.from(e.content);
     await new Promise<void>((resolve, reject) =>
-      p.entry({ name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, size: content?.length ?? 0, pax: e.pax, mtime: new Date('2024-01-01T00:00:00Z') }, content ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())),
+      p.entry(
+        { name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, size: content?.length ?? 0, pax: e.pax, mtime: new Date('2024-01-01T00:00:00Z') },
+        content ?? Buffer.alloc(0),
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
   }
   p.finalize();
@@ -86,7 +94,7 @@ describe('native unpacker: formats', () => {
     expect(native().lgetxattr(join(target, 'attr'), 'user.skiff')?.toString()).toBe('yes');
   });
 
-  it('drops overlay\'s own attributes from the tar (redirects, metacopy, opaque, fuse-overlayfs\' overrides)', async () => {
+  it("drops overlay's own attributes from the tar (redirects, metacopy, opaque, fuse-overlayfs' overrides)", async () => {
     const overlay = ['user.overlay.redirect', 'user.overlay.metacopy', 'user.overlay.opaque', 'user.fuseoverlayfs.opaque', 'user.containers.override_stat'];
     const pax = Object.fromEntries([...overlay.map((name) => [`SCHILY.xattr.${name}`, '/etc']), ['SCHILY.xattr.user.kept', 'yes']]);
     const tar = await tarWithPax([
@@ -103,7 +111,10 @@ describe('native unpacker: formats', () => {
   it('unpacks a copy (plain) into a directory descriptor: .wh. names are files, not whiteouts', async () => {
     mkdirSync(join(target, 'into'));
     writeFileSync(join(target, 'into', 'gone'), 'still here\n');
-    const tar = await makeTar([{ path: '.wh.gone', content: 'a file\n' }, { path: 'sub/.wh..wh..opq', content: 'also\n' }]);
+    const tar = await makeTar([
+      { path: '.wh.gone', content: 'a file\n' },
+      { path: 'sub/.wh..wh..opq', content: 'also\n' },
+    ]);
     const fd = native().openInRoot(target, 'into', 0o10000000 | 0o200000);
     try {
       const result = await unpackStream(Readable.from([tar]), fd, { chown: false, plain: true });
@@ -120,8 +131,13 @@ describe('native unpacker: formats', () => {
     const name = `${'n'.repeat(150)}/file`;
     const link = `${'l'.repeat(150)}/target`;
     const tar = Buffer.concat([
-      rawHeader('././@LongLink', 'L', name.length + 1), padded(Buffer.from(`${name}\0`)), rawHeader('short', '0', 3), padded(Buffer.from('abc')),
-      rawHeader('././@LongLink', 'K', link.length), padded(Buffer.from(link)), rawHeader('sym', '2', 0, 'ignored'),
+      rawHeader('././@LongLink', 'L', name.length + 1),
+      padded(Buffer.from(`${name}\0`)),
+      rawHeader('short', '0', 3),
+      padded(Buffer.from('abc')),
+      rawHeader('././@LongLink', 'K', link.length),
+      padded(Buffer.from(link)),
+      rawHeader('sym', '2', 0, 'ignored'),
       END,
     ]);
     await unpackLayer(chunked(tar, 100), target, { chown: false });
@@ -130,7 +146,10 @@ describe('native unpacker: formats', () => {
   });
 
   it('gunzips several gzip members, hashes blob and tar, and keeps the blob', async () => {
-    const tar = await makeTar([{ path: 'a', content: 'a'.repeat(300_000) }, { path: 'b/c', content: 'c' }]);
+    const tar = await makeTar([
+      { path: 'a', content: 'a'.repeat(300_000) },
+      { path: 'b/c', content: 'c' },
+    ]);
     const gz = Buffer.concat([gzipSync(tar.subarray(0, 1000)), gzipSync(tar.subarray(1000))]);
     const blob = join(root, 'blob');
     const result = await unpackStream(chunked(gz, 999), target, { chown: false, gzip: true, blob });
@@ -173,7 +192,10 @@ describe('native unpacker: formats', () => {
   });
 
   it('sets directory times after their content is written', async () => {
-    const tar = await makeTar([{ path: 'dir/', type: 'directory' }, { path: 'dir/file', content: 'x' }]);
+    const tar = await makeTar([
+      { path: 'dir/', type: 'directory' },
+      { path: 'dir/file', content: 'x' },
+    ]);
     await unpackLayer(chunked(tar), target, { chown: false });
     expect(statSync(join(target, 'dir')).mtime.toISOString()).toBe('2024-01-01T00:00:00.000Z');
   });
@@ -222,8 +244,13 @@ describe('native unpacker: refusals', () => {
   };
 
   it.each(['.wh..', '.wh...', 'sub/.wh...', '.wh.'])('refuses the whiteout %s, which names no entry of its directory', async (name) => {
-    const tar = await makeTar([{ path: 'sub/keep', content: 'k' }, { path: name, content: '' }]);
-    await expect(unpackLayer(chunked(tar), target, { chown: false })).rejects.toThrow(/refusing layer entry ".*": a whiteout must name an entry of its directory/);
+    const tar = await makeTar([
+      { path: 'sub/keep', content: 'k' },
+      { path: name, content: '' },
+    ]);
+    await expect(unpackLayer(chunked(tar), target, { chown: false })).rejects.toThrow(
+      /refusing layer entry ".*": a whiteout must name an entry of its directory/,
+    );
     expect(readFileSync(join(target, 'sub/keep'), 'utf8')).toBe('k');
     untouched();
   });
@@ -232,7 +259,10 @@ describe('native unpacker: refusals', () => {
     for (const entries of [
       [{ path: 'a/../../precious', content: 'pwned' }],
       [{ path: 'h', type: 'link' as const, target: '../precious' }],
-      [{ path: 'up', type: 'symlink' as const, target: '..' }, { path: 'up/precious', content: 'pwned' }],
+      [
+        { path: 'up', type: 'symlink' as const, target: '..' },
+        { path: 'up/precious', content: 'pwned' },
+      ],
     ]) {
       const tar = await makeTar(entries);
       await expect(unpackLayer(chunked(tar), target, { chown: false })).rejects.toThrow(/refusing layer entry/);
@@ -244,7 +274,9 @@ describe('native unpacker: refusals', () => {
     const tar = await tarWithPax([{ name: 'huge', content: 'x', pax: { uid: '4294967296' } }]);
     const result = await unpackStream(chunked(tar), target, { chown: true });
     expect(result.failure).toBe('range');
-    expect(result.message).toBe('"huge" is owned by uid 4294967296/gid 0, outside this user\'s /etc/subuid or /etc/subgid range: give the user a range of at least 65536 ids');
+    expect(result.message).toBe(
+      '"huge" is owned by uid 4294967296/gid 0, outside this user\'s /etc/subuid or /etc/subgid range: give the user a range of at least 65536 ids',
+    );
   });
 
   it('calls a truncated tar, a bad header checksum and a truncated gzip stream corrupt', async () => {

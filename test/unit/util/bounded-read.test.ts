@@ -32,7 +32,11 @@ describe('readBounded (streams)', () => {
   it('refuses one byte over the cap, naming the document and the cap', async () => {
     const error = await readBounded(Readable.from([Buffer.alloc(1001)]), bound).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CliError);
-    expect(error).toMatchObject({ code: 'EREGISTRY', exitCode: 125, message: 'manifest x:latest from registry r is larger than 1000 bytes, the limit for it: refusing to read it' });
+    expect(error).toMatchObject({
+      code: 'EREGISTRY',
+      exitCode: 125,
+      message: 'manifest x:latest from registry r is larger than 1000 bytes, the limit for it: refusing to read it',
+    });
   });
 
   it('stops reading an endless source at the cap and destroys it', async () => {
@@ -57,8 +61,12 @@ describe('readBounded (streams)', () => {
     expect(body.destroyed).toBe(true);
   });
 
-  it('passes the source\'s own errors through', async () => {
-    const failing = new Readable({ read() { this.destroy(new Error('socket hang up')); } });
+  it("passes the source's own errors through", async () => {
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('socket hang up'));
+      },
+    });
     await expect(readBounded(failing, bound)).rejects.toThrow('socket hang up');
   });
 });
@@ -69,7 +77,9 @@ describe('readBoundedFile / readBoundedFd', () => {
     writeFileSync(file, 'x'.repeat(1000));
     expect(readBoundedFile(file, bound).length).toBe(1000);
     writeFileSync(file, 'x'.repeat(1001));
-    expect(() => readBoundedFile(file, { ...bound, what: 'auth file /a.json', code: 'ECONFIG' })).toThrow('auth file /a.json is larger than 1000 bytes, the limit for it: refusing to read it');
+    expect(() => readBoundedFile(file, { ...bound, what: 'auth file /a.json', code: 'ECONFIG' })).toThrow(
+      'auth file /a.json is larger than 1000 bytes, the limit for it: refusing to read it',
+    );
   });
 
   it('throws fs errors as they are', () => {

@@ -15,7 +15,7 @@ describe('sealed copies', () => {
       expect(() => writeFileSync(path, 'x')).toThrow(/EPERM/); // truncating: sealed
       expect(() => appendFileSync(path, 'x')).toThrow(/EPERM/); // writing: sealed
       const flags = /^flags:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1];
-      expect(parseInt(flags, 8) & 0o2000000).toBe(0o2000000); // close-on-exec
+      expect(Number.parseInt(flags, 8) & 0o2000000).toBe(0o2000000); // close-on-exec
       const result = await runHelper('/bin/echo', ['from', 'the', 'copy'], { exe: path });
       expect(result.stdout).toBe('from the copy\n');
     } finally {

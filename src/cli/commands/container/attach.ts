@@ -44,12 +44,13 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
       stderr: process.stderr,
       detachKeys: options.stdin ? detachKeys : [],
       size: options.tty && process.stdout.isTTY ? () => ({ rows: process.stdout.rows, columns: process.stdout.columns }) : undefined,
-      onResize: options.tty && process.stdout.isTTY
-        ? (listener) => {
-            process.stdout.on('resize', listener);
-            return () => process.stdout.off('resize', listener);
-          }
-        : undefined,
+      onResize:
+        options.tty && process.stdout.isTTY
+          ? (listener) => {
+              process.stdout.on('resize', listener);
+              return () => process.stdout.off('resize', listener);
+            }
+          : undefined,
     });
     if (result.detached) {
       result.hangUp(false);
@@ -82,7 +83,7 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
 
 export const build = (name = 'attach'): Command =>
   new Command(name)
-    .description('Attach to a running container\'s output (and input)')
+    .description("Attach to a running container's output (and input)")
     .argument('<container>')
     .option('--no-stdin', 'do not forward standard input')
     .option('--sig-proxy [bool]', 'forward signals to the container', parseBool, true)
@@ -91,6 +92,11 @@ export const build = (name = 'attach'): Command =>
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const record = engine.containers.find(input);
-      const code = await attachSession(engine, record, { stdin: flags.stdin && record.config.interactive, tty: record.config.tty, detachKeys: flags.detachKeys, sigProxy: flags.sigProxy }, false);
+      const code = await attachSession(
+        engine,
+        record,
+        { stdin: flags.stdin && record.config.interactive, tty: record.config.tty, detachKeys: flags.detachKeys, sigProxy: flags.sigProxy },
+        false,
+      );
       if (code !== undefined) process.exitCode = code;
     });

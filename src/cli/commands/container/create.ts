@@ -7,7 +7,10 @@ import { createPullProgress, type Progress } from '../../output/progress.js';
 
 // The flags commander parses: most keep CreateOptions' names and types; these differ (singular
 // flag names of repeatable flags, raw strings to convert).
-type SameAsOptions = Omit<CreateOptions, 'image' | 'command' | 'labels' | 'stopTimeout' | 'network' | 'moreNetworks' | 'pull' | 'logOpts' | 'dnsOptions' | 'addHosts' | 'networkAliases'>;
+type SameAsOptions = Omit<
+  CreateOptions,
+  'image' | 'command' | 'labels' | 'stopTimeout' | 'network' | 'moreNetworks' | 'pull' | 'logOpts' | 'dnsOptions' | 'addHosts' | 'networkAliases'
+>;
 export interface CreateFlags extends SameAsOptions {
   label?: string[];
   stopTimeout?: string;
@@ -24,23 +27,23 @@ export interface CreateFlags extends SameAsOptions {
 export const addCreateOptions = (cmd: Command): Command =>
   cmd
     .argument('<image>', 'the image to run')
-    .argument('[command...]', 'command and arguments (default: the image\'s Entrypoint and Cmd)')
+    .argument('[command...]', "command and arguments (default: the image's Entrypoint and Cmd)")
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
     .option('--name <name>', 'name of the container')
     .option('--replace', 'replace a container that has the same name')
     .option('--entrypoint <command>', 'override the image\'s entrypoint ("" clears it; a JSON array for several words)')
-    .option('-e, --env <KEY=VALUE>', 'set an environment variable (KEY alone takes skiff\'s value)', collect)
+    .option('-e, --env <KEY=VALUE>', "set an environment variable (KEY alone takes skiff's value)", collect)
     .option('--env-file <file>', 'read environment variables from a file', collect)
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user (name or uid) and group to run as')
-    .option('-h, --hostname <name>', 'the container\'s hostname')
+    .option('-h, --hostname <name>', "the container's hostname")
     .option('-l, --label <key=value>', 'set a label', collect)
     .option('-t, --tty', 'allocate a pseudo-terminal')
     .option('-i, --interactive', 'keep standard input open')
     .option('--rm', 'remove the container when it exits')
     .option('--restart <policy>', 'restart policy: no, on-failure[:N], always, unless-stopped')
-    .option('--stop-signal <signal>', 'signal that stops the container (default: the image\'s, else SIGTERM)')
+    .option('--stop-signal <signal>', "signal that stops the container (default: the image's, else SIGTERM)")
     .option('--stop-timeout <seconds>', 'seconds to wait before killing the container on stop')
     .option('--cap-add <capability>', 'add a capability (or ALL)', collect)
     .option('--cap-drop <capability>', 'drop a capability (or ALL)', collect)
@@ -49,13 +52,17 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--security-opt <option>', 'no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json', collect)
     .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect)
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
-    .option('--network <mode>', 'network: pasta (default where installed, else slirp4netns; skiff.conf [network] backend chooses), slirp4netns, none (loopback only), host, container:NAME, or named networks (repeat for several)', collect)
+    .option(
+      '--network <mode>',
+      'network: pasta (default where installed, else slirp4netns; skiff.conf [network] backend chooses), slirp4netns, none (loopback only), host, container:NAME, or named networks (repeat for several)',
+      collect,
+    )
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges, udp; no host port: a free one)', collect)
     .option('-P, --publish-all', 'publish every port the image exposes, each on a free host port')
     .option('--dns <ip>', 'name server for the container', collect)
     .option('--dns-search <domain>', 'DNS search domain', collect)
     .option('--dns-option <option>', 'resolv.conf option', collect)
-    .option('--add-host <name:ip>', 'add a line to the container\'s /etc/hosts', collect)
+    .option('--add-host <name:ip>', "add a line to the container's /etc/hosts", collect)
     .option('--network-alias <alias>', 'another name for the container on its named network', collect)
     .addOption(new Option('--net <mode>').hideHelp().argParser(collect))
     .option('--runtime <name|path>', 'OCI runtime: crun or runc')

@@ -10,7 +10,7 @@ export const buildCp = (name = 'cp'): Command =>
     .description('Copy files between a container and the host (CONTAINER:PATH on one side)')
     .argument('<source>')
     .argument('<destination>')
-    .option('-a, --archive', 'accepted for compatibility: ownership is always mapped to the container\'s root and to you')
+    .option('-a, --archive', "accepted for compatibility: ownership is always mapped to the container's root and to you")
     .action(async (source: string, destination: string, _flags: unknown, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
@@ -35,12 +35,13 @@ export const buildDiff = (name = 'diff'): Command =>
 
 export const buildExport = (name = 'export'): Command =>
   new Command(name)
-    .description('Write a container\'s root filesystem as a tar archive')
+    .description("Write a container's root filesystem as a tar archive")
     .argument('<container>')
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .action(async (input: string, flags: { output?: string }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
-      if (!flags.output && process.stdout.isTTY) throw new CliError('EUSAGE', 'refusing to write a tar archive to a terminal: use -o FILE or redirect standard output');
+      if (!flags.output && process.stdout.isTTY)
+        throw new CliError('EUSAGE', 'refusing to write a tar archive to a terminal: use -o FILE or redirect standard output');
       await engine.enterUserNamespace();
       const out = flags.output ? createWriteStream(flags.output) : process.stdout;
       await engine.files.export(input, out);
@@ -49,7 +50,7 @@ export const buildExport = (name = 'export'): Command =>
 
 export const buildCommit = (name = 'commit'): Command =>
   new Command(name)
-    .description('Create an image from a container\'s changes')
+    .description("Create an image from a container's changes")
     .argument('<container>')
     .argument('[image]', 'name for the new image')
     .option('-c, --change <instruction>', 'apply CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL or VOLUME', collect)
@@ -57,14 +58,16 @@ export const buildCommit = (name = 'commit'): Command =>
     .option('-a, --author <name>', 'author of the image')
     .option('-p, --pause', 'accepted for compatibility')
     .option('-q, --quiet', 'print only the image id')
-    .action(async (input: string, image: string | undefined, flags: { change?: string[]; message?: string; author?: string; quiet?: boolean }, cmd: Command) => {
-      const engine = await openEngineFor(cmd);
-      await engine.enterUserNamespace();
-      const record = await engine.images.committing((installed) =>
-        engine.files.commit(input, { names: image ? [image] : [], changes: flags.change ?? [], message: flags.message, author: flags.author }, installed),
-      );
-      printLine(record.id.slice(7));
-    });
+    .action(
+      async (input: string, image: string | undefined, flags: { change?: string[]; message?: string; author?: string; quiet?: boolean }, cmd: Command) => {
+        const engine = await openEngineFor(cmd);
+        await engine.enterUserNamespace();
+        const record = await engine.images.committing((installed) =>
+          engine.files.commit(input, { names: image ? [image] : [], changes: flags.change ?? [], message: flags.message, author: flags.author }, installed),
+        );
+        printLine(record.id.slice(7));
+      },
+    );
 
 export const buildTop = (name = 'top'): Command =>
   new Command(name)

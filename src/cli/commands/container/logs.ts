@@ -15,7 +15,7 @@ interface LogsFlags {
 
 export const build = (name = 'logs'): Command =>
   new Command(name)
-    .description('Show a container\'s output')
+    .description("Show a container's output")
     .argument('<container>')
     .option('-f, --follow', 'keep printing new output until the container stops')
     .option('-n, --tail <lines>', 'only the last N lines (-1: all)')

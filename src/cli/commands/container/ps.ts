@@ -28,7 +28,7 @@ export const build = (name = 'ps'): Command =>
     .option('--no-trunc', 'do not truncate ids and commands')
     .option('-l, --latest', 'show only the newest container')
     .option('-n, --last <n>', 'show the n newest containers')
-    .option('-s, --size', 'show the size of each container\'s writable layer')
+    .option('-s, --size', "show the size of each container's writable layer")
     .option('--noheading', 'do not print the header row')
     .action(async (flags: PsFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
@@ -46,7 +46,11 @@ export const build = (name = 'ps'): Command =>
       }
       const format = parseFormat(flags.format);
       if (format.kind === 'json') return printJson(rows.map((row) => ({ ...psJson(row), ...(flags.size ? { Size: { rwSize: row.size } } : {}) })));
-      if (format.kind === 'template') return printTemplate(format.template, rows.map((row) => ({ ...psTemplateFields(row, noTrunc), Size: flags.size ? humanSize(row.size ?? 0) : '' })));
+      if (format.kind === 'template')
+        return printTemplate(
+          format.template,
+          rows.map((row) => ({ ...psTemplateFields(row, noTrunc), Size: flags.size ? humanSize(row.size ?? 0) : '' })),
+        );
       const table = rows.map((row) => [...psRow(row, noTrunc), ...(flags.size ? [humanSize(row.size ?? 0)] : [])]);
       const headers = [...PS_HEADERS, ...(flags.size ? ['SIZE'] : [])];
       if (flags.noheading) table.forEach((r) => printLine(r.join('  ')));

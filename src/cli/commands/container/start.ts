@@ -18,7 +18,7 @@ export const build = (name = 'start'): Command =>
   new Command(name)
     .description('Start one or more containers')
     .argument('[container...]')
-    .option('-a, --attach', 'attach to the container\'s output; exit with its exit code')
+    .option('-a, --attach', "attach to the container's output; exit with its exit code")
     .option('-i, --interactive', 'forward standard input (with --attach)')
     .option('--all', 'start all containers (with --filter: the matching ones)')
     .option('-f, --filter <filter>', 'with --all: status=, name=, label=, restart-policy=, ...', collect)

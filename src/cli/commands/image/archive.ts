@@ -13,7 +13,8 @@ export const buildSave = (name = 'save'): Command =>
     .addOption(new Option('--format <format>', 'archive format').choices(['docker-archive', 'oci-archive']).default('docker-archive'))
     .option('-q, --quiet', 'print nothing')
     .action(async (images: string[], flags: { output?: string; format: ArchiveFormat }, cmd: Command) => {
-      if (!flags.output && process.stdout.isTTY) throw new CliError('EUSAGE', 'refusing to write an archive to a terminal: use --output FILE or redirect standard output');
+      if (!flags.output && process.stdout.isTTY)
+        throw new CliError('EUSAGE', 'refusing to write an archive to a terminal: use --output FILE or redirect standard output');
       const engine = await openEngineFor(cmd);
       await engine.images.save(images, flags.format, flags.output ?? process.stdout);
     });

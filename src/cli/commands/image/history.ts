@@ -25,7 +25,14 @@ export const build = (name = 'history'): Command =>
       if (flags.quiet) return rows.forEach((r) => printLine(r.id));
       const format = parseFormat(flags.format);
       if (format.kind === 'json') return printJson(rows.map((r) => ({ id: r.id, created: r.created, createdBy: r.createdBy, comment: r.comment })));
-      if (format.kind === 'template') return printTemplate(format.template, rows.map((r) => ({ ID: r.id, Created: r.created, CreatedBy: r.createdBy, Comment: r.comment })));
+      if (format.kind === 'template')
+        return printTemplate(
+          format.template,
+          rows.map((r) => ({ ID: r.id, Created: r.created, CreatedBy: r.createdBy, Comment: r.comment })),
+        );
       const cut = (s: string) => (flags.trunc === false || s.length <= 45 ? s : `${s.slice(0, 42)}...`);
-      printTable(['ID', 'CREATED', 'CREATED BY', 'COMMENT'], rows.map((r) => [r.id, r.created ? timeAgo(r.created) : '', cut(r.createdBy), r.comment]));
+      printTable(
+        ['ID', 'CREATED', 'CREATED BY', 'COMMENT'],
+        rows.map((r) => [r.id, r.created ? timeAgo(r.created) : '', cut(r.createdBy), r.comment]),
+      );
     });

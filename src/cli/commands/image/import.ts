@@ -14,6 +14,10 @@ export const build = (name = 'import'): Command =>
     .action(async (file: string, image: string | undefined, flags: { change?: string[]; message?: string }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      const record = await engine.images.import(file === '-' ? process.stdin : file, { names: image ? [image] : [], changes: flags.change ?? [], message: flags.message });
+      const record = await engine.images.import(file === '-' ? process.stdin : file, {
+        names: image ? [image] : [],
+        changes: flags.change ?? [],
+        message: flags.message,
+      });
       printLine(record.id.slice(7));
     });

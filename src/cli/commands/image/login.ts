@@ -19,13 +19,20 @@ export const buildLogin = (): Command =>
     .option('--password-stdin', 'read the password from standard input')
     .option('--authfile <path>', 'where to store the credentials')
     .option('--tls-verify [bool]', 'require HTTPS and verify certificates', parseBool)
-    .action(async (registry: string, flags: { username?: string; password?: string; passwordStdin?: boolean; authfile?: string; tlsVerify?: boolean }, cmd: Command) => {
-      const password = flags.passwordStdin ? await readStdin() : flags.password;
-      if (!flags.username || password === undefined) throw new CliError('EUSAGE', 'login needs --username and --password (or --password-stdin); skiff does not prompt');
-      const engine = await openEngineFor(cmd);
-      await engine.images.login(registry, { username: flags.username, password, tlsVerify: flags.tlsVerify, authfile: flags.authfile });
-      printLine('Login Succeeded!');
-    });
+    .action(
+      async (
+        registry: string,
+        flags: { username?: string; password?: string; passwordStdin?: boolean; authfile?: string; tlsVerify?: boolean },
+        cmd: Command,
+      ) => {
+        const password = flags.passwordStdin ? await readStdin() : flags.password;
+        if (!flags.username || password === undefined)
+          throw new CliError('EUSAGE', 'login needs --username and --password (or --password-stdin); skiff does not prompt');
+        const engine = await openEngineFor(cmd);
+        await engine.images.login(registry, { username: flags.username, password, tlsVerify: flags.tlsVerify, authfile: flags.authfile });
+        printLine('Login Succeeded!');
+      },
+    );
 
 export const buildLogout = (): Command =>
   new Command('logout')

@@ -31,7 +31,9 @@ export const build = (name = 'pull'): Command =>
       await engine.enterUserNamespace();
       const platform = flags.platform ?? (flags.arch ? `${flags.os ?? 'linux'}/${flags.arch}` : undefined);
       const progress = createPullProgress({ quiet: Boolean(flags.quiet), tty: process.stderr.isTTY === true });
-      const report = await engine.images.pull(image, { platform, tlsVerify: flags.tlsVerify, creds: flags.creds, authfile: flags.authfile }, (e) => progress.onEvent(e));
+      const report = await engine.images.pull(image, { platform, tlsVerify: flags.tlsVerify, creds: flags.creds, authfile: flags.authfile }, (e) =>
+        progress.onEvent(e),
+      );
       progress.finish();
       printLine(report.image.id.slice(7));
     });

@@ -25,7 +25,9 @@ export const build = (name = 'push'): Command =>
     .action(async (image: string, destination: string | undefined, flags: PushFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       const progress = createPullProgress({ quiet: Boolean(flags.quiet), tty: process.stderr.isTTY === true });
-      const report = await engine.images.push(image, destination, { tlsVerify: flags.tlsVerify, creds: flags.creds, authfile: flags.authfile }, (e) => progress.onEvent(e));
+      const report = await engine.images.push(image, destination, { tlsVerify: flags.tlsVerify, creds: flags.creds, authfile: flags.authfile }, (e) =>
+        progress.onEvent(e),
+      );
       progress.finish();
       if (flags.digestfile) writeFileSync(flags.digestfile, report.digest);
     });

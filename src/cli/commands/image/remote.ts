@@ -38,11 +38,28 @@ export const buildSearch = (): Command =>
     if (flags.listTags) {
       const { name, tags } = await engine.images.listTags(term, flags);
       if (format.kind === 'json') return printJson([{ Name: name, Tags: tags }]);
-      if (format.kind === 'template') return printTemplate(format.template, tags.map((t) => ({ Name: name, Tag: t })));
-      return printTable(['NAME', 'TAG'], tags.slice(0, flags.limit).map((t) => [name, t]));
+      if (format.kind === 'template')
+        return printTemplate(
+          format.template,
+          tags.map((t) => ({ Name: name, Tag: t })),
+        );
+      return printTable(
+        ['NAME', 'TAG'],
+        tags.slice(0, flags.limit).map((t) => [name, t]),
+      );
     }
-    const results = (await engine.images.search(term, flags)).map((r) => ({ Index: r.index, Name: r.name, Description: r.description, Stars: 0, Official: '', Automated: '' }));
+    const results = (await engine.images.search(term, flags)).map((r) => ({
+      Index: r.index,
+      Name: r.name,
+      Description: r.description,
+      Stars: 0,
+      Official: '',
+      Automated: '',
+    }));
     if (format.kind === 'json') return printJson(results);
     if (format.kind === 'template') return printTemplate(format.template, results);
-    printTable(['NAME', 'DESCRIPTION'], results.map((r) => [r.Name, r.Description]));
+    printTable(
+      ['NAME', 'DESCRIPTION'],
+      results.map((r) => [r.Name, r.Description]),
+    );
   });

@@ -18,10 +18,23 @@ const networkJson = (n: NetworkSummary) => ({
   internal: n.internal,
   dns_enabled: true,
   labels: n.labels,
-  containers: Object.fromEntries(n.containers.map((c) => [c.id, { name: c.name, interfaces: { eth0: { subnets: [{ ipnet: `${c.ip}/${n.subnet.split('/')[1]}`, gateway: n.gateway }] } }, aliases: c.aliases }])),
+  containers: Object.fromEntries(
+    n.containers.map((c) => [
+      c.id,
+      { name: c.name, interfaces: { eth0: { subnets: [{ ipnet: `${c.ip}/${n.subnet.split('/')[1]}`, gateway: n.gateway }] } }, aliases: c.aliases },
+    ]),
+  ),
 });
 
-const templateFields = (n: NetworkSummary) => ({ ...networkJson(n), Name: n.name, ID: n.id.slice(0, 12), Driver: n.driver, Subnet: n.subnet, Internal: n.internal, Labels: n.labels });
+const templateFields = (n: NetworkSummary) => ({
+  ...networkJson(n),
+  Name: n.name,
+  ID: n.id.slice(0, 12),
+  Driver: n.driver,
+  Subnet: n.subnet,
+  Internal: n.internal,
+  Labels: n.labels,
+});
 
 const buildCreate = (): Command =>
   new Command('create')
@@ -51,7 +64,10 @@ const buildList = (): Command =>
       const format = parseFormat(flags.format);
       if (format.kind === 'json') return printJson(networks.map(networkJson));
       if (format.kind === 'template') return printTemplate(format.template, networks.map(templateFields));
-      printTable(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'], networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver, n.subnet]));
+      printTable(
+        ['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'],
+        networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver, n.subnet]),
+      );
     });
 
 const buildInspect = (): Command =>

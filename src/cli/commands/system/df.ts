@@ -12,10 +12,26 @@ export const build = (): Command =>
       const engine = await openEngineFor(cmd);
       const rows = engine.system.df();
       if (parseFormat(flags.format).kind === 'json') {
-        return printJson(rows.map((r) => ({ Type: r.type, Total: r.total, Active: r.active, RawSize: r.size, RawReclaimable: r.reclaimable, Size: humanSize(r.size), Reclaimable: humanSize(r.reclaimable) })));
+        return printJson(
+          rows.map((r) => ({
+            Type: r.type,
+            Total: r.total,
+            Active: r.active,
+            RawSize: r.size,
+            RawReclaimable: r.reclaimable,
+            Size: humanSize(r.size),
+            Reclaimable: humanSize(r.reclaimable),
+          })),
+        );
       }
       printTable(
         ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
-        rows.map((r) => [r.type, String(r.total), String(r.active), humanSize(r.size), `${humanSize(r.reclaimable)} (${r.size ? Math.round((100 * r.reclaimable) / r.size) : 0}%)`]),
+        rows.map((r) => [
+          r.type,
+          String(r.total),
+          String(r.active),
+          humanSize(r.size),
+          `${humanSize(r.reclaimable)} (${r.size ? Math.round((100 * r.reclaimable) / r.size) : 0}%)`,
+        ]),
       );
     });

@@ -17,7 +17,11 @@ export const build = (): Command =>
       if (format.kind === 'template') {
         // Templates use Podman's capitalised names: {{.Host.Arch}}, {{.Store.GraphRoot}}.
         const capitalise = (v: unknown): unknown =>
-          Array.isArray(v) ? v.map(capitalise) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k[0].toUpperCase() + k.slice(1), capitalise(x)])) : v;
+          Array.isArray(v)
+            ? v.map(capitalise)
+            : v && typeof v === 'object'
+              ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k[0].toUpperCase() + k.slice(1), capitalise(x)]))
+              : v;
         return printTemplate(format.template, [capitalise(info)]);
       }
       writeOut(toYaml(info));

@@ -5,7 +5,7 @@ import { openEngineFor } from '../../engine.js';
 
 export const build = (name = 'unshare'): Command =>
   new Command(name)
-    .description('Run a command in skiff\'s rootless user namespace (default: your shell)')
+    .description("Run a command in skiff's rootless user namespace (default: your shell)")
     .argument('[command...]')
     .passThroughOptions()
     .action(async (command: string[], _flags: unknown, cmd: Command) => {

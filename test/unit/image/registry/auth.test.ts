@@ -27,7 +27,9 @@ describe('auth files', () => {
     storeCredentials('r.example', file, { username: 'u', password: 'p' });
     expect(lookupCredentials('r.example', file)).toEqual({ username: 'u', password: 'p' });
     writeFileSync(file, JSON.stringify({ auths: { 'r.example': { auth: Buffer.from('u:p').toString('base64') } }, pad: 'x'.repeat(1024 * 1024) }));
-    expect(() => lookupCredentials('r.example', file)).toThrow(expect.objectContaining({ code: 'ECONFIG', message: `auth file ${file} is larger than 1 MiB, the limit for it: refusing to read it` }));
+    expect(() => lookupCredentials('r.example', file)).toThrow(
+      expect.objectContaining({ code: 'ECONFIG', message: `auth file ${file} is larger than 1 MiB, the limit for it: refusing to read it` }),
+    );
     expect(() => storeCredentials('r.example', file, { username: 'u', password: 'p' })).toThrow(/larger than 1 MiB/);
     expect(() => lookupCredentials('r.example', '/dev/zero')).toThrow('auth file /dev/zero is larger than 1 MiB');
     delete process.env.DOCKER_CONFIG;

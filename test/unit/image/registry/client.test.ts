@@ -44,12 +44,15 @@ describe('registry client retries', () => {
     expect((await (await client()).request('/v2/', { scope: '' })).statusCode).toBe(200);
   });
 
-  it('gives up after its attempts, saying how many, with the registry\'s own error', async () => {
+  it("gives up after its attempts, saying how many, with the registry's own error", async () => {
     const pool = agent.get(ORIGIN);
     const body = JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'maintenance' }] });
     pool.intercept({ path: '/v2/x/manifests/1' }).reply(503, body).times(3);
     const error = await (await client({ attempts: 3 })).request('/v2/x/manifests/1', { scope }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'EREGISTRY', message: 'registry registry.test answered 503 for /v2/x/manifests/1 after 3 attempts: UNAVAILABLE: maintenance' });
+    expect(error).toMatchObject({
+      code: 'EREGISTRY',
+      message: 'registry registry.test answered 503 for /v2/x/manifests/1 after 3 attempts: UNAVAILABLE: maintenance',
+    });
     agent.assertNoPendingInterceptors();
   });
 
@@ -72,7 +75,10 @@ describe('registry client authentication', () => {
       .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.test/token",service="registry.test",scope="repository:x:pull"' } });
     auth
       .intercept({
-        path: (p) => p.startsWith('/token?') && new URLSearchParams(p.split('?')[1]).get('scope') === scope && new URLSearchParams(p.split('?')[1]).get('service') === 'registry.test',
+        path: (p) =>
+          p.startsWith('/token?') &&
+          new URLSearchParams(p.split('?')[1]).get('scope') === scope &&
+          new URLSearchParams(p.split('?')[1]).get('service') === 'registry.test',
         headers: { authorization: `Basic ${Buffer.from('me:secret').toString('base64')}` },
       })
       .reply(200, '{"token":"T0K3N"}');
@@ -86,10 +92,19 @@ describe('registry client authentication', () => {
   });
 
   it('says the token service refused the credentials, with what to do', async () => {
-    agent.get(ORIGIN).intercept({ path: '/v2/x/manifests/1' }).reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.test/token"' } });
-    agent.get('https://auth.test').intercept({ path: (p) => p.startsWith('/token') }).reply(401, 'no');
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v2/x/manifests/1' })
+      .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.test/token"' } });
+    agent
+      .get('https://auth.test')
+      .intercept({ path: (p) => p.startsWith('/token') })
+      .reply(401, 'no');
     const error = await (await client({ credentials: { username: 'me', password: 'wrong' } })).request('/v2/x/manifests/1', { scope }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'EUNAUTHORIZED', message: 'the token service of registry.test refused the credentials of me: run `skiff login registry.test`' });
+    expect(error).toMatchObject({
+      code: 'EUNAUTHORIZED',
+      message: 'the token service of registry.test refused the credentials of me: run `skiff login registry.test`',
+    });
   });
 
   it('answers a basic challenge with the credentials, once', async () => {
@@ -97,8 +112,12 @@ describe('registry client authentication', () => {
     const basic = `Basic ${Buffer.from('me:secret').toString('base64')}`;
     pool.intercept({ path: '/v2/' }).reply(401, '', { headers: { 'www-authenticate': 'Basic realm="registry"' } });
     pool.intercept({ path: '/v2/', headers: { authorization: basic } }).reply(200, '{}');
-    pool.intercept({ path: '/v2/x/tags/list', headers: { authorization: basic } }).reply(401, '', { headers: { 'www-authenticate': 'Basic realm="registry"' } });
-    pool.intercept({ path: '/v2/x/tags/list', headers: { authorization: basic } }).reply(401, '', { headers: { 'www-authenticate': 'Basic realm="registry"' } });
+    pool
+      .intercept({ path: '/v2/x/tags/list', headers: { authorization: basic } })
+      .reply(401, '', { headers: { 'www-authenticate': 'Basic realm="registry"' } });
+    pool
+      .intercept({ path: '/v2/x/tags/list', headers: { authorization: basic } })
+      .reply(401, '', { headers: { 'www-authenticate': 'Basic realm="registry"' } });
     const c = await client({ credentials: { username: 'me', password: 'secret' } });
     expect((await c.request('/v2/', { scope: '' })).statusCode).toBe(200);
     // Credentials already sent and refused: one more try, then the 401 is the answer.
@@ -108,9 +127,19 @@ describe('registry client authentication', () => {
   });
 
   it('without credentials, a 401 says to log in', async () => {
-    agent.get(ORIGIN).intercept({ path: '/v2/x/manifests/1' }).reply(401, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', { headers: { 'www-authenticate': 'Basic realm="r"' } });
-    agent.get(ORIGIN).intercept({ path: '/v2/x/manifests/1' }).reply(401, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', { headers: { 'www-authenticate': 'Basic realm="r"' } });
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v2/x/manifests/1' })
+      .reply(401, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', { headers: { 'www-authenticate': 'Basic realm="r"' } });
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v2/x/manifests/1' })
+      .reply(401, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', { headers: { 'www-authenticate': 'Basic realm="r"' } });
     const error = await (await client()).request('/v2/x/manifests/1', { scope }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'EUNAUTHORIZED', message: 'authentication required for registry.test x/manifests/1 (UNAUTHORIZED: authentication required): run `skiff login registry.test` or pass --creds' });
+    expect(error).toMatchObject({
+      code: 'EUNAUTHORIZED',
+      message:
+        'authentication required for registry.test x/manifests/1 (UNAUTHORIZED: authentication required): run `skiff login registry.test` or pass --creds',
+    });
   });
 });
