@@ -7,31 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeLayer } from '../test/helpers/layers.js';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { ids, isRoot, journaledDir, median, report, settle, timeAs, userDir, userEnv } from './lib.js';
+import { ids, isRoot, journaledDir, median, podmanArgs, report, runAs, settle, timeAs, userDir, userEnv } from './lib.js';
 
 const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-
-// Podman as it runs rootless here: runc (Debian's crun refuses hybrid cgroup hosts), cgroupfs
-// (no systemd as PID 1), file events; its own store under the bench home, its runroot under `run`.
-const podmanArgs = (home: string, run: string) => [
-  'podman',
-  '--root',
-  join(home, 'storage'),
-  '--runroot',
-  join(run, 'r'),
-  '--storage-driver',
-  'overlay',
-  '--runtime',
-  process.env.BENCH_PODMAN_RUNTIME ?? 'runc',
-  '--cgroup-manager',
-  'cgroupfs',
-  '--events-backend',
-  'file',
-];
-
-const run = (argv: string[], env: Record<string, string>) =>
-  spawnSync(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, encoding: 'utf8' });
 
 // Wall-clock ms for `parallel` workers running `count` commands in all.
 const timeMany = async (make: (i: number) => string[], env: Record<string, string>, count: number, parallel: number): Promise<number> => {
@@ -87,7 +66,7 @@ export const benchContainers = async (): Promise<void> => {
   const skiffEnv = userEnv(skiffHome, skiffRun);
   const podmanEnv = userEnv(podmanHome, podmanRun);
   const skiff = [SKIFF];
-  const podman = podmanArgs(podmanHome, podmanRun);
+  const podman = podmanArgs(podmanHome, join(podmanRun, 'r'));
   try {
     const busybox = readFileSync('/bin/busybox');
     const layer = await makeLayer([
@@ -137,8 +116,8 @@ export const benchContainers = async (): Promise<void> => {
       ps['skiff ps -a (50)'].push(timeAs([...skiff, 'ps', '-a'], skiffEnv));
     }
     report('ps -a with 50 containers (goal: skiff ≤ podman)', Object.entries(ps), 'podman ps -a (50)');
-    run([...skiff, 'rm', '--all', '--force'], skiffEnv);
-    run([...podman, 'rm', '--all', '--force'], podmanEnv);
+    runAs([...skiff, 'rm', '--all', '--force'], skiffEnv);
+    runAs([...podman, 'rm', '--all', '--force'], podmanEnv);
 
     // 3. 20 run -d, sequentially and 4 at a time, in up to 5 rounds (which tool goes first
     // alternates; each batch starts with no container of either); then the monitors' memory
@@ -150,7 +129,7 @@ export const benchContainers = async (): Promise<void> => {
     };
     const rounds = Math.max(1, Math.min(RUNS, 5));
     const removeAll = (tool: 'podman' | 'skiff') =>
-      run(
+      runAs(
         tool === 'podman' ? [...podman, 'rm', '--all', '--force', '--time', '0'] : [...skiff, 'rm', '--all', '--force'],
         tool === 'podman' ? podmanEnv : skiffEnv,
       );
@@ -198,8 +177,8 @@ export const benchContainers = async (): Promise<void> => {
         `  ratio skiff/podman, ${kind}: ${(median(batches[`skiff 20× run -d, ${kind}`]) / median(batches[`podman 20× run -d, ${kind}`])).toFixed(2)}\n`,
       );
   } finally {
-    run([...skiff, 'system', 'reset', '--force'], skiffEnv);
-    run([...podman, 'system', 'reset', '--force'], podmanEnv);
+    runAs([...skiff, 'system', 'reset', '--force'], skiffEnv);
+    runAs([...podman, 'system', 'reset', '--force'], podmanEnv);
     spawnSync('rm', ['-rf', skiffHome, podmanHome, skiffRun, podmanRun]);
     fs.done();
     await registry.stop();

@@ -65,6 +65,18 @@ export const userEnv = (home: string, run = join(home, 'run')): Record<string, s
   return { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: home, XDG_RUNTIME_DIR: run, LANG: 'C.UTF-8' };
 };
 
+// Runs argv as the bench user, untimed; the result for the caller to read.
+export const runAs = (argv: string[], env: Record<string, string>) =>
+  spawnSync(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, encoding: 'utf8' });
+
+// Podman as it runs rootless here: runc (Debian's crun refuses hybrid cgroup hosts; BENCH_PODMAN_RUNTIME
+// changes it), cgroupfs (no systemd as PID 1), file events; its own store under the bench home.
+export const podmanArgs = (home: string, runroot = join(home, 'r')): string[] => [
+  'podman',
+  ...['--root', join(home, 'storage'), '--runroot', runroot, '--storage-driver', 'overlay'],
+  ...['--runtime', process.env.BENCH_PODMAN_RUNTIME ?? 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'],
+];
+
 // Lets the disk settle before a timed run: what earlier runs left to write back is written first.
 export const settle = (seconds: number): void => {
   spawnSync('sh', ['-c', `sync; sleep ${seconds}`]);

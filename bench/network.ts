@@ -11,29 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeLayer } from '../test/helpers/layers.js';
 import { buildImage, freePort, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { ids, isRoot, median, timeAs, userDir, userEnv } from './lib.js';
+import { ids, isRoot, median, podmanArgs, runAs, timeAs, userDir, userEnv } from './lib.js';
 
 const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const GIB = 1 << 30;
-
-const podmanArgs = (home: string) => [
-  'podman',
-  '--root',
-  join(home, 'storage'),
-  '--runroot',
-  join(home, 'r'),
-  '--storage-driver',
-  'overlay',
-  '--runtime',
-  process.env.BENCH_PODMAN_RUNTIME ?? 'runc',
-  '--cgroup-manager',
-  'cgroupfs',
-  '--events-backend',
-  'file',
-];
-
-const asUser = (argv: string[], env: Record<string, string>) =>
-  spawnSync(argv[0], argv.slice(1), { env, cwd: env.HOME, uid: isRoot ? ids.uid : undefined, gid: isRoot ? ids.gid : undefined, encoding: 'utf8' });
 
 // One request: connect, send, read the whole answer. Resolves to the answer ('' if refused).
 const request = (port: number, payload: Buffer | string): Promise<string> =>
@@ -136,7 +117,7 @@ export const benchNetwork = async (): Promise<void> => {
       results[who].firstAnswer = `${median(starts).toFixed(0)} ms`;
       // 3. 1,000 sequential requests to the last of those
       const port = Number(
-        asUser([...cli, 'port', 'first4', '80'], env)
+        runAs([...cli, 'port', 'first4', '80'], env)
           .stdout.trim()
           .split(':')
           .pop(),
@@ -148,7 +129,7 @@ export const benchNetwork = async (): Promise<void> => {
         latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
       results[who].latency = `median ${median(latencies).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`;
-      asUser([...cli, 'rm', '--all', '--force'], env);
+      runAs([...cli, 'rm', '--all', '--force'], env);
     }
     process.stdout.write(
       '\npublished port, host → container (podman: slirp4netns + rootlessport; skiff pasta: pasta forwards; skiff slirp: skiff-monitor forwards)\n',
@@ -165,8 +146,8 @@ export const benchNetwork = async (): Promise<void> => {
       );
   } finally {
     rmSync(server, { force: true });
-    asUser([SKIFF, 'system', 'reset', '--force'], skiffEnv);
-    asUser([...tools.podman.cli, 'system', 'reset', '--force'], podmanEnv);
+    runAs([SKIFF, 'system', 'reset', '--force'], skiffEnv);
+    runAs([...tools.podman.cli, 'system', 'reset', '--force'], podmanEnv);
     spawnSync('rm', ['-rf', skiffHome, podmanHome]);
     await registry.stop();
   }

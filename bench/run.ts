@@ -1,9 +1,12 @@
 // Runs every benchmark (or those named: `npm run bench -- pull startup containers`) and prints figures.
+// `npm run bench -- ab` (BENCH_AB_OTHER=…/bin/skiff) compares this build with another.
+import { benchAb } from './ab.js';
 import { benchContainers } from './containers.js';
 import { benchNetwork } from './network.js';
 import { benchPull } from './pull.js';
 import { benchStartup } from './startup.js';
 
-const all: Record<string, () => Promise<void>> = { startup: benchStartup, pull: benchPull, containers: benchContainers, network: benchNetwork };
+const all: Record<string, () => Promise<void>> = { startup: benchStartup, pull: benchPull, containers: benchContainers, network: benchNetwork, ab: benchAb };
 const chosen = process.argv.slice(2).filter((a) => a in all);
-for (const name of chosen.length ? chosen : Object.keys(all)) await all[name]();
+// `ab` compares two builds of skiff (BENCH_AB_OTHER): only when named.
+for (const name of chosen.length ? chosen : Object.keys(all).filter((n) => n !== 'ab')) await all[name]();
