@@ -2,11 +2,9 @@
 // interleaved run by run, so that both meet the same moment of the host. `--version`, `images`, `run --rm` on
 // three networks, `ps -a` with 50 containers and 20 sequential `run -d`. Each build keeps its own store
 // and runtime dir. Its answer is the ratio this/other; only a ratio of one run means anything.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { makeLayer } from '../test/helpers/layers.js';
-import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { journaledDir, median, runAs, settle, timeAs, userDir, userEnv } from './lib.js';
+import { startRegistry } from '../test/helpers/registry.js';
+import { journaledDir, median, runAs, settle, timeAs, userDir, userEnv, pushBusybox } from './lib.js';
 
 const N = Number(process.env.BENCH_RUNS ?? 15);
 type K = 'old' | 'new';
@@ -24,16 +22,7 @@ export const benchAb = async (): Promise<void> => {
   const env = {} as Record<K, Record<string, string>>;
   for (const k of ['old', 'new'] as K[]) env[k] = userEnv(userDir(`ab${k}`, fs.dir), userDir(`ab${k}r`, '/dev/shm'));
   try {
-    const layer = await makeLayer([
-      { path: 'bin/', type: 'directory' },
-      { path: 'bin/busybox', content: readFileSync('/bin/busybox'), mode: 0o755 },
-      ...['sh', 'true', 'sleep', 'cat'].map((name) => ({ path: `bin/${name}`, type: 'symlink' as const, target: 'busybox' })),
-      { path: 'etc/', type: 'directory' },
-      { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
-      { path: 'tmp/', type: 'directory', mode: 0o1777 },
-    ]);
-    await pushImage(registry.host, 'bench/busybox', 'latest', buildImage([layer]));
-    const image = `${registry.host}/bench/busybox:latest`;
+    const image = await pushBusybox(registry.host);
     for (const k of ['old', 'new'] as K[]) timeAs([trees[k], 'pull', '-q', image], env[k]);
     const ab = (label: string, argv: string[], n = N) => {
       const t: Record<K, number[]> = { old: [], new: [] };

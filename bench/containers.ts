@@ -5,9 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeLayer } from '../test/helpers/layers.js';
-import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { ids, isRoot, journaledDir, median, podmanArgs, report, runAs, settle, timeAs, userDir, userEnv } from './lib.js';
+import { startRegistry } from '../test/helpers/registry.js';
+import { ids, isRoot, journaledDir, median, podmanArgs, report, runAs, settle, timeAs, userDir, userEnv, pushBusybox } from './lib.js';
 
 const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -68,17 +67,7 @@ export const benchContainers = async (): Promise<void> => {
   const skiff = [SKIFF];
   const podman = podmanArgs(podmanHome, join(podmanRun, 'r'));
   try {
-    const busybox = readFileSync('/bin/busybox');
-    const layer = await makeLayer([
-      { path: 'bin/', type: 'directory' },
-      { path: 'bin/busybox', content: busybox, mode: 0o755 },
-      ...['sh', 'true', 'sleep', 'cat'].map((name) => ({ path: `bin/${name}`, type: 'symlink' as const, target: 'busybox' })),
-      { path: 'etc/', type: 'directory' },
-      { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
-      { path: 'tmp/', type: 'directory', mode: 0o1777 },
-    ]);
-    await pushImage(registry.host, 'bench/busybox', 'latest', buildImage([layer]));
-    const image = `${registry.host}/bench/busybox:latest`;
+    const image = await pushBusybox(registry.host);
     timeAs([...skiff, 'pull', '-q', image], skiffEnv);
     timeAs([...podman, 'pull', '-q', '--tls-verify=false', image], podmanEnv);
 

@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { makeLayer } from '../test/helpers/layers.js';
+import { buildImage, pushImage } from '../test/helpers/registry.js';
 import { ensureTestUsers, testIds } from '../test/helpers/user.js';
 
 export const isRoot = process.getuid?.() === 0;
@@ -113,4 +115,19 @@ export const report = (title: string, rows: [string, number[]][], baseline?: str
       `  ${name.padEnd(34)} median ${m.toFixed(1).padStart(8)} ms  (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, n=${xs.length})${ratio}\n`,
     );
   }
+};
+
+// A busybox image (this host's static busybox; sh, true, sleep, cat) pushed to the registry at
+// `host`; returns its reference.
+export const pushBusybox = async (host: string): Promise<string> => {
+  const layer = await makeLayer([
+    { path: 'bin/', type: 'directory' },
+    { path: 'bin/busybox', content: readFileSync('/bin/busybox'), mode: 0o755 },
+    ...['sh', 'true', 'sleep', 'cat'].map((name) => ({ path: `bin/${name}`, type: 'symlink' as const, target: 'busybox' })),
+    { path: 'etc/', type: 'directory' },
+    { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+    { path: 'tmp/', type: 'directory', mode: 0o1777 },
+  ]);
+  await pushImage(host, 'bench/busybox', 'latest', buildImage([layer]));
+  return `${host}/bench/busybox:latest`;
 };

@@ -8,13 +8,13 @@
 // Longer than 400 lines on purpose: the verbs left here share this process's state of a start under
 // way (the locks held, the launched monitors, the spare network) and the locked helpers around it
 // (reconcile, reap, finish); spread over files, that state would have to be passed around or exported.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { deleteContainer, killContainer, knowsContainer, resolveRuntime, startContainer, type OciRuntime } from '../runtime/runtime.js';
-import { startTimeOf } from '../rootless/enter.js';
+import { startTimeOf } from '../util/proc.js';
 import { memberships, type ContainerRecord, type ContainerState, type ContainerStore } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
 import { isAlive, readPidFile } from '../state/liveness.js';
@@ -38,6 +38,7 @@ import { withStoreLock, type EngineContext } from './context.js';
 import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
+import { listDir } from '../util/fs.js';
 
 export interface StartHooks {
   /** Connect to the container's attach socket after it exists and before its process starts (no output is lost). */
@@ -64,14 +65,6 @@ export const parseSignal = (input: string): { name: string; number: number } => 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
-
-const readdirIfAny = (dir: string): string[] => {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-};
 
 export class ContainersEngine {
   private readonly store: ContainerStore;
@@ -615,7 +608,7 @@ export class ContainersEngine {
     // launcher's watcher) has already released; a CLI killed before its watcher ran leaves its spare.
     const netnsDir = dirname(this.store.netnsPath('x'));
     sweepSpares(netnsDir);
-    for (const file of readdirIfAny(netnsDir)) {
+    for (const file of listDir(netnsDir)) {
       const id = /^([a-f0-9]{64})\.(pid|adopted)$/.exec(file)?.[1];
       if (id && !existsSync(join(netnsDir, id)) && !existsSync(join(netnsDir, `${id}.spare`))) rmSync(join(netnsDir, file), { force: true });
     }

@@ -5,7 +5,7 @@
 import { closeSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
-import { liveRecord, startTimeOf, type PauseRecord } from '../rootless/enter.js';
+import { liveRecord, startTimeOf, type ProcessRecord } from '../util/proc.js';
 import { findHelperBinary, HelperError, requireHelperBinary, runHelper, signalQuietly, startHelper } from '../util/exec.js';
 import { findNative, native } from '../util/native.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -43,7 +43,7 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
       await runIn(pid, ['link set lo up']);
       await startEgress(pid, exitRead);
       startDns(runDir, pid, exitRead);
-      writeJsonAtomic(join(runDir, HOLDER_FILE), { pid, startTime: startTimeOf(pid)! } satisfies PauseRecord);
+      writeJsonAtomic(join(runDir, HOLDER_FILE), { pid, startTime: startTimeOf(pid)! } satisfies ProcessRecord);
       return pid;
     } catch (error) {
       signalQuietly(child, 'SIGKILL');

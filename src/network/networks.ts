@@ -1,10 +1,10 @@
 // Named networks: networks/<name>.json records, subnet and address allocation. Each network is a
 // bridge inside one rootless network namespace (see bridge.ts); a container on it gets a veth pair
 // and a fixed address, and names resolve through the /etc/hosts files skiff keeps current.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
-import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { listDir, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { checkName, isValidName } from '../util/names.js';
 
@@ -56,12 +56,7 @@ export class NetworkStore {
   }
 
   list(): NetworkRecord[] {
-    let names: string[] = [];
-    try {
-      names = readdirSync(this.dir).filter((n) => n.endsWith('.json'));
-    } catch {
-      return [];
-    }
+    const names = listDir(this.dir).filter((n) => n.endsWith('.json'));
     return names.flatMap((n) => readJsonIfExists<NetworkRecord>(join(this.dir, n)) ?? []).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 

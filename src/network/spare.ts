@@ -5,10 +5,10 @@
 // else discards it. The launcher takes pasta's arguments from RUNROOT/pasta-spare, which `run`
 // keeps in step with its own (and removes when the default network is not pasta), so it never
 // guesses a configuration.
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { startTimeOf } from '../rootless/enter.js';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { startTimeOf } from '../util/proc.js';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/fs.js';
+import { listDir, writeFileAtomic } from '../util/fs.js';
 import { MNT_DETACH, native } from '../util/native.js';
 import { pastaHelperArgs } from './pasta.js';
 
@@ -97,12 +97,7 @@ export const adoptedPasta = (netns: string): number | undefined => {
 // launcher) when that process has ended, or names a watcher that has ended. The watcher removes
 // its spare when the CLI ends; a CLI killed before its watcher ran left one no one else removes.
 export const sweepSpares = (netnsDir: string): void => {
-  let files: string[];
-  try {
-    files = readdirSync(netnsDir);
-  } catch {
-    return;
-  }
+  const files = listDir(netnsDir);
   for (const file of files) {
     const id = /^([a-f0-9]{64})\.spare$/.exec(file)?.[1];
     if (!id) continue;

@@ -1,57 +1,25 @@
 // Entering the rootless namespaces: the pause process's record, and re-running this very command
 // inside its user and mount namespaces through nsenter (so no thread of Node ever calls setns).
 // Small on purpose: main.ts uses it before loading the CLI, for commands that always need it.
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spawned } from '../util/exec.js';
+import { liveRecord, type ProcessRecord, userNsOf } from '../util/proc.js';
 import { JOINED_ENV } from './rootful.js';
 
 // Set by reexecInside to the relaying (outer) process's pid.
 const FOLLOW_ENV = 'SKIFF_FOLLOW_PARENT';
 
-export interface PauseRecord {
-  pid: number;
-  startTime: string;
+export interface PauseRecord extends ProcessRecord {
   /** 'single' when only the user's own uid is mapped (then setgroups is denied). */
   mode?: 'auto' | 'single';
 }
 
-// /proc/PID/stat field 22: the start time, which tells a live pause process from a reused pid.
-// A zombie (state Z: killed, not yet reaped) counts as gone.
-export const startTimeOf = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
-  } catch {
-    return undefined;
-  }
-};
-
-export const userNsOf = (pid: number | 'self'): string | undefined => {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/user`);
-  } catch {
-    return undefined;
-  }
-};
-
 // The live pause process's record, or undefined (none, dead, reused pid, or we are inside it).
 export const livePause = (runDir: string): PauseRecord | undefined => {
-  const record = liveRecord(join(runDir, 'pause.pid'));
+  const record = liveRecord<PauseRecord>(join(runDir, 'pause.pid'));
   if (!record || userNsOf(record.pid) === userNsOf('self')) return undefined;
   return record;
-};
-
-// A {pid, startTime} record whose process is still the one recorded; undefined otherwise.
-export const liveRecord = (path: string): PauseRecord | undefined => {
-  let record: PauseRecord;
-  try {
-    record = JSON.parse(readFileSync(path, 'utf8')) as PauseRecord;
-  } catch {
-    return undefined;
-  }
-  return startTimeOf(record.pid) === record.startTime ? record : undefined;
 };
 
 const NSENTER_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin'];

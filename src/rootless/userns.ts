@@ -3,14 +3,15 @@
 //
 // Mapping: 0 → the user's uid, 1..N → the /etc/subuid (/etc/subgid) range, written by the setuid
 // helpers newuidmap/newgidmap; or, in single-uid mode, only 0 → the user's uid.
-import { closeSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
-import { writeJsonAtomic } from '../util/fs.js';
+import { listDir, writeJsonAtomic } from '../util/fs.js';
 import { requireHelperBinary, runHelper, signalQuietly, startHelper } from '../util/exec.js';
 import { native } from '../util/native.js';
 import { withLock } from '../util/lock.js';
-import { followParent, livePause, liveRecord, reexecInside, startTimeOf, userNsOf, type PauseRecord } from './enter.js';
+import { liveRecord, startTimeOf, userNsOf } from '../util/proc.js';
+import { followParent, livePause, reexecInside, type PauseRecord } from './enter.js';
 import { inUserNamespace } from './rootful.js';
 import { currentUser, readSubids, type IdRange } from './subid.js';
 
@@ -137,12 +138,7 @@ export const ensurePause = async (runDir: string, mode: UsernsMode): Promise<Pau
 // The live skiff-monitors under `runDir` (RUNDIR/containers/ID/monitor.pid, the command line
 // naming that id), whatever store their containers are in.
 export const liveMonitors = (runDir: string): { id: string; pid: number }[] => {
-  let ids: string[];
-  try {
-    ids = readdirSync(join(runDir, 'containers'));
-  } catch {
-    return [];
-  }
+  const ids = listDir(join(runDir, 'containers'));
   return ids.flatMap((id) => {
     try {
       const pid = Number(readFileSync(join(runDir, 'containers', id, 'monitor.pid'), 'utf8').trim());

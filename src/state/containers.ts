@@ -9,8 +9,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { PortMapping } from '../network/ports.js';
-import { startTimeOf } from '../rootless/enter.js';
-import { readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
+import { startTimeOf } from '../util/proc.js';
+import { listDir, readJsonIfExists, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { acquireLock, withLock, type Lock } from '../util/lock.js';
 import { native } from '../util/native.js';
 import { checkName, isValidName } from '../util/names.js';
@@ -178,11 +178,7 @@ export class ContainerStore {
   }
 
   ids(): string[] {
-    try {
-      return readdirSync(this.dir).filter((n) => ID_RE.test(n));
-    } catch {
-      return [];
-    }
+    return listDir(this.dir).filter((n) => ID_RE.test(n));
   }
 
   get(id: string): ContainerRecord | undefined {
@@ -402,12 +398,7 @@ export class ContainerStore {
 
   // Frees the names of containers a killed command never finished creating.
   sweepNames(): void {
-    let names: string[];
-    try {
-      names = readdirSync(join(this.dir, 'names'));
-    } catch {
-      return;
-    }
+    const names = listDir(join(this.dir, 'names'));
     for (const name of names) {
       const owner = this.nameTarget(name);
       if (owner && this.isStaleName(owner)) this.releaseName(name, owner);
@@ -422,13 +413,7 @@ export class ContainerStore {
   // Ids with a runtime dir but no container: a `run` killed before it recorded its container,
   // whose files (and monitor) a sweep removes once no command holds the id's lock.
   strayRuntimeIds(): string[] {
-    try {
-      return readdirSync(join(this.runDir, 'containers')).filter(
-        (id) => ID_RE.test(id) && !existsSync(this.containerDir(id)) && !isLockHeld(this.lockPath(id)),
-      );
-    } catch {
-      return [];
-    }
+    return listDir(join(this.runDir, 'containers')).filter((id) => ID_RE.test(id) && !existsSync(this.containerDir(id)) && !isLockHeld(this.lockPath(id)));
   }
 
   releaseName(name: string, id: string): void {

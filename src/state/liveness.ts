@@ -5,7 +5,7 @@
 // leaves it behind the truth, and these are what the truth is read from (see reconcileState).
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTimeOf } from '../rootless/enter.js';
+import { startTimeOf } from '../util/proc.js';
 import { native } from '../util/native.js';
 
 // Whether `pid` is still the process that had `startTime` (a zombie is gone).

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, chmodSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestHex } from '../util/digest-format.js';
-import { readJsonIfExists, readRecords, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
+import { listDir, readJsonIfExists, readRecords, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 
 export interface LayerRecord {
@@ -78,12 +78,7 @@ export class LayerStore {
   // Temp directories of this layer left by a killed pull (we hold the layer's lock, so none is live).
   private removeStaleTemps(hex: string): void {
     const layers = join(this.root, 'layers');
-    let names: string[] = [];
-    try {
-      names = readdirSync(layers);
-    } catch {
-      return;
-    }
+    const names = listDir(layers);
     for (const name of names) if (name.startsWith(`.tmp-${hex}-`)) removeTree(join(layers, name));
   }
 

@@ -61,27 +61,26 @@ export const readJsonIfExists = <T>(path: string): T | undefined => {
   return JSON.parse(text) as T;
 };
 
-// The records of a store directory: `dir/NAME/file` for every NAME that is not a temp (".…") entry
-// and has one; none when the directory does not exist.
-export const readRecords = <T>(dir: string, file: string): T[] => {
-  let names: string[];
+// The names in `dir`; none when it does not exist (or cannot be read).
+export const listDir = (dir: string): string[] => {
   try {
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch {
     return [];
   }
+};
+
+// The records of a store directory: `dir/NAME/file` for every NAME that is not a temp (".…") entry
+// and has one; none when the directory does not exist.
+export const readRecords = <T>(dir: string, file: string): T[] => {
+  const names = listDir(dir);
   return names.filter((n) => !n.startsWith('.')).flatMap((n) => readJsonIfExists<T>(join(dir, n, file)) ?? []);
 };
 
 // Removes temp entries (".tmp-NAME-PID-RAND") in `dir` whose writer process is gone: what a
 // command killed mid-write leaves behind. `remove` deletes one path (trees may be read-only).
 export const sweepStaleTemps = (dir: string, remove: (path: string) => void): void => {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
+  const names = listDir(dir);
   for (const name of names) {
     const match = /^\.tmp-.*-(\d+)-[a-f0-9]{8}$/.exec(name);
     if (match && !existsSync(`/proc/${match[1]}`)) remove(join(dir, name));

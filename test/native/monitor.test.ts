@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { sleep, until } from '../helpers/cli.js';
+import { monitorArgs } from '../helpers/monitor-args.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const MONITOR = fileURLToPath(new URL('../../native/build/skiff-monitor', import.meta.url));
@@ -57,30 +58,7 @@ const startMonitor = (cmd: string, extra: string[] | ((dir: string) => string[])
   const child = spawn(
     MONITOR,
     [
-      '--cid',
-      'c1',
-      '--runtime',
-      FAKE_RUNTIME,
-      '--runtime-arg',
-      '--root',
-      '--runtime-arg',
-      join(dir, 'state'),
-      '--bundle',
-      join(dir, 'bundle'),
-      '--pid-file',
-      join(dir, 'pid'),
-      '--log-path',
-      join(dir, 'ctr.log'),
-      '--exit-file',
-      join(dir, 'exit'),
-      '--socket-path',
-      join(dir, 'attach'),
-      '--monitor-pid-file',
-      join(dir, 'monitor.pid'),
-      '--sync-fd',
-      '3',
-      '--go-fd',
-      '4',
+      ...monitorArgs('c1', FAKE_RUNTIME, dir),
       '--exit-command',
       '/bin/sh',
       '--exit-command-arg',

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { monitorArgs } from '../helpers/monitor-args.js';
 import { REPO, createSandbox, sleep, spawnAsTestUser, subuidStart, testIds, until, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
@@ -185,37 +186,10 @@ describe('the runtime gate', () => {
     const dir = join(sb.dir, 'gate');
     mkdirSync(dir);
     chownSync(dir, uid, gid);
-    const monitor = spawnAsTestUser(
-      join(REPO, 'native/build/skiff-monitor'),
-      [
-        '--cid',
-        'gated',
-        '--runtime',
-        findOnPath('crun'),
-        '--runtime-arg',
-        '--root',
-        '--runtime-arg',
-        join(dir, 'state'),
-        '--bundle',
-        join(dir, 'bundle'),
-        '--pid-file',
-        join(dir, 'pidfile'),
-        '--log-path',
-        join(dir, 'ctr.log'),
-        '--exit-file',
-        join(dir, 'exit'),
-        '--socket-path',
-        join(dir, 'attach'),
-        '--monitor-pid-file',
-        join(dir, 'monitor.pid'),
-        '--sync-fd',
-        '3',
-        '--go-fd',
-        '4',
-        '--start',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } },
-    );
+    const monitor = spawnAsTestUser(join(REPO, 'native/build/skiff-monitor'), [...monitorArgs('gated', findOnPath('crun'), dir), '--start'], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '' },
+    });
     let sync = '';
     monitor.stdio[3]!.on('data', (d) => (sync += d));
     const ended = new Promise((r) => monitor.stdio[3]!.once('close', r));
@@ -245,7 +219,7 @@ describe('the runtime gate', () => {
     expect(sync).toContain('{"pid":-1,"message":"cancelled before the container was created"}');
     expect(existsSync(`/proc/${runtime}`)).toBe(false);
     expect(existsSync(join(dir, 'state', 'gated'))).toBe(false);
-    expect(existsSync(join(dir, 'pidfile'))).toBe(false);
+    expect(existsSync(join(dir, 'pid'))).toBe(false);
     expect(existsSync(join(dir, 'attach'))).toBe(false);
   });
 

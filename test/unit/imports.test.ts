@@ -70,6 +70,11 @@ describe('import direction', () => {
     expect(circles.map(witness)).toEqual([]);
   });
 
+  it('keeps /proc helpers in util/proc.ts: state/ and network/ never import rootless/', () => {
+    const wrong = edges.filter((e) => ['state', 'network'].includes(areaOf(e.from)) && areaOf(e.to) === 'rootless').map((e) => `${e.from} → ${e.to}`);
+    expect(wrong).toEqual([]);
+  });
+
   it('starts child processes through util/exec.ts only (posix_spawn, never node:child_process)', () => {
     const direct = files.filter((f) => /from\s*'node:child_process'|import\(\s*'node:child_process'\s*\)/.test(readFileSync(join(SRC, f), 'utf8')));
     expect(direct).toEqual([]);

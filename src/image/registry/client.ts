@@ -2,7 +2,7 @@
 // backoff for 429/5xx and network errors, and typed errors with a fix in the message.
 //
 // WARNING: blob and manifest bytes come back as the registry sent them; callers verify digests.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { readBounded, type Bound } from '../../util/bounded-read.js';
 import { ERROR_BODY_MAX, TOKEN_RESPONSE_MAX } from '../../util/limits.js';
 import { log } from '../../util/log.js';
 import { parseChallenge, type Credentials } from './auth.js';
+import { listDir } from '../../util/fs.js';
 
 export interface RegistryClientOptions {
   /** host[:port] as in references; docker.io is reached at registry-1.docker.io. */
@@ -65,12 +66,7 @@ const extraCertificates = (registry: string): string[] => {
   ];
   const certs: string[] = [];
   for (const dir of dirs) {
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
+    const names = listDir(dir);
     for (const name of names) if (name.endsWith('.crt')) certs.push(readFileSync(join(dir, name), 'utf8'));
   }
   return certs;

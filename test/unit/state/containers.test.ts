@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTimeOf } from '../../../src/rootless/enter.js';
+import { startTimeOf } from '../../../src/util/proc.js';
 import { describe, expect, it } from 'vitest';
 import { ContainerStore, type ContainerRecord } from '../../../src/state/containers.js';
 import { scratchDir } from '../../helpers/scratch.js';
