@@ -11,6 +11,7 @@ import type { OciRuntime } from '../runtime/runtime.js';
 import { memberships, type ContainerRecord } from '../state/containers.js';
 import { requireHelperBinary } from '../util/exec.js';
 import { log } from '../util/log.js';
+import { startTimeOf } from '../util/proc.js';
 import type { ContainerNetworks } from './container-networks.js';
 import type { EngineContext } from './context.js';
 
@@ -21,6 +22,8 @@ export interface Launched {
   monitorStarts: boolean;
   /** Ports slirp4netns publishes once the container exists. */
   viaSlirp: PortMapping[];
+  /** The monitor's start time (/proc), read as soon as it runs: later, while it sets the runtime up, the read waits on it. */
+  monitorStartTime: string | undefined;
 }
 
 // A launched monitor told to create nothing: it undoes its set-up (pasta's namespace) and ends.
@@ -88,8 +91,9 @@ export const launch = async (
     publish: ports.viaMonitor.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
     start: monitorStarts,
   });
+  const monitorStartTime = startTimeOf(monitor.pid);
   log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');
-  return { monitor, monitorStarts, viaSlirp };
+  return { monitor, monitorStarts, viaSlirp, monitorStartTime };
 };
 
 // The command the monitor runs when the container exits: this same skiff, same stores.

@@ -351,7 +351,7 @@ export class ContainersEngine {
     let launched = early;
     try {
       launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare);
-      const { monitor, monitorStarts, viaSlirp } = launched;
+      const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
       log.debug('start: mounted');
       writeBundle(this.ctx, this.networking, record, mountpoint);
@@ -362,7 +362,6 @@ export class ContainersEngine {
       }
       // Recorded before the go: if this CLI dies from now on, the monitor's files tell what became
       // of the start (effectiveState), and stop/rm find the monitor.
-      const monitorStartTime = startTimeOf(monitor.pid);
       this.store.transition(record.id, { kind: 'launching', monitorPid: monitor.pid, monitorStartTime }, state);
       monitor.proceed();
       this.persistCreated(record.id);
