@@ -49,6 +49,7 @@ export const benchAb = async (): Promise<void> => {
         const start = process.hrtime.bigint();
         for (let i = 0; i < 20; i++) timeAs([trees[k], 'run', '-d', '--network', 'none', image, 'sleep', '1000'], env[k]);
         t[k].push(Number(process.hrtime.bigint() - start) / 1e6);
+        process.stdout.write(`  (round ${round + 1}: ${k} ${t[k].at(-1)!.toFixed(0)} ms)\n`);
         runAs([trees[k], 'rm', '--all', '--force', '--time', '0'], env[k]);
       }
     }
