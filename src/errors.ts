@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'ENOIMAGE' // no such image locally
   | 'ENOCONTAINER' // no such container
   | 'ENONETWORK' // no such network
+  | 'ENOVOLUME' // no such volume
   | 'EREGISTRY' // the registry answered with an error
   | 'EUNAUTHORIZED' // 401/403 from a registry
   | 'EUNREACHABLE' // the registry could not be reached

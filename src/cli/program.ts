@@ -34,6 +34,7 @@ import {
 import { build as buildLogs } from './commands/container/logs.js';
 import { build as buildPort } from './commands/container/port.js';
 import { build as buildNetwork } from './commands/network/network.js';
+import { build as buildVolume } from './commands/volume/volume.js';
 import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
@@ -127,6 +128,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['import', () => buildImport()],
   ['events', () => buildEvents()],
   ['network', () => buildNetwork()],
+  ['volume', () => buildVolume()],
   ['unshare', () => buildUnshare()],
   ['pull', () => buildPull()],
   ['push', () => buildPush()],

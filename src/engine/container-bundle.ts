@@ -12,6 +12,7 @@ import type { ContainerRecord } from '../state/containers.js';
 import { findHelperBinary } from '../util/exec.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ContainerNetworks } from './container-networks.js';
+import { runtimeMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
 
 export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
@@ -44,6 +45,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     noNewPrivileges: c.noNewPrivileges,
     seccomp: c.seccomp,
     tmpfs: c.tmpfs,
+    binds: runtimeMounts(ctx.volumes, c.mounts ?? []),
     init,
     network: networkMode(c).namespace({ netnsPath: store.netnsPath(record.id), pastaPidFile: '', slirpSocket: '' }, () =>
       networking.sharedNetns(c.network.slice('container:'.length)),

@@ -6,6 +6,7 @@ import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
 import type { PortMapping } from '../network/ports.js';
 import type { ContainerConfig, RestartPolicy } from '../state/containers.js';
+import { containerMounts } from './container-mounts.js';
 
 export interface CreateOptions {
   image: string;
@@ -31,6 +32,12 @@ export interface CreateOptions {
   readOnly?: boolean;
   securityOpt?: string[];
   tmpfs?: string[];
+  /** -v [SOURCE:]DEST[:OPTIONS] */
+  volume?: string[];
+  /** --mount type=bind|volume|tmpfs,… */
+  mount?: string[];
+  /** What becomes of the image's VOLUMEs: bind (anonymous volumes; the default), tmpfs or ignore. */
+  imageVolume?: string;
   init?: boolean;
   network?: string;
   /** Named networks to join besides the first (`--network a --network b`). */
@@ -236,6 +243,7 @@ export const buildContainerConfig = (
     envFiles,
     (options.env ?? []).flatMap(expandEnv),
   );
+  const mounts = containerMounts(options.volume ?? [], options.mount ?? [], options.tmpfs ?? [], Object.keys(img.Volumes ?? {}), options.imageVolume ?? 'bind');
   const stopTimeout = options.stopTimeout ?? 10;
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0)
     throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);
@@ -258,7 +266,8 @@ export const buildContainerConfig = (
     privileged: Boolean(options.privileged),
     readOnly: Boolean(options.readOnly),
     ...parseSecurityOpts(options.securityOpt ?? []),
-    tmpfs: options.tmpfs ?? [],
+    tmpfs: mounts.tmpfs,
+    ...(mounts.mounts.length ? { mounts: mounts.mounts } : {}),
     init: Boolean(options.init),
     network,
     ports: defaults.ports,

@@ -56,23 +56,10 @@ const splitPath = (path: string): { parent: string; name: string } => {
   return { parent: slash <= 0 ? '/' : trimmed.slice(0, slash), name: trimmed.slice(slash + 1) };
 };
 
-// Streams a tree from one descriptor into a directory descriptor: packed on this side, unpacked
-// by the native unpacker, which creates everything relative to `target` and never through a
-// symlink (one already there is replaced, one put there meanwhile stops the copy).
+// cp: the files as they are, owned by whoever copies (Docker's rule without -a).
 const streamCopy = async (source: number, prefix: string, target: number | string): Promise<void> => {
-  // Loaded here: node:stream costs `ps` and `images` ~1.5 ms to load, and they never copy.
-  const [{ PassThrough }, { packTree }, { unpackStream, unpackError }] = await Promise.all([
-    import('node:stream'),
-    import('../storage/pack.js'),
-    import('../storage/unpack.js'),
-  ]);
-  const pipe = new PassThrough();
-  const packing = packTree(source, pipe, { prefix });
-  packing.catch(() => undefined);
-  const result = await unpackStream(pipe, target, { chown: false, plain: true });
-  const error = unpackError(result, 'the copy');
-  if (error) throw error;
-  await packing;
+  const { copyTree } = await import('../storage/copy.js');
+  await copyTree(source, target, { prefix, chown: false });
 };
 
 export class ContainerFiles {

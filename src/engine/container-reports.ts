@@ -6,6 +6,8 @@ import type { ContainerRecord, ContainerState } from '../state/containers.js';
 import { du } from '../util/du.js';
 import { humanDuration, timeAgo } from '../util/units.js';
 import type { ContainersEngine } from './containers.js';
+import type { VolumeStore } from '../storage/volumes.js';
+import { inspectMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
 
 export interface ContainerRow {
@@ -52,7 +54,7 @@ export const psJson = (row: ContainerRow) => {
     ImageID: r.imageId.replace(/^sha256:/, ''),
     IsInfra: false,
     Labels: Object.keys(r.config.labels).length ? r.config.labels : null,
-    Mounts: [],
+    Mounts: (r.config.mounts ?? []).map((m) => m.destination),
     Names: [r.name],
     Networks: [],
     Pid: s.pid ?? 0,
@@ -115,7 +117,7 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
 };
 
 // `inspect` of a container, in Docker's shape (the fields tools read: State, Config, HostConfig, ...).
-export const containerInspectJson = (row: ContainerRow) => {
+export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) => {
   const { record: r, state: s } = row;
   const c = r.config;
   const userspace = networkMode(c).addresses();
@@ -146,7 +148,7 @@ export const containerInspectJson = (row: ContainerRow) => {
     RestartCount: s.restartCount,
     Driver: r.rootfsDriver,
     OCIRuntime: r.runtime.split('/').pop(),
-    Mounts: [],
+    Mounts: inspectMounts(volumes, c.mounts ?? []),
     Config: {
       Hostname: c.hostname,
       User: c.user,
@@ -169,6 +171,7 @@ export const containerInspectJson = (row: ContainerRow) => {
       Privileged: c.privileged,
       ReadonlyRootfs: c.readOnly,
       SecurityOpt: [...(c.noNewPrivileges ? ['no-new-privileges'] : []), ...(c.seccomp === 'unconfined' ? ['seccomp=unconfined'] : [])],
+      Binds: (c.mounts ?? []).map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`),
       Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.split(':')[0], t.split(':')[1] ?? ''])),
       Init: c.init,
       NetworkMode: c.network,
@@ -231,7 +234,7 @@ export class ContainerReports {
   // `inspect` of one container, in Docker's shape.
   inspect(input: string): ReturnType<typeof containerInspectJson> {
     const record = this.containers.find(input);
-    return containerInspectJson({ record, state: this.containers.state(record.id) });
+    return containerInspectJson({ record, state: this.containers.state(record.id) }, this.ctx.volumes);
   }
 
   // The newest container's id (--latest), if any.

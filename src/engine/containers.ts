@@ -29,6 +29,7 @@ import { defaultNetwork } from '../network/backend.js';
 import type { Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { buildContainerConfig, type CreateOptions } from './container-config.js';
+import { fillVolumes, prepareMounts } from './container-mounts.js';
 import { inContainerTerms } from './container-paths.js';
 import { execInContainer, type ExecOptions } from './container-exec.js';
 import { writeBundle } from './container-bundle.js';
@@ -188,6 +189,7 @@ export class ContainersEngine {
       config,
     };
     let lock: Lock | undefined;
+    let madeVolumes: string[] = [];
     try {
       // The lock first: files of a container being made (its runtime dir, its monitor) are never
       // taken for a killed command's leftovers (see sweep).
@@ -196,9 +198,18 @@ export class ContainersEngine {
       record.name = this.reserveName(options.name, id);
       return await withStoreLock(this.ctx, false, async () => {
         this.images.resolve(found.id);
-        const commit = () => {
-          this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }), !startNext);
-          if (startNext) this.unpersisted.add(id);
+        // The volumes it names are made (and bind sources checked) with the record, under the
+        // volumes lock: `volume prune` never sees a volume whose container is not recorded yet.
+        const commit = async () => {
+          const write = () => {
+            this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }), !startNext);
+            if (startNext) this.unpersisted.add(id);
+          };
+          if (!config.mounts?.length) return write();
+          await this.ctx.volumes.withLock(async () => {
+            madeVolumes = prepareMounts(this.ctx.volumes, config.mounts!);
+            write();
+          });
         };
         // An address on a named network: the lowest one no container on it has (under the networks lock).
         if (config.namedNetwork) {
@@ -212,11 +223,11 @@ export class ContainersEngine {
               aliases: config.aliases ?? [],
               device: `eth${i + 1}`,
             }));
-            commit();
+            await commit();
           });
           for (const m of memberships(config)) this.networking.refreshHosts(m.network);
         } else {
-          commit();
+          await commit();
         }
         this.event(record, 'create');
         log.debug('create: done');
@@ -230,6 +241,7 @@ export class ContainersEngine {
         rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
       }
       if (record.name) this.store.releaseName(record.name, id);
+      if (madeVolumes.length) await this.ctx.volumes.withLock(async () => madeVolumes.forEach((v) => this.ctx.volumes.remove(v)));
       throw error;
     } finally {
       if (!this.held.has(id)) lock?.release();
@@ -354,6 +366,7 @@ export class ContainersEngine {
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
       log.debug('start: mounted');
+      if (record.config.mounts?.length) await fillVolumes(this.ctx.volumes, record, mountpoint);
       writeBundle(this.ctx, this.networking, record, mountpoint);
       log.debug('start: bundle written');
       if (monitorStarts && hooks.attach) {
@@ -569,7 +582,7 @@ export class ContainersEngine {
 
   // Removes a container; a running one only with force (killed first). Then (once per process)
   // what killed commands left of containers they never recorded.
-  async remove(input: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
+  async remove(input: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<ContainerRecord> {
     let record: ContainerRecord;
     try {
       record = this.store.find(input);
@@ -613,7 +626,7 @@ export class ContainersEngine {
     }
   }
 
-  private async removeOne(record: ContainerRecord, options: { force?: boolean }): Promise<void> {
+  private async removeOne(record: ContainerRecord, options: { force?: boolean; volumes?: boolean }): Promise<void> {
     await this.store.withContainerLock(record.id, async () => {
       if (!this.store.get(record.id)) return;
       const state = this.reconcileLocked(record.id);
@@ -627,11 +640,12 @@ export class ContainersEngine {
       // killed command left, and the runtime's record of it.
       await this.reapLocked(record, this.store.effectiveState(record.id, true));
       const outcome = await this.finishLocked({ ...record, config: { ...record.config, autoRemove: false } }, { restart: false });
-      if (outcome !== 'removed') this.removeLocked(record);
+      if (outcome !== 'removed') this.removeLocked(record, options.volumes === true);
     });
   }
 
-  private removeLocked(record: ContainerRecord): void {
+  // `volumes`: its anonymous volumes go too (rm -v, --rm), unless another container mounts one.
+  private removeLocked(record: ContainerRecord, volumes = record.config.autoRemove): void {
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
     // (A container whose monitor died before it ran still has its network namespace.)
     this.networking.releaseNetns(record.id);
@@ -639,6 +653,10 @@ export class ContainersEngine {
     this.store.remove(record);
     this.event(record, 'remove');
     for (const m of memberships(record.config)) this.networking.refreshHosts(m.network);
+    if (volumes) {
+      const used = new Set(this.store.list().flatMap((c) => (c.config.mounts ?? []).map((m) => m.source)));
+      for (const m of record.config.mounts ?? []) if (m.anonymous && !used.has(m.source)) this.ctx.volumes.remove(m.source);
+    }
   }
 
   // A free address on a named network (caller holds the networks lock).

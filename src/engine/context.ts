@@ -6,6 +6,7 @@ import { NetworkStore } from '../network/networks.js';
 import { ContainerStore } from '../state/containers.js';
 import { ImageStore } from '../storage/image-store.js';
 import { LayerStore } from '../storage/layer-store.js';
+import { VolumeStore } from '../storage/volumes.js';
 import { withLock } from '../util/lock.js';
 
 export interface EngineContext {
@@ -15,6 +16,7 @@ export interface EngineContext {
   layers: LayerStore;
   containers: ContainerStore;
   networks: NetworkStore;
+  volumes: VolumeStore;
 }
 
 export const createContext = async (overrides: PathOverrides = {}): Promise<EngineContext> => {
@@ -26,6 +28,7 @@ export const createContext = async (overrides: PathOverrides = {}): Promise<Engi
     layers: new LayerStore(paths.data),
     containers: new ContainerStore(paths.data, paths.run),
     networks: new NetworkStore(paths.data),
+    volumes: new VolumeStore(paths.data),
   };
 };
 

@@ -11,6 +11,7 @@ import { ImagesEngine } from './images.js';
 import { ContainerLogs } from './logs.js';
 import { NetworksEngine } from './networks.js';
 import { SystemEngine } from './system.js';
+import { VolumesEngine } from './volumes.js';
 
 export class Engine {
   readonly images: ImagesEngine;
@@ -21,6 +22,7 @@ export class Engine {
   readonly logs: ContainerLogs;
   readonly events: EventsEngine;
   readonly networks: NetworksEngine;
+  readonly volumes: VolumesEngine;
 
   constructor(readonly ctx: EngineContext) {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
@@ -30,6 +32,7 @@ export class Engine {
     this.logs = new ContainerLogs(this.containers);
     this.events = new EventsEngine(this.containers);
     this.networks = new NetworksEngine(ctx, this.containers);
+    this.volumes = new VolumesEngine(ctx);
     this.system = new SystemEngine(ctx);
   }
 
@@ -53,6 +56,7 @@ export type { LogEntry, LogsQuery } from './logs.js';
 export type { EventsQuery, SkiffEvent } from './events.js';
 export type { ContainerRow, PsEntry, PsOptions, SelectOptions } from './container-reports.js';
 export type { NetworkSummary } from './networks.js';
+export type { VolumeSummary } from './volumes.js';
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';
 export type { PushReport } from '../image/push.js';

@@ -152,6 +152,18 @@ export class SystemEngine {
     stopPause(this.ctx.paths.run);
   }
 
+  private volumeUsage(containers: { config: { mounts?: { type: string; source: string }[] } }[]): DiskUsageReport {
+    const used = new Set(containers.flatMap((c) => (c.config.mounts ?? []).filter((m) => m.type === 'volume').map((m) => m.source)));
+    const volumes = this.ctx.volumes.list().map((v) => ({ used: used.has(v.Name), size: this.ctx.volumes.size(v.Name) }));
+    return {
+      type: 'Local Volumes',
+      total: volumes.length,
+      active: volumes.filter((v) => v.used).length,
+      size: volumes.reduce((n, v) => n + v.size, 0),
+      reclaimable: volumes.filter((v) => !v.used).reduce((n, v) => n + v.size, 0),
+    };
+  }
+
   df(): DiskUsageReport[] {
     const images = this.ctx.images.list();
     const layers = this.ctx.layers.list();
@@ -164,7 +176,7 @@ export class SystemEngine {
     return [
       { type: 'Images', total: images.length, active: images.filter((i) => usedImages.has(i.id)).length, size, reclaimable },
       { type: 'Containers', total: containers.length, active: running, size: 0, reclaimable: 0 },
-      { type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 },
+      this.volumeUsage(containers),
     ];
   }
 }

@@ -105,6 +105,8 @@ export interface SpecInput {
   /** 'default', 'unconfined', or the text of a profile file. */
   seccomp: string;
   tmpfs: string[];
+  /** Bind mounts and volumes, as the runtime takes them (after the tmpfs mounts). */
+  binds?: Mount[];
   /** Host path of an init binary (catatonit, tini) to run as pid 1, when --init was given. */
   init?: string;
   /** 'private' (own network namespace), 'host', or the path of a network namespace to join. */
@@ -200,6 +202,7 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   if (input.readOnly)
     for (const d of ['/tmp', '/var/tmp', '/run']) mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev'] });
   for (const t of input.tmpfs) mounts.push(parseTmpfs(t));
+  mounts.push(...(input.binds ?? []));
   if (input.init) mounts.push({ destination: INIT_PATH, type: 'bind', source: input.init, options: ['bind', 'ro', 'rprivate'] });
 
   const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];

@@ -60,6 +60,22 @@ export interface ContainerConfig {
   aliases?: string[];
   /** More named networks, joined with `network connect`. */
   extraNetworks?: NetworkAttachment[];
+  /** Bind mounts and volumes (-v, --mount), in the order given. */
+  mounts?: MountSpec[];
+}
+
+export interface MountSpec {
+  type: 'bind' | 'volume';
+  /** The host path (bind) or the volume's name. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+  /** Mount options besides ro/rw: propagation (rprivate, rshared, ...), nosuid, nodev, noexec. */
+  options: string[];
+  /** A volume made for this container alone (`-v /path`, an image's VOLUME): `rm -v` and `--rm` remove it. */
+  anonymous?: boolean;
+  /** Do not copy the image's content at the destination into an empty volume. */
+  nocopy?: boolean;
 }
 
 export interface NetworkAttachment {

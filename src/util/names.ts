@@ -1,4 +1,4 @@
-// The rule a container's or network's name must follow (both become file names in the store).
+// The rule a container's, network's or volume's name must follow (each becomes a file name in the store).
 import { CliError } from '../errors.js';
 
 // Podman's rule for container (and network) names.
@@ -10,7 +10,7 @@ export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const NAME_MAX = 200;
 
 // Refuses a name that breaks the rule, in one line that says why.
-export const checkName = (kind: 'container' | 'network', name: string): void => {
+export const checkName = (kind: 'container' | 'network' | 'volume', name: string): void => {
   if (name.length > NAME_MAX)
     throw new CliError(
       'EUSAGE',

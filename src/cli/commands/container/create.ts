@@ -51,6 +51,13 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--read-only', 'mount the root filesystem read-only')
     .option('--security-opt <option>', 'no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json', collect)
     .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect)
+    .option(
+      '-v, --volume <[source:]path[:options]>',
+      'bind-mount a host path (/, ., ~) or mount a volume (a name; none: anonymous); options ro, rw, nocopy, propagation',
+      collect,
+    )
+    .option('--mount <type=bind|volume|tmpfs,source=…,target=…[,readonly]>', 'mount a host path, a volume or a tmpfs', collect)
+    .option('--image-volume <mode>', "what the image's VOLUMEs become: bind (anonymous volumes), tmpfs or ignore", 'bind')
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
     .option(
       '--network <mode>',

@@ -63,11 +63,11 @@ export const buildRm = (name = 'rm'): Command =>
   selectionOptions(new Command(name).description('Remove containers'))
     .argument('[container...]')
     .option('-f, --force', 'remove running containers too (killed first)')
-    .option('-v, --volumes', 'remove anonymous volumes too (none exist yet)')
+    .option('-v, --volumes', "remove the container's anonymous volumes too")
     .option('-i, --ignore', 'ignore containers that do not exist')
     .option('-t, --time <seconds>', 'accepted for compatibility', seconds)
-    .action((inputs: string[], flags: Selection & { force?: boolean }, cmd: Command) =>
-      forEach(cmd, inputs, flags, (engine, target) => engine.containers.remove(target, { force: flags.force })),
+    .action((inputs: string[], flags: Selection & { force?: boolean; volumes?: boolean }, cmd: Command) =>
+      forEach(cmd, inputs, flags, (engine, target) => engine.containers.remove(target, { force: flags.force, volumes: flags.volumes })),
     );
 
 export const buildWait = (name = 'wait'): Command =>

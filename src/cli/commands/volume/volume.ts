@@ -1,0 +1,132 @@
+// skiff volume create|ls|inspect|rm|prune|exists: named volumes (directories under the store that
+// containers mount with -v NAME:/path; their data outlives the containers).
+import { Command } from 'commander';
+import type { VolumeSummary } from '../../../engine/index.js';
+import { collect, openEngineFor, reportItems } from '../../engine.js';
+import { printError } from '../../errors.js';
+import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
+
+// Podman's `volume inspect` shape.
+const volumeJson = (v: VolumeSummary) => ({
+  Name: v.Name,
+  Driver: v.Driver,
+  Mountpoint: v.Mountpoint,
+  CreatedAt: v.CreatedAt,
+  Labels: v.Labels,
+  Scope: v.Scope,
+  Options: v.Options,
+  Anonymous: v.Anonymous === true,
+  NeedsCopyUp: v.NeedsCopyUp === true,
+  MountCount: 0,
+});
+
+const buildCreate = (): Command =>
+  new Command('create')
+    .description('Create a volume')
+    .argument('[name]', 'its name (default: a random one)')
+    .option('-l, --label <key=value>', 'set a label', collect)
+    .option('-o, --opt <option>', 'driver option (none are supported yet)', collect)
+    .option('-d, --driver <driver>', 'only local', 'local')
+    .option('--ignore', 'no error if the volume exists already')
+    .action(async (name: string | undefined, flags: { label?: string[]; opt?: string[]; driver: string; ignore?: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      if (flags.ignore && name && engine.volumes.exists(name)) return printLine(name);
+      printLine((await engine.volumes.create(name, { labels: flags.label, opts: flags.opt, driver: flags.driver })).Name);
+    });
+
+const buildList = (): Command =>
+  new Command('ls')
+    .alias('list')
+    .description('List volumes')
+    .option('-q, --quiet', 'print only names')
+    .option('-f, --filter <key=value>', 'name=, label=KEY[=VALUE], dangling=true|false', collect)
+    .option('--format <format>', 'json, or a Go template such as {{.Name}} {{.Mountpoint}}')
+    .action(async (flags: { quiet?: boolean; filter?: string[]; format?: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      const volumes = engine.volumes.list(flags.filter);
+      if (flags.quiet) return volumes.forEach((v) => printLine(v.Name));
+      const format = parseFormat(flags.format);
+      if (format.kind === 'json') return printJson(volumes.map(volumeJson));
+      if (format.kind === 'template') return printTemplate(format.template, volumes.map(volumeJson));
+      printTable(
+        ['DRIVER', 'VOLUME NAME'],
+        volumes.map((v) => [v.Driver, v.Name]),
+      );
+    });
+
+const buildInspect = (): Command =>
+  new Command('inspect')
+    .description('Show volumes in detail')
+    .argument('[name...]')
+    .option('-a, --all', 'every volume')
+    .option('-f, --format <format>', 'json (default) or a Go template')
+    .action(async (names: string[], flags: { all?: boolean; format?: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      const wanted = flags.all ? engine.volumes.list().map((v) => v.Name) : names;
+      const reports = wanted.map((name) => {
+        try {
+          return { data: engine.volumes.inspect(name) };
+        } catch (error) {
+          return { error: error as Error };
+        }
+      });
+      const found = reports.flatMap((r) => (r.data ? [volumeJson(r.data)] : []));
+      const format = parseFormat(flags.format);
+      if (format.kind === 'template') printTemplate(format.template, found);
+      else printJson(found);
+      reportItems(reports, () => {}, printError);
+    });
+
+const buildRm = (): Command =>
+  new Command('rm')
+    .alias('remove')
+    .description('Remove volumes (refused while a container uses one)')
+    .argument('[name...]')
+    .option('-a, --all', 'every volume no container uses')
+    .option('-f, --force', 'no error for a volume that does not exist')
+    .action(async (names: string[], flags: { all?: boolean; force?: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      if (flags.all) return (await engine.volumes.prune()).forEach((n) => printLine(n));
+      const reports = [];
+      for (const name of names) {
+        try {
+          const removed = await engine.volumes.remove(name, { force: flags.force });
+          if (removed) reports.push({ name: removed });
+        } catch (error) {
+          reports.push({ name, error: error as Error });
+        }
+      }
+      reportItems(reports, (r) => printLine(r.name), printError);
+    });
+
+const buildPrune = (): Command =>
+  new Command('prune')
+    .description('Remove every volume no container uses')
+    .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
+    .option('--filter <key=value>', 'name=, label=KEY[=VALUE]', collect)
+    .action(async (flags: { filter?: string[] }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      for (const name of await engine.volumes.prune(flags.filter)) printLine(name);
+    });
+
+const buildExists = (): Command =>
+  new Command('exists')
+    .description('Exit 0 if the volume exists, 1 if not')
+    .argument('<name>')
+    .action(async (name: string, _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      if (!engine.volumes.exists(name)) process.exitCode = 1;
+    });
+
+export const build = (): Command =>
+  new Command('volume')
+    .description('Manage volumes')
+    .addCommand(buildCreate())
+    .addCommand(buildList())
+    .addCommand(buildInspect())
+    .addCommand(buildRm())
+    .addCommand(buildPrune())
+    .addCommand(buildExists());

@@ -1,0 +1,237 @@
+// Bind mounts and volumes: `-v` and `--mount` parsed into MountSpecs (Podman's forms), the volumes
+// they name made when a container is created, an empty volume filled with the image's content at its
+// destination on first start (Docker's rule; `nocopy` turns it off), and the runtime's mounts.
+import { constants, fstatSync, readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { CliError } from '../errors.js';
+import type { ContainerRecord, MountSpec } from '../state/containers.js';
+import { randomId } from '../state/names.js';
+import type { VolumeStore } from '../storage/volumes.js';
+import { closeQuietly, openInRootIfExists } from '../util/in-root.js';
+import { log } from '../util/log.js';
+import { checkName } from '../util/names.js';
+
+const PROPAGATIONS = ['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'];
+const FLAGS = ['nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec'];
+
+const absoluteDestination = (destination: string, flag: string, spec: string): string => {
+  if (!destination.startsWith('/')) throw new CliError('EUSAGE', `invalid ${flag} "${spec}": the container path must be absolute`);
+  const normal = resolve(destination);
+  if (normal === '/') throw new CliError('EUSAGE', `invalid ${flag} "${spec}": cannot mount over the container's root`);
+  return normal;
+};
+
+// A host path as Podman reads one: ~ is the home, a relative path is the working directory's.
+const hostPath = (source: string): string => resolve(source === '~' || source.startsWith('~/') ? homedir() + source.slice(1) : source);
+
+const isHostPath = (source: string): boolean => source.startsWith('/') || source.startsWith('.') || source.startsWith('~');
+
+// -v [SOURCE:]DESTINATION[:OPTIONS]: a host path (/, ., ~) is a bind, a name a volume, and no
+// source (`-v /data`, `-v /data:ro`) an anonymous volume.
+export const parseVolumeFlag = (spec: string): MountSpec => {
+  const parts = spec.split(':');
+  if (parts.length > 3 || parts.some((p) => p === '')) throw new CliError('EUSAGE', `invalid -v "${spec}": use [SOURCE:]CONTAINER-PATH[:OPTIONS]`);
+  if (parts.length === 1 || (parts.length === 2 && !parts[1].startsWith('/'))) {
+    const destination = absoluteDestination(parts[0], '-v', spec);
+    return { type: 'volume', source: '', destination, anonymous: true, ...mountOptions(parts[1], '-v', spec) };
+  }
+  const [source, target, opts] = parts;
+  const destination = absoluteDestination(target, '-v', spec);
+  if (isHostPath(source)) return { type: 'bind', source: hostPath(source), destination, ...mountOptions(opts, '-v', spec) };
+  checkName('volume', source);
+  return { type: 'volume', source, destination, ...mountOptions(opts, '-v', spec) };
+};
+
+const mountOptions = (opts: string | undefined, flag: string, spec: string): Pick<MountSpec, 'readOnly' | 'options' | 'nocopy'> => {
+  let readOnly = false;
+  let nocopy = false;
+  const options: string[] = [];
+  for (const opt of opts ? opts.split(',') : []) {
+    if (opt === 'ro' || opt === 'rw') readOnly = opt === 'ro';
+    else if (opt === 'z' || opt === 'Z') log.debug(`${flag} ${spec}: :${opt} ignored (no SELinux labels here)`);
+    else if (opt === 'nocopy') nocopy = true;
+    else if (opt === 'copy') nocopy = false;
+    else if (PROPAGATIONS.includes(opt) || FLAGS.includes(opt)) options.push(opt);
+    else if (opt === 'bind' || opt === 'rbind')
+      continue; // always recursive
+    else if (opt === 'U' || opt === 'O')
+      throw new CliError('EUSAGE', `invalid ${flag} "${spec}": the :${opt} option is not supported yet (chown of a mount, overlay mounts)`);
+    else throw new CliError('EUSAGE', `invalid ${flag} "${spec}": unknown option "${opt}" (ro, rw, nocopy, z, Z, propagation, nosuid, nodev, noexec)`);
+  }
+  return { readOnly, options, nocopy: nocopy || undefined };
+};
+
+// --mount type=bind|volume|tmpfs,source=…,target=…,readonly,… → a MountSpec, or a --tmpfs spec.
+export const parseMountFlag = (spec: string): MountSpec | { tmpfs: string } => {
+  const fields = new Map<string, string>();
+  for (const field of spec.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).trim();
+    if (!key) throw new CliError('EUSAGE', `invalid --mount "${spec}": an empty field`);
+    fields.set(key, eq < 0 ? '' : field.slice(eq + 1));
+  }
+  const take = (...keys: string[]): string | undefined => keys.map((k) => fields.get(k)).find((v) => v !== undefined);
+  const type = take('type');
+  const target = take('target', 'destination', 'dst');
+  if (!target) throw new CliError('EUSAGE', `invalid --mount "${spec}": target= is missing`);
+  const destination = absoluteDestination(target, '--mount', spec);
+  const flagValue = (...keys: string[]): boolean => {
+    const v = take(...keys);
+    if (v === undefined) return false;
+    if (v === '' || v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new CliError('EUSAGE', `invalid --mount "${spec}": ${keys[0]}=${v} is not true or false`);
+  };
+  const known = new Set([
+    'type',
+    'target',
+    'destination',
+    'dst',
+    'source',
+    'src',
+    'readonly',
+    'ro',
+    'bind-propagation',
+    'volume-nocopy',
+    'tmpfs-size',
+    'tmpfs-mode',
+    'consistency',
+    'relabel',
+    'rw',
+  ]);
+  const unknown = [...fields.keys()].find((k) => !known.has(k));
+  if (unknown) throw new CliError('EUSAGE', `invalid --mount "${spec}": unknown field "${unknown}"`);
+  if (type === 'tmpfs') {
+    const opts = [...(take('tmpfs-size') ? [`size=${take('tmpfs-size')}`] : []), ...(take('tmpfs-mode') ? [`mode=${take('tmpfs-mode')}`] : [])];
+    return { tmpfs: opts.length ? `${destination}:${opts.join(',')}` : destination };
+  }
+  const readOnly = flagValue('readonly', 'ro');
+  const propagation = take('bind-propagation');
+  if (propagation !== undefined && !PROPAGATIONS.includes(propagation))
+    throw new CliError('EUSAGE', `invalid --mount "${spec}": bind-propagation must be one of ${PROPAGATIONS.join(', ')}`);
+  const source = take('source', 'src');
+  if (type === 'bind') {
+    if (!source) throw new CliError('EUSAGE', `invalid --mount "${spec}": a bind mount needs source=`);
+    return { type: 'bind', source: hostPath(source), destination, readOnly, options: propagation ? [propagation] : [] };
+  }
+  if (type === 'volume') {
+    if (source) checkName('volume', source);
+    return {
+      type: 'volume',
+      source: source ?? '',
+      destination,
+      readOnly,
+      options: [],
+      anonymous: source ? undefined : true,
+      nocopy: flagValue('volume-nocopy') || undefined,
+    };
+  }
+  throw new CliError('EUSAGE', `invalid --mount "${spec}": type must be bind, volume or tmpfs`);
+};
+
+// The mounts of -v, --mount and the image's VOLUMEs (anonymous volumes where nothing else is
+// mounted; `--image-volume tmpfs` makes them tmpfs, `ignore` leaves them out). Refuses a
+// destination given twice.
+export const containerMounts = (
+  volumes: string[],
+  mounts: string[],
+  tmpfsFlags: string[],
+  imageVolumes: string[],
+  imageVolume: string,
+): { mounts: MountSpec[]; tmpfs: string[] } => {
+  if (!['bind', 'tmpfs', 'ignore', 'anonymous'].includes(imageVolume))
+    throw new CliError('EUSAGE', `invalid --image-volume "${imageVolume}": use bind, tmpfs or ignore`);
+  const out: MountSpec[] = volumes.map(parseVolumeFlag);
+  const tmpfs: string[] = [...tmpfsFlags];
+  for (const m of mounts.map(parseMountFlag)) {
+    if ('tmpfs' in m) tmpfs.push(m.tmpfs);
+    else out.push(m);
+  }
+  const seen = new Set<string>();
+  for (const d of [...out.map((m) => m.destination), ...tmpfs.map((t) => t.split(':')[0])]) {
+    if (seen.has(d)) throw new CliError('EUSAGE', `${d} is mounted twice: give each container path one -v, --mount or --tmpfs`);
+    seen.add(d);
+  }
+  for (const path of imageVolumes.map((v) => resolve('/', v))) {
+    if (seen.has(path) || imageVolume === 'ignore' || path === '/') continue;
+    if (imageVolume === 'tmpfs') tmpfs.push(path);
+    else out.push({ type: 'volume', source: '', destination: path, readOnly: false, options: [], anonymous: true });
+    seen.add(path);
+  }
+  return { mounts: out, tmpfs };
+};
+
+// Checks bind sources and makes the volumes a new container's mounts name (anonymous ones get a
+// random name). Under the volumes lock. Returns the names of the volumes it made.
+export const prepareMounts = (store: VolumeStore, mounts: MountSpec[]): string[] => {
+  const made: string[] = [];
+  try {
+    for (const m of mounts) {
+      if (m.type === 'bind') {
+        if (!statSync(m.source, { throwIfNoEntry: false }))
+          throw new CliError('EUSAGE', `bind mount source ${m.source} does not exist: create it first, or check the path`);
+        continue;
+      }
+      if (m.anonymous) m.source = randomId();
+      if (store.get(m.source)) continue;
+      store.create(m.source, { anonymous: m.anonymous });
+      made.push(m.source);
+    }
+  } catch (error) {
+    for (const name of made) store.remove(name);
+    throw error;
+  }
+  return made;
+};
+
+// Docker's rule: a new volume takes the image's content at its destination (owners and modes
+// kept) the first time a container mounts it, unless it has content already or the mount says
+// nocopy. `rootfs` is the container's mounted root.
+export const fillVolumes = async (store: VolumeStore, record: ContainerRecord, rootfs: string): Promise<void> => {
+  const fresh = (record.config.mounts ?? []).filter((m) => m.type === 'volume' && store.get(m.source)?.NeedsCopyUp);
+  if (!fresh.length) return;
+  await store.withLock(async () => {
+    for (const m of fresh) {
+      const volume = store.get(m.source);
+      if (!volume?.NeedsCopyUp) continue; // another container did it meanwhile
+      if (!m.nocopy && !readdirSync(store.dataDir(m.source)).length) await copyInto(rootfs, m.destination, store.dataDir(m.source));
+      store.copiedUp(volume);
+    }
+  });
+};
+
+const copyInto = async (rootfs: string, path: string, data: string): Promise<void> => {
+  const fd = openInRootIfExists(rootfs, path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK);
+  if (fd === undefined) return;
+  try {
+    if (!fstatSync(fd).isDirectory()) return;
+    const { copyTree } = await import('../storage/copy.js');
+    await copyTree(fd, data, { prefix: '', chown: true });
+  } finally {
+    closeQuietly(fd);
+  }
+};
+
+// The runtime's mounts for a container's binds and volumes.
+export const runtimeMounts = (store: VolumeStore, mounts: MountSpec[]): { destination: string; type: string; source: string; options: string[] }[] =>
+  mounts.map((m) => ({
+    destination: m.destination,
+    type: 'bind',
+    source: m.type === 'bind' ? m.source : store.dataDir(m.source),
+    options: ['rbind', m.readOnly ? 'ro' : 'rw', ...(m.options.some((o) => PROPAGATIONS.includes(o)) ? [] : ['rprivate']), ...m.options],
+  }));
+
+// `inspect`'s Mounts, as Podman shows them.
+export const inspectMounts = (store: VolumeStore, mounts: MountSpec[]) =>
+  mounts.map((m) => ({
+    Type: m.type,
+    ...(m.type === 'volume' ? { Name: m.source } : {}),
+    Source: m.type === 'bind' ? m.source : store.dataDir(m.source),
+    Destination: m.destination,
+    Driver: m.type === 'volume' ? 'local' : '',
+    Mode: '',
+    Options: ['rbind', ...m.options],
+    RW: !m.readOnly,
+    Propagation: m.options.find((o) => PROPAGATIONS.includes(o)) ?? 'rprivate',
+  }));

@@ -1,0 +1,103 @@
+// Volumes: create, list (with filters), inspect, remove, prune. A volume is in use while any
+// container's record mounts it (running or not): remove refuses it, naming the containers, and
+// prune leaves it. Removal and the creates in `create` hold the volumes lock, so a volume is never
+// pruned between a container's create and its record.
+import { CliError } from '../errors.js';
+import type { VolumeRecord } from '../storage/volumes.js';
+import { randomId } from '../state/names.js';
+import type { EngineContext } from './context.js';
+
+export interface VolumeSummary extends VolumeRecord {
+  /** Names of the containers that mount it. */
+  UsedBy: string[];
+}
+
+const parseLabels = (labels: string[]): Record<string, string> =>
+  Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
+
+export class VolumesEngine {
+  constructor(private readonly ctx: EngineContext) {}
+
+  private users(): Map<string, string[]> {
+    const users = new Map<string, string[]>();
+    for (const c of this.ctx.containers.list())
+      for (const m of c.config.mounts ?? []) if (m.type === 'volume') users.set(m.source, [...(users.get(m.source) ?? []), c.name]);
+    return users;
+  }
+
+  async create(name: string | undefined, options: { labels?: string[]; opts?: string[]; driver?: string } = {}): Promise<VolumeRecord> {
+    if (options.driver && options.driver !== 'local') throw new CliError('EUSAGE', `unknown volume driver "${options.driver}": only local`);
+    if (options.opts?.length)
+      throw new CliError('EUSAGE', `volume options (${options.opts.join(', ')}) are not supported yet: a local directory volume takes none`);
+    return this.ctx.volumes.withLock(async () => {
+      this.ctx.volumes.sweep();
+      return this.ctx.volumes.create(name ?? randomId(), { labels: parseLabels(options.labels ?? []) });
+    });
+  }
+
+  list(filters: string[] = []): VolumeSummary[] {
+    const users = this.users();
+    const checks = filters.map((f) => {
+      const [key, value = ''] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
+      if (!f.includes('=')) throw new CliError('EUSAGE', `invalid --filter "${f}": use KEY=VALUE (name, label, dangling)`);
+      if (key === 'name') return (v: VolumeSummary) => v.Name.includes(value);
+      if (key === 'label') {
+        const [k, want] = value.includes('=') ? [value.slice(0, value.indexOf('=')), value.slice(value.indexOf('=') + 1)] : [value, undefined];
+        return (v: VolumeSummary) => k in v.Labels && (want === undefined || v.Labels[k] === want);
+      }
+      if (key === 'dangling') {
+        if (!['true', 'false', '1', '0'].includes(value)) throw new CliError('EUSAGE', `invalid --filter "${f}": dangling is true or false`);
+        return (v: VolumeSummary) => (v.UsedBy.length === 0) === (value === 'true' || value === '1');
+      }
+      throw new CliError('EUSAGE', `invalid --filter "${f}": filter on name, label or dangling`);
+    });
+    return this.ctx.volumes
+      .list()
+      .map((v) => ({ ...v, UsedBy: users.get(v.Name) ?? [] }))
+      .filter((v) => checks.every((check) => check(v)));
+  }
+
+  inspect(name: string): VolumeSummary {
+    return { ...this.ctx.volumes.find(name), UsedBy: this.users().get(name) ?? [] };
+  }
+
+  exists(name: string): boolean {
+    return this.ctx.volumes.get(name) !== undefined;
+  }
+
+  // Refused while a container mounts it (also with force: no container is removed behind the
+  // user's back); force only makes a missing volume no error.
+  async remove(name: string, options: { force?: boolean } = {}): Promise<string | undefined> {
+    return this.ctx.volumes.withLock(async () => {
+      if (!this.ctx.volumes.get(name)) {
+        if (options.force) return undefined;
+        throw new CliError('ENOVOLUME', `no such volume: ${name}`, { exitCode: 1 });
+      }
+      const users = this.users().get(name)?.sort();
+      if (users?.length)
+        throw new CliError(
+          'ESTATE',
+          `volume ${name} is used by container${users.length > 1 ? 's' : ''} ${users.join(', ')}: remove ${users.length > 1 ? 'them' : 'it'} first`,
+          {
+            exitCode: 2,
+          },
+        );
+      this.ctx.volumes.remove(name);
+      return name;
+    });
+  }
+
+  // Removes every volume no container mounts (that the filters select); returns their names.
+  async prune(filters: string[] = []): Promise<string[]> {
+    return this.ctx.volumes.withLock(async () => {
+      this.ctx.volumes.sweep();
+      const unused = this.list(filters).filter((v) => v.UsedBy.length === 0);
+      for (const v of unused) this.ctx.volumes.remove(v.Name);
+      return unused.map((v) => v.Name);
+    });
+  }
+
+  size(name: string): number {
+    return this.ctx.volumes.size(name);
+  }
+}

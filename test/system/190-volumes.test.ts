@@ -1,0 +1,143 @@
+// Volumes and bind mounts: data that outlives containers (owned by you on the host, root's inside),
+// read-only mounts, the image's content copied into a new volume, anonymous volumes removed with
+// their container only when asked, names refused before anything is made, and volumes in use kept.
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { testIds, until, useSandbox } from '../helpers/cli.js';
+
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+const TICK = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'];
+
+const sb = useSandbox('volumes', { pull: [IMG] });
+const volumesDir = () => join(sb.dataDir, 'volumes');
+const volumeNames = () => (existsSync(volumesDir()) ? readdirSync(volumesDir()).filter((n) => !n.startsWith('.')) : []);
+
+describe('named volumes', () => {
+  it('keep data across containers, owned by you on the host, shared by running containers', async () => {
+    expect((await sb.runCli(0, 'volume', 'create', '--label', 'app=db', 'data')).stdout).toBe('data\n');
+    await sb.runCli(0, 'run', '--rm', '-v', 'data:/data', IMG, 'sh', '-c', 'echo kept > /data/file');
+    const file = join(volumesDir(), 'data', '_data', 'file');
+    expect(readFileSync(file, 'utf8')).toBe('kept\n');
+    expect(statSync(file).uid).toBe(testIds().uid); // root inside is you outside
+    expect((await sb.runCli(0, 'run', '--rm', '-v', 'data:/other', IMG, 'sh', '-c', 'cat /other/file; stat -c %u /other/file')).stdout).toBe('kept\n0\n');
+    // Two running containers see each other's writes.
+    await sb.runCli(0, 'run', '-d', '--name', 'w1', '-v', 'data:/v', IMG, ...TICK);
+    await sb.runCli(0, 'run', '-d', '--name', 'w2', '--mount', 'type=volume,source=data,target=/v', IMG, ...TICK);
+    await sb.runCli(0, 'exec', 'w1', 'sh', '-c', 'echo from-w1 > /v/shared');
+    expect((await sb.runCli(0, 'exec', 'w2', 'sh', '-c', 'cat /v/shared')).stdout).toBe('from-w1\n');
+    // In use: refused, naming the containers, with or without -f; rm -f of a container keeps it.
+    const refused = await sb.run(['volume', 'rm', '-f', 'data']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/volume data is used by containers w1, w2/);
+    await sb.runCli(0, 'rm', '-f', '-v', 'w1', 'w2');
+    expect(volumeNames()).toEqual(['data']);
+    const [inspected] = JSON.parse((await sb.runCli(0, 'volume', 'inspect', 'data')).stdout);
+    expect(inspected).toMatchObject({ Name: 'data', Driver: 'local', Labels: { app: 'db' }, Mountpoint: join(volumesDir(), 'data', '_data') });
+    expect((await sb.runCli(0, 'volume', 'ls', '--filter', 'label=app=db', '-q')).stdout).toBe('data\n');
+    expect((await sb.run(['volume', 'exists', 'data'])).code).toBe(0);
+    expect((await sb.run(['volume', 'exists', 'nope'])).code).toBe(1);
+    expect((await sb.runCli(0, 'volume', 'rm', 'data')).stdout).toBe('data\n');
+    expect((await sb.run(['volume', 'rm', 'data'])).code).toBe(1);
+    expect(volumeNames()).toEqual([]);
+  });
+
+  it('mounts read-only with :ro and --mount readonly', async () => {
+    await sb.runCli(0, 'volume', 'create', 'ro');
+    for (const flag of [
+      ['-v', 'ro:/d:ro'],
+      ['--mount', 'type=volume,src=ro,dst=/d,readonly'],
+    ]) {
+      const write = await sb.run(['run', '--rm', ...flag, IMG, 'sh', '-c', 'echo x > /d/f']);
+      expect(write.code).not.toBe(0);
+      expect(write.stdout + write.stderr).toMatch(/Read-only file system/);
+    }
+    expect(readdirSync(join(volumesDir(), 'ro', '_data'))).toEqual([]);
+    await sb.runCli(0, 'volume', 'rm', 'ro');
+  });
+
+  it("copies the image's content into a new volume unless nocopy, and keeps what a killed container wrote", async () => {
+    await sb.runCli(0, 'run', '--name', 'seedbox', IMG, 'sh', '-c', 'mkdir -p /seed && echo seeded > /seed/file && chown 33:33 /seed/file');
+    await sb.runCli(0, 'commit', '-q', '-c', 'VOLUME /seed', 'seedbox', 'localhost/seeded');
+    await sb.runCli(0, 'rm', 'seedbox');
+    expect((await sb.runCli(0, 'run', '--rm', '-v', 'filled:/seed', 'localhost/seeded', 'sh', '-c', 'cat /seed/file; stat -c %u /seed/file')).stdout).toBe(
+      'seeded\n33\n',
+    );
+    expect((await sb.runCli(0, 'run', '--rm', '-v', 'empty:/seed:nocopy', 'localhost/seeded', 'ls', '-A', '/seed')).stdout).toBe('');
+    // Only a new volume is filled: one the container emptied stays empty.
+    await sb.runCli(0, 'run', '--rm', '-v', 'filled:/seed', 'localhost/seeded', 'sh', '-c', 'rm /seed/file');
+    expect((await sb.runCli(0, 'run', '--rm', '-v', 'filled:/seed', 'localhost/seeded', 'ls', '-A', '/seed')).stdout).toBe('');
+    // A writer killed midway: every line it wrote before the kill is still there.
+    await sb.runCli(0, 'run', '-d', '--name', 'writer', '-v', 'log:/log', IMG, 'sh', '-c', 'i=0; while :; do i=$((i+1)); echo line$i >> /log/out; done');
+    const out = join(volumesDir(), 'log', '_data', 'out');
+    await until(async () => existsSync(out) && readFileSync(out, 'utf8').split('\n').length > 200);
+    const before = readFileSync(out, 'utf8').split('\n').length;
+    await sb.runCli(0, 'rm', '-f', 'writer');
+    expect(readFileSync(out, 'utf8').split('\n').length).toBeGreaterThanOrEqual(before);
+    for (const v of ['filled', 'empty', 'log']) await sb.runCli(0, 'volume', 'rm', v);
+  });
+});
+
+describe('anonymous volumes', () => {
+  it('come from -v /path and the image VOLUMEs; --rm and rm -v remove them, rm keeps them, prune takes unused ones', async () => {
+    const start = volumeNames().length;
+    await sb.runCli(0, 'run', '--rm', '-v', '/scratch', 'localhost/seeded', 'sh', '-c', 'cat /seed/file > /scratch/x');
+    expect(volumeNames().length).toBe(start);
+    await sb.runCli(0, 'run', '--name', 'keeps', 'localhost/seeded', 'sh', '-c', 'cat /seed/file');
+    const mounts = JSON.parse((await sb.runCli(0, 'inspect', '--format', 'json', 'keeps')).stdout)[0].Mounts;
+    expect(mounts).toMatchObject([{ Type: 'volume', Destination: '/seed', RW: true, Driver: 'local' }]);
+    expect(volumeNames().length).toBe(start + 1);
+    await sb.runCli(0, 'rm', 'keeps');
+    expect(volumeNames().length).toBe(start + 1);
+    await sb.runCli(0, 'run', '--name', 'drops', '--image-volume', 'tmpfs', 'localhost/seeded', 'sh', '-c', 'true');
+    await sb.runCli(0, 'run', '--name', 'drops2', '-v', '/gone', IMG, 'sh', '-c', 'true');
+    expect(volumeNames().length).toBe(start + 2);
+    await sb.runCli(0, 'rm', '-v', 'drops', 'drops2');
+    expect(volumeNames().length).toBe(start + 1);
+    // prune: only what no container uses, stopped ones included.
+    await sb.runCli(0, 'create', '--name', 'holder', '-v', 'held:/h', IMG, 'sh', '-c', 'true');
+    const pruned = (await sb.runCli(0, 'volume', 'prune', '-f')).stdout.trim().split('\n');
+    expect(pruned).toHaveLength(start + 1);
+    expect(volumeNames()).toEqual(['held']);
+    await sb.runCli(0, 'rm', 'holder');
+    await sb.runCli(0, 'system', 'prune', '-f', '--volumes');
+    expect(volumeNames()).toEqual([]);
+  });
+});
+
+describe('bind mounts', () => {
+  it('mount host paths (relative ones too): files you own are root inside, root’s files are yours outside', async () => {
+    const src = join(sb.home, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'main.c'), 'int main;\n');
+    for (const p of [src, join(src, 'main.c')]) (await import('node:fs')).chownSync(p, testIds().uid, testIds().gid);
+    expect((await sb.runCli(0, 'run', '--rm', '-v', './src:/work', IMG, 'sh', '-c', 'stat -c %u /work/main.c; echo out > /work/built')).stdout).toBe('0\n');
+    expect(statSync(join(src, 'built')).uid).toBe(testIds().uid);
+    const ro = await sb.run(['run', '--rm', '--mount', `type=bind,source=${src},target=/work,readonly`, IMG, 'sh', '-c', 'touch /work/x']);
+    expect(ro.code).not.toBe(0);
+    expect(existsSync(join(src, 'x'))).toBe(false);
+  });
+});
+
+describe('bad input', () => {
+  it('refuses bad names and mounts with exit 125 before anything is made', async () => {
+    const containers = (await sb.runCli(0, 'ps', '-aq')).stdout;
+    for (const name of ['../x', 'a/b', '.hidden', '-x']) {
+      const r = await sb.run(['volume', 'create', name]);
+      expect(r.code, name).toBe(125);
+    }
+    for (const spec of ['a/b:/x', '../x:/x', 'data:relative', '/x:/', 'v:/x:bogus', '::']) {
+      const r = await sb.run(['run', '--rm', '-v', spec, IMG, 'sh', '-c', 'true']);
+      expect(r.code, spec).toBe(125);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const missing = await sb.run(['run', '--rm', '-v', '/no/such/dir:/x', IMG, 'sh', '-c', 'true']);
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toMatch(/bind mount source \/no\/such\/dir does not exist/);
+    const twice = await sb.run(['run', '--rm', '-v', 'a:/x', '--tmpfs', '/x', IMG, 'sh', '-c', 'true']);
+    expect(twice.stderr).toMatch(/\/x is mounted twice/);
+    expect(volumeNames()).toEqual([]);
+    expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe(containers);
+  });
+});
