@@ -45,7 +45,16 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     noNewPrivileges: c.noNewPrivileges,
     seccomp: c.seccomp,
     tmpfs: c.tmpfs,
-    binds: runtimeMounts(ctx.volumes, c.mounts ?? []),
+    binds: [
+      ...runtimeMounts(ctx.volumes, c.mounts ?? []),
+      ...(c.devices ?? []).map((d) => ({
+        destination: d.destination,
+        type: 'bind',
+        source: d.source,
+        options: ['bind', 'rprivate', d.readOnly ? 'ro' : 'rw'],
+      })),
+    ],
+    readOnlyTmpfs: c.readOnlyTmpfs !== false,
     init,
     network: networkMode(c).namespace({ netnsPath: store.netnsPath(record.id), pastaPidFile: '', slirpSocket: '' }, () =>
       networking.sharedNetns(c.network.slice('container:'.length)),

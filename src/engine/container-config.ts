@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
 import type { PortMapping } from '../network/ports.js';
-import type { ContainerConfig, RestartPolicy } from '../state/containers.js';
-import { containerMounts } from './container-mounts.js';
+import type { ContainerConfig, MountSpec, RestartPolicy } from '../state/containers.js';
+import { containerMounts, parseDevice } from './container-mounts.js';
 
 export interface CreateOptions {
   image: string;
@@ -38,6 +38,12 @@ export interface CreateOptions {
   mount?: string[];
   /** What becomes of the image's VOLUMEs: bind (anonymous volumes; the default), tmpfs or ignore. */
   imageVolume?: string;
+  /** --volumes-from CONTAINER[:ro|rw] */
+  volumesFrom?: string[];
+  /** With --read-only: tmpfs on /run, /tmp and /var/tmp (the default), or not. */
+  readOnlyTmpfs?: boolean;
+  /** --device HOST-PATH[:CONTAINER-PATH][:PERMISSIONS] */
+  device?: string[];
   init?: boolean;
   network?: string;
   /** Named networks to join besides the first (`--network a --network b`). */
@@ -210,7 +216,7 @@ export const buildContainerConfig = (
   options: CreateOptions,
   image: ImageConfig,
   id: string,
-  defaults: { network: string; ports: PortMapping[]; named?: (name: string) => boolean } = { network: 'none', ports: [] },
+  defaults: { network: string; ports: PortMapping[]; named?: (name: string) => boolean; inherited?: MountSpec[] } = { network: 'none', ports: [] },
 ): ContainerConfig => {
   const img = image.config ?? {};
   const entrypoint = options.entrypoint !== undefined ? parseEntrypoint(options.entrypoint) : (img.Entrypoint ?? []);
@@ -243,7 +249,14 @@ export const buildContainerConfig = (
     envFiles,
     (options.env ?? []).flatMap(expandEnv),
   );
-  const mounts = containerMounts(options.volume ?? [], options.mount ?? [], options.tmpfs ?? [], Object.keys(img.Volumes ?? {}), options.imageVolume ?? 'bind');
+  const mounts = containerMounts(
+    options.volume ?? [],
+    options.mount ?? [],
+    options.tmpfs ?? [],
+    Object.keys(img.Volumes ?? {}),
+    options.imageVolume ?? 'bind',
+    defaults.inherited ?? [],
+  );
   const stopTimeout = options.stopTimeout ?? 10;
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0)
     throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);
@@ -265,6 +278,8 @@ export const buildContainerConfig = (
     capDrop: options.capDrop ?? [],
     privileged: Boolean(options.privileged),
     readOnly: Boolean(options.readOnly),
+    ...(options.readOnlyTmpfs === false ? { readOnlyTmpfs: false } : {}),
+    ...(options.device?.length ? { devices: options.device.map(parseDevice) } : {}),
     ...parseSecurityOpts(options.securityOpt ?? []),
     tmpfs: mounts.tmpfs,
     ...(mounts.mounts.length ? { mounts: mounts.mounts } : {}),

@@ -11,6 +11,7 @@ import { closeQuietly, openInRoot, openInRootIfExists } from '../util/in-root.js
 import { O_PATH } from '../util/native.js';
 import type { EngineContext } from './context.js';
 import type { ContainersEngine } from './containers.js';
+import { throughMounts } from './container-mounts.js';
 
 export interface DiffReport {
   kind: 'A' | 'C' | 'D';
@@ -83,10 +84,11 @@ export class ContainerFiles {
       throw new CliError('EUSAGE', 'cp copies between a container and the host: write one side as CONTAINER:PATH and the other as a host path');
     const contentsOnly = /\/\.\/*$/.test(from ? from.path : source);
     if (from) {
-      await this.containers.withRootfs(from.container, async (rootfs) => {
+      await this.containers.withRootfs(from.container, async (rootfs, record) => {
+        const at0 = throughMounts(this.ctx.volumes, record.config.mounts ?? [], rootfs, from.path);
         let fd: number;
         try {
-          fd = openInRoot(rootfs, from.path, constants.O_RDONLY | constants.O_NONBLOCK);
+          fd = openInRoot(at0.root, at0.path, constants.O_RDONLY | constants.O_NONBLOCK);
         } catch (error) {
           throw inContainerError(error, from.path, from.container);
         }
@@ -110,9 +112,14 @@ export class ContainerFiles {
       throw new CliError('EUSAGE', `${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : messageOf(error)}`);
     }
     try {
-      await this.containers.withRootfs(to!.container, async (rootfs) => {
-        const dstFd = openInRootIfExists(rootfs, to!.path.replace(/\/+$/, '') || '/', O_PATH);
-        const { parent, name } = splitPath(to!.path);
+      await this.containers.withRootfs(to!.container, async (containerRoot, record) => {
+        // Into a volume or bind mount: its own directory is the root the path resolves in.
+        const through = throughMounts(this.ctx.volumes, record.config.mounts ?? [], containerRoot, to!.path);
+        if (through.readOnly) throw new CliError('EUSAGE', `cannot copy to ${to!.path}: ${through.mount} is mounted read-only in container ${to!.container}`);
+        const rootfs = through.root;
+        const inside = through.path + (to!.path.length > 1 && to!.path.endsWith('/') ? '/' : '');
+        const dstFd = openInRootIfExists(rootfs, inside.replace(/\/+$/, '') || '/', O_PATH);
+        const { parent, name } = splitPath(inside);
         try {
           const dstStat = dstFd === undefined ? undefined : fstatSync(dstFd);
           // A trailing slash names a directory, which must be there (Docker's rule).

@@ -130,6 +130,27 @@ export const parseMountFlag = (spec: string): MountSpec | { tmpfs: string } => {
   throw new CliError('EUSAGE', `invalid --mount "${spec}": type must be bind, volume or tmpfs`);
 };
 
+// --volumes-from CONTAINER[:ro|rw]: that container's binds and volumes, read-only or writable as
+// asked (else as they are there). Its anonymous volumes stay its own: removing this container
+// does not remove them.
+export const inheritMounts = (spec: string, find: (name: string) => ContainerRecord): MountSpec[] => {
+  const [name, mode, extra] = spec.split(':');
+  if (extra !== undefined || (mode !== undefined && mode !== 'ro' && mode !== 'rw'))
+    throw new CliError('EUSAGE', `invalid --volumes-from "${spec}": use CONTAINER[:ro|rw]`);
+  return (find(name).config.mounts ?? []).map(({ anonymous: _, ...m }) => ({ ...m, readOnly: mode === undefined ? m.readOnly : mode === 'ro' }));
+};
+
+// --device HOST-PATH[:CONTAINER-PATH][:PERMISSIONS]: the node bind-mounted (a rootless container
+// cannot make device nodes); without w in the permissions it is read-only.
+export const parseDevice = (spec: string): { source: string; destination: string; readOnly: boolean } => {
+  const parts = spec.split(':');
+  const perms = parts.length > 1 && /^[rwm]+$/.test(parts[parts.length - 1]) ? parts.pop()! : 'rwm';
+  const [source, destination = source, extra] = parts;
+  if (extra !== undefined || !source?.startsWith('/') || !destination.startsWith('/'))
+    throw new CliError('EUSAGE', `invalid --device "${spec}": use HOST-PATH[:CONTAINER-PATH][:PERMISSIONS], both paths absolute`);
+  return { source, destination: resolve(destination), readOnly: !perms.includes('w') };
+};
+
 // The mounts of -v, --mount and the image's VOLUMEs (anonymous volumes where nothing else is
 // mounted; `--image-volume tmpfs` makes them tmpfs, `ignore` leaves them out). Refuses a
 // destination given twice.
@@ -139,6 +160,7 @@ export const containerMounts = (
   tmpfsFlags: string[],
   imageVolumes: string[],
   imageVolume: string,
+  inherited: MountSpec[] = [],
 ): { mounts: MountSpec[]; tmpfs: string[] } => {
   if (!['bind', 'tmpfs', 'ignore', 'anonymous'].includes(imageVolume))
     throw new CliError('EUSAGE', `invalid --image-volume "${imageVolume}": use bind, tmpfs or ignore`);
@@ -152,6 +174,12 @@ export const containerMounts = (
   for (const d of [...out.map((m) => m.destination), ...tmpfs.map((t) => t.split(':')[0])]) {
     if (seen.has(d)) throw new CliError('EUSAGE', `${d} is mounted twice: give each container path one -v, --mount or --tmpfs`);
     seen.add(d);
+  }
+  // --volumes-from: the other container's mounts where this one mounts nothing.
+  for (const m of inherited) {
+    if (seen.has(m.destination)) continue;
+    out.push(m);
+    seen.add(m.destination);
   }
   for (const path of imageVolumes.map((v) => resolve('/', v))) {
     if (seen.has(path) || imageVolume === 'ignore' || path === '/') continue;
@@ -210,6 +238,36 @@ const copyInto = async (rootfs: string, path: string, data: string): Promise<voi
     await copyTree(fd, data, { prefix: '', chown: true });
   } finally {
     closeQuietly(fd);
+  }
+};
+
+// Where a path in a container really is: in the volume or host directory mounted at it (the
+// deepest mount that holds it), else in the container's root. cp goes through it.
+export const throughMounts = (
+  store: VolumeStore,
+  mounts: MountSpec[],
+  rootfs: string,
+  path: string,
+): { root: string; path: string; readOnly: boolean; mount?: string } => {
+  const normal = resolve('/', path);
+  const holder = mounts
+    .filter((m) => normal === m.destination || normal.startsWith(`${m.destination}/`))
+    .sort((a, b) => b.destination.length - a.destination.length)[0];
+  if (!holder) return { root: rootfs, path, readOnly: false };
+  return {
+    root: holder.type === 'bind' ? holder.source : store.dataDir(holder.source),
+    path: normal.slice(holder.destination.length) || '/',
+    readOnly: holder.readOnly,
+    mount: holder.destination,
+  };
+};
+
+// Checks that each --device is a device node this user may open.
+export const checkDevices = (devices: { source: string }[]): void => {
+  for (const d of devices) {
+    const st = statSync(d.source, { throwIfNoEntry: false });
+    if (!st || !(st.isCharacterDevice() || st.isBlockDevice()))
+      throw new CliError('EUSAGE', `--device ${d.source}: ${st ? 'not a device node' : 'no such device'} on this host`);
   }
 };
 

@@ -29,7 +29,7 @@ import { defaultNetwork } from '../network/backend.js';
 import type { Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { buildContainerConfig, type CreateOptions } from './container-config.js';
-import { fillVolumes, prepareMounts } from './container-mounts.js';
+import { checkDevices, fillVolumes, inheritMounts, prepareMounts } from './container-mounts.js';
 import { inContainerTerms } from './container-paths.js';
 import { execInContainer, type ExecOptions } from './container-exec.js';
 import { writeBundle } from './container-bundle.js';
@@ -174,7 +174,9 @@ export class ContainersEngine {
       network: defaultNetwork(this.ctx.config.network.backend),
       ports,
       named: (name) => this.ctx.networks.get(name) !== undefined,
+      inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
     });
+    checkDevices(config.devices ?? []);
     const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
     const record: ContainerRecord = {
       id,

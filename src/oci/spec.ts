@@ -101,6 +101,8 @@ export interface SpecInput {
   capDrop: string[];
   privileged: boolean;
   readOnly: boolean;
+  /** With readOnly: tmpfs on /run, /tmp and /var/tmp. */
+  readOnlyTmpfs?: boolean;
   noNewPrivileges: boolean;
   /** 'default', 'unconfined', or the text of a profile file. */
   seccomp: string;
@@ -199,7 +201,7 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   if (input.cgroupV2)
     mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
   for (const [destination, source] of Object.entries(input.etcFiles)) mounts.push({ destination, type: 'bind', source, options: ['bind', 'rprivate'] });
-  if (input.readOnly)
+  if (input.readOnly && input.readOnlyTmpfs !== false)
     for (const d of ['/tmp', '/var/tmp', '/run']) mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev'] });
   for (const t of input.tmpfs) mounts.push(parseTmpfs(t));
   mounts.push(...(input.binds ?? []));

@@ -60,8 +60,12 @@ export interface ContainerConfig {
   aliases?: string[];
   /** More named networks, joined with `network connect`. */
   extraNetworks?: NetworkAttachment[];
-  /** Bind mounts and volumes (-v, --mount), in the order given. */
+  /** Bind mounts and volumes (-v, --mount, --volumes-from), in the order given. */
   mounts?: MountSpec[];
+  /** --read-only-tmpfs=false: a --read-only container gets no tmpfs on /run, /tmp and /var/tmp. */
+  readOnlyTmpfs?: boolean;
+  /** Host devices bind-mounted in (--device). */
+  devices?: { source: string; destination: string; readOnly: boolean }[];
 }
 
 export interface MountSpec {

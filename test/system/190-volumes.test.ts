@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { testIds, until, useSandbox } from '../helpers/cli.js';
+import { makeTar } from '../helpers/layers.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
@@ -139,5 +140,74 @@ describe('bad input', () => {
     expect(twice.stderr).toMatch(/\/x is mounted twice/);
     expect(volumeNames()).toEqual([]);
     expect((await sb.runCli(0, 'ps', '-aq')).stdout).toBe(containers);
+  });
+});
+
+describe('through volumes', () => {
+  it('exports and imports a volume, and an import never writes outside it', async () => {
+    await sb.runCli(0, 'volume', 'create', 'ex');
+    await sb.runCli(0, 'run', '--rm', '-v', 'ex:/d', IMG, 'sh', '-c', 'mkdir /d/sub && echo hi > /d/sub/f && chown 33:33 /d/sub/f');
+    const archive = join(sb.home, 'ex.tar');
+    await sb.runCli(0, 'volume', 'export', 'ex', '-o', archive);
+    await sb.runCli(0, 'volume', 'create', 'im');
+    await sb.runCli(0, 'volume', 'import', 'im', archive);
+    expect((await sb.runCli(0, 'run', '--rm', '-v', 'im:/d', IMG, 'sh', '-c', 'cat /d/sub/f; stat -c %u /d/sub/f')).stdout).toBe('hi\n33\n');
+    // Hostile archives: a ".." path, and a link to the home followed by a file through it.
+    const victim = join(sb.home, 'victim');
+    for (const [label, entries] of [
+      ['dotdot', [{ path: '../../../../victim', content: 'pwned' }]],
+      [
+        'link',
+        [
+          { path: 'out', type: 'symlink' as const, target: sb.home },
+          { path: 'out/victim', content: 'pwned' },
+        ],
+      ],
+    ] as const) {
+      const tar = join(sb.home, `${label}.tar`);
+      writeFileSync(tar, await makeTar([...entries]));
+      const r = await sb.run(['volume', 'import', 'im', tar]);
+      expect(r.code, label).toBe(125);
+      expect(existsSync(victim), label).toBe(false);
+    }
+    for (const v of ['ex', 'im']) await sb.runCli(0, 'volume', 'rm', v);
+  });
+
+  it('cp reads and writes through volumes and bind mounts, never into a read-only one', async () => {
+    const bind = join(sb.home, 'bound');
+    mkdirSync(bind);
+    writeFileSync(join(bind, 'host.txt'), 'from the host\n');
+    for (const p of [bind, join(bind, 'host.txt')]) (await import('node:fs')).chownSync(p, testIds().uid, testIds().gid);
+    await sb.runCli(0, 'run', '-d', '--name', 'cpv', '-v', 'cpvol:/vol', '-v', `${bind}:/b`, '-v', 'cpro:/ro:ro', IMG, ...TICK);
+    const src = join(sb.home, 'in.txt');
+    writeFileSync(src, 'copied in\n');
+    (await import('node:fs')).chownSync(src, testIds().uid, testIds().gid);
+    await sb.runCli(0, 'cp', src, 'cpv:/vol/');
+    expect(readFileSync(join(volumesDir(), 'cpvol', '_data', 'in.txt'), 'utf8')).toBe('copied in\n');
+    expect((await sb.runCli(0, 'exec', 'cpv', 'sh', '-c', 'cat /vol/in.txt')).stdout).toBe('copied in\n');
+    await sb.runCli(0, 'cp', 'cpv:/b/host.txt', join(sb.home, 'back.txt'));
+    expect(readFileSync(join(sb.home, 'back.txt'), 'utf8')).toBe('from the host\n');
+    const ro = await sb.run(['cp', src, 'cpv:/ro/']);
+    expect(ro.code).toBe(125);
+    expect(ro.stderr).toMatch(/\/ro is mounted read-only/);
+    await sb.runCli(0, 'rm', '-f', 'cpv');
+    for (const v of ['cpvol', 'cpro']) await sb.runCli(0, 'volume', 'rm', v);
+  });
+
+  it('--volumes-from, --device and --read-only-tmpfs', async () => {
+    await sb.runCli(0, 'create', '--name', 'vsrc', '-v', 'shared:/s', IMG, 'sh', '-c', 'true');
+    await sb.runCli(0, 'run', '--rm', '-v', 'shared:/s', IMG, 'sh', '-c', 'echo one > /s/f');
+    expect((await sb.runCli(0, 'run', '--rm', '--volumes-from', 'vsrc', IMG, 'sh', '-c', 'cat /s/f')).stdout).toBe('one\n');
+    const ro = await sb.run(['run', '--rm', '--volumes-from', 'vsrc:ro', IMG, 'sh', '-c', 'echo two > /s/f']);
+    expect(ro.stdout + ro.stderr).toMatch(/Read-only file system/);
+    expect((await sb.run(['run', '--rm', '--volumes-from', 'nosuch', IMG, 'sh', '-c', 'true'])).code).toBe(125);
+    await sb.runCli(0, 'rm', 'vsrc');
+    await sb.runCli(0, 'volume', 'rm', 'shared');
+    expect(
+      (await sb.runCli(0, 'run', '--rm', '--device', '/dev/null:/dev/other', IMG, 'sh', '-c', 'echo x > /dev/other && stat -c %t,%T /dev/other')).stdout,
+    ).toBe('1,3\n');
+    expect((await sb.run(['run', '--rm', '--device', '/etc/passwd', IMG, 'sh', '-c', 'true'])).stderr).toMatch(/not a device node/);
+    await sb.runCli(0, 'run', '--rm', '--read-only', IMG, 'sh', '-c', 'touch /tmp/x');
+    expect((await sb.run(['run', '--rm', '--read-only', '--read-only-tmpfs=false', IMG, 'sh', '-c', 'touch /tmp/x'])).code).not.toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 // skiff create IMAGE [COMMAND [ARG...]], and the flags it shares with `run`.
 import { Command, Option } from 'commander';
 import type { CreateOptions } from '../../../engine/index.js';
-import { collect, openEngineFor } from '../../engine.js';
+import { collect, openEngineFor, parseBool } from '../../engine.js';
 import { printLine } from '../../output/print.js';
 import { createPullProgress, type Progress } from '../../output/progress.js';
 
@@ -58,6 +58,9 @@ export const addCreateOptions = (cmd: Command): Command =>
     )
     .option('--mount <type=bind|volume|tmpfs,source=…,target=…[,readonly]>', 'mount a host path, a volume or a tmpfs', collect)
     .option('--image-volume <mode>', "what the image's VOLUMEs become: bind (anonymous volumes), tmpfs or ignore", 'bind')
+    .option('--volumes-from <container[:ro|rw]>', "mount another container's volumes and bind mounts", collect)
+    .option('--read-only-tmpfs [bool]', 'with --read-only, tmpfs on /run, /tmp and /var/tmp (default true)', parseBool)
+    .option('--device <host-path[:container-path][:permissions]>', 'bind-mount a host device (read-only without w)', collect)
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
     .option(
       '--network <mode>',

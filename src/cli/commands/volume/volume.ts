@@ -2,6 +2,7 @@
 // containers mount with -v NAME:/path; their data outlives the containers).
 import { Command } from 'commander';
 import type { VolumeSummary } from '../../../engine/index.js';
+import { CliError } from '../../../errors.js';
 import { collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
@@ -121,6 +122,33 @@ const buildExists = (): Command =>
       if (!engine.volumes.exists(name)) process.exitCode = 1;
     });
 
+const buildExport = (): Command =>
+  new Command('export')
+    .description("Write a volume's files as a tar archive")
+    .argument('<name>')
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .action(async (name: string, flags: { output?: string }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      if (!flags.output && process.stdout.isTTY)
+        throw new CliError('EUSAGE', 'refusing to write a tar archive to a terminal: use -o FILE or redirect standard output');
+      await engine.enterUserNamespace();
+      const { createWriteStream } = await import('node:fs');
+      const out = flags.output ? createWriteStream(flags.output) : process.stdout;
+      await engine.volumes.export(name, out);
+      if (flags.output) await (await import('node:stream/promises')).finished(out);
+    });
+
+const buildImport = (): Command =>
+  new Command('import')
+    .description('Unpack a tar archive into a volume (- reads standard input)')
+    .argument('<name>')
+    .argument('<file>')
+    .action(async (name: string, file: string, _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      await engine.volumes.import(name, file === '-' ? process.stdin : file);
+    });
+
 export const build = (): Command =>
   new Command('volume')
     .description('Manage volumes')
@@ -129,4 +157,6 @@ export const build = (): Command =>
     .addCommand(buildInspect())
     .addCommand(buildRm())
     .addCommand(buildPrune())
-    .addCommand(buildExists());
+    .addCommand(buildExists())
+    .addCommand(buildExport())
+    .addCommand(buildImport());
