@@ -12,7 +12,7 @@ import type { ContainerRecord } from '../state/containers.js';
 import { findHelperBinary } from '../util/exec.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ContainerNetworks } from './container-networks.js';
-import { runtimeMounts } from './container-mounts.js';
+import { chownMounts, runtimeMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
 
 export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
@@ -30,6 +30,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
   if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
   const user = resolveUser(rootfs, c.user);
+  chownMounts(ctx.volumes, c.mounts ?? [], user.uid, user.gid);
   const spec = generateSpec({
     hostname: c.hostname,
     rootfs,

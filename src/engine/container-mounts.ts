@@ -1,10 +1,10 @@
 // Bind mounts and volumes: `-v` and `--mount` parsed into MountSpecs (Podman's forms), the volumes
 // they name made when a container is created, an empty volume filled with the image's content at its
 // destination on first start (Docker's rule; `nocopy` turns it off), and the runtime's mounts.
-import { constants, fstatSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, lchownSync, openSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { CliError } from '../errors.js';
+import { CliError, messageOf } from '../errors.js';
 import type { ContainerRecord, MountSpec } from '../state/containers.js';
 import { randomId } from '../state/names.js';
 import type { VolumeStore } from '../storage/volumes.js';
@@ -43,9 +43,10 @@ export const parseVolumeFlag = (spec: string): MountSpec => {
   return { type: 'volume', source, destination, ...mountOptions(opts, '-v', spec) };
 };
 
-const mountOptions = (opts: string | undefined, flag: string, spec: string): Pick<MountSpec, 'readOnly' | 'options' | 'nocopy'> => {
+const mountOptions = (opts: string | undefined, flag: string, spec: string): Pick<MountSpec, 'readOnly' | 'options' | 'nocopy' | 'chown'> => {
   let readOnly = false;
   let nocopy = false;
+  let chown = false;
   const options: string[] = [];
   for (const opt of opts ? opts.split(',') : []) {
     if (opt === 'ro' || opt === 'rw') readOnly = opt === 'ro';
@@ -55,11 +56,12 @@ const mountOptions = (opts: string | undefined, flag: string, spec: string): Pic
     else if (PROPAGATIONS.includes(opt) || FLAGS.includes(opt)) options.push(opt);
     else if (opt === 'bind' || opt === 'rbind')
       continue; // always recursive
-    else if (opt === 'U' || opt === 'O')
-      throw new CliError('EUSAGE', `invalid ${flag} "${spec}": the :${opt} option is not supported yet (chown of a mount, overlay mounts)`);
+    else if (opt === 'U') chown = true;
+    else if (opt === 'O')
+      throw new CliError('EUSAGE', `invalid ${flag} "${spec}": the :O option (an overlay whose writes are thrown away) is not supported yet`);
     else throw new CliError('EUSAGE', `invalid ${flag} "${spec}": unknown option "${opt}" (ro, rw, nocopy, z, Z, propagation, nosuid, nodev, noexec)`);
   }
-  return { readOnly, options, nocopy: nocopy || undefined };
+  return { readOnly, options, nocopy: nocopy || undefined, chown: chown || undefined };
 };
 
 // --mount type=bind|volume|tmpfs,source=…,target=…,readonly,… → a MountSpec, or a --tmpfs spec.
@@ -217,7 +219,9 @@ export const prepareMounts = (store: VolumeStore, mounts: MountSpec[]): string[]
 // kept) the first time a container mounts it, unless it has content already or the mount says
 // nocopy. `rootfs` is the container's mounted root.
 export const fillVolumes = async (store: VolumeStore, record: ContainerRecord, rootfs: string): Promise<void> => {
-  const fresh = (record.config.mounts ?? []).filter((m) => m.type === 'volume' && store.get(m.source)?.NeedsCopyUp);
+  const fresh = (record.config.mounts ?? []).filter(
+    (m) => m.type === 'volume' && store.get(m.source)?.NeedsCopyUp && store.get(m.source)?.Options.type !== 'tmpfs',
+  );
   if (!fresh.length) return;
   await store.withLock(async () => {
     for (const m of fresh) {
@@ -238,6 +242,47 @@ const copyInto = async (rootfs: string, path: string, data: string): Promise<voi
     await copyTree(fd, data, { prefix: '', chown: true });
   } finally {
     closeQuietly(fd);
+  }
+};
+
+// `:U`: every file of the mount chowned to the container's user and group (ids as the container
+// sees them, which are the namespace's). The walk holds each directory open (O_NOFOLLOW) and
+// changes entries through it without following links: a tree changed meanwhile by another
+// container cannot send it out of the mount.
+export const chownMounts = (store: VolumeStore, mounts: MountSpec[], uid: number, gid: number): void => {
+  for (const m of mounts.filter((x) => x.chown)) {
+    const root = m.type === 'bind' ? m.source : store.dataDir(m.source);
+    let fd: number;
+    try {
+      fd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    } catch (error) {
+      throw new CliError(
+        'EUSAGE',
+        `cannot chown ${m.destination} (:U): ${(error as NodeJS.ErrnoException).code === 'ELOOP' ? 'its source is a symbolic link' : messageOf(error)}`,
+      );
+    }
+    chownTree(fd, uid, gid);
+  }
+};
+
+const chownTree = (fd: number, uid: number, gid: number): void => {
+  try {
+    fchownSync(fd, uid, gid);
+    const dir = `/proc/self/fd/${fd}`;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        let child: number;
+        try {
+          child = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+        } catch {
+          continue; // replaced meanwhile (by a link, say): left alone
+        }
+        chownTree(child, uid, gid);
+      } else lchownSync(path, uid, gid);
+    }
+  } finally {
+    closeSync(fd);
   }
 };
 
@@ -273,12 +318,24 @@ export const checkDevices = (devices: { source: string }[]): void => {
 
 // The runtime's mounts for a container's binds and volumes.
 export const runtimeMounts = (store: VolumeStore, mounts: MountSpec[]): { destination: string; type: string; source: string; options: string[] }[] =>
-  mounts.map((m) => ({
-    destination: m.destination,
-    type: 'bind',
-    source: m.type === 'bind' ? m.source : store.dataDir(m.source),
-    options: ['rbind', m.readOnly ? 'ro' : 'rw', ...(m.options.some((o) => PROPAGATIONS.includes(o)) ? [] : ['rprivate']), ...m.options],
-  }));
+  mounts.map((m) => {
+    const tmpfs = m.type === 'volume' ? store.get(m.source)?.Options : undefined;
+    if (tmpfs?.type === 'tmpfs')
+      return {
+        destination: m.destination,
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: [m.readOnly ? 'ro' : 'rw', 'nosuid', 'nodev', ...(tmpfs.o ? tmpfs.o.split(',') : [])],
+      };
+    return runtimeMount(store, m);
+  });
+
+const runtimeMount = (store: VolumeStore, m: MountSpec) => ({
+  destination: m.destination,
+  type: 'bind',
+  source: m.type === 'bind' ? m.source : store.dataDir(m.source),
+  options: ['rbind', m.readOnly ? 'ro' : 'rw', ...(m.options.some((o) => PROPAGATIONS.includes(o)) ? [] : ['rprivate']), ...m.options],
+});
 
 // `inspect`'s Mounts, as Podman shows them.
 export const inspectMounts = (store: VolumeStore, mounts: MountSpec[]) =>

@@ -15,6 +15,22 @@ export interface VolumeSummary extends VolumeRecord {
 const parseLabels = (labels: string[]): Record<string, string> =>
   Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
 
+// --opt: type=tmpfs (with o=MOUNT-OPTIONS and device=tmpfs) makes a volume a tmpfs mounted in
+// each container that uses it; a directory volume takes no options.
+const parseVolumeOptions = (opts: string[]): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const opt of opts) {
+    const eq = opt.indexOf('=');
+    const [key, value] = eq < 0 ? [opt, ''] : [opt.slice(0, eq), opt.slice(eq + 1)];
+    if (!['type', 'o', 'device'].includes(key)) throw new CliError('EUSAGE', `invalid volume option "${opt}": use type=tmpfs, o=OPTIONS, device=tmpfs`);
+    out[key] = value;
+  }
+  if (Object.keys(out).length && (out.type !== 'tmpfs' || (out.device !== undefined && out.device !== 'tmpfs')))
+    throw new CliError('EUSAGE', `volume options ${opts.join(', ')}: only type=tmpfs (with o= and device=tmpfs) is supported; binds of host devices are not`);
+  if (out.o && !/^[a-z0-9_=,.-]*$/i.test(out.o)) throw new CliError('EUSAGE', `invalid volume option o=${out.o}: mount options such as size=64m,mode=1777`);
+  return out;
+};
+
 export class VolumesEngine {
   constructor(private readonly ctx: EngineContext) {}
 
@@ -27,11 +43,10 @@ export class VolumesEngine {
 
   async create(name: string | undefined, options: { labels?: string[]; opts?: string[]; driver?: string } = {}): Promise<VolumeRecord> {
     if (options.driver && options.driver !== 'local') throw new CliError('EUSAGE', `unknown volume driver "${options.driver}": only local`);
-    if (options.opts?.length)
-      throw new CliError('EUSAGE', `volume options (${options.opts.join(', ')}) are not supported yet: a local directory volume takes none`);
+    const opts = parseVolumeOptions(options.opts ?? []);
     return this.ctx.volumes.withLock(async () => {
       this.ctx.volumes.sweep();
-      return this.ctx.volumes.create(name ?? randomId(), { labels: parseLabels(options.labels ?? []) });
+      return this.ctx.volumes.create(name ?? randomId(), { labels: parseLabels(options.labels ?? []), options: opts });
     });
   }
 
@@ -114,6 +129,13 @@ export class VolumesEngine {
     const result = await unpackStream(source as import('node:stream').Readable, this.ctx.volumes.dataDir(name), { chown: true, plain: true });
     const error = unpackError(result, `the import into volume ${name}`);
     if (error) throw error;
+  }
+
+  // `volume mount`: where its files are (inside skiff's namespace, as Podman's rootless mount).
+  mountpoint(name: string): string {
+    const volume = this.ctx.volumes.find(name);
+    if (volume.Options.type === 'tmpfs') throw new CliError('EUSAGE', `volume ${name} is a tmpfs: its files exist only inside the containers that use it`);
+    return volume.Mountpoint;
   }
 
   size(name: string): number {

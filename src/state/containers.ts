@@ -80,6 +80,8 @@ export interface MountSpec {
   anonymous?: boolean;
   /** Do not copy the image's content at the destination into an empty volume. */
   nocopy?: boolean;
+  /** `:U`: the content is chowned to the container's user before each start. */
+  chown?: boolean;
 }
 
 export interface NetworkAttachment {

@@ -211,3 +211,48 @@ describe('through volumes', () => {
     expect((await sb.run(['run', '--rm', '--read-only', '--read-only-tmpfs=false', IMG, 'sh', '-c', 'touch /tmp/x'])).code).not.toBe(0);
   });
 });
+
+describe('volume kinds and :U', () => {
+  it(':U hands the content to the container user, without following links out of the mount', async () => {
+    const tree = join(sb.home, 'owned');
+    mkdirSync(join(tree, 'sub'), { recursive: true });
+    writeFileSync(join(tree, 'sub', 'f'), 'x\n');
+    const outside = join(sb.home, 'outside.txt');
+    writeFileSync(outside, 'mine\n');
+    const fs = await import('node:fs');
+    for (const p of [tree, join(tree, 'sub'), join(tree, 'sub', 'f'), outside]) fs.chownSync(p, testIds().uid, testIds().gid);
+    fs.symlinkSync(outside, join(tree, 'link'));
+    fs.lchownSync(join(tree, 'link'), testIds().uid, testIds().gid);
+    const out = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '-u',
+      '33:33',
+      '-v',
+      `${tree}:/t:U`,
+      IMG,
+      'sh',
+      '-c',
+      'stat -c %u:%g /t /t/sub /t/sub/f; echo y > /t/sub/new && echo wrote',
+    );
+    expect(out.stdout).toBe('33:33\n33:33\n33:33\nwrote\n');
+    // On the host the files now belong to a subordinate id; the link's target is untouched.
+    expect(statSync(join(tree, 'sub', 'f')).uid).not.toBe(testIds().uid);
+    expect(statSync(outside).uid).toBe(testIds().uid);
+    await sb.runCli(0, 'unshare', 'rm', '-rf', tree);
+  });
+
+  it("a tmpfs volume is fresh in each container; mount prints a directory volume's path", async () => {
+    await sb.runCli(0, 'volume', 'create', '--opt', 'type=tmpfs', '--opt', 'o=size=1m', 'scratch');
+    expect((await sb.runCli(0, 'run', '--rm', '-v', 'scratch:/s', IMG, 'sh', '-c', 'echo x > /s/f; grep " /s " /proc/mounts | cut -d" " -f3')).stdout).toBe(
+      'tmpfs\n',
+    );
+    expect((await sb.runCli(0, 'run', '--rm', '-v', 'scratch:/s', IMG, 'ls', '-A', '/s')).stdout).toBe('');
+    expect((await sb.run(['volume', 'create', '--opt', 'type=nfs', 'bad'])).code).toBe(125);
+    expect((await sb.run(['volume', 'mount', 'scratch'])).code).toBe(125);
+    await sb.runCli(0, 'volume', 'create', 'dirvol');
+    expect((await sb.runCli(0, 'volume', 'mount', 'dirvol')).stdout).toBe(`${join(volumesDir(), 'dirvol', '_data')}\n`);
+    for (const v of ['scratch', 'dirvol']) await sb.runCli(0, 'volume', 'rm', v);
+  });
+});

@@ -26,7 +26,7 @@ const buildCreate = (): Command =>
     .description('Create a volume')
     .argument('[name]', 'its name (default: a random one)')
     .option('-l, --label <key=value>', 'set a label', collect)
-    .option('-o, --opt <option>', 'driver option (none are supported yet)', collect)
+    .option('-o, --opt <option>', 'type=tmpfs (with o=size=64m,… and device=tmpfs): a tmpfs in each container that uses it', collect)
     .option('-d, --driver <driver>', 'only local', 'local')
     .option('--ignore', 'no error if the volume exists already')
     .action(async (name: string | undefined, flags: { label?: string[]; opt?: string[]; driver: string; ignore?: boolean }, cmd: Command) => {
@@ -149,6 +149,25 @@ const buildImport = (): Command =>
       await engine.volumes.import(name, file === '-' ? process.stdin : file);
     });
 
+const buildMount = (): Command =>
+  new Command('mount')
+    .description("Print where a volume's files are (inside skiff's namespace: see skiff unshare)")
+    .argument('<name...>')
+    .action(async (names: string[], _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      for (const name of names) printLine(engine.volumes.mountpoint(name));
+    });
+
+const buildUnmount = (): Command =>
+  new Command('unmount')
+    .alias('umount')
+    .description('Accepted for compatibility: a local volume is a directory, never mounted on its own')
+    .argument('<name...>')
+    .action(async (names: string[], _flags: unknown, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      for (const name of names) printLine(engine.volumes.inspect(name).Name);
+    });
+
 export const build = (): Command =>
   new Command('volume')
     .description('Manage volumes')
@@ -159,4 +178,6 @@ export const build = (): Command =>
     .addCommand(buildPrune())
     .addCommand(buildExists())
     .addCommand(buildExport())
-    .addCommand(buildImport());
+    .addCommand(buildImport())
+    .addCommand(buildMount())
+    .addCommand(buildUnmount());
