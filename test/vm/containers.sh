@@ -60,6 +60,11 @@ $S run -d --name db --network vmnet localhost/vmcheck:1 sh -c 'while true; do ec
 check "name on a named network" hello-db "$($S run --rm --network vmnet localhost/vmcheck:1 sh -c 'for i in 1 2 3 4 5; do nc db 5432 </dev/null && break; sleep 0.3; done')"
 $S rm -f db >/dev/null
 $S network rm vmnet >/dev/null
+$S run --rm -v vmdata:/data localhost/vmcheck:1 sh -c 'echo kept > /data/f'
+check "a named volume outlives its container" kept "$($S run --rm -v vmdata:/d localhost/vmcheck:1 cat /d/f)"
+check "a volume's files are the user's on the host" "$(id -u)" "$(stat -c %u "$($S volume inspect --format '{{.Mountpoint}}' vmdata)/f")"
+mkdir -p "$work/src" && echo mine > "$work/src/f"
+check "a bind mount, read-only" "mine ro" "$($S run --rm -v "$work/src:/src:ro" localhost/vmcheck:1 sh -c 'cat /src/f; (echo x > /src/g) 2>/dev/null || echo ro' | tr '\n' ' ' | sed 's/ $//')"
 $S system reset --force >/dev/null
 echo "failed: $failed"
 exit "$failed"
