@@ -1,8 +1,7 @@
 // cp, diff, export, commit and top: looking into a container's files and processes.
-import { createWriteStream } from 'node:fs';
 import { Command } from 'commander';
-import { CliError } from '../../../errors.js';
 import { collect, openEngineFor } from '../../engine.js';
+import { checkArchiveOutput, writeArchive } from '../../output/archive.js';
 import { parseFormat, printJson, printLine, printTable } from '../../output/print.js';
 
 export const buildCp = (name = 'cp'): Command =>
@@ -40,12 +39,9 @@ export const buildExport = (name = 'export'): Command =>
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .action(async (input: string, flags: { output?: string }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
-      if (!flags.output && process.stdout.isTTY)
-        throw new CliError('EUSAGE', 'refusing to write a tar archive to a terminal: use -o FILE or redirect standard output');
+      checkArchiveOutput(flags.output);
       await engine.enterUserNamespace();
-      const out = flags.output ? createWriteStream(flags.output) : process.stdout;
-      await engine.files.export(input, out);
-      if (flags.output) await (await import('node:stream/promises')).finished(out);
+      await writeArchive(flags.output, (out) => engine.files.export(input, out));
     });
 
 export const buildCommit = (name = 'commit'): Command =>

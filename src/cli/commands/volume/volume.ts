@@ -2,9 +2,9 @@
 // containers mount with -v NAME:/path; their data outlives the containers).
 import { Command } from 'commander';
 import type { VolumeSummary } from '../../../engine/index.js';
-import { CliError } from '../../../errors.js';
 import { collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
+import { checkArchiveOutput, writeArchive } from '../../output/archive.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
 
 // Podman's `volume inspect` shape.
@@ -129,13 +129,9 @@ const buildExport = (): Command =>
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .action(async (name: string, flags: { output?: string }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
-      if (!flags.output && process.stdout.isTTY)
-        throw new CliError('EUSAGE', 'refusing to write a tar archive to a terminal: use -o FILE or redirect standard output');
+      checkArchiveOutput(flags.output);
       await engine.enterUserNamespace();
-      const { createWriteStream } = await import('node:fs');
-      const out = flags.output ? createWriteStream(flags.output) : process.stdout;
-      await engine.volumes.export(name, out);
-      if (flags.output) await (await import('node:stream/promises')).finished(out);
+      await writeArchive(flags.output, (out) => engine.volumes.export(name, out));
     });
 
 const buildImport = (): Command =>
