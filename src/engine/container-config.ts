@@ -44,6 +44,8 @@ export interface CreateOptions {
   readOnlyTmpfs?: boolean;
   /** --device HOST-PATH[:CONTAINER-PATH][:PERMISSIONS] */
   device?: string[];
+  /** --userns: '' or host (skiff's own namespace: root inside is you) are what skiff runs; the rest is refused. */
+  userns?: string;
   init?: boolean;
   network?: string;
   /** Named networks to join besides the first (`--network a --network b`). */
@@ -210,6 +212,18 @@ const checkHost = (entry: string): string => {
   return entry;
 };
 
+// A rootless container runs in skiff's user namespace, as Podman's `--userns=host` does there.
+const checkUserns = (mode: string | undefined): void => {
+  if (mode === undefined || mode === '' || mode === 'host') return;
+  const known = ['keep-id', 'nomap', 'auto', 'private', 'ns'].some((m) => mode === m || mode.startsWith(`${m}:`));
+  throw new CliError(
+    'EUSAGE',
+    known
+      ? `--userns=${mode} is not supported yet: containers run in skiff's user namespace (root inside is you outside), as --userns=host`
+      : `invalid --userns "${mode}": use host (keep-id, nomap and auto are not supported yet)`,
+  );
+};
+
 // Builds the config; `network` is the mode to use when the flags name none, `ports` the published
 // ports already checked and resolved (see network/ports.ts).
 export const buildContainerConfig = (
@@ -257,6 +271,7 @@ export const buildContainerConfig = (
     options.imageVolume ?? 'bind',
     defaults.inherited ?? [],
   );
+  checkUserns(options.userns);
   const stopTimeout = options.stopTimeout ?? 10;
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0)
     throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);

@@ -95,3 +95,12 @@ describe('environment entries', () => {
     expect(() => build({ env: ['=x'] })).toThrow(/name before "=" is empty/);
   });
 });
+
+describe('--userns', () => {
+  it('takes host (what skiff runs) and refuses the modes it does not have yet, in one line', () => {
+    const base = { image: 'x', command: ['sh'] };
+    expect(() => buildContainerConfig({ ...base, userns: 'host' }, image, 'id')).not.toThrow();
+    expect(() => buildContainerConfig({ ...base, userns: 'keep-id:uid=5' }, image, 'id')).toThrow(/--userns=keep-id:uid=5 is not supported yet/);
+    expect(() => buildContainerConfig({ ...base, userns: 'bogus' }, image, 'id')).toThrow(/invalid --userns "bogus"/);
+  });
+});
