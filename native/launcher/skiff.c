@@ -336,6 +336,34 @@ watch_spare (pid_t cli, int report, char **pasta, const char *netns, const char 
   _exit (0);
 }
 
+/* The marker, born with this process's pid in it: written to an unnamed file (O_TMPFILE) and only
+   then given its name, so that no kill leaves a marker naming no one (skiff then could only guess
+   from its age).  Where O_TMPFILE is refused, created and written in place.  Returns its fd.  */
+static int
+create_marker (const char *dir, const char *marker)
+{
+  char owner[32];
+  int owner_len = snprintf (owner, sizeof owner, "%d\n", getpid ());
+  int fd = open (dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    {
+      char self[64];
+      snprintf (self, sizeof self, "/proc/self/fd/%d", fd);
+      if (write (fd, owner, (size_t) owner_len) == owner_len && linkat (AT_FDCWD, self, AT_FDCWD, marker, AT_SYMLINK_FOLLOW) == 0)
+        return fd;
+      close (fd);
+      return -1; /* (a marker of that name already: the id is taken) */
+    }
+  fd = open (marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0 && write (fd, owner, (size_t) owner_len) != owner_len)
+    {
+      close (fd);
+      unlink (marker);
+      return -1;
+    }
+  return fd;
+}
+
 /* Starts a spare network under `dir` and sets SKIFF_SPARE_NET; on any failure, nothing.  */
 static void
 start_spare_network (const char *dir)
@@ -368,17 +396,9 @@ start_spare_network (const char *dir)
      its watcher ran, which no one else would remove: src/network/spare.ts).  */
   snprintf (path, sizeof path, "%s/netns", dir);
   mkdir (path, 0700);
-  int fd = open (marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = create_marker (path, marker);
   if (fd < 0)
     return;
-  char owner[32];
-  int owner_len = snprintf (owner, sizeof owner, "%d\n", getpid ());
-  if (write (fd, owner, (size_t) owner_len) != owner_len)
-    {
-      close (fd);
-      unlink (marker);
-      return;
-    }
   /* The namespace, bound to its file by a child (this process must stay in the host's).  */
   int ns_fd = open (netns, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (ns_fd < 0)

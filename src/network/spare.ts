@@ -110,7 +110,8 @@ export const sweepSpares = (netnsDir: string): void => {
     }
     const pids = /^(\d+) (\d+)\n/.exec(text);
     const owner = Number(pids?.[1] ?? /^(\d+)\n/.exec(text)?.[1]);
-    // (An empty marker: a launcher killed between making it and writing it, or one at work now.)
+    // (An empty marker: where O_TMPFILE is refused, a launcher killed between making it and writing
+    // it, or one at work now; the launcher names its marker only once its pid is in it elsewhere.)
     if (owner ? startTimeOf(owner) !== undefined : Date.now() - statSync(`${netns}.spare`).mtimeMs < 1000) continue;
     const pasta = Number(pids?.[2]);
     try {
