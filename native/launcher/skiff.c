@@ -338,7 +338,8 @@ watch_spare (pid_t cli, int report, char **pasta, const char *netns, const char 
 
 /* The marker, born with this process's pid in it: written to an unnamed file (O_TMPFILE) and only
    then given its name, so that no kill leaves a marker naming no one (skiff then could only guess
-   from its age).  Where O_TMPFILE is refused, created and written in place.  Returns its fd.  */
+   from its age).  Where O_TMPFILE or the link is refused (but for EEXIST: the id is taken), created and
+   written in place.  Returns its fd.  */
 static int
 create_marker (const char *dir, const char *marker)
 {
@@ -351,8 +352,10 @@ create_marker (const char *dir, const char *marker)
       snprintf (self, sizeof self, "/proc/self/fd/%d", fd);
       if (write (fd, owner, (size_t) owner_len) == owner_len && linkat (AT_FDCWD, self, AT_FDCWD, marker, AT_SYMLINK_FOLLOW) == 0)
         return fd;
+      int error = errno;
       close (fd);
-      return -1; /* (a marker of that name already: the id is taken) */
+      if (error == EEXIST)
+        return -1; /* a marker of that name already: the id is taken */
     }
   fd = open (marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0 && write (fd, owner, (size_t) owner_len) != owner_len)

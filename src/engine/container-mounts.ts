@@ -1,9 +1,9 @@
 // Bind mounts and volumes: `-v` and `--mount` parsed into MountSpecs (Podman's forms), the volumes
 // they name made when a container is created, an empty volume filled with the image's content at its
 // destination on first start (Docker's rule; `nocopy` turns it off), and the runtime's mounts.
-import { closeSync, constants, fchownSync, fstatSync, lchownSync, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, openSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import type { ContainerRecord, MountSpec } from '../state/containers.js';
 import { randomId } from '../state/names.js';
@@ -108,7 +108,7 @@ export const parseMountFlag = (spec: string): MountSpec | { tmpfs: string } => {
     const opts = [...(take('tmpfs-size') ? [`size=${take('tmpfs-size')}`] : []), ...(take('tmpfs-mode') ? [`mode=${take('tmpfs-mode')}`] : [])];
     return { tmpfs: opts.length ? `${destination}:${opts.join(',')}` : destination };
   }
-  const readOnly = flagValue('readonly', 'ro');
+  const readOnly = flagValue('readonly', 'ro') || take('rw') === 'false' || take('rw') === '0';
   const propagation = take('bind-propagation');
   if (propagation !== undefined && !PROPAGATIONS.includes(propagation))
     throw new CliError('EUSAGE', `invalid --mount "${spec}": bind-propagation must be one of ${PROPAGATIONS.join(', ')}`);
@@ -218,7 +218,10 @@ export const prepareMounts = (store: VolumeStore, mounts: MountSpec[]): string[]
 // Docker's rule: a new volume takes the image's content at its destination (owners and modes
 // kept) the first time a container mounts it, unless it has content already or the mount says
 // nocopy. `rootfs` is the container's mounted root.
-export const fillVolumes = async (store: VolumeStore, record: ContainerRecord, rootfs: string): Promise<void> => {
+// The volume's own directory takes the image directory's owner and mode (Podman's rule: an image
+// with USER and VOLUME gets a volume its user can write), or the container user's where the image
+// has none.
+export const fillVolumes = async (store: VolumeStore, record: ContainerRecord, rootfs: string, user: { uid: number; gid: number }): Promise<void> => {
   const fresh = (record.config.mounts ?? []).filter(
     (m) => m.type === 'volume' && store.get(m.source)?.NeedsCopyUp && store.get(m.source)?.Options.type !== 'tmpfs',
   );
@@ -227,21 +230,29 @@ export const fillVolumes = async (store: VolumeStore, record: ContainerRecord, r
     for (const m of fresh) {
       const volume = store.get(m.source);
       if (!volume?.NeedsCopyUp) continue; // another container did it meanwhile
-      if (!m.nocopy && !readdirSync(store.dataDir(m.source)).length) await copyInto(rootfs, m.destination, store.dataDir(m.source));
+      const data = store.dataDir(m.source);
+      await copyInto(rootfs, m.destination, data, !m.nocopy && !readdirSync(data).length, user);
       store.copiedUp(volume);
     }
   });
 };
 
-const copyInto = async (rootfs: string, path: string, data: string): Promise<void> => {
+const copyInto = async (rootfs: string, path: string, data: string, copy: boolean, user: { uid: number; gid: number }): Promise<void> => {
   const fd = openInRootIfExists(rootfs, path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK);
-  if (fd === undefined) return;
+  const dataFd = openSync(data, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
-    if (!fstatSync(fd).isDirectory()) return;
-    const { copyTree } = await import('../storage/copy.js');
-    await copyTree(fd, data, { prefix: '', chown: true });
+    const st = fd === undefined ? undefined : fstatSync(fd);
+    if (st?.isDirectory()) {
+      if (copy) {
+        const { copyTree } = await import('../storage/copy.js');
+        await copyTree(fd!, data, { prefix: '', chown: true });
+      }
+      fchownSync(dataFd, st.uid, st.gid);
+      fchmodSync(dataFd, st.mode & 0o7777);
+    } else fchownSync(dataFd, user.uid, user.gid);
   } finally {
-    closeQuietly(fd);
+    if (fd !== undefined) closeQuietly(fd);
+    closeQuietly(dataFd);
   }
 };
 
@@ -299,12 +310,18 @@ export const throughMounts = (
     .filter((m) => normal === m.destination || normal.startsWith(`${m.destination}/`))
     .sort((a, b) => b.destination.length - a.destination.length)[0];
   if (!holder) return { root: rootfs, path, readOnly: false };
-  return {
-    root: holder.type === 'bind' ? holder.source : store.dataDir(holder.source),
-    path: normal.slice(holder.destination.length) || '/',
-    readOnly: holder.readOnly,
-    mount: holder.destination,
-  };
+  const rest = normal.slice(holder.destination.length) || '/';
+  if (holder.type === 'volume' && store.get(holder.source)?.Options.type === 'tmpfs')
+    throw new CliError('EUSAGE', `${holder.destination} is a tmpfs volume: its files exist only inside the container (use exec)`);
+  // A bind of one file: its directory is the root, the file the path.
+  if (holder.type === 'bind' && !statSync(holder.source, { throwIfNoEntry: false })?.isDirectory())
+    return {
+      root: dirname(holder.source),
+      path: `/${basename(holder.source)}${rest === '/' ? '' : rest}`,
+      readOnly: holder.readOnly,
+      mount: holder.destination,
+    };
+  return { root: holder.type === 'bind' ? holder.source : store.dataDir(holder.source), path: rest, readOnly: holder.readOnly, mount: holder.destination };
 };
 
 // Checks that each --device is a device node this user may open.

@@ -30,6 +30,7 @@ import type { Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { buildContainerConfig, type CreateOptions } from './container-config.js';
 import { checkDevices, fillVolumes, inheritMounts, prepareMounts } from './container-mounts.js';
+import { resolveUser } from '../oci/passwd.js';
 import { inContainerTerms } from './container-paths.js';
 import { execInContainer, type ExecOptions } from './container-exec.js';
 import { writeBundle } from './container-bundle.js';
@@ -191,7 +192,6 @@ export class ContainersEngine {
       config,
     };
     let lock: Lock | undefined;
-    let madeVolumes: string[] = [];
     try {
       // The lock first: files of a container being made (its runtime dir, its monitor) are never
       // taken for a killed command's leftovers (see sweep).
@@ -209,8 +209,13 @@ export class ContainersEngine {
           };
           if (!config.mounts?.length) return write();
           await this.ctx.volumes.withLock(async () => {
-            madeVolumes = prepareMounts(this.ctx.volumes, config.mounts!);
-            write();
+            const made = prepareMounts(this.ctx.volumes, config.mounts!);
+            try {
+              write();
+            } catch (error) {
+              for (const name of made) this.ctx.volumes.remove(name); // still under the lock
+              throw error;
+            }
           });
         };
         // An address on a named network: the lowest one no container on it has (under the networks lock).
@@ -243,7 +248,6 @@ export class ContainersEngine {
         rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
       }
       if (record.name) this.store.releaseName(record.name, id);
-      if (madeVolumes.length) await this.ctx.volumes.withLock(async () => madeVolumes.forEach((v) => this.ctx.volumes.remove(v)));
       throw error;
     } finally {
       if (!this.held.has(id)) lock?.release();
@@ -368,7 +372,7 @@ export class ContainersEngine {
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
       log.debug('start: mounted');
-      if (record.config.mounts?.length) await fillVolumes(this.ctx.volumes, record, mountpoint);
+      if (record.config.mounts?.length) await fillVolumes(this.ctx.volumes, record, mountpoint, resolveUser(mountpoint, record.config.user));
       writeBundle(this.ctx, this.networking, record, mountpoint);
       log.debug('start: bundle written');
       if (monitorStarts && hooks.attach) {
@@ -505,7 +509,7 @@ export class ContainersEngine {
     const after = afterExit(record.config.restartPolicy, record.config.autoRemove, ending);
     if (after === 'remove') {
       // The runtime's state (its directory, the cgroup) is not the container's files: they go meanwhile.
-      this.removeLocked(record);
+      await this.removeLocked(record);
       await deleting;
       return 'removed';
     }
@@ -642,12 +646,12 @@ export class ContainersEngine {
       // killed command left, and the runtime's record of it.
       await this.reapLocked(record, this.store.effectiveState(record.id, true));
       const outcome = await this.finishLocked({ ...record, config: { ...record.config, autoRemove: false } }, { restart: false });
-      if (outcome !== 'removed') this.removeLocked(record, options.volumes === true);
+      if (outcome !== 'removed') await this.removeLocked(record, options.volumes === true);
     });
   }
 
   // `volumes`: its anonymous volumes go too (rm -v, --rm), unless another container mounts one.
-  private removeLocked(record: ContainerRecord, volumes = record.config.autoRemove): void {
+  private async removeLocked(record: ContainerRecord, volumes = record.config.autoRemove): Promise<void> {
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
     // (A container whose monitor died before it ran still has its network namespace.)
     this.networking.releaseNetns(record.id);
@@ -655,10 +659,13 @@ export class ContainersEngine {
     this.store.remove(record);
     this.event(record, 'remove');
     for (const m of memberships(record.config)) this.networking.refreshHosts(m.network);
-    if (volumes) {
-      const used = new Set(this.store.list().flatMap((c) => (c.config.mounts ?? []).map((m) => m.source)));
-      for (const m of record.config.mounts ?? []) if (m.anonymous && !used.has(m.source)) this.ctx.volumes.remove(m.source);
-    }
+    // Under the volumes lock, against a create that would take one of them up meanwhile.
+    const anonymous = (record.config.mounts ?? []).filter((m) => m.anonymous);
+    if (volumes && anonymous.length)
+      await this.ctx.volumes.withLock(async () => {
+        const used = new Set(this.store.list().flatMap((c) => (c.config.mounts ?? []).map((m) => m.source)));
+        for (const m of anonymous) if (!used.has(m.source)) this.ctx.volumes.remove(m.source);
+      });
   }
 
   // A free address on a named network (caller holds the networks lock).

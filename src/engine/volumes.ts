@@ -114,19 +114,19 @@ export class VolumesEngine {
 
   // `volume export`: the volume's files as a tar archive.
   async export(name: string, out: NodeJS.WritableStream): Promise<void> {
-    this.ctx.volumes.find(name);
+    const data = this.mountpoint(name);
     const { packTree } = await import('../storage/pack.js');
-    await packTree(this.ctx.volumes.dataDir(name), out);
+    await packTree(data, out);
   }
 
   // `volume import`: a tar archive unpacked into the volume, owners kept, by the same unpacker as
   // layers: nothing lands outside the volume's directory and nothing is written through a link.
   async import(name: string, input: string | NodeJS.ReadableStream): Promise<void> {
-    this.ctx.volumes.find(name);
+    const data = this.mountpoint(name);
     const { createReadStream } = await import('node:fs');
     const { unpackError, unpackStream } = await import('../storage/unpack.js');
     const source = typeof input === 'string' ? createReadStream(input) : input;
-    const result = await unpackStream(source as import('node:stream').Readable, this.ctx.volumes.dataDir(name), { chown: true, plain: true });
+    const result = await unpackStream(source as import('node:stream').Readable, data, { chown: true, plain: true });
     const error = unpackError(result, `the import into volume ${name}`);
     if (error) throw error;
   }

@@ -200,12 +200,16 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   ];
   if (input.cgroupV2)
     mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
-  for (const [destination, source] of Object.entries(input.etcFiles)) mounts.push({ destination, type: 'bind', source, options: ['bind', 'rprivate'] });
+  const extra: Mount[] = Object.entries(input.etcFiles).map(([destination, source]) => ({ destination, type: 'bind', source, options: ['bind', 'rprivate'] }));
   if (input.readOnly && input.readOnlyTmpfs !== false)
-    for (const d of ['/tmp', '/var/tmp', '/run']) mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev'] });
-  for (const t of input.tmpfs) mounts.push(parseTmpfs(t));
-  mounts.push(...(input.binds ?? []));
-  if (input.init) mounts.push({ destination: INIT_PATH, type: 'bind', source: input.init, options: ['bind', 'ro', 'rprivate'] });
+    for (const d of ['/tmp', '/var/tmp', '/run']) extra.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev'] });
+  for (const t of input.tmpfs) extra.push(parseTmpfs(t));
+  extra.push(...(input.binds ?? []));
+  if (input.init) extra.push({ destination: INIT_PATH, type: 'bind', source: input.init, options: ['bind', 'ro', 'rprivate'] });
+  // Shallower paths first (a stable sort, as Podman's): `-v .:/app` does not hide `--tmpfs /app/tmp`,
+  // nor `-v ./etc:/etc` the /etc files.
+  const depth = (m: Mount) => m.destination.split('/').filter(Boolean).length;
+  mounts.push(...extra.sort((a, b) => depth(a) - depth(b)));
 
   const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.network === 'private') namespaces.push({ type: 'network' });

@@ -2,7 +2,7 @@
 // containers mount. A volume's files belong to the ids that wrote them inside the user namespace:
 // root in a container is the user on the host. Creation and removal hold the volumes lock; a
 // directory without volume.json (a create killed midway) is no volume and is taken over or swept.
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { listDir, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
@@ -51,7 +51,7 @@ export class VolumeStore {
 
   find(name: string): VolumeRecord {
     const record = this.get(name);
-    if (!record) throw new CliError('ENOVOLUME', `no such volume: ${name}`, { exitCode: 1 });
+    if (!record) throw new CliError('ENOVOLUME', `no such volume: ${name}`);
     return record;
   }
 
@@ -66,6 +66,8 @@ export class VolumeStore {
     checkName('volume', name);
     if (this.get(name)) throw new CliError('EUSAGE', `volume ${name} already exists: pick another name, or use it as it is`);
     const data = this.dataDir(name);
+    // A directory of that name with no record is a create killed midway: nothing in it is kept.
+    removeTree(join(this.dir, name));
     mkdirSync(data, { recursive: true, mode: 0o755 });
     const record: VolumeRecord = {
       Name: name,
@@ -88,14 +90,13 @@ export class VolumeStore {
     writeJsonAtomic(join(this.dir, record.Name, 'volume.json'), rest);
   }
 
-  // Under the lock. The record goes first (the volume is gone for every reader), then its tree,
-  // renamed aside so that a killed removal leaves only a hidden directory the next one sweeps.
+  // Under the lock. The whole directory is renamed aside in one step (record and data together:
+  // the volume is gone for every reader), then deleted; a killed removal leaves only a hidden
+  // directory that the next sweep deletes, never data a new volume of that name would take up.
   remove(name: string): void {
-    const dir = join(this.dir, name);
-    rmSync(join(dir, 'volume.json'), { force: true });
     const aside = join(this.dir, `.removing-${name}-${process.pid}`);
     try {
-      renameSync(dir, aside);
+      renameSync(join(this.dir, name), aside);
     } catch {
       return;
     }

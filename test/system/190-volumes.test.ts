@@ -256,3 +256,44 @@ describe('volume kinds and :U', () => {
     for (const v of ['scratch', 'dirvol']) await sb.runCli(0, 'volume', 'rm', v);
   });
 });
+
+describe('as Podman does it', () => {
+  it("a new volume takes the image directory's owner and mode, or the container user's", async () => {
+    await sb.runCli(0, 'run', '--name', 'ownbox', IMG, 'sh', '-c', 'mkdir /app && chown 33:33 /app && chmod 0750 /app');
+    await sb.runCli(0, 'commit', '-q', '-c', 'VOLUME /app', '-c', 'USER 33', 'ownbox', 'localhost/owned');
+    await sb.runCli(0, 'rm', 'ownbox');
+    expect((await sb.runCli(0, 'run', '--rm', '-v', 'appdata:/app', 'localhost/owned', 'sh', '-c', 'touch /app/x && stat -c %u:%a /app')).stdout).toBe(
+      '33:750\n',
+    );
+    expect((await sb.runCli(0, 'run', '--rm', '-u', '44:44', '-v', 'fresh:/nodir', IMG, 'sh', '-c', 'touch /nodir/x && stat -c %u /nodir')).stdout).toBe(
+      '44\n',
+    );
+    for (const v of ['appdata', 'fresh']) await sb.runCli(0, 'volume', 'rm', v);
+  });
+
+  it('mounts shallow paths first, and cp reaches a file bind', async () => {
+    const app = join(sb.home, 'app');
+    mkdirSync(app);
+    writeFileSync(join(sb.home, 'app.conf'), 'setting=1\n');
+    const fs = await import('node:fs');
+    for (const p of [app, join(sb.home, 'app.conf')]) fs.chownSync(p, testIds().uid, testIds().gid);
+    const mounts = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--tmpfs',
+      '/app/tmp',
+      '-v',
+      `${app}:/app`,
+      IMG,
+      'sh',
+      '-c',
+      'grep " /app/tmp " /proc/mounts | cut -d" " -f3',
+    );
+    expect(mounts.stdout).toBe('tmpfs\n');
+    await sb.runCli(0, 'run', '-d', '--name', 'confbox', '-v', `${join(sb.home, 'app.conf')}:/etc/app.conf`, IMG, ...TICK);
+    await sb.runCli(0, 'cp', 'confbox:/etc/app.conf', join(sb.home, 'copied.conf'));
+    expect(readFileSync(join(sb.home, 'copied.conf'), 'utf8')).toBe('setting=1\n');
+    await sb.runCli(0, 'rm', '-f', 'confbox');
+  });
+});

@@ -31,6 +31,7 @@ describe('--mount', () => {
     });
     expect(parseMountFlag('type=volume,src=v,dst=/t,ro=false,volume-nocopy')).toMatchObject({ type: 'volume', source: 'v', readOnly: false, nocopy: true });
     expect(parseMountFlag('type=volume,target=/t')).toMatchObject({ anonymous: true });
+    expect(parseMountFlag('type=bind,source=/s,target=/t,rw=false')).toMatchObject({ readOnly: true });
     expect(parseMountFlag('type=tmpfs,target=/run,tmpfs-size=64m,tmpfs-mode=1777')).toEqual({ tmpfs: '/run:size=64m,mode=1777' });
   });
 

@@ -1,21 +1,10 @@
 // skiff system prune (stopped containers, dangling or unused images) and skiff system reset
 // (everything: containers, images, the namespace, the store) — what a CI machine runs to start clean.
 import { Command } from 'commander';
-import { CliError } from '../../../errors.js';
+import { confirm } from '../../confirm.js';
 import { openEngineFor } from '../../engine.js';
 import { printLine } from '../../output/print.js';
 import { humanSize } from '../../../util/units.js';
-
-// Podman asks first; skiff asks on a terminal and, with no one to ask, wants --force.
-const confirm = async (question: string, force: boolean | undefined): Promise<boolean> => {
-  if (force) return true;
-  if (!process.stdin.isTTY) throw new CliError('EUSAGE', 'no terminal to confirm on: add --force');
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`${question} [y/N] `);
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
-};
 
 export const buildPrune = (name = 'prune'): Command =>
   new Command(name)

@@ -2,6 +2,7 @@
 // containers mount with -v NAME:/path; their data outlives the containers).
 import { Command } from 'commander';
 import type { VolumeSummary } from '../../../engine/index.js';
+import { confirm } from '../../confirm.js';
 import { collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
 import { checkArchiveOutput, writeArchive } from '../../output/archive.js';
@@ -105,9 +106,10 @@ const buildRm = (): Command =>
 const buildPrune = (): Command =>
   new Command('prune')
     .description('Remove every volume no container uses')
-    .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
+    .option('-f, --force', 'do not ask for confirmation')
     .option('--filter <key=value>', 'name=, label=KEY[=VALUE]', collect)
-    .action(async (flags: { filter?: string[] }, cmd: Command) => {
+    .action(async (flags: { filter?: string[]; force?: boolean }, cmd: Command) => {
+      if (!(await confirm('Remove every volume no container uses?', flags.force))) return;
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       for (const name of await engine.volumes.prune(flags.filter)) printLine(name);
@@ -130,6 +132,7 @@ const buildExport = (): Command =>
     .action(async (name: string, flags: { output?: string }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       checkArchiveOutput(flags.output);
+      engine.volumes.mountpoint(name); // no such volume (or a tmpfs one): fails before the file is made
       await engine.enterUserNamespace();
       await writeArchive(flags.output, (out) => engine.volumes.export(name, out));
     });
