@@ -91,6 +91,8 @@ export class ContainerFiles {
           fd = openInRoot(at0.root, at0.path, constants.O_RDONLY | constants.O_NONBLOCK);
         } catch (error) {
           throw inContainerError(error, from.path, from.container);
+        } finally {
+          at0.close?.();
         }
         try {
           const dst = statSync(destination, { throwIfNoEntry: false });
@@ -115,7 +117,10 @@ export class ContainerFiles {
       await this.containers.withRootfs(to!.container, async (containerRoot, record) => {
         // Into a volume or bind mount: its own directory is the root the path resolves in.
         const through = throughMounts(this.ctx.volumes, record.config.mounts ?? [], containerRoot, to!.path);
-        if (through.readOnly) throw new CliError('EUSAGE', `cannot copy to ${to!.path}: ${through.mount} is mounted read-only in container ${to!.container}`);
+        if (through.readOnly) {
+          through.close?.();
+          throw new CliError('EUSAGE', `cannot copy to ${to!.path}: ${through.mount} is mounted read-only in container ${to!.container}`);
+        }
         const rootfs = through.root;
         const inside = through.path + (to!.path.length > 1 && to!.path.endsWith('/') ? '/' : '');
         const dstFd = openInRootIfExists(rootfs, inside.replace(/\/+$/, '') || '/', O_PATH);
@@ -144,6 +149,7 @@ export class ContainerFiles {
           }
         } finally {
           if (dstFd !== undefined) closeQuietly(dstFd);
+          through.close?.();
         }
       });
     } finally {

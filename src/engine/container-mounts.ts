@@ -1,14 +1,16 @@
 // Bind mounts and volumes: `-v` and `--mount` parsed into MountSpecs (Podman's forms), the volumes
 // they name made when a container is created, an empty volume filled with the image's content at its
 // destination on first start (Docker's rule; `nocopy` turns it off), and the runtime's mounts.
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, mkdirSync, openSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import type { ContainerRecord, MountSpec } from '../state/containers.js';
 import { randomId } from '../state/names.js';
+import { removeTree } from '../storage/layer-store.js';
 import type { VolumeStore } from '../storage/volumes.js';
 import { closeQuietly, openInRootIfExists } from '../util/in-root.js';
+import { O_PATH } from '../util/native.js';
 import { log } from '../util/log.js';
 import { checkName } from '../util/names.js';
 
@@ -199,8 +201,9 @@ export const prepareMounts = (store: VolumeStore, mounts: MountSpec[]): string[]
   try {
     for (const m of mounts) {
       if (m.type === 'bind') {
-        if (!statSync(m.source, { throwIfNoEntry: false }))
-          throw new CliError('EUSAGE', `bind mount source ${m.source} does not exist: create it first, or check the path`);
+        const st = statSync(m.source, { throwIfNoEntry: false });
+        if (!st) throw new CliError('EUSAGE', `bind mount source ${m.source} does not exist: create it first, or check the path`);
+        m.sourceId = `${st.dev}:${st.ino}`;
         continue;
       }
       if (m.anonymous) m.source = randomId();
@@ -237,23 +240,51 @@ export const fillVolumes = async (store: VolumeStore, record: ContainerRecord, r
   });
 };
 
+// The copy goes to a staging directory beside the (empty) data directory, which it then replaces
+// in one rename: a copy killed midway leaves the volume empty and still to be filled, never half
+// filled and taken for done.
 const copyInto = async (rootfs: string, path: string, data: string, copy: boolean, user: { uid: number; gid: number }): Promise<void> => {
   const fd = openInRootIfExists(rootfs, path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK);
-  const dataFd = openSync(data, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
     const st = fd === undefined ? undefined : fstatSync(fd);
-    if (st?.isDirectory()) {
-      if (copy) {
-        const { copyTree } = await import('../storage/copy.js');
-        await copyTree(fd!, data, { prefix: '', chown: true });
-      }
-      fchownSync(dataFd, st.uid, st.gid);
-      fchmodSync(dataFd, st.mode & 0o7777);
-    } else fchownSync(dataFd, user.uid, user.gid);
+    if (st?.isDirectory() && copy) {
+      const staging = join(dirname(data), '_staging');
+      removeTree(staging);
+      mkdirSync(staging, { mode: 0o755 });
+      const { copyTree } = await import('../storage/copy.js');
+      await copyTree(fd!, staging, { prefix: '', chown: true });
+      renameSync(staging, data); // over the empty data directory
+    }
+    const dataFd = openSync(data, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      if (st?.isDirectory()) {
+        fchownSync(dataFd, st.uid, st.gid);
+        fchmodSync(dataFd, st.mode & 0o7777);
+      } else fchownSync(dataFd, user.uid, user.gid);
+    } finally {
+      closeQuietly(dataFd);
+    }
   } finally {
     if (fd !== undefined) closeQuietly(fd);
-    closeQuietly(dataFd);
   }
+};
+
+// A bind source opened and checked to be the file it was when the container was made: a path
+// whose parent someone replaced by a link meanwhile leads elsewhere, and is refused.
+const openBindSource = (m: MountSpec, flags: number): number => {
+  let fd: number;
+  try {
+    fd = openSync(m.source, flags | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError('EUSAGE', `bind mount source ${m.source} of ${m.destination}: ${code === 'ELOOP' ? 'it is a symbolic link now' : messageOf(error)}`);
+  }
+  const st = fstatSync(fd);
+  if (m.sourceId && m.sourceId !== `${st.dev}:${st.ino}`) {
+    closeSync(fd);
+    throw new CliError('EUSAGE', `bind mount source ${m.source} of ${m.destination} is not the one the container was made with (moved or replaced)`);
+  }
+  return fd;
 };
 
 // `:U`: every file of the mount chowned to the container's user and group (ids as the container
@@ -262,10 +293,13 @@ const copyInto = async (rootfs: string, path: string, data: string, copy: boolea
 // container cannot send it out of the mount.
 export const chownMounts = (store: VolumeStore, mounts: MountSpec[], uid: number, gid: number): void => {
   for (const m of mounts.filter((x) => x.chown)) {
-    const root = m.type === 'bind' ? m.source : store.dataDir(m.source);
+    if (m.type === 'bind') {
+      chownTree(openBindSource(m, constants.O_RDONLY | constants.O_DIRECTORY), uid, gid);
+      continue;
+    }
     let fd: number;
     try {
-      fd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      fd = openSync(store.dataDir(m.source), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     } catch (error) {
       throw new CliError(
         'EUSAGE',
@@ -304,7 +338,7 @@ export const throughMounts = (
   mounts: MountSpec[],
   rootfs: string,
   path: string,
-): { root: string; path: string; readOnly: boolean; mount?: string } => {
+): { root: string | number; path: string; readOnly: boolean; mount?: string; close?: () => void } => {
   const normal = resolve('/', path);
   const holder = mounts
     .filter((m) => normal === m.destination || normal.startsWith(`${m.destination}/`))
@@ -313,15 +347,21 @@ export const throughMounts = (
   const rest = normal.slice(holder.destination.length) || '/';
   if (holder.type === 'volume' && store.get(holder.source)?.Options.type === 'tmpfs')
     throw new CliError('EUSAGE', `${holder.destination} is a tmpfs volume: its files exist only inside the container (use exec)`);
-  // A bind of one file: its directory is the root, the file the path.
-  if (holder.type === 'bind' && !statSync(holder.source, { throwIfNoEntry: false })?.isDirectory())
+  // A bind of one file: its directory is the root, the file the path (checked to be the file it was).
+  const st = holder.type === 'bind' ? statSync(holder.source, { throwIfNoEntry: false }) : undefined;
+  if (holder.type === 'bind' && holder.sourceId && st && `${st.dev}:${st.ino}` !== holder.sourceId)
+    throw new CliError('EUSAGE', `bind mount source ${holder.source} of ${holder.destination} is not the one the container was made with (moved or replaced)`);
+  if (holder.type === 'bind' && !st?.isDirectory())
     return {
       root: dirname(holder.source),
       path: `/${basename(holder.source)}${rest === '/' ? '' : rest}`,
       readOnly: holder.readOnly,
       mount: holder.destination,
     };
-  return { root: holder.type === 'bind' ? holder.source : store.dataDir(holder.source), path: rest, readOnly: holder.readOnly, mount: holder.destination };
+  if (holder.type === 'volume') return { root: store.dataDir(holder.source), path: rest, readOnly: holder.readOnly, mount: holder.destination };
+  // A directory bind: held open once checked, and resolved in through that descriptor.
+  const fd = openBindSource(holder, O_PATH | constants.O_DIRECTORY);
+  return { root: fd, path: rest, readOnly: holder.readOnly, mount: holder.destination, close: () => closeQuietly(fd) };
 };
 
 // Checks that each --device is a device node this user may open.

@@ -82,6 +82,8 @@ export interface MountSpec {
   nocopy?: boolean;
   /** `:U`: the content is chowned to the container's user before each start. */
   chown?: boolean;
+  /** A bind source's "device:inode" when the container was made: cp and :U use only that file. */
+  sourceId?: string;
 }
 
 export interface NetworkAttachment {

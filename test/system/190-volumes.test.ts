@@ -296,4 +296,27 @@ describe('as Podman does it', () => {
     expect(readFileSync(join(sb.home, 'copied.conf'), 'utf8')).toBe('setting=1\n');
     await sb.runCli(0, 'rm', '-f', 'confbox');
   });
+
+  it('cp and :U refuse a bind source that was replaced after the container was made', async () => {
+    const fs = await import('node:fs');
+    const own = (p: string) => fs.lchownSync(p, testIds().uid, testIds().gid);
+    const src = join(sb.home, 'bsrc');
+    const elsewhere = join(sb.home, 'elsewhere');
+    for (const d of [src, elsewhere]) {
+      mkdirSync(d);
+      own(d);
+    }
+    await sb.runCli(0, 'run', '-d', '--name', 'swapped', '-v', `${src}:/b`, IMG, ...TICK);
+    fs.renameSync(src, `${src}.old`);
+    fs.symlinkSync(elsewhere, src);
+    own(src);
+    const file = join(sb.home, 'f.txt');
+    writeFileSync(file, 'x\n');
+    own(file);
+    const r = await sb.run(['cp', file, 'swapped:/b/']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/bind mount source .* (is a symbolic link now|is not the one)/);
+    expect(readdirSync(elsewhere)).toEqual([]);
+    await sb.runCli(0, 'rm', '-f', 'swapped');
+  });
 });
