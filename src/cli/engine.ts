@@ -1,7 +1,7 @@
 // How a command reaches the engine. The engine's front (stores, lookups) is small and bundled with
 // the CLI, since nearly every command needs it; its heavy parts load on demand from inside.
 import { CliError } from '../errors.js';
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
 
 export const openEngineFor = async (cmd: Command): Promise<Engine> => {
@@ -26,3 +26,12 @@ export const reportItems = <T extends { error?: Error }>(reports: T[], printOk: 
   for (const error of errors.slice(0, -1)) printError(error);
   if (errors.length) throw errors[errors.length - 1];
 };
+
+// `KIND exists NAME`: exit 0 when it does, 1 when not (Podman's), nothing printed.
+export const buildExists = (kind: string, exists: (engine: Engine, name: string) => boolean): Command =>
+  new Command('exists')
+    .description(`Exit 0 if the ${kind} exists, 1 if not`)
+    .argument('<name>')
+    .action(async (name: string, _flags: unknown, cmd: Command) => {
+      if (!exists(await openEngineFor(cmd), name)) process.exitCode = 1;
+    });

@@ -2,7 +2,7 @@
 // rootless network namespace; containers on one reach each other by name and alias).
 import { Command } from 'commander';
 import type { NetworkSummary } from '../../../engine/index.js';
-import { collect, openEngineFor, reportItems } from '../../engine.js';
+import { buildExists, collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
 
@@ -121,15 +121,6 @@ const buildPrune = (): Command =>
       for (const n of await engine.networks.prune()) printLine(n.name);
     });
 
-const buildExists = (): Command =>
-  new Command('exists')
-    .description('Exit 0 if the network exists, 1 if not')
-    .argument('<name>')
-    .action(async (name: string, _flags: unknown, cmd: Command) => {
-      const engine = await openEngineFor(cmd);
-      if (!engine.networks.exists(name)) process.exitCode = 1;
-    });
-
 const buildConnect = (): Command =>
   new Command('connect')
     .description('Join a container to a named network (at once if it is running)')
@@ -162,6 +153,6 @@ export const build = (): Command =>
     .addCommand(buildInspect())
     .addCommand(buildRm())
     .addCommand(buildPrune())
-    .addCommand(buildExists())
+    .addCommand(buildExists('network', (engine, name) => engine.networks.exists(name)))
     .addCommand(buildConnect())
     .addCommand(buildDisconnect());

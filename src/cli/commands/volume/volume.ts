@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import type { VolumeSummary } from '../../../engine/index.js';
 import { confirm } from '../../confirm.js';
-import { collect, openEngineFor, reportItems } from '../../engine.js';
+import { buildExists, collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
 import { checkArchiveOutput, writeArchive } from '../../output/archive.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
@@ -115,15 +115,6 @@ const buildPrune = (): Command =>
       for (const name of await engine.volumes.prune(flags.filter)) printLine(name);
     });
 
-const buildExists = (): Command =>
-  new Command('exists')
-    .description('Exit 0 if the volume exists, 1 if not')
-    .argument('<name>')
-    .action(async (name: string, _flags: unknown, cmd: Command) => {
-      const engine = await openEngineFor(cmd);
-      if (!engine.volumes.exists(name)) process.exitCode = 1;
-    });
-
 const buildExport = (): Command =>
   new Command('export')
     .description("Write a volume's files as a tar archive")
@@ -175,7 +166,7 @@ export const build = (): Command =>
     .addCommand(buildInspect())
     .addCommand(buildRm())
     .addCommand(buildPrune())
-    .addCommand(buildExists())
+    .addCommand(buildExists('volume', (engine, name) => engine.volumes.exists(name)))
     .addCommand(buildExport())
     .addCommand(buildImport())
     .addCommand(buildMount())
