@@ -225,9 +225,10 @@ export const prepareMounts = (store: VolumeStore, mounts: MountSpec[]): string[]
 // with USER and VOLUME gets a volume its user can write), or the container user's where the image
 // has none.
 export const fillVolumes = async (store: VolumeStore, record: ContainerRecord, rootfs: string, user: { uid: number; gid: number }): Promise<void> => {
-  const fresh = (record.config.mounts ?? []).filter(
-    (m) => m.type === 'volume' && store.get(m.source)?.NeedsCopyUp && store.get(m.source)?.Options.type !== 'tmpfs',
-  );
+  const fresh = (record.config.mounts ?? []).filter((m) => {
+    const volume = m.type === 'volume' ? store.get(m.source) : undefined;
+    return volume?.NeedsCopyUp && volume.Options.type !== 'tmpfs';
+  });
   if (!fresh.length) return;
   await store.withLock(async () => {
     for (const m of fresh) {
@@ -279,12 +280,18 @@ const openBindSource = (m: MountSpec, flags: number): number => {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CliError('EUSAGE', `bind mount source ${m.source} of ${m.destination}: ${code === 'ELOOP' ? 'it is a symbolic link now' : messageOf(error)}`);
   }
-  const st = fstatSync(fd);
-  if (m.sourceId && m.sourceId !== `${st.dev}:${st.ino}`) {
+  try {
+    checkSameSource(m, fstatSync(fd));
+  } catch (error) {
     closeSync(fd);
-    throw new CliError('EUSAGE', `bind mount source ${m.source} of ${m.destination} is not the one the container was made with (moved or replaced)`);
+    throw error;
   }
   return fd;
+};
+
+const checkSameSource = (m: MountSpec, st: { dev: number; ino: number }): void => {
+  if (m.sourceId && m.sourceId !== `${st.dev}:${st.ino}`)
+    throw new CliError('EUSAGE', `bind mount source ${m.source} of ${m.destination} is not the one the container was made with (moved or replaced)`);
 };
 
 // `:U`: every file of the mount chowned to the container's user and group (ids as the container
@@ -349,8 +356,7 @@ export const throughMounts = (
     throw new CliError('EUSAGE', `${holder.destination} is a tmpfs volume: its files exist only inside the container (use exec)`);
   // A bind of one file: its directory is the root, the file the path (checked to be the file it was).
   const st = holder.type === 'bind' ? statSync(holder.source, { throwIfNoEntry: false }) : undefined;
-  if (holder.type === 'bind' && holder.sourceId && st && `${st.dev}:${st.ino}` !== holder.sourceId)
-    throw new CliError('EUSAGE', `bind mount source ${holder.source} of ${holder.destination} is not the one the container was made with (moved or replaced)`);
+  if (st) checkSameSource(holder, st);
   if (holder.type === 'bind' && !st?.isDirectory())
     return {
       root: dirname(holder.source),

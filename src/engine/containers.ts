@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { deleteContainer, killContainer, knowsContainer, resolveRuntime, startContainer, type OciRuntime } from '../runtime/runtime.js';
 import { startTimeOf } from '../util/proc.js';
-import { memberships, type ContainerRecord, type ContainerState, type ContainerStore } from '../state/containers.js';
+import { memberships, volumeUsers, type ContainerRecord, type ContainerState, type ContainerStore } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
 import { isAlive, readPidFile } from '../state/liveness.js';
 import { randomId, randomName } from '../state/names.js';
@@ -663,8 +663,8 @@ export class ContainersEngine {
     const anonymous = (record.config.mounts ?? []).filter((m) => m.anonymous);
     if (volumes && anonymous.length)
       await this.ctx.volumes.withLock(async () => {
-        const used = new Set(this.store.list().flatMap((c) => (c.config.mounts ?? []).map((m) => m.source)));
-        for (const m of anonymous) if (!used.has(m.source)) this.ctx.volumes.remove(m.source);
+        const users = volumeUsers(this.store.list());
+        for (const m of anonymous) if (!users.has(m.source)) this.ctx.volumes.remove(m.source);
       });
   }
 

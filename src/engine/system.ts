@@ -8,6 +8,7 @@ import { hostPlatform } from '../image/manifest.js';
 import type { CheckResult } from '../rootless/host-check.js';
 import { currentUser, readSubids } from '../rootless/subid.js';
 import { isRootful } from '../rootless/rootful.js';
+import { volumeUsers, type ContainerRecord } from '../state/containers.js';
 import { findHelperBinary, spawnHelper, type Spawned } from '../util/exec.js';
 import { defaultNetwork } from '../network/backend.js';
 import type { EngineContext } from './context.js';
@@ -152,9 +153,9 @@ export class SystemEngine {
     stopPause(this.ctx.paths.run);
   }
 
-  private volumeUsage(containers: { config: { mounts?: { type: string; source: string }[] } }[]): DiskUsageReport {
-    const used = new Set(containers.flatMap((c) => (c.config.mounts ?? []).filter((m) => m.type === 'volume').map((m) => m.source)));
-    const volumes = this.ctx.volumes.list().map((v) => ({ used: used.has(v.Name), size: this.ctx.volumes.size(v.Name) }));
+  private volumeUsage(containers: ContainerRecord[]): DiskUsageReport {
+    const users = volumeUsers(containers);
+    const volumes = this.ctx.volumes.list().map((v) => ({ used: users.has(v.Name), size: this.ctx.volumes.size(v.Name) }));
     return {
       type: 'Local Volumes',
       total: volumes.length,

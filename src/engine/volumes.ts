@@ -4,6 +4,7 @@
 // pruned between a container's create and its record.
 import { CliError } from '../errors.js';
 import type { VolumeRecord } from '../storage/volumes.js';
+import { volumeUsers } from '../state/containers.js';
 import { randomId } from '../state/names.js';
 import type { EngineContext } from './context.js';
 
@@ -35,10 +36,7 @@ export class VolumesEngine {
   constructor(private readonly ctx: EngineContext) {}
 
   private users(): Map<string, string[]> {
-    const users = new Map<string, string[]>();
-    for (const c of this.ctx.containers.list())
-      for (const m of c.config.mounts ?? []) if (m.type === 'volume') users.set(m.source, [...(users.get(m.source) ?? []), c.name]);
-    return users;
+    return volumeUsers(this.ctx.containers.list());
   }
 
   async create(name: string | undefined, options: { labels?: string[]; opts?: string[]; driver?: string } = {}): Promise<VolumeRecord> {

@@ -99,6 +99,13 @@ export const memberships = (c: ContainerConfig): NetworkAttachment[] => [
   ...(c.extraNetworks ?? []),
 ];
 
+// The containers (by name) that mount each volume, running or not.
+export const volumeUsers = (records: ContainerRecord[]): Map<string, string[]> => {
+  const users = new Map<string, string[]>();
+  for (const c of records) for (const m of c.config.mounts ?? []) if (m.type === 'volume') users.set(m.source, [...(users.get(m.source) ?? []), c.name]);
+  return users;
+};
+
 export interface ContainerRecord {
   id: string;
   name: string;
