@@ -26,11 +26,15 @@
  * one system call, so a container changing its tree meanwhile cannot lead it outside.  cp, load and
  * the --user lookup open what lies inside a container root or an archive through it.
  *
+ * shiftCopy(source, target, uidMap, gidMap, threads): an id-shifted copy of a layer on the thread
+ * pool: see idshift.c.
+ *
  * sealedCopy(path): a sealed memfd copy of an executable (the OCI runtime), to spawn as
  * /proc/self/fd/N: see native/common/sealed-copy.h.  */
 #define NAPI_VERSION 8
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -47,6 +51,7 @@
 #include <linux/openat2.h>
 #include <node_api.h>
 #include "../common/sealed-copy.h"
+#include "idshift.h"
 #include "unpack.h"
 
 static napi_value
@@ -458,6 +463,106 @@ js_sealed_copy (napi_env env, napi_callback_info info)
   return result;
 }
 
+/* shiftCopy(source, target, uidMap, gidMap, threads): Promise<{files, bytes}> — maps are flat
+ * arrays of [inner, outer, count] triples.  Rejects with err.code and a message naming the file.  */
+struct shift_job
+{
+  napi_async_work work;
+  napi_deferred deferred;
+  char source[PATH_MAX], target[PATH_MAX];
+  struct idshift_range *ranges;
+  struct idshift_map uids, gids;
+  int threads, status;
+  struct idshift_result result;
+};
+
+static void
+shift_job_execute (napi_env env, void *arg)
+{
+  struct shift_job *job = arg;
+  job->status = idshift_copy (job->source, job->target, &job->uids, &job->gids, job->threads, &job->result);
+}
+
+static void
+shift_job_complete (napi_env env, napi_status status, void *arg)
+{
+  struct shift_job *job = arg;
+  napi_value value, n;
+  if (job->status == 0)
+    {
+      napi_create_object (env, &value);
+      napi_create_double (env, (double) job->result.files, &n);
+      napi_set_named_property (env, value, "files", n);
+      napi_create_double (env, (double) job->result.bytes, &n);
+      napi_set_named_property (env, value, "bytes", n);
+      napi_resolve_deferred (env, job->deferred, value);
+    }
+  else
+    {
+      napi_value message, code;
+      const char *name = job->result.err == ENOSPC ? "ENOSPC" : job->result.err == EDQUOT ? "EDQUOT" : "ESYSCALL";
+      napi_create_string_utf8 (env, job->result.message, NAPI_AUTO_LENGTH, &message);
+      napi_create_string_utf8 (env, name, NAPI_AUTO_LENGTH, &code);
+      napi_create_error (env, code, message, &value);
+      napi_reject_deferred (env, job->deferred, value);
+    }
+  napi_delete_async_work (env, job->work);
+  free (job->ranges);
+  free (job);
+}
+
+/* Reads a flat [inner, outer, count, ...] array into ranges[]; the count read, or -1.  */
+static ssize_t
+get_ranges (napi_env env, napi_value array, struct idshift_range *ranges, size_t max)
+{
+  uint32_t len;
+  if (napi_get_array_length (env, array, &len) != napi_ok || len % 3 != 0 || len / 3 > max)
+    return -1;
+  for (uint32_t i = 0; i < len; i++)
+    {
+      napi_value v;
+      uint32_t x;
+      if (napi_get_element (env, array, i, &v) != napi_ok || napi_get_value_uint32 (env, v, &x) != napi_ok)
+        return -1;
+      ((uint32_t *) &ranges[i / 3])[i % 3] = x;
+    }
+  return len / 3;
+}
+
+static napi_value
+js_shift_copy (napi_env env, napi_callback_info info)
+{
+  size_t argc = 5;
+  napi_value argv[5], promise, name;
+  int32_t threads = 1;
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  struct shift_job *job = calloc (1, sizeof *job);
+  struct idshift_range *ranges = calloc (2 * 64, sizeof *ranges);
+  ssize_t nu = -1, ng = -1;
+  if (job && ranges && argc == 5 && get_string (env, argv[0], job->source, sizeof job->source) && get_string (env, argv[1], job->target, sizeof job->target))
+    {
+      nu = get_ranges (env, argv[2], ranges, 64);
+      ng = get_ranges (env, argv[3], ranges + 64, 64);
+      napi_get_value_int32 (env, argv[4], &threads);
+    }
+  if (nu < 0 || ng < 0)
+    {
+      free (job);
+      free (ranges);
+      napi_throw_type_error (env, NULL, "shiftCopy(source, target, uidMap, gidMap, threads)");
+      return NULL;
+    }
+  job->ranges = ranges;
+  job->uids = (struct idshift_map) { ranges, nu };
+  job->gids = (struct idshift_map) { ranges + 64, ng };
+  job->threads = threads;
+  napi_create_promise (env, &job->deferred, &promise);
+  napi_create_string_utf8 (env, "skiff:shiftCopy", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work (env, NULL, name, shift_job_execute, shift_job_complete, job, &job->work);
+  napi_queue_async_work (env, job->work);
+  return promise;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
@@ -473,6 +578,7 @@ init (napi_env env, napi_value exports)
     { "waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_default, NULL },
     { "reap", NULL, js_reap, NULL, NULL, NULL, napi_default, NULL },
     { "openInRoot", NULL, js_open_in_root, NULL, NULL, NULL, napi_default, NULL },
+    { "shiftCopy", NULL, js_shift_copy, NULL, NULL, NULL, napi_default, NULL },
     { "sealedCopy", NULL, js_sealed_copy, NULL, NULL, NULL, napi_default, NULL },
     { "unpacker", NULL, js_unpacker, NULL, NULL, NULL, napi_default, NULL },
   };

@@ -44,6 +44,7 @@ import { buildPrune as buildSystemPrune, buildReset } from './commands/system/pr
 import { buildCommit, buildCp, buildDiff, buildExport, buildTop } from './commands/container/files.js';
 import { build as buildImport } from './commands/image/import.js';
 import { buildCompletion, buildComplete } from './completion.js';
+import { buildExists as buildNamedExists } from './engine.js';
 
 const imageGroup = (): Command =>
   new Command('image')
@@ -80,6 +81,7 @@ const containerGroup = (): Command =>
     .addCommand(buildWait())
     .addCommand(buildRename())
     .addCommand(buildInspect('inspect', 'container'))
+    .addCommand(buildNamedExists('container', (engine, name) => engine.containers.exists(name)))
     .addCommand(buildContainerPrune())
     .addCommand(buildCp())
     .addCommand(buildDiff())

@@ -1,6 +1,6 @@
 // A container's bundle: its OCI runtime spec (from its recorded configuration, its user resolved
 // in its own root) and the /etc files it gets (hostname, hosts, resolv.conf).
-import { writeFileSync } from 'node:fs';
+import { lchownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
 import { CliError } from '../errors.js';
@@ -14,6 +14,8 @@ import { writeJsonAtomic } from '../util/fs.js';
 import type { ContainerNetworks } from './container-networks.js';
 import { chownMounts, runtimeMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
+import { keepIdAccounts } from './container-userns.js';
+import { rootOwner, toOuter } from '../util/idmap.js';
 
 export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
   const store = ctx.containers;
@@ -30,12 +32,18 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
   if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
   const user = resolveUser(rootfs, c.user);
-  chownMounts(ctx.volumes, c.mounts ?? [], user.uid, user.gid);
+  const mappings = c.idMappings;
+  chownMounts(ctx.volumes, c.mounts ?? [], toOuter(mappings?.uid, user.uid), toOuter(mappings?.gid, user.gid));
+  // In a user namespace of its own, root there owns the /etc files (else they would be nobody's).
+  const root = rootOwner(mappings);
+  if (root) for (const f of ['hostname', 'hosts', 'resolv.conf']) lchownSync(join(userdata, f), root.uid, root.gid);
+  const accounts = mappings ? keepIdAccounts(record, rootfs, userdata, mappings) : { mounts: [] };
+  const home = accounts.home ?? user.home;
   const spec = generateSpec({
     hostname: c.hostname,
     rootfs,
     args: [...c.entrypoint, ...c.cmd],
-    env: user.home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${user.home}`] : c.env,
+    env: home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${home}`] : c.env,
     cwd: c.workdir,
     user,
     terminal: c.tty,
@@ -47,6 +55,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     seccomp: c.seccomp,
     tmpfs: c.tmpfs,
     binds: [
+      ...accounts.mounts,
       ...runtimeMounts(ctx.volumes, c.mounts ?? []),
       ...(c.devices ?? []).map((d) => ({
         destination: d.destination,
@@ -63,6 +72,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     etcFiles: { '/etc/hostname': join(userdata, 'hostname'), '/etc/hosts': join(userdata, 'hosts'), '/etc/resolv.conf': join(userdata, 'resolv.conf') },
     cgroupV2: cgroupVersion() === 'v2',
     singleId: ctx.config.storage.userns === 'single',
+    ...(mappings ? { idMappings: mappings } : {}),
     annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
   });
   writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);

@@ -1,6 +1,7 @@
 // From `create`/`run` flags and the image's config to a container's config, with Docker's rules:
 // --entrypoint replaces the image's and drops its Cmd; arguments replace Cmd; -e overrides --env-file
 // overrides the image's Env; names in --user are resolved later, against the container's files.
+import { parseUserns } from '../util/idmap.js';
 import { readFileSync } from 'node:fs';
 import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
@@ -44,8 +45,11 @@ export interface CreateOptions {
   readOnlyTmpfs?: boolean;
   /** --device HOST-PATH[:CONTAINER-PATH][:PERMISSIONS] */
   device?: string[];
-  /** --userns: '' or host (skiff's own namespace: root inside is you) are what skiff runs; the rest is refused. */
+  /** --userns: host (skiff's own namespace: root inside is you; the default), keep-id, nomap, auto. */
   userns?: string;
+  /** --uidmap/--gidmap: CONTAINER:HOST:SIZE, HOST an id of skiff's namespace. */
+  uidmap?: string[];
+  gidmap?: string[];
   init?: boolean;
   network?: string;
   /** Named networks to join besides the first (`--network a --network b`). */
@@ -212,18 +216,6 @@ const checkHost = (entry: string): string => {
   return entry;
 };
 
-// A rootless container runs in skiff's user namespace, as Podman's `--userns=host` does there.
-const checkUserns = (mode: string | undefined): void => {
-  if (mode === undefined || mode === '' || mode === 'host') return;
-  const known = ['keep-id', 'nomap', 'auto', 'private', 'ns'].some((m) => mode === m || mode.startsWith(`${m}:`));
-  throw new CliError(
-    'EUSAGE',
-    known
-      ? `--userns=${mode} is not supported yet: containers run in skiff's user namespace (root inside is you outside), as --userns=host`
-      : `invalid --userns "${mode}": use host (keep-id, nomap and auto are not supported yet)`,
-  );
-};
-
 // Builds the config; `network` is the mode to use when the flags name none, `ports` the published
 // ports already checked and resolved (see network/ports.ts).
 export const buildContainerConfig = (
@@ -271,7 +263,7 @@ export const buildContainerConfig = (
     options.imageVolume ?? 'bind',
     defaults.inherited ?? [],
   );
-  checkUserns(options.userns);
+  const userns = parseUserns(options.userns, options.uidmap, options.gidmap);
   const stopTimeout = options.stopTimeout ?? 10;
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0)
     throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);
@@ -298,6 +290,7 @@ export const buildContainerConfig = (
     ...parseSecurityOpts(options.securityOpt ?? []),
     tmpfs: mounts.tmpfs,
     ...(mounts.mounts.length ? { mounts: mounts.mounts } : {}),
+    ...(userns.mode !== 'host' ? { userns: userns.mode === 'map' ? 'private' : options.userns! } : {}),
     init: Boolean(options.init),
     network,
     ports: defaults.ports,

@@ -180,6 +180,15 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) =>
       DnsSearch: c.dnsSearch ?? [],
       ExtraHosts: c.addHosts ?? [],
       Runtime: r.runtime.split('/').pop(),
+      UsernsMode: c.userns ?? '',
+      ...(c.idMappings
+        ? {
+            IDMappings: {
+              UidMap: c.idMappings.uid.map((m) => `${m.inner}:${m.outer}:${m.count}`),
+              GidMap: c.idMappings.gid.map((m) => `${m.inner}:${m.outer}:${m.count}`),
+            },
+          }
+        : {}),
     },
     NetworkSettings: {
       Ports: portBindings(r),

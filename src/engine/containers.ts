@@ -34,6 +34,7 @@ import { resolveUser } from '../oci/passwd.js';
 import { inContainerTerms } from './container-paths.js';
 import { execInContainer, type ExecOptions } from './container-exec.js';
 import { writeBundle } from './container-bundle.js';
+import { checkReachable, searchable } from './container-userns.js';
 import { cancelLaunch, launch, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
 import { withStoreLock, type EngineContext } from './context.js';
@@ -41,6 +42,10 @@ import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
 import { listDir } from '../util/fs.js';
+import { idMappingsFor, namespaceIds, parseUserns, rootOwner, toOuter } from '../util/idmap.js';
+import { isRootful } from '../rootless/rootful.js';
+import { mappingsKey } from '../storage/layer-store.js';
+import type { ContainerConfig } from '../state/containers.js';
 
 export interface StartHooks {
   /** Connect to the container's attach socket after it exists and before its process starts (no output is lost). */
@@ -85,9 +90,39 @@ export class ContainersEngine {
     return new Rootfs(driver as RootfsDriver, join(this.ctx.paths.run, 'mounts'));
   }
 
-  // The image's layer directories under a container's root, lowest first.
+  // The image's layer directories under a container's root, lowest first: for a container with a
+  // user namespace of its own, the layers' copies shifted for its map (made by ensureLowers).
   lowers(record: ContainerRecord): string[] {
-    return record.layers.map((l) => this.ctx.layers.diffPath(l));
+    const mappings = record.config.idMappings;
+    if (!mappings) return record.layers.map((l) => this.ctx.layers.diffPath(l));
+    const key = mappingsKey(mappings);
+    return record.layers.map((l) => this.ctx.layers.mappedPath(l, key));
+  }
+
+  // Makes the shifted copies lowers() names, where they are missing (the first container of a map).
+  private async ensureLowers(record: ContainerRecord): Promise<void> {
+    const mappings = record.config.idMappings;
+    if (mappings) await Promise.all(record.layers.map((l) => this.ctx.layers.mapped(l, mappings)));
+  }
+
+  // The container's own user namespace, if --userns or --uidmap asks for one: its map, and for
+  // keep-id the user's ids as the default user. `auto` takes ids no other auto container has.
+  private userns(options: CreateOptions, config: ContainerConfig, id: string): void {
+    if (!config.userns) return;
+    if (isRootful()) throw new CliError('EUSAGE', `--userns=${config.userns} is for rootless use: as root, containers run with the host's ids`);
+    const request = parseUserns(options.userns, options.uidmap, options.gidmap);
+    const ns = namespaceIds();
+    const taken = this.store
+      .list()
+      .filter((r) => r.config.userns?.startsWith('auto'))
+      .flatMap((r) => r.config.idMappings?.uid ?? []);
+    config.idMappings = idMappingsFor(request, ns, taken);
+    if (!config.idMappings) return;
+    const sources = (config.mounts ?? []).map((m) => (m.type === 'bind' ? m.source : this.ctx.volumes.dataDir(m.source)));
+    // skiff's own directories let others search them (not list them), as Podman's do for such containers.
+    for (const dir of [this.ctx.paths.data, join(this.ctx.paths.data, 'containers'), join(this.ctx.paths.data, 'volumes')]) searchable(dir);
+    checkReachable([join(this.store.containerDir(id), 'merged'), ...sources], config.idMappings, config.userns);
+    if (request.mode === 'keep-id' && !options.user) config.user = `${request.uid ?? ns.hostUid}:${request.gid ?? ns.hostGid}`;
   }
 
   private runtime(record: ContainerRecord): OciRuntime {
@@ -104,6 +139,17 @@ export class ContainersEngine {
 
   find(input: string): ContainerRecord {
     return this.store.find(input);
+  }
+
+  // A name or id (or a unique id prefix) that names a container.
+  exists(input: string): boolean {
+    try {
+      this.store.find(input);
+      return true;
+    } catch (error) {
+      if (error instanceof CliError && error.code === 'ENOCONTAINER') return false;
+      throw error;
+    }
   }
 
   list(): { record: ContainerRecord; state: ContainerState }[] {
@@ -178,6 +224,7 @@ export class ContainersEngine {
       inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
     });
     checkDevices(config.devices ?? []);
+    this.userns(options, config, id);
     const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
     const record: ContainerRecord = {
       id,
@@ -200,11 +247,19 @@ export class ContainersEngine {
       record.name = this.reserveName(options.name, id);
       return await withStoreLock(this.ctx, false, async () => {
         this.images.resolve(found.id);
+        await this.ensureLowers(record);
         // The volumes it names are made (and bind sources checked) with the record, under the
         // volumes lock: `volume prune` never sees a volume whose container is not recorded yet.
         const commit = async () => {
           const write = () => {
-            this.store.commit(record, (dir) => this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }), !startNext);
+            this.store.commit(
+              record,
+              (dir) => {
+                if (config.idMappings) searchable(dir);
+                this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }, rootOwner(config.idMappings));
+              },
+              !startNext,
+            );
             if (startNext) this.unpersisted.add(id);
           };
           if (!config.mounts?.length) return write();
@@ -370,9 +425,14 @@ export class ContainersEngine {
     try {
       launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare);
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
+      await this.ensureLowers(record);
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
       log.debug('start: mounted');
-      if (record.config.mounts?.length) await fillVolumes(this.ctx.volumes, record, mountpoint, resolveUser(mountpoint, record.config.user));
+      if (record.config.mounts?.length) {
+        const user = resolveUser(mountpoint, record.config.user);
+        const m = record.config.idMappings;
+        await fillVolumes(this.ctx.volumes, record, mountpoint, { uid: toOuter(m?.uid, user.uid), gid: toOuter(m?.gid, user.gid) });
+      }
       writeBundle(this.ctx, this.networking, record, mountpoint);
       log.debug('start: bundle written');
       if (monitorStarts && hooks.attach) {

@@ -3,6 +3,7 @@
 // of its own: uid 0 in the container is the user, other ids are the subordinate range.
 import { readFileSync } from 'node:fs';
 import { CliError } from '../errors.js';
+import type { IdMapRange, IdMappings } from '../util/idmap.js';
 import type { ResolvedUser } from './passwd.js';
 import { defaultSeccomp, type SeccompProfile } from './seccomp.js';
 
@@ -118,6 +119,8 @@ export interface SpecInput {
   cgroupV2: boolean;
   /** Only the user's own uid is mapped: group ids such as devpts's gid=5 do not exist. */
   singleId: boolean;
+  /** A user namespace of the container's own, with these maps (ids of skiff's namespace outside). */
+  idMappings?: IdMappings;
   annotations: Record<string, string>;
 }
 
@@ -215,6 +218,8 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   if (input.network === 'private') namespaces.push({ type: 'network' });
   else if (typeof input.network === 'object') namespaces.push({ type: 'network', path: input.network.path });
   if (input.cgroupV2) namespaces.push({ type: 'cgroup' });
+  if (input.idMappings) namespaces.push({ type: 'user' });
+  const idMap = (ranges: IdMapRange[]) => ranges.map((r) => ({ containerID: r.inner, hostID: r.outer, size: r.count }));
 
   const nofile = hardLimit('Max open files') ?? 1048576;
   const nproc = hardLimit('Max processes');
@@ -237,6 +242,7 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
     annotations: input.annotations,
     linux: {
       namespaces,
+      ...(input.idMappings ? { uidMappings: idMap(input.idMappings.uid), gidMappings: idMap(input.idMappings.gid) } : {}),
       ...(seccomp ? { seccomp } : {}),
       ...(input.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
     },

@@ -5,6 +5,7 @@
 // state.json that still says "running" (see effectiveState).
 // Longer than 400 lines on purpose: the records' types (~110 lines) and the one class that reads and
 // writes every file of the store, whose name links, temp files and state must change together.
+import type { IdMappings } from '../util/idmap.js';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
@@ -66,6 +67,10 @@ export interface ContainerConfig {
   readOnlyTmpfs?: boolean;
   /** Host devices bind-mounted in (--device). */
   devices?: { source: string; destination: string; readOnly: boolean }[];
+  /** --userns as given (keep-id, nomap, auto, private with --uidmap); absent: skiff's own namespace. */
+  userns?: string;
+  /** The container's own user namespace: its ids as skiff's namespace sees them. */
+  idMappings?: IdMappings;
 }
 
 export interface MountSpec {

@@ -1,8 +1,12 @@
 // The layer store: layers/<chain-id hex>/{diff/,layer.json}, content addressed and shared by every
 // image that uses them. A layer is built in a temp directory and renamed into place only when it is
 // complete and verified, so a killed pull never leaves half a layer behind.
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, chmodSync, lstatSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CliError, messageOf } from '../errors.js';
+import { type IdMappings, flatRanges } from '../util/idmap.js';
+import { sha256Digest } from '../util/digest.js';
+import { native } from '../util/native.js';
 import { digestHex } from '../util/digest-format.js';
 import { listDir, readJsonIfExists, readRecords, sweepStaleTemps, tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
@@ -34,6 +38,38 @@ export class LayerStore {
   // The layer's compressed blob as it was pulled (or made by load), for push and save.
   blobPath(chainId: string): string {
     return join(this.dir(chainId), 'blob');
+  }
+
+  // The layer's copy for containers with a user namespace of their own (see mapped()).
+  mappedPath(chainId: string, key: string): string {
+    return join(this.dir(chainId), 'idmaps', key);
+  }
+
+  // Makes (once per map, shared by every container with that map) the layer's id-shifted copy:
+  // owners as the map presents the image's ids (native/addon/idshift.c). Built in a temp directory
+  // under the layer's lock and renamed into place, so a killed copy leaves nothing that is used.
+  // Lives in the layer's directory: it goes when the layer goes.
+  async mapped(chainId: string, mappings: IdMappings): Promise<string> {
+    const key = mappingsKey(mappings);
+    const final = this.mappedPath(chainId, key);
+    if (existsSync(final)) return final;
+    const hex = digestHex(chainId);
+    return withLock(join(this.root, 'locks', `layer-${hex}.lock`), async () => {
+      if (existsSync(final)) return final;
+      if (!this.get(chainId)) throw new CliError('ENOIMAGE', `layer ${chainId} is not in the store: pull the image again`);
+      const dir = join(this.dir(chainId), 'idmaps');
+      for (const name of listDir(dir)) if (name.startsWith(`.tmp-${key}-`)) removeTree(join(dir, name));
+      const temp = tempSibling(final);
+      mkdirSync(temp, { recursive: true });
+      try {
+        await native().shiftCopy(this.diffPath(chainId), temp, flatRanges(mappings.uid), flatRanges(mappings.gid), 1);
+        renameSync(temp, final);
+      } catch (error) {
+        removeTree(temp);
+        throw new CliError('EUNPACK', `cannot make the image's copy for this user namespace: ${messageOf(error)}`, { cause: error });
+      }
+      return final;
+    });
   }
 
   get(chainId: string): LayerRecord | undefined {
@@ -101,6 +137,10 @@ export class LayerStore {
     return total;
   }
 }
+
+// A short name for a map (its copies' directory name).
+export const mappingsKey = (mappings: IdMappings): string =>
+  digestHex(sha256Digest(JSON.stringify([flatRanges(mappings.uid), flatRanges(mappings.gid)]))).slice(0, 16);
 
 // rm -rf that also copes with read-only directories from images (0555 dirs need u+w first).
 export const removeTree = (path: string): void => {

@@ -182,15 +182,20 @@ export class Rootfs {
     return join(dir, this.driver === 'copy' ? 'rootfs' : 'merged');
   }
 
-  // Makes the container's dirs; for the copy driver, also its full copy of the image.
-  prepare(dirs: RootfsDirs): void {
+  // Makes the container's dirs; for the copy driver, also its full copy of the image. `rootOwner`:
+  // who root in the container's own user namespace is (the root directory's owner, which the
+  // writable layer's gives the merged tree).
+  prepare(dirs: RootfsDirs, rootOwner?: { uid: number; gid: number }): void {
+    const own = (path: string) => rootOwner && lchownSync(path, rootOwner.uid, rootOwner.gid);
     if (this.driver === 'copy') {
       const target = join(dirs.dir, 'rootfs');
       mkdirSync(target, { recursive: true });
+      own(target);
       for (const layer of dirs.lowers) applyLayerCopy(layer, target);
       return;
     }
     for (const d of ['upper', 'work', 'merged']) mkdirSync(join(dirs.dir, d), { recursive: true });
+    own(join(dirs.dir, 'upper'));
     if (!dirs.lowers.length) mkdirSync(join(dirs.dir, 'empty'), { recursive: true });
   }
 

@@ -40,6 +40,11 @@ export interface NativeAddon {
    * a directory's descriptor) were "/", race-free. A close-on-exec descriptor; throws with err.code.
    */
   openInRoot(root: string | number, path: string, flags: number): number;
+  /**
+   * An id-shifted copy of a layer directory into the empty directory `target` (native/addon/idshift.c):
+   * owners become map(owner); maps are flat [inner, outer, count, ...]. Rejects with err.code.
+   */
+  shiftCopy(source: string, target: string, uidMap: number[], gidMap: number[], threads: number): Promise<{ files: number; bytes: number }>;
 }
 
 export interface NativeUnpacker {

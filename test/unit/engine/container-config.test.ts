@@ -97,10 +97,11 @@ describe('environment entries', () => {
 });
 
 describe('--userns', () => {
-  it('takes host (what skiff runs) and refuses the modes it does not have yet, in one line', () => {
+  it('records the mode asked for (none for host) and refuses a bad one in one line', () => {
     const base = { image: 'x', command: ['sh'] };
-    expect(() => buildContainerConfig({ ...base, userns: 'host' }, image, 'id')).not.toThrow();
-    expect(() => buildContainerConfig({ ...base, userns: 'keep-id:uid=5' }, image, 'id')).toThrow(/--userns=keep-id:uid=5 is not supported yet/);
+    expect(buildContainerConfig({ ...base, userns: 'host' }, image, 'id').userns).toBeUndefined();
+    expect(buildContainerConfig({ ...base, userns: 'keep-id:uid=5' }, image, 'id').userns).toBe('keep-id:uid=5');
+    expect(buildContainerConfig({ ...base, uidmap: ['0:1:5'] }, image, 'id').userns).toBe('private');
     expect(() => buildContainerConfig({ ...base, userns: 'bogus' }, image, 'id')).toThrow(/invalid --userns "bogus"/);
   });
 });

@@ -60,7 +60,12 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--image-volume <mode>', "what the image's VOLUMEs become: bind (anonymous volumes), tmpfs or ignore", 'bind')
     .option('--volumes-from <container[:ro|rw]>', "mount another container's volumes and bind mounts", collect)
     .option('--read-only-tmpfs [bool]', 'with --read-only, tmpfs on /run, /tmp and /var/tmp (default true)', parseBool)
-    .option('--userns <mode>', "user namespace: host (skiff's own: root inside is you outside; the default)")
+    .option(
+      '--userns <mode>',
+      "user namespace: host (skiff's own: root inside is you outside; the default), keep-id[:uid=N,gid=N] (your ids inside too), nomap, auto[:size=N]",
+    )
+    .option('--uidmap <container:host:size>', "map container uids to ids of skiff's namespace (0 is you)", collect)
+    .option('--gidmap <container:host:size>', "map container gids to ids of skiff's namespace (0 is you)", collect)
     .option('--device <host-path[:container-path][:permissions]>', 'bind-mount a host device (read-only without w)', collect)
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
     .option(

@@ -1,0 +1,116 @@
+// What a container with a user namespace of its own needs besides its map (see util/idmap.ts):
+// for keep-id, an /etc/passwd and /etc/group entry for the user (bind-mounted copies of the
+// container's files with the entry added, as the image's are never changed) and a home directory.
+import { chmodSync, constants, lchownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CliError } from '../errors.js';
+import type { Mount } from '../oci/spec.js';
+import type { ContainerRecord } from '../state/containers.js';
+import { type IdMapRange, type IdMappings, namespaceIds, toOuter } from '../util/idmap.js';
+import { closeQuietly, openInRootIfExists, readFileInRoot } from '../util/in-root.js';
+import { ACCOUNTS_FILE_MAX } from '../util/limits.js';
+
+// The user's name and home outside, from the host's /etc/passwd (the CLI runs as root of its namespace).
+const hostAccount = (uid: number): { name: string; home: string } => {
+  let line: string[] | undefined;
+  try {
+    line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((f) => f[2] === String(uid));
+  } catch {
+    // no host passwd: the environment's names
+  }
+  const name = line?.[0] || process.env.USER || process.env.LOGNAME || `user${uid}`;
+  return { name, home: line?.[5] || process.env.HOME || `/home/${name}` };
+};
+
+const accountsFile = (rootfs: string, file: string): string | undefined =>
+  readFileInRoot(rootfs, file, { what: `the container's /${file}`, limit: ACCOUNTS_FILE_MAX, code: 'EUSAGE' })?.toString('utf8');
+
+const hasId = (text: string | undefined, id: number): boolean => (text ?? '').split('\n').some((l) => l.split(':')[2] === String(id));
+const hasName = (text: string | undefined, name: string): boolean => (text ?? '').split('\n').some((l) => l.split(':')[0] === name);
+const appended = (text: string | undefined, line: string): string => `${text && !text.endsWith('\n') ? `${text}\n` : (text ?? '')}${line}\n`;
+
+// Makes `path` inside the root (each missing component, never through a link), owned by uid:gid.
+const mkdirInRoot = (rootfs: string, path: string, uid: number, gid: number): void => {
+  const parts = path.split('/').filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    const parent = openInRootIfExists(rootfs, `/${parts.slice(0, i).join('/')}`, constants.O_RDONLY | constants.O_DIRECTORY);
+    if (parent === undefined) return;
+    try {
+      const child = `/proc/self/fd/${parent}/${parts[i]}`;
+      try {
+        mkdirSync(child, { mode: 0o755 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw error;
+      }
+      if (i === parts.length - 1) lchownSync(child, uid, gid);
+    } finally {
+      closeQuietly(parent);
+    }
+  }
+};
+
+// keep-id: the user's /etc/passwd and /etc/group entries (when the image has none for their ids)
+// as mounts of files in `userdata`, and their home made in the container's own layer.
+export const keepIdAccounts = (record: ContainerRecord, rootfs: string, userdata: string, mappings: IdMappings): { mounts: Mount[]; home?: string } => {
+  if (!record.config.userns?.startsWith('keep-id')) return { mounts: [] };
+  const [uid, gid] = record.config.user.split(':').map(Number) as [number, number];
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) return { mounts: [] }; // --user named someone else
+  const { hostUid } = namespaceIds();
+  const account = hostAccount(hostUid);
+  const root = { uid: toOuter(mappings.uid, 0), gid: toOuter(mappings.gid, 0) };
+  const mounts: Mount[] = [];
+  let home: string | undefined;
+  const write = (file: string, text: string) => {
+    const path = join(userdata, file);
+    writeFileSync(path, text, { mode: 0o644 });
+    lchownSync(path, root.uid, root.gid);
+    mounts.push({ destination: `/etc/${file}`, type: 'bind', source: path, options: ['bind', 'rprivate'] });
+  };
+  try {
+    const passwd = accountsFile(rootfs, 'etc/passwd');
+    if (!hasId(passwd, uid)) {
+      const name = hasName(passwd, account.name) ? `user${uid}` : account.name;
+      write('passwd', appended(passwd, `${name}:*:${uid}:${gid}:${name}:${account.home}:/bin/sh`));
+      home = account.home;
+      if (!record.config.readOnly) mkdirInRoot(rootfs, account.home, toOuter(mappings.uid, uid), toOuter(mappings.gid, gid));
+    }
+    const group = accountsFile(rootfs, 'etc/group');
+    if (!hasId(group, gid)) write('group', appended(group, `${hasName(group, account.name) ? `group${gid}` : account.name}:x:${gid}:`));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError('EUSAGE', `cannot add your user to the container's /etc/passwd (keep-id): ${(error as Error).message}`, { cause: error });
+  }
+  return { mounts, ...(home ? { home } : {}) };
+};
+
+// Lets others search (not list) a directory of skiff's, if it is there.
+export const searchable = (dir: string): void => {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (st && !(st.mode & 0o001)) chmodSync(dir, (st.mode & 0o7777) | 0o001);
+};
+
+// The runtime mounts the root and the binds as root of the container's namespace. Where that is
+// not you (nomap, auto, a --uidmap that leaves 0 out), it reaches a directory of yours only when
+// others may search it: each directory above `paths` is checked, so the create fails in one line
+// naming the directory, not at the start with the runtime's "Permission denied".
+export const checkReachable = (paths: string[], mappings: IdMappings, mode: string): void => {
+  const mapped = (ranges: IdMapRange[], id: number) => ranges.some((r) => id >= r.outer && id < r.outer + r.count);
+  if (mapped(mappings.uid, 0)) return;
+  const checked = new Set<string>();
+  for (const path of paths) {
+    for (let dir = dirname(path); !checked.has(dir); dir = dirname(dir)) {
+      checked.add(dir);
+      const st = statSync(dir, { throwIfNoEntry: false });
+      if (st && !(st.mode & 0o001) && !(mapped(mappings.uid, st.uid) && mapped(mappings.gid, st.gid)))
+        throw new CliError(
+          'EUSAGE',
+          `--userns=${mode}: root in the container is not you, and cannot reach ${dir}: let others search it (chmod o+x ${dir}), as Podman needs too`,
+        );
+      if (dir === '/') break;
+    }
+  }
+};
