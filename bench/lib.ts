@@ -120,14 +120,17 @@ export const report = (title: string, rows: [string, number[]][], baseline?: str
 // A busybox image (this host's static busybox; sh, true, sleep, cat) pushed to the registry at
 // `host`; returns its reference.
 export const pushBusybox = async (host: string): Promise<string> => {
-  const layer = await makeLayer([
+  await pushImage(host, 'bench/busybox', 'latest', buildImage([await busyboxLayer()]));
+  return `${host}/bench/busybox:latest`;
+};
+
+// That image's one layer.
+export const busyboxLayer = () =>
+  makeLayer([
     { path: 'bin/', type: 'directory' },
     { path: 'bin/busybox', content: readFileSync('/bin/busybox'), mode: 0o755 },
-    ...['sh', 'true', 'sleep', 'cat'].map((name) => ({ path: `bin/${name}`, type: 'symlink' as const, target: 'busybox' })),
+    ...['sh', 'true', 'sleep', 'cat', 'find', 'xargs'].map((name) => ({ path: `bin/${name}`, type: 'symlink' as const, target: 'busybox' })),
     { path: 'etc/', type: 'directory' },
     { path: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
     { path: 'tmp/', type: 'directory', mode: 0o1777 },
   ]);
-  await pushImage(host, 'bench/busybox', 'latest', buildImage([layer]));
-  return `${host}/bench/busybox:latest`;
-};

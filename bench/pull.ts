@@ -15,7 +15,8 @@ const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const cache = '/var/tmp/skiff-bench-layers';
 
-const layer = (name: string, paths: string[]) => {
+// A layer of this host's files (cached under /var/tmp): its tar, gzip, diff id and digest.
+export const hostLayer = (name: string, paths: string[]) => {
   const gzPath = join(cache, `${name}.tar.gz`);
   const tarPath = join(cache, `${name}.tar`);
   if (!existsSync(gzPath)) {
@@ -30,8 +31,8 @@ const layer = (name: string, paths: string[]) => {
 };
 
 export const benchPull = async (): Promise<void> => {
-  const l1 = layer('base', ['usr/lib/python3.11', 'usr/share/perl']);
-  const l2 = layer('packages', ['usr/lib/gcc']);
+  const l1 = hostLayer('base', ['usr/lib/python3.11', 'usr/share/perl']);
+  const l2 = hostLayer('packages', ['usr/lib/gcc']);
   const mb = (n: number) => (n / 1e6).toFixed(1);
   process.stdout.write(`\nimage: 2 layers, ${mb(l1.gz.length + l2.gz.length)} MB compressed, ${mb(l1.tar.length + l2.tar.length)} MB of tar\n`);
   const registry = await startRegistry();

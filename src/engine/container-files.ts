@@ -1,5 +1,6 @@
 // What looks into a container's files and processes: cp (both ways), diff, export, commit, top.
 // All run inside the rootless namespace, where the container's root is mounted.
+import { toInner } from '../util/idmap.js';
 import { constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
@@ -61,6 +62,12 @@ const splitPath = (path: string): { parent: string; name: string } => {
 const streamCopy = async (source: number, prefix: string, target: number | string): Promise<void> => {
   const { copyTree } = await import('../storage/copy.js');
   await copyTree(source, target, { prefix, chown: false });
+};
+
+// A container with a user namespace of its own owns its files by its ids: export and commit give those.
+const containerOwners = (record: ContainerRecord) => {
+  const m = record.config.idMappings;
+  return m && { uid: (id: number) => toInner(m.uid, id), gid: (id: number) => toInner(m.gid, id) };
 };
 
 export class ContainerFiles {
@@ -206,7 +213,7 @@ export class ContainerFiles {
   // `skiff export`: the container's whole root filesystem as a tar.
   async export(input: string, out: NodeJS.WritableStream): Promise<void> {
     const { packTree } = await import('../storage/pack.js');
-    await this.containers.withRootfs(input, (rootfs) => packTree(rootfs, out));
+    await this.containers.withRootfs(input, (rootfs, record) => packTree(rootfs, out, { owners: containerOwners(record) }));
   }
 
   // `skiff commit`: the container's changes as a new layer on top of its image.
@@ -217,7 +224,7 @@ export class ContainerFiles {
       if (!upper) throw new CliError('ESTATE', `commit needs an overlay root filesystem; container ${record.name} uses the copy driver`);
       const image = this.ctx.images.get(record.imageId);
       if (!image) throw new CliError('ENOIMAGE', `the image of container ${record.name} is gone`);
-      return createImageFromTar(this.ctx, (out) => packTree(upper, out, { layer: true }), {
+      return createImageFromTar(this.ctx, (out) => packTree(upper, out, { layer: true, owners: containerOwners(record) }), {
         base: { record: image, config: this.ctx.images.config(image.id) },
         names: options.names.map(normalizeName),
         changes: options.changes,

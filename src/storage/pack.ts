@@ -30,6 +30,8 @@ export interface PackOptions {
   layer?: boolean;
   /** Name of the top entry in the archive ("" packs the tree's contents at the archive root). */
   prefix?: string;
+  /** Owners as the archive gives them (a container with a user namespace of its own: its ids). */
+  owners?: { uid: (id: number) => number; gid: (id: number) => number };
 }
 
 type Header = {
@@ -87,7 +89,14 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
       body.on('error', reject);
       body.pipe(sink as unknown as NodeJS.WritableStream);
     });
-  const base = (st: Stats, name: string) => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
+  const owners = options.owners;
+  const base = (st: Stats, name: string) => ({
+    name,
+    mode: st.mode & 0o7777,
+    uid: owners ? owners.uid(st.uid) : st.uid,
+    gid: owners ? owners.gid(st.gid) : st.gid,
+    mtime: st.mtime,
+  });
 
   // One entry: `fd` is open on it when it is a directory or a regular file, else undefined;
   // `path` names it as one component after an open directory (for readlink and xattrs).

@@ -59,6 +59,17 @@ describe('--userns=keep-id', () => {
     expect(statSync(join(src, 'made')).gid).toBe(gid);
   });
 
+  it("exec runs as you; commit and export give the container's own ids", async () => {
+    const { uid } = testIds();
+    await sb.runCli(0, 'run', '-d', '--name', 'kc', '--userns=keep-id', IMG, 'sh', '-c', 'touch /tmp/by-you; sleep 30');
+    expect((await sb.runCli(0, 'exec', 'kc', 'sh', '-c', 'id -u')).stdout).toBe(`${uid}\n`);
+    await sb.runCli(0, 'exec', '--user', '0', 'kc', 'sh', '-c', 'touch /by-root');
+    await sb.runCli(0, 'commit', '-q', 'kc', 'localhost/keepid-made');
+    const owners = await sb.runCli(0, 'run', '--rm', 'localhost/keepid-made', 'sh', '-c', 'stat -c %u /tmp/by-you /by-root /bin/busybox');
+    expect(owners.stdout).toBe(`${uid}\n0\n0\n`);
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'kc');
+  });
+
   it('takes uid= and gid=, and --user over its default user', async () => {
     expect((await sb.runCli(0, 'run', '--rm', '--userns=keep-id:uid=200,gid=300', IMG, 'sh', '-c', 'id -u; id -g')).stdout).toBe('200\n300\n');
     expect((await sb.runCli(0, 'run', '--rm', '--userns=keep-id', '--user', '0', IMG, 'sh', '-c', 'id -u')).stdout).toBe('0\n');
