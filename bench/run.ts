@@ -7,7 +7,14 @@ import { benchPull } from './pull.js';
 import { benchStartup } from './startup.js';
 import { benchUserns } from './userns.js';
 
-const all: Record<string, () => Promise<void>> = { startup: benchStartup, pull: benchPull, containers: benchContainers, network: benchNetwork, userns: benchUserns, ab: benchAb };
+const all: Record<string, () => Promise<void>> = {
+  startup: benchStartup,
+  pull: benchPull,
+  containers: benchContainers,
+  network: benchNetwork,
+  userns: benchUserns,
+  ab: benchAb,
+};
 const chosen = process.argv.slice(2).filter((a) => a in all);
 // `ab` compares two builds of skiff (BENCH_AB_OTHER): only when named.
 for (const name of chosen.length ? chosen : Object.keys(all).filter((n) => n !== 'ab')) await all[name]();

@@ -12,7 +12,7 @@ import type { ContainerRecord } from '../state/containers.js';
 import { findHelperBinary } from '../util/exec.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ContainerNetworks } from './container-networks.js';
-import { chownMounts, runtimeMounts } from './container-mounts.js';
+import { chownMounts, overlayDir, runtimeMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
 import { keepIdAccounts } from './container-userns.js';
 import { rootOwner, toOuter } from '../util/idmap.js';
@@ -56,7 +56,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     tmpfs: c.tmpfs,
     binds: [
       ...accounts.mounts,
-      ...runtimeMounts(ctx.volumes, c.mounts ?? []),
+      ...runtimeMounts(ctx.volumes, c.mounts ?? [], (m) => join(overlayDir(dir, c.mounts ?? [], m), 'merged')),
       ...(c.devices ?? []).map((d) => ({
         destination: d.destination,
         type: 'bind',

@@ -92,7 +92,7 @@ export class ContainerFiles {
     const contentsOnly = /\/\.\/*$/.test(from ? from.path : source);
     if (from) {
       await this.containers.withRootfs(from.container, async (rootfs, record) => {
-        const at0 = throughMounts(this.ctx.volumes, record.config.mounts ?? [], rootfs, from.path);
+        const at0 = throughMounts(this.ctx.volumes, record.config.mounts ?? [], rootfs, from.path, (m) => this.containers.overlayRoot(record, m));
         let fd: number;
         try {
           fd = openInRoot(at0.root, at0.path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -123,7 +123,7 @@ export class ContainerFiles {
     try {
       await this.containers.withRootfs(to!.container, async (containerRoot, record) => {
         // Into a volume or bind mount: its own directory is the root the path resolves in.
-        const through = throughMounts(this.ctx.volumes, record.config.mounts ?? [], containerRoot, to!.path);
+        const through = throughMounts(this.ctx.volumes, record.config.mounts ?? [], containerRoot, to!.path, (m) => this.containers.overlayRoot(record, m));
         if (through.readOnly) {
           through.close?.();
           throw new CliError('EUSAGE', `cannot copy to ${to!.path}: ${through.mount} is mounted read-only in container ${to!.container}`);

@@ -36,17 +36,22 @@ export const parseVolumeFlag = (spec: string): MountSpec => {
   if (parts.length > 3 || parts.some((p) => p === '')) throw new CliError('EUSAGE', `invalid -v "${spec}": use [SOURCE:]CONTAINER-PATH[:OPTIONS]`);
   if (parts.length === 1 || (parts.length === 2 && !parts[1].startsWith('/'))) {
     const destination = absoluteDestination(parts[0], '-v', spec);
-    return { type: 'volume', source: '', destination, anonymous: true, ...mountOptions(parts[1], '-v', spec) };
+    const options = mountOptions(parts[1], '-v', spec);
+    if (options.overlay) throw new CliError('EUSAGE', `invalid -v "${spec}": :O takes a host directory, not a volume`);
+    return { type: 'volume', source: '', destination, anonymous: true, ...options };
   }
   const [source, target, opts] = parts;
   const destination = absoluteDestination(target, '-v', spec);
   if (isHostPath(source)) return { type: 'bind', source: hostPath(source), destination, ...mountOptions(opts, '-v', spec) };
   checkName('volume', source);
-  return { type: 'volume', source, destination, ...mountOptions(opts, '-v', spec) };
+  const options = mountOptions(opts, '-v', spec);
+  if (options.overlay) throw new CliError('EUSAGE', `invalid -v "${spec}": :O takes a host directory, not a volume`);
+  return { type: 'volume', source, destination, ...options };
 };
 
-const mountOptions = (opts: string | undefined, flag: string, spec: string): Pick<MountSpec, 'readOnly' | 'options' | 'nocopy' | 'chown'> => {
+const mountOptions = (opts: string | undefined, flag: string, spec: string): Pick<MountSpec, 'readOnly' | 'options' | 'nocopy' | 'chown' | 'overlay'> => {
   let readOnly = false;
+  let overlay = false;
   let nocopy = false;
   let chown = false;
   const options: string[] = [];
@@ -59,11 +64,11 @@ const mountOptions = (opts: string | undefined, flag: string, spec: string): Pic
     else if (opt === 'bind' || opt === 'rbind')
       continue; // always recursive
     else if (opt === 'U') chown = true;
-    else if (opt === 'O')
-      throw new CliError('EUSAGE', `invalid ${flag} "${spec}": the :O option (an overlay whose writes are thrown away) is not supported yet`);
+    else if (opt === 'O') overlay = true;
     else throw new CliError('EUSAGE', `invalid ${flag} "${spec}": unknown option "${opt}" (ro, rw, nocopy, z, Z, propagation, nosuid, nodev, noexec)`);
   }
-  return { readOnly, options, nocopy: nocopy || undefined, chown: chown || undefined };
+  if (overlay && (readOnly || chown)) throw new CliError('EUSAGE', `invalid ${flag} "${spec}": :O cannot be combined with ${readOnly ? 'ro' : 'U'}`);
+  return { readOnly, options, nocopy: nocopy || undefined, chown: chown || undefined, overlay: overlay || undefined };
 };
 
 // --mount type=bind|volume|tmpfs,source=…,target=…,readonly,… → a MountSpec, or a --tmpfs spec.
@@ -345,6 +350,7 @@ export const throughMounts = (
   mounts: MountSpec[],
   rootfs: string,
   path: string,
+  overlayRoot?: (m: MountSpec) => string | undefined,
 ): { root: string | number; path: string; readOnly: boolean; mount?: string; close?: () => void } => {
   const normal = resolve('/', path);
   const holder = mounts
@@ -352,6 +358,12 @@ export const throughMounts = (
     .sort((a, b) => b.destination.length - a.destination.length)[0];
   if (!holder) return { root: rootfs, path, readOnly: false };
   const rest = normal.slice(holder.destination.length) || '/';
+  // :O: the overlay, while it is mounted (never its host directory, which it must not change).
+  if (holder.overlay) {
+    const merged = overlayRoot?.(holder);
+    if (!merged) throw new CliError('EUSAGE', `${holder.destination} is an overlay mount (:O): it exists only while the container runs`);
+    return { root: merged, path: rest, readOnly: false, mount: holder.destination };
+  }
   if (holder.type === 'volume' && store.get(holder.source)?.Options.type === 'tmpfs')
     throw new CliError('EUSAGE', `${holder.destination} is a tmpfs volume: its files exist only inside the container (use exec)`);
   // A bind of one file: its directory is the root, the file the path (checked to be the file it was).
@@ -379,9 +391,17 @@ export const checkDevices = (devices: { source: string }[]): void => {
   }
 };
 
-// The runtime's mounts for a container's binds and volumes.
-export const runtimeMounts = (store: VolumeStore, mounts: MountSpec[]): { destination: string; type: string; source: string; options: string[] }[] =>
+// Where a :O mount's overlay lives: overlays/<index of the mount>/ under the container's directory.
+export const overlayDir = (containerDir: string, mounts: MountSpec[], m: MountSpec): string => join(containerDir, 'overlays', String(mounts.indexOf(m)));
+
+// The runtime's mounts for a container's binds and volumes; a :O mount's source is its overlay (overlaySource).
+export const runtimeMounts = (
+  store: VolumeStore,
+  mounts: MountSpec[],
+  overlaySource: (m: MountSpec) => string = (m) => m.source,
+): { destination: string; type: string; source: string; options: string[] }[] =>
   mounts.map((m) => {
+    if (m.overlay) return { ...runtimeMount(store, m), source: overlaySource(m) };
     const tmpfs = m.type === 'volume' ? store.get(m.source)?.Options : undefined;
     if (tmpfs?.type === 'tmpfs')
       return {
@@ -409,7 +429,7 @@ export const inspectMounts = (store: VolumeStore, mounts: MountSpec[]) =>
     Destination: m.destination,
     Driver: m.type === 'volume' ? 'local' : '',
     Mode: '',
-    Options: ['rbind', ...m.options],
+    Options: ['rbind', ...m.options, ...(m.overlay ? ['O'] : [])],
     RW: !m.readOnly,
     Propagation: m.options.find((o) => PROPAGATIONS.includes(o)) ?? 'rprivate',
   }));

@@ -89,6 +89,8 @@ export interface MountSpec {
   chown?: boolean;
   /** A bind source's "device:inode" when the container was made: cp and :U use only that file. */
   sourceId?: string;
+  /** `:O`: the source is the lower layer of an overlay whose writes go with the container's run. */
+  overlay?: boolean;
 }
 
 export interface NetworkAttachment {

@@ -182,6 +182,11 @@ export class Rootfs {
     return join(dir, this.driver === 'copy' ? 'rootfs' : 'merged');
   }
 
+  // Whether the tree made in `dir` is mounted now (the copy driver's always is).
+  mounted(dir: string): boolean {
+    return this.driver === 'copy' || isMounted(this.mountpoint(dir));
+  }
+
   // Makes the container's dirs; for the copy driver, also its full copy of the image. `rootOwner`:
   // who root in the container's own user namespace is (the root directory's owner, which the
   // writable layer's gives the merged tree).

@@ -122,6 +122,40 @@ describe('bind mounts', () => {
 });
 
 describe('bad input', () => {
+  it(':O lays a writable layer over a host directory: the container sees its writes, the host never, the next run neither', async () => {
+    const src = join(sb.home, 'lower');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'keep'), 'host\n');
+    for (const p of [src, join(src, 'keep')]) (await import('node:fs')).chownSync(p, testIds().uid, testIds().gid);
+    const out = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '-v',
+      `${src}:/d:O`,
+      IMG,
+      'sh',
+      '-c',
+      'echo changed > /d/keep; touch /d/new; rm -f /d/gone; cat /d/keep; ls /d',
+    );
+    expect(out.stdout).toBe('changed\nkeep\nnew\n');
+    expect(readFileSync(join(src, 'keep'), 'utf8')).toBe('host\n');
+    expect(readdirSync(src)).toEqual(['keep']);
+    // A kept container: cp goes into the overlay while it runs; a restart starts from the host's tree again.
+    await sb.runCli(0, 'run', '-d', '--name', 'ov', '-v', `${src}:/d:O`, IMG, ...TICK);
+    const copied = join(sb.home, 'copied');
+    writeFileSync(copied, 'x');
+    (await import('node:fs')).chownSync(copied, testIds().uid, testIds().gid);
+    await sb.runCli(0, 'cp', copied, 'ov:/d/copied');
+    expect((await sb.runCli(0, 'exec', 'ov', 'ls', '/d')).stdout).toBe('copied\nkeep\n');
+    expect(readdirSync(src)).toEqual(['keep']);
+    await sb.runCli(0, 'restart', '-t', '0', 'ov');
+    expect((await sb.runCli(0, 'exec', 'ov', 'ls', '/d')).stdout).toBe('keep\n');
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'ov');
+    // Nothing of the overlays is left mounted in skiff's namespace.
+    expect(readFileSync(`/proc/${sb.pausePid()}/mountinfo`, 'utf8')).not.toMatch(/\/overlays\/\d+\/merged/);
+  });
+
   it('refuses bad names and mounts with exit 125 before anything is made', async () => {
     const containers = (await sb.runCli(0, 'ps', '-aq')).stdout;
     for (const name of ['../x', 'a/b', '.hidden', '-x']) {

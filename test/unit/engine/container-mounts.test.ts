@@ -12,10 +12,11 @@ describe('-v', () => {
     expect(parseVolumeFlag('/data')).toMatchObject({ type: 'volume', source: '', destination: '/data', anonymous: true, readOnly: false });
     expect(parseVolumeFlag('/data:ro')).toMatchObject({ anonymous: true, readOnly: true });
     expect(parseVolumeFlag('v:/d:z,Z,rw')).toMatchObject({ readOnly: false, options: [] });
+    expect(parseVolumeFlag('/src:/d:O')).toMatchObject({ type: 'bind', overlay: true, readOnly: false });
   });
 
   it('refuses what Podman refuses, naming the flag', () => {
-    for (const bad of ['', ':', 'a:b:c:d', 'v:rel', '/x:/', 'a/b:/x', '.x:/', 'v:/x:bogus', 'v:/x:O'])
+    for (const bad of ['', ':', 'a:b:c:d', 'v:rel', '/x:/', 'a/b:/x', '.x:/', 'v:/x:bogus', 'v:/x:O', '/x:O', '/s:/x:O,ro', '/s:/x:O,U'])
       expect(() => parseVolumeFlag(bad), bad).toThrow(/-v|volume name/);
   });
 });
