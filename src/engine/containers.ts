@@ -26,7 +26,7 @@ import type { PortMapping } from '../network/ports.js';
 import { publishPorts } from '../network/slirp.js';
 import { discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
 import { defaultNetwork } from '../network/backend.js';
-import type { Lock } from '../util/lock.js';
+import { acquireLock, type Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { buildContainerConfig, type CreateOptions } from './container-config.js';
 import { checkDevices, fillVolumes, inheritMounts, overlayDir, prepareMounts } from './container-mounts.js';
@@ -260,10 +260,17 @@ export class ContainersEngine {
       inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
     });
     checkDevices(config.devices ?? []);
-    this.userns(options, config, id);
+    // --userns=auto takes ids no other auto container has: one such create at a time, until its record is written.
+    const autoLock = config.userns?.startsWith('auto') ? await acquireLock(join(this.ctx.paths.data, 'locks', 'userns-auto.lock')) : undefined;
     const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
-    if (driver === 'copy' && config.mounts?.some((m) => m.overlay))
-      throw new CliError('EUSAGE', ':O mounts need an overlay driver (native overlay or fuse-overlayfs); this store uses copies');
+    try {
+      this.userns(options, config, id);
+      if (driver === 'copy' && config.mounts?.some((m) => m.overlay))
+        throw new CliError('EUSAGE', ':O mounts need an overlay driver (native overlay or fuse-overlayfs); this store uses copies');
+    } catch (error) {
+      autoLock?.release();
+      throw error;
+    }
     const record: ContainerRecord = {
       id,
       name: '',
@@ -344,6 +351,7 @@ export class ContainersEngine {
       throw error;
     } finally {
       if (!this.held.has(id)) lock?.release();
+      autoLock?.release();
     }
   }
 

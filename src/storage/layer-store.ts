@@ -58,7 +58,7 @@ export class LayerStore {
       if (existsSync(final)) return final;
       if (!this.get(chainId)) throw new CliError('ENOIMAGE', `layer ${chainId} is not in the store: pull the image again`);
       const dir = join(this.dir(chainId), 'idmaps');
-      for (const name of listDir(dir)) if (name.startsWith(`.tmp-${key}-`)) removeTree(join(dir, name));
+      sweepStaleTemps(dir, removeTree); // copies a killed command left (of any map: this lock covers the layer's)
       const temp = tempSibling(final);
       mkdirSync(temp, { recursive: true });
       try {

@@ -4,7 +4,7 @@
 import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { testIds, useSandbox } from '../helpers/cli.js';
+import { subuidStart, testIds, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
@@ -138,6 +138,27 @@ describe('other maps', () => {
     // The map the container runs with is the one inspect shows (uid_map there counts from skiff's namespace's ids).
     expect((await sb.runCli(0, 'start', '-a', 'a1')).stdout.trim().split(/\s+/).map(Number)).toEqual([0, a1[1], 1024]);
     await sb.runCli(0, 'rm', 'a1', 'a2');
+  });
+
+  it('auto: creates made at once still get ranges of their own', async () => {
+    const names = ['p1', 'p2', 'p3', 'p4'];
+    const created = await Promise.all(names.map((n) => sb.run(['create', '--name', n, '--userns=auto', IMG, 'sh', '-c', ':'])));
+    expect(created.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    const starts = await Promise.all(
+      names.map(async (n) => Number(JSON.parse((await sb.runCli(0, 'inspect', n)).stdout)[0].HostConfig.IDMappings.UidMap[0].split(':')[1])),
+    );
+    const sorted = [...starts].sort((a, b) => a - b);
+    expect(sorted.every((s, i) => i === 0 || s >= sorted[i - 1]! + 1024)).toBe(true);
+    await sb.runCli(0, 'rm', ...names);
+  });
+
+  it(':U chowns to the container user as its map places it', async () => {
+    const src = join(sb.home, 'chowned');
+    mkdirSync(src, { recursive: true });
+    mine(src);
+    const out = await sb.runCli(0, 'run', '--rm', '--userns=keep-id', '--user', '0', '-v', `${src}:/d:U`, IMG, 'sh', '-c', 'stat -c %u /d');
+    expect(out.stdout).toBe('0\n');
+    expect(statSync(src).uid).toBe(subuidStart()); // root inside is the first subordinate id in keep-id's map
   });
 
   it('refuses bad modes and maps before anything is made', async () => {

@@ -65,6 +65,8 @@ check "a named volume outlives its container" kept "$($S run --rm -v vmdata:/d l
 check "a volume's files are the user's on the host" "$(id -u)" "$(stat -c %u "$($S volume inspect --format '{{.Mountpoint}}' vmdata)/f")"
 mkdir -p "$work/src" && echo mine > "$work/src/f"
 check "a bind mount, read-only" "mine ro" "$($S run --rm -v "$work/src:/src:ro" localhost/vmcheck:1 sh -c 'cat /src/f; (echo x > /src/g) 2>/dev/null || echo ro' | tr '\n' ' ' | sed 's/ $//')"
+check "keep-id under crun: your uid inside, your files outside" "$(id -u) $(id -u)" "$($S run --rm --userns=keep-id -v "$work/src:/src" localhost/vmcheck:1 sh -c 'id -u; touch /src/made' | tr -d '\n') $(stat -c %u "$work/src/made")"
+check "an overlay (:O) leaves the host's tree alone" "changed mine" "$($S run --rm -v "$work/src:/src:O" localhost/vmcheck:1 sh -c 'echo changed > /src/f; cat /src/f') $(cat "$work/src/f")"
 $S system reset --force >/dev/null
 echo "failed: $failed"
 exit "$failed"
