@@ -98,8 +98,23 @@ describe('other maps', () => {
     const [, dir] = /cannot reach (\S+): let others search it \(chmod o\+x \1\)/.exec(refused.stderr) ?? [];
     expect([sb.dir, join(sb.home, '.local'), join(sb.home, '.local/share')]).toContain(dir);
     for (const d of [sb.dir, join(sb.home, '.local'), join(sb.home, '.local/share')]) chmodSync(d, statSync(d).mode | 0o001);
-    const out = await sb.runCli(0, 'run', '--rm', '--userns=nomap', '-v', `${src}:/src`, IMG, 'sh', '-c', 'id -u; stat -c %u /src; stat -c %u /bin/busybox');
-    expect(out.stdout).toBe('0\n65534\n0\n');
+    const out = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--userns=nomap',
+      '-v',
+      `${src}:/src`,
+      '-v',
+      'nomapvol:/data',
+      IMG,
+      'sh',
+      '-c',
+      'id -u; stat -c %u /src; stat -c %u /bin/busybox; touch /data/made && stat -c %u /data/made',
+    );
+    // A new volume is root's inside (the first subordinate id outside), so root there can write it.
+    expect(out.stdout).toBe('0\n65534\n0\n0\n');
+    expect(statSync(join(sb.dataDir, 'volumes', 'nomapvol', '_data', 'made')).uid).toBe(subuidStart());
   });
 
   it('--uidmap: the map given, root inside a subordinate id outside', async () => {
