@@ -1,13 +1,27 @@
 // Bind mounts and volumes: `-v` and `--mount` parsed into MountSpecs (Podman's forms), the volumes
 // they name made when a container is created, an empty volume filled with the image's content at its
 // destination on first start (Docker's rule; `nocopy` turns it off), and the runtime's mounts.
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, mkdirSync, openSync, readdirSync, renameSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  lchownSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import type { ContainerRecord, MountSpec } from '../state/containers.js';
 import { randomId } from '../state/names.js';
 import { removeTree } from '../storage/layer-store.js';
+import type { Rootfs } from '../storage/rootfs.js';
 import type { VolumeStore } from '../storage/volumes.js';
 import { closeQuietly, openInRootIfExists } from '../util/in-root.js';
 import { O_PATH } from '../util/native.js';
@@ -393,6 +407,36 @@ export const checkDevices = (devices: { source: string }[]): void => {
 
 // Where a :O mount's overlay lives: overlays/<index of the mount>/ under the container's directory.
 export const overlayDir = (containerDir: string, mounts: MountSpec[], m: MountSpec): string => join(containerDir, 'overlays', String(mounts.indexOf(m)));
+
+// :O mounts: an overlay each (the host directory under a writable layer of the container's), made
+// afresh at each start, so what a run wrote there goes with it; unmounted when the run ends.
+export const mountOverlays = async (rootfs: Rootfs, containerDir: string, mounts: MountSpec[]): Promise<void> => {
+  for (const m of mounts.filter((x) => x.overlay)) {
+    const dir = overlayDir(containerDir, mounts, m);
+    const key = `${basename(containerDir)}-${basename(dir)}`;
+    rootfs.unmount(key, dir, true);
+    removeTree(dir);
+    const st = statSync(m.source, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) throw new CliError('EUSAGE', `-v ${m.source}:${m.destination}:O: ${m.source} is not a directory on this host`);
+    rootfs.prepare({ dir, lowers: [m.source] }, { uid: st.uid, gid: st.gid });
+    chmodSync(join(dir, 'upper'), st.mode & 0o7777);
+    await rootfs.mount(key, { dir, lowers: [m.source] });
+  }
+};
+
+export const unmountOverlays = (rootfs: Rootfs, containerDir: string, mounts: MountSpec[]): void => {
+  for (const m of mounts.filter((x) => x.overlay)) {
+    const dir = overlayDir(containerDir, mounts, m);
+    rootfs.unmount(`${basename(containerDir)}-${basename(dir)}`, dir, true);
+    removeTree(dir);
+  }
+};
+
+// A :O mount's overlay while it is mounted (a running container's), else undefined.
+export const mountedOverlay = (rootfs: Rootfs, containerDir: string, mounts: MountSpec[], m: MountSpec): string | undefined => {
+  const dir = overlayDir(containerDir, mounts, m);
+  return rootfs.mounted(dir) ? rootfs.mountpoint(dir) : undefined;
+};
 
 // The runtime's mounts for a container's binds and volumes; a :O mount's source is its overlay (overlaySource).
 export const runtimeMounts = (

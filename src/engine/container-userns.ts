@@ -1,12 +1,15 @@
-// What a container with a user namespace of its own needs besides its map (see util/idmap.ts):
-// for keep-id, an /etc/passwd and /etc/group entry for the user (bind-mounted copies of the
+// A container with a user namespace of its own (see util/idmap.ts): its map, chosen at create, and
+// what it needs besides: for keep-id, an /etc/passwd and /etc/group entry for the user (bind-mounted copies of the
 // container's files with the entry added, as the image's are never changed) and a home directory.
 import { chmodSync, constants, lchownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { Mount } from '../oci/spec.js';
-import type { ContainerRecord } from '../state/containers.js';
-import { type IdMapRange, type IdMappings, namespaceIds, toOuter } from '../util/idmap.js';
+import type { ContainerConfig, ContainerRecord } from '../state/containers.js';
+import { isRootful } from '../rootless/rootful.js';
+import type { CreateOptions } from './container-config.js';
+import type { EngineContext } from './context.js';
+import { type IdMapRange, type IdMappings, idMappingsFor, namespaceIds, parseUserns, toOuter } from '../util/idmap.js';
 import { closeQuietly, openInRootIfExists, readFileInRoot } from '../util/in-root.js';
 import { ACCOUNTS_FILE_MAX } from '../util/limits.js';
 
@@ -85,6 +88,27 @@ export const keepIdAccounts = (record: ContainerRecord, rootfs: string, userdata
     throw new CliError('EUSAGE', `cannot add your user to the container's /etc/passwd (keep-id): ${(error as Error).message}`, { cause: error });
   }
   return { mounts, ...(home ? { home } : {}) };
+};
+
+// The container's own user namespace, if --userns or --uidmap asks for one: its map, and for
+// keep-id the user's ids as the default user. `auto` takes ids no other auto container has (the
+// caller holds the lock that makes that true).
+export const setUserns = (ctx: EngineContext, options: CreateOptions, config: ContainerConfig, containerDir: string): void => {
+  if (!config.userns) return;
+  if (isRootful()) throw new CliError('EUSAGE', `--userns=${config.userns} is for rootless use: as root, containers run with the host's ids`);
+  const request = parseUserns(options.userns, options.uidmap, options.gidmap);
+  const ns = namespaceIds();
+  const taken = ctx.containers
+    .list()
+    .filter((r) => r.config.userns?.startsWith('auto'))
+    .flatMap((r) => r.config.idMappings?.uid ?? []);
+  config.idMappings = idMappingsFor(request, ns, taken);
+  if (!config.idMappings) return;
+  const sources = (config.mounts ?? []).map((m) => (m.type === 'bind' ? m.source : ctx.volumes.dataDir(m.source)));
+  // skiff's own directories let others search them (not list them), as Podman's do for such containers.
+  for (const dir of [ctx.paths.data, join(ctx.paths.data, 'containers'), join(ctx.paths.data, 'volumes')]) searchable(dir);
+  checkReachable([join(containerDir, 'merged'), ...sources], config.idMappings, config.userns);
+  if (request.mode === 'keep-id' && !options.user) config.user = `${request.uid ?? ns.hostUid}:${request.gid ?? ns.hostGid}`;
 };
 
 // Lets others search (not list) a directory of skiff's, if it is there.

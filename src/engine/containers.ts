@@ -8,10 +8,10 @@
 // Longer than 400 lines on purpose: the verbs left here share this process's state of a start under
 // way (the locks held, the launched monitors, the spare network) and the locked helpers around it
 // (reconcile, reap, finish); spread over files, that state would have to be passed around or exported.
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { deleteContainer, killContainer, knowsContainer, resolveRuntime, startContainer, type OciRuntime } from '../runtime/runtime.js';
 import { startTimeOf } from '../util/proc.js';
@@ -29,12 +29,12 @@ import { defaultNetwork } from '../network/backend.js';
 import { acquireLock, type Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { buildContainerConfig, type CreateOptions } from './container-config.js';
-import { checkDevices, fillVolumes, inheritMounts, overlayDir, prepareMounts } from './container-mounts.js';
+import { checkDevices, fillVolumes, inheritMounts, mountedOverlay, mountOverlays, prepareMounts, unmountOverlays } from './container-mounts.js';
 import { resolveUser } from '../oci/passwd.js';
 import { inContainerTerms } from './container-paths.js';
 import { execInContainer, type ExecOptions } from './container-exec.js';
 import { writeBundle } from './container-bundle.js';
-import { checkReachable, searchable } from './container-userns.js';
+import { searchable, setUserns } from './container-userns.js';
 import { cancelLaunch, launch, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
 import { withStoreLock, type EngineContext } from './context.js';
@@ -42,11 +42,9 @@ import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
 import { listDir } from '../util/fs.js';
-import { idMappingsFor, namespaceIds, parseUserns, rootOwner, toOuter } from '../util/idmap.js';
-import { isRootful } from '../rootless/rootful.js';
+import { rootOwner, toOuter } from '../util/idmap.js';
 import { mappingsKey } from '../storage/layer-store.js';
-import type { ContainerConfig, MountSpec } from '../state/containers.js';
-import { removeTree } from '../storage/layer-store.js';
+import type { MountSpec } from '../state/containers.js';
 
 export interface StartHooks {
   /** Connect to the container's attach socket after it exists and before its process starts (no output is lost). */
@@ -106,59 +104,9 @@ export class ContainersEngine {
     if (mappings) await Promise.all(record.layers.map((l) => this.ctx.layers.mapped(l, mappings)));
   }
 
-  // :O mounts: an overlay each (the host directory under a writable layer of the container's),
-  // made afresh at each start, so what a run wrote there goes with it; unmounted when it ends.
-  private async mountOverlays(record: ContainerRecord): Promise<void> {
-    const mounts = record.config.mounts ?? [];
-    const rootfs = this.rootfs(record.rootfsDriver);
-    for (const m of mounts.filter((x) => x.overlay)) {
-      const dir = overlayDir(this.store.containerDir(record.id), mounts, m);
-      const key = `${record.id}-${basename(dir)}`;
-      rootfs.unmount(key, dir, true);
-      removeTree(dir);
-      const st = statSync(m.source, { throwIfNoEntry: false });
-      if (!st?.isDirectory()) throw new CliError('EUSAGE', `-v ${m.source}:${m.destination}:O: ${m.source} is not a directory on this host`);
-      rootfs.prepare({ dir, lowers: [m.source] }, { uid: st.uid, gid: st.gid });
-      chmodSync(join(dir, 'upper'), st.mode & 0o7777);
-      await rootfs.mount(key, { dir, lowers: [m.source] });
-    }
-  }
-
-  private unmountOverlays(record: ContainerRecord): void {
-    const mounts = record.config.mounts ?? [];
-    const rootfs = this.rootfs(record.rootfsDriver);
-    for (const m of mounts.filter((x) => x.overlay)) {
-      const dir = overlayDir(this.store.containerDir(record.id), mounts, m);
-      rootfs.unmount(`${record.id}-${basename(dir)}`, dir, true);
-      removeTree(dir);
-    }
-  }
-
   // A running container's :O overlay (for cp), or undefined.
   overlayRoot(record: ContainerRecord, m: MountSpec): string | undefined {
-    const rootfs = this.rootfs(record.rootfsDriver);
-    const dir = overlayDir(this.store.containerDir(record.id), record.config.mounts ?? [], m);
-    return rootfs.mounted(dir) ? rootfs.mountpoint(dir) : undefined;
-  }
-
-  // The container's own user namespace, if --userns or --uidmap asks for one: its map, and for
-  // keep-id the user's ids as the default user. `auto` takes ids no other auto container has.
-  private userns(options: CreateOptions, config: ContainerConfig, id: string): void {
-    if (!config.userns) return;
-    if (isRootful()) throw new CliError('EUSAGE', `--userns=${config.userns} is for rootless use: as root, containers run with the host's ids`);
-    const request = parseUserns(options.userns, options.uidmap, options.gidmap);
-    const ns = namespaceIds();
-    const taken = this.store
-      .list()
-      .filter((r) => r.config.userns?.startsWith('auto'))
-      .flatMap((r) => r.config.idMappings?.uid ?? []);
-    config.idMappings = idMappingsFor(request, ns, taken);
-    if (!config.idMappings) return;
-    const sources = (config.mounts ?? []).map((m) => (m.type === 'bind' ? m.source : this.ctx.volumes.dataDir(m.source)));
-    // skiff's own directories let others search them (not list them), as Podman's do for such containers.
-    for (const dir of [this.ctx.paths.data, join(this.ctx.paths.data, 'containers'), join(this.ctx.paths.data, 'volumes')]) searchable(dir);
-    checkReachable([join(this.store.containerDir(id), 'merged'), ...sources], config.idMappings, config.userns);
-    if (request.mode === 'keep-id' && !options.user) config.user = `${request.uid ?? ns.hostUid}:${request.gid ?? ns.hostGid}`;
+    return mountedOverlay(this.rootfs(record.rootfsDriver), this.store.containerDir(record.id), record.config.mounts ?? [], m);
   }
 
   private runtime(record: ContainerRecord): OciRuntime {
@@ -264,7 +212,7 @@ export class ContainersEngine {
     const autoLock = config.userns?.startsWith('auto') ? await acquireLock(join(this.ctx.paths.data, 'locks', 'userns-auto.lock')) : undefined;
     const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
     try {
-      this.userns(options, config, id);
+      setUserns(this.ctx, options, config, this.store.containerDir(id));
       if (driver === 'copy' && config.mounts?.some((m) => m.overlay))
         throw new CliError('EUSAGE', ':O mounts need an overlay driver (native overlay or fuse-overlayfs); this store uses copies');
     } catch (error) {
@@ -473,7 +421,7 @@ export class ContainersEngine {
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       await this.ensureLowers(record);
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
-      if (record.config.mounts?.some((m) => m.overlay)) await this.mountOverlays(record);
+      if (record.config.mounts?.some((m) => m.overlay)) await mountOverlays(rootfs, dir, record.config.mounts);
       log.debug('start: mounted');
       if (record.config.mounts?.length) {
         const user = resolveUser(mountpoint, record.config.user);
@@ -589,7 +537,7 @@ export class ContainersEngine {
     const deleting = ended && !leave ? deleteContainer(this.runtime(record), record.id).catch(() => undefined) : undefined;
     if (ended) {
       this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
-      this.unmountOverlays(record);
+      unmountOverlays(this.rootfs(record.rootfsDriver), this.store.containerDir(record.id), record.config.mounts ?? []);
       // slirp4netns has ended with the monitor's exit fd (its API socket stays behind), pasta with
       // the monitor's SIGTERM or its parent-death signal; the namespace file pasta was given is
       // the monitor's to remove, unless it died first.
@@ -761,7 +709,7 @@ export class ContainersEngine {
   // `volumes`: its anonymous volumes go too (rm -v, --rm), unless another container mounts one.
   private async removeLocked(record: ContainerRecord, volumes = record.config.autoRemove): Promise<void> {
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
-    this.unmountOverlays(record);
+    unmountOverlays(this.rootfs(record.rootfsDriver), this.store.containerDir(record.id), record.config.mounts ?? []);
     // (A container whose monitor died before it ran still has its network namespace.)
     this.networking.releaseNetns(record.id);
     this.removeSockets(record.id);
