@@ -99,6 +99,11 @@ export const timeAs = (argv: string[], env: Record<string, string>): number => {
   return ms;
 };
 
+// Round i of a comparison: a then b on even rounds, b then a on odd ones (neither tool always first).
+export const alternate = (i: number, a: () => void, b: () => void): void => {
+  for (const run of i % 2 === 0 ? [a, b] : [b, a]) run();
+};
+
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);

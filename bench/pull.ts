@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sha256 } from '../test/helpers/layers.js';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { median, report, settle, timeAs, userDir, userEnv } from './lib.js';
+import { alternate, median, report, settle, timeAs, userDir, userEnv } from './lib.js';
 
 const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -67,13 +67,7 @@ export const benchPull = async (): Promise<void> => {
           rmSync(home, { recursive: true, force: true });
         });
       };
-      if (i % 2 === 0) {
-        runSkiff();
-        runPodman();
-      } else {
-        runPodman();
-        runSkiff();
-      }
+      alternate(i, runSkiff, runPodman);
     }
     report(
       `cold pull into ${process.env.BENCH_DIR ?? '/var/tmp'} (goal: skiff ≤ 0.6× podman)`,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage, pushImage, startRegistry } from '../test/helpers/registry.js';
-import { busyboxLayer, journaledDir, median, podmanArgs, report, settle, timeAs, userDir, userEnv } from './lib.js';
+import { alternate, busyboxLayer, journaledDir, median, podmanArgs, report, settle, timeAs, userDir, userEnv } from './lib.js';
 import { hostLayer } from './pull.js';
 
 const SKIFF = fileURLToPath(new URL('../bin/skiff', import.meta.url));
@@ -61,13 +61,7 @@ export const benchUserns = async (): Promise<void> => {
         settle(3);
         first['podman run --rm --userns=keep-id (first)'].push(timeAs([...podman, ...keepId, image, 'true'], env));
       };
-      if (i % 2 === 0) {
-        runSkiff();
-        runPodman();
-      } else {
-        runPodman();
-        runSkiff();
-      }
+      alternate(i, runSkiff, runPodman);
     }
     report('first run --rm --userns=keep-id of a fresh store (goal: skiff ≤ 0.2× podman)', Object.entries(first), 'podman run --rm --userns=keep-id (first)');
     report('a second keep-id container (goal: ≤ 1.1× a plain run)', Object.entries(again), 'skiff run --rm');

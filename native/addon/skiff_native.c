@@ -377,6 +377,20 @@ struct wait_job
   int status, err;
 };
 
+/* Runs `execute` on libuv's thread pool, then `complete` on the JS thread, which settles the
+ * promise returned here (its deferred stored in the job).  */
+static napi_value
+queue_job (napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback complete, void *job, napi_deferred *deferred,
+           napi_async_work *work)
+{
+  napi_value promise, name;
+  napi_create_promise (env, deferred, &promise);
+  napi_create_string_utf8 (env, label, NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work (env, NULL, name, execute, complete, job, work);
+  napi_queue_async_work (env, *work);
+  return promise;
+}
+
 static void
 wait_job_execute (napi_env env, void *arg)
 {
@@ -427,7 +441,7 @@ static napi_value
 js_waitpid (napi_env env, napi_callback_info info)
 {
   size_t argc = 1;
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   int32_t pid;
   napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
   if (argc < 1 || napi_get_value_int32 (env, argv[0], &pid) != napi_ok)
@@ -442,11 +456,7 @@ js_waitpid (napi_env env, napi_callback_info info)
       return NULL;
     }
   job->pid = pid;
-  napi_create_promise (env, &job->deferred, &promise);
-  napi_create_string_utf8 (env, "skiff:waitpid", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work (env, NULL, name, wait_job_execute, wait_job_complete, job, &job->work);
-  napi_queue_async_work (env, job->work);
-  return promise;
+  return queue_job (env, "skiff:waitpid", wait_job_execute, wait_job_complete, job, &job->deferred, &job->work);
 }
 
 /* sealedCopy(path): number — a close-on-exec descriptor of a sealed copy, or -1.  */
@@ -533,7 +543,7 @@ static napi_value
 js_shift_copy (napi_env env, napi_callback_info info)
 {
   size_t argc = 5;
-  napi_value argv[5], promise, name;
+  napi_value argv[5];
   int32_t threads = 1;
   napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
   struct shift_job *job = calloc (1, sizeof *job);
@@ -556,11 +566,7 @@ js_shift_copy (napi_env env, napi_callback_info info)
   job->uids = (struct idshift_map) { ranges, nu };
   job->gids = (struct idshift_map) { ranges + 64, ng };
   job->threads = threads;
-  napi_create_promise (env, &job->deferred, &promise);
-  napi_create_string_utf8 (env, "skiff:shiftCopy", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work (env, NULL, name, shift_job_execute, shift_job_complete, job, &job->work);
-  napi_queue_async_work (env, job->work);
-  return promise;
+  return queue_job (env, "skiff:shiftCopy", shift_job_execute, shift_job_complete, job, &job->deferred, &job->work);
 }
 
 static napi_value
