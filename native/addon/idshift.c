@@ -6,8 +6,9 @@
  *
  * One thread walks the source (a layer's diff directory, which only skiff writes) and makes every
  * entry in the target: directories, links, whiteouts and special files at once; each regular file is
- * created empty with its owner, mode and xattrs, then handed with both descriptors to a pool of
- * threads that copy the data with copy_file_range (a reflink on btrfs and XFS) and set its times.
+ * created empty with its owner, then handed with both descriptors to a pool of threads that copy the
+ * data with copy_file_range (a reflink on btrfs and XFS), then set its mode, xattrs and times (a
+ * write would drop set-id bits and file capabilities set before it).
  * Nothing is opened by a path of more than one component, nothing with a symlink followed.
  * security.capability is rewritten so that its root id is the shifted one.  */
 #define _GNU_SOURCE
@@ -33,6 +34,7 @@ struct job
 {
   int src, dst;
   off_t size;
+  mode_t mode;
   struct timespec times[2];
 };
 
@@ -107,6 +109,8 @@ failed (struct shift *s)
 
 /* ---- The copying pool ------------------------------------------------------------------------ */
 
+static int copy_xattrs (struct shift *s, int src, int dst);
+
 static int
 copy_data (int src, int dst, off_t size)
 {
@@ -166,8 +170,11 @@ worker (void *arg)
       bool skip = s->err != 0;
       pthread_cond_signal (&s->not_full);
       pthread_mutex_unlock (&s->mu);
-      if (!skip && (copy_data (job.src, job.dst, job.size) < 0 || futimens (job.dst, job.times) < 0))
-        fail_plain (s, errno, "cannot copy a file's data");
+      /* The mode and the xattrs after the data: a write drops the set-id bits and security.capability.  */
+      if (!skip
+          && (copy_data (job.src, job.dst, job.size) < 0 || fchmod (job.dst, job.mode & 07777) < 0 || copy_xattrs (s, job.src, job.dst) < 0
+              || futimens (job.dst, job.times) < 0))
+        fail_plain (s, errno, "cannot copy a file");
       close (job.src);
       close (job.dst);
     }
@@ -296,7 +303,7 @@ copy_file (struct shift *s, int src_dir, int dst_dir, const char *name, const st
   if (src < 0)
     return -1;
   int dst = openat (dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (dst < 0 || copy_xattrs (s, src, dst) < 0 || set_owner_mode (s, dst, st) < 0)
+  if (dst < 0 || fchown (dst, idshift_id (s->uids, st->st_uid), idshift_id (s->gids, st->st_gid)) < 0)
     {
       int err = errno;
       close (src);
@@ -305,7 +312,7 @@ copy_file (struct shift *s, int src_dir, int dst_dir, const char *name, const st
       errno = err;
       return -1;
     }
-  struct job job = { .src = src, .dst = dst, .size = st->st_size, .times = { st->st_atim, st->st_mtim } };
+  struct job job = { .src = src, .dst = dst, .size = st->st_size, .mode = st->st_mode, .times = { st->st_atim, st->st_mtim } };
   enqueue (s, &job);
   s->files++;
   s->bytes += st->st_size;

@@ -14,6 +14,8 @@ export interface EntrySpec {
   target?: string;
   devmajor?: number;
   devminor?: number;
+  /** PAX records, e.g. SCHILY.xattr.NAME for an xattr. */
+  pax?: Record<string, string>;
 }
 
 export interface BuiltLayer {
@@ -49,6 +51,7 @@ export const makeTar = async (entries: EntrySpec[]): Promise<Buffer> => {
       devmajor: e.devmajor,
       devminor: e.devminor,
       size: content?.length ?? 0,
+      ...(e.pax ? { pax: e.pax } : {}),
     };
     await new Promise<void>((resolve, reject) => {
       if (content) p.entry(header, content, (err) => (err ? reject(err) : resolve()));

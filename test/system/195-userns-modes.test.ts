@@ -1,15 +1,17 @@
 // Containers with a user namespace of their own: keep-id (your uid inside too, files you make in a
 // bind mount are yours outside, an /etc/passwd entry and a home), nomap, auto and --uidmap; the
 // image's layers shifted once per map and shared, never copied per container.
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { subuidStart, testIds, useSandbox } from '../helpers/cli.js';
+import { makeTar } from '../helpers/layers.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 
 const sb = useSandbox('userns-modes', { pull: [IMG] });
+const CAP_CHOWN_V2 = String.fromCharCode(1, 0, 0, 2, 1, 0, 0, 0, ...Array(12).fill(0));
 const mine = (path: string) => chownSync(path, testIds().uid, testIds().gid);
 
 // Bytes of regular files under the store's layers (the shifted copies included), counting each inode once.
@@ -84,6 +86,56 @@ describe('--userns=keep-id', () => {
     const [inspected] = JSON.parse((await sb.runCli(0, 'inspect', 'k1')).stdout);
     expect(inspected.HostConfig.UsernsMode).toBe('keep-id');
     await sb.runCli(0, 'rm', 'k1', 'k2', 'k3');
+  });
+});
+
+describe('the shifted copy', () => {
+  it('keeps links, modes and owners, and follows no link out of the layer', async () => {
+    const victim = join(sb.home, 'victim');
+    mkdirSync(victim, { recursive: true });
+    mine(victim);
+    const tar = join(sb.home, 'shift.tar');
+    writeFileSync(
+      tar,
+      await makeTar([
+        { path: 'bin/', type: 'directory' },
+        { path: 'bin/busybox', content: readFileSync('/bin/busybox'), mode: 0o755 },
+        { path: 'bin/sh', type: 'symlink', target: 'busybox' },
+        { path: 'out', type: 'symlink', target: victim },
+        { path: 'a', content: 'same' },
+        { path: 'b', type: 'link', target: 'a' },
+        { path: 'www', content: 'x', uid: 33, gid: 33 },
+        { path: 'suid', content: 'x', mode: 0o4755 },
+        // busybox with CAP_CHOWN as a file capability (v2, effective), for the namespace's root.
+        { path: 'busybox-caps', content: readFileSync('/bin/busybox'), mode: 0o755, pax: { 'SCHILY.xattr.security.capability': CAP_CHOWN_V2 } },
+        { path: 'locked/', type: 'directory', mode: 0o500 },
+        { path: 'locked/f', content: 'x', mode: 0o400 },
+      ]),
+    );
+    mine(tar);
+    await sb.runCli(0, 'import', tar, 'localhost/shift:1');
+    const out = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--userns=keep-id',
+      '--user',
+      '0',
+      'localhost/shift:1',
+      '/bin/sh',
+      '-c',
+      'stat -c "%u %h %i" /a /b; readlink /out; stat -c "%u:%g" /www; stat -c %a /suid /locked /locked/f',
+    );
+    const [a, b, link, www, ...modes] = out.stdout.trim().split('\n');
+    // Run as you inside: the file capability survived the copy (a write after setting it would drop it).
+    const caps = await sb.runCli(0, 'run', '--rm', '--userns=keep-id', 'localhost/shift:1', '/busybox-caps', 'grep', 'CapEff', '/proc/self/status');
+    expect(caps.stdout).toMatch(/CapEff:\s+0000000000000001/);
+    expect(a!.split(' ').slice(0, 2)).toEqual(['0', '2']);
+    expect(b).toBe(a); // one inode, two names
+    expect(link).toBe(victim);
+    expect(www).toBe('33:33');
+    expect(modes).toEqual(['4755', '500', '400']);
+    expect(readdirSync(victim)).toEqual([]);
   });
 });
 
