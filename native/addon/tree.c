@@ -191,12 +191,13 @@ static bool
 own (struct unpacker *u, int fd, int parent, const char *base)
 {
   int ret = -1;
-  if (!u->chown || (u->uid == 0 && u->gid == 0))
+  uint64_t uid = u->force_owner ? u->owner_uid : u->uid, gid = u->force_owner ? u->owner_gid : u->gid;
+  if (!u->chown || (uid == 0 && gid == 0))
     return true;
   /* fchown says EINVAL for an id the namespace does not map; ids past 32 bits never map.  */
   errno = EINVAL;
-  if (u->uid <= 0xfffffffeULL && u->gid <= 0xfffffffeULL)
-    ret = fd >= 0 ? fchown (fd, u->uid, u->gid) : fchownat (parent, base, u->uid, u->gid, AT_SYMLINK_NOFOLLOW);
+  if (uid <= 0xfffffffeULL && gid <= 0xfffffffeULL)
+    ret = fd >= 0 ? fchown (fd, uid, gid) : fchownat (parent, base, uid, gid, AT_SYMLINK_NOFOLLOW);
   if (ret == 0)
     return true;
   if (errno == EINVAL)

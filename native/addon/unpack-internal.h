@@ -74,6 +74,8 @@ struct unpacker
   char *target, *blob_path;
   int target_fd; /* given instead of a path: a duplicate the thread owns */
   bool gzip, chown, plain;
+  bool force_owner; /* every entry owned by owner_uid/owner_gid, whatever the tar says (cp into a mapped container) */
+  uint64_t owner_uid, owner_gid;
   int root_fd, blob_fd;
   EVP_MD_CTX *pushed_hash, *tar_hash;
   uint64_t pushed_bytes;

@@ -413,7 +413,22 @@ js_unpacker (napi_env env, napi_callback_info info)
         goto bad;
     }
   napi_get_value_bool (env, argv[2], &u->gzip);
-  napi_get_value_bool (env, argv[3], &u->chown);
+  /* chown: true (the tar's owners), false (ours), or [uid, gid] (these for every entry).  */
+  napi_valuetype chown_type;
+  napi_typeof (env, argv[3], &chown_type);
+  if (chown_type == napi_object)
+    {
+      napi_value id;
+      uint32_t uid, gid;
+      if (napi_get_element (env, argv[3], 0, &id) != napi_ok || napi_get_value_uint32 (env, id, &uid) != napi_ok
+          || napi_get_element (env, argv[3], 1, &id) != napi_ok || napi_get_value_uint32 (env, id, &gid) != napi_ok)
+        goto bad;
+      u->chown = u->force_owner = true;
+      u->owner_uid = uid;
+      u->owner_gid = gid;
+    }
+  else
+    napi_get_value_bool (env, argv[3], &u->chown);
   if (argc > 5)
     napi_get_value_bool (env, argv[5], &u->plain);
   u->pushed_hash = EVP_MD_CTX_new ();

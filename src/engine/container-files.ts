@@ -1,11 +1,11 @@
 // What looks into a container's files and processes: cp (both ways), diff, export, commit, top.
 // All run inside the rootless namespace, where the container's root is mounted.
-import { toInner } from '../util/idmap.js';
+import { toInner, toOuter } from '../util/idmap.js';
 import { constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { normalizeName } from '../image/reference.js';
-import { userNames } from '../oci/passwd.js';
+import { resolveUser, userNames } from '../oci/passwd.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import type { ContainerRecord } from '../state/containers.js';
 import { closeQuietly, openInRoot, openInRootIfExists } from '../util/in-root.js';
@@ -58,16 +58,25 @@ const splitPath = (path: string): { parent: string; name: string } => {
   return { parent: slash <= 0 ? '/' : trimmed.slice(0, slash), name: trimmed.slice(slash + 1) };
 };
 
-// cp: the files as they are, owned by whoever copies (Docker's rule without -a).
-const streamCopy = async (source: number, prefix: string, target: number | string): Promise<void> => {
+// cp: the files as they are, owned by whoever copies (Docker's rule without -a): root inside. A
+// container with a user namespace of its own gets them as its user's (Podman's rule), `owner`.
+const streamCopy = async (source: number, prefix: string, target: number | string, owner?: [number, number]): Promise<void> => {
   const { copyTree } = await import('../storage/copy.js');
-  await copyTree(source, target, { prefix, chown: false });
+  await copyTree(source, target, { prefix, chown: owner ?? false });
 };
 
 // A container with a user namespace of its own owns its files by its ids: export and commit give those.
 const containerOwners = (record: ContainerRecord) => {
   const m = record.config.idMappings;
   return m && { uid: (id: number) => toInner(m.uid, id), gid: (id: number) => toInner(m.gid, id) };
+};
+
+// The owner cp gives what it copies into a container with a user namespace of its own: its user.
+const mappedOwner = (rootfs: string, record: ContainerRecord): [number, number] | undefined => {
+  const m = record.config.idMappings;
+  if (!m) return undefined;
+  const user = resolveUser(rootfs, record.config.user);
+  return [toOuter(m.uid, user.uid), toOuter(m.gid, user.gid)];
 };
 
 export class ContainerFiles {
@@ -150,7 +159,7 @@ export class ContainerFiles {
             }
           }
           try {
-            await streamCopy(sourceFd, at.prefix, dirFd);
+            await streamCopy(sourceFd, at.prefix, dirFd, mappedOwner(containerRoot, record));
           } finally {
             if (dirFd !== dstFd) closeQuietly(dirFd);
           }

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { unpackError, unpackStream } from './unpack.js';
 import { packTree } from './pack.js';
 
-export const copyTree = async (source: number, target: number | string, options: { prefix: string; chown: boolean }): Promise<void> => {
+export const copyTree = async (source: number, target: number | string, options: { prefix: string; chown: boolean | [number, number] }): Promise<void> => {
   const pipe = new PassThrough();
   const packing = packTree(source, pipe, { prefix: options.prefix });
   packing.catch(() => undefined);

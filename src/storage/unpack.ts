@@ -11,8 +11,8 @@ import { native, type UnpackResult } from '../util/native.js';
 export type { UnpackResult };
 
 export interface UnpackOptions {
-  /** Change ownership to the uid/gid in the tar (false in single-uid mode: everything stays ours). */
-  chown: boolean;
+  /** Change ownership to the uid/gid in the tar (false in single-uid mode: everything stays ours), or to these ids. */
+  chown: boolean | [number, number];
   /** The bytes are gzipped (a layer blob); otherwise they are the tar itself. */
   gzip?: boolean;
   /** Where to keep the bytes as they came (the layer's blob). */

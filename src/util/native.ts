@@ -31,7 +31,8 @@ export interface NativeAddon {
     target: string | number,
     blob: string | null,
     gzip: boolean,
-    chown: boolean,
+    /** true: the tar's owners; false: ours; [uid, gid]: these for every entry. */
+    chown: boolean | [number, number],
     onEvent: (event: 'drain' | 'done', result?: UnpackResult) => void,
     plain?: boolean,
   ): NativeUnpacker;

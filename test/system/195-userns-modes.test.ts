@@ -167,6 +167,14 @@ describe('other maps', () => {
     // A new volume is root's inside (the first subordinate id outside), so root there can write it.
     expect(out.stdout).toBe('0\n65534\n0\n0\n');
     expect(statSync(join(sb.dataDir, 'volumes', 'nomapvol', '_data', 'made')).uid).toBe(subuidStart());
+    // cp gives the container's user (root here) what it copies in, not you (nobody inside).
+    await sb.runCli(0, 'create', '--name', 'nm', '--userns=nomap', IMG, 'sh', '-c', 'stat -c %u /copied');
+    const copied = join(sb.home, 'to-copy');
+    writeFileSync(copied, 'x');
+    mine(copied);
+    await sb.runCli(0, 'cp', copied, 'nm:/copied');
+    expect((await sb.runCli(0, 'start', '-a', 'nm')).stdout).toBe('0\n');
+    await sb.runCli(0, 'rm', 'nm');
   });
 
   it('--uidmap: the map given, root inside a subordinate id outside', async () => {
