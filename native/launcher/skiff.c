@@ -57,9 +57,9 @@ command_of (int argc, char **argv, const char **runroot, int *index)
         *runroot = argv[++i];
       else if (strncmp (a, "--runroot=", 10) == 0)
         *runroot = a + 10;
-      else if ((strcmp (a, "--root") == 0 || strcmp (a, "--log-level") == 0) && i + 1 < argc)
+      else if ((strcmp (a, "--root") == 0 || strcmp (a, "--log-level") == 0 || strcmp (a, "--cgroup-manager") == 0) && i + 1 < argc)
         i++;
-      else if (strncmp (a, "--root=", 7) != 0 && strncmp (a, "--log-level=", 12) != 0)
+      else if (strncmp (a, "--root=", 7) != 0 && strncmp (a, "--log-level=", 12) != 0 && strncmp (a, "--cgroup-manager=", 17) != 0)
         return NULL;
     }
   if (i >= argc)

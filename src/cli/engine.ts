@@ -1,12 +1,13 @@
 // How a command reaches the engine. The engine's front (stores, lookups) is small and bundled with
 // the CLI, since nearly every command needs it; its heavy parts load on demand from inside.
+import type { CgroupManagerSetting } from '../config/config.js';
 import { CliError } from '../errors.js';
 import { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
 
 export const openEngineFor = async (cmd: Command): Promise<Engine> => {
-  const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string };
-  return openEngine({ root: globals.root, runroot: globals.runroot });
+  const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string; cgroupManager?: CgroupManagerSetting };
+  return openEngine({ root: globals.root, runroot: globals.runroot, cgroupManager: globals.cgroupManager });
 };
 
 // Parses Podman-style boolean flag values: "--tls-verify", "--tls-verify=false".

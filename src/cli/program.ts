@@ -162,6 +162,13 @@ export const buildProgram = (argv?: string[]): Command => {
     .addOption(new Option('--root <dir>', 'storage root (default $XDG_DATA_HOME/skiff)'))
     .addOption(new Option('--runroot <dir>', 'runtime state dir (default $XDG_RUNTIME_DIR/skiff)'))
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').choices(['error', 'warn', 'info', 'debug']))
+    .addOption(
+      new Option('--cgroup-manager <manager>', "who makes containers' cgroups (default: systemd where there is a user session)").choices([
+        'systemd',
+        'cgroupfs',
+        'none',
+      ]),
+    )
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
   const named = argv && firstCommand(argv.slice(2));
@@ -175,7 +182,7 @@ export const buildProgram = (argv?: string[]): Command => {
 export const firstCommand = (args: string[]): string | undefined => {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--root' || a === '--runroot' || a === '--log-level') i++;
+    if (a === '--root' || a === '--runroot' || a === '--log-level' || a === '--cgroup-manager') i++;
     else if (!a.startsWith('-')) return a;
   }
   return undefined;

@@ -11,6 +11,7 @@
 //   rootfs = "auto"                  # or "overlay", "fuse-overlayfs", "copy": how container roots are made
 //   [engine]
 //   runtime = "crun"                 # or "runc", or a path to either
+//   cgroup_manager = "auto"          # or "systemd", "cgroupfs", "none": who makes containers' cgroups
 //   [network]
 //   backend = "auto"                 # or "pasta", "slirp4netns": a container's default network
 import { CliError, messageOf } from '../errors.js';
@@ -34,9 +35,12 @@ export interface SkiffConfig {
   unqualifiedSearchRegistries: string[];
   registries: RegistryConfig[];
   storage: { userns: 'auto' | 'single'; rootfs: RootfsDriverSetting };
-  engine: { runtime: string };
+  engine: { runtime: string; cgroupManager: CgroupManagerSetting };
   network: { backend: NetworkBackendSetting };
 }
+
+export type CgroupManagerSetting = 'auto' | 'systemd' | 'cgroupfs' | 'none';
+export const CGROUP_MANAGERS: CgroupManagerSetting[] = ['auto', 'systemd', 'cgroupfs', 'none'];
 
 export type NetworkBackendSetting = 'auto' | 'pasta' | 'slirp4netns';
 const NETWORK_BACKENDS: NetworkBackendSetting[] = ['auto', 'pasta', 'slirp4netns'];
@@ -48,7 +52,7 @@ export const defaultConfig = (): SkiffConfig => ({
   unqualifiedSearchRegistries: ['docker.io'],
   registries: [],
   storage: { userns: 'auto', rootfs: 'auto' },
-  engine: { runtime: 'crun' },
+  engine: { runtime: 'crun', cgroupManager: 'auto' },
   network: { backend: 'auto' },
 });
 
@@ -106,6 +110,7 @@ export const loadConfig = async (file: string): Promise<SkiffConfig> => {
   if (storage?.rootfs !== undefined) config.storage.rootfs = oneOf(storage.rootfs, ROOTFS_SETTINGS, 'storage.rootfs', file);
   const engine = doc.engine as Record<string, unknown> | undefined;
   if (engine?.runtime !== undefined) config.engine.runtime = asString(engine.runtime, 'engine.runtime', file);
+  if (engine?.cgroup_manager !== undefined) config.engine.cgroupManager = oneOf(engine.cgroup_manager, CGROUP_MANAGERS, 'engine.cgroup_manager', file);
   const network = doc.network as Record<string, unknown> | undefined;
   if (network?.backend !== undefined) config.network.backend = oneOf(network.backend, NETWORK_BACKENDS, 'network.backend', file);
   return config;

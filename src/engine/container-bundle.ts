@@ -10,11 +10,12 @@ import { resolveUser } from '../oci/passwd.js';
 import { generateSpec } from '../oci/spec.js';
 import type { ContainerRecord } from '../state/containers.js';
 import { findHelperBinary } from '../util/exec.js';
-import { writeJsonAtomic } from '../util/fs.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { ContainerNetworks } from './container-networks.js';
 import { chownMounts, overlayDir, runtimeMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
 import { keepIdAccounts } from './container-userns.js';
+import { specCgroups } from './container-cgroups.js';
 import { rootOwner, toOuter } from '../util/idmap.js';
 
 export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
@@ -73,7 +74,13 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     cgroupV2: cgroupVersion() === 'v2',
     singleId: ctx.config.storage.userns === 'single',
     ...(mappings ? { idMappings: mappings } : {}),
+    ...specCgroups(record),
+    ...(c.ulimits ? { ulimits: c.ulimits } : {}),
+    ...(c.oomScoreAdj !== undefined ? { oomScoreAdj: c.oomScoreAdj } : {}),
+    ...(c.cgroupns === 'host' ? { hostCgroupns: true } : {}),
     annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
   });
-  writeJsonAtomic(join(dir, 'bundle', 'config.json'), spec, 0o644, false);
+  // An unlimited rlimit (-1) is RLIM_INFINITY, 2^64-1: past what a JS number holds, so written as text.
+  const text = JSON.stringify(spec, (key, value) => ((key === 'soft' || key === 'hard') && value === -1 ? 'RLIM_INFINITY' : value), 2);
+  writeFileAtomic(join(dir, 'bundle', 'config.json'), `${text.replaceAll('"RLIM_INFINITY"', '18446744073709551615')}\n`, 0o644, false);
 };

@@ -2,6 +2,7 @@
 // --entrypoint replaces the image's and drops its Cmd; arguments replace Cmd; -e overrides --env-file
 // overrides the image's Env; names in --user are resolved later, against the container's files.
 import { parseUserns } from '../util/idmap.js';
+import { checkUlimits, type LimitFlags, parseLimits, parseUlimit } from '../cgroups/limits.js';
 import { readFileSync } from 'node:fs';
 import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
@@ -9,7 +10,7 @@ import type { PortMapping } from '../network/ports.js';
 import type { ContainerConfig, MountSpec, RestartPolicy } from '../state/containers.js';
 import { containerMounts, parseDevice } from './container-mounts.js';
 
-export interface CreateOptions {
+export interface CreateOptions extends LimitFlags {
   image: string;
   command: string[];
   name?: string;
@@ -47,6 +48,12 @@ export interface CreateOptions {
   device?: string[];
   /** --userns: host (skiff's own namespace: root inside is you; the default), keep-id, nomap, auto. */
   userns?: string;
+  /** --ulimit TYPE=SOFT[:HARD] (rlimits: no cgroup needed). */
+  ulimit?: string[];
+  oomScoreAdj?: string;
+  cgroupParent?: string;
+  cgroupns?: string;
+  cgroups?: string;
   /** --uidmap/--gidmap: CONTAINER:HOST:SIZE, HOST an id of skiff's namespace. */
   uidmap?: string[];
   gidmap?: string[];
@@ -264,6 +271,16 @@ export const buildContainerConfig = (
     defaults.inherited ?? [],
   );
   const userns = parseUserns(options.userns, options.uidmap, options.gidmap);
+  const resources = parseLimits(options);
+  const ulimits = (options.ulimit ?? []).map(parseUlimit);
+  if (ulimits.length) checkUlimits(ulimits, readFileSync('/proc/self/limits', 'utf8'));
+  const oomScoreAdj = options.oomScoreAdj === undefined ? undefined : Number(options.oomScoreAdj);
+  if (oomScoreAdj !== undefined && !(Number.isInteger(oomScoreAdj) && oomScoreAdj >= -1000 && oomScoreAdj <= 1000))
+    throw new CliError('EUSAGE', `invalid --oom-score-adj "${options.oomScoreAdj}": use a whole number from -1000 to 1000`);
+  if (options.cgroupns !== undefined && options.cgroupns !== 'host' && options.cgroupns !== 'private')
+    throw new CliError('EUSAGE', `invalid --cgroupns "${options.cgroupns}": use private or host`);
+  if (options.cgroups !== undefined && !['enabled', 'disabled', 'no-conmon', 'split'].includes(options.cgroups))
+    throw new CliError('EUSAGE', `invalid --cgroups "${options.cgroups}": use enabled, disabled, no-conmon or split`);
   const stopTimeout = options.stopTimeout ?? 10;
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0)
     throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);
@@ -290,6 +307,12 @@ export const buildContainerConfig = (
     ...parseSecurityOpts(options.securityOpt ?? []),
     tmpfs: mounts.tmpfs,
     ...(mounts.mounts.length ? { mounts: mounts.mounts } : {}),
+    ...(Object.keys(resources).length ? { resources } : {}),
+    ...(ulimits.length ? { ulimits } : {}),
+    ...(oomScoreAdj !== undefined ? { oomScoreAdj } : {}),
+    ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
+    ...(options.cgroupns === 'host' ? { cgroupns: 'host' as const } : {}),
+    ...(options.cgroups === 'disabled' ? { cgroups: 'disabled' as const } : {}),
     ...(userns.mode !== 'host' ? { userns: userns.mode === 'map' ? 'private' : options.userns! } : {}),
     init: Boolean(options.init),
     network,

@@ -35,6 +35,8 @@ import { inContainerTerms } from './container-paths.js';
 import { execInContainer, type ExecOptions } from './container-exec.js';
 import { writeBundle } from './container-bundle.js';
 import { searchable, setUserns } from './container-userns.js';
+import { chooseCgroupManager, runtimeCgroups } from './container-cgroups.js';
+import type { CgroupManager } from '../cgroups/manager.js';
 import { cancelLaunch, launch, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
 import { withStoreLock, type EngineContext } from './context.js';
@@ -110,7 +112,7 @@ export class ContainersEngine {
   }
 
   private runtime(record: ContainerRecord): OciRuntime {
-    return resolveRuntime(record.runtime, this.ctx.paths.run);
+    return resolveRuntime(record.runtime, this.ctx.paths.run, runtimeCgroups(record));
   }
 
   eventsFile(): string {
@@ -211,8 +213,10 @@ export class ContainersEngine {
     // --userns=auto takes ids no other auto container has: one such create at a time, until its record is written.
     const autoLock = config.userns?.startsWith('auto') ? await acquireLock(join(this.ctx.paths.data, 'locks', 'userns-auto.lock')) : undefined;
     const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
+    let cgroupManager: CgroupManager = 'none';
     try {
       setUserns(this.ctx, options, config, this.store.containerDir(id));
+      cgroupManager = chooseCgroupManager(this.ctx, config);
       if (driver === 'copy' && config.mounts?.some((m) => m.overlay))
         throw new CliError('EUSAGE', ':O mounts need an overlay driver (native overlay or fuse-overlayfs); this store uses copies');
     } catch (error) {
@@ -229,6 +233,7 @@ export class ContainersEngine {
       layers: found.layers,
       rootfsDriver: driver,
       runtime: runtime.path,
+      ...(cgroupManager !== 'none' ? { cgroupManager } : {}),
       config,
     };
     let lock: Lock | undefined;

@@ -1,6 +1,6 @@
 // What every engine call works against: the user's paths, configuration and stores.
 import { join } from 'node:path';
-import { loadConfig, type SkiffConfig } from '../config/config.js';
+import { type CgroupManagerSetting, loadConfig, type SkiffConfig } from '../config/config.js';
 import { resolvePaths, type PathOverrides, type Paths } from '../config/paths.js';
 import { NetworkStore } from '../network/networks.js';
 import { ContainerStore } from '../state/containers.js';
@@ -19,11 +19,13 @@ export interface EngineContext {
   volumes: VolumeStore;
 }
 
-export const createContext = async (overrides: PathOverrides = {}): Promise<EngineContext> => {
+export const createContext = async (overrides: PathOverrides & { cgroupManager?: CgroupManagerSetting } = {}): Promise<EngineContext> => {
   const paths = resolvePaths(overrides);
+  const config = await loadConfig(paths.configFile);
+  if (overrides.cgroupManager) config.engine.cgroupManager = overrides.cgroupManager;
   return {
     paths,
-    config: await loadConfig(paths.configFile),
+    config,
     images: new ImageStore(paths.data),
     layers: new LayerStore(paths.data),
     containers: new ContainerStore(paths.data, paths.run),

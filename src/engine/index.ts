@@ -1,4 +1,5 @@
 // The engine's front door: the CLI opens one per command and calls its parts.
+import type { CgroupManagerSetting } from '../config/config.js';
 import type { PathOverrides } from '../config/paths.js';
 import { followParent } from '../rootless/enter.js';
 import { inUserNamespace } from '../rootless/rootful.js';
@@ -46,7 +47,8 @@ export class Engine {
   }
 }
 
-export const openEngine = async (overrides: PathOverrides = {}): Promise<Engine> => new Engine(await createContext(overrides));
+export const openEngine = async (overrides: PathOverrides & { cgroupManager?: CgroupManagerSetting } = {}): Promise<Engine> =>
+  new Engine(await createContext(overrides));
 
 export type { CreateOptions } from './container-config.js';
 export type { StartHooks } from './containers.js';

@@ -3,6 +3,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
 import { cgroupVersion } from '../cgroups/detect.js';
+import { cgroupSetup } from '../cgroups/manager.js';
+import { namespaceIds } from '../util/idmap.js';
 import { CliError, messageOf } from '../errors.js';
 import { hostPlatform } from '../image/manifest.js';
 import type { CheckResult } from '../rootless/host-check.js';
@@ -76,6 +78,7 @@ export class SystemEngine {
         kernel: release(),
         distribution: distro,
         cgroupVersion: cgroupVersion(),
+        ...this.cgroupReport(),
         rootless: !isRootful(),
         user: user.name,
         idMappings: { uidmap: mapping('/etc/subuid', user.uid), gidmap: mapping('/etc/subgid', user.gid) },
@@ -98,6 +101,20 @@ export class SystemEngine {
     };
   }
 
+  // The cgroup manager containers get here, the controllers it has, and why not when none.
+  private cgroupReport(): Record<string, unknown> {
+    try {
+      const setup = cgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid);
+      return {
+        cgroupManager: setup.manager,
+        cgroupControllers: setup.controllers,
+        ...(setup.why ? { cgroupLimits: `none: ${setup.why}${setup.fix ? ` (${setup.fix})` : ''}` } : {}),
+      };
+    } catch (error) {
+      return { cgroupManager: 'none', cgroupControllers: [], cgroupLimits: `none: ${messageOf(error)}` };
+    }
+  }
+
   // The configured root filesystem driver, or the probed one (probed at the first container start).
   private rootfsDriver(): string {
     const setting = this.ctx.config.storage.rootfs;
@@ -117,7 +134,7 @@ export class SystemEngine {
 
   async check(): Promise<CheckResult[]> {
     const { checkHost } = await import('./lazy.js');
-    return checkHost(this.ctx.config.storage.userns === 'single' || isRootful());
+    return checkHost(this.ctx.config.storage.userns === 'single' || isRootful(), this.ctx.config.engine.cgroupManager);
   }
 
   // Removes every container (through `removeContainer`), then the store and runtime dirs and the

@@ -121,6 +121,14 @@ export interface SpecInput {
   singleId: boolean;
   /** A user namespace of the container's own, with these maps (ids of skiff's namespace outside). */
   idMappings?: IdMappings;
+  /** linux.resources and linux.cgroupsPath (a cgroup manager's; see cgroups/). */
+  resources?: Record<string, unknown>;
+  cgroupsPath?: string;
+  /** --ulimit: these rlimits over the defaults. */
+  ulimits?: { type: string; soft: number; hard: number }[];
+  oomScoreAdj?: number;
+  /** --cgroupns=host: no cgroup namespace of its own. */
+  hostCgroupns?: boolean;
   annotations: Record<string, string>;
 }
 
@@ -217,7 +225,7 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.network === 'private') namespaces.push({ type: 'network' });
   else if (typeof input.network === 'object') namespaces.push({ type: 'network', path: input.network.path });
-  if (input.cgroupV2) namespaces.push({ type: 'cgroup' });
+  if (input.cgroupV2 && !input.hostCgroupns) namespaces.push({ type: 'cgroup' });
   if (input.idMappings) namespaces.push({ type: 'user' });
   const idMap = (ranges: IdMapRange[]) => ranges.map((r) => ({ containerID: r.inner, hostID: r.outer, size: r.count }));
 
@@ -233,7 +241,13 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
       env: input.env,
       cwd: input.cwd,
       capabilities: { bounding: caps, effective: running, permitted: running, ...(nonRoot ? { ambient: explicit, inheritable: explicit } : {}) },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }, ...(nproc !== undefined ? [{ type: 'RLIMIT_NPROC', hard: nproc, soft: nproc }] : [])],
+      rlimits: [
+        ...[{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }, ...(nproc !== undefined ? [{ type: 'RLIMIT_NPROC', hard: nproc, soft: nproc }] : [])].filter(
+          (d) => !input.ulimits?.some((u) => u.type === d.type),
+        ),
+        ...(input.ulimits ?? []),
+      ],
+      ...(input.oomScoreAdj !== undefined ? { oomScoreAdj: input.oomScoreAdj } : {}),
       noNewPrivileges: input.noNewPrivileges,
     },
     root: { path: input.rootfs, readonly: input.readOnly },
@@ -243,6 +257,8 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
     linux: {
       namespaces,
       ...(input.idMappings ? { uidMappings: idMap(input.idMappings.uid), gidMappings: idMap(input.idMappings.gid) } : {}),
+      ...(input.resources ? { resources: input.resources } : {}),
+      ...(input.cgroupsPath ? { cgroupsPath: input.cgroupsPath } : {}),
       ...(seccomp ? { seccomp } : {}),
       ...(input.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
     },

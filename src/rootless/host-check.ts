@@ -1,8 +1,11 @@
 // Probes of the host for `skiff system check`: each returns one line's worth of verdict and fix.
+import { messageOf } from '../errors.js';
+import { namespaceIds } from '../util/idmap.js';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupVersion, delegatedControllers } from '../cgroups/detect.js';
+import { cgroupSetup, type CgroupSetup } from '../cgroups/manager.js';
+import type { CgroupManagerSetting } from '../config/config.js';
 import { findHelperBinary, runHelper } from '../util/exec.js';
 import { currentUser, parseSubidFile, rangesOverlap, readSubids } from './subid.js';
 
@@ -150,39 +153,28 @@ const oneOf = (name: string, binaries: string[], required: boolean, fix: string)
   return { name, status: 'ok', required, detail: found.map(([b, p]) => `${b} (${p})`).join(', ') };
 };
 
-const cgroups = (): CheckResult[] => {
-  const version = cgroupVersion();
-  const { uid } = currentUser();
-  if (version !== 'v2') {
-    return [
-      {
-        name: 'cgroups',
-        status: 'warn',
-        required: false,
-        detail: `cgroup ${version}: containers run without resource limits`,
-        fix: 'boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2',
-      },
-    ];
+// The cgroup manager containers get (see cgroups/manager.ts) and the controllers it has.
+const cgroups = (setting: CgroupManagerSetting): CheckResult[] => {
+  let setup: CgroupSetup;
+  try {
+    setup = cgroupSetup(setting, namespaceIds().hostUid);
+  } catch (error) {
+    return [{ name: 'cgroups', status: 'warn', required: false, detail: messageOf(error) }];
   }
-  const controllers = delegatedControllers(uid);
-  if (!controllers)
+  if (setup.manager === 'none')
     return [
-      {
-        name: 'cgroups',
-        status: 'warn',
-        required: false,
-        detail: 'cgroup v2, but no user@UID.service cgroup: no delegation',
-        fix: 'log in through systemd-logind (pam_systemd) or enable lingering',
-      },
+      { name: 'cgroups', status: 'warn', required: false, detail: `manager none: containers run without resource limits (${setup.why})`, fix: setup.fix },
     ];
-  const missing = ['memory', 'pids', 'cpu'].filter((c) => !controllers.includes(c));
+  const missing = ['memory', 'pids', 'cpu', 'io', 'cpuset'].filter((c) => !setup.controllers.includes(c));
   return [
     {
       name: 'cgroups',
       status: missing.length ? 'warn' : 'ok',
       required: false,
-      detail: `cgroup v2, delegated: ${controllers.join(' ') || 'none'}`,
-      fix: missing.length ? `delegate ${missing.join(' ')}: a drop-in for user@.service with Delegate=memory pids cpu io` : undefined,
+      detail: `cgroup v2, manager ${setup.manager}, controllers: ${setup.controllers.join(' ') || 'none'}`,
+      fix: missing.length
+        ? `for ${missing.map((c) => `--${c === 'io' ? 'device-read-bps' : c === 'cpuset' ? 'cpuset-cpus' : c === 'cpu' ? 'cpus' : c === 'pids' ? 'pids-limit' : c}`).join(', ')}: a drop-in for user@.service with Delegate=cpu cpuset io memory pids`
+        : undefined,
     },
   ];
 };
@@ -241,7 +233,7 @@ const session = (): CheckResult[] => {
 };
 
 // Every check, in the order `system check` prints them.
-export const checkHost = async (singleUid: boolean): Promise<CheckResult[]> => {
+export const checkHost = async (singleUid: boolean, cgroupSetting: CgroupManagerSetting = 'auto'): Promise<CheckResult[]> => {
   const optional = (r: CheckResult): CheckResult => (singleUid ? { ...r, required: false, status: r.status === 'fail' ? 'warn' : r.status } : r);
   const [ns, ovl] = await Promise.all([userns(), overlay()]);
   return [
@@ -259,7 +251,7 @@ export const checkHost = async (singleUid: boolean): Promise<CheckResult[]> => {
     oneOf('named networks', ['ip'], false, 'apt-get install iproute2'),
     oneOf('network firewall', ['nft'], false, 'apt-get install nftables (without it named networks have no way out)'),
     oneOf('OCI runtime', ['crun', 'runc'], true, 'apt-get install crun (or runc)'),
-    ...cgroups(),
+    ...cgroups(cgroupSetting),
     ...session(),
   ];
 };

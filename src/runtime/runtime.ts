@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
+import { type CgroupManager, runtimeManagerArgs } from '../cgroups/manager.js';
 import { CliError, messageOf } from '../errors.js';
 import { inUserNamespace, isRootful } from '../rootless/rootful.js';
 import { findHelperBinary, runHelper } from '../util/exec.js';
@@ -48,10 +49,18 @@ const resolved = new Map<string, OciRuntime>();
 
 // Resolves `--runtime` / engine.runtime ("crun", "runc", or a path) to a runtime ready to use;
 // once per process (a `run` asks when it creates and again when it starts).
-export const resolveRuntime = (wanted: string, runDir: string): OciRuntime => {
-  const key = `${wanted}\0${runDir}`;
+// `cgroups`: who makes the container's cgroup, which the runtime is told on every call (crun's
+// --cgroup-manager, runc's --systemd-cgroup).
+export const resolveRuntime = (wanted: string, runDir: string, cgroups: CgroupManager | 'disabled' = 'none'): OciRuntime => {
+  const key = `${wanted}\0${runDir}\0${cgroups}`;
   let runtime = resolved.get(key);
-  if (!runtime) resolved.set(key, (runtime = findRuntime(wanted, runDir)));
+  if (!runtime) {
+    const baseKey = `${wanted}\0${runDir}`;
+    let base = resolved.get(baseKey);
+    if (!base) resolved.set(baseKey, (base = findRuntime(wanted, runDir)));
+    runtime = { ...base, globalArgs: [...base.globalArgs, ...runtimeManagerArgs(base.name, cgroups)] };
+    resolved.set(key, runtime);
+  }
   return runtime;
 };
 

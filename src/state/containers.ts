@@ -6,6 +6,8 @@
 // Longer than 400 lines on purpose: the records' types (~110 lines) and the one class that reads and
 // writes every file of the store, whose name links, temp files and state must change together.
 import type { IdMappings } from '../util/idmap.js';
+import type { ResourceLimits, Ulimit } from '../cgroups/limits.js';
+import type { CgroupManager } from '../cgroups/manager.js';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
@@ -71,6 +73,15 @@ export interface ContainerConfig {
   userns?: string;
   /** The container's own user namespace: its ids as skiff's namespace sees them. */
   idMappings?: IdMappings;
+  /** Cgroup limits (--memory, --cpus, ...), enforced by the cgroup manager chosen at create. */
+  resources?: ResourceLimits;
+  ulimits?: Ulimit[];
+  oomScoreAdj?: number;
+  cgroupParent?: string;
+  /** --cgroupns=host: no cgroup namespace of its own. */
+  cgroupns?: 'host';
+  /** --cgroups=disabled: no cgroup of its own. */
+  cgroups?: 'disabled';
 }
 
 export interface MountSpec {
@@ -125,6 +136,8 @@ export interface ContainerRecord {
   layers: string[];
   rootfsDriver: string;
   runtime: string;
+  /** Who made its cgroup (absent: none, as before cgroup managers). */
+  cgroupManager?: CgroupManager;
   config: ContainerConfig;
   /** container.json was unreadable (see salvage): listed and removable, never started. */
   damaged?: boolean;

@@ -91,19 +91,21 @@ export interface NamespaceIds {
   gids: number;
 }
 
-const readMap = (file: string): { zero: number; size: number } => {
+const readMap = (file: string, own: number | undefined): { zero: number; size: number } => {
   const lines = readFileSync(file, 'utf8')
     .trim()
     .split('\n')
     .map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
-  const zero = lines.find((l) => l[0] === 0)?.[1] ?? 0;
+  // Not in a user namespace (the whole identity map): the ids are the process's own.
+  const initial = lines.length === 1 && lines[0]![0] === 0 && lines[0]![1] === 0 && lines[0]![2] === 4294967295;
+  const zero = initial ? (own ?? 0) : (lines.find((l) => l[0] === 0)?.[1] ?? 0);
   return { zero, size: lines.reduce((n, l) => Math.max(n, l[0] + l[2]), 0) };
 };
 
 // What skiff's namespace maps, read from the inside (the CLI runs in it).
 export const namespaceIds = (): NamespaceIds => {
-  const uid = readMap('/proc/self/uid_map');
-  const gid = readMap('/proc/self/gid_map');
+  const uid = readMap('/proc/self/uid_map', process.getuid?.());
+  const gid = readMap('/proc/self/gid_map', process.getgid?.());
   return { hostUid: uid.zero, hostGid: gid.zero, uids: uid.size, gids: gid.size };
 };
 

@@ -1,0 +1,38 @@
+// A container's cgroup: the manager chosen at create (see cgroups/manager.ts), the limits checked
+// against what that manager can enforce, and what the spec and the runtime are told.
+import { statSync } from 'node:fs';
+import { ociResources } from '../cgroups/limits.js';
+import { type CgroupManager, cgroupSetup, cgroupsPath, checkLimits } from '../cgroups/manager.js';
+import { CliError } from '../errors.js';
+import type { ContainerConfig, ContainerRecord } from '../state/containers.js';
+import { namespaceIds } from '../util/idmap.js';
+import type { EngineContext } from './context.js';
+
+// The manager for a new container; a limit it cannot enforce fails here, before anything is made.
+export const chooseCgroupManager = (ctx: EngineContext, config: ContainerConfig): CgroupManager => {
+  const disabled = config.cgroups === 'disabled';
+  const setup = cgroupSetup(disabled ? 'none' : ctx.config.engine.cgroupManager, namespaceIds().hostUid);
+  if (config.resources) checkLimits(config.resources, setup, disabled);
+  return setup.manager;
+};
+
+// What the runtime is told of the container's cgroup on every call.
+export const runtimeCgroups = (record: ContainerRecord): CgroupManager | 'disabled' =>
+  record.config.cgroups === 'disabled' ? 'disabled' : (record.cgroupManager ?? 'none');
+
+// A block device's major and minor numbers (for io throttles).
+const deviceNumbers = (path: string): [number, number] => {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st?.isBlockDevice()) throw new CliError('EUSAGE', `${path} is not a block device on this host: io limits name one, e.g. /dev/sda`);
+  const rdev = st.rdev;
+  return [Math.floor(rdev / 256) & 0xfff, (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff)];
+};
+
+// The spec's cgroup parts: linux.resources and linux.cgroupsPath.
+export const specCgroups = (record: ContainerRecord): { resources?: Record<string, unknown>; cgroupsPath?: string } => {
+  const manager = record.cgroupManager ?? 'none';
+  if (manager === 'none' || record.config.cgroups === 'disabled') return {};
+  const resources = record.config.resources ? ociResources(record.config.resources, deviceNumbers) : undefined;
+  const path = cgroupsPath(manager, record.id, record.config.cgroupParent);
+  return { ...(resources ? { resources } : {}), ...(path ? { cgroupsPath: path } : {}) };
+};

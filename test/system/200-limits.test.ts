@@ -1,0 +1,103 @@
+// Resource limits where skiff's tests run as an unprivileged user without a systemd session (the CI
+// host: hybrid cgroups): every limit flag that needs a cgroup fails in one line naming why and the
+// fix, nothing is created, and what needs no cgroup (--ulimit, --oom-score-adj, --cgroups=disabled)
+// works. What needs systemd and cgroup v2 (OOM kills, throttling, stats, pause) runs in the VM lane
+// (test/vm/).
+import { describe, expect, inject, it } from 'vitest';
+import { useSandbox } from '../helpers/cli.js';
+
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+
+const sb = useSandbox('limits', { pull: [IMG] });
+
+const info = async () => JSON.parse((await sb.runCli(0, 'info', '--format', 'json')).stdout).host;
+
+describe('limits without a cgroup manager', () => {
+  it('info and system check say which manager containers get, and why none', async () => {
+    const host = await info();
+    expect(host.cgroupManager).toBe('none'); // no session bus for the test user, or cgroup v1/hybrid
+    expect(host.cgroupLimits).toMatch(/^none: /);
+    const check = await sb.run(['system', 'check']);
+    expect(check.stdout).toMatch(/cgroups\s.*manager none: containers run without resource limits/);
+  });
+
+  it('refuses each limit flag in one line, before anything is made', async () => {
+    const { cgroupLimits } = await info();
+    const why = cgroupLimits.replace(/^none: /, '');
+    for (const flags of [
+      ['--memory', '100m'],
+      ['--cpus', '0.5'],
+      ['--pids-limit', '20'],
+      ['--cpuset-cpus', '0'],
+      ['--blkio-weight', '100'],
+      ['--cgroup-conf', 'memory.high=1g'],
+    ]) {
+      const r = await sb.run(['run', '--rm', '--name', 'limited', ...flags, IMG, 'true']);
+      expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(125);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`${flags[0]} `);
+      expect(r.stderr).toContain(`cannot be enforced: ${why}`);
+    }
+    expect((await sb.run(['container', 'exists', 'limited'])).code).toBe(1);
+    expect((await sb.runCli(0, 'ps', '-a', '-q')).stdout).toBe('');
+  });
+
+  it('refuses bad values with Docker units named', async () => {
+    for (const [flags, message] of [
+      [['--memory', 'lots'], /invalid --memory "lots": use a size such as 512m or 1g/],
+      [['--memory', '1k'], /--memory 1k is too small: the least is 6m/],
+      [['--memory-swap', '1g'], /--memory-swap needs --memory/],
+      [['--memory', '1g', '--memory-swap', '512m'], /--memory-swap 512m is less than --memory 1g/],
+      [['--cpus', '0'], /invalid --cpus "0"/],
+      [['--cpus', '1', '--cpu-quota', '50000'], /--cpus conflicts with --cpu-quota/],
+      [['--cpu-shares', '1'], /invalid --cpu-shares "1": use a whole number from 2 to 262144/],
+      [['--cpuset-cpus', 'all'], /invalid --cpuset-cpus "all"/],
+      [['--pids-limit', 'x'], /invalid --pids-limit "x"/],
+      [['--device-read-bps', 'sda:1m'], /invalid --device-read-bps "sda:1m": use DEVICE-PATH:RATE/],
+      [['--ulimit', 'nofile=2048:1024'], /the soft limit is above the hard one/],
+      [['--ulimit', 'bogus=1'], /invalid --ulimit "bogus=1"/],
+      [['--ulimit', 'nofile=10000000'], /--ulimit nofile: the hard limit 10000000 is above yours \(\d+\), which a rootless container cannot raise/],
+      [['--oom-score-adj', '5000'], /invalid --oom-score-adj "5000"/],
+      [['--cgroups', 'maybe'], /invalid --cgroups "maybe"/],
+      [['--cgroupns', 'shared'], /invalid --cgroupns "shared"/],
+    ] as const) {
+      const r = await sb.run(['create', ...flags, IMG, 'true']);
+      expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(125);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('applies --ulimit and --oom-score-adj on every host', async () => {
+    const out = await sb.runCli(
+      0,
+      'run',
+      '--rm',
+      '--ulimit',
+      'nofile=1024:2048',
+      '--ulimit',
+      'core=-1',
+      '--oom-score-adj',
+      '500',
+      IMG,
+      'sh',
+      '-c',
+      'ulimit -Sn; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj',
+    );
+    expect(out.stdout).toBe('1024\n2048\nunlimited\n500\n');
+  });
+
+  it('runs with --cgroups=disabled and refuses limits with it', async () => {
+    expect((await sb.runCli(0, 'run', '--rm', '--cgroups=disabled', IMG, 'sh', '-c', 'echo ok')).stdout).toBe('ok\n');
+    const r = await sb.run(['run', '--rm', '--cgroups=disabled', '--memory', '64m', IMG, 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/--memory needs a cgroup, and --cgroups=disabled gives the container none/);
+  });
+
+  it('takes --cgroup-manager as a global flag', async () => {
+    expect((await sb.runCli(0, '--cgroup-manager', 'none', 'run', '--rm', IMG, 'sh', '-c', 'echo ok')).stdout).toBe('ok\n');
+    const r = await sb.run(['--cgroup-manager', 'none', 'run', '--rm', '--memory', '64m', IMG, 'true']);
+    expect(r.stderr).toMatch(/--memory cannot be enforced: cgroups are turned off \(cgroup manager none\)/);
+    expect((await sb.run(['--cgroup-manager', 'bogus', 'info'])).code).not.toBe(0);
+  });
+});
