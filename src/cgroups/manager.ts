@@ -138,3 +138,9 @@ export const cgroupOfPid = (pid: number): string | undefined => {
     .find((l) => l.startsWith('0::'));
   return line ? join(CGROUP_ROOT, line.slice(3)) : undefined;
 };
+
+// Whether a running container's cgroup is frozen (pause), from its init's cgroup.
+export const isFrozen = (pid: number): boolean => {
+  const dir = cgroupOfPid(pid);
+  return dir !== undefined && read(join(dir, 'cgroup.freeze'))?.trim() === '1';
+};

@@ -24,6 +24,7 @@ import { build as buildExec } from './commands/container/exec.js';
 import { build as buildInspect } from './commands/container/inspect.js';
 import {
   buildKill,
+  buildPause,
   buildPrune as buildContainerPrune,
   buildRename,
   buildRestart,
@@ -38,6 +39,8 @@ import { build as buildVolume } from './commands/volume/volume.js';
 import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
+import { build as buildUpdate } from './commands/container/update.js';
+import { build as buildStats } from './commands/container/stats.js';
 import { build as buildUnshare } from './commands/system/unshare.js';
 import { build as buildEvents } from './commands/system/events.js';
 import { buildPrune as buildSystemPrune, buildReset } from './commands/system/prune.js';
@@ -76,6 +79,10 @@ const containerGroup = (): Command =>
     .addCommand(buildExec())
     .addCommand(buildStop())
     .addCommand(buildKill())
+    .addCommand(buildPause('pause'))
+    .addCommand(buildPause('unpause'))
+    .addCommand(buildUpdate())
+    .addCommand(buildStats())
     .addCommand(buildRestart())
     .addCommand(buildContainerRm())
     .addCommand(buildWait())
@@ -116,6 +123,10 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['exec', () => buildExec()],
   ['stop', () => buildStop()],
   ['kill', () => buildKill()],
+  ['pause', () => buildPause('pause')],
+  ['unpause', () => buildPause('unpause')],
+  ['update', () => buildUpdate()],
+  ['stats', () => buildStats()],
   ['restart', () => buildRestart()],
   ['rm', () => buildContainerRm()],
   ['wait', () => buildWait()],

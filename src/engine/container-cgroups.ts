@@ -21,7 +21,7 @@ export const runtimeCgroups = (record: ContainerRecord): CgroupManager | 'disabl
   record.config.cgroups === 'disabled' ? 'disabled' : (record.cgroupManager ?? 'none');
 
 // A block device's major and minor numbers (for io throttles).
-const deviceNumbers = (path: string): [number, number] => {
+export const blockDevice = (path: string): [number, number] => {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st?.isBlockDevice()) throw new CliError('EUSAGE', `${path} is not a block device on this host: io limits name one, e.g. /dev/sda`);
   const rdev = st.rdev;
@@ -32,7 +32,7 @@ const deviceNumbers = (path: string): [number, number] => {
 export const specCgroups = (record: ContainerRecord): { resources?: Record<string, unknown>; cgroupsPath?: string } => {
   const manager = record.cgroupManager ?? 'none';
   if (manager === 'none' || record.config.cgroups === 'disabled') return {};
-  const resources = record.config.resources ? ociResources(record.config.resources, deviceNumbers) : undefined;
+  const resources = record.config.resources ? ociResources(record.config.resources, blockDevice) : undefined;
   const path = cgroupsPath(manager, record.id, record.config.cgroupParent);
   return { ...(resources ? { resources } : {}), ...(path ? { cgroupsPath: path } : {}) };
 };

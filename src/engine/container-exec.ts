@@ -8,7 +8,7 @@ import { resolveUser } from '../oci/passwd.js';
 import { runtimeCommand, type OciRuntime } from '../runtime/runtime.js';
 import type { ContainerRecord, ContainerState, ContainerStore } from '../state/containers.js';
 import { randomId } from '../state/names.js';
-import { spawnHelper, type Spawned } from '../util/exec.js';
+import { findHelperBinary, spawnHelper, type Spawned } from '../util/exec.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { native } from '../util/native.js';
 import { expandEnv, mergeEnv } from './container-config.js';
@@ -55,13 +55,18 @@ export const execInContainer = async (
   };
   const file = join(store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
   writeJsonAtomic(file, processSpec, 0o644, false);
-  const [bin, argv] = runtimeCommand(runtime, 'exec', [
+  const [runtimeBin, runtimeArgv] = runtimeCommand(runtime, 'exec', [
     ...(options.detach ? ['--detach'] : []),
     ...(options.tty ? ['--tty'] : []),
     '--process',
     file,
     record.id,
   ]);
+  // A container in a systemd scope is joined from a scope of the user's manager too: moving a
+  // process into a cgroup takes write access to the two cgroups' common parent, which under the
+  // user's login session is root's, under user@UID.service the user's (Podman's conmon does the same).
+  const scope = record.cgroupManager === 'systemd' ? findHelperBinary('systemd-run') : undefined;
+  const [bin, argv] = scope ? [scope, ['--user', '--scope', '--quiet', '--collect', '--', runtimeBin, ...runtimeArgv]] : [runtimeBin, runtimeArgv];
   const [errRead, errWrite] = native().pipe();
   let child: Spawned;
   try {

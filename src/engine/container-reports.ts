@@ -29,13 +29,14 @@ export const portBindings = (r: ContainerRecord): Record<string, { HostIp: strin
 };
 
 export const statusText = ({ state }: ContainerRow, now = Date.now()): string => {
-  if (state.status === 'running' || state.status === 'stopping') return `Up ${humanDuration(state.startedAt ?? new Date(now).toISOString(), now)}`;
+  if (state.status === 'running' || state.status === 'stopping')
+    return `Up ${humanDuration(state.startedAt ?? new Date(now).toISOString(), now)}${state.paused ? ' (Paused)' : ''}`;
   if (state.status === 'exited') return `Exited (${state.exitCode ?? -1}) ${timeAgo(state.finishedAt ?? new Date(now).toISOString(), now)}`;
   return 'Created';
 };
 
-// Podman's state names: created, running, exited (stopping shows as running).
-export const stateName = (state: ContainerState): string => (state.status === 'stopping' ? 'running' : state.status);
+// Podman's state names: created, running, paused, exited (stopping shows as running).
+export const stateName = (state: ContainerState): string => (state.paused ? 'paused' : state.status === 'stopping' ? 'running' : state.status);
 
 const unix = (iso: string | undefined): number => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
@@ -129,13 +130,13 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) =>
     Args: command(r).slice(1),
     State: {
       Status: status,
-      Running: status === 'running',
-      Paused: false,
+      Running: status === 'running' || status === 'paused',
+      Paused: status === 'paused',
       Restarting: false,
       OOMKilled: s.oomKilled ?? false,
       Dead: false,
-      Pid: status === 'running' ? (s.pid ?? 0) : 0,
-      ConmonPid: status === 'running' ? (s.monitorPid ?? 0) : 0,
+      Pid: s.status === 'running' || s.status === 'stopping' ? (s.pid ?? 0) : 0,
+      ConmonPid: s.status === 'running' || s.status === 'stopping' ? (s.monitorPid ?? 0) : 0,
       ExitCode: s.exitCode ?? 0,
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',

@@ -13,7 +13,16 @@ import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
-import { deleteContainer, killContainer, knowsContainer, resolveRuntime, startContainer, type OciRuntime } from '../runtime/runtime.js';
+import {
+  deleteContainer,
+  freezeContainer,
+  killContainer,
+  knowsContainer,
+  resolveRuntime,
+  startContainer,
+  updateContainer,
+  type OciRuntime,
+} from '../runtime/runtime.js';
 import { startTimeOf } from '../util/proc.js';
 import { memberships, volumeUsers, type ContainerRecord, type ContainerState, type ContainerStore } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
@@ -35,15 +44,18 @@ import { inContainerTerms } from './container-paths.js';
 import { execInContainer, type ExecOptions } from './container-exec.js';
 import { writeBundle } from './container-bundle.js';
 import { searchable, setUserns } from './container-userns.js';
-import { chooseCgroupManager, runtimeCgroups } from './container-cgroups.js';
-import type { CgroupManager } from '../cgroups/manager.js';
+import { blockDevice, chooseCgroupManager, runtimeCgroups } from './container-cgroups.js';
+import { type CgroupManager, cgroupOfPid, cgroupSetup, checkLimits, isFrozen } from '../cgroups/manager.js';
+import { type CgroupSample, sampleCgroup } from '../cgroups/stats.js';
+import { type LimitFlags, ociResources, parseLimits } from '../cgroups/limits.js';
+import { namespaceIds } from '../util/idmap.js';
 import { cancelLaunch, launch, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
-import { listDir } from '../util/fs.js';
+import { listDir, writeFileAtomic } from '../util/fs.js';
 import { rootOwner, toOuter } from '../util/idmap.js';
 import { mappingsKey } from '../storage/layer-store.js';
 import type { MountSpec } from '../state/containers.js';
@@ -139,11 +151,90 @@ export class ContainersEngine {
   }
 
   list(): { record: ContainerRecord; state: ContainerState }[] {
-    return this.store.list().map((record) => ({ record, state: this.store.effectiveState(record.id) }));
+    return this.store.list().map((record) => ({ record, state: this.withPaused(record, this.store.effectiveState(record.id)) }));
   }
 
   state(id: string): ContainerState {
-    return this.store.effectiveState(id);
+    const record = this.store.get(id);
+    const state = this.store.effectiveState(id);
+    return record ? this.withPaused(record, state) : state;
+  }
+
+  // A running container with a cgroup of its own is paused when that cgroup is frozen.
+  private withPaused(record: ContainerRecord, state: ContainerState): ContainerState {
+    if (state.status !== 'running' || !state.pid || runtimeCgroups(record) === 'none' || runtimeCgroups(record) === 'disabled') return state;
+    return isFrozen(state.pid) ? { ...state, paused: true } : state;
+  }
+
+  // pause / unpause: the runtime freezes or thaws the container's cgroup (cgroup.freeze).
+  async pause(input: string, freeze = true): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    const verb = freeze ? 'pause' : 'unpause';
+    await this.store.withContainerLock(record.id, async () => {
+      const state = this.reconcileLocked(record.id);
+      if (!isRunning(state))
+        throw new CliError('ESTATE', `${record.name} is ${state.status}: only a running container can be ${freeze ? 'paused' : 'unpaused'}`);
+      const manager = runtimeCgroups(record);
+      if (manager === 'none' || manager === 'disabled')
+        throw new CliError(
+          'ESTATE',
+          `${verb} freezes the container's cgroup, and ${record.name} has none (cgroup manager ${manager === 'none' ? 'none' : 'disabled'})`,
+        );
+      if (isFrozen(state.pid!) === freeze) throw new CliError('ESTATE', `${record.name} is ${freeze ? 'already paused' : 'not paused'}`);
+      await freezeContainer(this.runtime(record), record.id, freeze);
+      this.event(record, verb);
+    });
+    return record;
+  }
+
+  // `update`: new limits for a container, recorded, and applied at once to a running one (the runtime
+  // rewrites its cgroup's files). Only what its cgroup manager can enforce is taken.
+  async update(input: string, flags: LimitFlags): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    const asked = parseLimits(flags);
+    if (!Object.keys(asked).length) throw new CliError('EUSAGE', 'update needs a limit to change: --memory, --cpus, --pids-limit, ...');
+    let updated = record;
+    await this.store.withContainerLock(record.id, async () => {
+      const current = this.store.get(record.id) ?? record;
+      const resources = { ...current.config.resources, ...asked };
+      const manager = runtimeCgroups(current);
+      if (manager === 'none' || manager === 'disabled')
+        throw new CliError('EUSAGE', `${current.name} has no cgroup of its own (cgroup manager ${manager}): its limits cannot change`);
+      checkLimits(asked, cgroupSetup(manager, namespaceIds().hostUid), false);
+      updated = { ...current, config: { ...current.config, resources } };
+      const state = this.reconcileLocked(record.id);
+      if (isRunning(state)) {
+        const file = join(this.store.runtimeDir(record.id), 'resources.json');
+        writeFileAtomic(file, JSON.stringify(ociResources(asked, blockDevice) ?? {}), 0o600, false);
+        await updateContainer(this.runtime(current), record.id, file);
+      }
+      this.store.update(updated);
+      this.event(updated, 'update');
+    });
+    return updated;
+  }
+
+  // `stats`: a sample of each running container's cgroup. One without a cgroup of its own is an
+  // error naming why, never a row of zeros.
+  stats(input: string): { record: ContainerRecord; startedAt: string; sample: CgroupSample } {
+    const record = this.store.find(input);
+    const state = this.state(record.id);
+    if (state.status !== 'running' || !state.pid) throw new CliError('ESTATE', `${record.name} is ${state.status}: stats are of running containers`);
+    const manager = runtimeCgroups(record);
+    const dir = manager === 'none' || manager === 'disabled' ? undefined : cgroupOfPid(state.pid);
+    if (!dir) {
+      const setup = cgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid);
+      throw new CliError(
+        'ESTATE',
+        `${record.name} has no cgroup of its own, so there are no stats to read (${manager === 'disabled' ? '--cgroups=disabled' : `cgroup manager none${setup.why ? `: ${setup.why}` : ''}`})`,
+      );
+    }
+    return { record, startedAt: state.startedAt ?? record.created, sample: sampleCgroup(dir, state.pid) };
+  }
+
+  // A paused container thaws to take a signal it must act on (stop's TERM; a KILL works frozen).
+  private async thaw(record: ContainerRecord, state: ContainerState): Promise<void> {
+    if (this.withPaused(record, state).paused) await freezeContainer(this.runtime(record), record.id, false).catch(() => undefined);
   }
 
   // A connection to a running container's attach socket.
@@ -557,6 +648,8 @@ export class ContainersEngine {
         { kind: 'ended', neverRan, error: options.error, errorCode: options.errorCode, at: new Date().toISOString() },
         effective,
       );
+      // Podman's order: an OOM kill is said before the death it caused.
+      if (final.oomKilled) this.event(record, 'oom');
       this.event(record, 'died', { ContainerExitCode: final.exitCode });
     }
     if (!ended && !options.restart) return 'done';
@@ -619,6 +712,7 @@ export class ContainersEngine {
       const runtime = this.runtime(record);
       const timeout = timeoutSeconds ?? record.config.stopTimeout;
       await killContainer(runtime, record.id, record.config.stopSignal).catch(() => undefined);
+      await this.thaw(record, state);
       if (!(await this.waitForExit(record.id, timeout * 1000))) {
         await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
         if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
@@ -638,6 +732,7 @@ export class ContainersEngine {
       if (!isRunning(state)) throw new CliError('ESTATE', `can only kill running containers: ${record.name} is ${state.status}`);
       if (sig.number === 9 || sig.number === 15) this.store.transition(record.id, { kind: 'stopped-by-user' });
       await killContainer(this.runtime(record), record.id, sig.name);
+      if (sig.number !== 19 && sig.number !== 20) await this.thaw(record, state);
     });
     return record;
   }

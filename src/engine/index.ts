@@ -7,6 +7,8 @@ import { createContext, type EngineContext } from './context.js';
 import { ContainerFiles } from './container-files.js';
 import { ContainerReports } from './container-reports.js';
 import { ContainersEngine } from './containers.js';
+import { collectStats, type StatsRow } from './container-stats.js';
+import type { CgroupSample } from '../cgroups/stats.js';
 import { EventsEngine } from './events.js';
 import { ImagesEngine } from './images.js';
 import { ContainerLogs } from './logs.js';
@@ -39,6 +41,11 @@ export class Engine {
 
   // Re-runs the current command inside the rootless user namespace unless already there; commands
   // that write files owned by mapped ids (pull, rmi, load, prune) call this first.
+  // One round of `stats` (see container-stats.ts); `previous` carries each container's last sample.
+  stats(inputs: string[], previous: Map<string, CgroupSample>): { rows: StatsRow[]; errors: Error[] } {
+    return collectStats(this.containers, { inputs }, previous);
+  }
+
   async enterUserNamespace(): Promise<void> {
     // Already inside (re-executed): nothing heavy to load, just keep following the parent CLI.
     if (inUserNamespace()) return followParent();
@@ -51,6 +58,8 @@ export const openEngine = async (overrides: PathOverrides & { cgroupManager?: Cg
   new Engine(await createContext(overrides));
 
 export type { CreateOptions } from './container-config.js';
+export type { LimitFlags } from '../cgroups/limits.js';
+export type { StatsRow } from './container-stats.js';
 export type { StartHooks } from './containers.js';
 export type { ExecOptions } from './container-exec.js';
 export type { CommitOptions, DiffReport } from './container-files.js';

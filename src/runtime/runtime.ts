@@ -102,6 +102,12 @@ export const startContainer = (runtime: OciRuntime, id: string) => run(runtime, 
 
 export const killContainer = (runtime: OciRuntime, id: string, signal: string) => run(runtime, 'kill', [id, signal]);
 
+// Freezes (pause) or thaws (resume) the container's cgroup.
+export const freezeContainer = (runtime: OciRuntime, id: string, freeze: boolean) => run(runtime, freeze ? 'pause' : 'resume', [id]);
+
+// New limits for a running container (`update`): the runtime writes its cgroup's files.
+export const updateContainer = (runtime: OciRuntime, id: string, resourcesFile: string) => run(runtime, 'update', ['--resources', resourcesFile, id]);
+
 // Removes the runtime's record of a container; a container the runtime no longer knows is fine.
 export const deleteContainer = async (runtime: OciRuntime, id: string): Promise<void> => {
   try {

@@ -163,6 +163,8 @@ export interface ContainerState {
   /** Set by stop/kill: the restart policy does not bring the container back. */
   stoppedByUser?: boolean;
   error?: string;
+  /** Running with its cgroup frozen (pause): read from the cgroup when reported, never stored. */
+  paused?: boolean;
 }
 
 export interface ExitRecord {

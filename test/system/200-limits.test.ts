@@ -94,6 +94,23 @@ describe('limits without a cgroup manager', () => {
     expect(r.stderr).toMatch(/--memory needs a cgroup, and --cgroups=disabled gives the container none/);
   });
 
+  it('says there is no cgroup for pause, stats and update, instead of pretending', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'plain', IMG, 'sh', '-c', 'sleep 60');
+    for (const [args, message] of [
+      [['pause', 'plain'], /pause freezes the container's cgroup, and plain has none \(cgroup manager none\)/],
+      [['stats', '--no-stream', 'plain'], /plain has no cgroup of its own, so there are no stats to read \(cgroup manager none: /],
+      [['stats', '--no-stream'], /plain has no cgroup of its own/],
+      [['update', '--memory', '64m', 'plain'], /plain has no cgroup of its own \(cgroup manager none\): its limits cannot change/],
+    ] as const) {
+      const r = await sb.run([...args]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(125);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe('');
+    }
+    expect(JSON.parse((await sb.runCli(0, 'inspect', 'plain')).stdout)[0].State.Status).toBe('running');
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'plain');
+  });
+
   it('takes --cgroup-manager as a global flag', async () => {
     expect((await sb.runCli(0, '--cgroup-manager', 'none', 'run', '--rm', IMG, 'sh', '-c', 'echo ok')).stdout).toBe('ok\n');
     const r = await sb.run(['--cgroup-manager', 'none', 'run', '--rm', '--memory', '64m', IMG, 'true']);

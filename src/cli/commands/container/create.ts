@@ -24,8 +24,30 @@ export interface CreateFlags extends SameAsOptions {
   networkAlias?: string[];
 }
 
-export const addCreateOptions = (cmd: Command): Command =>
+// The cgroup limit flags, shared by create, run and update.
+export const addLimitOptions = (cmd: Command): Command =>
   cmd
+    .option('-m, --memory <bytes>', 'memory limit (512m, 1g): past it, the kernel kills the container (cgroup v2 memory controller)')
+    .option('--memory-swap <bytes>', 'memory plus swap limit (-1: unlimited swap)')
+    .option('--memory-reservation <bytes>', 'memory soft limit (memory.low)')
+    .option('--memory-swappiness <0-100>', "how readily the container's memory is swapped (cgroup v1 only: ignored on v2)")
+    .option('--oom-kill-disable', 'do not let the OOM killer kill the container (cgroup v1 only)')
+    .option('--oom-score-adj <n>', "adjust the container's OOM score (-1000 to 1000)")
+    .option('--cpus <number>', 'CPUs the container may use (0.5: half a CPU)')
+    .option('-c, --cpu-shares <weight>', 'relative CPU weight (1024: the default)')
+    .option('--cpu-quota <µs>', 'CPU time per --cpu-period, in microseconds')
+    .option('--cpu-period <µs>', 'length of a CPU period, in microseconds (default 100000)')
+    .option('--cpuset-cpus <list>', 'CPUs the container may run on (0-3, 0,2)')
+    .option('--cpuset-mems <list>', 'memory nodes the container may use')
+    .option('--pids-limit <n>', 'most processes the container may have (-1: unlimited)')
+    .option('--blkio-weight <10-1000>', 'relative block I/O weight')
+    .option('--device-read-bps <path:rate>', 'read rate limit for a device (/dev/sda:10mb)', collect)
+    .option('--device-write-bps <path:rate>', 'write rate limit for a device', collect)
+    .option('--device-read-iops <path:rate>', 'read operations per second limit for a device', collect)
+    .option('--device-write-iops <path:rate>', 'write operations per second limit for a device', collect);
+
+export const addCreateOptions = (cmd: Command): Command =>
+  addLimitOptions(cmd)
     .argument('<image>', 'the image to run')
     .argument('[command...]', "command and arguments (default: the image's Entrypoint and Cmd)")
     .passThroughOptions()
@@ -68,24 +90,6 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--gidmap <container:host:size>', "map container gids to ids of skiff's namespace (0 is you)", collect)
     .option('--device <host-path[:container-path][:permissions]>', 'bind-mount a host device (read-only without w)', collect)
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
-    .option('-m, --memory <bytes>', 'memory limit (512m, 1g): past it, the kernel kills the container (cgroup v2 memory controller)')
-    .option('--memory-swap <bytes>', 'memory plus swap limit (-1: unlimited swap)')
-    .option('--memory-reservation <bytes>', 'memory soft limit (memory.low)')
-    .option('--memory-swappiness <0-100>', "how readily the container's memory is swapped (cgroup v1 only: ignored on v2)")
-    .option('--oom-kill-disable', 'do not let the OOM killer kill the container (cgroup v1 only)')
-    .option('--oom-score-adj <n>', "adjust the container's OOM score (-1000 to 1000)")
-    .option('--cpus <number>', 'CPUs the container may use (0.5: half a CPU)')
-    .option('-c, --cpu-shares <weight>', 'relative CPU weight (1024: the default)')
-    .option('--cpu-quota <µs>', 'CPU time per --cpu-period, in microseconds')
-    .option('--cpu-period <µs>', 'length of a CPU period, in microseconds (default 100000)')
-    .option('--cpuset-cpus <list>', 'CPUs the container may run on (0-3, 0,2)')
-    .option('--cpuset-mems <list>', 'memory nodes the container may use')
-    .option('--pids-limit <n>', 'most processes the container may have (-1: unlimited)')
-    .option('--blkio-weight <10-1000>', 'relative block I/O weight')
-    .option('--device-read-bps <path:rate>', 'read rate limit for a device (/dev/sda:10mb)', collect)
-    .option('--device-write-bps <path:rate>', 'write rate limit for a device', collect)
-    .option('--device-read-iops <path:rate>', 'read operations per second limit for a device', collect)
-    .option('--device-write-iops <path:rate>', 'write operations per second limit for a device', collect)
     .option('--ulimit <type=soft[:hard]>', 'a resource limit (nofile=1024:2048, nproc=-1): works on every host', collect)
     .option('--cgroup-conf <file=value>', "write a cgroup v2 file of the container's cgroup (memory.high=1g)", collect)
     .option('--cgroup-parent <parent>', "the container's cgroup parent (a systemd slice, or a cgroupfs path)")

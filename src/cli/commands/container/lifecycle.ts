@@ -51,6 +51,13 @@ export const buildKill = (name = 'kill'): Command =>
       forEach(cmd, inputs, flags, (engine, target) => engine.containers.kill(target, flags.signal)),
     );
 
+export const buildPause = (name: 'pause' | 'unpause'): Command =>
+  selectionOptions(new Command(name).description(name === 'pause' ? 'Pause running containers (freeze their cgroup)' : 'Unpause paused containers'))
+    .argument('[container...]')
+    .action((inputs: string[], flags: Selection, cmd: Command) =>
+      forEach(cmd, inputs, flags, (engine, target) => engine.containers.pause(target, name === 'pause')),
+    );
+
 export const buildRestart = (name = 'restart'): Command =>
   selectionOptions(new Command(name).description('Restart containers'))
     .argument('[container...]')

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The VM lane (`npm run test:vm`): the checks that need systemd as PID 1, a user session and pure
+# cgroup v2 (test/vm/containers.sh, test/vm/cgroups.sh), run as the unprivileged `tester` in the
+# Debian VM of ../shared/vm, with this checkout (built here) shared into it. The VM image is built
+# once (as root, ~80 s) under /var/tmp/skiff-vm. Where the lane cannot run, it says why in one
+# line and exits 0 (VM_LANE_REQUIRED=1: exits 1); where it runs, the exit code is the failed checks.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VM=${SKIFF_VM:-../shared/vm}
+IMAGE=${SKIFF_VM_DIR:-/var/tmp/skiff-vm}/rootfs.img
+
+cannot() {
+  echo "VM lane: NOT RUN: $1"
+  exit "${VM_LANE_REQUIRED:-0}"
+}
+
+[ -x "$VM/run-in-vm.sh" ] || cannot "$VM/run-in-vm.sh is missing (../shared must be beside this checkout)"
+command -v qemu-system-x86_64 >/dev/null || cannot "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86 qemu-utils debootstrap)"
+if [ ! -f "$IMAGE" ]; then
+  [ "$(id -u)" = 0 ] || cannot "no VM image at $IMAGE, and building one takes root: sudo $VM/build-image.sh"
+  command -v debootstrap >/dev/null || cannot "debootstrap is not installed (apt-get install debootstrap)"
+  echo "VM lane: building the VM image (once)"
+  "$VM/build-image.sh" > /tmp/skiff-vm-build.log 2>&1 || { tail -20 /tmp/skiff-vm-build.log; cannot "the VM image did not build (log: /tmp/skiff-vm-build.log)"; }
+fi
+npm run -s build || exit 1
+start=$(date +%s)
+ONESHOT=1 SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; exit $((a + b))' tester
+rc=$?
+echo "VM lane: $([ "$rc" = 0 ] && echo passed || echo "FAILED ($rc)") in $(($(date +%s) - start)) s"
+[ "$rc" = 255 ] && cannot "the VM did not answer (ssh or boot failure)"
+exit "$rc"
