@@ -31,8 +31,8 @@
 #include "../common/child-signals.h"
 
 static const char *const NEEDS_NAMESPACE[] = {
-  "run",    "create", "start", "stop",   "kill",    "restart", "rm",  "exec", "attach", "cp",      "diff",
-  "export", "commit", "top",   "import", "unshare", "pull",    "rmi", "load", "rename", "network", NULL,
+  "run", "create", "start",   "stop", "kill", "restart", "rm",     "exec",    "attach", "cp",      "diff",   "export", "commit",
+  "top", "import", "unshare", "pull", "rmi",  "load",    "rename", "network", "pause",  "unpause", "update", "volume", NULL,
 };
 
 static bool

@@ -13,23 +13,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* oom_kill from a cgroup v2 memory.events file, or -1.  */
+/* oom_kill from the held memory.events, or -1 (the cgroup is gone: the fd is closed).  */
 static long
-oom_kill_count (const struct oom_watch *w)
+oom_kill_count (struct oom_watch *w)
 {
   char buf[1024];
-  if (!w->memory_events[0])
+  if (w->fd < 0)
     return -1;
-  int fd = open (w->memory_events, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
+  ssize_t n = pread (w->fd, buf, sizeof buf - 1, 0);
   if (n <= 0)
-    return -1;
+    {
+      close (w->fd);
+      w->fd = -1;
+      return -1;
+    }
   buf[n] = '\0';
   char *p = strstr (buf, "oom_kill ");
   return p ? atol (p + 9) : -1;
+}
+
+void
+oom_watch_check (struct oom_watch *w)
+{
+  long kills = oom_kill_count (w);
+  if (w->kills_at_start >= 0 && kills > w->kills_at_start)
+    w->seen = true;
 }
 
 void
@@ -38,6 +46,8 @@ oom_watch_start (struct oom_watch *w, int pid)
   char path[64], buf[PATH_MAX];
   w->memory_events[0] = '\0';
   w->kills_at_start = -1;
+  w->fd = -1;
+  w->seen = false;
   snprintf (path, sizeof path, "/proc/%d/cgroup", pid);
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -53,18 +63,19 @@ oom_watch_start (struct oom_watch *w, int pid)
   line += 3;
   line[strcspn (line, "\n")] = '\0';
   snprintf (w->memory_events, sizeof w->memory_events, "/sys/fs/cgroup%s/memory.events", strcmp (line, "/") == 0 ? "" : line);
+  w->fd = open (w->memory_events, O_RDONLY | O_CLOEXEC);
   w->kills_at_start = oom_kill_count (w);
 }
 
 int
-exit_file_write (const char *path, const struct oom_watch *w, int status)
+exit_file_write (const char *path, struct oom_watch *w, int status)
 {
   char tmp[PATH_MAX], ts[48], body[256];
   int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
   int sig = WIFSIGNALED (status) ? WTERMSIG (status) : 0;
   rfc3339nano (ts, sizeof ts);
-  long kills = oom_kill_count (w);
-  bool oom = w->kills_at_start >= 0 && kills > w->kills_at_start;
+  oom_watch_check (w);
+  bool oom = w->seen;
   int n = snprintf (body, sizeof body, "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\"}\n", code, sig, oom ? "true" : "false", ts);
   snprintf (tmp, sizeof tmp, "%s.tmp", path);
   int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

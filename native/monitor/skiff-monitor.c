@@ -47,7 +47,7 @@ static struct log log_file;
 static struct attach attach;
 static struct net_helper net;
 static struct ports ports;
-static struct oom_watch oom;
+static struct oom_watch oom = { .kills_at_start = -1, .fd = -1 };
 
 /* Ends a create that cannot go on: the held runtime is let go (it ends having done nothing), and
    the failure is reported.  */
@@ -370,7 +370,7 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
   bool first = true;
   while (exit_status < 0)
     {
-      struct pollfd p[4 + MAX_CLIENTS + PORTS_POLL_MAX];
+      struct pollfd p[5 + MAX_CLIENTS + PORTS_POLL_MAX];
       int np = 0;
       p[np++] = (struct pollfd) { sig_fd, POLLIN, 0 };
       p[np++] = (struct pollfd) { attach.listen_fd, POLLIN, 0 };
@@ -380,6 +380,11 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
         p[np++] = (struct pollfd) { attach.clients[i].fd, POLLIN, 0 };
       int ports_at = np;
       np += ports_poll_fds (&ports, p + np);
+      /* memory.events signals a change with POLLPRI (and POLLERR): an OOM kill is counted before the
+         container dies of it, and read here while its cgroup still exists.  */
+      int oom_at = np;
+      if (oom.fd >= 0)
+        p[np++] = (struct pollfd) { oom.fd, POLLPRI, 0 };
       if (poll (p, (nfds_t) np, first ? 0 : -1) < 0)
         {
           if (errno == EINTR)
@@ -406,6 +411,8 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
         if (p[4 + i].fd >= 0 && (p[4 + i].revents & (POLLIN | POLLHUP | POLLERR)))
           attach_read (&attach, &attach.clients[i]);
       ports_handle (&ports, p + ports_at);
+      if (oom_at < np && (p[oom_at].revents & (POLLPRI | POLLERR)))
+        oom_watch_check (&oom);
       if ((p[0].revents & POLLIN) || first)
         {
           drain_signals (sig_fd);
@@ -413,7 +420,10 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
           pid_t got;
           while ((got = waitpid (-1, &status, WNOHANG)) > 0)
             if (got == container)
-              exit_status = status;
+              {
+                exit_status = status;
+                oom_watch_check (&oom);
+              }
         }
       first = false;
     }

@@ -1,7 +1,7 @@
 // A container's cgroup: the manager chosen at create (see cgroups/manager.ts), the limits checked
 // against what that manager can enforce, and what the spec and the runtime are told.
 import { statSync } from 'node:fs';
-import { ociResources } from '../cgroups/limits.js';
+import { neededControllers, ociResources } from '../cgroups/limits.js';
 import { type CgroupManager, cgroupSetup, cgroupsPath, checkLimits } from '../cgroups/manager.js';
 import { CliError } from '../errors.js';
 import type { ContainerConfig, ContainerRecord } from '../state/containers.js';
@@ -12,6 +12,18 @@ import type { EngineContext } from './context.js';
 export const chooseCgroupManager = (ctx: EngineContext, config: ContainerConfig): CgroupManager => {
   const disabled = config.cgroups === 'disabled';
   const setup = cgroupSetup(disabled ? 'none' : ctx.config.engine.cgroupManager, namespaceIds().hostUid);
+  // The user's systemd moves a new container into its scope; one whose process already runs as a
+  // subordinate id (its own user namespace) it cannot move from the login session ("Permission
+  // denied", measured in the VM lane): such a container gets no cgroup of its own yet.
+  if (config.idMappings && setup.manager === 'systemd') {
+    const [flag] = config.resources ? [...neededControllers(config.resources).values()] : [];
+    if (flag)
+      throw new CliError(
+        'EUSAGE',
+        `${flag} with --userns=${config.userns} is not supported yet: systemd cannot move a process of a subordinate id into the container's scope (run without one of the two)`,
+      );
+    return 'none';
+  }
   if (config.resources) checkLimits(config.resources, setup, disabled);
   return setup.manager;
 };

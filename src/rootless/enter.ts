@@ -99,6 +99,10 @@ export const NEEDS_NAMESPACE = new Set([
   'load',
   'rename',
   'network',
+  'pause',
+  'unpause',
+  'update',
+  'volume',
 ]);
 
 // The fast path of main.ts: when the command needs the namespace and its pause process is alive,
@@ -113,8 +117,8 @@ export const joinEarly = (argv: string[]): boolean => {
     const a = args[i];
     if (a === '--runroot') runroot = args[++i];
     else if (a.startsWith('--runroot=')) runroot = a.slice('--runroot='.length);
-    else if (a === '--root' || a === '--log-level') i++;
-    else if (!a.startsWith('--root=') && !a.startsWith('--log-level=')) return false;
+    else if (a === '--root' || a === '--log-level' || a === '--cgroup-manager') i++;
+    else if (!a.startsWith('--root=') && !a.startsWith('--log-level=') && !a.startsWith('--cgroup-manager=')) return false;
   }
   const command = args[i] === 'container' ? args[i + 1] : args[i];
   if (!command || !NEEDS_NAMESPACE.has(command) || args.includes('--help')) return false;

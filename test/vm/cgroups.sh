@@ -33,7 +33,8 @@ check "systemd is the cgroup manager" systemd "$($S info --format '{{.Host.Cgrou
 # memory: a 200 MB buffer under a 64 MB limit is killed by the kernel, and skiff says so.
 $S run --name cg-oom --memory 64m --memory-swap 64m $I dd if=/dev/zero of=/dev/null bs=200M count=1 >/dev/null 2>&1
 check "OOM kill: exit 137, OOMKilled" "exited 137 true" "$($S inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}}' cg-oom)"
-check "OOM kill: an oom event" 1 "$($S events --stream=false --since 5m --filter container=cg-oom --filter event=oom --format '{{.Status}}' 2>/dev/null | grep -c oom)"
+oom_id=$($S inspect --format '{{.Id}}' cg-oom)
+check "OOM kill: an oom event" 1 "$($S events --stream=false --since 5m --filter event=oom --format '{{.ID}}' 2>/dev/null | grep -c "$oom_id")"
 $S rm cg-oom >/dev/null
 
 # pids: forks past --pids-limit 20 fail.
@@ -83,6 +84,10 @@ check "the scope is gone after rm" gone "$([ -d "$scope" ] && echo there || echo
 # io is not delegated on stock systemd 252: refused with the drop-in that fixes it.
 out=$($S run --rm --device-read-bps /dev/vda:1m $I true 2>&1; echo "rc=$?")
 check "io limit refused with the delegation fix" "rc=125 yes" "$(echo "$out" | tail -1) $(echo "$out" | grep -q 'Delegate=cpu cpuset io memory pids' && echo yes || echo no)"
+
+# A container with its own user namespace runs without a cgroup of its own, and says so for a limit.
+check "keep-id runs under the systemd manager" ok "$($S run --rm --userns=keep-id $I sh -c 'echo ok')"
+check "keep-id with a limit: refused, saying why" 125 "$($S run --rm --userns=keep-id --memory 64m $I true >/dev/null 2>&1; echo $?)"
 
 echo "failed: $failed"
 exit "$failed"

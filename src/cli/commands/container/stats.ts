@@ -20,8 +20,8 @@ export const build = (name = 'stats'): Command =>
     .action(async (inputs: string[], flags: { all?: boolean; stream: boolean; reset: boolean; format?: string; interval: string }, cmd: Command) => {
       const interval = Number(flags.interval);
       if (!(interval > 0)) throw new CliError('EUSAGE', `invalid --interval "${flags.interval}": use a number of seconds above 0`);
+      // Cgroup and /proc files are read as they are: no user namespace to join (as `ps`).
       const engine = await openEngineFor(cmd);
-      await engine.enterUserNamespace();
       const format = parseFormat(flags.format);
       const previous = new Map();
       for (;;) {
