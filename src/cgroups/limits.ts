@@ -157,7 +157,6 @@ export const neededControllers = (r: ResourceLimits): Map<string, string> => {
   add('memory', '--memory', r.memory);
   add('memory', '--memory-swap', r.memorySwap);
   add('memory', '--memory-reservation', r.memoryReservation);
-  add('memory', '--oom-kill-disable', r.oomKillDisable);
   add('cpu', '--cpus', r.cpuQuota);
   add('cpu', '--cpu-shares', r.cpuShares);
   add('cpu', '--cpu-period', r.cpuPeriod);
@@ -253,8 +252,7 @@ export const ociResources = (r: ResourceLimits, device: (path: string) => [numbe
     ...(r.memory !== undefined ? { limit: r.memory } : {}),
     ...(r.memorySwap !== undefined ? { swap: r.memorySwap } : {}),
     ...(r.memoryReservation !== undefined ? { reservation: r.memoryReservation } : {}),
-    ...(r.memorySwappiness !== undefined ? { swappiness: r.memorySwappiness } : {}),
-    ...(r.oomKillDisable ? { disableOOMKiller: true } : {}),
+    // (swappiness and disableOOMKiller are cgroup v1's: skiff's managers are v2 only.)
   };
   if (Object.keys(memory).length) out.memory = memory;
   const cpu = {

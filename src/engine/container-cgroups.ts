@@ -6,6 +6,7 @@ import { type CgroupManager, cgroupSetup, cgroupsPath, checkLimits } from '../cg
 import { CliError } from '../errors.js';
 import type { ContainerConfig, ContainerRecord } from '../state/containers.js';
 import { namespaceIds } from '../util/idmap.js';
+import { log } from '../util/log.js';
 import type { EngineContext } from './context.js';
 
 // The manager for a new container; a limit it cannot enforce fails here, before anything is made.
@@ -24,7 +25,14 @@ export const chooseCgroupManager = (ctx: EngineContext, config: ContainerConfig)
       );
     return 'none';
   }
-  if (config.resources) checkLimits(config.resources, setup, disabled);
+  const r = config.resources;
+  if (r) {
+    checkLimits(r, setup, disabled);
+    for (const d of [...(r.deviceReadBps ?? []), ...(r.deviceWriteBps ?? []), ...(r.deviceReadIops ?? []), ...(r.deviceWriteIops ?? [])]) blockDevice(d.path);
+    // cgroup v2 has neither (Podman says so too): the rest of the limits hold.
+    if (r.memorySwappiness !== undefined) log.warn('--memory-swappiness has no effect on cgroup v2: ignored');
+    if (r.oomKillDisable) log.warn('--oom-kill-disable has no effect on cgroup v2: ignored');
+  }
   return setup.manager;
 };
 
