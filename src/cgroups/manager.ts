@@ -6,10 +6,11 @@
 //             (a unit with Delegate=yes): the container's cgroup is made beside it;
 //   none      cgroup v1 or hybrid, no delegation, or --cgroups=disabled: containers run without
 //             limits, and a flag that asks for one is refused (see checkLimits).
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { CgroupManagerSetting } from '../config/config.js';
 import { CliError } from '../errors.js';
+import { findHelperBinary, runHelper } from '../util/exec.js';
 import { type CgroupVersion, cgroupVersion, delegatedControllers } from './detect.js';
 import { neededControllers, type ResourceLimits } from './limits.js';
 
@@ -17,6 +18,8 @@ export type CgroupManager = 'systemd' | 'cgroupfs' | 'none';
 
 export interface CgroupSetup {
   manager: CgroupManager;
+  /** cgroupfs in a unit with Delegate=yes: the unit's cgroup, under which containers go. */
+  parent?: string;
   version: CgroupVersion;
   /** The controllers a container's cgroup can have. */
   controllers: string[];
@@ -66,8 +69,9 @@ const controllersOf = (dir: string): string[] => (read(join(dir, 'cgroup.control
 const none = (version: CgroupVersion, why: string, fix?: string): CgroupSetup => ({ manager: 'none', version, controllers: [], why, ...(fix ? { fix } : {}) });
 
 // The manager to use: the one asked for (skiff.conf's engine.cgroup_manager, --cgroup-manager),
-// or on `auto` the best this host has.
-export const cgroupSetup = (setting: CgroupManagerSetting, hostUid: number): CgroupSetup => {
+// or on `auto` the best this host has. `delegatedUnit`: the cgroup of the systemd unit with
+// Delegate=yes that skiff runs in (see delegatedUnitCgroup): its containers stay inside it.
+export const cgroupSetup = (setting: CgroupManagerSetting, hostUid: number, delegatedUnit?: string): CgroupSetup => {
   const version = cgroupVersion();
   if (setting === 'none') return none(version, 'cgroups are turned off (cgroup manager none)');
   if (version !== 'v2')
@@ -76,6 +80,8 @@ export const cgroupSetup = (setting: CgroupManagerSetting, hostUid: number): Cgr
       `this host has cgroup ${version}, where a rootless user gets no cgroup of their own`,
       'boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2',
     );
+  if (delegatedUnit && setting !== 'systemd')
+    return { manager: 'cgroupfs', version, controllers: controllersOf(delegatedUnit), parent: delegatedUnit.slice(CGROUP_ROOT.length) };
   const delegated = delegatedControllers(hostUid);
   const bus = sessionBus(hostUid);
   if (setting === 'systemd' || (setting === 'auto' && bus && delegated)) {
@@ -120,7 +126,8 @@ export const cgroupsPath = (manager: CgroupManager, id: string, parent?: string)
   if (manager === 'systemd') return `${parent || 'user.slice'}:skiff:${id}`;
   if (manager === 'cgroupfs') {
     const own = ownCgroup();
-    return parent ?? (own ? join(dirname(own).slice(CGROUP_ROOT.length) || '/', `skiff-${id}`) : undefined);
+    const base = parent ?? (own ? dirname(own).slice(CGROUP_ROOT.length) || '/' : undefined);
+    return base === undefined ? undefined : join(base, `skiff-${id}`);
   }
   return undefined;
 };
@@ -143,4 +150,38 @@ export const cgroupOfPid = (pid: number): string | undefined => {
 export const isFrozen = (pid: number): boolean => {
   const dir = cgroupOfPid(pid);
   return dir !== undefined && read(join(dir, 'cgroup.freeze'))?.trim() === '1';
+};
+
+// A user service with Delegate=yes that this process runs in (systemctl --user show): its cgroup,
+// or undefined (a login session, a terminal's scope, a unit without delegation, no systemd).
+export const delegatedUnitCgroup = async (hostUid: number): Promise<string | undefined> => {
+  const own = ownCgroup();
+  if (!own || !own.includes(`/user@${hostUid}.service/`) || !own.endsWith('.service') || !writable(join(own, 'cgroup.procs'))) return undefined;
+  const systemctl = findHelperBinary('systemctl');
+  if (!systemctl) return undefined;
+  try {
+    const { stdout } = await runHelper(systemctl, ['--user', 'show', '-p', 'Delegate', '--value', basename(own)]);
+    return stdout.trim() === 'yes' ? own : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+// Moves every process of the unit's cgroup into its leaf `supervisor` (skiff, the monitors it
+// starts, the unit's own processes): a cgroup whose children have controllers holds no processes
+// (cgroup v2's rule), and the runtime makes each container's cgroup beside it.
+export const enterSupervisor = (unit: string): void => {
+  const leaf = join(unit, 'supervisor');
+  mkdirSync(leaf, { recursive: true });
+  for (let round = 0; round < 5; round++) {
+    const pids = (read(join(unit, 'cgroup.procs')) ?? '').split('\n').filter(Boolean);
+    if (!pids.length) return;
+    for (const pid of pids) {
+      try {
+        writeFileSync(join(leaf, 'cgroup.procs'), pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
 };

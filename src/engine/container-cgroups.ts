@@ -2,7 +2,7 @@
 // against what that manager can enforce, and what the spec and the runtime are told.
 import { statSync } from 'node:fs';
 import { neededControllers, ociResources } from '../cgroups/limits.js';
-import { type CgroupManager, cgroupSetup, cgroupsPath, checkLimits } from '../cgroups/manager.js';
+import { type CgroupManager, cgroupSetup, cgroupsPath, checkLimits, delegatedUnitCgroup, enterSupervisor } from '../cgroups/manager.js';
 import { CliError } from '../errors.js';
 import type { ContainerConfig, ContainerRecord } from '../state/containers.js';
 import { namespaceIds } from '../util/idmap.js';
@@ -10,20 +10,30 @@ import { log } from '../util/log.js';
 import type { EngineContext } from './context.js';
 
 // The manager for a new container; a limit it cannot enforce fails here, before anything is made.
-export const chooseCgroupManager = (ctx: EngineContext, config: ContainerConfig): CgroupManager => {
+// Run from a systemd user unit with Delegate=yes (a `systemctl --user` service), containers stay in
+// the unit's cgroup: cgroupfs beside a `supervisor` leaf that skiff and its monitors move into.
+export const chooseCgroupManager = async (ctx: EngineContext, config: ContainerConfig): Promise<CgroupManager> => {
   const disabled = config.cgroups === 'disabled';
-  const setup = cgroupSetup(disabled ? 'none' : ctx.config.engine.cgroupManager, namespaceIds().hostUid);
+  const { hostUid } = namespaceIds();
+  const setting = disabled ? 'none' : ctx.config.engine.cgroupManager;
+  const unit = setting === 'auto' || setting === 'cgroupfs' ? await delegatedUnitCgroup(hostUid) : undefined;
+  const setup = cgroupSetup(setting, hostUid, unit);
   // The user's systemd moves a new container into its scope; one whose process already runs as a
   // subordinate id (its own user namespace) it cannot move from the login session ("Permission
-  // denied", measured in the VM lane): such a container gets no cgroup of its own yet.
-  if (config.idMappings && setup.manager === 'systemd') {
+  // denied", measured in the VM lane): such a container gets no cgroup of its own yet (under any
+  // manager: the other way, cgroupfs, is not tried with such a process).
+  if (config.idMappings && setup.manager !== 'none') {
     const [flag] = config.resources ? [...neededControllers(config.resources).values()] : [];
     if (flag)
       throw new CliError(
         'EUSAGE',
-        `${flag} with --userns=${config.userns} is not supported yet: systemd cannot move a process of a subordinate id into the container's scope (run without one of the two)`,
+        `${flag} with --userns=${config.userns} is not supported yet: the container's process runs as a subordinate id, which systemd cannot move into its scope (run without one of the two)`,
       );
     return 'none';
+  }
+  if (setup.parent) {
+    config.cgroupParent ??= setup.parent;
+    enterSupervisor(`/sys/fs/cgroup${setup.parent}`);
   }
   const r = config.resources;
   if (r) {

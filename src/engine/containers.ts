@@ -307,7 +307,7 @@ export class ContainersEngine {
     let cgroupManager: CgroupManager = 'none';
     try {
       setUserns(this.ctx, options, config, this.store.containerDir(id));
-      cgroupManager = chooseCgroupManager(this.ctx, config);
+      cgroupManager = await chooseCgroupManager(this.ctx, config);
       if (driver === 'copy' && config.mounts?.some((m) => m.overlay))
         throw new CliError('EUSAGE', ':O mounts need an overlay driver (native overlay or fuse-overlayfs); this store uses copies');
     } catch (error) {

@@ -89,5 +89,9 @@ check "io limit refused with the delegation fix" "rc=125 yes" "$(echo "$out" | t
 check "keep-id runs under the systemd manager" ok "$($S run --rm --userns=keep-id $I sh -c 'echo ok')"
 check "keep-id with a limit: refused, saying why" 125 "$($S run --rm --userns=keep-id --memory 64m $I true >/dev/null 2>&1; echo $?)"
 
+# A unit with Delegate=yes keeps its containers: their cgroups are under the unit's, with the limit.
+out=$(systemd-run --user --wait --pipe --quiet -p Delegate=yes --unit skiff-delegated "$S" run --rm --cgroupns=host --memory 64m $I sh -c 'c=$(cut -d: -f3 /proc/self/cgroup); echo $c; cat /sys/fs/cgroup$c/memory.max' 2>&1)
+check "a Delegate=yes unit keeps its containers" "yes 67108864" "$(echo "$out" | head -1 | grep -q 'skiff-delegated.service/skiff-' && echo yes || echo "no ($out)") $(echo "$out" | tail -1)"
+
 echo "failed: $failed"
 exit "$failed"

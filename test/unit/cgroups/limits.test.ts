@@ -75,6 +75,7 @@ describe('runtime and spec', () => {
     expect(cgroupsPath('systemd', 'abc')).toBe('user.slice:skiff:abc');
     expect(cgroupsPath('systemd', 'abc', 'work.slice')).toBe('work.slice:skiff:abc');
     expect(cgroupsPath('none', 'abc')).toBeUndefined();
+    expect(cgroupsPath('cgroupfs', 'abc', '/user.slice/u.service')).toBe('/user.slice/u.service/skiff-abc');
   });
 
   it("reads --ulimit and keeps a hard limit within the user's", () => {
