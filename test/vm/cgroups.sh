@@ -5,28 +5,9 @@
 # refused with the fix. Run after containers.sh has imported localhost/vmcheck:1, or alone:
 #
 #   SHARE=$PWD ../shared/vm/run-in-vm.sh 'bash test/vm/cgroups.sh' tester
-set -u
-cd "$(dirname "$0")/../.."
-S="$PWD/bin/skiff"
-work=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 trap 'rm -rf "$work"; $S rm -f -t 0 cg-oom cg-cpu cg-pause cg-upd cg-stats >/dev/null 2>&1' EXIT
-failed=0
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then echo "PASS $1"; else echo "FAIL $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
-}
-between() { # between NAME LOW HIGH VALUE (decimals)
-  if awk -v l="$2" -v h="$3" -v v="$4" 'BEGIN { exit !(v >= l && v <= h) }'; then echo "PASS $1 ($4)"; else echo "FAIL $1: $4 not in [$2, $3]"; failed=$((failed + 1)); fi
-}
-
-if ! $S image exists localhost/vmcheck:1; then
-  mkdir -p "$work/root/bin" "$work/root/etc" "$work/root/tmp"
-  cp /bin/busybox "$work/root/bin/"
-  for a in sh true cat sleep ls id echo nc dd seq; do ln -s busybox "$work/root/bin/$a"; done
-  echo 'root:x:0:0:root:/root:/bin/sh' > "$work/root/etc/passwd"
-  tar -C "$work/root" -cf "$work/bb.tar" .
-  $S import -q "$work/bb.tar" localhost/vmcheck:1 >/dev/null
-fi
-I=localhost/vmcheck:1
+vm_image
 
 check "systemd is the cgroup manager" systemd "$($S info --format '{{.Host.CgroupManager}}')"
 
