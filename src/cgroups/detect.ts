@@ -1,5 +1,6 @@
 // cgroup detection: version, the user's delegated controllers, and whether systemd manages the user.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readTextIfExists } from '../util/fs.js';
 
 export type CgroupVersion = 'v2' | 'v1' | 'hybrid' | 'none';
 
@@ -17,13 +18,7 @@ export const cgroupVersion = (mounts?: string): CgroupVersion => {
   return v1 ? 'v1' : 'none';
 };
 
-function safeRead(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
+const safeRead = (path: string): string => readTextIfExists(path) ?? '';
 
 // Controllers systemd delegates to the user's manager (user@UID.service), on cgroup v2.
 export const delegatedControllers = (uid: number): string[] | undefined => {

@@ -4,6 +4,7 @@
 // (cgroup v1 or hybrid, or not delegated to the user), asking for the limit is an error, never a
 // silent no-op. rlimits (--ulimit) and --oom-score-adj need no cgroup and work on every host.
 import { CliError } from '../errors.js';
+import { hardLimit } from '../util/proc.js';
 
 export interface DeviceRate {
   path: string;
@@ -228,10 +229,9 @@ const LIMIT_NAMES: Record<string, string> = {
 // text of /proc/self/limits.
 export const checkUlimits = (ulimits: Ulimit[], limits: string): void => {
   for (const u of ulimits) {
-    const line = limits.split('\n').find((l) => l.startsWith(LIMIT_NAMES[u.type] ?? '\0'));
-    const hard = line?.slice(26).trim().split(/\s+/)[1];
-    if (hard === undefined || hard === 'unlimited') continue;
-    if (u.hard === -1 || u.hard > Number(hard))
+    const hard = hardLimit(LIMIT_NAMES[u.type] ?? '\0', limits);
+    if (hard === undefined) continue;
+    if (u.hard === -1 || u.hard > hard)
       throw new CliError(
         'EUSAGE',
         `--ulimit ${u.type.slice(7).toLowerCase()}: the hard limit ${u.hard === -1 ? 'unlimited' : u.hard} is above yours (${hard}), which a rootless container cannot raise`,

@@ -6,11 +6,12 @@
 //             (a unit with Delegate=yes): the container's cgroup is made beside it;
 //   none      cgroup v1 or hybrid, no delegation, or --cgroups=disabled: containers run without
 //             limits, and a flag that asks for one is refused (see checkLimits).
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { CgroupManagerSetting } from '../config/config.js';
 import { CliError } from '../errors.js';
 import { findHelperBinary, runHelper } from '../util/exec.js';
+import { readTextIfExists as read } from '../util/fs.js';
 import { type CgroupVersion, cgroupVersion, delegatedControllers } from './detect.js';
 import { neededControllers, type ResourceLimits } from './limits.js';
 
@@ -32,14 +33,6 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 const DELEGATE_FIX =
   'add /etc/systemd/system/user@.service.d/delegate.conf with "[Service]" and "Delegate=cpu cpuset io memory pids", run systemctl daemon-reload, and log in again';
 
-const read = (path: string): string | undefined => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
-
 // The session bus of the user's systemd manager, if there is one.
 export const sessionBus = (hostUid: number): string | undefined => {
   if (process.env.DBUS_SESSION_BUS_ADDRESS) return process.env.DBUS_SESSION_BUS_ADDRESS;
@@ -47,13 +40,16 @@ export const sessionBus = (hostUid: number): string | undefined => {
   return undefined;
 };
 
-// This process's cgroup (v2), as a path under /sys/fs/cgroup.
-export const ownCgroup = (): string | undefined => {
-  const line = read('/proc/self/cgroup')
+// A process's cgroup (v2: the "0::" line of /proc/PID/cgroup), as a path under /sys/fs/cgroup:
+// this process's, or a running container's init's (for stats, pause and OOM).
+export const cgroupOfPid = (pid: number | 'self'): string | undefined => {
+  const line = read(`/proc/${pid}/cgroup`)
     ?.split('\n')
     .find((l) => l.startsWith('0::'));
   return line ? join(CGROUP_ROOT, line.slice(3)) : undefined;
 };
+
+export const ownCgroup = (): string | undefined => cgroupOfPid('self');
 
 const writable = (path: string): boolean => {
   try {
@@ -136,14 +132,6 @@ export const cgroupsPath = (manager: CgroupManager, id: string, parent?: string)
 export const runtimeManagerArgs = (runtime: 'crun' | 'runc', manager: CgroupManager | 'disabled'): string[] => {
   if (runtime === 'crun') return manager === 'systemd' ? ['--cgroup-manager=systemd'] : manager === 'disabled' ? ['--cgroup-manager=disabled'] : [];
   return manager === 'systemd' ? ['--systemd-cgroup'] : [];
-};
-
-// Where a running container's cgroup is, for stats and OOM: from its init's /proc/PID/cgroup.
-export const cgroupOfPid = (pid: number): string | undefined => {
-  const line = read(`/proc/${pid}/cgroup`)
-    ?.split('\n')
-    .find((l) => l.startsWith('0::'));
-  return line ? join(CGROUP_ROOT, line.slice(3)) : undefined;
 };
 
 // Whether a running container's cgroup is frozen (pause), from its init's cgroup.

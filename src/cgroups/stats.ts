@@ -1,7 +1,7 @@
 // A running container's numbers, read from its cgroup v2 files and its network namespace: what
 // `stats` prints. Nothing here is estimated: a container without a cgroup of its own has no stats.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readTextIfExists as read } from '../util/fs.js';
 
 export interface CgroupSample {
   /** CPU time used, in microseconds (cpu.stat usage_usec). */
@@ -17,14 +17,6 @@ export interface CgroupSample {
   /** When it was taken (ms since the epoch). */
   at: number;
 }
-
-const read = (path: string): string | undefined => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
 
 const hostMemory = (): number => Number(/MemTotal:\s+(\d+)/.exec(read('/proc/meminfo') ?? '')?.[1] ?? 0) * 1024;
 

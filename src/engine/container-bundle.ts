@@ -16,7 +16,7 @@ import { chownMounts, overlayDir, runtimeMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
 import { keepIdAccounts } from './container-userns.js';
 import { specCgroups } from './container-cgroups.js';
-import { rootOwner, toOuter } from '../util/idmap.js';
+import { outerIds, rootOwner } from '../util/idmap.js';
 
 export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
   const store = ctx.containers;
@@ -34,7 +34,8 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
   const user = resolveUser(rootfs, c.user);
   const mappings = c.idMappings;
-  chownMounts(ctx.volumes, c.mounts ?? [], toOuter(mappings?.uid, user.uid), toOuter(mappings?.gid, user.gid));
+  const owner = outerIds(mappings, user);
+  chownMounts(ctx.volumes, c.mounts ?? [], owner.uid, owner.gid);
   // In a user namespace of its own, root there owns the /etc files (else they would be nobody's).
   const root = rootOwner(mappings);
   if (root) for (const f of ['hostname', 'hosts', 'resolv.conf']) lchownSync(join(userdata, f), root.uid, root.gid);

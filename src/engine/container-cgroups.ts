@@ -50,6 +50,12 @@ export const chooseCgroupManager = async (ctx: EngineContext, config: ContainerC
 export const runtimeCgroups = (record: ContainerRecord): CgroupManager | 'disabled' =>
   record.config.cgroups === 'disabled' ? 'disabled' : (record.cgroupManager ?? 'none');
 
+// Whether the container has a cgroup of its own (what pause, stats and update work on).
+export const hasOwnCgroup = (record: ContainerRecord): boolean => {
+  const manager = runtimeCgroups(record);
+  return manager !== 'none' && manager !== 'disabled';
+};
+
 // A block device's major and minor numbers (for io throttles).
 export const blockDevice = (path: string): [number, number] => {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -60,9 +66,8 @@ export const blockDevice = (path: string): [number, number] => {
 
 // The spec's cgroup parts: linux.resources and linux.cgroupsPath.
 export const specCgroups = (record: ContainerRecord): { resources?: Record<string, unknown>; cgroupsPath?: string } => {
-  const manager = record.cgroupManager ?? 'none';
-  if (manager === 'none' || record.config.cgroups === 'disabled') return {};
+  if (!hasOwnCgroup(record)) return {};
   const resources = record.config.resources ? ociResources(record.config.resources, blockDevice) : undefined;
-  const path = cgroupsPath(manager, record.id, record.config.cgroupParent);
+  const path = cgroupsPath(record.cgroupManager!, record.id, record.config.cgroupParent);
   return { ...(resources ? { resources } : {}), ...(path ? { cgroupsPath: path } : {}) };
 };

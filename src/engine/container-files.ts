@@ -1,6 +1,6 @@
 // What looks into a container's files and processes: cp (both ways), diff, export, commit, top.
 // All run inside the rootless namespace, where the container's root is mounted.
-import { toInner, toOuter } from '../util/idmap.js';
+import { outerIds, toInner } from '../util/idmap.js';
 import { constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
@@ -75,8 +75,8 @@ const containerOwners = (record: ContainerRecord) => {
 const mappedOwner = (rootfs: string, record: ContainerRecord): [number, number] | undefined => {
   const m = record.config.idMappings;
   if (!m) return undefined;
-  const user = resolveUser(rootfs, record.config.user);
-  return [toOuter(m.uid, user.uid), toOuter(m.gid, user.gid)];
+  const { uid, gid } = outerIds(m, resolveUser(rootfs, record.config.user));
+  return [uid, gid];
 };
 
 export class ContainerFiles {

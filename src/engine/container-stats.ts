@@ -68,36 +68,24 @@ export const statsRow = (record: ContainerRecord, startedAt: string, sample: Cgr
   };
 };
 
-export interface StatsQuery {
-  /** Containers named; none: every running container. */
-  inputs: string[];
+export interface StatsSample {
+  record: ContainerRecord;
+  startedAt: string;
+  sample: CgroupSample;
 }
 
-// One round of samples: a row per container that has stats, and the errors of those that have none.
-export const collectStats = (
-  containers: {
-    stats: (input: string) => { record: ContainerRecord; startedAt: string; sample: CgroupSample };
-    list: () => { record: ContainerRecord; state: { status: string } }[];
-  },
-  query: StatsQuery,
-  previous: Map<string, CgroupSample>,
-): { rows: StatsRow[]; errors: Error[] } => {
-  const targets = query.inputs.length
-    ? query.inputs
-    : containers
-        .list()
-        .filter((c) => c.state.status === 'running')
-        .map((c) => c.record.id);
+// One round of samples as rows, and the errors of the containers that have none; `previous` keeps
+// each container's last sample (CPU % over the interval).
+export const collectStats = (samples: (StatsSample | Error)[], previous: Map<string, CgroupSample>): { rows: StatsRow[]; errors: Error[] } => {
   const rows: StatsRow[] = [];
   const errors: Error[] = [];
-  for (const target of targets) {
-    try {
-      const { record, startedAt, sample } = containers.stats(target);
-      rows.push(statsRow(record, startedAt, sample, previous.get(record.id)));
-      previous.set(record.id, sample);
-    } catch (error) {
-      errors.push(error as Error);
+  for (const s of samples) {
+    if (s instanceof Error) {
+      errors.push(s);
+      continue;
     }
+    rows.push(statsRow(s.record, s.startedAt, s.sample, previous.get(s.record.id)));
+    previous.set(s.record.id, s.sample);
   }
   return { rows, errors };
 };

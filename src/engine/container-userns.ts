@@ -9,7 +9,7 @@ import type { ContainerConfig, ContainerRecord } from '../state/containers.js';
 import { isRootful } from '../rootless/rootful.js';
 import type { CreateOptions } from './container-config.js';
 import type { EngineContext } from './context.js';
-import { type IdMapRange, type IdMappings, idMappingsFor, namespaceIds, parseUserns, toOuter } from '../util/idmap.js';
+import { type IdMapRange, type IdMappings, idMappingsFor, namespaceIds, outerIds, parseUserns, rootOwner } from '../util/idmap.js';
 import { closeQuietly, openInRootIfExists, readFileInRoot } from '../util/in-root.js';
 import { ACCOUNTS_FILE_MAX } from '../util/limits.js';
 
@@ -36,7 +36,7 @@ const hasName = (text: string | undefined, name: string): boolean => (text ?? ''
 const appended = (text: string | undefined, line: string): string => `${text && !text.endsWith('\n') ? `${text}\n` : (text ?? '')}${line}\n`;
 
 // Makes `path` inside the root (each missing component, never through a link), owned by uid:gid.
-const mkdirInRoot = (rootfs: string, path: string, uid: number, gid: number): void => {
+const mkdirInRoot = (rootfs: string, path: string, { uid, gid }: { uid: number; gid: number }): void => {
   const parts = path.split('/').filter(Boolean);
   for (let i = 0; i < parts.length; i++) {
     const parent = openInRootIfExists(rootfs, `/${parts.slice(0, i).join('/')}`, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -64,7 +64,7 @@ export const keepIdAccounts = (record: ContainerRecord, rootfs: string, userdata
   if (!Number.isInteger(uid) || !Number.isInteger(gid)) return { mounts: [] }; // --user named someone else
   const { hostUid } = namespaceIds();
   const account = hostAccount(hostUid);
-  const root = { uid: toOuter(mappings.uid, 0), gid: toOuter(mappings.gid, 0) };
+  const root = rootOwner(mappings)!;
   const mounts: Mount[] = [];
   let home: string | undefined;
   const write = (file: string, text: string) => {
@@ -79,7 +79,7 @@ export const keepIdAccounts = (record: ContainerRecord, rootfs: string, userdata
       const name = hasName(passwd, account.name) ? `user${uid}` : account.name;
       write('passwd', appended(passwd, `${name}:*:${uid}:${gid}:${name}:${account.home}:/bin/sh`));
       home = account.home;
-      if (!record.config.readOnly) mkdirInRoot(rootfs, account.home, toOuter(mappings.uid, uid), toOuter(mappings.gid, gid));
+      if (!record.config.readOnly) mkdirInRoot(rootfs, account.home, outerIds(mappings, { uid, gid }));
     }
     const group = accountsFile(rootfs, 'etc/group');
     if (!hasId(group, gid)) write('group', appended(group, `${hasName(group, account.name) ? `group${gid}` : account.name}:x:${gid}:`));

@@ -24,7 +24,7 @@ import {
   type OciRuntime,
 } from '../runtime/runtime.js';
 import { startTimeOf } from '../util/proc.js';
-import { memberships, volumeUsers, type ContainerRecord, type ContainerState, type ContainerStore } from '../state/containers.js';
+import { memberships, volumeUsers, type ContainerRecord, type ContainerState, type ContainerStore, type MountSpec } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
 import { isAlive, readPidFile } from '../state/liveness.js';
 import { randomId, randomName } from '../state/names.js';
@@ -44,11 +44,11 @@ import { inContainerTerms } from './container-paths.js';
 import { execInContainer, type ExecOptions } from './container-exec.js';
 import { writeBundle } from './container-bundle.js';
 import { searchable, setUserns } from './container-userns.js';
-import { blockDevice, chooseCgroupManager, runtimeCgroups } from './container-cgroups.js';
+import { blockDevice, chooseCgroupManager, hasOwnCgroup, runtimeCgroups } from './container-cgroups.js';
 import { type CgroupManager, cgroupOfPid, cgroupSetup, checkLimits, isFrozen } from '../cgroups/manager.js';
-import { type CgroupSample, sampleCgroup } from '../cgroups/stats.js';
+import { sampleCgroup } from '../cgroups/stats.js';
+import type { StatsSample } from './container-stats.js';
 import { type LimitFlags, ociResources, parseLimits } from '../cgroups/limits.js';
-import { namespaceIds } from '../util/idmap.js';
 import { cancelLaunch, launch, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
 import { withStoreLock, type EngineContext } from './context.js';
@@ -56,9 +56,8 @@ import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
 import { listDir, writeFileAtomic } from '../util/fs.js';
-import { rootOwner, toOuter } from '../util/idmap.js';
+import { namespaceIds, outerIds, rootOwner } from '../util/idmap.js';
 import { mappingsKey } from '../storage/layer-store.js';
-import type { MountSpec } from '../state/containers.js';
 
 export interface StartHooks {
   /** Connect to the container's attach socket after it exists and before its process starts (no output is lost). */
@@ -162,7 +161,7 @@ export class ContainersEngine {
 
   // A running container with a cgroup of its own is paused when that cgroup is frozen.
   private withPaused(record: ContainerRecord, state: ContainerState): ContainerState {
-    if (state.status !== 'running' || !state.pid || runtimeCgroups(record) === 'none' || runtimeCgroups(record) === 'disabled') return state;
+    if (state.status !== 'running' || !state.pid || !hasOwnCgroup(record)) return state;
     return isFrozen(state.pid) ? { ...state, paused: true } : state;
   }
 
@@ -174,12 +173,8 @@ export class ContainersEngine {
       const state = this.reconcileLocked(record.id);
       if (!isRunning(state))
         throw new CliError('ESTATE', `${record.name} is ${state.status}: only a running container can be ${freeze ? 'paused' : 'unpaused'}`);
-      const manager = runtimeCgroups(record);
-      if (manager === 'none' || manager === 'disabled')
-        throw new CliError(
-          'ESTATE',
-          `${verb} freezes the container's cgroup, and ${record.name} has none (cgroup manager ${manager === 'none' ? 'none' : 'disabled'})`,
-        );
+      if (!hasOwnCgroup(record))
+        throw new CliError('ESTATE', `${verb} freezes the container's cgroup, and ${record.name} has none (cgroup manager ${runtimeCgroups(record)})`);
       if (isFrozen(state.pid!) === freeze) throw new CliError('ESTATE', `${record.name} is ${freeze ? 'already paused' : 'not paused'}`);
       await freezeContainer(this.runtime(record), record.id, freeze);
       this.event(record, verb);
@@ -197,10 +192,9 @@ export class ContainersEngine {
     await this.store.withContainerLock(record.id, async () => {
       const current = this.store.get(record.id) ?? record;
       const resources = { ...current.config.resources, ...asked };
-      const manager = runtimeCgroups(current);
-      if (manager === 'none' || manager === 'disabled')
-        throw new CliError('EUSAGE', `${current.name} has no cgroup of its own (cgroup manager ${manager}): its limits cannot change`);
-      checkLimits(asked, cgroupSetup(manager, namespaceIds().hostUid), false);
+      if (!hasOwnCgroup(current))
+        throw new CliError('EUSAGE', `${current.name} has no cgroup of its own (cgroup manager ${runtimeCgroups(current)}): its limits cannot change`);
+      checkLimits(asked, cgroupSetup(current.cgroupManager!, namespaceIds().hostUid), false);
       updated = { ...current, config: { ...current.config, resources } };
       const state = this.reconcileLocked(record.id);
       if (isRunning(state)) {
@@ -214,22 +208,35 @@ export class ContainersEngine {
     return updated;
   }
 
-  // `stats`: a sample of each running container's cgroup. One without a cgroup of its own is an
-  // error naming why, never a row of zeros.
-  stats(input: string): { record: ContainerRecord; startedAt: string; sample: CgroupSample } {
-    const record = this.store.find(input);
-    const state = this.state(record.id);
-    if (state.status !== 'running' || !state.pid) throw new CliError('ESTATE', `${record.name} is ${state.status}: stats are of running containers`);
-    const manager = runtimeCgroups(record);
-    const dir = manager === 'none' || manager === 'disabled' ? undefined : cgroupOfPid(state.pid);
-    if (!dir) {
-      const setup = cgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid);
-      throw new CliError(
-        'ESTATE',
-        `${record.name} has no cgroup of its own, so there are no stats to read (${manager === 'disabled' ? '--cgroups=disabled' : `cgroup manager none${setup.why ? `: ${setup.why}` : ''}`})`,
-      );
-    }
-    return { record, startedAt: state.startedAt ?? record.created, sample: sampleCgroup(dir, state.pid) };
+  // `stats`: a sample of the cgroup of each container named, else of every running one (each
+  // state read once). One without a cgroup of its own is an error naming why, never a row of zeros.
+  stats(inputs: string[]): (StatsSample | Error)[] {
+    const found = (input: string): ContainerRecord | Error => {
+      try {
+        return this.store.find(input);
+      } catch (error) {
+        return error as Error;
+      }
+    };
+    const records = inputs.length ? inputs.map(found) : this.store.list();
+    return records.flatMap((record): (StatsSample | Error)[] => {
+      if (record instanceof Error) return [record];
+      const state = this.store.effectiveState(record.id);
+      if (state.status !== 'running' || !state.pid)
+        return inputs.length ? [new CliError('ESTATE', `${record.name} is ${state.status}: stats are of running containers`)] : [];
+      const manager = runtimeCgroups(record);
+      const dir = hasOwnCgroup(record) ? cgroupOfPid(state.pid) : undefined;
+      if (!dir) {
+        const setup = cgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid);
+        return [
+          new CliError(
+            'ESTATE',
+            `${record.name} has no cgroup of its own, so there are no stats to read (${manager === 'disabled' ? '--cgroups=disabled' : `cgroup manager none${setup.why ? `: ${setup.why}` : ''}`})`,
+          ),
+        ];
+      }
+      return [{ record, startedAt: state.startedAt ?? record.created, sample: sampleCgroup(dir, state.pid) }];
+    });
   }
 
   // A paused container thaws to take a signal it must act on (stop's TERM; a KILL works frozen).
@@ -520,9 +527,8 @@ export class ContainersEngine {
       if (record.config.mounts?.some((m) => m.overlay)) await mountOverlays(rootfs, dir, record.config.mounts);
       log.debug('start: mounted');
       if (record.config.mounts?.length) {
-        const user = resolveUser(mountpoint, record.config.user);
-        const m = record.config.idMappings;
-        await fillVolumes(this.ctx.volumes, record, mountpoint, { uid: toOuter(m?.uid, user.uid), gid: toOuter(m?.gid, user.gid) });
+        const user = outerIds(record.config.idMappings, resolveUser(mountpoint, record.config.user));
+        await fillVolumes(this.ctx.volumes, record, mountpoint, user);
       }
       writeBundle(this.ctx, this.networking, record, mountpoint);
       log.debug('start: bundle written');

@@ -43,7 +43,7 @@ export class Engine {
   // that write files owned by mapped ids (pull, rmi, load, prune) call this first.
   // One round of `stats` (see container-stats.ts); `previous` carries each container's last sample.
   stats(inputs: string[], previous: Map<string, CgroupSample>): { rows: StatsRow[]; errors: Error[] } {
-    return collectStats(this.containers, { inputs }, previous);
+    return collectStats(this.containers.stats(inputs), previous);
   }
 
   async enterUserNamespace(): Promise<void> {

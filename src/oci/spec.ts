@@ -3,6 +3,7 @@
 // of its own: uid 0 in the container is the user, other ids are the subordinate range.
 import { readFileSync } from 'node:fs';
 import { CliError } from '../errors.js';
+import { hardLimit } from '../util/proc.js';
 import type { IdMapRange, IdMappings } from '../util/idmap.js';
 import type { ResolvedUser } from './passwd.js';
 import { defaultSeccomp, type SeccompProfile } from './seccomp.js';
@@ -163,15 +164,6 @@ export const capabilitySet = (input: Pick<SpecInput, 'capAdd' | 'capDrop' | 'pri
   return known.filter((c) => set.has(c));
 };
 
-// The host's hard limit for a resource, from /proc/self/limits (Node has no getrlimit).
-const hardLimit = (name: string): number | undefined => {
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(name));
-  const value = line?.slice(26).trim().split(/\s+/)[1];
-  return value === undefined || value === 'unlimited' ? undefined : Number(value);
-};
-
 const parseTmpfs = (spec: string): Mount => {
   const [destination, options] = spec.split(':', 2) as [string, string | undefined];
   if (!destination.startsWith('/')) throw new CliError('EUSAGE', `--tmpfs ${spec}: the mount point must be an absolute path`);
@@ -229,8 +221,9 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   if (input.idMappings) namespaces.push({ type: 'user' });
   const idMap = (ranges: IdMapRange[]) => ranges.map((r) => ({ containerID: r.inner, hostID: r.outer, size: r.count }));
 
-  const nofile = hardLimit('Max open files') ?? 1048576;
-  const nproc = hardLimit('Max processes');
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const nofile = hardLimit('Max open files', limits) ?? 1048576;
+  const nproc = hardLimit('Max processes', limits);
   const seccomp = seccompOf(input, caps);
   return {
     ociVersion: '1.0.2',

@@ -49,6 +49,15 @@ export const writeFileAtomic = (path: string, data: string | Buffer, mode = 0o64
 export const writeJsonAtomic = (path: string, value: unknown, mode = 0o644, fsync = true): void =>
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode, fsync);
 
+// A text file's content; undefined when it cannot be read (gone, or never there: /proc, /sys).
+export const readTextIfExists = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
 // Reads and parses a JSON file; undefined when it does not exist.
 export const readJsonIfExists = <T>(path: string): T | undefined => {
   let text: string;

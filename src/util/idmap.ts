@@ -197,6 +197,11 @@ export const toInner = (ranges: IdMapRange[] | undefined, id: number): number =>
 // The flat [inner, outer, count, ...] form the native copier takes.
 export const flatRanges = (ranges: IdMapRange[]): number[] => ranges.flatMap((r) => [r.inner, r.outer, r.count]);
 
+// A container's uid and gid as skiff's namespace sees them (the same ids without a map).
+export const outerIds = (mappings: IdMappings | undefined, ids: { uid: number; gid: number }): { uid: number; gid: number } => ({
+  uid: toOuter(mappings?.uid, ids.uid),
+  gid: toOuter(mappings?.gid, ids.gid),
+});
+
 // Who root inside is, as skiff's namespace sees it (the owner of the container's own files).
-export const rootOwner = (mappings: IdMappings | undefined): { uid: number; gid: number } | undefined =>
-  mappings && { uid: toOuter(mappings.uid, 0), gid: toOuter(mappings.gid, 0) };
+export const rootOwner = (mappings: IdMappings | undefined): { uid: number; gid: number } | undefined => mappings && outerIds(mappings, { uid: 0, gid: 0 });

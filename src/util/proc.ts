@@ -38,3 +38,11 @@ export const liveRecord = <T extends ProcessRecord = ProcessRecord>(path: string
   }
   return startTimeOf(record.pid) === record.startTime ? record : undefined;
 };
+
+// A hard limit (Node has no getrlimit) from /proc/self/limits' text (its line for `name`, e.g. "Max open files"): undefined
+// where it is unlimited or not listed.
+export const hardLimit = (name: string, limits = readFileSync('/proc/self/limits', 'utf8')): number | undefined => {
+  const line = limits.split('\n').find((l) => l.startsWith(name));
+  const value = line?.slice(26).trim().split(/\s+/)[1];
+  return value === undefined || value === 'unlimited' ? undefined : Number(value);
+};
