@@ -155,6 +155,13 @@ export const delegatedUnitCgroup = async (hostUid: number): Promise<string | und
   }
 };
 
+// The setup for this host and this process: cgroupSetup with the delegated unit skiff runs in, if
+// any (what create, info and system check all ask).
+export const hostCgroupSetup = async (setting: CgroupManagerSetting, hostUid: number): Promise<CgroupSetup> => {
+  const unit = setting === 'auto' || setting === 'cgroupfs' ? await delegatedUnitCgroup(hostUid) : undefined;
+  return cgroupSetup(setting, hostUid, unit);
+};
+
 // Moves every process of the unit's cgroup into its leaf `supervisor` (skiff, the monitors it
 // starts, the unit's own processes): a cgroup whose children have controllers holds no processes
 // (cgroup v2's rule), and the runtime makes each container's cgroup beside it.

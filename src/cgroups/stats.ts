@@ -1,6 +1,5 @@
 // A running container's numbers, read from its cgroup v2 files and its network namespace: what
 // `stats` prints. Nothing here is estimated: a container without a cgroup of its own has no stats.
-import { join } from 'node:path';
 import { readTextIfExists as read } from '../util/fs.js';
 
 export interface CgroupSample {
@@ -18,7 +17,9 @@ export interface CgroupSample {
   at: number;
 }
 
-const hostMemory = (): number => Number(/MemTotal:\s+(\d+)/.exec(read('/proc/meminfo') ?? '')?.[1] ?? 0) * 1024;
+let memTotal: number | undefined;
+// The host's memory (the limit of a container without one), read once per command.
+const hostMemory = (): number => (memTotal ??= Number(/MemTotal:\s+(\d+)/.exec(read('/proc/meminfo') ?? '')?.[1] ?? 0) * 1024);
 
 // Sums the rbytes=/wbytes= of every device in io.stat.
 const ioTotals = (text: string | undefined): [number, number] => {
@@ -47,14 +48,14 @@ const netTotals = (pid: number): [number, number] => {
 
 // One sample of the cgroup at `dir` (the container's) and the network of its init `pid`.
 export const sampleCgroup = (dir: string, pid: number): CgroupSample => {
-  const max = read(join(dir, 'memory.max'))?.trim();
-  const [blockRead, blockWrite] = ioTotals(read(join(dir, 'io.stat')));
+  const max = read(`${dir}/memory.max`)?.trim();
+  const [blockRead, blockWrite] = ioTotals(read(`${dir}/io.stat`));
   const [netRx, netTx] = netTotals(pid);
   return {
-    cpuUsec: Number(/usage_usec (\d+)/.exec(read(join(dir, 'cpu.stat')) ?? '')?.[1] ?? 0),
-    memUsage: Number(read(join(dir, 'memory.current')) ?? 0),
+    cpuUsec: Number(/usage_usec (\d+)/.exec(read(`${dir}/cpu.stat`) ?? '')?.[1] ?? 0),
+    memUsage: Number(read(`${dir}/memory.current`) ?? 0),
     memLimit: max && max !== 'max' ? Number(max) : hostMemory(),
-    pids: Number(read(join(dir, 'pids.current')) ?? 0),
+    pids: Number(read(`${dir}/pids.current`) ?? 0),
     blockRead,
     blockWrite,
     netRx,

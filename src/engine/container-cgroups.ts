@@ -1,8 +1,8 @@
 // A container's cgroup: the manager chosen at create (see cgroups/manager.ts), the limits checked
 // against what that manager can enforce, and what the spec and the runtime are told.
 import { statSync } from 'node:fs';
-import { neededControllers, ociResources } from '../cgroups/limits.js';
-import { type CgroupManager, cgroupSetup, cgroupsPath, checkLimits, delegatedUnitCgroup, enterSupervisor } from '../cgroups/manager.js';
+import { ociResources } from '../cgroups/limits.js';
+import { type CgroupManager, cgroupsPath, checkLimits, enterSupervisor, hostCgroupSetup } from '../cgroups/manager.js';
 import { CliError } from '../errors.js';
 import type { ContainerConfig, ContainerRecord } from '../state/containers.js';
 import { namespaceIds } from '../util/idmap.js';
@@ -16,21 +16,7 @@ export const chooseCgroupManager = async (ctx: EngineContext, config: ContainerC
   const disabled = config.cgroups === 'disabled';
   const { hostUid } = namespaceIds();
   const setting = disabled ? 'none' : ctx.config.engine.cgroupManager;
-  const unit = setting === 'auto' || setting === 'cgroupfs' ? await delegatedUnitCgroup(hostUid) : undefined;
-  const setup = cgroupSetup(setting, hostUid, unit);
-  // The user's systemd moves a new container into its scope; one whose process already runs as a
-  // subordinate id (its own user namespace) it cannot move from the login session ("Permission
-  // denied", measured in the VM lane): such a container gets no cgroup of its own yet (under any
-  // manager: the other way, cgroupfs, is not tried with such a process).
-  if (config.idMappings && setup.manager !== 'none') {
-    const [flag] = config.resources ? [...neededControllers(config.resources).values()] : [];
-    if (flag)
-      throw new CliError(
-        'EUSAGE',
-        `${flag} with --userns=${config.userns} is not supported yet: the container's process runs as a subordinate id, which systemd cannot move into its scope (run without one of the two)`,
-      );
-    return 'none';
-  }
+  const setup = await hostCgroupSetup(setting, hostUid);
   if (setup.parent) {
     config.cgroupParent ??= setup.parent;
     enterSupervisor(`/sys/fs/cgroup${setup.parent}`);

@@ -90,11 +90,20 @@ export const launch = async (
     netHelperAdopt: adopted?.pasta,
     publish: ports.viaMonitor.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
     start: monitorStarts,
+    scope: monitorScope(record),
   });
   const monitorStartTime = startTimeOf(monitor.pid);
   log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');
   return { monitor, monitorStarts, viaSlirp, monitorStartTime };
 };
+
+// The user's systemd moves a new container's process into its scope itself when the process is
+// already under user@UID.service; from a login session's scope (root's) it asks the system manager,
+// which moves only processes of the user's own uid. A container with its own user namespace runs
+// as a subordinate id from the start, so its monitor (and so the runtime's process) starts in a
+// scope of the user's manager, as Podman's conmon does.
+const monitorScope = (record: ContainerRecord): string | undefined =>
+  record.cgroupManager === 'systemd' && record.config.idMappings ? requireHelperBinary('systemd-run', 'systemd') : undefined;
 
 // The command the monitor runs when the container exits: this same skiff, same stores.
 export const cleanupCommand = (ctx: EngineContext, id: string): string[] => {

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
 import { cgroupVersion } from '../cgroups/detect.js';
-import { cgroupSetup } from '../cgroups/manager.js';
+import { hostCgroupSetup } from '../cgroups/manager.js';
 import { namespaceIds } from '../util/idmap.js';
 import { CliError, messageOf } from '../errors.js';
 import { hostPlatform } from '../image/manifest.js';
@@ -54,7 +54,7 @@ export class SystemEngine {
     return { Version: VERSION, NodeVersion: process.version, OsArch: `${p.os}/${p.architecture}` };
   }
 
-  info(): Record<string, unknown> {
+  async info(): Promise<Record<string, unknown>> {
     const user = currentUser();
     const mapping = (file: string, own: number) => [
       { container_id: 0, host_id: own, size: 1 },
@@ -78,7 +78,7 @@ export class SystemEngine {
         kernel: release(),
         distribution: distro,
         cgroupVersion: cgroupVersion(),
-        ...this.cgroupReport(),
+        ...(await this.cgroupReport()),
         rootless: !isRootful(),
         user: user.name,
         idMappings: { uidmap: mapping('/etc/subuid', user.uid), gidmap: mapping('/etc/subgid', user.gid) },
@@ -102,9 +102,9 @@ export class SystemEngine {
   }
 
   // The cgroup manager containers get here, the controllers it has, and why not when none.
-  private cgroupReport(): Record<string, unknown> {
+  private async cgroupReport(): Promise<Record<string, unknown>> {
     try {
-      const setup = cgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid);
+      const setup = await hostCgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid);
       return {
         cgroupManager: setup.manager,
         cgroupControllers: setup.controllers,

@@ -34,6 +34,8 @@ export interface MonitorOptions {
   start?: boolean;
   /** Ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
   publish?: { protocol: 'tcp' | 'udp'; spec: string }[];
+  /** systemd-run's path: the monitor starts in a transient scope of the user's manager (see container-launch.ts). */
+  scope?: string;
 }
 
 export interface MonitorStarted {
@@ -120,8 +122,11 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
     ...(options.netHelperPorts ? ['--net-helper-ports'] : []),
     ...(options.netHelperAdopt ? ['--net-helper-adopt', String(options.netHelperAdopt)] : []),
   ];
-  const bin = findMonitor();
-  log.debug(`exec: ${bin} ${argv.join(' ')}`);
+  const monitor = findMonitor();
+  // systemd-run --scope makes the scope with its own pid and then execs the monitor: the pid and
+  // the inherited pipes stay the monitor's.
+  const [bin, args] = options.scope ? [options.scope, ['--user', '--scope', '--quiet', '--collect', '--', monitor, ...argv]] : [monitor, argv];
+  log.debug(`exec: ${bin} ${args.join(' ')}`);
   const n = native();
   // The stderr read end is non-blocking: the monitor keeps its stderr for its whole life, so what
   // it said there is taken once the sync pipe has closed, not read to an end.
@@ -131,7 +136,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   let first: number;
   try {
     // The monitor itself (it does not fork): reaped only when it reported a failure and so ends.
-    first = startHelper(bin, argv, [null, null, errWrite, syncWrite, goRead], { cwd: '/' });
+    first = startHelper(bin, args, [null, null, errWrite, syncWrite, goRead], { cwd: '/' });
   } catch (error) {
     for (const fd of [errRead, syncRead, goWrite]) closeSync(fd);
     throw new CliError('EINTERNAL', `cannot start skiff-monitor: ${messageOf(error)}`, { cause: error });

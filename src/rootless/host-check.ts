@@ -4,7 +4,7 @@ import { namespaceIds } from '../util/idmap.js';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupSetup, type CgroupSetup } from '../cgroups/manager.js';
+import { hostCgroupSetup, type CgroupSetup } from '../cgroups/manager.js';
 import type { CgroupManagerSetting } from '../config/config.js';
 import { findHelperBinary, runHelper } from '../util/exec.js';
 import { currentUser, parseSubidFile, rangesOverlap, readSubids } from './subid.js';
@@ -154,10 +154,10 @@ const oneOf = (name: string, binaries: string[], required: boolean, fix: string)
 };
 
 // The cgroup manager containers get (see cgroups/manager.ts) and the controllers it has.
-const cgroups = (setting: CgroupManagerSetting): CheckResult[] => {
+const cgroups = async (setting: CgroupManagerSetting): Promise<CheckResult[]> => {
   let setup: CgroupSetup;
   try {
-    setup = cgroupSetup(setting, namespaceIds().hostUid);
+    setup = await hostCgroupSetup(setting, namespaceIds().hostUid);
   } catch (error) {
     return [{ name: 'cgroups', status: 'warn', required: false, detail: messageOf(error) }];
   }
@@ -171,7 +171,7 @@ const cgroups = (setting: CgroupManagerSetting): CheckResult[] => {
       name: 'cgroups',
       status: missing.length ? 'warn' : 'ok',
       required: false,
-      detail: `cgroup v2, manager ${setup.manager}, controllers: ${setup.controllers.join(' ') || 'none'}`,
+      detail: `cgroup v2, manager ${setup.manager}${setup.parent ? ` (in ${setup.parent}, a unit with Delegate=yes)` : ''}, controllers: ${setup.controllers.join(' ') || 'none'}`,
       fix: missing.length
         ? `for ${missing.map((c) => `--${c === 'io' ? 'device-read-bps' : c === 'cpuset' ? 'cpuset-cpus' : c === 'cpu' ? 'cpus' : c === 'pids' ? 'pids-limit' : c}`).join(', ')}: a drop-in for user@.service with Delegate=cpu cpuset io memory pids`
         : undefined,
@@ -235,7 +235,7 @@ const session = (): CheckResult[] => {
 // Every check, in the order `system check` prints them.
 export const checkHost = async (singleUid: boolean, cgroupSetting: CgroupManagerSetting = 'auto'): Promise<CheckResult[]> => {
   const optional = (r: CheckResult): CheckResult => (singleUid ? { ...r, required: false, status: r.status === 'fail' ? 'warn' : r.status } : r);
-  const [ns, ovl] = await Promise.all([userns(), overlay()]);
+  const [ns, ovl, cgroupChecks] = await Promise.all([userns(), overlay(), cgroups(cgroupSetting)]);
   return [
     optional(helperPrivileged('newuidmap')),
     optional(helperPrivileged('newgidmap')),
@@ -251,7 +251,7 @@ export const checkHost = async (singleUid: boolean, cgroupSetting: CgroupManager
     oneOf('named networks', ['ip'], false, 'apt-get install iproute2'),
     oneOf('network firewall', ['nft'], false, 'apt-get install nftables (without it named networks have no way out)'),
     oneOf('OCI runtime', ['crun', 'runc'], true, 'apt-get install crun (or runc)'),
-    ...cgroups(cgroupSetting),
+    ...cgroupChecks,
     ...session(),
   ];
 };

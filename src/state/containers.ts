@@ -178,25 +178,29 @@ const ID_RE = /^[a-f0-9]{64}$/;
 
 export class ContainerStore {
   readonly dir: string;
+  readonly runDir: string;
 
+  // The per-container paths below are concatenated, not joined: ids are checked names and the two
+  // roots are normalized here once (path.join was a tenth of a `ps` or `stats` of ten containers).
   constructor(
     dataDir: string,
     /** Volatile per-container files: the monitor's exit file, pid files, counts. */
-    readonly runDir: string,
+    runDir: string,
   ) {
     this.dir = join(dataDir, 'containers');
+    this.runDir = join(runDir);
   }
 
   containerDir(id: string): string {
-    return join(this.dir, id);
+    return `${this.dir}/${id}`;
   }
 
   runtimeDir(id: string): string {
-    return join(this.runDir, 'containers', id);
+    return `${this.runDir}/containers/${id}`;
   }
 
   exitFile(id: string): string {
-    return join(this.runtimeDir(id), 'exit');
+    return `${this.runDir}/containers/${id}/exit`;
   }
 
   // Short enough for a unix socket path (108 bytes) whatever the runtime dir is.
@@ -215,7 +219,7 @@ export class ContainerStore {
   }
 
   logPath(id: string): string {
-    return join(this.containerDir(id), 'userdata', 'ctr.log');
+    return `${this.dir}/${id}/userdata/ctr.log`;
   }
 
   lockPath(id: string): string {
@@ -236,7 +240,7 @@ export class ContainerStore {
 
   get(id: string): ContainerRecord | undefined {
     try {
-      return readJsonIfExists<ContainerRecord>(join(this.containerDir(id), 'container.json'));
+      return readJsonIfExists<ContainerRecord>(`${this.dir}/${id}/container.json`);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
       return this.salvage(id);
@@ -307,7 +311,7 @@ export class ContainerStore {
   // (A state.json a crash left unreadable says no more than a missing one.)
   state(id: string): ContainerState {
     try {
-      return readJsonIfExists<ContainerState>(join(this.containerDir(id), 'state.json')) ?? { status: 'created', restartCount: 0 };
+      return readJsonIfExists<ContainerState>(`${this.dir}/${id}/state.json`) ?? { status: 'created', restartCount: 0 };
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
       return { status: 'created', restartCount: 0 };
@@ -336,11 +340,11 @@ export class ContainerStore {
 
   // The runtime's pid file for the container's process (the monitor passes it to the runtime).
   pidFile(id: string): string {
-    return join(this.runtimeDir(id), 'pidfile');
+    return `${this.runDir}/containers/${id}/pidfile`;
   }
 
   monitorPidFile(id: string): string {
-    return join(this.runtimeDir(id), 'monitor.pid');
+    return `${this.runDir}/containers/${id}/monitor.pid`;
   }
 
   // What state.json says, corrected by what runs: an exit file means the container has exited even

@@ -66,13 +66,20 @@ check "the scope is gone after rm" gone "$([ -d "$scope" ] && echo there || echo
 out=$($S run --rm --device-read-bps /dev/vda:1m $I true 2>&1; echo "rc=$?")
 check "io limit refused with the delegation fix" "rc=125 yes" "$(echo "$out" | tail -1) $(echo "$out" | grep -q 'Delegate=cpu cpuset io memory pids' && echo yes || echo no)"
 
-# A container with its own user namespace runs without a cgroup of its own, and says so for a limit.
+# A container with its own user namespace (its process a subordinate id from the start) gets its
+# scope and its limits too: its monitor starts in a scope of the user's manager.
 check "keep-id runs under the systemd manager" ok "$($S run --rm --userns=keep-id $I sh -c 'echo ok')"
-check "keep-id with a limit: refused, saying why" 125 "$($S run --rm --userns=keep-id --memory 64m $I true >/dev/null 2>&1; echo $?)"
+check "keep-id with --memory: the limit holds" 67108864 "$($S run --rm --userns=keep-id --memory 64m $I cat /sys/fs/cgroup/memory.max 2>&1)"
+$S run --name cg-oom-keepid --userns=keep-id --memory 64m --memory-swap 64m $I dd if=/dev/zero of=/dev/null bs=200M count=1 >/dev/null 2>&1
+check "keep-id OOM kill: exit 137, OOMKilled" "exited 137 true" "$($S inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}}' cg-oom-keepid 2>&1)"
+$S rm -f cg-oom-keepid >/dev/null 2>&1
 
 # A unit with Delegate=yes keeps its containers: their cgroups are under the unit's, with the limit.
 out=$(systemd-run --user --wait --pipe --quiet -p Delegate=yes --unit skiff-delegated "$S" run --rm --cgroupns=host --memory 64m $I sh -c 'c=$(cut -d: -f3 /proc/self/cgroup); echo $c; cat /sys/fs/cgroup$c/memory.max' 2>&1)
 check "a Delegate=yes unit keeps its containers" "yes 67108864" "$(echo "$out" | head -1 | grep -q 'skiff-delegated.service/skiff-' && echo yes || echo "no ($out)") $(echo "$out" | tail -1)"
+out=$(systemd-run --user --wait --pipe --quiet -p Delegate=yes --unit skiff-delegated-keepid "$S" run --rm --userns=keep-id --memory 32m $I cat /sys/fs/cgroup/memory.max 2>&1)
+check "a Delegate=yes unit: keep-id with --memory" 33554432 "$out"
+check "info in a Delegate=yes unit: manager cgroupfs" cgroupfs "$(systemd-run --user --wait --pipe --quiet -p Delegate=yes "$S" info --format '{{.Host.CgroupManager}}' 2>&1)"
 
 echo "failed: $failed"
 exit "$failed"

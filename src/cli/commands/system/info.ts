@@ -11,7 +11,7 @@ export const build = (): Command =>
     .option('-f, --format <format>', 'json or a Go template such as {{.Store.GraphRoot}}')
     .action(async (flags: { format?: string }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
-      const info = engine.system.info();
+      const info = await engine.system.info();
       const format = parseFormat(flags.format);
       if (format.kind === 'json') return printJson(info);
       if (format.kind === 'template') {
