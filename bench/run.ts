@@ -1,6 +1,7 @@
 // Runs every benchmark (or those named: `npm run bench -- pull startup containers`) and prints figures.
 // `npm run bench -- ab` (BENCH_AB_OTHER=…/bin/skiff) compares this build with another.
 import { benchAb } from './ab.js';
+import { benchBuild } from './build.js';
 import { benchContainers } from './containers.js';
 import { benchNetwork } from './network.js';
 import { benchPull } from './pull.js';
@@ -13,6 +14,7 @@ const all: Record<string, () => Promise<void>> = {
   containers: benchContainers,
   network: benchNetwork,
   userns: benchUserns,
+  build: benchBuild,
   ab: benchAb,
 };
 const chosen = process.argv.slice(2).filter((a) => a in all);

@@ -99,6 +99,11 @@ export interface ImageConfig {
     ExposedPorts?: Record<string, object>;
     Volumes?: Record<string, object>;
     StopSignal?: string;
+    /** Durations in nanoseconds, as Docker stores them. */
+    Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+    /** ONBUILD instructions, run when the image is a build's base. */
+    OnBuild?: string[];
+    Shell?: string[];
   };
   rootfs: { type: string; diff_ids: string[] };
   history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean; author?: string }[];

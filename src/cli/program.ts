@@ -1,6 +1,7 @@
 // The command tree: every command and group, built without loading the engine.
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
+import { build as buildImageBuild } from './commands/image/build.js';
 import { build as buildExists } from './commands/image/exists.js';
 import { build as buildHistory } from './commands/image/history.js';
 import { build as buildImageInspect } from './commands/image/inspect.js';
@@ -52,6 +53,7 @@ import { buildExists as buildNamedExists } from './engine.js';
 const imageGroup = (): Command =>
   new Command('image')
     .description('Manage images')
+    .addCommand(buildImageBuild())
     .addCommand(buildList('ls').alias('list'))
     .addCommand(buildPull('pull'))
     .addCommand(buildPush('push'))
@@ -139,6 +141,8 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['top', () => buildTop()],
   ['port', () => buildPort()],
   ['import', () => buildImport()],
+  ['build', () => buildImageBuild()],
+  ['buildx', () => new Command('buildx').description('Build images (Docker buildx compatible)').addCommand(buildImageBuild())],
   ['events', () => buildEvents()],
   ['network', () => buildNetwork()],
   ['volume', () => buildVolume()],

@@ -171,7 +171,7 @@ export class ImagesEngine {
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
     const images = this.ctx.images.list().sort((a, b) => cmp(b.created, a.created) || cmp(a.id, b.id));
     for (const image of images) {
-      if (!predicates.every((p) => p(image))) continue;
+      if ((image.intermediate && !options.all) || !predicates.every((p) => p(image))) continue;
       const base = {
         id: image.id,
         names: image.names,

@@ -4,6 +4,7 @@ import type { PathOverrides } from '../config/paths.js';
 import { followParent } from '../rootless/enter.js';
 import { inUserNamespace } from '../rootless/rootful.js';
 import { createContext, type EngineContext } from './context.js';
+import { Builds } from './builds.js';
 import { ContainerFiles } from './container-files.js';
 import { ContainerReports } from './container-reports.js';
 import { ContainersEngine } from './containers.js';
@@ -26,6 +27,7 @@ export class Engine {
   readonly events: EventsEngine;
   readonly networks: NetworksEngine;
   readonly volumes: VolumesEngine;
+  readonly builds: Builds;
 
   constructor(readonly ctx: EngineContext) {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
@@ -37,6 +39,7 @@ export class Engine {
     this.networks = new NetworksEngine(ctx, this.containers);
     this.volumes = new VolumesEngine(ctx);
     this.system = new SystemEngine(ctx);
+    this.builds = new Builds(ctx, this.containers, this.images, this.logs);
   }
 
   // Re-runs the current command inside the rootless user namespace unless already there; commands
@@ -58,6 +61,7 @@ export const openEngine = async (overrides: PathOverrides & { cgroupManager?: Cg
   new Engine(await createContext(overrides));
 
 export type { CreateOptions } from './container-config.js';
+export type { BuildEvent, BuildOptions, BuildReport } from './builds.js';
 export type { LimitFlags } from '../cgroups/limits.js';
 export type { StatsRow } from './container-stats.js';
 export type { StartHooks } from './containers.js';

@@ -16,6 +16,10 @@ import { tempSibling } from '../util/fs.js';
 import { hostPlatform } from './manifest.js';
 import { MEDIA, type ImageConfig } from '../image-format.js';
 
+// New layers are compressed fast (zlib level 1): gzip at the default level was most of a commit's
+// time, and a registry takes any level.
+const LAYER_GZIP_LEVEL = 1;
+
 export interface NewImageOptions {
   /** The image the new layer goes on top of (commit); none for import. */
   base?: { record: ImageRecord; config: ImageConfig };
@@ -96,12 +100,20 @@ export const applyChanges = (config: NonNullable<ImageConfig['config']>, changes
   }
 };
 
-// Writes the tar that `produce` makes into a new layer and stores an image with it.
-export const createImageFromTar = async (
+export interface NewLayer {
+  diffId: string;
+  /** Chain ids of the image's layers with this one on top. */
+  chains: string[];
+}
+
+// Writes the tar that `produce` makes into a new layer on top of `parentDiffIds`: gzipped into a
+// blob once, hashed on the way, and installed like a pulled layer.
+export const layerFromTar = async (
   ctx: ImageContext,
   produce: (out: NodeJS.WritableStream) => Promise<void>,
-  options: NewImageOptions,
-): Promise<ImageRecord> => {
+  parentDiffIds: string[],
+  options: { createdBy: string; chown: boolean; installed: string[] },
+): Promise<NewLayer> => {
   const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'commit'));
   mkdirSync(scratch, { recursive: true });
   try {
@@ -109,12 +121,11 @@ export const createImageFromTar = async (
     const tar = new PassThrough();
     const diff = hashing();
     const compressed = hashing();
-    const written = pipeline(tar, diff.stream, createGzip(), compressed.stream, createWriteStream(blobPath));
+    const written = pipeline(tar, diff.stream, createGzip({ level: LAYER_GZIP_LEVEL }), compressed.stream, createWriteStream(blobPath));
     await Promise.all([produce(tar).then(() => tar.end()), written]);
     const diffId = diff.digest();
     const descriptor = { mediaType: MEDIA.dockerLayerGzip, digest: compressed.digest(), size: compressed.bytes() };
-    const baseDiffIds = options.base?.config.rootfs.diff_ids ?? [];
-    const chains = chainIds([...baseDiffIds, diffId]);
+    const chains = chainIds([...parentDiffIds, diffId]);
     const chainId = chains[chains.length - 1];
     const installed = await installLayer(
       ctx.layers,
@@ -122,58 +133,66 @@ export const createImageFromTar = async (
       { chown: options.chown, open: async () => createReadStream(blobPath) },
     );
     if (installed) options.installed.push(chainId);
-
-    const now = new Date().toISOString();
-    const platform = hostPlatform();
-    const base = options.base?.config;
-    const inner = structuredClone(base?.config ?? {});
-    applyChanges(inner, options.changes);
-    const config: ImageConfig = {
-      architecture: base?.architecture ?? platform.architecture,
-      os: base?.os ?? 'linux',
-      created: now,
-      ...(options.author ? { author: options.author } : {}),
-      config: inner,
-      rootfs: { type: 'layers', diff_ids: [...baseDiffIds, diffId] },
-      history: [
-        ...(base?.history ?? []),
-        {
-          created: now,
-          created_by: options.createdBy,
-          ...(options.message ? { comment: options.message } : {}),
-          ...(options.author ? { author: options.author } : {}),
-        },
-      ],
-    };
-    const configBytes = Buffer.from(JSON.stringify(config));
-    const layerDescriptors = chains.map((id, i) => {
-      if (i === chains.length - 1) return descriptor;
-      const record = ctx.layers.get(id);
-      if (!record?.compressedDigest) throw new CliError('ESTATE', `layer ${id} of the base image has no stored blob`);
-      return { mediaType: record.compressedMediaType ?? MEDIA.dockerLayerGzip, digest: record.compressedDigest, size: record.compressedSize ?? 0 };
-    });
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.dockerManifest,
-        config: { mediaType: MEDIA.dockerConfig, digest: sha256Digest(configBytes), size: configBytes.length },
-        layers: layerDescriptors,
-      }),
-    );
-    const record = makeImageRecord(
-      config,
-      {
-        id: sha256Digest(configBytes),
-        names: options.names,
-        repoDigests: [],
-        digest: sha256Digest(manifest),
-        manifestMediaType: MEDIA.dockerManifest,
-        layers: chains,
-      },
-      (id) => ctx.layers.get(id)?.size ?? 0,
-    );
-    return await ctx.images.put(record, manifest, configBytes);
+    return { diffId, chains };
   } finally {
     removeTree(scratch);
   }
+};
+
+// Stores an image of `config` whose layers (chain ids, bottom first, matching its diff ids) are
+// in the layer store already; `names` point at it alone afterwards.
+export const storeImage = async (ctx: ImageContext, config: ImageConfig, layers: string[], names: string[], intermediate = false): Promise<ImageRecord> => {
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const layerDescriptors = layers.map((id) => {
+    const record = ctx.layers.get(id);
+    if (!record?.compressedDigest) throw new CliError('ESTATE', `layer ${id} has no stored blob`);
+    return { mediaType: record.compressedMediaType ?? MEDIA.dockerLayerGzip, digest: record.compressedDigest, size: record.compressedSize ?? 0 };
+  });
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.dockerManifest,
+      config: { mediaType: MEDIA.dockerConfig, digest: sha256Digest(configBytes), size: configBytes.length },
+      layers: layerDescriptors,
+    }),
+  );
+  const record = makeImageRecord(
+    config,
+    { id: sha256Digest(configBytes), names, repoDigests: [], digest: sha256Digest(manifest), manifestMediaType: MEDIA.dockerManifest, layers },
+    (id) => ctx.layers.get(id)?.size ?? 0,
+  );
+  return ctx.images.put(intermediate ? { ...record, intermediate } : record, manifest, configBytes);
+};
+
+// Writes the tar that `produce` makes into a new layer and stores an image with it (commit, import).
+export const createImageFromTar = async (
+  ctx: ImageContext,
+  produce: (out: NodeJS.WritableStream) => Promise<void>,
+  options: NewImageOptions,
+): Promise<ImageRecord> => {
+  const baseDiffIds = options.base?.config.rootfs.diff_ids ?? [];
+  const { diffId, chains } = await layerFromTar(ctx, produce, baseDiffIds, options);
+  const now = new Date().toISOString();
+  const platform = hostPlatform();
+  const base = options.base?.config;
+  const inner = structuredClone(base?.config ?? {});
+  applyChanges(inner, options.changes);
+  const config: ImageConfig = {
+    architecture: base?.architecture ?? platform.architecture,
+    os: base?.os ?? 'linux',
+    created: now,
+    ...(options.author ? { author: options.author } : {}),
+    config: inner,
+    rootfs: { type: 'layers', diff_ids: [...baseDiffIds, diffId] },
+    history: [
+      ...(base?.history ?? []),
+      {
+        created: now,
+        created_by: options.createdBy,
+        ...(options.message ? { comment: options.message } : {}),
+        ...(options.author ? { author: options.author } : {}),
+      },
+    ],
+  };
+  return storeImage(ctx, config, chains, options.names);
 };

@@ -88,6 +88,12 @@ export const formatReference = (ref: ImageReference): string => `${repositoryNam
 // A name as the user wrote it ("busybox", "host:5000/x:1") in its canonical stored form.
 export const normalizeName = (name: string): string => formatReference(parseReference(name));
 
+// A name for an image made here (build): one without a registry goes under localhost/, as Podman's.
+export const localName = (name: string): string => {
+  const ref = parseReference(name);
+  return ref.qualified ? formatReference(ref) : formatReference(withRegistry(ref, 'localhost'));
+};
+
 // Splits a stored name "registry/repo:tag" (no digest) back into repository and tag.
 export const splitTaggedName = (name: string): { repository: string; tag: string } => {
   const colon = name.lastIndexOf(':');

@@ -5,11 +5,15 @@
 // pack and unpack it brings node:stream, which `ps` and `images` are spared (~1.5 ms).
 import { PassThrough } from 'node:stream';
 import { unpackError, unpackStream } from './unpack.js';
-import { packTree } from './pack.js';
+import { type PackOptions, packTree } from './pack.js';
 
-export const copyTree = async (source: number, target: number | string, options: { prefix: string; chown: boolean | [number, number] }): Promise<void> => {
+export const copyTree = async (
+  source: number,
+  target: number | string,
+  options: { prefix: string; chown: boolean | [number, number] } & Pick<PackOptions, 'filter' | 'mode'>,
+): Promise<void> => {
   const pipe = new PassThrough();
-  const packing = packTree(source, pipe, { prefix: options.prefix });
+  const packing = packTree(source, pipe, { prefix: options.prefix, filter: options.filter, mode: options.mode });
   packing.catch(() => undefined);
   const result = await unpackStream(pipe, target, { chown: options.chown, plain: true });
   const error = unpackError(result, 'the copy');

@@ -28,6 +28,8 @@ export interface ImageRecord {
   stored: string;
   architecture: string;
   os: string;
+  /** A build's step (its layer cache): hidden from `images` but with -a, as Podman's intermediate images. */
+  intermediate?: boolean;
 }
 
 // A new image's record: the fields its config and its layers decide are derived here.
@@ -92,6 +94,8 @@ export class ImageStore {
           names: [...new Set([...existing.names, ...record.names])],
           repoDigests: [...new Set([...existing.repoDigests, ...record.repoDigests])],
         };
+        // A build's cache step stored again as a result (the same config) is an image like any other.
+        if (!record.intermediate) delete merged.intermediate;
         writeJsonAtomic(join(this.dir(record.id), 'image.json'), merged);
       } else {
         merged = record;

@@ -32,6 +32,13 @@ export interface PackOptions {
   prefix?: string;
   /** Owners as the archive gives them (a container with a user namespace of its own: its ids). */
   owners?: { uid: (id: number) => number; gid: (id: number) => number };
+  /**
+   * Which entries go in (a build's .dockerignore), by their name in the archive: false leaves one
+   * out, 'descend' leaves a directory's own entry out but looks inside (an exception may match there).
+   */
+  filter?: (name: string, isDirectory: boolean) => boolean | 'descend';
+  /** The permission bits every entry gets (COPY --chmod). */
+  mode?: number;
 }
 
 type Header = {
@@ -92,7 +99,7 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
   const owners = options.owners;
   const base = (st: Stats, name: string) => ({
     name,
-    mode: st.mode & 0o7777,
+    mode: options.mode ?? st.mode & 0o7777,
     uid: owners ? owners.uid(st.uid) : st.uid,
     gid: owners ? owners.gid(st.gid) : st.gid,
     mtime: st.mtime,
@@ -101,8 +108,10 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
   // One entry: `fd` is open on it when it is a directory or a regular file, else undefined;
   // `path` names it as one component after an open directory (for readlink and xattrs).
   const entry = async (st: Stats, fd: number | undefined, path: string, name: string): Promise<void> => {
+    const wanted = name && options.filter ? options.filter(name, st.isDirectory()) : true;
+    if (!wanted || (wanted === 'descend' && !st.isDirectory())) return;
     if (st.isDirectory()) {
-      if (name) await add({ ...base(st, `${name}/`), type: 'directory' });
+      if (name && wanted === true) await add({ ...base(st, `${name}/`), type: 'directory' });
       if (options.layer && name && isOpaque(path)) await add({ ...base(st, `${name}/.wh..wh..opq`), mode: 0o644, type: 'file', size: 0 });
       for (const child of readdirSync(`/proc/self/fd/${fd}`).sort()) await visit(fd!, child, name ? `${name}/${child}` : child);
       return;

@@ -1,0 +1,157 @@
+// The build context: a directory read in place, never copied whole. COPY and ADD sources are opened
+// inside it (openat2 RESOLVE_IN_ROOT): a symlink in the context that points outside resolves inside
+// it, so a build never reads the host's files. .dockerignore leaves entries out of both the copies
+// and the cache keys.
+import { createHash } from 'node:crypto';
+import { constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { posix } from 'node:path';
+import { CliError } from '../errors.js';
+import { closeQuietly, openInRoot } from '../util/in-root.js';
+import type { IgnoreMatcher } from './ignore.js';
+
+const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW, O_DIRECTORY } = constants;
+const GLOB = /[*?[\\]/;
+
+// A source as Docker names it, cleaned to a path relative to the context ("" is the context itself).
+export const contextPath = (source: string): string => {
+  const clean = posix.normalize(`/${source}`).replace(/^\/+/, '').replace(/\/+$/, '');
+  return clean === '.' ? '' : clean;
+};
+
+// One glob component (Go's filepath.Match: * ? [..] and \ escapes) as a RegExp.
+const componentPattern = (glob: string): RegExp => {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < glob.length) re += `\\${glob[++i]}`;
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end < 0) throw new CliError('EUSAGE', `bad pattern ${glob}: unclosed [`);
+      re += `[${glob
+        .slice(i + 1, end)
+        .replace(/^\^/, '^')
+        .replace(/^!/, '^')}]`;
+      i = end;
+    } else re += c.replace(/[.+^${}()|\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+};
+
+export class BuildContext {
+  constructor(
+    readonly root: string,
+    private readonly ignore: IgnoreMatcher,
+  ) {}
+
+  // Whether the .dockerignore leaves out this context path.
+  ignored(rel: string): boolean {
+    return rel !== '' && this.ignore.ignored(rel);
+  }
+
+  // The context paths a COPY source names: itself, or what its glob matches (sorted), less what
+  // .dockerignore leaves out. None is an error naming the source, as Docker's.
+  expand(source: string): string[] {
+    const rel = contextPath(source);
+    const found = GLOB.test(rel) ? this.glob(rel) : this.exists(rel) ? [rel] : [];
+    const kept = found.filter((r) => !this.ignored(r));
+    if (!kept.length)
+      throw new CliError(
+        'EUSAGE',
+        `COPY source ${source}: no such file or directory in the build context${found.length ? ' (left out by .dockerignore)' : ''}`,
+      );
+    return kept;
+  }
+
+  // Opens a context path (no write, no blocking on a fifo), resolved inside the context.
+  open(rel: string): number {
+    return openInRoot(this.root, rel || '.', O_RDONLY | O_NONBLOCK);
+  }
+
+  // A filter for packing `rel` (a directory whose contents are copied): .dockerignore by context path.
+  filter(rel: string, prefix: string): (name: string, isDirectory: boolean) => boolean | 'descend' {
+    return (name, isDirectory) => {
+      const inside = prefix ? name.slice(prefix.length + 1) : name;
+      const path = rel ? `${rel}/${inside}` : inside;
+      if (!this.ignored(path)) return true;
+      return isDirectory && this.ignore.mayMatchInside(path) ? 'descend' : false;
+    };
+  }
+
+  // A digest of what the sources hold (names, types, modes, link targets, contents; not times or
+  // owners, as Docker's cache): the part of a COPY's cache key that the context gives.
+  digest(sources: string[]): string {
+    const hash = createHash('sha256');
+    const buffer = Buffer.alloc(1 << 20);
+    const walk = (fd: number, st: Stats, rel: string): void => {
+      hash.update(`${rel}\0${st.mode.toString(8)}\0`);
+      if (st.isDirectory()) {
+        for (const child of readdirSync(`/proc/self/fd/${fd}`).sort()) {
+          const path = rel ? `${rel}/${child}` : child;
+          if (this.ignored(path) && !this.ignore.mayMatchInside(path)) continue;
+          const at = `/proc/self/fd/${fd}/${child}`;
+          const cst = lstatSync(at);
+          if (cst.isSymbolicLink()) hash.update(`${path}\0link\0${readlinkSync(at)}\0`);
+          else if (cst.isDirectory() || cst.isFile()) {
+            const cfd = openSync(at, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | (cst.isDirectory() ? O_DIRECTORY : 0));
+            try {
+              if (!this.ignored(path) || cst.isDirectory()) walk(cfd, fstatSync(cfd), path);
+            } finally {
+              closeQuietly(cfd);
+            }
+          } else hash.update(`${path}\0${cst.mode.toString(8)}\0${cst.rdev}\0`);
+        }
+      } else if (st.isFile()) {
+        for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+      }
+    };
+    for (const rel of sources) {
+      const fd = this.open(rel);
+      try {
+        walk(fd, fstatSync(fd), rel);
+      } finally {
+        closeQuietly(fd);
+      }
+    }
+    return `sha256:${hash.digest('hex')}`;
+  }
+
+  private exists(rel: string): boolean {
+    try {
+      closeQuietly(this.open(rel));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // Matches a pattern component by component from the context's top, inside the context.
+  private glob(rel: string): string[] {
+    let found = [''];
+    for (const part of rel.split('/')) {
+      const next: string[] = [];
+      for (const dir of found) {
+        if (!GLOB.test(part)) {
+          const path = dir ? `${dir}/${part}` : part;
+          if (this.exists(path)) next.push(path);
+          continue;
+        }
+        let fd: number;
+        try {
+          fd = openInRoot(this.root, dir || '.', O_RDONLY | O_DIRECTORY);
+        } catch {
+          continue;
+        }
+        try {
+          const re = componentPattern(part);
+          for (const name of readdirSync(`/proc/self/fd/${fd}`).sort()) if (re.test(name)) next.push(dir ? `${dir}/${name}` : name);
+        } finally {
+          closeQuietly(fd);
+        }
+      }
+      found = next;
+    }
+    return found;
+  }
+}

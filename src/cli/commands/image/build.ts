@@ -1,0 +1,177 @@
+// skiff build [flags] CONTEXT: an image from a Dockerfile (or Containerfile), rootless, no daemon.
+// Prints Podman's lines: "STEP n/m: …", "--> Using cache ID", "--> ID", "COMMIT NAME", the id.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { CliError } from '../../../errors.js';
+import type { BuildEvent } from '../../../engine/builds.js';
+import { collect, openEngineFor, parseBool } from '../../engine.js';
+import { printLine } from '../../output/print.js';
+import { writeOut } from '../../output/stdout.js';
+
+interface BuildFlags {
+  tag?: string[];
+  file?: string;
+  buildArg?: string[];
+  buildArgFile?: string[];
+  target?: string;
+  cache: boolean;
+  pull?: string | boolean;
+  label?: string[];
+  quiet?: boolean;
+  layers: boolean;
+  iidfile?: string;
+  network?: string;
+  jobs?: string;
+  timestamp?: string;
+  ignorefile?: string;
+  format?: string;
+  secret?: string[];
+}
+
+// KEY=VALUE pairs (a bare KEY takes the value from the environment, as Docker's --build-arg).
+const pairs = (items: string[], what: string, fromEnv: boolean): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq === 0) throw new CliError('EUSAGE', `${what} "${item}": use KEY=VALUE`);
+    if (eq < 0) {
+      const value = fromEnv ? process.env[item] : '';
+      if (value !== undefined) out[item] = value;
+    } else out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+};
+
+// --secret id=ID,src=FILE (Docker's and Podman's form): the file a RUN --mount=type=secret gets.
+const parseSecrets = (specs: string[]): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const fields: Record<string, string> = {};
+    for (const field of spec.split(',')) {
+      const eq = field.indexOf('=');
+      fields[eq < 0 ? field : field.slice(0, eq)] = eq < 0 ? '' : field.slice(eq + 1);
+    }
+    const id = fields.id;
+    const src = fields.src ?? fields.source;
+    if (!id || !src || (fields.type && fields.type !== 'file')) throw new CliError('EUSAGE', `--secret "${spec}": use id=ID,src=FILE`);
+    out[id] = resolve(src);
+  }
+  return out;
+};
+
+const argFileLines = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+
+const pullPolicy = (value: string | boolean | undefined): 'always' | 'missing' | 'never' => {
+  if (value === undefined || value === false || value === 'false' || value === 'missing') return 'missing';
+  if (value === true || value === 'true' || value === 'always' || value === 'newer') return 'always';
+  if (value === 'never') return 'never';
+  throw new CliError('EUSAGE', `--pull=${value}: use always, missing, never or newer`);
+};
+
+const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
+
+// Podman's lines for each event ("[2/3] STEP 1/4: …" when there is more than one stage).
+const printer = (quiet: boolean, tag: string | undefined) => {
+  return (event: BuildEvent): void => {
+    if (quiet) return;
+    const stage = (e: { stage: number; stages: number }) => (e.stages > 1 ? `[${e.stage}/${e.stages}] ` : '');
+    switch (event.kind) {
+      case 'step':
+        printLine(`${stage(event)}STEP ${event.step}/${event.steps}: ${event.text}`);
+        break;
+      case 'cache':
+        printLine(`--> Using cache ${event.id.replace(/^sha256:/, '')}`);
+        printLine(`--> ${short(event.id)}`);
+        break;
+      case 'layer':
+        printLine(`--> ${short(event.id)}`);
+        break;
+      case 'output':
+        writeOut(event.text);
+        break;
+      case 'commit':
+        printLine(`${stage(event)}COMMIT${tag ? ` ${tag}` : ''}`);
+        break;
+      case 'warning':
+        process.stderr.write(`WARNING: ${event.message}\n`);
+        break;
+    }
+  };
+};
+
+export const build = (name = 'build'): Command =>
+  new Command(name)
+    .description('Build an image from a Containerfile or Dockerfile')
+    .argument('[context]', 'the build context directory', '.')
+    .option('-t, --tag <name>', 'name the image (repeatable)', collect)
+    .option('-f, --file <path>', 'the Containerfile or Dockerfile (- reads standard input)')
+    .option('--build-arg <key=value>', 'set a build argument (repeatable)', collect)
+    .option('--build-arg-file <path>', 'build arguments from a file of KEY=VALUE lines', collect)
+    .option('--target <stage>', 'build up to this stage')
+    .option('--no-cache', 'run every step, using no cached one')
+    .addOption(new Option('--pull [policy]', 'pull base images: always, missing, never or newer (default missing)'))
+    .option('--label <key=value>', 'a label on the image (repeatable)', collect)
+    .option('-q, --quiet', 'print only the image id')
+    .option('--layers [bool]', 'keep each step as a cached layer', parseBool, true)
+    .option('--iidfile <path>', 'write the image id to this file')
+    .option('--network <mode>', 'the network of RUN steps (none, host, pasta, slirp4netns, a named network)')
+    .option('--jobs <n>', 'stages built at once (default: the CPU count)')
+    .option('--timestamp <seconds>', 'set every created time to this (a rebuild gives the same id)')
+    .option('--ignorefile <path>', 'the ignore file (default .containerignore or .dockerignore in the context)')
+    .addOption(new Option('--format <format>', 'the image format').choices(['oci', 'docker']))
+    .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable)', collect)
+    .option('--rm [bool]', 'remove the build containers after each step (always)', parseBool, true)
+    .option('--force-rm [bool]', 'remove the build containers after a failure too (always)', parseBool, true)
+    .action(async (context: string, flags: BuildFlags, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const jobs = flags.jobs !== undefined ? Number(flags.jobs) : undefined;
+      if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new CliError('EUSAGE', `--jobs=${flags.jobs}: use a whole number of 1 or more`);
+      const timestamp = flags.timestamp !== undefined ? Number(flags.timestamp) : undefined;
+      if (timestamp !== undefined && (!Number.isInteger(timestamp) || timestamp < 0))
+        throw new CliError('EUSAGE', `--timestamp=${flags.timestamp}: use seconds since 1970`);
+      const buildArgs = {
+        ...pairs((flags.buildArgFile ?? []).flatMap(argFileLines), '--build-arg-file', false),
+        ...pairs(flags.buildArg ?? [], '--build-arg', true),
+      };
+      const controller = new AbortController();
+      const interrupt = () => controller.abort();
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      try {
+        const report = await engine.builds.build(
+          {
+            context,
+            ...(flags.file === '-' ? { text: readFileSync(0, 'utf8') } : flags.file ? { file: flags.file } : {}),
+            tags: flags.tag ?? [],
+            buildArgs,
+            target: flags.target,
+            noCache: !flags.cache,
+            pull: pullPolicy(flags.pull),
+            labels: pairs(flags.label ?? [], '--label', false),
+            network: flags.network,
+            layers: flags.layers,
+            timestamp,
+            jobs,
+            ignoreFile: flags.ignorefile,
+            secrets: parseSecrets(flags.secret ?? []),
+            signal: controller.signal,
+          },
+          printer(Boolean(flags.quiet), flags.tag?.[0]),
+        );
+        if (!flags.quiet) {
+          printLine(`--> ${short(report.id)}`);
+          for (const n of report.names) printLine(`Successfully tagged ${n}`);
+        }
+        printLine(report.id.replace(/^sha256:/, ''));
+        if (flags.iidfile) writeFileSync(flags.iidfile, report.id);
+      } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+      }
+    });

@@ -1,0 +1,261 @@
+// The steps of a build that change files, each in a build container of its own: RUN runs the
+// command (its output streamed), COPY and ADD write into the container's root (resolved inside it,
+// never through a symlink the image holds), and the container's changes become one layer.
+import { createHash } from 'node:crypto';
+import { chownSync, constants, createReadStream, existsSync, fstatSync, mkdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { basename, join } from 'node:path';
+import { CliError, messageOf } from '../errors.js';
+import type { ImageConfig } from '../image-format.js';
+import { type BuildContext, contextPath } from '../build/context.js';
+import type { MountSpec } from '../build/instructions.js';
+import { closeQuietly, openInRoot, openInRootIfExists } from '../util/in-root.js';
+import { O_PATH } from '../util/native.js';
+import { resolveUser } from '../oci/passwd.js';
+import type { ContainerRecord } from '../state/containers.js';
+
+const { O_DIRECTORY } = constants;
+
+// Makes `path` (absolute, in the container) and its missing parents inside `root`, root's own
+// (0:0 in the container); returns a descriptor of it. Each component is looked up from the root
+// (RESOLVE_IN_ROOT: an image's symlink resolves inside) and made with one name after a descriptor.
+export const mkdirInRoot = (root: string, path: string): number => {
+  const parts = path.split('/').filter(Boolean);
+  let fd = openInRoot(root, '/', O_PATH | O_DIRECTORY);
+  for (let i = 0; i < parts.length; i++) {
+    const partial = `/${parts.slice(0, i + 1).join('/')}`;
+    let next = openInRootIfExists(root, partial, O_PATH | O_DIRECTORY);
+    if (next === undefined) {
+      try {
+        mkdirSync(`/proc/self/fd/${fd}/${parts[i]}`, 0o755);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          closeQuietly(fd);
+          throw error;
+        }
+      }
+      try {
+        next = openInRoot(root, partial, O_PATH | O_DIRECTORY);
+      } catch (error) {
+        closeQuietly(fd);
+        throw new CliError('EUSAGE', `${partial} is not a directory in the image`, { cause: error });
+      }
+    }
+    closeQuietly(fd);
+    fd = next;
+  }
+  return fd;
+};
+
+export interface CopyRequest {
+  /** Where the sources are: the build context, another stage's or image's root, or heredocs. */
+  from: BuildContext;
+  sources: string[];
+  /** As written: a trailing "/" makes it a directory. Relative to the WORKDIR. */
+  dest: string;
+  workdir: string;
+  chown?: string;
+  chmod?: string;
+  /** ADD: a local tar archive is unpacked at the destination. */
+  extract: boolean;
+}
+
+// What ADD unpacks: a tar, plain or gzipped (by its first bytes, as Docker decides); bzip2 and xz
+// ones are refused (Node has no decompressor for them), anything else is copied as a file.
+const archiveKind = (fd: number, name: string): 'tar' | 'gzip' | undefined => {
+  const head = Buffer.alloc(512);
+  const n = readSync(fd, head, 0, 512, 0);
+  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if ((n >= 3 && head.subarray(0, 3).toString() === 'BZh') || (n >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))))
+    throw new CliError('EUSAGE', `ADD ${name}: bzip2 and xz archives are not unpacked yet; use a plain or gzipped tar, or RUN tar`);
+  return n >= 262 && head.subarray(257, 262).toString() === 'ustar' ? 'tar' : undefined;
+};
+
+// An archive's tar stream, from a descriptor the caller keeps.
+const tarStream = async (fd: number, kind: 'tar' | 'gzip'): Promise<Readable> => {
+  const input = createReadStream('', { fd, start: 0, autoClose: false });
+  if (kind === 'tar') return input;
+  const { createGunzip } = await import('node:zlib');
+  return input.pipe(createGunzip());
+};
+
+// COPY/ADD into a mounted build root: Docker's placement rules (into a directory when the
+// destination ends in "/", names one, or takes several sources; a directory's contents, not the
+// directory itself), owners 0:0 or --chown's (from the image's own passwd and group files).
+export const copyIntoRoot = async (root: string, request: CopyRequest): Promise<void> => {
+  const { copyTree } = await import('../storage/copy.js');
+  const dest = request.dest.startsWith('/') ? request.dest : `${request.workdir.replace(/\/$/, '')}/${request.dest}`;
+  const owner = request.chown ? resolveUser(root, request.chown) : undefined;
+  const chown: [number, number] = owner ? [owner.uid, owner.gid] : [0, 0];
+  const mode = request.chmod !== undefined ? Number.parseInt(request.chmod, 8) : undefined;
+  if (mode !== undefined && (Number.isNaN(mode) || mode > 0o7777))
+    throw new CliError('EUSAGE', `--chmod=${request.chmod}: use octal permission bits, e.g. 755`);
+  const opened = request.sources.map((rel) => {
+    const fd = request.from.open(rel);
+    return { rel, fd, dir: fstatSync(fd).isDirectory() };
+  });
+  try {
+    const existing = openInRootIfExists(root, dest.replace(/\/+$/, '') || '/', O_PATH);
+    const existingDir = existing !== undefined && fstatSync(existing).isDirectory();
+    if (existing !== undefined) closeQuietly(existing);
+    const intoDir = dest.endsWith('/') || request.sources.length > 1 || existingDir || opened.some((o) => o.dir);
+    if (request.sources.length > 1 && !dest.endsWith('/') && !existingDir)
+      throw new CliError('EUSAGE', `COPY with more than one source needs a destination directory ending in "/" (${request.dest})`);
+    const slash = dest.replace(/\/+$/, '').lastIndexOf('/');
+    const targetDir = intoDir ? dest : dest.slice(0, slash) || '/';
+    const dirFd = mkdirInRoot(root, targetDir);
+    try {
+      for (const o of opened) {
+        const kind = request.extract && !o.dir ? archiveKind(o.fd, o.rel) : undefined;
+        if (kind) {
+          const { unpackStream, unpackError } = await import('../storage/unpack.js');
+          const result = await unpackStream(await tarStream(o.fd, kind), dirFd, { chown: owner ? chown : true, plain: true });
+          const failed = unpackError(result, `ADD ${o.rel}`);
+          if (failed) throw failed;
+          continue;
+        }
+        const prefix = o.dir ? '' : intoDir ? basename(o.rel) : dest.slice(slash + 1);
+        await copyTree(o.fd, dirFd, { prefix, chown, mode, filter: o.dir ? request.from.filter(o.rel, '') : undefined });
+      }
+    } finally {
+      closeQuietly(dirFd);
+    }
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError('EUSAGE', `COPY to ${request.dest}: ${messageOf(error)}`, { cause: error });
+  } finally {
+    for (const o of opened) closeQuietly(o.fd);
+  }
+};
+
+// ADD's URL: downloaded into `dir` (streamed, hashed on the way, TLS verified), under the name its
+// path ends with; --checksum, when given, must match.
+export const downloadSource = async (url: string, dir: string, checksum?: string): Promise<{ name: string; digest: string }> => {
+  const { request } = await import('undici');
+  const { createHash } = await import('node:crypto');
+  const { createWriteStream } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  const { Transform } = await import('node:stream');
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || '') || 'download';
+  let response: Awaited<ReturnType<typeof request>>;
+  try {
+    response = await request(url, { maxRedirections: 5 });
+  } catch (error) {
+    throw new CliError('EUNREACHABLE', `ADD ${url}: ${messageOf(error)}`, { cause: error });
+  }
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    throw new CliError('EREGISTRY', `ADD ${url}: the server answered ${response.statusCode}`);
+  }
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  await pipeline(response.body, hashing, createWriteStream(join(dir, name), { mode: 0o600 }));
+  const digest = `sha256:${hash.digest('hex')}`;
+  if (checksum && checksum !== digest) throw new CliError('EDIGEST', `ADD ${url}: checksum mismatch: --checksum=${checksum}, the download is ${digest}`);
+  return { name, digest };
+};
+
+export interface RunMounts {
+  /** -v specs: cache directories, context binds, secrets. */
+  volumes: string[];
+  tmpfs: string[];
+  /** Secrets given as environment variables (never in the image). */
+  env: string[];
+  /** What the cache key takes from the mounts: their specs, and the content of context binds. */
+  key: string;
+}
+
+// RUN --mount: a cache directory of the user's (kept between builds, by id: the target by default),
+// a read-only bind of the build context (resolved inside it), a tmpfs, or a secret the build was
+// given (--secret id=…,src=…; read-only at /run/secrets/ID, or as an environment variable).
+export const runMounts = (
+  mounts: MountSpec[],
+  options: { workdir: string; context: BuildContext; cacheDir: string; secrets: Record<string, string> },
+): RunMounts => {
+  const out: RunMounts = { volumes: [], tmpfs: [], env: [], key: '' };
+  const keys: string[] = [];
+  for (const m of mounts) {
+    const at = (path: string) => (path.startsWith('/') ? path : `${options.workdir.replace(/\/$/, '')}/${path}`);
+    keys.push(JSON.stringify(m));
+    switch (m.type) {
+      case 'cache': {
+        if (!m.target) throw new CliError('EUSAGE', 'RUN --mount=type=cache needs a target');
+        const id = m.id ?? at(m.target);
+        const dir = join(options.cacheDir, createHash('sha256').update(id).digest('hex').slice(0, 32));
+        if (!existsSync(dir)) {
+          mkdirSync(dir, { recursive: true, mode: m.mode ?? 0o755 });
+          if (m.uid !== undefined || m.gid !== undefined) chownSync(dir, m.uid ?? 0, m.gid ?? 0);
+        }
+        out.volumes.push(`${dir}:${at(m.target)}${m.readOnly ? ':ro' : ''}`);
+        break;
+      }
+      case 'tmpfs':
+        if (!m.target) throw new CliError('EUSAGE', 'RUN --mount=type=tmpfs needs a target');
+        out.tmpfs.push(`${at(m.target)}${m.size ? `:size=${m.size}` : ''}`);
+        break;
+      case 'bind': {
+        if (!m.target) throw new CliError('EUSAGE', 'RUN --mount=type=bind needs a target');
+        if (m.from) throw new CliError('EUSAGE', `RUN --mount=type=bind,from=${m.from} is not supported yet: bind the build context, or COPY --from first`);
+        if (!m.readOnly) throw new CliError('EUSAGE', 'RUN --mount=type=bind,rw is not supported yet: context binds are read-only');
+        const rel = contextPath(m.source ?? '.');
+        const fd = options.context.open(rel);
+        try {
+          // The path the descriptor names: inside the context, whatever symlinks led there.
+          out.volumes.push(`${readlinkSync(`/proc/self/fd/${fd}`)}:${at(m.target)}:ro`);
+        } finally {
+          closeQuietly(fd);
+        }
+        keys.push(options.context.digest([rel]));
+        break;
+      }
+      case 'secret': {
+        const id = m.id ?? (m.target ? basename(m.target) : undefined);
+        if (!id) throw new CliError('EUSAGE', 'RUN --mount=type=secret needs an id or a target');
+        const src = options.secrets[id];
+        if (!src) {
+          if (m.required) throw new CliError('EUSAGE', `RUN --mount=type=secret,id=${id}: no such secret: give it with --secret id=${id},src=FILE`);
+          break;
+        }
+        if (m.env) {
+          const value = readFileSync(src);
+          if (value.length > MAX_SECRET) throw new CliError('EUSAGE', `secret ${id} is larger than ${MAX_SECRET >> 10} KiB`);
+          out.env.push(`${m.env}=${value.toString('utf8')}`);
+        }
+        if (m.target || !m.env) out.volumes.push(`${src}:${at(m.target ?? `/run/secrets/${id}`)}:ro`);
+        break;
+      }
+      default:
+        throw new CliError('EUSAGE', `RUN --mount=type=${m.type} is not supported yet`);
+    }
+  }
+  out.key = keys.join('\0');
+  return out;
+};
+
+const MAX_SECRET = 512 << 10;
+
+// The paths a build container's runtime mounted over (its bundle's mounts): what the runtime made
+// in the container's upper directory for them is not the step's change.
+export const mountTargets = (containerDir: string): Set<string> => {
+  try {
+    const spec = JSON.parse(readFileSync(join(containerDir, 'bundle', 'config.json'), 'utf8')) as { mounts?: { destination: string }[] };
+    return new Set((spec.mounts ?? []).map((m) => m.destination.replace(/^\/+/, '').replace(/\/+$/, '')));
+  } catch {
+    return new Set();
+  }
+};
+
+// The config a step's result has: the stage's, with the new layer's diff id and a history line.
+export const withLayer = (config: ImageConfig, diffId: string | undefined, createdBy: string, created: string): ImageConfig => ({
+  ...config,
+  created,
+  rootfs: { type: 'layers', diff_ids: [...config.rootfs.diff_ids, ...(diffId ? [diffId] : [])] },
+  history: [...(config.history ?? []), { created, created_by: createdBy, ...(diffId ? {} : { empty_layer: true }) }],
+});
+
+export type { ContainerRecord };

@@ -1,0 +1,550 @@
+// `skiff build`: a Dockerfile's stages built into images in the store, rootless and without a daemon.
+// Each step that changes files runs in a build container of its own (a RUN its command, a COPY its
+// copy into the mounted root) whose changes become one layer and an intermediate image, the step's
+// cache entry; metadata steps only change the config. Stages that do not need each other build at
+// the same time. The engine reports steps as events and never prints.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { BuildCache, stepKey } from '../build/cache.js';
+import { BuildContext } from '../build/context.js';
+import { type Dockerfile, type Instruction, parseDockerfile, parseTrigger } from '../build/dockerfile.js';
+import { ignoreMatcher, parseIgnore } from '../build/ignore.js';
+import { applyMetadata, commandOf, DEFAULT_SHELL, envValue, scratchConfig } from '../build/image-config.js';
+import { type Stage, type Step, splitStages, stageDependencies, stagesFor, typeInstruction } from '../build/instructions.js';
+import { CliError, messageOf } from '../errors.js';
+import type { ImageConfig } from '../image-format.js';
+import { localName } from '../image/reference.js';
+import { hostPlatform } from '../image/manifest.js';
+import { copyIntoRoot, downloadSource, mountTargets, runMounts, withLayer } from './build-steps.js';
+import type { ContainersEngine } from './containers.js';
+import type { EngineContext } from './context.js';
+import type { ImagesEngine } from './images.js';
+import type { ContainerLogs } from './logs.js';
+
+const MAX_DOCKERFILE = 4 << 20;
+const MAX_IGNOREFILE = 1 << 20;
+
+export interface BuildOptions {
+  context: string;
+  /** The Dockerfile's path (default: Containerfile or Dockerfile in the context), or its text (`-f -`). */
+  file?: string;
+  text?: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  target?: string;
+  noCache?: boolean;
+  pull?: 'always' | 'missing' | 'never';
+  labels?: Record<string, string>;
+  network?: string;
+  /** Keep each step's image as the cache (Podman's --layers, the default). */
+  layers?: boolean;
+  /** Seconds since the epoch for every created time: the same inputs give the same image id. */
+  timestamp?: number;
+  jobs?: number;
+  ignoreFile?: string;
+  /** --secret id=ID,src=FILE: what RUN --mount=type=secret mounts. */
+  secrets?: Record<string, string>;
+  /** Aborted: the running step's container is killed and the build stops (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export type BuildEvent =
+  | { kind: 'step'; stage: number; stages: number; step: number; steps: number; text: string }
+  | { kind: 'cache'; id: string }
+  | { kind: 'layer'; id: string }
+  | { kind: 'output'; text: string }
+  | { kind: 'commit'; stage: number; stages: number }
+  | { kind: 'warning'; message: string };
+
+export interface BuildReport {
+  id: string;
+  names: string[];
+}
+
+interface StageResult {
+  imageId?: string;
+  config: ImageConfig;
+  key: string;
+}
+
+// One stage's progress: the config so far, the last image stored (what a build container starts
+// from) and the cache key of everything up to here.
+interface StageState extends StageResult {
+  args: Map<string, string | undefined>;
+  /** The config changed since imageId was stored. */
+  pending: boolean;
+}
+
+// BuildKit's automatic platform args: the build runs on this host's platform, for it.
+const platformArgs = (): Record<string, string> => {
+  const { os, architecture } = hostPlatform();
+  const all = { PLATFORM: `${os}/${architecture}`, OS: os, ARCH: architecture, VARIANT: '' };
+  return Object.fromEntries(
+    Object.entries(all).flatMap(([k, v]) => [
+      [`BUILD${k}`, v],
+      [`TARGET${k}`, v],
+    ]),
+  );
+};
+
+export class Builds {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly containers: ContainersEngine,
+    private readonly images: ImagesEngine,
+    private readonly logs: ContainerLogs,
+  ) {}
+
+  // The Dockerfile and .dockerignore (both size-bounded), then every needed stage, then the image.
+  async build(options: BuildOptions, onEvent: (event: BuildEvent) => void): Promise<BuildReport> {
+    const contextDir = resolve(options.context);
+    const { df, dir } = this.readDockerfile(options, contextDir);
+    const ignoreText = this.readIgnore(options, contextDir, dir);
+    const context = new BuildContext(contextDir, ignoreMatcher(parseIgnore(ignoreText)));
+    const { globalArgs, stages } = splitStages(df, { ...platformArgs(), ...options.buildArgs });
+    const order = stagesFor(stages, options.target);
+    const deps = stageDependencies(stages);
+    const names = options.tags.map((t) => localName(t));
+    const cache = new BuildCache(join(this.ctx.paths.data, 'build-cache'));
+    const run = new BuildRun(this, options, onEvent, context, cache, df, globalArgs, stages, order.length);
+    const results = new Map<number, Promise<StageResult>>();
+    const slots = new Semaphore(Math.max(1, options.jobs ?? availableParallelism()));
+    for (const [position, index] of order.entries())
+      results.set(
+        index,
+        (async () => {
+          const needed = await Promise.all(deps[index].map((d) => results.get(d)!));
+          void needed;
+          return slots.run(() => run.stage(stages[index], position, (ref) => results.get(ref)));
+        })().catch((error: unknown) => {
+          run.stop();
+          throw error;
+        }),
+      );
+    // Every stage settles before the build does: a failed one stops the rest at their next step.
+    const settled = await Promise.allSettled([...results.values()]);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const last = await results.get(order[order.length - 1])!;
+    onEvent({ kind: 'commit', stage: order.length, stages: order.length });
+    return run.finish(last, names);
+  }
+
+  private readDockerfile(options: BuildOptions, contextDir: string): { df: Dockerfile; dir: string } {
+    if (options.text !== undefined) return { df: parseDockerfile(bounded(options.text, MAX_DOCKERFILE, 'the Dockerfile'), 'Dockerfile'), dir: contextDir };
+    const candidates = options.file ? [resolve(options.file)] : ['Containerfile', 'Dockerfile'].map((n) => join(contextDir, n));
+    for (const path of candidates) {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !options.file) continue;
+        throw new CliError('EUSAGE', `cannot read ${path}: ${messageOf(error)}`);
+      }
+      return { df: parseDockerfile(bounded(text, MAX_DOCKERFILE, path), path.split('/').pop()!), dir: dirname(path) };
+    }
+    throw new CliError('EUSAGE', `no Containerfile or Dockerfile in ${contextDir}: name one with -f`);
+  }
+
+  private readIgnore(options: BuildOptions, contextDir: string, _dockerfileDir: string): string {
+    const candidates = options.ignoreFile ? [resolve(options.ignoreFile)] : ['.containerignore', '.dockerignore'].map((n) => join(contextDir, n));
+    for (const path of candidates) {
+      try {
+        return bounded(readFileSync(path, 'utf8'), MAX_IGNOREFILE, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !options.ignoreFile) continue;
+        throw new CliError('EUSAGE', `cannot read ${path}: ${messageOf(error)}`);
+      }
+    }
+    return '';
+  }
+
+  // (BuildRun's access to the engine.)
+  get parts() {
+    return { ctx: this.ctx, containers: this.containers, images: this.images, logs: this.logs };
+  }
+}
+
+const bounded = (text: string, max: number, what: string): string => {
+  if (text.length > max) throw new CliError('EUSAGE', `${what} is larger than ${max >> 20} MiB`);
+  return text;
+};
+
+// At most `n` stages at work at once.
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+// One build's run through its stages.
+class BuildRun {
+  private failed = false;
+  private readonly created: string;
+  private readonly containersMade = new Set<string>();
+
+  constructor(
+    private readonly builds: Builds,
+    private readonly options: BuildOptions,
+    private readonly onEvent: (event: BuildEvent) => void,
+    private readonly context: BuildContext,
+    private readonly cache: BuildCache,
+    private readonly df: Dockerfile,
+    private readonly globalArgs: Record<string, string | undefined>,
+    private readonly stages: Stage[],
+    private readonly stageCount: number,
+  ) {
+    this.created = options.timestamp !== undefined ? new Date(options.timestamp * 1000).toISOString() : new Date().toISOString();
+  }
+
+  private get engine() {
+    return this.builds.parts;
+  }
+
+  // A scratch directory in the store (the same file system as its layers).
+  private tempDir(prefix: string): string {
+    const tmp = join(this.engine.ctx.paths.data, 'tmp');
+    mkdirSync(tmp, { recursive: true });
+    return mkdtempSync(join(tmp, prefix));
+  }
+
+  // A stage failed: the others stop at their next step.
+  stop(): void {
+    this.failed = true;
+  }
+
+  // Builds one stage: FROM, its ONBUILD triggers, then its steps in order.
+  async stage(stage: Stage, position: number, resultOf: (index: number) => Promise<StageResult> | undefined): Promise<StageResult> {
+    const steps = stage.instructions.length + 1;
+    const event = (step: number, text: string) => this.onEvent({ kind: 'step', stage: position + 1, stages: this.stageCount, step, steps, text });
+    event(1, `FROM ${stage.base}${stage.name ? ` AS ${stage.name}` : ''}`);
+    const state = await this.from(stage, resultOf);
+    const triggers = state.config.config?.OnBuild ?? [];
+    if (triggers.length) {
+      delete state.config.config!.OnBuild;
+      for (const text of triggers) await this.step(state, parseTrigger(text), resultOf);
+    }
+    for (const [i, ins] of stage.instructions.entries()) {
+      if (this.failed) throw new CliError('EUSAGE', 'the build stopped: another stage failed');
+      event(i + 2, ins.text);
+      await this.step(state, ins, resultOf);
+    }
+    return state;
+  }
+
+  // The result as an image named `names`: a step of its own in the cache (the final config, the labels).
+  async finish(last: StageResult, names: string[]): Promise<BuildReport> {
+    const { ctx } = this.engine;
+    const labels = this.options.labels ?? {};
+    const key = stepKey(last.key, 'result', JSON.stringify(labels));
+    const cached = this.options.noCache ? undefined : this.cache.get(key, (id) => ctx.images.get(id) !== undefined);
+    if (cached) {
+      const record = await this.engine.images.tag(cached, names).catch(() => undefined);
+      if (record || !names.length) return { id: cached, names };
+    }
+    const config = structuredClone(last.config);
+    config.created = this.created;
+    if (Object.keys(labels).length) config.config = { ...config.config, Labels: { ...(config.config?.Labels ?? {}), ...labels } };
+    const { storeImage } = await import('../image/commit.js');
+    const layers = last.imageId ? (ctx.images.get(last.imageId)?.layers ?? []) : [];
+    const record = await storeImage(ctx, config, layers, names);
+    if (this.options.layers !== false) this.cache.put(key, record.id);
+    return { id: record.id, names };
+  }
+
+  private async from(stage: Stage, resultOf: (index: number) => Promise<StageResult> | undefined): Promise<StageState> {
+    const args = new Map<string, string | undefined>();
+    const base = stage.base;
+    const ref = this.stages.findIndex((s) => s.name !== undefined && s.name === base.toLowerCase() && s.index < stage.index);
+    if (ref >= 0) {
+      const result = await resultOf(ref)!;
+      return { ...result, config: structuredClone(result.config), args, pending: false };
+    }
+    if (base === 'scratch') return { config: scratchConfig(hostPlatform().architecture), key: stepKey('scratch'), args, pending: true };
+    const { images } = this.engine;
+    let id: string | undefined;
+    if (this.options.pull !== 'always') id = images.exists(base) ? images.resolve(base).id : undefined;
+    if (!id) {
+      if (this.options.pull === 'never') throw new CliError('ENOIMAGE', `${base}: no such image in the store, and --pull=never`);
+      id = (await images.pull(base, stage.platform ? { platform: stage.platform } : {})).image.id;
+    }
+    return { imageId: id, config: structuredClone(this.engine.ctx.images.config(id)), key: stepKey('image', id), args, pending: false };
+  }
+
+  // A variable as an instruction sees it: ENV first, then the stage's ARGs.
+  private lookup(state: StageState): (name: string) => string | undefined {
+    return (name) => envValue(state.config.config?.Env, name) ?? state.args.get(name);
+  }
+
+  private async step(state: StageState, ins: Instruction, resultOf: (index: number) => Promise<StageResult> | undefined): Promise<void> {
+    const step: Step = typeInstruction(ins, this.lookup(state), this.df.escape);
+    const inner = (state.config.config ??= {});
+    if (step.kind === 'arg') {
+      for (const arg of step.args) {
+        const value = this.options.buildArgs[arg.name] ?? (arg.default !== undefined ? arg.default : this.globalArgs[arg.name]);
+        state.args.set(arg.name, value);
+        state.key = stepKey(state.key, 'ARG', arg.name, value ?? '\0unset');
+      }
+      return;
+    }
+    if (applyMetadata(inner, step)) {
+      if (step.kind === 'maintainer') state.config.author = step.name;
+      state.config.history = [...(state.config.history ?? []), { created: this.created, created_by: `/bin/sh -c #(nop) ${ins.text}`, empty_layer: true }];
+      state.key = stepKey(state.key, ins.text, JSON.stringify(step));
+      state.pending = true;
+      return;
+    }
+    if (step.kind === 'run') return this.run(state, step, ins);
+    if (step.kind === 'copy' || step.kind === 'add') return this.copy(state, step, ins, resultOf);
+    throw new CliError('EINTERNAL', `${ins.keyword} is not handled`);
+  }
+
+  // The env a RUN sees: the image's, and the stage's ARGs that ENV does not set.
+  private runEnv(state: StageState): string[] {
+    const env = state.config.config?.Env ?? [];
+    const args = [...state.args].filter(([k, v]) => v !== undefined && envValue(env, k) === undefined).map(([k, v]) => `${k}=${v}`);
+    return [...env, ...args];
+  }
+
+  private cached(key: string): string | undefined {
+    if (this.options.noCache) return undefined;
+    const { ctx } = this.engine;
+    return this.cache.get(key, (id) => ctx.images.get(id) !== undefined);
+  }
+
+  private useCached(state: StageState, id: string, key: string): void {
+    this.onEvent({ kind: 'cache', id });
+    state.imageId = id;
+    state.config = structuredClone(this.engine.ctx.images.config(id));
+    state.key = key;
+    state.pending = false;
+  }
+
+  // The image a build container starts from: the last one stored (its files are what matter:
+  // the container gets the stage's env, user and workdir itself), or FROM scratch's empty one.
+  private async baseImage(state: StageState): Promise<string> {
+    if (state.imageId) return state.imageId;
+    const { storeImage } = await import('../image/commit.js');
+    const config = { ...scratchConfig(state.config.architecture ?? hostPlatform().architecture), created: new Date(0).toISOString() };
+    const record = await storeImage(this.engine.ctx, config, [], [], true);
+    return record.id;
+  }
+
+  private async newContainer(
+    state: StageState,
+    command: string[],
+    extra: { network?: string; volumes?: string[]; tmpfs?: string[]; env?: string[] } = {},
+  ): Promise<string> {
+    const inner = state.config.config ?? {};
+    const network = extra.network ?? this.options.network;
+    const record = await this.engine.containers.create({
+      image: await this.baseImage(state),
+      command,
+      entrypoint: '',
+      env: [...this.runEnv(state), ...(extra.env ?? [])],
+      workdir: inner.WorkingDir || '/',
+      ...(inner.User ? { user: inner.User } : {}),
+      ...(network ? { network } : {}),
+      pull: 'never',
+      labels: ['io.skiff.build=1'],
+      ...(extra.volumes?.length ? { volume: extra.volumes } : {}),
+      ...(extra.tmpfs?.length ? { tmpfs: extra.tmpfs } : {}),
+    });
+    this.containersMade.add(record.id);
+    return record.id;
+  }
+
+  private async removeContainer(id: string): Promise<void> {
+    await this.engine.containers.remove(id, { force: true }).catch(() => undefined);
+    this.containersMade.delete(id);
+  }
+
+  // The container's changes as the step's layer and intermediate image, the step's cache entry.
+  private async commit(state: StageState, container: string, key: string, createdBy: string): Promise<void> {
+    const { ctx, containers, images } = this.engine;
+    const { layerFromTar, storeImage } = await import('../image/commit.js');
+    const { packTree } = await import('../storage/pack.js');
+    const targets = mountTargets(ctx.containers.containerDir(container));
+    const record = await images.committing(async (installed) =>
+      containers.withRootfs(container, async (_rootfs, _record, upper) => {
+        if (!upper) throw new CliError('ESTATE', 'build steps need an overlay root filesystem (this store uses copies)');
+        // What the runtime made in the upper directory as mount points is not the step's change.
+        const filter = (name: string, isDirectory: boolean) => !targets.has(name.replace(/\/$/, '')) || (isDirectory ? 'descend' : false);
+        const layer = await layerFromTar(ctx, (out) => packTree(upper, out, { layer: true, filter }), state.config.rootfs.diff_ids, {
+          createdBy,
+          chown: ctx.config.storage.userns !== 'single',
+          installed,
+        });
+        const config = withLayer(state.config, layer.diffId, createdBy, this.created);
+        return storeImage(ctx, config, layer.chains, [], true);
+      }),
+    );
+    this.onEvent({ kind: 'layer', id: record.id });
+    if (this.options.layers !== false) this.cache.put(key, record.id);
+    state.imageId = record.id;
+    state.config = structuredClone(ctx.images.config(record.id));
+    state.key = key;
+    state.pending = false;
+  }
+
+  private async run(state: StageState, step: Extract<Step, { kind: 'run' }>, ins: Instruction): Promise<void> {
+    const workdir = state.config.config?.WorkingDir || '/';
+    const mounts = runMounts(step.mounts, {
+      workdir,
+      context: this.context,
+      cacheDir: join(this.engine.ctx.paths.data, 'build-mounts'),
+      secrets: this.options.secrets ?? {},
+    });
+    const key = stepKey(state.key, ins.text, JSON.stringify(this.runEnv(state)), mounts.key);
+    const hit = this.cached(key);
+    if (hit) return this.useCached(state, hit, key);
+    const shell = state.config.config?.Shell ?? DEFAULT_SHELL;
+    const command = step.command ?? commandOf([step.text], true, shell);
+    const { containers, logs } = this.engine;
+    // A heredoc script (#!) is a file of its own, mounted read-only where the step runs it.
+    let scriptDir: string | undefined;
+    if (step.script) {
+      scriptDir = this.tempDir('script-');
+      writeFileSync(join(scriptDir, 'script'), step.script.content, { mode: 0o755 });
+      mounts.volumes.push(`${join(scriptDir, 'script')}:${step.script.path}:ro`);
+    }
+    const network = step.network === 'default' ? undefined : step.network;
+    let id: string;
+    try {
+      id = await this.newContainer(state, command, { network, volumes: mounts.volumes, tmpfs: mounts.tmpfs, env: mounts.env });
+    } catch (error) {
+      if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
+      throw error;
+    }
+    try {
+      const abort = () => void containers.kill(id).catch(() => undefined);
+      this.options.signal?.addEventListener('abort', abort);
+      try {
+        await containers.start(id);
+        for await (const entry of logs.read(id, { follow: true })) this.onEvent({ kind: 'output', text: entry.text });
+        const code = await containers.wait(id);
+        if (this.options.signal?.aborted) throw new CliError('EUSAGE', 'the build was interrupted', { exitCode: 130 });
+        if (code !== 0) throw new CliError('EHELPER', `building at STEP "${ins.text}": the command exited with ${code}`, { exitCode: code });
+      } finally {
+        this.options.signal?.removeEventListener('abort', abort);
+      }
+      await this.commit(state, id, key, ins.text.replace(/^RUN\s+/i, '/bin/sh -c '));
+    } finally {
+      await this.removeContainer(id);
+      if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
+    }
+  }
+
+  private async copy(
+    state: StageState,
+    step: Extract<Step, { kind: 'copy' | 'add' }>,
+    ins: Instruction,
+    resultOf: (index: number) => Promise<StageResult> | undefined,
+  ): Promise<void> {
+    const inner = state.config.config ?? {};
+    let heredocDir: string | undefined;
+    let sourceContainer: string | undefined;
+    try {
+      let from = this.context;
+      let sources: string[];
+      let content: string;
+      const urls = step.kind === 'add' ? step.sources.filter((s) => /^https?:\/\//i.test(s)) : [];
+      if (urls.length && urls.length !== step.sources.length) throw new CliError('EUSAGE', `ADD takes URLs or context files, not both at once (${ins.text})`);
+      if (step.heredocs.length || urls.length) {
+        // Heredocs and downloads are files of a temp dir the copy reads like a context.
+        heredocDir = this.tempDir('sources-');
+        for (const h of step.heredocs) writeFileSync(join(heredocDir, h.name), h.content);
+        const downloads = [];
+        for (const url of urls) downloads.push(await downloadSource(url, heredocDir, step.checksum));
+        from = new BuildContext(heredocDir, ignoreMatcher([]));
+        sources = urls.length ? downloads.map((d) => d.name) : step.heredocs.map((h) => h.name);
+        content = urls.length ? JSON.stringify(downloads) : JSON.stringify(step.heredocs);
+      } else if (step.from !== undefined) {
+        const image = await this.sourceImage(step.from, resultOf);
+        sourceContainer = await this.newContainer(
+          { imageId: image, config: { rootfs: { type: 'layers', diff_ids: [] } }, key: '', args: new Map(), pending: false },
+          ['true'],
+        );
+        content = `from:${image}`;
+        sources = step.sources;
+      } else {
+        sources = step.sources.flatMap((s) => this.context.expand(s));
+        content = this.context.digest(sources);
+      }
+      const key = stepKey(state.key, ins.text, content, inner.WorkingDir ?? '/');
+      const hit = this.cached(key);
+      if (hit) return this.useCached(state, hit, key);
+      const copyInto = async (source: BuildContext, names: string[]): Promise<void> => {
+        const id = await this.newContainer(state, ['true']);
+        try {
+          await this.engine.containers.withRootfs(id, (root) =>
+            copyIntoRoot(root, {
+              from: source,
+              sources: names,
+              dest: step.dest,
+              workdir: inner.WorkingDir || '/',
+              chown: step.chown,
+              chmod: step.chmod,
+              extract: step.kind === 'add' && !urls.length && !step.heredocs.length,
+            }),
+          );
+          await this.commit(state, id, key, `/bin/sh -c #(nop) ${ins.text}`);
+        } finally {
+          await this.removeContainer(id);
+        }
+      };
+      if (sourceContainer) {
+        await this.engine.containers.withRootfs(sourceContainer, async (root) => {
+          const source = new BuildContext(root, ignoreMatcher([]));
+          await copyInto(
+            source,
+            step.sources.flatMap((s) => source.expand(s)),
+          );
+        });
+      } else await copyInto(from, sources);
+    } finally {
+      if (heredocDir) rmSync(heredocDir, { recursive: true, force: true });
+      if (sourceContainer) await this.removeContainer(sourceContainer);
+    }
+  }
+
+  // COPY --from's image: a stage by name or index, else an image (pulled if missing).
+  private async sourceImage(from: string, resultOf: (index: number) => Promise<StageResult> | undefined): Promise<string> {
+    const byName = this.stages.find((s) => s.name === from.toLowerCase() || String(s.index) === from);
+    if (byName) {
+      const result = await resultOf(byName.index);
+      if (!result) throw new CliError('EINTERNAL', `stage ${from} was not built`);
+      if (result.imageId && !this.needsStore(result)) return result.imageId;
+      return this.storeResult(result);
+    }
+    const { images } = this.engine;
+    return images.exists(from) ? images.resolve(from).id : (await images.pull(from, {})).image.id;
+  }
+
+  private needsStore(result: StageResult): boolean {
+    return !result.imageId;
+  }
+
+  private async storeResult(result: StageResult): Promise<string> {
+    const { storeImage } = await import('../image/commit.js');
+    const { ctx } = this.engine;
+    const layers = result.imageId ? (ctx.images.get(result.imageId)?.layers ?? []) : [];
+    return (await storeImage(ctx, { ...result.config, created: new Date(0).toISOString() }, layers, [], true)).id;
+  }
+
+  // The build containers still there (a failure, an interrupt): removed.
+  async cleanup(): Promise<void> {
+    for (const id of [...this.containersMade]) await this.removeContainer(id);
+  }
+}

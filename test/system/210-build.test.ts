@@ -1,0 +1,315 @@
+// skiff build: Dockerfiles built into images in the store, rootless, by the unprivileged test user
+// on the fixture busybox. Each instruction, the layer cache (hits, a changed file rebuilding from its
+// step on, a rebuild that runs no container), multi-stage builds with COPY --from and --target,
+// .dockerignore, build args, heredocs, -f -, and what must hold: a failing RUN stops the build with
+// its code and leaves nothing behind, as does SIGINT; a context's symlinks never reach the host.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { until, useSandbox } from '../helpers/cli.js';
+
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+
+const sb = useSandbox('build', { pull: [IMG] });
+
+// A build context under the sandbox's home: files given as path -> content.
+const context = (name: string, files: Record<string, string>): string => {
+  const dir = join(sb.home, name);
+  rmSync(dir, { recursive: true, force: true });
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+};
+
+const runIn = async (image: string, script: string): Promise<string> => (await sb.runCli(0, 'run', '--rm', '--entrypoint', 'sh', image, '-c', script)).stdout;
+
+const inspect = async (image: string) => JSON.parse((await sb.runCli(0, 'image', 'inspect', image)).stdout)[0];
+
+const containersLeft = async () => (await sb.runCli(0, 'ps', '-a', '-q')).stdout.trim();
+
+describe('skiff build', () => {
+  it('builds every instruction into an image that runs, with its config and history', async () => {
+    const dir = context('basic', {
+      Dockerfile: [
+        `FROM ${IMG}`,
+        'LABEL org.example.kind="test image" version=1',
+        'ENV GREETING=hello TARGET="the world"',
+        'WORKDIR /app',
+        'COPY hello.txt data/ ./',
+        'COPY --chmod=750 --chown=1000:1000 run.sh /usr/local/bin/run.sh',
+        'RUN echo "$GREETING, $TARGET" > /app/greeting && mkdir -p /var/lib/thing',
+        'USER 1000:1000',
+        'EXPOSE 8080 53/udp',
+        'VOLUME /var/lib/thing',
+        'STOPSIGNAL SIGINT',
+        'HEALTHCHECK --interval=5s --retries=2 CMD cat /app/greeting',
+        'ENTRYPOINT ["/usr/local/bin/run.sh"]',
+        'CMD ["one", "two"]',
+        '',
+      ].join('\n'),
+      'hello.txt': 'hi there\n',
+      'data/a': 'A\n',
+      'data/sub/b': 'B\n',
+      'run.sh': '#!/bin/sh\necho "args: $*"; cat /app/greeting /app/hello.txt /app/a /app/sub/b; id -u\n',
+    });
+    const r = await sb.runCli(0, 'build', '-t', 'built:1', dir);
+    expect(r.stdout).toMatch(/^STEP 1\/14: FROM /m);
+    expect(r.stdout).toMatch(/^STEP 7\/14: RUN echo/m);
+    expect(r.stdout).toMatch(/^COMMIT built:1$/m);
+    expect(r.stdout).toMatch(/^Successfully tagged localhost\/built:1$/m);
+    const id = r.stdout.trim().split('\n').pop()!;
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect((await sb.runCli(0, 'run', '--rm', 'built:1')).stdout).toBe('args: one two\nhello, the world\nhi there\nA\nB\n1000\n');
+    const config = (await inspect('built:1')).Config;
+    expect(config).toMatchObject({
+      WorkingDir: '/app',
+      User: '1000:1000',
+      Entrypoint: ['/usr/local/bin/run.sh'],
+      Cmd: ['one', 'two'],
+      Labels: { 'org.example.kind': 'test image', version: '1' },
+      StopSignal: 'SIGINT',
+    });
+    expect(config.Env).toEqual(expect.arrayContaining(['GREETING=hello', 'TARGET=the world']));
+    expect(Object.keys(config.ExposedPorts).sort()).toEqual(['53/udp', '8080/tcp']);
+    expect(Object.keys(config.Volumes)).toEqual(['/var/lib/thing']);
+    expect(config.Healthcheck).toMatchObject({ Test: ['CMD-SHELL', 'cat /app/greeting'], Interval: 5e9, Retries: 2 });
+    // Files: owned by root (COPY's default), --chmod applied, the runtime's mount points not in a layer.
+    expect(await runIn('built:1', 'stat -c "%u:%g %a" /app/hello.txt /usr/local/bin/run.sh')).toBe('0:0 644\n1000:1000 750\n');
+    const history = (await sb.runCli(0, 'history', '--format', '{{.CreatedBy}}', 'built:1')).stdout;
+    expect(history).toMatch(/echo "\$GREETING, \$TARGET"/);
+    expect(history).toMatch(/COPY --chmod=750 --chown=1000:1000 run.sh/);
+    expect(await containersLeft()).toBe('');
+  });
+
+  it('reuses cached steps: an unchanged rebuild runs no container, a changed file rebuilds from its step', async () => {
+    const dir = context('cached', {
+      Dockerfile: `FROM ${IMG}\nRUN echo first > /first\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy\nCMD ["sh", "-c", "cat /copy"]\n`,
+      'app.txt': 'version 1\n',
+    });
+    const first = await sb.runCli(0, 'build', '-t', 'cached', dir);
+    expect(first.stdout).not.toMatch(/Using cache/);
+    const since = new Date().toISOString();
+    const again = await sb.runCli(0, 'build', '-t', 'cached', dir);
+    expect(again.stdout.match(/--> Using cache/g)).toHaveLength(3);
+    const events = (await sb.runCli(0, 'events', '--stream=false', '--since', since, '--filter', 'event=create', '--format', '{{.ID}}')).stdout;
+    expect(events.trim()).toBe(''); // no build container at all
+    expect(again.stdout.trim().split('\n').pop()).toBe(first.stdout.trim().split('\n').pop()); // the same image
+    writeFileSync(join(dir, 'app.txt'), 'version 2\n');
+    const changed = await sb.runCli(0, 'build', '-t', 'cached', dir);
+    const steps = changed.stdout.split(/^STEP /m);
+    expect(steps[2]).toMatch(/^2\/5: RUN echo first[\s\S]*Using cache/);
+    expect(steps[3]).not.toMatch(/Using cache/);
+    expect(steps[4]).not.toMatch(/Using cache/);
+    expect((await sb.runCli(0, 'run', '--rm', 'cached')).stdout).toBe('version 2\n');
+    // --no-cache runs every step.
+    expect((await sb.runCli(0, 'build', '--no-cache', '-t', 'cached', dir)).stdout).not.toMatch(/Using cache/);
+  });
+
+  it('builds multi-stage: COPY --from a stage, --target, an unused stage skipped', async () => {
+    const dir = context('stages', {
+      Dockerfile: [
+        `FROM ${IMG} AS builder`,
+        'RUN echo built-artifact > /artifact',
+        `FROM ${IMG} AS unused`,
+        'RUN echo never > /never && exit 9',
+        `FROM ${IMG}`,
+        'COPY --from=builder /artifact /from-builder',
+        'CMD ["sh", "-c", "cat /from-builder"]',
+        '',
+      ].join('\n'),
+    });
+    const r = await sb.runCli(0, 'build', '-t', 'staged', dir);
+    expect(r.stdout).toMatch(/^\[1\/2\] STEP 1\/2: FROM .* AS builder$/m);
+    expect(r.stdout).not.toMatch(/never/);
+    expect((await sb.runCli(0, 'run', '--rm', 'staged')).stdout).toBe('built-artifact\n');
+    await sb.runCli(0, 'build', '--target', 'builder', '-t', 'just-builder', dir);
+    expect(await runIn('just-builder', 'cat /artifact; test -e /from-builder || echo no-final')).toBe('built-artifact\nno-final\n');
+    const bad = await sb.run(['build', '--target', 'nope', dir]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/nope/);
+  });
+
+  it('leaves out what .dockerignore names, with ! exceptions', async () => {
+    const dir = context('ignore', {
+      Dockerfile: `FROM ${IMG}\nCOPY . /ctx/\n`,
+      '.dockerignore': '# comment\nlogs\n*.tmp\n!keep.tmp\nsecret/**\n',
+      'logs/a.log': 'x',
+      'a.tmp': 'x',
+      'keep.tmp': 'kept',
+      'secret/key': 'x',
+      'src/main.c': 'int main;',
+    });
+    await sb.runCli(0, 'build', '-t', 'ignored', dir);
+    expect(await runIn('ignored', 'cd /ctx && find . -type f | sort')).toBe('./.dockerignore\n./Dockerfile\n./keep.tmp\n./src/main.c\n');
+  });
+
+  it('takes build args: defaults, --build-arg, a global ARG in FROM, not kept in the image', async () => {
+    const dir = context('args', {
+      Dockerfile: [
+        `ARG BASE=${IMG}`,
+        'FROM $BASE',
+        'ARG WHO=nobody',
+        'ARG UNSET',
+        'RUN echo "who=$WHO unset=${UNSET:-none}" > /args',
+        'ENV KEPT=${WHO}',
+        '',
+      ].join('\n'),
+    });
+    await sb.runCli(0, 'build', '-t', 'args1', dir);
+    expect(await runIn('args1', 'cat /args; echo "$KEPT ${WHO:-gone}"')).toBe('who=nobody unset=none\nnobody gone\n');
+    await sb.runCli(0, 'build', '--build-arg', 'WHO=me', '-t', 'args2', dir);
+    expect(await runIn('args2', 'cat /args')).toBe('who=me unset=none\n');
+  });
+
+  it('runs heredocs and reads the Dockerfile from standard input (-f -)', async () => {
+    const dir = context('heredoc', { 'empty.txt': '' });
+    const dockerfile = [
+      `FROM ${IMG}`,
+      'RUN <<EOF',
+      'echo line one > /script-out',
+      'echo line two >> /script-out',
+      'EOF',
+      'COPY <<EOT /etc/motd',
+      'welcome',
+      'EOT',
+      '',
+    ].join('\n');
+    const stdinFile = join(sb.home, 'Dockerfile.stdin');
+    writeFileSync(stdinFile, dockerfile);
+    const r = await sb.run(['build', '-f', '-', '-t', 'heredoc', dir], { stdinFile });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await runIn('heredoc', 'cat /script-out /etc/motd')).toBe('line one\nline two\nwelcome\n');
+  });
+
+  it('stops at a failing RUN with its exit code, tagging nothing and leaving no container', async () => {
+    const dir = context('failing', { Dockerfile: `FROM ${IMG}\nRUN echo about to fail; exit 3\nRUN echo never\n` });
+    const r = await sb.run(['build', '-t', 'failed', dir]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/about to fail/);
+    expect(r.stdout).not.toMatch(/never/);
+    expect(r.stderr).toMatch(/RUN echo about to fail; exit 3/);
+    expect((await sb.run(['image', 'exists', 'failed'])).code).toBe(1);
+    expect(await containersLeft()).toBe('');
+  });
+
+  it('reports a Dockerfile error with file and line before anything runs', async () => {
+    const dir = context('syntax', { Dockerfile: `FROM ${IMG}\nRUN echo fine\nFETCH something\n` });
+    const r = await sb.run(['build', dir]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/Dockerfile:3: unknown instruction: FETCH/i);
+    expect(r.stdout).toBe('');
+  });
+
+  it('never reads outside the context through its symlinks', async () => {
+    const dir = context('escape', { Dockerfile: `FROM ${IMG}\nCOPY link /stolen\n`, 'etc/passwd': 'context passwd\n' });
+    symlinkSync('/etc/passwd', join(dir, 'link'));
+    symlinkSync('/', join(dir, 'root'));
+    await sb.runCli(0, 'build', '-t', 'escape', dir);
+    // The absolute link resolves inside the context: its own etc/passwd, never the host's.
+    expect(await runIn('escape', 'cat /stolen')).toBe('context passwd\n');
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${IMG}\nCOPY root/etc/shadow /stolen\n`);
+    const r = await sb.run(['build', dir]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/root\/etc\/shadow: no such file or directory in the build context/);
+  });
+
+  it('builds two tags in parallel', async () => {
+    const dirs = ['p1', 'p2'].map((n) => context(n, { Dockerfile: `FROM ${IMG}\nRUN echo ${n} > /name\n` }));
+    const [a, b] = await Promise.all(dirs.map((d, i) => sb.run(['build', '-t', `par${i + 1}`, d])));
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(await runIn('par1', 'cat /name')).toBe('p1\n');
+    expect(await runIn('par2', 'cat /name')).toBe('p2\n');
+  });
+
+  it('stops on SIGINT, leaving no build container and no image', async () => {
+    const dir = context('interrupt', { Dockerfile: `FROM ${IMG}\nRUN echo started; sleep 60\n` });
+    const child = sb.spawn(['build', '-t', 'interrupted', dir]);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until(() => out.includes('started'), 30_000);
+    child.kill('SIGINT');
+    expect(await exited).not.toBe(0);
+    expect((await sb.run(['image', 'exists', 'interrupted'])).code).toBe(1);
+    expect(await containersLeft()).toBe('');
+    expect(sb.namespaceProcesses().filter((p) => p.comm === 'sleep')).toEqual([]);
+  });
+
+  it('runs ONBUILD triggers of a base image, and takes SHELL for shell forms', async () => {
+    const base = context('onbuild-base', { Dockerfile: `FROM ${IMG}\nONBUILD RUN echo triggered > /onbuild\n` });
+    await sb.runCli(0, 'build', '-t', 'onbuild-base', base);
+    expect((await inspect('onbuild-base')).Config.OnBuild).toEqual(['RUN echo triggered > /onbuild']);
+    const child = context('onbuild-child', { Dockerfile: 'FROM onbuild-base\nSHELL ["/bin/sh", "-x", "-c"]\nRUN echo shell > /shell\n' });
+    const r = await sb.runCli(0, 'build', '-t', 'onbuild-child', child);
+    expect(r.stdout + r.stderr).toMatch(/\+ echo shell/); // sh -x traced it: the SHELL was used
+    expect(await runIn('onbuild-child', 'cat /onbuild /shell')).toBe('triggered\nshell\n');
+    expect((await inspect('onbuild-child')).Config.OnBuild ?? []).toEqual([]);
+  });
+
+  it('ADD unpacks a local tar and fetches a URL, checking --checksum', async () => {
+    const dir = context('add', { 'payload/inner.txt': 'from the tar\n', 'served.txt': 'downloaded\n' });
+    execFileSync('tar', ['-czf', join(dir, 'payload.tar.gz'), '-C', join(dir, 'payload'), 'inner.txt']);
+    const body = 'downloaded\n';
+    const server = createServer((req, res) => {
+      if (req.url === '/file.txt') res.end(body);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const good = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${IMG}\nADD payload.tar.gz /unpacked/\nADD --checksum=${good} ${url}/file.txt /fetched/\n`);
+      await sb.runCli(0, 'build', '-t', 'added', dir);
+      expect(await runIn('added', 'cat /unpacked/inner.txt /fetched/file.txt')).toBe('from the tar\ndownloaded\n');
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${IMG}\nADD --checksum=sha256:${'0'.repeat(64)} ${url}/file.txt /fetched/\n`);
+      const bad = await sb.run(['build', '-t', 'bad-sum', dir]);
+      expect(bad.code).toBe(125);
+      expect(bad.stderr).toMatch(/checksum mismatch/);
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${IMG}\nADD ${url}/missing /x\n`);
+      expect((await sb.run(['build', dir])).stderr).toMatch(/the server answered 404/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('RUN --mount: a cache kept between builds, a read-only context bind, a secret never in the image, a tmpfs', async () => {
+    const dir = context('mounts', {
+      'src/input.txt': 'bound\n',
+      'secret.txt': 's3cret\n',
+      Dockerfile: [
+        `FROM ${IMG}`,
+        'ARG ROUND',
+        'RUN --mount=type=cache,target=/cache echo "$ROUND" >> /cache/log && cat /cache/log > /seen',
+        'RUN --mount=type=bind,source=src,target=/src cat /src/input.txt > /bound && (echo x > /src/new 2>/dev/null || echo read-only >> /bound)',
+        'RUN --mount=type=secret,id=token cat /run/secrets/token > /dev/null && test -s /run/secrets/token && echo had-secret > /secret-step',
+        'RUN --mount=type=tmpfs,target=/scratch echo temp > /scratch/t && cat /scratch/t > /tmpfs-step',
+        '',
+      ].join('\n'),
+    });
+    const secret = ['--secret', `id=token,src=${join(dir, 'secret.txt')}`];
+    await sb.runCli(0, 'build', ...secret, '--build-arg', 'ROUND=one', '-t', 'mounts', dir);
+    await sb.runCli(0, 'build', ...secret, '--build-arg', 'ROUND=two', '-t', 'mounts', dir);
+    expect(
+      await runIn(
+        'mounts',
+        'cat /seen /bound /secret-step /tmpfs-step; ls /cache /scratch /src 2>/dev/null; find / -xdev -type f | xargs grep -l s3cret; true',
+      ),
+    ).toBe('one\ntwo\nbound\nread-only\nhad-secret\ntemp\n');
+    const missing = await sb.run(['build', '--no-cache', '-t', 'mounts', dir]);
+    expect(missing.code).not.toBe(0); // the secret is not required: the step's own test fails without it
+  });
+
+  it('COPY --from an image that is not a stage', async () => {
+    const dir = context('from-image', { Dockerfile: `FROM ${IMG}\nCOPY --from=${IMG} /etc/passwd /copied-passwd\n` });
+    await sb.runCli(0, 'build', '-t', 'from-image', dir);
+    expect(await runIn('from-image', 'head -1 /copied-passwd')).toBe('root:x:0:0:root:/root:/bin/sh\n');
+  });
+});
