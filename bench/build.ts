@@ -71,8 +71,10 @@ export const benchBuild = async (): Promise<void> => {
       const tool = (name: 'skiff' | 'podman') => () => {
         const home = userDir(`build-${name}`, fs.dir);
         cleanups.push(() => rmSync(home, { recursive: true, force: true }));
-        const env = userEnv(home, join(userDir(`build-${name}-run`, '/dev/shm'), 'run'));
-        const cli = name === 'skiff' ? [SKIFF] : podmanArgs(home);
+        const shm = userDir(`b${name[0]}`, '/dev/shm');
+        cleanups.push(() => rmSync(shm, { recursive: true, force: true }));
+        const env = userEnv(home, join(shm, 'run'));
+        const cli = name === 'skiff' ? [SKIFF] : podmanArgs(home, join(shm, 'r'));
         const tls = name === 'podman' ? ['--tls-verify=false'] : [];
         timeAs([...cli, 'pull', ...tls, '-q', image], env);
         const build = (file: string, tag: string) => [...cli, 'build', ...tls, '-q', '-f', join(ctx, file), '-t', tag, ctx];

@@ -14,6 +14,7 @@ export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
 } as const;
 
 export type LayerCompression = 'none' | 'gzip' | 'zstd';
@@ -28,7 +29,7 @@ const LAYER_COMPRESSION: Readonly<Record<string, LayerCompression>> = {
   'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': 'gzip',
   'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': 'zstd',
   [MEDIA.dockerLayerGzip]: 'gzip',
-  'application/vnd.docker.image.rootfs.diff.tar': 'none',
+  [MEDIA.dockerLayer]: 'none',
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip',
   'application/vnd.docker.image.rootfs.foreign.diff.tar': 'none',
 };

@@ -13,6 +13,7 @@ import { ignoreMatcher, parseIgnore } from '../build/ignore.js';
 import { applyMetadata, commandOf, DEFAULT_SHELL, envValue, scratchConfig } from '../build/image-config.js';
 import { type Stage, type Step, splitStages, stageDependencies, stagesFor, typeInstruction } from '../build/instructions.js';
 import { CliError, messageOf } from '../errors.js';
+import { log } from '../util/log.js';
 import type { ImageConfig } from '../image-format.js';
 import { localName } from '../image/reference.js';
 import { hostPlatform } from '../image/manifest.js';
@@ -381,10 +382,12 @@ class BuildRun {
         if (!upper) throw new CliError('ESTATE', 'build steps need an overlay root filesystem (this store uses copies)');
         // What the runtime made in the upper directory as mount points is not the step's change.
         const filter = (name: string, isDirectory: boolean) => !targets.has(name.replace(/\/$/, '')) || (isDirectory ? 'descend' : false);
-        const layer = await layerFromTar(ctx, (out) => packTree(upper, out, { layer: true, filter }), state.config.rootfs.diff_ids, {
+        const mtime = this.options.timestamp !== undefined ? new Date(this.options.timestamp * 1000) : undefined;
+        const layer = await layerFromTar(ctx, (out) => packTree(upper, out, { layer: true, filter, mtime }), state.config.rootfs.diff_ids, {
           createdBy,
           chown: ctx.config.storage.userns !== 'single',
           installed,
+          compress: false,
         });
         const config = withLayer(state.config, layer.diffId, createdBy, this.created);
         return storeImage(ctx, config, layer.chains, [], true);
@@ -481,6 +484,7 @@ class BuildRun {
       } else {
         sources = step.sources.flatMap((s) => this.context.expand(s));
         content = this.context.digest(sources);
+        log.debug('build: sources digested');
       }
       const key = stepKey(state.key, ins.text, content, inner.WorkingDir ?? '/');
       const hit = this.cached(key);
@@ -499,7 +503,9 @@ class BuildRun {
               extract: step.kind === 'add' && !urls.length && !step.heredocs.length,
             }),
           );
+          log.debug('build: copied');
           await this.commit(state, id, key, `/bin/sh -c #(nop) ${ins.text}`);
+          log.debug('build: committed');
         } finally {
           await this.removeContainer(id);
         }

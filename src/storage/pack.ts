@@ -39,6 +39,8 @@ export interface PackOptions {
   filter?: (name: string, isDirectory: boolean) => boolean | 'descend';
   /** The permission bits every entry gets (COPY --chmod). */
   mode?: number;
+  /** The modification time every entry gets (build --timestamp: the same files give the same layer). */
+  mtime?: Date;
 }
 
 type Header = {
@@ -102,7 +104,7 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
     mode: options.mode ?? st.mode & 0o7777,
     uid: owners ? owners.uid(st.uid) : st.uid,
     gid: owners ? owners.gid(st.gid) : st.gid,
-    mtime: st.mtime,
+    mtime: options.mtime ?? st.mtime,
   });
 
   // One entry: `fd` is open on it when it is a directory or a regular file, else undefined;

@@ -312,4 +312,28 @@ describe('skiff build', () => {
     await sb.runCli(0, 'build', '-t', 'from-image', dir);
     expect(await runIn('from-image', 'head -1 /copied-passwd')).toBe('root:x:0:0:root:/root:/bin/sh\n');
   });
+
+  it('--timestamp gives the same image and digest on a rebuild; what skiff pushed, skopeo reads and skiff pulls back', async () => {
+    const dir = context('reproducible', {
+      Dockerfile: `FROM ${IMG}\nCOPY data.txt /data.txt\nRUN echo made > /made\nCMD ["sh", "-c", "cat /data.txt /made"]\n`,
+      'data.txt': 'payload\n',
+    });
+    const build = async () => (await sb.runCli(0, 'build', '--no-cache', '--timestamp', '1700000000', '-q', '-t', `${plain}/built/repro:1`, dir)).stdout.trim();
+    const first = await build();
+    await sb.runCli(0, 'push', `${plain}/built/repro:1`, '--digestfile', join(sb.dir, 'digest1'));
+    const second = await build();
+    expect(second).toBe(first);
+    await sb.runCli(0, 'push', `${plain}/built/repro:1`, '--digestfile', join(sb.dir, 'digest2'));
+    const digest = execFileSync('cat', [join(sb.dir, 'digest1')]).toString();
+    expect(execFileSync('cat', [join(sb.dir, 'digest2')]).toString()).toBe(digest);
+    expect((await inspect(`${plain}/built/repro:1`)).Created).toBe('2023-11-14T22:13:20.000Z');
+    // Another tool reads it (skopeo copies every blob, checking each digest), and skiff pulls it back.
+    const remote = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${plain}/built/repro:1`]).toString());
+    expect(remote.Digest).toBe(digest);
+    const layout = join(sb.dir, 'oci-copy');
+    execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${plain}/built/repro:1`, `oci:${layout}:repro`], { stdio: 'ignore' });
+    await sb.runCli(0, 'rmi', `${plain}/built/repro:1`);
+    expect((await sb.runCli(0, 'pull', '-q', `${plain}/built/repro:1`)).stdout.trim()).toBe(first);
+    expect((await sb.runCli(0, 'run', '--rm', `${plain}/built/repro:1`)).stdout).toBe('payload\nmade\n');
+  });
 });
