@@ -11,6 +11,7 @@ import { type BuildContext, contextPath } from '../build/context.js';
 import type { MountSpec } from '../build/instructions.js';
 import { closeQuietly, openInRoot, openInRootIfExists } from '../util/in-root.js';
 import { O_PATH } from '../util/native.js';
+import type { PackSource } from '../storage/pack.js';
 import { resolveUser } from '../oci/passwd.js';
 import type { ContainerRecord } from '../state/containers.js';
 
@@ -238,6 +239,84 @@ export const runMounts = (
 };
 
 const MAX_SECRET = 512 << 10;
+
+// A path inside `root` as the root resolves it (its symlinks followed, inside), for the longest
+// part of it that exists; the rest is appended as it is (directories the copy makes).
+const resolveInside = (root: string, path: string): { existing: string[]; missing: string[] } => {
+  const parts = path.split('/').filter(Boolean);
+  for (let n = parts.length; n >= 0; n--) {
+    const fd = openInRootIfExists(root, `/${parts.slice(0, n).join('/')}`, O_PATH);
+    if (fd === undefined) continue;
+    try {
+      if (!fstatSync(fd).isDirectory()) throw new CliError('EUSAGE', `/${parts.slice(0, n).join('/')} is not a directory in the image`);
+      const real = readlinkSync(`/proc/self/fd/${fd}`);
+      const inside = real === root ? '' : real.slice(root.length + 1);
+      return { existing: inside ? inside.split('/') : [], missing: parts.slice(n) };
+    } finally {
+      closeQuietly(fd);
+    }
+  }
+  return { existing: [], missing: parts };
+};
+
+export interface CopyPlan {
+  sources: PackSource[];
+  close(): void;
+}
+
+// COPY as a layer's tar, written without a container: the destination's existing parents (their
+// attributes as the image has them: a copy into /tmp keeps /tmp 1777), then each source under its
+// name there, owned 0:0 or by --chown. Docker's placement rules, as copyIntoRoot's. `root` is the
+// image's root, mounted, only read.
+export const planCopy = (root: string, request: CopyRequest): CopyPlan => {
+  const fds: number[] = [];
+  const close = () => {
+    for (const fd of fds) closeQuietly(fd);
+  };
+  try {
+    const dest = request.dest.startsWith('/') ? request.dest : `${request.workdir.replace(/\/$/, '')}/${request.dest}`;
+    const owner = request.chown ? resolveUser(root, request.chown) : undefined;
+    const [uid, gid] = owner ? [owner.uid, owner.gid] : [0, 0];
+    const owners = { uid: () => uid, gid: () => gid };
+    const mode = request.chmod !== undefined ? Number.parseInt(request.chmod, 8) : undefined;
+    if (mode !== undefined && (Number.isNaN(mode) || mode > 0o7777))
+      throw new CliError('EUSAGE', `--chmod=${request.chmod}: use octal permission bits, e.g. 755`);
+    const opened = request.sources.map((rel) => {
+      const fd = request.from.open(rel);
+      fds.push(fd);
+      return { rel, fd, dir: fstatSync(fd).isDirectory() };
+    });
+    const existing = openInRootIfExists(root, dest.replace(/\/+$/, '') || '/', O_PATH);
+    const existingDir = existing !== undefined && fstatSync(existing).isDirectory();
+    if (existing !== undefined) closeQuietly(existing);
+    if (request.sources.length > 1 && !dest.endsWith('/') && !existingDir)
+      throw new CliError('EUSAGE', `COPY with more than one source needs a destination directory ending in "/" (${request.dest})`);
+    const intoDir = dest.endsWith('/') || request.sources.length > 1 || existingDir || opened.some((o) => o.dir);
+    const trimmed = dest.replace(/\/+$/, '');
+    const slash = trimmed.lastIndexOf('/');
+    const { existing: parents, missing } = resolveInside(root, intoDir ? trimmed : trimmed.slice(0, slash));
+    const target = [...parents, ...missing].join('/');
+    const sources: PackSource[] = [];
+    for (let i = 1; i <= parents.length; i++) {
+      const fd = openInRoot(root, `/${parents.slice(0, i).join('/')}`, O_DIRECTORY);
+      fds.push(fd);
+      sources.push({ root: fd, prefix: parents.slice(0, i).join('/'), shallow: true });
+    }
+    const under = (name: string) => (target ? `${target}/${name}` : name);
+    for (const o of opened) {
+      if (o.dir) {
+        const inner = request.from.filter(o.rel, target);
+        // The directory's contents go into the target, which keeps its own attributes.
+        const filter = (name: string, isDirectory: boolean) => (name === target ? 'descend' : inner(name, isDirectory));
+        sources.push({ root: o.fd, prefix: target, filter, owners, mode });
+      } else sources.push({ root: o.fd, prefix: under(intoDir ? basename(o.rel) : trimmed.slice(slash + 1)), owners, mode });
+    }
+    return { sources, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+};
 
 // The paths a build container's runtime mounted over (its bundle's mounts): what the runtime made
 // in the container's upper directory for them is not the step's change.

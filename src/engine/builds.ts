@@ -17,7 +17,7 @@ import { log } from '../util/log.js';
 import type { ImageConfig } from '../image-format.js';
 import { localName } from '../image/reference.js';
 import { hostPlatform } from '../image/manifest.js';
-import { copyIntoRoot, downloadSource, mountTargets, runMounts, withLayer } from './build-steps.js';
+import { copyIntoRoot, downloadSource, mountTargets, planCopy, runMounts, withLayer } from './build-steps.js';
 import type { ContainersEngine } from './containers.js';
 import type { EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
@@ -372,27 +372,38 @@ class BuildRun {
   }
 
   // The container's changes as the step's layer and intermediate image, the step's cache entry.
+  // A build container's changes (its upper directory, less the runtime's mount points) as the step's layer.
   private async commit(state: StageState, container: string, key: string, createdBy: string): Promise<void> {
-    const { ctx, containers, images } = this.engine;
-    const { layerFromTar, storeImage } = await import('../image/commit.js');
+    const { ctx, containers } = this.engine;
     const { packTree } = await import('../storage/pack.js');
     const targets = mountTargets(ctx.containers.containerDir(container));
-    const record = await images.committing(async (installed) =>
-      containers.withRootfs(container, async (_rootfs, _record, upper) => {
-        if (!upper) throw new CliError('ESTATE', 'build steps need an overlay root filesystem (this store uses copies)');
-        // What the runtime made in the upper directory as mount points is not the step's change.
-        const filter = (name: string, isDirectory: boolean) => !targets.has(name.replace(/\/$/, '')) || (isDirectory ? 'descend' : false);
-        const mtime = this.options.timestamp !== undefined ? new Date(this.options.timestamp * 1000) : undefined;
-        const layer = await layerFromTar(ctx, (out) => packTree(upper, out, { layer: true, filter, mtime }), state.config.rootfs.diff_ids, {
-          createdBy,
-          chown: ctx.config.storage.userns !== 'single',
-          installed,
-          compress: false,
-        });
-        const config = withLayer(state.config, layer.diffId, createdBy, this.created);
-        return storeImage(ctx, config, layer.chains, [], true);
-      }),
-    );
+    await containers.withRootfs(container, async (_rootfs, _record, upper) => {
+      if (!upper) throw new CliError('ESTATE', 'build steps need an overlay root filesystem (this store uses copies)');
+      const filter = (name: string, isDirectory: boolean) => !targets.has(name.replace(/\/$/, '')) || (isDirectory ? 'descend' : false);
+      await this.commitTar(state, key, createdBy, (out, mtime) => packTree(upper, out, { layer: true, filter, mtime }));
+    });
+  }
+
+  // The tar `produce` writes as the step's layer and intermediate image, the step's cache entry.
+  private async commitTar(
+    state: StageState,
+    key: string,
+    createdBy: string,
+    produce: (out: NodeJS.WritableStream, mtime: Date | undefined) => Promise<void>,
+  ): Promise<void> {
+    const { ctx, images } = this.engine;
+    const { layerFromTar, storeImage } = await import('../image/commit.js');
+    const mtime = this.options.timestamp !== undefined ? new Date(this.options.timestamp * 1000) : undefined;
+    const record = await images.committing(async (installed) => {
+      const layer = await layerFromTar(ctx, (out) => produce(out, mtime), state.config.rootfs.diff_ids, {
+        createdBy,
+        chown: ctx.config.storage.userns !== 'single',
+        installed,
+        compress: false,
+      });
+      return storeImage(ctx, withLayer(state.config, layer.diffId, createdBy, this.created), layer.chains, [], true);
+    });
+    log.debug('build: committed');
     this.onEvent({ kind: 'layer', id: record.id });
     if (this.options.layers !== false) this.cache.put(key, record.id);
     state.imageId = record.id;
@@ -489,23 +500,35 @@ class BuildRun {
       const key = stepKey(state.key, ins.text, content, inner.WorkingDir ?? '/');
       const hit = this.cached(key);
       if (hit) return this.useCached(state, hit, key);
+      const createdBy = `/bin/sh -c #(nop) ${ins.text}`;
       const copyInto = async (source: BuildContext, names: string[]): Promise<void> => {
+        const request = {
+          from: source,
+          sources: names,
+          dest: step.dest,
+          workdir: inner.WorkingDir || '/',
+          chown: step.chown,
+          chmod: step.chmod,
+          extract: step.kind === 'add' && !urls.length && !step.heredocs.length,
+        };
         const id = await this.newContainer(state, ['true']);
         try {
-          await this.engine.containers.withRootfs(id, (root) =>
-            copyIntoRoot(root, {
-              from: source,
-              sources: names,
-              dest: step.dest,
-              workdir: inner.WorkingDir || '/',
-              chown: step.chown,
-              chmod: step.chmod,
-              extract: step.kind === 'add' && !urls.length && !step.heredocs.length,
-            }),
-          );
-          log.debug('build: copied');
-          await this.commit(state, id, key, `/bin/sh -c #(nop) ${ins.text}`);
-          log.debug('build: committed');
+          // ADD of local files may unpack archives: into the container's root, then its changes.
+          // COPY's layer is packed straight from the sources (the root only read, for placement).
+          if (request.extract) {
+            await this.engine.containers.withRootfs(id, (root) => copyIntoRoot(root, request));
+            await this.commit(state, id, key, createdBy);
+            return;
+          }
+          const { packTrees } = await import('../storage/pack.js');
+          await this.engine.containers.withRootfs(id, async (root) => {
+            const plan = planCopy(root, request);
+            try {
+              await this.commitTar(state, key, createdBy, (out, mtime) => packTrees(plan.sources, out, { mtime }));
+            } finally {
+              plan.close();
+            }
+          });
         } finally {
           await this.removeContainer(id);
         }

@@ -43,6 +43,13 @@ export interface PackOptions {
   mtime?: Date;
 }
 
+/** One tree of a multi-tree archive (packTrees): where it is, and how its entries are named. */
+export interface PackSource extends Pick<PackOptions, 'prefix' | 'owners' | 'filter' | 'mode'> {
+  root: string | number;
+  /** Only the top entry, not what is under it: a parent directory, with its attributes. */
+  shallow?: boolean;
+}
+
 type Header = {
   name: string;
   mode: number;
@@ -83,7 +90,12 @@ const sameFile = (a: Stats, b: Stats): boolean => a.ino === b.ino && a.dev === b
  * Packs `root` (a path, or a descriptor from openInRoot: a directory or any other file) into `out`.
  * A descriptor stays the caller's to close.
  */
-export const packTree = async (root: string | number, out: NodeJS.WritableStream, options: PackOptions = {}): Promise<void> => {
+export const packTree = (root: string | number, out: NodeJS.WritableStream, options: PackOptions = {}): Promise<void> =>
+  packTrees([{ root, prefix: options.prefix, owners: options.owners, filter: options.filter, mode: options.mode }], out, options);
+
+// Packs several trees into one archive, in order (a build's COPY: the destination's parents, then
+// each source under its name there). Each source's own options name and own its entries.
+export const packTrees = async (sources: PackSource[], out: NodeJS.WritableStream, options: Pick<PackOptions, 'layer' | 'mtime'> = {}): Promise<void> => {
   const { pack } = await import('tar-stream');
   const p = pack();
   const done = pipeline(p, out);
@@ -98,22 +110,23 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
       body.on('error', reject);
       body.pipe(sink as unknown as NodeJS.WritableStream);
     });
-  const owners = options.owners;
+  let src: PackSource = sources[0];
   const base = (st: Stats, name: string) => ({
     name,
-    mode: options.mode ?? st.mode & 0o7777,
-    uid: owners ? owners.uid(st.uid) : st.uid,
-    gid: owners ? owners.gid(st.gid) : st.gid,
+    mode: src.mode ?? st.mode & 0o7777,
+    uid: src.owners ? src.owners.uid(st.uid) : st.uid,
+    gid: src.owners ? src.owners.gid(st.gid) : st.gid,
     mtime: options.mtime ?? st.mtime,
   });
 
   // One entry: `fd` is open on it when it is a directory or a regular file, else undefined;
   // `path` names it as one component after an open directory (for readlink and xattrs).
   const entry = async (st: Stats, fd: number | undefined, path: string, name: string): Promise<void> => {
-    const wanted = name && options.filter ? options.filter(name, st.isDirectory()) : true;
+    const wanted = name && src.filter ? src.filter(name, st.isDirectory()) : true;
     if (!wanted || (wanted === 'descend' && !st.isDirectory())) return;
     if (st.isDirectory()) {
       if (name && wanted === true) await add({ ...base(st, `${name}/`), type: 'directory' });
+      if (src.shallow) return;
       if (options.layer && name && isOpaque(path)) await add({ ...base(st, `${name}/.wh..wh..opq`), mode: 0o644, type: 'file', size: 0 });
       for (const child of readdirSync(`/proc/self/fd/${fd}`).sort()) await visit(fd!, child, name ? `${name}/${child}` : child);
       return;
@@ -175,15 +188,19 @@ export const packTree = async (root: string | number, out: NodeJS.WritableStream
   };
 
   try {
-    if (typeof root === 'number') {
-      const st = fstatSync(root);
-      await entry(st, st.isDirectory() || st.isFile() ? root : undefined, `/proc/self/fd/${root}`, options.prefix ?? '');
-    } else {
-      const fd = openSync(root, O_RDONLY | O_DIRECTORY);
-      try {
-        await entry(fstatSync(fd), fd, root, options.prefix ?? '');
-      } finally {
-        closeQuietly(fd);
+    for (const source of sources) {
+      src = source;
+      const { root } = source;
+      if (typeof root === 'number') {
+        const st = fstatSync(root);
+        await entry(st, st.isDirectory() || st.isFile() ? root : undefined, `/proc/self/fd/${root}`, source.prefix ?? '');
+      } else {
+        const fd = openSync(root, O_RDONLY | O_DIRECTORY);
+        try {
+          await entry(fstatSync(fd), fd, root, source.prefix ?? '');
+        } finally {
+          closeQuietly(fd);
+        }
       }
     }
   } catch (error) {

@@ -336,4 +336,15 @@ describe('skiff build', () => {
     expect((await sb.runCli(0, 'pull', '-q', `${plain}/built/repro:1`)).stdout.trim()).toBe(first);
     expect((await sb.runCli(0, 'run', '--rm', `${plain}/built/repro:1`)).stdout).toBe('payload\nmade\n');
   });
+
+  it('COPY places into the image as Docker does: through its symlinks (inside it), parents keeping their modes', async () => {
+    const dir = context('placement', {
+      Dockerfile: `FROM ${IMG}\nRUN mkdir /real && ln -s /real /link && ln -s /etc/passwd /tmp/pw\nCOPY a.txt /link/\nCOPY a.txt /tmp/new/dir/\nCOPY a.txt /renamed.txt\nCOPY a.txt /tmp/pw\n`,
+      'a.txt': 'A\n',
+    });
+    await sb.runCli(0, 'build', '-t', 'placement', dir);
+    expect(await runIn('placement', 'cat /real/a.txt; readlink /link; stat -c %a /tmp /tmp/new; cat /renamed.txt /tmp/pw; head -1 /etc/passwd')).toBe(
+      'A\n/real\n1777\n755\nA\nA\nroot:x:0:0:root:/root:/bin/sh\n',
+    );
+  });
 });
