@@ -64,9 +64,64 @@ export class BuildContext {
     return kept;
   }
 
-  // Opens a context path (no write, no blocking on a fifo), resolved inside the context.
+  // Opens a context path (no write, no blocking on a fifo), resolved inside the context. A symlink
+  // that leads to what .dockerignore leaves out leads nowhere (Docker never has those files).
   open(rel: string): number {
-    return openInRoot(this.root, rel || '.', O_RDONLY | O_NONBLOCK);
+    const fd = openInRoot(this.root, rel || '.', O_RDONLY | O_NONBLOCK);
+    const real = readlinkSync(`/proc/self/fd/${fd}`);
+    const top = this.realRoot();
+    const inside = real === top ? '' : real.startsWith(`${top}/`) ? real.slice(top.length + 1) : rel;
+    if (inside !== rel && this.ignored(inside)) {
+      closeQuietly(fd);
+      throw new CliError(
+        'EUSAGE',
+        `COPY source ${rel}: no such file or directory in the build context (it leads to ${inside}, which .dockerignore leaves out)`,
+      );
+    }
+    return fd;
+  }
+
+  private top?: string;
+
+  // The context's own path as the kernel names it (the context may be reached through a symlink).
+  private realRoot(): string {
+    if (this.top === undefined) {
+      const fd = openInRoot(this.root, '.', O_RDONLY | O_DIRECTORY);
+      try {
+        this.top = readlinkSync(`/proc/self/fd/${fd}`);
+      } finally {
+        closeQuietly(fd);
+      }
+    }
+    return this.top;
+  }
+
+  // The first path under `rel` that .dockerignore leaves out, if any (what a bind would show).
+  ignoredUnder(rel: string): string | undefined {
+    if (this.ignored(rel)) return rel;
+    const fd = this.open(rel);
+    try {
+      if (!fstatSync(fd).isDirectory()) return undefined;
+      const walk = (dirFd: number, dir: string): string | undefined => {
+        for (const child of readdirSync(`/proc/self/fd/${dirFd}`)) {
+          const path = dir ? `${dir}/${child}` : child;
+          if (this.ignored(path)) return path;
+          const at = `/proc/self/fd/${dirFd}/${child}`;
+          if (!lstatSync(at).isDirectory()) continue;
+          const cfd = openSync(at, O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
+          try {
+            const found = walk(cfd, path);
+            if (found) return found;
+          } finally {
+            closeQuietly(cfd);
+          }
+        }
+        return undefined;
+      };
+      return walk(fd, rel);
+    } finally {
+      closeQuietly(fd);
+    }
   }
 
   // A filter for packing `rel` (a directory whose contents are copied): .dockerignore by context path.

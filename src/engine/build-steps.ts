@@ -4,13 +4,14 @@
 import { createHash } from 'node:crypto';
 import { chownSync, constants, createReadStream, existsSync, fstatSync, mkdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { basename, join } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import type { ImageConfig } from '../image-format.js';
 import { type BuildContext, contextPath } from '../build/context.js';
 import type { MountSpec } from '../build/instructions.js';
 import { closeQuietly, openInRoot, openInRootIfExists } from '../util/in-root.js';
 import { O_PATH } from '../util/native.js';
+import { readBoundedFile } from '../util/bounded-read.js';
 import type { PackSource } from '../storage/pack.js';
 import { resolveUser } from '../oci/passwd.js';
 import type { ContainerRecord } from '../state/containers.js';
@@ -61,6 +62,14 @@ export interface CopyRequest {
   extract: boolean;
 }
 
+// A COPY destination as an absolute, clean path (relative ones from the WORKDIR; ".." taken away
+// as Docker does), its trailing "/" kept: it says "a directory".
+const destination = (request: CopyRequest): string => {
+  const joined = request.dest.startsWith('/') ? request.dest : `${request.workdir.replace(/\/$/, '')}/${request.dest}`;
+  const clean = posix.normalize(joined);
+  return request.dest.endsWith('/') || /\/\.?$/.test(request.dest) ? `${clean.replace(/\/$/, '')}/` : clean.replace(/\/$/, '') || '/';
+};
+
 // What ADD unpacks: a tar, plain or gzipped (by its first bytes, as Docker decides); bzip2 and xz
 // ones are refused (Node has no decompressor for them), anything else is copied as a file.
 const archiveKind = (fd: number, name: string): 'tar' | 'gzip' | undefined => {
@@ -85,7 +94,7 @@ const tarStream = async (fd: number, kind: 'tar' | 'gzip'): Promise<Readable> =>
 // directory itself), owners 0:0 or --chown's (from the image's own passwd and group files).
 export const copyIntoRoot = async (root: string, request: CopyRequest): Promise<void> => {
   const { copyTree } = await import('../storage/copy.js');
-  const dest = request.dest.startsWith('/') ? request.dest : `${request.workdir.replace(/\/$/, '')}/${request.dest}`;
+  const dest = destination(request);
   const owner = request.chown ? resolveUser(root, request.chown) : undefined;
   const chown: [number, number] = owner ? [owner.uid, owner.gid] : [0, 0];
   const mode = request.chmod !== undefined ? Number.parseInt(request.chmod, 8) : undefined;
@@ -131,16 +140,19 @@ export const copyIntoRoot = async (root: string, request: CopyRequest): Promise<
 
 // ADD's URL: downloaded into `dir` (streamed, hashed on the way, TLS verified), under the name its
 // path ends with; --checksum, when given, must match.
-export const downloadSource = async (url: string, dir: string, checksum?: string): Promise<{ name: string; digest: string }> => {
+export const downloadSource = async (url: string, dir: string, checksum?: string, signal?: AbortSignal): Promise<{ name: string; digest: string }> => {
   const { request } = await import('undici');
   const { createHash } = await import('node:crypto');
   const { createWriteStream } = await import('node:fs');
   const { pipeline } = await import('node:stream/promises');
   const { Transform } = await import('node:stream');
   const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || '') || 'download';
+  // The name is the copy's (a file's name in a destination directory), never a path here.
+  if (name.includes('/') || name === '.' || name === '..' || name.includes('\0'))
+    throw new CliError('EUSAGE', `ADD ${url}: its name ${name} is not a file name`);
   let response: Awaited<ReturnType<typeof request>>;
   try {
-    response = await request(url, { maxRedirections: 5 });
+    response = await request(url, { maxRedirections: 5, signal });
   } catch (error) {
     throw new CliError('EUNREACHABLE', `ADD ${url}: ${messageOf(error)}`, { cause: error });
   }
@@ -204,6 +216,13 @@ export const runMounts = (
         if (m.from) throw new CliError('EUSAGE', `RUN --mount=type=bind,from=${m.from} is not supported yet: bind the build context, or COPY --from first`);
         if (!m.readOnly) throw new CliError('EUSAGE', 'RUN --mount=type=bind,rw is not supported yet: context binds are read-only');
         const rel = contextPath(m.source ?? '.');
+        // A bind shows the directory as it is: refused when .dockerignore leaves something out of it.
+        const hidden = options.context.ignoredUnder(rel);
+        if (hidden)
+          throw new CliError(
+            'EUSAGE',
+            `RUN --mount=type=bind of ${m.source ?? '.'}: it holds ${hidden}, which .dockerignore leaves out; bind a directory without it`,
+          );
         const fd = options.context.open(rel);
         try {
           // The path the descriptor names: inside the context, whatever symlinks led there.
@@ -223,8 +242,7 @@ export const runMounts = (
           break;
         }
         if (m.env) {
-          const value = readFileSync(src);
-          if (value.length > MAX_SECRET) throw new CliError('EUSAGE', `secret ${id} is larger than ${MAX_SECRET >> 10} KiB`);
+          const value = readBoundedFile(src, { what: `secret ${id}`, limit: MAX_SECRET, code: 'EUSAGE' });
           out.env.push(`${m.env}=${value.toString('utf8')}`);
         }
         if (m.target || !m.env) out.volumes.push(`${src}:${at(m.target ?? `/run/secrets/${id}`)}:ro`);
@@ -244,13 +262,22 @@ const MAX_SECRET = 512 << 10;
 // part of it that exists; the rest is appended as it is (directories the copy makes).
 const resolveInside = (root: string, path: string): { existing: string[]; missing: string[] } => {
   const parts = path.split('/').filter(Boolean);
+  // The root as the kernel names it (a store reached through a symlink has another name for it).
+  const rootFd = openInRoot(root, '/', O_PATH);
+  let realRoot: string;
+  try {
+    realRoot = readlinkSync(`/proc/self/fd/${rootFd}`);
+  } finally {
+    closeQuietly(rootFd);
+  }
   for (let n = parts.length; n >= 0; n--) {
     const fd = openInRootIfExists(root, `/${parts.slice(0, n).join('/')}`, O_PATH);
     if (fd === undefined) continue;
     try {
       if (!fstatSync(fd).isDirectory()) throw new CliError('EUSAGE', `/${parts.slice(0, n).join('/')} is not a directory in the image`);
       const real = readlinkSync(`/proc/self/fd/${fd}`);
-      const inside = real === root ? '' : real.slice(root.length + 1);
+      if (real !== realRoot && !real.startsWith(`${realRoot}/`)) throw new CliError('EINTERNAL', `${path} resolved outside the image root`);
+      const inside = real === realRoot ? '' : real.slice(realRoot.length + 1);
       return { existing: inside ? inside.split('/') : [], missing: parts.slice(n) };
     } finally {
       closeQuietly(fd);
@@ -274,7 +301,7 @@ export const planCopy = (root: string, request: CopyRequest): CopyPlan => {
     for (const fd of fds) closeQuietly(fd);
   };
   try {
-    const dest = request.dest.startsWith('/') ? request.dest : `${request.workdir.replace(/\/$/, '')}/${request.dest}`;
+    const dest = destination(request);
     const owner = request.chown ? resolveUser(root, request.chown) : undefined;
     const [uid, gid] = owner ? [owner.uid, owner.gid] : [0, 0];
     const owners = { uid: () => uid, gid: () => gid };

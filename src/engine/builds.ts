@@ -3,9 +3,10 @@
 // copy into the mounted root) whose changes become one layer and an intermediate image, the step's
 // cache entry; metadata steps only change the config. Stages that do not need each other build at
 // the same time. The engine reports steps as events and never prints.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readBoundedFile } from '../util/bounded-read.js';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { BuildCache, stepKey } from '../build/cache.js';
 import { BuildContext } from '../build/context.js';
 import { type Dockerfile, type Instruction, parseDockerfile, parseTrigger } from '../build/dockerfile.js';
@@ -17,7 +18,9 @@ import { log } from '../util/log.js';
 import type { ImageConfig } from '../image-format.js';
 import { localName } from '../image/reference.js';
 import { hostPlatform } from '../image/manifest.js';
-import { copyIntoRoot, downloadSource, mountTargets, planCopy, runMounts, withLayer } from './build-steps.js';
+import { copyIntoRoot, downloadSource, mkdirInRoot, mountTargets, planCopy, runMounts, withLayer } from './build-steps.js';
+import { closeQuietly, openInRootIfExists } from '../util/in-root.js';
+import { O_PATH } from '../util/native.js';
 import type { ContainersEngine } from './containers.js';
 import type { EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
@@ -75,7 +78,35 @@ interface StageState extends StageResult {
   args: Map<string, string | undefined>;
   /** The config changed since imageId was stored. */
   pending: boolean;
+  /** This stage set a CMD (an ENTRYPOINT keeps it; it drops the base image's). */
+  cmdSet: boolean;
 }
+
+// A step refused up front: flags skiff does not carry out yet, RUN --mount specs it cannot mount,
+// a bad --chmod. (Errors that depend on variables come when the step runs.)
+const checkInstruction = (ins: Instruction, df: Dockerfile): void => {
+  let step: Step;
+  try {
+    step = typeInstruction(ins, () => undefined, df.escape, df.file);
+  } catch {
+    return;
+  }
+  const at = (what: string) => new CliError('EUSAGE', `${df.file}:${ins.line}: ${what}`);
+  if (step.kind === 'run') {
+    for (const m of step.mounts) {
+      if (m.type === 'ssh') throw at('RUN --mount=type=ssh is not supported yet');
+      if (m.type !== 'secret' && !m.target) throw at(`RUN --mount=type=${m.type} needs a target`);
+      if (m.type === 'bind' && m.from) throw at(`RUN --mount=type=bind,from=${m.from} is not supported yet: COPY --from first`);
+      if (m.type === 'bind' && !m.readOnly) throw at('RUN --mount=type=bind,rw is not supported yet: context binds are read-only');
+    }
+  }
+  if (step.kind === 'copy' || step.kind === 'add') {
+    if (step.excludes.length) throw at(`${ins.keyword} --exclude is not supported yet: leave the files out with .dockerignore`);
+    if (step.parents) throw at(`${ins.keyword} --parents is not supported yet`);
+    if (step.chmod !== undefined && !/^[0-7]{1,4}$/.test(step.chmod)) throw at(`--chmod=${step.chmod}: use octal permission bits, e.g. 755`);
+    for (const h of step.heredocs) if (h.name.includes('/') || h.name === '.' || h.name === '..') throw at(`a heredoc named ${h.name} cannot be a file name`);
+  }
+};
 
 // BuildKit's automatic platform args: the build runs on this host's platform, for it.
 const platformArgs = (): Record<string, string> => {
@@ -100,11 +131,13 @@ export class Builds {
   // The Dockerfile and .dockerignore (both size-bounded), then every needed stage, then the image.
   async build(options: BuildOptions, onEvent: (event: BuildEvent) => void): Promise<BuildReport> {
     const contextDir = resolve(options.context);
-    const { df, dir } = this.readDockerfile(options, contextDir);
-    const ignoreText = this.readIgnore(options, contextDir, dir);
+    const { df, path } = this.readDockerfile(options, contextDir);
+    const ignoreText = this.readIgnore(options, contextDir, path);
     const context = new BuildContext(contextDir, ignoreMatcher(parseIgnore(ignoreText)));
     const { globalArgs, stages } = splitStages(df, { ...platformArgs(), ...options.buildArgs });
     const order = stagesFor(stages, options.target);
+    // What can be refused from the Dockerfile alone is refused before any step runs.
+    for (const index of order) for (const ins of stages[index].instructions) checkInstruction(ins, df);
     const deps = stageDependencies(stages);
     const names = options.tags.map((t) => localName(t));
     const cache = new BuildCache(join(this.ctx.paths.data, 'build-cache'));
@@ -132,31 +165,28 @@ export class Builds {
     return run.finish(last, names);
   }
 
-  private readDockerfile(options: BuildOptions, contextDir: string): { df: Dockerfile; dir: string } {
-    if (options.text !== undefined) return { df: parseDockerfile(bounded(options.text, MAX_DOCKERFILE, 'the Dockerfile'), 'Dockerfile'), dir: contextDir };
+  private readDockerfile(options: BuildOptions, contextDir: string): { df: Dockerfile; path?: string } {
+    if (options.text !== undefined) return { df: parseDockerfile(bounded(options.text, MAX_DOCKERFILE, 'the Dockerfile'), 'Dockerfile') };
     const candidates = options.file ? [resolve(options.file)] : ['Containerfile', 'Dockerfile'].map((n) => join(contextDir, n));
     for (const path of candidates) {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !options.file) continue;
-        throw new CliError('EUSAGE', `cannot read ${path}: ${messageOf(error)}`);
-      }
-      return { df: parseDockerfile(bounded(text, MAX_DOCKERFILE, path), path.split('/').pop()!), dir: dirname(path) };
+      const text = readCapped(path, MAX_DOCKERFILE, !options.file);
+      if (text !== undefined) return { df: parseDockerfile(text, basename(path)), path };
     }
     throw new CliError('EUSAGE', `no Containerfile or Dockerfile in ${contextDir}: name one with -f`);
   }
 
-  private readIgnore(options: BuildOptions, contextDir: string, _dockerfileDir: string): string {
-    const candidates = options.ignoreFile ? [resolve(options.ignoreFile)] : ['.containerignore', '.dockerignore'].map((n) => join(contextDir, n));
+  // --ignorefile, else the Dockerfile's own NAME.dockerignore beside it (BuildKit's), else the
+  // context's .containerignore or .dockerignore.
+  private readIgnore(options: BuildOptions, contextDir: string, dockerfile: string | undefined): string {
+    const candidates = options.ignoreFile
+      ? [resolve(options.ignoreFile)]
+      : [
+          ...(dockerfile ? [`${dockerfile}.containerignore`, `${dockerfile}.dockerignore`] : []),
+          ...['.containerignore', '.dockerignore'].map((n) => join(contextDir, n)),
+        ];
     for (const path of candidates) {
-      try {
-        return bounded(readFileSync(path, 'utf8'), MAX_IGNOREFILE, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !options.ignoreFile) continue;
-        throw new CliError('EUSAGE', `cannot read ${path}: ${messageOf(error)}`);
-      }
+      const text = readCapped(path, MAX_IGNOREFILE, !options.ignoreFile);
+      if (text !== undefined) return text;
     }
     return '';
   }
@@ -170,6 +200,18 @@ export class Builds {
 const bounded = (text: string, max: number, what: string): string => {
   if (text.length > max) throw new CliError('EUSAGE', `${what} is larger than ${max >> 20} MiB`);
   return text;
+};
+
+// A file read whole to a cap (the size checked before a byte is read); undefined when it is
+// missing and `optional`.
+const readCapped = (path: string, limit: number, optional: boolean): string | undefined => {
+  try {
+    return readBoundedFile(path, { what: path, limit, code: 'EUSAGE' }).toString('utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && optional) return undefined;
+    if (error instanceof CliError) throw error;
+    throw new CliError('EUSAGE', `cannot read ${path}: ${messageOf(error)}`);
+  }
 };
 
 // At most `n` stages at work at once.
@@ -220,6 +262,11 @@ class BuildRun {
     return mkdtempSync(join(tmp, prefix));
   }
 
+  // Ctrl-C (SIGINT, SIGTERM): the build stops at the next step.
+  checkAborted(): void {
+    if (this.options.signal?.aborted) throw new CliError('EUSAGE', 'the build was interrupted', { exitCode: 130 });
+  }
+
   // A stage failed: the others stop at their next step.
   stop(): void {
     this.failed = true;
@@ -237,6 +284,7 @@ class BuildRun {
       for (const text of triggers) await this.step(state, parseTrigger(text), resultOf);
     }
     for (const [i, ins] of stage.instructions.entries()) {
+      this.checkAborted();
       if (this.failed) throw new CliError('EUSAGE', 'the build stopped: another stage failed');
       event(i + 2, ins.text);
       await this.step(state, ins, resultOf);
@@ -246,6 +294,7 @@ class BuildRun {
 
   // The result as an image named `names`: a step of its own in the cache (the final config, the labels).
   async finish(last: StageResult, names: string[]): Promise<BuildReport> {
+    this.checkAborted();
     const { ctx } = this.engine;
     const labels = this.options.labels ?? {};
     const key = stepKey(last.key, 'result', JSON.stringify(labels));
@@ -270,9 +319,10 @@ class BuildRun {
     const ref = this.stages.findIndex((s) => s.name !== undefined && s.name === base.toLowerCase() && s.index < stage.index);
     if (ref >= 0) {
       const result = await resultOf(ref)!;
-      return { ...result, config: structuredClone(result.config), args, pending: false };
+      return { ...result, config: structuredClone(result.config), args, pending: false, cmdSet: false };
     }
-    if (base === 'scratch') return { config: scratchConfig(hostPlatform().architecture), key: stepKey('scratch'), args, pending: true };
+    const stamp = String(this.options.timestamp ?? '');
+    if (base === 'scratch') return { config: scratchConfig(hostPlatform().architecture), key: stepKey('scratch', stamp), args, pending: true, cmdSet: false };
     const { images } = this.engine;
     let id: string | undefined;
     if (this.options.pull !== 'always') id = images.exists(base) ? images.resolve(base).id : undefined;
@@ -280,7 +330,7 @@ class BuildRun {
       if (this.options.pull === 'never') throw new CliError('ENOIMAGE', `${base}: no such image in the store, and --pull=never`);
       id = (await images.pull(base, stage.platform ? { platform: stage.platform } : {})).image.id;
     }
-    return { imageId: id, config: structuredClone(this.engine.ctx.images.config(id)), key: stepKey('image', id), args, pending: false };
+    return { imageId: id, config: structuredClone(this.engine.ctx.images.config(id)), key: stepKey('image', id, stamp), args, pending: false, cmdSet: false };
   }
 
   // A variable as an instruction sees it: ENV first, then the stage's ARGs.
@@ -299,16 +349,43 @@ class BuildRun {
       }
       return;
     }
+    const cmd = inner.Cmd;
     if (applyMetadata(inner, step)) {
+      if (step.kind === 'cmd') state.cmdSet = true;
+      if (step.kind === 'entrypoint' && state.cmdSet && cmd) inner.Cmd = cmd;
       if (step.kind === 'maintainer') state.config.author = step.name;
       state.config.history = [...(state.config.history ?? []), { created: this.created, created_by: `/bin/sh -c #(nop) ${ins.text}`, empty_layer: true }];
       state.key = stepKey(state.key, ins.text, JSON.stringify(step));
       state.pending = true;
+      if (step.kind === 'workdir') await this.makeWorkdir(state, ins);
       return;
     }
     if (step.kind === 'run') return this.run(state, step, ins);
     if (step.kind === 'copy' || step.kind === 'add') return this.copy(state, step, ins, resultOf);
     throw new CliError('EINTERNAL', `${ins.keyword} is not handled`);
+  }
+
+  // WORKDIR makes its directory (root's, 0755) when the image has none: a layer of its own.
+  private async makeWorkdir(state: StageState, ins: Instruction): Promise<void> {
+    const path = state.config.config?.WorkingDir ?? '/';
+    const key = stepKey(state.key, 'mkdir');
+    const hit = this.cached(key);
+    if (hit) return this.useCached(state, hit, key);
+    const id = await this.newContainer(state, ['true']);
+    try {
+      const made = await this.engine.containers.withRootfs(id, async (root) => {
+        const there = openInRootIfExists(root, path, O_PATH);
+        if (there !== undefined) {
+          closeQuietly(there);
+          return false;
+        }
+        closeQuietly(mkdirInRoot(root, path));
+        return true;
+      });
+      if (made) await this.commit(state, id, key, `/bin/sh -c #(nop) ${ins.text}`);
+    } finally {
+      await this.removeContainer(id);
+    }
   }
 
   // The env a RUN sees: the image's, and the stage's ARGs that ENV does not set.
@@ -420,7 +497,7 @@ class BuildRun {
       cacheDir: join(this.engine.ctx.paths.data, 'build-mounts'),
       secrets: this.options.secrets ?? {},
     });
-    const key = stepKey(state.key, ins.text, JSON.stringify(this.runEnv(state)), mounts.key);
+    const key = stepKey(state.key, ins.text, step.text, JSON.stringify(step.script ?? null), JSON.stringify(this.runEnv(state)), mounts.key);
     const hit = this.cached(key);
     if (hit) return this.useCached(state, hit, key);
     const shell = state.config.config?.Shell ?? DEFAULT_SHELL;
@@ -480,14 +557,14 @@ class BuildRun {
         heredocDir = this.tempDir('sources-');
         for (const h of step.heredocs) writeFileSync(join(heredocDir, h.name), h.content);
         const downloads = [];
-        for (const url of urls) downloads.push(await downloadSource(url, heredocDir, step.checksum));
+        for (const url of urls) downloads.push(await downloadSource(url, heredocDir, step.checksum, this.options.signal));
         from = new BuildContext(heredocDir, ignoreMatcher([]));
         sources = urls.length ? downloads.map((d) => d.name) : step.heredocs.map((h) => h.name);
         content = urls.length ? JSON.stringify(downloads) : JSON.stringify(step.heredocs);
       } else if (step.from !== undefined) {
         const image = await this.sourceImage(step.from, resultOf);
         sourceContainer = await this.newContainer(
-          { imageId: image, config: { rootfs: { type: 'layers', diff_ids: [] } }, key: '', args: new Map(), pending: false },
+          { imageId: image, config: { rootfs: { type: 'layers', diff_ids: [] } }, key: '', args: new Map(), pending: false, cmdSet: false },
           ['true'],
         );
         content = `from:${image}`;

@@ -1,9 +1,10 @@
 // skiff build [flags] CONTEXT: an image from a Dockerfile (or Containerfile), rootless, no daemon.
 // Prints Podman's lines: "STEP n/m: …", "--> Using cache ID", "--> ID", "COMMIT NAME", the id.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { CliError } from '../../../errors.js';
+import { readBoundedFd } from '../../../util/bounded-read.js';
 import type { BuildEvent } from '../../../engine/builds.js';
 import { collect, openEngineFor, parseBool } from '../../engine.js';
 import { printLine } from '../../output/print.js';
@@ -55,6 +56,7 @@ const parseSecrets = (specs: string[]): Record<string, string> => {
     const id = fields.id;
     const src = fields.src ?? fields.source;
     if (!id || !src || (fields.type && fields.type !== 'file')) throw new CliError('EUSAGE', `--secret "${spec}": use id=ID,src=FILE`);
+    if (!existsSync(src)) throw new CliError('EUSAGE', `--secret ${id}: ${src}: no such file`);
     out[id] = resolve(src);
   }
   return out;
@@ -147,7 +149,11 @@ export const build = (name = 'build'): Command =>
         const report = await engine.builds.build(
           {
             context,
-            ...(flags.file === '-' ? { text: readFileSync(0, 'utf8') } : flags.file ? { file: flags.file } : {}),
+            ...(flags.file === '-'
+              ? { text: readBoundedFd(0, { what: 'the Dockerfile on standard input', limit: 4 << 20, code: 'EUSAGE' }).toString('utf8') }
+              : flags.file
+                ? { file: flags.file }
+                : {}),
             tags: flags.tag ?? [],
             buildArgs,
             target: flags.target,
