@@ -235,7 +235,6 @@ class Semaphore {
 class BuildRun {
   private failed = false;
   private readonly created: string;
-  private readonly containersMade = new Set<string>();
 
   constructor(
     private readonly builds: Builds,
@@ -439,16 +438,13 @@ class BuildRun {
       ...(extra.volumes?.length ? { volume: extra.volumes } : {}),
       ...(extra.tmpfs?.length ? { tmpfs: extra.tmpfs } : {}),
     });
-    this.containersMade.add(record.id);
     return record.id;
   }
 
   private async removeContainer(id: string): Promise<void> {
     await this.engine.containers.remove(id, { force: true }).catch(() => undefined);
-    this.containersMade.delete(id);
   }
 
-  // The container's changes as the step's layer and intermediate image, the step's cache entry.
   // A build container's changes (its upper directory, less the runtime's mount points) as the step's layer.
   private async commit(state: StageState, container: string, key: string, createdBy: string): Promise<void> {
     const { ctx, containers } = this.engine;
@@ -631,15 +627,11 @@ class BuildRun {
     if (byName) {
       const result = await resultOf(byName.index);
       if (!result) throw new CliError('EINTERNAL', `stage ${from} was not built`);
-      if (result.imageId && !this.needsStore(result)) return result.imageId;
-      return this.storeResult(result);
+      // (COPY --from needs the stage's files: its last stored image has them.)
+      return result.imageId ?? this.storeResult(result);
     }
     const { images } = this.engine;
     return images.exists(from) ? images.resolve(from).id : (await images.pull(from, {})).image.id;
-  }
-
-  private needsStore(result: StageResult): boolean {
-    return !result.imageId;
   }
 
   private async storeResult(result: StageResult): Promise<string> {
@@ -647,10 +639,5 @@ class BuildRun {
     const { ctx } = this.engine;
     const layers = result.imageId ? (ctx.images.get(result.imageId)?.layers ?? []) : [];
     return (await storeImage(ctx, { ...result.config, created: new Date(0).toISOString() }, layers, [], true)).id;
-  }
-
-  // The build containers still there (a failure, an interrupt): removed.
-  async cleanup(): Promise<void> {
-    for (const id of [...this.containersMade]) await this.removeContainer(id);
   }
 }

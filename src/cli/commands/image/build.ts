@@ -125,7 +125,7 @@ export const build = (name = 'build'): Command =>
     .option('--jobs <n>', 'stages built at once (default: the CPU count)')
     .option('--timestamp <seconds>', 'set every created time to this (a rebuild gives the same id)')
     .option('--ignorefile <path>', 'the ignore file (default .containerignore or .dockerignore in the context)')
-    .addOption(new Option('--format <format>', 'the image format').choices(['oci', 'docker']))
+    .addOption(new Option('--format <format>', 'the image format (skiff writes docker; oci is not written yet)').choices(['oci', 'docker']))
     .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable)', collect)
     .option('--rm [bool]', 'remove the build containers after each step (always)', parseBool, true)
     .option('--force-rm [bool]', 'remove the build containers after a failure too (always)', parseBool, true)
@@ -141,6 +141,7 @@ export const build = (name = 'build'): Command =>
         ...pairs((flags.buildArgFile ?? []).flatMap(argFileLines), '--build-arg-file', false),
         ...pairs(flags.buildArg ?? [], '--build-arg', true),
       };
+      if (flags.format === 'oci') process.stderr.write('WARNING: --format oci: skiff writes the image in docker format (an OCI manifest is not written yet)\n');
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
