@@ -519,8 +519,9 @@ class BuildRun {
       this.options.signal?.addEventListener('abort', abort);
       try {
         await containers.start(id);
-        for await (const entry of logs.read(id, { follow: true })) this.onEvent({ kind: 'output', text: entry.text });
-        const code = await containers.wait(id);
+        // Looked at often: most steps take milliseconds, and each poll's wait is the step's.
+        for await (const entry of logs.read(id, { follow: true, pollMs: 10 })) this.onEvent({ kind: 'output', text: entry.text });
+        const code = await containers.wait(id, ['stopped'], 10);
         if (this.options.signal?.aborted) throw new CliError('EUSAGE', 'the build was interrupted', { exitCode: 130 });
         if (code !== 0) throw new CliError('EHELPER', `building at STEP "${ins.text}": the command exited with ${code}`, { exitCode: code });
       } finally {

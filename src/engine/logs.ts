@@ -13,6 +13,8 @@ export interface LogsQuery {
   until?: number;
   /** Keep reading new output until the container stops. */
   follow?: boolean;
+  /** How often a followed log is looked at (ms; a build's steps: often). */
+  pollMs?: number;
 }
 
 export class ContainerLogs {
@@ -29,6 +31,6 @@ export class ContainerLogs {
       const s = this.containers.state(record.id).status;
       return s === 'running' || s === 'stopping';
     };
-    yield* followLog(path, offset, () => !running(), { until: query.until });
+    yield* followLog(path, offset, () => !running(), { until: query.until, pollMs: query.pollMs });
   }
 }

@@ -1,7 +1,7 @@
 // New images from a tar stream: `commit` (a container's changes on top of its image) and `import`
 // (a root filesystem tarball as a one-layer image). The tar is gzipped into a blob once, hashed on
 // the way, and then installed like a pulled layer, so the store holds it the same way.
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -109,7 +109,9 @@ export interface NewLayer {
 }
 
 // Writes the tar that `produce` makes into a new layer on top of `parentDiffIds`: gzipped into a
-// blob once, hashed on the way, and installed like a pulled layer.
+// blob once, hashed on the way, and installed like a pulled layer. Uncompressed (a build's layers),
+// the tar is unpacked as it is made, its bytes kept as the blob, in one pass: the layer directory
+// is renamed into the store once its digest, and so its chain id, is known.
 export const layerFromTar = async (
   ctx: ImageContext,
   produce: (out: NodeJS.WritableStream) => Promise<void>,
@@ -119,20 +121,16 @@ export const layerFromTar = async (
   const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'commit'));
   mkdirSync(scratch, { recursive: true });
   try {
+    if (options.compress === false) return await unpackedLayer(ctx, produce, parentDiffIds, options, scratch);
     const blobPath = join(scratch, 'layer.tar.gz');
     const tar = new PassThrough();
     const diff = hashing();
     const compressed = hashing();
-    const gzip = options.compress !== false;
-    const written = gzip
-      ? pipeline(tar, diff.stream, createGzip({ level: LAYER_GZIP_LEVEL }), compressed.stream, createWriteStream(blobPath))
-      : pipeline(tar, diff.stream, createWriteStream(blobPath));
+    const written = pipeline(tar, diff.stream, createGzip({ level: LAYER_GZIP_LEVEL }), compressed.stream, createWriteStream(blobPath));
     await Promise.all([produce(tar).then(() => tar.end()), written]);
     const diffId = diff.digest();
     log.debug('commit: layer packed');
-    const descriptor = gzip
-      ? { mediaType: MEDIA.dockerLayerGzip, digest: compressed.digest(), size: compressed.bytes() }
-      : { mediaType: MEDIA.dockerLayer, digest: diffId, size: diff.bytes() };
+    const descriptor = { mediaType: MEDIA.dockerLayerGzip, digest: compressed.digest(), size: compressed.bytes() };
     const chains = chainIds([...parentDiffIds, diffId]);
     const chainId = chains[chains.length - 1];
     const installed = await installLayer(
@@ -145,6 +143,46 @@ export const layerFromTar = async (
   } finally {
     removeTree(scratch);
   }
+};
+
+const unpackedLayer = async (
+  ctx: ImageContext,
+  produce: (out: NodeJS.WritableStream) => Promise<void>,
+  parentDiffIds: string[],
+  options: { createdBy: string; chown: boolean; installed: string[] },
+  scratch: string,
+): Promise<NewLayer> => {
+  const { unpackStream, unpackError } = await import('../storage/unpack.js');
+  const tree = join(scratch, 'diff');
+  const blob = join(scratch, 'blob');
+  mkdirSync(tree, { mode: 0o755 });
+  const tar = new PassThrough();
+  const producing = produce(tar).then(() => tar.end());
+  producing.catch((error: Error) => tar.destroy(error));
+  const [result] = await Promise.all([unpackStream(tar, tree, { chown: options.chown, blob }), producing]);
+  const failed = unpackError(result, `the layer of ${options.createdBy}`);
+  if (failed) throw failed;
+  log.debug('commit: layer packed and unpacked');
+  const diffId = result.tarDigest;
+  const chains = chainIds([...parentDiffIds, diffId]);
+  const chainId = chains[chains.length - 1];
+  const installed = await ctx.layers.install(chainId, async (diffDir) => {
+    rmdirSync(diffDir);
+    renameSync(tree, diffDir);
+    renameSync(blob, join(diffDir, '..', 'blob'));
+    return {
+      chainId,
+      diffId,
+      ...(chains.length > 1 ? { parent: chains[chains.length - 2] } : {}),
+      size: result.size,
+      compressedDigest: diffId,
+      compressedSize: result.pushedBytes,
+      compressedMediaType: MEDIA.dockerLayer,
+      created: new Date().toISOString(),
+    };
+  });
+  if (installed) options.installed.push(chainId);
+  return { diffId, chains };
 };
 
 // Stores an image of `config` whose layers (chain ids, bottom first, matching its diff ids) are

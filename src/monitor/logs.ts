@@ -13,6 +13,8 @@ export interface LogQuery {
   tail?: number;
   since?: number;
   until?: number;
+  /** How often a followed log is looked at (ms; default 100). */
+  pollMs?: number;
 }
 
 const parseLine = (line: string): LogEntry | undefined => {
@@ -91,6 +93,6 @@ export async function* followLog(path: string, offset: number, done: () => boole
       for (const entry of parseText(text.slice(0, cut + 1))) if (matches(entry, query)) yield entry;
     }
     if (finished) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, query.pollMs ?? 100));
   }
 }
