@@ -2,7 +2,20 @@
 // command (its output streamed), COPY and ADD write into the container's root (resolved inside it,
 // never through a symlink the image holds), and the container's changes become one layer.
 import { createHash } from 'node:crypto';
-import { chownSync, constants, createReadStream, existsSync, fstatSync, mkdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import {
+  chownSync,
+  constants,
+  createReadStream,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  rmSync,
+} from 'node:fs';
 import type { Readable } from 'node:stream';
 import { basename, join, posix } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
@@ -343,6 +356,37 @@ export const planCopy = (root: string, request: CopyRequest): CopyPlan => {
     close();
     throw error;
   }
+};
+
+// Applies a layer's directory onto `merged` (both as overlayfs keeps them: whiteouts are 0/0
+// character devices, opaque directories marked): what the layer deletes or makes opaque goes from
+// merged first, then the layer's entries are written over it (--squash).
+export const mergeLayer = async (layer: string, merged: string, chown: boolean): Promise<void> => {
+  const { isOpaque, packTree } = await import('./../storage/pack.js');
+  const { unpackStream, unpackError } = await import('../storage/unpack.js');
+  const { removeTree } = await import('../storage/layer-store.js');
+  const { PassThrough } = await import('node:stream');
+  const clear = (dir: string, rel: string): void => {
+    for (const name of readdirSync(join(layer, rel))) {
+      const path = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(join(layer, path));
+      const whiteout = st.isCharacterDevice() && st.rdev === 0;
+      if (whiteout || (st.isDirectory() && isOpaque(join(layer, path)))) removeTree(join(dir, path));
+      else if (!st.isDirectory()) rmSync(join(dir, path), { recursive: true, force: true });
+      if (st.isDirectory()) {
+        const there = lstatSync(join(dir, path), { throwIfNoEntry: false });
+        if (there && !there.isDirectory()) rmSync(join(dir, path), { force: true });
+        clear(dir, path);
+      }
+    }
+  };
+  clear(merged, '');
+  const tar = new PassThrough();
+  const packing = packTree(layer, tar, { layer: true });
+  packing.catch((error: Error) => tar.destroy(error));
+  const [result] = await Promise.all([unpackStream(tar, merged, { chown }), packing]);
+  const failed = unpackError(result, 'the squashed layer');
+  if (failed) throw failed;
 };
 
 // The paths a build container's runtime mounted over (its bundle's mounts): what the runtime made

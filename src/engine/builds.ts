@@ -17,8 +17,8 @@ import { CliError, messageOf } from '../errors.js';
 import { log } from '../util/log.js';
 import type { ImageConfig } from '../image-format.js';
 import { localName } from '../image/reference.js';
-import { hostPlatform } from '../image/manifest.js';
-import { copyIntoRoot, downloadSource, mkdirInRoot, mountTargets, planCopy, runMounts, withLayer } from './build-steps.js';
+import { hostPlatform, parsePlatform } from '../image/manifest.js';
+import { copyIntoRoot, downloadSource, mergeLayer, mkdirInRoot, mountTargets, planCopy, runMounts, withLayer } from './build-steps.js';
 import { closeQuietly, openInRootIfExists } from '../util/in-root.js';
 import { O_PATH } from '../util/native.js';
 import type { ContainersEngine } from './containers.js';
@@ -47,6 +47,12 @@ export interface BuildOptions {
   timestamp?: number;
   jobs?: number;
   ignoreFile?: string;
+  /** The platform to build for: only this host's (there is no emulation for RUN steps). */
+  platform?: string;
+  /** Cached steps older than this are run again (ms; 0: none is used). */
+  cacheTtlMs?: number;
+  /** One layer for the result: all of it (squash-all) or what this build added on its base (squash). */
+  squash?: 'new' | 'all';
   /** --secret id=ID,src=FILE: what RUN --mount=type=secret mounts. */
   secrets?: Record<string, string>;
   /** Aborted: the running step's container is killed and the build stops (Ctrl-C). */
@@ -70,6 +76,8 @@ interface StageResult {
   imageId?: string;
   config: ImageConfig;
   key: string;
+  /** How many of its layers the stage's base had (what --squash keeps). */
+  baseLayers?: number;
 }
 
 // One stage's progress: the config so far, the last image stored (what a build container starts
@@ -108,6 +116,20 @@ const checkInstruction = (ins: Instruction, df: Dockerfile): void => {
   }
 };
 
+// Building for another platform would need its binaries run under emulation: refused, in one line.
+const checkPlatform = (wanted: string | undefined): void => {
+  if (!wanted) return;
+  const host = hostPlatform();
+  for (const one of wanted.split(',')) {
+    const p = parsePlatform(one.trim());
+    if (p.os !== host.os || p.architecture !== host.architecture)
+      throw new CliError(
+        'EUSAGE',
+        `--platform ${one}: this host is ${host.os}/${host.architecture}, and skiff builds only for it (RUN steps would need emulation)`,
+      );
+  }
+};
+
 // BuildKit's automatic platform args: the build runs on this host's platform, for it.
 const platformArgs = (): Record<string, string> => {
   const { os, architecture } = hostPlatform();
@@ -130,6 +152,7 @@ export class Builds {
 
   // The Dockerfile and .dockerignore (both size-bounded), then every needed stage, then the image.
   async build(options: BuildOptions, onEvent: (event: BuildEvent) => void): Promise<BuildReport> {
+    checkPlatform(options.platform);
     const contextDir = resolve(options.context);
     const { df, path } = this.readDockerfile(options, contextDir);
     const ignoreText = this.readIgnore(options, contextDir, path);
@@ -296,8 +319,8 @@ class BuildRun {
     this.checkAborted();
     const { ctx } = this.engine;
     const labels = this.options.labels ?? {};
-    const key = stepKey(last.key, 'result', JSON.stringify(labels));
-    const cached = this.options.noCache ? undefined : this.cache.get(key, (id) => ctx.images.get(id) !== undefined);
+    const key = stepKey(last.key, 'result', JSON.stringify(labels), this.options.squash ?? '');
+    const cached = this.cached(key);
     if (cached) {
       const record = await this.engine.images.tag(cached, names).catch(() => undefined);
       if (record || !names.length) return { id: cached, names };
@@ -307,9 +330,51 @@ class BuildRun {
     if (Object.keys(labels).length) config.config = { ...config.config, Labels: { ...(config.config?.Labels ?? {}), ...labels } };
     const { storeImage } = await import('../image/commit.js');
     const layers = last.imageId ? (ctx.images.get(last.imageId)?.layers ?? []) : [];
-    const record = await storeImage(ctx, config, layers, names);
+    const record = this.options.squash ? await this.squashed(config, layers, last.baseLayers ?? 0, names) : await storeImage(ctx, config, layers, names);
     if (this.options.layers !== false) this.cache.put(key, record.id);
     return { id: record.id, names };
+  }
+
+  // --squash-all: the result's whole root as one layer. --squash: the layers this build added on
+  // the final stage's base merged into one (their whiteouts and opaque directories applied in
+  // order), on the base's layers.
+  private async squashed(config: ImageConfig, layers: string[], baseLayers: number, names: string[]) {
+    const { ctx, images } = this.engine;
+    const { layerFromTar, storeImage } = await import('../image/commit.js');
+    const { packTree } = await import('../storage/pack.js');
+    const all = this.options.squash === 'all';
+    const kept = all ? [] : layers.slice(0, baseLayers);
+    const added = layers.slice(kept.length);
+    const keptDiffIds = config.rootfs.diff_ids.slice(0, kept.length);
+    const mtime = this.options.timestamp !== undefined ? new Date(this.options.timestamp * 1000) : undefined;
+    if (!added.length) return storeImage(ctx, config, layers, names);
+    const history = (config.history ?? []).filter((h) => h.empty_layer);
+    const createdBy = `/bin/sh -c #(nop) squashed ${added.length} layers`;
+    return images.committing(async (installed) => {
+      const merged = this.tempDir('squash-');
+      try {
+        for (const id of all ? layers : added) await mergeLayer(ctx.layers.diffPath(id), merged, ctx.config.storage.userns !== 'single');
+        const layer = await layerFromTar(ctx, (out) => packTree(merged, out, { layer: !all, mtime }), keptDiffIds, {
+          createdBy,
+          chown: ctx.config.storage.userns !== 'single',
+          installed,
+          compress: false,
+        });
+        const squashedConfig: ImageConfig = {
+          ...config,
+          rootfs: { type: 'layers', diff_ids: [...keptDiffIds, layer.diffId] },
+          history: [
+            ...(config.history ?? []).filter((h) => !h.empty_layer).slice(0, kept.length),
+            ...history,
+            { created: this.created, created_by: createdBy },
+          ],
+        };
+        return storeImage(ctx, squashedConfig, layer.chains, names);
+      } finally {
+        const { removeTree } = await import('../storage/layer-store.js');
+        removeTree(merged);
+      }
+    });
   }
 
   private async from(stage: Stage, resultOf: (index: number) => Promise<StageResult> | undefined): Promise<StageState> {
@@ -329,7 +394,8 @@ class BuildRun {
       if (this.options.pull === 'never') throw new CliError('ENOIMAGE', `${base}: no such image in the store, and --pull=never`);
       id = (await images.pull(base, stage.platform ? { platform: stage.platform } : {})).image.id;
     }
-    return { imageId: id, config: structuredClone(this.engine.ctx.images.config(id)), key: stepKey('image', id, stamp), args, pending: false, cmdSet: false };
+    const config = structuredClone(this.engine.ctx.images.config(id));
+    return { imageId: id, config, key: stepKey('image', id, stamp), args, pending: false, cmdSet: false, baseLayers: config.rootfs.diff_ids.length };
   }
 
   // A variable as an instruction sees it: ENV first, then the stage's ARGs.
@@ -395,9 +461,13 @@ class BuildRun {
   }
 
   private cached(key: string): string | undefined {
-    if (this.options.noCache) return undefined;
+    if (this.options.noCache || this.options.cacheTtlMs === 0) return undefined;
     const { ctx } = this.engine;
-    return this.cache.get(key, (id) => ctx.images.get(id) !== undefined);
+    const ttl = this.options.cacheTtlMs;
+    return this.cache.get(key, (id) => {
+      const record = ctx.images.get(id);
+      return record !== undefined && (ttl === undefined || Date.now() - Date.parse(record.stored) <= ttl);
+    });
   }
 
   private useCached(state: StageState, id: string, key: string): void {

@@ -16,7 +16,7 @@ import { native } from '../util/native.js';
 const OPAQUE_XATTRS = ['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque'];
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
-const isOpaque = (path: string): boolean =>
+export const isOpaque = (path: string): boolean =>
   OPAQUE_XATTRS.some((name) => {
     try {
       return native().lgetxattr(path, name)?.toString() === 'y';

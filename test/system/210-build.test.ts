@@ -347,4 +347,38 @@ describe('skiff build', () => {
       'A\n/real\n1777\n755\nA\nA\nroot:x:0:0:root:/root:/bin/sh\n',
     );
   });
+
+  it('--squash keeps the base and makes the build one layer; --squash-all makes one layer of everything', async () => {
+    const dir = context('squash', {
+      Dockerfile: `FROM ${IMG}\nRUN echo one > /one && echo gone > /gone && mkdir -p /d && echo old > /d/old\nRUN rm /gone /nobody-file && rm -rf /d && mkdir /d && echo new > /d/new\nCOPY a.txt /a.txt\n`,
+      'a.txt': 'A\n',
+    });
+    const base = (await inspect(IMG)).RootFS.Layers.length;
+    await sb.runCli(0, 'build', '-t', 'layered', dir);
+    expect((await inspect('layered')).RootFS.Layers).toHaveLength(base + 3);
+    const check = 'cat /one /a.txt; ls /d; test -e /gone || echo no-gone; test -e /nobody-file || echo no-nobody; cat /home/www/index.html';
+    const want = 'one\nA\nnew\nno-gone\nno-nobody\n<h1>skiff</h1>\n';
+    await sb.runCli(0, 'build', '--squash', '-t', 'squashed', dir);
+    const squashed = await inspect('squashed');
+    expect(squashed.RootFS.Layers).toHaveLength(base + 1);
+    expect(squashed.RootFS.Layers.slice(0, base)).toEqual((await inspect(IMG)).RootFS.Layers);
+    expect(await runIn('squashed', check)).toBe(want);
+    await sb.runCli(0, 'build', '--squash-all', '-t', 'squashed-all', dir);
+    expect((await inspect('squashed-all')).RootFS.Layers).toHaveLength(1);
+    expect(await runIn('squashed-all', check)).toBe(want);
+  });
+
+  it('--platform other than the host is refused in one line; --cache-ttl 0 uses no cache', async () => {
+    const dir = context('platform', { Dockerfile: `FROM ${IMG}\nRUN echo x > /x\n` });
+    const other = process.arch === 'arm64' ? 'linux/amd64' : 'linux/arm64';
+    const r = await sb.run(['build', '--platform', other, dir]);
+    expect(r.code).toBe(125);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/skiff builds only for it/);
+    const host = process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
+    await sb.runCli(0, 'build', '--platform', host, '-t', 'ttl', dir);
+    expect((await sb.runCli(0, 'build', '--cache-ttl', '1h', '-t', 'ttl', dir)).stdout).toMatch(/Using cache/);
+    expect((await sb.runCli(0, 'build', '--cache-ttl', '0', '-t', 'ttl', dir)).stdout).not.toMatch(/Using cache/);
+    expect((await sb.run(['build', '--cache-ttl', 'soon', dir])).stderr).toMatch(/--cache-ttl=soon: use a duration/);
+  });
 });

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { CliError } from '../../../errors.js';
 import { readBoundedFd } from '../../../util/bounded-read.js';
+import { parseDuration } from '../../../build/values.js';
 import type { BuildEvent } from '../../../engine/builds.js';
 import { collect, openEngineFor, parseBool } from '../../engine.js';
 import { printLine } from '../../output/print.js';
@@ -28,6 +29,10 @@ interface BuildFlags {
   ignorefile?: string;
   format?: string;
   secret?: string[];
+  platform?: string;
+  cacheTtl?: string;
+  squash?: boolean;
+  squashAll?: boolean;
 }
 
 // KEY=VALUE pairs (a bare KEY takes the value from the environment, as Docker's --build-arg).
@@ -60,6 +65,19 @@ const parseSecrets = (specs: string[]): Record<string, string> => {
     out[id] = resolve(src);
   }
   return out;
+};
+
+// --cache-ttl: a Go duration ("10m", "1h30m", "0"), in milliseconds.
+const cacheTtl = (value: string): number => {
+  const ns = (() => {
+    try {
+      return parseDuration(value);
+    } catch {
+      return -1;
+    }
+  })();
+  if (ns < 0) throw new CliError('EUSAGE', `--cache-ttl=${value}: use a duration such as 10m, 24h or 0`);
+  return ns / 1e6;
 };
 
 const argFileLines = (path: string): string[] =>
@@ -126,6 +144,10 @@ export const build = (name = 'build'): Command =>
     .option('--timestamp <seconds>', 'set every created time to this (a rebuild gives the same id)')
     .option('--ignorefile <path>', 'the ignore file (default .containerignore or .dockerignore in the context)')
     .addOption(new Option('--format <format>', 'the image format (skiff writes docker; oci is not written yet)').choices(['oci', 'docker']))
+    .option('--platform <os/arch>', "the platform to build for (this host's: skiff does not emulate)")
+    .option('--cache-ttl <duration>', 'use cached steps made within this long (10m, 24h; 0: none)')
+    .option('--squash', 'one layer for what this build adds on its base')
+    .option('--squash-all', 'one layer for the whole image, its base included')
     .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable)', collect)
     .option('--rm [bool]', 'remove the build containers after each step (always)', parseBool, true)
     .option('--force-rm [bool]', 'remove the build containers after a failure too (always)', parseBool, true)
@@ -167,6 +189,9 @@ export const build = (name = 'build'): Command =>
             jobs,
             ignoreFile: flags.ignorefile,
             secrets: parseSecrets(flags.secret ?? []),
+            platform: flags.platform,
+            ...(flags.cacheTtl !== undefined ? { cacheTtlMs: cacheTtl(flags.cacheTtl) } : {}),
+            ...(flags.squashAll ? { squash: 'all' as const } : flags.squash ? { squash: 'new' as const } : {}),
             signal: controller.signal,
           },
           printer(Boolean(flags.quiet), flags.tag?.[0]),
