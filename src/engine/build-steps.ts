@@ -273,7 +273,7 @@ const MAX_SECRET = 512 << 10;
 
 // A path inside `root` as the root resolves it (its symlinks followed, inside), for the longest
 // part of it that exists; the rest is appended as it is (directories the copy makes).
-const resolveInside = (root: string, path: string): { existing: string[]; missing: string[] } => {
+const resolveInside = (root: string, path: string, hops = 0): { existing: string[]; missing: string[] } => {
   const parts = path.split('/').filter(Boolean);
   // The root as the kernel names it (a store reached through a symlink has another name for it).
   const rootFd = openInRoot(root, '/', O_PATH);
@@ -286,15 +286,27 @@ const resolveInside = (root: string, path: string): { existing: string[]; missin
   for (let n = parts.length; n >= 0; n--) {
     const fd = openInRootIfExists(root, `/${parts.slice(0, n).join('/')}`, O_PATH);
     if (fd === undefined) continue;
+    let existing: string[];
     try {
       if (!fstatSync(fd).isDirectory()) throw new CliError('EUSAGE', `/${parts.slice(0, n).join('/')} is not a directory in the image`);
       const real = readlinkSync(`/proc/self/fd/${fd}`);
       if (real !== realRoot && !real.startsWith(`${realRoot}/`)) throw new CliError('EINTERNAL', `${path} resolved outside the image root`);
       const inside = real === realRoot ? '' : real.slice(realRoot.length + 1);
-      return { existing: inside ? inside.split('/') : [], missing: parts.slice(n) };
+      existing = inside ? inside.split('/') : [];
+      // The first missing component may be a symlink whose target is not there yet: followed (inside
+      // the root), as Docker does, so the copy makes its target and the link stays a link.
+      const next = parts[n];
+      const link = next === undefined ? undefined : lstatSync(`/proc/self/fd/${fd}/${next}`, { throwIfNoEntry: false });
+      if (link?.isSymbolicLink()) {
+        if (hops >= 40) throw new CliError('EUSAGE', `${path}: too many levels of symbolic links in the image`);
+        const target = readlinkSync(`/proc/self/fd/${fd}/${next}`);
+        const followed = posix.normalize(`${target.startsWith('/') ? '' : `/${existing.join('/')}`}/${target}/${parts.slice(n + 1).join('/')}`);
+        return resolveInside(root, followed, hops + 1);
+      }
     } finally {
       closeQuietly(fd);
     }
+    return { existing, missing: parts.slice(n) };
   }
   return { existing: [], missing: parts };
 };

@@ -47,6 +47,11 @@ export interface BuildOptions {
   timestamp?: number;
   jobs?: number;
   ignoreFile?: string;
+  /** --build-context NAME=DIR|docker-image://REF: what FROM NAME and COPY --from=NAME take (before stages and images). */
+  contexts?: Record<string, { dir: string } | { image: string }>;
+  /** The result's manifest format (docker by default); OCI's takes --annotation. */
+  format?: 'docker' | 'oci';
+  annotations?: Record<string, string>;
   /** The platform to build for: only this host's (there is no emulation for RUN steps). */
   platform?: string;
   /** Cached steps older than this are run again (ms; 0: none is used). */
@@ -319,7 +324,7 @@ class BuildRun {
     this.checkAborted();
     const { ctx } = this.engine;
     const labels = this.options.labels ?? {};
-    const key = stepKey(last.key, 'result', JSON.stringify(labels), this.options.squash ?? '');
+    const key = stepKey(last.key, 'result', JSON.stringify(labels), this.options.squash ?? '', JSON.stringify(this.resultFormat()));
     const cached = this.cached(key);
     if (cached) {
       const record = await this.engine.images.tag(cached, names).catch(() => undefined);
@@ -330,9 +335,16 @@ class BuildRun {
     if (Object.keys(labels).length) config.config = { ...config.config, Labels: { ...(config.config?.Labels ?? {}), ...labels } };
     const { storeImage } = await import('../image/commit.js');
     const layers = last.imageId ? (ctx.images.get(last.imageId)?.layers ?? []) : [];
-    const record = this.options.squash ? await this.squashed(config, layers, last.baseLayers ?? 0, names) : await storeImage(ctx, config, layers, names);
+    const record = this.options.squash
+      ? await this.squashed(config, layers, last.baseLayers ?? 0, names)
+      : await storeImage(ctx, config, layers, names, this.resultFormat());
     if (this.options.layers !== false) this.cache.put(key, record.id);
     return { id: record.id, names };
+  }
+
+  // The result's manifest: docker's, or OCI's with the annotations.
+  private resultFormat(): { format: 'docker' | 'oci'; annotations?: Record<string, string> } {
+    return { format: this.options.format ?? 'docker', ...(this.options.annotations ? { annotations: this.options.annotations } : {}) };
   }
 
   // --squash-all: the result's whole root as one layer. --squash: the layers this build added on
@@ -347,7 +359,7 @@ class BuildRun {
     const added = layers.slice(kept.length);
     const keptDiffIds = config.rootfs.diff_ids.slice(0, kept.length);
     const mtime = this.options.timestamp !== undefined ? new Date(this.options.timestamp * 1000) : undefined;
-    if (!added.length) return storeImage(ctx, config, layers, names);
+    if (!added.length) return storeImage(ctx, config, layers, names, this.resultFormat());
     const history = (config.history ?? []).filter((h) => h.empty_layer);
     const createdBy = `/bin/sh -c #(nop) squashed ${added.length} layers`;
     return images.committing(async (installed) => {
@@ -369,7 +381,7 @@ class BuildRun {
             { created: this.created, created_by: createdBy },
           ],
         };
-        return storeImage(ctx, squashedConfig, layer.chains, names);
+        return storeImage(ctx, squashedConfig, layer.chains, names, this.resultFormat());
       } finally {
         const { removeTree } = await import('../storage/layer-store.js');
         removeTree(merged);
@@ -379,8 +391,11 @@ class BuildRun {
 
   private async from(stage: Stage, resultOf: (index: number) => Promise<StageResult> | undefined): Promise<StageState> {
     const args = new Map<string, string | undefined>();
-    const base = stage.base;
-    const ref = this.stages.findIndex((s) => s.name !== undefined && s.name === base.toLowerCase() && s.index < stage.index);
+    const named = this.options.contexts?.[stage.base];
+    if (named && 'dir' in named)
+      throw new CliError('EUSAGE', `FROM ${stage.base}: the build context ${stage.base} is a directory; FROM takes an image (docker-image://REF)`);
+    const base = named ? named.image : stage.base;
+    const ref = named ? -1 : this.stages.findIndex((s) => s.name !== undefined && s.name === base.toLowerCase() && s.index < stage.index);
     if (ref >= 0) {
       const result = await resultOf(ref)!;
       return { ...result, config: structuredClone(result.config), args, pending: false, cmdSet: false };
@@ -484,7 +499,7 @@ class BuildRun {
     if (state.imageId) return state.imageId;
     const { storeImage } = await import('../image/commit.js');
     const config = { ...scratchConfig(state.config.architecture ?? hostPlatform().architecture), created: new Date(0).toISOString() };
-    const record = await storeImage(this.engine.ctx, config, [], [], true);
+    const record = await storeImage(this.engine.ctx, config, [], [], { intermediate: true });
     return record.id;
   }
 
@@ -544,7 +559,7 @@ class BuildRun {
         installed,
         compress: false,
       });
-      return storeImage(ctx, withLayer(state.config, layer.diffId, createdBy, this.created), layer.chains, [], true);
+      return storeImage(ctx, withLayer(state.config, layer.diffId, createdBy, this.created), layer.chains, [], { intermediate: true });
     });
     log.debug('build: committed');
     this.onEvent({ kind: 'layer', id: record.id });
@@ -628,8 +643,15 @@ class BuildRun {
         from = new BuildContext(heredocDir, ignoreMatcher([]));
         sources = urls.length ? downloads.map((d) => d.name) : step.heredocs.map((h) => h.name);
         content = urls.length ? JSON.stringify(downloads) : JSON.stringify(step.heredocs);
+      } else if (step.from !== undefined && this.options.contexts?.[step.from] && 'dir' in this.options.contexts[step.from]) {
+        // A named context that is a directory: read in place, as the build's own (without its ignore file).
+        const named = this.options.contexts[step.from] as { dir: string };
+        from = new BuildContext(named.dir, ignoreMatcher([]));
+        sources = step.sources.flatMap((s) => from.expand(s));
+        content = `context:${step.from}:${from.digest(sources)}`;
       } else if (step.from !== undefined) {
-        const image = await this.sourceImage(step.from, resultOf);
+        const named = this.options.contexts?.[step.from];
+        const image = await this.sourceImage(named && 'image' in named ? named.image : step.from, resultOf, Boolean(named));
         sourceContainer = await this.newContainer(
           { imageId: image, config: { rootfs: { type: 'layers', diff_ids: [] } }, key: '', args: new Map(), pending: false, cmdSet: false },
           ['true'],
@@ -693,8 +715,8 @@ class BuildRun {
   }
 
   // COPY --from's image: a stage by name or index, else an image (pulled if missing).
-  private async sourceImage(from: string, resultOf: (index: number) => Promise<StageResult> | undefined): Promise<string> {
-    const byName = this.stages.find((s) => s.name === from.toLowerCase() || String(s.index) === from);
+  private async sourceImage(from: string, resultOf: (index: number) => Promise<StageResult> | undefined, imageOnly = false): Promise<string> {
+    const byName = imageOnly ? undefined : this.stages.find((s) => s.name === from.toLowerCase() || String(s.index) === from);
     if (byName) {
       const result = await resultOf(byName.index);
       if (!result) throw new CliError('EINTERNAL', `stage ${from} was not built`);
@@ -709,6 +731,6 @@ class BuildRun {
     const { storeImage } = await import('../image/commit.js');
     const { ctx } = this.engine;
     const layers = result.imageId ? (ctx.images.get(result.imageId)?.layers ?? []) : [];
-    return (await storeImage(ctx, { ...result.config, created: new Date(0).toISOString() }, layers, [], true)).id;
+    return (await storeImage(ctx, { ...result.config, created: new Date(0).toISOString() }, layers, [], { intermediate: true })).id;
   }
 }

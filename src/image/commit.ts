@@ -185,29 +185,52 @@ const unpackedLayer = async (
   return { diffId, chains };
 };
 
+export interface StoreOptions {
+  /** A build's step (its cache entry): hidden from `images` without -a. */
+  intermediate?: boolean;
+  /** The manifest's format (docker by default); OCI's carries annotations. */
+  format?: 'docker' | 'oci';
+  annotations?: Record<string, string>;
+}
+
+// Layer media types in the other format's words (a manifest names its layers in its own).
+const OCI_LAYER: Record<string, string> = { [MEDIA.dockerLayerGzip]: MEDIA.ociLayerGzip, [MEDIA.dockerLayer]: MEDIA.ociLayer };
+const DOCKER_LAYER: Record<string, string> = { [MEDIA.ociLayerGzip]: MEDIA.dockerLayerGzip, [MEDIA.ociLayer]: MEDIA.dockerLayer };
+
 // Stores an image of `config` whose layers (chain ids, bottom first, matching its diff ids) are
 // in the layer store already; `names` point at it alone afterwards.
-export const storeImage = async (ctx: ImageContext, config: ImageConfig, layers: string[], names: string[], intermediate = false): Promise<ImageRecord> => {
+export const storeImage = async (
+  ctx: ImageContext,
+  config: ImageConfig,
+  layers: string[],
+  names: string[],
+  options: StoreOptions = {},
+): Promise<ImageRecord> => {
+  const oci = options.format === 'oci';
   const configBytes = Buffer.from(JSON.stringify(config));
   const layerDescriptors = layers.map((id) => {
     const record = ctx.layers.get(id);
     if (!record?.compressedDigest) throw new CliError('ESTATE', `layer ${id} has no stored blob`);
-    return { mediaType: record.compressedMediaType ?? MEDIA.dockerLayerGzip, digest: record.compressedDigest, size: record.compressedSize ?? 0 };
+    const type = record.compressedMediaType ?? MEDIA.dockerLayerGzip;
+    return { mediaType: (oci ? OCI_LAYER : DOCKER_LAYER)[type] ?? type, digest: record.compressedDigest, size: record.compressedSize ?? 0 };
   });
+  const manifestType = oci ? MEDIA.ociManifest : MEDIA.dockerManifest;
+  const annotations = oci && options.annotations && Object.keys(options.annotations).length ? { annotations: options.annotations } : {};
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: MEDIA.dockerManifest,
-      config: { mediaType: MEDIA.dockerConfig, digest: sha256Digest(configBytes), size: configBytes.length },
+      mediaType: manifestType,
+      config: { mediaType: oci ? MEDIA.ociConfig : MEDIA.dockerConfig, digest: sha256Digest(configBytes), size: configBytes.length },
       layers: layerDescriptors,
+      ...annotations,
     }),
   );
   const record = makeImageRecord(
     config,
-    { id: sha256Digest(configBytes), names, repoDigests: [], digest: sha256Digest(manifest), manifestMediaType: MEDIA.dockerManifest, layers },
+    { id: sha256Digest(configBytes), names, repoDigests: [], digest: sha256Digest(manifest), manifestMediaType: manifestType, layers },
     (id) => ctx.layers.get(id)?.size ?? 0,
   );
-  return ctx.images.put(intermediate ? { ...record, intermediate } : record, manifest, configBytes);
+  return ctx.images.put(options.intermediate ? { ...record, intermediate: true } : record, manifest, configBytes);
 };
 
 // Writes the tar that `produce` makes into a new layer and stores an image with it (commit, import).

@@ -94,8 +94,16 @@ export class ImageStore {
           names: [...new Set([...existing.names, ...record.names])],
           repoDigests: [...new Set([...existing.repoDigests, ...record.repoDigests])],
         };
-        // A build's cache step stored again as a result (the same config) is an image like any other.
-        if (!record.intermediate) delete merged.intermediate;
+        // A build's cache step stored again as a result (the same config) is an image like any other,
+        // with the result's manifest (a build's --format oci: its step was stored in docker's).
+        if (!record.intermediate && existing.intermediate) {
+          delete merged.intermediate;
+          if (record.digest !== existing.digest) {
+            writeFileAtomic(join(this.dir(record.id), 'manifest.json'), manifest);
+            merged.digest = record.digest;
+            merged.manifestMediaType = record.manifestMediaType;
+          }
+        }
         writeJsonAtomic(join(this.dir(record.id), 'image.json'), merged);
       } else {
         merged = record;

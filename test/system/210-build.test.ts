@@ -381,4 +381,77 @@ describe('skiff build', () => {
     expect((await sb.runCli(0, 'build', '--cache-ttl', '0', '-t', 'ttl', dir)).stdout).not.toMatch(/Using cache/);
     expect((await sb.run(['build', '--cache-ttl', 'soon', dir])).stderr).toMatch(/--cache-ttl=soon: use a duration/);
   });
+
+  it('--format oci writes an OCI manifest with --annotation; docker format warns that it leaves them out', async () => {
+    const dir = context('oci', { Dockerfile: `FROM ${IMG}\nRUN echo oci > /oci\n` });
+    await sb.runCli(0, 'build', '--format', 'oci', '--annotation', 'org.example.note=hello', '-t', `${plain}/built/oci:1`, dir);
+    await sb.runCli(0, 'push', `${plain}/built/oci:1`);
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${plain}/built/oci:1`]).toString());
+    expect(raw.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(raw.config.mediaType).toBe('application/vnd.oci.image.config.v1+json');
+    expect(raw.annotations).toEqual({ 'org.example.note': 'hello' });
+    expect(raw.layers.map((l: { mediaType: string }) => l.mediaType).every((t: string) => t.startsWith('application/vnd.oci.image.layer.v1.tar'))).toBe(true);
+    const docker = await sb.run(['build', '--annotation', 'a=b', '-t', 'docker-format', dir]);
+    expect(docker.code).toBe(0);
+    expect(docker.stderr).toMatch(/annotations are written in OCI manifests only/);
+  });
+
+  it('--build-context names a directory for COPY --from and an image for FROM, before stages of the same name', async () => {
+    const extra = context('named-extra', { 'note.txt': 'from the named context\n' });
+    const dir = context('named', {
+      Dockerfile: `FROM scratch AS base\nFROM base\nCOPY --from=extra note.txt /note.txt\nCMD ["sh", "-c", "cat /note.txt"]\n`,
+    });
+    await sb.runCli(0, 'build', '--build-context', `extra=${extra}`, '--build-context', `base=docker-image://${IMG}`, '-t', 'named', dir);
+    expect((await sb.runCli(0, 'run', '--rm', 'named')).stdout).toBe('from the named context\n');
+    const bad = await sb.run(['build', '--build-context', 'x=https://example.com/repo.git', dir]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/https:\/\/ contexts are not supported yet/);
+  });
+
+  it('finds a Containerfile; --ignorefile, --iidfile, COPY globs, FROM scratch, RUN --network none; image build and buildx build; save', async () => {
+    const dir = context('misc', {
+      Containerfile: `FROM ${IMG} AS tools\nFROM scratch\nCOPY --from=tools /bin/busybox /bin/busybox\nCOPY *.txt notes/ /docs/\nCMD ["/bin/busybox", "ls", "/docs"]\n`,
+      'a.txt': 'a',
+      'b.txt': 'b',
+      'c.md': 'c',
+      'notes/n1': 'n',
+      'skip.ignore': 'notes/n1\n',
+    });
+    const iid = join(sb.dir, 'iid');
+    await sb.runCli(0, 'build', '--ignorefile', join(dir, 'skip.ignore'), '--iidfile', iid, '-t', 'misc', dir);
+    const id = execFileSync('cat', [iid]).toString();
+    expect(id).toBe((await inspect('misc')).Id.replace(/^(sha256:)?/, 'sha256:'));
+    expect((await sb.runCli(0, 'run', '--rm', 'misc')).stdout).toBe('a.txt\nb.txt\n');
+    expect((await inspect('misc')).RootFS.Layers).toHaveLength(2); // scratch: only what the build copied
+    const net = context('net', { Dockerfile: `FROM ${IMG}\nRUN --network=none ls /sys/class/net > /ifaces\n` });
+    await sb.runCli(0, 'image', 'build', '-t', 'net', net);
+    expect(await runIn('net', 'cat /ifaces')).toBe('lo\n');
+    await sb.runCli(0, 'buildx', 'build', '--network', 'none', '-t', 'net2', net);
+    await sb.runCli(0, 'save', '-o', join(sb.dir, 'misc.tar'), 'misc');
+    expect(execFileSync('tar', ['-tf', join(sb.dir, 'misc.tar')]).toString()).toMatch(/manifest\.json/);
+  });
+
+  it('builds independent stages at once (--jobs), one after another with --jobs 1', async () => {
+    // Each stage marks a shared cache directory and waits up to 5 s to see the other's mark.
+    const wait = (me: string, other: string) =>
+      `RUN --mount=type=cache,target=/c,id=jobs-$ROUND touch /c/${me}; i=0; while [ $i -lt 50 ]; do [ -e /c/${other} ] && { echo together > /r; exit 0; }; sleep 0.1; i=$((i+1)); done; echo alone > /r`;
+    const dir = context('jobs', {
+      Dockerfile: [
+        `FROM ${IMG} AS a`,
+        'ARG ROUND',
+        wait('a', 'b'),
+        `FROM ${IMG} AS b`,
+        'ARG ROUND',
+        wait('b', 'a'),
+        `FROM ${IMG}`,
+        'COPY --from=a /r /a',
+        'COPY --from=b /r /b',
+        '',
+      ].join('\n'),
+    });
+    await sb.runCli(0, 'build', '--jobs', '2', '--build-arg', 'ROUND=1', '-t', 'jobs2', dir);
+    expect(await runIn('jobs2', 'cat /a /b')).toBe('together\ntogether\n');
+    await sb.runCli(0, 'build', '--jobs', '1', '--build-arg', 'ROUND=2', '-t', 'jobs1', dir);
+    expect(await runIn('jobs1', 'cat /a /b')).toBe('alone\ntogether\n');
+  });
 });

@@ -535,3 +535,14 @@ describe("Docker's documented rules", () => {
     expect(await runIn('store-link', 'cat /etc/placed.txt')).toBe('A\n');
   });
 });
+
+describe('COPY into a dangling symlink', () => {
+  it("makes the link's target inside the image, as Docker does: the link stays a link", async () => {
+    const dir = context('copy-dangling', {
+      'a.txt': 'A\n',
+      Dockerfile: `FROM ${IMG}\nRUN ln -s /made/by/copy /dir-link && ln -s ../../etc/outside /tmp/up-link\nCOPY a.txt /dir-link/\nCOPY a.txt /tmp/up-link/\n`,
+    });
+    await sb.runCli(0, 'build', '-t', 'copy-dangling', dir);
+    expect(await runIn('copy-dangling', 'readlink /dir-link; cat /made/by/copy/a.txt /etc/outside/a.txt')).toBe('/made/by/copy\nA\nA\n');
+  });
+});

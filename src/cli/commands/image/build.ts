@@ -1,6 +1,6 @@
 // skiff build [flags] CONTEXT: an image from a Dockerfile (or Containerfile), rootless, no daemon.
 // Prints Podman's lines: "STEP n/m: …", "--> Using cache ID", "--> ID", "COMMIT NAME", the id.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { CliError } from '../../../errors.js';
@@ -33,6 +33,8 @@ interface BuildFlags {
   cacheTtl?: string;
   squash?: boolean;
   squashAll?: boolean;
+  annotation?: string[];
+  buildContext?: string[];
 }
 
 // KEY=VALUE pairs (a bare KEY takes the value from the environment, as Docker's --build-arg).
@@ -78,6 +80,25 @@ const cacheTtl = (value: string): number => {
   })();
   if (ns < 0) throw new CliError('EUSAGE', `--cache-ttl=${value}: use a duration such as 10m, 24h or 0`);
   return ns / 1e6;
+};
+
+// --build-context NAME=VALUE: a directory, or docker-image:// (container-image://) and an image.
+const parseContexts = (specs: string[]): Record<string, { dir: string } | { image: string }> => {
+  const out: Record<string, { dir: string } | { image: string }> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const [name, value] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : ['', ''];
+    if (!name || !value) throw new CliError('EUSAGE', `--build-context "${spec}": use NAME=DIRECTORY or NAME=docker-image://IMAGE`);
+    const image = /^(docker-image|container-image):\/\/(.+)$/.exec(value);
+    if (image) out[name] = { image: image[2] };
+    else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+      throw new CliError('EUSAGE', `--build-context ${name}: ${value.split('://')[0]}:// contexts are not supported yet; use a directory or docker-image://`);
+    else {
+      if (!statSync(value, { throwIfNoEntry: false })?.isDirectory()) throw new CliError('EUSAGE', `--build-context ${name}: ${value} is not a directory`);
+      out[name] = { dir: resolve(value) };
+    }
+  }
+  return out;
 };
 
 const argFileLines = (path: string): string[] =>
@@ -143,11 +164,13 @@ export const build = (name = 'build'): Command =>
     .option('--jobs <n>', 'stages built at once (default: the CPU count)')
     .option('--timestamp <seconds>', 'set every created time to this (a rebuild gives the same id)')
     .option('--ignorefile <path>', 'the ignore file (default .containerignore or .dockerignore in the context)')
-    .addOption(new Option('--format <format>', 'the image format (skiff writes docker; oci is not written yet)').choices(['oci', 'docker']))
+    .addOption(new Option('--format <format>', 'the manifest format: docker (the default) or oci').choices(['oci', 'docker']))
+    .option('--annotation <key=value>', 'an annotation on the manifest (--format oci; repeatable)', collect)
     .option('--platform <os/arch>', "the platform to build for (this host's: skiff does not emulate)")
     .option('--cache-ttl <duration>', 'use cached steps made within this long (10m, 24h; 0: none)')
     .option('--squash', 'one layer for what this build adds on its base')
     .option('--squash-all', 'one layer for the whole image, its base included')
+    .option('--build-context <name=value>', 'a named context for FROM and COPY --from: a directory or docker-image://REF', collect)
     .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable)', collect)
     .option('--rm [bool]', 'remove the build containers after each step (always)', parseBool, true)
     .option('--force-rm [bool]', 'remove the build containers after a failure too (always)', parseBool, true)
@@ -163,7 +186,9 @@ export const build = (name = 'build'): Command =>
         ...pairs((flags.buildArgFile ?? []).flatMap(argFileLines), '--build-arg-file', false),
         ...pairs(flags.buildArg ?? [], '--build-arg', true),
       };
-      if (flags.format === 'oci') process.stderr.write('WARNING: --format oci: skiff writes the image in docker format (an OCI manifest is not written yet)\n');
+      const annotations = pairs(flags.annotation ?? [], '--annotation', false);
+      if (Object.keys(annotations).length && flags.format !== 'oci')
+        process.stderr.write('WARNING: annotations are written in OCI manifests only: add --format oci, or they are left out\n');
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
@@ -190,6 +215,9 @@ export const build = (name = 'build'): Command =>
             ignoreFile: flags.ignorefile,
             secrets: parseSecrets(flags.secret ?? []),
             platform: flags.platform,
+            contexts: parseContexts(flags.buildContext ?? []),
+            ...(flags.format ? { format: flags.format as 'docker' | 'oci' } : {}),
+            annotations,
             ...(flags.cacheTtl !== undefined ? { cacheTtlMs: cacheTtl(flags.cacheTtl) } : {}),
             ...(flags.squashAll ? { squash: 'all' as const } : flags.squash ? { squash: 'new' as const } : {}),
             signal: controller.signal,
