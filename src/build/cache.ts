@@ -24,4 +24,13 @@ export class BuildCache {
   put(key: string, id: string): void {
     writeFileAtomic(join(this.dir, key), id, 0o644, false);
   }
+
+  // A step found to change nothing (a WORKDIR that exists): known without looking again.
+  mark(key: string): void {
+    writeFileAtomic(join(this.dir, key), 'unchanged', 0o644, false);
+  }
+
+  marked(key: string): boolean {
+    return readTextIfExists(join(this.dir, key))?.trim() === 'unchanged';
+  }
 }

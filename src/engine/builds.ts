@@ -451,6 +451,8 @@ class BuildRun {
     const key = stepKey(state.key, 'mkdir');
     const hit = this.cached(key);
     if (hit) return this.useCached(state, hit, key);
+    const unchanged = stepKey(key, 'unchanged');
+    if (!this.options.noCache && this.cache.marked(unchanged)) return;
     const id = await this.newContainer(state, ['true']);
     try {
       const made = await this.engine.containers.withRootfs(id, async (root) => {
@@ -463,6 +465,7 @@ class BuildRun {
         return true;
       });
       if (made) await this.commit(state, id, key, `/bin/sh -c #(nop) ${ins.text}`);
+      else if (this.options.layers !== false) this.cache.mark(unchanged);
     } finally {
       await this.removeContainer(id);
     }
