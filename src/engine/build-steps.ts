@@ -189,6 +189,8 @@ export const downloadSource = async (url: string, dir: string, checksum?: string
 export interface RunMounts {
   /** -v specs: cache directories, context binds, secrets. */
   volumes: string[];
+  /** rw binds: what to copy (a descriptor, kept open until copied) into the directory that is bound. */
+  copies: { fd: number; dir: string }[];
   tmpfs: string[];
   /** Secrets given as environment variables (never in the image). */
   env: string[];
@@ -201,9 +203,18 @@ export interface RunMounts {
 // given (--secret id=…,src=…; read-only at /run/secrets/ID, or as an environment variable).
 export const runMounts = (
   mounts: MountSpec[],
-  options: { workdir: string; context: BuildContext; cacheDir: string; secrets: Record<string, string> },
+  options: {
+    workdir: string;
+    context: BuildContext;
+    cacheDir: string;
+    secrets: Record<string, string>;
+    /** from= of binds: the image's id (the key), and its mounted root once mounted. */
+    sources?: Record<string, { key: string; root?: BuildContext }>;
+    /** A fresh directory for an rw bind's copy (writes to it are the step's only). */
+    scratch?: () => string;
+  },
 ): RunMounts => {
-  const out: RunMounts = { volumes: [], tmpfs: [], env: [], key: '' };
+  const out: RunMounts = { volumes: [], tmpfs: [], env: [], key: '', copies: [] };
   const keys: string[] = [];
   for (const m of mounts) {
     const at = (path: string) => (path.startsWith('/') ? path : `${options.workdir.replace(/\/$/, '')}/${path}`);
@@ -226,24 +237,36 @@ export const runMounts = (
         break;
       case 'bind': {
         if (!m.target) throw new CliError('EUSAGE', 'RUN --mount=type=bind needs a target');
-        if (m.from) throw new CliError('EUSAGE', `RUN --mount=type=bind,from=${m.from} is not supported yet: bind the build context, or COPY --from first`);
-        if (!m.readOnly) throw new CliError('EUSAGE', 'RUN --mount=type=bind,rw is not supported yet: context binds are read-only');
         const rel = contextPath(m.source ?? '.');
-        // A bind shows the directory as it is: refused when .dockerignore leaves something out of it.
-        const hidden = options.context.ignoredUnder(rel);
+        const source = m.from ? options.sources?.[m.from] : undefined;
+        if (m.from && !source) throw new CliError('EINTERNAL', `RUN --mount from=${m.from} was not looked up`);
+        if (source) keys.push(`from:${source.key}`);
+        const root = source ? source.root : options.context;
+        if (!root) break; // (the key only: the image is mounted once the step runs)
+        // A bind of the context shows the directory as it is: refused when .dockerignore leaves something out of it.
+        const hidden = source ? undefined : options.context.ignoredUnder(rel);
         if (hidden)
           throw new CliError(
             'EUSAGE',
             `RUN --mount=type=bind of ${m.source ?? '.'}: it holds ${hidden}, which .dockerignore leaves out; bind a directory without it`,
           );
-        const fd = options.context.open(rel);
-        try {
-          // The path the descriptor names: inside the context, whatever symlinks led there.
-          out.volumes.push(`${readlinkSync(`/proc/self/fd/${fd}`)}:${at(m.target)}:ro`);
-        } finally {
-          closeQuietly(fd);
+        const fd = root.open(rel);
+        if (!m.readOnly && !options.scratch)
+          closeQuietly(fd); // (the key only)
+        else if (!m.readOnly && options.scratch) {
+          // rw: the step writes to a copy of its own, which goes after it (Docker's rule).
+          const dir = options.scratch();
+          out.copies.push({ fd, dir });
+          out.volumes.push(`${dir}:${at(m.target)}`);
+        } else {
+          try {
+            // The path the descriptor names: inside the context or root, whatever symlinks led there.
+            out.volumes.push(`${readlinkSync(`/proc/self/fd/${fd}`)}:${at(m.target)}:ro`);
+          } finally {
+            closeQuietly(fd);
+          }
         }
-        keys.push(options.context.digest([rel]));
+        if (!source) keys.push(options.context.digest([rel]));
         break;
       }
       case 'secret': {

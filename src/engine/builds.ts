@@ -18,7 +18,7 @@ import { log } from '../util/log.js';
 import type { ImageConfig } from '../image-format.js';
 import { localName } from '../image/reference.js';
 import { hostPlatform, parsePlatform } from '../image/manifest.js';
-import { copyIntoRoot, downloadSource, mergeLayer, mkdirInRoot, mountTargets, planCopy, runMounts, withLayer } from './build-steps.js';
+import { copyIntoRoot, downloadSource, mergeLayer, mkdirInRoot, mountTargets, planCopy, type RunMounts, runMounts, withLayer } from './build-steps.js';
 import { closeQuietly, openInRootIfExists } from '../util/in-root.js';
 import { O_PATH } from '../util/native.js';
 import type { ContainersEngine } from './containers.js';
@@ -109,8 +109,6 @@ const checkInstruction = (ins: Instruction, df: Dockerfile): void => {
     for (const m of step.mounts) {
       if (m.type === 'ssh') throw at('RUN --mount=type=ssh is not supported yet');
       if (m.type !== 'secret' && !m.target) throw at(`RUN --mount=type=${m.type} needs a target`);
-      if (m.type === 'bind' && m.from) throw at(`RUN --mount=type=bind,from=${m.from} is not supported yet: COPY --from first`);
-      if (m.type === 'bind' && !m.readOnly) throw at('RUN --mount=type=bind,rw is not supported yet: context binds are read-only');
     }
   }
   if (step.kind === 'copy' || step.kind === 'add') {
@@ -440,7 +438,7 @@ class BuildRun {
       if (step.kind === 'workdir') await this.makeWorkdir(state, ins);
       return;
     }
-    if (step.kind === 'run') return this.run(state, step, ins);
+    if (step.kind === 'run') return this.run(state, step, ins, resultOf);
     if (step.kind === 'copy' || step.kind === 'add') return this.copy(state, step, ins, resultOf);
     throw new CliError('EINTERNAL', `${ins.keyword} is not handled`);
   }
@@ -573,17 +571,65 @@ class BuildRun {
     state.pending = false;
   }
 
-  private async run(state: StageState, step: Extract<Step, { kind: 'run' }>, ins: Instruction): Promise<void> {
+  private async run(
+    state: StageState,
+    step: Extract<Step, { kind: 'run' }>,
+    ins: Instruction,
+    resultOf: (index: number) => Promise<StageResult> | undefined,
+  ): Promise<void> {
     const workdir = state.config.config?.WorkingDir || '/';
-    const mounts = runMounts(step.mounts, {
-      workdir,
-      context: this.context,
-      cacheDir: join(this.engine.ctx.paths.data, 'build-mounts'),
-      secrets: this.options.secrets ?? {},
-    });
-    const key = stepKey(state.key, ins.text, step.text, JSON.stringify(step.script ?? null), JSON.stringify(this.runEnv(state)), mounts.key);
+    // Binds from= a stage or an image: its id is the key; its root is mounted only if the step runs.
+    const froms = [...new Set(step.mounts.flatMap((m) => (m.type === 'bind' && m.from ? [m.from] : [])))];
+    const sources: Record<string, { key: string; root?: BuildContext }> = {};
+    for (const from of froms) sources[from] = { key: await this.sourceImage(from, resultOf) };
+    const mountOptions = { workdir, context: this.context, cacheDir: join(this.engine.ctx.paths.data, 'build-mounts'), secrets: this.options.secrets ?? {} };
+    const { key: mountsKey } = runMounts(step.mounts, { ...mountOptions, sources });
+    const key = stepKey(state.key, ins.text, step.text, JSON.stringify(step.script ?? null), JSON.stringify(this.runEnv(state)), mountsKey);
     const hit = this.cached(key);
     if (hit) return this.useCached(state, hit, key);
+    return this.withImageRoots(froms, sources, async () => {
+      const scratch: string[] = [];
+      const scratchDir = () => {
+        const dir = this.tempDir('bind-');
+        scratch.push(dir);
+        return dir;
+      };
+      try {
+        const mounts = runMounts(step.mounts, { ...mountOptions, sources, scratch: scratchDir });
+        const { copyTree } = await import('../storage/copy.js');
+        for (const c of mounts.copies) {
+          try {
+            await copyTree(c.fd, c.dir, { prefix: '', chown: true });
+          } finally {
+            closeQuietly(c.fd);
+          }
+        }
+        await this.runStep(state, step, ins, key, mounts);
+      } finally {
+        for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  // Mounts the roots of `froms` (their images' ids in `sources`) for the time of `fn`.
+  private async withImageRoots<T>(froms: string[], sources: Record<string, { key: string; root?: BuildContext }>, fn: () => Promise<T>): Promise<T> {
+    const [from, ...rest] = froms;
+    if (from === undefined) return fn();
+    const id = await this.newContainer(
+      { imageId: sources[from].key, config: { rootfs: { type: 'layers', diff_ids: [] } }, key: '', args: new Map(), pending: false, cmdSet: false },
+      ['true'],
+    );
+    try {
+      return await this.engine.containers.withRootfs(id, async (root) => {
+        sources[from].root = new BuildContext(root, ignoreMatcher([]));
+        return this.withImageRoots(rest, sources, fn);
+      });
+    } finally {
+      await this.removeContainer(id);
+    }
+  }
+
+  private async runStep(state: StageState, step: Extract<Step, { kind: 'run' }>, ins: Instruction, key: string, mounts: RunMounts): Promise<void> {
     const shell = state.config.config?.Shell ?? DEFAULT_SHELL;
     const command = step.command ?? commandOf([step.text], true, shell);
     const { containers, logs } = this.engine;

@@ -454,4 +454,25 @@ describe('skiff build', () => {
     await sb.runCli(0, 'build', '--jobs', '1', '--build-arg', 'ROUND=2', '-t', 'jobs1', dir);
     expect(await runIn('jobs1', 'cat /a /b')).toBe('alone\ntogether\n');
   });
+
+  it('RUN --mount=type=bind from a stage or an image, and rw (the writes stay the step\'s)', async () => {
+    const dir = context('bind-from', {
+      'src/in.txt': 'context\n',
+      Dockerfile: [
+        `FROM ${IMG} AS tools`,
+        'RUN mkdir /out && echo built > /out/artifact',
+        `FROM ${IMG}`,
+        'RUN --mount=type=bind,from=tools,source=/out,target=/tools cat /tools/artifact > /from-stage',
+        `RUN --mount=type=bind,from=${IMG},source=/etc,target=/img-etc head -1 /img-etc/passwd > /from-image`,
+        'RUN --mount=type=bind,source=src,target=/src,rw echo written >> /src/in.txt && cat /src/in.txt > /rw',
+        '',
+      ].join('\n'),
+    });
+    await sb.runCli(0, 'build', '-t', 'bind-from', dir);
+    expect(await runIn('bind-from', 'cat /from-stage /from-image /rw')).toBe('built\nroot:x:0:0:root:/root:/bin/sh\ncontext\nwritten\n');
+    expect(execFileSync('cat', [join(dir, 'src/in.txt')]).toString()).toBe('context\n'); // the context is untouched
+    const since = new Date().toISOString();
+    expect((await sb.runCli(0, 'build', '-t', 'bind-from', dir)).stdout.match(/Using cache/g)).toHaveLength(4);
+    expect((await sb.runCli(0, 'events', '--stream=false', '--since', since, '--filter', 'event=create', '--format', '{{.ID}}')).stdout.trim()).toBe('');
+  });
 });
