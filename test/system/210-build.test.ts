@@ -455,7 +455,7 @@ describe('skiff build', () => {
     expect(await runIn('jobs1', 'cat /a /b')).toBe('alone\ntogether\n');
   });
 
-  it('RUN --mount=type=bind from a stage or an image, and rw (the writes stay the step\'s)', async () => {
+  it("RUN --mount=type=bind from a stage or an image, and rw (the writes stay the step's)", async () => {
     const dir = context('bind-from', {
       'src/in.txt': 'context\n',
       Dockerfile: [
