@@ -1,6 +1,12 @@
 // Pushing an image: every blob the registry lacks is uploaded as it was pulled (layers keep their
-// compressed bytes), then the stored manifest, so the pushed image has the digest it had.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+// compressed bytes), then the stored manifest, so the pushed image has the digest it had. A layer
+// kept uncompressed (a build's) is gzipped on the way out, once (the gzip is kept beside its blob),
+// as Podman pushes them; the manifest pushed then names the gzipped layers.
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { MEDIA, type Descriptor } from '../image-format.js';
+import { tempSibling, writeFileAtomic } from '../util/fs.js';
 import type { ImageContext } from './context.js';
 import { CliError } from '../errors.js';
 import type { ImageRecord } from '../storage/image-store.js';
@@ -67,6 +73,33 @@ class Pusher {
   }
 }
 
+const GZIPPED: Record<string, string> = { [MEDIA.dockerLayer]: MEDIA.dockerLayerGzip, [MEDIA.ociLayer]: MEDIA.ociLayerGzip };
+
+// An uncompressed layer's gzip (made once, kept as blob.gz beside the blob, its descriptor in
+// blob.gz.json): what push uploads for it. Compressed ones are uploaded as they are.
+const wireBlob = async (ctx: ImageContext, chainId: string, descriptor: Descriptor): Promise<{ descriptor: Descriptor; path: string }> => {
+  const blob = ctx.layers.blobPath(chainId);
+  const gzipped = GZIPPED[descriptor.mediaType];
+  if (!gzipped) return { descriptor, path: blob };
+  const path = join(dirname(blob), 'blob.gz');
+  const sidecar = `${path}.json`;
+  if (existsSync(path) && existsSync(sidecar)) return { descriptor: JSON.parse(readFileSync(sidecar, 'utf8')) as Descriptor, path };
+  const { createGzip } = await import('node:zlib');
+  const { hashing } = await import('../storage/layer-install.js');
+  const temp = tempSibling(path);
+  const hash = hashing();
+  try {
+    await pipeline(createReadStream(blob), createGzip(), hash.stream, createWriteStream(temp));
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  const wire: Descriptor = { mediaType: gzipped, digest: hash.digest(), size: hash.bytes() };
+  writeFileAtomic(sidecar, JSON.stringify(wire), 0o644, false);
+  return { descriptor: wire, path };
+};
+
 // Pushes `image` to `dest` (a tagged reference).
 export const pushImage = async (
   ctx: ImageContext,
@@ -75,16 +108,19 @@ export const pushImage = async (
   options: RemoteOptions,
   onEvent: (event: PullEvent) => void = () => {},
 ): Promise<PushReport> => {
-  const manifestBytes = ctx.images.manifestBytes(image.id);
-  const manifest = ctx.images.manifest(image.id);
+  const stored = ctx.images.manifest(image.id);
+  const wire = await Promise.all(stored.layers.map((descriptor, i) => wireBlob(ctx, image.layers[i], descriptor)));
+  const changed = wire.some((w, i) => w.descriptor.digest !== stored.layers[i].digest);
+  const manifest = changed ? { ...stored, layers: wire.map((w) => w.descriptor) } : stored;
+  const manifestBytes = changed ? Buffer.from(JSON.stringify(manifest)) : ctx.images.manifestBytes(image.id);
   let pushed = 0;
   let existing = 0;
   await withRegistryClient(ctx, { registry: dest.registry, name: repositoryName(dest) }, options, async (client) => {
     const pusher = new Pusher(client, dest.repository, onEvent);
-    const queue = manifest.layers.map((descriptor, i) => ({ descriptor, chainId: image.layers[i] }));
+    const queue = manifest.layers.map((descriptor, i) => ({ descriptor, path: wire[i].path }));
     const worker = async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
-        const blob = ctx.layers.blobPath(item.chainId);
+        const blob = item.path;
         if (!existsSync(blob))
           throw new CliError('ESTATE', `layer ${item.descriptor.digest} of ${image.id.slice(7, 19)} has no stored blob: pull the image again`);
         const size = statSync(blob).size;
