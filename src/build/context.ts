@@ -7,7 +7,7 @@ import { constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, r
 import { posix } from 'node:path';
 import { CliError } from '../errors.js';
 import { closeQuietly, openInRoot } from '../util/in-root.js';
-import type { IgnoreMatcher } from './ignore.js';
+import { type IgnoreMatcher, ignoreMatcher, parseIgnore } from './ignore.js';
 
 const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW, O_DIRECTORY } = constants;
 const GLOB = /[*?[\\]/;
@@ -43,11 +43,33 @@ export class BuildContext {
   constructor(
     readonly root: string,
     private readonly ignore: IgnoreMatcher,
+    /** COPY --exclude: .dockerignore's rules, matched against paths inside each source (BuildKit's). */
+    private readonly excludes?: IgnoreMatcher,
   ) {}
+
+  // The same context, for one COPY with --exclude patterns.
+  excluding(patterns: string[]): BuildContext {
+    return new BuildContext(this.root, this.ignore, ignoreMatcher(parseIgnore(patterns.join('\n'))));
+  }
 
   // Whether the .dockerignore leaves out this context path.
   ignored(rel: string): boolean {
     return rel !== '' && this.ignore.ignored(rel);
+  }
+
+  // Whether a COPY's --exclude leaves out `path` of the source `source` (a source by its name).
+  private excluded(source: string, path: string): boolean {
+    if (!this.excludes) return false;
+    const inside = path === source ? source.slice(source.lastIndexOf('/') + 1) : path.slice(source ? source.length + 1 : 0);
+    return inside !== '' && this.excludes.ignored(inside);
+  }
+
+  // Left out of a copy of `source`: by .dockerignore or by --exclude; 'descend' where an exception may match inside.
+  private leftOut(source: string, path: string, isDirectory: boolean): boolean | 'descend' {
+    const ignored = this.ignored(path) ? this.ignore.mayMatchInside(path) : undefined;
+    const excluded = this.excluded(source, path) ? this.excludes!.mayMatchInside(path.slice(source ? source.length + 1 : 0)) : undefined;
+    if (ignored === undefined && excluded === undefined) return false;
+    return isDirectory && ignored !== false && excluded !== false ? 'descend' : true;
   }
 
   // The context paths a COPY source names: itself, or what its glob matches (sorted), less what
@@ -55,7 +77,7 @@ export class BuildContext {
   expand(source: string): string[] {
     const rel = contextPath(source);
     const found = GLOB.test(rel) ? this.glob(rel) : this.exists(rel) ? [rel] : [];
-    const kept = found.filter((r) => !this.ignored(r));
+    const kept = found.filter((r) => !this.ignored(r) && !this.excluded(r, r));
     if (!kept.length)
       throw new CliError(
         'EUSAGE',
@@ -129,8 +151,8 @@ export class BuildContext {
     return (name, isDirectory) => {
       const inside = prefix ? name.slice(prefix.length + 1) : name;
       const path = rel ? `${rel}/${inside}` : inside;
-      if (!this.ignored(path)) return true;
-      return isDirectory && this.ignore.mayMatchInside(path) ? 'descend' : false;
+      const out = this.leftOut(rel, path, isDirectory);
+      return out === false ? true : out === 'descend' ? 'descend' : false;
     };
   }
 
@@ -139,19 +161,20 @@ export class BuildContext {
   digest(sources: string[]): string {
     const hash = createHash('sha256');
     const buffer = Buffer.alloc(1 << 20);
-    const walk = (fd: number, st: Stats, rel: string): void => {
+    const walk = (fd: number, st: Stats, rel: string, source: string): void => {
       hash.update(`${rel}\0${st.mode.toString(8)}\0`);
       if (st.isDirectory()) {
         for (const child of readdirSync(`/proc/self/fd/${fd}`).sort()) {
           const path = rel ? `${rel}/${child}` : child;
-          if (this.ignored(path) && !this.ignore.mayMatchInside(path)) continue;
+          const out = this.leftOut(source, path, lstatSync(`/proc/self/fd/${fd}/${child}`).isDirectory());
+          if (out === true) continue;
           const at = `/proc/self/fd/${fd}/${child}`;
           const cst = lstatSync(at);
           if (cst.isSymbolicLink()) hash.update(`${path}\0link\0${readlinkSync(at)}\0`);
           else if (cst.isDirectory() || cst.isFile()) {
             const cfd = openSync(at, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | (cst.isDirectory() ? O_DIRECTORY : 0));
             try {
-              if (!this.ignored(path) || cst.isDirectory()) walk(cfd, fstatSync(cfd), path);
+              walk(cfd, fstatSync(cfd), path, source);
             } finally {
               closeQuietly(cfd);
             }
@@ -164,7 +187,7 @@ export class BuildContext {
     for (const rel of sources) {
       const fd = this.open(rel);
       try {
-        walk(fd, fstatSync(fd), rel);
+        walk(fd, fstatSync(fd), rel, rel);
       } finally {
         closeQuietly(fd);
       }

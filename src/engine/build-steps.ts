@@ -73,6 +73,10 @@ export interface CopyRequest {
   chmod?: string;
   /** ADD: a local tar archive is unpacked at the destination. */
   extract: boolean;
+  /** --parents: each source keeps its path (from the context's top) under the destination. */
+  parents?: boolean;
+  /** --link: the destination is made as written, looking at nothing the image has there. */
+  link?: boolean;
 }
 
 // A COPY destination as an absolute, clean path (relative ones from the WORKDIR; ".." taken away
@@ -83,19 +87,34 @@ const destination = (request: CopyRequest): string => {
   return request.dest.endsWith('/') || /\/\.?$/.test(request.dest) ? `${clean.replace(/\/$/, '')}/` : clean.replace(/\/$/, '') || '/';
 };
 
-// What ADD unpacks: a tar, plain or gzipped (by its first bytes, as Docker decides); bzip2 and xz
-// ones are refused (Node has no decompressor for them), anything else is copied as a file.
-const archiveKind = (fd: number, name: string): 'tar' | 'gzip' | undefined => {
+// What ADD unpacks: a tar, plain or compressed (gzip by Node; bzip2 and xz through the host's
+// bzip2 and xz), by its first bytes as Docker decides; anything else is copied as a file.
+type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
+const archiveKind = (fd: number): ArchiveKind | undefined => {
   const head = Buffer.alloc(512);
   const n = readSync(fd, head, 0, 512, 0);
   if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if ((n >= 3 && head.subarray(0, 3).toString() === 'BZh') || (n >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))))
-    throw new CliError('EUSAGE', `ADD ${name}: bzip2 and xz archives are not unpacked yet; use a plain or gzipped tar, or RUN tar`);
+  if (n >= 3 && head.subarray(0, 3).toString() === 'BZh') return 'bzip2';
+  if (n >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
   return n >= 262 && head.subarray(257, 262).toString() === 'ustar' ? 'tar' : undefined;
 };
 
-// An archive's tar stream, from a descriptor the caller keeps.
-const tarStream = async (fd: number, kind: 'tar' | 'gzip'): Promise<Readable> => {
+// An archive's tar stream, from a descriptor the caller keeps (at offset 0).
+const tarStream = async (fd: number, kind: ArchiveKind, name: string): Promise<Readable> => {
+  if (kind === 'bzip2' || kind === 'xz') {
+    const { findHelperBinary } = await import('../util/exec.js');
+    const tool = findHelperBinary(kind);
+    if (!tool)
+      throw new CliError('EUSAGE', `ADD ${name}: a ${kind} archive needs ${kind} on this host (apt-get install ${kind === 'xz' ? 'xz-utils' : 'bzip2'})`);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(tool, ['-dc'], { stdio: [fd, 'pipe', 'ignore'] });
+    const out = child.stdout!;
+    child.on('error', (error) => out.destroy(error));
+    child.on('exit', (code) => {
+      if (code) out.destroy(new CliError('EUSAGE', `ADD ${name}: ${kind} could not decompress it (exit ${code})`));
+    });
+    return out;
+  }
   const input = createReadStream('', { fd, start: 0, autoClose: false });
   if (kind === 'tar') return input;
   const { createGunzip } = await import('node:zlib');
@@ -129,10 +148,10 @@ export const copyIntoRoot = async (root: string, request: CopyRequest): Promise<
     const dirFd = mkdirInRoot(root, targetDir);
     try {
       for (const o of opened) {
-        const kind = request.extract && !o.dir ? archiveKind(o.fd, o.rel) : undefined;
+        const kind = request.extract && !o.dir ? archiveKind(o.fd) : undefined;
         if (kind) {
           const { unpackStream, unpackError } = await import('../storage/unpack.js');
-          const result = await unpackStream(await tarStream(o.fd, kind), dirFd, { chown: owner ? chown : true, plain: true });
+          const result = await unpackStream(await tarStream(o.fd, kind, o.rel), dirFd, { chown: owner ? chown : true, plain: true });
           const failed = unpackError(result, `ADD ${o.rel}`);
           if (failed) throw failed;
           continue;
@@ -361,15 +380,16 @@ export const planCopy = (root: string, request: CopyRequest): CopyPlan => {
       fds.push(fd);
       return { rel, fd, dir: fstatSync(fd).isDirectory() };
     });
-    const existing = openInRootIfExists(root, dest.replace(/\/+$/, '') || '/', O_PATH);
+    const existing = request.link ? undefined : openInRootIfExists(root, dest.replace(/\/+$/, '') || '/', O_PATH);
     const existingDir = existing !== undefined && fstatSync(existing).isDirectory();
     if (existing !== undefined) closeQuietly(existing);
     if (request.sources.length > 1 && !dest.endsWith('/') && !existingDir)
       throw new CliError('EUSAGE', `COPY with more than one source needs a destination directory ending in "/" (${request.dest})`);
-    const intoDir = dest.endsWith('/') || request.sources.length > 1 || existingDir || opened.some((o) => o.dir);
+    const intoDir = dest.endsWith('/') || request.sources.length > 1 || existingDir || opened.some((o) => o.dir) || Boolean(request.parents);
     const trimmed = dest.replace(/\/+$/, '');
     const slash = trimmed.lastIndexOf('/');
-    const { existing: parents, missing } = resolveInside(root, intoDir ? trimmed : trimmed.slice(0, slash));
+    const place = intoDir ? trimmed : trimmed.slice(0, slash);
+    const { existing: parents, missing } = request.link ? { existing: [], missing: place.split('/').filter(Boolean) } : resolveInside(root, place);
     const target = [...parents, ...missing].join('/');
     const sources: PackSource[] = [];
     for (let i = 1; i <= parents.length; i++) {
@@ -379,7 +399,11 @@ export const planCopy = (root: string, request: CopyRequest): CopyPlan => {
     }
     const under = (name: string) => (target ? `${target}/${name}` : name);
     for (const o of opened) {
-      if (o.dir) {
+      if (request.parents && o.rel) {
+        // --parents: the source under its own path; the directories between are made as new ones.
+        const prefix = under(o.rel);
+        sources.push({ root: o.fd, prefix, filter: o.dir ? request.from.filter(o.rel, prefix) : undefined, owners, mode });
+      } else if (o.dir) {
         const inner = request.from.filter(o.rel, target);
         // The directory's contents go into the target, which keeps its own attributes.
         const filter = (name: string, isDirectory: boolean) => (name === target ? 'descend' : inner(name, isDirectory));

@@ -112,8 +112,6 @@ const checkInstruction = (ins: Instruction, df: Dockerfile): void => {
     }
   }
   if (step.kind === 'copy' || step.kind === 'add') {
-    if (step.excludes.length) throw at(`${ins.keyword} --exclude is not supported yet: leave the files out with .dockerignore`);
-    if (step.parents) throw at(`${ins.keyword} --parents is not supported yet`);
     if (step.chmod !== undefined && !/^[0-7]{1,4}$/.test(step.chmod)) throw at(`--chmod=${step.chmod}: use octal permission bits, e.g. 755`);
     for (const h of step.heredocs) if (h.name.includes('/') || h.name === '.' || h.name === '..') throw at(`a heredoc named ${h.name} cannot be a file name`);
   }
@@ -675,6 +673,8 @@ class BuildRun {
     resultOf: (index: number) => Promise<StageResult> | undefined,
   ): Promise<void> {
     const inner = state.config.config ?? {};
+    // COPY --exclude: more patterns, as .dockerignore's, on whatever the sources are read from.
+    const excluding = (c: BuildContext): BuildContext => (step.excludes.length ? c.excluding(step.excludes) : c);
     let heredocDir: string | undefined;
     let sourceContainer: string | undefined;
     try {
@@ -695,7 +695,7 @@ class BuildRun {
       } else if (step.from !== undefined && this.options.contexts?.[step.from] && 'dir' in this.options.contexts[step.from]) {
         // A named context that is a directory: read in place, as the build's own (without its ignore file).
         const named = this.options.contexts[step.from] as { dir: string };
-        from = new BuildContext(named.dir, ignoreMatcher([]));
+        from = excluding(new BuildContext(named.dir, ignoreMatcher([])));
         sources = step.sources.flatMap((s) => from.expand(s));
         content = `context:${step.from}:${from.digest(sources)}`;
       } else if (step.from !== undefined) {
@@ -708,8 +708,9 @@ class BuildRun {
         content = `from:${image}`;
         sources = step.sources;
       } else {
-        sources = step.sources.flatMap((s) => this.context.expand(s));
-        content = this.context.digest(sources);
+        from = excluding(this.context);
+        sources = step.sources.flatMap((s) => from.expand(s));
+        content = from.digest(sources);
         log.debug('build: sources digested');
       }
       const key = stepKey(state.key, ins.text, content, inner.WorkingDir ?? '/');
@@ -725,6 +726,8 @@ class BuildRun {
           chown: step.chown,
           chmod: step.chmod,
           extract: step.kind === 'add' && !urls.length && !step.heredocs.length,
+          parents: step.parents,
+          link: step.link,
         };
         const id = await this.newContainer(state, ['true']);
         try {
@@ -750,7 +753,7 @@ class BuildRun {
       };
       if (sourceContainer) {
         await this.engine.containers.withRootfs(sourceContainer, async (root) => {
-          const source = new BuildContext(root, ignoreMatcher([]));
+          const source = excluding(new BuildContext(root, ignoreMatcher([])));
           await copyInto(
             source,
             step.sources.flatMap((s) => source.expand(s)),

@@ -478,4 +478,27 @@ describe('skiff build', () => {
     expect((await sb.runCli(0, 'build', '-t', 'bind-from', dir)).stdout.match(/Using cache/g)).toHaveLength(4);
     expect((await sb.runCli(0, 'events', '--stream=false', '--since', since, '--filter', 'event=create', '--format', '{{.ID}}')).stdout.trim()).toBe('');
   });
+
+  it('COPY --exclude, --parents and --link; ADD unpacks an xz tar', async () => {
+    const dir = context('copy-flags', {
+      'src/a/one.txt': '1',
+      'src/a/skip.log': 'x',
+      'src/b/two.txt': '2',
+      'payload/inner.txt': 'from xz\n',
+      Dockerfile: [
+        `FROM ${IMG}`,
+        'RUN mkdir /real && ln -s /real /linked',
+        'COPY --exclude=**/*.log --exclude=b src/ /ex/',
+        'COPY --parents src/a/one.txt src/b /par/',
+        'COPY --link src/b/two.txt /linked/two.txt',
+        'ADD payload.tar.xz /xz/',
+        '',
+      ].join('\n'),
+    });
+    execFileSync('tar', ['-cJf', join(dir, 'payload.tar.xz'), '-C', join(dir, 'payload'), 'inner.txt']);
+    await sb.runCli(0, 'build', '-t', 'copy-flags', dir);
+    expect(await runIn('copy-flags', 'cd /ex && find . -type f | sort; cd /par && find . -type f | sort; test -L /linked && echo link-kept || echo link-replaced; cat /linked/two.txt; echo; cat /xz/inner.txt')).toBe(
+      './a/one.txt\n./src/a/one.txt\n./src/b/two.txt\nlink-replaced\n2\nfrom xz\n',
+    );
+  });
 });
