@@ -497,8 +497,11 @@ describe('skiff build', () => {
     });
     execFileSync('tar', ['-cJf', join(dir, 'payload.tar.xz'), '-C', join(dir, 'payload'), 'inner.txt']);
     await sb.runCli(0, 'build', '-t', 'copy-flags', dir);
-    expect(await runIn('copy-flags', 'cd /ex && find . -type f | sort; cd /par && find . -type f | sort; test -L /linked && echo link-kept || echo link-replaced; cat /linked/two.txt; echo; cat /xz/inner.txt')).toBe(
-      './a/one.txt\n./src/a/one.txt\n./src/b/two.txt\nlink-replaced\n2\nfrom xz\n',
-    );
+    expect(
+      await runIn(
+        'copy-flags',
+        'cd /ex && find . -type f | sort; cd /par && find . -type f | sort; test -L /linked && echo link-kept || echo link-replaced; cat /linked/two.txt; echo; cat /xz/inner.txt',
+      ),
+    ).toBe('./a/one.txt\n./src/a/one.txt\n./src/b/two.txt\nlink-replaced\n2\nfrom xz\n');
   });
 });
