@@ -131,6 +131,8 @@ const checkPlatform = (wanted: string | undefined): void => {
   }
 };
 
+const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'].flatMap((k) => [k, k.toLowerCase()]));
+
 // BuildKit's automatic platform args: the build runs on this host's platform, for it.
 const platformArgs = (): Record<string, string> => {
   const { os, architecture } = hostPlatform();
@@ -474,6 +476,15 @@ class BuildRun {
     return [...env, ...args];
   }
 
+  // Docker's predefined proxy args: a RUN sees them when given with --build-arg, without an ARG,
+  // and they stay out of the cache key and the image (a proxy is the host's, not the image's).
+  private proxyEnv(state: StageState): string[] {
+    const env = state.config.config?.Env ?? [];
+    return Object.entries(this.options.buildArgs)
+      .filter(([k]) => PROXY_ARGS.has(k) && !state.args.has(k) && envValue(env, k) === undefined)
+      .map(([k, v]) => `${k}=${v}`);
+  }
+
   private cached(key: string): string | undefined {
     if (this.options.noCache || this.options.cacheTtlMs === 0) return undefined;
     const { ctx } = this.engine;
@@ -513,7 +524,7 @@ class BuildRun {
       image: await this.baseImage(state),
       command,
       entrypoint: '',
-      env: [...this.runEnv(state), ...(extra.env ?? [])],
+      env: [...this.runEnv(state), ...this.proxyEnv(state), ...(extra.env ?? [])],
       workdir: inner.WorkingDir || '/',
       ...(inner.User ? { user: inner.User } : {}),
       ...(network ? { network } : {}),

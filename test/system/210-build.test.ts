@@ -166,6 +166,12 @@ describe('skiff build', () => {
     expect(await runIn('args1', 'cat /args; echo "$KEPT ${WHO:-gone}"')).toBe('who=nobody unset=none\nnobody gone\n');
     await sb.runCli(0, 'build', '--build-arg', 'WHO=me', '-t', 'args2', dir);
     expect(await runIn('args2', 'cat /args')).toBe('who=me unset=none\n');
+    // A predefined proxy arg: seen by RUN without an ARG, kept out of the cache key and the image.
+    const proxy = context('proxy', { Dockerfile: `FROM ${IMG}\nRUN echo "proxy=$HTTP_PROXY" > /proxy\n` });
+    await sb.runCli(0, 'build', '--build-arg', 'HTTP_PROXY=http://proxy.example:3128', '-t', 'proxy', proxy);
+    expect(await runIn('proxy', 'cat /proxy; echo "env=${HTTP_PROXY:-none}"')).toBe('proxy=http://proxy.example:3128\nenv=none\n');
+    expect((await sb.runCli(0, 'build', '--build-arg', 'HTTP_PROXY=http://other:3128', '-t', 'proxy', proxy)).stdout).toMatch(/Using cache/);
+    expect((await sb.runCli(0, 'history', '--no-trunc', '--format', '{{.CreatedBy}}', 'proxy')).stdout).not.toMatch(/proxy\.example/);
   });
 
   it('runs heredocs and reads the Dockerfile from standard input (-f -)', async () => {
