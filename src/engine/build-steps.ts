@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import {
   chownSync,
+  closeSync,
   constants,
   createReadStream,
   existsSync,
@@ -102,15 +103,20 @@ const archiveKind = (fd: number): ArchiveKind | undefined => {
 // An archive's tar stream, from a descriptor the caller keeps (at offset 0).
 const tarStream = async (fd: number, kind: ArchiveKind, name: string): Promise<Readable> => {
   if (kind === 'bzip2' || kind === 'xz') {
-    const { findHelperBinary } = await import('../util/exec.js');
+    const { findHelperBinary, spawnHelper } = await import('../util/exec.js');
     const tool = findHelperBinary(kind);
     if (!tool)
       throw new CliError('EUSAGE', `ADD ${name}: a ${kind} archive needs ${kind} on this host (apt-get install ${kind === 'xz' ? 'xz-utils' : 'bzip2'})`);
-    const { spawn } = await import('node:child_process');
-    const child = spawn(tool, ['-dc'], { stdio: [fd, 'pipe', 'ignore'] });
-    const out = child.stdout!;
-    child.on('error', (error) => out.destroy(error));
-    child.on('exit', (code) => {
+    const { native } = await import('../util/native.js');
+    const [read, write] = native().pipe();
+    let child: ReturnType<typeof spawnHelper>;
+    try {
+      child = spawnHelper(tool, ['-dc'], [fd, write, null]);
+    } finally {
+      closeSync(write);
+    }
+    const out = createReadStream('', { fd: read });
+    void child.exited.then((code) => {
       if (code) out.destroy(new CliError('EUSAGE', `ADD ${name}: ${kind} could not decompress it (exit ${code})`));
     });
     return out;
