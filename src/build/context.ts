@@ -7,6 +7,7 @@ import { constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, r
 import { posix } from 'node:path';
 import { CliError } from '../errors.js';
 import { closeQuietly, openInRoot } from '../util/in-root.js';
+import type { FileHashes } from './file-hashes.js';
 import { type IgnoreMatcher, ignoreMatcher, parseIgnore } from './ignore.js';
 
 const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW, O_DIRECTORY } = constants;
@@ -45,11 +46,30 @@ export class BuildContext {
     private readonly ignore: IgnoreMatcher,
     /** COPY --exclude: .dockerignore's rules, matched against paths inside each source (BuildKit's). */
     private readonly excludes?: IgnoreMatcher,
+    /** The content hashes of the last build, by stat (the build's own context only). */
+    readonly hashes?: FileHashes,
   ) {}
 
   // The same context, for one COPY with --exclude patterns.
   excluding(patterns: string[]): BuildContext {
-    return new BuildContext(this.root, this.ignore, ignoreMatcher(parseIgnore(patterns.join('\n'))));
+    return new BuildContext(this.root, this.ignore, ignoreMatcher(parseIgnore(patterns.join('\n'))), this.hashes);
+  }
+
+  // A file's content hash: recorded, when its stat is unchanged since the last build; else read.
+  private fileHash(rel: string, fd: number | undefined, at: string, buffer: Buffer): string {
+    const st = this.hashes ? (fd !== undefined ? fstatSync(fd, { bigint: true }) : lstatSync(at, { bigint: true })) : undefined;
+    const known = st && this.hashes!.get(rel, st);
+    if (known) return known;
+    const own = fd ?? openSync(at, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    try {
+      const hash = createHash('sha256');
+      for (let n = readSync(own, buffer, 0, buffer.length, null); n > 0; n = readSync(own, buffer, 0, buffer.length, null)) hash.update(buffer.subarray(0, n));
+      const digest = hash.digest('hex');
+      if (st) this.hashes!.put(rel, st, digest);
+      return digest;
+    } finally {
+      if (fd === undefined) closeQuietly(own);
+    }
   }
 
   // Whether the .dockerignore leaves out this context path.
@@ -161,33 +181,31 @@ export class BuildContext {
   digest(sources: string[]): string {
     const hash = createHash('sha256');
     const buffer = Buffer.alloc(1 << 20);
-    const walk = (fd: number, st: Stats, rel: string, source: string): void => {
+    const walk = (fd: number, st: Stats, rel: string, source: string, at: string): void => {
       hash.update(`${rel}\0${st.mode.toString(8)}\0`);
       if (st.isDirectory()) {
         for (const child of readdirSync(`/proc/self/fd/${fd}`).sort()) {
           const path = rel ? `${rel}/${child}` : child;
-          const out = this.leftOut(source, path, lstatSync(`/proc/self/fd/${fd}/${child}`).isDirectory());
-          if (out === true) continue;
-          const at = `/proc/self/fd/${fd}/${child}`;
-          const cst = lstatSync(at);
-          if (cst.isSymbolicLink()) hash.update(`${path}\0link\0${readlinkSync(at)}\0`);
-          else if (cst.isDirectory() || cst.isFile()) {
-            const cfd = openSync(at, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | (cst.isDirectory() ? O_DIRECTORY : 0));
+          const childAt = `/proc/self/fd/${fd}/${child}`;
+          const cst = lstatSync(childAt);
+          if (this.leftOut(source, path, cst.isDirectory()) === true) continue;
+          if (cst.isSymbolicLink()) hash.update(`${path}\0link\0${readlinkSync(childAt)}\0`);
+          else if (cst.isFile()) hash.update(`${path}\0${cst.mode.toString(8)}\0${this.fileHash(path, undefined, childAt, buffer)}\0`);
+          else if (cst.isDirectory()) {
+            const cfd = openSync(childAt, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_DIRECTORY);
             try {
-              walk(cfd, fstatSync(cfd), path, source);
+              walk(cfd, fstatSync(cfd), path, source, childAt);
             } finally {
               closeQuietly(cfd);
             }
           } else hash.update(`${path}\0${cst.mode.toString(8)}\0${cst.rdev}\0`);
         }
-      } else if (st.isFile()) {
-        for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
-      }
+      } else if (st.isFile()) hash.update(this.fileHash(rel, fd, at, buffer));
     };
     for (const rel of sources) {
       const fd = this.open(rel);
       try {
-        walk(fd, fstatSync(fd), rel, rel);
+        walk(fd, fstatSync(fd), rel, rel, `/proc/self/fd/${fd}`);
       } finally {
         closeQuietly(fd);
       }

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { BuildCache, stepKey } from '../build/cache.js';
 import { BuildContext } from '../build/context.js';
+import { FileHashes } from '../build/file-hashes.js';
 import { type Dockerfile, type Instruction, parseDockerfile, parseTrigger } from '../build/dockerfile.js';
 import { ignoreMatcher, parseIgnore } from '../build/ignore.js';
 import { applyMetadata, commandOf, DEFAULT_SHELL, envValue, scratchConfig } from '../build/image-config.js';
@@ -155,11 +156,13 @@ export class Builds {
 
   // The Dockerfile and .dockerignore (both size-bounded), then every needed stage, then the image.
   async build(options: BuildOptions, onEvent: (event: BuildEvent) => void): Promise<BuildReport> {
+    log.debug('build: start');
     checkPlatform(options.platform);
     const contextDir = resolve(options.context);
     const { df, path } = this.readDockerfile(options, contextDir);
     const ignoreText = this.readIgnore(options, contextDir, path);
-    const context = new BuildContext(contextDir, ignoreMatcher(parseIgnore(ignoreText)));
+    const hashes = new FileHashes(join(this.ctx.paths.data, 'build-cache'), contextDir);
+    const context = new BuildContext(contextDir, ignoreMatcher(parseIgnore(ignoreText)), undefined, hashes);
     const { globalArgs, stages } = splitStages(df, { ...platformArgs(), ...options.buildArgs });
     const order = stagesFor(stages, options.target);
     // What can be refused from the Dockerfile alone is refused before any step runs.
@@ -188,7 +191,9 @@ export class Builds {
     if (failed) throw failed.reason;
     const last = await results.get(order[order.length - 1])!;
     onEvent({ kind: 'commit', stage: order.length, stages: order.length });
-    return run.finish(last, names);
+    const report = await run.finish(last, names);
+    hashes.save();
+    return report;
   }
 
   private readDockerfile(options: BuildOptions, contextDir: string): { df: Dockerfile; path?: string } {

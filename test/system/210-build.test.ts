@@ -5,7 +5,7 @@
 // its code and leaves nothing behind, as does SIGINT; a context's symlinks never reach the host.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -509,5 +509,18 @@ describe('skiff build', () => {
         'cd /ex && find . -type f | sort; cd /par && find . -type f | sort; test -L /linked && echo link-kept || echo link-replaced; cat /linked/two.txt; echo; cat /xz/inner.txt',
       ),
     ).toBe('./a/one.txt\n./src/a/one.txt\n./src/b/two.txt\nlink-replaced\n2\nfrom xz\n');
+  });
+
+  it('a file changed with its size and modification time kept is still seen as changed', async () => {
+    const dir = context('same-stat', { Dockerfile: `FROM ${IMG}\nCOPY data.txt /data.txt\n`, 'data.txt': 'AAAA\n' });
+    const file = join(dir, 'data.txt');
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(file, old, old); // old enough for its hash to be recorded by stat
+    await sb.runCli(0, 'build', '-t', 'same-stat', dir);
+    expect((await sb.runCli(0, 'build', '-t', 'same-stat', dir)).stdout).toMatch(/Using cache/);
+    writeFileSync(file, 'BBBB\n');
+    utimesSync(file, old, old); // same size, same mtime: only the change time tells
+    expect((await sb.runCli(0, 'build', '-t', 'same-stat', dir)).stdout).not.toMatch(/Using cache/);
+    expect(await runIn('same-stat', 'cat /data.txt')).toBe('BBBB\n');
   });
 });
