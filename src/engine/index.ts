@@ -4,7 +4,7 @@ import type { PathOverrides } from '../config/paths.js';
 import { followParent } from '../rootless/enter.js';
 import { inUserNamespace } from '../rootless/rootful.js';
 import { createContext, type EngineContext } from './context.js';
-import { Builds } from './builds.js';
+import type { Builds } from './builds.js';
 import { ContainerFiles } from './container-files.js';
 import { ContainerReports } from './container-reports.js';
 import { ContainersEngine } from './containers.js';
@@ -27,7 +27,6 @@ export class Engine {
   readonly events: EventsEngine;
   readonly networks: NetworksEngine;
   readonly volumes: VolumesEngine;
-  readonly builds: Builds;
 
   constructor(readonly ctx: EngineContext) {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
@@ -39,7 +38,6 @@ export class Engine {
     this.networks = new NetworksEngine(ctx, this.containers);
     this.volumes = new VolumesEngine(ctx);
     this.system = new SystemEngine(ctx);
-    this.builds = new Builds(ctx, this.containers, this.images, this.logs);
   }
 
   // Re-runs the current command inside the rootless user namespace unless already there; commands
@@ -47,6 +45,13 @@ export class Engine {
   // One round of `stats` (see container-stats.ts); `previous` carries each container's last sample.
   stats(inputs: string[], previous: Map<string, CgroupSample>): { rows: StatsRow[]; errors: Error[] } {
     return collectStats(this.containers.stats(inputs), previous);
+  }
+
+  // `build`'s engine, loaded only by the command that builds (the parser and the steps are a lot of
+  // module to start for every other command).
+  async builds(): Promise<Builds> {
+    const { Builds } = await import('./builds.js');
+    return new Builds(this.ctx, this.containers, this.images, this.logs);
   }
 
   async enterUserNamespace(): Promise<void> {

@@ -194,7 +194,7 @@ export const build = (name = 'build'): Command =>
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const report = await engine.builds.build(
+        const report = await (await engine.builds()).build(
           {
             context,
             ...(flags.file === '-'
