@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { until, useSandbox } from '../helpers/cli.js';
+import { spawnAsTestUser, until, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
@@ -31,6 +31,17 @@ const context = (name: string, files: Record<string, string>): string => {
 const runIn = async (image: string, script: string): Promise<string> => (await sb.runCli(0, 'run', '--rm', '--entrypoint', 'sh', image, '-c', script)).stdout;
 
 const inspect = async (image: string) => JSON.parse((await sb.runCli(0, 'image', 'inspect', image)).stdout)[0];
+
+// Another program (podman) as the test user, with the sandbox's home and runtime dir.
+const runAsUser = (argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = spawnAsTestUser(argv[0], argv.slice(1), { env: sb.env, cwd: sb.home });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 
 const containersLeft = async () => (await sb.runCli(0, 'ps', '-a', '-q')).stdout.trim();
 
@@ -522,5 +533,30 @@ describe('skiff build', () => {
     utimesSync(file, old, old); // same size, same mtime: only the change time tells
     expect((await sb.runCli(0, 'build', '-t', 'same-stat', dir)).stdout).not.toMatch(/Using cache/);
     expect(await runIn('same-stat', 'cat /data.txt')).toBe('BBBB\n');
+  });
+
+  it('podman pulls and runs an image skiff built and pushed', async () => {
+    // FROM scratch with this host's busybox: the fixture's hostile layers (devices, a 0555 tree)
+    // are not what this checks.
+    const dir = context('for-podman', {
+      Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY message.txt /message.txt\nCMD ["/bin/busybox", "cat", "/message.txt"]\n',
+      'message.txt': 'built by skiff\n',
+    });
+    execFileSync('cp', ['/bin/busybox', join(dir, 'busybox')]);
+    const id = (await sb.runCli(0, 'build', '-q', '-t', `${plain}/built/for-podman:1`, dir)).stdout.trim();
+    await sb.runCli(0, 'push', `${plain}/built/for-podman:1`);
+    const store = join(sb.dir, 'podman');
+    const podman = [
+      ...['podman', '--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'overlay'],
+      ...['--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'],
+    ];
+    const run = (...args: string[]) => runAsUser([...podman, ...args]);
+    const pulled = await run('pull', '--tls-verify=false', '-q', `${plain}/built/for-podman:1`);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stdout.trim()).toBe(id);
+    const ran = await run('run', '--rm', '--network', 'none', `${plain}/built/for-podman:1`);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toBe('built by skiff\n');
+    await run('system', 'reset', '-f');
   });
 });
