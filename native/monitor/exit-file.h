@@ -13,6 +13,8 @@ struct oom_watch
   char memory_events[PATH_MAX]; /* the container's cgroup v2 memory.events, when it has one */
   int fd;                       /* that file, held open and polled (POLLPRI) while the container runs, or -1 */
   bool seen;                    /* an OOM kill was counted there */
+  int parent_fd;                /* memory.events of the cgroup above the container's own (hierarchical counts), or -1 */
+  long parent_kills_at_start;   /* its oom_kill count at the start, or -1 */
 };
 
 /* Finds the container's cgroup (v2: the "0::" line of /proc/PID/cgroup) and its OOM kill count,
@@ -23,7 +25,8 @@ void oom_watch_start (struct oom_watch *w, int pid);
    above the start's is remembered, as a manager may remove the cgroup as soon as it is empty.  */
 void oom_watch_check (struct oom_watch *w);
 
-/* Writes the exit file for the wait status `status`, atomically: the exit code it holds (the
+/* Writes the exit file for the wait status `status`, atomically (a SIGKILL whose own cgroup was
+   gone before it could be read again counts as an OOM kill when the parent cgroup's count rose): the exit code it holds (the
    status, or 128 + the signal), or -1 when the file cannot be written.  */
 int exit_file_write (const char *path, struct oom_watch *w, int status);
 

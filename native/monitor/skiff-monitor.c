@@ -47,7 +47,7 @@ static struct log log_file;
 static struct attach attach;
 static struct net_helper net;
 static struct ports ports;
-static struct oom_watch oom = { .kills_at_start = -1, .fd = -1 };
+static struct oom_watch oom = { .kills_at_start = -1, .fd = -1, .parent_fd = -1, .parent_kills_at_start = -1 };
 
 /* Ends a create that cannot go on: the held runtime is let go (it ends having done nothing), and
    the failure is reported.  */

@@ -5,11 +5,12 @@
 // its code and leaves nothing behind, as does SIGINT; a context's symlinks never reach the host.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { buildHelpers } from '../helpers/build.js';
 import { spawnAsTestUser, until, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
@@ -17,20 +18,7 @@ const IMG = `${plain}/skiff/busybox`;
 
 const sb = useSandbox('build', { pull: [IMG] });
 
-// A build context under the sandbox's home: files given as path -> content.
-const context = (name: string, files: Record<string, string>): string => {
-  const dir = join(sb.home, name);
-  rmSync(dir, { recursive: true, force: true });
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-};
-
-const runIn = async (image: string, script: string): Promise<string> => (await sb.runCli(0, 'run', '--rm', '--entrypoint', 'sh', image, '-c', script)).stdout;
-
-const inspect = async (image: string) => JSON.parse((await sb.runCli(0, 'image', 'inspect', image)).stdout)[0];
+const { context, runIn, inspect, containersLeft } = buildHelpers(sb);
 
 // Another program (podman) as the test user, with the sandbox's home and runtime dir.
 const runAsUser = (argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
@@ -42,8 +30,6 @@ const runAsUser = (argv: string[]): Promise<{ code: number | null; stdout: strin
     child.stderr!.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-
-const containersLeft = async () => (await sb.runCli(0, 'ps', '-a', '-q')).stdout.trim();
 
 describe('skiff build', () => {
   it('builds every instruction into an image that runs, with its config and history', async () => {

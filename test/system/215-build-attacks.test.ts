@@ -7,9 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { testIds, until, useSandbox } from '../helpers/cli.js';
+import { buildHelpers } from '../helpers/build.js';
 import { makeTar } from '../helpers/layers.js';
 
 const plain = inject('plainRegistry');
@@ -18,17 +19,7 @@ const MiB = 1024 * 1024;
 
 const sb = useSandbox('build-attacks', { pull: [IMG] });
 
-// A build context under the sandbox's home: files given as path -> content.
-const context = (name: string, files: Record<string, string | Buffer>): string => {
-  const dir = join(sb.home, name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-};
+const { context, runIn, inspect, containersLeft } = buildHelpers(sb);
 
 // A host directory the test user may write to (so that a write that escapes would succeed), with
 // one file in it: what a build must never change.
@@ -46,9 +37,6 @@ const victimUntouched = (dir: string) => {
   expect(readFileSync(join(dir, 'existing'), 'utf8')).toBe('original\n');
 };
 
-const runIn = async (image: string, script: string): Promise<string> => (await sb.runCli(0, 'run', '--rm', '--entrypoint', 'sh', image, '-c', script)).stdout;
-const inspect = async (image: string) => JSON.parse((await sb.runCli(0, 'image', 'inspect', image)).stdout)[0];
-const containersLeft = async () => (await sb.runCli(0, 'ps', '-a', '-q')).stdout.trim();
 const imageExists = async (name: string) => (await sb.run(['image', 'exists', name])).code === 0;
 const lastLine = (text: string) => text.trim().split('\n').pop()!;
 
