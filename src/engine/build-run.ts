@@ -319,7 +319,8 @@ export class BuildRun {
       ...(network ? { network } : {}),
       pull: 'never',
       labels: ['io.skiff.build=1'],
-      ...(extra.volumes?.length ? { volume: extra.volumes } : {}),
+      ...this.options.run,
+      ...(extra.volumes?.length || this.options.run?.volume ? { volume: [...(this.options.run?.volume ?? []), ...(extra.volumes ?? [])] } : {}),
       ...(extra.tmpfs?.length ? { tmpfs: extra.tmpfs } : {}),
     });
     return record.id;

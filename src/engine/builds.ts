@@ -17,6 +17,7 @@ import { log } from '../util/log.js';
 import { localName } from '../image/reference.js';
 import { hostPlatform, parsePlatform } from '../image/manifest.js';
 import { BuildRun, type StageResult } from './build-run.js';
+import type { CreateOptions } from './container-config.js';
 import type { ContainersEngine } from './containers.js';
 import type { EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
@@ -54,6 +55,11 @@ export interface BuildOptions {
   cacheTtlMs?: number;
   /** One layer for the result: all of it (squash-all) or what this build added on its base (squash). */
   squash?: 'new' | 'all';
+  /** What every RUN container gets besides (-v, --add-host, --cap-add, --dns, --ulimit, …), as `run` takes them. */
+  run?: Pick<
+    CreateOptions,
+    'addHosts' | 'capAdd' | 'capDrop' | 'device' | 'dns' | 'dnsOptions' | 'dnsSearch' | 'runtime' | 'securityOpt' | 'ulimit' | 'volume'
+  >;
   /** --secret id=ID,src=FILE: what RUN --mount=type=secret mounts. */
   secrets?: Record<string, string>;
   /** Aborted: the running step's container is killed and the build stops (Ctrl-C). */

@@ -545,4 +545,27 @@ describe('skiff build', () => {
     expect(ran.stdout).toBe('built by skiff\n');
     await run('system', 'reset', '-f');
   });
+
+  it('gives RUN steps -v, --add-host, --cap-drop, --dns and --ulimit, as run does; the mount is not in the image', async () => {
+    const data = context('run-flags-data', { f: 'from the host\n' });
+    const dir = context('run-flags', {
+      Dockerfile: [
+        `FROM ${IMG}`,
+        'RUN cat /data/f > /vol && grep myhost /etc/hosts | cut -f1 > /hosts && grep nameserver /etc/resolv.conf > /dns && ulimit -n > /nofile \\',
+        '  && touch /tmp/x && (chown 1 /tmp/x 2>/dev/null && echo chown-ok || echo chown-denied) > /cap',
+        '',
+      ].join('\n'),
+    });
+    await sb.runCli(
+      0,
+      'build',
+      ...['-v', `${data}:/data:ro`, '--add-host', 'myhost:10.1.2.3', '--cap-drop', 'CHOWN', '--dns', '10.9.8.7', '--ulimit', 'nofile=123:456'],
+      '-t',
+      'run-flags',
+      dir,
+    );
+    expect(await runIn('run-flags', 'cat /vol /hosts /dns /nofile /cap; test -e /data/f || echo no-mount-in-image')).toBe(
+      'from the host\n10.1.2.3\nnameserver 10.9.8.7\n123\nchown-denied\nno-mount-in-image\n',
+    );
+  });
 });

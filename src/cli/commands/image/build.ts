@@ -35,6 +35,17 @@ interface BuildFlags {
   squashAll?: boolean;
   annotation?: string[];
   buildContext?: string[];
+  volume?: string[];
+  addHost?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  device?: string[];
+  dns?: string[];
+  dnsOption?: string[];
+  dnsSearch?: string[];
+  securityOpt?: string[];
+  ulimit?: string[];
+  runtime?: string;
 }
 
 // KEY=VALUE pairs (a bare KEY takes the value from the environment, as Docker's --build-arg).
@@ -171,6 +182,17 @@ export const build = (name = 'build'): Command =>
     .option('--squash', 'one layer for what this build adds on its base')
     .option('--squash-all', 'one layer for the whole image, its base included')
     .option('--build-context <name=value>', 'a named context for FROM and COPY --from: a directory or docker-image://REF', collect)
+    .option('-v, --volume <host:container[:options]>', 'bind-mount into every RUN step (repeatable)', collect)
+    .option('--add-host <host:ip>', 'an /etc/hosts line for RUN steps (repeatable)', collect)
+    .option('--cap-add <cap>', 'a capability for RUN steps (repeatable)', collect)
+    .option('--cap-drop <cap>', 'a capability RUN steps do without (repeatable)', collect)
+    .option('--device <host-path[:container-path][:permissions]>', 'a host device for RUN steps (repeatable)', collect)
+    .option('--dns <ip>', 'a DNS server for RUN steps (repeatable)', collect)
+    .option('--dns-option <option>', 'a resolv.conf option for RUN steps (repeatable)', collect)
+    .option('--dns-search <domain>', 'a DNS search domain for RUN steps (repeatable)', collect)
+    .option('--security-opt <option>', 'a security option for RUN steps (repeatable)', collect)
+    .option('--ulimit <type=soft[:hard]>', 'a resource limit for RUN steps (repeatable)', collect)
+    .option('--runtime <path|name>', 'the OCI runtime RUN steps run under')
     .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable)', collect)
     .option('--rm [bool]', 'remove the build containers after each step (always)', parseBool, true)
     .option('--force-rm [bool]', 'remove the build containers after a failure too (always)', parseBool, true)
@@ -214,6 +236,19 @@ export const build = (name = 'build'): Command =>
             jobs,
             ignoreFile: flags.ignorefile,
             secrets: parseSecrets(flags.secret ?? []),
+            run: {
+              ...(flags.volume ? { volume: flags.volume } : {}),
+              ...(flags.addHost ? { addHosts: flags.addHost } : {}),
+              ...(flags.capAdd ? { capAdd: flags.capAdd } : {}),
+              ...(flags.capDrop ? { capDrop: flags.capDrop } : {}),
+              ...(flags.device ? { device: flags.device } : {}),
+              ...(flags.dns ? { dns: flags.dns } : {}),
+              ...(flags.dnsOption ? { dnsOptions: flags.dnsOption } : {}),
+              ...(flags.dnsSearch ? { dnsSearch: flags.dnsSearch } : {}),
+              ...(flags.securityOpt ? { securityOpt: flags.securityOpt } : {}),
+              ...(flags.ulimit ? { ulimit: flags.ulimit } : {}),
+              ...(flags.runtime ? { runtime: flags.runtime } : {}),
+            },
             platform: flags.platform,
             contexts: parseContexts(flags.buildContext ?? []),
             ...(flags.format ? { format: flags.format as 'docker' | 'oci' } : {}),
