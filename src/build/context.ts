@@ -3,7 +3,7 @@
 // it, so a build never reads the host's files. .dockerignore leaves entries out of both the copies
 // and the cache keys.
 import { createHash } from 'node:crypto';
-import { constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { type BigIntStats, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { CliError } from '../errors.js';
 import { closeQuietly, openInRoot } from '../util/in-root.js';
@@ -56,8 +56,8 @@ export class BuildContext {
   }
 
   // A file's content hash: recorded, when its stat is unchanged since the last build; else read.
-  private fileHash(rel: string, fd: number | undefined, at: string, buffer: Buffer): string {
-    const st = this.hashes ? (fd !== undefined ? fstatSync(fd, { bigint: true }) : lstatSync(at, { bigint: true })) : undefined;
+  private fileHash(rel: string, fd: number | undefined, at: string, buffer: Buffer, stat?: BigIntStats): string {
+    const st = this.hashes ? (stat ?? (fd !== undefined ? fstatSync(fd, { bigint: true }) : lstatSync(at, { bigint: true }))) : undefined;
     const known = st && this.hashes!.get(rel, st);
     if (known) return known;
     const own = fd ?? openSync(at, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
@@ -187,10 +187,10 @@ export class BuildContext {
         for (const child of readdirSync(`/proc/self/fd/${fd}`).sort()) {
           const path = rel ? `${rel}/${child}` : child;
           const childAt = `/proc/self/fd/${fd}/${child}`;
-          const cst = lstatSync(childAt);
+          const cst = lstatSync(childAt, { bigint: true });
           if (this.leftOut(source, path, cst.isDirectory()) === true) continue;
           if (cst.isSymbolicLink()) hash.update(`${path}\0link\0${readlinkSync(childAt)}\0`);
-          else if (cst.isFile()) hash.update(`${path}\0${cst.mode.toString(8)}\0${this.fileHash(path, undefined, childAt, buffer)}\0`);
+          else if (cst.isFile()) hash.update(`${path}\0${cst.mode.toString(8)}\0${this.fileHash(path, undefined, childAt, buffer, cst)}\0`);
           else if (cst.isDirectory()) {
             const cfd = openSync(childAt, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_DIRECTORY);
             try {

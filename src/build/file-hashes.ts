@@ -8,10 +8,9 @@ import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { readBoundedFile } from '../util/bounded-read.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { CONTEXT_HASHES_MAX } from '../util/limits.js';
 
 type Entry = [stat: string, hash: string];
-
-const MAX_RECORD = 64 << 20;
 
 const statKey = (st: BigIntStats): string => `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 
@@ -24,7 +23,7 @@ export class FileHashes {
     this.path = join(dir, `files-${createHash('sha256').update(contextRoot).digest('hex').slice(0, 32)}.json`);
     let old: Record<string, Entry> = {};
     try {
-      old = JSON.parse(readBoundedFile(this.path, { what: this.path, limit: MAX_RECORD, code: 'ECONFIG' }).toString('utf8')) as Record<string, Entry>;
+      old = JSON.parse(readBoundedFile(this.path, { what: this.path, limit: CONTEXT_HASHES_MAX, code: 'ECONFIG' }).toString('utf8')) as Record<string, Entry>;
     } catch {
       // none yet, or unreadable: every file is read
     }

@@ -13,8 +13,8 @@ import { CliError } from '../errors.js';
 import { log } from '../util/log.js';
 import type { ImageConfig } from '../image-format.js';
 import { hostPlatform } from '../image/manifest.js';
-import { copyIntoRoot, downloadSource, mergeLayer, mkdirInRoot, mountTargets, planCopy, type RunMounts, runMounts, withLayer } from './build-steps.js';
-import { closeQuietly, openInRootIfExists } from '../util/in-root.js';
+import { copyIntoRoot, downloadSource, mergeLayer, mountsKey, mountTargets, planCopy, type RunMounts, runMounts, withLayer } from './build-steps.js';
+import { closeQuietly, mkdirInRoot, openInRootIfExists } from '../util/in-root.js';
 import { O_PATH } from '../util/native.js';
 import type { ContainersEngine } from './containers.js';
 import type { EngineContext } from './context.js';
@@ -379,14 +379,19 @@ export class BuildRun {
     const workdir = state.config.config?.WorkingDir || '/';
     // Binds from= a stage or an image: its id is the key; its root is mounted only if the step runs.
     const froms = [...new Set(step.mounts.flatMap((m) => (m.type === 'bind' && m.from ? [m.from] : [])))];
-    const sources: Record<string, { key: string; root?: BuildContext }> = {};
-    for (const from of froms) sources[from] = { key: await this.sourceImage(from, resultOf) };
-    const mountOptions = { workdir, context: this.context, cacheDir: join(this.engine.ctx.paths.data, 'build-mounts'), secrets: this.options.secrets ?? {} };
-    const { key: mountsKey } = runMounts(step.mounts, { ...mountOptions, sources });
-    const key = stepKey(state.key, ins.text, step.text, JSON.stringify(step.script ?? null), JSON.stringify(this.runEnv(state)), mountsKey);
+    const images: Record<string, string> = {};
+    for (const from of froms) images[from] = await this.sourceImage(from, resultOf);
+    const key = stepKey(
+      state.key,
+      ins.text,
+      step.text,
+      JSON.stringify(step.script ?? null),
+      JSON.stringify(this.runEnv(state)),
+      mountsKey(step.mounts, this.context, images, this.options.secrets ?? {}),
+    );
     const hit = this.cached(key);
     if (hit) return this.useCached(state, hit, key);
-    return this.withImageRoots(froms, sources, async () => {
+    return this.withImageRoots(froms, images, {}, async (roots) => {
       const scratch: string[] = [];
       const scratchDir = () => {
         const dir = this.tempDir('bind-');
@@ -394,7 +399,14 @@ export class BuildRun {
         return dir;
       };
       try {
-        const mounts = runMounts(step.mounts, { ...mountOptions, sources, scratch: scratchDir });
+        const mounts = runMounts(step.mounts, {
+          workdir,
+          context: this.context,
+          cacheDir: join(this.engine.ctx.paths.data, 'build-mounts'),
+          secrets: this.options.secrets ?? {},
+          roots,
+          scratch: scratchDir,
+        });
         const { copyTree } = await import('../storage/copy.js');
         for (const c of mounts.copies) {
           try {
@@ -410,19 +422,25 @@ export class BuildRun {
     });
   }
 
-  // Mounts the roots of `froms` (their images' ids in `sources`) for the time of `fn`.
-  private async withImageRoots<T>(froms: string[], sources: Record<string, { key: string; root?: BuildContext }>, fn: () => Promise<T>): Promise<T> {
+  // A state whose only part that matters is its image: a container of it, to read its root.
+  private imageState(imageId: string): StageState {
+    return { imageId, config: { rootfs: { type: 'layers', diff_ids: [] } }, key: '', args: new Map(), pending: false, cmdSet: false };
+  }
+
+  // Mounts the roots of the images of `froms` for the time of `fn`, which gets them by name.
+  private async withImageRoots<T>(
+    froms: string[],
+    images: Record<string, string>,
+    roots: Record<string, BuildContext>,
+    fn: (roots: Record<string, BuildContext>) => Promise<T>,
+  ): Promise<T> {
     const [from, ...rest] = froms;
-    if (from === undefined) return fn();
-    const id = await this.newContainer(
-      { imageId: sources[from].key, config: { rootfs: { type: 'layers', diff_ids: [] } }, key: '', args: new Map(), pending: false, cmdSet: false },
-      ['true'],
-    );
+    if (from === undefined) return fn(roots);
+    const id = await this.newContainer(this.imageState(images[from]), ['true']);
     try {
-      return await this.engine.containers.withRootfs(id, async (root) => {
-        sources[from].root = new BuildContext(root, ignoreMatcher([]));
-        return this.withImageRoots(rest, sources, fn);
-      });
+      return await this.engine.containers.withRootfs(id, (root) =>
+        this.withImageRoots(rest, images, { ...roots, [from]: new BuildContext(root, ignoreMatcher([])) }, fn),
+      );
     } finally {
       await this.removeContainer(id);
     }
@@ -502,10 +520,7 @@ export class BuildRun {
       } else if (step.from !== undefined) {
         const named = this.options.contexts?.[step.from];
         const image = await this.sourceImage(named && 'image' in named ? named.image : step.from, resultOf, Boolean(named));
-        sourceContainer = await this.newContainer(
-          { imageId: image, config: { rootfs: { type: 'layers', diff_ids: [] } }, key: '', args: new Map(), pending: false, cmdSet: false },
-          ['true'],
-        );
+        sourceContainer = await this.newContainer(this.imageState(image), ['true']);
         content = `from:${image}`;
         sources = step.sources;
       } else {

@@ -16,6 +16,7 @@ import {
   readlinkSync,
   readSync,
   rmSync,
+  statSync,
 } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { basename, join, posix } from 'node:path';
@@ -23,45 +24,15 @@ import { CliError, messageOf } from '../errors.js';
 import type { ImageConfig } from '../image-format.js';
 import { type BuildContext, contextPath } from '../build/context.js';
 import type { MountSpec } from '../build/instructions.js';
-import { closeQuietly, openInRoot, openInRootIfExists } from '../util/in-root.js';
+import { closeQuietly, mkdirInRoot, openInRoot, openInRootIfExists } from '../util/in-root.js';
 import { O_PATH } from '../util/native.js';
-import { readBoundedFile } from '../util/bounded-read.js';
+import { readBoundedFile, tooLargeError } from '../util/bounded-read.js';
+import { BUILD_SECRET_ENV_MAX } from '../util/limits.js';
 import type { PackSource } from '../storage/pack.js';
 import { resolveUser } from '../oci/passwd.js';
 import type { ContainerRecord } from '../state/containers.js';
 
 const { O_DIRECTORY } = constants;
-
-// Makes `path` (absolute, in the container) and its missing parents inside `root`, root's own
-// (0:0 in the container); returns a descriptor of it. Each component is looked up from the root
-// (RESOLVE_IN_ROOT: an image's symlink resolves inside) and made with one name after a descriptor.
-export const mkdirInRoot = (root: string, path: string): number => {
-  const parts = path.split('/').filter(Boolean);
-  let fd = openInRoot(root, '/', O_PATH | O_DIRECTORY);
-  for (let i = 0; i < parts.length; i++) {
-    const partial = `/${parts.slice(0, i + 1).join('/')}`;
-    let next = openInRootIfExists(root, partial, O_PATH | O_DIRECTORY);
-    if (next === undefined) {
-      try {
-        mkdirSync(`/proc/self/fd/${fd}/${parts[i]}`, 0o755);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          closeQuietly(fd);
-          throw error;
-        }
-      }
-      try {
-        next = openInRoot(root, partial, O_PATH | O_DIRECTORY);
-      } catch (error) {
-        closeQuietly(fd);
-        throw new CliError('EUSAGE', `${partial} is not a directory in the image`, { cause: error });
-      }
-    }
-    closeQuietly(fd);
-    fd = next;
-  }
-  return fd;
-};
 
 export interface CopyRequest {
   /** Where the sources are: the build context, another stage's or image's root, or heredocs. */
@@ -127,43 +98,65 @@ const tarStream = async (fd: number, kind: ArchiveKind, name: string): Promise<R
   return input.pipe(createGunzip());
 };
 
+interface Placement {
+  dest: string;
+  /** --chown's ids (the image's own passwd and group files), else 0:0. */
+  ids: [number, number];
+  chowned: boolean;
+  mode?: number;
+  /** The sources, open (the caller closes them). */
+  opened: { rel: string; fd: number; dir: boolean }[];
+  /** Into a directory: the destination ends in "/", is one, takes several sources or a directory's contents. */
+  intoDir: boolean;
+  /** The destination without its trailing "/", and where its last name starts. */
+  trimmed: string;
+  slash: number;
+}
+
+// Docker's placement rules for a COPY or ADD into `root`, and its sources opened. --link looks at
+// nothing the image has at the destination.
+const placement = (root: string, request: CopyRequest, opened: Placement['opened']): Placement => {
+  const dest = destination(request);
+  const owner = request.chown ? resolveUser(root, request.chown) : undefined;
+  const mode = request.chmod !== undefined ? Number.parseInt(request.chmod, 8) : undefined;
+  if (mode !== undefined && (Number.isNaN(mode) || mode > 0o7777))
+    throw new CliError('EUSAGE', `--chmod=${request.chmod}: use octal permission bits, e.g. 755`);
+  for (const rel of request.sources) {
+    const source = { rel, fd: request.from.open(rel), dir: false };
+    opened.push(source); // (kept, to be closed, whatever fails next)
+    source.dir = fstatSync(source.fd).isDirectory();
+  }
+  const existing = request.link ? undefined : openInRootIfExists(root, dest.replace(/\/+$/, '') || '/', O_PATH);
+  const existingDir = existing !== undefined && fstatSync(existing).isDirectory();
+  if (existing !== undefined) closeQuietly(existing);
+  if (request.sources.length > 1 && !dest.endsWith('/') && !existingDir)
+    throw new CliError('EUSAGE', `COPY with more than one source needs a destination directory ending in "/" (${request.dest})`);
+  const intoDir = dest.endsWith('/') || request.sources.length > 1 || existingDir || opened.some((o) => o.dir) || Boolean(request.parents);
+  const trimmed = dest.replace(/\/+$/, '');
+  return { dest, ids: owner ? [owner.uid, owner.gid] : [0, 0], chowned: Boolean(owner), mode, opened, intoDir, trimmed, slash: trimmed.lastIndexOf('/') };
+};
+
 // COPY/ADD into a mounted build root: Docker's placement rules (into a directory when the
 // destination ends in "/", names one, or takes several sources; a directory's contents, not the
 // directory itself), owners 0:0 or --chown's (from the image's own passwd and group files).
 export const copyIntoRoot = async (root: string, request: CopyRequest): Promise<void> => {
   const { copyTree } = await import('../storage/copy.js');
-  const dest = destination(request);
-  const owner = request.chown ? resolveUser(root, request.chown) : undefined;
-  const chown: [number, number] = owner ? [owner.uid, owner.gid] : [0, 0];
-  const mode = request.chmod !== undefined ? Number.parseInt(request.chmod, 8) : undefined;
-  if (mode !== undefined && (Number.isNaN(mode) || mode > 0o7777))
-    throw new CliError('EUSAGE', `--chmod=${request.chmod}: use octal permission bits, e.g. 755`);
-  const opened = request.sources.map((rel) => {
-    const fd = request.from.open(rel);
-    return { rel, fd, dir: fstatSync(fd).isDirectory() };
-  });
+  const opened: Placement['opened'] = [];
   try {
-    const existing = openInRootIfExists(root, dest.replace(/\/+$/, '') || '/', O_PATH);
-    const existingDir = existing !== undefined && fstatSync(existing).isDirectory();
-    if (existing !== undefined) closeQuietly(existing);
-    const intoDir = dest.endsWith('/') || request.sources.length > 1 || existingDir || opened.some((o) => o.dir);
-    if (request.sources.length > 1 && !dest.endsWith('/') && !existingDir)
-      throw new CliError('EUSAGE', `COPY with more than one source needs a destination directory ending in "/" (${request.dest})`);
-    const slash = dest.replace(/\/+$/, '').lastIndexOf('/');
-    const targetDir = intoDir ? dest : dest.slice(0, slash) || '/';
-    const dirFd = mkdirInRoot(root, targetDir);
+    const { dest, ids, chowned, mode, intoDir, slash } = placement(root, { ...request, link: false, parents: false }, opened);
+    const dirFd = mkdirInRoot(root, intoDir ? dest : dest.replace(/\/+$/, '').slice(0, slash) || '/');
     try {
       for (const o of opened) {
         const kind = request.extract && !o.dir ? archiveKind(o.fd) : undefined;
         if (kind) {
           const { unpackStream, unpackError } = await import('../storage/unpack.js');
-          const result = await unpackStream(await tarStream(o.fd, kind, o.rel), dirFd, { chown: owner ? chown : true, plain: true });
+          const result = await unpackStream(await tarStream(o.fd, kind, o.rel), dirFd, { chown: chowned ? ids : true, plain: true });
           const failed = unpackError(result, `ADD ${o.rel}`);
           if (failed) throw failed;
           continue;
         }
-        const prefix = o.dir ? '' : intoDir ? basename(o.rel) : dest.slice(slash + 1);
-        await copyTree(o.fd, dirFd, { prefix, chown, mode, filter: o.dir ? request.from.filter(o.rel, '') : undefined });
+        const prefix = o.dir ? '' : intoDir ? basename(o.rel) : dest.replace(/\/+$/, '').slice(slash + 1);
+        await copyTree(o.fd, dirFd, { prefix, chown: ids, mode, filter: o.dir ? request.from.filter(o.rel, '') : undefined });
       }
     } finally {
       closeQuietly(dirFd);
@@ -212,20 +205,60 @@ export const downloadSource = async (url: string, dir: string, checksum?: string
 };
 
 export interface RunMounts {
-  /** -v specs: cache directories, context binds, secrets. */
+  /** -v specs: cache directories, binds, secrets. */
   volumes: string[];
   /** rw binds: what to copy (a descriptor, kept open until copied) into the directory that is bound. */
   copies: { fd: number; dir: string }[];
   tmpfs: string[];
   /** Secrets given as environment variables (never in the image). */
   env: string[];
-  /** What the cache key takes from the mounts: their specs, and the content of context binds. */
-  key: string;
 }
 
+const mountTarget = (m: MountSpec, workdir: string): string => {
+  if (!m.target) throw new CliError('EUSAGE', `RUN --mount=type=${m.type} needs a target`);
+  return m.target.startsWith('/') ? m.target : `${workdir.replace(/\/$/, '')}/${m.target}`;
+};
+
+// A secret mount's secret: given (unless not required), and one given as a variable within its cap.
+// (Checked with the key: a step is refused for them even when it is cached.) Its file, or none.
+const checkSecret = (m: MountSpec, secrets: Record<string, string>): { id: string; src?: string } => {
+  const id = m.id ?? (m.target ? basename(m.target) : undefined);
+  if (!id) throw new CliError('EUSAGE', 'RUN --mount=type=secret needs an id or a target');
+  const src = secrets[id];
+  if (!src && m.required) throw new CliError('EUSAGE', `RUN --mount=type=secret,id=${id}: no such secret: give it with --secret id=${id},src=FILE`);
+  if (src && m.env && statSync(src).size > BUILD_SECRET_ENV_MAX) throw tooLargeError({ what: `secret ${id}`, limit: BUILD_SECRET_ENV_MAX, code: 'EUSAGE' });
+  return { id, src };
+};
+
+// What a RUN step's cache key takes from its mounts: their specs, the content of a context bind, a
+// from= bind's image id. A context bind of a directory holding what .dockerignore leaves out is
+// refused here, before the step runs (a bind shows the directory as it is).
+export const mountsKey = (mounts: MountSpec[], context: BuildContext, sourceKeys: Record<string, string>, secrets: Record<string, string>): string => {
+  const keys: string[] = [];
+  for (const m of mounts) {
+    keys.push(JSON.stringify(m));
+    if (m.type === 'secret') checkSecret(m, secrets);
+    if (m.type !== 'bind') continue;
+    const rel = contextPath(m.source ?? '.');
+    if (m.from) {
+      keys.push(`from:${sourceKeys[m.from]}`);
+      continue;
+    }
+    const hidden = context.ignoredUnder(rel);
+    if (hidden)
+      throw new CliError(
+        'EUSAGE',
+        `RUN --mount=type=bind of ${m.source ?? '.'}: it holds ${hidden}, which .dockerignore leaves out; bind a directory without it`,
+      );
+    keys.push(context.digest([rel]));
+  }
+  return keys.join('\0');
+};
+
 // RUN --mount: a cache directory of the user's (kept between builds, by id: the target by default),
-// a read-only bind of the build context (resolved inside it), a tmpfs, or a secret the build was
-// given (--secret id=…,src=…; read-only at /run/secrets/ID, or as an environment variable).
+// a bind of the build context or of a mounted stage or image root (resolved inside it; rw: a copy
+// of its own, made in `scratch`), a tmpfs, or a secret the build was given (--secret id=…,src=…;
+// read-only at /run/secrets/ID, or as an environment variable).
 export const runMounts = (
   mounts: MountSpec[],
   options: {
@@ -233,91 +266,65 @@ export const runMounts = (
     context: BuildContext;
     cacheDir: string;
     secrets: Record<string, string>;
-    /** from= of binds: the image's id (the key), and its mounted root once mounted. */
-    sources?: Record<string, { key: string; root?: BuildContext }>;
+    /** from= of binds: their mounted roots. */
+    roots: Record<string, BuildContext>;
     /** A fresh directory for an rw bind's copy (writes to it are the step's only). */
-    scratch?: () => string;
+    scratch: () => string;
   },
 ): RunMounts => {
-  const out: RunMounts = { volumes: [], tmpfs: [], env: [], key: '', copies: [] };
-  const keys: string[] = [];
+  const out: RunMounts = { volumes: [], tmpfs: [], env: [], copies: [] };
   for (const m of mounts) {
-    const at = (path: string) => (path.startsWith('/') ? path : `${options.workdir.replace(/\/$/, '')}/${path}`);
-    keys.push(JSON.stringify(m));
     switch (m.type) {
       case 'cache': {
-        if (!m.target) throw new CliError('EUSAGE', 'RUN --mount=type=cache needs a target');
-        const id = m.id ?? at(m.target);
+        const target = mountTarget(m, options.workdir);
+        const id = m.id ?? target;
         const dir = join(options.cacheDir, createHash('sha256').update(id).digest('hex').slice(0, 32));
         if (!existsSync(dir)) {
           mkdirSync(dir, { recursive: true, mode: m.mode ?? 0o755 });
           if (m.uid !== undefined || m.gid !== undefined) chownSync(dir, m.uid ?? 0, m.gid ?? 0);
         }
-        out.volumes.push(`${dir}:${at(m.target)}${m.readOnly ? ':ro' : ''}`);
+        out.volumes.push(`${dir}:${target}${m.readOnly ? ':ro' : ''}`);
         break;
       }
       case 'tmpfs':
-        if (!m.target) throw new CliError('EUSAGE', 'RUN --mount=type=tmpfs needs a target');
-        out.tmpfs.push(`${at(m.target)}${m.size ? `:size=${m.size}` : ''}`);
+        out.tmpfs.push(`${mountTarget(m, options.workdir)}${m.size ? `:size=${m.size}` : ''}`);
         break;
       case 'bind': {
-        if (!m.target) throw new CliError('EUSAGE', 'RUN --mount=type=bind needs a target');
-        const rel = contextPath(m.source ?? '.');
-        const source = m.from ? options.sources?.[m.from] : undefined;
-        if (m.from && !source) throw new CliError('EINTERNAL', `RUN --mount from=${m.from} was not looked up`);
-        if (source) keys.push(`from:${source.key}`);
-        const root = source ? source.root : options.context;
-        if (!root) break; // (the key only: the image is mounted once the step runs)
-        // A bind of the context shows the directory as it is: refused when .dockerignore leaves something out of it.
-        const hidden = source ? undefined : options.context.ignoredUnder(rel);
-        if (hidden)
-          throw new CliError(
-            'EUSAGE',
-            `RUN --mount=type=bind of ${m.source ?? '.'}: it holds ${hidden}, which .dockerignore leaves out; bind a directory without it`,
-          );
-        const fd = root.open(rel);
-        if (!m.readOnly && !options.scratch)
-          closeQuietly(fd); // (the key only)
-        else if (!m.readOnly && options.scratch) {
+        const target = mountTarget(m, options.workdir);
+        const root = m.from ? options.roots[m.from] : options.context;
+        if (!root) throw new CliError('EINTERNAL', `RUN --mount from=${m.from} was not mounted`);
+        const fd = root.open(contextPath(m.source ?? '.'));
+        if (!m.readOnly) {
           // rw: the step writes to a copy of its own, which goes after it (Docker's rule).
           const dir = options.scratch();
           out.copies.push({ fd, dir });
-          out.volumes.push(`${dir}:${at(m.target)}`);
-        } else {
-          try {
-            // The path the descriptor names: inside the context or root, whatever symlinks led there.
-            out.volumes.push(`${readlinkSync(`/proc/self/fd/${fd}`)}:${at(m.target)}:ro`);
-          } finally {
-            closeQuietly(fd);
-          }
+          out.volumes.push(`${dir}:${target}`);
+          break;
         }
-        if (!source) keys.push(options.context.digest([rel]));
+        try {
+          // The path the descriptor names: inside the context or root, whatever symlinks led there.
+          out.volumes.push(`${readlinkSync(`/proc/self/fd/${fd}`)}:${target}:ro`);
+        } finally {
+          closeQuietly(fd);
+        }
         break;
       }
       case 'secret': {
-        const id = m.id ?? (m.target ? basename(m.target) : undefined);
-        if (!id) throw new CliError('EUSAGE', 'RUN --mount=type=secret needs an id or a target');
-        const src = options.secrets[id];
-        if (!src) {
-          if (m.required) throw new CliError('EUSAGE', `RUN --mount=type=secret,id=${id}: no such secret: give it with --secret id=${id},src=FILE`);
-          break;
-        }
+        const { id, src } = checkSecret(m, options.secrets);
+        if (!src) break;
         if (m.env) {
-          const value = readBoundedFile(src, { what: `secret ${id}`, limit: MAX_SECRET, code: 'EUSAGE' });
+          const value = readBoundedFile(src, { what: `secret ${id}`, limit: BUILD_SECRET_ENV_MAX, code: 'EUSAGE' });
           out.env.push(`${m.env}=${value.toString('utf8')}`);
         }
-        if (m.target || !m.env) out.volumes.push(`${src}:${at(m.target ?? `/run/secrets/${id}`)}:ro`);
+        if (m.target || !m.env) out.volumes.push(`${src}:${m.target ? mountTarget(m, options.workdir) : `/run/secrets/${id}`}:ro`);
         break;
       }
       default:
         throw new CliError('EUSAGE', `RUN --mount=type=${m.type} is not supported yet`);
     }
   }
-  out.key = keys.join('\0');
   return out;
 };
-
-const MAX_SECRET = 512 << 10;
 
 // A path inside `root` as the root resolves it (its symlinks followed, inside), for the longest
 // part of it that exists; the rest is appended as it is (directories the copy makes).
@@ -369,31 +376,14 @@ export interface CopyPlan {
 // name there, owned 0:0 or by --chown. Docker's placement rules, as copyIntoRoot's. `root` is the
 // image's root, mounted, only read.
 export const planCopy = (root: string, request: CopyRequest): CopyPlan => {
+  const opened: Placement['opened'] = [];
   const fds: number[] = [];
   const close = () => {
-    for (const fd of fds) closeQuietly(fd);
+    for (const fd of [...opened.map((o) => o.fd), ...fds]) closeQuietly(fd);
   };
   try {
-    const dest = destination(request);
-    const owner = request.chown ? resolveUser(root, request.chown) : undefined;
-    const [uid, gid] = owner ? [owner.uid, owner.gid] : [0, 0];
-    const owners = { uid: () => uid, gid: () => gid };
-    const mode = request.chmod !== undefined ? Number.parseInt(request.chmod, 8) : undefined;
-    if (mode !== undefined && (Number.isNaN(mode) || mode > 0o7777))
-      throw new CliError('EUSAGE', `--chmod=${request.chmod}: use octal permission bits, e.g. 755`);
-    const opened = request.sources.map((rel) => {
-      const fd = request.from.open(rel);
-      fds.push(fd);
-      return { rel, fd, dir: fstatSync(fd).isDirectory() };
-    });
-    const existing = request.link ? undefined : openInRootIfExists(root, dest.replace(/\/+$/, '') || '/', O_PATH);
-    const existingDir = existing !== undefined && fstatSync(existing).isDirectory();
-    if (existing !== undefined) closeQuietly(existing);
-    if (request.sources.length > 1 && !dest.endsWith('/') && !existingDir)
-      throw new CliError('EUSAGE', `COPY with more than one source needs a destination directory ending in "/" (${request.dest})`);
-    const intoDir = dest.endsWith('/') || request.sources.length > 1 || existingDir || opened.some((o) => o.dir) || Boolean(request.parents);
-    const trimmed = dest.replace(/\/+$/, '');
-    const slash = trimmed.lastIndexOf('/');
+    const { ids, mode, intoDir, trimmed, slash } = placement(root, request, opened);
+    const owners = { uid: () => ids[0], gid: () => ids[1] };
     const place = intoDir ? trimmed : trimmed.slice(0, slash);
     const { existing: parents, missing } = request.link ? { existing: [], missing: place.split('/').filter(Boolean) } : resolveInside(root, place);
     const target = [...parents, ...missing].join('/');

@@ -3,7 +3,8 @@
 // copy into the mounted root) whose changes become one layer and an intermediate image, the step's
 // cache entry; metadata steps only change the config. Stages that do not need each other build at
 // the same time. The engine reports steps as events and never prints.
-import { readBoundedFile } from '../util/bounded-read.js';
+import { readBoundedFile, tooLargeError } from '../util/bounded-read.js';
+import { DOCKERFILE_MAX, IGNORE_FILE_MAX } from '../util/limits.js';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { BuildCache } from '../build/cache.js';
@@ -22,9 +23,6 @@ import type { ContainersEngine } from './containers.js';
 import type { EngineContext } from './context.js';
 import type { ImagesEngine } from './images.js';
 import type { ContainerLogs } from './logs.js';
-
-const MAX_DOCKERFILE = 4 << 20;
-const MAX_IGNOREFILE = 1 << 20;
 
 export interface BuildOptions {
   context: string;
@@ -187,10 +185,13 @@ export class Builds {
   }
 
   private readDockerfile(options: BuildOptions, contextDir: string): { df: Dockerfile; path?: string } {
-    if (options.text !== undefined) return { df: parseDockerfile(bounded(options.text, MAX_DOCKERFILE, 'the Dockerfile'), 'Dockerfile') };
+    if (options.text !== undefined) {
+      if (Buffer.byteLength(options.text) > DOCKERFILE_MAX) throw tooLargeError({ what: 'the Dockerfile', limit: DOCKERFILE_MAX, code: 'EUSAGE' });
+      return { df: parseDockerfile(options.text, 'Dockerfile') };
+    }
     const candidates = options.file ? [resolve(options.file)] : ['Containerfile', 'Dockerfile'].map((n) => join(contextDir, n));
     for (const path of candidates) {
-      const text = readCapped(path, MAX_DOCKERFILE, !options.file);
+      const text = readCapped(path, DOCKERFILE_MAX, !options.file);
       if (text !== undefined) return { df: parseDockerfile(text, basename(path)), path };
     }
     throw new CliError('EUSAGE', `no Containerfile or Dockerfile in ${contextDir}: name one with -f`);
@@ -206,17 +207,12 @@ export class Builds {
           ...['.containerignore', '.dockerignore'].map((n) => join(contextDir, n)),
         ];
     for (const path of candidates) {
-      const text = readCapped(path, MAX_IGNOREFILE, !options.ignoreFile);
+      const text = readCapped(path, IGNORE_FILE_MAX, !options.ignoreFile);
       if (text !== undefined) return text;
     }
     return '';
   }
 }
-
-const bounded = (text: string, max: number, what: string): string => {
-  if (text.length > max) throw new CliError('EUSAGE', `${what} is larger than ${max >> 20} MiB`);
-  return text;
-};
 
 // A file read whole to a cap (the size checked before a byte is read); undefined when it is
 // missing and `optional`.

@@ -1,7 +1,7 @@
 // A container with a user namespace of its own (see util/idmap.ts): its map, chosen at create, and
 // what it needs besides: for keep-id, an /etc/passwd and /etc/group entry for the user (bind-mounted copies of the
 // container's files with the entry added, as the image's are never changed) and a home directory.
-import { chmodSync, constants, lchownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { Mount } from '../oci/spec.js';
@@ -10,7 +10,7 @@ import { isRootful } from '../rootless/rootful.js';
 import type { CreateOptions } from './container-config.js';
 import type { EngineContext } from './context.js';
 import { type IdMapRange, type IdMappings, idMappingsFor, namespaceIds, outerIds, parseUserns, rootOwner } from '../util/idmap.js';
-import { closeQuietly, openInRootIfExists, readFileInRoot } from '../util/in-root.js';
+import { closeQuietly, mkdirInRoot, readFileInRoot } from '../util/in-root.js';
 import { ACCOUNTS_FILE_MAX } from '../util/limits.js';
 
 // The user's name and home outside, from the host's /etc/passwd (the CLI runs as root of its namespace).
@@ -35,27 +35,6 @@ const hasId = (text: string | undefined, id: number): boolean => (text ?? '').sp
 const hasName = (text: string | undefined, name: string): boolean => (text ?? '').split('\n').some((l) => l.split(':')[0] === name);
 const appended = (text: string | undefined, line: string): string => `${text && !text.endsWith('\n') ? `${text}\n` : (text ?? '')}${line}\n`;
 
-// Makes `path` inside the root (each missing component, never through a link), owned by uid:gid.
-const mkdirInRoot = (rootfs: string, path: string, { uid, gid }: { uid: number; gid: number }): void => {
-  const parts = path.split('/').filter(Boolean);
-  for (let i = 0; i < parts.length; i++) {
-    const parent = openInRootIfExists(rootfs, `/${parts.slice(0, i).join('/')}`, constants.O_RDONLY | constants.O_DIRECTORY);
-    if (parent === undefined) return;
-    try {
-      const child = `/proc/self/fd/${parent}/${parts[i]}`;
-      try {
-        mkdirSync(child, { mode: 0o755 });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw error;
-      }
-      if (i === parts.length - 1) lchownSync(child, uid, gid);
-    } finally {
-      closeQuietly(parent);
-    }
-  }
-};
-
 // keep-id: the user's /etc/passwd and /etc/group entries (when the image has none for their ids)
 // as mounts of files in `userdata`, and their home made in the container's own layer.
 export const keepIdAccounts = (record: ContainerRecord, rootfs: string, userdata: string, mappings: IdMappings): { mounts: Mount[]; home?: string } => {
@@ -79,7 +58,14 @@ export const keepIdAccounts = (record: ContainerRecord, rootfs: string, userdata
       const name = hasName(passwd, account.name) ? `user${uid}` : account.name;
       write('passwd', appended(passwd, `${name}:*:${uid}:${gid}:${name}:${account.home}:/bin/sh`));
       home = account.home;
-      if (!record.config.readOnly) mkdirInRoot(rootfs, account.home, outerIds(mappings, { uid, gid }));
+      if (!record.config.readOnly) {
+        // (An image whose tree cannot hold the home, a file on its way: no home.)
+        try {
+          closeQuietly(mkdirInRoot(rootfs, account.home, outerIds(mappings, { uid, gid })));
+        } catch (error) {
+          if (!(error instanceof CliError)) throw error;
+        }
+      }
     }
     const group = accountsFile(rootfs, 'etc/group');
     if (!hasId(group, gid)) write('group', appended(group, `${hasName(group, account.name) ? `group${gid}` : account.name}:x:${gid}:`));

@@ -15,6 +15,7 @@ import { removeTree } from '../storage/layer-store.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { tempSibling } from '../util/fs.js';
 import { hostPlatform } from './manifest.js';
+import { setEnv } from '../build/image-config.js';
 import { MEDIA, type ImageConfig } from '../image-format.js';
 
 // New layers are compressed fast (zlib level 1): gzip at the default level was most of a commit's
@@ -72,7 +73,7 @@ export const applyChanges = (config: NonNullable<ImageConfig['config']>, changes
         config.Entrypoint = commandForm(value);
         break;
       case 'ENV':
-        for (const [k, v] of keyValues(value)) config.Env = [...(config.Env ?? []).filter((e) => !e.startsWith(`${k}=`)), `${k}=${v}`];
+        for (const [k, v] of keyValues(value)) config.Env = setEnv(config.Env, k, v);
         break;
       case 'LABEL':
         for (const [k, v] of keyValues(value)) config.Labels = { ...(config.Labels ?? {}), [k]: v };

@@ -23,6 +23,14 @@ export const ACCOUNTS_FILE_MAX = 8 * MiB;
 export const AUTH_FILE_MAX = 1 * MiB;
 /** skiff.conf. */
 export const CONFIG_FILE_MAX = 1 * MiB;
+/** A Dockerfile or Containerfile (a file, or standard input with -f -). */
+export const DOCKERFILE_MAX = 4 * MiB;
+/** .dockerignore, .containerignore, --ignorefile. */
+export const IGNORE_FILE_MAX = 1 * MiB;
+/** A build secret given to a RUN step as an environment variable. */
+export const BUILD_SECRET_ENV_MAX = 512 * 1024;
+/** A build's record of its context's content hashes (build-cache/files-*.json). */
+export const CONTEXT_HASHES_MAX = 64 * MiB;
 
 // "4 MiB", "512 KiB", "100 bytes": a cap as messages show it.
 export const formatLimit = (bytes: number): string => {

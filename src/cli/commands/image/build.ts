@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { CliError } from '../../../errors.js';
 import { readBoundedFd } from '../../../util/bounded-read.js';
+import { DOCKERFILE_MAX } from '../../../util/limits.js';
 import { parseDuration } from '../../../build/values.js';
 import type { BuildEvent } from '../../../engine/builds.js';
 import { collect, openEngineFor, parseBool } from '../../engine.js';
@@ -220,7 +221,7 @@ export const build = (name = 'build'): Command =>
           {
             context,
             ...(flags.file === '-'
-              ? { text: readBoundedFd(0, { what: 'the Dockerfile on standard input', limit: 4 << 20, code: 'EUSAGE' }).toString('utf8') }
+              ? { text: readBoundedFd(0, { what: 'the Dockerfile on standard input', limit: DOCKERFILE_MAX, code: 'EUSAGE' }).toString('utf8') }
               : flags.file
                 ? { file: flags.file }
                 : {}),
