@@ -8,6 +8,9 @@
  * the command needs no namespace, or there is no live pause process yet, it just execs Node: the
  * CLI then creates the namespace and re-runs itself through nsenter, once.
  *
+ * It answers one command itself: `stats --no-stream` (stats.c), which only reads files, when every
+ * container is in the plain case; else Node does.
+ *
  * The same command-line rules as joinEarly() in src/rootless/enter.ts; keep both in step (its
  * NEEDS_NAMESPACE list is compared with this one by test/unit/rootless/enter.test.ts).  */
 #define _GNU_SOURCE
@@ -29,6 +32,8 @@
 #include <unistd.h>
 
 #include "../common/child-signals.h"
+#include "proc.h"
+#include "stats.h"
 
 static const char *const NEEDS_NAMESPACE[] = {
   "run", "create", "start",   "stop", "kill", "restart", "rm",     "exec",    "attach", "cp",      "diff",   "export", "commit",
@@ -73,21 +78,6 @@ command_of (int argc, char **argv, const char **runroot, int *index)
   return argv[i];
 }
 
-/* Reads a small file into buf, NUL-terminated; the bytes read, 0 on any failure.  */
-static size_t
-read_small (const char *path, char *buf, size_t size)
-{
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = read (fd, buf, size - 1);
-  close (fd);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  return (size_t) n;
-}
-
 /* The value of "key" in a flat JSON object, as text without quotes.  */
 static bool
 json_field (const char *json, const char *key, char *out, size_t size)
@@ -109,34 +99,6 @@ json_field (const char *json, const char *key, char *out, size_t size)
   memcpy (out, p, n);
   out[n] = '\0';
   return n > 0;
-}
-
-/* /proc/PID/stat's start time (field 22); false for a zombie or a missing process.  */
-static bool
-start_time (const char *pid, char *out, size_t size)
-{
-  char path[64], stat[1024];
-  snprintf (path, sizeof path, "/proc/%s/stat", pid);
-  if (!read_small (path, stat, sizeof stat))
-    return false;
-  char *p = strrchr (stat, ')');
-  if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-    return false;
-  p += 2;
-  for (int field = 3; field < 22 && p; field++)
-    {
-      p = strchr (p, ' ');
-      if (p)
-        p++;
-    }
-  if (!p)
-    return false;
-  size_t n = strcspn (p, " ");
-  if (n >= size)
-    return false;
-  memcpy (out, p, n);
-  out[n] = '\0';
-  return true;
 }
 
 static bool
@@ -484,6 +446,8 @@ main (int argc, char **argv)
     help = help || strcmp (argv[i], "--help") == 0;
   char pid[32], dir[PATH_MAX];
   runroot_dir (runroot, dir, sizeof dir);
+  if (command && !help && strcmp (command, "stats") == 0 && fast_stats (argc, argv, index, dir))
+    return 0;
   if (command && !help && needs_namespace (command) && enter_namespace (dir, pid, sizeof pid))
     {
       setenv ("SKIFF_USERNS_PID", pid, 1);

@@ -3,6 +3,8 @@
 // fix, nothing is created, and what needs no cgroup (--ulimit, --oom-score-adj, --cgroups=disabled)
 // works. What needs systemd and cgroup v2 (OOM kills, throttling, stats, pause) runs in the VM lane
 // (test/vm/).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { useSandbox } from '../helpers/cli.js';
 
@@ -116,5 +118,85 @@ describe('limits without a cgroup manager', () => {
     const r = await sb.run(['--cgroup-manager', 'none', 'run', '--rm', '--memory', '64m', IMG, 'true']);
     expect(r.stderr).toMatch(/--memory cannot be enforced: cgroups are turned off \(cgroup manager none\)/);
     expect((await sb.run(['--cgroup-manager', 'bogus', 'info'])).code).not.toBe(0);
+  });
+});
+
+// `stats --no-stream` is answered by the launcher (native/launcher/stats.c) without Node when every
+// container is plain. This host gives containers no cgroup, so a record is told it has one
+// (cgroupManager cgroupfs): both paths then read the same absent cgroup files (zeros), the same
+// records, /proc and the container's network counters. SKIFF_NODE=/bin/false shows which answered:
+// the launcher prints the table, a fall-back to Node fails with no output.
+describe('stats --no-stream without Node', () => {
+  const withCgroup = async (name: string): Promise<string> => {
+    const id = (await sb.runCli(0, 'inspect', '--format', '{{.Id}}', name)).stdout.trim();
+    const file = join(sb.dataDir, 'containers', id, 'container.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), cgroupManager: 'cgroupfs' }, null, 2));
+    return id;
+  };
+  const launcherOnly = { env: { SKIFF_NODE: '/bin/false' } };
+  const nodeOnly = { env: { SKIFF_NO_FAST_PATH: '1' } };
+  // The columns (two spaces or more between them) of each line.
+  const table = (out: string): string[][] =>
+    out
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(/ {2,}/));
+
+  it('prints the same table as Node, of the running containers only', async () => {
+    await sb.runCli(0, 'run', '-d', '--name', 'fast-a', IMG, 'sh', '-c', 'sleep 60');
+    await sb.runCli(0, 'run', '-d', '--name', 'fast-with-a-longer-name', '--network', 'none', IMG, 'sh', '-c', 'sleep 60');
+    await sb.runCli(0, 'run', '--name', 'fast-exited', IMG, 'sh', '-c', 'exit 0');
+    const ids = [await withCgroup('fast-a'), await withCgroup('fast-with-a-longer-name'), await withCgroup('fast-exited')];
+    const fast = await sb.run(['stats', '--no-stream'], launcherOnly);
+    expect(fast.code, fast.stderr).toBe(0);
+    const slow = await sb.run(['stats', '--no-stream'], nodeOnly);
+    expect(slow.code, slow.stderr).toBe(0);
+    const [f, s] = [table(fast.stdout), table(slow.stdout)];
+    expect(f).toHaveLength(3); // the header and the two running ones, in id order
+    expect(f.map((r) => r[0])).toEqual([
+      'ID',
+      ...ids
+        .slice(0, 2)
+        .sort()
+        .map((id) => id.slice(0, 12)),
+    ]);
+    // Every column as Node's; the default network's counters may move between the two reads.
+    const netIO = 5;
+    const aRow = f.findIndex((r) => r[1] === 'fast-a');
+    const withoutNet = (rows: string[][]) => rows.map((r, i) => (i === aRow ? r.filter((_, c) => c !== netIO) : r));
+    expect(withoutNet(f)).toEqual(withoutNet(s));
+    expect(f[aRow]![netIO]).toMatch(/^\d+(\.\d+)? [kMG]?B \/ [1-9][\d.]* [kMG]?B$/); // pasta's interface sent something
+    expect(f.find((r) => r[1] === 'fast-with-a-longer-name')![netIO]).toBe('0 B / 0 B');
+    // The layout too: the same widths and spacing, byte for byte, where nothing moved.
+    expect(fast.stdout.split('\n')[0]).toBe(slow.stdout.split('\n')[0]);
+    const all = await sb.run(['container', 'stats', '-a', '--no-stream'], launcherOnly);
+    expect(table(all.stdout).map((r) => r[1])).toEqual(f.map((r) => r[1]));
+  });
+
+  it('leaves to Node what is not the plain case', async () => {
+    const stateFile = join(sb.dataDir, 'containers', await withCgroup('fast-a'), 'state.json');
+    expect((await sb.run(['stats', '--no-stream'], launcherOnly)).code).toBe(0);
+    for (const args of [
+      ['stats', '--no-stream', 'fast-a'],
+      ['stats', '--no-stream', '--format', 'json'],
+      ['stats'],
+      ['--root', sb.dataDir, 'stats', '--no-stream'],
+    ]) {
+      const r = await sb.run(args, launcherOnly);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stdout).toBe('');
+    }
+    // A container being started (its command still at work), then one whose monitor is gone.
+    const state = readFileSync(stateFile, 'utf8');
+    writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(state), launching: true }));
+    expect((await sb.run(['stats', '--no-stream'], launcherOnly)).stdout).toBe('');
+    writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(state), monitorStartTime: '1' }));
+    expect((await sb.run(['stats', '--no-stream'], launcherOnly)).stdout).toBe('');
+    writeFileSync(stateFile, state);
+    // One with no cgroup of its own: Node names it.
+    await sb.runCli(0, 'run', '-d', '--name', 'fast-plain', IMG, 'sh', '-c', 'sleep 60');
+    expect((await sb.run(['stats', '--no-stream'], launcherOnly)).stdout).toBe('');
+    expect((await sb.run(['stats', '--no-stream'])).stderr).toMatch(/fast-plain has no cgroup of its own/);
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'fast-plain', 'fast-a', 'fast-with-a-longer-name', 'fast-exited');
   });
 });

@@ -39,6 +39,14 @@ after_bytes=$($S stats --no-stream --format json cg-stats | sed -n 's/.*"mem_usa
 between "stats: memory use after allocating 50 MB (MB)" 40 200 "$(awk -v b="$after_bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
 check "stats: a PIDS column" PIDS "$($S stats --no-stream cg-stats | head -1 | grep -o PIDS)"
 [ -n "$before" ] && echo "  (before: $before)"
+# The launcher answers `stats --no-stream` without Node (native/launcher/stats.c): with no Node to
+# run it still prints, and its rows are Node's (id, name, memory limit, PIDs; usage moves).
+fast=$(SKIFF_NODE=/bin/false $S stats --no-stream; echo "rc=$?")
+slow=$(SKIFF_NO_FAST_PATH=1 $S stats --no-stream)
+columns() { awk -F '  +' '$1 != "rc=0" { split($4, m, " / "); print $1, $2, m[2], $8 }'; }
+check "stats --no-stream: answered by the launcher" rc=0 "$(echo "$fast" | tail -1)"
+check "stats --no-stream: the launcher's rows are Node's" "$(echo "$slow" | columns | tr '\n' ';')" "$(echo "$fast" | columns | tr '\n' ';')"
+check "stats --no-stream: cg-upd's limit read from its cgroup" "134MB" "$(echo "$fast" | awk -F '  +' '$2 == "cg-upd" { split($4, m, " / "); print m[2] }' | tr -d ' ')"
 
 # pause: a counter stops moving, and moves again after unpause.
 mkdir -p "$work/p"

@@ -1,0 +1,11 @@
+#ifndef SKIFF_LAUNCHER_FORMAT_H
+#define SKIFF_LAUNCHER_FORMAT_H
+
+#include <stddef.h>
+
+/* JavaScript's x.toFixed(digits) (0 <= x < 1e21).  */
+void js_fixed (double x, int digits, char *out, size_t size);
+/* src/util/units.ts humanSize: "1.5 kB", "12.3 MB", "0 B".  */
+void human_size (double bytes, char *out, size_t size);
+
+#endif

@@ -1,0 +1,76 @@
+/* What the launcher reads of files and processes (skiff.c, stats.c).  */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+/* Reads a small file into buf, NUL-terminated; the bytes read, 0 on any failure.  */
+size_t
+read_small (const char *path, char *buf, size_t size)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read (fd, buf, size - 1);
+  close (fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  return (size_t) n;
+}
+
+/* /proc/PID/stat's start time (field 22); false for a zombie or a missing process.  */
+bool
+start_time (const char *pid, char *out, size_t size)
+{
+  char path[64], stat[1024];
+  snprintf (path, sizeof path, "/proc/%s/stat", pid);
+  if (!read_small (path, stat, sizeof stat))
+    return false;
+  char *p = strrchr (stat, ')');
+  if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+    return false;
+  p += 2;
+  for (int field = 3; field < 22 && p; field++)
+    {
+      p = strchr (p, ' ');
+      if (p)
+        p++;
+    }
+  if (!p)
+    return false;
+  size_t n = strcspn (p, " ");
+  if (n >= size)
+    return false;
+  memcpy (out, p, n);
+  out[n] = '\0';
+  return true;
+}
+
+/* A whole file of at most `max` bytes, NUL-terminated, in a buffer to free; NULL when it is
+   missing, unreadable or larger.  */
+char *
+read_bounded (const char *path, size_t max)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  char *buf = malloc (max + 1);
+  size_t have = 0;
+  ssize_t n = 1;
+  while (buf && have <= max && (n = read (fd, buf + have, max + 1 - have)) > 0)
+    have += (size_t) n;
+  close (fd);
+  if (!buf || n < 0 || have > max)
+    {
+      free (buf);
+      return NULL;
+    }
+  buf[have] = '\0';
+  return buf;
+}

@@ -1,0 +1,11 @@
+#ifndef SKIFF_LAUNCHER_PROC_H
+#define SKIFF_LAUNCHER_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+size_t read_small (const char *path, char *buf, size_t size);
+char *read_bounded (const char *path, size_t max);
+bool start_time (const char *pid, char *out, size_t size);
+
+#endif

@@ -1,0 +1,431 @@
+/* `skiff stats --no-stream [-a]` answered by the launcher, without starting Node.
+ *
+ * Node's own start is most of what a one-sample `stats` costs (under emulation ~300 ms of ~450),
+ * and the command only reads files: each container's container.json and state.json, its cgroup's
+ * files and its /proc/PID/net/dev.  So the launcher answers it when every container is in the
+ * plain case: state.json says running, no exit file, the monitor alive (pid and start time), a
+ * cgroup of its own.  Anything else (a container being started or stopped, a monitor gone, one
+ * without a cgroup, a file that does not parse as expected, any other flag) and it prints nothing
+ * and returns false: Node answers, as it always can.  The rows are the same bytes as Node's
+ * (src/engine/container-stats.ts, src/cgroups/stats.ts, printTable in src/cli/output/print.ts;
+ * test/system/275-stats-fast.test.ts and test/vm/cgroups.sh compare the two).  */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "proc.h"
+#include "stats.h"
+
+#define COLUMNS 10
+#define MAX_ROWS 4096
+#define RECORD_MAX (4 << 20) /* container.json (the CLI's own cap on a record is lower) */
+
+static const char *const HEADERS[COLUMNS] = { "ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET IO", "BLOCK IO", "PIDS", "CPU TIME", "AVG CPU %" };
+
+/* Formats into the array `buf`; false when it did not fit.  */
+#define FORMAT(buf, ...) (snprintf (buf, sizeof buf, __VA_ARGS__) < (int) sizeof buf)
+
+typedef struct
+{
+  char *cells[COLUMNS];
+} row;
+
+/* A minimal reader of JSON as JSON.stringify writes it: finds a member by a dotted path of keys.  */
+
+static const char *
+skip_space (const char *p)
+{
+  while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+    p++;
+  return p;
+}
+
+/* Past one value (string, number, literal, object, array); NULL when malformed.  */
+static const char *
+skip_value (const char *p)
+{
+  p = skip_space (p);
+  if (*p == '"')
+    {
+      for (p++; *p && *p != '"'; p++)
+        if (*p == '\\' && !*++p)
+          return NULL;
+      return *p ? p + 1 : NULL;
+    }
+  if (*p == '{' || *p == '[')
+    {
+      char close = *p == '{' ? '}' : ']';
+      p = skip_space (p + 1);
+      if (*p == close)
+        return p + 1;
+      for (;;)
+        {
+          if (close == '}')
+            {
+              p = skip_value (p); /* the key */
+              if (!p || *(p = skip_space (p)) != ':')
+                return NULL;
+              p++;
+            }
+          p = skip_value (p);
+          if (!p)
+            return NULL;
+          p = skip_space (p);
+          if (*p == close)
+            return p + 1;
+          if (*p != ',')
+            return NULL;
+          p++;
+        }
+    }
+  const char *start = p;
+  while (*p && !strchr (",}] \n\t\r", *p))
+    p++;
+  return p > start ? p : NULL;
+}
+
+/* The value at `path` ("config.cgroups") in the object `json`: its first character, NULL when absent.  */
+static const char *
+json_find (const char *json, const char *path)
+{
+  const char *p = skip_space (json);
+  while (*path)
+    {
+      size_t key_len = strcspn (path, ".");
+      if (*p != '{')
+        return NULL;
+      p = skip_space (p + 1);
+      bool found = false;
+      while (*p == '"' && !found)
+        {
+          const char *key = p + 1, *after = skip_value (p);
+          if (!after || *(after = skip_space (after)) != ':')
+            return NULL;
+          found = (size_t) (after - 1 - key) == key_len && strncmp (key, path, key_len) == 0;
+          p = skip_space (after + 1);
+          if (found)
+            break;
+          if (!(p = skip_value (p)) || *(p = skip_space (p)) != ',')
+            return NULL;
+          p = skip_space (p + 1);
+        }
+      if (!found)
+        return NULL;
+      path += key_len;
+      if (*path == '.')
+        path++;
+    }
+  return p;
+}
+
+/* A string member without escapes, copied; false when absent or not such a string.  */
+static bool
+json_string (const char *json, const char *path, char *out, size_t size)
+{
+  const char *p = json_find (json, path);
+  if (!p || *p != '"')
+    return false;
+  size_t n = strcspn (p + 1, "\"\\");
+  if (p[1 + n] != '"' || n >= size)
+    return false;
+  memcpy (out, p + 1, n);
+  out[n] = '\0';
+  return true;
+}
+
+/* A non-negative integer member; -1 when absent or not one.  */
+static long long
+json_integer (const char *json, const char *path)
+{
+  const char *p = json_find (json, path);
+  if (!p || *p < '0' || *p > '9')
+    return -1;
+  char *end;
+  long long n = strtoll (p, &end, 10);
+  return strchr (",}] \n\t\r", *end) ? n : -1;
+}
+
+/* "2026-12-07T18:50:29.095Z" (Date's toISOString) in ms since the epoch; -1 otherwise.  */
+static long long
+iso_ms (const char *text)
+{
+  struct tm tm = { 0 };
+  int ms, used = 0;
+  if (strlen (text) != 24
+      || sscanf (text, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &used) != 7
+      || used != 24)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (long long) timegm (&tm) * 1000 + ms;
+}
+
+/* A number from the start of a cgroup file as Node's Number(text) reads it; 0 when missing.  */
+static double
+file_number (const char *dir, const char *name)
+{
+  char path[PATH_MAX], text[64];
+  return FORMAT (path, "%s/%s", dir, name) && read_small (path, text, sizeof text) ? strtod (text, NULL) : 0;
+}
+
+/* The sum of `key`=N over io.stat's lines.  */
+static double
+io_total (const char *text, const char *key)
+{
+  double total = 0;
+  size_t len = strlen (key);
+  for (const char *p = text; p && (p = strstr (p, key)); p += len)
+    if (p == text || p[-1] == ' ')
+      total += strtod (p + len, NULL);
+  return total;
+}
+
+static char *
+cell (const char *text)
+{
+  return strdup (text);
+}
+
+static char *
+percent (double x)
+{
+  char number[400], out[410];
+  js_fixed (x, 2, number, sizeof number);
+  snprintf (out, sizeof out, "%s%%", number);
+  return cell (out);
+}
+
+static char *
+pair (double a, double b)
+{
+  char x[64], y[64], out[140];
+  human_size (a, x, sizeof x);
+  human_size (b, y, sizeof y);
+  snprintf (out, sizeof out, "%s / %s", x, y);
+  return cell (out);
+}
+
+/* One running container's row; false when Node must answer (see the top).  */
+static bool
+container_row (const char *data, const char *run, const char *id, double host_memory, row *r, bool *listed)
+{
+  char path[PATH_MAX], name[256], status[32], started[64], monitor[32], recorded[32], actual[32], manager[32], cgroups[32], cgroup[PATH_MAX];
+  *listed = false;
+  char *record = NULL, *state = NULL;
+  bool ok = false;
+  if (!FORMAT (path, "%s/containers/%s/container.json", data, id))
+    return false;
+  record = read_bounded (path, RECORD_MAX);
+  if (!record)
+    return access (path, F_OK) != 0; /* Node skips a container without a record */
+  if (!FORMAT (path, "%s/containers/%s/state.json", data, id))
+    goto out;
+  state = read_bounded (path, 1 << 16);
+  if (!state || !json_string (record, "name", name, sizeof name) || !json_string (state, "status", status, sizeof status) || json_find (state, "launching"))
+    goto out;
+  if (strcmp (status, "running") != 0)
+    {
+      ok = strcmp (status, "stopping") != 0; /* not running: no row */
+      goto out;
+    }
+  if (!FORMAT (path, "%s/containers/%s/exit", run, id))
+    goto out;
+  long long pid = json_integer (state, "pid"), monitor_pid = json_integer (state, "monitorPid");
+  if (access (path, F_OK) == 0 || pid <= 0 || monitor_pid <= 0 || !json_string (state, "monitorStartTime", recorded, sizeof recorded))
+    goto out;
+  snprintf (monitor, sizeof monitor, "%lld", monitor_pid);
+  if (!start_time (monitor, actual, sizeof actual) || strcmp (actual, recorded) != 0)
+    goto out;
+  /* A cgroup of its own: a manager recorded, other than none, and cgroups not disabled.  */
+  if (!json_string (record, "cgroupManager", manager, sizeof manager) || strcmp (manager, "none") == 0
+      || (json_string (record, "config.cgroups", cgroups, sizeof cgroups) && strcmp (cgroups, "disabled") == 0))
+    goto out;
+  /* state.startedAt, else the record's created */
+  bool known
+      = json_find (state, "startedAt") ? json_string (state, "startedAt", started, sizeof started) : json_string (record, "created", started, sizeof started);
+  long long started_ms = known ? iso_ms (started) : -1;
+  if (started_ms < 0)
+    goto out;
+  /* Its cgroup: /proc/PID/cgroup's "0::" line.  */
+  char text[8192];
+  snprintf (path, sizeof path, "/proc/%lld/cgroup", pid);
+  if (!read_small (path, text, sizeof text))
+    goto out;
+  char *line = strncmp (text, "0::", 3) == 0 ? text : strstr (text, "\n0::");
+  if (!line)
+    goto out;
+  line += line[0] == '\n' ? 4 : 3;
+  line[strcspn (line, "\n")] = '\0';
+  if (!FORMAT (cgroup, "/sys/fs/cgroup%s", strcmp (line, "/") == 0 ? "" : line))
+    goto out;
+
+  /* The sample (src/cgroups/stats.ts).  */
+  char max[64];
+  if (!FORMAT (path, "%s/memory.max", cgroup))
+    goto out;
+  double limit = read_small (path, max, sizeof max) && strncmp (max, "max", 3) != 0 ? strtod (max, NULL) : host_memory;
+  double usage = file_number (cgroup, "memory.current"), pids = file_number (cgroup, "pids.current");
+  double block_read = 0, block_write = 0, rx = 0, tx = 0, cpu_usec = 0;
+  if (!FORMAT (path, "%s/io.stat", cgroup))
+    goto out;
+  if (read_small (path, text, sizeof text))
+    block_read = io_total (text, "rbytes="), block_write = io_total (text, "wbytes=");
+  if (!FORMAT (path, "%s/cpu.stat", cgroup))
+    goto out;
+  if (read_small (path, text, sizeof text) && (line = strstr (text, "usage_usec ")))
+    cpu_usec = strtod (line + 11, NULL);
+  if (!FORMAT (path, "/proc/%lld/net/dev", pid))
+    goto out;
+  if (read_small (path, text, sizeof text))
+    {
+      char *save = NULL;
+      int n = 0;
+      for (char *l = strtok_r (text, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+        {
+          char *colon = strchr (l, ':');
+          if (n++ < 2 || !colon)
+            continue;
+          *colon = '\0';
+          char *iface = l + strspn (l, " ");
+          if (strcmp (iface, "lo") == 0)
+            continue;
+          double f[9] = { 0 };
+          char *p = colon + 1;
+          for (int i = 0; i < 9; i++)
+            f[i] = strtod (p, &p);
+          rx += f[0];
+          tx += f[8];
+        }
+    }
+  struct timespec now;
+  clock_gettime (CLOCK_REALTIME, &now);
+  long long at = (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+
+  /* The row (src/engine/container-stats.ts).  */
+  double since_start = (double) (at - started_ms > 1 ? at - started_ms : 1) * 1000;
+  double avg = cpu_usec / since_start * 100;
+  char number[400], out[420];
+  snprintf (out, sizeof out, "%.12s", id);
+  r->cells[0] = cell (out);
+  r->cells[1] = cell (name);
+  r->cells[2] = percent (avg);
+  r->cells[3] = pair (usage, limit);
+  r->cells[4] = percent (limit ? usage / limit * 100 : 0);
+  r->cells[5] = pair (rx, tx);
+  r->cells[6] = pair (block_read, block_write);
+  snprintf (out, sizeof out, "%.0f", pids);
+  r->cells[7] = cell (out);
+  js_fixed (cpu_usec >= 1e6 ? cpu_usec / 1e6 : cpu_usec / 1e3, 3, number, sizeof number);
+  snprintf (out, sizeof out, "%s%s", number, cpu_usec >= 1e6 ? "s" : "ms");
+  r->cells[8] = cell (out);
+  r->cells[9] = percent (avg);
+  ok = *listed = true;
+  for (int i = 0; i < COLUMNS; i++)
+    ok = ok && r->cells[i];
+out:
+  free (record);
+  free (state);
+  return ok;
+}
+
+static int
+by_name (const struct dirent **a, const struct dirent **b)
+{
+  return strcmp ((*a)->d_name, (*b)->d_name);
+}
+
+static int
+is_id (const struct dirent *entry)
+{
+  return strlen (entry->d_name) == 64 && strspn (entry->d_name, "0123456789abcdef") == 64;
+}
+
+bool
+fast_stats (int argc, char **argv, int index, const char *runroot)
+{
+  bool no_stream = false;
+  for (int i = index + 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--no-stream") == 0)
+        no_stream = true;
+      else if (strcmp (argv[i], "-a") != 0 && strcmp (argv[i], "--all") != 0)
+        return false;
+    }
+  /* No global options: --root and the others change what the answer is.  */
+  if (!no_stream || getenv ("SKIFF_NO_FAST_PATH") || !(index == 1 || (index == 2 && strcmp (argv[1], "container") == 0)))
+    return false;
+
+  /* The directories as src/config/paths.ts finds them.  */
+  char data[PATH_MAX], run[PATH_MAX], dir[PATH_MAX + 16];
+  const char *home = getenv ("HOME");
+  if (getenv ("SKIFF_ROOT"))
+    snprintf (data, sizeof data, "%s", getenv ("SKIFF_ROOT"));
+  else if (getenv ("XDG_DATA_HOME") && *getenv ("XDG_DATA_HOME"))
+    snprintf (data, sizeof data, "%s/skiff", getenv ("XDG_DATA_HOME"));
+  else if (home && *home)
+    snprintf (data, sizeof data, "%s/.local/share/skiff", home);
+  else
+    return false;
+  snprintf (run, sizeof run, "%s", runroot);
+
+  char meminfo[4096];
+  const char *total = read_small ("/proc/meminfo", meminfo, sizeof meminfo) ? strstr (meminfo, "MemTotal:") : NULL;
+  double host_memory = total ? strtod (total + 9, NULL) * 1024 : 0;
+
+  snprintf (dir, sizeof dir, "%s/containers", data);
+  struct dirent **entries = NULL;
+  int count = scandir (dir, &entries, is_id, by_name);
+  if (count < 0)
+    count = 0;
+  static row rows[MAX_ROWS];
+  int n = 0;
+  bool ok = count <= MAX_ROWS;
+  for (int i = 0; i < count; i++)
+    {
+      bool listed = false;
+      if (ok && !container_row (data, run, entries[i]->d_name, host_memory, &rows[n], &listed))
+        ok = false;
+      if (listed)
+        n++;
+      free (entries[i]);
+    }
+  free (entries);
+  if (!ok)
+    return false;
+
+  /* printTable: every column but the last padded to its widest cell, two spaces between.  */
+  size_t widths[COLUMNS];
+  for (int c = 0; c < COLUMNS; c++)
+    {
+      widths[c] = strlen (HEADERS[c]);
+      for (int i = 0; i < n; i++)
+        if (strlen (rows[i].cells[c]) > widths[c])
+          widths[c] = strlen (rows[i].cells[c]);
+    }
+  for (int i = -1; i < n; i++)
+    {
+      char line[4096];
+      size_t len = 0;
+      for (int c = 0; c < COLUMNS && len < sizeof line; c++)
+        {
+          const char *text = i < 0 ? HEADERS[c] : rows[i].cells[c];
+          int width = c == COLUMNS - 1 ? 0 : (int) widths[c];
+          len += (size_t) snprintf (line + len, sizeof line - len, c == COLUMNS - 1 ? "%-*s" : "%-*s  ", width, text);
+        }
+      if (len >= sizeof line)
+        len = sizeof line - 1;
+      while (len > 0 && line[len - 1] == ' ')
+        len--;
+      line[len] = '\0';
+      puts (line);
+    }
+  return fflush (stdout) == 0;
+}
