@@ -77,6 +77,8 @@ handle_frame (struct attach *a, int type, const unsigned char *payload, size_t l
     a->cleaned_by_client = true;
   else if (type == FRAME_DELETE)
     a->delete_left = true;
+  else if (type == FRAME_STARTED)
+    a->started = true;
   else if (type == FRAME_RESIZE && a->pty_fd >= 0)
     {
       char text[32];

@@ -12,7 +12,17 @@
 #define READ_BUF (64 * 1024)
 
 /* Frame types, [type: u8][length: u32 big-endian][payload].  */
-enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_EXIT = 3, FRAME_CLOSE_STDIN = 4, FRAME_RESIZE = 5, FRAME_CLEANED = 6, FRAME_DELETE = 7 };
+enum {
+  FRAME_STDIN = 0,
+  FRAME_STDOUT = 1,
+  FRAME_STDERR = 2,
+  FRAME_EXIT = 3,
+  FRAME_CLOSE_STDIN = 4,
+  FRAME_RESIZE = 5,
+  FRAME_CLEANED = 6,
+  FRAME_DELETE = 7,
+  FRAME_STARTED = 8
+};
 
 struct client
 {
@@ -29,6 +39,7 @@ struct attach
   int pty_fd;             /* the container's pty (--terminal), for resizes and EOF */
   bool cleaned_by_client; /* a client ran the exit command's work itself (type 6) */
   bool delete_left;       /* a client left the runtime's delete to the monitor (type 7) */
+  bool started;           /* a client ran the runtime's start (type 8) */
   struct client clients[MAX_CLIENTS];
 };
 

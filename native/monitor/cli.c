@@ -48,11 +48,18 @@ cli_parse (struct options *opt, int argc, char **argv)
       TAKE ("--net-ns-path", opt->net_ns_path);
       TAKE ("--net-helper-pid-file", opt->net_helper_pid_file);
       TAKE ("--net-helper-adopt", opt->net_helper_adopt);
+      TAKE ("--health-command", opt->health_command);
+      TAKE ("--sdnotify-socket", opt->sdnotify_socket);
+      TAKE ("--sdnotify-proxy", opt->sdnotify_proxy);
 #undef TAKE
       if (strcmp (a, "--runtime-arg") == 0 && v && opt->n_runtime_args < MAX_ARGS - 16)
         opt->runtime_args[opt->n_runtime_args++] = argv[++i];
       else if (strcmp (a, "--exit-command-arg") == 0 && v && opt->n_exit_args < MAX_ARGS)
         opt->exit_args[opt->n_exit_args++] = argv[++i];
+      else if (strcmp (a, "--health-command-arg") == 0 && v && opt->n_health_args < MAX_ARGS)
+        opt->health_args[opt->n_health_args++] = argv[++i];
+      else if (strcmp (a, "--health-interval-ms") == 0 && v)
+        opt->health_interval_ms = atoll (argv[++i]);
       else if (strcmp (a, "--net-helper-arg") == 0 && v && opt->n_net_args < MAX_ARGS - 2)
         opt->net_args[opt->n_net_args++] = argv[++i];
       else if ((strcmp (a, "--publish-tcp") == 0 || strcmp (a, "--publish-udp") == 0) && v && opt->n_publish < MAX_PUBLISH)

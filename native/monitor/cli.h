@@ -24,6 +24,12 @@ struct options
   const char *publish[MAX_PUBLISH];
   bool publish_udp[MAX_PUBLISH];
   int n_publish;
+  const char *health_command; /* run every health_interval_ms once the container runs */
+  const char *health_args[MAX_ARGS];
+  int n_health_args;
+  long long health_interval_ms;
+  const char *sdnotify_socket; /* the unit's NOTIFY_SOCKET */
+  const char *sdnotify_proxy;  /* container mode: the socket the container sends to */
   long long log_size_max;
   bool terminal, open_stdin, start;
   int sync_fd, go_fd;

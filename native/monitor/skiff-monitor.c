@@ -9,15 +9,18 @@
  * This file is main() and its phases: set-up, create, watch, end.  Each concern has a file of its
  * own: cli.c (the command line), sync-pipe.c (the report to the CLI), runtime.c (the OCI runtime:
  * spawn, gate, sealed copy), container-io.c (the container's stdio), log.c, attach.c (the attach
- * socket), exit-file.c (exit file, OOM, exit command), net-helper.c (pasta, slirp4netns) and
- * ports.c (ports the monitor forwards itself).  */
+ * socket), exit-file.c (exit file, OOM, exit command), net-helper.c (pasta, slirp4netns),
+ * ports.c (ports the monitor forwards itself), health.c (the healthcheck timer) and notify.c
+ * (sd_notify for systemd units).  */
 #define _GNU_SOURCE
 #include "attach.h"
 #include "cli.h"
 #include "container-io.h"
 #include "exit-file.h"
+#include "health.h"
 #include "log.h"
 #include "net-helper.h"
+#include "notify.h"
 #include "ports.h"
 #include "runtime.h"
 #include "sync-pipe.h"
@@ -47,6 +50,8 @@ static struct log log_file;
 static struct attach attach;
 static struct net_helper net;
 static struct ports ports;
+static struct health health = { .timer_fd = -1 };
+static struct notify notify = { .host_fd = -1, .proxy_fd = -1 };
 static struct oom_watch oom = { .kills_at_start = -1, .fd = -1, .parent_fd = -1, .parent_kills_at_start = -1 };
 
 /* Ends a create that cannot go on: the held runtime is let go (it ends having done nothing), and
@@ -162,6 +167,12 @@ set_up (void)
   attach.listen_fd = unix_listen (opt.socket_path, error, sizeof error);
   if (attach.listen_fd < 0)
     create_failed ("%s", error);
+  const char *unnotified = notify_init (&notify, &opt);
+  if (unnotified)
+    {
+      unlink (opt.socket_path);
+      create_failed ("%s", unnotified);
+    }
   ports_init (&ports);
   for (int i = 0; i < opt.n_publish; i++)
     {
@@ -370,7 +381,7 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
   bool first = true;
   while (exit_status < 0)
     {
-      struct pollfd p[5 + MAX_CLIENTS + PORTS_POLL_MAX];
+      struct pollfd p[7 + MAX_CLIENTS + PORTS_POLL_MAX];
       int np = 0;
       p[np++] = (struct pollfd) { sig_fd, POLLIN, 0 };
       p[np++] = (struct pollfd) { attach.listen_fd, POLLIN, 0 };
@@ -385,6 +396,12 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
       int oom_at = np;
       if (oom.fd >= 0)
         p[np++] = (struct pollfd) { oom.fd, POLLPRI, 0 };
+      int health_at = np;
+      if (health.timer_fd >= 0)
+        p[np++] = (struct pollfd) { health.timer_fd, POLLIN, 0 };
+      int notify_at = np;
+      if (notify.proxy_fd >= 0)
+        p[np++] = (struct pollfd) { notify.proxy_fd, POLLIN, 0 };
       if (poll (p, (nfds_t) np, first ? 0 : -1) < 0)
         {
           if (errno == EINTR)
@@ -413,6 +430,13 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
       ports_handle (&ports, p + ports_at);
       if (oom_at < np && (p[oom_at].revents & (POLLPRI | POLLERR)))
         oom_watch_check (&oom);
+      if (health_at < np && p[health_at].fd == health.timer_fd && (p[health_at].revents & POLLIN))
+        health_tick (&health, &opt);
+      if (notify_at < np && p[notify_at].fd == notify.proxy_fd && (p[notify_at].revents & POLLIN))
+        notify_forward (&notify);
+      /* A CLI that ran the runtime's start itself says so: the container runs.  */
+      if (attach.started)
+        notify_started (&notify, &opt);
       if ((p[0].revents & POLLIN) || first)
         {
           drain_signals (sig_fd);
@@ -424,6 +448,8 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
                 exit_status = status;
                 oom_watch_check (&oom);
               }
+            else
+              health_reaped (&health, got);
         }
       first = false;
     }
@@ -456,6 +482,8 @@ drain_output (int out_fd, int errout_fd)
 static void
 end (int exit_status)
 {
+  health_stop (&health);
+  notify_close (&notify, &opt);
   ports_close (&ports);
   net_helper_stop (&net);
   int code = exit_file_write (opt.exit_file, &oom, exit_status);
@@ -502,6 +530,11 @@ main (int argc, char **argv)
   static char create_out[CREATE_OUTPUT_MAX];
   size_t create_len = 0;
   int container = create (sig_fd, &call, create_out, sizeof create_out, &create_len);
+
+  /* The container runs (or, without --start, is about to: the CLI's start frame says when).  */
+  if (opt.start)
+    notify_started (&notify, &opt);
+  health_start (&health, &opt);
 
   /* Watch, until the container's process exits.  */
   int out_fd = opt.terminal ? attach.pty_fd : io.out[0];

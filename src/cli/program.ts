@@ -42,6 +42,7 @@ import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
 import { build as buildUpdate } from './commands/container/update.js';
 import { build as buildStats } from './commands/container/stats.js';
+import { build as buildHealthcheck } from './commands/container/healthcheck.js';
 import { build as buildUnshare } from './commands/system/unshare.js';
 import { build as buildEvents } from './commands/system/events.js';
 import { buildPrune as buildSystemPrune, buildReset } from './commands/system/prune.js';
@@ -140,6 +141,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['commit', () => buildCommit()],
   ['top', () => buildTop()],
   ['port', () => buildPort()],
+  ['healthcheck', () => buildHealthcheck()],
   ['import', () => buildImport()],
   ['build', () => buildImageBuild()],
   ['buildx', () => new Command('buildx').description('Build images (Docker buildx compatible)').addCommand(buildImageBuild())],

@@ -1,7 +1,7 @@
 // A container's bundle: its OCI runtime spec (from its recorded configuration, its user resolved
 // in its own root) and the /etc files it gets (hostname, hosts, resolv.conf).
 import { lchownSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
 import { CliError } from '../errors.js';
 import { networkMode } from '../network/modes.js';
@@ -16,6 +16,7 @@ import { chownMounts, overlayDir, runtimeMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
 import { keepIdAccounts } from './container-userns.js';
 import { specCgroups } from './container-cgroups.js';
+import { notifyPlan } from './container-launch.js';
 import { outerIds, rootOwner } from '../util/idmap.js';
 
 export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
@@ -41,11 +42,14 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   if (root) for (const f of ['hostname', 'hosts', 'resolv.conf']) lchownSync(join(userdata, f), root.uid, root.gid);
   const accounts = mappings ? keepIdAccounts(record, rootfs, userdata, mappings) : { mounts: [] };
   const home = accounts.home ?? user.home;
+  // --sdnotify=container under a unit: the monitor's socket for the container, at /run/notify.
+  const proxy = notifyPlan(ctx, record)?.proxy;
+  const env = home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${home}`] : c.env;
   const spec = generateSpec({
     hostname: c.hostname,
     rootfs,
     args: [...c.entrypoint, ...c.cmd],
-    env: home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${home}`] : c.env,
+    env: proxy ? [...env, 'NOTIFY_SOCKET=/run/notify/notify.sock'] : env,
     cwd: c.workdir,
     user,
     terminal: c.tty,
@@ -59,6 +63,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     binds: [
       ...accounts.mounts,
       ...runtimeMounts(ctx.volumes, c.mounts ?? [], (m) => join(overlayDir(dir, c.mounts ?? [], m), 'merged')),
+      ...(proxy ? [{ destination: '/run/notify', type: 'bind', source: dirname(proxy), options: ['bind', 'rprivate', 'rw'] }] : []),
       ...(c.devices ?? []).map((d) => ({
         destination: d.destination,
         type: 'bind',

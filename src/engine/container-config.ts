@@ -8,9 +8,10 @@ import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
 import type { PortMapping } from '../network/ports.js';
 import type { ContainerConfig, MountSpec, RestartPolicy } from '../state/containers.js';
+import { healthcheckConfig, type HealthFlags } from './container-health.js';
 import { containerMounts, parseDevice } from './container-mounts.js';
 
-export interface CreateOptions extends LimitFlags {
+export interface CreateOptions extends LimitFlags, HealthFlags {
   image: string;
   command: string[];
   name?: string;
@@ -72,6 +73,12 @@ export interface CreateOptions extends LimitFlags {
   dnsOptions?: string[];
   addHosts?: string[];
   networkAliases?: string[];
+  /** --sdnotify: conmon, container (the default) or ignore. */
+  sdnotify?: string;
+  /** --cidfile: where the new container's id is written. */
+  cidfile?: string;
+  /** The command line that made it (`skiff run ...`), for `generate systemd --new`. */
+  createCommand?: string[];
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
@@ -281,6 +288,9 @@ export const buildContainerConfig = (
     throw new CliError('EUSAGE', `invalid --cgroupns "${options.cgroupns}": use private or host`);
   if (options.cgroups !== undefined && !['enabled', 'disabled', 'no-conmon', 'split'].includes(options.cgroups))
     throw new CliError('EUSAGE', `invalid --cgroups "${options.cgroups}": use enabled, disabled, no-conmon or split`);
+  const healthcheck = healthcheckConfig(options, img);
+  if (options.sdnotify !== undefined && !['conmon', 'container', 'ignore'].includes(options.sdnotify))
+    throw new CliError('EUSAGE', `invalid --sdnotify "${options.sdnotify}": use container, conmon or ignore`);
   const stopTimeout = options.stopTimeout ?? 10;
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0)
     throw new CliError('EUSAGE', `invalid --stop-timeout "${options.stopTimeout}": use a whole number of seconds`);
@@ -323,5 +333,7 @@ export const buildContainerConfig = (
     addHosts: (options.addHosts ?? []).map(checkHost),
     ...(named ? { namedNetwork: true, aliases: options.networkAliases ?? [] } : {}),
     ...parseLogOpts(options.logOpts ?? []),
+    ...(healthcheck ? { healthcheck } : {}),
+    ...(options.sdnotify && options.sdnotify !== 'container' ? { sdnotify: options.sdnotify as 'conmon' | 'ignore' } : {}),
   };
 };

@@ -8,7 +8,8 @@ import { resolveUser } from '../oci/passwd.js';
 import { runtimeCommand, type OciRuntime } from '../runtime/runtime.js';
 import type { ContainerRecord, ContainerState, ContainerStore } from '../state/containers.js';
 import { randomId } from '../state/names.js';
-import { findHelperBinary, spawnHelper, type Spawned } from '../util/exec.js';
+import { findHelperBinary, signalQuietly, spawnHelper, type Spawned } from '../util/exec.js';
+import { readPidFile } from '../state/liveness.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { native } from '../util/native.js';
 import { expandEnv, mergeEnv } from './container-config.js';
@@ -28,14 +29,16 @@ export interface ExecOptions {
 
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
 
-// Runs a process in a running container through the runtime, with this process's stdio.
-export const execInContainer = async (
+// The runtime's exec of `options.command` in the container: the process spec written to a file
+// (removed by the caller), and the command line that runs it.
+const prepareExec = (
   store: ContainerStore,
   record: ContainerRecord,
   runtime: OciRuntime,
   state: ContainerState,
   options: ExecOptions,
-): Promise<number> => {
+  runtimeFlags: string[],
+): { file: string; bin: string; argv: string[] } => {
   if (!isRunning(state)) throw new CliError('ESTATE', `can only exec in running containers: ${record.name} is ${state.status}`);
   if (options.workdir !== undefined && !options.workdir.startsWith('/'))
     throw new CliError('EUSAGE', `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`);
@@ -55,18 +58,24 @@ export const execInContainer = async (
   };
   const file = join(store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
   writeJsonAtomic(file, processSpec, 0o644, false);
-  const [runtimeBin, runtimeArgv] = runtimeCommand(runtime, 'exec', [
-    ...(options.detach ? ['--detach'] : []),
-    ...(options.tty ? ['--tty'] : []),
-    '--process',
-    file,
-    record.id,
-  ]);
+  const [runtimeBin, runtimeArgv] = runtimeCommand(runtime, 'exec', [...runtimeFlags, '--process', file, record.id]);
   // A container in a systemd scope is joined from a scope of the user's manager too: moving a
   // process into a cgroup takes write access to the two cgroups' common parent, which under the
   // user's login session is root's, under user@UID.service the user's (Podman's conmon does the same).
   const scope = record.cgroupManager === 'systemd' ? findHelperBinary('systemd-run') : undefined;
   const [bin, argv] = scope ? [scope, ['--user', '--scope', '--quiet', '--collect', '--', runtimeBin, ...runtimeArgv]] : [runtimeBin, runtimeArgv];
+  return { file, bin, argv };
+};
+
+// Runs a process in a running container through the runtime, with this process's stdio.
+export const execInContainer = async (
+  store: ContainerStore,
+  record: ContainerRecord,
+  runtime: OciRuntime,
+  state: ContainerState,
+  options: ExecOptions,
+): Promise<number> => {
+  const { file, bin, argv } = prepareExec(store, record, runtime, state, options, [...(options.detach ? ['--detach'] : []), ...(options.tty ? ['--tty'] : [])]);
   const [errRead, errWrite] = native().pipe();
   let child: Spawned;
   try {
@@ -98,5 +107,64 @@ export const execInContainer = async (
     return failure !== 125 ? failure : code;
   } finally {
     rmSync(file, { force: true });
+  }
+};
+
+export interface CapturedExec {
+  code: number;
+  /** Its standard output and error together, the last `keep` bytes. */
+  output: string;
+  timedOut: boolean;
+}
+
+// Runs a command in a running container with its output captured (stdout and stderr as one), for
+// at most `timeoutMs`: then the process is killed (its pid from the runtime's pid file) and the
+// result says so. A healthcheck's exec.
+export const execCaptured = async (
+  store: ContainerStore,
+  record: ContainerRecord,
+  runtime: OciRuntime,
+  state: ContainerState,
+  command: string[],
+  timeoutMs: number,
+  keep = 4096,
+): Promise<CapturedExec> => {
+  const pidFile = join(store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.pid`);
+  const { file, bin, argv } = prepareExec(store, record, runtime, state, { command }, ['--pid-file', pidFile]);
+  const [outRead, outWrite] = native().pipe();
+  let child: Spawned;
+  try {
+    child = spawnHelper(bin, argv, [null, outWrite, outWrite]);
+  } catch (error) {
+    closeSync(outRead);
+    rmSync(file, { force: true });
+    throw error;
+  } finally {
+    closeSync(outWrite);
+  }
+  let output = Buffer.alloc(0);
+  const { Socket } = await import('node:net');
+  const out = new Socket({ fd: outRead, readable: true, writable: false });
+  out.on('data', (d: Buffer) => {
+    output = Buffer.concat([output, d]);
+    if (output.length > keep) output = output.subarray(output.length - keep);
+  });
+  const drained = new Promise((resolve) => out.on('close', resolve).on('error', resolve));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    const pid = readPidFile(pidFile);
+    if (pid) signalQuietly(pid, 'SIGKILL');
+    signalQuietly(child.pid, 'SIGKILL');
+  }, timeoutMs);
+  try {
+    const code = await child.exited;
+    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 200))]);
+    return { code, output: output.toString(), timedOut };
+  } finally {
+    clearTimeout(timer);
+    out.destroy();
+    rmSync(file, { force: true });
+    rmSync(pidFile, { force: true });
   }
 };

@@ -69,6 +69,7 @@ export const launch = async (
   // to set up), the monitor starts the container itself (one `run --detach` where it can): an
   // attaching caller connects before the monitor goes ahead, and gets all the output.
   const monitorStarts = !viaSlirp.length && !memberships(record.config).length;
+  const notify = notifyPlan(ctx, record);
   const monitor = await launchMonitor({
     id: record.id,
     runtimePath: runtime.path,
@@ -91,6 +92,10 @@ export const launch = async (
     publish: ports.viaMonitor.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
     start: monitorStarts,
     scope: monitorScope(record),
+    ...(record.config.healthcheck?.intervalMs
+      ? { healthCommand: skiffCommand(ctx, 'healthcheck', 'run', record.id), healthIntervalMs: record.config.healthcheck.intervalMs }
+      : {}),
+    ...(notify ? { sdnotifySocket: notify.socket, sdnotifyProxy: notify.proxy } : {}),
   });
   const monitorStartTime = startTimeOf(monitor.pid);
   log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');
@@ -105,8 +110,26 @@ export const launch = async (
 const monitorScope = (record: ContainerRecord): string | undefined =>
   record.cgroupManager === 'systemd' && record.config.idMappings ? requireHelperBinary('systemd-run', 'systemd') : undefined;
 
-// The command the monitor runs when the container exits: this same skiff, same stores.
-export const cleanupCommand = (ctx: EngineContext, id: string): string[] => {
-  const entry = process.argv[1];
-  return [process.execPath, ...process.execArgv, entry, '--root', ctx.paths.data, '--runroot', ctx.paths.run, 'container', 'cleanup', id];
+// A command the monitor runs: this same skiff, same stores.
+const skiffCommand = (ctx: EngineContext, ...args: string[]): string[] => [
+  process.execPath,
+  ...process.execArgv,
+  process.argv[1],
+  '--root',
+  ctx.paths.data,
+  '--runroot',
+  ctx.paths.run,
+  ...args,
+];
+
+// The command the monitor runs when the container exits.
+export const cleanupCommand = (ctx: EngineContext, id: string): string[] => skiffCommand(ctx, 'container', 'cleanup', id);
+
+// How a systemd unit running this start (Type=notify, NOTIFY_SOCKET) hears that the container is
+// ready (--sdnotify): the monitor says so once it runs (conmon), or passes on what the container
+// sends to the socket `proxy`, which the bundle mounts at /run/notify (container, the default).
+export const notifyPlan = (ctx: EngineContext, record: ContainerRecord): { socket: string; proxy?: string } | undefined => {
+  const mode = record.config.sdnotify ?? 'container';
+  if (!ctx.notifySocket || mode === 'ignore') return undefined;
+  return { socket: ctx.notifySocket, ...(mode === 'container' ? { proxy: join(ctx.paths.run, 'notify', record.id.slice(0, 12), 'notify.sock') } : {}) };
 };

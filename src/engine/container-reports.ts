@@ -6,6 +6,7 @@ import type { ContainerRecord, ContainerState } from '../state/containers.js';
 import { du } from '../util/du.js';
 import { humanDuration, timeAgo } from '../util/units.js';
 import type { ContainersEngine } from './containers.js';
+import type { HealthState } from './container-health.js';
 import type { VolumeStore } from '../storage/volumes.js';
 import { inspectMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
@@ -13,6 +14,8 @@ import type { EngineContext } from './context.js';
 export interface ContainerRow {
   record: ContainerRecord;
   state: ContainerState;
+  /** With a healthcheck, while it runs (container-health.ts). */
+  health?: HealthState;
 }
 
 export const command = (r: ContainerRecord): string[] => [...r.config.entrypoint, ...r.config.cmd];
@@ -28,9 +31,9 @@ export const portBindings = (r: ContainerRecord): Record<string, { HostIp: strin
   return out;
 };
 
-export const statusText = ({ state }: ContainerRow, now = Date.now()): string => {
+export const statusText = ({ state, health }: ContainerRow, now = Date.now()): string => {
   if (state.status === 'running' || state.status === 'stopping')
-    return `Up ${humanDuration(state.startedAt ?? new Date(now).toISOString(), now)}${state.paused ? ' (Paused)' : ''}`;
+    return `Up ${humanDuration(state.startedAt ?? new Date(now).toISOString(), now)}${state.paused ? ' (Paused)' : health ? ` (${health.Status})` : ''}`;
   if (state.status === 'exited') return `Exited (${state.exitCode ?? -1}) ${timeAgo(state.finishedAt ?? new Date(now).toISOString(), now)}`;
   return 'Created';
 };
@@ -108,8 +111,13 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
           return s.status === 'exited' && s.exitCode === Number(value);
         case 'restart-policy':
           return r.config.restartPolicy.name === value;
+        case 'health': {
+          const known = ['starting', 'healthy', 'unhealthy', 'none'];
+          if (!known.includes(value)) throw new CliError('EUSAGE', `invalid health filter "${value}": use ${known.join(', ')}`);
+          return (row.health?.Status ?? (r.config.healthcheck ? undefined : 'none')) === value;
+        }
         default:
-          throw new CliError('EUSAGE', `invalid filter "${key}": supported filters are status, name, id, label, ancestor, exited, restart-policy`);
+          throw new CliError('EUSAGE', `invalid filter "${key}": supported filters are status, name, id, label, ancestor, exited, restart-policy, health`);
       }
     };
     return (row: ContainerRow) => values.some((v) => one(row, v));
@@ -141,6 +149,7 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) =>
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',
       FinishedAt: s.finishedAt ?? '0001-01-01T00:00:00Z',
+      ...(row.health ? { Health: row.health } : {}),
     },
     Image: r.imageId.replace(/^sha256:/, ''),
     ImageName: r.image,
@@ -163,6 +172,20 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) =>
       OpenStdin: c.interactive,
       StopSignal: c.stopSignal,
       StopTimeout: c.stopTimeout,
+      ...(c.healthcheck
+        ? {
+            Healthcheck: {
+              Test: c.healthcheck.test,
+              Interval: c.healthcheck.intervalMs * 1e6,
+              Timeout: c.healthcheck.timeoutMs * 1e6,
+              StartPeriod: c.healthcheck.startPeriodMs * 1e6,
+              Retries: c.healthcheck.retries,
+            },
+            HealthcheckOnFailureAction: c.healthcheck.onFailure,
+          }
+        : {}),
+      ...(r.createCommand ? { CreateCommand: r.createCommand } : {}),
+      ...(c.sdnotify ? { SdNotifyMode: c.sdnotify } : {}),
     },
     HostConfig: {
       AutoRemove: c.autoRemove,
@@ -243,8 +266,7 @@ export class ContainerReports {
 
   // `inspect` of one container, in Docker's shape.
   inspect(input: string): ReturnType<typeof containerInspectJson> {
-    const record = this.containers.find(input);
-    return containerInspectJson({ record, state: this.containers.state(record.id) }, this.ctx.volumes);
+    return containerInspectJson(this.containers.row(this.containers.find(input)), this.ctx.volumes);
   }
 
   // The newest container's id (--latest), if any.

@@ -8,7 +8,7 @@
 // Longer than 400 lines on purpose: the verbs left here share this process's state of a start under
 // way (the locks held, the launched monitors, the spare network) and the locked helpers around it
 // (reconcile, reap, finish); spread over files, that state would have to be passed around or exported.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,7 +41,9 @@ import { buildContainerConfig, type CreateOptions } from './container-config.js'
 import { checkDevices, fillVolumes, inheritMounts, mountedOverlay, mountOverlays, prepareMounts, unmountOverlays } from './container-mounts.js';
 import { resolveUser } from '../oci/passwd.js';
 import { inContainerTerms } from './container-paths.js';
-import { execInContainer, type ExecOptions } from './container-exec.js';
+import { execCaptured, execInContainer, type ExecOptions } from './container-exec.js';
+import { healthArgv, healthOf, OUTPUT_KEPT, recordHealth, type HealthState } from './container-health.js';
+import type { ContainerRow } from './container-reports.js';
 import { writeBundle } from './container-bundle.js';
 import { searchable, setUserns } from './container-userns.js';
 import { blockDevice, chooseCgroupManager, hasOwnCgroup, runtimeCgroups } from './container-cgroups.js';
@@ -49,7 +51,7 @@ import { type CgroupManager, cgroupOfPid, cgroupSetup, checkLimits, isFrozen } f
 import { sampleCgroup } from '../cgroups/stats.js';
 import type { StatsSample } from './container-stats.js';
 import { type LimitFlags, ociResources, parseLimits } from '../cgroups/limits.js';
-import { cancelLaunch, launch, type Launched } from './container-launch.js';
+import { cancelLaunch, launch, notifyPlan, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { afterExit } from './exit-policy.js';
@@ -130,7 +132,7 @@ export class ContainersEngine {
     return join(this.ctx.paths.data, 'events.log');
   }
 
-  private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number } = {}): void {
+  private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
     recordEvent(this.eventsFile(), { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra });
   }
 
@@ -149,8 +151,15 @@ export class ContainersEngine {
     }
   }
 
-  list(): { record: ContainerRecord; state: ContainerState }[] {
-    return this.store.list().map((record) => ({ record, state: this.withPaused(record, this.store.effectiveState(record.id)) }));
+  // Every container with its state (and health, when it has a healthcheck and runs).
+  list(): ContainerRow[] {
+    return this.store.list().map((record) => this.row(record));
+  }
+
+  row(record: ContainerRecord): ContainerRow {
+    const state = this.withPaused(record, this.store.effectiveState(record.id));
+    const health = healthOf(this.store, record, state);
+    return { record, state, ...(health ? { health } : {}) };
   }
 
   state(id: string): ContainerState {
@@ -252,6 +261,16 @@ export class ContainersEngine {
     return this.connectSocket(record.id);
   }
 
+  // A unit waits for the monitor's READY=1 (--sdnotify): a container this CLI started itself is
+  // announced to its monitor with a start frame (PROTOCOL.md).
+  private async tellStarted(id: string): Promise<void> {
+    const { encodeFrame, FRAME } = await import('../monitor/attach.js');
+    const socket = await this.connectSocket(id).catch(() => undefined);
+    if (!socket) return;
+    await new Promise<void>((resolve) => socket.end(encodeFrame(FRAME.started, ''), () => resolve()));
+    socket.destroy();
+  }
+
   private async connectSocket(id: string): Promise<Socket> {
     const { connectAttach } = await import('../monitor/attach.js'); // loaded by the commands that attach only
     return connectAttach(this.store.socketPath(id));
@@ -266,7 +285,31 @@ export class ContainersEngine {
   // files are written (the monitor's start, and pasta's, ~20 ms, where pasta sets up the network,
   // overlap them), and start() takes the monitor up; its record is flushed to disk while the
   // runtime starts it (start() does that), not here.
+  // `create` (and `run`'s first half); with --cidfile the file is claimed first (a file there
+  // already fails the create: another container may use it) and holds the id once it exists.
   async create(options: CreateOptions, onPull?: (event: PullEvent) => void, startNext = false): Promise<ContainerRecord> {
+    if (!options.cidfile) return this.createRecord(options, onPull, startNext);
+    const cidfile = options.cidfile;
+    let fd: number;
+    try {
+      fd = openSync(cidfile, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
+    } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists: another container may use it, or remove it' : messageOf(error);
+      throw new CliError('EUSAGE', `cannot use --cidfile ${cidfile}: ${why}`);
+    }
+    try {
+      const record = await this.createRecord(options, onPull, startNext);
+      writeSync(fd, record.id);
+      return record;
+    } catch (error) {
+      rmSync(cidfile, { force: true });
+      throw error;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private async createRecord(options: CreateOptions, onPull: ((event: PullEvent) => void) | undefined, startNext: boolean): Promise<ContainerRecord> {
     log.debug('create: start');
     // A name that cannot be used fails before anything is pulled, launched or written.
     if (options.name) checkName('container', options.name);
@@ -332,6 +375,7 @@ export class ContainersEngine {
       rootfsDriver: driver,
       runtime: runtime.path,
       ...(cgroupManager !== 'none' ? { cgroupManager } : {}),
+      ...(options.createCommand ? { createCommand: options.createCommand } : {}),
       config,
     };
     let lock: Lock | undefined;
@@ -570,6 +614,7 @@ export class ContainersEngine {
           if (hooks.attach) hooks.attach(await this.connectSocket(record.id));
           await startContainer(runtime, record.id);
           this.store.transition(record.id, { kind: 'started' }, running);
+          if (notifyPlan(this.ctx, record)) await this.tellStarted(record.id);
         }
       } catch (error) {
         await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
@@ -849,6 +894,30 @@ export class ContainersEngine {
       if (wanted.has(status)) return state.exitCode ?? 0;
       await sleep(intervalMs);
     }
+  }
+
+  // `healthcheck run`: the container's check, run now (the monitor runs it every interval): its
+  // result recorded (container-health.ts), a health_status event, and the action asked for when
+  // the container is unhealthy.
+  async healthcheck(input: string): Promise<HealthState> {
+    const record = this.store.find(input);
+    const check = record.config.healthcheck;
+    if (!check) throw new CliError('EUSAGE', `container ${record.name} has no healthcheck: create it with --health-cmd, or from an image with a HEALTHCHECK`);
+    const state = this.store.effectiveState(record.id);
+    if (state.status !== 'running')
+      throw new CliError('ESTATE', `container ${record.name} is not running (${state.status}): only a running container is checked`);
+    if (this.withPaused(record, state).paused) throw new CliError('ESTATE', `container ${record.name} is paused: unpause it to check it`);
+    const start = new Date();
+    const result = await execCaptured(this.store, record, this.runtime(record), state, healthArgv(check), check.timeoutMs, OUTPUT_KEPT);
+    const health = await recordHealth(this.store, record, state, check, result, start);
+    this.event(record, 'health_status', { Attributes: { health_status: health.Status } });
+    if (health.Status === 'unhealthy' && check.onFailure !== 'none') {
+      log.debug(`healthcheck: ${record.name} is unhealthy: ${check.onFailure}`);
+      if (check.onFailure === 'kill') await this.kill(record.id, 'SIGKILL');
+      else if (check.onFailure === 'stop') await this.stop(record.id);
+      else await this.restart(record.id);
+    }
+    return health;
   }
 
   // `exec`: see container-exec.ts.

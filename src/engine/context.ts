@@ -17,7 +17,20 @@ export interface EngineContext {
   containers: ContainerStore;
   networks: NetworkStore;
   volumes: VolumeStore;
+  /** systemd's NOTIFY_SOCKET when a Type=notify unit runs this command (see notifySocket). */
+  notifySocket?: string;
 }
+
+// A unit's NOTIFY_SOCKET is the monitor's to use (native/monitor/notify.c): kept as
+// SKIFF_NOTIFY_SOCKET, out of what skiff's children inherit, since an OCI runtime that sees it
+// proxies the socket itself (and a nested skiff, the re-exec into the namespace, still finds it).
+const notifySocket = (): string | undefined => {
+  if (process.env.NOTIFY_SOCKET) {
+    process.env.SKIFF_NOTIFY_SOCKET = process.env.NOTIFY_SOCKET;
+    delete process.env.NOTIFY_SOCKET;
+  }
+  return process.env.SKIFF_NOTIFY_SOCKET || undefined;
+};
 
 export const createContext = async (overrides: PathOverrides & { cgroupManager?: CgroupManagerSetting } = {}): Promise<EngineContext> => {
   const paths = resolvePaths(overrides);
@@ -31,6 +44,7 @@ export const createContext = async (overrides: PathOverrides & { cgroupManager?:
     containers: new ContainerStore(paths.data, paths.run),
     networks: new NetworkStore(paths.data),
     volumes: new VolumeStore(paths.data),
+    notifySocket: notifySocket(),
   };
 };
 

@@ -3,7 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { CliError } from '../errors.js';
 
-export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, closeStdin: 4, resize: 5, cleaned: 6, delete: 7 } as const;
+export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, closeStdin: 4, resize: 5, cleaned: 6, delete: 7, started: 8 } as const;
 
 export const encodeFrame = (type: number, payload: Buffer | string): Buffer => {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;

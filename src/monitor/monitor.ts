@@ -36,6 +36,12 @@ export interface MonitorOptions {
   publish?: { protocol: 'tcp' | 'udp'; spec: string }[];
   /** systemd-run's path: the monitor starts in a transient scope of the user's manager (see container-launch.ts). */
   scope?: string;
+  /** `healthcheck run` for the container, every healthIntervalMs once it runs. */
+  healthCommand?: string[];
+  healthIntervalMs?: number;
+  /** A unit's NOTIFY_SOCKET; with `sdnotifyProxy` the container's own socket is passed on (container mode), else the monitor says READY=1 (conmon). */
+  sdnotifySocket?: string;
+  sdnotifyProxy?: string;
 }
 
 export interface MonitorStarted {
@@ -121,6 +127,17 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
     ...(options.netHelperPidFile ? ['--net-helper-pid-file', options.netHelperPidFile] : []),
     ...(options.netHelperPorts ? ['--net-helper-ports'] : []),
     ...(options.netHelperAdopt ? ['--net-helper-adopt', String(options.netHelperAdopt)] : []),
+    ...(options.healthCommand?.length && options.healthIntervalMs
+      ? [
+          '--health-interval-ms',
+          String(options.healthIntervalMs),
+          '--health-command',
+          options.healthCommand[0],
+          ...options.healthCommand.slice(1).flatMap((a) => ['--health-command-arg', a]),
+        ]
+      : []),
+    ...(options.sdnotifySocket ? ['--sdnotify-socket', options.sdnotifySocket] : []),
+    ...(options.sdnotifyProxy ? ['--sdnotify-proxy', options.sdnotifyProxy] : []),
   ];
   const monitor = findMonitor();
   // systemd-run --scope makes the scope with its own pid and then execs the monitor: the pid and

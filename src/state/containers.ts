@@ -82,6 +82,23 @@ export interface ContainerConfig {
   cgroupns?: 'host';
   /** --cgroups=disabled: no cgroup of its own. */
   cgroups?: 'disabled';
+  /** --health-* or the image's HEALTHCHECK: run by the monitor every interval (container-health.ts). */
+  healthcheck?: HealthcheckConfig;
+  /** --sdnotify: how a systemd unit (Type=notify) hears the container is ready; absent: container. */
+  sdnotify?: 'conmon' | 'container' | 'ignore';
+}
+
+export interface HealthcheckConfig {
+  /** ["CMD", ...argv] or ["CMD-SHELL", text]. */
+  test: string[];
+  /** Between checks; 0: only `healthcheck run` checks. */
+  intervalMs: number;
+  timeoutMs: number;
+  /** Failures before this much time has passed since the start do not count. */
+  startPeriodMs: number;
+  /** Consecutive failures that make the container unhealthy. */
+  retries: number;
+  onFailure: 'none' | 'kill' | 'restart' | 'stop';
 }
 
 export interface MountSpec {
@@ -141,6 +158,8 @@ export interface ContainerRecord {
   config: ContainerConfig;
   /** container.json was unreadable (see salvage): listed and removable, never started. */
   damaged?: boolean;
+  /** The command line that made it (`skiff run ...`: Podman's CreateCommand), for `generate systemd --new`. */
+  createCommand?: string[];
 }
 
 export interface ContainerState {

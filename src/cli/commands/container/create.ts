@@ -111,7 +111,16 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--runtime <name|path>', 'OCI runtime: crun or runc')
     .addOption(new Option('--pull <policy>', 'pull the image: missing, always or never').choices(['missing', 'always', 'never']).default('missing'))
     .option('--log-opt <key=value>', 'log option: max-size=SIZE (default 10mb; the log rotates once past it)', collect)
-    .option('-q, --quiet', 'no pull progress');
+    .option('-q, --quiet', 'no pull progress')
+    .option('--health-cmd <command>', "a healthcheck: a shell command, or a JSON array (none: turn the image's off)")
+    .option('--health-interval <duration>', 'time between checks, run by the monitor (default 30s; disable: only `healthcheck run`)')
+    .option('--health-retries <n>', 'failures in a row that make the container unhealthy (default 3)')
+    .option('--health-start-period <duration>', 'time after the start in which failures do not count (default 0s)')
+    .option('--health-timeout <duration>', 'longest a check may take (default 30s)')
+    .option('--health-on-failure <action>', 'what an unhealthy container gets: none, kill, restart or stop (default none)')
+    .option('--no-healthcheck', "no healthcheck, not even the image's")
+    .option('--sdnotify <mode>', 'under a Type=notify systemd unit: container (its READY=1 is passed on), conmon (ready once it runs) or ignore')
+    .option('--cidfile <file>', "write the container's id to this file (which must not exist)");
 
 export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags): CreateOptions => {
   const { label, stopTimeout, network, net, pull, quiet: _quiet, logOpt, dnsOption, addHost, networkAlias, ...same } = flags;
@@ -129,6 +138,8 @@ export const createOptionsFrom = (image: string, command: string[], flags: Creat
     dnsOptions: dnsOption,
     addHosts: addHost,
     networkAliases: networkAlias,
+    // What made it, as Podman records it (`generate systemd --new` makes a unit from it).
+    createCommand: ['skiff', ...process.argv.slice(2)],
   };
 };
 

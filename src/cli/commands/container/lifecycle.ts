@@ -1,6 +1,8 @@
 // stop, kill, restart, rm, wait, rename and container prune: one line per container, Podman's way
 // (what worked is printed, then each failure, and the last failure sets the exit code).
+import { rmSync } from 'node:fs';
 import { Command } from 'commander';
+import { readBoundedFile } from '../../../util/bounded-read.js';
 import { CliError } from '../../../errors.js';
 import type { Engine } from '../../../engine/index.js';
 import { collect, openEngineFor, reportItems } from '../../engine.js';
@@ -13,13 +15,32 @@ interface Selection {
   latest?: boolean;
   filter?: string[];
   ignore?: boolean;
+  cidfile?: string[];
 }
+
+// The ids --cidfile files hold (written by run/create --cidfile); a missing file is no container,
+// which --ignore lets pass.
+const cidfileIds = (files: string[], ignore: boolean | undefined): string[] =>
+  files.flatMap((file) => {
+    let text: string;
+    try {
+      text = readBoundedFile(file, { what: `--cidfile ${file}`, limit: 4096, code: 'EUSAGE' }).toString();
+    } catch (error) {
+      if (ignore && (error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new CliError('EUSAGE', `cannot read --cidfile ${file}: ${(error as Error).message}`);
+    }
+    const id = text.trim();
+    if (!/^[a-f0-9]{64}$/.test(id)) throw new CliError('EUSAGE', `--cidfile ${file} holds no container id`);
+    return [id];
+  });
 
 // Opens the engine inside the namespace and acts on each selected container (see actOnEach).
 const forEach = async (cmd: Command, inputs: string[], flags: Selection, act: (engine: Engine, target: string) => Promise<unknown>): Promise<void> => {
   const engine = await openEngineFor(cmd);
   await engine.enterUserNamespace();
-  await actOnEach(engine, inputs, flags, (target) => act(engine, target));
+  const targets = [...inputs, ...cidfileIds(flags.cidfile ?? [], flags.ignore)];
+  if (!targets.length && flags.cidfile?.length) return; // only id files, none there (--ignore)
+  await actOnEach(engine, targets, flags, (target) => act(engine, target));
 };
 
 const seconds = (value: string): number => {
@@ -32,7 +53,8 @@ const selectionOptions = (cmd: Command): Command =>
   cmd
     .option('-a, --all', 'act on all containers')
     .option('-l, --latest', 'act on the newest container')
-    .option('--filter <filter>', 'act on the containers that match', collect);
+    .option('--filter <filter>', 'act on the containers that match', collect)
+    .option('--cidfile <file>', 'act on the container whose id the file holds (run --cidfile)', collect);
 
 export const buildStop = (name = 'stop'): Command =>
   selectionOptions(new Command(name).description('Stop running containers (stop signal, then SIGKILL after the timeout)'))
@@ -73,9 +95,11 @@ export const buildRm = (name = 'rm'): Command =>
     .option('-v, --volumes', "remove the container's anonymous volumes too")
     .option('-i, --ignore', 'ignore containers that do not exist')
     .option('-t, --time <seconds>', 'accepted for compatibility', seconds)
-    .action((inputs: string[], flags: Selection & { force?: boolean; volumes?: boolean }, cmd: Command) =>
-      forEach(cmd, inputs, flags, (engine, target) => engine.containers.remove(target, { force: flags.force, volumes: flags.volumes })),
-    );
+    .action(async (inputs: string[], flags: Selection & { force?: boolean; volumes?: boolean }, cmd: Command) => {
+      await forEach(cmd, inputs, flags, (engine, target) => engine.containers.remove(target, { force: flags.force, volumes: flags.volumes }));
+      // As Podman: the id files of the containers removed go too.
+      if (!process.exitCode) for (const file of flags.cidfile ?? []) rmSync(file, { force: true });
+    });
 
 export const buildWait = (name = 'wait'): Command =>
   new Command(name)

@@ -31,7 +31,10 @@ export const build = (name = 'events'): Command =>
       const print = (e: SkiffEvent) => {
         if (format.kind === 'json') process.stdout.write(`${JSON.stringify(e)}\n`);
         else if (format.kind === 'template') process.stdout.write(`${renderTemplate(format.template, e as never)}\n`);
-        else process.stdout.write(`${e.Time} ${e.Type} ${e.Status} ${e.ID} (image=${e.Image ?? ''}, name=${e.Name ?? ''})\n`);
+        else {
+          const attributes = Object.entries(e.Attributes ?? {}).map(([k, v]) => `, ${k}=${v}`);
+          process.stdout.write(`${e.Time} ${e.Type} ${e.Status} ${e.ID} (image=${e.Image ?? ''}, name=${e.Name ?? ''}${attributes.join('')})\n`);
+        }
       };
       for await (const e of engine.events.read({ since, until, filters: flags.filter, stream: flags.stream })) print(e);
     });
