@@ -23,8 +23,10 @@ if [ ! -f "$IMAGE" ]; then
   "$VM/build-image.sh" > /tmp/skiff-vm-build.log 2>&1 || { tail -20 /tmp/skiff-vm-build.log; cannot "the VM image did not build (log: /tmp/skiff-vm-build.log)"; }
 fi
 npm run -s build || exit 1
+# A static sd_notify client for the container side of test/vm/units.sh.
+mkdir -p test/vm/build && cc -static -O2 -o test/vm/build/sd-notify test/vm/sd-notify.c || exit 1
 start=$(date +%s)
-ONESHOT=1 SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; exit $((a + b))' tester
+ONESHOT=1 SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; bash test/vm/units.sh; c=$?; exit $((a + b + c))' tester
 rc=$?
 echo "VM lane: $([ "$rc" = 0 ] && echo passed || echo "FAILED ($rc)") in $(($(date +%s) - start)) s"
 [ "$rc" = 255 ] && cannot "the VM did not answer (ssh or boot failure)"

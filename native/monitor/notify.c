@@ -72,7 +72,11 @@ notify_init (struct notify *n, const struct options *opt)
   unlink (proxy.sun_path);
   n->proxy_fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (n->proxy_fd < 0 || bind (n->proxy_fd, (struct sockaddr *) &proxy, sizeof proxy) < 0 || chmod (proxy.sun_path, 0777) < 0)
-    return "cannot make the container's notify socket";
+    {
+      static char why[sizeof proxy.sun_path + 128];
+      snprintf (why, sizeof why, "cannot make the container's notify socket %s: %s", proxy.sun_path, strerror (errno));
+      return why;
+    }
   return NULL;
 }
 

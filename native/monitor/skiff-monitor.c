@@ -478,8 +478,9 @@ drain_output (int out_fd, int errout_fd)
 /* The end: ports and network first (their host ports are free once the exit is seen), the exit
    file and frame, then the clean-up.  Attached clients (`run` in the foreground) clean up
    themselves and say so: wait for them to hang up, and run the exit command only if none did the
-   work (or one died trying).  */
-static void
+   work (or one died trying).  Returns the container's exit code: the monitor's own, so that a
+   systemd unit whose main process it is (generate systemd) sees the container fail.  */
+static int
 end (int exit_status)
 {
   health_stop (&health);
@@ -500,6 +501,7 @@ end (int exit_status)
     exit_command_run (&opt);
   if (attach.delete_left)
     runtime_run (&runtime, "delete", NULL, 0);
+  return code >= 0 ? code & 0xff : 1;
 }
 
 int
@@ -542,6 +544,5 @@ main (int argc, char **argv)
   int exit_status = watch (sig_fd, container, &out_fd, &errout_fd, call.run_detached ? create_out : NULL, call.run_detached ? create_len : 0);
   drain_output (out_fd, errout_fd);
 
-  end (exit_status);
-  return 0;
+  return end (exit_status);
 }

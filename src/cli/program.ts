@@ -43,6 +43,7 @@ import { build as buildStart } from './commands/container/start.js';
 import { build as buildUpdate } from './commands/container/update.js';
 import { build as buildStats } from './commands/container/stats.js';
 import { build as buildHealthcheck } from './commands/container/healthcheck.js';
+import { build as buildGenerate } from './commands/container/generate.js';
 import { build as buildUnshare } from './commands/system/unshare.js';
 import { build as buildEvents } from './commands/system/events.js';
 import { buildPrune as buildSystemPrune, buildReset } from './commands/system/prune.js';
@@ -142,6 +143,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['top', () => buildTop()],
   ['port', () => buildPort()],
   ['healthcheck', () => buildHealthcheck()],
+  ['generate', () => buildGenerate()],
   ['import', () => buildImport()],
   ['build', () => buildImageBuild()],
   ['buildx', () => new Command('buildx').description('Build images (Docker buildx compatible)').addCommand(buildImageBuild())],

@@ -334,6 +334,6 @@ export const buildContainerConfig = (
     ...(named ? { namedNetwork: true, aliases: options.networkAliases ?? [] } : {}),
     ...parseLogOpts(options.logOpts ?? []),
     ...(healthcheck ? { healthcheck } : {}),
-    ...(options.sdnotify && options.sdnotify !== 'container' ? { sdnotify: options.sdnotify as 'conmon' | 'ignore' } : {}),
+    ...(options.sdnotify ? { sdnotify: options.sdnotify as 'conmon' | 'container' | 'ignore' } : {}),
   };
 };

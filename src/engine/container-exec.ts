@@ -2,6 +2,7 @@
 // from the container's own (its user, environment and working directory, as asked).
 import { closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroupOfPid } from '../cgroups/manager.js';
 import { CliError } from '../errors.js';
 import { exitCodeForRuntimeError } from '../monitor/monitor.js';
 import { resolveUser } from '../oci/passwd.js';
@@ -59,10 +60,13 @@ const prepareExec = (
   const file = join(store.runtimeDir(record.id), `exec-${randomId().slice(0, 12)}.json`);
   writeJsonAtomic(file, processSpec, 0o644, false);
   const [runtimeBin, runtimeArgv] = runtimeCommand(runtime, 'exec', [...runtimeFlags, '--process', file, record.id]);
-  // A container in a systemd scope is joined from a scope of the user's manager too: moving a
-  // process into a cgroup takes write access to the two cgroups' common parent, which under the
-  // user's login session is root's, under user@UID.service the user's (Podman's conmon does the same).
-  const scope = record.cgroupManager === 'systemd' ? findHelperBinary('systemd-run') : undefined;
+  // A container in a systemd scope, or in a cgroup under the user's manager (a unit with
+  // Delegate=yes made it), is joined from a scope of the user's manager too: moving a process into
+  // a cgroup takes write access to the two cgroups' common parent, which under the user's login
+  // session is root's, under user@UID.service the user's (Podman's conmon does the same).
+  const underManager = (pid: number | 'self') => cgroupOfPid(pid)?.includes('/user@') === true;
+  const joinFromManager = record.cgroupManager === 'systemd' || (record.cgroupManager === 'cgroupfs' && state.pid && underManager(state.pid) && !underManager('self'));
+  const scope = joinFromManager ? findHelperBinary('systemd-run') : undefined;
   const [bin, argv] = scope ? [scope, ['--user', '--scope', '--quiet', '--collect', '--', runtimeBin, ...runtimeArgv]] : [runtimeBin, runtimeArgv];
   return { file, bin, argv };
 };

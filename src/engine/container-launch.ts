@@ -70,6 +70,7 @@ export const launch = async (
   // attaching caller connects before the monitor goes ahead, and gets all the output.
   const monitorStarts = !viaSlirp.length && !memberships(record.config).length;
   const notify = notifyPlan(ctx, record);
+  if (notify?.proxy) mkdirSync(dirname(notify.proxy), { recursive: true, mode: 0o755 });
   const monitor = await launchMonitor({
     id: record.id,
     runtimePath: runtime.path,

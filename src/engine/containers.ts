@@ -64,6 +64,8 @@ import { mappingsKey } from '../storage/layer-store.js';
 export interface StartHooks {
   /** Connect to the container's attach socket after it exists and before its process starts (no output is lost). */
   attach?: (socket: Socket) => void;
+  /** This start's --sdnotify, over the container's own (a `generate systemd` unit's `start`). */
+  sdnotify?: 'conmon' | 'container' | 'ignore';
 }
 
 // Node's own table of signal names (SIGIOT and SIGPOLL, aliases, come after SIGABRT and SIGIO).
@@ -497,7 +499,7 @@ export class ContainersEngine {
       const current = this.store.get(record.id);
       if (!current) throw new CliError('ENOCONTAINER', `no such container: ${input}`);
       if (isRunning(this.reconcileLocked(record.id))) return current;
-      await this.startLocked(current, hooks);
+      await this.startLocked(hooks.sdnotify ? { ...current, config: { ...current.config, sdnotify: hooks.sdnotify } } : current, hooks);
       return current;
     });
   }

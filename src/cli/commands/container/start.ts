@@ -1,5 +1,5 @@
 // skiff start [-a] [-i] CONTAINER...
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { CliError } from '../../../errors.js';
 import { collect, openEngineFor, parseBool } from '../../engine.js';
 import { attachSession } from './attach.js';
@@ -12,6 +12,7 @@ interface StartFlags {
   filter?: string[];
   sigProxy: boolean;
   detachKeys: string;
+  sdnotify?: string;
 }
 
 export const build = (name = 'start'): Command =>
@@ -24,6 +25,13 @@ export const build = (name = 'start'): Command =>
     .option('-f, --filter <filter>', 'with --all: status=, name=, label=, restart-policy=, ...', collect)
     .option('--sig-proxy [bool]', 'forward signals to the container (with --attach)', parseBool, true)
     .option('--detach-keys <keys>', 'key sequence that detaches', 'ctrl-p,ctrl-q')
+    .addOption(
+      new Option('--sdnotify <mode>', "for this start under a Type=notify unit, instead of the container's own (generate systemd's units: conmon)").choices([
+        'conmon',
+        'container',
+        'ignore',
+      ]),
+    )
     .action(async (inputs: string[], flags: StartFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
@@ -39,5 +47,6 @@ export const build = (name = 'start'): Command =>
         if (code !== undefined) process.exitCode = code;
         return;
       }
-      await actOnEach(engine, inputs, flags, (target) => engine.containers.start(target));
+      const sdnotify = flags.sdnotify as 'conmon' | 'container' | 'ignore' | undefined;
+      await actOnEach(engine, inputs, flags, (target) => engine.containers.start(target, { sdnotify }));
     });

@@ -1,0 +1,82 @@
+// Installs the generator: a two-line shell script that runs this checkout's `skiff systemd generate`
+// with the directories systemd passes. It carries a mark line, so skiff replaces or removes only a
+// script it wrote itself.
+//
+// WARNING: systemd runs user generators only from the system's directories (USER_GENERATOR_DIRS),
+// never from a home directory: a script in ~/.config/systemd/user-generators is not run. Installed
+// as root into /etc/systemd/user-generators, it runs in every user's manager, for that user.
+import { chmodSync, lstatSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { configHome } from './generator.js';
+
+export const GENERATOR_NAME = 'skiff-generator';
+
+const MARK = '# Written by skiff systemd install-generator';
+
+// Where systemd looks for user generators (systemd.generator(7): the same four dirs from 249 to 257).
+export const USER_GENERATOR_DIRS = [
+  '/run/systemd/user-generators',
+  '/etc/systemd/user-generators',
+  '/usr/local/lib/systemd/user-generators',
+  '/usr/lib/systemd/user-generators',
+];
+
+// Whether systemd runs the user generators in `dir`.
+export const runsGenerators = (dir: string): boolean => USER_GENERATOR_DIRS.includes(dir.replace(/\/+$/, ''));
+
+// One shell word, single-quoted ('it'\''s').
+const shellQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
+
+export const generatorScript = (skiffPath: string): string =>
+  `#!/bin/sh\n${MARK}: the systemd user generator for Quadlet files (see skiff systemd generate --help).\nexec ${shellQuote(skiffPath)} systemd generate "$@"\n`;
+
+// The default place: root's goes where systemd runs it for every user; a user's in their own config.
+export const defaultGeneratorDir = (env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string =>
+  uid === 0 ? '/etc/systemd/user-generators' : join(configHome(env), 'systemd/user-generators');
+
+// Whether the file at `path` is one skiff wrote: false when there is none, an error when it is someone else's.
+const ownedScript = (path: string): boolean => {
+  let isFile: boolean;
+  try {
+    isFile = lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+  if (
+    !isFile ||
+    !readFileSync(path, 'utf8')
+      .split('\n')
+      .slice(0, 3)
+      .some((line) => line.startsWith(MARK))
+  )
+    throw new CliError('EUSAGE', `${path} exists and skiff did not write it: move it away first, or install elsewhere with --dir`);
+  return true;
+};
+
+export interface GeneratorReport {
+  path: string;
+  /** Whether systemd runs generators from that directory. */
+  searched: boolean;
+  /** install: whether it replaced an older script of skiff's; uninstall: whether there was one. */
+  existed: boolean;
+}
+
+// Writes the script (mode 0755, atomically) into `dir`.
+export const installGenerator = (dir: string, skiffPath: string): GeneratorReport => {
+  const path = join(dir, GENERATOR_NAME);
+  const existed = ownedScript(path);
+  writeFileAtomic(path, generatorScript(skiffPath), 0o755);
+  // (Against a umask that took bits off the mode the file was made with.)
+  chmodSync(path, 0o755);
+  return { path, searched: runsGenerators(dir), existed };
+};
+
+// Removes the script from `dir`, if skiff wrote it.
+export const uninstallGenerator = (dir: string): GeneratorReport => {
+  const path = join(dir, GENERATOR_NAME);
+  const existed = ownedScript(path);
+  if (existed) rmSync(path);
+  return { path, searched: runsGenerators(dir), existed };
+};
