@@ -37,6 +37,7 @@ import { build as buildLogs } from './commands/container/logs.js';
 import { build as buildPort } from './commands/container/port.js';
 import { build as buildNetwork } from './commands/network/network.js';
 import { build as buildVolume } from './commands/volume/volume.js';
+import { build as buildSystemd } from './commands/systemd/systemd.js';
 import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
@@ -167,6 +168,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['image', imageGroup],
   ['manifest', manifestGroup],
   ['system', systemGroup],
+  ['systemd', () => buildSystemd()],
   ['info', () => buildInfo()],
   ['version', () => buildVersion()],
   ['completion', () => buildCompletion()],
