@@ -26,8 +26,17 @@ npm run -s build || exit 1
 # A static sd_notify client for the container side of test/vm/units.sh.
 mkdir -p test/vm/build && cc -static -O2 -o test/vm/build/sd-notify test/vm/sd-notify.c || exit 1
 start=$(date +%s)
-ONESHOT=1 SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; bash test/vm/units.sh; c=$?; exit $((a + b + c))' tester
-rc=$?
+# As tester: containers, cgroups, units, and the first half of the reboot check; as root: skiff's
+# Quadlet generator for every user, and the "reboot" of the user's world (every process of the
+# user killed, its runtime dir gone, user@1000.service started again, as at boot with lingering);
+# as tester again: what came back, and Quadlet files as services.
+SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; bash test/vm/units.sh; c=$?; bash test/vm/reboot.sh before; d=$?; exit $((a + b + c + d))' tester
+r1=$?
+SHARE=$PWD "$VM/run-in-vm.sh" '/mnt/host/bin/skiff systemd install-generator >/dev/null && loginctl terminate-user tester && sleep 2 && systemctl start user@1000.service && sleep 5' root
+r2=$?
+ONESHOT=1 SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/reboot.sh after; a=$?; bash test/vm/quadlet.sh; b=$?; exit $((a + b))' tester
+r3=$?
+rc=$((r1 + r2 + r3))
 echo "VM lane: $([ "$rc" = 0 ] && echo passed || echo "FAILED ($rc)") in $(($(date +%s) - start)) s"
-[ "$rc" = 255 ] && cannot "the VM did not answer (ssh or boot failure)"
+for r in $r1 $r2 $r3; do [ "$r" = 255 ] && cannot "the VM did not answer (ssh or boot failure)"; done
 exit "$rc"

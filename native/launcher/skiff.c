@@ -36,8 +36,8 @@
 #include "stats.h"
 
 static const char *const NEEDS_NAMESPACE[] = {
-  "run",    "create",  "start", "stop", "kill", "restart", "rm",      "exec",  "attach",  "cp",     "diff",   "export",      "commit", "top",
-  "import", "unshare", "pull",  "rmi",  "load", "rename",  "network", "pause", "unpause", "update", "volume", "healthcheck", NULL,
+  "run",    "create",  "start", "stop", "kill", "restart", "rm",      "exec",  "attach",  "cp",     "diff",   "export",      "commit",      "top",
+  "import", "unshare", "pull",  "rmi",  "load", "rename",  "network", "pause", "unpause", "update", "volume", "healthcheck", "auto-update", NULL,
 };
 
 static bool

@@ -45,6 +45,7 @@ import { build as buildUpdate } from './commands/container/update.js';
 import { build as buildStats } from './commands/container/stats.js';
 import { build as buildHealthcheck } from './commands/container/healthcheck.js';
 import { build as buildGenerate } from './commands/container/generate.js';
+import { build as buildAutoUpdate } from './commands/container/auto-update.js';
 import { build as buildUnshare } from './commands/system/unshare.js';
 import { build as buildEvents } from './commands/system/events.js';
 import { buildPrune as buildSystemPrune, buildReset } from './commands/system/prune.js';
@@ -145,6 +146,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['port', () => buildPort()],
   ['healthcheck', () => buildHealthcheck()],
   ['generate', () => buildGenerate()],
+  ['auto-update', () => buildAutoUpdate()],
   ['import', () => buildImport()],
   ['build', () => buildImageBuild()],
   ['buildx', () => new Command('buildx').description('Build images (Docker buildx compatible)').addCommand(buildImageBuild())],

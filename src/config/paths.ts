@@ -11,6 +11,10 @@ export interface Paths {
   configFile: string;
   /** Where `login` writes credentials (containers-auth.json format). */
   authFile: string;
+  /** $XDG_CONFIG_HOME: systemd user units go under it (systemd/user). */
+  configHome: string;
+  /** `data` and `run` are the user's default stores (no --root, --runroot or SKIFF_ROOT/SKIFF_RUNROOT). */
+  defaultStores: boolean;
 }
 
 export interface PathOverrides {
@@ -32,5 +36,7 @@ export const resolvePaths = (overrides: PathOverrides = {}): Paths => {
     run: overrides.runroot ?? process.env.SKIFF_RUNROOT ?? join(runtimeBase(), 'skiff'),
     configFile: process.env.SKIFF_CONFIG ?? join(configHome, 'skiff', 'skiff.conf'),
     authFile: process.env.REGISTRY_AUTH_FILE ?? join(runtimeBase(), 'containers', 'auth.json'),
+    configHome,
+    defaultStores: !overrides.root && !overrides.runroot && !process.env.SKIFF_ROOT && !process.env.SKIFF_RUNROOT,
   };
 };

@@ -79,6 +79,8 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   cidfile?: string;
   /** The command line that made it (`skiff run ...`), for `generate systemd --new`. */
   createCommand?: string[];
+  /** The systemd unit running the command (SKIFF_SYSTEMD_UNIT): auto-update restarts it. */
+  systemdUnit?: string;
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;

@@ -65,7 +65,8 @@ const prepareExec = (
   // a cgroup takes write access to the two cgroups' common parent, which under the user's login
   // session is root's, under user@UID.service the user's (Podman's conmon does the same).
   const underManager = (pid: number | 'self') => cgroupOfPid(pid)?.includes('/user@') === true;
-  const joinFromManager = record.cgroupManager === 'systemd' || (record.cgroupManager === 'cgroupfs' && state.pid && underManager(state.pid) && !underManager('self'));
+  const joinFromManager =
+    record.cgroupManager === 'systemd' || (record.cgroupManager === 'cgroupfs' && state.pid && underManager(state.pid) && !underManager('self'));
   const scope = joinFromManager ? findHelperBinary('systemd-run') : undefined;
   const [bin, argv] = scope ? [scope, ['--user', '--scope', '--quiet', '--collect', '--', runtimeBin, ...runtimeArgv]] : [runtimeBin, runtimeArgv];
   return { file, bin, argv };

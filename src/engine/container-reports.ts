@@ -111,13 +111,19 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
           return s.status === 'exited' && s.exitCode === Number(value);
         case 'restart-policy':
           return r.config.restartPolicy.name === value;
+        case 'stopped-by-user':
+          if (value !== 'true' && value !== 'false') throw new CliError('EUSAGE', `invalid stopped-by-user filter "${value}": use true or false`);
+          return Boolean(s.stoppedByUser) === (value === 'true');
         case 'health': {
           const known = ['starting', 'healthy', 'unhealthy', 'none'];
           if (!known.includes(value)) throw new CliError('EUSAGE', `invalid health filter "${value}": use ${known.join(', ')}`);
           return (row.health?.Status ?? (r.config.healthcheck ? undefined : 'none')) === value;
         }
         default:
-          throw new CliError('EUSAGE', `invalid filter "${key}": supported filters are status, name, id, label, ancestor, exited, restart-policy, health`);
+          throw new CliError(
+            'EUSAGE',
+            `invalid filter "${key}": supported filters are status, name, id, label, ancestor, exited, restart-policy, health, stopped-by-user`,
+          );
       }
     };
     return (row: ContainerRow) => values.some((v) => one(row, v));

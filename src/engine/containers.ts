@@ -58,6 +58,8 @@ import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
 import type { PullEvent } from '../image/pull.js';
 import { listDir, writeFileAtomic } from '../util/fs.js';
+import { ensureRestartUnit, RESTART_UNIT } from '../systemd/restart-unit.js';
+import { skiffPath } from '../util/self.js';
 import { namespaceIds, outerIds, rootOwner } from '../util/idmap.js';
 import { mappingsKey } from '../storage/layer-store.js';
 
@@ -378,6 +380,7 @@ export class ContainersEngine {
       runtime: runtime.path,
       ...(cgroupManager !== 'none' ? { cgroupManager } : {}),
       ...(options.createCommand ? { createCommand: options.createCommand } : {}),
+      ...(options.systemdUnit ? { systemdUnit: options.systemdUnit } : {}),
       config,
     };
     let lock: Lock | undefined;
@@ -434,6 +437,7 @@ export class ContainersEngine {
           await commit();
         }
         this.event(record, 'create');
+        if (config.restartPolicy.name === 'always' || config.restartPolicy.name === 'unless-stopped') this.keepRestartUnit();
         log.debug('create: done');
         // `run`: the lock stays held until start() has recorded how the start went.
         if (startNext) this.held.set(id, lock!);
@@ -449,6 +453,17 @@ export class ContainersEngine {
     } finally {
       if (!this.held.has(id)) lock?.release();
       autoLock?.release();
+    }
+  }
+
+  // A container with a restart policy comes back at boot through skiff-restart.service, written
+  // once where systemd runs the machine (for the user's default stores: the unit names no other).
+  private keepRestartUnit(): void {
+    if (!this.ctx.paths.defaultStores || !existsSync('/run/systemd/system')) return;
+    try {
+      if (ensureRestartUnit(this.ctx.paths.configHome, skiffPath())) log.debug(`create: wrote ${RESTART_UNIT}`);
+    } catch (error) {
+      log.warn(`cannot write ${RESTART_UNIT} (containers with a restart policy will not start at boot): ${messageOf(error)}`);
     }
   }
 

@@ -337,6 +337,12 @@ export class ImagesEngine {
     return inspectRemoteManifest(this.ctx, parseReference(input), await this.remoteOptions(options));
   }
 
+  // The digest of the manifest a remote reference names now (auto-update).
+  async remoteDigest(input: string, options: PullImageOptions): Promise<string> {
+    const { remoteManifestDigest } = await import('./lazy.js');
+    return remoteManifestDigest(this.ctx, parseReference(input), await this.remoteOptions(options));
+  }
+
   // Searches a registry's catalog: "host/term", or a term in each search registry.
   async search(input: string, options: PullImageOptions & { limit?: number }): Promise<SearchResult[]> {
     const { searchCatalog } = await import('./lazy.js');

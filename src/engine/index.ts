@@ -9,6 +9,7 @@ import { ContainerFiles } from './container-files.js';
 import { ContainerReports } from './container-reports.js';
 import { ContainersEngine } from './containers.js';
 import { collectStats, type StatsRow } from './container-stats.js';
+import type { AutoUpdater } from './auto-update.js';
 import type { CgroupSample } from '../cgroups/stats.js';
 import { EventsEngine } from './events.js';
 import { ImagesEngine } from './images.js';
@@ -54,6 +55,12 @@ export class Engine {
     return new Builds(this.ctx, this.containers, this.images, this.logs);
   }
 
+  // `auto-update`'s engine (auto-update.ts).
+  async autoUpdater(): Promise<AutoUpdater> {
+    const { AutoUpdater } = await import('./auto-update.js');
+    return new AutoUpdater(this.containers, this.images);
+  }
+
   async enterUserNamespace(): Promise<void> {
     // Already inside (re-executed): nothing heavy to load, just keep following the parent CLI.
     if (inUserNamespace()) return followParent();
@@ -66,6 +73,7 @@ export const openEngine = async (overrides: PathOverrides & { cgroupManager?: Cg
   new Engine(await createContext(overrides));
 
 export type { CreateOptions } from './container-config.js';
+export type { AutoUpdateOptions, AutoUpdateReport } from './auto-update.js';
 export type { BuildEvent, BuildOptions, BuildReport } from './builds.js';
 export type { LimitFlags } from '../cgroups/limits.js';
 export type { StatsRow } from './container-stats.js';

@@ -4,7 +4,7 @@
 export { pullImage } from '../image/pull.js';
 export { pushImage } from '../image/push.js';
 export { loadImages, saveImages } from '../image/archive.js';
-export { inspectRemoteManifest, listTags, searchCatalog } from '../image/remote.js';
+export { inspectRemoteManifest, listTags, remoteManifestDigest, searchCatalog } from '../image/remote.js';
 export { withRegistryClient } from '../image/registry/session.js';
 export { parseCredsFlag, removeCredentials, storeCredentials } from '../image/registry/auth.js';
 export { checkHost } from '../rootless/host-check.js';

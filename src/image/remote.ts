@@ -1,6 +1,7 @@
 // Read-only looks at a registry: a manifest as the registry has it, its catalog, a repository's tags.
 import type { ImageContext } from './context.js';
 import { CliError } from '../errors.js';
+import { sha256Digest } from '../util/digest.js';
 import { LISTING_MAX, MANIFEST_MAX } from '../util/limits.js';
 import { parseJsonBody, readBody } from './registry/client.js';
 import { withRegistryClient, type RemoteOptions } from './registry/session.js';
@@ -16,7 +17,17 @@ export interface SearchResult {
 }
 
 // The manifest (or index) `ref` names, parsed, exactly as the registry serves it.
-export const inspectRemoteManifest = (ctx: ImageContext, ref: ImageReference, options: RemoteOptions): Promise<unknown> =>
+export const inspectRemoteManifest = async (ctx: ImageContext, ref: ImageReference, options: RemoteOptions): Promise<unknown> => {
+  const { bytes, what } = await fetchRemoteManifest(ctx, ref, options);
+  return parseJsonBody<unknown>(bytes, what);
+};
+
+// The digest of the manifest (or index) `ref` names now: what a pull of it would record first in
+// the image's RepoDigests (auto-update compares the two).
+export const remoteManifestDigest = async (ctx: ImageContext, ref: ImageReference, options: RemoteOptions): Promise<string> =>
+  sha256Digest((await fetchRemoteManifest(ctx, ref, options)).bytes);
+
+const fetchRemoteManifest = (ctx: ImageContext, ref: ImageReference, options: RemoteOptions): Promise<{ bytes: Buffer; what: string }> =>
   withRegistryClient(ctx, { registry: ref.registry, name: repositoryName(ref) }, options, async (client) => {
     const res = await client.request(`/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag}`, {
       scope: `repository:${ref.repository}:pull`,
@@ -28,7 +39,7 @@ export const inspectRemoteManifest = (ctx: ImageContext, ref: ImageReference, op
       throw new CliError('ENOIMAGE', `${repositoryName(ref)}:${ref.digest ?? ref.tag}: manifest unknown`);
     }
     const what = `manifest ${repositoryName(ref)}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
-    return parseJsonBody<unknown>(await readBody(res, { what, limit: MANIFEST_MAX }), what);
+    return { bytes: await readBody(res, { what, limit: MANIFEST_MAX }), what };
   });
 
 // Repositories in the registry's catalog whose name contains `term`.

@@ -78,6 +78,7 @@ export const reexecInside = async (nsenter: string, pause: PauseRecord): Promise
 // Commands that always work inside the namespace (container lifecycle, files, store writes). The
 // launcher (native/launcher/skiff.c) has the same list; test/unit/rootless/enter.test.ts compares them.
 export const NEEDS_NAMESPACE = new Set([
+  'auto-update',
   'healthcheck',
   'run',
   'create',

@@ -160,6 +160,8 @@ export interface ContainerRecord {
   damaged?: boolean;
   /** The command line that made it (`skiff run ...`: Podman's CreateCommand), for `generate systemd --new`. */
   createCommand?: string[];
+  /** The systemd unit that made it (SKIFF_SYSTEMD_UNIT, set by generated units): auto-update restarts that unit. */
+  systemdUnit?: string;
 }
 
 export interface ContainerState {

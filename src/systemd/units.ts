@@ -48,7 +48,10 @@ const POLICIES = ['no', 'on-success', 'on-failure', 'on-abnormal', 'on-watchdog'
 export const systemdWord = (word: string): string => {
   const escaped = word.replaceAll('%', '%%').replaceAll('$', () => '$$');
   if (escaped !== '' && !/[\s"'\\;]/.test(escaped)) return escaped;
-  return `"${escaped.replace(/["\\]/g, (c) => `\\${c}`).replaceAll('\n', '\\n').replaceAll('\t', '\\t')}"`;
+  return `"${escaped
+    .replace(/["\\]/g, (c) => `\\${c}`)
+    .replaceAll('\n', '\\n')
+    .replaceAll('\t', '\\t')}"`;
 };
 
 const command = (words: string[]): string => words.map(systemdWord).join(' ');
@@ -66,7 +69,8 @@ export const runArguments = (createCommand: string[], flags: UnitSetting['flags'
     if (GLOBAL_VALUES.has(createCommand[i]) && i + 1 < createCommand.length) globals.push(createCommand[++i]);
   }
   if (createCommand[i] === 'container') i++;
-  if (createCommand[i] !== 'run' && createCommand[i] !== 'create') throw new CliError('EUSAGE', `cannot read the command that made the container: ${createCommand.join(' ')}`);
+  if (createCommand[i] !== 'run' && createCommand[i] !== 'create')
+    throw new CliError('EUSAGE', `cannot read the command that made the container: ${createCommand.join(' ')}`);
   i++;
   const kept: string[] = [];
   for (; i < createCommand.length; i++) {
@@ -129,7 +133,10 @@ export const containerUnit = (record: ContainerRecord, options: UnitOptions, set
   let exec: string[];
   if (options.new) {
     if (!record.createCommand)
-      throw new CliError('EUSAGE', `${record.name} was made before skiff kept the command that made it: --new cannot repeat it (create it again, or drop --new)`);
+      throw new CliError(
+        'EUSAGE',
+        `${record.name} was made before skiff kept the command that made it: --new cannot repeat it (create it again, or drop --new)`,
+      );
     const [globals, flags, rest] = runArguments(record.createCommand, setting.flags);
     const sdnotify = record.config.sdnotify && record.config.sdnotify !== 'ignore' ? record.config.sdnotify : 'conmon';
     // (The id file's path is a systemd specifier: written as it is.)

@@ -20,7 +20,8 @@ describe('generate systemd', () => {
     const lines = byName.split('\n');
     expect(lines).toContain(`ExecStart=${SKIFF} start --sdnotify=conmon svc`);
     expect(lines).toContain(`ExecStop=${SKIFF} stop -t 4 svc`);
-    for (const l of ['Type=notify', 'NotifyAccess=all', 'KillMode=mixed', 'Delegate=yes', 'Restart=on-failure', 'TimeoutStopSec=64']) expect(lines).toContain(l);
+    for (const l of ['Type=notify', 'NotifyAccess=all', 'KillMode=mixed', 'Delegate=yes', 'Restart=on-failure', 'TimeoutStopSec=64'])
+      expect(lines).toContain(l);
     expect(lines).toContain(`RequiresMountsFor=${join(sb.home, '.local/share/skiff')} ${join(sb.dir, 'run/skiff')}`);
     const byId = (await sb.runCli(0, 'generate', 'systemd', '--no-header', '--container-prefix', 'ctr', '--separator', '_', 'svc')).stdout;
     expect(byId.split('\n')[0]).toBe('[Unit]');
@@ -43,7 +44,21 @@ describe('generate systemd', () => {
     expect(text).toMatch(/^RestartSec=5$/m);
     // The unit's ExecStart, run by hand (with the id file where %t/%n would put it), makes the container again.
     await sb.runCli(0, 'rm', '-f', '-t', '0', 'fresh');
-    const words = ['run', `--cidfile=${join(sb.home, 'fresh.cid')}`, '--rm', '-d', '--replace', '--name', 'fresh', '-e', 'A=two words', IMG, 'sh', '-c', 'echo "$A" > /tmp/a; sleep 60'];
+    const words = [
+      'run',
+      `--cidfile=${join(sb.home, 'fresh.cid')}`,
+      '--rm',
+      '-d',
+      '--replace',
+      '--name',
+      'fresh',
+      '-e',
+      'A=two words',
+      IMG,
+      'sh',
+      '-c',
+      'echo "$A" > /tmp/a; sleep 60',
+    ];
     await sb.runCli(0, ...words);
     expect((await sb.runCli(0, 'exec', 'fresh', 'sh', '-c', 'cat /tmp/a')).stdout).toBe('two words\n');
     await sb.runCli(0, 'rm', '-f', '-t', '0', '--cidfile', join(sb.home, 'fresh.cid'));

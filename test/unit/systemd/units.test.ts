@@ -24,7 +24,14 @@ const FLAGS: UnitSetting['flags'] = new Map([
   ['--read-only-tmpfs', 'optional'],
 ]);
 
-const setting: UnitSetting = { skiff: '/opt/skiff/bin/skiff', version: '0.1.0', now: new Date(0), dataDir: '/home/u/.local/share/skiff', runDir: '/run/user/1000/skiff', flags: FLAGS };
+const setting: UnitSetting = {
+  skiff: '/opt/skiff/bin/skiff',
+  version: '0.1.0',
+  now: new Date(0),
+  dataDir: '/home/u/.local/share/skiff',
+  runDir: '/run/user/1000/skiff',
+  flags: FLAGS,
+};
 const options = (more: Partial<UnitOptions> = {}): UnitOptions => ({
   containerPrefix: 'container',
   separator: '-',
@@ -57,10 +64,35 @@ describe('generate systemd', () => {
   it("drops what the unit decides from the container's command line, keeping the rest in order", () => {
     expect(
       runArguments(
-        ['skiff', '--root', '/r', 'run', '-dit', '--name', 'web', '--rm', '-e', 'A=1', '-p8080:80', '--restart=always', '--read-only-tmpfs', 'false', '--cidfile', '/x', 'img', 'sh', '-c', 'echo --name'],
+        [
+          'skiff',
+          '--root',
+          '/r',
+          'run',
+          '-dit',
+          '--name',
+          'web',
+          '--rm',
+          '-e',
+          'A=1',
+          '-p8080:80',
+          '--restart=always',
+          '--read-only-tmpfs',
+          'false',
+          '--cidfile',
+          '/x',
+          'img',
+          'sh',
+          '-c',
+          'echo --name',
+        ],
         FLAGS,
       ),
-    ).toEqual([['--root', '/r'], ['-it', '-e', 'A=1', '-p', '8080:80', '--read-only-tmpfs', 'false'], ['img', 'sh', '-c', 'echo --name']]);
+    ).toEqual([
+      ['--root', '/r'],
+      ['-it', '-e', 'A=1', '-p', '8080:80', '--read-only-tmpfs', 'false'],
+      ['img', 'sh', '-c', 'echo --name'],
+    ]);
     expect(runArguments(['skiff', 'container', 'create', '-d', '--sdnotify', 'container', 'img'], FLAGS)).toEqual([[], [], ['img']]);
     expect(() => runArguments(['skiff', 'pull', 'img'], FLAGS)).toThrow(/cannot read the command/);
   });
@@ -77,7 +109,20 @@ describe('generate systemd', () => {
   });
 
   it('with --new, creates and removes the container itself', () => {
-    const made = record({ restartPolicy: { name: 'always', maxRetries: 0 } }, ['skiff', 'run', '-d', '--restart', 'always', '--name', 'web', '-e', 'GREETING=hello world', 'img', 'sleep', '600']);
+    const made = record({ restartPolicy: { name: 'always', maxRetries: 0 } }, [
+      'skiff',
+      'run',
+      '-d',
+      '--restart',
+      'always',
+      '--name',
+      'web',
+      '-e',
+      'GREETING=hello world',
+      'img',
+      'sleep',
+      '600',
+    ]);
     const { text } = containerUnit(made, options({ name: true, new: true, stopTimeout: 3, env: ['X=1'], after: ['db.service'] }), setting);
     expect(line(text, 'ExecStart')).toEqual([
       'ExecStart=/opt/skiff/bin/skiff run --cidfile=%t/%n.ctr-id --cgroups=no-conmon --rm --sdnotify=conmon -d --replace --name web -e "GREETING=hello world" img sleep 600',

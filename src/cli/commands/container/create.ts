@@ -140,6 +140,7 @@ export const createOptionsFrom = (image: string, command: string[], flags: Creat
     networkAliases: networkAlias,
     // What made it, as Podman records it (`generate systemd --new` makes a unit from it).
     createCommand: ['skiff', ...process.argv.slice(2)],
+    systemdUnit: process.env.SKIFF_SYSTEMD_UNIT || undefined,
   };
 };
 

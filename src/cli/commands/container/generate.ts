@@ -60,7 +60,7 @@ const systemd = (): Command =>
     .option('--restart-policy <policy>', "systemd's Restart= (default: on-failure, or always for a container that restarts always)")
     .option('--restart-sec <seconds>', "systemd's RestartSec=")
     .option('--start-timeout <seconds>', "systemd's TimeoutStartSec=")
-    .option('--stop-timeout <seconds>', "seconds the container gets to stop (default: its own stop timeout)")
+    .option('--stop-timeout <seconds>', 'seconds the container gets to stop (default: its own stop timeout)')
     .option('-t, --time <seconds>', 'the same as --stop-timeout')
     .option('--container-prefix <prefix>', 'the unit name prefix', 'container')
     .option('--pod-prefix <prefix>', 'accepted for Podman scripts: skiff has no pods', 'pod')
@@ -69,7 +69,7 @@ const systemd = (): Command =>
     .option('--after <unit>', 'After= this unit', collect)
     .option('--wants <unit>', 'Wants= this unit', collect)
     .option('--requires <unit>', 'Requires= this unit', collect)
-    .option('-e, --env <KEY=VALUE>', "an Environment= line in the unit", collect)
+    .option('-e, --env <KEY=VALUE>', 'an Environment= line in the unit', collect)
     .option('--template', 'a template unit (not supported by skiff: refused)')
     .action(async (input: string, flags: GenerateFlags, cmd: Command) => {
       if (flags.template) throw new CliError('EUSAGE', '--template is not supported by skiff: generate one unit per container');

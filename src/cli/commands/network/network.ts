@@ -44,9 +44,11 @@ const buildCreate = (): Command =>
     .option('--internal', 'no way out of the network (named networks have none yet in any case)')
     .option('-l, --label <key=value>', 'set a label', collect)
     .option('-d, --driver <driver>', 'only bridge', 'bridge')
-    .action(async (name: string, flags: { subnet?: string; internal?: boolean; label?: string[] }, cmd: Command) => {
+    .option('--ignore', 'no error if the network exists already')
+    .action(async (name: string, flags: { subnet?: string; internal?: boolean; label?: string[]; ignore?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
+      if (flags.ignore && engine.networks.exists(name)) return printLine(name);
       printLine((await engine.networks.create(name, { subnet: flags.subnet, internal: flags.internal, labels: flags.label })).name);
     });
 
