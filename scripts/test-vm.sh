@@ -30,7 +30,7 @@ start=$(date +%s)
 # Quadlet generator for every user, and the "reboot" of the user's world (every process of the
 # user killed, its runtime dir gone, user@1000.service started again, as at boot with lingering);
 # as tester again: what came back, and Quadlet files as services.
-SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; bash test/vm/units.sh; c=$?; bash test/vm/reboot.sh before; d=$?; exit $((a + b + c + d))' tester
+SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; bash test/vm/units.sh; c=$?; bash test/vm/quadlet-user.sh; d=$?; bash test/vm/reboot.sh before; e=$?; exit $((a + b + c + d + e))' tester
 r1=$?
 SHARE=$PWD "$VM/run-in-vm.sh" '/mnt/host/bin/skiff systemd install-generator >/dev/null && loginctl terminate-user tester && sleep 2 && systemctl start user@1000.service && sleep 5' root
 r2=$?

@@ -2,11 +2,14 @@
 // with the directories systemd passes. It carries a mark line, so skiff replaces or removes only a
 // script it wrote itself.
 //
-// WARNING: systemd runs user generators only from the system's directories (USER_GENERATOR_DIRS),
-// never from a home directory: a script in ~/.config/systemd/user-generators is not run. Installed
-// as root into /etc/systemd/user-generators, it runs in every user's manager, for that user.
-import { chmodSync, lstatSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// systemd runs user generators only from the system's directories (USER_GENERATOR_DIRS), never
+// from a home directory. Installed as root into /etc/systemd/user-generators, the script runs in
+// every user's manager, for that user. Without root (installUserUnits), two user units do its work:
+// skiff-quadlet.path watches ~/.config/containers/systemd and runs skiff-quadlet.service, which
+// writes the units into ~/.local/share/systemd/user (a lasting unit dir, so that their [Install]
+// links hold at the next boot before anything runs) and reloads the manager.
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { configHome } from './generator.js';
@@ -53,6 +56,57 @@ const ownedScript = (path: string): boolean => {
   )
     throw new CliError('EUSAGE', `${path} exists and skiff did not write it: move it away first, or install elsewhere with --dir`);
   return true;
+};
+
+export const QUADLET_UNITS = ['skiff-quadlet.path', 'skiff-quadlet.service'];
+
+// The two units of the rootless install (see the top), for the user whose dirs these are.
+export const quadletUserUnits = (skiffPath: string, quadletDir: string, outDir: string): Record<string, string> => ({
+  'skiff-quadlet.path': [
+    `${MARK}: regenerates units when a Quadlet file changes.`,
+    '[Unit]',
+    `Description=skiff: watch ${quadletDir} for Quadlet files`,
+    '',
+    '[Path]',
+    `PathChanged=${quadletDir}`,
+    'MakeDirectory=yes',
+    '',
+    '[Install]',
+    'WantedBy=default.target',
+    '',
+  ].join('\n'),
+  'skiff-quadlet.service': [
+    `${MARK}: the units of Quadlet files, for a user who cannot install a systemd generator.`,
+    '[Unit]',
+    `Description=skiff: services from the Quadlet files in ${quadletDir}`,
+    '',
+    '[Service]',
+    'Type=oneshot',
+    `ExecStart=${shellQuote(skiffPath)} systemd generate --sync ${shellQuote(outDir)}`,
+    'ExecStartPost=systemctl --user --no-block daemon-reload',
+    '',
+  ].join('\n'),
+});
+
+// Writes the two units into `unitDir` (~/.config/systemd/user) and the path unit's
+// default.target.wants link; a file there that skiff did not write is an error. Returns their paths.
+export const installUserUnits = (unitDir: string, units: Record<string, string>): string[] => {
+  const paths = Object.keys(units).map((name) => join(unitDir, name));
+  for (const path of paths) ownedScript(path);
+  for (const [name, text] of Object.entries(units)) writeFileAtomic(join(unitDir, name), text, 0o644);
+  const wants = join(unitDir, 'default.target.wants', 'skiff-quadlet.path');
+  mkdirSync(dirname(wants), { recursive: true });
+  rmSync(wants, { force: true });
+  symlinkSync('../skiff-quadlet.path', wants);
+  return paths;
+};
+
+// Removes them (only files skiff wrote) and the link; the paths removed.
+export const uninstallUserUnits = (unitDir: string): string[] => {
+  const removed = QUADLET_UNITS.map((name) => join(unitDir, name)).filter((path) => ownedScript(path));
+  for (const path of removed) rmSync(path);
+  if (removed.length) rmSync(join(unitDir, 'default.target.wants', 'skiff-quadlet.path'), { force: true });
+  return removed;
 };
 
 export interface GeneratorReport {

@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CliError, messageOf } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { isQuadletFile, quadletRef, translateQuadlet, type QuadletError, type QuadletRef, type QuadletUnit } from './quadlet.js';
@@ -138,29 +137,44 @@ export const translateSources = (sources: QuadletSource[], refs: Map<string, Qua
 
 // Writes the units and their symlinks into the generator's output dir. A unit that cannot be
 // written is reported and the others go on; an output dir that cannot be made stops everything.
-export const writeUnits = (outDir: string, units: QuadletUnit[]): string[] => {
+// `sync` (a lasting dir that others' units share: the rootless install): what skiff wrote there
+// before and does not write now is removed, by the list it keeps in SYNC_LIST.
+export const writeUnits = (outDir: string, units: QuadletUnit[], sync = false): string[] => {
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (error) {
     throw new CliError('EUSAGE', `cannot make the output directory ${outDir}: ${messageOf(error)}`);
   }
   const failures: string[] = [];
+  const written: string[] = [];
   for (const unit of units) {
     try {
       // (The output dir is a tmpfs systemd rebuilds at each reload: no fsync.)
-      writeFileAtomic(join(outDir, unit.unitName), unit.unitText, 0o644, false);
+      writeFileAtomic(join(outDir, unit.unitName), unit.unitText, 0o644, sync);
+      written.push(unit.unitName);
       for (const link of unit.links) {
         const path = join(outDir, link.path);
         mkdirSync(dirname(path), { recursive: true });
         rmSync(path, { force: true });
         symlinkSync(link.target, path);
+        written.push(link.path);
       }
     } catch (error) {
       failures.push(`cannot write ${unit.unitName} in ${outDir}: ${messageOf(error)}`);
     }
   }
+  if (sync) {
+    const list = join(outDir, SYNC_LIST);
+    const before = existsSync(list) ? readFileSync(list, 'utf8').split('\n').filter(Boolean) : [];
+    // (Only plain relative names it wrote itself: a list edited to point elsewhere removes nothing outside.)
+    for (const old of before) if (!written.includes(old) && !old.split('/').includes('..') && !old.startsWith('/')) rmSync(join(outDir, old), { force: true });
+    writeFileAtomic(list, `${written.join('\n')}\n`, 0o644);
+  }
   return failures;
 };
+
+// The list of what `generate --sync` wrote into its directory.
+export const SYNC_LIST = '.skiff-quadlet-units';
 
 // The generator: every Quadlet file of the user's, translated into `outDir`. Returns the problems
 // to report, one line each (bad files, units that could not be written).
@@ -168,10 +182,11 @@ export const generate = (
   outDir: string,
   skiffPath: string,
   env: NodeJS.ProcessEnv = process.env,
+  sync = false,
 ): { written: string[]; errors: QuadletError[]; failures: string[] } => {
   const sources = findQuadletFiles(quadletDirs(env));
   const { units, errors } = translateSources(sources, quadletRefs(sources), skiffPath);
-  const failures = writeUnits(resolve(outDir), units);
+  const failures = writeUnits(resolve(outDir), units, sync);
   return { written: units.map((u) => u.unitName), errors, failures };
 };
 
@@ -182,14 +197,4 @@ export const checkFiles = (paths: string[], skiffPath: string, env: NodeJS.Proce
   const beside = findQuadletFiles([...new Set(given.map((s) => dirname(s.path)))]);
   const refs = quadletRefs([...given, ...beside, ...findQuadletFiles(quadletDirs(env))]);
   return translateSources(given, refs, skiffPath);
-};
-
-// The absolute path of this checkout's launcher (bin/skiff, not what it links to), which the units run.
-export const launcherPath = (): string => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    const candidate = join(dir, 'bin', 'skiff');
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new CliError('EINTERNAL', `cannot find skiff's launcher (bin/skiff) above ${fileURLToPath(import.meta.url)}`);
 };

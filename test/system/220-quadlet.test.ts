@@ -136,16 +136,19 @@ const runAsUser = (file: string, args: string[]): Promise<{ code: number; stderr
   });
 
 describe('skiff systemd install-generator', () => {
-  const script = () => join(sb.home, '.config/systemd/user-generators/skiff-generator');
+  const scriptDir = () => join(sb.home, 'generators');
+  const script = () => join(scriptDir(), 'skiff-generator');
+  const unitDir = () => join(sb.home, '.config/systemd/user');
+  const outDir = () => join(sb.home, '.local/share/systemd/user');
 
-  it('writes a runnable generator script, says where and what next, and --uninstall removes it', async () => {
-    const r = await sb.runCli(0, 'systemd', 'install-generator');
+  it('writes a runnable generator script where it is told, says what next, and --uninstall removes it', async () => {
+    const r = await sb.runCli(0, 'systemd', 'install-generator', '--dir', scriptDir());
     expect(r.stdout).toBe(
       `Installed the Quadlet generator: ${script()}\nNext: systemctl --user daemon-reload, then systemctl --user start NAME for NAME.container\n`,
     );
-    // systemd never runs a generator from a home directory: the command says so, and what works.
+    // systemd runs generators only from the system's directories: the command says so.
     expect(r.stderr).toMatch(
-      /^WARN: systemd runs user generators only from \/run\/systemd\/user-generators, \/etc\/systemd\/user-generators, .*, so not this one: as root, run `skiff systemd install-generator`/,
+      /^WARN: systemd runs user generators only from \/run\/systemd\/user-generators, \/etc\/systemd\/user-generators, .*, so not this one/,
     );
     expect(statSync(script()).mode & 0o777).toBe(0o755);
     expect(readFileSync(script(), 'utf8')).toContain(`\nexec '${SKIFF}' systemd generate "$@"\n`);
@@ -157,19 +160,48 @@ describe('skiff systemd install-generator', () => {
     expect(linesOf(readFileSync(join(out, 'web.service'), 'utf8'), 'ExecStart')[0]).toMatch(/^\S+ run --name=web /);
     expect(lstatSync(join(out, 'default.target.wants/web.service')).isSymbolicLink()).toBe(true);
 
-    expect((await sb.runCli(0, 'systemd', 'install-generator')).stdout).toMatch(/^Replaced the Quadlet generator: /);
-    expect((await sb.runCli(0, 'systemd', 'install-generator', '--uninstall')).stdout).toBe(
+    expect((await sb.runCli(0, 'systemd', 'install-generator', '--dir', scriptDir())).stdout).toMatch(/^Replaced the Quadlet generator: /);
+    expect((await sb.runCli(0, 'systemd', 'install-generator', '--dir', scriptDir(), '--uninstall')).stdout).toBe(
       `Removed ${script()}\nNext: systemctl --user daemon-reload (the units it made go away)\n`,
     );
     expect(existsSync(script())).toBe(false);
-    expect((await sb.runCli(0, 'systemd', 'install-generator', '--uninstall')).stdout).toBe(`No generator of skiff's at ${script()}\n`);
+    expect((await sb.runCli(0, 'systemd', 'install-generator', '--dir', scriptDir(), '--uninstall')).stdout).toBe(`No generator of skiff's at ${script()}\n`);
+  });
+
+  it('without root: a path unit and a service that write the units into ~/.local/share/systemd/user, kept in step', async () => {
+    for (const [name, text] of Object.entries(FILES)) writeAsUser(join(quadletDir(), name), text);
+    const r = await sb.runCli(0, 'systemd', 'install-generator');
+    expect(r.stdout).toContain(`Installed ${join(unitDir(), 'skiff-quadlet.path')}\n`);
+    for (const unit of ['web.service', 'data-volume.service', 'front-network.service']) expect(r.stdout).toMatch(new RegExp(`Units from .*${unit}`));
+    expect(r.stderr).toMatch(/bad\.container:3: invalid PublishPort/);
+    const path = readFileSync(join(unitDir(), 'skiff-quadlet.path'), 'utf8');
+    expect(linesOf(path, 'PathChanged')).toEqual([quadletDir()]);
+    expect(readlinkSync(join(unitDir(), 'default.target.wants/skiff-quadlet.path'))).toBe('../skiff-quadlet.path');
+    const service = readFileSync(join(unitDir(), 'skiff-quadlet.service'), 'utf8');
+    expect(linesOf(service, 'ExecStart')).toEqual([`'${SKIFF}' systemd generate --sync '${outDir()}'`]);
+    // What the service runs: the units there, their [Install] links, and a unit whose file went goes too.
+    expect(existsSync(join(outDir(), 'web.service'))).toBe(true);
+    expect(lstatSync(join(outDir(), 'default.target.wants/web.service')).isSymbolicLink()).toBe(true);
+    writeAsUser(join(outDir(), 'mine.service'), '[Service]\nExecStart=/bin/true\n');
+    const web = readFileSync(join(quadletDir(), 'web.container'), 'utf8');
+    rmSync(join(quadletDir(), 'web.container'));
+    await sb.runCli(0, 'systemd', 'generate', '--sync', outDir());
+    expect(existsSync(join(outDir(), 'web.service'))).toBe(false);
+    expect(existsSync(join(outDir(), 'default.target.wants/web.service'))).toBe(false);
+    expect(existsSync(join(outDir(), 'data-volume.service'))).toBe(true);
+    expect(existsSync(join(outDir(), 'mine.service'))).toBe(true); // not skiff's: left alone
+    writeAsUser(join(quadletDir(), 'web.container'), web);
+    const off = await sb.runCli(0, 'systemd', 'install-generator', '--uninstall');
+    expect(off.stdout).toContain(`Removed ${join(unitDir(), 'skiff-quadlet.service')}`);
+    expect(existsSync(join(unitDir(), 'skiff-quadlet.path'))).toBe(false);
+    expect(existsSync(join(unitDir(), 'default.target.wants/skiff-quadlet.path'))).toBe(false);
   });
 
   it('refuses to overwrite or remove a file skiff did not write', async () => {
     writeAsUser(script(), '#!/bin/sh\nexit 0\n');
     const message = `Error: ${script()} exists and skiff did not write it: move it away first, or install elsewhere with --dir\n`;
-    expect((await sb.runCli(125, 'systemd', 'install-generator')).stderr).toBe(message);
-    expect((await sb.runCli(125, 'systemd', 'install-generator', '--uninstall')).stderr).toBe(message);
+    expect((await sb.runCli(125, 'systemd', 'install-generator', '--dir', scriptDir())).stderr).toBe(message);
+    expect((await sb.runCli(125, 'systemd', 'install-generator', '--dir', scriptDir(), '--uninstall')).stderr).toBe(message);
     expect(readFileSync(script(), 'utf8')).toBe('#!/bin/sh\nexit 0\n');
     rmSync(script());
   });

@@ -1,7 +1,8 @@
 // skiff systemd check: translates Quadlet files as the generator would, and prints the units (as
 // Podman's `quadlet -dryrun` does) or each error as FILE:LINE: message (exit 1).
 import { Command } from 'commander';
-import { checkFiles, launcherPath } from '../../../systemd/generator.js';
+import { skiffPath } from '../../../util/self.js';
+import { checkFiles } from '../../../systemd/generator.js';
 import { formatQuadletError } from '../../../systemd/quadlet.js';
 import { printLine } from '../../output/print.js';
 
@@ -11,7 +12,7 @@ export const build = (): Command =>
     .argument('<file...>', '.container, .volume or .network files')
     .option('-q, --quiet', 'print only the errors')
     .action((files: string[], flags: { quiet?: boolean }) => {
-      const { units, errors } = checkFiles(files, launcherPath());
+      const { units, errors } = checkFiles(files, skiffPath());
       if (!flags.quiet)
         for (const unit of units) {
           printLine(`---${unit.unitName}---`);

@@ -2,7 +2,8 @@
 // every `systemctl --user daemon-reload` (see install-generator); a bad Quadlet file is reported on
 // stderr, which systemd keeps in the journal, and the others are still translated.
 import { Command } from 'commander';
-import { generate, launcherPath } from '../../../systemd/generator.js';
+import { skiffPath } from '../../../util/self.js';
+import { generate } from '../../../systemd/generator.js';
 import { formatQuadletError } from '../../../systemd/quadlet.js';
 
 export const build = (): Command =>
@@ -12,8 +13,9 @@ export const build = (): Command =>
     .argument('[early-dir]', 'passed by systemd, unused')
     .argument('[late-dir]', 'passed by systemd, unused')
     .option('--user', "accepted for Podman's generator's sake: skiff's units are always the user's own")
-    .action((normalDir: string) => {
-      const { errors, failures } = generate(normalDir, launcherPath());
+    .option('--sync', 'NORMAL-DIR lasts and holds other units too: remove the units skiff wrote there before and makes no more')
+    .action((normalDir: string, _early: string | undefined, _late: string | undefined, flags: { sync?: boolean }) => {
+      const { errors, failures } = generate(normalDir, skiffPath(), process.env, Boolean(flags.sync));
       const lines = [...errors.map(formatQuadletError), ...failures].map((line) => `skiff-generator: ${line}\n`);
       if (lines.length) process.stderr.write(lines.join(''));
       if (failures.length) process.exitCode = 1;

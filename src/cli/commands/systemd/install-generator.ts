@@ -1,20 +1,68 @@
-// skiff systemd install-generator [--uninstall]: puts the generator (a script running this skiff's
-// `systemd generate`) where systemd can run it, or takes it away.
-import { resolve } from 'node:path';
+// skiff systemd install-generator [--uninstall] [--dir DIR]: makes Quadlet files become units. As
+// root, a generator script where systemd runs it for every user; as a user (systemd runs no
+// generator from a home), skiff-quadlet.path and .service, which write the units into
+// ~/.local/share/systemd/user whenever a Quadlet file changes (src/systemd/generator-install.ts).
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { launcherPath } from '../../../systemd/generator.js';
-import { defaultGeneratorDir, installGenerator, uninstallGenerator, USER_GENERATOR_DIRS } from '../../../systemd/generator-install.js';
+import { skiffPath } from '../../../util/self.js';
+import { configHome, generate, homeDir } from '../../../systemd/generator.js';
+import {
+  defaultGeneratorDir,
+  installGenerator,
+  installUserUnits,
+  quadletUserUnits,
+  uninstallGenerator,
+  uninstallUserUnits,
+  USER_GENERATOR_DIRS,
+} from '../../../systemd/generator-install.js';
+import { formatQuadletError } from '../../../systemd/quadlet.js';
+import { findHelperBinary, runHelper } from '../../../util/exec.js';
 import { log } from '../../../util/log.js';
 import { printLine } from '../../output/print.js';
 
 const RELOAD = 'systemctl --user daemon-reload';
 
+// Tells the user's manager, where there is one (quietly: the next login does it too).
+const reload = async (...then: string[][]): Promise<boolean> => {
+  const systemctl = findHelperBinary('systemctl');
+  if (!systemctl) return false;
+  try {
+    await runHelper(systemctl, ['--user', 'daemon-reload']);
+    for (const args of then) await runHelper(systemctl, ['--user', ...args]);
+    return true;
+  } catch (error) {
+    log.debug(`systemctl --user: ${(error as Error).message}`);
+    return false;
+  }
+};
+
+// Without root and without --dir: the two user units, and the units of the files there now.
+const rootless = async (uninstall: boolean): Promise<void> => {
+  const unitDir = join(configHome(), 'systemd', 'user');
+  if (uninstall) {
+    const removed = uninstallUserUnits(unitDir);
+    if (!removed.length) return printLine(`No Quadlet units of skiff's in ${unitDir}`);
+    for (const path of removed) printLine(`Removed ${path}`);
+    await reload();
+    return printLine('The units made from Quadlet files stay in ~/.local/share/systemd/user until you remove them');
+  }
+  const outDir = join(process.env.XDG_DATA_HOME || join(homeDir(), '.local', 'share'), 'systemd', 'user');
+  const quadlets = join(configHome(), 'containers', 'systemd');
+  for (const path of installUserUnits(unitDir, quadletUserUnits(skiffPath(), quadlets, outDir))) printLine(`Installed ${path}`);
+  const { written, errors } = generate(outDir, skiffPath(), process.env, true);
+  for (const error of errors) log.warn(formatQuadletError(error));
+  printLine(`Units from ${quadlets}: ${written.length ? written.join(', ') : 'none yet'} (in ${outDir}; remade whenever a file there changes)`);
+  const live = await reload(['start', 'skiff-quadlet.path']);
+  printLine(`Next: ${live ? '' : `${RELOAD}, then `}systemctl --user start NAME for NAME.container`);
+};
+
 export const build = (): Command =>
   new Command('install-generator')
-    .description('Install the Quadlet generator for systemd (a script that runs skiff systemd generate), or remove it')
-    .option('--uninstall', 'remove it (only a script skiff wrote)')
-    .option('--dir <dir>', 'where (default: /etc/systemd/user-generators as root, for every user; else ~/.config/systemd/user-generators)')
-    .action((flags: { uninstall?: boolean; dir?: string }) => {
+    .description('Make Quadlet files (~/.config/containers/systemd) become systemd units: a generator as root, or two user units without root')
+    .option('--uninstall', 'remove it (only what skiff wrote)')
+    .option('--dir <dir>', 'put the generator script here (default: /etc/systemd/user-generators as root, for every user)')
+    .action(async (flags: { uninstall?: boolean; dir?: string }) => {
+      if (process.getuid?.() !== 0 && !flags.dir) return rootless(Boolean(flags.uninstall));
       const dir = resolve(flags.dir ?? defaultGeneratorDir());
       if (flags.uninstall) {
         const report = uninstallGenerator(dir);
@@ -22,12 +70,10 @@ export const build = (): Command =>
         printLine(`Removed ${report.path}`);
         return printLine(`Next: ${RELOAD} (the units it made go away)`);
       }
-      const report = installGenerator(dir, launcherPath());
+      const report = installGenerator(dir, skiffPath());
       printLine(`${report.existed ? 'Replaced' : 'Installed'} the Quadlet generator: ${report.path}`);
       if (!report.searched)
-        log.warn(
-          `systemd runs user generators only from ${USER_GENERATOR_DIRS.join(', ')}, so not this one: as root, run \`skiff systemd install-generator\` (it installs one in /etc/systemd/user-generators, for every user), or write your units with \`skiff systemd generate ~/.config/systemd/user\` after each change`,
-        );
+        log.warn(`systemd runs user generators only from ${USER_GENERATOR_DIRS.join(', ')}, so not this one: without --dir, skiff installs one where it runs`);
       printLine(
         `Next: ${RELOAD}${process.getuid?.() === 0 && !flags.dir ? ' as each user (or log in again)' : ''}, then systemctl --user start NAME for NAME.container`,
       );
