@@ -226,7 +226,9 @@ const session = (): CheckResult[] => {
     name: 'linger',
     status: linger ? 'ok' : 'warn',
     required: false,
-    detail: linger ? 'enabled' : 'disabled: containers stop when you log out',
+    detail: linger
+      ? 'enabled'
+      : 'disabled: containers stop when you log out, and those with --restart always come back only when you log in (skiff-restart.service)',
     fix: linger ? undefined : `loginctl enable-linger ${name}`,
   });
   return results;

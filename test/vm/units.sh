@@ -9,9 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 UNITS="$HOME/.config/systemd/user"
 cleanup() {
-  for u in container-gen-web container-gen-new container-gen-notify; do systemctl --user stop "$u.service" >/dev/null 2>&1; rm -f "$UNITS/$u.service"; done
+  for u in container-gen-web container-gen-new container-gen-notify container-gen-au; do systemctl --user stop "$u.service" >/dev/null 2>&1; rm -f "$UNITS/$u.service"; done
   systemctl --user daemon-reload
-  $S rm -f -t 0 gen-web gen-new gen-notify >/dev/null 2>&1
+  $S rm -f -t 0 gen-web gen-new gen-notify gen-au >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,6 +58,23 @@ check "generate --new: its cgroup is inside the unit's (Delegate=yes)" yes \
   "$(grep -q 'container-gen-new.service' "/proc/$($S inspect --format '{{.State.Pid}}' gen-new)/cgroup" && echo yes || cat "/proc/$($S inspect --format '{{.State.Pid}}' gen-new)/cgroup")"
 timeout 120 systemctl --user stop container-gen-new.service
 check "generate --new: stop removes the container" 1 "$($S container exists gen-new; echo $?)"
+
+# auto-update of a container its unit runs: a newer image under its name (policy local) and the
+# unit is restarted, its container made again from the new image.
+mkdir -p "$work/au/bin" && cp /bin/busybox "$work/au/bin/" && for a in sh sleep cat; do ln -sf busybox "$work/au/bin/$a"; done
+echo 1 > "$work/au/version" && tar -C "$work/au" -cf "$work/au1.tar" . && $S import -q "$work/au1.tar" localhost/autoupd:1 >/dev/null
+$S create --name gen-au --label io.containers.autoupdate=local localhost/autoupd:1 sleep 600 >/dev/null
+(cd "$UNITS" && $S generate systemd --new --name --files gen-au >/dev/null)
+$S rm -f -t 0 gen-au >/dev/null
+systemctl --user daemon-reload
+timeout 120 systemctl --user start container-gen-au.service
+main=$(systemctl --user show -p MainPID --value container-gen-au.service)
+echo 2 > "$work/au/version" && tar -C "$work/au" -cf "$work/au2.tar" . && new=$($S import -q "$work/au2.tar" localhost/autoupd:1)
+check "auto-update: the unit's container is updated" "container-gen-au.service local true" "$($S auto-update --format '{{.Unit}} {{.Policy}} {{.Updated}}' 2>&1)"
+check "auto-update: through its unit (a new main process)" yes "$([ "$(systemctl --user show -p MainPID --value container-gen-au.service)" != "$main" ] && echo yes || echo no)"
+check "auto-update: the new image runs" "${new#sha256:} 2" "$($S inspect --format '{{.Image}}' gen-au) $($S exec gen-au cat /version)"
+timeout 120 systemctl --user stop container-gen-au.service
+rm -f "$UNITS/container-gen-au.service"
 
 # sd_notify from the container (--sdnotify=container): READY and STATUS reach systemd through the
 # monitor; a MAINPID from the container is dropped.
