@@ -1,13 +1,13 @@
 // A container's bundle: its OCI runtime spec (from its recorded configuration, its user resolved
 // in its own root) and the /etc files it gets (hostname, hosts, resolv.conf).
-import { lchownSync, writeFileSync } from 'node:fs';
+import { lchownSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cgroupVersion } from '../cgroups/detect.js';
 import { CliError } from '../errors.js';
 import { networkMode } from '../network/modes.js';
 import { resolvConf } from '../network/etc.js';
-import { resolveUser } from '../oci/passwd.js';
-import { generateSpec } from '../oci/spec.js';
+import { groupIds, resolveUser } from '../oci/passwd.js';
+import { generateSpec, type SpecInput } from '../oci/spec.js';
 import type { ContainerRecord } from '../state/containers.js';
 import { findHelperBinary } from '../util/exec.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -18,6 +18,31 @@ import { keepIdAccounts } from './container-userns.js';
 import { specCgroups } from './container-cgroups.js';
 import { notifyPlan } from './container-launch.js';
 import { outerIds, rootOwner } from '../util/idmap.js';
+
+// --tz: the host's zoneinfo file for the zone (the host's own for "local"), as /etc/localtime. No
+// TZ variable: a C library that finds no zoneinfo directory would read a zone name as a POSIX rule.
+const timeZone = (tz: string | undefined): { file: string } | undefined =>
+  tz === undefined ? undefined : { file: realpathSync(tz === 'local' ? '/etc/localtime' : join('/usr/share/zoneinfo', tz)) };
+
+// --ipc/--pid/--uts of another container (its process's namespace, which it must be running to
+// have), a namespace file, or the host's.
+const sharedNamespaces = (ctx: EngineContext, modes: NonNullable<ContainerRecord['config']['sharedNamespaces']>): SpecInput['shared'] => {
+  const resolved: SpecInput['shared'] = {};
+  for (const type of ['ipc', 'pid', 'uts'] as const) {
+    const mode = modes[type];
+    if (!mode) continue;
+    if (mode === 'host') resolved[type] = 'host';
+    else if (mode.startsWith('ns:')) resolved[type] = { path: mode.slice(3) };
+    else {
+      const other = ctx.containers.find(mode.slice('container:'.length));
+      const state = ctx.containers.effectiveState(other.id);
+      if (state.status !== 'running' || !state.pid)
+        throw new CliError('ESTATE', `--${type} ${mode}: ${other.name} is ${state.status}, so it has no namespace to share: start it first`);
+      resolved[type] = { path: `/proc/${state.pid}/ns/${type}` };
+    }
+  }
+  return resolved;
+};
 
 export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
   const store = ctx.containers;
@@ -31,7 +56,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   const shared = c.network.startsWith('container:') ? store.find(c.network.slice('container:'.length)).config : c;
   const named = shared.namedNetwork ? ctx.networks.get(shared.network) : undefined;
   writeFileSync(join(userdata, 'resolv.conf'), resolvConf(c, networkMode(shared).nameserver(named?.gateway)));
-  const init = c.init ? (findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
+  const init = c.init ? (c.initPath ?? findHelperBinary('catatonit') ?? findHelperBinary('tini-static') ?? findHelperBinary('tini')) : undefined;
   if (c.init && !init) throw new CliError('EHELPER', '--init needs catatonit or tini on the host: apt-get install catatonit');
   const user = resolveUser(rootfs, c.user);
   const mappings = c.idMappings;
@@ -45,13 +70,22 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   // --sdnotify=container under a unit: the monitor's socket for the container, at /run/notify.
   const proxy = notifyPlan(ctx, record)?.proxy;
   const env = home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${home}`] : c.env;
+  const tz = timeZone(c.tz);
+  const groupAdd = c.groupAdd?.filter((g) => g !== 'keep-groups') ?? [];
+  const withGroups = groupAdd.length ? { ...user, additionalGids: [...new Set([...user.additionalGids, ...groupIds(rootfs, groupAdd)])] } : user;
+  const etcFiles: Record<string, string> = {
+    '/etc/hostname': join(userdata, 'hostname'),
+    '/etc/hosts': join(userdata, 'hosts'),
+    '/etc/resolv.conf': join(userdata, 'resolv.conf'),
+  };
+  if (c.noHosts) delete etcFiles['/etc/hosts'];
   const spec = generateSpec({
     hostname: c.hostname,
     rootfs,
     args: [...c.entrypoint, ...c.cmd],
     env: proxy ? [...env, 'NOTIFY_SOCKET=/run/notify/notify.sock'] : env,
     cwd: c.workdir,
-    user,
+    user: withGroups,
     terminal: c.tty,
     capAdd: c.capAdd,
     capDrop: c.capDrop,
@@ -64,6 +98,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
       ...accounts.mounts,
       ...runtimeMounts(ctx.volumes, c.mounts ?? [], (m) => join(overlayDir(dir, c.mounts ?? [], m), 'merged')),
       ...(proxy ? [{ destination: '/run/notify', type: 'bind', source: dirname(proxy), options: ['bind', 'rprivate', 'rw'] }] : []),
+      ...(tz ? [{ destination: '/etc/localtime', type: 'bind', source: tz.file, options: ['bind', 'rprivate', 'ro'] }] : []),
       ...(c.devices ?? []).map((d) => ({
         destination: d.destination,
         type: 'bind',
@@ -76,7 +111,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     network: networkMode(c).namespace({ netnsPath: store.netnsPath(record.id), pastaPidFile: '', slirpSocket: '' }, () =>
       networking.sharedNetns(c.network.slice('container:'.length)),
     ),
-    etcFiles: { '/etc/hostname': join(userdata, 'hostname'), '/etc/hosts': join(userdata, 'hosts'), '/etc/resolv.conf': join(userdata, 'resolv.conf') },
+    etcFiles,
     cgroupV2: cgroupVersion() === 'v2',
     singleId: ctx.config.storage.userns === 'single',
     ...(mappings ? { idMappings: mappings } : {}),
@@ -84,7 +119,17 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     ...(c.ulimits ? { ulimits: c.ulimits } : {}),
     ...(c.oomScoreAdj !== undefined ? { oomScoreAdj: c.oomScoreAdj } : {}),
     ...(c.cgroupns === 'host' ? { hostCgroupns: true } : {}),
-    annotations: { 'io.skiff.name': record.name, 'io.skiff.image': record.image },
+    annotations: {
+      ...c.annotations,
+      ...(c.groupAdd?.includes('keep-groups') ? { 'run.oci.keep_original_groups': '1' } : {}),
+      'io.skiff.name': record.name,
+      'io.skiff.image': record.image,
+    },
+    ...(c.umask !== undefined ? { umask: c.umask } : {}),
+    ...(c.shmSize !== undefined ? { shmSize: c.shmSize } : {}),
+    ...(c.sysctls ? { sysctls: c.sysctls } : {}),
+    ...(c.personality ? { personality: c.personality } : {}),
+    ...(c.sharedNamespaces ? { shared: sharedNamespaces(ctx, c.sharedNamespaces) } : {}),
   });
   // An unlimited rlimit (-1) is RLIM_INFINITY, 2^64-1: past what a JS number holds, so written as text.
   const text = JSON.stringify(spec, (key, value) => ((key === 'soft' || key === 'hard') && value === -1 ? 'RLIM_INFINITY' : value), 2);

@@ -3,11 +3,13 @@
 // overrides the image's Env; names in --user are resolved later, against the container's files.
 import { parseUserns } from '../util/idmap.js';
 import { checkUlimits, type LimitFlags, parseLimits, parseUlimit } from '../cgroups/limits.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
 import type { PortMapping } from '../network/ports.js';
 import type { ContainerConfig, MountSpec, RestartPolicy } from '../state/containers.js';
+import { parseRamSize } from '../build/values.js';
 import { healthcheckConfig, type HealthFlags } from './container-health.js';
 import { containerMounts, parseDevice } from './container-mounts.js';
 
@@ -81,6 +83,38 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   createCommand?: string[];
   /** The systemd unit running the command (SKIFF_SYSTEMD_UNIT): auto-update restarts it. */
   systemdUnit?: string;
+  tz?: string;
+  umask?: string;
+  shmSize?: string;
+  sysctl?: string[];
+  groupAdd?: string[];
+  /** false: --no-hosts. */
+  hosts?: boolean;
+  expose?: string[];
+  annotation?: string[];
+  labelFile?: string[];
+  pidfile?: string;
+  conmonPidfile?: string;
+  envHost?: boolean;
+  unsetenv?: string[];
+  unsetenvAll?: boolean;
+  envMerge?: string[];
+  /** false: --http-proxy=false (the host's proxy variables stay out). */
+  httpProxy?: boolean;
+  personality?: string;
+  ipc?: string;
+  pid?: string;
+  uts?: string;
+  platform?: string;
+  arch?: string;
+  os?: string;
+  variant?: string;
+  seccompPolicy?: string;
+  /** Pulling a missing image. */
+  authfile?: string;
+  tlsVerify?: boolean;
+  /** --init-path: the init binary for --init. */
+  initPath?: string;
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
@@ -232,6 +266,95 @@ const checkHost = (entry: string): string => {
   return entry;
 };
 
+const usage = (message: string): CliError => new CliError('EUSAGE', message);
+
+// The kernel parameters a container may set: those of its own IPC and network namespaces (Docker's list).
+const NAMESPACED_SYSCTLS = [
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+];
+
+const parseSysctls = (entries: string[], network: string, ipc: string | undefined): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const [key, value] = [entry.slice(0, eq).trim(), entry.slice(eq + 1)];
+    if (eq < 1) throw usage(`invalid --sysctl "${entry}": use NAME=VALUE`);
+    const ipcKey = NAMESPACED_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.');
+    if (ipcKey && ipc === 'host') throw usage(`--sysctl ${key} sets the IPC namespace, which --ipc host shares with the host`);
+    if (key.startsWith('net.') && network === 'host') throw usage(`--sysctl ${key} sets the network namespace, which --network host shares with the host`);
+    if (!ipcKey && !key.startsWith('net.'))
+      throw usage(`--sysctl ${key} is not a namespaced kernel parameter: a container may set kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* and net.*`);
+    out[key] = value;
+  }
+  return out;
+};
+
+// --ipc/--pid/--uts: private (the default), host, container:NAME or ns:PATH.
+const checkNamespaceMode = (flag: string, mode: string | undefined): string | undefined => {
+  if (mode === undefined || mode === 'private' || mode === '') return undefined;
+  if (mode === 'host' || (mode.startsWith('container:') && mode.length > 10) || (mode.startsWith('ns:/') && mode.length > 4)) return mode;
+  throw usage(`invalid --${flag} "${mode}": use private, host, container:NAME or ns:PATH`);
+};
+
+// --platform/--arch/--os/--variant: the host's is what runs here (no emulation).
+const checkPlatform = (options: CreateOptions): void => {
+  const arch = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' }[process.arch as string] ?? process.arch;
+  const [os, wantedArch] = options.platform ? options.platform.split('/') : [options.os, options.arch];
+  if ((os && os !== 'linux') || (wantedArch && wantedArch !== arch))
+    throw usage(
+      `cannot run ${options.platform ?? `${os ?? 'linux'}/${wantedArch ?? arch}`} containers on this ${arch} host: skiff does not emulate other platforms`,
+    );
+};
+
+// The container's environment: skiff's defaults and the image's (less --unsetenv, or none with
+// --unsetenv-all), the host's proxy variables (unless --http-proxy=false), the host's whole
+// environment (--env-host), --env-file, -e; then --env-merge's values, with ${VAR} the value so far.
+const containerEnv = (options: CreateOptions, img: NonNullable<ImageConfig['config']>, hostname: string): string[] => {
+  const drop = new Set(options.unsetenv ?? []);
+  const keep = (list: string[]) => (options.unsetenvAll ? [] : list.filter((e) => !drop.has(e.slice(0, e.indexOf('=') < 0 ? undefined : e.indexOf('=')))));
+  const PROXY = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY'];
+  const proxies = options.httpProxy === false ? [] : PROXY.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
+  const host = options.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`) : [];
+  const envFiles = (options.envFile ?? []).flatMap(readEnvFile).flatMap(expandEnv);
+  const env = mergeEnv(
+    keep([DEFAULT_PATH]),
+    keep(img.Env ?? []),
+    keep(options.tty ? ['TERM=xterm'] : []),
+    keep([`HOSTNAME=${hostname}`, 'container=skiff']),
+    proxies,
+    host,
+    envFiles,
+    (options.env ?? []).flatMap(expandEnv),
+  );
+  const merged = (options.envMerge ?? []).map((entry) => {
+    const eq = entry.indexOf('=');
+    if (eq < 1) throw usage(`invalid --env-merge "${entry}": use NAME=VALUE with \${NAME} for the value it has`);
+    const current = new Map(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    return `${entry.slice(0, eq)}=${entry.slice(eq + 1).replace(/\$\{(\w+)\}/g, (_, name: string) => current.get(name) ?? '')}`;
+  });
+  return mergeEnv(env, merged);
+};
+
+// --label-file: KEY=VALUE lines (# comments, blank lines skipped).
+const readLabelFiles = (files: string[]): string[] =>
+  files.flatMap((file) => {
+    try {
+      return readFileSync(file, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'));
+    } catch (error) {
+      throw usage(`cannot read --label-file ${file}: ${(error as Error).message}`);
+    }
+  });
+
 // Builds the config; `network` is the mode to use when the flags name none, `ports` the published
 // ports already checked and resolved (see network/ports.ts).
 export const buildContainerConfig = (
@@ -262,15 +385,7 @@ export const buildContainerConfig = (
   checkNetwork(network, defaults.ports.length > 0, named);
   if (options.networkAliases?.length && !named) throw new CliError('EUSAGE', '--network-alias needs a named network (--network NAME)');
   const hostname = options.hostname ?? id.slice(0, 12);
-  const envFiles = (options.envFile ?? []).flatMap(readEnvFile).flatMap(expandEnv);
-  const env = mergeEnv(
-    [DEFAULT_PATH],
-    img.Env ?? [],
-    options.tty ? ['TERM=xterm'] : [],
-    [`HOSTNAME=${hostname}`, 'container=skiff'],
-    envFiles,
-    (options.env ?? []).flatMap(expandEnv),
-  );
+  const env = containerEnv(options, img, hostname);
   const mounts = containerMounts(
     options.volume ?? [],
     options.mount ?? [],
@@ -291,6 +406,37 @@ export const buildContainerConfig = (
   if (options.cgroups !== undefined && !['enabled', 'disabled', 'no-conmon', 'split'].includes(options.cgroups))
     throw new CliError('EUSAGE', `invalid --cgroups "${options.cgroups}": use enabled, disabled, no-conmon or split`);
   const healthcheck = healthcheckConfig(options, img);
+  checkPlatform(options);
+  if (options.seccompPolicy !== undefined && options.seccompPolicy !== 'default')
+    throw usage(`--seccomp-policy ${options.seccompPolicy} is not supported: skiff applies its default profile (or --security-opt seccomp=FILE)`);
+  const shared = {
+    ipc: checkNamespaceMode('ipc', options.ipc),
+    pid: checkNamespaceMode('pid', options.pid),
+    uts: checkNamespaceMode('uts', options.uts),
+  };
+  if (shared.uts && options.hostname) throw usage(`--hostname cannot be set with --uts ${shared.uts}: the container shares that hostname`);
+  const umask = options.umask === undefined ? undefined : /^[0-7]{1,4}$/.test(options.umask) ? Number.parseInt(options.umask, 8) : Number.NaN;
+  if (Number.isNaN(umask)) throw usage(`invalid --umask "${options.umask}": use an octal mask such as 0022`);
+  let shmSize: number | undefined;
+  try {
+    shmSize = options.shmSize === undefined ? undefined : parseRamSize(options.shmSize);
+  } catch {
+    throw usage(`invalid --shm-size "${options.shmSize}": use a size such as 64m or 1g`);
+  }
+  if (shmSize !== undefined && shmSize <= 0) throw usage(`invalid --shm-size "${options.shmSize}": use a size above 0 such as 64m`);
+  if (options.personality !== undefined && options.personality !== 'LINUX' && options.personality !== 'LINUX32')
+    throw usage(`invalid --personality "${options.personality}": use LINUX or LINUX32`);
+  if (options.tz !== undefined && options.tz !== 'local' && !/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(options.tz))
+    throw usage(`invalid --tz "${options.tz}": use a zone such as Europe/Paris, or local`);
+  if (options.initPath !== undefined && !options.init) throw usage('--init-path needs --init');
+  if (options.initPath !== undefined && !existsSync(options.initPath)) throw usage(`--init-path ${options.initPath}: no such file`);
+  if (options.tz !== undefined && !existsSync(options.tz === 'local' ? '/etc/localtime' : `/usr/share/zoneinfo/${options.tz}`))
+    throw usage(
+      `unknown time zone "${options.tz}": this host has no ${options.tz === 'local' ? '/etc/localtime' : `/usr/share/zoneinfo/${options.tz}`} (apt-get install tzdata)`,
+    );
+  for (const port of options.expose ?? [])
+    if (!/^\d+(-\d+)?(\/(tcp|udp))?$/.test(port)) throw usage(`invalid --expose "${port}": use PORT[/tcp|udp] or a range such as 8000-8010`);
+  const annotations = parseLabels(options.annotation ?? []);
   if (options.sdnotify !== undefined && !['conmon', 'container', 'ignore'].includes(options.sdnotify))
     throw new CliError('EUSAGE', `invalid --sdnotify "${options.sdnotify}": use container, conmon or ignore`);
   const stopTimeout = options.stopTimeout ?? 10;
@@ -303,7 +449,7 @@ export const buildContainerConfig = (
     workdir,
     user: options.user ?? img.User ?? '',
     hostname,
-    labels: { ...(img.Labels ?? {}), ...parseLabels(options.labels ?? []) },
+    labels: { ...(img.Labels ?? {}), ...parseLabels(readLabelFiles(options.labelFile ?? [])), ...parseLabels(options.labels ?? []) },
     tty: Boolean(options.tty),
     interactive: Boolean(options.interactive),
     autoRemove: Boolean(options.rm),
@@ -337,5 +483,18 @@ export const buildContainerConfig = (
     ...parseLogOpts(options.logOpts ?? []),
     ...(healthcheck ? { healthcheck } : {}),
     ...(options.sdnotify ? { sdnotify: options.sdnotify as 'conmon' | 'container' | 'ignore' } : {}),
+    ...(options.tz !== undefined ? { tz: options.tz } : {}),
+    ...(options.initPath ? { initPath: resolve(options.initPath) } : {}),
+    ...(umask !== undefined ? { umask } : {}),
+    ...(shmSize !== undefined ? { shmSize } : {}),
+    ...(options.sysctl?.length ? { sysctls: parseSysctls(options.sysctl, network, shared.ipc) } : {}),
+    ...(options.groupAdd?.length ? { groupAdd: options.groupAdd } : {}),
+    ...(options.hosts === false ? { noHosts: true } : {}),
+    ...(options.expose?.length ? { expose: options.expose } : {}),
+    ...(Object.keys(annotations).length ? { annotations } : {}),
+    ...(options.personality ? { personality: options.personality as 'LINUX' | 'LINUX32' } : {}),
+    ...(options.pidfile ? { pidfile: resolve(options.pidfile) } : {}),
+    ...(options.conmonPidfile ? { conmonPidfile: resolve(options.conmonPidfile) } : {}),
+    ...(shared.ipc || shared.pid || shared.uts ? { sharedNamespaces: Object.fromEntries(Object.entries(shared).filter(([, v]) => v)) } : {}),
   };
 };

@@ -191,6 +191,10 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) =>
           }
         : {}),
       ...(r.createCommand ? { CreateCommand: r.createCommand } : {}),
+      ...(c.annotations ? { Annotations: c.annotations } : {}),
+      ...(c.expose ? { ExposedPorts: Object.fromEntries(c.expose.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) } : {}),
+      ...(c.tz ? { Timezone: c.tz } : {}),
+      ...(c.umask !== undefined ? { Umask: `0${c.umask.toString(8)}` } : {}),
       ...(c.sdnotify ? { SdNotifyMode: c.sdnotify } : {}),
     },
     HostConfig: {
@@ -211,6 +215,12 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) =>
       ExtraHosts: c.addHosts ?? [],
       Runtime: r.runtime.split('/').pop(),
       UsernsMode: c.userns ?? '',
+      IpcMode: c.sharedNamespaces?.ipc ?? 'private',
+      PidMode: c.sharedNamespaces?.pid ?? 'private',
+      UTSMode: c.sharedNamespaces?.uts ?? 'private',
+      ShmSize: c.shmSize ?? 65536 * 1024,
+      Sysctls: c.sysctls ?? {},
+      GroupAdd: c.groupAdd ?? [],
       ...(c.idMappings
         ? {
             IDMappings: {

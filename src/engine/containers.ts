@@ -319,7 +319,7 @@ export class ContainersEngine {
     if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
     let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
-    if (!image) image = (await this.images.pull(options.image, {}, onPull)).image;
+    if (!image) image = (await this.images.pull(options.image, { authfile: options.authfile, tlsVerify: options.tlsVerify }, onPull)).image;
     if (options.name && options.replace && this.store.nameTarget(options.name)) {
       await this.remove(options.name, { force: true }).catch((error) => {
         if (!(error instanceof CliError && error.code === 'ENOCONTAINER')) throw error;
@@ -331,7 +331,12 @@ export class ContainersEngine {
       const { parsePublish, exposedMappings, reservePorts } = await import('../network/ports.js');
       const requested = [
         ...(options.publish ?? []).flatMap(parsePublish),
-        ...(options.publishAll ? exposedMappings(this.ctx.images.config(image.id).config?.ExposedPorts) : []),
+        ...(options.publishAll
+          ? exposedMappings({
+              ...this.ctx.images.config(image.id).config?.ExposedPorts,
+              ...Object.fromEntries((options.expose ?? []).map((p) => [p, {}])),
+            })
+          : []),
       ];
       ports = await reservePorts(requested);
     }
@@ -639,6 +644,9 @@ export class ContainersEngine {
         throw error;
       }
       this.event(record, 'start');
+      // --pidfile, --conmon-pidfile: the pids of this run.
+      if (record.config.pidfile) writeFileAtomic(record.config.pidfile, `${started.pid}\n`, 0o644, false);
+      if (record.config.conmonPidfile) writeFileAtomic(record.config.conmonPidfile, `${started.monitorPid}\n`, 0o644, false);
       log.debug('start: started');
     } catch (error) {
       try {

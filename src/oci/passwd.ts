@@ -60,3 +60,15 @@ export const resolveUser = (rootfs: string, spec: string | undefined): ResolvedU
 
 // uid → user name, from the container's /etc/passwd (for `top`).
 export const userNames = (rootfs: string): Map<string, string> => new Map(readLines(rootfs, 'etc/passwd').map((f) => [f[2], f[0]]));
+
+// --group-add: each a gid, or a group name looked up in the container's /etc/group.
+export const groupIds = (rootfs: string, groups: string[]): number[] => {
+  if (!groups.length) return [];
+  const table = readLines(rootfs, 'etc/group');
+  return groups.map((g) => {
+    if (isNumber(g)) return Number(g);
+    const found = table.find((f) => f[0] === g);
+    if (!found) throw new CliError('EUSAGE', `unable to find group ${g} (--group-add): no matching entries in the container's /etc/group`, { exitCode: 126 });
+    return Number(found[2]);
+  });
+};

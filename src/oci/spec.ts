@@ -1,7 +1,7 @@
 // OCI runtime spec (config.json) for a container, from the image's config and the user's flags.
 // The container runs inside skiff's rootless user namespace, so the spec asks for no user namespace
 // of its own: uid 0 in the container is the user, other ids are the subordinate range.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CliError } from '../errors.js';
 import { hardLimit } from '../util/proc.js';
 import type { IdMapRange, IdMappings } from '../util/idmap.js';
@@ -131,7 +131,16 @@ export interface SpecInput {
   /** --cgroupns=host: no cgroup namespace of its own. */
   hostCgroupns?: boolean;
   annotations: Record<string, string>;
+  umask?: number;
+  /** /dev/shm's size in bytes (default 64 MiB). */
+  shmSize?: number;
+  sysctls?: Record<string, string>;
+  personality?: 'LINUX' | 'LINUX32';
+  /** Namespaces not of its own: the host's, or another's (a path to join). */
+  shared?: { ipc?: SharedNamespace; pid?: SharedNamespace; uts?: SharedNamespace };
 }
+
+export type SharedNamespace = 'host' | { path: string };
 
 // Normalises "net_admin", "CAP_NET_ADMIN", "ALL" to the runtime's names; rejects unknown ones.
 export const normaliseCapabilities = (names: string[]): string[] =>
@@ -187,7 +196,10 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   const running = nonRoot ? explicit : caps;
   const ownNetwork = input.network !== 'host';
   const mounts: Mount[] = [
-    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    // The host's pid namespace: its /proc bound (a rootless proc mount needs a pid namespace of its own).
+    input.shared?.pid === 'host'
+      ? { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }
+      : { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     {
       destination: '/dev/pts',
@@ -195,8 +207,23 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(input.singleId ? [] : ['gid=5'])],
     },
-    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    // The host's IPC namespace: its /dev/shm and /dev/mqueue bound, not new ones.
+    ...(input.shared?.ipc === 'host'
+      ? [
+          { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] },
+          ...(existsSync('/dev/mqueue')
+            ? [{ destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }]
+            : []),
+        ]
+      : [
+          { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+          {
+            destination: '/dev/shm',
+            type: 'tmpfs',
+            source: 'shm',
+            options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${input.shmSize ? `${Math.ceil(input.shmSize / 1024)}k` : '65536k'}`],
+          },
+        ]),
     ownNetwork
       ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] }
       : { destination: '/sys', type: 'bind', source: '/sys', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'ro', 'rbind'] },
@@ -214,7 +241,12 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   const depth = (m: Mount) => m.destination.split('/').filter(Boolean).length;
   mounts.push(...extra.sort((a, b) => depth(a) - depth(b)));
 
-  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const namespaces: { type: string; path?: string }[] = [];
+  for (const type of ['pid', 'ipc', 'uts'] as const) {
+    const shared = input.shared?.[type];
+    if (shared !== 'host') namespaces.push(shared ? { type, path: shared.path } : { type });
+  }
+  namespaces.push({ type: 'mount' });
   if (input.network === 'private') namespaces.push({ type: 'network' });
   else if (typeof input.network === 'object') namespaces.push({ type: 'network', path: input.network.path });
   if (input.cgroupV2 && !input.hostCgroupns) namespaces.push({ type: 'cgroup' });
@@ -229,7 +261,12 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
     ociVersion: '1.0.2',
     process: {
       terminal: input.terminal,
-      user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
+      user: {
+        uid: input.user.uid,
+        gid: input.user.gid,
+        ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}),
+        ...(input.umask !== undefined ? { umask: input.umask } : {}),
+      },
       args: input.init ? [INIT_PATH, '--', ...input.args] : input.args,
       env: input.env,
       cwd: input.cwd,
@@ -244,7 +281,8 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
       noNewPrivileges: input.noNewPrivileges,
     },
     root: { path: input.rootfs, readonly: input.readOnly },
-    hostname: input.hostname,
+    // (A hostname is the container's own UTS namespace's: none when it shares one.)
+    ...(input.shared?.uts ? {} : { hostname: input.hostname }),
     mounts,
     annotations: input.annotations,
     linux: {
@@ -254,6 +292,8 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
       ...(input.cgroupsPath ? { cgroupsPath: input.cgroupsPath } : {}),
       ...(seccomp ? { seccomp } : {}),
       ...(input.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(input.sysctls ? { sysctl: input.sysctls } : {}),
+      ...(input.personality ? { personality: { domain: input.personality } } : {}),
     },
   };
 };

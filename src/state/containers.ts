@@ -86,6 +86,31 @@ export interface ContainerConfig {
   healthcheck?: HealthcheckConfig;
   /** --sdnotify: how a systemd unit (Type=notify) hears the container is ready; absent: container. */
   sdnotify?: 'conmon' | 'container' | 'ignore';
+  /** --init-path: the init --init runs (absent: catatonit or tini from PATH). */
+  initPath?: string;
+  /** --tz: an IANA zone (or "local": the host's); /etc/localtime is the host's zoneinfo file for it. */
+  tz?: string;
+  /** --umask, as a number. */
+  umask?: number;
+  /** --shm-size, bytes. */
+  shmSize?: number;
+  /** --sysctl: namespaced kernel parameters. */
+  sysctls?: Record<string, string>;
+  /** --group-add: gids or group names (resolved in the container's /etc/group), or keep-groups. */
+  groupAdd?: string[];
+  /** --no-hosts: no /etc/hosts of skiff's. */
+  noHosts?: boolean;
+  /** --expose: ports the container offers ("80/tcp"), published by -P with the image's. */
+  expose?: string[];
+  /** --annotation: the runtime spec's annotations. */
+  annotations?: Record<string, string>;
+  /** --personality: the execution domain (LINUX32 on a 64-bit host). */
+  personality?: 'LINUX' | 'LINUX32';
+  /** --pidfile, --conmon-pidfile: host files that get the container's and its monitor's pid at each start. */
+  pidfile?: string;
+  conmonPidfile?: string;
+  /** --ipc, --pid, --uts: host, or container:ID (another container's), or ns:PATH; absent: its own. */
+  sharedNamespaces?: { ipc?: string; pid?: string; uts?: string };
 }
 
 export interface HealthcheckConfig {

@@ -143,6 +143,8 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
         clearTimeout(timer);
         resolvePromise({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout, stderr });
       });
+      // (A child that ends at once, such as SKIFF_NODE=/bin/false, closes its stdin first.)
+      child.stdin?.on('error', () => undefined);
       child.stdin?.end(options.input ?? '');
     });
   const sandbox: Sandbox = {

@@ -183,7 +183,7 @@ describe('skiff-monitor with a fake runtime', () => {
     m.go();
     const { pid } = report(await m.sync);
     expect(pid).toBeGreaterThan(0);
-    expect(await m.exited).toBe(0);
+    expect(await m.exited).toBe(code.exitCode);
     const exit = JSON.parse(readFileSync(join(m.dir, 'exit'), 'utf8'));
     expect(exit).toMatchObject({ ...code, oomKilled: false });
     expect(Date.now() - Date.parse(exit.finishedAt)).toBeLessThan(60_000);
@@ -263,7 +263,7 @@ describe('skiff-monitor with a fake runtime', () => {
     expect(JSON.parse(readFileSync(join(m.dir, 'exit'), 'utf8')).exitCode).toBe(5);
     // Type 6: the client did the exit command's work; type 7: it leaves the runtime's delete to the monitor.
     client.socket.end(Buffer.concat([frame(6), frame(7)]));
-    expect(await m.exited).toBe(0);
+    expect(await m.exited).toBe(5);
     expect(m.cleanups()).toBe('');
     expect(m.calls().map((c) => c.split(' ')[0])).toEqual(['run', 'delete']);
     const entries = logEntries(join(m.dir, 'ctr.log'));
@@ -363,7 +363,7 @@ describe('skiff-monitor and its network helper', () => {
     expect(alive(helper)).toBe(false);
     expect(JSON.parse(readFileSync(join(m.dir, 'exit'), 'utf8')).exitCode).toBe(7);
     client.socket.end();
-    expect(await m.exited).toBe(0);
+    expect(await m.exited).toBe(7);
     expect(m.cleanups()).toBe('cleanup c1\n');
   });
 

@@ -22,6 +22,7 @@ export interface CreateFlags extends SameAsOptions {
   dnsOption?: string[];
   addHost?: string[];
   networkAlias?: string[];
+  disableContentTrust?: boolean;
 }
 
 // The cgroup limit flags, shared by create, run and update.
@@ -120,10 +121,39 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--health-on-failure <action>', 'what an unhealthy container gets: none, kill, restart or stop (default none)')
     .option('--no-healthcheck', "no healthcheck, not even the image's")
     .option('--sdnotify <mode>', 'under a Type=notify systemd unit: container (its READY=1 is passed on), conmon (ready once it runs) or ignore')
-    .option('--cidfile <file>', "write the container's id to this file (which must not exist)");
+    .option('--cidfile <file>', "write the container's id to this file (which must not exist)")
+    .option('--tz <zone>', "the container's time zone (Europe/Paris; local: the host's): /etc/localtime and TZ")
+    .option('--umask <mask>', "the container's process umask (octal, default 0022)")
+    .option('--shm-size <size>', "/dev/shm's size (default 64m)")
+    .option('--sysctl <name=value>', 'a namespaced kernel parameter (net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)', collect)
+    .option('--group-add <group>', "another group for the container's process (a gid or a name in its /etc/group; keep-groups: yours)", collect)
+    .option('--no-hosts', "no /etc/hosts of skiff's: the image's own")
+    .option('--expose <port[/proto]>', 'a port the container offers (published by -P)', collect)
+    .option('--annotation <key=value>', "an annotation in the container's runtime spec", collect)
+    .option('--label-file <file>', 'read labels from a file of KEY=VALUE lines', collect)
+    .option('--pidfile <file>', "write the container's pid to this file at each start")
+    .option('--conmon-pidfile <file>', "write the pid of the container's monitor to this file at each start")
+    .option('--env-host', "the host's whole environment in the container's")
+    .option('--unsetenv <name>', "leave this variable of skiff's defaults or the image's out", collect)
+    .option('--unsetenv-all', "leave all of skiff's default and the image's variables out")
+    .option('--env-merge <name=value>', "a variable whose value may use the image's: PATH=${PATH}:/opt/bin", collect)
+    .option('--http-proxy [bool]', "pass the host's proxy variables (http_proxy, https_proxy, ...) on (default true)", parseBool)
+    .option('--personality <domain>', 'the execution domain: LINUX or LINUX32')
+    .option('--ipc <mode>', 'IPC namespace: private (default), host, container:NAME or ns:PATH')
+    .option('--pid <mode>', 'PID namespace: private (default), host, container:NAME or ns:PATH')
+    .option('--uts <mode>', 'UTS namespace (hostname): private (default), host, container:NAME or ns:PATH')
+    .option('--platform <os/arch>', "the image's platform: only this host's (no emulation)")
+    .option('--arch <arch>', "the image's architecture: only this host's")
+    .option('--os <os>', "the image's OS: linux")
+    .option('--variant <variant>', 'accepted with --platform/--arch')
+    .option('--seccomp-policy <policy>', 'default (the only one: skiff applies its profile, or --security-opt seccomp=FILE)')
+    .option('--authfile <file>', 'registry credentials for pulling the image')
+    .option('--tls-verify [bool]', "verify the registry's TLS certificate when pulling (default true)", parseBool)
+    .option('--disable-content-trust', 'accepted for Docker scripts (no content trust here)')
+    .option('--init-path <path>', 'the init binary for --init (default: catatonit or tini from PATH)');
 
 export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags): CreateOptions => {
-  const { label, stopTimeout, network, net, pull, quiet: _quiet, logOpt, dnsOption, addHost, networkAlias, ...same } = flags;
+  const { label, stopTimeout, network, net, pull, quiet: _quiet, logOpt, dnsOption, addHost, networkAlias, disableContentTrust: _trust, ...same } = flags;
   const networks = network ?? net;
   return {
     ...same,
