@@ -446,8 +446,9 @@ main (int argc, char **argv)
     help = help || strcmp (argv[i], "--help") == 0;
   char pid[32], dir[PATH_MAX];
   runroot_dir (runroot, dir, sizeof dir);
-  if (command && !help && strcmp (command, "stats") == 0 && fast_stats (argc, argv, index, dir))
-    return 0;
+  int answered = command && !help && strcmp (command, "stats") == 0 ? fast_stats (argc, argv, index, dir) : -1;
+  if (answered >= 0)
+    return answered;
   if (command && !help && needs_namespace (command) && enter_namespace (dir, pid, sizeof pid))
     {
       setenv ("SKIFF_USERNS_PID", pid, 1);

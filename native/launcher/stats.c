@@ -188,6 +188,15 @@ io_total (const char *text, const char *key)
   return total;
 }
 
+/* A /proc or cgroup file whole, into *text (NULL when the file is missing, as Node reads it:
+   zeros); false when it is there but cannot be read, or is over 1 MiB: then Node answers.  */
+static bool
+read_whole (const char *path, char **text)
+{
+  *text = read_bounded (path, 1 << 20);
+  return *text || access (path, F_OK) != 0;
+}
+
 static char *
 cell (const char *text)
 {
@@ -219,7 +228,7 @@ container_row (const char *data, const char *run, const char *id, double host_me
 {
   char path[PATH_MAX], name[256], status[32], started[64], monitor[32], recorded[32], actual[32], manager[32], cgroups[32], cgroup[PATH_MAX];
   *listed = false;
-  char *record = NULL, *state = NULL;
+  char *record = NULL, *state = NULL, *text = NULL, *io = NULL, *cpu = NULL, *net = NULL;
   bool ok = false;
   if (!FORMAT (path, "%s/containers/%s/container.json", data, id))
     return false;
@@ -255,9 +264,7 @@ container_row (const char *data, const char *run, const char *id, double host_me
   if (started_ms < 0)
     goto out;
   /* Its cgroup: /proc/PID/cgroup's "0::" line.  */
-  char text[8192];
-  snprintf (path, sizeof path, "/proc/%lld/cgroup", pid);
-  if (!read_small (path, text, sizeof text))
+  if (!FORMAT (path, "/proc/%lld/cgroup", pid) || !read_whole (path, &text) || !text)
     goto out;
   char *line = strncmp (text, "0::", 3) == 0 ? text : strstr (text, "\n0::");
   if (!line)
@@ -274,21 +281,21 @@ container_row (const char *data, const char *run, const char *id, double host_me
   double limit = read_small (path, max, sizeof max) && strncmp (max, "max", 3) != 0 ? strtod (max, NULL) : host_memory;
   double usage = file_number (cgroup, "memory.current"), pids = file_number (cgroup, "pids.current");
   double block_read = 0, block_write = 0, rx = 0, tx = 0, cpu_usec = 0;
-  if (!FORMAT (path, "%s/io.stat", cgroup))
+  if (!FORMAT (path, "%s/io.stat", cgroup) || !read_whole (path, &io))
     goto out;
-  if (read_small (path, text, sizeof text))
-    block_read = io_total (text, "rbytes="), block_write = io_total (text, "wbytes=");
-  if (!FORMAT (path, "%s/cpu.stat", cgroup))
+  if (io)
+    block_read = io_total (io, "rbytes="), block_write = io_total (io, "wbytes=");
+  if (!FORMAT (path, "%s/cpu.stat", cgroup) || !read_whole (path, &cpu))
     goto out;
-  if (read_small (path, text, sizeof text) && (line = strstr (text, "usage_usec ")))
+  if (cpu && (line = strstr (cpu, "usage_usec ")))
     cpu_usec = strtod (line + 11, NULL);
-  if (!FORMAT (path, "/proc/%lld/net/dev", pid))
+  if (!FORMAT (path, "/proc/%lld/net/dev", pid) || !read_whole (path, &net))
     goto out;
-  if (read_small (path, text, sizeof text))
+  if (net)
     {
       char *save = NULL;
       int n = 0;
-      for (char *l = strtok_r (text, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+      for (char *l = strtok_r (net, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
         {
           char *colon = strchr (l, ':');
           if (n++ < 2 || !colon)
@@ -333,6 +340,10 @@ container_row (const char *data, const char *run, const char *id, double host_me
 out:
   free (record);
   free (state);
+  free (text);
+  free (io);
+  free (cpu);
+  free (net);
   return ok;
 }
 
@@ -348,7 +359,7 @@ is_id (const struct dirent *entry)
   return strlen (entry->d_name) == 64 && strspn (entry->d_name, "0123456789abcdef") == 64;
 }
 
-bool
+int
 fast_stats (int argc, char **argv, int index, const char *runroot)
 {
   bool no_stream = false;
@@ -357,11 +368,11 @@ fast_stats (int argc, char **argv, int index, const char *runroot)
       if (strcmp (argv[i], "--no-stream") == 0)
         no_stream = true;
       else if (strcmp (argv[i], "-a") != 0 && strcmp (argv[i], "--all") != 0)
-        return false;
+        return -1;
     }
   /* No global options: --root and the others change what the answer is.  */
   if (!no_stream || getenv ("SKIFF_NO_FAST_PATH") || !(index == 1 || (index == 2 && strcmp (argv[1], "container") == 0)))
-    return false;
+    return -1;
 
   /* The directories as src/config/paths.ts finds them.  */
   char data[PATH_MAX], run[PATH_MAX], dir[PATH_MAX + 16];
@@ -373,7 +384,7 @@ fast_stats (int argc, char **argv, int index, const char *runroot)
   else if (home && *home)
     snprintf (data, sizeof data, "%s/.local/share/skiff", home);
   else
-    return false;
+    return -1;
   snprintf (run, sizeof run, "%s", runroot);
 
   char meminfo[4096];
@@ -399,33 +410,37 @@ fast_stats (int argc, char **argv, int index, const char *runroot)
     }
   free (entries);
   if (!ok)
-    return false;
+    return -1;
 
-  /* printTable: every column but the last padded to its widest cell, two spaces between.  */
-  size_t widths[COLUMNS];
+  /* printTable: every column but the last padded to its widest cell, two spaces between; the
+     whole table in one buffer, written once (from here on Node never answers too).  */
+  size_t widths[COLUMNS], size = 1;
   for (int c = 0; c < COLUMNS; c++)
     {
       widths[c] = strlen (HEADERS[c]);
       for (int i = 0; i < n; i++)
         if (strlen (rows[i].cells[c]) > widths[c])
           widths[c] = strlen (rows[i].cells[c]);
+      size += (widths[c] + 2) * (size_t) (n + 1);
     }
+  size += (size_t) n + 1;
+  char *table = malloc (size);
+  if (!table)
+    return -1;
+  size_t len = 0;
   for (int i = -1; i < n; i++)
     {
-      char line[4096];
-      size_t len = 0;
-      for (int c = 0; c < COLUMNS && len < sizeof line; c++)
+      size_t start = len;
+      for (int c = 0; c < COLUMNS; c++)
         {
           const char *text = i < 0 ? HEADERS[c] : rows[i].cells[c];
-          int width = c == COLUMNS - 1 ? 0 : (int) widths[c];
-          len += (size_t) snprintf (line + len, sizeof line - len, c == COLUMNS - 1 ? "%-*s" : "%-*s  ", width, text);
+          len += (size_t) snprintf (table + len, size - len, c == COLUMNS - 1 ? "%-*s" : "%-*s  ", c == COLUMNS - 1 ? 0 : (int) widths[c], text);
         }
-      if (len >= sizeof line)
-        len = sizeof line - 1;
-      while (len > 0 && line[len - 1] == ' ')
+      while (len > start && table[len - 1] == ' ')
         len--;
-      line[len] = '\0';
-      puts (line);
+      table[len++] = '\n';
     }
-  return fflush (stdout) == 0;
+  bool written = fwrite (table, 1, len, stdout) == len && fflush (stdout) == 0;
+  free (table);
+  return written ? 0 : 1;
 }

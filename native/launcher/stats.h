@@ -3,7 +3,8 @@
 
 #include <stdbool.h>
 
-/* `skiff stats --no-stream` without Node; false (and nothing printed) where Node must answer.  */
-bool fast_stats (int argc, char **argv, int index, const char *runroot);
+/* `skiff stats --no-stream` without Node: its exit code, or -1 (and nothing printed) where Node
+   must answer.  */
+int fast_stats (int argc, char **argv, int index, const char *runroot);
 
 #endif

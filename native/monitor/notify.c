@@ -81,14 +81,23 @@ notify_init (struct notify *n, const struct options *opt)
 }
 
 void
+notify_mainpid (struct notify *n)
+{
+  if (n->host_fd < 0 || n->mainpid_sent)
+    return;
+  char text[32];
+  int len = snprintf (text, sizeof text, "MAINPID=%d\n", getpid ());
+  send_host (n, text, (size_t) len);
+  n->mainpid_sent = true;
+}
+
+void
 notify_started (struct notify *n, const struct options *opt)
 {
-  if (n->host_fd < 0 || n->ready_sent)
+  notify_mainpid (n);
+  if (n->host_fd < 0 || n->ready_sent || opt->sdnotify_proxy) /* container mode: the container says READY */
     return;
-  char text[64];
-  bool ready = opt->sdnotify_proxy == NULL; /* conmon mode */
-  int len = snprintf (text, sizeof text, "MAINPID=%d\n%s", getpid (), ready ? "READY=1\n" : "");
-  send_host (n, text, (size_t) len);
+  send_host (n, "READY=1\n", 8);
   n->ready_sent = true;
 }
 
@@ -97,7 +106,9 @@ notify_forward (struct notify *n)
 {
   char in[4096], out[4096 + 64];
   ssize_t got;
-  while ((got = recv (n->proxy_fd, in, sizeof in - 1, MSG_DONTWAIT | MSG_TRUNC)) >= 0 || errno == EINTR)
+  /* A bounded round: a container that sends without pause must not keep the monitor from its
+     other work (output, clients, its exit).  */
+  for (int round = 0; round < 64 && ((got = recv (n->proxy_fd, in, sizeof in - 1, MSG_DONTWAIT | MSG_TRUNC)) >= 0 || errno == EINTR); round++)
     {
       if (got < 0 || got >= (ssize_t) sizeof in)
         continue; /* interrupted, or cut short: dropped */
@@ -107,7 +118,7 @@ notify_forward (struct notify *n)
       for (char *line = strtok_r (in, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
         if (passed (line))
           len += (size_t) snprintf (out + len, sizeof out - len, "%s\n", line);
-      if (len > 0 && n->host_fd >= 0)
+      if (len > 0 && n->host_fd >= 0 && n->mainpid_sent)
         send_host (n, out, len);
     }
 }

@@ -4,6 +4,7 @@
  * every other program the monitor runs.  */
 #define _GNU_SOURCE
 #include "runtime.h"
+#include "../common/child-signals.h"
 #include "../common/sealed-copy.h"
 #include "util.h"
 #include <elf.h>
@@ -26,10 +27,7 @@ spawn (const char *const argv[], int in, int out, int err, int exec_fd, int gate
   pid_t pid = fork ();
   if (pid != 0)
     return pid;
-  sigset_t all;
-  sigemptyset (&all);
-  sigprocmask (SIG_SETMASK, &all, NULL);
-  signal (SIGPIPE, SIG_DFL);
+  reset_child_signals ();
   if ((in >= 0 && dup2 (in, 0) < 0) || (out >= 0 && dup2 (out, 1) < 0) || (err >= 0 && dup2 (err, 2) < 0))
     _exit (127);
   if (gate >= 0)

@@ -94,6 +94,9 @@ detach (void)
   signal (SIGPIPE, SIG_IGN);
   signal (SIGINT, SIG_IGN);
   signal (SIGHUP, SIG_IGN);
+  /* A systemd unit's stop (KillMode=mixed) sends SIGTERM to its main process, the monitor, once
+     ExecStop has stopped the container: the monitor finishes its clean-up and exits by itself.  */
+  signal (SIGTERM, SIG_IGN);
   if (opt.monitor_pid_file)
     {
       FILE *f = fopen (opt.monitor_pid_file, "w");
@@ -363,6 +366,7 @@ create (int sig_fd, const struct create_call *call, char *out, size_t cap, size_
       sync_pipe_report (&opt.sync_fd, -1, failure, strlen (failure));
       exit (1);
     }
+  notify_mainpid (&notify);
   sync_pipe_report (&opt.sync_fd, container, NULL, 0);
   runtime_drop_copy (&runtime);
   return container;

@@ -9,12 +9,16 @@ import type { ContainerRecord } from '../state/containers.js';
 import { findHelperBinary, runHelper } from '../util/exec.js';
 import { log } from '../util/log.js';
 import { skiffPath } from '../util/self.js';
+import { parseReference, repositoryName } from '../image/reference.js';
+import { runArguments } from '../systemd/units.js';
 import type { ContainersEngine } from './containers.js';
 import type { ImagesEngine } from './images.js';
 
 export const AUTOUPDATE_LABEL = 'io.containers.autoupdate';
 
 export interface AutoUpdateOptions {
+  /** run's flags and whether each takes a value (to read the command that made a container). */
+  runFlags: Map<string, 'none' | 'value' | 'optional'>;
   dryRun?: boolean;
   rollback?: boolean;
   authfile?: string;
@@ -50,7 +54,7 @@ export class AutoUpdater {
         Container: `${record.id.slice(0, 12)} (${record.name})`,
         ContainerID: record.id,
         ContainerName: record.name,
-        Image: record.imageName || record.image,
+        Image: record.image,
         Policy: policy,
         Updated: 'false',
       };
@@ -58,22 +62,24 @@ export class AutoUpdater {
       try {
         if (policy !== 'registry' && policy !== 'local') throw new CliError('EUSAGE', `unknown ${AUTOUPDATE_LABEL} policy "${policy}": use registry or local`);
         if (!record.imageName) throw new CliError('EUSAGE', 'its image has no name to look for a newer one under');
+        if (!record.systemdUnit && !record.createCommand)
+          throw new CliError('EUSAGE', 'it was made before skiff kept the command that made it, and no unit runs it: make it again to have it updated');
         if (!(await this.changed(record, policy, options))) continue;
         if (options.dryRun) {
           report.Updated = 'pending';
           continue;
         }
         const old = record.imageId;
-        if (policy === 'registry') await this.images.pull(record.imageName, { authfile: options.authfile, tlsVerify: options.tlsVerify });
+        if (policy === 'registry') await this.images.pull(record.image, { authfile: options.authfile, tlsVerify: options.tlsVerify });
         try {
-          await this.replace(record, state.status === 'running' || state.status === 'stopping');
+          await this.replace(record, state.status === 'running' || state.status === 'stopping', options.runFlags);
           report.Updated = 'true';
         } catch (error) {
           report.Error = messageOf(error);
           if (options.rollback === false) throw error;
           log.debug(`auto-update: ${record.name} did not come back (${report.Error}): rolling back to ${old}`);
-          await this.images.tag(old, [record.imageName]);
-          await this.replace(record, true);
+          await this.images.tag(old, [record.image]);
+          await this.replace(record, true, options.runFlags);
           report.Updated = 'rolled back';
         }
       } catch (error) {
@@ -86,36 +92,34 @@ export class AutoUpdater {
 
   // Whether the image the container's name stands for is another than the container's.
   private async changed(record: ContainerRecord, policy: string, options: AutoUpdateOptions): Promise<boolean> {
-    if (policy === 'local') return this.images.resolve(record.imageName).id !== record.imageId;
-    const digest = await this.images.remoteDigest(record.imageName, { authfile: options.authfile, tlsVerify: options.tlsVerify });
+    if (policy === 'local') return this.images.resolve(record.image).id !== record.imageId;
+    const digest = await this.images.remoteDigest(record.image, { authfile: options.authfile, tlsVerify: options.tlsVerify });
     const current = this.images.list().find((i) => i.id === record.imageId);
-    return !(current?.repoDigests ?? []).includes(`${record.imageName.replace(/:[^/:]*$/, '')}@${digest}`);
+    return !(current?.repoDigests ?? []).includes(`${repositoryName(parseReference(record.image))}@${digest}`);
   }
 
   // The container made again from the command that made it, with the image its name now names:
-  // its unit restarted, or `run --replace` (`create --replace`, then a start, for a created one).
-  private async replace(record: ContainerRecord, running: boolean): Promise<void> {
+  // its unit restarted, or `run --replace` (`create --replace`, then a start, for a created one),
+  // with its name and without what made it once only (--cidfile, --rm, -d, --name, --replace).
+  private async replace(record: ContainerRecord, running: boolean, runFlags: AutoUpdateOptions['runFlags']): Promise<void> {
     if (record.systemdUnit) {
       const systemctl = findHelperBinary('systemctl');
       if (!systemctl) throw new CliError('EHELPER', `${record.name} runs from unit ${record.systemdUnit}, and systemctl is not installed`);
       await runHelper(systemctl, ['--user', 'restart', record.systemdUnit]);
       return;
     }
-    const argv = record.createCommand;
-    if (!argv) throw new CliError('EUSAGE', `${record.name} was made before skiff kept the command that made it: make it again to have it updated`);
-    const at = argv.findIndex((a, i) => i > 0 && (a === 'run' || a === 'create'));
-    if (at < 0) throw new CliError('EUSAGE', `cannot read the command that made ${record.name}: ${argv.join(' ')}`);
-    const run = argv[at] === 'run';
-    const again = [...argv.slice(1, at + 1), '--replace', '--name', record.name, ...(run ? ['-d'] : []), ...argv.slice(at + 1)];
+    const argv = record.createCommand!;
+    const [globals, flags, rest] = runArguments(argv, runFlags);
+    const run = argv.includes('run') && argv.indexOf('run') <= globals.length + 2;
+    const again = [...globals, run ? 'run' : 'create', '--replace', '--name', record.name, ...(run ? ['-d'] : []), ...flags, ...rest];
     const made = (await runHelper(skiffPath(), again)).stdout.trim().split('\n').pop() ?? '';
     if (!run && running) await runHelper(skiffPath(), ['start', made]);
-    const state = this.containers.state(made);
     if (run || running) {
       // Up a moment later, or it did not come back.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const now = this.containers.state(made);
       if (now.status !== 'running')
         throw new CliError('ESTATE', `the new container ${record.name} is ${now.status}${now.exitCode ? ` (exit code ${now.exitCode})` : ''}`);
-    } else if (state.status !== 'created') throw new CliError('ESTATE', `the new container ${record.name} is ${state.status}`);
+    } else if (this.containers.state(made).status !== 'created') throw new CliError('ESTATE', `the new container ${record.name} did not stay created`);
   }
 }

@@ -97,7 +97,11 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     binds: [
       ...accounts.mounts,
       ...runtimeMounts(ctx.volumes, c.mounts ?? [], (m) => join(overlayDir(dir, c.mounts ?? [], m), 'merged')),
-      ...(proxy ? [{ destination: '/run/notify', type: 'bind', source: dirname(proxy), options: ['bind', 'rprivate', 'rw'] }] : []),
+      // Read-only: sending to the socket needs no write access to its file system, and a container
+      // must not write into the user's runtime directory.
+      ...(proxy
+        ? [{ destination: '/run/notify', type: 'bind', source: dirname(proxy), options: ['bind', 'rprivate', 'ro', 'nosuid', 'nodev', 'noexec'] }]
+        : []),
       ...(tz ? [{ destination: '/etc/localtime', type: 'bind', source: tz.file, options: ['bind', 'rprivate', 'ro'] }] : []),
       ...(c.devices ?? []).map((d) => ({
         destination: d.destination,

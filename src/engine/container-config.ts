@@ -66,8 +66,10 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   moreNetworks?: string[];
   runtime?: string;
   pull?: 'missing' | 'always' | 'never';
-  /** --log-opt KEY=VALUE: max-size (the log rotates past it; default 10 MB, -1 never). */
+  /** --log-opt KEY=VALUE: max-size (the log rotates past it; default 10 MB, -1 never), path, tag. */
   logOpts?: string[];
+  /** --log-driver: k8s-file (the default) or none. */
+  logDriver?: string;
   publish?: string[];
   publishAll?: boolean;
   dns?: string[];
@@ -128,14 +130,23 @@ export const parseSize = (value: string, what: string): number => {
   return Math.floor(Number(match[1]) * unit);
 };
 
-const parseLogOpts = (opts: string[]): { logSizeMax: number } => {
+// --log-driver and --log-opt: k8s-file (the default: a file the monitor writes, rotated past
+// max-size; path= puts it elsewhere) or none; tag= is kept for inspect.
+const parseLogOpts = (driver: string | undefined, opts: string[]): { logSizeMax: number; logDriver?: 'none'; logPath?: string; logTag?: string } => {
+  if (driver !== undefined && driver !== 'k8s-file' && driver !== 'none')
+    throw new CliError('EUSAGE', `--log-driver ${driver} is not supported: use k8s-file (the default) or none`);
   let logSizeMax = DEFAULT_LOG_SIZE_MAX;
+  let logPath: string | undefined;
+  let logTag: string | undefined;
   for (const opt of opts) {
     const [key, value] = [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)];
     if (key === 'max-size' && opt.includes('=')) logSizeMax = parseSize(value, '--log-opt max-size');
-    else throw new CliError('EUSAGE', `invalid --log-opt "${opt}": supported is max-size=SIZE`);
+    else if (key === 'path' && value.startsWith('/')) logPath = value;
+    else if (key === 'tag' && opt.includes('=')) logTag = value;
+    else throw new CliError('EUSAGE', `invalid --log-opt "${opt}": supported are max-size=SIZE, path=/ABSOLUTE/FILE and tag=TAG`);
   }
-  return { logSizeMax };
+  if (driver === 'none') return { logSizeMax: -1, logDriver: 'none', ...(logTag ? { logTag } : {}) };
+  return { logSizeMax, ...(logPath ? { logPath } : {}), ...(logTag ? { logTag } : {}) };
 };
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -480,7 +491,7 @@ export const buildContainerConfig = (
     dnsOptions: options.dnsOptions ?? [],
     addHosts: (options.addHosts ?? []).map(checkHost),
     ...(named ? { namedNetwork: true, aliases: options.networkAliases ?? [] } : {}),
-    ...parseLogOpts(options.logOpts ?? []),
+    ...parseLogOpts(options.logDriver, options.logOpts ?? []),
     ...(healthcheck ? { healthcheck } : {}),
     ...(options.sdnotify ? { sdnotify: options.sdnotify as 'conmon' | 'container' | 'ignore' } : {}),
     ...(options.tz !== undefined ? { tz: options.tz } : {}),

@@ -1,6 +1,6 @@
 // `exec`: a process in a running container, through the runtime's exec with a process spec made
 // from the container's own (its user, environment and working directory, as asked).
-import { closeSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupOfPid } from '../cgroups/manager.js';
 import { CliError } from '../errors.js';
@@ -156,10 +156,19 @@ export const execCaptured = async (
   });
   const drained = new Promise((resolve) => out.on('close', resolve).on('error', resolve));
   let timedOut = false;
+  // (The pid file's process only while it is still in the container's pid namespace: a pid is
+  // reused once its process is gone.)
+  const pidNamespace = (pid: number | undefined): string | undefined => {
+    try {
+      return pid ? readlinkSync(`/proc/${pid}/ns/pid`) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const timer = setTimeout(() => {
     timedOut = true;
     const pid = readPidFile(pidFile);
-    if (pid) signalQuietly(pid, 'SIGKILL');
+    if (pid && pidNamespace(pid) !== undefined && pidNamespace(pid) === pidNamespace(state.pid)) signalQuietly(pid, 'SIGKILL');
     signalQuietly(child.pid, 'SIGKILL');
   }, timeoutMs);
   try {

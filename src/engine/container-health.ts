@@ -136,7 +136,9 @@ export const healthOf = (store: ContainerStore, record: ContainerRecord, state: 
 
 // Adds one result to the record (under its own lock: the monitor's check and a `healthcheck run`
 // may finish together) and returns the health it makes. A failure inside the start period does
-// not count, as Docker has it; `retries` failures in a row make the container unhealthy.
+// not count, as Docker has it; `retries` failures in a row make the container unhealthy. A check
+// of a run that has ended meanwhile (`state` is what it was when the check began) records
+// nothing and returns undefined: it must not count against the next run.
 export const recordHealth = (
   store: ContainerStore,
   record: ContainerRecord,
@@ -144,8 +146,10 @@ export const recordHealth = (
   check: HealthcheckConfig,
   result: CapturedExec,
   start: Date,
-): Promise<HealthState> =>
+): Promise<HealthState | undefined> =>
   withLock(join(store.runtimeDir(record.id), 'health.lock'), async () => {
+    const now = store.effectiveState(record.id);
+    if (now.status !== 'running' || now.startedAt !== state.startedAt || now.pid !== state.pid) return undefined;
     const before = healthOf(store, record, state) ?? { Status: 'starting', FailingStreak: 0, Log: [] };
     const end = new Date();
     const passed = result.code === 0 && !result.timedOut;

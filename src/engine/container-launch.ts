@@ -70,14 +70,18 @@ export const launch = async (
   // attaching caller connects before the monitor goes ahead, and gets all the output.
   const monitorStarts = !viaSlirp.length && !memberships(record.config).length;
   const notify = notifyPlan(ctx, record);
-  if (notify?.proxy) mkdirSync(dirname(notify.proxy), { recursive: true, mode: 0o755 });
+  if (notify?.proxy) {
+    // (Anything a container of this id left there before goes: the monitor binds a new socket.)
+    rmSync(dirname(notify.proxy), { recursive: true, force: true });
+    mkdirSync(dirname(notify.proxy), { recursive: true, mode: 0o755 });
+  }
   const monitor = await launchMonitor({
     id: record.id,
     runtimePath: runtime.path,
     runtimeArgs: runtime.globalArgs,
     bundle: join(dir, 'bundle'),
     pidFile: join(runDir, 'pidfile'),
-    logPath: store.logPath(record.id),
+    logPath: record.config.logDriver === 'none' ? '/dev/null' : (record.config.logPath ?? store.logPath(record.id)),
     logSizeMax: record.config.logSizeMax ?? 10_000_000,
     exitFile: store.exitFile(record.id),
     socketPath: store.socketPath(record.id),
@@ -132,5 +136,5 @@ export const cleanupCommand = (ctx: EngineContext, id: string): string[] => skif
 export const notifyPlan = (ctx: EngineContext, record: ContainerRecord): { socket: string; proxy?: string } | undefined => {
   const mode = record.config.sdnotify ?? 'container';
   if (!ctx.notifySocket || mode === 'ignore') return undefined;
-  return { socket: ctx.notifySocket, ...(mode === 'container' ? { proxy: join(ctx.paths.run, 'notify', record.id.slice(0, 12), 'notify.sock') } : {}) };
+  return { socket: ctx.notifySocket, ...(mode === 'container' ? { proxy: join(ctx.containers.notifyDir(record.id), 'notify.sock') } : {}) };
 };

@@ -280,8 +280,10 @@ export class ContainersEngine {
     return connectAttach(this.store.socketPath(id));
   }
 
+  // The container's log (--log-opt path=, else its own); a container without one says so.
   logPath(record: ContainerRecord): string {
-    return this.store.logPath(record.id);
+    if (record.config.logDriver === 'none') throw new CliError('EUSAGE', `${record.name} uses the none log driver: it keeps no logs to read`);
+    return record.config.logPath ?? this.store.logPath(record.id);
   }
 
   // Creates a container (pulling its image when missing). Caller has joined the user namespace.
@@ -466,7 +468,7 @@ export class ContainersEngine {
   private keepRestartUnit(): void {
     if (!this.ctx.paths.defaultStores || !existsSync('/run/systemd/system')) return;
     try {
-      if (ensureRestartUnit(this.ctx.paths.configHome, skiffPath())) log.debug(`create: wrote ${RESTART_UNIT}`);
+      if (ensureRestartUnit(this.ctx.paths.configHome, skiffPath(), this.ctx.paths.data, this.ctx.paths.run)) log.debug(`create: wrote ${RESTART_UNIT}`);
     } catch (error) {
       log.warn(`cannot write ${RESTART_UNIT} (containers with a restart policy will not start at boot): ${messageOf(error)}`);
     }
@@ -853,6 +855,7 @@ export class ContainersEngine {
       this.removeSockets(id);
       rmSync(this.store.slirpSocketPath(id), { force: true });
       rmSync(this.store.runtimeDir(id), { recursive: true, force: true });
+      rmSync(this.store.notifyDir(id), { recursive: true, force: true });
     }
     // A pasta that was slow to start writes its pid file beside a namespace its monitor (or the
     // launcher's watcher) has already released; a CLI killed before its watcher ran leaves its spare.
@@ -935,6 +938,7 @@ export class ContainersEngine {
     const start = new Date();
     const result = await execCaptured(this.store, record, this.runtime(record), state, healthArgv(check), check.timeoutMs, OUTPUT_KEPT);
     const health = await recordHealth(this.store, record, state, check, result, start);
+    if (!health) throw new CliError('ESTATE', `container ${record.name} ended (or started again) while it was being checked: nothing recorded`);
     this.event(record, 'health_status', { Attributes: { health_status: health.Status } });
     if (health.Status === 'unhealthy' && check.onFailure !== 'none') {
       log.debug(`healthcheck: ${record.name} is unhealthy: ${check.onFailure}`);

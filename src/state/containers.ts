@@ -52,6 +52,12 @@ export interface ContainerConfig {
   network: string;
   /** The log rotates when it grows past this many bytes; -1: never. */
   logSizeMax?: number;
+  /** --log-driver none: no log is kept. */
+  logDriver?: 'none';
+  /** --log-opt path=: the log file, instead of the container's userdata/ctr.log. */
+  logPath?: string;
+  /** --log-opt tag= (recorded). */
+  logTag?: string;
   ports?: PortMapping[];
   dns?: string[];
   dnsSearch?: string[];
@@ -571,9 +577,16 @@ export class ContainerStore {
     }
   }
 
+  // The directory of the container's sd_notify socket (--sdnotify=container under a unit), which
+  // its bundle mounts read-only at /run/notify (a short path: a socket's is at most 107 bytes).
+  notifyDir(id: string): string {
+    return join(this.runDir, 'notify', id.slice(0, 12));
+  }
+
   // Deletes every file of a container (the caller holds its lock and has unmounted its root).
   remove(record: ContainerRecord): void {
     rmSync(this.runtimeDir(record.id), { recursive: true, force: true });
+    rmSync(this.notifyDir(record.id), { recursive: true, force: true });
     rmSync(this.slirpSocketPath(record.id), { force: true });
     // Rename first: a half-deleted container is never listed.
     const doomed = tempSibling(this.containerDir(record.id));

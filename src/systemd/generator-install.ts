@@ -8,11 +8,12 @@
 // skiff-quadlet.path watches ~/.config/containers/systemd and runs skiff-quadlet.service, which
 // writes the units into ~/.local/share/systemd/user (a lasting unit dir, so that their [Install]
 // links hold at the next boot before anything runs) and reloads the manager.
-import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { configHome } from './generator.js';
+import { systemdWord } from './units.js';
 
 export const GENERATOR_NAME = 'skiff-generator';
 
@@ -68,7 +69,7 @@ export const quadletUserUnits = (skiffPath: string, quadletDir: string, outDir: 
     `Description=skiff: watch ${quadletDir} for Quadlet files`,
     '',
     '[Path]',
-    `PathChanged=${quadletDir}`,
+    `PathChanged=${systemdWord(quadletDir, false)}`,
     'MakeDirectory=yes',
     '',
     '[Install]',
@@ -82,7 +83,7 @@ export const quadletUserUnits = (skiffPath: string, quadletDir: string, outDir: 
     '',
     '[Service]',
     'Type=oneshot',
-    `ExecStart=${shellQuote(skiffPath)} systemd generate --sync ${shellQuote(outDir)}`,
+    `ExecStart=${[skiffPath, 'systemd', 'generate', '--sync', outDir].map((w) => systemdWord(w)).join(' ')}`,
     'ExecStartPost=systemctl --user --no-block daemon-reload',
     '',
   ].join('\n'),
@@ -116,6 +117,31 @@ export interface GeneratorReport {
   /** install: whether it replaced an older script of skiff's; uninstall: whether there was one. */
   existed: boolean;
 }
+
+// A generator installed as root runs in every user's manager: the skiff it runs must be root's
+// alone (it and every directory above it, and what it runs: dist/, the native build), or any user
+// who can change it runs code as every other. Throws what is not.
+export const checkRootOwned = (skiffPath: string): void => {
+  const root = dirname(dirname(skiffPath));
+  const paths = [skiffPath, join(root, 'dist'), join(root, 'dist', 'main.js'), join(root, 'dist', 'skiff.cjs'), join(root, 'native', 'build')];
+  for (let dir = root; ; dir = dirname(dir)) {
+    paths.push(dir);
+    if (dir === dirname(dir)) break;
+  }
+  for (const path of paths) {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path);
+    } catch {
+      continue;
+    }
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0)
+      throw new CliError(
+        'EUSAGE',
+        `${path} is not root's alone (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): a generator for every user must run a skiff no user can change; install skiff under /usr/local or /opt as root`,
+      );
+  }
+};
 
 // Writes the script (mode 0755, atomically) into `dir`.
 export const installGenerator = (dir: string, skiffPath: string): GeneratorReport => {

@@ -2,7 +2,7 @@
 // units and their [Install] symlinks. It runs at every `systemctl --user daemon-reload`, often
 // before anything else of the user's session, so it reads only these files and never the
 // container store, and one bad file never stops the others.
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
@@ -146,13 +146,32 @@ export const writeUnits = (outDir: string, units: QuadletUnit[], sync = false): 
     throw new CliError('EUSAGE', `cannot make the output directory ${outDir}: ${messageOf(error)}`);
   }
   const failures: string[] = [];
+  const list = join(outDir, SYNC_LIST);
+  // (Only plain relative names: a list edited to point elsewhere touches nothing outside.)
+  const before =
+    sync && existsSync(list)
+      ? readFileSync(list, 'utf8')
+          .split('\n')
+          .filter((n) => n && !n.startsWith('/') && !n.split('/').includes('..'))
+      : [];
+  // A file there that skiff did not write (a unit of the user's own) is neither replaced nor removed.
+  const foreign = (name: string) => sync && !before.includes(name) && lstatExists(join(outDir, name));
+  const planned = units.filter((u) => {
+    if (!foreign(u.unitName)) return true;
+    failures.push(`${join(outDir, u.unitName)} exists and skiff did not write it: leaving it, and not making ${u.unitName} from a Quadlet file`);
+    return false;
+  });
+  const names = planned.flatMap((u) => [u.unitName, ...u.links.map((l) => l.path).filter((p) => !foreign(p))]);
+  // Recorded before anything is written: a kill midway leaves nothing skiff would not know to remove.
+  if (sync) writeFileAtomic(list, `${[...new Set([...before, ...names])].join('\n')}\n`, 0o644);
   const written: string[] = [];
-  for (const unit of units) {
+  for (const unit of planned) {
     try {
-      // (The output dir is a tmpfs systemd rebuilds at each reload: no fsync.)
+      // (The generator's output dir is a tmpfs systemd rebuilds at each reload: no fsync there.)
       writeFileAtomic(join(outDir, unit.unitName), unit.unitText, 0o644, sync);
       written.push(unit.unitName);
       for (const link of unit.links) {
+        if (foreign(link.path)) continue;
         const path = join(outDir, link.path);
         mkdirSync(dirname(path), { recursive: true });
         rmSync(path, { force: true });
@@ -164,13 +183,19 @@ export const writeUnits = (outDir: string, units: QuadletUnit[], sync = false): 
     }
   }
   if (sync) {
-    const list = join(outDir, SYNC_LIST);
-    const before = existsSync(list) ? readFileSync(list, 'utf8').split('\n').filter(Boolean) : [];
-    // (Only plain relative names it wrote itself: a list edited to point elsewhere removes nothing outside.)
-    for (const old of before) if (!written.includes(old) && !old.split('/').includes('..') && !old.startsWith('/')) rmSync(join(outDir, old), { force: true });
+    for (const old of before) if (!written.includes(old)) rmSync(join(outDir, old), { force: true });
     writeFileAtomic(list, `${written.join('\n')}\n`, 0o644);
   }
   return failures;
+};
+
+const lstatExists = (path: string): boolean => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 // The list of what `generate --sync` wrote into its directory.

@@ -309,7 +309,9 @@ const translate = (t: Translation, c: UnitSection | undefined, service: UnitSect
   run.push(...entriesOf(c, 'PodmanArgs').flatMap((e) => wordsOf(t, e)));
   const exec = lastOf(c, 'Exec');
   run.push(image?.value ?? '', ...(exec ? wordsOf(t, exec) : []));
-  const stop = [...t.skiff, 'rm', '-v', '-f', '-i', `--cidfile=${CIDFILE}`];
+  // Stopped with its stop signal and timeout (rm -f would kill it at once), then removed.
+  const stop = [...t.skiff, 'stop', '--ignore', `--cidfile=${CIDFILE}`];
+  const remove = [...t.skiff, 'rm', '-v', '-f', '-i', `--cidfile=${CIDFILE}`];
   return [
     { key: 'Environment', value: 'SKIFF_SYSTEMD_UNIT=%n' },
     { key: 'KillMode', value: 'mixed', isDefault: true },
@@ -326,8 +328,10 @@ const translate = (t: Translation, c: UnitSection | undefined, service: UnitSect
     { key: 'ExecStartPre', value: `/bin/rm -f ${CIDFILE}` },
     { key: 'ExecStart', value: escapeWords(run) },
     { key: 'ExecStop', value: escapeWords(stop) },
-    // Runs when the monitor itself was killed, when ExecStop= does not.
-    { key: 'ExecStopPost', value: `-${escapeWords(stop)}` },
+    // Runs after ExecStop=, and when the monitor itself was killed, when ExecStop= does not.
+    { key: 'ExecStopPost', value: `-${escapeWords(remove)}` },
+    // The monitor exits with the container's code: 143 is the stop signal's doing, not a failure.
+    { key: 'SuccessExitStatus', value: '143', isDefault: true },
   ];
 };
 

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
 import { systemdWord } from './units.js';
 
+const command = (words: string[]): string => words.map((w) => systemdWord(w)).join(' ');
+
 export const RESTART_UNIT = 'skiff-restart.service';
 
-export const restartUnitText = (skiff: string): string =>
+export const restartUnitText = (skiff: string, dataDir: string, runDir: string): string =>
   [
     `# ${RESTART_UNIT}: written by skiff when a container got --restart=always or unless-stopped.`,
     '# Starts those containers when your user manager starts (at boot, with `loginctl enable-linger`).',
@@ -22,8 +24,10 @@ export const restartUnitText = (skiff: string): string =>
     '[Service]',
     'Type=oneshot',
     'RemainAfterExit=yes',
-    `ExecStart=${systemdWord(skiff)} start --all --filter restart-policy=always`,
-    `ExecStart=${systemdWord(skiff)} start --all --filter restart-policy=unless-stopped --filter stopped-by-user=false`,
+    // (The stores named: the manager's environment may differ from the shell's. Each line may fail
+    // — one broken container — without keeping the next from running.)
+    `ExecStart=-${command([skiff, '--root', dataDir, '--runroot', runDir, 'start', '--all', '--filter', 'restart-policy=always'])}`,
+    `ExecStart=-${command([skiff, '--root', dataDir, '--runroot', runDir, 'start', '--all', '--filter', 'restart-policy=unless-stopped', '--filter', 'stopped-by-user=false'])}`,
     '',
     '[Install]',
     'WantedBy=default.target',
@@ -32,11 +36,11 @@ export const restartUnitText = (skiff: string): string =>
 
 // Writes the unit and enables it (the wants link) under `configHome`/systemd/user, unless both are
 // there already; a file there that skiff did not write is left alone. Returns whether it wrote.
-export const ensureRestartUnit = (configHome: string, skiff: string): boolean => {
+export const ensureRestartUnit = (configHome: string, skiff: string, dataDir: string, runDir: string): boolean => {
   const dir = join(configHome, 'systemd', 'user');
   const file = join(dir, RESTART_UNIT);
   const wants = join(dir, 'default.target.wants', RESTART_UNIT);
-  const text = restartUnitText(skiff);
+  const text = restartUnitText(skiff, dataDir, runDir);
   let current: string | undefined;
   try {
     current = readFileSync(file, 'utf8');

@@ -6,6 +6,7 @@
 // command line that made it (Podman's CreateCommand), so the file is all another machine needs.
 import { CliError } from '../errors.js';
 import type { ContainerRecord } from '../state/containers.js';
+import { escapeWord } from './unit-file.js';
 
 export interface UnitOptions {
   /** Name the unit and the container by the container's name, not its id. */
@@ -44,17 +45,15 @@ export interface Unit {
 
 const POLICIES = ['no', 'on-success', 'on-failure', 'on-abnormal', 'on-watchdog', 'on-abort', 'always'];
 
-// One word of a command line as systemd reads it: quoted when it must be, % and $ doubled.
-export const systemdWord = (word: string): string => {
-  const escaped = word.replaceAll('%', '%%').replaceAll('$', () => '$$');
-  if (escaped !== '' && !/[\s"'\\;]/.test(escaped)) return escaped;
-  return `"${escaped
-    .replace(/["\\]/g, (c) => `\\${c}`)
-    .replaceAll('\n', '\\n')
-    .replaceAll('\t', '\\t')}"`;
+// One word of a command line (or with `exec` false, of an Environment= or path value) as systemd
+// reads it back exactly: C escapes for control characters and quotes, '%' doubled (a specifier
+// otherwise), and in a command line '$' doubled (a variable otherwise).
+export const systemdWord = (word: string, exec = true): string => {
+  const literal = word.replaceAll('%', '%%');
+  return escapeWord(exec ? literal.replaceAll('$', () => '$$') : literal);
 };
 
-const command = (words: string[]): string => words.map(systemdWord).join(' ');
+const command = (words: string[]): string => words.map((w) => systemdWord(w)).join(' ');
 
 // The container's `run` (or `create`) arguments without what the unit decides itself: detach,
 // --rm, --replace, --name, --cidfile, --sdnotify and --restart (systemd restarts it). Global
@@ -148,10 +147,12 @@ export const containerUnit = (record: ContainerRecord, options: UnitOptions, set
       `ExecStopPost=${command([setting.skiff, ...globals, 'rm', '-f', '--ignore', '-t', String(stop)])} --cidfile=${cidfile}`,
     ];
   } else {
+    // (The stores named: the user's manager may not have the environment that found them.)
+    const skiff = [setting.skiff, '--root', setting.dataDir, '--runroot', setting.runDir];
     exec = [
-      `ExecStart=${command([setting.skiff, 'start', '--sdnotify=conmon', ident])}`,
-      `ExecStop=${command([setting.skiff, 'stop', '-t', String(stop), ident])}`,
-      `ExecStopPost=${command([setting.skiff, 'stop', '-t', String(stop), ident])}`,
+      `ExecStart=${command([...skiff, 'start', '--sdnotify=conmon', ident])}`,
+      `ExecStop=${command([...skiff, 'stop', '-t', String(stop), ident])}`,
+      `ExecStopPost=${command([...skiff, 'stop', '-t', String(stop), ident])}`,
     ];
   }
   const lines = [
@@ -160,14 +161,14 @@ export const containerUnit = (record: ContainerRecord, options: UnitOptions, set
     `Description=skiff ${name}`,
     'Wants=network-online.target',
     'After=network-online.target',
-    `RequiresMountsFor=${[setting.dataDir, setting.runDir].map(systemdWord).join(' ')}`,
+    `RequiresMountsFor=${[setting.dataDir, setting.runDir].map((d) => systemdWord(d, false)).join(' ')}`,
     ...options.after.map((u) => `After=${u}`),
     ...options.wants.map((u) => `Wants=${u}`),
     ...options.requires.map((u) => `Requires=${u}`),
     '',
     '[Service]',
     'Environment=SKIFF_SYSTEMD_UNIT=%n',
-    ...options.env.map((e) => `Environment=${systemdWord(e)}`),
+    ...options.env.map((e) => `Environment=${systemdWord(e, false)}`),
     `Restart=${restartOf(record, options)}`,
     ...(options.restartSec !== undefined ? [`RestartSec=${options.restartSec}`] : []),
     ...(options.startTimeout !== undefined ? [`TimeoutStartSec=${options.startTimeout}`] : []),
@@ -177,6 +178,8 @@ export const containerUnit = (record: ContainerRecord, options: UnitOptions, set
     'NotifyAccess=all',
     'KillMode=mixed',
     'Delegate=yes',
+    // The monitor exits with the container's code: 143 is the stop signal's doing, not a failure.
+    'SuccessExitStatus=143',
     '',
     '[Install]',
     'WantedBy=default.target',

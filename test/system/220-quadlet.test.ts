@@ -73,7 +73,7 @@ describe('skiff systemd generate', () => {
     expect(linesOf(web, 'ExecStart')).toEqual([
       `${SKIFF} run --name=web --cidfile=%t/%N.cid --replace --rm --cgroups=split --sdnotify=conmon -d --network=systemd-front --volume=webdata:/data --publish=8080:80 "--env=GREETING=hello world" quay.io/example/web:1 serve --port 80`,
     ]);
-    expect(linesOf(web, 'ExecStop')).toEqual([`${SKIFF} rm -v -f -i --cidfile=%t/%N.cid`]);
+    expect(linesOf(web, 'ExecStop')).toEqual([`${SKIFF} stop --ignore --cidfile=%t/%N.cid`]);
     expect(linesOf(web, 'ExecStopPost')).toEqual([`-${SKIFF} rm -v -f -i --cidfile=%t/%N.cid`]);
     expect(linesOf(web, 'Type')).toEqual(['notify']);
     expect(linesOf(web, 'Restart')).toEqual(['always']);
@@ -178,7 +178,7 @@ describe('skiff systemd install-generator', () => {
     expect(linesOf(path, 'PathChanged')).toEqual([quadletDir()]);
     expect(readlinkSync(join(unitDir(), 'default.target.wants/skiff-quadlet.path'))).toBe('../skiff-quadlet.path');
     const service = readFileSync(join(unitDir(), 'skiff-quadlet.service'), 'utf8');
-    expect(linesOf(service, 'ExecStart')).toEqual([`'${SKIFF}' systemd generate --sync '${outDir()}'`]);
+    expect(linesOf(service, 'ExecStart')).toEqual([`${SKIFF} systemd generate --sync ${outDir()}`]);
     // What the service runs: the units there, their [Install] links, and a unit whose file went goes too.
     expect(existsSync(join(outDir(), 'web.service'))).toBe(true);
     expect(lstatSync(join(outDir(), 'default.target.wants/web.service')).isSymbolicLink()).toBe(true);
@@ -190,6 +190,16 @@ describe('skiff systemd install-generator', () => {
     expect(existsSync(join(outDir(), 'default.target.wants/web.service'))).toBe(false);
     expect(existsSync(join(outDir(), 'data-volume.service'))).toBe(true);
     expect(existsSync(join(outDir(), 'mine.service'))).toBe(true); // not skiff's: left alone
+    // A unit of the user's own under a Quadlet file's unit name is neither replaced nor removed.
+    writeAsUser(join(outDir(), 'web.service'), '# mine\n[Service]\nExecStart=/bin/true\n');
+    writeAsUser(join(quadletDir(), 'web.container'), web);
+    const clash = await sb.run(['systemd', 'generate', '--sync', outDir()]);
+    expect(clash.stderr).toMatch(/web\.service exists and skiff did not write it: leaving it/);
+    expect(readFileSync(join(outDir(), 'web.service'), 'utf8')).toBe('# mine\n[Service]\nExecStart=/bin/true\n');
+    rmSync(join(quadletDir(), 'web.container'));
+    await sb.run(['systemd', 'generate', '--sync', outDir()]);
+    expect(existsSync(join(outDir(), 'web.service'))).toBe(true);
+    rmSync(join(outDir(), 'web.service'));
     writeAsUser(join(quadletDir(), 'web.container'), web);
     const off = await sb.runCli(0, 'systemd', 'install-generator', '--uninstall');
     expect(off.stdout).toContain(`Removed ${join(unitDir(), 'skiff-quadlet.service')}`);

@@ -131,6 +131,18 @@ describe('run flags, seen from inside', () => {
     await sb.runCli(0, 'rm', '-f', '-t', '0', 'pidowner');
   });
 
+  it('--log-driver none keeps no log; --log-opt path= puts it elsewhere', async () => {
+    await sb.runCli(0, 'run', '--name', 'nolog', '--log-driver', 'none', IMG, 'sh', '-c', 'echo hi');
+    expect((await sb.run(['logs', 'nolog'])).stderr).toMatch(/nolog uses the none log driver: it keeps no logs to read/);
+    const path = join(sb.home, 'elsewhere.log');
+    await sb.runCli(0, 'run', '--name', 'pathlog', '--log-opt', `path=${path}`, IMG, 'sh', '-c', 'echo there');
+    expect(readFileSync(path, 'utf8')).toMatch(/ stdout F there\n$/);
+    expect((await sb.runCli(0, 'logs', 'pathlog')).stdout).toBe('there\n');
+    await refused(['--log-driver', 'journald'], /--log-driver journald is not supported/);
+    await refused(['--log-opt', 'path=relative'], /invalid --log-opt "path=relative"/);
+    await sb.runCli(0, 'rm', 'nolog', 'pathlog');
+  });
+
   it('flags that check only', async () => {
     await refused(['--platform', 'linux/arm64'], /cannot run linux\/arm64 containers on this amd64 host/);
     expect(await out(['--platform', 'linux/amd64', '--disable-content-trust', '--seccomp-policy', 'default'], 'echo ok')).toBe('ok');

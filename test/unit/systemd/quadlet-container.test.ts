@@ -3,7 +3,8 @@ import { commandOf, errorsOf, parsed, runFlagsOf, SKIFF, unitOf, valuesOf } from
 
 const PORT_USAGE = '; use [[IP:][HOST-PORT]:]CONTAINER-PORT[/PROTOCOL]';
 
-const STOP = [SKIFF, 'rm', '-v', '-f', '-i', '--cidfile=%t/%N.cid'];
+const STOP = [SKIFF, 'stop', '--ignore', '--cidfile=%t/%N.cid'];
+const REMOVE = [SKIFF, 'rm', '-v', '-f', '-i', '--cidfile=%t/%N.cid'];
 
 describe('a .container file', () => {
   it('becomes NAME.service running skiff run with the generated [Service]', () => {
@@ -23,7 +24,8 @@ describe('a .container file', () => {
       'quay.io/x/web:1',
     ]);
     expect(commandOf(unit, 'ExecStop')).toEqual(STOP);
-    expect(valuesOf(unit, 'Service', 'ExecStopPost')).toEqual([`-${STOP.join(' ')}`]);
+    expect(valuesOf(unit, 'Service', 'ExecStopPost')).toEqual([`-${REMOVE.join(' ')}`]);
+    expect(valuesOf(unit, 'Service', 'SuccessExitStatus')).toEqual(['143']);
     expect(valuesOf(unit, 'Service', 'ExecStartPre')).toEqual(['/bin/rm -f %t/%N.cid']);
     for (const [key, value] of [
       ['Environment', 'SKIFF_SYSTEMD_UNIT=%n'],
@@ -151,7 +153,7 @@ describe('a .container file', () => {
     expect(start.slice(0, 4)).toEqual([SKIFF, '--root', '/srv/store', 'run']);
     expect(start).toContain('--cgroups=no-conmon');
     expect(start).not.toContain('--cgroups=split');
-    expect(commandOf(unit, 'ExecStop').slice(0, 4)).toEqual([SKIFF, '--root', '/srv/store', 'rm']);
+    expect(commandOf(unit, 'ExecStop').slice(0, 4)).toEqual([SKIFF, '--root', '/srv/store', 'stop']);
   });
 
   it("resolves relative paths against the file's directory and adds RequiresMountsFor= for host paths", () => {

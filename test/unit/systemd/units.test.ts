@@ -58,7 +58,11 @@ describe('generate systemd', () => {
     expect(systemdWord('say "hi"')).toBe('"say \\"hi\\""');
     expect(systemdWord('100%')).toBe('100%%');
     expect(systemdWord('$HOME')).toBe('$$HOME');
+    expect(systemdWord('$HOME', false)).toBe('$HOME');
     expect(systemdWord('')).toBe('""');
+    // A carriage return or newline would end the line for systemd: escaped, never written raw.
+    expect(systemdWord('A=1\rExecStartPre=/bin/id')).toBe('"A=1\\rExecStartPre=/bin/id"');
+    expect(systemdWord('a\nb\x01')).toBe('"a\\nb\\x01"');
   });
 
   it("drops what the unit decides from the container's command line, keeping the rest in order", () => {
@@ -100,8 +104,10 @@ describe('generate systemd', () => {
   it('makes a Type=notify unit whose main process is the monitor, for an existing container', () => {
     const { name, text } = containerUnit(record(), options({ name: true }), setting);
     expect(name).toBe('container-web.service');
-    expect(line(text, 'ExecStart')).toEqual(['ExecStart=/opt/skiff/bin/skiff start --sdnotify=conmon web']);
-    expect(line(text, 'ExecStop')).toEqual(['ExecStop=/opt/skiff/bin/skiff stop -t 10 web']);
+    const stores = '--root /home/u/.local/share/skiff --runroot /run/user/1000/skiff';
+    expect(line(text, 'ExecStart')).toEqual([`ExecStart=/opt/skiff/bin/skiff ${stores} start --sdnotify=conmon web`]);
+    expect(line(text, 'ExecStop')).toEqual([`ExecStop=/opt/skiff/bin/skiff ${stores} stop -t 10 web`]);
+    expect(line(text, 'SuccessExitStatus')).toEqual(['SuccessExitStatus=143']);
     for (const l of ['Type=notify', 'NotifyAccess=all', 'KillMode=mixed', 'Delegate=yes', 'Restart=on-failure', 'TimeoutStopSec=70', 'WantedBy=default.target'])
       expect(text.split('\n')).toContain(l);
     expect(text).not.toMatch(/^#/m);
@@ -132,6 +138,7 @@ describe('generate systemd', () => {
     expect(line(text, 'Restart')).toEqual(['Restart=always']);
     expect(line(text, 'TimeoutStopSec')).toEqual(['TimeoutStopSec=63']);
     expect(line(text, 'Environment')).toEqual(['Environment=SKIFF_SYSTEMD_UNIT=%n', 'Environment=X=1']);
+    expect(line(containerUnit(made, options({ env: ['P=a$b%c'] }), setting).text, 'Environment')[1]).toBe('Environment=P=a$b%%c');
     expect(line(text, 'After')).toContain('After=db.service');
     expect(() => containerUnit(record(), options({ new: true }), setting)).toThrow(/--new cannot repeat it/);
     expect(() => containerUnit(record(), options({ restartPolicy: 'sometimes' }), setting)).toThrow(/invalid --restart-policy "sometimes"/);

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import type { AutoUpdateReport } from '../../../engine/index.js';
 import { openEngineFor, parseBool } from '../../engine.js';
 import { parseFormat, printJson, printTable, printTemplate } from '../../output/print.js';
+import { runFlags } from './generate.js';
 
 const json = (r: AutoUpdateReport) => ({
   Unit: r.Unit,
@@ -28,6 +29,7 @@ export const build = (): Command =>
       await engine.enterUserNamespace();
       const format = parseFormat(flags.format);
       const reports = await (await engine.autoUpdater()).run({
+        runFlags: runFlags(),
         dryRun: flags.dryRun,
         rollback: flags.rollback,
         authfile: flags.authfile,

@@ -1,10 +1,11 @@
 // skiff generate systemd [flags] CONTAINER: a systemd user unit that runs the container as a
 // service (src/systemd/units.ts), printed, as JSON, or written to ./NAME.service (--files).
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { CliError } from '../../../errors.js';
 import { containerUnit, type UnitOptions } from '../../../systemd/units.js';
+import { writeFileAtomic } from '../../../util/fs.js';
+import { log } from '../../../util/log.js';
 import { skiffPath } from '../../../util/self.js';
 import { VERSION } from '../../../version.js';
 import { collect, openEngineFor } from '../../engine.js';
@@ -40,7 +41,7 @@ const seconds = (flag: string, value: string | undefined): number | undefined =>
 };
 
 // run's flags and whether each takes a value, to read the command that made a container.
-const runFlags = (): Map<string, 'none' | 'value' | 'optional'> => {
+export const runFlags = (): Map<string, 'none' | 'value' | 'optional'> => {
   const flags = new Map<string, 'none' | 'value' | 'optional'>();
   for (const option of buildRun().options) {
     const kind = option.required ? 'value' : option.optional ? 'optional' : 'none';
@@ -99,9 +100,16 @@ const systemd = (): Command =>
         runDir: engine.ctx.paths.run,
         flags: runFlags(),
       });
+      // (Podman warns too: the container's restart policy and the unit's Restart= would both act,
+      // and skiff-restart.service would start it at boot outside the unit.)
+      if (!flags.new && record.config.restartPolicy.name !== 'no')
+        log.warn(
+          `${record.name} has restart policy ${record.config.restartPolicy.name}: make it again without one, and let the unit restart it (or use --new)`,
+        );
       if (flags.files) {
         const path = join(process.cwd(), unit.name);
-        writeFileSync(path, unit.text, { mode: 0o644 });
+        // (A new file renamed into place: a link planted under that name is replaced, not followed.)
+        writeFileAtomic(path, unit.text, 0o644);
         printLine(path);
       } else if (flags.format === 'json') printJson({ [unit.name.replace(/\.service$/, '')]: unit.text });
       else writeOut(unit.text);

@@ -30,6 +30,8 @@ const cidfileIds = (files: string[], ignore: boolean | undefined): string[] =>
       throw new CliError('EUSAGE', `cannot read --cidfile ${file}: ${(error as Error).message}`);
     }
     const id = text.trim();
+    // (Empty: a create killed between claiming the file and writing the id made no container.)
+    if (id === '' && ignore) return [];
     if (!/^[a-f0-9]{64}$/.test(id)) throw new CliError('EUSAGE', `--cidfile ${file} holds no container id`);
     return [id];
   });

@@ -7,10 +7,12 @@ import { Command } from 'commander';
 import { skiffPath } from '../../../util/self.js';
 import { configHome, generate, homeDir } from '../../../systemd/generator.js';
 import {
+  checkRootOwned,
   defaultGeneratorDir,
   installGenerator,
   installUserUnits,
   quadletUserUnits,
+  runsGenerators,
   uninstallGenerator,
   uninstallUserUnits,
   USER_GENERATOR_DIRS,
@@ -70,6 +72,7 @@ export const build = (): Command =>
         printLine(`Removed ${report.path}`);
         return printLine(`Next: ${RELOAD} (the units it made go away)`);
       }
+      if (runsGenerators(dir)) checkRootOwned(skiffPath());
       const report = installGenerator(dir, skiffPath());
       printLine(`${report.existed ? 'Replaced' : 'Installed'} the Quadlet generator: ${report.path}`);
       if (!report.searched)
