@@ -108,13 +108,18 @@ detach (void)
     }
 }
 
-/* SIGCHLD, blocked, as a descriptor the create and watch phases poll with the others.  */
+/* skiff stop, kill or rm -f asked for the container's end (SIGUSR1): the monitor then exits 0,
+   not with the container's code, and a systemd unit whose main process it is stops cleanly.  */
+static bool end_asked;
+
+/* SIGCHLD and SIGUSR1, blocked, as a descriptor the create and watch phases poll with the others.  */
 static int
 sigchld_fd (void)
 {
   sigset_t chld;
   sigemptyset (&chld);
   sigaddset (&chld, SIGCHLD);
+  sigaddset (&chld, SIGUSR1);
   sigprocmask (SIG_BLOCK, &chld, NULL);
   return signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 }
@@ -124,7 +129,8 @@ drain_signals (int sig_fd)
 {
   struct signalfd_siginfo si;
   while (read (sig_fd, &si, sizeof si) > 0)
-    ;
+    if (si.ssi_signo == SIGUSR1)
+      end_asked = true;
 }
 
 /* How the runtime creates the container: its command line and stdio.  */
@@ -485,8 +491,9 @@ drain_output (int out_fd, int errout_fd)
    work (or one died trying).  Returns the container's exit code: the monitor's own, so that a
    systemd unit whose main process it is (generate systemd) sees the container fail.  */
 static int
-end (int exit_status)
+end (int exit_status, int sig_fd)
 {
+  drain_signals (sig_fd); /* an end asked for just before the exit */
   health_stop (&health);
   notify_close (&notify, &opt);
   ports_close (&ports);
@@ -505,7 +512,7 @@ end (int exit_status)
     exit_command_run (&opt);
   if (attach.delete_left)
     runtime_run (&runtime, "delete", NULL, 0);
-  return code >= 0 ? code & 0xff : 1;
+  return end_asked ? 0 : code >= 0 ? code & 0xff : 1;
 }
 
 int
@@ -548,5 +555,5 @@ main (int argc, char **argv)
   int exit_status = watch (sig_fd, container, &out_fd, &errout_fd, call.run_detached ? create_out : NULL, call.run_detached ? create_len : 0);
   drain_output (out_fd, errout_fd);
 
-  return end (exit_status);
+  return end (exit_status, sig_fd);
 }

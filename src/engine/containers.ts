@@ -775,7 +775,8 @@ export class ContainersEngine {
   }
 
   // Sends the stop signal, then SIGKILL after `timeout` seconds; returns once it has exited.
-  async stop(input: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+  // `byUser` false: a healthcheck's action, which a unit must see as the container's failure.
+  async stop(input: string, timeoutSeconds?: number, byUser = true): Promise<ContainerRecord> {
     const record = this.store.find(input);
     await this.store.withContainerLock(record.id, async () => {
       const state = this.reconcileLocked(record.id);
@@ -787,6 +788,7 @@ export class ContainersEngine {
         return;
       }
       this.store.transition(record.id, { kind: 'stopped-by-user', stopping: true });
+      if (byUser) this.endAsked(state);
       const runtime = this.runtime(record);
       const timeout = timeoutSeconds ?? record.config.stopTimeout;
       await killContainer(runtime, record.id, record.config.stopSignal).catch(() => undefined);
@@ -802,21 +804,28 @@ export class ContainersEngine {
     return record;
   }
 
-  async kill(input: string, signal = 'SIGKILL'): Promise<ContainerRecord> {
+  async kill(input: string, signal = 'SIGKILL', byUser = true): Promise<ContainerRecord> {
     const record = this.store.find(input);
     const sig = parseSignal(signal);
     await this.store.withContainerLock(record.id, async () => {
       const state = this.reconcileLocked(record.id);
       if (!isRunning(state)) throw new CliError('ESTATE', `can only kill running containers: ${record.name} is ${state.status}`);
       if (sig.number === 9 || sig.number === 15) this.store.transition(record.id, { kind: 'stopped-by-user' });
+      if (byUser && (sig.number === 9 || sig.number === 15)) this.endAsked(state);
       await killContainer(this.runtime(record), record.id, sig.name);
       if (sig.number !== 19 && sig.number !== 20) await this.thaw(record, state);
     });
     return record;
   }
 
-  async restart(input: string, timeoutSeconds?: number): Promise<ContainerRecord> {
-    await this.stop(input, timeoutSeconds);
+  // Tells the container's monitor that its end is asked for (SIGUSR1): it then exits 0, not with
+  // the container's code, so that a systemd unit whose main process it is sees a clean stop.
+  private endAsked(state: ContainerState): void {
+    if (isAlive(state.monitorPid, state.monitorStartTime)) signalQuietly(state.monitorPid, 'SIGUSR1');
+  }
+
+  async restart(input: string, timeoutSeconds?: number, byUser = true): Promise<ContainerRecord> {
+    await this.stop(input, timeoutSeconds, byUser);
     return this.start(input);
   }
 
@@ -874,6 +883,7 @@ export class ContainersEngine {
       if (isRunning(state)) {
         if (!options.force) throw new CliError('ESTATE', `cannot remove container ${record.name}: it is running; stop it first or use --force`);
         this.store.transition(record.id, { kind: 'stopped-by-user' });
+        this.endAsked(state);
         await killContainer(this.runtime(record), record.id, 'SIGKILL').catch(() => undefined);
         if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
       }
@@ -942,9 +952,10 @@ export class ContainersEngine {
     this.event(record, 'health_status', { Attributes: { health_status: health.Status } });
     if (health.Status === 'unhealthy' && check.onFailure !== 'none') {
       log.debug(`healthcheck: ${record.name} is unhealthy: ${check.onFailure}`);
-      if (check.onFailure === 'kill') await this.kill(record.id, 'SIGKILL');
-      else if (check.onFailure === 'stop') await this.stop(record.id);
-      else await this.restart(record.id);
+      // (Not the user's asking: a unit running it sees it fail, and its Restart= may act.)
+      if (check.onFailure === 'kill') await this.kill(record.id, 'SIGKILL', false);
+      else if (check.onFailure === 'stop') await this.stop(record.id, undefined, false);
+      else await this.restart(record.id, undefined, false);
     }
     return health;
   }

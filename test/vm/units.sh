@@ -73,6 +73,12 @@ echo 2 > "$work/au/version" && tar -C "$work/au" -cf "$work/au2.tar" . && new=$(
 check "auto-update: the unit's container is updated" "container-gen-au.service local true" "$($S auto-update --format '{{.Unit}} {{.Policy}} {{.Updated}}' 2>&1)"
 check "auto-update: through its unit (a new main process)" yes "$([ "$(systemctl --user show -p MainPID --value container-gen-au.service)" != "$main" ] && echo yes || echo no)"
 check "auto-update: the new image runs" "${new#sha256:} 2" "$($S inspect --format '{{.Image}}' gen-au) $($S exec gen-au cat /version)"
+# A newer image that cannot run (no sleep in it): the unit does not come back, and auto-update
+# gives the name back to the image that ran and restarts the unit on it.
+rm "$work/au/bin/sleep" && echo 3 > "$work/au/version" && tar -C "$work/au" -cf "$work/au3.tar" . && $S import -q "$work/au3.tar" localhost/autoupd:1 >/dev/null
+check "auto-update: a unit that does not come back is rolled back" "rolled back" "$($S auto-update --format '{{.Updated}}' 2>/dev/null)"
+check "auto-update: the unit runs the old image again" "active ${new#sha256:} 2" \
+  "$(systemctl --user is-active container-gen-au.service) $($S inspect --format '{{.Image}}' gen-au) $($S exec gen-au cat /version)"
 timeout 120 systemctl --user stop container-gen-au.service
 rm -f "$UNITS/container-gen-au.service"
 
