@@ -94,9 +94,10 @@ detach (void)
   signal (SIGPIPE, SIG_IGN);
   signal (SIGINT, SIG_IGN);
   signal (SIGHUP, SIG_IGN);
-  /* A systemd unit's stop (KillMode=mixed) sends SIGTERM to its main process, the monitor, once
-     ExecStop has stopped the container: the monitor finishes its clean-up and exits by itself.  */
-  signal (SIGTERM, SIG_IGN);
+  /* (SIGTERM keeps its default: a systemd unit's stop, KillMode=mixed, sends it to its main
+     process, the monitor, once ExecStop has stopped the container, and takes a monitor that
+     ignored it for one still running; the unit's ExecStopPost, skiff stop, then finishes any
+     clean-up the monitor's end cut short.)  */
   if (opt.monitor_pid_file)
     {
       FILE *f = fopen (opt.monitor_pid_file, "w");
