@@ -49,6 +49,27 @@ needs_namespace (const char *command)
   return false;
 }
 
+/* skiff's global options that take a value: GLOBAL_VALUE_OPTIONS in src/rootless/enter.ts (which
+   test/unit/rootless/enter.test.ts compares with this list).  */
+static const char *const GLOBAL_VALUE_OPTIONS[] = {
+  "--root",     "--runroot", "--log-level",          "--cgroup-manager",   "--storage-driver", "--storage-opt", "--runtime",
+  "--tmpdir",   "--conmon",  "--network-config-dir", "--network-cmd-path", "--volumepath",     "--url",         "--connection",
+  "--identity", NULL,
+};
+
+/* Whether `a` is one of them: as a word of its own, or (with_value) as --name=value.  */
+static bool
+global_with_value (const char *a, bool with_value)
+{
+  for (int i = 0; GLOBAL_VALUE_OPTIONS[i]; i++)
+    {
+      size_t n = strlen (GLOBAL_VALUE_OPTIONS[i]);
+      if (strncmp (a, GLOBAL_VALUE_OPTIONS[i], n) == 0 && (with_value ? a[n] == '=' : a[n] == '\0'))
+        return true;
+    }
+  return false;
+}
+
 /* The command word after skiff's global options; sets *runroot from --runroot.  NULL when an
    option is not one of the globals (then Node sorts it out).  */
 static const char *
@@ -62,9 +83,9 @@ command_of (int argc, char **argv, const char **runroot, int *index)
         *runroot = argv[++i];
       else if (strncmp (a, "--runroot=", 10) == 0)
         *runroot = a + 10;
-      else if ((strcmp (a, "--root") == 0 || strcmp (a, "--log-level") == 0 || strcmp (a, "--cgroup-manager") == 0) && i + 1 < argc)
+      else if (global_with_value (a, false) && i + 1 < argc)
         i++;
-      else if (strncmp (a, "--root=", 7) != 0 && strncmp (a, "--log-level=", 12) != 0 && strncmp (a, "--cgroup-manager=", 17) != 0)
+      else if (!global_with_value (a, true) && strcmp (a, "--noout") != 0 && strcmp (a, "--syslog") != 0)
         return NULL;
     }
   if (i >= argc)

@@ -6,8 +6,15 @@ import { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
 
 export const openEngineFor = async (cmd: Command): Promise<Engine> => {
-  const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string; cgroupManager?: CgroupManagerSetting };
-  return openEngine({ root: globals.root, runroot: globals.runroot, cgroupManager: globals.cgroupManager });
+  const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string; cgroupManager?: CgroupManagerSetting; storageDriver?: string; runtime?: string };
+  return openEngine({
+    root: globals.root,
+    runroot: globals.runroot,
+    cgroupManager: globals.cgroupManager,
+    // Podman's names: overlay is skiff's auto (native overlay, else fuse-overlayfs), vfs its copies.
+    ...(globals.storageDriver ? { rootfs: globals.storageDriver === 'vfs' ? 'copy' : 'auto' } : {}),
+    ...(globals.runtime ? { runtime: globals.runtime } : {}),
+  });
 };
 
 // Parses Podman-style boolean flag values: "--tls-verify", "--tls-verify=false".

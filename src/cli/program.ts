@@ -1,5 +1,6 @@
 // The command tree: every command and group, built without loading the engine.
 import { Command, Option } from 'commander';
+import { GLOBAL_VALUE_OPTIONS } from '../rootless/enter.js';
 import { VERSION } from '../version.js';
 import { build as buildImageBuild } from './commands/image/build.js';
 import { build as buildExists } from './commands/image/exists.js';
@@ -118,6 +119,11 @@ const systemGroup = (): Command =>
     .addCommand(buildMigrate())
     .addCommand(buildEvents());
 
+// Repeats a global option's values (--storage-opt a --storage-opt b).
+function collectGlobal(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 // Top-level commands by name, in help order. Each is built only when needed (see buildProgram).
 const TOP_LEVEL: [string, () => Command][] = [
   ['run', () => buildRun()],
@@ -184,7 +190,31 @@ export const buildProgram = (argv?: string[]): Command => {
     .version(VERSION, '-v, --version', 'print the version')
     .addOption(new Option('--root <dir>', 'storage root (default $XDG_DATA_HOME/skiff)'))
     .addOption(new Option('--runroot <dir>', 'runtime state dir (default $XDG_RUNTIME_DIR/skiff)'))
-    .addOption(new Option('--log-level <level>', 'error, warn, info or debug').choices(['error', 'warn', 'info', 'debug']))
+    .addOption(
+      new Option('--log-level <level>', 'error, warn, info or debug (trace is debug; fatal and panic are error)').choices([
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'fatal',
+        'panic',
+      ]),
+    )
+    .addOption(new Option('--storage-driver <driver>', 'overlay (native or fuse-overlayfs: the default) or vfs (full copies)').choices(['overlay', 'vfs']))
+    .addOption(new Option('--storage-opt <option>', "accepted for Podman scripts: skiff's store has no driver options").argParser(collectGlobal))
+    .addOption(new Option('--runtime <runtime>', 'the OCI runtime: crun, runc or a path (skiff.conf engine.runtime)'))
+    .addOption(new Option('--tmpdir <dir>', 'where skiff puts temporary files (TMPDIR)'))
+    .addOption(new Option('--conmon <path>', "the container monitor to use (skiff-monitor's path)"))
+    .addOption(new Option('--noout', 'print nothing on standard output'))
+    .addOption(new Option('--syslog', 'accepted for Podman scripts: skiff logs to standard error'))
+    .addOption(new Option('--network-config-dir <dir>', 'accepted for Podman scripts: skiff keeps its networks in its store').hideHelp())
+    .addOption(new Option('--network-cmd-path <path>', 'accepted for Podman scripts: skiff runs the slirp4netns on PATH').hideHelp())
+    .addOption(new Option('--volumepath <dir>', 'accepted for Podman scripts: skiff keeps its volumes in its store').hideHelp())
+    .addOption(new Option('--url <url>', 'refused: skiff has no remote service').hideHelp())
+    .addOption(new Option('--connection <name>', 'refused: skiff has no remote service').hideHelp())
+    .addOption(new Option('--identity <file>', 'refused: skiff has no remote service').hideHelp())
+    .addOption(new Option('-r, --remote', 'refused: skiff has no remote service').hideHelp())
     .addOption(
       new Option('--cgroup-manager <manager>', "who makes containers' cgroups (default: systemd where there is a user session)").choices([
         'systemd',
@@ -205,7 +235,7 @@ export const buildProgram = (argv?: string[]): Command => {
 export const firstCommand = (args: string[]): string | undefined => {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--root' || a === '--runroot' || a === '--log-level' || a === '--cgroup-manager') i++;
+    if (GLOBAL_VALUE_OPTIONS.includes(a)) i++;
     else if (!a.startsWith('-')) return a;
   }
   return undefined;

@@ -1,6 +1,6 @@
 // What every engine call works against: the user's paths, configuration and stores.
 import { join } from 'node:path';
-import { type CgroupManagerSetting, loadConfig, type SkiffConfig } from '../config/config.js';
+import { type CgroupManagerSetting, loadConfig, type RootfsDriverSetting, type SkiffConfig } from '../config/config.js';
 import { resolvePaths, type PathOverrides, type Paths } from '../config/paths.js';
 import { NetworkStore } from '../network/networks.js';
 import { ContainerStore } from '../state/containers.js';
@@ -32,10 +32,20 @@ const notifySocket = (): string | undefined => {
   return process.env.SKIFF_NOTIFY_SOCKET || undefined;
 };
 
-export const createContext = async (overrides: PathOverrides & { cgroupManager?: CgroupManagerSetting } = {}): Promise<EngineContext> => {
+export interface ContextOverrides extends PathOverrides {
+  cgroupManager?: CgroupManagerSetting;
+  /** --storage-driver (as skiff.conf's storage.rootfs). */
+  rootfs?: RootfsDriverSetting;
+  /** --runtime (global: skiff.conf's engine.runtime). */
+  runtime?: string;
+}
+
+export const createContext = async (overrides: ContextOverrides = {}): Promise<EngineContext> => {
   const paths = resolvePaths(overrides);
   const config = await loadConfig(paths.configFile);
   if (overrides.cgroupManager) config.engine.cgroupManager = overrides.cgroupManager;
+  if (overrides.rootfs) config.storage.rootfs = overrides.rootfs;
+  if (overrides.runtime) config.engine.runtime = overrides.runtime;
   return {
     paths,
     config,

@@ -1,9 +1,7 @@
 // The engine's front door: the CLI opens one per command and calls its parts.
-import type { CgroupManagerSetting } from '../config/config.js';
-import type { PathOverrides } from '../config/paths.js';
 import { followParent } from '../rootless/enter.js';
 import { inUserNamespace } from '../rootless/rootful.js';
-import { createContext, type EngineContext } from './context.js';
+import { type ContextOverrides, createContext, type EngineContext } from './context.js';
 import type { Builds } from './builds.js';
 import { ContainerFiles } from './container-files.js';
 import { ContainerReports } from './container-reports.js';
@@ -69,8 +67,7 @@ export class Engine {
   }
 }
 
-export const openEngine = async (overrides: PathOverrides & { cgroupManager?: CgroupManagerSetting } = {}): Promise<Engine> =>
-  new Engine(await createContext(overrides));
+export const openEngine = async (overrides: ContextOverrides = {}): Promise<Engine> => new Engine(await createContext(overrides));
 
 export type { CreateOptions } from './container-config.js';
 export type { AutoUpdateOptions, AutoUpdateReport } from './auto-update.js';

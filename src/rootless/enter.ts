@@ -107,6 +107,26 @@ export const NEEDS_NAMESPACE = new Set([
   'volume',
 ]);
 
+// skiff's global options that take a value (`--root DIR`), before the command: the launcher
+// (native/launcher/skiff.c) has the same list; test/unit/rootless/enter.test.ts compares them.
+export const GLOBAL_VALUE_OPTIONS = [
+  '--root',
+  '--runroot',
+  '--log-level',
+  '--cgroup-manager',
+  '--storage-driver',
+  '--storage-opt',
+  '--runtime',
+  '--tmpdir',
+  '--conmon',
+  '--network-config-dir',
+  '--network-cmd-path',
+  '--volumepath',
+  '--url',
+  '--connection',
+  '--identity',
+];
+
 // The fast path of main.ts: when the command needs the namespace and its pause process is alive,
 // re-run inside it at once, without loading the CLI here first. False when it does not apply
 // (then the full CLI decides, and creates the namespace if needed).
@@ -119,8 +139,8 @@ export const joinEarly = (argv: string[]): boolean => {
     const a = args[i];
     if (a === '--runroot') runroot = args[++i];
     else if (a.startsWith('--runroot=')) runroot = a.slice('--runroot='.length);
-    else if (a === '--root' || a === '--log-level' || a === '--cgroup-manager') i++;
-    else if (!a.startsWith('--root=') && !a.startsWith('--log-level=') && !a.startsWith('--cgroup-manager=')) return false;
+    else if (GLOBAL_VALUE_OPTIONS.includes(a)) i++;
+    else if (!a.includes('=') || !GLOBAL_VALUE_OPTIONS.includes(a.slice(0, a.indexOf('=')))) return false;
   }
   const command = args[i] === 'container' ? args[i + 1] : args[i];
   if (!command || !NEEDS_NAMESPACE.has(command) || args.includes('--help')) return false;

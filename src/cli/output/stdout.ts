@@ -6,6 +6,14 @@
 import { writeAllSync } from '../../util/fs.js';
 
 let streaming = false;
+let silent = false;
+
+// --noout: nothing on standard output, a container's attached output included (errors still go
+// to standard error).
+export const silenceStdout = (): void => {
+  silent = true;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+};
 
 const readerGone = (): never => process.exit(process.exitCode ?? 0);
 
@@ -32,6 +40,7 @@ export const watchStdout = (): void => {
 };
 
 export const writeOut = (text: string): void => {
+  if (silent) return;
   if (streaming) {
     process.stdout.write(text);
     return;

@@ -1,0 +1,65 @@
+// Podman's global options, before the command: --storage-driver, --runtime, --tmpdir, --conmon,
+// --noout, --log-level's other names, the accepted ones (--storage-opt, --syslog, --volumepath,
+// --network-config-dir, --network-cmd-path) and the remote ones refused; and the launcher finds the
+// command word after any of them (its fast paths and the namespace join).
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO, useSandbox } from '../helpers/cli.js';
+
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+
+const sb = useSandbox('globals', { pull: [IMG] });
+
+describe('global options', () => {
+  it('--storage-driver vfs makes copies; --runtime picks the runtime', async () => {
+    await sb.runCli(0, '--storage-driver', 'vfs', 'create', '--name', 'copied', IMG, 'sh', '-c', 'exit 0');
+    await sb.runCli(0, '--storage-driver=overlay', 'create', '--name', 'layered', IMG, 'sh', '-c', 'exit 0');
+    const driver = async (name: string) => JSON.parse((await sb.runCli(0, 'inspect', name)).stdout)[0].Driver;
+    expect(await driver('copied')).toBe('copy');
+    expect(await driver('layered')).not.toBe('copy');
+    expect((await sb.runCli(0, '--runtime', 'runc', 'run', '--rm', IMG, 'sh', '-c', 'echo ok')).stdout).toBe('ok\n');
+    const r = await sb.run(['--runtime', 'nosuchruntime', 'run', '--rm', IMG, 'true']);
+    expect([r.code, r.stderr]).toEqual([125, expect.stringMatching(/OCI runtime nosuchruntime not found/)]);
+    expect((await sb.run(['--storage-driver', 'zfs', 'ps'])).code).toBe(125);
+    await sb.runCli(0, 'rm', 'copied', 'layered');
+  });
+
+  it('--noout, --tmpdir, --conmon, --log-level names, the accepted and the refused', async () => {
+    const quiet = await sb.run(['--noout', 'run', '--rm', IMG, 'sh', '-c', 'echo hidden; echo shown >&2']);
+    expect([quiet.code, quiet.stdout, quiet.stderr]).toEqual([0, '', 'shown\n']);
+    expect((await sb.run(['--noout', 'run', '--rm', IMG, 'sh', '-c', 'exit 3'])).code).toBe(3);
+    for (const level of ['trace', 'fatal', 'panic']) expect((await sb.run(['--log-level', level, 'ps', '-q'])).code).toBe(0);
+    const monitor = join(REPO, 'native/build/skiff-monitor');
+    expect((await sb.runCli(0, '--conmon', monitor, 'run', '--rm', IMG, 'sh', '-c', 'echo ok')).stdout).toBe('ok\n');
+    expect((await sb.run(['--conmon', '/no/such/monitor', 'run', '--rm', IMG, 'true'])).stderr).toMatch(/--conmon \/no\/such\/monitor: no such file/);
+    expect(
+      (
+        await sb.runCli(
+          0,
+          '--tmpdir',
+          sb.home,
+          '--storage-opt',
+          'overlay.mountopt=nodev',
+          '--syslog',
+          '--volumepath',
+          '/x',
+          '--network-config-dir',
+          '/y',
+          'ps',
+          '-q',
+        )
+      ).stdout,
+    ).toBe('');
+    for (const remote of [['--remote'], ['--url', 'unix:///x'], ['--connection', 'c'], ['--identity', 'k']]) {
+      const r = await sb.run([...remote, 'ps']);
+      expect([r.code, r.stderr]).toEqual([125, expect.stringMatching(/skiff has no remote service/)]);
+    }
+  });
+
+  it('the launcher finds the command after them: stats answered without Node, run joins the namespace', async () => {
+    // (stats --no-stream's fast path takes no global option: with one, Node answers, and SKIFF_NODE=/bin/false fails.)
+    expect((await sb.run(['--tmpdir', sb.home, 'stats', '--no-stream'], { env: { SKIFF_NODE: '/bin/false' } })).code).not.toBe(0);
+    expect((await sb.runCli(0, '--storage-opt', 'x=y', '--tmpdir', sb.home, 'run', '--rm', IMG, 'sh', '-c', 'echo inside')).stdout).toBe('inside\n');
+  });
+});
