@@ -18,6 +18,8 @@ import { keepIdAccounts } from './container-userns.js';
 import { specCgroups } from './container-cgroups.js';
 import { notifyPlan } from './container-launch.js';
 import { outerIds, rootOwner } from '../util/idmap.js';
+import { VERSION } from '../version.js';
+import { closeQuietly, mkdirInRoot } from '../util/in-root.js';
 
 // --tz: the host's zoneinfo file for the zone (the host's own for "local"), as /etc/localtime. No
 // TZ variable: a C library that finds no zoneinfo directory would read a zone name as a POSIX rule.
@@ -50,6 +52,12 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   const userdata = join(dir, 'userdata');
   const c = record.config;
   writeFileSync(join(userdata, 'hostname'), `${c.hostname}\n`);
+  // /run/.containerenv, as Podman's: there in every container (tools look for it), and saying what
+  // runs it only to a privileged one.
+  const containerenv = c.privileged
+    ? `engine="skiff-${VERSION}"\nname="${record.name}"\nid="${record.id}"\nimage="${record.image}"\nimageid="${record.imageId.replace(/^sha256:/, '')}"\nrootless=1\n`
+    : '';
+  writeFileSync(join(userdata, 'containerenv'), containerenv);
   writeFileSync(join(userdata, 'hosts'), networking.hostsFor(record));
   // Sharing another container's network means sharing its name servers too. Named networks ask
   // skiff-dns at their gateway (container names, then upstream); slirp4netns answers at 10.0.2.3.
@@ -64,8 +72,17 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   chownMounts(ctx.volumes, c.mounts ?? [], owner.uid, owner.gid);
   // In a user namespace of its own, root there owns the /etc files (else they would be nobody's).
   const root = rootOwner(mappings);
-  if (root) for (const f of ['hostname', 'hosts', 'resolv.conf']) lchownSync(join(userdata, f), root.uid, root.gid);
+  if (root) for (const f of ['hostname', 'hosts', 'resolv.conf', 'containerenv']) lchownSync(join(userdata, f), root.uid, root.gid);
   const accounts = mappings ? keepIdAccounts(record, rootfs, userdata, mappings) : { mounts: [] };
+  // The working directory: made when it is missing (as Podman does); one that is no directory
+  // cannot be entered (126, as Podman).
+  if (c.workdir !== '/') {
+    try {
+      closeQuietly(mkdirInRoot(rootfs, c.workdir, root));
+    } catch (error) {
+      throw new CliError('EUSAGE', `cannot enter the working directory ${c.workdir}: it is not a directory in the container`, { exitCode: 126, cause: error });
+    }
+  }
   const home = accounts.home ?? user.home;
   // --sdnotify=container under a unit: the monitor's socket for the container, at /run/notify.
   const proxy = notifyPlan(ctx, record)?.proxy;
@@ -77,6 +94,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     '/etc/hostname': join(userdata, 'hostname'),
     '/etc/hosts': join(userdata, 'hosts'),
     '/etc/resolv.conf': join(userdata, 'resolv.conf'),
+    '/run/.containerenv': join(userdata, 'containerenv'),
   };
   if (c.noHosts) delete etcFiles['/etc/hosts'];
   const spec = generateSpec({

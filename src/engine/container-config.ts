@@ -178,7 +178,7 @@ const parseEntrypoint = (spec: string): string[] => {
 };
 
 // KEY=VALUE lines of an env file; a bare KEY takes the value from skiff's own environment.
-const readEnvFile = (path: string): string[] => {
+export const readEnvFile = (path: string): string[] => {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -337,7 +337,7 @@ const containerEnv = (options: CreateOptions, img: NonNullable<ImageConfig['conf
   const env = mergeEnv(
     keep([DEFAULT_PATH]),
     keep(img.Env ?? []),
-    keep(options.tty ? ['TERM=xterm'] : []),
+    keep(['TERM=xterm']), // in every container, as Podman's
     keep([`HOSTNAME=${hostname}`, 'container=skiff']),
     proxies,
     host,

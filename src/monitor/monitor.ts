@@ -61,7 +61,7 @@ export const findMonitor = (): string => {
 export const exitCodeForRuntimeError = (message: string): number => {
   if (!/exec|executable/i.test(message)) return 125;
   if (/not found|no such file or directory/i.test(message)) return 127;
-  if (/permission denied|exec format error|is a directory|cannot execute/i.test(message)) return 126;
+  if (/permission denied|operation not permitted|exec format error|is a directory|cannot execute/i.test(message)) return 126;
   return 125;
 };
 

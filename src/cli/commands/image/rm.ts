@@ -23,7 +23,8 @@ export const buildRm = (name = 'rmi'): Command =>
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       let reports = await engine.images.remove(images, flags);
-      if (flags.ignore) reports = reports.filter((r) => r.error?.code !== 'ENOIMAGE');
+      // (--force, as --ignore, lets an image that is not there pass: Podman's.)
+      if (flags.ignore || flags.force) reports = reports.filter((r) => r.error?.code !== 'ENOIMAGE');
       reportItems(reports, printRemoval, printError);
     });
 

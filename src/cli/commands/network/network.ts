@@ -1,6 +1,7 @@
 // skiff network create|ls|inspect|rm|prune|exists|connect|disconnect: named networks (a bridge each, inside the
 // rootless network namespace; containers on one reach each other by name and alias).
 import { Command } from 'commander';
+import { CliError } from '../../../errors.js';
 import type { NetworkSummary } from '../../../engine/index.js';
 import { buildExists, collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
@@ -107,7 +108,8 @@ const buildRm = (): Command =>
         try {
           reports.push({ name: (await engine.networks.remove(name, flags)).name });
         } catch (error) {
-          reports.push({ name, error: error as Error });
+          // (With --force a network that is not there is no error, as Podman's.)
+          if (!(flags.force && error instanceof CliError && error.code === 'ENONETWORK')) reports.push({ name, error: error as Error });
         }
       }
       reportItems(reports, (r) => printLine(r.name), printError);

@@ -1,0 +1,39 @@
+// What Podman's scripts rely on, beyond flags: /run/.containerenv in every container (with what
+// runs it under --privileged), TERM=xterm in the default environment, exit codes (126 for a working
+// directory that cannot be entered or a command that cannot be executed), and --force letting
+// a missing image or network pass.
+import { describe, expect, inject, it } from 'vitest';
+import { useSandbox } from '../helpers/cli.js';
+
+const plain = inject('plainRegistry');
+const IMG = `${plain}/skiff/busybox`;
+
+const sb = useSandbox('podman-behaviour', { pull: [IMG] });
+
+describe('as Podman does it', () => {
+  it('/run/.containerenv and TERM', async () => {
+    expect((await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'test -f /run/.containerenv && wc -c < /run/.containerenv; echo $TERM')).stdout).toBe(
+      '0\nxterm\n',
+    );
+    const env = (await sb.runCli(0, 'run', '--rm', '--privileged', '--name', 'priv', IMG, 'sh', '-c', 'cat /run/.containerenv')).stdout;
+    expect(env).toMatch(/^engine="skiff-[\d.]+"\nname="priv"\nid="[a-f0-9]{64}"\nimage="[^"]+"\nimageid="[a-f0-9]{64}"\nrootless=1\n$/);
+    expect((await sb.runCli(0, 'run', '--rm', '--read-only', IMG, 'sh', '-c', 'test -f /run/.containerenv && echo there')).stdout).toBe('there\n');
+  });
+
+  it('exit codes: a working directory that is a file, a command that is a directory', async () => {
+    const wd = await sb.run(['run', '--rm', '-w', '/bin/sh', IMG, 'sh', '-c', 'pwd']);
+    expect([wd.code, wd.stderr]).toEqual([126, expect.stringMatching(/cannot enter the working directory \/bin\/sh: it is not a directory/)]);
+    expect((await sb.runCli(0, 'run', '--rm', '-w', '/made/for/me', IMG, 'sh', '-c', 'pwd')).stdout).toBe('/made/for/me\n');
+    await sb.runCli(0, 'run', '-d', '--name', 'target', IMG, 'sh', '-c', 'sleep 60');
+    expect((await sb.run(['exec', 'target', 'nosuchcommand'])).code).toBe(127);
+    expect((await sb.run(['exec', 'target', '/etc'])).code).toBe(126);
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'target');
+  });
+
+  it('--force lets a missing image or network pass', async () => {
+    expect((await sb.run(['rmi', '-f', 'nosuchimage'])).code).toBe(0);
+    expect((await sb.run(['rmi', 'nosuchimage'])).code).not.toBe(0);
+    expect((await sb.run(['network', 'rm', '-f', 'nosuchnet'])).code).toBe(0);
+    expect((await sb.run(['network', 'rm', 'nosuchnet'])).code).toBe(125);
+  });
+});
