@@ -56,7 +56,34 @@ export interface BuildOptions {
   /** What every RUN container gets besides (-v, --add-host, --cap-add, --dns, --ulimit, …), as `run` takes them. */
   run?: Pick<
     CreateOptions,
-    'addHosts' | 'capAdd' | 'capDrop' | 'device' | 'dns' | 'dnsOptions' | 'dnsSearch' | 'runtime' | 'securityOpt' | 'ulimit' | 'volume'
+    | 'addHosts'
+    | 'capAdd'
+    | 'capDrop'
+    | 'device'
+    | 'dns'
+    | 'dnsOptions'
+    | 'dnsSearch'
+    | 'runtime'
+    | 'securityOpt'
+    | 'ulimit'
+    | 'volume'
+    | 'memory'
+    | 'memorySwap'
+    | 'cpuPeriod'
+    | 'cpuQuota'
+    | 'cpuShares'
+    | 'cpusetCpus'
+    | 'cpusetMems'
+    | 'shmSize'
+    | 'hosts'
+    | 'ipc'
+    | 'pid'
+    | 'uts'
+    | 'unsetenv'
+    | 'httpProxy'
+    | 'cgroupParent'
+    | 'cgroupns'
+    | 'userns'
   >;
   /** --secret id=ID,src=FILE: what RUN --mount=type=secret mounts. */
   secrets?: Record<string, string>;

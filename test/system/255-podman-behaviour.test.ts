@@ -3,12 +3,14 @@
 // directory that cannot be entered or a command that cannot be executed), and --force letting
 // a missing image or network pass.
 import { describe, expect, inject, it } from 'vitest';
+import { buildHelpers } from '../helpers/build.js';
 import { useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 
 const sb = useSandbox('podman-behaviour', { pull: [IMG] });
+const { context } = buildHelpers(sb);
 
 describe('as Podman does it', () => {
   it('/run/.containerenv and TERM', async () => {
@@ -35,5 +37,19 @@ describe('as Podman does it', () => {
     expect((await sb.run(['rmi', 'nosuchimage'])).code).not.toBe(0);
     expect((await sb.run(['network', 'rm', '-f', 'nosuchnet'])).code).toBe(0);
     expect((await sb.run(['network', 'rm', 'nosuchnet'])).code).toBe(125);
+  });
+
+  it("build gives RUN steps run's flags: --shm-size, --no-hosts, --unsetenv, limits (refused here without a cgroup)", async () => {
+    const dir = context('runflags', {
+      Dockerfile: `FROM ${IMG}\nRUN grep " /dev/shm " /proc/mounts > /shm; grep -c " /etc/hosts " /proc/mounts > /hosts || true; env > /env\n`,
+    });
+    await sb.runCli(0, 'build', '-q', '-t', 'runflags', '--shm-size', '2m', '--no-hosts', '--unsetenv', 'container', '--isolation', 'oci', dir);
+    const out = (await sb.runCli(0, 'run', '--rm', 'runflags', 'sh', '-c', 'cat /shm /hosts /env')).stdout;
+    expect(out).toMatch(/size=2048k/);
+    expect(out.split('\n')[1]).toBe('0');
+    expect(out).not.toMatch(/^container=/m);
+    const limited = await sb.run(['build', '-q', '--memory', '64m', '--no-cache', dir]);
+    expect([limited.code, limited.stderr]).toEqual([125, expect.stringMatching(/--memory .*cannot be enforced/)]);
+    expect((await sb.run(['build', '--isolation', 'chroot', dir])).stderr).toMatch(/--isolation chroot is not supported/);
   });
 });

@@ -39,6 +39,24 @@ interface BuildFlags {
   volume?: string[];
   addHost?: string[];
   capAdd?: string[];
+  memory?: string;
+  memorySwap?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
+  cpuShares?: string;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  shmSize?: string;
+  hosts?: boolean;
+  ipc?: string;
+  pid?: string;
+  uts?: string;
+  unsetenv?: string[];
+  httpProxy?: boolean;
+  cgroupParent?: string;
+  cgroupns?: string;
+  userns?: string;
+  isolation?: string;
   capDrop?: string[];
   device?: string[];
   dns?: string[];
@@ -194,10 +212,32 @@ export const build = (name = 'build'): Command =>
     .option('--security-opt <option>', 'a security option for RUN steps (repeatable)', collect)
     .option('--ulimit <type=soft[:hard]>', 'a resource limit for RUN steps (repeatable)', collect)
     .option('--runtime <path|name>', 'the OCI runtime RUN steps run under')
+    .option('-m, --memory <bytes>', 'memory limit for RUN steps (512m, 1g)')
+    .option('--memory-swap <bytes>', 'memory plus swap limit for RUN steps')
+    .option('--cpu-period <µs>', 'CPU period for RUN steps')
+    .option('--cpu-quota <µs>', 'CPU time per period for RUN steps')
+    .option('-c, --cpu-shares <weight>', 'relative CPU weight of RUN steps')
+    .option('--cpuset-cpus <list>', 'CPUs RUN steps may run on')
+    .option('--cpuset-mems <list>', 'memory nodes RUN steps may use')
+    .option('--shm-size <size>', "RUN steps' /dev/shm size (default 64m)")
+    .option('--no-hosts', "no /etc/hosts of skiff's in RUN steps")
+    .option('--ipc <mode>', "RUN steps' IPC namespace: private, host, container:NAME or ns:PATH")
+    .option('--pid <mode>', "RUN steps' PID namespace: private, host, container:NAME or ns:PATH")
+    .option('--uts <mode>', "RUN steps' UTS namespace: private, host, container:NAME or ns:PATH")
+    .option('--unsetenv <name>', "leave this variable of skiff's defaults out of RUN steps", collect)
+    .option('--http-proxy [bool]', "pass the host's proxy variables to RUN steps (default true)", parseBool)
+    .option('--cgroup-parent <parent>', "RUN steps' cgroup parent")
+    .option('--cgroupns <mode>', "RUN steps' cgroup namespace: private or host")
+    .option('--userns <mode>', "RUN steps' user namespace, as run's --userns")
+    .option('--disable-content-trust', 'accepted for Docker scripts (no content trust here)')
+    .option('--isolation <kind>', "oci (the only one: RUN steps run in the OCI runtime's containers)")
+    .option('--skip-unused-stages [bool]', 'stages the target does not need are not built (always, as BuildKit)', parseBool)
     .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable)', collect)
     .option('--rm [bool]', 'remove the build containers after each step (always)', parseBool, true)
     .option('--force-rm [bool]', 'remove the build containers after a failure too (always)', parseBool, true)
     .action(async (context: string, flags: BuildFlags, cmd: Command) => {
+      if (flags.isolation !== undefined && flags.isolation !== 'oci' && flags.isolation !== 'default')
+        throw new CliError('EUSAGE', `--isolation ${flags.isolation} is not supported: RUN steps run in the OCI runtime's containers (oci)`);
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const jobs = flags.jobs !== undefined ? Number(flags.jobs) : undefined;
@@ -249,6 +289,31 @@ export const build = (name = 'build'): Command =>
               ...(flags.securityOpt ? { securityOpt: flags.securityOpt } : {}),
               ...(flags.ulimit ? { ulimit: flags.ulimit } : {}),
               ...(flags.runtime ? { runtime: flags.runtime } : {}),
+              ...Object.fromEntries(
+                (
+                  [
+                    'memory',
+                    'memorySwap',
+                    'cpuPeriod',
+                    'cpuQuota',
+                    'cpuShares',
+                    'cpusetCpus',
+                    'cpusetMems',
+                    'shmSize',
+                    'ipc',
+                    'pid',
+                    'uts',
+                    'unsetenv',
+                    'httpProxy',
+                    'cgroupParent',
+                    'cgroupns',
+                    'userns',
+                  ] as const
+                )
+                  .filter((k) => flags[k] !== undefined)
+                  .map((k) => [k, flags[k]]),
+              ),
+              ...(flags.hosts === false ? { hosts: false } : {}),
             },
             platform: flags.platform,
             contexts: parseContexts(flags.buildContext ?? []),
