@@ -382,6 +382,12 @@ export class ImagesEngine {
     return file;
   }
 
+  // logout --all: every registry's credentials in the auth file go; the registries there were.
+  async logoutAll(options: { authfile?: string }): Promise<string[]> {
+    const { removeAllCredentials } = await import('./lazy.js');
+    return removeAllCredentials(options.authfile ?? this.ctx.paths.authFile);
+  }
+
   async logout(registry: string, options: { authfile?: string }): Promise<boolean> {
     const { removeCredentials } = await import('./lazy.js');
     return removeCredentials(registry.replace(/^https?:\/\//, ''), options.authfile ?? this.ctx.paths.authFile);

@@ -6,6 +6,6 @@ export { pushImage } from '../image/push.js';
 export { loadImages, saveImages } from '../image/archive.js';
 export { inspectRemoteManifest, listTags, remoteManifestDigest, searchCatalog } from '../image/remote.js';
 export { withRegistryClient } from '../image/registry/session.js';
-export { parseCredsFlag, removeCredentials, storeCredentials } from '../image/registry/auth.js';
+export { parseCredsFlag, removeAllCredentials, removeCredentials, storeCredentials } from '../image/registry/auth.js';
 export { checkHost } from '../rootless/host-check.js';
 export { joinUserNamespace, liveMonitors, stopPause } from '../rootless/userns.js';

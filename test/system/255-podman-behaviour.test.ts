@@ -52,4 +52,24 @@ describe('as Podman does it', () => {
     expect([limited.code, limited.stderr]).toEqual([125, expect.stringMatching(/--memory .*cannot be enforced/)]);
     expect((await sb.run(['build', '--isolation', 'chroot', dir])).stderr).toMatch(/--isolation chroot is not supported/);
   });
+
+  it('listing flags: network ls --filter/--noheading, images --sort, history --human, logout --all', async () => {
+    await sb.runCli(0, 'network', 'create', 'nf-one');
+    await sb.runCli(0, 'network', 'create', '--label', 'team=a', 'nf-two');
+    expect((await sb.runCli(0, 'network', 'ls', '--filter', 'label=team=a', '--format', '{{.Name}}')).stdout).toBe('nf-two\n');
+    expect((await sb.runCli(0, 'network', 'ls', '--filter', 'name=^nf-', '--filter', 'label!=team', '--noheading')).stdout).toMatch(
+      /^\w{12} {2}nf-one {2}bridge/,
+    );
+    expect((await sb.run(['network', 'ls', '--filter', 'colour=red'])).stderr).toMatch(/invalid network filter "colour=red"/);
+    await sb.runCli(0, 'network', 'rm', '-t', '5', 'nf-one', 'nf-two');
+    await sb.runCli(0, 'tag', IMG, 'localhost/aaa:1');
+    const repos = (await sb.runCli(0, 'images', '--sort', 'repository', '--format', '{{.Repository}}')).stdout.trim().split('\n');
+    expect(repos).toEqual([...repos].sort());
+    expect(repos).toContain('localhost/aaa');
+    expect((await sb.run(['images', '--sort', 'colour'])).code).toBe(125);
+    const raw = (await sb.runCli(0, 'history', '--human=false', IMG)).stdout.split('\n')[1];
+    expect(raw).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+    expect((await sb.runCli(0, 'logout', '--all')).stdout).toBe('Removed login credentials for all registries\n');
+    expect((await sb.run(['logout'])).stderr).toMatch(/logout needs a registry, or --all/);
+  });
 });

@@ -93,6 +93,17 @@ export const storeCredentials = (registry: string, authFile: string, creds: Cred
   chmodSync(authFile, 0o600);
 };
 
+// Removes every registry's credentials from the auth file (logout --all); the registries it had.
+export const removeAllCredentials = (authFile: string): string[] => {
+  const doc = readAuthFile(authFile);
+  const registries = Object.keys(doc?.auths ?? {});
+  if (doc && registries.length) {
+    doc.auths = {};
+    writeJsonAtomic(authFile, doc, 0o600);
+  }
+  return registries;
+};
+
 // Removes a registry's credentials; false when there were none.
 export const removeCredentials = (registry: string, authFile: string): boolean => {
   const doc = readAuthFile(authFile);

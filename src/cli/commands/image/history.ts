@@ -1,6 +1,6 @@
 // skiff history IMAGE
 import { Command } from 'commander';
-import { openEngineFor } from '../../engine.js';
+import { openEngineFor, parseBool } from '../../engine.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
 import { shortId, timeAgo } from '../../../util/units.js';
 
@@ -11,7 +11,8 @@ export const build = (name = 'history'): Command =>
     .option('-q, --quiet', 'print only ids')
     .option('--no-trunc', 'do not truncate the CREATED BY column')
     .option('--format <format>', 'json or a Go template')
-    .action(async (image: string, flags: { quiet?: boolean; trunc?: boolean; format?: string }, cmd: Command) => {
+    .option('-H, --human [bool]', 'CREATED as "3 days ago" (default true; false: the time itself)', parseBool, true)
+    .action(async (image: string, flags: { quiet?: boolean; trunc?: boolean; format?: string; human: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       const { record, config } = engine.images.inspect(image);
       const history = [...(config.history ?? [])].reverse();
@@ -33,6 +34,6 @@ export const build = (name = 'history'): Command =>
       const cut = (s: string) => (flags.trunc === false || s.length <= 45 ? s : `${s.slice(0, 42)}...`);
       printTable(
         ['ID', 'CREATED', 'CREATED BY', 'COMMENT'],
-        rows.map((r) => [r.id, r.created ? timeAgo(r.created) : '', cut(r.createdBy), r.comment]),
+        rows.map((r) => [r.id, r.created ? (flags.human ? timeAgo(r.created) : r.created) : '', cut(r.createdBy), r.comment]),
       );
     });

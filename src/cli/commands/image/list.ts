@@ -1,11 +1,13 @@
 // skiff images / skiff image ls
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { ImageSummary } from '../../../engine/index.js';
 import { collect, openEngineFor } from '../../engine.js';
 import { imageSummaryJson, imageTemplateFields } from '../../output/image.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
 import { humanSize, shortId, timeAgo } from '../../../util/units.js';
 
 interface ListFlags {
+  sort?: string;
   all?: boolean;
   quiet?: boolean;
   digests?: boolean;
@@ -14,6 +16,16 @@ interface ListFlags {
   format?: string;
   noheading?: boolean;
 }
+
+// --sort: created newest first (the list's own order), else ascending by the key.
+const sortImages = (images: ImageSummary[], key: string | undefined): ImageSummary[] => {
+  if (!key || key === 'created') return images;
+  const value = (i: ImageSummary): string | number => (key === 'size' ? i.size : key === 'id' ? i.id : key === 'tag' ? i.tag : i.repository);
+  return [...images].sort((a, b) => {
+    const [x, y] = [value(a), value(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+};
 
 export const build = (name = 'images'): Command =>
   new Command(name)
@@ -26,10 +38,20 @@ export const build = (name = 'images'): Command =>
     .option('-f, --filter <filter>', 'filter: dangling=true|false, reference=PATTERN, id=ID', collect)
     .option('--format <format>', 'json, or a Go template such as {{.Repository}}:{{.Tag}}')
     .option('-n, --noheading', 'do not print the header row')
+    .addOption(
+      new Option('--sort <key>', 'sort by created (the default: newest first), id, repository, size or tag').choices([
+        'created',
+        'id',
+        'repository',
+        'size',
+        'tag',
+      ]),
+    )
+    .option('--history', "accepted for Podman scripts: skiff keeps only an image's current names")
     .action(async (reference: string | undefined, flags: ListFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       const filters = [...(flags.filter ?? []), ...(reference ? [`reference=${reference}`] : [])];
-      const images = engine.images.list({ all: flags.all, filters });
+      const images = sortImages(engine.images.list({ all: flags.all, filters }), flags.sort);
       const id = (full: string) => (flags.trunc === false ? full : shortId(full));
       if (flags.quiet) {
         for (const uniq of [...new Set(images.map((i) => id(i.id)))]) printLine(uniq);

@@ -37,10 +37,17 @@ export const buildLogin = (): Command =>
 export const buildLogout = (): Command =>
   new Command('logout')
     .description('Remove stored credentials for a registry')
-    .argument('<registry>')
+    .argument('[registry]')
     .option('--authfile <path>')
-    .action(async (registry: string, flags: { authfile?: string }, cmd: Command) => {
+    .option('-a, --all', 'remove the credentials of every registry')
+    .action(async (registry: string | undefined, flags: { authfile?: string; all?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
+      if (flags.all) {
+        if (registry) throw new CliError('EUSAGE', 'logout --all takes no registry');
+        await engine.images.logoutAll(flags);
+        return printLine('Removed login credentials for all registries');
+      }
+      if (!registry) throw new CliError('EUSAGE', 'logout needs a registry, or --all');
       if (!(await engine.images.logout(registry, flags))) throw new CliError('EUSAGE', `not logged into ${registry}`);
       printLine(`Removed login credentials for ${registry}`);
     });

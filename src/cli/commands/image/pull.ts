@@ -26,6 +26,7 @@ export const build = (name = 'pull'): Command =>
     .option('--creds <user:password>', 'credentials for the registry')
     .option('--authfile <path>', 'auth file to read credentials from')
     .option('--filter <filter>', 'unused; accepted for compatibility', collect)
+    .option('--disable-content-trust', 'accepted for Docker scripts (no content trust here)')
     .action(async (image: string, flags: PullFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();

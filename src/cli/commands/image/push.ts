@@ -22,6 +22,7 @@ export const build = (name = 'push'): Command =>
     .option('--creds <user:password>', 'credentials for the registry')
     .option('--authfile <path>', 'auth file to read credentials from')
     .option('--digestfile <path>', 'write the pushed manifest digest to this file')
+    .option('--disable-content-trust', 'accepted for Docker scripts (no content trust here)')
     .action(async (image: string, destination: string | undefined, flags: PushFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       const progress = createPullProgress({ quiet: Boolean(flags.quiet), tty: process.stderr.isTTY === true });

@@ -18,6 +18,7 @@ export const buildRm = (name = 'rmi'): Command =>
     .option('-f, --force', 'remove the image even if it has several names')
     .option('-a, --all', 'remove all images')
     .option('-i, --ignore', 'ignore images that do not exist')
+    .option('--no-prune', "accepted for Podman scripts: skiff's images have no untagged parents to keep")
     .action(async (images: string[], flags: { force?: boolean; all?: boolean; ignore?: boolean }, cmd: Command) => {
       if (images.length === 0 && !flags.all) throw new CliError('EUSAGE', 'rmi needs at least one image name or id, or --all');
       const engine = await openEngineFor(cmd);

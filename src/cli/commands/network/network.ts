@@ -60,18 +60,49 @@ const buildList = (): Command =>
     .option('-q, --quiet', 'print only names')
     .option('--format <format>', 'json, or a Go template such as {{.Name}} {{.Subnet}}')
     .option('--no-trunc', 'do not truncate ids')
-    .action(async (flags: { quiet?: boolean; format?: string; trunc?: boolean }, cmd: Command) => {
+    .option('-f, --filter <filter>', 'name=, id=, driver=, label=KEY[=VALUE], label!=..., dangling=true|false (all must hold)', collect)
+    .option('-n, --noheading', 'do not print the header row')
+    .action(async (flags: { quiet?: boolean; format?: string; trunc?: boolean; filter?: string[]; noheading?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
-      const networks = engine.networks.list();
+      const match = networkFilter(flags.filter ?? []);
+      const networks = engine.networks.list().filter(match);
       if (flags.quiet) return networks.forEach((n) => printLine(n.name));
       const format = parseFormat(flags.format);
       if (format.kind === 'json') return printJson(networks.map(networkJson));
       if (format.kind === 'template') return printTemplate(format.template, networks.map(templateFields));
-      printTable(
-        ['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'],
-        networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver, n.subnet]),
-      );
+      const rows = networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver, n.subnet]);
+      if (flags.noheading) return rows.forEach((r) => printLine(r.join('  ')));
+      printTable(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'], rows);
     });
+
+// network ls --filter, as Podman's: each KEY=VALUE must hold (the same key twice: either value).
+const networkFilter = (filters: string[]): ((n: NetworkSummary) => boolean) => {
+  const tests = filters.map((filter) => {
+    const eq = filter.indexOf('=');
+    const [key, value] = [filter.slice(0, eq), filter.slice(eq + 1)];
+    const label = (n: NetworkSummary) => {
+      const at = value.indexOf('=');
+      return at < 0 ? value in n.labels : n.labels[value.slice(0, at)] === value.slice(at + 1);
+    };
+    switch (eq < 1 ? '' : key) {
+      case 'name':
+        return { key, test: (n: NetworkSummary) => new RegExp(value).test(n.name) };
+      case 'id':
+        return { key, test: (n: NetworkSummary) => n.id.startsWith(value) };
+      case 'driver':
+        return { key, test: (n: NetworkSummary) => n.driver === value };
+      case 'label':
+        return { key, test: label };
+      case 'label!':
+        return { key, test: (n: NetworkSummary) => !label(n) };
+      case 'dangling':
+        return { key, test: (n: NetworkSummary) => (n.containers.length === 0) === (value === 'true') };
+      default:
+        throw new CliError('EUSAGE', `invalid network filter "${filter}": use name=, id=, driver=, label=, label!= or dangling=`);
+    }
+  });
+  return (n) => [...new Set(tests.map((t) => t.key))].every((key) => tests.filter((t) => t.key === key).some((t) => t.test(n)));
+};
 
 const buildInspect = (): Command =>
   new Command('inspect')
@@ -100,6 +131,7 @@ const buildRm = (): Command =>
     .description('Remove networks')
     .argument('<name...>')
     .option('-f, --force', 'remove the containers on it too')
+    .option('-t, --time <seconds>', 'accepted for Podman scripts: the containers -f removes are killed at once')
     .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();

@@ -23,6 +23,7 @@ export const build = (name = 'events'): Command =>
     .option('-f, --filter <filter>', 'type=, event=, container=, image=', collect)
     .option('--format <format>', 'json, or a Go template such as {{.Status}} {{.Name}}')
     .option('--stream [bool]', 'keep waiting for new events (false: print past events and exit)', parseBool, true)
+    .option('--no-trunc [bool]', 'accepted for Podman scripts: events always show whole ids')
     .action(async (flags: EventsFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       const since = flags.since ? parseTime(flags.since, '--since') : undefined;
