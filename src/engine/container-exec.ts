@@ -1,6 +1,6 @@
 // `exec`: a process in a running container, through the runtime's exec with a process spec made
 // from the container's own (its user, environment and working directory, as asked).
-import { closeSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupOfPid } from '../cgroups/manager.js';
 import { CliError } from '../errors.js';
@@ -13,7 +13,7 @@ import { findHelperBinary, signalQuietly, spawnHelper, type Spawned } from '../u
 import { readPidFile } from '../state/liveness.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { native } from '../util/native.js';
-import { expandEnv, mergeEnv } from './container-config.js';
+import { expandEnv, mergeEnv, readEnvFile } from './container-config.js';
 
 export interface ExecOptions {
   command: string[];
@@ -21,6 +21,10 @@ export interface ExecOptions {
   tty?: boolean;
   detach?: boolean;
   env?: string[];
+  /** --env-file: KEY=VALUE lines, before -e (which wins). */
+  envFile?: string[];
+  /** --preserve-fds N: this process's fds 3 .. 3+N-1 passed on to the command as the same numbers. */
+  preserveFds?: number;
   user?: string;
   workdir?: string;
   privileged?: boolean;
@@ -53,7 +57,7 @@ const prepareExec = (
     ...spec.process,
     terminal: Boolean(options.tty),
     args: options.command,
-    env: mergeEnv(spec.process.env as string[], (options.env ?? []).flatMap(expandEnv)),
+    env: mergeEnv(spec.process.env as string[], [...(options.envFile ?? []).flatMap(readEnvFile), ...(options.env ?? [])].flatMap(expandEnv)),
     cwd: options.workdir ?? c.workdir,
     ...(user ? { user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } } : {}),
   };
@@ -72,6 +76,20 @@ const prepareExec = (
   return { file, bin, argv };
 };
 
+// --preserve-fds N: fds 3 .. 3+N-1, each checked to be open here (the runtime passes them on).
+const preservedFds = (count: number): number[] => {
+  if (!Number.isInteger(count) || count < 0) throw new CliError('EUSAGE', `invalid --preserve-fds "${count}": use a number of file descriptors`);
+  const fds = Array.from({ length: count }, (_, i) => 3 + i);
+  for (const fd of fds) {
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new CliError('EUSAGE', `--preserve-fds ${count}: file descriptor ${fd} is not open; open fds 3 to ${2 + count} for skiff, or pass fewer`);
+    }
+  }
+  return fds;
+};
+
 // Runs a process in a running container through the runtime, with this process's stdio.
 export const execInContainer = async (
   store: ContainerStore,
@@ -80,12 +98,17 @@ export const execInContainer = async (
   state: ContainerState,
   options: ExecOptions,
 ): Promise<number> => {
-  const { file, bin, argv } = prepareExec(store, record, runtime, state, options, [...(options.detach ? ['--detach'] : []), ...(options.tty ? ['--tty'] : [])]);
+  const preserved = preservedFds(options.preserveFds ?? 0);
+  const { file, bin, argv } = prepareExec(store, record, runtime, state, options, [
+    ...(options.detach ? ['--detach'] : []),
+    ...(options.tty ? ['--tty'] : []),
+    ...(preserved.length ? ['--preserve-fds', String(preserved.length)] : []),
+  ]);
   const [errRead, errWrite] = native().pipe();
   let child: Spawned;
   try {
     const stdin = !options.detach && (options.interactive || options.tty) ? 0 : null;
-    child = spawnHelper(bin, argv, [stdin, options.detach ? null : 1, errWrite]);
+    child = spawnHelper(bin, argv, [stdin, options.detach ? null : 1, errWrite, ...preserved]);
   } catch {
     closeSync(errRead);
     rmSync(file, { force: true });

@@ -1,9 +1,11 @@
 // Containers as Podman reports them: ps entries (its JSON), --filter, and Docker-compatible inspect
 // JSON; and the engine's calls that make them (ps, inspect, the containers a command acts on).
+import { readlinkSync } from 'node:fs';
 import { CliError } from '../errors.js';
 import { networkMode } from '../network/modes.js';
 import type { ContainerRecord, ContainerState } from '../state/containers.js';
 import { du } from '../util/du.js';
+import { parseTime } from '../util/time.js';
 import { humanDuration, timeAgo } from '../util/units.js';
 import type { ContainersEngine } from './containers.js';
 import type { HealthState } from './container-health.js';
@@ -131,6 +133,24 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
   return (row) => tests.every((t) => t(row));
 };
 
+// container prune --filter: until=TIME (made before it), label=KEY[=VALUE], label!=KEY[=VALUE]; all must hold.
+export const pruneFilter = (filters: string[], now = Date.now()): ((row: ContainerRow) => boolean) => {
+  const hasLabel = (labels: Record<string, string>, spec: string): boolean => {
+    const eq = spec.indexOf('=');
+    return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
+  };
+  const tests = filters.map((filter): ((row: ContainerRow) => boolean) => {
+    const [, key, not, value] = /^([a-z]+)(!?)=(.*)$/.exec(filter) ?? [];
+    if (key === 'until' && !not) {
+      const before = parseTime(value, 'until= filter', now);
+      return (row) => Date.parse(row.record.created) < before;
+    }
+    if (key === 'label') return (row) => hasLabel(row.record.config.labels, value) !== Boolean(not);
+    throw new CliError('EUSAGE', `invalid filter "${filter}": container prune takes until=, label= and label!=`);
+  });
+  return (row) => tests.every((t) => t(row));
+};
+
 // `inspect` of a container, in Docker's shape (the fields tools read: State, Config, HostConfig, ...).
 export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) => {
   const { record: r, state: s } = row;
@@ -247,12 +267,60 @@ export interface PsOptions {
   last?: number;
   /** Measure each container's writable layer (bytes). */
   size?: boolean;
+  /** Podman's --sort key (see PS_SORT_KEYS); absent: created. */
+  sort?: string;
+  /** Read the namespaces of running containers (--ns). */
+  namespaces?: boolean;
+}
+
+// A running container's namespaces, as Podman's ps --ns shows them: the inode numbers of /proc/PID/ns/*.
+export interface PsNamespaces {
+  Cgroup: string;
+  IPC: string;
+  MNT: string;
+  NET: string;
+  PIDNS: string;
+  User: string;
+  UTS: string;
 }
 
 export interface PsEntry extends ContainerRow {
   /** Bytes in the writable layer, with `size`. */
   size?: number;
+  /** With `namespaces`: empty strings for a container that does not run. */
+  namespaces?: PsNamespaces;
 }
+
+// Podman's ps --sort keys, and how each orders two rows (created and runningfor: newest first).
+const PS_SORTS: Record<string, (a: PsEntry, b: PsEntry) => number> = {
+  command: (a, b) => compare(command(a.record).join(' '), command(b.record).join(' ')),
+  created: (a, b) => compare(b.record.created, a.record.created),
+  id: (a, b) => compare(a.record.id, b.record.id),
+  image: (a, b) => compare(a.record.image, b.record.image),
+  names: (a, b) => compare(a.record.name, b.record.name),
+  runningfor: (a, b) => compare(b.state.startedAt ?? '', a.state.startedAt ?? ''),
+  size: (a, b) => (a.size ?? 0) - (b.size ?? 0),
+  status: (a, b) => compare(stateName(a.state), stateName(b.state)),
+};
+export const PS_SORT_KEYS = Object.keys(PS_SORTS);
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+// The inode in a /proc/PID/ns link ("net:[4026531992]"), or '' when it cannot be read.
+const nsInode = (pid: number, ns: string): string => {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${ns}`))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+};
+
+// The namespaces of a running container's init process (ps --ns); empty ones when it does not run.
+const namespacesOf = ({ state }: ContainerRow): PsNamespaces => {
+  const pid = (state.status === 'running' || state.status === 'stopping') && state.pid ? state.pid : 0;
+  const read = (ns: string) => (pid ? nsInode(pid, ns) : '');
+  return { Cgroup: read('cgroup'), IPC: read('ipc'), MNT: read('mnt'), NET: read('net'), PIDNS: read('pid'), User: read('user'), UTS: read('uts') };
+};
 
 export interface SelectOptions {
   all?: boolean;
@@ -266,8 +334,10 @@ export class ContainerReports {
     private readonly containers: ContainersEngine,
   ) {}
 
-  // `ps`: newest first, filtered; sizes when asked.
+  // `ps`: newest first (or by --sort), filtered; sizes and namespaces when asked.
   ps(options: PsOptions): PsEntry[] {
+    const sort = PS_SORTS[options.sort ?? 'created'];
+    if (!sort) throw new CliError('EUSAGE', `invalid --sort "${options.sort}": use one of ${PS_SORT_KEYS.join(', ')}`);
     const match = containerFilter(options.filters ?? []);
     const showAll = options.all || options.latest || options.last !== undefined || Boolean(options.filters?.length);
     let rows: PsEntry[] = this.containers
@@ -276,18 +346,43 @@ export class ContainerReports {
       .sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0));
     if (options.latest) rows = rows.slice(0, 1);
     if (options.last !== undefined) rows = rows.slice(0, options.last);
-    if (options.size) rows = rows.map((row) => ({ ...row, size: du(`${this.ctx.containers.containerDir(row.record.id)}/upper`) }));
-    return rows;
+    if (options.size || options.sort === 'size') rows = rows.map((row) => ({ ...row, size: this.rwSize(row.record.id) }));
+    if (options.namespaces) rows = rows.map((row) => ({ ...row, namespaces: namespacesOf(row) }));
+    // (Stable: rows equal under the key stay newest first.)
+    return options.sort && options.sort !== 'created' ? rows.sort(sort) : rows;
   }
 
-  // `inspect` of one container, in Docker's shape.
-  inspect(input: string): ReturnType<typeof containerInspectJson> {
-    return containerInspectJson(this.containers.row(this.containers.find(input)), this.ctx.volumes);
+  // Bytes in a container's writable layer.
+  rwSize(id: string): number {
+    return du(`${this.ctx.containers.containerDir(id)}/upper`);
+  }
+
+  // `inspect` of one container, in Docker's shape; with `size`, Podman's SizeRw (its writable
+  // layer) and SizeRootFs (that and its image's layers), in bytes.
+  inspect(input: string, size = false): ReturnType<typeof containerInspectJson> & { SizeRw?: number; SizeRootFs?: number } {
+    const record = this.containers.find(input);
+    const json = containerInspectJson(this.containers.row(record), this.ctx.volumes);
+    if (!size) return json;
+    const rw = this.rwSize(record.id);
+    const lowers = this.containers.lowers(record).reduce((sum, dir) => sum + du(dir), 0);
+    return { ...json, SizeRw: rw, SizeRootFs: rw + lowers };
   }
 
   // The newest container's id (--latest), if any.
   latest(): string | undefined {
     return this.ps({ latest: true })[0]?.record.id;
+  }
+
+  // The one container a command acts on: the named one, or with --latest the newest (Podman's -l).
+  one(input: string | undefined, latest: boolean | undefined): string {
+    if (latest) {
+      if (input !== undefined) throw new CliError('EUSAGE', '--latest takes no container name: give one or the other');
+      const id = this.latest();
+      if (!id) throw new CliError('ENOCONTAINER', 'no containers to act on: --latest found none');
+      return id;
+    }
+    if (input === undefined) throw new CliError('EUSAGE', 'name a container, or use --latest');
+    return input;
   }
 
   // Which containers a command acts on: the named ones, or --all (narrowed by --filter), or --latest.

@@ -362,6 +362,7 @@ export class ContainersEngine {
       inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
     });
     checkDevices(config.devices ?? []);
+    if (options.volumesFrom?.length) config.volumesFrom = options.volumesFrom.map((spec) => this.store.find(spec.split(':')[0]).id);
     // --userns=auto takes ids no other auto container has: one such create at a time, until its record is written.
     const autoLock = config.userns?.startsWith('auto') ? await acquireLock(join(this.ctx.paths.data, 'locks', 'userns-auto.lock')) : undefined;
     const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
@@ -829,9 +830,11 @@ export class ContainersEngine {
     return this.start(input);
   }
 
-  // Removes a container; a running one only with force (killed first). Then (once per process)
-  // what killed commands left of containers they never recorded.
-  async remove(input: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<ContainerRecord> {
+  // Removes a container; a running one only with force (killed first). `dependents` (rm's): the
+  // containers that depend on it are refused (Podman's rm) or removed first (rm --depend); absent,
+  // not looked at. Returns what it removed, dependents first. Then (once per process) what killed
+  // commands left of containers they never recorded.
+  async remove(input: string, options: { force?: boolean; volumes?: boolean; dependents?: 'refuse' | 'remove' } = {}): Promise<ContainerRecord[]> {
     let record: ContainerRecord;
     try {
       record = this.store.find(input);
@@ -839,9 +842,39 @@ export class ContainersEngine {
       this.sweep();
       throw error;
     }
+    const removed: ContainerRecord[] = [];
+    const dependents = options.dependents ? this.dependents(record) : [];
+    if (dependents.length && options.dependents === 'refuse')
+      throw new CliError(
+        'ESTATE',
+        `container ${record.name} has dependent containers which must be removed before it: ${dependents.map((d) => d.name).join(', ')}; remove them first, or use --depend`,
+      );
+    for (const dependent of dependents) removed.push(...(await this.remove(dependent.id, options)));
     await this.removeOne(record, options);
     this.sweep();
-    return record;
+    return [...removed, record];
+  }
+
+  // The containers that use this one's namespaces or mounts: --network, --ipc, --pid or --uts
+  // container:X, or --volumes-from X.
+  dependents(record: ContainerRecord): ContainerRecord[] {
+    const isIt = (mode: string | undefined): boolean => {
+      if (!mode?.startsWith('container:')) return false;
+      try {
+        return this.store.find(mode.slice('container:'.length)).id === record.id;
+      } catch {
+        return false;
+      }
+    };
+    return this.store
+      .list()
+      .filter((other) => {
+        if (other.id === record.id) return false;
+        const c = other.config;
+        const ns = c.sharedNamespaces ?? {};
+        return isIt(c.network) || isIt(ns.ipc) || isIt(ns.pid) || isIt(ns.uts) || (c.volumesFrom ?? []).includes(record.id);
+      })
+      .sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
   }
 
   private swept = false;
@@ -988,15 +1021,20 @@ export class ContainersEngine {
     return this.store.withContainerLock(record.id, async () => this.store.rename(this.store.get(record.id) ?? record, name));
   }
 
-  // Removes every container that is not running.
-  async prune(): Promise<ContainerRecord[]> {
+  // Removes every container that is not running (and that `match`es): rounds until one removes
+  // nothing, as one that others depend on goes only after them.
+  async prune(match: (row: ContainerRow) => boolean = () => true): Promise<ContainerRecord[]> {
     const removed: ContainerRecord[] = [];
-    for (const { record, state } of this.list()) {
-      if (isRunning(state)) continue;
-      try {
-        removed.push(await this.remove(record.id));
-      } catch {
-        // started meanwhile, or removed by someone else
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const row of this.list()) {
+        if (isRunning(row.state) || !match(row)) continue;
+        try {
+          removed.push(...(await this.remove(row.record.id, { dependents: 'refuse' })));
+          progress = true;
+        } catch {
+          // started meanwhile, removed by someone else, or others depend on it
+        }
       }
     }
     return removed;

@@ -117,6 +117,8 @@ export interface ContainerConfig {
   conmonPidfile?: string;
   /** --ipc, --pid, --uts: host, or container:ID (another container's), or ns:PATH; absent: its own. */
   sharedNamespaces?: { ipc?: string; pid?: string; uts?: string };
+  /** --volumes-from: the ids of the containers whose mounts this one took (rm --depend). */
+  volumesFrom?: string[];
 }
 
 export interface HealthcheckConfig {

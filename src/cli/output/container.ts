@@ -1,5 +1,5 @@
 // How ps prints containers: its table columns and the fields --format templates see, as in Podman.
-import { command, portsText, psJson, stateName, type ContainerRow } from '../../engine/container-reports.js';
+import { command, portsText, psJson, stateName, type ContainerRow, type PsEntry } from '../../engine/container-reports.js';
 import { humanDuration, timeAgo } from '../../util/units.js';
 
 // The fields --format templates see ({{.ID}}, {{.Names}}, {{.Status}}, ...), as in Podman.
@@ -26,3 +26,17 @@ export const psRow = (row: ContainerRow, noTrunc: boolean): string[] => {
 };
 
 export const PS_HEADERS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
+
+export const PS_NS_HEADERS = ['CONTAINER ID', 'NAMES', 'PID', 'CGROUPNS', 'IPC', 'MNT', 'NET', 'PIDNS', 'USERNS', 'UTS'];
+
+// A ps --ns row: the container, its pid (0 when it does not run) and its namespaces' inode numbers.
+export const psNsRow = (row: PsEntry, noTrunc: boolean): string[] => {
+  const n = row.namespaces;
+  const running = row.state.status === 'running' || row.state.status === 'stopping';
+  return [
+    noTrunc ? row.record.id : row.record.id.slice(0, 12),
+    row.record.name,
+    String(running ? (row.state.pid ?? 0) : 0),
+    ...(n ? [n.Cgroup, n.IPC, n.MNT, n.NET, n.PIDNS, n.User, n.UTS] : ['', '', '', '', '', '', '']),
+  ];
+};

@@ -84,14 +84,15 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
 export const build = (name = 'attach'): Command =>
   new Command(name)
     .description("Attach to a running container's output (and input)")
-    .argument('<container>')
+    .argument('[container]')
+    .option('-l, --latest', 'attach to the newest container')
     .option('--no-stdin', 'do not forward standard input')
     .option('--sig-proxy [bool]', 'forward signals to the container', parseBool, true)
     .option('--detach-keys <keys>', 'key sequence that detaches', 'ctrl-p,ctrl-q')
-    .action(async (input: string, flags: { stdin: boolean; sigProxy: boolean; detachKeys: string }, cmd: Command) => {
+    .action(async (input: string | undefined, flags: { stdin: boolean; sigProxy: boolean; detachKeys: string; latest?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      const record = engine.containers.find(input);
+      const record = engine.containers.find(engine.reports.one(input, flags.latest));
       const code = await attachSession(
         engine,
         record,

@@ -68,10 +68,14 @@ export const buildCommit = (name = 'commit'): Command =>
 export const buildTop = (name = 'top'): Command =>
   new Command(name)
     .description('Show the processes of a running container')
-    .argument('<container>')
+    .argument('[container]')
     .argument('[descriptors...]', 'accepted for compatibility; the default columns are shown')
-    .action(async (input: string, _descriptors: string[], _flags: unknown, cmd: Command) => {
+    .option('-l, --latest', 'the newest container')
+    .action(async (input: string | undefined, descriptors: string[], flags: { latest?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      printTable(['USER', 'PID', 'PPID', '%CPU', 'ELAPSED', 'TTY', 'TIME', 'COMMAND'], engine.files.top(input));
+      // (With --latest every argument is a descriptor.)
+      if (flags.latest && input !== undefined) [input, descriptors] = [undefined, [input, ...descriptors]];
+      const target = engine.reports.one(input, flags.latest);
+      printTable(['USER', 'PID', 'PPID', '%CPU', 'ELAPSED', 'TTY', 'TIME', 'COMMAND'], engine.files.top(target));
     });

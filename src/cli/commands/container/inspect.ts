@@ -9,10 +9,10 @@ import { parseFormat, printJson, printTemplate } from '../../output/print.js';
 
 type Kind = 'container' | 'image' | 'all';
 
-const inspectOne = (engine: Engine, input: string, kind: Kind): unknown => {
+const inspectOne = (engine: Engine, input: string, kind: Kind, size: boolean): unknown => {
   if (kind !== 'image') {
     try {
-      return engine.reports.inspect(input);
+      return engine.reports.inspect(input, size);
     } catch (error) {
       if (kind === 'container' || !(error instanceof CliError && error.code === 'ENOCONTAINER')) throw error;
     }
@@ -30,15 +30,19 @@ export const build = (name = 'inspect', kind: Kind = 'all'): Command => {
     .description(kind === 'container' ? 'Display the configuration of containers' : 'Display the configuration of containers or images')
     .argument('[name...]')
     .option('-f, --format <format>', 'json (default) or a Go template such as {{.State.Status}}')
-    .option('-l, --latest', 'inspect the newest container');
+    .option('-l, --latest', 'inspect the newest container')
+    .option('-s, --size', "a container's sizes too: SizeRw (its writable layer) and SizeRootFs (with its image's), in bytes");
   if (kind === 'all') cmd.addOption(new Option('-t, --type <type>', 'container, image or all').choices(['container', 'image', 'all']).default('all'));
-  return cmd.action(async (inputs: string[], flags: { format?: string; type?: Kind; latest?: boolean }, command: Command) => {
+  return cmd.action(async (inputs: string[], flags: { format?: string; type?: Kind; latest?: boolean; size?: boolean }, command: Command) => {
     const engine = await openEngineFor(command);
+    // (Sizes are measured inside the user namespace: an image's layers hold directories only the
+    // container's users may read.)
+    if (flags.size) await engine.enterUserNamespace();
     const names = flags.latest ? [engine.reports.latest()].filter((id): id is string => id !== undefined) : inputs;
     if (!names.length) throw new CliError('EUSAGE', 'inspect needs at least one name or id');
     const reports = names.map((input) => {
       try {
-        return { data: inspectOne(engine, input, flags.type ?? kind) };
+        return { data: inspectOne(engine, input, flags.type ?? kind, Boolean(flags.size)) };
       } catch (error) {
         return { error: error as Error };
       }

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { readBoundedFile } from '../../../util/bounded-read.js';
 import { CliError } from '../../../errors.js';
 import type { Engine } from '../../../engine/index.js';
+import { pruneFilter } from '../../../engine/container-reports.js';
 import { collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
 import { printLine } from '../../output/print.js';
@@ -86,9 +87,12 @@ export const buildRestart = (name = 'restart'): Command =>
   selectionOptions(new Command(name).description('Restart containers'))
     .argument('[container...]')
     .option('-t, --time <seconds>', 'seconds to wait before killing', seconds)
-    .action((inputs: string[], flags: Selection & { time?: number }, cmd: Command) =>
-      forEach(cmd, inputs, flags, (engine, target) => engine.containers.restart(target, flags.time)),
-    );
+    .option('--running', 'restart only the running containers (of --all: implied)')
+    .action((inputs: string[], flags: Selection & { time?: number; running?: boolean }, cmd: Command) => {
+      // As Podman's: --running is every running container, as --all --filter status=running.
+      const selection = flags.running ? { ...flags, all: true, filter: [...(flags.filter ?? []), 'status=running'] } : flags;
+      return forEach(cmd, inputs, selection, (engine, target) => engine.containers.restart(target, flags.time));
+    });
 
 export const buildRm = (name = 'rm'): Command =>
   selectionOptions(new Command(name).description('Remove containers'))
@@ -97,8 +101,14 @@ export const buildRm = (name = 'rm'): Command =>
     .option('-v, --volumes', "remove the container's anonymous volumes too")
     .option('-i, --ignore', 'ignore containers that do not exist')
     .option('-t, --time <seconds>', 'accepted for compatibility', seconds)
-    .action(async (inputs: string[], flags: Selection & { force?: boolean; volumes?: boolean }, cmd: Command) => {
-      await forEach(cmd, inputs, flags, (engine, target) => engine.containers.remove(target, { force: flags.force, volumes: flags.volumes }));
+    .option('--depend', 'remove the containers that depend on it first (--network, --ipc, --pid, --uts container:X, --volumes-from X)')
+    .action(async (inputs: string[], flags: Selection & { force?: boolean; volumes?: boolean; depend?: boolean }, cmd: Command) => {
+      const dependents = flags.depend ? 'remove' : 'refuse';
+      await forEach(cmd, inputs, flags, async (engine, target) => {
+        const removed = await engine.containers.remove(target, { force: flags.force, volumes: flags.volumes, dependents });
+        // (What it removed first, as Podman prints them: the container itself is printed as given.)
+        for (const record of removed.slice(0, -1)) printLine(record.id);
+      });
       // As Podman: the id files of the containers removed go too.
       if (!process.exitCode) for (const file of flags.cidfile ?? []) rmSync(file, { force: true });
     });
@@ -106,11 +116,13 @@ export const buildRm = (name = 'rm'): Command =>
 export const buildWait = (name = 'wait'): Command =>
   new Command(name)
     .description('Wait for containers to stop and print their exit codes')
-    .argument('<container...>')
+    .argument('[container...]')
     .option('--condition <state>', 'stopped (default), exited, running or created', collect)
     .option('-i, --interval <ms>', 'polling interval in milliseconds', '50')
-    .action(async (inputs: string[], flags: { condition?: string[]; interval: string }, cmd: Command) => {
+    .option('-l, --latest', 'wait for the newest container')
+    .action(async (names: string[], flags: { condition?: string[]; interval: string; latest?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
+      const inputs = flags.latest || !names.length ? [engine.reports.one(names.length ? names.join(' ') : undefined, flags.latest)] : names;
       const reports: { code?: number; error?: Error }[] = [];
       for (const input of inputs) {
         try {
@@ -139,8 +151,10 @@ export const buildPrune = (name = 'prune'): Command =>
   new Command(name)
     .description('Remove all stopped containers')
     .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
-    .action(async (_flags: unknown, cmd: Command) => {
+    .option('--filter <filter>', 'only those made before until=TIME, or with label=KEY[=VALUE], or without label!=KEY[=VALUE]', collect)
+    .action(async (flags: { filter?: string[] }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
+      const match = pruneFilter(flags.filter ?? []);
       await engine.enterUserNamespace();
-      for (const record of await engine.containers.prune()) printLine(record.id);
+      for (const record of await engine.containers.prune(match)) printLine(record.id);
     });

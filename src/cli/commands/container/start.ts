@@ -9,6 +9,7 @@ interface StartFlags {
   attach?: boolean;
   interactive?: boolean;
   all?: boolean;
+  latest?: boolean;
   filter?: string[];
   sigProxy: boolean;
   detachKeys: string;
@@ -22,6 +23,7 @@ export const build = (name = 'start'): Command =>
     .option('-a, --attach', "attach to the container's output; exit with its exit code")
     .option('-i, --interactive', 'forward standard input (with --attach)')
     .option('--all', 'start all containers (with --filter: the matching ones)')
+    .option('-l, --latest', 'start the newest container')
     .option('-f, --filter <filter>', 'with --all: status=, name=, label=, restart-policy=, ...', collect)
     .option('--sig-proxy [bool]', 'forward signals to the container (with --attach)', parseBool, true)
     .option('--detach-keys <keys>', 'key sequence that detaches', 'ctrl-p,ctrl-q')
@@ -36,8 +38,8 @@ export const build = (name = 'start'): Command =>
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       if (flags.attach) {
-        if (inputs.length !== 1) throw new CliError('EUSAGE', 'start --attach takes exactly one container');
-        const record = engine.containers.find(inputs[0]);
+        if (inputs.length > 1) throw new CliError('EUSAGE', 'start --attach takes exactly one container');
+        const record = engine.containers.find(engine.reports.one(inputs[0], flags.latest));
         const code = await attachSession(
           engine,
           record,
