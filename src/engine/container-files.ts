@@ -25,6 +25,10 @@ export interface CommitOptions {
   message?: string;
   author?: string;
   pause?: boolean;
+  /** The manifest's format: docker (the default) or oci. */
+  format?: 'docker' | 'oci';
+  /** The whole root filesystem as the image's one layer, not the changes on top of the image's. */
+  squash?: boolean;
 }
 
 // Where a copy lands (Docker's cp rules): into an existing directory the source keeps its name;
@@ -36,9 +40,19 @@ interface Placement {
   prefix: string;
 }
 
-const place = (source: Stats, sourceName: string, destination: Stats | undefined, destinationName: string, contentsOnly: boolean, shown: string): Placement => {
+// With `overwrite` (cp --overwrite) a directory replaces a non-directory of the destination's name.
+const place = (
+  source: Stats,
+  sourceName: string,
+  destination: Stats | undefined,
+  destinationName: string,
+  contentsOnly: boolean,
+  shown: string,
+  overwrite = false,
+): Placement => {
   if (destination?.isDirectory()) return { into: 'destination', prefix: contentsOnly ? '' : sourceName };
-  if (destination && source.isDirectory()) throw new CliError('EUSAGE', `cannot copy a directory onto ${shown}: it is not a directory`);
+  if (destination && source.isDirectory() && !overwrite)
+    throw new CliError('EUSAGE', `cannot copy a directory onto ${shown}: it is not a directory; use --overwrite to replace it`);
   if (!destinationName) throw new CliError('EUSAGE', `${shown} is not a directory`);
   return { into: 'parent', prefix: destinationName };
 };
@@ -88,7 +102,7 @@ export class ContainerFiles {
   // `skiff cp`: one side is "CONTAINER:PATH", the other a host path. Caller has joined the namespace.
   // Container paths are opened inside the container's root (openInRoot), host paths as the user
   // wrote them; what is copied is never written through a symlink on either side.
-  async copy(source: string, destination: string): Promise<void> {
+  async copy(source: string, destination: string, options: { overwrite?: boolean } = {}): Promise<void> {
     const split = (arg: string) => {
       const colon = arg.indexOf(':');
       if (colon <= 0 || arg.startsWith('/') || arg.startsWith('.')) return undefined;
@@ -113,7 +127,15 @@ export class ContainerFiles {
         try {
           const dst = statSync(destination, { throwIfNoEntry: false });
           const { parent, name } = splitPath(destination);
-          const at = place(fstatSync(fd), splitPath(from.path).name, dst, dst || !destination.endsWith('/') ? name : '', contentsOnly, destination);
+          const at = place(
+            fstatSync(fd),
+            splitPath(from.path).name,
+            dst,
+            dst || !destination.endsWith('/') ? name : '',
+            contentsOnly,
+            destination,
+            options.overwrite,
+          );
           const dir = at.into === 'destination' ? destination : parent;
           if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new CliError('EUSAGE', `destination directory ${dir} does not exist`);
           await streamCopy(fd, at.prefix, dir);
@@ -146,7 +168,7 @@ export class ContainerFiles {
           // A trailing slash names a directory, which must be there (Docker's rule).
           if (to!.path.length > 1 && to!.path.endsWith('/') && !dstStat?.isDirectory())
             throw new CliError('EUSAGE', `${to!.path}: ${dstStat ? 'not a directory' : 'no such directory'} in container ${to!.container}`);
-          const at = place(fstatSync(sourceFd), splitPath(source).name, dstStat, name, contentsOnly, to!.path);
+          const at = place(fstatSync(sourceFd), splitPath(source).name, dstStat, name, contentsOnly, to!.path, options.overwrite);
           let dirFd: number;
           if (at.into === 'destination') dirFd = dstFd!;
           else {
@@ -229,11 +251,15 @@ export class ContainerFiles {
   async commit(input: string, options: CommitOptions, installed: string[]): Promise<ImageRecord> {
     const { packTree } = await import('../storage/pack.js');
     const { createImageFromTar } = await import('../image/commit.js');
-    return this.containers.withRootfs(input, async (_rootfs, record: ContainerRecord, upper) => {
-      if (!upper) throw new CliError('ESTATE', `commit needs an overlay root filesystem; container ${record.name} uses the copy driver`);
+    return this.containers.withRootfs(input, async (rootfs, record: ContainerRecord, upper) => {
+      if (!upper && !options.squash)
+        throw new CliError('ESTATE', `commit needs an overlay root filesystem; container ${record.name} uses the copy driver (commit --squash does not)`);
       const image = this.ctx.images.get(record.imageId);
       if (!image) throw new CliError('ENOIMAGE', `the image of container ${record.name} is gone`);
-      return createImageFromTar(this.ctx, (out) => packTree(upper, out, { layer: true, owners: containerOwners(record) }), {
+      // --squash: the merged root as it is, else the overlay's upper layer (its whiteouts kept).
+      const produce = (out: NodeJS.WritableStream) =>
+        options.squash ? packTree(rootfs, out, { owners: containerOwners(record) }) : packTree(upper!, out, { layer: true, owners: containerOwners(record) });
+      return createImageFromTar(this.ctx, produce, {
         base: { record: image, config: this.ctx.images.config(image.id) },
         names: options.names.map(normalizeName),
         changes: options.changes,
@@ -242,6 +268,8 @@ export class ContainerFiles {
         createdBy: `skiff commit ${record.name}`,
         chown: this.ctx.config.storage.userns !== 'single',
         installed,
+        squash: options.squash,
+        format: options.format,
       });
     });
   }

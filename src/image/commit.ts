@@ -34,6 +34,10 @@ export interface NewImageOptions {
   createdBy: string;
   chown: boolean;
   installed: string[];
+  /** The tar is the whole root filesystem: the image's only layer, its base's layers and history left out (commit --squash). */
+  squash?: boolean;
+  /** The manifest's format (docker by default). */
+  format?: 'docker' | 'oci';
 }
 
 // CMD ["a","b"] (JSON) or CMD a b (shell form: run through /bin/sh -c).
@@ -240,7 +244,7 @@ export const createImageFromTar = async (
   produce: (out: NodeJS.WritableStream) => Promise<void>,
   options: NewImageOptions,
 ): Promise<ImageRecord> => {
-  const baseDiffIds = options.base?.config.rootfs.diff_ids ?? [];
+  const baseDiffIds = options.squash ? [] : (options.base?.config.rootfs.diff_ids ?? []);
   const { diffId, chains } = await layerFromTar(ctx, produce, baseDiffIds, options);
   const now = new Date().toISOString();
   const platform = hostPlatform();
@@ -255,7 +259,7 @@ export const createImageFromTar = async (
     config: inner,
     rootfs: { type: 'layers', diff_ids: [...baseDiffIds, diffId] },
     history: [
-      ...(base?.history ?? []),
+      ...(options.squash ? [] : (base?.history ?? [])),
       {
         created: now,
         created_by: options.createdBy,
@@ -264,5 +268,5 @@ export const createImageFromTar = async (
       },
     ],
   };
-  return storeImage(ctx, config, chains, options.names);
+  return storeImage(ctx, config, chains, options.names, { format: options.format });
 };

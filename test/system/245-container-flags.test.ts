@@ -3,7 +3,7 @@
 // containers (--names, --color), port --all, exec --env-file/--preserve-fds/--detach-keys,
 // restart --running, rm --depend, inspect --size, container prune --filter, cp --overwrite and
 // commit --format/--iidfile/--squash/--include-volumes.
-import { closeSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { useSandbox } from '../helpers/cli.js';
@@ -272,5 +272,50 @@ describe('inspect --size, container prune --filter', () => {
     expect((await sb.runCli(0, 'container', 'prune', '-f', '--filter', 'label!=team')).stdout).toBe(`${bare}\n`);
     expect((await sb.runCli(0, 'ps', '-aq', '--no-trunc')).stdout).toBe(`${other}\n`);
     expect(await errorLine(['container', 'prune', '-f', '--filter', 'status=exited'])).toMatch(/container prune takes until=, label= and label!=/);
+  });
+});
+
+describe('cp --overwrite', () => {
+  it('lets a directory replace a file, both ways; without it the copy is refused', async () => {
+    await runDetached('cpbox');
+    await sb.runCli(0, 'exec', 'cpbox', 'sh', '-c', 'echo file > /target; mkdir -p /srcdir && echo inside > /srcdir/f');
+    const dir = join(sb.home, 'cpdir');
+    await sb.runCli(0, 'cp', 'cpbox:/srcdir', dir);
+    expect(await errorLine(['cp', dir, 'cpbox:/target'])).toMatch(/cannot copy a directory onto \/target: it is not a directory; use --overwrite/);
+    await sb.runCli(0, 'cp', '--overwrite', dir, 'cpbox:/target');
+    expect((await sb.runCli(0, 'exec', 'cpbox', 'sh', '-c', 'cat /target/f')).stdout).toBe('inside\n');
+    const hostFile = join(sb.home, 'hostfile');
+    writeFileSync(hostFile, 'plain\n');
+    expect(await errorLine(['cp', 'cpbox:/srcdir', hostFile])).toMatch(/use --overwrite/);
+    await sb.runCli(0, 'cp', '--overwrite', 'cpbox:/srcdir', hostFile);
+    expect(readFileSync(join(hostFile, 'f'), 'utf8')).toBe('inside\n');
+  });
+});
+
+describe('commit', () => {
+  it('--format oci|docker, --iidfile, --include-volumes', async () => {
+    await runDetached('maker');
+    await sb.runCli(0, 'exec', 'maker', 'sh', '-c', 'echo made > /made');
+    const iid = join(sb.home, 'iid');
+    const id = (await sb.runCli(0, 'commit', '--format', 'oci', '--iidfile', iid, '--include-volumes', 'maker', 'localhost/made:oci')).stdout.trim();
+    expect(readFileSync(iid, 'utf8')).toBe(id);
+    const media = async (ref: string) => (await sb.runCli(0, 'image', 'inspect', '--format', '{{.ManifestType}}', ref)).stdout.trim();
+    expect(await media('localhost/made:oci')).toBe('application/vnd.oci.image.manifest.v1+json');
+    await sb.runCli(0, 'commit', '-f', 'docker', 'maker', 'localhost/made:docker');
+    expect(await media('localhost/made:docker')).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    const bad = await sb.run(['commit', '--format', 'v1', 'maker', 'localhost/made:bad']);
+    expect([bad.code, bad.stderr]).toEqual([125, expect.stringMatching(/v1/)]);
+    expect((await sb.runCli(0, 'run', '--rm', 'localhost/made:oci', 'sh', '-c', 'cat /made')).stdout).toBe('made\n');
+  });
+
+  it('--squash makes the whole root one layer', async () => {
+    await runDetached('squasher');
+    await sb.runCli(0, 'exec', 'squasher', 'sh', '-c', 'echo squashed > /sq; rm /bin/su');
+    const layers = async (ref: string) => JSON.parse((await sb.runCli(0, 'image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref)).stdout).length;
+    await sb.runCli(0, 'commit', 'squasher', 'localhost/layered');
+    await sb.runCli(0, 'commit', '--squash', 'squasher', 'localhost/squashed');
+    expect(await layers('localhost/layered')).toBe((await layers(IMG)) + 1);
+    expect(await layers('localhost/squashed')).toBe(1);
+    expect((await sb.runCli(0, 'run', '--rm', 'localhost/squashed', 'sh', '-c', 'cat /sq; test -e /bin/su || echo no su')).stdout).toBe('squashed\nno su\n');
   });
 });

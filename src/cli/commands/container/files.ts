@@ -1,5 +1,7 @@
 // cp, diff, export, commit and top: looking into a container's files and processes.
-import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { CommitOptions } from '../../../engine/container-files.js';
 import { collect, openEngineFor } from '../../engine.js';
 import { checkArchiveOutput, writeArchive } from '../../output/archive.js';
 import { parseFormat, printJson, printLine, printTable } from '../../output/print.js';
@@ -10,10 +12,11 @@ export const buildCp = (name = 'cp'): Command =>
     .argument('<source>')
     .argument('<destination>')
     .option('-a, --archive', "accepted for compatibility: ownership is always mapped to the container's root and to you")
-    .action(async (source: string, destination: string, _flags: unknown, cmd: Command) => {
+    .option('--overwrite', "let a directory replace a file of the destination's name (within a copied tree, what is copied always replaces what stands there)")
+    .action(async (source: string, destination: string, flags: { overwrite?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      await engine.files.copy(source, destination);
+      await engine.files.copy(source, destination, { overwrite: flags.overwrite });
     });
 
 export const buildDiff = (name = 'diff'): Command =>
@@ -54,16 +57,37 @@ export const buildCommit = (name = 'commit'): Command =>
     .option('-a, --author <name>', 'author of the image')
     .option('-p, --pause', 'accepted for compatibility')
     .option('-q, --quiet', 'print only the image id')
-    .action(
-      async (input: string, image: string | undefined, flags: { change?: string[]; message?: string; author?: string; quiet?: boolean }, cmd: Command) => {
-        const engine = await openEngineFor(cmd);
-        await engine.enterUserNamespace();
-        const record = await engine.images.committing((installed) =>
-          engine.files.commit(input, { names: image ? [image] : [], changes: flags.change ?? [], message: flags.message, author: flags.author }, installed),
-        );
-        printLine(record.id.slice(7));
-      },
-    );
+    .addOption(new Option('-f, --format <format>', "the image's manifest format: docker (skiff's default) or oci").choices(['docker', 'oci']))
+    .option('--iidfile <file>', 'write the image id to this file')
+    .option('-s, --squash', "the whole root filesystem as the image's one layer")
+    .option('--include-volumes', "accepted: skiff's commits never hold volumes (their content stays in the volumes), nor their mount points")
+    .action(async (input: string, image: string | undefined, flags: CommitFlags, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const options: CommitOptions = {
+        names: image ? [image] : [],
+        changes: flags.change ?? [],
+        message: flags.message,
+        author: flags.author,
+        squash: flags.squash,
+        format: flags.format as CommitOptions['format'],
+      };
+      const record = await engine.images.committing((installed) => engine.files.commit(input, options, installed));
+      // (As Podman's: the id without its "sha256:".)
+      if (flags.iidfile) writeFileSync(flags.iidfile, record.id.slice(7));
+      printLine(record.id.slice(7));
+    });
+
+interface CommitFlags {
+  change?: string[];
+  message?: string;
+  author?: string;
+  quiet?: boolean;
+  format?: string;
+  iidfile?: string;
+  squash?: boolean;
+  includeVolumes?: boolean;
+}
 
 export const buildTop = (name = 'top'): Command =>
   new Command(name)
