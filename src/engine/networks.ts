@@ -19,12 +19,28 @@ export class NetworksEngine {
   ) {}
 
   // Caller has joined the user namespace (the bridge is made in the rootless network namespace).
-  async create(name: string, options: { subnet?: string; internal?: boolean; labels?: string[] }): Promise<NetworkRecord> {
+  async create(
+    name: string,
+    options: { subnet?: string; internal?: boolean; labels?: string[]; gateway?: string; ipRange?: string; opts?: string[]; ipv6?: boolean },
+  ): Promise<NetworkRecord> {
     const labels = Object.fromEntries(
       (options.labels ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])),
     );
+    if (options.ipv6) throw new CliError('EUSAGE', "--ipv6 is not supported: skiff's named networks are IPv4");
+    // --opt: mtu=N (the bridge's MTU); Podman's other driver options have no meaning here.
+    const opts: Record<string, string> = {};
+    for (const opt of options.opts ?? []) {
+      const [key, value] = [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)];
+      if (key !== 'mtu' || !/^\d+$/.test(value) || Number(value) < 68 || Number(value) > 65535)
+        throw new CliError('EUSAGE', `invalid --opt "${opt}": skiff's bridge takes mtu=N (68 to 65535)`);
+      opts[key] = value;
+    }
     const record = await this.ctx.networks.withLock(async () =>
-      this.ctx.networks.create(name, { subnet: options.subnet, internal: options.internal, labels }, randomId()),
+      this.ctx.networks.create(
+        name,
+        { subnet: options.subnet, internal: options.internal, labels, gateway: options.gateway, ipRange: options.ipRange, options: opts },
+        randomId(),
+      ),
     );
     const { applyFirewall, ensureBridge } = await import('../network/bridge.js');
     try {

@@ -185,7 +185,7 @@ export const ensureBridge = async (runDir: string, network: NetworkRecord, all: 
   const holder = await ensureHolder(runDir);
   if (await linkExists(holder, network.bridge)) return holder;
   await runIn(holder, [
-    `link add ${network.bridge} type bridge`,
+    `link add ${network.bridge}${network.options?.mtu ? ` mtu ${network.options.mtu}` : ''} type bridge`,
     `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
     `link set ${network.bridge} up`,
   ]);
@@ -220,7 +220,12 @@ export const attach = async (
   const holder = await ensureBridge(runDir, network, all);
   const veth = vethName(containerId, network);
   await runIn(holder, [`link del ${veth}`], true);
-  await runIn(holder, [`link add ${veth} type veth peer name ${device} netns ${pid}`, `link set ${veth} master ${network.bridge}`, `link set ${veth} up`]);
+  const mtu = network.options?.mtu ? ` mtu ${network.options.mtu}` : '';
+  await runIn(holder, [
+    `link add ${veth}${mtu} type veth peer name ${device}${mtu} netns ${pid}`,
+    `link set ${veth} master ${network.bridge}`,
+    `link set ${veth} up`,
+  ]);
   await runIn(pid, [
     `addr add ${ip}/${prefixOf(network.subnet)} dev ${device}`,
     `link set ${device} up`,

@@ -2,6 +2,7 @@
 // bridge inside one rootless network namespace (see bridge.ts); a container on it gets a veth pair
 // and a fixed address, and names resolve through the /etc/hosts files skiff keeps current.
 import { mkdirSync, rmSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { listDir, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
@@ -17,6 +18,10 @@ export interface NetworkRecord {
   gateway: string;
   internal: boolean;
   labels: Record<string, string>;
+  /** --ip-range: containers get addresses from this part of the subnet only. */
+  ipRange?: string;
+  /** --opt KEY=VALUE, as given (mtu= is applied to the bridge). */
+  options?: Record<string, string>;
   created: string;
   /** The bridge device in the rootless network namespace. */
   bridge: string;
@@ -72,7 +77,11 @@ export class NetworkStore {
   }
 
   // Creates a network (caller holds the networks lock): the next free 10.89.N.0/24 unless given.
-  create(name: string, options: { subnet?: string; internal?: boolean; labels?: Record<string, string> }, id: string): NetworkRecord {
+  create(
+    name: string,
+    options: { subnet?: string; internal?: boolean; labels?: Record<string, string>; gateway?: string; ipRange?: string; options?: Record<string, string> },
+    id: string,
+  ): NetworkRecord {
     checkName('network', name);
     if (['none', 'host', 'slirp4netns', 'pasta', 'bridge', 'private'].includes(name))
       throw new CliError('EUSAGE', `"${name}" is a network mode, not a name for a network`);
@@ -89,7 +98,20 @@ export class NetworkStore {
       if (!free) throw new CliError('ESTATE', 'no free subnet left in 10.89.0.0/16: give one with --subnet');
       subnet = free;
     }
-    const { base } = parseSubnet(subnet);
+    const { base, prefix } = parseSubnet(subnet);
+    const inside = (ip: string) => {
+      const n = ipToInt(ip);
+      return n > base && n < base + 2 ** (32 - prefix) - 1;
+    };
+    if (options.gateway !== undefined && (!isIPv4(options.gateway) || !inside(options.gateway)))
+      throw new CliError('EUSAGE', `invalid --gateway ${options.gateway}: use a host address inside ${subnet}`);
+    let ipRange: string | undefined;
+    if (options.ipRange !== undefined) {
+      const range = parseSubnet(options.ipRange);
+      ipRange = `${intToIp(range.base)}/${range.prefix}`;
+      if (range.prefix < prefix || !overlaps(ipRange, subnet))
+        throw new CliError('EUSAGE', `invalid --ip-range ${options.ipRange}: it must lie inside ${subnet}`);
+    }
     const used = new Set(existing.map((n) => n.bridge));
     const bridge = Array.from({ length: 1000 }, (_, i) => `skiff${i}`).find((b) => !used.has(b))!;
     const record: NetworkRecord = {
@@ -97,9 +119,11 @@ export class NetworkStore {
       id,
       driver: 'bridge',
       subnet,
-      gateway: intToIp(base + 1),
+      gateway: options.gateway ?? intToIp(base + 1),
       internal: Boolean(options.internal),
       labels: options.labels ?? {},
+      ...(ipRange ? { ipRange } : {}),
+      ...(options.options && Object.keys(options.options).length ? { options: options.options } : {}),
       created: new Date().toISOString(),
       bridge,
     };
@@ -114,11 +138,15 @@ export class NetworkStore {
 
   // The lowest free host address of the network, given the addresses in use.
   allocate(network: NetworkRecord, used: string[]): string {
-    const { base, prefix } = parseSubnet(network.subnet);
+    const subnet = parseSubnet(network.subnet);
+    const { base, prefix } = network.ipRange ? parseSubnet(network.ipRange) : subnet;
     const size = 2 ** (32 - prefix);
+    const last = subnet.base + 2 ** (32 - subnet.prefix) - 1; // the broadcast address
     const taken = new Set([network.gateway, ...used]);
-    for (let n = 2; n < size - 1; n++) {
-      const ip = intToIp(base + n);
+    for (let n = 0; n < size; n++) {
+      const at = base + n;
+      if (at <= subnet.base || at >= last) continue;
+      const ip = intToIp(at);
       if (!taken.has(ip)) return ip;
     }
     throw new CliError('ESTATE', `network ${network.name} has no free address left in ${network.subnet}`);

@@ -46,12 +46,48 @@ const buildCreate = (): Command =>
     .option('-l, --label <key=value>', 'set a label', collect)
     .option('-d, --driver <driver>', 'only bridge', 'bridge')
     .option('--ignore', 'no error if the network exists already')
-    .action(async (name: string, flags: { subnet?: string; internal?: boolean; label?: string[]; ignore?: boolean }, cmd: Command) => {
-      const engine = await openEngineFor(cmd);
-      await engine.enterUserNamespace();
-      if (flags.ignore && engine.networks.exists(name)) return printLine(name);
-      printLine((await engine.networks.create(name, { subnet: flags.subnet, internal: flags.internal, labels: flags.label })).name);
-    });
+    .option('--gateway <ip>', "the bridge's address in the subnet (default: its first)")
+    .option('--ip-range <cidr>', 'containers get addresses from this part of the subnet only')
+    .option('-o, --opt <key=value>', 'a driver option: mtu=N', collect)
+    .option('--ipv6', 'refused: named networks are IPv4')
+    .option('--ipam-driver <driver>', 'host-local (the only one: skiff hands out the addresses)')
+    .option('--disable-dns', "refused: containers on a named network find each other through skiff's name server")
+    .action(
+      async (
+        name: string,
+        flags: {
+          subnet?: string;
+          internal?: boolean;
+          label?: string[];
+          ignore?: boolean;
+          gateway?: string;
+          ipRange?: string;
+          opt?: string[];
+          ipv6?: boolean;
+          ipamDriver?: string;
+          disableDns?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        if (flags.ipamDriver !== undefined && flags.ipamDriver !== 'host-local')
+          throw new CliError('EUSAGE', `--ipam-driver ${flags.ipamDriver} is not supported: skiff hands out addresses itself (host-local)`);
+        if (flags.disableDns)
+          throw new CliError('EUSAGE', "--disable-dns is not supported: containers on a named network find each other through skiff's name server");
+        const engine = await openEngineFor(cmd);
+        await engine.enterUserNamespace();
+        if (flags.ignore && engine.networks.exists(name)) return printLine(name);
+        const options = {
+          subnet: flags.subnet,
+          internal: flags.internal,
+          labels: flags.label,
+          gateway: flags.gateway,
+          ipRange: flags.ipRange,
+          opts: flags.opt,
+          ipv6: flags.ipv6,
+        };
+        printLine((await engine.networks.create(name, options)).name);
+      },
+    );
 
 const buildList = (): Command =>
   new Command('ls')
