@@ -12,6 +12,7 @@ import type { ContainerConfig, MountSpec, RestartPolicy } from '../state/contain
 import { parseRamSize } from '../build/values.js';
 import { healthcheckConfig, type HealthFlags } from './container-health.js';
 import { containerMounts, parseDevice } from './container-mounts.js';
+import { checkMac } from './container-networks.js';
 
 export interface CreateOptions extends LimitFlags, HealthFlags {
   image: string;
@@ -117,6 +118,10 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   tlsVerify?: boolean;
   /** --init-path: the init binary for --init. */
   initPath?: string;
+  /** --ip, --ip6, --mac-address: on its named network. */
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
@@ -395,6 +400,12 @@ export const buildContainerConfig = (
   }
   checkNetwork(network, defaults.ports.length > 0, named);
   if (options.networkAliases?.length && !named) throw new CliError('EUSAGE', '--network-alias needs a named network (--network NAME)');
+  for (const [flag, given] of [
+    ['--ip', options.ip],
+    ['--mac-address', options.macAddress],
+  ] as const)
+    if (given !== undefined && !named) throw usage(`${flag} needs a named network (--network NAME): the other modes choose the address themselves`);
+  if (options.ip6 !== undefined) throw usage("--ip6 is not supported: skiff's named networks are IPv4");
   const hostname = options.hostname ?? id.slice(0, 12);
   const env = containerEnv(options, img, hostname);
   const mounts = containerMounts(
@@ -495,6 +506,7 @@ export const buildContainerConfig = (
     ...(healthcheck ? { healthcheck } : {}),
     ...(options.sdnotify ? { sdnotify: options.sdnotify as 'conmon' | 'container' | 'ignore' } : {}),
     ...(options.tz !== undefined ? { tz: options.tz } : {}),
+    ...(options.macAddress ? { macAddress: checkMac(options.macAddress) } : {}),
     ...(options.initPath ? { initPath: resolve(options.initPath) } : {}),
     ...(umask !== undefined ? { umask } : {}),
     ...(shmSize !== undefined ? { shmSize } : {}),

@@ -14,23 +14,32 @@ import type { EngineContext } from './context.js';
 
 const isRunning = (status: string) => status === 'running' || status === 'stopping';
 
+// --mac-address: six hex pairs, a unicast address.
+export const checkMac = (mac: string): string => {
+  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac) || Number.parseInt(mac.slice(0, 2), 16) & 1)
+    throw new CliError('EUSAGE', `invalid --mac-address ${mac}: use six hex pairs of a unicast address, such as 92:d0:c6:0a:29:33`);
+  return mac.toLowerCase();
+};
+
 export class ContainerNetworks {
   constructor(
     private readonly ctx: EngineContext,
     private readonly store: ContainerStore,
   ) {}
 
-  allocate(network: string): string {
+  // A free address on the network (caller holds the networks lock): `wanted` (--ip) if it is one.
+  allocate(network: string, wanted?: string): string {
     const used = this.store.list().flatMap((c) =>
       memberships(c.config)
         .filter((m) => m.network === network)
         .map((m) => m.ip),
     );
-    return this.ctx.networks.allocate(this.ctx.networks.find(network), used);
+    const record = this.ctx.networks.find(network);
+    return wanted ? this.ctx.networks.claim(record, wanted, used) : this.ctx.networks.allocate(record, used);
   }
 
   // `network connect`: joins a container to one more named network (at once when it is running).
-  async connect(input: string, network: string, aliases: string[] = []): Promise<void> {
+  async connect(input: string, network: string, aliases: string[] = [], options: { ip?: string; mac?: string } = {}): Promise<void> {
     const record = this.store.find(input);
     const net = this.ctx.networks.find(network);
     await this.store.withContainerLock(record.id, async () => {
@@ -44,14 +53,20 @@ export class ContainerNetworks {
         );
       let attachment!: NetworkAttachment;
       await this.ctx.networks.withLock(async () => {
-        attachment = { network: net.name, ip: this.allocate(net.name), aliases, device: `eth${joined.length}` };
+        attachment = {
+          network: net.name,
+          ip: this.allocate(net.name, options.ip),
+          aliases,
+          device: `eth${joined.length}`,
+          ...(options.mac ? { mac: checkMac(options.mac) } : {}),
+        };
         this.store.update({ ...current, config: { ...current.config, extraNetworks: [...(current.config.extraNetworks ?? []), attachment] } });
       });
       const state = this.store.effectiveState(record.id);
       if (isRunning(state.status) && state.pid) {
         const { attach, detach } = await import('../network/bridge.js');
         try {
-          await attach(this.ctx.paths.run, net, this.ctx.networks.list(), record.id, state.pid, attachment.ip, attachment.device);
+          await attach(this.ctx.paths.run, net, this.ctx.networks.list(), record.id, state.pid, attachment.ip, attachment.device, attachment.mac);
         } catch (error) {
           await detach(this.ctx.paths.run, net, record.id).catch(() => undefined);
           this.store.update(current);

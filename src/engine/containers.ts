@@ -431,7 +431,7 @@ export class ContainersEngine {
           const more = [...new Set(options.moreNetworks ?? [])].filter((n) => n !== config.network);
           await this.ctx.networks.withLock(async () => {
             const network = this.ctx.networks.find(config.network);
-            config.networkIp = this.networking.allocate(network.name);
+            config.networkIp = this.networking.allocate(network.name, options.ip);
             config.extraNetworks = more.map((name, i) => ({
               network: this.ctx.networks.find(name).name,
               ip: this.networking.allocate(name),
@@ -634,7 +634,7 @@ export class ContainersEngine {
           if (joined.length) {
             const { attach } = await import('../network/bridge.js');
             for (const m of joined)
-              await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device);
+              await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device, m.mac);
           }
           if (hooks.attach) hooks.attach(await this.connectSocket(record.id));
           await startContainer(runtime, record.id);

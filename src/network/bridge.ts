@@ -216,13 +216,14 @@ export const attach = async (
   pid: number,
   ip: string,
   device: string,
+  mac?: string,
 ): Promise<void> => {
   const holder = await ensureBridge(runDir, network, all);
   const veth = vethName(containerId, network);
   await runIn(holder, [`link del ${veth}`], true);
   const mtu = network.options?.mtu ? ` mtu ${network.options.mtu}` : '';
   await runIn(holder, [
-    `link add ${veth}${mtu} type veth peer name ${device}${mtu} netns ${pid}`,
+    `link add ${veth}${mtu} type veth peer name ${device}${mtu}${mac ? ` address ${mac}` : ''} netns ${pid}`,
     `link set ${veth} master ${network.bridge}`,
     `link set ${veth} up`,
   ]);

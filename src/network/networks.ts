@@ -136,6 +136,19 @@ export class NetworkStore {
     rmSync(join(this.dir, `${name}.json`), { force: true });
   }
 
+  // The address a container asked for (--ip), checked: a host address of the subnet, free.
+  claim(network: NetworkRecord, wanted: string, used: string[]): string {
+    const { base, prefix } = parseSubnet(network.subnet);
+    const n = isIPv4(wanted) ? ipToInt(wanted) : Number.NaN;
+    if (!(n > base && n < base + 2 ** (32 - prefix) - 1) || wanted === network.gateway)
+      throw new CliError(
+        'EUSAGE',
+        `invalid --ip ${wanted}: use a free host address of network ${network.name} (${network.subnet}, gateway ${network.gateway})`,
+      );
+    if (used.includes(wanted)) throw new CliError('ESTATE', `address ${wanted} is in use on network ${network.name}: pick another or leave --ip out`);
+    return wanted;
+  }
+
   // The lowest free host address of the network, given the addresses in use.
   allocate(network: NetworkRecord, used: string[]): string {
     const subnet = parseSubnet(network.subnet);

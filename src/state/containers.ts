@@ -66,6 +66,8 @@ export interface ContainerConfig {
   /** `network` names a network made with `network create`: the container's address and aliases there. */
   namedNetwork?: boolean;
   networkIp?: string;
+  /** --mac-address on its named network. */
+  macAddress?: string;
   aliases?: string[];
   /** More named networks, joined with `network connect`. */
   extraNetworks?: NetworkAttachment[];
@@ -159,11 +161,15 @@ export interface NetworkAttachment {
   ip: string;
   aliases: string[];
   device: string;
+  /** --mac-address: the interface's address (absent: the kernel's random one). */
+  mac?: string;
 }
 
 // Every named network a container is on: its primary one (--network NAME) first, as eth0.
 export const memberships = (c: ContainerConfig): NetworkAttachment[] => [
-  ...(c.namedNetwork && c.networkIp ? [{ network: c.network, ip: c.networkIp, aliases: c.aliases ?? [], device: 'eth0' }] : []),
+  ...(c.namedNetwork && c.networkIp
+    ? [{ network: c.network, ip: c.networkIp, aliases: c.aliases ?? [], device: 'eth0', ...(c.macAddress ? { mac: c.macAddress } : {}) }]
+    : []),
   ...(c.extraNetworks ?? []),
 ];
 

@@ -93,4 +93,44 @@ describe('as Podman does it', () => {
     }
     expect((await sb.run(['network', 'exists', 'bad'])).code).toBe(1);
   });
+
+  it('run --ip/--mac-address and network connect --ip on a named network', async () => {
+    await sb.runCli(0, 'network', 'create', '--subnet', '10.79.0.0/24', 'nip');
+    await sb.runCli(0, 'network', 'create', '--subnet', '10.80.0.0/24', 'nip2');
+    await sb.runCli(
+      0,
+      'run',
+      '-d',
+      '--name',
+      'fixed',
+      '--network',
+      'nip',
+      '--ip',
+      '10.79.0.50',
+      '--mac-address',
+      '92:D0:C6:0A:29:33',
+      IMG,
+      'sh',
+      '-c',
+      'sleep 60',
+    );
+    const eth0 = (await sb.runCli(0, 'exec', 'fixed', 'sh', '-c', 'ip -o -4 addr show eth0; ip link show eth0')).stdout;
+    expect(eth0).toMatch(/inet 10\.79\.0\.50\/24/);
+    expect(eth0).toMatch(/link\/ether 92:d0:c6:0a:29:33/);
+    const taken = await sb.run(['run', '--rm', '--network', 'nip', '--ip', '10.79.0.50', IMG, 'true']);
+    expect([taken.code, taken.stderr]).toEqual([125, expect.stringMatching(/address 10\.79\.0\.50 is in use on network nip/)]);
+    for (const [flags, message] of [
+      [['--network', 'nip', '--ip', '10.80.0.9'], /invalid --ip 10\.80\.0\.9: use a free host address of network nip/],
+      [['--network', 'none', '--ip', '10.79.0.9'], /--ip needs a named network/],
+      [['--network', 'nip', '--mac-address', '01:00:5e:00:00:01'], /invalid --mac-address 01:00:5e:00:00:01/],
+      [['--network', 'nip', '--ip6', 'fd00::5'], /--ip6 is not supported/],
+    ] as const) {
+      const r = await sb.run(['run', '--rm', ...flags, IMG, 'true']);
+      expect([r.code, r.stderr], flags.join(' ')).toEqual([125, expect.stringMatching(message)]);
+    }
+    await sb.runCli(0, 'network', 'connect', '--ip', '10.80.0.77', 'nip2', 'fixed');
+    expect((await sb.runCli(0, 'exec', 'fixed', 'sh', '-c', 'ip -o -4 addr show eth1')).stdout).toMatch(/inet 10\.80\.0\.77\/24/);
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'fixed');
+    await sb.runCli(0, 'network', 'rm', 'nip', 'nip2');
+  });
 });

@@ -151,7 +151,10 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--authfile <file>', 'registry credentials for pulling the image')
     .option('--tls-verify [bool]', "verify the registry's TLS certificate when pulling (default true)", parseBool)
     .option('--disable-content-trust', 'accepted for Docker scripts (no content trust here)')
-    .option('--init-path <path>', 'the init binary for --init (default: catatonit or tini from PATH)');
+    .option('--init-path <path>', 'the init binary for --init (default: catatonit or tini from PATH)')
+    .option('--ip <address>', "the container's address on its named network")
+    .option('--mac-address <mac>', "the container's interface address on its named network")
+    .option('--ip6 <address>', 'refused: named networks are IPv4');
 
 export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags): CreateOptions => {
   const { label, stopTimeout, network, net, pull, quiet: _quiet, logOpt, dnsOption, addHost, networkAlias, disableContentTrust: _trust, ...same } = flags;

@@ -199,10 +199,14 @@ const buildConnect = (): Command =>
     .argument('<network>')
     .argument('<container>')
     .option('--alias <alias>', 'another name for the container on this network', collect)
-    .action(async (network: string, container: string, flags: { alias?: string[] }, cmd: Command) => {
+    .option('--ip <address>', "the container's address on the network (a free one of its subnet)")
+    .option('--mac-address <mac>', "the container's interface address on the network")
+    .option('--ip6 <address>', 'refused: named networks are IPv4')
+    .action(async (network: string, container: string, flags: { alias?: string[]; ip?: string; macAddress?: string; ip6?: string }, cmd: Command) => {
+      if (flags.ip6 !== undefined) throw new CliError('EUSAGE', "--ip6 is not supported: skiff's named networks are IPv4");
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      await engine.containers.networking.connect(container, network, flags.alias ?? []);
+      await engine.containers.networking.connect(container, network, flags.alias ?? [], { ip: flags.ip, mac: flags.macAddress });
     });
 
 const buildDisconnect = (): Command =>
