@@ -6,7 +6,15 @@ import { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
 
 export const openEngineFor = async (cmd: Command): Promise<Engine> => {
-  const globals = cmd.optsWithGlobals() as { root?: string; runroot?: string; cgroupManager?: CgroupManagerSetting; storageDriver?: string; runtime?: string };
+  const globals = cmd.optsWithGlobals() as {
+    root?: string;
+    runroot?: string;
+    cgroupManager?: CgroupManagerSetting;
+    storageDriver?: string;
+    runtime?: string;
+    runtimeFlag?: string[];
+    eventsBackend?: 'file' | 'none';
+  };
   return openEngine({
     root: globals.root,
     runroot: globals.runroot,
@@ -14,6 +22,9 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
     // Podman's names: overlay is skiff's auto (native overlay, else fuse-overlayfs), vfs its copies.
     ...(globals.storageDriver ? { rootfs: globals.storageDriver === 'vfs' ? 'copy' : 'auto' } : {}),
     ...(globals.runtime ? { runtime: globals.runtime } : {}),
+    // Podman's form: "debug" or "log-format=json" become --debug and --log-format=json.
+    ...(globals.runtimeFlag ? { runtimeFlags: globals.runtimeFlag.map((f) => (f.startsWith('-') ? f : `--${f}`)) } : {}),
+    ...(globals.eventsBackend ? { eventsBackend: globals.eventsBackend } : {}),
   });
 };
 

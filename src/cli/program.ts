@@ -205,6 +205,8 @@ export const buildProgram = (argv?: string[]): Command => {
     .addOption(new Option('--storage-opt <option>', "accepted for Podman scripts: skiff's store has no driver options").argParser(collectGlobal))
     .addOption(new Option('--runtime <runtime>', 'the OCI runtime: crun, runc or a path (skiff.conf engine.runtime)'))
     .addOption(new Option('--tmpdir <dir>', 'where skiff puts temporary files (TMPDIR)'))
+    .addOption(new Option('--runtime-flag <flag>', 'a global option for the OCI runtime (debug: --debug)').argParser(collectGlobal))
+    .addOption(new Option('--events-backend <backend>', 'file (the default: skiff events reads it) or none').choices(['file', 'none']))
     .addOption(new Option('--conmon <path>', "the container monitor to use (skiff-monitor's path)"))
     .addOption(new Option('--noout', 'print nothing on standard output'))
     .addOption(new Option('--syslog', 'accepted for Podman scripts: skiff logs to standard error'))

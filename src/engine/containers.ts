@@ -128,8 +128,11 @@ export class ContainersEngine {
     return mountedOverlay(this.rootfs(record.rootfsDriver), this.store.containerDir(record.id), record.config.mounts ?? [], m);
   }
 
+  // The container's runtime, with --runtime-flag's flags (global ones: before the verb).
   private runtime(record: ContainerRecord): OciRuntime {
-    return resolveRuntime(record.runtime, this.ctx.paths.run, runtimeCgroups(record));
+    const runtime = resolveRuntime(record.runtime, this.ctx.paths.run, runtimeCgroups(record));
+    const extra = this.ctx.runtimeFlags ?? [];
+    return extra.length ? { ...runtime, globalArgs: [...runtime.globalArgs, ...extra] } : runtime;
   }
 
   eventsFile(): string {
@@ -137,6 +140,7 @@ export class ContainersEngine {
   }
 
   private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
+    if (this.ctx.eventsBackend === 'none') return;
     recordEvent(this.eventsFile(), { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra });
   }
 

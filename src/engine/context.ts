@@ -19,6 +19,10 @@ export interface EngineContext {
   volumes: VolumeStore;
   /** systemd's NOTIFY_SOCKET when a Type=notify unit runs this command (see notifySocket). */
   notifySocket?: string;
+  /** --runtime-flag: more global options for the OCI runtime ("--debug"). */
+  runtimeFlags?: string[];
+  /** --events-backend none: no events are recorded. */
+  eventsBackend?: 'file' | 'none';
 }
 
 // A unit's NOTIFY_SOCKET is the monitor's to use (native/monitor/notify.c): kept as
@@ -38,6 +42,8 @@ export interface ContextOverrides extends PathOverrides {
   rootfs?: RootfsDriverSetting;
   /** --runtime (global: skiff.conf's engine.runtime). */
   runtime?: string;
+  runtimeFlags?: string[];
+  eventsBackend?: 'file' | 'none';
 }
 
 export const createContext = async (overrides: ContextOverrides = {}): Promise<EngineContext> => {
@@ -55,6 +61,8 @@ export const createContext = async (overrides: ContextOverrides = {}): Promise<E
     networks: new NetworkStore(paths.data),
     volumes: new VolumeStore(paths.data),
     notifySocket: notifySocket(),
+    ...(overrides.runtimeFlags?.length ? { runtimeFlags: overrides.runtimeFlags } : {}),
+    ...(overrides.eventsBackend ? { eventsBackend: overrides.eventsBackend } : {}),
   };
 };
 

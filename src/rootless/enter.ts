@@ -118,6 +118,8 @@ export const GLOBAL_VALUE_OPTIONS = [
   '--storage-opt',
   '--runtime',
   '--tmpdir',
+  '--runtime-flag',
+  '--events-backend',
   '--conmon',
   '--network-config-dir',
   '--network-cmd-path',

@@ -62,4 +62,18 @@ describe('global options', () => {
     expect((await sb.run(['--tmpdir', sb.home, 'stats', '--no-stream'], { env: { SKIFF_NODE: '/bin/false' } })).code).not.toBe(0);
     expect((await sb.runCli(0, '--storage-opt', 'x=y', '--tmpdir', sb.home, 'run', '--rm', IMG, 'sh', '-c', 'echo inside')).stdout).toBe('inside\n');
   });
+
+  it('--runtime-flag reaches the runtime; --events-backend none records nothing', async () => {
+    expect((await sb.runCli(0, '--runtime-flag', 'debug', 'run', '--rm', IMG, 'sh', '-c', 'echo ok')).stdout).toBe('ok\n');
+    const bogus = await sb.run(['--runtime-flag', 'no-such-runtime-flag', 'run', '--rm', IMG, 'sh', '-c', 'exit 0']);
+    expect(bogus.code).not.toBe(0);
+    expect(bogus.stderr).toMatch(/crun|runc/);
+    const since = new Date().toISOString();
+    await sb.runCli(0, '--events-backend', 'none', 'run', '--rm', '--name', 'silent', IMG, 'sh', '-c', 'exit 0');
+    await sb.runCli(0, '--events-backend=file', 'run', '--rm', '--name', 'heard', IMG, 'sh', '-c', 'exit 0');
+    const names = (await sb.runCli(0, 'events', '--stream=false', '--since', since, '--format', '{{.Name}}')).stdout;
+    expect(names).toContain('heard');
+    expect(names).not.toContain('silent');
+    expect((await sb.run(['--events-backend', 'journald', 'ps'])).code).toBe(125);
+  });
 });
