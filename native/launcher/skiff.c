@@ -479,7 +479,7 @@ main (int argc, char **argv)
     }
 
   const char *node = getenv ("SKIFF_NODE") ? getenv ("SKIFF_NODE") : "node";
-  char **args = calloc ((size_t) argc + 3, sizeof *args);
+  char **args = calloc ((size_t) argc + 4, sizeof *args);
   if (!args)
     return 125;
   args[0] = (char *) node;
@@ -488,9 +488,13 @@ main (int argc, char **argv)
      more than the parallel GC and compiling they would do.  A Node option, so V8's code cache
      stays valid.  */
   args[1] = (char *) "--v8-pool-size=1";
-  args[2] = script;
+  /* "--": Node 20 takes an --env-file anywhere on its command line as its own, even after the
+     script (`skiff run --env-file F` read F into skiff's environment, and a missing F ended Node
+     with 9 before skiff ran).  */
+  args[2] = (char *) "--";
+  args[3] = script;
   for (int i = 1; i < argc; i++)
-    args[i + 2] = argv[i];
+    args[i + 3] = argv[i];
   execvp (node, args);
   fprintf (stderr, "Error: cannot run %s: %s (install Node.js, or set SKIFF_NODE)\n", node, strerror (errno));
   return 127;
