@@ -134,7 +134,7 @@ describe('as Podman does it', () => {
     await sb.runCli(0, 'network', 'rm', 'nip', 'nip2');
   });
 
-  it('--env-file is skiff\'s, never Node\'s own (Node 20 took one anywhere on its command line)', async () => {
+  it("--env-file is skiff's, never Node's own (Node 20 took one anywhere on its command line)", async () => {
     const r = await sb.run(['run', '--rm', '--env-file', '/no/such/env', IMG, 'sh', '-c', 'exit 0']);
     expect([r.code, r.stderr]).toEqual([125, expect.stringMatching(/cannot read env file \/no\/such\/env/)]);
   });
