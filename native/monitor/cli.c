@@ -60,6 +60,8 @@ cli_parse (struct options *opt, int argc, char **argv)
         opt->health_args[opt->n_health_args++] = argv[++i];
       else if (strcmp (a, "--health-interval-ms") == 0 && v)
         opt->health_interval_ms = atoll (argv[++i]);
+      else if (strcmp (a, "--timeout-s") == 0 && v)
+        opt->timeout_s = atoll (argv[++i]);
       else if (strcmp (a, "--net-helper-arg") == 0 && v && opt->n_net_args < MAX_ARGS - 2)
         opt->net_args[opt->n_net_args++] = argv[++i];
       else if ((strcmp (a, "--publish-tcp") == 0 || strcmp (a, "--publish-udp") == 0) && v && opt->n_publish < MAX_PUBLISH)

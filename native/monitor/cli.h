@@ -28,6 +28,7 @@ struct options
   const char *health_args[MAX_ARGS];
   int n_health_args;
   long long health_interval_ms;
+  long long timeout_s;         /* --timeout-s: the container is killed once it has run this long */
   const char *sdnotify_socket; /* the unit's NOTIFY_SOCKET */
   const char *sdnotify_proxy;  /* container mode: the socket the container sends to */
   long long log_size_max;

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@ static struct attach attach;
 static struct net_helper net;
 static struct ports ports;
 static struct health health = { .timer_fd = -1 };
+static int timeout_fd = -1; /* --timeout-s, armed once the container runs */
 static struct notify notify = { .host_fd = -1, .proxy_fd = -1 };
 static struct oom_watch oom = { .kills_at_start = -1, .fd = -1, .parent_fd = -1, .parent_kills_at_start = -1 };
 
@@ -413,6 +415,9 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
       int notify_at = np;
       if (notify.proxy_fd >= 0)
         p[np++] = (struct pollfd) { notify.proxy_fd, POLLIN, 0 };
+      int timeout_at = np;
+      if (timeout_fd >= 0)
+        p[np++] = (struct pollfd) { timeout_fd, POLLIN, 0 };
       if (poll (p, (nfds_t) np, first ? 0 : -1) < 0)
         {
           if (errno == EINTR)
@@ -445,6 +450,13 @@ watch (int sig_fd, int container, int *out_fd, int *errout_fd, const char *early
         health_tick (&health, &opt);
       if (notify_at < np && p[notify_at].fd == notify.proxy_fd && (p[notify_at].revents & POLLIN))
         notify_forward (&notify);
+      /* --timeout-s: it has run its time.  */
+      if (timeout_at < np && p[timeout_at].fd == timeout_fd && (p[timeout_at].revents & POLLIN))
+        {
+          kill (container, SIGKILL);
+          close (timeout_fd);
+          timeout_fd = -1;
+        }
       /* A CLI that ran the runtime's start itself says so: the container runs.  */
       if (attach.started)
         notify_started (&notify, &opt);
@@ -549,6 +561,11 @@ main (int argc, char **argv)
   if (opt.start)
     notify_started (&notify, &opt);
   health_start (&health, &opt);
+  if (opt.timeout_s > 0 && (timeout_fd = timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) >= 0)
+    {
+      struct itimerspec once = { .it_value = { opt.timeout_s, 0 } };
+      timerfd_settime (timeout_fd, 0, &once, NULL);
+    }
 
   /* Watch, until the container's process exits.  */
   int out_fd = opt.terminal ? attach.pty_fd : io.out[0];

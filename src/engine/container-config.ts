@@ -118,6 +118,10 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   tlsVerify?: boolean;
   /** --init-path: the init binary for --init. */
   initPath?: string;
+  /** --timeout SECONDS, --rmi, --requires A,B. */
+  timeout?: string;
+  rmi?: boolean;
+  requires?: string[];
   /** --ip, --ip6, --mac-address: on its named network. */
   ip?: string;
   ip6?: string;
@@ -428,6 +432,10 @@ export const buildContainerConfig = (
   if (options.cgroups !== undefined && !['enabled', 'disabled', 'no-conmon', 'split'].includes(options.cgroups))
     throw new CliError('EUSAGE', `invalid --cgroups "${options.cgroups}": use enabled, disabled, no-conmon or split`);
   const healthcheck = healthcheckConfig(options, img);
+  const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0))
+    throw usage(`invalid --timeout "${options.timeout}": use a whole number of seconds`);
+  const requires = (options.requires ?? []).flatMap((r) => r.split(',')).filter(Boolean);
   checkPlatform(options);
   if (options.seccompPolicy !== undefined && options.seccompPolicy !== 'default')
     throw usage(`--seccomp-policy ${options.seccompPolicy} is not supported: skiff applies its default profile (or --security-opt seccomp=FILE)`);
@@ -474,7 +482,7 @@ export const buildContainerConfig = (
     labels: { ...(img.Labels ?? {}), ...parseLabels(readLabelFiles(options.labelFile ?? [])), ...parseLabels(options.labels ?? []) },
     tty: Boolean(options.tty),
     interactive: Boolean(options.interactive),
-    autoRemove: Boolean(options.rm),
+    autoRemove: Boolean(options.rm || options.rmi),
     restartPolicy,
     stopSignal: options.stopSignal ?? img.StopSignal ?? 'SIGTERM',
     stopTimeout,
@@ -507,6 +515,9 @@ export const buildContainerConfig = (
     ...(options.sdnotify ? { sdnotify: options.sdnotify as 'conmon' | 'container' | 'ignore' } : {}),
     ...(options.tz !== undefined ? { tz: options.tz } : {}),
     ...(options.macAddress ? { macAddress: checkMac(options.macAddress) } : {}),
+    ...(timeout ? { timeout } : {}),
+    ...(options.rmi ? { rmi: true } : {}),
+    ...(requires.length ? { requires } : {}),
     ...(options.initPath ? { initPath: resolve(options.initPath) } : {}),
     ...(umask !== undefined ? { umask } : {}),
     ...(shmSize !== undefined ? { shmSize } : {}),

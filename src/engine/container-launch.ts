@@ -101,6 +101,7 @@ export const launch = async (
       ? { healthCommand: skiffCommand(ctx, 'healthcheck', 'run', record.id), healthIntervalMs: record.config.healthcheck.intervalMs }
       : {}),
     ...(notify ? { sdnotifySocket: notify.socket, sdnotifyProxy: notify.proxy } : {}),
+    ...(record.config.timeout ? { timeoutSeconds: record.config.timeout } : {}),
   });
   const monitorStartTime = startTimeOf(monitor.pid);
   log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');

@@ -366,6 +366,7 @@ export class ContainersEngine {
       inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
     });
     checkDevices(config.devices ?? []);
+    for (const required of config.requires ?? []) this.store.find(required); // --requires: they must exist
     if (options.volumesFrom?.length) config.volumesFrom = options.volumesFrom.map((spec) => this.store.find(spec.split(':')[0]).id);
     // --userns=auto takes ids no other auto container has: one such create at a time, until its record is written.
     const autoLock = config.userns?.startsWith('auto') ? await acquireLock(join(this.ctx.paths.data, 'locks', 'userns-auto.lock')) : undefined;
@@ -519,9 +520,15 @@ export class ContainersEngine {
     }
   }
 
-  // Starts a created or exited container; a running one is left as it is.
-  async start(input: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
+  // Starts a created or exited container; a running one is left as it is. What it --requires is
+  // started first (`starting`: the chain so far, so that a loop of requirements ends).
+  async start(input: string, hooks: StartHooks = {}, starting: string[] = []): Promise<ContainerRecord> {
     const record = this.store.find(input);
+    for (const required of record.config.requires ?? []) {
+      const other = this.store.find(required);
+      if (starting.includes(other.id) || other.id === record.id) continue;
+      await this.start(other.id, {}, [...starting, record.id]);
+    }
     return this.withLock(record.id, async () => {
       const current = this.store.get(record.id);
       if (!current) throw new CliError('ENOCONTAINER', `no such container: ${input}`);
@@ -748,6 +755,10 @@ export class ContainersEngine {
       // The runtime's state (its directory, the cgroup) is not the container's files: they go meanwhile.
       await this.removeLocked(record);
       await deleting;
+      // --rmi: its image too, by the name it was run by (an image with other names keeps them),
+      // unless another container uses it (then it stays, quietly).
+      if (record.config.rmi && !this.store.list().some((c) => c.imageId === record.imageId))
+        await this.images.remove([record.image], {}).catch((error) => log.debug(`--rmi: ${messageOf(error)}`));
       return 'removed';
     }
     await deleting;

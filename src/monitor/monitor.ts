@@ -42,6 +42,8 @@ export interface MonitorOptions {
   /** A unit's NOTIFY_SOCKET; with `sdnotifyProxy` the container's own socket is passed on (container mode), else the monitor says READY=1 (conmon). */
   sdnotifySocket?: string;
   sdnotifyProxy?: string;
+  /** --timeout: the container is killed once it has run this many seconds. */
+  timeoutSeconds?: number;
 }
 
 export interface MonitorStarted {
@@ -137,6 +139,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
         ]
       : []),
     ...(options.sdnotifySocket ? ['--sdnotify-socket', options.sdnotifySocket] : []),
+    ...(options.timeoutSeconds ? ['--timeout-s', String(options.timeoutSeconds)] : []),
     ...(options.sdnotifyProxy ? ['--sdnotify-proxy', options.sdnotifyProxy] : []),
   ];
   const monitor = findMonitor();

@@ -94,6 +94,12 @@ export interface ContainerConfig {
   healthcheck?: HealthcheckConfig;
   /** --sdnotify: how a systemd unit (Type=notify) hears the container is ready; absent: container. */
   sdnotify?: 'conmon' | 'container' | 'ignore';
+  /** --timeout: seconds it may run before its monitor kills it. */
+  timeout?: number;
+  /** --rmi: its image is removed with it (when no other container uses it). */
+  rmi?: boolean;
+  /** --requires: containers started before it. */
+  requires?: string[];
   /** --init-path: the init --init runs (absent: catatonit or tini from PATH). */
   initPath?: string;
   /** --tz: an IANA zone (or "local": the host's); /etc/localtime is the host's zoneinfo file for it. */

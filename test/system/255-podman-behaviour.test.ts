@@ -138,4 +138,23 @@ describe('as Podman does it', () => {
     const r = await sb.run(['run', '--rm', '--env-file', '/no/such/env', IMG, 'sh', '-c', 'exit 0']);
     expect([r.code, r.stderr]).toEqual([125, expect.stringMatching(/cannot read env file \/no\/such\/env/)]);
   });
+
+  it('--timeout kills a container that runs too long, --requires starts what it needs first, --rmi takes the image with it', async () => {
+    const t0 = Date.now();
+    const timed = await sb.run(['run', '--rm', '--timeout', '2', IMG, 'sh', '-c', 'sleep 30']);
+    expect(timed.code).toBe(137);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect((await sb.run(['run', '--rm', '--timeout', 'soon', IMG, 'sh', '-c', 'exit 0'])).stderr).toMatch(/invalid --timeout "soon"/);
+    await sb.runCli(0, 'create', '--name', 'needed', IMG, 'sh', '-c', 'sleep 60');
+    await sb.runCli(0, 'create', '--name', 'needer', '--requires', 'needed', IMG, 'sh', '-c', 'sleep 60');
+    await sb.runCli(0, 'start', 'needer');
+    const status = async (name: string) => JSON.parse((await sb.runCli(0, 'inspect', name)).stdout)[0].State.Status;
+    expect([await status('needed'), await status('needer')]).toEqual(['running', 'running']);
+    expect((await sb.run(['create', '--requires', 'nosuch', IMG, 'true'])).stderr).toMatch(/no such container: nosuch/);
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'needer', 'needed');
+    await sb.runCli(0, 'tag', IMG, 'localhost/throwaway:1');
+    await sb.runCli(0, 'run', '--rmi', 'localhost/throwaway:1', 'sh', '-c', 'exit 0');
+    expect((await sb.run(['image', 'exists', 'localhost/throwaway:1'])).code).toBe(1);
+    expect((await sb.run(['image', 'exists', IMG])).code).toBe(0); // another name of the same image: kept
+  });
 });

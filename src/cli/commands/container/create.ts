@@ -154,7 +154,10 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--init-path <path>', 'the init binary for --init (default: catatonit or tini from PATH)')
     .option('--ip <address>', "the container's address on its named network")
     .option('--mac-address <mac>', "the container's interface address on its named network")
-    .option('--ip6 <address>', 'refused: named networks are IPv4');
+    .option('--ip6 <address>', 'refused: named networks are IPv4')
+    .option('--timeout <seconds>', 'kill the container once it has run this long (0: never)')
+    .option('--requires <containers>', 'containers (comma-separated) started before this one, at each start', collect)
+    .option('--rmi', 'remove the image too when the container is removed (implies --rm), unless another container uses it');
 
 export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags): CreateOptions => {
   const { label, stopTimeout, network, net, pull, quiet: _quiet, logOpt, dnsOption, addHost, networkAlias, disableContentTrust: _trust, ...same } = flags;
