@@ -10,7 +10,7 @@ import { findHelperBinary, runHelper } from '../util/exec.js';
 import { log } from '../util/log.js';
 import { skiffPath } from '../util/self.js';
 import { parseReference, repositoryName } from '../image/reference.js';
-import { runArguments } from '../systemd/units.js';
+import { createVerb, runArguments } from '../systemd/units.js';
 import type { ContainersEngine } from './containers.js';
 import type { ImagesEngine } from './images.js';
 
@@ -110,7 +110,7 @@ export class AutoUpdater {
     }
     const argv = record.createCommand!;
     const [globals, flags, rest] = runArguments(argv, runFlags);
-    const run = argv.includes('run') && argv.indexOf('run') <= globals.length + 2;
+    const run = createVerb(argv) === 'run';
     const again = [...globals, run ? 'run' : 'create', '--replace', '--name', record.name, ...(run ? ['-d'] : []), ...flags, ...rest];
     const made = (await runHelper(skiffPath(), again)).stdout.trim().split('\n').pop() ?? '';
     if (!run && running) await runHelper(skiffPath(), ['start', made]);

@@ -1,6 +1,6 @@
 // `exec`: a process in a running container, through the runtime's exec with a process spec made
 // from the container's own (its user, environment and working directory, as asked).
-import { closeSync, fstatSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupOfPid } from '../cgroups/manager.js';
 import { CliError } from '../errors.js';
@@ -9,6 +9,7 @@ import { resolveUser } from '../oci/passwd.js';
 import { runtimeCommand, type OciRuntime } from '../runtime/runtime.js';
 import type { ContainerRecord, ContainerState, ContainerStore } from '../state/containers.js';
 import { randomId } from '../state/names.js';
+import { namespaceOf } from '../util/proc.js';
 import { findHelperBinary, signalQuietly, spawnHelper, type Spawned } from '../util/exec.js';
 import { readPidFile } from '../state/liveness.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -181,17 +182,11 @@ export const execCaptured = async (
   let timedOut = false;
   // (The pid file's process only while it is still in the container's pid namespace: a pid is
   // reused once its process is gone.)
-  const pidNamespace = (pid: number | undefined): string | undefined => {
-    try {
-      return pid ? readlinkSync(`/proc/${pid}/ns/pid`) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   const timer = setTimeout(() => {
     timedOut = true;
     const pid = readPidFile(pidFile);
-    if (pid && pidNamespace(pid) !== undefined && pidNamespace(pid) === pidNamespace(state.pid)) signalQuietly(pid, 'SIGKILL');
+    const inside = pid && state.pid ? namespaceOf(pid, 'pid') : undefined;
+    if (pid && inside !== undefined && inside === namespaceOf(state.pid!, 'pid')) signalQuietly(pid, 'SIGKILL');
     signalQuietly(child.pid, 'SIGKILL');
   }, timeoutMs);
   try {

@@ -1,6 +1,6 @@
 // Containers as Podman reports them: ps entries (its JSON), --filter, and Docker-compatible inspect
 // JSON; and the engine's calls that make them (ps, inspect, the containers a command acts on).
-import { readlinkSync } from 'node:fs';
+import { namespaceOf } from '../util/proc.js';
 import { CliError } from '../errors.js';
 import { networkMode } from '../network/modes.js';
 import type { ContainerRecord, ContainerState } from '../state/containers.js';
@@ -307,13 +307,7 @@ export const PS_SORT_KEYS = Object.keys(PS_SORTS);
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 // The inode in a /proc/PID/ns link ("net:[4026531992]"), or '' when it cannot be read.
-const nsInode = (pid: number, ns: string): string => {
-  try {
-    return /\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${ns}`))?.[1] ?? '';
-  } catch {
-    return '';
-  }
-};
+const nsInode = (pid: number, ns: string): string => /\[(\d+)\]/.exec(namespaceOf(pid, ns) ?? '')?.[1] ?? '';
 
 // The namespaces of a running container's init process (ps --ns); empty ones when it does not run.
 const namespacesOf = ({ state }: ContainerRow): PsNamespaces => {

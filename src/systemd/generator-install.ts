@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { configHome } from './generator.js';
-import { systemdWord } from './units.js';
+import { systemdCommand, systemdWord } from './units.js';
 
 export const GENERATOR_NAME = 'skiff-generator';
 
@@ -83,7 +83,7 @@ export const quadletUserUnits = (skiffPath: string, quadletDir: string, outDir: 
     '',
     '[Service]',
     'Type=oneshot',
-    `ExecStart=${[skiffPath, 'systemd', 'generate', '--sync', outDir].map((w) => systemdWord(w)).join(' ')}`,
+    `ExecStart=${systemdCommand([skiffPath, 'systemd', 'generate', '--sync', outDir])}`,
     'ExecStartPost=systemctl --user --no-block daemon-reload',
     '',
   ].join('\n'),

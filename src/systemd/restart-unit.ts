@@ -6,9 +6,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
-import { systemdWord } from './units.js';
-
-const command = (words: string[]): string => words.map((w) => systemdWord(w)).join(' ');
+import { systemdCommand as command } from './units.js';
 
 export const RESTART_UNIT = 'skiff-restart.service';
 

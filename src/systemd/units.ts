@@ -5,6 +5,7 @@
 // it), the restart policy as Restart=. With --new the unit creates the container itself from the
 // command line that made it (Podman's CreateCommand), so the file is all another machine needs.
 import { CliError } from '../errors.js';
+import { GLOBAL_VALUE_OPTIONS } from '../rootless/enter.js';
 import type { ContainerRecord } from '../state/containers.js';
 import { escapeWord } from './unit-file.js';
 
@@ -53,24 +54,36 @@ export const systemdWord = (word: string, exec = true): string => {
   return escapeWord(exec ? literal.replaceAll('$', () => '$$') : literal);
 };
 
-const command = (words: string[]): string => words.map((w) => systemdWord(w)).join(' ');
+// A command line for an Exec*= key, each word as systemd reads it back.
+export const systemdCommand = (words: string[]): string => words.map((w) => systemdWord(w)).join(' ');
+
+const command = systemdCommand;
+
+// The global options (with their values) of a recorded command line, and its command word (run or
+// create; `container run` as run); `next`: where its own arguments start.
+const commandOf = (createCommand: string[]): { globals: string[]; verb: 'run' | 'create'; next: number } => {
+  const globals: string[] = [];
+  let i = 1;
+  for (; i < createCommand.length && createCommand[i].startsWith('-'); i++) {
+    globals.push(createCommand[i]);
+    if (GLOBAL_VALUE_OPTIONS.includes(createCommand[i]) && i + 1 < createCommand.length) globals.push(createCommand[++i]);
+  }
+  if (createCommand[i] === 'container') i++;
+  const verb = createCommand[i];
+  if (verb !== 'run' && verb !== 'create') throw new CliError('EUSAGE', `cannot read the command that made the container: ${createCommand.join(' ')}`);
+  return { globals, verb, next: i + 1 };
+};
+
+// run or create: what made the container.
+export const createVerb = (createCommand: string[]): 'run' | 'create' => commandOf(createCommand).verb;
 
 // The container's `run` (or `create`) arguments without what the unit decides itself: detach,
 // --rm, --replace, --name, --cidfile, --sdnotify and --restart (systemd restarts it). Global
 // options before the command stay. Returns [globals, flags, image and command].
 export const runArguments = (createCommand: string[], flags: UnitSetting['flags']): [string[], string[], string[]] => {
   const DROP = new Set(['--detach', '-d', '--rm', '--replace', '--name', '--cidfile', '--sdnotify', '--restart']);
-  const GLOBAL_VALUES = new Set(['--root', '--runroot', '--log-level', '--cgroup-manager']);
-  const globals: string[] = [];
-  let i = 1;
-  for (; i < createCommand.length && createCommand[i].startsWith('-'); i++) {
-    globals.push(createCommand[i]);
-    if (GLOBAL_VALUES.has(createCommand[i]) && i + 1 < createCommand.length) globals.push(createCommand[++i]);
-  }
-  if (createCommand[i] === 'container') i++;
-  if (createCommand[i] !== 'run' && createCommand[i] !== 'create')
-    throw new CliError('EUSAGE', `cannot read the command that made the container: ${createCommand.join(' ')}`);
-  i++;
+  const { globals, next } = commandOf(createCommand);
+  let i = next;
   const kept: string[] = [];
   for (; i < createCommand.length; i++) {
     const arg = createCommand[i];

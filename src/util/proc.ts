@@ -20,13 +20,16 @@ export const startTimeOf = (pid: number): string | undefined => {
   }
 };
 
-export const userNsOf = (pid: number | 'self'): string | undefined => {
+// A process's namespace of a kind ("pid:[4026531836]"), or undefined when it cannot be read.
+export const namespaceOf = (pid: number | 'self', type: string): string | undefined => {
   try {
-    return readlinkSync(`/proc/${pid}/ns/user`);
+    return readlinkSync(`/proc/${pid}/ns/${type}`);
   } catch {
     return undefined;
   }
 };
+
+export const userNsOf = (pid: number | 'self'): string | undefined => namespaceOf(pid, 'user');
 
 // A {pid, startTime} record whose process is still the one recorded; undefined otherwise.
 export const liveRecord = <T extends ProcessRecord = ProcessRecord>(path: string): T | undefined => {

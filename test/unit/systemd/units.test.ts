@@ -2,7 +2,7 @@
 // command line without what the unit decides itself, Restart= from the policy, --new's lines.
 import { describe, expect, it } from 'vitest';
 import type { ContainerRecord } from '../../../src/state/containers.js';
-import { containerUnit, runArguments, systemdWord, type UnitOptions, type UnitSetting } from '../../../src/systemd/units.js';
+import { containerUnit, createVerb, runArguments, systemdWord, type UnitOptions, type UnitSetting } from '../../../src/systemd/units.js';
 
 const FLAGS: UnitSetting['flags'] = new Map([
   ['--detach', 'none'],
@@ -99,6 +99,13 @@ describe('generate systemd', () => {
     ]);
     expect(runArguments(['skiff', 'container', 'create', '-d', '--sdnotify', 'container', 'img'], FLAGS)).toEqual([[], [], ['img']]);
     expect(() => runArguments(['skiff', 'pull', 'img'], FLAGS)).toThrow(/cannot read the command/);
+    // Every global option that takes a value (the launcher's list), not only the first four.
+    expect(runArguments(['skiff', '--tmpdir', '/t', '--runtime-flag', 'debug', 'run', 'img'], FLAGS)).toEqual([
+      ['--tmpdir', '/t', '--runtime-flag', 'debug'],
+      [],
+      ['img'],
+    ]);
+    expect(createVerb(['skiff', '--root', 'run', 'create', 'img'])).toBe('create');
   });
 
   it('makes a Type=notify unit whose main process is the monitor, for an existing container', () => {
