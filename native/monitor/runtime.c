@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,12 +70,32 @@ runtime_init (struct runtime *rt, const struct options *opt)
   rt->opt = opt;
   rt->sealed_fd = rt->gate_fd = -1;
   rt->held = -1;
+  rt->shared_keyring = false;
 }
 
 void
 runtime_seal (struct runtime *rt)
 {
   rt->sealed_fd = sealed_copy (rt->opt->runtime);
+}
+
+/* From <linux/keyctl.h>, which not every libc's headers bring.  */
+#define SKIFF_KEYCTL_JOIN_SESSION_KEYRING 1
+#define SKIFF_KEYCTL_SETPERM 5
+#define SKIFF_KEY_SPEC_SESSION_KEYRING -3
+/* Possessor: everything; user (this user's other processes in skiff's namespace, which find it by
+   name): view, read, link and search (search: find_keyring_by_name skips a keyring without it).  */
+#define SKIFF_SHARED_KEYRING_PERM 0x3f1b0000
+
+void
+runtime_join_keyring (struct runtime *rt)
+{
+  long id = syscall (SYS_keyctl, SKIFF_KEYCTL_JOIN_SESSION_KEYRING, "_ses.skiff");
+  if (id < 0)
+    return;
+  /* The monitor that made it opens it to the next; one that joined it finds it so already.  */
+  syscall (SYS_keyctl, SKIFF_KEYCTL_SETPERM, SKIFF_KEY_SPEC_SESSION_KEYRING, SKIFF_SHARED_KEYRING_PERM);
+  rt->shared_keyring = true;
 }
 
 const char *
@@ -89,6 +110,8 @@ runtime_create_argv (const struct runtime *rt, const char **argv, bool run_detac
   argv[n++] = verb;
   if (run_detached)
     argv[n++] = "--detach";
+  if (rt->shared_keyring)
+    argv[n++] = "--no-new-keyring";
   argv[n++] = "--bundle";
   argv[n++] = opt->bundle;
   argv[n++] = "--pid-file";

@@ -18,6 +18,7 @@ struct runtime
   pid_t held;                /* a runtime held at the gate, or -1 */
   int gate_fd;               /* the pipe that holds it (write end), or -1 */
   char gate_path[PATH_MAX];  /* the gate's library, beside this program */
+  bool shared_keyring;       /* in skiff's shared session keyring: the runtime makes none */
 };
 
 /* Starts argv[0] with stdio in, out, err (-1: inherited), signals as they were before the
@@ -30,8 +31,14 @@ void runtime_init (struct runtime *rt, const struct options *opt);
 /* Makes the runtime's sealed copy (none when it cannot: the runtime then runs from its path).  */
 void runtime_seal (struct runtime *rt);
 
+/* Joins the session keyring all of this user's containers share ("_ses.skiff", made searchable for
+   the next monitor), so that the runtime is told --no-new-keyring: a keyring per container would
+   spend the kernel's per-user key quota (kernel.keys.maxkeys, maxbytes) at about 100 containers.
+   When it cannot be joined the runtime makes a keyring of its own, as before.  */
+void runtime_join_keyring (struct runtime *rt);
+
 /* The runtime's command line that creates the container: `create` (or `run --detach` when
-   `run_detached`), --bundle, --pid-file and, with a terminal, --console-socket.  Returns the verb.  */
+   `run_detached`), --no-new-keyring in the shared keyring, --bundle, --pid-file and, with a terminal, --console-socket.  Returns the verb.  */
 const char *runtime_create_argv (const struct runtime *rt, const char **argv, bool run_detached, const char *console_path);
 
 /* Starts the runtime with argv and holds it at the gate, when it surely stops there (else it is

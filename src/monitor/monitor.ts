@@ -75,7 +75,21 @@ const runtimeErrorLine = (message: string): string => {
     .filter(Boolean);
   const last = lines[lines.length - 1] ?? 'the OCI runtime failed';
   const json = /msg="([^"]*)"/.exec(last);
-  return (json ? json[1].replace(/\\"/g, '"') : last).replace(/^(crun|runc): /, '');
+  const line = (json ? json[1].replace(/\\"/g, '"') : last).replace(/^(crun|runc): /, '');
+  return /keyring/i.test(line) && /quota/i.test(line) ? `${line}: ${keyQuotaHint()}` : line;
+};
+
+// The kernel's per-user key quota, spent: containers share one session keyring (skiff-monitor
+// joins "_ses.skiff"), so what spent it is other keys of this user, or a monitor that could not join.
+const keyQuotaHint = (): string => {
+  const read = (name: string): string => {
+    try {
+      return readFileSync(`/proc/sys/kernel/keys/${name}`, 'utf8').trim();
+    } catch {
+      return '?';
+    }
+  };
+  return `the kernel's per-user key quota is spent (kernel.keys.maxkeys=${read('maxkeys')}, kernel.keys.maxbytes=${read('maxbytes')}; see /proc/key-users): raise them with sysctl as root`;
 };
 
 export interface MonitorLaunch {
