@@ -51,6 +51,8 @@ cli_parse (struct options *opt, int argc, char **argv)
       TAKE ("--health-command", opt->health_command);
       TAKE ("--sdnotify-socket", opt->sdnotify_socket);
       TAKE ("--sdnotify-proxy", opt->sdnotify_proxy);
+      TAKE ("--publish-via", opt->publish_via);
+      TAKE ("--bridge-attach", opt->bridge_attach);
 #undef TAKE
       if (strcmp (a, "--runtime-arg") == 0 && v && opt->n_runtime_args < MAX_ARGS - 16)
         opt->runtime_args[opt->n_runtime_args++] = argv[++i];

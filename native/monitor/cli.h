@@ -21,6 +21,8 @@ struct options
   const char *net_helper_adopt; /* the pid of a pasta on the namespace already (the launcher's spare) */
   const char *net_args[MAX_ARGS];
   int n_net_args;
+  const char *bridge_attach; /* HOLDER_NETNS,BRIDGE,VETH,DEVICE,IP/PREFIX,GATEWAY|-,MTU[,MAC]: see bridge.h */
+  const char *publish_via;   /* NETNS,IP/PREFIX[,keep]: dial the container there (keep: from clients' addresses) */
   const char *publish[MAX_PUBLISH];
   bool publish_udp[MAX_PUBLISH];
   int n_publish;

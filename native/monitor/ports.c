@@ -21,8 +21,18 @@
 
 #define RELAY_PIPE (1024 * 1024)
 #define FLOW_IDLE_SECONDS 60
+/* The mark of a connection dialled from a client's address (src/network/bridge.ts, TRANSPARENT_MARK). */
+#define TRANSPARENT_MARK 0x5f1
 
-static int dial (struct ports *ports, int container_port, bool udp);
+/* What the monitor asks the dialer: a connection to `port`, from `client` when it is set (TCP).  */
+struct dial_request
+{
+  uint16_t port;
+  uint16_t udp;
+  struct sockaddr_in client;
+};
+
+static int dial (struct ports *ports, int container_port, bool udp, const struct sockaddr_in *client);
 
 /* Binds HOSTIP:HOSTPORT now, before the container exists, so a taken port fails the create.  */
 /* The flow and relay tables (~13 KB) are set up with the first published port: a container
@@ -90,7 +100,7 @@ relay_datagram_in (struct ports *ports, int index)
         }
       if (!f && free_slot)
         {
-          int fd = dial (ports, pub->container_port, true);
+          int fd = dial (ports, pub->container_port, true, NULL);
           if (fd >= 0)
             {
               fcntl (fd, F_SETFL, O_NONBLOCK);
@@ -120,17 +130,54 @@ relay_datagram_out (struct ports *ports, struct flow *f)
     }
 }
 
-/* The dialer: lives in the container's network namespace, dials 127.0.0.1:PORT on request.  */
-static void
-dialer_loop (int control)
+/* A socket bound to the client's address, for the container to see it: IP_TRANSPARENT lets it
+   bind an address the namespace does not have, and the mark routes the replies back to it.  -1
+   when the namespace does not allow it (the caller then dials as usual).  */
+static int
+transparent_socket (const struct sockaddr_in *client)
 {
+  int one = 1, mark = TRANSPARENT_MARK;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  struct sockaddr_in any_port = *client;
+  if (setsockopt (fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one) == 0 && setsockopt (fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) == 0
+      && setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0
+      && (bind (fd, (const struct sockaddr *) client, sizeof *client) == 0
+          || (any_port.sin_port = 0, bind (fd, (const struct sockaddr *) &any_port, sizeof any_port) == 0)))
+    return fd;
+  close (fd);
+  return -1;
+}
+
+/* Whether a client is dialled from its own address: IPv4, not loopback, not on the container's own
+   subnet (the container would look for it there rather than answer through the namespace).  */
+static bool
+keeps_address (const struct ports *ports, const struct sockaddr_in *client)
+{
+  uint32_t a = ntohl (client->sin_addr.s_addr), own = ntohl (ports->via_address.s_addr);
+  uint32_t mask = ports->via_prefix <= 0 ? 0 : ports->via_prefix >= 32 ? 0xffffffffu : ~((1u << (32 - ports->via_prefix)) - 1);
+  return client->sin_family == AF_INET && a != 0 && (a >> 24) != 127 && (a & mask) != (own & mask);
+}
+
+/* The dialer: lives in the container's network namespace (or --publish-via's), dials on request.  */
+static void
+dialer_loop (const struct ports *ports, int control)
+{
+  bool via = ports->via_netns[0] != '\0';
   for (;;)
     {
-      uint16_t request[2]; /* port, and 0 for TCP or 1 for UDP */
-      if (read (control, request, sizeof request) != sizeof request)
+      struct dial_request request;
+      if (read (control, &request, sizeof request) != sizeof request)
         _exit (0);
-      struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (request[0]), .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-      int fd = socket (AF_INET, (request[1] ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+      struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (request.port), .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+      if (via)
+        addr.sin_addr = ports->via_address;
+      int fd = -1;
+      if (via && ports->via_keep && !request.udp && keeps_address (ports, &request.client))
+        fd = transparent_socket (&request.client);
+      if (fd < 0)
+        fd = socket (AF_INET, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
       int err = fd < 0 || connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0 ? errno : 0;
       union
       {
@@ -157,6 +204,22 @@ dialer_loop (int control)
 }
 
 const char *
+ports_via (struct ports *ports, const char *spec)
+{
+  char ip[64], keep[8] = "";
+  int prefix;
+  if (sscanf (spec, "%127[^,],%63[^/]/%d,%7s", ports->via_netns, ip, &prefix, keep) < 3 || (keep[0] && strcmp (keep, "keep") != 0)
+      || inet_pton (AF_INET, ip, &ports->via_address) != 1 || prefix < 0 || prefix > 32)
+    {
+      ports->via_netns[0] = '\0';
+      return "bad --publish-via value (NETNS,IP/PREFIX[,keep])";
+    }
+  ports->via_prefix = prefix;
+  ports->via_keep = keep[0] != '\0';
+  return NULL;
+}
+
+const char *
 ports_start_dialer (struct ports *ports, int container)
 {
   char path[64];
@@ -164,9 +227,9 @@ ports_start_dialer (struct ports *ports, int container)
   if (ports->n_published == 0)
     return NULL;
   snprintf (path, sizeof path, "/proc/%d/ns/net", container);
-  int ns = open (path, O_RDONLY | O_CLOEXEC);
+  int ns = open (ports->via_netns[0] ? ports->via_netns : path, O_RDONLY | O_CLOEXEC);
   if (ns < 0 || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-    return "cannot open the container's network namespace";
+    return ports->via_netns[0] ? "cannot open skiff's rootless network namespace" : "cannot open the container's network namespace";
   pid_t pid = fork ();
   if (pid < 0)
     return "fork failed";
@@ -179,7 +242,7 @@ ports_start_dialer (struct ports *ports, int container)
       if (setns (ns, CLONE_NEWNET) < 0)
         _exit (1);
       close (ns);
-      dialer_loop (pair[1]);
+      dialer_loop (ports, pair[1]);
     }
   close (ns);
   close (pair[1]);
@@ -187,13 +250,15 @@ ports_start_dialer (struct ports *ports, int container)
   return NULL;
 }
 
-/* A socket connected to 127.0.0.1:container_port in the container's namespace, or -1.  */
+/* A socket connected to the container's port (from `client`'s address where the dialer can), or -1.  */
 static int
-dial (struct ports *ports, int container_port, bool udp)
+dial (struct ports *ports, int container_port, bool udp, const struct sockaddr_in *client)
 {
-  uint16_t request[2] = { (uint16_t) container_port, udp };
+  struct dial_request request = { .port = (uint16_t) container_port, .udp = udp };
+  if (client)
+    request.client = *client;
   int err = 0;
-  if (ports->dialer_fd < 0 || write (ports->dialer_fd, request, sizeof request) != sizeof request)
+  if (ports->dialer_fd < 0 || write (ports->dialer_fd, &request, sizeof request) != sizeof request)
     return -1;
   int fd = recv_fd (ports->dialer_fd, &err, sizeof err);
   if (err && fd >= 0)
@@ -220,13 +285,16 @@ static void
 accept_published (struct ports *ports, struct published *pub)
 {
   int client;
-  while ((client = accept4 (pub->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+  struct sockaddr_in from;
+  socklen_t from_len = sizeof from;
+  while ((client = accept4 (pub->fd, (struct sockaddr *) &from, &from_len, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
     {
+      from_len = sizeof from;
       struct relay *r = NULL;
       for (int i = 0; i < MAX_RELAYS && !r; i++)
         if (ports->relays[i].fd[0] < 0)
           r = &ports->relays[i];
-      int backend = r ? dial (ports, pub->container_port, false) : -1;
+      int backend = r ? dial (ports, pub->container_port, false, &from) : -1;
       if (backend < 0)
         {
           close (client); /* nothing listens in the container (or too many connections): refuse */
@@ -345,6 +413,7 @@ ports_init (struct ports *ports)
 {
   ports->n_published = 0;
   ports->dialer_fd = -1;
+  ports->via_netns[0] = '\0';
 }
 
 void

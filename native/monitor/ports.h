@@ -1,6 +1,8 @@
 /* Published ports the monitor forwards itself (PROTOCOL.md, --publish-tcp and --publish-udp): it
  * listens on the host's ports in the host's network namespace, and a dialer child that has entered
- * the container's network namespace connects to 127.0.0.1:PORT there for each client.  */
+ * the container's network namespace connects to 127.0.0.1:PORT there for each client — or, with
+ * --publish-via, one in skiff's rootless network namespace connects to the container's address
+ * on its bridge, from the client's own address.  */
 #ifndef SKIFF_MONITOR_PORTS_H
 #define SKIFF_MONITOR_PORTS_H
 
@@ -57,6 +59,12 @@ struct ports
   struct flow flows[MAX_FLOWS];
   struct relay relays[MAX_RELAYS];
   int dialer_fd; /* the control socket of the dialer in the container's namespace */
+  /* --publish-via: the namespace the dialer enters, the container's address there and its
+     network's prefix length; no namespace: the container's own, and 127.0.0.1.  */
+  char via_netns[128];
+  struct in_addr via_address;
+  int via_prefix;
+  bool via_keep; /* ",keep": the namespace routes replies to dialled-from-the-client sockets */
 };
 
 /* No ports, no connections.  */
@@ -66,7 +74,14 @@ void ports_init (struct ports *ports);
    port fails the create.  NULL, or what went wrong.  */
 const char *ports_publish (struct ports *ports, const char *spec, bool udp);
 
-/* Starts the dialer in the container's network namespace; NULL when ready (or nothing is
+/* --publish-via NETNS,IP/PREFIX[,keep]: the dialer enters NETNS (skiff's rootless network namespace,
+   where the container's bridge is) and dials IP; with keep, a TCP client that is not on loopback is dialled
+   from its own address (IP_TRANSPARENT, marked for the namespace's routing to deliver the replies
+   to the dialer's socket: src/network/bridge.ts), so the container sees who connected.  NULL, or
+   what is wrong with the value.  */
+const char *ports_via (struct ports *ports, const char *spec);
+
+/* Starts the dialer in the container's network namespace (or the --publish-via one); NULL when ready (or nothing is
    published), else what went wrong.  */
 const char *ports_start_dialer (struct ports *ports, int container);
 

@@ -14,6 +14,7 @@
  * (sd_notify for systemd units).  */
 #define _GNU_SOURCE
 #include "attach.h"
+#include "bridge.h"
 #include "cli.h"
 #include "container-io.h"
 #include "exit-file.h"
@@ -187,6 +188,12 @@ set_up (void)
       create_failed ("%s", unnotified);
     }
   ports_init (&ports);
+  const char *bad_via = opt.publish_via ? ports_via (&ports, opt.publish_via) : NULL;
+  if (bad_via)
+    {
+      unlink (opt.socket_path);
+      create_failed ("%s", bad_via);
+    }
   for (int i = 0; i < opt.n_publish; i++)
     {
       const char *failure = ports_publish (&ports, opt.publish[i], opt.publish_udp[i]);
@@ -203,6 +210,19 @@ set_up (void)
       const char *failure = net_helper_create_netns (&net);
       if (!failure)
         failure = net_helper_launch (&net, -1);
+      if (failure)
+        {
+          undo_set_up ();
+          create_failed ("%s", failure);
+        }
+    }
+  else if (opt.bridge_attach && opt.net_ns_path)
+    {
+      /* A named network: the namespace, on its bridge before the runtime creates anything.  */
+      static char message[512];
+      const char *failure = net_helper_create_netns (&net);
+      if (!failure)
+        failure = bridge_attach (opt.bridge_attach, opt.net_ns_path, message, sizeof message);
       if (failure)
         {
           undo_set_up ();

@@ -58,7 +58,8 @@ export const launch = async (
   // is made to fit.
   const adopted = spare?.id === record.id ? spare : undefined;
   if (pasta && !adopted && !ports.viaHelper.length) keepSpareTemplate(ctx.paths.run, pasta);
-  if (pasta && !adopted) {
+  const joined = memberships(record.config);
+  if ((pasta && !adopted) || joined.length) {
     networking.releaseNetns(record.id);
     mkdirSync(dirname(store.netnsPath(record.id)), { recursive: true });
   }
@@ -68,7 +69,19 @@ export const launch = async (
   // With nothing to do between create and start (no named network, no slirp4netns forwarding
   // to set up), the monitor starts the container itself (one `run --detach` where it can): an
   // attaching caller connects before the monitor goes ahead, and gets all the output.
-  const monitorStarts = !viaSlirp.length && !memberships(record.config).length;
+  // On a named network the monitor makes the namespace and joins it to the bridge itself; only more
+  // networks (run --network a --network b) are joined after the create, by the CLI.
+  const monitorStarts = !viaSlirp.length && joined.length <= 1;
+  let bridgeAttach: string | undefined;
+  let publishVia: string | undefined;
+  if (joined.length) {
+    const bridge = await import('../network/bridge.js');
+    const [first, all] = [ctx.networks.find(joined[0].network), ctx.networks.list()];
+    bridgeAttach = await bridge.bridgeAttachSpec(ctx.paths.run, first, all, record.id, joined[0].ip, joined[0].mac);
+    // Published ports are dialled from skiff's network namespace, to the container's address on
+    // its bridge (keeping remote clients' addresses).
+    if (ports.viaMonitor.length) publishVia = await bridge.publishVia(ctx.paths.run, first, all, joined[0].ip);
+  }
   const notify = notifyPlan(ctx, record);
   if (notify?.proxy) {
     // (Anything a container of this id left there before goes: the monitor binds a new socket.)
@@ -90,11 +103,13 @@ export const launch = async (
     stdin: record.config.interactive,
     exitCommand: cleanupCommand(ctx, record.id),
     netHelper: helper ? [helper, ...mode.helperArgs(paths, ports.viaHelper)] : undefined,
-    netNsPath: pasta ? store.netnsPath(record.id) : undefined,
+    netNsPath: pasta || joined.length ? store.netnsPath(record.id) : undefined,
     netHelperPidFile: pasta ? pastaPidFile : undefined,
     netHelperPorts: ports.viaHelper.length > 0,
     netHelperAdopt: adopted?.pasta,
     publish: ports.viaMonitor.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
+    publishVia,
+    bridgeAttach,
     start: monitorStarts,
     scope: monitorScope(record),
     ...(record.config.healthcheck?.intervalMs

@@ -3,7 +3,8 @@
 import { namespaceOf } from '../util/proc.js';
 import { CliError } from '../errors.js';
 import { networkMode } from '../network/modes.js';
-import type { ContainerRecord, ContainerState } from '../state/containers.js';
+import { memberships, type ContainerRecord, type ContainerState } from '../state/containers.js';
+import { prefixOf, type NetworkRecord } from '../network/networks.js';
 import { du } from '../util/du.js';
 import { parseTime } from '../util/time.js';
 import { humanDuration, timeAgo } from '../util/units.js';
@@ -152,7 +153,7 @@ export const pruneFilter = (filters: string[], now = Date.now()): ((row: Contain
 };
 
 // `inspect` of a container, in Docker's shape (the fields tools read: State, Config, HostConfig, ...).
-export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) => {
+export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore, network: (name: string) => NetworkRecord | undefined) => {
   const { record: r, state: s } = row;
   const c = r.config;
   const userspace = networkMode(c).addresses();
@@ -254,7 +255,30 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) =>
       Ports: portBindings(r),
       IPAddress: userspace.ip ?? '',
       Gateway: userspace.gateway ?? '',
-      Networks: {},
+      // Each named network the container is on, as Podman shows them.
+      Networks: Object.fromEntries(
+        memberships(c).map((m) => {
+          const n = network(m.network);
+          return [
+            m.network,
+            {
+              EndpointID: '',
+              Gateway: n?.gateway ?? '',
+              IPAddress: m.ip,
+              IPPrefixLen: n ? prefixOf(n.subnet) : 0,
+              IPv6Gateway: '',
+              GlobalIPv6Address: '',
+              GlobalIPv6PrefixLen: 0,
+              MacAddress: m.mac ?? '',
+              NetworkID: n?.id ?? m.network,
+              DriverOpts: null,
+              IPAMConfig: null,
+              Links: null,
+              Aliases: m.aliases,
+            },
+          ];
+        }),
+      ),
     },
   };
 };
@@ -355,7 +379,7 @@ export class ContainerReports {
   // layer) and SizeRootFs (that and its image's layers), in bytes.
   inspect(input: string, size = false): ReturnType<typeof containerInspectJson> & { SizeRw?: number; SizeRootFs?: number } {
     const record = this.containers.find(input);
-    const json = containerInspectJson(this.containers.row(record), this.ctx.volumes);
+    const json = containerInspectJson(this.containers.row(record), this.ctx.volumes, (name) => this.ctx.networks.get(name));
     if (!size) return json;
     const rw = this.rwSize(record.id);
     const lowers = this.containers.lowers(record).reduce((sum, dir) => sum + du(dir), 0);

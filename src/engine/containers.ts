@@ -644,7 +644,7 @@ export class ContainersEngine {
           const joined = memberships(record.config);
           if (joined.length) {
             const { attach } = await import('../network/bridge.js');
-            for (const m of joined)
+            for (const m of joined.slice(1))
               await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device, m.mac);
           }
           if (hooks.attach) hooks.attach(await this.connectSocket(record.id));

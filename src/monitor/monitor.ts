@@ -34,6 +34,10 @@ export interface MonitorOptions {
   start?: boolean;
   /** Ports the monitor forwards itself: "HOSTIP,HOSTPORT,CONTAINERPORT". */
   publish?: { protocol: 'tcp' | 'udp'; spec: string }[];
+  /** A container on a named network: its ports are dialled from skiff's network namespace (NETNS,IP/PREFIX[,keep]). */
+  publishVia?: string;
+  /** A container on a named network: the monitor joins the namespace it makes (netNsPath) to the bridge (see native/monitor/bridge.h). */
+  bridgeAttach?: string;
   /** systemd-run's path: the monitor starts in a transient scope of the user's manager (see container-launch.ts). */
   scope?: string;
   /** `healthcheck run` for the container, every healthIntervalMs once it runs. */
@@ -138,6 +142,8 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
       ? ['--exit-command', options.exitCommand[0], ...options.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a])]
       : []),
     ...(options.publish ?? []).flatMap((p) => [`--publish-${p.protocol}`, p.spec]),
+    ...(options.publishVia ? ['--publish-via', options.publishVia] : []),
+    ...(options.bridgeAttach ? ['--bridge-attach', options.bridgeAttach] : []),
     ...(options.netHelper ? ['--net-helper', options.netHelper[0], ...options.netHelper.slice(1).flatMap((a) => ['--net-helper-arg', a])] : []),
     ...(options.netNsPath ? ['--net-ns-path', options.netNsPath] : []),
     ...(options.netHelperPidFile ? ['--net-helper-pid-file', options.netHelperPidFile] : []),

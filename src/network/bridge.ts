@@ -2,7 +2,7 @@
 // user namespace and kept alive by a small holder process (like the pause process), recorded in
 // $XDG_RUNTIME_DIR/skiff/netns.pid. Containers join a bridge with a veth pair; `ip` (iproute2)
 // does the netlink work, run in the right namespace through nsenter.
-import { closeSync, readlinkSync } from 'node:fs';
+import { closeSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { liveRecord, startTimeOf, type ProcessRecord } from '../util/proc.js';
@@ -15,6 +15,19 @@ import { prefixOf } from './networks.js';
 import { SLIRP_DNS } from './slirp.js';
 
 const HOLDER_FILE = 'netns.pid';
+// Written by applyFirewall: the holder whose namespace has this version's rules (the holder's record).
+const FIREWALL_FILE = 'netns.firewall';
+
+// Published ports dialled from a remote client's own address (skiff-monitor's --publish-via keep):
+// the dialled connection's packets carry TRANSPARENT_MARK, which the firewall keeps in their
+// conntrack entry; replies with it get REPLY_MARK, which a rule routes to the local table
+// TRANSPARENT_TABLE, where they reach the dialer's socket instead of leaving through tap0.
+const TRANSPARENT_MARK = '0x5f1';
+const REPLY_MARK = '0x5f2';
+const TRANSPARENT_TABLE = '1522';
+// A bridge's and its veths' MTU when the network sets none: slirp4netns's (with 1500, bytes to and
+// from the way out went in 1500-byte packets through slirp4netns: a third of the throughput).
+const DEFAULT_MTU = '65520';
 
 const liveHolder = (runDir: string): number | undefined => liveRecord(join(runDir, HOLDER_FILE))?.pid;
 
@@ -142,6 +155,14 @@ export const applyFirewall = async (runDir: string, networks: NetworkRecord[]): 
     '    type nat hook postrouting priority 100;',
     '    oifname "tap0" masquerade',
     '  }',
+    '  chain mark_out {',
+    '    type route hook output priority mangle;',
+    `    meta mark ${TRANSPARENT_MARK} ct mark set ${TRANSPARENT_MARK}`,
+    '  }',
+    '  chain mark_pre {',
+    '    type filter hook prerouting priority mangle;',
+    `    ct mark ${TRANSPARENT_MARK} meta mark set ${REPLY_MARK}`,
+    '  }',
     '  chain filter_fwd {',
     '    type filter hook forward priority 0;',
     ...between,
@@ -152,6 +173,29 @@ export const applyFirewall = async (runDir: string, networks: NetworkRecord[]): 
   await inNetns(holder, [nft, '-f', '-'], `${rules}\n`).catch((error) => {
     throw new CliError('EHELPER', `nft: ${lastLine(error)}`, { cause: error });
   });
+  await runIn(
+    holder,
+    [
+      `rule del fwmark ${REPLY_MARK} lookup ${TRANSPARENT_TABLE}`,
+      `rule add fwmark ${REPLY_MARK} lookup ${TRANSPARENT_TABLE}`,
+      `route replace local 0.0.0.0/0 dev lo table ${TRANSPARENT_TABLE}`,
+    ],
+    true,
+  );
+  writeJsonAtomic(join(runDir, FIREWALL_FILE), { pid: holder, startTime: startTimeOf(holder)! } satisfies ProcessRecord);
+};
+
+// What skiff-monitor's --publish-via gets for a container at `ip` on `network`: the holder's
+// namespace (made, and given this version's firewall, when needed) and, where the firewall
+// routes the replies, `keep` (the dialer then dials from remote clients' own addresses).
+export const publishVia = async (runDir: string, network: NetworkRecord, all: NetworkRecord[], ip: string): Promise<string> => {
+  const holder = await ensureHolder(runDir);
+  const ready = () => liveRecord(join(runDir, FIREWALL_FILE))?.pid === holder;
+  if (!ready())
+    await withLock(join(runDir, 'netns.lock'), async () => {
+      if (!ready()) await applyFirewall(runDir, all);
+    });
+  return `/proc/${holder}/ns/net,${ip}/${prefixOf(network.subnet)}${ready() ? ',keep' : ''}`;
 };
 
 // Runs a command in the network namespace of `pid` (through nsenter), `input` on its stdin.
@@ -170,10 +214,12 @@ const runIn = async (pid: number, commands: string[], allowFailure = false): Pro
   }
 };
 
+// Read from the holder's own view of /proc (its namespace's devices), without starting `ip`.
 const linkExists = async (pid: number, device: string): Promise<boolean> => {
   try {
-    await inNetns(pid, [requireHelperBinary('ip', 'iproute2'), 'link', 'show', device]);
-    return true;
+    return readFileSync(`/proc/${pid}/net/dev`, 'utf8')
+      .split('\n')
+      .some((line) => line.trimStart().startsWith(`${device}:`));
   } catch {
     return false;
   }
@@ -185,7 +231,7 @@ export const ensureBridge = async (runDir: string, network: NetworkRecord, all: 
   const holder = await ensureHolder(runDir);
   if (await linkExists(holder, network.bridge)) return holder;
   await runIn(holder, [
-    `link add ${network.bridge}${network.options?.mtu ? ` mtu ${network.options.mtu}` : ''} type bridge`,
+    `link add ${network.bridge} mtu ${network.options?.mtu ?? DEFAULT_MTU} type bridge`,
     `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
     `link set ${network.bridge} up`,
   ]);
@@ -207,6 +253,31 @@ export const removeBridge = async (runDir: string, network: NetworkRecord): Prom
 // The host-side name of a container's veth on a network (15 characters at most).
 export const vethName = (containerId: string, network: NetworkRecord): string => `vs${network.bridge.replace('skiff', '')}-${containerId.slice(0, 8)}`;
 
+// skiff-monitor's --bridge-attach for a container's first network (the monitor makes the veth pair
+// with rtnetlink before the container is created: native/monitor/bridge.c), the bridge made first
+// when missing.
+export const bridgeAttachSpec = async (
+  runDir: string,
+  network: NetworkRecord,
+  all: NetworkRecord[],
+  containerId: string,
+  ip: string,
+  mac?: string,
+): Promise<string> => {
+  const holder = await ensureBridge(runDir, network, all);
+  const gateway = network.internal ? '-' : network.gateway;
+  return [
+    `/proc/${holder}/ns/net`,
+    network.bridge,
+    vethName(containerId, network),
+    'eth0',
+    `${ip}/${prefixOf(network.subnet)}`,
+    gateway,
+    network.options?.mtu ?? DEFAULT_MTU,
+    ...(mac ? [mac] : []),
+  ].join(',');
+};
+
 // Connects a running container (pid) to a network: veth pair, address, routes.
 export const attach = async (
   runDir: string,
@@ -221,7 +292,7 @@ export const attach = async (
   const holder = await ensureBridge(runDir, network, all);
   const veth = vethName(containerId, network);
   await runIn(holder, [`link del ${veth}`], true);
-  const mtu = network.options?.mtu ? ` mtu ${network.options.mtu}` : '';
+  const mtu = ` mtu ${network.options?.mtu ?? DEFAULT_MTU}`;
   await runIn(holder, [
     `link add ${veth}${mtu} type veth peer name ${device}${mtu}${mac ? ` address ${mac}` : ''} netns ${pid}`,
     `link set ${veth} master ${network.bridge}`,

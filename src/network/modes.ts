@@ -100,7 +100,8 @@ const plain = (kind: NetworkModeKind, namespace: NetworkMode['namespace']): Netw
 
 const NONE = plain('none', () => 'private');
 const HOST = plain('host', () => 'host');
-const NAMED = plain('named', () => 'private');
+// The monitor makes the namespace at netnsPath and joins it to the network's bridge (--bridge-attach).
+const NAMED = plain('named', (paths) => ({ path: paths.netnsPath }));
 const CONTAINER = plain('container', (_paths, sharedNetns) => ({ path: sharedNetns() }));
 
 export const networkMode = (config: NetworkConfig): NetworkMode => {
