@@ -5,8 +5,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CliError, messageOf } from '../errors.js';
-import type { SecretRecord } from '../storage/secrets.js';
-import { checkSecretName } from '../storage/secrets.js';
+import { checkSecretName, type SecretRecord } from '../storage/secrets.js';
 import { readBounded, readBoundedFd } from '../util/bounded-read.js';
 import { SECRET_DATA_MAX } from '../util/limits.js';
 import type { EngineContext } from './context.js';
