@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'ENOCONTAINER' // no such container
   | 'ENONETWORK' // no such network
   | 'ENOVOLUME' // no such volume
+  | 'ENOSECRET' // no such secret
   | 'EREGISTRY' // the registry answered with an error
   | 'EUNAUTHORIZED' // 401/403 from a registry
   | 'EUNREACHABLE' // the registry could not be reached

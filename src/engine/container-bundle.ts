@@ -20,6 +20,8 @@ import { notifyPlan } from './container-launch.js';
 import { outerIds, rootOwner } from '../util/idmap.js';
 import { VERSION } from '../version.js';
 import { closeQuietly, mkdirInRoot } from '../util/in-root.js';
+import { mergeEnv } from './container-config.js';
+import { secretMounts } from './container-secrets.js';
 
 // --tz: the host's zoneinfo file for the zone (the host's own for "local"), as /etc/localtime. No
 // TZ variable: a C library that finds no zoneinfo directory would read a zone name as a POSIX rule.
@@ -46,7 +48,8 @@ const sharedNamespaces = (ctx: EngineContext, modes: NonNullable<ContainerRecord
   return resolved;
 };
 
-export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string): void => {
+// `secretEnv`: the container's env secrets (VAR=DATA), looked up for this start.
+export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, record: ContainerRecord, rootfs: string, secretEnv: string[] = []): void => {
   const store = ctx.containers;
   const dir = store.containerDir(record.id);
   const userdata = join(dir, 'userdata');
@@ -86,7 +89,8 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   const home = accounts.home ?? user.home;
   // --sdnotify=container under a unit: the monitor's socket for the container, at /run/notify.
   const proxy = notifyPlan(ctx, record)?.proxy;
-  const env = home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${home}`] : c.env;
+  const withHome = home && !c.env.some((e) => e.startsWith('HOME=')) ? [...c.env, `HOME=${home}`] : c.env;
+  const env = secretEnv.length ? mergeEnv(withHome, secretEnv) : withHome;
   const tz = timeZone(c.tz);
   const groupAdd = c.groupAdd?.filter((g) => g !== 'keep-groups') ?? [];
   const withGroups = groupAdd.length ? { ...user, additionalGids: [...new Set([...user.additionalGids, ...groupIds(rootfs, groupAdd)])] } : user;
@@ -115,6 +119,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     binds: [
       ...accounts.mounts,
       ...runtimeMounts(ctx.volumes, c.mounts ?? [], (m) => join(overlayDir(dir, c.mounts ?? [], m), 'merged')),
+      ...secretMounts(userdata, c.secrets ?? []),
       // Read-only: sending to the socket needs no write access to its file system, and a container
       // must not write into the user's runtime directory.
       ...(proxy
@@ -155,5 +160,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
   });
   // An unlimited rlimit (-1) is RLIM_INFINITY, 2^64-1: past what a JS number holds, so written as text.
   const text = JSON.stringify(spec, (key, value) => ((key === 'soft' || key === 'hard') && value === -1 ? 'RLIM_INFINITY' : value), 2);
-  writeFileAtomic(join(dir, 'bundle', 'config.json'), `${text.replaceAll('"RLIM_INFINITY"', '18446744073709551615')}\n`, 0o644, false);
+  // The user's alone when it holds secrets' values.
+  const mode = secretEnv.length ? 0o600 : 0o644;
+  writeFileAtomic(join(dir, 'bundle', 'config.json'), `${text.replaceAll('"RLIM_INFINITY"', '18446744073709551615')}\n`, mode, false);
 };

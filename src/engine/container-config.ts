@@ -13,6 +13,7 @@ import { parseRamSize } from '../build/values.js';
 import { healthcheckConfig, type HealthFlags } from './container-health.js';
 import { containerMounts, parseDevice } from './container-mounts.js';
 import { checkMac } from './container-networks.js';
+import { parseSecretFlags } from './container-secrets.js';
 
 export interface CreateOptions extends LimitFlags, HealthFlags {
   image: string;
@@ -126,6 +127,8 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   ip?: string;
   ip6?: string;
   macAddress?: string;
+  /** --secret NAME[,type=mount|env][,target=…][,uid=N][,gid=N][,mode=OCTAL] (container-secrets.ts). */
+  secret?: string[];
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
@@ -530,5 +533,6 @@ export const buildContainerConfig = (
     ...(options.pidfile ? { pidfile: resolve(options.pidfile) } : {}),
     ...(options.conmonPidfile ? { conmonPidfile: resolve(options.conmonPidfile) } : {}),
     ...(shared.ipc || shared.pid || shared.uts ? { sharedNamespaces: Object.fromEntries(Object.entries(shared).filter(([, v]) => v)) } : {}),
+    ...(options.secret?.length ? { secrets: parseSecretFlags(options.secret) } : {}),
   };
 };

@@ -12,6 +12,7 @@ import type { ContainersEngine } from './containers.js';
 import type { HealthState } from './container-health.js';
 import type { VolumeStore } from '../storage/volumes.js';
 import { inspectMounts } from './container-mounts.js';
+import { inspectSecrets } from './container-secrets.js';
 import type { EngineContext } from './context.js';
 
 export interface ContainerRow {
@@ -217,6 +218,7 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore, ne
       ...(c.tz ? { Timezone: c.tz } : {}),
       ...(c.umask !== undefined ? { Umask: `0${c.umask.toString(8)}` } : {}),
       ...(c.sdnotify ? { SdNotifyMode: c.sdnotify } : {}),
+      ...(c.secrets?.some((s) => s.type === 'mount') ? { Secrets: inspectSecrets(c.secrets) } : {}),
     },
     HostConfig: {
       AutoRemove: c.autoRemove,

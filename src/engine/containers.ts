@@ -45,6 +45,7 @@ import { execCaptured, execInContainer, type ExecOptions } from './container-exe
 import { healthArgv, healthOf, OUTPUT_KEPT, recordHealth, type HealthState } from './container-health.js';
 import type { ContainerRow } from './container-reports.js';
 import { writeBundle } from './container-bundle.js';
+import { resolveSecrets, secretEnvironment, writeSecretFiles } from './container-secrets.js';
 import { searchable, setUserns } from './container-userns.js';
 import { blockDevice, chooseCgroupManager, hasOwnCgroup, runtimeCgroups } from './container-cgroups.js';
 import { type CgroupManager, cgroupOfPid, cgroupSetup, checkLimits, isFrozen } from '../cgroups/manager.js';
@@ -366,6 +367,7 @@ export class ContainersEngine {
       inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
     });
     checkDevices(config.devices ?? []);
+    const secretData = config.secrets ? await resolveSecrets(this.ctx.secrets, config.secrets) : [];
     for (const required of config.requires ?? []) this.store.find(required); // --requires: they must exist
     if (options.volumesFrom?.length) config.volumesFrom = options.volumesFrom.map((spec) => this.store.find(spec.split(':')[0]).id);
     // --userns=auto takes ids no other auto container has: one such create at a time, until its record is written.
@@ -415,6 +417,7 @@ export class ContainersEngine {
               (dir) => {
                 if (config.idMappings) searchable(dir);
                 this.rootfs(driver).prepare({ dir, lowers: this.lowers(record) }, rootOwner(config.idMappings));
+                if (config.secrets) writeSecretFiles(join(dir, 'userdata'), config.secrets, secretData, config.idMappings);
               },
               !startNext,
             );
@@ -610,7 +613,8 @@ export class ContainersEngine {
         const user = outerIds(record.config.idMappings, resolveUser(mountpoint, record.config.user));
         await fillVolumes(this.ctx.volumes, record, mountpoint, user);
       }
-      writeBundle(this.ctx, this.networking, record, mountpoint);
+      const secretEnv = record.config.secrets ? await secretEnvironment(this.ctx.secrets, record.config.secrets) : [];
+      writeBundle(this.ctx, this.networking, record, mountpoint, secretEnv);
       log.debug('start: bundle written');
       if (monitorStarts && hooks.attach) {
         if (!(await monitor.listening())) await monitor.finish(); // throws what went wrong

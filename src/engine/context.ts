@@ -7,6 +7,7 @@ import { ContainerStore } from '../state/containers.js';
 import { ImageStore } from '../storage/image-store.js';
 import { LayerStore } from '../storage/layer-store.js';
 import { VolumeStore } from '../storage/volumes.js';
+import { SecretStore } from '../storage/secrets.js';
 import { withLock } from '../util/lock.js';
 
 export interface EngineContext {
@@ -17,6 +18,7 @@ export interface EngineContext {
   containers: ContainerStore;
   networks: NetworkStore;
   volumes: VolumeStore;
+  secrets: SecretStore;
   /** systemd's NOTIFY_SOCKET when a Type=notify unit runs this command (see notifySocket). */
   notifySocket?: string;
   /** --runtime-flag: more global options for the OCI runtime ("--debug"). */
@@ -60,6 +62,7 @@ export const createContext = async (overrides: ContextOverrides = {}): Promise<E
     containers: new ContainerStore(paths.data, paths.run),
     networks: new NetworkStore(paths.data),
     volumes: new VolumeStore(paths.data),
+    secrets: new SecretStore(paths.data),
     notifySocket: notifySocket(),
     ...(overrides.runtimeFlags?.length ? { runtimeFlags: overrides.runtimeFlags } : {}),
     ...(overrides.eventsBackend ? { eventsBackend: overrides.eventsBackend } : {}),

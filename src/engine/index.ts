@@ -15,6 +15,7 @@ import { ContainerLogs } from './logs.js';
 import { NetworksEngine } from './networks.js';
 import { SystemEngine } from './system.js';
 import { VolumesEngine } from './volumes.js';
+import { SecretsEngine } from './secrets.js';
 
 export class Engine {
   readonly images: ImagesEngine;
@@ -26,6 +27,7 @@ export class Engine {
   readonly events: EventsEngine;
   readonly networks: NetworksEngine;
   readonly volumes: VolumesEngine;
+  readonly secrets: SecretsEngine;
 
   constructor(readonly ctx: EngineContext) {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
@@ -36,6 +38,7 @@ export class Engine {
     this.events = new EventsEngine(this.containers);
     this.networks = new NetworksEngine(ctx, this.containers);
     this.volumes = new VolumesEngine(ctx);
+    this.secrets = new SecretsEngine(ctx);
     this.system = new SystemEngine(ctx);
   }
 
@@ -82,6 +85,8 @@ export type { EventsQuery, SkiffEvent } from './events.js';
 export type { ContainerRow, PsEntry, PsOptions, SelectOptions } from './container-reports.js';
 export type { NetworkSummary } from './networks.js';
 export type { VolumeSummary } from './volumes.js';
+export type { SecretCreateOptions, SecretSource } from './secrets.js';
+export type { SecretRecord } from '../storage/secrets.js';
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';
 export type { PushReport } from '../image/push.js';

@@ -127,6 +127,21 @@ export interface ContainerConfig {
   sharedNamespaces?: { ipc?: string; pid?: string; uts?: string };
   /** --volumes-from: the ids of the containers whose mounts this one took (rm --depend). */
   volumesFrom?: string[];
+  /** --secret: secrets copied in at create (mount) or set in the environment at each start (env). */
+  secrets?: ContainerSecret[];
+}
+
+export interface ContainerSecret {
+  /** The secret's name and id when the container was made (env secrets are looked up by name). */
+  name: string;
+  id: string;
+  type: 'mount' | 'env';
+  /** mount: the absolute path in the container; env: the variable's name. */
+  target: string;
+  /** mount: the file's owner (ids inside the container) and mode. */
+  uid: number;
+  gid: number;
+  mode: number;
 }
 
 export interface HealthcheckConfig {

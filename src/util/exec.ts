@@ -70,6 +70,8 @@ export const requireHelperBinary = (name: string, debianPackage: string): string
 export interface RunResult {
   stdout: string;
   stderr: string;
+  /** stdout as bytes (a secret's data may be any bytes). */
+  stdoutBytes: Buffer;
 }
 
 // A pipe's whole content, read without the thread pool (node:net is loaded on first use).
@@ -151,8 +153,12 @@ export const spawnHelper = (bin: string, argv: string[], fds: (number | null)[],
 };
 
 // Runs a helper to completion and returns its output; throws HelperError when it fails.
-// `input` goes to the helper's stdin (which is /dev/null without it).
-export const runHelper = async (bin: string, argv: string[], options: { cwd?: string; input?: string; exe?: string } = {}): Promise<RunResult> => {
+// `input` goes to the helper's stdin (which is /dev/null without it); `env` as spawnHelper's.
+export const runHelper = async (
+  bin: string,
+  argv: string[],
+  options: { cwd?: string; input?: string | Buffer; exe?: string; env?: Record<string, string | undefined> } = {},
+): Promise<RunResult> => {
   log.debug(`exec: ${bin} ${argv.join(' ')}`);
   const n = native();
   const [outRead, outWrite] = n.pipe();
@@ -160,7 +166,7 @@ export const runHelper = async (bin: string, argv: string[], options: { cwd?: st
   const [inRead, inWrite] = options.input === undefined ? [null, null] : n.pipe();
   let child: Spawned;
   try {
-    child = spawnHelper(bin, argv, [inRead, outWrite, errWrite], { cwd: options.cwd, exe: options.exe });
+    child = spawnHelper(bin, argv, [inRead, outWrite, errWrite], { cwd: options.cwd, exe: options.exe, env: options.env });
   } catch (error) {
     for (const fd of [outRead, errRead, inWrite]) if (fd !== null) closeSync(fd);
     throw new HelperError(bin, argv, undefined, '', error);
@@ -174,6 +180,6 @@ export const runHelper = async (bin: string, argv: string[], options: { cwd?: st
   const [out, err, code] = await Promise.all([readPipe(outRead), readPipe(errRead), child.exited]);
   const stdout = out.toString();
   const stderr = err.toString();
-  if (code === 0) return { stdout, stderr };
+  if (code === 0) return { stdout, stderr, stdoutBytes: out };
   throw new HelperError(bin, argv, code, stderr || (code > 128 ? `killed by signal ${code - 128}` : ''));
 };

@@ -29,6 +29,8 @@ export const DOCKERFILE_MAX = 4 * MiB;
 export const IGNORE_FILE_MAX = 1 * MiB;
 /** A build secret given to a RUN step as an environment variable. */
 export const BUILD_SECRET_ENV_MAX = 512 * 1024;
+/** A secret's data (`secret create`, a driver's lookup): Podman's, less than 512000 bytes. */
+export const SECRET_DATA_MAX = 511_999;
 /** A build's record of its context's content hashes (build-cache/files-*.json). */
 export const CONTEXT_HASHES_MAX = 64 * MiB;
 

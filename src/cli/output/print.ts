@@ -10,15 +10,16 @@ export const printJson = (value: unknown): void => {
   writeOut(`${JSON.stringify(value, null, 4)}\n`);
 };
 
-// Prints rows as columns padded to their widths, three spaces apart, as Podman's tables are.
-export const printTable = (headers: string[], rows: string[][]): void => {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+// Prints rows as columns padded to their widths, three spaces apart, as Podman's tables are
+// (--noheading: no header row, and the columns as wide as the rows need).
+export const printTable = (headers: string[], rows: string[][], options: { noHeading?: boolean } = {}): void => {
+  const widths = headers.map((h, i) => Math.max(options.noHeading ? 0 : h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  let out = `${line(headers)}\n`;
+  let out = options.noHeading ? '' : `${line(headers)}\n`;
   for (const row of rows) out += `${line(row)}\n`;
   writeOut(out);
 };

@@ -157,7 +157,12 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--ip6 <address>', 'refused: named networks are IPv4')
     .option('--timeout <seconds>', 'kill the container once it has run this long (0: never)')
     .option('--requires <containers>', 'containers (comma-separated) started before this one, at each start', collect)
-    .option('--rmi', 'remove the image too when the container is removed (implies --rm), unless another container uses it');
+    .option('--rmi', 'remove the image too when the container is removed (implies --rm), unless another container uses it')
+    .option(
+      '--secret <name[,option=value...]>',
+      'add a secret (skiff secret create): a file at /run/secrets/NAME (type=mount, target=PATH, uid=, gid=, mode=) or type=env[,target=VAR]',
+      collect,
+    );
 
 export const createOptionsFrom = (image: string, command: string[], flags: CreateFlags): CreateOptions => {
   const { label, stopTimeout, network, net, pull, quiet: _quiet, logOpt, dnsOption, addHost, networkAlias, disableContentTrust: _trust, ...same } = flags;
