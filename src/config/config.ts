@@ -13,7 +13,7 @@
 //   runtime = "crun"                 # or "runc", or a path to either
 //   cgroup_manager = "auto"          # or "systemd", "cgroupfs", "none": who makes containers' cgroups
 //   [network]
-//   backend = "auto"                 # or "pasta", "slirp4netns": a container's default network
+//   backend = "auto"                 # or "bridge", "pasta", "slirp4netns": a container's default network
 import { CliError, messageOf } from '../errors.js';
 import { readBoundedFile } from '../util/bounded-read.js';
 import { CONFIG_FILE_MAX } from '../util/limits.js';
@@ -42,8 +42,8 @@ export interface SkiffConfig {
 export type CgroupManagerSetting = 'auto' | 'systemd' | 'cgroupfs' | 'none';
 export const CGROUP_MANAGERS: CgroupManagerSetting[] = ['auto', 'systemd', 'cgroupfs', 'none'];
 
-export type NetworkBackendSetting = 'auto' | 'pasta' | 'slirp4netns';
-const NETWORK_BACKENDS: NetworkBackendSetting[] = ['auto', 'pasta', 'slirp4netns'];
+export type NetworkBackendSetting = 'auto' | 'bridge' | 'pasta' | 'slirp4netns';
+const NETWORK_BACKENDS: NetworkBackendSetting[] = ['auto', 'bridge', 'pasta', 'slirp4netns'];
 
 export type RootfsDriverSetting = 'auto' | 'overlay' | 'fuse-overlayfs' | 'copy';
 const ROOTFS_SETTINGS: RootfsDriverSetting[] = ['auto', 'overlay', 'fuse-overlayfs', 'copy'];

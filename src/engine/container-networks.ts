@@ -112,7 +112,7 @@ export class ContainerNetworks {
   hostsFor(record: ContainerRecord, all?: ContainerRecord[]): string {
     const c = record.config;
     const joined = memberships(c);
-    const mine = new Set(joined.map((m) => m.network));
+    const mine = new Set(joined.map((m) => m.network).filter((name) => this.ctx.networks.get(name)?.dnsEnabled !== false));
     const peers = (joined.length ? (all ?? this.store.list()) : [])
       .filter((peer) => peer.id !== record.id)
       .flatMap((peer) =>
@@ -134,6 +134,7 @@ export class ContainerNetworks {
   // and short id: written in place, since the file is bind-mounted into running containers.
   // The container list is read once for all of them.
   refreshHosts(network: string): void {
+    if (this.ctx.networks.get(network)?.dnsEnabled === false) return; // its members know no names
     const all = this.store.list();
     writeDnsHosts(this.ctx, all);
     for (const member of this.onNetwork(network, all)) this.writeHostsFile(member, all);
@@ -173,7 +174,7 @@ export const writeDnsHosts = (ctx: EngineContext, containers: ContainerRecord[])
   for (const c of containers)
     for (const m of memberships(c.config)) {
       const network = networks.find((n) => n.name === m.network);
-      if (network) lines.push(`${network.subnet} ${m.ip} ${[c.name, ...m.aliases, c.id.slice(0, 12)].join(' ')}`);
+      if (network && network.dnsEnabled !== false) lines.push(`${network.subnet} ${m.ip} ${[c.name, ...m.aliases, c.id.slice(0, 12)].join(' ')}`);
     }
   writeFileAtomic(join(ctx.paths.run, 'dns.hosts'), `${lines.join('\n')}\n`, 0o644, false);
 };

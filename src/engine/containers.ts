@@ -320,8 +320,13 @@ export class ContainersEngine {
     }
   }
 
-  private async createRecord(options: CreateOptions, onPull: ((event: PullEvent) => void) | undefined, startNext: boolean): Promise<ContainerRecord> {
+  private async createRecord(given: CreateOptions, onPull: ((event: PullEvent) => void) | undefined, startNext: boolean): Promise<ContainerRecord> {
     log.debug('create: start');
+    // `bridge` (given, or the default network): the default named network, made on first use.
+    const options =
+      (given.network ?? defaultNetwork(this.ctx.config.network.backend)) === 'bridge'
+        ? { ...given, network: await this.ctx.networks.ensureDefault(randomId) }
+        : given;
     // A name that cannot be used fails before anything is pulled, launched or written.
     if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);

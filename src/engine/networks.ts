@@ -21,7 +21,16 @@ export class NetworksEngine {
   // Caller has joined the user namespace (the bridge is made in the rootless network namespace).
   async create(
     name: string,
-    options: { subnet?: string; internal?: boolean; labels?: string[]; gateway?: string; ipRange?: string; opts?: string[]; ipv6?: boolean },
+    options: {
+      subnet?: string;
+      internal?: boolean;
+      labels?: string[];
+      gateway?: string;
+      ipRange?: string;
+      opts?: string[];
+      ipv6?: boolean;
+      disableDns?: boolean;
+    },
   ): Promise<NetworkRecord> {
     const labels = Object.fromEntries(
       (options.labels ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])),
@@ -38,7 +47,15 @@ export class NetworksEngine {
     const record = await this.ctx.networks.withLock(async () =>
       this.ctx.networks.create(
         name,
-        { subnet: options.subnet, internal: options.internal, labels, gateway: options.gateway, ipRange: options.ipRange, options: opts },
+        {
+          subnet: options.subnet,
+          internal: options.internal,
+          labels,
+          gateway: options.gateway,
+          ipRange: options.ipRange,
+          options: opts,
+          ...(options.disableDns ? { dnsEnabled: false } : {}),
+        },
         randomId(),
       ),
     );

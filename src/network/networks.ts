@@ -25,7 +25,16 @@ export interface NetworkRecord {
   created: string;
   /** The bridge device in the rootless network namespace. */
   bridge: string;
+  /** false (--disable-dns, and the default network): members do not learn each other's names. */
+  dnsEnabled?: boolean;
 }
+
+// The default network (`--network bridge`, and no --network where it is the backend): Podman's
+// `podman` network, made on first use. Its members do not learn each other's names (Podman's has
+// no DNS either), so a container's start never rewrites the others' /etc/hosts: the cost of a
+// start stays flat however many containers share it.
+export const DEFAULT_NETWORK = 'podman';
+const DEFAULT_SUBNET = '10.88.0.0/16';
 
 export interface Attachment {
   network: string;
@@ -79,7 +88,15 @@ export class NetworkStore {
   // Creates a network (caller holds the networks lock): the next free 10.89.N.0/24 unless given.
   create(
     name: string,
-    options: { subnet?: string; internal?: boolean; labels?: Record<string, string>; gateway?: string; ipRange?: string; options?: Record<string, string> },
+    options: {
+      subnet?: string;
+      internal?: boolean;
+      labels?: Record<string, string>;
+      gateway?: string;
+      ipRange?: string;
+      options?: Record<string, string>;
+      dnsEnabled?: boolean;
+    },
     id: string,
   ): NetworkRecord {
     checkName('network', name);
@@ -126,10 +143,23 @@ export class NetworkStore {
       ...(options.options && Object.keys(options.options).length ? { options: options.options } : {}),
       created: new Date().toISOString(),
       bridge,
+      ...(options.dnsEnabled === false ? { dnsEnabled: false } : {}),
     };
     mkdirSync(this.dir, { recursive: true });
     writeJsonAtomic(join(this.dir, `${name}.json`), record);
     return record;
+  }
+
+  // The default network's name, its record made when missing (on 10.88.0.0/16 unless a network
+  // of the user's has that: then the next free subnet).
+  async ensureDefault(id: () => string): Promise<string> {
+    if (this.get(DEFAULT_NETWORK)) return DEFAULT_NETWORK;
+    await this.withLock(async () => {
+      if (this.get(DEFAULT_NETWORK)) return;
+      const taken = this.list().some((n) => overlaps(n.subnet, DEFAULT_SUBNET));
+      this.create(DEFAULT_NETWORK, { ...(taken ? {} : { subnet: DEFAULT_SUBNET }), dnsEnabled: false }, id());
+    });
+    return DEFAULT_NETWORK;
   }
 
   remove(name: string): void {

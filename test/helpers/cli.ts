@@ -3,7 +3,7 @@
 // HOME, XDG dirs and so its own store and rootless namespace.
 import { fileURLToPath } from 'node:url';
 import { spawn, execFileSync, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 
@@ -229,7 +229,18 @@ export interface UseSandboxOptions {
   /** Images the file's tests share, pulled (quietly, exit 0 asserted) once before them. */
   pull?: string[];
   user?: string;
+  /** The user's skiff.conf (TOML), written before anything runs. */
+  config?: string;
 }
+
+// Writes a sandbox user's ~/.config/skiff/skiff.conf.
+export const writeSandboxConfig = (sb: Sandbox, toml: string, user = TEST_USER): void => {
+  const { uid, gid } = testIds(user);
+  const dir = join(sb.home, '.config', 'skiff');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'skiff.conf'), toml);
+  for (const p of [join(sb.home, '.config'), dir, join(dir, 'skiff.conf')]) chownSync(p, uid, gid);
+};
 
 // One sandbox for a whole test file: made (and its images pulled) before the file's tests, cleaned
 // up after them. The object returned is filled in by a beforeAll, so use it only in hooks and
@@ -240,6 +251,7 @@ export const useSandbox = (name: string, options: UseSandboxOptions = {}): Sandb
   const sb = {} as Partial<Sandbox>;
   beforeAll(async () => {
     Object.assign(sb, createSandbox(name, options.user));
+    if (options.config !== undefined) writeSandboxConfig(sb as Sandbox, options.config, options.user);
     for (const image of options.pull ?? []) await sb.runCli!(0, 'pull', '-q', image);
   });
   // (No cleanup when createSandbox itself failed.)

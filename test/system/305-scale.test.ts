@@ -2,9 +2,8 @@
 // (kernel.keys.maxkeys 200 for non-root users by default) stopped the 99th container when each got a
 // session keyring of its own; skiff-monitor now joins one keyring all of a user's containers share
 // and the runtime is told --no-new-keyring.
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
 import { NO_SUBID_USER, testIds } from '../helpers/user.js';
 import { useSandbox } from '../helpers/cli.js';
 
@@ -13,16 +12,7 @@ const IMG = `${plain}/skiff/busybox`;
 
 // A user of its own: its key quota is not shared with the other test files' containers. It has
 // no subordinate ids: skiff maps its own uid only.
-const sb = useSandbox('scale', { user: NO_SUBID_USER });
-
-beforeAll(async () => {
-  const { uid, gid } = testIds(NO_SUBID_USER);
-  const dir = join(sb.home, '.config', 'skiff');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'skiff.conf'), '[storage]\nuserns = "single"\n');
-  for (const p of [join(sb.home, '.config'), dir, join(dir, 'skiff.conf')]) chownSync(p, uid, gid);
-  await sb.runCli(0, 'pull', '-q', IMG);
-});
+const sb = useSandbox('scale', { user: NO_SUBID_USER, config: '[storage]\nuserns = "single"\n', pull: [IMG] });
 
 // The user's keys as /proc/key-users counts them ("  UID:  USAGE NKEYS/NIKEYS QKEYS/MAXKEYS QBYTES/MAXBYTES").
 const keysOf = (uid: number): { keys: number; max: number } => {

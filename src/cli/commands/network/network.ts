@@ -17,7 +17,7 @@ const networkJson = (n: NetworkSummary) => ({
   subnets: [{ subnet: n.subnet, gateway: n.gateway }],
   ipv6_enabled: false,
   internal: n.internal,
-  dns_enabled: true,
+  dns_enabled: n.dnsEnabled !== false,
   labels: n.labels,
   containers: Object.fromEntries(
     n.containers.map((c) => [
@@ -51,7 +51,7 @@ const buildCreate = (): Command =>
     .option('-o, --opt <key=value>', 'a driver option: mtu=N', collect)
     .option('--ipv6', 'refused: named networks are IPv4')
     .option('--ipam-driver <driver>', 'host-local (the only one: skiff hands out the addresses)')
-    .option('--disable-dns', "refused: containers on a named network find each other through skiff's name server")
+    .option('--disable-dns', "containers on the network do not find each other by name (skiff's name server and /etc/hosts leave them out)")
     .action(
       async (
         name: string,
@@ -71,8 +71,6 @@ const buildCreate = (): Command =>
       ) => {
         if (flags.ipamDriver !== undefined && flags.ipamDriver !== 'host-local')
           throw new CliError('EUSAGE', `--ipam-driver ${flags.ipamDriver} is not supported: skiff hands out addresses itself (host-local)`);
-        if (flags.disableDns)
-          throw new CliError('EUSAGE', "--disable-dns is not supported: containers on a named network find each other through skiff's name server");
         const engine = await openEngineFor(cmd);
         await engine.enterUserNamespace();
         if (flags.ignore && engine.networks.exists(name)) return printLine(name);
@@ -84,6 +82,7 @@ const buildCreate = (): Command =>
           ipRange: flags.ipRange,
           opts: flags.opt,
           ipv6: flags.ipv6,
+          disableDns: flags.disableDns,
         };
         printLine((await engine.networks.create(name, options)).name);
       },
