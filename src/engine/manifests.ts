@@ -53,6 +53,8 @@ export interface ManifestAddOptions extends PullImageOptions, EntryFlags {
 export interface ManifestPushOptions extends PullImageOptions {
   all: boolean;
   format?: ListFormat;
+  /** --compression-format gzip. */
+  gzipOnly?: boolean;
   /** Remove the local list once it is pushed. */
   rm?: boolean;
 }
@@ -276,7 +278,7 @@ export class ManifestsEngine {
     if (dest.digest) throw new CliError('EUSAGE', `push destination "${destination}" must be a tag, not a digest`);
     const remote = { tlsVerify: options.tlsVerify, credentials: options.creds ? parseCredsFlag(options.creds) : undefined, authFile: options.authfile };
     const report = await withStoreLock(this.ctx, false, () =>
-      pushManifestList(this.ctx, record, list, dest, { ...remote, all: options.all, format: options.format }, onEvent),
+      pushManifestList(this.ctx, record, list, dest, { ...remote, all: options.all, format: options.format, gzipOnly: options.gzipOnly }, onEvent),
     );
     if (options.rm) await this.rm([record.id]);
     return report;

@@ -3,7 +3,7 @@
 // when it is in the same registry), then the index naming what was pushed, under the tag.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { CliError } from '../errors.js';
-import type { Descriptor, ImageManifest } from '../image-format.js';
+import { layerCompression, type Descriptor, type ImageManifest } from '../image-format.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { sha256Digest } from '../util/digest.js';
 import type { ImageContext } from './context.js';
@@ -20,6 +20,8 @@ export interface ListPushOptions extends RemoteOptions {
   /** Push the entries' images too (else they must be in the destination already). */
   all: boolean;
   format?: ListFormat;
+  /** --compression-format gzip: a zstd layer (which skiff cannot recompress) is refused. */
+  gzipOnly?: boolean;
 }
 
 export interface ListPushReport {
@@ -57,35 +59,44 @@ const putManifest = async (t: Target, bytes: Buffer, mediaType: string, referenc
 };
 
 // The manifest to push for `manifest` (converted when --format asks for the other type).
-const wireManifest = (manifest: ImageManifest, mediaType: string, bytes: Buffer, format: ListFormat | undefined, what: string) => {
+const wireManifest = (manifest: ImageManifest, mediaType: string, bytes: Buffer, options: ListPushOptions, what: string) => {
+  const zstd = options.gzipOnly ? manifest.layers.find((l) => layerCompression(l.mediaType, l.digest) === 'zstd') : undefined;
+  if (zstd)
+    throw new CliError(
+      'EUSAGE',
+      `layer ${zstd.digest} of ${what} is zstd-compressed and skiff does not recompress layers: push without --compression-format gzip`,
+    );
+  const format = options.format;
   if (!needsConversion(mediaType, format)) return { bytes, mediaType };
   const converted = convertManifest(manifest, format!, what);
   return { bytes: Buffer.from(JSON.stringify(converted)), mediaType: converted.mediaType! };
 };
 
+// What one entry becomes: its descriptor as pushed, and the sending (none when it is there already).
+interface Planned {
+  entry: ListEntry;
+  send?: () => Promise<void>;
+}
+
 // A local image, as `push` sends it (uncompressed layers gzipped), under its digest.
-const pushLocal = async (ctx: ImageContext, t: Target, entry: ListEntry, image: ImageRecord): Promise<ListEntry> => {
+const planLocal = async (ctx: ImageContext, t: Target, entry: ListEntry, image: ImageRecord): Promise<Planned> => {
   const stored = ctx.images.manifest(image.id);
   const wire = await Promise.all(stored.layers.map((descriptor, i) => wireBlob(ctx, image.layers[i], descriptor)));
   const changed = wire.some((w, i) => w.descriptor.digest !== stored.layers[i].digest);
   const manifest = changed ? { ...stored, layers: wire.map((w) => w.descriptor) } : stored;
   const what = `image ${image.id.slice(7, 19)}`;
-  const out = wireManifest(
-    manifest,
-    image.manifestMediaType,
-    changed ? Buffer.from(JSON.stringify(manifest)) : ctx.images.manifestBytes(image.id),
-    t.options.format,
-    what,
-  );
-  for (const [i, w] of wire.entries()) {
+  const bytes = changed ? Buffer.from(JSON.stringify(manifest)) : ctx.images.manifestBytes(image.id);
+  const out = wireManifest(manifest, image.manifestMediaType, bytes, t.options, what);
+  for (const [i, w] of wire.entries())
     if (!existsSync(w.path)) throw new CliError('ESTATE', `layer ${manifest.layers[i].digest} of ${what} has no stored blob: pull the image again`);
-    await t.pusher.upload(w.descriptor.digest, statSync(w.path).size, () => createReadStream(w.path));
-  }
-  const config = ctx.images.configBytes(image.id);
-  await t.pusher.upload(manifest.config.digest, config.length, () => config);
   const digest = sha256Digest(out.bytes);
-  await putManifest(t, out.bytes, out.mediaType, digest);
-  return { ...entry, mediaType: out.mediaType, size: out.bytes.length, digest };
+  const send = async () => {
+    for (const w of wire) await t.pusher.upload(w.descriptor.digest, statSync(w.path).size, () => createReadStream(w.path));
+    const config = ctx.images.configBytes(image.id);
+    await t.pusher.upload(manifest.config.digest, config.length, () => config);
+    await putManifest(t, out.bytes, out.mediaType, digest);
+  };
+  return { entry: { ...entry, mediaType: out.mediaType, size: out.bytes.length, digest }, send };
 };
 
 // One blob from another repository: mounted when both are in one registry, else streamed through.
@@ -110,24 +121,31 @@ const copyBlob = async (t: Target, source: RegistryClient, from: ImageReference,
   if (!sent) await res.body.dump();
 };
 
-// An image the list took from a registry: nothing to do when the destination has it (and no
-// conversion is asked for); else its blobs and manifest are copied.
-const copyRemote = async (ctx: ImageContext, t: Target, entry: ListEntry, from: ImageReference): Promise<ListEntry> => {
-  if (!needsConversion(entry.mediaType, t.options.format) && (await manifestThere(t, entry.digest))) return entry;
-  const same = from.registry === t.dest.registry;
-  const copy = async (source: RegistryClient): Promise<ListEntry> => {
-    const fetched = await fetchManifest(source, from.repository, entry.digest, entry.size);
-    const parsed = parseManifest(fetched.bytes, entry.mediaType);
-    if (parsed.kind !== 'image') throw new CliError('EREGISTRY', `${entry.digest} in ${repositoryName(from)} is an index: nested indexes are not supported`);
-    for (const blob of [parsed.manifest.config, ...parsed.manifest.layers]) await copyBlob(t, source, from, blob);
-    const out = wireManifest(parsed.manifest, parsed.mediaType, fetched.bytes, t.options.format, `${repositoryName(from)}@${entry.digest}`);
-    const digest = sha256Digest(out.bytes);
-    await putManifest(t, out.bytes, out.mediaType, digest);
-    return { ...entry, mediaType: out.mediaType, size: out.bytes.length, digest };
-  };
-  if (same) return copy(t.client);
+// Runs `fn` with a client for `from`'s registry: the destination's own when it is the same one.
+const withSource = <T>(ctx: ImageContext, t: Target, from: ImageReference, fn: (source: RegistryClient) => Promise<T>): Promise<T> => {
+  if (from.registry === t.dest.registry) return fn(t.client);
   const { tlsVerify, authFile } = t.options;
-  return withRegistryClient(ctx, { registry: from.registry, name: repositoryName(from) }, { tlsVerify, authFile }, copy);
+  return withRegistryClient(ctx, { registry: from.registry, name: repositoryName(from) }, { tlsVerify, authFile }, fn);
+};
+
+// An image the list took from a registry: nothing to send when the destination has it (and no
+// conversion is asked for); else its blobs are copied and its manifest put.
+const planRemote = async (ctx: ImageContext, t: Target, entry: ListEntry, from: ImageReference): Promise<Planned> => {
+  if (!needsConversion(entry.mediaType, t.options.format) && (await manifestThere(t, entry.digest))) return { entry };
+  const parsed = await withSource(ctx, t, from, async (source) => {
+    const fetched = await fetchManifest(source, from.repository, entry.digest, entry.size);
+    const doc = parseManifest(fetched.bytes, entry.mediaType);
+    if (doc.kind !== 'image') throw new CliError('EREGISTRY', `${entry.digest} in ${repositoryName(from)} is an index: nested indexes are not supported`);
+    return { manifest: doc.manifest, out: wireManifest(doc.manifest, doc.mediaType, fetched.bytes, t.options, `${repositoryName(from)}@${entry.digest}`) };
+  });
+  const { manifest, out } = parsed;
+  const digest = sha256Digest(out.bytes);
+  const send = () =>
+    withSource(ctx, t, from, async (source) => {
+      for (const blob of [manifest.config, ...manifest.layers]) await copyBlob(t, source, from, blob);
+      await putManifest(t, out.bytes, out.mediaType, digest);
+    });
+  return { entry: { ...entry, mediaType: out.mediaType, size: out.bytes.length, digest }, send };
 };
 
 // The local image an entry came from: the one recorded, else any stored image with its digest.
@@ -145,18 +163,19 @@ export const pushManifestList = async (
 ): Promise<ListPushReport> =>
   withRegistryClient(ctx, { registry: dest.registry, name: repositoryName(dest) }, options, async (client) => {
     const t: Target = { client, pusher: new Pusher(client, dest.repository, onEvent), dest, options, onEvent };
-    const entries: ListEntry[] = [];
+    // Every entry is planned (and refused, if it must be) before anything is sent.
+    const planned: Planned[] = [];
     const missing: string[] = [];
     for (const entry of list.manifests) {
       const source = record.listSources?.[entry.digest] ?? '';
       const local = source.startsWith('containers-storage:') ? source.slice('containers-storage:'.length) : undefined;
       const image = options.all && !source.startsWith('docker://') ? localImage(ctx, entry, local) : undefined;
-      if (image) entries.push(await pushLocal(ctx, t, entry, image));
-      else if (options.all && source.startsWith('docker://')) entries.push(await copyRemote(ctx, t, entry, parseReference(source.slice('docker://'.length))));
+      if (image) planned.push(await planLocal(ctx, t, entry, image));
+      else if (options.all && source.startsWith('docker://')) planned.push(await planRemote(ctx, t, entry, parseReference(source.slice('docker://'.length))));
       else {
         const gone = options.all && local ? ` (image ${local.slice(7, 19)}, no longer stored)` : '';
         if (!(await manifestThere(t, entry.digest))) missing.push(`${entry.digest}${gone}`);
-        entries.push(entry);
+        planned.push({ entry });
       }
     }
     if (missing.length)
@@ -164,6 +183,8 @@ export const pushManifestList = async (
         'ESTATE',
         `${repositoryName(dest)} lacks ${missing.length === 1 ? 'the image' : 'the images'} ${missing.join(', ')} of the list: ${options.all ? 'add them to the list again' : 'push with --all'}, or remove them from it with \`skiff manifest remove\``,
       );
+    for (const p of planned) await p.send?.();
+    const entries = planned.map((p) => p.entry);
     const bytes = serializeList({ ...list, manifests: entries }, options.format);
     const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType: string }).mediaType;
     const tag = dest.tag ?? 'latest';

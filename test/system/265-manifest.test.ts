@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { useSandbox } from '../helpers/cli.js';
-import { endless, startHostileRegistry, type HostileRegistry } from '../helpers/hostile-registry.js';
+import { endless, fixed, startHostileRegistry, type HostileRegistry } from '../helpers/hostile-registry.js';
 
 const plain = inject('plainRegistry');
 const basic = inject('basicRegistry');
@@ -253,7 +253,7 @@ describe('rm', () => {
   });
 });
 
-describe('size bounds', () => {
+describe('a misbehaving or unusual registry', () => {
   let reg: HostileRegistry;
   beforeAll(async () => {
     reg = await startHostileRegistry();
@@ -271,5 +271,25 @@ describe('size bounds', () => {
     expect(line).toMatch(/^Error: manifest huge\/index:latest from registry 127\.0\.0\.1:\d+ is larger than 4 MiB, the limit for it: refusing to read it$/);
     expect(reg.sent(path)).toBeLessThan(64 * 1024 * 1024);
     expect((await inspect('bounded')).manifests).toEqual([]);
+  });
+
+  it('refuses --compression-format gzip for a zstd layer it would have to recompress', async () => {
+    const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: `sha256:${'b'.repeat(64)}`, size: 10 }],
+    });
+    const type = { 'content-type': 'application/vnd.oci.image.manifest.v1+json' };
+    reg.route('/v2/zstd/image/manifests/latest', fixed(manifest, type));
+    reg.route(`/v2/zstd/image/manifests/${sha256(manifest)}`, fixed(manifest, type));
+    reg.route(`/v2/zstd/image/blobs/${sha256(config)}`, fixed(config));
+    await sb.runCli(0, 'manifest', 'create', 'zstdlist', `docker://${reg.host}/zstd/image`);
+    const line = await failure(125, 'manifest', 'push', '--compression-format', 'gzip', 'zstdlist', `${plain}/lists/zstd:v1`);
+    expect(line).toMatch(/layer sha256:b{64} of .* is zstd-compressed and skiff does not recompress layers/);
+    expect(() => remoteRaw(`${plain}/lists/zstd:v1`)).toThrow();
+    // Refused before anything was sent: not even the config blob went.
+    expect((await fetch(`http://${plain}/v2/lists/zstd/blobs/${sha256(config)}`, { method: 'HEAD' })).status).toBe(404);
   });
 });

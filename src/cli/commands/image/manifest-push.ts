@@ -70,7 +70,15 @@ export const buildManifestPush = (): Command =>
       const report = await manifests.push(
         list,
         destination,
-        { all: flags.all, format: flags.format, rm: flags.rm, tlsVerify: flags.tlsVerify, creds: flags.creds, authfile: flags.authfile },
+        {
+          all: flags.all,
+          format: flags.format,
+          gzipOnly: flags.compressionFormat === 'gzip',
+          rm: flags.rm,
+          tlsVerify: flags.tlsVerify,
+          creds: flags.creds,
+          authfile: flags.authfile,
+        },
         (e) => progress.onEvent(e),
       );
       progress.finish();
