@@ -68,7 +68,8 @@ export interface ManifestRemoveReport {
 
 const OTHER_TRANSPORT = /^(oci-archive|oci|dir|docker-archive|docker-daemon|sif|tarball):/;
 
-const notAList = (input: string): CliError => new CliError('ESTATE', `${input}: image is not a manifest list: see \`skiff manifest inspect\` for a registry's`);
+const notAList = (input: string): CliError =>
+  new CliError('ESTATE', `${input}: image is not a manifest list: make one with \`skiff manifest create LIST ${input}\``);
 
 // A local image's entry: its stored manifest, its platform from its config.
 const localEntry = (ctx: EngineContext, image: ImageRecord): SourcedEntry => {
