@@ -12,6 +12,15 @@ import { build as buildPull } from './commands/image/pull.js';
 import { build as buildPush } from './commands/image/push.js';
 import { buildLoad, buildSave } from './commands/image/archive.js';
 import { buildManifestInspect, buildSearch } from './commands/image/remote.js';
+import {
+  buildManifestAdd,
+  buildManifestAnnotate,
+  buildManifestCreate,
+  buildManifestExists,
+  buildManifestRemove,
+  buildManifestRm,
+} from './commands/image/manifest.js';
+import { buildManifestPush } from './commands/image/manifest-push.js';
 import { buildPrune, buildRm } from './commands/image/rm.js';
 import { buildTag, buildUntag } from './commands/image/tag.js';
 import { build as buildCheck } from './commands/system/check.js';
@@ -107,7 +116,16 @@ const containerGroup = (): Command =>
     .addCommand(buildCleanup(), { hidden: true });
 
 const manifestGroup = (): Command =>
-  new Command('manifest').description('Inspect manifests and image indexes in registries').addCommand(buildManifestInspect());
+  new Command('manifest')
+    .description('Create and manipulate manifest lists and image indexes')
+    .addCommand(buildManifestAdd())
+    .addCommand(buildManifestAnnotate())
+    .addCommand(buildManifestCreate())
+    .addCommand(buildManifestExists())
+    .addCommand(buildManifestInspect())
+    .addCommand(buildManifestPush())
+    .addCommand(buildManifestRemove())
+    .addCommand(buildManifestRm());
 
 const systemGroup = (): Command =>
   new Command('system')

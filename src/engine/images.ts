@@ -12,6 +12,7 @@ import type { ImageRecord } from '../storage/image-store.js';
 import { withLock } from '../util/lock.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { findImage, findImageMatch } from './image-lookup.js';
+import { isManifestList, listInstance } from './list-lookup.js';
 
 export interface PullImageOptions {
   platform?: string;
@@ -124,6 +125,8 @@ export class ImagesEngine {
     const images = this.ctx.images.list();
     const items = inputs.map((input) => {
       const { image, name } = findImageMatch(images, input);
+      if (isManifestList(image))
+        throw new CliError('EUSAGE', `${input} is a manifest list: save one of its images, or push the list with \`skiff manifest push\``);
       return { image, names: name ? [name] : image.names };
     });
     await withStoreLock(this.ctx, false, () => saveImages(this.ctx, items, format, output));
@@ -187,13 +190,20 @@ export class ImagesEngine {
     return out;
   }
 
+  // The image `input` names; a manifest list stands for its local image for this platform.
   resolve(input: string): ImageRecord {
+    const record = findImage(this.ctx.images.list(), input);
+    return isManifestList(record) ? listInstance(this.ctx.images, record, input) : record;
+  }
+
+  // The stored image `input` names, a manifest list as itself (tag, untag, rmi act on the list).
+  private find(input: string): ImageRecord {
     return findImage(this.ctx.images.list(), input);
   }
 
   exists(input: string): boolean {
     try {
-      this.resolve(input);
+      this.find(input);
       return true;
     } catch (error) {
       if (error instanceof CliError && (error.code === 'ENOIMAGE' || error.code === 'EREFERENCE')) return false;
@@ -214,7 +224,7 @@ export class ImagesEngine {
       return formatReference(ref);
     });
     return withLock(this.ctx.images.lockPath(), async () => {
-      const record = this.resolve(input);
+      const record = this.find(input);
       return this.ctx.images.setNamesLocked(record.id, [...new Set([...record.names, ...names])]);
     });
   }
@@ -222,7 +232,7 @@ export class ImagesEngine {
   // Removes names from an image: the given ones, or all of them.
   async untag(input: string, targets: string[]): Promise<ImageRecord> {
     return withLock(this.ctx.images.lockPath(), async () => {
-      const record = this.resolve(input);
+      const record = this.find(input);
       let remove = record.names;
       if (targets.length > 0) {
         remove = targets.map((t) => normalizeName(t));
@@ -241,7 +251,7 @@ export class ImagesEngine {
   async remove(inputs: string[], options: { force?: boolean; all?: boolean } = {}): Promise<RemoveImageReport[]> {
     if (options.force) {
       // Containers go first (outside the store lock: removing one takes its own locks).
-      const doomed = new Set(options.all ? this.ctx.images.list().map((i) => i.id) : inputs.flatMap((i) => (this.exists(i) ? [this.resolve(i).id] : [])));
+      const doomed = new Set(options.all ? this.ctx.images.list().map((i) => i.id) : inputs.flatMap((i) => (this.exists(i) ? [this.find(i).id] : [])));
       for (const c of this.ctx.containers.list()) if (doomed.has(c.imageId)) await this.removeContainer(c.id);
     }
     return withStoreLock(this.ctx, true, () =>

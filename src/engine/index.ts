@@ -8,6 +8,7 @@ import { ContainerReports } from './container-reports.js';
 import { ContainersEngine } from './containers.js';
 import { collectStats, type StatsRow } from './container-stats.js';
 import type { AutoUpdater } from './auto-update.js';
+import type { ManifestsEngine } from './manifests.js';
 import type { CgroupSample } from '../cgroups/stats.js';
 import { EventsEngine } from './events.js';
 import { ImagesEngine } from './images.js';
@@ -62,6 +63,12 @@ export class Engine {
     return new AutoUpdater(this.containers, this.images);
   }
 
+  // `manifest`'s engine (manifests.ts).
+  async manifests(): Promise<ManifestsEngine> {
+    const { ManifestsEngine } = await import('./manifests.js');
+    return new ManifestsEngine(this.ctx, this.images);
+  }
+
   async enterUserNamespace(): Promise<void> {
     // Already inside (re-executed): nothing heavy to load, just keep following the parent CLI.
     if (inUserNamespace()) return followParent();
@@ -90,5 +97,7 @@ export type { SecretRecord } from '../storage/secrets.js';
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
 export type { PullEvent, PullReport } from '../image/pull.js';
 export type { PushReport } from '../image/push.js';
+export type { ManifestAddOptions, ManifestPushOptions, ManifestRemoveReport } from './manifests.js';
+export type { ListPushReport } from '../image/manifest-list-push.js';
 export type { SearchResult } from '../image/remote.js';
 export type { ArchiveFormat, LoadedImage } from '../image/archive.js';

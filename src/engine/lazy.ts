@@ -3,6 +3,8 @@
 // `images` or `inspect` never load, instead of many small chunks that each cost a module load.
 export { pullImage } from '../image/pull.js';
 export { pushImage } from '../image/push.js';
+export { fetchListEntries } from '../image/manifest-list-remote.js';
+export { pushManifestList } from '../image/manifest-list-push.js';
 export { loadImages, saveImages } from '../image/archive.js';
 export { inspectRemoteManifest, listTags, remoteManifestDigest, searchCatalog } from '../image/remote.js';
 export { withRegistryClient } from '../image/registry/session.js';

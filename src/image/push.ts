@@ -25,7 +25,7 @@ export interface PushReport {
 
 const PUSH_CONCURRENCY = 3;
 
-class Pusher {
+export class Pusher {
   constructor(
     private readonly client: RegistryClient,
     private readonly repository: string,
@@ -77,7 +77,7 @@ const GZIPPED: Record<string, string> = { [MEDIA.dockerLayer]: MEDIA.dockerLayer
 
 // An uncompressed layer's gzip (made once, kept as blob.gz beside the blob, its descriptor in
 // blob.gz.json): what push uploads for it. Compressed ones are uploaded as they are.
-const wireBlob = async (ctx: ImageContext, chainId: string, descriptor: Descriptor): Promise<{ descriptor: Descriptor; path: string }> => {
+export const wireBlob = async (ctx: ImageContext, chainId: string, descriptor: Descriptor): Promise<{ descriptor: Descriptor; path: string }> => {
   const blob = ctx.layers.blobPath(chainId);
   const gzipped = GZIPPED[descriptor.mediaType];
   if (!gzipped) return { descriptor, path: blob };

@@ -30,6 +30,9 @@ export interface ImageRecord {
   os: string;
   /** A build's step (its layer cache): hidden from `images` but with -a, as Podman's intermediate images. */
   intermediate?: boolean;
+  /** A manifest list's (manifest.json is then its index): where each entry's manifest is, by its
+   * digest: "containers-storage:<image id>" or "docker://<registry>/<repository>@<digest>". */
+  listSources?: Record<string, string>;
 }
 
 // A new image's record: the fields its config and its layers decide are derived here.
@@ -85,39 +88,42 @@ export class ImageStore {
   // Adds an image (or merges names and repo digests into the stored one), then makes `names` point
   // at it alone. Runs under images.lock.
   async put(record: ImageRecord, manifest: Buffer, config: Buffer): Promise<ImageRecord> {
-    return withLock(this.lockPath(), async () => {
-      const existing = this.get(record.id);
-      let merged: ImageRecord;
-      if (existing) {
-        merged = {
-          ...existing,
-          names: [...new Set([...existing.names, ...record.names])],
-          repoDigests: [...new Set([...existing.repoDigests, ...record.repoDigests])],
-        };
-        // A build's cache step stored again as a result (the same config) is an image like any other,
-        // with the result's manifest (a build's --format oci: its step was stored in docker's).
-        if (!record.intermediate && existing.intermediate) {
-          delete merged.intermediate;
-          if (record.digest !== existing.digest) {
-            writeFileAtomic(join(this.dir(record.id), 'manifest.json'), manifest);
-            merged.digest = record.digest;
-            merged.manifestMediaType = record.manifestMediaType;
-          }
+    return withLock(this.lockPath(), async () => this.putLocked(record, manifest, config));
+  }
+
+  // put() for a caller that holds images.lock.
+  putLocked(record: ImageRecord, manifest: Buffer, config: Buffer): ImageRecord {
+    const existing = this.get(record.id);
+    let merged: ImageRecord;
+    if (existing) {
+      merged = {
+        ...existing,
+        names: [...new Set([...existing.names, ...record.names])],
+        repoDigests: [...new Set([...existing.repoDigests, ...record.repoDigests])],
+      };
+      // A build's cache step stored again as a result (the same config) is an image like any other,
+      // with the result's manifest (a build's --format oci: its step was stored in docker's).
+      if (!record.intermediate && existing.intermediate) {
+        delete merged.intermediate;
+        if (record.digest !== existing.digest) {
+          writeFileAtomic(join(this.dir(record.id), 'manifest.json'), manifest);
+          merged.digest = record.digest;
+          merged.manifestMediaType = record.manifestMediaType;
         }
-        writeJsonAtomic(join(this.dir(record.id), 'image.json'), merged);
-      } else {
-        merged = record;
-        const final = this.dir(record.id);
-        const temp = tempSibling(final);
-        mkdirSync(temp, { recursive: true });
-        writeFileAtomic(join(temp, 'manifest.json'), manifest);
-        writeFileAtomic(join(temp, 'config.json'), config);
-        writeJsonAtomic(join(temp, 'image.json'), merged);
-        renameSync(temp, final);
       }
-      this.takeNamesLocked(merged.id, merged.names);
-      return merged;
-    });
+      writeJsonAtomic(join(this.dir(record.id), 'image.json'), merged);
+    } else {
+      merged = record;
+      const final = this.dir(record.id);
+      const temp = tempSibling(final);
+      mkdirSync(temp, { recursive: true });
+      writeFileAtomic(join(temp, 'manifest.json'), manifest);
+      writeFileAtomic(join(temp, 'config.json'), config);
+      writeJsonAtomic(join(temp, 'image.json'), merged);
+      renameSync(temp, final);
+    }
+    this.takeNamesLocked(merged.id, merged.names);
+    return merged;
   }
 
   // Removes `names` from every image but `id`. Caller holds images.lock.
@@ -137,6 +143,13 @@ export class ImageStore {
     writeJsonAtomic(join(this.dir(id), 'image.json'), updated);
     this.takeNamesLocked(id, names);
     return updated;
+  }
+
+  // Replaces a stored image's record and manifest (a manifest list's edits): the record first, so
+  // every entry of a list's index has its source in the record. Caller holds images.lock.
+  rewriteLocked(record: ImageRecord, manifest: Buffer): void {
+    writeJsonAtomic(join(this.dir(record.id), 'image.json'), record);
+    writeFileAtomic(join(this.dir(record.id), 'manifest.json'), manifest);
   }
 
   // Deletes an image record. Caller holds images.lock.

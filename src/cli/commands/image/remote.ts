@@ -1,4 +1,4 @@
-// skiff manifest inspect REF / skiff search TERM
+// skiff manifest inspect LIST|REF / skiff search TERM
 import { Command } from 'commander';
 import { openEngineFor, parseBool } from '../../engine.js';
 import { parseFormat, printJson, printTable, printTemplate } from '../../output/print.js';
@@ -16,12 +16,14 @@ const remoteFlags = (cmd: Command): Command =>
     .option('--authfile <path>', 'auth file to read credentials from');
 
 export const buildManifestInspect = (): Command =>
-  remoteFlags(new Command('inspect').description('Show a remote manifest or image index with its platforms').argument('<reference>')).action(
-    async (reference: string, flags: RemoteFlags, cmd: Command) => {
-      const engine = await openEngineFor(cmd);
-      printJson(await engine.images.inspectRemote(reference, flags));
-    },
-  );
+  remoteFlags(
+    new Command('inspect')
+      .description('Display the contents of a manifest list or image index: a local list, else what the registry has')
+      .argument('<reference>'),
+  ).action(async (reference: string, flags: RemoteFlags, cmd: Command) => {
+    const manifests = await (await openEngineFor(cmd)).manifests();
+    printJson(await manifests.inspect(reference, flags));
+  });
 
 export const buildSearch = (): Command =>
   remoteFlags(
