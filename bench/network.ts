@@ -1,12 +1,13 @@
 // Published ports: throughput of 1 GiB host → container, time from `run -d -p` to the first
-// answered connection, and the latency of 1,000 sequential small requests — skiff with pasta (its
-// default where installed: pasta forwards TCP) and with slirp4netns (skiff-monitor forwards)
-// against podman's default rootless network (4.3: slirp4netns with rootlessport), same image,
-// same user, loopback only.
+// answered connection, and the latency of 1,000 sequential small requests; and the way out:
+// 1 GiB container → a server on the host (host.containers.internal) — skiff's default network
+// (the podman bridge network: one slirp4netns for all containers, skiff-monitor forwards), pasta
+// (pasta forwards TCP) and slirp4netns (skiff-monitor forwards) against podman's default rootless
+// network (4.3: slirp4netns with rootlessport), same image, same user.
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeLayer } from '../test/helpers/layers.js';
@@ -65,6 +66,28 @@ const startToFirstAnswer = async (argv: string[], env: Record<string, string>, p
   return ms;
 };
 
+// A server on the host that counts what each connection sends: resolves to MB/s of the next one.
+const outboundSink = async (): Promise<{ port: number; next: () => Promise<number>; close: () => void }> => {
+  let waiting: ((rate: number) => void) | undefined;
+  const server = createServer((socket) => {
+    const start = process.hrtime.bigint();
+    let bytes = 0;
+    socket.on('data', (d) => (bytes += d.length));
+    socket.on('end', () => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      socket.end();
+      waiting?.(bytes / 1e6 / seconds);
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', () => resolve()));
+  return {
+    port: (server.address() as { port: number }).port,
+    next: () => new Promise((resolve) => (waiting = resolve)),
+    close: () => server.close(),
+  };
+};
+
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 export const benchNetwork = async (): Promise<void> => {
@@ -73,8 +96,9 @@ export const benchNetwork = async (): Promise<void> => {
   const podmanHome = userDir('np');
   const skiffEnv = userEnv(skiffHome);
   const podmanEnv = userEnv(podmanHome);
-  const tools: Record<'podman' | 'skiff pasta' | 'skiff slirp', { cli: string[]; env: Record<string, string>; net: string[] }> = {
+  const tools: Record<'podman' | 'skiff' | 'skiff pasta' | 'skiff slirp', { cli: string[]; env: Record<string, string>; net: string[] }> = {
     podman: { cli: podmanArgs(podmanHome), env: podmanEnv, net: [] },
+    skiff: { cli: [SKIFF], env: skiffEnv, net: [] },
     'skiff pasta': { cli: [SKIFF], env: skiffEnv, net: ['--network', 'pasta'] },
     'skiff slirp': { cli: [SKIFF], env: skiffEnv, net: ['--network', 'slirp4netns'] },
   };
@@ -92,7 +116,8 @@ export const benchNetwork = async (): Promise<void> => {
     timeAs([...tools.podman.cli, 'pull', '-q', '--tls-verify=false', image], podmanEnv);
 
     const results: Record<string, Record<string, string>> = {};
-    for (const who of ['podman', 'skiff pasta', 'skiff slirp'] as const) {
+    const sink = await outboundSink();
+    for (const who of ['podman', 'skiff', 'skiff pasta', 'skiff slirp'] as const) {
       const { cli, env, net } = tools[who];
       results[who] = {};
       // 1. throughput
@@ -130,14 +155,34 @@ export const benchNetwork = async (): Promise<void> => {
       }
       results[who].latency = `median ${median(latencies).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`;
       runAs([...cli, 'rm', '--all', '--force'], env);
+      // 4. the way out: container → host
+      const outRates: number[] = [];
+      for (let i = 0; i < Number(process.env.BENCH_NET_RUNS ?? 3); i++) {
+        const rate = sink.next();
+        // (Not spawnSync: the sink in this process must read meanwhile.)
+        const argv = [...cli, 'run', '--rm', ...net, image, 'net-server', 'send', 'host.containers.internal', String(sink.port), '1024'];
+        const child = spawn(argv[0], argv.slice(1), {
+          env,
+          cwd: env.HOME,
+          uid: isRoot ? ids.uid : undefined,
+          gid: isRoot ? ids.gid : undefined,
+          stdio: 'inherit',
+        });
+        const code = await new Promise((resolve) => child.on('exit', resolve));
+        if (code !== 0) throw new Error(`${who}: the container could not send to the host (exit ${code})`);
+        outRates.push(await rate);
+      }
+      results[who].outbound = `${median(outRates).toFixed(0)} MB/s`;
     }
+    sink.close();
     process.stdout.write(
-      '\npublished port, host → container (podman: slirp4netns + rootlessport; skiff pasta: pasta forwards; skiff slirp: skiff-monitor forwards)\n',
+      '\npublished port, host → container (podman: slirp4netns + rootlessport; skiff: the default bridge network, skiff-monitor forwards; skiff pasta: pasta forwards; skiff slirp: skiff-monitor forwards)\n',
     );
     for (const [metric, goal] of [
       ['throughput', '1 GiB; goal: skiff ≥ podman'],
       ['firstAnswer', 'run -d -p to first answer, median of 5; goal: skiff ≤ podman'],
       ['latency', '1,000 sequential requests'],
+      ['outbound', '1 GiB container → host.containers.internal; goal: skiff ≥ podman'],
     ] as const)
       process.stdout.write(
         `  ${metric.padEnd(12)} ${Object.entries(results)

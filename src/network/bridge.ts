@@ -2,7 +2,7 @@
 // user namespace and kept alive by a small holder process (like the pause process), recorded in
 // $XDG_RUNTIME_DIR/skiff/netns.pid. Containers join a bridge with a veth pair; `ip` (iproute2)
 // does the netlink work, run in the right namespace through nsenter.
-import { closeSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { liveRecord, startTimeOf, type ProcessRecord } from '../util/proc.js';
@@ -29,17 +29,27 @@ const TRANSPARENT_TABLE = '1522';
 // from the way out went in 1500-byte packets through slirp4netns: a third of the throughput).
 const DEFAULT_MTU = '65520';
 
+// The holder's record: its pid and, when it has a way out, slirp4netns's.
+interface HolderRecord extends ProcessRecord {
+  egress?: ProcessRecord;
+}
+
 const liveHolder = (runDir: string): number | undefined => liveRecord(join(runDir, HOLDER_FILE))?.pid;
+
+const processRecord = (pid: number | undefined): ProcessRecord | undefined => {
+  const startTime = pid && startTimeOf(pid);
+  return pid && startTime ? { pid, startTime } : undefined;
+};
 
 // The holder's pid, creating the namespace on first use (serialised by a lock). The namespace
 // gets its way out through slirp4netns (tap0, NAT by nftables), whose exit fd is a pipe the holder
 // keeps open: when the holder goes, so does slirp4netns.
 export const ensureHolder = async (runDir: string): Promise<number> => {
-  const live = liveHolder(runDir);
-  if (live) return live;
+  const live = liveRecord<HolderRecord>(join(runDir, HOLDER_FILE));
+  if (live && (!live.egress || startTimeOf(live.egress.pid) === live.egress.startTime)) return live.pid;
   return withLock(join(runDir, 'netns.lock'), async () => {
-    const again = liveHolder(runDir);
-    if (again) return again;
+    const again = liveRecord<HolderRecord>(join(runDir, HOLDER_FILE));
+    if (again) return again.egress && startTimeOf(again.egress.pid) !== again.egress.startTime ? reviveEgress(runDir, again) : again.pid;
     const unshare = requireHelperBinary('unshare', 'util-linux');
     const [exitRead, exitWrite] = native().pipe();
     let child: number;
@@ -54,9 +64,9 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
     try {
       const pid = await waitForNetns(child);
       await runIn(pid, ['link set lo up']);
-      await startEgress(pid, exitRead);
+      const egress = processRecord(await startEgress(pid, exitRead));
       startDns(runDir, pid, exitRead);
-      writeJsonAtomic(join(runDir, HOLDER_FILE), { pid, startTime: startTimeOf(pid)! } satisfies ProcessRecord);
+      writeJsonAtomic(join(runDir, HOLDER_FILE), { pid, startTime: startTimeOf(pid)!, ...(egress ? { egress } : {}) } satisfies HolderRecord);
       return pid;
     } catch (error) {
       signalQuietly(child, 'SIGKILL');
@@ -65,6 +75,20 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
       closeSync(exitRead);
     }
   });
+};
+
+// slirp4netns died (killed, or crashed) while the holder lives: a new one on the holder's
+// namespace, tied to the same exit pipe (the holder's fd 3, opened again for reading), so the
+// containers on named networks get their way out back with the next command that needs it.
+const reviveEgress = async (runDir: string, holder: HolderRecord): Promise<number> => {
+  const exitRead = openSync(`/proc/${holder.pid}/fd/3`, 'r');
+  try {
+    const egress = processRecord(await startEgress(holder.pid, exitRead));
+    writeJsonAtomic(join(runDir, HOLDER_FILE), { pid: holder.pid, startTime: holder.startTime, ...(egress ? { egress } : {}) } satisfies HolderRecord);
+  } finally {
+    closeSync(exitRead);
+  }
+  return holder.pid;
 };
 
 const waitForNetns = async (pid: number): Promise<number> => {
@@ -81,14 +105,15 @@ const waitForNetns = async (pid: number): Promise<number> => {
 
 // slirp4netns on tap0 of the holder's namespace (host loopback reachable at 10.0.2.2, so that
 // host.containers.internal works), forwarding on, and the firewall.
-const startEgress = async (holder: number, exitFd: number): Promise<void> => {
+const startEgress = async (holder: number, exitFd: number): Promise<number | undefined> => {
   const slirp = findHelperBinary('slirp4netns');
   // No way out without both: every named network is then internal. Without nftables there would be
   // no rules keeping networks apart once forwarding is on, so it stays off.
-  if (!slirp || !findHelperBinary('nft')) return;
+  if (!slirp || !findHelperBinary('nft')) return undefined;
   const [readyRead, readyWrite] = native().pipe();
+  let pid: number;
   try {
-    startHelper(
+    pid = startHelper(
       slirp,
       ['--configure', '--mtu=65520', '--enable-sandbox', '--enable-seccomp', '--exit-fd=3', '--ready-fd=4', String(holder), 'tap0'],
       [null, null, null, exitFd, readyWrite],
@@ -122,6 +147,7 @@ const startEgress = async (holder: number, exitFd: number): Promise<void> => {
     ready.destroy();
   }
   await inNetns(holder, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
+  return pid;
 };
 
 // The hosts file skiff-dns answers from (see native/dns/skiff-dns.c).
@@ -230,12 +256,17 @@ const linkExists = async (pid: number, device: string): Promise<boolean> => {
 export const ensureBridge = async (runDir: string, network: NetworkRecord, all: NetworkRecord[] = [network]): Promise<number> => {
   const holder = await ensureHolder(runDir);
   if (await linkExists(holder, network.bridge)) return holder;
-  await runIn(holder, [
-    `link add ${network.bridge} mtu ${network.options?.mtu ?? DEFAULT_MTU} type bridge`,
-    `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
-    `link set ${network.bridge} up`,
-  ]);
-  await applyFirewall(runDir, all);
+  // Made once: containers started at the same time on a new network (the default one's first
+  // use) wait for the first to make it.
+  await withLock(join(runDir, 'netns.lock'), async () => {
+    if (await linkExists(holder, network.bridge)) return;
+    await runIn(holder, [
+      `link add ${network.bridge} mtu ${network.options?.mtu ?? DEFAULT_MTU} type bridge`,
+      `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
+      `link set ${network.bridge} up`,
+    ]);
+    await applyFirewall(runDir, all);
+  });
   return holder;
 };
 

@@ -87,8 +87,14 @@ export interface Sandbox {
   dataDir: string;
   /** The pid of the sandbox's pause process (the rootless namespace). */
   pausePid(): number;
-  /** Live processes in the sandbox's user namespace, the pause process aside: "PID COMM CMDLINE". */
-  namespaceProcesses(): { pid: number; comm: string; cmdline: string }[];
+  /**
+   * Live processes in the sandbox's user namespace, the pause process aside, and the rootless
+   * network namespace's own (kept for the user like the pause process: its holder, slirp4netns and
+   * skiff-dns). `withNetworkHelpers` counts those too.
+   */
+  namespaceProcesses(withNetworkHelpers?: boolean): { pid: number; comm: string; cmdline: string }[];
+  /** The rootless network namespace's holder, slirp4netns and skiff-dns, where they run. */
+  networkHelpers(): number[];
   cleanup(): Promise<void>;
 }
 
@@ -155,11 +161,29 @@ export const createSandbox = (name: string, user = TEST_USER): Sandbox => {
     run: exec,
     spawn: start,
     pausePid: () => (JSON.parse(readFileSync(join(run, 'skiff', 'pause.pid'), 'utf8')) as { pid: number }).pid,
-    namespaceProcesses() {
+    networkHelpers() {
+      let holder: { pid: number; egress?: { pid: number } };
+      try {
+        holder = JSON.parse(readFileSync(join(run, 'skiff', 'netns.pid'), 'utf8'));
+        const netns = readlinkSync(`/proc/${holder.pid}/ns/net`);
+        const dns = readdirSync('/proc').filter((p) => {
+          try {
+            return /^\d+$/.test(p) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'skiff-dns' && readlinkSync(`/proc/${p}/ns/net`) === netns;
+          } catch {
+            return false;
+          }
+        });
+        return [holder.pid, ...(holder.egress ? [holder.egress.pid] : []), ...dns.map(Number)];
+      } catch {
+        return [];
+      }
+    },
+    namespaceProcesses(withNetworkHelpers = false) {
       const pause = sandbox.pausePid();
       const ns = readlinkSync(`/proc/${pause}/ns/user`);
       const out: { pid: number; comm: string; cmdline: string }[] = [];
-      for (const entry of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== pause)) {
+      const skip = new Set([pause, ...(withNetworkHelpers ? [] : sandbox.networkHelpers())]);
+      for (const entry of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && !skip.has(Number(p)))) {
         try {
           if (readlinkSync(`/proc/${entry}/ns/user`) !== ns) continue;
           const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');

@@ -110,7 +110,7 @@ describe('basics', () => {
     expect(info.host.idMappings.uidmap[0]).toMatchObject({ container_id: 0, size: 1 });
     expect(info.host.idMappings.uidmap[1]).toMatchObject({ container_id: 1, size: 65536 });
     expect(['v1', 'v2', 'hybrid', 'none']).toContain(info.host.cgroupVersion);
-    expect(info.host.networkBackend).toBe('pasta'); // passt is installed: pasta is the default
+    expect(info.host.networkBackend).toBe('bridge'); // slirp4netns, nft and ip are installed: the default bridge network
     expect((await sb.runCli(0, 'info', '--format', '{{.Store.GraphRoot}}')).stdout.trim()).toBe(sb.dataDir);
     expect((await sb.runCli(0, 'info')).stdout).toMatch(/^host:\n {2}arch: /);
   });

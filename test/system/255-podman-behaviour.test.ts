@@ -73,19 +73,28 @@ describe('as Podman does it', () => {
     expect((await sb.run(['logout'])).stderr).toMatch(/logout needs a registry, or --all/);
   });
 
-  it('network create --gateway, --ip-range, -o mtu=; --ipv6, --disable-dns and other drivers refused', async () => {
+  it('network create --gateway, --ip-range, -o mtu=, --disable-dns; --ipv6 and other drivers refused', async () => {
     await sb.runCli(0, 'network', 'create', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.254', '--ip-range', '10.77.0.128/25', '-o', 'mtu=1400', 'ng');
     const inside = (await sb.runCli(0, 'run', '--rm', '--network', 'ng', IMG, 'sh', '-c', 'ip -o -4 addr show eth0; ip link show eth0; ip route')).stdout;
     expect(inside).toMatch(/inet 10\.77\.0\.128\/24/);
     expect(inside).toMatch(/mtu 1400/);
     expect(inside).toMatch(/default via 10\.77\.0\.254/);
     await sb.runCli(0, 'network', 'rm', 'ng');
+    // --disable-dns: its members know no names (skiff-dns and /etc/hosts leave them out).
+    await sb.runCli(0, 'network', 'create', '--disable-dns', 'nodns');
+    expect(JSON.parse((await sb.runCli(0, 'network', 'inspect', 'nodns')).stdout)[0].dns_enabled).toBe(false);
+    await sb.runCli(0, 'run', '-d', '--name', 'quiet1', '--network', 'nodns', IMG, 'sh', '-c', 'sleep 30');
+    const hosts = (await sb.runCli(0, 'run', '--rm', '--network', 'nodns', IMG, 'sh', '-c', 'while read l; do echo "$l"; done < /etc/hosts')).stdout;
+    expect(hosts).toMatch(/localhost/);
+    expect(hosts).not.toMatch(/quiet1/);
+    expect((await sb.run(['run', '--rm', '--network', 'nodns', IMG, 'sh', '-c', 'nslookup quiet1'])).code).not.toBe(0);
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'quiet1');
+    await sb.runCli(0, 'network', 'rm', 'nodns');
     for (const [flags, message] of [
       [['--gateway', '10.99.0.1', '--subnet', '10.78.0.0/24'], /invalid --gateway 10\.99\.0\.1: use a host address inside 10\.78\.0\.0\/24/],
       [['--ip-range', '10.5.0.0/25', '--subnet', '10.78.0.0/24'], /invalid --ip-range 10\.5\.0\.0\/25: it must lie inside/],
       [['-o', 'vlan=5'], /invalid --opt "vlan=5"/],
       [['--ipv6'], /--ipv6 is not supported/],
-      [['--disable-dns'], /--disable-dns is not supported/],
       [['--ipam-driver', 'dhcp'], /--ipam-driver dhcp is not supported/],
     ] as const) {
       const r = await sb.run(['network', 'create', ...flags, 'bad']);

@@ -3,10 +3,11 @@
 // them instead of a pasta each). skiff-monitor joins each container to the bridge before it is
 // created and dials its published ports from that namespace, from a remote client's own address.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { isRoot, useSandbox } from '../helpers/cli.js';
+import { isRoot, until, useSandbox } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -53,7 +54,7 @@ describe('the default network', () => {
     const ports = await Promise.all(Array.from({ length: 5 }, () => freePort()));
     for (const [i, port] of ports.entries()) await sb.runCli(0, 'run', '-d', '--name', `m${i}`, '-p', `${port}:80`, IMG, ...SERVE(`m${i}`));
     expect(await Promise.all(ports.map((p) => fetchTcp(p)))).toEqual(ports.map((_, i) => `m${i}\n`));
-    const helpers = sb.namespaceProcesses().filter((p) => p.comm !== 'sh' && p.comm !== 'nc' && p.comm !== 'sleep' && p.comm !== 'skiff-monitor');
+    const helpers = sb.namespaceProcesses(true).filter((p) => p.comm !== 'sh' && p.comm !== 'nc' && p.comm !== 'sleep' && p.comm !== 'skiff-monitor');
     expect(helpers.filter((p) => p.comm === 'slirp4netns')).toHaveLength(1);
     expect(helpers.filter((p) => /^pas(ta|st)/.test(p.comm))).toHaveLength(0);
   });
@@ -125,5 +126,24 @@ describe('the shared namespace', () => {
     await sb.runCli(0, 'run', '-d', '--name', 'again', '-p', `${port}:80`, IMG, ...SERVE('made-again'));
     expect(await fetchTcp(port)).toBe('made-again\n');
     expect(JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns.pid'), 'utf8')).pid).not.toBe(holder);
+  });
+
+  it('gets its way out back with the next command when slirp4netns was killed', async () => {
+    const server = createServer((socket) => socket.end('hello-host\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as { port: number }).port;
+    const reach = ['sh', '-c', `nc -w 5 host.containers.internal ${port} </dev/null`];
+    try {
+      expect((await sb.runCli(0, 'run', '--rm', IMG, ...reach)).stdout).toBe('hello-host\n');
+      const record = JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns.pid'), 'utf8'));
+      expect(record.egress?.pid).toBeGreaterThan(0);
+      process.kill(record.egress.pid, 'SIGKILL');
+      await until(() => !existsSync(`/proc/${record.egress.pid}/stat`) || readFileSync(`/proc/${record.egress.pid}/stat`, 'utf8').includes(') Z'));
+      expect((await sb.runCli(0, 'run', '--rm', IMG, ...reach)).stdout).toBe('hello-host\n');
+      const after = JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns.pid'), 'utf8'));
+      expect([after.pid, after.egress.pid !== record.egress.pid]).toEqual([record.pid, true]);
+    } finally {
+      server.close();
+    }
   });
 });

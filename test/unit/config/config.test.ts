@@ -39,7 +39,7 @@ describe('skiff.conf', () => {
     await expect(loadConfig(file)).rejects.toThrow(`${file}: unqualified-search-registries must be a list`);
     await expect(loadConfig(write('[storage\n'))).rejects.toThrow(/is not valid TOML/);
     await expect(loadConfig(write('[storage]\nuserns = "maybe"\n'))).rejects.toThrow(/storage.userns must be "auto" or "single"/);
-    await expect(loadConfig(write('[network]\nbackend = "vde"\n'))).rejects.toThrow(/network.backend must be one of "auto", "pasta", "slirp4netns"/);
+    await expect(loadConfig(write('[network]\nbackend = "vde"\n'))).rejects.toThrow(/network.backend must be one of "auto", "bridge", "pasta", "slirp4netns"/);
     await expect(loadConfig(write('[storage]\nrootfs = "zfs"\n'))).rejects.toThrow(/storage.rootfs must be one of "auto", "overlay"/);
   });
   it('refuses a file over 1 MiB, and one without end, naming the cap', async () => {
