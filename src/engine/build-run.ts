@@ -7,7 +7,7 @@ import { type BuildCache, stepKey } from '../build/cache.js';
 import { BuildContext } from '../build/context.js';
 import { type Dockerfile, type Instruction, parseTrigger } from '../build/dockerfile.js';
 import { ignoreMatcher } from '../build/ignore.js';
-import { applyMetadata, commandOf, DEFAULT_SHELL, envValue, scratchConfig } from '../build/image-config.js';
+import { applyMetadata, commandOf, DEFAULT_SHELL, envValue, scratchConfig, withEnv } from '../build/image-config.js';
 import type { Platform } from '../image-format.js';
 import { VERSION } from '../version.js';
 import { type Stage, type Step, typeInstruction } from '../build/instructions.js';
@@ -16,6 +16,7 @@ import { log } from '../util/log.js';
 import type { ImageConfig } from '../image-format.js';
 import { formatPlatform, hostPlatform, parsePlatform } from '../image/manifest.js';
 import { toInner } from '../util/idmap.js';
+import { runAttached } from './build-attach.js';
 import { RemoteCache } from './build-cache-remote.js';
 import { applyPlatform, checkRunnable, configMatches, type TargetPlatform, targetPlatform } from './build-platform.js';
 import { copyIntoRoot, downloadSource, mergeLayer, mountsKey, mountTargets, planCopy, type RunMounts, runMounts, withLayer } from './build-steps.js';
@@ -57,17 +58,6 @@ interface StageState extends StageResult {
 
 /** The label a build's result carries unless --identity-label=false (Podman's io.buildah.version). */
 export const IDENTITY_LABEL = 'io.skiff.version';
-
-// --env KEY=VALUE over an Env list: a variable there keeps its place (Buildah's order).
-const withEnv = (env: string[] | undefined, set: Record<string, string>): string[] => {
-  const out = [...(env ?? [])];
-  for (const [key, value] of Object.entries(set)) {
-    const at = out.findIndex((e) => e.startsWith(`${key}=`));
-    if (at >= 0) out[at] = `${key}=${value}`;
-    else out.push(`${key}=${value}`);
-  }
-  return out;
-};
 
 const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'].flatMap((k) => [k, k.toLowerCase()]));
 
@@ -287,7 +277,10 @@ export class BuildRun {
     // A single image (no index to choose from) for another platform is taken, as Podman does, with a word.
     const config = ctx.images.config(id);
     if (wanted && !configMatches(config, wanted))
-      this.onEvent({ kind: 'warning', message: `${base} is for ${config.os ?? 'linux'}/${config.architecture}, not ${platform}: its binaries are what RUN steps run` });
+      this.onEvent({
+        kind: 'warning',
+        message: `${base} is for ${config.os ?? 'linux'}/${config.architecture}, not ${platform}: its binaries are what RUN steps run`,
+      });
     return id;
   }
 
@@ -580,7 +573,7 @@ export class BuildRun {
       this.options.signal?.addEventListener('abort', abort);
       try {
         let code: number;
-        if (this.options.stdin) code = await this.attached(id, this.options.stdin);
+        if (this.options.stdin) code = await runAttached(containers, id, this.options.stdin, (text) => this.onEvent({ kind: 'output', text }));
         else {
           await containers.start(id);
           // Looked at often: most steps take milliseconds, and each poll's wait is the step's.
@@ -597,40 +590,6 @@ export class BuildRun {
       await this.removeContainer(id);
       if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
     }
-  }
-
-  // --stdin: the RUN step started attached, `stdin` its input (at its end, or already ended for an
-  // earlier step: the step's stdin is closed), its output as events. Its exit code.
-  private async attached(id: string, stdin: NodeJS.ReadableStream): Promise<number> {
-    const { containers } = this.engine;
-    const { runAttach } = await import('../monitor/attach.js');
-    const { Readable, Writable } = await import('node:stream');
-    const { StringDecoder } = await import('node:string_decoder');
-    let socket: import('node:net').Socket | undefined;
-    await containers.start(id, { attach: (connected) => (socket = connected) });
-    const decoder = new StringDecoder('utf8');
-    const output = new Writable({
-      write: (chunk: Buffer, _encoding, done) => {
-        const text = decoder.write(chunk);
-        if (text) this.onEvent({ kind: 'output', text });
-        done();
-      },
-    });
-    const input = (stdin as NodeJS.ReadableStream & { readableEnded?: boolean }).readableEnded ? Readable.from([]) : stdin;
-    const result = await runAttach(socket!, { stdin: input, stdout: output, stderr: output, detachKeys: [] });
-    stdin.pause();
-    if (result.exitCode === undefined) {
-      result.hangUp(false);
-      return containers.wait(id, ['stopped'], 10);
-    }
-    let cleaned = false;
-    try {
-      await containers.cleanup(id);
-      cleaned = true;
-    } finally {
-      result.hangUp(cleaned);
-    }
-    return result.exitCode;
   }
 
   private async copy(

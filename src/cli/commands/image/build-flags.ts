@@ -4,7 +4,99 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError } from '../../../errors.js';
 import { parseDuration } from '../../../build/values.js';
-import type { BuildOutput } from '../../../engine/builds.js';
+import type { BuildOptions, BuildOutput } from '../../../engine/builds.js';
+import { readBoundedFd } from '../../../util/bounded-read.js';
+import { DOCKERFILE_MAX } from '../../../util/limits.js';
+
+// build's flags as commander gives them.
+export interface BuildFlags {
+  tag?: string[];
+  file?: string;
+  buildArg?: string[];
+  buildArgFile?: string[];
+  target?: string;
+  cache: boolean;
+  pull?: string | boolean;
+  label?: string[];
+  quiet?: boolean;
+  layers: boolean;
+  iidfile?: string;
+  network?: string;
+  jobs?: string;
+  timestamp?: string;
+  ignorefile?: string;
+  format?: string;
+  secret?: string[];
+  platform?: string;
+  cacheTtl?: string;
+  squash?: boolean;
+  squashAll?: boolean;
+  annotation?: string[];
+  buildContext?: string[];
+  volume?: string[];
+  addHost?: string[];
+  capAdd?: string[];
+  memory?: string;
+  memorySwap?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
+  cpuShares?: string;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  shmSize?: string;
+  hosts?: boolean;
+  ipc?: string;
+  pid?: string;
+  uts?: string;
+  unsetenv?: string[];
+  httpProxy?: boolean;
+  cgroupParent?: string;
+  cgroupns?: string;
+  userns?: string;
+  isolation?: string;
+  capDrop?: string[];
+  device?: string[];
+  dns?: string[];
+  dnsOption?: string[];
+  dnsSearch?: string[];
+  securityOpt?: string[];
+  ulimit?: string[];
+  runtime?: string;
+  allPlatforms?: boolean;
+  arch?: string;
+  os?: string;
+  variant?: string;
+  osVersion?: string;
+  osFeature?: string[];
+  authfile?: string;
+  creds?: string;
+  tlsVerify?: boolean;
+  certDir?: string;
+  retry?: string;
+  retryDelay?: string;
+  cacheFrom?: string;
+  cacheTo?: string;
+  compress?: boolean;
+  disableCompression: boolean;
+  cppFlag?: string[];
+  decryptionKey?: string[];
+  env?: string[];
+  from?: string;
+  hooksDir?: string[];
+  identityLabel: boolean;
+  logfile?: string;
+  logsplit?: boolean;
+  manifest?: string;
+  omitHistory?: boolean;
+  output?: string;
+  runtimeFlag?: string[];
+  signBy?: string;
+  stdin?: boolean;
+  usernsUidMap?: string[];
+  usernsGidMap?: string[];
+  usernsUidMapUser?: string;
+  usernsGidMapGroup?: string;
+}
 
 // KEY=VALUE pairs (a bare KEY takes the value from the environment, as Docker's --build-arg).
 export const pairs = (items: string[], what: string, fromEnv: boolean): Record<string, string> => {
@@ -122,3 +214,112 @@ export const REFUSED: Record<string, string> = {
   signBy: '--sign-by: skiff does not sign images; push the image and sign it with a signing tool (skopeo, cosign)',
   hooksDir: '--hooks-dir: skiff does not run OCI hooks yet; build without --hooks-dir',
 };
+
+// The flags as the engine takes them.
+export const buildOptions = (context: string, flags: BuildFlags, annotations: Record<string, string>): BuildOptions => {
+  const jobs = flags.jobs !== undefined ? Number(flags.jobs) : undefined;
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new CliError('EUSAGE', `--jobs=${flags.jobs}: use a whole number of 1 or more`);
+  const timestamp = flags.timestamp !== undefined ? Number(flags.timestamp) : undefined;
+  if (timestamp !== undefined && (!Number.isInteger(timestamp) || timestamp < 0))
+    throw new CliError('EUSAGE', `--timestamp=${flags.timestamp}: use seconds since 1970`);
+  const retry = flags.retry !== undefined ? Number(flags.retry) : undefined;
+  if (retry !== undefined && (!Number.isInteger(retry) || retry < 0)) throw new CliError('EUSAGE', `--retry=${flags.retry}: use a whole number of 0 or more`);
+  const buildArgs = {
+    ...pairs((flags.buildArgFile ?? []).flatMap(argFileLines), '--build-arg-file', false),
+    ...pairs(flags.buildArg ?? [], '--build-arg', true),
+  };
+  const env = pairs(flags.env ?? [], '--env', true);
+  return {
+    context,
+    ...(flags.file === '-'
+      ? { text: readBoundedFd(0, { what: 'the Dockerfile on standard input', limit: DOCKERFILE_MAX, code: 'EUSAGE' }).toString('utf8') }
+      : flags.file
+        ? { file: flags.file }
+        : {}),
+    tags: flags.tag ?? [],
+    buildArgs,
+    target: flags.target,
+    noCache: !flags.cache,
+    pull: pullPolicy(flags.pull),
+    labels: pairs(flags.label ?? [], '--label', false),
+    network: flags.network,
+    layers: flags.layers,
+    timestamp,
+    jobs,
+    ignoreFile: flags.ignorefile,
+    secrets: parseSecrets(flags.secret ?? []),
+    run: runOptions(flags),
+    platform: flags.platform,
+    ...(flags.arch ? { arch: flags.arch } : {}),
+    ...(flags.os ? { os: flags.os } : {}),
+    ...(flags.variant ? { variant: flags.variant } : {}),
+    ...(flags.osVersion ? { osVersion: flags.osVersion } : {}),
+    ...(flags.osFeature ? { osFeatures: flags.osFeature } : {}),
+    contexts: parseContexts(flags.buildContext ?? []),
+    ...(flags.format ? { format: flags.format as 'docker' | 'oci' } : {}),
+    annotations,
+    ...(flags.cacheTtl !== undefined ? { cacheTtlMs: durationMs('--cache-ttl', flags.cacheTtl) } : {}),
+    ...(flags.squashAll ? { squash: 'all' as const } : flags.squash ? { squash: 'new' as const } : {}),
+    ...(flags.from ? { from: flags.from } : {}),
+    ...(Object.keys(env).length ? { env } : {}),
+    ...(flags.identityLabel === false ? { identityLabel: false } : {}),
+    ...(flags.omitHistory ? { omitHistory: true } : {}),
+    ...(flags.stdin ? { stdin: process.stdin } : {}),
+    ...(flags.disableCompression === false ? { compress: true } : {}),
+    ...(flags.cacheFrom ? { cacheFrom: flags.cacheFrom } : {}),
+    ...(flags.cacheTo ? { cacheTo: flags.cacheTo } : {}),
+    ...(flags.usernsUidMapUser ? { subuidName: flags.usernsUidMapUser } : {}),
+    ...(flags.usernsGidMapGroup ? { subgidName: flags.usernsGidMapGroup } : {}),
+    ...(flags.cppFlag ? { cppFlags: flags.cppFlag } : {}),
+    remote: {
+      ...(flags.tlsVerify !== undefined ? { tlsVerify: flags.tlsVerify } : {}),
+      ...(flags.creds ? { creds: flags.creds } : {}),
+      ...(flags.authfile ? { authfile: flags.authfile } : {}),
+      ...(flags.certDir ? { certDir: flags.certDir } : {}),
+      ...(retry !== undefined ? { retry } : {}),
+      ...(flags.retryDelay !== undefined ? { retryDelayMs: durationMs('--retry-delay', flags.retryDelay) } : {}),
+    },
+  };
+};
+
+// What every RUN container gets besides, as `run` takes it.
+const runOptions = (flags: BuildFlags): BuildOptions['run'] => ({
+  ...(flags.volume ? { volume: flags.volume } : {}),
+  ...(flags.addHost ? { addHosts: flags.addHost } : {}),
+  ...(flags.capAdd ? { capAdd: flags.capAdd } : {}),
+  ...(flags.capDrop ? { capDrop: flags.capDrop } : {}),
+  ...(flags.device ? { device: flags.device } : {}),
+  ...(flags.dns ? { dns: flags.dns } : {}),
+  ...(flags.dnsOption ? { dnsOptions: flags.dnsOption } : {}),
+  ...(flags.dnsSearch ? { dnsSearch: flags.dnsSearch } : {}),
+  ...(flags.securityOpt ? { securityOpt: flags.securityOpt } : {}),
+  ...(flags.ulimit ? { ulimit: flags.ulimit } : {}),
+  ...(flags.runtime ? { runtime: flags.runtime } : {}),
+  ...(flags.usernsUidMap ? { uidmap: idMaps(flags.usernsUidMap) } : {}),
+  ...(flags.usernsGidMap ? { gidmap: idMaps(flags.usernsGidMap) } : {}),
+  ...Object.fromEntries(
+    (
+      [
+        'memory',
+        'memorySwap',
+        'cpuPeriod',
+        'cpuQuota',
+        'cpuShares',
+        'cpusetCpus',
+        'cpusetMems',
+        'shmSize',
+        'ipc',
+        'pid',
+        'uts',
+        'unsetenv',
+        'httpProxy',
+        'cgroupParent',
+        'cgroupns',
+        'userns',
+      ] as const
+    )
+      .filter((k) => flags[k] !== undefined)
+      .map((k) => [k, flags[k]]),
+  ),
+  ...(flags.hosts === false ? { hosts: false } : {}),
+});
