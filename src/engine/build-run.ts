@@ -57,7 +57,7 @@ interface StageState extends StageResult {
 }
 
 /** The label a build's result carries unless --identity-label=false (Podman's io.buildah.version). */
-export const IDENTITY_LABEL = 'io.skiff.version';
+const IDENTITY_LABEL = 'io.skiff.version';
 
 const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'].flatMap((k) => [k, k.toLowerCase()]));
 
@@ -228,7 +228,6 @@ export class BuildRun {
       return { ...result, config: structuredClone(result.config), args, pending: false, cmdSet: false };
     }
     const stamp = String(this.options.timestamp ?? '');
-    // (What sets the config besides the base is part of the key: a platform, --env.)
     // What the build sets besides the base's own is part of the key: a platform the config did
     // not say, --env.
     const platformOf = (c: ImageConfig) => JSON.stringify([c.os, c.architecture, c.variant, c['os.version'], c['os.features']]);
