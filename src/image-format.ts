@@ -88,6 +88,8 @@ export interface ImageConfig {
   architecture?: string;
   os?: string;
   variant?: string;
+  'os.version'?: string;
+  'os.features'?: string[];
   created?: string;
   author?: string;
   config?: {

@@ -22,6 +22,17 @@ export const setEnv = (env: string[] | undefined, key: string, value: string): s
   `${key}=${value}`,
 ];
 
+// KEY=VALUE pairs over an Env list (build --env): a variable there keeps its place (Buildah's order).
+export const withEnv = (env: string[] | undefined, set: Record<string, string>): string[] => {
+  const out = [...(env ?? [])];
+  for (const [key, value] of Object.entries(set)) {
+    const at = out.findIndex((e) => e.startsWith(`${key}=`));
+    if (at >= 0) out[at] = `${key}=${value}`;
+    else out.push(`${key}=${value}`);
+  }
+  return out;
+};
+
 // The value of KEY in an Env list.
 export const envValue = (env: string[] | undefined, key: string): string | undefined => {
   const hit = (env ?? []).find((e) => e.startsWith(`${key}=`));

@@ -15,6 +15,8 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
     runtimeFlag?: string[];
     eventsBackend?: 'file' | 'none';
   };
+  const runtimeFlags: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) runtimeFlags.unshift(...((c.opts() as { runtimeFlag?: string[] }).runtimeFlag ?? []));
   return openEngine({
     root: globals.root,
     runroot: globals.runroot,
@@ -22,8 +24,9 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
     // Podman's names: overlay is skiff's auto (native overlay, else fuse-overlayfs), vfs its copies.
     ...(globals.storageDriver ? { rootfs: globals.storageDriver === 'vfs' ? 'copy' : 'auto' } : {}),
     ...(globals.runtime ? { runtime: globals.runtime } : {}),
-    // Podman's form: "debug" or "log-format=json" become --debug and --log-format=json.
-    ...(globals.runtimeFlag ? { runtimeFlags: globals.runtimeFlag.map((f) => (f.startsWith('-') ? f : `--${f}`)) } : {}),
+    // Podman's form: "debug" or "log-format=json" become --debug and --log-format=json. A command's
+    // own --runtime-flag (build's) adds to the global ones.
+    ...(runtimeFlags.length ? { runtimeFlags: runtimeFlags.map((f) => (f.startsWith('-') ? f : `--${f}`)) } : {}),
     ...(globals.eventsBackend ? { eventsBackend: globals.eventsBackend } : {}),
   });
 };

@@ -7,12 +7,18 @@ import { type BuildCache, stepKey } from '../build/cache.js';
 import { BuildContext } from '../build/context.js';
 import { type Dockerfile, type Instruction, parseTrigger } from '../build/dockerfile.js';
 import { ignoreMatcher } from '../build/ignore.js';
-import { applyMetadata, commandOf, DEFAULT_SHELL, envValue, scratchConfig } from '../build/image-config.js';
+import { applyMetadata, commandOf, DEFAULT_SHELL, envValue, scratchConfig, withEnv } from '../build/image-config.js';
+import type { Platform } from '../image-format.js';
+import { VERSION } from '../version.js';
 import { type Stage, type Step, typeInstruction } from '../build/instructions.js';
 import { CliError } from '../errors.js';
 import { log } from '../util/log.js';
 import type { ImageConfig } from '../image-format.js';
-import { hostPlatform } from '../image/manifest.js';
+import { formatPlatform, hostPlatform, parsePlatform } from '../image/manifest.js';
+import { toInner } from '../util/idmap.js';
+import { runAttached } from './build-attach.js';
+import { RemoteCache } from './build-cache-remote.js';
+import { applyPlatform, checkRunnable, configMatches, type TargetPlatform, targetPlatform } from './build-platform.js';
 import { copyIntoRoot, downloadSource, mergeLayer, mountsKey, mountTargets, planCopy, type RunMounts, runMounts, withLayer } from './build-steps.js';
 import { closeQuietly, mkdirInRoot, openInRootIfExists } from '../util/in-root.js';
 import { O_PATH } from '../util/native.js';
@@ -36,6 +42,8 @@ export interface StageResult {
   key: string;
   /** How many of its layers the stage's base had (what --squash keeps). */
   baseLayers?: number;
+  /** The platform of the base's binaries (what RUN steps run), whatever the config is set to say. */
+  binaries?: Platform;
 }
 
 // One stage's progress: the config so far, the last image stored (what a build container starts
@@ -48,12 +56,18 @@ interface StageState extends StageResult {
   cmdSet: boolean;
 }
 
+/** The label a build's result carries unless --identity-label=false (Podman's io.buildah.version). */
+const IDENTITY_LABEL = 'io.skiff.version';
+
 const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'].flatMap((k) => [k, k.toLowerCase()]));
 
 // One build's run through its stages.
 export class BuildRun {
   private failed = false;
   private readonly created: string;
+  /** The platform the build is for (FROM's pick, the config's platform). */
+  readonly target: TargetPlatform;
+  private readonly remoteCache?: RemoteCache;
 
   constructor(
     private readonly engine: BuildEngine,
@@ -67,6 +81,18 @@ export class BuildRun {
     private readonly stageCount: number,
   ) {
     this.created = options.timestamp !== undefined ? new Date(options.timestamp * 1000).toISOString() : new Date().toISOString();
+    this.target = targetPlatform(options);
+    if (options.cacheFrom || options.cacheTo) this.remoteCache = new RemoteCache(engine.images, options, onEvent);
+  }
+
+  // The root of image `id`, mounted for the time of `fn` (--output).
+  async withImageRoot<T>(id: string, fn: (root: string) => Promise<T>): Promise<T> {
+    const container = await this.newContainer(this.imageState(id), ['true']);
+    try {
+      return await this.engine.containers.withRootfs(container, (root) => fn(root));
+    } finally {
+      await this.removeContainer(container);
+    }
   }
 
   // A scratch directory in the store (the same file system as its layers).
@@ -110,8 +136,16 @@ export class BuildRun {
   async finish(last: StageResult, names: string[]): Promise<BuildReport> {
     this.checkAborted();
     const { ctx } = this.engine;
-    const labels = this.options.labels ?? {};
-    const key = stepKey(last.key, 'result', JSON.stringify(labels), this.options.squash ?? '', JSON.stringify(this.resultFormat()));
+    const labels = { ...(this.options.identityLabel === false ? {} : { [IDENTITY_LABEL]: VERSION }), ...this.options.labels };
+    const key = stepKey(
+      last.key,
+      'result',
+      JSON.stringify(labels),
+      this.options.squash ?? '',
+      JSON.stringify(this.resultFormat()),
+      ...(this.options.env ? [`env:${JSON.stringify(this.options.env)}`] : []),
+      ...(this.options.omitHistory ? ['omit-history'] : []),
+    );
     const cached = this.cached(key);
     if (cached) {
       const record = await this.engine.images.tag(cached, names).catch(() => undefined);
@@ -120,6 +154,8 @@ export class BuildRun {
     const config = structuredClone(last.config);
     config.created = this.created;
     if (Object.keys(labels).length) config.config = { ...config.config, Labels: { ...(config.config?.Labels ?? {}), ...labels } };
+    if (this.options.env) config.config = { ...config.config, Env: withEnv(config.config?.Env, this.options.env) };
+    if (this.options.omitHistory) delete config.history;
     const { storeImage } = await import('../image/commit.js');
     const layers = last.imageId ? (ctx.images.get(last.imageId)?.layers ?? []) : [];
     const record = this.options.squash
@@ -157,16 +193,20 @@ export class BuildRun {
           createdBy,
           chown: ctx.config.storage.userns !== 'single',
           installed,
-          compress: false,
+          compress: this.options.compress === true,
         });
         const squashedConfig: ImageConfig = {
           ...config,
           rootfs: { type: 'layers', diff_ids: [...keptDiffIds, layer.diffId] },
-          history: [
-            ...(config.history ?? []).filter((h) => !h.empty_layer).slice(0, kept.length),
-            ...history,
-            { created: this.created, created_by: createdBy },
-          ],
+          ...(this.options.omitHistory
+            ? {}
+            : {
+                history: [
+                  ...(config.history ?? []).filter((h) => !h.empty_layer).slice(0, kept.length),
+                  ...history,
+                  { created: this.created, created_by: createdBy },
+                ],
+              }),
         };
         return storeImage(ctx, squashedConfig, layer.chains, names, this.resultFormat());
       } finally {
@@ -188,16 +228,59 @@ export class BuildRun {
       return { ...result, config: structuredClone(result.config), args, pending: false, cmdSet: false };
     }
     const stamp = String(this.options.timestamp ?? '');
-    if (base === 'scratch') return { config: scratchConfig(hostPlatform().architecture), key: stepKey('scratch', stamp), args, pending: true, cmdSet: false };
-    const { images } = this.engine;
-    let id: string | undefined;
-    if (this.options.pull !== 'always') id = images.exists(base) ? images.resolve(base).id : undefined;
-    if (!id) {
-      if (this.options.pull === 'never') throw new CliError('ENOIMAGE', `${base}: no such image in the store, and --pull=never`);
-      id = (await images.pull(base, stage.platform ? { platform: stage.platform } : {})).image.id;
+    // What the build sets besides the base's own is part of the key: a platform the config did
+    // not say, --env.
+    const platformOf = (c: ImageConfig) => JSON.stringify([c.os, c.architecture, c.variant, c['os.version'], c['os.features']]);
+    const settle = (config: ImageConfig): { config: ImageConfig; extra: string[] } => {
+      const before = platformOf(config);
+      applyPlatform(config, this.target);
+      if (this.options.env) config.config = { ...config.config, Env: withEnv(config.config?.Env, this.options.env) };
+      const after = platformOf(config);
+      return { config, extra: [...(after !== before ? [`platform:${after}`] : []), ...(this.options.env ? [`env:${JSON.stringify(this.options.env)}`] : [])] };
+    };
+    if (base === 'scratch') {
+      const binaries = { os: this.target.os, architecture: this.target.architecture, ...(this.target.variant ? { variant: this.target.variant } : {}) };
+      const { config, extra } = settle(scratchConfig(hostPlatform().architecture));
+      return { config, key: stepKey('scratch', stamp, ...extra), args, pending: true, cmdSet: false, binaries };
     }
-    const config = structuredClone(this.engine.ctx.images.config(id));
-    return { imageId: id, config, key: stepKey('image', id, stamp), args, pending: false, cmdSet: false, baseLayers: config.rootfs.diff_ids.length };
+    const platform = stage.platform ?? (this.target.explicit ? formatPlatform(this.target) : undefined);
+    const id = await this.baseOf(base, platform);
+    const image = structuredClone(this.engine.ctx.images.config(id));
+    const binaries = { os: image.os ?? 'linux', architecture: image.architecture ?? hostPlatform().architecture };
+    const { config, extra } = settle(image);
+    return {
+      imageId: id,
+      config,
+      key: stepKey('image', id, stamp, ...extra),
+      args,
+      pending: false,
+      cmdSet: false,
+      baseLayers: config.rootfs.diff_ids.length,
+      binaries,
+    };
+  }
+
+  // A base image for `platform` (the host's when undefined): the store's (unless --pull=always) when
+  // it is for that platform, else pulled (the platform's entry of an index).
+  private async baseOf(base: string, platform: string | undefined): Promise<string> {
+    const { images, ctx } = this.engine;
+    const local = this.options.pull !== 'always' && images.exists(base) ? images.resolve(base).id : undefined;
+    const wanted = platform ? parsePlatform(platform) : undefined;
+    if (local && (!wanted || configMatches(ctx.images.config(local), wanted))) return local;
+    if (this.options.pull === 'never')
+      throw new CliError(
+        'ENOIMAGE',
+        local ? `${base}: the store's image is not for ${platform}, and --pull=never` : `${base}: no such image in the store, and --pull=never`,
+      );
+    const id = (await images.pull(base, { ...this.options.remote, ...(platform ? { platform } : {}) })).image.id;
+    // A single image (no index to choose from) for another platform is taken, as Podman does, with a word.
+    const config = ctx.images.config(id);
+    if (wanted && !configMatches(config, wanted))
+      this.onEvent({
+        kind: 'warning',
+        message: `${base} is for ${config.os ?? 'linux'}/${config.architecture}, not ${platform}: its binaries are what RUN steps run`,
+      });
+    return id;
   }
 
   // A variable as an instruction sees it: ENV first, then the stage's ARGs.
@@ -236,7 +319,7 @@ export class BuildRun {
   private async makeWorkdir(state: StageState, ins: Instruction): Promise<void> {
     const path = state.config.config?.WorkingDir ?? '/';
     const key = stepKey(state.key, 'mkdir');
-    const hit = this.cached(key);
+    const hit = await this.cachedOrRemote(key);
     if (hit) return this.useCached(state, hit, key);
     const unchanged = stepKey(key, 'unchanged');
     if (!this.options.noCache && this.cache.marked(unchanged)) return;
@@ -274,6 +357,15 @@ export class BuildRun {
       .map(([k, v]) => `${k}=${v}`);
   }
 
+  // A step's cached image: the store's, else (--cache-from) one a registry has under the key.
+  private async cachedOrRemote(key: string): Promise<string | undefined> {
+    const hit = this.cached(key);
+    if (hit || !this.options.cacheFrom || this.options.noCache || this.options.cacheTtlMs === 0) return hit;
+    const id = await this.remoteCache?.pull(key);
+    if (id && this.options.layers !== false) this.cache.put(key, id);
+    return id;
+  }
+
   private cached(key: string): string | undefined {
     if (this.options.noCache || this.options.cacheTtlMs === 0) return undefined;
     const { ctx } = this.engine;
@@ -305,10 +397,13 @@ export class BuildRun {
   private async newContainer(
     state: StageState,
     command: string[],
-    extra: { network?: string; volumes?: string[]; tmpfs?: string[]; env?: string[] } = {},
+    extra: { network?: string; volumes?: string[]; tmpfs?: string[]; env?: string[]; run?: boolean } = {},
   ): Promise<string> {
     const inner = state.config.config ?? {};
     const network = extra.network ?? this.options.network;
+    // A user namespace of its own is a RUN's: the others' roots are read or written from here,
+    // in the image's own ids.
+    const { userns, uidmap, gidmap, ...run } = this.options.run ?? {};
     const record = await this.engine.containers.create({
       image: await this.baseImage(state),
       command,
@@ -319,7 +414,9 @@ export class BuildRun {
       ...(network ? { network } : {}),
       pull: 'never',
       labels: ['io.skiff.build=1'],
-      ...this.options.run,
+      ...run,
+      ...(extra.run ? { userns, uidmap, gidmap } : {}),
+      ...(extra.run && this.options.stdin ? { interactive: true } : {}),
       ...(extra.volumes?.length || this.options.run?.volume ? { volume: [...(this.options.run?.volume ?? []), ...(extra.volumes ?? [])] } : {}),
       ...(extra.tmpfs?.length ? { tmpfs: extra.tmpfs } : {}),
     });
@@ -335,10 +432,13 @@ export class BuildRun {
     const { ctx, containers } = this.engine;
     const { packTree } = await import('../storage/pack.js');
     const targets = mountTargets(ctx.containers.containerDir(container));
-    await containers.withRootfs(container, async (_rootfs, _record, upper) => {
+    await containers.withRootfs(container, async (_rootfs, record, upper) => {
       if (!upper) throw new CliError('ESTATE', 'build steps need an overlay root filesystem (this store uses copies)');
       const filter = (name: string, isDirectory: boolean) => !targets.has(name.replace(/\/$/, '')) || (isDirectory ? 'descend' : false);
-      await this.commitTar(state, key, createdBy, (out, mtime) => packTree(upper, out, { layer: true, filter, mtime }));
+      // A RUN with a user namespace of its own (--userns, --userns-uid-map) wrote its ids shifted: the layer has the container's.
+      const m = record.config.idMappings;
+      const owners = m && { uid: (id: number) => toInner(m.uid, id), gid: (id: number) => toInner(m.gid, id) };
+      await this.commitTar(state, key, createdBy, (out, mtime) => packTree(upper, out, { layer: true, filter, mtime, ...(owners ? { owners } : {}) }));
     });
   }
 
@@ -357,13 +457,14 @@ export class BuildRun {
         createdBy,
         chown: ctx.config.storage.userns !== 'single',
         installed,
-        compress: false,
+        compress: this.options.compress === true,
       });
       return storeImage(ctx, withLayer(state.config, layer.diffId, createdBy, this.created), layer.chains, [], { intermediate: true });
     });
     log.debug('build: committed');
     this.onEvent({ kind: 'layer', id: record.id });
     if (this.options.layers !== false) this.cache.put(key, record.id);
+    await this.remoteCache?.push(key, record.id);
     state.imageId = record.id;
     state.config = structuredClone(ctx.images.config(record.id));
     state.key = key;
@@ -389,7 +490,7 @@ export class BuildRun {
       JSON.stringify(this.runEnv(state)),
       mountsKey(step.mounts, this.context, images, this.options.secrets ?? {}),
     );
-    const hit = this.cached(key);
+    const hit = await this.cachedOrRemote(key);
     if (hit) return this.useCached(state, hit, key);
     return this.withImageRoots(froms, images, {}, async (roots) => {
       const scratch: string[] = [];
@@ -460,7 +561,8 @@ export class BuildRun {
     const network = step.network === 'default' ? undefined : step.network;
     let id: string;
     try {
-      id = await this.newContainer(state, command, { network, volumes: mounts.volumes, tmpfs: mounts.tmpfs, env: mounts.env });
+      checkRunnable(state.binaries ?? hostPlatform(), ins.text);
+      id = await this.newContainer(state, command, { network, volumes: mounts.volumes, tmpfs: mounts.tmpfs, env: mounts.env, run: true });
     } catch (error) {
       if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
       throw error;
@@ -469,10 +571,14 @@ export class BuildRun {
       const abort = () => void containers.kill(id).catch(() => undefined);
       this.options.signal?.addEventListener('abort', abort);
       try {
-        await containers.start(id);
-        // Looked at often: most steps take milliseconds, and each poll's wait is the step's.
-        for await (const entry of logs.read(id, { follow: true, pollMs: 10 })) this.onEvent({ kind: 'output', text: entry.text });
-        const code = await containers.wait(id, ['stopped'], 10);
+        let code: number;
+        if (this.options.stdin) code = await runAttached(containers, id, this.options.stdin, (text) => this.onEvent({ kind: 'output', text }));
+        else {
+          await containers.start(id);
+          // Looked at often: most steps take milliseconds, and each poll's wait is the step's.
+          for await (const entry of logs.read(id, { follow: true, pollMs: 10 })) this.onEvent({ kind: 'output', text: entry.text });
+          code = await containers.wait(id, ['stopped'], 10);
+        }
         if (this.options.signal?.aborted) throw new CliError('EUSAGE', 'the build was interrupted', { exitCode: 130 });
         if (code !== 0) throw new CliError('EHELPER', `building at STEP "${ins.text}": the command exited with ${code}`, { exitCode: code });
       } finally {
@@ -530,7 +636,7 @@ export class BuildRun {
         log.debug('build: sources digested');
       }
       const key = stepKey(state.key, ins.text, content, inner.WorkingDir ?? '/');
-      const hit = this.cached(key);
+      const hit = await this.cachedOrRemote(key);
       if (hit) return this.useCached(state, hit, key);
       const createdBy = `/bin/sh -c #(nop) ${ins.text}`;
       const copyInto = async (source: BuildContext, names: string[]): Promise<void> => {
@@ -591,8 +697,7 @@ export class BuildRun {
       // (COPY --from needs the stage's files: its last stored image has them.)
       return result.imageId ?? this.storeResult(result);
     }
-    const { images } = this.engine;
-    return images.exists(from) ? images.resolve(from).id : (await images.pull(from, {})).image.id;
+    return this.baseOf(from, this.target.explicit ? formatPlatform(this.target) : undefined);
   }
 
   private async storeResult(result: StageResult): Promise<string> {

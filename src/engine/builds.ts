@@ -16,15 +16,19 @@ import { type Step, splitStages, stageDependencies, stagesFor, typeInstruction }
 import { CliError, messageOf } from '../errors.js';
 import { log } from '../util/log.js';
 import { localName } from '../image/reference.js';
-import { hostPlatform, parsePlatform } from '../image/manifest.js';
+import { subordinateMap } from '../util/idmap.js';
 import { BuildRun, type StageResult } from './build-run.js';
+import { type PlatformRequest, platformArgs, targetPlatform } from './build-platform.js';
 import type { CreateOptions } from './container-config.js';
 import type { ContainersEngine } from './containers.js';
 import type { EngineContext } from './context.js';
-import type { ImagesEngine } from './images.js';
+import type { ImagesEngine, PullImageOptions } from './images.js';
 import type { ContainerLogs } from './logs.js';
 
-export interface BuildOptions {
+/** --output: the result's files, as a directory or a tar (a file, or a stream such as stdout). */
+export type BuildOutput = { type: 'local'; dest: string } | { type: 'tar'; dest: string | NodeJS.WritableStream };
+
+export interface BuildOptions extends PlatformRequest {
   context: string;
   /** The Dockerfile's path (default: Containerfile or Dockerfile in the context), or its text (`-f -`). */
   file?: string;
@@ -47,8 +51,32 @@ export interface BuildOptions {
   /** The result's manifest format (docker by default); OCI's takes --annotation. */
   format?: 'docker' | 'oci';
   annotations?: Record<string, string>;
-  /** The platform to build for: only this host's (there is no emulation for RUN steps). */
+  /** The platform to build for (os/arch[/variant]), or its parts (os, arch, variant): FROM takes its image. */
   platform?: string;
+  /** --from: the image the first FROM takes instead of its own. */
+  from?: string;
+  /** --env: set in each stage after its FROM, and in the result over the Dockerfile's own ENV. */
+  env?: Record<string, string>;
+  /** --identity-label (true by default): the result is labelled io.skiff.version. */
+  identityLabel?: boolean;
+  /** --omit-history: the result has no history. */
+  omitHistory?: boolean;
+  /** How FROM and COPY --from reach registries: --tls-verify, --creds, --authfile, --cert-dir, --retry, --retry-delay. */
+  remote?: Omit<PullImageOptions, 'platform'>;
+  /** --output: the result's root filesystem written out too. */
+  output?: BuildOutput;
+  /** --stdin: what RUN steps read on their standard input. */
+  stdin?: NodeJS.ReadableStream;
+  /** --disable-compression=false: new layers are stored gzipped (not only on push). */
+  compress?: boolean;
+  /** --cache-from/--cache-to: a registry repository whose tags are step cache keys (with --layers). */
+  cacheFrom?: string;
+  cacheTo?: string;
+  /** --userns-uid-map-user/--userns-gid-map-group: RUN steps' maps from this name's /etc/subuid and /etc/subgid ranges. */
+  subuidName?: string;
+  subgidName?: string;
+  /** --cpp-flag: more flags for cpp, which a Containerfile named *.in goes through first. */
+  cppFlags?: string[];
   /** Cached steps older than this are run again (ms; 0: none is used). */
   cacheTtlMs?: number;
   /** One layer for the result: all of it (squash-all) or what this build added on its base (squash). */
@@ -84,6 +112,8 @@ export interface BuildOptions {
     | 'cgroupParent'
     | 'cgroupns'
     | 'userns'
+    | 'uidmap'
+    | 'gidmap'
   >;
   /** --secret id=ID,src=FILE: what RUN --mount=type=secret mounts. */
   secrets?: Record<string, string>;
@@ -126,32 +156,6 @@ const checkInstruction = (ins: Instruction, df: Dockerfile): void => {
   }
 };
 
-// Building for another platform would need its binaries run under emulation: refused, in one line.
-const checkPlatform = (wanted: string | undefined): void => {
-  if (!wanted) return;
-  const host = hostPlatform();
-  for (const one of wanted.split(',')) {
-    const p = parsePlatform(one.trim());
-    if (p.os !== host.os || p.architecture !== host.architecture)
-      throw new CliError(
-        'EUSAGE',
-        `--platform ${one}: this host is ${host.os}/${host.architecture}, and skiff builds only for it (RUN steps would need emulation)`,
-      );
-  }
-};
-
-// BuildKit's automatic platform args: the build runs on this host's platform, for it.
-const platformArgs = (): Record<string, string> => {
-  const { os, architecture } = hostPlatform();
-  const all = { PLATFORM: `${os}/${architecture}`, OS: os, ARCH: architecture, VARIANT: '' };
-  return Object.fromEntries(
-    Object.entries(all).flatMap(([k, v]) => [
-      [`BUILD${k}`, v],
-      [`TARGET${k}`, v],
-    ]),
-  );
-};
-
 export class Builds {
   constructor(
     private readonly ctx: EngineContext,
@@ -160,16 +164,26 @@ export class Builds {
     private readonly logs: ContainerLogs,
   ) {}
 
+  // The platform a build of `options` is for (--logsplit names its log by it).
+  platformOf(options: BuildOptions): { os: string; architecture: string } {
+    return targetPlatform(options);
+  }
+
   // The Dockerfile and .dockerignore (both size-bounded), then every needed stage, then the image.
   async build(options: BuildOptions, onEvent: (event: BuildEvent) => void): Promise<BuildReport> {
     log.debug('build: start');
-    checkPlatform(options.platform);
+    const target = targetPlatform(options);
+    if ((options.cacheFrom || options.cacheTo) && options.layers === false)
+      throw new CliError('EUSAGE', '--cache-from and --cache-to keep steps as layers: they cannot be used with --layers=false');
+    options = { ...options, run: { ...options.run, ...this.subordinateMaps(options) } };
     const contextDir = resolve(options.context);
-    const { df, path } = this.readDockerfile(options, contextDir);
+    const { df, path } = await this.readDockerfile(options, contextDir);
     const ignoreText = this.readIgnore(options, contextDir, path);
     const hashes = new FileHashes(join(this.ctx.paths.data, 'build-cache'), contextDir);
     const context = new BuildContext(contextDir, ignoreMatcher(parseIgnore(ignoreText)), undefined, hashes);
-    const { globalArgs, stages } = splitStages(df, { ...platformArgs(), ...options.buildArgs });
+    const { globalArgs, stages } = splitStages(df, { ...platformArgs(target), ...options.buildArgs });
+    // --from: the first FROM's image (a later stage that names the first still builds on it).
+    if (options.from && stages.length) stages[0].base = options.from;
     const order = stagesFor(stages, options.target);
     // What can be refused from the Dockerfile alone is refused before any step runs.
     for (const index of order) for (const ins of stages[index].instructions) checkInstruction(ins, df);
@@ -208,18 +222,40 @@ export class Builds {
     onEvent({ kind: 'commit', stage: order.length, stages: order.length });
     const report = await run.finish(last, names);
     hashes.save();
+    if (options.output) {
+      const { exportRoot } = await import('./build-output.js');
+      await run.withImageRoot(report.id, (root) => exportRoot(root, options.output!));
+    }
     return report;
   }
 
-  private readDockerfile(options: BuildOptions, contextDir: string): { df: Dockerfile; path?: string } {
+  // --userns-uid-map-user NAME, --userns-gid-map-group NAME: the maps of NAME's subordinate ranges
+  // (one given alone serves for both, as in Podman).
+  private subordinateMaps(options: BuildOptions): Pick<CreateOptions, 'uidmap' | 'gidmap'> {
+    const user = options.subuidName ?? options.subgidName;
+    const group = options.subgidName ?? options.subuidName;
+    if (!user || !group) return {};
+    if (options.run?.uidmap?.length || options.run?.gidmap?.length)
+      throw new CliError('EUSAGE', '--userns-uid-map-user and --userns-gid-map-group cannot be used with --userns-uid-map or --userns-gid-map');
+    const text = (ranges: { inner: number; outer: number; count: number }[]) => ranges.map((r) => `${r.inner}:${r.outer}:${r.count}`);
+    return {
+      uidmap: text(subordinateMap('/etc/subuid', '/proc/self/uid_map', user, '--userns-uid-map-user')),
+      gidmap: text(subordinateMap('/etc/subgid', '/proc/self/gid_map', group, '--userns-gid-map-group')),
+    };
+  }
+
+  private async readDockerfile(options: BuildOptions, contextDir: string): Promise<{ df: Dockerfile; path?: string }> {
     if (options.text !== undefined) {
       if (Buffer.byteLength(options.text) > DOCKERFILE_MAX) throw tooLargeError({ what: 'the Dockerfile', limit: DOCKERFILE_MAX, code: 'EUSAGE' });
       return { df: parseDockerfile(options.text, 'Dockerfile') };
     }
     const candidates = options.file ? [resolve(options.file)] : ['Containerfile', 'Dockerfile'].map((n) => join(contextDir, n));
     for (const path of candidates) {
-      const text = readCapped(path, DOCKERFILE_MAX, !options.file);
-      if (text !== undefined) return { df: parseDockerfile(text, basename(path)), path };
+      let text = readCapped(path, DOCKERFILE_MAX, !options.file);
+      if (text === undefined) continue;
+      // Buildah's rule: a Containerfile named *.in goes through the C preprocessor (#include, #define).
+      if (path.endsWith('.in')) text = await preprocess(text, path, contextDir, options.cppFlags ?? []);
+      return { df: parseDockerfile(text, basename(path)), path };
     }
     throw new CliError('EUSAGE', `no Containerfile or Dockerfile in ${contextDir}: name one with -f`);
   }
@@ -240,6 +276,24 @@ export class Builds {
     return '';
   }
 }
+
+// A Containerfile.in through cpp as Buildah runs it (quoted includes from the context); what cpp
+// says on standard error is left out, as Buildah does when it still wrote a Containerfile.
+const preprocess = async (text: string, path: string, contextDir: string, flags: string[]): Promise<string> => {
+  const { findHelperBinary, runHelper, HelperError } = await import('../util/exec.js');
+  const cpp = findHelperBinary('cpp');
+  if (!cpp)
+    throw new CliError('EUSAGE', `${basename(path)}: a Containerfile named *.in goes through cpp, which is not installed (Debian: apt-get install cpp)`);
+  let out: string;
+  try {
+    out = (await runHelper(cpp, ['-E', '-iquote', contextDir, '-traditional', '-undef', ...flags, '-'], { input: text })).stdout;
+  } catch (error) {
+    if (!(error instanceof HelperError) || !error.stderr) throw error;
+    throw new CliError('EUSAGE', `preprocessing ${basename(path)}: ${error.stderr.trim().split('\n')[0]}`);
+  }
+  if (Buffer.byteLength(out) > DOCKERFILE_MAX) throw tooLargeError({ what: `${basename(path)} after cpp`, limit: DOCKERFILE_MAX, code: 'EUSAGE' });
+  return out;
+};
 
 // A file read whole to a cap (the size checked before a byte is read); undefined when it is
 // missing and `optional`.

@@ -19,6 +19,10 @@ export interface PullImageOptions {
   tlsVerify?: boolean;
   creds?: string;
   authfile?: string;
+  certDir?: string;
+  /** Attempts after the first (--retry), and the wait between them in ms (--retry-delay). */
+  retry?: number;
+  retryDelayMs?: number;
 }
 
 export interface ImageSummary {
@@ -375,7 +379,14 @@ export class ImagesEngine {
   // Flags shared by every command that talks to a registry, as the registry code takes them.
   private async remoteOptions(options: PullImageOptions) {
     const { parseCredsFlag } = await import('./lazy.js');
-    return { tlsVerify: options.tlsVerify, credentials: options.creds ? parseCredsFlag(options.creds) : undefined, authFile: options.authfile };
+    return {
+      tlsVerify: options.tlsVerify,
+      credentials: options.creds ? parseCredsFlag(options.creds) : undefined,
+      authFile: options.authfile,
+      ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
+      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+    };
   }
 
   // Checks credentials against the registry, then stores them (auth file mode 0600).

@@ -62,8 +62,11 @@ const tailEntries = (entries: LogEntry[], tail: number | undefined): LogEntry[] 
   return entries.slice(i);
 };
 
+// The log's complete lines, and the offset after them: a line the monitor is still writing (its
+// head, text and newline are three writes) is left to followLog, not read as a line cut short.
 export const readLog = (path: string, query: LogQuery = {}): { entries: LogEntry[]; offset: number } => {
-  const current = readIfExists(path);
+  const read = readIfExists(path);
+  const current = read.slice(0, read.lastIndexOf('\n') + 1);
   const entries = parseText(readIfExists(`${path}.1`) + current).filter((e) => matches(e, query));
   return { entries: tailEntries(entries, query.tail), offset: Buffer.byteLength(current) };
 };

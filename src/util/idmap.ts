@@ -205,3 +205,32 @@ export const outerIds = (mappings: IdMappings | undefined, ids: { uid: number; g
 
 // Who root inside is, as skiff's namespace sees it (the owner of the container's own files).
 export const rootOwner = (mappings: IdMappings | undefined): { uid: number; gid: number } | undefined => mappings && outerIds(mappings, { uid: 0, gid: 0 });
+
+// Podman's --subuidname/--subgidname (build's --userns-uid-map-user/--userns-gid-map-group): NAME's
+// ranges in /etc/subuid (or /etc/subgid) from container id 0 on, as ids of skiff's namespace
+// (`nsMap`, its uid_map or gid_map): only ranges the namespace holds, the user's own, can be used.
+export const subordinateMap = (file: string, nsMap: string, name: string, flag: string): IdMapRange[] => {
+  const entries = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim().split(':'))
+    .filter((f) => f.length === 3 && f[0] === name)
+    .map((f) => [Number(f[1]), Number(f[2])] as [number, number]);
+  if (!entries.length) throw new CliError('EUSAGE', `${flag} ${name}: ${file} has no range for ${name}`);
+  const lines = readFileSync(nsMap, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+  const out: IdMapRange[] = [];
+  let inner = 0;
+  for (const [start, count] of entries) {
+    const line = lines.find(([, outer, size]) => start >= outer && start + count <= outer + size);
+    if (!line)
+      throw new CliError(
+        'EUSAGE',
+        `${flag} ${name}: its range ${start}-${start + count - 1} in ${file} is not in skiff's user namespace (only your own ranges are)`,
+      );
+    out.push({ inner, outer: line[0] + (start - line[1]), count });
+    inner += count;
+  }
+  return out;
+};

@@ -2,7 +2,7 @@
 // backoff for 429/5xx and network errors, and typed errors with a fix in the message.
 //
 // WARNING: blob and manifest bytes come back as the registry sent them; callers verify digests.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,10 @@ export interface RegistryClientOptions {
   credentials?: Credentials;
   /** Attempts for a request that fails with 429/5xx or a network error. */
   attempts?: number;
+  /** The wait between attempts (ms); by default a backoff that doubles. */
+  retryDelayMs?: number;
+  /** A directory of CA certificates (*.crt) and client key pairs (*.cert + *.key) for this registry, instead of certs.d's. */
+  certDir?: string;
   /** What sends the requests (tests give undici's MockAgent); by default an Agent of the client's own. */
   dispatcher?: Dispatcher;
 }
@@ -57,19 +61,29 @@ const header = (headers: RegistryResponse['headers'], name: string): string | un
   return Array.isArray(value) ? value[0] : value;
 };
 
-// CA certificates from certs.d directories (containers-certs.d layout) for this registry.
-const extraCertificates = (registry: string): string[] => {
-  const dirs = [
-    join(process.env.XDG_CONFIG_HOME || join(process.env.HOME || homedir(), '.config'), 'skiff', 'certs.d', registry),
-    join('/etc/containers/certs.d', registry),
-    join('/etc/docker/certs.d', registry),
-  ];
-  const certs: string[] = [];
+// CA certificates from certs.d directories (containers-certs.d layout) for this registry, or from
+// --cert-dir alone; a client certificate (NAME.cert with NAME.key) from there too.
+const extraCertificates = (registry: string, certDir?: string): { ca: string[]; cert?: string; key?: string } => {
+  const dirs = certDir
+    ? [certDir]
+    : [
+        join(process.env.XDG_CONFIG_HOME || join(process.env.HOME || homedir(), '.config'), 'skiff', 'certs.d', registry),
+        join('/etc/containers/certs.d', registry),
+        join('/etc/docker/certs.d', registry),
+      ];
+  if (certDir !== undefined && !statSync(certDir, { throwIfNoEntry: false })?.isDirectory())
+    throw new CliError('EUSAGE', `--cert-dir ${certDir}: no such directory`);
+  const found: { ca: string[]; cert?: string; key?: string } = { ca: [] };
   for (const dir of dirs) {
     const names = listDir(dir);
-    for (const name of names) if (name.endsWith('.crt')) certs.push(readFileSync(join(dir, name), 'utf8'));
+    for (const name of names) if (name.endsWith('.crt')) found.ca.push(readFileSync(join(dir, name), 'utf8'));
+    const pair = names.find((n) => n.endsWith('.cert') && names.includes(`${n.slice(0, -5)}.key`));
+    if (pair && found.cert === undefined) {
+      found.cert = readFileSync(join(dir, pair), 'utf8');
+      found.key = readFileSync(join(dir, `${pair.slice(0, -5)}.key`), 'utf8');
+    }
   }
-  return certs;
+  return found;
 };
 
 // Reads a response's whole body, at most `bound.limit` bytes (a Content-Length over it fails at once).
@@ -111,14 +125,15 @@ export class RegistryClient {
     this.options = options;
     this.registry = options.registry;
     this.endpoint = options.registry === 'docker.io' ? 'registry-1.docker.io' : options.registry;
-    const extra = options.dispatcher ? [] : extraCertificates(options.registry);
+    const extra = options.dispatcher ? { ca: [] } : extraCertificates(options.registry, options.certDir);
     this.dispatcher =
       options.dispatcher ??
       new undici!.Agent({
         connect: {
           timeout: Number(process.env.SKIFF_CONNECT_TIMEOUT_MS ?? 10_000),
           rejectUnauthorized: options.tlsVerify,
-          ...(extra.length ? { ca: [...rootCertificates, ...extra] } : {}),
+          ...(extra.ca.length ? { ca: [...rootCertificates, ...extra.ca] } : {}),
+          ...(extra.cert !== undefined ? { cert: extra.cert, key: extra.key } : {}),
         },
         headersTimeout: 60_000,
         bodyTimeout: 120_000,
@@ -142,14 +157,14 @@ export class RegistryClient {
         const mapped = this.unreachable(error);
         if (mapped.code !== 'EUNREACHABLE' || error instanceof CliError || attempt >= attempts || options.body) throw mapped;
         log.debug(`registry ${this.registry}: ${messageOf(error)}; retrying (${attempt}/${attempts})`);
-        await sleep(retryBaseMs() * 2 ** (attempt - 1));
+        await sleep(this.retryDelay(attempt));
         continue;
       }
       const status = response.statusCode;
       if ((status === 429 || status >= 500) && attempt < attempts && !options.body) {
         await response.body.dump();
         const retryAfter = Number(header(response.headers, 'retry-after'));
-        const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 10_000) : retryBaseMs() * 2 ** (attempt - 1);
+        const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 10_000) : this.retryDelay(attempt);
         log.debug(`registry ${this.registry}: HTTP ${status}; retrying in ${delay} ms (${attempt}/${attempts})`);
         await sleep(delay);
         continue;
@@ -157,6 +172,11 @@ export class RegistryClient {
       if (status >= 400 && !options.accept?.includes(status)) throw await this.httpError(response, path, attempt);
       return response;
     }
+  }
+
+  // The wait before attempt `attempt` + 1: --retry-delay's, else a backoff that doubles.
+  private retryDelay(attempt: number): number {
+    return this.options.retryDelayMs ?? retryBaseMs() * 2 ** (attempt - 1);
   }
 
   private unreachable(error: unknown): CliError {

@@ -9,6 +9,12 @@ export interface RemoteOptions {
   tlsVerify?: boolean;
   credentials?: Credentials;
   authFile?: string;
+  /** --cert-dir: the registry's CA certificates (*.crt) and client key pairs (*.cert, *.key), instead of certs.d's. */
+  certDir?: string;
+  /** --retry: attempts after the first for a request that fails with 429/5xx or a network error. */
+  retry?: number;
+  /** --retry-delay: the wait between attempts (ms), instead of a doubling backoff. */
+  retryDelayMs?: number;
 }
 
 export interface ClientTarget {
@@ -32,7 +38,9 @@ export const withRegistryClient = async <T>(
     insecure: insecure || options.tlsVerify === false,
     tlsVerify: options.tlsVerify !== false && !insecure,
     credentials: options.credentials ?? lookupCredentials(target.registry, options.authFile ?? ctx.paths.authFile),
-    attempts: target.attempts,
+    attempts: target.attempts ?? (options.retry !== undefined ? options.retry + 1 : undefined),
+    ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+    ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
   });
   try {
     return await fn(client);

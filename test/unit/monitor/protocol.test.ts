@@ -1,9 +1,9 @@
 // The client side of the monitor protocol and the log format, without a monitor.
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, parseDetachKeys } from '../../../src/monitor/attach.js';
-import { readLog } from '../../../src/monitor/logs.js';
+import { followLog, readLog } from '../../../src/monitor/logs.js';
 import { scratchDir } from '../../helpers/scratch.js';
 
 describe('frames', () => {
@@ -48,5 +48,18 @@ describe('k8s-file logs', () => {
         .join(''),
     ).toBe('two\nthree\n');
     expect(readLog(log, { since: Date.parse('2026-01-01T00:00:01.5Z') }).entries.map((e) => [e.stream, e.text])).toEqual([['stderr', 'three\n']]);
+  });
+
+  it('leaves a line the monitor is still writing to the follower, which reads it whole', async () => {
+    const dir = scratchDir('skiff-log-');
+    const log = join(dir, 'ctr.log');
+    // The monitor writes a line's head, its text and its newline one after another.
+    writeFileSync(log, '2026-01-01T00:00:00.000000001Z stdout F one\n2026-01-01T00:00:01.000000000Z stdout F ');
+    const { entries, offset } = readLog(log);
+    expect(entries.map((e) => e.text)).toEqual(['one\n']);
+    appendFileSync(log, 'two\n');
+    const followed: string[] = [];
+    for await (const e of followLog(log, offset, () => true)) followed.push(e.text);
+    expect(followed).toEqual(['two\n']);
   });
 });

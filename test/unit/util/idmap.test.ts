@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freeRange, idMappingsFor, parseUserns, toInner, toOuter } from '../../../src/util/idmap.js';
+import { freeRange, idMappingsFor, parseUserns, subordinateMap, toInner, toOuter } from '../../../src/util/idmap.js';
 
 const ns = { hostUid: 1000, hostGid: 1000, uids: 65537, gids: 65537 };
 
@@ -70,5 +73,28 @@ describe('idMappingsFor', () => {
     expect(freeRange([{ inner: 0, outer: 500, count: 1024 }], 1024, 65537)).toBe(1524);
     expect(freeRange([{ inner: 0, outer: 1, count: 65000 }], 1024, 65537)).toBeUndefined();
     expect(() => idMappingsFor({ mode: 'auto', size: 70000 }, ns)).toThrow(/no 70000 ids are free/);
+  });
+});
+
+describe('subordinateMap', () => {
+  const files = (subuid: string, uidMap: string): [string, string] => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-idmap-'));
+    writeFileSync(join(dir, 'subuid'), subuid);
+    writeFileSync(join(dir, 'uid_map'), uidMap);
+    return [join(dir, 'subuid'), join(dir, 'uid_map')];
+  };
+
+  it("maps NAME's ranges from container id 0 on, as ids of skiff's namespace", () => {
+    const [subuid, map] = files('other:100000:65536\nme:300000:1000\nme:400000:10\n', '0 1000 1\n1 300000 1000\n1001 400000 10\n');
+    expect(subordinateMap(subuid, map, 'me', '--userns-uid-map-user')).toEqual([
+      { inner: 0, outer: 1, count: 1000 },
+      { inner: 1000, outer: 1001, count: 10 },
+    ]);
+  });
+
+  it("refuses a name without ranges, and ranges skiff's namespace does not hold", () => {
+    const [subuid, map] = files('other:100000:65536\n', '0 1000 1\n1 300000 1000\n');
+    expect(() => subordinateMap(subuid, map, 'me', '--userns-uid-map-user')).toThrow(`--userns-uid-map-user me: ${subuid} has no range for me`);
+    expect(() => subordinateMap(subuid, map, 'other', '--userns-uid-map-user')).toThrow(/its range 100000-165535 .* is not in skiff's user namespace/);
   });
 });

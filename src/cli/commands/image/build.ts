@@ -1,178 +1,65 @@
 // skiff build [flags] CONTEXT: an image from a Dockerfile (or Containerfile), rootless, no daemon.
 // Prints Podman's lines: "STEP n/m: …", "--> Using cache ID", "--> ID", "COMMIT NAME", the id.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { CliError } from '../../../errors.js';
-import { readBoundedFd } from '../../../util/bounded-read.js';
-import { DOCKERFILE_MAX } from '../../../util/limits.js';
-import { parseDuration } from '../../../build/values.js';
 import type { BuildEvent } from '../../../engine/builds.js';
 import { collect, openEngineFor, parseBool } from '../../engine.js';
-import { printLine } from '../../output/print.js';
 import { writeOut } from '../../output/stdout.js';
-
-interface BuildFlags {
-  tag?: string[];
-  file?: string;
-  buildArg?: string[];
-  buildArgFile?: string[];
-  target?: string;
-  cache: boolean;
-  pull?: string | boolean;
-  label?: string[];
-  quiet?: boolean;
-  layers: boolean;
-  iidfile?: string;
-  network?: string;
-  jobs?: string;
-  timestamp?: string;
-  ignorefile?: string;
-  format?: string;
-  secret?: string[];
-  platform?: string;
-  cacheTtl?: string;
-  squash?: boolean;
-  squashAll?: boolean;
-  annotation?: string[];
-  buildContext?: string[];
-  volume?: string[];
-  addHost?: string[];
-  capAdd?: string[];
-  memory?: string;
-  memorySwap?: string;
-  cpuPeriod?: string;
-  cpuQuota?: string;
-  cpuShares?: string;
-  cpusetCpus?: string;
-  cpusetMems?: string;
-  shmSize?: string;
-  hosts?: boolean;
-  ipc?: string;
-  pid?: string;
-  uts?: string;
-  unsetenv?: string[];
-  httpProxy?: boolean;
-  cgroupParent?: string;
-  cgroupns?: string;
-  userns?: string;
-  isolation?: string;
-  capDrop?: string[];
-  device?: string[];
-  dns?: string[];
-  dnsOption?: string[];
-  dnsSearch?: string[];
-  securityOpt?: string[];
-  ulimit?: string[];
-  runtime?: string;
-}
-
-// KEY=VALUE pairs (a bare KEY takes the value from the environment, as Docker's --build-arg).
-const pairs = (items: string[], what: string, fromEnv: boolean): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    if (eq === 0) throw new CliError('EUSAGE', `${what} "${item}": use KEY=VALUE`);
-    if (eq < 0) {
-      const value = fromEnv ? process.env[item] : '';
-      if (value !== undefined) out[item] = value;
-    } else out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-};
-
-// --secret id=ID,src=FILE (Docker's and Podman's form): the file a RUN --mount=type=secret gets.
-const parseSecrets = (specs: string[]): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const spec of specs) {
-    const fields: Record<string, string> = {};
-    for (const field of spec.split(',')) {
-      const eq = field.indexOf('=');
-      fields[eq < 0 ? field : field.slice(0, eq)] = eq < 0 ? '' : field.slice(eq + 1);
-    }
-    const id = fields.id;
-    const src = fields.src ?? fields.source;
-    if (!id || !src || (fields.type && fields.type !== 'file')) throw new CliError('EUSAGE', `--secret "${spec}": use id=ID,src=FILE`);
-    if (!existsSync(src)) throw new CliError('EUSAGE', `--secret ${id}: ${src}: no such file`);
-    out[id] = resolve(src);
-  }
-  return out;
-};
-
-// --cache-ttl: a Go duration ("10m", "1h30m", "0"), in milliseconds.
-const cacheTtl = (value: string): number => {
-  const ns = (() => {
-    try {
-      return parseDuration(value);
-    } catch {
-      return -1;
-    }
-  })();
-  if (ns < 0) throw new CliError('EUSAGE', `--cache-ttl=${value}: use a duration such as 10m, 24h or 0`);
-  return ns / 1e6;
-};
-
-// --build-context NAME=VALUE: a directory, or docker-image:// (container-image://) and an image.
-const parseContexts = (specs: string[]): Record<string, { dir: string } | { image: string }> => {
-  const out: Record<string, { dir: string } | { image: string }> = {};
-  for (const spec of specs) {
-    const eq = spec.indexOf('=');
-    const [name, value] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : ['', ''];
-    if (!name || !value) throw new CliError('EUSAGE', `--build-context "${spec}": use NAME=DIRECTORY or NAME=docker-image://IMAGE`);
-    const image = /^(docker-image|container-image):\/\/(.+)$/.exec(value);
-    if (image) out[name] = { image: image[2] };
-    else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
-      throw new CliError('EUSAGE', `--build-context ${name}: ${value.split('://')[0]}:// contexts are not supported yet; use a directory or docker-image://`);
-    else {
-      if (!statSync(value, { throwIfNoEntry: false })?.isDirectory()) throw new CliError('EUSAGE', `--build-context ${name}: ${value} is not a directory`);
-      out[name] = { dir: resolve(value) };
-    }
-  }
-  return out;
-};
-
-const argFileLines = (path: string): string[] =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-
-const pullPolicy = (value: string | boolean | undefined): 'always' | 'missing' | 'never' => {
-  if (value === undefined || value === false || value === 'false' || value === 'missing') return 'missing';
-  if (value === true || value === 'true' || value === 'always' || value === 'newer') return 'always';
-  if (value === 'never') return 'never';
-  throw new CliError('EUSAGE', `--pull=${value}: use always, missing, never or newer`);
-};
+import { type BuildFlags, buildOptions, type OutputSpec, outputFor, pairs, parseOutput, REFUSED } from './build-flags.js';
 
 const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
-// Podman's lines for each event ("[2/3] STEP 1/4: …" when there is more than one stage).
-const printer = (quiet: boolean, tag: string | undefined) => {
+// Podman's lines for each event ("[2/3] STEP 1/4: …" when there is more than one stage), written
+// to standard output, or to --logfile (warnings too, as Podman's), or to standard error when the
+// tar of --output goes to standard output.
+const printer = (quiet: boolean, tag: string | undefined, write: (text: string) => void, warn: (text: string) => void) => {
   return (event: BuildEvent): void => {
     if (quiet) return;
     const stage = (e: { stage: number; stages: number }) => (e.stages > 1 ? `[${e.stage}/${e.stages}] ` : '');
     switch (event.kind) {
       case 'step':
-        printLine(`${stage(event)}STEP ${event.step}/${event.steps}: ${event.text}`);
+        write(`${stage(event)}STEP ${event.step}/${event.steps}: ${event.text}\n`);
         break;
       case 'cache':
-        printLine(`--> Using cache ${event.id.replace(/^sha256:/, '')}`);
-        printLine(`--> ${short(event.id)}`);
+        write(`--> Using cache ${event.id.replace(/^sha256:/, '')}\n--> ${short(event.id)}\n`);
         break;
       case 'layer':
-        printLine(`--> ${short(event.id)}`);
+        write(`--> ${short(event.id)}\n`);
         break;
       case 'output':
-        writeOut(event.text);
+        write(event.text);
         break;
       case 'commit':
-        printLine(`${stage(event)}COMMIT${tag ? ` ${tag}` : ''}`);
+        write(`${stage(event)}COMMIT${tag ? ` ${tag}` : ''}\n`);
         break;
       case 'warning':
-        process.stderr.write(`WARNING: ${event.message}\n`);
+        warn(`WARNING: ${event.message}\n`);
         break;
     }
   };
+};
+
+// Where the build's lines go: --logfile (--logsplit: LOGFILE_OS_ARCH, the main file left empty, as
+// Podman's), standard error when standard output carries a tar, else standard output.
+const logTarget = (flags: BuildFlags, output: OutputSpec | undefined, platform: { os: string; architecture: string }) => {
+  if (flags.logsplit && !flags.logfile) throw new CliError('EUSAGE', '--logsplit splits --logfile by platform: give --logfile too');
+  if (flags.logfile) {
+    const open = (path: string) => {
+      try {
+        return openSync(path, 'w', 0o600);
+      } catch (error) {
+        throw new CliError('EUSAGE', `--logfile ${path}: ${(error as Error).message}`);
+      }
+    };
+    const main = open(flags.logfile);
+    const fd = flags.logsplit ? open(`${flags.logfile}_${platform.os}_${platform.architecture}`) : main;
+    const write = (text: string) => writeSync(fd, text);
+    return { write, warn: write, close: () => [...new Set([main, fd])].forEach((f) => closeSync(f)) };
+  }
+  const toStderr = output?.type === 'tar' && output.dest === '-';
+  const write = toStderr ? (text: string) => process.stderr.write(text) : (text: string) => writeOut(text);
+  return { write, warn: (text: string) => process.stderr.write(text), close: () => undefined };
 };
 
 export const build = (name = 'build'): Command =>
@@ -196,7 +83,46 @@ export const build = (name = 'build'): Command =>
     .option('--ignorefile <path>', 'the ignore file (default .containerignore or .dockerignore in the context)')
     .addOption(new Option('--format <format>', 'the manifest format: docker (the default) or oci').choices(['oci', 'docker']))
     .option('--annotation <key=value>', 'an annotation on the manifest (--format oci; repeatable)', collect)
-    .option('--platform <os/arch>', "the platform to build for (this host's: skiff does not emulate)")
+    .option('--platform <os/arch[/variant]>', "the platform to build for: FROM takes its image (RUN steps need this host's, or an emulator)")
+    .option('--arch <arch>', 'the architecture to build for (as --platform)')
+    .option('--os <os>', 'the OS to build for (as --platform)')
+    .option('--variant <variant>', 'the architecture variant to build for (as --platform)')
+    .option('--os-version <version>', "the OS version the image requires (the config's os.version)")
+    .option('--os-feature <feature>', 'an OS feature the image requires (FEATURE- takes one away; repeatable)', collect)
+    .option('--all-platforms', 'refused: one image per platform makes a manifest list, which skiff cannot write yet')
+    .option('--manifest <list>', 'refused: skiff cannot write manifest lists yet')
+    .option('--from <image>', 'the image the first FROM takes instead of its own')
+    .option('--env <key=value>', "a variable in the image's config, over the Dockerfile's ENV (KEY alone: its value here; repeatable)", collect)
+    .option('--identity-label [bool]', 'label the image io.skiff.version (default true)', parseBool, true)
+    .option('--omit-history', 'leave the history out of the image')
+    .option('-o, --output <dest>', "write the image's files out too: DIR, type=local,dest=DIR, type=tar,dest=FILE or - (a tar on standard output)")
+    .option('--logfile <path>', 'write the build output to this file instead of standard output')
+    .option('--logsplit', 'with --logfile: write to LOGFILE_OS_ARCH, per platform')
+    .option('--stdin', 'pass standard input to RUN steps')
+    .option('--authfile <path>', 'auth file for pulling the base images')
+    .option('--creds <user:password>', 'credentials for pulling the base images')
+    .option('--tls-verify [bool]', "verify the registries' certificates (default true)", parseBool)
+    .option('--cert-dir <dir>', 'CA certificates (*.crt) and a client key pair (*.cert, *.key) for the registries')
+    .option('--retry <n>', 'retries of a failed pull (default 3)')
+    .option('--retry-delay <duration>', 'the wait between retries (2s; default: a backoff from 0.5s)')
+    .option('--cache-from <repository>', "a registry repository to take cached steps from (tags: the steps' cache keys)")
+    .option('--cache-to <repository>', 'a registry repository to push each new step to, as a cache')
+    .option('--compress', 'accepted for Podman scripts: a legacy option without effect (see --disable-compression)')
+    .option(
+      '-D, --disable-compression [bool]',
+      'keep new layers uncompressed in the store: push compresses them (default true)',
+      (value: string) => parseBool(value.replace(/^=/, '')), // (-D=false reaches here as "=false")
+      true,
+    )
+    .option('--cpp-flag <flag>', 'a flag for cpp, which a Containerfile named *.in goes through (repeatable)', collect)
+    .option('--decryption-key <key>', 'refused: skiff has no encrypted images', collect)
+    .option('--sign-by <fingerprint>', 'refused: skiff does not sign images')
+    .option('--hooks-dir <dir>', 'refused: skiff does not run OCI hooks yet', collect)
+    .option('--runtime-flag <flag>', "a global option for RUN steps' OCI runtime (debug: --debug; repeatable)", collect)
+    .option('--userns-uid-map <container:host:size>', "RUN steps' uid map (HOST counts from 0, you; repeatable)", collect)
+    .option('--userns-gid-map <container:host:size>', "RUN steps' gid map (repeatable)", collect)
+    .option('--userns-uid-map-user <name>', "RUN steps' uid map: NAME's ranges in /etc/subuid")
+    .option('--userns-gid-map-group <name>', "RUN steps' gid map: NAME's ranges in /etc/subgid")
     .option('--cache-ttl <duration>', 'use cached steps made within this long (10m, 24h; 0: none)')
     .option('--squash', 'one layer for what this build adds on its base')
     .option('--squash-all', 'one layer for the whole image, its base included')
@@ -236,102 +162,35 @@ export const build = (name = 'build'): Command =>
     .option('--rm [bool]', 'remove the build containers after each step (always)', parseBool, true)
     .option('--force-rm [bool]', 'remove the build containers after a failure too (always)', parseBool, true)
     .action(async (context: string, flags: BuildFlags, cmd: Command) => {
+      for (const [flag, message] of Object.entries(REFUSED)) if (flags[flag as keyof BuildFlags] !== undefined) throw new CliError('EUSAGE', message);
       if (flags.isolation !== undefined && flags.isolation !== 'oci' && flags.isolation !== 'default')
         throw new CliError('EUSAGE', `--isolation ${flags.isolation} is not supported: RUN steps run in the OCI runtime's containers (oci)`);
+      if (flags.stdin && flags.file === '-')
+        throw new CliError('EUSAGE', '--stdin passes standard input to RUN steps: the Dockerfile cannot come from it too (-f -)');
+      const output = flags.output !== undefined ? parseOutput(flags.output) : undefined;
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      const jobs = flags.jobs !== undefined ? Number(flags.jobs) : undefined;
-      if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new CliError('EUSAGE', `--jobs=${flags.jobs}: use a whole number of 1 or more`);
-      const timestamp = flags.timestamp !== undefined ? Number(flags.timestamp) : undefined;
-      if (timestamp !== undefined && (!Number.isInteger(timestamp) || timestamp < 0))
-        throw new CliError('EUSAGE', `--timestamp=${flags.timestamp}: use seconds since 1970`);
-      const buildArgs = {
-        ...pairs((flags.buildArgFile ?? []).flatMap(argFileLines), '--build-arg-file', false),
-        ...pairs(flags.buildArg ?? [], '--build-arg', true),
-      };
       const annotations = pairs(flags.annotation ?? [], '--annotation', false);
       if (Object.keys(annotations).length && flags.format !== 'oci')
         process.stderr.write('WARNING: annotations are written in OCI manifests only: add --format oci, or they are left out\n');
       const controller = new AbortController();
       const interrupt = () => controller.abort();
+      const options = { ...buildOptions(context, flags, annotations), ...(output ? { output: outputFor(output) } : {}), signal: controller.signal };
+      const builds = await engine.builds();
+      const log = logTarget(flags, output, builds.platformOf(options));
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const report = await (await engine.builds()).build(
-          {
-            context,
-            ...(flags.file === '-'
-              ? { text: readBoundedFd(0, { what: 'the Dockerfile on standard input', limit: DOCKERFILE_MAX, code: 'EUSAGE' }).toString('utf8') }
-              : flags.file
-                ? { file: flags.file }
-                : {}),
-            tags: flags.tag ?? [],
-            buildArgs,
-            target: flags.target,
-            noCache: !flags.cache,
-            pull: pullPolicy(flags.pull),
-            labels: pairs(flags.label ?? [], '--label', false),
-            network: flags.network,
-            layers: flags.layers,
-            timestamp,
-            jobs,
-            ignoreFile: flags.ignorefile,
-            secrets: parseSecrets(flags.secret ?? []),
-            run: {
-              ...(flags.volume ? { volume: flags.volume } : {}),
-              ...(flags.addHost ? { addHosts: flags.addHost } : {}),
-              ...(flags.capAdd ? { capAdd: flags.capAdd } : {}),
-              ...(flags.capDrop ? { capDrop: flags.capDrop } : {}),
-              ...(flags.device ? { device: flags.device } : {}),
-              ...(flags.dns ? { dns: flags.dns } : {}),
-              ...(flags.dnsOption ? { dnsOptions: flags.dnsOption } : {}),
-              ...(flags.dnsSearch ? { dnsSearch: flags.dnsSearch } : {}),
-              ...(flags.securityOpt ? { securityOpt: flags.securityOpt } : {}),
-              ...(flags.ulimit ? { ulimit: flags.ulimit } : {}),
-              ...(flags.runtime ? { runtime: flags.runtime } : {}),
-              ...Object.fromEntries(
-                (
-                  [
-                    'memory',
-                    'memorySwap',
-                    'cpuPeriod',
-                    'cpuQuota',
-                    'cpuShares',
-                    'cpusetCpus',
-                    'cpusetMems',
-                    'shmSize',
-                    'ipc',
-                    'pid',
-                    'uts',
-                    'unsetenv',
-                    'httpProxy',
-                    'cgroupParent',
-                    'cgroupns',
-                    'userns',
-                  ] as const
-                )
-                  .filter((k) => flags[k] !== undefined)
-                  .map((k) => [k, flags[k]]),
-              ),
-              ...(flags.hosts === false ? { hosts: false } : {}),
-            },
-            platform: flags.platform,
-            contexts: parseContexts(flags.buildContext ?? []),
-            ...(flags.format ? { format: flags.format as 'docker' | 'oci' } : {}),
-            annotations,
-            ...(flags.cacheTtl !== undefined ? { cacheTtlMs: cacheTtl(flags.cacheTtl) } : {}),
-            ...(flags.squashAll ? { squash: 'all' as const } : flags.squash ? { squash: 'new' as const } : {}),
-            signal: controller.signal,
-          },
-          printer(Boolean(flags.quiet), flags.tag?.[0]),
-        );
+        const report = await builds.build(options, printer(Boolean(flags.quiet), flags.tag?.[0], log.write, log.warn));
         if (!flags.quiet) {
-          printLine(`--> ${short(report.id)}`);
-          for (const n of report.names) printLine(`Successfully tagged ${n}`);
+          log.write(`--> ${short(report.id)}\n`);
+          for (const n of report.names) log.write(`Successfully tagged ${n}\n`);
         }
-        printLine(report.id.replace(/^sha256:/, ''));
+        // (The id goes where the lines went: --logfile takes it too, as Podman's does.)
+        log.write(`${report.id.replace(/^sha256:/, '')}\n`);
         if (flags.iidfile) writeFileSync(flags.iidfile, report.id);
       } finally {
+        log.close();
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);
       }

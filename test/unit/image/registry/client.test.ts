@@ -56,6 +56,16 @@ describe('registry client retries', () => {
     agent.assertNoPendingInterceptors();
   });
 
+  it('waits --retry-delay between attempts instead of its backoff', async () => {
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: '/v2/x/tags/list' }).reply(503, 'busy').times(2);
+    pool.intercept({ path: '/v2/x/tags/list' }).reply(200, '{}');
+    const started = Date.now();
+    const c = await RegistryClient.create({ registry: REGISTRY, insecure: false, tlsVerify: true, dispatcher: agent, retryDelayMs: 150 });
+    expect((await c.request('/v2/x/tags/list', { scope })).statusCode).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
   it('never retries a request that sends a body (an upload)', async () => {
     const pool = agent.get(ORIGIN);
     pool.intercept({ path: '/v2/x/blobs/uploads/', method: 'POST' }).reply(503, '');
