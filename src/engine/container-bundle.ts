@@ -7,6 +7,7 @@ import { CliError } from '../errors.js';
 import { networkMode } from '../network/modes.js';
 import { resolvConf } from '../network/etc.js';
 import { groupIds, resolveUser } from '../oci/passwd.js';
+import { hooksFromDirs } from '../oci/hooks.js';
 import { generateSpec, type SpecInput } from '../oci/spec.js';
 import type { ContainerRecord } from '../state/containers.js';
 import { findHelperBinary } from '../util/exec.js';
@@ -107,6 +108,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     terminal: c.tty,
     capAdd: c.capAdd,
     capDrop: c.capDrop,
+    ...(c.defaultCapabilities ? { defaultCapabilities: c.defaultCapabilities } : {}),
     privileged: c.privileged,
     readOnly: c.readOnly,
     noNewPrivileges: c.noNewPrivileges,
@@ -153,6 +155,10 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     ...(c.personality ? { personality: c.personality } : {}),
     ...(c.sharedNamespaces ? { shared: sharedNamespaces(ctx, c.sharedNamespaces) } : {}),
   });
+  // OCI hooks whose conditions the container meets (--hooks-dir, containers.conf hooks_dir).
+  const { args } = spec.process as { args: string[] };
+  const hooks = hooksFromDirs(ctx.hooksDirs, { args, annotations: spec.annotations as Record<string, string>, hasBindMounts: Boolean(c.mounts?.length) });
+  if (hooks) spec.hooks = hooks;
   // An unlimited rlimit (-1) is RLIM_INFINITY, 2^64-1: past what a JS number holds, so written as text.
   const text = JSON.stringify(spec, (key, value) => ((key === 'soft' || key === 'hard') && value === -1 ? 'RLIM_INFINITY' : value), 2);
   writeFileAtomic(join(dir, 'bundle', 'config.json'), `${text.replaceAll('"RLIM_INFINITY"', '18446744073709551615')}\n`, 0o644, false);

@@ -26,6 +26,7 @@ import {
 import { startTimeOf } from '../util/proc.js';
 import { memberships, volumeUsers, type ContainerRecord, type ContainerState, type ContainerStore, type MountSpec } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
+import { withContainerDefaults } from './container-defaults.js';
 import { isAlive, readPidFile } from '../state/liveness.js';
 import { randomId, randomName } from '../state/names.js';
 import { checkName } from '../util/names.js';
@@ -136,7 +137,7 @@ export class ContainersEngine {
   }
 
   eventsFile(): string {
-    return join(this.ctx.paths.data, 'events.log');
+    return this.ctx.config.engine.eventsLogfilePath ?? join(this.ctx.paths.data, 'events.log');
   }
 
   private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
@@ -319,8 +320,14 @@ export class ContainersEngine {
     }
   }
 
-  private async createRecord(options: CreateOptions, onPull: ((event: PullEvent) => void) | undefined, startNext: boolean): Promise<ContainerRecord> {
+  private async createRecord(given: CreateOptions, onPull: ((event: PullEvent) => void) | undefined, startNext: boolean): Promise<ContainerRecord> {
     log.debug('create: start');
+    // containers.conf's defaults under the flags.
+    const options = withContainerDefaults(given, {
+      config: this.ctx.config,
+      pidsLimitWorks: () => cgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid).controllers.includes('pids'),
+      namedNetwork: (name) => this.ctx.networks.get(name) !== undefined,
+    });
     // A name that cannot be used fails before anything is pulled, launched or written.
     if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
