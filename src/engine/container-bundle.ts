@@ -7,7 +7,6 @@ import { CliError } from '../errors.js';
 import { networkMode } from '../network/modes.js';
 import { resolvConf } from '../network/etc.js';
 import { groupIds, resolveUser } from '../oci/passwd.js';
-import { hooksFromDirs } from '../oci/hooks.js';
 import { generateSpec, type SpecInput } from '../oci/spec.js';
 import type { ContainerRecord } from '../state/containers.js';
 import { findHelperBinary } from '../util/exec.js';
@@ -18,6 +17,7 @@ import type { EngineContext } from './context.js';
 import { keepIdAccounts } from './container-userns.js';
 import { specCgroups } from './container-cgroups.js';
 import { notifyPlan } from './container-launch.js';
+import { addSpecHooks } from './container-hooks.js';
 import { outerIds, rootOwner } from '../util/idmap.js';
 import { VERSION } from '../version.js';
 import { closeQuietly, mkdirInRoot } from '../util/in-root.js';
@@ -156,9 +156,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     ...(c.sharedNamespaces ? { shared: sharedNamespaces(ctx, c.sharedNamespaces) } : {}),
   });
   // OCI hooks whose conditions the container meets (--hooks-dir, containers.conf hooks_dir).
-  const { args } = spec.process as { args: string[] };
-  const hooks = hooksFromDirs(ctx.hooksDirs, { args, annotations: spec.annotations as Record<string, string>, hasBindMounts: Boolean(c.mounts?.length) });
-  if (hooks) spec.hooks = hooks;
+  addSpecHooks(ctx, record, spec);
   // An unlimited rlimit (-1) is RLIM_INFINITY, 2^64-1: past what a JS number holds, so written as text.
   const text = JSON.stringify(spec, (key, value) => ((key === 'soft' || key === 'hard') && value === -1 ? 'RLIM_INFINITY' : value), 2);
   writeFileAtomic(join(dir, 'bundle', 'config.json'), `${text.replaceAll('"RLIM_INFINITY"', '18446744073709551615')}\n`, 0o644, false);

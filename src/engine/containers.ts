@@ -27,6 +27,7 @@ import { startTimeOf } from '../util/proc.js';
 import { memberships, volumeUsers, type ContainerRecord, type ContainerState, type ContainerStore, type MountSpec } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
 import { withContainerDefaults } from './container-defaults.js';
+import { runPoststopHooks } from './container-hooks.js';
 import { isAlive, readPidFile } from '../state/liveness.js';
 import { randomId, randomName } from '../state/names.js';
 import { checkName } from '../util/names.js';
@@ -748,6 +749,7 @@ export class ContainersEngine {
       // Podman's order: an OOM kill is said before the death it caused.
       if (final.oomKilled) this.event(record, 'oom');
       this.event(record, 'died', { ContainerExitCode: final.exitCode });
+      await runPoststopHooks(this.ctx, record);
     }
     if (!ended && !options.restart) return 'done';
     const state = this.store.state(record.id);

@@ -4,7 +4,7 @@
 // would ask on a terminal, skiff never prompts. "permissive" (the default) and "disabled" try them all.
 import type { SkiffConfig } from '../config/config.js';
 import { CliError } from '../errors.js';
-import { formatReference, parseReference, withRegistry, type ImageReference } from './reference.js';
+import { parseReference, withRegistry, type ImageReference } from './reference.js';
 
 // The name as the user typed it, for the alias table: "busybox", "team/app" (no tag or digest).
 const shortNameOf = (ref: ImageReference): string[] => {
@@ -25,7 +25,7 @@ export const pullCandidates = (config: SkiffConfig, ref: ImageReference): ImageR
   if (search.length === 0)
     throw new CliError(
       'EREFERENCE',
-      `short name "${formatReference(ref)}" did not resolve to an alias and no unqualified-search-registries are defined${config.searchOrigin ? ` in ${config.searchOrigin}` : ''}: use a fully qualified name`,
+      `short name "${shortNameOf(ref)[0]}" did not resolve to an alias and no unqualified-search-registries are defined${config.searchOrigin ? ` in ${config.searchOrigin}` : ''}: use a fully qualified name`,
     );
   const candidates = search.map((registry) => withRegistry(ref, registry));
   // (Podman would prompt on a terminal; skiff never does.)

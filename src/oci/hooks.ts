@@ -4,7 +4,7 @@
 // go into its runtime spec's `hooks`, in the order of their file names (lower-cased). The runtime
 // runs them: createRuntime, createContainer, startContainer and poststart as it creates and starts
 // the container, poststop when it deletes it (skiff's clean-up does that once the container ended).
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { readBoundedFile } from '../util/bounded-read.js';
@@ -229,3 +229,34 @@ export const hooksFor = (defs: HookDefinition[], subject: HookSubject): OciHooks
 
 // Hook directories to spec hooks, in one call (run and build containers alike).
 export const hooksFromDirs = (dirs: string[], subject: HookSubject): OciHooks | undefined => hooksFor(readHookDirs(dirs), subject);
+
+// Runs hooks the way a runtime does (the state JSON on stdin, the hook's own environment only,
+// killed past its timeout); a failing hook is reported and the next one still runs. skiff runs
+// the poststop hooks itself, as Podman does: crun reads them from the bundle at its delete, which
+// a --rm container's clean-up may have removed by then.
+export const runHooks = async (hooks: OciHook[], state: Record<string, unknown>): Promise<void> => {
+  const { native } = await import('../util/native.js');
+  const { spawnHelper, signalQuietly } = await import('../util/exec.js');
+  for (const hook of hooks) {
+    const wanted = new Map((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=') < 0 ? undefined : e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    const env: Record<string, string | undefined> = Object.fromEntries(Object.keys(process.env).map((k) => [k, undefined]));
+    for (const [k, v] of wanted) env[k] = v;
+    const [inRead, inWrite] = native().pipe();
+    let exited: Promise<number>;
+    let pid: number;
+    try {
+      ({ pid, exited } = spawnHelper(hook.path, hook.args?.slice(1) ?? [], [inRead, null, null], { env, cwd: '/' }));
+    } catch (error) {
+      log.warn(`hook ${hook.path}: ${messageOf(error)}`);
+      continue;
+    } finally {
+      closeSync(inRead);
+    }
+    const { Socket } = await import('node:net');
+    new Socket({ fd: inWrite, readable: false, writable: true }).on('error', () => undefined).end(JSON.stringify(state));
+    const timer = hook.timeout ? setTimeout(() => signalQuietly(pid, 'SIGKILL'), hook.timeout * 1000) : undefined;
+    const code = await exited;
+    clearTimeout(timer);
+    if (code !== 0) log.warn(`hook ${hook.path} ${code > 128 ? `was killed by signal ${code - 128}` : `exited with ${code}`}`);
+  }
+};
