@@ -114,6 +114,20 @@ describe('containers.conf', () => {
     expect(flags).toMatch(/^search conf\.example\nnameserver 192\.0\.2\.99\nCES?T\n0022\n$/);
   });
 
+  it('gives them its default_capabilities, base_hosts_file and default_ulimits', async () => {
+    const base = userFile(join(sb.dir, 'base-hosts'), '# the site\n192.0.2.7\tconf-host\n');
+    containersConf(`[containers]\ndefault_capabilities = ["CHOWN", "KILL"]\nbase_hosts_file = "${base}"\ndefault_ulimits = ["nofile=512:1024"]\n`);
+    const script = 'while read k v; do [ "$k" = CapBnd: ] && echo $v; done < /proc/self/status; while read l; do echo "$l"; done < /etc/hosts; ulimit -n';
+    const seen = (await inside([], script)).split('\n');
+    // CAP_CHOWN is bit 0, CAP_KILL bit 5.
+    expect(seen[0]).toBe('0000000000000021');
+    expect(seen[1]).toBe('192.0.2.7\tconf-host');
+    expect(seen.at(-2)).toBe('512');
+    expect((await inside(['--cap-add', 'NET_RAW', '--ulimit', 'nofile=256:256'], script)).split('\n')).toEqual(
+      expect.arrayContaining(['0000000000002021', '256']),
+    );
+  });
+
   it('names the default runtime, below skiff.conf; [engine.runtimes] gives its path', async () => {
     containersConf('[engine]\nruntime = "nosuch-runtime"\n');
     const missing = await sb.run(['run', '--rm', IMG, 'sh', '-c', ':']);
