@@ -12,6 +12,7 @@ import type { ImageRecord } from '../storage/image-store.js';
 import { withLock } from '../util/lock.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { findImage, findImageMatch } from './image-lookup.js';
+import { aliasedName } from '../image/short-names.js';
 
 export interface PullImageOptions {
   platform?: string;
@@ -188,7 +189,15 @@ export class ImagesEngine {
   }
 
   resolve(input: string): ImageRecord {
-    return findImage(this.ctx.images.list(), input);
+    const images = this.ctx.images.list();
+    try {
+      return findImage(images, input);
+    } catch (error) {
+      // A short name with an alias (registries.conf) is the image the alias names, as pulled.
+      const alias = error instanceof CliError && error.code === 'ENOIMAGE' ? aliasedName(this.ctx.config, input) : undefined;
+      if (alias) return findImage(images, alias);
+      throw error;
+    }
   }
 
   exists(input: string): boolean {

@@ -4,7 +4,7 @@
 // would ask on a terminal, skiff never prompts. "permissive" (the default) and "disabled" try them all.
 import type { SkiffConfig } from '../config/config.js';
 import { CliError } from '../errors.js';
-import { parseReference, withRegistry, type ImageReference } from './reference.js';
+import { formatReference, parseReference, withRegistry, type ImageReference } from './reference.js';
 
 // The name as the user typed it, for the alias table: "busybox", "team/app" (no tag or digest).
 const shortNameOf = (ref: ImageReference): string[] => {
@@ -12,15 +12,18 @@ const shortNameOf = (ref: ImageReference): string[] => {
   return bare === ref.repository ? [bare] : [bare, ref.repository];
 };
 
+// The image a short name's alias names (its tag or digest kept), or undefined.
+export const aliasOf = (config: SkiffConfig, ref: ImageReference): ImageReference | undefined => {
+  const name = ref.qualified ? undefined : shortNameOf(ref).find((n) => config.aliases[n]);
+  return name ? { ...parseReference(config.aliases[name].value), tag: ref.tag, digest: ref.digest } : undefined;
+};
+
 // What to pull for `ref`, in order: itself when it names a registry; else its alias; else one
 // candidate per search registry.
 export const pullCandidates = (config: SkiffConfig, ref: ImageReference): ImageReference[] => {
   if (ref.qualified) return [ref];
-  const name = shortNameOf(ref).find((n) => config.aliases[n]);
-  if (name) {
-    const alias = parseReference(config.aliases[name].value);
-    return [{ ...alias, tag: ref.tag, digest: ref.digest }];
-  }
+  const alias = aliasOf(config, ref);
+  if (alias) return [alias];
   const search = config.unqualifiedSearchRegistries;
   if (search.length === 0)
     throw new CliError(
@@ -35,4 +38,17 @@ export const pullCandidates = (config: SkiffConfig, ref: ImageReference): ImageR
       `short name "${shortNameOf(ref)[0]}" matches several search registries (${search.join(', ')}) and short-name-mode is "enforcing": use a fully qualified name or add an [aliases] entry to registries.conf`,
     );
   return candidates;
+};
+
+// A short name's alias as a full name ("mybox" → "registry.example/tools/busybox:latest"), for
+// finding the image pulled through it; undefined when `input` is no short name with an alias.
+export const aliasedName = (config: SkiffConfig, input: string): string | undefined => {
+  let ref: ImageReference;
+  try {
+    ref = parseReference(input);
+  } catch {
+    return undefined;
+  }
+  const alias = aliasOf(config, ref);
+  return alias && formatReference(alias);
 };

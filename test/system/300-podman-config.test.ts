@@ -68,6 +68,9 @@ describe('registries.conf', () => {
     expect(pull.stderr).toContain(`Trying to pull ${plain}/skiff/busybox:latest...`);
     expect(pull.stderr).not.toContain('127.0.0.1:1/');
     expect((await sb.runCli(0, 'image', 'exists', `${plain}/skiff/busybox`)).code).toBe(0);
+    // The short name finds the image its alias pulled: nothing is pulled again.
+    const run = await sb.runCli(0, 'run', '--rm', 'mybox', 'sh', '-c', 'echo aliased');
+    expect(run).toMatchObject({ stdout: 'aliased\n', stderr: '' });
   });
 
   it('refuses a blocked registry, naming the file; and an ambiguous short name in enforcing mode', async () => {

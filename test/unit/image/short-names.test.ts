@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type SkiffConfig } from '../../../src/config/config.js';
 import { parseReference, formatReference } from '../../../src/image/reference.js';
-import { pullCandidates } from '../../../src/image/short-names.js';
+import { aliasedName, pullCandidates } from '../../../src/image/short-names.js';
 
 const config = (over: Partial<SkiffConfig>): SkiffConfig => ({ ...defaultConfig(), ...over });
 const names = (c: SkiffConfig, input: string) => pullCandidates(c, parseReference(input)).map(formatReference);
@@ -37,5 +37,13 @@ describe('pullCandidates', () => {
     expect(() => names(config({ unqualifiedSearchRegistries: [], searchOrigin: '/home/u/.config/containers/registries.conf' }), 'busybox')).toThrow(
       'short name "busybox" did not resolve to an alias and no unqualified-search-registries are defined in /home/u/.config/containers/registries.conf',
     );
+  });
+
+  it('names the image an alias pulled, for local lookups', () => {
+    const c = config({ aliases: { mybox: { value: 'r.example:5000/tools/busybox', origin: 'f' } } });
+    expect(aliasedName(c, 'mybox:1')).toBe('r.example:5000/tools/busybox:1');
+    expect(aliasedName(c, 'other')).toBeUndefined();
+    expect(aliasedName(c, 'r.example:5000/mybox')).toBeUndefined();
+    expect(aliasedName(c, 'Not A Name')).toBeUndefined();
   });
 });
