@@ -213,7 +213,7 @@ describe('OCI hooks', () => {
     rmSync(marker, { force: true });
   });
 
-  // runc here (crun refuses this hybrid cgroup host where skiff cannot hide it), and crun where it runs.
+  // Under runc and under crun (on this hybrid cgroup host skiff hides the unified hierarchy from crun).
   it.each(['runc', 'crun'])('runs createRuntime, poststart and poststop hooks for real (%s), from --hooks-dir', async (runtime) => {
     hookFile('10-create.json', ['createRuntime']);
     hookFile('20-start.json', ['poststart']);
