@@ -52,9 +52,10 @@ needs_namespace (const char *command)
 /* skiff's global options that take a value: GLOBAL_VALUE_OPTIONS in src/rootless/enter.ts (which
    test/unit/rootless/enter.test.ts compares with this list).  */
 static const char *const GLOBAL_VALUE_OPTIONS[] = {
-  "--root",    "--runroot",    "--log-level", "--cgroup-manager",     "--storage-driver",   "--storage-opt",
-  "--runtime", "--tmpdir",     "--conmon",    "--network-config-dir", "--network-cmd-path", "--volumepath",
-  "--url",     "--connection", "--identity",  "--runtime-flag",       "--events-backend",   NULL,
+  "--root",      "--runroot",    "--log-level", "--cgroup-manager",     "--storage-driver",   "--storage-opt",
+  "--runtime",   "--tmpdir",     "--conmon",    "--network-config-dir", "--network-cmd-path", "--volumepath",
+  "--url",       "--connection", "--identity",  "--runtime-flag",       "--events-backend",   "--hooks-dir",
+  "--namespace", NULL,
 };
 
 /* Whether `a` is one of them: as a word of its own, or (with_value) as --name=value.  */

@@ -2,6 +2,7 @@
 // the CLI, since nearly every command needs it; its heavy parts load on demand from inside.
 import type { CgroupManagerSetting } from '../config/config.js';
 import { CliError } from '../errors.js';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
 
@@ -14,6 +15,7 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
     runtime?: string;
     runtimeFlag?: string[];
     eventsBackend?: 'file' | 'none';
+    hooksDir?: string[];
   };
   const runtimeFlags: string[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) runtimeFlags.unshift(...((c.opts() as { runtimeFlag?: string[] }).runtimeFlag ?? []));
@@ -28,6 +30,7 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
     // own --runtime-flag (build's) adds to the global ones.
     ...(runtimeFlags.length ? { runtimeFlags: runtimeFlags.map((f) => (f.startsWith('-') ? f : `--${f}`)) } : {}),
     ...(globals.eventsBackend ? { eventsBackend: globals.eventsBackend } : {}),
+    ...(globals.hooksDir ? { hooksDirs: globals.hooksDir.map((d) => resolve(d)) } : {}),
   });
 };
 

@@ -228,6 +228,13 @@ export const buildProgram = (argv?: string[]): Command => {
     .addOption(new Option('--runtime-flag <flag>', 'a global option for the OCI runtime (debug: --debug)').argParser(collectGlobal))
     .addOption(new Option('--events-backend <backend>', 'file (the default: skiff events reads it) or none').choices(['file', 'none']))
     .addOption(new Option('--conmon <path>', "the container monitor to use (skiff-monitor's path)"))
+    .addOption(
+      new Option(
+        '--hooks-dir <dir>',
+        'a directory of OCI hook files (repeatable; default containers.conf hooks_dir, else /usr/share/containers/oci/hooks.d and /etc/containers/oci/hooks.d)',
+      ).argParser(collectGlobal),
+    )
+    .addOption(new Option('--namespace <name>', 'accepted for Podman scripts: skiff has one namespace per store (--root); a name other than "" is refused'))
     .addOption(new Option('--noout', 'print nothing on standard output'))
     .addOption(new Option('--syslog', 'accepted for Podman scripts: skiff logs to standard error'))
     .addOption(new Option('--network-config-dir <dir>', 'accepted for Podman scripts: skiff keeps its networks in its store').hideHelp())

@@ -21,11 +21,15 @@ const applyGlobals = (globals: {
   connection?: string;
   identity?: string;
   remote?: boolean;
+  namespace?: string;
 }): void => {
   const level = globals.logLevel === 'trace' ? 'debug' : globals.logLevel === 'fatal' || globals.logLevel === 'panic' ? 'error' : globals.logLevel;
   if (level) setLogLevel(level as LogLevel);
   const remote = (['url', 'connection', 'identity', 'remote'] as const).find((k) => globals[k] !== undefined);
   if (remote) throw new CliError('EUSAGE', `--${remote}: skiff has no remote service; run skiff on the machine itself (ssh there)`);
+  // Podman's libpod namespaces (separate views of one store) are a store each in skiff.
+  if (globals.namespace)
+    throw new CliError('EUSAGE', `--namespace ${globals.namespace}: skiff has one namespace per store: use --root DIR and --runroot DIR for a separate set`);
   if (globals.tmpdir !== undefined) process.env.TMPDIR = resolve(globals.tmpdir);
   if (globals.conmon !== undefined) {
     if (!existsSync(globals.conmon)) throw new CliError('EUSAGE', `--conmon ${globals.conmon}: no such file (skiff's monitor is native/build/skiff-monitor)`);

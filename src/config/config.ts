@@ -1,11 +1,14 @@
 // skiff.conf: one TOML file with registries.conf's registry settings and skiff's own storage settings.
 //
 //   unqualified-search-registries = ["docker.io"]
+//   short-name-mode = "permissive"   # or "enforcing", "disabled" (containers-registries.conf(5))
 //   [[registry]]
 //   prefix = "localhost:5000"        # or location = ..., matched against the reference's registry/path
 //   insecure = true                  # plain HTTP or unverified TLS allowed
 //   [[registry.mirror]]
 //   location = "mirror.example:5000"
+//   [aliases]
+//   "app" = "registry.example/team/app"
 //   [storage]
 //   userns = "auto"                  # "single": map only the user's own uid (no /etc/subuid range)
 //   rootfs = "auto"                  # or "overlay", "fuse-overlayfs", "copy": how container roots are made
@@ -14,29 +17,56 @@
 //   cgroup_manager = "auto"          # or "systemd", "cgroupfs", "none": who makes containers' cgroups
 //   [network]
 //   backend = "auto"                 # or "bridge", "pasta", "slirp4netns": a container's default network
-import { CliError, messageOf } from '../errors.js';
-import { readBoundedFile } from '../util/bounded-read.js';
-import { CONFIG_FILE_MAX } from '../util/limits.js';
+//
+// A Podman user's configuration carries over where skiff.conf says nothing: registries.conf and
+// its drop-ins (search registries, [[registry]] tables, aliases: see registries-conf.ts) and
+// containers.conf (container defaults, runtime, hooks, events: see containers-conf.ts).
+// Precedence, highest first: a command-line flag, skiff.conf, containers.conf / registries.conf,
+// skiff's default. skiff.conf's [[registry]] tables and aliases merge over registries.conf's (by
+// prefix, by name), as one more drop-in would.
+import { CliError } from '../errors.js';
+import { type ContainerDefaults, containersConfFiles, loadContainersConf } from './containers-conf.js';
+import {
+  emptySettings,
+  loadRegistriesConf,
+  mergeRegistrySettings,
+  parseRegistriesDoc,
+  type RegistryConfig,
+  registriesSources,
+  type ShortNameAlias,
+  type ShortNameMode,
+} from './registries-conf.js';
+import { readTomlFile } from './toml-files.js';
 
-export interface MirrorConfig {
-  location: string;
-  insecure: boolean;
-}
-
-export interface RegistryConfig {
-  prefix: string;
-  location: string;
-  insecure: boolean;
-  blocked: boolean;
-  mirrors: MirrorConfig[];
-}
+export type { MirrorConfig, RegistryConfig, ShortNameAlias, ShortNameMode } from './registries-conf.js';
+export type { ContainerDefaults } from './containers-conf.js';
 
 export interface SkiffConfig {
   unqualifiedSearchRegistries: string[];
+  /** The file that set the search list (undefined: skiff's default, docker.io). */
+  searchOrigin?: string;
+  shortNameMode: ShortNameMode;
+  /** Short name → fully qualified name (registries.conf's [aliases], skiff.conf's over them). */
+  aliases: Record<string, ShortNameAlias>;
   registries: RegistryConfig[];
   storage: { userns: 'auto' | 'single'; rootfs: RootfsDriverSetting };
-  engine: { runtime: string; cgroupManager: CgroupManagerSetting };
-  network: { backend: NetworkBackendSetting };
+  engine: {
+    runtime: string;
+    cgroupManager: CgroupManagerSetting;
+    /** containers.conf [engine.runtimes]: a runtime's name → the paths it may be at. */
+    runtimes: Record<string, string[]>;
+    /** containers.conf hooks_dir (the global --hooks-dir replaces it). */
+    hooksDir?: string[];
+    eventsLogfilePath?: string;
+    eventsLogger?: 'file' | 'none';
+    /** containers.conf tmp_dir: TMPDIR, unless --tmpdir or TMPDIR say otherwise. */
+    tmpDir?: string;
+  };
+  network: { backend: NetworkBackendSetting; defaultNetwork?: string };
+  /** containers.conf [containers]: defaults below the create/run flags. */
+  containers: ContainerDefaults;
+  /** The containers.conf files read (for messages). */
+  containersConfFiles: string[];
 }
 
 export type CgroupManagerSetting = 'auto' | 'systemd' | 'cgroupfs' | 'none';
@@ -50,10 +80,14 @@ const ROOTFS_SETTINGS: RootfsDriverSetting[] = ['auto', 'overlay', 'fuse-overlay
 
 export const defaultConfig = (): SkiffConfig => ({
   unqualifiedSearchRegistries: ['docker.io'],
+  shortNameMode: 'permissive',
+  aliases: {},
   registries: [],
   storage: { userns: 'auto', rootfs: 'auto' },
-  engine: { runtime: 'crun', cgroupManager: 'auto' },
+  engine: { runtime: 'crun', cgroupManager: 'auto', runtimes: {} },
   network: { backend: 'auto' },
+  containers: {},
+  containersConfFiles: [],
 });
 
 const asString = (value: unknown, what: string, file: string): string => {
@@ -66,42 +100,51 @@ const oneOf = <T extends string>(value: unknown, allowed: T[], what: string, fil
   return value as T;
 };
 
-// Reads the config file; a missing file means the defaults, a malformed one is a clear error.
-// The TOML parser is loaded only when there is a file to parse.
-export const loadConfig = async (file: string): Promise<SkiffConfig> => {
-  let text: string;
-  try {
-    text = readBoundedFile(file, { what: `config file ${file}`, limit: CONFIG_FILE_MAX, code: 'ECONFIG' }).toString('utf8');
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig();
-    throw new CliError('ECONFIG', `cannot read ${file}: ${messageOf(error)}`);
+export interface ConfigSources {
+  /** Where HOME, XDG_CONFIG_HOME, CONTAINERS_CONF and CONTAINERS_REGISTRIES_CONF are read (process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** A prefix for /etc and /usr/share (tests). */
+  root?: string;
+}
+
+// Podman's files under skiff.conf: registries.conf's settings, then containers.conf's.
+const applyPodmanFiles = async (config: SkiffConfig, doc: Record<string, unknown>, file: string, sources: ConfigSources): Promise<void> => {
+  const env = sources.env ?? process.env;
+  const podman = await loadRegistriesConf(registriesSources(env, sources.root));
+  const registries = mergeRegistrySettings(podman, Object.keys(doc).length ? parseRegistriesDoc(doc, file, false) : emptySettings());
+  if (registries.search) {
+    config.unqualifiedSearchRegistries = registries.search.registries;
+    config.searchOrigin = registries.search.origin;
   }
-  const { parse } = await import('smol-toml');
-  let doc: Record<string, unknown>;
-  try {
-    doc = parse(text) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliError('ECONFIG', `${file} is not valid TOML: ${messageOf(error).split('\n')[0]}`);
-  }
+  if (registries.shortNameMode) config.shortNameMode = registries.shortNameMode;
+  config.registries = [...registries.registries.values()];
+  for (const [name, alias] of registries.aliases) if (alias) config.aliases[name] = alias;
+
+  const conf = await loadContainersConf(containersConfFiles(env, sources.root));
+  const e = conf.engine;
+  config.containers = conf.containers;
+  config.containersConfFiles = conf.files;
+  config.engine = {
+    ...config.engine,
+    ...(e.runtime ? { runtime: e.runtime } : {}),
+    ...(e.cgroupManager ? { cgroupManager: e.cgroupManager } : {}),
+    runtimes: e.runtimes,
+    ...(e.hooksDir ? { hooksDir: e.hooksDir } : {}),
+    ...(e.eventsLogfilePath ? { eventsLogfilePath: e.eventsLogfilePath } : {}),
+    ...(e.eventsLogger ? { eventsLogger: e.eventsLogger } : {}),
+    ...(e.tmpDir ? { tmpDir: e.tmpDir } : {}),
+  };
+  if (conf.network.backend) config.network.backend = conf.network.backend;
+  if (conf.network.defaultNetwork) config.network.defaultNetwork = conf.network.defaultNetwork;
+};
+
+// Reads skiff.conf over Podman's registries.conf and containers.conf; missing files mean the
+// defaults, a malformed one is a clear error naming it. The TOML parser is loaded only when a
+// file sets something.
+export const loadConfig = async (file: string, sources: ConfigSources = {}): Promise<SkiffConfig> => {
+  const doc = (await readTomlFile(file)) ?? {};
   const config = defaultConfig();
-  const search = doc['unqualified-search-registries'];
-  if (search !== undefined) {
-    if (!Array.isArray(search)) throw new CliError('ECONFIG', `${file}: unqualified-search-registries must be a list`);
-    config.unqualifiedSearchRegistries = search.map((s) => asString(s, 'unqualified-search-registries entries', file));
-  }
-  const registries = (doc.registry ?? []) as Record<string, unknown>[];
-  if (!Array.isArray(registries)) throw new CliError('ECONFIG', `${file}: use [[registry]] tables`);
-  for (const entry of registries) {
-    const location = entry.location === undefined ? undefined : asString(entry.location, 'registry.location', file);
-    const prefix = entry.prefix === undefined ? location : asString(entry.prefix, 'registry.prefix', file);
-    if (!prefix) throw new CliError('ECONFIG', `${file}: each [[registry]] needs a prefix or a location`);
-    const mirrors = ((entry.mirror ?? []) as Record<string, unknown>[]).map((m) => ({
-      location: asString(m.location, 'registry.mirror.location', file),
-      insecure: m.insecure === true,
-    }));
-    config.registries.push({ prefix, location: location ?? prefix, insecure: entry.insecure === true, blocked: entry.blocked === true, mirrors });
-  }
+  await applyPodmanFiles(config, doc, file, sources);
   const storage = doc.storage as Record<string, unknown> | undefined;
   if (storage?.userns !== undefined) {
     if (storage.userns !== 'auto' && storage.userns !== 'single') throw new CliError('ECONFIG', `${file}: storage.userns must be "auto" or "single"`);
@@ -116,13 +159,25 @@ export const loadConfig = async (file: string): Promise<SkiffConfig> => {
   return config;
 };
 
+// A runtime named as containers.conf's [engine.runtimes] has it: the first of its paths that
+// exists; any other name ("crun", "runc", a path) as it is.
+export const runtimeByName = (config: SkiffConfig, name: string, exists: (path: string) => boolean): string =>
+  name.includes('/') ? name : (config.engine.runtimes[name]?.find(exists) ?? name);
+
+// Whether `name` ("host:5000/app/x:1") falls under `prefix` ("host:5000/app", or "*.example.com").
+const underPrefix = (name: string, prefix: string): boolean => {
+  if (prefix.startsWith('*.')) {
+    const host = name.split('/')[0].replace(/:\d+$/, '');
+    return host.endsWith(prefix.slice(1));
+  }
+  return name === prefix || name.startsWith(`${prefix}/`) || name.startsWith(`${prefix}:`) || name.startsWith(`${prefix}@`);
+};
+
 // The [[registry]] entry with the longest prefix matching `name` (e.g. "localhost:5000/app").
 export const findRegistryConfig = (config: SkiffConfig, name: string): RegistryConfig | undefined => {
   let best: RegistryConfig | undefined;
   for (const entry of config.registries) {
-    const p = entry.prefix;
-    const matches = name === p || name.startsWith(`${p}/`) || name.startsWith(`${p}:`) || name.startsWith(`${p}@`);
-    if (matches && (!best || p.length > best.prefix.length)) best = entry;
+    if (underPrefix(name, entry.prefix) && (!best || entry.prefix.length > best.prefix.length)) best = entry;
   }
   return best;
 };

@@ -9,7 +9,8 @@ export interface Paths {
   run: string;
   /** The user's configuration file (skiff.conf, TOML). */
   configFile: string;
-  /** Where `login` writes credentials (containers-auth.json format). */
+  /** Where `login` writes credentials (containers-auth.json format): REGISTRY_AUTH_FILE, else
+   *  $XDG_RUNTIME_DIR/containers/auth.json (image/registry/auth.ts reads more files). */
   authFile: string;
   /** $XDG_CONFIG_HOME: systemd user units go under it (systemd/user). */
   configHome: string;
@@ -35,7 +36,7 @@ export const resolvePaths = (overrides: PathOverrides = {}): Paths => {
     data: overrides.root ?? process.env.SKIFF_ROOT ?? join(dataHome, 'skiff'),
     run: overrides.runroot ?? process.env.SKIFF_RUNROOT ?? join(runtimeBase(), 'skiff'),
     configFile: process.env.SKIFF_CONFIG ?? join(configHome, 'skiff', 'skiff.conf'),
-    authFile: process.env.REGISTRY_AUTH_FILE ?? join(runtimeBase(), 'containers', 'auth.json'),
+    authFile: process.env.REGISTRY_AUTH_FILE || join(runtimeBase(), 'containers', 'auth.json'),
     configHome,
     defaultStores: !overrides.root && !overrides.runroot && !process.env.SKIFF_ROOT && !process.env.SKIFF_RUNROOT,
   };

@@ -17,6 +17,7 @@ import type { EngineContext } from './context.js';
 import { keepIdAccounts } from './container-userns.js';
 import { specCgroups } from './container-cgroups.js';
 import { notifyPlan } from './container-launch.js';
+import { addSpecHooks } from './container-hooks.js';
 import { outerIds, rootOwner } from '../util/idmap.js';
 import { VERSION } from '../version.js';
 import { closeQuietly, mkdirInRoot } from '../util/in-root.js';
@@ -111,6 +112,7 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     terminal: c.tty,
     capAdd: c.capAdd,
     capDrop: c.capDrop,
+    ...(c.defaultCapabilities ? { defaultCapabilities: c.defaultCapabilities } : {}),
     privileged: c.privileged,
     readOnly: c.readOnly,
     noNewPrivileges: c.noNewPrivileges,
@@ -158,6 +160,8 @@ export const writeBundle = (ctx: EngineContext, networking: ContainerNetworks, r
     ...(c.personality ? { personality: c.personality } : {}),
     ...(c.sharedNamespaces ? { shared: sharedNamespaces(ctx, c.sharedNamespaces) } : {}),
   });
+  // OCI hooks whose conditions the container meets (--hooks-dir, containers.conf hooks_dir).
+  addSpecHooks(ctx, record, spec);
   // An unlimited rlimit (-1) is RLIM_INFINITY, 2^64-1: past what a JS number holds, so written as text.
   const text = JSON.stringify(spec, (key, value) => ((key === 'soft' || key === 'hard') && value === -1 ? 'RLIM_INFINITY' : value), 2);
   // The user's alone when it holds secrets' values.

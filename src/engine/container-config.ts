@@ -129,6 +129,10 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   macAddress?: string;
   /** --secret NAME[,type=mount|env][,target=…][,uid=N][,gid=N][,mode=OCTAL] (container-secrets.ts). */
   secret?: string[];
+  /** containers.conf (engine/container-defaults.ts): env below the image's, capabilities, /etc/hosts base. */
+  defaultEnv?: string[];
+  defaultCapabilities?: string[];
+  baseHostsFile?: string;
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
@@ -348,6 +352,7 @@ const containerEnv = (options: CreateOptions, img: NonNullable<ImageConfig['conf
   const envFiles = (options.envFile ?? []).flatMap(readEnvFile).flatMap(expandEnv);
   const env = mergeEnv(
     keep([DEFAULT_PATH]),
+    keep(options.defaultEnv ?? []),
     keep(img.Env ?? []),
     keep(['TERM=xterm']), // in every container, as Podman's
     keep([`HOSTNAME=${hostname}`, 'container=skiff']),
@@ -491,6 +496,8 @@ export const buildContainerConfig = (
     stopTimeout,
     capAdd: options.capAdd ?? [],
     capDrop: options.capDrop ?? [],
+    ...(options.defaultCapabilities ? { defaultCapabilities: options.defaultCapabilities } : {}),
+    ...(options.baseHostsFile ? { baseHostsFile: options.baseHostsFile } : {}),
     privileged: Boolean(options.privileged),
     readOnly: Boolean(options.readOnly),
     ...(options.readOnlyTmpfs === false ? { readOnlyTmpfs: false } : {}),

@@ -140,6 +140,7 @@ const skiffCommand = (ctx: EngineContext, ...args: string[]): string[] => [
   ctx.paths.data,
   '--runroot',
   ctx.paths.run,
+  ...(ctx.hooksDirsFlag ?? []).flatMap((dir) => ['--hooks-dir', dir]),
   ...args,
 ];
 

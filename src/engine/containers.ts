@@ -26,6 +26,8 @@ import {
 import { startTimeOf } from '../util/proc.js';
 import { memberships, volumeUsers, type ContainerRecord, type ContainerState, type ContainerStore, type MountSpec } from '../state/containers.js';
 import { recordEvent } from '../state/events.js';
+import { withContainerDefaults } from './container-defaults.js';
+import { runPoststopHooks } from './container-hooks.js';
 import { isAlive, readPidFile } from '../state/liveness.js';
 import { randomId, randomName } from '../state/names.js';
 import { checkName } from '../util/names.js';
@@ -137,7 +139,7 @@ export class ContainersEngine {
   }
 
   eventsFile(): string {
-    return join(this.ctx.paths.data, 'events.log');
+    return this.ctx.config.engine.eventsLogfilePath ?? join(this.ctx.paths.data, 'events.log');
   }
 
   private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
@@ -322,11 +324,17 @@ export class ContainersEngine {
 
   private async createRecord(given: CreateOptions, onPull: ((event: PullEvent) => void) | undefined, startNext: boolean): Promise<ContainerRecord> {
     log.debug('create: start');
-    // `bridge` (given, or the default network): the default named network, made on first use.
+    // containers.conf's defaults under the flags; then `bridge` (given, or the default network):
+    // the default named network, made on first use.
+    const defaulted = withContainerDefaults(given, {
+      config: this.ctx.config,
+      pidsLimitWorks: () => cgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid).controllers.includes('pids'),
+      namedNetwork: (name) => this.ctx.networks.get(name) !== undefined,
+    });
     const options =
-      (given.network ?? defaultNetwork(this.ctx.config.network.backend)) === 'bridge'
-        ? { ...given, network: await this.ctx.networks.ensureDefault(randomId) }
-        : given;
+      (defaulted.network ?? defaultNetwork(this.ctx.config.network.backend)) === 'bridge'
+        ? { ...defaulted, network: await this.ctx.networks.ensureDefault(randomId) }
+        : defaulted;
     // A name that cannot be used fails before anything is pulled, launched or written.
     if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
@@ -750,6 +758,7 @@ export class ContainersEngine {
       // Podman's order: an OOM kill is said before the death it caused.
       if (final.oomKilled) this.event(record, 'oom');
       this.event(record, 'died', { ContainerExitCode: final.exitCode });
+      await runPoststopHooks(this.ctx, record);
     }
     if (!ended && !options.restart) return 'done';
     const state = this.store.state(record.id);

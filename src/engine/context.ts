@@ -1,6 +1,8 @@
 // What every engine call works against: the user's paths, configuration and stores.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CgroupManagerSetting, loadConfig, type RootfsDriverSetting, type SkiffConfig } from '../config/config.js';
+import { type CgroupManagerSetting, loadConfig, type RootfsDriverSetting, runtimeByName, type SkiffConfig } from '../config/config.js';
+import { DEFAULT_HOOKS_DIRS } from '../oci/hooks.js';
 import { resolvePaths, type PathOverrides, type Paths } from '../config/paths.js';
 import { NetworkStore } from '../network/networks.js';
 import { ContainerStore } from '../state/containers.js';
@@ -25,6 +27,10 @@ export interface EngineContext {
   runtimeFlags?: string[];
   /** --events-backend none: no events are recorded. */
   eventsBackend?: 'file' | 'none';
+  /** The OCI hook directories: --hooks-dir, else containers.conf's hooks_dir, else Podman's. */
+  hooksDirs: string[];
+  /** --hooks-dir as given (the monitor's clean-up command, which may restart the container, gets it too). */
+  hooksDirsFlag?: string[];
 }
 
 // A unit's NOTIFY_SOCKET is the monitor's to use (native/monitor/notify.c): kept as
@@ -46,6 +52,8 @@ export interface ContextOverrides extends PathOverrides {
   runtime?: string;
   runtimeFlags?: string[];
   eventsBackend?: 'file' | 'none';
+  /** --hooks-dir (repeatable). */
+  hooksDirs?: string[];
 }
 
 export const createContext = async (overrides: ContextOverrides = {}): Promise<EngineContext> => {
@@ -54,6 +62,11 @@ export const createContext = async (overrides: ContextOverrides = {}): Promise<E
   if (overrides.cgroupManager) config.engine.cgroupManager = overrides.cgroupManager;
   if (overrides.rootfs) config.storage.rootfs = overrides.rootfs;
   if (overrides.runtime) config.engine.runtime = overrides.runtime;
+  // A runtime named in containers.conf's [engine.runtimes] is at one of the paths given there.
+  config.engine.runtime = runtimeByName(config, config.engine.runtime, existsSync);
+  // containers.conf's tmp_dir is skiff's TMPDIR, below --tmpdir and TMPDIR.
+  if (config.engine.tmpDir && !process.env.TMPDIR) process.env.TMPDIR = config.engine.tmpDir;
+  const eventsBackend = overrides.eventsBackend ?? config.engine.eventsLogger;
   return {
     paths,
     config,
@@ -65,7 +78,9 @@ export const createContext = async (overrides: ContextOverrides = {}): Promise<E
     secrets: new SecretStore(paths.data),
     notifySocket: notifySocket(),
     ...(overrides.runtimeFlags?.length ? { runtimeFlags: overrides.runtimeFlags } : {}),
-    ...(overrides.eventsBackend ? { eventsBackend: overrides.eventsBackend } : {}),
+    ...(eventsBackend ? { eventsBackend } : {}),
+    hooksDirs: overrides.hooksDirs ?? config.engine.hooksDir ?? DEFAULT_HOOKS_DIRS,
+    ...(overrides.hooksDirs ? { hooksDirsFlag: overrides.hooksDirs } : {}),
   };
 };
 

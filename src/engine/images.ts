@@ -13,6 +13,7 @@ import { withLock } from '../util/lock.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { findImage, findImageMatch } from './image-lookup.js';
 import { isManifestList, listInstance } from './list-lookup.js';
+import { aliasedName } from '../image/short-names.js';
 
 export interface PullImageOptions {
   platform?: string;
@@ -196,7 +197,16 @@ export class ImagesEngine {
 
   // The image `input` names; a manifest list stands for its local image for this platform.
   resolve(input: string): ImageRecord {
-    const record = findImage(this.ctx.images.list(), input);
+    const images = this.ctx.images.list();
+    let record: ImageRecord;
+    try {
+      record = findImage(images, input);
+    } catch (error) {
+      // A short name with an alias (registries.conf) is the image the alias names, as pulled.
+      const alias = error instanceof CliError && error.code === 'ENOIMAGE' ? aliasedName(this.ctx.config, input) : undefined;
+      if (!alias) throw error;
+      record = findImage(images, alias);
+    }
     return isManifestList(record) ? listInstance(this.ctx.images, record, input) : record;
   }
 

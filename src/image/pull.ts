@@ -14,7 +14,8 @@ import { readBody, type RegistryClient } from './registry/client.js';
 import { withRegistryClient, type RemoteOptions } from './registry/session.js';
 import { MANIFEST_ACCEPT, hostPlatform, parseManifest, selectPlatform } from './manifest.js';
 import { checkLayerMediaTypes, type Descriptor, type ImageConfig, type Platform } from '../image-format.js';
-import { formatReference, repositoryName, withRegistry, type ImageReference } from './reference.js';
+import { formatReference, repositoryName, type ImageReference } from './reference.js';
+import { pullCandidates } from './short-names.js';
 
 export interface PullOptions extends RemoteOptions {
   platform?: Platform;
@@ -45,18 +46,26 @@ interface Source {
 
 const LAYER_CONCURRENCY = 6;
 
-// Where a candidate name may be fetched from: its mirrors first, then its (maybe rewritten) location.
+// Where a candidate name may be fetched from: its mirrors first (those that serve this kind of
+// reference: by digest, by tag), then its (maybe rewritten) location.
 const sourcesFor = (ctx: ImageContext, ref: ImageReference): Source[] => {
   const name = repositoryName(ref);
   const entry = findRegistryConfig(ctx.config, name);
   if (!entry) return [{ registry: ref.registry, repository: ref.repository, insecure: false }];
-  if (entry.blocked) throw new CliError('EREGISTRY', `pulling from ${name} is blocked by ${ctx.paths.configFile}`);
+  if (entry.blocked) throw new CliError('EREGISTRY', `pulling from ${name} is blocked by ${entry.origin ?? ctx.paths.configFile}`);
   const rewrite = (location: string, insecure: boolean): Source => {
-    const full = location + name.slice(entry.prefix.length);
+    // (A wildcard prefix's table may have no location: the name is used as it is. It stands for
+    // the name's whole host.)
+    const prefixLength = entry.prefix.startsWith('*.') ? name.indexOf('/') : entry.prefix.length;
+    const full = location ? location + name.slice(prefixLength) : name;
     const slash = full.indexOf('/');
     return { registry: full.slice(0, slash), repository: full.slice(slash + 1), insecure };
   };
-  return [...entry.mirrors.map((m) => rewrite(m.location, m.insecure)), rewrite(entry.location, entry.insecure)];
+  const kind = ref.digest ? 'digest-only' : 'tag-only';
+  const mirrors = entry.mirrors.filter((m) =>
+    entry.mirrorByDigestOnly ? ref.digest : !m.pullFromMirror || m.pullFromMirror === 'all' || m.pullFromMirror === kind,
+  );
+  return [...mirrors.map((m) => rewrite(m.location, m.insecure)), rewrite(entry.location, entry.insecure)];
 };
 
 class Puller {
@@ -214,9 +223,7 @@ export const pullImage = async (
   options: PullOptions,
   onEvent: (event: PullEvent) => void = () => {},
 ): Promise<PullReport> => {
-  const candidates = ref.qualified ? [ref] : ctx.config.unqualifiedSearchRegistries.map((r) => withRegistry(ref, r));
-  if (candidates.length === 0)
-    throw new CliError('EREFERENCE', `short name "${formatReference(ref)}" and no unqualified-search-registries configured: use a fully qualified name`);
+  const candidates = pullCandidates(ctx.config, ref);
   let firstError: unknown;
   for (const candidate of candidates) {
     for (const source of sourcesFor(ctx, candidate)) {

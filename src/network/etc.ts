@@ -1,12 +1,30 @@
 // The files a container gets at /etc/hosts and /etc/resolv.conf, from its network mode and flags.
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { readBoundedFile } from '../util/bounded-read.js';
+import { CONFIG_FILE_MAX } from '../util/limits.js';
+import { log } from '../util/log.js';
 import { networkMode } from './modes.js';
 
 const hostResolvConf = (): string[] => {
   try {
     return readFileSync('/etc/resolv.conf', 'utf8').split('\n');
   } catch {
+    return [];
+  }
+};
+
+// The entries of containers.conf's base_hosts_file (comments and blank lines dropped); a file
+// gone since the container was made is left out, with a warning.
+const baseHosts = (file: string): string[] => {
+  try {
+    return readBoundedFile(file, { what: `base_hosts_file ${file}`, limit: CONFIG_FILE_MAX, code: 'ECONFIG' })
+      .toString('utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+  } catch (error) {
+    log.warn(`base_hosts_file ${file}: ${(error as Error).message}: left out of /etc/hosts`);
     return [];
   }
 };
@@ -32,10 +50,16 @@ export interface EtcConfig {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
+  baseHostsFile?: string;
 }
 
 export const etcHosts = (c: EtcConfig, name: string, peers: { ip: string; names: string[] }[] = [], host?: string): string => {
-  const lines = ['127.0.0.1\tlocalhost localhost.localdomain', '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback'];
+  const lines = [
+    // containers.conf base_hosts_file: its entries first.
+    ...(c.baseHostsFile ? baseHosts(c.baseHostsFile) : []),
+    '127.0.0.1\tlocalhost localhost.localdomain',
+    '::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback',
+  ];
   // (A container sharing another's network has that one's address; 127.0.1.1 names it locally.)
   const own = networkMode(c).addresses().ip ?? c.networkIp ?? c.extraNetworks?.[0]?.ip ?? '127.0.1.1';
   lines.push(`${own}\t${[c.hostname, name, ...(c.aliases ?? [])].join(' ')}`);

@@ -101,6 +101,8 @@ export interface SpecInput {
   terminal: boolean;
   capAdd: string[];
   capDrop: string[];
+  /** The set before capAdd/capDrop (containers.conf default_capabilities); Podman's by default. */
+  defaultCapabilities?: string[];
   privileged: boolean;
   readOnly: boolean;
   /** With readOnly: tmpfs on /run, /tmp and /var/tmp. */
@@ -162,12 +164,13 @@ const kernelCapabilities = (): string[] => {
   }
 };
 
-export const capabilitySet = (input: Pick<SpecInput, 'capAdd' | 'capDrop' | 'privileged'>): string[] => {
+export const capabilitySet = (input: Pick<SpecInput, 'capAdd' | 'capDrop' | 'privileged' | 'defaultCapabilities'>): string[] => {
   const known = kernelCapabilities();
   if (input.privileged) return known;
   const drop = new Set(normaliseCapabilities(input.capDrop));
   const add = normaliseCapabilities(input.capAdd);
-  const set = new Set(input.capDrop.some((c) => c.toUpperCase() === 'ALL') ? [] : DEFAULT_CAPABILITIES);
+  const defaults = input.defaultCapabilities ? normaliseCapabilities(input.defaultCapabilities) : DEFAULT_CAPABILITIES;
+  const set = new Set(input.capDrop.some((c) => c.toUpperCase() === 'ALL') ? [] : defaults);
   for (const cap of add) set.add(cap);
   for (const cap of drop) if (!add.includes(cap)) set.delete(cap);
   return known.filter((c) => set.has(c));

@@ -127,6 +127,8 @@ export const GLOBAL_VALUE_OPTIONS = [
   '--url',
   '--connection',
   '--identity',
+  '--hooks-dir',
+  '--namespace',
 ];
 
 // The fast path of main.ts: when the command needs the namespace and its pause process is alive,

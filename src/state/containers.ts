@@ -43,6 +43,8 @@ export interface ContainerConfig {
   stopTimeout: number;
   capAdd: string[];
   capDrop: string[];
+  /** containers.conf default_capabilities: the set before --cap-add/--cap-drop (else Podman's). */
+  defaultCapabilities?: string[];
   privileged: boolean;
   readOnly: boolean;
   noNewPrivileges: boolean;
@@ -63,6 +65,8 @@ export interface ContainerConfig {
   dnsSearch?: string[];
   dnsOptions?: string[];
   addHosts?: string[];
+  /** containers.conf base_hosts_file: its entries start /etc/hosts. */
+  baseHostsFile?: string;
   /** `network` names a network made with `network create`: the container's address and aliases there. */
   namedNetwork?: boolean;
   networkIp?: string;

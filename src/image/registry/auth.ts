@@ -3,6 +3,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { runtimeBase } from '../../config/paths.js';
 import { CliError, messageOf } from '../../errors.js';
 import { readBoundedFile } from '../../util/bounded-read.js';
 import { writeJsonAtomic } from '../../util/fs.js';
@@ -70,13 +71,31 @@ export const parseCredsFlag = (value: string): Credentials => {
   return { username: value.slice(0, colon), password: value.slice(colon + 1) };
 };
 
-// Looks up stored credentials: the given auth file, then ~/.docker/config.json.
+// The files credentials are read from, in Podman's order: the file the user named (--authfile,
+// REGISTRY_AUTH_FILE), alone; else $XDG_RUNTIME_DIR/containers/auth.json (where login writes),
+// $XDG_CONFIG_HOME/containers/auth.json, Docker's config.json ($DOCKER_CONFIG or ~/.docker) and
+// its legacy ~/.dockercfg (registries at the top, no "auths").
+export const credentialFiles = (authFile: string): { file: string; legacy: boolean }[] => {
+  if (authFile !== defaultAuthFile()) return [{ file: authFile, legacy: false }];
+  const home = process.env.HOME || homedir();
+  return [
+    { file: authFile, legacy: false },
+    { file: join(process.env.XDG_CONFIG_HOME || join(home, '.config'), 'containers', 'auth.json'), legacy: false },
+    { file: join(process.env.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json'), legacy: false },
+    { file: join(home, '.dockercfg'), legacy: true },
+  ];
+};
+
+// Where login writes when no file is named: the user's runtime dir (Podman's default).
+export const defaultAuthFile = (): string => join(runtimeBase(), 'containers', 'auth.json');
+
+// Looks up stored credentials for a registry in the files credentialFiles names; the first found wins.
 export const lookupCredentials = (registry: string, authFile: string): Credentials | undefined => {
-  const dockerConfig = join(process.env.DOCKER_CONFIG ?? join(process.env.HOME || homedir(), '.docker'), 'config.json');
-  for (const file of [authFile, dockerConfig]) {
+  for (const { file, legacy } of credentialFiles(authFile)) {
     const doc = readAuthFile(file);
+    const auths = legacy ? (doc as AuthFile['auths']) : doc?.auths;
     for (const key of keysFor(registry)) {
-      const entry = doc?.auths?.[key];
+      const entry = auths?.[key];
       const creds = entry && decodeAuth(entry);
       if (creds) return creds;
     }
