@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
+import { parseNetworkSpec } from '../network/modes.js';
 import type { PortMapping } from '../network/ports.js';
 import type { ContainerConfig, MountSpec, RestartPolicy } from '../state/containers.js';
 import { parseRamSize } from '../build/values.js';
@@ -267,6 +268,11 @@ export const USERSPACE_NETWORKS = ['pasta', 'slirp4netns'];
 
 const checkNetwork = (network: string, publishing: boolean, named: boolean): void => {
   if (named) return;
+  if (network.startsWith('ns:')) {
+    if (publishing) throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: the namespace is not skiff's to forward into`);
+    if (!existsSync(network.slice(3))) throw new CliError('EUSAGE', `--network ${network}: no such network namespace file`);
+    return;
+  }
   if (network.startsWith('container:') && network.length > 'container:'.length) {
     if (publishing) throw new CliError('EUSAGE', 'ports cannot be published with --network container:…: publish them on that container');
     return;
@@ -274,7 +280,7 @@ const checkNetwork = (network: string, publishing: boolean, named: boolean): voi
   if (![...USERSPACE_NETWORKS, 'none', 'host'].includes(network))
     throw new CliError(
       'EUSAGE',
-      `unknown network "${network}": use pasta, slirp4netns, none, host, container:NAME, or create it with \`skiff network create ${network}\``,
+      `unknown network "${network}": use pasta[:OPTIONS], slirp4netns[:OPTIONS], bridge, private, none, host, container:NAME, ns:PATH, or create it with \`skiff network create ${network}\``,
     );
   if (publishing && !USERSPACE_NETWORKS.includes(network))
     throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: publish them with --network pasta or slirp4netns`);
@@ -392,7 +398,7 @@ export const buildContainerConfig = (
   if (options.rm && restartPolicy.name !== 'no') throw new CliError('EUSAGE', 'the --rm option conflicts with --restart: use one of them');
   const workdir = options.workdir ?? (img.WorkingDir || '/');
   if (!workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory "${workdir}": it must be an absolute path`);
-  const network = options.network === 'private' ? 'none' : (options.network ?? defaults.network);
+  const { network, networkOptions } = parseNetworkSpec(options.network ?? defaults.network, defaults.network);
   const named = defaults.named?.(network) ?? false;
   if (options.moreNetworks?.length) {
     const notNamed = !named ? network : options.moreNetworks.find((n) => !defaults.named?.(n));
@@ -504,6 +510,7 @@ export const buildContainerConfig = (
     ...(userns.mode !== 'host' ? { userns: userns.mode === 'map' ? 'private' : options.userns! } : {}),
     init: Boolean(options.init),
     network,
+    ...(networkOptions ? { networkOptions } : {}),
     ports: defaults.ports,
     dns: options.dns ?? [],
     dnsSearch: options.dnsSearch ?? [],

@@ -8,6 +8,7 @@ import { etcHosts } from '../network/etc.js';
 import { networkMode } from '../network/modes.js';
 import { adoptedPasta } from '../network/spare.js';
 import { memberships, type ContainerRecord, type ContainerStore, type NetworkAttachment } from '../state/containers.js';
+import { randomId } from '../state/names.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { MNT_DETACH, native } from '../util/native.js';
 import type { EngineContext } from './context.js';
@@ -19,6 +20,17 @@ export const checkMac = (mac: string): string => {
   if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac) || Number.parseInt(mac.slice(0, 2), 16) & 1)
     throw new CliError('EUSAGE', `invalid --mac-address ${mac}: use six hex pairs of a unicast address, such as 92:d0:c6:0a:29:33`);
   return mac.toLowerCase();
+};
+
+// --network bridge: Podman's default network, named `podman` (10.88.0.0/16 as Podman's), made the
+// first time a container asks for it; its bridge is set up when a container on it starts.
+export const DEFAULT_BRIDGE = 'podman';
+export const defaultBridge = async (ctx: EngineContext): Promise<string> => {
+  if (ctx.networks.get(DEFAULT_BRIDGE)) return DEFAULT_BRIDGE;
+  await ctx.networks.withLock(async () => {
+    if (!ctx.networks.get(DEFAULT_BRIDGE)) ctx.networks.create(DEFAULT_BRIDGE, { subnet: '10.88.0.0/16', labels: {}, options: {} }, randomId());
+  });
+  return DEFAULT_BRIDGE;
 };
 
 export class ContainerNetworks {

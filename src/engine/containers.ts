@@ -33,6 +33,7 @@ import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary, signalQuietly } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
 import { publishPorts } from '../network/slirp.js';
+import { networkMode } from '../network/modes.js';
 import { discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
 import { defaultNetwork } from '../network/backend.js';
 import { acquireLock, type Lock } from '../util/lock.js';
@@ -52,7 +53,7 @@ import { sampleCgroup } from '../cgroups/stats.js';
 import type { StatsSample } from './container-stats.js';
 import { type LimitFlags, ociResources, parseLimits } from '../cgroups/limits.js';
 import { cancelLaunch, launch, notifyPlan, type Launched } from './container-launch.js';
-import { ContainerNetworks } from './container-networks.js';
+import { ContainerNetworks, defaultBridge } from './container-networks.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
@@ -204,6 +205,8 @@ export class ContainersEngine {
   async update(input: string, flags: LimitFlags): Promise<ContainerRecord> {
     const record = this.store.find(input);
     const asked = parseLimits(flags);
+    // (--cpu-rt-* alone on cgroup v2: warned of and ignored, as Podman.)
+    if (!Object.keys(asked).length && (flags.cpuRtPeriod ?? flags.cpuRtRuntime) !== undefined) return record;
     if (!Object.keys(asked).length) throw new CliError('EUSAGE', 'update needs a limit to change: --memory, --cpus, --pids-limit, ...');
     let updated = record;
     await this.store.withContainerLock(record.id, async () => {
@@ -324,6 +327,7 @@ export class ContainersEngine {
     // A name that cannot be used fails before anything is pulled, launched or written.
     if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
+    if (options.network === 'bridge') options = { ...options, network: await defaultBridge(this.ctx) };
     let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
     if (!image) image = (await this.images.pull(options.image, { authfile: options.authfile, tlsVerify: options.tlsVerify }, onPull)).image;
     if (options.name && options.replace && this.store.nameTarget(options.name)) {
@@ -640,7 +644,7 @@ export class ContainersEngine {
       );
       try {
         if (!monitorStarts) {
-          if (viaSlirp.length) await publishPorts(this.store.slirpSocketPath(record.id), viaSlirp);
+          if (viaSlirp.length) await publishPorts(this.store.slirpSocketPath(record.id), viaSlirp, networkMode(record.config).addresses().ip);
           const joined = memberships(record.config);
           if (joined.length) {
             const { attach } = await import('../network/bridge.js');
