@@ -38,11 +38,11 @@ import { discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, 
 import { defaultNetwork } from '../network/backend.js';
 import { acquireLock, type Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
-import { buildContainerConfig, type CreateOptions } from './container-config.js';
+import { buildContainerConfig, type CreateOptions, wholeFds } from './container-config.js';
 import { checkDevices, fillVolumes, inheritMounts, mountedOverlay, mountOverlays, prepareMounts, unmountOverlays } from './container-mounts.js';
 import { resolveUser } from '../oci/passwd.js';
 import { inContainerTerms } from './container-paths.js';
-import { execCaptured, execInContainer, type ExecOptions } from './container-exec.js';
+import { execCaptured, execInContainer, type ExecOptions, preservedFds } from './container-exec.js';
 import { healthArgv, healthOf, OUTPUT_KEPT, recordHealth, type HealthState } from './container-health.js';
 import type { ContainerRow } from './container-reports.js';
 import { writeBundle } from './container-bundle.js';
@@ -405,7 +405,9 @@ export class ContainersEngine {
       // The lock first: files of a container being made (its runtime dir, its monitor) are never
       // taken for a killed command's leftovers (see sweep).
       lock = await this.store.lock(id);
-      if (startNext && !config.namedNetwork) this.launched.set(id, await launch(this.ctx, this.networking, record, this.runtime(record), this.spare));
+      if (startNext && options.preserveFds !== undefined) this.preserveFds = preservedFds(wholeFds(options.preserveFds)).length;
+      if (startNext && !config.namedNetwork)
+        this.launched.set(id, await launch(this.ctx, this.networking, record, this.runtime(record), this.spare, this.preserveFds));
       record.name = this.reserveName(options.name, id);
       return await withStoreLock(this.ctx, false, async () => {
         this.images.resolve(found.id);
@@ -604,7 +606,8 @@ export class ContainersEngine {
     const rootfs = this.rootfs(record.rootfsDriver);
     let launched = early;
     try {
-      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare);
+      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare, this.preserveFds);
+      this.preserveFds = 0;
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       await this.ensureLowers(record);
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
@@ -685,6 +688,8 @@ export class ContainersEngine {
   // Containers `run` created whose records are not on disk yet: start() flushes them.
   private readonly unpersisted = new Set<string>();
   private spare?: SpareNetwork;
+  // run --preserve-fds: this process's fds 3.. that the container's first start passes on.
+  private preserveFds = 0;
 
   private persistCreated(id: string): void {
     if (this.unpersisted.delete(id)) this.store.persist(id);

@@ -139,8 +139,6 @@ export interface ContainerConfig {
   passwdEntry?: string;
   /** --hostuser: host accounts whose /etc/passwd entries are added. */
   hostUsers?: string[];
-  /** --preserve-fds: fds 3.. passed from `run` to the container's process. */
-  preserveFds?: number;
   /** --chrootdirs: directories inside where /etc/hosts and /etc/resolv.conf are mounted too. */
   chrootDirs?: string[];
   /** The userspace network's options (slirp4netns:OPTS, pasta:OPTS) or its namespace file (ns:PATH). */
