@@ -3,7 +3,7 @@
 // overrides the image's Env; names in --user are resolved later, against the container's files.
 import { parseUserns } from '../util/idmap.js';
 import { checkUlimits, type LimitFlags, parseLimits, parseUlimit } from '../cgroups/limits.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
@@ -150,6 +150,16 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   podIdFile?: string;
   initCtr?: string;
 }
+
+// --rootfs DIR[:O]: an existing directory (absolute once resolved); :O puts an overlay on it, so
+// the container's writes go to its own layer and DIR is never written.
+export const rootfsSource = (spec: string): { path: string; overlay: boolean } => {
+  const overlay = spec.endsWith(':O');
+  const path = resolve(overlay ? spec.slice(0, -2) : spec);
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    throw usage(`--rootfs ${spec}: ${path} is not a directory (give the directory to run as the root, DIR or DIR:O)`);
+  return { path, overlay };
+};
 
 // run --preserve-fds N: a whole number.
 export const wholeFds = (text: string): number => {
@@ -501,6 +511,8 @@ export const buildContainerConfig = (
   );
   const maps = idMapFlags(options);
   const userns = parseUserns(options.userns, maps.uidmap, maps.gidmap);
+  if (options.rootfs && userns.mode !== 'host')
+    throw usage('--rootfs runs the directory with your own ids: it cannot be used with --userns, --uidmap or --subuidname');
   const resources = parseLimits(options);
   const ulimits = (options.ulimit ?? []).map(parseUlimit);
   if (ulimits.length) checkUlimits(ulimits, readFileSync('/proc/self/limits', 'utf8'));

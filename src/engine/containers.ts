@@ -38,7 +38,7 @@ import { discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, 
 import { defaultNetwork } from '../network/backend.js';
 import { acquireLock, type Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
-import { buildContainerConfig, type CreateOptions, wholeFds } from './container-config.js';
+import { buildContainerConfig, type CreateOptions, rootfsSource, wholeFds } from './container-config.js';
 import { checkDevices, fillVolumes, inheritMounts, mountedOverlay, mountOverlays, prepareMounts, unmountOverlays } from './container-mounts.js';
 import { resolveUser } from '../oci/passwd.js';
 import { inContainerTerms } from './container-paths.js';
@@ -113,6 +113,8 @@ export class ContainersEngine {
   // user namespace of its own, the layers' copies shifted for its map (made by ensureLowers).
   lowers(record: ContainerRecord): string[] {
     const mappings = record.config.idMappings;
+    // (--rootfs DIR:O: the directory is the one lower layer; plain --rootfs mounts nothing.)
+    if (record.config.rootfs) return record.config.rootfs.overlay ? [record.config.rootfs.path] : [];
     if (!mappings) return record.layers.map((l) => this.ctx.layers.diffPath(l));
     const key = mappingsKey(mappings);
     return record.layers.map((l) => this.ctx.layers.mappedPath(l, key));
@@ -328,8 +330,10 @@ export class ContainersEngine {
     if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
     if (options.network === 'bridge') options = { ...options, network: await defaultBridge(this.ctx) };
-    let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
-    if (!image) image = (await this.images.pull(options.image, { authfile: options.authfile, tlsVerify: options.tlsVerify }, onPull)).image;
+    // --rootfs: a directory of the user's is the root; no image.
+    const rootDir = options.rootfs ? rootfsSource(options.image) : undefined;
+    let image = rootDir || options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
+    if (!image && !rootDir) image = (await this.images.pull(options.image, { authfile: options.authfile, tlsVerify: options.tlsVerify }, onPull)).image;
     if (options.name && options.replace && this.store.nameTarget(options.name)) {
       await this.remove(options.name, { force: true }).catch((error) => {
         if (!(error instanceof CliError && error.code === 'ENOCONTAINER')) throw error;
@@ -343,7 +347,7 @@ export class ContainersEngine {
         ...(options.publish ?? []).flatMap(parsePublish),
         ...(options.publishAll
           ? exposedMappings({
-              ...this.ctx.images.config(image.id).config?.ExposedPorts,
+              ...(image ? this.ctx.images.config(image.id).config?.ExposedPorts : {}),
               ...Object.fromEntries((options.expose ?? []).map((p) => [p, {}])),
             })
           : []),
@@ -362,14 +366,15 @@ export class ContainersEngine {
     // network launches its monitor first, whose runtime (held at its gate until the bundle is
     // written) then loads while the rest is done. Under the store lock the image is looked up
     // again: one removed meanwhile still fails the create there.
-    const found = this.images.resolve(image.id);
-    const config = buildContainerConfig(options, this.ctx.images.config(found.id), id, {
+    const found = image ? this.images.resolve(image.id) : { id: '', names: [] as string[], layers: [] as string[] };
+    const config = buildContainerConfig(options, image ? this.ctx.images.config(found.id) : { rootfs: { type: 'layers', diff_ids: [] } }, id, {
       network: defaultNetwork(this.ctx.config.network.backend),
       ports,
       named: (name) => this.ctx.networks.get(name) !== undefined,
       inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
     });
     checkDevices(config.devices ?? []);
+    if (rootDir) config.rootfs = rootDir;
     for (const required of config.requires ?? []) this.store.find(required); // --requires: they must exist
     if (options.volumesFrom?.length) config.volumesFrom = options.volumesFrom.map((spec) => this.store.find(spec.split(':')[0]).id);
     // --userns=auto takes ids no other auto container has: one such create at a time, until its record is written.
@@ -389,7 +394,7 @@ export class ContainersEngine {
       id,
       name: '',
       created: new Date().toISOString(),
-      image: found.names.includes(options.image) ? options.image : (found.names[0] ?? found.id),
+      image: rootDir || found.names.includes(options.image) ? options.image : (found.names[0] ?? found.id),
       imageId: found.id,
       imageName: found.names[0] ?? '',
       layers: found.layers,
@@ -410,7 +415,7 @@ export class ContainersEngine {
         this.launched.set(id, await launch(this.ctx, this.networking, record, this.runtime(record), this.spare, this.preserveFds));
       record.name = this.reserveName(options.name, id);
       return await withStoreLock(this.ctx, false, async () => {
-        this.images.resolve(found.id);
+        if (image) this.images.resolve(found.id);
         await this.ensureLowers(record);
         // The volumes it names are made (and bind sources checked) with the record, under the
         // volumes lock: `volume prune` never sees a volume whose container is not recorded yet.
@@ -610,7 +615,8 @@ export class ContainersEngine {
       this.preserveFds = 0;
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       await this.ensureLowers(record);
-      const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
+      const own = record.config.rootfs && !record.config.rootfs.overlay ? record.config.rootfs.path : undefined;
+      const mountpoint = own ?? (await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove));
       if (record.config.mounts?.some((m) => m.overlay)) await mountOverlays(rootfs, dir, record.config.mounts);
       log.debug('start: mounted');
       if (record.config.mounts?.length) {
@@ -1029,7 +1035,8 @@ export class ContainersEngine {
     const record = this.store.find(input);
     const dir = this.store.containerDir(record.id);
     const rootfs = this.rootfs(record.rootfsDriver);
-    const mountpoint = await this.store.withContainerLock(record.id, () => rootfs.mount(record.id, { dir, lowers: this.lowers(record) }));
+    const own = record.config.rootfs && !record.config.rootfs.overlay ? record.config.rootfs.path : undefined;
+    const mountpoint = own ?? (await this.store.withContainerLock(record.id, () => rootfs.mount(record.id, { dir, lowers: this.lowers(record) })));
     const upper = record.rootfsDriver === 'copy' ? undefined : join(dir, 'upper');
     try {
       return await fn(mountpoint, record, upper);
