@@ -57,6 +57,10 @@ const appendInRoot = (rootfs: string, path: string, text: string, owner: { uid: 
       const file = `/proc/self/fd/${dir}/${basename(path)}`;
       writeFileSync(file, text, { flag: 'wx', mode: 0o644 });
       if (owner) lchownSync(file, owner.uid, owner.gid);
+    } catch (error) {
+      // (A link that leads nowhere inside the root: never followed out of it.)
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      throw new CliError('EUSAGE', `the container's ${path} is a link that leads nowhere in it: no account can be added to it (--passwd=false)`);
     } finally {
       closeQuietly(dir);
     }

@@ -37,12 +37,13 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
       proxies.push([signal, handler]);
     }
   }
-  // run -a/--attach (and start -a): only the streams it named; the others' output is dropped.
+  // run -a/--attach (and start -a): only the output streams it named; the others' output is
+  // dropped. (Standard input follows -i, as in Podman.)
   const only = start && record.config.attach ? new Set(record.config.attach) : undefined;
   const dropped = { write: () => true } as unknown as NodeJS.WritableStream;
   try {
     const result = await runAttach(socket!, {
-      stdin: options.stdin && (!only || only.has('stdin')) ? stdin : undefined,
+      stdin: options.stdin ? stdin : undefined,
       stdout: only && !only.has('stdout') ? dropped : process.stdout,
       stderr: only && !only.has('stderr') ? dropped : process.stderr,
       detachKeys: options.stdin ? detachKeys : [],
