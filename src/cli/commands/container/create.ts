@@ -115,7 +115,7 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--cgroups <mode>', "enabled (the default), disabled (no cgroup of the container's own), no-conmon, split")
     .option(
       '--network <mode>',
-      'network: pasta (default where installed, else slirp4netns; skiff.conf [network] backend chooses), slirp4netns, none (loopback only), host, container:NAME, or named networks (repeat for several)',
+      'network: pasta[:OPTIONS] (default where installed, else slirp4netns; skiff.conf [network] backend chooses), slirp4netns[:cidr=,mtu=,allow_host_loopback=,enable_ipv6=,outbound_addr=,port_handler=], private (the default), bridge (the podman network), none (loopback only), host, container:NAME, ns:PATH, or named networks (repeat for several)',
       collect,
     )
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges, udp; no host port: a free one)', collect)
