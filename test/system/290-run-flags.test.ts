@@ -239,6 +239,7 @@ describe('--chrootdirs, --subuidname, --rootfs', () => {
     expect(existsSync(join(root, 'made-o'))).toBe(false);
     await sb.runCli(0, 'run', '-d', '--name', 'fromdir', '--rootfs', `${root}:O`, 'sh', '-c', 'sleep 30');
     expect(await out('ps', '--format', '{{.Names}} {{.Image}}')).toBe(`fromdir ${root}:O\n`);
+    expect(await errorLine(['commit', 'fromdir', 'fromdir-image'])).toMatch(/runs a --rootfs directory, not an image: make an image of it with/);
     expect(await errorLine(['run', '--rootfs', join(sb.dir, 'nowhere'), 'true'])).toMatch(/--rootfs .*nowhere is not a directory/);
     expect(await errorLine(['run', '--userns', 'keep-id', '--rootfs', root, 'true'])).toMatch(/--rootfs runs the directory with your own ids/);
   });
