@@ -447,6 +447,14 @@ start_spare_network (const char *dir)
 int
 main (int argc, char **argv)
 {
+  /* --preserve-fds: how many descriptors from 3 up skiff was given, counted before anything here
+     (or Node) opens its own at those numbers.  */
+  int given = 3;
+  while (fcntl (given, F_GETFD) >= 0)
+    given++;
+  char given_text[16];
+  snprintf (given_text, sizeof given_text, "%d", given - 3);
+  setenv ("SKIFF_INHERITED_FDS", given_text, 1);
   char self[PATH_MAX], script[PATH_MAX + 32];
   ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0)

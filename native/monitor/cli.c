@@ -77,6 +77,8 @@ cli_parse (struct options *opt, int argc, char **argv)
         opt->sync_fd = atoi (argv[++i]);
       else if (strcmp (a, "--go-fd") == 0 && v)
         opt->go_fd = atoi (argv[++i]);
+      else if (strcmp (a, "--preserve-fds") == 0 && v)
+        opt->preserve_fds = atoi (argv[++i]);
       else if (strcmp (a, "--terminal") == 0)
         opt->terminal = true;
       else if (strcmp (a, "--start") == 0)

@@ -36,6 +36,7 @@ struct options
   long long log_size_max;
   bool terminal, open_stdin, start;
   int sync_fd, go_fd;
+  int preserve_fds; /* --preserve-fds N: fds 3 .. 3+N-1 go to the container's process (the create call only) */
 };
 
 /* Fills `opt` from argv; prints the problem and exits 1 on a bad command line.  */

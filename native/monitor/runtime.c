@@ -23,7 +23,7 @@
    the runtime, held at the gate (the library at gate_path) until a byte arrives on that descriptor
    (a pipe's read end).  */
 static pid_t
-spawn (const char *const argv[], int in, int out, int err, int exec_fd, int gate, const char *gate_path)
+spawn (const char *const argv[], int in, int out, int err, int exec_fd, int gate, const char *gate_path, int preserve)
 {
   pid_t pid = fork ();
   if (pid != 0)
@@ -31,6 +31,10 @@ spawn (const char *const argv[], int in, int out, int err, int exec_fd, int gate
   reset_child_signals ();
   if ((in >= 0 && dup2 (in, 0) < 0) || (out >= 0 && dup2 (out, 1) < 0) || (err >= 0 && dup2 (err, 2) < 0))
     _exit (127);
+  /* --preserve-fds: kept close-on-exec in the monitor, passed on to the runtime's create only.  */
+  for (int fd = 3; fd < 3 + preserve; fd++)
+    if (fcntl (fd, F_SETFD, 0) < 0)
+      _exit (127);
   if (gate >= 0)
     {
       /* The pipe's inode too: a process the runtime starts later may inherit the variables
@@ -55,13 +59,19 @@ spawn (const char *const argv[], int in, int out, int err, int exec_fd, int gate
 pid_t
 spawn_process (const char *const argv[], int in, int out, int err)
 {
-  return spawn (argv, in, out, err, -1, -1, NULL);
+  return spawn (argv, in, out, err, -1, -1, NULL, 0);
 }
 
 pid_t
 runtime_spawn (const struct runtime *rt, const char *const argv[], int in, int out, int err)
 {
-  return spawn (argv, in, out, err, rt->sealed_fd, -1, NULL);
+  return spawn (argv, in, out, err, rt->sealed_fd, -1, NULL, 0);
+}
+
+pid_t
+runtime_spawn_create (const struct runtime *rt, const char *const argv[], int in, int out, int err)
+{
+  return spawn (argv, in, out, err, rt->sealed_fd, -1, NULL, rt->opt->preserve_fds);
 }
 
 void
@@ -116,6 +126,13 @@ runtime_create_argv (const struct runtime *rt, const char **argv, bool run_detac
   argv[n++] = opt->bundle;
   argv[n++] = "--pid-file";
   argv[n++] = opt->pid_file;
+  static char preserve[16];
+  if (opt->preserve_fds > 0)
+    {
+      snprintf (preserve, sizeof preserve, "%d", opt->preserve_fds);
+      argv[n++] = "--preserve-fds";
+      argv[n++] = preserve;
+    }
   if (console_path)
     {
       argv[n++] = "--console-socket";
@@ -175,7 +192,7 @@ runtime_hold (struct runtime *rt, const char *const argv[], int in, int out, int
   /* Above the descriptors the child's stdio takes.  */
   int held = fcntl (ends[0], F_DUPFD_CLOEXEC, 10);
   close (ends[0]);
-  rt->held = held >= 0 ? spawn (argv, in, out, err, rt->sealed_fd, held, rt->gate_path) : -1;
+  rt->held = held >= 0 ? spawn (argv, in, out, err, rt->sealed_fd, held, rt->gate_path, rt->opt->preserve_fds) : -1;
   if (held >= 0)
     close (held);
   if (rt->held > 0)

@@ -51,6 +51,8 @@ void runtime_open_gate (struct runtime *rt, bool go);
 
 /* Starts the runtime with argv, from its sealed copy when there is one.  */
 pid_t runtime_spawn (const struct runtime *rt, const char *const argv[], int in, int out, int err);
+/* runtime_spawn for the create call: with the --preserve-fds descriptors open in the child.  */
+pid_t runtime_spawn_create (const struct runtime *rt, const char *const argv[], int in, int out, int err);
 
 /* Runs `RUNTIME [runtime-args] VERB [--force] ID` ("delete" gets --force); its stderr goes to
    `message` when given.  Returns its exit status (0 on success).  */

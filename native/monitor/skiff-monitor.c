@@ -357,7 +357,7 @@ create (int sig_fd, const struct create_call *call, char *out, size_t cap, size_
       create_failed ("cannot open log %s: %s", opt.log_path, strerror (log_error));
     }
   runtime_open_gate (&runtime, true);
-  pid_t runtime_pid = runtime.held > 0 ? runtime.held : runtime_spawn (&runtime, call->argv, call->in, call->out, call->err);
+  pid_t runtime_pid = runtime.held > 0 ? runtime.held : runtime_spawn_create (&runtime, call->argv, call->in, call->out, call->err);
   if (runtime_pid < 0)
     create_failed ("fork: %s", strerror (errno));
   close (io.err[1]);
@@ -558,6 +558,8 @@ main (int argc, char **argv)
     fcntl (opt.sync_fd, F_SETFD, FD_CLOEXEC);
   if (opt.go_fd >= 0)
     fcntl (opt.go_fd, F_SETFD, FD_CLOEXEC);
+  for (int fd = 3; fd < 3 + opt.preserve_fds; fd++)
+    fcntl (fd, F_SETFD, FD_CLOEXEC);
   runtime_init (&runtime, &opt);
   net_helper_init (&net, &opt);
   attach_init (&attach);
@@ -577,6 +579,9 @@ main (int argc, char **argv)
   static char create_out[CREATE_OUTPUT_MAX];
   size_t create_len = 0;
   int container = create (sig_fd, &call, create_out, sizeof create_out, &create_len);
+  /* The container has the --preserve-fds descriptors now: the monitor keeps none of them open.  */
+  for (int fd = 3; fd < 3 + opt.preserve_fds; fd++)
+    close (fd);
 
   /* The container runs (or, without --start, is about to: the CLI's start frame says when).  */
   if (opt.start)

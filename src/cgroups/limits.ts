@@ -4,7 +4,9 @@
 // (cgroup v1 or hybrid, or not delegated to the user), asking for the limit is an error, never a
 // silent no-op. rlimits (--ulimit) and --oom-score-adj need no cgroup and work on every host.
 import { CliError } from '../errors.js';
+import { log } from '../util/log.js';
 import { hardLimit } from '../util/proc.js';
+import { cgroupVersion } from './detect.js';
 
 export interface DeviceRate {
   path: string;
@@ -30,6 +32,11 @@ export interface ResourceLimits {
   deviceWriteBps?: DeviceRate[];
   deviceReadIops?: DeviceRate[];
   deviceWriteIops?: DeviceRate[];
+  /** --blkio-weight-device DEV:WEIGHT (io.bfq.weight_device). */
+  blkioWeightDevice?: { path: string; weight: number }[];
+  /** --cpu-rt-period/--cpu-rt-runtime: cgroup v1's realtime limits (kept only off cgroup v2, where they are refused). */
+  cpuRtPeriod?: number;
+  cpuRtRuntime?: number;
   /** --cgroup-conf KEY=VALUE: cgroup v2 files written as they are (linux.resources.unified). */
   unified?: Record<string, string>;
 }
@@ -53,6 +60,9 @@ export interface LimitFlags {
   deviceReadIops?: string[];
   deviceWriteIops?: string[];
   cgroupConf?: string[];
+  blkioWeightDevice?: string[];
+  cpuRtPeriod?: string;
+  cpuRtRuntime?: string;
 }
 
 export interface Ulimit {
@@ -97,11 +107,38 @@ const deviceRates = (values: string[] | undefined, flag: string, bytes: boolean)
       })
     : undefined;
 
+// --blkio-weight-device /dev/sda:200 (a weight from 10 to 1000, or 0: the device's default).
+const weightDevices = (values: string[] | undefined): { path: string; weight: number }[] | undefined =>
+  values?.length
+    ? values.map((v) => {
+        const colon = v.lastIndexOf(':');
+        if (colon <= 0 || !v.startsWith('/')) throw new CliError('EUSAGE', `invalid --blkio-weight-device "${v}": use DEVICE-PATH:WEIGHT, e.g. /dev/sda:200`);
+        const weight = wholeNumber(v.slice(colon + 1), '--blkio-weight-device weight', 0, 1000);
+        if (weight > 0 && weight < 10) throw new CliError('EUSAGE', `invalid --blkio-weight-device "${v}": the weight is 0 or from 10 to 1000`);
+        return { path: v.slice(0, colon), weight };
+      })
+    : undefined;
+
+// --cpu-rt-period/--cpu-rt-runtime: cgroup v1's cpu.rt_* files. cgroup v2 has none: as Podman, a
+// warning and no limit (`v2`: the host's cgroups are v2).
+const realtime = (f: LimitFlags, r: ResourceLimits, v2: boolean): void => {
+  for (const [flag, value, key, what] of [
+    ['--cpu-rt-period', f.cpuRtPeriod, 'cpuRtPeriod', 'period'],
+    ['--cpu-rt-runtime', f.cpuRtRuntime, 'cpuRtRuntime', 'runtime'],
+  ] as const) {
+    if (value === undefined) continue;
+    const n = wholeNumber(value, flag, key === 'cpuRtRuntime' ? -1 : 0);
+    if (v2) log.warn(`${flag}: realtime ${what} not supported on cgroups V2 systems: ignored`);
+    else r[key] = n;
+  }
+};
+
 const MIN_MEMORY = 6 * 1024 * 1024;
 const CPU_PERIOD = 100_000;
 
-export const parseLimits = (f: LimitFlags): ResourceLimits => {
+export const parseLimits = (f: LimitFlags, v2 = cgroupVersion() === 'v2'): ResourceLimits => {
   const r: ResourceLimits = {};
+  realtime(f, r, v2);
   if (f.memory !== undefined) {
     r.memory = parseBytes(f.memory, '--memory');
     if (r.memory > 0 && r.memory < MIN_MEMORY) throw new CliError('EUSAGE', `--memory ${f.memory} is too small: the least is 6m`);
@@ -137,6 +174,8 @@ export const parseLimits = (f: LimitFlags): ResourceLimits => {
     deviceWriteIops: deviceRates(f.deviceWriteIops, '--device-write-iops', false),
   };
   for (const [k, v] of Object.entries(rates)) if (v) (r as Record<string, unknown>)[k] = v;
+  const weights = weightDevices(f.blkioWeightDevice);
+  if (weights) r.blkioWeightDevice = weights;
   if (f.cgroupConf?.length) {
     r.unified = {};
     for (const kv of f.cgroupConf) {
@@ -169,6 +208,9 @@ export const neededControllers = (r: ResourceLimits): Map<string, string> => {
   add('io', '--device-write-bps', r.deviceWriteBps);
   add('io', '--device-read-iops', r.deviceReadIops);
   add('io', '--device-write-iops', r.deviceWriteIops);
+  add('io', '--blkio-weight-device', r.blkioWeightDevice);
+  add('cpu', '--cpu-rt-period', r.cpuRtPeriod);
+  add('cpu', '--cpu-rt-runtime', r.cpuRtRuntime);
   for (const key of Object.keys(r.unified ?? {})) add(key.split('.')[0]!, '--cgroup-conf', key);
   return need;
 };
@@ -270,6 +312,15 @@ export const ociResources = (r: ResourceLimits, device: (path: string) => [numbe
     ...(r.deviceWriteBps ? { throttleWriteBpsDevice: throttle(r.deviceWriteBps, device) } : {}),
     ...(r.deviceReadIops ? { throttleReadIOPSDevice: throttle(r.deviceReadIops, device) } : {}),
     ...(r.deviceWriteIops ? { throttleWriteIOPSDevice: throttle(r.deviceWriteIops, device) } : {}),
+    // (The runtime writes io.bfq.weight_device, "MAJOR:MINOR WEIGHT", one line per device.)
+    ...(r.blkioWeightDevice
+      ? {
+          weightDevice: r.blkioWeightDevice.map((d) => {
+            const [major, minor] = device(d.path);
+            return { major, minor, weight: d.weight };
+          }),
+        }
+      : {}),
   };
   if (Object.keys(blockIO).length) out.blockIO = blockIO;
   if (r.unified) out.unified = r.unified;

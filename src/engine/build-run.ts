@@ -412,6 +412,8 @@ export class BuildRun {
       workdir: inner.WorkingDir || '/',
       ...(inner.User ? { user: inner.User } : {}),
       ...(network ? { network } : {}),
+      // (A RUN step's USER gets no /etc/passwd entry: the image's files are what the step left.)
+      passwd: false,
       pull: 'never',
       labels: ['io.skiff.build=1'],
       ...run,

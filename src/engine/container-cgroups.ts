@@ -24,7 +24,14 @@ export const chooseCgroupManager = async (ctx: EngineContext, config: ContainerC
   const r = config.resources;
   if (r) {
     checkLimits(r, setup, disabled);
-    for (const d of [...(r.deviceReadBps ?? []), ...(r.deviceWriteBps ?? []), ...(r.deviceReadIops ?? []), ...(r.deviceWriteIops ?? [])]) blockDevice(d.path);
+    for (const d of [
+      ...(r.deviceReadBps ?? []),
+      ...(r.deviceWriteBps ?? []),
+      ...(r.deviceReadIops ?? []),
+      ...(r.deviceWriteIops ?? []),
+      ...(r.blkioWeightDevice ?? []),
+    ])
+      blockDevice(d.path);
     // cgroup v2 has neither (Podman says so too): the rest of the limits hold.
     if (r.memorySwappiness !== undefined) log.warn('--memory-swappiness has no effect on cgroup v2: ignored');
     if (r.oomKillDisable) log.warn('--oom-kill-disable has no effect on cgroup v2: ignored');

@@ -3,17 +3,21 @@
 // overrides the image's Env; names in --user are resolved later, against the container's files.
 import { parseUserns } from '../util/idmap.js';
 import { checkUlimits, type LimitFlags, parseLimits, parseUlimit } from '../cgroups/limits.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ImageConfig } from '../image-format.js';
 import { CliError } from '../errors.js';
+import { parseNetworkSpec } from '../network/modes.js';
 import type { PortMapping } from '../network/ports.js';
 import type { ContainerConfig, MountSpec, RestartPolicy } from '../state/containers.js';
 import { parseRamSize } from '../build/values.js';
+import { log } from '../util/log.js';
+import { hostAccount } from '../oci/passwd.js';
 import { healthcheckConfig, type HealthFlags } from './container-health.js';
 import { containerMounts, parseDevice } from './container-mounts.js';
 import { checkMac } from './container-networks.js';
 import { parseSecretFlags } from './container-secrets.js';
+import { idMapFlags } from './container-userns.js';
 
 export interface CreateOptions extends LimitFlags, HealthFlags {
   image: string;
@@ -133,7 +137,76 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   defaultEnv?: string[];
   defaultCapabilities?: string[];
   baseHostsFile?: string;
+  /** -a/--attach: stdin, stdout, stderr. */
+  attach?: string[];
+  /** --rootfs: `image` is a host directory (DIR or DIR:O) to run as the root. */
+  rootfs?: boolean;
+  /** --systemd: true (the default), false or always. */
+  systemd?: string;
+  /** run --passwd=false. */
+  passwd?: boolean;
+  passwdEntry?: string;
+  hostuser?: string[];
+  /** run --preserve-fds N, as given. */
+  preserveFds?: string;
+  chrootdirs?: string[];
+  deviceCgroupRule?: string[];
+  subuidname?: string;
+  subgidname?: string;
+  pod?: string;
+  podIdFile?: string;
+  initCtr?: string;
 }
+
+// --rootfs DIR[:O]: an existing directory (absolute once resolved); :O puts an overlay on it, so
+// the container's writes go to its own layer and DIR is never written.
+export const rootfsSource = (spec: string): { path: string; overlay: boolean } => {
+  const overlay = spec.endsWith(':O');
+  const path = resolve(overlay ? spec.slice(0, -2) : spec);
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    throw usage(`--rootfs ${spec}: ${path} is not a directory (give the directory to run as the root, DIR or DIR:O)`);
+  return { path, overlay };
+};
+
+// run --preserve-fds N: a whole number.
+export const wholeFds = (text: string): number => {
+  if (!/^\d+$/.test(text)) throw usage(`invalid --preserve-fds "${text}": use a number of file descriptors`);
+  return Number(text);
+};
+
+const SYSTEMD_INITS = ['/sbin/init', '/usr/sbin/init', '/usr/local/sbin/init'];
+
+// --systemd: always; true (the default) when the command (after a `/bin/sh -c`) is an init or
+// systemd, as Podman decides; false never.
+const systemdMode = (mode: string | undefined, command: string[]): boolean => {
+  if (mode === 'always') return true;
+  if (mode === 'false') return false;
+  if (mode !== undefined && mode !== 'true') throw usage(`invalid --systemd "${mode}": use true, false or always`);
+  const cmd = command.length > 2 && command[0] === '/bin/sh' && command[1] === '-c' ? command.slice(2) : command;
+  return cmd.length > 0 && (SYSTEMD_INITS.includes(cmd[0]!) || cmd[0]!.split('/').pop() === 'systemd');
+};
+
+// What needs a pod: refused in one line (skiff has none yet).
+const refusePods = (options: CreateOptions): void => {
+  for (const [flag, given] of [
+    ['--pod', options.pod],
+    ['--pod-id-file', options.podIdFile],
+    ['--init-ctr', options.initCtr],
+  ] as const)
+    if (given !== undefined) throw usage(`${flag}: pods are not supported by skiff yet: run the container without it`);
+};
+
+// --device-cgroup-rule 'c|b|a MAJOR|*:MINOR|* [rwm]': checked, then left out with one warning, as
+// Podman leaves it out of a rootless container (device access is the host's file permissions).
+const checkDeviceCgroupRules = (rules: string[]): void => {
+  for (const rule of rules)
+    if (!/^[abc] (\d+|\*):(\d+|\*) [rwm]{1,3}$/.test(rule.trim()))
+      throw usage(`invalid --device-cgroup-rule "${rule}": use 'TYPE MAJOR:MINOR ACCESS', e.g. 'c 1:3 rwm' (TYPE a, b or c; * for any number)`);
+  if (rules.length)
+    log.warn(
+      "--device-cgroup-rule has no effect on a rootless container (it has no device cgroup; access is the host files' permissions): ignored, as Podman does",
+    );
+};
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;
 
@@ -274,6 +347,11 @@ export const USERSPACE_NETWORKS = ['pasta', 'slirp4netns'];
 
 const checkNetwork = (network: string, publishing: boolean, named: boolean): void => {
   if (named) return;
+  if (network.startsWith('ns:')) {
+    if (publishing) throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: the namespace is not skiff's to forward into`);
+    if (!existsSync(network.slice(3))) throw new CliError('EUSAGE', `--network ${network}: no such network namespace file`);
+    return;
+  }
   if (network.startsWith('container:') && network.length > 'container:'.length) {
     if (publishing) throw new CliError('EUSAGE', 'ports cannot be published with --network container:…: publish them on that container');
     return;
@@ -281,7 +359,7 @@ const checkNetwork = (network: string, publishing: boolean, named: boolean): voi
   if (![...USERSPACE_NETWORKS, 'none', 'host'].includes(network))
     throw new CliError(
       'EUSAGE',
-      `unknown network "${network}": use pasta, slirp4netns, none, host, container:NAME, or create it with \`skiff network create ${network}\``,
+      `unknown network "${network}": use pasta[:OPTIONS], slirp4netns[:OPTIONS], bridge, private, none, host, container:NAME, ns:PATH, or create it with \`skiff network create ${network}\``,
     );
   if (publishing && !USERSPACE_NETWORKS.includes(network))
     throw new CliError('EUSAGE', `ports cannot be published with --network ${network}: publish them with --network pasta or slirp4netns`);
@@ -396,11 +474,22 @@ export const buildContainerConfig = (
   const cmd = options.command.length ? options.command : options.entrypoint !== undefined ? [] : (img.Cmd ?? []);
   if (entrypoint.length + cmd.length === 0)
     throw new CliError('EUSAGE', 'no command specified: the image has no Cmd or Entrypoint, so give a command after the image name');
+  refusePods(options);
+  const systemd = systemdMode(options.systemd, [...entrypoint, ...cmd]);
+  const attach = (options.attach ?? []).map((stream) => {
+    const lower = stream.toLowerCase();
+    if (lower !== 'stdin' && lower !== 'stdout' && lower !== 'stderr') throw usage(`invalid stream "${stream}" for --attach: use stdin, stdout or stderr`);
+    return lower as 'stdin' | 'stdout' | 'stderr';
+  });
+  if (options.preserveFds !== undefined) wholeFds(options.preserveFds);
+  checkDeviceCgroupRules(options.deviceCgroupRule ?? []);
+  for (const name of options.hostuser ?? []) if (!hostAccount(name)) throw usage(`--hostuser ${name}: no such user in this host's /etc/passwd`);
+  for (const dir of options.chrootdirs ?? []) if (!dir.startsWith('/')) throw usage(`invalid --chrootdirs "${dir}": use an absolute path in the container`);
   const restartPolicy = parseRestartPolicy(options.restart);
   if (options.rm && restartPolicy.name !== 'no') throw new CliError('EUSAGE', 'the --rm option conflicts with --restart: use one of them');
   const workdir = options.workdir ?? (img.WorkingDir || '/');
   if (!workdir.startsWith('/')) throw new CliError('EUSAGE', `invalid working directory "${workdir}": it must be an absolute path`);
-  const network = options.network === 'private' ? 'none' : (options.network ?? defaults.network);
+  const { network, networkOptions } = parseNetworkSpec(options.network ?? defaults.network, defaults.network);
   const named = defaults.named?.(network) ?? false;
   if (options.moreNetworks?.length) {
     const notNamed = !named ? network : options.moreNetworks.find((n) => !defaults.named?.(n));
@@ -428,7 +517,10 @@ export const buildContainerConfig = (
     options.imageVolume ?? 'bind',
     defaults.inherited ?? [],
   );
-  const userns = parseUserns(options.userns, options.uidmap, options.gidmap);
+  const maps = idMapFlags(options);
+  const userns = parseUserns(options.userns, maps.uidmap, maps.gidmap);
+  if (options.rootfs && userns.mode !== 'host')
+    throw usage('--rootfs runs the directory with your own ids: it cannot be used with --userns, --uidmap or --subuidname');
   const resources = parseLimits(options);
   const ulimits = (options.ulimit ?? []).map(parseUlimit);
   if (ulimits.length) checkUlimits(ulimits, readFileSync('/proc/self/limits', 'utf8'));
@@ -492,7 +584,7 @@ export const buildContainerConfig = (
     interactive: Boolean(options.interactive),
     autoRemove: Boolean(options.rm || options.rmi),
     restartPolicy,
-    stopSignal: options.stopSignal ?? img.StopSignal ?? 'SIGTERM',
+    stopSignal: options.stopSignal ?? (systemd ? 'SIGRTMIN+3' : (img.StopSignal ?? 'SIGTERM')),
     stopTimeout,
     capAdd: options.capAdd ?? [],
     capDrop: options.capDrop ?? [],
@@ -514,6 +606,7 @@ export const buildContainerConfig = (
     ...(userns.mode !== 'host' ? { userns: userns.mode === 'map' ? 'private' : options.userns! } : {}),
     init: Boolean(options.init),
     network,
+    ...(networkOptions ? { networkOptions } : {}),
     ports: defaults.ports,
     dns: options.dns ?? [],
     dnsSearch: options.dnsSearch ?? [],
@@ -539,6 +632,12 @@ export const buildContainerConfig = (
     ...(options.personality ? { personality: options.personality as 'LINUX' | 'LINUX32' } : {}),
     ...(options.pidfile ? { pidfile: resolve(options.pidfile) } : {}),
     ...(options.conmonPidfile ? { conmonPidfile: resolve(options.conmonPidfile) } : {}),
+    ...(attach.length ? { attach } : {}),
+    ...(systemd ? { systemd } : {}),
+    ...(options.passwd === false ? { noPasswd: true } : {}),
+    ...(options.passwdEntry !== undefined ? { passwdEntry: options.passwdEntry } : {}),
+    ...(options.hostuser?.length ? { hostUsers: options.hostuser } : {}),
+    ...(options.chrootdirs?.length ? { chrootDirs: options.chrootdirs } : {}),
     ...(shared.ipc || shared.pid || shared.uts ? { sharedNamespaces: Object.fromEntries(Object.entries(shared).filter(([, v]) => v)) } : {}),
     ...(options.secret?.length ? { secrets: parseSecretFlags(options.secret) } : {}),
   };

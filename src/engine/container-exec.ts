@@ -78,11 +78,15 @@ const prepareExec = (
 };
 
 // --preserve-fds N: fds 3 .. 3+N-1, each checked to be open here (the runtime passes them on).
-const preservedFds = (count: number): number[] => {
+// (SKIFF_INHERITED_FDS: how many the launcher was given; past those, fds 3.. are Node's own.)
+const inherited = process.env.SKIFF_INHERITED_FDS;
+delete process.env.SKIFF_INHERITED_FDS;
+export const preservedFds = (count: number): number[] => {
   if (!Number.isInteger(count) || count < 0) throw new CliError('EUSAGE', `invalid --preserve-fds "${count}": use a number of file descriptors`);
   const fds = Array.from({ length: count }, (_, i) => 3 + i);
   for (const fd of fds) {
     try {
+      if (inherited !== undefined && fd >= 3 + Number(inherited)) throw new Error('not given');
       fstatSync(fd);
     } catch {
       throw new CliError('EUSAGE', `--preserve-fds ${count}: file descriptor ${fd} is not open; open fds 3 to ${2 + count} for skiff, or pass fewer`);

@@ -254,6 +254,11 @@ export class ContainerFiles {
     return this.containers.withRootfs(input, async (rootfs, record: ContainerRecord, upper) => {
       if (!upper && !options.squash)
         throw new CliError('ESTATE', `commit needs an overlay root filesystem; container ${record.name} uses the copy driver (commit --squash does not)`);
+      if (record.config.rootfs)
+        throw new CliError(
+          'EUSAGE',
+          `container ${record.name} runs a --rootfs directory, not an image: make an image of it with \`tar -C DIR -c . | skiff import - NAME\``,
+        );
       const image = this.ctx.images.get(record.imageId);
       if (!image) throw new CliError('ENOIMAGE', `the image of container ${record.name} is gone`);
       // --squash: the merged root as it is, else the overlay's upper layer (its whiteouts kept).

@@ -40,6 +40,7 @@ export const launch = async (
   record: ContainerRecord,
   runtime: OciRuntime,
   spare: SpareNetwork | undefined,
+  preserveFds = 0,
 ): Promise<Launched> => {
   const store = ctx.containers;
   const dir = store.containerDir(record.id);
@@ -117,6 +118,7 @@ export const launch = async (
       : {}),
     ...(notify ? { sdnotifySocket: notify.socket, sdnotifyProxy: notify.proxy } : {}),
     ...(record.config.timeout ? { timeoutSeconds: record.config.timeout } : {}),
+    ...(preserveFds ? { preserveFds } : {}),
   });
   const monitorStartTime = startTimeOf(monitor.pid);
   log.debug(adopted ? "start: monitor launched, with the launcher's pasta" : 'start: monitor launched');

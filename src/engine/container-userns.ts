@@ -4,6 +4,8 @@
 import { chmodSync, lchownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
+import { hostAccount as hostEntry } from '../oci/passwd.js';
+import { readSubids } from '../rootless/subid.js';
 import type { Mount } from '../oci/spec.js';
 import type { ContainerConfig, ContainerRecord } from '../state/containers.js';
 import { isRootful } from '../rootless/rootful.js';
@@ -82,7 +84,8 @@ export const keepIdAccounts = (record: ContainerRecord, rootfs: string, userdata
 export const setUserns = (ctx: EngineContext, options: CreateOptions, config: ContainerConfig, containerDir: string): void => {
   if (!config.userns) return;
   if (isRootful()) throw new CliError('EUSAGE', `--userns=${config.userns} is for rootless use: as root, containers run with the host's ids`);
-  const request = parseUserns(options.userns, options.uidmap, options.gidmap);
+  const maps = idMapFlags(options);
+  const request = parseUserns(options.userns, maps.uidmap, maps.gidmap);
   const ns = namespaceIds();
   const taken = ctx.containers
     .list()
@@ -123,4 +126,45 @@ export const checkReachable = (paths: string[], mappings: IdMappings, mode: stri
       if (dir === '/') break;
     }
   }
+};
+
+// --subuidname/--subgidname NAME: NAME's /etc/subuid (/etc/subgid) ranges as --uidmap (--gidmap)
+// entries, container ids from 0 up, as Podman's. The ranges are host ids: rootless, only those
+// inside skiff's namespace (your own subordinate range, or a part of it) can be mapped, given here
+// as that namespace's ids. One name alone serves for both.
+export const subidMaps = (uidName: string | undefined, gidName: string | undefined): { uidmap: string[]; gidmap: string[] } => {
+  if (uidName === undefined && gidName === undefined) return { uidmap: [], gidmap: [] };
+  const forFile = (name: string, file: '/etc/subuid' | '/etc/subgid', map: string, flag: string): string[] => {
+    const owner = hostEntry(name);
+    const ranges = readSubids(file, { name, uid: owner ? Number(owner.uid) : -1, gid: -1 });
+    if (!ranges.length) throw new CliError('EUSAGE', `${flag} ${name}: ${file} has no range for ${name}`);
+    const lines = readFileSync(map, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+    let inner = 0;
+    return ranges.map((r) => {
+      const line = lines.find(([, outside, count]) => r.start >= outside && r.start + r.count <= outside + count);
+      if (!line)
+        throw new CliError(
+          'EUSAGE',
+          `${flag} ${name}: its range ${r.start}-${r.start + r.count - 1} is not among the ids your user may map (your /etc/subuid and /etc/subgid ranges)`,
+        );
+      const entry = `${inner}:${line[0] + (r.start - line[1])}:${r.count}`;
+      inner += r.count;
+      return entry;
+    });
+  };
+  const uid = uidName ?? gidName!;
+  const gid = gidName ?? uidName!;
+  return {
+    uidmap: forFile(uid, '/etc/subuid', '/proc/self/uid_map', uidName ? '--subuidname' : '--subgidname'),
+    gidmap: forFile(gid, '/etc/subgid', '/proc/self/gid_map', gidName ? '--subgidname' : '--subuidname'),
+  };
+};
+
+// --uidmap/--gidmap with --subuidname/--subgidname's entries first.
+export const idMapFlags = (options: CreateOptions): { uidmap: string[]; gidmap: string[] } => {
+  const sub = subidMaps(options.subuidname, options.subgidname);
+  return { uidmap: [...sub.uidmap, ...(options.uidmap ?? [])], gidmap: [...sub.gidmap, ...(options.gidmap ?? [])] };
 };

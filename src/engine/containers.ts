@@ -35,15 +35,16 @@ import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { findHelperBinary, signalQuietly } from '../util/exec.js';
 import type { PortMapping } from '../network/ports.js';
 import { publishPorts } from '../network/slirp.js';
+import { networkMode } from '../network/modes.js';
 import { discardSpareNetwork, sweepSpares, keepSpareTemplate, takeSpareNetwork, type SpareNetwork } from '../network/spare.js';
 import { defaultNetwork } from '../network/backend.js';
 import { acquireLock, type Lock } from '../util/lock.js';
 import { log } from '../util/log.js';
-import { buildContainerConfig, type CreateOptions } from './container-config.js';
+import { buildContainerConfig, type CreateOptions, rootfsSource, wholeFds } from './container-config.js';
 import { checkDevices, fillVolumes, inheritMounts, mountedOverlay, mountOverlays, prepareMounts, unmountOverlays } from './container-mounts.js';
 import { resolveUser } from '../oci/passwd.js';
 import { inContainerTerms } from './container-paths.js';
-import { execCaptured, execInContainer, type ExecOptions } from './container-exec.js';
+import { execCaptured, execInContainer, type ExecOptions, preservedFds } from './container-exec.js';
 import { healthArgv, healthOf, OUTPUT_KEPT, recordHealth, type HealthState } from './container-health.js';
 import type { ContainerRow } from './container-reports.js';
 import { writeBundle } from './container-bundle.js';
@@ -115,6 +116,8 @@ export class ContainersEngine {
   // user namespace of its own, the layers' copies shifted for its map (made by ensureLowers).
   lowers(record: ContainerRecord): string[] {
     const mappings = record.config.idMappings;
+    // (--rootfs DIR:O: the directory is the one lower layer; plain --rootfs mounts nothing.)
+    if (record.config.rootfs) return record.config.rootfs.overlay ? [record.config.rootfs.path] : [];
     if (!mappings) return record.layers.map((l) => this.ctx.layers.diffPath(l));
     const key = mappingsKey(mappings);
     return record.layers.map((l) => this.ctx.layers.mappedPath(l, key));
@@ -207,6 +210,8 @@ export class ContainersEngine {
   async update(input: string, flags: LimitFlags): Promise<ContainerRecord> {
     const record = this.store.find(input);
     const asked = parseLimits(flags);
+    // (--cpu-rt-* alone on cgroup v2: warned of and ignored, as Podman.)
+    if (!Object.keys(asked).length && (flags.cpuRtPeriod ?? flags.cpuRtRuntime) !== undefined) return record;
     if (!Object.keys(asked).length) throw new CliError('EUSAGE', 'update needs a limit to change: --memory, --cpus, --pids-limit, ...');
     let updated = record;
     await this.store.withContainerLock(record.id, async () => {
@@ -324,22 +329,23 @@ export class ContainersEngine {
 
   private async createRecord(given: CreateOptions, onPull: ((event: PullEvent) => void) | undefined, startNext: boolean): Promise<ContainerRecord> {
     log.debug('create: start');
-    // containers.conf's defaults under the flags; then `bridge` (given, or the default network):
-    // the default named network, made on first use.
+    // containers.conf's defaults under the flags; then `bridge` (given, or the default network,
+    // which `private` names too): the default named network, made on first use.
     const defaulted = withContainerDefaults(given, {
       config: this.ctx.config,
       pidsLimitWorks: () => cgroupSetup(this.ctx.config.engine.cgroupManager, namespaceIds().hostUid).controllers.includes('pids'),
       namedNetwork: (name) => this.ctx.networks.get(name) !== undefined,
     });
-    const options =
-      (defaulted.network ?? defaultNetwork(this.ctx.config.network.backend)) === 'bridge'
-        ? { ...defaulted, network: await this.ctx.networks.ensureDefault(randomId) }
-        : defaulted;
+    const fallback = defaultNetwork(this.ctx.config.network.backend);
+    const asked = defaulted.network === 'private' || defaulted.network === undefined ? fallback : defaulted.network;
+    const options = asked === 'bridge' ? { ...defaulted, network: await this.ctx.networks.ensureDefault(randomId) } : defaulted;
     // A name that cannot be used fails before anything is pulled, launched or written.
     if (options.name) checkName('container', options.name);
     const runtime = resolveRuntime(options.runtime ?? this.ctx.config.engine.runtime, this.ctx.paths.run);
-    let image = options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
-    if (!image) image = (await this.images.pull(options.image, { authfile: options.authfile, tlsVerify: options.tlsVerify }, onPull)).image;
+    // --rootfs: a directory of the user's is the root; no image.
+    const rootDir = options.rootfs ? rootfsSource(options.image) : undefined;
+    let image = rootDir || options.pull === 'always' ? undefined : this.lookupImage(options.image, options.pull === 'never');
+    if (!image && !rootDir) image = (await this.images.pull(options.image, { authfile: options.authfile, tlsVerify: options.tlsVerify }, onPull)).image;
     if (options.name && options.replace && this.store.nameTarget(options.name)) {
       await this.remove(options.name, { force: true }).catch((error) => {
         if (!(error instanceof CliError && error.code === 'ENOCONTAINER')) throw error;
@@ -353,7 +359,7 @@ export class ContainersEngine {
         ...(options.publish ?? []).flatMap(parsePublish),
         ...(options.publishAll
           ? exposedMappings({
-              ...this.ctx.images.config(image.id).config?.ExposedPorts,
+              ...(image ? this.ctx.images.config(image.id).config?.ExposedPorts : {}),
               ...Object.fromEntries((options.expose ?? []).map((p) => [p, {}])),
             })
           : []),
@@ -372,8 +378,8 @@ export class ContainersEngine {
     // network launches its monitor first, whose runtime (held at its gate until the bundle is
     // written) then loads while the rest is done. Under the store lock the image is looked up
     // again: one removed meanwhile still fails the create there.
-    const found = this.images.resolve(image.id);
-    const config = buildContainerConfig(options, this.ctx.images.config(found.id), id, {
+    const found = image ? this.images.resolve(image.id) : { id: '', names: [] as string[], layers: [] as string[] };
+    const config = buildContainerConfig(options, image ? this.ctx.images.config(found.id) : { rootfs: { type: 'layers', diff_ids: [] } }, id, {
       network: defaultNetwork(this.ctx.config.network.backend),
       ports,
       named: (name) => this.ctx.networks.get(name) !== undefined,
@@ -381,6 +387,7 @@ export class ContainersEngine {
     });
     checkDevices(config.devices ?? []);
     const secretData = config.secrets ? await resolveSecrets(this.ctx.secrets, config.secrets) : [];
+    if (rootDir) config.rootfs = rootDir;
     for (const required of config.requires ?? []) this.store.find(required); // --requires: they must exist
     if (options.volumesFrom?.length) config.volumesFrom = options.volumesFrom.map((spec) => this.store.find(spec.split(':')[0]).id);
     // --userns=auto takes ids no other auto container has: one such create at a time, until its record is written.
@@ -400,7 +407,7 @@ export class ContainersEngine {
       id,
       name: '',
       created: new Date().toISOString(),
-      image: found.names.includes(options.image) ? options.image : (found.names[0] ?? found.id),
+      image: rootDir || found.names.includes(options.image) ? options.image : (found.names[0] ?? found.id),
       imageId: found.id,
       imageName: found.names[0] ?? '',
       layers: found.layers,
@@ -416,10 +423,12 @@ export class ContainersEngine {
       // The lock first: files of a container being made (its runtime dir, its monitor) are never
       // taken for a killed command's leftovers (see sweep).
       lock = await this.store.lock(id);
-      if (startNext && !config.namedNetwork) this.launched.set(id, await launch(this.ctx, this.networking, record, this.runtime(record), this.spare));
+      if (startNext && options.preserveFds !== undefined) this.preserveFds = preservedFds(wholeFds(options.preserveFds)).length;
+      if (startNext && !config.namedNetwork)
+        this.launched.set(id, await launch(this.ctx, this.networking, record, this.runtime(record), this.spare, this.preserveFds));
       record.name = this.reserveName(options.name, id);
       return await withStoreLock(this.ctx, false, async () => {
-        this.images.resolve(found.id);
+        if (image) this.images.resolve(found.id);
         await this.ensureLowers(record);
         // The volumes it names are made (and bind sources checked) with the record, under the
         // volumes lock: `volume prune` never sees a volume whose container is not recorded yet.
@@ -616,10 +625,12 @@ export class ContainersEngine {
     const rootfs = this.rootfs(record.rootfsDriver);
     let launched = early;
     try {
-      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare);
+      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare, this.preserveFds);
+      this.preserveFds = 0;
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       await this.ensureLowers(record);
-      const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
+      const own = record.config.rootfs && !record.config.rootfs.overlay ? record.config.rootfs.path : undefined;
+      const mountpoint = own ?? (await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove));
       if (record.config.mounts?.some((m) => m.overlay)) await mountOverlays(rootfs, dir, record.config.mounts);
       log.debug('start: mounted');
       if (record.config.mounts?.length) {
@@ -657,7 +668,7 @@ export class ContainersEngine {
       );
       try {
         if (!monitorStarts) {
-          if (viaSlirp.length) await publishPorts(this.store.slirpSocketPath(record.id), viaSlirp);
+          if (viaSlirp.length) await publishPorts(this.store.slirpSocketPath(record.id), viaSlirp, networkMode(record.config).addresses().ip);
           const joined = memberships(record.config);
           if (joined.length) {
             const { attach } = await import('../network/bridge.js');
@@ -698,6 +709,8 @@ export class ContainersEngine {
   // Containers `run` created whose records are not on disk yet: start() flushes them.
   private readonly unpersisted = new Set<string>();
   private spare?: SpareNetwork;
+  // run --preserve-fds: this process's fds 3.. that the container's first start passes on.
+  private preserveFds = 0;
 
   private persistCreated(id: string): void {
     if (this.unpersisted.delete(id)) this.store.persist(id);
@@ -1038,7 +1051,8 @@ export class ContainersEngine {
     const record = this.store.find(input);
     const dir = this.store.containerDir(record.id);
     const rootfs = this.rootfs(record.rootfsDriver);
-    const mountpoint = await this.store.withContainerLock(record.id, () => rootfs.mount(record.id, { dir, lowers: this.lowers(record) }));
+    const own = record.config.rootfs && !record.config.rootfs.overlay ? record.config.rootfs.path : undefined;
+    const mountpoint = own ?? (await this.store.withContainerLock(record.id, () => rootfs.mount(record.id, { dir, lowers: this.lowers(record) })));
     const upper = record.rootfsDriver === 'copy' ? undefined : join(dir, 'upper');
     try {
       return await fn(mountpoint, record, upper);

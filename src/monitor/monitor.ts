@@ -8,6 +8,8 @@ import { findNative, native } from '../util/native.js';
 
 export interface MonitorOptions {
   id: string;
+  /** --preserve-fds: this process's fds 3 .. 3+N-1, passed to the container's process. */
+  preserveFds?: number;
   runtimePath: string;
   runtimeArgs: string[];
   bundle: string;
@@ -130,10 +132,12 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
     options.socketPath,
     '--monitor-pid-file',
     options.monitorPidFile,
+    // (After the --preserve-fds descriptors, which keep their numbers.)
     '--sync-fd',
-    '3',
+    String(3 + (options.preserveFds ?? 0)),
     '--go-fd',
-    '4',
+    String(4 + (options.preserveFds ?? 0)),
+    ...(options.preserveFds ? ['--preserve-fds', String(options.preserveFds)] : []),
     ...(options.logSizeMax && options.logSizeMax > 0 ? ['--log-size-max', String(options.logSizeMax)] : []),
     ...(options.terminal ? ['--terminal'] : []),
     ...(options.stdin ? ['--stdin'] : []),
@@ -176,7 +180,8 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
   let first: number;
   try {
     // The monitor itself (it does not fork): reaped only when it reported a failure and so ends.
-    first = startHelper(bin, args, [null, null, errWrite, syncWrite, goRead], { cwd: '/' });
+    const preserved = Array.from({ length: options.preserveFds ?? 0 }, (_, i) => 3 + i);
+    first = startHelper(bin, args, [null, null, errWrite, ...preserved, syncWrite, goRead], { cwd: '/' });
   } catch (error) {
     for (const fd of [errRead, syncRead, goWrite]) closeSync(fd);
     throw new CliError('EINTERNAL', `cannot start skiff-monitor: ${messageOf(error)}`, { cause: error });

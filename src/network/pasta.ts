@@ -6,6 +6,7 @@
 // DNS sent to PASTA_DNS goes to the host's first name server.
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { CliError } from '../errors.js';
 import type { PortMapping } from './ports.js';
 
 export const PASTA_DNS = '169.254.1.1';
@@ -15,7 +16,8 @@ const portSpec = (m: PortMapping): string => `${m.hostIp === '0.0.0.0' ? '' : `$
 
 // pasta's arguments; the monitor puts the namespace file in place of {netns}. `pidFile`: where
 // pasta writes its pid, for the monitor to stop it.
-export const pastaHelperArgs = (ports: PortMapping[], pidFile: string): string[] => {
+// `extra`: pasta:OPTIONS (see checkPastaOptions), before the namespace.
+export const pastaHelperArgs = (ports: PortMapping[], pidFile: string, extra: string[] = []): string[] => {
   const forward = (protocol: 'tcp' | 'udp', flag: string): string[] => {
     const mine = ports.filter((p) => p.protocol === protocol);
     return mine.length ? mine.flatMap((p) => [flag, portSpec(p)]) : [flag, 'none'];
@@ -34,9 +36,49 @@ export const pastaHelperArgs = (ports: PortMapping[], pidFile: string): string[]
     PASTA_DNS,
     '--pid',
     pidFile,
+    ...extra,
     '--netns',
     '{netns}',
   ];
+};
+
+// pasta's options that skiff sets itself, each with what to do instead: the ports (-p), how the
+// monitor runs and stops it, the namespace, and DNS forwarding (resolv.conf names PASTA_DNS).
+const OWN_OPTIONS: [string[], string][] = [
+  [['-t', '--tcp-ports', '-u', '--udp-ports', '-T', '--tcp-ns', '-U', '--udp-ns'], 'publish ports with -p'],
+  [
+    ['-f', '--foreground', '-P', '--pid', '--netns', '--netns-only', '--userns', '--runas', '-F', '--fd', '-1', '--one-off'],
+    "skiff runs pasta on the container's namespace itself",
+  ],
+  [['--dns-forward'], `skiff forwards ${PASTA_DNS} (give name servers with --dns)`],
+  [['-h', '--help', '--version'], 'it is no option for a container'],
+];
+
+// pasta:OPT,OPT,...: pasta's own options, passed on, less those that would break skiff's (each
+// refused in one line); a value follows its option as the next item (pasta:-a,10.0.2.5).
+export const checkPastaOptions = (options: string[]): string[] => {
+  for (const option of options) {
+    if (!option.startsWith('-')) continue;
+    const name = option.startsWith('--') ? option.split('=')[0]! : option.slice(0, 2);
+    // (Short options run together, -ft, are each checked.)
+    const names = option.startsWith('--') ? [name] : [...option.slice(1)].map((c) => `-${c}`);
+    for (const n of /^-\d+$/.test(option) ? [] : names) {
+      const own = OWN_OPTIONS.find(([list]) => list.includes(n));
+      if (own) throw new CliError('EUSAGE', `--network pasta:${options.join(',')}: pasta's ${n} is skiff's to set: ${own[1]}`);
+    }
+  }
+  return options;
+};
+
+// The address and gateway that pasta:-a/--address, -g/--gateway give (IPv4).
+export const pastaOptionAddresses = (options: string[]): { address?: string; gateway?: string } => {
+  const value = (names: string[]) => {
+    const at = options.findIndex((o) => names.includes(o));
+    const joined = options.find((o) => names.some((n) => n.startsWith('--') && o.startsWith(`${n}=`)));
+    const v = at >= 0 ? options[at + 1] : joined?.slice(joined.indexOf('=') + 1);
+    return v && /^\d+\.\d+\.\d+\.\d+$/.test(v) ? v : undefined;
+  };
+  return { address: value(['-a', '--address']), gateway: value(['-g', '--gateway']) };
 };
 
 // The host's default route: its interface, gateway and the interface's IPv4 address, which pasta

@@ -138,6 +138,8 @@ export interface SpecInput {
   shmSize?: number;
   sysctls?: Record<string, string>;
   personality?: 'LINUX' | 'LINUX32';
+  /** --systemd: what an init expects: tmpfs on /run, /run/lock, /tmp, /var/log/journal and (cgroup v2) a writable cgroup. */
+  systemd?: boolean;
   /** Namespaces not of its own: the host's, or another's (a path to join). */
   shared?: { ipc?: SharedNamespace; pid?: SharedNamespace; uts?: SharedNamespace };
 }
@@ -231,13 +233,25 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
       ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] }
       : { destination: '/sys', type: 'bind', source: '/sys', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'ro', 'rbind'] },
   ];
-  if (input.cgroupV2)
+  // (systemd as init writes its cgroup: rw, as Podman mounts it for --systemd.)
+  if (input.cgroupV2 && input.systemd)
+    mounts.push(
+      input.hostCgroupns
+        ? { destination: '/sys/fs/cgroup', type: 'bind', source: '/sys/fs/cgroup', options: ['bind', 'private', 'rw'] }
+        : { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['private', 'rw'] },
+    );
+  else if (input.cgroupV2)
     mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
   const extra: Mount[] = Object.entries(input.etcFiles).map(([destination, source]) => ({ destination, type: 'bind', source, options: ['bind', 'rprivate'] }));
   if (input.readOnly && input.readOnlyTmpfs !== false)
     for (const d of ['/tmp', '/var/tmp', '/run']) extra.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev'] });
   for (const t of input.tmpfs) extra.push(parseTmpfs(t));
   extra.push(...(input.binds ?? []));
+  // --systemd: the tmpfs an init expects, each with what the image has there (tmpcopyup), unless mounted already.
+  if (input.systemd)
+    for (const d of ['/run', '/run/lock', '/tmp', '/var/log/journal'])
+      if (!extra.some((m) => m.destination === d))
+        extra.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
   if (input.init) extra.push({ destination: INIT_PATH, type: 'bind', source: input.init, options: ['bind', 'ro', 'rprivate'] });
   // Shallower paths first (a stable sort, as Podman's): `-v .:/app` does not hide `--tmpfs /app/tmp`,
   // nor `-v ./etc:/etc` the /etc files.

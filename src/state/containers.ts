@@ -133,6 +133,22 @@ export interface ContainerConfig {
   volumesFrom?: string[];
   /** --secret: secrets copied in at create (mount) or set in the environment at each start (env). */
   secrets?: ContainerSecret[];
+  /** -a/--attach: the streams `run` and `start -a` attach (absent: all). */
+  attach?: ('stdin' | 'stdout' | 'stderr')[];
+  /** --rootfs: the host directory (absolute) that is the root instead of an image's layers; overlay: `:O`. */
+  rootfs?: { path: string; overlay: boolean };
+  /** --systemd (true, the default: when the command is an init; always): init's tmpfs, cgroup, stop signal. */
+  systemd?: boolean;
+  /** --passwd=false: no /etc/passwd or /etc/group entry is added for --user. */
+  noPasswd?: boolean;
+  /** --passwd-entry: the template of the entry added ($USERNAME $UID $GID $NAME $HOME). */
+  passwdEntry?: string;
+  /** --hostuser: host accounts whose /etc/passwd entries are added. */
+  hostUsers?: string[];
+  /** --chrootdirs: directories inside where /etc/hosts and /etc/resolv.conf are mounted too. */
+  chrootDirs?: string[];
+  /** The userspace network's options (slirp4netns:OPTS, pasta:OPTS) or its namespace file (ns:PATH). */
+  networkOptions?: string[];
 }
 
 export interface ContainerSecret {

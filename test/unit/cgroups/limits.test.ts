@@ -87,3 +87,46 @@ describe('runtime and spec', () => {
     expect(() => checkUlimits([parseUlimit('nofile=-1')], limits)).toThrow(/the hard limit unlimited is above yours \(4096\)/);
   });
 });
+
+describe('--cpu-rt-* and --blkio-weight-device', () => {
+  it('cgroup v2: the realtime limits are warned of and left out, as Podman; v1 keeps them (needing the cpu controller)', async () => {
+    const { log } = await import('../../../src/util/log.js');
+    const warned: string[] = [];
+    const original = log.warn;
+    log.warn = (m: string) => void warned.push(m);
+    try {
+      expect(parseLimits({ cpuRtPeriod: '1000000', cpuRtRuntime: '950000' }, true)).toEqual({});
+    } finally {
+      log.warn = original;
+    }
+    expect(warned).toEqual([
+      '--cpu-rt-period: realtime period not supported on cgroups V2 systems: ignored',
+      '--cpu-rt-runtime: realtime runtime not supported on cgroups V2 systems: ignored',
+    ]);
+    const v1 = parseLimits({ cpuRtPeriod: '1000000' }, false);
+    expect(v1).toEqual({ cpuRtPeriod: 1000000 });
+    expect(neededControllers(v1).get('cpu')).toBe('--cpu-rt-period');
+    expect(() => parseLimits({ cpuRtRuntime: 'x' }, true)).toThrow(/invalid --cpu-rt-runtime "x"/);
+  });
+
+  it('--blkio-weight-device becomes blockIO.weightDevice (io.bfq.weight_device) and needs the io controller', () => {
+    const r = parseLimits({ blkioWeightDevice: ['/dev/sda:200', '/dev/sdb:0'] }, true);
+    expect(r.blkioWeightDevice).toEqual([
+      { path: '/dev/sda', weight: 200 },
+      { path: '/dev/sdb', weight: 0 },
+    ]);
+    expect(neededControllers(r).get('io')).toBe('--blkio-weight-device');
+    const device = (path: string): [number, number] => (path === '/dev/sda' ? [8, 0] : [8, 16]);
+    expect(ociResources(r, device)).toEqual({
+      blockIO: {
+        weightDevice: [
+          { major: 8, minor: 0, weight: 200 },
+          { major: 8, minor: 16, weight: 0 },
+        ],
+      },
+    });
+    expect(() => parseLimits({ blkioWeightDevice: ['/dev/sda:9'] }, true)).toThrow(/the weight is 0 or from 10 to 1000/);
+    expect(() => parseLimits({ blkioWeightDevice: ['/dev/sda:1001'] }, true)).toThrow(/from 0 to 1000/);
+    expect(() => parseLimits({ blkioWeightDevice: ['sda'] }, true)).toThrow(/use DEVICE-PATH:WEIGHT/);
+  });
+});

@@ -44,3 +44,46 @@ describe('network modes', () => {
     expect(networkMode({ network: 'app', namedNetwork: true }).planPorts(ports)).toEqual({ viaHelper: [], viaMonitor: [ports[0], ports[1]], viaSlirpApi: [] });
   });
 });
+
+describe('--network MODE:OPTIONS', () => {
+  it("parses Podman's forms: private is the default, ns:PATH, slirp4netns:…, pasta:…", async () => {
+    const { parseNetworkSpec } = await import('../../../src/network/modes.js');
+    expect(parseNetworkSpec('private', 'pasta')).toEqual({ network: 'pasta' });
+    expect(parseNetworkSpec('ns:/run/netns/x', 'pasta')).toEqual({ network: 'ns:/run/netns/x' });
+    expect(parseNetworkSpec('slirp4netns:cidr=10.0.3.0/24,mtu=1500', 'pasta')).toEqual({
+      network: 'slirp4netns',
+      networkOptions: ['cidr=10.0.3.0/24', 'mtu=1500'],
+    });
+    expect(parseNetworkSpec('pasta:-a,10.0.0.5', 'pasta')).toEqual({ network: 'pasta', networkOptions: ['-a', '10.0.0.5'] });
+    expect(parseNetworkSpec('container:db', 'pasta')).toEqual({ network: 'container:db' });
+    expect(() => parseNetworkSpec('ns:x', 'pasta')).toThrow(/use ns:PATH/);
+    expect(() => parseNetworkSpec('pasta:-T,auto', 'pasta')).toThrow(/pasta's -T is skiff's to set/);
+    expect(() => parseNetworkSpec('pasta:-ft', 'pasta')).toThrow(/pasta's -f is skiff's to set/);
+  });
+
+  it('slirp4netns options change its arguments, addresses and name server', () => {
+    const mode = networkMode({ network: 'slirp4netns', networkOptions: ['cidr=10.1.2.0/24', 'allow_host_loopback=true', 'enable_ipv6=true', 'mtu=9000'] });
+    const args = mode.helperArgs(paths, []);
+    expect(args).toEqual(expect.arrayContaining(['--cidr=10.1.2.0/24', '--enable-ipv6', '--mtu=9000']));
+    expect(args).not.toContain('--disable-host-loopback');
+    expect(networkMode({ network: 'slirp4netns' }).helperArgs(paths, [])).toContain('--disable-host-loopback');
+    expect(mode.addresses()).toEqual({ ip: '10.1.2.100', gateway: '10.1.2.2' });
+    expect(mode.nameserver()).toBe('10.1.2.3');
+    expect(mode.hostAddress(false)).toBe('10.1.2.2');
+    const ports = [port('tcp'), port('udp', '::')];
+    expect(networkMode({ network: 'slirp4netns', networkOptions: ['port_handler=slirp4netns'] }).planPorts(ports)).toEqual({
+      viaHelper: [],
+      viaMonitor: [],
+      viaSlirpApi: ports,
+    });
+    expect(() => networkMode({ network: 'slirp4netns', networkOptions: ['cidr=10.1.2.0/28'] })).toThrow(/at most \/25/);
+  });
+
+  it('pasta options go before the namespace; -a/-g are the addresses inspect shows', () => {
+    const mode = networkMode({ network: 'pasta', networkOptions: ['-a', '10.9.0.5', '--gateway=10.9.0.1', '--mtu', '1400'] });
+    const args = mode.helperArgs(paths, []);
+    expect(args.slice(-4)).toEqual(['--mtu', '1400', '--netns', '{netns}']);
+    expect(mode.addresses()).toEqual({ ip: '10.9.0.5', gateway: '10.9.0.1' });
+    expect(networkMode({ network: 'ns:/run/netns/x' }).namespace(paths, shared)).toEqual({ path: '/run/netns/x' });
+  });
+});

@@ -37,11 +37,15 @@ export const attachSession = async (engine: Engine, record: ContainerRecord, opt
       proxies.push([signal, handler]);
     }
   }
+  // run -a/--attach (and start -a): only the output streams it named; the others' output is
+  // dropped. (Standard input follows -i, as in Podman.)
+  const only = start && record.config.attach ? new Set(record.config.attach) : undefined;
+  const dropped = { write: () => true } as unknown as NodeJS.WritableStream;
   try {
     const result = await runAttach(socket!, {
       stdin: options.stdin ? stdin : undefined,
-      stdout: process.stdout,
-      stderr: process.stderr,
+      stdout: only && !only.has('stdout') ? dropped : process.stdout,
+      stderr: only && !only.has('stderr') ? dropped : process.stderr,
       detachKeys: options.stdin ? detachKeys : [],
       size: options.tty && process.stdout.isTTY ? () => ({ rows: process.stdout.rows, columns: process.stdout.columns }) : undefined,
       onResize:

@@ -42,6 +42,9 @@ export const addLimitOptions = (cmd: Command): Command =>
     .option('--cpuset-mems <list>', 'memory nodes the container may use')
     .option('--pids-limit <n>', 'most processes the container may have (-1: unlimited)')
     .option('--blkio-weight <10-1000>', 'relative block I/O weight')
+    .option('--blkio-weight-device <device:weight>', 'relative block I/O weight for one device (/dev/sda:200; io.bfq.weight_device)', collect)
+    .option('--cpu-rt-period <µs>', 'realtime period (cgroup v1 only: ignored with a warning on cgroup v2, as Podman)')
+    .option('--cpu-rt-runtime <µs>', 'realtime runtime per period (cgroup v1 only: ignored with a warning on cgroup v2, as Podman)')
     .option('--device-read-bps <path:rate>', 'read rate limit for a device (/dev/sda:10mb)', collect)
     .option('--device-write-bps <path:rate>', 'write rate limit for a device', collect)
     .option('--device-read-iops <path:rate>', 'read operations per second limit for a device', collect)
@@ -54,12 +57,22 @@ export const addCreateOptions = (cmd: Command): Command =>
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
     .option('--name <name>', 'name of the container')
+    .option('--pod <name>', 'refused: skiff has no pods yet')
+    .option('--pod-id-file <file>', 'refused: skiff has no pods yet')
+    .option('-a, --attach <stream>', 'attach only this stream: stdin, stdout or stderr (repeat for several; run and start -a)', collect)
+    .option('--rootfs', 'the first argument is a directory to run as the root, not an image (DIR:O: an overlay on it, which is then not written)')
     .option('--replace', 'replace a container that has the same name')
     .option('--entrypoint <command>', 'override the image\'s entrypoint ("" clears it; a JSON array for several words)')
     .option('-e, --env <KEY=VALUE>', "set an environment variable (KEY alone takes skiff's value)", collect)
     .option('--env-file <file>', 'read environment variables from a file', collect)
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user (name or uid) and group to run as')
+    .option('--passwd-entry <template>', 'the /etc/passwd entry added for --user ($USERNAME, $UID, $GID, $NAME, $HOME are filled in)')
+    .option('--hostuser <name>', "add this host user's /etc/passwd entry to the container's", collect)
+    .option(
+      '--systemd <mode>',
+      'true (when the command is systemd or an init), false or always: tmpfs on /run, /run/lock, /tmp, /var/log/journal, a writable cgroup, SIGRTMIN+3 to stop',
+    )
     .option('-h, --hostname <name>', "the container's hostname")
     .option('-l, --label <key=value>', 'set a label', collect)
     .option('-t, --tty', 'allocate a pseudo-terminal')
@@ -89,7 +102,11 @@ export const addCreateOptions = (cmd: Command): Command =>
     )
     .option('--uidmap <container:host:size>', "map container uids to ids of skiff's namespace (0 is you)", collect)
     .option('--gidmap <container:host:size>', "map container gids to ids of skiff's namespace (0 is you)", collect)
+    .option('--subuidname <name>', "map container uids to NAME's /etc/subuid range (which must lie in yours)")
+    .option('--subgidname <name>', "map container gids to NAME's /etc/subgid range (which must lie in yours)")
     .option('--device <host-path[:container-path][:permissions]>', 'bind-mount a host device (read-only without w)', collect)
+    .option('--device-cgroup-rule <rule>', "'c|b|a MAJOR:MINOR rwm': accepted with a warning: rootless containers have no device cgroup (as Podman)", collect)
+    .option('--chrootdirs <dir>', 'a directory in the container used as a chroot: /etc/hosts and /etc/resolv.conf are mounted there too', collect)
     .option('--init', 'run an init (catatonit) as pid 1 that reaps zombies and forwards signals')
     .option('--ulimit <type=soft[:hard]>', 'a resource limit (nofile=1024:2048, nproc=-1): works on every host', collect)
     .option('--cgroup-conf <file=value>', "write a cgroup v2 file of the container's cgroup (memory.high=1g)", collect)
@@ -98,7 +115,7 @@ export const addCreateOptions = (cmd: Command): Command =>
     .option('--cgroups <mode>', "enabled (the default), disabled (no cgroup of the container's own), no-conmon, split")
     .option(
       '--network <mode>',
-      'network: pasta (default where installed, else slirp4netns; skiff.conf [network] backend chooses), slirp4netns, none (loopback only), host, container:NAME, or named networks (repeat for several)',
+      'network: pasta[:OPTIONS] (default where installed, else slirp4netns; skiff.conf [network] backend chooses), slirp4netns[:cidr=,mtu=,allow_host_loopback=,enable_ipv6=,outbound_addr=,port_handler=], private (the default), bridge (the podman network), none (loopback only), host, container:NAME, ns:PATH, or named networks (repeat for several)',
       collect,
     )
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges, udp; no host port: a free one)', collect)
@@ -196,13 +213,13 @@ export const pullReporter = (quiet: boolean | undefined): Progress => {
 };
 
 export const build = (name = 'create'): Command =>
-  addCreateOptions(new Command(name).description('Create a container without starting it')).action(
-    async (image: string, command: string[], flags: CreateFlags, cmd: Command) => {
+  addCreateOptions(new Command(name).description('Create a container without starting it'))
+    .option('--init-ctr <type>', 'refused: skiff has no pods yet (init containers run in a pod)')
+    .action(async (image: string, command: string[], flags: CreateFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const pull = pullReporter(flags.quiet);
       const record = await engine.containers.create(createOptionsFrom(image, command, flags), (e) => pull.onEvent(e));
       pull.finish();
       printLine(record.id);
-    },
-  );
+    });

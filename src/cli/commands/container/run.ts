@@ -1,6 +1,7 @@
 // skiff run IMAGE [COMMAND [ARG...]]: create, start, and (unless -d) attach until the container
 // exits; skiff's exit code is the container's.
 import { Command } from 'commander';
+import { CliError } from '../../../errors.js';
 import { log } from '../../../util/log.js';
 import { openEngineFor, parseBool } from '../../engine.js';
 import { printLine } from '../../output/print.js';
@@ -18,7 +19,12 @@ export const build = (name = 'run'): Command =>
     .option('-d, --detach', 'run in the background and print the container id')
     .option('--sig-proxy [bool]', 'forward signals to the container (without -t)', parseBool, true)
     .option('--detach-keys <keys>', 'key sequence that detaches from the container', 'ctrl-p,ctrl-q')
+    .option('--passwd [bool]', 'add an /etc/passwd and /etc/group entry for a --user the image lacks (default true)', parseBool)
+    .option('--preserve-fds <n>', "pass skiff's file descriptors 3 to 3+N-1 to the container's process")
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
+      // (Podman takes -d over -a silently; Docker refuses the two, and so does skiff: -a would do nothing.)
+      if (flags.detach && flags.attach?.length)
+        throw new CliError('EUSAGE', '--attach and --detach cannot be used together: attach is for a container in the foreground');
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const pull = pullReporter(flags.quiet);
