@@ -80,7 +80,8 @@ const containerGroup = (): Command =>
     .addCommand(buildCreate())
     .addCommand(buildRun())
     .addCommand(buildStart())
-    .addCommand(buildPs('ls').aliases(['list', 'ps']))
+    .addCommand(buildPs('ls').alias('list'))
+    .addCommand(buildPs('ps'))
     .addCommand(buildLogs())
     .addCommand(buildAttach())
     .addCommand(buildExec())
@@ -95,7 +96,12 @@ const containerGroup = (): Command =>
     .addCommand(buildWait())
     .addCommand(buildRename())
     .addCommand(buildInspect('inspect', 'container'))
-    .addCommand(buildNamedExists('container', (engine, name) => engine.containers.exists(name)))
+    .addCommand(
+      buildNamedExists('container', (engine, name) => engine.containers.exists(name)).option(
+        '--external',
+        'accepted: skiff has no external containers (made by other tools in its storage) to look for',
+      ),
+    )
     .addCommand(buildContainerPrune())
     .addCommand(buildCp())
     .addCommand(buildDiff())

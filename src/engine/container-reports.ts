@@ -5,13 +5,13 @@ import { CliError } from '../errors.js';
 import { networkMode } from '../network/modes.js';
 import type { ContainerRecord, ContainerState } from '../state/containers.js';
 import { du } from '../util/du.js';
-import { parseTime } from '../util/time.js';
 import { humanDuration, timeAgo } from '../util/units.js';
 import type { ContainersEngine } from './containers.js';
 import type { HealthState } from './container-health.js';
 import type { VolumeStore } from '../storage/volumes.js';
 import { inspectMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
+import { pruneMatcher } from './prune-filter.js';
 
 export interface ContainerRow {
   record: ContainerRecord;
@@ -135,20 +135,8 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
 
 // container prune --filter: until=TIME (made before it), label=KEY[=VALUE], label!=KEY[=VALUE]; all must hold.
 export const pruneFilter = (filters: string[], now = Date.now()): ((row: ContainerRow) => boolean) => {
-  const hasLabel = (labels: Record<string, string>, spec: string): boolean => {
-    const eq = spec.indexOf('=');
-    return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
-  };
-  const tests = filters.map((filter): ((row: ContainerRow) => boolean) => {
-    const [, key, not, value] = /^([a-z]+)(!?)=(.*)$/.exec(filter) ?? [];
-    if (key === 'until' && !not) {
-      const before = parseTime(value, 'until= filter', now);
-      return (row) => Date.parse(row.record.created) < before;
-    }
-    if (key === 'label') return (row) => hasLabel(row.record.config.labels, value) !== Boolean(not);
-    throw new CliError('EUSAGE', `invalid filter "${filter}": container prune takes until=, label= and label!=`);
-  });
-  return (row) => tests.every((t) => t(row));
+  const match = pruneMatcher(filters, 'container prune', now);
+  return (row) => match({ created: row.record.created, labels: row.record.config.labels });
 };
 
 // `inspect` of a container, in Docker's shape (the fields tools read: State, Config, HostConfig, ...).

@@ -35,7 +35,10 @@ export class Engine {
     this.logs = new ContainerLogs(this.containers);
     this.events = new EventsEngine(this.containers);
     this.networks = new NetworksEngine(ctx, this.containers);
-    this.volumes = new VolumesEngine(ctx);
+    this.volumes = new VolumesEngine(ctx, async (id, timeout) => {
+      await this.containers.stop(id, timeout);
+      await this.containers.remove(id, { force: true });
+    });
     this.system = new SystemEngine(ctx);
   }
 

@@ -14,6 +14,7 @@ import { volumeUsers, type ContainerRecord } from '../state/containers.js';
 import { findHelperBinary, spawnHelper, type Spawned } from '../util/exec.js';
 import { defaultNetwork } from '../network/backend.js';
 import type { EngineContext } from './context.js';
+import { containerRwSize, diskUsage, type DiskUsageDetail } from './disk-usage.js';
 
 import { VERSION } from '../version.js';
 
@@ -182,6 +183,11 @@ export class SystemEngine {
     };
   }
 
+  // `system df --verbose`: per image, container and volume (disk-usage.ts).
+  dfVerbose(): DiskUsageDetail {
+    return diskUsage(this.ctx);
+  }
+
   df(): DiskUsageReport[] {
     const images = this.ctx.images.list();
     const layers = this.ctx.layers.list();
@@ -190,10 +196,22 @@ export class SystemEngine {
     const usedLayers = new Set(containers.flatMap((c) => c.layers));
     const size = layers.reduce((n, l) => n + l.size, 0);
     const reclaimable = layers.filter((l) => !usedLayers.has(l.chainId)).reduce((n, l) => n + l.size, 0);
-    const running = containers.filter((c) => ['running', 'stopping'].includes(this.ctx.containers.effectiveState(c.id).status)).length;
+    // Podman's: a container's size is its writable layer's, reclaimable when it does not run.
+    const sized = containers.map((c) => ({
+      running: ['running', 'stopping'].includes(this.ctx.containers.effectiveState(c.id).status),
+      size: containerRwSize(this.ctx, c.id, c.rootfsDriver),
+    }));
+    const running = sized.filter((c) => c.running);
+    const containerSize = sized.reduce((n, c) => n + c.size, 0);
     return [
       { type: 'Images', total: images.length, active: images.filter((i) => usedImages.has(i.id)).length, size, reclaimable },
-      { type: 'Containers', total: containers.length, active: running, size: 0, reclaimable: 0 },
+      {
+        type: 'Containers',
+        total: containers.length,
+        active: running.length,
+        size: containerSize,
+        reclaimable: containerSize - running.reduce((n, c) => n + c.size, 0),
+      },
       this.volumeUsage(containers),
     ];
   }

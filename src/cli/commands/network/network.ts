@@ -187,10 +187,11 @@ const buildPrune = (): Command =>
   new Command('prune')
     .description('Remove networks no container uses')
     .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
-    .action(async (_flags: unknown, cmd: Command) => {
+    .option('--filter <filter>', 'only those made before until=TIME, or with label=KEY[=VALUE], or without label!=KEY[=VALUE]', collect)
+    .action(async (flags: { filter?: string[] }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      for (const n of await engine.networks.prune()) printLine(n.name);
+      for (const n of await engine.networks.prune(flags.filter)) printLine(n.name);
     });
 
 const buildConnect = (): Command =>
