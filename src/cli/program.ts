@@ -42,6 +42,7 @@ import { build as buildSystemd } from './commands/systemd/systemd.js';
 import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
+import { build as buildInit } from './commands/container/init.js';
 import { build as buildUpdate } from './commands/container/update.js';
 import { build as buildStats } from './commands/container/stats.js';
 import { build as buildHealthcheck } from './commands/container/healthcheck.js';
@@ -80,6 +81,7 @@ const containerGroup = (): Command =>
     .addCommand(buildCreate())
     .addCommand(buildRun())
     .addCommand(buildStart())
+    .addCommand(buildInit())
     .addCommand(buildPs('ls').alias('list'))
     .addCommand(buildPs('ps'))
     .addCommand(buildLogs())
@@ -135,6 +137,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['run', () => buildRun()],
   ['create', () => buildCreate()],
   ['start', () => buildStart()],
+  ['init', () => buildInit()],
   ['ps', () => buildPs()],
   ['logs', () => buildLogs()],
   ['attach', () => buildAttach()],

@@ -40,6 +40,8 @@ export const launch = async (
   record: ContainerRecord,
   runtime: OciRuntime,
   spare: SpareNetwork | undefined,
+  /** `init`: the monitor only creates the container; its start is left to a later `start`. */
+  initOnly = false,
 ): Promise<Launched> => {
   const store = ctx.containers;
   const dir = store.containerDir(record.id);
@@ -68,7 +70,7 @@ export const launch = async (
   // With nothing to do between create and start (no named network, no slirp4netns forwarding
   // to set up), the monitor starts the container itself (one `run --detach` where it can): an
   // attaching caller connects before the monitor goes ahead, and gets all the output.
-  const monitorStarts = !viaSlirp.length && !memberships(record.config).length;
+  const monitorStarts = !initOnly && !viaSlirp.length && !memberships(record.config).length;
   const notify = notifyPlan(ctx, record);
   if (notify?.proxy) {
     // (Anything a container of this id left there before goes: the monitor binds a new socket.)

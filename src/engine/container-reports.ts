@@ -37,7 +37,7 @@ export const statusText = ({ state, health }: ContainerRow, now = Date.now()): s
   if (state.status === 'running' || state.status === 'stopping')
     return `Up ${humanDuration(state.startedAt ?? new Date(now).toISOString(), now)}${state.paused ? ' (Paused)' : health ? ` (${health.Status})` : ''}`;
   if (state.status === 'exited') return `Exited (${state.exitCode ?? -1}) ${timeAgo(state.finishedAt ?? new Date(now).toISOString(), now)}`;
-  return 'Created';
+  return state.status === 'initialized' ? 'Initialized' : 'Created';
 };
 
 // Podman's state names: created, running, paused, exited (stopping shows as running).
@@ -88,7 +88,7 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
       const { record: r, state: s } = row;
       switch (key) {
         case 'status': {
-          const known = ['created', 'running', 'exited', 'stopped', 'paused', 'restarting', 'removing', 'unknown'];
+          const known = ['created', 'initialized', 'running', 'exited', 'stopped', 'paused', 'restarting', 'removing', 'unknown'];
           if (!known.includes(value)) throw new CliError('EUSAGE', `invalid status filter "${value}": use ${known.join(', ')}`);
           return stateName(s) === (value === 'stopped' ? 'exited' : value);
         }
@@ -157,8 +157,8 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore) =>
       Restarting: false,
       OOMKilled: s.oomKilled ?? false,
       Dead: false,
-      Pid: s.status === 'running' || s.status === 'stopping' ? (s.pid ?? 0) : 0,
-      ConmonPid: s.status === 'running' || s.status === 'stopping' ? (s.monitorPid ?? 0) : 0,
+      Pid: s.status === 'running' || s.status === 'stopping' || s.status === 'initialized' ? (s.pid ?? 0) : 0,
+      ConmonPid: s.status === 'running' || s.status === 'stopping' || s.status === 'initialized' ? (s.monitorPid ?? 0) : 0,
       ExitCode: s.exitCode ?? 0,
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',

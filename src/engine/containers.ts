@@ -91,6 +91,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
 
+// Running, or made in the runtime by `init` and waiting for its start: its monitor and process live.
+const isLive = (state: ContainerState) => isRunning(state) || state.status === 'initialized';
+
 export class ContainersEngine {
   private readonly store: ContainerStore;
   /** Named networks, /etc/hosts, network namespaces: see container-networks.ts. */
@@ -214,7 +217,7 @@ export class ContainersEngine {
       checkLimits(asked, cgroupSetup(current.cgroupManager!, namespaceIds().hostUid), false);
       updated = { ...current, config: { ...current.config, resources } };
       const state = this.reconcileLocked(record.id);
-      if (isRunning(state)) {
+      if (isLive(state)) {
         const file = join(this.store.runtimeDir(record.id), 'resources.json');
         writeFileAtomic(file, JSON.stringify(ociResources(asked, blockDevice) ?? {}), 0o600, false);
         await updateContainer(this.runtime(current), record.id, file);
@@ -532,10 +535,63 @@ export class ContainersEngine {
     return this.withLock(record.id, async () => {
       const current = this.store.get(record.id);
       if (!current) throw new CliError('ENOCONTAINER', `no such container: ${input}`);
-      if (isRunning(this.reconcileLocked(record.id))) return current;
-      await this.startLocked(hooks.sdnotify ? { ...current, config: { ...current.config, sdnotify: hooks.sdnotify } } : current, hooks);
+      const state = this.reconcileLocked(record.id);
+      if (isRunning(state)) return current;
+      const starting = hooks.sdnotify ? { ...current, config: { ...current.config, sdnotify: hooks.sdnotify } } : current;
+      if (state.status === 'initialized') await this.startInitializedLocked(starting, state, hooks);
+      else await this.startLocked(starting, hooks);
       return current;
     });
+  }
+
+  // `init`: the container made in the runtime (its monitor running, its root mounted, its network
+  // set up) without starting its process: `initialized`, until `start`. Only a created or exited
+  // container can be; what it --requires must run already (Podman's).
+  // `skipLive` (init --all): one that is initialized or running already is no error.
+  async init(input: string, skipLive = false): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    for (const required of record.config.requires ?? []) {
+      const other = this.store.find(required);
+      if (!isRunning(this.store.effectiveState(other.id)))
+        throw new CliError('ESTATE', `container ${record.name} requires ${other.name}, which is not running: start it first`);
+    }
+    return this.withLock(record.id, async () => {
+      const current = this.store.get(record.id);
+      if (!current) throw new CliError('ENOCONTAINER', `no such container: ${input}`);
+      const state = this.reconcileLocked(record.id);
+      if (isLive(state) && skipLive) return current;
+      if (isLive(state)) throw new CliError('ESTATE', `container ${current.name} has already been created in the runtime (it is ${state.status})`);
+      await this.startLocked(current, {}, true);
+      return current;
+    });
+  }
+
+  // Starts the process of a container `init` made (caller holds the lock).
+  private async startInitializedLocked(record: ContainerRecord, state: ContainerState, hooks: StartHooks): Promise<void> {
+    const runtime = this.runtime(record);
+    try {
+      if (hooks.attach) hooks.attach(await this.connectSocket(record.id));
+      await startContainer(runtime, record.id);
+    } catch (error) {
+      await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
+      await this.waitForExit(record.id, 5000);
+      await this.finishLocked(record, { restart: false });
+      throw error;
+    }
+    const pid = state.pid ?? 0;
+    this.store.transition(record.id, {
+      kind: 'running',
+      pid,
+      pidStartTime: state.pidStartTime,
+      monitorPid: state.monitorPid ?? 0,
+      monitorStartTime: state.monitorStartTime,
+      launching: false,
+      at: new Date().toISOString(),
+    });
+    if (notifyPlan(this.ctx, record)) await this.tellStarted(record.id);
+    this.event(record, 'start');
+    if (record.config.pidfile) writeFileAtomic(record.config.pidfile, `${pid}\n`, 0o644, false);
+    if (record.config.conmonPidfile) writeFileAtomic(record.config.conmonPidfile, `${state.monitorPid}\n`, 0o644, false);
   }
 
   // The container's state as effectiveState finds it, written back when a killed command had left
@@ -580,7 +636,8 @@ export class ContainersEngine {
     if (monitor && isAlive(monitor, state.monitorStartTime)) signalQuietly(monitor, 'SIGKILL');
   }
 
-  private async startLocked(record: ContainerRecord, hooks: StartHooks): Promise<void> {
+  // `initOnly` (init): the container is made in the runtime, its process left to a later start.
+  private async startLocked(record: ContainerRecord, hooks: StartHooks, initOnly = false): Promise<void> {
     if (record.damaged)
       throw new CliError(
         'ESTATE',
@@ -600,7 +657,7 @@ export class ContainersEngine {
     const rootfs = this.rootfs(record.rootfsDriver);
     let launched = early;
     try {
-      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare);
+      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare, initOnly);
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       await this.ensureLowers(record);
       const mountpoint = await rootfs.mount(record.id, { dir, lowers: this.lowers(record) }, record.config.autoRemove);
@@ -625,17 +682,10 @@ export class ContainersEngine {
       log.debug('start: monitor reported');
       // (Still under way when this CLI starts the container itself: killed before that, it leaves
       // a created container, which effectiveState then reports as such.)
+      const created = { pid: started.pid, pidStartTime: startTimeOf(started.pid), monitorPid: started.monitorPid, monitorStartTime };
       const running = this.store.transition(
         record.id,
-        {
-          kind: 'running',
-          pid: started.pid,
-          pidStartTime: startTimeOf(started.pid),
-          monitorPid: started.monitorPid,
-          monitorStartTime,
-          launching: !monitorStarts,
-          at: new Date().toISOString(),
-        },
+        initOnly ? { kind: 'initialized', ...created } : { kind: 'running', ...created, launching: !monitorStarts, at: new Date().toISOString() },
         state,
       );
       try {
@@ -646,6 +696,10 @@ export class ContainersEngine {
             const { attach } = await import('../network/bridge.js');
             for (const m of joined)
               await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device, m.mac);
+          }
+          if (initOnly) {
+            this.event(record, 'init');
+            return;
           }
           if (hooks.attach) hooks.attach(await this.connectSocket(record.id));
           await startContainer(runtime, record.id);
@@ -696,7 +750,7 @@ export class ContainersEngine {
   private async waitForExit(id: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!isRunning(this.store.effectiveState(id, true))) return true;
+      if (!isLive(this.store.effectiveState(id, true))) return true;
       if (Date.now() > deadline) return false;
       await sleep(20);
     }
@@ -712,9 +766,9 @@ export class ContainersEngine {
   ): Promise<'removed' | 'restarted' | 'done'> {
     const recorded = this.store.state(record.id);
     const effective = this.store.effectiveState(record.id, true);
-    if (isRunning(effective)) return 'done';
+    if (isLive(effective)) return 'done';
     // (A start recorded as under way whose command was killed has ended too: what it set up goes.)
-    const ended = isRunning(recorded) || recorded.launching === true || options.error !== undefined;
+    const ended = isLive(recorded) || recorded.launching === true || options.error !== undefined;
     // The runtime deletes its state while this process releases the rest (a stopped container's
     // root filesystem is the runtime's no more); both are done before a restart or a removal.
     // Of a container removed now (--rm), whose id nothing will use again, the runtime's delete
@@ -796,7 +850,7 @@ export class ContainersEngine {
     const record = this.store.find(input);
     await this.store.withContainerLock(record.id, async () => {
       const state = this.reconcileLocked(record.id);
-      if (!isRunning(state)) {
+      if (!isLive(state)) {
         // It may have just exited on its own, its monitor's clean-up still to come: that one must
         // not bring it back under its restart policy.
         this.store.transition(record.id, { kind: 'stopped-by-user' });
@@ -806,7 +860,8 @@ export class ContainersEngine {
       this.store.transition(record.id, { kind: 'stopped-by-user', stopping: true });
       if (byUser) this.endAsked(state);
       const runtime = this.runtime(record);
-      const timeout = timeoutSeconds ?? record.config.stopTimeout;
+      // (An initialized container's process cannot act on a stop signal: it never started.)
+      const timeout = state.status === 'initialized' ? 0 : (timeoutSeconds ?? record.config.stopTimeout);
       await killContainer(runtime, record.id, record.config.stopSignal).catch(() => undefined);
       await this.thaw(record, state);
       if (!(await this.waitForExit(record.id, timeout * 1000))) {
@@ -968,7 +1023,8 @@ export class ContainersEngine {
     const record = this.store.find(input);
     const wanted = new Set(conditions.map((c) => (c === 'stopped' ? 'exited' : c)));
     for (const c of wanted)
-      if (!['exited', 'running', 'created'].includes(c)) throw new CliError('EUSAGE', `invalid wait condition "${c}": use stopped, exited, running or created`);
+      if (!['exited', 'running', 'created', 'initialized'].includes(c))
+        throw new CliError('EUSAGE', `invalid wait condition "${c}": use stopped, exited, running, created or initialized`);
     for (;;) {
       if (!this.store.get(record.id)) {
         const exit = this.store.readExit(record.id);
@@ -1043,7 +1099,7 @@ export class ContainersEngine {
     for (let progress = true; progress; ) {
       progress = false;
       for (const row of this.list()) {
-        if (isRunning(row.state) || !match(row)) continue;
+        if (isLive(row.state) || !match(row)) continue;
         try {
           removed.push(...(await this.remove(row.record.id, { dependents: 'refuse' })));
           progress = true;
