@@ -43,6 +43,7 @@ import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
 import { build as buildInit } from './commands/container/init.js';
+import { buildMount, buildUnmount } from './commands/container/mount.js';
 import { build as buildUpdate } from './commands/container/update.js';
 import { build as buildStats } from './commands/container/stats.js';
 import { build as buildHealthcheck } from './commands/container/healthcheck.js';
@@ -111,6 +112,8 @@ const containerGroup = (): Command =>
     .addCommand(buildCommit())
     .addCommand(buildTop())
     .addCommand(buildPort())
+    .addCommand(buildMount())
+    .addCommand(buildUnmount())
     .addCommand(buildCleanup(), { hidden: true });
 
 const manifestGroup = (): Command =>
@@ -159,6 +162,8 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['commit', () => buildCommit()],
   ['top', () => buildTop()],
   ['port', () => buildPort()],
+  ['mount', () => buildMount()],
+  ['unmount', () => buildUnmount()],
   ['healthcheck', () => buildHealthcheck()],
   ['generate', () => buildGenerate()],
   ['auto-update', () => buildAutoUpdate()],

@@ -53,6 +53,7 @@ import type { StatsSample } from './container-stats.js';
 import { type LimitFlags, ociResources, parseLimits } from '../cgroups/limits.js';
 import { cancelLaunch, launch, notifyPlan, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
+import { userMountFile } from './container-user-mounts.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
@@ -111,6 +112,26 @@ export class ContainersEngine {
     return new Rootfs(driver as RootfsDriver, join(this.ctx.paths.run, 'mounts'));
   }
 
+  // The container's root filesystem: its path, and whether it is mounted now (container-user-mounts.ts).
+  rootfsPath(record: ContainerRecord): string {
+    return this.rootfs(record.rootfsDriver).mountpoint(this.store.containerDir(record.id));
+  }
+
+  rootfsMounted(record: ContainerRecord): boolean {
+    return this.rootfs(record.rootfsDriver).mounted(this.store.containerDir(record.id));
+  }
+
+  // Mounts the root (one more use of it); caller holds the lock and has joined the user namespace.
+  async mountRootfs(record: ContainerRecord): Promise<string> {
+    await this.ensureLowers(record);
+    return this.rootfs(record.rootfsDriver).mount(record.id, { dir: this.store.containerDir(record.id), lowers: this.lowers(record) });
+  }
+
+  // Lets go of one use of the root (unmounted with the last); caller holds the lock.
+  unmountRootfs(record: ContainerRecord): void {
+    this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
+  }
+
   // The image's layer directories under a container's root, lowest first: for a container with a
   // user namespace of its own, the layers' copies shifted for its map (made by ensureLowers).
   lowers(record: ContainerRecord): string[] {
@@ -142,7 +163,7 @@ export class ContainersEngine {
     return join(this.ctx.paths.data, 'events.log');
   }
 
-  private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
+  event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
     if (this.ctx.eventsBackend === 'none') return;
     recordEvent(this.eventsFile(), { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra });
   }
@@ -1000,7 +1021,9 @@ export class ContainersEngine {
 
   // `volumes`: its anonymous volumes go too (rm -v, --rm), unless another container mounts one.
   private async removeLocked(record: ContainerRecord, volumes = record.config.autoRemove): Promise<void> {
+    // (Mounted by the user too: those mounts go with it.)
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
+    rmSync(userMountFile(this.ctx.paths.run, record.id), { force: true });
     unmountOverlays(this.rootfs(record.rootfsDriver), this.store.containerDir(record.id), record.config.mounts ?? []);
     // (A container whose monitor died before it ran still has its network namespace.)
     this.networking.releaseNetns(record.id);

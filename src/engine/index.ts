@@ -5,6 +5,7 @@ import { type ContextOverrides, createContext, type EngineContext } from './cont
 import type { Builds } from './builds.js';
 import { ContainerFiles } from './container-files.js';
 import { ContainerReports } from './container-reports.js';
+import { ContainerMounts } from './container-user-mounts.js';
 import { ContainersEngine } from './containers.js';
 import { collectStats, type StatsRow } from './container-stats.js';
 import type { AutoUpdater } from './auto-update.js';
@@ -21,6 +22,8 @@ export class Engine {
   readonly system: SystemEngine;
   readonly containers: ContainersEngine;
   readonly files: ContainerFiles;
+  /** `mount` and `unmount` (container-user-mounts.ts). */
+  readonly mounts: ContainerMounts;
   readonly reports: ContainerReports;
   readonly logs: ContainerLogs;
   readonly events: EventsEngine;
@@ -31,6 +34,7 @@ export class Engine {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
     this.containers = new ContainersEngine(ctx, this.images);
     this.files = new ContainerFiles(ctx, this.containers);
+    this.mounts = new ContainerMounts(ctx, this.containers);
     this.reports = new ContainerReports(ctx, this.containers);
     this.logs = new ContainerLogs(this.containers);
     this.events = new EventsEngine(this.containers);
@@ -82,6 +86,7 @@ export type { ExecOptions } from './container-exec.js';
 export type { CommitOptions, DiffReport } from './container-files.js';
 export type { LogEntry, LogsQuery } from './logs.js';
 export type { EventsQuery, SkiffEvent } from './events.js';
+export type { MountReport } from './container-user-mounts.js';
 export type { ContainerRow, PsEntry, PsOptions, SelectOptions } from './container-reports.js';
 export type { NetworkSummary } from './networks.js';
 export type { VolumeSummary } from './volumes.js';
