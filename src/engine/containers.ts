@@ -852,17 +852,26 @@ export class ContainersEngine {
   // The monitor's exit command. A container removed meanwhile is not an error.
   // `leaveDelete`: the monitor runs the runtime's delete of a --rm container, once the caller (a
   // foreground `run --rm`, which so returns without waiting for it) has gone.
-  async cleanup(input: string, leaveDelete = false): Promise<void> {
+  // By hand (`container cleanup`): `remove` removes it then (one its restart policy started again,
+  // or that runs, stays), `removeImage` its image (an error when another container uses it).
+  async cleanup(input: string, leaveDelete = false, after: { remove?: boolean; removeImage?: boolean } = {}): Promise<void> {
     let record: ContainerRecord;
     try {
       record = this.store.find(input);
-    } catch {
+    } catch (error) {
+      if (after.remove || after.removeImage) throw error;
       return;
     }
-    await this.store.withContainerLock(record.id, async () => {
+    const outcome = await this.store.withContainerLock(record.id, async () => {
       const current = this.store.get(record.id);
-      if (current) await this.finishLocked(current, { restart: true, leaveDelete });
+      return current ? this.finishLocked(current, { restart: true, leaveDelete }) : 'removed';
     });
+    if (after.remove && outcome === 'done') await this.remove(record.id);
+    if (after.removeImage)
+      await this.images.remove([record.image], {}).then((reports) => {
+        const failed = reports.find((r) => r.error);
+        if (failed?.error) throw failed.error;
+      });
   }
 
   // Sends the stop signal, then SIGKILL after `timeout` seconds; returns once it has exited.

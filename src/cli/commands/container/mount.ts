@@ -37,7 +37,10 @@ const forEach = async <T>(items: string[], act: (input: string) => Promise<T>, p
 
 const printMounted = (mounted: MountReport[], flags: { format?: string; trunc?: boolean }): void => {
   const format = parseFormat(flags.format);
-  if (format.kind === 'json') return printJson(mounted.map((m) => ({ id: m.record.id, Names: [m.record.name], mountpoint: m.path })));
+  if (format.kind === 'json') {
+    printJson(mounted.map((m) => ({ id: m.record.id, Names: [m.record.name], mountpoint: m.path })));
+    return;
+  }
   if (format.kind !== 'table') throw new CliError('EUSAGE', `unknown --format argument: "${flags.format}" (use json)`);
   for (const m of mounted) printLine(`${flags.trunc === false ? m.record.id : m.record.id.slice(0, 12)}  ${m.path}`);
 };
