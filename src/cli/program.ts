@@ -44,6 +44,7 @@ import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
 import { build as buildInit } from './commands/container/init.js';
 import { buildMount, buildUnmount } from './commands/container/mount.js';
+import { build as buildClone } from './commands/container/clone.js';
 import { build as buildUpdate } from './commands/container/update.js';
 import { build as buildStats } from './commands/container/stats.js';
 import { build as buildHealthcheck } from './commands/container/healthcheck.js';
@@ -114,6 +115,7 @@ const containerGroup = (): Command =>
     .addCommand(buildPort())
     .addCommand(buildMount())
     .addCommand(buildUnmount())
+    .addCommand(buildClone())
     .addCommand(buildCleanup(), { hidden: true });
 
 const manifestGroup = (): Command =>

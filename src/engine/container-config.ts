@@ -126,6 +126,8 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   ip?: string;
   ip6?: string;
   macAddress?: string;
+  /** `container clone`: the configuration to take (of the new container's id) instead of building one. */
+  cloneOf?: (id: string) => ContainerConfig;
 }
 
 const DEFAULT_LOG_SIZE_MAX = 10 * 1000 * 1000;

@@ -53,6 +53,7 @@ import type { StatsSample } from './container-stats.js';
 import { type LimitFlags, ociResources, parseLimits } from '../cgroups/limits.js';
 import { cancelLaunch, launch, notifyPlan, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
+import { cloneConfig, cloneName, type CloneOptions } from './container-clone.js';
 import { userMountFile } from './container-user-mounts.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { afterExit } from './exit-policy.js';
@@ -383,12 +384,14 @@ export class ContainersEngine {
     // written) then loads while the rest is done. Under the store lock the image is looked up
     // again: one removed meanwhile still fails the create there.
     const found = this.images.resolve(image.id);
-    const config = buildContainerConfig(options, this.ctx.images.config(found.id), id, {
-      network: defaultNetwork(this.ctx.config.network.backend),
-      ports,
-      named: (name) => this.ctx.networks.get(name) !== undefined,
-      inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
-    });
+    const config =
+      options.cloneOf?.(id) ??
+      buildContainerConfig(options, this.ctx.images.config(found.id), id, {
+        network: defaultNetwork(this.ctx.config.network.backend),
+        ports,
+        named: (name) => this.ctx.networks.get(name) !== undefined,
+        inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
+      });
     checkDevices(config.devices ?? []);
     for (const required of config.requires ?? []) this.store.find(required); // --requires: they must exist
     if (options.volumesFrom?.length) config.volumesFrom = options.volumesFrom.map((spec) => this.store.find(spec.split(':')[0]).id);
@@ -397,7 +400,8 @@ export class ContainersEngine {
     const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
     let cgroupManager: CgroupManager = 'none';
     try {
-      setUserns(this.ctx, options, config, this.store.containerDir(id));
+      // (A clone keeps the original's id mappings, but for --userns=auto's: its own.)
+      if (!options.cloneOf || !config.idMappings) setUserns(this.ctx, options, config, this.store.containerDir(id));
       cgroupManager = await chooseCgroupManager(this.ctx, config);
       if (driver === 'copy' && config.mounts?.some((m) => m.overlay))
         throw new CliError('EUSAGE', ':O mounts need an overlay driver (native overlay or fuse-overlayfs); this store uses copies');
@@ -464,7 +468,8 @@ export class ContainersEngine {
             config.extraNetworks = more.map((name, i) => ({
               network: this.ctx.networks.find(name).name,
               ip: this.networking.allocate(name),
-              aliases: config.aliases ?? [],
+              // (A clone's: the original's aliases there.)
+              aliases: config.extraNetworks?.find((e) => e.network === name)?.aliases ?? config.aliases ?? [],
               device: `eth${i + 1}`,
             }));
             await commit();
@@ -491,6 +496,33 @@ export class ContainersEngine {
       if (!this.held.has(id)) lock?.release();
       autoLock?.release();
     }
+  }
+
+  // `container clone` (container-clone.ts): the new container, made as create makes one.
+  async clone(input: string, options: CloneOptions, onPull?: (event: PullEvent) => void): Promise<ContainerRecord> {
+    const limits = parseLimits(options.limits);
+    const original = this.store.find(input);
+    if (original.damaged) throw new CliError('ESTATE', `container ${original.name} lost its record (container.json) in a crash: there is nothing to clone`);
+    // (Refused before the clone is made, not after.)
+    if (options.destroy && !options.force && isRunning(this.store.effectiveState(original.id)))
+      throw new CliError('ESTATE', `cannot destroy container ${original.name}: it is running; stop it first or use --force`);
+    // The original's image (by the name it was made with while that still names it), or another.
+    const named = this.images.exists(original.image) && this.images.resolve(original.image).id === original.imageId;
+    const record = await this.create(
+      {
+        image: options.image ?? (named ? original.image : original.imageId),
+        command: [],
+        name: options.name ?? cloneName(original.name, (name) => this.store.nameTarget(name) !== undefined),
+        pull: options.image ? 'missing' : 'never',
+        ...(original.config.userns?.startsWith('auto') ? { userns: original.config.userns } : {}),
+        moreNetworks: original.config.extraNetworks?.map((e) => e.network),
+        cloneOf: (id) => cloneConfig(original, id, limits),
+      },
+      onPull,
+    );
+    if (options.destroy) await this.remove(original.id, { force: options.force });
+    if (options.run) await this.start(record.id);
+    return record;
   }
 
   // A container with a restart policy comes back at boot through skiff-restart.service, written
