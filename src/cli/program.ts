@@ -45,6 +45,7 @@ import { build as buildStart } from './commands/container/start.js';
 import { build as buildInit } from './commands/container/init.js';
 import { buildMount, buildUnmount } from './commands/container/mount.js';
 import { build as buildClone } from './commands/container/clone.js';
+import { build as buildRunlabel } from './commands/container/runlabel.js';
 import { build as buildUpdate } from './commands/container/update.js';
 import { build as buildStats } from './commands/container/stats.js';
 import { build as buildHealthcheck } from './commands/container/healthcheck.js';
@@ -116,6 +117,7 @@ const containerGroup = (): Command =>
     .addCommand(buildMount())
     .addCommand(buildUnmount())
     .addCommand(buildClone())
+    .addCommand(buildRunlabel())
     .addCommand(buildCleanup(), { hidden: true });
 
 const manifestGroup = (): Command =>
