@@ -12,6 +12,8 @@ import type { VolumeStore } from '../storage/volumes.js';
 import { inspectMounts } from './container-mounts.js';
 import type { EngineContext } from './context.js';
 import { pruneMatcher } from './prune-filter.js';
+import { cloneName } from './container-clone.js';
+import { specOf } from './container-spec.js';
 
 export interface ContainerRow {
   record: ContainerRecord;
@@ -348,6 +350,14 @@ export class ContainerReports {
     const rw = this.rwSize(record.id);
     const lowers = this.containers.lowers(record).reduce((sum, dir) => sum + du(dir), 0);
     return { ...json, SizeRw: rw, SizeRootFs: rw + lowers };
+  }
+
+  // `generate spec`: the container as Podman's SpecGenerator JSON (container-spec.ts); `rename`:
+  // named as its clone would be (Podman's default), for a new container made from it.
+  spec(input: string, rename = true): Record<string, unknown> {
+    const record = this.containers.find(input);
+    const name = rename ? cloneName(record.name, (n) => this.ctx.containers.nameTarget(n) !== undefined) : record.name;
+    return specOf(record, name);
   }
 
   // The newest container's id (--latest), if any.
