@@ -36,11 +36,20 @@ export class SystemEngine {
   constructor(private readonly ctx: EngineContext) {}
 
   // `unshare`: runs a command (already inside the rootless namespace) with this process's stdio,
-  // SKIFF_ROOT naming the store; its exit code, or 127/126 when it cannot be run.
-  async unshare(argv: string[]): Promise<number> {
+  // SKIFF_ROOT naming the store; its exit code, or 127/126 when it cannot be run. `rootlessNetns`:
+  // in the network namespace of the named networks' bridges too (made if it is not there yet).
+  async unshare(argv: string[], rootlessNetns = false): Promise<number> {
     let child: Spawned;
+    let command = argv;
+    if (rootlessNetns) {
+      const { ensureHolder } = await import('../network/bridge.js');
+      const holder = await ensureHolder(this.ctx.paths.run);
+      const nsenter = findHelperBinary('nsenter');
+      if (!nsenter) throw new CliError('EHELPER', 'nsenter not found: install util-linux', { exitCode: 127 });
+      command = [nsenter, '--target', String(holder), '--net', '--', ...argv];
+    }
     try {
-      child = spawnHelper(argv[0], argv.slice(1), [0, 1, 2], { env: { SKIFF_ROOT: this.ctx.paths.data } });
+      child = spawnHelper(command[0], command.slice(1), [0, 1, 2], { env: { SKIFF_ROOT: this.ctx.paths.data } });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new CliError('EUSAGE', `cannot run ${argv[0]}: ${code === 'ENOENT' ? 'no such file or directory' : messageOf(error)}`, {

@@ -222,6 +222,30 @@ const buildDisconnect = (): Command =>
       await engine.containers.networking.disconnect(container, network);
     });
 
+// network reload: the named-network set-up of running containers made again (after a firewall
+// reset, or the rootless network namespace going); prints each container's id.
+const buildReload = (): Command =>
+  new Command('reload')
+    .description("Set up running containers' named networks again (veth, addresses, routes, firewall)")
+    .argument('[container...]')
+    .option('-a, --all', 'every running container on a named network')
+    .option('-l, --latest', 'the newest container')
+    .action(async (inputs: string[], flags: { all?: boolean; latest?: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const targets = engine.reports.select(inputs, flags);
+      const reports: { id: string; error?: Error }[] = [];
+      for (const target of targets) {
+        try {
+          const record = engine.containers.find(target);
+          if (await engine.containers.networking.reload(target, flags.all)) reports.push({ id: record.id });
+        } catch (error) {
+          reports.push({ id: target, error: error as Error });
+        }
+      }
+      reportItems(reports, (r) => printLine(r.id), printError);
+    });
+
 export const build = (): Command =>
   new Command('network')
     .description('Manage named networks')
@@ -232,4 +256,5 @@ export const build = (): Command =>
     .addCommand(buildPrune())
     .addCommand(buildExists('network', (engine, name) => engine.networks.exists(name)))
     .addCommand(buildConnect())
-    .addCommand(buildDisconnect());
+    .addCommand(buildDisconnect())
+    .addCommand(buildReload());
