@@ -43,11 +43,13 @@ export const splitCommandLine = (text: string): string[] => {
     } else if (c === '\\') {
       word = (word ?? '') + (text[++i] ?? '');
     } else if (c === "'" || c === '"') {
-      const end = text.indexOf(c, i + 1);
-      if (end < 0) throw new CliError('EUSAGE', `the label's command has an unclosed ${c === "'" ? 'single' : 'double'} quote: ${text}`);
-      const inner = text.slice(i + 1, end);
-      word = (word ?? '') + (c === '"' ? inner.replace(/\\(.)/g, '$1') : inner);
-      i = end;
+      // (Inside double quotes a backslash escapes the next character; inside single ones nothing.)
+      let inner = '';
+      let j = i + 1;
+      for (; j < text.length && text[j] !== c; j++) inner += c === '"' && text[j] === '\\' ? (text[++j] ?? '') : text[j];
+      if (j >= text.length) throw new CliError('EUSAGE', `the label's command has an unclosed ${c === "'" ? 'single' : 'double'} quote: ${text}`);
+      word = (word ?? '') + inner;
+      i = j;
     } else {
       word = (word ?? '') + c;
     }
@@ -68,13 +70,14 @@ const substitute = (arg: string, key: 'NAME' | 'IMAGE', value: string): string =
 const expand = (text: string, values: Record<string, string>): string =>
   text.replace(/\$(?:\{([^}]*)\}|([A-Za-z0-9_]+))/g, (_m, braced: string | undefined, plain: string | undefined) => values[braced ?? plain ?? ''] ?? '');
 
-// The command a label holds, for the image named `imageName` and the container `name`.
-export const labelCommand = (label: string, args: string[], imageName: string, name: string, cwd: string): RunlabelCommand => {
+// The command a label holds, for the image named `imageName` and the container `name`; `skiff`:
+// skiff's own path.
+export const labelCommand = (label: string, args: string[], imageName: string, name: string, cwd: string, skiff: string): RunlabelCommand => {
   const words = splitCommandLine(args.length ? `${label} ${args.join(' ')}` : label);
   if (!words.length) throw new CliError('EUSAGE', 'the label holds no command');
   const [program, ...rest] = words;
   const self = program === 'podman' || program === 'skiff' || basename(program) === 'docker';
-  let command = self ? skiffPath() : program;
+  let command = self ? skiff : program;
   if (!self && (program.includes('/') || program.startsWith('.'))) {
     command = resolve(cwd, program);
     if (!existsSync(command)) throw new CliError('EUSAGE', `the label's command ${command} does not exist`, { exitCode: 127 });
@@ -107,7 +110,7 @@ export class ContainerRunlabel {
     // (The name the user gave unless that was the image's id: it is what NAME defaults to.)
     const named = image.id.replace(/^sha256:/, '').startsWith(input.replace(/^sha256:/, '')) ? imageName : input;
     const name = options.name ?? (named.split('/').pop() ?? named).split(':')[0];
-    return labelCommand(labels[key], args, imageName, name, process.cwd());
+    return labelCommand(labels[key], args, imageName, name, process.cwd(), skiffPath());
   }
 
   // Runs the command (stdio inherited, or none with `quiet`), after removing the container its
