@@ -74,6 +74,11 @@ const CONTAINER_COMMANDS = new Set([
   'inspect',
   'cp',
   'port',
+  'init',
+  'mount',
+  'unmount',
+  'umount',
+  'clone',
 ]);
 const RUNNING_ONLY = new Set(['stop', 'kill', 'attach', 'exec', 'top']);
 

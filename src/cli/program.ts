@@ -52,6 +52,10 @@ import { build as buildSystemd } from './commands/systemd/systemd.js';
 import { build as buildPs } from './commands/container/ps.js';
 import { build as buildRun } from './commands/container/run.js';
 import { build as buildStart } from './commands/container/start.js';
+import { build as buildInit } from './commands/container/init.js';
+import { buildMount, buildUnmount } from './commands/container/mount.js';
+import { build as buildClone } from './commands/container/clone.js';
+import { build as buildRunlabel } from './commands/container/runlabel.js';
 import { build as buildUpdate } from './commands/container/update.js';
 import { build as buildStats } from './commands/container/stats.js';
 import { build as buildHealthcheck } from './commands/container/healthcheck.js';
@@ -90,7 +94,9 @@ const containerGroup = (): Command =>
     .addCommand(buildCreate())
     .addCommand(buildRun())
     .addCommand(buildStart())
-    .addCommand(buildPs('ls').aliases(['list', 'ps']))
+    .addCommand(buildInit())
+    .addCommand(buildPs('ls').alias('list'))
+    .addCommand(buildPs('ps'))
     .addCommand(buildLogs())
     .addCommand(buildAttach())
     .addCommand(buildExec())
@@ -105,7 +111,12 @@ const containerGroup = (): Command =>
     .addCommand(buildWait())
     .addCommand(buildRename())
     .addCommand(buildInspect('inspect', 'container'))
-    .addCommand(buildNamedExists('container', (engine, name) => engine.containers.exists(name)))
+    .addCommand(
+      buildNamedExists('container', (engine, name) => engine.containers.exists(name)).option(
+        '--external',
+        'accepted: skiff has no external containers (made by other tools in its storage) to look for',
+      ),
+    )
     .addCommand(buildContainerPrune())
     .addCommand(buildCp())
     .addCommand(buildDiff())
@@ -113,6 +124,10 @@ const containerGroup = (): Command =>
     .addCommand(buildCommit())
     .addCommand(buildTop())
     .addCommand(buildPort())
+    .addCommand(buildMount())
+    .addCommand(buildUnmount())
+    .addCommand(buildClone())
+    .addCommand(buildRunlabel())
     .addCommand(buildCleanup(), { hidden: true });
 
 const manifestGroup = (): Command =>
@@ -148,6 +163,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['run', () => buildRun()],
   ['create', () => buildCreate()],
   ['start', () => buildStart()],
+  ['init', () => buildInit()],
   ['ps', () => buildPs()],
   ['logs', () => buildLogs()],
   ['attach', () => buildAttach()],
@@ -169,6 +185,8 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['commit', () => buildCommit()],
   ['top', () => buildTop()],
   ['port', () => buildPort()],
+  ['mount', () => buildMount()],
+  ['unmount', () => buildUnmount()],
   ['healthcheck', () => buildHealthcheck()],
   ['generate', () => buildGenerate()],
   ['auto-update', () => buildAutoUpdate()],

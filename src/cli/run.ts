@@ -38,6 +38,33 @@ const applyGlobals = (globals: {
   if (globals.noout) silenceStdout();
 };
 
+const findCommand = (group: Command, word: string): Command | undefined => group.commands.find((c) => c.name() === word || c.aliases().includes(word));
+
+// A group's command word (`skiff image WORD`) that names none of its commands is Podman's
+// "unrecognized command" (with --help too, as an unknown top-level command); no word at all prints
+// the group's help and fails, as Podman's "missing command".
+const checkGroupCommand = (program: Command, args: string[]): void => {
+  const first = firstCommand(args);
+  let group = first ? findCommand(program, first) : undefined;
+  if (!group) return;
+  const path = [first!];
+  for (let i = args.indexOf(first!) + 1; group.commands.length; i++) {
+    const word = args.slice(i).find((a) => !a.startsWith('-'));
+    const where = ['skiff', ...path].join(' ');
+    if (word === undefined) {
+      if (args.includes('--help') || args.includes('-h')) return;
+      group.outputHelp();
+      throw new CliError('EUSAGE', `missing command '${where} COMMAND'`);
+    }
+    if (word === 'help') return;
+    const next = findCommand(group, word);
+    if (!next) throw new CliError('EUSAGE', `unrecognized command \`${where} ${word}\`\nTry '${where} --help' for more information`);
+    i = args.indexOf(word, i);
+    path.push(word);
+    group = next;
+  }
+};
+
 export const run = async (argv: string[]): Promise<void> => {
   // A reader that stops early (`skiff export x | head`) ends the output, not with a stack trace.
   watchStdout();
@@ -54,6 +81,7 @@ export const run = async (argv: string[]): Promise<void> => {
   if (named && named !== 'help' && !program.commands.some((c) => c.name() === named || c.aliases().includes(named)))
     argv = argv.filter((a) => a !== '--help' && a !== '-h');
   try {
+    checkGroupCommand(program, argv.slice(2));
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {

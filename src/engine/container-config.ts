@@ -156,6 +156,8 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   pod?: string;
   podIdFile?: string;
   initCtr?: string;
+  /** `container clone`: the configuration to take (of the new container's id) instead of building one. */
+  cloneOf?: (id: string) => ContainerConfig;
 }
 
 // --rootfs DIR[:O]: an existing directory (absolute once resolved); :O puts an overlay on it, so

@@ -41,6 +41,8 @@ export const launch = async (
   runtime: OciRuntime,
   spare: SpareNetwork | undefined,
   preserveFds = 0,
+  /** `init`: the monitor only creates the container; its start is left to a later `start`. */
+  initOnly = false,
 ): Promise<Launched> => {
   const store = ctx.containers;
   const dir = store.containerDir(record.id);
@@ -72,7 +74,7 @@ export const launch = async (
   // attaching caller connects before the monitor goes ahead, and gets all the output.
   // On a named network the monitor makes the namespace and joins it to the bridge itself; only more
   // networks (run --network a --network b) are joined after the create, by the CLI.
-  const monitorStarts = !viaSlirp.length && joined.length <= 1;
+  const monitorStarts = !initOnly && !viaSlirp.length && joined.length <= 1;
   let bridgeAttach: string | undefined;
   let publishVia: string | undefined;
   if (joined.length) {

@@ -99,6 +99,35 @@ export class ContainerNetworks {
     if (after) this.writeHostsFile(after);
   }
 
+  // `network reload`: a running container's place on its named networks set up again (veth pairs,
+  // addresses, the default route, the firewall; the bridges and the rootless network namespace
+  // first, if they went), as Podman's reload does for its bridge networks. Other containers have
+  // nothing of skiff's to reload: an error, or with `skip` (reload --all) false.
+  async reload(input: string, skip = false): Promise<boolean> {
+    const record = this.store.find(input);
+    const reloaded = await this.store.withContainerLock(record.id, async () => {
+      const current = this.store.get(record.id);
+      if (!current) throw new CliError('ENOCONTAINER', `no such container: ${input}`);
+      const joined = memberships(current.config);
+      const state = this.store.effectiveState(record.id);
+      const live = (isRunning(state.status) || state.status === 'initialized') && state.pid;
+      if (skip && (!live || !joined.length)) return false;
+      if (!live) throw new CliError('ESTATE', `cannot reload the network of ${current.name}: it is ${state.status}, and only a running container has one`);
+      if (!joined.length)
+        throw new CliError(
+          'ESTATE',
+          `cannot reload the network of ${current.name}: it uses --network ${current.config.network}, which skiff does not set up (reload is for named networks)`,
+        );
+      const { applyFirewall, attach } = await import('../network/bridge.js');
+      const all = this.ctx.networks.list();
+      for (const m of joined) await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), all, current.id, state.pid!, m.ip, m.device, m.mac);
+      await applyFirewall(this.ctx.paths.run, all);
+      return true;
+    });
+    if (reloaded) for (const m of memberships(record.config)) this.refreshHosts(m.network);
+    return reloaded;
+  }
+
   writeHostsFile(record: ContainerRecord, all?: ContainerRecord[]): void {
     try {
       writeFileSync(join(this.store.containerDir(record.id), 'userdata', 'hosts'), this.hostsFor(record, all));

@@ -6,7 +6,6 @@ import { networkMode } from '../network/modes.js';
 import { memberships, type ContainerRecord, type ContainerState } from '../state/containers.js';
 import { prefixOf, type NetworkRecord } from '../network/networks.js';
 import { du } from '../util/du.js';
-import { parseTime } from '../util/time.js';
 import { humanDuration, timeAgo } from '../util/units.js';
 import type { ContainersEngine } from './containers.js';
 import type { HealthState } from './container-health.js';
@@ -14,6 +13,9 @@ import type { VolumeStore } from '../storage/volumes.js';
 import { inspectMounts } from './container-mounts.js';
 import { inspectSecrets } from './container-secrets.js';
 import type { EngineContext } from './context.js';
+import { pruneMatcher } from './prune-filter.js';
+import { cloneName } from './container-clone.js';
+import { specOf } from './container-spec.js';
 
 export interface ContainerRow {
   record: ContainerRecord;
@@ -39,7 +41,7 @@ export const statusText = ({ state, health }: ContainerRow, now = Date.now()): s
   if (state.status === 'running' || state.status === 'stopping')
     return `Up ${humanDuration(state.startedAt ?? new Date(now).toISOString(), now)}${state.paused ? ' (Paused)' : health ? ` (${health.Status})` : ''}`;
   if (state.status === 'exited') return `Exited (${state.exitCode ?? -1}) ${timeAgo(state.finishedAt ?? new Date(now).toISOString(), now)}`;
-  return 'Created';
+  return state.status === 'initialized' ? 'Initialized' : 'Created';
 };
 
 // Podman's state names: created, running, paused, exited (stopping shows as running).
@@ -90,7 +92,7 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
       const { record: r, state: s } = row;
       switch (key) {
         case 'status': {
-          const known = ['created', 'running', 'exited', 'stopped', 'paused', 'restarting', 'removing', 'unknown'];
+          const known = ['created', 'initialized', 'running', 'exited', 'stopped', 'paused', 'restarting', 'removing', 'unknown'];
           if (!known.includes(value)) throw new CliError('EUSAGE', `invalid status filter "${value}": use ${known.join(', ')}`);
           return stateName(s) === (value === 'stopped' ? 'exited' : value);
         }
@@ -137,20 +139,8 @@ export const containerFilter = (filters: string[]): ((row: ContainerRow) => bool
 
 // container prune --filter: until=TIME (made before it), label=KEY[=VALUE], label!=KEY[=VALUE]; all must hold.
 export const pruneFilter = (filters: string[], now = Date.now()): ((row: ContainerRow) => boolean) => {
-  const hasLabel = (labels: Record<string, string>, spec: string): boolean => {
-    const eq = spec.indexOf('=');
-    return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
-  };
-  const tests = filters.map((filter): ((row: ContainerRow) => boolean) => {
-    const [, key, not, value] = /^([a-z]+)(!?)=(.*)$/.exec(filter) ?? [];
-    if (key === 'until' && !not) {
-      const before = parseTime(value, 'until= filter', now);
-      return (row) => Date.parse(row.record.created) < before;
-    }
-    if (key === 'label') return (row) => hasLabel(row.record.config.labels, value) !== Boolean(not);
-    throw new CliError('EUSAGE', `invalid filter "${filter}": container prune takes until=, label= and label!=`);
-  });
-  return (row) => tests.every((t) => t(row));
+  const match = pruneMatcher(filters, 'container prune', now);
+  return (row) => match({ created: row.record.created, labels: row.record.config.labels });
 };
 
 // `inspect` of a container, in Docker's shape (the fields tools read: State, Config, HostConfig, ...).
@@ -171,8 +161,8 @@ export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore, ne
       Restarting: false,
       OOMKilled: s.oomKilled ?? false,
       Dead: false,
-      Pid: s.status === 'running' || s.status === 'stopping' ? (s.pid ?? 0) : 0,
-      ConmonPid: s.status === 'running' || s.status === 'stopping' ? (s.monitorPid ?? 0) : 0,
+      Pid: s.status === 'running' || s.status === 'stopping' || s.status === 'initialized' ? (s.pid ?? 0) : 0,
+      ConmonPid: s.status === 'running' || s.status === 'stopping' || s.status === 'initialized' ? (s.monitorPid ?? 0) : 0,
       ExitCode: s.exitCode ?? 0,
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',
@@ -386,6 +376,14 @@ export class ContainerReports {
     const rw = this.rwSize(record.id);
     const lowers = this.containers.lowers(record).reduce((sum, dir) => sum + du(dir), 0);
     return { ...json, SizeRw: rw, SizeRootFs: rw + lowers };
+  }
+
+  // `generate spec`: the container as Podman's SpecGenerator JSON (container-spec.ts); `rename`:
+  // named as its clone would be (Podman's default), for a new container made from it.
+  spec(input: string, rename = true): Record<string, unknown> {
+    const record = this.containers.find(input);
+    const name = rename ? cloneName(record.name, (n) => this.ctx.containers.nameTarget(n) !== undefined) : record.name;
+    return specOf(record, name);
   }
 
   // The newest container's id (--latest), if any.

@@ -6,6 +6,8 @@ import { humanSize } from '../util/units.js';
 
 export interface StatsRow {
   ID: string;
+  /** The full id (Podman's ContainerID). */
+  ContainerID: string;
   Name: string;
   CPUPerc: string;
   MemUsage: string;
@@ -43,6 +45,7 @@ export const statsRow = (record: ContainerRecord, startedAt: string, sample: Cgr
   const memPercent = sample.memLimit ? (sample.memUsage / sample.memLimit) * 100 : 0;
   return {
     ID: record.id.slice(0, 12),
+    ContainerID: record.id,
     Name: record.name,
     CPUPerc: percent(cpu),
     MemUsage: `${humanSize(sample.memUsage)} / ${humanSize(sample.memLimit)}`,

@@ -57,6 +57,8 @@ import type { StatsSample } from './container-stats.js';
 import { type LimitFlags, ociResources, parseLimits } from '../cgroups/limits.js';
 import { cancelLaunch, launch, notifyPlan, type Launched } from './container-launch.js';
 import { ContainerNetworks } from './container-networks.js';
+import { cloneConfig, cloneName, type CloneOptions } from './container-clone.js';
+import { userMountFile } from './container-user-mounts.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { afterExit } from './exit-policy.js';
 import type { ImagesEngine } from './images.js';
@@ -95,6 +97,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isRunning = (state: ContainerState) => state.status === 'running' || state.status === 'stopping';
 
+// Running, or made in the runtime by `init` and waiting for its start: its monitor and process live.
+const isLive = (state: ContainerState) => isRunning(state) || state.status === 'initialized';
+
 export class ContainersEngine {
   private readonly store: ContainerStore;
   /** Named networks, /etc/hosts, network namespaces: see container-networks.ts. */
@@ -110,6 +115,26 @@ export class ContainersEngine {
 
   private rootfs(driver: string): Rootfs {
     return new Rootfs(driver as RootfsDriver, join(this.ctx.paths.run, 'mounts'));
+  }
+
+  // The container's root filesystem: its path, and whether it is mounted now (container-user-mounts.ts).
+  rootfsPath(record: ContainerRecord): string {
+    return this.rootfs(record.rootfsDriver).mountpoint(this.store.containerDir(record.id));
+  }
+
+  rootfsMounted(record: ContainerRecord): boolean {
+    return this.rootfs(record.rootfsDriver).mounted(this.store.containerDir(record.id));
+  }
+
+  // Mounts the root (one more use of it); caller holds the lock and has joined the user namespace.
+  async mountRootfs(record: ContainerRecord): Promise<string> {
+    await this.ensureLowers(record);
+    return this.rootfs(record.rootfsDriver).mount(record.id, { dir: this.store.containerDir(record.id), lowers: this.lowers(record) });
+  }
+
+  // Lets go of one use of the root (unmounted with the last); caller holds the lock.
+  unmountRootfs(record: ContainerRecord): void {
+    this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
   }
 
   // The image's layer directories under a container's root, lowest first: for a container with a
@@ -145,7 +170,7 @@ export class ContainersEngine {
     return this.ctx.config.engine.eventsLogfilePath ?? join(this.ctx.paths.data, 'events.log');
   }
 
-  private event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
+  event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
     if (this.ctx.eventsBackend === 'none') return;
     recordEvent(this.eventsFile(), { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra });
   }
@@ -222,7 +247,7 @@ export class ContainersEngine {
       checkLimits(asked, cgroupSetup(current.cgroupManager!, namespaceIds().hostUid), false);
       updated = { ...current, config: { ...current.config, resources } };
       const state = this.reconcileLocked(record.id);
-      if (isRunning(state)) {
+      if (isLive(state)) {
         const file = join(this.store.runtimeDir(record.id), 'resources.json');
         writeFileAtomic(file, JSON.stringify(ociResources(asked, blockDevice) ?? {}), 0o600, false);
         await updateContainer(this.runtime(current), record.id, file);
@@ -379,12 +404,14 @@ export class ContainersEngine {
     // written) then loads while the rest is done. Under the store lock the image is looked up
     // again: one removed meanwhile still fails the create there.
     const found = image ? this.images.resolve(image.id) : { id: '', names: [] as string[], layers: [] as string[] };
-    const config = buildContainerConfig(options, image ? this.ctx.images.config(found.id) : { rootfs: { type: 'layers', diff_ids: [] } }, id, {
-      network: defaultNetwork(this.ctx.config.network.backend),
-      ports,
-      named: (name) => this.ctx.networks.get(name) !== undefined,
-      inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
-    });
+    const config =
+      options.cloneOf?.(id) ??
+      buildContainerConfig(options, image ? this.ctx.images.config(found.id) : { rootfs: { type: 'layers', diff_ids: [] } }, id, {
+        network: defaultNetwork(this.ctx.config.network.backend),
+        ports,
+        named: (name) => this.ctx.networks.get(name) !== undefined,
+        inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
+      });
     checkDevices(config.devices ?? []);
     const secretData = config.secrets ? await resolveSecrets(this.ctx.secrets, config.secrets) : [];
     if (rootDir) config.rootfs = rootDir;
@@ -395,7 +422,8 @@ export class ContainersEngine {
     const driver = rootfsDriver(this.ctx.paths.run, this.ctx.paths.data, this.ctx.config.storage.rootfs);
     let cgroupManager: CgroupManager = 'none';
     try {
-      setUserns(this.ctx, options, config, this.store.containerDir(id));
+      // (A clone keeps the original's id mappings, but for --userns=auto's: its own.)
+      if (!options.cloneOf || !config.idMappings) setUserns(this.ctx, options, config, this.store.containerDir(id));
       cgroupManager = await chooseCgroupManager(this.ctx, config);
       if (driver === 'copy' && config.mounts?.some((m) => m.overlay))
         throw new CliError('EUSAGE', ':O mounts need an overlay driver (native overlay or fuse-overlayfs); this store uses copies');
@@ -465,7 +493,8 @@ export class ContainersEngine {
             config.extraNetworks = more.map((name, i) => ({
               network: this.ctx.networks.find(name).name,
               ip: this.networking.allocate(name),
-              aliases: config.aliases ?? [],
+              // (A clone's: the original's aliases there.)
+              aliases: config.extraNetworks?.find((e) => e.network === name)?.aliases ?? config.aliases ?? [],
               device: `eth${i + 1}`,
             }));
             await commit();
@@ -492,6 +521,33 @@ export class ContainersEngine {
       if (!this.held.has(id)) lock?.release();
       autoLock?.release();
     }
+  }
+
+  // `container clone` (container-clone.ts): the new container, made as create makes one.
+  async clone(input: string, options: CloneOptions, onPull?: (event: PullEvent) => void): Promise<ContainerRecord> {
+    const limits = parseLimits(options.limits);
+    const original = this.store.find(input);
+    if (original.damaged) throw new CliError('ESTATE', `container ${original.name} lost its record (container.json) in a crash: there is nothing to clone`);
+    // (Refused before the clone is made, not after.)
+    if (options.destroy && !options.force && isRunning(this.store.effectiveState(original.id)))
+      throw new CliError('ESTATE', `cannot destroy container ${original.name}: it is running; stop it first or use --force`);
+    // The original's image (by the name it was made with while that still names it), or another.
+    const named = this.images.exists(original.image) && this.images.resolve(original.image).id === original.imageId;
+    const record = await this.create(
+      {
+        image: options.image ?? (named ? original.image : original.imageId),
+        command: [],
+        name: options.name ?? cloneName(original.name, (name) => this.store.nameTarget(name) !== undefined),
+        pull: options.image ? 'missing' : 'never',
+        ...(original.config.userns?.startsWith('auto') ? { userns: original.config.userns } : {}),
+        moreNetworks: original.config.extraNetworks?.map((e) => e.network),
+        cloneOf: (id) => cloneConfig(original, id, limits),
+      },
+      onPull,
+    );
+    if (options.destroy) await this.remove(original.id, { force: options.force });
+    if (options.run) await this.start(record.id);
+    return record;
   }
 
   // A container with a restart policy comes back at boot through skiff-restart.service, written
@@ -557,10 +613,63 @@ export class ContainersEngine {
     return this.withLock(record.id, async () => {
       const current = this.store.get(record.id);
       if (!current) throw new CliError('ENOCONTAINER', `no such container: ${input}`);
-      if (isRunning(this.reconcileLocked(record.id))) return current;
-      await this.startLocked(hooks.sdnotify ? { ...current, config: { ...current.config, sdnotify: hooks.sdnotify } } : current, hooks);
+      const state = this.reconcileLocked(record.id);
+      if (isRunning(state)) return current;
+      const starting = hooks.sdnotify ? { ...current, config: { ...current.config, sdnotify: hooks.sdnotify } } : current;
+      if (state.status === 'initialized') await this.startInitializedLocked(starting, state, hooks);
+      else await this.startLocked(starting, hooks);
       return current;
     });
+  }
+
+  // `init`: the container made in the runtime (its monitor running, its root mounted, its network
+  // set up) without starting its process: `initialized`, until `start`. Only a created or exited
+  // container can be; what it --requires must run already (Podman's).
+  // `skipLive` (init --all): one that is initialized or running already is no error.
+  async init(input: string, skipLive = false): Promise<ContainerRecord> {
+    const record = this.store.find(input);
+    for (const required of record.config.requires ?? []) {
+      const other = this.store.find(required);
+      if (!isRunning(this.store.effectiveState(other.id)))
+        throw new CliError('ESTATE', `container ${record.name} requires ${other.name}, which is not running: start it first`);
+    }
+    return this.withLock(record.id, async () => {
+      const current = this.store.get(record.id);
+      if (!current) throw new CliError('ENOCONTAINER', `no such container: ${input}`);
+      const state = this.reconcileLocked(record.id);
+      if (isLive(state) && skipLive) return current;
+      if (isLive(state)) throw new CliError('ESTATE', `container ${current.name} has already been created in the runtime (it is ${state.status})`);
+      await this.startLocked(current, {}, true);
+      return current;
+    });
+  }
+
+  // Starts the process of a container `init` made (caller holds the lock).
+  private async startInitializedLocked(record: ContainerRecord, state: ContainerState, hooks: StartHooks): Promise<void> {
+    const runtime = this.runtime(record);
+    try {
+      if (hooks.attach) hooks.attach(await this.connectSocket(record.id));
+      await startContainer(runtime, record.id);
+    } catch (error) {
+      await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
+      await this.waitForExit(record.id, 5000);
+      await this.finishLocked(record, { restart: false });
+      throw error;
+    }
+    const pid = state.pid ?? 0;
+    this.store.transition(record.id, {
+      kind: 'running',
+      pid,
+      pidStartTime: state.pidStartTime,
+      monitorPid: state.monitorPid ?? 0,
+      monitorStartTime: state.monitorStartTime,
+      launching: false,
+      at: new Date().toISOString(),
+    });
+    if (notifyPlan(this.ctx, record)) await this.tellStarted(record.id);
+    this.event(record, 'start');
+    if (record.config.pidfile) writeFileAtomic(record.config.pidfile, `${pid}\n`, 0o644, false);
+    if (record.config.conmonPidfile) writeFileAtomic(record.config.conmonPidfile, `${state.monitorPid}\n`, 0o644, false);
   }
 
   // The container's state as effectiveState finds it, written back when a killed command had left
@@ -605,7 +714,8 @@ export class ContainersEngine {
     if (monitor && isAlive(monitor, state.monitorStartTime)) signalQuietly(monitor, 'SIGKILL');
   }
 
-  private async startLocked(record: ContainerRecord, hooks: StartHooks): Promise<void> {
+  // `initOnly` (init): the container is made in the runtime, its process left to a later start.
+  private async startLocked(record: ContainerRecord, hooks: StartHooks, initOnly = false): Promise<void> {
     if (record.damaged)
       throw new CliError(
         'ESTATE',
@@ -625,7 +735,7 @@ export class ContainersEngine {
     const rootfs = this.rootfs(record.rootfsDriver);
     let launched = early;
     try {
-      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare, this.preserveFds);
+      launched ??= await launch(this.ctx, this.networking, record, this.runtime(record), this.spare, this.preserveFds, initOnly);
       this.preserveFds = 0;
       const { monitor, monitorStarts, viaSlirp, monitorStartTime } = launched;
       await this.ensureLowers(record);
@@ -653,17 +763,10 @@ export class ContainersEngine {
       log.debug('start: monitor reported');
       // (Still under way when this CLI starts the container itself: killed before that, it leaves
       // a created container, which effectiveState then reports as such.)
+      const created = { pid: started.pid, pidStartTime: startTimeOf(started.pid), monitorPid: started.monitorPid, monitorStartTime };
       const running = this.store.transition(
         record.id,
-        {
-          kind: 'running',
-          pid: started.pid,
-          pidStartTime: startTimeOf(started.pid),
-          monitorPid: started.monitorPid,
-          monitorStartTime,
-          launching: !monitorStarts,
-          at: new Date().toISOString(),
-        },
+        initOnly ? { kind: 'initialized', ...created } : { kind: 'running', ...created, launching: !monitorStarts, at: new Date().toISOString() },
         state,
       );
       try {
@@ -674,6 +777,10 @@ export class ContainersEngine {
             const { attach } = await import('../network/bridge.js');
             for (const m of joined.slice(1))
               await attach(this.ctx.paths.run, this.ctx.networks.find(m.network), this.ctx.networks.list(), record.id, started.pid, m.ip, m.device, m.mac);
+          }
+          if (initOnly) {
+            this.event(record, 'init');
+            return;
           }
           if (hooks.attach) hooks.attach(await this.connectSocket(record.id));
           await startContainer(runtime, record.id);
@@ -726,7 +833,7 @@ export class ContainersEngine {
   private async waitForExit(id: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!isRunning(this.store.effectiveState(id, true))) return true;
+      if (!isLive(this.store.effectiveState(id, true))) return true;
       if (Date.now() > deadline) return false;
       await sleep(20);
     }
@@ -742,9 +849,9 @@ export class ContainersEngine {
   ): Promise<'removed' | 'restarted' | 'done'> {
     const recorded = this.store.state(record.id);
     const effective = this.store.effectiveState(record.id, true);
-    if (isRunning(effective)) return 'done';
+    if (isLive(effective)) return 'done';
     // (A start recorded as under way whose command was killed has ended too: what it set up goes.)
-    const ended = isRunning(recorded) || recorded.launching === true || options.error !== undefined;
+    const ended = isLive(recorded) || recorded.launching === true || options.error !== undefined;
     // The runtime deletes its state while this process releases the rest (a stopped container's
     // root filesystem is the runtime's no more); both are done before a restart or a removal.
     // Of a container removed now (--rm), whose id nothing will use again, the runtime's delete
@@ -808,17 +915,26 @@ export class ContainersEngine {
   // The monitor's exit command. A container removed meanwhile is not an error.
   // `leaveDelete`: the monitor runs the runtime's delete of a --rm container, once the caller (a
   // foreground `run --rm`, which so returns without waiting for it) has gone.
-  async cleanup(input: string, leaveDelete = false): Promise<void> {
+  // By hand (`container cleanup`): `remove` removes it then (one its restart policy started again,
+  // or that runs, stays), `removeImage` its image (an error when another container uses it).
+  async cleanup(input: string, leaveDelete = false, after: { remove?: boolean; removeImage?: boolean } = {}): Promise<void> {
     let record: ContainerRecord;
     try {
       record = this.store.find(input);
-    } catch {
+    } catch (error) {
+      if (after.remove || after.removeImage) throw error;
       return;
     }
-    await this.store.withContainerLock(record.id, async () => {
+    const outcome = await this.store.withContainerLock(record.id, async () => {
       const current = this.store.get(record.id);
-      if (current) await this.finishLocked(current, { restart: true, leaveDelete });
+      return current ? this.finishLocked(current, { restart: true, leaveDelete }) : 'removed';
     });
+    if (after.remove && outcome === 'done') await this.remove(record.id);
+    if (after.removeImage)
+      await this.images.remove([record.image], {}).then((reports) => {
+        const failed = reports.find((r) => r.error);
+        if (failed?.error) throw failed.error;
+      });
   }
 
   // Sends the stop signal, then SIGKILL after `timeout` seconds; returns once it has exited.
@@ -827,7 +943,7 @@ export class ContainersEngine {
     const record = this.store.find(input);
     await this.store.withContainerLock(record.id, async () => {
       const state = this.reconcileLocked(record.id);
-      if (!isRunning(state)) {
+      if (!isLive(state)) {
         // It may have just exited on its own, its monitor's clean-up still to come: that one must
         // not bring it back under its restart policy.
         this.store.transition(record.id, { kind: 'stopped-by-user' });
@@ -837,7 +953,8 @@ export class ContainersEngine {
       this.store.transition(record.id, { kind: 'stopped-by-user', stopping: true });
       if (byUser) this.endAsked(state);
       const runtime = this.runtime(record);
-      const timeout = timeoutSeconds ?? record.config.stopTimeout;
+      // (An initialized container's process cannot act on a stop signal: it never started.)
+      const timeout = state.status === 'initialized' ? 0 : (timeoutSeconds ?? record.config.stopTimeout);
       await killContainer(runtime, record.id, record.config.stopSignal).catch(() => undefined);
       await this.thaw(record, state);
       if (!(await this.waitForExit(record.id, timeout * 1000))) {
@@ -976,7 +1093,9 @@ export class ContainersEngine {
 
   // `volumes`: its anonymous volumes go too (rm -v, --rm), unless another container mounts one.
   private async removeLocked(record: ContainerRecord, volumes = record.config.autoRemove): Promise<void> {
+    // (Mounted by the user too: those mounts go with it.)
     this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id), true);
+    rmSync(userMountFile(this.ctx.paths.run, record.id), { force: true });
     unmountOverlays(this.rootfs(record.rootfsDriver), this.store.containerDir(record.id), record.config.mounts ?? []);
     // (A container whose monitor died before it ran still has its network namespace.)
     this.networking.releaseNetns(record.id);
@@ -999,7 +1118,8 @@ export class ContainersEngine {
     const record = this.store.find(input);
     const wanted = new Set(conditions.map((c) => (c === 'stopped' ? 'exited' : c)));
     for (const c of wanted)
-      if (!['exited', 'running', 'created'].includes(c)) throw new CliError('EUSAGE', `invalid wait condition "${c}": use stopped, exited, running or created`);
+      if (!['exited', 'running', 'created', 'initialized'].includes(c))
+        throw new CliError('EUSAGE', `invalid wait condition "${c}": use stopped, exited, running, created or initialized`);
     for (;;) {
       if (!this.store.get(record.id)) {
         const exit = this.store.readExit(record.id);
@@ -1075,7 +1195,7 @@ export class ContainersEngine {
     for (let progress = true; progress; ) {
       progress = false;
       for (const row of this.list()) {
-        if (isRunning(row.state) || !match(row)) continue;
+        if (isLive(row.state) || !match(row)) continue;
         try {
           removed.push(...(await this.remove(row.record.id, { dependents: 'refuse' })));
           progress = true;

@@ -339,9 +339,12 @@ export class ImagesEngine {
   }
 
   // Removes dangling images (all unused ones with `all`); images that containers use stay.
-  async prune(options: { all?: boolean } = {}): Promise<RemoveImageReport[]> {
+  // `match`: only the images it selects (system prune --filter).
+  async prune(options: { all?: boolean; match?: (image: { created: string; labels: Record<string, string> }) => boolean } = {}): Promise<RemoveImageReport[]> {
     const inUse = new Set(this.ctx.containers.list().map((c) => c.imageId));
-    const victims = this.ctx.images.list().filter((i) => (options.all || i.names.length === 0) && !inUse.has(i.id));
+    const selected = (i: { id: string; created: string }) =>
+      !options.match || options.match({ created: i.created, labels: this.ctx.images.config(i.id).config?.Labels ?? {} });
+    const victims = this.ctx.images.list().filter((i) => (options.all || i.names.length === 0) && !inUse.has(i.id) && selected(i));
     return this.remove(victims.map((i) => i.id));
   }
 

@@ -5,6 +5,8 @@ import { type ContextOverrides, createContext, type EngineContext } from './cont
 import type { Builds } from './builds.js';
 import { ContainerFiles } from './container-files.js';
 import { ContainerReports } from './container-reports.js';
+import { ContainerMounts } from './container-user-mounts.js';
+import { ContainerRunlabel } from './container-runlabel.js';
 import { ContainersEngine } from './containers.js';
 import { collectStats, type StatsRow } from './container-stats.js';
 import type { AutoUpdater } from './auto-update.js';
@@ -23,6 +25,10 @@ export class Engine {
   readonly system: SystemEngine;
   readonly containers: ContainersEngine;
   readonly files: ContainerFiles;
+  /** `container runlabel` (container-runlabel.ts). */
+  readonly runlabel: ContainerRunlabel;
+  /** `mount` and `unmount` (container-user-mounts.ts). */
+  readonly mounts: ContainerMounts;
   readonly reports: ContainerReports;
   readonly logs: ContainerLogs;
   readonly events: EventsEngine;
@@ -34,11 +40,16 @@ export class Engine {
     this.images = new ImagesEngine(ctx, (id) => this.containers.remove(id, { force: true }));
     this.containers = new ContainersEngine(ctx, this.images);
     this.files = new ContainerFiles(ctx, this.containers);
+    this.mounts = new ContainerMounts(ctx, this.containers);
+    this.runlabel = new ContainerRunlabel(this.images, this.containers);
     this.reports = new ContainerReports(ctx, this.containers);
     this.logs = new ContainerLogs(this.containers);
     this.events = new EventsEngine(this.containers);
     this.networks = new NetworksEngine(ctx, this.containers);
-    this.volumes = new VolumesEngine(ctx);
+    this.volumes = new VolumesEngine(ctx, async (id, timeout) => {
+      await this.containers.stop(id, timeout);
+      await this.containers.remove(id, { force: true });
+    });
     this.secrets = new SecretsEngine(ctx);
     this.system = new SystemEngine(ctx);
   }
@@ -89,6 +100,8 @@ export type { ExecOptions } from './container-exec.js';
 export type { CommitOptions, DiffReport } from './container-files.js';
 export type { LogEntry, LogsQuery } from './logs.js';
 export type { EventsQuery, SkiffEvent } from './events.js';
+export type { MountReport } from './container-user-mounts.js';
+export type { RunlabelOptions } from './container-runlabel.js';
 export type { ContainerRow, PsEntry, PsOptions, SelectOptions } from './container-reports.js';
 export type { NetworkSummary } from './networks.js';
 export type { VolumeSummary } from './volumes.js';

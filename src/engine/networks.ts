@@ -7,6 +7,7 @@ import { randomId } from '../state/names.js';
 import type { EngineContext } from './context.js';
 import { writeDnsHosts } from './container-networks.js';
 import type { ContainersEngine } from './containers.js';
+import { pruneMatcher } from './prune-filter.js';
 
 export interface NetworkSummary extends NetworkRecord {
   containers: { id: string; name: string; ip: string; aliases: string[] }[];
@@ -110,10 +111,11 @@ export class NetworksEngine {
     return record;
   }
 
-  // Removes every network no container uses.
-  async prune(): Promise<NetworkRecord[]> {
+  // Removes every network no container uses (that the prune filters select: see prune-filter.ts).
+  async prune(filters: string[] = []): Promise<NetworkRecord[]> {
+    const match = pruneMatcher(filters, 'network prune');
     const out: NetworkRecord[] = [];
-    for (const n of this.ctx.networks.list()) if (!this.containers.networking.onNetwork(n.name).length) out.push(await this.remove(n.name));
+    for (const n of this.ctx.networks.list()) if (match(n) && !this.containers.networking.onNetwork(n.name).length) out.push(await this.remove(n.name));
     return out;
   }
 }

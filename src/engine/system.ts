@@ -14,6 +14,7 @@ import { volumeUsers, type ContainerRecord } from '../state/containers.js';
 import { findHelperBinary, spawnHelper, type Spawned } from '../util/exec.js';
 import { defaultNetwork } from '../network/backend.js';
 import type { EngineContext } from './context.js';
+import { containerRwSize, diskUsage, type DiskUsageDetail } from './disk-usage.js';
 
 import { VERSION } from '../version.js';
 
@@ -35,11 +36,20 @@ export class SystemEngine {
   constructor(private readonly ctx: EngineContext) {}
 
   // `unshare`: runs a command (already inside the rootless namespace) with this process's stdio,
-  // SKIFF_ROOT naming the store; its exit code, or 127/126 when it cannot be run.
-  async unshare(argv: string[]): Promise<number> {
+  // SKIFF_ROOT naming the store; its exit code, or 127/126 when it cannot be run. `rootlessNetns`:
+  // in the network namespace of the named networks' bridges too (made if it is not there yet).
+  async unshare(argv: string[], rootlessNetns = false): Promise<number> {
     let child: Spawned;
+    let command = argv;
+    if (rootlessNetns) {
+      const { ensureHolder } = await import('../network/bridge.js');
+      const holder = await ensureHolder(this.ctx.paths.run);
+      const nsenter = findHelperBinary('nsenter');
+      if (!nsenter) throw new CliError('EHELPER', 'nsenter not found: install util-linux', { exitCode: 127 });
+      command = [nsenter, '--target', String(holder), '--net', '--', ...argv];
+    }
     try {
-      child = spawnHelper(argv[0], argv.slice(1), [0, 1, 2], { env: { SKIFF_ROOT: this.ctx.paths.data } });
+      child = spawnHelper(command[0], command.slice(1), [0, 1, 2], { env: { SKIFF_ROOT: this.ctx.paths.data } });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new CliError('EUSAGE', `cannot run ${argv[0]}: ${code === 'ENOENT' ? 'no such file or directory' : messageOf(error)}`, {
@@ -182,6 +192,11 @@ export class SystemEngine {
     };
   }
 
+  // `system df --verbose`: per image, container and volume (disk-usage.ts).
+  dfVerbose(): DiskUsageDetail {
+    return diskUsage(this.ctx);
+  }
+
   df(): DiskUsageReport[] {
     const images = this.ctx.images.list();
     const layers = this.ctx.layers.list();
@@ -190,10 +205,22 @@ export class SystemEngine {
     const usedLayers = new Set(containers.flatMap((c) => c.layers));
     const size = layers.reduce((n, l) => n + l.size, 0);
     const reclaimable = layers.filter((l) => !usedLayers.has(l.chainId)).reduce((n, l) => n + l.size, 0);
-    const running = containers.filter((c) => ['running', 'stopping'].includes(this.ctx.containers.effectiveState(c.id).status)).length;
+    // Podman's: a container's size is its writable layer's, reclaimable when it does not run.
+    const sized = containers.map((c) => ({
+      running: ['running', 'stopping'].includes(this.ctx.containers.effectiveState(c.id).status),
+      size: containerRwSize(this.ctx, c.id, c.rootfsDriver),
+    }));
+    const running = sized.filter((c) => c.running);
+    const containerSize = sized.reduce((n, c) => n + c.size, 0);
     return [
       { type: 'Images', total: images.length, active: images.filter((i) => usedImages.has(i.id)).length, size, reclaimable },
-      { type: 'Containers', total: containers.length, active: running, size: 0, reclaimable: 0 },
+      {
+        type: 'Containers',
+        total: containers.length,
+        active: running.length,
+        size: containerSize,
+        reclaimable: containerSize - running.reduce((n, c) => n + c.size, 0),
+      },
       this.volumeUsage(containers),
     ];
   }

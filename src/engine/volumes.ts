@@ -7,6 +7,7 @@ import type { VolumeRecord } from '../storage/volumes.js';
 import { volumeUsers } from '../state/containers.js';
 import { randomId } from '../state/names.js';
 import type { EngineContext } from './context.js';
+import { parseTime } from '../util/time.js';
 
 export interface VolumeSummary extends VolumeRecord {
   /** Names of the containers that mount it. */
@@ -33,7 +34,11 @@ const parseVolumeOptions = (opts: string[]): Record<string, string> => {
 };
 
 export class VolumesEngine {
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    /** Removes a container that uses a volume (`volume rm --force`): stopped first within `timeout` seconds. */
+    private readonly removeContainer: (id: string, timeout?: number) => Promise<unknown>,
+  ) {}
 
   private users(): Map<string, string[]> {
     return volumeUsers(this.ctx.containers.list());
@@ -52,17 +57,21 @@ export class VolumesEngine {
     const users = this.users();
     const checks = filters.map((f) => {
       const [key, value = ''] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
-      if (!f.includes('=')) throw new CliError('EUSAGE', `invalid --filter "${f}": use KEY=VALUE (name, label, dangling)`);
+      if (!f.includes('=')) throw new CliError('EUSAGE', `invalid --filter "${f}": use KEY=VALUE (name, label, label!, until, dangling)`);
       if (key === 'name') return (v: VolumeSummary) => v.Name.includes(value);
-      if (key === 'label') {
+      if (key === 'label' || key === 'label!') {
         const [k, want] = value.includes('=') ? [value.slice(0, value.indexOf('=')), value.slice(value.indexOf('=') + 1)] : [value, undefined];
-        return (v: VolumeSummary) => k in v.Labels && (want === undefined || v.Labels[k] === want);
+        return (v: VolumeSummary) => (k in v.Labels && (want === undefined || v.Labels[k] === want)) === (key === 'label');
+      }
+      if (key === 'until') {
+        const before = parseTime(value, 'until= filter');
+        return (v: VolumeSummary) => Date.parse(v.CreatedAt) < before;
       }
       if (key === 'dangling') {
         if (!['true', 'false', '1', '0'].includes(value)) throw new CliError('EUSAGE', `invalid --filter "${f}": dangling is true or false`);
         return (v: VolumeSummary) => (v.UsedBy.length === 0) === (value === 'true' || value === '1');
       }
-      throw new CliError('EUSAGE', `invalid --filter "${f}": filter on name, label or dangling`);
+      throw new CliError('EUSAGE', `invalid --filter "${f}": filter on name, label, label!, until or dangling`);
     });
     return this.ctx.volumes
       .list()
@@ -78,9 +87,13 @@ export class VolumesEngine {
     return this.ctx.volumes.get(name) !== undefined;
   }
 
-  // Refused while a container mounts it (also with force: no container is removed behind the
-  // user's back); force only makes a missing volume no error.
-  async remove(name: string, options: { force?: boolean } = {}): Promise<string | undefined> {
+  // Refused while a container mounts it; with force (Podman's) those containers go first (a running
+  // one stopped, killed after `timeout` seconds), and a missing volume is no error.
+  async remove(name: string, options: { force?: boolean; timeout?: number } = {}): Promise<string | undefined> {
+    // (Before the volumes lock, which removing a container takes for its anonymous volumes.)
+    if (options.force && this.ctx.volumes.get(name))
+      for (const c of this.ctx.containers.list())
+        if (c.config.mounts?.some((m) => m.type === 'volume' && m.source === name)) await this.removeContainer(c.id, options.timeout);
     return this.ctx.volumes.withLock(async () => {
       if (!this.ctx.volumes.get(name)) {
         if (options.force) return undefined;
@@ -90,7 +103,7 @@ export class VolumesEngine {
       if (users?.length)
         throw new CliError(
           'ESTATE',
-          `volume ${name} is used by container${users.length > 1 ? 's' : ''} ${users.join(', ')}: remove ${users.length > 1 ? 'them' : 'it'} first`,
+          `volume ${name} is used by container${users.length > 1 ? 's' : ''} ${users.join(', ')}: remove ${users.length > 1 ? 'them' : 'it'} first, or use --force`,
           {
             exitCode: 2,
           },

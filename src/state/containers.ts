@@ -20,7 +20,8 @@ import { checkName, isValidName } from '../util/names.js';
 import { transition, type Transition } from './transitions.js';
 import { isAlive, isLockHeld, isUnstarted, readPidFile, sleepSync, startedAfter } from './liveness.js';
 
-export type ContainerStatus = 'created' | 'running' | 'stopping' | 'exited';
+/** `initialized` (Podman's): made in the runtime by `init`, its monitor running, its process not started yet. */
+export type ContainerStatus = 'created' | 'initialized' | 'running' | 'stopping' | 'exited';
 
 export interface RestartPolicy {
   name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
@@ -456,6 +457,7 @@ export class ContainerStore {
   // container is waited for; other readers take such a record as it is while its command runs.
   effectiveState(id: string, holder = false): ContainerState {
     const state = this.state(id);
+    if (state.status === 'initialized') return this.initializedState(id, state);
     const launching = state.launching === true;
     if (state.status !== 'running' && state.status !== 'stopping' && !launching) return state;
     const orphaned = (launching || state.status === 'stopping') && (holder || !isLockHeld(this.lockPath(id)));
@@ -475,6 +477,16 @@ export class ContainerStore {
     }
     if (launching && !existsSync(this.pidFile(id))) return { ...settled, pid: 0 };
     return { ...settled, status: 'exited', exitCode: state.exitCode ?? -1, finishedAt: state.finishedAt ?? state.startedAt, pid: 0, monitorLost: undefined };
+  }
+
+  // An initialized container (`init`) is so while its created process lives; once that ends (killed:
+  // its monitor writes the exit file) it has exited.
+  private initializedState(id: string, state: ContainerState): ContainerState {
+    const exit = this.readExit(id);
+    if (exit) return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled: exit.oomKilled, pid: 0 };
+    if (isAlive(state.monitorPid, state.monitorStartTime)) return state;
+    if (this.livePid(id, state)) return { ...state, monitorLost: true };
+    return { ...state, status: 'exited', exitCode: state.exitCode ?? -1, pid: 0 };
   }
 
   // The container's process, if it still runs: the recorded pid (with its start time), else the

@@ -8,6 +8,8 @@ export type Transition =
   | { kind: 'launching'; monitorPid: number; monitorStartTime?: string }
   /** The monitor reported the container's process; `launching` while the CLI still starts it itself. */
   | { kind: 'running'; pid: number; pidStartTime?: string; monitorPid: number; monitorStartTime?: string; launching: boolean; at: string }
+  /** `init`: the monitor made the container's process in the runtime, which has not started it. */
+  | { kind: 'initialized'; pid: number; pidStartTime?: string; monitorPid: number; monitorStartTime?: string }
   /** The CLI's own start of a created container went through. */
   | { kind: 'started' }
   /** stop, kill (TERM, KILL) or rm -f: the restart policy no longer applies; `stopping` while stop waits. */
@@ -42,6 +44,21 @@ export const transition = (state: ContainerState, t: Transition): ContainerState
         launching: t.launching ? true : undefined,
         monitorLost: undefined,
         startedAt: t.at,
+        stoppedByUser: false,
+        exitCode: undefined,
+        finishedAt: undefined,
+        error: undefined,
+      };
+    case 'initialized':
+      return {
+        ...state,
+        status: 'initialized',
+        pid: t.pid,
+        pidStartTime: t.pidStartTime,
+        monitorPid: t.monitorPid,
+        monitorStartTime: t.monitorStartTime,
+        launching: undefined,
+        monitorLost: undefined,
         stoppedByUser: false,
         exitCode: undefined,
         finishedAt: undefined,

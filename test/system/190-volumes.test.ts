@@ -28,10 +28,10 @@ describe('named volumes', () => {
     await sb.runCli(0, 'run', '-d', '--name', 'w2', '--mount', 'type=volume,source=data,target=/v', IMG, ...TICK);
     await sb.runCli(0, 'exec', 'w1', 'sh', '-c', 'echo from-w1 > /v/shared');
     expect((await sb.runCli(0, 'exec', 'w2', 'sh', '-c', 'cat /v/shared')).stdout).toBe('from-w1\n');
-    // In use: refused, naming the containers, with or without -f; rm -f of a container keeps it.
-    const refused = await sb.run(['volume', 'rm', '-f', 'data']);
+    // In use: refused, naming the containers (volume rm -f would remove them: see 285); rm -f of a container keeps it.
+    const refused = await sb.run(['volume', 'rm', 'data']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/volume data is used by containers w1, w2/);
+    expect(refused.stderr).toMatch(/volume data is used by containers w1, w2: remove them first, or use --force/);
     await sb.runCli(0, 'rm', '-f', '-v', 'w1', 'w2');
     expect(volumeNames()).toEqual(['data']);
     const [inspected] = JSON.parse((await sb.runCli(0, 'volume', 'inspect', 'data')).stdout);

@@ -71,3 +71,36 @@ describe('container state transitions', () => {
     expect(transition(running, { kind: 'observed', state: observed })).toBe(observed);
   });
 });
+
+describe('the initialized state (init)', () => {
+  it('records the created process and its monitor, forgetting an earlier run; a start then runs it', () => {
+    const old: ContainerState = { status: 'exited', exitCode: 3, finishedAt: at, error: 'old', stoppedByUser: true, restartCount: 1 };
+    const launching = transition(old, { kind: 'launching', monitorPid: 10, monitorStartTime: '1' });
+    const initialized = transition(launching, { kind: 'initialized', pid: 11, pidStartTime: '2', monitorPid: 10, monitorStartTime: '1' });
+    expect(initialized).toEqual({
+      status: 'initialized',
+      pid: 11,
+      pidStartTime: '2',
+      monitorPid: 10,
+      monitorStartTime: '1',
+      launching: undefined,
+      monitorLost: undefined,
+      stoppedByUser: false,
+      exitCode: undefined,
+      finishedAt: undefined,
+      error: undefined,
+      restartCount: 1,
+    });
+    const running = transition(initialized, {
+      kind: 'running',
+      pid: 11,
+      pidStartTime: '2',
+      monitorPid: 10,
+      monitorStartTime: '1',
+      launching: false,
+      at: later,
+    });
+    expect(running).toMatchObject({ status: 'running', pid: 11, startedAt: later, launching: undefined });
+    expect(transition(initialized, { kind: 'ended', neverRan: false, at })).toMatchObject({ status: 'exited', pid: 0 });
+  });
+});

@@ -22,12 +22,14 @@ export const buildCp = (name = 'cp'): Command =>
 export const buildDiff = (name = 'diff'): Command =>
   new Command(name)
     .description('Show what a container changed in its root filesystem (A added, C changed, D deleted)')
-    .argument('<container>')
+    .argument('[container]')
     .option('--format <format>', 'json for a JSON object')
-    .action(async (input: string, flags: { format?: string }, cmd: Command) => {
+    .option('-l, --latest', 'the newest container')
+    .action(async (input: string | undefined, flags: { format?: string; latest?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
+      const target = engine.reports.one(input, flags.latest);
       await engine.enterUserNamespace();
-      const changes = await engine.files.diff(input);
+      const changes = await engine.files.diff(target);
       if (parseFormat(flags.format).kind === 'json') {
         const pick = (k: string) => changes.filter((c) => c.kind === k).map((c) => c.path);
         return printJson({ changed: pick('C'), added: pick('A'), deleted: pick('D') });

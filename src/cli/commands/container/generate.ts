@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../../util/fs.js';
 import { log } from '../../../util/log.js';
 import { skiffPath } from '../../../util/self.js';
 import { VERSION } from '../../../version.js';
-import { collect, openEngineFor } from '../../engine.js';
+import { collect, openEngineFor, parseBool } from '../../engine.js';
 import { printJson, printLine } from '../../output/print.js';
 import { writeOut } from '../../output/stdout.js';
 import { build as buildRun } from './run.js';
@@ -115,4 +115,23 @@ const systemd = (): Command =>
       else writeOut(unit.text);
     });
 
-export const build = (): Command => new Command('generate').description('Generate systemd units for containers').addCommand(systemd());
+// generate spec: the container's configuration as Podman's SpecGenerator JSON (container-spec.ts).
+const spec = (): Command =>
+  new Command('spec')
+    .description("Print a container's configuration as Podman's SpecGenerator JSON")
+    .argument('<container>')
+    .option('-c, --compact', 'print the JSON on one line')
+    .option('-f, --filename <file>', 'write it to this file (and print its name)')
+    .option('-n, --name [bool]', "name it as the container's clone (NAME-clone; --name=false: the container's own name)", parseBool, true)
+    .action(async (input: string, flags: { compact?: boolean; filename?: string; name: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      const json = engine.reports.spec(input, flags.name);
+      const text = flags.compact ? JSON.stringify(json) : JSON.stringify(json, null, 1);
+      if (!flags.filename) return printLine(text);
+      // (A new file renamed into place: a link planted under that name is replaced, not followed.)
+      writeFileAtomic(flags.filename, text, 0o644);
+      printLine(flags.filename);
+    });
+
+export const build = (): Command =>
+  new Command('generate').description('Generate systemd units and specs for containers').addCommand(systemd()).addCommand(spec());

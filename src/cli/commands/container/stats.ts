@@ -6,6 +6,16 @@ import { printError } from '../../errors.js';
 import { parseFormat, printJson, printTable, printTemplate } from '../../output/print.js';
 import { writeOut } from '../../output/stdout.js';
 
+interface StatsFlags {
+  all?: boolean;
+  stream: boolean;
+  reset: boolean;
+  format?: string;
+  interval: string;
+  latest?: boolean;
+  trunc: boolean;
+}
+
 const HEADERS = ['ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET IO', 'BLOCK IO', 'PIDS', 'CPU TIME', 'AVG CPU %'];
 
 export const build = (name = 'stats'): Command =>
@@ -17,15 +27,21 @@ export const build = (name = 'stats'): Command =>
     .option('--no-reset', 'do not clear the terminal between samples')
     .option('--format <format>', 'json or a Go template such as {{.Name}} {{.MemUsage}}')
     .option('-i, --interval <seconds>', 'seconds between samples', '5')
-    .action(async (inputs: string[], flags: { all?: boolean; stream: boolean; reset: boolean; format?: string; interval: string }, cmd: Command) => {
+    .option('-l, --latest', 'the newest container')
+    .option('--no-trunc', 'do not truncate ids')
+    .action(async (names: string[], flags: StatsFlags, cmd: Command) => {
       const interval = Number(flags.interval);
       if (!(interval > 0)) throw new CliError('EUSAGE', `invalid --interval "${flags.interval}": use a number of seconds above 0`);
       // Cgroup and /proc files are read as they are: no user namespace to join (as `ps`).
       const engine = await openEngineFor(cmd);
+      if (flags.latest && flags.all) throw new CliError('EUSAGE', '--all and --latest cannot be used together');
+      const inputs = flags.latest ? [engine.reports.one(names.length ? names.join(' ') : undefined, true)] : names;
       const format = parseFormat(flags.format);
       const previous = new Map();
       for (;;) {
-        const { rows, errors } = engine.stats(inputs, previous);
+        const round = engine.stats(inputs, previous);
+        const rows = flags.trunc ? round.rows : round.rows.map((r) => ({ ...r, ID: r.ContainerID }));
+        const errors = round.errors;
         if (!rows.length && errors.length) throw errors[errors.length - 1];
         for (const error of errors) printError(error);
         if (flags.stream && flags.reset && process.stdout.isTTY) writeOut('\x1b[2J\x1b[H');

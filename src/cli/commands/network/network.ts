@@ -186,10 +186,11 @@ const buildPrune = (): Command =>
   new Command('prune')
     .description('Remove networks no container uses')
     .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
-    .action(async (_flags: unknown, cmd: Command) => {
+    .option('--filter <filter>', 'only those made before until=TIME, or with label=KEY[=VALUE], or without label!=KEY[=VALUE]', collect)
+    .action(async (flags: { filter?: string[] }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      for (const n of await engine.networks.prune()) printLine(n.name);
+      for (const n of await engine.networks.prune(flags.filter)) printLine(n.name);
     });
 
 const buildConnect = (): Command =>
@@ -220,6 +221,30 @@ const buildDisconnect = (): Command =>
       await engine.containers.networking.disconnect(container, network);
     });
 
+// network reload: the named-network set-up of running containers made again (after a firewall
+// reset, or the rootless network namespace going); prints each container's id.
+const buildReload = (): Command =>
+  new Command('reload')
+    .description("Set up running containers' named networks again (veth, addresses, routes, firewall)")
+    .argument('[container...]')
+    .option('-a, --all', 'every running container on a named network')
+    .option('-l, --latest', 'the newest container')
+    .action(async (inputs: string[], flags: { all?: boolean; latest?: boolean }, cmd: Command) => {
+      const engine = await openEngineFor(cmd);
+      await engine.enterUserNamespace();
+      const targets = engine.reports.select(inputs, flags);
+      const reports: { id: string; error?: Error }[] = [];
+      for (const target of targets) {
+        try {
+          const record = engine.containers.find(target);
+          if (await engine.containers.networking.reload(target, flags.all)) reports.push({ id: record.id });
+        } catch (error) {
+          reports.push({ id: target, error: error as Error });
+        }
+      }
+      reportItems(reports, (r) => printLine(r.id), printError);
+    });
+
 export const build = (): Command =>
   new Command('network')
     .description('Manage named networks')
@@ -230,4 +255,5 @@ export const build = (): Command =>
     .addCommand(buildPrune())
     .addCommand(buildExists('network', (engine, name) => engine.networks.exists(name)))
     .addCommand(buildConnect())
-    .addCommand(buildDisconnect());
+    .addCommand(buildDisconnect())
+    .addCommand(buildReload());

@@ -7,10 +7,11 @@ export const build = (name = 'unshare'): Command =>
   new Command(name)
     .description("Run a command in skiff's rootless user namespace (default: your shell)")
     .argument('[command...]')
+    .option('--rootless-netns', "in the network namespace of skiff's named networks too (their bridges, skiff-dns)")
     .passThroughOptions()
-    .action(async (command: string[], _flags: unknown, cmd: Command) => {
+    .action(async (command: string[], flags: { rootlessNetns?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       const argv = command.length ? command : [process.env.SHELL || '/bin/sh'];
-      process.exitCode = await engine.system.unshare(argv);
+      process.exitCode = await engine.system.unshare(argv, flags.rootlessNetns);
     });

@@ -1,6 +1,7 @@
 // skiff volume create|ls|inspect|rm|prune|exists: named volumes (directories under the store that
 // containers mount with -v NAME:/path; their data outlives the containers).
 import { Command } from 'commander';
+import { CliError } from '../../../errors.js';
 import type { VolumeSummary } from '../../../engine/index.js';
 import { confirm } from '../../confirm.js';
 import { buildExists, collect, openEngineFor, reportItems } from '../../engine.js';
@@ -44,17 +45,17 @@ const buildList = (): Command =>
     .option('-q, --quiet', 'print only names')
     .option('-f, --filter <key=value>', 'name=, label=KEY[=VALUE], dangling=true|false', collect)
     .option('--format <format>', 'json, or a Go template such as {{.Name}} {{.Mountpoint}}')
-    .action(async (flags: { quiet?: boolean; filter?: string[]; format?: string }, cmd: Command) => {
+    .option('--noheading', 'do not print the header row')
+    .action(async (flags: { quiet?: boolean; filter?: string[]; format?: string; noheading?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       const volumes = engine.volumes.list(flags.filter);
       if (flags.quiet) return volumes.forEach((v) => printLine(v.Name));
       const format = parseFormat(flags.format);
       if (format.kind === 'json') return printJson(volumes.map(volumeJson));
       if (format.kind === 'template') return printTemplate(format.template, volumes.map(volumeJson));
-      printTable(
-        ['DRIVER', 'VOLUME NAME'],
-        volumes.map((v) => [v.Driver, v.Name]),
-      );
+      const rows = volumes.map((v) => [v.Driver, v.Name]);
+      if (flags.noheading) return rows.forEach((r) => printLine(r.join('  ')));
+      printTable(['DRIVER', 'VOLUME NAME'], rows);
     });
 
 const buildInspect = (): Command =>
@@ -85,16 +86,18 @@ const buildRm = (): Command =>
     .alias('remove')
     .description('Remove volumes (refused while a container uses one)')
     .argument('[name...]')
-    .option('-a, --all', 'every volume no container uses')
-    .option('-f, --force', 'no error for a volume that does not exist')
-    .action(async (names: string[], flags: { all?: boolean; force?: boolean }, cmd: Command) => {
+    .option('-a, --all', 'every volume no container uses (with --force: every volume)')
+    .option('-f, --force', 'remove the containers that use it too (running ones stopped first); no error for a volume that does not exist')
+    .option('-t, --time <seconds>', 'with --force: seconds a running container has to stop before it is killed (default: its stop timeout)', seconds)
+    .action(async (names: string[], flags: { all?: boolean; force?: boolean; time?: number }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      if (flags.all) return (await engine.volumes.prune()).forEach((n) => printLine(n));
+      // (--all: the unused ones; with --force every one, the containers using them too.)
+      if (flags.all && !flags.force) return (await engine.volumes.prune()).forEach((n) => printLine(n));
       const reports = [];
-      for (const name of names) {
+      for (const name of flags.all ? engine.volumes.list().map((v) => v.Name) : names) {
         try {
-          const removed = await engine.volumes.remove(name, { force: flags.force });
+          const removed = await engine.volumes.remove(name, { force: flags.force, timeout: flags.time });
           if (removed) reports.push({ name: removed });
         } catch (error) {
           reports.push({ name, error: error as Error });
@@ -114,6 +117,16 @@ const buildPrune = (): Command =>
       await engine.enterUserNamespace();
       for (const name of await engine.volumes.prune(flags.filter)) printLine(name);
     });
+
+// Podman re-reads its volume plugins' volumes; skiff's volumes are all local, none from a plugin.
+const buildReload = (): Command =>
+  new Command('reload').description('Accepted for Podman scripts: skiff has no volume plugins, so there is nothing to reload').action(() => {});
+
+const seconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliError('EUSAGE', `invalid --time "${value}": use a whole number of seconds`);
+  return n;
+};
 
 const buildExport = (): Command =>
   new Command('export')
@@ -170,4 +183,5 @@ export const build = (): Command =>
     .addCommand(buildExport())
     .addCommand(buildImport())
     .addCommand(buildMount())
+    .addCommand(buildReload())
     .addCommand(buildUnmount());
