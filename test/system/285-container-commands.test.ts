@@ -316,7 +316,7 @@ describe('generate spec', () => {
       hostname: id.slice(0, 12),
       volumes: [{ Name: 'specvol', Dest: '/data', Options: [], IsAnonymous: false }],
       portmappings: [{ host_ip: '', container_port: 80, host_port: 18185, range: 1, protocol: 'tcp' }],
-      netns: { nsmode: 'pasta' },
+      netns: { nsmode: 'bridge' },
       utsns: { nsmode: 'private' },
       init_container_type: '',
       use_image_hosts: false,
@@ -336,7 +336,7 @@ describe('named networks: reload and the rootless netns', () => {
   it("network reload sets a container's veth up again; unshare --rootless-netns is that namespace", async () => {
     await sb.runCli(0, 'network', 'create', '--subnet', '10.89.91.0/24', 'reloadnet');
     const id = (await sb.runCli(0, 'run', '-d', '--name', 'onnet', '--network', 'reloadnet', IMG, ...SLEEPER)).stdout.trim();
-    await sb.runCli(0, 'run', '-d', '--name', 'pastaed', IMG, ...SLEEPER);
+    await sb.runCli(0, 'run', '-d', '--name', 'pastaed', '--network', 'pasta', IMG, ...SLEEPER);
     const links = async () => (await sb.runCli(0, 'unshare', '--rootless-netns', 'ip', '-o', 'link')).stdout;
     const bridge = JSON.parse((await sb.runCli(0, 'network', 'inspect', 'reloadnet')).stdout)[0].network_interface as string;
     const veth = `vs${bridge.replace('skiff', '')}-${id.slice(0, 8)}`;
