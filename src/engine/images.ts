@@ -1,23 +1,46 @@
 // The image half of the engine: typed options in, typed reports out; never prints.
 import type { Readable } from 'node:stream';
 import { CliError, messageOf } from '../errors.js';
-import { parsePlatform } from '../image/manifest.js';
+import { hostPlatform, parsePlatform } from '../image/manifest.js';
 import type { ImageConfig } from '../image-format.js';
 import type { PullEvent, PullReport } from '../image/pull.js';
 import type { PushReport } from '../image/push.js';
 import type { SearchResult } from '../image/remote.js';
 import type { ArchiveFormat, LoadedImage } from '../image/archive.js';
+import type { ExportOptions, LayerForm, ManifestKind } from '../image/layer-blobs.js';
 import { formatReference, normalizeName, parseReference, splitTaggedName } from '../image/reference.js';
+import { formatTransport, isLayout, localNameForPath, parseTransport, type LayoutReference } from '../image/transport.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { withLock } from '../util/lock.js';
 import { withStoreLock, type EngineContext } from './context.js';
+import { imageFilter } from './image-filters.js';
 import { findImage, findImageMatch } from './image-lookup.js';
 
 export interface PullImageOptions {
   platform?: string;
+  /** The platform's variant (pull --variant), when `platform` does not give one. */
+  variant?: string;
   tlsVerify?: boolean;
   creds?: string;
   authfile?: string;
+  /** A certs.d-style directory: *.crt CAs, *.cert/*.key client pairs (--cert-dir). */
+  certDir?: string;
+}
+
+export interface PushImageOptions extends PullImageOptions {
+  /** The manifest format written: oci or v2s2 (Docker schema 2); default: the stored one. */
+  format?: 'oci' | 'v2s2';
+  /** Layer compression for the destination: gzip (default for a registry) or zstd. */
+  compressionFormat?: 'gzip' | 'zstd';
+  /** dir: destination: gzip its layers (default: as stored). */
+  compress?: boolean;
+}
+
+export interface SaveImagesOptions {
+  /** Every argument is an image (docker-archive only); otherwise the first is the image and the rest its extra names. */
+  multiImage?: boolean;
+  compress?: boolean;
+  uncompressed?: boolean;
 }
 
 export interface ImageSummary {
@@ -50,51 +73,6 @@ export interface ImageInspectReport {
   config: ImageConfig;
 }
 
-const globToRegExp = (glob: string): RegExp =>
-  new RegExp(
-    `^${glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-
-// Podman's reference filter: the pattern may name the full name, the repository, or its tail.
-const matchesReference = (name: string, pattern: string): boolean => {
-  const re = globToRegExp(pattern.includes(':') || pattern.includes('*') ? pattern : `${pattern}:*`);
-  const { repository, tag } = splitTaggedName(name);
-  const forms = [name, repository];
-  const parts = repository.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    forms.push(`${parts.slice(i).join('/')}:${tag}`, parts.slice(i).join('/'));
-  }
-  return forms.some((f) => re.test(f));
-};
-
-const parseFilters = (filters: string[] = []): ((image: ImageRecord) => boolean)[] =>
-  filters.map((filter) => {
-    const eq = filter.indexOf('=');
-    const key = eq > 0 ? filter.slice(0, eq) : filter;
-    const value = eq > 0 ? filter.slice(eq + 1) : '';
-    switch (key) {
-      case 'dangling':
-        if (value !== 'true' && value !== 'false') throw new CliError('EUSAGE', `invalid filter "${filter}": dangling takes true or false`);
-        return (i) => (i.names.length === 0) === (value === 'true');
-      case 'reference':
-        if (!value) throw new CliError('EUSAGE', `invalid filter "${filter}": reference needs a pattern`);
-        return (i) => i.names.some((n) => matchesReference(n, value));
-      case 'id':
-        return (i) => i.id.slice(7).startsWith(value.replace(/^sha256:/, ''));
-      case 'before':
-      case 'since': {
-        return (i) => {
-          throw new CliError('EUSAGE', `filter ${key} is not supported yet (image ${i.id.slice(7, 19)})`);
-        };
-      }
-      default:
-        throw new CliError('EUSAGE', `invalid filter "${filter}": supported filters are dangling=true|false, reference=PATTERN, id=ID`);
-    }
-  });
-
 export class ImagesEngine {
   constructor(
     private readonly ctx: EngineContext,
@@ -102,13 +80,59 @@ export class ImagesEngine {
     private readonly removeContainer: (id: string) => Promise<unknown> = async () => undefined,
   ) {}
 
-  // Pulls an image into the store. Caller has joined the rootless user namespace.
+  // Pulls an image into the store: from a registry, or copied in from an archive or a directory
+  // layout (docker-archive:, oci-archive:, oci:, dir:); containers-storage: names a local image.
+  // Caller has joined the rootless user namespace.
   async pull(input: string, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PullReport> {
-    const ref = parseReference(input);
-    const platform = options.platform ? parsePlatform(options.platform) : undefined;
+    const transport = parseTransport(input);
+    if (transport?.transport === 'containers-storage') {
+      const image = this.resolve(transport.name);
+      return { image, reference: input, layersPulled: 0, layersExisting: image.layers.length };
+    }
+    if (isLayout(transport)) {
+      const [first] = await this.importLayout(transport, options);
+      return { image: first.image, reference: formatTransport(transport), layersPulled: first.image.layers.length, layersExisting: 0 };
+    }
+    const ref = parseReference(transport?.transport === 'docker' ? transport.name : input);
+    const platform = this.platform(options);
     const { pullImage } = await import('./lazy.js');
     const remote = await this.remoteOptions(options);
     return this.installing((installed) => pullImage(this.ctx, ref, { ...remote, platform, chown: this.chown(), installed }, onEvent));
+  }
+
+  // pull --all-tags: every tag of the repository (a registry reference without tag or digest).
+  async pullAllTags(input: string, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PullReport[]> {
+    const transport = parseTransport(input);
+    if (transport && transport.transport !== 'docker')
+      throw new CliError('EUSAGE', `pulling all tags is not supported for the ${transport.transport} transport: name a registry repository`);
+    const name = transport?.transport === 'docker' ? transport.name : input;
+    const ref = parseReference(name);
+    if (ref.digest || /:[\w][\w.-]*$/.test(name.slice(name.lastIndexOf('/') + 1)))
+      throw new CliError('EUSAGE', `pull --all-tags takes a repository without a tag or digest, not "${input}"`);
+    const { tags } = await this.listTags(name, options);
+    const reports: PullReport[] = [];
+    for (const tag of tags) reports.push(await this.pull(`${ref.registry}/${ref.repository}:${tag}`, options, onEvent));
+    return reports;
+  }
+
+  // Copies the image a layout reference names into the store.
+  private async importLayout(ref: LayoutReference, options: { platform?: string; variant?: string } = {}): Promise<LoadedImage[]> {
+    const { importLayout } = await import('./lazy.js');
+    const kind = ref.transport === 'oci' ? 'oci' : ref.transport === 'dir' ? 'dir' : 'archive';
+    const local = ref.transport === 'oci' || ref.transport === 'dir' ? localNameForPath(ref.path) : undefined;
+    const selection = {
+      name: 'name' in ref ? ref.name : undefined,
+      index: 'index' in ref ? ref.index : undefined,
+      names: ref.transport === 'oci' || ref.transport === 'dir' ? (local ? [local] : []) : undefined,
+      platform: this.platform(options),
+    };
+    return this.installing((installed) => importLayout(this.ctx, { input: ref.path, kind }, selection, { chown: this.chown(), installed }));
+  }
+
+  private platform(options: { platform?: string; variant?: string }) {
+    const platform = options.platform ? parsePlatform(options.platform) : undefined;
+    if (!options.variant) return platform;
+    return { ...(platform ?? hostPlatform()), variant: platform?.variant ?? options.variant };
   }
 
   // Loads a docker-archive or oci-archive (a path, or a stream such as stdin). Caller has joined
@@ -118,15 +142,26 @@ export class ImagesEngine {
     return this.installing((installed) => loadImages(this.ctx, input, { chown: this.chown(), installed }));
   }
 
-  // Saves images into an archive file (or stream). A name the user gave is kept; an id saves all names.
-  async save(inputs: string[], format: ArchiveFormat, output: string | NodeJS.WritableStream): Promise<void> {
+  // Saves images into an archive file (or stream) or a directory layout. Without `multiImage` the
+  // first input is the image and the others are more names for it in the archive (Podman's); with
+  // it each is an image. A name the user gave is kept; an id saves all of the image's names.
+  async save(inputs: string[], format: ArchiveFormat, output: string | NodeJS.WritableStream, options: SaveImagesOptions = {}): Promise<void> {
+    if (options.compress && format !== 'docker-dir') throw new CliError('EUSAGE', "--compress can only be set when --format is 'docker-dir'");
+    if (options.multiImage && format !== 'docker-archive')
+      throw new CliError('EUSAGE', `unsupported format "${format}" for saving multiple images (only docker-archive)`);
     const { saveImages } = await import('./lazy.js');
     const images = this.ctx.images.list();
-    const items = inputs.map((input) => {
+    const [first, ...rest] = inputs;
+    const targets = options.multiImage ? inputs : [first];
+    const items = targets.map((input) => {
       const { image, name } = findImageMatch(images, input);
       return { image, names: name ? [name] : image.names };
     });
-    await withStoreLock(this.ctx, false, () => saveImages(this.ctx, items, format, output));
+    // One image, more names: docker-archive records them (first), an OCI layout only the image's.
+    if (!options.multiImage && rest.length && format === 'docker-archive')
+      items[0].names = [...new Set([...rest.map((n) => normalizeName(n)), ...items[0].names])];
+    if (format === 'docker-dir' || format === 'oci-dir') items[0].names = items[0].names.slice(0, 1);
+    await withStoreLock(this.ctx, false, () => saveImages(this.ctx, items, format, output, { compress: options.compress, uncompressed: options.uncompressed }));
   }
 
   private chown(): boolean {
@@ -165,13 +200,13 @@ export class ImagesEngine {
   }
 
   list(options: ListImagesOptions = {}): ImageSummary[] {
-    const predicates = parseFilters(options.filters);
+    const matches = this.filter(options.filters ?? []);
     const out: ImageSummary[] = [];
     // Plain comparisons: localeCompare would load ICU's collator, a few ms on every listing.
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
     const images = this.ctx.images.list().sort((a, b) => cmp(b.created, a.created) || cmp(a.id, b.id));
     for (const image of images) {
-      if ((image.intermediate && !options.all) || !predicates.every((p) => p(image))) continue;
+      if ((image.intermediate && !options.all) || !matches(image)) continue;
       const base = {
         id: image.id,
         names: image.names,
@@ -187,8 +222,16 @@ export class ImagesEngine {
     return out;
   }
 
+  // The local image `input` names: a name or id, or docker://NAME and containers-storage:NAME. An
+  // archive or directory layout is no local image: pull, create and run copy it in.
+  private filter(filters: string[]): (image: ImageRecord) => boolean {
+    return imageFilter(filters, { images: this.ctx.images.list(), config: (id) => this.ctx.images.config(id) });
+  }
+
   resolve(input: string): ImageRecord {
-    return findImage(this.ctx.images.list(), input);
+    const transport = parseTransport(input);
+    if (isLayout(transport)) throw new CliError('ENOIMAGE', `${input}: an image in an archive or directory is not in local storage (pull copies it in)`);
+    return findImage(this.ctx.images.list(), transport ? transport.name : input);
   }
 
   exists(input: string): boolean {
@@ -321,14 +364,52 @@ export class ImagesEngine {
     return this.remove(victims.map((i) => i.id));
   }
 
-  // Pushes a local image to `destination` (default: its own name). Reads only: no namespace needed.
-  async push(input: string, destination: string | undefined, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PushReport> {
-    const { pushImage } = await import('./lazy.js');
+  // Pushes a local image to `destination` (default: its own name): a registry, or an archive or
+  // directory layout (docker-archive:, oci-archive:, oci:, dir:); containers-storage:NAME tags it.
+  // Reads only: no namespace needed.
+  async push(input: string, destination: string | undefined, options: PushImageOptions, onEvent?: (event: PullEvent) => void): Promise<PushReport> {
     const record = this.resolve(input);
-    const dest = parseReference(destination ?? record.names[0] ?? input);
-    if (dest.digest) throw new CliError('EUSAGE', `push destination "${destination}" must be a tag, not a digest`);
+    const target = destination ?? record.names[0] ?? input;
+    const transport = parseTransport(target);
+    const kind: ManifestKind | undefined = options.format === 'oci' ? 'oci' : options.format === 'v2s2' ? 'docker' : undefined;
+    if (options.compressionFormat === 'zstd' && kind === 'docker')
+      throw new CliError('EUSAGE', 'zstd-compressed layers need an OCI manifest: use --format oci');
+    if (transport?.transport === 'containers-storage') {
+      const image = await this.tag(record.id, [transport.name]);
+      return { digest: image.digest, reference: target, blobsPushed: 0, blobsExisting: image.layers.length };
+    }
+    if (isLayout(transport)) return this.pushToLayout(record, transport, options, kind);
+    const dest = parseReference(transport?.transport === 'docker' ? transport.name : target);
+    if (dest.digest) throw new CliError('EUSAGE', `push destination "${target}" must be a tag, not a digest`);
+    const { pushImage } = await import('./lazy.js');
     const remote = await this.remoteOptions(options);
-    return withStoreLock(this.ctx, false, () => pushImage(this.ctx, record, dest, remote, onEvent));
+    // zstd layers are pushed as OCI (Docker's manifest has no type for them).
+    const form: ExportOptions = {
+      form: options.compressionFormat ?? 'stored',
+      compressUncompressed: true,
+      kind: options.compressionFormat === 'zstd' ? 'oci' : kind,
+    };
+    return withStoreLock(this.ctx, false, () => pushImage(this.ctx, record, dest, remote, onEvent, form));
+  }
+
+  private async pushToLayout(record: ImageRecord, ref: LayoutReference, options: PushImageOptions, kind: ManifestKind | undefined): Promise<PushReport> {
+    const { saveImages } = await import('./lazy.js');
+    const format: ArchiveFormat =
+      ref.transport === 'oci' ? 'oci-dir' : ref.transport === 'dir' ? 'docker-dir' : ref.transport === 'docker-archive' ? 'docker-archive' : 'oci-archive';
+    if (format === 'docker-archive' && (kind === 'oci' || options.compressionFormat))
+      throw new CliError('EUSAGE', 'a docker-archive holds uncompressed Docker layers: --format oci and --compression-format do not apply to it');
+    if ('index' in ref && ref.index !== undefined)
+      throw new CliError('EUSAGE', `push to ${formatTransport(ref)}: name the image in the archive by a tag, not @N`);
+    const name = 'name' in ref ? ref.name : undefined;
+    const names = name ? [name] : format === 'docker-archive' ? record.names.slice(0, 1) : [];
+    const form: LayerForm = options.compressionFormat ?? (format === 'docker-dir' && options.compress ? 'gzip' : 'stored');
+    const exportOptions: ExportOptions | undefined =
+      format === 'docker-archive'
+        ? undefined
+        : { form, compressUncompressed: format !== 'docker-dir', kind: kind ?? (format === 'docker-dir' ? undefined : 'oci') };
+    const item = { image: record, names };
+    const [digest] = await withStoreLock(this.ctx, false, () => saveImages(this.ctx, [item], format, ref.path, { export: exportOptions }));
+    return { digest, reference: formatTransport(ref), blobsPushed: record.layers.length, blobsExisting: 0 };
   }
 
   // The manifest or index a remote reference names, as the registry serves it.

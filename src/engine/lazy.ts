@@ -4,6 +4,7 @@
 export { pullImage } from '../image/pull.js';
 export { pushImage } from '../image/push.js';
 export { loadImages, saveImages } from '../image/archive.js';
+export { importLayout } from '../image/layout-read.js';
 export { inspectRemoteManifest, listTags, remoteManifestDigest, searchCatalog } from '../image/remote.js';
 export { withRegistryClient } from '../image/registry/session.js';
 export { parseCredsFlag, removeAllCredentials, removeCredentials, storeCredentials } from '../image/registry/auth.js';
