@@ -12,6 +12,8 @@ import { build as buildPull } from './commands/image/pull.js';
 import { build as buildPush } from './commands/image/push.js';
 import { buildLoad, buildSave } from './commands/image/archive.js';
 import { buildManifestInspect, buildSearch } from './commands/image/remote.js';
+import { buildImageDiff, buildImageTree } from './commands/image/layers.js';
+import { buildImageMount, buildImageUnmount } from './commands/image/mount.js';
 import { buildPrune, buildRm } from './commands/image/rm.js';
 import { buildTag, buildUntag } from './commands/image/tag.js';
 import { build as buildCheck } from './commands/system/check.js';
@@ -71,7 +73,12 @@ const imageGroup = (): Command =>
     .addCommand(buildExists('exists'))
     .addCommand(buildPrune('prune'))
     .addCommand(buildHistory('history'))
-    .addCommand(buildImport('import'));
+    .addCommand(buildImport('import'))
+    .addCommand(buildSearch('search'))
+    .addCommand(buildImageDiff())
+    .addCommand(buildImageTree())
+    .addCommand(buildImageMount())
+    .addCommand(buildImageUnmount());
 
 const containerGroup = (): Command =>
   new Command('container')

@@ -15,6 +15,9 @@ import { withLock } from '../util/lock.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { imageFilter } from './image-filters.js';
 import { findImage, findImageMatch } from './image-lookup.js';
+import type { ImageMountReport, ImageMounts } from './image-mounts.js';
+import { LayerTree, type ImageTreeReport } from './image-tree.js';
+import type { LayerChange } from '../storage/layer-diff.js';
 
 export interface PullImageOptions {
   platform?: string;
@@ -72,6 +75,33 @@ export interface ImageInspectReport {
   record: ImageRecord;
   config: ImageConfig;
 }
+
+// search --filter: stars=N (at least N), is-official=BOOL, is-automated=BOOL; all must hold.
+const searchFilter = (filters: string[]): ((r: SearchResult) => boolean) => {
+  const tests = filters.map((filter): ((r: SearchResult) => boolean) => {
+    const [, key, value] = /^([a-z-]+)=(.*)$/.exec(filter) ?? [];
+    const bool = (v: string) => {
+      if (v !== 'true' && v !== 'false') throw new CliError('EUSAGE', `invalid filter "${filter}": ${key} takes true or false`);
+      return v === 'true';
+    };
+    if (key === 'stars') {
+      if (!/^\d+$/.test(value)) throw new CliError('EUSAGE', `invalid filter "${filter}": stars takes a number`);
+      return (r) => r.stars >= Number(value);
+    }
+    if (key === 'is-official')
+      return (
+        (want) => (r: SearchResult) =>
+          r.official === want
+      )(bool(value));
+    if (key === 'is-automated')
+      return (
+        (want) => (r: SearchResult) =>
+          r.automated === want
+      )(bool(value));
+    throw new CliError('EUSAGE', `invalid filter "${filter}": search takes stars=N, is-official=true|false and is-automated=true|false`);
+  });
+  return (r) => tests.every((t) => t(r));
+};
 
 export class ImagesEngine {
   constructor(
@@ -280,17 +310,24 @@ export class ImagesEngine {
   }
 
   // Removes images (podman rmi): a name untags, and the image goes when no name is left or with
-  // force. Caller has joined the rootless user namespace (layers hold files of mapped uids).
-  async remove(inputs: string[], options: { force?: boolean; all?: boolean } = {}): Promise<RemoveImageReport[]> {
+  // force; a mounted image is unmounted first. Then, unless `noPrune`, the dangling parents it
+  // leaves (no name, no other child, no container) go too, as Podman's do. Caller has joined the
+  // rootless user namespace (layers hold files of mapped uids).
+  async remove(inputs: string[], options: { force?: boolean; all?: boolean; noPrune?: boolean } = {}): Promise<RemoveImageReport[]> {
     if (options.force) {
       // Containers go first (outside the store lock: removing one takes its own locks).
       const doomed = new Set(options.all ? this.ctx.images.list().map((i) => i.id) : inputs.flatMap((i) => (this.exists(i) ? [this.resolve(i).id] : [])));
       for (const c of this.ctx.containers.list()) if (doomed.has(c.imageId)) await this.removeContainer(c.id);
     }
+    const mounts = await this.mounts();
     return withStoreLock(this.ctx, true, () =>
       withLock(this.ctx.images.lockPath(), async () => {
         const reports: RemoveImageReport[] = [];
         const targets = options.all ? this.ctx.images.list().map((i) => i.id) : inputs;
+        const deleteImage = async (record: ImageRecord) => {
+          await mounts.unmount(record, true);
+          this.ctx.images.removeLocked(record.id);
+        };
         for (const input of targets) {
           const report: RemoveImageReport = { input, untagged: [], deleted: false };
           reports.push(report);
@@ -311,9 +348,20 @@ export class ImagesEngine {
                 'ESTATE',
                 `image ${record.id.slice(7, 19)} is in use by container ${users[0].name}: remove the container first, or use --force to remove both`,
               );
+            const tree = options.noPrune ? undefined : this.layerTree();
             report.untagged.push(...record.names);
-            this.ctx.images.removeLocked(record.id);
+            await deleteImage(record);
             report.deleted = true;
+            // Its dangling parents, while nothing else holds them.
+            for (let parent = tree?.parent(record); parent; ) {
+              const left = this.ctx.images.list();
+              const inUse = this.ctx.containers.list().some((c) => c.imageId === parent!.id);
+              if (parent.names.length || inUse || !left.some((i) => i.id === parent!.id) || tree!.hasChildren(parent, left)) break;
+              const next = tree!.parent(parent);
+              await deleteImage(parent);
+              reports.push({ input: parent.id, id: parent.id, untagged: [], deleted: true });
+              parent = next;
+            }
           } catch (error) {
             report.error = error instanceof CliError ? error : new CliError('EINTERNAL', messageOf(error), { cause: error });
           }
@@ -324,6 +372,62 @@ export class ImagesEngine {
     );
   }
 
+  private layerTree(): LayerTree {
+    return new LayerTree(this.ctx.images.list(), this.ctx.layers.list(), (i) => this.ctx.images.config(i.id).history?.length ?? 0);
+  }
+
+  private async mounts(): Promise<ImageMounts> {
+    const { ImageMounts } = await import('./image-mounts.js');
+    return new ImageMounts(this.ctx);
+  }
+
+  // image mount IMAGE...: mounts each read-only; the paths (valid in skiff's namespace). Caller
+  // has joined the rootless user namespace.
+  async mount(inputs: string[], options: { all?: boolean } = {}): Promise<ImageMountReport[]> {
+    if (options.all && inputs.length) throw new CliError('EUSAGE', 'when using the --all switch, you may not pass any image names or IDs');
+    const mounts = await this.mounts();
+    const images = options.all ? this.ctx.images.list() : inputs.map((i) => this.resolve(i));
+    const reports: ImageMountReport[] = [];
+    for (const image of images) reports.push({ id: image.id, digest: image.digest, names: image.names, path: await mounts.mount(image) });
+    return reports;
+  }
+
+  // image mount with no image: the images mounted now.
+  async mounted(): Promise<ImageMountReport[]> {
+    return (await this.mounts()).mounted(this.ctx.images.list());
+  }
+
+  // image unmount: one use of each image's mount (all with `force`); the ids of those that were mounted.
+  async unmount(inputs: string[], options: { all?: boolean; force?: boolean } = {}): Promise<{ id: string; error?: CliError }[]> {
+    if (options.all && inputs.length) throw new CliError('EUSAGE', 'when using the --all switch, you may not pass any image names or IDs');
+    const mounts = await this.mounts();
+    const out: { id: string; error?: CliError }[] = [];
+    const images = options.all ? mounts.mounted(this.ctx.images.list()).map((m) => this.ctx.images.get(m.id)!) : inputs;
+    for (const item of images) {
+      try {
+        const image = typeof item === 'string' ? this.resolve(item) : item;
+        if (await mounts.unmount(image, options.force)) out.push({ id: image.id });
+      } catch (error) {
+        out.push({ id: String(item), error: error instanceof CliError ? error : new CliError('EINTERNAL', messageOf(error), { cause: error }) });
+      }
+    }
+    return out;
+  }
+
+  // image tree: the image's layers (or, with `whatRequires`, every layer above its top one) and the images on them.
+  tree(input: string, whatRequires = false): ImageTreeReport {
+    return this.layerTree().report(this.resolve(input), whatRequires);
+  }
+
+  // image diff: what `input` changed against its parent image (its layers but the top one), or against `other`.
+  async diff(input: string, other?: string): Promise<LayerChange[]> {
+    const { diffLayers } = await import('../storage/layer-diff.js');
+    const image = this.resolve(input);
+    const paths = (layers: string[]) => layers.map((l) => this.ctx.layers.diffPath(l));
+    const base = other ? this.resolve(other).layers : image.layers.slice(0, -1);
+    return diffLayers(paths(base), paths(image.layers));
+  }
+
   // Runs a commit under the store lock, dropping its new layer again if it fails.
   committing(fn: (installed: string[]) => Promise<ImageRecord>): Promise<ImageRecord> {
     return this.installing(fn);
@@ -331,7 +435,10 @@ export class ImagesEngine {
 
   // Makes a one-layer image from a root filesystem tarball (plain or gzipped; a path or a stream).
   // Caller has joined the rootless user namespace.
-  async import(input: string | Readable, options: { names: string[]; changes: string[]; message?: string }): Promise<ImageRecord> {
+  async import(
+    input: string | Readable,
+    options: { names: string[]; changes: string[]; message?: string; platform?: { architecture?: string; os?: string; variant?: string } },
+  ): Promise<ImageRecord> {
     const { createImageFromTar } = await import('../image/commit.js');
     const { createReadStream, existsSync } = await import('node:fs');
     const { createGunzip } = await import('node:zlib');
@@ -351,17 +458,21 @@ export class ImagesEngine {
         changes: options.changes,
         message: options.message,
         createdBy: `skiff import ${typeof input === 'string' ? input : '-'}`,
+        platform: options.platform,
         chown: this.chown(),
         installed,
       });
     });
   }
 
-  // Removes dangling images (all unused ones with `all`); images that containers use stay.
-  async prune(options: { all?: boolean } = {}): Promise<RemoveImageReport[]> {
+  // Removes dangling images (all unused ones with `all`) that match `filters`; images that
+  // containers use stay (skiff's build containers are containers too: none are "external").
+  async prune(options: { all?: boolean; filters?: string[] } = {}): Promise<RemoveImageReport[]> {
+    const matches = this.filter(options.filters ?? []);
     const inUse = new Set(this.ctx.containers.list().map((c) => c.imageId));
-    const victims = this.ctx.images.list().filter((i) => (options.all || i.names.length === 0) && !inUse.has(i.id));
-    return this.remove(victims.map((i) => i.id));
+    const victims = this.ctx.images.list().filter((i) => (options.all || i.names.length === 0) && !inUse.has(i.id) && matches(i));
+    // (A victim that went as another's dangling parent is no error.)
+    return (await this.remove(victims.map((i) => i.id))).filter((r) => r.error?.code !== 'ENOIMAGE');
   }
 
   // Pushes a local image to `destination` (default: its own name): a registry, or an archive or
@@ -425,7 +536,8 @@ export class ImagesEngine {
   }
 
   // Searches a registry's catalog: "host/term", or a term in each search registry.
-  async search(input: string, options: PullImageOptions & { limit?: number }): Promise<SearchResult[]> {
+  async search(input: string, options: PullImageOptions & { limit?: number; filters?: string[] }): Promise<SearchResult[]> {
+    const matches = searchFilter(options.filters ?? []);
     const { searchCatalog } = await import('./lazy.js');
     const slash = input.indexOf('/');
     const first = slash > 0 ? input.slice(0, slash) : '';
@@ -434,7 +546,7 @@ export class ImagesEngine {
     const term = qualified ? input.slice(slash + 1) : input;
     const results: SearchResult[] = [];
     for (const registry of registries) results.push(...(await searchCatalog(this.ctx, registry, term, options.limit ?? 25, await this.remoteOptions(options))));
-    return results;
+    return results.filter(matches);
   }
 
   async listTags(input: string, options: PullImageOptions): Promise<{ name: string; tags: string[] }> {
@@ -446,7 +558,12 @@ export class ImagesEngine {
   // Flags shared by every command that talks to a registry, as the registry code takes them.
   private async remoteOptions(options: PullImageOptions) {
     const { parseCredsFlag } = await import('./lazy.js');
-    return { tlsVerify: options.tlsVerify, credentials: options.creds ? parseCredsFlag(options.creds) : undefined, authFile: options.authfile };
+    return {
+      tlsVerify: options.tlsVerify,
+      credentials: options.creds ? parseCredsFlag(options.creds) : undefined,
+      authFile: options.authfile,
+      certDir: options.certDir,
+    };
   }
 
   // Checks credentials against the registry, then stores them (auth file mode 0600).
@@ -454,13 +571,27 @@ export class ImagesEngine {
     const { withRegistryClient, storeCredentials } = await import('./lazy.js');
     const host = registry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     const credentials = { username: options.username, password: options.password };
-    await withRegistryClient(this.ctx, { registry: host, name: host, attempts: 2 }, { tlsVerify: options.tlsVerify, credentials }, async (client) => {
-      const res = await client.request('/v2/', { scope: '' });
-      await res.body.dump();
-    });
+    await withRegistryClient(
+      this.ctx,
+      { registry: host, name: host, attempts: 2 },
+      { tlsVerify: options.tlsVerify, credentials, certDir: options.certDir },
+      async (client) => {
+        const res = await client.request('/v2/', { scope: '' });
+        await res.body.dump();
+      },
+    );
     const file = options.authfile ?? this.ctx.paths.authFile;
     storeCredentials(host, file, credentials);
     return file;
+  }
+
+  // login --get-login: the user name stored for the registry (the auth file, then Docker's).
+  async loginUser(registry: string, options: { authfile?: string }): Promise<string> {
+    const { lookupCredentials } = await import('./lazy.js');
+    const host = registry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    const creds = lookupCredentials(host, options.authfile ?? this.ctx.paths.authFile);
+    if (!creds) throw new CliError('EUSAGE', `not logged into ${host}`);
+    return creds.username;
   }
 
   // logout --all: every registry's credentials in the auth file go; the registries there were.
@@ -486,4 +617,5 @@ export interface LoginOptions {
   password: string;
   tlsVerify?: boolean;
   authfile?: string;
+  certDir?: string;
 }

@@ -83,6 +83,9 @@ export type { ContainerRow, PsEntry, PsOptions, SelectOptions } from './containe
 export type { NetworkSummary } from './networks.js';
 export type { VolumeSummary } from './volumes.js';
 export type { ImageSummary, RemoveImageReport, ImageInspectReport } from './images.js';
+export type { ImageTreeReport, LayerNode } from './image-tree.js';
+export type { ImageMountReport } from './image-mounts.js';
+export type { LayerChange } from '../storage/layer-diff.js';
 export type { PullEvent, PullReport } from '../image/pull.js';
 export type { PushReport } from '../image/push.js';
 export type { SearchResult } from '../image/remote.js';

@@ -7,6 +7,6 @@ export { loadImages, saveImages } from '../image/archive.js';
 export { importLayout } from '../image/layout-read.js';
 export { inspectRemoteManifest, listTags, remoteManifestDigest, searchCatalog } from '../image/remote.js';
 export { withRegistryClient } from '../image/registry/session.js';
-export { parseCredsFlag, removeAllCredentials, removeCredentials, storeCredentials } from '../image/registry/auth.js';
+export { lookupCredentials, parseCredsFlag, removeAllCredentials, removeCredentials, storeCredentials } from '../image/registry/auth.js';
 export { checkHost } from '../rootless/host-check.js';
 export { joinUserNamespace, liveMonitors, stopPause } from '../rootless/userns.js';

@@ -9,6 +9,8 @@ export interface RemoteOptions {
   tlsVerify?: boolean;
   credentials?: Credentials;
   authFile?: string;
+  /** A certs.d-style directory of TLS files used instead of the default ones (--cert-dir). */
+  certDir?: string;
 }
 
 export interface ClientTarget {
@@ -33,6 +35,7 @@ export const withRegistryClient = async <T>(
     tlsVerify: options.tlsVerify !== false && !insecure,
     credentials: options.credentials ?? lookupCredentials(target.registry, options.authFile ?? ctx.paths.authFile),
     attempts: target.attempts,
+    certDir: options.certDir,
   });
   try {
     return await fn(client);
