@@ -27,12 +27,11 @@ export class LayerTree {
   private readonly records = new Map<string, LayerRecord>();
   private readonly children = new Map<string, string[]>();
   private readonly imagesOn = new Map<string, ImageRecord[]>();
+  private readonly histories = new Map<string, number>();
 
-  constructor(
-    images: ImageRecord[],
-    layers: LayerRecord[],
-    private readonly historyLength: (image: ImageRecord) => number,
-  ) {
+  // `historyLength` is asked once per image, here: the tree stays usable while images are removed.
+  constructor(images: ImageRecord[], layers: LayerRecord[], historyLength: (image: ImageRecord) => number) {
+    for (const image of images) this.histories.set(image.id, historyLength(image));
     for (const l of layers) {
       this.records.set(l.chainId, l);
       if (l.parent) this.children.set(l.parent, [...(this.children.get(l.parent) ?? []), l.chainId]);
@@ -49,6 +48,10 @@ export class LayerTree {
     const topOf = (this.imagesOn.get(id) ?? []).flatMap((i) => i.names);
     const children = withChildren ? (this.children.get(id) ?? []).map((c) => this.node(c, true)) : [];
     return { id, size: record?.size ?? 0, topOf, children };
+  }
+
+  private historyLength(image: ImageRecord): number {
+    return this.histories.get(image.id) ?? 0;
   }
 
   // The image `child` was made from: one on the same top layer with a shorter history (a step that
