@@ -296,7 +296,7 @@ describe('image mount and unmount', () => {
     await sb.runCli(0, 'rmi', '-f', busyboxId);
     expect(await imagesAll()).toEqual(ids.filter((i) => i !== busyboxId));
     expect((await sb.runCli(0, 'image', 'mount')).stdout).toBe('');
-    expect((await sb.runCli(0, 'unshare', 'sh', '-c', `grep -c image-mounts /proc/self/mountinfo || true`)).stdout.trim()).toBe('0');
+    expect((await sb.runCli(0, 'unshare', 'sh', '-c', 'grep -c image-mounts /proc/self/mountinfo || true')).stdout.trim()).toBe('0');
     await sb.runCli(0, 'pull', '-q', IMG);
   });
 });
