@@ -56,6 +56,8 @@ export interface ImageSummary {
   created: string;
   size: number;
   dangling: boolean;
+  /** Every name the image has had, the latest first. */
+  history: string[];
 }
 
 export interface ListImagesOptions {
@@ -245,6 +247,7 @@ export class ImagesEngine {
         created: image.created,
         size: image.size,
         dangling: image.names.length === 0,
+        history: image.namesHistory ?? image.names,
       };
       if (image.names.length === 0) out.push({ ...base, repository: '<none>', tag: '<none>' });
       for (const name of image.names) out.push({ ...base, ...splitTaggedName(name) });

@@ -147,12 +147,20 @@ export const exportImage = async (ctx: ImageContext, image: ImageRecord, options
   if (kind === storedKind && layers.every((l, i) => l.descriptor.digest === stored.layers[i].digest))
     return { manifestBytes: storedBytes, mediaType: image.manifestMediaType, config, layers };
   const mediaType = kind === 'oci' ? MEDIA.ociManifest : MEDIA.dockerManifest;
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType,
-    config: { mediaType: kind === 'oci' ? MEDIA.ociConfig : MEDIA.dockerConfig, digest: image.id, size: config.length },
-    layers: layers.map((l) => l.descriptor),
-  };
+  const configDescriptor = { mediaType: kind === 'oci' ? MEDIA.ociConfig : MEDIA.dockerConfig, digest: image.id, size: config.length };
+  // The same format: the stored manifest with the new layers (its annotations kept); another: a new one.
+  const manifest: ImageManifest =
+    kind === storedKind
+      ? { ...stored, layers: layers.map((l) => l.descriptor) }
+      : {
+          schemaVersion: 2,
+          mediaType,
+          config: configDescriptor,
+          layers: layers.map((l) => l.descriptor),
+          ...(kind === 'oci' && (stored as { annotations?: Record<string, string> }).annotations
+            ? { annotations: (stored as { annotations?: Record<string, string> }).annotations }
+            : {}),
+        };
   return { manifestBytes: Buffer.from(JSON.stringify(manifest)), mediaType, config, layers };
 };
 

@@ -328,6 +328,20 @@ describe('filters and the rest', () => {
     expect(bad.stderr).toMatch(/invalid filter "colour=red"/);
   });
 
+  it('keeps the names an image had for images --history', async () => {
+    await sb.runCli(0, 'tag', IMG, 'localhost/hist:1', 'localhost/hist:2');
+    await sb.runCli(0, 'untag', IMG, 'localhost/hist:1');
+    const history = (await sb.runCli(0, 'images', '--format', '{{.History}}', 'localhost/hist:2')).stdout.trim().split(', ');
+    expect(history[0]).toBe('localhost/hist:2');
+    expect(history).toEqual(expect.arrayContaining([`${IMG}:latest`, 'localhost/hist:1']));
+    const table = (await sb.runCli(0, 'images', '--history', 'localhost/hist:2')).stdout.split('\n');
+    expect(table[0]).toMatch(/SIZE\s+HISTORY$/);
+    expect(table[1]).toMatch(/localhost\/hist:1/);
+    const json = JSON.parse((await sb.runCli(0, 'images', '--format', 'json', 'localhost/hist:2')).stdout);
+    expect(json[0].History).toContain('localhost/hist:1');
+    expect(JSON.parse((await sb.runCli(0, 'image', 'inspect', 'localhost/hist:2')).stdout)[0].NamesHistory).toContain('localhost/hist:1');
+  });
+
   it('imports with the platform given', async () => {
     const tar = join(sb.home, 'root.tar');
     const id = (await sb.runCli(0, 'import', '-q', '--arch', 'arm64', '--os', 'linux', '--variant', 'v8', tar, 'localhost/imported:arm')).stdout.trim();

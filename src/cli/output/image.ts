@@ -15,6 +15,7 @@ export const imageSummaryJson = (s: ImageSummary) => ({
   Containers: 0,
   Names: s.dangling ? undefined : s.names,
   Digest: s.digest,
+  History: s.history,
   Dangling: s.dangling,
   Created: Math.floor(Date.parse(s.created) / 1000),
   CreatedAt: s.created,
@@ -27,6 +28,7 @@ export const imageTemplateFields = (s: ImageSummary) => ({
   Repository: s.repository,
   Tag: s.tag,
   CreatedSince: timeAgo(s.created),
+  History: s.history.join(', '),
   CreatedAt: s.created,
   Size: humanSize(s.size),
 });
@@ -54,7 +56,7 @@ export const imageInspectJson = ({ record, config }: ImageInspectReport) => ({
   ManifestType: record.manifestMediaType,
   User: config.config?.User ?? '',
   History: config.history ?? [],
-  NamesHistory: record.names,
+  NamesHistory: record.namesHistory ?? record.names,
 });
 
 // Docker's units.HumanSizeWithPrecision(size, 4): decimal units, four significant digits ("1.987MB").
