@@ -55,6 +55,12 @@ describe('pull and push flags', () => {
     expect(tagged.stderr).toMatch(/--all-tags takes a repository without a tag or digest/);
     const archive = await sb.run(['pull', '-a', 'docker-archive:/nonexistent.tar']);
     expect(archive.stderr).toMatch(/pulling all tags is not supported for the docker-archive transport/);
+    // --variant picks from an index by the architecture's variant (the fixture's entries name none).
+    const variant = await sb.run(['pull', '--arch', 'arm64', '--variant', 'v8', `${plain}/skiff/multi`]);
+    expect(variant.code).toBe(125);
+    expect(variant.stderr).toMatch(/no image for platform linux\/arm64\/v8 \(the image offers: linux\/amd64, linux\/arm64\)/);
+    const conflict = await sb.run(['pull', '--platform', 'linux/arm64', '--arch', 'arm64', `${plain}/skiff/multi`]);
+    expect(conflict.stderr).toMatch(/--platform and --arch conflict/);
     const two = await sb.runCli(0, 'pull', '-q', `${plain}/alltags/bb:one`, `${plain}/skiff/busybox-oci:1.0`);
     expect(two.stdout.split('\n').filter(Boolean)).toHaveLength(2);
   });
