@@ -11,6 +11,7 @@ import { Rootfs, rootfsDriver, type RootfsDriver } from '../storage/rootfs.js';
 import { digestHex } from '../util/digest-format.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
+import { MNT_DETACH, native } from '../util/native.js';
 import type { EngineContext } from './context.js';
 
 export interface ImageMountReport {
@@ -85,6 +86,25 @@ export class ImageMounts {
       rmSync(this.countFile(image.id), { force: true });
       return count > 0;
     });
+  }
+
+  // Unmounts every image mount there is, counted or not (system reset, before the store goes).
+  unmountAll(): void {
+    const root = join(this.ctx.paths.data, 'image-mounts');
+    let dirs: string[];
+    try {
+      dirs = readdirSync(root);
+    } catch {
+      return;
+    }
+    for (const hex of dirs) {
+      try {
+        native().umount(join(root, hex, 'merged'), MNT_DETACH);
+      } catch {
+        // not mounted
+      }
+      rmSync(join(this.counts, hex), { force: true });
+    }
   }
 
   // The images mounted now, of `images`.

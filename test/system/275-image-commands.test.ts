@@ -4,7 +4,7 @@
 // image mount/unmount (and rmi of a mounted image), rmi --no-prune, image prune --filter, search
 // --filter/--compatible, import --arch/--os/--variant, images --filter label/before/since.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -369,5 +369,14 @@ describe('filters and the rest', () => {
     const bad = await sb.run(['search', '--filter', 'stars=many', `${plain}/skiff`]);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toMatch(/stars takes a number/);
+  });
+});
+
+describe('system reset with a mounted image', () => {
+  it('unmounts it and removes the store (this file runs it last)', async () => {
+    const path = (await sb.runCli(0, 'image', 'mount', IMG)).stdout.trim();
+    expect((await sb.runCli(0, 'unshare', 'sh', '-c', `ls ${path}/bin | wc -l`)).stdout.trim()).not.toBe('0');
+    await sb.runCli(0, 'system', 'reset', '--force');
+    expect(existsSync(sb.dataDir)).toBe(false);
   });
 });
