@@ -1,34 +1,27 @@
-// The image half of the engine: typed options in, typed reports out; never prints.
+// The image half of the engine: typed options in, typed reports out; never prints. One method per
+// image verb, hence over 400 lines; their parts live beside it (image-registry, image-layouts,
+// image-filters, image-tree, image-mounts, image-lookup).
+export type { LoginOptions, PullImageOptions } from './image-registry.js';
 import type { Readable } from 'node:stream';
 import { CliError, messageOf } from '../errors.js';
 import { hostPlatform, parsePlatform } from '../image/manifest.js';
 import type { ImageConfig } from '../image-format.js';
 import type { PullEvent, PullReport } from '../image/pull.js';
 import type { PushReport } from '../image/push.js';
-import type { SearchResult } from '../image/remote.js';
 import type { ArchiveFormat, LoadedImage } from '../image/archive.js';
-import type { ExportOptions, LayerForm, ManifestKind } from '../image/layer-blobs.js';
+import type { ExportOptions, ManifestKind } from '../image/layer-blobs.js';
 import { formatReference, normalizeName, parseReference, splitTaggedName } from '../image/reference.js';
-import { formatTransport, isLayout, localNameForPath, parseTransport, type LayoutReference } from '../image/transport.js';
+import { formatTransport, isLayout, parseTransport, type LayoutReference } from '../image/transport.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { withLock } from '../util/lock.js';
 import { withStoreLock, type EngineContext } from './context.js';
 import { imageFilter } from './image-filters.js';
+import { layoutPush, layoutSource, saveItems } from './image-layouts.js';
+import { ImageRegistry, type PullImageOptions } from './image-registry.js';
 import { findImage, findImageMatch } from './image-lookup.js';
 import type { ImageMountReport, ImageMounts } from './image-mounts.js';
 import { LayerTree, type ImageTreeReport } from './image-tree.js';
 import type { LayerChange } from '../storage/layer-diff.js';
-
-export interface PullImageOptions {
-  platform?: string;
-  /** The platform's variant (pull --variant), when `platform` does not give one. */
-  variant?: string;
-  tlsVerify?: boolean;
-  creds?: string;
-  authfile?: string;
-  /** A certs.d-style directory: *.crt CAs, *.cert/*.key client pairs (--cert-dir). */
-  certDir?: string;
-}
 
 export interface PushImageOptions extends PullImageOptions {
   /** The manifest format written: oci or v2s2 (Docker schema 2); default: the stored one. */
@@ -78,39 +71,15 @@ export interface ImageInspectReport {
   config: ImageConfig;
 }
 
-// search --filter: stars=N (at least N), is-official=BOOL, is-automated=BOOL; all must hold.
-const searchFilter = (filters: string[]): ((r: SearchResult) => boolean) => {
-  const tests = filters.map((filter): ((r: SearchResult) => boolean) => {
-    const [, key, value] = /^([a-z-]+)=(.*)$/.exec(filter) ?? [];
-    const bool = (v: string) => {
-      if (v !== 'true' && v !== 'false') throw new CliError('EUSAGE', `invalid filter "${filter}": ${key} takes true or false`);
-      return v === 'true';
-    };
-    if (key === 'stars') {
-      if (!/^\d+$/.test(value)) throw new CliError('EUSAGE', `invalid filter "${filter}": stars takes a number`);
-      return (r) => r.stars >= Number(value);
-    }
-    if (key === 'is-official')
-      return (
-        (want) => (r: SearchResult) =>
-          r.official === want
-      )(bool(value));
-    if (key === 'is-automated')
-      return (
-        (want) => (r: SearchResult) =>
-          r.automated === want
-      )(bool(value));
-    throw new CliError('EUSAGE', `invalid filter "${filter}": search takes stars=N, is-official=true|false and is-automated=true|false`);
-  });
-  return (r) => tests.every((t) => t(r));
-};
-
-export class ImagesEngine {
+// The registry side (remote inspection, search, tags, login) is ImageRegistry's (image-registry.ts).
+export class ImagesEngine extends ImageRegistry {
   constructor(
-    private readonly ctx: EngineContext,
+    ctx: EngineContext,
     /** Removes a container by id (rmi --force takes the image's containers with it). */
     private readonly removeContainer: (id: string) => Promise<unknown> = async () => undefined,
-  ) {}
+  ) {
+    super(ctx);
+  }
 
   // Pulls an image into the store: from a registry, or copied in from an archive or a directory
   // layout (docker-archive:, oci-archive:, oci:, dir:); containers-storage: names a local image.
@@ -150,15 +119,8 @@ export class ImagesEngine {
   // Copies the image a layout reference names into the store.
   private async importLayout(ref: LayoutReference, options: { platform?: string; variant?: string } = {}): Promise<LoadedImage[]> {
     const { importLayout } = await import('./lazy.js');
-    const kind = ref.transport === 'oci' ? 'oci' : ref.transport === 'dir' ? 'dir' : 'archive';
-    const local = ref.transport === 'oci' || ref.transport === 'dir' ? localNameForPath(ref.path) : undefined;
-    const selection = {
-      name: 'name' in ref ? ref.name : undefined,
-      index: 'index' in ref ? ref.index : undefined,
-      names: ref.transport === 'oci' || ref.transport === 'dir' ? (local ? [local] : []) : undefined,
-      platform: this.platform(options),
-    };
-    return this.installing((installed) => importLayout(this.ctx, { input: ref.path, kind }, selection, { chown: this.chown(), installed }));
+    const { source, selection } = layoutSource(ref, this.platform(options));
+    return this.installing((installed) => importLayout(this.ctx, source, selection, { chown: this.chown(), installed }));
   }
 
   private platform(options: { platform?: string; variant?: string }) {
@@ -182,17 +144,7 @@ export class ImagesEngine {
     if (options.multiImage && format !== 'docker-archive')
       throw new CliError('EUSAGE', `unsupported format "${format}" for saving multiple images (only docker-archive)`);
     const { saveImages } = await import('./lazy.js');
-    const images = this.ctx.images.list();
-    const [first, ...rest] = inputs;
-    const targets = options.multiImage ? inputs : [first];
-    const items = targets.map((input) => {
-      const { image, name } = findImageMatch(images, input);
-      return { image, names: name ? [name] : image.names };
-    });
-    // One image, more names: docker-archive records them (first), an OCI layout only the image's.
-    if (!options.multiImage && rest.length && format === 'docker-archive')
-      items[0].names = [...new Set([...rest.map((n) => normalizeName(n)), ...items[0].names])];
-    if (format === 'docker-dir' || format === 'oci-dir') items[0].names = items[0].names.slice(0, 1);
+    const items = saveItems(this.ctx.images.list(), inputs, format, options.multiImage === true);
     await withStoreLock(this.ctx, false, () => saveImages(this.ctx, items, format, output, { compress: options.compress, uncompressed: options.uncompressed }));
   }
 
@@ -508,104 +460,9 @@ export class ImagesEngine {
 
   private async pushToLayout(record: ImageRecord, ref: LayoutReference, options: PushImageOptions, kind: ManifestKind | undefined): Promise<PushReport> {
     const { saveImages } = await import('./lazy.js');
-    const format: ArchiveFormat =
-      ref.transport === 'oci' ? 'oci-dir' : ref.transport === 'dir' ? 'docker-dir' : ref.transport === 'docker-archive' ? 'docker-archive' : 'oci-archive';
-    if (format === 'docker-archive' && (kind === 'oci' || options.compressionFormat))
-      throw new CliError('EUSAGE', 'a docker-archive holds uncompressed Docker layers: --format oci and --compression-format do not apply to it');
-    if ('index' in ref && ref.index !== undefined)
-      throw new CliError('EUSAGE', `push to ${formatTransport(ref)}: name the image in the archive by a tag, not @N`);
-    const name = 'name' in ref ? ref.name : undefined;
-    const names = name ? [name] : format === 'docker-archive' ? record.names.slice(0, 1) : [];
-    const form: LayerForm = options.compressionFormat ?? (format === 'docker-dir' && options.compress ? 'gzip' : 'stored');
-    const exportOptions: ExportOptions | undefined =
-      format === 'docker-archive'
-        ? undefined
-        : { form, compressUncompressed: format !== 'docker-dir', kind: kind ?? (format === 'docker-dir' ? undefined : 'oci') };
-    const item = { image: record, names };
+    const { format, item, exportOptions } = layoutPush(record, ref, options, kind);
     const [digest] = await withStoreLock(this.ctx, false, () => saveImages(this.ctx, [item], format, ref.path, { export: exportOptions }));
     return { digest, reference: formatTransport(ref), blobsPushed: record.layers.length, blobsExisting: 0 };
-  }
-
-  // The manifest or index a remote reference names, as the registry serves it.
-  async inspectRemote(input: string, options: PullImageOptions): Promise<unknown> {
-    const { inspectRemoteManifest } = await import('./lazy.js');
-    return inspectRemoteManifest(this.ctx, parseReference(input), await this.remoteOptions(options));
-  }
-
-  // The digest of the manifest a remote reference names now (auto-update).
-  async remoteDigest(input: string, options: PullImageOptions): Promise<string> {
-    const { remoteManifestDigest } = await import('./lazy.js');
-    return remoteManifestDigest(this.ctx, parseReference(input), await this.remoteOptions(options));
-  }
-
-  // Searches a registry's catalog: "host/term", or a term in each search registry.
-  async search(input: string, options: PullImageOptions & { limit?: number; filters?: string[] }): Promise<SearchResult[]> {
-    const matches = searchFilter(options.filters ?? []);
-    const { searchCatalog } = await import('./lazy.js');
-    const slash = input.indexOf('/');
-    const first = slash > 0 ? input.slice(0, slash) : '';
-    const qualified = first.includes('.') || first.includes(':') || first === 'localhost';
-    const registries = qualified ? [first] : this.ctx.config.unqualifiedSearchRegistries;
-    const term = qualified ? input.slice(slash + 1) : input;
-    const results: SearchResult[] = [];
-    for (const registry of registries) results.push(...(await searchCatalog(this.ctx, registry, term, options.limit ?? 25, await this.remoteOptions(options))));
-    return results.filter(matches);
-  }
-
-  async listTags(input: string, options: PullImageOptions): Promise<{ name: string; tags: string[] }> {
-    const { listTags } = await import('./lazy.js');
-    const ref = parseReference(input);
-    return { name: `${ref.registry}/${ref.repository}`, tags: await listTags(this.ctx, ref, await this.remoteOptions(options)) };
-  }
-
-  // Flags shared by every command that talks to a registry, as the registry code takes them.
-  private async remoteOptions(options: PullImageOptions) {
-    const { parseCredsFlag } = await import('./lazy.js');
-    return {
-      tlsVerify: options.tlsVerify,
-      credentials: options.creds ? parseCredsFlag(options.creds) : undefined,
-      authFile: options.authfile,
-      certDir: options.certDir,
-    };
-  }
-
-  // Checks credentials against the registry, then stores them (auth file mode 0600).
-  async login(registry: string, options: LoginOptions): Promise<string> {
-    const { withRegistryClient, storeCredentials } = await import('./lazy.js');
-    const host = registry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-    const credentials = { username: options.username, password: options.password };
-    await withRegistryClient(
-      this.ctx,
-      { registry: host, name: host, attempts: 2 },
-      { tlsVerify: options.tlsVerify, credentials, certDir: options.certDir },
-      async (client) => {
-        const res = await client.request('/v2/', { scope: '' });
-        await res.body.dump();
-      },
-    );
-    const file = options.authfile ?? this.ctx.paths.authFile;
-    storeCredentials(host, file, credentials);
-    return file;
-  }
-
-  // login --get-login: the user name stored for the registry (the auth file, then Docker's).
-  async loginUser(registry: string, options: { authfile?: string }): Promise<string> {
-    const { lookupCredentials } = await import('./lazy.js');
-    const host = registry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-    const creds = lookupCredentials(host, options.authfile ?? this.ctx.paths.authFile);
-    if (!creds) throw new CliError('EUSAGE', `not logged into ${host}`);
-    return creds.username;
-  }
-
-  // logout --all: every registry's credentials in the auth file go; the registries there were.
-  async logoutAll(options: { authfile?: string }): Promise<string[]> {
-    const { removeAllCredentials } = await import('./lazy.js');
-    return removeAllCredentials(options.authfile ?? this.ctx.paths.authFile);
-  }
-
-  async logout(registry: string, options: { authfile?: string }): Promise<boolean> {
-    const { removeCredentials } = await import('./lazy.js');
-    return removeCredentials(registry.replace(/^https?:\/\//, ''), options.authfile ?? this.ctx.paths.authFile);
   }
 
   // Deletes layers no image references. Caller holds the store lock exclusively.
@@ -613,12 +470,4 @@ export class ImagesEngine {
     const used = new Set([...this.ctx.images.list(), ...this.ctx.containers.list()].flatMap((i) => i.layers));
     for (const layer of this.ctx.layers.list()) if (!used.has(layer.chainId)) this.ctx.layers.remove(layer.chainId);
   }
-}
-
-export interface LoginOptions {
-  username: string;
-  password: string;
-  tlsVerify?: boolean;
-  authfile?: string;
-  certDir?: string;
 }
