@@ -21,6 +21,8 @@ import {
   buildManifestRm,
 } from './commands/image/manifest.js';
 import { buildManifestPush } from './commands/image/manifest-push.js';
+import { buildImageDiff, buildImageTree } from './commands/image/layers.js';
+import { buildImageMount, buildImageUnmount } from './commands/image/mount.js';
 import { buildPrune, buildRm } from './commands/image/rm.js';
 import { buildTag, buildUntag } from './commands/image/tag.js';
 import { build as buildCheck } from './commands/system/check.js';
@@ -85,7 +87,12 @@ const imageGroup = (): Command =>
     .addCommand(buildExists('exists'))
     .addCommand(buildPrune('prune'))
     .addCommand(buildHistory('history'))
-    .addCommand(buildImport('import'));
+    .addCommand(buildImport('import'))
+    .addCommand(buildSearch('search'))
+    .addCommand(buildImageDiff())
+    .addCommand(buildImageTree())
+    .addCommand(buildImageMount())
+    .addCommand(buildImageUnmount());
 
 const containerGroup = (): Command =>
   new Command('container')

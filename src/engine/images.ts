@@ -1,29 +1,44 @@
-// The image half of the engine: typed options in, typed reports out; never prints.
+// The image half of the engine: typed options in, typed reports out; never prints. One method per
+// image verb, hence over 400 lines; their parts live beside it (image-registry, image-layouts,
+// image-filters, image-tree, image-mounts, image-lookup).
+export type { LoginOptions, PullImageOptions } from './image-registry.js';
 import type { Readable } from 'node:stream';
 import { CliError, messageOf } from '../errors.js';
-import { parsePlatform } from '../image/manifest.js';
+import { hostPlatform, parsePlatform } from '../image/manifest.js';
 import type { ImageConfig } from '../image-format.js';
 import type { PullEvent, PullReport } from '../image/pull.js';
 import type { PushReport } from '../image/push.js';
-import type { SearchResult } from '../image/remote.js';
 import type { ArchiveFormat, LoadedImage } from '../image/archive.js';
+import type { ExportOptions, ManifestKind } from '../image/layer-blobs.js';
 import { formatReference, normalizeName, parseReference, splitTaggedName } from '../image/reference.js';
+import { formatTransport, isLayout, parseTransport, type LayoutReference } from '../image/transport.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import { withLock } from '../util/lock.js';
 import { withStoreLock, type EngineContext } from './context.js';
+import { imageFilter } from './image-filters.js';
+import { layoutPush, layoutSource, saveItems } from './image-layouts.js';
+import { ImageRegistry, type PullImageOptions } from './image-registry.js';
 import { findImage, findImageMatch } from './image-lookup.js';
 import { isManifestList, listInstance } from './list-lookup.js';
 import { aliasedName } from '../image/short-names.js';
+import type { ImageMountReport, ImageMounts } from './image-mounts.js';
+import { LayerTree, type ImageTreeReport } from './image-tree.js';
+import type { LayerChange } from '../storage/layer-diff.js';
 
-export interface PullImageOptions {
-  platform?: string;
-  tlsVerify?: boolean;
-  creds?: string;
-  authfile?: string;
-  certDir?: string;
-  /** Attempts after the first (--retry), and the wait between them in ms (--retry-delay). */
-  retry?: number;
-  retryDelayMs?: number;
+export interface PushImageOptions extends PullImageOptions {
+  /** The manifest format written: oci or v2s2 (Docker schema 2); default: the stored one. */
+  format?: 'oci' | 'v2s2';
+  /** Layer compression for the destination: gzip (default for a registry) or zstd. */
+  compressionFormat?: 'gzip' | 'zstd';
+  /** dir: destination: gzip its layers (default: as stored). */
+  compress?: boolean;
+}
+
+export interface SaveImagesOptions {
+  /** Every argument is an image (docker-archive only); otherwise the first is the image and the rest its extra names. */
+  multiImage?: boolean;
+  compress?: boolean;
+  uncompressed?: boolean;
 }
 
 export interface ImageSummary {
@@ -36,6 +51,8 @@ export interface ImageSummary {
   created: string;
   size: number;
   dangling: boolean;
+  /** Every name the image has had, the latest first. */
+  history: string[];
 }
 
 export interface ListImagesOptions {
@@ -56,65 +73,62 @@ export interface ImageInspectReport {
   config: ImageConfig;
 }
 
-const globToRegExp = (glob: string): RegExp =>
-  new RegExp(
-    `^${glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-
-// Podman's reference filter: the pattern may name the full name, the repository, or its tail.
-const matchesReference = (name: string, pattern: string): boolean => {
-  const re = globToRegExp(pattern.includes(':') || pattern.includes('*') ? pattern : `${pattern}:*`);
-  const { repository, tag } = splitTaggedName(name);
-  const forms = [name, repository];
-  const parts = repository.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    forms.push(`${parts.slice(i).join('/')}:${tag}`, parts.slice(i).join('/'));
-  }
-  return forms.some((f) => re.test(f));
-};
-
-const parseFilters = (filters: string[] = []): ((image: ImageRecord) => boolean)[] =>
-  filters.map((filter) => {
-    const eq = filter.indexOf('=');
-    const key = eq > 0 ? filter.slice(0, eq) : filter;
-    const value = eq > 0 ? filter.slice(eq + 1) : '';
-    switch (key) {
-      case 'dangling':
-        if (value !== 'true' && value !== 'false') throw new CliError('EUSAGE', `invalid filter "${filter}": dangling takes true or false`);
-        return (i) => (i.names.length === 0) === (value === 'true');
-      case 'reference':
-        if (!value) throw new CliError('EUSAGE', `invalid filter "${filter}": reference needs a pattern`);
-        return (i) => i.names.some((n) => matchesReference(n, value));
-      case 'id':
-        return (i) => i.id.slice(7).startsWith(value.replace(/^sha256:/, ''));
-      case 'before':
-      case 'since': {
-        return (i) => {
-          throw new CliError('EUSAGE', `filter ${key} is not supported yet (image ${i.id.slice(7, 19)})`);
-        };
-      }
-      default:
-        throw new CliError('EUSAGE', `invalid filter "${filter}": supported filters are dangling=true|false, reference=PATTERN, id=ID`);
-    }
-  });
-
-export class ImagesEngine {
+// The registry side (remote inspection, search, tags, login) is ImageRegistry's (image-registry.ts).
+export class ImagesEngine extends ImageRegistry {
   constructor(
-    private readonly ctx: EngineContext,
+    ctx: EngineContext,
     /** Removes a container by id (rmi --force takes the image's containers with it). */
     private readonly removeContainer: (id: string) => Promise<unknown> = async () => undefined,
-  ) {}
+  ) {
+    super(ctx);
+  }
 
-  // Pulls an image into the store. Caller has joined the rootless user namespace.
+  // Pulls an image into the store: from a registry, or copied in from an archive or a directory
+  // layout (docker-archive:, oci-archive:, oci:, dir:); containers-storage: names a local image.
+  // Caller has joined the rootless user namespace.
   async pull(input: string, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PullReport> {
-    const ref = parseReference(input);
-    const platform = options.platform ? parsePlatform(options.platform) : undefined;
+    const transport = parseTransport(input);
+    if (transport?.transport === 'containers-storage') {
+      const image = this.resolve(transport.name);
+      return { image, reference: input, layersPulled: 0, layersExisting: image.layers.length };
+    }
+    if (isLayout(transport)) {
+      const [first] = await this.importLayout(transport, options);
+      return { image: first.image, reference: formatTransport(transport), layersPulled: first.image.layers.length, layersExisting: 0 };
+    }
+    const ref = parseReference(transport?.transport === 'docker' ? transport.name : input);
+    const platform = this.platform(options);
     const { pullImage } = await import('./lazy.js');
     const remote = await this.remoteOptions(options);
     return this.installing((installed) => pullImage(this.ctx, ref, { ...remote, platform, chown: this.chown(), installed }, onEvent));
+  }
+
+  // pull --all-tags: every tag of the repository (a registry reference without tag or digest).
+  async pullAllTags(input: string, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PullReport[]> {
+    const transport = parseTransport(input);
+    if (transport && transport.transport !== 'docker')
+      throw new CliError('EUSAGE', `pulling all tags is not supported for the ${transport.transport} transport: name a registry repository`);
+    const name = transport?.transport === 'docker' ? transport.name : input;
+    const ref = parseReference(name);
+    if (ref.digest || /:[\w][\w.-]*$/.test(name.slice(name.lastIndexOf('/') + 1)))
+      throw new CliError('EUSAGE', `pull --all-tags takes a repository without a tag or digest, not "${input}"`);
+    const { tags } = await this.listTags(name, options);
+    const reports: PullReport[] = [];
+    for (const tag of tags) reports.push(await this.pull(`${ref.registry}/${ref.repository}:${tag}`, options, onEvent));
+    return reports;
+  }
+
+  // Copies the image a layout reference names into the store.
+  private async importLayout(ref: LayoutReference, options: { platform?: string; variant?: string } = {}): Promise<LoadedImage[]> {
+    const { importLayout } = await import('./lazy.js');
+    const { source, selection } = layoutSource(ref, this.platform(options));
+    return this.installing((installed) => importLayout(this.ctx, source, selection, { chown: this.chown(), installed }));
+  }
+
+  private platform(options: { platform?: string; variant?: string }) {
+    const platform = options.platform ? parsePlatform(options.platform) : undefined;
+    if (!options.variant) return platform;
+    return { ...(platform ?? hostPlatform()), variant: platform?.variant ?? options.variant };
   }
 
   // Loads a docker-archive or oci-archive (a path, or a stream such as stdin). Caller has joined
@@ -124,17 +138,24 @@ export class ImagesEngine {
     return this.installing((installed) => loadImages(this.ctx, input, { chown: this.chown(), installed }));
   }
 
-  // Saves images into an archive file (or stream). A name the user gave is kept; an id saves all names.
-  async save(inputs: string[], format: ArchiveFormat, output: string | NodeJS.WritableStream): Promise<void> {
+  // Saves images into an archive file (or stream) or a directory layout. Without `multiImage` the
+  // first input is the image and the others are more names for it in the archive (Podman's); with
+  // it each is an image. A name the user gave is kept; an id saves all of the image's names.
+  async save(inputs: string[], format: ArchiveFormat, output: string | NodeJS.WritableStream, options: SaveImagesOptions = {}): Promise<void> {
+    if (options.compress && format !== 'docker-dir') throw new CliError('EUSAGE', "--compress can only be set when --format is 'docker-dir'");
+    if (options.multiImage && format !== 'docker-archive')
+      throw new CliError('EUSAGE', `unsupported format "${format}" for saving multiple images (only docker-archive)`);
     const { saveImages } = await import('./lazy.js');
-    const images = this.ctx.images.list();
-    const items = inputs.map((input) => {
-      const { image, name } = findImageMatch(images, input);
-      if (isManifestList(image))
-        throw new CliError('EUSAGE', `${input} is a manifest list: save one of its images, or push the list with \`skiff manifest push\``);
-      return { image, names: name ? [name] : image.names };
+    const lists = inputs.filter((input) => {
+      try {
+        return isManifestList(this.find(input));
+      } catch {
+        return false;
+      }
     });
-    await withStoreLock(this.ctx, false, () => saveImages(this.ctx, items, format, output));
+    if (lists.length) throw new CliError('EUSAGE', `${lists[0]} is a manifest list: save one of its images, or push the list with \`skiff manifest push\``);
+    const items = saveItems(this.ctx.images.list(), inputs, format, options.multiImage === true);
+    await withStoreLock(this.ctx, false, () => saveImages(this.ctx, items, format, output, { compress: options.compress, uncompressed: options.uncompressed }));
   }
 
   private chown(): boolean {
@@ -173,13 +194,13 @@ export class ImagesEngine {
   }
 
   list(options: ListImagesOptions = {}): ImageSummary[] {
-    const predicates = parseFilters(options.filters);
+    const matches = this.filter(options.filters ?? []);
     const out: ImageSummary[] = [];
     // Plain comparisons: localeCompare would load ICU's collator, a few ms on every listing.
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
     const images = this.ctx.images.list().sort((a, b) => cmp(b.created, a.created) || cmp(a.id, b.id));
     for (const image of images) {
-      if ((image.intermediate && !options.all) || !predicates.every((p) => p(image))) continue;
+      if ((image.intermediate && !options.all) || !matches(image)) continue;
       const base = {
         id: image.id,
         names: image.names,
@@ -188,6 +209,7 @@ export class ImagesEngine {
         created: image.created,
         size: image.size,
         dangling: image.names.length === 0,
+        history: image.namesHistory ?? image.names,
       };
       if (image.names.length === 0) out.push({ ...base, repository: '<none>', tag: '<none>' });
       for (const name of image.names) out.push({ ...base, ...splitTaggedName(name) });
@@ -195,24 +217,32 @@ export class ImagesEngine {
     return out;
   }
 
-  // The image `input` names; a manifest list stands for its local image for this platform.
+  // The local image `input` names: a name or id, or docker://NAME and containers-storage:NAME. An
+  // archive or directory layout is no local image: pull, create and run copy it in. A short name
+  // with an alias (registries.conf) is the image the alias names, as pulled; a manifest list
+  // stands for its local image for this platform.
+  private filter(filters: string[]): (image: ImageRecord) => boolean {
+    return imageFilter(filters, { images: this.ctx.images.list(), config: (id) => this.ctx.images.config(id) });
+  }
+
   resolve(input: string): ImageRecord {
-    const images = this.ctx.images.list();
-    let record: ImageRecord;
-    try {
-      record = findImage(images, input);
-    } catch (error) {
-      // A short name with an alias (registries.conf) is the image the alias names, as pulled.
-      const alias = error instanceof CliError && error.code === 'ENOIMAGE' ? aliasedName(this.ctx.config, input) : undefined;
-      if (!alias) throw error;
-      record = findImage(images, alias);
-    }
+    const record = this.find(input);
     return isManifestList(record) ? listInstance(this.ctx.images, record, input) : record;
   }
 
   // The stored image `input` names, a manifest list as itself (tag, untag, rmi act on the list).
   private find(input: string): ImageRecord {
-    return findImage(this.ctx.images.list(), input);
+    const transport = parseTransport(input);
+    if (isLayout(transport)) throw new CliError('ENOIMAGE', `${input}: an image in an archive or directory is not in local storage (pull copies it in)`);
+    const name = transport ? transport.name : input;
+    const images = this.ctx.images.list();
+    try {
+      return findImage(images, name);
+    } catch (error) {
+      const alias = error instanceof CliError && error.code === 'ENOIMAGE' ? aliasedName(this.ctx.config, name) : undefined;
+      if (!alias) throw error;
+      return findImage(images, alias);
+    }
   }
 
   exists(input: string): boolean {
@@ -261,17 +291,24 @@ export class ImagesEngine {
   }
 
   // Removes images (podman rmi): a name untags, and the image goes when no name is left or with
-  // force. Caller has joined the rootless user namespace (layers hold files of mapped uids).
-  async remove(inputs: string[], options: { force?: boolean; all?: boolean } = {}): Promise<RemoveImageReport[]> {
+  // force; a mounted image is unmounted first. Then, unless `noPrune`, the dangling parents it
+  // leaves (no name, no other child, no container) go too, as Podman's do. Caller has joined the
+  // rootless user namespace (layers hold files of mapped uids).
+  async remove(inputs: string[], options: { force?: boolean; all?: boolean; noPrune?: boolean } = {}): Promise<RemoveImageReport[]> {
     if (options.force) {
       // Containers go first (outside the store lock: removing one takes its own locks).
       const doomed = new Set(options.all ? this.ctx.images.list().map((i) => i.id) : inputs.flatMap((i) => (this.exists(i) ? [this.find(i).id] : [])));
       for (const c of this.ctx.containers.list()) if (doomed.has(c.imageId)) await this.removeContainer(c.id);
     }
+    const mounts = await this.mounts();
     return withStoreLock(this.ctx, true, () =>
       withLock(this.ctx.images.lockPath(), async () => {
         const reports: RemoveImageReport[] = [];
         const targets = options.all ? this.ctx.images.list().map((i) => i.id) : inputs;
+        const deleteImage = async (record: ImageRecord) => {
+          await mounts.unmount(record, true);
+          this.ctx.images.removeLocked(record.id);
+        };
         for (const input of targets) {
           const report: RemoveImageReport = { input, untagged: [], deleted: false };
           reports.push(report);
@@ -292,9 +329,20 @@ export class ImagesEngine {
                 'ESTATE',
                 `image ${record.id.slice(7, 19)} is in use by container ${users[0].name}: remove the container first, or use --force to remove both`,
               );
+            const tree = options.noPrune ? undefined : this.layerTree();
             report.untagged.push(...record.names);
-            this.ctx.images.removeLocked(record.id);
+            await deleteImage(record);
             report.deleted = true;
+            // Its dangling parents, while nothing else holds them.
+            for (let parent = tree?.parent(record); parent; ) {
+              const left = this.ctx.images.list();
+              const inUse = this.ctx.containers.list().some((c) => c.imageId === parent!.id);
+              if (parent.names.length || inUse || !left.some((i) => i.id === parent!.id) || tree!.hasChildren(parent, left)) break;
+              const next = tree!.parent(parent);
+              await deleteImage(parent);
+              reports.push({ input: parent.id, id: parent.id, untagged: [], deleted: true });
+              parent = next;
+            }
           } catch (error) {
             report.error = error instanceof CliError ? error : new CliError('EINTERNAL', messageOf(error), { cause: error });
           }
@@ -305,6 +353,62 @@ export class ImagesEngine {
     );
   }
 
+  private layerTree(): LayerTree {
+    return new LayerTree(this.ctx.images.list(), this.ctx.layers.list(), (i) => this.ctx.images.config(i.id).history?.length ?? 0);
+  }
+
+  private async mounts(): Promise<ImageMounts> {
+    const { ImageMounts } = await import('./image-mounts.js');
+    return new ImageMounts(this.ctx);
+  }
+
+  // image mount IMAGE...: mounts each read-only; the paths (valid in skiff's namespace). Caller
+  // has joined the rootless user namespace.
+  async mount(inputs: string[], options: { all?: boolean } = {}): Promise<ImageMountReport[]> {
+    if (options.all && inputs.length) throw new CliError('EUSAGE', 'when using the --all switch, you may not pass any image names or IDs');
+    const mounts = await this.mounts();
+    const images = options.all ? this.ctx.images.list() : inputs.map((i) => this.resolve(i));
+    const reports: ImageMountReport[] = [];
+    for (const image of images) reports.push({ id: image.id, digest: image.digest, names: image.names, path: await mounts.mount(image) });
+    return reports;
+  }
+
+  // image mount with no image: the images mounted now.
+  async mounted(): Promise<ImageMountReport[]> {
+    return (await this.mounts()).mounted(this.ctx.images.list());
+  }
+
+  // image unmount: one use of each image's mount (all with `force`); the ids of those that were mounted.
+  async unmount(inputs: string[], options: { all?: boolean; force?: boolean } = {}): Promise<{ id: string; error?: CliError }[]> {
+    if (options.all && inputs.length) throw new CliError('EUSAGE', 'when using the --all switch, you may not pass any image names or IDs');
+    const mounts = await this.mounts();
+    const out: { id: string; error?: CliError }[] = [];
+    const images = options.all ? mounts.mounted(this.ctx.images.list()).map((m) => this.ctx.images.get(m.id)!) : inputs;
+    for (const item of images) {
+      try {
+        const image = typeof item === 'string' ? this.resolve(item) : item;
+        if (await mounts.unmount(image, options.force)) out.push({ id: image.id });
+      } catch (error) {
+        out.push({ id: String(item), error: error instanceof CliError ? error : new CliError('EINTERNAL', messageOf(error), { cause: error }) });
+      }
+    }
+    return out;
+  }
+
+  // image tree: the image's layers (or, with `whatRequires`, every layer above its top one) and the images on them.
+  tree(input: string, whatRequires = false): ImageTreeReport {
+    return this.layerTree().report(this.resolve(input), whatRequires);
+  }
+
+  // image diff: what `input` changed against its parent image (its layers but the top one), or against `other`.
+  async diff(input: string, other?: string): Promise<LayerChange[]> {
+    const { diffLayers } = await import('../storage/layer-diff.js');
+    const image = this.resolve(input);
+    const paths = (layers: string[]) => layers.map((l) => this.ctx.layers.diffPath(l));
+    const base = other ? this.resolve(other).layers : image.layers.slice(0, -1);
+    return diffLayers(paths(base), paths(image.layers));
+  }
+
   // Runs a commit under the store lock, dropping its new layer again if it fails.
   committing(fn: (installed: string[]) => Promise<ImageRecord>): Promise<ImageRecord> {
     return this.installing(fn);
@@ -312,7 +416,10 @@ export class ImagesEngine {
 
   // Makes a one-layer image from a root filesystem tarball (plain or gzipped; a path or a stream).
   // Caller has joined the rootless user namespace.
-  async import(input: string | Readable, options: { names: string[]; changes: string[]; message?: string }): Promise<ImageRecord> {
+  async import(
+    input: string | Readable,
+    options: { names: string[]; changes: string[]; message?: string; platform?: { architecture?: string; os?: string; variant?: string } },
+  ): Promise<ImageRecord> {
     const { createImageFromTar } = await import('../image/commit.js');
     const { createReadStream, existsSync } = await import('node:fs');
     const { createGunzip } = await import('node:zlib');
@@ -332,99 +439,61 @@ export class ImagesEngine {
         changes: options.changes,
         message: options.message,
         createdBy: `skiff import ${typeof input === 'string' ? input : '-'}`,
+        platform: options.platform,
         chown: this.chown(),
         installed,
       });
     });
   }
 
-  // Removes dangling images (all unused ones with `all`); images that containers use stay.
-  // `match`: only the images it selects (system prune --filter).
-  async prune(options: { all?: boolean; match?: (image: { created: string; labels: Record<string, string> }) => boolean } = {}): Promise<RemoveImageReport[]> {
-    const inUse = new Set(this.ctx.containers.list().map((c) => c.imageId));
+  // Removes dangling images (all unused ones with `all`) that match `filters` (and `match`: system
+  // prune --filter); images that containers use stay (skiff's build containers are containers
+  // too: none are "external").
+  async prune(
+    options: { all?: boolean; filters?: string[]; match?: (image: { created: string; labels: Record<string, string> }) => boolean } = {},
+  ): Promise<RemoveImageReport[]> {
+    const matches = this.filter(options.filters ?? []);
     const selected = (i: { id: string; created: string }) =>
       !options.match || options.match({ created: i.created, labels: this.ctx.images.config(i.id).config?.Labels ?? {} });
-    const victims = this.ctx.images.list().filter((i) => (options.all || i.names.length === 0) && !inUse.has(i.id) && selected(i));
-    return this.remove(victims.map((i) => i.id));
+    const inUse = new Set(this.ctx.containers.list().map((c) => c.imageId));
+    const victims = this.ctx.images.list().filter((i) => (options.all || i.names.length === 0) && !inUse.has(i.id) && matches(i) && selected(i));
+    // (A victim that went as another's dangling parent is no error.)
+    return (await this.remove(victims.map((i) => i.id))).filter((r) => r.error?.code !== 'ENOIMAGE');
   }
 
-  // Pushes a local image to `destination` (default: its own name). Reads only: no namespace needed.
-  async push(input: string, destination: string | undefined, options: PullImageOptions, onEvent?: (event: PullEvent) => void): Promise<PushReport> {
-    const { pushImage } = await import('./lazy.js');
+  // Pushes a local image to `destination` (default: its own name): a registry, or an archive or
+  // directory layout (docker-archive:, oci-archive:, oci:, dir:); containers-storage:NAME tags it.
+  // Reads only: no namespace needed.
+  async push(input: string, destination: string | undefined, options: PushImageOptions, onEvent?: (event: PullEvent) => void): Promise<PushReport> {
     const record = this.resolve(input);
-    const dest = parseReference(destination ?? record.names[0] ?? input);
-    if (dest.digest) throw new CliError('EUSAGE', `push destination "${destination}" must be a tag, not a digest`);
+    const target = destination ?? record.names[0] ?? input;
+    const transport = parseTransport(target);
+    const kind: ManifestKind | undefined = options.format === 'oci' ? 'oci' : options.format === 'v2s2' ? 'docker' : undefined;
+    if (options.compressionFormat === 'zstd' && kind === 'docker')
+      throw new CliError('EUSAGE', 'zstd-compressed layers need an OCI manifest: use --format oci');
+    if (transport?.transport === 'containers-storage') {
+      const image = await this.tag(record.id, [transport.name]);
+      return { digest: image.digest, reference: target, blobsPushed: 0, blobsExisting: image.layers.length };
+    }
+    if (isLayout(transport)) return this.pushToLayout(record, transport, options, kind);
+    const dest = parseReference(transport?.transport === 'docker' ? transport.name : target);
+    if (dest.digest) throw new CliError('EUSAGE', `push destination "${target}" must be a tag, not a digest`);
+    const { pushImage } = await import('./lazy.js');
     const remote = await this.remoteOptions(options);
-    return withStoreLock(this.ctx, false, () => pushImage(this.ctx, record, dest, remote, onEvent));
-  }
-
-  // The manifest or index a remote reference names, as the registry serves it.
-  async inspectRemote(input: string, options: PullImageOptions): Promise<unknown> {
-    const { inspectRemoteManifest } = await import('./lazy.js');
-    return inspectRemoteManifest(this.ctx, parseReference(input), await this.remoteOptions(options));
-  }
-
-  // The digest of the manifest a remote reference names now (auto-update).
-  async remoteDigest(input: string, options: PullImageOptions): Promise<string> {
-    const { remoteManifestDigest } = await import('./lazy.js');
-    return remoteManifestDigest(this.ctx, parseReference(input), await this.remoteOptions(options));
-  }
-
-  // Searches a registry's catalog: "host/term", or a term in each search registry.
-  async search(input: string, options: PullImageOptions & { limit?: number }): Promise<SearchResult[]> {
-    const { searchCatalog } = await import('./lazy.js');
-    const slash = input.indexOf('/');
-    const first = slash > 0 ? input.slice(0, slash) : '';
-    const qualified = first.includes('.') || first.includes(':') || first === 'localhost';
-    const registries = qualified ? [first] : this.ctx.config.unqualifiedSearchRegistries;
-    const term = qualified ? input.slice(slash + 1) : input;
-    const results: SearchResult[] = [];
-    for (const registry of registries) results.push(...(await searchCatalog(this.ctx, registry, term, options.limit ?? 25, await this.remoteOptions(options))));
-    return results;
-  }
-
-  async listTags(input: string, options: PullImageOptions): Promise<{ name: string; tags: string[] }> {
-    const { listTags } = await import('./lazy.js');
-    const ref = parseReference(input);
-    return { name: `${ref.registry}/${ref.repository}`, tags: await listTags(this.ctx, ref, await this.remoteOptions(options)) };
-  }
-
-  // Flags shared by every command that talks to a registry, as the registry code takes them.
-  private async remoteOptions(options: PullImageOptions) {
-    const { parseCredsFlag } = await import('./lazy.js');
-    return {
-      tlsVerify: options.tlsVerify,
-      credentials: options.creds ? parseCredsFlag(options.creds) : undefined,
-      authFile: options.authfile,
-      ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
-      ...(options.retry !== undefined ? { retry: options.retry } : {}),
-      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+    // zstd layers are pushed as OCI (Docker's manifest has no type for them).
+    const form: ExportOptions = {
+      form: options.compressionFormat ?? 'stored',
+      compressUncompressed: true,
+      kind: options.compressionFormat === 'zstd' ? 'oci' : kind,
     };
+    return withStoreLock(this.ctx, false, () => pushImage(this.ctx, record, dest, remote, onEvent, form));
   }
 
-  // Checks credentials against the registry, then stores them (auth file mode 0600).
-  async login(registry: string, options: LoginOptions): Promise<string> {
-    const { withRegistryClient, storeCredentials } = await import('./lazy.js');
-    const host = registry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-    const credentials = { username: options.username, password: options.password };
-    await withRegistryClient(this.ctx, { registry: host, name: host, attempts: 2 }, { tlsVerify: options.tlsVerify, credentials }, async (client) => {
-      const res = await client.request('/v2/', { scope: '' });
-      await res.body.dump();
-    });
-    const file = options.authfile ?? this.ctx.paths.authFile;
-    storeCredentials(host, file, credentials);
-    return file;
-  }
-
-  // logout --all: every registry's credentials in the auth file go; the registries there were.
-  async logoutAll(options: { authfile?: string }): Promise<string[]> {
-    const { removeAllCredentials } = await import('./lazy.js');
-    return removeAllCredentials(options.authfile ?? this.ctx.paths.authFile);
-  }
-
-  async logout(registry: string, options: { authfile?: string }): Promise<boolean> {
-    const { removeCredentials } = await import('./lazy.js');
-    return removeCredentials(registry.replace(/^https?:\/\//, ''), options.authfile ?? this.ctx.paths.authFile);
+  private async pushToLayout(record: ImageRecord, ref: LayoutReference, options: PushImageOptions, kind: ManifestKind | undefined): Promise<PushReport> {
+    const { saveImages } = await import('./lazy.js');
+    const { format, item, exportOptions } = layoutPush(record, ref, options, kind);
+    const [digest] = await withStoreLock(this.ctx, false, () => saveImages(this.ctx, [item], format, ref.path, { export: exportOptions }));
+    return { digest, reference: formatTransport(ref), blobsPushed: record.layers.length, blobsExisting: 0 };
   }
 
   // Deletes layers no image references. Caller holds the store lock exclusively.
@@ -432,11 +501,4 @@ export class ImagesEngine {
     const used = new Set([...this.ctx.images.list(), ...this.ctx.containers.list()].flatMap((i) => i.layers));
     for (const layer of this.ctx.layers.list()) if (!used.has(layer.chainId)) this.ctx.layers.remove(layer.chainId);
   }
-}
-
-export interface LoginOptions {
-  username: string;
-  password: string;
-  tlsVerify?: boolean;
-  authfile?: string;
 }

@@ -151,6 +151,9 @@ export class SystemEngine {
   // pause process. Caller has joined the namespace (the store holds files of mapped ids).
   async reset(removeContainer: (id: string) => Promise<unknown>): Promise<void> {
     for (const c of this.ctx.containers.list()) await removeContainer(c.id).catch(() => undefined);
+    // Mounted images (image mount) are read-only trees inside the store: unmounted before it goes.
+    const { ImageMounts } = await import('./image-mounts.js');
+    new ImageMounts(this.ctx).unmountAll();
     const { stopPause } = await import('./lazy.js');
     const { stopHolder } = await import('../network/bridge.js');
     rmSync(this.ctx.paths.data, { recursive: true, force: true });

@@ -38,6 +38,8 @@ export interface NewImageOptions {
   squash?: boolean;
   /** The manifest's format (docker by default). */
   format?: 'docker' | 'oci';
+  /** The platform the image says it is for (import --arch, --os, --variant); else its base's, else the host's. */
+  platform?: { architecture?: string; os?: string; variant?: string };
 }
 
 // CMD ["a","b"] (JSON) or CMD a b (shell form: run through /bin/sh -c).
@@ -252,8 +254,9 @@ export const createImageFromTar = async (
   const inner = structuredClone(base?.config ?? {});
   applyChanges(inner, options.changes);
   const config: ImageConfig = {
-    architecture: base?.architecture ?? platform.architecture,
-    os: base?.os ?? 'linux',
+    architecture: options.platform?.architecture ?? base?.architecture ?? platform.architecture,
+    os: options.platform?.os ?? base?.os ?? 'linux',
+    ...((options.platform?.variant ?? base?.variant) ? { variant: options.platform?.variant ?? base?.variant } : {}),
     created: now,
     ...(options.author ? { author: options.author } : {}),
     config: inner,

@@ -2,11 +2,12 @@
 // compressed bytes), then the stored manifest, so the pushed image has the digest it had. A layer
 // kept uncompressed (a build's) is gzipped on the way out, once (the gzip is kept beside its blob),
 // as Podman pushes them; the manifest pushed then names the gzipped layers.
-import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { MEDIA, type Descriptor } from '../image-format.js';
 import { tempSibling, writeFileAtomic } from '../util/fs.js';
+import { exportImage, type ExportedImage, type ExportOptions } from './layer-blobs.js';
 import type { ImageContext } from './context.js';
 import { CliError } from '../errors.js';
 import type { ImageRecord } from '../storage/image-store.js';
@@ -76,7 +77,8 @@ export class Pusher {
 const GZIPPED: Record<string, string> = { [MEDIA.dockerLayer]: MEDIA.dockerLayerGzip, [MEDIA.ociLayer]: MEDIA.ociLayerGzip };
 
 // An uncompressed layer's gzip (made once, kept as blob.gz beside the blob, its descriptor in
-// blob.gz.json): what push uploads for it. Compressed ones are uploaded as they are.
+// blob.gz.json): what manifest push uploads for it (push itself goes through layer-blobs.ts exportImage,
+// whose gzip of the same layer is the same bytes). Compressed ones are uploaded as they are.
 export const wireBlob = async (ctx: ImageContext, chainId: string, descriptor: Descriptor): Promise<{ descriptor: Descriptor; path: string }> => {
   const blob = ctx.layers.blobPath(chainId);
   const gzipped = GZIPPED[descriptor.mediaType];
@@ -100,24 +102,40 @@ export const wireBlob = async (ctx: ImageContext, chainId: string, descriptor: D
   return { descriptor: wire, path };
 };
 
-// Pushes `image` to `dest` (a tagged reference).
+// Pushes `image` to `dest` (a tagged reference). `format`: the layers' compression and the
+// manifest's format on the wire (default: as stored, an uncompressed layer gzipped).
 export const pushImage = async (
   ctx: ImageContext,
   image: ImageRecord,
   dest: ImageReference,
   options: RemoteOptions,
   onEvent: (event: PullEvent) => void = () => {},
+  format: ExportOptions = { form: 'stored', compressUncompressed: true },
 ): Promise<PushReport> => {
-  const stored = ctx.images.manifest(image.id);
-  const wire = await Promise.all(stored.layers.map((descriptor, i) => wireBlob(ctx, image.layers[i], descriptor)));
-  const changed = wire.some((w, i) => w.descriptor.digest !== stored.layers[i].digest);
-  const manifest = changed ? { ...stored, layers: wire.map((w) => w.descriptor) } : stored;
-  const manifestBytes = changed ? Buffer.from(JSON.stringify(manifest)) : ctx.images.manifestBytes(image.id);
+  const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'push'));
+  mkdirSync(scratch, { recursive: true });
+  try {
+    return await pushExported(ctx, image, await exportImage(ctx, image, format, scratch), dest, options, onEvent);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+};
+
+const pushExported = async (
+  ctx: ImageContext,
+  image: ImageRecord,
+  exported: ExportedImage,
+  dest: ImageReference,
+  options: RemoteOptions,
+  onEvent: (event: PullEvent) => void,
+): Promise<PushReport> => {
+  const manifestBytes = exported.manifestBytes;
+  const manifest = { config: { digest: image.id }, layers: exported.layers.map((l) => l.descriptor) };
   let pushed = 0;
   let existing = 0;
   await withRegistryClient(ctx, { registry: dest.registry, name: repositoryName(dest) }, options, async (client) => {
     const pusher = new Pusher(client, dest.repository, onEvent);
-    const queue = manifest.layers.map((descriptor, i) => ({ descriptor, path: wire[i].path }));
+    const queue = exported.layers.map((l) => ({ descriptor: l.descriptor, path: l.path }));
     const worker = async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
         const blob = item.path;
@@ -129,7 +147,7 @@ export const pushImage = async (
       }
     };
     await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, queue.length) }, worker));
-    const config = ctx.images.configBytes(image.id);
+    const config = exported.config;
     await pusher.upload(manifest.config.digest, config.length, () => config);
     onEvent({ type: 'config', digest: manifest.config.digest });
     const tag = dest.tag ?? 'latest';
@@ -137,7 +155,7 @@ export const pushImage = async (
       method: 'PUT',
       scope: `repository:${dest.repository}:pull,push`,
       body: manifestBytes,
-      headers: { 'content-type': image.manifestMediaType },
+      headers: { 'content-type': exported.mediaType },
     });
     await res.body.dump();
     onEvent({ type: 'manifest', digest: sha256Digest(manifestBytes) });

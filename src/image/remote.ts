@@ -14,6 +14,10 @@ export interface SearchResult {
   index: string;
   name: string;
   description: string;
+  /** A registry's catalog has no stars and no official or automated images (Docker Hub's search has). */
+  stars: number;
+  official: boolean;
+  automated: boolean;
 }
 
 // The manifest (or index) `ref` names, parsed, exactly as the registry serves it.
@@ -55,7 +59,7 @@ export const searchCatalog = (ctx: ImageContext, registry: string, term: string,
     return (body.repositories ?? [])
       .filter((name) => name.includes(term))
       .slice(0, limit)
-      .map((name) => ({ index: registry, name: `${registry}/${name}`, description: '' }));
+      .map((name) => ({ index: registry, name: `${registry}/${name}`, description: '', stars: 0, official: false, automated: false }));
   });
 
 // The tags of one repository.

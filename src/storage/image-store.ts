@@ -33,7 +33,17 @@ export interface ImageRecord {
   /** A manifest list's (manifest.json is then its index): where each entry's manifest is, by its
    * digest: "containers-storage:<image id>" or "docker://<registry>/<repository>@<digest>". */
   listSources?: Record<string, string>;
+  /** Every name the image has had, the latest first (images --history, inspect's NamesHistory). */
+  namesHistory?: string[];
 }
+
+// The record with `names` set and each of them moved to the front of its names history
+// (containers/storage's rule: a name given again is recent again; a name removed stays in it).
+const named = (record: ImageRecord, names: string[]): ImageRecord => {
+  let history = record.namesHistory ?? [];
+  for (const name of names) history = [name, ...history.filter((h) => h !== name)];
+  return { ...record, names, namesHistory: history };
+};
 
 // A new image's record: the fields its config and its layers decide are derived here.
 export const makeImageRecord = (
@@ -97,8 +107,7 @@ export class ImageStore {
     let merged: ImageRecord;
     if (existing) {
       merged = {
-        ...existing,
-        names: [...new Set([...existing.names, ...record.names])],
+        ...named(existing, [...new Set([...existing.names, ...record.names])]),
         repoDigests: [...new Set([...existing.repoDigests, ...record.repoDigests])],
       };
       // A build's cache step stored again as a result (the same config) is an image like any other,
@@ -113,7 +122,7 @@ export class ImageStore {
       }
       writeJsonAtomic(join(this.dir(record.id), 'image.json'), merged);
     } else {
-      merged = record;
+      merged = named(record, record.names);
       const final = this.dir(record.id);
       const temp = tempSibling(final);
       mkdirSync(temp, { recursive: true });
@@ -139,7 +148,7 @@ export class ImageStore {
   setNamesLocked(id: string, names: string[]): ImageRecord {
     const record = this.get(id);
     if (!record) throw new CliError('ENOIMAGE', `image ${id} was removed meanwhile`);
-    const updated = { ...record, names };
+    const updated = named(record, names);
     writeJsonAtomic(join(this.dir(id), 'image.json'), updated);
     this.takeNamesLocked(id, names);
     return updated;

@@ -72,16 +72,20 @@ const withCwd = <T>(dir: string, fn: () => T): T => {
 // `volatile`: no sync of the writable layer reaches the file system under it (the container's
 // fsyncs, syncfs, the one at unmount), for a container that does not outlive its run (`--rm`), as
 // Podman does. The kernel refuses to mount a work dir that was mounted so again: its marker goes first.
-const mountOverlay = (dirs: RootfsDirs, target: string, volatile: boolean): void => {
+// `readOnly`: the merged tree is mounted read-only (MS_RDONLY), as an image's own root is (image mount).
+const MS_RDONLY = 1;
+const mountOverlay = (dirs: RootfsDirs, target: string, volatile: boolean, readOnly = false): void => {
   const base = join(dirs.lowers[0] ?? dirs.dir, '..', '..');
-  withCwd(base, () => native().mount('overlay', target, 'overlay', 0, overlayOptions(dirs, ['userxattr', ...(volatile ? ['volatile'] : [])])));
+  withCwd(base, () =>
+    native().mount('overlay', target, 'overlay', readOnly ? MS_RDONLY : 0, overlayOptions(dirs, ['userxattr', ...(volatile ? ['volatile'] : [])])),
+  );
 };
 
-const mountFuse = async (dirs: RootfsDirs, target: string, volatile: boolean): Promise<void> => {
+const mountFuse = async (dirs: RootfsDirs, target: string, volatile: boolean, readOnly = false): Promise<void> => {
   const bin = findHelperBinary('fuse-overlayfs');
   if (!bin) throw new CliError('EHELPER', 'fuse-overlayfs not found: install it (Debian/Ubuntu: apt-get install fuse-overlayfs)', { exitCode: 127 });
   const base = join(dirs.lowers[0] ?? dirs.dir, '..', '..');
-  await runHelper(bin, ['-o', overlayOptions(dirs, volatile ? ['volatile'] : []), target], { cwd: base });
+  await runHelper(bin, ['-o', overlayOptions(dirs, [...(volatile ? ['volatile'] : []), ...(readOnly ? ['ro'] : [])]), target], { cwd: base });
 };
 
 // Applies one layer onto a plain directory: whiteouts delete, opaque markers empty, the rest is
@@ -217,8 +221,8 @@ export class Rootfs {
   }
 
   // Mounts (or counts one more user of) the container's root; the caller holds the container's lock.
-  // `volatile`: see mountOverlay.
-  async mount(id: string, dirs: RootfsDirs, volatile = false): Promise<string> {
+  // `volatile`: see mountOverlay; `readOnly`: a read-only mount (image mount).
+  async mount(id: string, dirs: RootfsDirs, volatile = false, readOnly = false): Promise<string> {
     const target = this.mountpoint(dirs.dir);
     if (this.driver === 'copy') return target;
     const mounted = isMounted(target);
@@ -227,8 +231,8 @@ export class Rootfs {
       try {
         const incompat = join(dirs.dir, 'work', 'work', 'incompat');
         if (existsSync(incompat)) rmSync(incompat, { recursive: true, force: true });
-        if (this.driver === 'overlay') mountOverlay(dirs, target, volatile);
-        else await mountFuse(dirs, target, volatile);
+        if (this.driver === 'overlay') mountOverlay(dirs, target, volatile, readOnly);
+        else await mountFuse(dirs, target, volatile, readOnly);
       } catch (error) {
         throw new CliError('EHELPER', `cannot mount the root filesystem (${this.driver}): ${messageOf(error)}`, { cause: error });
       }

@@ -35,6 +35,8 @@ export interface RegistryOptions {
   /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1 (written to `caFile`). */
   tls?: boolean;
   users?: Record<string, string>;
+  /** With `tls`: require a client certificate signed by this CA (a PEM file). */
+  clientCaFile?: string;
 }
 
 const waitForPort = async (port: number, child: ChildProcess, log: () => string, tls: boolean): Promise<void> => {
@@ -143,6 +145,7 @@ export const startRegistry = async (options: RegistryOptions = {}): Promise<Regi
       { stdio: 'ignore' },
     );
     tls = `  tls:\n    certificate: ${caFile}\n    key: ${join(dir, 'tls.key')}\n`;
+    if (options.clientCaFile) tls += `    clientcas:\n      - ${options.clientCaFile}\n`;
   }
   mkdirSync(join(dir, 'data'));
   writeFileSync(

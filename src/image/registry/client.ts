@@ -2,13 +2,13 @@
 // backoff for 429/5xx and network errors, and typed errors with a fix in the message.
 //
 // WARNING: blob and manifest bytes come back as the registry sent them; callers verify digests.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { CliError, messageOf } from '../../errors.js';
-import { readBounded, type Bound } from '../../util/bounded-read.js';
+import { readBounded, readBoundedFile, type Bound } from '../../util/bounded-read.js';
 import { ERROR_BODY_MAX, TOKEN_RESPONSE_MAX } from '../../util/limits.js';
 import { log } from '../../util/log.js';
 import { parseChallenge, type Credentials } from './auth.js';
@@ -26,10 +26,10 @@ export interface RegistryClientOptions {
   attempts?: number;
   /** The wait between attempts (ms); by default a backoff that doubles. */
   retryDelayMs?: number;
-  /** A directory of CA certificates (*.crt) and client key pairs (*.cert + *.key) for this registry, instead of certs.d's. */
-  certDir?: string;
   /** What sends the requests (tests give undici's MockAgent); by default an Agent of the client's own. */
   dispatcher?: Dispatcher;
+  /** A certs.d-style directory used instead of the default ones (--cert-dir). */
+  certDir?: string;
 }
 
 export interface RegistryResponse {
@@ -61,9 +61,22 @@ const header = (headers: RegistryResponse['headers'], name: string): string | un
   return Array.isArray(value) ? value[0] : value;
 };
 
-// CA certificates from certs.d directories (containers-certs.d layout) for this registry, or from
-// --cert-dir alone; a client certificate (NAME.cert with NAME.key) from there too.
-const extraCertificates = (registry: string, certDir?: string): { ca: string[]; cert?: string; key?: string } => {
+// A certs.d file (a PEM certificate or key) is small; one bigger than this is not one.
+const CERT_FILE_MAX = 1024 * 1024;
+
+export interface TlsMaterial {
+  /** CA certificates (*.crt) to trust besides the system's. */
+  ca: string[];
+  /** A client certificate (*.cert) and its key (*.key, the same base name). */
+  cert?: string;
+  key?: string;
+}
+
+// TLS files in the containers-certs.d layout: *.crt CAs, *.cert + *.key client pairs (a pair
+// missing its other half is refused, as containers/image does). `certDir` (--cert-dir) replaces
+// the default directories for this registry (~/.config/skiff/certs.d, /etc/containers/certs.d,
+// /etc/docker/certs.d).
+export const tlsMaterial = (registry: string, certDir?: string): TlsMaterial => {
   const dirs = certDir
     ? [certDir]
     : [
@@ -71,19 +84,24 @@ const extraCertificates = (registry: string, certDir?: string): { ca: string[]; 
         join('/etc/containers/certs.d', registry),
         join('/etc/docker/certs.d', registry),
       ];
-  if (certDir !== undefined && !statSync(certDir, { throwIfNoEntry: false })?.isDirectory())
-    throw new CliError('EUSAGE', `--cert-dir ${certDir}: no such directory`);
-  const found: { ca: string[]; cert?: string; key?: string } = { ca: [] };
+  if (certDir && !existsSync(certDir)) throw new CliError('EUSAGE', `--cert-dir ${certDir}: no such directory`);
+  const read = (path: string) => readBoundedFile(path, { what: `TLS file ${path}`, limit: CERT_FILE_MAX, code: 'ECONFIG' }).toString('utf8');
+  const material: TlsMaterial = { ca: [] };
   for (const dir of dirs) {
-    const names = listDir(dir);
-    for (const name of names) if (name.endsWith('.crt')) found.ca.push(readFileSync(join(dir, name), 'utf8'));
-    const pair = names.find((n) => n.endsWith('.cert') && names.includes(`${n.slice(0, -5)}.key`));
-    if (pair && found.cert === undefined) {
-      found.cert = readFileSync(join(dir, pair), 'utf8');
-      found.key = readFileSync(join(dir, `${pair.slice(0, -5)}.key`), 'utf8');
+    const names = listDir(dir).sort();
+    for (const name of names) {
+      const path = join(dir, name);
+      if (name.endsWith('.crt')) material.ca.push(read(path));
+      else if (name.endsWith('.cert')) {
+        const key = `${name.slice(0, -5)}.key`;
+        if (!names.includes(key)) throw new CliError('ECONFIG', `missing key ${key} for client certificate ${path}`);
+        material.cert = read(path);
+        material.key = read(join(dir, key));
+      } else if (name.endsWith('.key') && !names.includes(`${name.slice(0, -4)}.cert`))
+        throw new CliError('ECONFIG', `missing client certificate ${name.slice(0, -4)}.cert for key ${path}`);
     }
   }
-  return found;
+  return material;
 };
 
 // Reads a response's whole body, at most `bound.limit` bytes (a Content-Length over it fails at once).
@@ -125,15 +143,15 @@ export class RegistryClient {
     this.options = options;
     this.registry = options.registry;
     this.endpoint = options.registry === 'docker.io' ? 'registry-1.docker.io' : options.registry;
-    const extra = options.dispatcher ? { ca: [] } : extraCertificates(options.registry, options.certDir);
+    const tls = options.dispatcher ? { ca: [] } : tlsMaterial(options.registry, options.certDir);
     this.dispatcher =
       options.dispatcher ??
       new undici!.Agent({
         connect: {
           timeout: Number(process.env.SKIFF_CONNECT_TIMEOUT_MS ?? 10_000),
           rejectUnauthorized: options.tlsVerify,
-          ...(extra.ca.length ? { ca: [...rootCertificates, ...extra.ca] } : {}),
-          ...(extra.cert !== undefined ? { cert: extra.cert, key: extra.key } : {}),
+          ...(tls.ca.length ? { ca: [...rootCertificates, ...tls.ca] } : {}),
+          ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
         },
         headersTimeout: 60_000,
         bodyTimeout: 120_000,

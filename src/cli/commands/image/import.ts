@@ -11,13 +11,24 @@ export const build = (name = 'import'): Command =>
     .option('-c, --change <instruction>', 'apply CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL or VOLUME', collect)
     .option('-m, --message <text>', 'commit message (in the image history)')
     .option('-q, --quiet', 'print only the image id')
-    .action(async (file: string, image: string | undefined, flags: { change?: string[]; message?: string }, cmd: Command) => {
-      const engine = await openEngineFor(cmd);
-      await engine.enterUserNamespace();
-      const record = await engine.images.import(file === '-' ? process.stdin : file, {
-        names: image ? [image] : [],
-        changes: flags.change ?? [],
-        message: flags.message,
-      });
-      printLine(record.id.slice(7));
-    });
+    .option('--arch <arch>', "the architecture the image says it is for (default: this machine's)")
+    .option('--os <os>', 'the OS the image says it is for (default: linux)')
+    .option('--variant <variant>', 'the architecture variant the image says it is for')
+    .action(
+      async (
+        file: string,
+        image: string | undefined,
+        flags: { change?: string[]; message?: string; arch?: string; os?: string; variant?: string },
+        cmd: Command,
+      ) => {
+        const engine = await openEngineFor(cmd);
+        await engine.enterUserNamespace();
+        const record = await engine.images.import(file === '-' ? process.stdin : file, {
+          names: image ? [image] : [],
+          changes: flags.change ?? [],
+          message: flags.message,
+          platform: { architecture: flags.arch, os: flags.os, variant: flags.variant },
+        });
+        printLine(record.id.slice(7));
+      },
+    );

@@ -15,6 +15,7 @@ interface ListFlags {
   filter?: string[];
   format?: string;
   noheading?: boolean;
+  history?: boolean;
 }
 
 // --sort: created newest first (the list's own order), else ascending by the key.
@@ -47,7 +48,7 @@ export const build = (name = 'images'): Command =>
         'tag',
       ]),
     )
-    .option('--history', "accepted for Podman scripts: skiff keeps only an image's current names")
+    .option('--history', 'show the names each image has had (a HISTORY column, the latest first)')
     .action(async (reference: string | undefined, flags: ListFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       const filters = [...(flags.filter ?? []), ...(reference ? [`reference=${reference}`] : [])];
@@ -63,8 +64,16 @@ export const build = (name = 'images'): Command =>
         return printJson(images.filter((i) => !seen.has(i.id) && seen.add(i.id)).map(imageSummaryJson));
       }
       if (format.kind === 'template') return printTemplate(format.template, images.map(imageTemplateFields));
-      const headers = ['REPOSITORY', 'TAG', ...(flags.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
-      const rows = images.map((i) => [i.repository, i.tag, ...(flags.digests ? [i.digest] : []), id(i.id), timeAgo(i.created), humanSize(i.size)]);
+      const headers = ['REPOSITORY', 'TAG', ...(flags.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE', ...(flags.history ? ['HISTORY'] : [])];
+      const rows = images.map((i) => [
+        i.repository,
+        i.tag,
+        ...(flags.digests ? [i.digest] : []),
+        id(i.id),
+        timeAgo(i.created),
+        humanSize(i.size),
+        ...(flags.history ? [i.history.join(', ')] : []),
+      ]);
       if (flags.noheading) rows.forEach((r) => printLine(r.join('  ')));
       else printTable(headers, rows);
     });

@@ -19,17 +19,40 @@ export const buildLogin = (): Command =>
     .option('--password-stdin', 'read the password from standard input')
     .option('--authfile <path>', 'where to store the credentials')
     .option('--tls-verify [bool]', 'require HTTPS and verify certificates', parseBool)
+    .option('--cert-dir <dir>', 'TLS certificates for the registry: *.crt CAs, a *.cert and *.key client pair')
+    .option('--get-login', 'print the user name stored for the registry')
+    .option('-v, --verbose', 'also print which auth file was written')
     .action(
       async (
         registry: string,
-        flags: { username?: string; password?: string; passwordStdin?: boolean; authfile?: string; tlsVerify?: boolean },
+        flags: {
+          username?: string;
+          password?: string;
+          passwordStdin?: boolean;
+          authfile?: string;
+          tlsVerify?: boolean;
+          certDir?: string;
+          getLogin?: boolean;
+          verbose?: boolean;
+        },
         cmd: Command,
       ) => {
+        if (flags.getLogin) {
+          const engine = await openEngineFor(cmd);
+          return printLine(await engine.images.loginUser(registry, flags));
+        }
         const password = flags.passwordStdin ? await readStdin() : flags.password;
         if (!flags.username || password === undefined)
           throw new CliError('EUSAGE', 'login needs --username and --password (or --password-stdin); skiff does not prompt');
         const engine = await openEngineFor(cmd);
-        await engine.images.login(registry, { username: flags.username, password, tlsVerify: flags.tlsVerify, authfile: flags.authfile });
+        const file = await engine.images.login(registry, {
+          username: flags.username,
+          password,
+          tlsVerify: flags.tlsVerify,
+          authfile: flags.authfile,
+          certDir: flags.certDir,
+        });
+        if (flags.verbose) printLine(`Used:  ${file}`);
         printLine('Login Succeeded!');
       },
     );

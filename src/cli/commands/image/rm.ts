@@ -2,7 +2,7 @@
 import { CliError } from '../../../errors.js';
 import { Command } from 'commander';
 import type { RemoveImageReport } from '../../../engine/index.js';
-import { openEngineFor, reportItems } from '../../engine.js';
+import { collect, openEngineFor, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
 import { printLine } from '../../output/print.js';
 
@@ -18,12 +18,12 @@ export const buildRm = (name = 'rmi'): Command =>
     .option('-f, --force', 'remove the image even if it has several names')
     .option('-a, --all', 'remove all images')
     .option('-i, --ignore', 'ignore images that do not exist')
-    .option('--no-prune', "accepted for Podman scripts: skiff's images have no untagged parents to keep")
-    .action(async (images: string[], flags: { force?: boolean; all?: boolean; ignore?: boolean }, cmd: Command) => {
+    .option('--no-prune', "keep the dangling parent images a removed image leaves (a build's steps)")
+    .action(async (images: string[], flags: { force?: boolean; all?: boolean; ignore?: boolean; prune?: boolean }, cmd: Command) => {
       if (images.length === 0 && !flags.all) throw new CliError('EUSAGE', 'rmi needs at least one image name or id, or --all');
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      let reports = await engine.images.remove(images, flags);
+      let reports = await engine.images.remove(images, { force: flags.force, all: flags.all, noPrune: flags.prune === false });
       // (--force, as --ignore, lets an image that is not there pass: Podman's.)
       if (flags.ignore || flags.force) reports = reports.filter((r) => r.error?.code !== 'ENOIMAGE');
       reportItems(reports, printRemoval, printError);
@@ -34,9 +34,15 @@ export const buildPrune = (name = 'prune'): Command =>
     .description('Remove dangling images (all unused images with --all)')
     .option('-a, --all', 'remove all unused images, not only dangling ones')
     .option('-f, --force', 'do not ask for confirmation (skiff never asks)')
-    .action(async (flags: { all?: boolean }, cmd: Command) => {
+    .option(
+      '--filter <filter>',
+      'only images that match: label=KEY[=VALUE], label!=KEY[=VALUE], until=TIME, dangling=, reference=, id=, before=, since=',
+      collect,
+    )
+    .option('--external', "accepted: skiff's build containers are containers of its own, which keep their images; none are external")
+    .action(async (flags: { all?: boolean; filter?: string[] }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
-      const reports = await engine.images.prune({ all: flags.all });
+      const reports = await engine.images.prune({ all: flags.all, filters: flags.filter });
       reportItems(reports, (r) => r.deleted && r.id && printLine(r.id.slice(7)), printError);
     });
