@@ -60,7 +60,11 @@ export class LayerTree {
     const t = top(child);
     if (!t) return undefined;
     const length = this.historyLength(child);
-    const same = (this.imagesOn.get(t) ?? []).find((i) => i.id !== child.id && this.historyLength(i) < length);
+    // (A build's last step and its result share their layers and history: the result differs by its
+    // identity label only, and the step, an intermediate image, is its parent.)
+    const same = (this.imagesOn.get(t) ?? []).find(
+      (i) => i.id !== child.id && (this.historyLength(i) < length || (this.historyLength(i) === length && i.intermediate && !child.intermediate)),
+    );
     if (same) return same;
     const below = child.layers.at(-2);
     return below ? (this.imagesOn.get(below) ?? []).find((i) => i.id !== child.id) : undefined;

@@ -35,7 +35,7 @@ describe('withContainerDefaults', () => {
     expect(apply({ netns: 'none' }).network).toBe('none');
     expect(apply({ netns: 'none' }, { network: 'host' }).network).toBe('host');
     expect(apply({ netns: 'private' }).network).toBeUndefined();
-    expect(apply({ netns: 'bridge' }).network).toBe('podman');
+    expect(apply({ netns: 'bridge' }).network).toBe('bridge'); // skiff's default network: Podman's podman, made on first use
     expect(apply({ netns: 'bridge' }, {}, { network: { backend: 'auto', defaultNetwork: 'other' } }).network).toBeUndefined();
   });
 
