@@ -2,6 +2,7 @@
 // the CLI, since nearly every command needs it; its heavy parts load on demand from inside.
 import type { CgroupManagerSetting } from '../config/config.js';
 import { CliError } from '../errors.js';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { openEngine, type Engine } from '../engine/index.js';
@@ -16,7 +17,16 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
     runtimeFlag?: string[];
     eventsBackend?: 'file' | 'none';
     hooksDir?: string[];
+    volumepath?: string;
+    networkConfigDir?: string;
+    networkCmdPath?: string;
   };
+  // --network-cmd-path: the slirp4netns skiff runs (util/exec.ts looks it up there first).
+  if (globals.networkCmdPath) {
+    if (!existsSync(globals.networkCmdPath))
+      throw new CliError('EUSAGE', `--network-cmd-path ${globals.networkCmdPath}: no such file: give the path of a slirp4netns`);
+    process.env.SKIFF_NETWORK_CMD_PATH = resolve(globals.networkCmdPath);
+  }
   const runtimeFlags: string[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) runtimeFlags.unshift(...((c.opts() as { runtimeFlag?: string[] }).runtimeFlag ?? []));
   return openEngine({
@@ -31,6 +41,8 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
     ...(runtimeFlags.length ? { runtimeFlags: runtimeFlags.map((f) => (f.startsWith('-') ? f : `--${f}`)) } : {}),
     ...(globals.eventsBackend ? { eventsBackend: globals.eventsBackend } : {}),
     ...(globals.hooksDir ? { hooksDirs: globals.hooksDir.map((d) => resolve(d)) } : {}),
+    ...(globals.volumepath ? { volumePath: resolve(globals.volumepath) } : {}),
+    ...(globals.networkConfigDir ? { networkConfigDir: resolve(globals.networkConfigDir) } : {}),
   });
 };
 

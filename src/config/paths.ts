@@ -16,11 +16,20 @@ export interface Paths {
   configHome: string;
   /** `data` and `run` are the user's default stores (no --root, --runroot or SKIFF_ROOT/SKIFF_RUNROOT). */
   defaultStores: boolean;
+  /** Named volumes (--volumepath; default DATA/volumes). */
+  volumes: string;
+  /** Named networks' records (--network-config-dir; default DATA/networks). */
+  networks: string;
+  /** Given explicitly (--volumepath, --network-config-dir): commands skiff runs later get them too. */
+  volumesGiven?: boolean;
+  networksGiven?: boolean;
 }
 
 export interface PathOverrides {
   root?: string;
   runroot?: string;
+  volumePath?: string;
+  networkConfigDir?: string;
 }
 
 const uid = (): number => process.getuid?.() ?? 0;
@@ -32,8 +41,13 @@ export const resolvePaths = (overrides: PathOverrides = {}): Paths => {
   const home = process.env.HOME || homedir();
   const dataHome = process.env.XDG_DATA_HOME || join(home, '.local/share');
   const configHome = process.env.XDG_CONFIG_HOME || join(home, '.config');
+  const data = overrides.root ?? process.env.SKIFF_ROOT ?? join(dataHome, 'skiff');
   return {
-    data: overrides.root ?? process.env.SKIFF_ROOT ?? join(dataHome, 'skiff'),
+    data,
+    volumes: overrides.volumePath ?? join(data, 'volumes'),
+    networks: overrides.networkConfigDir ?? join(data, 'networks'),
+    ...(overrides.volumePath ? { volumesGiven: true } : {}),
+    ...(overrides.networkConfigDir ? { networksGiven: true } : {}),
     run: overrides.runroot ?? process.env.SKIFF_RUNROOT ?? join(runtimeBase(), 'skiff'),
     configFile: process.env.SKIFF_CONFIG ?? join(configHome, 'skiff', 'skiff.conf'),
     authFile: process.env.REGISTRY_AUTH_FILE || join(runtimeBase(), 'containers', 'auth.json'),

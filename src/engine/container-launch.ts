@@ -145,6 +145,8 @@ const skiffCommand = (ctx: EngineContext, ...args: string[]): string[] => [
   '--runroot',
   ctx.paths.run,
   ...(ctx.hooksDirsFlag ?? []).flatMap((dir) => ['--hooks-dir', dir]),
+  ...(ctx.paths.volumesGiven ? ['--volumepath', ctx.paths.volumes] : []),
+  ...(ctx.paths.networksGiven ? ['--network-config-dir', ctx.paths.networks] : []),
   ...args,
 ];
 

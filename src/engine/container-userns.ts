@@ -95,7 +95,7 @@ export const setUserns = (ctx: EngineContext, options: CreateOptions, config: Co
   if (!config.idMappings) return;
   const sources = (config.mounts ?? []).map((m) => (m.type === 'bind' ? m.source : ctx.volumes.dataDir(m.source)));
   // skiff's own directories let others search them (not list them), as Podman's do for such containers.
-  for (const dir of [ctx.paths.data, join(ctx.paths.data, 'containers'), join(ctx.paths.data, 'volumes')]) searchable(dir);
+  for (const dir of [ctx.paths.data, join(ctx.paths.data, 'containers'), ctx.paths.volumes]) searchable(dir);
   checkReachable([join(containerDir, 'merged'), ...sources], config.idMappings, config.userns);
   if (request.mode === 'keep-id' && !options.user) config.user = `${request.uid ?? ns.hostUid}:${request.gid ?? ns.hostGid}`;
 };

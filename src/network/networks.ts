@@ -57,8 +57,9 @@ export const parseSubnet = (cidr: string): { base: number; prefix: number } => {
 export class NetworkStore {
   private readonly dir: string;
 
-  constructor(dataDir: string) {
-    this.dir = join(dataDir, 'networks');
+  // `dir`: where the records are (DATA/networks, or --network-config-dir).
+  constructor(dir: string) {
+    this.dir = dir;
   }
 
   lockPath(): string {

@@ -28,8 +28,9 @@ export interface VolumeRecord {
 export class VolumeStore {
   readonly dir: string;
 
-  constructor(dataDir: string) {
-    this.dir = join(dataDir, 'volumes');
+  // `dir`: where the volumes are (DATA/volumes, or --volumepath).
+  constructor(dir: string) {
+    this.dir = dir;
   }
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {

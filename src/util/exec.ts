@@ -38,6 +38,8 @@ const isExecutable = (path: string): boolean => {
 const found = new Map<string, string | undefined>();
 
 export const findHelperBinary = (name: string): string | undefined => {
+  // --network-cmd-path (Podman's): the slirp4netns to run.
+  if (name === 'slirp4netns' && process.env.SKIFF_NETWORK_CMD_PATH) return process.env.SKIFF_NETWORK_CMD_PATH;
   const key = `${name}\0${process.env.SKIFF_HELPER_BINARY_DIR ?? ''}\0${process.env.PATH ?? ''}`;
   if (!found.has(key)) found.set(key, lookUpHelper(name));
   return found.get(key);

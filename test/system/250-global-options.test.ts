@@ -1,10 +1,11 @@
 // Podman's global options, before the command: --storage-driver, --runtime, --tmpdir, --conmon,
-// --noout, --log-level's other names, the accepted ones (--storage-opt, --syslog, --volumepath,
-// --network-config-dir, --network-cmd-path) and the remote ones refused; and the launcher finds the
+// --noout, --log-level's other names, --volumepath, --network-config-dir, --network-cmd-path, the
+// accepted ones (--storage-opt, --syslog) and the remote ones refused; and the launcher finds the
 // command word after any of them (its fast paths and the namespace join).
+import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { REPO, useSandbox } from '../helpers/cli.js';
+import { REPO, testIds, useSandbox } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
@@ -33,28 +34,38 @@ describe('global options', () => {
     const monitor = join(REPO, 'native/build/skiff-monitor');
     expect((await sb.runCli(0, '--conmon', monitor, 'run', '--rm', IMG, 'sh', '-c', 'echo ok')).stdout).toBe('ok\n');
     expect((await sb.run(['--conmon', '/no/such/monitor', 'run', '--rm', IMG, 'true'])).stderr).toMatch(/--conmon \/no\/such\/monitor: no such file/);
-    expect(
-      (
-        await sb.runCli(
-          0,
-          '--tmpdir',
-          sb.home,
-          '--storage-opt',
-          'overlay.mountopt=nodev',
-          '--syslog',
-          '--volumepath',
-          '/x',
-          '--network-config-dir',
-          '/y',
-          'ps',
-          '-q',
-        )
-      ).stdout,
-    ).toBe('');
+    expect((await sb.runCli(0, '--tmpdir', sb.home, '--storage-opt', 'overlay.mountopt=nodev', '--syslog', 'ps', '-q')).stdout).toBe('');
     for (const remote of [['--remote'], ['--url', 'unix:///x'], ['--connection', 'c'], ['--identity', 'k']]) {
       const r = await sb.run([...remote, 'ps']);
       expect([r.code, r.stderr]).toEqual([125, expect.stringMatching(/skiff has no remote service/)]);
     }
+  });
+
+  it('--volumepath and --network-config-dir move those stores; --network-cmd-path is the slirp4netns run', async () => {
+    const volumes = join(sb.home, 'elsewhere-volumes');
+    const networks = join(sb.home, 'elsewhere-networks');
+    await sb.runCli(0, '--volumepath', volumes, 'volume', 'create', 'moved');
+    expect(existsSync(join(volumes, 'moved'))).toBe(true);
+    expect((await sb.runCli(0, 'volume', 'ls', '-q')).stdout).not.toMatch(/^moved$/m);
+    // A container's anonymous and named volumes there too, cleaned up by the monitor's exit command.
+    const out = await sb.runCli(0, '--volumepath', volumes, 'run', '--rm', '-v', 'moved:/data', IMG, 'sh', '-c', 'echo kept > /data/f; echo ok');
+    expect(out.stdout).toBe('ok\n');
+    expect(readFileSync(join(volumes, 'moved', '_data', 'f'), 'utf8')).toBe('kept\n');
+    await sb.runCli(0, '--network-config-dir', networks, 'network', 'create', 'movednet');
+    expect(existsSync(join(networks, 'movednet.json'))).toBe(true);
+    expect((await sb.run(['--network-config-dir', networks, 'network', 'exists', 'movednet'])).code).toBe(0);
+    // (The default store has no such record: exists says so.)
+    expect((await sb.run(['network', 'exists', 'movednet'])).code).toBe(1);
+    await sb.runCli(0, '--network-config-dir', networks, 'network', 'rm', 'movednet');
+    // --network-cmd-path: a wrapper that leaves a mark and runs the real slirp4netns.
+    const mark = join(sb.home, 'slirp-ran');
+    const wrapper = join(sb.home, 'my-slirp4netns');
+    writeFileSync(wrapper, `#!/bin/sh\ntouch ${mark}\nexec slirp4netns "$@"\n`, { mode: 0o755 });
+    chownSync(wrapper, testIds().uid, testIds().gid);
+    expect((await sb.runCli(0, '--network-cmd-path', wrapper, 'run', '--rm', '--network', 'slirp4netns', IMG, 'sh', '-c', 'echo net')).stdout).toBe('net\n');
+    expect(existsSync(mark)).toBe(true);
+    const bad = await sb.run(['--network-cmd-path', '/no/such/slirp', 'run', '--rm', '--network', 'slirp4netns', IMG, 'true']);
+    expect([bad.code, bad.stderr]).toEqual([125, expect.stringMatching(/--network-cmd-path \/no\/such\/slirp: no such file/)]);
   });
 
   it('the launcher finds the command after them: stats answered without Node, run joins the namespace', async () => {
