@@ -5,6 +5,7 @@
  *   host.containers.internal), sends MIB mebibytes, and waits for the other end to close.
  * Built statically by bench/network.ts (musl-gcc, else gcc) into the benchmark image.  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,10 @@ send_to (const char *host, const char *port, long mib)
       {
         ssize_t n = write (fd, buf + off, sizeof buf - off);
         if (n <= 0)
-          return 1;
+          {
+            fprintf (stderr, "net-server send: write after %ld MiB: %s\n", i, n < 0 ? strerror (errno) : "nothing written");
+            return 1;
+          }
         off += (size_t) n;
       }
   shutdown (fd, SHUT_WR);
