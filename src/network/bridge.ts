@@ -213,7 +213,9 @@ export const applyFirewall = async (runDir: string, networks: NetworkRecord[]): 
 
 // What skiff-monitor's --publish-via gets for a container at `ip` on `network`: the holder's
 // namespace (made, and given this version's firewall, when needed) and, where the firewall
-// routes the replies, `keep` (the dialer then dials from remote clients' own addresses).
+// routes the replies, `keep` (the dialer then dials from remote clients' own addresses). Not on an
+// internal network: its containers have no route but their subnet's, so no way back to a client's
+// own address (each dial waited for the dialer's timeout, then came from the gateway).
 export const publishVia = async (runDir: string, network: NetworkRecord, all: NetworkRecord[], ip: string): Promise<string> => {
   const holder = await ensureHolder(runDir);
   const ready = () => liveRecord(join(runDir, FIREWALL_FILE))?.pid === holder;
@@ -221,7 +223,7 @@ export const publishVia = async (runDir: string, network: NetworkRecord, all: Ne
     await withLock(join(runDir, 'netns.lock'), async () => {
       if (!ready()) await applyFirewall(runDir, all);
     });
-  return `/proc/${holder}/ns/net,${ip}/${prefixOf(network.subnet)}${ready() ? ',keep' : ''}`;
+  return `/proc/${holder}/ns/net,${ip}/${prefixOf(network.subnet)}${ready() && !network.internal ? ',keep' : ''}`;
 };
 
 // Runs a command in the network namespace of `pid` (through nsenter), `input` on its stdin.

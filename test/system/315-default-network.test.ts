@@ -117,6 +117,52 @@ describe('a published port on the default network', () => {
   });
 });
 
+describe('a published port on an internal network', () => {
+  // Its containers have no route but their subnet's: a remote client comes from the bridge's
+  // gateway, at once (dialled from the client's own address, each connection waited for the
+  // dialer's timeout before it came from the gateway; before that timeout, the monitor hung).
+  it.runIf(isRoot)('answers a remote client at once, from the gateway', async () => {
+    const [host, client] = [`skiff-ih${process.pid}`, `skiff-ic${process.pid}`];
+    const ip = (...args: string[]) => execFileSync('ip', args);
+    ip('netns', 'add', host);
+    ip('netns', 'add', client);
+    try {
+      ip('link', 'add', 'sk-ih', 'netns', host, 'type', 'veth', 'peer', 'name', 'sk-ic', 'netns', client);
+      for (const [ns, dev, addr] of [
+        [host, 'sk-ih', '10.231.7.1/24'],
+        [client, 'sk-ic', '10.231.7.2/24'],
+      ]) {
+        ip('-n', ns, 'link', 'set', 'lo', 'up');
+        ip('-n', ns, 'link', 'set', dev, 'up');
+        ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
+      }
+      await sb.runCli(0, 'network', 'create', '--internal', 'inside');
+      const port = await freePort();
+      const r = await sb.run(
+        ['run', '-d', '--name', 'shy', '--network', 'inside', '-p', `${port}:80`, IMG, 'sh', '-c', 'while true; do nc -l -p 80 -e netstat -tn; done'],
+        { netns: host },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const gateway = await inspect('shy', '{{.NetworkSettings.Networks.inside.Gateway}}');
+      const answers: { out: string; ms: number }[] = [];
+      for (let i = 0; i < 100 && answers.length < 3; i++) {
+        const started = Date.now();
+        const out = execFileSync('ip', ['netns', 'exec', client, 'busybox', 'nc', '-w', '3', '10.231.7.1', String(port)], { input: '' }).toString();
+        if (/:80\s/.test(out)) answers.push({ out, ms: Date.now() - started });
+        else execFileSync('sleep', ['0.1']);
+      }
+      expect(answers).toHaveLength(3);
+      for (const { out } of answers) expect(out).toMatch(new RegExp(`:80\\s+(::ffff:)?${gateway.replace(/\./g, '\\.')}:\\d+\\s+`));
+      expect(Math.min(...answers.map((a) => a.ms))).toBeLessThan(900);
+    } finally {
+      await sb.run(['rm', '-f', 'shy'], { netns: host });
+      await sb.run(['network', 'rm', 'inside']);
+      ip('netns', 'del', client);
+      ip('netns', 'del', host);
+    }
+  });
+});
+
 describe('the shared namespace', () => {
   it('is made again by the next command when its holder was killed', async () => {
     await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'exit 0');
