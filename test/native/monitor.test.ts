@@ -374,7 +374,9 @@ describe('skiff-monitor and its network helper', () => {
   it.runIf(isRoot)('a published port whose dial gets no answer is refused within seconds, and the monitor goes on', async () => {
     const ns = `skiff-dial-${process.pid}`;
     execFileSync('ip', ['netns', 'add', ns]);
-    onTestFinished(() => execFileSync('ip', ['netns', 'del', ns]));
+    onTestFinished(() => {
+      execFileSync('ip', ['netns', 'del', ns]);
+    });
     for (const args of [
       ['link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'],
       ['addr', 'add', '10.231.9.1/24', 'dev', 'd0'],
