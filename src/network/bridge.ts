@@ -15,8 +15,12 @@ import { prefixOf } from './networks.js';
 import { SLIRP_DNS } from './slirp.js';
 
 const HOLDER_FILE = 'netns.pid';
-// Written by applyFirewall: the holder whose namespace has this version's rules (the holder's record).
+// Written by applyFirewall: the holder whose namespace has this version's rules (the holder's
+// record), and the bridges they know.
 const FIREWALL_FILE = 'netns.firewall';
+interface FirewallRecord extends ProcessRecord {
+  bridges?: string[];
+}
 
 // Published ports dialled from a remote client's own address (skiff-monitor's --publish-via keep):
 // the dialled connection's packets carry TRANSPARENT_MARK, which the firewall keeps in their
@@ -208,7 +212,11 @@ export const applyFirewall = async (runDir: string, networks: NetworkRecord[]): 
     ],
     true,
   );
-  writeJsonAtomic(join(runDir, FIREWALL_FILE), { pid: holder, startTime: startTimeOf(holder)! } satisfies ProcessRecord);
+  writeJsonAtomic(join(runDir, FIREWALL_FILE), {
+    pid: holder,
+    startTime: startTimeOf(holder)!,
+    bridges: networks.map((n) => n.bridge),
+  } satisfies FirewallRecord);
 };
 
 // What skiff-monitor's --publish-via gets for a container at `ip` on `network`: the holder's
@@ -253,21 +261,30 @@ const linkExists = async (pid: number, device: string): Promise<boolean> => {
   }
 };
 
-// Makes sure the network's bridge exists and is up (it goes with the holder, e.g. after a reboot).
-// `all`: every network, for the firewall when the bridge had to be made again.
-export const ensureBridge = async (runDir: string, network: NetworkRecord, all: NetworkRecord[] = [network]): Promise<number> => {
+// Whether the namespace's firewall has the rules of `bridge` (or there is none to have: no nft).
+const firewalled = (runDir: string, holder: number, bridge: string): boolean => {
+  if (!findHelperBinary('nft')) return true;
+  const record = liveRecord<FirewallRecord>(join(runDir, FIREWALL_FILE));
+  return record?.pid === holder && (record.bridges ?? []).includes(bridge);
+};
+
+// Makes sure the network's bridge exists, is up and has its firewall rules (it goes with the
+// holder, e.g. after a reboot). `all`: every network, for the firewall.
+export const ensureBridge = async (runDir: string, network: NetworkRecord, all: NetworkRecord[]): Promise<number> => {
   const holder = await ensureHolder(runDir);
-  if (await linkExists(holder, network.bridge)) return holder;
+  const ready = async () => (await linkExists(holder, network.bridge)) && firewalled(runDir, holder, network.bridge);
+  if (await ready()) return holder;
   // Made once: containers started at the same time on a new network (the default one's first
-  // use) wait for the first to make it.
+  // use) wait for the first to make it. One a killed command left without its address or its
+  // rules (until then, nothing kept it from the other networks) is finished here.
   await withLock(join(runDir, 'netns.lock'), async () => {
-    if (await linkExists(holder, network.bridge)) return;
+    if (await ready()) return;
     await runIn(holder, [
-      `link add ${network.bridge} mtu ${network.options?.mtu ?? DEFAULT_MTU} type bridge`,
-      `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
+      ...((await linkExists(holder, network.bridge)) ? [] : [`link add ${network.bridge} mtu ${network.options?.mtu ?? DEFAULT_MTU} type bridge`]),
+      `addr replace ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
       `link set ${network.bridge} up`,
     ]);
-    await applyFirewall(runDir, all);
+    await applyFirewall(runDir, all.some((n) => n.name === network.name) ? all : [...all, network]);
   });
   return holder;
 };
