@@ -2,7 +2,7 @@
 // user namespace and kept alive by a small holder process (like the pause process), recorded in
 // $XDG_RUNTIME_DIR/skiff/netns.pid. Containers join a bridge with a veth pair; `ip` (iproute2)
 // does the netlink work, run in the right namespace through nsenter.
-import { closeSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { liveRecord, startTimeOf, type ProcessRecord } from '../util/proc.js';
@@ -56,14 +56,23 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
     if (again) return again.egress && startTimeOf(again.egress.pid) !== again.egress.startTime ? reviveEgress(runDir, again) : again.pid;
     const unshare = requireHelperBinary('unshare', 'util-linux');
     const [exitRead, exitWrite] = native().pipe();
+    // The holder settles down only once it reads a line on fd 4, written after its record: a
+    // command killed before that closes the pipe unread, and the holder goes (slirp4netns and
+    // skiff-dns with it) instead of living on where no record names it.
+    const [commitRead, commitWrite] = native().pipe();
     let child: number;
     try {
-      child = startHelper(unshare, ['--net', '--', 'sleep', 'infinity'], [null, null, null, exitWrite], { cwd: '/', setsid: true });
+      child = startHelper(unshare, ['--net', '--', 'sh', '-c', 'read -r _ <&4 && exec sleep infinity 4<&-'], [null, null, null, exitWrite, commitRead], {
+        cwd: '/',
+        setsid: true,
+      });
     } catch (error) {
       closeSync(exitRead);
+      closeSync(commitWrite);
       throw new CliError('EHELPER', `cannot run ${unshare}: ${messageOf(error)}`, { cause: error });
     } finally {
       closeSync(exitWrite);
+      closeSync(commitRead);
     }
     try {
       const pid = await waitForNetns(child);
@@ -71,12 +80,14 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
       const egress = processRecord(await startEgress(pid, exitRead));
       startDns(runDir, pid, exitRead);
       writeJsonAtomic(join(runDir, HOLDER_FILE), { pid, startTime: startTimeOf(pid)!, ...(egress ? { egress } : {}) } satisfies HolderRecord);
+      writeSync(commitWrite, 'recorded\n');
       return pid;
     } catch (error) {
       signalQuietly(child, 'SIGKILL');
       throw error;
     } finally {
       closeSync(exitRead);
+      closeSync(commitWrite);
     }
   });
 };

@@ -3,7 +3,7 @@
 // them instead of a pasta each). skiff-monitor joins each container to the bridge before it is
 // created and dials its published ports from that namespace, from a remote client's own address.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -172,6 +172,26 @@ describe('the shared namespace', () => {
     await sb.runCli(0, 'run', '-d', '--name', 'again', '-p', `${port}:80`, IMG, ...SERVE('made-again'));
     expect(await fetchTcp(port)).toBe('made-again\n');
     expect(JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns.pid'), 'utf8')).pid).not.toBe(holder);
+  });
+
+  // A slirp4netns that never gets ready (it ends, as the real one, when the holder's exit pipe
+  // does) keeps the command in the namespace's making; killed there, before the record was
+  // written, it left the holder (and slirp4netns, and skiff-dns) running where nothing named them.
+  it('leaves nothing running when the command that makes it is killed', async () => {
+    await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'exit 0');
+    const holder = JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns.pid'), 'utf8')).pid as number;
+    process.kill(holder, 'SIGKILL');
+    const fake = join(sb.dir, 'slow-slirp');
+    mkdirSync(fake, { mode: 0o755 });
+    writeFileSync(join(fake, 'slirp4netns'), '#!/bin/sh\ncat <&3 >/dev/null\n', { mode: 0o755 });
+    const helpers = () => sb.namespaceProcesses(true).filter((p) => /sleep infinity|read -r|slow-slirp|skiff-dns|^cat /.test(p.cmdline));
+    await until(() => !helpers().some((p) => p.pid === holder));
+    const cli = sb.spawn(['run', '--rm', IMG, 'sh', '-c', 'exit 0'], { env: { SKIFF_HELPER_BINARY_DIR: fake } });
+    await until(() => helpers().some((p) => p.cmdline.includes('slow-slirp')));
+    cli.kill('SIGKILL');
+    await until(() => helpers().length === 0, 5000);
+    // The next command makes it again, with its way out.
+    expect((await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'echo made')).stdout).toBe('made\n');
   });
 
   it('gets its way out back with the next command when slirp4netns was killed', async () => {
