@@ -35,7 +35,9 @@ describe('withContainerDefaults', () => {
     expect(apply({ netns: 'none' }).network).toBe('none');
     expect(apply({ netns: 'none' }, { network: 'host' }).network).toBe('host');
     expect(apply({ netns: 'private' }).network).toBeUndefined();
-    expect(apply({ netns: 'bridge' }).network).toBe('podman');
+    // Podman's own default network, podman: skiff's default network (create makes it on first use).
+    expect(apply({ netns: 'bridge' }).network).toBe('bridge');
+    expect(apply({ netns: 'bridge' }, {}, { network: { backend: 'auto', defaultNetwork: 'podman' } }).network).toBe('bridge');
     expect(apply({ netns: 'bridge' }, {}, { network: { backend: 'auto', defaultNetwork: 'other' } }).network).toBeUndefined();
   });
 
