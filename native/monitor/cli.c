@@ -79,6 +79,8 @@ cli_parse (struct options *opt, int argc, char **argv)
         opt->go_fd = atoi (argv[++i]);
       else if (strcmp (a, "--preserve-fds") == 0 && v)
         opt->preserve_fds = atoi (argv[++i]);
+      else if (strcmp (a, "--own-keyring") == 0)
+        opt->own_keyring = true;
       else if (strcmp (a, "--terminal") == 0)
         opt->terminal = true;
       else if (strcmp (a, "--start") == 0)

@@ -35,6 +35,7 @@ struct options
   const char *sdnotify_proxy;  /* container mode: the socket the container sends to */
   long long log_size_max;
   bool terminal, open_stdin, start;
+  bool own_keyring; /* --own-keyring: not the shared session keyring (the container may use keyctl) */
   int sync_fd, go_fd;
   int preserve_fds; /* --preserve-fds N: fds 3 .. 3+N-1 go to the container's process (the create call only) */
 };

@@ -17,12 +17,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define RELAY_PIPE (1024 * 1024)
 #define FLOW_IDLE_SECONDS 60
 /* The mark of a connection dialled from a client's address (src/network/bridge.ts, TRANSPARENT_MARK). */
 #define TRANSPARENT_MARK 0x5f1
+/* How long the dialer waits for a connection (the monitor waits for the dialer meanwhile): a
+   container on a bridge answers at once; one whose answer never comes (its way back to a kept
+   client address missing, or its firewall dropping) must not stop the monitor for minutes.  */
+#define TRANSPARENT_DIAL_MS 1000
+#define DIAL_MS 2000
 
 /* What the monitor asks the dialer: a connection to `port`, from `client` when it is set (TCP).  */
 struct dial_request
@@ -160,6 +166,17 @@ keeps_address (const struct ports *ports, const struct sockaddr_in *client)
   return client->sin_family == AF_INET && a != 0 && (a >> 24) != 127 && (a & mask) != (own & mask);
 }
 
+/* Connects fd to addr, giving up after ms milliseconds: 0, or the errno (ETIMEDOUT).  */
+static int
+connect_within (int fd, const struct sockaddr_in *addr, int ms)
+{
+  struct timeval limit = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 }, none = { 0 };
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  int err = connect (fd, (const struct sockaddr *) addr, sizeof *addr) == 0 ? 0 : errno == EINPROGRESS ? ETIMEDOUT : errno;
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+  return err;
+}
+
 /* The dialer: lives in the container's network namespace (or --publish-via's), dials on request.  */
 static void
 dialer_loop (const struct ports *ports, int control)
@@ -173,12 +190,20 @@ dialer_loop (const struct ports *ports, int control)
       struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (request.port), .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
       if (via)
         addr.sin_addr = ports->via_address;
-      int fd = -1;
+      int fd = -1, err = 0;
+      /* From the client's address where that works, else (no answer in time) as usual.  */
       if (via && ports->via_keep && !request.udp && keeps_address (ports, &request.client))
         fd = transparent_socket (&request.client);
+      if (fd >= 0 && connect_within (fd, &addr, TRANSPARENT_DIAL_MS) != 0)
+        {
+          close (fd);
+          fd = -1;
+        }
       if (fd < 0)
-        fd = socket (AF_INET, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-      int err = fd < 0 || connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0 ? errno : 0;
+        {
+          fd = socket (AF_INET, (request.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+          err = fd < 0 ? errno : connect_within (fd, &addr, DIAL_MS);
+        }
       union
       {
         char buf[CMSG_SPACE (sizeof (int))];

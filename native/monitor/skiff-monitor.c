@@ -162,7 +162,8 @@ prepare_create (struct create_call *call)
      container's pid, and the container's process must not start before pasta has set up its
      namespace (found with a pasta made slow on purpose: the process saw only lo).  */
   call->run_detached = opt.start && !opt.net_helper;
-  runtime_join_keyring (&runtime);
+  if (!opt.own_keyring)
+    runtime_join_keyring (&runtime);
   call->verb = runtime_create_argv (&runtime, call->argv, call->run_detached, opt.terminal ? io.console_path : NULL);
   call->in = opt.open_stdin && !opt.terminal ? io.in[0] : io.devnull;
   call->out = opt.terminal ? io.devnull : io.out[1];

@@ -502,6 +502,13 @@ export const buildContainerConfig = (
       );
   }
   checkNetwork(network, defaults.ports.length > 0, named);
+  // A named network's ports (the default network's too) are the monitor's, on IPv4 host addresses:
+  // an IPv6 one was accepted, shown, and listened on by nothing.
+  const v6 = named ? defaults.ports.find((p) => p.hostIp.includes(':')) : undefined;
+  if (v6)
+    throw usage(
+      `-p [${v6.hostIp}]:${v6.hostPort}:${v6.containerPort}: ports of a container on a named network (the default network too) are published on IPv4 host addresses only: use one, or --network pasta`,
+    );
   if (options.networkAliases?.length && !named) throw new CliError('EUSAGE', '--network-alias needs a named network (--network NAME)');
   for (const [flag, given] of [
     ['--ip', options.ip],

@@ -113,6 +113,9 @@ export const launch = async (
     publish: ports.viaMonitor.map((p) => ({ protocol: p.protocol, spec: `${p.hostIp},${p.hostPort},${p.containerPort}` })),
     publishVia,
     bridgeAttach,
+    // Containers share one session keyring (runtime.c's runtime_join_keyring) only where skiff's
+    // seccomp profile denies them keyctl: one allowed it would read and change the others' keys.
+    ownKeyring: record.config.privileged || record.config.seccomp !== 'default',
     start: monitorStarts,
     scope: monitorScope(record),
     ...(record.config.healthcheck?.intervalMs

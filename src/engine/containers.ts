@@ -531,17 +531,24 @@ export class ContainersEngine {
     // (Refused before the clone is made, not after.)
     if (options.destroy && !options.force && isRunning(this.store.effectiveState(original.id)))
       throw new CliError('ESTATE', `cannot destroy container ${original.name}: it is running; stop it first or use --force`);
-    // The original's image (by the name it was made with while that still names it), or another.
+    // The original's image (by the name it was made with while that still names it), or another;
+    // a --rootfs original's directory, unless an image is given.
     const named = this.images.exists(original.image) && this.images.resolve(original.image).id === original.imageId;
+    const rootfs = options.image ? undefined : original.config.rootfs;
     const record = await this.create(
       {
-        image: options.image ?? (named ? original.image : original.imageId),
+        image: options.image ?? (rootfs ? `${rootfs.path}${rootfs.overlay ? ':O' : ''}` : named ? original.image : original.imageId),
+        ...(rootfs ? { rootfs: true } : {}),
         command: [],
         name: options.name ?? cloneName(original.name, (name) => this.store.nameTarget(name) !== undefined),
         pull: options.image ? 'missing' : 'never',
         ...(original.config.userns?.startsWith('auto') ? { userns: original.config.userns } : {}),
         moreNetworks: original.config.extraNetworks?.map((e) => e.network),
-        cloneOf: (id) => cloneConfig(original, id, limits),
+        cloneOf: (id) => {
+          const config = cloneConfig(original, id, limits);
+          if (options.image) delete config.rootfs;
+          return config;
+        },
       },
       onPull,
     );

@@ -62,7 +62,7 @@ export class NetworksEngine {
     );
     const { applyFirewall, ensureBridge } = await import('../network/bridge.js');
     try {
-      await ensureBridge(this.ctx.paths.run, record);
+      await ensureBridge(this.ctx.paths.run, record, this.ctx.networks.list());
       await applyFirewall(this.ctx.paths.run, this.ctx.networks.list());
       writeDnsHosts(this.ctx, this.ctx.containers.list());
     } catch (error) {

@@ -38,6 +38,8 @@ export interface MonitorOptions {
   publish?: { protocol: 'tcp' | 'udp'; spec: string }[];
   /** A container on a named network: its ports are dialled from skiff's network namespace (NETNS,IP/PREFIX[,keep]). */
   publishVia?: string;
+  /** The runtime makes the container a session keyring of its own (its seccomp lets it use keyctl). */
+  ownKeyring?: boolean;
   /** A container on a named network: the monitor joins the namespace it makes (netNsPath) to the bridge (see native/monitor/bridge.h). */
   bridgeAttach?: string;
   /** systemd-run's path: the monitor starts in a transient scope of the user's manager (see container-launch.ts). */
@@ -147,6 +149,7 @@ export const launchMonitor = async (options: MonitorOptions): Promise<MonitorLau
       : []),
     ...(options.publish ?? []).flatMap((p) => [`--publish-${p.protocol}`, p.spec]),
     ...(options.publishVia ? ['--publish-via', options.publishVia] : []),
+    ...(options.ownKeyring ? ['--own-keyring'] : []),
     ...(options.bridgeAttach ? ['--bridge-attach', options.bridgeAttach] : []),
     ...(options.netHelper ? ['--net-helper', options.netHelper[0], ...options.netHelper.slice(1).flatMap((a) => ['--net-helper-arg', a])] : []),
     ...(options.netNsPath ? ['--net-ns-path', options.netNsPath] : []),

@@ -2,7 +2,7 @@
 // user namespace and kept alive by a small holder process (like the pause process), recorded in
 // $XDG_RUNTIME_DIR/skiff/netns.pid. Containers join a bridge with a veth pair; `ip` (iproute2)
 // does the netlink work, run in the right namespace through nsenter.
-import { closeSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { liveRecord, startTimeOf, type ProcessRecord } from '../util/proc.js';
@@ -15,8 +15,12 @@ import { prefixOf } from './networks.js';
 import { SLIRP_DNS } from './slirp.js';
 
 const HOLDER_FILE = 'netns.pid';
-// Written by applyFirewall: the holder whose namespace has this version's rules (the holder's record).
+// Written by applyFirewall: the holder whose namespace has this version's rules (the holder's
+// record), and the bridges they know.
 const FIREWALL_FILE = 'netns.firewall';
+interface FirewallRecord extends ProcessRecord {
+  bridges?: string[];
+}
 
 // Published ports dialled from a remote client's own address (skiff-monitor's --publish-via keep):
 // the dialled connection's packets carry TRANSPARENT_MARK, which the firewall keeps in their
@@ -52,14 +56,23 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
     if (again) return again.egress && startTimeOf(again.egress.pid) !== again.egress.startTime ? reviveEgress(runDir, again) : again.pid;
     const unshare = requireHelperBinary('unshare', 'util-linux');
     const [exitRead, exitWrite] = native().pipe();
+    // The holder settles down only once it reads a line on fd 4, written after its record: a
+    // command killed before that closes the pipe unread, and the holder goes (slirp4netns and
+    // skiff-dns with it) instead of living on where no record names it.
+    const [commitRead, commitWrite] = native().pipe();
     let child: number;
     try {
-      child = startHelper(unshare, ['--net', '--', 'sleep', 'infinity'], [null, null, null, exitWrite], { cwd: '/', setsid: true });
+      child = startHelper(unshare, ['--net', '--', 'sh', '-c', 'read -r _ <&4 && exec sleep infinity 4<&-'], [null, null, null, exitWrite, commitRead], {
+        cwd: '/',
+        setsid: true,
+      });
     } catch (error) {
       closeSync(exitRead);
+      closeSync(commitWrite);
       throw new CliError('EHELPER', `cannot run ${unshare}: ${messageOf(error)}`, { cause: error });
     } finally {
       closeSync(exitWrite);
+      closeSync(commitRead);
     }
     try {
       const pid = await waitForNetns(child);
@@ -67,12 +80,14 @@ export const ensureHolder = async (runDir: string): Promise<number> => {
       const egress = processRecord(await startEgress(pid, exitRead));
       startDns(runDir, pid, exitRead);
       writeJsonAtomic(join(runDir, HOLDER_FILE), { pid, startTime: startTimeOf(pid)!, ...(egress ? { egress } : {}) } satisfies HolderRecord);
+      writeSync(commitWrite, 'recorded\n');
       return pid;
     } catch (error) {
       signalQuietly(child, 'SIGKILL');
       throw error;
     } finally {
       closeSync(exitRead);
+      closeSync(commitWrite);
     }
   });
 };
@@ -208,12 +223,18 @@ export const applyFirewall = async (runDir: string, networks: NetworkRecord[]): 
     ],
     true,
   );
-  writeJsonAtomic(join(runDir, FIREWALL_FILE), { pid: holder, startTime: startTimeOf(holder)! } satisfies ProcessRecord);
+  writeJsonAtomic(join(runDir, FIREWALL_FILE), {
+    pid: holder,
+    startTime: startTimeOf(holder)!,
+    bridges: networks.map((n) => n.bridge),
+  } satisfies FirewallRecord);
 };
 
 // What skiff-monitor's --publish-via gets for a container at `ip` on `network`: the holder's
 // namespace (made, and given this version's firewall, when needed) and, where the firewall
-// routes the replies, `keep` (the dialer then dials from remote clients' own addresses).
+// routes the replies, `keep` (the dialer then dials from remote clients' own addresses). Not on an
+// internal network: its containers have no route but their subnet's, so no way back to a client's
+// own address (each dial waited for the dialer's timeout, then came from the gateway).
 export const publishVia = async (runDir: string, network: NetworkRecord, all: NetworkRecord[], ip: string): Promise<string> => {
   const holder = await ensureHolder(runDir);
   const ready = () => liveRecord(join(runDir, FIREWALL_FILE))?.pid === holder;
@@ -221,7 +242,7 @@ export const publishVia = async (runDir: string, network: NetworkRecord, all: Ne
     await withLock(join(runDir, 'netns.lock'), async () => {
       if (!ready()) await applyFirewall(runDir, all);
     });
-  return `/proc/${holder}/ns/net,${ip}/${prefixOf(network.subnet)}${ready() ? ',keep' : ''}`;
+  return `/proc/${holder}/ns/net,${ip}/${prefixOf(network.subnet)}${ready() && !network.internal ? ',keep' : ''}`;
 };
 
 // Runs a command in the network namespace of `pid` (through nsenter), `input` on its stdin.
@@ -251,21 +272,30 @@ const linkExists = async (pid: number, device: string): Promise<boolean> => {
   }
 };
 
-// Makes sure the network's bridge exists and is up (it goes with the holder, e.g. after a reboot).
-// `all`: every network, for the firewall when the bridge had to be made again.
-export const ensureBridge = async (runDir: string, network: NetworkRecord, all: NetworkRecord[] = [network]): Promise<number> => {
+// Whether the namespace's firewall has the rules of `bridge` (or there is none to have: no nft).
+const firewalled = (runDir: string, holder: number, bridge: string): boolean => {
+  if (!findHelperBinary('nft')) return true;
+  const record = liveRecord<FirewallRecord>(join(runDir, FIREWALL_FILE));
+  return record?.pid === holder && (record.bridges ?? []).includes(bridge);
+};
+
+// Makes sure the network's bridge exists, is up and has its firewall rules (it goes with the
+// holder, e.g. after a reboot). `all`: every network, for the firewall.
+export const ensureBridge = async (runDir: string, network: NetworkRecord, all: NetworkRecord[]): Promise<number> => {
   const holder = await ensureHolder(runDir);
-  if (await linkExists(holder, network.bridge)) return holder;
+  const ready = async () => (await linkExists(holder, network.bridge)) && firewalled(runDir, holder, network.bridge);
+  if (await ready()) return holder;
   // Made once: containers started at the same time on a new network (the default one's first
-  // use) wait for the first to make it.
+  // use) wait for the first to make it. One a killed command left without its address or its
+  // rules (until then, nothing kept it from the other networks) is finished here.
   await withLock(join(runDir, 'netns.lock'), async () => {
-    if (await linkExists(holder, network.bridge)) return;
+    if (await ready()) return;
     await runIn(holder, [
-      `link add ${network.bridge} mtu ${network.options?.mtu ?? DEFAULT_MTU} type bridge`,
-      `addr add ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
+      ...((await linkExists(holder, network.bridge)) ? [] : [`link add ${network.bridge} mtu ${network.options?.mtu ?? DEFAULT_MTU} type bridge`]),
+      `addr replace ${network.gateway}/${prefixOf(network.subnet)} dev ${network.bridge}`,
       `link set ${network.bridge} up`,
     ]);
-    await applyFirewall(runDir, all);
+    await applyFirewall(runDir, all.some((n) => n.name === network.name) ? all : [...all, network]);
   });
   return holder;
 };

@@ -1,12 +1,13 @@
 // skiff-monitor driven directly, with test/fixtures/bin/fake-runtime standing in for crun/runc:
 // the monitor's contract (native/monitor/PROTOCOL.md) without a real runtime, a namespace or the CLI.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { sleep, until } from '../helpers/cli.js';
+import { isRoot, sleep, until } from '../helpers/cli.js';
+import { freePort } from '../helpers/registry.js';
 import { monitorArgs } from '../helpers/monitor-args.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -365,6 +366,38 @@ describe('skiff-monitor and its network helper', () => {
     client.socket.end();
     expect(await m.exited).toBe(7);
     expect(m.cleanups()).toBe('cleanup c1\n');
+  });
+
+  // --publish-via: the dialer dials from another namespace, where the SYN goes to a MAC no one
+  // has (as to a container whose answer cannot come back): the monitor, which waits for the
+  // dialer, must not stop for the minutes of TCP's retries (it did: no exit file, no kill, no logs).
+  it.runIf(isRoot)('a published port whose dial gets no answer is refused within seconds, and the monitor goes on', async () => {
+    const ns = `skiff-dial-${process.pid}`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    onTestFinished(() => {
+      execFileSync('ip', ['netns', 'del', ns]);
+    });
+    for (const args of [
+      ['link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'],
+      ['addr', 'add', '10.231.9.1/24', 'dev', 'd0'],
+      ['link', 'set', 'd0', 'up'],
+      ['link', 'set', 'd1', 'up'],
+      ['neigh', 'add', '10.231.9.2', 'lladdr', '02:00:00:00:00:01', 'dev', 'd0', 'nud', 'permanent'],
+    ])
+      execFileSync('ip', ['-n', ns, ...args]);
+    const port = await freePort();
+    const m = startMonitor('sleep 60', ['--start', '--publish-tcp', `127.0.0.1,${port},80`, '--publish-via', `/run/netns/${ns},10.231.9.2/24`]);
+    await m.listening();
+    m.go();
+    const { pid } = report(await m.sync);
+    const started = Date.now();
+    const client = connect(port, '127.0.0.1');
+    client.on('error', () => undefined);
+    await new Promise((resolve) => client.once('close', resolve));
+    expect(Date.now() - started).toBeLessThan(6000);
+    process.kill(pid, 'SIGKILL');
+    expect(await m.exited).toBe(137);
+    expect(JSON.parse(readFileSync(join(m.dir, 'exit'), 'utf8')).signal).toBe(9);
   });
 
   it('a killed monitor takes its pid-file helper with it (parent-death signal)', async () => {

@@ -1,7 +1,7 @@
 // Named networks: a bridge each in the rootless network namespace; containers on one reach each
 // other by name and alias, containers on different ones cannot; published ports work for them;
 // veths go with their containers and the bridge with its network.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -185,5 +185,31 @@ describe('containers on named networks', () => {
     await sb.runCli(0, 'network', 'rm', 'app-net', 'other-net');
     expect((await holderLinks()).filter((l) => l.startsWith('skiff'))).toEqual([]);
     expect((await sb.runCli(0, 'network', 'ls', '-q')).stdout).toBe('');
+  });
+});
+
+describe('a network create killed before its firewall', () => {
+  // An `nft` that kills the command running it (as kill -9 would, at that moment) and applies
+  // nothing: the new network's bridge is made, the rules that keep it apart are not. The next
+  // command that uses the network sets them first; until this was so, its containers reached the
+  // other networks' (and `network create` itself first set rules for the new network alone).
+  it("leaves nothing that reaches the other networks' containers", async () => {
+    await sb.runCli(0, 'network', 'create', 'kept');
+    await sb.runCli(0, 'run', '-d', '--name', 'guarded', '--network', 'kept', IMG, ...SERVE('guarded'));
+    const guardedIp = (await sb.runCli(0, 'inspect', '--format', '{{.NetworkSettings.Networks.kept.IPAddress}}', 'guarded')).stdout.trim();
+    expect((await sb.runCli(0, 'run', '--rm', '--network', 'kept', IMG, ...CLIENT(guardedIp))).stdout).toBe('guarded\n');
+    const fake = join(sb.dir, 'killing-nft');
+    mkdirSync(fake, { mode: 0o755 });
+    writeFileSync(
+      join(fake, 'nft'),
+      '#!/bin/sh\np=$PPID\nwhile [ "$p" -gt 1 ] && ! grep -q main.js /proc/$p/cmdline; do p=$(cut -d" " -f4 /proc/$p/stat); done\nkill -9 "$p"\nexit 1\n',
+      { mode: 0o755 },
+    );
+    expect((await sb.run(['network', 'create', 'late'], { env: { SKIFF_HELPER_BINARY_DIR: fake } })).code).toBe(137);
+    const r = await sb.run(['run', '--rm', '--network', 'late', IMG, ...CLIENT(guardedIp)]);
+    expect(r.stdout).toBe('');
+    expect(r.code).not.toBe(0);
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'guarded');
+    await sb.runCli(0, 'network', 'rm', 'kept', 'late');
   });
 });

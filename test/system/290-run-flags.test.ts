@@ -240,6 +240,16 @@ describe('--chrootdirs, --subuidname, --rootfs', () => {
     await sb.runCli(0, 'run', '-d', '--name', 'fromdir', '--rootfs', `${root}:O`, 'sh', '-c', 'sleep 30');
     expect(await out('ps', '--format', '{{.Names}} {{.Image}}')).toBe(`fromdir ${root}:O\n`);
     expect(await errorLine(['commit', 'fromdir', 'fromdir-image'])).toMatch(/runs a --rootfs directory, not an image: make an image of it with/);
+    // A clone runs the same directory (it had no image to take: "invalid reference").
+    await sb.runCli(0, 'container', 'clone', 'fromdir', 'fromdir-copy');
+    expect(await out('ps', '-a', '--filter', 'name=fromdir-copy', '--format', '{{.Names}} {{.Image}}')).toBe(`fromdir-copy ${root}:O\n`);
+    await sb.runCli(0, 'start', 'fromdir-copy');
+    expect(await out('exec', 'fromdir-copy', 'sh', '-c', 'echo in-copy')).toBe('in-copy\n');
+    await sb.runCli(0, 'container', 'clone', 'fromdir', 'fromdir-image', IMG);
+    expect(await out('inspect', '--format', '{{.ImageName}}', 'fromdir-image')).toBe(`${IMG}:latest\n`);
+    await sb.runCli(0, 'start', 'fromdir-image');
+    expect(await out('exec', 'fromdir-image', 'ls', '/bin')).toMatch(/busybox/);
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'fromdir', 'fromdir-copy', 'fromdir-image');
     expect(await errorLine(['run', '--rootfs', join(sb.dir, 'nowhere'), 'true'])).toMatch(/--rootfs .*nowhere is not a directory/);
     expect(await errorLine(['run', '--userns', 'keep-id', '--rootfs', root, 'true'])).toMatch(/--rootfs runs the directory with your own ids/);
   });

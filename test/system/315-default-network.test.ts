@@ -3,7 +3,7 @@
 // them instead of a pasta each). skiff-monitor joins each container to the bridge before it is
 // created and dials its published ports from that namespace, from a remote client's own address.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -117,6 +117,52 @@ describe('a published port on the default network', () => {
   });
 });
 
+describe('a published port on an internal network', () => {
+  // Its containers have no route but their subnet's: a remote client comes from the bridge's
+  // gateway, at once (dialled from the client's own address, each connection waited for the
+  // dialer's timeout before it came from the gateway; before that timeout, the monitor hung).
+  it.runIf(isRoot)('answers a remote client at once, from the gateway', async () => {
+    const [host, client] = [`skiff-ih${process.pid}`, `skiff-ic${process.pid}`];
+    const ip = (...args: string[]) => execFileSync('ip', args);
+    ip('netns', 'add', host);
+    ip('netns', 'add', client);
+    try {
+      ip('link', 'add', 'sk-ih', 'netns', host, 'type', 'veth', 'peer', 'name', 'sk-ic', 'netns', client);
+      for (const [ns, dev, addr] of [
+        [host, 'sk-ih', '10.231.7.1/24'],
+        [client, 'sk-ic', '10.231.7.2/24'],
+      ]) {
+        ip('-n', ns, 'link', 'set', 'lo', 'up');
+        ip('-n', ns, 'link', 'set', dev, 'up');
+        ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
+      }
+      await sb.runCli(0, 'network', 'create', '--internal', 'inside');
+      const port = await freePort();
+      const r = await sb.run(
+        ['run', '-d', '--name', 'shy', '--network', 'inside', '-p', `${port}:80`, IMG, 'sh', '-c', 'while true; do nc -l -p 80 -e netstat -tn; done'],
+        { netns: host },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const gateway = await inspect('shy', '{{.NetworkSettings.Networks.inside.Gateway}}');
+      const answers: { out: string; ms: number }[] = [];
+      for (let i = 0; i < 100 && answers.length < 3; i++) {
+        const started = Date.now();
+        const out = execFileSync('ip', ['netns', 'exec', client, 'busybox', 'nc', '-w', '3', '10.231.7.1', String(port)], { input: '' }).toString();
+        if (/:80\s/.test(out)) answers.push({ out, ms: Date.now() - started });
+        else execFileSync('sleep', ['0.1']);
+      }
+      expect(answers).toHaveLength(3);
+      for (const { out } of answers) expect(out).toMatch(new RegExp(`:80\\s+(::ffff:)?${gateway.replace(/\./g, '\\.')}:\\d+\\s+`));
+      expect(Math.min(...answers.map((a) => a.ms))).toBeLessThan(900);
+    } finally {
+      await sb.run(['rm', '-f', 'shy'], { netns: host });
+      await sb.run(['network', 'rm', 'inside']);
+      ip('netns', 'del', client);
+      ip('netns', 'del', host);
+    }
+  });
+});
+
 describe('the shared namespace', () => {
   it('is made again by the next command when its holder was killed', async () => {
     await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'exit 0');
@@ -126,6 +172,26 @@ describe('the shared namespace', () => {
     await sb.runCli(0, 'run', '-d', '--name', 'again', '-p', `${port}:80`, IMG, ...SERVE('made-again'));
     expect(await fetchTcp(port)).toBe('made-again\n');
     expect(JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns.pid'), 'utf8')).pid).not.toBe(holder);
+  });
+
+  // A slirp4netns that never gets ready (it ends, as the real one, when the holder's exit pipe
+  // does) keeps the command in the namespace's making; killed there, before the record was
+  // written, it left the holder (and slirp4netns, and skiff-dns) running where nothing named them.
+  it('leaves nothing running when the command that makes it is killed', async () => {
+    await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'exit 0');
+    const holder = JSON.parse(readFileSync(join(sb.env.XDG_RUNTIME_DIR, 'skiff', 'netns.pid'), 'utf8')).pid as number;
+    process.kill(holder, 'SIGKILL');
+    const fake = join(sb.dir, 'slow-slirp');
+    mkdirSync(fake, { mode: 0o755 });
+    writeFileSync(join(fake, 'slirp4netns'), '#!/bin/sh\ncat <&3 >/dev/null\n', { mode: 0o755 });
+    const helpers = () => sb.namespaceProcesses(true).filter((p) => /sleep infinity|read -r|slow-slirp|skiff-dns|^cat /.test(p.cmdline));
+    await until(() => !helpers().some((p) => p.pid === holder));
+    const cli = sb.spawn(['run', '--rm', IMG, 'sh', '-c', 'exit 0'], { env: { SKIFF_HELPER_BINARY_DIR: fake } });
+    await until(() => helpers().some((p) => p.cmdline.includes('slow-slirp')));
+    cli.kill('SIGKILL');
+    await until(() => helpers().length === 0, 5000);
+    // The next command makes it again, with its way out.
+    expect((await sb.runCli(0, 'run', '--rm', IMG, 'sh', '-c', 'echo made')).stdout).toBe('made\n');
   });
 
   it('gets its way out back with the next command when slirp4netns was killed', async () => {

@@ -105,3 +105,17 @@ describe('--userns', () => {
     expect(() => buildContainerConfig({ ...base, userns: 'bogus' }, image, 'id')).toThrow(/invalid --userns "bogus"/);
   });
 });
+
+describe('published ports on a named network', () => {
+  const onNamed = (hostIp: string) =>
+    buildContainerConfig({ image: 'x', command: [], network: 'podman' }, image, 'a'.repeat(64), {
+      network: 'bridge',
+      ports: [{ hostIp, hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+      named: (name) => name === 'podman',
+    });
+
+  it('takes IPv4 host addresses and refuses an IPv6 one (the monitor would listen on nothing)', () => {
+    expect(onNamed('127.0.0.1').ports).toEqual([{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
+    expect(() => onNamed('::1')).toThrow(/-p \[::1\]:8080:80: .* IPv4 host addresses only/);
+  });
+});
