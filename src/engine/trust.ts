@@ -2,7 +2,7 @@
 // requirements replaced (image/policy.ts holds the file and its rules).
 import { resolve } from 'node:path';
 import { CliError } from '../errors.js';
-import { loadPolicy, policyPath, savePolicy, setTrust, trustEntries, trustRequirements, type Policy } from '../image/policy.js';
+import { loadPolicy, policyPath, savePolicy, userPolicyPath, setTrust, trustEntries, trustRequirements, type Policy } from '../image/policy.js';
 import { keyIds, lookasideFor } from '../image/signatures.js';
 
 export interface TrustRow {
@@ -44,7 +44,9 @@ export const setTrustPolicy = (registry: string, options: { type: string; pubkey
     options.type,
     (options.pubkeysfile ?? []).map((p) => resolve(p)),
   );
-  const path = policyPath(options.policyPath);
+  // Podman (rootless) would write /etc/containers/policy.json and fail: skiff writes the user's
+  // file, which then takes the system's place for this user.
+  const path = options.policyPath ?? userPolicyPath();
   const current: Policy = loadPolicy(options.policyPath)?.policy ?? { default: [{ type: 'insecureAcceptAnything' }] };
   savePolicy(path, setTrust(current, registry, requirements));
   return path;

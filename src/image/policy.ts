@@ -33,11 +33,13 @@ export interface LoadedPolicy {
 
 export const SYSTEM_POLICY = '/etc/containers/policy.json';
 
+// The user's own policy file, which `image trust set` writes (a copy of the system's at first).
+export const userPolicyPath = (): string => join(process.env.HOME || homedir(), '.config/containers/policy.json');
+
 // The policy file Podman would use: --policypath, else the user's, else the system's.
 export const policyPath = (override?: string): string => {
   if (override) return override;
-  const user = join(process.env.HOME || homedir(), '.config/containers/policy.json');
-  return existsSync(user) ? user : SYSTEM_POLICY;
+  return existsSync(userPolicyPath()) ? userPolicyPath() : SYSTEM_POLICY;
 };
 
 // Reads and checks the policy file; undefined when there is none at all.
@@ -61,7 +63,7 @@ export const loadPolicy = (override?: string): LoadedPolicy | undefined => {
 export const savePolicy = (path: string, policy: Policy): void => {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(policy, null, 4)}\n`, { mode: 0o644 });
+  writeFileSync(tmp, JSON.stringify(policy, null, 4), { mode: 0o644 });
   renameSync(tmp, path);
 };
 
