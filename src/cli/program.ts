@@ -68,6 +68,8 @@ import { build as buildEvents } from './commands/system/events.js';
 import { buildPrune as buildSystemPrune, buildReset } from './commands/system/prune.js';
 import { buildCommit, buildCp, buildDiff, buildExport, buildTop } from './commands/container/files.js';
 import { build as buildImport } from './commands/image/import.js';
+import { buildTrust } from './commands/image/trust.js';
+import { buildSign } from './commands/image/sign.js';
 import { buildCompletion, buildComplete } from './completion.js';
 import { buildExists as buildNamedExists } from './engine.js';
 
@@ -92,7 +94,9 @@ const imageGroup = (): Command =>
     .addCommand(buildImageDiff())
     .addCommand(buildImageTree())
     .addCommand(buildImageMount())
-    .addCommand(buildImageUnmount());
+    .addCommand(buildImageUnmount())
+    .addCommand(buildTrust())
+    .addCommand(buildSign());
 
 const containerGroup = (): Command =>
   new Command('container')

@@ -69,6 +69,37 @@ export class ImageRegistry {
     return remoteManifestDigest(this.ctx, parseReference(input), await this.remoteOptions(options));
   }
 
+  // image sign: a simple signature of each docker:// image's manifest (with `all`, of an index's
+  // every instance too), made with the user's gpg key `signBy`, written to `directory` or the
+  // lookaside store registries.d names for writing. Returns the files written.
+  async sign(inputs: string[], options: PullImageOptions & { signBy: string; directory?: string; all?: boolean }): Promise<string[]> {
+    const { remoteManifestDigest, inspectRemoteManifest, lookasideFor, writeSignature } = await import('./lazy.js');
+    const remote = await this.remoteOptions(options);
+    const written: string[] = [];
+    for (const input of inputs) {
+      if (!input.startsWith('docker://'))
+        throw new CliError('EUSAGE', `invalid image name "${input}": skiff signs images in a registry, name them as docker://REFERENCE`);
+      const ref = parseReference(input.slice('docker://'.length));
+      const name = `${ref.registry}/${ref.repository}`;
+      let dir = options.directory;
+      if (!dir) {
+        const store = lookasideFor(name, true);
+        if (!store.startsWith('file://'))
+          throw new CliError('EUSAGE', `the lookaside store for ${name} is ${store}, which skiff cannot write to: use --directory`);
+        dir = store.slice('file://'.length);
+      }
+      const reference = `${name}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
+      const digests = [await remoteManifestDigest(this.ctx, ref, remote)];
+      if (options.all) {
+        const top = (await inspectRemoteManifest(this.ctx, ref, remote)) as { manifests?: { digest?: string }[] };
+        for (const m of top.manifests ?? []) if (m.digest) digests.push(m.digest);
+      }
+      for (const manifestDigest of digests)
+        written.push(await writeSignature(dir, { name, repository: ref.repository, reference, manifestDigest }, options.signBy));
+    }
+    return written;
+  }
+
   // Searches a registry's catalog: "host/term", or a term in each search registry.
   async search(input: string, options: PullImageOptions & { limit?: number; filters?: string[] }): Promise<SearchResult[]> {
     const matches = searchFilter(options.filters ?? []);

@@ -12,3 +12,4 @@ export { withRegistryClient } from '../image/registry/session.js';
 export { lookupCredentials, parseCredsFlag, removeAllCredentials, removeCredentials, storeCredentials } from '../image/registry/auth.js';
 export { checkHost } from '../rootless/host-check.js';
 export { joinUserNamespace, liveMonitors, stopPause } from '../rootless/userns.js';
+export { lookasideFor, writeSignature } from '../image/signatures.js';

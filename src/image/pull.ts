@@ -16,6 +16,7 @@ import { MANIFEST_ACCEPT, hostPlatform, parseManifest, selectPlatform } from './
 import { checkLayerMediaTypes, type Descriptor, type ImageConfig, type Platform } from '../image-format.js';
 import { formatReference, repositoryName, type ImageReference } from './reference.js';
 import { pullCandidates } from './short-names.js';
+import { enforcePolicy } from './policy.js';
 
 export interface PullOptions extends RemoteOptions {
   platform?: Platform;
@@ -145,11 +146,15 @@ class Puller {
   private async pullFromClient(ref: ImageReference): Promise<PullReport> {
     const name = repositoryName(ref);
     let top = await this.fetchManifest(ref.digest ?? ref.tag!);
+    // The signature policy decides before anything else is read (for an index: it and the instance).
+    const allowed = (manifestDigest: string) => enforcePolicy({ name, repository: ref.repository, tagOrDigest: ref.digest ?? ref.tag, manifestDigest });
+    await allowed(top.digest);
     const repoDigests = [`${name}@${top.digest}`];
     let parsed = parseManifest(top.bytes, top.mediaType);
     if (parsed.kind === 'index') {
       const chosen = selectPlatform(parsed.index, this.options.platform ?? hostPlatform());
       top = await this.fetchManifest(chosen.digest, chosen.size);
+      await allowed(top.digest);
       repoDigests.push(`${name}@${top.digest}`);
       parsed = parseManifest(top.bytes, chosen.mediaType);
       if (parsed.kind !== 'image') throw new CliError('EREGISTRY', `${chosen.digest} is a nested index, which is not supported`);
