@@ -1,7 +1,7 @@
 // Named networks: create, list, inspect, remove, prune. The bridges live in the rootless network
 // namespace (network/bridge.ts); containers join at start (see containers.ts).
 import { CliError } from '../errors.js';
-import type { NetworkRecord } from '../network/networks.js';
+import { DEFAULT_NETWORK, type NetworkRecord } from '../network/networks.js';
 import { memberships } from '../state/containers.js';
 import { randomId } from '../state/names.js';
 import type { EngineContext } from './context.js';
@@ -97,6 +97,7 @@ export class NetworksEngine {
   // Removes a network; one that containers use only with force (which removes them first).
   async remove(name: string, options: { force?: boolean } = {}): Promise<NetworkRecord> {
     const record = this.ctx.networks.find(name);
+    if (record.name === DEFAULT_NETWORK) throw new CliError('EUSAGE', `default network ${DEFAULT_NETWORK} cannot be removed`);
     const users = this.containers.networking.onNetwork(record.name);
     if (users.length && !options.force)
       throw new CliError('ESTATE', `network ${record.name} is used by container ${users[0].name}: remove the containers first, or use --force`);
@@ -115,7 +116,8 @@ export class NetworksEngine {
   async prune(filters: string[] = []): Promise<NetworkRecord[]> {
     const match = pruneMatcher(filters, 'network prune');
     const out: NetworkRecord[] = [];
-    for (const n of this.ctx.networks.list()) if (match(n) && !this.containers.networking.onNetwork(n.name).length) out.push(await this.remove(n.name));
+    for (const n of this.ctx.networks.list())
+      if (n.name !== DEFAULT_NETWORK && match(n) && !this.containers.networking.onNetwork(n.name).length) out.push(await this.remove(n.name));
     return out;
   }
 }

@@ -161,7 +161,9 @@ const startEgress = async (holder: number, exitFd: number): Promise<number | und
   } finally {
     ready.destroy();
   }
-  await inNetns(holder, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
+  // Forwarding on; strict reverse-path filtering, so that a container cannot send packets from
+  // another network's addresses (a reply spoofed for a dialled connection would take its mark).
+  await inNetns(holder, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter']);
   return pid;
 };
 

@@ -36,6 +36,11 @@ describe('the default network', () => {
     expect(first).not.toBe(second);
     const network = JSON.parse((await sb.runCli(0, 'network', 'inspect', 'podman')).stdout)[0];
     expect(network).toMatchObject({ name: 'podman', subnets: [{ subnet: '10.88.0.0/16', gateway: '10.88.0.1' }], dns_enabled: false });
+    // As Podman's: the default network stays (rm refuses it, prune passes it by).
+    const rm = await sb.run(['network', 'rm', '-f', 'podman']);
+    expect([rm.code, rm.stderr.trim()]).toEqual([125, 'Error: default network podman cannot be removed']);
+    await sb.runCli(0, 'network', 'prune', '-f');
+    expect((await sb.runCli(0, 'network', 'ls', '-q')).stdout).toMatch(/^podman$/m);
     // No names of other members in /etc/hosts (a start rewrites no one else's files).
     const hosts = (await sb.runCli(0, 'exec', 'second', 'sh', '-c', 'while read l; do echo "$l"; done < /etc/hosts')).stdout;
     expect(hosts).toContain(second);
