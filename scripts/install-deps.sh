@@ -7,11 +7,11 @@ apt-get update -qq
 # (image sign, and pulls whose signature policy says signedBy).
 # Build: a C compiler and make for native/, zlib's and OpenSSL's headers (the addon calls Node's); clang-format for
 # `npm run lint`. Tests: a registry, busybox-static for fixtures, htpasswd, openssl, xz-utils and bzip2 (ADD's
-# archives), zstd (push --compression-format zstd), and skopeo and podman (to check that what skiff writes, other tools read; never used by skiff).
+# archives), zstd (push --compression-format zstd), and skopeo and podman (to check that what skiff writes, other tools read; never used by skiff), openssh (image scp: ssh, and a test sshd).
 apt-get install -y -qq --no-install-recommends \
   uidmap util-linux procps iproute2 nftables crun runc catatonit fuse-overlayfs passt slirp4netns gnupg \
   gcc make libc6-dev musl-tools zlib1g-dev libssl-dev clang-format ca-certificates \
-  docker-registry busybox-static apache2-utils openssl xz-utils bzip2 zstd skopeo podman >/dev/null
+  docker-registry busybox-static apache2-utils openssl xz-utils bzip2 zstd skopeo podman openssh-server openssh-client >/dev/null
 # Node.js with npm and the N-API headers; a Node that did not come from Debian brings its own headers.
 if ! command -v node >/dev/null 2>&1; then
   apt-get install -y -qq --no-install-recommends nodejs npm libnode-dev >/dev/null

@@ -70,6 +70,7 @@ import { buildCommit, buildCp, buildDiff, buildExport, buildTop } from './comman
 import { build as buildImport } from './commands/image/import.js';
 import { buildTrust } from './commands/image/trust.js';
 import { buildSign } from './commands/image/sign.js';
+import { buildScp } from './commands/image/scp.js';
 import { buildCompletion, buildComplete } from './completion.js';
 import { buildExists as buildNamedExists } from './engine.js';
 
@@ -96,7 +97,8 @@ const imageGroup = (): Command =>
     .addCommand(buildImageMount())
     .addCommand(buildImageUnmount())
     .addCommand(buildTrust())
-    .addCommand(buildSign());
+    .addCommand(buildSign())
+    .addCommand(buildScp());
 
 const containerGroup = (): Command =>
   new Command('container')

@@ -139,7 +139,7 @@ const monitorScope = (record: ContainerRecord): string | undefined =>
   record.cgroupManager === 'systemd' && record.config.idMappings ? requireHelperBinary('systemd-run', 'systemd') : undefined;
 
 // A command the monitor runs: this same skiff, same stores.
-const skiffCommand = (ctx: EngineContext, ...args: string[]): string[] => [
+export const skiffCommand = (ctx: EngineContext, ...args: string[]): string[] => [
   process.execPath,
   ...process.execArgv,
   process.argv[1],

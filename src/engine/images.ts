@@ -23,6 +23,7 @@ import { isManifestList, listInstance } from './list-lookup.js';
 import { aliasedName } from '../image/short-names.js';
 import type { ImageMountReport, ImageMounts } from './image-mounts.js';
 import { LayerTree, type ImageTreeReport } from './image-tree.js';
+import { imageScp, type ScpReport } from './image-scp.js';
 import type { LayerChange } from '../storage/layer-diff.js';
 
 export interface PushImageOptions extends PullImageOptions {
@@ -258,6 +259,11 @@ export class ImagesEngine extends ImageRegistry {
   inspect(input: string): ImageInspectReport {
     const record = this.resolve(input);
     return { record, config: this.ctx.images.config(record.id) };
+  }
+
+  // Copies an image to or from another host over ssh (image-scp.ts).
+  scp(source: string, destination?: string): Promise<ScpReport> {
+    return imageScp(this.ctx, this, source, destination);
   }
 
   // Adds names to an image (each name moves off any image that had it).

@@ -102,6 +102,7 @@ const writeTar = async (entries: Entry[], out: NodeJS.WritableStream): Promise<v
   const { pack } = await import('tar-stream');
   const p = pack();
   const done = pipeline(p, out);
+  done.catch(() => undefined); // an entry that fails first throws below; `await done` still sees this
   for (const e of entries) {
     const header = { name: e.name, size: e.size, mode: 0o644, mtime: new Date(0), type: 'file' as const };
     const body = e.body();
@@ -111,6 +112,8 @@ const writeTar = async (entries: Entry[], out: NodeJS.WritableStream): Promise<v
       await new Promise<void>((resolve, reject) => {
         const sink = p.entry(header, (err) => (err ? reject(err) : resolve()));
         body.on('error', reject);
+        // The output gone (a closed pipe): the entry is destroyed with its error, which is ours.
+        (sink as unknown as NodeJS.EventEmitter).on('error', reject);
         body.pipe(sink as unknown as NodeJS.WritableStream);
       });
     }
