@@ -72,7 +72,8 @@ const checkNewName = (name: string | undefined): string | undefined => {
 // SRC [DEST]: IMAGE [USER@]HOST[:PORT]::[NEWNAME], or [USER@]HOST[:PORT]::IMAGE [NEWNAME].
 export const parseScpArgs = (source: string, destination?: string): ScpPlan => {
   const split = (arg: string) => {
-    const at = arg.indexOf('::');
+    // (a bracketed IPv6 host has '::' of its own)
+    const at = arg.indexOf('::', arg.startsWith('[') ? Math.max(arg.indexOf(']'), 0) : 0);
     return at < 0 ? undefined : { host: arg.slice(0, at), rest: arg.slice(at + 2) };
   };
   const src = split(source);

@@ -18,6 +18,7 @@ let sshd: ChildProcess | undefined;
 let serverDir = '';
 let port = 0;
 let sshEnv: Record<string, string> = {};
+let podmanLog = '';
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -45,13 +46,15 @@ beforeAll(async () => {
   const dotSsh = join(local.home, '.ssh');
   mkdirSync(dotSsh, { mode: 0o700 });
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dotSsh, 'id_ed25519')]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dotSsh, 'id_podman')]);
   port = await freePort();
   writeFileSync(
     join(dotSsh, 'config'),
-    `Host *\n  IdentityFile ${join(dotSsh, 'id_ed25519')}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n`,
+    `Host podmanhost\n  HostName 127.0.0.1\n  IdentityFile ${join(dotSsh, 'id_podman')}\nHost *\n  IdentityFile ${join(dotSsh, 'id_ed25519')}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n`,
   );
-  for (const f of ['config', 'id_ed25519', 'id_ed25519.pub']) chmodSync(join(dotSsh, f), 0o600);
-  for (const f of [dotSsh, ...['config', 'id_ed25519', 'id_ed25519.pub'].map((n) => join(dotSsh, n))]) chownSync(f, uid, gid);
+  const userFiles = ['config', 'id_ed25519', 'id_ed25519.pub', 'id_podman', 'id_podman.pub'];
+  for (const f of userFiles) chmodSync(join(dotSsh, f), 0o600);
+  for (const f of [dotSsh, ...userFiles.map((n) => join(dotSsh, n))]) chownSync(f, uid, gid);
   // ssh reads ~/.ssh from the passwd entry, not $HOME: a wrapper first on PATH points it at the
   // sandbox's config. skiff itself runs the real ssh through it, with its own argv.
   const bin = join(local.dir, 'bin');
@@ -72,7 +75,22 @@ beforeAll(async () => {
   const options = Object.entries(env)
     .map(([k, v]) => `environment="${k}=${v}"`)
     .join(',');
-  writeFileSync(join(serverDir, 'authorized_keys'), `${options} ${readFileSync(join(dotSsh, 'id_ed25519.pub'), 'utf8')}`, { mode: 0o644 });
+  // The other key logs in where skiff is not on PATH: a stand-in `podman` records what it was asked.
+  const podmanBin = join(remote.dir, 'podman-bin');
+  mkdirSync(podmanBin);
+  podmanLog = join(remote.dir, 'podman.log');
+  writeFileSync(
+    join(podmanBin, 'podman'),
+    `#!/bin/sh\necho "$*" >> ${podmanLog}\nif [ "$1" = load ]; then wc -c >> ${podmanLog}; echo "Loaded image: localhost/fake:latest"; fi\n`,
+    { mode: 0o755 },
+  );
+  chownSync(remote.dir, uid, gid);
+  const podmanOptions = `environment="HOME=${remote.home}",environment="PATH=${podmanBin}:/usr/bin:/bin"`;
+  writeFileSync(
+    join(serverDir, 'authorized_keys'),
+    `${options} ${readFileSync(join(dotSsh, 'id_ed25519.pub'), 'utf8')}${podmanOptions} ${readFileSync(join(dotSsh, 'id_podman.pub'), 'utf8')}`,
+    { mode: 0o644 },
+  );
   writeFileSync(
     join(serverDir, 'sshd_config'),
     [
@@ -132,6 +150,17 @@ describe('image scp over ssh', () => {
     expect(quiet.stdout).toBe('');
     const back = JSON.parse((await local.runCli(0, 'image', 'inspect', 'localhost/back:v2')).stdout)[0];
     expect(back.Id).toBe(localId);
+  });
+
+  it("runs Podman's load where skiff is not on the remote PATH, and tags the copy with the image's id", async () => {
+    const id = JSON.parse((await local.runCli(0, 'image', 'inspect', image)).stdout)[0].Id;
+    const sent = await scp(image, `podmanhost:${port}::localhost/viapodman:v1`);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout.trim()).toBe('Loaded image: localhost/fake:latest');
+    const [load, size, tag] = readFileSync(podmanLog, 'utf8').trim().split('\n');
+    expect(load).toBe('load');
+    expect(Number(size.trim())).toBeGreaterThan(1000);
+    expect(tag).toBe(`tag sha256:${id} localhost/viapodman:v1`);
   });
 
   it('fails in one line, exit 125, loading nothing', async () => {
