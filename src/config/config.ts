@@ -12,6 +12,7 @@
 //   [engine]
 //   runtime = "crun"                 # or "runc", or a path to either
 //   cgroup_manager = "auto"          # or "systemd", "cgroupfs", "none": who makes containers' cgroups
+//   events_logfile_max_size = "1m"   # the events log moves to events.log.1 past this size (0: never)
 //   [network]
 //   backend = "auto"                 # or "pasta", "slirp4netns": a container's default network
 import { CliError, messageOf } from '../errors.js';
@@ -35,7 +36,7 @@ export interface SkiffConfig {
   unqualifiedSearchRegistries: string[];
   registries: RegistryConfig[];
   storage: { userns: 'auto' | 'single'; rootfs: RootfsDriverSetting };
-  engine: { runtime: string; cgroupManager: CgroupManagerSetting };
+  engine: { runtime: string; cgroupManager: CgroupManagerSetting; eventsLogfileMaxSize: number };
   network: { backend: NetworkBackendSetting };
 }
 
@@ -52,13 +53,21 @@ export const defaultConfig = (): SkiffConfig => ({
   unqualifiedSearchRegistries: ['docker.io'],
   registries: [],
   storage: { userns: 'auto', rootfs: 'auto' },
-  engine: { runtime: 'crun', cgroupManager: 'auto' },
+  engine: { runtime: 'crun', cgroupManager: 'auto', eventsLogfileMaxSize: 1_000_000 },
   network: { backend: 'auto' },
 });
 
 const asString = (value: unknown, what: string, file: string): string => {
   if (typeof value !== 'string') throw new CliError('ECONFIG', `${file}: ${what} must be a string`);
   return value;
+};
+
+// Podman's sizes in containers.conf: bytes, or a number with b, k, m or g (decimal: "1m" is 1,000,000).
+const asSize = (value: unknown, what: string, file: string): number => {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)$/i.exec(String(value).trim());
+  if ((typeof value !== 'string' && typeof value !== 'number') || !m)
+    throw new CliError('ECONFIG', `${file}: ${what} must be a size such as "1m", "512k" or 0`);
+  return Math.floor(Number(m[1]) * { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9 }[m[2].toLowerCase() as '' | 'b' | 'k' | 'm' | 'g']);
 };
 
 const oneOf = <T extends string>(value: unknown, allowed: T[], what: string, file: string): T => {
@@ -111,6 +120,8 @@ export const loadConfig = async (file: string): Promise<SkiffConfig> => {
   const engine = doc.engine as Record<string, unknown> | undefined;
   if (engine?.runtime !== undefined) config.engine.runtime = asString(engine.runtime, 'engine.runtime', file);
   if (engine?.cgroup_manager !== undefined) config.engine.cgroupManager = oneOf(engine.cgroup_manager, CGROUP_MANAGERS, 'engine.cgroup_manager', file);
+  if (engine?.events_logfile_max_size !== undefined)
+    config.engine.eventsLogfileMaxSize = asSize(engine.events_logfile_max_size, 'engine.events_logfile_max_size', file);
   const network = doc.network as Record<string, unknown> | undefined;
   if (network?.backend !== undefined) config.network.backend = oneOf(network.backend, NETWORK_BACKENDS, 'network.backend', file);
   return config;
