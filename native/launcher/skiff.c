@@ -8,8 +8,8 @@
  * the command needs no namespace, or there is no live pause process yet, it just execs Node: the
  * CLI then creates the namespace and re-runs itself through nsenter, once.
  *
- * It answers one command itself: `stats --no-stream` (stats.c), which only reads files, when every
- * container is in the plain case; else Node does.
+ * It answers two commands itself, which only read files, when every container is in the plain
+ * case: `stats --no-stream` (stats.c) and `ps` (ps.c); else Node does.
  *
  * The same command-line rules as joinEarly() in src/rootless/enter.ts; keep both in step (its
  * NEEDS_NAMESPACE list is compared with this one by test/unit/rootless/enter.test.ts).  */
@@ -33,6 +33,7 @@
 
 #include "../common/child-signals.h"
 #include "proc.h"
+#include "ps.h"
 #include "stats.h"
 
 static const char *const NEEDS_NAMESPACE[] = {
@@ -120,6 +121,16 @@ json_field (const char *json, const char *key, char *out, size_t size)
   memcpy (out, p, n);
   out[n] = '\0';
   return n > 0;
+}
+
+/* `ps`, `container ps`, `container ls` or `container list`, after no global option (they change
+   what the answer is): the launcher may answer it (ps.c).  */
+static bool
+is_ps (char **argv, int index)
+{
+  if (index == 1)
+    return strcmp (argv[1], "ps") == 0;
+  return index == 2 && strcmp (argv[1], "container") == 0 && (strcmp (argv[2], "ps") == 0 || strcmp (argv[2], "ls") == 0 || strcmp (argv[2], "list") == 0);
 }
 
 static bool
@@ -468,6 +479,9 @@ main (int argc, char **argv)
   char pid[32], dir[PATH_MAX];
   runroot_dir (runroot, dir, sizeof dir);
   int answered = command && !help && strcmp (command, "stats") == 0 ? fast_stats (argc, argv, index, dir) : -1;
+  char data[PATH_MAX];
+  if (command && !help && is_ps (argv, index) && !getenv ("SKIFF_NO_FAST_PATH") && data_dir (data, sizeof data))
+    answered = fast_ps (argc, argv, index, dir, data);
   if (answered >= 0)
     return answered;
   if (command && !help && needs_namespace (command) && enter_namespace (dir, pid, sizeof pid))
