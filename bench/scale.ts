@@ -214,6 +214,18 @@ export const benchScale = async (): Promise<void> => {
       const ms = timeAs([...sides[tool].argv, ...sides[tool].rmAll], sides[tool].env);
       process.stdout.write(`  ${tool} rm -af of ${starts[tool].length}: ${ms.toFixed(0)} ms\n`);
     }
+    // The machine's load moves over the minutes the starts take (other work on a shared host): ten
+    // more starts in the emptied store, right after the last ten, tell the containers' cost from
+    // the load's.
+    const again: Record<Tool, number[]> = { skiff: [], podman: [] };
+    for (let i = 0; i < 10; i++) for (const tool of order(i)) again[tool].push(start(sides[tool], ['--network', 'none'], image).ms);
+    for (const tool of ['podman', 'skiff'] as const) {
+      const now = median(again[tool]);
+      process.stdout.write(
+        `  ${tool.padEnd(7)} ten more in the emptied store right after: median ${now.toFixed(1)} ms (the last ten of ${starts[tool].length} against these: ${(median(starts[tool].slice(-10)) / now).toFixed(2)}×)\n`,
+      );
+      runAs([...sides[tool].argv, ...sides[tool].rmAll], sides[tool].env);
+    }
 
     // 3. The store after all that, every container removed: nothing grows per command but the
     // events log (skiff's rotates at events_logfile_max_size, 1 MB).
