@@ -1,5 +1,5 @@
 /* A minimal reader of JSON as JSON.stringify writes it (the store's records): members found by a
- * dotted path of keys, strings without escapes, integers, arrays walked element by element.
+ * dotted path of keys, strings (ASCII escapes only), integers, arrays walked element by element.
  * Anything else is "not found", and the launcher's callers then leave the answer to Node.  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -96,21 +96,61 @@ json_find (const char *json, const char *path)
   return p;
 }
 
-/* The string at `p` when it has no escapes, copied; false when it is not such a string.  */
+/* The string at `p`, unescaped, copied; false when it is not a string or does not fit.  Escapes
+   of characters beyond ASCII are refused (JavaScript counts those in UTF-16 units, C in bytes).  */
 bool
 json_string_at (const char *p, char *out, size_t size)
 {
   if (!p || *p != '"')
     return false;
-  size_t n = strcspn (p + 1, "\"\\");
-  if (p[1 + n] != '"' || n >= size)
-    return false;
-  memcpy (out, p + 1, n);
+  size_t n = 0;
+  for (p++; *p != '"'; p++)
+    {
+      if (!*p || n + 1 >= size)
+        return false;
+      char c = *p;
+      if (c == '\\')
+        {
+          unsigned code;
+          switch (*++p)
+            {
+            case '"':
+            case '\\':
+            case '/':
+              c = *p;
+              break;
+            case 'b':
+              c = '\b';
+              break;
+            case 'f':
+              c = '\f';
+              break;
+            case 'n':
+              c = '\n';
+              break;
+            case 'r':
+              c = '\r';
+              break;
+            case 't':
+              c = '\t';
+              break;
+            case 'u':
+              if (strspn (p + 1, "0123456789abcdefABCDEF") < 4 || sscanf (p + 1, "%4x", &code) != 1 || code == 0 || code >= 0x80)
+                return false;
+              c = (char) code;
+              p += 4;
+              break;
+            default:
+              return false;
+            }
+        }
+      out[n++] = c;
+    }
   out[n] = '\0';
   return true;
 }
 
-/* A string member without escapes, copied; false when absent or not such a string.  */
+/* A string member, unescaped, copied; false when absent or not such a string.  */
 bool
 json_string (const char *json, const char *path, char *out, size_t size)
 {

@@ -85,4 +85,11 @@ describe('the launcher reads and tells times as Node does', () => {
     const bad = ['2026-12-07T22:10:04.193', '2026-12-07 22:10:04Z', '2026-12-07T22:10:04.Z', '2026-12-07T22:10:04.1234567890Z', '2026-12-07T22:10:04+01:00'];
     expect(native(bad.map((t) => `i ${t}`))).toEqual(bad.map(() => '-1'));
   });
+
+  it('JSON strings: the escapes JSON.stringify writes for ASCII; others refused', () => {
+    const good = ['plain', 'sh -c "exit 0"', 'back\\slash', 'a/b', 'tab\there', 'x\u0001y', "it's"];
+    expect(native(good.map((t) => `j ${JSON.stringify(t)}`))).toEqual(good);
+    const bad = ['"caf\\u00e9"', '"\\u00"', '"cut', '"\\q"'];
+    expect(native(bad.map((t) => `j ${t}`))).toEqual(bad.map(() => '-'));
+  });
 });
