@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -454,6 +455,35 @@ start_spare_network (const char *dir)
   setenv ("SKIFF_SPARE_NET", id, 1);
 }
 
+/* Fewer open files than this and Node itself may not start (it asserts at ~12), or a `run` fails
+   midway (~25): said at once instead.  */
+#define MIN_NOFILE 64
+
+/* The open-files soft limit up to the hard one, as Podman (and Go's runtime) raise theirs: a
+   shell's `ulimit -n 1024` is a default for programs that never need more, not the most the user
+   may have, and skiff's processes (the CLI removing containers in parallel, the monitors with
+   their clients and forwarded connections) need more as containers add up.  A container's own
+   limit is its spec's.  False (said on stderr) when the hard limit is too low for skiff.  */
+static bool
+raise_open_files (void)
+{
+  struct rlimit nofile;
+  if (getrlimit (RLIMIT_NOFILE, &nofile) < 0)
+    return true;
+  if (nofile.rlim_cur < nofile.rlim_max)
+    {
+      nofile.rlim_cur = nofile.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &nofile);
+    }
+  if (nofile.rlim_max >= MIN_NOFILE)
+    return true;
+  fprintf (stderr,
+           "Error: the open-files limit is %llu (RLIMIT_NOFILE, hard limit %llu) and skiff needs at least %d: raise it (ulimit -n; LimitNOFILE= in a "
+           "systemd unit; nofile in /etc/security/limits.conf)\n",
+           (unsigned long long) nofile.rlim_cur, (unsigned long long) nofile.rlim_max, MIN_NOFILE);
+  return false;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -470,6 +500,8 @@ main (int argc, char **argv)
   *slash = '\0';
   snprintf (script, sizeof script, "%s/../../dist/main.js", self);
 
+  if (!raise_open_files ())
+    return 125;
   const char *runroot = NULL;
   int index = 0;
   const char *command = getenv ("SKIFF_USERNS_PID") || getuid () == 0 ? NULL : command_of (argc, argv, &runroot, &index);
