@@ -125,6 +125,10 @@ export const benchScale = async (): Promise<void> => {
       rmAll: ['rm', '--all', '--force', '--time', '0'],
     },
   };
+  // A second skiff store, for a baseline beside the starts (see 2.).
+  const controlHome = userDir('sc', fs.dir);
+  const controlRun = userDir('scr', '/dev/shm');
+  const control: Side = { ...sides.skiff, env: userEnv(controlHome, controlRun) };
   const order = (i: number): Tool[] => (i % 2 ? ['skiff', 'podman'] : ['podman', 'skiff']);
   const running = (tool: Tool): number =>
     runAs([...sides[tool].argv, 'ps', '-q'], sides[tool].env)
@@ -191,14 +195,21 @@ export const benchScale = async (): Promise<void> => {
 
     const middle = { skiff: storeSize(sides.skiff.dirs), podman: storeSize(sides.podman.dirs) };
 
-    // 2. Containers started one after another: the last ten against the first ten.
+    // 2. Containers started one after another: the last ten against the first ten. The machine's
+    // load moves over the minutes that takes (other work on a shared host), so skiff's first and
+    // last ten are each timed beside a start in a second store that stays near empty (20 at
+    // most): the ratio of the two tells the cost of the containers from the load's.
+    timeAs([...control.argv, 'pull', '-q', image], control.env);
+    timeAs([...control.argv, 'run', '--rm', '--network', 'none', image, 'true'], control.env);
     const starts: Record<Tool, number[]> = { skiff: [], podman: [] };
+    const beside: number[] = [];
     for (let i = 0; i < STARTS; i++)
       for (const tool of order(i)) {
         if (starts[tool].length < i) continue;
         const r = start(sides[tool], ['--network', 'none'], image);
         if (r.error) walls[tool] ??= `${tool} stopped at container ${i + 1} (--network none): ${r.error}; keys: ${keyUsage()}`;
         else starts[tool].push(r.ms);
+        if (tool === 'skiff' && (i < 10 || i >= STARTS - 10)) beside.push(start(control, ['--network', 'none'], image).ms);
       }
     process.stdout.write(`\n${STARTS} × run -d --network none one after another (goal: skiff's last ten ≤ 1.2× its first ten)\n`);
     for (const tool of ['podman', 'skiff'] as const) {
@@ -209,22 +220,17 @@ export const benchScale = async (): Promise<void> => {
         `  ${tool.padEnd(7)} ${xs.length} started (${running(tool)} running): first ten median ${first.toFixed(1)} ms, last ten ${last.toFixed(1)} ms: ${(last / first).toFixed(2)}×\n`,
       );
     }
+    // Each start against the one beside it, the first ten's and the last ten's medians.
+    const paired = (xs: number[], ys: number[]) => median(xs.map((x, k) => x / ys[k]));
+    const firstPairs = paired(starts.skiff.slice(0, 10), beside.slice(0, 10));
+    const lastPairs = paired(starts.skiff.slice(-10), beside.slice(-10));
+    process.stdout.write(
+      `  skiff in a second, near-empty store, beside them: ${median(beside.slice(0, 10)).toFixed(1)} ms then ${median(beside.slice(-10)).toFixed(1)} ms; each start against the one beside it: ${firstPairs.toFixed(2)}× then ${lastPairs.toFixed(2)}×, the last ten against the first with the load taken out: ${(lastPairs / firstPairs).toFixed(2)}×\n`,
+    );
     for (const wall of Object.values(walls)) if (wall) process.stdout.write(`  ${wall}\n`);
     for (const tool of order(1)) {
       const ms = timeAs([...sides[tool].argv, ...sides[tool].rmAll], sides[tool].env);
       process.stdout.write(`  ${tool} rm -af of ${starts[tool].length}: ${ms.toFixed(0)} ms\n`);
-    }
-    // The machine's load moves over the minutes the starts take (other work on a shared host): ten
-    // more starts in the emptied store, right after the last ten, tell the containers' cost from
-    // the load's.
-    const again: Record<Tool, number[]> = { skiff: [], podman: [] };
-    for (let i = 0; i < 10; i++) for (const tool of order(i)) again[tool].push(start(sides[tool], ['--network', 'none'], image).ms);
-    for (const tool of ['podman', 'skiff'] as const) {
-      const now = median(again[tool]);
-      process.stdout.write(
-        `  ${tool.padEnd(7)} ten more in the emptied store right after: median ${now.toFixed(1)} ms (the last ten of ${starts[tool].length} against these: ${(median(starts[tool].slice(-10)) / now).toFixed(2)}×)\n`,
-      );
-      runAs([...sides[tool].argv, ...sides[tool].rmAll], sides[tool].env);
     }
 
     // 3. The store after all that, every container removed: nothing grows per command but the
@@ -252,11 +258,11 @@ export const benchScale = async (): Promise<void> => {
       );
     }
   } finally {
-    for (const tool of ['skiff', 'podman'] as const) {
-      runAs([...sides[tool].argv, ...sides[tool].rmAll], sides[tool].env);
-      runAs([...sides[tool].argv, 'system', 'reset', '--force'], sides[tool].env);
+    for (const side of [sides.skiff, sides.podman, control]) {
+      runAs([...side.argv, ...side.rmAll], side.env);
+      runAs([...side.argv, 'system', 'reset', '--force'], side.env);
     }
-    spawnSync('rm', ['-rf', skiffHome, podmanHome, skiffRun, podmanRun]);
+    spawnSync('rm', ['-rf', skiffHome, podmanHome, skiffRun, podmanRun, controlHome, controlRun]);
     fs.done();
     await registry.stop();
   }
