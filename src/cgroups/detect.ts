@@ -1,5 +1,6 @@
 // cgroup detection: version, the user's delegated controllers, and whether systemd manages the user.
-import { existsSync, readdirSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, statfsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { readTextIfExists } from '../util/fs.js';
 
 export type CgroupVersion = 'v2' | 'v1' | 'hybrid' | 'none';
@@ -19,6 +20,15 @@ const fsType = (path: string): number | undefined => {
   }
 };
 
+// Whether `path` has a file system of its own mounted on it.
+const mountPoint = (path: string): boolean => {
+  try {
+    return statSync(path).dev !== statSync(dirname(path)).dev;
+  } catch {
+    return false;
+  }
+};
+
 // The version from the file systems at /sys/fs/cgroup (runc's way: cgroup2 there, or a tmpfs of v1
 // hierarchies with cgroup2 at unified/ beside them), not from /proc/self/mounts, which holds a
 // line for every running container's root and so cost a start more the more containers ran.
@@ -31,7 +41,9 @@ const mountedVersion = (): CgroupVersion => {
     return 'none';
   }
   const v1 = names.some((name) => name !== 'unified' && fsType(`/sys/fs/cgroup/${name}`) === CGROUP_MAGIC);
-  const unified = fsType('/sys/fs/cgroup/unified') === CGROUP2_MAGIC;
+  // (In skiff's namespace on a hybrid host crun needs the unified hierarchy hidden: a tmpfs over
+  // it, runtime/runtime.ts. Something mounted there is the hierarchy all the same.)
+  const unified = fsType('/sys/fs/cgroup/unified') === CGROUP2_MAGIC || mountPoint('/sys/fs/cgroup/unified');
   if (v1 && unified) return 'hybrid';
   return v1 ? 'v1' : 'none';
 };
