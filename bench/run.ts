@@ -5,6 +5,7 @@ import { benchBuild } from './build.js';
 import { benchContainers } from './containers.js';
 import { benchNetwork } from './network.js';
 import { benchPull } from './pull.js';
+import { benchScale } from './scale.js';
 import { benchStartup } from './startup.js';
 import { benchUserns } from './userns.js';
 
@@ -15,6 +16,7 @@ const all: Record<string, () => Promise<void>> = {
   network: benchNetwork,
   userns: benchUserns,
   build: benchBuild,
+  scale: benchScale,
   ab: benchAb,
 };
 const chosen = process.argv.slice(2).filter((a) => a in all);

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'ELOCK' // a lock could not be taken
   | 'ECONFIG' // a configuration file is malformed
   | 'ESTATE' // the object is in the wrong state for the operation
+  | 'ELIMIT' // a limit of the host was reached (open files, processes, namespaces)
   | 'EINTERNAL';
 
 export class CliError extends Error {

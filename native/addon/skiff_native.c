@@ -72,6 +72,10 @@ throw_errno (napi_env env, const char *what, int err)
                      : err == EXDEV        ? "EXDEV"
                      : err == ENOSYS       ? "ENOSYS"
                      : err == ENAMETOOLONG ? "ENAMETOOLONG"
+                     : err == EMFILE       ? "EMFILE"
+                     : err == ENFILE       ? "ENFILE"
+                     : err == EAGAIN       ? "EAGAIN"
+                     : err == ENOSPC       ? "ENOSPC"
                                            : "ESYSCALL";
   napi_throw_error (env, code, buf);
   return NULL;

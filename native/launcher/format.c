@@ -116,3 +116,35 @@ human_size (double bytes, char *out, size_t size)
   js_precision3 (value, number, sizeof number);
   snprintf (out, size, "%s %s", number, units[i]);
 }
+
+/* src/util/units.ts humanDuration: the time from `since_ms` to `now_ms` in go-units' words.  */
+void
+human_duration (long long since_ms, long long now_ms, char *out, size_t size)
+{
+  double seconds = (double) (now_ms - since_ms) / 1000;
+  if (seconds < 0)
+    seconds = 0;
+  double minutes = seconds / 60, hours = minutes / 60, days = hours / 24;
+  if (seconds < 1)
+    snprintf (out, size, "Less than a second");
+  else if (seconds < 2)
+    snprintf (out, size, "1 second");
+  else if (seconds < 60)
+    snprintf (out, size, "%lld seconds", (long long) seconds);
+  else if (minutes < 2)
+    snprintf (out, size, "About a minute");
+  else if (minutes < 60)
+    snprintf (out, size, "%lld minutes", (long long) minutes);
+  else if (hours < 2)
+    snprintf (out, size, "About an hour");
+  else if (hours < 48)
+    snprintf (out, size, "%lld hours", (long long) hours);
+  else if (days < 14)
+    snprintf (out, size, "%lld days", (long long) days);
+  else if (days < 60)
+    snprintf (out, size, "%lld weeks", (long long) (days / 7));
+  else if (days < 730)
+    snprintf (out, size, "%lld months", (long long) (days / 30));
+  else
+    snprintf (out, size, "%lld years", (long long) (days / 365));
+}

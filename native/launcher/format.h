@@ -8,4 +8,7 @@ void js_fixed (double x, int digits, char *out, size_t size);
 /* src/util/units.ts humanSize: "1.5 kB", "12.3 MB", "0 B".  */
 void human_size (double bytes, char *out, size_t size);
 
+/* src/util/units.ts humanDuration: "Less than a second", "5 seconds", "About an hour", ...  */
+void human_duration (long long since_ms, long long now_ms, char *out, size_t size);
+
 #endif

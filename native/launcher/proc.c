@@ -1,4 +1,4 @@
-/* What the launcher reads of files and processes (skiff.c, stats.c).  */
+/* What the launcher reads of files and processes (skiff.c, stats.c, ps.c).  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdbool.h>
@@ -73,4 +73,20 @@ read_bounded (const char *path, size_t max)
     }
   buf[have] = '\0';
   return buf;
+}
+
+/* skiff's data directory as src/config/paths.ts finds it; false without a HOME to put it in.  */
+bool
+data_dir (char *out, size_t size)
+{
+  const char *home = getenv ("HOME");
+  if (getenv ("SKIFF_ROOT"))
+    snprintf (out, size, "%s", getenv ("SKIFF_ROOT"));
+  else if (getenv ("XDG_DATA_HOME") && *getenv ("XDG_DATA_HOME"))
+    snprintf (out, size, "%s/skiff", getenv ("XDG_DATA_HOME"));
+  else if (home && *home)
+    snprintf (out, size, "%s/.local/share/skiff", home);
+  else
+    return false;
+  return true;
 }

@@ -7,5 +7,6 @@
 size_t read_small (const char *path, char *buf, size_t size);
 char *read_bounded (const char *path, size_t max);
 bool start_time (const char *pid, char *out, size_t size);
+bool data_dir (char *out, size_t size);
 
 #endif

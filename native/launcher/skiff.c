@@ -8,8 +8,8 @@
  * the command needs no namespace, or there is no live pause process yet, it just execs Node: the
  * CLI then creates the namespace and re-runs itself through nsenter, once.
  *
- * It answers one command itself: `stats --no-stream` (stats.c), which only reads files, when every
- * container is in the plain case; else Node does.
+ * It answers two commands itself, which only read files, when every container is in the plain
+ * case: `stats --no-stream` (stats.c) and `ps` (ps.c); else Node does.
  *
  * The same command-line rules as joinEarly() in src/rootless/enter.ts; keep both in step (its
  * NEEDS_NAMESPACE list is compared with this one by test/unit/rootless/enter.test.ts).  */
@@ -27,12 +27,14 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/child-signals.h"
 #include "proc.h"
+#include "ps.h"
 #include "stats.h"
 
 static const char *const NEEDS_NAMESPACE[] = {
@@ -121,6 +123,16 @@ json_field (const char *json, const char *key, char *out, size_t size)
   memcpy (out, p, n);
   out[n] = '\0';
   return n > 0;
+}
+
+/* `ps`, `container ps`, `container ls` or `container list`, after no global option (they change
+   what the answer is): the launcher may answer it (ps.c).  */
+static bool
+is_ps (char **argv, int index)
+{
+  if (index == 1)
+    return strcmp (argv[1], "ps") == 0;
+  return index == 2 && strcmp (argv[1], "container") == 0 && (strcmp (argv[2], "ps") == 0 || strcmp (argv[2], "ls") == 0 || strcmp (argv[2], "list") == 0);
 }
 
 static bool
@@ -444,6 +456,35 @@ start_spare_network (const char *dir)
   setenv ("SKIFF_SPARE_NET", id, 1);
 }
 
+/* Fewer open files than this and Node itself may not start (it asserts at ~12), or a `run` fails
+   midway (~25): said at once instead.  */
+#define MIN_NOFILE 64
+
+/* The open-files soft limit up to the hard one, as Podman (and Go's runtime) raise theirs: a
+   shell's `ulimit -n 1024` is a default for programs that never need more, not the most the user
+   may have, and skiff's processes (the CLI removing containers in parallel, the monitors with
+   their clients and forwarded connections) need more as containers add up.  A container's own
+   limit is its spec's.  False (said on stderr) when the hard limit is too low for skiff.  */
+static bool
+raise_open_files (void)
+{
+  struct rlimit nofile;
+  if (getrlimit (RLIMIT_NOFILE, &nofile) < 0)
+    return true;
+  if (nofile.rlim_cur < nofile.rlim_max)
+    {
+      nofile.rlim_cur = nofile.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &nofile);
+    }
+  if (nofile.rlim_max >= MIN_NOFILE)
+    return true;
+  fprintf (stderr,
+           "Error: the open-files limit is %llu (RLIMIT_NOFILE, hard limit %llu) and skiff needs at least %d: raise it (ulimit -n; LimitNOFILE= in a "
+           "systemd unit; nofile in /etc/security/limits.conf)\n",
+           (unsigned long long) nofile.rlim_cur, (unsigned long long) nofile.rlim_max, MIN_NOFILE);
+  return false;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -468,6 +509,8 @@ main (int argc, char **argv)
   *slash = '\0';
   snprintf (script, sizeof script, "%s/../../dist/main.js", self);
 
+  if (!raise_open_files ())
+    return 125;
   const char *runroot = NULL;
   int index = 0;
   const char *command = getenv ("SKIFF_USERNS_PID") || getuid () == 0 ? NULL : command_of (argc, argv, &runroot, &index);
@@ -477,6 +520,9 @@ main (int argc, char **argv)
   char pid[32], dir[PATH_MAX];
   runroot_dir (runroot, dir, sizeof dir);
   int answered = command && !help && strcmp (command, "stats") == 0 ? fast_stats (argc, argv, index, dir) : -1;
+  char data[PATH_MAX];
+  if (command && !help && is_ps (argv, index) && !getenv ("SKIFF_NO_FAST_PATH") && data_dir (data, sizeof data))
+    answered = fast_ps (argc, argv, index, dir, data);
   if (answered >= 0)
     return answered;
   if (command && !help && needs_namespace (command) && enter_namespace (dir, pid, sizeof pid))

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "json.h"
 #include "proc.h"
 #include "stats.h"
 
@@ -37,136 +38,6 @@ typedef struct
 {
   char *cells[COLUMNS];
 } row;
-
-/* A minimal reader of JSON as JSON.stringify writes it: finds a member by a dotted path of keys.  */
-
-static const char *
-skip_space (const char *p)
-{
-  while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-    p++;
-  return p;
-}
-
-/* Past one value (string, number, literal, object, array); NULL when malformed.  */
-static const char *
-skip_value (const char *p)
-{
-  p = skip_space (p);
-  if (*p == '"')
-    {
-      for (p++; *p && *p != '"'; p++)
-        if (*p == '\\' && !*++p)
-          return NULL;
-      return *p ? p + 1 : NULL;
-    }
-  if (*p == '{' || *p == '[')
-    {
-      char close = *p == '{' ? '}' : ']';
-      p = skip_space (p + 1);
-      if (*p == close)
-        return p + 1;
-      for (;;)
-        {
-          if (close == '}')
-            {
-              p = skip_value (p); /* the key */
-              if (!p || *(p = skip_space (p)) != ':')
-                return NULL;
-              p++;
-            }
-          p = skip_value (p);
-          if (!p)
-            return NULL;
-          p = skip_space (p);
-          if (*p == close)
-            return p + 1;
-          if (*p != ',')
-            return NULL;
-          p++;
-        }
-    }
-  const char *start = p;
-  while (*p && !strchr (",}] \n\t\r", *p))
-    p++;
-  return p > start ? p : NULL;
-}
-
-/* The value at `path` ("config.cgroups") in the object `json`: its first character, NULL when absent.  */
-static const char *
-json_find (const char *json, const char *path)
-{
-  const char *p = skip_space (json);
-  while (*path)
-    {
-      size_t key_len = strcspn (path, ".");
-      if (*p != '{')
-        return NULL;
-      p = skip_space (p + 1);
-      bool found = false;
-      while (*p == '"' && !found)
-        {
-          const char *key = p + 1, *after = skip_value (p);
-          if (!after || *(after = skip_space (after)) != ':')
-            return NULL;
-          found = (size_t) (after - 1 - key) == key_len && strncmp (key, path, key_len) == 0;
-          p = skip_space (after + 1);
-          if (found)
-            break;
-          if (!(p = skip_value (p)) || *(p = skip_space (p)) != ',')
-            return NULL;
-          p = skip_space (p + 1);
-        }
-      if (!found)
-        return NULL;
-      path += key_len;
-      if (*path == '.')
-        path++;
-    }
-  return p;
-}
-
-/* A string member without escapes, copied; false when absent or not such a string.  */
-static bool
-json_string (const char *json, const char *path, char *out, size_t size)
-{
-  const char *p = json_find (json, path);
-  if (!p || *p != '"')
-    return false;
-  size_t n = strcspn (p + 1, "\"\\");
-  if (p[1 + n] != '"' || n >= size)
-    return false;
-  memcpy (out, p + 1, n);
-  out[n] = '\0';
-  return true;
-}
-
-/* A non-negative integer member; -1 when absent or not one.  */
-static long long
-json_integer (const char *json, const char *path)
-{
-  const char *p = json_find (json, path);
-  if (!p || *p < '0' || *p > '9')
-    return -1;
-  char *end;
-  long long n = strtoll (p, &end, 10);
-  return strchr (",}] \n\t\r", *end) ? n : -1;
-}
-
-/* "2026-12-07T18:50:29.095Z" (Date's toISOString) in ms since the epoch; -1 otherwise.  */
-static long long
-iso_ms (const char *text)
-{
-  struct tm tm = { 0 };
-  int ms, used = 0;
-  if (strlen (text) != 24
-      || sscanf (text, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &used) != 7
-      || used != 24)
-    return -1;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return (long long) timegm (&tm) * 1000 + ms;
-}
 
 /* A number from the start of a cgroup file as Node's Number(text) reads it; 0 when missing.  */
 static double
@@ -374,16 +245,8 @@ fast_stats (int argc, char **argv, int index, const char *runroot)
   if (!no_stream || getenv ("SKIFF_NO_FAST_PATH") || !(index == 1 || (index == 2 && strcmp (argv[1], "container") == 0)))
     return -1;
 
-  /* The directories as src/config/paths.ts finds them.  */
   char data[PATH_MAX], run[PATH_MAX], dir[PATH_MAX + 16];
-  const char *home = getenv ("HOME");
-  if (getenv ("SKIFF_ROOT"))
-    snprintf (data, sizeof data, "%s", getenv ("SKIFF_ROOT"));
-  else if (getenv ("XDG_DATA_HOME") && *getenv ("XDG_DATA_HOME"))
-    snprintf (data, sizeof data, "%s/skiff", getenv ("XDG_DATA_HOME"));
-  else if (home && *home)
-    snprintf (data, sizeof data, "%s/.local/share/skiff", home);
-  else
+  if (!data_dir (data, sizeof data))
     return -1;
   snprintf (run, sizeof run, "%s", runroot);
 

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { CommanderError, type Command } from 'commander';
 import { CliError } from '../errors.js';
 import { explainError } from '../engine/namespace-errors.js';
+import { explainLimit } from '../engine/limit-errors.js';
 import { setLogLevel, type LogLevel } from '../util/log.js';
 import { exitCodeOf, printError } from './errors.js';
 import { silenceStdout, watchStdout } from './output/stdout.js';
@@ -90,7 +91,7 @@ export const run = async (argv: string[]): Promise<void> => {
       process.exitCode = 125;
       return;
     }
-    const reported = explainError(error);
+    const reported = explainLimit(explainError(error));
     printError(reported instanceof Error ? reported : new Error(String(reported)));
     process.exitCode = exitCodeOf(reported);
   }

@@ -15,6 +15,7 @@
 //   [engine]
 //   runtime = "crun"                 # or "runc", or a path to either
 //   cgroup_manager = "auto"          # or "systemd", "cgroupfs", "none": who makes containers' cgroups
+//   events_logfile_max_size = "1m"   # the events log moves to events.log.1 past this size (0: never)
 //   [network]
 //   backend = "auto"                 # or "bridge", "pasta", "slirp4netns": a container's default network
 //
@@ -61,6 +62,8 @@ export interface SkiffConfig {
     eventsLogger?: 'file' | 'none';
     /** containers.conf tmp_dir: TMPDIR, unless --tmpdir or TMPDIR say otherwise. */
     tmpDir?: string;
+    /** [engine] events_logfile_max_size (skiff.conf): the events log rotates past it (0: never). */
+    eventsLogfileMaxSize: number;
   };
   network: { backend: NetworkBackendSetting; defaultNetwork?: string };
   /** containers.conf [containers]: defaults below the create/run flags. */
@@ -84,7 +87,7 @@ export const defaultConfig = (): SkiffConfig => ({
   aliases: {},
   registries: [],
   storage: { userns: 'auto', rootfs: 'auto' },
-  engine: { runtime: 'crun', cgroupManager: 'auto', runtimes: {} },
+  engine: { runtime: 'crun', cgroupManager: 'auto', runtimes: {}, eventsLogfileMaxSize: 1_000_000 },
   network: { backend: 'auto' },
   containers: {},
   containersConfFiles: [],
@@ -93,6 +96,14 @@ export const defaultConfig = (): SkiffConfig => ({
 const asString = (value: unknown, what: string, file: string): string => {
   if (typeof value !== 'string') throw new CliError('ECONFIG', `${file}: ${what} must be a string`);
   return value;
+};
+
+// Podman's sizes in containers.conf: bytes, or a number with b, k, m or g (decimal: "1m" is 1,000,000).
+const asSize = (value: unknown, what: string, file: string): number => {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)$/i.exec(String(value).trim());
+  if ((typeof value !== 'string' && typeof value !== 'number') || !m)
+    throw new CliError('ECONFIG', `${file}: ${what} must be a size such as "1m", "512k" or 0`);
+  return Math.floor(Number(m[1]) * { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9 }[m[2].toLowerCase() as '' | 'b' | 'k' | 'm' | 'g']);
 };
 
 const oneOf = <T extends string>(value: unknown, allowed: T[], what: string, file: string): T => {
@@ -154,6 +165,8 @@ export const loadConfig = async (file: string, sources: ConfigSources = {}): Pro
   const engine = doc.engine as Record<string, unknown> | undefined;
   if (engine?.runtime !== undefined) config.engine.runtime = asString(engine.runtime, 'engine.runtime', file);
   if (engine?.cgroup_manager !== undefined) config.engine.cgroupManager = oneOf(engine.cgroup_manager, CGROUP_MANAGERS, 'engine.cgroup_manager', file);
+  if (engine?.events_logfile_max_size !== undefined)
+    config.engine.eventsLogfileMaxSize = asSize(engine.events_logfile_max_size, 'engine.events_logfile_max_size', file);
   const network = doc.network as Record<string, unknown> | undefined;
   if (network?.backend !== undefined) config.network.backend = oneOf(network.backend, NETWORK_BACKENDS, 'network.backend', file);
   return config;

@@ -47,6 +47,7 @@ import { inContainerTerms } from './container-paths.js';
 import { execCaptured, execInContainer, type ExecOptions, preservedFds } from './container-exec.js';
 import { healthArgv, healthOf, OUTPUT_KEPT, recordHealth, type HealthState } from './container-health.js';
 import type { ContainerRow } from './container-reports.js';
+import type { EndWatch } from '../monitor/attach.js';
 import { writeBundle } from './container-bundle.js';
 import { resolveSecrets, secretEnvironment, writeSecretFiles } from './container-secrets.js';
 import { searchable, setUserns } from './container-userns.js';
@@ -172,7 +173,11 @@ export class ContainersEngine {
 
   event(record: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
     if (this.ctx.eventsBackend === 'none') return;
-    recordEvent(this.eventsFile(), { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra });
+    recordEvent(
+      this.eventsFile(),
+      { Type: 'container', Status: status, ID: record.id, Name: record.name, Image: record.image, ...extra },
+      this.ctx.config.engine.eventsLogfileMaxSize,
+    );
   }
 
   find(input: string): ContainerRecord {
@@ -836,9 +841,15 @@ export class ContainersEngine {
     return launched;
   }
 
-  // Waits until the monitor has written the exit file (or died); false on timeout.
-  private async waitForExit(id: string, timeoutMs: number): Promise<boolean> {
+  // Waits until the monitor has written the exit file (or died); false on timeout. With `watch`,
+  // its exit frame says when (then one look at the files confirms it), not a poll every 20 ms.
+  private async waitForExit(id: string, timeoutMs: number, watch?: EndWatch): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
+    if (watch) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([watch.exited, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    }
     for (;;) {
       if (!isLive(this.store.effectiveState(id, true))) return true;
       if (Date.now() > deadline) return false;
@@ -861,9 +872,10 @@ export class ContainersEngine {
     const ended = isLive(recorded) || recorded.launching === true || options.error !== undefined;
     // The runtime deletes its state while this process releases the rest (a stopped container's
     // root filesystem is the runtime's no more); both are done before a restart or a removal.
-    // Of a container removed now (--rm), whose id nothing will use again, the runtime's delete
-    // can be left to the monitor (`leaveDelete`): ~5 ms (a runtime call) less for `run --rm`.
-    const leave = ended && options.leaveDelete === true && record.config.autoRemove;
+    // Of a container removed now (--rm, rm -f), whose id nothing will use again, the runtime's
+    // delete can be left to the monitor (`leaveDelete`, which only such callers pass): ~5 ms (a
+    // runtime call) less for `run --rm`, and the deletes of `rm -af` run in parallel.
+    const leave = ended && options.leaveDelete === true;
     const deleting = ended && !leave ? deleteContainer(this.runtime(record), record.id).catch(() => undefined) : undefined;
     if (ended) {
       this.rootfs(record.rootfsDriver).unmount(record.id, this.store.containerDir(record.id));
@@ -958,19 +970,26 @@ export class ContainersEngine {
         return;
       }
       this.store.transition(record.id, { kind: 'stopped-by-user', stopping: true });
-      if (byUser) this.endAsked(state);
-      const runtime = this.runtime(record);
-      // (An initialized container's process cannot act on a stop signal: it never started.)
-      const timeout = state.status === 'initialized' ? 0 : (timeoutSeconds ?? record.config.stopTimeout);
-      await killContainer(runtime, record.id, record.config.stopSignal).catch(() => undefined);
-      await this.thaw(record, state);
-      if (!(await this.waitForExit(record.id, timeout * 1000))) {
-        await killContainer(runtime, record.id, 'SIGKILL').catch(() => undefined);
-        if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
+      const watch = await this.watchEnd(record.id);
+      let cleaned = false;
+      try {
+        if (byUser) this.endAsked(state);
+        const runtime = this.runtime(record);
+        // (An initialized container's process cannot act on a stop signal: it never started.)
+        const timeout = state.status === 'initialized' ? 0 : (timeoutSeconds ?? record.config.stopTimeout);
+        await killContainer(runtime, record.id, record.config.stopSignal).catch(() => undefined);
+        await this.thaw(record, state);
+        if (!(await this.waitForExit(record.id, timeout * 1000, watch))) {
+          await this.killNow(record, this.store.effectiveState(record.id, true));
+          if (!(await this.waitForExit(record.id, 10_000, watch))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
+        }
+        // (A container whose monitor died has no one else to end it: its runtime state goes too.)
+        await this.reapLocked(record, this.store.effectiveState(record.id, true));
+        await this.finishLocked(record, { restart: false });
+        cleaned = true;
+      } finally {
+        watch?.hangUp(cleaned);
       }
-      // (A container whose monitor died has no one else to end it: its runtime state goes too.)
-      await this.reapLocked(record, this.store.effectiveState(record.id, true));
-      await this.finishLocked(record, { restart: false });
     });
     return record;
   }
@@ -1047,6 +1066,38 @@ export class ContainersEngine {
       .sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
   }
 
+  // Of `inputs` (names or ids), those that may be removed all at once (rm -a): named once, found,
+  // and neither depending on another container (--network, --ipc, --pid, --uts container:X,
+  // --volumes-from) nor depended on. The others go one by one, dependents first.
+  independent(inputs: string[]): Set<string> {
+    const linked = new Set<string>();
+    const records = this.store.list();
+    for (const other of records) {
+      const c = other.config;
+      const ns = c.sharedNamespaces ?? {};
+      const on = [c.network, ns.ipc, ns.pid, ns.uts].filter((m) => m?.startsWith('container:')).map((m) => m!.slice('container:'.length));
+      for (const target of [...on, ...(c.volumesFrom ?? [])]) {
+        linked.add(other.id);
+        try {
+          linked.add(this.store.find(target).id);
+        } catch {
+          // gone
+        }
+      }
+    }
+    const known = new Set(records.map((r) => r.id));
+    const named = new Map<string, string[]>();
+    for (const input of inputs) {
+      try {
+        const id = known.has(input) ? input : this.store.find(input).id;
+        named.set(id, [...(named.get(id) ?? []), input]);
+      } catch {
+        // not found: that one's error comes in its turn
+      }
+    }
+    return new Set([...named].filter(([id, names]) => names.length === 1 && !linked.has(id)).map(([, names]) => names[0]));
+  }
+
   private swept = false;
 
   // The name links, runtime dirs, monitors, sockets and network namespaces of containers whose
@@ -1083,19 +1134,47 @@ export class ContainersEngine {
     await this.store.withContainerLock(record.id, async () => {
       if (!this.store.get(record.id)) return;
       const state = this.reconcileLocked(record.id);
-      if (isRunning(state)) {
-        if (!options.force) throw new CliError('ESTATE', `cannot remove container ${record.name}: it is running; stop it first or use --force`);
-        this.store.transition(record.id, { kind: 'stopped-by-user' });
-        this.endAsked(state);
-        await killContainer(this.runtime(record), record.id, 'SIGKILL').catch(() => undefined);
-        if (!(await this.waitForExit(record.id, 10_000))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
+      let watch: EndWatch | undefined;
+      let cleaned = false;
+      try {
+        if (isRunning(state)) {
+          if (!options.force) throw new CliError('ESTATE', `cannot remove container ${record.name}: it is running; stop it first or use --force`);
+          this.store.transition(record.id, { kind: 'stopped-by-user' });
+          watch = await this.watchEnd(record.id);
+          this.endAsked(state);
+          await this.killNow(record, state);
+          if (!(await this.waitForExit(record.id, 10_000, watch))) throw new CliError('ESTATE', `container ${record.name} did not exit after SIGKILL`);
+        }
+        // Whatever the record says, nothing of the container outlives it: a process or a monitor a
+        // killed command left, and the runtime's record of it (its monitor deletes that, told
+        // first: this id is never used again).
+        await this.reapLocked(record, this.store.effectiveState(record.id, true));
+        watch?.leaveDelete();
+        const outcome = await this.finishLocked(
+          { ...record, config: { ...record.config, autoRemove: false } },
+          { restart: false, leaveDelete: watch !== undefined },
+        );
+        if (outcome !== 'removed') await this.removeLocked(record, options.volumes === true);
+        cleaned = true;
+      } finally {
+        watch?.hangUp(cleaned);
       }
-      // Whatever the record says, nothing of the container outlives it: a process or a monitor a
-      // killed command left, and the runtime's record of it.
-      await this.reapLocked(record, this.store.effectiveState(record.id, true));
-      const outcome = await this.finishLocked({ ...record, config: { ...record.config, autoRemove: false } }, { restart: false });
-      if (outcome !== 'removed') await this.removeLocked(record, options.volumes === true);
     });
+  }
+
+  // A connection to the container's monitor before its end is asked for: see watchEnd in
+  // monitor/attach.ts (none when it does not listen: then its exit command cleans up too).
+  private async watchEnd(id: string): Promise<EndWatch | undefined> {
+    const { watchEnd } = await import('../monitor/attach.js');
+    return watchEnd(this.store.socketPath(id));
+  }
+
+  // SIGKILL, to the container's process itself where it is the recorded one and the first of a
+  // pid namespace of its own (what the runtime's kill does then, without starting the runtime),
+  // else through the runtime.
+  private async killNow(record: ContainerRecord, state: ContainerState): Promise<void> {
+    if (!record.config.sharedNamespaces?.pid && isAlive(state.pid, state.pidStartTime)) signalQuietly(state.pid, 'SIGKILL');
+    else await killContainer(this.runtime(record), record.id, 'SIGKILL').catch(() => undefined);
   }
 
   // `volumes`: its anonymous volumes go too (rm -v, --rm), unless another container mounts one.

@@ -45,22 +45,21 @@ export class EventsEngine {
   constructor(private readonly containers: ContainersEngine) {}
 
   async *read(query: EventsQuery): AsyncGenerator<SkiffEvent> {
-    const { readEvents } = await import('../state/events.js');
+    const { eventsReader } = await import('../state/events.js');
     const { since, until } = query;
     const match = eventFilter(query.filters ?? []);
     const file = this.containers.eventsFile();
     const wanted = (e: SkiffEvent) => (since === undefined || e.TimeNano / 1e6 >= since) && (until === undefined || e.TimeNano / 1e6 <= until) && match(e);
-    let seen = readEvents(file);
+    // (Each call returns what was appended since the last, through a rotation of the log.)
+    const next = eventsReader(file);
+    const past = next();
     // Without --since, a stream shows only what happens from now on (Podman's behaviour).
-    if (since !== undefined || !query.stream) yield* seen.filter(wanted);
+    if (since !== undefined || !query.stream) yield* past.filter(wanted);
     if (!query.stream) return;
-    let count = seen.length;
     for (;;) {
       if (until !== undefined && Date.now() > until) return;
       await new Promise((r) => setTimeout(r, 200));
-      seen = readEvents(file);
-      yield* seen.slice(count).filter(wanted);
-      count = seen.length;
+      yield* next().filter(wanted);
     }
   }
 }

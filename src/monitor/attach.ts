@@ -134,3 +134,39 @@ export const runAttach = (socket: Socket, streams: AttachStreams): Promise<Attac
     socket.on('close', finish);
     socket.on('error', () => socket.destroy());
   });
+
+export interface EndWatch {
+  /** Resolves once the monitor has written the exit file (its exit frame) or has gone. */
+  exited: Promise<void>;
+  /** Leaves the runtime's delete of a container being removed to the monitor (run after the hang-up). */
+  leaveDelete(): void;
+  /** Hangs up; `cleaned`: the exit command's work is done, the monitor skips it. */
+  hangUp(cleaned: boolean): void;
+}
+
+// A connection to a running container's monitor made before its end is asked for (stop, rm -f):
+// the exit frame ends the wait, and the asker, which cleans up anyway, says so, so that no `skiff
+// container cleanup` starts for each container (PROTOCOL.md, types 3, 6 and 7). The container's
+// output meanwhile is read and dropped. Undefined when nothing listens (the exit command then runs).
+export const watchEnd = async (socketPath: string): Promise<EndWatch | undefined> => {
+  const socket = await connectAttach(socketPath).catch(() => undefined);
+  if (!socket) return undefined;
+  const decoder = new FrameDecoder();
+  const exited = new Promise<void>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      if (decoder.push(chunk).some((frame) => frame.type === FRAME.exit)) resolve();
+    });
+    socket.on('close', () => resolve());
+    socket.on('error', () => socket.destroy());
+  });
+  return {
+    exited,
+    leaveDelete: () => {
+      if (!socket.destroyed) socket.write(encodeFrame(FRAME.delete, ''));
+    },
+    hangUp: (cleaned) => {
+      if (cleaned && !socket.destroyed) socket.end(encodeFrame(FRAME.cleaned, ''));
+      else socket.destroy();
+    },
+  };
+};

@@ -5,6 +5,7 @@ import { CliError, messageOf } from '../errors.js';
 import { startHelper } from '../util/exec.js';
 import { log } from '../util/log.js';
 import { findNative, native } from '../util/native.js';
+import { limitHint } from '../rootless/host-limits.js';
 
 export interface MonitorOptions {
   id: string;
@@ -84,7 +85,9 @@ const runtimeErrorLine = (message: string): string => {
   const last = lines[lines.length - 1] ?? 'the OCI runtime failed';
   const json = /msg="([^"]*)"/.exec(last);
   const line = (json ? json[1].replace(/\\"/g, '"') : last).replace(/^(crun|runc): /, '');
-  return /keyring/i.test(line) && /quota/i.test(line) ? `${line}: ${keyQuotaHint()}` : line;
+  if (/keyring/i.test(line) && /quota/i.test(line)) return `${line}: ${keyQuotaHint()}`;
+  const limit = limitHint(line);
+  return limit ? `${line}: ${limit}` : line;
 };
 
 // The kernel's per-user key quota, spent: containers share one session keyring (skiff-monitor

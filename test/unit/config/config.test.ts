@@ -34,6 +34,20 @@ describe('skiff.conf', () => {
     expect(config.storage.userns).toBe('single');
     expect(config.network.backend).toBe('slirp4netns');
   });
+  it("reads the events log's cap as Podman writes it (decimal units), 1 MB by default", async () => {
+    expect((await loadConfig('/nonexistent/skiff.conf')).engine.eventsLogfileMaxSize).toBe(1_000_000);
+    for (const [value, bytes] of [
+      ['"2m"', 2_000_000],
+      ['"512k"', 512_000],
+      ['"100"', 100],
+      ['4096', 4096],
+      ['0', 0],
+    ] as const)
+      expect((await loadConfig(write(`[engine]\nevents_logfile_max_size = ${value}\n`))).engine.eventsLogfileMaxSize).toBe(bytes);
+    await expect(loadConfig(write('[engine]\nevents_logfile_max_size = "lots"\n'))).rejects.toThrow(
+      /events_logfile_max_size must be a size such as "1m", "512k" or 0/,
+    );
+  });
   it('names the file and the problem when malformed', async () => {
     const file = write('unqualified-search-registries = "docker.io"\n');
     await expect(loadConfig(file)).rejects.toThrow(`${file}: unqualified-search-registries must be a list`);

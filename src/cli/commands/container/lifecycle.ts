@@ -37,14 +37,25 @@ const cidfileIds = (files: string[], ignore: boolean | undefined): string[] =>
     return [id];
   });
 
-// Opens the engine inside the namespace and acts on each selected container (see actOnEach).
-const forEach = async (cmd: Command, inputs: string[], flags: Selection, act: (engine: Engine, target: string) => Promise<unknown>): Promise<void> => {
+// Opens the engine inside the namespace and acts on each selected container (see actOnEach;
+// `parallel`: which of them it may act on at once).
+const forEach = async (
+  cmd: Command,
+  inputs: string[],
+  flags: Selection,
+  act: (engine: Engine, target: string) => Promise<unknown>,
+  parallel?: (engine: Engine, targets: string[]) => Set<string>,
+): Promise<void> => {
   const engine = await openEngineFor(cmd);
   await engine.enterUserNamespace();
   const targets = [...inputs, ...cidfileIds(flags.cidfile ?? [], flags.ignore)];
   if (!targets.length && flags.cidfile?.length) return; // only id files, none there (--ignore)
-  await actOnEach(engine, targets, flags, (target) => act(engine, target));
+  await actOnEach(engine, targets, flags, (target) => act(engine, target), parallel && { jobs: REMOVE_JOBS, together: (all) => parallel(engine, all) });
 };
+
+// How many containers rm removes at once: most of a removal is waiting (for the container's end,
+// for its monitor), and the CPUs' share is small.
+const REMOVE_JOBS = 8;
 
 const seconds = (value: string): number => {
   const n = Number(value);
@@ -104,11 +115,17 @@ export const buildRm = (name = 'rm'): Command =>
     .option('--depend', 'remove the containers that depend on it first (--network, --ipc, --pid, --uts container:X, --volumes-from X)')
     .action(async (inputs: string[], flags: Selection & { force?: boolean; volumes?: boolean; depend?: boolean }, cmd: Command) => {
       const dependents = flags.depend ? 'remove' : 'refuse';
-      await forEach(cmd, inputs, flags, async (engine, target) => {
-        const removed = await engine.containers.remove(target, { force: flags.force, volumes: flags.volumes, dependents });
-        // (What it removed first, as Podman prints them: the container itself is printed as given.)
-        for (const record of removed.slice(0, -1)) printLine(record.id);
-      });
+      await forEach(
+        cmd,
+        inputs,
+        flags,
+        async (engine, target) => {
+          const removed = await engine.containers.remove(target, { force: flags.force, volumes: flags.volumes, dependents });
+          // (What it removed first, as Podman prints them: the container itself is printed as given.)
+          for (const record of removed.slice(0, -1)) printLine(record.id);
+        },
+        (engine, targets) => engine.containers.independent(targets),
+      );
       // As Podman: the id files of the containers removed go too.
       if (!process.exitCode) for (const file of flags.cidfile ?? []) rmSync(file, { force: true });
     });
