@@ -4,7 +4,11 @@
 // streams into a local `skiff load` (a child: ssh must run as the user, outside the user
 // namespace that loading needs). ssh is spawned with an argv; HOST and USER are checked so that
 // they cannot become ssh options, and what reaches the remote shell is single-quoted.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, closeSync, constants as fsConstants } from 'node:fs';
+import type { Socket } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { readPipe, signalQuietly, spawnHelper, type Spawned } from '../util/exec.js';
+import { native } from '../util/native.js';
 import { CliError, messageOf } from '../errors.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { skiffCommand } from './container-launch.js';
@@ -105,19 +109,55 @@ interface Exit {
   code: number;
   stderr: string;
   stdout: string;
-  spawnError?: NodeJS.ErrnoException;
 }
 
-// Collects a child's output and how it ended (a spawn failure too: never rejects).
-const finished = (child: ChildProcess): Promise<Exit> =>
-  new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d) => (stdout += d));
-    child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-16_384)));
-    child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: -1, stdout, stderr, spawnError: error }));
-    child.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout, stderr }));
-  });
+// A child started through util/exec.ts (posix_spawn), its stdin and stdout as sockets over pipes
+// when asked for, its stderr's tail and stdout's text collected unless stdout is streamed.
+interface Child {
+  stdin?: Socket;
+  stdout?: Socket;
+  ended: Promise<Exit>;
+  kill(): void;
+}
+
+const start = async (bin: string, argv: string[], streams: { stdin?: boolean; stdout?: 'stream' | 'collect' }): Promise<Child> => {
+  const { Socket } = await import('node:net');
+  const n = native();
+  const [inRead, inWrite] = streams.stdin ? n.pipe() : [null, null];
+  const [outRead, outWrite] = streams.stdout ? n.pipe() : [null, null];
+  const [errRead, errWrite] = n.pipe();
+  let child: Spawned;
+  try {
+    child = spawnHelper(bin, argv, [inRead, outWrite, errWrite]);
+  } catch (error) {
+    for (const fd of [inWrite, outRead, errRead]) if (fd !== null) closeSync(fd);
+    throw new CliError('EHELPER', `cannot run ${bin}: ${messageOf(error)}`, { cause: error });
+  } finally {
+    for (const fd of [inRead, outWrite, errWrite]) if (fd !== null) closeSync(fd);
+  }
+  const stdin = inWrite === null ? undefined : new Socket({ fd: inWrite, readable: false, writable: true });
+  stdin?.on('error', () => undefined); // the child gone: its exit says why
+  const stdout = outRead === null ? undefined : new Socket({ fd: outRead, readable: true, writable: false });
+  let out = '';
+  if (stdout && streams.stdout === 'collect') stdout.on('data', (d: Buffer) => (out += d));
+  const err = readPipe(errRead).then((b) => b.toString().slice(-16_384));
+  const closed = stdout && streams.stdout === 'collect' ? new Promise((resolve) => stdout.on('close', resolve)) : Promise.resolve();
+  const ended = Promise.all([child.exited, err, closed]).then(([code, stderr]) => ({ code, stderr, stdout: out }));
+  return { stdin, stdout, ended, kill: () => signalQuietly(child.pid, 'SIGTERM') };
+};
+
+// ssh as the user's PATH has it (not skiff's helper directories: it is the user's own client).
+const sshBinary = (): string => {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(dir, 'ssh'), fsConstants.X_OK);
+      return join(dir, 'ssh');
+    } catch {
+      // not there
+    }
+  }
+  throw new CliError('EHELPER', 'ssh not found: install the OpenSSH client (openssh-client) to copy images to other hosts');
+};
 
 const lastLine = (text: string): string =>
   text
@@ -128,9 +168,6 @@ const lastLine = (text: string): string =>
     .at(-1) ?? '';
 
 const sshError = (remote: ScpHost, exit: Exit): CliError => {
-  if (exit.spawnError?.code === 'ENOENT')
-    return new CliError('EHELPER', 'ssh not found: install the OpenSSH client (openssh-client) to copy images to other hosts');
-  if (exit.spawnError) return new CliError('EHELPER', `cannot run ssh: ${exit.spawnError.message}`);
   const why = lastLine(exit.stderr);
   return new CliError('EHELPER', `ssh to ${target(remote)} failed (exit ${exit.code})${why ? `: ${why}` : ''}`);
 };
@@ -146,41 +183,34 @@ export const imageScp = async (ctx: EngineContext, images: ImagesEngine, source:
 const push = async (images: ImagesEngine, plan: ScpPlan): Promise<ScpReport> => {
   const record = images.resolve(plan.image); // no such image: fails before ssh runs
   const tag = plan.newName ? ` && "$c" tag ${quote(record.id)} ${quote(plan.newName)}` : '';
-  const ssh = spawn('ssh', sshArgv(plan.remote, remoteLine(`"$c" load${tag}`)), { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exit = finished(ssh);
-  ssh.stdin.on('error', () => undefined); // ssh gone: its exit says why
+  const ssh = await start(sshBinary(), sshArgv(plan.remote, remoteLine(`"$c" load${tag}`)), { stdin: true, stdout: 'collect' });
   let saveError: unknown;
   let killed = false;
   try {
-    await images.save([plan.image], 'docker-archive', ssh.stdin);
-    ssh.stdin.end();
+    await images.save([plan.image], 'docker-archive', ssh.stdin!);
+    ssh.stdin!.end();
   } catch (error) {
     saveError = error;
     // A closed pipe is ssh gone (its exit says why); else the remote load must see a cut archive,
     // and stores nothing.
-    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') killed = ssh.kill('SIGTERM');
-    else ssh.stdin.destroy();
+    ssh.stdin!.destroy();
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') {
+      ssh.kill();
+      killed = true;
+    }
   }
-  const ended = await exit;
-  if (ended.spawnError || (ended.code !== 0 && !killed)) throw sshError(plan.remote, ended);
+  const ended = await ssh.ended;
+  if (ended.code !== 0 && !killed) throw sshError(plan.remote, ended);
   if (saveError) throw saveError instanceof CliError ? saveError : new CliError('EHELPER', `saving ${plan.image} failed: ${messageOf(saveError)}`);
   return { direction: 'push', output: ended.stdout };
 };
 
 const pull = async (ctx: EngineContext, images: ImagesEngine, plan: ScpPlan): Promise<ScpReport> => {
-  const ssh = spawn('ssh', sshArgv(plan.remote, remoteLine(`"$c" save ${quote(plan.image)}`)), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let sshStderr = '';
-  ssh.stderr.on('data', (d) => (sshStderr = (sshStderr + d).slice(-16_384)));
-  const sshExit = new Promise<Exit>((resolve) => {
-    ssh.on('error', (error: NodeJS.ErrnoException) => resolve({ code: -1, stdout: '', stderr: sshStderr, spawnError: error }));
-    ssh.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout: '', stderr: sshStderr }));
-  });
-  if (ssh.pid === undefined) throw sshError(plan.remote, await sshExit);
+  const ssh = await start(sshBinary(), sshArgv(plan.remote, remoteLine(`"$c" save ${quote(plan.image)}`)), { stdout: 'stream' });
   const [command, ...args] = skiffCommand(ctx, 'load');
-  const load = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  load.stdin.on('error', () => undefined); // load gone: its exit says why
-  ssh.stdout.pipe(load.stdin);
-  const [sshEnded, loaded] = await Promise.all([sshExit, finished(load)]);
+  const load = await start(command, args, { stdin: true, stdout: 'collect' });
+  ssh.stdout!.pipe(load.stdin!);
+  const [sshEnded, loaded] = await Promise.all([ssh.ended, load.ended]);
   if (sshEnded.code !== 0) {
     // A load that read a whole archive although ssh failed afterwards keeps it: it is complete.
     throw sshError(plan.remote, sshEnded);
