@@ -13,7 +13,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRoot, sleep, until, useSandbox } from '../helpers/cli.js';
-import { fetchTcp } from '../helpers/net.js';
+import { fetchTcp, remoteClient } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
 const plain = inject('plainRegistry');
@@ -153,21 +153,10 @@ describe('pasta', () => {
   // The host's name server is played, inside the first namespace, by a fixture that answers
   // 10.1.2.3 to everything: the container asks pasta's forwarder, which asks it.
   it.runIf(isRoot)("keeps a remote client's source address on a published TCP port; forwards DNS to the host's name server", async () => {
-    const [host, client] = [`skiff-h${process.pid}`, `skiff-c${process.pid}`];
+    const net = remoteClient('p', 7);
+    const { host, client, ip } = net;
     let dns: ChildProcess | undefined;
-    const ip = (...args: string[]) => execFileSync('ip', args);
-    ip('netns', 'add', host);
-    ip('netns', 'add', client);
     try {
-      ip('link', 'add', 'sk-h', 'netns', host, 'type', 'veth', 'peer', 'name', 'sk-c', 'netns', client);
-      for (const [ns, dev, addr] of [
-        [host, 'sk-h', '10.231.7.1/24'],
-        [client, 'sk-c', '10.231.7.2/24'],
-      ]) {
-        ip('-n', ns, 'link', 'set', 'lo', 'up');
-        ip('-n', ns, 'link', 'set', dev, 'up');
-        ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
-      }
       ip('-n', host, 'route', 'add', 'default', 'via', '10.231.7.2');
       const nameserver = /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1] ?? '127.0.0.53';
       if (!nameserver.startsWith('127.')) ip('-n', host, 'addr', 'add', `${nameserver}/32`, 'dev', 'lo');
@@ -180,14 +169,7 @@ describe('pasta', () => {
         netns: host,
       });
       expect(r.code, r.stderr).toBe(0);
-      const ask = (ns: string, address: string): string => {
-        for (let i = 0; i < 50; i++) {
-          const out = execFileSync('ip', ['netns', 'exec', ns, 'busybox', 'nc', '-w', '3', address, String(port)], { input: '' }).toString();
-          if (/:80\s/.test(out)) return out;
-          execFileSync('sleep', ['0.1']);
-        }
-        return '';
-      };
+      const ask = (ns: string, address: string): string => net.ask(ns, address, port);
       expect(ask(client, '10.231.7.1')).toMatch(/:80\s+(::ffff:)?10\.231\.7\.2:\d+\s+/);
       expect(ask(host, '127.0.0.1')).toMatch(/:80\s+(::ffff:)?127\.0\.0\.1:\d+\s+/);
       const lookup = await sb.run(['run', '--rm', IMG, 'sh', '-c', 'nslookup db.example.test'], { netns: host });
@@ -195,8 +177,7 @@ describe('pasta', () => {
     } finally {
       dns?.kill();
       await sb.run(['rm', '-f', 'peer']);
-      ip('netns', 'del', client);
-      ip('netns', 'del', host);
+      net.remove();
     }
   });
 });

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { isRoot, until, useSandbox } from '../helpers/cli.js';
-import { fetchTcp } from '../helpers/net.js';
+import { fetchTcp, remoteClient } from '../helpers/net.js';
 import { freePort } from '../helpers/registry.js';
 
 const plain = inject('plainRegistry');
@@ -85,39 +85,18 @@ describe('a published port on the default network', () => {
   // (10.231.8.2), as a remote client would. The container sees that address; a loopback client is
   // dialled on the container's own loopback (127.0.0.1).
   it.runIf(isRoot)("keeps a remote client's source address", async () => {
-    const [host, client] = [`skiff-bh${process.pid}`, `skiff-bc${process.pid}`];
-    const ip = (...args: string[]) => execFileSync('ip', args);
-    ip('netns', 'add', host);
-    ip('netns', 'add', client);
+    const net = remoteClient('b', 8);
     try {
-      ip('link', 'add', 'sk-bh', 'netns', host, 'type', 'veth', 'peer', 'name', 'sk-bc', 'netns', client);
-      for (const [ns, dev, addr] of [
-        [host, 'sk-bh', '10.231.8.1/24'],
-        [client, 'sk-bc', '10.231.8.2/24'],
-      ]) {
-        ip('-n', ns, 'link', 'set', 'lo', 'up');
-        ip('-n', ns, 'link', 'set', dev, 'up');
-        ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
-      }
       const port = await freePort();
       const r = await sb.run(['run', '-d', '--name', 'peer', '-p', `${port}:80`, IMG, 'sh', '-c', 'while true; do nc -l -p 80 -e netstat -tn; done'], {
-        netns: host,
+        netns: net.host,
       });
       expect(r.code, r.stderr).toBe(0);
-      const ask = (ns: string, address: string): string => {
-        for (let i = 0; i < 50; i++) {
-          const out = execFileSync('ip', ['netns', 'exec', ns, 'busybox', 'nc', '-w', '3', address, String(port)], { input: '' }).toString();
-          if (/:80\s/.test(out)) return out;
-          execFileSync('sleep', ['0.1']);
-        }
-        return '';
-      };
-      expect(ask(client, '10.231.8.1')).toMatch(/:80\s+(::ffff:)?10\.231\.8\.2:\d+\s+/);
-      expect(ask(host, '127.0.0.1')).toMatch(/:80\s+(::ffff:)?127\.0\.0\.1:\d+\s+/);
+      expect(net.ask(net.client, '10.231.8.1', port)).toMatch(/:80\s+(::ffff:)?10\.231\.8\.2:\d+\s+/);
+      expect(net.ask(net.host, '127.0.0.1', port)).toMatch(/:80\s+(::ffff:)?127\.0\.0\.1:\d+\s+/);
     } finally {
-      await sb.run(['rm', '-f', 'peer'], { netns: host });
-      ip('netns', 'del', client);
-      ip('netns', 'del', host);
+      await sb.run(['rm', '-f', 'peer'], { netns: net.host });
+      net.remove();
     }
   });
 });
@@ -127,31 +106,19 @@ describe('a published port on an internal network', () => {
   // loopback, at once (dialled from the client's own address, each connection waited for the
   // dialer's timeout; before that timeout, the monitor hung).
   it.runIf(isRoot)("answers a remote client at once, on the container's loopback", async () => {
-    const [host, client] = [`skiff-ih${process.pid}`, `skiff-ic${process.pid}`];
-    const ip = (...args: string[]) => execFileSync('ip', args);
-    ip('netns', 'add', host);
-    ip('netns', 'add', client);
+    const net = remoteClient('i', 7);
     try {
-      ip('link', 'add', 'sk-ih', 'netns', host, 'type', 'veth', 'peer', 'name', 'sk-ic', 'netns', client);
-      for (const [ns, dev, addr] of [
-        [host, 'sk-ih', '10.231.7.1/24'],
-        [client, 'sk-ic', '10.231.7.2/24'],
-      ]) {
-        ip('-n', ns, 'link', 'set', 'lo', 'up');
-        ip('-n', ns, 'link', 'set', dev, 'up');
-        ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
-      }
       await sb.runCli(0, 'network', 'create', '--internal', 'inside');
       const port = await freePort();
       const r = await sb.run(
         ['run', '-d', '--name', 'shy', '--network', 'inside', '-p', `${port}:80`, IMG, 'sh', '-c', 'while true; do nc -l -p 80 -e netstat -tn; done'],
-        { netns: host },
+        { netns: net.host },
       );
       expect(r.code, r.stderr).toBe(0);
       const answers: { out: string; ms: number }[] = [];
       for (let i = 0; i < 100 && answers.length < 3; i++) {
         const started = Date.now();
-        const out = execFileSync('ip', ['netns', 'exec', client, 'busybox', 'nc', '-w', '3', '10.231.7.1', String(port)], { input: '' }).toString();
+        const out = net.ask(net.client, '10.231.7.1', port, /[\s\S]*/);
         if (/:80\s/.test(out)) answers.push({ out, ms: Date.now() - started });
         else execFileSync('sleep', ['0.1']);
       }
@@ -159,10 +126,9 @@ describe('a published port on an internal network', () => {
       for (const { out } of answers) expect(out).toMatch(/:80\s+(::ffff:)?127\.0\.0\.1:\d+\s+/);
       expect(Math.min(...answers.map((a) => a.ms))).toBeLessThan(900);
     } finally {
-      await sb.run(['rm', '-f', 'shy'], { netns: host });
+      await sb.run(['rm', '-f', 'shy'], { netns: net.host });
       await sb.run(['network', 'rm', 'inside']);
-      ip('netns', 'del', client);
-      ip('netns', 'del', host);
+      net.remove();
     }
   });
 });
