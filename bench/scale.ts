@@ -42,13 +42,14 @@ const inNs = (pid: string | number, ns: string): string => {
 // RSS (kB) of every process in the tool's user namespace but the containers' own (those are in
 // a pid namespace of their own) and the CLI: the monitors and what they start, network helpers, the
 // pause process and any shared holder, by command name.
-const helperMemory = (pausePid: number): Map<string, { count: number; kb: number }> => {
+// `skip`: processes not started for these containers (see networkHelpers).
+const helperMemory = (pausePid: number, skip = new Set<number>()): Map<string, { count: number; kb: number }> => {
   const userns = inNs(pausePid, 'user');
   const pidns = inNs(pausePid, 'pid');
   const by = new Map<string, { count: number; kb: number }>();
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (inNs(pid, 'user') !== userns || inNs(pid, 'pid') !== pidns) continue;
+      if (skip.has(Number(pid)) || inNs(pid, 'user') !== userns || inNs(pid, 'pid') !== pidns) continue;
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (comm === 'node' || !rss) continue; // a CLI (or a zombie)
@@ -59,6 +60,26 @@ const helperMemory = (pausePid: number): Map<string, { count: number; kb: number
     }
   }
   return by;
+};
+
+// skiff's default network's shared helpers (the rootless network namespace's holder, its
+// slirp4netns and skiff-dns), which an earlier default-network run left: not started for
+// --network none containers, so left out of their figures (and said so).
+const networkHelpers = (runDir: string): Set<number> => {
+  try {
+    const holder = JSON.parse(readFileSync(join(runDir, 'skiff', 'netns.pid'), 'utf8')) as { pid: number; egress?: { pid: number } };
+    const netns = inNs(String(holder.pid), 'net');
+    const dns = readdirSync('/proc').filter((p) => {
+      try {
+        return /^\d+$/.test(p) && inNs(p, 'net') === netns && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'skiff-dns';
+      } catch {
+        return false;
+      }
+    });
+    return new Set([holder.pid, ...(holder.egress ? [holder.egress.pid] : []), ...dns.map(Number)]);
+  } catch {
+    return new Set();
+  }
 };
 
 // Files (directories too) and bytes (of what is not a directory: ext4 keeps a directory's size
@@ -169,11 +190,12 @@ export const benchScale = async (): Promise<void> => {
         settle(1);
         process.stdout.write(`\nhelper memory per container, ${count} running, ${label} (goal: skiff ≤ ${withPort ? '5' : '0.5'} MB)\n`);
         for (const tool of ['podman', 'skiff'] as const) {
-          const by = helperMemory(sides[tool].pausePid());
+          const skip = tool === 'skiff' && !withPort ? networkHelpers(skiffRun) : new Set<number>();
+          const by = helperMemory(sides[tool].pausePid(), skip);
           const total = [...by.values()].reduce((sum, e) => sum + e.kb, 0);
           const parts = [...by].sort((a, b) => b[1].kb - a[1].kb).map(([comm, e]) => `${comm} ×${e.count} ${mb(e.kb)}`);
           process.stdout.write(
-            `  ${tool.padEnd(7)} ${started[tool]} containers: ${mb(total / Math.max(1, started[tool]))} MB each (${mb(total)} MB in all: ${parts.join(', ')})\n`,
+            `  ${tool.padEnd(7)} ${started[tool]} containers: ${mb(total / Math.max(1, started[tool]))} MB each (${mb(total)} MB in all: ${parts.join(', ')})${skip.size ? `; the default network's shared helpers (${skip.size} processes) left out` : ''}\n`,
           );
         }
         const last = count === COUNTS[COUNTS.length - 1] && !withPort;
