@@ -48,7 +48,9 @@ export const normalizeProjectName = (name: string): string =>
 
 const checkProjectName = (name: string, from: string): string => {
   if (!/^[a-z0-9][-_a-z0-9]*$/.test(name))
-    throw new ComposeFileError(`${from} "${name}" is not a valid project name: use lower-case letters, digits, dashes and underscores, starting with a letter or digit`);
+    throw new ComposeFileError(
+      `${from} "${name}" is not a valid project name: use lower-case letters, digits, dashes and underscores, starting with a letter or digit`,
+    );
   return name;
 };
 
@@ -79,10 +81,16 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
   const normalized = files.map((file) => {
     if (!existsSync(file)) throw new ComposeFileError(`${file}: no such file`);
     const source = readSource(readFileSync(file, 'utf8'), file);
-    source.value = interpolateTree(source.value, '', (path, e) => {
-      const line = source.lines.get(path);
-      return new ComposeFileError(`${file}${line ? `:${line}` : ''}: ${path}: ${e.message}`);
-    }, env, unset);
+    source.value = interpolateTree(
+      source.value,
+      '',
+      (path, e) => {
+        const line = source.lines.get(path);
+        return new ComposeFileError(`${file}${line ? `:${line}` : ''}: ${path}: ${e.message}`);
+      },
+      env,
+      unset,
+    );
     validateSource(source);
     return normalizeFile(source, workingDir, env);
   });

@@ -157,7 +157,8 @@ export const parsePort = (v: Value): PortConfig[] => {
   };
   const targets = range(container);
   const hosts = host ? range(host) : [];
-  if (hosts.length > 1 && hosts.length !== targets.length && targets.length !== 1) throw new ComposeFileError(`port ${String(v)}: the host and container ranges differ in length`);
+  if (hosts.length > 1 && hosts.length !== targets.length && targets.length !== 1)
+    throw new ComposeFileError(`port ${String(v)}: the host and container ranges differ in length`);
   return targets.map((target, i) => ({
     mode: 'ingress',
     ...(hostIp !== undefined ? { host_ip: hostIp } : {}),
@@ -173,7 +174,11 @@ const hostPath = (p: string, base: string): string => (p.startsWith('~') ? resol
 export const parseVolume = (v: Value, base: string): VolumeConfig => {
   if (v && typeof v === 'object' && !Array.isArray(v)) {
     const o = v as unknown as VolumeConfig;
-    const out: VolumeConfig = { type: o.type, ...(o.source !== undefined ? { source: o.type === 'bind' ? hostPath(o.source, base) : o.source } : {}), target: o.target };
+    const out: VolumeConfig = {
+      type: o.type,
+      ...(o.source !== undefined ? { source: o.type === 'bind' ? hostPath(o.source, base) : o.source } : {}),
+      target: o.target,
+    };
     if (o.read_only !== undefined) out.read_only = o.read_only;
     if (o.bind) out.bind = o.bind;
     if (o.volume) out.volume = o.volume;
@@ -215,7 +220,11 @@ const service = (s: Obj, base: string, env: Record<string, string | undefined>, 
   if (s.environment !== undefined) out.environment = toMap(s.environment, env);
   if (s.env_file !== undefined) {
     const list = typeof s.env_file === 'string' ? [s.env_file] : (s.env_file as Value[]);
-    out.env_file = list.map((e) => (typeof e === 'string' ? { path: hostPath(e, base), required: true } : { path: hostPath(String((e as Obj).path), base), required: (e as Obj).required !== false }));
+    out.env_file = list.map((e) =>
+      typeof e === 'string'
+        ? { path: hostPath(e, base), required: true }
+        : { path: hostPath(String((e as Obj).path), base), required: (e as Obj).required !== false },
+    );
   }
   if (s.expose) out.expose = (s.expose as Value[]).map(asString);
   if (s.healthcheck) {
@@ -319,13 +328,18 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
     for (const d of Object.keys(out.depends_on ?? {}))
       if (!(d in merged.services)) throw new ComposeFileError(`services.${svcName}.depends_on: no service "${d}" in the project`);
     if (!s.image) throw new ComposeFileError(`services.${svcName}: needs "image" (build is not supported yet)`);
+    if (out.environment) out.environment = sortedMap(out.environment);
+    if (out.labels) out.labels = sortedMap(out.labels);
     services[svcName] = sortKeys(out);
   }
   if (usesDefault && !networks.default) networks.default = {};
   const named = <T extends { name?: string; external?: boolean }>(section: Record<string, T>): Record<string, T> =>
     Object.fromEntries(Object.entries(section).map(([k, v]) => [k, sortKeys({ ...v, name: v.name ?? (v.external ? k : `${name}_${k}`) })]));
-  return { name, workingDir, services, networks: named(networks), volumes: named(merged.volumes) };
+  return { name, workingDir, services: sortedMap(services), networks: sortedMap(named(networks)), volumes: sortedMap(named(merged.volumes)) };
 };
+
+// Go maps print sorted: services, networks, volumes, environment and labels come out in key order.
+const sortedMap = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 // Keys in the order docker compose prints them (compose-go's field order, alphabetical for these keys).
 const ORDER = [
@@ -357,5 +371,4 @@ const ORDER = [
   'volumes',
   'working_dir',
 ];
-export const sortKeys = <T extends object>(o: T): T =>
-  Object.fromEntries(Object.entries(o).sort(([a], [b]) => ORDER.indexOf(a) - ORDER.indexOf(b))) as T;
+export const sortKeys = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).sort(([a], [b]) => ORDER.indexOf(a) - ORDER.indexOf(b))) as T;

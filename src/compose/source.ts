@@ -13,8 +13,7 @@ export interface SourceFile {
 export class ComposeFileError extends Error {}
 
 // Joins a path and a key the way messages show it: a.b, a[1].
-export const child = (path: string, key: string | number): string =>
-  typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+export const child = (path: string, key: string | number): string => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
 
 // Parses `text` (YAML 1.2 core; merge keys `<<` and anchors as Compose allows them).
 export const readSource = (text: string, file: string): SourceFile => {

@@ -6,8 +6,31 @@ type Check = (v: Value, path: string, at: Reporter) => void;
 type Reporter = (path: string, message: string) => never;
 
 const kind = (v: Value): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : typeof v === 'string' ? 'a string' : typeof v === 'number' ? 'a number' : 'a boolean';
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'a list'
+      : typeof v === 'object'
+        ? 'a mapping'
+        : typeof v === 'string'
+          ? 'a string'
+          : typeof v === 'number'
+            ? 'a number'
+            : 'a boolean';
 const isMapping = (v: Value): v is { [key: string]: Value } => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// ' (did you mean "image"?)' for a key a typo away from a known one.
+const suggest = (key: string, known: string[]): string => {
+  const distance = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length][b.length];
+  };
+  const best = known.map((k) => [k, distance(key, k)] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= 2 ? ` (did you mean "${best[0]}"?)` : '';
+};
 
 const str: Check = (v, p, at) => {
   if (typeof v !== 'string') at(p, `must be a string, not ${kind(v)}`);
@@ -49,7 +72,8 @@ const mapOf =
 const listOrDict: Check = (v, p, at) => {
   if (Array.isArray(v)) return listOf(str)(v, p, at);
   if (!isMapping(v)) at(p, `must be a list of KEY=VALUE or a mapping, not ${kind(v)}`);
-  for (const [k, x] of Object.entries(v as object)) if (x !== null && typeof x === 'object') at(child(p, k), `must be a string, number or boolean, not ${kind(x)}`);
+  for (const [k, x] of Object.entries(v as object))
+    if (x !== null && typeof x === 'object') at(child(p, k), `must be a string, number or boolean, not ${kind(x)}`);
 };
 const object =
   (keys: Record<string, Check>, required: string[] = [], unsupported: string[] = []): Check =>
@@ -61,7 +85,7 @@ const object =
       if (k.startsWith('x-')) continue;
       if (unsupported.includes(k)) at(kp, 'is not supported yet by skiff compose: remove it or run the service without it');
       const check = keys[k];
-      if (!check) at(kp, `is not a key the Compose Specification knows here (known: ${Object.keys(keys).join(', ')})`);
+      if (!check) at(kp, `is not a key the Compose Specification knows here${suggest(k, Object.keys(keys))}`);
       check(x, kp, at);
     }
     for (const k of required) if (!(k in m)) at(p, `needs "${k}"`);
@@ -73,10 +97,9 @@ const port: Check = (v, p, at) => {
     if (!/^(\[?[0-9a-fA-F.:]*\]?:)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(v)) at(p, `"${v}" is not a port: [[IP:]HOST:]CONTAINER[/PROTOCOL]`);
     return;
   }
-  object(
-    { target: int, published: scalar, host_ip: str, protocol: oneOf('tcp', 'udp'), mode: oneOf('ingress', 'host'), name: str, app_protocol: str },
-    ['target'],
-  )(v, p, at);
+  object({ target: int, published: scalar, host_ip: str, protocol: oneOf('tcp', 'udp'), mode: oneOf('ingress', 'host'), name: str, app_protocol: str }, [
+    'target',
+  ])(v, p, at);
 };
 
 const volume: Check = (v, p, at) => {
@@ -98,15 +121,31 @@ const volume: Check = (v, p, at) => {
 
 const serviceNetworks: Check = (v, p, at) => {
   if (Array.isArray(v)) return listOf(str)(v, p, at);
-  mapOf(nullable(object({ aliases: listOf(str), ipv4_address: str }, [], ['ipv6_address', 'link_local_ips', 'priority', 'mac_address', 'driver_opts', 'gw_priority'])))(v, p, at);
+  mapOf(
+    nullable(
+      object({ aliases: listOf(str), ipv4_address: str }, [], ['ipv6_address', 'link_local_ips', 'priority', 'mac_address', 'driver_opts', 'gw_priority']),
+    ),
+  )(v, p, at);
 };
 
 const dependsOn: Check = (v, p, at) => {
   if (Array.isArray(v)) return listOf(str)(v, p, at);
-  mapOf(object({ condition: oneOf('service_started', 'service_healthy', 'service_completed_successfully'), required: bool, restart: bool }, ['condition']))(v, p, at);
+  mapOf(object({ condition: oneOf('service_started', 'service_healthy', 'service_completed_successfully'), required: bool, restart: bool }, ['condition']))(
+    v,
+    p,
+    at,
+  );
 };
 
-const healthcheck = object({ test: strOrList, interval: duration, timeout: duration, retries: int, start_period: duration, start_interval: duration, disable: bool });
+const healthcheck = object({
+  test: strOrList,
+  interval: duration,
+  timeout: duration,
+  retries: int,
+  start_period: duration,
+  start_interval: duration,
+  disable: bool,
+});
 
 // Keys of the specification that skiff compose does not run yet: named in a refusal, never ignored.
 const SERVICE_UNSUPPORTED = (
@@ -122,7 +161,10 @@ const SERVICE: Record<string, Check> = {
   command: nullable(strOrList),
   entrypoint: nullable(strOrList),
   environment: listOrDict,
-  env_file: (v, p, at) => (typeof v === 'string' ? undefined : listOf((x, q, a) => (typeof x === 'string' ? undefined : object({ path: str, required: bool, format: str }, ['path'])(x, q, a)))(v, p, at)),
+  env_file: (v, p, at) =>
+    typeof v === 'string'
+      ? undefined
+      : listOf((x, q, a) => (typeof x === 'string' ? undefined : object({ path: str, required: bool, format: str }, ['path'])(x, q, a)))(v, p, at),
   ports: listOf(port),
   expose: listOf(scalar),
   volumes: listOf(volume),
@@ -130,7 +172,8 @@ const SERVICE: Record<string, Check> = {
   depends_on: dependsOn,
   healthcheck,
   restart: (v, p, at) => {
-    if (typeof v !== 'string' || !/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(v)) at(p, `must be no, always, unless-stopped or on-failure[:N], not ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(v))
+      at(p, `must be no, always, unless-stopped or on-failure[:N], not ${JSON.stringify(v)}`);
   },
   user: scalar,
   working_dir: str,
@@ -146,7 +189,11 @@ const SERVICE: Record<string, Check> = {
 };
 for (const k of SERVICE_UNSUPPORTED) SERVICE[k] = () => {};
 
-const NETWORK = object({ name: str, external: bool, internal: bool, labels: listOrDict, driver: oneOf('bridge') }, [], ['driver_opts', 'ipam', 'attachable', 'enable_ipv6', 'enable_ipv4']);
+const NETWORK = object(
+  { name: str, external: bool, internal: bool, labels: listOrDict, driver: oneOf('bridge') },
+  [],
+  ['driver_opts', 'ipam', 'attachable', 'enable_ipv6', 'enable_ipv4'],
+);
 const VOLUME = object({ name: str, external: bool, labels: listOrDict, driver: oneOf('local') }, [], ['driver_opts']);
 
 const TOP = object(

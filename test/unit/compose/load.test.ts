@@ -51,13 +51,17 @@ describe('compose files', () => {
       'other.env': 'IMG=other\n',
     });
     expect(loadProject({ cwd: dir, env: {} }).project.services.a.image).toBe('fromdotenv:1');
-    expect(loadProject({ cwd: dir, env: { IMG: 'shell', FROMSHELL: 'v' } }).project.services.a).toMatchObject({ image: 'shell:1', environment: { X: '${literal}', FROMSHELL: 'v' } });
+    expect(loadProject({ cwd: dir, env: { IMG: 'shell', FROMSHELL: 'v' } }).project.services.a).toMatchObject({
+      image: 'shell:1',
+      environment: { X: '${literal}', FROMSHELL: 'v' },
+    });
     expect(loadProject({ cwd: dir, env: {}, envFiles: [join(dir, 'other.env')] }).project.services.a.image).toBe('other:latest');
   });
 
   it('merges -f files in order: volumes unique by target, depends_on list to map', () => {
     const dir = project({
-      'a.yml': 'services:\n  db:\n    image: x\n    volumes: ["data:/data", "./conf:/conf:ro"]\n  web:\n    image: y\n    depends_on: [db]\nvolumes:\n  data: {}\n',
+      'a.yml':
+        'services:\n  db:\n    image: x\n    volumes: ["data:/data", "./conf:/conf:ro"]\n  web:\n    image: y\n    depends_on: [db]\nvolumes:\n  data: {}\n',
       'b.yml': 'services:\n  db:\n    volumes: ["other:/data"]\n  web:\n    depends_on:\n      db:\n        condition: service_healthy\nvolumes:\n  other:\n',
     });
     const { project: p } = loadProject({ cwd: dir, env: {}, files: ['a.yml', 'b.yml'], projectName: 'p' });
@@ -87,18 +91,26 @@ describe('compose validation', () => {
     );
     expect(error('services:\n  web:\n    image: x\n    init: "yes"\n')).toBe('compose.yaml:4: services.web.init must be true or false, not a string');
     expect(error('services:\n  web:\n    image: x\n    ports: ["80:eighty"]\n')).toMatch(/^compose.yaml:4: services.web.ports\[0\] "80:eighty" is not a port/);
-    expect(error('services:\n  web:\n    image: x\n    stop_grace_period: soon\n')).toMatch(/^compose.yaml:4: services.web.stop_grace_period must be a duration/);
+    expect(error('services:\n  web:\n    image: x\n    stop_grace_period: soon\n')).toMatch(
+      /^compose.yaml:4: services.web.stop_grace_period must be a duration/,
+    );
   });
 
   it('refuses unknown keys and names unsupported ones', () => {
-    expect(error('services:\n  web:\n    image: x\n    imagee: y\n')).toMatch(/^compose.yaml:4: services.web.imagee is not a key the Compose Specification knows here/);
-    expect(error('services:\n  web:\n    image: x\n    privileged: true\n')).toMatch(/^compose.yaml:4: services.web.privileged is not supported yet by skiff compose/);
+    expect(error('services:\n  web:\n    image: x\n    imagee: y\n')).toBe(
+      'compose.yaml:4: services.web.imagee is not a key the Compose Specification knows here (did you mean "image"?)',
+    );
+    expect(error('services:\n  web:\n    image: x\n    privileged: true\n')).toMatch(
+      /^compose.yaml:4: services.web.privileged is not supported yet by skiff compose/,
+    );
     expect(error('services:\n  web:\n    image: x\nsecrets: {}\n')).toMatch(/^compose.yaml:4: secrets is not supported yet/);
     expect(error('services:\n  web:\n    image: x\n    x-custom: 1\nx-top: {}\n')).toBe('no error');
   });
 
   it('reports interpolation errors with path and line', () => {
-    expect(error('services:\n  web:\n    image: ${IMG:?give an image}\n')).toBe('compose.yaml:3: services.web.image: required variable IMG is missing a value: give an image');
+    expect(error('services:\n  web:\n    image: ${IMG:?give an image}\n')).toBe(
+      'compose.yaml:3: services.web.image: required variable IMG is missing a value: give an image',
+    );
     expect(error('services:\n  web:\n    image: x\n    command: echo $\n')).toMatch(/^compose.yaml:4: services.web.command: invalid interpolation format/);
   });
 
