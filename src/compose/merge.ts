@@ -2,14 +2,16 @@
 // are replaced, ports/expose/cap lists/tmpfs are unions, volumes are unique by target.
 import type { FileModel, ServiceConfig } from './model.js';
 
-const union = <T>(a: T[] = [], b: T[] = []): T[] => {
+const union = <T>(a: T[] | undefined, b: T[] | undefined): T[] => {
+  a ??= [];
+  b ??= [];
   const seen = new Set(a.map((x) => JSON.stringify(x)));
   return [...a, ...b.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)))];
 };
 
-const byKey = <T>(a: T[] = [], b: T[] = [], key: (x: T) => string): T[] => {
-  const out = new Map(a.map((x) => [key(x), x]));
-  for (const x of b) out.set(key(x), x);
+const byKey = <T>(a: T[] | undefined, b: T[] | undefined, key: (x: T) => string): T[] => {
+  const out = new Map((a ?? []).map((x) => [key(x), x]));
+  for (const x of b ?? []) out.set(key(x), x);
   return [...out.values()];
 };
 
