@@ -106,6 +106,24 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
   return { project: normalizeProject(merged, name, workingDir), files, warnings };
 };
 
+// Compose-go's casts after interpolation: `init: ${INIT}` is a boolean, `retries: ${N}` a number.
+const BOOLEAN_PATHS = [
+  /^services\.[^.]+\.(init|read_only)$/,
+  /^services\.[^.]+\.healthcheck\.disable$/,
+  /^services\.[^.]+\.volumes\[\d+\]\.read_only$/,
+  /^services\.[^.]+\.depends_on\.[^.]+\.(required|restart)$/,
+  /^(networks|volumes)\.[^.]+\.(external|internal)$/,
+];
+const NUMBER_PATHS = [/^services\.[^.]+\.healthcheck\.retries$/, /^services\.[^.]+\.ports\[\d+\]\.target$/];
+const cast = (value: string, path: string): Value => {
+  if (BOOLEAN_PATHS.some((r) => r.test(path))) {
+    if (/^(true|yes|y|on)$/i.test(value)) return true;
+    if (/^(false|no|n|off)$/i.test(value)) return false;
+  }
+  if (NUMBER_PATHS.some((r) => r.test(path)) && /^\d+$/.test(value)) return Number(value);
+  return value;
+};
+
 // Interpolates every string value (not keys) of a file, errors naming the path.
 const interpolateTree = (
   v: Value,
@@ -116,7 +134,8 @@ const interpolateTree = (
 ): Value => {
   if (typeof v === 'string') {
     try {
-      return interpolate(v, env, (n) => unset.add(n));
+      const out = interpolate(v, env, (n) => unset.add(n));
+      return out !== v ? cast(out, path) : out;
     } catch (e) {
       if (e instanceof InterpolationError) throw fail(path, e);
       throw e;

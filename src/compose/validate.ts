@@ -53,7 +53,11 @@ const listOf =
     if (!Array.isArray(v)) at(p, `must be a list, not ${kind(v)}`);
     (v as Value[]).forEach((x, i) => item(x, child(p, i), at));
   };
-const strOrList: Check = (v, p, at) => (typeof v === 'string' ? undefined : listOf(str)(v, p, at));
+const strOrList: Check = (v, p, at) => {
+  if (typeof v === 'string') return;
+  if (!Array.isArray(v)) at(p, `must be a string or a list of strings, not ${kind(v)}`);
+  listOf(str)(v, p, at);
+};
 const oneOf =
   (...values: string[]): Check =>
   (v, p, at) => {

@@ -58,6 +58,12 @@ describe('compose files', () => {
     expect(loadProject({ cwd: dir, env: {}, envFiles: [join(dir, 'other.env')] }).project.services.a.image).toBe('other:latest');
   });
 
+  it('casts interpolated booleans and numbers where the specification wants them', () => {
+    const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: x\n    init: ${INIT}\n    healthcheck:\n      test: \"true\"\n      retries: ${N}\n' });
+    expect(loadProject({ cwd: dir, env: { INIT: 'true', N: '5' } }).project.services.a).toMatchObject({ init: true, healthcheck: { retries: 5 } });
+    expect(() => loadProject({ cwd: dir, env: { INIT: 'maybe', N: '5' } })).toThrow('services.a.init must be true or false, not a string');
+  });
+
   it('merges -f files in order: volumes unique by target, depends_on list to map', () => {
     const dir = project({
       'a.yml':
