@@ -59,7 +59,7 @@ describe('compose files', () => {
   });
 
   it('casts interpolated booleans and numbers where the specification wants them', () => {
-    const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: x\n    init: ${INIT}\n    healthcheck:\n      test: \"true\"\n      retries: ${N}\n' });
+    const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: x\n    init: ${INIT}\n    healthcheck:\n      test: "true"\n      retries: ${N}\n' });
     expect(loadProject({ cwd: dir, env: { INIT: 'true', N: '5' } }).project.services.a).toMatchObject({ init: true, healthcheck: { retries: 5 } });
     expect(() => loadProject({ cwd: dir, env: { INIT: 'maybe', N: '5' } })).toThrow('services.a.init must be true or false, not a string');
   });
