@@ -49,6 +49,7 @@ import { build as buildLogs } from './commands/container/logs.js';
 import { build as buildPort } from './commands/container/port.js';
 import { build as buildNetwork } from './commands/network/network.js';
 import { build as buildVolume } from './commands/volume/volume.js';
+import { build as buildCompose } from './commands/compose/compose.js';
 import { build as buildSecret } from './commands/secret/secret.js';
 import { build as buildSystemd } from './commands/systemd/systemd.js';
 import { build as buildPs } from './commands/container/ps.js';
@@ -209,6 +210,7 @@ const TOP_LEVEL: [string, () => Command][] = [
   ['events', () => buildEvents()],
   ['network', () => buildNetwork()],
   ['volume', () => buildVolume()],
+  ['compose', () => buildCompose()],
   ['secret', () => buildSecret()],
   ['unshare', () => buildUnshare()],
   ['pull', () => buildPull()],

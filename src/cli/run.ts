@@ -50,7 +50,9 @@ const checkGroupCommand = (program: Command, args: string[]): void => {
   if (!group) return;
   const path = [first!];
   for (let i = args.indexOf(first!) + 1; group.commands.length; i++) {
-    const word = args.slice(i).find((a) => !a.startsWith('-'));
+    // (A group's own options may take values: `compose -f FILE up`.)
+    const takesValue = (a: string) => !a.includes('=') && group!.options.some((o) => (o.required || o.optional) && (o.long === a || o.short === a));
+    const word = args.slice(i).find((a, j, rest) => !a.startsWith('-') && !(j > 0 && takesValue(rest[j - 1])));
     const where = ['skiff', ...path].join(' ');
     if (word === undefined) {
       if (args.includes('--help') || args.includes('-h')) return;

@@ -1,0 +1,228 @@
+// Checks a compose file against the part of the Compose Specification skiff runs: unknown keys and
+// wrong types are errors with the file, the line and the path, before anything uses the file.
+import { ComposeFileError, child, type SourceFile, type Value } from './source.js';
+
+type Check = (v: Value, path: string, at: Reporter) => void;
+type Reporter = (path: string, message: string) => never;
+
+const kind = (v: Value): string =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'a list'
+      : typeof v === 'object'
+        ? 'a mapping'
+        : typeof v === 'string'
+          ? 'a string'
+          : typeof v === 'number'
+            ? 'a number'
+            : 'a boolean';
+const isMapping = (v: Value): v is { [key: string]: Value } => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// ' (did you mean "image"?)' for a key a typo away from a known one.
+const suggest = (key: string, known: string[]): string => {
+  const distance = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length][b.length];
+  };
+  const best = known.map((k) => [k, distance(key, k)] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= 2 ? ` (did you mean "${best[0]}"?)` : '';
+};
+
+const str: Check = (v, p, at) => {
+  if (typeof v !== 'string') at(p, `must be a string, not ${kind(v)}`);
+};
+const scalar: Check = (v, p, at) => {
+  if (typeof v !== 'string' && typeof v !== 'number') at(p, `must be a string or a number, not ${kind(v)}`);
+};
+const bool: Check = (v, p, at) => {
+  if (typeof v !== 'boolean') at(p, `must be true or false, not ${kind(v)}`);
+};
+const int: Check = (v, p, at) => {
+  if (typeof v !== 'number' || !Number.isInteger(v)) at(p, `must be a whole number, not ${kind(v)}`);
+};
+const duration: Check = (v, p, at) => {
+  if (typeof v !== 'string' || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) at(p, `must be a duration like 10s or 1m30s, not ${JSON.stringify(v)}`);
+};
+const listOf =
+  (item: Check): Check =>
+  (v, p, at) => {
+    if (!Array.isArray(v)) at(p, `must be a list, not ${kind(v)}`);
+    (v as Value[]).forEach((x, i) => item(x, child(p, i), at));
+  };
+const strOrList: Check = (v, p, at) => {
+  if (typeof v === 'string') return;
+  if (!Array.isArray(v)) at(p, `must be a string or a list of strings, not ${kind(v)}`);
+  listOf(str)(v, p, at);
+};
+const oneOf =
+  (...values: string[]): Check =>
+  (v, p, at) => {
+    if (typeof v !== 'string' || !values.includes(v)) at(p, `must be one of ${values.join(', ')}, not ${JSON.stringify(v)}`);
+  };
+const nullable =
+  (check: Check): Check =>
+  (v, p, at) =>
+    v === null ? undefined : check(v, p, at);
+const mapOf =
+  (value: Check): Check =>
+  (v, p, at) => {
+    if (!isMapping(v)) at(p, `must be a mapping, not ${kind(v)}`);
+    for (const [k, x] of Object.entries(v as object)) value(x as Value, child(p, k), at);
+  };
+const listOrDict: Check = (v, p, at) => {
+  if (Array.isArray(v)) return listOf(str)(v, p, at);
+  if (!isMapping(v)) at(p, `must be a list of KEY=VALUE or a mapping, not ${kind(v)}`);
+  for (const [k, x] of Object.entries(v as object))
+    if (x !== null && typeof x === 'object') at(child(p, k), `must be a string, number or boolean, not ${kind(x)}`);
+};
+const object =
+  (keys: Record<string, Check>, required: string[] = [], unsupported: string[] = []): Check =>
+  (v, p, at) => {
+    if (!isMapping(v)) at(p, `must be a mapping, not ${kind(v)}`);
+    const m = v as { [key: string]: Value };
+    for (const [k, x] of Object.entries(m)) {
+      const kp = child(p, k);
+      if (k.startsWith('x-')) continue;
+      if (unsupported.includes(k)) at(kp, 'is not supported yet by skiff compose: remove it or run the service without it');
+      const check = keys[k];
+      if (!check) at(kp, `is not a key the Compose Specification knows here${suggest(k, Object.keys(keys))}`);
+      check(x, kp, at);
+    }
+    for (const k of required) if (!(k in m)) at(p, `needs "${k}"`);
+  };
+
+const port: Check = (v, p, at) => {
+  if (typeof v === 'number') return int(v, p, at);
+  if (typeof v === 'string') {
+    if (!/^(\[?[0-9a-fA-F.:]*\]?:)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(v)) at(p, `"${v}" is not a port: [[IP:]HOST:]CONTAINER[/PROTOCOL]`);
+    return;
+  }
+  object({ target: int, published: scalar, host_ip: str, protocol: oneOf('tcp', 'udp'), mode: oneOf('ingress', 'host'), name: str, app_protocol: str }, [
+    'target',
+  ])(v, p, at);
+};
+
+const volume: Check = (v, p, at) => {
+  if (typeof v === 'string') return;
+  object(
+    {
+      type: oneOf('volume', 'bind', 'tmpfs'),
+      source: str,
+      target: str,
+      read_only: bool,
+      consistency: str,
+      bind: object({ propagation: str, create_host_path: bool, selinux: oneOf('z', 'Z') }),
+      volume: object({ nocopy: bool, subpath: str }),
+      tmpfs: object({ size: scalar, mode: scalar }),
+    },
+    ['type', 'target'],
+  )(v, p, at);
+};
+
+const serviceNetworks: Check = (v, p, at) => {
+  if (Array.isArray(v)) return listOf(str)(v, p, at);
+  mapOf(
+    nullable(
+      object({ aliases: listOf(str), ipv4_address: str }, [], ['ipv6_address', 'link_local_ips', 'priority', 'mac_address', 'driver_opts', 'gw_priority']),
+    ),
+  )(v, p, at);
+};
+
+const dependsOn: Check = (v, p, at) => {
+  if (Array.isArray(v)) return listOf(str)(v, p, at);
+  mapOf(object({ condition: oneOf('service_started', 'service_healthy', 'service_completed_successfully'), required: bool, restart: bool }, ['condition']))(
+    v,
+    p,
+    at,
+  );
+};
+
+const healthcheck = object({
+  test: strOrList,
+  interval: duration,
+  timeout: duration,
+  retries: int,
+  start_period: duration,
+  start_interval: duration,
+  disable: bool,
+});
+
+// Keys of the specification that skiff compose does not run yet: named in a refusal, never ignored.
+const SERVICE_UNSUPPORTED = (
+  'build blkio_config cpu_count cpu_percent cpu_shares cpu_period cpu_quota cpu_rt_runtime cpu_rt_period cpus cpuset credential_spec configs ' +
+  'container_name cgroup cgroup_parent deploy develop device_cgroup_rules devices dns dns_opt dns_search domainname extends external_links ' +
+  'extra_hosts gpus group_add ipc isolation links logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit network_mode ' +
+  'oom_kill_disable oom_score_adj pid pids_limit platform privileged profiles pull_policy runtime scale secrets security_opt shm_size stdin_open ' +
+  'storage_opt sysctls tty ulimits userns_mode uts volumes_from annotations attach label_file post_start pre_stop models provider use_api_socket'
+).split(' ');
+
+const SERVICE: Record<string, Check> = {
+  image: str,
+  command: nullable(strOrList),
+  entrypoint: nullable(strOrList),
+  environment: listOrDict,
+  env_file: (v, p, at) =>
+    typeof v === 'string'
+      ? undefined
+      : listOf((x, q, a) => (typeof x === 'string' ? undefined : object({ path: str, required: bool, format: str }, ['path'])(x, q, a)))(v, p, at),
+  ports: listOf(port),
+  expose: listOf(scalar),
+  volumes: listOf(volume),
+  networks: serviceNetworks,
+  depends_on: dependsOn,
+  healthcheck,
+  restart: (v, p, at) => {
+    if (typeof v !== 'string' || !/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(v))
+      at(p, `must be no, always, unless-stopped or on-failure[:N], not ${JSON.stringify(v)}`);
+  },
+  user: scalar,
+  working_dir: str,
+  hostname: str,
+  labels: listOrDict,
+  init: bool,
+  read_only: bool,
+  tmpfs: strOrList,
+  cap_add: listOf(str),
+  cap_drop: listOf(str),
+  stop_signal: str,
+  stop_grace_period: duration,
+};
+for (const k of SERVICE_UNSUPPORTED) SERVICE[k] = () => {};
+
+const NETWORK = object(
+  { name: str, external: bool, internal: bool, labels: listOrDict, driver: oneOf('bridge') },
+  [],
+  ['driver_opts', 'ipam', 'attachable', 'enable_ipv6', 'enable_ipv4'],
+);
+const VOLUME = object({ name: str, external: bool, labels: listOrDict, driver: oneOf('local') }, [], ['driver_opts']);
+
+const TOP = object(
+  {
+    version: scalar,
+    name: str,
+    services: mapOf(object(SERVICE, [], SERVICE_UNSUPPORTED)),
+    networks: mapOf(nullable(NETWORK)),
+    volumes: mapOf(nullable(VOLUME)),
+    secrets: () => {},
+    configs: () => {},
+    include: () => {},
+    models: () => {},
+  },
+  [],
+  ['secrets', 'configs', 'include', 'models'],
+);
+
+// Throws a ComposeFileError for the first problem: "FILE:LINE: PATH: what is wrong".
+export const validateSource = (source: SourceFile): void => {
+  const at: Reporter = (path, message) => {
+    let line: number | undefined;
+    for (let p = path; line === undefined && p !== ''; p = p.replace(/(\.[^.[]*|\[\d+\])$/, '')) line = source.lines.get(p);
+    throw new ComposeFileError(`${source.file}${line ? `:${line}` : ''}: ${path || '(top level)'} ${message}`);
+  };
+  if (source.value === null) at('', 'is empty: a compose file needs at least "services"');
+  TOP(source.value, '', at);
+};
