@@ -1,4 +1,4 @@
-// skiff compose up|down|ps: the project's containers through the engine (src/compose/project.ts).
+// skiff compose up|down|ps: the project's containers through the engine (src/engine/compose.ts).
 import { Command, Option } from 'commander';
 import { CliError } from '../../../errors.js';
 import { command, portsText, stateName, statusText } from '../../../engine/container-reports.js';
@@ -31,7 +31,7 @@ export const buildUp = (): Command =>
       if (flags.removeOrphans) refuse('--remove-orphans', 'not supported yet');
       const { project } = await loadFor(cmd);
       const engine = await openEngineFor(cmd);
-      const { up } = await import('../../../compose/project.js');
+      const { up } = await import('../../../engine/compose.js');
       await up(engine, project, progress);
     });
 
@@ -48,7 +48,7 @@ export const buildDown = (): Command =>
       if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) refuse(`--timeout ${flags.timeout}`, 'give a whole number of seconds');
       const { project } = await loadFor(cmd);
       const engine = await openEngineFor(cmd);
-      const { down } = await import('../../../compose/project.js');
+      const { down } = await import('../../../engine/compose.js');
       await down(engine, project.name, { volumes: flags.volumes, timeout }, progress);
     });
 
@@ -63,7 +63,7 @@ export const buildPs = (): Command =>
       if (flags.format && flags.format !== 'table' && flags.format !== 'json') refuse(`--format ${flags.format}`, 'use table or json');
       const { project } = await loadFor(cmd);
       const engine = await openEngineFor(cmd);
-      const { projectContainers, SERVICE_LABEL, NUMBER_LABEL } = await import('../../../compose/project.js');
+      const { projectContainers, SERVICE_LABEL, NUMBER_LABEL } = await import('../../../engine/compose.js');
       const rows = projectContainers(engine, project.name)
         .filter((r) => flags.all || r.state.status === 'running' || r.state.status === 'stopping')
         .sort((a, b) => a.record.name.localeCompare(b.record.name));

@@ -3,10 +3,10 @@
 // removes exactly what the project made.
 import { createHash } from 'node:crypto';
 import { CliError } from '../errors.js';
-import type { CreateOptions } from '../engine/container-config.js';
-import type { ContainerRow } from '../engine/container-reports.js';
-import type { Engine } from '../engine/index.js';
-import { secondsOf, type Project, type ServiceConfig } from './model.js';
+import type { CreateOptions } from './container-config.js';
+import type { ContainerRow } from './container-reports.js';
+import type { Engine } from './index.js';
+import { secondsOf, type Project, type ServiceConfig } from '../compose/model.js';
 
 export const PROJECT_LABEL = 'com.docker.compose.project';
 export const SERVICE_LABEL = 'com.docker.compose.service';
