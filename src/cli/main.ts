@@ -15,7 +15,7 @@ process.on('beforeExit', () => {
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-    writeOut(`${VERSION}\n`);
+    writeOut(`skiff version ${VERSION}\n`);
   } else if (!joinEarly(process.argv)) {
     // (joinEarly: this command re-runs inside the rootless namespace, and this process exits with
     // that run's code.)

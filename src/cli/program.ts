@@ -240,7 +240,7 @@ const TOP_LEVEL: [string, () => Command][] = [
 export const buildProgram = (argv?: string[]): Command => {
   const program = new Command('skiff')
     .description('Rootless, daemonless containers for one user')
-    .version(VERSION, '-v, --version', 'print the version')
+    .version(`skiff version ${VERSION}`, '-v, --version', 'print the version')
     .addOption(new Option('--root <dir>', 'storage root (default $XDG_DATA_HOME/skiff)'))
     .addOption(new Option('--runroot <dir>', 'runtime state dir (default $XDG_RUNTIME_DIR/skiff)'))
     .addOption(

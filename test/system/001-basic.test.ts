@@ -9,7 +9,7 @@ const sb = useSandbox('basic');
 
 describe('basics', () => {
   it('prints its version', async () => {
-    expect((await sb.runCli(0, '--version')).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect((await sb.runCli(0, '--version')).stdout).toMatch(/^skiff version \d+\.\d+\.\d+\n$/); // podman version X.Y.Z
     const json = JSON.parse((await sb.runCli(0, 'version', '--format', 'json')).stdout);
     expect(json.Client.Version).toMatch(/^\d+\.\d+\.\d+$/);
     expect((await sb.runCli(0, 'version', '--format', '{{.Client.OsArch}}')).stdout).toMatch(/^linux\/\w+\n$/);
@@ -89,7 +89,7 @@ describe('basics', () => {
     const r = await sb.run(['--version'], { env: { XDG_CACHE_HOME: join(locked, 'cache') } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(r.stdout).toMatch(/^skiff version \d+\.\d+\.\d+\n$/);
   });
 
   it('neither reads nor writes a code cache in a directory others can write to', async () => {

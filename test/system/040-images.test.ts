@@ -112,7 +112,7 @@ describe('tag, untag, rmi, prune', () => {
   it('rmi untags a name first, removes the image with its last name, and reports unknown images', async () => {
     const first = await sb.runCli(0, 'rmi', 'localhost/mine:v1');
     expect(first.stdout).toBe('Untagged: localhost/mine:v1\n');
-    const missing = await sb.runCli(125, 'rmi', 'nosuch', `${plain}/skiff/shared-a`);
+    const missing = await sb.runCli(1, 'rmi', 'nosuch', `${plain}/skiff/shared-a`); // Podman's: 1
     expect(missing.stdout).toBe(`Untagged: ${plain}/skiff/shared-a:latest\nDeleted: ${sharedA}\n`);
     expect(missing.stderr).toBe('Error: nosuch: image not known\n');
     expect(storeContents(sb.dataDir)).toEqual({ images: [], layers: [], partial: [] });

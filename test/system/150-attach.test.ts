@@ -32,7 +32,7 @@ describe('attach protocol', () => {
     socket.write(frame(0, 'exit 4\n'));
     await expect.poll(() => output, { timeout: 10_000 }).toContain('\x03\x00\x00\x00\x014');
     socket.end();
-    await sb.runCli(4, 'wait', 'term');
+    expect((await sb.runCli(0, 'wait', 'term')).stdout).toBe('4\n');
     await sb.runCli(0, 'rm', 'term');
   });
 });

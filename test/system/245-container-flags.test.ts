@@ -46,7 +46,7 @@ describe('--latest', () => {
     expect(JSON.parse((await sb.runCli(0, 'inspect', '-l')).stdout)[0].Id).toBe(newest);
     expect(JSON.parse((await sb.runCli(0, 'container', 'inspect', '-l')).stdout)[0].Name).toBe('newer');
     await sb.runCli(0, 'kill', 'newer');
-    expect((await sb.runCli(137, 'wait', '-l')).stdout).toBe('137\n');
+    expect((await sb.runCli(0, 'wait', '-l')).stdout).toBe('137\n');
     expect((await sb.runCli(0, 'start', '-l')).stdout).toBe(`${newest}\n`);
     expect((await sb.runCli(0, 'inspect', '--format', '{{.State.Status}}', 'newer')).stdout).toBe('running\n');
     // attach -l: the newest one's output until it ends.

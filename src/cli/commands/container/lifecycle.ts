@@ -125,7 +125,10 @@ export const buildRm = (name = 'rm'): Command =>
           for (const record of removed.slice(0, -1)) printLine(record.id);
         },
         (engine, targets) => engine.containers.independent(targets),
-      );
+      ).catch((error) => {
+        // Podman's exit code for a container that is not there: 1.
+        throw error instanceof CliError && error.code === 'ENOCONTAINER' ? new CliError(error.code, error.message, { exitCode: 1 }) : error;
+      });
       // As Podman: the id files of the containers removed go too.
       if (!process.exitCode) for (const file of flags.cidfile ?? []) rmSync(file, { force: true });
     });
@@ -148,9 +151,8 @@ export const buildWait = (name = 'wait'): Command =>
           reports.push({ error: error as Error });
         }
       }
+      // (Podman's: the codes are printed, and wait itself exits 0.)
       reportItems(reports, (r) => printLine(String(r.code)), printError);
-      // Like `run`, a single container's exit code becomes skiff's (Docker does the same).
-      if (inputs.length === 1 && reports[0].code !== undefined) process.exitCode = reports[0].code;
     });
 
 export const buildRename = (name = 'rename'): Command =>

@@ -26,7 +26,15 @@ export const buildRm = (name = 'rmi'): Command =>
       let reports = await engine.images.remove(images, { force: flags.force, all: flags.all, noPrune: flags.prune === false });
       // (--force, as --ignore, lets an image that is not there pass: Podman's.)
       if (flags.ignore || flags.force) reports = reports.filter((r) => r.error?.code !== 'ENOIMAGE');
-      reportItems(reports, printRemoval, printError);
+      // Podman's exit codes: 1 for an image that is not there, 2 for one a container uses.
+      try {
+        reportItems(reports, printRemoval, printError);
+      } catch (error) {
+        if (!(error instanceof CliError)) throw error;
+        if (error.code === 'ENOIMAGE') throw new CliError(error.code, error.message, { exitCode: 1 });
+        if (/ is in use by container /.test(error.message)) throw new CliError(error.code, error.message, { exitCode: 2 });
+        throw error;
+      }
     });
 
 export const buildPrune = (name = 'prune'): Command =>
