@@ -37,8 +37,47 @@ export interface HealthcheckConfig {
   disable?: boolean;
 }
 
+export interface BuildConfig {
+  context: string;
+  dockerfile?: string;
+  args?: Record<string, string | null>;
+  target?: string;
+  labels?: Record<string, string>;
+  network?: string;
+  no_cache?: boolean;
+  pull?: boolean;
+}
+
+export interface ServiceFileReference {
+  source: string;
+  target?: string;
+  uid?: string;
+  gid?: string;
+  mode?: number;
+}
+
+export interface DeployConfig {
+  replicas?: number;
+  resources?: {
+    limits?: { cpus?: string; memory?: string; pids?: number };
+    reservations?: { cpus?: string; memory?: string };
+  };
+  restart_policy?: { condition?: string; max_attempts?: number };
+}
+
 export interface ServiceConfig {
+  build?: BuildConfig;
   cap_add?: string[];
+  configs?: ServiceFileReference[];
+  container_name?: string;
+  deploy?: DeployConfig;
+  dns?: string[];
+  extra_hosts?: string[];
+  profiles?: string[];
+  pull_policy?: string;
+  scale?: number;
+  secrets?: ServiceFileReference[];
+  security_opt?: string[];
   cap_drop?: string[];
   command?: string[] | null;
   depends_on?: Record<string, { condition: string; required: boolean; restart?: boolean }>;
@@ -78,11 +117,22 @@ export interface VolumeTopConfig {
   driver?: string;
 }
 
+// A top-level secret or config: a file on the host (environment and content sources are read into a file).
+export interface FileObjectConfig {
+  name?: string;
+  file?: string;
+  environment?: string;
+  content?: string;
+  external?: boolean;
+}
+
 export interface FileModel {
   name?: string;
   services: Record<string, ServiceConfig>;
   networks: Record<string, NetworkConfig>;
   volumes: Record<string, VolumeTopConfig>;
+  secrets?: Record<string, FileObjectConfig>;
+  configs?: Record<string, FileObjectConfig>;
 }
 
 export interface Project {
@@ -91,6 +141,10 @@ export interface Project {
   services: Record<string, ServiceConfig>;
   networks: Record<string, NetworkConfig>;
   volumes: Record<string, VolumeTopConfig>;
+  secrets?: Record<string, FileObjectConfig>;
+  configs?: Record<string, FileObjectConfig>;
+  // Services left out because none of their profiles is active (compose up/ps ignore them).
+  disabled?: Record<string, ServiceConfig>;
 }
 
 type Obj = { [key: string]: Value };
