@@ -1,20 +1,73 @@
-// Runs a resolved project on the engine: its network, volumes and one container per service, all
-// labelled as Docker Compose labels them, so a later `up` changes only what changed and `down`
-// removes exactly what the project made.
+// Runs a resolved project on the engine: its network, volumes and containers (one per replica of each
+// service), all labelled as Docker Compose labels them, so a later `up` changes only what changed and
+// `down` removes exactly what the project made. Services start in dependency order, independent ones
+// side by side.
 import { createHash } from 'node:crypto';
-import { CliError } from '../errors.js';
-import { containerName, createOptions, HASH_LABEL, labelsOf, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
+import { CliError, messageOf } from '../errors.js';
+import { buildService, type ComposeBuildOptions, imageOf, type ServiceBuildEvent } from './compose-build.js';
+import { createOptions, HASH_LABEL, labelsOf, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
 import type { ContainerRow } from './container-reports.js';
 import type { Engine } from './index.js';
-import { secondsOf, type Project } from '../compose/model.js';
+import { secondsOf, type Project, type ServiceConfig } from '../compose/model.js';
 export { containerName, HASH_LABEL, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
 
-export type UpEvent = {
-  object: 'Network' | 'Volume' | 'Container';
+export type ProgressEvent = {
+  object: 'Network' | 'Volume' | 'Container' | 'Image';
   name: string;
-  action: 'Created' | 'Started' | 'Running' | 'Recreated' | 'Healthy' | 'Exited';
+  action:
+    | 'Created'
+    | 'Started'
+    | 'Running'
+    | 'Recreated'
+    | 'Healthy'
+    | 'Exited'
+    | 'Stopped'
+    | 'Removed'
+    | 'Built'
+    | 'Waiting';
 };
-export type DownEvent = { object: 'Network' | 'Volume' | 'Container'; name: string; action: 'Stopped' | 'Removed' };
+export type UpEvent = ProgressEvent | { warning: string } | ServiceBuildEvent;
+export type DownEvent = ProgressEvent | { warning: string };
+
+// A service that did not start: its name, its exit code (when it ran) and its last log lines.
+export class ServiceFailure extends CliError {
+  constructor(
+    readonly service: string,
+    message: string,
+    readonly lines: string[] = [],
+    readonly serviceExitCode?: number,
+  ) {
+    super('ESTATE', message, { exitCode: 1 });
+  }
+}
+
+export interface UpOptions {
+  /** `up SVC…`: these and (unless noDeps) what they depend on. */
+  services?: string[];
+  noDeps?: boolean;
+  /** --scale SVC=N, over scale: and deploy.replicas. */
+  scale?: Record<string, number>;
+  /** diverged (the default): recreate what changed; force: everything; never: nothing. */
+  recreate?: 'diverged' | 'force' | 'never';
+  removeOrphans?: boolean;
+  /** --pull, over each service's pull_policy. */
+  pull?: 'always' | 'missing' | 'never';
+  /** auto: build missing images of services with build:; force (--build): build them all; never (--no-build). */
+  build?: 'auto' | 'force' | 'never';
+  buildOptions?: ComposeBuildOptions;
+  noStart?: boolean;
+  /** Seconds a container being recreated or scaled away gets to stop. */
+  timeout?: number;
+}
+
+// The containers `up` left: each with whether this run started it (its whole log is new).
+export interface UpReport {
+  containers: { name: string; id: string; service: string; fresh: boolean }[];
+}
+
+// The services `up`, `ps` and `logs` act on. PROFILES: the one call site that decides which services
+// are active; cmodel's model puts the others in Project.disabled (and will export how to activate them).
+export const activeServices = (project: Project): Record<string, ServiceConfig> => project.services;
 
 // A hash of the service's resolved configuration (and the names it refers to): a change recreates it.
 export const configHash = (project: Project, service: string): string => {
@@ -24,55 +77,125 @@ export const configHash = (project: Project, service: string): string => {
 };
 
 // Services in an order that starts each after the ones it depends on; cycles are refused.
-export const startOrder = (project: Project): string[] => {
+export const startOrder = (project: Project, services = project.services): string[] => {
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, chain: string[]) => {
     if (state.get(name) === 'done') return;
     if (state.get(name) === 'visiting') throw new CliError('ECONFIG', `depends_on has a cycle: ${[...chain, name].join(' → ')}`);
     state.set(name, 'visiting');
-    for (const d of Object.keys(project.services[name].depends_on ?? {})) visit(d, [...chain, name]);
+    for (const d of Object.keys(services[name].depends_on ?? {})) if (d in services) visit(d, [...chain, name]);
     state.set(name, 'done');
     order.push(name);
   };
-  for (const name of Object.keys(project.services)) visit(name, []);
+  for (const name of Object.keys(services)) visit(name, []);
   return order;
 };
 
-// The project's containers, by label.
+// `up SVC…`: the named services and, unless noDeps, everything they depend on.
+export const selectServices = (project: Project, names: string[] | undefined, noDeps = false): string[] => {
+  const active = activeServices(project);
+  if (!names?.length) return Object.keys(active);
+  const out = new Set<string>();
+  const add = (name: string) => {
+    if (out.has(name)) return;
+    if (!(name in active)) {
+      if (project.disabled && name in project.disabled) throw new CliError('EUSAGE', `service "${name}" is not active: enable one of its profiles with --profile`);
+      throw new CliError('EUSAGE', `no such service: ${name}`);
+    }
+    out.add(name);
+    if (!noDeps) for (const d of Object.keys(active[name].depends_on ?? {})) if (d in active) add(d);
+  };
+  for (const n of names) add(n);
+  return Object.keys(active).filter((n) => out.has(n));
+};
+
+// How many containers a service runs: --scale, then scale:, then deploy.replicas, else 1.
+export const replicasOf = (project: Project, service: string, scale: Record<string, number> = {}): number => {
+  const s = project.services[service];
+  return scale[service] ?? s.scale ?? s.deploy?.replicas ?? 1;
+};
+
+// The project's containers, by label (one-off `run` containers left out).
 export const projectContainers = (engine: Engine, project: string): ContainerRow[] =>
-  engine.containers.list().filter((r) => r.record.config.labels[PROJECT_LABEL] === project);
+  engine.containers
+    .list()
+    .filter((r) => r.record.config.labels[PROJECT_LABEL] === project && r.record.config.labels['com.docker.compose.oneoff'] !== 'True')
+    .sort((a, b) => a.record.name.localeCompare(b.record.name, 'en', { numeric: true }));
+
+// Containers of the project whose service the files no longer have (nor keep behind a profile).
+export const orphansOf = (project: Project, rows: ContainerRow[]): ContainerRow[] =>
+  rows.filter((r) => {
+    const s = r.record.config.labels[SERVICE_LABEL];
+    return !(s in project.services) && !(project.disabled && s in project.disabled);
+  });
+
+export const orphanWarning = (project: Project, orphans: ContainerRow[]): string =>
+  `Found orphan containers ([${orphans.map((r) => r.record.name).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Waits for what a dependent's depends_on condition asks of `service`'s container.
-const waitFor = async (engine: Engine, project: Project, service: string, condition: string, notify: (e: UpEvent) => void): Promise<void> => {
-  const name = containerName(project.name, service);
-  if (condition === 'service_completed_successfully') {
-    const code = await engine.containers.wait(name);
-    if (code !== 0) throw new CliError('ESTATE', `service "${service}" didn't complete successfully: exit ${code}`);
-    return notify({ object: 'Container', name, action: 'Exited' });
+const live = (row: ContainerRow) => row.state.status === 'running' || row.state.status === 'stopping';
+
+// A container's last lines of output (what a failure report shows).
+export const lastLines = async (engine: Engine, id: string, n = 10): Promise<string[]> => {
+  const lines: string[] = [];
+  try {
+    for await (const e of engine.logs.read(id, { tail: n })) lines.push(e.text.replace(/\n$/, ''));
+  } catch {
+    // (No log: nothing to show.)
   }
-  if (condition !== 'service_healthy') return;
-  const check = project.services[service].healthcheck;
-  const limit = Date.now() + Math.max(60, secondsOf(check?.start_period ?? '0s') + secondsOf(check?.interval ?? '30s') * ((check?.retries ?? 3) + 1)) * 1000;
-  for (;;) {
-    const row = engine.containers.row(engine.containers.find(name));
-    if (!row.health && row.record.config.healthcheck === undefined)
-      throw new CliError('ECONFIG', `service "${service}" has no healthcheck: service_healthy cannot be met (add one, or use service_started)`);
-    if (row.state.status !== 'running') throw new CliError('ESTATE', `service "${service}" exited (${row.state.exitCode ?? '?'}) before it was healthy`);
-    if (row.health?.Status === 'healthy') return notify({ object: 'Container', name, action: 'Healthy' });
-    if (row.health?.Status === 'unhealthy') throw new CliError('ESTATE', `dependency failed to start: container ${name} is unhealthy`);
-    if (Date.now() > limit) throw new CliError('ESTATE', `container ${name} was not healthy in time`);
-    await sleep(200);
+  return lines;
+};
+
+const failure = async (engine: Engine, service: string, row: ContainerRow, what: string): Promise<ServiceFailure> => {
+  const code = row.state.exitCode ?? 0;
+  return new ServiceFailure(service, `service "${service}" ${what}: container ${row.record.name} exited with code ${code}`, await lastLines(engine, row.record.id), code);
+};
+
+const rowOf = (engine: Engine, id: string): ContainerRow => engine.containers.row(engine.containers.find(id));
+
+// Waits for what a dependent's depends_on condition asks of each of `service`'s containers.
+const waitFor = async (engine: Engine, project: Project, service: string, ids: string[], condition: string, notify: (e: UpEvent) => void): Promise<void> => {
+  for (const id of ids) {
+    const name = engine.containers.find(id).name;
+    if (condition === 'service_completed_successfully') {
+      const code = await engine.containers.wait(id);
+      if (code !== 0) throw await failure(engine, service, rowOf(engine, id), "didn't complete successfully");
+      notify({ object: 'Container', name, action: 'Exited' });
+      continue;
+    }
+    if (condition !== 'service_healthy') {
+      // service_started: a container that already failed does not count as started.
+      const row = rowOf(engine, id);
+      if (row.state.status === 'exited' && (row.state.exitCode ?? 0) !== 0) throw await failure(engine, service, row, 'failed to start');
+      continue;
+    }
+    notify({ object: 'Container', name, action: 'Waiting' });
+    await waitHealthy(engine, project, service, id, notify);
   }
 };
 
-// `compose up -d`: network, volumes, then each service in dependency order; a container whose
-// config hash is unchanged is left alone (started if it is not running).
-export const up = async (engine: Engine, project: Project, notify: (e: UpEvent) => void): Promise<void> => {
-  await engine.enterUserNamespace();
-  const order = startOrder(project);
+const waitHealthy = async (engine: Engine, project: Project, service: string, id: string, notify: (e: UpEvent) => void, deadline?: number): Promise<void> => {
+  const check = project.services[service].healthcheck;
+  const limit =
+    deadline ??
+    Date.now() + Math.max(60, secondsOf(check?.start_period ?? '0s') + secondsOf(check?.interval ?? '30s') * ((check?.retries ?? 3) + 1)) * 1000;
+  for (;;) {
+    const row = rowOf(engine, id);
+    if (!row.health && row.record.config.healthcheck === undefined)
+      throw new CliError('ECONFIG', `service "${service}" has no healthcheck: service_healthy cannot be met (add one, or use service_started)`);
+    if (!live(row)) throw await failure(engine, service, row, 'exited before it was healthy');
+    if (row.health?.Status === 'healthy') return notify({ object: 'Container', name: row.record.name, action: 'Healthy' });
+    if (row.health?.Status === 'unhealthy')
+      throw new ServiceFailure(service, `dependency failed to start: container ${row.record.name} is unhealthy`, await lastLines(engine, id));
+    if (Date.now() > limit) throw new ServiceFailure(service, `container ${row.record.name} was not healthy in time`, await lastLines(engine, id));
+    await sleep(100);
+  }
+};
+
+// The project's networks and volumes, made when missing.
+const ensureResources = async (engine: Engine, project: Project, notify: (e: UpEvent) => void): Promise<void> => {
   for (const [key, n] of Object.entries(project.networks)) {
     const name = n.name as string;
     if (engine.networks.exists(name)) continue;
@@ -90,55 +213,238 @@ export const up = async (engine: Engine, project: Project, notify: (e: UpEvent) 
     await engine.volumes.create(name, { labels: [...labelsOf(v.labels), `${PROJECT_LABEL}=${project.name}`, `com.docker.compose.volume=${key}`] });
     notify({ object: 'Volume', name, action: 'Created' });
   }
-  const existing = new Map(projectContainers(engine, project.name).map((r) => [r.record.config.labels[SERVICE_LABEL], r]));
-  for (const service of order) {
-    for (const [dep, d] of Object.entries(project.services[service].depends_on ?? {})) await waitFor(engine, project, dep, d.condition, notify);
-    const name = containerName(project.name, service);
-    const hash = configHash(project, service);
-    const row = existing.get(service);
-    if (row && row.record.config.labels[HASH_LABEL] === hash) {
-      if (row.state.status === 'running') notify({ object: 'Container', name, action: 'Running' });
+};
+
+const PULL_POLICIES: Record<string, 'always' | 'missing' | 'never' | 'build'> = {
+  always: 'always',
+  missing: 'missing',
+  if_not_present: 'missing',
+  never: 'never',
+  build: 'build',
+  daily: 'missing',
+  weekly: 'missing',
+};
+
+// The image a service runs, built first when it has build: and the image is missing (or --build).
+const prepareImage = async (engine: Engine, project: Project, service: string, options: UpOptions, notify: (e: UpEvent) => void): Promise<'always' | 'missing' | 'never'> => {
+  const s = project.services[service];
+  const policy = options.pull ?? PULL_POLICIES[s.pull_policy ?? 'missing'] ?? 'missing';
+  if (!s.build) {
+    if (policy === 'build') throw new CliError('ECONFIG', `service "${service}": pull_policy build needs a build: section`);
+    return policy as 'always' | 'missing' | 'never';
+  }
+  const image = imageOf(project, service);
+  const wanted = options.build === 'force' || (policy === 'build' && options.build !== 'never') || !engine.images.exists(image);
+  if (!wanted) return 'never';
+  if (options.build === 'never') throw new CliError('ENOIMAGE', `service "${service}": image ${image} not found and --no-build was given: build it with compose build`);
+  await buildService(engine, project, service, options.buildOptions ?? {}, notify);
+  notify({ object: 'Image', name: image, action: 'Built' });
+  return 'never';
+};
+
+const removeContainer = async (engine: Engine, row: ContainerRow, timeout: number | undefined, notify: (e: UpEvent | DownEvent) => void): Promise<void> => {
+  if (live(rowOf(engine, row.record.id))) {
+    await engine.containers.stop(row.record.id, timeout);
+    notify({ object: 'Container', name: row.record.name, action: 'Stopped' });
+  }
+  await engine.containers.remove(row.record.id, { force: true });
+  notify({ object: 'Container', name: row.record.name, action: 'Removed' });
+};
+
+// `compose up`: networks, volumes, then each service once its dependencies meet their conditions;
+// a container whose config hash is unchanged is left alone (started if it is not running).
+export const up = async (engine: Engine, project: Project, options: UpOptions, notify: (e: UpEvent) => void): Promise<UpReport> => {
+  await engine.enterUserNamespace();
+  const selected = selectServices(project, options.services, options.noDeps);
+  const services = Object.fromEntries(selected.map((n) => [n, project.services[n]]));
+  startOrder(project, services);
+  for (const [svc, n] of Object.entries(options.scale ?? {})) if (!(svc in project.services)) throw new CliError('EUSAGE', `--scale ${svc}=${n}: no such service`);
+  for (const svc of selected)
+    if (project.services[svc].container_name && replicasOf(project, svc, options.scale) > 1)
+      throw new CliError('ECONFIG', `service "${svc}" has container_name set: it cannot be scaled to more than one container`);
+  const all = projectContainers(engine, project.name);
+  const orphans = orphansOf(project, all);
+  if (orphans.length) {
+    if (options.removeOrphans) for (const r of orphans) await removeContainer(engine, r, options.timeout, notify);
+    else notify({ warning: orphanWarning(project, orphans) });
+  }
+  await ensureResources(engine, project, notify);
+  const report: UpReport = { containers: [] };
+  const done = new Map<string, Promise<string[]>>();
+  const run = async (service: string): Promise<string[]> => {
+    const s = project.services[service];
+    for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
+      if (!(dep in services)) {
+        // (up --no-deps SVC: what it depends on is waited for only when it is there.)
+        const ids = projectContainers(engine, project.name)
+          .filter((r) => r.record.config.labels[SERVICE_LABEL] === dep)
+          .map((r) => r.record.id);
+        if (ids.length) await waitFor(engine, project, dep, ids, d.condition, notify);
+        continue;
+      }
+      const ids = await done.get(dep)!;
+      if (!options.noStart) await waitFor(engine, project, dep, ids, d.condition, notify);
+    }
+    return upService(engine, project, service, options, report, notify);
+  };
+  for (const service of startOrder(project, services)) done.set(service, run(service));
+  // Every service settles before up does; the first failure (in start order) is the one reported.
+  const settled = await Promise.allSettled(done.values());
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return report;
+};
+
+// One service's containers: numbers 1..N created or kept, higher numbers removed.
+const upService = async (engine: Engine, project: Project, service: string, options: UpOptions, report: UpReport, notify: (e: UpEvent) => void): Promise<string[]> => {
+  const pull = await prepareImage(engine, project, service, options, notify);
+  const replicas = replicasOf(project, service, options.scale);
+  const hash = configHash(project, service);
+  const mine = projectContainers(engine, project.name).filter((r) => r.record.config.labels[SERVICE_LABEL] === service);
+  const numberOf = (r: ContainerRow) => Number(r.record.config.labels[NUMBER_LABEL] ?? 1);
+  // Scaled down: the highest numbers go (and any duplicate of a number).
+  const byNumber = new Map<number, ContainerRow>();
+  for (const r of mine.sort((a, b) => numberOf(b) - numberOf(a))) {
+    const n = numberOf(r);
+    if (n > replicas || byNumber.has(n)) await removeContainer(engine, r, options.timeout, notify);
+    else byNumber.set(n, r);
+  }
+  const ids: string[] = [];
+  for (let n = 1; n <= replicas; n++) {
+    const row = byNumber.get(n);
+    const keep = row && (options.recreate === 'never' || (options.recreate !== 'force' && row.record.config.labels[HASH_LABEL] === hash));
+    if (row && keep) {
+      ids.push(row.record.id);
+      const fresh = !live(row);
+      report.containers.push({ name: row.record.name, id: row.record.id, service, fresh });
+      if (options.noStart) continue;
+      if (!fresh) notify({ object: 'Container', name: row.record.name, action: 'Running' });
       else {
-        await engine.containers.start(row.record.id);
-        notify({ object: 'Container', name, action: 'Started' });
+        await start(engine, service, row.record.id);
+        notify({ object: 'Container', name: row.record.name, action: 'Started' });
       }
       continue;
     }
-    if (row) {
-      await engine.containers.stop(row.record.id);
-      await engine.containers.remove(row.record.id, { force: true });
+    if (row) await removeContainer(engine, row, options.timeout, () => undefined);
+    const create = { ...createOptions(project, service, hash, n), pull, ...(project.services[service].build ? { image: imageOf(project, service) } : {}) };
+    let record: Awaited<ReturnType<typeof engine.containers.create>>;
+    try {
+      record = await engine.containers.create(create);
+    } catch (e) {
+      throw new ServiceFailure(service, `service "${service}": ${messageOf(e)}`);
     }
-    const record = await engine.containers.create(createOptions(project, service, hash));
-    notify({ object: 'Container', name, action: row ? 'Recreated' : 'Created' });
-    await engine.containers.start(record.id);
-    notify({ object: 'Container', name, action: 'Started' });
+    ids.push(record.id);
+    report.containers.push({ name: record.name, id: record.id, service, fresh: true });
+    notify({ object: 'Container', name: record.name, action: row ? 'Recreated' : 'Created' });
+    if (options.noStart) continue;
+    await start(engine, service, record.id);
+    notify({ object: 'Container', name: record.name, action: 'Started' });
+  }
+  return ids;
+};
+
+const start = async (engine: Engine, service: string, id: string): Promise<void> => {
+  try {
+    await engine.containers.start(id);
+  } catch (e) {
+    throw new ServiceFailure(service, `service "${service}" failed to start: ${messageOf(e)}`, await lastLines(engine, id));
   }
 };
 
-// `compose down [-v]`: the project's containers (dependents first), its networks, with -v its volumes.
-export const down = async (
-  engine: Engine,
-  project: string,
-  options: { volumes?: boolean; timeout?: number },
-  notify: (e: DownEvent) => void,
-): Promise<void> => {
+// `up --wait`: every container of the services running (and healthy when it has a healthcheck);
+// one that exited with a non-zero code, or went unhealthy, fails it.
+export const waitRunning = async (engine: Engine, project: Project, report: UpReport, timeoutSeconds: number | undefined, notify: (e: UpEvent) => void): Promise<void> => {
+  const deadline = timeoutSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutSeconds * 1000;
+  await Promise.all(
+    report.containers.map(async (c) => {
+      notify({ object: 'Container', name: c.name, action: 'Waiting' });
+      for (;;) {
+        const row = rowOf(engine, c.id);
+        if (row.state.status === 'exited') {
+          if ((row.state.exitCode ?? 0) !== 0) throw await failure(engine, c.service, row, 'exited');
+          return notify({ object: 'Container', name: c.name, action: 'Exited' });
+        }
+        if (live(row) && row.record.config.healthcheck === undefined && !row.health)
+          return notify({ object: 'Container', name: c.name, action: 'Running' });
+        if (live(row) && row.health?.Status === 'healthy') return notify({ object: 'Container', name: c.name, action: 'Healthy' });
+        if (row.health?.Status === 'unhealthy') throw new ServiceFailure(c.service, `container ${c.name} is unhealthy`, await lastLines(engine, c.id));
+        if (Date.now() > deadline) throw new ServiceFailure(c.service, `container ${c.name} was not running and healthy within ${timeoutSeconds}s (--wait-timeout)`);
+        await sleep(100);
+      }
+    }),
+  );
+};
+
+// Stops containers, dependents before what they depend on, each level side by side.
+export const stopContainers = async (engine: Engine, project: Project, rows: ContainerRow[], timeout: number | undefined, notify: (e: DownEvent) => void): Promise<void> => {
+  const order = startOrder(project, { ...(project.disabled ?? {}), ...project.services });
+  const level = (r: ContainerRow) => {
+    const i = order.indexOf(r.record.config.labels[SERVICE_LABEL]);
+    return i < 0 ? order.length : i;
+  };
+  const levels = [...new Set(rows.map(level))].sort((a, b) => b - a);
+  for (const l of levels)
+    await Promise.all(
+      rows
+        .filter((r) => level(r) === l && live(rowOf(engine, r.record.id)))
+        .map(async (r) => {
+          await engine.containers.stop(r.record.id, timeout);
+          notify({ object: 'Container', name: r.record.name, action: 'Stopped' });
+        }),
+    );
+};
+
+export interface DownOptions {
+  volumes?: boolean;
+  timeout?: number;
+  removeOrphans?: boolean;
+  /** --rmi local: images built for services without image:; all: every service's image. */
+  rmi?: 'local' | 'all';
+}
+
+// `compose down`: the project's containers (dependents first), its networks, with -v its volumes,
+// with --rmi its images. Orphans stay (with a warning) unless --remove-orphans.
+export const down = async (engine: Engine, project: Project, options: DownOptions, notify: (e: DownEvent) => void): Promise<void> => {
   await engine.enterUserNamespace();
-  const rows = projectContainers(engine, project);
-  for (const r of rows.reverse()) {
-    if (r.state.status === 'running' || r.state.status === 'stopping') {
-      await engine.containers.stop(r.record.id, options.timeout);
-      notify({ object: 'Container', name: r.record.name, action: 'Stopped' });
+  const all = projectContainers(engine, project.name);
+  const orphans = orphansOf(project, all);
+  if (orphans.length && !options.removeOrphans) notify({ warning: orphanWarning(project, orphans) });
+  const rows = options.removeOrphans ? all : all.filter((r) => !orphans.includes(r));
+  await stopContainers(engine, project, rows, options.timeout, notify);
+  await Promise.all(
+    rows.map(async (r) => {
+      await engine.containers.remove(r.record.id, { force: true });
+      notify({ object: 'Container', name: r.record.name, action: 'Removed' });
+    }),
+  );
+  for (const n of engine.networks.list().filter((n) => n.labels[PROJECT_LABEL] === project.name)) {
+    try {
+      await engine.networks.remove(n.name);
+      notify({ object: 'Network', name: n.name, action: 'Removed' });
+    } catch (e) {
+      notify({ warning: `network ${n.name} kept: ${messageOf(e)}` });
     }
-    await engine.containers.remove(r.record.id, { force: true });
-    notify({ object: 'Container', name: r.record.name, action: 'Removed' });
-  }
-  for (const n of engine.networks.list().filter((n) => n.labels[PROJECT_LABEL] === project)) {
-    await engine.networks.remove(n.name);
-    notify({ object: 'Network', name: n.name, action: 'Removed' });
   }
   if (options.volumes)
-    for (const v of engine.volumes.list().filter((v) => v.Labels[PROJECT_LABEL] === project)) {
+    for (const v of engine.volumes.list().filter((v) => v.Labels[PROJECT_LABEL] === project.name)) {
       await engine.volumes.remove(v.Name);
       notify({ object: 'Volume', name: v.Name, action: 'Removed' });
     }
+  if (options.rmi) {
+    const all = { ...(project.disabled ?? {}), ...project.services };
+    const images = new Set(
+      Object.keys(all)
+        .filter((s) => options.rmi === 'all' || !all[s].image)
+        .map((s) => (all[s].image ? all[s].image! : imageOf(project, s))),
+    );
+    for (const image of images) {
+      if (!engine.images.exists(image)) continue;
+      try {
+        await engine.images.remove([image]);
+        notify({ object: 'Image', name: image, action: 'Removed' });
+      } catch (e) {
+        notify({ warning: `image ${image} kept: ${messageOf(e)}` });
+      }
+    }
+  }
 };

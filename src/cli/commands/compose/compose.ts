@@ -6,7 +6,7 @@ import { CliError } from '../../../errors.js';
 import { collect } from '../../engine.js';
 import { printJson } from '../../output/print.js';
 import type { Loaded } from '../../../compose/load.js';
-import { buildDown, buildPs, buildUp } from './lifecycle.js';
+import { buildBuild, buildDown, buildLogs, buildPs, buildUp } from './lifecycle.js';
 
 interface ComposeGlobals {
   file?: string[];
@@ -72,4 +72,6 @@ export const build = (): Command =>
     .addCommand(buildConfig())
     .addCommand(buildUp())
     .addCommand(buildDown())
-    .addCommand(buildPs());
+    .addCommand(buildPs())
+    .addCommand(buildLogs())
+    .addCommand(buildBuild());

@@ -1,119 +1,417 @@
-// skiff compose up|down|ps: the project's containers through the engine (src/engine/compose.ts).
+// skiff compose up|down|ps|logs|build: the project's containers through the engine
+// (src/engine/compose.ts, compose-logs.ts, compose-build.ts), printed as docker compose v2 prints them.
 import { Command, Option } from 'commander';
-import { CliError } from '../../../errors.js';
+import type { Project } from '../../../compose/model.js';
+import type { ServiceBuildEvent } from '../../../engine/compose-build.js';
+import type { DownEvent, UpEvent, UpReport } from '../../../engine/compose.js';
+import { LogFormatter, type LogSource } from '../../../engine/compose-logs.js';
 import { command, portsText, stateName, statusText } from '../../../engine/container-reports.js';
+import type { Engine, LogEntry } from '../../../engine/index.js';
+import { CliError } from '../../../errors.js';
+import { parseTime } from '../../../util/time.js';
 import { timeAgo } from '../../../util/units.js';
-import { openEngineFor } from '../../engine.js';
+import { collect, openEngineFor } from '../../engine.js';
 import { printLine, printTable } from '../../output/print.js';
 import { loadFor } from './compose.js';
 
-// docker compose's progress lines, on standard error: " ✔ Container web-1  Started".
-const progress = (e: { object: string; name: string; action: string }): void => {
-  process.stderr.write(` ✔ ${e.object} ${e.name}  ${e.action}\n`);
-};
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
-const refuse = (flag: string, why: string) => {
+// docker compose's progress lines, on standard error: " ✔ Container web-1  Started"; warnings as
+// its "WARN[0000] …"; build steps as `skiff build` prints them (not with quiet).
+const progress =
+  (quiet = false) =>
+  (e: UpEvent | DownEvent): void => {
+    if ('warning' in e) return void process.stderr.write(`WARN[0000] ${e.warning}\n`);
+    if ('build' in e) return buildPrinter(quiet)(e);
+    if (!quiet) process.stderr.write(` ✔ ${e.object} ${e.name}  ${e.action}\n`);
+  };
+
+const buildPrinter =
+  (quiet: boolean) =>
+  ({ service, build: e }: ServiceBuildEvent): void => {
+    if (quiet) return;
+    const stage = (s: { stage: number; stages: number }) => (s.stages > 1 ? `[${s.stage}/${s.stages}] ` : '');
+    const out = (text: string) => process.stderr.write(text);
+    if (e.kind === 'step') out(`[${service}] ${stage(e)}STEP ${e.step}/${e.steps}: ${e.text}\n`);
+    else if (e.kind === 'cache') out(`[${service}] --> Using cache ${short(e.id)}\n`);
+    else if (e.kind === 'layer') out(`[${service}] --> ${short(e.id)}\n`);
+    else if (e.kind === 'output') out(e.text);
+    else if (e.kind === 'warning') out(`WARNING: ${e.message}\n`);
+  };
+
+const refuse = (flag: string, why: string): never => {
   throw new CliError('EUSAGE', `${flag}: ${why}`);
 };
 
+const seconds = (flag: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= 0)) refuse(`${flag} ${value}`, 'give a whole number of seconds');
+  return n;
+};
+
+// KEY=VALUE (or a bare KEY) flags as a map.
+const buildArgs = (list: string[] = []): Record<string, string | null> =>
+  Object.fromEntries(list.map((a) => (a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null])));
+
+// A failed service: its last log lines on standard error, then the error itself.
+const reportFailure = async <T>(run: () => Promise<T>): Promise<T> => {
+  try {
+    return await run();
+  } catch (e) {
+    const { ServiceFailure } = await import('../../../engine/compose.js');
+    if (e instanceof ServiceFailure && e.lines.length) {
+      process.stderr.write(`${e.service} last output:\n`);
+      for (const l of e.lines) process.stderr.write(`  ${e.service}  | ${l}\n`);
+    }
+    throw e;
+  }
+};
+
+// An option named --no-X that takes values (commander would read it as the negation of --X).
+const valueOption = (flags: string, description: string, attribute: string): Option => {
+  const o = new Option(flags, description).argParser(collect);
+  o.negate = false;
+  o.attributeName = () => attribute;
+  return o;
+};
+
+interface UpFlags {
+  detach?: boolean;
+  build?: boolean;
+  pull?: string;
+  recreate?: boolean;
+  forceRecreate?: boolean;
+  removeOrphans?: boolean;
+  wait?: boolean;
+  waitTimeout?: string;
+  scale?: string[];
+  abortOnContainerExit?: boolean;
+  exitCodeFrom?: string;
+  attach?: string[];
+  noAttach?: string[];
+  color?: boolean;
+  logPrefix?: boolean;
+  timestamps?: boolean;
+  start?: boolean;
+  timeout?: string;
+  deps?: boolean;
+  quietPull?: boolean;
+  attachDependencies?: boolean;
+}
+
 export const buildUp = (): Command =>
   new Command('up')
-    .description('Create and start the services (only -d yet)')
-    .option('-d, --detach', 'run in the background (required for now)')
-    .option('--no-build', "don't build images (skiff compose has no build yet)")
-    .option('--no-recreate', 'refused: not supported yet (up recreates what changed)')
-    .option('--force-recreate', 'refused: not supported yet')
-    .option('--remove-orphans', 'refused: not supported yet')
-    .action(async (flags: { detach?: boolean; recreate?: boolean; forceRecreate?: boolean; removeOrphans?: boolean }, cmd: Command) => {
-      if (!flags.detach) refuse('up without -d', 'running in the foreground is not supported yet: use up -d and compose ps');
-      if (flags.recreate === false) refuse('--no-recreate', 'not supported yet');
-      if (flags.forceRecreate) refuse('--force-recreate', 'not supported yet: run compose down first');
-      if (flags.removeOrphans) refuse('--remove-orphans', 'not supported yet');
+    .description('Create and start the services (in the foreground, showing their output, unless -d)')
+    .argument('[service...]', 'only these services (and what they depend on)')
+    .option('-d, --detach', 'run in the background')
+    .option('--build', 'build the images of services with build: before starting')
+    .option('--no-build', "don't build images: a service whose image is missing fails")
+    .addOption(new Option('--pull <policy>', 'pull images: always, missing or never (over pull_policy)').choices(['always', 'missing', 'never']))
+    .option('--force-recreate', 'recreate the containers even if their configuration has not changed')
+    .option('--no-recreate', 'keep existing containers even if their configuration changed')
+    .option('--remove-orphans', 'remove containers of services no longer in the files')
+    .option('--wait', 'wait for the services to be running and healthy (implies -d)')
+    .option('--wait-timeout <seconds>', 'with --wait: how long to wait')
+    .option('--scale <service=n>', 'run N containers of a service (repeatable; over scale: and deploy.replicas)', collect)
+    .option('--abort-on-container-exit', 'stop every container when one exits')
+    .option('--exit-code-from <service>', "exit with this service's container's code (implies --abort-on-container-exit)")
+    .option('--attach <service>', 'show only these services\' output (repeatable)', collect)
+    .addOption(valueOption('--no-attach <service>', "don't show this service's output (repeatable)", 'noAttach'))
+    .option('--attach-dependencies', "show the output of the services' dependencies too (always: every started service is shown)")
+    .option('--no-color', 'no colours in the output')
+    .option('--no-log-prefix', 'no "SERVICE-N | " before each line')
+    .option('--timestamps', 'prefix each line with its time')
+    .option('--no-start', "create the containers but don't start them")
+    .option('-t, --timeout <seconds>', 'seconds a container gets to stop (recreated, scaled away or on Ctrl-C)')
+    .option('--no-deps', "don't start the services the named ones depend on")
+    .option('--quiet-pull', 'pull without progress (skiff prints none)')
+    .action(async (services: string[], flags: UpFlags, cmd: Command) => {
+      if (flags.forceRecreate && flags.recreate === false) refuse('--force-recreate', 'cannot be used with --no-recreate');
+      if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
+      const detach = Boolean(flags.detach || flags.wait);
+      if (detach && flags.abortOnContainerExit) refuse('--abort-on-container-exit', 'cannot be used with --detach (or --wait)');
+      if (detach && flags.attach?.length) refuse('--attach', 'cannot be used with --detach (or --wait)');
+      const waitTimeout = seconds('--wait-timeout', flags.waitTimeout);
+      const timeout = seconds('--timeout', flags.timeout);
+      const scale: Record<string, number> = {};
+      for (const s of flags.scale ?? []) {
+        const m = /^([^=]+)=(\d+)$/.exec(s);
+        if (!m) refuse(`--scale ${s}`, 'use SERVICE=NUMBER');
+        scale[m![1]] = Number(m![2]);
+      }
       const { project } = await loadFor(cmd);
+      if (flags.exitCodeFrom && !(flags.exitCodeFrom in project.services)) refuse(`--exit-code-from ${flags.exitCodeFrom}`, 'no such service');
+      for (const s of [...(flags.attach ?? []), ...(flags.noAttach ?? [])]) if (!(s in project.services)) refuse(`--attach ${s}`, 'no such service');
       const engine = await openEngineFor(cmd);
-      const { up } = await import('../../../engine/compose.js');
-      await up(engine, project, progress);
+      const { up, waitRunning } = await import('../../../engine/compose.js');
+      const report = await reportFailure(() =>
+        up(
+          engine,
+          project,
+          {
+            services,
+            noDeps: flags.deps === false,
+            scale,
+            recreate: flags.forceRecreate ? 'force' : flags.recreate === false ? 'never' : 'diverged',
+            removeOrphans: flags.removeOrphans,
+            ...(flags.pull ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
+            build: flags.build === true ? 'force' : flags.build === false ? 'never' : 'auto',
+            noStart: flags.start === false,
+            timeout,
+          },
+          progress(),
+        ),
+      );
+      if (flags.start === false) return;
+      if (flags.wait) await reportFailure(() => waitRunning(engine, project, report, waitTimeout, progress()));
+      if (detach) return;
+      process.exitCode = await foreground(engine, project, report, flags, timeout);
     });
+
+// A foreground `up`: every container's output, prefixed, until all have exited; Ctrl-C stops the
+// project ("Gracefully stopping..."), a second one kills it. The exit code: 130 after Ctrl-C, the
+// --exit-code-from service's or the first exited container's with --abort-on-container-exit, else 0.
+const foreground = async (engine: Engine, project: Project, report: UpReport, flags: UpFlags, timeout: number | undefined): Promise<number> => {
+  const { followLogs, shortName } = await import('../../../engine/compose-logs.js');
+  const { stopContainers, projectContainers } = await import('../../../engine/compose.js');
+  const shown = report.containers.filter(
+    (c) => (!flags.attach?.length || flags.attach.includes(c.service)) && !(flags.noAttach ?? []).includes(c.service),
+  );
+  const names = report.containers.map((c) => shortName(project.name, c.name));
+  const format = new LogFormatter(names, { color: flags.color !== false && Boolean(process.stdout.isTTY), prefix: flags.logPrefix !== false, timestamps: Boolean(flags.timestamps) });
+  process.stdout.write(`Attaching to ${shown.map((c) => shortName(project.name, c.name)).join(', ')}\n`);
+  const write = (source: LogSource, entry: LogEntry) => (entry.stream === 'stderr' ? process.stderr : process.stdout).write(format.line(source.name, entry));
+  let stopping: Promise<void> | undefined;
+  let interrupted = false;
+  let abortCode: number | undefined;
+  const rows = () => projectContainers(engine, project.name).filter((r) => report.containers.some((c) => c.id === r.record.id));
+  const stopAll = (message: string) => {
+    if (stopping) return;
+    process.stderr.write(`${message}\n`);
+    stopping = stopContainers(engine, project, rows(), timeout, progress()).catch((e: Error) => void process.stderr.write(`Error: ${e.message}\n`));
+  };
+  let lastSignal = 0;
+  const onSignal = () => {
+    const now = Date.now();
+    // (On a terminal the namespace's parent forwards the same Ctrl-C: one press within 300 ms.)
+    if (interrupted && now - lastSignal > 300) {
+      process.stderr.write('Killing...\n');
+      for (const r of rows()) void engine.containers.kill(r.record.id).catch(() => undefined);
+      return;
+    }
+    if (!interrupted) lastSignal = now;
+    interrupted = true;
+    stopAll('Gracefully stopping... (press Ctrl+C again to force)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await Promise.all(
+      report.containers.map(async (c) => {
+        const source = { id: c.id, name: shortName(project.name, c.name) };
+        if (shown.includes(c)) await followLogs(engine, source, c.fresh ? {} : { tail: 0 }, write);
+        const code = await engine.containers.wait(c.id);
+        if (shown.includes(c)) process.stdout.write(format.status(source.name, `exited with code ${code}`));
+        if (flags.abortOnContainerExit && !interrupted) {
+          if (flags.exitCodeFrom ? c.service === flags.exitCodeFrom && abortCode === undefined : abortCode === undefined) abortCode = code;
+          stopAll('Aborting on container exit...');
+        }
+      }),
+    );
+    await stopping;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (flags.exitCodeFrom) {
+    const c = report.containers.find((x) => x.service === flags.exitCodeFrom);
+    return c ? await engine.containers.wait(c.id) : 0;
+  }
+  if (interrupted) return 130;
+  return abortCode ?? 0;
+};
 
 export const buildDown = (): Command =>
   new Command('down')
     .description("Stop and remove the project's containers and networks")
     .option('-v, --volumes', 'remove its named volumes too')
     .option('-t, --timeout <seconds>', 'seconds to wait for each container to stop before killing it')
-    .addOption(new Option('--rmi <which>', 'refused: not supported yet').choices(['local', 'all']))
-    .option('--remove-orphans', 'accepted: down removes every container labelled with the project, orphans included')
-    .action(async (flags: { volumes?: boolean; timeout?: string; rmi?: string }, cmd: Command) => {
-      if (flags.rmi) refuse('--rmi', 'not supported yet: remove images with skiff rmi');
-      const timeout = flags.timeout === undefined ? undefined : Number(flags.timeout);
-      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) refuse(`--timeout ${flags.timeout}`, 'give a whole number of seconds');
+    .addOption(new Option('--rmi <which>', "remove images: local (the ones built without image:) or all (every service's)").choices(['local', 'all']))
+    .option('--remove-orphans', 'remove containers of services no longer in the files too')
+    .action(async (flags: { volumes?: boolean; timeout?: string; rmi?: 'local' | 'all'; removeOrphans?: boolean }, cmd: Command) => {
+      const timeout = seconds('--timeout', flags.timeout);
       const { project } = await loadFor(cmd);
       const engine = await openEngineFor(cmd);
       const { down } = await import('../../../engine/compose.js');
-      await down(engine, project.name, { volumes: flags.volumes, timeout }, progress);
+      await down(engine, project, { volumes: flags.volumes, timeout, rmi: flags.rmi, removeOrphans: flags.removeOrphans }, progress());
     });
+
+const STATUSES = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
 
 export const buildPs = (): Command =>
   new Command('ps')
     .description("List the project's containers")
+    .argument('[service...]', 'only these services')
     .option('-a, --all', 'stopped ones too')
     .option('-q, --quiet', 'only ids')
     .option('--services', 'only service names')
+    .option('--status <status>', `only containers in this state (repeatable: ${STATUSES.join(', ')})`, collect)
+    .option('--filter <filter>', 'status=STATE (repeatable)', collect)
     .option('--format <format>', 'table (the default) or json')
-    .action(async (flags: { all?: boolean; quiet?: boolean; services?: boolean; format?: string }, cmd: Command) => {
-      if (flags.format && flags.format !== 'table' && flags.format !== 'json') refuse(`--format ${flags.format}`, 'use table or json');
+    .option('--no-trunc', "don't truncate the command")
+    .action(
+      async (
+        services: string[],
+        flags: { all?: boolean; quiet?: boolean; services?: boolean; format?: string; status?: string[]; filter?: string[]; trunc?: boolean },
+        cmd: Command,
+      ) => {
+        if (flags.format && flags.format !== 'table' && flags.format !== 'json') refuse(`--format ${flags.format}`, 'use table or json');
+        const statuses = [...(flags.status ?? [])];
+        for (const f of flags.filter ?? []) {
+          const m = /^status=(.+)$/.exec(f);
+          if (!m) refuse(`--filter ${f}`, 'only status=STATE is supported, as docker compose');
+          statuses.push(m![1]);
+        }
+        for (const s of statuses) if (!STATUSES.includes(s)) refuse(`--status ${s}`, `use one of ${STATUSES.join(', ')}`);
+        const { project } = await loadFor(cmd);
+        for (const s of services) if (!(s in project.services)) refuse(s, 'no such service');
+        const engine = await openEngineFor(cmd);
+        const { projectContainers, SERVICE_LABEL, NUMBER_LABEL } = await import('../../../engine/compose.js');
+        const rows = projectContainers(engine, project.name)
+          .filter((r) => !services.length || services.includes(r.record.config.labels[SERVICE_LABEL]))
+          .filter((r) => (statuses.length ? statuses.includes(stateName(r.state)) : flags.all || r.state.status === 'running' || r.state.status === 'stopping'))
+          .sort((a, b) => a.record.name.localeCompare(b.record.name));
+        if (flags.quiet) return rows.forEach((r) => printLine(r.record.id));
+        if (flags.services) return [...new Set(rows.map((r) => r.record.config.labels[SERVICE_LABEL]))].forEach((s) => printLine(s));
+        if (flags.format === 'json') {
+          for (const r of rows)
+            printLine(
+              JSON.stringify({
+                Command: JSON.stringify(command(r.record).join(' ')),
+                CreatedAt: r.record.created,
+                ExitCode: r.state.exitCode ?? 0,
+                Health: r.health?.Status ?? '',
+                ID: r.record.id,
+                Image: r.record.image,
+                Labels: Object.entries(r.record.config.labels)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(','),
+                LocalVolumes: String((r.record.config.mounts ?? []).filter((m: { type?: string }) => m.type === 'volume').length),
+                Mounts: (r.record.config.mounts ?? []).map((m: { source?: string }) => m.source ?? '').join(','),
+                Name: r.record.name,
+                Names: r.record.name,
+                Networks: '',
+                Ports: portsText(r.record),
+                Project: project.name,
+                Publishers: (r.record.config.ports ?? []).map((p) => ({
+                  URL: p.hostIp,
+                  TargetPort: p.containerPort,
+                  PublishedPort: p.hostPort,
+                  Protocol: p.protocol,
+                })),
+                RunningFor: timeAgo(r.record.created),
+                Service: r.record.config.labels[SERVICE_LABEL],
+                Size: '0B',
+                State: stateName(r.state),
+                Status: statusText(r),
+                Number: Number(r.record.config.labels[NUMBER_LABEL] ?? 1),
+              }),
+            );
+          return;
+        }
+        printTable(
+          ['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
+          rows.map((r) => {
+            const c = command(r.record).join(' ');
+            return [
+              r.record.name,
+              r.record.image,
+              JSON.stringify(flags.trunc === false || c.length <= 20 ? c : `${c.slice(0, 19)}…`),
+              r.record.config.labels[SERVICE_LABEL],
+              timeAgo(r.record.created),
+              statusText(r),
+              portsText(r.record),
+            ];
+          }),
+        );
+      },
+    );
+
+interface LogsFlags {
+  follow?: boolean;
+  tail?: string;
+  timestamps?: boolean;
+  color?: boolean;
+  logPrefix?: boolean;
+  since?: string;
+  until?: string;
+  index?: string;
+}
+
+export const buildLogs = (): Command =>
+  new Command('logs')
+    .description("Show the services' output")
+    .argument('[service...]', 'only these services')
+    .option('-f, --follow', 'keep printing new output until the containers stop')
+    .option('-n, --tail <lines>', 'only the last N lines of each container (all: everything)')
+    .option('-t, --timestamps', 'prefix each line with its time')
+    .option('--no-color', 'no colours')
+    .option('--no-log-prefix', 'no "SERVICE-N | " before each line')
+    .option('--since <time>', 'only output since this time (timestamp, or a duration such as 10m)')
+    .option('--until <time>', 'only output until this time')
+    .option('--index <n>', "only this replica's output")
+    .action(async (services: string[], flags: LogsFlags, cmd: Command) => {
+      const tail = flags.tail === undefined || flags.tail === 'all' ? undefined : Number(flags.tail);
+      if (tail !== undefined && !Number.isInteger(tail)) refuse(`--tail ${flags.tail}`, 'give a number of lines, or all');
+      const since = flags.since ? parseTime(flags.since, '--since') : undefined;
+      const until = flags.until ? parseTime(flags.until, '--until') : undefined;
+      const index = flags.index === undefined ? undefined : Number(flags.index);
       const { project } = await loadFor(cmd);
+      for (const s of services) if (!(s in project.services) && !(project.disabled && s in project.disabled)) refuse(s, 'no such service');
       const engine = await openEngineFor(cmd);
       const { projectContainers, SERVICE_LABEL, NUMBER_LABEL } = await import('../../../engine/compose.js');
-      const rows = projectContainers(engine, project.name)
-        .filter((r) => flags.all || r.state.status === 'running' || r.state.status === 'stopping')
-        .sort((a, b) => a.record.name.localeCompare(b.record.name));
-      if (flags.quiet) return rows.forEach((r) => printLine(r.record.id));
-      if (flags.services) return [...new Set(rows.map((r) => r.record.config.labels[SERVICE_LABEL]))].forEach((s) => printLine(s));
-      if (flags.format === 'json') {
-        for (const r of rows)
-          printLine(
-            JSON.stringify({
-              Command: JSON.stringify(command(r.record).join(' ')),
-              CreatedAt: r.record.created,
-              ExitCode: r.state.exitCode ?? 0,
-              Health: r.health?.Status ?? '',
-              ID: r.record.id,
-              Image: r.record.image,
-              Labels: Object.entries(r.record.config.labels)
-                .map(([k, v]) => `${k}=${v}`)
-                .join(','),
-              Name: r.record.name,
-              Names: r.record.name,
-              Ports: portsText(r.record),
-              Project: project.name,
-              Publishers: (r.record.config.ports ?? []).map((p) => ({
-                URL: p.hostIp,
-                TargetPort: p.containerPort,
-                PublishedPort: p.hostPort,
-                Protocol: p.protocol,
-              })),
-              RunningFor: timeAgo(r.record.created),
-              Service: r.record.config.labels[SERVICE_LABEL],
-              State: stateName(r.state),
-              Status: statusText(r),
-              Number: Number(r.record.config.labels[NUMBER_LABEL] ?? 1),
-            }),
-          );
-        return;
-      }
-      printTable(
-        ['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
-        rows.map((r) => {
-          const c = command(r.record).join(' ');
-          return [
-            r.record.name,
-            r.record.image,
-            JSON.stringify(c.length > 20 ? `${c.slice(0, 19)}…` : c),
-            r.record.config.labels[SERVICE_LABEL],
-            timeAgo(r.record.created),
-            statusText(r),
-            portsText(r.record),
-          ];
-        }),
+      const { readLogs, shortName } = await import('../../../engine/compose-logs.js');
+      const sources = projectContainers(engine, project.name)
+        .filter((r) => !services.length || services.includes(r.record.config.labels[SERVICE_LABEL]))
+        .filter((r) => index === undefined || Number(r.record.config.labels[NUMBER_LABEL]) === index)
+        .map((r) => ({ id: r.record.id, name: shortName(project.name, r.record.name) }));
+      const format = new LogFormatter(
+        sources.map((s) => s.name),
+        { color: flags.color !== false && Boolean(process.stdout.isTTY), prefix: flags.logPrefix !== false, timestamps: Boolean(flags.timestamps) },
       );
+      await readLogs(engine, sources, { tail, since, until, follow: flags.follow }, (source, entry) =>
+        (entry.stream === 'stderr' ? process.stderr : process.stdout).write(format.line(source.name, entry)),
+      );
+    });
+
+export const buildBuild = (): Command =>
+  new Command('build')
+    .description('Build the images of services with a build: section')
+    .argument('[service...]', 'only these services')
+    .option('--no-cache', "don't use cached steps")
+    .option('--pull', 'always pull a newer version of the base images')
+    .option('--build-arg <key=value>', 'a build argument (repeatable; a bare KEY takes its value from the environment)', collect)
+    .option('-q, --quiet', "don't print the build's output")
+    .action(async (services: string[], flags: { cache?: boolean; pull?: boolean; buildArg?: string[]; quiet?: boolean }, cmd: Command) => {
+      const { project } = await loadFor(cmd);
+      const engine = await openEngineFor(cmd);
+      const { buildServices } = await import('../../../engine/compose-build.js');
+      const controller = new AbortController();
+      const interrupt = () => controller.abort();
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      try {
+        const built = await buildServices(
+          engine,
+          project,
+          services,
+          { noCache: flags.cache === false, pull: flags.pull, buildArgs: buildArgs(flags.buildArg), signal: controller.signal },
+          buildPrinter(Boolean(flags.quiet)),
+        );
+        for (const b of built) if (!flags.quiet) process.stderr.write(` ✔ Service ${b.service}  Built (${b.image}, ${short(b.id)})\n`);
+      } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+      }
     });
