@@ -2,6 +2,7 @@
 // `npm run bench -- ab` (BENCH_AB_OTHER=…/bin/skiff) compares this build with another.
 import { benchAb } from './ab.js';
 import { benchBuild } from './build.js';
+import { benchCompose } from './compose.js';
 import { benchContainers } from './containers.js';
 import { benchNetwork } from './network.js';
 import { benchPull } from './pull.js';
@@ -17,6 +18,7 @@ const all: Record<string, () => Promise<void>> = {
   userns: benchUserns,
   build: benchBuild,
   scale: benchScale,
+  compose: benchCompose,
   ab: benchAb,
 };
 const chosen = process.argv.slice(2).filter((a) => a in all);

@@ -21,8 +21,11 @@ export interface ComposeBuildOptions {
 export type ServiceBuildEvent = { service: string; build: BuildEvent };
 
 // The image a service runs: its image:, else the one compose builds for it, PROJECT-SERVICE.
-export const imageOf = (project: Project, service: string, config: ServiceConfig | undefined = project.services[service] ?? project.disabled?.[service]): string =>
-  config?.image ?? `${project.name}-${service}`.toLowerCase();
+export const imageOf = (
+  project: Project,
+  service: string,
+  config: ServiceConfig | undefined = project.services[service] ?? project.disabled?.[service],
+): string => config?.image ?? `${project.name}-${service}`.toLowerCase();
 
 // What builds.ts takes for a service's build: section (paths from the project directory).
 export const buildOptionsOf = (project: Project, service: string, options: ComposeBuildOptions = {}): BuildOptions => {

@@ -12,18 +12,25 @@ export interface LogSource {
 }
 
 // "cproj-web-1" of project cproj is "web-1" (a container_name stays whole).
-export const shortName = (project: string, container: string): string => (container.startsWith(`${project}-`) ? container.slice(project.length + 1) : container);
+export const shortName = (project: string, container: string): string =>
+  container.startsWith(`${project}-`) ? container.slice(project.length + 1) : container;
 
 // Every source's entries, each as it comes (follow: until the containers stop); without follow, all
 // entries of all sources in time order.
-export const readLogs = async (engine: Engine, sources: LogSource[], query: LogsQuery, onEntry: (source: LogSource, entry: LogEntry) => void): Promise<void> => {
+export const readLogs = async (
+  engine: Engine,
+  sources: LogSource[],
+  query: LogsQuery,
+  onEntry: (source: LogSource, entry: LogEntry) => void,
+): Promise<void> => {
   if (query.follow) {
     await Promise.all(sources.map((s) => followLogs(engine, s, query, onEntry)));
     return;
   }
   const all: { source: LogSource; entry: LogEntry; at: number; seq: number }[] = [];
   let seq = 0;
-  for (const source of sources) for await (const entry of engine.logs.read(source.id, query)) all.push({ source, entry, at: Date.parse(entry.time), seq: seq++ });
+  for (const source of sources)
+    for await (const entry of engine.logs.read(source.id, query)) all.push({ source, entry, at: Date.parse(entry.time), seq: seq++ });
   all.sort((a, b) => a.at - b.at || a.seq - b.seq);
   for (const e of all) onEntry(e.source, e.entry);
 };

@@ -14,17 +14,7 @@ export { containerName, HASH_LABEL, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL }
 export type ProgressEvent = {
   object: 'Network' | 'Volume' | 'Container' | 'Image';
   name: string;
-  action:
-    | 'Created'
-    | 'Started'
-    | 'Running'
-    | 'Recreated'
-    | 'Healthy'
-    | 'Exited'
-    | 'Stopped'
-    | 'Removed'
-    | 'Built'
-    | 'Waiting';
+  action: 'Created' | 'Started' | 'Running' | 'Recreated' | 'Healthy' | 'Exited' | 'Stopped' | 'Removed' | 'Built' | 'Waiting';
 };
 export type UpEvent = ProgressEvent | { warning: string } | ServiceBuildEvent;
 export type DownEvent = ProgressEvent | { warning: string };
@@ -100,7 +90,8 @@ export const selectServices = (project: Project, names: string[] | undefined, no
   const add = (name: string) => {
     if (out.has(name)) return;
     if (!(name in active)) {
-      if (project.disabled && name in project.disabled) throw new CliError('EUSAGE', `service "${name}" is not active: enable one of its profiles with --profile`);
+      if (project.disabled && name in project.disabled)
+        throw new CliError('EUSAGE', `service "${name}" is not active: enable one of its profiles with --profile`);
       throw new CliError('EUSAGE', `no such service: ${name}`);
     }
     out.add(name);
@@ -150,7 +141,12 @@ export const lastLines = async (engine: Engine, id: string, n = 10): Promise<str
 
 const failure = async (engine: Engine, service: string, row: ContainerRow, what: string): Promise<ServiceFailure> => {
   const code = row.state.exitCode ?? 0;
-  return new ServiceFailure(service, `service "${service}" ${what}: container ${row.record.name} exited with code ${code}`, await lastLines(engine, row.record.id), code);
+  return new ServiceFailure(
+    service,
+    `service "${service}" ${what}: container ${row.record.name} exited with code ${code}`,
+    await lastLines(engine, row.record.id),
+    code,
+  );
 };
 
 const rowOf = (engine: Engine, id: string): ContainerRow => engine.containers.row(engine.containers.find(id));
@@ -179,8 +175,7 @@ const waitFor = async (engine: Engine, project: Project, service: string, ids: s
 const waitHealthy = async (engine: Engine, project: Project, service: string, id: string, notify: (e: UpEvent) => void, deadline?: number): Promise<void> => {
   const check = project.services[service].healthcheck;
   const limit =
-    deadline ??
-    Date.now() + Math.max(60, secondsOf(check?.start_period ?? '0s') + secondsOf(check?.interval ?? '30s') * ((check?.retries ?? 3) + 1)) * 1000;
+    deadline ?? Date.now() + Math.max(60, secondsOf(check?.start_period ?? '0s') + secondsOf(check?.interval ?? '30s') * ((check?.retries ?? 3) + 1)) * 1000;
   for (;;) {
     const row = rowOf(engine, id);
     if (!row.health && row.record.config.healthcheck === undefined)
@@ -226,7 +221,13 @@ const PULL_POLICIES: Record<string, 'always' | 'missing' | 'never' | 'build'> = 
 };
 
 // The image a service runs, built first when it has build: and the image is missing (or --build).
-const prepareImage = async (engine: Engine, project: Project, service: string, options: UpOptions, notify: (e: UpEvent) => void): Promise<'always' | 'missing' | 'never'> => {
+const prepareImage = async (
+  engine: Engine,
+  project: Project,
+  service: string,
+  options: UpOptions,
+  notify: (e: UpEvent) => void,
+): Promise<'always' | 'missing' | 'never'> => {
   const s = project.services[service];
   const policy = options.pull ?? PULL_POLICIES[s.pull_policy ?? 'missing'] ?? 'missing';
   if (!s.build) {
@@ -236,7 +237,8 @@ const prepareImage = async (engine: Engine, project: Project, service: string, o
   const image = imageOf(project, service);
   const wanted = options.build === 'force' || (policy === 'build' && options.build !== 'never') || !engine.images.exists(image);
   if (!wanted) return 'never';
-  if (options.build === 'never') throw new CliError('ENOIMAGE', `service "${service}": image ${image} not found and --no-build was given: build it with compose build`);
+  if (options.build === 'never')
+    throw new CliError('ENOIMAGE', `service "${service}": image ${image} not found and --no-build was given: build it with compose build`);
   await buildService(engine, project, service, options.buildOptions ?? {}, notify);
   notify({ object: 'Image', name: image, action: 'Built' });
   return 'never';
@@ -258,7 +260,8 @@ export const up = async (engine: Engine, project: Project, options: UpOptions, n
   const selected = selectServices(project, options.services, options.noDeps);
   const services = Object.fromEntries(selected.map((n) => [n, project.services[n]]));
   startOrder(project, services);
-  for (const [svc, n] of Object.entries(options.scale ?? {})) if (!(svc in project.services)) throw new CliError('EUSAGE', `--scale ${svc}=${n}: no such service`);
+  for (const [svc, n] of Object.entries(options.scale ?? {}))
+    if (!(svc in project.services)) throw new CliError('EUSAGE', `--scale ${svc}=${n}: no such service`);
   for (const svc of selected)
     if (project.services[svc].container_name && replicasOf(project, svc, options.scale) > 1)
       throw new CliError('ECONFIG', `service "${svc}" has container_name set: it cannot be scaled to more than one container`);
@@ -296,7 +299,14 @@ export const up = async (engine: Engine, project: Project, options: UpOptions, n
 };
 
 // One service's containers: numbers 1..N created or kept, higher numbers removed.
-const upService = async (engine: Engine, project: Project, service: string, options: UpOptions, report: UpReport, notify: (e: UpEvent) => void): Promise<string[]> => {
+const upService = async (
+  engine: Engine,
+  project: Project,
+  service: string,
+  options: UpOptions,
+  report: UpReport,
+  notify: (e: UpEvent) => void,
+): Promise<string[]> => {
   const pull = await prepareImage(engine, project, service, options, notify);
   const replicas = replicasOf(project, service, options.scale);
   const hash = configHash(project, service);
@@ -353,7 +363,13 @@ const start = async (engine: Engine, service: string, id: string): Promise<void>
 
 // `up --wait`: every container of the services running (and healthy when it has a healthcheck);
 // one that exited with a non-zero code, or went unhealthy, fails it.
-export const waitRunning = async (engine: Engine, project: Project, report: UpReport, timeoutSeconds: number | undefined, notify: (e: UpEvent) => void): Promise<void> => {
+export const waitRunning = async (
+  engine: Engine,
+  project: Project,
+  report: UpReport,
+  timeoutSeconds: number | undefined,
+  notify: (e: UpEvent) => void,
+): Promise<void> => {
   const deadline = timeoutSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutSeconds * 1000;
   await Promise.all(
     report.containers.map(async (c) => {
@@ -364,11 +380,11 @@ export const waitRunning = async (engine: Engine, project: Project, report: UpRe
           if ((row.state.exitCode ?? 0) !== 0) throw await failure(engine, c.service, row, 'exited');
           return notify({ object: 'Container', name: c.name, action: 'Exited' });
         }
-        if (live(row) && row.record.config.healthcheck === undefined && !row.health)
-          return notify({ object: 'Container', name: c.name, action: 'Running' });
+        if (live(row) && row.record.config.healthcheck === undefined && !row.health) return notify({ object: 'Container', name: c.name, action: 'Running' });
         if (live(row) && row.health?.Status === 'healthy') return notify({ object: 'Container', name: c.name, action: 'Healthy' });
         if (row.health?.Status === 'unhealthy') throw new ServiceFailure(c.service, `container ${c.name} is unhealthy`, await lastLines(engine, c.id));
-        if (Date.now() > deadline) throw new ServiceFailure(c.service, `container ${c.name} was not running and healthy within ${timeoutSeconds}s (--wait-timeout)`);
+        if (Date.now() > deadline)
+          throw new ServiceFailure(c.service, `container ${c.name} was not running and healthy within ${timeoutSeconds}s (--wait-timeout)`);
         await sleep(100);
       }
     }),
@@ -376,7 +392,13 @@ export const waitRunning = async (engine: Engine, project: Project, report: UpRe
 };
 
 // Stops containers, dependents before what they depend on, each level side by side.
-export const stopContainers = async (engine: Engine, project: Project, rows: ContainerRow[], timeout: number | undefined, notify: (e: DownEvent) => void): Promise<void> => {
+export const stopContainers = async (
+  engine: Engine,
+  project: Project,
+  rows: ContainerRow[],
+  timeout: number | undefined,
+  notify: (e: DownEvent) => void,
+): Promise<void> => {
   const order = startOrder(project, { ...(project.disabled ?? {}), ...project.services });
   const level = (r: ContainerRow) => {
     const i = order.indexOf(r.record.config.labels[SERVICE_LABEL]);

@@ -97,6 +97,11 @@ describe('skiff compose up', () => {
     const once = await p.run(0, 'up', '--attach', 'once', 'once');
     expect(once.stdout).toMatch(/^once-1 {2}\| once$/m);
     expect(once.stdout).not.toMatch(/serving/);
+    // On a terminal each container's prefix has its colour; --timestamps puts the time after it.
+    const tty = await sb.run(['compose', '-f', p.path, 'up', 'once'], { ...env, pty: true });
+    expect(tty.stdout).toContain('\x1b[36monce-1  | \x1b[0monce');
+    const stamped = await p.run(0, 'up', '--timestamps', 'once');
+    expect(stamped.stdout).toMatch(/^once-1 {2}\| \d{4}-\d\d-\d\dT[0-9:.]+Z once$/m);
     await p.run(0, 'down');
   });
 
@@ -183,8 +188,11 @@ describe('skiff compose up', () => {
 
   // (Needs the model's parsing of build:, which lands with the compose model's work.)
   it('build, then up --build, of a service with a Dockerfile', async () => {
-    file('bd/app/Dockerfile', `FROM ${IMG}\nARG WORD=plain\nRUN echo "built $WORD" > /built\nCMD ["sh", "-c", "cat /built; trap 'exit 0' TERM; while :; do sleep 0.1; done"]\n`);
-    const p = project('bd', `services:\n  app:\n    build:\n      context: ./app\n      args:\n        WORD: fancy\n`);
+    file(
+      'bd/app/Dockerfile',
+      `FROM ${IMG}\nARG WORD=plain\nRUN echo "built $WORD" > /built\nCMD ["sh", "-c", "cat /built; trap 'exit 0' TERM; while :; do sleep 0.1; done"]\n`,
+    );
+    const p = project('bd', 'services:\n  app:\n    build:\n      context: ./app\n      args:\n        WORD: fancy\n');
     const b = await p.run(0, 'build');
     expect(b.stderr).toMatch(/Service app {2}Built/);
     await sb.runCli(0, 'image', 'exists', 'bd-app');

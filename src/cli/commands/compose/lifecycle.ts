@@ -22,7 +22,7 @@ const progress =
   (quiet = false) =>
   (e: UpEvent | DownEvent): void => {
     if ('warning' in e) return void process.stderr.write(`WARN[0000] ${e.warning}\n`);
-    if ('build' in e) return buildPrinter(quiet)(e);
+    if ('build' in e) return void buildPrinter(quiet)(e);
     if (!quiet) process.stderr.write(` ✔ ${e.object} ${e.name}  ${e.action}\n`);
   };
 
@@ -116,7 +116,7 @@ export const buildUp = (): Command =>
     .option('--scale <service=n>', 'run N containers of a service (repeatable; over scale: and deploy.replicas)', collect)
     .option('--abort-on-container-exit', 'stop every container when one exits')
     .option('--exit-code-from <service>', "exit with this service's container's code (implies --abort-on-container-exit)")
-    .option('--attach <service>', 'show only these services\' output (repeatable)', collect)
+    .option('--attach <service>', "show only these services' output (repeatable)", collect)
     .addOption(valueOption('--no-attach <service>', "don't show this service's output (repeatable)", 'noAttach'))
     .option('--attach-dependencies', "show the output of the services' dependencies too (always: every started service is shown)")
     .option('--no-color', 'no colours in the output')
@@ -175,11 +175,13 @@ export const buildUp = (): Command =>
 const foreground = async (engine: Engine, project: Project, report: UpReport, flags: UpFlags, timeout: number | undefined): Promise<number> => {
   const { followLogs, shortName } = await import('../../../engine/compose-logs.js');
   const { stopContainers, projectContainers } = await import('../../../engine/compose.js');
-  const shown = report.containers.filter(
-    (c) => (!flags.attach?.length || flags.attach.includes(c.service)) && !(flags.noAttach ?? []).includes(c.service),
-  );
+  const shown = report.containers.filter((c) => (!flags.attach?.length || flags.attach.includes(c.service)) && !(flags.noAttach ?? []).includes(c.service));
   const names = report.containers.map((c) => shortName(project.name, c.name));
-  const format = new LogFormatter(names, { color: flags.color !== false && Boolean(process.stdout.isTTY), prefix: flags.logPrefix !== false, timestamps: Boolean(flags.timestamps) });
+  const format = new LogFormatter(names, {
+    color: flags.color !== false && Boolean(process.stdout.isTTY),
+    prefix: flags.logPrefix !== false,
+    timestamps: Boolean(flags.timestamps),
+  });
   process.stdout.write(`Attaching to ${shown.map((c) => shortName(project.name, c.name)).join(', ')}\n`);
   const write = (source: LogSource, entry: LogEntry) => (entry.stream === 'stderr' ? process.stderr : process.stdout).write(format.line(source.name, entry));
   let stopping: Promise<void> | undefined;
