@@ -7,6 +7,8 @@ import { CliError, messageOf } from '../errors.js';
 import { buildService, type ComposeBuildOptions, imageOf, type ServiceBuildEvent } from './compose-build.js';
 import { createOptions, HASH_LABEL, labelsOf, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
 import type { ContainerRow } from './container-reports.js';
+import { isAlive } from '../state/liveness.js';
+import { signalQuietly } from '../util/exec.js';
 import type { Engine } from './index.js';
 import { secondsOf, type Project, type ServiceConfig } from '../compose/model.js';
 export { containerName, HASH_LABEL, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
@@ -414,6 +416,15 @@ export const stopContainers = async (
           notify({ object: 'Container', name: r.record.name, action: 'Stopped' });
         }),
     );
+};
+
+// A second Ctrl-C: every live container of these killed at once (a stop under way holds the
+// container's lock until its timeout, so the signal goes to the process as the engine's own stop does).
+export const killContainers = (engine: Engine, rows: ContainerRow[]): void => {
+  for (const r of rows) {
+    const state = engine.containers.state(r.record.id);
+    if (state.pid && !r.record.config.sharedNamespaces?.pid && isAlive(state.pid, state.pidStartTime)) signalQuietly(state.pid, 'SIGKILL');
+  }
 };
 
 export interface DownOptions {

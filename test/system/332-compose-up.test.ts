@@ -80,6 +80,28 @@ describe('skiff compose up', () => {
       ['fg-web-1', 'exited'],
     ]);
     await p.run(0, 'down');
+
+    // A container that ignores SIGTERM: the second Ctrl-C kills it.
+    const k = project(
+      'stubborn',
+      `services:\n  mule:\n    image: \${IMG}\n    command: ["sh", "-c", "trap '' TERM; echo stubborn; while :; do sleep 0.1; done"]\n`,
+    );
+    const second = sb.spawn(['compose', '-f', k.path, 'up'], env);
+    let said = '';
+    second.stdout!.on('data', (d) => (said += d));
+    second.stderr!.on('data', (d) => (said += d));
+    const ended = new Promise<number | null>((r) => second.on('close', (code) => r(code)));
+    await until(() => said.includes('mule-1  | stubborn'), 30_000);
+    const begin = Date.now();
+    second.kill('SIGINT');
+    await until(() => said.includes('Gracefully stopping'), 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    second.kill('SIGINT');
+    expect(await ended, said).toBe(130);
+    expect(said).toMatch(/Killing\.\.\./);
+    expect(Date.now() - begin).toBeLessThan(8000);
+    expect((await k.ps()).map((c) => c.State)).toEqual(['exited']);
+    await k.run(0, 'down');
   });
 
   it('exits when every container has exited; --abort-on-container-exit and --exit-code-from give the exit code', async () => {
@@ -162,6 +184,18 @@ describe('skiff compose up', () => {
     expect(await p.ps()).toEqual([]);
     expect((await sb.runCli(0, 'ps', '-a', '--format', '{{.Names}}')).stdout).not.toMatch(/fail-/);
     expect((await sb.run(['network', 'exists', 'fail_default'])).code).toBe(1);
+
+    // A service that exits while a dependant waits for it to be healthy.
+    const h = project(
+      'unhealthy',
+      `services:\n  db:\n    image: \${IMG}\n    command: ["sh", "-c", "echo db giving up; exit 4"]\n    healthcheck:\n      test: ["CMD-SHELL", "true"]\n      interval: 1s\n  web:\n    image: \${IMG}\n    command: ${LOOP('web')}\n    depends_on:\n      db:\n        condition: service_healthy\n`,
+    );
+    const u = await sb.run(['compose', '-f', h.path, 'up', '-d'], env);
+    expect(u.code).not.toBe(0);
+    expect(u.stderr).toMatch(/service "db" exited before it was healthy: container unhealthy-db-1 exited with code 4/);
+    expect(u.stderr).toMatch(/db {2}\| db giving up/);
+    await h.run(0, 'down');
+    expect(await h.ps()).toEqual([]);
   });
 
   it('logs --tail, -f, --no-log-prefix; ps --status and --services', async () => {

@@ -118,7 +118,7 @@ export const buildUp = (): Command =>
     .option('--exit-code-from <service>', "exit with this service's container's code (implies --abort-on-container-exit)")
     .option('--attach <service>', "show only these services' output (repeatable)", collect)
     .addOption(valueOption('--no-attach <service>', "don't show this service's output (repeatable)", 'noAttach'))
-    .option('--attach-dependencies', "show the output of the services' dependencies too (always: every started service is shown)")
+    .option('--attach-dependencies', 'with up SVC…: show (and wait for) the output of what they depend on too')
     .option('--no-color', 'no colours in the output')
     .option('--no-log-prefix', 'no "SERVICE-N | " before each line')
     .option('--timestamps', 'prefix each line with its time')
@@ -166,16 +166,28 @@ export const buildUp = (): Command =>
       if (flags.start === false) return;
       if (flags.wait) await reportFailure(() => waitRunning(engine, project, report, waitTimeout, progress()));
       if (detach) return;
-      process.exitCode = await foreground(engine, project, report, flags, timeout);
+      process.exitCode = await foreground(engine, project, report, services, flags, timeout);
     });
 
-// A foreground `up`: every container's output, prefixed, until all have exited; Ctrl-C stops the
-// project ("Gracefully stopping..."), a second one kills it. The exit code: 130 after Ctrl-C, the
-// --exit-code-from service's or the first exited container's with --abort-on-container-exit, else 0.
-const foreground = async (engine: Engine, project: Project, report: UpReport, flags: UpFlags, timeout: number | undefined): Promise<number> => {
+// A foreground `up`: the attached containers' output, prefixed, until they have all exited (with
+// `up SVC…` the named services are attached, not what they depend on, unless
+// --attach-dependencies; --attach and --no-attach choose); Ctrl-C stops the project ("Gracefully
+// stopping..."), a second one kills it. The exit code: 130 after Ctrl-C, the --exit-code-from
+// service's or the first exited container's with --abort-on-container-exit, else 0.
+const foreground = async (
+  engine: Engine,
+  project: Project,
+  report: UpReport,
+  named: string[],
+  flags: UpFlags,
+  timeout: number | undefined,
+): Promise<number> => {
   const { followLogs, shortName } = await import('../../../engine/compose-logs.js');
-  const { stopContainers, projectContainers } = await import('../../../engine/compose.js');
-  const shown = report.containers.filter((c) => (!flags.attach?.length || flags.attach.includes(c.service)) && !(flags.noAttach ?? []).includes(c.service));
+  const { killContainers, stopContainers, projectContainers } = await import('../../../engine/compose.js');
+  const attached = flags.attach?.length ? flags.attach : named.length && !flags.attachDependencies ? named : undefined;
+  const shown = report.containers.filter((c) => (!attached || attached.includes(c.service)) && !(flags.noAttach ?? []).includes(c.service));
+  // What is waited for: the attached containers (all when none is), and the --exit-code-from service's.
+  const watched = report.containers.filter((c) => shown.includes(c) || !shown.length || c.service === flags.exitCodeFrom);
   const names = report.containers.map((c) => shortName(project.name, c.name));
   const format = new LogFormatter(names, {
     color: flags.color !== false && Boolean(process.stdout.isTTY),
@@ -199,7 +211,7 @@ const foreground = async (engine: Engine, project: Project, report: UpReport, fl
     // (On a terminal the namespace's parent forwards the same Ctrl-C: one press within 300 ms.)
     if (interrupted && now - lastSignal > 300) {
       process.stderr.write('Killing...\n');
-      for (const r of rows()) void engine.containers.kill(r.record.id).catch(() => undefined);
+      killContainers(engine, rows());
       return;
     }
     if (!interrupted) lastSignal = now;
@@ -210,7 +222,7 @@ const foreground = async (engine: Engine, project: Project, report: UpReport, fl
   process.on('SIGTERM', onSignal);
   try {
     await Promise.all(
-      report.containers.map(async (c) => {
+      watched.map(async (c) => {
         const source = { id: c.id, name: shortName(project.name, c.name) };
         if (shown.includes(c)) await followLogs(engine, source, c.fresh ? {} : { tail: 0 }, write);
         const code = await engine.containers.wait(c.id);
