@@ -196,6 +196,15 @@ describe('skiff compose up', () => {
     expect(u.stderr).toMatch(/db {2}\| db giving up/);
     await h.run(0, 'down');
     expect(await h.ps()).toEqual([]);
+
+    // One whose container cannot be created (no such image): named, and down cleans up after it.
+    const m = project('missing', `services:\n  ghost:\n    image: \${IMG}-nothere\n  web:\n    image: \${IMG}\n    command: ${LOOP('web')}\n`);
+    const g = await sb.run(['compose', '-f', m.path, 'up', '-d'], env);
+    expect(g.code).not.toBe(0);
+    expect(g.stderr).toMatch(/Error: service "ghost": .*nothere/);
+    await m.run(0, 'down', '-t', '1');
+    expect(await m.ps()).toEqual([]);
+    expect((await sb.run(['network', 'exists', 'missing_default'])).code).toBe(1);
   });
 
   it('logs --tail, -f, --no-log-prefix; ps --status and --services', async () => {

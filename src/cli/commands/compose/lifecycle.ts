@@ -311,11 +311,11 @@ export const buildPs = (): Command =>
                 Labels: Object.entries(r.record.config.labels)
                   .map(([k, v]) => `${k}=${v}`)
                   .join(','),
-                LocalVolumes: String((r.record.config.mounts ?? []).filter((m: { type?: string }) => m.type === 'volume').length),
-                Mounts: (r.record.config.mounts ?? []).map((m: { source?: string }) => m.source ?? '').join(','),
+                LocalVolumes: String((r.record.config.mounts ?? []).filter((m) => m.type === 'volume').length),
+                Mounts: (r.record.config.mounts ?? []).map((m) => m.source).join(','),
                 Name: r.record.name,
                 Names: r.record.name,
-                Networks: '',
+                Networks: [r.record.config.network, ...(r.record.config.extraNetworks ?? []).map((n) => n.network)].join(','),
                 Ports: portsText(r.record),
                 Project: project.name,
                 Publishers: (r.record.config.ports ?? []).map((p) => ({
