@@ -16,7 +16,7 @@ export { containerName, HASH_LABEL, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL }
 export type ProgressEvent = {
   object: 'Network' | 'Volume' | 'Container' | 'Image';
   name: string;
-  action: 'Created' | 'Started' | 'Running' | 'Recreated' | 'Healthy' | 'Exited' | 'Stopped' | 'Removed' | 'Built' | 'Waiting';
+  action: 'Created' | 'Started' | 'Running' | 'Recreated' | 'Healthy' | 'Exited' | 'Stopped' | 'Removed' | 'Built' | 'Pulled' | 'Waiting';
 };
 export type UpEvent = ProgressEvent | { warning: string } | ServiceBuildEvent;
 export type DownEvent = ProgressEvent | { warning: string };
@@ -234,7 +234,15 @@ const prepareImage = async (
   const policy = options.pull ?? PULL_POLICIES[s.pull_policy ?? 'missing'] ?? 'missing';
   if (!s.build) {
     if (policy === 'build') throw new CliError('ECONFIG', `service "${service}": pull_policy build needs a build: section`);
-    return policy as 'always' | 'missing' | 'never';
+    if (policy !== 'always') return policy;
+    // Pulled before anything is compared: a newer image recreates the service's containers.
+    try {
+      await engine.images.pull(s.image as string, {});
+    } catch (e) {
+      throw new ServiceFailure(service, `service "${service}": ${messageOf(e)}`);
+    }
+    notify({ object: 'Image', name: s.image as string, action: 'Pulled' });
+    return 'never';
   }
   const image = imageOf(project, service);
   const wanted = options.build === 'force' || (policy === 'build' && options.build !== 'never') || !engine.images.exists(image);
@@ -321,10 +329,14 @@ const upService = async (
     if (n > replicas || byNumber.has(n)) await removeContainer(engine, r, options.timeout, notify);
     else byNumber.set(n, r);
   }
+  // A container of an older image than the one its service names now (rebuilt, pulled) diverged too.
+  const image = imageOf(project, service);
+  const imageId = engine.images.exists(image) ? engine.images.resolve(image).id : undefined;
+  const same = (r: ContainerRow) => r.record.config.labels[HASH_LABEL] === hash && (imageId === undefined || r.record.imageId === imageId);
   const ids: string[] = [];
   for (let n = 1; n <= replicas; n++) {
     const row = byNumber.get(n);
-    const keep = row && (options.recreate === 'never' || (options.recreate !== 'force' && row.record.config.labels[HASH_LABEL] === hash));
+    const keep = row && (options.recreate === 'never' || (options.recreate !== 'force' && same(row)));
     if (row && keep) {
       ids.push(row.record.id);
       const fresh = !live(row);
@@ -338,7 +350,7 @@ const upService = async (
       continue;
     }
     if (row) await removeContainer(engine, row, options.timeout, () => undefined);
-    const create = { ...createOptions(project, service, hash, n), pull, ...(project.services[service].build ? { image: imageOf(project, service) } : {}) };
+    const create = { ...createOptions(project, service, hash, n), pull, ...(project.services[service].build ? { image } : {}) };
     let record: Awaited<ReturnType<typeof engine.containers.create>>;
     try {
       record = await engine.containers.create(create);

@@ -158,6 +158,11 @@ describe('skiff compose up', () => {
     const kept = await p.run(0, 'up', '-d', '--no-recreate');
     expect(kept.stderr).toMatch(/Container rc-a-1 {2}Running/);
     expect((await p.ps()).map((c) => c.ID)).toEqual(second.map((c) => c.ID));
+    // --pull always looks again; the same image keeps the containers.
+    file('rc/compose.yaml', `name: rc\n${two('red')}`);
+    const pulled = await p.run(0, 'up', '-d', '--pull', 'always');
+    expect(pulled.stderr).toMatch(/Image .*skiff\/busybox {2}Pulled/);
+    expect(pulled.stderr).toMatch(/Container rc-b-1 {2}Running/);
     // b leaves the file: a warning, then --remove-orphans removes it.
     file('rc/compose.yaml', `name: rc\nservices:\n  a:\n    image: \${IMG}\n    command: ${LOOP('a')}\n    environment: {C: blue}\n`);
     const warned = await p.run(0, 'up', '-d');
@@ -243,6 +248,15 @@ describe('skiff compose up', () => {
     await until(async () => (await p.run(0, 'logs', 'app')).stdout.includes('built fancy'), 20_000);
     const rebuilt = await p.run(0, 'up', '-d', '--build');
     expect(rebuilt.stderr).toMatch(/Image bd-app {2}Built/);
+    expect(rebuilt.stderr).toMatch(/Container bd-app-1 {2}Running/);
+    // A changed Dockerfile: up --build makes a new image, and the container is recreated on it.
+    file(
+      'bd/app/Dockerfile',
+      `FROM ${IMG}\nARG WORD=plain\nRUN echo "rebuilt $WORD" > /built\nCMD ["sh", "-c", "cat /built; trap 'exit 0' TERM; while :; do sleep 0.1; done"]\n`,
+    );
+    const changed = await p.run(0, 'up', '-d', '--build', '-t', '1');
+    expect(changed.stderr).toMatch(/Container bd-app-1 {2}Recreated/);
+    await until(async () => (await p.run(0, 'logs', 'app')).stdout.includes('rebuilt fancy'), 20_000);
     await p.run(0, 'down', '--rmi', 'local');
     expect((await sb.run(['image', 'exists', 'bd-app'])).code).toBe(1);
     // --no-build with the image gone: refused, nothing left behind.
