@@ -144,8 +144,21 @@ export const buildUp = (): Command =>
       if (flags.exitCodeFrom && !(flags.exitCodeFrom in project.services)) refuse(`--exit-code-from ${flags.exitCodeFrom}`, 'no such service');
       for (const s of [...(flags.attach ?? []), ...(flags.noAttach ?? [])]) if (!(s in project.services)) refuse(`--attach ${s}`, 'no such service');
       const engine = await openEngineFor(cmd);
-      const { up, waitRunning } = await import('../../../engine/compose.js');
-      const report = await reportFailure(() =>
+      const { up, waitRunning, stopContainers, projectContainers } = await import('../../../engine/compose.js');
+      // Ctrl-C while a foreground up creates: the project is stopped once up is done (a second one
+      // leaves at once; down cleans up what was made).
+      // (Inside the namespace first: the parent that re-runs the command there only forwards signals.)
+      await engine.enterUserNamespace();
+      let early = 0;
+      const onEarly = () => {
+        if (++early > 1) process.exit(130);
+        process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+      };
+      if (!detach) {
+        process.on('SIGINT', onEarly);
+        process.on('SIGTERM', onEarly);
+      }
+      const made = reportFailure(() =>
         up(
           engine,
           project,
@@ -163,6 +176,22 @@ export const buildUp = (): Command =>
           progress(),
         ),
       );
+      const report = await made.finally(() => {
+        process.off('SIGINT', onEarly);
+        process.off('SIGTERM', onEarly);
+      });
+      if (early) {
+        const ids = new Set(report.containers.map((c) => c.id));
+        await stopContainers(
+          engine,
+          project,
+          projectContainers(engine, project.name).filter((r) => ids.has(r.record.id)),
+          timeout,
+          progress(),
+        );
+        process.exitCode = 130;
+        return;
+      }
       if (flags.start === false) return;
       if (flags.wait) await reportFailure(() => waitRunning(engine, project, report, waitTimeout, progress()));
       if (detach) return;
