@@ -50,6 +50,8 @@ export interface UpOptions {
   noStart?: boolean;
   /** Seconds a container being recreated or scaled away gets to stop. */
   timeout?: number;
+  /** No orphan warning or removal (`project` holds only some of the services). */
+  ignoreOrphans?: boolean;
 }
 
 // The containers `up` left: each with whether this run started it (its whole log is new).
@@ -109,11 +111,12 @@ export const replicasOf = (project: Project, service: string, scale: Record<stri
   return scale[service] ?? s.scale ?? s.deploy?.replicas ?? 1;
 };
 
-// The project's containers, by label (one-off `run` containers left out).
-export const projectContainers = (engine: Engine, project: string): ContainerRow[] =>
+// The project's containers, by label; one-off `run` containers too unless oneOff is false (up and
+// logs leave them out, ps and down take them, as docker compose's).
+export const projectContainers = (engine: Engine, project: string, oneOff = true): ContainerRow[] =>
   engine.containers
     .list()
-    .filter((r) => r.record.config.labels[PROJECT_LABEL] === project && r.record.config.labels['com.docker.compose.oneoff'] !== 'True')
+    .filter((r) => r.record.config.labels[PROJECT_LABEL] === project && (oneOff || r.record.config.labels['com.docker.compose.oneoff'] !== 'True'))
     .sort((a, b) => a.record.name.localeCompare(b.record.name, 'en', { numeric: true }));
 
 // Containers of the project whose service the files no longer have (nor keep behind a profile).
@@ -192,7 +195,7 @@ const waitHealthy = async (engine: Engine, project: Project, service: string, id
 };
 
 // The project's networks and volumes, made when missing.
-const ensureResources = async (engine: Engine, project: Project, notify: (e: UpEvent) => void): Promise<void> => {
+export const ensureResources = async (engine: Engine, project: Project, notify: (e: UpEvent) => void): Promise<void> => {
   for (const [key, n] of Object.entries(project.networks)) {
     const name = n.name as string;
     if (engine.networks.exists(name)) continue;
@@ -265,7 +268,19 @@ const removeContainer = async (engine: Engine, row: ContainerRow, timeout: numbe
 
 // `compose up`: networks, volumes, then each service once its dependencies meet their conditions;
 // a container whose config hash is unchanged is left alone (started if it is not running).
-export const up = async (engine: Engine, project: Project, options: UpOptions, notify: (e: UpEvent) => void): Promise<UpReport> => {
+// (The short form up(engine, project, notify), as compose run and create call it for dependencies:
+// the services of `project` as given, no orphan check, progress events only.)
+export const up = async (
+  engine: Engine,
+  project: Project,
+  options: UpOptions | ((e: ProgressEvent) => void),
+  onEvent?: (e: UpEvent) => void,
+): Promise<UpReport> => {
+  if (typeof options === 'function') {
+    const progress = options;
+    return up(engine, project, { ignoreOrphans: true }, (e) => 'object' in e && progress(e));
+  }
+  const notify = onEvent ?? (() => undefined);
   await engine.enterUserNamespace();
   const selected = selectServices(project, options.services, options.noDeps);
   const services = Object.fromEntries(selected.map((n) => [n, project.services[n]]));
@@ -275,8 +290,8 @@ export const up = async (engine: Engine, project: Project, options: UpOptions, n
   for (const svc of selected)
     if (project.services[svc].container_name && replicasOf(project, svc, options.scale) > 1)
       throw new CliError('ECONFIG', `service "${svc}" has container_name set: it cannot be scaled to more than one container`);
-  const all = projectContainers(engine, project.name);
-  const orphans = orphansOf(project, all);
+  const all = projectContainers(engine, project.name, false);
+  const orphans = options.ignoreOrphans ? [] : orphansOf(project, all);
   if (orphans.length) {
     if (options.removeOrphans) for (const r of orphans) await removeContainer(engine, r, options.timeout, notify);
     else notify({ warning: orphanWarning(project, orphans) });
@@ -289,7 +304,7 @@ export const up = async (engine: Engine, project: Project, options: UpOptions, n
     for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
       if (!(dep in services)) {
         // (up --no-deps SVC: what it depends on is waited for only when it is there.)
-        const ids = projectContainers(engine, project.name)
+        const ids = projectContainers(engine, project.name, false)
           .filter((r) => r.record.config.labels[SERVICE_LABEL] === dep)
           .map((r) => r.record.id);
         if (ids.length) await waitFor(engine, project, dep, ids, d.condition, notify);
@@ -320,7 +335,7 @@ const upService = async (
   const pull = await prepareImage(engine, project, service, options, notify);
   const replicas = replicasOf(project, service, options.scale);
   const hash = configHash(project, service);
-  const mine = projectContainers(engine, project.name).filter((r) => r.record.config.labels[SERVICE_LABEL] === service);
+  const mine = projectContainers(engine, project.name, false).filter((r) => r.record.config.labels[SERVICE_LABEL] === service);
   const numberOf = (r: ContainerRow) => Number(r.record.config.labels[NUMBER_LABEL] ?? 1);
   // Scaled down: the highest numbers go (and any duplicate of a number).
   const byNumber = new Map<number, ContainerRow>();

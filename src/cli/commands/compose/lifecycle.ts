@@ -415,7 +415,7 @@ export const buildLogs = (): Command =>
       const engine = await openEngineFor(cmd);
       const { projectContainers, SERVICE_LABEL, NUMBER_LABEL } = await import('../../../engine/compose.js');
       const { readLogs, shortName } = await import('../../../engine/compose-logs.js');
-      const sources = projectContainers(engine, project.name)
+      const sources = projectContainers(engine, project.name, false)
         .filter((r) => !services.length || services.includes(r.record.config.labels[SERVICE_LABEL]))
         .filter((r) => index === undefined || Number(r.record.config.labels[NUMBER_LABEL]) === index)
         .map((r) => ({ id: r.record.id, name: shortName(project.name, r.record.name) }));
