@@ -1,7 +1,6 @@
 // skiff compose [-f FILE]... [-p NAME] [--project-directory D] [--env-file F] COMMAND: multi-container
 // projects from Compose files (docker compose v2's names and output).
 import { Command } from 'commander';
-import { stringify } from 'yaml';
 import { CliError } from '../../../errors.js';
 import { collect } from '../../engine.js';
 import { printJson } from '../../output/print.js';
@@ -58,6 +57,8 @@ const buildConfig = (): Command =>
       if (names) return void process.stdout.write(names.map((n) => `${n}\n`).join(''));
       const doc = configDocument(loaded);
       if (flags.format === 'json') return printJson(doc);
+      // (yaml is a large module: loaded only by the command that prints YAML.)
+      const { stringify } = await import('yaml');
       process.stdout.write(stringify(doc, { nullStr: 'null', lineWidth: 0 }));
     });
 
