@@ -26,6 +26,32 @@ export const mergeService = (base: ServiceConfig, over: ServiceConfig): ServiceC
   for (const k of ['expose', 'cap_add', 'cap_drop', 'tmpfs'] as const) if (base[k] || over[k]) out[k] = union(base[k], over[k]);
   if (base.env_file || over.env_file) out.env_file = byKey(base.env_file, over.env_file, (e) => e.path);
   if (base.volumes || over.volumes) out.volumes = byKey(base.volumes, over.volumes, (v) => v.target);
+  for (const k of ['dns', 'security_opt', 'extra_hosts'] as const) if (base[k] || over[k]) out[k] = union(base[k], over[k]);
+  if (base.extra_hosts || over.extra_hosts) out.extra_hosts = out.extra_hosts?.sort();
+  for (const k of ['secrets', 'configs'] as const) if (base[k] || over[k]) out[k] = byKey(base[k], over[k], (r) => r.source);
+  if (base.build && over.build)
+    out.build = {
+      ...base.build,
+      ...over.build,
+      ...(base.build.args || over.build.args ? { args: { ...base.build.args, ...over.build.args } } : {}),
+      ...(base.build.labels || over.build.labels ? { labels: { ...base.build.labels, ...over.build.labels } } : {}),
+    };
+  if (base.deploy && over.deploy) {
+    const [b, o] = [base.deploy.resources, over.deploy.resources];
+    out.deploy = {
+      ...base.deploy,
+      ...over.deploy,
+      ...(b || o
+        ? {
+            resources: {
+              ...(b?.limits || o?.limits ? { limits: { ...b?.limits, ...o?.limits } } : {}),
+              ...(b?.reservations || o?.reservations ? { reservations: { ...b?.reservations, ...o?.reservations } } : {}),
+            },
+          }
+        : {}),
+      ...(base.deploy.restart_policy || over.deploy.restart_policy ? { restart_policy: { ...base.deploy.restart_policy, ...over.deploy.restart_policy } } : {}),
+    };
+  }
   return out;
 };
 
@@ -33,6 +59,7 @@ export const mergeFiles = (files: FileModel[]): FileModel => {
   const out: FileModel = { services: {}, networks: {}, volumes: {} };
   for (const f of files) {
     if (f.name !== undefined) out.name = f.name;
+    for (const k of ['secrets', 'configs'] as const) if (f[k]) for (const [n, v] of Object.entries(f[k])) (out[k] ??= {})[n] = { ...out[k]?.[n], ...v };
     for (const [n, s] of Object.entries(f.services)) out.services[n] = out.services[n] ? mergeService(out.services[n], s) : s;
     for (const [n, v] of Object.entries(f.networks)) out.networks[n] = { ...out.networks[n], ...v };
     for (const [n, v] of Object.entries(f.volumes)) out.volumes[n] = { ...out.volumes[n], ...v };
