@@ -535,6 +535,8 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
     if (out.environment) out.environment = sortedMap(out.environment);
     if (out.labels) out.labels = sortedMap(out.labels);
     if (out.profiles?.length === 0) delete out.profiles;
+    // Go prints maps sorted, and compose-go orders a service's networks by priority, then name: the first is the primary.
+    if (out.networks) out.networks = sortedMap(out.networks);
     services[svcName] = sortDeep(out);
   }
   if (usesDefault && !networks.default) networks.default = {};
