@@ -9,10 +9,17 @@ const union = <T>(a: T[] | undefined, b: T[] | undefined): T[] => {
   return [...a, ...b.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)))];
 };
 
+// b's entries replace a's of the same key in place; the rest of b follows (b's own list is kept whole).
 const byKey = <T>(a: T[] | undefined, b: T[] | undefined, key: (x: T) => string): T[] => {
-  const out = new Map((a ?? []).map((x) => [key(x), x]));
-  for (const x of b ?? []) out.set(key(x), x);
-  return [...out.values()];
+  const over = new Map((b ?? []).map((x) => [key(x), x]));
+  const used = new Set<string>();
+  const out = (a ?? []).map((x) => {
+    const replaced = over.get(key(x));
+    if (!replaced) return x;
+    used.add(key(x));
+    return replaced;
+  });
+  return [...out, ...(b ?? []).filter((x) => !used.has(key(x)))];
 };
 
 export const mergeService = (base: ServiceConfig, over: ServiceConfig): ServiceConfig => {
