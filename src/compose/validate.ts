@@ -286,7 +286,10 @@ const external: Check = (v, p, at) => (isMapping(v) ? object({ name: str })(v, p
 const IPAM = object(
   {
     driver: oneOf('default'),
-    config: listOf(object({ subnet: str, gateway: str, ip_range: str }, [], ['aux_addresses'])),
+    config: (v, p, at) => {
+      listOf(object({ subnet: str, gateway: str, ip_range: str }, [], ['aux_addresses']))(v, p, at);
+      if ((v as Value[]).length > 1) at(child(p, 1), "is a second pool: skiff's networks have one IPv4 subnet");
+    },
   },
   [],
   ['options'],

@@ -98,6 +98,23 @@ export const createOptions = (project: Project, service: string, hash: string, n
   };
 };
 
+// A top-level network's create options: internal, its labels and the project's, ipam's subnet,
+// gateway and ip_range (skiff's networks have one IPv4 subnet: validate.ts refuses more pools).
+export const networkOptions = (
+  project: Project,
+  key: string,
+): { internal?: boolean; labels: string[]; subnet?: string; gateway?: string; ipRange?: string } => {
+  const n = project.networks[key];
+  const pool = n.ipam?.config?.[0];
+  return {
+    ...(n.internal ? { internal: true } : {}),
+    labels: [...labelsOf(n.labels), `${PROJECT_LABEL}=${project.name}`, `com.docker.compose.network=${key}`],
+    ...(pool?.subnet ? { subnet: pool.subnet } : {}),
+    ...(pool?.gateway ? { gateway: pool.gateway } : {}),
+    ...(pool?.ip_range ? { ipRange: pool.ip_range } : {}),
+  };
+};
+
 // deploy.restart_policy, when restart is not given: none → no, on-failure[:max_attempts], any → always.
 const restartPolicy = (s: ServiceConfig): string | undefined => {
   const r = s.deploy?.restart_policy;

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { configDocument } from '../../../src/cli/commands/compose/config.js';
 import { type LoadOptions, loadProject } from '../../../src/compose/load.js';
 import { enableServices } from '../../../src/compose/model.js';
-import { createOptions, imageName, unappliedKeys } from '../../../src/engine/compose-create.js';
+import { createOptions, imageName, networkOptions, unappliedKeys } from '../../../src/engine/compose-create.js';
 
 const tree = (files: Record<string, string>): string => {
   const dir = join(mkdtempSync(join(tmpdir(), 'compose-model-')), 'proj');
@@ -163,6 +163,13 @@ describe('extra_hosts, dns, security_opt, container_name, pull_policy, networks'
     const o = createOptions(project, 'web', 'h');
     expect(o).toMatchObject({ dns: ['8.8.8.8'], securityOpt: ['no-new-privileges'], name: 'my-web', pull: 'always', ip: '10.6.0.9' });
     expect(project.networks.front).toEqual({ name: 'proj_front', ipam: { config: [{ subnet: '10.5.0.0/24' }] } });
+    expect(networkOptions(project, 'front')).toEqual({
+      labels: ['com.docker.compose.project=proj', 'com.docker.compose.network=front'],
+      subnet: '10.5.0.0/24',
+    });
+    expect(error('services: {}\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 10.0.0.0/24\n        - subnet: 10.1.0.0/24\n')).toBe(
+      "compose.yaml:7: networks.n.ipam.config[1] is a second pool: skiff's networks have one IPv4 subnet",
+    );
     // The first network (Go prints maps sorted: back) takes the address; the other's is named in a warning.
     expect(unappliedKeys(project)).toEqual(['services.web.networks.front.ipv4_address: skiff gives a fixed address on the first network only: ignored']);
     expect(() => createOptions(project, 'web', 'h', 2)).toThrow('services.web: container_name "my-web" names one container: it cannot have 2 replicas');
