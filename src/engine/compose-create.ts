@@ -14,6 +14,10 @@ export const HASH_LABEL = 'com.docker.compose.config-hash';
 
 export const containerName = (project: string, service: string, n = 1): string => `${project}-${service}-${n}`;
 
+// The name of a service's container n: its container_name, or PROJECT-SERVICE-N.
+export const nameOf = (project: Project, service: string, n = 1): string =>
+  project.services[service]?.container_name ?? containerName(project.name, service, n);
+
 // The image of a service: its image, or PROJECT-SERVICE for one that is only built (docker compose v2's name).
 export const imageName = (project: Project, service: string): string => project.services[service]?.image ?? `${project.name}-${service}`;
 
@@ -52,7 +56,7 @@ export const createOptions = (project: Project, service: string, hash: string, n
     image: imageName(project, service),
     command: s.command ?? [],
     ...(s.entrypoint ? { entrypoint: JSON.stringify(s.entrypoint) } : {}),
-    name: s.container_name ?? containerName(project.name, service, n),
+    name: nameOf(project, service, n),
     env: Object.entries(s.environment ?? {})
       .filter(([, v]) => v !== null)
       .map(([k, v]) => `${k}=${v}`),

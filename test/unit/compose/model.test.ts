@@ -361,3 +361,52 @@ describe('include', () => {
     expect(error('include:\n  - pth: x\nservices: {}\n')).toMatch(/^compose.yaml:2: include\[0\].pth is not a key/);
   });
 });
+
+describe('config output', () => {
+  it("prints the documentation's healthcheck, hosts and profiles examples in compose-go's key order and forms", () => {
+    const text = config(
+      {
+        'compose.yaml':
+          'services:\n  web:\n    image: x\n    profiles: [frontend]\n    stop_grace_period: 90s\n    extra_hosts:\n      - "somehost:162.242.195.82"\n      - "myhostv6=::1"\n    hostname: h\n    healthcheck:\n      test: ["CMD", "curl", "-f", "http://localhost"]\n      interval: 1m30s\n      timeout: 10s\n      retries: 3\n      start_period: 40s\n      start_interval: 5s\n',
+      },
+      { profiles: ['frontend'] },
+    );
+    expect(text).toBe(
+      [
+        'name: proj',
+        'services:',
+        '  web:',
+        '    profiles:',
+        '      - frontend',
+        '    extra_hosts:',
+        '      - myhostv6=::1',
+        '      - somehost=162.242.195.82',
+        '    hostname: h',
+        '    healthcheck:',
+        '      test:',
+        '        - CMD',
+        '        - curl',
+        '        - -f',
+        '        - http://localhost',
+        '      timeout: 10s',
+        '      interval: 1m30s',
+        '      retries: 3',
+        '      start_period: 40s',
+        '      start_interval: 5s',
+        '    image: x',
+        '    networks:',
+        '      default: null',
+        '    stop_grace_period: 1m30s',
+        'networks:',
+        '  default:',
+        '    name: proj_default',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('leaves variables as written with interpolate: false (config --no-interpolate)', () => {
+    const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: ${IMG:-busybox}\n' }, { interpolate: false });
+    expect(project.services.web.image).toBe('${IMG:-busybox}');
+  });
+});
