@@ -24,6 +24,8 @@ export interface Loaded {
   project: Project;
   files: string[];
   warnings: string[];
+  /** The variables interpolation used: .env (or --env-file) under the shell's. */
+  environment: Record<string, string | undefined>;
 }
 
 export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
@@ -97,7 +99,7 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
   // Secrets and configs from a variable: its value now (docker compose reads it when it loads).
   for (const section of [project.secrets, project.configs])
     for (const o of Object.values(section ?? {})) if (o.environment !== undefined && env[o.environment] !== undefined) o.content = env[o.environment];
-  return { project, files, warnings };
+  return { project, files, warnings, environment: env };
 };
 
 interface LoadContext {

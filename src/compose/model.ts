@@ -530,6 +530,11 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
         if (!(r.source in top))
           throw new ComposeFileError(`services.${svcName}.${key}: no ${key.slice(0, -1)} "${r.source}" in the top-level ${key}: declare it there`);
     if (!s.image && !s.build) throw new ComposeFileError(`services.${svcName}: needs "image" or "build"`);
+    if (s.pull_policy === 'build' && !s.build) throw new ComposeFileError(`services.${svcName}: pull_policy build needs "build"`);
+    if (s.container_name && (s.scale ?? s.deploy?.replicas ?? 1) > 1)
+      throw new ComposeFileError(
+        `services.${svcName}: container_name "${s.container_name}" names one container: it cannot have ${s.scale ?? s.deploy?.replicas} replicas`,
+      );
     if (s.scale !== undefined && s.deploy?.replicas !== undefined && s.scale !== s.deploy.replicas)
       throw new ComposeFileError(`services.${svcName}: scale (${s.scale}) and deploy.replicas (${s.deploy.replicas}) differ: give one of them`);
     if (out.environment) out.environment = sortedMap(out.environment);

@@ -154,6 +154,7 @@ configs:
         .map((l) => l.split(' ')[0]),
     ).toEqual(['side', 'tools', 'web']);
     expect(await config('--no-interpolate')).toMatch(/image: \$\{IMG\}/);
+    expect((await config('--environment')).split('\n')).toContain(`IMG=${IMG}`);
     const out = join(sb.dir, 'proj', 'out.yaml');
     expect(await config('-o', out)).toBe('');
     expect(statSync(out).size).toBeGreaterThan(100);

@@ -173,6 +173,8 @@ describe('extra_hosts, dns, security_opt, container_name, pull_policy, networks'
     // The first network (Go prints maps sorted: back) takes the address; the other's is named in a warning.
     expect(unappliedKeys(project)).toEqual(['services.web.networks.front.ipv4_address: skiff gives a fixed address on the first network only: ignored']);
     expect(() => createOptions(project, 'web', 'h', 2)).toThrow('services.web: container_name "my-web" names one container: it cannot have 2 replicas');
+    expect(error(svc('    container_name: c\n    scale: 2\n'))).toBe('services.web: container_name "c" names one container: it cannot have 2 replicas');
+    expect(error(svc('    pull_policy: build\n'))).toBe('services.web: pull_policy build needs "build"');
     expect(error(svc('    pull_policy: sometimes\n'))).toMatch(/^compose.yaml:4: services.web.pull_policy must be always, never, missing/);
     expect(error(svc('    container_name: "a b"\n'))).toMatch(/^compose.yaml:4: services.web.container_name must be a container name/);
     expect(error(svc('    dns: [1]\n'))).toBe('compose.yaml:4: services.web.dns[0] must be a string, not a number');

@@ -49,6 +49,7 @@ interface ConfigFlags {
   hash?: string;
   interpolate?: boolean;
   output?: string;
+  environment?: boolean;
 }
 
 export const buildConfig = (): Command =>
@@ -63,6 +64,7 @@ export const buildConfig = (): Command =>
     .option('--images', "print the services' image names")
     .option('--hash <services>', 'print the config hash of the services (comma-separated, or "*" for all)')
     .option('--no-interpolate', "don't substitute variables")
+    .option('--environment', 'print the variables interpolation uses (NAME=VALUE)')
     .option('-o, --output <file>', 'write the model to a file instead of standard output')
     .action(async (flags: ConfigFlags, cmd: Command) => {
       if (flags.format !== 'yaml' && flags.format !== 'json') throw new CliError('EUSAGE', `--format ${flags.format}: use yaml or json`);
@@ -77,6 +79,13 @@ export const buildConfig = (): Command =>
       if (flags.services) return lines(Object.keys(p.services));
       if (flags.volumes) return lines(Object.keys(p.volumes));
       if (flags.networks) return lines(Object.keys(p.networks));
+      if (flags.environment)
+        return lines(
+          Object.entries(loaded.environment)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => `${k}=${v}`)
+            .sort(),
+        );
       if (flags.profiles) {
         const all = [...Object.values(p.services), ...Object.values(p.disabled ?? {})].flatMap((s) => s.profiles ?? []);
         return lines([...new Set(all)].sort());
