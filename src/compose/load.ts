@@ -145,6 +145,7 @@ const loadFile = (file: string, base: string, env: Record<string, string | undef
       dotenv = { ...dotenv, ...parseEnvFile(readFileSync(f, 'utf8'), f, { ...dotenv, ...ctx.osEnv }) };
     }
     const included = mergeFiles(paths.map((p) => loadFile(p, dir, envFiles.length ? { ...dotenv, ...ctx.osEnv } : env, inner)));
+    model.origins = { ...included.origins, ...model.origins };
     // What an include brings may not differ from what the including file (or an earlier include) has.
     for (const section of ['services', 'networks', 'volumes', 'secrets', 'configs'] as const) {
       const mine = (model[section] ??= {}) as Record<string, unknown>;

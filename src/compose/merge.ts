@@ -66,6 +66,7 @@ export const mergeFiles = (files: FileModel[]): FileModel => {
   const out: FileModel = { services: {}, networks: {}, volumes: {} };
   for (const f of files) {
     if (f.name !== undefined) out.name = f.name;
+    if (f.origins) out.origins = { ...out.origins, ...f.origins };
     for (const k of ['secrets', 'configs'] as const) if (f[k]) for (const [n, v] of Object.entries(f[k])) (out[k] ??= {})[n] = { ...out[k]?.[n], ...v };
     for (const [n, s] of Object.entries(f.services)) out.services[n] = out.services[n] ? mergeService(out.services[n], s) : s;
     for (const [n, v] of Object.entries(f.networks)) out.networks[n] = { ...out.networks[n], ...v };

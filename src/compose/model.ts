@@ -151,6 +151,8 @@ export interface FileModel {
   volumes: Record<string, VolumeTopConfig>;
   secrets?: Record<string, FileObjectConfig>;
   configs?: Record<string, FileObjectConfig>;
+  /** "FILE:LINE" of each service and each of its keys (services.web.secrets), for messages after the merge. */
+  origins?: Record<string, string>;
 }
 
 export interface Project {
@@ -455,7 +457,14 @@ export const secondsOf = (duration: string): number => {
 export const normalizeFile = (source: SourceFile, base: string, env: Record<string, string | undefined>): FileModel => {
   const top = (source.value ?? {}) as Obj;
   const services: Record<string, ServiceConfig> = {};
-  for (const [name, s] of Object.entries((top.services ?? {}) as Obj)) services[name] = service((s ?? {}) as Obj, base, env, source.file);
+  const origins: Record<string, string> = {};
+  for (const [name, s] of Object.entries((top.services ?? {}) as Obj)) {
+    services[name] = service((s ?? {}) as Obj, base, env, source.file);
+    for (const path of [`services.${name}`, ...Object.keys((s ?? {}) as Obj).map((k) => `services.${name}.${k}`)]) {
+      const line = source.lines.get(path);
+      if (line) origins[path] = `${source.file}:${line}`;
+    }
+  }
   const section = <T>(v: Value | undefined, each: (o: Obj) => void = () => {}): Record<string, T> => {
     const out: Record<string, T> = {};
     for (const [k, x] of Object.entries((v ?? {}) as Obj)) {
@@ -483,6 +492,7 @@ export const normalizeFile = (source: SourceFile, base: string, env: Record<stri
     volumes: section<VolumeTopConfig>(top.volumes),
     ...(top.secrets ? { secrets: section<FileObjectConfig>(top.secrets, fileObject) } : {}),
     ...(top.configs ? { configs: section<FileObjectConfig>(top.configs, fileObject) } : {}),
+    origins,
   };
 };
 
@@ -498,13 +508,19 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
   const secrets = merged.secrets ?? {};
   const configs = merged.configs ?? {};
   let usesDefault = false;
+  // "FILE:LINE: PATH: message", the line of the key (or of the service) where the merged value came from.
+  const fail = (path: string, message: string): ComposeFileError => {
+    const service = path.split('.').slice(0, 2).join('.');
+    const origin = merged.origins?.[path.split('.').slice(0, 3).join('.')] ?? merged.origins?.[service];
+    return new ComposeFileError(`${origin ? `${origin}: ` : ''}${path}: ${message}`);
+  };
   for (const [svcName, s] of Object.entries(merged.services)) {
     const out = { ...s };
     if (s.env_file) {
       let vars: Record<string, string> = {};
       for (const f of s.env_file) {
         if (!existsSync(f.path)) {
-          if (f.required) throw new ComposeFileError(`services.${svcName}.env_file: ${f.path}: no such file (set required: false to allow that)`);
+          if (f.required) throw fail(`services.${svcName}.env_file`, `${f.path}: no such file (set required: false to allow that)`);
           continue;
         }
         vars = { ...vars, ...parseEnvFile(readFileSync(f.path, 'utf8'), f.path) };
@@ -516,27 +532,24 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
       usesDefault = true;
     } else if ('default' in s.networks) usesDefault = true;
     for (const n of Object.keys(out.networks ?? {}))
-      if (n !== 'default' && !(n in networks)) throw new ComposeFileError(`services.${svcName}.networks.${n}: no network "${n}" in the top-level networks`);
+      if (n !== 'default' && !(n in networks)) throw fail(`services.${svcName}.networks.${n}`, `no network "${n}" in the top-level networks`);
     for (const v of out.volumes ?? [])
       if (v.type === 'volume' && v.source && !(v.source in merged.volumes))
-        throw new ComposeFileError(`services.${svcName}.volumes: no volume "${v.source}" in the top-level volumes: declare it there`);
+        throw fail(`services.${svcName}.volumes`, `no volume "${v.source}" in the top-level volumes: declare it there`);
     for (const d of Object.keys(out.depends_on ?? {}))
-      if (!(d in merged.services)) throw new ComposeFileError(`services.${svcName}.depends_on: no service "${d}" in the project`);
+      if (!(d in merged.services)) throw fail(`services.${svcName}.depends_on`, `no service "${d}" in the project`);
     for (const [key, top] of [
       ['secrets', secrets],
       ['configs', configs],
     ] as const)
       for (const r of out[key] ?? [])
-        if (!(r.source in top))
-          throw new ComposeFileError(`services.${svcName}.${key}: no ${key.slice(0, -1)} "${r.source}" in the top-level ${key}: declare it there`);
-    if (!s.image && !s.build) throw new ComposeFileError(`services.${svcName}: needs "image" or "build"`);
-    if (s.pull_policy === 'build' && !s.build) throw new ComposeFileError(`services.${svcName}: pull_policy build needs "build"`);
+        if (!(r.source in top)) throw fail(`services.${svcName}.${key}`, `no ${key.slice(0, -1)} "${r.source}" in the top-level ${key}: declare it there`);
+    if (!s.image && !s.build) throw fail(`services.${svcName}`, `needs "image" or "build"`);
+    if (s.pull_policy === 'build' && !s.build) throw fail(`services.${svcName}.pull_policy`, `build needs "build"`);
     if (s.container_name && (s.scale ?? s.deploy?.replicas ?? 1) > 1)
-      throw new ComposeFileError(
-        `services.${svcName}: container_name "${s.container_name}" names one container: it cannot have ${s.scale ?? s.deploy?.replicas} replicas`,
-      );
+      throw fail(`services.${svcName}.container_name`, `"${s.container_name}" names one container: it cannot have ${s.scale ?? s.deploy?.replicas} replicas`);
     if (s.scale !== undefined && s.deploy?.replicas !== undefined && s.scale !== s.deploy.replicas)
-      throw new ComposeFileError(`services.${svcName}: scale (${s.scale}) and deploy.replicas (${s.deploy.replicas}) differ: give one of them`);
+      throw fail(`services.${svcName}.scale`, `scale (${s.scale}) and deploy.replicas (${s.deploy.replicas}) differ: give one of them`);
     if (out.environment) out.environment = sortedMap(out.environment);
     if (out.labels) out.labels = sortedMap(out.labels);
     if (out.profiles?.length === 0) delete out.profiles;
@@ -553,7 +566,8 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
   for (const [n, s] of Object.entries(enabled))
     for (const [d, dep] of Object.entries(s.depends_on ?? {}))
       if (dep.required && disabled[d])
-        throw new ComposeFileError(
+        throw fail(
+          `services.${n}.depends_on`,
           `service "${d}" is required by "${n}" but is disabled: enable one of its profiles (${disabled[d].profiles?.join(', ')}) with --profile or COMPOSE_PROFILES`,
         );
   return {

@@ -160,6 +160,8 @@ configs:
     expect(statSync(out).size).toBeGreaterThan(100);
     const bad = await sb.run(['compose', '-f', file('bad.yaml', 'services:\n  a:\n    image: x\n    secrets: [nope]\n'), 'config'], env());
     expect(bad.code).toBe(125);
-    expect(bad.stderr.trim()).toBe('Error: services.a.secrets: no secret "nope" in the top-level secrets: declare it there');
+    expect(bad.stderr.trim()).toBe(
+      `Error: ${join(sb.dir, 'proj', 'bad.yaml')}:4: services.a.secrets: no secret "nope" in the top-level secrets: declare it there`,
+    );
   });
 });

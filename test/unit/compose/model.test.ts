@@ -31,10 +31,10 @@ const config = (files: Record<string, string>, options: LoadOptions = {}): strin
   return stringify(configDocument(loaded), { nullStr: 'null', lineWidth: 0 }).replaceAll(loaded.dir, '/P');
 };
 
-const error = (text: string, more: Record<string, string> = {}): string => {
+const error = (text: string, more: Record<string, string> = {}, profiles: string[] = []): string => {
   const dir = tree({ 'compose.yaml': text, ...more });
   try {
-    loadProject({ cwd: dir, env: {} });
+    loadProject({ cwd: dir, env: {}, profiles });
   } catch (e) {
     return (e as Error).message.replaceAll(`${dir}/`, '');
   }
@@ -72,7 +72,7 @@ describe('build', () => {
       'compose.yaml:5: services.a.build.dockerfil is not a key the Compose Specification knows here (did you mean "dockerfile"?)',
     );
     expect(error('services:\n  a:\n    build:\n      no_cache: "yes"\n')).toBe('compose.yaml:4: services.a.build.no_cache must be true or false, not a string');
-    expect(error('services:\n  a:\n    command: x\n')).toBe('services.a: needs "image" or "build"');
+    expect(error('services:\n  a:\n    command: x\n')).toBe('compose.yaml:2: services.a: needs "image" or "build"');
   });
 });
 
@@ -138,7 +138,9 @@ describe('deploy', () => {
       /^compose.yaml:5: services.web.deploy.placement is not supported yet/,
     );
     expect(error(svc('    deploy:\n      mode: global\n'))).toBe('compose.yaml:5: services.web.deploy.mode must be one of replicated, not "global"');
-    expect(error(svc('    scale: 2\n    deploy:\n      replicas: 3\n'))).toBe('services.web: scale (2) and deploy.replicas (3) differ: give one of them');
+    expect(error(svc('    scale: 2\n    deploy:\n      replicas: 3\n'))).toBe(
+      'compose.yaml:4: services.web.scale: scale (2) and deploy.replicas (3) differ: give one of them',
+    );
   });
 });
 
@@ -173,8 +175,10 @@ describe('extra_hosts, dns, security_opt, container_name, pull_policy, networks'
     // The first network (Go prints maps sorted: back) takes the address; the other's is named in a warning.
     expect(unappliedKeys(project)).toEqual(['services.web.networks.front.ipv4_address: skiff gives a fixed address on the first network only: ignored']);
     expect(() => createOptions(project, 'web', 'h', 2)).toThrow('services.web: container_name "my-web" names one container: it cannot have 2 replicas');
-    expect(error(svc('    container_name: c\n    scale: 2\n'))).toBe('services.web: container_name "c" names one container: it cannot have 2 replicas');
-    expect(error(svc('    pull_policy: build\n'))).toBe('services.web: pull_policy build needs "build"');
+    expect(error(svc('    container_name: c\n    scale: 2\n'))).toBe(
+      'compose.yaml:4: services.web.container_name: "c" names one container: it cannot have 2 replicas',
+    );
+    expect(error(svc('    pull_policy: build\n'))).toBe('compose.yaml:4: services.web.pull_policy: build needs "build"');
     expect(error(svc('    pull_policy: sometimes\n'))).toMatch(/^compose.yaml:4: services.web.pull_policy must be always, never, missing/);
     expect(error(svc('    container_name: "a b"\n'))).toMatch(/^compose.yaml:4: services.web.container_name must be a container name/);
     expect(error(svc('    dns: [1]\n'))).toBe('compose.yaml:4: services.web.dns[0] must be a string, not a number');
@@ -254,7 +258,7 @@ describe('secrets and configs', () => {
   });
 
   it('refuses an undeclared one, two sources, a bad mode or id', () => {
-    expect(error(svc('    secrets: [nope]\n'))).toBe('services.web.secrets: no secret "nope" in the top-level secrets: declare it there');
+    expect(error(svc('    secrets: [nope]\n'))).toBe('compose.yaml:4: services.web.secrets: no secret "nope" in the top-level secrets: declare it there');
     expect(error(svc('secrets:\n  s:\n    file: a\n    environment: B\n'))).toBe(
       'compose.yaml:5: secrets.s needs exactly one of file, environment, external (it has file, environment)',
     );
@@ -288,8 +292,8 @@ describe('profiles', () => {
   });
 
   it('refuses an enabled service that needs a disabled one, as the specification says', () => {
-    expect(() => load({ 'compose.yaml': spec }, { profiles: ['debug'] })).toThrow(
-      'service "test_lib" is required by "debug_lib" but is disabled: enable one of its profiles (test) with --profile or COMPOSE_PROFILES',
+    expect(error(spec, {}, ['debug'])).toBe(
+      'compose.yaml:13: services.debug_lib.depends_on: service "test_lib" is required by "debug_lib" but is disabled: enable one of its profiles (test) with --profile or COMPOSE_PROFILES',
     );
   });
 
