@@ -1,5 +1,6 @@
 // A compose service as the engine's create options: each key of the Compose model mapped to the
 // flag `skiff run` would take for it, and the labels Docker Compose puts on its containers.
+import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { readBoundedFile } from '../util/bounded-read.js';
@@ -156,6 +157,8 @@ const fileMounts = (project: Project, service: string): Pick<CreateOptions, 'fil
       return;
     }
     let data: Buffer;
+    if (top.file !== undefined && statSync(top.file, { throwIfNoEntry: false })?.isFile() === false)
+      throw new CliError('ECONFIG', `${where}: ${top.file} is not a regular file`);
     if (top.file !== undefined)
       try {
         data = readBoundedFile(top.file, { what: `${kind} ${r.source} (${top.file})`, limit: SECRET_DATA_MAX, code: 'ECONFIG' });

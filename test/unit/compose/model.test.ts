@@ -11,6 +11,7 @@ import { configDocument } from '../../../src/cli/commands/compose/config.js';
 import { type LoadOptions, loadProject } from '../../../src/compose/load.js';
 import { enableServices } from '../../../src/compose/model.js';
 import { createOptions, imageName, networkOptions, unappliedKeys } from '../../../src/engine/compose-create.js';
+import { parseSecretFlags } from '../../../src/engine/container-secrets.js';
 
 const tree = (files: Record<string, string>): string => {
   const dir = join(mkdtempSync(join(tmpdir(), 'compose-model-')), 'proj');
@@ -250,6 +251,21 @@ describe('secrets and configs', () => {
     ]);
     const { project: unset } = load(files);
     expect(() => createOptions(unset, 'web', 'h')).toThrow('services.web.secrets.token: the variable OAUTH_TOKEN it comes from is not set');
+  });
+
+  it('refuses a target that would cover /run/secrets or /, a missing or non-regular source, a source too large', () => {
+    const file = (target: string) => ({ name: 's', target, uid: 0, gid: 0, mode: 0o444, data: Buffer.from('x') });
+    expect(() => parseSecretFlags([], [file('/')])).toThrow('s: the target / would cover /: name a file');
+    expect(() => parseSecretFlags([], [file('/run/secrets/../')])).toThrow('s: the target /run would cover /run/secrets: name a file');
+    expect(() => parseSecretFlags([], [file('/a'), file('/a')])).toThrow('two --secret flags have the target /a');
+    expect(parseSecretFlags(['x'], [file('/etc/x.conf')]).map((s) => s.target)).toEqual(['/run/secrets/x', '/etc/x.conf']);
+    const at = (source: string, extra: Record<string, string> = {}) => {
+      const { project } = load({ 'compose.yaml': svc(`    secrets: [s]\nsecrets:\n  s:\n    file: ${source}\n`), ...extra });
+      return () => createOptions(project, 'web', 'h');
+    };
+    expect(at('./gone')).toThrow(/services.web.secrets.s: cannot read .*gone: .*no such file/i);
+    expect(at('./dir', { 'dir/f': '' })).toThrow(/services.web.secrets.s: .*dir is not a regular file/);
+    expect(at('./big', { big: 'x'.repeat(600_000) })).toThrow(/is larger than .*refusing to read it/);
   });
 
   it("passes an external secret as --secret: a secret of skiff's store", () => {
