@@ -432,3 +432,44 @@ describe('config output', () => {
     expect(project.services.web.image).toBe('${IMG:-busybox}');
   });
 });
+
+describe('top-level networks and volumes', () => {
+  it('prints name, driver, ipam, external, internal and labels in that order, external ones by their own name', () => {
+    const text = config({
+      'compose.yaml':
+        'services:\n  web:\n    image: x\n    networks: [front, back, outside]\n    volumes: [data:/data, old:/old]\nnetworks:\n  front:\n    labels: [a=b]\n    internal: true\n    driver: bridge\n  back:\n    ipam:\n      config:\n        - subnet: 10.7.0.0/24\n          gateway: 10.7.0.1\n  outside:\n    external: true\nvolumes:\n  data:\n    labels: {k: v}\n    driver: local\n  old:\n    external:\n      name: legacy-name\n',
+    });
+    expect(text.slice(text.indexOf('networks:\n  back'))).toBe(
+      [
+        'networks:',
+        '  back:',
+        '    name: proj_back',
+        '    ipam:',
+        '      config:',
+        '        - subnet: 10.7.0.0/24',
+        '          gateway: 10.7.0.1',
+        '  front:',
+        '    name: proj_front',
+        '    driver: bridge',
+        '    internal: true',
+        '    labels:',
+        '      a: b',
+        '  outside:',
+        '    name: outside',
+        '    external: true',
+        'volumes:',
+        '  data:',
+        '    name: proj_data',
+        '    driver: local',
+        '    labels:',
+        '      k: v',
+        '  old:',
+        '    name: legacy-name',
+        '    external: true',
+        '',
+      ].join('\n'),
+    );
+    expect(error('services: {}\nnetworks:\n  n:\n    driver: overlay\n')).toBe('compose.yaml:4: networks.n.driver must be one of bridge, not "overlay"');
+    expect(error('services: {}\nvolumes:\n  v:\n    external: maybe\n')).toBe('compose.yaml:4: volumes.v.external must be true or false, not a string');
+  });
+});
