@@ -7,6 +7,9 @@ import { collect } from '../../engine.js';
 import { printJson } from '../../output/print.js';
 import type { Loaded } from '../../../compose/load.js';
 import { buildDown, buildPs, buildUp } from './lifecycle.js';
+import { buildCreate, buildExec, buildRun, buildVersion, buildWait } from './ops.js';
+import { buildImages, buildLs, buildPort, buildPull, buildPush, buildTop } from './ops-info.js';
+import { buildKill, buildPause, buildRestart, buildRm, buildStart, buildStop, buildUnpause } from './ops-state.js';
 
 interface ComposeGlobals {
   file?: string[];
@@ -72,4 +75,22 @@ export const build = (): Command =>
     .addCommand(buildConfig())
     .addCommand(buildUp())
     .addCommand(buildDown())
-    .addCommand(buildPs());
+    .addCommand(buildPs())
+    .addCommand(buildExec())
+    .addCommand(buildRun())
+    .addCommand(buildStart())
+    .addCommand(buildStop())
+    .addCommand(buildRestart())
+    .addCommand(buildKill())
+    .addCommand(buildRm())
+    .addCommand(buildPause())
+    .addCommand(buildUnpause())
+    .addCommand(buildTop())
+    .addCommand(buildPort())
+    .addCommand(buildImages())
+    .addCommand(buildLs())
+    .addCommand(buildVersion())
+    .addCommand(buildPull())
+    .addCommand(buildPush())
+    .addCommand(buildCreate())
+    .addCommand(buildWait());
