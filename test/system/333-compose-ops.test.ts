@@ -70,7 +70,7 @@ describe('skiff compose ops', () => {
     expect(r.stdout).toBe('red 1 /tmp\n');
     // No terminal here: none allocated; on one, compose allocates one unless -T.
     expect((await compose(ops1, 0, ['exec', 'web', 'sh', '-c', 'tty; true'])).stdout).toBe('not a tty\n');
-    expect((await compose(ops1, 0, ['exec', 'web', 'sh', '-c', 'tty; true'], { pty: true })).stdout).toMatch(/\/dev\/pts\/\d+\r?\n/);
+    expect((await compose(ops1, 0, ['exec', 'web', 'sh', '-c', 'tty; true'], { pty: true })).stdout).toMatch(/\/dev\/pts\/\d+\r*\n/);
     expect((await compose(ops1, 0, ['exec', '-T', 'web', 'sh', '-c', 'tty; true'], { pty: true })).stdout).toMatch(/^not a tty\r?\n/);
     const unknown = await compose(ops1, 1, ['exec', 'nope', 'sh']);
     expect(unknown.stderr).toMatch(/no such service: nope/);
@@ -109,13 +109,23 @@ describe('skiff compose ops', () => {
   it('run starts the service’s dependencies first, and --no-deps does not', async () => {
     const ops2 = file(
       'ops2.yaml',
-      `name: ops2\nservices:\n  app:\n    image: \${IMG}\n    depends_on: [cache]\n  cache:\n    image: \${IMG}\n    command: ${LOOP}\n`,
+      `name: ops2\nservices:\n  app:\n    image: \${IMG}\n    ports: ["18335:80"]\n    depends_on: [cache]\n  cache:\n    image: \${IMG}\n    command: ${LOOP}\n`,
     );
     const nodeps = await compose(ops2, 0, ['run', '--rm', '--no-deps', '-T', 'app', 'sh', '-c', 'exit 0']);
     expect(nodeps.stderr).not.toMatch(/ops2-cache-1/);
     const r = await compose(ops2, 5, ['run', '--rm', '-T', 'app', 'sh', '-c', 'exit 5']);
     expect(r.stderr).toMatch(/Container ops2-cache-1 {2}Started/);
     expect(await states(ops2)).toEqual({ 'ops2-cache-1': 'running' });
+
+    // --service-ports publishes the service's ports, -p others; on a terminal run allocates one.
+    const sp = (await compose(ops2, 0, ['run', '-d', '--service-ports', 'app', 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'])).stdout.trim();
+    expect((await compose(ops2, 0, ['port', 'app', '80'])).stdout).toBe('0.0.0.0:18335\n');
+    await sb.runCli(0, 'rm', '-f', '-t', '0', sp);
+    const p = (await compose(ops2, 0, ['run', '-d', '-p', '18336:80', 'app', 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'])).stdout.trim();
+    expect((await compose(ops2, 0, ['port', 'app', '80'])).stdout).toBe('0.0.0.0:18336\n');
+    await sb.runCli(0, 'rm', '-f', '-t', '0', p);
+    expect((await compose(ops2, 0, ['run', '--rm', 'app', 'sh', '-c', 'tty; true'], { pty: true })).stdout).toMatch(/\/dev\/pts\/\d+\r*\n/);
+    expect((await compose(ops2, 0, ['run', '--rm', '-T', 'app', 'sh', '-c', 'tty; true'], { pty: true })).stdout).toMatch(/not a tty\r?\n/);
   });
 
   it('stop, start and restart go in dependency order; kill -s sends the signal', async () => {
@@ -219,7 +229,10 @@ describe('skiff compose ops', () => {
 
   it('pull pulls the services’ images (failures ignored when asked); push skips services that build nothing', async () => {
     await sb.runCli(0, 'push', IMG, `${plain}/cops/busybox:v1`);
-    const ops3 = file('ops3.yaml', `name: ops3\nservices:\n  app:\n    image: ${plain}/cops/busybox:v1\n  broken:\n    image: ${plain}/cops/missing:v1\n`);
+    const ops3 = file(
+      'ops3.yaml',
+      `name: ops3\nservices:\n  app:\n    image: ${plain}/cops/busybox:v1\n  broken:\n    image: ${plain}/cops/missing:v1\n  job:\n    image: ${plain}/cops/busybox:v1\n    command: sh -c 'sleep 1; exit 4'\n`,
+    );
     expect((await sb.run(['image', 'exists', `${plain}/cops/busybox:v1`])).code).toBe(1);
     const pulled = await compose(ops3, 0, ['pull', 'app']);
     expect(pulled.stderr).toMatch(/✔ app Pulled/);
@@ -231,6 +244,17 @@ describe('skiff compose ops', () => {
     expect((await compose(ops3, 0, ['pull', '-q', 'app'])).stderr).toBe('');
     const push = await compose(ops3, 0, ['push', 'app']);
     expect(push.stderr).toMatch(/app Skipped/);
+
+    // create makes the containers without starting them; wait gives the last exit code.
+    const created = await compose(ops3, 0, ['create', 'app', 'job']);
+    expect(created.stderr).toMatch(/Network ops3_default {2}Created/);
+    expect(created.stderr).toMatch(/Container ops3-job-1 {2}Created/);
+    expect(await states(ops3)).toEqual({ 'ops3-app-1': 'created', 'ops3-job-1': 'created' });
+    expect((await compose(ops3, 1, ['wait', 'job'])).stderr).toMatch(/no containers for project "ops3"/);
+    await compose(ops3, 0, ['start', 'job']);
+    const waited = await compose(ops3, 4, ['wait', 'job']);
+    const id = await inspect('ops3-job-1', '{{.Id}}');
+    expect(waited.stdout).toBe(`container "${id}" exited with status code 4\n`);
   });
 
   it('version names skiff compose', async () => {
