@@ -6,6 +6,9 @@ import { collect } from '../../engine.js';
 import type { Loaded } from '../../../compose/load.js';
 import { buildConfig } from './config.js';
 import { buildDown, buildPs, buildUp } from './lifecycle.js';
+import { buildCreate, buildExec, buildRun, buildVersion, buildWait } from './ops.js';
+import { buildImages, buildLs, buildPort, buildPull, buildPush, buildTop } from './ops-info.js';
+import { buildKill, buildPause, buildRestart, buildRm, buildStart, buildStop, buildUnpause } from './ops-state.js';
 
 interface ComposeGlobals {
   file?: string[];
@@ -51,4 +54,22 @@ export const build = (): Command =>
     .addCommand(buildConfig())
     .addCommand(buildUp())
     .addCommand(buildDown())
-    .addCommand(buildPs());
+    .addCommand(buildPs())
+    .addCommand(buildExec())
+    .addCommand(buildRun())
+    .addCommand(buildStart())
+    .addCommand(buildStop())
+    .addCommand(buildRestart())
+    .addCommand(buildKill())
+    .addCommand(buildRm())
+    .addCommand(buildPause())
+    .addCommand(buildUnpause())
+    .addCommand(buildTop())
+    .addCommand(buildPort())
+    .addCommand(buildImages())
+    .addCommand(buildLs())
+    .addCommand(buildVersion())
+    .addCommand(buildPull())
+    .addCommand(buildPush())
+    .addCommand(buildCreate())
+    .addCommand(buildWait());
