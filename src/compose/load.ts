@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InterpolationError, interpolate, parseEnvFile } from './interpolate.js';
-import { mergeFiles } from './merge.js';
-import { normalizeFile, normalizeProject, type Project } from './model.js';
+import { mergeFiles, mergeService } from './merge.js';
+import { type FileModel, normalizeFile, normalizeProject, type Project, type ServiceConfig } from './model.js';
 import { ComposeFileError, child, readSource, type Value } from './source.js';
 import { validateSource } from './validate.js';
 
@@ -12,6 +12,10 @@ export interface LoadOptions {
   projectName?: string;
   projectDirectory?: string;
   envFiles?: string[];
+  /** --profile flags (COMPOSE_PROFILES when none). */
+  profiles?: string[];
+  /** false: variables are left as written (config --no-interpolate). */
+  interpolate?: boolean;
   cwd?: string;
   env?: Record<string, string | undefined>;
 }
@@ -20,6 +24,8 @@ export interface Loaded {
   project: Project;
   files: string[];
   warnings: string[];
+  /** The variables interpolation used: .env (or --env-file) under the shell's. */
+  environment: Record<string, string | undefined>;
 }
 
 export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
@@ -78,22 +84,7 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
   const env: Record<string, string | undefined> = { ...dotenv, ...osEnv };
 
   const unset = new Set<string>();
-  const normalized = files.map((file) => {
-    if (!existsSync(file)) throw new ComposeFileError(`${file}: no such file`);
-    const source = readSource(readFileSync(file, 'utf8'), file);
-    source.value = interpolateTree(
-      source.value,
-      '',
-      (path, e) => {
-        const line = source.lines.get(path);
-        return new ComposeFileError(`${file}${line ? `:${line}` : ''}: ${path}: ${e.message}`);
-      },
-      env,
-      unset,
-    );
-    validateSource(source);
-    return normalizeFile(source, workingDir, env);
-  });
+  const normalized = files.map((file) => loadFile(file, workingDir, env, { osEnv, unset, chain: [], interpolate: options.interpolate !== false }));
   for (const name of unset) warnings.push(`The "${name}" variable is not set. Defaulting to a blank string.`);
   const merged = mergeFiles(normalized);
 
@@ -103,7 +94,93 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
   else if (typeof merged.name === 'string' && merged.name) name = checkProjectName(merged.name, 'name:');
   else name = normalizeProjectName(basename(workingDir));
   if (!name) throw new ComposeFileError(`the directory ${workingDir} gives no project name: give one with -p or name:`);
-  return { project: normalizeProject(merged, name, workingDir), files, warnings };
+  const profiles = options.profiles?.length ? options.profiles : (env.COMPOSE_PROFILES ?? '').split(',').filter(Boolean);
+  const project = normalizeProject(merged, name, workingDir, profiles);
+  // Secrets and configs from a variable: its value now (docker compose reads it when it loads).
+  for (const section of [project.secrets, project.configs])
+    for (const o of Object.values(section ?? {})) if (o.environment !== undefined && env[o.environment] !== undefined) o.content = env[o.environment];
+  return { project, files, warnings, environment: env };
+};
+
+interface LoadContext {
+  osEnv: Record<string, string | undefined>;
+  unset: Set<string>;
+  /** The files being read (includes and extends), to refuse a cycle. */
+  chain: string[];
+  interpolate: boolean;
+}
+
+// One file read, interpolated, checked and normalized (relative paths from `base`), its includes
+// added and its services' extends resolved.
+const loadFile = (file: string, base: string, env: Record<string, string | undefined>, ctx: LoadContext): FileModel => {
+  if (!existsSync(file)) throw new ComposeFileError(`${file}: no such file`);
+  if (ctx.chain.includes(file)) throw new ComposeFileError(`${file}: includes or extends itself: ${[...ctx.chain, file].join(' → ')}`);
+  const source = readSource(readFileSync(file, 'utf8'), file);
+  if (ctx.interpolate)
+    source.value = interpolateTree(
+      source.value,
+      '',
+      (path, e) => {
+        const line = source.lines.get(path);
+        return new ComposeFileError(`${file}${line ? `:${line}` : ''}: ${path}: ${e.message}`);
+      },
+      env,
+      ctx.unset,
+    );
+  validateSource(source);
+  const model = normalizeFile(source, base, env);
+  const inner = { ...ctx, chain: [...ctx.chain, file] };
+  const at = (path: string) => `${file}${source.lines.get(path) ? `:${source.lines.get(path)}` : ''}: ${path}`;
+  const includes = ((source.value as { include?: Value[] }).include ?? []) as Value[];
+  for (const [i, entry] of includes.entries()) {
+    const o = (typeof entry === 'string' ? { path: entry } : entry) as { path: string | string[]; project_directory?: string; env_file?: string | string[] };
+    const paths = (typeof o.path === 'string' ? [o.path] : o.path).map((p) => resolve(dirname(file), p));
+    const dir = o.project_directory ? resolve(dirname(file), o.project_directory) : dirname(paths[0]);
+    const envFiles = o.env_file
+      ? (typeof o.env_file === 'string' ? [o.env_file] : o.env_file).map((f) => resolve(dirname(file), f))
+      : [join(dir, '.env')].filter((f) => existsSync(f));
+    let dotenv: Record<string, string> = {};
+    for (const f of envFiles) {
+      if (!existsSync(f)) throw new ComposeFileError(`${at(child('include', i))}: env_file ${f}: no such file`);
+      dotenv = { ...dotenv, ...parseEnvFile(readFileSync(f, 'utf8'), f, { ...dotenv, ...ctx.osEnv }) };
+    }
+    const included = mergeFiles(paths.map((p) => loadFile(p, dir, envFiles.length ? { ...dotenv, ...ctx.osEnv } : env, inner)));
+    model.origins = { ...included.origins, ...model.origins };
+    // What an include brings may not differ from what the including file (or an earlier include) has.
+    for (const section of ['services', 'networks', 'volumes', 'secrets', 'configs'] as const) {
+      const mine = (model[section] ??= {}) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(included[section] ?? {})) {
+        if (k in mine && JSON.stringify(mine[k]) !== JSON.stringify(v))
+          throw new ComposeFileError(`${at(child(section, k))} conflicts with the one ${paths.join(', ')} includes: rename one of them`);
+        mine[k] = v;
+      }
+    }
+  }
+  // extends: the base service (of this file, or of file:, read from its own directory), then this one over it.
+  const resolved = new Map<string, ServiceConfig>();
+  const resolveService = (name: string, chain: string[]): ServiceConfig => {
+    const done = resolved.get(name);
+    if (done) return done;
+    const s = model.services[name];
+    if (!s.extends) return s;
+    const path = child(child('services', name), 'extends');
+    if (chain.includes(name)) throw new ComposeFileError(`${at(path)}: extends itself: ${[...chain, name].join(' → ')}`);
+    const { extends: ext, ...local } = s;
+    let base: ServiceConfig | undefined;
+    if (ext.file) {
+      const other = resolve(dirname(file), ext.file);
+      base = loadFile(other, dirname(other), env, inner).services[ext.service];
+      if (!base) throw new ComposeFileError(`${at(path)}: no service "${ext.service}" in ${other}`);
+    } else {
+      if (!model.services[ext.service]) throw new ComposeFileError(`${at(path)}: no service "${ext.service}" in this file`);
+      base = resolveService(ext.service, [...chain, name]);
+    }
+    const out = mergeService(base, local);
+    resolved.set(name, out);
+    return out;
+  };
+  for (const name of Object.keys(model.services)) model.services[name] = resolveService(name, []);
+  return model;
 };
 
 // Compose-go's casts after interpolation: `init: ${INIT}` is a boolean, `retries: ${N}` a number.

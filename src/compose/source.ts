@@ -53,6 +53,8 @@ export const readSource = (text: string, file: string): SourceFile => {
     if (isScalar(n)) {
       const v = n.value;
       if (v === null || v === undefined) return null;
+      // Go's YAML reads a plain 0440 as octal (compose-go's file modes are written so).
+      if (typeof v === 'number' && n.type === 'PLAIN' && /^[-+]?0[0-7]+$/.test(String(n.source))) return Number.parseInt(String(n.source), 8);
       if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
       return String(v);
     }

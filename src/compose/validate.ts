@@ -123,6 +123,73 @@ const volume: Check = (v, p, at) => {
   )(v, p, at);
 };
 
+const octalMode: Check = (v, p, at) => {
+  if (typeof v === 'number' ? !Number.isInteger(v) || v < 0 || v > 0o7777 : typeof v !== 'string' || !/^0?[0-7]{1,4}$/.test(v))
+    at(p, `must be a file mode such as 0440 (octal), not ${JSON.stringify(v)}`);
+};
+const id: Check = (v, p, at) => {
+  if (!/^\d+$/.test(String(v)) || typeof v === 'boolean') at(p, `must be a numeric id such as 1000, not ${JSON.stringify(v)}`);
+};
+const fileRefs: Check = listOf((v, p, at) =>
+  typeof v === 'string' ? undefined : object({ source: str, target: str, uid: id, gid: id, mode: octalMode }, ['source'])(v, p, at),
+);
+
+// Memory sizes as compose reads them: bytes, or a number with b, k, m, g (kb, mb, … too).
+const bytes: Check = (v, p, at) => {
+  if (typeof v === 'number' ? !Number.isInteger(v) || v < 0 : typeof v !== 'string' || !/^\d+(\.\d+)?\s*[kmgtp]?(i?b)?$/i.test(v.trim()))
+    at(p, `must be a size such as 512m or 1g, not ${JSON.stringify(v)}`);
+};
+const cpus: Check = (v, p, at) => {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) at(p, `must be a number of CPUs such as 0.5, not ${JSON.stringify(v)}`);
+};
+const resource = object({ cpus, memory: bytes, pids: int }, [], ['devices', 'generic_resources']);
+const deploy = object(
+  {
+    mode: oneOf('replicated'),
+    replicas: int,
+    labels: listOrDict,
+    resources: object({ limits: resource, reservations: resource }),
+    restart_policy: object({ condition: oneOf('none', 'on-failure', 'any'), delay: duration, max_attempts: int, window: duration }),
+  },
+  [],
+  ['placement', 'update_config', 'rollback_config', 'endpoint_mode'],
+);
+
+const build: Check = (v, p, at) => {
+  if (typeof v === 'string') return;
+  object(
+    { context: str, dockerfile: str, args: listOrDict, labels: listOrDict, no_cache: bool, pull: bool, network: str, target: str },
+    [],
+    'dockerfile_inline entitlements provenance sbom ssh cache_from cache_to no_cache_filter additional_contexts extra_hosts isolation secrets shm_size tags ulimits platforms privileged'.split(
+      ' ',
+    ),
+  )(v, p, at);
+};
+
+// extra_hosts: a list of host:ip or host=ip, or a mapping host: ip (or a list of ips).
+const extraHosts: Check = (v, p, at) => {
+  const host = (h: string, q: string) => {
+    if (h === '' || /[:=]/.test(h)) at(q, `has a bad host name ${JSON.stringify(h)}`);
+  };
+  if (Array.isArray(v))
+    return v.forEach((x, i) => {
+      const q = child(p, i);
+      if (typeof x !== 'string') at(q, `must be a string, not ${kind(x)}`);
+      const s = x as string;
+      const sep = s.includes('=') ? s.indexOf('=') : s.indexOf(':');
+      if (sep < 0) at(q, `"${s}" is not HOST:IP or HOST=IP`);
+      host(s.slice(0, sep), q);
+    });
+  if (!isMapping(v)) at(p, `must be a list of HOST:IP or a mapping, not ${kind(v)}`);
+  for (const [h, ip] of Object.entries(v as object)) {
+    host(h, child(p, h));
+    strOrList(ip as Value, child(p, h), at);
+  }
+};
+
+const extendsCheck: Check = (v, p, at) => (typeof v === 'string' ? undefined : object({ service: str, file: str }, ['service'])(v, p, at));
+
 const serviceNetworks: Check = (v, p, at) => {
   if (Array.isArray(v)) return listOf(str)(v, p, at);
   mapOf(
@@ -153,10 +220,10 @@ const healthcheck = object({
 
 // Keys of the specification that skiff compose does not run yet: named in a refusal, never ignored.
 const SERVICE_UNSUPPORTED = (
-  'build blkio_config cpu_count cpu_percent cpu_shares cpu_period cpu_quota cpu_rt_runtime cpu_rt_period cpus cpuset credential_spec configs ' +
-  'container_name cgroup cgroup_parent deploy develop device_cgroup_rules devices dns dns_opt dns_search domainname extends external_links ' +
-  'extra_hosts gpus group_add ipc isolation links logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit network_mode ' +
-  'oom_kill_disable oom_score_adj pid pids_limit platform privileged profiles pull_policy runtime scale secrets security_opt shm_size stdin_open ' +
+  'blkio_config cpu_count cpu_percent cpu_shares cpu_period cpu_quota cpu_rt_runtime cpu_rt_period cpus cpuset credential_spec ' +
+  'cgroup cgroup_parent develop device_cgroup_rules devices dns_opt dns_search domainname external_links ' +
+  'gpus group_add ipc isolation links logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit network_mode ' +
+  'oom_kill_disable oom_score_adj pid pids_limit platform privileged runtime shm_size stdin_open ' +
   'storage_opt sysctls tty ulimits userns_mode uts volumes_from annotations attach label_file post_start pre_stop models provider use_api_socket'
 ).split(' ');
 
@@ -190,15 +257,72 @@ const SERVICE: Record<string, Check> = {
   cap_drop: listOf(str),
   stop_signal: str,
   stop_grace_period: duration,
+  build,
+  configs: fileRefs,
+  container_name: (v, p, at) => {
+    if (typeof v !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(v))
+      at(p, `must be a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*), not ${JSON.stringify(v)}`);
+  },
+  deploy,
+  dns: strOrList,
+  extends: extendsCheck,
+  extra_hosts: extraHosts,
+  profiles: listOf((v, p, at) => {
+    if (typeof v !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(v))
+      at(p, `must be a profile name ([a-zA-Z0-9][a-zA-Z0-9_.-]*), not ${JSON.stringify(v)}`);
+  }),
+  pull_policy: (v, p, at) => {
+    if (typeof v !== 'string' || !/^(always|never|missing|if_not_present|build|daily|weekly|every_(\d+[wdhms])+)$/.test(v))
+      at(p, `must be always, never, missing, build, daily, weekly or every_<duration>, not ${JSON.stringify(v)}`);
+  },
+  scale: int,
+  secrets: fileRefs,
+  security_opt: listOf(str),
 };
 for (const k of SERVICE_UNSUPPORTED) SERVICE[k] = () => {};
 
-const NETWORK = object(
-  { name: str, external: bool, internal: bool, labels: listOrDict, driver: oneOf('bridge') },
+// external: true, or the legacy form external: {name: x}.
+const external: Check = (v, p, at) => (isMapping(v) ? object({ name: str })(v, p, at) : bool(v, p, at));
+const IPAM = object(
+  {
+    driver: oneOf('default'),
+    config: (v, p, at) => {
+      listOf(object({ subnet: str, gateway: str, ip_range: str }, [], ['aux_addresses']))(v, p, at);
+      if ((v as Value[]).length > 1) at(child(p, 1), "is a second pool: skiff's networks have one IPv4 subnet");
+    },
+  },
   [],
-  ['driver_opts', 'ipam', 'attachable', 'enable_ipv6', 'enable_ipv4'],
+  ['options'],
 );
-const VOLUME = object({ name: str, external: bool, labels: listOrDict, driver: oneOf('local') }, [], ['driver_opts']);
+const NETWORK = object(
+  { name: str, external, internal: bool, labels: listOrDict, driver: oneOf('bridge'), ipam: IPAM },
+  [],
+  ['driver_opts', 'attachable', 'enable_ipv6', 'enable_ipv4'],
+);
+const VOLUME = object({ name: str, external, labels: listOrDict, driver: oneOf('local') }, [], ['driver_opts']);
+
+// A top-level secret or config: exactly one source (file, environment, content — secrets no content — or external).
+const fileObject =
+  (what: 'secrets' | 'configs'): Check =>
+  (v, p, at) => {
+    object(
+      { name: str, file: str, environment: str, external, labels: listOrDict, ...(what === 'configs' ? { content: str } : {}) },
+      [],
+      ['driver', 'driver_opts', 'template_driver'],
+    )(v, p, at);
+    const o = v as { [key: string]: Value };
+    const sources = ['file', 'environment', 'content', 'external'].filter((k) => o[k] !== undefined && o[k] !== false);
+    if (sources.length !== 1)
+      at(
+        p,
+        `needs exactly one of file, environment, ${what === 'configs' ? 'content, ' : ''}external (it has ${sources.length ? sources.join(', ') : 'none'})`,
+      );
+  };
+
+// include: a list of paths, or of {path (one or a list), project_directory, env_file (one or a list)}.
+const include: Check = listOf((v, p, at) =>
+  typeof v === 'string' ? undefined : object({ path: strOrList, project_directory: str, env_file: strOrList }, ['path'])(v, p, at),
+);
 
 const TOP = object(
   {
@@ -207,13 +331,13 @@ const TOP = object(
     services: mapOf(object(SERVICE, [], SERVICE_UNSUPPORTED)),
     networks: mapOf(nullable(NETWORK)),
     volumes: mapOf(nullable(VOLUME)),
-    secrets: () => {},
-    configs: () => {},
-    include: () => {},
+    secrets: mapOf(fileObject('secrets')),
+    configs: mapOf(fileObject('configs')),
+    include,
     models: () => {},
   },
   [],
-  ['secrets', 'configs', 'include', 'models'],
+  ['models'],
 );
 
 // Throws a ComposeFileError for the first problem: "FILE:LINE: PATH: what is wrong".

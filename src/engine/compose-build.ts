@@ -4,6 +4,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { CliError } from '../errors.js';
 import type { BuildEvent, BuildOptions, BuildReport } from './builds.js';
+import { imageName } from './compose-create.js';
 import type { Engine } from './index.js';
 import type { Project, ServiceConfig } from '../compose/model.js';
 
@@ -25,7 +26,7 @@ export const imageOf = (
   project: Project,
   service: string,
   config: ServiceConfig | undefined = project.services[service] ?? project.disabled?.[service],
-): string => config?.image ?? `${project.name}-${service}`.toLowerCase();
+): string => config?.image ?? imageName(project, service);
 
 // What builds.ts takes for a service's build: section (paths from the project directory).
 export const buildOptionsOf = (project: Project, service: string, options: ComposeBuildOptions = {}): BuildOptions => {

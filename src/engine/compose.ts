@@ -5,12 +5,13 @@
 import { createHash } from 'node:crypto';
 import { CliError, messageOf } from '../errors.js';
 import { buildService, type ComposeBuildOptions, imageOf, type ServiceBuildEvent } from './compose-build.js';
-import { createOptions, HASH_LABEL, labelsOf, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
+import { createOptions, HASH_LABEL, labelsOf, NUMBER_LABEL, networkOptions, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
 import type { ContainerRow } from './container-reports.js';
 import { isAlive } from '../state/liveness.js';
 import { signalQuietly } from '../util/exec.js';
 import type { Engine } from './index.js';
-import { secondsOf, type Project, type ServiceConfig } from '../compose/model.js';
+import { enableServices, secondsOf, type Project, type ServiceConfig } from '../compose/model.js';
+import { ComposeFileError } from '../compose/source.js';
 export { containerName, HASH_LABEL, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
 
 export type ProgressEvent = {
@@ -18,7 +19,10 @@ export type ProgressEvent = {
   name: string;
   action: 'Created' | 'Started' | 'Running' | 'Recreated' | 'Healthy' | 'Exited' | 'Stopped' | 'Removed' | 'Built' | 'Pulled' | 'Waiting';
 };
-export type UpEvent = ProgressEvent | { warning: string } | ServiceBuildEvent;
+// What up tells as it goes: progress, warnings (orphans), build steps. (UpEvent: progress alone, the
+// short form's, as compose run and create take it.)
+export type UpNotice = ProgressEvent | { warning: string } | ServiceBuildEvent;
+export type UpEvent = { object: 'Network' | 'Volume' | 'Container'; name: string; action: ProgressEvent['action'] };
 export type DownEvent = ProgressEvent | { warning: string };
 
 // A service that did not start: its name, its exit code (when it ran) and its last log lines.
@@ -59,8 +63,8 @@ export interface UpReport {
   containers: { name: string; id: string; service: string; fresh: boolean }[];
 }
 
-// The services `up`, `ps` and `logs` act on. PROFILES: the one call site that decides which services
-// are active; cmodel's model puts the others in Project.disabled (and will export how to activate them).
+// The services `up`, `ps` and `logs` act on: the model keeps those of inactive profiles in
+// Project.disabled (`up SVC…` enables the ones it names: enableServices).
 export const activeServices = (project: Project): Record<string, ServiceConfig> => project.services;
 
 // A hash of the service's resolved configuration (and the names it refers to): a change recreates it.
@@ -103,6 +107,15 @@ export const selectServices = (project: Project, names: string[] | undefined, no
   };
   for (const n of names) add(n);
   return Object.keys(active).filter((n) => out.has(n));
+};
+
+const enableNamed = (project: Project, names: string[]): Project => {
+  try {
+    return enableServices(project, names);
+  } catch (e) {
+    if (e instanceof ComposeFileError) throw new CliError('EUSAGE', e.message);
+    throw e;
+  }
 };
 
 // How many containers a service runs: --scale, then scale:, then deploy.replicas, else 1.
@@ -157,7 +170,7 @@ const failure = async (engine: Engine, service: string, row: ContainerRow, what:
 const rowOf = (engine: Engine, id: string): ContainerRow => engine.containers.row(engine.containers.find(id));
 
 // Waits for what a dependent's depends_on condition asks of each of `service`'s containers.
-const waitFor = async (engine: Engine, project: Project, service: string, ids: string[], condition: string, notify: (e: UpEvent) => void): Promise<void> => {
+const waitFor = async (engine: Engine, project: Project, service: string, ids: string[], condition: string, notify: (e: UpNotice) => void): Promise<void> => {
   for (const id of ids) {
     const name = engine.containers.find(id).name;
     if (condition === 'service_completed_successfully') {
@@ -177,7 +190,7 @@ const waitFor = async (engine: Engine, project: Project, service: string, ids: s
   }
 };
 
-const waitHealthy = async (engine: Engine, project: Project, service: string, id: string, notify: (e: UpEvent) => void, deadline?: number): Promise<void> => {
+const waitHealthy = async (engine: Engine, project: Project, service: string, id: string, notify: (e: UpNotice) => void, deadline?: number): Promise<void> => {
   const check = project.services[service].healthcheck;
   const limit =
     deadline ?? Date.now() + Math.max(60, secondsOf(check?.start_period ?? '0s') + secondsOf(check?.interval ?? '30s') * ((check?.retries ?? 3) + 1)) * 1000;
@@ -195,15 +208,12 @@ const waitHealthy = async (engine: Engine, project: Project, service: string, id
 };
 
 // The project's networks and volumes, made when missing.
-export const ensureResources = async (engine: Engine, project: Project, notify: (e: UpEvent) => void): Promise<void> => {
+export const ensureResources = async (engine: Engine, project: Project, notify: (e: UpNotice) => void): Promise<void> => {
   for (const [key, n] of Object.entries(project.networks)) {
     const name = n.name as string;
     if (engine.networks.exists(name)) continue;
     if (n.external) throw new CliError('ENONETWORK', `network ${name} declared as external, but could not be found: create it with skiff network create`);
-    await engine.networks.create(name, {
-      internal: n.internal,
-      labels: [...labelsOf(n.labels), `${PROJECT_LABEL}=${project.name}`, `com.docker.compose.network=${key}`],
-    });
+    await engine.networks.create(name, networkOptions(project, key));
     notify({ object: 'Network', name, action: 'Created' });
   }
   for (const [key, v] of Object.entries(project.volumes)) {
@@ -231,7 +241,7 @@ const prepareImage = async (
   project: Project,
   service: string,
   options: UpOptions,
-  notify: (e: UpEvent) => void,
+  notify: (e: UpNotice) => void,
 ): Promise<'always' | 'missing' | 'never'> => {
   const s = project.services[service];
   const policy = options.pull ?? PULL_POLICIES[s.pull_policy ?? 'missing'] ?? 'missing';
@@ -257,7 +267,7 @@ const prepareImage = async (
   return 'never';
 };
 
-const removeContainer = async (engine: Engine, row: ContainerRow, timeout: number | undefined, notify: (e: UpEvent | DownEvent) => void): Promise<void> => {
+const removeContainer = async (engine: Engine, row: ContainerRow, timeout: number | undefined, notify: (e: UpNotice | DownEvent) => void): Promise<void> => {
   if (live(rowOf(engine, row.record.id))) {
     await engine.containers.stop(row.record.id, timeout);
     notify({ object: 'Container', name: row.record.name, action: 'Stopped' });
@@ -270,17 +280,14 @@ const removeContainer = async (engine: Engine, row: ContainerRow, timeout: numbe
 // a container whose config hash is unchanged is left alone (started if it is not running).
 // (The short form up(engine, project, notify), as compose run and create call it for dependencies:
 // the services of `project` as given, no orphan check, progress events only.)
-export const up = async (
-  engine: Engine,
-  project: Project,
-  options: UpOptions | ((e: ProgressEvent) => void),
-  onEvent?: (e: UpEvent) => void,
-): Promise<UpReport> => {
+export const up = async (engine: Engine, project: Project, options: UpOptions | ((e: UpEvent) => void), onEvent?: (e: UpNotice) => void): Promise<UpReport> => {
   if (typeof options === 'function') {
     const progress = options;
-    return up(engine, project, { ignoreOrphans: true }, (e) => 'object' in e && progress(e));
+    return up(engine, project, { ignoreOrphans: true }, (e) => 'object' in e && e.object !== 'Image' && progress(e as UpEvent));
   }
   const notify = onEvent ?? (() => undefined);
+  // A service named on the command line runs whatever its profiles, and what it depends on with it.
+  if (options.services?.length) project = enableNamed(project, options.services);
   await engine.enterUserNamespace();
   const selected = selectServices(project, options.services, options.noDeps);
   const services = Object.fromEntries(selected.map((n) => [n, project.services[n]]));
@@ -330,7 +337,7 @@ const upService = async (
   service: string,
   options: UpOptions,
   report: UpReport,
-  notify: (e: UpEvent) => void,
+  notify: (e: UpNotice) => void,
 ): Promise<string[]> => {
   const pull = await prepareImage(engine, project, service, options, notify);
   const replicas = replicasOf(project, service, options.scale);
@@ -397,7 +404,7 @@ export const waitRunning = async (
   project: Project,
   report: UpReport,
   timeoutSeconds: number | undefined,
-  notify: (e: UpEvent) => void,
+  notify: (e: UpNotice) => void,
 ): Promise<void> => {
   const deadline = timeoutSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutSeconds * 1000;
   await Promise.all(

@@ -19,6 +19,17 @@ import { checkMac } from './container-networks.js';
 import { parseSecretFlags } from './container-secrets.js';
 import { idMapFlags } from './container-userns.js';
 
+/** A file copied into the container at create like a mount secret, its data given (compose's secrets and configs). */
+export interface FileSecret {
+  name: string;
+  /** Absolute path in the container. */
+  target: string;
+  uid: number;
+  gid: number;
+  mode: number;
+  data: Buffer;
+}
+
 export interface CreateOptions extends LimitFlags, HealthFlags {
   image: string;
   command: string[];
@@ -133,6 +144,8 @@ export interface CreateOptions extends LimitFlags, HealthFlags {
   macAddress?: string;
   /** --secret NAME[,type=mount|env][,target=…][,uid=N][,gid=N][,mode=OCTAL] (container-secrets.ts). */
   secret?: string[];
+  /** Files copied in as mount secrets are, after the --secret ones (compose-create.ts). */
+  fileSecrets?: FileSecret[];
   /** containers.conf (engine/container-defaults.ts): env below the image's, capabilities, /etc/hosts base. */
   defaultEnv?: string[];
   defaultCapabilities?: string[];
@@ -648,6 +661,6 @@ export const buildContainerConfig = (
     ...(options.hostuser?.length ? { hostUsers: options.hostuser } : {}),
     ...(options.chrootdirs?.length ? { chrootDirs: options.chrootdirs } : {}),
     ...(shared.ipc || shared.pid || shared.uts ? { sharedNamespaces: Object.fromEntries(Object.entries(shared).filter(([, v]) => v)) } : {}),
-    ...(options.secret?.length ? { secrets: parseSecretFlags(options.secret) } : {}),
+    ...(options.secret?.length || options.fileSecrets?.length ? { secrets: parseSecretFlags(options.secret ?? [], options.fileSecrets) } : {}),
   };
 };

@@ -9,6 +9,7 @@ import { chmodSync, closeSync, fchmodSync, fchownSync, lchownSync, lstatSync, mk
 import { dirname, join, posix } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import type { ContainerSecret } from '../state/containers.js';
+import type { FileSecret } from './container-config.js';
 import type { SecretStore } from '../storage/secrets.js';
 import { writeAllSync } from '../util/fs.js';
 import { type IdMappings, outerIds, rootOwner } from '../util/idmap.js';
@@ -62,9 +63,16 @@ export const parseSecretFlag = (spec: string): ContainerSecret => {
   return { name, id: '', type: 'mount', target: destination, uid, gid, mode };
 };
 
-// The --secret flags of a create: each mount target once, none inside another's.
-export const parseSecretFlags = (specs: string[]): ContainerSecret[] => {
+// The --secret flags of a create, then the files given with their data (compose's secrets and
+// configs, which are not in skiff's store): each mount target once, none inside another's.
+export const parseSecretFlags = (specs: string[], files: FileSecret[] = []): ContainerSecret[] => {
   const secrets = specs.map(parseSecretFlag);
+  for (const f of files) {
+    const target = posix.resolve('/', f.target);
+    if (target === '/' || RUN_SECRETS.startsWith(`${target}/`) || target === RUN_SECRETS)
+      throw new CliError('EUSAGE', `${f.name}: the target ${target} would cover ${target === '/' ? '/' : RUN_SECRETS}: name a file`);
+    secrets.push({ name: f.name, id: '', type: 'mount', target, uid: f.uid, gid: f.gid, mode: f.mode });
+  }
   const targets = secrets.filter((s) => s.type === 'mount').map((s) => s.target);
   for (const t of targets) {
     if (targets.filter((u) => u === t).length > 1) throw new CliError('EUSAGE', `two --secret flags have the target ${t}: give each its own`);
@@ -74,16 +82,17 @@ export const parseSecretFlags = (specs: string[]): ContainerSecret[] => {
   return secrets;
 };
 
-// At create: each secret looked up (its name and id recorded) and a mount secret's data read.
-export const resolveSecrets = async (store: SecretStore, secrets: ContainerSecret[]): Promise<(Buffer | undefined)[]> => {
+// At create: each secret looked up (its name and id recorded) and a mount secret's data read; the
+// last `files.length` are the given files (parseSecretFlags put them there), their data as given.
+export const resolveSecrets = async (store: SecretStore, secrets: ContainerSecret[], files: FileSecret[] = []): Promise<(Buffer | undefined)[]> => {
   const data: (Buffer | undefined)[] = [];
-  for (const s of secrets) {
+  for (const s of secrets.slice(0, secrets.length - files.length)) {
     const record = store.find(s.name);
     s.name = record.Name;
     s.id = record.ID;
     data.push(s.type === 'mount' ? await store.data(record) : undefined);
   }
-  return data;
+  return [...data, ...files.map((f) => f.data)];
 };
 
 // At create, in the new container's userdata directory (new, so nothing in it is anyone else's):

@@ -418,7 +418,7 @@ export class ContainersEngine {
         inherited: (options.volumesFrom ?? []).flatMap((spec) => inheritMounts(spec, (name) => this.store.find(name))),
       });
     checkDevices(config.devices ?? []);
-    const secretData = config.secrets ? await resolveSecrets(this.ctx.secrets, config.secrets) : [];
+    const secretData = config.secrets ? await resolveSecrets(this.ctx.secrets, config.secrets, options.fileSecrets) : [];
     if (rootDir) config.rootfs = rootDir;
     for (const required of config.requires ?? []) this.store.find(required); // --requires: they must exist
     if (options.volumesFrom?.length) config.volumesFrom = options.volumesFrom.map((spec) => this.store.find(spec.split(':')[0]).id);

@@ -109,7 +109,7 @@ describe('compose validation', () => {
     expect(error('services:\n  web:\n    image: x\n    privileged: true\n')).toMatch(
       /^compose.yaml:4: services.web.privileged is not supported yet by skiff compose/,
     );
-    expect(error('services:\n  web:\n    image: x\nsecrets: {}\n')).toMatch(/^compose.yaml:4: secrets is not supported yet/);
+    expect(error('services:\n  web:\n    image: x\nmodels: {}\n')).toMatch(/^compose.yaml:4: models is not supported yet/);
     expect(error('services:\n  web:\n    image: x\n    x-custom: 1\nx-top: {}\n')).toBe('no error');
   });
 

@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import type { Project } from '../../../compose/model.js';
 import type { ServiceBuildEvent } from '../../../engine/compose-build.js';
-import type { DownEvent, UpEvent, UpReport } from '../../../engine/compose.js';
+import type { DownEvent, UpNotice, UpReport } from '../../../engine/compose.js';
 import { LogFormatter, type LogSource } from '../../../engine/compose-logs.js';
 import { command, portsText, stateName, statusText } from '../../../engine/container-reports.js';
 import type { Engine, LogEntry } from '../../../engine/index.js';
@@ -20,7 +20,7 @@ const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 // its "WARN[0000] …"; build steps as `skiff build` prints them (not with quiet).
 const progress =
   (quiet = false) =>
-  (e: UpEvent | DownEvent): void => {
+  (e: UpNotice | DownEvent): void => {
     if ('warning' in e) return void process.stderr.write(`WARN[0000] ${e.warning}\n`);
     if ('build' in e) return void buildPrinter(quiet)(e);
     if (!quiet) process.stderr.write(` ✔ ${e.object} ${e.name}  ${e.action}\n`);
