@@ -49,7 +49,8 @@ describe('compose lifecycle', () => {
   });
 
   it('orphans are containers of services neither in the files nor behind a profile', () => {
-    const row = (service: string) => ({ record: { name: `demo-${service}-1`, config: { labels: { 'com.docker.compose.service': service } } } }) as unknown as ContainerRow;
+    const row = (service: string) =>
+      ({ record: { name: `demo-${service}-1`, config: { labels: { 'com.docker.compose.service': service } } } }) as unknown as ContainerRow;
     expect(orphansOf(project(), [row('web'), row('debug'), row('gone')]).map((r) => r.record.name)).toEqual(['demo-gone-1']);
   });
 
