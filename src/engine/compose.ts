@@ -32,8 +32,10 @@ export class ServiceFailure extends CliError {
     message: string,
     readonly lines: string[] = [],
     readonly serviceExitCode?: number,
+    // (An engine error keeps its exit code, 125 for skiff's own; a service that ran and failed: 1, as docker compose.)
+    cause?: unknown,
   ) {
-    super('ESTATE', message, { exitCode: 1 });
+    super(cause instanceof CliError ? cause.code : 'ESTATE', message, { exitCode: cause instanceof CliError ? cause.exitCode : 1, cause });
   }
 }
 
@@ -252,7 +254,7 @@ const prepareImage = async (
     try {
       await engine.images.pull(s.image as string, {});
     } catch (e) {
-      throw new ServiceFailure(service, `service "${service}": ${messageOf(e)}`);
+      throw new ServiceFailure(service, `service "${service}": ${messageOf(e)}`, [], undefined, e);
     }
     notify({ object: 'Image', name: s.image as string, action: 'Pulled' });
     return 'never';
@@ -377,7 +379,7 @@ const upService = async (
     try {
       record = await engine.containers.create(create);
     } catch (e) {
-      throw new ServiceFailure(service, `service "${service}": ${messageOf(e)}`);
+      throw new ServiceFailure(service, `service "${service}": ${messageOf(e)}`, [], undefined, e);
     }
     ids.push(record.id);
     report.containers.push({ name: record.name, id: record.id, service, fresh: true });
@@ -393,7 +395,7 @@ const start = async (engine: Engine, service: string, id: string): Promise<void>
   try {
     await engine.containers.start(id);
   } catch (e) {
-    throw new ServiceFailure(service, `service "${service}" failed to start: ${messageOf(e)}`, await lastLines(engine, id));
+    throw new ServiceFailure(service, `service "${service}" failed to start: ${messageOf(e)}`, await lastLines(engine, id), undefined, e);
   }
 };
 
