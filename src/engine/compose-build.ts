@@ -14,6 +14,8 @@ export interface ComposeBuildOptions {
   pull?: boolean;
   /** --build-arg KEY[=VALUE] (over the file's args; a bare KEY takes the environment's value). */
   buildArgs?: Record<string, string | null>;
+  /** -m: the RUN steps' memory limit. */
+  memory?: string;
   /** The environment bare args take their values from. */
   env?: Record<string, string | undefined>;
   signal?: AbortSignal;
@@ -51,6 +53,7 @@ export const buildOptionsOf = (project: Project, service: string, options: Compo
     ...(options.noCache || b.no_cache ? { noCache: true } : {}),
     ...(options.pull || b.pull ? { pull: 'always' as const } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.memory ? { run: { memory: options.memory } } : {}),
   };
 };
 

@@ -47,6 +47,8 @@ export interface UpOptions {
   scale?: Record<string, number>;
   /** diverged (the default): recreate what changed; force: everything; never: nothing. */
   recreate?: 'diverged' | 'force' | 'never';
+  /** The same for services up starts only as dependencies of those named (--always-recreate-deps: force). */
+  recreateDependencies?: 'diverged' | 'force' | 'never';
   removeOrphans?: boolean;
   /** --pull, over each service's pull_policy. */
   pull?: 'always' | 'missing' | 'never';
@@ -274,7 +276,8 @@ const removeContainer = async (engine: Engine, row: ContainerRow, timeout: numbe
     await engine.containers.stop(row.record.id, timeout);
     notify({ object: 'Container', name: row.record.name, action: 'Stopped' });
   }
-  await engine.containers.remove(row.record.id, { force: true });
+  // (Its anonymous volumes go with it: a recreated container gets new ones, as docker compose's -V.)
+  await engine.containers.remove(row.record.id, { force: true, volumes: true });
   notify({ object: 'Container', name: row.record.name, action: 'Removed' });
 };
 
@@ -344,6 +347,8 @@ const upService = async (
   const pull = await prepareImage(engine, project, service, options, notify);
   const replicas = replicasOf(project, service, options.scale);
   const hash = configHash(project, service);
+  const dependency = options.services?.length && !options.services.includes(service);
+  const recreate = (dependency ? options.recreateDependencies : undefined) ?? options.recreate ?? 'diverged';
   const mine = projectContainers(engine, project.name, false).filter((r) => r.record.config.labels[SERVICE_LABEL] === service);
   const numberOf = (r: ContainerRow) => Number(r.record.config.labels[NUMBER_LABEL] ?? 1);
   // Scaled down: the highest numbers go (and any duplicate of a number).
@@ -360,7 +365,7 @@ const upService = async (
   const ids: string[] = [];
   for (let n = 1; n <= replicas; n++) {
     const row = byNumber.get(n);
-    const keep = row && (options.recreate === 'never' || (options.recreate !== 'force' && same(row)));
+    const keep = row && (recreate === 'never' || (recreate !== 'force' && same(row)));
     if (row && keep) {
       ids.push(row.record.id);
       const fresh = !live(row);
@@ -482,7 +487,7 @@ export const down = async (engine: Engine, project: Project, options: DownOption
   await stopContainers(engine, project, rows, options.timeout, notify);
   await Promise.all(
     rows.map(async (r) => {
-      await engine.containers.remove(r.record.id, { force: true });
+      await engine.containers.remove(r.record.id, { force: true, volumes: options.volumes });
       notify({ object: 'Container', name: r.record.name, action: 'Removed' });
     }),
   );

@@ -71,7 +71,8 @@ describe('skiff compose up', () => {
     expect(out).toMatch(/^Attaching to db-1, web-1$/m);
     expect(out).not.toMatch(/\x1b\[/);
     child.kill('SIGINT');
-    expect(await closed, err).toBe(130);
+    // (Stopped by Ctrl-C: exit code 0, as docker compose.)
+    expect(await closed, err).toBe(0);
     expect(err).toMatch(/Gracefully stopping\.\.\./);
     expect(err).toMatch(/Container fg-web-1 {2}Stopped/);
     expect(out).toMatch(/^web-1 exited with code 0$/m);
@@ -97,7 +98,7 @@ describe('skiff compose up', () => {
     await until(() => said.includes('Gracefully stopping'), 10_000);
     await new Promise((r) => setTimeout(r, 500));
     second.kill('SIGINT');
-    expect(await ended, said).toBe(130);
+    expect(await ended, said).toBe(0);
     expect(said).toMatch(/Killing\.\.\./);
     expect(Date.now() - begin).toBeLessThan(8000);
     expect((await k.ps()).map((c) => c.State)).toEqual(['exited']);
@@ -113,6 +114,9 @@ describe('skiff compose up', () => {
     expect(abort.stdout).toMatch(/^job done$/m);
     expect(abort.stderr).toMatch(/Aborting on container exit/);
     expect((await p.ps()).every((c) => c.State === 'exited')).toBe(true);
+    // --abort-on-container-failure: once exiting 0 at once does not stop the rest (job finishes); job's 3 does.
+    const fail = await p.run(3, 'up', '--abort-on-container-failure', 'once', 'job', 'srv');
+    expect(fail.stdout).toMatch(/^job-1 {2}\| job done$/m);
     const from = await sb.run(['compose', '-f', p.path, 'up', '--exit-code-from', 'job', 'job', 'srv'], { env: { ...env.env, CODE: '5' } });
     expect(from.code, from.stderr).toBe(5);
     // Only the attached service's output.

@@ -17,13 +17,13 @@ import { loadFor } from './compose.js';
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 // docker compose's progress lines, on standard error: " ✔ Container web-1  Started"; warnings as
-// its "WARN[0000] …"; build steps as `skiff build` prints them (not with quiet).
+// its "WARN[0000] …"; build steps as `skiff build` prints them (not with quietBuild).
 const progress =
-  (quiet = false) =>
+  (quietBuild = false) =>
   (e: UpNotice | DownEvent): void => {
     if ('warning' in e) return void process.stderr.write(`WARN[0000] ${e.warning}\n`);
-    if ('build' in e) return void buildPrinter(quiet)(e);
-    if (!quiet) process.stderr.write(` ✔ ${e.object} ${e.name}  ${e.action}\n`);
+    if ('build' in e) return void buildPrinter(quietBuild)(e);
+    process.stderr.write(` ✔ ${e.object} ${e.name}  ${e.action}\n`);
   };
 
 const buildPrinter =
@@ -97,7 +97,11 @@ interface UpFlags {
   timeout?: string;
   deps?: boolean;
   quietPull?: boolean;
+  quietBuild?: boolean;
   attachDependencies?: boolean;
+  abortOnContainerFailure?: boolean;
+  alwaysRecreateDeps?: boolean;
+  watch?: boolean;
 }
 
 export const buildUp = (): Command =>
@@ -126,11 +130,23 @@ export const buildUp = (): Command =>
     .option('-t, --timeout <seconds>', 'seconds a container gets to stop (recreated, scaled away or on Ctrl-C)')
     .option('--no-deps', "don't start the services the named ones depend on")
     .option('--quiet-pull', 'pull without progress (skiff prints none)')
+    .option('--quiet-build', "don't print the builds' output")
+    .option('--abort-on-container-failure', 'stop every container when one exits with a non-zero code')
+    .option('--always-recreate-deps', 'recreate the containers of the services the named ones depend on')
+    .option('-V, --renew-anon-volumes', 'new anonymous volumes for recreated containers (always: skiff does not carry them over)')
+    .option('-w, --watch', 'refused: skiff compose does not watch files yet')
+    .option('--menu', "accepted: skiff's foreground up has no interactive shortcuts")
+    .option('-y, --yes', 'accepted: up asks no questions')
     .action(async (services: string[], flags: UpFlags, cmd: Command) => {
       if (flags.forceRecreate && flags.recreate === false) refuse('--force-recreate', 'cannot be used with --no-recreate');
       if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
       const detach = Boolean(flags.detach || flags.wait);
       if (detach && flags.abortOnContainerExit) refuse('--abort-on-container-exit', 'cannot be used with --detach (or --wait)');
+      if (detach && flags.abortOnContainerFailure) refuse('--abort-on-container-failure', 'cannot be used with --detach (or --wait)');
+      if (flags.abortOnContainerExit && flags.abortOnContainerFailure) refuse('--abort-on-container-failure', 'cannot be used with --abort-on-container-exit');
+      if (flags.alwaysRecreateDeps && flags.recreate === false) refuse('--always-recreate-deps', 'cannot be used with --no-recreate');
+      if (flags.attachDependencies && flags.attach?.length) refuse('--attach', 'cannot be used with --attach-dependencies');
+      if (flags.watch) refuse('--watch', 'skiff compose does not watch files yet: rebuild and recreate with up --build');
       if (detach && flags.attach?.length) refuse('--attach', 'cannot be used with --detach (or --wait)');
       const waitTimeout = seconds('--wait-timeout', flags.waitTimeout);
       const timeout = seconds('--timeout', flags.timeout);
@@ -167,13 +183,15 @@ export const buildUp = (): Command =>
             noDeps: flags.deps === false,
             scale,
             recreate: flags.forceRecreate ? 'force' : flags.recreate === false ? 'never' : 'diverged',
+            recreateDependencies: flags.recreate === false ? 'never' : flags.alwaysRecreateDeps ? 'force' : 'diverged',
             removeOrphans: flags.removeOrphans,
             ...(flags.pull ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
             build: flags.build === true ? 'force' : flags.build === false ? 'never' : 'auto',
             noStart: flags.start === false,
             timeout,
+            buildOptions: {},
           },
-          progress(),
+          progress(Boolean(flags.quietBuild)),
         ),
       );
       const report = await made.finally(() => {
@@ -201,8 +219,8 @@ export const buildUp = (): Command =>
 // A foreground `up`: the attached containers' output, prefixed, until they have all exited (with
 // `up SVC…` the named services are attached, not what they depend on, unless
 // --attach-dependencies; --attach and --no-attach choose); Ctrl-C stops the project ("Gracefully
-// stopping..."), a second one kills it. The exit code: 130 after Ctrl-C, the --exit-code-from
-// service's or the first exited container's with --abort-on-container-exit, else 0.
+// stopping..."), a second one kills it. The exit code: the --exit-code-from service's, or the first
+// exited (failed) container's with --abort-on-container-exit (-failure), else 0 (after Ctrl-C too).
 const foreground = async (
   engine: Engine,
   project: Project,
@@ -256,8 +274,10 @@ const foreground = async (
         if (shown.includes(c)) await followLogs(engine, source, c.fresh ? {} : { tail: 0 }, write);
         const code = await engine.containers.wait(c.id);
         if (shown.includes(c)) process.stdout.write(format.status(source.name, `exited with code ${code}`));
-        if (flags.abortOnContainerExit && !interrupted) {
-          if (flags.exitCodeFrom ? c.service === flags.exitCodeFrom && abortCode === undefined : abortCode === undefined) abortCode = code;
+        // The first exit (--abort-on-container-failure: the first failure) stops the rest.
+        const cascade = flags.abortOnContainerExit || (flags.abortOnContainerFailure && code !== 0);
+        if (cascade && !interrupted && abortCode === undefined) {
+          abortCode = code;
           stopAll('Aborting on container exit...');
         }
       }),
@@ -271,7 +291,7 @@ const foreground = async (
     const c = report.containers.find((x) => x.service === flags.exitCodeFrom);
     return c ? await engine.containers.wait(c.id) : 0;
   }
-  if (interrupted) return 130;
+  // (Stopped by Ctrl-C or SIGTERM: 0, as docker compose.)
   return abortCode ?? 0;
 };
 
@@ -303,10 +323,20 @@ export const buildPs = (): Command =>
     .option('--filter <filter>', 'status=STATE (repeatable)', collect)
     .option('--format <format>', 'table (the default) or json')
     .option('--no-trunc', "don't truncate the command")
+    .option('--no-orphans', 'leave out containers of services no longer in the files')
     .action(
       async (
         services: string[],
-        flags: { all?: boolean; quiet?: boolean; services?: boolean; format?: string; status?: string[]; filter?: string[]; trunc?: boolean },
+        flags: {
+          all?: boolean;
+          quiet?: boolean;
+          services?: boolean;
+          format?: string;
+          status?: string[];
+          filter?: string[];
+          trunc?: boolean;
+          orphans?: boolean;
+        },
         cmd: Command,
       ) => {
         if (flags.format && flags.format !== 'table' && flags.format !== 'json') refuse(`--format ${flags.format}`, 'use table or json');
@@ -320,8 +350,11 @@ export const buildPs = (): Command =>
         const { project } = await loadFor(cmd);
         for (const s of services) if (!(s in project.services)) refuse(s, 'no such service');
         const engine = await openEngineFor(cmd);
-        const { projectContainers, SERVICE_LABEL, NUMBER_LABEL } = await import('../../../engine/compose.js');
-        const rows = projectContainers(engine, project.name)
+        const { projectContainers, orphansOf, SERVICE_LABEL, NUMBER_LABEL } = await import('../../../engine/compose.js');
+        const all = projectContainers(engine, project.name);
+        const orphans = flags.orphans === false ? orphansOf(project, all) : [];
+        const rows = all
+          .filter((r) => !orphans.includes(r))
           .filter((r) => !services.length || services.includes(r.record.config.labels[SERVICE_LABEL]))
           .filter((r) => (statuses.length ? statuses.includes(stateName(r.state)) : flags.all || r.state.status === 'running' || r.state.status === 'stopping'))
           .sort((a, b) => a.record.name.localeCompare(b.record.name));
@@ -428,6 +461,32 @@ export const buildLogs = (): Command =>
       );
     });
 
+interface BuildFlags {
+  cache?: boolean;
+  pull?: boolean;
+  buildArg?: string[];
+  quiet?: boolean;
+  withDependencies?: boolean;
+  memory?: string;
+  push?: boolean;
+  ssh?: string;
+  builder?: string;
+  check?: boolean;
+  print?: boolean;
+  provenance?: string;
+  sbom?: string;
+}
+
+const BUILD_REFUSED: Record<string, string> = {
+  push: 'not supported by compose build yet: push the built images with compose push',
+  ssh: 'RUN --mount=type=ssh is not supported yet',
+  builder: 'skiff builds with its own engine: there is no other builder to choose',
+  check: 'build checks are not supported yet',
+  print: 'skiff has no bake file to print',
+  provenance: 'skiff writes no attestations yet',
+  sbom: 'skiff writes no attestations yet',
+};
+
 export const buildBuild = (): Command =>
   new Command('build')
     .description('Build the images of services with a build: section')
@@ -436,8 +495,31 @@ export const buildBuild = (): Command =>
     .option('--pull', 'always pull a newer version of the base images')
     .option('--build-arg <key=value>', 'a build argument (repeatable; a bare KEY takes its value from the environment)', collect)
     .option('-q, --quiet', "don't print the build's output")
-    .action(async (services: string[], flags: { cache?: boolean; pull?: boolean; buildArg?: string[]; quiet?: boolean }, cmd: Command) => {
+    .option('--with-dependencies', 'build what the named services depend on too')
+    .option('-m, --memory <bytes>', "memory limit for the builds' RUN steps (512m, 1g)")
+    .option('--push', 'refused: push the built images with compose push')
+    .option('--ssh <spec>', 'refused: RUN --mount=type=ssh is not supported yet')
+    .option('--builder <name>', 'refused: skiff builds with its own engine (there is no other builder)')
+    .option('--check', 'refused: not supported yet')
+    .option('--print', 'refused: skiff has no bake file to print')
+    .option('--provenance <spec>', 'refused: skiff writes no attestations yet')
+    .option('--sbom <spec>', 'refused: skiff writes no attestations yet')
+    .action(async (services: string[], flags: BuildFlags, cmd: Command) => {
+      for (const [flag, set] of Object.entries({
+        push: flags.push,
+        ssh: flags.ssh,
+        builder: flags.builder,
+        check: flags.check,
+        print: flags.print,
+        provenance: flags.provenance,
+        sbom: flags.sbom,
+      }))
+        if (set !== undefined) refuse(`--${flag}`, BUILD_REFUSED[flag]);
       const { project } = await loadFor(cmd);
+      if (flags.withDependencies && services.length) {
+        const { selectServices } = await import('../../../engine/compose.js');
+        services = selectServices(project, services);
+      }
       const engine = await openEngineFor(cmd);
       const { buildServices } = await import('../../../engine/compose-build.js');
       const controller = new AbortController();
@@ -449,7 +531,13 @@ export const buildBuild = (): Command =>
           engine,
           project,
           services,
-          { noCache: flags.cache === false, pull: flags.pull, buildArgs: buildArgs(flags.buildArg), signal: controller.signal },
+          {
+            noCache: flags.cache === false,
+            pull: flags.pull,
+            buildArgs: buildArgs(flags.buildArg),
+            signal: controller.signal,
+            ...(flags.memory ? { memory: flags.memory } : {}),
+          },
           buildPrinter(Boolean(flags.quiet)),
         );
         for (const b of built) if (!flags.quiet) process.stderr.write(` ✔ Service ${b.service}  Built (${b.image}, ${short(b.id)})\n`);
