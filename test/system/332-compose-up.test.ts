@@ -39,7 +39,7 @@ const compose = (path: string) => ({
       .trim()
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { ID: string; Name: string; Service: string; State: string; ExitCode: number; Health: string });
+      .map((l) => JSON.parse(l) as { ID: string; Name: string; Service: string; State: string; ExitCode: number; Health: string; Command: string });
   },
 });
 
@@ -227,6 +227,12 @@ describe('skiff compose up', () => {
     expect((await p.run(0, 'logs', '--no-log-prefix', '-n', '1', 'count')).stdout).toBe('line 5\n');
     expect((await p.run(0, 'ps', '--status', 'exited', '--services')).stdout).toBe('quiet\n');
     expect((await p.run(0, 'ps', '--filter', 'status=running', '-q')).stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    // docker compose's JSON: the id and command shortened unless --no-trunc, its Go time.
+    const [short] = await p.ps('count');
+    expect(short).toMatchObject({ Service: 'count', State: 'running', Command: '"sh -c for i in 1 2 …"' });
+    expect(short.ID).toMatch(/^[0-9a-f]{12}$/);
+    expect((short as unknown as { CreatedAt: string }).CreatedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$/);
+    expect((await p.ps('--no-trunc', 'count'))[0].ID).toMatch(/^[0-9a-f]{64}$/);
     const follow = sb.spawn(['compose', '-f', p.path, 'logs', '-f', '--tail', '1', 'count'], env);
     let out = '';
     follow.stdout!.on('data', (d) => (out += d));

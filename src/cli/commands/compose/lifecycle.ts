@@ -310,6 +310,12 @@ export const buildDown = (): Command =>
       await down(engine, project, { volumes: flags.volumes, timeout, rmi: flags.rmi, removeOrphans: flags.removeOrphans }, progress());
     });
 
+// docker's Ellipsis (not with --no-trunc): a longer text cut to max-1 characters and "…".
+const ellipsis = (text: string, max: number): string => ([...text].length > max ? `${[...text].slice(0, max - 1).join('')}…` : text);
+
+// Go's time.Time String() of a creation time, as docker compose's CreatedAt: "2026-12-08 01:04:01 +0000 UTC".
+const goTime = (iso: string): string => `${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
+
 const STATUSES = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
 
 export const buildPs = (): Command =>
@@ -350,9 +356,10 @@ export const buildPs = (): Command =>
         const { project } = await loadFor(cmd);
         for (const s of services) if (!(s in project.services)) refuse(s, 'no such service');
         const engine = await openEngineFor(cmd);
-        const { projectContainers, orphansOf, SERVICE_LABEL, NUMBER_LABEL } = await import('../../../engine/compose.js');
+        const { projectContainers, orphansOf, SERVICE_LABEL } = await import('../../../engine/compose.js');
         const all = projectContainers(engine, project.name);
         const orphans = flags.orphans === false ? orphansOf(project, all) : [];
+        const trunc = (text: string, max: number) => (flags.trunc === false ? text : ellipsis(text, max));
         const rows = all
           .filter((r) => !orphans.includes(r))
           .filter((r) => !services.length || services.includes(r.record.config.labels[SERVICE_LABEL]))
@@ -364,17 +371,17 @@ export const buildPs = (): Command =>
           for (const r of rows)
             printLine(
               JSON.stringify({
-                Command: JSON.stringify(command(r.record).join(' ')),
-                CreatedAt: r.record.created,
+                Command: JSON.stringify(trunc(command(r.record).join(' '), 20)),
+                CreatedAt: goTime(r.record.created),
                 ExitCode: r.state.exitCode ?? 0,
                 Health: r.health?.Status ?? '',
-                ID: r.record.id,
+                ID: flags.trunc === false ? r.record.id : r.record.id.slice(0, 12),
                 Image: r.record.image,
                 Labels: Object.entries(r.record.config.labels)
                   .map(([k, v]) => `${k}=${v}`)
                   .join(','),
                 LocalVolumes: String((r.record.config.mounts ?? []).filter((m) => m.type === 'volume').length),
-                Mounts: (r.record.config.mounts ?? []).map((m) => m.source).join(','),
+                Mounts: (r.record.config.mounts ?? []).map((m) => trunc(m.source, 15)).join(','),
                 Name: r.record.name,
                 Names: r.record.name,
                 Networks: [r.record.config.network, ...(r.record.config.extraNetworks ?? []).map((n) => n.network)].join(','),
@@ -391,7 +398,6 @@ export const buildPs = (): Command =>
                 Size: '0B',
                 State: stateName(r.state),
                 Status: statusText(r),
-                Number: Number(r.record.config.labels[NUMBER_LABEL] ?? 1),
               }),
             );
           return;
@@ -403,7 +409,7 @@ export const buildPs = (): Command =>
             return [
               r.record.name,
               r.record.image,
-              JSON.stringify(flags.trunc === false || c.length <= 20 ? c : `${c.slice(0, 19)}…`),
+              JSON.stringify(trunc(c, 20)),
               r.record.config.labels[SERVICE_LABEL],
               timeAgo(r.record.created),
               statusText(r),
