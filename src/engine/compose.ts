@@ -442,21 +442,32 @@ export const stopContainers = async (
   timeout: number | undefined,
   notify: (e: DownEvent) => void,
 ): Promise<void> => {
-  const order = startOrder(project, { ...(project.disabled ?? {}), ...project.services });
-  const level = (r: ContainerRow) => {
-    const i = order.indexOf(r.record.config.labels[SERVICE_LABEL]);
-    return i < 0 ? order.length : i;
-  };
-  const levels = [...new Set(rows.map(level))].sort((a, b) => b - a);
-  for (const l of levels)
-    await Promise.all(
-      rows
-        .filter((r) => level(r) === l && live(rowOf(engine, r.record.id)))
+  const services = { ...(project.disabled ?? {}), ...project.services };
+  startOrder(project, services);
+  // Each service's containers stop once those of the services that depend on it have stopped;
+  // the rest (orphans, one-offs) first, all side by side.
+  const serviceOf = (r: ContainerRow) => r.record.config.labels[SERVICE_LABEL];
+  const stopAll = (list: ContainerRow[]) =>
+    Promise.all(
+      list
+        .filter((r) => live(rowOf(engine, r.record.id)))
         .map(async (r) => {
           await engine.containers.stop(r.record.id, timeout);
           notify({ object: 'Container', name: r.record.name, action: 'Stopped' });
         }),
     );
+  const known = (r: ContainerRow) => serviceOf(r) in services && r.record.config.labels['com.docker.compose.oneoff'] !== 'True';
+  await stopAll(rows.filter((r) => !known(r)));
+  const done = new Map<string, Promise<unknown>>();
+  const stopService = (name: string): Promise<unknown> => {
+    let p = done.get(name);
+    if (p) return p;
+    const dependents = Object.keys(services).filter((d) => name in (services[d].depends_on ?? {}));
+    p = Promise.all(dependents.map(stopService)).then(() => stopAll(rows.filter((r) => known(r) && serviceOf(r) === name)));
+    done.set(name, p);
+    return p;
+  };
+  await Promise.all(Object.keys(services).map(stopService));
 };
 
 // A second Ctrl-C: every live container of these killed at once (a stop under way holds the
