@@ -57,7 +57,7 @@ describe('skiff compose up', () => {
   it('in the foreground: prefixed output of every service, SIGINT stops the project', async () => {
     const p = project(
       'fg',
-      `services:\n  web:\n    image: \${IMG}\n    command: ${LOOP('hello from web')}\n  db:\n    image: \${IMG}\n    command: ${LOOP('hello from db')}\n`,
+      `services:\n  web:\n    image: \${IMG}\n    command: ${LOOP('hello from web')}\n    depends_on: [db]\n  db:\n    image: \${IMG}\n    command: ${LOOP('hello from db')}\n`,
     );
     const child = sb.spawn(['compose', '-f', p.path, 'up'], env);
     let out = '';
@@ -75,6 +75,8 @@ describe('skiff compose up', () => {
     expect(await closed, err).toBe(0);
     expect(err).toMatch(/Gracefully stopping\.\.\./);
     expect(err).toMatch(/Container fg-web-1 {2}Stopped/);
+    // web depends on db: it stops first.
+    expect(err.indexOf('fg-web-1  Stopped')).toBeLessThan(err.indexOf('fg-db-1  Stopped'));
     expect(out).toMatch(/^web-1 exited with code 0$/m);
     expect((await p.ps()).map((c) => [c.Name, c.State])).toEqual([
       ['fg-db-1', 'exited'],
