@@ -125,6 +125,9 @@ describe('skiff compose up', () => {
     const once = await p.run(0, 'up', '--attach', 'once', 'once');
     expect(once.stdout).toMatch(/^once-1 {2}\| once$/m);
     expect(once.stdout).not.toMatch(/serving/);
+    const noAttach = await p.run(0, 'up', '--no-attach', 'job', 'once', 'job');
+    expect(noAttach.stdout).toMatch(/^once-1 +\| once$/m);
+    expect(noAttach.stdout).not.toMatch(/job done/);
     // On a terminal each container's prefix has its colour; --timestamps puts the time after it.
     const tty = await sb.run(['compose', '-f', p.path, 'up', 'once'], { ...env, pty: true });
     expect(tty.stdout).toContain('\x1b[36monce-1  | \x1b[0monce');

@@ -111,7 +111,14 @@ export const buildUp = (): Command =>
     .option('-d, --detach', 'run in the background')
     .option('--build', 'build the images of services with build: before starting')
     .option('--no-build', "don't build images: a service whose image is missing fails")
-    .addOption(new Option('--pull <policy>', 'pull images: always, missing or never (over pull_policy)').choices(['always', 'missing', 'never']))
+    .addOption(
+      new Option('--pull <policy>', "pull images: always, missing or never (over pull_policy; policy, the default: each service's)").choices([
+        'always',
+        'missing',
+        'never',
+        'policy',
+      ]),
+    )
     .option('--force-recreate', 'recreate the containers even if their configuration has not changed')
     .option('--no-recreate', 'keep existing containers even if their configuration changed')
     .option('--remove-orphans', 'remove containers of services no longer in the files')
@@ -185,7 +192,7 @@ export const buildUp = (): Command =>
             recreate: flags.forceRecreate ? 'force' : flags.recreate === false ? 'never' : 'diverged',
             recreateDependencies: flags.recreate === false ? 'never' : flags.alwaysRecreateDeps ? 'force' : 'diverged',
             removeOrphans: flags.removeOrphans,
-            ...(flags.pull ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
+            ...(flags.pull && flags.pull !== 'policy' ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
             build: flags.build === true ? 'force' : flags.build === false ? 'never' : 'auto',
             noStart: flags.start === false,
             timeout,
