@@ -8,6 +8,7 @@ import { buildService, type ComposeBuildOptions, imageOf, type ServiceBuildEvent
 import { createOptions, HASH_LABEL, labelsOf, NUMBER_LABEL, networkOptions, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
 import type { ContainerRow } from './container-reports.js';
 import { isAlive } from '../state/liveness.js';
+import { shouldRestart } from './exit-policy.js';
 import { signalQuietly } from '../util/exec.js';
 import type { Engine } from './index.js';
 import { enableServices, secondsOf, type Project, type ServiceConfig } from '../compose/model.js';
@@ -468,6 +469,21 @@ export const stopContainers = async (
     return p;
   };
   await Promise.all(Object.keys(services).map(stopService));
+};
+
+// After a container exited (with `restarts` restarts so far): whether its restart policy brought it
+// back — its restart count then, once it grew — or left it down (undefined); undefined too once
+// `stop()` says the project is stopping.
+export const restartsAgain = async (engine: Engine, id: string, restarts: number, stop: () => boolean): Promise<number | undefined> => {
+  for (;;) {
+    if (stop() || !engine.containers.exists(id)) return undefined;
+    const record = engine.containers.find(id);
+    const state = engine.containers.state(id);
+    if (state.restartCount > restarts) return state.restartCount;
+    const ending = { exitCode: state.exitCode, stoppedByUser: Boolean(state.stoppedByUser), startFailed: false, restartCount: state.restartCount };
+    if (state.status === 'exited' && !shouldRestart(record.config.restartPolicy, ending)) return undefined;
+    await sleep(100);
+  }
 };
 
 // A second Ctrl-C: every live container of these killed at once (a stop under way holds the

@@ -128,6 +128,12 @@ describe('skiff compose up', () => {
     const noAttach = await p.run(0, 'up', '--no-attach', 'job', 'once', 'job');
     expect(noAttach.stdout).toMatch(/^once-1 +\| once$/m);
     expect(noAttach.stdout).not.toMatch(/job done/);
+    // A restart policy brings a container back: its next runs are shown too, until the policy gives up.
+    const r = project('rs', `services:\n  flaky:\n    image: \${IMG}\n    command: ["sh", "-c", "echo try; exit 2"]\n    restart: on-failure:2\n`);
+    const tries = await r.run(0, 'up');
+    expect(tries.stdout.match(/^flaky-1 +\| try$/gm), tries.stdout).toHaveLength(3);
+    expect(tries.stdout).toMatch(/flaky-1 exited with code 2\n$/);
+    await r.run(0, 'down');
     // On a terminal each container's prefix has its colour; --timestamps puts the time after it.
     const tty = await sb.run(['compose', '-f', p.path, 'up', 'once'], { ...env, pty: true });
     expect(tty.stdout).toContain('\x1b[36monce-1  | \x1b[0monce');

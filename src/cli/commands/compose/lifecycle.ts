@@ -237,7 +237,7 @@ const foreground = async (
   timeout: number | undefined,
 ): Promise<number> => {
   const { followLogs, shortName } = await import('../../../engine/compose-logs.js');
-  const { killContainers, stopContainers, projectContainers } = await import('../../../engine/compose.js');
+  const { killContainers, restartsAgain, stopContainers, projectContainers } = await import('../../../engine/compose.js');
   const attached = flags.attach?.length ? flags.attach : named.length && !flags.attachDependencies ? named : undefined;
   const shown = report.containers.filter((c) => (!attached || attached.includes(c.service)) && !(flags.noAttach ?? []).includes(c.service));
   // What is waited for: the attached containers (all when none is), and the --exit-code-from service's.
@@ -278,14 +278,28 @@ const foreground = async (
     await Promise.all(
       watched.map(async (c) => {
         const source = { id: c.id, name: shortName(project.name, c.name) };
-        if (shown.includes(c)) await followLogs(engine, source, c.fresh ? {} : { tail: 0 }, write);
-        const code = await engine.containers.wait(c.id);
-        if (shown.includes(c)) process.stdout.write(format.status(source.name, `exited with code ${code}`));
-        // The first exit (--abort-on-container-failure: the first failure) stops the rest.
-        const cascade = flags.abortOnContainerExit || (flags.abortOnContainerFailure && code !== 0);
-        if (cascade && !interrupted && abortCode === undefined) {
-          abortCode = code;
-          stopAll('Aborting on container exit...');
+        let query: { tail?: number; since?: number } = c.fresh ? {} : { tail: 0 };
+        // (The time of the last line shown: a run after it starts where it ended.)
+        let last = Date.now();
+        const shownEntry = (s: LogSource, e: LogEntry) => {
+          last = Date.parse(e.time);
+          write(s, e);
+        };
+        for (;;) {
+          if (shown.includes(c)) await followLogs(engine, source, query, shownEntry);
+          const code = await engine.containers.wait(c.id);
+          const restarts = engine.containers.state(c.id).restartCount;
+          if (shown.includes(c)) process.stdout.write(format.status(source.name, `exited with code ${code}`));
+          // The first exit (--abort-on-container-failure: the first failure) stops the rest.
+          const cascade = flags.abortOnContainerExit || (flags.abortOnContainerFailure && code !== 0);
+          if (cascade && !interrupted && abortCode === undefined) {
+            abortCode = code;
+            stopAll('Aborting on container exit...');
+          }
+          // Brought back by its restart policy: followed again, as docker compose does.
+          // (A quick one may have run and exited again meanwhile: its output is read from the last line on.)
+          if ((await restartsAgain(engine, c.id, restarts, () => stopping !== undefined)) === undefined) return;
+          query = { since: last + 1 };
         }
       }),
     );
