@@ -153,10 +153,25 @@ describe('skiff compose up', () => {
       ['sc-web-2', 'running', 'healthy'],
       ['sc-web-3', 'running', 'healthy'],
     ]);
-    const down = await p.run(0, 'up', '-d', '--scale', 'web=1', '-t', '1');
-    expect(down.stderr).toMatch(/Container sc-web-3 {2}Removed/);
+    const scaledDown = await p.run(0, 'up', '-d', '--scale', 'web=1', '-t', '1');
+    expect(scaledDown.stderr).toMatch(/Container sc-web-3 {2}Removed/);
     expect((await p.ps()).map((c) => c.Name)).toEqual(['sc-web-1']);
     await p.run(0, 'down', '-t', '1');
+
+    // --no-start creates only; --no-deps starts the named service without what it depends on.
+    const d = project(
+      'nd',
+      `services:\n  web:\n    image: \${IMG}\n    command: ${LOOP('web')}\n    depends_on: [db]\n  db:\n    image: \${IMG}\n    command: ${LOOP('db')}\n`,
+    );
+    await d.run(0, 'up', '--no-start');
+    expect((await d.ps()).map((c) => [c.Name, c.State])).toEqual([
+      ['nd-db-1', 'created'],
+      ['nd-web-1', 'created'],
+    ]);
+    await d.run(0, 'down');
+    await d.run(0, 'up', '-d', '--no-deps', 'web');
+    expect((await d.ps()).map((c) => [c.Name, c.State])).toEqual([['nd-web-1', 'running']]);
+    await d.run(0, 'down', '-t', '1');
   });
 
   it('--force-recreate, --no-recreate and orphans', async () => {
