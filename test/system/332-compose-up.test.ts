@@ -1,7 +1,9 @@
 // skiff compose's lifecycle on real containers: a foreground up streaming prefixed output and stopped
-// by SIGINT, --abort-on-container-exit / --exit-code-from, --wait, --scale up and down,
-// --force-recreate / --no-recreate, orphans, a failing service reported with its exit code and output
-// (and `down` leaving nothing after it), logs --tail / -f, ps filters, build + up --build.
+// by SIGINT (a second one kills), --abort-on-container-exit / -failure / --exit-code-from, --attach
+// and --no-attach, a restart policy followed, --wait, --scale up and down, --no-start, --no-deps,
+// --force-recreate / --no-recreate / --pull always, orphans, failing services reported with their
+// exit code and output (and `down` leaving nothing after them), logs --tail / -f, ps filters and
+// JSON, build + up --build (a changed Dockerfile recreates) + down --rmi local.
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
