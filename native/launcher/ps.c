@@ -204,24 +204,12 @@ out:
   return ok;
 }
 
-static int
-by_name (const struct dirent **a, const struct dirent **b)
-{
-  return strcmp ((*a)->d_name, (*b)->d_name);
-}
-
-static int
-is_id (const struct dirent *entry)
-{
-  return strlen (entry->d_name) == 64 && strspn (entry->d_name, "0123456789abcdef") == 64;
-}
-
-/* Newest first; equal times in the listing's order.  */
+/* Oldest first, as Podman lists; equal times in the listing's order.  */
 static int
 by_created (const void *a, const void *b)
 {
   const row *x = *(row *const *) a, *y = *(row *const *) b;
-  int c = strcmp (y->created, x->created);
+  int c = strcmp (x->created, y->created);
   return c ? c : x->order - y->order;
 }
 
@@ -249,12 +237,8 @@ fast_ps (int argc, char **argv, int index, const char *runroot, const char *data
   struct timespec clock;
   clock_gettime (CLOCK_REALTIME, &clock);
   long long now = (long long) clock.tv_sec * 1000 + clock.tv_nsec / 1000000;
-  char dir[PATH_MAX + 16];
-  snprintf (dir, sizeof dir, "%s/containers", data);
   struct dirent **entries = NULL;
-  int count = scandir (dir, &entries, is_id, by_name);
-  if (count < 0)
-    count = 0;
+  int count = container_ids (data, &entries);
   row *rows = count ? calloc ((size_t) count, sizeof *rows) : NULL;
   row **shown = count ? calloc ((size_t) count, sizeof *shown) : NULL;
   int n = 0;

@@ -37,3 +37,26 @@ export const humanDuration = (iso: string, now = Date.now()): string => {
 };
 
 export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
+
+// A time as Go's time.Time prints it ("2006-01-02 15:04:05.999999999 -0700 MST"): the local zone,
+// the fraction without trailing zeros; `fraction: false` drops it (Podman's history CreatedAt).
+export const goTime = (iso: string, options: { fraction?: boolean } = {}): string => {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const date = new Date(ms);
+  const offset = -date.getTimezoneOffset();
+  const local = new Date(ms + offset * 60_000).toISOString();
+  // Nanoseconds where the text has them (Date keeps milliseconds only).
+  const digits = /\.(\d+)/.exec(iso)?.[1] ?? local.slice(20, 23);
+  const fraction = options.fraction === false ? '' : digits.replace(/0+$/, '');
+  const sign = offset < 0 ? '-' : '+';
+  const hhmm = `${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  return `${local.slice(0, 10)} ${local.slice(11, 19)}${fraction ? `.${fraction}` : ''} ${sign}${hhmm} ${zoneName(date, `${sign}${hhmm.slice(0, 2)}${hhmm.endsWith('00') ? '' : hhmm.slice(2)}`)}`;
+};
+
+// The zone's abbreviation (UTC, CET, EST) as Go prints it; Go's "+01" style where it has none.
+const zoneName = (date: Date, numeric: string): string => {
+  const name = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  if (/^(UTC|GMT)$/.test(name) && numeric === '+00') return 'UTC';
+  return /^[A-Z]{2,5}$/.test(name) ? name : numeric;
+};

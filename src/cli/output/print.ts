@@ -6,8 +6,10 @@ export const printLine = (line: string): void => {
   writeOut(`${line}\n`);
 };
 
-export const printJson = (value: unknown): void => {
-  writeOut(`${JSON.stringify(value, null, 4)}\n`);
+// Indented as Podman's command prints it: 4 spaces (images, secret inspect), 5 (the inspect
+// commands), 2 (ps, info, network ls, volume ls), 0 for one line (version, history).
+export const printJson = (value: unknown, indent = 4): void => {
+  writeOut(`${JSON.stringify(value, null, indent || undefined)}\n`);
 };
 
 // Prints rows as columns padded to their widths, three spaces apart, as Podman's tables are

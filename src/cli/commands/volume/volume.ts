@@ -51,7 +51,7 @@ const buildList = (): Command =>
       const volumes = engine.volumes.list(flags.filter);
       if (flags.quiet) return volumes.forEach((v) => printLine(v.Name));
       const format = parseFormat(flags.format);
-      if (format.kind === 'json') return printJson(volumes.map(volumeJson));
+      if (format.kind === 'json') return printJson(volumes.map(volumeJson), 2);
       if (format.kind === 'template') return printTemplate(format.template, volumes.map(volumeJson));
       const rows = volumes.map((v) => [v.Driver, v.Name]);
       if (flags.noheading) return rows.forEach((r) => printLine(r.join('  ')));
@@ -77,7 +77,7 @@ const buildInspect = (): Command =>
       const found = reports.flatMap((r) => (r.data ? [volumeJson(r.data)] : []));
       const format = parseFormat(flags.format);
       if (format.kind === 'template') printTemplate(format.template, found);
-      else printJson(found);
+      else printJson(found, 5);
       reportItems(reports, () => {}, printError);
     });
 
