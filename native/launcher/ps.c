@@ -267,7 +267,7 @@ fast_ps (int argc, char **argv, int index, const char *runroot, const char *data
   size_t widths[COLUMNS], size = 1;
   for (int c = 0; c < COLUMNS; c++)
     {
-      widths[c] = strlen (HEADERS[c]);
+      widths[c] = strlen (HEADERS[c]) > MIN_COLUMN_WIDTH ? strlen (HEADERS[c]) : MIN_COLUMN_WIDTH;
       for (int i = 0; i < n; i++)
         if (strlen (shown[i]->cells[c]) > widths[c])
           widths[c] = strlen (shown[i]->cells[c]);

@@ -265,7 +265,7 @@ fast_stats (int argc, char **argv, int index, const char *runroot)
   size_t widths[COLUMNS], size = 1;
   for (int c = 0; c < COLUMNS; c++)
     {
-      widths[c] = strlen (HEADERS[c]);
+      widths[c] = strlen (HEADERS[c]) > MIN_COLUMN_WIDTH ? strlen (HEADERS[c]) : MIN_COLUMN_WIDTH;
       for (int i = 0; i < n; i++)
         if (strlen (rows[i].cells[c]) > widths[c])
           widths[c] = strlen (rows[i].cells[c]);

@@ -8,14 +8,19 @@ export const printLine = (line: string): void => {
 
 // Indented as Podman's command prints it: 4 spaces (images, secret inspect), 5 (the inspect
 // commands), 2 (ps, info, network ls, volume ls), 0 for one line (version, history).
+// Go's encoder escapes <, > and & in strings (\u003c ...); outside strings JSON has none of them.
 export const printJson = (value: unknown, indent = 4): void => {
-  writeOut(`${JSON.stringify(value, null, indent || undefined)}\n`);
+  const text = JSON.stringify(value, null, indent || undefined).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  writeOut(`${text}\n`);
 };
 
-// Prints rows as columns padded to their widths, three spaces apart, as Podman's tables are
-// (--noheading: no header row, and the columns as wide as the rows need).
+// Podman's tables (tabwriter, minimum cell width 12 with the padding of 2): no column is narrower than this.
+export const MIN_COLUMN_WIDTH = 10;
+
+// Prints rows as columns padded to their widths (at least MIN_COLUMN_WIDTH), two spaces apart, as
+// Podman's tables are (--noheading: no header row, and the columns as wide as the rows need).
 export const printTable = (headers: string[], rows: string[][], options: { noHeading?: boolean } = {}): void => {
-  const widths = headers.map((h, i) => Math.max(options.noHeading ? 0 : h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = headers.map((h, i) => Math.max(MIN_COLUMN_WIDTH, options.noHeading ? 0 : h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
