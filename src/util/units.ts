@@ -60,3 +60,27 @@ const zoneName = (date: Date, numeric: string): string => {
   if (/^(UTC|GMT)$/.test(name) && numeric === '+00') return 'UTC';
   return /^[A-Z]{2,5}$/.test(name) ? name : numeric;
 };
+
+// A duration as Go's time.Duration prints it: "1.664938271s", "7m4.5s", "1h0m0s", "250ms", "0s".
+export const goDuration = (nanoseconds: bigint): string => {
+  const negative = nanoseconds < 0n;
+  let ns = negative ? -nanoseconds : nanoseconds;
+  if (ns === 0n) return '0s';
+  const sign = negative ? '-' : '';
+  const fraction = (value: bigint, unit: bigint, digits: number): string => {
+    const whole = value / unit;
+    const rest = (value % unit).toString().padStart(digits, '0').replace(/0+$/, '');
+    return rest ? `${whole}.${rest}` : `${whole}`;
+  };
+  if (ns < 1_000n) return `${sign}${ns}ns`;
+  if (ns < 1_000_000n) return `${sign}${fraction(ns, 1_000n, 3)}µs`;
+  if (ns < 1_000_000_000n) return `${sign}${fraction(ns, 1_000_000n, 6)}ms`;
+  const hours = ns / 3_600_000_000_000n;
+  ns %= 3_600_000_000_000n;
+  const minutes = ns / 60_000_000_000n;
+  ns %= 60_000_000_000n;
+  const seconds = `${fraction(ns, 1_000_000_000n, 9)}s`;
+  if (hours > 0n) return `${sign}${hours}h${minutes}m${seconds}`;
+  if (minutes > 0n) return `${sign}${minutes}m${seconds}`;
+  return `${sign}${seconds}`;
+};
