@@ -262,12 +262,13 @@ fast_ps (int argc, char **argv, int index, const char *runroot, const char *data
     }
   qsort (shown, (size_t) n, sizeof *shown, by_created);
 
-  /* -q: the ids; --noheading: the cells joined by two spaces; else printTable (every column but
-     the last padded to its widest cell, two spaces between, trailing spaces cut).  Written once.  */
+  /* -q: the ids; else printTable (every column but the last padded to its widest cell and at least
+     MIN_COLUMN_WIDTH, two spaces between, trailing spaces cut; --noheading: no header row, which
+     then does not widen its column).  Written once.  */
   size_t widths[COLUMNS], size = 1;
   for (int c = 0; c < COLUMNS; c++)
     {
-      widths[c] = strlen (HEADERS[c]) > MIN_COLUMN_WIDTH ? strlen (HEADERS[c]) : MIN_COLUMN_WIDTH;
+      widths[c] = !noheading && strlen (HEADERS[c]) > MIN_COLUMN_WIDTH ? strlen (HEADERS[c]) : MIN_COLUMN_WIDTH;
       for (int i = 0; i < n; i++)
         if (strlen (shown[i]->cells[c]) > widths[c])
           widths[c] = strlen (shown[i]->cells[c]);
@@ -291,10 +292,10 @@ fast_ps (int argc, char **argv, int index, const char *runroot, const char *data
         for (int c = 0; c < COLUMNS; c++)
           {
             const char *text = i < 0 ? HEADERS[c] : shown[i]->cells[c];
-            int width = noheading || c == COLUMNS - 1 ? 0 : (int) widths[c];
+            int width = c == COLUMNS - 1 ? 0 : (int) widths[c];
             len += (size_t) snprintf (out + len, size - len, c == COLUMNS - 1 ? "%-*s" : "%-*s  ", width, text);
           }
-      while (!quiet && !noheading && len > start && out[len - 1] == ' ')
+      while (!quiet && len > start && out[len - 1] == ' ')
         len--;
       out[len++] = '\n';
     }

@@ -42,8 +42,7 @@ const printRows = (rows: PsEntry[], flags: PsFlags): unknown => {
     flags.ns ? psNsRow(row, noTrunc) : [...psRow(row, noTrunc), ...(flags.size ? [psSize(row)] : []), ...(flags.pod ? ['', ''] : [])],
   );
   const headers = flags.ns ? PS_NS_HEADERS : [...PS_HEADERS, ...(flags.size ? ['SIZE'] : []), ...(flags.pod ? ['POD ID', 'PODNAME'] : [])];
-  if (flags.noheading) table.forEach((r) => printLine(r.join('  ')));
-  else printTable(headers, table);
+  printTable(headers, table, { noHeading: flags.noheading });
 };
 
 export const build = (name = 'ps'): Command =>

@@ -105,9 +105,9 @@ const buildList = (): Command =>
       const format = parseFormat(flags.format);
       if (format.kind === 'json') return printJson(networks.map(networkJson), 2);
       if (format.kind === 'template') return printTemplate(format.template, networks.map(templateFields));
-      const rows = networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver, n.subnet]);
-      if (flags.noheading) return rows.forEach((r) => printLine(r.join('  ')));
-      printTable(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'], rows);
+      // Podman's columns ({{.Subnet}} in a template shows the subnet); --noheading pads them all the same.
+      const rows = networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver]);
+      printTable(['NETWORK ID', 'NAME', 'DRIVER'], rows, { noHeading: flags.noheading });
     });
 
 // network ls --filter, as Podman's: each KEY=VALUE must hold (the same key twice: either value).
