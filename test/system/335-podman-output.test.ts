@@ -157,4 +157,13 @@ describe('JSON as each Podman command indents it', () => {
     expect((await sb.runCli(0, 'version', '--format', 'json')).stdout).toMatch(/^\{"Client":\{"[A-Z].*\}\}\n$/);
     expect((await sb.runCli(0, 'images', '--format', 'json')).stdout).toMatch(/^\[\n {4}\{\n {8}"Id": /);
   });
+
+  it("writes maps (labels) with sorted keys, as Go's encoder does", async () => {
+    await sb.runCli(0, 'create', '--name', 'labelled', '--label', 'zz=1', '--label', 'aa=2', '--label', 'mm=3', IMG, 'sh');
+    const ps = (await sb.runCli(0, 'ps', '-a', '--filter', 'name=labelled', '--format', 'json')).stdout;
+    expect(ps).toMatch(/"Labels": \{\n {6}"aa": "2",\n {6}"mm": "3",\n {6}"zz": "1"\n {4}\}/);
+    const inspect = (await sb.runCli(0, 'container', 'inspect', 'labelled')).stdout;
+    expect(Object.keys(JSON.parse(inspect)[0].Config.Labels)).toEqual(['aa', 'mm', 'zz']);
+    await sb.runCli(0, 'rm', 'labelled');
+  });
 });

@@ -8,9 +8,34 @@ export const printLine = (line: string): void => {
 
 // Indented as Podman's command prints it: 4 spaces (images, secret inspect), 5 (the inspect
 // commands), 2 (ps, info, network ls, volume ls), 0 for one line (version, history).
+// Fields that are Go maps in Podman's reports, which Go's encoder writes with sorted keys.
+const MAP_FIELDS = new Set([
+  'Labels',
+  'labels',
+  'Annotations',
+  'Options',
+  'options',
+  'Sysctls',
+  'ExposedPorts',
+  'PortBindings',
+  'Ports',
+  'Networks',
+  'Tmpfs',
+  'Volumes',
+  'Attributes',
+  'DriverOpts',
+]);
+const sortedMaps = (key: string, value: unknown): unknown =>
+  MAP_FIELDS.has(key) && value && typeof value === 'object' && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : value;
+
 // Go's encoder escapes <, > and & in strings (\u003c ...); outside strings JSON has none of them.
 export const printJson = (value: unknown, indent = 4): void => {
-  const text = JSON.stringify(value, null, indent || undefined).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const text = JSON.stringify(value, sortedMaps, indent || undefined).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   writeOut(`${text}\n`);
 };
 
