@@ -2,6 +2,7 @@
 // script that calls the hidden `skiff __complete WORDS…`, which walks the same tree and offers
 // subcommands, flags, and names of local objects.
 import { CliError } from '../errors.js';
+import { TOP_DESCRIPTORS } from '../engine/container-top.js';
 import { Command, type Option } from 'commander';
 import { openEngineFor } from './engine.js';
 import { printLine } from './output/print.js';
@@ -190,7 +191,8 @@ export const buildComplete = (): Command =>
       } else {
         const joined = path.join(' ');
         const verb = path[0] === 'container' ? path.slice(1).join(' ') : joined;
-        candidates = [];
+        // top's descriptors after the container, as Podman offers them.
+        candidates = verb === 'top' && positional > 0 ? [...TOP_DESCRIPTORS] : [];
         const engine = await openEngineFor(self);
         // Containers first where a container is the usual argument (inspect takes both).
         if (CONTAINER_COMMANDS.has(verb) && !(['exec', 'commit', 'top'].includes(verb) && positional > 0)) {

@@ -94,5 +94,7 @@ describe('completion', () => {
     expect(await complete('ps', '--filter=sta')).toEqual(['--filter=status=']);
     expect(await complete('images', '--filter', '')).toEqual(['label=', 'reference=', 'before=', 'since=', 'dangling=', 'readonly=']);
     expect(await complete('images', '--filter', 'dangling=')).toEqual(['dangling=true', 'dangling=false']);
+    // podman __complete top CTR '': its descriptors.
+    expect(await complete('top', 'ctr', 'c')).toEqual(['capamb', 'capbnd', 'capeff', 'capinh', 'capprm', 'comm']);
   });
 });
