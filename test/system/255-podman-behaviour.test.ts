@@ -32,7 +32,9 @@ describe('as Podman does it', () => {
     await sb.runCli(0, 'rm', '-f', '-t', '0', 'target');
   });
 
-  it('--force lets a missing image or network pass', async () => {
+  it('--force lets a missing container, image or network pass', async () => {
+    expect((await sb.run(['rm', '-f', 'nosuchcontainer'])).code).toBe(0);
+    expect((await sb.run(['rm', 'nosuchcontainer'])).code).toBe(1);
     expect((await sb.run(['rmi', '-f', 'nosuchimage'])).code).toBe(0);
     expect((await sb.run(['rmi', 'nosuchimage'])).code).not.toBe(0);
     expect((await sb.run(['network', 'rm', '-f', 'nosuchnet'])).code).toBe(0);
