@@ -60,7 +60,8 @@ await build({
   outfile: 'dist/skiff.cjs',
   sourcemap: 'linked',
   // src/util/native.ts finds the native files from its own URL.
-  define: { 'import.meta.url': '__skiffUrl' },
+  // src/config/toml-files.ts requires the TOML parser's bundle when it first needs it.
+  define: { 'import.meta.url': '__skiffUrl', SKIFF_TOML_MODULE: '"./vendor/smol-toml.cjs"' },
   banner: { js: "const __skiffUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [vendorExternal, lazyCommanderChildProcess],
 });

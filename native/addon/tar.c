@@ -277,6 +277,7 @@ void
 tar_feed (struct unpacker *u, const unsigned char *p, size_t n)
 {
   EVP_DigestUpdate (u->tar_hash, p, n);
+  u->tar_bytes += n;
   while (n > 0 && u->failure == OK)
     {
       size_t take;

@@ -110,7 +110,7 @@ struct unpacker
   /* The result.  */
   enum failure failure;
   char message[PATH_MAX + 256];
-  uint64_t size, entries;
+  uint64_t size, entries, tar_bytes;
   char *devices[MAX_DEVICES];
   int n_devices;
   char pushed_digest[72], tar_digest[72];

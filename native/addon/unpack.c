@@ -192,6 +192,8 @@ call_js (napi_env env, napi_value callback, void *context, void *data)
   napi_set_named_property (env, result, "pushedBytes", value);
   napi_create_double (env, (double) u->size, &value);
   napi_set_named_property (env, result, "size", value);
+  napi_create_double (env, (double) u->tar_bytes, &value);
+  napi_set_named_property (env, result, "tarBytes", value);
   napi_create_double (env, (double) u->entries, &value);
   napi_set_named_property (env, result, "entries", value);
   napi_create_array_with_length (env, u->n_devices, &list);

@@ -1,6 +1,8 @@
 /* What the launcher reads of files and processes (skiff.c, stats.c, ps.c).  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,4 +91,29 @@ data_dir (char *out, size_t size)
   else
     return false;
   return true;
+}
+
+static int
+by_name (const struct dirent **a, const struct dirent **b)
+{
+  return strcmp ((*a)->d_name, (*b)->d_name);
+}
+
+static int
+is_id (const struct dirent *entry)
+{
+  return strlen (entry->d_name) == 64 && strspn (entry->d_name, "0123456789abcdef") == 64;
+}
+
+/* The containers' directories under DATA/containers (64 hex digits each), sorted by name; the
+   count (0 when there is no such directory).  The caller frees each entry and the array.  */
+int
+container_ids (const char *data, struct dirent ***entries)
+{
+  char dir[PATH_MAX];
+  *entries = NULL;
+  if (snprintf (dir, sizeof dir, "%s/containers", data) >= (int) sizeof dir)
+    return 0;
+  int count = scandir (dir, entries, is_id, by_name);
+  return count < 0 ? 0 : count;
 }

@@ -9,4 +9,7 @@ char *read_bounded (const char *path, size_t max);
 bool start_time (const char *pid, char *out, size_t size);
 bool data_dir (char *out, size_t size);
 
+struct dirent;
+int container_ids (const char *data, struct dirent ***entries);
+
 #endif

@@ -204,24 +204,12 @@ out:
   return ok;
 }
 
-static int
-by_name (const struct dirent **a, const struct dirent **b)
-{
-  return strcmp ((*a)->d_name, (*b)->d_name);
-}
-
-static int
-is_id (const struct dirent *entry)
-{
-  return strlen (entry->d_name) == 64 && strspn (entry->d_name, "0123456789abcdef") == 64;
-}
-
-/* Newest first; equal times in the listing's order.  */
+/* Oldest first, as Podman lists; equal times in the listing's order.  */
 static int
 by_created (const void *a, const void *b)
 {
   const row *x = *(row *const *) a, *y = *(row *const *) b;
-  int c = strcmp (y->created, x->created);
+  int c = strcmp (x->created, y->created);
   return c ? c : x->order - y->order;
 }
 
@@ -249,12 +237,8 @@ fast_ps (int argc, char **argv, int index, const char *runroot, const char *data
   struct timespec clock;
   clock_gettime (CLOCK_REALTIME, &clock);
   long long now = (long long) clock.tv_sec * 1000 + clock.tv_nsec / 1000000;
-  char dir[PATH_MAX + 16];
-  snprintf (dir, sizeof dir, "%s/containers", data);
   struct dirent **entries = NULL;
-  int count = scandir (dir, &entries, is_id, by_name);
-  if (count < 0)
-    count = 0;
+  int count = container_ids (data, &entries);
   row *rows = count ? calloc ((size_t) count, sizeof *rows) : NULL;
   row **shown = count ? calloc ((size_t) count, sizeof *shown) : NULL;
   int n = 0;
@@ -278,12 +262,13 @@ fast_ps (int argc, char **argv, int index, const char *runroot, const char *data
     }
   qsort (shown, (size_t) n, sizeof *shown, by_created);
 
-  /* -q: the ids; --noheading: the cells joined by two spaces; else printTable (every column but
-     the last padded to its widest cell, two spaces between, trailing spaces cut).  Written once.  */
+  /* -q: the ids; else printTable (every column but the last padded to its widest cell and at least
+     MIN_COLUMN_WIDTH, two spaces between, trailing spaces cut; --noheading: no header row, which
+     then does not widen its column).  Written once.  */
   size_t widths[COLUMNS], size = 1;
   for (int c = 0; c < COLUMNS; c++)
     {
-      widths[c] = strlen (HEADERS[c]);
+      widths[c] = !noheading && strlen (HEADERS[c]) > MIN_COLUMN_WIDTH ? strlen (HEADERS[c]) : MIN_COLUMN_WIDTH;
       for (int i = 0; i < n; i++)
         if (strlen (shown[i]->cells[c]) > widths[c])
           widths[c] = strlen (shown[i]->cells[c]);
@@ -307,10 +292,10 @@ fast_ps (int argc, char **argv, int index, const char *runroot, const char *data
         for (int c = 0; c < COLUMNS; c++)
           {
             const char *text = i < 0 ? HEADERS[c] : shown[i]->cells[c];
-            int width = noheading || c == COLUMNS - 1 ? 0 : (int) widths[c];
+            int width = c == COLUMNS - 1 ? 0 : (int) widths[c];
             len += (size_t) snprintf (out + len, size - len, c == COLUMNS - 1 ? "%-*s" : "%-*s  ", width, text);
           }
-      while (!quiet && !noheading && len > start && out[len - 1] == ' ')
+      while (!quiet && len > start && out[len - 1] == ' ')
         len--;
       out[len++] = '\n';
     }

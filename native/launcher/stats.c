@@ -218,18 +218,6 @@ out:
   return ok;
 }
 
-static int
-by_name (const struct dirent **a, const struct dirent **b)
-{
-  return strcmp ((*a)->d_name, (*b)->d_name);
-}
-
-static int
-is_id (const struct dirent *entry)
-{
-  return strlen (entry->d_name) == 64 && strspn (entry->d_name, "0123456789abcdef") == 64;
-}
-
 int
 fast_stats (int argc, char **argv, int index, const char *runroot)
 {
@@ -245,7 +233,7 @@ fast_stats (int argc, char **argv, int index, const char *runroot)
   if (!no_stream || getenv ("SKIFF_NO_FAST_PATH") || !(index == 1 || (index == 2 && strcmp (argv[1], "container") == 0)))
     return -1;
 
-  char data[PATH_MAX], run[PATH_MAX], dir[PATH_MAX + 16];
+  char data[PATH_MAX], run[PATH_MAX];
   if (!data_dir (data, sizeof data))
     return -1;
   snprintf (run, sizeof run, "%s", runroot);
@@ -254,11 +242,8 @@ fast_stats (int argc, char **argv, int index, const char *runroot)
   const char *total = read_small ("/proc/meminfo", meminfo, sizeof meminfo) ? strstr (meminfo, "MemTotal:") : NULL;
   double host_memory = total ? strtod (total + 9, NULL) * 1024 : 0;
 
-  snprintf (dir, sizeof dir, "%s/containers", data);
   struct dirent **entries = NULL;
-  int count = scandir (dir, &entries, is_id, by_name);
-  if (count < 0)
-    count = 0;
+  int count = container_ids (data, &entries);
   static row rows[MAX_ROWS];
   int n = 0;
   bool ok = count <= MAX_ROWS;
@@ -280,7 +265,7 @@ fast_stats (int argc, char **argv, int index, const char *runroot)
   size_t widths[COLUMNS], size = 1;
   for (int c = 0; c < COLUMNS; c++)
     {
-      widths[c] = strlen (HEADERS[c]);
+      widths[c] = strlen (HEADERS[c]) > MIN_COLUMN_WIDTH ? strlen (HEADERS[c]) : MIN_COLUMN_WIDTH;
       for (int i = 0; i < n; i++)
         if (strlen (rows[i].cells[c]) > widths[c])
           widths[c] = strlen (rows[i].cells[c]);

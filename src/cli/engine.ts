@@ -47,7 +47,9 @@ export const openEngineFor = async (cmd: Command): Promise<Engine> => {
 };
 
 // Parses Podman-style boolean flag values: "--tls-verify", "--tls-verify=false".
-export const parseBool = (value: string | undefined): boolean => {
+export const parseBool = (raw: string | undefined): boolean => {
+  // (A short flag written "-H=false" reaches commander as "=false"; pflag reads it as false.)
+  const value = raw?.replace(/^=/, '');
   if (value === undefined || value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw new CliError('EUSAGE', `"${value}" is not a boolean (true or false)`);

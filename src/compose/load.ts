@@ -99,7 +99,7 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
   // Secrets and configs from a variable: its value now (docker compose reads it when it loads).
   for (const section of [project.secrets, project.configs])
     for (const o of Object.values(section ?? {})) if (o.environment !== undefined && env[o.environment] !== undefined) o.content = env[o.environment];
-  return { project, files, warnings, environment: env };
+  return { project: { ...project, configFiles: files }, files, warnings, environment: env };
 };
 
 interface LoadContext {

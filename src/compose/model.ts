@@ -158,6 +158,8 @@ export interface FileModel {
 export interface Project {
   name: string;
   workingDir: string;
+  /** The compose files it was read from (labelled on its containers: `compose ls` shows them). */
+  configFiles?: string[];
   services: Record<string, ServiceConfig>;
   networks: Record<string, NetworkConfig>;
   volumes: Record<string, VolumeTopConfig>;

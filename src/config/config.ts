@@ -33,6 +33,7 @@ import {
   mergeRegistrySettings,
   parseRegistriesDoc,
   type RegistryConfig,
+  type RegistrySettings,
   registriesSources,
   type ShortNameAlias,
   type ShortNameMode,
@@ -118,11 +119,11 @@ export interface ConfigSources {
   root?: string;
 }
 
-// Podman's files under skiff.conf: registries.conf's settings, then containers.conf's.
-const applyPodmanFiles = async (config: SkiffConfig, doc: Record<string, unknown>, file: string, sources: ConfigSources): Promise<void> => {
+// Podman's files under skiff.conf: registries.conf's settings (skiff.conf's merged over them), then containers.conf's.
+const applyPodmanFiles = (config: SkiffConfig, skiffRegistries: RegistrySettings, sources: ConfigSources): void => {
   const env = sources.env ?? process.env;
-  const podman = await loadRegistriesConf(registriesSources(env, sources.root));
-  const registries = mergeRegistrySettings(podman, Object.keys(doc).length ? parseRegistriesDoc(doc, file, false) : emptySettings());
+  const podman = loadRegistriesConf(registriesSources(env, sources.root));
+  const registries = mergeRegistrySettings(podman, skiffRegistries);
   if (registries.search) {
     config.unqualifiedSearchRegistries = registries.search.registries;
     config.searchOrigin = registries.search.origin;
@@ -131,7 +132,7 @@ const applyPodmanFiles = async (config: SkiffConfig, doc: Record<string, unknown
   config.registries = [...registries.registries.values()];
   for (const [name, alias] of registries.aliases) if (alias) config.aliases[name] = alias;
 
-  const conf = await loadContainersConf(containersConfFiles(env, sources.root));
+  const conf = loadContainersConf(containersConfFiles(env, sources.root));
   const e = conf.engine;
   config.containers = conf.containers;
   config.containersConfFiles = conf.files;
@@ -149,13 +150,8 @@ const applyPodmanFiles = async (config: SkiffConfig, doc: Record<string, unknown
   if (conf.network.defaultNetwork) config.network.defaultNetwork = conf.network.defaultNetwork;
 };
 
-// Reads skiff.conf over Podman's registries.conf and containers.conf; missing files mean the
-// defaults, a malformed one is a clear error naming it. The TOML parser is loaded only when a
-// file sets something.
-export const loadConfig = async (file: string, sources: ConfigSources = {}): Promise<SkiffConfig> => {
-  const doc = (await readTomlFile(file)) ?? {};
-  const config = defaultConfig();
-  await applyPodmanFiles(config, doc, file, sources);
+// skiff.conf's own settings over `config` (a bad value is an error naming the file).
+const applySkiffConf = (config: SkiffConfig, doc: Record<string, unknown>, file: string): void => {
   const storage = doc.storage as Record<string, unknown> | undefined;
   if (storage?.userns !== undefined) {
     if (storage.userns !== 'auto' && storage.userns !== 'single') throw new CliError('ECONFIG', `${file}: storage.userns must be "auto" or "single"`);
@@ -169,8 +165,30 @@ export const loadConfig = async (file: string, sources: ConfigSources = {}): Pro
     config.engine.eventsLogfileMaxSize = asSize(engine.events_logfile_max_size, 'engine.events_logfile_max_size', file);
   const network = doc.network as Record<string, unknown> | undefined;
   if (network?.backend !== undefined) config.network.backend = oneOf(network.backend, NETWORK_BACKENDS, 'network.backend', file);
-  return config;
 };
+
+// Reads (and checks) skiff.conf now, so a malformed one fails every command; returns what reads
+// the whole configuration, skiff.conf over Podman's registries.conf and containers.conf, the first
+// time a value is needed (parsing Podman's files costs a command ~2 ms; `ps` and `images` need
+// none of it), the same object after. Missing files mean the defaults; a malformed one is a clear
+// error naming it. The TOML parser is loaded only when a file sets something.
+export const configLoader = (file: string, sources: ConfigSources = {}): (() => SkiffConfig) => {
+  const doc = readTomlFile(file) ?? {};
+  const skiffRegistries = Object.keys(doc).length ? parseRegistriesDoc(doc, file, false) : emptySettings();
+  applySkiffConf(defaultConfig(), doc, file);
+  let config: SkiffConfig | undefined;
+  return () => {
+    if (config) return config;
+    const loading = defaultConfig();
+    applyPodmanFiles(loading, skiffRegistries, sources);
+    applySkiffConf(loading, doc, file);
+    config = loading;
+    return config;
+  };
+};
+
+// The whole configuration at once (see configLoader).
+export const loadConfig = async (file: string, sources: ConfigSources = {}): Promise<SkiffConfig> => configLoader(file, sources)();
 
 // A runtime named as containers.conf's [engine.runtimes] has it: the first of its paths that
 // exists; any other name ("crun", "runc", a path) as it is.

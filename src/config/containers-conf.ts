@@ -215,12 +215,12 @@ const interpret = (doc: TomlDoc, origins: Record<string, string>, files: string[
 };
 
 // Reads and merges the containers.conf files Podman would read.
-export const loadContainersConf = async (sources: { files: string[]; required: string[] }): Promise<ContainersConf> => {
+export const loadContainersConf = (sources: { files: string[]; required: string[] }): ContainersConf => {
   const doc: TomlDoc = {};
   const origins: Record<string, string> = {};
   const read: string[] = [];
   for (const file of sources.files) {
-    const one = await readTomlFile(file, sources.required.includes(file));
+    const one = readTomlFile(file, sources.required.includes(file));
     if (!one) continue;
     read.push(file);
     mergeInto(doc, one, file, origins);

@@ -208,14 +208,14 @@ export const registriesSources = (env: NodeJS.ProcessEnv, root = ''): Registries
 };
 
 // Reads and merges the registries.conf files of `sources`.
-export const loadRegistriesConf = async (sources: RegistriesSources): Promise<RegistrySettings> => {
-  const main = await readTomlFile(sources.main, sources.required);
+export const loadRegistriesConf = (sources: RegistriesSources): RegistrySettings => {
+  const main = readTomlFile(sources.main, sources.required);
   let settings = main ? parseRegistriesDoc(main, sources.main, false) : emptySettings();
   for (const file of sources.dropInDirs.flatMap(dropInFiles)) {
-    const doc = await readTomlFile(file);
+    const doc = readTomlFile(file);
     if (doc) settings = mergeRegistrySettings(settings, parseRegistriesDoc(doc, file, true));
   }
-  const cache = await readTomlFile(sources.aliasCache);
+  const cache = readTomlFile(sources.aliasCache);
   if (cache) {
     const recorded = parseRegistriesDoc({ aliases: cache.aliases ?? {} }, sources.aliasCache, true);
     settings = mergeRegistrySettings(settings, { registries: new Map(), aliases: recorded.aliases });

@@ -1,6 +1,7 @@
 // Reading the containers-* TOML files a Podman user already has (registries.conf, containers.conf
 // and their drop-in directories): bounded, parsed only when they set something, errors naming the file.
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { readBoundedFile } from '../util/bounded-read.js';
@@ -32,12 +33,22 @@ const settingsOf = (text: string): string | undefined => {
   return lines.every((l) => /^\s*\[[^\]]*\]\s*(#.*)?$/.test(l)) ? undefined : lines.join('\n');
 };
 
-// Parses a TOML file; undefined when it is missing (unless required) or sets nothing.
-export const readTomlFile = async (file: string, required = false): Promise<TomlDoc | undefined> => {
+// The TOML parser's module: its own bundle beside skiff's (scripts/build.mjs defines the path),
+// the package itself when skiff runs from its sources (tests).
+declare const SKIFF_TOML_MODULE: string | undefined;
+let parse: ((text: string) => unknown) | undefined;
+const tomlParser = (): ((text: string) => unknown) => {
+  parse ??= (createRequire(import.meta.url)(typeof SKIFF_TOML_MODULE === 'string' ? SKIFF_TOML_MODULE : 'smol-toml') as typeof import('smol-toml')).parse;
+  return parse;
+};
+
+// Parses a TOML file; undefined when it is missing (unless required) or sets nothing. Synchronous:
+// Podman's files are read the first time a value of theirs is needed (config.ts configLoader).
+export const readTomlFile = (file: string, required = false): TomlDoc | undefined => {
   const text = readText(file, required);
   const settings = text === undefined ? undefined : settingsOf(text);
   if (settings === undefined) return undefined;
-  const { parse } = await import('smol-toml');
+  const parse = tomlParser();
   try {
     return parse(settings) as TomlDoc;
   } catch (error) {

@@ -68,6 +68,7 @@ export const createOptions = (project: Project, service: string, hash: string, n
       `${NUMBER_LABEL}=${n}`,
       `${HASH_LABEL}=${hash}`,
       `com.docker.compose.project.working_dir=${project.workingDir}`,
+      ...(project.configFiles ? [`com.docker.compose.project.config_files=${project.configFiles.join(',')}`] : []),
       'com.docker.compose.oneoff=False',
     ],
     network: project.networks[nets[0][0]].name,

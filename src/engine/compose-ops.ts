@@ -9,7 +9,7 @@ import type { CreateOptions } from './container-config.js';
 import type { ExecOptions } from './container-exec.js';
 import type { ContainerRow } from './container-reports.js';
 import type { Engine } from './index.js';
-import type { Project } from '../compose/model.js';
+import { secondsOf, type Project } from '../compose/model.js';
 import type { ContainerRecord } from '../state/containers.js';
 
 export const ONEOFF_LABEL = 'com.docker.compose.oneoff';
@@ -169,18 +169,21 @@ const clock = (seconds: number): string =>
 export const top = async (engine: Engine, project: Project, services: string[]): Promise<TopReport[]> => {
   const selected = selectServices(project, services);
   await engine.enterUserNamespace();
-  const now = Date.now();
   return serviceContainers(engine, project.name, selected, 'include')
     .filter(isRunning)
     .map((r) => ({
       name: r.record.name,
       titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'],
-      // engine.files.top: USER PID PPID %CPU ELAPSED TTY TIME COMMAND.
-      processes: engine.files.top(r.record.id).map(([user, pid, ppid, cpu, elapsed, tty, time, cmd]) => {
-        const started = new Date(now - Number.parseFloat(elapsed) * 1000);
-        const stime = `${String(started.getHours()).padStart(2, '0')}:${String(started.getMinutes()).padStart(2, '0')}`;
-        return [user, pid, ppid, String(Math.floor(Number(cpu))), stime, tty, clock(Number.parseFloat(time)), cmd];
-      }),
+      // From Podman's descriptors to docker's columns: STIME as HH:MM, TIME as a clock.
+      processes: engine.files
+        .top(r.record.id, ['user', 'pid', 'ppid', 'pcpu', 'stime', 'tty', 'time', 'args'])
+        .rows.map(([user, pid, ppid, cpu, stime, tty, time, cmd]) => {
+          const started = new Date(stime.replace(/ ([+-]\d{2})(\d{2}) \S+$/, '$1:$2').replace(' ', 'T'));
+          const hhmm = Number.isNaN(started.getTime())
+            ? stime
+            : `${String(started.getHours()).padStart(2, '0')}:${String(started.getMinutes()).padStart(2, '0')}`;
+          return [user, pid, ppid, String(Math.floor(Number(cpu))), hhmm, tty, clock(secondsOf(time)), cmd];
+        }),
     }));
 };
 

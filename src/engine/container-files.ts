@@ -1,11 +1,11 @@
 // What looks into a container's files and processes: cp (both ways), diff, export, commit, top.
 // All run inside the rootless namespace, where the container's root is mounted.
 import { outerIds, toInner } from '../util/idmap.js';
-import { constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { constants, fstatSync, lstatSync, openSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
 import { normalizeName } from '../image/reference.js';
-import { resolveUser, userNames } from '../oci/passwd.js';
+import { resolveUser } from '../oci/passwd.js';
 import type { ImageRecord } from '../storage/image-store.js';
 import type { ContainerRecord } from '../state/containers.js';
 import { closeQuietly, openInRoot, openInRootIfExists } from '../util/in-root.js';
@@ -13,6 +13,14 @@ import { O_PATH } from '../util/native.js';
 import type { EngineContext } from './context.js';
 import type { ContainersEngine } from './containers.js';
 import { throughMounts } from './container-mounts.js';
+import { DEFAULT_TOP_DESCRIPTORS, type TopReport, topReport } from './container-top.js';
+import { execCaptured } from './container-exec.js';
+import { runtimeCgroups } from './container-cgroups.js';
+import { resolveRuntime } from '../runtime/runtime.js';
+
+// ps(1) in the container for top: its time and the output kept.
+const PS_TIMEOUT_MS = 30_000;
+const PS_OUTPUT_MAX = 4 << 20;
 
 export interface DiffReport {
   kind: 'A' | 'C' | 'D';
@@ -279,47 +287,32 @@ export class ContainerFiles {
     });
   }
 
-  // `skiff top`: the container's processes, as Podman's default descriptors show them.
-  top(input: string): string[][] {
+  // `skiff top`: the container's processes in the columns of psgo's descriptors (container-top.ts).
+  top(input: string, descriptors: string[] = DEFAULT_TOP_DESCRIPTORS): TopReport {
     const record = this.containers.find(input);
     const state = this.containers.state(record.id);
     if (state.status !== 'running' || !state.pid) throw new CliError('ESTATE', `top needs a running container: ${record.name} is ${state.status}`);
-    const pidNs = readlinkSync(`/proc/${state.pid}/ns/pid`);
-    // Names from the container's own /etc/passwd, seen through its init's root (any rootfs driver).
-    const names = userNames(`/proc/${state.pid}/root`);
-    const hz = 100;
-    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-    const rows: string[][] = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readlinkSync(`/proc/${entry}/ns/pid`) !== pidNs) continue;
-        const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-        const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
-        const nspid = field('NSpid').split(/\s+/).pop()!;
-        const nsppid = this.nsPid(field('PPid'), pidNs);
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const cpu = (Number(f[11]) + Number(f[12])) / hz;
-        const elapsed = Math.max(0.001, uptime - Number(f[19]) / hz);
-        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || `[${field('Name')}]`;
-        const uid = field('Uid').split(/\s+/)[0];
-        rows.push([names.get(uid) ?? uid, nspid, nsppid, (100 * (cpu / elapsed)).toFixed(3), `${elapsed.toFixed(3)}s`, '?', `${Math.floor(cpu)}s`, cmdline]);
-      } catch {
-        // the process ended while we looked
-      }
-    }
-    return rows.sort((a, b) => Number(a[1]) - Number(b[1]));
+    // Names from the container's own /etc/passwd and /etc/group, seen through its init's root (any rootfs driver).
+    return topReport(state.pid, descriptors, `/proc/${state.pid}/root`, record.config.idMappings);
   }
 
-  // A parent's pid as the container sees it; 0 for one outside the container (the monitor).
-  private nsPid(hostPid: string, pidNs: string): string {
-    try {
-      if (readlinkSync(`/proc/${hostPid}/ns/pid`) !== pidNs) return '0';
-      const status = readFileSync(`/proc/${hostPid}/status`, 'utf8');
-      return /^NSpid:\s*(.*)$/m.exec(status)?.[1].split(/\s+/).pop() ?? '0';
-    } catch {
-      return '0';
-    }
+  // `skiff top CTR -eo pid,comm`: arguments that are not descriptors go to ps(1) in the container,
+  // as Podman does; its output lines, without the line of that ps itself.
+  async topWithPs(input: string, args: string[]): Promise<string[]> {
+    const record = this.containers.find(input);
+    const state = this.containers.state(record.id);
+    if (state.status !== 'running' || !state.pid) throw new CliError('ESTATE', `top needs a running container: ${record.name} is ${state.status}`);
+    const base = resolveRuntime(record.runtime, this.ctx.paths.run, runtimeCgroups(record));
+    const runtime = this.ctx.runtimeFlags?.length ? { ...base, globalArgs: [...base.globalArgs, ...this.ctx.runtimeFlags] } : base;
+    const result = await execCaptured(this.ctx.containers, record, runtime, state, ['ps', ...args], PS_TIMEOUT_MS, PS_OUTPUT_MAX);
+    const lines = result.output.split('\n').filter((l) => l.trim());
+    if (result.timedOut) throw new CliError('EHELPER', `executing ps(1) in the container: it did not finish in ${PS_TIMEOUT_MS / 1000} s`);
+    if (result.code !== 0)
+      throw new CliError(
+        'EHELPER',
+        `executing ps(1) in the container: ${lines.at(-1) ?? `exit code ${result.code}`} (the arguments are not top's descriptors: see skiff top --help)`,
+      );
+    const self = args.join(' ');
+    return lines.filter((l) => !l.includes(self));
   }
 }

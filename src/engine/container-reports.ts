@@ -47,14 +47,16 @@ export const statusText = ({ state, health }: ContainerRow, now = Date.now()): s
 // Podman's state names: created, running, paused, exited (stopping shows as running).
 export const stateName = (state: ContainerState): string => (state.paused ? 'paused' : state.status === 'stopping' ? 'running' : state.status);
 
-const unix = (iso: string | undefined): number => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
+// Seconds since the epoch; Go's zero time (-62135596800) for a time that never was, as Podman's.
+const unix = (iso: string | undefined): number => (iso ? Math.floor(Date.parse(iso) / 1000) : GO_ZERO_UNIX);
+const GO_ZERO_UNIX = -62135596800;
 
-export const psJson = (row: ContainerRow) => {
+// `ps --format json`'s entry, Podman's keys in Podman's order (Created last); `sizes` with --size.
+export const psJson = (row: ContainerRow & { size?: number; rootFsSize?: number; namespaces?: object }) => {
   const { record: r, state: s } = row;
   return {
     AutoRemove: r.config.autoRemove,
     Command: command(r),
-    Created: unix(r.created),
     CreatedAt: timeAgo(r.created),
     Exited: s.status === 'exited',
     ExitedAt: unix(s.finishedAt),
@@ -66,15 +68,20 @@ export const psJson = (row: ContainerRow) => {
     Labels: Object.keys(r.config.labels).length ? r.config.labels : null,
     Mounts: (r.config.mounts ?? []).map((m) => m.destination),
     Names: [r.name],
+    Namespaces: row.namespaces ?? {},
     Networks: [],
     Pid: s.pid ?? 0,
+    Pod: '',
+    PodName: '',
     Ports: r.config.ports?.length
       ? r.config.ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol }))
       : null,
     Restarts: s.restartCount,
+    Size: row.size === undefined ? null : { rootFsSize: row.rootFsSize ?? 0, rwSize: row.size },
     StartedAt: unix(s.startedAt),
     State: stateName(s),
     Status: statusText(row),
+    Created: unix(r.created),
   };
 };
 
@@ -303,18 +310,20 @@ export interface PsNamespaces {
 export interface PsEntry extends ContainerRow {
   /** Bytes in the writable layer, with `size`. */
   size?: number;
+  /** Bytes in the root filesystem: the writable layer and the image's (Podman's rootFsSize), with `size`. */
+  rootFsSize?: number;
   /** With `namespaces`: empty strings for a container that does not run. */
   namespaces?: PsNamespaces;
 }
 
-// Podman's ps --sort keys, and how each orders two rows (created and runningfor: newest first).
+// Podman's ps --sort keys, and how each orders two rows (created and runningfor: oldest first).
 const PS_SORTS: Record<string, (a: PsEntry, b: PsEntry) => number> = {
   command: (a, b) => compare(command(a.record).join(' '), command(b.record).join(' ')),
-  created: (a, b) => compare(b.record.created, a.record.created),
+  created: (a, b) => compare(a.record.created, b.record.created),
   id: (a, b) => compare(a.record.id, b.record.id),
   image: (a, b) => compare(a.record.image, b.record.image),
   names: (a, b) => compare(a.record.name, b.record.name),
-  runningfor: (a, b) => compare(b.state.startedAt ?? '', a.state.startedAt ?? ''),
+  runningfor: (a, b) => compare(a.state.startedAt ?? '', b.state.startedAt ?? ''),
   size: (a, b) => (a.size ?? 0) - (b.size ?? 0),
   status: (a, b) => compare(stateName(a.state), stateName(b.state)),
 };
@@ -344,7 +353,8 @@ export class ContainerReports {
     private readonly containers: ContainersEngine,
   ) {}
 
-  // `ps`: newest first (or by --sort), filtered; sizes and namespaces when asked.
+  // `ps`: oldest first (or by --sort), filtered (--latest and --last: the newest ones); sizes and
+  // namespaces when asked. Sizes read the container's files: the caller is in the user namespace.
   ps(options: PsOptions): PsEntry[] {
     const sort = PS_SORTS[options.sort ?? 'created'];
     if (!sort) throw new CliError('EUSAGE', `invalid --sort "${options.sort}": use one of ${PS_SORT_KEYS.join(', ')}`);
@@ -353,13 +363,22 @@ export class ContainerReports {
     let rows: PsEntry[] = this.containers
       .list()
       .filter((row) => (showAll || row.state.status === 'running' || row.state.status === 'stopping') && match(row))
-      .sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0));
+      .sort((a, b) => compare(b.record.created, a.record.created) || compare(b.record.id, a.record.id));
     if (options.latest) rows = rows.slice(0, 1);
     if (options.last !== undefined) rows = rows.slice(0, options.last);
-    if (options.size || options.sort === 'size') rows = rows.map((row) => ({ ...row, size: this.rwSize(row.record.id) }));
+    if (options.size || options.sort === 'size')
+      rows = rows.map((row) => {
+        const size = this.rwSize(row.record.id);
+        return { ...row, size, rootFsSize: size + this.lowersSize(row.record) };
+      });
     if (options.namespaces) rows = rows.map((row) => ({ ...row, namespaces: namespacesOf(row) }));
-    // (Stable: rows equal under the key stay newest first.)
-    return options.sort && options.sort !== 'created' ? rows.sort(sort) : rows;
+    // (Stable: rows equal under the key stay oldest first.)
+    return rows.reverse().sort(sort);
+  }
+
+  // Bytes in a container's image layers (the files in them).
+  private lowersSize(record: ContainerRecord): number {
+    return this.containers.lowers(record).reduce((sum, dir) => sum + du(dir), 0);
   }
 
   // Bytes in a container's writable layer.

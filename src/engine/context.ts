@@ -1,7 +1,7 @@
 // What every engine call works against: the user's paths, configuration and stores.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CgroupManagerSetting, loadConfig, type RootfsDriverSetting, runtimeByName, type SkiffConfig } from '../config/config.js';
+import { type CgroupManagerSetting, configLoader, type RootfsDriverSetting, runtimeByName, type SkiffConfig } from '../config/config.js';
 import { DEFAULT_HOOKS_DIRS } from '../oci/hooks.js';
 import { resolvePaths, type PathOverrides, type Paths } from '../config/paths.js';
 import { NetworkStore } from '../network/networks.js';
@@ -56,20 +56,30 @@ export interface ContextOverrides extends PathOverrides {
   hooksDirs?: string[];
 }
 
+// skiff.conf is read here; Podman's registries.conf and containers.conf when a value of the
+// configuration is first needed (config.ts configLoader), and the flags that override them then.
 export const createContext = async (overrides: ContextOverrides = {}): Promise<EngineContext> => {
   const paths = resolvePaths(overrides);
-  const config = await loadConfig(paths.configFile);
-  if (overrides.cgroupManager) config.engine.cgroupManager = overrides.cgroupManager;
-  if (overrides.rootfs) config.storage.rootfs = overrides.rootfs;
-  if (overrides.runtime) config.engine.runtime = overrides.runtime;
-  // A runtime named in containers.conf's [engine.runtimes] is at one of the paths given there.
-  config.engine.runtime = runtimeByName(config, config.engine.runtime, existsSync);
-  // containers.conf's tmp_dir is skiff's TMPDIR, below --tmpdir and TMPDIR.
-  if (config.engine.tmpDir && !process.env.TMPDIR) process.env.TMPDIR = config.engine.tmpDir;
-  const eventsBackend = overrides.eventsBackend ?? config.engine.eventsLogger;
+  const load = configLoader(paths.configFile);
+  let settled: SkiffConfig | undefined;
+  const config = (): SkiffConfig => {
+    if (settled) return settled;
+    const loaded = load();
+    if (overrides.cgroupManager) loaded.engine.cgroupManager = overrides.cgroupManager;
+    if (overrides.rootfs) loaded.storage.rootfs = overrides.rootfs;
+    if (overrides.runtime) loaded.engine.runtime = overrides.runtime;
+    // A runtime named in containers.conf's [engine.runtimes] is at one of the paths given there.
+    loaded.engine.runtime = runtimeByName(loaded, loaded.engine.runtime, existsSync);
+    // containers.conf's tmp_dir is skiff's TMPDIR, below --tmpdir and TMPDIR.
+    if (loaded.engine.tmpDir && !process.env.TMPDIR) process.env.TMPDIR = loaded.engine.tmpDir;
+    settled = loaded;
+    return settled;
+  };
   return {
     paths,
-    config,
+    get config() {
+      return config();
+    },
     images: new ImageStore(paths.data),
     layers: new LayerStore(paths.data),
     containers: new ContainerStore(paths.data, paths.run),
@@ -78,8 +88,12 @@ export const createContext = async (overrides: ContextOverrides = {}): Promise<E
     secrets: new SecretStore(paths.data),
     notifySocket: notifySocket(),
     ...(overrides.runtimeFlags?.length ? { runtimeFlags: overrides.runtimeFlags } : {}),
-    ...(eventsBackend ? { eventsBackend } : {}),
-    hooksDirs: overrides.hooksDirs ?? config.engine.hooksDir ?? DEFAULT_HOOKS_DIRS,
+    get eventsBackend() {
+      return overrides.eventsBackend ?? config().engine.eventsLogger;
+    },
+    get hooksDirs() {
+      return overrides.hooksDirs ?? config().engine.hooksDir ?? DEFAULT_HOOKS_DIRS;
+    },
     ...(overrides.hooksDirs ? { hooksDirsFlag: overrides.hooksDirs } : {}),
   };
 };

@@ -1,7 +1,7 @@
 // Images as a tree of layers (Podman's layer tree): which images sit on which layer, an image's
 // parent (rmi prunes dangling parents; image diff compares with it) and `image tree` reports.
 import type { ImageRecord } from '../storage/image-store.js';
-import type { LayerRecord } from '../storage/layer-store.js';
+import { layerTarSize, type LayerRecord } from '../storage/layer-store.js';
 
 export interface LayerNode {
   /** The layer's chain id. */
@@ -47,7 +47,7 @@ export class LayerTree {
     const record = this.records.get(id);
     const topOf = (this.imagesOn.get(id) ?? []).flatMap((i) => i.names);
     const children = withChildren ? (this.children.get(id) ?? []).map((c) => this.node(c, true)) : [];
-    return { id, size: record?.size ?? 0, topOf, children };
+    return { id, size: layerTarSize(record), topOf, children };
   }
 
   private historyLength(image: ImageRecord): number {

@@ -23,6 +23,7 @@ import { isManifestList, listInstance } from './list-lookup.js';
 import { aliasedName } from '../image/short-names.js';
 import type { ImageMountReport, ImageMounts } from './image-mounts.js';
 import { LayerTree, type ImageTreeReport } from './image-tree.js';
+import { imageHistory, type HistoryEntry } from './image-history.js';
 import { imageScp, type ScpReport } from './image-scp.js';
 import type { LayerChange } from '../storage/layer-diff.js';
 
@@ -259,6 +260,12 @@ export class ImagesEngine extends ImageRegistry {
   inspect(input: string): ImageInspectReport {
     const record = this.resolve(input);
     return { record, config: this.ctx.images.config(record.id) };
+  }
+
+  // `history`: the image's history entries, newest first, with their layers' sizes (image-history.ts).
+  history(input: string): HistoryEntry[] {
+    const record = this.resolve(input);
+    return imageHistory(record, this.ctx.images.config(record.id), (id) => this.ctx.layers.get(id), this.ctx.images.list());
   }
 
   // Copies an image to or from another host over ssh (image-scp.ts).

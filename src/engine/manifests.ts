@@ -151,7 +151,12 @@ export class ManifestsEngine {
   private async remoteEntries(name: string, options: ManifestAddOptions): Promise<SourcedEntry[]> {
     const { fetchListEntries, parseCredsFlag } = await import('./lazy.js');
     const ref = parseReference(name);
-    const remote = { tlsVerify: options.tlsVerify, credentials: options.creds ? parseCredsFlag(options.creds) : undefined, authFile: options.authfile };
+    const remote = {
+      tlsVerify: options.tlsVerify,
+      credentials: options.creds ? parseCredsFlag(options.creds) : undefined,
+      authFile: options.authfile,
+      certDir: options.certDir,
+    };
     const candidates: ImageReference[] = ref.qualified ? [ref] : this.ctx.config.unqualifiedSearchRegistries.map((r) => withRegistry(ref, r));
     if (candidates.length === 0)
       throw new CliError('EREFERENCE', `${name}: no such local image, and no unqualified-search-registries to look for it in: use a full name`);
@@ -277,7 +282,12 @@ export class ManifestsEngine {
       throw new CliError('EUSAGE', `${destination}: skiff pushes manifest lists to registries only (docker://NAME)`);
     const dest = parseReference((destination ?? record.names[0] ?? '').replace(/^docker:\/\//, '') || input);
     if (dest.digest) throw new CliError('EUSAGE', `push destination "${destination}" must be a tag, not a digest`);
-    const remote = { tlsVerify: options.tlsVerify, credentials: options.creds ? parseCredsFlag(options.creds) : undefined, authFile: options.authfile };
+    const remote = {
+      tlsVerify: options.tlsVerify,
+      credentials: options.creds ? parseCredsFlag(options.creds) : undefined,
+      authFile: options.authfile,
+      certDir: options.certDir,
+    };
     const report = await withStoreLock(this.ctx, false, () =>
       pushManifestList(this.ctx, record, list, dest, { ...remote, all: options.all, format: options.format, gzipOnly: options.gzipOnly }, onEvent),
     );

@@ -11,7 +11,7 @@ import { CliError } from '../errors.js';
 import { log } from '../util/log.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
 import { hashing, installLayer } from '../storage/layer-install.js';
-import { removeTree } from '../storage/layer-store.js';
+import { layerTarSize, removeTree } from '../storage/layer-store.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { tempSibling } from '../util/fs.js';
 import { hostPlatform } from './manifest.js';
@@ -182,6 +182,7 @@ const unpackedLayer = async (
       diffId,
       ...(chains.length > 1 ? { parent: chains[chains.length - 2] } : {}),
       size: result.size,
+      tarSize: result.tarBytes,
       compressedDigest: diffId,
       compressedSize: result.pushedBytes,
       compressedMediaType: MEDIA.dockerLayer,
@@ -235,7 +236,8 @@ export const storeImage = async (
   const record = makeImageRecord(
     config,
     { id: sha256Digest(configBytes), names, repoDigests: [], digest: sha256Digest(manifest), manifestMediaType: manifestType, layers },
-    (id) => ctx.layers.get(id)?.size ?? 0,
+    (id) => layerTarSize(ctx.layers.get(id)),
+    { manifest, config: configBytes },
   );
   return ctx.images.put(options.intermediate ? { ...record, intermediate: true } : record, manifest, configBytes);
 };

@@ -12,7 +12,7 @@ import { CliError, messageOf } from '../errors.js';
 import { MEDIA, type Descriptor, type ImageConfig, type ImageManifest, type Platform } from '../image-format.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
 import { hashing, installLayer } from '../storage/layer-install.js';
-import { removeTree } from '../storage/layer-store.js';
+import { layerTarSize, removeTree } from '../storage/layer-store.js';
 import { unpackLayer } from '../storage/unpack.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { tempSibling } from '../util/fs.js';
@@ -224,7 +224,8 @@ const storeCandidate = async (ctx: ImageContext, c: Candidate, names: string[], 
   const record = makeImageRecord(
     config,
     { id: configDigest, names, repoDigests: [], digest: sha256Digest(c.manifestBytes), manifestMediaType: c.mediaType, layers: chains },
-    (id) => ctx.layers.get(id)?.size ?? 0,
+    (id) => layerTarSize(ctx.layers.get(id)),
+    { manifest: c.manifestBytes, config: c.config },
   );
   return ctx.images.put(record, c.manifestBytes, c.config);
 };

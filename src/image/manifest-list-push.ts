@@ -1,7 +1,8 @@
 // Pushing a manifest list: every entry's image first, by digest (a local image's blobs and manifest
 // as `push` sends them; an image the list took from a registry copied blob by blob, or mounted
 // when it is in the same registry), then the index naming what was pushed, under the tag.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { layerCompression, type Descriptor, type ImageManifest } from '../image-format.js';
 import type { ImageRecord } from '../storage/image-store.js';
@@ -11,7 +12,9 @@ import { MANIFEST_ACCEPT, parseManifest } from './manifest.js';
 import { convertManifest, needsConversion, serializeList, type ListEntry, type ListFormat, type ManifestList } from './manifest-list.js';
 import { fetchManifest } from './manifest-list-remote.js';
 import type { PullEvent } from './pull.js';
-import { Pusher, wireBlob } from './push.js';
+import { exportImage } from './layer-blobs.js';
+import { Pusher } from './push.js';
+import { tempSibling } from '../util/fs.js';
 import { parseReference, repositoryName, type ImageReference } from './reference.js';
 import type { RegistryClient } from './registry/client.js';
 import { withRegistryClient, type RemoteOptions } from './registry/session.js';
@@ -33,6 +36,8 @@ export interface ListPushReport {
 
 interface Target {
   client: RegistryClient;
+  /** Where exported layers may be written (removed after the push). */
+  scratch: string;
   pusher: Pusher;
   dest: ImageReference;
   options: ListPushOptions;
@@ -78,22 +83,15 @@ interface Planned {
   send?: () => Promise<void>;
 }
 
-// A local image, as `push` sends it (uncompressed layers gzipped), under its digest.
+// A local image, as `push` sends it (layer-blobs.ts: uncompressed layers gzipped), under its digest.
 const planLocal = async (ctx: ImageContext, t: Target, entry: ListEntry, image: ImageRecord): Promise<Planned> => {
-  const stored = ctx.images.manifest(image.id);
-  const wire = await Promise.all(stored.layers.map((descriptor, i) => wireBlob(ctx, image.layers[i], descriptor)));
-  const changed = wire.some((w, i) => w.descriptor.digest !== stored.layers[i].digest);
-  const manifest = changed ? { ...stored, layers: wire.map((w) => w.descriptor) } : stored;
-  const what = `image ${image.id.slice(7, 19)}`;
-  const bytes = changed ? Buffer.from(JSON.stringify(manifest)) : ctx.images.manifestBytes(image.id);
-  const out = wireManifest(manifest, image.manifestMediaType, bytes, t.options, what);
-  for (const [i, w] of wire.entries())
-    if (!existsSync(w.path)) throw new CliError('ESTATE', `layer ${manifest.layers[i].digest} of ${what} has no stored blob: pull the image again`);
+  const exported = await exportImage(ctx, image, { form: 'stored', compressUncompressed: true }, t.scratch);
+  const manifest = JSON.parse(exported.manifestBytes.toString('utf8')) as ImageManifest;
+  const out = wireManifest(manifest, exported.mediaType, exported.manifestBytes, t.options, `image ${image.id.slice(7, 19)}`);
   const digest = sha256Digest(out.bytes);
   const send = async () => {
-    for (const w of wire) await t.pusher.upload(w.descriptor.digest, statSync(w.path).size, () => createReadStream(w.path));
-    const config = ctx.images.configBytes(image.id);
-    await t.pusher.upload(manifest.config.digest, config.length, () => config);
+    for (const layer of exported.layers) await t.pusher.upload(layer.descriptor.digest, statSync(layer.path).size, () => createReadStream(layer.path));
+    await t.pusher.upload(manifest.config.digest, exported.config.length, () => exported.config);
     await putManifest(t, out.bytes, out.mediaType, digest);
   };
   return { entry: { ...entry, mediaType: out.mediaType, size: out.bytes.length, digest }, send };
@@ -124,8 +122,8 @@ const copyBlob = async (t: Target, source: RegistryClient, from: ImageReference,
 // Runs `fn` with a client for `from`'s registry: the destination's own when it is the same one.
 const withSource = <T>(ctx: ImageContext, t: Target, from: ImageReference, fn: (source: RegistryClient) => Promise<T>): Promise<T> => {
   if (from.registry === t.dest.registry) return fn(t.client);
-  const { tlsVerify, authFile } = t.options;
-  return withRegistryClient(ctx, { registry: from.registry, name: repositoryName(from) }, { tlsVerify, authFile }, fn);
+  const { tlsVerify, authFile, certDir } = t.options;
+  return withRegistryClient(ctx, { registry: from.registry, name: repositoryName(from) }, { tlsVerify, authFile, certDir }, fn);
 };
 
 // An image the list took from a registry: nothing to send when the destination has it (and no
@@ -162,7 +160,18 @@ export const pushManifestList = async (
   onEvent: (event: PullEvent) => void = () => {},
 ): Promise<ListPushReport> =>
   withRegistryClient(ctx, { registry: dest.registry, name: repositoryName(dest) }, options, async (client) => {
-    const t: Target = { client, pusher: new Pusher(client, dest.repository, onEvent), dest, options, onEvent };
+    const scratch = tempSibling(join(ctx.paths.data, 'tmp', 'push'));
+    mkdirSync(scratch, { recursive: true });
+    try {
+      return await pushList(ctx, record, list, dest, { client, pusher: new Pusher(client, dest.repository, onEvent), dest, options, onEvent, scratch });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+const pushList = async (ctx: ImageContext, record: ImageRecord, list: ManifestList, dest: ImageReference, t: Target): Promise<ListPushReport> => {
+  const { options, onEvent } = t;
+  {
     // Every entry is planned (and refused, if it must be) before anything is sent.
     const planned: Planned[] = [];
     const missing: string[] = [];
@@ -191,4 +200,5 @@ export const pushManifestList = async (
     await putManifest(t, bytes, mediaType, tag);
     onEvent({ type: 'manifest', digest: sha256Digest(bytes) });
     return { digest: sha256Digest(bytes), reference: `${repositoryName(dest)}:${tag}`, images: entries.length };
-  });
+  }
+};

@@ -7,6 +7,7 @@ import { CliError } from '../errors.js';
 import type { ImageContext } from './context.js';
 import { chainIds, sha256Digest } from '../util/digest.js';
 import { installLayer } from '../storage/layer-install.js';
+import { layerTarSize } from '../storage/layer-store.js';
 import { makeImageRecord, type ImageRecord } from '../storage/image-store.js';
 import { IMAGE_CONFIG_MAX, MANIFEST_MAX } from '../util/limits.js';
 import { tooLargeError } from '../util/bounded-read.js';
@@ -214,7 +215,8 @@ class Puller {
         manifestMediaType: parsed.mediaType,
         layers: chains,
       },
-      (id) => this.ctx.layers.get(id)?.size ?? 0,
+      (id) => layerTarSize(this.ctx.layers.get(id)),
+      { manifest: top.bytes, config: configBytes },
     );
     const image = await this.ctx.images.put(record, top.bytes, configBytes);
     return { image, reference: formatReference(ref), layersPulled: pulled, layersExisting: existing };

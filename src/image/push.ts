@@ -2,11 +2,9 @@
 // compressed bytes), then the stored manifest, so the pushed image has the digest it had. A layer
 // kept uncompressed (a build's) is gzipped on the way out, once (the gzip is kept beside its blob),
 // as Podman pushes them; the manifest pushed then names the gzipped layers.
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { MEDIA, type Descriptor } from '../image-format.js';
-import { tempSibling, writeFileAtomic } from '../util/fs.js';
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempSibling } from '../util/fs.js';
 import { exportImage, type ExportedImage, type ExportOptions } from './layer-blobs.js';
 import type { ImageContext } from './context.js';
 import { CliError } from '../errors.js';
@@ -73,34 +71,6 @@ export class Pusher {
     return true;
   }
 }
-
-const GZIPPED: Record<string, string> = { [MEDIA.dockerLayer]: MEDIA.dockerLayerGzip, [MEDIA.ociLayer]: MEDIA.ociLayerGzip };
-
-// An uncompressed layer's gzip (made once, kept as blob.gz beside the blob, its descriptor in
-// blob.gz.json): what manifest push uploads for it (push itself goes through layer-blobs.ts exportImage,
-// whose gzip of the same layer is the same bytes). Compressed ones are uploaded as they are.
-export const wireBlob = async (ctx: ImageContext, chainId: string, descriptor: Descriptor): Promise<{ descriptor: Descriptor; path: string }> => {
-  const blob = ctx.layers.blobPath(chainId);
-  const gzipped = GZIPPED[descriptor.mediaType];
-  if (!gzipped) return { descriptor, path: blob };
-  const path = join(dirname(blob), 'blob.gz');
-  const sidecar = `${path}.json`;
-  if (existsSync(path) && existsSync(sidecar)) return { descriptor: JSON.parse(readFileSync(sidecar, 'utf8')) as Descriptor, path };
-  const { createGzip } = await import('node:zlib');
-  const { hashing } = await import('../storage/layer-install.js');
-  const temp = tempSibling(path);
-  const hash = hashing();
-  try {
-    await pipeline(createReadStream(blob), createGzip(), hash.stream, createWriteStream(temp));
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  const wire: Descriptor = { mediaType: gzipped, digest: hash.digest(), size: hash.bytes() };
-  writeFileAtomic(sidecar, JSON.stringify(wire), 0o644, false);
-  return { descriptor: wire, path };
-};
 
 // Pushes `image` to `dest` (a tagged reference). `format`: the layers' compression and the
 // manifest's format on the wire (default: as stored, an uncompressed layer gzipped).

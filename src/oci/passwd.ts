@@ -63,6 +63,9 @@ export const resolveUser = (rootfs: string, spec: string | undefined, added: { p
 // uid → user name, from the container's /etc/passwd (for `top`).
 export const userNames = (rootfs: string): Map<string, string> => new Map(readLines(rootfs, 'etc/passwd').map((f) => [f[2], f[0]]));
 
+// The container's group names by gid (its /etc/group), for top.
+export const groupNames = (rootfs: string): Map<string, string> => new Map(readLines(rootfs, 'etc/group').map((f) => [f[2], f[0]]));
+
 // --group-add: each a gid, or a group name looked up in the container's /etc/group.
 export const groupIds = (rootfs: string, groups: string[]): number[] => {
   if (!groups.length) return [];

@@ -21,7 +21,8 @@ export interface ImageRecord {
   manifestMediaType: string;
   /** Chain ids of the layers, bottom first. */
   layers: string[];
-  /** Total uncompressed size of the layers. */
+  /** Podman's image size: the layers' uncompressed tars, the config and the manifest twice
+   * (containers/storage keeps it under two keys and counts both). */
   size: number;
   created: string;
   /** When skiff stored it. */
@@ -50,9 +51,10 @@ export const makeImageRecord = (
   config: ImageConfig,
   fields: Pick<ImageRecord, 'id' | 'names' | 'repoDigests' | 'digest' | 'manifestMediaType' | 'layers'>,
   layerSize: (chainId: string) => number,
+  documents: { manifest: Buffer; config: Buffer },
 ): ImageRecord => ({
   ...fields,
-  size: fields.layers.reduce((sum, id) => sum + layerSize(id), 0),
+  size: fields.layers.reduce((sum, id) => sum + layerSize(id), 0) + documents.config.length + 2 * documents.manifest.length,
   created: config.created ?? new Date(0).toISOString(),
   stored: new Date().toISOString(),
   architecture: config.architecture ?? 'unknown',

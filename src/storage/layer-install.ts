@@ -119,6 +119,7 @@ export const installLayer = (layers: LayerStore, layer: LayerToInstall, options:
       diffId: layer.diffId,
       parent: layer.parent,
       size: result.size,
+      tarSize: result.tarBytes,
       compressedDigest: descriptor.digest,
       compressedSize: received,
       compressedMediaType: descriptor.mediaType,

@@ -17,12 +17,17 @@ export interface LayerRecord {
   parent?: string;
   /** Uncompressed size in bytes (file content). */
   size: number;
+  /** Bytes of the uncompressed tar, what Podman counts as the layer's size (absent in older stores). */
+  tarSize?: number;
   compressedDigest?: string;
   compressedSize?: number;
   /** Media type of the kept compressed blob (layers/<id>/blob). */
   compressedMediaType?: string;
   created: string;
 }
+
+// A layer's size as Podman counts it: its uncompressed tar (file content in stores from before).
+export const layerTarSize = (record: LayerRecord | undefined): number => record?.tarSize ?? record?.size ?? 0;
 
 export class LayerStore {
   constructor(private readonly root: string) {}

@@ -67,6 +67,8 @@ export interface UnpackResult {
   pushedBytes: number;
   /** Bytes of regular file content written. */
   size: number;
+  /** Bytes of the uncompressed tar (Podman's layer size). */
+  tarBytes: number;
   entries: number;
   /** Device nodes that a rootless user cannot create and were left out. */
   skippedDevices: string[];

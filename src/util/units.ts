@@ -37,3 +37,50 @@ export const humanDuration = (iso: string, now = Date.now()): string => {
 };
 
 export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
+
+// A time as Go's time.Time prints it ("2006-01-02 15:04:05.999999999 -0700 MST"): the local zone,
+// the fraction without trailing zeros; `fraction: false` drops it (Podman's history CreatedAt).
+export const goTime = (iso: string, options: { fraction?: boolean } = {}): string => {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const date = new Date(ms);
+  const offset = -date.getTimezoneOffset();
+  const local = new Date(ms + offset * 60_000).toISOString();
+  // Nanoseconds where the text has them (Date keeps milliseconds only).
+  const digits = /\.(\d+)/.exec(iso)?.[1] ?? local.slice(20, 23);
+  const fraction = options.fraction === false ? '' : digits.replace(/0+$/, '');
+  const sign = offset < 0 ? '-' : '+';
+  const hhmm = `${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  return `${local.slice(0, 10)} ${local.slice(11, 19)}${fraction ? `.${fraction}` : ''} ${sign}${hhmm} ${zoneName(date, `${sign}${hhmm.slice(0, 2)}${hhmm.endsWith('00') ? '' : hhmm.slice(2)}`)}`;
+};
+
+// The zone's abbreviation (UTC, CET, EST) as Go prints it; Go's "+01" style where it has none.
+const zoneName = (date: Date, numeric: string): string => {
+  const name = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  if (/^(UTC|GMT)$/.test(name) && numeric === '+00') return 'UTC';
+  return /^[A-Z]{2,5}$/.test(name) ? name : numeric;
+};
+
+// A duration as Go's time.Duration prints it: "1.664938271s", "7m4.5s", "1h0m0s", "250ms", "0s".
+export const goDuration = (nanoseconds: bigint): string => {
+  const negative = nanoseconds < 0n;
+  let ns = negative ? -nanoseconds : nanoseconds;
+  if (ns === 0n) return '0s';
+  const sign = negative ? '-' : '';
+  const fraction = (value: bigint, unit: bigint, digits: number): string => {
+    const whole = value / unit;
+    const rest = (value % unit).toString().padStart(digits, '0').replace(/0+$/, '');
+    return rest ? `${whole}.${rest}` : `${whole}`;
+  };
+  if (ns < 1_000n) return `${sign}${ns}ns`;
+  if (ns < 1_000_000n) return `${sign}${fraction(ns, 1_000n, 3)}µs`;
+  if (ns < 1_000_000_000n) return `${sign}${fraction(ns, 1_000_000n, 6)}ms`;
+  const hours = ns / 3_600_000_000_000n;
+  ns %= 3_600_000_000_000n;
+  const minutes = ns / 60_000_000_000n;
+  ns %= 60_000_000_000n;
+  const seconds = `${fraction(ns, 1_000_000_000n, 9)}s`;
+  if (hours > 0n) return `${sign}${hours}h${minutes}m${seconds}`;
+  if (minutes > 0n) return `${sign}${minutes}m${seconds}`;
+  return `${sign}${seconds}`;
+};

@@ -79,7 +79,7 @@ describe('inspect and history', () => {
   it('shows history', async () => {
     const { stdout } = await sb.runCli(0, 'history', `${plain}/skiff/busybox`);
     const lines = stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+CREATED\s+CREATED BY\s+COMMENT$/);
+    expect(lines[0]).toMatch(/^ID\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
     expect(lines[1]).toMatch(new RegExp(`^${busyboxId.slice(0, 12)}\\s+.*layer 1`));
     expect(lines).toHaveLength(3);
   });

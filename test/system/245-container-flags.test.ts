@@ -70,16 +70,17 @@ describe('ps', () => {
     await runDetached('ccc');
     await runDetached('aaa');
     const names = async (...flags: string[]) => (await sb.runCli(0, 'ps', '--format', '{{.Names}}', ...flags)).stdout.trim().split('\n');
-    expect(await names()).toEqual(['aaa', 'ccc', 'bbb']);
-    expect(await names('--sort', 'created')).toEqual(['aaa', 'ccc', 'bbb']);
+    // Podman lists the oldest first.
+    expect(await names()).toEqual(['bbb', 'ccc', 'aaa']);
+    expect(await names('--sort', 'created')).toEqual(['bbb', 'ccc', 'aaa']);
     expect(await names('--sort', 'names')).toEqual(['aaa', 'bbb', 'ccc']);
-    expect(await names('--sort', 'runningfor')).toEqual(['aaa', 'ccc', 'bbb']);
+    expect(await names('--sort', 'runningfor')).toEqual(['bbb', 'ccc', 'aaa']);
     const ids = (await sb.runCli(0, 'ps', '-q', '--no-trunc', '--sort', 'id')).stdout.trim().split('\n');
     expect(ids).toEqual([...ids].sort());
     await sb.runCli(0, 'exec', 'ccc', 'sh', '-c', 'head -c 300000 /dev/zero > /big');
     expect((await names('--sort', 'size')).at(-1)).toBe('ccc');
     await sb.runCli(0, 'stop', '-t', '0', 'aaa');
-    expect(await names('-a', '--sort', 'status')).toEqual(['aaa', 'ccc', 'bbb']);
+    expect(await names('-a', '--sort', 'status')).toEqual(['aaa', 'bbb', 'ccc']);
     expect(await errorLine(['ps', '--sort', 'colour'])).toMatch(
       /invalid --sort "colour": use one of command, created, id, image, names, runningfor, size, status/,
     );

@@ -32,7 +32,9 @@ describe('as Podman does it', () => {
     await sb.runCli(0, 'rm', '-f', '-t', '0', 'target');
   });
 
-  it('--force lets a missing image or network pass', async () => {
+  it('--force lets a missing container, image or network pass', async () => {
+    expect((await sb.run(['rm', '-f', 'nosuchcontainer'])).code).toBe(0);
+    expect((await sb.run(['rm', 'nosuchcontainer'])).code).toBe(1);
     expect((await sb.run(['rmi', '-f', 'nosuchimage'])).code).toBe(0);
     expect((await sb.run(['rmi', 'nosuchimage'])).code).not.toBe(0);
     expect((await sb.run(['network', 'rm', '-f', 'nosuchnet'])).code).toBe(0);
@@ -58,7 +60,8 @@ describe('as Podman does it', () => {
     await sb.runCli(0, 'network', 'create', '--label', 'team=a', 'nf-two');
     expect((await sb.runCli(0, 'network', 'ls', '--filter', 'label=team=a', '--format', '{{.Name}}')).stdout).toBe('nf-two\n');
     expect((await sb.runCli(0, 'network', 'ls', '--filter', 'name=^nf-', '--filter', 'label!=team', '--noheading')).stdout).toMatch(
-      /^\w{12} {2}nf-one {2}bridge/,
+      // Podman's (tabwriter) columns, at least 10 wide, with or without the header.
+      /^\w{12} {2}nf-one {6}bridge\n$/,
     );
     expect((await sb.run(['network', 'ls', '--filter', 'colour=red'])).stderr).toMatch(/invalid network filter "colour=red"/);
     await sb.runCli(0, 'network', 'rm', '-t', '5', 'nf-one', 'nf-two');

@@ -191,6 +191,21 @@ describe('--cert-dir', () => {
     const missing = await sb.run(['pull', '--cert-dir', certs('nope'), `${reg.host}/cert/busybox:1`]);
     expect(missing.stderr).toMatch(/--cert-dir .*nope: no such directory/);
   });
+
+  it('manifest add and manifest push take --cert-dir as well', async () => {
+    await sb.runCli(0, 'manifest', 'create', 'localhost/certlist:1');
+    const untrusted = await sb.run(['manifest', 'add', 'localhost/certlist:1', `docker://${reg.host}/cert/busybox:1`]);
+    expect(untrusted.code).toBe(125);
+    expect(untrusted.stderr).toMatch(/TLS verification failed for registry/);
+    await sb.runCli(0, 'manifest', 'add', '--cert-dir', certs('full'), 'localhost/certlist:1', `docker://${reg.host}/cert/busybox:1`);
+    // A local image too: its blobs go as push sends them.
+    await sb.runCli(0, 'manifest', 'add', 'localhost/certlist:1', `containers-storage:${IMG}`);
+    expect((await sb.run(['manifest', 'push', 'localhost/certlist:1', `${reg.host}/cert/list:1`])).code).toBe(125);
+    await sb.runCli(0, 'manifest', 'push', '-q', '--cert-dir', certs('full'), 'localhost/certlist:1', `${reg.host}/cert/list:1`);
+    const pulled = await sb.runCli(0, 'pull', '-q', '--cert-dir', certs('full'), `${reg.host}/cert/list:1`);
+    expect(pulled.stdout).toBe(`${busyboxId}\n`);
+    await sb.runCli(0, 'manifest', 'rm', 'localhost/certlist:1');
+  });
 });
 
 describe('login', () => {

@@ -404,7 +404,7 @@ describe('prune filters, df --verbose, volumes', () => {
   it('volume ls --noheading, volume reload, volume rm --force --time', async () => {
     await sb.runCli(0, 'volume', 'create', 'v1');
     const listed = (await sb.runCli(0, 'volume', 'ls', '--noheading')).stdout;
-    expect(listed).toMatch(/^local {2}v1$/m);
+    expect(listed).toMatch(/^local {7}v1$/m);
     expect(listed).not.toMatch(/DRIVER/);
     expect((await sb.runCli(0, 'volume', 'reload')).stdout).toBe('');
     // A container that ignores TERM: --time 1 kills it after a second; both go.

@@ -47,15 +47,54 @@ describe('completion', () => {
     }
   });
 
-  it('completes through the real bash script', async () => {
+  // Runs the generated bash function as bash would with these words (and line, where bash has split it).
+  const bashComplete = (words: string[], line?: string): string[] => {
     // A `skiff` on PATH that runs this checkout as the sandbox user, as an installed one would.
     const bin = join(sb.dir, 'bin');
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'skiff'), `#!/bin/sh\nexec ${SKIFF} "$@"\n`);
     chmodSync(join(bin, 'skiff'), 0o755);
     chmodSync(sb.dir, 0o755);
-    const script = `source ${join(REPO, 'completions/bash/skiff.bash')}; COMP_WORDS=(skiff image ex); COMP_CWORD=2; _skiff; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const quoted = words.map((w) => `'${w}'`).join(' ');
+    const setLine = line === undefined ? '' : `COMP_LINE='${line}'; COMP_POINT=${line.length}; `;
+    const script = `source ${join(REPO, 'completions/bash/skiff.bash')}; ${setLine}COMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; _skiff; printf '%s\\n' "\${COMPREPLY[@]}"`;
     const out = execFileSync('bash', ['-c', script], { env: { ...sb.env, PATH: `${bin}:${sb.env.PATH}` }, ...asTestUser() }).toString();
-    expect(out.trim()).toBe('exists');
+    return out.split('\n').filter(Boolean);
+  };
+
+  it('completes through the real bash script', async () => {
+    expect(bashComplete(['skiff', 'image', 'ex'])).toEqual(['exists']);
+  });
+
+  it('keeps host:port/name:tag whole though bash splits words at the colon', async () => {
+    const [host, port] = plain.split(':');
+    // bash's words for "skiff rmi HOST:PORT/sk": the colon is a word of its own; it replaces only the last one.
+    expect(bashComplete(['skiff', 'rmi', host, ':', `${port}/sk`], `skiff rmi ${plain}/sk`)).toEqual([`${port}/skiff/busybox:latest`]);
+    expect(bashComplete(['skiff', 'rmi', host, ':'], `skiff rmi ${plain}:`)).toEqual([`:${port}/skiff/busybox:latest`]);
+    expect(bashComplete(['skiff', 'ps', '--filter', '=', 'sta'], 'skiff ps --filter=sta')).toEqual(['status=']);
+  });
+
+  it("offers Podman's --filter keys for ps and images, and values where they are known", async () => {
+    expect(await complete('ps', '--filter', '')).toEqual([
+      'name=',
+      'before=',
+      'volume=',
+      'health=',
+      'network=',
+      'since=',
+      'label=',
+      'exited=',
+      'until=',
+      'id=',
+      'status=',
+      'ancestor=',
+    ]);
+    expect(await complete('ps', '--filter', 'status=r')).toEqual(['status=running']);
+    expect(await complete('container', 'ls', '-f', 'ancestor=')).toEqual([`ancestor=${plain}/skiff/busybox:latest`]);
+    expect(await complete('ps', '--filter=sta')).toEqual(['--filter=status=']);
+    expect(await complete('images', '--filter', '')).toEqual(['label=', 'reference=', 'before=', 'since=', 'dangling=', 'readonly=']);
+    expect(await complete('images', '--filter', 'dangling=')).toEqual(['dangling=true', 'dangling=false']);
+    // podman __complete top CTR '': its descriptors.
+    expect(await complete('top', 'ctr', 'c')).toEqual(['capamb', 'capbnd', 'capeff', 'capinh', 'capprm', 'comm']);
   });
 });

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CommitOptions } from '../../../engine/container-files.js';
+import { parseTopDescriptors, TOP_DESCRIPTORS } from '../../../engine/container-top.js';
 import { collect, openEngineFor } from '../../engine.js';
 import { checkArchiveOutput, writeArchive } from '../../output/archive.js';
 import { parseFormat, printJson, printLine, printTable } from '../../output/print.js';
@@ -95,13 +96,21 @@ export const buildTop = (name = 'top'): Command =>
   new Command(name)
     .description('Show the processes of a running container')
     .argument('[container]')
-    .argument('[descriptors...]', 'accepted for compatibility; the default columns are shown')
+    .argument(
+      '[descriptors...]',
+      `the columns, Podman's descriptors (${TOP_DESCRIPTORS.join(',')}; AIX codes such as %C); other arguments run ps(1) in the container`,
+    )
     .option('-l, --latest', 'the newest container')
+    // ps(1)'s own options (-eo pid,comm) are arguments for it.
+    .allowUnknownOption()
     .action(async (input: string | undefined, descriptors: string[], flags: { latest?: boolean }, cmd: Command) => {
       const engine = await openEngineFor(cmd);
       await engine.enterUserNamespace();
       // (With --latest every argument is a descriptor.)
       if (flags.latest && input !== undefined) [input, descriptors] = [undefined, [input, ...descriptors]];
       const target = engine.reports.one(input, flags.latest);
-      printTable(['USER', 'PID', 'PPID', '%CPU', 'ELAPSED', 'TTY', 'TIME', 'COMMAND'], engine.files.top(target));
+      const known = parseTopDescriptors(descriptors);
+      if (!known) return (await engine.files.topWithPs(target, descriptors)).forEach(printLine);
+      const { headers, rows } = engine.files.top(target, known);
+      printTable(headers, rows);
     });

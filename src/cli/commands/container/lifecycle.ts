@@ -115,10 +115,11 @@ export const buildRm = (name = 'rm'): Command =>
     .option('--depend', 'remove the containers that depend on it first (--network, --ipc, --pid, --uts container:X, --volumes-from X)')
     .action(async (inputs: string[], flags: Selection & { force?: boolean; volumes?: boolean; depend?: boolean }, cmd: Command) => {
       const dependents = flags.depend ? 'remove' : 'refuse';
+      // As Podman's: --force also passes over containers that are not there (exit 0).
       await forEach(
         cmd,
         inputs,
-        flags,
+        flags.force ? { ...flags, ignore: true } : flags,
         async (engine, target) => {
           const removed = await engine.containers.remove(target, { force: flags.force, volumes: flags.volumes, dependents });
           // (What it removed first, as Podman prints them: the container itself is printed as given.)

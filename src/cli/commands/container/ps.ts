@@ -3,9 +3,8 @@ import { Command } from 'commander';
 import { collect, openEngineFor } from '../../engine.js';
 import { PS_SORT_KEYS, psJson, type PsEntry } from '../../../engine/container-reports.js';
 import { CliError } from '../../../errors.js';
-import { psRow, psTemplateFields, PS_HEADERS, PS_NS_HEADERS, psNsRow } from '../../output/container.js';
+import { psRow, psSize, psTemplateFields, PS_HEADERS, PS_NS_HEADERS, psNsRow } from '../../output/container.js';
 import { parseFormat, printJson, printLine, printTable, printTemplate } from '../../output/print.js';
-import { humanSize } from '../../../util/units.js';
 
 interface PsFlags {
   all?: boolean;
@@ -31,34 +30,19 @@ const printRows = (rows: PsEntry[], flags: PsFlags): unknown => {
     return;
   }
   const format = parseFormat(flags.format);
-  const pod = flags.pod ? { Pod: '', PodName: '' } : {};
-  if (format.kind === 'json')
-    return printJson(
-      rows.map((row) => ({
-        ...psJson(row),
-        ...(flags.size ? { Size: { rwSize: row.size } } : {}),
-        ...(row.namespaces ? { Namespaces: row.namespaces } : {}),
-        ...pod,
-      })),
-    );
+  // (Podman's ps JSON is indented by 2.)
+  if (format.kind === 'json') return printJson(rows.map(psJson), 2);
   if (format.kind === 'template')
     return printTemplate(
       format.template,
-      rows.map((row) => ({
-        ...psTemplateFields(row, noTrunc),
-        Size: flags.size ? humanSize(row.size ?? 0) : '',
-        Namespaces: row.namespaces ?? {},
-        Pod: '',
-        PodName: '',
-      })),
+      rows.map((row) => psTemplateFields(row, noTrunc)),
     );
   // As Podman's: --ns shows the namespaces instead of the usual columns; --pod adds two empty ones (skiff has no pods).
   const table = rows.map((row) =>
-    flags.ns ? psNsRow(row, noTrunc) : [...psRow(row, noTrunc), ...(flags.size ? [humanSize(row.size ?? 0)] : []), ...(flags.pod ? ['', ''] : [])],
+    flags.ns ? psNsRow(row, noTrunc) : [...psRow(row, noTrunc), ...(flags.size ? [psSize(row)] : []), ...(flags.pod ? ['', ''] : [])],
   );
   const headers = flags.ns ? PS_NS_HEADERS : [...PS_HEADERS, ...(flags.size ? ['SIZE'] : []), ...(flags.pod ? ['POD ID', 'PODNAME'] : [])];
-  if (flags.noheading) table.forEach((r) => printLine(r.join('  ')));
-  else printTable(headers, table);
+  printTable(headers, table, { noHeading: flags.noheading });
 };
 
 export const build = (name = 'ps'): Command =>
@@ -81,6 +65,8 @@ export const build = (name = 'ps'): Command =>
     .option('-w, --watch <seconds>', 'print the list again every N seconds, until interrupted')
     .action(async (flags: PsFlags, cmd: Command) => {
       const engine = await openEngineFor(cmd);
+      // Sizes read the writable layers, which the container's own ids own.
+      if (flags.size || flags.sort === 'size') await engine.enterUserNamespace();
       const watch = flags.watch === undefined ? undefined : Number(flags.watch);
       if (watch !== undefined && !(Number.isInteger(watch) && watch > 0))
         throw new CliError('EUSAGE', `invalid --watch "${flags.watch}": use a whole number of seconds`);

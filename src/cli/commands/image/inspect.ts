@@ -22,6 +22,6 @@ export const build = (name = 'inspect'): Command =>
       const found = reports.filter((r) => r.data).map((r) => r.data!);
       const format = parseFormat(flags.format);
       if (format.kind === 'template') printTemplate(format.template, found);
-      else printJson(found);
+      else printJson(found, 5);
       reportItems(reports, () => {}, printError);
     });

@@ -74,6 +74,5 @@ export const build = (name = 'images'): Command =>
         humanSize(i.size),
         ...(flags.history ? [i.history.join(', ')] : []),
       ]);
-      if (flags.noheading) rows.forEach((r) => printLine(r.join('  ')));
-      else printTable(headers, rows);
+      printTable(headers, rows, { noHeading: flags.noheading });
     });

@@ -31,11 +31,6 @@ const refuse = (flags: ManifestPushFlags): void => {
         ? '--sign-passphrase-file'
         : '';
   if (signing) throw new CliError('EUSAGE', `${signing}: skiff does not sign images; push unsigned, or sign with skopeo or cosign after the push`);
-  if (flags.certDir)
-    throw new CliError(
-      'EUSAGE',
-      "--cert-dir is not supported: put the registry's CA certificate in ~/.config/skiff/certs.d/HOST/ca.crt, where every command finds it",
-    );
   if (flags.compressionFormat === 'zstd')
     throw new CliError('EUSAGE', '--compression-format zstd: skiff writes gzip layers only; push without it (layers pulled as zstd are pushed as they are)');
   if (flags.compressionFormat !== undefined && flags.compressionFormat !== 'gzip')
@@ -49,7 +44,7 @@ export const buildManifestPush = (): Command =>
     .argument('[destination]', 'where to push it, docker://NAME or NAME (default: the list name)')
     .option('--all [bool]', 'also push the images in the list', parseBool, true)
     .option('--authfile <path>', 'path of the authentication file')
-    .option('--cert-dir <path>', 'use certificates at the specified path to access the registry')
+    .option('--cert-dir <dir>', 'TLS certificates for the registry: *.crt CAs, a *.cert and *.key client pair')
     .option('--compression-format <format>', 'compression format to use: gzip (what skiff writes)')
     .option('--creds <username:password>', 'use username:password for accessing the registry')
     .option('--digestfile <path>', 'after copying the image, write the digest of the resulting list to the file')
@@ -78,6 +73,7 @@ export const buildManifestPush = (): Command =>
           tlsVerify: flags.tlsVerify,
           creds: flags.creds,
           authfile: flags.authfile,
+          certDir: flags.certDir,
         },
         (e) => progress.onEvent(e),
       );

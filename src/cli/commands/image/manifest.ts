@@ -1,7 +1,6 @@
 // skiff manifest create|add|annotate|remove|rm|exists: manifest lists kept in the image store
 // (inspect is in remote.ts, push in manifest-push.ts).
 import { Command } from 'commander';
-import { CliError } from '../../../errors.js';
 import type { ManifestRemoveReport } from '../../../engine/index.js';
 import { collect, openEngineFor, parseBool, reportItems } from '../../engine.js';
 import { printError } from '../../errors.js';
@@ -40,14 +39,6 @@ const entryFlags = (cmd: Command, annotate: boolean): Command => {
     .option('--variant <variant>', 'override the Variant of the specified image');
 };
 
-const refuseCertDir = (flags: { certDir?: string }): void => {
-  if (flags.certDir)
-    throw new CliError(
-      'EUSAGE',
-      "--cert-dir is not supported: put the registry's CA certificate in ~/.config/skiff/certs.d/HOST/ca.crt, where every command finds it",
-    );
-};
-
 export const buildManifestCreate = (): Command =>
   new Command('create')
     .description('Create manifest list or image index')
@@ -69,12 +60,11 @@ export const buildManifestAdd = (): Command =>
       .argument('<image...>', 'local image (containers-storage:NAME) or registry image (docker://NAME); a name not stored here is looked up in its registry')
       .option('--all', "add all of the list's images if the image is a list")
       .option('--authfile <path>', 'path of the authentication file')
-      .option('--cert-dir <path>', 'use certificates at the specified path to access the registry')
+      .option('--cert-dir <dir>', 'TLS certificates for the registry: *.crt CAs, a *.cert and *.key client pair')
       .option('--creds <username:password>', 'use username:password for accessing the registry')
       .option('--tls-verify [bool]', 'require HTTPS and verify certificates when accessing the registry', parseBool),
     false,
   ).action(async (list: string, images: string[], flags: AddFlags, cmd: Command) => {
-    refuseCertDir(flags);
     const manifests = await (await openEngineFor(cmd)).manifests();
     const id = await manifests.add(list, images, flags);
     printLine(id.slice(7));

@@ -103,11 +103,11 @@ const buildList = (): Command =>
       const networks = engine.networks.list().filter(match);
       if (flags.quiet) return networks.forEach((n) => printLine(n.name));
       const format = parseFormat(flags.format);
-      if (format.kind === 'json') return printJson(networks.map(networkJson));
+      if (format.kind === 'json') return printJson(networks.map(networkJson), 2);
       if (format.kind === 'template') return printTemplate(format.template, networks.map(templateFields));
-      const rows = networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver, n.subnet]);
-      if (flags.noheading) return rows.forEach((r) => printLine(r.join('  ')));
-      printTable(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'], rows);
+      // Podman's columns ({{.Subnet}} in a template shows the subnet); --noheading pads them all the same.
+      const rows = networks.map((n) => [flags.trunc === false ? n.id : n.id.slice(0, 12), n.name, n.driver]);
+      printTable(['NETWORK ID', 'NAME', 'DRIVER'], rows, { noHeading: flags.noheading });
     });
 
 // network ls --filter, as Podman's: each KEY=VALUE must hold (the same key twice: either value).
@@ -156,7 +156,7 @@ const buildInspect = (): Command =>
       const found = reports.flatMap((r) => (r.data ? [r.data] : []));
       const format = parseFormat(flags.format);
       if (format.kind === 'template') printTemplate(format.template, found.map(templateFields));
-      else printJson(found.map(networkJson));
+      else printJson(found.map(networkJson), 5);
       reportItems(reports, () => {}, printError);
     });
 

@@ -13,7 +13,7 @@ export const build = (): Command =>
       const engine = await openEngineFor(cmd);
       const info = await engine.system.info();
       const format = parseFormat(flags.format);
-      if (format.kind === 'json') return printJson(info);
+      if (format.kind === 'json') return printJson(info, 2);
       if (format.kind === 'template') {
         // Templates use Podman's capitalised names: {{.Host.Arch}}, {{.Store.GraphRoot}}.
         const capitalise = (v: unknown): unknown =>

@@ -10,7 +10,7 @@ export const build = (): Command =>
     .action((flags: { format?: string }) => {
       const client = { Version: VERSION, NodeVersion: process.version, OsArch: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}` };
       const format = parseFormat(flags.format);
-      if (format.kind === 'json') return printJson({ Client: client });
+      if (format.kind === 'json') return printJson({ Client: client }, 0);
       if (format.kind === 'template') return printTemplate(format.template, [{ Client: client }]);
       printLine('Client:');
       printLine(`Version:      ${client.Version}`);

@@ -18,9 +18,10 @@ const volumeJson = (v: VolumeSummary) => ({
   Labels: v.Labels,
   Scope: v.Scope,
   Options: v.Options,
-  Anonymous: v.Anonymous === true,
-  NeedsCopyUp: v.NeedsCopyUp === true,
+  // (Podman's order; Anonymous only when it is one, as Go's omitempty leaves it out.)
+  ...(v.Anonymous ? { Anonymous: true } : {}),
   MountCount: 0,
+  NeedsCopyUp: v.NeedsCopyUp === true,
 });
 
 const buildCreate = (): Command =>
@@ -51,11 +52,10 @@ const buildList = (): Command =>
       const volumes = engine.volumes.list(flags.filter);
       if (flags.quiet) return volumes.forEach((v) => printLine(v.Name));
       const format = parseFormat(flags.format);
-      if (format.kind === 'json') return printJson(volumes.map(volumeJson));
+      if (format.kind === 'json') return printJson(volumes.map(volumeJson), 2);
       if (format.kind === 'template') return printTemplate(format.template, volumes.map(volumeJson));
       const rows = volumes.map((v) => [v.Driver, v.Name]);
-      if (flags.noheading) return rows.forEach((r) => printLine(r.join('  ')));
-      printTable(['DRIVER', 'VOLUME NAME'], rows);
+      printTable(['DRIVER', 'VOLUME NAME'], rows, { noHeading: flags.noheading });
     });
 
 const buildInspect = (): Command =>
@@ -77,7 +77,7 @@ const buildInspect = (): Command =>
       const found = reports.flatMap((r) => (r.data ? [volumeJson(r.data)] : []));
       const format = parseFormat(flags.format);
       if (format.kind === 'template') printTemplate(format.template, found);
-      else printJson(found);
+      else printJson(found, 5);
       reportItems(reports, () => {}, printError);
     });
 
