@@ -471,18 +471,37 @@ export const stopContainers = async (
   await Promise.all(Object.keys(services).map(stopService));
 };
 
-// After a container exited (with `restarts` restarts so far): whether its restart policy brought it
-// back — its restart count then, once it grew — or left it down (undefined); undefined too once
-// `stop()` says the project is stopping.
-export const restartsAgain = async (engine: Engine, id: string, restarts: number, stop: () => boolean): Promise<number | undefined> => {
+// A container's run: when it started and its restart count then (the engine counts a restart
+// before it starts the container again).
+export interface ContainerRun {
+  startedAt?: string;
+  restarts: number;
+}
+
+export const currentRun = (engine: Engine, id: string): ContainerRun => {
+  const state = engine.containers.state(id);
+  return { startedAt: state.startedAt, restarts: state.restartCount };
+};
+
+// After `run` of a container ended: the next run its restart policy started (once it has started),
+// or undefined when the policy leaves it down, or once `stop()` says the project is stopping.
+export const restartsAgain = async (engine: Engine, id: string, run: ContainerRun, stop: () => boolean): Promise<ContainerRun | undefined> => {
   for (;;) {
     if (stop() || !engine.containers.exists(id)) return undefined;
     const record = engine.containers.find(id);
     const state = engine.containers.state(id);
-    if (state.restartCount > restarts) return state.restartCount;
-    const ending = { exitCode: state.exitCode, stoppedByUser: Boolean(state.stoppedByUser), startFailed: false, restartCount: state.restartCount };
-    if (state.status === 'exited' && !shouldRestart(record.config.restartPolicy, ending)) return undefined;
-    await sleep(100);
+    if (state.startedAt !== run.startedAt) return { startedAt: state.startedAt, restarts: state.restartCount };
+    // (A count past the run's own: the restart is decided, its start to come.)
+    if (state.status === 'exited' && state.restartCount === run.restarts) {
+      const ending = {
+        exitCode: state.exitCode,
+        stoppedByUser: Boolean(state.stoppedByUser),
+        startFailed: Boolean(state.error),
+        restartCount: state.restartCount,
+      };
+      if (!shouldRestart(record.config.restartPolicy, ending)) return undefined;
+    }
+    await sleep(50);
   }
 };
 

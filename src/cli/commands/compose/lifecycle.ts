@@ -237,7 +237,7 @@ const foreground = async (
   timeout: number | undefined,
 ): Promise<number> => {
   const { followLogs, shortName } = await import('../../../engine/compose-logs.js');
-  const { killContainers, restartsAgain, stopContainers, projectContainers } = await import('../../../engine/compose.js');
+  const { currentRun, killContainers, restartsAgain, stopContainers, projectContainers } = await import('../../../engine/compose.js');
   const attached = flags.attach?.length ? flags.attach : named.length && !flags.attachDependencies ? named : undefined;
   const shown = report.containers.filter((c) => (!attached || attached.includes(c.service)) && !(flags.noAttach ?? []).includes(c.service));
   // What is waited for: the attached containers (all when none is), and the --exit-code-from service's.
@@ -285,10 +285,10 @@ const foreground = async (
           last = Date.parse(e.time);
           write(s, e);
         };
+        let run = currentRun(engine, c.id);
         for (;;) {
           if (shown.includes(c)) await followLogs(engine, source, query, shownEntry);
           const code = await engine.containers.wait(c.id);
-          const restarts = engine.containers.state(c.id).restartCount;
           if (shown.includes(c)) process.stdout.write(format.status(source.name, `exited with code ${code}`));
           // The first exit (--abort-on-container-failure: the first failure) stops the rest.
           const cascade = flags.abortOnContainerExit || (flags.abortOnContainerFailure && code !== 0);
@@ -298,7 +298,9 @@ const foreground = async (
           }
           // Brought back by its restart policy: followed again, as docker compose does.
           // (A quick one may have run and exited again meanwhile: its output is read from the last line on.)
-          if ((await restartsAgain(engine, c.id, restarts, () => stopping !== undefined)) === undefined) return;
+          const next = await restartsAgain(engine, c.id, run, () => stopping !== undefined);
+          if (!next) return;
+          run = next;
           query = { since: last + 1 };
         }
       }),
