@@ -3,7 +3,7 @@
 // each over the project's containers found by their labels. Typed reports; the CLI prints.
 import { randomBytes } from 'node:crypto';
 import { CliError } from '../errors.js';
-import { configHash, projectContainers, startOrder, up, type UpEvent } from './compose.js';
+import { configHash, projectContainers, startOrder, up, waitFor, type UpEvent } from './compose.js';
 import { createOptions, HASH_LABEL, NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL } from './compose-create.js';
 import type { CreateOptions } from './container-config.js';
 import type { ExecOptions } from './container-exec.js';
@@ -69,6 +69,19 @@ export const start = async (engine: Engine, project: Project, services: string[]
       if (project.services[service].deploy?.replicas === 0 || project.services[service].scale === 0) continue;
       throw composeError(`service "${service}" has no container to start`);
     }
+    // (As docker compose's start: each dependency's condition is met first.)
+    for (const [dep, d] of Object.entries(project.services[service].depends_on ?? {}))
+      if (selected.includes(dep) || serviceContainers(engine, project.name, [dep]).length)
+        await waitFor(
+          engine,
+          project,
+          dep,
+          serviceContainers(engine, project.name, [dep]).map((r) => r.record.id),
+          d.condition,
+          (e) => {
+            if ('object' in e && e.object === 'Container') notify({ object: 'Container', name: e.name, action: e.action });
+          },
+        );
     for (const r of rows.filter((r) => !isRunning(r))) {
       await engine.containers.start(r.record.id);
       notify({ object: 'Container', name: r.record.name, action: 'Started' });

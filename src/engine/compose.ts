@@ -174,8 +174,16 @@ const failure = async (engine: Engine, service: string, row: ContainerRow, what:
 
 const rowOf = (engine: Engine, id: string): ContainerRow => engine.containers.row(engine.containers.find(id));
 
-// Waits for what a dependent's depends_on condition asks of each of `service`'s containers.
-const waitFor = async (engine: Engine, project: Project, service: string, ids: string[], condition: string, notify: (e: UpNotice) => void): Promise<void> => {
+// Waits for what a dependent's depends_on condition asks of each of `service`'s containers
+// (`up`, and `start`/`restart` in compose-ops.ts).
+export const waitFor = async (
+  engine: Engine,
+  project: Project,
+  service: string,
+  ids: string[],
+  condition: string,
+  notify: (e: UpNotice) => void,
+): Promise<void> => {
   for (const id of ids) {
     const name = engine.containers.find(id).name;
     if (condition === 'service_completed_successfully') {

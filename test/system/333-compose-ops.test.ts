@@ -156,6 +156,34 @@ describe('skiff compose ops', () => {
     expect((await compose(ops1, 1, ['stop', 'nope'])).stderr).toMatch(/no such service: nope/);
   });
 
+  it('start waits for a dependency to be healthy before it starts the dependant', async () => {
+    const path = file(
+      'ops3.yaml',
+      `name: ops3
+services:
+  web:
+    image: \${IMG}
+    command: ${LOOP}
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: \${IMG}
+    command: ["sh", "-c", "rm -f /tmp/ok; sleep 1; touch /tmp/ok; trap 'exit 0' TERM; while :; do sleep 0.1; done"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ok"]
+      interval: 1s
+      retries: 30
+`,
+    );
+    await compose(path, 0, ['up', '-d']);
+    await compose(path, 0, ['stop', '-t', '0']);
+    const start = await compose(path, 0, ['start']);
+    expect(start.stderr.indexOf('ops3-db-1  Healthy')).toBeGreaterThanOrEqual(0);
+    expect(start.stderr.indexOf('ops3-db-1  Healthy')).toBeLessThan(start.stderr.indexOf('ops3-web-1  Started'));
+    await compose(path, 0, ['down', '-t', '0']);
+  });
+
   it('pause and unpause reach the engine; top shows each container’s processes; port prints the host address', async () => {
     await compose(ops1, 0, ['start']);
     // Pausing freezes a cgroup: where the test user has none (no systemd session), the engine's
