@@ -26,11 +26,11 @@ npm run -s build || exit 1
 # A static sd_notify client for the container side of test/vm/units.sh.
 mkdir -p test/vm/build && cc -static -O2 -o test/vm/build/sd-notify test/vm/sd-notify.c || exit 1
 start=$(date +%s)
-# As tester: containers, cgroups, units, and the first half of the reboot check; as root: skiff's
+# As tester: containers, cgroups, units, compose as a user service, and the first half of the reboot check; as root: skiff's
 # Quadlet generator for every user, and the "reboot" of the user's world (every process of the
 # user killed, its runtime dir gone, user@1000.service started again, as at boot with lingering);
 # as tester again: what came back, and Quadlet files as services.
-SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; bash test/vm/units.sh; c=$?; bash test/vm/quadlet-user.sh; d=$?; bash test/vm/reboot.sh before; e=$?; exit $((a + b + c + d + e))' tester
+SHARE=$PWD "$VM/run-in-vm.sh" 'bash test/vm/containers.sh; a=$?; bash test/vm/cgroups.sh; b=$?; bash test/vm/units.sh; c=$?; bash test/vm/compose.sh; f=$?; bash test/vm/quadlet-user.sh; d=$?; bash test/vm/reboot.sh before; e=$?; exit $((a + b + c + d + e + f))' tester
 r1=$?
 SHARE=$PWD "$VM/run-in-vm.sh" '/mnt/host/bin/skiff systemd install-generator >/dev/null && loginctl terminate-user tester && sleep 2 && systemctl start user@1000.service && sleep 5' root
 r2=$?
