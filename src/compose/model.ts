@@ -1,9 +1,11 @@
 // The resolved model: each file's values in Compose's canonical forms (maps for environment, labels,
 // depends_on and networks; long syntax for ports and volumes; lists for commands), then the project.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { parseEnvFile } from './interpolate.js';
+import { ENV_FILE_MAX } from '../util/limits.js';
+import { InterpolationError, parseEnvFile } from './interpolate.js';
+import { readProjectText } from './read.js';
 import { ComposeFileError, type SourceFile, type Value } from './source.js';
 import { splitShell } from './shell-words.js';
 
@@ -525,7 +527,12 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
           if (f.required) throw fail(`services.${svcName}.env_file`, `${f.path}: no such file (set required: false to allow that)`);
           continue;
         }
-        vars = { ...vars, ...parseEnvFile(readFileSync(f.path, 'utf8'), f.path) };
+        try {
+          vars = { ...vars, ...parseEnvFile(readProjectText(f.path, `env_file ${f.path}`, ENV_FILE_MAX), f.path) };
+        } catch (e) {
+          if (e instanceof InterpolationError) throw fail(`services.${svcName}.env_file`, e.message);
+          throw e;
+        }
       }
       out.environment = { ...vars, ...(s.environment ?? {}) };
     }
