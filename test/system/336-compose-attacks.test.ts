@@ -76,15 +76,15 @@ describe('compose attacks', () => {
 
   it('refuses /dev/zero as an env_file and as a secret, a secret linked to a file the user cannot read: nothing made', async () => {
     link('zero.env', '/dev/zero');
-    const envFile = file('envfile.yaml', `name: catk1\nservices:\n  web:\n    image: \${IMG}\n    env_file: ./zero.env\n`);
+    const envFile = file('envfile.yaml', 'name: catk1\nservices:\n  web:\n    image: ${IMG}\n    env_file: ./zero.env\n');
     const e = await compose(125, envFile, ['up', '-d']);
     expect(e.stderr).toMatch(/env_file .*zero.env is not a regular file/);
     link('zero.secret', '/dev/zero');
-    const secret = file('zsecret.yaml', `name: catk2\nservices:\n  web:\n    image: \${IMG}\n    secrets: [s]\nsecrets:\n  s:\n    file: ./zero.secret\n`);
+    const secret = file('zsecret.yaml', 'name: catk2\nservices:\n  web:\n    image: ${IMG}\n    secrets: [s]\nsecrets:\n  s:\n    file: ./zero.secret\n');
     const s = await compose(125, secret, ['create']);
     expect(s.stderr).toMatch(/services.web.secrets.s: .*zero.secret is not a regular file/);
     link('shadow', '/etc/shadow');
-    const shadow = file('shadow.yaml', `name: catk3\nservices:\n  web:\n    image: \${IMG}\n    secrets: [s]\nsecrets:\n  s:\n    file: ./shadow\n`);
+    const shadow = file('shadow.yaml', 'name: catk3\nservices:\n  web:\n    image: ${IMG}\n    secrets: [s]\nsecrets:\n  s:\n    file: ./shadow\n');
     const sh = await compose(125, shadow, ['create']);
     expect(sh.stderr).toMatch(/services.web.secrets.s: cannot read .*shadow: EACCES/);
     expect(await names()).toEqual([]);
