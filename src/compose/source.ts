@@ -26,10 +26,11 @@ const setKey = (o: { [key: string]: Value }, k: string, v: Value): void => {
 };
 
 // Parses `text` (YAML 1.2 core; merge keys `<<` and anchors as Compose allows them: a key given
-// in the mapping wins over a merged one, and an earlier merged mapping over a later one).
+// in the mapping wins over a merged one, and an earlier merged mapping over a later one; a key
+// given twice is refused).
 export const readSource = (text: string, file: string): SourceFile => {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, merge: true, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: counter, merge: true, uniqueKeys: false, prettyErrors: false });
   const error = doc.errors[0];
   if (error) {
     const line = error.linePos?.[0].line ?? counter.linePos(error.pos[0]).line;
@@ -72,6 +73,8 @@ export const readSource = (text: string, file: string): SourceFile => {
   const walkCollection = (n: Node, path: string, depth: number, inAlias: boolean): Value => {
     if (isMap(n)) {
       const out: { [key: string]: Value } = {};
+      // Keys given (merged ones may be given again); the parser's own check is quadratic in them.
+      const given = new Map<string, Node | null>();
       for (const pair of n.items) {
         const keyNode = pair.key as Node | null;
         // `<<` plain is a merge key (the parser makes it a symbol); "<<" quoted is a key like any other.
@@ -89,6 +92,11 @@ export const readSource = (text: string, file: string): SourceFile => {
         }
         const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
         const p = child(path, key);
+        if (given.has(key)) {
+          const first = lineOf(given.get(key));
+          throw fail(keyNode, p, `the key ${JSON.stringify(key)} is given twice in this mapping${first ? ` (first on line ${first})` : ''}`);
+        }
+        given.set(key, keyNode);
         setKey(out, key, walk(pair.value, p, depth + 1, inAlias));
         if (keyNode?.range && !inAlias) lines.set(p, counter.linePos(keyNode.range[0]).line);
       }
