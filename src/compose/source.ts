@@ -19,6 +19,10 @@ export const child = (path: string, key: string | number): string => (typeof key
 // (a "billion laughs") could make billions of them; nesting is walked recursively.
 export const ALIAS_VALUES_MAX = 100_000;
 export const NESTING_MAX = 256;
+// Lines are kept for paths this deep (messages name at most services.web.deploy.resources.limits.x;
+// deeper, a message gives the line of the nearest parent): a path is hashed whole to be kept, so
+// keeping every one of a deeply nested file would cost its depth for each value.
+const LINES_DEPTH = 12;
 
 // A key of a mapping, set as the mapping's own (a key "__proto__" is a key, not a prototype).
 const setKey = (o: { [key: string]: Value }, k: string, v: Value): void => {
@@ -52,14 +56,14 @@ export const readSource = (text: string, file: string): SourceFile => {
     if (inAlias && ++aliased > ALIAS_VALUES_MAX)
       throw fail(node as Node, path, `its aliases expand to more than ${ALIAS_VALUES_MAX} values (an alias bomb?): refusing it`);
     if (isAlias(node)) {
-      if (node.range && !inAlias) lines.set(path, counter.linePos(node.range[0]).line);
+      if (node.range && !inAlias && depth <= LINES_DEPTH) lines.set(path, counter.linePos(node.range[0]).line);
       const target = node.resolve(doc) as Node | undefined;
       if (!target) throw fail(node, path, `the alias *${node.source} names no anchor`);
       if (walking.has(target)) throw fail(node, path, `the alias *${node.source} is inside its own anchor: it would never end`);
       return walk(target, path, depth, true);
     }
     const n = node as Node | null;
-    if (n?.range && !inAlias) lines.set(path, counter.linePos(n.range[0]).line);
+    if (n?.range && !inAlias && depth <= LINES_DEPTH) lines.set(path, counter.linePos(n.range[0]).line);
     if (isMap(n) || isSeq(n)) {
       walking.add(n);
       try {
@@ -98,7 +102,7 @@ export const readSource = (text: string, file: string): SourceFile => {
         }
         given.set(key, keyNode);
         setKey(out, key, walk(pair.value, p, depth + 1, inAlias));
-        if (keyNode?.range && !inAlias) lines.set(p, counter.linePos(keyNode.range[0]).line);
+        if (keyNode?.range && !inAlias && depth < LINES_DEPTH) lines.set(p, counter.linePos(keyNode.range[0]).line);
       }
       return out;
     }
