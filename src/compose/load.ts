@@ -207,7 +207,7 @@ const loadFile = (file: string, base: string, env: Record<string, string | undef
     for (const section of ['services', 'networks', 'volumes', 'secrets', 'configs'] as const) {
       const mine = (model[section] ??= {}) as Record<string, unknown>;
       for (const [k, v] of Object.entries(included[section] ?? {})) {
-        if (k in mine && JSON.stringify(mine[k]) !== JSON.stringify(v))
+        if (Object.hasOwn(mine, k) && JSON.stringify(mine[k]) !== JSON.stringify(v))
           throw new ComposeFileError(`${at(child(section, k))} conflicts with the one ${paths.join(', ')} includes: rename one of them`);
         mine[k] = v;
       }

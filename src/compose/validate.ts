@@ -81,7 +81,7 @@ const namedMapOf =
   (v, p, at) => {
     if (isMapping(v))
       for (const k of Object.keys(v as object))
-        if (!KEY.test(k)) at(child(p, k), `is not a valid name: use letters, digits, ".", "_" and "-" (${JSON.stringify(k)})`);
+        if (!KEY.test(k) || k === '__proto__') at(child(p, k), `is not a valid name: use letters, digits, ".", "_" and "-" (${JSON.stringify(k)})`);
     mapOf(value)(v, p, at);
   };
 const listOrDict: Check = (v, p, at) => {

@@ -7,8 +7,10 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { interpolate, parseEnvFile } from '../../../src/compose/interpolate.js';
 import { type LoadOptions, loadProject } from '../../../src/compose/load.js';
+import { enableServices } from '../../../src/compose/model.js';
 import { readSource } from '../../../src/compose/source.js';
 import { createOptions } from '../../../src/engine/compose-create.js';
+import { selectServices } from '../../../src/engine/compose-ops.js';
 
 const tree = (files: Record<string, string>): string => {
   const dir = join(mkdtempSync(join(tmpdir(), 'compose-attacks-')), 'proj');
@@ -267,5 +269,19 @@ describe('secrets and configs', () => {
       s: 'x',
     });
     expect(createOptions(load(dir).project, 'web', 'h').fileSecrets?.map((f) => f.target)).toEqual(['/etc/x']);
+  });
+});
+
+describe('names that are Object.prototype members', () => {
+  it('are not services, volumes or networks the project has', () => {
+    const dep = tree({ 'compose.yaml': svc('    depends_on: [toString]\n') });
+    expect(failure(() => load(dep))).toMatch(/services.web.depends_on: no service "toString" in the project/);
+    const vol = tree({ 'compose.yaml': svc('    volumes: ["constructor:/data"]\n') });
+    expect(failure(() => load(vol))).toMatch(/services.web.volumes: no volume "constructor" in the top-level volumes/);
+    const proto = tree({ 'compose.yaml': 'services:\n  __proto__:\n    image: x\n' });
+    expect(failure(() => load(proto))).toMatch(/services.__proto__ is not a valid name/);
+    const { project } = load(tree({ 'compose.yaml': svc() }));
+    expect(failure(() => enableServices(project, ['toString']))).toBe('ComposeFileError: no such service: toString');
+    expect(failure(() => selectServices(project, ['constructor']))).toMatch(/no such service: constructor/);
   });
 });
