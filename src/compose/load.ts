@@ -89,7 +89,14 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
 
   const unset = new Set<string>();
   const normalized = files.map((file) =>
-    loadFile(file, workingDir, env, { osEnv, unset, chain: [], reads: { count: 0 }, interpolate: options.interpolate !== false }),
+    loadFile(file, workingDir, env, {
+      osEnv,
+      unset,
+      chain: [],
+      reads: { count: 0 },
+      budget: { left: INTERPOLATED_MAX },
+      interpolate: options.interpolate !== false,
+    }),
   );
   for (const name of unset) warnings.push(`The "${name}" variable is not set. Defaulting to a blank string.`);
   const merged = mergeFiles(normalized);
@@ -153,6 +160,8 @@ interface LoadContext {
   chain: string[];
   /** How many files were read for the project (a file included or extended twice counts twice). */
   reads: { count: number };
+  /** What interpolation may still make, for all the project's files together. */
+  budget: Budget;
   interpolate: boolean;
 }
 
@@ -166,7 +175,6 @@ const loadFile = (file: string, base: string, env: Record<string, string | undef
   if (++ctx.reads.count > FILE_READS_MAX)
     throw new ComposeFileError(`${file}: the project reads more than ${FILE_READS_MAX} compose files (includes and extends, counted each time): refusing it`);
   const source = readSource(readProjectText(file, `compose file ${file}`, COMPOSE_FILE_MAX), file);
-  const budget: Budget = { left: INTERPOLATED_MAX };
   if (ctx.interpolate)
     source.value = interpolateTree(
       source.value,
@@ -177,7 +185,7 @@ const loadFile = (file: string, base: string, env: Record<string, string | undef
       },
       env,
       ctx.unset,
-      budget,
+      ctx.budget,
     );
   validateSource(source);
   const model = normalizeFile(source, base, env);

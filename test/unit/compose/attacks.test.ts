@@ -162,6 +162,15 @@ describe('interpolation', () => {
     );
   });
 
+  it('counts what interpolation makes over all the files of a project (includes read again and again)', () => {
+    const files: Record<string, string> = { 'compose.yaml': `include: [f0.yaml, f0.yaml]\n${svc()}` };
+    const uses = `services:\n  w:\n    image: x\n    environment:\n${Array.from({ length: 10 }, (_, i) => `      V${i}: $A\n`).join('')}`;
+    for (let i = 0; i < 7; i++) files[`f${i}.yaml`] = `include: [f${i + 1}.yaml, f${i + 1}.yaml]\n${uses}`;
+    files['f7.yaml'] = uses;
+    // 255 reads of 10 × 100 kB: each file under 16 MiB, the project over it.
+    expect(failure(() => load(tree(files), { env: { A: 'x'.repeat(100_000) } }))).toMatch(/interpolation makes more than 16 MiB/);
+  });
+
   it('refuses a .env whose lines double each other (an expansion bomb)', () => {
     const lines = ['A0=xxxxxxxxxxxxxxxx'];
     for (let i = 1; i < 40; i++) lines.push(`A${i}=\${A${i - 1}}\${A${i - 1}}`);
