@@ -118,50 +118,57 @@ export const parseEnvFile = (text: string, file: string, lookup: Record<string, 
   // What a value sees: the lookup under the lines before it (kept as one object: no copy per line).
   const scope: Record<string, string | undefined> = { ...lookup };
   const lines = text.split(/\r?\n/);
-  for (let n = 0; n < lines.length; n++) {
-    let line = lines[n].trim();
-    if (line === '' || line.startsWith('#')) continue;
-    if (line.startsWith('export ')) line = line.slice(7).trim();
-    const eq = line.indexOf('=');
-    const key = (eq < 0 ? line : line.slice(0, eq)).trim();
-    if (!/^[_a-zA-Z][-._a-zA-Z0-9]*$/.test(key)) throw new InterpolationError(`${file}:${n + 1}: "${key}" is not a variable name`);
-    if (eq < 0) {
-      const v = lookup[key];
-      if (v !== undefined) vars[key] = scope[key] = v;
-      continue;
-    }
-    let raw = line.slice(eq + 1).trim();
-    const q = raw[0];
-    if (q === "'" || q === '"') {
-      // A value continues over lines to its closing quote (looked for in each new line only).
-      let close = raw.indexOf(q, 1);
-      const parts = [raw];
-      let length = raw.length;
-      while (close < 0 && n + 1 < lines.length) {
-        const next = lines[++n];
-        const at = next.indexOf(q);
-        if (at >= 0) close = length + 1 + at;
-        parts.push(next);
-        length += 1 + next.length;
+  let n = 0;
+  try {
+    for (; n < lines.length; n++) {
+      let line = lines[n].trim();
+      if (line === '' || line.startsWith('#')) continue;
+      if (line.startsWith('export ')) line = line.slice(7).trim();
+      const eq = line.indexOf('=');
+      const key = (eq < 0 ? line : line.slice(0, eq)).trim();
+      if (!/^[_a-zA-Z][-._a-zA-Z0-9]*$/.test(key)) throw new InterpolationError(`${file}:${n + 1}: "${key}" is not a variable name`);
+      if (eq < 0) {
+        const v = lookup[key];
+        if (v !== undefined) vars[key] = scope[key] = v;
+        continue;
       }
-      raw = parts.join('\n');
-      if (close < 0) throw new InterpolationError(`${file}:${n + 1}: the value of ${key} has no closing ${q}`);
-      const body = raw.slice(1, close);
-      vars[key] =
-        q === "'"
-          ? body
-          : interpolate(
-              body.replace(/\\([nrt"\\])/g, (_, e: string) => ({ n: '\n', r: '\r', t: '\t' })[e] ?? e),
-              scope,
-              undefined,
-              budget,
-            );
-    } else {
-      const hash = raw.search(/\s#/);
-      if (hash >= 0) raw = raw.slice(0, hash).trimEnd();
-      vars[key] = interpolate(raw, scope, undefined, budget);
+      let raw = line.slice(eq + 1).trim();
+      const q = raw[0];
+      if (q === "'" || q === '"') {
+        // A value continues over lines to its closing quote (looked for in each new line only).
+        let close = raw.indexOf(q, 1);
+        const parts = [raw];
+        let length = raw.length;
+        while (close < 0 && n + 1 < lines.length) {
+          const next = lines[++n];
+          const at = next.indexOf(q);
+          if (at >= 0) close = length + 1 + at;
+          parts.push(next);
+          length += 1 + next.length;
+        }
+        raw = parts.join('\n');
+        if (close < 0) throw new InterpolationError(`${file}:${n + 1}: the value of ${key} has no closing ${q}`);
+        const body = raw.slice(1, close);
+        vars[key] =
+          q === "'"
+            ? body
+            : interpolate(
+                body.replace(/\\([nrt"\\])/g, (_, e: string) => ({ n: '\n', r: '\r', t: '\t' })[e] ?? e),
+                scope,
+                undefined,
+                budget,
+              );
+      } else {
+        const hash = raw.search(/\s#/);
+        if (hash >= 0) raw = raw.slice(0, hash).trimEnd();
+        vars[key] = interpolate(raw, scope, undefined, budget);
+      }
+      scope[key] = vars[key];
     }
-    scope[key] = vars[key];
+  } catch (e) {
+    // What interpolation refuses (a value too large, a bad ${…}) said with the file and line.
+    if (e instanceof InterpolationError && !e.message.startsWith(`${file}:`)) throw new InterpolationError(`${file}:${n + 1}: ${e.message}`);
+    throw e;
   }
   return vars;
 };
