@@ -151,6 +151,7 @@ const fileMounts = (project: Project, service: string): Pick<CreateOptions, 'fil
     const where = `services.${service}.${kind}.${r.source}`;
     if (!top) throw new CliError('ECONFIG', `${where}: no ${kind.slice(0, -1)} "${r.source}" in the top-level ${kind}`);
     const target = kind === 'secrets' ? posix.resolve('/run/secrets', r.target ?? r.source) : posix.resolve('/', r.target ?? r.source);
+    if (target.includes('\0')) throw new CliError('ECONFIG', `${where}: the target ${JSON.stringify(target)} holds a NUL byte: name a path`);
     const owner = { uid: Number(r.uid ?? 0), gid: Number(r.gid ?? 0), mode: r.mode ?? 0o444 };
     if (top.external) {
       secret.push(`${top.name ?? r.source},type=mount,target=${target},uid=${owner.uid},gid=${owner.gid},mode=${owner.mode.toString(8)}`);

@@ -272,6 +272,13 @@ describe('secrets and configs', () => {
     expect(failure(() => load(dir))).toMatch(/compose.yaml:6: services.web.secrets\[0\].uid must be an id below 4294967295/);
   });
 
+  it('refuses a target with a NUL byte', () => {
+    const dir = tree({ 'compose.yaml': svc('    configs:\n      - source: c\n        target: "/etc/a\\0b"\nconfigs:\n  c:\n    content: x\n') });
+    expect(failure(() => createOptions(load(dir).project, 'web', 'h'))).toBe(
+      'CliError: services.web.configs.c: the target "/etc/a\\u0000b" holds a NUL byte: name a path',
+    );
+  });
+
   it('keeps a target with .. inside the container (resolved from / or /run/secrets)', () => {
     const dir = tree({
       'compose.yaml': svc('    secrets:\n      - source: s\n        target: ../../../../etc/x\nsecrets:\n  s:\n    file: ./s\n'),
