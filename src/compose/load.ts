@@ -1,9 +1,12 @@
 // Finds, reads, interpolates, checks and merges a project's compose files as Docker Compose does.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { InterpolationError, interpolate, parseEnvFile } from './interpolate.js';
+import { isValidName, NAME_MAX } from '../util/names.js';
+import { COMPOSE_FILE_MAX, ENV_FILE_MAX, INTERPOLATED_MAX } from '../util/limits.js';
+import { type Budget, InterpolationError, interpolate, parseEnvFile } from './interpolate.js';
 import { mergeFiles, mergeService } from './merge.js';
 import { type FileModel, normalizeFile, normalizeProject, type Project, type ServiceConfig } from './model.js';
+import { readProjectText } from './read.js';
 import { ComposeFileError, child, readSource, type Value } from './source.js';
 import { validateSource } from './validate.js';
 
@@ -76,15 +79,25 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
   for (const f of envFiles) {
     if (!existsSync(f)) throw new ComposeFileError(`--env-file ${f}: no such file`);
     try {
-      dotenv = { ...dotenv, ...parseEnvFile(readFileSync(f, 'utf8'), f, { ...dotenv, ...osEnv }) };
+      dotenv = { ...dotenv, ...parseEnvFile(readProjectText(f, `env file ${f}`, ENV_FILE_MAX), f, { ...dotenv, ...osEnv }) };
     } catch (e) {
-      throw new ComposeFileError((e as Error).message);
+      if (e instanceof InterpolationError) throw new ComposeFileError(e.message);
+      throw e;
     }
   }
   const env: Record<string, string | undefined> = { ...dotenv, ...osEnv };
 
   const unset = new Set<string>();
-  const normalized = files.map((file) => loadFile(file, workingDir, env, { osEnv, unset, chain: [], interpolate: options.interpolate !== false }));
+  const normalized = files.map((file) =>
+    loadFile(file, workingDir, env, {
+      osEnv,
+      unset,
+      chain: [],
+      reads: { count: 0 },
+      budget: { left: INTERPOLATED_MAX },
+      interpolate: options.interpolate !== false,
+    }),
+  );
   for (const name of unset) warnings.push(`The "${name}" variable is not set. Defaulting to a blank string.`);
   const merged = mergeFiles(normalized);
 
@@ -96,17 +109,59 @@ export const loadProject = (options: LoadOptions = {}): Loaded => {
   if (!name) throw new ComposeFileError(`the directory ${workingDir} gives no project name: give one with -p or name:`);
   const profiles = options.profiles?.length ? options.profiles : (env.COMPOSE_PROFILES ?? '').split(',').filter(Boolean);
   const project = normalizeProject(merged, name, workingDir, profiles);
+  checkNames(project);
   // Secrets and configs from a variable: its value now (docker compose reads it when it loads).
   for (const section of [project.secrets, project.configs])
     for (const o of Object.values(section ?? {})) if (o.environment !== undefined && env[o.environment] !== undefined) o.content = env[o.environment];
   return { project: { ...project, configFiles: files }, files, warnings, environment: env };
 };
 
+// The names the project will give its containers, networks and volumes, checked before anything is
+// made (the engine would refuse one halfway through an up): valid, and no container_name taken twice
+// or equal to a name PROJECT-SERVICE-N the project gives a replica.
+const checkNames = (project: Project): void => {
+  const all = { ...project.services, ...project.disabled };
+  const replicas = (s: ServiceConfig) => s.scale ?? s.deploy?.replicas ?? 1;
+  const given = new Map<string, string>();
+  for (const [service, s] of Object.entries(all)) {
+    const name = s.container_name ?? `${project.name}-${service}-1`;
+    if (!isValidName(name))
+      throw new ComposeFileError(
+        `services.${service}: its container would be named ${JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name)}, not a valid container name (letters, digits, _ . -, at most ${NAME_MAX} characters): rename it${s.container_name ? '' : ' or give it a container_name'}`,
+      );
+    if (!s.container_name) continue;
+    const other = given.get(name);
+    if (other) throw new ComposeFileError(`services.${service}.container_name: "${name}" is already the container name of service ${other}: give each its own`);
+    given.set(name, service);
+    const generated = name.startsWith(`${project.name}-`) ? /^(.+)-(\d+)$/.exec(name.slice(project.name.length + 1)) : null;
+    const owner = generated && all[generated[1]];
+    if (owner && !owner.container_name && Number(generated[2]) >= 1 && Number(generated[2]) <= replicas(owner))
+      throw new ComposeFileError(`services.${service}.container_name: "${name}" is the name of service ${generated[1]}'s container: give it another`);
+  }
+  for (const [kind, section] of [
+    ['network', project.networks],
+    ['volume', project.volumes],
+  ] as const)
+    for (const [key, o] of Object.entries(section))
+      if (o.name !== undefined && !isValidName(o.name))
+        throw new ComposeFileError(
+          `${kind}s.${key}: ${JSON.stringify(o.name)} is not a valid ${kind} name (letters, digits, _ . -, starting with a letter or digit)`,
+        );
+};
+
+// Includes and extends of includes and extends: each read anew, so a few files including each
+// other twice over would be read 2^N times.
+export const FILE_READS_MAX = 1000;
+
 interface LoadContext {
   osEnv: Record<string, string | undefined>;
   unset: Set<string>;
-  /** The files being read (includes and extends), to refuse a cycle. */
+  /** The files being read (includes and extends), their real paths, to refuse a cycle. */
   chain: string[];
+  /** How many files were read for the project (a file included or extended twice counts twice). */
+  reads: { count: number };
+  /** What interpolation may still make, for all the project's files together. */
+  budget: Budget;
   interpolate: boolean;
 }
 
@@ -114,8 +169,12 @@ interface LoadContext {
 // added and its services' extends resolved.
 const loadFile = (file: string, base: string, env: Record<string, string | undefined>, ctx: LoadContext): FileModel => {
   if (!existsSync(file)) throw new ComposeFileError(`${file}: no such file`);
-  if (ctx.chain.includes(file)) throw new ComposeFileError(`${file}: includes or extends itself: ${[...ctx.chain, file].join(' → ')}`);
-  const source = readSource(readFileSync(file, 'utf8'), file);
+  // By its real path: through a symbolic link (to the file, or to a directory above it) it is the same file.
+  const real = realpathSync(file);
+  if (ctx.chain.includes(real)) throw new ComposeFileError(`${file}: includes or extends itself: ${[...ctx.chain, real].join(' → ')}`);
+  if (++ctx.reads.count > FILE_READS_MAX)
+    throw new ComposeFileError(`${file}: the project reads more than ${FILE_READS_MAX} compose files (includes and extends, counted each time): refusing it`);
+  const source = readSource(readProjectText(file, `compose file ${file}`, COMPOSE_FILE_MAX), file);
   if (ctx.interpolate)
     source.value = interpolateTree(
       source.value,
@@ -126,10 +185,11 @@ const loadFile = (file: string, base: string, env: Record<string, string | undef
       },
       env,
       ctx.unset,
+      ctx.budget,
     );
   validateSource(source);
   const model = normalizeFile(source, base, env);
-  const inner = { ...ctx, chain: [...ctx.chain, file] };
+  const inner = { ...ctx, chain: [...ctx.chain, real] };
   const at = (path: string) => `${file}${source.lines.get(path) ? `:${source.lines.get(path)}` : ''}: ${path}`;
   const includes = ((source.value as { include?: Value[] }).include ?? []) as Value[];
   for (const [i, entry] of includes.entries()) {
@@ -142,7 +202,12 @@ const loadFile = (file: string, base: string, env: Record<string, string | undef
     let dotenv: Record<string, string> = {};
     for (const f of envFiles) {
       if (!existsSync(f)) throw new ComposeFileError(`${at(child('include', i))}: env_file ${f}: no such file`);
-      dotenv = { ...dotenv, ...parseEnvFile(readFileSync(f, 'utf8'), f, { ...dotenv, ...ctx.osEnv }) };
+      try {
+        dotenv = { ...dotenv, ...parseEnvFile(readProjectText(f, `env_file ${f}`, ENV_FILE_MAX), f, { ...dotenv, ...ctx.osEnv }) };
+      } catch (e) {
+        if (e instanceof InterpolationError) throw new ComposeFileError(`${at(child('include', i))}: ${e.message}`);
+        throw e;
+      }
     }
     const included = mergeFiles(paths.map((p) => loadFile(p, dir, envFiles.length ? { ...dotenv, ...ctx.osEnv } : env, inner)));
     model.origins = { ...included.origins, ...model.origins };
@@ -150,7 +215,7 @@ const loadFile = (file: string, base: string, env: Record<string, string | undef
     for (const section of ['services', 'networks', 'volumes', 'secrets', 'configs'] as const) {
       const mine = (model[section] ??= {}) as Record<string, unknown>;
       for (const [k, v] of Object.entries(included[section] ?? {})) {
-        if (k in mine && JSON.stringify(mine[k]) !== JSON.stringify(v))
+        if (Object.hasOwn(mine, k) && JSON.stringify(mine[k]) !== JSON.stringify(v))
           throw new ComposeFileError(`${at(child(section, k))} conflicts with the one ${paths.join(', ')} includes: rename one of them`);
         mine[k] = v;
       }
@@ -208,18 +273,20 @@ const interpolateTree = (
   fail: (path: string, e: Error) => Error,
   env: Record<string, string | undefined>,
   unset: Set<string>,
+  budget: Budget,
 ): Value => {
   if (typeof v === 'string') {
     try {
-      const out = interpolate(v, env, (n) => unset.add(n));
+      const out = interpolate(v, env, (n) => unset.add(n), budget);
       return out !== v ? cast(out, path) : out;
     } catch (e) {
       if (e instanceof InterpolationError) throw fail(path, e);
       throw e;
     }
   }
-  if (Array.isArray(v)) return v.map((x, i) => interpolateTree(x, child(path, i), fail, env, unset));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, interpolateTree(x, child(path, k), fail, env, unset)]));
+  if (Array.isArray(v)) return v.map((x, i) => interpolateTree(x, child(path, i), fail, env, unset, budget));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, interpolateTree(x, child(path, k), fail, env, unset, budget)]));
   return v;
 };
 

@@ -1,9 +1,11 @@
 // The resolved model: each file's values in Compose's canonical forms (maps for environment, labels,
 // depends_on and networks; long syntax for ports and volumes; lists for commands), then the project.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { parseEnvFile } from './interpolate.js';
+import { ENV_FILE_MAX } from '../util/limits.js';
+import { InterpolationError, parseEnvFile } from './interpolate.js';
+import { readProjectText } from './read.js';
 import { ComposeFileError, type SourceFile, type Value } from './source.js';
 import { splitShell } from './shell-words.js';
 
@@ -525,7 +527,12 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
           if (f.required) throw fail(`services.${svcName}.env_file`, `${f.path}: no such file (set required: false to allow that)`);
           continue;
         }
-        vars = { ...vars, ...parseEnvFile(readFileSync(f.path, 'utf8'), f.path) };
+        try {
+          vars = { ...vars, ...parseEnvFile(readProjectText(f.path, `env_file ${f.path}`, ENV_FILE_MAX), f.path) };
+        } catch (e) {
+          if (e instanceof InterpolationError) throw fail(`services.${svcName}.env_file`, e.message);
+          throw e;
+        }
       }
       out.environment = { ...vars, ...(s.environment ?? {}) };
     }
@@ -534,18 +541,19 @@ export const normalizeProject = (merged: FileModel, name: string, workingDir: st
       usesDefault = true;
     } else if ('default' in s.networks) usesDefault = true;
     for (const n of Object.keys(out.networks ?? {}))
-      if (n !== 'default' && !(n in networks)) throw fail(`services.${svcName}.networks.${n}`, `no network "${n}" in the top-level networks`);
+      if (n !== 'default' && !Object.hasOwn(networks, n)) throw fail(`services.${svcName}.networks.${n}`, `no network "${n}" in the top-level networks`);
     for (const v of out.volumes ?? [])
-      if (v.type === 'volume' && v.source && !(v.source in merged.volumes))
+      if (v.type === 'volume' && v.source && !Object.hasOwn(merged.volumes, v.source))
         throw fail(`services.${svcName}.volumes`, `no volume "${v.source}" in the top-level volumes: declare it there`);
     for (const d of Object.keys(out.depends_on ?? {}))
-      if (!(d in merged.services)) throw fail(`services.${svcName}.depends_on`, `no service "${d}" in the project`);
+      if (!Object.hasOwn(merged.services, d)) throw fail(`services.${svcName}.depends_on`, `no service "${d}" in the project`);
     for (const [key, top] of [
       ['secrets', secrets],
       ['configs', configs],
     ] as const)
       for (const r of out[key] ?? [])
-        if (!(r.source in top)) throw fail(`services.${svcName}.${key}`, `no ${key.slice(0, -1)} "${r.source}" in the top-level ${key}: declare it there`);
+        if (!Object.hasOwn(top, r.source))
+          throw fail(`services.${svcName}.${key}`, `no ${key.slice(0, -1)} "${r.source}" in the top-level ${key}: declare it there`);
     if (!s.image && !s.build) throw fail(`services.${svcName}`, `needs "image" or "build"`);
     if (s.pull_policy === 'build' && !s.build) throw fail(`services.${svcName}.pull_policy`, `build needs "build"`);
     if (s.container_name && (s.scale ?? s.deploy?.replicas ?? 1) > 1)
@@ -591,8 +599,8 @@ export const enableServices = (project: Project, names: string[]): Project => {
   const services = { ...project.services };
   const disabled = { ...(project.disabled ?? {}) };
   const enable = (n: string, from?: string) => {
-    if (services[n]) return;
-    const s = disabled[n];
+    if (Object.hasOwn(services, n)) return;
+    const s = Object.hasOwn(disabled, n) ? disabled[n] : undefined;
     if (!s) throw new ComposeFileError(from ? `service "${n}" that "${from}" depends on is not in the project` : `no such service: ${n}`);
     services[n] = s;
     delete disabled[n];

@@ -73,6 +73,17 @@ const mapOf =
     if (!isMapping(v)) at(p, `must be a mapping, not ${kind(v)}`);
     for (const [k, x] of Object.entries(v as object)) value(x as Value, child(p, k), at);
   };
+// The Compose Specification's names of services, networks, volumes, secrets and configs: they go
+// into container, network and volume names (PROJECT-SERVICE-1, PROJECT_VOLUME).
+const KEY = /^[a-zA-Z0-9._-]+$/;
+const namedMapOf =
+  (value: Check): Check =>
+  (v, p, at) => {
+    if (isMapping(v))
+      for (const k of Object.keys(v as object))
+        if (!KEY.test(k) || k === '__proto__') at(child(p, k), `is not a valid name: use letters, digits, ".", "_" and "-" (${JSON.stringify(k)})`);
+    mapOf(value)(v, p, at);
+  };
 const listOrDict: Check = (v, p, at) => {
   if (Array.isArray(v)) return listOf(str)(v, p, at);
   if (!isMapping(v)) at(p, `must be a list of KEY=VALUE or a mapping, not ${kind(v)}`);
@@ -127,8 +138,10 @@ const octalMode: Check = (v, p, at) => {
   if (typeof v === 'number' ? !Number.isInteger(v) || v < 0 || v > 0o7777 : typeof v !== 'string' || !/^0?[0-7]{1,4}$/.test(v))
     at(p, `must be a file mode such as 0440 (octal), not ${JSON.stringify(v)}`);
 };
+// uid_t: 4294967295 is (uid_t)-1, "leave the owner as it is" to chown, not an id.
 const id: Check = (v, p, at) => {
   if (!/^\d+$/.test(String(v)) || typeof v === 'boolean') at(p, `must be a numeric id such as 1000, not ${JSON.stringify(v)}`);
+  if (Number(v) >= 4294967295) at(p, `must be an id below 4294967295, not ${String(v)}`);
 };
 const fileRefs: Check = listOf((v, p, at) =>
   typeof v === 'string' ? undefined : object({ source: str, target: str, uid: id, gid: id, mode: octalMode }, ['source'])(v, p, at),
@@ -328,11 +341,11 @@ const TOP = object(
   {
     version: scalar,
     name: str,
-    services: mapOf(object(SERVICE, [], SERVICE_UNSUPPORTED)),
-    networks: mapOf(nullable(NETWORK)),
-    volumes: mapOf(nullable(VOLUME)),
-    secrets: mapOf(fileObject('secrets')),
-    configs: mapOf(fileObject('configs')),
+    services: namedMapOf(object(SERVICE, [], SERVICE_UNSUPPORTED)),
+    networks: namedMapOf(nullable(NETWORK)),
+    volumes: namedMapOf(nullable(VOLUME)),
+    secrets: namedMapOf(fileObject('secrets')),
+    configs: namedMapOf(fileObject('configs')),
     include,
     models: () => {},
   },

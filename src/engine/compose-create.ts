@@ -1,9 +1,8 @@
 // A compose service as the engine's create options: each key of the Compose model mapped to the
 // flag `skiff run` would take for it, and the labels Docker Compose puts on its containers.
-import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { CliError, messageOf } from '../errors.js';
-import { readBoundedFile } from '../util/bounded-read.js';
+import { readProjectFile } from '../compose/read.js';
 import { SECRET_DATA_MAX } from '../util/limits.js';
 import type { CreateOptions, FileSecret } from './container-config.js';
 import { secondsOf, type Project, type ServiceConfig, type ServiceFileReference } from '../compose/model.js';
@@ -152,22 +151,20 @@ const fileMounts = (project: Project, service: string): Pick<CreateOptions, 'fil
     const where = `services.${service}.${kind}.${r.source}`;
     if (!top) throw new CliError('ECONFIG', `${where}: no ${kind.slice(0, -1)} "${r.source}" in the top-level ${kind}`);
     const target = kind === 'secrets' ? posix.resolve('/run/secrets', r.target ?? r.source) : posix.resolve('/', r.target ?? r.source);
+    if (target.includes('\0')) throw new CliError('ECONFIG', `${where}: the target ${JSON.stringify(target)} holds a NUL byte: name a path`);
     const owner = { uid: Number(r.uid ?? 0), gid: Number(r.gid ?? 0), mode: r.mode ?? 0o444 };
     if (top.external) {
       secret.push(`${top.name ?? r.source},type=mount,target=${target},uid=${owner.uid},gid=${owner.gid},mode=${owner.mode.toString(8)}`);
       return;
     }
     let data: Buffer;
-    if (top.file !== undefined && statSync(top.file, { throwIfNoEntry: false })?.isFile() === false)
-      throw new CliError('ECONFIG', `${where}: ${top.file} is not a regular file`);
-    if (top.file !== undefined)
+    if (top.file !== undefined) {
       try {
-        data = readBoundedFile(top.file, { what: `${kind} ${r.source} (${top.file})`, limit: SECRET_DATA_MAX, code: 'ECONFIG' });
+        data = readProjectFile(top.file, `${kind} ${r.source} (${top.file})`, SECRET_DATA_MAX);
       } catch (e) {
-        if (e instanceof CliError) throw e;
-        throw new CliError('ECONFIG', `${where}: cannot read ${top.file}: ${messageOf(e)}`);
+        throw new CliError('ECONFIG', `${where}: ${messageOf(e).replace(`${kind} ${r.source} (${top.file})`, top.file)}`);
       }
-    else if (top.content !== undefined) data = Buffer.from(top.content);
+    } else if (top.content !== undefined) data = Buffer.from(top.content);
     else throw new CliError('ECONFIG', `${where}: the variable ${top.environment} it comes from is not set`);
     fileSecrets.push({ name: top.name ?? r.source, target, ...owner, data });
   };

@@ -29,7 +29,7 @@ const byName = (a: ContainerRow, b: ContainerRow) => a.record.name.localeCompare
 
 // The services named (all of the project's when none), each checked to exist.
 export const selectServices = (project: Project, services: string[]): string[] => {
-  for (const s of services) if (!(s in project.services)) throw composeError(`no such service: ${s}`);
+  for (const s of services) if (!Object.hasOwn(project.services, s)) throw composeError(`no such service: ${s}`);
   return services.length ? services : Object.keys(project.services);
 };
 
@@ -136,7 +136,7 @@ export const kill = async (
   await engine.enterUserNamespace();
   const rows = projectContainers(engine, project.name)
     .filter(isRunning)
-    .filter((r) => selected.includes(serviceOf(r)) || (options.removeOrphans && !services.length && !(serviceOf(r) in project.services)))
+    .filter((r) => selected.includes(serviceOf(r)) || (options.removeOrphans && !services.length && !Object.hasOwn(project.services, serviceOf(r))))
     .sort(byName);
   for (const r of rows) {
     await engine.containers.kill(r.record.id, options.signal);

@@ -40,3 +40,9 @@ export const formatLimit = (bytes: number): string => {
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} bytes`;
 };
+/** A compose file (compose.yaml, an include, an extends file:). */
+export const COMPOSE_FILE_MAX = 4 * MiB;
+/** A .env file: the project's, --env-file, include's env_file, a service's env_file. */
+export const ENV_FILE_MAX = 1 * MiB;
+/** The text interpolation may make of one compose file or one .env file (`${A}${A}…` with a large A). */
+export const INTERPOLATED_MAX = 16 * MiB;
