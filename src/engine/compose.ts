@@ -80,18 +80,33 @@ export const configHash = (project: Project, service: string): string => {
 };
 
 // Services in an order that starts each after the ones it depends on; cycles are refused.
+// (Depth-first with a stack of its own: a long depends_on chain neither overflows nor copies chains.)
 export const startOrder = (project: Project, services = project.services): string[] => {
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (name: string, chain: string[]) => {
-    if (state.get(name) === 'done') return;
-    if (state.get(name) === 'visiting') throw new CliError('ECONFIG', `depends_on has a cycle: ${[...chain, name].join(' → ')}`);
-    state.set(name, 'visiting');
-    for (const d of Object.keys(services[name].depends_on ?? {})) if (d in services) visit(d, [...chain, name]);
-    state.set(name, 'done');
-    order.push(name);
-  };
-  for (const name of Object.keys(services)) visit(name, []);
+  const depsOf = (name: string) => Object.keys(services[name].depends_on ?? {}).filter((d) => Object.hasOwn(services, d));
+  for (const root of Object.keys(services)) {
+    if (state.has(root)) continue;
+    const stack: { name: string; next: number; deps: string[] }[] = [{ name: root, next: 0, deps: depsOf(root) }];
+    state.set(root, 'visiting');
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.next === top.deps.length) {
+        stack.pop();
+        state.set(top.name, 'done');
+        order.push(top.name);
+        continue;
+      }
+      const d = top.deps[top.next++];
+      if (state.get(d) === 'done') continue;
+      if (state.get(d) === 'visiting') {
+        const chain = stack.slice(stack.findIndex((f) => f.name === d)).map((f) => f.name);
+        throw new CliError('ECONFIG', `depends_on has a cycle: ${[...chain, d].join(' → ')}`);
+      }
+      state.set(d, 'visiting');
+      stack.push({ name: d, next: 0, deps: depsOf(d) });
+    }
+  }
   return order;
 };
 
@@ -222,16 +237,45 @@ const waitHealthy = async (engine: Engine, project: Project, service: string, id
 
 // The project's networks and volumes, made when missing.
 export const ensureResources = async (engine: Engine, project: Project, notify: (e: UpNotice) => void): Promise<void> => {
+  const networks = new Map(engine.networks.list().map((n) => [n.name, n.labels]));
   for (const [key, n] of Object.entries(project.networks)) {
     const name = n.name as string;
-    if (engine.networks.exists(name)) continue;
+    const labels = networks.get(name);
+    if (labels && !n.external) {
+      // As docker compose: a network made for another project, or not by compose, is warned of;
+      // one made for another key of a compose file is refused (it may be another project's).
+      const owner = labels[PROJECT_LABEL];
+      if (owner === undefined)
+        notify({ warning: `a network with name ${name} exists but was not created by compose: set \`external: true\` to use an existing network` });
+      else if (owner !== project.name)
+        notify({
+          warning: `a network with name ${name} exists but was not created for project "${project.name}": set \`external: true\` to use an existing network`,
+        });
+      if (owner !== undefined && labels['com.docker.compose.network'] !== key)
+        throw new CliError(
+          'ECONFIG',
+          `network ${name} was found but has incorrect label com.docker.compose.network set to "${labels['com.docker.compose.network'] ?? ''}"`,
+        );
+    }
+    if (labels) continue;
     if (n.external) throw new CliError('ENONETWORK', `network ${name} declared as external, but could not be found: create it with skiff network create`);
     await engine.networks.create(name, networkOptions(project, key));
     notify({ object: 'Network', name, action: 'Created' });
   }
+  const volumes = new Map(engine.volumes.list().map((v) => [v.Name, v.Labels]));
   for (const [key, v] of Object.entries(project.volumes)) {
     const name = v.name as string;
-    if (engine.volumes.exists(name)) continue;
+    const labels = volumes.get(name);
+    if (labels && !v.external) {
+      const owner = labels[PROJECT_LABEL];
+      if (owner === undefined)
+        notify({ warning: `volume "${name}" already exists but was not created by Docker Compose: use \`external: true\` to use an existing volume` });
+      else if (owner !== project.name || labels['com.docker.compose.volume'] !== key)
+        notify({
+          warning: `volume "${name}" already exists but was created for project "${owner}" (expected "${project.name}"): use \`external: true\` to use an existing volume`,
+        });
+    }
+    if (labels) continue;
     if (v.external) throw new CliError('ENOVOLUME', `external volume "${name}" not found: create it with skiff volume create`);
     await engine.volumes.create(name, { labels: [...labelsOf(v.labels), `${PROJECT_LABEL}=${project.name}`, `com.docker.compose.volume=${key}`] });
     notify({ object: 'Volume', name, action: 'Created' });
@@ -317,6 +361,9 @@ export const up = async (engine: Engine, project: Project, options: UpOptions | 
     if (options.removeOrphans) for (const r of orphans) await removeContainer(engine, r, options.timeout, notify);
     else notify({ warning: orphanWarning(project, orphans) });
   }
+  // Every service's options are made (and so checked: secret sources, names, mounts) before
+  // anything is created: a bad one leaves nothing behind.
+  for (const svc of selected) createOptions(project, svc, '', 1);
   await ensureResources(engine, project, notify);
   const report: UpReport = { containers: [] };
   const done = new Map<string, Promise<string[]>>();

@@ -107,6 +107,32 @@ describe('compose attacks', () => {
     expect(await names()).toEqual([]);
   });
 
+  it('up with a secret it cannot read makes nothing: no network, no volume', async () => {
+    link('shadow2', '/etc/shadow');
+    const path = file(
+      'upshadow.yaml',
+      'name: catk6\nservices:\n  web:\n    image: ${IMG}\n    volumes: [data:/d]\n    secrets: [s]\nsecrets:\n  s:\n    file: ./shadow2\nvolumes:\n  data:\n',
+    );
+    expect((await compose(125, path, ['up', '-d'])).stderr).toMatch(/services.web.secrets.s: cannot read .*shadow2: EACCES/);
+    expect(await networks()).not.toContain('catk6_default');
+    expect((await sb.run(['volume', 'exists', 'catk6_data'])).code).toBe(1);
+  });
+
+  it("another project's volume or network of the same name is not taken silently", async () => {
+    // Project "ca" with volume "b_c" and project "ca_b" with volume "c" both name "ca_b_c".
+    const a = file('va.yaml', `name: ca\nservices:\n  web:\n    image: \${IMG}\n    command: ${LOOP}\n    volumes: [b_c:/d]\nvolumes:\n  b_c:\n`);
+    const b = file('vb.yaml', `name: ca_b\nservices:\n  web:\n    image: \${IMG}\n    command: ${LOOP}\n    volumes: [c:/d]\nvolumes:\n  c:\n`);
+    await compose(0, a, ['up', '-d']);
+    const r = await compose(0, b, ['up', '-d']);
+    expect(r.stderr).toMatch(/volume "ca_b_c" already exists but was created for project "ca" \(expected "ca_b"\)/);
+    // A network of that name made outside compose: used, with compose's warning.
+    await sb.runCli(0, 'network', 'create', 'cn_default');
+    const n = file('vn.yaml', `name: cn\nservices:\n  web:\n    image: \${IMG}\n    command: ${LOOP}\n`);
+    expect((await compose(0, n, ['up', '-d'])).stderr).toMatch(/a network with name cn_default exists but was not created by compose/);
+    for (const f of [n, b, a]) await compose(0, f, ['down', '-v', '-t', '0']);
+    await sb.run(['network', 'rm', 'cn_default']);
+  });
+
   it('a container that attacks its secrets and configs between runs changes nothing on the host', async () => {
     file('token.txt', 's3cret\n');
     const path = file(

@@ -48,6 +48,16 @@ describe('compose lifecycle', () => {
     expect(() => startOrder(p)).toThrow(/depends_on has a cycle: web → api → web/);
   });
 
+  it('orders a long depends_on chain without deep recursion', () => {
+    const n = 50_000;
+    const services: Project['services'] = {};
+    for (let i = 0; i < n; i++) services[`s${i}`] = i ? { depends_on: { [`s${i - 1}`]: { condition: 'service_started', required: true } } } : {};
+    const order = startOrder({ ...project(), services });
+    expect(order).toHaveLength(n);
+    expect(order[0]).toBe('s0');
+    expect(order[n - 1]).toBe(`s${n - 1}`);
+  });
+
   it('orphans are containers of services neither in the files nor behind a profile', () => {
     const row = (service: string) =>
       ({ record: { name: `demo-${service}-1`, config: { labels: { 'com.docker.compose.service': service } } } }) as unknown as ContainerRow;
