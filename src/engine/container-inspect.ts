@@ -168,16 +168,18 @@ export const containerInspectJson = (row: ContainerRow, { ctx, lowers, size }: I
     StaticDir: userdata,
     ...(spec ? { OCIConfigPath: specFile } : {}),
     OCIRuntime: r.runtime.split('/').pop(),
-    ConmonPidFile: c.conmonPidfile ?? '',
-    PidFile: c.pidfile ?? '',
+    // (The monitor's and the runtime's pid files, as container-launch.ts names them; --conmon-pidfile's
+    // and --pidfile's copies when given.)
+    ConmonPidFile: c.conmonPidfile ?? join(store.runtimeDir(r.id), 'monitor.pid'),
+    PidFile: c.pidfile ?? join(store.runtimeDir(r.id), 'pidfile'),
     Name: r.name,
     RestartCount: s.restartCount,
     Driver: r.rootfsDriver,
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    EffectiveCaps: effective,
-    BoundingCaps: bounding,
+    EffectiveCaps: orNull(effective),
+    BoundingCaps: orNull(bounding),
     ExecIDs: live ? execIds(store.runtimeDir(r.id)) : [],
     GraphDriver: {
       Name: r.rootfsDriver,

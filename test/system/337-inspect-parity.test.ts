@@ -285,6 +285,9 @@ describe('container inspect as Podman 4.3', () => {
       .find((l) => l.startsWith('0::'))!;
     expect(doc.State.CgroupPath).toBe(line.slice(3));
     expect(doc.State.ConmonPid).toBeGreaterThan(0);
+    // The monitor's and the runtime's pid files, each with its pid.
+    expect(readFileSync(doc.ConmonPidFile, 'utf8').trim()).toBe(String(doc.State.ConmonPid));
+    expect(readFileSync(doc.PidFile, 'utf8').trim()).toBe(String(doc.State.Pid));
 
     // The healthcheck's result.
     expect(doc.State.Health.Status).toBe('healthy');
@@ -407,6 +410,9 @@ describe('container inspect as Podman 4.3', () => {
     // added ones only), the rlimits; the same once it ran.
     expect([doc.Path, doc.Args]).toEqual(['/run/skiff-init', ['--', '/bin/sh', '-c', 'echo hi']]);
     expect(doc.EffectiveCaps).toEqual(['CAP_SYS_ADMIN']);
+    // A user without added capabilities has none: Go's nil list, null.
+    await sb.runCli(0, 'create', '--name', 'user', '-u', '1000', IMG, 'true');
+    expect((await inspect('user')).EffectiveCaps).toBeNull();
     expect(doc.HostConfig.Ulimits).toContainEqual({ Name: 'RLIMIT_NOFILE', Soft: 100, Hard: 200 });
     expect((await sb.runCli(0, 'start', '-a', 'made')).stdout).toBe('hi\n');
     const ran = await inspect('made');
