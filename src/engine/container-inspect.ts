@@ -11,7 +11,7 @@ import { cgroupOfPid } from '../cgroups/manager.js';
 import { networkMode } from '../network/modes.js';
 import { prefixOf } from '../network/networks.js';
 import { capabilitySet, INIT_PATH, normaliseCapabilities, processRlimits } from '../oci/spec.js';
-import { memberships } from '../state/containers.js';
+import { memberships, type ContainerConfig } from '../state/containers.js';
 import { readJsonIfExists } from '../util/fs.js';
 import { inspectMounts } from './container-mounts.js';
 import { command, portBindings, stateName, type ContainerRow } from './container-reports.js';
@@ -86,6 +86,18 @@ const capChanges = (bounding: string[], privileged: boolean): { add: string[]; d
   privileged
     ? { add: [], drop: [] }
     : { add: bounding.filter((c) => !PODMAN_BASE_CAPS.includes(c)), drop: PODMAN_BASE_CAPS.filter((c) => !bounding.includes(c)).sort() };
+
+// HostConfig.Tmpfs: each tmpfs with the options it is mounted with (the user's first, as Podman's),
+// and with --read-only the ones on /run, /tmp and /var/tmp (oci/spec.ts makes them).
+const tmpfsOf = (c: ContainerConfig): Record<string, string> => {
+  const out: Record<string, string> = {};
+  if (c.readOnly && c.readOnlyTmpfs !== false) for (const d of ['/run', '/tmp', '/var/tmp']) out[d] = 'rw,nosuid,nodev';
+  for (const t of c.tmpfs) {
+    const [dest, options] = t.split(':', 2) as [string, string | undefined];
+    out[dest] = [...(options ? options.split(',') : []), 'rw', 'noexec', 'nosuid', 'nodev'].join(',');
+  }
+  return out;
+};
 
 // The exec sessions running in a container (their process files in its runtime dir).
 const execIds = (dir: string): string[] => {
@@ -318,7 +330,7 @@ export const containerInspectJson = (row: ContainerRow, { ctx, lowers, size }: I
       PublishAllPorts: c.publishAll ?? false,
       ReadonlyRootfs: c.readOnly,
       SecurityOpt: [...(c.noNewPrivileges ? ['no-new-privileges'] : []), ...(c.seccomp === 'unconfined' ? ['seccomp=unconfined'] : [])],
-      Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.split(':')[0], t.split(':')[1] ?? ''])),
+      Tmpfs: tmpfsOf(c),
       UTSMode: c.sharedNamespaces?.uts ?? 'private',
       UsernsMode: c.userns ?? '',
       ...(c.idMappings

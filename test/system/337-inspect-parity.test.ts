@@ -22,184 +22,38 @@ const inspect = async (name: string, ...flags: string[]): Promise<any> => JSON.p
 const format = async (name: string, template: string): Promise<string> => (await sb.runCli(0, 'inspect', '--format', template, name)).stdout;
 
 // Podman 4.3's keys, in its order (podman --runtime runc inspect of a running container with a
-// healthcheck, and of a created one with --init, -p and --size; omitempty keys marked by their case).
-const TOP = [
-  'Id',
-  'Created',
-  'Path',
-  'Args',
-  'State',
-  'Image',
-  'ImageDigest',
-  'ImageName',
-  'Rootfs',
-  'Pod',
-  'ResolvConfPath',
-  'HostnamePath',
-  'HostsPath',
-  'StaticDir',
-  'OCIConfigPath',
-  'OCIRuntime',
-  'ConmonPidFile',
-  'PidFile',
-  'Name',
-  'RestartCount',
-  'Driver',
-  'MountLabel',
-  'ProcessLabel',
-  'AppArmorProfile',
-  'EffectiveCaps',
-  'BoundingCaps',
-  'ExecIDs',
-  'GraphDriver',
-  'SizeRw',
-  'SizeRootFs',
-  'Mounts',
-  'Dependencies',
-  'NetworkSettings',
-  'Namespace',
-  'IsInfra',
-  'IsService',
-  'Config',
-  'HostConfig',
-];
-const STATE = [
-  'OciVersion',
-  'Status',
-  'Running',
-  'Paused',
-  'Restarting',
-  'OOMKilled',
-  'Dead',
-  'Pid',
-  'ConmonPid',
-  'ExitCode',
-  'Error',
-  'StartedAt',
-  'FinishedAt',
-  'Health',
-  'CgroupPath',
-  'CheckpointedAt',
-  'RestoredAt',
-];
-const CONFIG = [
-  'Hostname',
-  'Domainname',
-  'User',
-  'AttachStdin',
-  'AttachStdout',
-  'AttachStderr',
-  'Tty',
-  'OpenStdin',
-  'StdinOnce',
-  'Env',
-  'Cmd',
-  'Image',
-  'Volumes',
-  'WorkingDir',
-  'Entrypoint',
-  'OnBuild',
-  'Labels',
-  'Annotations',
-  'StopSignal',
-  'Healthcheck',
-  'HealthcheckOnFailureAction',
-  'CreateCommand',
-  'Timezone',
-  'Umask',
-  'Timeout',
-  'StopTimeout',
-  'Passwd',
-  'sdNotifyMode',
-];
-const HOST_CONFIG = [
-  'Binds',
-  'CgroupManager',
-  'CgroupMode',
-  'ContainerIDFile',
-  'LogConfig',
-  'NetworkMode',
-  'PortBindings',
-  'RestartPolicy',
-  'AutoRemove',
-  'VolumeDriver',
-  'VolumesFrom',
-  'CapAdd',
-  'CapDrop',
-  'Dns',
-  'DnsOptions',
-  'DnsSearch',
-  'ExtraHosts',
-  'GroupAdd',
-  'IpcMode',
-  'Cgroup',
-  'Cgroups',
-  'Links',
-  'OomScoreAdj',
-  'PidMode',
-  'Privileged',
-  'PublishAllPorts',
-  'ReadonlyRootfs',
-  'SecurityOpt',
-  'Tmpfs',
-  'UTSMode',
-  'UsernsMode',
-  'ShmSize',
-  'Runtime',
-  'ConsoleSize',
-  'Isolation',
-  'CpuShares',
-  'Memory',
-  'NanoCpus',
-  'CgroupParent',
-  'BlkioWeight',
-  'BlkioWeightDevice',
-  'BlkioDeviceReadBps',
-  'BlkioDeviceWriteBps',
-  'BlkioDeviceReadIOps',
-  'BlkioDeviceWriteIOps',
-  'CpuPeriod',
-  'CpuQuota',
-  'CpuRealtimePeriod',
-  'CpuRealtimeRuntime',
-  'CpusetCpus',
-  'CpusetMems',
-  'Devices',
-  'DiskQuota',
-  'KernelMemory',
-  'MemoryReservation',
-  'MemorySwap',
-  'MemorySwappiness',
-  'OomKillDisable',
-  'Init',
-  'PidsLimit',
-  'Ulimits',
-  'CpuCount',
-  'CpuPercent',
-  'IOMaximumIOps',
-  'IOMaximumBandwidth',
-  'CgroupConf',
-];
-const NETWORK_SETTINGS = [
-  'EndpointID',
-  'Gateway',
-  'IPAddress',
-  'IPPrefixLen',
-  'IPv6Gateway',
-  'GlobalIPv6Address',
-  'GlobalIPv6PrefixLen',
-  'MacAddress',
-  'Bridge',
-  'SandboxID',
-  'HairpinMode',
-  'LinkLocalIPv6Address',
-  'LinkLocalIPv6PrefixLen',
-  'Ports',
-  'SandboxKey',
-  'Networks',
-];
-const MOUNT = ['Type', 'Source', 'Destination', 'Driver', 'Mode', 'Options', 'RW', 'Propagation'];
-const LOG_CONFIG = ['Type', 'Config', 'Path', 'Tag', 'Size'];
+// healthcheck, and of a created one with --init, -p and --size; its omitempty keys only when set).
+const TOP = (
+  'Id Created Path Args State Image ImageDigest ImageName Rootfs Pod ResolvConfPath HostnamePath HostsPath ' +
+  'StaticDir OCIConfigPath OCIRuntime ConmonPidFile PidFile Name RestartCount Driver MountLabel ProcessLabel ' +
+  'AppArmorProfile EffectiveCaps BoundingCaps ExecIDs GraphDriver SizeRw SizeRootFs Mounts Dependencies ' +
+  'NetworkSettings Namespace IsInfra IsService Config HostConfig'
+).split(' ');
+const STATE = (
+  'OciVersion Status Running Paused Restarting OOMKilled Dead Pid ConmonPid ExitCode Error StartedAt FinishedAt ' +
+  'Health CgroupPath CheckpointedAt RestoredAt'
+).split(' ');
+const CONFIG = (
+  'Hostname Domainname User AttachStdin AttachStdout AttachStderr Tty OpenStdin StdinOnce Env Cmd Image Volumes ' +
+  'WorkingDir Entrypoint OnBuild Labels Annotations StopSignal Healthcheck HealthcheckOnFailureAction ' +
+  'CreateCommand Timezone Umask Timeout StopTimeout Passwd sdNotifyMode'
+).split(' ');
+const HOST_CONFIG = (
+  'Binds CgroupManager CgroupMode ContainerIDFile LogConfig NetworkMode PortBindings RestartPolicy AutoRemove ' +
+  'VolumeDriver VolumesFrom CapAdd CapDrop Dns DnsOptions DnsSearch ExtraHosts GroupAdd IpcMode Cgroup Cgroups ' +
+  'Links OomScoreAdj PidMode Privileged PublishAllPorts ReadonlyRootfs SecurityOpt Tmpfs UTSMode UsernsMode ' +
+  'ShmSize Runtime ConsoleSize Isolation CpuShares Memory NanoCpus CgroupParent BlkioWeight BlkioWeightDevice ' +
+  'BlkioDeviceReadBps BlkioDeviceWriteBps BlkioDeviceReadIOps BlkioDeviceWriteIOps CpuPeriod CpuQuota ' +
+  'CpuRealtimePeriod CpuRealtimeRuntime CpusetCpus CpusetMems Devices DiskQuota KernelMemory MemoryReservation ' +
+  'MemorySwap MemorySwappiness OomKillDisable Init PidsLimit Ulimits CpuCount CpuPercent IOMaximumIOps ' +
+  'IOMaximumBandwidth CgroupConf'
+).split(' ');
+const NETWORK_SETTINGS = (
+  'EndpointID Gateway IPAddress IPPrefixLen IPv6Gateway GlobalIPv6Address GlobalIPv6PrefixLen MacAddress Bridge ' +
+  'SandboxID HairpinMode LinkLocalIPv6Address LinkLocalIPv6PrefixLen Ports SandboxKey Networks'
+).split(' ');
+const MOUNT = 'Type Source Destination Driver Mode Options RW Propagation'.split(' ');
+const LOG_CONFIG = 'Type Config Path Tag Size'.split(' ');
 
 // `keys` in the order `podman` lists them, those that are there.
 const inOrder = (keys: string[], podman: string[]): void => {
@@ -211,23 +65,13 @@ const specOf = (id: string) => JSON.parse(readFileSync(join(sb.dataDir, 'contain
 
 describe('container inspect as Podman 4.3', () => {
   it("a running container: Podman's keys in order, its types, and values from the spec, cgroup, healthcheck, log and /etc files", async () => {
+    const flags = '--cap-drop NET_RAW --stop-signal SIGINT --log-opt max-size=1m --health-cmd true --health-interval 1s --tmpfs /scratch';
     const run = await sb.run([
       'run',
       '-d',
       '--name',
       'full',
-      '--cap-drop',
-      'NET_RAW',
-      '--stop-signal',
-      'SIGINT',
-      '--log-opt',
-      'max-size=1m',
-      '--health-cmd',
-      'true',
-      '--health-interval',
-      '1s',
-      '--tmpfs',
-      '/scratch',
+      ...flags.split(' '),
       '--entrypoint',
       '/bin/sh',
       IMG,
@@ -316,7 +160,7 @@ describe('container inspect as Podman 4.3', () => {
     expect(doc.GraphDriver.Name).toBe(doc.Driver);
     expect(typeof doc.SizeRw).toBe('number');
     expect(doc.SizeRootFs).toBeGreaterThan(doc.SizeRw);
-    expect(doc.HostConfig.Tmpfs).toEqual({ '/scratch': '' });
+    expect(doc.HostConfig.Tmpfs).toEqual({ '/scratch': 'rw,noexec,nosuid,nodev' });
 
     // --format templates walk the same document.
     expect(await format('full', '{{.Config.StopSignal}} {{.Config.Entrypoint}} {{.HostConfig.LogConfig.Size}} {{.State.Health.Status}}')).toBe(
@@ -342,40 +186,11 @@ describe('container inspect as Podman 4.3', () => {
 
   it('a created container: no pid, cgroup or /etc files yet; caps, stop signal, log tag, binds, ports as Podman', async () => {
     await sb.runCli(0, 'volume', 'create', 'pvol');
-    const create = await sb.run([
-      'create',
-      '--name',
-      'made',
-      '--cap-add',
-      'SYS_ADMIN',
-      '--cap-drop',
-      'MKNOD',
-      '--stop-signal',
-      'SIGRTMIN+3',
-      '--log-opt',
-      'tag=mytag',
-      '-v',
-      `${sb.home}:/mnt/h:ro`,
-      '-v',
-      'pvol:/data',
-      '-p',
-      '18337:80',
-      '--expose',
-      '8080',
-      '--umask',
-      '0027',
-      '--restart',
-      'on-failure:3',
-      '--init',
-      '-u',
-      '1000:1000',
-      '--ulimit',
-      'nofile=100:200',
-      '--entrypoint',
-      '["/bin/sh","-c"]',
-      IMG,
-      'echo hi',
-    ]);
+    const flags = (
+      '--cap-add SYS_ADMIN --cap-drop MKNOD --stop-signal SIGRTMIN+3 --log-opt tag=mytag -v pvol:/data -p 18337:80 --expose 8080 ' +
+      '--umask 0027 --read-only --tmpfs /run/x:size=1m --restart on-failure:3 --init -u 1000:1000 --ulimit nofile=100:200'
+    ).split(' ');
+    const create = await sb.run(['create', '--name', 'made', '-v', `${sb.home}:/mnt/h:ro`, ...flags, '--entrypoint', '["/bin/sh","-c"]', IMG, 'echo hi']);
     expect(create.code, create.stderr).toBe(0);
     const doc = await inspect('made');
     inOrder(Object.keys(doc), TOP);
@@ -391,6 +206,13 @@ describe('container inspect as Podman 4.3', () => {
     expect(doc.Config.Cmd).toEqual(['echo hi']);
     expect(doc.Config.Umask).toBe('0027');
     expect(doc.HostConfig.Init).toBe(true);
+    expect(doc.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(doc.HostConfig.Tmpfs).toEqual({
+      '/run': 'rw,nosuid,nodev',
+      '/run/x': 'size=1m,rw,noexec,nosuid,nodev',
+      '/tmp': 'rw,nosuid,nodev',
+      '/var/tmp': 'rw,nosuid,nodev',
+    });
     expect(doc.HostConfig.CapAdd).toEqual(['CAP_SYS_ADMIN']);
     expect(doc.HostConfig.CapDrop).toContain('CAP_MKNOD');
     expect(doc.BoundingCaps).toContain('CAP_SYS_ADMIN');
