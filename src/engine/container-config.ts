@@ -651,6 +651,7 @@ export const buildContainerConfig = (
     ...(options.hosts === false ? { noHosts: true } : {}),
     ...(options.expose?.length ? { expose: options.expose } : {}),
     ...(options.publishAll ? { publishAll: true } : {}),
+    ...(options.cidfile ? { cidfile: options.cidfile } : {}),
     ...(Object.keys(annotations).length ? { annotations } : {}),
     ...(options.personality ? { personality: options.personality as 'LINUX' | 'LINUX32' } : {}),
     ...(options.pidfile ? { pidfile: resolve(options.pidfile) } : {}),

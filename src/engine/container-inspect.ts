@@ -299,7 +299,7 @@ export const containerInspectJson = (row: ContainerRow, { ctx, lowers, size }: I
       CgroupManager: r.cgroupManager ?? 'none',
       CgroupMode:
         (spec?.linux?.namespaces ?? []).some((n) => n.type === 'cgroup') || (!spec && c.cgroupns !== 'host' && cgroupVersion() === 'v2') ? 'private' : 'host',
-      ContainerIDFile: '',
+      ContainerIDFile: c.cidfile ?? '',
       LogConfig: {
         Type: c.logDriver ?? 'k8s-file',
         Config: null,

@@ -123,6 +123,8 @@ export interface ContainerConfig {
   expose?: string[];
   /** -P: every exposed port published (inspect's PublishAllPorts). */
   publishAll?: boolean;
+  /** --cidfile, as given (inspect's ContainerIDFile). */
+  cidfile?: string;
   /** --annotation: the runtime spec's annotations. */
   annotations?: Record<string, string>;
   /** --personality: the execution domain (LINUX32 on a 64-bit host). */

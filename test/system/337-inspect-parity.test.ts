@@ -190,7 +190,21 @@ describe('container inspect as Podman 4.3', () => {
       '--cap-add SYS_ADMIN --cap-drop MKNOD --stop-signal SIGRTMIN+3 --log-opt tag=mytag -v pvol:/data -p 18337:80 --expose 8080 ' +
       '--umask 0027 --read-only --tmpfs /run/x:size=1m --restart on-failure:3 --init -u 1000:1000 --ulimit nofile=100:200'
     ).split(' ');
-    const create = await sb.run(['create', '--name', 'made', '-v', `${sb.home}:/mnt/h:ro`, ...flags, '--entrypoint', '["/bin/sh","-c"]', IMG, 'echo hi']);
+    const cidfile = join(sb.home, 'made.cid');
+    const create = await sb.run([
+      'create',
+      '--name',
+      'made',
+      '--cidfile',
+      cidfile,
+      '-v',
+      `${sb.home}:/mnt/h:ro`,
+      ...flags,
+      '--entrypoint',
+      '["/bin/sh","-c"]',
+      IMG,
+      'sleep 1; echo hi',
+    ]);
     expect(create.code, create.stderr).toBe(0);
     const doc = await inspect('made');
     inOrder(Object.keys(doc), TOP);
@@ -203,9 +217,11 @@ describe('container inspect as Podman 4.3', () => {
     expect([doc.HostsPath, doc.ResolvConfPath, doc.HostnamePath]).toEqual(['', '', '']);
     expect(doc.Config.StopSignal).toBe(37);
     expect(doc.Config.Entrypoint).toBe('/bin/sh -c');
-    expect(doc.Config.Cmd).toEqual(['echo hi']);
+    expect(doc.Config.Cmd).toEqual(['sleep 1; echo hi']);
     expect(doc.Config.Umask).toBe('0027');
     expect(doc.HostConfig.Init).toBe(true);
+    expect(doc.HostConfig.ContainerIDFile).toBe(cidfile);
+    expect(readFileSync(cidfile, 'utf8')).toBe(doc.Id);
     expect(doc.HostConfig.ReadonlyRootfs).toBe(true);
     expect(doc.HostConfig.Tmpfs).toEqual({
       '/run': 'rw,nosuid,nodev',
@@ -230,12 +246,13 @@ describe('container inspect as Podman 4.3', () => {
     expect(await format('made', '{{.Config.StopSignal}}')).toBe('37\n');
     // What the spec will say, before there is one: the init's argv, a user's capabilities (the
     // added ones only), the rlimits; the same once it ran.
-    expect([doc.Path, doc.Args]).toEqual(['/run/skiff-init', ['--', '/bin/sh', '-c', 'echo hi']]);
+    expect([doc.Path, doc.Args]).toEqual(['/run/skiff-init', ['--', '/bin/sh', '-c', 'sleep 1; echo hi']]);
     expect(doc.EffectiveCaps).toEqual(['CAP_SYS_ADMIN']);
     // A user without added capabilities has none: Go's nil list, null.
     await sb.runCli(0, 'create', '--name', 'user', '-u', '1000', IMG, 'true');
     expect((await inspect('user')).EffectiveCaps).toBeNull();
     expect(doc.HostConfig.Ulimits).toContainEqual({ Name: 'RLIMIT_NOFILE', Soft: 100, Hard: 200 });
+    // (It outlives its start: a container with published ports that ends at once can fail its start.)
     expect((await sb.runCli(0, 'start', '-a', 'made')).stdout).toBe('hi\n');
     const ran = await inspect('made');
     expect(ran.State.Status).toBe('exited');
