@@ -42,7 +42,7 @@ const HOST_CONFIG = (
   'Binds CgroupManager CgroupMode ContainerIDFile LogConfig NetworkMode PortBindings RestartPolicy AutoRemove ' +
   'VolumeDriver VolumesFrom CapAdd CapDrop Dns DnsOptions DnsSearch ExtraHosts GroupAdd IpcMode Cgroup Cgroups ' +
   'Links OomScoreAdj PidMode Privileged PublishAllPorts ReadonlyRootfs SecurityOpt Tmpfs UTSMode UsernsMode ' +
-  'ShmSize Runtime ConsoleSize Isolation CpuShares Memory NanoCpus CgroupParent BlkioWeight BlkioWeightDevice ' +
+  'IDMappings ShmSize Runtime ConsoleSize Isolation CpuShares Memory NanoCpus CgroupParent BlkioWeight BlkioWeightDevice ' +
   'BlkioDeviceReadBps BlkioDeviceWriteBps BlkioDeviceReadIOps BlkioDeviceWriteIOps CpuPeriod CpuQuota ' +
   'CpuRealtimePeriod CpuRealtimeRuntime CpusetCpus CpusetMems Devices DiskQuota KernelMemory MemoryReservation ' +
   'MemorySwap MemorySwappiness OomKillDisable Init PidsLimit Ulimits CpuCount CpuPercent IOMaximumIOps ' +
@@ -94,7 +94,7 @@ describe('container inspect as Podman 4.3', () => {
     expect(Object.keys(doc.GraphDriver)).toEqual(['Name', 'Data']);
     // Every key Podman always prints is there (omitempty ones aside).
     for (const key of ['OCIConfigPath', 'ConmonPid', 'CgroupPath']) expect(doc.State[key] ?? doc[key], key).toBeDefined();
-    for (const key of HOST_CONFIG.filter((k) => k !== 'Init')) expect(key in doc.HostConfig, key).toBe(true);
+    for (const key of HOST_CONFIG.filter((k) => k !== 'Init' && k !== 'IDMappings')) expect(key in doc.HostConfig, key).toBe(true);
 
     // Types and values as Podman's.
     expect(doc.Config.StopSignal).toBe(2);
@@ -251,6 +251,11 @@ describe('container inspect as Podman 4.3', () => {
     // A user without added capabilities has none: Go's nil list, null.
     await sb.runCli(0, 'create', '--name', 'user', '-u', '1000', IMG, 'true');
     expect((await inspect('user')).EffectiveCaps).toBeNull();
+    // --userns keep-id: Podman's IDMappings, between UsernsMode and ShmSize.
+    await sb.runCli(0, 'create', '--name', 'kept', '--userns', 'keep-id', IMG, 'true');
+    const kept = (await inspect('kept')).HostConfig;
+    inOrder(Object.keys(kept), HOST_CONFIG);
+    expect(kept.IDMappings.UidMap[0]).toMatch(/^\d+:\d+:\d+$/);
     expect(doc.HostConfig.Ulimits).toContainEqual({ Name: 'RLIMIT_NOFILE', Soft: 100, Hard: 200 });
     // (It outlives its start: a container with published ports that ends at once can fail its start.)
     expect((await sb.runCli(0, 'start', '-a', 'made')).stdout).toBe('hi\n');
