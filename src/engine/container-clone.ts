@@ -33,6 +33,7 @@ export const cloneConfig = (original: ContainerRecord, id: string, limits: Resou
   // Allocated again at create (extraNetworks stays for its aliases: see create).
   delete config.networkIp;
   delete config.macAddress;
+  delete config.cidfile;
   delete config.pidfile;
   delete config.conmonPidfile;
   if (config.userns?.startsWith('auto')) delete config.idMappings;

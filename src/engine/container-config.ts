@@ -650,6 +650,8 @@ export const buildContainerConfig = (
     ...(options.groupAdd?.length ? { groupAdd: options.groupAdd } : {}),
     ...(options.hosts === false ? { noHosts: true } : {}),
     ...(options.expose?.length ? { expose: options.expose } : {}),
+    ...(options.publishAll ? { publishAll: true } : {}),
+    ...(options.cidfile ? { cidfile: options.cidfile } : {}),
     ...(Object.keys(annotations).length ? { annotations } : {}),
     ...(options.personality ? { personality: options.personality as 'LINUX' | 'LINUX32' } : {}),
     ...(options.pidfile ? { pidfile: resolve(options.pidfile) } : {}),

@@ -473,7 +473,8 @@ export const inspectMounts = (store: VolumeStore, mounts: MountSpec[]) =>
     Destination: m.destination,
     Driver: m.type === 'volume' ? 'local' : '',
     Mode: '',
-    Options: ['rbind', ...m.options, ...(m.overlay ? ['O'] : [])],
+    // (As Podman's: the propagation has its own key, rbind comes last.)
+    Options: [...m.options.filter((o) => !PROPAGATIONS.includes(o)), 'rbind', ...(m.overlay ? ['O'] : [])],
     RW: !m.readOnly,
     Propagation: m.options.find((o) => PROPAGATIONS.includes(o)) ?? 'rprivate',
   }));

@@ -1,17 +1,13 @@
-// Containers as Podman reports them: ps entries (its JSON), --filter, and Docker-compatible inspect
-// JSON; and the engine's calls that make them (ps, inspect, the containers a command acts on).
+// Containers as Podman reports them: ps entries (its JSON), --filter; and the engine's calls that
+// make them (ps, inspect (container-inspect.ts), the containers a command acts on).
 import { namespaceOf } from '../util/proc.js';
 import { CliError } from '../errors.js';
-import { networkMode } from '../network/modes.js';
-import { memberships, type ContainerRecord, type ContainerState } from '../state/containers.js';
-import { prefixOf, type NetworkRecord } from '../network/networks.js';
+import type { ContainerRecord, ContainerState } from '../state/containers.js';
 import { du } from '../util/du.js';
 import { humanDuration, timeAgo } from '../util/units.js';
 import type { ContainersEngine } from './containers.js';
 import type { HealthState } from './container-health.js';
-import type { VolumeStore } from '../storage/volumes.js';
-import { inspectMounts } from './container-mounts.js';
-import { inspectSecrets } from './container-secrets.js';
+import { containerInspectJson } from './container-inspect.js';
 import type { EngineContext } from './context.js';
 import { pruneMatcher } from './prune-filter.js';
 import { cloneName } from './container-clone.js';
@@ -150,138 +146,6 @@ export const pruneFilter = (filters: string[], now = Date.now()): ((row: Contain
   return (row) => match({ created: row.record.created, labels: row.record.config.labels });
 };
 
-// `inspect` of a container, in Docker's shape (the fields tools read: State, Config, HostConfig, ...).
-export const containerInspectJson = (row: ContainerRow, volumes: VolumeStore, network: (name: string) => NetworkRecord | undefined) => {
-  const { record: r, state: s } = row;
-  const c = r.config;
-  const userspace = networkMode(c).addresses();
-  const status = stateName(s);
-  return {
-    Id: r.id,
-    Created: r.created,
-    Path: command(r)[0] ?? '',
-    Args: command(r).slice(1),
-    State: {
-      Status: status,
-      Running: status === 'running' || status === 'paused',
-      Paused: status === 'paused',
-      Restarting: false,
-      OOMKilled: s.oomKilled ?? false,
-      Dead: false,
-      Pid: s.status === 'running' || s.status === 'stopping' || s.status === 'initialized' ? (s.pid ?? 0) : 0,
-      ConmonPid: s.status === 'running' || s.status === 'stopping' || s.status === 'initialized' ? (s.monitorPid ?? 0) : 0,
-      ExitCode: s.exitCode ?? 0,
-      Error: s.error ?? '',
-      StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',
-      FinishedAt: s.finishedAt ?? '0001-01-01T00:00:00Z',
-      ...(row.health ? { Health: row.health } : {}),
-    },
-    Image: r.imageId.replace(/^sha256:/, ''),
-    ImageName: r.image,
-    Rootfs: '',
-    Name: r.name,
-    RestartCount: s.restartCount,
-    Driver: r.rootfsDriver,
-    OCIRuntime: r.runtime.split('/').pop(),
-    Mounts: inspectMounts(volumes, c.mounts ?? []),
-    Config: {
-      Hostname: c.hostname,
-      User: c.user,
-      Env: c.env,
-      Cmd: c.cmd,
-      Entrypoint: c.entrypoint,
-      Image: r.image,
-      WorkingDir: c.workdir,
-      Labels: c.labels,
-      Tty: c.tty,
-      OpenStdin: c.interactive,
-      StopSignal: c.stopSignal,
-      StopTimeout: c.stopTimeout,
-      ...(c.healthcheck
-        ? {
-            Healthcheck: {
-              Test: c.healthcheck.test,
-              Interval: c.healthcheck.intervalMs * 1e6,
-              Timeout: c.healthcheck.timeoutMs * 1e6,
-              StartPeriod: c.healthcheck.startPeriodMs * 1e6,
-              Retries: c.healthcheck.retries,
-            },
-            HealthcheckOnFailureAction: c.healthcheck.onFailure,
-          }
-        : {}),
-      ...(r.createCommand ? { CreateCommand: r.createCommand } : {}),
-      ...(c.annotations ? { Annotations: c.annotations } : {}),
-      ...(c.expose ? { ExposedPorts: Object.fromEntries(c.expose.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) } : {}),
-      ...(c.tz ? { Timezone: c.tz } : {}),
-      ...(c.umask !== undefined ? { Umask: `0${c.umask.toString(8)}` } : {}),
-      ...(c.sdnotify ? { SdNotifyMode: c.sdnotify } : {}),
-      ...(c.secrets?.some((s) => s.type === 'mount') ? { Secrets: inspectSecrets(c.secrets) } : {}),
-    },
-    HostConfig: {
-      AutoRemove: c.autoRemove,
-      RestartPolicy: { Name: c.restartPolicy.name, MaximumRetryCount: c.restartPolicy.maxRetries },
-      CapAdd: c.capAdd,
-      CapDrop: c.capDrop,
-      Privileged: c.privileged,
-      ReadonlyRootfs: c.readOnly,
-      SecurityOpt: [...(c.noNewPrivileges ? ['no-new-privileges'] : []), ...(c.seccomp === 'unconfined' ? ['seccomp=unconfined'] : [])],
-      Binds: (c.mounts ?? []).map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`),
-      Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.split(':')[0], t.split(':')[1] ?? ''])),
-      Init: c.init,
-      NetworkMode: c.network,
-      PortBindings: portBindings(r),
-      Dns: c.dns ?? [],
-      DnsSearch: c.dnsSearch ?? [],
-      ExtraHosts: c.addHosts ?? [],
-      Runtime: r.runtime.split('/').pop(),
-      UsernsMode: c.userns ?? '',
-      IpcMode: c.sharedNamespaces?.ipc ?? 'private',
-      PidMode: c.sharedNamespaces?.pid ?? 'private',
-      UTSMode: c.sharedNamespaces?.uts ?? 'private',
-      ShmSize: c.shmSize ?? 65536 * 1024,
-      Sysctls: c.sysctls ?? {},
-      GroupAdd: c.groupAdd ?? [],
-      ...(c.idMappings
-        ? {
-            IDMappings: {
-              UidMap: c.idMappings.uid.map((m) => `${m.inner}:${m.outer}:${m.count}`),
-              GidMap: c.idMappings.gid.map((m) => `${m.inner}:${m.outer}:${m.count}`),
-            },
-          }
-        : {}),
-    },
-    NetworkSettings: {
-      Ports: portBindings(r),
-      IPAddress: userspace.ip ?? '',
-      Gateway: userspace.gateway ?? '',
-      // Each named network the container is on, as Podman shows them.
-      Networks: Object.fromEntries(
-        memberships(c).map((m) => {
-          const n = network(m.network);
-          return [
-            m.network,
-            {
-              EndpointID: '',
-              Gateway: n?.gateway ?? '',
-              IPAddress: m.ip,
-              IPPrefixLen: n ? prefixOf(n.subnet) : 0,
-              IPv6Gateway: '',
-              GlobalIPv6Address: '',
-              GlobalIPv6PrefixLen: 0,
-              MacAddress: m.mac ?? '',
-              NetworkID: n?.id ?? m.network,
-              DriverOpts: null,
-              IPAMConfig: null,
-              Links: null,
-              Aliases: m.aliases,
-            },
-          ];
-        }),
-      ),
-    },
-  };
-};
-
 export interface PsOptions {
   /** Every container, not only running ones (also implied by filters, latest and last). */
   all?: boolean;
@@ -386,15 +250,14 @@ export class ContainerReports {
     return du(`${this.ctx.containers.containerDir(id)}/upper`);
   }
 
-  // `inspect` of one container, in Docker's shape; with `size`, Podman's SizeRw (its writable
-  // layer) and SizeRootFs (that and its image's layers), in bytes.
-  inspect(input: string, size = false): ReturnType<typeof containerInspectJson> & { SizeRw?: number; SizeRootFs?: number } {
+  // `inspect` of one container, as Podman's; with `size`, Podman's SizeRw (its writable layer) and
+  // SizeRootFs (that and its image's layers), in bytes.
+  inspect(input: string, size = false): ReturnType<typeof containerInspectJson> {
     const record = this.containers.find(input);
-    const json = containerInspectJson(this.containers.row(record), this.ctx.volumes, (name) => this.ctx.networks.get(name));
-    if (!size) return json;
-    const rw = this.rwSize(record.id);
-    const lowers = this.containers.lowers(record).reduce((sum, dir) => sum + du(dir), 0);
-    return { ...json, SizeRw: rw, SizeRootFs: rw + lowers };
+    const lowers = this.containers.lowers(record);
+    const rw = size ? this.rwSize(record.id) : 0;
+    const sizes = size ? { rw, rootFs: rw + lowers.reduce((sum, dir) => sum + du(dir), 0) } : undefined;
+    return containerInspectJson(this.containers.row(record), { ctx: this.ctx, lowers, size: sizes });
   }
 
   // `generate spec`: the container as Podman's SpecGenerator JSON (container-spec.ts); `rename`:

@@ -194,6 +194,19 @@ const seccompOf = (input: SpecInput, caps: string[]): SeccompProfile | undefined
   }
 };
 
+// The container's rlimits: this process's hard NOFILE and NPROC limits, under --ulimit's.
+export const processRlimits = (ulimits: { type: string; soft: number; hard: number }[] = []): { type: string; soft: number; hard: number }[] => {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const nofile = hardLimit('Max open files', limits) ?? 1048576;
+  const nproc = hardLimit('Max processes', limits);
+  return [
+    ...[{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }, ...(nproc !== undefined ? [{ type: 'RLIMIT_NPROC', hard: nproc, soft: nproc }] : [])].filter(
+      (d) => !ulimits.some((u) => u.type === d.type),
+    ),
+    ...ulimits,
+  ];
+};
+
 export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   const caps = capabilitySet(input);
   const nonRoot = input.user.uid !== 0;
@@ -270,9 +283,6 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
   if (input.idMappings) namespaces.push({ type: 'user' });
   const idMap = (ranges: IdMapRange[]) => ranges.map((r) => ({ containerID: r.inner, hostID: r.outer, size: r.count }));
 
-  const limits = readFileSync('/proc/self/limits', 'utf8');
-  const nofile = hardLimit('Max open files', limits) ?? 1048576;
-  const nproc = hardLimit('Max processes', limits);
   const seccomp = seccompOf(input, caps);
   return {
     ociVersion: '1.0.2',
@@ -288,12 +298,7 @@ export const generateSpec = (input: SpecInput): Record<string, unknown> => {
       env: input.env,
       cwd: input.cwd,
       capabilities: { bounding: caps, effective: running, permitted: running, ...(nonRoot ? { ambient: explicit, inheritable: explicit } : {}) },
-      rlimits: [
-        ...[{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }, ...(nproc !== undefined ? [{ type: 'RLIMIT_NPROC', hard: nproc, soft: nproc }] : [])].filter(
-          (d) => !input.ulimits?.some((u) => u.type === d.type),
-        ),
-        ...(input.ulimits ?? []),
-      ],
+      rlimits: processRlimits(input.ulimits),
       ...(input.oomScoreAdj !== undefined ? { oomScoreAdj: input.oomScoreAdj } : {}),
       noNewPrivileges: input.noNewPrivileges,
     },

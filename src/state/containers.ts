@@ -121,6 +121,10 @@ export interface ContainerConfig {
   noHosts?: boolean;
   /** --expose: ports the container offers ("80/tcp"), published by -P with the image's. */
   expose?: string[];
+  /** -P: every exposed port published (inspect's PublishAllPorts). */
+  publishAll?: boolean;
+  /** --cidfile, as given (inspect's ContainerIDFile). */
+  cidfile?: string;
   /** --annotation: the runtime spec's annotations. */
   annotations?: Record<string, string>;
   /** --personality: the execution domain (LINUX32 on a 64-bit host). */

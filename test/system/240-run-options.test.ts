@@ -74,16 +74,21 @@ describe('run flags, seen from inside', () => {
       'exit 0',
     );
     const a = await inspect('annotated');
-    expect(a.Config.Annotations).toEqual({ 'org.example/note': 'hi' });
+    expect(a.Config.Annotations).toMatchObject({ 'org.example/note': 'hi' });
     expect(a.Config.Labels).toMatchObject({ team: 'infra', tier: 'db' });
     await sb.runCli(0, 'start', 'annotated');
     const spec = JSON.parse(readFileSync(join(sb.dataDir, 'containers', a.Id, 'bundle', 'config.json'), 'utf8'));
     expect(spec.annotations['org.example/note']).toBe('hi');
     await sb.runCli(0, 'run', '-d', '--name', 'exposed', '--expose', '7777', '-P', IMG, 'sh', '-c', 'sleep 60');
     expect((await sb.runCli(0, 'port', 'exposed')).stdout).toMatch(/^7777\/tcp -> 0\.0\.0\.0:\d+$/m);
-    expect((await inspect('exposed')).Config.ExposedPorts).toEqual({ '7777/tcp': {} });
+    // Podman 4.3 has no Config.ExposedPorts: the port is in NetworkSettings.Ports (published by -P).
+    const exposed = await inspect('exposed');
+    expect(Object.keys(exposed.NetworkSettings.Ports)).toEqual(['7777/tcp']);
+    expect(exposed.HostConfig.PublishAllPorts).toBe(true);
+    await sb.runCli(0, 'create', '--name', 'exposed-only', '--expose', '7778', IMG, 'true');
+    expect((await inspect('exposed-only')).NetworkSettings.Ports).toEqual({ '7778/tcp': null });
     await refused(['--expose', 'http'], /invalid --expose "http"/);
-    await sb.runCli(0, 'rm', '-f', '-t', '0', 'annotated', 'exposed');
+    await sb.runCli(0, 'rm', '-f', '-t', '0', 'annotated', 'exposed', 'exposed-only');
   });
 
   it('--pidfile and --conmon-pidfile get the pids of each start', async () => {

@@ -24,6 +24,7 @@ const MAP_FIELDS = new Set([
   'Volumes',
   'Attributes',
   'DriverOpts',
+  'CgroupConf',
 ]);
 const sortedMaps = (key: string, value: unknown): unknown =>
   MAP_FIELDS.has(key) && value && typeof value === 'object' && !Array.isArray(value)
