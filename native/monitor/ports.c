@@ -253,18 +253,29 @@ ports_via (struct ports *ports, const char *spec)
 }
 
 const char *
-ports_start_dialer (struct ports *ports, int container)
+ports_start_dialer (struct ports *ports, int container, const char *ns_path)
 {
   char path[64];
   int pair[2];
   if (ports->n_published == 0)
     return NULL;
+  /* The namespace's own file where there is one (it outlives the process: a container that has
+     exited already, as `run --detach` may have let it, still has it); else the process's.  */
   snprintf (path, sizeof path, "/proc/%d/ns/net", container);
-  int ns = open (path, O_RDONLY | O_CLOEXEC);
+  int ns = open (ns_path ? ns_path : path, O_RDONLY | O_CLOEXEC);
+  /* A process that is gone already has no namespace to serve: its exit is reported as any other.  */
+  if (ns < 0 && !ns_path && (errno == ENOENT || errno == ESRCH))
+    return NULL;
   /* (Only remote clients go through it: see dialer_loop.)  */
   int via = ports->via_netns[0] && ports->via_keep ? open (ports->via_netns, O_RDONLY | O_CLOEXEC) : -1;
   if (ns < 0 || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-    return "cannot open the container's network namespace";
+    {
+      if (ns >= 0)
+        close (ns);
+      if (via >= 0)
+        close (via);
+      return "cannot open the container's network namespace";
+    }
   pid_t pid = fork ();
   if (pid < 0)
     return "fork failed";

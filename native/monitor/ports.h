@@ -83,7 +83,7 @@ const char *ports_via (struct ports *ports, const char *spec);
 
 /* Starts the dialer in the container's network namespace (or the --publish-via one); NULL when ready (or nothing is
    published), else what went wrong.  */
-const char *ports_start_dialer (struct ports *ports, int container);
+const char *ports_start_dialer (struct ports *ports, int container, const char *ns_path);
 
 /* poll entries for the listeners, UDP flows and relays; returns how many were added at p.  */
 int ports_poll_fds (const struct ports *ports, struct pollfd *p);

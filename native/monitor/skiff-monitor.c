@@ -315,7 +315,7 @@ finish_create (int container, bool run_detached)
   if (opt.net_helper && !failure)
     failure = opt.net_helper_adopt ? net_helper_await_adopted (&net) : net_helper_await (&net);
   if (!failure && ports.n_published)
-    failure = ports_start_dialer (&ports, container);
+    failure = ports_start_dialer (&ports, container, opt.net_ns_path);
   if (!failure && opt.start && !run_detached && runtime_run (&runtime, "start", start_error, sizeof start_error) != 0)
     failure = start_error[0] ? start_error : "the OCI runtime's start failed";
   return failure;

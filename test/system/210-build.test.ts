@@ -79,7 +79,7 @@ describe('skiff build', () => {
     expect(config.Healthcheck).toMatchObject({ Test: ['CMD-SHELL', 'cat /app/greeting'], Interval: 5e9, Retries: 2 });
     // Files: owned by root (COPY's default), --chmod applied, the runtime's mount points not in a layer.
     expect(await runIn('built:1', 'stat -c "%u:%g %a" /app/hello.txt /usr/local/bin/run.sh')).toBe('0:0 644\n1000:1000 750\n');
-    const history = (await sb.runCli(0, 'history', '--format', '{{.CreatedBy}}', 'built:1')).stdout;
+    const history = (await sb.runCli(0, 'history', '--no-trunc', '--format', '{{.CreatedBy}}', 'built:1')).stdout;
     expect(history).toMatch(/echo "\$GREETING, \$TARGET"/);
     expect(history).toMatch(/COPY --chmod=750 --chown=1000:1000 run.sh/);
     expect(await containersLeft()).toBe('');

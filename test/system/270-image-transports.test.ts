@@ -128,8 +128,15 @@ describe('pull, create and run from layouts', () => {
     } finally {
       execFileSync('rm', ['-rf', `${lower}-oci`, `${lower}-dir`]);
     }
+    // (A path with capitals whatever the sandbox's random name is.)
+    const capitals = `${lower}-OCI`;
+    execFileSync('cp', ['-r', at('ocidir'), capitals]);
     const before = await names(busybox.Id);
-    expect((await sb.runCli(0, 'pull', `oci:${at('ocidir')}`)).stdout).toBe(`${busybox.Id}\n`);
+    try {
+      expect((await sb.runCli(0, 'pull', `oci:${capitals}`)).stdout).toBe(`${busybox.Id}\n`);
+    } finally {
+      execFileSync('rm', ['-rf', capitals]);
+    }
     expect(await names(busybox.Id)).toEqual(before);
     await sb.runCli(0, 'save', '--format', 'oci-archive', '-o', at('oci.tar'), `${IMG}:latest`);
     await sb.runCli(0, 'rmi', '-f', busybox.Id);
