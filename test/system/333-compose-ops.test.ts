@@ -2,7 +2,7 @@
 // run (one-off name and labels, --rm and exit code, dependencies started first), stop/start/restart
 // in dependency order, kill -s, rm -f -s and its confirmation, pause/unpause, top, port, images,
 // ls over two projects, pull/push with the loopback registry, version.
-import { chownSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { useSandbox } from '../helpers/cli.js';
@@ -158,8 +158,8 @@ describe('skiff compose ops', () => {
 
   it('start waits for a dependency to be healthy before it starts the dependant', async () => {
     const path = file(
-      'ops3.yaml',
-      `name: ops3
+      'ops4.yaml',
+      `name: ops4
 services:
   web:
     image: \${IMG}
@@ -179,8 +179,8 @@ services:
     await compose(path, 0, ['up', '-d']);
     await compose(path, 0, ['stop', '-t', '0']);
     const start = await compose(path, 0, ['start']);
-    expect(start.stderr.indexOf('ops3-db-1  Healthy')).toBeGreaterThanOrEqual(0);
-    expect(start.stderr.indexOf('ops3-db-1  Healthy')).toBeLessThan(start.stderr.indexOf('ops3-web-1  Started'));
+    expect(start.stderr.indexOf('ops4-db-1  Healthy')).toBeGreaterThanOrEqual(0);
+    expect(start.stderr.indexOf('ops4-db-1  Healthy')).toBeLessThan(start.stderr.indexOf('ops4-web-1  Started'));
     await compose(path, 0, ['down', '-t', '0']);
   });
 
@@ -274,6 +274,16 @@ services:
     expect((await compose(ops3, 0, ['pull', '-q', 'app'])).stderr).toBe('');
     const push = await compose(ops3, 0, ['push', 'app']);
     expect(push.stderr).toMatch(/app Skipped/);
+    // A service that builds its image: build, push, and the registry has it.
+    mkdirSync(join(sb.dir, 'pushctx'), { recursive: true });
+    writeFileSync(join(sb.dir, 'pushctx', 'Dockerfile'), `FROM ${IMG}\nRUN echo pushed > /mark\n`);
+    for (const f of ['pushctx', 'pushctx/Dockerfile']) chownSync(join(sb.dir, f), testIds(TEST_USER).uid, testIds(TEST_USER).gid);
+    const built = file('ops5.yaml', `name: ops5\nservices:\n  app:\n    build: ./pushctx\n    image: ${plain}/cops/built:v1\n`);
+    await compose(built, 0, ['build']);
+    expect((await compose(built, 0, ['push'])).stderr).toMatch(/cops\/built:v1 Pushed/);
+    await sb.runCli(0, 'rmi', `${plain}/cops/built:v1`);
+    await sb.runCli(0, 'pull', '-q', `${plain}/cops/built:v1`);
+    expect((await sb.runCli(0, 'run', '--rm', `${plain}/cops/built:v1`, 'sh', '-c', 'read l < /mark; echo $l')).stdout).toBe('pushed\n');
 
     // create makes the containers without starting them; wait gives the last exit code.
     const created = await compose(ops3, 0, ['create', 'app', 'job']);
