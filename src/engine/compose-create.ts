@@ -5,6 +5,7 @@ import { CliError, messageOf } from '../errors.js';
 import { readProjectFile } from '../compose/read.js';
 import { SECRET_DATA_MAX } from '../util/limits.js';
 import type { CreateOptions, FileSecret } from './container-config.js';
+import { mountField } from './container-mounts.js';
 import { secondsOf, type Project, type ServiceConfig, type ServiceFileReference } from '../compose/model.js';
 
 export const PROJECT_LABEL = 'com.docker.compose.project';
@@ -30,7 +31,7 @@ export const createOptions = (project: Project, service: string, hash: string, n
   const aliases = [service, ...nets.flatMap(([, n]) => n?.aliases ?? [])];
   const mounts = (s.volumes ?? []).map((v) => {
     const source = v.type === 'volume' && v.source ? project.volumes[v.source].name : v.source;
-    const parts = [`type=${v.type}`, ...(source ? [`source=${source}`] : []), `target=${v.target}`];
+    const parts = [`type=${v.type}`, ...(source ? [mountField(`source=${source}`)] : []), mountField(`target=${v.target}`)];
     if (v.read_only) parts.push('readonly=true');
     if (v.bind?.propagation) parts.push(`bind-propagation=${v.bind.propagation}`);
     if (v.tmpfs?.size !== undefined) parts.push(`tmpfs-size=${v.tmpfs.size}`);

@@ -85,10 +85,40 @@ const mountOptions = (opts: string | undefined, flag: string, spec: string): Pic
   return { readOnly, options, nocopy: nocopy || undefined, chown: chown || undefined, overlay: overlay || undefined };
 };
 
+// The fields of a --mount value, as Docker's and Podman's CSV reader splits them: a field in double
+// quotes ("source=/a,b") may hold commas, and "" in it is one quote.
+export const mountFields = (spec: string): string[] => {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (spec[i] === '"') {
+      for (i++; ; i++) {
+        if (i >= spec.length) throw new CliError('EUSAGE', `invalid --mount "${spec}": a quote is not closed`);
+        if (spec[i] === '"' && spec[i + 1] === '"') field += spec[i++];
+        else if (spec[i] === '"') break;
+        else field += spec[i];
+      }
+      i++;
+      if (i < spec.length && spec[i] !== ',') throw new CliError('EUSAGE', `invalid --mount "${spec}": text after a quoted field`);
+    } else {
+      const end = spec.indexOf(',', i);
+      field = spec.slice(i, end < 0 ? spec.length : end);
+      i = end < 0 ? spec.length : end;
+    }
+    fields.push(field);
+    if (i >= spec.length) return fields;
+    i++; // the comma
+  }
+};
+
+// A --mount field, quoted when it holds a comma or a quote (compose's and clone's generated flags).
+export const mountField = (field: string): string => (/[",]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field);
+
 // --mount type=bind|volume|tmpfs,source=…,target=…,readonly,… → a MountSpec, or a --tmpfs spec.
 export const parseMountFlag = (spec: string): MountSpec | { tmpfs: string } => {
   const fields = new Map<string, string>();
-  for (const field of spec.split(',')) {
+  for (const field of mountFields(spec)) {
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).trim();
     if (!key) throw new CliError('EUSAGE', `invalid --mount "${spec}": an empty field`);

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { containerMounts, parseMountFlag, parseVolumeFlag } from '../../../src/engine/container-mounts.js';
+import { containerMounts, mountField, mountFields, parseMountFlag, parseVolumeFlag } from '../../../src/engine/container-mounts.js';
 
 describe('-v', () => {
   it('reads binds, named and anonymous volumes with their options', () => {
@@ -34,6 +34,18 @@ describe('--mount', () => {
     expect(parseMountFlag('type=volume,target=/t')).toMatchObject({ anonymous: true });
     expect(parseMountFlag('type=bind,source=/s,target=/t,rw=false')).toMatchObject({ readOnly: true });
     expect(parseMountFlag('type=tmpfs,target=/run,tmpfs-size=64m,tmpfs-mode=1777')).toEqual({ tmpfs: '/run:size=64m,mode=1777' });
+  });
+
+  it('reads quoted fields as Docker does: commas and doubled quotes inside', () => {
+    expect(mountFields('type=bind,"source=/a,b",target=/x')).toEqual(['type=bind', 'source=/a,b', 'target=/x']);
+    expect(mountFields('"target=/say ""hi"""')).toEqual(['target=/say "hi"']);
+    expect(parseMountFlag(`type=bind,${mountField('source=/data/a,b')},${mountField('target=/in,side')}`)).toMatchObject({
+      source: '/data/a,b',
+      destination: '/in,side',
+    });
+    expect(mountField('source=/plain')).toBe('source=/plain');
+    expect(() => mountFields('type=bind,"source=/a')).toThrow(/a quote is not closed/);
+    expect(() => mountFields('"source=/a"x,target=/b')).toThrow(/text after a quoted field/);
   });
 
   it('refuses unknown types and fields and a missing target', () => {
