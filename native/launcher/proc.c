@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "proc.h"
 
 /* Reads a small file into buf, NUL-terminated; the bytes read, 0 on any failure.  */
@@ -116,4 +117,38 @@ container_ids (const char *data, struct dirent ***entries)
     return 0;
   int count = scandir (dir, entries, is_id, by_name);
   return count < 0 ? 0 : count;
+}
+
+int
+container_files (const char *data, const char *id, size_t record_max, char **record, char **state)
+{
+  char path[PATH_MAX];
+  *record = *state = NULL;
+  if (snprintf (path, sizeof path, "%s/containers/%s/container.json", data, id) >= (int) sizeof path)
+    return -1;
+  if (!(*record = read_bounded (path, record_max)))
+    return access (path, F_OK) != 0 ? 0 : -1;
+  if (snprintf (path, sizeof path, "%s/containers/%s/state.json", data, id) >= (int) sizeof path || !(*state = read_bounded (path, 1 << 16)))
+    return -1;
+  return 1;
+}
+
+bool
+monitor_alive (const char *run, const char *id, const char *state)
+{
+  char path[PATH_MAX], monitor[32], recorded[32], actual[32];
+  long long monitor_pid = json_integer (state, "monitorPid");
+  if (snprintf (path, sizeof path, "%s/containers/%s/exit", run, id) >= (int) sizeof path || access (path, F_OK) == 0 || monitor_pid <= 0
+      || !json_string (state, "monitorStartTime", recorded, sizeof recorded))
+    return false;
+  snprintf (monitor, sizeof monitor, "%lld", monitor_pid);
+  return start_time (monitor, actual, sizeof actual) && strcmp (actual, recorded) == 0;
+}
+
+bool
+own_cgroup (const char *record)
+{
+  char manager[32], cgroups[32];
+  return json_string (record, "cgroupManager", manager, sizeof manager) && strcmp (manager, "none") != 0
+         && !(json_string (record, "config.cgroups", cgroups, sizeof cgroups) && strcmp (cgroups, "disabled") == 0);
 }

@@ -141,16 +141,14 @@ ports_cell (const char *record, char *out)
 static bool
 container_row (const char *data, const char *run, const char *id, bool no_trunc, long long now, row *r, bool *listed)
 {
-  char path[PATH_MAX], status[32], text[64];
+  char status[32], text[64];
   char *record = NULL, *state = NULL;
   bool ok = false;
   *listed = false;
-  if (!FORMAT (path, "%s/containers/%s/container.json", data, id))
-    return false;
-  record = read_bounded (path, RECORD_MAX);
-  if (!record)
-    return access (path, F_OK) != 0; /* Node skips a container without a record */
-  if (!FORMAT (path, "%s/containers/%s/state.json", data, id) || !(state = read_bounded (path, 1 << 16)))
+  int files = container_files (data, id, RECORD_MAX, &record, &state);
+  if (files == 0)
+    return true; /* Node skips a container without a record */
+  if (files < 0)
     goto out;
   if (!json_string (state, "status", status, sizeof status) || json_find (state, "launching") || json_find (record, "config.healthcheck"))
     goto out;
@@ -170,22 +168,15 @@ container_row (const char *data, const char *run, const char *id, bool no_trunc,
   else if (strcmp (status, "running") == 0)
     {
       /* The plain case: its monitor alive (pid and start time) and no exit file yet.  */
-      char monitor[32], recorded[32], actual[32], manager[32], cgroups[32];
-      long long monitor_pid = json_integer (state, "monitorPid"), pid = json_integer (state, "pid");
-      if (!FORMAT (path, "%s/containers/%s/exit", run, id) || access (path, F_OK) == 0 || monitor_pid <= 0
-          || !json_string (state, "monitorStartTime", recorded, sizeof recorded))
-        goto out;
-      snprintf (monitor, sizeof monitor, "%lld", monitor_pid);
-      if (!start_time (monitor, actual, sizeof actual) || strcmp (actual, recorded) != 0)
+      long long pid = json_integer (state, "pid");
+      if (!monitor_alive (run, id, state))
         goto out;
       long long started = time_member (state, "startedAt", now);
       if (started < 0)
         goto out;
       human_duration (started, now, text, sizeof text);
-      /* (Paused) where it has a cgroup of its own (withPaused): a manager other than none, not disabled.  */
-      bool own = json_string (record, "cgroupManager", manager, sizeof manager) && strcmp (manager, "none") != 0
-                 && !(json_string (record, "config.cgroups", cgroups, sizeof cgroups) && strcmp (cgroups, "disabled") == 0);
-      snprintf (status_cell, CELL, "Up %s%s", text, own && pid > 0 && frozen (pid) ? " (Paused)" : "");
+      /* (Paused) where it has a cgroup of its own (withPaused).  */
+      snprintf (status_cell, CELL, "Up %s%s", text, own_cgroup (record) && pid > 0 && frozen (pid) ? " (Paused)" : "");
       r->running = true;
     }
   else

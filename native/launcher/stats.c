@@ -97,36 +97,23 @@ pair (double a, double b)
 static bool
 container_row (const char *data, const char *run, const char *id, double host_memory, row *r, bool *listed)
 {
-  char path[PATH_MAX], name[256], status[32], started[64], monitor[32], recorded[32], actual[32], manager[32], cgroups[32], cgroup[PATH_MAX];
+  char path[PATH_MAX], name[256], status[32], started[64], cgroup[PATH_MAX];
   *listed = false;
   char *record = NULL, *state = NULL, *text = NULL, *io = NULL, *cpu = NULL, *net = NULL;
   bool ok = false;
-  if (!FORMAT (path, "%s/containers/%s/container.json", data, id))
-    return false;
-  record = read_bounded (path, RECORD_MAX);
-  if (!record)
-    return access (path, F_OK) != 0; /* Node skips a container without a record */
-  if (!FORMAT (path, "%s/containers/%s/state.json", data, id))
-    goto out;
-  state = read_bounded (path, 1 << 16);
-  if (!state || !json_string (record, "name", name, sizeof name) || !json_string (state, "status", status, sizeof status) || json_find (state, "launching"))
+  int files = container_files (data, id, RECORD_MAX, &record, &state);
+  if (files == 0)
+    return true; /* Node skips a container without a record */
+  if (files < 0 || !json_string (record, "name", name, sizeof name) || !json_string (state, "status", status, sizeof status) || json_find (state, "launching"))
     goto out;
   if (strcmp (status, "running") != 0)
     {
       ok = strcmp (status, "stopping") != 0; /* not running: no row */
       goto out;
     }
-  if (!FORMAT (path, "%s/containers/%s/exit", run, id))
-    goto out;
-  long long pid = json_integer (state, "pid"), monitor_pid = json_integer (state, "monitorPid");
-  if (access (path, F_OK) == 0 || pid <= 0 || monitor_pid <= 0 || !json_string (state, "monitorStartTime", recorded, sizeof recorded))
-    goto out;
-  snprintf (monitor, sizeof monitor, "%lld", monitor_pid);
-  if (!start_time (monitor, actual, sizeof actual) || strcmp (actual, recorded) != 0)
-    goto out;
-  /* A cgroup of its own: a manager recorded, other than none, and cgroups not disabled.  */
-  if (!json_string (record, "cgroupManager", manager, sizeof manager) || strcmp (manager, "none") == 0
-      || (json_string (record, "config.cgroups", cgroups, sizeof cgroups) && strcmp (cgroups, "disabled") == 0))
+  /* The plain case: its monitor alive, no exit file yet, and a cgroup of its own to read.  */
+  long long pid = json_integer (state, "pid");
+  if (pid <= 0 || !monitor_alive (run, id, state) || !own_cgroup (record))
     goto out;
   /* state.startedAt, else the record's created */
   bool known
