@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { spawn, execFileSync, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -264,6 +264,26 @@ export const writeSandboxConfig = (sb: Sandbox, toml: string, user = TEST_USER):
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'skiff.conf'), toml);
   for (const p of [join(sb.home, '.config'), dir, join(dir, 'skiff.conf')]) chownSync(p, uid, gid);
+};
+
+// The directories between the sandbox's dir and `path`, made and owned by the user (for a file or a
+// link the CLI, running as that user, reads or writes there).
+export const userParents = (sb: Sandbox, path: string, user = TEST_USER): string => {
+  const { uid, gid } = testIds(user);
+  for (let d = dirname(path); d.length > sb.dir.length; d = dirname(d)) {
+    mkdirSync(d, { recursive: true });
+    chownSync(d, uid, gid);
+  }
+  return path;
+};
+
+// A file at `name` under the sandbox's dir, written and owned by the user, its directories too.
+export const writeUserFile = (sb: Sandbox, name: string, text: string, user = TEST_USER): string => {
+  const path = userParents(sb, join(sb.dir, name), user);
+  writeFileSync(path, text);
+  const { uid, gid } = testIds(user);
+  chownSync(path, uid, gid);
+  return path;
 };
 
 // One sandbox for a whole test file: made (and its images pulled) before the file's tests, cleaned

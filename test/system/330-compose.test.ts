@@ -2,23 +2,15 @@
 // waits for a healthy db keeping data in a named volume), up -d / ps / up -d unchanged / one service
 // changed and recreated alone / down keeping the volume / down -v leaving nothing; config output and
 // invalid files with their path and line.
-import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { useSandbox } from '../helpers/cli.js';
-import { testIds, TEST_USER } from '../helpers/user.js';
+import { useSandbox, writeUserFile } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const sb = useSandbox('compose', { pull: [IMG] });
 
-const file = (name: string, text: string): string => {
-  const path = join(sb.dir, name);
-  writeFileSync(path, text);
-  const { uid, gid } = testIds(TEST_USER);
-  chownSync(path, uid, gid);
-  return path;
-};
+const file = (name: string, text: string): string => writeUserFile(sb, name, text);
 
 const project = (webEnv: string) => `
 name: cproj

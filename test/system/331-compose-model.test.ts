@@ -3,28 +3,17 @@
 // their owner and mode, deploy.restart_policy), extends and include make running services, a
 // profile's service starts only once its profile is active, deploy limits reach the engine (and
 // are refused where no cgroup can enforce them), and a key without effect is warned of.
-import { chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { useSandbox } from '../helpers/cli.js';
-import { testIds, TEST_USER } from '../helpers/user.js';
+import { useSandbox, writeUserFile } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const sb = useSandbox('compose-model', { pull: [IMG] });
 const LOOP = `["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]`;
 
-const file = (name: string, text: string): string => {
-  const path = join(sb.dir, 'proj', name);
-  const { uid, gid } = testIds(TEST_USER);
-  for (let d = dirname(path); d.length > sb.dir.length; d = dirname(d)) {
-    mkdirSync(d, { recursive: true });
-    chownSync(d, uid, gid);
-  }
-  writeFileSync(path, text);
-  chownSync(path, uid, gid);
-  return path;
-};
+const file = (name: string, text: string): string => writeUserFile(sb, join('proj', name), text);
 
 const env = (more: Record<string, string> = {}) => ({ env: { ...sb.env, IMG, ...more } });
 const compose = async (code: number, args: string[], more: Record<string, string> = {}) => {

@@ -4,25 +4,14 @@
 // --force-recreate / --no-recreate / --pull always, orphans, failing services reported with their
 // exit code and output (and `down` leaving nothing after them), logs --tail / -f, ps filters and
 // JSON, build + up --build (a changed Dockerfile recreates) + down --rmi local.
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { until, useSandbox } from '../helpers/cli.js';
-import { testIds, TEST_USER } from '../helpers/user.js';
+import { until, useSandbox, writeUserFile } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const sb = useSandbox('compose-up', { pull: [IMG] });
-const { uid, gid } = testIds(TEST_USER);
 
-const file = (name: string, text: string): string => {
-  const path = join(sb.dir, name);
-  mkdirSync(join(path, '..'), { recursive: true });
-  chownSync(join(path, '..'), uid, gid);
-  writeFileSync(path, text);
-  chownSync(path, uid, gid);
-  return path;
-};
+const file = (name: string, text: string): string => writeUserFile(sb, name, text);
 
 const env = { env: { ...sb.env, IMG } };
 // A service that prints a line and then waits to be stopped.

@@ -2,11 +2,9 @@
 // run (one-off name and labels, --rm and exit code, dependencies started first), stop/start/restart
 // in dependency order, kill -s, rm -f -s and its confirmation, pause/unpause, top, port, images,
 // ls over two projects, pull/push with the loopback registry, version.
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { useSandbox } from '../helpers/cli.js';
-import { testIds, TEST_USER } from '../helpers/user.js';
+import { useSandbox, writeUserFile } from '../helpers/cli.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
@@ -14,13 +12,7 @@ const sb = useSandbox('compose-ops', { pull: [IMG] });
 
 const LOOP = `sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'`;
 
-const file = (name: string, text: string): string => {
-  const path = join(sb.dir, name);
-  writeFileSync(path, text);
-  const { uid, gid } = testIds(TEST_USER);
-  chownSync(path, uid, gid);
-  return path;
-};
+const file = (name: string, text: string): string => writeUserFile(sb, name, text);
 
 // ops1: web (published port) depends on db.
 let ops1 = '';
@@ -275,9 +267,7 @@ services:
     const push = await compose(ops3, 0, ['push', 'app']);
     expect(push.stderr).toMatch(/app Skipped/);
     // A service that builds its image: build, push, and the registry has it.
-    mkdirSync(join(sb.dir, 'pushctx'), { recursive: true });
-    writeFileSync(join(sb.dir, 'pushctx', 'Dockerfile'), `FROM ${IMG}\nRUN echo pushed > /mark\n`);
-    for (const f of ['pushctx', 'pushctx/Dockerfile']) chownSync(join(sb.dir, f), testIds(TEST_USER).uid, testIds(TEST_USER).gid);
+    file('pushctx/Dockerfile', `FROM ${IMG}\nRUN echo pushed > /mark\n`);
     const built = file('ops5.yaml', `name: ops5\nservices:\n  app:\n    build: ./pushctx\n    image: ${plain}/cops/built:v1\n`);
     await compose(built, 0, ['build']);
     expect((await compose(built, 0, ['push'])).stderr).toMatch(/cops\/built:v1 Pushed/);

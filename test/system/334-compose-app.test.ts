@@ -4,30 +4,17 @@
 // up -d in dependency order, scale up and down, a changed service recreated alone, down keeping the
 // volume and the next up finding its data, down -v leaving nothing; a failing job stops `up` with
 // its name, exit code and last log lines, and `down` cleans what it left.
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { useSandbox } from '../helpers/cli.js';
+import { useSandbox, writeUserFile } from '../helpers/cli.js';
 import { fetchTcp } from '../helpers/net.js';
-import { testIds, TEST_USER } from '../helpers/user.js';
 
 const plain = inject('plainRegistry');
 const IMG = `${plain}/skiff/busybox`;
 const sb = useSandbox('compose-app', { pull: [IMG] });
 const PORT = 18334;
 
-const own = (path: string) => {
-  const { uid, gid } = testIds(TEST_USER);
-  chownSync(path, uid, gid);
-};
-const file = (name: string, text: string): string => {
-  const path = join(sb.dir, name);
-  mkdirSync(join(path, '..'), { recursive: true });
-  own(join(path, '..'));
-  writeFileSync(path, text);
-  own(path);
-  return path;
-};
+const file = (name: string, text: string): string => writeUserFile(sb, name, text);
 
 const LOOP = `trap 'exit 0' TERM; while :; do sleep 0.2; done`;
 const app = (workerCommand: string) => `

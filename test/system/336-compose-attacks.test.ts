@@ -3,10 +3,10 @@
 // the user cannot read, invalid and colliding names — each refused in one line (exit 125), quickly,
 // with nothing made; and a container that attacks its secrets between runs changes nothing.
 import { execFileSync } from 'node:child_process';
-import { chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chownSync, lstatSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { useSandbox } from '../helpers/cli.js';
+import { useSandbox, userParents, writeUserFile } from '../helpers/cli.js';
 import { testIds, TEST_USER } from '../helpers/user.js';
 
 const plain = inject('plainRegistry');
@@ -14,23 +14,9 @@ const IMG = `${plain}/skiff/busybox`;
 const sb = useSandbox('compose-attacks', { pull: [IMG] });
 const LOOP = `["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]`;
 
-const own = (path: string) => {
-  const { uid, gid } = testIds(TEST_USER);
-  for (let d = dirname(path); d.length > sb.dir.length; d = dirname(d)) {
-    mkdirSync(d, { recursive: true });
-    chownSync(d, uid, gid);
-  }
-  return path;
-};
-const file = (name: string, text: string): string => {
-  const path = own(join(sb.dir, 'proj', name));
-  writeFileSync(path, text);
-  const { uid, gid } = testIds(TEST_USER);
-  chownSync(path, uid, gid);
-  return path;
-};
+const file = (name: string, text: string): string => writeUserFile(sb, join('proj', name), text);
 const link = (name: string, target: string): string => {
-  const path = own(join(sb.dir, 'proj', name));
+  const path = userParents(sb, join(sb.dir, 'proj', name));
   symlinkSync(target, path);
   return path;
 };
@@ -66,7 +52,7 @@ describe('compose attacks', () => {
   it('refuses /dev/zero and a FIFO as the compose file without reading or waiting', async () => {
     const zero = await compose(125, '/dev/zero', ['config']);
     expect(zero.stderr).toMatch(/compose file \/dev\/zero is not a regular file \(a FIFO, socket or device\): give a file/);
-    const pipe = own(join(sb.dir, 'proj', 'pipe.yaml'));
+    const pipe = userParents(sb, join(sb.dir, 'proj', 'pipe.yaml'));
     execFileSync('mkfifo', [pipe]);
     chownSync(pipe, testIds(TEST_USER).uid, testIds(TEST_USER).gid);
     const fifo = await compose(125, pipe, ['config']);
