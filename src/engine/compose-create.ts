@@ -92,7 +92,7 @@ export const createOptions = (project: Project, service: string, hash: string, n
     ...(s.dns?.length ? { dns: s.dns } : {}),
     ...(s.security_opt?.length ? { securityOpt: s.security_opt } : {}),
     ...(firstNetwork?.ipv4_address ? { ip: firstNetwork.ipv4_address } : {}),
-    ...fileMounts(project, service),
+    ...fileMountsOnce(project, service),
     ...(s.init ? { init: true } : {}),
     ...(s.read_only ? { readOnly: true } : {}),
     capAdd: s.cap_add,
@@ -172,6 +172,17 @@ const fileMounts = (project: Project, service: string): Pick<CreateOptions, 'fil
   for (const r of s.secrets ?? []) add('secrets', r);
   for (const r of s.configs ?? []) add('configs', r);
   return { ...(fileSecrets.length ? { fileSecrets } : {}), ...(secret.length ? { secret } : {}) };
+};
+
+// The files are read once per project and service: `up` makes every service's options to check
+// them before it creates anything, then again for each replica it creates.
+const filesRead = new WeakMap<Project, Map<string, ReturnType<typeof fileMounts>>>();
+const fileMountsOnce = (project: Project, service: string): ReturnType<typeof fileMounts> => {
+  let read = filesRead.get(project);
+  if (!read) filesRead.set(project, (read = new Map()));
+  let mounts = read.get(service);
+  if (!mounts) read.set(service, (mounts = fileMounts(project, service)));
+  return { ...(mounts.fileSecrets ? { fileSecrets: [...mounts.fileSecrets] } : {}), ...(mounts.secret ? { secret: [...mounts.secret] } : {}) };
 };
 
 // What a project asks for that skiff cannot do: one warning per key, naming it (never ignored silently).
